@@ -1,0 +1,149 @@
+// CanonicalEncoder.swift — the canonical binary encoding (DESIGN.md §3), writing side.
+//
+// Rules (consensus-critical; change only with a format version bump):
+// - unsigned and signed integers: fixed width, big-endian (signed as two's complement);
+// - bool: one byte, 0 or 1; optional: one byte 0 (absent) or 1 (present) followed by the value;
+// - bytes and strings (UTF-8): u32 length, then the bytes; fixed-size byte fields (hashes, keys): raw, no length;
+// - arrays: u32 count, then the elements; enums: a u8 tag then the case's fields;
+// - maps and sets: encoded as arrays sorted by the canonical bytes of the key, with no duplicates.
+// One value has exactly one encoding, so equal values hash equally on every node.
+
+/// A type with one canonical byte encoding.
+public protocol CanonicalEncodable {
+    func encode(to encoder: inout CanonicalEncoder)
+}
+
+/// A type decodable from its canonical encoding, strictly.
+public protocol CanonicalDecodable {
+    init(from decoder: inout CanonicalDecoder) throws(CodecError)
+}
+
+public typealias CanonicalCodable = CanonicalEncodable & CanonicalDecodable
+
+extension CanonicalEncodable {
+    /// The canonical bytes of this value.
+    public var canonicalBytes: [UInt8] {
+        var encoder = CanonicalEncoder()
+        encode(to: &encoder)
+        return encoder.bytes
+    }
+}
+
+/// Appends canonical encodings to a byte buffer.
+public struct CanonicalEncoder: Sendable {
+    public private(set) var bytes: [UInt8]
+
+    public init(reservingCapacity capacity: Int = 256) {
+        bytes = []
+        bytes.reserveCapacity(capacity)
+    }
+
+    public mutating func encode(_ value: UInt8) { bytes.append(value) }
+
+    public mutating func encode(_ value: UInt16) {
+        bytes.append(UInt8(truncatingIfNeeded: value >> 8))
+        bytes.append(UInt8(truncatingIfNeeded: value))
+    }
+
+    public mutating func encode(_ value: UInt32) {
+        for shift in stride(from: 24, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt32(shift))) }
+    }
+
+    public mutating func encode(_ value: UInt64) {
+        for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
+    }
+
+    public mutating func encode(_ value: Int64) { encode(UInt64(bitPattern: value)) }
+
+    public mutating func encode(_ value: Bool) { bytes.append(value ? 1 : 0) }
+
+    /// Length-prefixed (u32) bytes.
+    public mutating func encode(bytes value: [UInt8]) {
+        precondition(value.count <= Int(UInt32.max), "byte field too long to encode: \(value.count)")
+        encode(UInt32(value.count))
+        bytes += value
+    }
+
+    /// Raw bytes of a fixed-size field (the type fixes the length; no prefix).
+    public mutating func encode(fixed value: [UInt8]) { bytes += value }
+
+    /// Length-prefixed UTF-8.
+    public mutating func encode(_ value: String) { encode(bytes: Array(value.utf8)) }
+
+    public mutating func encode<T: CanonicalEncodable>(_ value: T) { value.encode(to: &self) }
+
+    public mutating func encode<T: CanonicalEncodable>(_ value: T?) {
+        if let value {
+            bytes.append(1)
+            value.encode(to: &self)
+        } else {
+            bytes.append(0)
+        }
+    }
+
+    /// u32 count, then each element.
+    public mutating func encode<T: CanonicalEncodable>(_ values: [T]) {
+        precondition(values.count <= Int(UInt32.max), "array too long to encode: \(values.count)")
+        encode(UInt32(values.count))
+        for v in values { v.encode(to: &self) }
+    }
+
+    /// A set of elements: sorted by canonical bytes, duplicates removed, then encoded as an array.
+    public mutating func encode<T: CanonicalEncodable>(set values: [T]) {
+        let encoded = Self.sortedUnique(values.map(\.canonicalBytes))
+        encode(UInt32(encoded.count))
+        for e in encoded { bytes += e }
+    }
+
+    /// A map: entries sorted by the canonical bytes of their keys. Keys must be distinct (an internal invariant:
+    /// callers build maps from dictionaries or checked input).
+    public mutating func encode<K: CanonicalEncodable, V: CanonicalEncodable>(map entries: [(K, V)]) {
+        let keyed = entries.map { ($0.0.canonicalBytes, $0.1) }.sorted { $0.0.lexicographicallyPrecedes($1.0) }
+        for i in keyed.indices.dropFirst() {
+            precondition(keyed[i - 1].0 != keyed[i].0, "map has a duplicate key")
+        }
+        encode(UInt32(keyed.count))
+        for (k, v) in keyed {
+            bytes += k
+            v.encode(to: &self)
+        }
+    }
+
+    static func sortedUnique(_ items: [[UInt8]]) -> [[UInt8]] {
+        let sorted = items.sorted { $0.lexicographicallyPrecedes($1) }
+        var out: [[UInt8]] = []
+        out.reserveCapacity(sorted.count)
+        for s in sorted where out.last != s { out.append(s) }
+        return out
+    }
+}
+
+// Conformances for the primitive types, so they can appear in arrays, optionals and maps.
+extension UInt8: CanonicalCodable {
+    public func encode(to encoder: inout CanonicalEncoder) { encoder.encode(self) }
+    public init(from decoder: inout CanonicalDecoder) throws(CodecError) { self = try decoder.decodeUInt8() }
+}
+extension UInt16: CanonicalCodable {
+    public func encode(to encoder: inout CanonicalEncoder) { encoder.encode(self) }
+    public init(from decoder: inout CanonicalDecoder) throws(CodecError) { self = try decoder.decodeUInt16() }
+}
+extension UInt32: CanonicalCodable {
+    public func encode(to encoder: inout CanonicalEncoder) { encoder.encode(self) }
+    public init(from decoder: inout CanonicalDecoder) throws(CodecError) { self = try decoder.decodeUInt32() }
+}
+extension UInt64: CanonicalCodable {
+    public func encode(to encoder: inout CanonicalEncoder) { encoder.encode(self) }
+    public init(from decoder: inout CanonicalDecoder) throws(CodecError) { self = try decoder.decodeUInt64() }
+}
+extension Int64: CanonicalCodable {
+    public func encode(to encoder: inout CanonicalEncoder) { encoder.encode(self) }
+    public init(from decoder: inout CanonicalDecoder) throws(CodecError) { self = try decoder.decodeInt64() }
+}
+extension Bool: CanonicalCodable {
+    public func encode(to encoder: inout CanonicalEncoder) { encoder.encode(self) }
+    public init(from decoder: inout CanonicalDecoder) throws(CodecError) { self = try decoder.decodeBool() }
+}
+extension String: CanonicalCodable {
+    public func encode(to encoder: inout CanonicalEncoder) { encoder.encode(self) }
+    public init(from decoder: inout CanonicalDecoder) throws(CodecError) { self = try decoder.decodeString() }
+}

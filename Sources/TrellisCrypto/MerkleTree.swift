@@ -1,0 +1,114 @@
+// MerkleTree.swift — binary Merkle trees with RFC 6962 (Certificate Transparency) hashing.
+//
+// leaf hash = SHA-256(0x00 || leaf), node hash = SHA-256(0x01 || left || right), the empty tree hashes to
+// SHA-256(""), and a tree of n > 1 leaves splits at k, the largest power of two below n. The prefixes make a leaf
+// indistinguishable from an inner node impossible (no second-preimage by moving a subtree up). Inclusion proofs and
+// their check follow RFC 9162 §2.1.3.
+
+/// An inclusion proof of one leaf in a tree of `treeSize` leaves.
+public struct MerkleProof: Hashable, Sendable {
+    public let leafIndex: UInt64
+    public let treeSize: UInt64
+    /// Sibling hashes from the leaf up to the root.
+    public let path: [Hash]
+
+    public init(leafIndex: UInt64, treeSize: UInt64, path: [Hash]) {
+        self.leafIndex = leafIndex
+        self.treeSize = treeSize
+        self.path = path
+    }
+}
+
+public enum MerkleTree {
+    /// Maximum proof length accepted by `verify`: a tree of 2^64 leaves has depth 64.
+    public static let maxProofLength = 64
+
+    public static func leafHash(_ leaf: [UInt8]) -> Hash {
+        SHA256.hash(parts: [[0x00], leaf])
+    }
+
+    public static func nodeHash(_ left: Hash, _ right: Hash) -> Hash {
+        SHA256.hash(parts: [[0x01], left.bytes, right.bytes])
+    }
+
+    /// The root over `leaves` (each leaf is hashed with the 0x00 prefix first).
+    public static func root(leaves: [[UInt8]]) -> Hash {
+        root(leafHashes: leaves.map(leafHash))
+    }
+
+    /// The root over already-computed leaf hashes.
+    public static func root(leafHashes: [Hash]) -> Hash {
+        if leafHashes.isEmpty { return SHA256.hash([]) }
+        return subtreeRoot(leafHashes[...])
+    }
+
+    /// The inclusion proof for the leaf at `index`, or nil when `index` is out of range.
+    public static func proof(leaves: [[UInt8]], index: Int) -> MerkleProof? {
+        proof(leafHashes: leaves.map(leafHash), index: index)
+    }
+
+    /// The inclusion proof for the leaf hash at `index`, or nil when `index` is out of range.
+    public static func proof(leafHashes: [Hash], index: Int) -> MerkleProof? {
+        guard index >= 0, index < leafHashes.count else { return nil }
+        var path: [Hash] = []
+        collectPath(leafHashes[...], index: index, into: &path)
+        return MerkleProof(leafIndex: UInt64(index), treeSize: UInt64(leafHashes.count), path: path)
+    }
+
+    /// True when `proof` shows that `leaf` is in the tree whose root is `root`.
+    public static func verify(leaf: [UInt8], proof: MerkleProof, root: Hash) -> Bool {
+        verify(leafHash: leafHash(leaf), proof: proof, root: root)
+    }
+
+    /// RFC 9162 §2.1.3.2: recompute the root from the leaf hash and the path.
+    public static func verify(leafHash: Hash, proof: MerkleProof, root: Hash) -> Bool {
+        guard proof.leafIndex < proof.treeSize, proof.path.count <= maxProofLength else { return false }
+        var fn = proof.leafIndex
+        var sn = proof.treeSize - 1
+        var r = leafHash
+        for p in proof.path {
+            if sn == 0 { return false }
+            if fn & 1 == 1 || fn == sn {
+                r = nodeHash(p, r)
+                if fn & 1 == 0 {
+                    while fn & 1 == 0 && fn != 0 {
+                        fn >>= 1
+                        sn >>= 1
+                    }
+                }
+            } else {
+                r = nodeHash(r, p)
+            }
+            fn >>= 1
+            sn >>= 1
+        }
+        return sn == 0 && r == root
+    }
+
+    private static func split(_ n: Int) -> Int {
+        precondition(n > 1)
+        var k = 1
+        while k << 1 < n { k <<= 1 }
+        return k
+    }
+
+    private static func subtreeRoot(_ hashes: ArraySlice<Hash>) -> Hash {
+        if hashes.count == 1 { return hashes[hashes.startIndex] }
+        let k = split(hashes.count)
+        let mid = hashes.startIndex + k
+        return nodeHash(subtreeRoot(hashes[..<mid]), subtreeRoot(hashes[mid...]))
+    }
+
+    private static func collectPath(_ hashes: ArraySlice<Hash>, index: Int, into path: inout [Hash]) {
+        if hashes.count <= 1 { return }
+        let k = split(hashes.count)
+        let mid = hashes.startIndex + k
+        if index < k {
+            collectPath(hashes[..<mid], index: index, into: &path)
+            path.append(subtreeRoot(hashes[mid...]))
+        } else {
+            collectPath(hashes[mid...], index: index - k, into: &path)
+            path.append(subtreeRoot(hashes[..<mid]))
+        }
+    }
+}

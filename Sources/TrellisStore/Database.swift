@@ -1,0 +1,259 @@
+// Database.swift — a RocksDB database with named column families, atomic write batches, snapshots and iterators.
+//
+// This is the only file set that touches CRocksDB; no C pointer escapes the module. Guarantees:
+// - `write(_:sync:)` applies a whole `WriteBatch` or nothing; with `sync: true` it returns only after the WAL is
+//   fsynced, so an acknowledged write survives kill -9 and power loss.
+// - Opening checks a format marker (`StoreFormat`) in the default column family and refuses a database written by
+//   another format, or one that has no marker at all (not ours), with a clear error.
+// - Keys iterate in bytewise order (RocksDB's default comparator).
+// - Every buffer RocksDB mallocs (values, error strings, CF lists) is released with `rocksdb_free`.
+import CRocksDB
+
+/// Identifies what wrote a database: an application name and a format version. Both must match to open.
+public struct StoreFormat: Sendable, Equatable, CustomStringConvertible {
+    public let application: String
+    public let version: UInt32
+
+    public init(application: String, version: UInt32) {
+        self.application = application
+        self.version = version
+    }
+
+    var marker: [UInt8] { Array("\(application)/\(version)".utf8) }
+    public var description: String { "\(application)/\(version)" }
+
+    static let markerKey: [UInt8] = Array("trellis.store.format".utf8)
+}
+
+/// Tuning knobs; the defaults suit a validator node.
+public struct StoreOptions: Sendable {
+    /// Bloom filter bits per key (point-read misses skip SST files).
+    public var bloomBitsPerKey: Double = 10
+    /// Memtable size per column family.
+    public var writeBufferBytes: Int = 64 << 20
+    /// Background compaction/flush threads.
+    public var backgroundJobs: Int32 = 2
+
+    public init() {}
+}
+
+/// A handle to one column family of an open `Database`.
+public struct ColumnFamily: Hashable, Sendable, CustomStringConvertible {
+    public let name: String
+    let index: Int
+    public var description: String { name }
+}
+
+/// An open RocksDB database. Thread-safe: RocksDB serialises writers and lets readers run concurrently.
+public final class Database: @unchecked Sendable {
+    public let path: String
+    public let format: StoreFormat
+    /// The column families by name, including `default`.
+    public let columnFamilies: [String: ColumnFamily]
+
+    let db: OpaquePointer
+    let handles: [OpaquePointer]
+    private let options: OpaquePointer
+    private let tableOptions: OpaquePointer
+    let readOptions: OpaquePointer
+    private let syncWrite: OpaquePointer
+    private let asyncWrite: OpaquePointer
+
+    /// Opens (or creates, when `createIfMissing`) the database at `path` with the named column families.
+    /// Column families that exist on disk but are not named are opened too (RocksDB requires it).
+    public init(path: String, columnFamilies names: [String], format: StoreFormat, createIfMissing: Bool = true, options storeOptions: StoreOptions = StoreOptions()) throws(StoreError) {
+        let isNew = !Database.fileExists(path + "/CURRENT")
+        if isNew && !createIfMissing {
+            throw .openFailed(path: path, message: "no database there (and creation was not requested)")
+        }
+        let options = rocksdb_options_create()!
+        rocksdb_options_set_create_if_missing(options, 1)
+        rocksdb_options_set_create_missing_column_families(options, 1)
+        rocksdb_options_set_max_background_jobs(options, storeOptions.backgroundJobs)
+        rocksdb_options_set_write_buffer_size(options, storeOptions.writeBufferBytes)
+        rocksdb_options_set_compression(options, Int32(rocksdb_lz4_compression))
+        let table = rocksdb_block_based_options_create()!
+        // The table options take ownership of the filter policy: never destroy it here.
+        rocksdb_block_based_options_set_filter_policy(table, rocksdb_filterpolicy_create_bloom_full(storeOptions.bloomBitsPerKey))
+        rocksdb_options_set_block_based_table_factory(options, table)
+
+        var all = ["default"]
+        for n in names where !all.contains(n) { all.append(n) }
+        if !isNew {
+            for n in Database.listColumnFamilies(options: options, path: path) where !all.contains(n) { all.append(n) }
+        }
+
+        var cfHandles = [OpaquePointer?](repeating: nil, count: all.count)
+        var err: UnsafeMutablePointer<CChar>? = nil
+        let cNames = all.map { strdup($0) }
+        defer { cNames.forEach { free($0) } }
+        let cfOptions = [OpaquePointer?](repeating: options, count: all.count)
+        let opened: OpaquePointer? = cNames.map { UnsafePointer($0) }.withUnsafeBufferPointer { namesPtr in
+            cfOptions.withUnsafeBufferPointer { optsPtr in
+                cfHandles.withUnsafeMutableBufferPointer { handlesPtr in
+                    rocksdb_open_column_families(options, path, Int32(all.count), namesPtr.baseAddress, optsPtr.baseAddress, handlesPtr.baseAddress, &err)
+                }
+            }
+        }
+        if let message = Database.takeError(err) {
+            rocksdb_options_destroy(options)
+            rocksdb_block_based_options_destroy(table)
+            throw .openFailed(path: path, message: message)
+        }
+        guard let opened else {
+            rocksdb_options_destroy(options)
+            rocksdb_block_based_options_destroy(table)
+            throw .openFailed(path: path, message: "rocksdb returned no handle")
+        }
+        self.db = opened
+        self.handles = cfHandles.map { $0! }
+        self.options = options
+        self.tableOptions = table
+        self.path = path
+        self.format = format
+        var families: [String: ColumnFamily] = [:]
+        for (i, n) in all.enumerated() { families[n] = ColumnFamily(name: n, index: i) }
+        self.columnFamilies = families
+        self.readOptions = rocksdb_readoptions_create()!
+        self.syncWrite = rocksdb_writeoptions_create()!
+        rocksdb_writeoptions_set_sync(syncWrite, 1)
+        self.asyncWrite = rocksdb_writeoptions_create()!
+
+        // Format check (after init so deinit releases everything if it throws).
+        let defaultCF = families["default"]!
+        let marker = try get(defaultCF, key: StoreFormat.markerKey)
+        if let marker {
+            if marker != format.marker {
+                throw .formatMismatch(path: path, found: String(decoding: marker, as: UTF8.self), expected: format.description)
+            }
+        } else if isNew {
+            var batch = WriteBatch()
+            batch.put(defaultCF, key: StoreFormat.markerKey, value: format.marker)
+            try write(batch, sync: true)
+        } else {
+            throw .foreignDatabase(path: path)
+        }
+    }
+
+    deinit {
+        for h in handles { rocksdb_column_family_handle_destroy(h) }
+        rocksdb_close(db)
+        rocksdb_readoptions_destroy(readOptions)
+        rocksdb_writeoptions_destroy(syncWrite)
+        rocksdb_writeoptions_destroy(asyncWrite)
+        rocksdb_options_destroy(options)
+        rocksdb_block_based_options_destroy(tableOptions)
+    }
+
+    /// The column family named `name`, or `.unknownColumnFamily`.
+    public func columnFamily(_ name: String) throws(StoreError) -> ColumnFamily {
+        guard let cf = columnFamilies[name] else { throw .unknownColumnFamily(name) }
+        return cf
+    }
+
+    // MARK: reads and writes
+
+    /// The value at `key`, or nil.
+    public func get(_ cf: ColumnFamily, key: [UInt8]) throws(StoreError) -> [UInt8]? {
+        try get(cf, key: key, readOptions: readOptions)
+    }
+
+    func get(_ cf: ColumnFamily, key: [UInt8], readOptions: OpaquePointer) throws(StoreError) -> [UInt8]? {
+        var length = 0
+        var err: UnsafeMutablePointer<CChar>? = nil
+        let value = key.withUnsafeBufferPointer { k in
+            k.withMemoryRebound(to: CChar.self) { kc in
+                rocksdb_get_cf(db, readOptions, handles[cf.index], kc.baseAddress, kc.count, &length, &err)
+            }
+        }
+        if let message = Database.takeError(err) { throw .operationFailed(operation: "get", message: message) }
+        guard let value else { return nil }
+        defer { rocksdb_free(value) }
+        return Array(UnsafeRawBufferPointer(start: value, count: length))
+    }
+
+    /// Puts one key (not synced). For anything that must be atomic or durable use a `WriteBatch`.
+    public func put(_ cf: ColumnFamily, key: [UInt8], value: [UInt8], sync: Bool = false) throws(StoreError) {
+        var batch = WriteBatch()
+        batch.put(cf, key: key, value: value)
+        try write(batch, sync: sync)
+    }
+
+    /// Deletes one key.
+    public func delete(_ cf: ColumnFamily, key: [UInt8], sync: Bool = false) throws(StoreError) {
+        var batch = WriteBatch()
+        batch.delete(cf, key: key)
+        try write(batch, sync: sync)
+    }
+
+    /// Applies every operation of `batch` atomically. With `sync`, returns only after the write-ahead log is
+    /// fsynced: the batch then survives a crash of the process or the machine.
+    public func write(_ batch: WriteBatch, sync: Bool) throws(StoreError) {
+        if batch.operations.isEmpty { return }
+        let wb = rocksdb_writebatch_create()!
+        defer { rocksdb_writebatch_destroy(wb) }
+        for op in batch.operations {
+            let handle = handles[op.cf.index]
+            op.key.withUnsafeBufferPointer { k in
+                k.withMemoryRebound(to: CChar.self) { kc in
+                    if let value = op.value {
+                        value.withUnsafeBufferPointer { v in
+                            v.withMemoryRebound(to: CChar.self) { vc in
+                                rocksdb_writebatch_put_cf(wb, handle, kc.baseAddress, kc.count, vc.baseAddress, vc.count)
+                            }
+                        }
+                    } else {
+                        rocksdb_writebatch_delete_cf(wb, handle, kc.baseAddress, kc.count)
+                    }
+                }
+            }
+        }
+        var err: UnsafeMutablePointer<CChar>? = nil
+        rocksdb_write(db, sync ? syncWrite : asyncWrite, wb, &err)
+        if let message = Database.takeError(err) { throw .operationFailed(operation: "write", message: message) }
+    }
+
+    // MARK: iteration and snapshots
+
+    /// Entries of `cf` whose key starts with `prefix`, in byte order, starting at `start` (inclusive) when given.
+    public func iterate(_ cf: ColumnFamily, prefix: [UInt8] = [], from start: [UInt8]? = nil) -> StoreIterator {
+        StoreIterator(database: self, cf: cf, prefix: prefix, start: start, snapshot: nil)
+    }
+
+    /// A consistent read-only view of the whole database as it is now.
+    public func snapshot() -> Snapshot { Snapshot(database: self) }
+
+    /// A RocksDB property of a column family (e.g. "rocksdb.estimate-live-data-size"), or nil.
+    public func property(_ name: String, of cf: ColumnFamily) -> String? {
+        guard let value = rocksdb_property_value_cf(db, handles[cf.index], name) else { return nil }
+        defer { rocksdb_free(value) }
+        return String(cString: value)
+    }
+
+    // MARK: helpers
+
+    /// Converts (and frees) a RocksDB error string.
+    static func takeError(_ err: UnsafeMutablePointer<CChar>?) -> String? {
+        guard let err else { return nil }
+        defer { rocksdb_free(err) }
+        return String(cString: err)
+    }
+
+    private static func listColumnFamilies(options: OpaquePointer, path: String) -> [String] {
+        var count = 0
+        var err: UnsafeMutablePointer<CChar>? = nil
+        let list = rocksdb_list_column_families(options, path, &count, &err)
+        _ = takeError(err)
+        guard let list else { return [] }
+        defer { rocksdb_list_column_families_destroy(list, count) }
+        return (0..<count).compactMap { list[$0].map { String(cString: $0) } }
+    }
+
+    private static func fileExists(_ path: String) -> Bool {
+        access(path, F_OK) == 0
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -1,0 +1,130 @@
+// BenchCommand.swift — `trellis bench crypto`: our speed against the raw limits measured in the same run.
+//
+// Benchmarks, not tests: numbers vary with the machine's load. Each figure is the median of `--runs` runs.
+import ArgumentParser
+import Foundation
+import TrellisCrypto
+import TrellisStore
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure Trellis against the raw limits of this machine.",
+        subcommands: [CryptoBench.self]
+    )
+}
+
+struct CryptoBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "crypto",
+        abstract: "Ed25519 verification (raw libsodium, TrellisCrypto, all cores) and RocksDB synced batch commits."
+    )
+
+    @Option(help: "Signatures per verification run.")
+    var signatures = 20_000
+
+    @Option(help: "Synced RocksDB batches per run (1,000 × 250-byte entries each).")
+    var batches = 100
+
+    @Option(help: "Runs per figure; the median is reported.")
+    var runs = 3
+
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    func run() throws {
+        guard signatures > 0, batches > 0, runs > 0 else { throw badInput("--signatures, --batches and --runs must be positive") }
+        let checks = Self.makeChecks(count: signatures)
+        let cores = ParallelVerifier.defaultConcurrency
+
+        let raw = median(runs) { rate(count: signatures) { precondition(CryptoBaseline.rawVerify(checks) == checks.count) } }
+        let ours = median(runs) {
+            rate(count: signatures) {
+                var ok = 0
+                for c in checks where c.publicKey.verify(c.signature, message: c.message) { ok += 1 }
+                precondition(ok == checks.count)
+            }
+        }
+        let parallel = median(runs) { rate(count: signatures) { precondition(ParallelVerifier.verifyAll(checks)) } }
+        let commits = try median(runs) { try Self.syncedBatchRate(batches: batches) }
+
+        let results: [String: Any] = [
+            "cores": cores,
+            "raw_verify_per_second_1_core": Int(raw),
+            "trellis_verify_per_second_1_core": Int(ours),
+            "trellis_vs_raw_1_core": round2(ours / raw),
+            "parallel_verify_per_second_all_cores": Int(parallel),
+            "parallel_vs_1_core": round2(parallel / ours),
+            "rocksdb_synced_batches_per_second": round2(commits),
+            "rocksdb_synced_puts_per_second": Int(commits * 1000),
+        ]
+        if json {
+            print(jsonObject(results))
+            return
+        }
+        print("Ed25519 verify, \(signatures) signatures of 200-byte messages, median of \(runs) runs")
+        print(String(format: "  raw libsodium, 1 core          %10.0f /s", raw))
+        print(String(format: "  TrellisCrypto, 1 core          %10.0f /s   %.2f× raw (target ≥ 0.95)", ours, ours / raw))
+        print(String(format: "  TrellisCrypto, %d cores         %10.0f /s   %.2f× 1 core (target ≥ 1.8 on 2 cores)", cores, parallel, parallel / ours))
+        print("RocksDB synced write batches, 1,000 × 250-byte entries each")
+        print(String(format: "  batches committed (fsync)      %10.1f /s   (%.0f puts/s)", commits, commits * 1000))
+    }
+
+    static func makeChecks(count: Int) -> [SignatureCheck] {
+        let signers = (0..<64).map { _ in SigningKey.generate() }
+        return (0..<count).map { i in
+            let key = signers[i % signers.count]
+            var message = [UInt8](repeating: 0, count: 200)
+            withUnsafeBytes(of: UInt64(i).bigEndian) { message.replaceSubrange(0..<8, with: $0) }
+            return SignatureCheck(publicKey: key.publicKey, signature: key.sign(message), message: message)
+        }
+    }
+
+    static func syncedBatchRate(batches: Int) throws -> Double {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("trellis-bench-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let db: Database
+        do { db = try Database(path: dir, columnFamilies: ["bench"], format: StoreFormat(application: "trellis-bench", version: 1)) } catch {
+            throw failure(error.description)
+        }
+        let cf = db.columnFamilies["bench"]!
+        let value = [UInt8](repeating: 0xab, count: 250)
+        var prepared: [WriteBatch] = []
+        for b in 0..<batches {
+            var batch = WriteBatch()
+            for i in 0..<1000 {
+                var key = [UInt8](repeating: 0, count: 16)
+                withUnsafeBytes(of: UInt64(b).bigEndian) { key.replaceSubrange(0..<8, with: $0) }
+                withUnsafeBytes(of: UInt64(i).bigEndian) { key.replaceSubrange(8..<16, with: $0) }
+                batch.put(cf, key: key, value: value)
+            }
+            prepared.append(batch)
+        }
+        let clock = ContinuousClock()
+        let start = clock.now
+        for batch in prepared {
+            do { try db.write(batch, sync: true) } catch { throw failure(error.description) }
+        }
+        return Double(batches) / seconds(clock.now - start)
+    }
+}
+
+func rate(count: Int, _ body: () throws -> Void) rethrows -> Double {
+    let clock = ContinuousClock()
+    let start = clock.now
+    try body()
+    return Double(count) / seconds(clock.now - start)
+}
+
+func seconds(_ d: Duration) -> Double {
+    Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+}
+
+func median(_ runs: Int, _ body: () throws -> Double) rethrows -> Double {
+    var values: [Double] = []
+    for _ in 0..<runs { values.append(try body()) }
+    values.sort()
+    return values[values.count / 2]
+}
+
+func round2(_ x: Double) -> Double { (x * 100).rounded() / 100 }
