@@ -20,11 +20,12 @@ let package = Package(
         .target(name: "TrellisCrypto", dependencies: ["CSodium"]),
         .target(name: "TrellisCodec"),
         .target(name: "TrellisStore", dependencies: ["CRocksDB"]),
+        .target(name: "TrellisLedger", dependencies: ["TrellisCrypto", "TrellisCodec", "TrellisStore"]),
 
         .executableTarget(
             name: "trellis",
             dependencies: [
-                "TrellisCrypto", "TrellisCodec", "TrellisStore",
+                "TrellisCrypto", "TrellisCodec", "TrellisStore", "TrellisLedger",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

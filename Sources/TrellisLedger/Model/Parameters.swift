@@ -1,0 +1,58 @@
+// Parameters.swift — contract parameters kept in state, set at genesis, changeable by governance.
+import TrellisCodec
+
+public struct Parameters: Sendable, Hashable, CanonicalCodable, Codable {
+    /// Longest allowed time from issue to maturity of a payable certificate (seconds). Default 1 year.
+    public var maxMaturitySeconds: Int64
+    /// Time after maturity before an unsettled certificate may be marked overdue (seconds). Default 30 days.
+    public var gracePeriodSeconds: Int64
+    /// Distinct governor approvals needed to execute a governance proposal.
+    public var governanceQuorum: UInt32
+    /// Blocks after which an unexecuted governance proposal (and its approvals) expires.
+    public var proposalTTLBlocks: UInt64
+    /// How far beyond the current height a transaction's expires_at_height may be.
+    public var maxTxLifetimeBlocks: UInt64
+    /// Blocks a pending certificate transfer waits for accept before it may be returned.
+    public var acceptWindowSeconds: Int64
+
+    public init(maxMaturitySeconds: Int64 = 365 * 86_400, gracePeriodSeconds: Int64 = 30 * 86_400, governanceQuorum: UInt32 = 2, proposalTTLBlocks: UInt64 = 100_000, maxTxLifetimeBlocks: UInt64 = 10_000, acceptWindowSeconds: Int64 = 7 * 86_400) {
+        self.maxMaturitySeconds = maxMaturitySeconds
+        self.gracePeriodSeconds = gracePeriodSeconds
+        self.governanceQuorum = governanceQuorum
+        self.proposalTTLBlocks = proposalTTLBlocks
+        self.maxTxLifetimeBlocks = maxTxLifetimeBlocks
+        self.acceptWindowSeconds = acceptWindowSeconds
+    }
+
+    public static let `default` = Parameters()
+
+    /// Where parameters live in state.
+    public static let stateKey = StateKey.make("params")
+
+    enum CodingKeys: String, CodingKey {
+        case maxMaturitySeconds = "max_maturity_seconds"
+        case gracePeriodSeconds = "grace_period_seconds"
+        case governanceQuorum = "governance_quorum"
+        case proposalTTLBlocks = "proposal_ttl_blocks"
+        case maxTxLifetimeBlocks = "max_tx_lifetime_blocks"
+        case acceptWindowSeconds = "accept_window_seconds"
+    }
+
+    public func encode(to encoder: inout CanonicalEncoder) {
+        encoder.encode(maxMaturitySeconds)
+        encoder.encode(gracePeriodSeconds)
+        encoder.encode(governanceQuorum)
+        encoder.encode(proposalTTLBlocks)
+        encoder.encode(maxTxLifetimeBlocks)
+        encoder.encode(acceptWindowSeconds)
+    }
+
+    public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
+        maxMaturitySeconds = try decoder.decodeInt64()
+        gracePeriodSeconds = try decoder.decodeInt64()
+        governanceQuorum = try decoder.decodeUInt32()
+        proposalTTLBlocks = try decoder.decodeUInt64()
+        maxTxLifetimeBlocks = try decoder.decodeUInt64()
+        acceptWindowSeconds = try decoder.decodeInt64()
+    }
+}

@@ -1,0 +1,127 @@
+// StateOverlay.swift — reading and buffering writes to the ledger's key-value state.
+//
+// Execution never writes to the store directly. A block runs over a `StateOverlay` on the committed state; each
+// transaction runs over its own overlay on the block's, merged in only if the transaction succeeds, so a rejected
+// transaction leaves no trace but its receipt and nonce. `changes` lists the net writes sorted by key: the order
+// in which they reach the authenticated tree and the write batch never depends on hashing or insertion order.
+import TrellisCodec
+
+/// A failure reading state: the disk or a stored value is bad. Not a transaction rejection: execution stops.
+public enum StateError: Error, Equatable, CustomStringConvertible {
+    case storage(String)
+    case corruptValue(key: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .storage(let m): return "state storage failed: \(m)"
+        case .corruptValue(let k, let r): return "stored state value at \(k) is corrupt: \(r)"
+        }
+    }
+}
+
+/// Read access to a key-value state.
+public protocol StateReader {
+    /// The value at `key`, or nil.
+    func get(_ key: [UInt8]) throws(StateError) -> [UInt8]?
+    /// Every (key, value) whose key starts with `prefix`, in bytewise key order.
+    func scan(prefix: [UInt8]) throws(StateError) -> [(key: [UInt8], value: [UInt8])]
+}
+
+extension StateReader {
+    /// Decodes the value at `key` as `T`, or nil when absent.
+    public func read<T: CanonicalDecodable>(_ type: T.Type, _ key: [UInt8]) throws(StateError) -> T? {
+        guard let bytes = try get(key) else { return nil }
+        do { return try CanonicalDecoder.decode(T.self, from: bytes) } catch {
+            throw .corruptValue(key: StateKey.describe(key), reason: error.description)
+        }
+    }
+}
+
+/// Buffered writes over a base state.
+public final class StateOverlay: StateReader {
+    public let base: any StateReader
+    /// key → new value, or nil for a deletion.
+    private var writes: [[UInt8]: [UInt8]?] = [:]
+
+    public init(base: any StateReader) {
+        self.base = base
+    }
+
+    public func get(_ key: [UInt8]) throws(StateError) -> [UInt8]? {
+        if let pending = writes[key] { return pending }
+        return try base.get(key)
+    }
+
+    public func scan(prefix: [UInt8]) throws(StateError) -> [(key: [UInt8], value: [UInt8])] {
+        var merged: [[UInt8]: [UInt8]] = [:]
+        for (k, v) in try base.scan(prefix: prefix) { merged[k] = v }
+        for (k, v) in writes where k.starts(with: prefix) {
+            if let v { merged[k] = v } else { merged[k] = nil }
+        }
+        return merged.map { (key: $0.key, value: $0.value) }.sorted { $0.key.lexicographicallyPrecedes($1.key) }
+    }
+
+    public func put(_ key: [UInt8], _ value: [UInt8]) { writes[key] = .some(value) }
+
+    public func delete(_ key: [UInt8]) { writes[key] = .some(nil) }
+
+    /// Encodes and stores `value` at `key`.
+    public func write<T: CanonicalEncodable>(_ value: T, at key: [UInt8]) { put(key, value.canonicalBytes) }
+
+    /// Net writes sorted by key (nil value = delete).
+    public var changes: [(key: [UInt8], value: [UInt8]?)] {
+        writes.map { (key: $0.key, value: $0.value) }.sorted { $0.key.lexicographicallyPrecedes($1.key) }
+    }
+
+    public var isEmpty: Bool { writes.isEmpty }
+
+    /// Applies this overlay's writes to `parent` (used to keep a successful transaction's effects).
+    public func merge(into parent: StateOverlay) {
+        for (k, v) in writes { parent.writes[k] = v }
+    }
+}
+
+/// An in-memory state, for tests and for building genesis.
+public final class MemoryState: StateReader {
+    public private(set) var values: [[UInt8]: [UInt8]] = [:]
+
+    public init() {}
+
+    public func get(_ key: [UInt8]) throws(StateError) -> [UInt8]? { values[key] }
+
+    public func scan(prefix: [UInt8]) throws(StateError) -> [(key: [UInt8], value: [UInt8])] {
+        values.filter { $0.key.starts(with: prefix) }.map { (key: $0.key, value: $0.value) }.sorted { $0.key.lexicographicallyPrecedes($1.key) }
+    }
+
+    /// Applies an overlay's changes.
+    public func apply(_ overlay: StateOverlay) {
+        for (k, v) in overlay.changes {
+            if let v { values[k] = v } else { values[k] = nil }
+        }
+    }
+}
+
+/// State keys: UTF-8 path components joined by "/" — e.g. `member/supplier1`, `cert/<id>`. Ids never contain "/"
+/// (`Identifier.isValid`), so a key has one parse.
+public enum StateKey {
+    public static func make(_ components: String...) -> [UInt8] { make(components) }
+
+    public static func make(_ components: [String]) -> [UInt8] { Array(components.joined(separator: "/").utf8) }
+
+    /// A prefix that matches keys under `components` (ends with "/").
+    public static func prefix(_ components: String...) -> [UInt8] { Array((components.joined(separator: "/") + "/").utf8) }
+
+    /// Printable form of a key for messages.
+    public static func describe(_ key: [UInt8]) -> String { String(decoding: key, as: UTF8.self) }
+}
+
+public enum Identifier {
+    /// Ids of members, certificates, projects …: 1…128 bytes of [A-Za-z0-9._:-].
+    public static func isValid(_ id: String) -> Bool {
+        let bytes = Array(id.utf8)
+        guard !bytes.isEmpty, bytes.count <= Limits.maxIDBytes else { return false }
+        return bytes.allSatisfy { b in
+            (b >= 0x61 && b <= 0x7a) || (b >= 0x41 && b <= 0x5a) || (b >= 0x30 && b <= 0x39) || b == 0x2e || b == 0x5f || b == 0x2d || b == 0x3a
+        }
+    }
+}
