@@ -1,0 +1,105 @@
+// KeyFileAndParallelTests.swift — key files are 0600 and refused when readable by others or malformed; parallel
+// verification answers exactly like one-by-one verification.
+import Foundation
+import Testing
+@testable import TrellisCrypto
+
+private func temporaryPath(_ name: String) -> String {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("trellis-crypto-tests-\(UUID().uuidString)")
+    try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    return dir.appendingPathComponent(name).path
+}
+
+private func mode(_ path: String) throws -> Int {
+    let attributes = try FileManager.default.attributesOfItem(atPath: path)
+    return (attributes[.posixPermissions] as? NSNumber)?.intValue ?? -1
+}
+
+@Suite struct KeyFileTests {
+    @Test func writtenWithMode0600AndReadBack() throws {
+        let path = temporaryPath("node.key")
+        let key = SigningKey.generate()
+        try KeyFile.write(key, to: path)
+        #expect(try mode(path) == 0o600)
+        let loaded = try KeyFile.read(from: path)
+        #expect(loaded.publicKey == key.publicKey)
+        #expect(loaded.seed == key.seed)
+    }
+
+    @Test func refusesToOverwriteUnlessAsked() throws {
+        let path = temporaryPath("node.key")
+        try KeyFile.write(SigningKey.generate(), to: path)
+        #expect(throws: KeyFileError.alreadyExists(path: path)) { try KeyFile.write(SigningKey.generate(), to: path) }
+        let second = SigningKey.generate()
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
+        try KeyFile.write(second, to: path, overwrite: true)
+        #expect(try mode(path) == 0o600)
+        #expect(try KeyFile.read(from: path).publicKey == second.publicKey)
+    }
+
+    @Test(arguments: [0o644, 0o640, 0o604, 0o660])
+    func groupOrWorldReadableIsRefused(permissions: Int) throws {
+        let path = temporaryPath("node.key")
+        try KeyFile.write(SigningKey.generate(), to: path)
+        try FileManager.default.setAttributes([.posixPermissions: permissions], ofItemAtPath: path)
+        #expect(throws: KeyFileError.permissionsTooOpen(path: path, mode: UInt32(permissions))) { try KeyFile.read(from: path) }
+    }
+
+    @Test func missingFile() {
+        #expect(throws: KeyFileError.notFound(path: "/nonexistent/trellis.key")) { try KeyFile.read(from: "/nonexistent/trellis.key") }
+    }
+
+    @Test(arguments: [
+        "not json",
+        "[]",
+        "{\"type\":\"other\",\"public_key\":\"00\",\"secret_seed\":\"00\"}",
+        "{\"type\":\"trellis-ed25519-v1\",\"public_key\":\"00\"}",
+        "{\"type\":\"trellis-ed25519-v1\",\"public_key\":\"zz\",\"secret_seed\":\"0000000000000000000000000000000000000000000000000000000000000000\"}",
+        "{\"type\":\"trellis-ed25519-v1\",\"public_key\":\"3b6a27bcceb6a42d62a3a8d02a6f0d73653215771de243a63ac048a18b59da29\",\"secret_seed\":\"00\"}",
+    ])
+    func malformedContentIsRefused(content: String) throws {
+        let path = temporaryPath("bad.key")
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(content.utf8), attributes: [.posixPermissions: 0o600]))
+        #expect(throws: KeyFileError.self) { try KeyFile.read(from: path) }
+    }
+
+    @Test func seedThatDoesNotMatchPublicKeyIsRefused() throws {
+        let path = temporaryPath("mismatch.key")
+        let a = SigningKey.generate(), b = SigningKey.generate()
+        let text = "{\"type\":\"trellis-ed25519-v1\",\"public_key\":\"\(b.publicKey.hex)\",\"secret_seed\":\"\(Hex.encode(a.seed))\"}"
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]))
+        #expect(throws: KeyFileError.publicKeyMismatch(path: path)) { try KeyFile.read(from: path) }
+    }
+
+    @Test func oversizedFileIsRefused() throws {
+        let path = temporaryPath("big.key")
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(repeating: 0x20, count: KeyFile.maxFileBytes + 1), attributes: [.posixPermissions: 0o600]))
+        #expect(throws: KeyFileError.tooLarge(path: path, bytes: KeyFile.maxFileBytes + 1)) { try KeyFile.read(from: path) }
+    }
+}
+
+@Suite struct ParallelVerifierTests {
+    @Test func matchesSequentialVerificationWithSomeInvalid() throws {
+        let keys = (0..<8).map { _ in SigningKey.generate() }
+        var checks: [SignatureCheck] = []
+        var expected: [Bool] = []
+        for i in 0..<1_000 {
+            let key = keys[i % keys.count]
+            let message = [UInt8](repeating: UInt8(i % 251), count: 40 + i % 7)
+            var sig = key.sign(message)
+            let valid = i % 13 != 0
+            if !valid {
+                var bytes = sig.bytes
+                bytes[i % 64] ^= 0x10
+                sig = try Signature(bytes: bytes)
+            }
+            checks.append(SignatureCheck(publicKey: key.publicKey, signature: sig, message: message))
+            expected.append(valid)
+        }
+        #expect(ParallelVerifier.verify(checks, concurrency: 4) == expected)
+        #expect(ParallelVerifier.verify(checks, concurrency: 1) == expected)
+        #expect(!ParallelVerifier.verifyAll(checks))
+        #expect(ParallelVerifier.verifyAll(checks.enumerated().filter { expected[$0.offset] }.map(\.element)))
+        #expect(ParallelVerifier.verify([]) == [])
+    }
+}

@@ -1,0 +1,186 @@
+// DatabaseTests.swift — the RocksDB store: durability across reopen, atomic batches, byte-order iteration,
+// snapshots, and refusal of foreign or other-format databases.
+import Foundation
+import Testing
+@testable import TrellisStore
+
+private let format = StoreFormat(application: "trellis-test", version: 1)
+
+private func temporaryDirectory() -> String {
+    FileManager.default.temporaryDirectory.appendingPathComponent("trellis-store-tests-\(UUID().uuidString)").path
+}
+
+private func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
+
+@Suite struct DatabaseTests {
+    @Test func dataSurvivesCloseAndReopen() throws {
+        let path = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        do {
+            let db = try Database(path: path, columnFamilies: ["blocks", "meta"], format: format)
+            var batch = WriteBatch()
+            batch.put(try db.columnFamily("blocks"), key: bytes("h1"), value: bytes("block one"))
+            batch.put(try db.columnFamily("meta"), key: bytes("last"), value: bytes("1"))
+            try db.write(batch, sync: true)
+        }
+        let db = try Database(path: path, columnFamilies: ["blocks", "meta"], format: format, createIfMissing: false)
+        #expect(try db.get(db.columnFamily("blocks"), key: bytes("h1")) == bytes("block one"))
+        #expect(try db.get(db.columnFamily("meta"), key: bytes("last")) == bytes("1"))
+        #expect(try db.get(db.columnFamily("meta"), key: bytes("h1")) == nil)
+    }
+
+    @Test func columnFamiliesOnDiskAreOpenedEvenIfNotNamed() throws {
+        let path = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        do {
+            let db = try Database(path: path, columnFamilies: ["a", "b"], format: format)
+            try db.put(try db.columnFamily("b"), key: [1], value: [2], sync: true)
+        }
+        let db = try Database(path: path, columnFamilies: ["a"], format: format)
+        #expect(try db.get(db.columnFamily("b"), key: [1]) == [2])
+        #expect(throws: StoreError.unknownColumnFamily("zzz")) { try db.columnFamily("zzz") }
+    }
+
+    @Test func deleteRemovesAndLaterOperationsInABatchWin() throws {
+        let path = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let db = try Database(path: path, columnFamilies: ["x"], format: format)
+        let cf = try db.columnFamily("x")
+        var batch = WriteBatch()
+        batch.put(cf, key: [1], value: [1])
+        batch.put(cf, key: [1], value: [2])
+        batch.put(cf, key: [3], value: [3])
+        batch.delete(cf, key: [3])
+        try db.write(batch, sync: false)
+        #expect(try db.get(cf, key: [1]) == [2])
+        #expect(try db.get(cf, key: [3]) == nil)
+        try db.delete(cf, key: [1])
+        #expect(try db.get(cf, key: [1]) == nil)
+    }
+
+    @Test func aBatchIsVisibleAllOrNothing() throws {
+        // A reader taking snapshots while batches of 500 keys are written must see each batch whole or not at all.
+        let path = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let db = try Database(path: path, columnFamilies: ["x"], format: format)
+        let cf = try db.columnFamily("x")
+        let batches = 40, perBatch = 500
+        let done = ManagedFlag()
+        let reader = Thread {
+            var observations = 0
+            while !done.value || observations < 5 {
+                let snap = db.snapshot()
+                for b in 0..<batches {
+                    let count = snap.iterate(cf, prefix: [UInt8(b)]).reduce(0) { n, _ in n + 1 }
+                    if count != 0 && count != perBatch { done.fail("batch \(b) seen with \(count) of \(perBatch) keys") }
+                }
+                observations += 1
+            }
+            done.finishReader()
+        }
+        reader.start()
+        for b in 0..<batches {
+            var batch = WriteBatch()
+            for i in 0..<perBatch { batch.put(cf, key: [UInt8(b), UInt8(i >> 8), UInt8(i & 0xff)], value: [UInt8](repeating: 1, count: 32)) }
+            try db.write(batch, sync: false)
+        }
+        done.set()
+        done.waitForReader()
+        #expect(done.failure == nil)
+        #expect(db.iterate(cf).reduce(0) { n, _ in n + 1 } == batches * perBatch)
+    }
+
+    @Test func iterationIsInByteOrderWithinThePrefix() throws {
+        let path = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let db = try Database(path: path, columnFamilies: ["x"], format: format)
+        let cf = try db.columnFamily("x")
+        var keys: [[UInt8]] = []
+        var state: UInt64 = 42
+        for _ in 0..<300 {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            let length = Int(state >> 60) + 1
+            keys.append([0x70] + (0..<length).map { UInt8(truncatingIfNeeded: state >> (8 * UInt64($0 % 8))) })
+        }
+        var batch = WriteBatch()
+        for k in keys { batch.put(cf, key: k, value: k) }
+        batch.put(cf, key: [0x6f, 0xff], value: [0]) // just below the prefix
+        batch.put(cf, key: [0x71], value: [0])       // just above the prefix
+        try db.write(batch, sync: false)
+        let expected = Array(Set(keys)).sorted { $0.lexicographicallyPrecedes($1) }
+        let seen = db.iterate(cf, prefix: [0x70]).map(\.key)
+        #expect(seen == expected)
+        let fromMiddle = db.iterate(cf, prefix: [0x70], from: expected[100]).map(\.key)
+        #expect(fromMiddle == Array(expected[100...]))
+        #expect(db.iterate(cf).map(\.key).first == [0x6f, 0xff])
+    }
+
+    @Test func snapshotsDoNotSeeLaterWrites() throws {
+        let path = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let db = try Database(path: path, columnFamilies: ["x"], format: format)
+        let cf = try db.columnFamily("x")
+        try db.put(cf, key: [1], value: [1])
+        let snap = db.snapshot()
+        try db.put(cf, key: [1], value: [2])
+        try db.put(cf, key: [2], value: [2])
+        #expect(try snap.get(cf, key: [1]) == [1])
+        #expect(try snap.get(cf, key: [2]) == nil)
+        #expect(snap.iterate(cf).map(\.key) == [[1]])
+        #expect(try db.get(cf, key: [1]) == [2])
+    }
+
+    @Test func anotherFormatVersionIsRefused() throws {
+        let path = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        _ = try Database(path: path, columnFamilies: ["x"], format: format)
+        let newer = StoreFormat(application: "trellis-test", version: 2)
+        #expect(throws: StoreError.formatMismatch(path: path, found: "trellis-test/1", expected: "trellis-test/2")) {
+            try Database(path: path, columnFamilies: ["x"], format: newer)
+        }
+        let otherApp = StoreFormat(application: "someone-else", version: 1)
+        #expect(throws: StoreError.formatMismatch(path: path, found: "trellis-test/1", expected: "someone-else/1")) {
+            try Database(path: path, columnFamilies: ["x"], format: otherApp)
+        }
+        // The refused opens changed nothing: the right format still opens.
+        _ = try Database(path: path, columnFamilies: ["x"], format: format)
+    }
+
+    @Test func aDatabaseWithoutMarkerIsForeign() throws {
+        let path = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        do {
+            let db = try Database(path: path, columnFamilies: [], format: format)
+            try db.delete(try db.columnFamily("default"), key: StoreFormat.markerKey, sync: true)
+        }
+        #expect(throws: StoreError.foreignDatabase(path: path)) { try Database(path: path, columnFamilies: [], format: format) }
+    }
+
+    @Test func openingMissingWithoutCreateFails() {
+        let path = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect(throws: StoreError.self) { try Database(path: path, columnFamilies: [], format: format, createIfMissing: false) }
+    }
+
+    @Test func aSecondOpenOfTheSamePathFailsClearly() throws {
+        let path = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let first = try Database(path: path, columnFamilies: [], format: format)
+        #expect(throws: StoreError.self) { try Database(path: path, columnFamilies: [], format: format) }
+        _ = first
+    }
+}
+
+/// A small thread-safe flag/mailbox for the concurrency test.
+final class ManagedFlag: @unchecked Sendable {
+    private let lock = NSCondition()
+    private var flag = false
+    private var readerDone = false
+    private(set) var failure: String?
+
+    var value: Bool { lock.lock(); defer { lock.unlock() }; return flag }
+    func set() { lock.lock(); flag = true; lock.unlock() }
+    func fail(_ message: String) { lock.lock(); if failure == nil { failure = message }; lock.unlock() }
+    func finishReader() { lock.lock(); readerDone = true; lock.broadcast(); lock.unlock() }
+    func waitForReader() { lock.lock(); while !readerDone { lock.wait() }; lock.unlock() }
+}
