@@ -3,6 +3,7 @@
 // Used only by `trellis bench`: it verifies pre-built C buffers with `crypto_sign_verify_detached` directly, with
 // no Swift wrapper types in between. This is the "raw limit" every speed ratio is divided by.
 import CSodium
+import Dispatch
 
 public enum CryptoBaseline {
     /// Verifies each check with libsodium directly on contiguous buffers; returns how many verified.
@@ -25,4 +26,20 @@ public enum CryptoBaseline {
         }
         return valid
     }
+
+    /// `rawVerify` on `workers` contiguous chunks at once (DispatchQueue.concurrentPerform): the raw all-core limit.
+    public static func rawParallelVerify(_ checks: [SignatureCheck], workers: Int) -> Int {
+        let chunks = (0..<workers).map { w in Array(checks[(checks.count * w / workers)..<(checks.count * (w + 1) / workers)]) }
+        let counts = Counts(workers)
+        DispatchQueue.concurrentPerform(iterations: workers) { w in counts.set(w, rawVerify(chunks[w])) }
+        return counts.total
+    }
+}
+
+/// Per-worker results of `rawParallelVerify`; each worker writes only its own slot.
+private final class Counts: @unchecked Sendable {
+    private var values: [Int]
+    init(_ n: Int) { values = [Int](repeating: 0, count: n) }
+    func set(_ i: Int, _ v: Int) { values.withUnsafeMutableBufferPointer { $0[i] = v } }
+    var total: Int { values.reduce(0, +) }
 }
