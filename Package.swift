@@ -11,6 +11,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // C libraries from Debian (Scripts/bootstrap.sh installs them).
@@ -21,6 +23,16 @@ let package = Package(
         .target(name: "TrellisCodec"),
         .target(name: "TrellisStore", dependencies: ["CRocksDB"]),
         .target(name: "TrellisLedger", dependencies: ["TrellisCrypto", "TrellisCodec", "TrellisStore"]),
+        .target(
+            name: "TrellisNode",
+            dependencies: [
+                "TrellisCrypto", "TrellisCodec", "TrellisStore", "TrellisLedger",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
 
         .executableTarget(
             name: "trellis",
@@ -33,6 +45,14 @@ let package = Package(
         .testTarget(name: "TrellisCryptoTests", dependencies: ["TrellisCrypto"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrellisCodecTests", dependencies: ["TrellisCodec"]),
         .testTarget(name: "TrellisStoreTests", dependencies: ["TrellisStore"]),
+        .testTarget(
+            name: "TrellisNodeTests",
+            dependencies: [
+                "TrellisNode", "TrellisCrypto", "TrellisLedger",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         .testTarget(name: "trellisTests", dependencies: ["trellis"]),
     ],
     swiftLanguageModes: [.v6]
