@@ -1,0 +1,261 @@
+// Mempool.swift — pending transactions: bounded, deduplicated, verified once, ordered per signer by nonce.
+//
+// Guarantees:
+// - Bounded by count, by bytes and per signer; a full pool refuses new transactions (`MempoolError.full`, which the
+//   API answers with 503) instead of growing.
+// - A transaction is decoded strictly, size-checked, its envelope checked against the ledger view (chain id,
+//   expiry, signer known and active, keys belong to the members, nonce not stale), its payload checked statelessly,
+//   and its signatures verified exactly once. Its hash is then remembered as verified (`isVerified`), so block
+//   validation on this node never verifies it again.
+// - `reap` returns, for each signer, a gap-free run of nonces starting at the ledger's next nonce, signers taken in
+//   order of first arrival: a proposer never includes a transaction that must fail for a nonce gap.
+// - `update(afterCommitting:)` evicts included, expired and stale transactions.
+// Thread-safe: one lock guards the pool; signature verification runs outside it.
+import NIOConcurrencyHelpers
+import TrellisCodec
+import TrellisCrypto
+import TrellisLedger
+
+/// What the mempool needs to know about the ledger (the node implements it over the committed state).
+public protocol MempoolLedgerView: Sendable {
+    var chainID: String { get }
+    /// The height of the last committed block.
+    var committedHeight: UInt64 { get }
+    /// The signer's record and next expected nonce, or nil when the member does not exist.
+    func account(_ memberID: String) -> MempoolAccount?
+    /// Stateless checks of the kind and payload (the contract registry); throws `TxRejection`.
+    func precheck(_ transaction: Transaction) throws(TxRejection)
+}
+
+public struct MempoolAccount: Sendable {
+    public let member: Member
+    public let nextNonce: UInt64
+
+    public init(member: Member, nextNonce: UInt64) {
+        self.member = member
+        self.nextNonce = nextNonce
+    }
+}
+
+public struct MempoolConfiguration: Sendable {
+    public var maxTransactions: Int = 50_000
+    public var maxBytes: Int = 128 << 20
+    public var maxPerSigner: Int = 2_000
+    public init() {}
+}
+
+/// Why a transaction was not admitted. `code` is stable for API clients.
+public enum MempoolError: Error, Equatable, CustomStringConvertible {
+    case full(transactions: Int, bytes: Int)
+    case signerFull(String)
+    case duplicate(Hash)
+    case tooLarge(bytes: Int, limit: Int)
+    case malformed(String)
+    case wrongChain(expected: String, actual: String)
+    case expired(expiresAt: UInt64, height: UInt64)
+    case unknownSigner(String)
+    case inactiveMember(String)
+    case missingSignatures
+    case keyNotRegistered(member: String, key: PublicKey)
+    case badSignature(member: String)
+    case staleNonce(expected: UInt64, actual: UInt64)
+    case nonceTooFarAhead(expected: UInt64, actual: UInt64)
+    case nonceTaken(signer: String, nonce: UInt64)
+    case rejected(TxRejection)
+
+    public var code: String {
+        switch self {
+        case .full, .signerFull: return "mempool_full"
+        case .duplicate: return "duplicate_transaction"
+        case .tooLarge: return "transaction_too_large"
+        case .malformed: return "malformed_transaction"
+        case .wrongChain: return "wrong_chain"
+        case .expired: return "expired"
+        case .unknownSigner: return "unknown_signer"
+        case .inactiveMember: return "member_not_active"
+        case .missingSignatures: return "missing_signatures"
+        case .keyNotRegistered: return "key_not_registered"
+        case .badSignature: return "bad_signature"
+        case .staleNonce: return "stale_nonce"
+        case .nonceTooFarAhead: return "nonce_too_far_ahead"
+        case .nonceTaken: return "nonce_taken"
+        case .rejected(let r): return r.code
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .full(let n, let b): return "mempool is full (\(n) transactions, \(b) bytes); retry later"
+        case .signerFull(let s): return "signer \(s) has too many pending transactions; wait for some to commit"
+        case .duplicate(let h): return "transaction \(h.hex) is already pending"
+        case .tooLarge(let b, let l): return "transaction is \(b) bytes; the limit is \(l)"
+        case .malformed(let m): return "transaction does not decode: \(m)"
+        case .wrongChain(let e, let a): return "transaction is for chain \"\(a)\", this chain is \"\(e)\""
+        case .expired(let e, let h): return "transaction expired at height \(e); the chain is at \(h)"
+        case .unknownSigner(let s): return "signer \(s) is not a member"
+        case .inactiveMember(let s): return "member \(s) is not active"
+        case .missingSignatures: return "the signer and every listed co-signer must sign exactly once"
+        case .keyNotRegistered(let m, let k): return "key \(k.hex) is not registered to member \(m)"
+        case .badSignature(let m): return "signature of \(m) does not verify"
+        case .staleNonce(let e, let a): return "nonce \(a) is already used; the next nonce is \(e)"
+        case .nonceTooFarAhead(let e, let a): return "nonce \(a) is too far ahead of the next nonce \(e)"
+        case .nonceTaken(let s, let n): return "a transaction of \(s) with nonce \(n) is already pending"
+        case .rejected(let r): return r.message
+        }
+    }
+}
+
+public final class Mempool: Sendable {
+    private struct Entry {
+        let transaction: Transaction
+        let hash: Hash
+        let bytes: Int
+        let arrival: UInt64
+    }
+
+    private struct Pool {
+        var byHash: [Hash: Entry] = [:]
+        /// signer → nonce → hash
+        var bySigner: [String: [UInt64: Hash]] = [:]
+        /// Hashes whose signatures this node verified (kept for included transactions until the next update).
+        var verified: Set<Hash> = []
+        var totalBytes = 0
+        var nextArrival: UInt64 = 0
+    }
+
+    public let configuration: MempoolConfiguration
+    private let pool = NIOLockedValueBox(Pool())
+
+    public init(configuration: MempoolConfiguration = MempoolConfiguration()) {
+        self.configuration = configuration
+    }
+
+    public var count: Int { pool.withLockedValue { $0.byHash.count } }
+    public var byteCount: Int { pool.withLockedValue { $0.totalBytes } }
+
+    public func contains(_ hash: Hash) -> Bool { pool.withLockedValue { $0.byHash[hash] != nil } }
+
+    /// True when this node verified the signatures of the transaction with this hash.
+    public func isVerified(_ hash: Hash) -> Bool { pool.withLockedValue { $0.verified.contains(hash) } }
+
+    /// Decodes, checks, verifies and admits a transaction from untrusted bytes. Returns its hash.
+    @discardableResult
+    public func add(_ bytes: [UInt8], ledger: MempoolLedgerView) throws(MempoolError) -> Hash {
+        guard bytes.count <= Limits.maxTransactionBytes else { throw .tooLarge(bytes: bytes.count, limit: Limits.maxTransactionBytes) }
+        let tx: Transaction
+        do { tx = try Transaction.decode(bytes) } catch { throw .malformed(error.description) }
+        return try add(tx, encodedBytes: bytes.count, ledger: ledger)
+    }
+
+    /// Checks and admits a decoded transaction.
+    @discardableResult
+    public func add(_ tx: Transaction, encodedBytes: Int? = nil, ledger: MempoolLedgerView) throws(MempoolError) -> Hash {
+        let hash = tx.hash
+        let size = encodedBytes ?? tx.canonicalBytes.count
+        if contains(hash) { throw .duplicate(hash) }
+        try checkEnvelope(tx, ledger: ledger)
+        do { try ledger.precheck(tx) } catch { throw .rejected(error) }
+        // Signatures: verified once, outside the lock.
+        if !isVerified(hash) {
+            let results = ParallelVerifier.verify(tx.signatureChecks, concurrency: 1)
+            if let bad = results.firstIndex(of: false) { throw .badSignature(member: tx.signatures[bad].memberID) }
+        }
+        let refusal: MempoolError? = pool.withLockedValue { p in
+            if p.byHash[hash] != nil { return .duplicate(hash) }
+            guard p.byHash.count < configuration.maxTransactions, p.totalBytes + size <= configuration.maxBytes else {
+                return .full(transactions: p.byHash.count, bytes: p.totalBytes)
+            }
+            let pending = p.bySigner[tx.body.signer] ?? [:]
+            guard pending.count < configuration.maxPerSigner else { return .signerFull(tx.body.signer) }
+            guard pending[tx.body.nonce] == nil else { return .nonceTaken(signer: tx.body.signer, nonce: tx.body.nonce) }
+            p.byHash[hash] = Entry(transaction: tx, hash: hash, bytes: size, arrival: p.nextArrival)
+            p.nextArrival += 1
+            p.bySigner[tx.body.signer, default: [:]][tx.body.nonce] = hash
+            p.totalBytes += size
+            p.verified.insert(hash)
+            return nil
+        }
+        if let refusal { throw refusal }
+        return hash
+    }
+
+    /// Envelope checks against the committed ledger.
+    private func checkEnvelope(_ tx: Transaction, ledger: MempoolLedgerView) throws(MempoolError) {
+        let body = tx.body
+        guard body.chainID == ledger.chainID else { throw .wrongChain(expected: ledger.chainID, actual: body.chainID) }
+        let nextHeight = ledger.committedHeight + 1
+        guard body.expiresAtHeight >= nextHeight else { throw .expired(expiresAt: body.expiresAtHeight, height: ledger.committedHeight) }
+        guard tx.hasRequiredSigners else { throw .missingSignatures }
+        guard let signer = ledger.account(body.signer) else { throw .unknownSigner(body.signer) }
+        for s in tx.signatures {
+            let member: Member
+            if s.memberID == body.signer {
+                member = signer.member
+            } else {
+                guard let cosigner = ledger.account(s.memberID) else { throw .unknownSigner(s.memberID) }
+                member = cosigner.member
+            }
+            guard member.isActive else { throw .inactiveMember(member.memberID) }
+            guard member.publicKeys.contains(s.publicKey) else { throw .keyNotRegistered(member: member.memberID, key: s.publicKey) }
+        }
+        guard body.nonce >= signer.nextNonce else { throw .staleNonce(expected: signer.nextNonce, actual: body.nonce) }
+        guard body.nonce < signer.nextNonce + UInt64(configuration.maxPerSigner) else {
+            throw .nonceTooFarAhead(expected: signer.nextNonce, actual: body.nonce)
+        }
+    }
+
+    /// Up to `maxCount` transactions (and `maxBytes`) for a block: per signer a gap-free nonce run from the ledger's
+    /// next nonce, signers in order of their earliest pending transaction.
+    public func reap(maxCount: Int, maxBytes: Int, ledger: MempoolLedgerView) -> [Transaction] {
+        pool.withLockedValue { p in
+            let signers = p.bySigner.compactMap { signer, nonces -> (String, UInt64)? in
+                let first = nonces.values.compactMap { p.byHash[$0]?.arrival }.min()
+                return first.map { (signer, $0) }
+            }.sorted { $0.1 < $1.1 }
+            var out: [Transaction] = []
+            var bytes = 0
+            outer: for (signer, _) in signers {
+                guard let nonces = p.bySigner[signer], var nonce = ledger.account(signer)?.nextNonce else { continue }
+                while let hash = nonces[nonce], let entry = p.byHash[hash] {
+                    if out.count >= maxCount { break outer }
+                    if bytes + entry.bytes > maxBytes { break }
+                    out.append(entry.transaction)
+                    bytes += entry.bytes
+                    nonce += 1
+                }
+            }
+            return out
+        }
+    }
+
+    /// After a block commits: drops the included transactions and any that can no longer be included (expired, or
+    /// with a nonce below the signer's next nonce). `ledger` reflects the new committed state.
+    public func update(afterCommitting included: [Hash], ledger: MempoolLedgerView) {
+        pool.withLockedValue { p in
+            for h in included { remove(h, from: &p) }
+            p.verified.subtract(included)
+            let nextHeight = ledger.committedHeight + 1
+            var drop: [Hash] = []
+            for (signer, nonces) in p.bySigner {
+                let next = ledger.account(signer)?.nextNonce
+                for (nonce, hash) in nonces {
+                    guard let entry = p.byHash[hash] else { continue }
+                    if let next, nonce >= next, entry.transaction.body.expiresAtHeight >= nextHeight { continue }
+                    drop.append(hash)
+                }
+            }
+            for h in drop {
+                remove(h, from: &p)
+                p.verified.remove(h)
+            }
+        }
+    }
+
+    private func remove(_ hash: Hash, from p: inout Pool) {
+        guard let entry = p.byHash.removeValue(forKey: hash) else { return }
+        p.totalBytes -= entry.bytes
+        let signer = entry.transaction.body.signer
+        p.bySigner[signer]?[entry.transaction.body.nonce] = nil
+        if p.bySigner[signer]?.isEmpty == true { p.bySigner[signer] = nil }
+    }
+}

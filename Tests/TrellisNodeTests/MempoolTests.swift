@@ -1,0 +1,154 @@
+// MempoolTests.swift — admission checks, bounds, per-signer nonce ordering and eviction.
+import NIOConcurrencyHelpers
+import Testing
+import TrellisCodec
+import TrellisCrypto
+import TrellisLedger
+@testable import TrellisNode
+
+/// A ledger view over a fixed member table.
+final class FakeLedger: MempoolLedgerView, @unchecked Sendable {
+    let chainID = "mempool-test"
+    private let lock = NIOLock()
+    private var height: UInt64 = 10
+    private var members: [String: Member] = [:]
+    private var nonces: [String: UInt64] = [:]
+    var rejectKinds: Set<String> = []
+
+    var committedHeight: UInt64 { lock.withLock { height } }
+    func setHeight(_ h: UInt64) { lock.withLock { height = h } }
+    func add(_ m: Member, nextNonce: UInt64 = 1) { lock.withLock { members[m.memberID] = m; nonces[m.memberID] = nextNonce } }
+    func setNonce(_ id: String, _ n: UInt64) { lock.withLock { nonces[id] = n } }
+
+    func account(_ memberID: String) -> MempoolAccount? {
+        lock.withLock { members[memberID].map { MempoolAccount(member: $0, nextNonce: nonces[memberID] ?? 1) } }
+    }
+
+    func precheck(_ transaction: Transaction) throws(TxRejection) {
+        if rejectKinds.contains(transaction.body.kind) { throw TxRejection("unknown_kind", "no such kind") }
+    }
+}
+
+struct Fixture {
+    let ledger = FakeLedger()
+    let alice = SigningKey.generate(), bob = SigningKey.generate(), carol = SigningKey.generate()
+
+    init() {
+        ledger.add(Member(memberID: "alice", legalName: "Alice Co", registrationNo: "1", publicKeys: [alice.publicKey], roles: [.supplier]))
+        ledger.add(Member(memberID: "bob", legalName: "Bob Co", registrationNo: "2", publicKeys: [bob.publicKey], roles: [.supplier]))
+        ledger.add(Member(memberID: "carol", legalName: "Carol Co", registrationNo: "3", publicKeys: [carol.publicKey], roles: [.supplier], status: .suspended))
+    }
+
+    func tx(_ signer: String, key: SigningKey, nonce: UInt64, chain: String? = nil, expires: UInt64 = 100, kind: String = "test.kind") -> Transaction {
+        let body = TransactionBody(chainID: chain ?? ledger.chainID, kind: kind, payload: [UInt8(truncatingIfNeeded: nonce)], signer: signer, nonce: nonce, expiresAtHeight: expires)
+        return Transaction.signed(body, by: [(signer, key)])
+    }
+}
+
+@Suite struct MempoolAdmissionTests {
+    @Test func admitsOnceAndRemembersVerification() throws {
+        let f = Fixture(), pool = Mempool()
+        let t = f.tx("alice", key: f.alice, nonce: 1)
+        let hash = try pool.add(t.canonicalBytes, ledger: f.ledger)
+        #expect(hash == t.hash)
+        #expect(pool.count == 1 && pool.contains(hash) && pool.isVerified(hash))
+        #expect(throws: MempoolError.duplicate(hash)) { try pool.add(t.canonicalBytes, ledger: f.ledger) }
+    }
+
+    @Test func refusesEveryBadEnvelope() throws {
+        let f = Fixture(), pool = Mempool()
+        #expect(throws: MempoolError.wrongChain(expected: "mempool-test", actual: "other")) { try pool.add(f.tx("alice", key: f.alice, nonce: 1, chain: "other"), ledger: f.ledger) }
+        #expect(throws: MempoolError.expired(expiresAt: 10, height: 10)) { try pool.add(f.tx("alice", key: f.alice, nonce: 1, expires: 10), ledger: f.ledger) }
+        #expect(throws: MempoolError.unknownSigner("dave")) { try pool.add(f.tx("dave", key: f.alice, nonce: 1), ledger: f.ledger) }
+        #expect(throws: MempoolError.inactiveMember("carol")) { try pool.add(f.tx("carol", key: f.carol, nonce: 1), ledger: f.ledger) }
+        #expect(throws: MempoolError.keyNotRegistered(member: "alice", key: f.bob.publicKey)) { try pool.add(f.tx("alice", key: f.bob, nonce: 1), ledger: f.ledger) }
+        f.ledger.setNonce("alice", 5)
+        #expect(throws: MempoolError.staleNonce(expected: 5, actual: 4)) { try pool.add(f.tx("alice", key: f.alice, nonce: 4), ledger: f.ledger) }
+        #expect(throws: MempoolError.nonceTooFarAhead(expected: 5, actual: 5 + 2_000)) { try pool.add(f.tx("alice", key: f.alice, nonce: 5 + 2_000), ledger: f.ledger) }
+        f.ledger.rejectKinds = ["bad.kind"]
+        #expect(throws: MempoolError.rejected(TxRejection("unknown_kind", "no such kind"))) { try pool.add(f.tx("bob", key: f.bob, nonce: 1, kind: "bad.kind"), ledger: f.ledger) }
+        #expect(pool.count == 0)
+    }
+
+    @Test func refusesForgedSignaturesAndMissingSigners() throws {
+        let f = Fixture(), pool = Mempool()
+        var t = f.tx("alice", key: f.alice, nonce: 1)
+        var sig = t.signatures[0]
+        var bytes = sig.signature.bytes
+        bytes[0] ^= 1
+        sig.signature = try Signature(bytes: bytes)
+        t = Transaction(body: t.body, signatures: [sig])
+        #expect(throws: MempoolError.badSignature(member: "alice")) { try pool.add(t, ledger: f.ledger) }
+        let unsigned = Transaction(body: t.body, signatures: [])
+        #expect(throws: MempoolError.missingSignatures) { try pool.add(unsigned, ledger: f.ledger) }
+        // A co-signer listed but not signing.
+        let body = TransactionBody(chainID: f.ledger.chainID, kind: "k", payload: [], signer: "alice", nonce: 1, expiresAtHeight: 50, cosigners: ["bob"])
+        #expect(throws: MempoolError.missingSignatures) { try pool.add(Transaction.signed(body, by: [("alice", f.alice)]), ledger: f.ledger) }
+        #expect(throws: Never.self) { try pool.add(Transaction.signed(body, by: [("alice", f.alice), ("bob", f.bob)]), ledger: f.ledger) }
+        #expect(pool.count == 1)
+    }
+
+    @Test func refusesMalformedAndOversizeBytes() throws {
+        let f = Fixture(), pool = Mempool()
+        let good = f.tx("alice", key: f.alice, nonce: 1).canonicalBytes
+        #expect(throws: MempoolError.self) { try pool.add(good + [0], ledger: f.ledger) }
+        #expect(throws: MempoolError.self) { try pool.add(Array(good.dropLast()), ledger: f.ledger) }
+        #expect(throws: MempoolError.tooLarge(bytes: Limits.maxTransactionBytes + 1, limit: Limits.maxTransactionBytes)) {
+            try pool.add([UInt8](repeating: 0, count: Limits.maxTransactionBytes + 1), ledger: f.ledger)
+        }
+        #expect(pool.count == 0)
+    }
+
+    @Test func fullPoolRefusesInsteadOfGrowing() throws {
+        let f = Fixture()
+        var config = MempoolConfiguration()
+        config.maxTransactions = 3
+        let pool = Mempool(configuration: config)
+        for n in 1...3 { try pool.add(f.tx("alice", key: f.alice, nonce: UInt64(n)), ledger: f.ledger) }
+        #expect(throws: MempoolError.full(transactions: 3, bytes: pool.byteCount)) { try pool.add(f.tx("bob", key: f.bob, nonce: 1), ledger: f.ledger) }
+        #expect(MempoolError.full(transactions: 3, bytes: 0).code == "mempool_full")
+        #expect(pool.count == 3)
+    }
+
+    @Test func oneTransactionPerSignerNonce() throws {
+        let f = Fixture(), pool = Mempool()
+        try pool.add(f.tx("alice", key: f.alice, nonce: 1, kind: "a"), ledger: f.ledger)
+        #expect(throws: MempoolError.nonceTaken(signer: "alice", nonce: 1)) { try pool.add(f.tx("alice", key: f.alice, nonce: 1, kind: "b"), ledger: f.ledger) }
+    }
+}
+
+@Suite struct MempoolOrderingTests {
+    @Test func reapTakesGapFreeNonceRunsInArrivalOrder() throws {
+        let f = Fixture(), pool = Mempool()
+        try pool.add(f.tx("bob", key: f.bob, nonce: 2), ledger: f.ledger)   // bob arrives first but nonce 1 is missing…
+        try pool.add(f.tx("alice", key: f.alice, nonce: 2), ledger: f.ledger)
+        try pool.add(f.tx("alice", key: f.alice, nonce: 1), ledger: f.ledger)
+        try pool.add(f.tx("alice", key: f.alice, nonce: 4), ledger: f.ledger) // gap at 3
+        var reaped = pool.reap(maxCount: 100, maxBytes: 1 << 20, ledger: f.ledger)
+        #expect(reaped.map { "\($0.body.signer)/\($0.body.nonce)" } == ["alice/1", "alice/2"])
+        try pool.add(f.tx("bob", key: f.bob, nonce: 1), ledger: f.ledger)
+        reaped = pool.reap(maxCount: 100, maxBytes: 1 << 20, ledger: f.ledger)
+        #expect(reaped.map { "\($0.body.signer)/\($0.body.nonce)" } == ["bob/1", "bob/2", "alice/1", "alice/2"])
+        #expect(pool.reap(maxCount: 3, maxBytes: 1 << 20, ledger: f.ledger).count == 3)
+        let oneTx = reaped[0].canonicalBytes.count
+        #expect(pool.reap(maxCount: 100, maxBytes: oneTx, ledger: f.ledger).count == 1)
+    }
+
+    @Test func updateEvictsIncludedStaleAndExpired() throws {
+        let f = Fixture(), pool = Mempool()
+        let a1 = f.tx("alice", key: f.alice, nonce: 1), a2 = f.tx("alice", key: f.alice, nonce: 2)
+        let b1 = f.tx("bob", key: f.bob, nonce: 1, expires: 11), b2 = f.tx("bob", key: f.bob, nonce: 2, expires: 50)
+        for t in [a1, a2, b1, b2] { try pool.add(t, ledger: f.ledger) }
+        // Block 11 includes a1; another node's block already used alice's nonce 2 for a different transaction.
+        f.ledger.setHeight(11)
+        f.ledger.setNonce("alice", 3)
+        pool.update(afterCommitting: [a1.hash], ledger: f.ledger)
+        #expect(!pool.contains(a1.hash) && !pool.contains(a2.hash))
+        #expect(!pool.isVerified(a1.hash))
+        // b1 expires at 11: it can no longer be included in block 12.
+        #expect(!pool.contains(b1.hash))
+        #expect(pool.contains(b2.hash))
+        #expect(pool.count == 1)
+        #expect(pool.byteCount == b2.canonicalBytes.count)
+    }
+}
