@@ -1,0 +1,92 @@
+// LedgerReader.swift — read-only, thread-safe access to committed chain data and state, at any retained height,
+// with optional proofs. The API and audit layers use this while the engine keeps committing.
+import TrellisCodec
+import TrellisCrypto
+
+/// One state key read at a height, with its proof against that height's state root when asked for.
+public struct StateRead: Sendable, Hashable {
+    public let key: [UInt8]
+    public let value: [UInt8]?
+    public let height: UInt64
+    /// The state root after block `height` (the `state_root` of its header; genesis state at 0).
+    public let stateRoot: Hash
+    public let proof: StateProof?
+}
+
+/// A decoded answer: the value, the height it is true at, and how to check it.
+public struct QueryAnswer<Value: Sendable>: Sendable {
+    public let value: Value?
+    public let height: UInt64
+    public let stateRoot: Hash
+    public let key: [UInt8]
+    public let proof: StateProof?
+}
+
+public struct LedgerReader: Sendable {
+    public let store: any ChainStore
+
+    public init(store: any ChainStore) { self.store = store }
+
+    /// The last committed height.
+    public func latestHeight() throws(LedgerError) -> UInt64 {
+        let h: UInt64?
+        do { h = try store.lastHeight() } catch { throw .store(error) }
+        guard let h else { throw .unknownHeight(0) }
+        return h
+    }
+
+    /// The state root after `height`.
+    public func stateRoot(atHeight height: UInt64) throws(LedgerError) -> Hash {
+        let root: Hash?
+        do { root = try store.stateRoot(atHeight: height) } catch { throw .store(error) }
+        guard let root else { throw .unknownHeight(height) }
+        return root
+    }
+
+    /// A reader of the state as it was after `height` (the latest when nil).
+    public func state(atHeight height: UInt64? = nil) throws(LedgerError) -> (height: UInt64, root: Hash, reader: any StateReader) {
+        let latest = try latestHeight()
+        let h = height ?? latest
+        guard h <= latest else { throw .unknownHeight(h) }
+        let root = try stateRoot(atHeight: h)
+        if h == latest { return (h, root, CommittedState(store: store)) }
+        return (h, root, TreeState(root: root, source: store))
+    }
+
+    /// The value at `key` after `height` (latest when nil), with a proof when `prove`.
+    public func read(_ key: [UInt8], atHeight height: UInt64? = nil, prove: Bool = false) throws(LedgerError) -> StateRead {
+        let (h, root, reader) = try state(atHeight: height)
+        if prove {
+            do {
+                let (value, proof) = try SparseMerkleTree.prove(key, root: root, source: store)
+                return StateRead(key: key, value: value, height: h, stateRoot: root, proof: proof)
+            } catch { throw .state(TreeState.stateError(error)) }
+        }
+        do { return StateRead(key: key, value: try reader.get(key), height: h, stateRoot: root, proof: nil) } catch { throw .state(error) }
+    }
+
+    /// Reads and decodes the value at `key` as `T`.
+    public func query<T: CanonicalDecodable & Sendable>(_ type: T.Type, _ key: [UInt8], atHeight height: UInt64? = nil, prove: Bool = false) throws(LedgerError) -> QueryAnswer<T> {
+        let read = try self.read(key, atHeight: height, prove: prove)
+        var value: T? = nil
+        if let bytes = read.value {
+            do { value = try CanonicalDecoder.decode(T.self, from: bytes) } catch {
+                throw .state(.corruptValue(key: StateKey.describe(key), reason: error.description))
+            }
+        }
+        return QueryAnswer(value: value, height: read.height, stateRoot: read.stateRoot, key: key, proof: read.proof)
+    }
+
+    public func block(atHeight height: UInt64) throws(LedgerError) -> Block? {
+        do { return try store.block(atHeight: height) } catch { throw .store(error) }
+    }
+
+    public func certificate(atHeight height: UInt64) throws(LedgerError) -> CommitCertificate? {
+        do { return try store.certificate(atHeight: height) } catch { throw .store(error) }
+    }
+
+    /// Where a transaction landed and its receipt, or nil when it was never committed.
+    public func transaction(_ hash: Hash) throws(LedgerError) -> TxRecord? {
+        do { return try store.transactionRecord(hash) } catch { throw .store(error) }
+    }
+}

@@ -1,0 +1,215 @@
+// BlockExecutor.swift — the state transition function: (state at h-1, block h) → (state root, receipts, changes).
+//
+// Pure and deterministic: it reads only its inputs (the base state, the block's chain id, height, time and
+// transactions), iterates in block order and writes through overlays whose changes are sorted by key. Per
+// transaction, in order (docs/LEDGER.md "Executor rules"):
+//   1. envelope: chain id; expires_at_height in [height, height + max_tx_lifetime_blocks]; kind known; exactly
+//      the required signers; signatures valid; signer known and active; each signature's key registered to its
+//      member; co-signers known and active;
+//   2. nonce == last + 1.
+//   A failure up to here rejects the transaction with no state change at all.
+//   3. the nonce is consumed (written to the block overlay);
+//   4. the signer holds a role the kind allows; the payload decodes strictly and passes its stateless checks;
+//   5. the contract applies it on a per-transaction overlay, merged into the block only on success.
+//   A failure in 4–5 rejects the transaction but keeps the nonce consumed.
+// Parameters are read once at the start of the block: a governance change of parameters applies from the next
+// block on.
+import TrellisCodec
+import TrellisCrypto
+
+public struct BlockExecutor: Sendable {
+    public let registry: ContractRegistry
+
+    public init(registry: ContractRegistry = .standard) {
+        self.registry = registry
+    }
+
+    /// Executes `block` on `base` (the state whose root is `baseRoot`, nodes readable through `nodes`).
+    public func execute(_ block: Block, base: any StateReader, baseRoot: Hash, nodes: any TreeNodeSource, signatures: SignaturePolicy) throws(ExecutionError) -> ExecutionResult {
+        try execute(chainID: block.header.chainID, height: block.header.height, time: block.header.time, transactions: block.transactions, base: base, baseRoot: baseRoot, nodes: nodes, signatures: signatures)
+    }
+
+    /// Executes `transactions` as block `height` of `chainID` at `time`.
+    public func execute(chainID: String, height: UInt64, time: Int64, transactions: [Transaction], base: any StateReader, baseRoot: Hash, nodes: any TreeNodeSource, signatures: SignaturePolicy) throws(ExecutionError) -> ExecutionResult {
+        let parameters: Parameters
+        do {
+            guard let p = try base.read(Parameters.self, LedgerKeys.parameters) else { throw ExecutionError.missingParameters }
+            parameters = p
+        } catch let e as StateError { throw .state(e) } catch { throw .missingParameters }
+
+        let hashes = transactions.map(\.hash)
+        let signaturesValid = Self.checkSignatures(transactions, hashes: hashes, policy: signatures)
+        let blockState = StateOverlay(base: base)
+        var receipts: [Receipt] = []
+        receipts.reserveCapacity(transactions.count)
+        for (i, tx) in transactions.enumerated() {
+            let env = Envelope(chainID: chainID, height: height, time: time, parameters: parameters, txHash: hashes[i], index: i)
+            receipts.append(try executeOne(tx, env: env, signaturesValid: signaturesValid[i], state: blockState))
+        }
+        let receiptsRoot = Receipt.root(receipts)
+        blockState.write(receiptsRoot, at: LedgerKeys.receiptsRoot(height))
+
+        let changes = blockState.changes
+        let update: TreeUpdate
+        do { update = try SparseMerkleTree.update(root: baseRoot, changes: changes, source: nodes) } catch { throw .tree(error) }
+        return ExecutionResult(height: height, stateRoot: update.root, receipts: receipts, receiptsRoot: receiptsRoot,
+                               stateChanges: changes.map { StateChange(key: $0.key, value: $0.value) },
+                               treeNodes: update.newNodes, transactionHashes: hashes)
+    }
+
+    /// The envelope and nonce checks alone, against `state` as of the last committed block, for a transaction that
+    /// would go into block `height` (mempool admission). Returns nil when the transaction may be proposed.
+    public func checkEnvelope(_ tx: Transaction, chainID: String, height: UInt64, signaturesValid: Bool, state: any StateReader) throws(ExecutionError) -> TxRejection? {
+        let parameters: Parameters
+        do {
+            guard let p = try state.read(Parameters.self, LedgerKeys.parameters) else { throw ExecutionError.missingParameters }
+            parameters = p
+        } catch let e as StateError { throw .state(e) } catch { throw .missingParameters }
+        let env = Envelope(chainID: chainID, height: height, time: 0, parameters: parameters, txHash: tx.hash, index: 0)
+        do {
+            let admitted = try checkEnvelope(tx, env: env, signaturesValid: signaturesValid, state: state)
+            if let spec = registry.spec(for: tx.body.kind) {
+                if !spec.signerRoles.isEmpty && !spec.signerRoles.contains(where: admitted.signer.has) {
+                    return TxRejection(EnvelopeRejection.roleNotAllowed, "\(admitted.signer.memberID) holds none of the roles \(spec.signerRoles.map(\.rawValue)) that may submit \(spec.kind)")
+                }
+                _ = try spec.decodePayload(tx.body.payload)
+            }
+            return nil
+        } catch let rejection as TxRejection {
+            return rejection
+        } catch let e as StateError {
+            throw .state(e)
+        } catch {
+            throw .contractFailed(kind: tx.body.kind, message: "\(error)")
+        }
+    }
+
+    // MARK: one transaction
+
+    struct Envelope {
+        let chainID: String
+        let height: UInt64
+        let time: Int64
+        let parameters: Parameters
+        let txHash: Hash
+        let index: Int
+    }
+
+    struct Admitted {
+        let signer: Member
+        let cosigners: [Member]
+        let nonce: UInt64
+    }
+
+    func executeOne(_ tx: Transaction, env: Envelope, signaturesValid: Bool, state blockState: StateOverlay) throws(ExecutionError) -> Receipt {
+        let index = UInt32(env.index)
+        func rejected(_ r: TxRejection, consumed: Bool) -> Receipt {
+            Receipt(txHash: env.txHash, index: index, nonceConsumed: consumed, outcome: .rejected(code: r.code, message: r.message))
+        }
+        // 1–2: envelope and nonce; no state change on failure.
+        let admitted: Admitted
+        do { admitted = try checkEnvelope(tx, env: env, signaturesValid: signaturesValid, state: blockState) } catch let r as TxRejection {
+            return rejected(r, consumed: false)
+        } catch let e as StateError { throw .state(e) } catch { throw .contractFailed(kind: tx.body.kind, message: "\(error)") }
+
+        // 3: the nonce is used from here on, whatever happens next.
+        blockState.write(admitted.nonce, at: LedgerKeys.nonce(tx.body.signer))
+
+        guard let spec = registry.spec(for: tx.body.kind), let contract = registry.contract(for: tx.body.kind) else {
+            preconditionFailure("kind \(tx.body.kind) passed the envelope check but has no contract")
+        }
+        // 4: role and payload.
+        if !spec.signerRoles.isEmpty && !spec.signerRoles.contains(where: admitted.signer.has) {
+            return rejected(TxRejection(EnvelopeRejection.roleNotAllowed, "\(admitted.signer.memberID) holds none of the roles \(spec.signerRoles.map(\.rawValue)) that may submit \(spec.kind)"), consumed: true)
+        }
+        let payload: any TransactionPayload
+        do { payload = try spec.decodePayload(tx.body.payload) } catch { return rejected(error, consumed: true) }
+
+        // 5: the contract, on its own overlay.
+        let context = ExecutionContext(chainID: env.chainID, height: env.height, blockTime: env.time, txHash: env.txHash, txIndex: env.index,
+                                       signer: admitted.signer, cosigners: admitted.cosigners, parameters: env.parameters)
+        let txState = StateOverlay(base: blockState)
+        do {
+            let created = try contract.apply(kind: tx.body.kind, payload: payload, context: context, state: txState)
+            txState.merge(into: blockState)
+            return Receipt(txHash: env.txHash, index: index, nonceConsumed: true, outcome: .ok(createdIDs: created))
+        } catch let r as TxRejection {
+            return rejected(r, consumed: true)
+        } catch let e as StateError {
+            throw .state(e)
+        } catch {
+            throw .contractFailed(kind: tx.body.kind, message: "\(error)")
+        }
+    }
+
+    /// Steps 1–2. Throws `TxRejection` for a bad envelope, `StateError` for unreadable state.
+    func checkEnvelope(_ tx: Transaction, env: Envelope, signaturesValid: Bool, state: any StateReader) throws -> Admitted {
+        let body = tx.body
+        guard body.chainID == env.chainID else {
+            throw TxRejection(EnvelopeRejection.wrongChain, "transaction is for chain \"\(body.chainID)\", this is \"\(env.chainID)\"")
+        }
+        guard body.expiresAtHeight >= env.height else {
+            throw TxRejection(EnvelopeRejection.expired, "transaction expired at height \(body.expiresAtHeight); the block is at \(env.height)")
+        }
+        let (latest, overflow) = env.height.addingReportingOverflow(env.parameters.maxTxLifetimeBlocks)
+        guard overflow || body.expiresAtHeight <= latest else {
+            throw TxRejection(EnvelopeRejection.expiryTooFar, "expires_at_height \(body.expiresAtHeight) is beyond height \(env.height) + max_tx_lifetime_blocks \(env.parameters.maxTxLifetimeBlocks)")
+        }
+        guard registry.spec(for: body.kind) != nil else {
+            throw TxRejection(EnvelopeRejection.unknownKind, "no contract handles transaction kind \"\(body.kind)\"")
+        }
+        guard tx.hasRequiredSigners else {
+            throw TxRejection(EnvelopeRejection.missingSignature, "signatures must come from exactly the signer and the listed co-signers \(body.cosigners)")
+        }
+        guard signaturesValid else {
+            throw TxRejection(EnvelopeRejection.invalidSignature, "a signature does not verify over the transaction's sign bytes")
+        }
+        guard let signer = try state.read(Member.self, LedgerKeys.member(body.signer)) else {
+            throw TxRejection(EnvelopeRejection.unknownSigner, "no member \"\(body.signer)\"")
+        }
+        guard signer.isActive else {
+            throw TxRejection(EnvelopeRejection.signerInactive, "member \(signer.memberID) is \(signer.status.name)")
+        }
+        var cosigners: [Member] = []
+        for id in body.cosigners {
+            guard let m = try state.read(Member.self, LedgerKeys.member(id)) else {
+                throw TxRejection(EnvelopeRejection.unknownCosigner, "no member \"\(id)\" (listed as co-signer)")
+            }
+            guard m.isActive else { throw TxRejection(EnvelopeRejection.cosignerInactive, "co-signer \(id) is \(m.status.name)") }
+            cosigners.append(m)
+        }
+        for s in tx.signatures {
+            let member = s.memberID == signer.memberID ? signer : cosigners.first { $0.memberID == s.memberID }
+            guard let member, member.publicKeys.contains(s.publicKey) else {
+                throw TxRejection(EnvelopeRejection.keyNotAuthorized, "key \(s.publicKey.hex) is not registered to member \(s.memberID)")
+            }
+        }
+        let last = try state.read(UInt64.self, LedgerKeys.nonce(body.signer)) ?? 0
+        guard last < UInt64.max, body.nonce == last + 1 else {
+            throw TxRejection(EnvelopeRejection.badNonce, "nonce \(body.nonce) is not the next nonce \(last &+ 1) of \(body.signer)")
+        }
+        return Admitted(signer: signer, cosigners: cosigners, nonce: body.nonce)
+    }
+
+    /// Signature validity per transaction, by policy.
+    static func checkSignatures(_ transactions: [Transaction], hashes: [Hash], policy: SignaturePolicy) -> [Bool] {
+        switch policy {
+        case .allVerified:
+            return Array(repeating: true, count: transactions.count)
+        case .verified(let isValid):
+            return hashes.map(isValid)
+        case .verify:
+            var checks: [SignatureCheck] = []
+            var owner: [Int] = []
+            for (i, tx) in transactions.enumerated() {
+                for c in tx.signatureChecks {
+                    checks.append(c)
+                    owner.append(i)
+                }
+            }
+            var valid = Array(repeating: true, count: transactions.count)
+            for (j, ok) in ParallelVerifier.verify(checks).enumerated() where !ok { valid[owner[j]] = false }
+            return valid
+        }
+    }
+}

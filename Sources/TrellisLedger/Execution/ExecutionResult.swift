@@ -1,0 +1,58 @@
+// ExecutionResult.swift — the output of executing one block: what validators compare and what commit writes.
+import TrellisCrypto
+
+/// How the executor treats transaction signatures.
+public enum SignaturePolicy: Sendable {
+    /// Verify every signature here, on all cores (ParallelVerifier).
+    case verify
+    /// The caller verified `Transaction.signatureChecks` already; the closure answers, by tx hash, whether all of a
+    /// transaction's signatures verified (e.g. a cache filled when the transaction entered the mempool).
+    case verified(@Sendable (Hash) -> Bool)
+    /// Every signature is known to be valid (benchmarks, or blocks built only from verified transactions).
+    case allVerified
+}
+
+/// The deterministic result of executing block `height` on the state at `height - 1`.
+public struct ExecutionResult: Sendable {
+    public let height: UInt64
+    /// The state root after the block: goes into the block header.
+    public let stateRoot: Hash
+    /// One receipt per transaction, in block order.
+    public let receipts: [Receipt]
+    /// RFC 6962 root over the receipts; also written to state at `receipts/<height>` (so it is under `stateRoot`).
+    public let receiptsRoot: Hash
+    /// The net state writes, sorted by key.
+    public let stateChanges: [StateChange]
+    /// The tree nodes the block created, sorted by hash.
+    public let treeNodes: [TreeNodeRecord]
+    /// The transaction hashes, in block order.
+    public let transactionHashes: [Hash]
+
+    public init(height: UInt64, stateRoot: Hash, receipts: [Receipt], receiptsRoot: Hash, stateChanges: [StateChange], treeNodes: [TreeNodeRecord], transactionHashes: [Hash]) {
+        self.height = height
+        self.stateRoot = stateRoot
+        self.receipts = receipts
+        self.receiptsRoot = receiptsRoot
+        self.stateChanges = stateChanges
+        self.treeNodes = treeNodes
+        self.transactionHashes = transactionHashes
+    }
+}
+
+/// Execution could not finish: the state is unreadable or a contract broke its contract. Never caused by a
+/// transaction's content (those are rejected in receipts); a node that sees this must stop, not vote.
+public enum ExecutionError: Error, Equatable, CustomStringConvertible {
+    case state(StateError)
+    case tree(TreeError)
+    case missingParameters
+    case contractFailed(kind: String, message: String)
+
+    public var description: String {
+        switch self {
+        case .state(let e): return "execution stopped: \(e)"
+        case .tree(let e): return "execution stopped: \(e)"
+        case .missingParameters: return "execution stopped: the state has no parameters (genesis was not applied)"
+        case .contractFailed(let k, let m): return "execution stopped: contract for \(k) failed: \(m)"
+        }
+    }
+}

@@ -1,0 +1,229 @@
+// SparseMerkleTree.swift — the authenticated state map: a compact binary sparse Merkle tree over SHA-256(key).
+//
+// Shape (unique for a given key set, so every node computes the same root): a subtree holding no key is empty
+// (hash zero), a subtree holding exactly one key is that key's leaf, and a subtree holding two or more keys is an
+// inner node over its two halves, split on the next bit of the key hash. Depth is therefore about log2(n), not 256.
+//
+// Updates are batched: one call applies a block's sorted changes and returns the new root plus the nodes it
+// created. Nothing is overwritten or deleted: old roots stay readable and provable (docs/LEDGER.md, "retention").
+// The tree itself is pure: it reads nodes through a `TreeNodeSource` and returns new ones; the caller writes them.
+import TrellisCrypto
+
+/// A tree node the source should have but does not: the store is damaged or the root is unknown.
+public enum TreeError: Error, Equatable, CustomStringConvertible {
+    case missingNode(Hash)
+    case state(StateError)
+
+    public var description: String {
+        switch self {
+        case .missingNode(let h): return "authenticated state node \(h.hex) is missing from the store"
+        case .state(let e): return e.description
+        }
+    }
+}
+
+/// The result of applying one batch of changes.
+public struct TreeUpdate: Sendable {
+    public let root: Hash
+    /// Nodes created by the update, sorted by hash (deterministic write order).
+    public let newNodes: [TreeNodeRecord]
+}
+
+public enum SparseMerkleTree {
+    /// The root of the empty tree.
+    public static let emptyRoot = Hash.zero
+
+    /// Applies `changes` (key → new value, nil = delete; keys distinct) to the tree at `root`.
+    public static func update(root: Hash, changes: [(key: [UInt8], value: [UInt8]?)], source: any TreeNodeSource) throws(TreeError) -> TreeUpdate {
+        var ops = changes.map { Op(keyHash: SHA256.hash($0.key), key: $0.key, value: $0.value) }
+        ops.sort { $0.keyHash < $1.keyHash }
+        for i in ops.indices.dropFirst() {
+            precondition(ops[i - 1].keyHash != ops[i].keyHash, "tree update with a duplicate key")
+        }
+        var builder = Builder(source: source)
+        let result = try builder.update(.existing(root), depth: 0, ops: ops[...])
+        let records = builder.created.map { TreeNodeRecord(hash: $0.key, node: $0.value) }.sorted { $0.hash < $1.hash }
+        return TreeUpdate(root: result.hash, newNodes: records)
+    }
+
+    /// The value at `key` in the tree at `root`, or nil.
+    public static func get(_ key: [UInt8], root: Hash, source: any TreeNodeSource) throws(TreeError) -> [UInt8]? {
+        let keyHash = SHA256.hash(key)
+        var node = root
+        var depth = 0
+        while node != .zero {
+            switch try load(node, source) {
+            case .leaf(let leaf): return leaf.keyHash == keyHash ? leaf.value : nil
+            case .inner(let l, let r):
+                node = keyHash.bit(depth) == 0 ? l : r
+                depth += 1
+            }
+        }
+        return nil
+    }
+
+    /// A proof of the value at `key` (or of its absence) in the tree at `root`, and the value.
+    public static func prove(_ key: [UInt8], root: Hash, source: any TreeNodeSource) throws(TreeError) -> (value: [UInt8]?, proof: StateProof) {
+        let keyHash = SHA256.hash(key)
+        var siblings: [Hash] = []
+        var node = root
+        var depth = 0
+        while node != .zero {
+            switch try load(node, source) {
+            case .leaf(let leaf):
+                let value: [UInt8]? = leaf.keyHash == keyHash ? leaf.value : nil
+                return (value, StateProof(siblings: siblings, terminal: .leaf(keyHash: leaf.keyHash, valueHash: leaf.valueHash)))
+            case .inner(let l, let r):
+                if keyHash.bit(depth) == 0 {
+                    siblings.append(r)
+                    node = l
+                } else {
+                    siblings.append(l)
+                    node = r
+                }
+                depth += 1
+            }
+        }
+        return (nil, StateProof(siblings: siblings, terminal: .empty))
+    }
+
+    /// Every (key, value) of the tree at `root` whose key starts with `prefix`, in key order. Walks the whole tree:
+    /// meant for historical queries over small trees and for tests, not for the hot path.
+    public static func scan(prefix: [UInt8], root: Hash, source: any TreeNodeSource) throws(TreeError) -> [(key: [UInt8], value: [UInt8])] {
+        var out: [(key: [UInt8], value: [UInt8])] = []
+        var stack = [root]
+        while let node = stack.popLast() {
+            if node == .zero { continue }
+            switch try load(node, source) {
+            case .leaf(let leaf): if leaf.key.starts(with: prefix) { out.append((leaf.key, leaf.value)) }
+            case .inner(let l, let r): stack.append(l); stack.append(r)
+            }
+        }
+        return out.sorted { $0.key.lexicographicallyPrecedes($1.key) }
+    }
+
+    static func load(_ hash: Hash, _ source: any TreeNodeSource) throws(TreeError) -> TreeNode {
+        let node: TreeNode?
+        do { node = try source.treeNode(hash) } catch { throw .state(error) }
+        guard let node else { throw .missingNode(hash) }
+        return node
+    }
+
+    // MARK: batched update
+
+    struct Op {
+        let keyHash: Hash
+        let key: [UInt8]
+        let value: [UInt8]?
+    }
+
+    /// A subtree during an update.
+    enum Subtree {
+        case empty
+        case leaf(TreeLeaf)
+        case inner(Hash)
+        /// An unchanged stored subtree whose kind is not known yet (loaded only if needed).
+        case existing(Hash)
+
+        var hash: Hash {
+            switch self {
+            case .empty: return .zero
+            case .leaf(let l): return l.hash
+            case .inner(let h), .existing(let h): return h
+            }
+        }
+    }
+
+    struct Builder {
+        let source: any TreeNodeSource
+        var created: [Hash: TreeNode] = [:]
+
+        mutating func update(_ subtree: Subtree, depth: Int, ops: ArraySlice<Op>) throws(TreeError) -> Subtree {
+            if ops.isEmpty { return subtree }
+            let current = try resolve(subtree)
+            switch current {
+            case .empty:
+                return build(depth: depth, leaves: newLeaves(ops))
+            case .leaf(let existing):
+                var leaves = newLeaves(ops)
+                if !ops.contains(where: { $0.keyHash == existing.keyHash }) {
+                    let at = leaves.firstIndex { existing.keyHash < $0.keyHash } ?? leaves.endIndex
+                    leaves.insert(existing, at: at)
+                }
+                return build(depth: depth, leaves: leaves[...])
+            case .inner(let h):
+                guard case .inner(let l, let r) = try load(h, source) else { preconditionFailure("resolved inner node \(h.hex) is a leaf") }
+                let split = ops.firstIndex { $0.keyHash.bit(depth) == 1 } ?? ops.endIndex
+                let left = try update(.existing(l), depth: depth + 1, ops: ops[..<split])
+                let right = try update(.existing(r), depth: depth + 1, ops: ops[split...])
+                return try combine(left, right)
+            case .existing:
+                preconditionFailure("resolve returned an unresolved subtree")
+            }
+        }
+
+        /// Loads an `.existing` subtree to learn its kind.
+        func resolve(_ subtree: Subtree) throws(TreeError) -> Subtree {
+            guard case .existing(let h) = subtree else { return subtree }
+            if h == .zero { return .empty }
+            switch try load(h, source) {
+            case .leaf(let leaf): return .leaf(leaf)
+            case .inner: return .inner(h)
+            }
+        }
+
+        mutating func newLeaves(_ ops: ArraySlice<Op>) -> ArraySlice<TreeLeaf> {
+            var leaves: [TreeLeaf] = []
+            leaves.reserveCapacity(ops.count)
+            for op in ops {
+                guard let value = op.value else { continue }
+                let leaf = TreeLeaf(key: op.key, value: value, keyHash: op.keyHash)
+                created[leaf.hash] = .leaf(leaf)
+                leaves.append(leaf)
+            }
+            return leaves[...]
+        }
+
+        /// The canonical subtree over `leaves` (sorted by key hash, sharing their first `depth` bits).
+        mutating func build(depth: Int, leaves: ArraySlice<TreeLeaf>) -> Subtree {
+            if leaves.isEmpty { return .empty }
+            if leaves.count == 1 { return .leaf(leaves[leaves.startIndex]) }
+            precondition(depth < 256, "two distinct key hashes share all 256 bits")
+            let split = leaves.firstIndex { $0.keyHash.bit(depth) == 1 } ?? leaves.endIndex
+            let left = build(depth: depth + 1, leaves: leaves[..<split])
+            let right = build(depth: depth + 1, leaves: leaves[split...])
+            return makeInner(left, right)
+        }
+
+        /// Joins two halves, collapsing a lone leaf upwards so the shape stays canonical.
+        mutating func combine(_ left: Subtree, _ right: Subtree) throws(TreeError) -> Subtree {
+            let left = Self.normalizeEmpty(left), right = Self.normalizeEmpty(right)
+            let l = try resolveIfOtherEmpty(left, other: right)
+            let r = try resolveIfOtherEmpty(right, other: left)
+            switch (l, r) {
+            case (.empty, .empty): return .empty
+            case (.empty, .leaf): return r
+            case (.leaf, .empty): return l
+            default: return makeInner(l, r)
+            }
+        }
+
+        static func normalizeEmpty(_ subtree: Subtree) -> Subtree {
+            if case .existing(let h) = subtree, h == .zero { return .empty }
+            return subtree
+        }
+
+        /// When the other half is empty, the kind of this half decides whether it collapses: load it if needed.
+        func resolveIfOtherEmpty(_ subtree: Subtree, other: Subtree) throws(TreeError) -> Subtree {
+            guard case .empty = other else { return subtree }
+            return try resolve(subtree)
+        }
+
+        mutating func makeInner(_ left: Subtree, _ right: Subtree) -> Subtree {
+            let node = TreeNode.inner(left: left.hash, right: right.hash)
+            let h = node.hash
+            created[h] = node
+            return .inner(h)
+        }
+    }
+}

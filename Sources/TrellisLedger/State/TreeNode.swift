@@ -1,0 +1,114 @@
+// TreeNode.swift — the nodes of the authenticated state tree (a compact sparse Merkle tree, docs/LEDGER.md).
+//
+// Hashing (consensus-critical):
+//   leaf  = SHA-256(0x00 || SHA-256(key) || SHA-256(value))
+//   inner = SHA-256(0x01 || left || right)
+//   empty subtree = 32 zero bytes (never stored)
+// The prefixes keep leaves and inner nodes apart; a leaf commits to its full key hash, so a leaf cannot be passed
+// off at another position. Nodes are stored content-addressed (by their hash) and never rewritten, which keeps
+// every committed root readable and provable.
+import TrellisCodec
+import TrellisCrypto
+
+/// A leaf: one (key, value) pair of the state, with its cached hashes.
+public struct TreeLeaf: Sendable, Hashable {
+    public let key: [UInt8]
+    public let value: [UInt8]
+    /// SHA-256(key): the leaf's 256-bit path in the tree.
+    public let keyHash: Hash
+    public let valueHash: Hash
+    /// SHA-256(0x00 || keyHash || valueHash).
+    public let hash: Hash
+
+    public init(key: [UInt8], value: [UInt8]) {
+        self.init(key: key, value: value, keyHash: SHA256.hash(key))
+    }
+
+    init(key: [UInt8], value: [UInt8], keyHash: Hash) {
+        self.key = key
+        self.value = value
+        self.keyHash = keyHash
+        self.valueHash = SHA256.hash(value)
+        self.hash = TreeLeaf.hash(keyHash: keyHash, valueHash: valueHash)
+    }
+
+    /// The leaf hash for a key hash and a value hash.
+    public static func hash(keyHash: Hash, valueHash: Hash) -> Hash {
+        SHA256.hash(parts: [[0x00], keyHash.bytes, valueHash.bytes])
+    }
+}
+
+/// A stored node of the tree.
+public enum TreeNode: Sendable, Hashable, CanonicalCodable {
+    case leaf(TreeLeaf)
+    case inner(left: Hash, right: Hash)
+
+    /// The hash for an inner node over two child hashes (either may be the empty hash).
+    public static func innerHash(_ left: Hash, _ right: Hash) -> Hash {
+        SHA256.hash(parts: [[0x01], left.bytes, right.bytes])
+    }
+
+    /// This node's hash: its id in the store.
+    public var hash: Hash {
+        switch self {
+        case .leaf(let leaf): return leaf.hash
+        case .inner(let l, let r): return TreeNode.innerHash(l, r)
+        }
+    }
+
+    public func encode(to encoder: inout CanonicalEncoder) {
+        switch self {
+        case .leaf(let leaf):
+            encoder.encode(UInt8(0))
+            encoder.encode(bytes: leaf.key)
+            encoder.encode(bytes: leaf.value)
+        case .inner(let l, let r):
+            encoder.encode(UInt8(1))
+            encoder.encode(l)
+            encoder.encode(r)
+        }
+    }
+
+    public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
+        switch try decoder.decodeTag() {
+        case 0:
+            let key = try decoder.decodeBytes()
+            let value = try decoder.decodeBytes()
+            self = .leaf(TreeLeaf(key: key, value: value))
+        case 1:
+            let l = try decoder.decode(Hash.self)
+            let r = try decoder.decode(Hash.self)
+            guard l != .zero || r != .zero else {
+                throw .invalidValue(type: "TreeNode", reason: "an inner node with two empty children")
+            }
+            self = .inner(left: l, right: r)
+        case let tag:
+            throw .unknownTag(type: "TreeNode", tag: tag)
+        }
+    }
+}
+
+/// Where the tree reads its nodes from. Implemented by both chain stores (RocksDB and memory).
+public protocol TreeNodeSource {
+    /// The node whose hash is `hash`, or nil when it is not stored.
+    func treeNode(_ hash: Hash) throws(StateError) -> TreeNode?
+}
+
+/// A new node produced by a tree update, to be written with the block's batch.
+public struct TreeNodeRecord: Sendable, Hashable {
+    public let hash: Hash
+    public let node: TreeNode
+
+    public init(hash: Hash, node: TreeNode) {
+        self.hash = hash
+        self.node = node
+    }
+}
+
+extension Hash {
+    /// Bit `index` (0 = most significant bit of byte 0) of this 256-bit value: 0 goes left, 1 goes right.
+    @inline(__always)
+    func bit(_ index: Int) -> Int {
+        Int(bytes[index >> 3] >> (7 - UInt8(index & 7))) & 1
+    }
+}

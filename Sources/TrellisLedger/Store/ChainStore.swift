@@ -1,0 +1,157 @@
+// ChainStore.swift — what the ledger persists and how it reads it back, behind one protocol with two backends:
+// `RocksChainStore` (a node's disk, DESIGN.md §5) and `MemoryChainStore` (the simulator's many nodes in one
+// process, with a simulated crash that keeps only synced writes).
+//
+// Guarantee shared by both: `commit(_:)` applies a whole `BlockCommit` — block, certificate, state changes, tree
+// nodes and root, transaction index, last height — atomically and durably, or not at all; heights advance by one.
+import TrellisCodec
+import TrellisCrypto
+import TrellisStore
+
+/// Where one transaction landed: its block height, index in the block and receipt.
+public struct TxRecord: Sendable, Hashable, CanonicalCodable {
+    public let height: UInt64
+    public let index: UInt32
+    public let receipt: Receipt
+
+    public init(height: UInt64, index: UInt32, receipt: Receipt) {
+        self.height = height
+        self.index = index
+        self.receipt = receipt
+    }
+
+    public func encode(to encoder: inout CanonicalEncoder) {
+        encoder.encode(height)
+        encoder.encode(index)
+        encoder.encode(receipt)
+    }
+
+    public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
+        height = try decoder.decodeUInt64()
+        index = try decoder.decodeUInt32()
+        receipt = try decoder.decode(Receipt.self)
+    }
+}
+
+/// One state write: a key's new value, or nil for a deletion.
+public struct StateChange: Sendable, Hashable {
+    public let key: [UInt8]
+    public let value: [UInt8]?
+
+    public init(key: [UInt8], value: [UInt8]?) {
+        self.key = key
+        self.value = value
+    }
+}
+
+/// Everything one height writes, in one batch. Height 0 is genesis (no block, no certificate).
+public struct BlockCommit: Sendable {
+    public let height: UInt64
+    public let block: Block?
+    public let certificate: CommitCertificate?
+    /// Sorted by key, distinct.
+    public let stateChanges: [StateChange]
+    /// Sorted by hash.
+    public let treeNodes: [TreeNodeRecord]
+    public let stateRoot: Hash
+    public let transactions: [(hash: Hash, record: TxRecord)]
+    /// Set at height 0 only.
+    public let genesisHash: Hash?
+
+    public init(height: UInt64, block: Block?, certificate: CommitCertificate?, stateChanges: [StateChange], treeNodes: [TreeNodeRecord], stateRoot: Hash, transactions: [(hash: Hash, record: TxRecord)], genesisHash: Hash?) {
+        precondition((height == 0) == (block == nil), "only height 0 (genesis) commits without a block")
+        precondition((height == 0) == (genesisHash != nil), "the genesis hash is written at height 0 and only there")
+        self.height = height
+        self.block = block
+        self.certificate = certificate
+        self.stateChanges = stateChanges
+        self.treeNodes = treeNodes
+        self.stateRoot = stateRoot
+        self.transactions = transactions
+        self.genesisHash = genesisHash
+    }
+}
+
+/// A chain store failure.
+public enum ChainStoreError: Error, Equatable, CustomStringConvertible {
+    case storage(StoreError)
+    case corrupt(what: String, reason: String)
+    /// A commit for a height other than the next one.
+    case heightMismatch(expected: UInt64, actual: UInt64)
+
+    public var description: String {
+        switch self {
+        case .storage(let e): return e.description
+        case .corrupt(let w, let r): return "stored \(w) is corrupt: \(r); restore the data directory from a backup or resync"
+        case .heightMismatch(let e, let a): return "commit for height \(a) but the store expects height \(e)"
+        }
+    }
+}
+
+/// The ledger's persistence. Implementations are safe to call from several threads.
+public protocol ChainStore: TreeNodeSource, AnyObject, Sendable {
+    /// The last committed height (0 = genesis only), or nil when nothing was ever committed.
+    func lastHeight() throws(ChainStoreError) -> UInt64?
+    func genesisHash() throws(ChainStoreError) -> Hash?
+    /// The state root after executing `height` (0 = genesis state).
+    func stateRoot(atHeight height: UInt64) throws(ChainStoreError) -> Hash?
+    func block(atHeight height: UInt64) throws(ChainStoreError) -> Block?
+    /// The certificate that committed the block at `height`.
+    func certificate(atHeight height: UInt64) throws(ChainStoreError) -> CommitCertificate?
+    func transactionRecord(_ hash: Hash) throws(ChainStoreError) -> TxRecord?
+    /// The latest committed value at `key`.
+    func stateValue(_ key: [UInt8]) throws(StateError) -> [UInt8]?
+    /// The latest committed entries under `prefix`, in key order.
+    func stateScan(prefix: [UInt8]) throws(StateError) -> [(key: [UInt8], value: [UInt8])]
+    /// Writes one height atomically and durably (synced).
+    func commit(_ commit: BlockCommit) throws(ChainStoreError)
+    /// The consensus column family (signing state, WAL), owned by the consensus driver.
+    func consensusValue(_ key: [UInt8]) throws(ChainStoreError) -> [UInt8]?
+    /// Writes a consensus entry; with `sync` it is durable when this returns (sign only after that).
+    func putConsensusValue(_ key: [UInt8], _ value: [UInt8], sync: Bool) throws(ChainStoreError)
+}
+
+/// The latest committed state of a store, as a `StateReader` for execution.
+public struct CommittedState: StateReader {
+    public let store: any ChainStore
+
+    public init(store: any ChainStore) { self.store = store }
+
+    public func get(_ key: [UInt8]) throws(StateError) -> [UInt8]? { try store.stateValue(key) }
+    public func scan(prefix: [UInt8]) throws(StateError) -> [(key: [UInt8], value: [UInt8])] { try store.stateScan(prefix: prefix) }
+}
+
+/// The state under a (possibly historical) root, read through the tree.
+public struct TreeState: StateReader {
+    public let root: Hash
+    public let source: any TreeNodeSource
+
+    public init(root: Hash, source: any TreeNodeSource) {
+        self.root = root
+        self.source = source
+    }
+
+    public func get(_ key: [UInt8]) throws(StateError) -> [UInt8]? {
+        do { return try SparseMerkleTree.get(key, root: root, source: source) } catch { throw Self.stateError(error) }
+    }
+
+    public func scan(prefix: [UInt8]) throws(StateError) -> [(key: [UInt8], value: [UInt8])] {
+        do { return try SparseMerkleTree.scan(prefix: prefix, root: root, source: source) } catch { throw Self.stateError(error) }
+    }
+
+    static func stateError(_ error: TreeError) -> StateError {
+        if case .state(let e) = error { return e }
+        return .storage(error.description)
+    }
+}
+
+/// Canonical decoding of stored records, mapping failures to `ChainStoreError.corrupt`.
+enum StoredRecord {
+    static func decode<T: CanonicalDecodable>(_ type: T.Type, _ bytes: [UInt8], what: String) throws(ChainStoreError) -> T {
+        do { return try CanonicalDecoder.decode(T.self, from: bytes, limits: DecodingLimits(maxBytesLength: Limits.maxBlockBytes, maxCount: Limits.maxTransactionsPerBlock)) } catch {
+            throw .corrupt(what: what, reason: error.description)
+        }
+    }
+
+    static func height(_ height: UInt64) -> [UInt8] { height.canonicalBytes }
+}

@@ -1,0 +1,167 @@
+// SparseMerkleTreeTests.swift — the authenticated state: roots against an independent reference, proofs of
+// membership and absence, and proofs that fail when anything is altered.
+import Testing
+import TrellisCodec
+import TrellisCrypto
+@testable import TrellisLedger
+
+/// A node source over a dictionary, filled from updates.
+final class DictionaryNodes: TreeNodeSource {
+    var nodes: [Hash: TreeNode] = [:]
+    func treeNode(_ hash: Hash) throws(StateError) -> TreeNode? { nodes[hash] }
+    func add(_ update: TreeUpdate) { for r in update.newNodes { nodes[r.hash] = r.node } }
+}
+
+/// The root by definition, from the whole key set (no storage, no incremental update).
+func referenceRoot(_ entries: [[UInt8]: [UInt8]]) -> Hash {
+    let leaves = entries.map { (SHA256.hash($0.key), SHA256.hash($0.value)) }.sorted { $0.0 < $1.0 }
+    func build(_ slice: ArraySlice<(Hash, Hash)>, depth: Int) -> Hash {
+        if slice.isEmpty { return .zero }
+        if slice.count == 1 { let (k, v) = slice[slice.startIndex]; return SHA256.hash(parts: [[0], k.bytes, v.bytes]) }
+        let split = slice.firstIndex { $0.0.bit(depth) == 1 } ?? slice.endIndex
+        return SHA256.hash(parts: [[1], build(slice[..<split], depth: depth + 1).bytes, build(slice[split...], depth: depth + 1).bytes])
+    }
+    return build(leaves[...], depth: 0)
+}
+
+/// Deterministic pseudo-random numbers (SplitMix64) for reproducible test data.
+struct SplitMix64 {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
+}
+
+@Suite struct SparseMerkleTreeTests {
+    func key(_ i: Int) -> [UInt8] { Array("k/\(i)".utf8) }
+
+    @Test func emptyTreeHasZeroRootAndProvesAbsence() throws {
+        let nodes = DictionaryNodes()
+        let (value, proof) = try SparseMerkleTree.prove(key(1), root: SparseMerkleTree.emptyRoot, source: nodes)
+        #expect(value == nil)
+        #expect(proof.verify(key: key(1), value: nil, root: .zero))
+        #expect(!proof.verify(key: key(1), value: [1], root: .zero))
+    }
+
+    @Test func batchedUpdatesMatchTheReferenceRoot() throws {
+        var rng = SplitMix64(state: 42)
+        let nodes = DictionaryNodes()
+        var root = SparseMerkleTree.emptyRoot
+        var model: [[UInt8]: [UInt8]] = [:]
+        for _ in 0..<30 {
+            var batch: [[UInt8]: [UInt8]?] = [:]
+            for _ in 0..<(1 + rng.below(40)) {
+                let k = key(rng.below(200))
+                batch[k] = rng.below(4) == 0 ? .some(nil) : .some([UInt8(rng.below(256)), UInt8(rng.below(256))])
+            }
+            let changes = batch.map { (key: $0.key, value: $0.value) }
+            let update = try SparseMerkleTree.update(root: root, changes: changes, source: nodes)
+            nodes.add(update)
+            root = update.root
+            for (k, v) in batch { model[k] = v }
+            #expect(root == referenceRoot(model))
+        }
+        // Every key: the tree reads what the model holds, and the proof checks.
+        for i in 0..<200 {
+            let (value, proof) = try SparseMerkleTree.prove(key(i), root: root, source: nodes)
+            #expect(value == model[key(i)])
+            #expect(try SparseMerkleTree.get(key(i), root: root, source: nodes) == model[key(i)])
+            #expect(proof.verify(key: key(i), value: model[key(i)], root: root))
+        }
+    }
+
+    @Test func rootDoesNotDependOnBatching() throws {
+        let entries = (0..<64).map { (key: key($0), value: Array("v\($0)".utf8) as [UInt8]?) }
+        let one = DictionaryNodes(), many = DictionaryNodes()
+        let all = try SparseMerkleTree.update(root: .zero, changes: entries, source: one)
+        var root = Hash.zero
+        for e in entries.reversed() {
+            let u = try SparseMerkleTree.update(root: root, changes: [e], source: many)
+            many.add(u)
+            root = u.root
+        }
+        #expect(all.root == root)
+    }
+
+    @Test func deletingEverythingReturnsToTheEmptyRoot() throws {
+        let nodes = DictionaryNodes()
+        let entries = (0..<20).map { (key: key($0), value: [UInt8($0)] as [UInt8]?) }
+        let u1 = try SparseMerkleTree.update(root: .zero, changes: entries, source: nodes)
+        nodes.add(u1)
+        let u2 = try SparseMerkleTree.update(root: u1.root, changes: entries.map { (key: $0.key, value: nil) }, source: nodes)
+        #expect(u2.root == .zero)
+    }
+
+    @Test func oldRootsStayReadableAndProvable() throws {
+        let nodes = DictionaryNodes()
+        let u1 = try SparseMerkleTree.update(root: .zero, changes: [(key: key(1), value: [1]), (key: key(2), value: [2])], source: nodes)
+        nodes.add(u1)
+        let u2 = try SparseMerkleTree.update(root: u1.root, changes: [(key: key(1), value: [9]), (key: key(2), value: nil)], source: nodes)
+        nodes.add(u2)
+        let (old, oldProof) = try SparseMerkleTree.prove(key(1), root: u1.root, source: nodes)
+        #expect(old == [1])
+        #expect(oldProof.verify(key: key(1), value: [1], root: u1.root))
+        #expect(!oldProof.verify(key: key(1), value: [1], root: u2.root))
+        #expect(try SparseMerkleTree.get(key(2), root: u1.root, source: nodes) == [2])
+        #expect(try SparseMerkleTree.get(key(2), root: u2.root, source: nodes) == nil)
+    }
+
+    @Test func proofsFailWhenValueRootOrKeyIsAltered() throws {
+        let nodes = DictionaryNodes()
+        let entries = (0..<50).map { (key: key($0), value: [UInt8($0), 7] as [UInt8]?) }
+        let u = try SparseMerkleTree.update(root: .zero, changes: entries, source: nodes)
+        nodes.add(u)
+        let (value, proof) = try SparseMerkleTree.prove(key(5), root: u.root, source: nodes)
+        let v = try #require(value)
+        #expect(proof.verify(key: key(5), value: v, root: u.root))
+        #expect(!proof.verify(key: key(5), value: [5, 8], root: u.root))           // altered value
+        #expect(!proof.verify(key: key(5), value: nil, root: u.root))              // claims absence of a present key
+        #expect(!proof.verify(key: key(6), value: v, root: u.root))                // another key
+        var badRoot = u.root.bytes
+        badRoot[0] ^= 1
+        #expect(!proof.verify(key: key(5), value: v, root: try #require(Hash(bytes: badRoot))))  // altered root
+        if let first = proof.siblings.first {                                      // altered path
+            var s = first.bytes
+            s[31] ^= 0x80
+            let tampered = StateProof(siblings: [try #require(Hash(bytes: s))] + proof.siblings.dropFirst(), terminal: proof.terminal)
+            #expect(!tampered.verify(key: key(5), value: v, root: u.root))
+        }
+    }
+
+    @Test func nonMembershipProofsCheckAndCannotBeTurnedIntoMembership() throws {
+        let nodes = DictionaryNodes()
+        let entries = (0..<50).map { (key: key($0), value: [UInt8($0)] as [UInt8]?) }
+        let u = try SparseMerkleTree.update(root: .zero, changes: entries, source: nodes)
+        nodes.add(u)
+        var sawLeafTerminal = false, sawEmptyTerminal = false
+        for i in 1000..<1100 {
+            let (value, proof) = try SparseMerkleTree.prove(key(i), root: u.root, source: nodes)
+            #expect(value == nil)
+            #expect(proof.verify(key: key(i), value: nil, root: u.root))
+            #expect(!proof.verify(key: key(i), value: [0], root: u.root))
+            if case .leaf = proof.terminal { sawLeafTerminal = true } else { sawEmptyTerminal = true }
+        }
+        #expect(sawLeafTerminal && sawEmptyTerminal)
+        // A membership proof of key 3 cannot serve as an absence proof of key 3.
+        let (_, present) = try SparseMerkleTree.prove(key(3), root: u.root, source: nodes)
+        #expect(!present.verify(key: key(3), value: nil, root: u.root))
+    }
+
+    @Test func proofCodecRoundTripsAndIsStrict() throws {
+        let nodes = DictionaryNodes()
+        let u = try SparseMerkleTree.update(root: .zero, changes: (0..<10).map { (key: key($0), value: [1] as [UInt8]?) }, source: nodes)
+        nodes.add(u)
+        let (_, proof) = try SparseMerkleTree.prove(key(4), root: u.root, source: nodes)
+        let decoded = try CanonicalDecoder.decode(StateProof.self, from: proof.canonicalBytes)
+        #expect(decoded == proof)
+        #expect(throws: CodecError.self) { try CanonicalDecoder.decode(StateProof.self, from: proof.canonicalBytes + [0]) }
+        var badTag = StateProof(siblings: [], terminal: .empty).canonicalBytes
+        badTag[badTag.count - 1] = 7
+        #expect(throws: CodecError.self) { try CanonicalDecoder.decode(StateProof.self, from: badTag) }
+    }
+}
