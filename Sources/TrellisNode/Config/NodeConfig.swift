@@ -1,0 +1,286 @@
+// NodeConfig.swift — a node's `config.toml`: listen addresses, consensus timeouts, mempool and block bounds.
+//
+// Decoding is strict: unknown keys and out-of-range values are errors naming the key, so a typo never silently
+// falls back to a default. Every field has a default, so a minimal file is valid.
+import Foundation
+import TOMLKit
+
+public struct NodeConfig: Codable, Sendable, Equatable {
+    public struct Node: Codable, Sendable, Equatable {
+        /// A human name for logs ("bank", "node0").
+        public var name: String = "node"
+        /// "trace" … "critical".
+        public var logLevel: String = "info"
+
+        public init() {}
+
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            let defaults = Self()
+            name = try c.value(.name, defaults.name)
+            logLevel = try c.value(.logLevel, defaults.logLevel)
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case name
+            case logLevel = "log_level"
+        }
+    }
+
+    public struct P2P: Codable, Sendable, Equatable {
+        /// Where to accept peer connections, "host:port".
+        public var listen: String = "127.0.0.1:26656"
+        /// Extra peers "key_hex@host:port" beyond the validators listed in genesis.
+        public var persistentPeers: [String] = []
+        public var maxFrameBytes: Int = 80 << 20
+
+        public init() {}
+
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            let defaults = Self()
+            listen = try c.value(.listen, defaults.listen)
+            persistentPeers = try c.value(.persistentPeers, defaults.persistentPeers)
+            maxFrameBytes = try c.value(.maxFrameBytes, defaults.maxFrameBytes)
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case listen
+            case persistentPeers = "persistent_peers"
+            case maxFrameBytes = "max_frame_bytes"
+        }
+    }
+
+    public struct API: Codable, Sendable, Equatable {
+        /// Where the HTTP API listens, "host:port".
+        public var listen: String = "127.0.0.1:8080"
+        public var maxBodyBytes: Int = 1 << 20
+        /// How long `POST /v1/tx?wait=commit` waits for the block.
+        public var commitWaitMilliseconds: Int = 30_000
+
+        public init() {}
+
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            let defaults = Self()
+            listen = try c.value(.listen, defaults.listen)
+            maxBodyBytes = try c.value(.maxBodyBytes, defaults.maxBodyBytes)
+            commitWaitMilliseconds = try c.value(.commitWaitMilliseconds, defaults.commitWaitMilliseconds)
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case listen
+            case maxBodyBytes = "max_body_bytes"
+            case commitWaitMilliseconds = "commit_wait_ms"
+        }
+    }
+
+    public struct Consensus: Codable, Sendable, Equatable {
+        public var timeoutProposeMilliseconds: UInt64 = 1_000
+        public var timeoutProposeDeltaMilliseconds: UInt64 = 500
+        public var timeoutPrevoteMilliseconds: UInt64 = 500
+        public var timeoutPrevoteDeltaMilliseconds: UInt64 = 250
+        public var timeoutPrecommitMilliseconds: UInt64 = 500
+        public var timeoutPrecommitDeltaMilliseconds: UInt64 = 250
+        /// Pause after a commit before the next height starts, so transactions can gather.
+        public var timeoutCommitMilliseconds: UInt64 = 200
+        /// Propose blocks even when the mempool is empty (keeps heights moving; useful for liveness checks).
+        public var createEmptyBlocks: Bool = true
+        public var maxBlockTransactions: Int = 5_000
+        public var maxBlockBytes: Int = 16 << 20
+
+        public init() {}
+
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            let defaults = Self()
+            timeoutProposeMilliseconds = try c.value(.timeoutProposeMilliseconds, defaults.timeoutProposeMilliseconds)
+            timeoutProposeDeltaMilliseconds = try c.value(.timeoutProposeDeltaMilliseconds, defaults.timeoutProposeDeltaMilliseconds)
+            timeoutPrevoteMilliseconds = try c.value(.timeoutPrevoteMilliseconds, defaults.timeoutPrevoteMilliseconds)
+            timeoutPrevoteDeltaMilliseconds = try c.value(.timeoutPrevoteDeltaMilliseconds, defaults.timeoutPrevoteDeltaMilliseconds)
+            timeoutPrecommitMilliseconds = try c.value(.timeoutPrecommitMilliseconds, defaults.timeoutPrecommitMilliseconds)
+            timeoutPrecommitDeltaMilliseconds = try c.value(.timeoutPrecommitDeltaMilliseconds, defaults.timeoutPrecommitDeltaMilliseconds)
+            timeoutCommitMilliseconds = try c.value(.timeoutCommitMilliseconds, defaults.timeoutCommitMilliseconds)
+            createEmptyBlocks = try c.value(.createEmptyBlocks, defaults.createEmptyBlocks)
+            maxBlockTransactions = try c.value(.maxBlockTransactions, defaults.maxBlockTransactions)
+            maxBlockBytes = try c.value(.maxBlockBytes, defaults.maxBlockBytes)
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case timeoutProposeMilliseconds = "timeout_propose_ms"
+            case timeoutProposeDeltaMilliseconds = "timeout_propose_delta_ms"
+            case timeoutPrevoteMilliseconds = "timeout_prevote_ms"
+            case timeoutPrevoteDeltaMilliseconds = "timeout_prevote_delta_ms"
+            case timeoutPrecommitMilliseconds = "timeout_precommit_ms"
+            case timeoutPrecommitDeltaMilliseconds = "timeout_precommit_delta_ms"
+            case timeoutCommitMilliseconds = "timeout_commit_ms"
+            case createEmptyBlocks = "create_empty_blocks"
+            case maxBlockTransactions = "max_block_transactions"
+            case maxBlockBytes = "max_block_bytes"
+        }
+    }
+
+    public struct Mempool: Codable, Sendable, Equatable {
+        public var maxTransactions: Int = 50_000
+        public var maxBytes: Int = 128 << 20
+        public var maxPerSigner: Int = 2_000
+
+        public init() {}
+
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            let defaults = Self()
+            maxTransactions = try c.value(.maxTransactions, defaults.maxTransactions)
+            maxBytes = try c.value(.maxBytes, defaults.maxBytes)
+            maxPerSigner = try c.value(.maxPerSigner, defaults.maxPerSigner)
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case maxTransactions = "max_transactions"
+            case maxBytes = "max_bytes"
+            case maxPerSigner = "max_per_signer"
+        }
+    }
+
+    public var node = Node()
+    public var p2p = P2P()
+    public var api = API()
+    public var consensus = Consensus()
+    public var mempool = Mempool()
+
+    public init() {}
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let defaults = Self()
+        node = try c.value(.node, defaults.node)
+        p2p = try c.value(.p2p, defaults.p2p)
+        api = try c.value(.api, defaults.api)
+        consensus = try c.value(.consensus, defaults.consensus)
+        mempool = try c.value(.mempool, defaults.mempool)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case node, p2p, api, consensus, mempool
+    }
+}
+
+extension KeyedDecodingContainer {
+    /// The value at `key`, or `fallback` when the key is absent (a present key of the wrong type is an error).
+    func value<T: Decodable>(_ key: Key, _ fallback: T) throws -> T {
+        try decodeIfPresent(T.self, forKey: key) ?? fallback
+    }
+}
+
+/// A configuration file that cannot be used, with the reason.
+public struct NodeConfigError: Error, Equatable, CustomStringConvertible {
+    public let path: String
+    public let reason: String
+    public var description: String { "config \(path): \(reason)" }
+}
+
+extension NodeConfig {
+    /// Reads and checks `config.toml` at `path`.
+    public static func load(path: String) throws(NodeConfigError) -> NodeConfig {
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw NodeConfigError(path: path, reason: "cannot read: \(error.localizedDescription)")
+        }
+        return try parse(text, path: path)
+    }
+
+    /// Parses TOML text (missing sections and keys take their defaults; unknown keys are errors).
+    public static func parse(_ text: String, path: String = "config.toml") throws(NodeConfigError) -> NodeConfig {
+        guard text.utf8.count <= 1 << 20 else { throw NodeConfigError(path: path, reason: "file larger than 1 MiB") }
+        let config: NodeConfig
+        do {
+            let table = try TOMLTable(string: text)
+            config = try TOMLDecoder(strictDecoding: true).decode(NodeConfig.self, from: table)
+        } catch let e as UnexpectedKeysError {
+            let keys = e.keys.keys.sorted().joined(separator: ", ")
+            throw NodeConfigError(path: path, reason: "unknown keys: \(keys)")
+        } catch let e as TOMLParseError {
+            throw NodeConfigError(path: path, reason: "TOML syntax error at line \(e.source.begin.line), column \(e.source.begin.column): \(e.description)")
+        } catch {
+            throw NodeConfigError(path: path, reason: "\(error)")
+        }
+        try config.check(path: path)
+        return config
+    }
+
+    /// Range checks with messages naming the key.
+    func check(path: String) throws(NodeConfigError) {
+        func fail(_ reason: String) -> NodeConfigError { NodeConfigError(path: path, reason: reason) }
+        guard HostPort(p2p.listen) != nil else { throw fail("p2p.listen \"\(p2p.listen)\" is not host:port") }
+        guard HostPort(api.listen) != nil else { throw fail("api.listen \"\(api.listen)\" is not host:port") }
+        guard (1024...(1 << 30)).contains(p2p.maxFrameBytes) else { throw fail("p2p.max_frame_bytes must be 1 KiB … 1 GiB") }
+        guard (1024...(64 << 20)).contains(api.maxBodyBytes) else { throw fail("api.max_body_bytes must be 1 KiB … 64 MiB") }
+        guard api.commitWaitMilliseconds > 0 else { throw fail("api.commit_wait_ms must be positive") }
+        guard consensus.timeoutProposeMilliseconds > 0, consensus.timeoutPrevoteMilliseconds > 0, consensus.timeoutPrecommitMilliseconds > 0 else {
+            throw fail("consensus timeouts must be positive")
+        }
+        guard (1...20_000).contains(consensus.maxBlockTransactions) else { throw fail("consensus.max_block_transactions must be 1 … 20000") }
+        guard consensus.maxBlockBytes >= 1024 else { throw fail("consensus.max_block_bytes must be at least 1 KiB") }
+        guard mempool.maxTransactions > 0, mempool.maxBytes > 0, mempool.maxPerSigner > 0 else { throw fail("mempool bounds must be positive") }
+        guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(node.logLevel) else {
+            throw fail("node.log_level \"\(node.logLevel)\" is not one of trace, debug, info, notice, warning, error, critical")
+        }
+    }
+
+    /// The TOML text of this configuration (what `trellis node init` writes).
+    public func toml() -> String {
+        func list(_ items: [String]) -> String { "[" + items.map { "\"\($0)\"" }.joined(separator: ", ") + "]" }
+        return """
+        # Trellis node configuration. Every key is optional; the values below are this node's settings.
+
+        [node]
+        name = "\(node.name)"
+        log_level = "\(node.logLevel)"
+
+        [p2p]
+        listen = "\(p2p.listen)"
+        # Extra peers beyond the validators in genesis.json, as "public_key_hex@host:port".
+        persistent_peers = \(list(p2p.persistentPeers))
+        max_frame_bytes = \(p2p.maxFrameBytes)
+
+        [api]
+        listen = "\(api.listen)"
+        max_body_bytes = \(api.maxBodyBytes)
+        commit_wait_ms = \(api.commitWaitMilliseconds)
+
+        [consensus]
+        timeout_propose_ms = \(consensus.timeoutProposeMilliseconds)
+        timeout_propose_delta_ms = \(consensus.timeoutProposeDeltaMilliseconds)
+        timeout_prevote_ms = \(consensus.timeoutPrevoteMilliseconds)
+        timeout_prevote_delta_ms = \(consensus.timeoutPrevoteDeltaMilliseconds)
+        timeout_precommit_ms = \(consensus.timeoutPrecommitMilliseconds)
+        timeout_precommit_delta_ms = \(consensus.timeoutPrecommitDeltaMilliseconds)
+        timeout_commit_ms = \(consensus.timeoutCommitMilliseconds)
+        create_empty_blocks = \(consensus.createEmptyBlocks)
+        max_block_transactions = \(consensus.maxBlockTransactions)
+        max_block_bytes = \(consensus.maxBlockBytes)
+
+        [mempool]
+        max_transactions = \(mempool.maxTransactions)
+        max_bytes = \(mempool.maxBytes)
+        max_per_signer = \(mempool.maxPerSigner)
+
+        """
+    }
+}
+
+/// "host:port" split and checked.
+public struct HostPort: Sendable, Hashable, CustomStringConvertible {
+    public let host: String
+    public let port: Int
+
+    public init?(_ text: String) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else { return nil }
+        let host = String(text[..<colon])
+        guard !host.isEmpty, !host.contains(" ") else { return nil }
+        self.host = host
+        self.port = port
+    }
+
+    public var description: String { "\(host):\(port)" }
+}

@@ -1,0 +1,53 @@
+// NodeHome.swift — the layout of a node's home directory.
+//
+//   <home>/config.toml   settings (NodeConfig)
+//   <home>/node.key      the node's Ed25519 key (mode 0600; signs votes, proposals and the p2p handshake)
+//   <home>/genesis.json  the chain's genesis document (identical on every node)
+//   <home>/data/         RocksDB (blocks, certificates, state, consensus signing state)
+import Foundation
+import TrellisCrypto
+
+public struct NodeHome: Sendable {
+    public let path: String
+
+    public init(path: String) {
+        self.path = (path as NSString).standardizingPath
+    }
+
+    public var configPath: String { path + "/config.toml" }
+    public var keyPath: String { path + "/node.key" }
+    public var genesisPath: String { path + "/genesis.json" }
+    public var dataPath: String { path + "/data" }
+
+    /// Errors preparing a home.
+    public struct HomeError: Error, Equatable, CustomStringConvertible {
+        public let message: String
+        public var description: String { message }
+    }
+
+    /// Creates the directory, a new node key (refusing to replace an existing one) and `config.toml`.
+    /// Returns the node's public key.
+    @discardableResult
+    public func initialize(config: NodeConfig, key: SigningKey = .generate()) throws(HomeError) -> PublicKey {
+        let fm = FileManager.default
+        do { try fm.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700]) } catch {
+            throw HomeError(message: "cannot create \(path): \(error.localizedDescription)")
+        }
+        if fm.fileExists(atPath: keyPath) {
+            throw HomeError(message: "\(keyPath) already exists: this home is already initialised (use another --home)")
+        }
+        do { try KeyFile.write(key, to: keyPath) } catch { throw HomeError(message: error.description) }
+        do { try config.toml().write(toFile: configPath, atomically: true, encoding: .utf8) } catch {
+            throw HomeError(message: "cannot write \(configPath): \(error.localizedDescription)")
+        }
+        return key.publicKey
+    }
+
+    /// The node's signing key.
+    public func loadKey() throws(KeyFileError) -> SigningKey { try KeyFile.read(from: keyPath) }
+
+    /// The node's configuration (defaults when the file is absent).
+    public func loadConfig() throws(NodeConfigError) -> NodeConfig {
+        FileManager.default.fileExists(atPath: configPath) ? try NodeConfig.load(path: configPath) : NodeConfig()
+    }
+}

@@ -1,0 +1,71 @@
+// NodeConfigTests.swift — config.toml: defaults, round trip of what `node init` writes, strict errors.
+import Foundation
+import Testing
+@testable import TrellisNode
+
+@Suite struct NodeConfigTests {
+    @Test func emptyFileMeansDefaults() throws {
+        #expect(try NodeConfig.parse("") == NodeConfig())
+    }
+
+    @Test func partialSectionsKeepOtherDefaults() throws {
+        let c = try NodeConfig.parse("""
+        [api]
+        listen = "0.0.0.0:9000"
+        [consensus]
+        timeout_commit_ms = 50
+        """)
+        #expect(c.api.listen == "0.0.0.0:9000")
+        #expect(c.api.maxBodyBytes == NodeConfig().api.maxBodyBytes)
+        #expect(c.consensus.timeoutCommitMilliseconds == 50)
+        #expect(c.consensus.timeoutProposeMilliseconds == NodeConfig().consensus.timeoutProposeMilliseconds)
+    }
+
+    @Test func writtenTextRoundTrips() throws {
+        var c = NodeConfig()
+        c.node.name = "bank"
+        c.p2p.listen = "10.0.0.2:26656"
+        c.p2p.persistentPeers = ["ab@10.0.0.3:26656"]
+        c.mempool.maxPerSigner = 7
+        c.consensus.createEmptyBlocks = false
+        #expect(try NodeConfig.parse(c.toml()) == c)
+    }
+
+    @Test func unknownKeysAreErrorsNamingThem() {
+        #expect(throws: NodeConfigError.self) { try NodeConfig.parse("[api]\nlisten_addr = \"x:1\"") }
+        do {
+            _ = try NodeConfig.parse("[api]\nlisten_addr = \"x:1\"")
+        } catch {
+            #expect(error.reason.contains("listen_addr"))
+        }
+    }
+
+    @Test(arguments: [
+        ("[api]\nlisten = \"nohost\"", "api.listen"),
+        ("[p2p]\nlisten = \"h:99999\"", "p2p.listen"),
+        ("[consensus]\nmax_block_transactions = 0", "max_block_transactions"),
+        ("[node]\nlog_level = \"loud\"", "log_level"),
+        ("[api]\nmax_body_bytes = \"big\"", "max_body_bytes"),
+        ("[api\nlisten = 1", "syntax"),
+    ])
+    func badValuesAreRefused(text: String, mention: String) {
+        do {
+            _ = try NodeConfig.parse(text)
+            Issue.record("accepted \(text)")
+        } catch {
+            #expect(error.reason.contains(mention) || error.description.contains(mention), "\(error)")
+        }
+    }
+
+    @Test func homeInitialisationWritesKeyAndConfigOnce() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("trellis-home-\(UUID().uuidString)").path
+        let home = NodeHome(path: dir)
+        let key = try home.initialize(config: NodeConfig())
+        #expect(try home.loadKey().publicKey == key)
+        #expect(try home.loadConfig() == NodeConfig())
+        let mode = (try FileManager.default.attributesOfItem(atPath: home.keyPath)[.posixPermissions] as? NSNumber)?.intValue
+        #expect(mode == 0o600)
+        #expect(throws: NodeHome.HomeError.self) { try home.initialize(config: NodeConfig()) }
+        #expect(try home.loadKey().publicKey == key, "a second init must not replace the key")
+    }
+}
