@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // C libraries from Debian (Scripts/bootstrap.sh installs them).
@@ -36,6 +37,15 @@ let package = Package(
             ]
         ),
 
+        .target(
+            name: "TrellisAPI",
+            dependencies: [
+                "TrellisNode", "TrellisLedger", "TrellisCrypto", "TrellisCodec",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         .executableTarget(
             name: "trellis",
             dependencies: [
@@ -54,6 +64,14 @@ let package = Package(
                 "TrellisNode", "TrellisCrypto", "TrellisLedger",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "TrellisAPITests",
+            dependencies: [
+                "TrellisAPI", "TrellisNode", "TrellisLedger", "TrellisCrypto",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
         .testTarget(name: "trellisTests", dependencies: ["trellis"]),

@@ -1,0 +1,95 @@
+// APIError.swift — every API error is JSON `{"error": {"code", "message"}}` with the right HTTP status.
+import Foundation
+import Hummingbird
+import TrellisNode
+
+/// An error answered to a client.
+public struct APIError: Error, HTTPResponseError, Sendable {
+    public let status: HTTPResponse.Status
+    public let code: String
+    public let message: String
+
+    public init(_ status: HTTPResponse.Status, code: String, message: String) {
+        self.status = status
+        self.code = code
+        self.message = message
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        JSONBody.response(status: status, ["error": ["code": code, "message": message]])
+    }
+
+    static func badRequest(_ message: String, code: String = "bad_request") -> APIError { APIError(.badRequest, code: code, message: message) }
+    static func notFound(_ message: String) -> APIError { APIError(.notFound, code: "not_found", message: message) }
+
+    /// The API form of a mempool refusal: 503 when full (back-pressure), 409 for duplicates, 400 otherwise.
+    static func from(_ error: MempoolError) -> APIError {
+        switch error {
+        case .full, .signerFull: return APIError(.serviceUnavailable, code: error.code, message: error.description)
+        case .duplicate: return APIError(.conflict, code: error.code, message: error.description)
+        case .tooLarge: return APIError(.contentTooLarge, code: error.code, message: error.description)
+        default: return APIError(.badRequest, code: error.code, message: error.description)
+        }
+    }
+
+    static func from(_ error: ServiceError) -> APIError {
+        switch error {
+        case .notFound(let m): return APIError(.notFound, code: "not_found", message: m)
+        case .badRequest(let m): return APIError(.badRequest, code: "bad_request", message: m)
+        case .unavailable(let m): return APIError(.serviceUnavailable, code: "unavailable", message: m)
+        case .internalError(let m): return APIError(.internalServerError, code: "internal_error", message: m)
+        }
+    }
+}
+
+/// Turns any error a route throws (including Hummingbird's own, e.g. body too large) into the JSON error shape.
+struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    static func response(status: HTTPResponse.Status, message: String) -> Response {
+        let code: String
+        switch status {
+        case .contentTooLarge: code = "body_too_large"
+        case .notFound: code = "not_found"
+        case .methodNotAllowed: code = "method_not_allowed"
+        default: code = "http_\(status.code)"
+        }
+        return JSONBody.response(status: status, ["error": ["code": code, "message": message]])
+    }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as APIError {
+            return JSONBody.response(status: error.status, ["error": ["code": error.code, "message": error.message]])
+        } catch let error as HTTPError {
+            return Self.response(status: error.status, message: error.body ?? error.status.reasonPhrase)
+        } catch let error as any HTTPResponseError {
+            // e.g. NIOTooManyBytesError from collecting an oversize body.
+            return Self.response(status: error.status, message: error.status == .contentTooLarge ? "request body exceeds the limit" : error.status.reasonPhrase)
+        } catch {
+            return JSONBody.response(status: .internalServerError, ["error": ["code": "internal_error", "message": "\(error)"]])
+        }
+    }
+}
+
+enum JSONBody {
+    /// A JSON response from a JSONSerialization-compatible object (sorted keys, stable output).
+    static func response(status: HTTPResponse.Status = .ok, _ object: Any) -> Response {
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
+        return raw(status: status, data)
+    }
+
+    /// A response whose body is already JSON.
+    static func raw(status: HTTPResponse.Status = .ok, _ data: Data) -> Response {
+        var buffer = ByteBuffer()
+        buffer.writeBytes(data)
+        buffer.writeString("\n")
+        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: buffer))
+    }
+
+    /// A response for an Encodable value.
+    static func encode<T: Encodable>(status: HTTPResponse.Status = .ok, _ value: T) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return raw(status: status, try encoder.encode(value))
+    }
+}

@@ -1,0 +1,196 @@
+// APIServer.swift — the HTTP/JSON API (Hummingbird), versioned under /v1, plus /metrics and /health.
+//
+// Routes (docs/API.md describes each with examples):
+//   POST /v1/tx[?wait=commit]     body: {"tx": "<hex of canonical bytes>"} or raw bytes (application/octet-stream)
+//   GET  /v1/tx/{hash}            status (pending | committed | rejected | unknown), height, receipt
+//   GET  /v1/blocks/{height|latest}
+//   GET  /v1/status
+//   GET  /v1/state/{key}[?height=H&prove=true]
+//   GET  /v1/query/{name}[?height=H&prove=true&<parameters>]
+//   GET  /v1/events[?from=H]      server-sent events, one `block` event per committed block, resumable from H
+//   GET  /metrics                 Prometheus text
+//   GET  /health
+// Bodies over the configured limit get 413; every error is JSON {"error": {"code", "message"}}.
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import TrellisCodec
+import TrellisCrypto
+import TrellisLedger
+import TrellisNode
+
+public struct APIConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+    public var maxBodyBytes: Int
+    public var commitWaitMilliseconds: Int
+
+    public init(host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 1 << 20, commitWaitMilliseconds: Int = 30_000) {
+        self.host = host
+        self.port = port
+        self.maxBodyBytes = maxBodyBytes
+        self.commitWaitMilliseconds = commitWaitMilliseconds
+    }
+}
+
+public enum APIServer {
+    /// The router with every route bound to `service`.
+    public static func router(service: NodeService, configuration: APIConfiguration) -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: JSONErrorMiddleware())
+        let routes = Routes(service: service, configuration: configuration)
+
+        router.get("/health") { _, _ in JSONBody.response(["status": "ok"]) }
+        router.get("/metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: service.metricsText())))
+        }
+        router.post("/v1/tx") { request, context in try await routes.submit(request, context: context) }
+        router.get("/v1/tx/:hash") { _, context in try routes.transaction(context.parameters.get("hash") ?? "") }
+        router.get("/v1/blocks/:height") { _, context in try routes.block(context.parameters.get("height") ?? "") }
+        router.get("/v1/status") { _, _ in try routes.status() }
+        router.get("/v1/state/:key") { request, context in try routes.state(request, key: context.parameters.get("key") ?? "") }
+        router.get("/v1/query/:name") { request, context in try routes.query(request, name: context.parameters.get("name") ?? "") }
+        router.get("/v1/events") { request, _ in try routes.events(request) }
+        return router
+    }
+
+    /// A Hummingbird application serving the API.
+    public static func application(service: NodeService, configuration: APIConfiguration, logger: Logger) -> some ApplicationProtocol {
+        Application(
+            router: router(service: service, configuration: configuration),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "trellis"),
+            logger: logger
+        )
+    }
+}
+
+/// Route handlers.
+struct Routes: Sendable {
+    let service: NodeService
+    let configuration: APIConfiguration
+
+    func submit(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let body = try await request.body.collect(upTo: configuration.maxBodyBytes)
+        let bytes = Array(buffer: body)
+        let txBytes: [UInt8]
+        if request.headers[.contentType]?.hasPrefix("application/octet-stream") == true {
+            txBytes = bytes
+        } else {
+            guard let object = (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any] else {
+                throw APIError.badRequest("body must be a JSON object {\"tx\": \"<hex>\"} or raw bytes with Content-Type: application/octet-stream", code: "malformed_body")
+            }
+            guard let hex = object["tx"] as? String else { throw APIError.badRequest("missing string field \"tx\" (hex of the canonical transaction bytes)", code: "malformed_body") }
+            do { txBytes = try Hex.decode(hex) } catch { throw APIError.badRequest("field \"tx\": \(error)", code: "malformed_body") }
+        }
+        let hash: Hash
+        do { hash = try service.submitTransaction(txBytes) } catch { throw APIError.from(error) }
+        guard request.uri.queryParameters.get("wait") == "commit" else {
+            return JSONBody.response(status: .accepted, ["hash": hash.hex, "status": "pending"])
+        }
+        let lookup: TransactionLookup
+        do { lookup = try await service.waitForCommit(hash, timeoutMilliseconds: configuration.commitWaitMilliseconds) } catch { throw APIError.from(error) }
+        if case .committed = lookup { return JSONBody.response(Views.lookup(hash, lookup, service: service)) }
+        var timedOut = Views.lookup(hash, lookup, service: service)
+        timedOut["error"] = ["code": "commit_timeout", "message": "not committed within \(configuration.commitWaitMilliseconds) ms; it may still commit: poll GET /v1/tx/\(hash.hex)"]
+        return JSONBody.response(status: .accepted, timedOut)
+    }
+
+    func status() throws -> Response {
+        let status: NodeStatus
+        do { status = try service.status() } catch { throw APIError.from(error) }
+        return try JSONBody.encode(status)
+    }
+
+    func transaction(_ text: String) throws -> Response {
+        let hash: Hash
+        do { hash = try Hash(hex: text) } catch { throw APIError.badRequest("transaction hash: \(error)") }
+        let lookup: TransactionLookup
+        do { lookup = try service.transaction(hash) } catch { throw APIError.from(error) }
+        if case .unknown = lookup { throw APIError.notFound("transaction \(hash.hex) is not known to this node") }
+        return JSONBody.response(Views.lookup(hash, lookup, service: service))
+    }
+
+    func block(_ text: String) throws -> Response {
+        let height: UInt64
+        if text == "latest" {
+            do { height = try service.status().height } catch { throw APIError.from(error) }
+        } else {
+            guard let h = UInt64(text) else { throw APIError.badRequest("height must be a non-negative integer or \"latest\"") }
+            height = h
+        }
+        let found: (Block, CommitCertificate?)?
+        do { found = try service.block(at: height) } catch { throw APIError.from(error) }
+        guard let (block, certificate) = found else { throw APIError.notFound("no block at height \(height)") }
+        return JSONBody.response(Views.block(block, certificate: certificate, service: service))
+    }
+
+    func state(_ request: Request, key: String) throws -> Response {
+        guard !key.isEmpty else { throw APIError.badRequest("state key is empty") }
+        let (height, prove) = try readOptions(request)
+        let keyBytes: [UInt8]
+        if let hex = request.uri.queryParameters.get("key_hex") {
+            do { keyBytes = try Hex.decode(String(hex)) } catch { throw APIError.badRequest("key_hex: \(error)") }
+        } else {
+            keyBytes = Array((key.removingPercentEncoding ?? key).utf8)
+        }
+        let read: StateRead
+        do { read = try service.state(key: keyBytes, height: height, prove: prove) } catch { throw APIError.from(error) }
+        return JSONBody.response(Views.stateRead(read))
+    }
+
+    func query(_ request: Request, name: String) throws -> Response {
+        let (height, prove) = try readOptions(request)
+        var parameters: [String: String] = [:]
+        for (k, v) in request.uri.queryParameters where k != "height" && k != "prove" {
+            parameters[String(k)] = String(v).removingPercentEncoding ?? String(v)
+        }
+        let answer: QueryResponse
+        do { answer = try service.query(name, parameters: parameters, height: height, prove: prove) } catch { throw APIError.from(error) }
+        let result = (try? JSONSerialization.jsonObject(with: answer.result, options: [.fragmentsAllowed])) ?? NSNull()
+        var out: [String: Any] = ["query": name, "height": answer.height, "state_root": answer.stateRoot.hex, "result": result]
+        if prove { out["proofs"] = answer.proofs.map(Views.stateRead) }
+        return JSONBody.response(out)
+    }
+
+    func events(_ request: Request) throws -> Response {
+        var from: UInt64 = 1
+        if let text = request.uri.queryParameters.get("from") {
+            guard let h = UInt64(String(text)), h >= 1 else { throw APIError.badRequest("from must be a height ≥ 1") }
+            from = h
+        }
+        let stream = service.committedBlocks(from: from)
+        let service = self.service
+        let body = ResponseBody { writer in
+            for await committed in stream {
+                var event: [String: Any] = [
+                    "height": committed.block.header.height,
+                    "hash": committed.block.hash.hex,
+                    "header": Views.header(committed.block.header),
+                    "transactions": committed.block.transactions.map { $0.hash.hex },
+                    "receipts": committed.receipts.map(Views.receipt),
+                ]
+                event["certificate"] = Views.certificate(committed.certificate)
+                _ = service
+                let data = (try? JSONSerialization.data(withJSONObject: event, options: [.sortedKeys])) ?? Data("{}".utf8)
+                var buffer = ByteBuffer()
+                buffer.writeString("id: \(committed.block.header.height)\nevent: block\ndata: ")
+                buffer.writeBytes(data)
+                buffer.writeString("\n\n")
+                try await writer.write(buffer)
+            }
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: body)
+    }
+
+    private func readOptions(_ request: Request) throws -> (UInt64?, Bool) {
+        var height: UInt64?
+        if let text = request.uri.queryParameters.get("height") {
+            guard let h = UInt64(String(text)) else { throw APIError.badRequest("height must be a non-negative integer") }
+            height = h
+        }
+        let prove = request.uri.queryParameters.get("prove").map { $0 == "true" || $0 == "1" } ?? false
+        return (height, prove)
+    }
+}

@@ -1,0 +1,93 @@
+// JSONViews.swift — JSON forms of chain objects for the API: decoded fields beside the canonical bytes in hex,
+// so clients can show them and auditors can re-hash them.
+import Foundation
+import TrellisCodec
+import TrellisCrypto
+import TrellisLedger
+import TrellisNode
+
+enum Views {
+    static func header(_ h: BlockHeader) -> [String: Any] {
+        [
+            "chain_id": h.chainID, "height": h.height, "round": h.round, "time": h.time,
+            "previous_block_hash": h.previousBlockHash.hex, "tx_root": h.txRoot.hex, "state_root": h.stateRoot.hex,
+            "validator_set_hash": h.validatorSetHash.hex, "next_validator_set_hash": h.nextValidatorSetHash.hex,
+            "proposer": h.proposer.hex, "last_commit_hash": h.lastCommitHash.hex, "evidence_hash": h.evidenceHash.hex,
+            "hash": h.hash.hex,
+        ]
+    }
+
+    static func certificate(_ c: CommitCertificate) -> [String: Any] {
+        [
+            "height": c.height, "round": c.round, "block_id": c.blockID.hex,
+            "signatures": c.signatures.map { ["validator": $0.validator.hex, "signature": $0.signature.hex] },
+            "canonical_hex": Hex.encode(c.canonicalBytes),
+        ]
+    }
+
+    static func transaction(_ tx: Transaction, service: NodeService) -> [String: Any] {
+        var out: [String: Any] = [
+            "hash": tx.hash.hex,
+            "chain_id": tx.body.chainID, "kind": tx.body.kind, "signer": tx.body.signer, "nonce": tx.body.nonce,
+            "expires_at_height": tx.body.expiresAtHeight, "cosigners": tx.body.cosigners,
+            "payload_hex": Hex.encode(tx.body.payload),
+            "signatures": tx.signatures.map { ["member_id": $0.memberID, "public_key": $0.publicKey.hex, "signature": $0.signature.hex] },
+            "canonical_hex": Hex.encode(tx.canonicalBytes),
+        ]
+        if let json = service.payloadJSON(tx), let object = try? JSONSerialization.jsonObject(with: json) {
+            out["payload"] = object
+        }
+        return out
+    }
+
+    static func receipt(_ r: Receipt) -> [String: Any] {
+        var out: [String: Any] = ["tx_hash": r.txHash.hex, "index": r.index, "nonce_consumed": r.nonceConsumed]
+        switch r.outcome {
+        case .ok(let ids):
+            out["status"] = "ok"
+            out["created"] = ids
+        case .rejected(let code, let message):
+            out["status"] = "rejected"
+            out["error"] = ["code": code, "message": message]
+        }
+        return out
+    }
+
+    static func block(_ block: Block, certificate: CommitCertificate?, service: NodeService) -> [String: Any] {
+        var out: [String: Any] = [
+            "header": header(block.header),
+            "transactions": block.transactions.map { transaction($0, service: service) },
+            "evidence_count": block.evidence.count,
+            "canonical_hex": Hex.encode(block.canonicalBytes),
+        ]
+        if let last = block.lastCommit { out["last_commit"] = Views.certificate(last) }
+        if let certificate { out["certificate"] = Views.certificate(certificate) }
+        return out
+    }
+
+    static func stateRead(_ r: StateRead) -> [String: Any] {
+        var out: [String: Any] = [
+            "key": String(decoding: r.key, as: UTF8.self), "key_hex": Hex.encode(r.key),
+            "height": r.height, "state_root": r.stateRoot.hex,
+        ]
+        out["value_hex"] = r.value.map { Hex.encode($0) } ?? NSNull()
+        if let proof = r.proof { out["proof_hex"] = Hex.encode(proof.canonicalBytes) }
+        return out
+    }
+
+    /// The result shape of `tx send --wait` and `GET /v1/tx/{hash}`.
+    static func lookup(_ hash: Hash, _ lookup: TransactionLookup, service: NodeService) -> [String: Any] {
+        switch lookup {
+        case .committed(let tx, let record):
+            var out: [String: Any] = ["hash": hash.hex, "height": record.height, "index": record.index,
+                                      "status": record.receipt.isOK ? "committed" : "rejected",
+                                      "receipt": receipt(record.receipt), "transaction": transaction(tx, service: service)]
+            if case .rejected(let code, let message) = record.receipt.outcome { out["error"] = ["code": code, "message": message] }
+            return out
+        case .pending(let tx):
+            return ["hash": hash.hex, "status": "pending", "transaction": transaction(tx, service: service)]
+        case .unknown:
+            return ["hash": hash.hex, "status": "unknown"]
+        }
+    }
+}

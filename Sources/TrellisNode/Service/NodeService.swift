@@ -1,0 +1,148 @@
+// NodeService.swift — what a running node offers its API: submit, look up, read state, query, follow blocks.
+//
+// The HTTP layer (TrellisAPI) depends only on this protocol, so it can be tested against an in-memory node and the
+// node can change inside without touching routes. Every read names the height it is true at.
+import Foundation
+import TrellisCrypto
+import TrellisLedger
+
+/// Where a transaction is.
+public enum TransactionLookup: Sendable {
+    /// Committed in a block (accepted or rejected by the contracts — see the receipt).
+    case committed(Transaction, TxRecord)
+    /// In this node's mempool.
+    case pending(Transaction)
+    /// Not known to this node.
+    case unknown
+}
+
+/// A node's view of the chain and the network, for `/v1/status`.
+public struct NodeStatus: Sendable, Codable, Equatable {
+    public struct ValidatorInfo: Sendable, Codable, Equatable {
+        public var publicKey: String
+        public var votingPower: UInt64
+        public var p2pAddress: String
+
+        public init(publicKey: String, votingPower: UInt64, p2pAddress: String) {
+            self.publicKey = publicKey
+            self.votingPower = votingPower
+            self.p2pAddress = p2pAddress
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case publicKey = "public_key"
+            case votingPower = "voting_power"
+            case p2pAddress = "p2p_address"
+        }
+    }
+
+    public var chainID: String
+    public var nodeName: String
+    public var nodeKey: String
+    public var height: UInt64
+    public var latestBlockHash: String
+    public var stateRoot: String
+    public var latestBlockTime: Int64
+    public var validators: [ValidatorInfo]
+    public var peers: [String]
+    public var catchingUp: Bool
+    public var mempoolSize: Int
+    public var consensusRound: UInt32
+
+    public init(chainID: String, nodeName: String, nodeKey: String, height: UInt64, latestBlockHash: String, stateRoot: String, latestBlockTime: Int64,
+                validators: [ValidatorInfo], peers: [String], catchingUp: Bool, mempoolSize: Int, consensusRound: UInt32) {
+        self.chainID = chainID
+        self.nodeName = nodeName
+        self.nodeKey = nodeKey
+        self.height = height
+        self.latestBlockHash = latestBlockHash
+        self.stateRoot = stateRoot
+        self.latestBlockTime = latestBlockTime
+        self.validators = validators
+        self.peers = peers
+        self.catchingUp = catchingUp
+        self.mempoolSize = mempoolSize
+        self.consensusRound = consensusRound
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case chainID = "chain_id"
+        case nodeName = "node_name"
+        case nodeKey = "node_key"
+        case height
+        case latestBlockHash = "latest_block_hash"
+        case stateRoot = "state_root"
+        case latestBlockTime = "latest_block_time"
+        case validators, peers
+        case catchingUp = "catching_up"
+        case mempoolSize = "mempool_size"
+        case consensusRound = "consensus_round"
+    }
+}
+
+/// A committed block as the event stream delivers it.
+public struct CommittedBlock: Sendable {
+    public let block: Block
+    public let certificate: CommitCertificate
+    public let receipts: [Receipt]
+
+    public init(block: Block, certificate: CommitCertificate, receipts: [Receipt]) {
+        self.block = block
+        self.certificate = certificate
+        self.receipts = receipts
+    }
+}
+
+/// The answer to a domain query: JSON of the result, the height it is true at, and the proofs that back it.
+public struct QueryResponse: Sendable {
+    public let height: UInt64
+    public let stateRoot: Hash
+    /// The query's result as JSON (snake_case fields).
+    public let result: Data
+    /// State proofs of the keys the answer was read from, when asked for.
+    public let proofs: [StateRead]
+
+    public init(height: UInt64, stateRoot: Hash, result: Data, proofs: [StateRead]) {
+        self.height = height
+        self.stateRoot = stateRoot
+        self.result = result
+        self.proofs = proofs
+    }
+}
+
+/// Why a read or query could not be answered.
+public enum ServiceError: Error, Equatable, CustomStringConvertible {
+    case notFound(String)
+    case badRequest(String)
+    case unavailable(String)
+    case internalError(String)
+
+    public var description: String {
+        switch self {
+        case .notFound(let m), .badRequest(let m), .unavailable(let m), .internalError(let m): return m
+        }
+    }
+}
+
+public protocol NodeService: Sendable {
+    var chainID: String { get }
+    /// Admits a transaction (canonical bytes) to the mempool and gossips it. Returns its hash.
+    func submitTransaction(_ bytes: [UInt8]) throws(MempoolError) -> Hash
+    func transaction(_ hash: Hash) throws(ServiceError) -> TransactionLookup
+    /// Waits until the transaction is committed or `timeoutMilliseconds` pass; returns where it is then.
+    func waitForCommit(_ hash: Hash, timeoutMilliseconds: Int) async throws(ServiceError) -> TransactionLookup
+    func status() throws(ServiceError) -> NodeStatus
+    /// A committed block with its own certificate (nil certificate only for the newest block before the next
+    /// height stores it).
+    func block(at height: UInt64) throws(ServiceError) -> (Block, CommitCertificate?)?
+    /// One state key at `height` (latest when nil), with a proof when asked.
+    func state(key: [UInt8], height: UInt64?, prove: Bool) throws(ServiceError) -> StateRead
+    /// A named domain query (`docs/API.md` lists them) with its parameters.
+    func query(_ name: String, parameters: [String: String], height: UInt64?, prove: Bool) throws(ServiceError) -> QueryResponse
+    /// Committed blocks from `height` on: first those already stored, then each new one as it commits.
+    func committedBlocks(from height: UInt64) -> AsyncStream<CommittedBlock>
+    /// Prometheus text exposition of the node's metrics.
+    func metricsText() -> String
+    /// The JSON form of a transaction's payload (for display), or nil when its kind is unknown.
+    func payloadJSON(_ transaction: Transaction) -> Data?
+}

@@ -1,0 +1,189 @@
+// APIRoutesTests.swift — the HTTP API over an in-memory node: status codes, JSON shapes and JSON errors.
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+import TrellisCrypto
+@testable import TrellisAPI
+
+private func json(_ buffer: ByteBuffer) throws -> [String: Any] {
+    let data = Data(buffer.readableBytesView)
+    return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any], "not a JSON object: \(String(decoding: data, as: UTF8.self))")
+}
+
+private func errorCode(_ buffer: ByteBuffer) throws -> String? {
+    ((try json(buffer))["error"] as? [String: Any])?["code"] as? String
+}
+
+private func app(_ service: FakeNodeService, maxBody: Int = 64 * 1024) -> some ApplicationProtocol {
+    Application(router: APIServer.router(service: service, configuration: APIConfiguration(maxBodyBytes: maxBody, commitWaitMilliseconds: 100)))
+}
+
+private func txBody(_ tx: TrellisLedger.Transaction) -> ByteBuffer {
+    ByteBuffer(string: "{\"tx\":\"\(Hex.encode(tx.canonicalBytes))\"}")
+}
+
+import TrellisLedger
+
+@Suite struct APIRoutesTests {
+    @Test func submitReturnsHashThenDuplicateIsConflict() async throws {
+        let service = FakeNodeService()
+        let tx = service.sampleTransaction()
+        try await app(service).test(.router) { client in
+            do {
+                let response = try await client.execute(uri: "/v1/tx", method: .post, body: txBody(tx))
+                #expect(response.status == .accepted)
+                #expect(try json(response.body)["hash"] as? String == tx.hash.hex)
+            }
+            do {
+                let response = try await client.execute(uri: "/v1/tx", method: .post, body: txBody(tx))
+                #expect(response.status == .conflict)
+                #expect(try errorCode(response.body) == "duplicate_transaction")
+            }
+            do {
+                let response = try await client.execute(uri: "/v1/tx/\(tx.hash.hex)", method: .get)
+                #expect(response.status == .ok)
+                #expect(try json(response.body)["status"] as? String == "pending")
+            }
+        }
+    }
+
+    @Test func waitForCommitReturnsHeightAndReceipt() async throws {
+        let service = FakeNodeService()
+        let tx = service.sampleTransaction()
+        try await app(service).test(.router) { client in
+            do {
+                let response = try await client.execute(uri: "/v1/tx?wait=commit", method: .post, body: txBody(tx))
+                #expect(response.status == .ok)
+                let body = try json(response.body)
+                #expect(body["status"] as? String == "committed")
+                #expect(body["height"] as? Int == 4)
+                #expect((body["receipt"] as? [String: Any])?["created"] as? [String] == ["cert-1"])
+                #expect((body["transaction"] as? [String: Any])?["payload"] as? [String: String] == ["note": "fake"])
+            }
+            do {
+                let response = try await client.execute(uri: "/v1/tx/\(tx.hash.hex)", method: .get)
+                #expect(try json(response.body)["height"] as? Int == 4)
+            }
+        }
+    }
+
+    @Test func badSubmissionsAreJSONErrors() async throws {
+        let service = FakeNodeService()
+        try await app(service, maxBody: 2048).test(.router) { client in
+            for (body, code) in [("not json", "malformed_body"), ("{\"tx\": 5}", "malformed_body"), ("{\"tx\": \"zz\"}", "malformed_body"), ("{\"tx\": \"0102\"}", "malformed_transaction")] {
+                do {
+                let response = try await client.execute(uri: "/v1/tx", method: .post, body: ByteBuffer(string: body))
+                    #expect(response.status == .badRequest, "\(body)")
+                    #expect(try errorCode(response.body) == code, "\(body)")
+                }
+            }
+            do {
+                let response = try await client.execute(uri: "/v1/tx", method: .post, body: ByteBuffer(string: "{\"tx\":\"" + String(repeating: "00", count: 4096) + "\"}"))
+                #expect(response.status == .contentTooLarge)
+                #expect(try errorCode(response.body) == "body_too_large")
+            }
+            service.full = true
+            do {
+                let response = try await client.execute(uri: "/v1/tx", method: .post, body: txBody(service.sampleTransaction()))
+                #expect(response.status == .serviceUnavailable)
+                #expect(try errorCode(response.body) == "mempool_full")
+            }
+            // Still serving after all of that.
+            do {
+                let response = try await client.execute(uri: "/health", method: .get); #expect(response.status == .ok) }
+        }
+    }
+
+    @Test func rawOctetStreamBodiesAreAccepted() async throws {
+        let service = FakeNodeService()
+        let tx = service.sampleTransaction()
+        try await app(service).test(.router) { client in
+            do {
+                let response = try await client.execute(uri: "/v1/tx", method: .post, headers: [.contentType: "application/octet-stream"], body: ByteBuffer(bytes: tx.canonicalBytes))
+                #expect(response.status == .accepted)
+            }
+        }
+    }
+
+    @Test func transactionLookupErrors() async throws {
+        try await app(FakeNodeService()).test(.router) { client in
+            do {
+                let response = try await client.execute(uri: "/v1/tx/nothex", method: .get)
+                #expect(response.status == .badRequest)
+            }
+            do {
+                let response = try await client.execute(uri: "/v1/tx/\(SHA256.hash([1]).hex)", method: .get)
+                #expect(response.status == .notFound)
+                #expect(try errorCode(response.body) == "not_found")
+            }
+        }
+    }
+
+    @Test func blocksAndStatus() async throws {
+        let service = FakeNodeService()
+        try await app(service).test(.router) { client in
+            do {
+                let response = try await client.execute(uri: "/v1/blocks/2", method: .get)
+                #expect(response.status == .ok)
+                let header = try #require(try json(response.body)["header"] as? [String: Any])
+                #expect(header["state_root"] as? String == service.blocks[1].header.stateRoot.hex)
+                #expect(header["hash"] as? String == service.blocks[1].hash.hex)
+                #expect((try json(response.body)["certificate"] as? [String: Any])?["block_id"] as? String == service.blocks[1].hash.hex)
+            }
+            do {
+                let response = try await client.execute(uri: "/v1/blocks/latest", method: .get)
+                #expect(((try json(response.body))["header"] as? [String: Any])?["height"] as? Int == 3)
+            }
+            do {
+                let response = try await client.execute(uri: "/v1/blocks/99", method: .get); #expect(response.status == .notFound) }
+            do {
+                let response = try await client.execute(uri: "/v1/blocks/-1", method: .get); #expect(response.status == .badRequest) }
+            do {
+                let response = try await client.execute(uri: "/v1/status", method: .get)
+                let body = try json(response.body)
+                #expect(body["height"] as? Int == 3)
+                #expect(body["state_root"] as? String == service.blocks[2].header.stateRoot.hex)
+                #expect(body["chain_id"] as? String == "api-test")
+            }
+        }
+    }
+
+    @Test func stateQueryEventsMetricsAndUnknownRoutes() async throws {
+        try await app(FakeNodeService()).test(.router) { client in
+            do {
+                let response = try await client.execute(uri: "/v1/state/member%2Fbank?prove=true", method: .get)
+                let body = try json(response.body)
+                #expect(body["value_hex"] as? String == "010203")
+                #expect(body["key"] as? String == "member/bank")
+            }
+            do {
+                let response = try await client.execute(uri: "/v1/state/x?height=abc", method: .get); #expect(response.status == .badRequest) }
+            do {
+                let response = try await client.execute(uri: "/v1/query/echo?member=bank&height=2", method: .get)
+                let body = try json(response.body)
+                #expect(body["height"] as? Int == 2)
+                #expect(body["result"] as? [String: String] == ["member": "bank"])
+            }
+            do {
+                let response = try await client.execute(uri: "/v1/query/nope", method: .get); #expect(response.status == .notFound) }
+            do {
+                let response = try await client.execute(uri: "/v1/events?from=2", method: .get)
+                let text = String(buffer: response.body)
+                #expect(response.headers[.contentType] == "text/event-stream")
+                #expect(text.components(separatedBy: "event: block").count - 1 == 2)
+                #expect(text.contains("id: 2\n") && text.contains("id: 3\n") && !text.contains("id: 1\n"))
+            }
+            do {
+                let response = try await client.execute(uri: "/metrics", method: .get)
+                #expect(String(buffer: response.body).contains("trellis_height 3"))
+            }
+            do {
+                let response = try await client.execute(uri: "/v2/nothing", method: .get)
+                #expect(response.status == .notFound)
+                #expect(try errorCode(response.body) == "not_found")
+            }
+        }
+    }
+}

@@ -1,0 +1,113 @@
+// FakeNodeService.swift — an in-memory NodeService for API tests: real transaction decoding, canned chain data.
+import Foundation
+import NIOConcurrencyHelpers
+import TrellisCodec
+import TrellisCrypto
+import TrellisLedger
+import TrellisNode
+
+final class FakeNodeService: NodeService, @unchecked Sendable {
+    let chainID = "api-test"
+    let proposer = SigningKey.generate()
+    private let lock = NIOLock()
+    private var pending: [Hash: Transaction] = [:]
+    private var committed: [Hash: (Transaction, TxRecord)] = [:]
+    var full = false
+    var commitOnWait = true
+    private(set) var blocks: [Block] = []
+
+    init() {
+        blocks = (1...3).map { makeBlock(height: UInt64($0)) }
+    }
+
+    func makeBlock(height: UInt64) -> Block {
+        let header = BlockHeader(chainID: chainID, height: height, round: 0, time: 1_700_000_000 + Int64(height), previousBlockHash: .zero,
+                                 txRoot: Block.txRoot([]), stateRoot: SHA256.hash([UInt8(height)]), validatorSetHash: .zero,
+                                 nextValidatorSetHash: .zero, proposer: proposer.publicKey, lastCommitHash: .zero, evidenceHash: Block.evidenceHash([]))
+        return Block(header: header, transactions: [], lastCommit: nil)
+    }
+
+    func certificate(for block: Block) -> CommitCertificate {
+        let vote = Vote.signed(VoteBody(type: .precommit, height: block.header.height, round: 0, blockID: block.hash, validator: proposer.publicKey), chainID: chainID, key: proposer)
+        return CommitCertificate(height: block.header.height, round: 0, blockID: block.hash, precommits: [vote])
+    }
+
+    func submitTransaction(_ bytes: [UInt8]) throws(MempoolError) -> Hash {
+        let tx: Transaction
+        do { tx = try Transaction.decode(bytes) } catch { throw .malformed(error.description) }
+        if full { throw .full(transactions: 1, bytes: 1) }
+        let hash = tx.hash
+        let isNew = lock.withLock { () -> Bool in
+            if pending[hash] != nil || committed[hash] != nil { return false }
+            pending[hash] = tx
+            return true
+        }
+        if !isNew { throw .duplicate(hash) }
+        return hash
+    }
+
+    func transaction(_ hash: Hash) throws(ServiceError) -> TransactionLookup {
+        lock.withLock {
+            if let (tx, record) = committed[hash] { return .committed(tx, record) }
+            if let tx = pending[hash] { return .pending(tx) }
+            return .unknown
+        }
+    }
+
+    func waitForCommit(_ hash: Hash, timeoutMilliseconds: Int) async throws(ServiceError) -> TransactionLookup {
+        if commitOnWait {
+            lock.withLock {
+                if let tx = pending.removeValue(forKey: hash) {
+                    let receipt = Receipt(txHash: hash, index: 0, nonceConsumed: true, outcome: .ok(createdIDs: ["cert-1"]))
+                    committed[hash] = (tx, TxRecord(height: 4, index: 0, receipt: receipt))
+                }
+            }
+        }
+        return try transaction(hash)
+    }
+
+    func status() throws(ServiceError) -> NodeStatus {
+        let last = blocks[blocks.count - 1]
+        return NodeStatus(chainID: chainID, nodeName: "fake", nodeKey: proposer.publicKey.hex, height: last.header.height, latestBlockHash: last.hash.hex,
+                          stateRoot: last.header.stateRoot.hex, latestBlockTime: last.header.time,
+                          validators: [.init(publicKey: proposer.publicKey.hex, votingPower: 1, p2pAddress: "127.0.0.1:1")],
+                          peers: [], catchingUp: false, mempoolSize: lock.withLock { pending.count }, consensusRound: 0)
+    }
+
+    func block(at height: UInt64) throws(ServiceError) -> (Block, CommitCertificate?)? {
+        guard height >= 1, height <= UInt64(blocks.count) else { return nil }
+        let b = blocks[Int(height) - 1]
+        return (b, certificate(for: b))
+    }
+
+    func state(key: [UInt8], height: UInt64?, prove: Bool) throws(ServiceError) -> StateRead {
+        if let height, height > UInt64(blocks.count) { throw .notFound("height \(height) is not committed") }
+        let value: [UInt8]? = key == Array("member/bank".utf8) ? [1, 2, 3] : nil
+        return StateRead.assembled(key: key, value: value, height: height ?? UInt64(blocks.count), stateRoot: SHA256.hash([3]), proof: nil)
+    }
+
+    func query(_ name: String, parameters: [String: String], height: UInt64?, prove: Bool) throws(ServiceError) -> QueryResponse {
+        guard name == "echo" else { throw .notFound("unknown query \"\(name)\"") }
+        let data = (try? JSONSerialization.data(withJSONObject: parameters, options: [.sortedKeys])) ?? Data()
+        return QueryResponse(height: height ?? 3, stateRoot: SHA256.hash([3]), result: data, proofs: [])
+    }
+
+    func committedBlocks(from height: UInt64) -> AsyncStream<CommittedBlock> {
+        let selected = blocks.filter { $0.header.height >= height }.map { CommittedBlock(block: $0, certificate: certificate(for: $0), receipts: []) }
+        return AsyncStream { continuation in
+            for b in selected { continuation.yield(b) }
+            continuation.finish()
+        }
+    }
+
+    func metricsText() -> String { "# TYPE trellis_height gauge\ntrellis_height 3\n" }
+
+    func payloadJSON(_ transaction: Transaction) -> Data? { Data("{\"note\":\"fake\"}".utf8) }
+
+    /// A signed transaction for submission tests.
+    func sampleTransaction(nonce: UInt64 = 1) -> Transaction {
+        let key = SigningKey.generate()
+        let body = TransactionBody(chainID: chainID, kind: "certificate.issue", payload: [1, 2, 3], signer: "core", nonce: nonce, expiresAtHeight: 100)
+        return Transaction.signed(body, by: [("core", key)])
+    }
+}
