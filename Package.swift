@@ -25,10 +25,12 @@ let package = Package(
         .target(name: "TrellisCodec"),
         .target(name: "TrellisStore", dependencies: ["CRocksDB"]),
         .target(name: "TrellisLedger", dependencies: ["TrellisCrypto", "TrellisCodec", "TrellisStore"]),
+        .target(name: "TrellisConsensus", dependencies: ["TrellisLedger", "TrellisCrypto", "TrellisCodec"]),
+        .target(name: "TrellisSimulation", dependencies: ["TrellisConsensus", "TrellisLedger", "TrellisCrypto", "TrellisCodec"]),
         .target(
             name: "TrellisNode",
             dependencies: [
-                "TrellisCrypto", "TrellisCodec", "TrellisStore", "TrellisLedger",
+                "TrellisCrypto", "TrellisCodec", "TrellisStore", "TrellisLedger", "TrellisConsensus",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -50,6 +52,7 @@ let package = Package(
             name: "trellis",
             dependencies: [
                 "TrellisCrypto", "TrellisCodec", "TrellisStore", "TrellisLedger",
+                "TrellisConsensus", "TrellisSimulation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -75,6 +78,8 @@ let package = Package(
             ]
         ),
         .testTarget(name: "trellisTests", dependencies: ["trellis"]),
+        .testTarget(name: "TrellisConsensusTests", dependencies: ["TrellisConsensus", "TrellisLedger", "TrellisCrypto", "TrellisCodec"]),
+        .testTarget(name: "TrellisSimulationTests", dependencies: ["TrellisSimulation", "TrellisConsensus", "TrellisLedger", "TrellisCrypto"]),
     ],
     swiftLanguageModes: [.v6]
 )

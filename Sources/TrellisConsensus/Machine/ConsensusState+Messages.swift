@@ -1,0 +1,115 @@
+// ConsensusState+Messages.swift — intake of proposals and votes: checks, buffering, vote counting, evidence.
+//
+// Fault model: any message may come from a Byzantine validator or be a replay. A message is counted only when its
+// signer is in the validator set of its height, its signature verifies, a proposal comes from proposer(h, r) and
+// its round is at most round_p + maxRoundsAhead. Messages for the next heights are buffered (bounded, oldest
+// dropped); messages for past heights are dropped (block sync serves lagging nodes). Conflicting votes become
+// DuplicateVoteEvidence.
+import TrellisCrypto
+import TrellisLedger
+
+extension ConsensusState {
+    /// Routes a message by height: past → drop, future → buffer, current → check and count.
+    mutating func receive(_ message: ConsensusMessage, effects: inout [Effect]) {
+        if phase == .waitingForHeight || message.height > height {
+            bufferFutureMessage(message)
+            return
+        }
+        guard phase == .running, message.height == height, let set = validatorSet else { return }
+        guard UInt64(message.round) <= UInt64(round) + UInt64(config.maxRoundsAhead) else {
+            droppedMessages += 1
+            return
+        }
+        switch message {
+        case .proposal(let proposal):
+            guard proposal.body.proposer == schedule?.proposer(height: height, round: proposal.round),
+                  proposal.block.header.height == height,
+                  proposal.body.polRound.map({ $0 < proposal.round }) ?? true,
+                  proposal.verify(chainID: config.chainID) else {
+                droppedMessages += 1
+                return
+            }
+            accept(proposal, effects: &effects)
+        case .vote(let vote):
+            // A vote we already counted (gossip repeats them) costs no signature check.
+            if votes.votes(vote.body.type, round: vote.body.round).contains(vote) { return }
+            guard set.contains(vote.body.validator), vote.verify(chainID: config.chainID) else {
+                droppedMessages += 1
+                return
+            }
+            addVote(vote, effects: &effects)
+        }
+    }
+
+    /// The messages a driver should re-send to its peers periodically (gossip), so that messages lost before the
+    /// network stabilised still arrive — Algorithm 1 assumes every message of a correct process is eventually
+    /// received. For the current height: the proposals of round_p and validRound_p, every vote of round_p, the
+    /// precommits of round_p − 1 (the 2f + 1 that moved this node on let a peer still in round_p − 1 follow; from
+    /// further behind, line 55 lifts it), and the prevotes of validRound_p and lockedRound_p (the proof-of-lock
+    /// that line 28 needs). Bounded by 2 proposals and 5 votes per validator; deterministic order.
+    public func messagesToGossip() -> [ConsensusMessage] {
+        guard phase == .running else { return [] }
+        var rounds = [round]
+        for r in [validRound, lockedRound].compactMap({ $0 }) where !rounds.contains(r) { rounds.append(r) }
+        var out: [ConsensusMessage] = rounds.compactMap { proposals[$0].map(ConsensusMessage.proposal) }
+        out += votes.votes(.prevote, round: round).allVotes.map(ConsensusMessage.vote)
+        out += votes.votes(.precommit, round: round).allVotes.map(ConsensusMessage.vote)
+        if round > 0 { out += votes.votes(.precommit, round: round - 1).allVotes.map(ConsensusMessage.vote) }
+        for r in rounds.dropFirst() { out += votes.votes(.prevote, round: r).allVotes.map(ConsensusMessage.vote) }
+        return out
+    }
+
+    /// Keeps a verified proposal of proposer(h_p, r): the first one per round wins; asks for `valid(v)`.
+    mutating func accept(_ proposal: Proposal, effects: inout [Effect]) {
+        let r = proposal.round
+        if let set = validatorSet {
+            votes.noteSender(proposal.body.proposer, round: r, power: set.power(of: proposal.body.proposer))
+        }
+        guard proposals[r] == nil else { return }  // a second, different proposal is the proposer equivocating
+        proposals[r] = proposal
+        let id = proposal.body.blockID
+        blocks[id] = proposal.block
+        if !validationRequested.contains(id) {
+            validationRequested.insert(id)
+            effects.append(.validateBlock(proposal.block))
+        }
+    }
+
+    /// Counts a verified vote; a conflicting second vote becomes evidence.
+    mutating func addVote(_ vote: Vote, effects: inout [Effect]) {
+        guard let set = validatorSet else { return }
+        // A conflicting vote counts only for nil or a block proposed at this height (no other id satisfies a rule).
+        let countable = vote.body.blockID.map { blocks[$0] != nil } ?? true
+        switch votes.add(vote, power: set.power(of: vote.body.validator), countConflicting: countable) {
+        case .added, .duplicate:
+            break
+        case .conflict(let existing, _):
+            guard let evidence = DuplicateVoteEvidence(existing, vote) else { return }
+            recordEvidence(evidence, effects: &effects)
+        }
+    }
+
+    mutating func recordEvidence(_ evidence: DuplicateVoteEvidence, effects: inout [Effect]) {
+        guard !pendingEvidence.contains(evidence), pendingEvidence.count < config.maxPendingEvidence else { return }
+        pendingEvidence.append(evidence)
+        effects.append(.recordEvidence(evidence))
+    }
+
+    /// Drops evidence that a committed block carried.
+    mutating func pruneEvidence(committedIn block: Block) {
+        pendingEvidence.removeAll { block.evidence.contains($0) }
+    }
+
+    mutating func bufferFutureMessage(_ message: ConsensusMessage) {
+        guard phase == .waitingForHeight || message.height <= height &+ config.maxFutureHeights else {
+            droppedMessages += 1
+            return
+        }
+        guard !futureMessages.contains(message) else { return }
+        if futureMessages.count >= config.maxBufferedFutureMessages {
+            futureMessages.removeFirst()
+            droppedMessages += 1
+        }
+        futureMessages.append(message)
+    }
+}
