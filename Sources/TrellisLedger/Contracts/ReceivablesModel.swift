@@ -12,6 +12,7 @@
 //   invoice/<invoice_key>           root id the invoice backs (never removed)
 //   fin/<fin_id>                    Financing
 //   finby/<financier>/<fin_id>      financings per financier
+//   certfin/<cert_id>/<fin_id>      financings per certificate piece (all, open or closed)
 import TrellisCodec
 import TrellisCrypto
 
@@ -32,6 +33,8 @@ public enum ReceivablesKeys {
     public static func financing(_ id: String) -> [UInt8] { StateKey.make("fin", id) }
     public static func financingBy(financier: String, fin: String) -> [UInt8] { StateKey.make("finby", financier, fin) }
     public static func financings(financier: String) -> [UInt8] { StateKey.prefix("finby", financier) }
+    public static func financingOf(cert: String, fin: String) -> [UInt8] { StateKey.make("certfin", cert, fin) }
+    public static func financings(cert: String) -> [UInt8] { StateKey.prefix("certfin", cert) }
     public static let allCreditLines = StateKey.prefix("creditline")
     public static let allRoots = StateKey.prefix("certroot")
     public static let allFinancings = StateKey.prefix("fin")

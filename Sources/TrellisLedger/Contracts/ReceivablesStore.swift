@@ -67,6 +67,7 @@ struct ReceivablesStore {
     func save(_ fin: Financing) {
         state.write(fin, at: ReceivablesKeys.financing(fin.finID))
         state.put(ReceivablesKeys.financingBy(financier: fin.financier, fin: fin.finID), [])
+        state.put(ReceivablesKeys.financingOf(cert: fin.certID, fin: fin.finID), [])
     }
 }
 
