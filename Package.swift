@@ -33,6 +33,7 @@ let package = Package(
         .testTarget(name: "TrellisCryptoTests", dependencies: ["TrellisCrypto"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrellisCodecTests", dependencies: ["TrellisCodec"]),
         .testTarget(name: "TrellisStoreTests", dependencies: ["TrellisStore"]),
+        .testTarget(name: "TrellisLedgerTests", dependencies: ["TrellisLedger", "TrellisCrypto", "TrellisCodec"]),
         .testTarget(name: "trellisTests", dependencies: ["trellis"]),
     ],
     swiftLanguageModes: [.v6]
