@@ -1,6 +1,7 @@
 // ReceivablesScenarioTests.swift — full supply-chain-finance paths: issue → accept → split to tier 2 → tier 3 →
 // finance → settle, pledge release, reject and reclaim after the accept window, overdue, freeze; and what the
 // lineage, holdings and exposure queries answer along the way.
+import Foundation
 import Testing
 import TrellisCrypto
 @testable import TrellisLedger
@@ -71,6 +72,14 @@ import TrellisCrypto
         #expect(try h.state.read(Financing.self, ReceivablesKeys.financing(finID))?.status == .settled)
         for id in paid { #expect(try h.certificate(id).status == .settled) }
         #expect(try h.receivablesViolations() == [])
+
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let exposureJSON = String(decoding: try encoder.encode(try ReceivablesQueries.exposure(in: h.state)), as: UTF8.self)
+        #expect(exposureJSON.contains(#""credit_lines":[{"available":1000000,"line":{"core":"core1","expiry":"#))
+        #expect(exposureJSON.contains(#""cores":[]"#))
+        let lineageJSON = String(decoding: try encoder.encode(lineage), as: UTF8.self)
+        #expect(lineageJSON.contains(#""live_leaves":["#) && lineageJSON.contains(#""tx_hash":""#) && lineageJSON.contains(#""rate_bps":450"#))
 
         let holdings = try ReceivablesQueries.holdings(member: "sup2", in: h.state)
         #expect(holdings.certificates.map(\.certID) == [tier3[1]])

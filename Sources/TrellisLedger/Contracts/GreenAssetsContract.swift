@@ -35,16 +35,16 @@ public struct GreenAssetsContract: Contract {
     public func apply(kind: String, payload: any TransactionPayload, context: ExecutionContext, state: StateOverlay) throws -> [String] {
         let store = GreenAssetsStore(state: state)
         switch kind {
-        case "program.register": return try registerProgram(payloadAs(payload, ProgramRegisterPayload.self, kind: kind), context, store)
-        case "methodology.register": return try registerMethodology(payloadAs(payload, MethodologyRegisterPayload.self, kind: kind), context, store)
-        case "project.register": return try registerProject(payloadAs(payload, ProjectRegisterPayload.self, kind: kind), context, store)
-        case "verification.submit": return try submitVerification(payloadAs(payload, VerificationSubmitPayload.self, kind: kind), context, store)
-        case "credits.issue": return try issue(payloadAs(payload, CreditsIssuePayload.self, kind: kind), context, store)
-        case "credits.transfer": return try transfer(payloadAs(payload, CreditsTransferPayload.self, kind: kind), context, store)
-        case "credits.retire": return try retire(payloadAs(payload, CreditsRetirePayload.self, kind: kind), context, store)
-        case "credits.cancel": return try cancel(payloadAs(payload, CreditsBlockActionPayload.self, kind: kind), context, store)
-        case "credits.lock": return try lock(payloadAs(payload, CreditsBlockActionPayload.self, kind: kind), context, store)
-        case "credits.unlock": return try unlock(payloadAs(payload, CreditsBlockActionPayload.self, kind: kind), context, store)
+        case "program.register": return try registerProgram(AssetState.payload(payload, ProgramRegisterPayload.self, kind: kind), context, store)
+        case "methodology.register": return try registerMethodology(AssetState.payload(payload, MethodologyRegisterPayload.self, kind: kind), context, store)
+        case "project.register": return try registerProject(AssetState.payload(payload, ProjectRegisterPayload.self, kind: kind), context, store)
+        case "verification.submit": return try submitVerification(AssetState.payload(payload, VerificationSubmitPayload.self, kind: kind), context, store)
+        case "credits.issue": return try issue(AssetState.payload(payload, CreditsIssuePayload.self, kind: kind), context, store)
+        case "credits.transfer": return try transfer(AssetState.payload(payload, CreditsTransferPayload.self, kind: kind), context, store)
+        case "credits.retire": return try retire(AssetState.payload(payload, CreditsRetirePayload.self, kind: kind), context, store)
+        case "credits.cancel": return try cancel(AssetState.payload(payload, CreditsBlockActionPayload.self, kind: kind), context, store)
+        case "credits.lock": return try lock(AssetState.payload(payload, CreditsBlockActionPayload.self, kind: kind), context, store)
+        case "credits.unlock": return try unlock(AssetState.payload(payload, CreditsBlockActionPayload.self, kind: kind), context, store)
         default: throw TxRejection("unknown_kind", "the green-assets contract does not own kind \(kind)")
         }
     }

@@ -17,14 +17,14 @@ extension GreenAssetsContract {
         }
         let project = try store.project(verification.projectID)
         var program = try store.program(project.programID)
-        _ = try Members.active(project.proponent, in: store.state, field: "proponent")
-        let serialStart = try Check.add(program.serialCounter, 1, "program serial counter")
-        let serialEnd = try Check.add(program.serialCounter, p.quantity, "program serial counter")
+        _ = try AssetMembers.active(project.proponent, in: store.state, field: "proponent")
+        let serialStart = try AssetCheck.add(program.serialCounter, 1, "program serial counter")
+        let serialEnd = try AssetCheck.add(program.serialCounter, p.quantity, "program serial counter")
         let batchID = context.derivedID("batch", index: 0)
         guard try store.state.get(GreenAssetsKeys.batch(batchID)) == nil else {
             throw TxRejection("duplicate_id", "batch id \(batchID) already exists")
         }
-        let batch = Batch(batchID: batchID, programID: program.programID, projectID: project.projectID, verID: verification.verID, vintage: UTCCalendar.year(of: verification.periodStart), serialStart: serialStart, serialEnd: serialEnd, bufferQuantity: p.bufferQuantity, issuedBy: context.signer.memberID, issuedAt: context.blockTime, height: context.height)
+        let batch = Batch(batchID: batchID, programID: program.programID, projectID: project.projectID, verID: verification.verID, vintage: AssetCalendar.year(of: verification.periodStart), serialStart: serialStart, serialEnd: serialEnd, bufferQuantity: p.bufferQuantity, issuedBy: context.signer.memberID, issuedAt: context.blockTime, height: context.height)
         store.state.write(batch, at: GreenAssetsKeys.batch(batchID))
         store.state.put(GreenAssetsKeys.batchSerial(program: program.programID, start: serialStart), Array(batchID.utf8))
         var created = [batchID]
@@ -51,12 +51,12 @@ extension GreenAssetsContract {
     func transfer(_ p: CreditsTransferPayload, _ context: ExecutionContext, _ store: GreenAssetsStore) throws -> [String] {
         let owner = context.signer.memberID
         let previous = try store.movableBlock(p.blockID, owner: owner)
-        let total = try Check.sum(p.outputs.map(\.quantity), "sum of outputs")
+        let total = try AssetCheck.sum(p.outputs.map(\.quantity), "sum of outputs")
         guard total == previous.quantity else {
             throw TxRejection("split_sum_mismatch", "outputs sum to \(total) but block \(p.blockID) holds \(previous.quantity) units [\(previous.serialStart), \(previous.serialEnd)]")
         }
         for output in p.outputs where output.to != owner {
-            _ = try Members.active(output.to, in: store.state, field: "outputs[].to")
+            _ = try AssetMembers.active(output.to, in: store.state, field: "outputs[].to")
         }
         var next = previous.serialStart
         var childIDs: [String] = []

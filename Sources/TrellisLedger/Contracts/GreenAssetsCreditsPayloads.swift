@@ -25,8 +25,8 @@ public struct CreditsIssuePayload: TransactionPayload, Hashable {
     }
 
     public func validate() throws(TxRejection) {
-        try Check.id(verificationID, "verification_id")
-        try Check.positive(quantity, "quantity")
+        try AssetCheck.id(verificationID, "verification_id")
+        try AssetCheck.positive(quantity, "quantity")
         guard bufferQuantity <= quantity else {
             throw TxRejection("buffer_exceeds_quantity", "buffer_quantity \(bufferQuantity) exceeds quantity \(quantity)")
         }
@@ -82,11 +82,11 @@ public struct CreditsTransferPayload: TransactionPayload, Hashable {
     }
 
     public func validate() throws(TxRejection) {
-        try Check.id(blockID, "block_id")
-        try Check.count(outputs.count, "outputs", max: AssetLimits.maxOutputs)
+        try AssetCheck.id(blockID, "block_id")
+        try AssetCheck.count(outputs.count, "outputs", max: AssetLimits.maxOutputs)
         for output in outputs {
-            try Check.id(output.to, "outputs[].to")
-            try Check.positive(output.quantity, "outputs[].quantity")
+            try AssetCheck.id(output.to, "outputs[].to")
+            try AssetCheck.positive(output.quantity, "outputs[].quantity")
         }
     }
 
@@ -155,9 +155,9 @@ public struct CreditsRetirePayload: TransactionPayload, Hashable {
     }
 
     public func validate() throws(TxRejection) {
-        try Check.count(ranges.count, "ranges", max: AssetLimits.maxRetireRanges)
+        try AssetCheck.count(ranges.count, "ranges", max: AssetLimits.maxRetireRanges)
         for range in ranges {
-            try Check.id(range.blockID, "ranges[].block_id")
+            try AssetCheck.id(range.blockID, "ranges[].block_id")
             switch (range.serialStart, range.serialEnd) {
             case (nil, nil): break
             case let (start?, end?):
@@ -168,9 +168,9 @@ public struct CreditsRetirePayload: TransactionPayload, Hashable {
                 throw TxRejection("invalid_range", "give both serial_start and serial_end for \(range.blockID), or neither for the whole block")
             }
         }
-        try Check.distinct(ranges.map(\.blockID), "ranges[].block_id")
-        try Check.text(beneficiary, "beneficiary")
-        try Check.text(purpose, "purpose")
+        try AssetCheck.distinct(ranges.map(\.blockID), "ranges[].block_id")
+        try AssetCheck.text(beneficiary, "beneficiary")
+        try AssetCheck.text(purpose, "purpose")
         guard claimPeriodStart <= claimPeriodEnd else {
             throw TxRejection("invalid_period", "claim_period_start \(claimPeriodStart) is after claim_period_end \(claimPeriodEnd)")
         }
@@ -209,8 +209,8 @@ public struct CreditsBlockActionPayload: TransactionPayload, Hashable {
     }
 
     public func validate() throws(TxRejection) {
-        try Check.id(blockID, "block_id")
-        try Check.text(reason, "reason")
+        try AssetCheck.id(blockID, "block_id")
+        try AssetCheck.text(reason, "reason")
     }
 
     public func encode(to encoder: inout CanonicalEncoder) {

@@ -28,20 +28,20 @@ public enum GreenAssetsKeys {
     public static func externalID(program: String, external: String) -> [UInt8] { StateKey.make("projext", program, external) }
     public static func devicePrefix(_ device: String) -> [UInt8] { StateKey.prefix("projdev", device) }
     public static func device(_ device: String, project: String) -> [UInt8] { StateKey.make("projdev", device, project) }
-    public static func locationPrefix(location: String, sector: String) -> [UInt8] { StateKey.prefix("projloc", textDigest([location, sector])) }
-    public static func location(location: String, sector: String, project: String) -> [UInt8] { StateKey.make("projloc", textDigest([location, sector]), project) }
+    public static func locationPrefix(location: String, sector: String) -> [UInt8] { StateKey.prefix("projloc", AssetState.textDigest([location, sector])) }
+    public static func location(location: String, sector: String, project: String) -> [UInt8] { StateKey.make("projloc", AssetState.textDigest([location, sector]), project) }
     public static func verification(_ id: String) -> [UInt8] { StateKey.make("verification", id) }
     public static func batch(_ id: String) -> [UInt8] { StateKey.make("batch", id) }
     public static func batchSerials(program: String) -> [UInt8] { StateKey.prefix("batchserial", program) }
-    public static func batchSerial(program: String, start: UInt64) -> [UInt8] { StateKey.make("batchserial", program, paddedDecimal(start)) }
+    public static func batchSerial(program: String, start: UInt64) -> [UInt8] { StateKey.make("batchserial", program, AssetState.paddedDecimal(start)) }
     public static func block(_ id: String) -> [UInt8] { StateKey.make("cblock", id) }
     public static func liveBlocks(batch: String) -> [UInt8] { StateKey.prefix("batchblock", batch) }
     public static func liveBlock(batch: String, block: String) -> [UInt8] { StateKey.make("batchblock", batch, block) }
     public static func blocks(owner: String) -> [UInt8] { StateKey.prefix("cblockby", owner) }
     public static func block(owner: String, block: String) -> [UInt8] { StateKey.make("cblockby", owner, block) }
     public static func retirement(_ id: String) -> [UInt8] { StateKey.make("retirement", id) }
-    public static func retirements(beneficiary: String) -> [UInt8] { StateKey.prefix("retben", textDigest([beneficiary])) }
-    public static func retirement(beneficiary: String, ret: String) -> [UInt8] { StateKey.make("retben", textDigest([beneficiary]), ret) }
+    public static func retirements(beneficiary: String) -> [UInt8] { StateKey.prefix("retben", AssetState.textDigest([beneficiary])) }
+    public static func retirement(beneficiary: String, ret: String) -> [UInt8] { StateKey.make("retben", AssetState.textDigest([beneficiary]), ret) }
     /// Governance's approval to cancel `blockID` (existence = approved; consumed by `credits.cancel`).
     public static func cancelApproval(block blockID: String) -> [UInt8] { StateKey.make("gov", "approved", "credits.cancel", blockID) }
     public static let allPrograms = StateKey.prefix("program")

@@ -10,7 +10,7 @@ public enum GreenAssetsQueries {
         let prefix = GreenAssetsKeys.blocks(owner: owner)
         var blocks: [CreditBlock] = []
         for entry in try state.scan(prefix: prefix) {
-            blocks.append(try required(CreditBlock.self, GreenAssetsKeys.block(lastComponent(entry.key, after: prefix)), state))
+            blocks.append(try AssetState.required(CreditBlock.self, GreenAssetsKeys.block(AssetState.keySuffix(entry.key, after: prefix)), state))
         }
         return blocks.sorted { a, b in
             if a.status.tag != b.status.tag { return a.status.tag < b.status.tag }
@@ -25,16 +25,16 @@ public enum GreenAssetsQueries {
         let serialsPrefix = GreenAssetsKeys.batchSerials(program: programID)
         var batchID: String?
         for entry in try state.scan(prefix: serialsPrefix) {
-            guard let start = UInt64(lastComponent(entry.key, after: serialsPrefix)), start <= serial else { break }
+            guard let start = UInt64(AssetState.keySuffix(entry.key, after: serialsPrefix)), start <= serial else { break }
             batchID = String(decoding: entry.value, as: UTF8.self)
         }
         guard let batchID else { return nil }
-        let batch = try required(Batch.self, GreenAssetsKeys.batch(batchID), state)
+        let batch = try AssetState.required(Batch.self, GreenAssetsKeys.batch(batchID), state)
         guard serial <= batch.serialEnd else { return nil }
         let blocksPrefix = GreenAssetsKeys.liveBlocks(batch: batchID)
         var holding: CreditBlock?
         for entry in try state.scan(prefix: blocksPrefix) {
-            let block = try required(CreditBlock.self, GreenAssetsKeys.block(lastComponent(entry.key, after: blocksPrefix)), state)
+            let block = try AssetState.required(CreditBlock.self, GreenAssetsKeys.block(AssetState.keySuffix(entry.key, after: blocksPrefix)), state)
             if block.serialStart <= serial && serial <= block.serialEnd { holding = block }
         }
         guard let block = holding else {
@@ -43,14 +43,14 @@ public enum GreenAssetsQueries {
         var history: [CreditBlock] = []
         var cursor = block.parentID
         while let parentID = cursor {
-            let parent = try required(CreditBlock.self, GreenAssetsKeys.block(parentID), state)
+            let parent = try AssetState.required(CreditBlock.self, GreenAssetsKeys.block(parentID), state)
             history.insert(parent, at: 0)
             cursor = parent.parentID
         }
-        let verification = try required(Verification.self, GreenAssetsKeys.verification(batch.verID), state)
-        let project = try required(Project.self, GreenAssetsKeys.project(batch.projectID), state)
+        let verification = try AssetState.required(Verification.self, GreenAssetsKeys.verification(batch.verID), state)
+        let project = try AssetState.required(Project.self, GreenAssetsKeys.project(batch.projectID), state)
         let methodology = try state.read(Methodology.self, GreenAssetsKeys.methodology(project.methodologyID, version: project.methodologyVersion))
-        let verifier = try Members.find(verification.verifier, in: state)
+        let verifier = try AssetMembers.find(verification.verifier, in: state)
         let accreditations = (verifier?.accreditations ?? []).filter { $0.scheme == verification.accreditationScheme }.map(AccreditationView.init)
         let transfers = (history + [block]).flatMap { b in b.events.map { BlockEvent(blockID: b.blockID, event: $0) } }
         let text = CreditSerial.text(program: program, country: project.country, projectID: project.projectID, vintage: batch.vintage, start: block.serialStart, end: block.serialEnd)
@@ -62,7 +62,7 @@ public enum GreenAssetsQueries {
         let prefix = GreenAssetsKeys.retirements(beneficiary: beneficiary)
         var retirements: [Retirement] = []
         for entry in try state.scan(prefix: prefix) {
-            let retirement = try required(Retirement.self, GreenAssetsKeys.retirement(lastComponent(entry.key, after: prefix)), state)
+            let retirement = try AssetState.required(Retirement.self, GreenAssetsKeys.retirement(AssetState.keySuffix(entry.key, after: prefix)), state)
             if retirement.beneficiary == beneficiary && from <= retirement.time && retirement.time <= to { retirements.append(retirement) }
         }
         retirements.sort { a, b in a.time != b.time ? a.time < b.time : a.retID.utf8.lexicographicallyPrecedes(b.retID.utf8) }
@@ -85,12 +85,12 @@ public enum GreenAssetsQueries {
         var batchLines: [SupplyLine] = []
         var programLines: [String: SupplyLine] = [:]
         for entry in try state.scan(prefix: GreenAssetsKeys.allBatches) {
-            let batch = try decode(Batch.self, entry, state)
+            let batch = try AssetState.decode(Batch.self, entry, state)
             var line = SupplyLine(id: batch.batchID, issued: batch.quantity, active: 0, locked: 0, buffer: 0, retired: 0, cancelled: 0, frozen: 0, balanced: true)
             let prefix = GreenAssetsKeys.liveBlocks(batch: batch.batchID)
             var blocks: [CreditBlock] = []
             for blockEntry in try state.scan(prefix: prefix) {
-                blocks.append(try required(CreditBlock.self, GreenAssetsKeys.block(lastComponent(blockEntry.key, after: prefix)), state))
+                blocks.append(try AssetState.required(CreditBlock.self, GreenAssetsKeys.block(AssetState.keySuffix(blockEntry.key, after: prefix)), state))
             }
             blocks.sort { $0.serialStart < $1.serialStart }
             var next = batch.serialStart
@@ -123,7 +123,7 @@ public enum GreenAssetsQueries {
         }
         var programs: [SupplyLine] = []
         for entry in try state.scan(prefix: GreenAssetsKeys.allPrograms) {
-            let program = try decode(Program.self, entry, state)
+            let program = try AssetState.decode(Program.self, entry, state)
             var line = programLines[program.programID] ?? SupplyLine(id: program.programID, issued: 0, active: 0, locked: 0, buffer: 0, retired: 0, cancelled: 0, frozen: 0, balanced: true)
             if line.issued != program.serialCounter { line.balanced = false }
             programs.append(line)

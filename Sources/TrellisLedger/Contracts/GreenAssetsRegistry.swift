@@ -68,7 +68,7 @@ extension GreenAssetsContract {
         guard let accreditation = verifier.accreditations.first(where: { $0.covers(sector: project.sector, at: context.blockTime) }) else {
             throw TxRejection("verifier_not_accredited", "verifier \(verifier.memberID) has no active accreditation covering sector \(project.sector) at \(context.blockTime)")
         }
-        let proponent = try Members.find(project.proponent, in: store.state)
+        let proponent = try AssetMembers.find(project.proponent, in: store.state)
         let sameOrganisation = verifier.memberID == project.proponent
             || (proponent.map { !$0.registrationNo.isEmpty && $0.registrationNo == verifier.registrationNo } ?? false)
         guard !sameOrganisation else {

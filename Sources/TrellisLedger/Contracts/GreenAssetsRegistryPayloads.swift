@@ -19,7 +19,7 @@ public struct ProgramRegisterPayload: TransactionPayload, Hashable {
         case unit
     }
 
-    public func validate() throws(TxRejection) { try Check.id(programID, "program_id") }
+    public func validate() throws(TxRejection) { try AssetCheck.id(programID, "program_id") }
 
     public func encode(to encoder: inout CanonicalEncoder) {
         encoder.encode(programID)
@@ -52,9 +52,9 @@ public struct MethodologyRegisterPayload: TransactionPayload, Hashable {
     }
 
     public func validate() throws(TxRejection) {
-        try Check.id(methodologyID, "methodology_id")
-        try Check.id(version, "version")
-        try Check.text(title, "title")
+        try AssetCheck.id(methodologyID, "methodology_id")
+        try AssetCheck.id(version, "version")
+        try AssetCheck.text(title, "title")
     }
 
     public func encode(to encoder: inout CanonicalEncoder) {
@@ -114,22 +114,22 @@ public struct ProjectRegisterPayload: TransactionPayload, Hashable {
     }
 
     public func validate() throws(TxRejection) {
-        try Check.id(projectID, "project_id")
-        try Check.id(programID, "program_id")
-        try Check.id(methodologyID, "methodology_id")
-        try Check.id(methodologyVersion, "methodology_version")
+        try AssetCheck.id(projectID, "project_id")
+        try AssetCheck.id(programID, "program_id")
+        try AssetCheck.id(methodologyID, "methodology_id")
+        try AssetCheck.id(methodologyVersion, "methodology_version")
         let letters = Array(country.utf8)
         guard letters.count == 2, letters.allSatisfy({ $0 >= 0x41 && $0 <= 0x5a }) else {
             throw TxRejection("invalid_country", "country must be an ISO 3166-1 alpha-2 code in capitals, got \"\(country.prefix(8))\"")
         }
-        try Check.text(location, "location")
-        try Check.id(sector, "sector")
-        try Check.count(deviceIDs.count, "device_ids", max: Limits.maxListCount, min: 0)
-        for device in deviceIDs { try Check.id(device, "device_ids[]") }
-        try Check.distinct(deviceIDs, "device_ids")
-        try Check.count(externalIDs.count, "external_ids", max: Limits.maxListCount, min: 0)
-        for external in externalIDs { try Check.id(external, "external_ids[]") }
-        try Check.distinct(externalIDs, "external_ids")
+        try AssetCheck.text(location, "location")
+        try AssetCheck.id(sector, "sector")
+        try AssetCheck.count(deviceIDs.count, "device_ids", max: Limits.maxListCount, min: 0)
+        for device in deviceIDs { try AssetCheck.id(device, "device_ids[]") }
+        try AssetCheck.distinct(deviceIDs, "device_ids")
+        try AssetCheck.count(externalIDs.count, "external_ids", max: Limits.maxListCount, min: 0)
+        for external in externalIDs { try AssetCheck.id(external, "external_ids[]") }
+        try AssetCheck.distinct(externalIDs, "external_ids")
         guard creditingStart < creditingEnd else {
             throw TxRejection("invalid_period", "crediting_start \(creditingStart) must be before crediting_end \(creditingEnd)")
         }
@@ -189,8 +189,8 @@ public struct VerificationSubmitPayload: TransactionPayload, Hashable {
     }
 
     public func validate() throws(TxRejection) {
-        try Check.id(projectID, "project_id")
-        try Check.positive(quantity, "quantity")
+        try AssetCheck.id(projectID, "project_id")
+        try AssetCheck.positive(quantity, "quantity")
         guard periodStart < periodEnd else {
             throw TxRejection("invalid_period", "period_start \(periodStart) must be before period_end \(periodEnd)")
         }

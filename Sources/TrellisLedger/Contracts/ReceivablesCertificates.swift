@@ -8,7 +8,7 @@ import TrellisCodec
 
 extension ReceivablesContract {
     func setCreditLine(_ p: CreditLineSetPayload, _ context: ExecutionContext, _ store: ReceivablesStore) throws -> [String] {
-        _ = try Members.active(p.core, in: store.state, roles: [.coreEnterprise], field: "core")
+        _ = try AssetMembers.active(p.core, in: store.state, roles: [.coreEnterprise], field: "core")
         guard context.cosigned(by: p.core) else {
             throw TxRejection("missing_cosignature", "credit_line.set must be co-signed by the core enterprise \(p.core)")
         }
@@ -39,15 +39,15 @@ extension ReceivablesContract {
             throw TxRejection("credit_line_expired", "credit line \(line.lineID) expired at \(line.expiry)")
         }
         guard p.holder != debtor else { throw TxRejection("self_transfer", "a core enterprise cannot issue a certificate to itself") }
-        _ = try Members.active(p.holder, in: store.state, roles: [.supplier], field: "holder")
-        let newUsed = try Check.add(line.used, p.face, "credit line used + face")
+        _ = try AssetMembers.active(p.holder, in: store.state, roles: [.supplier], field: "holder")
+        let newUsed = try AssetCheck.add(line.used, p.face, "credit line used + face")
         guard newUsed <= line.limit else {
             throw TxRejection("credit_line_exceeded", "credit line \(line.lineID) has \(line.limit - min(line.used, line.limit)) available; face is \(p.face)")
         }
         guard context.blockTime < p.maturity else {
             throw TxRejection("maturity_in_past", "maturity \(p.maturity) is not after the block time \(context.blockTime)")
         }
-        let latest = try Check.addTime(context.blockTime, context.parameters.maxMaturitySeconds, "block time + max maturity")
+        let latest = try AssetCheck.addTime(context.blockTime, context.parameters.maxMaturitySeconds, "block time + max maturity")
         guard p.maturity <= latest else {
             throw TxRejection("maturity_too_far", "maturity \(p.maturity) is beyond the maximum \(latest) (max_maturity_seconds \(context.parameters.maxMaturitySeconds))")
         }
@@ -86,7 +86,7 @@ extension ReceivablesContract {
 
     func accept(_ p: CertificateRefPayload, _ context: ExecutionContext, _ store: ReceivablesStore) throws -> [String] {
         let previous = try pendingForSigner(p.certID, context, store)
-        let deadline = try Check.addTime(previous.pendingSince ?? previous.issueTime, context.parameters.acceptWindowSeconds, "accept deadline")
+        let deadline = try AssetCheck.addTime(previous.pendingSince ?? previous.issueTime, context.parameters.acceptWindowSeconds, "accept deadline")
         guard context.blockTime < deadline else {
             throw TxRejection("accept_window_expired", "the accept window for \(p.certID) closed at \(deadline); the sender may reclaim it")
         }
@@ -116,7 +116,7 @@ extension ReceivablesContract {
         guard previous.holder == context.signer.memberID else {
             throw TxRejection("not_holder", "only the sender \(previous.holder) may reclaim \(p.certID)")
         }
-        let deadline = try Check.addTime(previous.pendingSince ?? previous.issueTime, context.parameters.acceptWindowSeconds, "accept deadline")
+        let deadline = try AssetCheck.addTime(previous.pendingSince ?? previous.issueTime, context.parameters.acceptWindowSeconds, "accept deadline")
         guard context.blockTime >= deadline else {
             throw TxRejection("accept_window_open", "\(p.certID) may be accepted until \(deadline); reclaim is possible from then")
         }
@@ -155,12 +155,12 @@ extension ReceivablesContract {
         }
         try Self.requireMovable(previous)
         try Self.requireBeforeMaturity(previous, context)
-        let total = try Check.sum(p.outputs.map(\.amount), "sum of outputs")
+        let total = try AssetCheck.sum(p.outputs.map(\.amount), "sum of outputs")
         guard total == previous.face else {
             throw TxRejection("split_sum_mismatch", "outputs sum to \(total) but certificate \(p.certID) has face \(previous.face); put any remainder in an output to yourself")
         }
         for output in p.outputs where output.to != previous.holder {
-            _ = try Members.active(output.to, in: store.state, roles: Self.holderRoles, field: "outputs[].to")
+            _ = try AssetMembers.active(output.to, in: store.state, roles: Self.holderRoles, field: "outputs[].to")
         }
         let (depth, overflow) = previous.depth.addingReportingOverflow(1)
         guard !overflow else { throw TxRejection("amount_overflow", "certificate depth overflows") }

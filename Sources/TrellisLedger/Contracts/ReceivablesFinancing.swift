@@ -21,7 +21,7 @@ extension ReceivablesContract {
         guard p.financier != context.signer.memberID else {
             throw TxRejection("self_financing", "a holder cannot finance its own certificate")
         }
-        _ = try Members.active(p.financier, in: store.state, roles: [.financier], field: "financier")
+        _ = try AssetMembers.active(p.financier, in: store.state, roles: [.financier], field: "financier")
         let finID = context.derivedID("fin", index: 0)
         guard try store.state.get(ReceivablesKeys.financing(finID)) == nil else {
             throw TxRejection("duplicate_id", "financing id \(finID) already exists")

@@ -105,10 +105,10 @@ public struct TradeRef: Hashable, Sendable, CanonicalCodable, Codable {
     }
 
     func validate() throws(TxRejection) {
-        try Check.text(contractNo, "trade_ref.contract_no")
-        try Check.count(invoiceKeys.count, "trade_ref.invoice_keys", max: Limits.maxListCount)
-        for key in invoiceKeys { try Check.id(key, "trade_ref.invoice_keys[]") }
-        try Check.distinct(invoiceKeys, "trade_ref.invoice_keys")
+        try AssetCheck.text(contractNo, "trade_ref.contract_no")
+        try AssetCheck.count(invoiceKeys.count, "trade_ref.invoice_keys", max: Limits.maxListCount)
+        for key in invoiceKeys { try AssetCheck.id(key, "trade_ref.invoice_keys[]") }
+        try AssetCheck.distinct(invoiceKeys, "trade_ref.invoice_keys")
     }
 
     public func encode(to encoder: inout CanonicalEncoder) {

@@ -25,8 +25,8 @@ public struct CreditLineSetPayload: TransactionPayload, Hashable {
     }
 
     public func validate() throws(TxRejection) {
-        try Check.id(lineID, "line_id")
-        try Check.id(core, "core")
+        try AssetCheck.id(lineID, "line_id")
+        try AssetCheck.id(core, "core")
     }
 
     public func encode(to encoder: inout CanonicalEncoder) {
@@ -68,9 +68,9 @@ public struct CertificateIssuePayload: TransactionPayload, Hashable {
     }
 
     public func validate() throws(TxRejection) {
-        try Check.id(creditLineID, "credit_line_id")
-        try Check.id(holder, "holder")
-        try Check.positive(face, "face")
+        try AssetCheck.id(creditLineID, "credit_line_id")
+        try AssetCheck.id(holder, "holder")
+        try AssetCheck.positive(face, "face")
         try tradeRef.validate()
     }
 
@@ -99,7 +99,7 @@ public struct CertificateRefPayload: TransactionPayload, Hashable {
 
     enum CodingKeys: String, CodingKey { case certID = "cert_id" }
 
-    public func validate() throws(TxRejection) { try Check.id(certID, "cert_id") }
+    public func validate() throws(TxRejection) { try AssetCheck.id(certID, "cert_id") }
 
     public func encode(to encoder: inout CanonicalEncoder) { encoder.encode(certID) }
 
@@ -124,8 +124,8 @@ public struct CertificateRejectPayload: TransactionPayload, Hashable {
     }
 
     public func validate() throws(TxRejection) {
-        try Check.id(certID, "cert_id")
-        try Check.text(reason, "reason", required: false)
+        try AssetCheck.id(certID, "cert_id")
+        try AssetCheck.text(reason, "reason", required: false)
     }
 
     public func encode(to encoder: inout CanonicalEncoder) {
@@ -176,11 +176,11 @@ public struct CertificateSplitTransferPayload: TransactionPayload, Hashable {
     }
 
     public func validate() throws(TxRejection) {
-        try Check.id(certID, "cert_id")
-        try Check.count(outputs.count, "outputs", max: AssetLimits.maxOutputs)
+        try AssetCheck.id(certID, "cert_id")
+        try AssetCheck.count(outputs.count, "outputs", max: AssetLimits.maxOutputs)
         for output in outputs {
-            try Check.id(output.to, "outputs[].to")
-            try Check.positive(output.amount, "outputs[].amount")
+            try AssetCheck.id(output.to, "outputs[].to")
+            try AssetCheck.positive(output.amount, "outputs[].amount")
         }
     }
 
@@ -224,9 +224,9 @@ public struct FinancingRequestPayload: TransactionPayload, Hashable {
     }
 
     public func validate() throws(TxRejection) {
-        try Check.id(certID, "cert_id")
-        try Check.id(financier, "financier")
-        try Check.positive(advance, "advance")
+        try AssetCheck.id(certID, "cert_id")
+        try AssetCheck.id(financier, "financier")
+        try AssetCheck.positive(advance, "advance")
         if rateBps > Self.maxRateBps { throw TxRejection("invalid_rate", "rate_bps \(rateBps) exceeds \(Self.maxRateBps)") }
     }
 
@@ -257,7 +257,7 @@ public struct FinancingRefPayload: TransactionPayload, Hashable {
 
     enum CodingKeys: String, CodingKey { case finID = "fin_id" }
 
-    public func validate() throws(TxRejection) { try Check.id(finID, "fin_id") }
+    public func validate() throws(TxRejection) { try AssetCheck.id(finID, "fin_id") }
 
     public func encode(to encoder: inout CanonicalEncoder) { encoder.encode(finID) }
 
@@ -274,7 +274,7 @@ public struct RootRefPayload: TransactionPayload, Hashable {
 
     enum CodingKeys: String, CodingKey { case rootID = "root_id" }
 
-    public func validate() throws(TxRejection) { try Check.id(rootID, "root_id") }
+    public func validate() throws(TxRejection) { try AssetCheck.id(rootID, "root_id") }
 
     public func encode(to encoder: inout CanonicalEncoder) { encoder.encode(rootID) }
 
@@ -308,8 +308,8 @@ public struct AssetFreezePayload: TransactionPayload, Hashable {
     }
 
     public func validate() throws(TxRejection) {
-        try Check.id(assetID, "asset_id")
-        try Check.text(reason, "reason")
+        try AssetCheck.id(assetID, "asset_id")
+        try AssetCheck.text(reason, "reason")
     }
 
     public func encode(to encoder: inout CanonicalEncoder) {

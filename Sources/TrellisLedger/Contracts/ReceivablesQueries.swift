@@ -12,17 +12,17 @@ public enum ReceivablesQueries {
         var ancestors: [Certificate] = []
         var cursor = cert.parentID
         while let parentID = cursor {
-            let parent = try required(Certificate.self, ReceivablesKeys.certificate(parentID), state)
+            let parent = try AssetState.required(Certificate.self, ReceivablesKeys.certificate(parentID), state)
             ancestors.append(parent)
             cursor = parent.parentID
         }
-        let root = try required(CertificateRoot.self, ReceivablesKeys.root(cert.rootID), state)
+        let root = try AssetState.required(CertificateRoot.self, ReceivablesKeys.root(cert.rootID), state)
         var descendants: [Certificate] = []
         var leaves: [Certificate] = []
         func walk(_ piece: Certificate) throws {
             if piece.children.isEmpty && piece.status.isLive { leaves.append(piece) }
             for childID in piece.children {
-                let child = try required(Certificate.self, ReceivablesKeys.certificate(childID), state)
+                let child = try AssetState.required(Certificate.self, ReceivablesKeys.certificate(childID), state)
                 descendants.append(child)
                 try walk(child)
             }
@@ -33,7 +33,7 @@ public enum ReceivablesQueries {
         for piece in pieces {
             let prefix = ReceivablesKeys.financings(cert: piece.certID)
             for entry in try state.scan(prefix: prefix) {
-                financings.append(try required(Financing.self, ReceivablesKeys.financing(lastComponent(entry.key, after: prefix)), state))
+                financings.append(try AssetState.required(Financing.self, ReceivablesKeys.financing(AssetState.keySuffix(entry.key, after: prefix)), state))
             }
         }
         financings.sort { $0.finID.utf8.lexicographicallyPrecedes($1.finID.utf8) }
@@ -54,7 +54,7 @@ public enum ReceivablesQueries {
         var held: [Certificate] = []
         let heldPrefix = ReceivablesKeys.held(by: member)
         for entry in try state.scan(prefix: heldPrefix) {
-            held.append(try required(Certificate.self, ReceivablesKeys.certificate(lastComponent(entry.key, after: heldPrefix)), state))
+            held.append(try AssetState.required(Certificate.self, ReceivablesKeys.certificate(AssetState.keySuffix(entry.key, after: heldPrefix)), state))
         }
         held.sort { a, b in
             if a.status.tag != b.status.tag { return a.status.tag < b.status.tag }
@@ -64,7 +64,7 @@ public enum ReceivablesQueries {
         var incoming: [Certificate] = []
         let incomingPrefix = ReceivablesKeys.incoming(to: member)
         for entry in try state.scan(prefix: incomingPrefix) {
-            incoming.append(try required(Certificate.self, ReceivablesKeys.certificate(lastComponent(entry.key, after: incomingPrefix)), state))
+            incoming.append(try AssetState.required(Certificate.self, ReceivablesKeys.certificate(AssetState.keySuffix(entry.key, after: incomingPrefix)), state))
         }
         incoming.sort { a, b in a.maturity != b.maturity ? a.maturity < b.maturity : a.certID.utf8.lexicographicallyPrecedes(b.certID.utf8) }
         let blocks = try GreenAssetsQueries.blocks(owner: member, in: state)
@@ -82,7 +82,7 @@ public enum ReceivablesQueries {
         var cores: [String: CoreExposure] = [:]
         var overdueByLine: [String: UInt64] = [:]
         for entry in try state.scan(prefix: ReceivablesKeys.allRoots) {
-            let root = try decode(CertificateRoot.self, entry, state)
+            let root = try AssetState.decode(CertificateRoot.self, entry, state)
             guard root.status == .open || root.status == .overdue else { continue }
             var core = cores[root.debtor] ?? CoreExposure(core: root.debtor, outstanding: 0, overdue: 0, openRoots: 0, overdueRoots: 0)
             core.outstanding &+= root.face
@@ -97,12 +97,12 @@ public enum ReceivablesQueries {
         }
         var financiers: [String: FinancierExposure] = [:]
         for entry in try state.scan(prefix: ReceivablesKeys.allFinancings) {
-            let fin = try decode(Financing.self, entry, state)
+            let fin = try AssetState.decode(Financing.self, entry, state)
             guard fin.status.isOpen else { continue }
             var exposure = financiers[fin.financier] ?? FinancierExposure(financier: fin.financier, advanced: 0, factoredFace: 0, pledgedFace: 0, overdueFace: 0, openFinancings: 0)
             exposure.openFinancings += 1
             if fin.status == .active {
-                let cert = try required(Certificate.self, ReceivablesKeys.certificate(fin.certID), state)
+                let cert = try AssetState.required(Certificate.self, ReceivablesKeys.certificate(fin.certID), state)
                 exposure.advanced &+= fin.advance
                 if fin.kind == .factoring { exposure.factoredFace &+= cert.face } else { exposure.pledgedFace &+= cert.face }
                 if cert.status == .overdue || cert.frozenFrom == .overdue { exposure.overdueFace &+= cert.face }
@@ -111,7 +111,7 @@ public enum ReceivablesQueries {
         }
         var lines: [CreditLineExposure] = []
         for entry in try state.scan(prefix: ReceivablesKeys.allCreditLines) {
-            let line = try decode(CreditLine.self, entry, state)
+            let line = try AssetState.decode(CreditLine.self, entry, state)
             lines.append(CreditLineExposure(line: line, available: line.limit > line.used ? line.limit - line.used : 0, overdue: overdueByLine[line.lineID] ?? 0))
         }
         func byKey<V>(_ map: [String: V]) -> [V] {
@@ -132,22 +132,24 @@ public enum ReceivablesQueries {
     }
 }
 
-/// The record at `key`, which an index or link says must exist.
-func required<T: CanonicalDecodable>(_ type: T.Type, _ key: [UInt8], _ state: StateReader) throws -> T {
-    guard let value = try state.read(T.self, key) else {
-        throw StateError.corruptValue(key: StateKey.describe(key), reason: "an index or link points to a missing \(T.self)")
+extension AssetState {
+    /// The record at `key`, which an index or link says must exist.
+    static func required<T: CanonicalDecodable>(_ type: T.Type, _ key: [UInt8], _ state: StateReader) throws -> T {
+        guard let value = try state.read(T.self, key) else {
+            throw StateError.corruptValue(key: StateKey.describe(key), reason: "an index or link points to a missing \(T.self)")
+        }
+        return value
     }
-    return value
-}
 
-/// Decodes a scanned entry.
-func decode<T: CanonicalDecodable>(_ type: T.Type, _ entry: (key: [UInt8], value: [UInt8]), _ state: StateReader) throws -> T {
-    do { return try CanonicalDecoder.decode(T.self, from: entry.value) } catch {
-        throw StateError.corruptValue(key: StateKey.describe(entry.key), reason: error.description)
+    /// Decodes a scanned entry.
+    static func decode<T: CanonicalDecodable>(_ type: T.Type, _ entry: (key: [UInt8], value: [UInt8]), _ state: StateReader) throws -> T {
+        do { return try CanonicalDecoder.decode(T.self, from: entry.value) } catch {
+            throw StateError.corruptValue(key: StateKey.describe(entry.key), reason: error.description)
+        }
     }
-}
 
-/// The key's text after `prefix` (an id, for index keys `<prefix><id>`).
-func lastComponent(_ key: [UInt8], after prefix: [UInt8]) -> String {
-    String(decoding: key.dropFirst(prefix.count), as: UTF8.self)
+    /// The key's text after `prefix` (an id, for index keys `<prefix><id>`).
+    static func keySuffix(_ key: [UInt8], after prefix: [UInt8]) -> String {
+        String(decoding: key.dropFirst(prefix.count), as: UTF8.self)
+    }
 }

@@ -43,7 +43,7 @@ extension ReceivablesContract {
             try cert.record("certificate.settle", context)
             store.save(cert, previous: previous)
         }
-        let paid = try Check.sum(payouts.map(\.amount), "settlement payouts")
+        let paid = try AssetCheck.sum(payouts.map(\.amount), "settlement payouts")
         guard paid == root.face else {
             throw StateError.corruptValue(key: StateKey.describe(ReceivablesKeys.root(p.rootID)), reason: "live pieces sum to \(paid), face is \(root.face)")
         }
@@ -68,7 +68,7 @@ extension ReceivablesContract {
         case .overdue: throw TxRejection("already_overdue", "root \(p.rootID) is already overdue")
         case .rejected: throw TxRejection("certificate_not_active", "root \(p.rootID) was rejected by its first holder")
         }
-        let due = try Check.addTime(root.maturity, context.parameters.gracePeriodSeconds, "maturity + grace")
+        let due = try AssetCheck.addTime(root.maturity, context.parameters.gracePeriodSeconds, "maturity + grace")
         guard context.blockTime >= due else {
             throw TxRejection("not_overdue_yet", "root \(p.rootID) becomes overdue at \(due) (maturity + grace); block time is \(context.blockTime)")
         }

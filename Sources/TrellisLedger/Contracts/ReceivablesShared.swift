@@ -103,7 +103,7 @@ public enum AssetLimits {
 }
 
 /// Stateless and arithmetic checks that reject with stable codes.
-enum Check {
+enum AssetCheck {
     static func id(_ value: String, _ field: String) throws(TxRejection) {
         guard Identifier.isValid(value) else {
             throw TxRejection("invalid_id", "\(field) must be 1…\(Limits.maxIDBytes) characters of [A-Za-z0-9._:-], got \"\(value.prefix(40))\"")
@@ -150,7 +150,7 @@ enum Check {
 }
 
 /// Member records kept by the Membership contract at `member/<id>`.
-enum Members {
+enum AssetMembers {
     static func key(_ id: String) -> [UInt8] { StateKey.make("member", id) }
 
     static func find(_ id: String, in state: StateReader) throws -> Member? {
@@ -173,7 +173,7 @@ enum Members {
 }
 
 /// Proleptic Gregorian UTC calendar arithmetic on Unix seconds (H. Hinnant's civil_from_days), integer-only.
-enum UTCCalendar {
+enum AssetCalendar {
     /// The UTC year containing `unixSeconds`.
     static func year(of unixSeconds: Int64) -> Int64 {
         let days = unixSeconds >= 0 ? unixSeconds / 86_400 : (unixSeconds - 86_399) / 86_400
@@ -188,23 +188,26 @@ enum UTCCalendar {
     }
 }
 
-/// Casts a decoded payload to the type a kind expects.
-func payloadAs<P: TransactionPayload>(_ payload: any TransactionPayload, _ type: P.Type, kind: String) throws(TxRejection) -> P {
-    guard let typed = payload as? P else {
-        throw TxRejection("malformed_payload", "\(kind) expects a \(P.self) payload, got \(Swift.type(of: payload))")
+/// Small helpers shared by the asset contracts and their queries.
+enum AssetState {
+    /// Casts a decoded payload to the type a kind expects.
+    static func payload<P: TransactionPayload>(_ payload: any TransactionPayload, _ type: P.Type, kind: String) throws(TxRejection) -> P {
+        guard let typed = payload as? P else {
+            throw TxRejection("malformed_payload", "\(kind) expects a \(P.self) payload, got \(Swift.type(of: payload))")
+        }
+        return typed
     }
-    return typed
-}
 
-/// Fixed-width decimal form of a serial or amount, so keys sort numerically.
-func paddedDecimal(_ value: UInt64) -> String {
-    let digits = String(value)
-    return String(repeating: "0", count: max(0, 20 - digits.count)) + digits
-}
+    /// Fixed-width decimal form of a serial or amount, so keys sort numerically.
+    static func paddedDecimal(_ value: UInt64) -> String {
+        let digits = String(value)
+        return String(repeating: "0", count: max(0, 20 - digits.count)) + digits
+    }
 
-/// Lowercase hex of SHA-256 of the canonical encoding of `parts` (used to index free-text fields by key).
-func textDigest(_ parts: [String]) -> String {
-    var encoder = CanonicalEncoder()
-    encoder.encode(parts)
-    return SHA256.hash(encoder.bytes).hex
+    /// Lowercase hex of SHA-256 of the canonical encoding of `parts` (used to index free-text fields by key).
+    static func textDigest(_ parts: [String]) -> String {
+        var encoder = CanonicalEncoder()
+        encoder.encode(parts)
+        return SHA256.hash(encoder.bytes).hex
+    }
 }
