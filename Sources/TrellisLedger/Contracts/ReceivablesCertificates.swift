@@ -56,6 +56,21 @@ extension ReceivablesContract {
                 throw TxRejection("invoice_already_indexed", "invoice \(key) already backs certificate \(String(decoding: rootBytes, as: UTF8.self))")
             }
         }
+        if let greenRef = p.tradeRef.greenRef {
+            switch greenRef.kind {
+            case .project:
+                guard try store.state.get(GreenAssetsKeys.project(greenRef.id)) != nil else {
+                    throw TxRejection("unknown_green_ref", "trade_ref.green_ref names no project \(greenRef.id)")
+                }
+            case .retirement:
+                guard try store.state.get(GreenAssetsKeys.retirement(greenRef.id)) != nil else {
+                    throw TxRejection("unknown_green_ref", "trade_ref.green_ref names no retirement \(greenRef.id)")
+                }
+                if let backed = try store.state.get(ReceivablesKeys.retirementBacking(greenRef.id)) {
+                    throw TxRejection("green_ref_already_used", "retirement \(greenRef.id) already backs certificate \(String(decoding: backed, as: UTF8.self))")
+                }
+            }
+        }
         let rootID = context.derivedID("cert", index: 0)
         guard try store.state.get(ReceivablesKeys.certificate(rootID)) == nil else {
             throw TxRejection("duplicate_id", "certificate id \(rootID) already exists")
@@ -66,6 +81,10 @@ extension ReceivablesContract {
         store.save(CertificateRoot(rootID: rootID, debtor: debtor, creditLineID: line.lineID, face: p.face, issueTime: context.blockTime, maturity: p.maturity, status: .open))
         store.state.put(ReceivablesKeys.rootBy(debtor: debtor, root: rootID), [])
         for key in p.tradeRef.invoiceKeys { store.state.put(ReceivablesKeys.invoice(key), Array(rootID.utf8)) }
+        if let greenRef = p.tradeRef.greenRef {
+            store.state.put(ReceivablesKeys.greenBacked(root: rootID), [])
+            if greenRef.kind == .retirement { store.state.put(ReceivablesKeys.retirementBacking(greenRef.id), Array(rootID.utf8)) }
+        }
         line.used = newUsed
         store.save(line)
         return [rootID]

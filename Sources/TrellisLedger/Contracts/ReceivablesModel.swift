@@ -13,6 +13,8 @@
 //   fin/<fin_id>                    Financing
 //   finby/<financier>/<fin_id>      financings per financier
 //   certfin/<cert_id>/<fin_id>      financings per certificate piece (all, open or closed)
+//   greenroot/<root_id>             roots whose trade_ref cites a green project or retirement
+//   greenret/<ret_id>               root id backed by a retirement (a retirement backs at most one root)
 import TrellisCodec
 import TrellisCrypto
 
@@ -35,6 +37,9 @@ public enum ReceivablesKeys {
     public static func financings(financier: String) -> [UInt8] { StateKey.prefix("finby", financier) }
     public static func financingOf(cert: String, fin: String) -> [UInt8] { StateKey.make("certfin", cert, fin) }
     public static func financings(cert: String) -> [UInt8] { StateKey.prefix("certfin", cert) }
+    public static func greenBacked(root: String) -> [UInt8] { StateKey.make("greenroot", root) }
+    public static let allGreenBacked = StateKey.prefix("greenroot")
+    public static func retirementBacking(_ retID: String) -> [UInt8] { StateKey.make("greenret", retID) }
     public static let allCreditLines = StateKey.prefix("creditline")
     public static let allRoots = StateKey.prefix("certroot")
     public static let allFinancings = StateKey.prefix("fin")
@@ -85,23 +90,27 @@ public struct CreditLine: Hashable, Sendable, CanonicalCodable, Codable {
     }
 }
 
-/// The trade a certificate rests on: contract number, invoice keys (each backs at most one certificate, ever) and
-/// the hash of the supporting documents.
+/// The trade a certificate rests on: contract number, invoice keys (each backs at most one certificate, ever),
+/// the hash of the supporting documents, and optionally the green project or retirement it finances.
 public struct TradeRef: Hashable, Sendable, CanonicalCodable, Codable {
     public var contractNo: String
     public var invoiceKeys: [String]
     @HexHash public var docHash: Hash
+    /// The green project or retirement this trade finances ("green-backed"), if any. Omitted from JSON when nil.
+    public var greenRef: GreenRef?
 
-    public init(contractNo: String, invoiceKeys: [String], docHash: Hash) {
+    public init(contractNo: String, invoiceKeys: [String], docHash: Hash, greenRef: GreenRef? = nil) {
         self.contractNo = contractNo
         self.invoiceKeys = invoiceKeys
         self.docHash = docHash
+        self.greenRef = greenRef
     }
 
     enum CodingKeys: String, CodingKey {
         case contractNo = "contract_no"
         case invoiceKeys = "invoice_keys"
         case docHash = "doc_hash"
+        case greenRef = "green_ref"
     }
 
     func validate() throws(TxRejection) {
@@ -109,18 +118,48 @@ public struct TradeRef: Hashable, Sendable, CanonicalCodable, Codable {
         try AssetCheck.count(invoiceKeys.count, "trade_ref.invoice_keys", max: Limits.maxListCount)
         for key in invoiceKeys { try AssetCheck.id(key, "trade_ref.invoice_keys[]") }
         try AssetCheck.distinct(invoiceKeys, "trade_ref.invoice_keys")
+        if let greenRef { try AssetCheck.id(greenRef.id, "trade_ref.green_ref.id") }
     }
 
     public func encode(to encoder: inout CanonicalEncoder) {
         encoder.encode(contractNo)
         encoder.encode(invoiceKeys)
         encoder.encode(docHash)
+        encoder.encode(greenRef)
     }
 
     public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
         contractNo = try decoder.decodeString(maxLength: Limits.maxNameBytes)
         invoiceKeys = try decoder.decodeArray(String.self, maxCount: Limits.maxListCount)
         docHash = try decoder.decode(Hash.self)
+        greenRef = try decoder.decodeOptional(GreenRef.self)
+    }
+}
+
+/// What a green-backed trade cites.
+public enum GreenRefKind: String, TaggedEnum {
+    case project
+    case retirement
+}
+
+/// A citation of a green project or retirement in a certificate's trade reference (DOMAIN.md §B, the bridge).
+public struct GreenRef: Hashable, Sendable, CanonicalCodable, Codable {
+    public var kind: GreenRefKind
+    public var id: String
+
+    public init(kind: GreenRefKind, id: String) {
+        self.kind = kind
+        self.id = id
+    }
+
+    public func encode(to encoder: inout CanonicalEncoder) {
+        encoder.encode(kind)
+        encoder.encode(id)
+    }
+
+    public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
+        kind = try decoder.decode(GreenRefKind.self)
+        id = try decoder.decodeString(maxLength: Limits.maxIDBytes)
     }
 }
 

@@ -120,6 +120,30 @@ public enum ReceivablesQueries {
         return ExposureReport(cores: byKey(cores), financiers: byKey(financiers), creditLines: lines)
     }
 
+    /// Green-backed certificates: every root whose trade reference cites a project or retirement, by root id, with
+    /// the cited record. `onlyOutstanding` keeps open and overdue roots (what a financier still has at stake).
+    public static func greenBacked(onlyOutstanding: Bool = true, in state: StateReader) throws -> [GreenBackedCertificate] {
+        var out: [GreenBackedCertificate] = []
+        for entry in try state.scan(prefix: ReceivablesKeys.allGreenBacked) {
+            let rootID = AssetState.keySuffix(entry.key, after: ReceivablesKeys.allGreenBacked)
+            let root = try AssetState.required(CertificateRoot.self, ReceivablesKeys.root(rootID), state)
+            if onlyOutstanding && root.status != .open && root.status != .overdue { continue }
+            let cert = try AssetState.required(Certificate.self, ReceivablesKeys.certificate(rootID), state)
+            guard let greenRef = cert.tradeRef.greenRef else { continue }
+            var project: Project?
+            var retirement: Retirement?
+            switch greenRef.kind {
+            case .project:
+                project = try state.read(Project.self, GreenAssetsKeys.project(greenRef.id))
+            case .retirement:
+                retirement = try state.read(Retirement.self, GreenAssetsKeys.retirement(greenRef.id))
+                if let projectID = retirement?.ranges.first?.projectID { project = try state.read(Project.self, GreenAssetsKeys.project(projectID)) }
+            }
+            out.append(GreenBackedCertificate(root: root, tradeRef: cert.tradeRef, project: project, retirement: retirement))
+        }
+        return out
+    }
+
     static func totals(_ items: [(String, UInt64)]) -> [StatusTotal] {
         var byStatus: [String: StatusTotal] = [:]
         for (status, amount) in items {

@@ -124,3 +124,18 @@ public struct ExposureReport: Codable, Sendable, Hashable {
         case creditLines = "credit_lines"
     }
 }
+
+/// A certificate root whose trade reference cites a green project or retirement, with what it cites.
+public struct GreenBackedCertificate: Codable, Sendable, Hashable {
+    public var root: CertificateRoot
+    public var tradeRef: TradeRef
+    /// The cited project, or the project of the cited retirement's first range.
+    public var project: Project?
+    public var retirement: Retirement?
+
+    enum CodingKeys: String, CodingKey {
+        case root
+        case tradeRef = "trade_ref"
+        case project, retirement
+    }
+}
