@@ -43,8 +43,8 @@ public struct GreenAssetsContract: Contract {
         case "credits.transfer": return try transfer(AssetState.payload(payload, CreditsTransferPayload.self, kind: kind), context, store)
         case "credits.retire": return try retire(AssetState.payload(payload, CreditsRetirePayload.self, kind: kind), context, store)
         case "credits.cancel": return try cancel(AssetState.payload(payload, CreditsBlockActionPayload.self, kind: kind), context, store)
-        case "credits.lock": return try lock(AssetState.payload(payload, CreditsBlockActionPayload.self, kind: kind), context, store)
-        case "credits.unlock": return try unlock(AssetState.payload(payload, CreditsBlockActionPayload.self, kind: kind), context, store)
+        case "credits.lock": return try setLocked(true, AssetState.payload(payload, CreditsBlockActionPayload.self, kind: kind), context, store)
+        case "credits.unlock": return try setLocked(false, AssetState.payload(payload, CreditsBlockActionPayload.self, kind: kind), context, store)
         default: throw TxRejection("unknown_kind", "the green-assets contract does not own kind \(kind)")
         }
     }

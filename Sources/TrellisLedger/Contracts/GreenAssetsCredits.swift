@@ -162,28 +162,17 @@ extension GreenAssetsContract {
         return [p.blockID]
     }
 
-    func lock(_ p: CreditsBlockActionPayload, _ context: ExecutionContext, _ store: GreenAssetsStore) throws -> [String] {
+    /// `credits.lock` (active → locked) and `credits.unlock` (locked → active) of a whole, unfrozen block.
+    func setLocked(_ locked: Bool, _ p: CreditsBlockActionPayload, _ context: ExecutionContext, _ store: GreenAssetsStore) throws -> [String] {
         let previous = try store.block(p.blockID)
         try GreenAssetsStore.requireUnfrozen(previous)
-        guard previous.status == .active else {
-            throw TxRejection("block_not_active", "credit block \(p.blockID) is \(previous.status.rawValue); only active blocks can be locked")
+        let (from, to): (BlockStatus, BlockStatus) = locked ? (.active, .locked) : (.locked, .active)
+        guard previous.status == from else {
+            throw TxRejection(locked ? "block_not_active" : "block_not_locked", "credit block \(p.blockID) is \(previous.status.rawValue); only \(from.rawValue) blocks can be \(locked ? "locked" : "unlocked")")
         }
         var block = previous
-        block.status = .locked
-        try block.record("credits.lock", context)
-        store.save(block, previous: previous)
-        return [p.blockID]
-    }
-
-    func unlock(_ p: CreditsBlockActionPayload, _ context: ExecutionContext, _ store: GreenAssetsStore) throws -> [String] {
-        let previous = try store.block(p.blockID)
-        try GreenAssetsStore.requireUnfrozen(previous)
-        guard previous.status == .locked else {
-            throw TxRejection("block_not_locked", "credit block \(p.blockID) is \(previous.status.rawValue), not locked")
-        }
-        var block = previous
-        block.status = .active
-        try block.record("credits.unlock", context)
+        block.status = to
+        try block.record(locked ? "credits.lock" : "credits.unlock", context)
         store.save(block, previous: previous)
         return [p.blockID]
     }

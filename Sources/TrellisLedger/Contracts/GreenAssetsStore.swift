@@ -8,38 +8,24 @@ struct GreenAssetsStore {
     let state: StateOverlay
 
     func program(_ id: String) throws -> Program {
-        guard let program = try state.read(Program.self, GreenAssetsKeys.program(id)) else {
-            throw TxRejection("unknown_program", "no program \(id)")
-        }
-        return program
+        try AssetState.existing(Program.self, GreenAssetsKeys.program(id), in: state, "unknown_program", "no program \(id)")
     }
 
     func project(_ id: String) throws -> Project {
-        guard let project = try state.read(Project.self, GreenAssetsKeys.project(id)) else {
-            throw TxRejection("unknown_project", "no project \(id)")
-        }
-        return project
+        try AssetState.existing(Project.self, GreenAssetsKeys.project(id), in: state, "unknown_project", "no project \(id)")
     }
 
     func verification(_ id: String) throws -> Verification {
-        guard let verification = try state.read(Verification.self, GreenAssetsKeys.verification(id)) else {
-            throw TxRejection("unknown_verification", "no verification \(id)")
-        }
-        return verification
+        try AssetState.existing(Verification.self, GreenAssetsKeys.verification(id), in: state, "unknown_verification", "no verification \(id)")
     }
 
+    /// A batch that a block names; its absence is a corrupt state, not a rejection.
     func batch(_ id: String) throws -> Batch {
-        guard let batch = try state.read(Batch.self, GreenAssetsKeys.batch(id)) else {
-            throw StateError.corruptValue(key: StateKey.describe(GreenAssetsKeys.batch(id)), reason: "a credit block names batch \(id), which is missing")
-        }
-        return batch
+        try AssetState.required(Batch.self, GreenAssetsKeys.batch(id), state)
     }
 
     func block(_ id: String) throws -> CreditBlock {
-        guard let block = try state.read(CreditBlock.self, GreenAssetsKeys.block(id)) else {
-            throw TxRejection("unknown_block", "no credit block \(id)")
-        }
-        return block
+        try AssetState.existing(CreditBlock.self, GreenAssetsKeys.block(id), in: state, "unknown_block", "no credit block \(id)")
     }
 
     /// Writes `block` and moves its index entries from what `previous` implied to what `block` implies.

@@ -198,6 +198,12 @@ enum AssetState {
         return typed
     }
 
+    /// The record at `key`, or a rejection with `code` and `message` when there is none.
+    static func existing<T: CanonicalDecodable>(_ type: T.Type, _ key: [UInt8], in state: StateReader, _ code: String, _ message: @autoclosure () -> String) throws -> T {
+        guard let value = try state.read(T.self, key) else { throw TxRejection(code, message()) }
+        return value
+    }
+
     /// Fixed-width decimal form of a serial or amount, so keys sort numerically.
     static func paddedDecimal(_ value: UInt64) -> String {
         let digits = String(value)

@@ -9,31 +9,19 @@ struct ReceivablesStore {
     let state: StateOverlay
 
     func certificate(_ id: String) throws -> Certificate {
-        guard let cert = try state.read(Certificate.self, ReceivablesKeys.certificate(id)) else {
-            throw TxRejection("unknown_certificate", "no certificate \(id)")
-        }
-        return cert
+        try AssetState.existing(Certificate.self, ReceivablesKeys.certificate(id), in: state, "unknown_certificate", "no certificate \(id)")
     }
 
     func root(_ id: String) throws -> CertificateRoot {
-        guard let root = try state.read(CertificateRoot.self, ReceivablesKeys.root(id)) else {
-            throw TxRejection("unknown_certificate", "no issued certificate root \(id)")
-        }
-        return root
+        try AssetState.existing(CertificateRoot.self, ReceivablesKeys.root(id), in: state, "unknown_certificate", "no issued certificate root \(id)")
     }
 
     func creditLine(_ id: String) throws -> CreditLine {
-        guard let line = try state.read(CreditLine.self, ReceivablesKeys.creditLine(id)) else {
-            throw TxRejection("unknown_credit_line", "no credit line \(id)")
-        }
-        return line
+        try AssetState.existing(CreditLine.self, ReceivablesKeys.creditLine(id), in: state, "unknown_credit_line", "no credit line \(id)")
     }
 
     func financing(_ id: String) throws -> Financing {
-        guard let fin = try state.read(Financing.self, ReceivablesKeys.financing(id)) else {
-            throw TxRejection("unknown_financing", "no financing \(id)")
-        }
-        return fin
+        try AssetState.existing(Financing.self, ReceivablesKeys.financing(id), in: state, "unknown_financing", "no financing \(id)")
     }
 
     /// The live pieces of `rootID`, in key order.
