@@ -26,7 +26,7 @@ public struct GreenAssetsContract: Contract {
             KindSpec("credits.issue", payload: CreditsIssuePayload.self, signerRoles: [.registryOperator], summary: "Issue a verification's units as a new batch of serials to the proponent (optional buffer)."),
             KindSpec("credits.transfer", payload: CreditsTransferPayload.self, signerRoles: Self.ownerRoles, summary: "Consume an active block; children partition its serial range in output order."),
             KindSpec("credits.retire", payload: CreditsRetirePayload.self, signerRoles: Self.ownerRoles, summary: "Retire owned blocks or sub-ranges for a beneficiary and purpose; terminal."),
-            KindSpec("credits.cancel", payload: CreditsBlockActionPayload.self, signerRoles: [.registryOperator], cosigners: "none; needs the governance approval gov/approved/credits.cancel/<block_id>", summary: "Cancel an active or buffer block approved by governance; terminal."),
+            KindSpec("credits.cancel", payload: CreditsBlockActionPayload.self, signerRoles: [.registryOperator], summary: "Cancel an active or buffer block; needs governance's approval marker gov/approved/credits.cancel/<block_id>; terminal."),
             KindSpec("credits.lock", payload: CreditsBlockActionPayload.self, signerRoles: [.registryOperator], summary: "Lock an active block (export, bridging, corresponding adjustment)."),
             KindSpec("credits.unlock", payload: CreditsBlockActionPayload.self, signerRoles: [.registryOperator], summary: "Return a locked block to active."),
         ]
