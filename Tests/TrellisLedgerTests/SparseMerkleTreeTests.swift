@@ -24,19 +24,6 @@ func referenceRoot(_ entries: [[UInt8]: [UInt8]]) -> Hash {
     return build(leaves[...], depth: 0)
 }
 
-/// Deterministic pseudo-random numbers (SplitMix64) for reproducible test data.
-struct SplitMix64 {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-}
-
 @Suite struct SparseMerkleTreeTests {
     func key(_ i: Int) -> [UInt8] { Array("k/\(i)".utf8) }
 
@@ -49,7 +36,7 @@ struct SplitMix64 {
     }
 
     @Test func batchedUpdatesMatchTheReferenceRoot() throws {
-        var rng = SplitMix64(state: 42)
+        var rng = SplitMix64(seed: 42)
         let nodes = DictionaryNodes()
         var root = SparseMerkleTree.emptyRoot
         var model: [[UInt8]: [UInt8]] = [:]

@@ -27,7 +27,7 @@ public struct ContractRegistry: Sendable {
     public static let standard = ContractRegistry([
         MembershipContract(),
         GovernanceContract(),
-        // ReceivablesContract(), GreenAssetsContract(),   // ← LEAD: uncomment this line after merging the contracts branch
+        ReceivablesContract(), GreenAssetsContract(),
     ])
 
     /// The declaration of `kind`, or nil when no contract owns it.

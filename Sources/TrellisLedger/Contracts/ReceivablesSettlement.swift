@@ -1,0 +1,93 @@
+// ReceivablesSettlement.swift — settlement at maturity and marking overdue.
+//
+// Settlement pays every live piece of a root to its holder (a piece still pending acceptance pays its sender), in
+// live-leaf key order; the payouts sum to the root's face (A1) or execution stops on a corrupt state; the credit
+// line is released by the root's face.
+import TrellisCodec
+
+extension ReceivablesContract {
+    func settle(_ p: RootRefPayload, _ context: ExecutionContext, _ store: ReceivablesStore) throws -> [String] {
+        var root = try store.root(p.rootID)
+        let signer = context.signer
+        guard signer.has(.clearingAgent) || signer.memberID == root.debtor else {
+            throw TxRejection("not_debtor", "only a clearing agent or the debtor \(root.debtor) may settle \(p.rootID)")
+        }
+        switch root.status {
+        case .open, .overdue: break
+        case .settled: throw TxRejection("already_settled", "root \(p.rootID) was settled at \(root.settledAt ?? 0)")
+        case .rejected: throw TxRejection("certificate_not_active", "root \(p.rootID) was rejected by its first holder")
+        }
+        guard context.blockTime >= root.maturity else {
+            throw TxRejection("before_maturity", "root \(p.rootID) matures at \(root.maturity); block time is \(context.blockTime)")
+        }
+        let leaves = try store.liveLeaves(of: p.rootID)
+        if let frozen = leaves.first(where: { $0.status == .frozen }) {
+            throw TxRejection("asset_frozen", "piece \(frozen.certID) of root \(p.rootID) is frozen; settlement waits for unfreeze")
+        }
+        var payouts: [Payout] = []
+        for previous in leaves {
+            var financier: String? = nil
+            if let finID = previous.financingID {
+                var fin = try store.financing(finID)
+                financier = fin.financier
+                fin.status = .settled
+                fin.closedAt = context.blockTime
+                store.save(fin)
+            }
+            payouts.append(Payout(certID: previous.certID, to: previous.holder, amount: previous.face, financier: financier))
+            var cert = previous
+            cert.status = .settled
+            cert.pendingTo = nil
+            cert.pendingSince = nil
+            cert.financingID = nil
+            try cert.record("certificate.settle", context)
+            store.save(cert, previous: previous)
+        }
+        let paid = try AssetCheck.sum(payouts.map(\.amount), "settlement payouts")
+        guard paid == root.face else {
+            throw StateError.corruptValue(key: StateKey.describe(ReceivablesKeys.root(p.rootID)), reason: "live pieces sum to \(paid), face is \(root.face)")
+        }
+        var line = try store.creditLine(root.creditLineID)
+        guard line.used >= root.face else {
+            throw StateError.corruptValue(key: StateKey.describe(ReceivablesKeys.creditLine(line.lineID)), reason: "used \(line.used) is below the face \(root.face) of root \(root.rootID)")
+        }
+        line.used -= root.face
+        store.save(line)
+        root.status = .settled
+        root.settledAt = context.blockTime
+        root.payouts = payouts
+        store.save(root)
+        return payouts.map(\.certID)
+    }
+
+    func markOverdue(_ p: RootRefPayload, _ context: ExecutionContext, _ store: ReceivablesStore) throws -> [String] {
+        var root = try store.root(p.rootID)
+        switch root.status {
+        case .open: break
+        case .settled: throw TxRejection("already_settled", "root \(p.rootID) was settled at \(root.settledAt ?? 0)")
+        case .overdue: throw TxRejection("already_overdue", "root \(p.rootID) is already overdue")
+        case .rejected: throw TxRejection("certificate_not_active", "root \(p.rootID) was rejected by its first holder")
+        }
+        let due = try AssetCheck.addTime(root.maturity, context.parameters.gracePeriodSeconds, "maturity + grace")
+        guard context.blockTime >= due else {
+            throw TxRejection("not_overdue_yet", "root \(p.rootID) becomes overdue at \(due) (maturity + grace); block time is \(context.blockTime)")
+        }
+        var marked: [String] = []
+        for previous in try store.liveLeaves(of: p.rootID) {
+            var cert = previous
+            if cert.status == .frozen {
+                cert.frozenFrom = .overdue
+            } else {
+                cert.status = .overdue
+            }
+            cert.pendingTo = nil
+            cert.pendingSince = nil
+            try cert.record("certificate.mark_overdue", context)
+            store.save(cert, previous: previous)
+            marked.append(cert.certID)
+        }
+        root.status = .overdue
+        store.save(root)
+        return marked
+    }
+}

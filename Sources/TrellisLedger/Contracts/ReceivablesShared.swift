@@ -1,0 +1,219 @@
+// ReceivablesShared.swift — building blocks shared by the Receivables and GreenAssets contracts.
+//
+// Tagged enums (canonical u8 tag = declaration order, JSON = snake_case name), a hex JSON form for hashes inside
+// records and payloads, checked arithmetic that rejects instead of trapping, member lookups, the audit-trail event
+// appended to every asset record, and UTC calendar arithmetic without Foundation. Everything here is deterministic:
+// no clock, no randomness, no dictionary order.
+import Foundation
+import TrellisCodec
+import TrellisCrypto
+
+/// An enum whose canonical form is a u8 tag (its index in `allCases`, never reorder) and whose JSON form is its
+/// snake_case raw value.
+public protocol TaggedEnum: RawRepresentable, CaseIterable, Hashable, Sendable, CanonicalCodable, Codable
+where RawValue == String, AllCases == [Self] {}
+
+extension TaggedEnum {
+    /// The canonical tag.
+    public var tag: UInt8 { UInt8(Self.allCases.firstIndex(of: self) ?? 0) }
+
+    public func encode(to encoder: inout CanonicalEncoder) { encoder.encode(tag) }
+
+    public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
+        let tag = try decoder.decodeTag()
+        guard Int(tag) < Self.allCases.count else { throw .unknownTag(type: String(describing: Self.self), tag: tag) }
+        self = Self.allCases[Int(tag)]
+    }
+}
+
+/// Wraps a `Hash` so its JSON form is 64 lowercase hex digits (input may use either case).
+@propertyWrapper
+public struct HexHash: Hashable, Sendable, Codable {
+    public var wrappedValue: Hash
+
+    public init(wrappedValue: Hash) { self.wrappedValue = wrappedValue }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let text = try container.decode(String.self)
+        do { wrappedValue = try Hash(hex: text) } catch {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "expected 64 hex digits: \(error)")
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(wrappedValue.hex)
+    }
+}
+
+/// One entry in an asset's audit trail: what happened to it, when, in which transaction, by whom.
+public struct AssetEvent: Hashable, Sendable, CanonicalCodable, Codable {
+    /// The transaction kind (e.g. "certificate.accept").
+    public var kind: String
+    public var height: UInt64
+    /// Block time, Unix seconds.
+    public var time: Int64
+    @HexHash public var txHash: Hash
+    /// The signing member.
+    public var actor: String
+
+    public init(kind: String, height: UInt64, time: Int64, txHash: Hash, actor: String) {
+        self.kind = kind
+        self.height = height
+        self.time = time
+        self.txHash = txHash
+        self.actor = actor
+    }
+
+    init(_ kind: String, _ context: ExecutionContext) {
+        self.init(kind: kind, height: context.height, time: context.blockTime, txHash: context.txHash, actor: context.signer.memberID)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case kind, height, time, actor
+        case txHash = "tx_hash"
+    }
+
+    public func encode(to encoder: inout CanonicalEncoder) {
+        encoder.encode(kind)
+        encoder.encode(height)
+        encoder.encode(time)
+        encoder.encode(txHash)
+        encoder.encode(actor)
+    }
+
+    public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
+        kind = try decoder.decodeString(maxLength: Limits.maxKindBytes)
+        height = try decoder.decodeUInt64()
+        time = try decoder.decodeInt64()
+        txHash = try decoder.decode(Hash.self)
+        actor = try decoder.decodeString(maxLength: Limits.maxIDBytes)
+    }
+}
+
+/// Bounds specific to the asset contracts.
+public enum AssetLimits {
+    /// Outputs of one split or transfer.
+    public static let maxOutputs = 64
+    /// Ranges in one retirement.
+    public static let maxRetireRanges = 64
+    /// Events kept on one asset record (an asset that reaches it can no longer change).
+    public static let maxEvents = 1024
+}
+
+/// Stateless and arithmetic checks that reject with stable codes.
+enum AssetCheck {
+    static func id(_ value: String, _ field: String) throws(TxRejection) {
+        guard Identifier.isValid(value) else {
+            throw TxRejection("invalid_id", "\(field) must be 1…\(Limits.maxIDBytes) characters of [A-Za-z0-9._:-], got \"\(value.prefix(40))\"")
+        }
+    }
+
+    static func text(_ value: String, _ field: String, required: Bool = true) throws(TxRejection) {
+        if required && value.isEmpty { throw TxRejection("missing_field", "\(field) must not be empty") }
+        guard value.utf8.count <= Limits.maxNameBytes else {
+            throw TxRejection("field_too_long", "\(field) is longer than \(Limits.maxNameBytes) bytes")
+        }
+    }
+
+    static func count(_ n: Int, _ field: String, max: Int, min: Int = 1) throws(TxRejection) {
+        if n < min { throw TxRejection("missing_field", "\(field) needs at least \(min) entries") }
+        if n > max { throw TxRejection("too_many_entries", "\(field) has \(n) entries; at most \(max) are allowed") }
+    }
+
+    static func positive(_ amount: UInt64, _ field: String) throws(TxRejection) {
+        if amount == 0 { throw TxRejection("zero_amount", "\(field) must be greater than zero") }
+    }
+
+    static func distinct(_ values: [String], _ field: String) throws(TxRejection) {
+        if Set(values).count != values.count { throw TxRejection("duplicate_entry", "\(field) lists the same value twice") }
+    }
+
+    static func add(_ a: UInt64, _ b: UInt64, _ what: String) throws(TxRejection) -> UInt64 {
+        let (sum, overflow) = a.addingReportingOverflow(b)
+        if overflow { throw TxRejection("amount_overflow", "\(what) overflows a 64-bit amount") }
+        return sum
+    }
+
+    static func sum(_ values: [UInt64], _ what: String) throws(TxRejection) -> UInt64 {
+        var total: UInt64 = 0
+        for v in values { total = try add(total, v, what) }
+        return total
+    }
+
+    static func addTime(_ a: Int64, _ b: Int64, _ what: String) throws(TxRejection) -> Int64 {
+        let (sum, overflow) = a.addingReportingOverflow(b)
+        if overflow { throw TxRejection("time_overflow", "\(what) overflows a 64-bit time") }
+        return sum
+    }
+}
+
+/// Member records kept by the Membership contract at `member/<id>`.
+enum AssetMembers {
+    static func key(_ id: String) -> [UInt8] { StateKey.make("member", id) }
+
+    static func find(_ id: String, in state: StateReader) throws -> Member? {
+        try state.read(Member.self, key(id))
+    }
+
+    /// The member `id`, which must exist, be active, and (when `roles` is not empty) hold one of `roles`.
+    static func active(_ id: String, in state: StateReader, roles: [Role] = [], field: String) throws -> Member {
+        guard let member = try find(id, in: state) else {
+            throw TxRejection("unknown_member", "\(field) \(id) is not a registered member")
+        }
+        guard member.isActive else {
+            throw TxRejection("member_not_active", "\(field) \(id) is \(member.status.name), not active")
+        }
+        if !roles.isEmpty && !roles.contains(where: member.has) {
+            throw TxRejection("role_not_allowed", "\(field) \(id) must hold one of: \(roles.map(\.rawValue).joined(separator: ", "))")
+        }
+        return member
+    }
+}
+
+/// Proleptic Gregorian UTC calendar arithmetic on Unix seconds (H. Hinnant's civil_from_days), integer-only.
+enum AssetCalendar {
+    /// The UTC year containing `unixSeconds`.
+    static func year(of unixSeconds: Int64) -> Int64 {
+        let days = unixSeconds >= 0 ? unixSeconds / 86_400 : (unixSeconds - 86_399) / 86_400
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let mp = (5 * dayOfYear + 2) / 153
+        let month = mp < 10 ? mp + 3 : mp - 9
+        return yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+    }
+}
+
+/// Small helpers shared by the asset contracts and their queries.
+enum AssetState {
+    /// Casts a decoded payload to the type a kind expects.
+    static func payload<P: TransactionPayload>(_ payload: any TransactionPayload, _ type: P.Type, kind: String) throws(TxRejection) -> P {
+        guard let typed = payload as? P else {
+            throw TxRejection("malformed_payload", "\(kind) expects a \(P.self) payload, got \(Swift.type(of: payload))")
+        }
+        return typed
+    }
+
+    /// The record at `key`, or a rejection with `code` and `message` when there is none.
+    static func existing<T: CanonicalDecodable>(_ type: T.Type, _ key: [UInt8], in state: StateReader, _ code: String, _ message: @autoclosure () -> String) throws -> T {
+        guard let value = try state.read(T.self, key) else { throw TxRejection(code, message()) }
+        return value
+    }
+
+    /// Fixed-width decimal form of a serial or amount, so keys sort numerically.
+    static func paddedDecimal(_ value: UInt64) -> String {
+        let digits = String(value)
+        return String(repeating: "0", count: max(0, 20 - digits.count)) + digits
+    }
+
+    /// Lowercase hex of SHA-256 of the canonical encoding of `parts` (used to index free-text fields by key).
+    static func textDigest(_ parts: [String]) -> String {
+        var encoder = CanonicalEncoder()
+        encoder.encode(parts)
+        return SHA256.hash(encoder.bytes).hex
+    }
+}
