@@ -52,8 +52,9 @@ let package = Package(
             name: "trellis",
             dependencies: [
                 "TrellisCrypto", "TrellisCodec", "TrellisStore", "TrellisLedger",
-                "TrellisConsensus", "TrellisSimulation",
+                "TrellisConsensus", "TrellisSimulation", "TrellisNode", "TrellisAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
 
