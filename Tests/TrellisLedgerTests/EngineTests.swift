@@ -178,3 +178,17 @@ func scenarioBlocks() -> [[Transaction]] {
         #expect(throws: LedgerError.self) { try LedgerEngine(genesis: otherGenesis.genesis, store: store) }
     }
 }
+
+@Suite struct ReaderTests {
+    @Test func membersListAtLatestAndPastHeights() throws {
+        let chain = try TestChain(net: TestNet(quorum: 1))
+        let carol = Member(memberID: "carol", legalName: "Carol Ltd", registrationNo: "R", publicKeys: [testKey("carol").publicKey], roles: [.financier])
+        try chain.commitNext([TestNet.propose("gov1", .addMember(carol), nonce: 1)])
+        let latest = try chain.engine.reader.members()
+        let genesis = try chain.engine.reader.members(atHeight: 0)
+        #expect(latest.height == 1 && latest.members.map(\.memberID).contains("carol"))
+        #expect(genesis.height == 0 && !genesis.members.map(\.memberID).contains("carol"))
+        #expect(latest.members.count == genesis.members.count + 1)
+        #expect(latest.members.map(\.memberID) == latest.members.map(\.memberID).sorted())
+    }
+}

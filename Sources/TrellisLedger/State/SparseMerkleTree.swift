@@ -140,26 +140,33 @@ public enum SparseMerkleTree {
 
         mutating func update(_ subtree: Subtree, depth: Int, ops: ArraySlice<Op>) throws(TreeError) -> Subtree {
             if ops.isEmpty { return subtree }
-            let current = try resolve(subtree)
-            switch current {
+            switch subtree {
             case .empty:
                 return build(depth: depth, leaves: newLeaves(ops))
             case .leaf(let existing):
-                var leaves = newLeaves(ops)
-                if !ops.contains(where: { $0.keyHash == existing.keyHash }) {
-                    let at = leaves.firstIndex { existing.keyHash < $0.keyHash } ?? leaves.endIndex
-                    leaves.insert(existing, at: at)
+                return merge(existing, depth: depth, ops: ops)
+            case .inner(let h), .existing(let h):
+                if h == .zero { return build(depth: depth, leaves: newLeaves(ops)) }
+                switch try load(h, source) {  // each touched node is loaded once
+                case .leaf(let existing):
+                    return merge(existing, depth: depth, ops: ops)
+                case .inner(let l, let r):
+                    let split = ops.firstIndex { $0.keyHash.bit(depth) == 1 } ?? ops.endIndex
+                    let left = try update(.existing(l), depth: depth + 1, ops: ops[..<split])
+                    let right = try update(.existing(r), depth: depth + 1, ops: ops[split...])
+                    return try combine(left, right)
                 }
-                return build(depth: depth, leaves: leaves[...])
-            case .inner(let h):
-                guard case .inner(let l, let r) = try load(h, source) else { preconditionFailure("resolved inner node \(h.hex) is a leaf") }
-                let split = ops.firstIndex { $0.keyHash.bit(depth) == 1 } ?? ops.endIndex
-                let left = try update(.existing(l), depth: depth + 1, ops: ops[..<split])
-                let right = try update(.existing(r), depth: depth + 1, ops: ops[split...])
-                return try combine(left, right)
-            case .existing:
-                preconditionFailure("resolve returned an unresolved subtree")
             }
+        }
+
+        /// The subtree that held only `existing` and now also receives `ops`.
+        mutating func merge(_ existing: TreeLeaf, depth: Int, ops: ArraySlice<Op>) -> Subtree {
+            var leaves = newLeaves(ops)
+            if !ops.contains(where: { $0.keyHash == existing.keyHash }) {
+                let at = leaves.firstIndex { existing.keyHash < $0.keyHash } ?? leaves.endIndex
+                leaves.insert(existing, at: at)
+            }
+            return build(depth: depth, leaves: leaves[...])
         }
 
         /// Loads an `.existing` subtree to learn its kind.
