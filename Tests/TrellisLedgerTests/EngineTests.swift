@@ -192,3 +192,35 @@ func scenarioBlocks() -> [[Transaction]] {
         #expect(latest.members.map(\.memberID) == latest.members.map(\.memberID).sorted())
     }
 }
+
+@Suite struct EvidenceTests {
+    func equivocation(by name: String, height: UInt64) throws -> DuplicateVoteEvidence {
+        let key = testKey(name)
+        let a = Vote.signed(VoteBody(type: .precommit, height: height, round: 0, blockID: SHA256.hash([1]), validator: key.publicKey), chainID: TestNet.chainID, key: key)
+        let b = Vote.signed(VoteBody(type: .precommit, height: height, round: 0, blockID: SHA256.hash([2]), validator: key.publicKey), chainID: TestNet.chainID, key: key)
+        return try #require(DuplicateVoteEvidence(a, b))
+    }
+
+    @Test func evidenceIsRecordedOnceAndProvable() throws {
+        let chain = try TestChain(net: TestNet())
+        try chain.commitNext([])
+        let evidence = try equivocation(by: "validator2", height: 1)
+        let proposer = try chain.engine.validatorSet(forHeight: 2).validators[0].publicKey
+        let block = try chain.engine.buildBlock(height: 2, round: 0, time: chain.engine.lastBlockTime + 5, proposer: proposer,
+                                                lastCommit: chain.lastCommit, transactions: [], evidence: [evidence])
+        try chain.commit(block)
+        let key = LedgerKeys.evidence(validator: testKey("validator2").publicKey, height: 1)
+        let read = try chain.engine.state(key, prove: true)
+        #expect(read.value == SHA256.hash(evidence.canonicalBytes).bytes)
+        #expect(try #require(read.proof).verify(key: key, value: read.value, root: read.stateRoot))
+        // The same equivocation cannot be recorded again; evidence by a non-validator is refused.
+        #expect(throws: LedgerError.self) {
+            try chain.engine.buildBlock(height: 3, round: 0, time: chain.engine.lastBlockTime + 5, proposer: proposer,
+                                        lastCommit: chain.lastCommit, transactions: [], evidence: [evidence])
+        }
+        #expect(throws: LedgerError.self) {
+            try chain.engine.buildBlock(height: 3, round: 0, time: chain.engine.lastBlockTime + 5, proposer: proposer,
+                                        lastCommit: chain.lastCommit, transactions: [], evidence: [try equivocation(by: "mallory", height: 1)])
+        }
+    }
+}

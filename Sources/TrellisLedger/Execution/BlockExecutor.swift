@@ -26,11 +26,13 @@ public struct BlockExecutor: Sendable {
 
     /// Executes `block` on `base` (the state whose root is `baseRoot`, nodes readable through `nodes`).
     public func execute(_ block: Block, base: any StateReader, baseRoot: Hash, nodes: any TreeNodeSource, signatures: SignaturePolicy) throws(ExecutionError) -> ExecutionResult {
-        try execute(chainID: block.header.chainID, height: block.header.height, time: block.header.time, transactions: block.transactions, base: base, baseRoot: baseRoot, nodes: nodes, signatures: signatures)
+        try execute(chainID: block.header.chainID, height: block.header.height, time: block.header.time, transactions: block.transactions,
+                    evidence: block.evidence, base: base, baseRoot: baseRoot, nodes: nodes, signatures: signatures)
     }
 
-    /// Executes `transactions` as block `height` of `chainID` at `time`.
-    public func execute(chainID: String, height: UInt64, time: Int64, transactions: [Transaction], base: any StateReader, baseRoot: Hash, nodes: any TreeNodeSource, signatures: SignaturePolicy) throws(ExecutionError) -> ExecutionResult {
+    /// Executes `transactions` as block `height` of `chainID` at `time`, then records `evidence` (already verified
+    /// by the caller) at `evidence/<validator>/<height>`.
+    public func execute(chainID: String, height: UInt64, time: Int64, transactions: [Transaction], evidence: [DuplicateVoteEvidence] = [], base: any StateReader, baseRoot: Hash, nodes: any TreeNodeSource, signatures: SignaturePolicy) throws(ExecutionError) -> ExecutionResult {
         let parameters: Parameters
         do {
             guard let p = try base.read(Parameters.self, LedgerKeys.parameters) else { throw ExecutionError.missingParameters }
@@ -46,6 +48,7 @@ public struct BlockExecutor: Sendable {
             let env = Envelope(chainID: chainID, height: height, time: time, parameters: parameters, txHash: hashes[i], index: i)
             receipts.append(try executeOne(tx, env: env, signaturesValid: signaturesValid[i], state: blockState))
         }
+        for e in evidence { blockState.write(SHA256.hash(e.canonicalBytes), at: LedgerKeys.evidence(validator: e.validator, height: e.height)) }
         let receiptsRoot = Receipt.root(receipts)
         blockState.write(receiptsRoot, at: LedgerKeys.receiptsRoot(height))
 
