@@ -97,6 +97,16 @@ enum Fixture {
         try pinned(GovernanceAction.removeValidator(publicKey: Fixture.key1.publicKey), sha256: "8b85dccaa7baa8fc85cf51ae390d388a17ae215ac3ffacba74fab4a3a49731cb")
     }
 
+    @Test func longRejectionsAreCutSoStoredReceiptsAlwaysDecode() throws {
+        let receipt = Receipt(txHash: Fixture.hashA, index: 0, nonceConsumed: true,
+                              outcome: .rejected(code: String(repeating: "c", count: 100), message: String(repeating: "债", count: 600)))
+        guard case .rejected(let code, let message) = receipt.outcome else { Issue.record("not rejected"); return }
+        #expect(code.utf8.count == Limits.maxKindBytes)
+        #expect(message.utf8.count <= Receipt.maxMessageBytes && message.utf8.count > Receipt.maxMessageBytes - 3)
+        #expect(message.allSatisfy { $0 == "债" })
+        #expect(try CanonicalDecoder.decode(Receipt.self, from: receipt.canonicalBytes) == receipt)
+    }
+
     @Test func decodersRejectNonCanonicalInput() throws {
         // Unsorted set of commit signatures.
         var encoder = CanonicalEncoder()

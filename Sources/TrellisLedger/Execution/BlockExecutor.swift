@@ -33,11 +33,7 @@ public struct BlockExecutor: Sendable {
     /// Executes `transactions` as block `height` of `chainID` at `time`, then records `evidence` (already verified
     /// by the caller) at `evidence/<validator>/<height>`.
     public func execute(chainID: String, height: UInt64, time: Int64, transactions: [Transaction], evidence: [DuplicateVoteEvidence] = [], base: any StateReader, baseRoot: Hash, nodes: any TreeNodeSource, signatures: SignaturePolicy) throws(ExecutionError) -> ExecutionResult {
-        let parameters: Parameters
-        do {
-            guard let p = try base.read(Parameters.self, LedgerKeys.parameters) else { throw ExecutionError.missingParameters }
-            parameters = p
-        } catch let e as StateError { throw .state(e) } catch { throw .missingParameters }
+        let parameters = try Self.parameters(in: base)
 
         let hashes = transactions.map(\.hash)
         let signaturesValid = Self.checkSignatures(transactions, hashes: hashes, policy: signatures)
@@ -63,18 +59,12 @@ public struct BlockExecutor: Sendable {
     /// The envelope and nonce checks alone, against `state` as of the last committed block, for a transaction that
     /// would go into block `height` (mempool admission). Returns nil when the transaction may be proposed.
     public func checkEnvelope(_ tx: Transaction, chainID: String, height: UInt64, signaturesValid: Bool, state: any StateReader) throws(ExecutionError) -> TxRejection? {
-        let parameters: Parameters
-        do {
-            guard let p = try state.read(Parameters.self, LedgerKeys.parameters) else { throw ExecutionError.missingParameters }
-            parameters = p
-        } catch let e as StateError { throw .state(e) } catch { throw .missingParameters }
+        let parameters = try Self.parameters(in: state)
         let env = Envelope(chainID: chainID, height: height, time: 0, parameters: parameters, txHash: tx.hash, index: 0)
         do {
             let admitted = try checkEnvelope(tx, env: env, signaturesValid: signaturesValid, state: state)
             if let spec = registry.spec(for: tx.body.kind) {
-                if !spec.signerRoles.isEmpty && !spec.signerRoles.contains(where: admitted.signer.has) {
-                    return TxRejection(EnvelopeRejection.roleNotAllowed, "\(admitted.signer.memberID) holds none of the roles \(spec.signerRoles.map(\.rawValue)) that may submit \(spec.kind)")
-                }
+                if let r = Self.roleRejection(spec, admitted.signer) { return r }
                 _ = try spec.decodePayload(tx.body.payload)
             }
             return nil
@@ -85,6 +75,19 @@ public struct BlockExecutor: Sendable {
         } catch {
             throw .contractFailed(kind: tx.body.kind, message: "\(error)")
         }
+    }
+
+    static func parameters(in state: any StateReader) throws(ExecutionError) -> Parameters {
+        let parameters: Parameters?
+        do { parameters = try state.read(Parameters.self, LedgerKeys.parameters) } catch { throw .state(error) }
+        guard let parameters else { throw .missingParameters }
+        return parameters
+    }
+
+    /// The rejection when `signer` holds none of the roles that may submit `spec.kind` (none when any role may).
+    static func roleRejection(_ spec: KindSpec, _ signer: Member) -> TxRejection? {
+        if spec.signerRoles.isEmpty || spec.signerRoles.contains(where: signer.has) { return nil }
+        return TxRejection(EnvelopeRejection.roleNotAllowed, "\(signer.memberID) holds none of the roles \(spec.signerRoles.map(\.rawValue)) that may submit \(spec.kind)")
     }
 
     // MARK: one transaction
@@ -122,9 +125,7 @@ public struct BlockExecutor: Sendable {
             preconditionFailure("kind \(tx.body.kind) passed the envelope check but has no contract")
         }
         // 4: role and payload.
-        if !spec.signerRoles.isEmpty && !spec.signerRoles.contains(where: admitted.signer.has) {
-            return rejected(TxRejection(EnvelopeRejection.roleNotAllowed, "\(admitted.signer.memberID) holds none of the roles \(spec.signerRoles.map(\.rawValue)) that may submit \(spec.kind)"), consumed: true)
-        }
+        if let r = Self.roleRejection(spec, admitted.signer) { return rejected(r, consumed: true) }
         let payload: any TransactionPayload
         do { payload = try spec.decodePayload(tx.body.payload) } catch { return rejected(error, consumed: true) }
 
@@ -134,12 +135,17 @@ public struct BlockExecutor: Sendable {
         let txState = StateOverlay(base: blockState)
         do {
             let created = try contract.apply(kind: tx.body.kind, payload: payload, context: context, state: txState)
+            guard created.count <= Limits.maxListCount else {
+                throw ExecutionError.contractFailed(kind: tx.body.kind, message: "created \(created.count) objects; a receipt lists at most \(Limits.maxListCount)")
+            }
             txState.merge(into: blockState)
             return Receipt(txHash: env.txHash, index: index, nonceConsumed: true, outcome: .ok(createdIDs: created))
         } catch let r as TxRejection {
             return rejected(r, consumed: true)
         } catch let e as StateError {
             throw .state(e)
+        } catch let e as ExecutionError {
+            throw e
         } catch {
             throw .contractFailed(kind: tx.body.kind, message: "\(error)")
         }
