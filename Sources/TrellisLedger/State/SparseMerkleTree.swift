@@ -42,7 +42,7 @@ public enum SparseMerkleTree {
         }
         var builder = Builder(source: source)
         let result = try builder.update(.existing(root), depth: 0, ops: ops[...])
-        let records = builder.created.map { TreeNodeRecord(hash: $0.key, node: $0.value) }.sorted { $0.hash < $1.hash }
+        let records = builder.created.map { TreeNodeRecord(hash: $0.key.hash, node: $0.value) }.sorted { $0.hash < $1.hash }
         return TreeUpdate(root: result.hash, newNodes: records)
     }
 
@@ -136,7 +136,7 @@ public enum SparseMerkleTree {
 
     struct Builder {
         let source: any TreeNodeSource
-        var created: [Hash: TreeNode] = [:]
+        var created: [NodeKey: TreeNode] = [:]
 
         mutating func update(_ subtree: Subtree, depth: Int, ops: ArraySlice<Op>) throws(TreeError) -> Subtree {
             if ops.isEmpty { return subtree }
@@ -185,7 +185,7 @@ public enum SparseMerkleTree {
             for op in ops {
                 guard let value = op.value else { continue }
                 let leaf = TreeLeaf(key: op.key, value: value, keyHash: op.keyHash)
-                created[leaf.hash] = .leaf(leaf)
+                created[NodeKey(leaf.hash)] = .leaf(leaf)
                 leaves.append(leaf)
             }
             return leaves[...]
@@ -229,7 +229,7 @@ public enum SparseMerkleTree {
         mutating func makeInner(_ left: Subtree, _ right: Subtree) -> Subtree {
             let node = TreeNode.inner(left: left.hash, right: right.hash)
             let h = node.hash
-            created[h] = node
+            created[NodeKey(h)] = node
             return .inner(h)
         }
     }
