@@ -105,6 +105,8 @@ public final class LedgerEngine {
     public func proposeBlock(height: UInt64, round: UInt32, time: Int64, proposer: PublicKey, lastCommit: CommitCertificate?, transactions: [Transaction], evidence: [DuplicateVoteEvidence] = [], signatures: SignaturePolicy = .verify) throws(LedgerError) -> BuiltBlock {
         guard height == currentHeight + 1 else { throw .invalidBlock(.wrongHeight(expected: currentHeight + 1, actual: height)) }
         guard transactions.count <= Limits.maxTransactionsPerBlock else { throw .invalidBlock(.tooManyTransactions(transactions.count)) }
+        try checkTime(time, height: height)
+        guard try validatorSet(forHeight: height).contains(proposer) else { throw .invalidBlock(.proposerNotValidator(proposer)) }
         try checkEvidence(evidence, height: height)
         var result = try execute(height: height, time: time, transactions: transactions, evidence: evidence, signatures: signatures)
         var kept = transactions
@@ -136,11 +138,7 @@ public final class LedgerEngine {
         guard h.chainID == chainID else { throw fail(.wrongChainID(expected: chainID, actual: h.chainID)) }
         guard h.height == currentHeight + 1 else { throw fail(.wrongHeight(expected: currentHeight + 1, actual: h.height)) }
         guard h.previousBlockHash == lastBlockHash else { throw fail(.wrongPreviousBlockHash(expected: lastBlockHash, actual: h.previousBlockHash)) }
-        if h.height == 1 {
-            guard h.time >= genesis.genesisTime else { throw fail(.timeBeforeGenesis(genesis: genesis.genesisTime, actual: h.time)) }
-        } else {
-            guard h.time > lastBlockTime else { throw fail(.timeNotAfterPrevious(previous: lastBlockTime, actual: h.time)) }
-        }
+        try checkTime(h.time, height: h.height)
         let set = try validatorSet(forHeight: h.height)
         guard h.validatorSetHash == set.hash else { throw fail(.wrongValidatorSetHash(expected: set.hash, actual: h.validatorSetHash)) }
         let next = try validatorSet(forHeight: h.height + 1)
@@ -157,6 +155,15 @@ public final class LedgerEngine {
         guard h.stateRoot == result.stateRoot else { throw fail(.wrongStateRoot(expected: result.stateRoot, actual: h.stateRoot)) }
         executed = (block.hash, result)
         return result
+    }
+
+    /// Block 1 may not be earlier than genesis_time; every later block must be strictly later than its predecessor.
+    private func checkTime(_ time: Int64, height: UInt64) throws(LedgerError) {
+        if height == 1 {
+            guard time >= genesis.genesisTime else { throw .invalidBlock(.timeBeforeGenesis(genesis: genesis.genesisTime, actual: time)) }
+        } else {
+            guard time > lastBlockTime else { throw .invalidBlock(.timeNotAfterPrevious(previous: lastBlockTime, actual: time)) }
+        }
     }
 
     private func checkLastCommit(_ block: Block) throws(LedgerError) {
