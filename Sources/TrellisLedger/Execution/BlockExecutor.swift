@@ -205,20 +205,30 @@ public struct BlockExecutor: Sendable {
         switch policy {
         case .allVerified:
             return Array(repeating: true, count: transactions.count)
-        case .verified(let isValid):
-            return hashes.map(isValid)
-        case .verify:
-            var checks: [SignatureCheck] = []
-            var owner: [Int] = []
-            for (i, tx) in transactions.enumerated() {
-                for c in tx.signatureChecks {
-                    checks.append(c)
-                    owner.append(i)
-                }
-            }
-            var valid = Array(repeating: true, count: transactions.count)
-            for (j, ok) in ParallelVerifier.verify(checks).enumerated() where !ok { valid[owner[j]] = false }
+        case .verified(let known):
+            let answers = hashes.map(known)
+            let unknown = answers.indices.filter { answers[$0] == nil }
+            let checked = verifyAll(unknown.map { transactions[$0] })
+            var valid = answers.map { $0 ?? true }
+            for (j, i) in unknown.enumerated() { valid[i] = checked[j] }
             return valid
+        case .verify:
+            return verifyAll(transactions)
         }
+    }
+
+    /// Verifies every signature of `transactions` on all cores; `result[i]` is true when all of tx i's verify.
+    static func verifyAll(_ transactions: [Transaction]) -> [Bool] {
+        var checks: [SignatureCheck] = []
+        var owner: [Int] = []
+        for (i, tx) in transactions.enumerated() {
+            for c in tx.signatureChecks {
+                checks.append(c)
+                owner.append(i)
+            }
+        }
+        var valid = Array(repeating: true, count: transactions.count)
+        for (j, ok) in ParallelVerifier.verify(checks).enumerated() where !ok { valid[owner[j]] = false }
+        return valid
     }
 }

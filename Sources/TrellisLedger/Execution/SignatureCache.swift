@@ -36,7 +36,7 @@ public final class SignatureCache: @unchecked Sendable {
         var result = hashes.map(isVerified)
         let unknown = result.indices.filter { !result[$0] }
         if unknown.isEmpty { return result }
-        let valid = BlockExecutor.checkSignatures(unknown.map { transactions[$0] }, hashes: unknown.map { hashes[$0] }, policy: .verify)
+        let valid = BlockExecutor.verifyAll(unknown.map { transactions[$0] })
         lock.lock()
         defer { lock.unlock() }
         for (j, i) in unknown.enumerated() where valid[j] {
@@ -51,9 +51,9 @@ public final class SignatureCache: @unchecked Sendable {
         return result
     }
 
-    /// The policy for executing a block whose transactions went through `verify`: anything not remembered counts
-    /// as unverified (and is rejected with `invalid_signature`), so call `verify(block.transactions)` first.
+    /// The policy for executing a block: remembered transactions skip verification, the others are verified by
+    /// the executor.
     public var policy: SignaturePolicy {
-        .verified { [self] hash in isVerified(hash) }
+        .verified { [self] hash in isVerified(hash) ? true : nil }
     }
 }
