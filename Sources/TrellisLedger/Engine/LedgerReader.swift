@@ -11,6 +11,14 @@ public struct StateRead: Sendable, Hashable {
     /// The state root after block `height` (the `state_root` of its header; genesis state at 0).
     public let stateRoot: Hash
     public let proof: StateProof?
+
+    public init(key: [UInt8], value: [UInt8]?, height: UInt64, stateRoot: Hash, proof: StateProof?) {
+        self.key = key
+        self.value = value
+        self.height = height
+        self.stateRoot = stateRoot
+        self.proof = proof
+    }
 }
 
 /// A decoded answer: the value, the height it is true at, and how to check it.
@@ -20,6 +28,14 @@ public struct QueryAnswer<Value: Sendable>: Sendable {
     public let stateRoot: Hash
     public let key: [UInt8]
     public let proof: StateProof?
+
+    public init(value: Value?, height: UInt64, stateRoot: Hash, key: [UInt8], proof: StateProof?) {
+        self.value = value
+        self.height = height
+        self.stateRoot = stateRoot
+        self.key = key
+        self.proof = proof
+    }
 }
 
 public struct LedgerReader: Sendable {
