@@ -75,7 +75,7 @@ public actor ConsensusDriver {
         let maxBytes = settings.maxBlockBytes
         self.app = LedgerApplication(
             engine: engine, maxBlockTransactions: settings.maxBlockTransactions,
-            signaturePolicy: .verified({ mempool.isVerified($0) }),
+            signaturePolicy: .verified({ mempool.isVerified($0) ? true : nil }),  // nil: not seen here, the executor verifies it
             transactionSource: { maxCount in mempool.reap(maxCount: maxCount, maxBytes: maxBytes, ledger: ledgerView) },
             onDropped: { dropped in mempool.update(afterCommitting: dropped.map(\.hash), ledger: ledgerView) })
         self.signingStore = signingStore
