@@ -6,6 +6,9 @@ import TrellisAPI
 import TrellisCrypto
 import TrellisLedger
 import TrellisNode
+#if canImport(Glibc)
+import Glibc
+#endif
 
 struct NodeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -56,6 +59,10 @@ struct NodeCommand: AsyncParsableCommand {
             logger = Logger(label: "trellis.\(node.config.node.name)")
             logger.logLevel = Logger.Level(rawValue: node.config.node.logLevel) ?? .info
             do { try await node.start() } catch { throw failure("\(error)") }
+            // The pid file tells `testnet` (and operators) which process owns this home; removed on clean exit.
+            let pidFile = nodeHome.path + "/node.pid"
+            try? "\(getpid())\n".write(toFile: pidFile, atomically: true, encoding: .utf8)
+            defer { try? FileManager.default.removeItem(atPath: pidFile) }
             guard let api = HostPort(node.config.api.listen) else { throw failure("api.listen is not host:port") }
             let configuration = APIConfiguration(host: api.host, port: api.port, maxBodyBytes: node.config.api.maxBodyBytes,
                                                  commitWaitMilliseconds: node.config.api.commitWaitMilliseconds)

@@ -183,8 +183,18 @@ struct Testnet: AsyncParsableCommand {
             process.standardOutput = handle
             process.standardError = handle
             process.standardInput = FileHandle.nullDevice
+            let pidFile = home + "/node.pid"
+            try? FileManager.default.removeItem(atPath: pidFile)
             do { try process.run() } catch { throw failure("cannot start \(binary): \(error.localizedDescription)") }
-            return process.processIdentifier
+            // setsid may fork, so the node's own pid comes from the pid file it writes once it is listening.
+            let deadline = Date().addingTimeInterval(30)
+            while Date() < deadline {
+                if let text = try? String(contentsOfFile: pidFile, encoding: .utf8), let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), isRunning(pid) {
+                    return pid
+                }
+                usleep(100_000)
+            }
+            throw failure("the node in \(home) did not start within 30 s; see \(log)")
         }
     }
 
