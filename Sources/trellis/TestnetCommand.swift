@@ -99,12 +99,16 @@ struct Testnet: AsyncParsableCommand {
             }
             print("Trellis testnet \"\(state.chainID)\" is up: \(state.nodes.count) validators")
             for n in state.nodes { print("  \(n.name)  \(n.apiURL)  (home \(n.home))") }
+            let expiry = Int64(Date().timeIntervalSince1970) + 180 * 86_400
             print("""
 
-            Member keys of the example consortium are in \(root)/members/. Try a first transaction:
-              trellis tx send --node \(state.nodes[0].apiURL) --key \(root)/members/core.key --kind credit_line.set \\
-                --cosign \(root)/members/bank.key --signer core --payload '{…}' --wait     (see docs/TRANSACTIONS.md)
-              curl -s \(state.nodes[0].apiURL)/v1/status
+            Member keys of the example consortium are in \(root)/members/. A first transaction — the bank opens a
+            credit line for the core enterprise (co-signed by it):
+              \(executablePath()) tx send --node \(state.nodes[0].apiURL) \\
+                --key \(root)/members/bank.key --cosign \(root)/members/core.key --kind credit_line.set \\
+                --payload '{"line_id":"line1","core":"core","limit":1000000,"expiry":\(expiry)}' --wait
+            Then: curl -s \(state.nodes[1].apiURL)/v1/status    (every kind: trellis tx kinds; docs/TRANSACTIONS.md)
+
             """)
             if detach {
                 print("Stop it with: trellis testnet down --dir \(dir)")
