@@ -42,3 +42,13 @@ import TrellisCrypto
         #expect(try store.block(atHeight: 3)?.transactions.count == 5)
     }
 }
+
+@Suite struct SplitTransferBenchmarkTests {
+    /// The benchmark's block really is N accepted split transfers (a benchmark of rejections would measure nothing).
+    @Test func everySplitInTheBenchmarkBlockIsAccepted() throws {
+        let result = try SplitTransferBenchmark.run(transactions: 50)
+        #expect(result.transactions == 50)
+        #expect(result.accepted == 50)
+        #expect(result.stateKeysChanged > 50 * 3)
+    }
+}
