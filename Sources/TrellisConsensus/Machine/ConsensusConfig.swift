@@ -1,0 +1,50 @@
+// ConsensusConfig.swift — everything the state machine is parameterised by: chain id, timeouts and bounds.
+//
+// Every queue the state machine keeps is bounded by a value here, so a Byzantine peer cannot grow its memory
+// without limit. `TestOnlyFaults` exists so tests can plant known bugs and check that the simulator's checker
+// finds them; production configurations must leave it at `.none`.
+
+/// Parameters of one validator's consensus state machine.
+public struct ConsensusConfig: Sendable, Hashable {
+    /// The chain id every signature is bound to.
+    public var chainID: String
+    public var timeouts: TimeoutConfig
+    /// Messages for rounds above `round_p + maxRoundsAhead` are dropped (bounds vote storage per height).
+    public var maxRoundsAhead: UInt32
+    /// Messages for a height above the current one are kept, at most this many (oldest dropped first).
+    public var maxBufferedFutureMessages: Int
+    /// Messages for heights above `h_p + maxFutureHeights` are dropped; block sync catches the node up instead.
+    public var maxFutureHeights: UInt64
+    /// Evidence waiting to be included in a block, at most this many (newest dropped when full).
+    public var maxPendingEvidence: Int
+    /// Planted bugs for checker tests. Never set outside tests.
+    public var testOnlyFaults: TestOnlyFaults
+
+    public init(chainID: String, timeouts: TimeoutConfig = TimeoutConfig(), maxRoundsAhead: UInt32 = 64,
+                maxBufferedFutureMessages: Int = 1024, maxFutureHeights: UInt64 = 1, maxPendingEvidence: Int = 64,
+                testOnlyFaults: TestOnlyFaults = .none) {
+        self.chainID = chainID
+        self.timeouts = timeouts
+        self.maxRoundsAhead = maxRoundsAhead
+        self.maxBufferedFutureMessages = maxBufferedFutureMessages
+        self.maxFutureHeights = maxFutureHeights
+        self.maxPendingEvidence = maxPendingEvidence
+        self.testOnlyFaults = testOnlyFaults
+    }
+}
+
+/// Known bugs that tests may plant to prove that the simulator's checker detects them.
+public struct TestOnlyFaults: Sendable, Hashable {
+    /// Lines 23 and 29: prevote for any valid proposal, ignoring lockedRound/lockedValue.
+    public var skipLockCheck: Bool
+    /// Sign whatever the state machine asks, ignoring the signing guard's refusal.
+    public var skipSigningGuard: Bool
+
+    public init(skipLockCheck: Bool = false, skipSigningGuard: Bool = false) {
+        self.skipLockCheck = skipLockCheck
+        self.skipSigningGuard = skipSigningGuard
+    }
+
+    /// No planted bug.
+    public static let none = TestOnlyFaults()
+}

@@ -1,0 +1,93 @@
+// ConsensusState+Messages.swift — intake of proposals and votes: checks, buffering, vote counting, evidence.
+//
+// Fault model: any message may come from a Byzantine validator or be a replay. A message is counted only when its
+// signer is in the validator set of its height, its signature verifies, a proposal comes from proposer(h, r) and
+// its round is at most round_p + maxRoundsAhead. Messages for the next heights are buffered (bounded, oldest
+// dropped); messages for past heights are dropped (block sync serves lagging nodes). Conflicting votes become
+// DuplicateVoteEvidence.
+import TrellisCrypto
+import TrellisLedger
+
+extension ConsensusState {
+    /// Routes a message by height: past → drop, future → buffer, current → check and count.
+    mutating func receive(_ message: ConsensusMessage, effects: inout [Effect]) {
+        if phase == .waitingForHeight || message.height > height {
+            bufferFutureMessage(message)
+            return
+        }
+        guard phase == .running, message.height == height, let set = validatorSet else { return }
+        guard UInt64(message.round) <= UInt64(round) + UInt64(config.maxRoundsAhead) else {
+            droppedMessages += 1
+            return
+        }
+        switch message {
+        case .proposal(let proposal):
+            guard proposal.body.proposer == schedule?.proposer(height: height, round: proposal.round),
+                  proposal.block.header.height == height,
+                  proposal.body.polRound.map({ $0 < proposal.round }) ?? true,
+                  proposal.verify(chainID: config.chainID) else {
+                droppedMessages += 1
+                return
+            }
+            accept(proposal, effects: &effects)
+        case .vote(let vote):
+            guard set.contains(vote.body.validator), vote.verify(chainID: config.chainID) else {
+                droppedMessages += 1
+                return
+            }
+            addVote(vote, effects: &effects)
+        }
+    }
+
+    /// Keeps a verified proposal of proposer(h_p, r): the first one per round wins; asks for `valid(v)`.
+    mutating func accept(_ proposal: Proposal, effects: inout [Effect]) {
+        let r = proposal.round
+        if let set = validatorSet {
+            votes.noteSender(proposal.body.proposer, round: r, power: set.power(of: proposal.body.proposer))
+        }
+        guard proposals[r] == nil else { return }  // a second, different proposal is the proposer equivocating
+        proposals[r] = proposal
+        let id = proposal.body.blockID
+        blocks[id] = proposal.block
+        if !validationRequested.contains(id) {
+            validationRequested.insert(id)
+            effects.append(.validateBlock(proposal.block))
+        }
+    }
+
+    /// Counts a verified vote; a conflicting second vote becomes evidence.
+    mutating func addVote(_ vote: Vote, effects: inout [Effect]) {
+        guard let set = validatorSet else { return }
+        switch votes.add(vote, power: set.power(of: vote.body.validator)) {
+        case .added, .duplicate:
+            break
+        case .conflict(let existing):
+            guard let evidence = DuplicateVoteEvidence(existing, vote) else { return }
+            recordEvidence(evidence, effects: &effects)
+        }
+    }
+
+    mutating func recordEvidence(_ evidence: DuplicateVoteEvidence, effects: inout [Effect]) {
+        guard !pendingEvidence.contains(evidence), pendingEvidence.count < config.maxPendingEvidence else { return }
+        pendingEvidence.append(evidence)
+        effects.append(.recordEvidence(evidence))
+    }
+
+    /// Drops evidence that a committed block carried.
+    mutating func pruneEvidence(committedIn block: Block) {
+        pendingEvidence.removeAll { block.evidence.contains($0) }
+    }
+
+    mutating func bufferFutureMessage(_ message: ConsensusMessage) {
+        guard phase == .waitingForHeight || message.height <= height &+ config.maxFutureHeights else {
+            droppedMessages += 1
+            return
+        }
+        guard !futureMessages.contains(message) else { return }
+        if futureMessages.count >= config.maxBufferedFutureMessages {
+            futureMessages.removeFirst()
+            droppedMessages += 1
+        }
+        futureMessages.append(message)
+    }
+}

@@ -1,0 +1,84 @@
+// ConsensusWAL.swift — the consensus write-ahead log: every event of the height in progress, in order.
+//
+// Fault model: a crash loses every entry appended after the last `sync()`. The driver appends each event before
+// handing it to the state machine and syncs before releasing any signed message (Effect.persistSigningState), so
+// after a restart the durable log holds at least every event that led to a released signature. Replaying it
+// (ConsensusRecovery) rebuilds the state, locks included; the signing guard makes any replayed signature identical.
+// A `.startHeight` entry ends the previous height (already committed in the application), so entries before it
+// are compacted away: the log is bounded by one height's events and by `maxEntries`.
+import TrellisCodec
+
+/// Why the WAL could not append or read.
+public enum WALError: Error, Equatable, CustomStringConvertible {
+    /// The height in progress produced more events than the log keeps.
+    case full(limit: Int)
+    /// The backing store failed.
+    case storage(String)
+    /// A stored entry does not decode.
+    case corrupt(index: Int, CodecError)
+
+    public var description: String {
+        switch self {
+        case .full(let limit): return "consensus WAL is full (\(limit) entries for one height); raise maxEntries or investigate the event flood"
+        case .storage(let reason): return "consensus WAL storage failed: \(reason)"
+        case .corrupt(let index, let error): return "consensus WAL entry \(index) does not decode: \(error)"
+        }
+    }
+}
+
+/// An append-only log of consensus events for the height in progress.
+public protocol ConsensusWAL {
+    /// Appends `event` (not yet durable). A `.startHeight` entry may compact away all earlier entries.
+    mutating func append(_ event: Event) throws(WALError)
+    /// Makes every appended entry durable.
+    mutating func sync() throws(WALError)
+    /// The entries a restarted node would read, oldest first.
+    func entries() throws(WALError) -> [Event]
+}
+
+/// A WAL held in memory with explicit durability: `crash()` drops what was not synced. Used by the simulator
+/// (as the node's disk) and by tests; a RocksDB-backed WAL implements the same protocol in the node.
+public struct InMemoryWAL: ConsensusWAL, Sendable {
+    public let maxEntries: Int
+    /// Entries stored as canonical bytes, as a disk would hold them.
+    private var stored: [[UInt8]] = []
+    /// How many of `stored` (a prefix) survive a crash.
+    public private(set) var durableCount = 0
+
+    public init(maxEntries: Int = 1 << 16) {
+        self.maxEntries = maxEntries
+    }
+
+    public mutating func append(_ event: Event) throws(WALError) {
+        if case .startHeight = event {
+            // The previous height is committed in the application: its events are no longer needed.
+            stored.removeAll()
+            durableCount = 0
+        }
+        guard stored.count < maxEntries else { throw .full(limit: maxEntries) }
+        stored.append(event.canonicalBytes)
+    }
+
+    public mutating func sync() throws(WALError) {
+        durableCount = stored.count
+    }
+
+    public func entries() throws(WALError) -> [Event] {
+        var out: [Event] = []
+        out.reserveCapacity(stored.count)
+        for (index, bytes) in stored.enumerated() {
+            do { out.append(try CanonicalDecoder.decode(Event.self, from: bytes, limits: DecodingLimits(maxBytesLength: 64 << 20))) } catch {
+                throw .corrupt(index: index, error)
+            }
+        }
+        return out
+    }
+
+    /// Simulates a crash: entries appended since the last sync are lost.
+    public mutating func crash() {
+        stored.removeLast(stored.count - durableCount)
+    }
+
+    /// Number of entries (durable or not).
+    public var count: Int { stored.count }
+}
