@@ -31,12 +31,30 @@ extension ConsensusState {
             }
             accept(proposal, effects: &effects)
         case .vote(let vote):
+            // A vote we already counted (gossip repeats them) costs no signature check.
+            if votes.votes(vote.body.type, round: vote.body.round).vote(of: vote.body.validator) == vote { return }
             guard set.contains(vote.body.validator), vote.verify(chainID: config.chainID) else {
                 droppedMessages += 1
                 return
             }
             addVote(vote, effects: &effects)
         }
+    }
+
+    /// The messages a driver should re-send to its peers periodically (gossip), so that messages lost before the
+    /// network stabilised still arrive — Algorithm 1 assumes every message of a correct process is eventually
+    /// received. For the current height: the proposals of round_p and validRound_p, every vote of round_p, and
+    /// the prevotes of validRound_p and lockedRound_p (the proof-of-lock that line 28 needs). Bounded by
+    /// 2 proposals + 4 votes per validator; deterministic order.
+    public func messagesToGossip() -> [ConsensusMessage] {
+        guard phase == .running else { return [] }
+        var rounds = [round]
+        for r in [validRound, lockedRound].compactMap({ $0 }) where !rounds.contains(r) { rounds.append(r) }
+        var out: [ConsensusMessage] = rounds.compactMap { proposals[$0].map(ConsensusMessage.proposal) }
+        out += votes.votes(.prevote, round: round).allVotes.map(ConsensusMessage.vote)
+        out += votes.votes(.precommit, round: round).allVotes.map(ConsensusMessage.vote)
+        for r in rounds.dropFirst() { out += votes.votes(.prevote, round: r).allVotes.map(ConsensusMessage.vote) }
+        return out
     }
 
     /// Keeps a verified proposal of proposer(h_p, r): the first one per round wins; asks for `valid(v)`.

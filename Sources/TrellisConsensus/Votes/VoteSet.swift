@@ -57,6 +57,9 @@ public struct VoteSet: Sendable {
         powerByBlock.compactMap { entry in entry.key.flatMap { entry.value >= power ? $0 : nil } }.sorted()
     }
 
+    /// Every counted vote, sorted by validator key.
+    public var allVotes: [Vote] { votesByValidator.values.sorted { $0.body.validator < $1.body.validator } }
+
     /// The vote of `validator`, if any.
     public func vote(of validator: PublicKey) -> Vote? { votesByValidator[validator] }
 }

@@ -1,0 +1,62 @@
+// Simulation+Byzantine.swift — what a Byzantine validator does to its outgoing messages.
+//
+// Byzantine validators run the ordinary state machine (without the signing guard) and then lie on the way out:
+// equivocating proposals, double votes split between two halves of the honest validators (all Byzantine nodes use
+// the same split and the same pair of blocks, i.e. they collude), withheld votes and invalid proposals. Replays
+// are sent from the sync tick. With at most f of them, none of this may break an invariant.
+import TrellisCodec
+import TrellisConsensus
+import TrellisCrypto
+import TrellisLedger
+
+extension Simulation {
+    /// Honest validators of the second half of the split (odd rank among honest nodes).
+    var groupB: Set<Int> { Set(honest.enumerated().filter { $0.offset % 2 == 1 }.map(\.element)) }
+
+    mutating func byzantineBroadcast(_ message: ConsensusMessage, from i: Int, behaviour: ByzantineBehaviour) {
+        let key = nodes[i].key
+        let others = nodes.indices.filter { $0 != i }
+        switch message {
+        case .proposal(let p):
+            if behaviour.contains(.invalidProposals), random.chance(permille: 500) {
+                var block = p.block
+                block.header.stateRoot = SHA256.hash(Array("forged/\(random.next())".utf8))
+                let body = ProposalBody(height: p.height, round: p.round, polRound: nil, blockID: block.hash, proposer: key.publicKey)
+                let forged = Proposal.signed(body, block: block, chainID: chainID, key: key)
+                trace("n\(i) (Byzantine) proposes an INVALID block \(short(block.hash)) h=\(p.height) r=\(p.round)")
+                for j in others { send(.consensus(.proposal(forged)), from: i, to: j) }
+                return
+            }
+            if behaviour.contains(.equivocateProposals), p.body.polRound == nil,
+               let alternative = try? nodes[i].app.makeBlock(BuildRequest(height: p.height, round: p.round, proposer: key.publicKey, evidence: []),
+                                                             time: p.block.header.time, variant: random.next() | 1) {
+                let body = ProposalBody(height: p.height, round: p.round, polRound: nil, blockID: alternative.hash, proposer: key.publicKey)
+                let twin = Proposal.signed(body, block: alternative, chainID: chainID, key: key)
+                twins[TwinKey(height: p.height, round: p.round)] = (p.body.blockID, alternative.hash)
+                trace("n\(i) (Byzantine) EQUIVOCATES at h=\(p.height) r=\(p.round): \(short(p.body.blockID)) / \(short(alternative.hash))")
+                let split = groupB
+                for j in others { send(.consensus(.proposal(split.contains(j) ? twin : p)), from: i, to: j) }
+                return
+            }
+            for j in others { send(.consensus(message), from: i, to: j) }
+        case .vote(let v):
+            var recipients = others
+            if behaviour.contains(.withholdVotes) { recipients = recipients.filter { _ in !random.chance(permille: 700) } }
+            guard behaviour.contains(.doubleVote) else {
+                for j in recipients { send(.consensus(message), from: i, to: j) }
+                return
+            }
+            let pair = twins[TwinKey(height: v.body.height, round: v.body.round)]
+                ?? (v.body.blockID, v.body.blockID == nil ? SHA256.hash(Array("phantom/\(v.body.height)/\(v.body.round)".utf8)) : nil)
+            var bodyA = v.body
+            bodyA.blockID = pair.0
+            var bodyB = v.body
+            bodyB.blockID = pair.1
+            let voteA = Vote.signed(bodyA, chainID: chainID, key: key)
+            let voteB = Vote.signed(bodyB, chainID: chainID, key: key)
+            trace("n\(i) (Byzantine) DOUBLE-VOTES \(v.body.type) h=\(v.body.height) r=\(v.body.round): \(pair.0.map(short) ?? "nil") / \(pair.1.map(short) ?? "nil")")
+            let split = groupB
+            for j in recipients { send(.consensus(.vote(split.contains(j) ? voteB : voteA)), from: i, to: j) }
+        }
+    }
+}

@@ -1,0 +1,62 @@
+// FaultPlan.swift — the faults of one run, drawn from the seed: partitions, loss, duplication, crashes.
+//
+// Every fault starts and ends inside the fault phase [0, faultPhase); at its end a final heal restores a
+// reliable network (delays only) and every crashed node restarts. Crashes may strike in the middle of a step
+// (after a random prefix of the effects was performed), which is what tests the persist-before-broadcast rule.
+
+/// One scheduled change of the world.
+enum FaultAction: Sendable, CustomStringConvertible {
+    case partition(Set<Int>, asymmetric: Bool)
+    case heal
+    case setLoss(permille: UInt64)
+    case setDuplicate(permille: UInt64)
+    case crash(node: Int, midStep: Bool)
+    case restart(node: Int)
+    /// Ends the fault phase: heal, no loss, no duplication, everyone restarted.
+    case healAll
+
+    var description: String {
+        switch self {
+        case .partition(let group, let asymmetric):
+            return "\(asymmetric ? "asymmetric" : "symmetric") partition \(group.sorted()) | rest"
+        case .heal: return "heal partitions"
+        case .setLoss(let p): return "loss \(p)‰"
+        case .setDuplicate(let p): return "duplication \(p)‰"
+        case .crash(let n, let mid): return "crash n\(n)\(mid ? " (mid-step)" : "")"
+        case .restart(let n): return "restart n\(n)"
+        case .healAll: return "end of fault phase: heal everything"
+        }
+    }
+}
+
+enum FaultPlan {
+    /// Timed actions for a run, sorted by time (ties keep generation order).
+    static func make(config: SimulationConfig, random: inout SimRandom) -> [(time: UInt64, action: FaultAction)] {
+        let phase = config.faultPhaseMilliseconds
+        var plan: [(time: UInt64, action: FaultAction)] = []
+        guard config.faults, phase >= 1_000 else { return [(phase, .healAll)] }
+        plan.append((0, .setDuplicate(permille: random.uint(in: 0...100))))
+        let faultCount = random.int(in: 1...5)
+        for _ in 0..<faultCount {
+            let start = random.uint(in: 0...(phase - 600))
+            let end = min(phase - 1, start + random.uint(in: 200...(phase / 2)))
+            switch random.below(4) {
+            case 0, 1:
+                var group = Set<Int>()
+                let size = random.int(in: 1...(config.validators - 1))
+                while group.count < size { group.insert(random.int(in: 0...(config.validators - 1))) }
+                plan.append((start, .partition(group, asymmetric: random.chance(permille: 300))))
+                plan.append((end, .heal))
+            case 2:
+                plan.append((start, .setLoss(permille: random.uint(in: 50...500))))
+                plan.append((end, .setLoss(permille: 0)))
+            default:
+                let node = random.int(in: 0...(config.validators - 1))
+                plan.append((start, .crash(node: node, midStep: random.chance(permille: 500))))
+                plan.append((end, .restart(node: node)))
+            }
+        }
+        plan.append((phase, .healAll))
+        return plan.enumerated().sorted { ($0.element.time, $0.offset) < ($1.element.time, $1.offset) }.map(\.element)
+    }
+}

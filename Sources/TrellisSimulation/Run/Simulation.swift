@@ -1,0 +1,203 @@
+// Simulation.swift — N validators in one process, driven by one seed: simulated clock, network, disks, faults.
+//
+// Fault model: up to f Byzantine validators (equivocating proposer, double votes, withheld votes, invalid
+// proposals, replays), message loss/delay/duplication/reordering, symmetric and asymmetric partitions, crashes
+// (also mid-step) and restarts, all during a fault phase after which the network is reliable and every node is
+// up. The invariants of InvariantChecker are checked after every step; liveness is checked after the heal.
+// Determinism: every choice comes from SimRandom(seed); ties in time are broken by scheduling order; no
+// dictionary iteration order reaches any decision or output.
+import TrellisConsensus
+import TrellisCrypto
+import TrellisLedger
+
+/// The outcome of one seed.
+public struct SimulationResult: Sendable {
+    public let seed: UInt64
+    public let violations: [Violation]
+    /// Committed height per node, at the end.
+    public let committedHeights: [UInt64]
+    public let simulatedMilliseconds: UInt64
+    public let processedEvents: Int
+    public let evidenceRecorded: Int
+    public var passed: Bool { violations.isEmpty }
+}
+
+enum SimEvent {
+    case deliver(to: Int, from: Int, NetMessage)
+    case timer(node: Int, incarnation: Int, Timeout)
+    /// An input for a node's state machine produced locally (application answers, next height).
+    case local(node: Int, incarnation: Int, Event)
+    case fault(FaultAction)
+    case syncTick(node: Int)
+}
+
+struct TwinKey: Hashable {
+    let height: UInt64
+    let round: UInt32
+}
+
+/// One simulated run.
+public struct Simulation {
+    public let seed: UInt64
+    public let config: SimulationConfig
+    let chainID = "trellis-sim"
+    var random: SimRandom
+    var now: UInt64 = 0
+    var queue: EventQueue<SimEvent>
+    var network: SimNetwork
+    var nodes: [SimNode] = []
+    var checker: InvariantChecker
+    /// Honest node indices, ascending.
+    var honest: [Int] = []
+    var nodeOfKey: [PublicKey: Int] = [:]
+    /// Colluding Byzantine validators' shared split: (height, round) → (block for group A, block for group B).
+    var twins: [TwinKey: (Hash?, Hash?)] = [:]
+    var processedEvents = 0
+    var evidenceRecorded = 0
+    /// Set at the end of the fault phase.
+    var livenessDeadline: UInt64?
+    var livenessTarget: UInt64 = 0
+    let log: ((String) -> Void)?
+
+    /// Runs `seed` under `config`; `log` receives a readable trace when given.
+    public static func run(seed: UInt64, config: SimulationConfig, log: ((String) -> Void)? = nil) -> SimulationResult {
+        var simulation = Simulation(seed: seed, config: config, log: log)
+        return simulation.run()
+    }
+
+    init(seed: UInt64, config: SimulationConfig, log: ((String) -> Void)?) {
+        precondition(config.validators >= 1 && config.validators <= 10, "validators must be 1…10, got \(config.validators)")
+        precondition(config.byzantine >= 0 && config.byzantine <= config.validators, "byzantine must be 0…validators")
+        self.seed = seed
+        self.config = config
+        self.log = log
+        random = SimRandom(seed: seed)
+        queue = EventQueue(capacity: config.maxQueuedEvents)
+        network = SimNetwork(nodes: config.validators, minDelayMilliseconds: 5, maxDelayMilliseconds: 40)
+        checker = InvariantChecker(chainID: chainID)
+        setUpNodes()
+    }
+
+    private mutating func setUpNodes() {
+        var keys: [SigningKey] = []
+        for _ in 0..<config.validators {
+            var seedBytes: [UInt8] = []
+            for _ in 0..<4 { withUnsafeBytes(of: random.next().bigEndian) { seedBytes += $0 } }
+            do { keys.append(try SigningKey(seed: seedBytes)) } catch { preconditionFailure("32-byte seed rejected: \(error)") }
+        }
+        var byzantineNodes = Set<Int>()
+        while byzantineNodes.count < config.byzantine { byzantineNodes.insert(random.int(in: 0...(config.validators - 1))) }
+        honest = (0..<config.validators).filter { !byzantineNodes.contains($0) }
+        let validators = keys.enumerated().map { Validator(publicKey: $0.element.publicKey, votingPower: 1, p2pAddress: "sim-\($0.offset)") }
+        let genesis: ValidatorSet
+        do { genesis = try ValidatorSet(validators) } catch { preconditionFailure("simulated validator set rejected: \(error)") }
+        let app = TestApplication(chainID: chainID, genesis: genesis, eligibleForPowerChange: honest.map { keys[$0].publicKey },
+                                  powerChangeInterval: config.powerChangeInterval)
+        for (i, key) in keys.enumerated() {
+            nodeOfKey[key.publicKey] = i
+            var behaviour: ByzantineBehaviour? = nil
+            if byzantineNodes.contains(i) {
+                behaviour = config.byzantineBehaviour ?? ByzantineBehaviour(rawValue: UInt8(random.int(in: 1...Int(ByzantineBehaviour.all.rawValue))))
+            }
+            var faults = config.plantedBug
+            if behaviour != nil { faults.skipSigningGuard = true }
+            let consensusConfig = ConsensusConfig(chainID: chainID, timeouts: config.timeouts, testOnlyFaults: faults)
+            nodes.append(SimNode(index: i, key: key, byzantine: behaviour, config: consensusConfig,
+                                 consensus: ConsensusState(config: consensusConfig, signingKey: key), app: app))
+        }
+    }
+
+    mutating func run() -> SimulationResult {
+        for (i, node) in nodes.enumerated() {
+            trace("n\(i) is \(node.byzantine.map { "Byzantine \(describe($0))" } ?? "honest") key \(node.key.publicKey.hex.prefix(8))")
+            schedule(.syncTick(node: i), after: config.syncIntervalMilliseconds + UInt64(i))
+        }
+        for (time, action) in FaultPlan.make(config: config, random: &random) { schedule(.fault(action), at: time) }
+        for i in nodes.indices {
+            do { deliverEvent(.startHeight(height: 1, validatorSet: try nodes[i].app.validatorSet(forHeight: 1)), to: i) } catch {
+                preconditionFailure("the genesis validator set is missing: \(error)")
+            }
+        }
+        while checker.violations.isEmpty, let (time, event) = queue.pop() {
+            now = time
+            if let deadline = livenessDeadline {
+                if honest.allSatisfy({ nodes[$0].app.committedHeight >= livenessTarget }) { break }
+                if now > deadline { break }
+            }
+            processedEvents += 1
+            if processedEvents > config.maxProcessedEvents {
+                checker.report(.resourceBound("more than \(config.maxProcessedEvents) simulator events"))
+                break
+            }
+            process(event)
+        }
+        if checker.violations.isEmpty, let deadline = livenessDeadline {
+            for i in honest where nodes[i].app.committedHeight < livenessTarget {
+                checker.report(.liveness(node: i, committedHeight: nodes[i].app.committedHeight, needed: livenessTarget, deadlineMilliseconds: deadline))
+            }
+        }
+        return SimulationResult(seed: seed, violations: checker.violations, committedHeights: nodes.map(\.app.committedHeight),
+                                simulatedMilliseconds: now, processedEvents: processedEvents, evidenceRecorded: evidenceRecorded)
+    }
+
+    mutating func schedule(_ event: SimEvent, after delay: UInt64) { schedule(event, at: now + delay) }
+
+    mutating func schedule(_ event: SimEvent, at time: UInt64) {
+        if !queue.push(event, at: time) { checker.report(.resourceBound("more than \(config.maxQueuedEvents) pending simulator events")) }
+    }
+
+    private mutating func process(_ event: SimEvent) {
+        switch event {
+        case .deliver(let to, let from, let message):
+            receive(message, at: to, from: from)
+        case .timer(let i, let incarnation, let timeout):
+            guard nodes[i].incarnation == incarnation, let state = nodes[i].consensus else { return }
+            if state.height == timeout.height && state.round == timeout.round { trace("n\(i) \(timeout)") }
+            deliverEvent(.timeoutFired(timeout), to: i)
+        case .local(let i, let incarnation, let event):
+            guard nodes[i].incarnation == incarnation else { return }
+            deliverEvent(event, to: i)
+        case .fault(let action):
+            apply(action)
+        case .syncTick(let i):
+            syncTick(i)
+            schedule(.syncTick(node: i), after: config.syncIntervalMilliseconds)
+        }
+    }
+
+    private mutating func apply(_ action: FaultAction) {
+        trace("FAULT \(action)")
+        switch action {
+        case .partition(let group, let asymmetric): network.partition(group, asymmetric: asymmetric)
+        case .heal: network.heal()
+        case .setLoss(let p): network.lossPermille = p
+        case .setDuplicate(let p): network.duplicatePermille = p
+        case .crash(let i, let midStep):
+            if midStep { nodes[i].crashMidStep = true } else { crash(i) }
+        case .restart(let i): restart(i)
+        case .healAll:
+            network.heal()
+            network.lossPermille = 0
+            network.duplicatePermille = 0
+            for i in nodes.indices { restart(i) }
+            livenessTarget = (honest.map { nodes[$0].app.committedHeight }.max() ?? 0) + config.livenessBlocks
+            livenessDeadline = now + config.livenessWindowMilliseconds
+            trace("liveness: every honest node must reach height \(livenessTarget) by t=\(now + config.livenessWindowMilliseconds)ms")
+        }
+    }
+
+    func trace(_ line: @autoclosure () -> String) {
+        guard let log else { return }
+        log("[t=\(String(now).leftPadded(7))ms] \(line())")
+    }
+
+    func describe(_ behaviour: ByzantineBehaviour) -> String {
+        let names: [(ByzantineBehaviour, String)] = [(.equivocateProposals, "equivocate-proposals"), (.doubleVote, "double-vote"),
+            (.withholdVotes, "withhold-votes"), (.invalidProposals, "invalid-proposals"), (.replayOld, "replay-old")]
+        return names.filter { behaviour.contains($0.0) }.map(\.1).joined(separator: ",")
+    }
+}
+
+extension String {
+    func leftPadded(_ width: Int) -> String { count >= width ? self : String(repeating: " ", count: width - count) + self }
+}

@@ -1,0 +1,81 @@
+// SimulationConfig.swift — the knobs of one simulated run; everything else is derived from the seed.
+import TrellisConsensus
+
+/// Byzantine behaviours a faulty validator may combine (chosen per seed unless fixed here).
+public struct ByzantineBehaviour: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+
+    /// As proposer, send one block to half of the honest validators and another to the rest.
+    public static let equivocateProposals = ByzantineBehaviour(rawValue: 1 << 0)
+    /// Sign conflicting votes and send each half of the honest validators a different one (colluding with the
+    /// other Byzantine validators on the same split).
+    public static let doubleVote = ByzantineBehaviour(rawValue: 1 << 1)
+    /// Drop most outgoing votes.
+    public static let withholdVotes = ByzantineBehaviour(rawValue: 1 << 2)
+    /// As proposer, propose a block whose state root is wrong.
+    public static let invalidProposals = ByzantineBehaviour(rawValue: 1 << 3)
+    /// Resend old messages (past rounds and heights) to random peers.
+    public static let replayOld = ByzantineBehaviour(rawValue: 1 << 4)
+
+    public static let all: ByzantineBehaviour = [.equivocateProposals, .doubleVote, .withholdVotes, .invalidProposals, .replayOld]
+}
+
+/// Parameters of a simulation run.
+public struct SimulationConfig: Sendable {
+    /// Validators (4…10).
+    public var validators: Int
+    /// Byzantine validators among them (must be ≤ f for the checks to be expected to pass).
+    public var byzantine: Int
+    /// Fixed Byzantine behaviours; nil: a random non-empty mix per node, from the seed.
+    public var byzantineBehaviour: ByzantineBehaviour?
+    /// Inject network faults, crashes and restarts during the fault phase.
+    public var faults: Bool
+    /// Length of the fault phase; every fault heals at its end.
+    public var faultPhaseMilliseconds: UInt64
+    /// After the heal, every honest node must commit `livenessBlocks` new blocks within this time.
+    public var livenessWindowMilliseconds: UInt64
+    public var livenessBlocks: UInt64
+    public var timeouts: TimeoutConfig
+    /// Pause between committing a height and starting the next (CometBFT's timeout_commit).
+    public var commitDelayMilliseconds: UInt64
+    /// Block sync: how often each node announces its committed height.
+    public var syncIntervalMilliseconds: UInt64
+    /// Governance: every this many heights one honest validator's power toggles 1 ↔ 2 (0: never).
+    public var powerChangeInterval: UInt64
+    /// Planted bugs (checker tests only).
+    public var plantedBug: TestOnlyFaults
+    /// Bounds: pending simulator events, and events processed per run.
+    public var maxQueuedEvents: Int
+    public var maxProcessedEvents: Int
+
+    public init(validators: Int = 4, byzantine: Int = 0, byzantineBehaviour: ByzantineBehaviour? = nil, faults: Bool = true,
+                faultPhaseMilliseconds: UInt64 = 6_000, livenessWindowMilliseconds: UInt64 = 40_000, livenessBlocks: UInt64 = 2,
+                timeouts: TimeoutConfig = SimulationConfig.defaultTimeouts, syncIntervalMilliseconds: UInt64 = 500, commitDelayMilliseconds: UInt64 = 200,
+                powerChangeInterval: UInt64 = 4, plantedBug: TestOnlyFaults = .none,
+                maxQueuedEvents: Int = 200_000, maxProcessedEvents: Int = 2_000_000) {
+        self.validators = validators
+        self.byzantine = byzantine
+        self.byzantineBehaviour = byzantineBehaviour
+        self.faults = faults
+        self.faultPhaseMilliseconds = faultPhaseMilliseconds
+        self.livenessWindowMilliseconds = livenessWindowMilliseconds
+        self.livenessBlocks = livenessBlocks
+        self.timeouts = timeouts
+        self.syncIntervalMilliseconds = syncIntervalMilliseconds
+        self.commitDelayMilliseconds = commitDelayMilliseconds
+        self.powerChangeInterval = powerChangeInterval
+        self.plantedBug = plantedBug
+        self.maxQueuedEvents = maxQueuedEvents
+        self.maxProcessedEvents = maxProcessedEvents
+    }
+
+    /// Short simulated timeouts: the network delays are tens of milliseconds.
+    public static let defaultTimeouts = TimeoutConfig(
+        proposeBaseMilliseconds: 300, proposeDeltaMilliseconds: 100,
+        prevoteBaseMilliseconds: 150, prevoteDeltaMilliseconds: 100,
+        precommitBaseMilliseconds: 150, precommitDeltaMilliseconds: 100)
+
+    /// The largest number of Byzantine validators the protocol tolerates: f with n ≥ 3f + 1.
+    public var tolerated: Int { (validators - 1) / 3 }
+}
