@@ -32,7 +32,7 @@ extension ConsensusState {
             accept(proposal, effects: &effects)
         case .vote(let vote):
             // A vote we already counted (gossip repeats them) costs no signature check.
-            if votes.votes(vote.body.type, round: vote.body.round).vote(of: vote.body.validator) == vote { return }
+            if votes.votes(vote.body.type, round: vote.body.round).contains(vote) { return }
             guard set.contains(vote.body.validator), vote.verify(chainID: config.chainID) else {
                 droppedMessages += 1
                 return
@@ -76,10 +76,12 @@ extension ConsensusState {
     /// Counts a verified vote; a conflicting second vote becomes evidence.
     mutating func addVote(_ vote: Vote, effects: inout [Effect]) {
         guard let set = validatorSet else { return }
-        switch votes.add(vote, power: set.power(of: vote.body.validator)) {
+        // A conflicting vote counts only for nil or a block proposed at this height (no other id satisfies a rule).
+        let countable = vote.body.blockID.map { blocks[$0] != nil } ?? true
+        switch votes.add(vote, power: set.power(of: vote.body.validator), countConflicting: countable) {
         case .added, .duplicate:
             break
-        case .conflict(let existing):
+        case .conflict(let existing, _):
             guard let evidence = DuplicateVoteEvidence(existing, vote) else { return }
             recordEvidence(evidence, effects: &effects)
         }

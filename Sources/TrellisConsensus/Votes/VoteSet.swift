@@ -1,8 +1,13 @@
 // VoteSet.swift — the votes of one (height, round, type), with voting-power sums per block id.
 //
-// Each validator counts once: its first vote is kept and counted; a second vote with a different block id is
-// equivocation and is returned to the caller (as the pair that makes DuplicateVoteEvidence) but never counted.
-// Size is bounded by the validator set. Callers check signatures and membership before adding.
+// Algorithm 1 counts messages: "2f + 1 ⟨PREVOTE, h, r, id(v)⟩" is the power of the validators that sent a prevote
+// for id(v). An equivocating validator therefore counts towards each value it signed (its power is bounded by f,
+// which the quorum-intersection argument already allows), but only once towards "2f + 1 ⟨PREVOTE, h, r, ∗⟩".
+// Counting conflicting votes matters for liveness: an honest node locked on v must be able to show the others
+// the polka for v, even if they first saw the equivocator's other vote. A second, different vote of a validator
+// is reported as a conflict (the pair is DuplicateVoteEvidence); it is counted only when the caller allows it
+// (for nil or a block id proposed at this height — other ids cannot satisfy any rule) and at most
+// `maxVotesPerValidator` per validator, so the set stays bounded. Callers check signatures and membership first.
 import TrellisCrypto
 import TrellisLedger
 
@@ -11,18 +16,23 @@ public enum VoteAddResult: Sendable, Equatable {
     case added
     /// The same vote was already present.
     case duplicate
-    /// The validator already voted differently here: the earlier vote is returned.
-    case conflict(existing: Vote)
+    /// The validator already voted differently here: its first vote is returned. `counted` tells whether the
+    /// new vote was counted towards its block id.
+    case conflict(existing: Vote, counted: Bool)
 }
 
 /// Votes of one type for one (height, round).
 public struct VoteSet: Sendable {
+    /// Distinct block ids one validator may have counted here (its first vote included).
+    public static let maxVotesPerValidator = 4
+
     public let type: VoteType
     public let height: UInt64
     public let round: UInt32
-    private(set) var votesByValidator: [PublicKey: Vote] = [:]
+    /// Per validator, its votes in arrival order (first = the one reported as "existing" on conflict).
+    private var votesByValidator: [PublicKey: [Vote]] = [:]
     private var powerByBlock: [Hash?: UInt64] = [:]
-    /// Voting power of all validators that voted here (for any block or nil).
+    /// Voting power of all validators that voted here (for any block or nil), each counted once.
     public private(set) var totalPower: UInt64 = 0
 
     public init(type: VoteType, height: UInt64, round: UInt32) {
@@ -31,25 +41,34 @@ public struct VoteSet: Sendable {
         self.round = round
     }
 
-    /// Adds a verified vote of a validator with `power`.
-    public mutating func add(_ vote: Vote, power: UInt64) -> VoteAddResult {
+    /// Adds a verified vote of a validator with `power`; `countConflicting` allows counting a validator's second,
+    /// different vote (see the header).
+    public mutating func add(_ vote: Vote, power: UInt64, countConflicting: Bool = false) -> VoteAddResult {
         precondition(vote.body.type == type && vote.body.height == height && vote.body.round == round,
                      "vote \(vote.body) added to the vote set of \(type) h=\(height) r=\(round)")
-        if let existing = votesByValidator[vote.body.validator] {
-            return existing.body.blockID == vote.body.blockID ? .duplicate : .conflict(existing: existing)
+        let validator = vote.body.validator
+        guard let existing = votesByValidator[validator], let first = existing.first else {
+            votesByValidator[validator] = [vote]
+            powerByBlock[vote.body.blockID, default: 0] += power
+            totalPower += power
+            return .added
         }
-        votesByValidator[vote.body.validator] = vote
+        if existing.contains(where: { $0.body.blockID == vote.body.blockID }) {
+            return first.body.blockID == vote.body.blockID ? .duplicate : .conflict(existing: first, counted: true)
+        }
+        guard countConflicting, existing.count < Self.maxVotesPerValidator else { return .conflict(existing: first, counted: false) }
+        votesByValidator[validator, default: []].append(vote)
         powerByBlock[vote.body.blockID, default: 0] += power
-        totalPower += power
-        return .added
+        return .conflict(existing: first, counted: true)
     }
 
     /// Voting power of the votes for `blockID` (nil: votes for nil).
     public func power(for blockID: Hash?) -> UInt64 { powerByBlock[blockID] ?? 0 }
 
-    /// The votes for `blockID`, sorted by validator key.
+    /// The counted votes for `blockID`, sorted by validator key.
     public func votes(for blockID: Hash?) -> [Vote] {
-        votesByValidator.values.filter { $0.body.blockID == blockID }.sorted { $0.body.validator < $1.body.validator }
+        votesByValidator.values.compactMap { list in list.first { $0.body.blockID == blockID } }
+            .sorted { $0.body.validator < $1.body.validator }
     }
 
     /// The block ids (never nil) that have at least `power` votes, sorted.
@@ -57,9 +76,16 @@ public struct VoteSet: Sendable {
         powerByBlock.compactMap { entry in entry.key.flatMap { entry.value >= power ? $0 : nil } }.sorted()
     }
 
-    /// Every counted vote, sorted by validator key.
-    public var allVotes: [Vote] { votesByValidator.values.sorted { $0.body.validator < $1.body.validator } }
+    /// Every counted vote, sorted by validator key then arrival.
+    public var allVotes: [Vote] {
+        votesByValidator.sorted { $0.key < $1.key }.flatMap(\.value)
+    }
 
-    /// The vote of `validator`, if any.
-    public func vote(of validator: PublicKey) -> Vote? { votesByValidator[validator] }
+    /// True when exactly this vote (signature included) is already counted.
+    public func contains(_ vote: Vote) -> Bool {
+        votesByValidator[vote.body.validator]?.contains(vote) ?? false
+    }
+
+    /// The first vote of `validator`, if any.
+    public func vote(of validator: PublicKey) -> Vote? { votesByValidator[validator]?.first }
 }
