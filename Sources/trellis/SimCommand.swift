@@ -5,6 +5,7 @@
 // `trellis sim --seed S --trace` replays one seed with a readable event log.
 import ArgumentParser
 import Foundation
+import TrellisConsensus
 import TrellisSimulation
 
 struct Sim: ParsableCommand {
@@ -34,16 +35,30 @@ struct Sim: ParsableCommand {
     @Flag(help: "Print a readable event log (with --seed).")
     var trace = false
 
+    @Option(help: "Length of the fault phase in simulated milliseconds.")
+    var faultPhaseMs: UInt64 = 6_000
+
+    @Option(help: ArgumentHelp("Plant a known bug to check that the checker finds it: skip-lock-check or skip-signing-guard.", visibility: .hidden))
+    var plantedBug: String?
+
     func validate() throws {
         guard (4...10).contains(validators) else { throw ValidationError("--validators must be 4…10") }
         guard (0...validators).contains(byzantine) else { throw ValidationError("--byzantine must be 0…\(validators)") }
         guard (seeds == nil) != (seed == nil) else { throw ValidationError("give either --seeds N or --seed S") }
         if let seeds, seeds == 0 { throw ValidationError("--seeds must be positive") }
         if trace && seed == nil { throw ValidationError("--trace needs --seed S") }
+        if let plantedBug, !["skip-lock-check", "skip-signing-guard"].contains(plantedBug) {
+            throw ValidationError("--planted-bug must be skip-lock-check or skip-signing-guard")
+        }
+        guard faultPhaseMs >= 1_000 else { throw ValidationError("--fault-phase-ms must be at least 1000") }
     }
 
     func run() throws {
-        let config = SimulationConfig(validators: validators, byzantine: byzantine, faults: !noFaults)
+        let bug = TestOnlyFaults(skipLockCheck: plantedBug == "skip-lock-check", skipSigningGuard: plantedBug == "skip-signing-guard")
+        let config = SimulationConfig(validators: validators, byzantine: byzantine, faults: !noFaults,
+                                      faultPhaseMilliseconds: faultPhaseMs, plantedBug: bug)
+        let flags = "--validators \(validators) --byzantine \(byzantine) --fault-phase-ms \(faultPhaseMs)"
+            + (noFaults ? " --no-faults" : "") + (plantedBug.map { " --planted-bug \($0)" } ?? "")
         let range: [UInt64] = seed.map { [$0] } ?? Array(start..<(start + (seeds ?? 0)))
         var failed = 0
         let began = Date()
@@ -51,7 +66,7 @@ struct Sim: ParsableCommand {
             let result = Simulation.run(seed: s, config: config, log: trace ? { print($0) } : nil)
             if !result.passed {
                 failed += 1
-                print("seed \(s) FAILED: \(result.violations.map(\.description).joined(separator: "; ")) — replay: trellis sim --seed \(s) --validators \(validators) --byzantine \(byzantine)\(noFaults ? " --no-faults" : "") --trace")
+                print("seed \(s) FAILED: \(result.violations.map(\.description).joined(separator: "; ")) — replay: trellis sim --seed \(s) \(flags) --trace")
             } else if seed != nil {
                 print("seed \(s) passed: heights \(result.committedHeights), \(result.simulatedMilliseconds) ms simulated, \(result.processedEvents) events, \(result.evidenceRecorded) evidence")
             }

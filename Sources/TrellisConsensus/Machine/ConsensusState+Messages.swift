@@ -43,9 +43,10 @@ extension ConsensusState {
 
     /// The messages a driver should re-send to its peers periodically (gossip), so that messages lost before the
     /// network stabilised still arrive — Algorithm 1 assumes every message of a correct process is eventually
-    /// received. For the current height: the proposals of round_p and validRound_p, every vote of round_p, and
-    /// the prevotes of validRound_p and lockedRound_p (the proof-of-lock that line 28 needs). Bounded by
-    /// 2 proposals + 4 votes per validator; deterministic order.
+    /// received. For the current height: the proposals of round_p and validRound_p, every vote of round_p, the
+    /// precommits of round_p − 1 (the 2f + 1 that moved this node on let a peer still in round_p − 1 follow; from
+    /// further behind, line 55 lifts it), and the prevotes of validRound_p and lockedRound_p (the proof-of-lock
+    /// that line 28 needs). Bounded by 2 proposals and 5 votes per validator; deterministic order.
     public func messagesToGossip() -> [ConsensusMessage] {
         guard phase == .running else { return [] }
         var rounds = [round]
@@ -53,6 +54,7 @@ extension ConsensusState {
         var out: [ConsensusMessage] = rounds.compactMap { proposals[$0].map(ConsensusMessage.proposal) }
         out += votes.votes(.prevote, round: round).allVotes.map(ConsensusMessage.vote)
         out += votes.votes(.precommit, round: round).allVotes.map(ConsensusMessage.vote)
+        if round > 0 { out += votes.votes(.precommit, round: round - 1).allVotes.map(ConsensusMessage.vote) }
         for r in rounds.dropFirst() { out += votes.votes(.prevote, round: r).allVotes.map(ConsensusMessage.vote) }
         return out
     }

@@ -2,7 +2,7 @@
 //
 // Fault model: any message may be dropped, delayed within [minDelay, maxDelay], delivered twice, or overtaken by
 // a later one (independent random delays reorder). A partition blocks directed links: symmetric partitions block
-// both directions between two groups, asymmetric ones only one. After `heal()` with loss and duplication off,
+// both directions between two groups, asymmetric ones only one, flaky links block random single directions. After `heal()` with loss and duplication off,
 // every message is delivered within maxDelay — the "global stabilisation" that liveness needs.
 import TrellisConsensus
 import TrellisLedger
@@ -43,6 +43,13 @@ struct SimNetwork {
             for b in blocked.indices where group.contains(a) != group.contains(b) {
                 if group.contains(a) || !asymmetric { blocked[a][b] = true }
             }
+        }
+    }
+
+    /// Blocks each directed link independently with probability `permille`/1000 (flaky, one-way links).
+    mutating func blockRandomLinks(permille: UInt64, random: inout SimRandom) {
+        for a in blocked.indices {
+            for b in blocked.indices where a != b && random.chance(permille: permille) { blocked[a][b] = true }
         }
     }
 

@@ -7,6 +7,8 @@
 /// One scheduled change of the world.
 enum FaultAction: Sendable, CustomStringConvertible {
     case partition(Set<Int>, asymmetric: Bool)
+    /// Each directed link blocked independently with this probability (‰).
+    case flakyLinks(permille: UInt64)
     case heal
     case setLoss(permille: UInt64)
     case setDuplicate(permille: UInt64)
@@ -19,6 +21,7 @@ enum FaultAction: Sendable, CustomStringConvertible {
         switch self {
         case .partition(let group, let asymmetric):
             return "\(asymmetric ? "asymmetric" : "symmetric") partition \(group.sorted()) | rest"
+        case .flakyLinks(let p): return "flaky links: each direction blocked with \(p)‰"
         case .heal: return "heal partitions"
         case .setLoss(let p): return "loss \(p)‰"
         case .setDuplicate(let p): return "duplication \(p)‰"
@@ -40,14 +43,17 @@ enum FaultPlan {
         for _ in 0..<faultCount {
             let start = random.uint(in: 0...(phase - 600))
             let end = min(phase - 1, start + random.uint(in: 200...(phase / 2)))
-            switch random.below(4) {
-            case 0, 1:
+            switch random.below(5) {
+            case 0:
+                plan.append((start, .flakyLinks(permille: random.uint(in: 100...500))))
+                plan.append((end, .heal))
+            case 1, 2:
                 var group = Set<Int>()
                 let size = random.int(in: 1...(config.validators - 1))
                 while group.count < size { group.insert(random.int(in: 0...(config.validators - 1))) }
                 plan.append((start, .partition(group, asymmetric: random.chance(permille: 300))))
                 plan.append((end, .heal))
-            case 2:
+            case 3:
                 plan.append((start, .setLoss(permille: random.uint(in: 50...500))))
                 plan.append((end, .setLoss(permille: 0)))
             default:

@@ -136,6 +136,13 @@ public struct Simulation {
                 checker.report(.liveness(node: i, committedHeight: nodes[i].app.committedHeight, needed: livenessTarget, deadlineMilliseconds: deadline))
             }
         }
+        for node in nodes {
+            if let s = node.consensus {
+                trace("END n\(node.index): committed \(node.app.committedHeight), consensus h=\(s.height) r=\(s.round) \(s.step) \(s.phase) locked=\(s.lockedRound.map(String.init) ?? "-") valid=\(s.validRound.map(String.init) ?? "-") dropped=\(s.droppedMessages) refused=\(s.refusedSignatures)")
+            } else {
+                trace("END n\(node.index): committed \(node.app.committedHeight), down")
+            }
+        }
         return SimulationResult(seed: seed, violations: checker.violations, committedHeights: nodes.map(\.app.committedHeight),
                                 simulatedMilliseconds: now, processedEvents: processedEvents, evidenceRecorded: evidenceRecorded)
     }
@@ -169,6 +176,7 @@ public struct Simulation {
         trace("FAULT \(action)")
         switch action {
         case .partition(let group, let asymmetric): network.partition(group, asymmetric: asymmetric)
+        case .flakyLinks(let p): network.blockRandomLinks(permille: p, random: &random)
         case .heal: network.heal()
         case .setLoss(let p): network.lossPermille = p
         case .setDuplicate(let p): network.duplicatePermille = p
