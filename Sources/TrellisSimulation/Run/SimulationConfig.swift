@@ -6,7 +6,8 @@ public struct ByzantineBehaviour: OptionSet, Sendable, Hashable {
     public let rawValue: UInt8
     public init(rawValue: UInt8) { self.rawValue = rawValue }
 
-    /// As proposer, send one block to half of the honest validators and another to the rest.
+    /// As proposer, send one block to half of the honest validators and another to the rest (also instead of
+    /// re-proposing a locked value with its proof-of-lock).
     public static let equivocateProposals = ByzantineBehaviour(rawValue: 1 << 0)
     /// Sign conflicting votes and send each half of the honest validators a different one (colluding with the
     /// other Byzantine validators on the same split).
