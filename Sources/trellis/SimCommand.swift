@@ -41,19 +41,22 @@ struct Sim: ParsableCommand {
     @Option(help: ArgumentHelp("Plant a known bug to check that the checker finds it: skip-lock-check or skip-signing-guard.", visibility: .hidden))
     var plantedBug: String?
 
-    func validate() throws {
-        guard (4...10).contains(validators) else { throw ValidationError("--validators must be 4…10") }
-        guard (0...validators).contains(byzantine) else { throw ValidationError("--byzantine must be 0…\(validators)") }
-        guard (seeds == nil) != (seed == nil) else { throw ValidationError("give either --seeds N or --seed S") }
-        if let seeds, seeds == 0 { throw ValidationError("--seeds must be positive") }
-        if trace && seed == nil { throw ValidationError("--trace needs --seed S") }
+    /// Bad input exits with 2 (see Trellis.swift).
+    func checkInput() throws {
+        guard (4...10).contains(validators) else { throw badInput("--validators must be 4…10, got \(validators)") }
+        guard (0...validators).contains(byzantine) else { throw badInput("--byzantine must be 0…\(validators), got \(byzantine)") }
+        guard (seeds == nil) != (seed == nil) else { throw badInput("give either --seeds N or --seed S") }
+        if let seeds, seeds == 0 { throw badInput("--seeds must be positive") }
+        if let seeds, start > UInt64.max - seeds { throw badInput("--start + --seeds overflows") }
+        if trace && seed == nil { throw badInput("--trace needs --seed S") }
         if let plantedBug, !["skip-lock-check", "skip-signing-guard"].contains(plantedBug) {
-            throw ValidationError("--planted-bug must be skip-lock-check or skip-signing-guard")
+            throw badInput("--planted-bug must be skip-lock-check or skip-signing-guard")
         }
-        guard faultPhaseMs >= 1_000 else { throw ValidationError("--fault-phase-ms must be at least 1000") }
+        guard faultPhaseMs >= 1_000 else { throw badInput("--fault-phase-ms must be at least 1000") }
     }
 
     func run() throws {
+        try checkInput()
         let bug = TestOnlyFaults(skipLockCheck: plantedBug == "skip-lock-check", skipSigningGuard: plantedBug == "skip-signing-guard")
         let config = SimulationConfig(validators: validators, byzantine: byzantine, faults: !noFaults,
                                       faultPhaseMilliseconds: faultPhaseMs, plantedBug: bug)
