@@ -38,7 +38,7 @@ struct Sim: ParsableCommand {
     @Option(help: "Length of the fault phase in simulated milliseconds.")
     var faultPhaseMs: UInt64 = 6_000
 
-    @Option(help: ArgumentHelp("Plant a known bug to check that the checker finds it: skip-lock-check or skip-signing-guard.", visibility: .hidden))
+    @Option(help: ArgumentHelp("Plant a known bug to check that the checker finds it: skip-lock-check, or forget-signatures (no signing guard, WAL never synced).", visibility: .hidden))
     var plantedBug: String?
 
     /// Bad input exits with 2 (see Trellis.swift).
@@ -49,17 +49,18 @@ struct Sim: ParsableCommand {
         if let seeds, seeds == 0 { throw badInput("--seeds must be positive") }
         if let seeds, start > UInt64.max - seeds { throw badInput("--start + --seeds overflows") }
         if trace && seed == nil { throw badInput("--trace needs --seed S") }
-        if let plantedBug, !["skip-lock-check", "skip-signing-guard"].contains(plantedBug) {
-            throw badInput("--planted-bug must be skip-lock-check or skip-signing-guard")
+        if let plantedBug, !["skip-lock-check", "forget-signatures"].contains(plantedBug) {
+            throw badInput("--planted-bug must be skip-lock-check or forget-signatures")
         }
         guard faultPhaseMs >= 1_000 else { throw badInput("--fault-phase-ms must be at least 1000") }
     }
 
     func run() throws {
         try checkInput()
-        let bug = TestOnlyFaults(skipLockCheck: plantedBug == "skip-lock-check", skipSigningGuard: plantedBug == "skip-signing-guard")
+        let bug = TestOnlyFaults(skipLockCheck: plantedBug == "skip-lock-check", skipSigningGuard: plantedBug == "forget-signatures")
         let config = SimulationConfig(validators: validators, byzantine: byzantine, faults: !noFaults,
-                                      faultPhaseMilliseconds: faultPhaseMs, plantedBug: bug)
+                                      faultPhaseMilliseconds: faultPhaseMs, plantedBug: bug,
+                                      plantedUnsyncedWAL: plantedBug == "forget-signatures")
         let flags = "--validators \(validators) --byzantine \(byzantine) --fault-phase-ms \(faultPhaseMs)"
             + (noFaults ? " --no-faults" : "") + (plantedBug.map { " --planted-bug \($0)" } ?? "")
         let range: [UInt64] = seed.map { [$0] } ?? Array(start..<(start + (seeds ?? 0)))

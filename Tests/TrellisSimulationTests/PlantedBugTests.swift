@@ -32,4 +32,21 @@ struct PlantedBugTests {
         #expect(failure.violations.contains { if case .agreement = $0 { return true } else { return false } },
                 "seed \(failure.seed): \(failure.violations.map(\.description))")
     }
+
+    @Test("A node that forgets what it signed (no signing guard, WAL never synced) double-signs after restarts")
+    func forgetSignatures() throws {
+        let config = SimulationConfig(plantedBug: TestOnlyFaults(skipSigningGuard: true), plantedUnsyncedWAL: true)
+        let failure = try #require(firstFailure(0..<300, config: config))
+        #expect(failure.violations.contains { if case .doubleSign = $0 { return true } else { return false } },
+                "seed \(failure.seed): \(failure.violations.map(\.description))")
+    }
+
+    @Test("The signing guard alone prevents those double-signs when the WAL is lost")
+    func guardAlone() {
+        let config = SimulationConfig(plantedUnsyncedWAL: true)
+        for seed in UInt64(0)..<100 {
+            let result = Simulation.run(seed: seed, config: config)
+            #expect(!result.violations.contains { if case .doubleSign = $0 { return true } else { return false } }, "seed \(seed): \(result.violations)")
+        }
+    }
 }

@@ -46,6 +46,8 @@ public struct SimulationConfig: Sendable {
     public var powerChangeInterval: UInt64
     /// Planted bugs (checker tests only).
     public var plantedBug: TestOnlyFaults
+    /// Planted driver bug (checker tests only): never sync the WAL, so a crash loses the events behind signatures.
+    public var plantedUnsyncedWAL: Bool
     /// Bounds: pending simulator events, and events processed per run.
     public var maxQueuedEvents: Int
     public var maxProcessedEvents: Int
@@ -53,7 +55,7 @@ public struct SimulationConfig: Sendable {
     public init(validators: Int = 4, byzantine: Int = 0, byzantineBehaviour: ByzantineBehaviour? = nil, faults: Bool = true,
                 faultPhaseMilliseconds: UInt64 = 6_000, livenessWindowMilliseconds: UInt64 = 40_000, livenessBlocks: UInt64 = 2,
                 timeouts: TimeoutConfig = SimulationConfig.defaultTimeouts, syncIntervalMilliseconds: UInt64 = 500, commitDelayMilliseconds: UInt64 = 200,
-                powerChangeInterval: UInt64 = 4, plantedBug: TestOnlyFaults = .none,
+                powerChangeInterval: UInt64 = 4, plantedBug: TestOnlyFaults = .none, plantedUnsyncedWAL: Bool = false,
                 maxQueuedEvents: Int = 200_000, maxProcessedEvents: Int = 2_000_000) {
         self.validators = validators
         self.byzantine = byzantine
@@ -67,6 +69,7 @@ public struct SimulationConfig: Sendable {
         self.commitDelayMilliseconds = commitDelayMilliseconds
         self.powerChangeInterval = powerChangeInterval
         self.plantedBug = plantedBug
+        self.plantedUnsyncedWAL = plantedUnsyncedWAL
         self.maxQueuedEvents = maxQueuedEvents
         self.maxProcessedEvents = maxProcessedEvents
     }
