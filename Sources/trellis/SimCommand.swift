@@ -38,25 +38,29 @@ struct Sim: ParsableCommand {
     @Option(help: "Length of the fault phase in simulated milliseconds.")
     var faultPhaseMs: UInt64 = 6_000
 
-    @Option(help: ArgumentHelp("Plant a known bug to check that the checker finds it: skip-lock-check or skip-signing-guard.", visibility: .hidden))
+    @Option(help: ArgumentHelp("Plant a known bug to check that the checker finds it: skip-lock-check, or forget-signatures (no signing guard, WAL never synced).", visibility: .hidden))
     var plantedBug: String?
 
-    func validate() throws {
-        guard (4...10).contains(validators) else { throw ValidationError("--validators must be 4…10") }
-        guard (0...validators).contains(byzantine) else { throw ValidationError("--byzantine must be 0…\(validators)") }
-        guard (seeds == nil) != (seed == nil) else { throw ValidationError("give either --seeds N or --seed S") }
-        if let seeds, seeds == 0 { throw ValidationError("--seeds must be positive") }
-        if trace && seed == nil { throw ValidationError("--trace needs --seed S") }
-        if let plantedBug, !["skip-lock-check", "skip-signing-guard"].contains(plantedBug) {
-            throw ValidationError("--planted-bug must be skip-lock-check or skip-signing-guard")
+    /// Bad input exits with 2 (see Trellis.swift).
+    func checkInput() throws {
+        guard (4...10).contains(validators) else { throw badInput("--validators must be 4…10, got \(validators)") }
+        guard (0...validators).contains(byzantine) else { throw badInput("--byzantine must be 0…\(validators), got \(byzantine)") }
+        guard (seeds == nil) != (seed == nil) else { throw badInput("give either --seeds N or --seed S") }
+        if let seeds, seeds == 0 { throw badInput("--seeds must be positive") }
+        if let seeds, start > UInt64.max - seeds { throw badInput("--start + --seeds overflows") }
+        if trace && seed == nil { throw badInput("--trace needs --seed S") }
+        if let plantedBug, !["skip-lock-check", "forget-signatures"].contains(plantedBug) {
+            throw badInput("--planted-bug must be skip-lock-check or forget-signatures")
         }
-        guard faultPhaseMs >= 1_000 else { throw ValidationError("--fault-phase-ms must be at least 1000") }
+        guard faultPhaseMs >= 1_000 else { throw badInput("--fault-phase-ms must be at least 1000") }
     }
 
     func run() throws {
-        let bug = TestOnlyFaults(skipLockCheck: plantedBug == "skip-lock-check", skipSigningGuard: plantedBug == "skip-signing-guard")
+        try checkInput()
+        let bug = TestOnlyFaults(skipLockCheck: plantedBug == "skip-lock-check", skipSigningGuard: plantedBug == "forget-signatures")
         let config = SimulationConfig(validators: validators, byzantine: byzantine, faults: !noFaults,
-                                      faultPhaseMilliseconds: faultPhaseMs, plantedBug: bug)
+                                      faultPhaseMilliseconds: faultPhaseMs, plantedBug: bug,
+                                      plantedUnsyncedWAL: plantedBug == "forget-signatures")
         let flags = "--validators \(validators) --byzantine \(byzantine) --fault-phase-ms \(faultPhaseMs)"
             + (noFaults ? " --no-faults" : "") + (plantedBug.map { " --planted-bug \($0)" } ?? "")
         let range: [UInt64] = seed.map { [$0] } ?? Array(start..<(start + (seeds ?? 0)))

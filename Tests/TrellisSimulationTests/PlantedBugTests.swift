@@ -15,12 +15,11 @@ struct PlantedBugTests {
         return nil
     }
 
-    /// One equivocating Byzantine validator of four is within f (SimulationTests shows those seeds pass without the
-    /// bug); it splits the honest nodes' views, which is when a forgotten lock lets a second value be decided.
+    /// One Byzantine validator of four is within f (SimulationTests shows such seeds pass without the bug); its
+    /// equivocation splits the honest nodes' views, which is when a forgotten lock lets a second value be decided.
     @Test("Skipping the lock check (lines 23, 29) breaks agreement, and the simulator sees it")
     func skipLockCheck() throws {
-        let config = SimulationConfig(byzantine: 1, byzantineBehaviour: [.equivocateProposals, .doubleVote],
-                                      plantedBug: TestOnlyFaults(skipLockCheck: true))
+        let config = SimulationConfig(byzantine: 1, plantedBug: TestOnlyFaults(skipLockCheck: true))
         let failure = try #require(firstFailure(0..<300, config: config))
         #expect(failure.violations.contains { if case .agreement = $0 { return true } else { return false } },
                 "seed \(failure.seed): \(failure.violations.map(\.description))")
@@ -32,5 +31,22 @@ struct PlantedBugTests {
         let failure = try #require(firstFailure(0..<300, config: config))
         #expect(failure.violations.contains { if case .agreement = $0 { return true } else { return false } },
                 "seed \(failure.seed): \(failure.violations.map(\.description))")
+    }
+
+    @Test("A node that forgets what it signed (no signing guard, WAL never synced) double-signs after restarts")
+    func forgetSignatures() throws {
+        let config = SimulationConfig(plantedBug: TestOnlyFaults(skipSigningGuard: true), plantedUnsyncedWAL: true)
+        let failure = try #require(firstFailure(0..<300, config: config))
+        #expect(failure.violations.contains { if case .doubleSign = $0 { return true } else { return false } },
+                "seed \(failure.seed): \(failure.violations.map(\.description))")
+    }
+
+    @Test("The signing guard alone prevents those double-signs when the WAL is lost")
+    func guardAlone() {
+        let config = SimulationConfig(plantedUnsyncedWAL: true)
+        for seed in UInt64(0)..<100 {
+            let result = Simulation.run(seed: seed, config: config)
+            #expect(!result.violations.contains { if case .doubleSign = $0 { return true } else { return false } }, "seed \(seed): \(result.violations)")
+        }
     }
 }

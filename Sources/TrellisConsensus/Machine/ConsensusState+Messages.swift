@@ -46,7 +46,7 @@ extension ConsensusState {
     /// received. For the current height: the proposals of round_p and validRound_p, every vote of round_p, the
     /// precommits of round_p − 1 (the 2f + 1 that moved this node on let a peer still in round_p − 1 follow; from
     /// further behind, line 55 lifts it), and the prevotes of validRound_p and lockedRound_p (the proof-of-lock
-    /// that line 28 needs). Bounded by 2 proposals and 5 votes per validator; deterministic order.
+    /// that line 28 needs). Bounded by 3 proposals and 5 votes per validator (×4 for equivocators); deterministic.
     public func messagesToGossip() -> [ConsensusMessage] {
         guard phase == .running else { return [] }
         var rounds = [round]

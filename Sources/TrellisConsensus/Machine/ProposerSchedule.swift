@@ -27,7 +27,12 @@ public struct ProposerSchedule: Sendable, Hashable {
         weights = weights.map { $0 / max(g, 1) }
         var total = weights.reduce(0, +)
         if total > Self.maxPeriod {
-            weights = weights.map { max(1, $0 * (Self.maxPeriod / 2) / total) }
+            let scaledTotal = total
+            weights = weights.map { w in
+                // w · (maxPeriod / 2) / total without overflow; the quotient fits since w ≤ total.
+                let product = w.multipliedFullWidth(by: Self.maxPeriod / 2)
+                return max(1, scaledTotal.dividingFullWidth(product).quotient)
+            }
             let g2 = weights.reduce(0) { Self.gcd($0, $1) }
             weights = weights.map { $0 / max(g2, 1) }
             total = weights.reduce(0, +)

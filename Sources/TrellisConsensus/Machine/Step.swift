@@ -28,11 +28,10 @@ public enum Step: UInt8, Sendable, Hashable, Comparable, CanonicalCodable, Custo
     }
 }
 
-/// A timeout the driver schedules and later feeds back: OnTimeoutPropose/Prevote/Precommit(height, round).
-public struct Timeout: Sendable, Hashable, CanonicalCodable, CustomStringConvertible {
+/// A (height, round, step) position. Ordered as signatures must follow each other.
+public struct RoundStep: Sendable, Hashable, Comparable, CanonicalCodable, CustomStringConvertible {
     public var height: UInt64
     public var round: UInt32
-    /// Which timeout: `.propose` (line 57), `.prevote` (line 61) or `.precommit` (line 65).
     public var step: Step
 
     public init(height: UInt64, round: UInt32, step: Step) {
@@ -41,7 +40,11 @@ public struct Timeout: Sendable, Hashable, CanonicalCodable, CustomStringConvert
         self.step = step
     }
 
-    public var description: String { "timeout\(step)(h=\(height), r=\(round))" }
+    public static func < (a: RoundStep, b: RoundStep) -> Bool {
+        (a.height, a.round, a.step.rawValue) < (b.height, b.round, b.step.rawValue)
+    }
+
+    public var description: String { "(h=\(height), r=\(round), \(step))" }
 
     public func encode(to encoder: inout CanonicalEncoder) {
         encoder.encode(height)
@@ -55,6 +58,10 @@ public struct Timeout: Sendable, Hashable, CanonicalCodable, CustomStringConvert
         step = try decoder.decode(Step.self)
     }
 }
+
+/// A timeout the driver schedules and later feeds back: OnTimeoutPropose/Prevote/Precommit(height, round), with
+/// `step` naming which (line 57, 61 or 65).
+public typealias Timeout = RoundStep
 
 /// Timeout durations in milliseconds: `base + round · delta` for each step.
 public struct TimeoutConfig: Sendable, Hashable {

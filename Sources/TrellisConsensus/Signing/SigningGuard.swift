@@ -26,36 +26,8 @@ public enum SigningGuardError: Error, Equatable, CustomStringConvertible {
     }
 }
 
-/// A (height, round, step) position in the order signatures must follow.
-public struct SigningPosition: Sendable, Hashable, Comparable, CanonicalCodable, CustomStringConvertible {
-    public var height: UInt64
-    public var round: UInt32
-    public var step: Step
-
-    public init(height: UInt64, round: UInt32, step: Step) {
-        self.height = height
-        self.round = round
-        self.step = step
-    }
-
-    public static func < (a: SigningPosition, b: SigningPosition) -> Bool {
-        (a.height, a.round, a.step.rawValue) < (b.height, b.round, b.step.rawValue)
-    }
-
-    public var description: String { "(h=\(height), r=\(round), \(step))" }
-
-    public func encode(to encoder: inout CanonicalEncoder) {
-        encoder.encode(height)
-        encoder.encode(round)
-        encoder.encode(step)
-    }
-
-    public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
-        height = try decoder.decodeUInt64()
-        round = try decoder.decodeUInt32()
-        step = try decoder.decode(Step.self)
-    }
-}
+/// The (height, round, step) a signature is made at: proposal = `.propose`, prevote, precommit.
+public typealias SigningPosition = RoundStep
 
 /// What the guard allows.
 public enum SignDecision: Sendable, Equatable {

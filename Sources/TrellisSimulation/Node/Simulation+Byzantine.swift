@@ -2,7 +2,8 @@
 //
 // Byzantine validators run the ordinary state machine (without the signing guard) and then lie on the way out:
 // equivocating proposals, double votes split between two halves of the honest validators (all Byzantine nodes use
-// the same split and the same pair of blocks, i.e. they collude), withheld votes and invalid proposals. Replays
+// the same split and the same pair of blocks, i.e. they collude), fresh proposals where a proof-of-lock should be
+// re-proposed, withheld votes and invalid proposals. Replays
 // are sent from the sync tick. With at most f of them, none of this may break an invariant.
 import TrellisCodec
 import TrellisConsensus
@@ -27,7 +28,8 @@ extension Simulation {
                 for j in others { send(.consensus(.proposal(forged)), from: i, to: j) }
                 return
             }
-            if behaviour.contains(.equivocateProposals), p.body.polRound == nil,
+            // Equivocate, and never honour a proof-of-lock: a re-proposal of validValue is replaced by fresh blocks.
+            if behaviour.contains(.equivocateProposals),
                let alternative = try? nodes[i].app.makeBlock(BuildRequest(height: p.height, round: p.round, proposer: key.publicKey, evidence: []),
                                                              time: p.block.header.time, variant: random.next() | 1) {
                 let body = ProposalBody(height: p.height, round: p.round, polRound: nil, blockID: alternative.hash, proposer: key.publicKey)

@@ -39,6 +39,7 @@ extension Simulation {
         case .persistSigningState(let signingGuard):
             // The durability rule: the guard and the WAL are synced before anything after this effect happens.
             nodes[i].durableGuard = signingGuard
+            if config.plantedUnsyncedWAL { return }
             do { try nodes[i].wal.sync() } catch { checker.report(.resourceBound("n\(i) WAL sync: \(error)")) }
         case .broadcast(let message):
             if let behaviour = nodes[i].byzantine {

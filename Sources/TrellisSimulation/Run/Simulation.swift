@@ -159,7 +159,7 @@ public struct Simulation {
             receive(message, at: to, from: from)
         case .timer(let i, let incarnation, let timeout):
             guard nodes[i].incarnation == incarnation, let state = nodes[i].consensus else { return }
-            if state.height == timeout.height && state.round == timeout.round { trace("n\(i) \(timeout)") }
+            if state.height == timeout.height && state.round == timeout.round { trace("n\(i) timeout \(timeout)") }
             deliverEvent(.timeoutFired(timeout), to: i)
         case .local(let i, let incarnation, let event):
             guard nodes[i].incarnation == incarnation else { return }

@@ -6,7 +6,8 @@ public struct ByzantineBehaviour: OptionSet, Sendable, Hashable {
     public let rawValue: UInt8
     public init(rawValue: UInt8) { self.rawValue = rawValue }
 
-    /// As proposer, send one block to half of the honest validators and another to the rest.
+    /// As proposer, send one block to half of the honest validators and another to the rest (also instead of
+    /// re-proposing a locked value with its proof-of-lock).
     public static let equivocateProposals = ByzantineBehaviour(rawValue: 1 << 0)
     /// Sign conflicting votes and send each half of the honest validators a different one (colluding with the
     /// other Byzantine validators on the same split).
@@ -45,6 +46,8 @@ public struct SimulationConfig: Sendable {
     public var powerChangeInterval: UInt64
     /// Planted bugs (checker tests only).
     public var plantedBug: TestOnlyFaults
+    /// Planted driver bug (checker tests only): never sync the WAL, so a crash loses the events behind signatures.
+    public var plantedUnsyncedWAL: Bool
     /// Bounds: pending simulator events, and events processed per run.
     public var maxQueuedEvents: Int
     public var maxProcessedEvents: Int
@@ -52,7 +55,7 @@ public struct SimulationConfig: Sendable {
     public init(validators: Int = 4, byzantine: Int = 0, byzantineBehaviour: ByzantineBehaviour? = nil, faults: Bool = true,
                 faultPhaseMilliseconds: UInt64 = 6_000, livenessWindowMilliseconds: UInt64 = 40_000, livenessBlocks: UInt64 = 2,
                 timeouts: TimeoutConfig = SimulationConfig.defaultTimeouts, syncIntervalMilliseconds: UInt64 = 500, commitDelayMilliseconds: UInt64 = 200,
-                powerChangeInterval: UInt64 = 4, plantedBug: TestOnlyFaults = .none,
+                powerChangeInterval: UInt64 = 4, plantedBug: TestOnlyFaults = .none, plantedUnsyncedWAL: Bool = false,
                 maxQueuedEvents: Int = 200_000, maxProcessedEvents: Int = 2_000_000) {
         self.validators = validators
         self.byzantine = byzantine
@@ -66,6 +69,7 @@ public struct SimulationConfig: Sendable {
         self.commitDelayMilliseconds = commitDelayMilliseconds
         self.powerChangeInterval = powerChangeInterval
         self.plantedBug = plantedBug
+        self.plantedUnsyncedWAL = plantedUnsyncedWAL
         self.maxQueuedEvents = maxQueuedEvents
         self.maxProcessedEvents = maxProcessedEvents
     }

@@ -1,0 +1,37 @@
+// SimCommandTests.swift — `trellis sim` as scripts use it: the summary line, exit codes, replay hints.
+import Testing
+
+@Suite("trellis sim")
+struct SimCommandTests {
+    @Test("Passing seeds end with exactly 'N passed, 0 failed' and exit 0")
+    func passing() throws {
+        let result = try CLI.run(["sim", "--seeds", "3", "--start", "10"])
+        #expect(result.status == 0)
+        #expect(result.stdout.split(separator: "\n").last == "3 passed, 0 failed")
+    }
+
+    @Test("A failing seed prints how to replay it, the summary counts it, and the exit code is 1")
+    func failing() throws {
+        // Seed 95 with one Byzantine validator finds the planted lock bug (see PlantedBugTests).
+        let result = try CLI.run(["sim", "--seeds", "1", "--start", "95", "--byzantine", "1", "--planted-bug", "skip-lock-check"])
+        #expect(result.status == 1)
+        let lines = result.stdout.split(separator: "\n")
+        #expect(lines.last == "0 passed, 1 failed")
+        #expect(lines.first?.contains("trellis sim --seed 95") == true)
+        #expect(lines.first?.contains("agreement") == true)
+    }
+
+    @Test("--seed S --trace prints a readable log of one run")
+    func trace() throws {
+        let result = try CLI.run(["sim", "--seed", "3", "--trace", "--no-faults", "--fault-phase-ms", "1000"])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("COMMIT h=1"))
+        #expect(result.stdout.contains("PREVOTE h=1 r=0"))
+    }
+
+    @Test("Bad input exits with 2")
+    func badInput() throws {
+        #expect(try CLI.run(["sim", "--seeds", "1", "--validators", "3"]).status == 2)
+        #expect(try CLI.run(["sim"]).status == 2)
+    }
+}
