@@ -29,6 +29,9 @@ struct Sim: ParsableCommand {
     @Option(help: "Byzantine validators per run (≤ f to expect success).")
     var byzantine = 0
 
+    @Option(help: "The application the validators run: ledger (the real executor and contracts) or test (synthetic, faster).")
+    var app: String = "ledger"
+
     @Flag(help: "Run without network faults and crashes.")
     var noFaults = false
 
@@ -53,15 +56,17 @@ struct Sim: ParsableCommand {
             throw badInput("--planted-bug must be skip-lock-check or forget-signatures")
         }
         guard faultPhaseMs >= 1_000 else { throw badInput("--fault-phase-ms must be at least 1000") }
+        guard SimApplicationKind(rawValue: app) != nil else { throw badInput("--app must be ledger or test") }
     }
 
     func run() throws {
         try checkInput()
         let bug = TestOnlyFaults(skipLockCheck: plantedBug == "skip-lock-check", skipSigningGuard: plantedBug == "forget-signatures")
-        let config = SimulationConfig(validators: validators, byzantine: byzantine, faults: !noFaults,
+        var config = SimulationConfig(validators: validators, byzantine: byzantine, faults: !noFaults,
                                       faultPhaseMilliseconds: faultPhaseMs, plantedBug: bug,
                                       plantedUnsyncedWAL: plantedBug == "forget-signatures")
-        let flags = "--validators \(validators) --byzantine \(byzantine) --fault-phase-ms \(faultPhaseMs)"
+        config.application = SimApplicationKind(rawValue: app) ?? .ledger
+        let flags = "--app \(app) --validators \(validators) --byzantine \(byzantine) --fault-phase-ms \(faultPhaseMs)"
             + (noFaults ? " --no-faults" : "") + (plantedBug.map { " --planted-bug \($0)" } ?? "")
         let range: [UInt64] = seed.map { [$0] } ?? Array(start..<(start + (seeds ?? 0)))
         var failed = 0

@@ -70,11 +70,15 @@ public final class LedgerApplication: ConsensusApplication {
         return (block, certificate)
     }
 
-    /// Evidence the engine will accept: for past heights, signed by a validator of that height, not duplicated.
+    /// Evidence the engine will accept: for past heights, signed by a validator of that height, one per (validator,
+    /// height), and not already recorded on chain (a proposer offering recorded evidence could never build a block).
     private func usableEvidence(_ evidence: [DuplicateVoteEvidence], height: UInt64) -> [DuplicateVoteEvidence] {
-        var seen = Set<DuplicateVoteEvidence>()
+        var seen = Set<[UInt8]>()
         var out: [DuplicateVoteEvidence] = []
-        for e in evidence where e.height < height && e.verify(chainID: engine.chainID) && seen.insert(e).inserted {
+        for e in evidence where e.height < height && e.verify(chainID: engine.chainID) {
+            let key = LedgerKeys.evidence(validator: e.validator, height: e.height)
+            guard seen.insert(key).inserted else { continue }
+            if let recorded = try? engine.state(key), recorded.value != nil { continue }
             if let set = try? engine.validatorSet(forHeight: e.height), set.contains(e.validator) { out.append(e) }
         }
         return out

@@ -15,7 +15,7 @@ struct SimNode {
     let config: ConsensusConfig
     /// nil while the node is down.
     var consensus: ConsensusState?
-    var app: TestApplication
+    var app: SimApplication
     var wal = InMemoryWAL()
     var durableGuard = SigningGuard()
     /// Bumped at every crash and restart; timers and answers of an older incarnation are discarded.

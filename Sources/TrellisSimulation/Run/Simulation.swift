@@ -91,9 +91,20 @@ public struct Simulation {
         let validators = keys.enumerated().map { Validator(publicKey: $0.element.publicKey, votingPower: 1, p2pAddress: "sim-\($0.offset)") }
         let genesis: ValidatorSet
         do { genesis = try ValidatorSet(validators) } catch { preconditionFailure("simulated validator set rejected: \(error)") }
-        let app = TestApplication(chainID: chainID, genesis: genesis, eligibleForPowerChange: honest.map { keys[$0].publicKey },
-                                  powerChangeInterval: config.powerChangeInterval)
+        let testApp = TestApplication(chainID: chainID, genesis: genesis, eligibleForPowerChange: honest.map { keys[$0].publicKey },
+                                      powerChangeInterval: config.powerChangeInterval)
+        let ledgerGenesis: GenesisDocument?
+        do { ledgerGenesis = config.application == .ledger ? try LedgerSimApplication.genesis(validators: genesis) : nil } catch {
+            preconditionFailure("simulated genesis rejected: \(error)")
+        }
         for (i, key) in keys.enumerated() {
+            // Each validator has its own ledger and "disk" (a MemoryChainStore); the test ledger is a value.
+            let app: SimApplication
+            if let ledgerGenesis {
+                do { app = .ledger(try LedgerSimApplication(genesis: ledgerGenesis)) } catch { preconditionFailure("simulated ledger rejected: \(error)") }
+            } else {
+                app = .test(testApp)
+            }
             nodeOfKey[key.publicKey] = i
             var behaviour: ByzantineBehaviour? = nil
             if byzantineNodes.contains(i) {

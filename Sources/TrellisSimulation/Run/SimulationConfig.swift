@@ -26,6 +26,8 @@ public struct ByzantineBehaviour: OptionSet, Sendable, Hashable {
 public struct SimulationConfig: Sendable {
     /// Validators (4…10).
     public var validators: Int
+    /// The application every validator runs: the real ledger and contracts (default) or the synthetic test ledger.
+    public var application: SimApplicationKind = .ledger
     /// Byzantine validators among them (must be ≤ f for the checks to be expected to pass).
     public var byzantine: Int
     /// Fixed Byzantine behaviours; nil: a random non-empty mix per node, from the seed.
