@@ -1,0 +1,82 @@
+// ChainSource.swift — where an export or a proof reads committed chain data: a node home (its RocksDB, opened
+// exclusively: the node must be stopped) or a running node's HTTP API (`NodeClient`).
+import Foundation
+import TrellisCrypto
+import TrellisLedger
+
+/// A committed block with its own certificate and, when the source stores them, its receipts.
+public struct CommittedBlock: Sendable {
+    public let block: Block
+    public let certificate: CommitCertificate
+    /// Nil when the source cannot provide receipts (they are then recomputed by re-execution).
+    public let receipts: [Receipt]?
+}
+
+/// Read access to a committed chain.
+public protocol ChainSource {
+    var genesis: GenesisDocument { get }
+    /// The last committed height.
+    func latestHeight() throws(AuditError) -> UInt64
+    func committedBlock(atHeight height: UInt64) throws(AuditError) -> CommittedBlock
+}
+
+/// A source that stores receipts and state history, so an export needs no re-execution.
+public protocol StoredChainSource: ChainSource {
+    /// The validator set scheduled by block `height` (see `ValidatorSetChangeView.scheduled`).
+    func validatorSetChange(afterHeight height: UInt64) throws(AuditError) -> ValidatorSetChangeView?
+}
+
+/// A node home directory: `genesis.json` and `data/` (a `RocksChainStore`).
+public final class NodeHome: StoredChainSource {
+    public let path: String
+    public let genesis: GenesisDocument
+    public let store: RocksChainStore
+    public let reader: LedgerReader
+
+    /// Opens `path`'s store exclusively. Fails with "stop the node first" when a running node holds it.
+    public init(path: String) throws(AuditError) {
+        self.path = path
+        do { genesis = try GenesisDocument.load(path: path + "/genesis.json") } catch {
+            throw .source("cannot load \(path)/genesis.json: \(error)")
+        }
+        let dataPath = path + "/data"
+        guard FileManager.default.fileExists(atPath: dataPath) else { throw .source("\(dataPath) does not exist: is \(path) a node home?") }
+        do { store = try RocksChainStore(path: dataPath) } catch {
+            let text = error.description
+            if text.localizedCaseInsensitiveContains("lock") {
+                throw .source("the node's database at \(dataPath) is in use (locked by a running node): stop the node first, or use --node URL")
+            }
+            throw .source("cannot open \(dataPath): \(text)")
+        }
+        reader = LedgerReader(store: store)
+        let stored: Hash?
+        do { stored = try store.genesisHash() } catch { throw .source(error.description) }
+        if let stored, stored != genesis.hash {
+            throw .source("\(dataPath) holds the chain of genesis \(stored.hex), but genesis.json hashes to \(genesis.hash.hex)")
+        }
+    }
+
+    public func latestHeight() throws(AuditError) -> UInt64 {
+        do { return try reader.latestHeight() } catch { throw .source("cannot read the last height: \(error)") }
+    }
+
+    public func committedBlock(atHeight height: UInt64) throws(AuditError) -> CommittedBlock {
+        do {
+            guard let block = try reader.block(atHeight: height) else { throw AuditError.source("block \(height) is missing from \(path)") }
+            guard let certificate = try reader.certificate(atHeight: height) else { throw AuditError.source("certificate \(height) is missing from \(path)") }
+            var receipts: [Receipt] = []
+            for tx in block.transactions {
+                guard let record = try reader.transaction(tx.hash) else { throw AuditError.source("receipt of \(tx.hash.hex) (height \(height)) is missing") }
+                receipts.append(record.receipt)
+            }
+            return CommittedBlock(block: block, certificate: certificate, receipts: receipts)
+        } catch let e as AuditError { throw e } catch { throw .source("cannot read height \(height): \(error)") }
+    }
+
+    /// The validator set scheduled by block `height` (see `ValidatorSetChangeView.scheduled`).
+    public func validatorSetChange(afterHeight height: UInt64) throws(AuditError) -> ValidatorSetChangeView? {
+        let state: any StateReader
+        do { state = try reader.state(atHeight: height).reader } catch { throw .source("cannot read the state at height \(height): \(error)") }
+        return try ValidatorSetChangeView.scheduled(afterHeight: height, state: state)
+    }
+}

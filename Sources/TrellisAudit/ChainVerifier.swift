@@ -1,0 +1,178 @@
+// ChainVerifier.swift — verifies a chain export (or a node home) end to end, trusting nothing but genesis.
+//
+// Three passes, the first bad height wins (ties: structure, then signatures, then re-execution):
+//  1. structure, per block in order: the canonical bytes decode strictly; the height follows the previous one; the
+//     header's previous_block_hash is the SHA-256 of the previous header (zero at height 1); `block_hash` matches;
+//     tx_root is the RFC 6962 root over the transaction hashes; the certificate decodes and names this height
+//     and block.
+//  2. every Ed25519 signature of the range (transactions and certificates) in one `ParallelVerifier` batch, on
+//     all cores.
+//  3. re-execution from genesis (`ChainReplay`): header fields, the certificate's quorum against the validator
+//     set in force at that height (following governance changes), state roots, then the line's receipts and
+//     decoded fields against those the canonical bytes imply.
+// Partial exports (from_height > 1) cannot be re-executed and are refused.
+import TrellisCodec
+import TrellisCrypto
+import TrellisLedger
+
+/// What a successful verification covered.
+public struct VerificationSummary: Codable, Equatable, Sendable {
+    public var chainID: String
+    public var fromHeight: UInt64
+    public var toHeight: UInt64
+    public var blocks: UInt64
+    public var transactions: Int
+    public var signatures: Int
+    /// The state root after `toHeight`, hex.
+    public var finalStateRoot: String
+
+    enum CodingKeys: String, CodingKey {
+        case chainID = "chain_id"
+        case fromHeight = "from_height"
+        case toHeight = "to_height"
+        case blocks, transactions, signatures
+        case finalStateRoot = "final_state_root"
+    }
+}
+
+/// Progress of a long verification: (phase, done, total).
+public typealias VerifyProgress = (String, Int, Int) -> Void
+
+public enum ChainVerifier {
+    /// Verifies the export file at `path`.
+    public static func verify(path: String, progress: VerifyProgress? = nil) throws(AuditError) -> VerificationSummary {
+        try verify(try ExportFile.read(path: path), progress: progress).summary
+    }
+
+    /// Verifies a node home's whole chain (the node must be stopped).
+    public static func verify(home: NodeHome, progress: VerifyProgress? = nil) throws(AuditError) -> VerificationSummary {
+        let latest = try home.latestHeight()
+        guard latest >= 1 else { throw .source("\(home.path) has no committed blocks") }
+        var lines: [(number: Int, line: BlockLine)] = []
+        for h in 1...latest {
+            let c = try home.committedBlock(atHeight: h)
+            lines.append((0, BlockLine.make(block: c.block, certificate: c.certificate, receipts: c.receipts ?? [], validatorSetChange: try home.validatorSetChange(afterHeight: h))))
+        }
+        let genesisJSON = (try? home.genesis.json()).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        let header = ExportHeader(format: ExportHeader.formatName, version: ExportHeader.formatVersion, chainID: home.genesis.chainID,
+                                  genesisJSON: genesisJSON, genesisHash: home.genesis.hash.hex, fromHeight: 1, toHeight: latest)
+        return try verify(ExportFile(header: header, genesis: home.genesis, lines: lines), progress: progress).summary
+    }
+
+    /// Verifies a parsed export; returns the summary and the replayed ledger (for reports).
+    public static func verify(_ file: ExportFile, progress: VerifyProgress? = nil) throws(AuditError) -> (summary: VerificationSummary, replay: ChainReplay) {
+        guard file.header.fromHeight == 1 else {
+            throw .malformed(line: 1, message: "partial export (from height \(file.header.fromHeight)): verification re-executes from genesis and needs height 1")
+        }
+        let chainID = file.genesis.chainID
+        var decoded: [(block: Block, certificate: CommitCertificate)] = []
+        decoded.reserveCapacity(file.lines.count)
+        var structuralFailure: AuditError? = nil
+        var previousHash = Hash.zero
+        for (i, entry) in file.lines.enumerated() {
+            do throws(AuditError) {
+                let pair = try checkStructure(entry.line, number: entry.number, previousHash: previousHash)
+                decoded.append(pair)
+                previousHash = pair.block.hash
+            } catch {
+                structuralFailure = error
+                break
+            }
+            if i % 1000 == 999 { progress?("structure", i + 1, file.lines.count) }
+        }
+
+        // Pass 2: every signature of the blocks that passed pass 1, in one parallel batch.
+        var checks: [SignatureCheck] = []
+        var owners: [(height: UInt64, what: String)] = []
+        for (block, certificate) in decoded {
+            let h = block.header.height
+            for (t, tx) in block.transactions.enumerated() {
+                for (s, check) in tx.signatureChecks.enumerated() {
+                    checks.append(check)
+                    owners.append((h, "transaction \(t) (\(tx.hash.hex)): signature of member \(tx.signatures[s].memberID) does not verify"))
+                }
+            }
+            for check in certificate.signatureChecks(chainID: chainID) {
+                checks.append(check)
+                owners.append((h, "certificate signature of validator \(check.publicKey.hex) does not verify"))
+            }
+        }
+        progress?("signatures", 0, checks.count)
+        let valid = ParallelVerifier.verify(checks)
+        progress?("signatures", checks.count, checks.count)
+        var signatureFailure: AuditError? = nil
+        if let bad = valid.firstIndex(of: false) { signatureFailure = .verificationFailed(height: owners[bad].height, message: owners[bad].what) }
+
+        // Pass 3: re-execute up to the first failure found so far.
+        let firstBad = [structuralFailure, signatureFailure].compactMap { $0?.failedHeight }.min()
+        let replay = try ChainReplay(genesis: file.genesis)
+        var transactions = 0
+        for (i, (block, certificate)) in decoded.enumerated() {
+            let h = block.header.height
+            if let firstBad, h >= firstBad { break }
+            let receipts = try replay.apply(block, certificate: certificate)
+            let expected = BlockLine.make(block: block, certificate: certificate, receipts: receipts, validatorSetChange: try replay.validatorSetChange())
+            try compare(file.lines[i].line, expected)
+            transactions += block.transactions.count
+            if i % 500 == 499 { progress?("re-execution", i + 1, decoded.count) }
+        }
+        let failures = [structuralFailure, signatureFailure].compactMap { $0 }
+        if let first = failures.min(by: { ($0.failedHeight ?? 0) < ($1.failedHeight ?? 0) }) { throw first }
+        progress?("re-execution", decoded.count, decoded.count)
+        let summary = VerificationSummary(chainID: chainID, fromHeight: file.header.fromHeight, toHeight: file.header.toHeight,
+                                          blocks: UInt64(decoded.count), transactions: transactions, signatures: checks.count,
+                                          finalStateRoot: replay.engine.stateRoot.hex)
+        return (summary, replay)
+    }
+
+    /// Pass 1 for one line.
+    static func checkStructure(_ line: BlockLine, number: Int, previousHash: Hash) throws(AuditError) -> (block: Block, certificate: CommitCertificate) {
+        let h = line.height
+        func fail(_ message: String) -> AuditError { .verificationFailed(height: h, message: message) }
+        let blockBytes: [UInt8], certBytes: [UInt8]
+        do { blockBytes = try Hex.decode(line.blockHex) } catch { throw .malformed(line: number, message: "block_hex: \(error)") }
+        do { certBytes = try Hex.decode(line.certificateHex) } catch { throw .malformed(line: number, message: "certificate_hex: \(error)") }
+        let block: Block
+        do { block = try Block.decode(blockBytes) } catch { throw fail("block bytes do not decode: \(error)") }
+        let hash = block.hash
+        guard block.header.height == h else { throw fail("the block's canonical bytes are for height \(block.header.height)") }
+        guard block.header.previousBlockHash == previousHash else {
+            throw fail("previous_block_hash \(block.header.previousBlockHash.hex) does not link to the previous header (hash \(previousHash.hex))")
+        }
+        guard line.blockHash == hash.hex else { throw fail("block_hash \(line.blockHash) differs from the SHA-256 of the header, \(hash.hex)") }
+        let txRoot = Block.txRoot(block.transactions)
+        guard block.header.txRoot == txRoot else {
+            throw fail("tx_root \(block.header.txRoot.hex) does not match the transactions (their Merkle root is \(txRoot.hex))")
+        }
+        let certificate: CommitCertificate
+        do { certificate = try CanonicalDecoder.decode(CommitCertificate.self, from: certBytes) } catch { throw fail("certificate bytes do not decode: \(error)") }
+        guard certificate.height == h else { throw fail("the certificate is for height \(certificate.height)") }
+        guard certificate.blockID == hash else { throw fail("the certificate is for block \(certificate.blockID.hex), not \(hash.hex)") }
+        return (block, certificate)
+    }
+
+    /// Pass 3's comparison of a line with what its canonical bytes and the re-execution imply.
+    static func compare(_ actual: BlockLine, _ expected: BlockLine) throws(AuditError) {
+        let h = expected.height
+        guard actual.receipts == expected.receipts else {
+            let i = zip(actual.receipts, expected.receipts).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+            throw .verificationFailed(height: h, message: "receipts differ from re-execution" + (i.map { " (first at transaction \($0))" } ?? " (count \(actual.receipts.count), expected \(expected.receipts.count))"))
+        }
+        guard actual.validatorSetChange == expected.validatorSetChange else {
+            throw .verificationFailed(height: h, message: "validator_set_change differs from the set the chain scheduled")
+        }
+        guard actual.header == expected.header else { throw .verificationFailed(height: h, message: "the decoded header fields differ from the canonical bytes") }
+        guard actual.transactions == expected.transactions else {
+            throw .verificationFailed(height: h, message: "the decoded transactions differ from the canonical bytes")
+        }
+        guard actual == expected else { throw .verificationFailed(height: h, message: "the line differs from its canonical bytes") }
+    }
+}
+
+extension AuditError {
+    /// The height a verification failure names.
+    var failedHeight: UInt64? {
+        if case .verificationFailed(let h, _) = self { return h }
+        return nil
+    }
+}
