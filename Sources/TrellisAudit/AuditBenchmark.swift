@@ -48,7 +48,7 @@ public enum AuditBenchmark {
         }
         let path = directory + "/bench-export.jsonl"
         defer { try? FileManager.default.removeItem(atPath: path) }
-        try ChainExporter.export(from: chain, to: path)
+        try ChainExporter.export(from: StoreChainSource(genesis: chain.genesis, store: chain.store, label: "the benchmark chain"), to: path)
         let bytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
 
         let file = try ExportFile.read(path: path)

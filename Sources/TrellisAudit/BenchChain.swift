@@ -3,8 +3,8 @@
 import TrellisCrypto
 import TrellisLedger
 
-/// A chain built block by block in memory, readable as a `StoredChainSource`.
-final class BenchChain: StoredChainSource {
+/// A chain built block by block in memory (export it through `StoreChainSource`).
+final class BenchChain {
     static let chainID = "bench-audit"
     let genesis: GenesisDocument
     let store = MemoryChainStore()
@@ -50,20 +50,4 @@ final class BenchChain: StoredChainSource {
         try engine.commit(built.block, certificate: certificate, verifyCertificateSignatures: false, signatures: .allVerified)
         lastCommit = certificate
     }
-
-    func latestHeight() throws(AuditError) -> UInt64 { engine.currentHeight }
-
-    func committedBlock(atHeight height: UInt64) throws(AuditError) -> CommittedBlock {
-        do {
-            guard let block = try engine.block(at: height), let certificate = try engine.certificate(at: height) else { throw AuditError.source("bench block \(height) missing") }
-            var receipts: [Receipt] = []
-            for tx in block.transactions {
-                guard let r = try engine.receipt(tx.hash) else { throw AuditError.source("bench receipt missing") }
-                receipts.append(r.receipt)
-            }
-            return CommittedBlock(block: block, certificate: certificate, receipts: receipts)
-        } catch let e as AuditError { throw e } catch { throw .source("\(error)") }
-    }
-
-    func validatorSetChange(afterHeight height: UInt64) throws(AuditError) -> ValidatorSetChangeView? { nil }
 }

@@ -26,16 +26,57 @@ public protocol StoredChainSource: ChainSource {
     func validatorSetChange(afterHeight height: UInt64) throws(AuditError) -> ValidatorSetChangeView?
 }
 
-/// A node home directory: `genesis.json` and `data/` (a `RocksChainStore`).
+/// Any ledger store (memory or RocksDB) with its genesis: receipts and historical state come from the store.
+public final class StoreChainSource: StoredChainSource {
+    public let genesis: GenesisDocument
+    public let reader: LedgerReader
+    /// Names the store in messages.
+    public let label: String
+
+    public init(genesis: GenesisDocument, store: any ChainStore, label: String = "the store") {
+        self.genesis = genesis
+        self.reader = LedgerReader(store: store)
+        self.label = label
+    }
+
+    public func latestHeight() throws(AuditError) -> UInt64 {
+        do { return try reader.latestHeight() } catch { throw .source("cannot read the last height of \(label): \(error)") }
+    }
+
+    public func committedBlock(atHeight height: UInt64) throws(AuditError) -> CommittedBlock {
+        do {
+            guard let block = try reader.block(atHeight: height) else { throw AuditError.source("block \(height) is missing from \(label)") }
+            guard let certificate = try reader.certificate(atHeight: height) else { throw AuditError.source("certificate \(height) is missing from \(label)") }
+            var receipts: [Receipt] = []
+            for tx in block.transactions {
+                guard let record = try reader.transaction(tx.hash) else { throw AuditError.source("receipt of \(tx.hash.hex) (height \(height)) is missing from \(label)") }
+                receipts.append(record.receipt)
+            }
+            return CommittedBlock(block: block, certificate: certificate, receipts: receipts)
+        } catch let e as AuditError { throw e } catch { throw .source("cannot read height \(height) of \(label): \(error)") }
+    }
+
+    public func validatorSetChange(afterHeight height: UInt64) throws(AuditError) -> ValidatorSetChangeView? {
+        let state: any StateReader
+        do { state = try reader.state(atHeight: height).reader } catch { throw .source("cannot read the state at height \(height): \(error)") }
+        return try ValidatorSetChangeView.scheduled(afterHeight: height, state: state)
+    }
+}
+
+/// A node home directory: `genesis.json` and `data/` (a `RocksChainStore`), opened exclusively.
 public final class NodeHome: StoredChainSource {
     public let path: String
-    public let genesis: GenesisDocument
     public let store: RocksChainStore
-    public let reader: LedgerReader
+    /// The store as a generic source (what proofs, reports and verification take).
+    public let source: StoreChainSource
+
+    public var genesis: GenesisDocument { source.genesis }
+    public var reader: LedgerReader { source.reader }
 
     /// Opens `path`'s store exclusively. Fails with "stop the node first" when a running node holds it.
     public init(path: String) throws(AuditError) {
         self.path = path
+        let genesis: GenesisDocument
         do { genesis = try GenesisDocument.load(path: path + "/genesis.json") } catch {
             throw .source("cannot load \(path)/genesis.json: \(error)")
         }
@@ -48,7 +89,7 @@ public final class NodeHome: StoredChainSource {
             }
             throw .source("cannot open \(dataPath): \(text)")
         }
-        reader = LedgerReader(store: store)
+        source = StoreChainSource(genesis: genesis, store: store, label: path)
         let stored: Hash?
         do { stored = try store.genesisHash() } catch { throw .source(error.description) }
         if let stored, stored != genesis.hash {
@@ -56,27 +97,7 @@ public final class NodeHome: StoredChainSource {
         }
     }
 
-    public func latestHeight() throws(AuditError) -> UInt64 {
-        do { return try reader.latestHeight() } catch { throw .source("cannot read the last height: \(error)") }
-    }
-
-    public func committedBlock(atHeight height: UInt64) throws(AuditError) -> CommittedBlock {
-        do {
-            guard let block = try reader.block(atHeight: height) else { throw AuditError.source("block \(height) is missing from \(path)") }
-            guard let certificate = try reader.certificate(atHeight: height) else { throw AuditError.source("certificate \(height) is missing from \(path)") }
-            var receipts: [Receipt] = []
-            for tx in block.transactions {
-                guard let record = try reader.transaction(tx.hash) else { throw AuditError.source("receipt of \(tx.hash.hex) (height \(height)) is missing") }
-                receipts.append(record.receipt)
-            }
-            return CommittedBlock(block: block, certificate: certificate, receipts: receipts)
-        } catch let e as AuditError { throw e } catch { throw .source("cannot read height \(height): \(error)") }
-    }
-
-    /// The validator set scheduled by block `height` (see `ValidatorSetChangeView.scheduled`).
-    public func validatorSetChange(afterHeight height: UInt64) throws(AuditError) -> ValidatorSetChangeView? {
-        let state: any StateReader
-        do { state = try reader.state(atHeight: height).reader } catch { throw .source("cannot read the state at height \(height): \(error)") }
-        return try ValidatorSetChangeView.scheduled(afterHeight: height, state: state)
-    }
+    public func latestHeight() throws(AuditError) -> UInt64 { try source.latestHeight() }
+    public func committedBlock(atHeight height: UInt64) throws(AuditError) -> CommittedBlock { try source.committedBlock(atHeight: height) }
+    public func validatorSetChange(afterHeight height: UInt64) throws(AuditError) -> ValidatorSetChangeView? { try source.validatorSetChange(afterHeight: height) }
 }

@@ -45,9 +45,9 @@ public enum ChainVerifier {
     }
 
     /// Verifies a node home's whole chain (the node must be stopped).
-    public static func verify(home: NodeHome, progress: VerifyProgress? = nil) throws(AuditError) -> VerificationSummary {
+    public static func verify(home: StoreChainSource, progress: VerifyProgress? = nil) throws(AuditError) -> VerificationSummary {
         let latest = try home.latestHeight()
-        guard latest >= 1 else { throw .source("\(home.path) has no committed blocks") }
+        guard latest >= 1 else { throw .source("\(home.label) has no committed blocks") }
         var lines: [(number: Int, line: BlockLine)] = []
         for h in 1...latest {
             let c = try home.committedBlock(atHeight: h)

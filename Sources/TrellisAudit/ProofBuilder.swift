@@ -6,7 +6,7 @@ import TrellisLedger
 
 public enum ProofBuilder {
     /// A proof of `key`'s value at `height` (latest when nil) from a node home.
-    public static func state(_ key: [UInt8], atHeight height: UInt64? = nil, home: NodeHome) throws(AuditError) -> ProofFile {
+    public static func state(_ key: [UInt8], atHeight height: UInt64? = nil, home: StoreChainSource) throws(AuditError) -> ProofFile {
         let h: UInt64
         if let height { h = height } else { h = try home.latestHeight() }
         guard h >= 1 else { throw .notFound("no block is committed yet: nothing certifies a state root") }
@@ -30,10 +30,10 @@ public enum ProofBuilder {
     }
 
     /// A proof that transaction `hash` is in its block, with its receipt, from a node home.
-    public static func transaction(_ hash: Hash, home: NodeHome) throws(AuditError) -> ProofFile {
+    public static func transaction(_ hash: Hash, home: StoreChainSource) throws(AuditError) -> ProofFile {
         let record: TxRecord?
         do { record = try home.reader.transaction(hash) } catch { throw .source("cannot read transaction \(hash.hex): \(error)") }
-        guard let record else { throw .notFound("transaction \(hash.hex) is not committed in \(home.path)") }
+        guard let record else { throw .notFound("transaction \(hash.hex) is not committed in \(home.label)") }
         let committed = try home.committedBlock(atHeight: record.height)
         let txs = committed.block.transactions
         let receipts = committed.receipts ?? []

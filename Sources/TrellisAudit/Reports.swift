@@ -14,11 +14,11 @@ public struct ReportState {
     public let reader: any StateReader
 
     /// The latest state of a node home.
-    public init(home: NodeHome) throws(AuditError) {
+    public init(home: StoreChainSource) throws(AuditError) {
         do {
             let s = try home.reader.state()
             (height, stateRoot, reader) = (s.height, s.root, s.reader)
-        } catch { throw .source("cannot read the state of \(home.path): \(error)") }
+        } catch { throw .source("cannot read the state of \(home.label): \(error)") }
     }
 
     /// The state after the last block of a verified export.

@@ -108,7 +108,7 @@ struct AuditVerify: ParsableCommand {
         let summary: VerificationSummary
         switch (file, home) {
         case (let file?, nil): summary = try auditing { () throws(AuditError) in try ChainVerifier.verify(path: file, progress: progress) }
-        case (nil, let home?): summary = try auditing { () throws(AuditError) in try ChainVerifier.verify(home: try NodeHome(path: home), progress: progress) }
+        case (nil, let home?): summary = try auditing { () throws(AuditError) in try ChainVerifier.verify(home: try NodeHome(path: home).source, progress: progress) }
         default: throw badInput("give an export FILE or --home DIR (not both)")
         }
         let elapsed = seconds(clock.now - start)
@@ -151,10 +151,10 @@ struct AuditProve: ParsableCommand {
             let hash: Hash
             do { hash = try Hash(hex: tx) } catch { throw badInput("--tx: \(error)") }
             guard let home = chain as? NodeHome else { throw failure("transaction proofs need the block's receipts: use --home (the node API does not serve receipt bytes)") }
-            file = try auditing { () throws(AuditError) in try ProofBuilder.transaction(hash, home: home) }
+            file = try auditing { () throws(AuditError) in try ProofBuilder.transaction(hash, home: home.source) }
         case (nil, let key?):
             if let home = chain as? NodeHome {
-                file = try auditing { () throws(AuditError) in try ProofBuilder.state(Array(key.utf8), atHeight: height, home: home) }
+                file = try auditing { () throws(AuditError) in try ProofBuilder.state(Array(key.utf8), atHeight: height, home: home.source) }
             } else if let node = chain as? NodeClient {
                 file = try auditing { () throws(AuditError) in try ProofBuilder.state(Array(key.utf8), atHeight: height, node: node) }
             } else { preconditionFailure("invalid state: unknown chain source") }
