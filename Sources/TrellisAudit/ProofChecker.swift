@@ -23,6 +23,11 @@ public enum ProofChecker {
     public static func read(path: String) throws(AuditError) -> ProofFile {
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch { throw .unreadable(path: path, message: error.localizedDescription) }
+        return try parse(data)
+    }
+
+    /// Strictly parses proof file bytes: one canonical JSON line, known format and version.
+    public static func parse(_ data: Data) throws(AuditError) -> ProofFile {
         guard let text = String(data: data, encoding: .utf8), text.hasSuffix("\n"), !text.dropLast().contains("\n") else {
             throw .malformed(line: 1, message: "a proof file is exactly one JSON line ending in a newline")
         }
