@@ -6,11 +6,13 @@
 //     tx_root is the RFC 6962 root over the transaction hashes; the certificate decodes and names this height
 //     and block.
 //  2. every Ed25519 signature of the range (transactions and certificates) in one `ParallelVerifier` batch, on
-//     all cores.
+//     all cores, concurrently with pass 3 (which assumes them valid; a signature failure at a lower height wins).
 //  3. re-execution from genesis (`ChainReplay`): header fields, the certificate's quorum against the validator
 //     set in force at that height (following governance changes), state roots, then the line's receipts and
 //     decoded fields against those the canonical bytes imply.
 // Partial exports (from_height > 1) cannot be re-executed and are refused.
+import Dispatch
+import Foundation
 import TrellisCodec
 import TrellisCrypto
 import TrellisLedger
@@ -81,42 +83,60 @@ public enum ChainVerifier {
             if i % 1000 == 999 { progress?("structure", i + 1, file.lines.count) }
         }
 
-        // Pass 2: every signature of the blocks that passed pass 1, in one parallel batch.
+        // Pass 2: every signature of the blocks that passed pass 1, in one parallel batch. It runs on other threads
+        // while pass 3 re-executes (which assumes valid signatures); the first failure by height wins either way.
         var checks: [SignatureCheck] = []
-        var owners: [(height: UInt64, what: String)] = []
-        for (block, certificate) in decoded {
-            let h = block.header.height
+        var owners: [SignatureOwner] = []
+        for (b, (block, certificate)) in decoded.enumerated() {
             for (t, tx) in block.transactions.enumerated() {
                 for (s, check) in tx.signatureChecks.enumerated() {
                     checks.append(check)
-                    owners.append((h, "transaction \(t) (\(tx.hash.hex)): signature of member \(tx.signatures[s].memberID) does not verify"))
+                    owners.append(SignatureOwner(block: b, transaction: t, signature: s))
                 }
             }
-            for check in certificate.signatureChecks(chainID: chainID) {
+            for (s, check) in certificate.signatureChecks(chainID: chainID).enumerated() {
                 checks.append(check)
-                owners.append((h, "certificate signature of validator \(check.publicKey.hex) does not verify"))
+                owners.append(SignatureOwner(block: b, transaction: nil, signature: s))
             }
         }
         progress?("signatures", 0, checks.count)
-        let valid = ParallelVerifier.verify(checks)
-        progress?("signatures", checks.count, checks.count)
-        var signatureFailure: AuditError? = nil
-        if let bad = valid.firstIndex(of: false) { signatureFailure = .verificationFailed(height: owners[bad].height, message: owners[bad].what) }
+        let verdicts = VerdictBox()
+        let signaturesDone = DispatchGroup()
+        DispatchQueue.global().async(group: signaturesDone) { [checks] in verdicts.set(ParallelVerifier.verify(checks)) }
 
-        // Pass 3: re-execute up to the first failure found so far.
-        let firstBad = [structuralFailure, signatureFailure].compactMap { $0?.failedHeight }.min()
+        // Pass 3: re-execute up to the first structural failure.
         let replay = try ChainReplay(genesis: file.genesis)
         var transactions = 0
+        var replayFailure: AuditError? = nil
         for (i, (block, certificate)) in decoded.enumerated() {
-            let h = block.header.height
-            if let firstBad, h >= firstBad { break }
-            let receipts = try replay.apply(block, certificate: certificate)
-            let expected = BlockLine.make(block: block, certificate: certificate, receipts: receipts, validatorSetChange: try replay.validatorSetChange())
-            try compare(file.lines[i].line, expected)
+            do throws(AuditError) {
+                let receipts = try replay.apply(block, certificate: certificate)
+                let expected = BlockLine.make(block: block, certificate: certificate, receipts: receipts, validatorSetChange: try replay.validatorSetChange())
+                try compare(file.lines[i].line, expected)
+            } catch {
+                replayFailure = error
+                break
+            }
             transactions += block.transactions.count
             if i % 500 == 499 { progress?("re-execution", i + 1, decoded.count) }
         }
-        let failures = [structuralFailure, signatureFailure].compactMap { $0 }
+        signaturesDone.wait()
+        let valid = verdicts.get()
+        var signatureFailure: AuditError? = nil
+        if let bad = valid.firstIndex(of: false) {
+            let owner = owners[bad], block = decoded[owner.block].block
+            let what: String
+            if let t = owner.transaction {
+                let tx = block.transactions[t]
+                what = "transaction \(t) (\(tx.hash.hex)): signature of member \(tx.signatures[owner.signature].memberID) does not verify"
+            } else {
+                what = "certificate signature of validator \(decoded[owner.block].certificate.signatures[owner.signature].validator.hex) does not verify"
+            }
+            signatureFailure = .verificationFailed(height: block.header.height, message: what)
+        }
+        progress?("signatures", checks.count, checks.count)
+        // Ties at one height: structure first, then signatures, then re-execution (min(by:) keeps the first).
+        let failures = [structuralFailure, signatureFailure, replayFailure].compactMap { $0 }
         if let first = failures.min(by: { ($0.failedHeight ?? 0) < ($1.failedHeight ?? 0) }) { throw first }
         progress?("re-execution", decoded.count, decoded.count)
         let summary = VerificationSummary(chainID: chainID, fromHeight: file.header.fromHeight, toHeight: file.header.toHeight,
@@ -167,6 +187,22 @@ public enum ChainVerifier {
         }
         guard actual == expected else { throw .verificationFailed(height: h, message: "the line differs from its canonical bytes") }
     }
+}
+
+/// Which signature a check belongs to: block index in the range, transaction index (nil = the certificate), and
+/// signature index; messages are built only for a failure.
+struct SignatureOwner {
+    let block: Int
+    let transaction: Int?
+    let signature: Int
+}
+
+/// Pass 2's verdicts, handed from the verifying thread to the waiting one.
+private final class VerdictBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var verdicts: [Bool] = []
+    func set(_ v: [Bool]) { lock.lock(); verdicts = v; lock.unlock() }
+    func get() -> [Bool] { lock.lock(); defer { lock.unlock() }; return verdicts }
 }
 
 extension AuditError {

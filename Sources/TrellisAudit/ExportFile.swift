@@ -25,13 +25,20 @@ public struct ExportFile: Sendable {
 
     /// Parses export bytes strictly.
     public static func parse(_ data: Data) throws(AuditError) -> ExportFile {
-        guard let text = String(data: data, encoding: .utf8) else { throw .malformed(line: 0, message: "the file is not UTF-8") }
-        guard !text.isEmpty else { throw .malformed(line: 1, message: "the file is empty") }
-        var rows = text.split(separator: "\n", omittingEmptySubsequences: false)
-        guard rows.last == "" else { throw .malformed(line: rows.count, message: "the last line has no final newline (truncated file?)") }
-        rows.removeLast()
-        for (i, row) in rows.enumerated() where row.isEmpty { throw .malformed(line: i + 1, message: "blank line") }
-
+        // Split on 0x0A bytes (UTF-8 never uses 0x0A inside a multi-byte character); each row is then checked as
+        // UTF-8 on its own. Much faster than splitting a String by Character.
+        let bytes = [UInt8](data)
+        guard !bytes.isEmpty else { throw .malformed(line: 1, message: "the file is empty") }
+        var byteRows = bytes.split(separator: 0x0A, omittingEmptySubsequences: false)
+        guard byteRows.last?.isEmpty == true else { throw .malformed(line: byteRows.count, message: "the last line has no final newline (truncated file?)") }
+        byteRows.removeLast()
+        var rows: [Substring] = []
+        rows.reserveCapacity(byteRows.count)
+        for (i, row) in byteRows.enumerated() {
+            guard !row.isEmpty else { throw .malformed(line: i + 1, message: "blank line") }
+            guard let text = String(validating: row, as: UTF8.self) else { throw .malformed(line: i + 1, message: "not UTF-8") }
+            rows.append(Substring(text))
+        }
         let header = try parseHeader(rows[0])
         let genesis: GenesisDocument
         do { genesis = try GenesisDocument.parse(Data(header.genesisJSON.utf8)) } catch {
