@@ -1,15 +1,15 @@
 // ChainVerifier.swift — verifies a chain export (or a node home) end to end, trusting nothing but genesis.
 //
 // Three passes, the first bad height wins (ties: structure, then signatures, then re-execution):
-//  1. structure, per block in order: the canonical bytes decode strictly; the height follows the previous one; the
-//     header's previous_block_hash is the SHA-256 of the previous header (zero at height 1); `block_hash` matches;
-//     tx_root is the RFC 6962 root over the transaction hashes; the certificate decodes and names this height
-//     and block.
+//  1. structure, each line on all cores: the canonical bytes decode strictly; `block_hash` matches; tx_root is the
+//     RFC 6962 root over the transaction hashes; the certificate decodes and names this height and block; the
+//     decoded header and transactions equal what the bytes imply. Then, in order, previous_block_hash is the
+//     SHA-256 of the previous header (zero at height 1).
 //  2. every Ed25519 signature of the range (transactions and certificates) in one `ParallelVerifier` batch, on
 //     all cores, concurrently with pass 3 (which assumes them valid; a signature failure at a lower height wins).
 //  3. re-execution from genesis (`ChainReplay`): header fields, the certificate's quorum against the validator
 //     set in force at that height (following governance changes), state roots, then the line's receipts and
-//     decoded fields against those the canonical bytes imply.
+//     validator_set_change against the re-execution's.
 // Partial exports (from_height > 1) cannot be re-executed and are refused.
 import Dispatch
 import Foundation
@@ -67,21 +67,25 @@ public enum ChainVerifier {
             throw .malformed(line: 1, message: "partial export (from height \(file.header.fromHeight)): verification re-executes from genesis and needs height 1")
         }
         let chainID = file.genesis.chainID
+        // Pass 1: each line on its own on all cores, then the hash links in order; stop at the first bad height.
+        let registry = ContractRegistry.standard
+        let local = Parallel.map(file.lines.map { ($0.number, $0.line) }) { number, line in checkLocal(line, number: number, registry: registry) }
         var decoded: [(block: Block, certificate: CommitCertificate)] = []
         decoded.reserveCapacity(file.lines.count)
         var structuralFailure: AuditError? = nil
         var previousHash = Hash.zero
-        for (i, entry) in file.lines.enumerated() {
-            do throws(AuditError) {
-                let pair = try checkStructure(entry.line, number: entry.number, previousHash: previousHash)
-                decoded.append(pair)
-                previousHash = pair.block.hash
-            } catch {
-                structuralFailure = error
-                break
+        for result in local {
+            switch result {
+            case .failure(let e): structuralFailure = e
+            case .success(let pair):
+                if let e = linkFailure(pair.block, previousHash: previousHash) { structuralFailure = e } else {
+                    decoded.append(pair)
+                    previousHash = pair.block.hash
+                }
             }
-            if i % 1000 == 999 { progress?("structure", i + 1, file.lines.count) }
+            if structuralFailure != nil { break }
         }
+        progress?("structure", decoded.count, file.lines.count)
 
         // Pass 2: every signature of the blocks that passed pass 1, in one parallel batch. It runs on other threads
         // while pass 3 re-executes (which assumes valid signatures); the first failure by height wins either way.
@@ -111,8 +115,7 @@ public enum ChainVerifier {
         for (i, (block, certificate)) in decoded.enumerated() {
             do throws(AuditError) {
                 let receipts = try replay.apply(block, certificate: certificate)
-                let expected = BlockLine.make(block: block, certificate: certificate, receipts: receipts, validatorSetChange: try replay.validatorSetChange())
-                try compare(file.lines[i].line, expected)
+                try compare(file.lines[i].line, receipts: receipts, validatorSetChange: try replay.validatorSetChange())
             } catch {
                 replayFailure = error
                 break
@@ -145,47 +148,59 @@ public enum ChainVerifier {
         return (summary, replay)
     }
 
-    /// Pass 1 for one line.
+    /// Pass 1 for one line, given the previous block's hash.
     static func checkStructure(_ line: BlockLine, number: Int, previousHash: Hash) throws(AuditError) -> (block: Block, certificate: CommitCertificate) {
-        let h = line.height
-        func fail(_ message: String) -> AuditError { .verificationFailed(height: h, message: message) }
-        let blockBytes: [UInt8], certBytes: [UInt8]
-        do { blockBytes = try Hex.decode(line.blockHex) } catch { throw .malformed(line: number, message: "block_hex: \(error)") }
-        do { certBytes = try Hex.decode(line.certificateHex) } catch { throw .malformed(line: number, message: "certificate_hex: \(error)") }
-        let block: Block
-        do { block = try Block.decode(blockBytes) } catch { throw fail("block bytes do not decode: \(error)") }
-        let hash = block.hash
-        guard block.header.height == h else { throw fail("the block's canonical bytes are for height \(block.header.height)") }
-        guard block.header.previousBlockHash == previousHash else {
-            throw fail("previous_block_hash \(block.header.previousBlockHash.hex) does not link to the previous header (hash \(previousHash.hex))")
-        }
-        guard line.blockHash == hash.hex else { throw fail("block_hash \(line.blockHash) differs from the SHA-256 of the header, \(hash.hex)") }
-        let txRoot = Block.txRoot(block.transactions)
-        guard block.header.txRoot == txRoot else {
-            throw fail("tx_root \(block.header.txRoot.hex) does not match the transactions (their Merkle root is \(txRoot.hex))")
-        }
-        let certificate: CommitCertificate
-        do { certificate = try CanonicalDecoder.decode(CommitCertificate.self, from: certBytes) } catch { throw fail("certificate bytes do not decode: \(error)") }
-        guard certificate.height == h else { throw fail("the certificate is for height \(certificate.height)") }
-        guard certificate.blockID == hash else { throw fail("the certificate is for block \(certificate.blockID.hex), not \(hash.hex)") }
-        return (block, certificate)
+        let pair = try checkLocal(line, number: number, registry: .standard).get()
+        if let failure = linkFailure(pair.block, previousHash: previousHash) { throw failure }
+        return pair
     }
 
-    /// Pass 3's comparison of a line with what its canonical bytes and the re-execution imply.
-    static func compare(_ actual: BlockLine, _ expected: BlockLine) throws(AuditError) {
-        let h = expected.height
-        guard actual.receipts == expected.receipts else {
-            let i = zip(actual.receipts, expected.receipts).enumerated().first { $0.element.0 != $0.element.1 }?.offset
-            throw .verificationFailed(height: h, message: "receipts differ from re-execution" + (i.map { " (first at transaction \($0))" } ?? " (count \(actual.receipts.count), expected \(expected.receipts.count))"))
+    static func linkFailure(_ block: Block, previousHash: Hash) -> AuditError? {
+        guard block.header.previousBlockHash != previousHash else { return nil }
+        return .verificationFailed(height: block.header.height,
+                                   message: "previous_block_hash \(block.header.previousBlockHash.hex) does not link to the previous header (hash \(previousHash.hex))")
+    }
+
+    /// The checks of pass 1 that need only the line itself: strict decoding, block hash, tx root, the certificate's
+    /// height and block, and the decoded header and transactions against the canonical bytes.
+    static func checkLocal(_ line: BlockLine, number: Int, registry: ContractRegistry) -> Result<(block: Block, certificate: CommitCertificate), AuditError> {
+        let h = line.height
+        func fail(_ message: String) -> Result<(block: Block, certificate: CommitCertificate), AuditError> { .failure(.verificationFailed(height: h, message: message)) }
+        let blockBytes: [UInt8], certBytes: [UInt8]
+        do { blockBytes = try Hex.decode(line.blockHex) } catch { return .failure(.malformed(line: number, message: "block_hex: \(error)")) }
+        do { certBytes = try Hex.decode(line.certificateHex) } catch { return .failure(.malformed(line: number, message: "certificate_hex: \(error)")) }
+        let block: Block
+        do { block = try Block.decode(blockBytes) } catch { return fail("block bytes do not decode: \(error)") }
+        let hash = block.hash
+        guard block.header.height == h else { return fail("the block's canonical bytes are for height \(block.header.height)") }
+        guard line.blockHash == hash.hex else { return fail("block_hash \(line.blockHash) differs from the SHA-256 of the header, \(hash.hex)") }
+        let txRoot = Block.txRoot(block.transactions)
+        guard block.header.txRoot == txRoot else {
+            return fail("tx_root \(block.header.txRoot.hex) does not match the transactions (their Merkle root is \(txRoot.hex))")
         }
-        guard actual.validatorSetChange == expected.validatorSetChange else {
+        let certificate: CommitCertificate
+        do { certificate = try CanonicalDecoder.decode(CommitCertificate.self, from: certBytes) } catch { return fail("certificate bytes do not decode: \(error)") }
+        guard certificate.height == h else { return fail("the certificate is for height \(certificate.height)") }
+        guard certificate.blockID == hash else { return fail("the certificate is for block \(certificate.blockID.hex), not \(hash.hex)") }
+        guard line.header == HeaderView(block.header) else { return fail("the decoded header fields differ from the canonical bytes") }
+        guard line.transactions == block.transactions.map({ TransactionView($0, registry: registry) }) else {
+            return fail("the decoded transactions differ from the canonical bytes")
+        }
+        return .success((block, certificate))
+    }
+
+    /// Pass 3's comparison of a line's receipts and validator-set change with the re-execution's (the rest of the
+    /// line was compared with its canonical bytes in pass 1).
+    static func compare(_ actual: BlockLine, receipts: [Receipt], validatorSetChange: ValidatorSetChangeView?) throws(AuditError) {
+        let h = actual.height
+        let expected = receipts.map(ReceiptView.init)
+        guard actual.receipts == expected else {
+            let i = zip(actual.receipts, expected).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+            throw .verificationFailed(height: h, message: "receipts differ from re-execution" + (i.map { " (first at transaction \($0))" } ?? " (count \(actual.receipts.count), expected \(expected.count))"))
+        }
+        guard actual.validatorSetChange == validatorSetChange else {
             throw .verificationFailed(height: h, message: "validator_set_change differs from the set the chain scheduled")
         }
-        guard actual.header == expected.header else { throw .verificationFailed(height: h, message: "the decoded header fields differ from the canonical bytes") }
-        guard actual.transactions == expected.transactions else {
-            throw .verificationFailed(height: h, message: "the decoded transactions differ from the canonical bytes")
-        }
-        guard actual == expected else { throw .verificationFailed(height: h, message: "the line differs from its canonical bytes") }
     }
 }
 

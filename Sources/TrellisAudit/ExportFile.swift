@@ -54,15 +54,23 @@ public struct ExportFile: Sendable {
             throw .malformed(line: 1, message: "invalid height range \(header.fromHeight)…\(header.toHeight)")
         }
         let expectedCount = header.toHeight - header.fromHeight + 1
+        guard UInt64(rows.count - 1) <= expectedCount else {
+            throw .malformed(line: Int(expectedCount) + 2, message: "content after the last declared height \(header.toHeight)")
+        }
+        // Lines decode independently: on all cores, then checked in order so the first bad line is reported.
+        let decoded = Parallel.map(Array(rows.enumerated().dropFirst())) { (i, row) -> Result<BlockLine, AuditError> in
+            do throws(AuditError) { return .success(try ExportJSON.decode(BlockLine.self, row, line: i + 1, what: "block line")) } catch { return .failure(error) }
+        }
         var lines: [(number: Int, line: BlockLine)] = []
-        lines.reserveCapacity(rows.count - 1)
-        for (i, row) in rows.enumerated().dropFirst() {
-            let number = i + 1
-            let expectedHeight = header.fromHeight + UInt64(i - 1)
-            guard expectedHeight <= header.toHeight else {
-                throw .malformed(line: number, message: "content after the last declared height \(header.toHeight)")
+        lines.reserveCapacity(decoded.count)
+        for (offset, result) in decoded.enumerated() {
+            let number = offset + 2
+            let line: BlockLine
+            switch result {
+            case .success(let l): line = l
+            case .failure(let e): throw e
             }
-            let line = try ExportJSON.decode(BlockLine.self, row, line: number, what: "block line")
+            let expectedHeight = header.fromHeight + UInt64(offset)
             guard line.height == expectedHeight else { throw .malformed(line: number, message: "expected height \(expectedHeight), found \(line.height)") }
             lines.append((number, line))
         }
