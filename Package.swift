@@ -53,8 +53,9 @@ let package = Package(
             name: "trellis",
             dependencies: [
                 "TrellisCrypto", "TrellisCodec", "TrellisStore", "TrellisLedger",
-                "TrellisConsensus", "TrellisSimulation", "TrellisAudit",
+                "TrellisConsensus", "TrellisSimulation", "TrellisNode", "TrellisAPI", "TrellisAudit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
 

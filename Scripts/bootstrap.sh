@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Installs the Debian packages Trellis needs to build and test: RocksDB, libsodium and pkg-config.
+# Installs the Debian packages Trellis needs to build and test: RocksDB, libsodium, pkg-config (and curl, which the
+# end-to-end test uses to query nodes).
 # Idempotent: does nothing when they are already present. Exits non-zero with a clear message when it cannot.
 set -euo pipefail
 
-packages=(librocksdb-dev libsodium-dev pkg-config)
+packages=(librocksdb-dev libsodium-dev pkg-config curl)
 
 missing=()
 for p in "${packages[@]}"; do

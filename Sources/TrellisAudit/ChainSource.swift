@@ -64,7 +64,7 @@ public final class StoreChainSource: StoredChainSource {
 }
 
 /// A node home directory: `genesis.json` and `data/` (a `RocksChainStore`), opened exclusively.
-public final class NodeHome: StoredChainSource {
+public final class HomeChainSource: StoredChainSource {
     public let path: String
     public let store: RocksChainStore
     /// The store as a generic source (what proofs, reports and verification take).

@@ -51,7 +51,7 @@ struct SourceOptions: ParsableArguments {
 
     func open() throws -> any ChainSource {
         switch (home, node) {
-        case (let home?, nil): return try auditing { () throws(AuditError) in try NodeHome(path: home) }
+        case (let home?, nil): return try auditing { () throws(AuditError) in try HomeChainSource(path: home) }
         case (nil, let node?): return try nodeClient(node)
         default: throw badInput("give exactly one of --home DIR or --node URL")
         }
@@ -108,7 +108,7 @@ struct AuditVerify: ParsableCommand {
         let summary: VerificationSummary
         switch (file, home) {
         case (let file?, nil): summary = try auditing { () throws(AuditError) in try ChainVerifier.verify(path: file, progress: progress) }
-        case (nil, let home?): summary = try auditing { () throws(AuditError) in try ChainVerifier.verify(home: try NodeHome(path: home).source, progress: progress) }
+        case (nil, let home?): summary = try auditing { () throws(AuditError) in try ChainVerifier.verify(home: try HomeChainSource(path: home).source, progress: progress) }
         default: throw badInput("give an export FILE or --home DIR (not both)")
         }
         let elapsed = seconds(clock.now - start)
@@ -150,10 +150,10 @@ struct AuditProve: ParsableCommand {
         case (let tx?, nil):
             let hash: Hash
             do { hash = try Hash(hex: tx) } catch { throw badInput("--tx: \(error)") }
-            guard let home = chain as? NodeHome else { throw failure("transaction proofs need the block's receipts: use --home (the node API does not serve receipt bytes)") }
+            guard let home = chain as? HomeChainSource else { throw failure("transaction proofs need the block's receipts: use --home (the node API does not serve receipt bytes)") }
             file = try auditing { () throws(AuditError) in try ProofBuilder.transaction(hash, home: home.source) }
         case (nil, let key?):
-            if let home = chain as? NodeHome {
+            if let home = chain as? HomeChainSource {
                 file = try auditing { () throws(AuditError) in try ProofBuilder.state(Array(key.utf8), atHeight: height, home: home.source) }
             } else if let node = chain as? NodeClient {
                 file = try auditing { () throws(AuditError) in try ProofBuilder.state(Array(key.utf8), atHeight: height, node: node) }

@@ -18,7 +18,7 @@ struct ReportSource: ParsableArguments {
 
     func state() throws -> ReportState {
         switch (home, exportFile) {
-        case (let home?, nil): return try auditing { () throws(AuditError) in try ReportState(home: try NodeHome(path: home).source) }
+        case (let home?, nil): return try auditing { () throws(AuditError) in try ReportState(home: try HomeChainSource(path: home).source) }
         case (nil, let file?): return try auditing { () throws(AuditError) in try ReportState(export: file) }
         default: throw badInput("give exactly one of --home DIR or --export FILE")
         }

@@ -63,12 +63,12 @@ func editLine(_ data: Data, height: UInt64, _ edit: (inout BlockLine) throws -> 
             let chain = try AuditTestChain.build(store: store)
             try chain.genesis.json().write(to: URL(fileURLWithPath: home + "/genesis.json"))
             memoryExport = try exportBytes(try AuditTestChain.build())
-            #expect(throws: AuditError.self) { _ = try NodeHome(path: home) }
-            do { _ = try NodeHome(path: home) } catch {
+            #expect(throws: AuditError.self) { _ = try HomeChainSource(path: home) }
+            do { _ = try HomeChainSource(path: home) } catch {
                 #expect(error.description.contains("stop the node first"))
             }
         }
-        let node = try NodeHome(path: home)
+        let node = try HomeChainSource(path: home)
         let out = home + "/export.jsonl"
         let result = try ChainExporter.export(from: node, to: out)
         #expect(result.blocks == 7)

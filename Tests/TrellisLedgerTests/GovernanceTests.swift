@@ -96,6 +96,11 @@ import TrellisCrypto
         #expect(try chain.engine.reader.member("verifier").value?.accreditations.first?.active == false)
         let marker = try chain.engine.reader.query(CreditCancellationApproval.self, LedgerKeys.creditCancellationApproval("blk-1"))
         #expect(marker.value?.reason == "double counted" && marker.value?.approvedHeight == 2)
+        // GreenAssets consumes it exactly once.
+        let overlay = StateOverlay(base: CommittedState(store: chain.store))
+        #expect(try GovernanceContract.consumeCreditCancellation(blockID: "blk-1", in: overlay).proposalID == marker.value?.proposalID)
+        #expect(throws: TxRejection.self) { try GovernanceContract.consumeCreditCancellation(blockID: "blk-1", in: overlay) }
+        #expect(throws: TxRejection.self) { try GovernanceContract.consumeCreditCancellation(blockID: "blk-2", in: overlay) }
     }
 
     @Test func addMemberAndKeyUniqueness() throws {

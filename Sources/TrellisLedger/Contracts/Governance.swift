@@ -94,6 +94,19 @@ public struct GovernanceContract: Contract {
         return count
     }
 
+    // MARK: for other contracts
+
+    /// For GreenAssets' `credits.cancel`: takes (reads and deletes) governance's approval to cancel `blockID`, or
+    /// rejects with `cancellation_not_approved` when no proposal approved it.
+    public static func consumeCreditCancellation(blockID: String, in state: StateOverlay) throws -> CreditCancellationApproval {
+        let key = LedgerKeys.creditCancellationApproval(blockID)
+        guard let approval = try state.read(CreditCancellationApproval.self, key) else {
+            throw TxRejection("cancellation_not_approved", "no governance proposal approved cancelling \(blockID)")
+        }
+        state.delete(key)
+        return approval
+    }
+
     // MARK: actions
 
     /// Applies `action` to `state`. Throws `TxRejection` when it does not apply.

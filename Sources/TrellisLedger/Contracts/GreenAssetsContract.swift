@@ -8,7 +8,7 @@
 // the verification's block time. Freezing credit blocks is `asset.freeze` in the receivables contract.
 import TrellisCodec
 
-/// The green-assets contract: see the kinds below and docs/TRANSACTIONS-DOMAIN.md.
+/// The green-assets contract: see the kinds below and docs/TRANSACTIONS.md.
 public struct GreenAssetsContract: Contract {
     public init() {}
 

@@ -9,7 +9,7 @@
 // in the kind's spec, and that listed co-signers signed and are active.
 import TrellisCodec
 
-/// The receivables contract: see the kinds below and docs/TRANSACTIONS-DOMAIN.md.
+/// The receivables contract: see the kinds below and docs/TRANSACTIONS.md.
 public struct ReceivablesContract: Contract {
     public init() {}
 

@@ -105,7 +105,10 @@ public final class LedgerEngine {
     public func proposeBlock(height: UInt64, round: UInt32, time: Int64, proposer: PublicKey, lastCommit: CommitCertificate?, transactions: [Transaction], evidence: [DuplicateVoteEvidence] = [], signatures: SignaturePolicy = .verify) throws(LedgerError) -> BuiltBlock {
         guard height == currentHeight + 1 else { throw .invalidBlock(.wrongHeight(expected: currentHeight + 1, actual: height)) }
         guard transactions.count <= Limits.maxTransactionsPerBlock else { throw .invalidBlock(.tooManyTransactions(transactions.count)) }
-        var result = try execute(height: height, time: time, transactions: transactions, signatures: signatures)
+        try checkTime(time, height: height)
+        guard try validatorSet(forHeight: height).contains(proposer) else { throw .invalidBlock(.proposerNotValidator(proposer)) }
+        try checkEvidence(evidence, height: height)
+        var result = try execute(height: height, time: time, transactions: transactions, evidence: evidence, signatures: signatures)
         var kept = transactions
         var dropped: [(transaction: Transaction, rejection: Receipt)] = []
         if result.receipts.contains(where: { !$0.nonceConsumed }) {
@@ -114,7 +117,7 @@ public final class LedgerEngine {
                 if receipt.nonceConsumed { kept.append(tx) } else { dropped.append((tx, receipt)) }
             }
             // Re-run so that receipts carry the final indices (the state is the same: dropped ones were no-ops).
-            result = try execute(height: height, time: time, transactions: kept, signatures: signatures)
+            result = try execute(height: height, time: time, transactions: kept, evidence: evidence, signatures: signatures)
         }
         let header = BlockHeader(chainID: chainID, height: height, round: round, time: time, previousBlockHash: lastBlockHash,
                                  txRoot: Block.txRoot(kept), stateRoot: result.stateRoot,
@@ -135,11 +138,7 @@ public final class LedgerEngine {
         guard h.chainID == chainID else { throw fail(.wrongChainID(expected: chainID, actual: h.chainID)) }
         guard h.height == currentHeight + 1 else { throw fail(.wrongHeight(expected: currentHeight + 1, actual: h.height)) }
         guard h.previousBlockHash == lastBlockHash else { throw fail(.wrongPreviousBlockHash(expected: lastBlockHash, actual: h.previousBlockHash)) }
-        if h.height == 1 {
-            guard h.time >= genesis.genesisTime else { throw fail(.timeBeforeGenesis(genesis: genesis.genesisTime, actual: h.time)) }
-        } else {
-            guard h.time > lastBlockTime else { throw fail(.timeNotAfterPrevious(previous: lastBlockTime, actual: h.time)) }
-        }
+        try checkTime(h.time, height: h.height)
         let set = try validatorSet(forHeight: h.height)
         guard h.validatorSetHash == set.hash else { throw fail(.wrongValidatorSetHash(expected: set.hash, actual: h.validatorSetHash)) }
         let next = try validatorSet(forHeight: h.height + 1)
@@ -152,10 +151,19 @@ public final class LedgerEngine {
         guard block.transactions.count <= Limits.maxTransactionsPerBlock else { throw fail(.tooManyTransactions(block.transactions.count)) }
         let txRoot = Block.txRoot(block.transactions)
         guard h.txRoot == txRoot else { throw fail(.wrongTxRoot(expected: txRoot, actual: h.txRoot)) }
-        let result = try execute(height: h.height, time: h.time, transactions: block.transactions, signatures: signatures)
+        let result = try execute(height: h.height, time: h.time, transactions: block.transactions, evidence: block.evidence, signatures: signatures)
         guard h.stateRoot == result.stateRoot else { throw fail(.wrongStateRoot(expected: result.stateRoot, actual: h.stateRoot)) }
         executed = (block.hash, result)
         return result
+    }
+
+    /// Block 1 may not be earlier than genesis_time; every later block must be strictly later than its predecessor.
+    private func checkTime(_ time: Int64, height: UInt64) throws(LedgerError) {
+        if height == 1 {
+            guard time >= genesis.genesisTime else { throw .invalidBlock(.timeBeforeGenesis(genesis: genesis.genesisTime, actual: time)) }
+        } else {
+            guard time > lastBlockTime else { throw .invalidBlock(.timeNotAfterPrevious(previous: lastBlockTime, actual: time)) }
+        }
     }
 
     private func checkLastCommit(_ block: Block) throws(LedgerError) {
@@ -176,19 +184,28 @@ public final class LedgerEngine {
         }
     }
 
+    /// Each piece of evidence: for an earlier height, both votes valid, by a validator of that height, not
+    /// recorded before (in state or earlier in this block).
     private func checkEvidence(_ evidence: [DuplicateVoteEvidence], height: UInt64) throws(LedgerError) {
+        var seen = Set<[UInt8]>()
         for e in evidence {
             guard e.height < height else { throw .invalidBlock(.invalidEvidence("evidence for height \(e.height) in block \(height)")) }
             guard e.verify(chainID: chainID) else { throw .invalidBlock(.invalidEvidence("a vote of \(e.validator.hex) does not verify")) }
             guard try validatorSet(forHeight: e.height).contains(e.validator) else {
                 throw .invalidBlock(.invalidEvidence("\(e.validator.hex) was not a validator at height \(e.height)"))
             }
+            let key = LedgerKeys.evidence(validator: e.validator, height: e.height)
+            let recorded: [UInt8]?
+            do { recorded = try store.stateValue(key) } catch { throw .state(error) }
+            guard recorded == nil, seen.insert(key).inserted else {
+                throw .invalidBlock(.invalidEvidence("equivocation of \(e.validator.hex) at height \(e.height) is already recorded"))
+            }
         }
     }
 
-    private func execute(height: UInt64, time: Int64, transactions: [Transaction], signatures: SignaturePolicy) throws(LedgerError) -> ExecutionResult {
+    private func execute(height: UInt64, time: Int64, transactions: [Transaction], evidence: [DuplicateVoteEvidence], signatures: SignaturePolicy) throws(LedgerError) -> ExecutionResult {
         do {
-            return try executor.execute(chainID: chainID, height: height, time: time, transactions: transactions,
+            return try executor.execute(chainID: chainID, height: height, time: time, transactions: transactions, evidence: evidence,
                                         base: CommittedState(store: store), baseRoot: stateRoot, nodes: store, signatures: signatures)
         } catch { throw .execution(error) }
     }

@@ -11,6 +11,14 @@ public struct StateRead: Sendable, Hashable {
     /// The state root after block `height` (the `state_root` of its header; genesis state at 0).
     public let stateRoot: Hash
     public let proof: StateProof?
+
+    public init(key: [UInt8], value: [UInt8]?, height: UInt64, stateRoot: Hash, proof: StateProof?) {
+        self.key = key
+        self.value = value
+        self.height = height
+        self.stateRoot = stateRoot
+        self.proof = proof
+    }
 }
 
 /// A decoded answer: the value, the height it is true at, and how to check it.
@@ -20,6 +28,14 @@ public struct QueryAnswer<Value: Sendable>: Sendable {
     public let stateRoot: Hash
     public let key: [UInt8]
     public let proof: StateProof?
+
+    public init(value: Value?, height: UInt64, stateRoot: Hash, key: [UInt8], proof: StateProof?) {
+        self.value = value
+        self.height = height
+        self.stateRoot = stateRoot
+        self.key = key
+        self.proof = proof
+    }
 }
 
 public struct LedgerReader: Sendable {
@@ -43,15 +59,31 @@ public struct LedgerReader: Sendable {
         return root
     }
 
-    /// A reader of the state as it was after `height` (the latest when nil).
+    /// A reader of the state as it was after `height` (the latest when nil). It reads through the tree under that
+    /// height's root, so its answers stay true for that height while the engine keeps committing. (Scans walk the
+    /// whole tree: for large prefixes at the latest height use `scanLatest`.)
     public func state(atHeight height: UInt64? = nil) throws(LedgerError) -> (height: UInt64, root: Hash, reader: any StateReader) {
         let latest = try latestHeight()
         let h = height ?? latest
         guard h <= latest else { throw .unknownHeight(h) }
         let root = try stateRoot(atHeight: h)
-        if h == latest { return (h, root, CommittedState(store: store)) }
         return (h, root, TreeState(root: root, source: store))
     }
+
+    /// The latest committed entries under `prefix` from the flat state, with the height they are true at (the scan
+    /// is retried if a block commits while it runs).
+    public func scanLatest(prefix: [UInt8]) throws(LedgerError) -> (height: UInt64, root: Hash, entries: [(key: [UInt8], value: [UInt8])]) {
+        for _ in 0..<Self.scanRetries {
+            let before = try latestHeight()
+            let entries: [(key: [UInt8], value: [UInt8])]
+            do { entries = try store.stateScan(prefix: prefix) } catch { throw .state(error) }
+            if try latestHeight() == before { return (before, try stateRoot(atHeight: before), entries) }
+        }
+        let (h, root, reader) = try state()
+        do { return (h, root, try reader.scan(prefix: prefix)) } catch { throw .state(error) }
+    }
+
+    static let scanRetries = 3
 
     /// The value at `key` after `height` (latest when nil), with a proof when `prove`.
     public func read(_ key: [UInt8], atHeight height: UInt64? = nil, prove: Bool = false) throws(LedgerError) -> StateRead {

@@ -26,16 +26,14 @@ public struct BlockExecutor: Sendable {
 
     /// Executes `block` on `base` (the state whose root is `baseRoot`, nodes readable through `nodes`).
     public func execute(_ block: Block, base: any StateReader, baseRoot: Hash, nodes: any TreeNodeSource, signatures: SignaturePolicy) throws(ExecutionError) -> ExecutionResult {
-        try execute(chainID: block.header.chainID, height: block.header.height, time: block.header.time, transactions: block.transactions, base: base, baseRoot: baseRoot, nodes: nodes, signatures: signatures)
+        try execute(chainID: block.header.chainID, height: block.header.height, time: block.header.time, transactions: block.transactions,
+                    evidence: block.evidence, base: base, baseRoot: baseRoot, nodes: nodes, signatures: signatures)
     }
 
-    /// Executes `transactions` as block `height` of `chainID` at `time`.
-    public func execute(chainID: String, height: UInt64, time: Int64, transactions: [Transaction], base: any StateReader, baseRoot: Hash, nodes: any TreeNodeSource, signatures: SignaturePolicy) throws(ExecutionError) -> ExecutionResult {
-        let parameters: Parameters
-        do {
-            guard let p = try base.read(Parameters.self, LedgerKeys.parameters) else { throw ExecutionError.missingParameters }
-            parameters = p
-        } catch let e as StateError { throw .state(e) } catch { throw .missingParameters }
+    /// Executes `transactions` as block `height` of `chainID` at `time`, then records `evidence` (already verified
+    /// by the caller) at `evidence/<validator>/<height>`.
+    public func execute(chainID: String, height: UInt64, time: Int64, transactions: [Transaction], evidence: [DuplicateVoteEvidence] = [], base: any StateReader, baseRoot: Hash, nodes: any TreeNodeSource, signatures: SignaturePolicy) throws(ExecutionError) -> ExecutionResult {
+        let parameters = try Self.parameters(in: base)
 
         let hashes = transactions.map(\.hash)
         let signaturesValid = Self.checkSignatures(transactions, hashes: hashes, policy: signatures)
@@ -46,6 +44,7 @@ public struct BlockExecutor: Sendable {
             let env = Envelope(chainID: chainID, height: height, time: time, parameters: parameters, txHash: hashes[i], index: i)
             receipts.append(try executeOne(tx, env: env, signaturesValid: signaturesValid[i], state: blockState))
         }
+        for e in evidence { blockState.write(SHA256.hash(e.canonicalBytes), at: LedgerKeys.evidence(validator: e.validator, height: e.height)) }
         let receiptsRoot = Receipt.root(receipts)
         blockState.write(receiptsRoot, at: LedgerKeys.receiptsRoot(height))
 
@@ -60,18 +59,12 @@ public struct BlockExecutor: Sendable {
     /// The envelope and nonce checks alone, against `state` as of the last committed block, for a transaction that
     /// would go into block `height` (mempool admission). Returns nil when the transaction may be proposed.
     public func checkEnvelope(_ tx: Transaction, chainID: String, height: UInt64, signaturesValid: Bool, state: any StateReader) throws(ExecutionError) -> TxRejection? {
-        let parameters: Parameters
-        do {
-            guard let p = try state.read(Parameters.self, LedgerKeys.parameters) else { throw ExecutionError.missingParameters }
-            parameters = p
-        } catch let e as StateError { throw .state(e) } catch { throw .missingParameters }
+        let parameters = try Self.parameters(in: state)
         let env = Envelope(chainID: chainID, height: height, time: 0, parameters: parameters, txHash: tx.hash, index: 0)
         do {
             let admitted = try checkEnvelope(tx, env: env, signaturesValid: signaturesValid, state: state)
             if let spec = registry.spec(for: tx.body.kind) {
-                if !spec.signerRoles.isEmpty && !spec.signerRoles.contains(where: admitted.signer.has) {
-                    return TxRejection(EnvelopeRejection.roleNotAllowed, "\(admitted.signer.memberID) holds none of the roles \(spec.signerRoles.map(\.rawValue)) that may submit \(spec.kind)")
-                }
+                if let r = Self.roleRejection(spec, admitted.signer) { return r }
                 _ = try spec.decodePayload(tx.body.payload)
             }
             return nil
@@ -82,6 +75,19 @@ public struct BlockExecutor: Sendable {
         } catch {
             throw .contractFailed(kind: tx.body.kind, message: "\(error)")
         }
+    }
+
+    static func parameters(in state: any StateReader) throws(ExecutionError) -> Parameters {
+        let parameters: Parameters?
+        do { parameters = try state.read(Parameters.self, LedgerKeys.parameters) } catch { throw .state(error) }
+        guard let parameters else { throw .missingParameters }
+        return parameters
+    }
+
+    /// The rejection when `signer` holds none of the roles that may submit `spec.kind` (none when any role may).
+    static func roleRejection(_ spec: KindSpec, _ signer: Member) -> TxRejection? {
+        if spec.signerRoles.isEmpty || spec.signerRoles.contains(where: signer.has) { return nil }
+        return TxRejection(EnvelopeRejection.roleNotAllowed, "\(signer.memberID) holds none of the roles \(spec.signerRoles.map(\.rawValue)) that may submit \(spec.kind)")
     }
 
     // MARK: one transaction
@@ -119,9 +125,7 @@ public struct BlockExecutor: Sendable {
             preconditionFailure("kind \(tx.body.kind) passed the envelope check but has no contract")
         }
         // 4: role and payload.
-        if !spec.signerRoles.isEmpty && !spec.signerRoles.contains(where: admitted.signer.has) {
-            return rejected(TxRejection(EnvelopeRejection.roleNotAllowed, "\(admitted.signer.memberID) holds none of the roles \(spec.signerRoles.map(\.rawValue)) that may submit \(spec.kind)"), consumed: true)
-        }
+        if let r = Self.roleRejection(spec, admitted.signer) { return rejected(r, consumed: true) }
         let payload: any TransactionPayload
         do { payload = try spec.decodePayload(tx.body.payload) } catch { return rejected(error, consumed: true) }
 
@@ -131,12 +135,17 @@ public struct BlockExecutor: Sendable {
         let txState = StateOverlay(base: blockState)
         do {
             let created = try contract.apply(kind: tx.body.kind, payload: payload, context: context, state: txState)
+            guard created.count <= Limits.maxListCount else {
+                throw ExecutionError.contractFailed(kind: tx.body.kind, message: "created \(created.count) objects; a receipt lists at most \(Limits.maxListCount)")
+            }
             txState.merge(into: blockState)
             return Receipt(txHash: env.txHash, index: index, nonceConsumed: true, outcome: .ok(createdIDs: created))
         } catch let r as TxRejection {
             return rejected(r, consumed: true)
         } catch let e as StateError {
             throw .state(e)
+        } catch let e as ExecutionError {
+            throw e
         } catch {
             throw .contractFailed(kind: tx.body.kind, message: "\(error)")
         }
@@ -196,20 +205,30 @@ public struct BlockExecutor: Sendable {
         switch policy {
         case .allVerified:
             return Array(repeating: true, count: transactions.count)
-        case .verified(let isValid):
-            return hashes.map(isValid)
-        case .verify:
-            var checks: [SignatureCheck] = []
-            var owner: [Int] = []
-            for (i, tx) in transactions.enumerated() {
-                for c in tx.signatureChecks {
-                    checks.append(c)
-                    owner.append(i)
-                }
-            }
-            var valid = Array(repeating: true, count: transactions.count)
-            for (j, ok) in ParallelVerifier.verify(checks).enumerated() where !ok { valid[owner[j]] = false }
+        case .verified(let known):
+            let answers = hashes.map(known)
+            let unknown = answers.indices.filter { answers[$0] == nil }
+            let checked = verifyAll(unknown.map { transactions[$0] })
+            var valid = answers.map { $0 ?? true }
+            for (j, i) in unknown.enumerated() { valid[i] = checked[j] }
             return valid
+        case .verify:
+            return verifyAll(transactions)
         }
+    }
+
+    /// Verifies every signature of `transactions` on all cores; `result[i]` is true when all of tx i's verify.
+    static func verifyAll(_ transactions: [Transaction]) -> [Bool] {
+        var checks: [SignatureCheck] = []
+        var owner: [Int] = []
+        for (i, tx) in transactions.enumerated() {
+            for c in tx.signatureChecks {
+                checks.append(c)
+                owner.append(i)
+            }
+        }
+        var valid = Array(repeating: true, count: transactions.count)
+        for (j, ok) in ParallelVerifier.verify(checks).enumerated() where !ok { valid[owner[j]] = false }
+        return valid
     }
 }

@@ -5,9 +5,10 @@ import TrellisCrypto
 public enum SignaturePolicy: Sendable {
     /// Verify every signature here, on all cores (ParallelVerifier).
     case verify
-    /// The caller verified `Transaction.signatureChecks` already; the closure answers, by tx hash, whether all of a
-    /// transaction's signatures verified (e.g. a cache filled when the transaction entered the mempool).
-    case verified(@Sendable (Hash) -> Bool)
+    /// The caller may know the answer, by tx hash: `true` = all of the transaction's signatures verified, `false` =
+    /// one does not, `nil` = not known (the executor then verifies it here). Answer only what was actually checked:
+    /// "not seen" must be `nil`, never `false`, or this node would diverge from the others.
+    case verified(@Sendable (Hash) -> Bool?)
     /// Every signature is known to be valid (benchmarks, or blocks built only from verified transactions).
     case allVerified
 }

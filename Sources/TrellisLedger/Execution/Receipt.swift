@@ -47,7 +47,7 @@ public struct Receipt: Sendable, Hashable, CanonicalCodable {
         self.index = index
         self.nonceConsumed = nonceConsumed
         if case .rejected(let code, let message) = outcome {
-            self.outcome = .rejected(code: code, message: Receipt.truncate(message))
+            self.outcome = .rejected(code: Receipt.truncate(code, maxBytes: Limits.maxKindBytes), message: Receipt.truncate(message, maxBytes: Receipt.maxMessageBytes))
         } else {
             self.outcome = outcome
         }
@@ -63,10 +63,11 @@ public struct Receipt: Sendable, Hashable, CanonicalCodable {
         MerkleTree.root(leaves: receipts.map(\.canonicalBytes))
     }
 
-    static func truncate(_ message: String) -> String {
-        let utf8 = Array(message.utf8)
-        guard utf8.count > maxMessageBytes else { return message }
-        var end = maxMessageBytes
+    /// `text` cut to at most `maxBytes` of UTF-8, on a character boundary (so a stored receipt always decodes).
+    static func truncate(_ text: String, maxBytes: Int) -> String {
+        let utf8 = Array(text.utf8)
+        guard utf8.count > maxBytes else { return text }
+        var end = maxBytes
         while end > 0 && (utf8[end] & 0xC0) == 0x80 { end -= 1 }  // cut on a character boundary
         return String(decoding: utf8[..<end], as: UTF8.self)
     }

@@ -13,10 +13,21 @@ extension LedgerReader {
 
     /// Every member after `height` (latest when nil), sorted by id. No proof (a range has no single-key proof).
     public func members(atHeight height: UInt64? = nil) throws(LedgerError) -> (height: UInt64, stateRoot: Hash, members: [Member]) {
-        let (h, root, state) = try self.state(atHeight: height)
-        do { return (h, root, try MembershipContract.all(in: state)) } catch let e as StateError { throw .state(e) } catch {
-            throw .state(.storage("\(error)"))
+        let h: UInt64, root: Hash, entries: [(key: [UInt8], value: [UInt8])]
+        if let height {
+            let state = try self.state(atHeight: height)
+            do { entries = try state.reader.scan(prefix: LedgerKeys.memberPrefix) } catch { throw .state(error) }
+            (h, root) = (state.height, state.root)
+        } else {
+            (h, root, entries) = try scanLatest(prefix: LedgerKeys.memberPrefix)
         }
+        var members: [Member] = []
+        for (key, value) in entries {
+            do { members.append(try CanonicalDecoder.decode(Member.self, from: value)) } catch {
+                throw .state(.corruptValue(key: StateKey.describe(key), reason: error.description))
+            }
+        }
+        return (h, root, members)
     }
 
     /// The member owning `key`, if any.

@@ -18,6 +18,9 @@ public enum LedgerKeys {
     public static let validatorSetPrefix = StateKey.prefix("validators")
     /// `receipts/<height>` → `Hash`, the RFC 6962 root over that block's receipts.
     public static func receiptsRoot(_ height: UInt64) -> [UInt8] { StateKey.make("receipts", padded(height)) }
+    /// `evidence/<validator key hex>/<height>` → `Hash` (SHA-256 of the canonical `DuplicateVoteEvidence`): the
+    /// validator equivocated at that height; recorded once, by the block that carried the evidence.
+    public static func evidence(validator: PublicKey, height: UInt64) -> [UInt8] { StateKey.make("evidence", validator.hex, padded(height)) }
     /// `chain/genesis` → `Hash`, the genesis document hash.
     public static let genesisHash = StateKey.make("chain", "genesis")
     /// `governance/proposal/<id>` → `Proposal`.

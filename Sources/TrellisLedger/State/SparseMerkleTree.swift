@@ -42,7 +42,7 @@ public enum SparseMerkleTree {
         }
         var builder = Builder(source: source)
         let result = try builder.update(.existing(root), depth: 0, ops: ops[...])
-        let records = builder.created.map { TreeNodeRecord(hash: $0.key, node: $0.value) }.sorted { $0.hash < $1.hash }
+        let records = builder.created.map { TreeNodeRecord(hash: $0.key.hash, node: $0.value) }.sorted { $0.hash < $1.hash }
         return TreeUpdate(root: result.hash, newNodes: records)
     }
 
@@ -136,30 +136,37 @@ public enum SparseMerkleTree {
 
     struct Builder {
         let source: any TreeNodeSource
-        var created: [Hash: TreeNode] = [:]
+        var created: [NodeKey: TreeNode] = [:]
 
         mutating func update(_ subtree: Subtree, depth: Int, ops: ArraySlice<Op>) throws(TreeError) -> Subtree {
             if ops.isEmpty { return subtree }
-            let current = try resolve(subtree)
-            switch current {
+            switch subtree {
             case .empty:
                 return build(depth: depth, leaves: newLeaves(ops))
             case .leaf(let existing):
-                var leaves = newLeaves(ops)
-                if !ops.contains(where: { $0.keyHash == existing.keyHash }) {
-                    let at = leaves.firstIndex { existing.keyHash < $0.keyHash } ?? leaves.endIndex
-                    leaves.insert(existing, at: at)
+                return merge(existing, depth: depth, ops: ops)
+            case .inner(let h), .existing(let h):
+                if h == .zero { return build(depth: depth, leaves: newLeaves(ops)) }
+                switch try load(h, source) {  // each touched node is loaded once
+                case .leaf(let existing):
+                    return merge(existing, depth: depth, ops: ops)
+                case .inner(let l, let r):
+                    let split = ops.firstIndex { $0.keyHash.bit(depth) == 1 } ?? ops.endIndex
+                    let left = try update(.existing(l), depth: depth + 1, ops: ops[..<split])
+                    let right = try update(.existing(r), depth: depth + 1, ops: ops[split...])
+                    return try combine(left, right)
                 }
-                return build(depth: depth, leaves: leaves[...])
-            case .inner(let h):
-                guard case .inner(let l, let r) = try load(h, source) else { preconditionFailure("resolved inner node \(h.hex) is a leaf") }
-                let split = ops.firstIndex { $0.keyHash.bit(depth) == 1 } ?? ops.endIndex
-                let left = try update(.existing(l), depth: depth + 1, ops: ops[..<split])
-                let right = try update(.existing(r), depth: depth + 1, ops: ops[split...])
-                return try combine(left, right)
-            case .existing:
-                preconditionFailure("resolve returned an unresolved subtree")
             }
+        }
+
+        /// The subtree that held only `existing` and now also receives `ops`.
+        mutating func merge(_ existing: TreeLeaf, depth: Int, ops: ArraySlice<Op>) -> Subtree {
+            var leaves = newLeaves(ops)
+            if !ops.contains(where: { $0.keyHash == existing.keyHash }) {
+                let at = leaves.firstIndex { existing.keyHash < $0.keyHash } ?? leaves.endIndex
+                leaves.insert(existing, at: at)
+            }
+            return build(depth: depth, leaves: leaves[...])
         }
 
         /// Loads an `.existing` subtree to learn its kind.
@@ -178,7 +185,7 @@ public enum SparseMerkleTree {
             for op in ops {
                 guard let value = op.value else { continue }
                 let leaf = TreeLeaf(key: op.key, value: value, keyHash: op.keyHash)
-                created[leaf.hash] = .leaf(leaf)
+                created[NodeKey(leaf.hash)] = .leaf(leaf)
                 leaves.append(leaf)
             }
             return leaves[...]
@@ -222,7 +229,7 @@ public enum SparseMerkleTree {
         mutating func makeInner(_ left: Subtree, _ right: Subtree) -> Subtree {
             let node = TreeNode.inner(left: left.hash, right: right.hash)
             let h = node.hash
-            created[h] = node
+            created[NodeKey(h)] = node
             return .inner(h)
         }
     }

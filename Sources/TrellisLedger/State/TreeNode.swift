@@ -34,7 +34,7 @@ public struct TreeLeaf: Sendable, Hashable {
 
     /// The leaf hash for a key hash and a value hash.
     public static func hash(keyHash: Hash, valueHash: Hash) -> Hash {
-        SHA256.hash(parts: [[0x00], keyHash.bytes, valueHash.bytes])
+        TreeNode.prefixedHash(0x00, keyHash, valueHash)
     }
 }
 
@@ -45,7 +45,17 @@ public enum TreeNode: Sendable, Hashable, CanonicalCodable {
 
     /// The hash for an inner node over two child hashes (either may be the empty hash).
     public static func innerHash(_ left: Hash, _ right: Hash) -> Hash {
-        SHA256.hash(parts: [[0x01], left.bytes, right.bytes])
+        prefixedHash(0x01, left, right)
+    }
+
+    /// SHA-256(prefix || a || b) over one 65-byte buffer (the tree's hot path).
+    static func prefixedHash(_ prefix: UInt8, _ a: Hash, _ b: Hash) -> Hash {
+        var buffer = [UInt8]()
+        buffer.reserveCapacity(1 + 2 * Hash.byteCount)
+        buffer.append(prefix)
+        buffer.append(contentsOf: a.bytes)
+        buffer.append(contentsOf: b.bytes)
+        return SHA256.hash(buffer)
     }
 
     /// This node's hash: its id in the store.
@@ -103,6 +113,22 @@ public struct TreeNodeRecord: Sendable, Hashable {
         self.hash = hash
         self.node = node
     }
+}
+
+/// A dictionary key for node hashes that hashes one machine word instead of 32 bytes one by one (node hashes are
+/// uniformly distributed, so 8 bytes spread them as well as 32; equality still compares all 32).
+struct NodeKey: Hashable {
+    let hash: Hash
+
+    init(_ hash: Hash) { self.hash = hash }
+
+    func hash(into hasher: inout Hasher) {
+        var word: UInt64 = 0
+        for i in 0..<8 { word = word << 8 | UInt64(hash.bytes[i]) }
+        hasher.combine(word)
+    }
+
+    static func == (lhs: NodeKey, rhs: NodeKey) -> Bool { lhs.hash.bytes == rhs.hash.bytes }
 }
 
 extension Hash {

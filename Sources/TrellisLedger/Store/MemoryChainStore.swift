@@ -17,7 +17,7 @@ public final class MemoryChainStore: ChainStore, @unchecked Sendable {
     private var certificates: [UInt64: [UInt8]] = [:]
     private var transactions: [Hash: [UInt8]] = [:]
     private var state: [[UInt8]: [UInt8]] = [:]
-    private var nodes: [Hash: TreeNode] = [:]
+    private var nodes: [NodeKey: TreeNode] = [:]
     private var consensus: [[UInt8]: [UInt8]] = [:]
     /// Consensus writes not yet synced (lost by `simulateCrash()`), in write order.
     private var pendingConsensus: [([UInt8], [UInt8])] = []
@@ -58,7 +58,7 @@ public final class MemoryChainStore: ChainStore, @unchecked Sendable {
             .sorted { $0.key.lexicographicallyPrecedes($1.key) }
     }
 
-    public func treeNode(_ hash: Hash) throws(StateError) -> TreeNode? { locked { nodes[hash] } }
+    public func treeNode(_ hash: Hash) throws(StateError) -> TreeNode? { locked { nodes[NodeKey(hash)] } }
 
     public func commit(_ commit: BlockCommit) throws(ChainStoreError) {
         // Encode outside the lock; the commit itself is one critical section (atomic, like a synced batch).
@@ -72,7 +72,7 @@ public final class MemoryChainStore: ChainStore, @unchecked Sendable {
             if let blockBytes { blocks[commit.height] = blockBytes }
             if let certificateBytes { certificates[commit.height] = certificateBytes }
             for change in commit.stateChanges { state[change.key] = change.value }
-            for record in commit.treeNodes { nodes[record.hash] = record.node }
+            for record in commit.treeNodes { nodes[NodeKey(record.hash)] = record.node }
             roots[commit.height] = commit.stateRoot
             for (hash, bytes) in records { transactions[hash] = bytes }
             if let g = commit.genesisHash { genesis = g }

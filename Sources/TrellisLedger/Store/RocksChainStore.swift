@@ -25,7 +25,7 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     public let database: Database
     private let blocks, certs, txs, state, tree, meta, consensus: ColumnFamily
     private let cacheLock = NSLock()
-    private var nodeCache: [Hash: TreeNode] = [:]
+    private var nodeCache: [NodeKey: TreeNode] = [:]
 
     static let lastHeightKey = Array("last_height".utf8)
     static let genesisHashKey = Array("genesis_hash".utf8)
@@ -101,7 +101,7 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
 
     public func treeNode(_ hash: Hash) throws(StateError) -> TreeNode? {
         cacheLock.lock()
-        let cached = nodeCache[hash]
+        let cached = nodeCache[NodeKey(hash)]
         cacheLock.unlock()
         if let cached { return cached }
         let bytes: [UInt8]?
@@ -120,7 +120,7 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         cacheLock.lock()
         defer { cacheLock.unlock() }
         if nodeCache.count + records.count > Self.nodeCacheCapacity { nodeCache.removeAll(keepingCapacity: true) }
-        for r in records.prefix(Self.nodeCacheCapacity) { nodeCache[r.hash] = r.node }
+        for r in records.prefix(Self.nodeCacheCapacity) { nodeCache[NodeKey(r.hash)] = r.node }
     }
 
     public func commit(_ commit: BlockCommit) throws(ChainStoreError) {

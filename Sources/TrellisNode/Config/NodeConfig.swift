@@ -83,7 +83,7 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         public var timeoutPrecommitMilliseconds: UInt64 = 500
         public var timeoutPrecommitDeltaMilliseconds: UInt64 = 250
         /// Pause after a commit before the next height starts, so transactions can gather.
-        public var timeoutCommitMilliseconds: UInt64 = 200
+        public var timeoutCommitMilliseconds: UInt64 = 1_000
         /// Propose blocks even when the mempool is empty (keeps heights moving; useful for liveness checks).
         public var createEmptyBlocks: Bool = true
         public var maxBlockTransactions: Int = 5_000

@@ -135,6 +135,9 @@ public final class Mempool: Sendable {
 
     public func contains(_ hash: Hash) -> Bool { pool.withLockedValue { $0.byHash[hash] != nil } }
 
+    /// The pending transaction with this hash, if any.
+    public func transaction(_ hash: Hash) -> Transaction? { pool.withLockedValue { $0.byHash[hash]?.transaction } }
+
     /// True when this node verified the signatures of the transaction with this hash.
     public func isVerified(_ hash: Hash) -> Bool { pool.withLockedValue { $0.verified.contains(hash) } }
 

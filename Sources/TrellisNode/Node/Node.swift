@@ -1,0 +1,292 @@
+// Node.swift — a running Trellis node: chain store, ledger, mempool, P2P transport and consensus driver, behind
+// the `NodeService` face the API uses.
+//
+// Start-up: load config, key and genesis from the home; open the RocksDB chain store (which checks its format and
+// that it belongs to this genesis); recover the signing guard; listen for peers and dial the validators named in
+// genesis; start consensus at the height after the last committed one. A node that is behind catches up through
+// block sync (status → block requests → verified commits) before it can vote on new heights.
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import TrellisCodec
+import TrellisConsensus
+import TrellisCrypto
+import TrellisLedger
+
+/// Why a node could not start.
+public struct NodeStartError: Error, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+public final class Node: NodeService, @unchecked Sendable {
+    public let home: NodeHome
+    public let config: NodeConfig
+    public let genesis: GenesisDocument
+    public let nodeKey: SigningKey
+    public let store: RocksChainStore
+    public let reader: LedgerReader
+    public let mempool: Mempool
+    public let ledgerView: NodeLedgerView
+    let logger: Logger
+    let group: MultiThreadedEventLoopGroup
+    private(set) var transport: P2PTransport!
+    private(set) var driver: ConsensusDriver!
+    private let subscribers = NIOLockedValueBox<[UUID: AsyncStream<CommittedBlock>.Continuation]>([:])
+    private let counters = NIOLockedValueBox(Counters())
+    private var statusTask: Task<Void, Never>?
+
+    struct Counters {
+        var accepted = 0
+        var refused = 0
+        var committedTransactions = 0
+        var lastCommitLatencyMilliseconds: UInt64 = 0
+        var lastCommitAt: UInt64 = 0
+    }
+
+    public var chainID: String { genesis.chainID }
+
+    /// Opens the node's home. Does not touch the network yet (see `start`).
+    public init(home: NodeHome, logger: Logger) throws {
+        self.home = home
+        self.logger = logger
+        do { config = try home.loadConfig() } catch { throw NodeStartError(error.description) }
+        do { genesis = try GenesisDocument.load(path: home.genesisPath) } catch { throw NodeStartError("\(home.genesisPath): \(error)") }
+        do { nodeKey = try home.loadKey() } catch { throw NodeStartError(error.description) }
+        do { store = try RocksChainStore(path: home.dataPath) } catch { throw NodeStartError("cannot open \(home.dataPath): \(error)") }
+        reader = LedgerReader(store: store)
+        var mempoolConfig = MempoolConfiguration()
+        mempoolConfig.maxTransactions = config.mempool.maxTransactions
+        mempoolConfig.maxBytes = config.mempool.maxBytes
+        mempoolConfig.maxPerSigner = config.mempool.maxPerSigner
+        mempool = Mempool(configuration: mempoolConfig)
+        ledgerView = NodeLedgerView(chainID: genesis.chainID, reader: reader)
+        group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+    }
+
+    /// Listens, connects to peers and starts consensus. Returns the bound p2p port.
+    @discardableResult
+    public func start() async throws -> Int {
+        let engine: LedgerEngine
+        do { engine = try LedgerEngine(genesis: genesis, store: store) } catch { throw NodeStartError(error.description) }
+        guard let listen = HostPort(config.p2p.listen) else { throw NodeStartError("p2p.listen is not host:port") }
+        let me = nodeKey.publicKey
+        let allowed = Set(genesis.validators.map(\.validator.publicKey) + genesis.members.flatMap(\.publicKeys))
+        var peers: [PeerAddress] = genesis.validators.compactMap { v in
+            v.validator.publicKey == me ? nil : PeerAddress(key: v.validator.publicKey, address: v.validator.p2pAddress)
+        }
+        for entry in config.p2p.persistentPeers {
+            let parts = entry.split(separator: "@", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let key = try? PublicKey(hex: parts[0]), let address = PeerAddress(key: key, address: parts[1]) else {
+                throw NodeStartError("p2p.persistent_peers entry \"\(entry)\" is not public_key_hex@host:port")
+            }
+            peers.append(address)
+        }
+        let identity = HandshakeIdentity(chainID: genesis.chainID, genesisHash: genesis.hash, nodeKey: nodeKey, isAllowed: { allowed.contains($0) })
+        let p2pConfig = P2PConfiguration(listenHost: listen.host, listenPort: listen.port, peers: peers, maxFrameBytes: config.p2p.maxFrameBytes)
+        let transport = P2PTransport(identity: identity, configuration: p2pConfig, group: group, logger: logger,
+                                     onMessage: { [weak self] peer, bytes in self?.handle(bytes, from: peer) })
+        self.transport = transport
+
+        let signingStore: SigningStateStore
+        do { signingStore = try SigningStateStore(database: store.database) } catch { throw NodeStartError("\(error)") }
+        let c = config.consensus
+        let timeouts = TimeoutConfig(proposeBaseMilliseconds: c.timeoutProposeMilliseconds, proposeDeltaMilliseconds: c.timeoutProposeDeltaMilliseconds,
+                                     prevoteBaseMilliseconds: c.timeoutPrevoteMilliseconds, prevoteDeltaMilliseconds: c.timeoutPrevoteDeltaMilliseconds,
+                                     precommitBaseMilliseconds: c.timeoutPrecommitMilliseconds, precommitDeltaMilliseconds: c.timeoutPrecommitDeltaMilliseconds)
+        let settings = ConsensusDriver.Settings(timeouts: timeouts, timeoutCommitMilliseconds: c.timeoutCommitMilliseconds,
+                                                maxBlockTransactions: c.maxBlockTransactions, maxBlockBytes: c.maxBlockBytes)
+        let mempool = self.mempool, view = ledgerView
+        driver = try ConsensusDriver(engine: engine, signingKey: nodeKey, signingStore: signingStore, mempool: mempool, ledgerView: view,
+                                     network: transport, settings: settings, logger: logger,
+                                     clock: { Int64(Date().timeIntervalSince1970) },
+                                     onCommit: { [weak self] committed in self?.didCommit(committed) })
+        let port = try await transport.start()
+        await driver.start()
+        statusTask = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(nanoseconds: 500_000_000)
+                guard let self else { return }
+                self.transport.broadcast(PeerMessage.status(height: self.driver.tip.height).canonicalBytes)
+            }
+        }
+        logger.info("node started", metadata: ["chain": "\(genesis.chainID)", "height": "\(driver.tip.height)", "p2p": "\(listen.host):\(port)", "peers": "\(peers.count)"])
+        return port
+    }
+
+    /// Stops networking and consensus; the store closes when the node is released.
+    public func shutdown() async {
+        statusTask?.cancel()
+        await transport?.shutdown()
+        subscribers.withLockedValue { subs in
+            for (_, c) in subs { c.finish() }
+            subs = [:]
+        }
+        try? await group.shutdownGracefully()
+    }
+
+    // MARK: network input
+
+    private func handle(_ bytes: [UInt8], from peer: PublicKey) {
+        let message: PeerMessage
+        do { message = try PeerMessage.decode(bytes) } catch {
+            logger.warning("undecodable peer message", metadata: ["peer": "\(peer.hex.prefix(16))", "reason": "\(error)"])
+            return
+        }
+        switch message {
+        case .consensus(let m):
+            Task { await driver.receive(m) }
+        case .transactions(let txs):
+            for tx in txs { _ = try? mempool.add(tx, ledger: ledgerView) }
+        case .status(let height):
+            Task { await driver.peerStatus(peer, height: height) }
+        case .blockRequest(let height):
+            if let (block, certificate) = driver.committedBlock(at: height, reader: reader) {
+                transport.send(PeerMessage.blockResponse(block: block, certificate: certificate).canonicalBytes, to: peer)
+            }
+        case .blockResponse(let block, let certificate):
+            Task { await driver.syncedBlock(block, certificate: certificate, from: peer) }
+        }
+    }
+
+    private func didCommit(_ committed: CommittedBlock) {
+        mempool.update(afterCommitting: committed.block.transactions.map(\.hash), ledger: ledgerView)
+        let now = DispatchTimeMilliseconds.now()
+        counters.withLockedValue {
+            $0.committedTransactions += committed.block.transactions.count
+            if $0.lastCommitAt > 0 { $0.lastCommitLatencyMilliseconds = now - $0.lastCommitAt }
+            $0.lastCommitAt = now
+        }
+        let subs = subscribers.withLockedValue { Array($0.values) }
+        for s in subs { s.yield(committed) }
+    }
+
+    // MARK: NodeService
+
+    public func submitTransaction(_ bytes: [UInt8]) throws(MempoolError) -> Hash {
+        let hash: Hash
+        do { hash = try mempool.add(bytes, ledger: ledgerView) } catch {
+            counters.withLockedValue { $0.refused += 1 }
+            throw error
+        }
+        counters.withLockedValue { $0.accepted += 1 }
+        if let tx = mempool.transaction(hash) {
+            transport.broadcast(PeerMessage.transactions([tx]).canonicalBytes)
+        }
+        return hash
+    }
+
+    public func transaction(_ hash: Hash) throws(ServiceError) -> TransactionLookup {
+        let record: TxRecord?
+        do { record = try reader.transaction(hash) } catch { throw .internalError(error.description) }
+        if let record {
+            guard let block = try? reader.block(atHeight: record.height), Int(record.index) < block.transactions.count else {
+                throw .internalError("transaction \(hash.hex) is indexed at height \(record.height) but the block is missing")
+            }
+            return .committed(block.transactions[Int(record.index)], record)
+        }
+        if let tx = mempool.transaction(hash) { return .pending(tx) }
+        return .unknown
+    }
+
+    public func waitForCommit(_ hash: Hash, timeoutMilliseconds: Int) async throws(ServiceError) -> TransactionLookup {
+        let deadline = DispatchTimeMilliseconds.now() + UInt64(max(0, timeoutMilliseconds))
+        while true {
+            let lookup = try transaction(hash)
+            if case .committed = lookup { return lookup }
+            if DispatchTimeMilliseconds.now() >= deadline { return lookup }
+            try? await Task.sleep(nanoseconds: 20_000_000)
+        }
+    }
+
+    public func status() throws(ServiceError) -> NodeStatus {
+        let tip = driver.tip
+        return NodeStatus(
+            chainID: genesis.chainID, nodeName: config.node.name, nodeKey: nodeKey.publicKey.hex, height: tip.height,
+            latestBlockHash: tip.blockHash.hex, stateRoot: tip.stateRoot.hex, latestBlockTime: tip.blockTime,
+            validators: tip.validators.validators.map { .init(publicKey: $0.publicKey.hex, votingPower: $0.votingPower, p2pAddress: $0.p2pAddress) },
+            peers: transport.connectedPeers.map(\.hex), catchingUp: tip.catchingUp, mempoolSize: mempool.count, consensusRound: tip.round)
+    }
+
+    public func block(at height: UInt64) throws(ServiceError) -> (Block, CommitCertificate?)? {
+        do {
+            guard let block = try reader.block(atHeight: height) else { return nil }
+            return (block, try reader.certificate(atHeight: height))
+        } catch { throw .internalError(error.description) }
+    }
+
+    public func state(key: [UInt8], height: UInt64?, prove: Bool) throws(ServiceError) -> StateRead {
+        if let height, height > driver.tip.height { throw .notFound("height \(height) is not committed yet (tip is \(driver.tip.height))") }
+        do { return try reader.read(key, atHeight: height, prove: prove) } catch { throw .internalError(error.description) }
+    }
+
+    public func query(_ name: String, parameters: [String: String], height: UInt64?, prove: Bool) throws(ServiceError) -> QueryResponse {
+        if let height, height > driver.tip.height { throw .notFound("height \(height) is not committed yet (tip is \(driver.tip.height))") }
+        let snapshot: (height: UInt64, root: Hash, reader: any StateReader)
+        do { snapshot = try reader.state(atHeight: height) } catch { throw .internalError(error.description) }
+        let recording = RecordingReader(base: snapshot.reader)
+        let result = try NodeQueries.run(name, parameters: parameters, state: recording)
+        var proofs: [StateRead] = []
+        if prove {
+            var seen = Set<[UInt8]>()
+            for key in recording.keys where seen.insert(key).inserted {
+                do { proofs.append(try reader.read(key, atHeight: snapshot.height, prove: true)) } catch { throw .internalError(error.description) }
+            }
+        }
+        return QueryResponse(height: snapshot.height, stateRoot: snapshot.root, result: result, proofs: proofs)
+    }
+
+    public func committedBlocks(from height: UInt64) -> AsyncStream<CommittedBlock> {
+        let (stream, continuation) = AsyncStream<CommittedBlock>.makeStream(bufferingPolicy: .bufferingNewest(1_000))
+        let id = UUID()
+        // Subscribe first, then replay what is stored, so no block falls between the two.
+        let live = AsyncStream<CommittedBlock>.makeStream(bufferingPolicy: .bufferingNewest(1_000))
+        subscribers.withLockedValue { $0[id] = live.continuation }
+        let reader = self.reader
+        let task = Task { [weak self] in
+            var next = height
+            let tipHeight = (try? reader.latestHeight()) ?? 0
+            while next <= tipHeight && !Task.isCancelled {
+                guard let block = try? reader.block(atHeight: next), let certificate = try? reader.certificate(atHeight: next) else { break }
+                let receipts = block.transactions.compactMap { (try? reader.transaction($0.hash))?.receipt }
+                continuation.yield(CommittedBlock(block: block, certificate: certificate, receipts: receipts))
+                next += 1
+            }
+            for await committed in live.stream where committed.block.header.height >= next {
+                continuation.yield(committed)
+                next = committed.block.header.height + 1
+            }
+            continuation.finish()
+            _ = self
+        }
+        continuation.onTermination = { [weak self] _ in
+            task.cancel()
+            self?.subscribers.withLockedValue { $0[id]?.finish(); $0[id] = nil }
+        }
+        return stream
+    }
+
+    public func metricsText() -> String {
+        let c = counters.withLockedValue { $0 }
+        let tip = driver.tip
+        let lines = [
+            "# HELP trellis_height Last committed block height.", "# TYPE trellis_height gauge", "trellis_height \(tip.height)",
+            "# HELP trellis_consensus_round Current consensus round.", "# TYPE trellis_consensus_round gauge", "trellis_consensus_round \(tip.round)",
+            "# HELP trellis_mempool_transactions Transactions waiting in the mempool.", "# TYPE trellis_mempool_transactions gauge", "trellis_mempool_transactions \(mempool.count)",
+            "# HELP trellis_peers Connected peers.", "# TYPE trellis_peers gauge", "trellis_peers \(transport.connectedPeers.count)",
+            "# HELP trellis_tx_accepted_total Transactions admitted to the mempool.", "# TYPE trellis_tx_accepted_total counter", "trellis_tx_accepted_total \(c.accepted)",
+            "# HELP trellis_tx_refused_total Transactions refused at admission.", "# TYPE trellis_tx_refused_total counter", "trellis_tx_refused_total \(c.refused)",
+            "# HELP trellis_tx_committed_total Transactions in committed blocks.", "# TYPE trellis_tx_committed_total counter", "trellis_tx_committed_total \(c.committedTransactions)",
+            "# HELP trellis_block_interval_milliseconds Time between the last two commits.", "# TYPE trellis_block_interval_milliseconds gauge", "trellis_block_interval_milliseconds \(c.lastCommitLatencyMilliseconds)",
+        ]
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    public func payloadJSON(_ transaction: Transaction) -> Data? {
+        guard let spec = ContractRegistry.standard.spec(for: transaction.body.kind) else { return nil }
+        return try? spec.jsonPayload(fromCanonical: transaction.body.payload)
+    }
+}

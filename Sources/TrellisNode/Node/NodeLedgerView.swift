@@ -1,0 +1,31 @@
+// NodeLedgerView.swift — the mempool's view of the committed ledger: members, nonces, kinds (thread-safe reads).
+import TrellisCodec
+import TrellisLedger
+
+public struct NodeLedgerView: MempoolLedgerView {
+    public let chainID: String
+    let reader: LedgerReader
+    let registry: ContractRegistry
+
+    public init(chainID: String, reader: LedgerReader, registry: ContractRegistry = .standard) {
+        self.chainID = chainID
+        self.reader = reader
+        self.registry = registry
+    }
+
+    public var committedHeight: UInt64 { (try? reader.latestHeight()) ?? 0 }
+
+    public func account(_ memberID: String) -> MempoolAccount? {
+        guard Identifier.isValid(memberID),
+              let member = try? reader.query(Member.self, LedgerKeys.member(memberID)).value else { return nil }
+        let last = (try? reader.query(UInt64.self, LedgerKeys.nonce(memberID)).value) ?? 0
+        return MempoolAccount(member: member, nextNonce: last + 1)
+    }
+
+    public func precheck(_ transaction: Transaction) throws(TxRejection) {
+        guard let spec = registry.spec(for: transaction.body.kind) else {
+            throw TxRejection("unknown_kind", "no contract owns the kind \"\(transaction.body.kind)\" (see `trellis tx kinds`)")
+        }
+        _ = try spec.decodePayload(transaction.body.payload)
+    }
+}

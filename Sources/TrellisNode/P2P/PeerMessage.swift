@@ -1,0 +1,62 @@
+// PeerMessage.swift — what nodes say to each other over an authenticated connection (canonical encoding; no JSON on
+// the hot path). Every message is decoded strictly with size limits; a peer sending an undecodable message is
+// disconnected.
+import TrellisCodec
+import TrellisConsensus
+import TrellisCrypto
+import TrellisLedger
+
+public enum PeerMessage: Sendable, CanonicalCodable {
+    /// A proposal or vote.
+    case consensus(ConsensusMessage)
+    /// Transactions for the mempool (gossip, batched).
+    case transactions([Transaction])
+    /// The sender's last committed height (sent periodically; drives block sync).
+    case status(height: UInt64)
+    /// Please send the committed block at this height with its certificate.
+    case blockRequest(height: UInt64)
+    /// A committed block and its certificate.
+    case blockResponse(block: Block, certificate: CommitCertificate)
+
+    /// The most transactions one gossip message may carry.
+    public static let maxGossipBatch = 1_000
+
+    public func encode(to encoder: inout CanonicalEncoder) {
+        switch self {
+        case .consensus(let m):
+            encoder.encode(UInt8(1))
+            encoder.encode(m)
+        case .transactions(let txs):
+            encoder.encode(UInt8(2))
+            encoder.encode(txs)
+        case .status(let h):
+            encoder.encode(UInt8(3))
+            encoder.encode(h)
+        case .blockRequest(let h):
+            encoder.encode(UInt8(4))
+            encoder.encode(h)
+        case .blockResponse(let b, let c):
+            encoder.encode(UInt8(5))
+            encoder.encode(b)
+            encoder.encode(c)
+        }
+    }
+
+    public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
+        let tag = try decoder.decodeTag()
+        switch tag {
+        case 1: self = .consensus(try decoder.decode(ConsensusMessage.self))
+        case 2: self = .transactions(try decoder.decodeArray(Transaction.self, maxCount: Self.maxGossipBatch))
+        case 3: self = .status(height: try decoder.decodeUInt64())
+        case 4: self = .blockRequest(height: try decoder.decodeUInt64())
+        case 5: self = .blockResponse(block: try decoder.decode(Block.self), certificate: try decoder.decode(CommitCertificate.self))
+        default: throw .unknownTag(type: "PeerMessage", tag: tag)
+        }
+    }
+
+    /// Strict decoding of a message from a peer.
+    public static func decode(_ bytes: [UInt8]) throws(CodecError) -> PeerMessage {
+        try CanonicalDecoder.decode(PeerMessage.self, from: bytes,
+                                    limits: DecodingLimits(maxBytesLength: Limits.maxBlockBytes, maxCount: Limits.maxTransactionsPerBlock))
+    }
+}

@@ -1,0 +1,34 @@
+// HTTPClient.swift — small JSON-over-HTTP helpers for the CLI (Foundation's URLSession).
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+enum HTTP {
+    struct Failure: Error, CustomStringConvertible {
+        let message: String
+        var description: String { message }
+    }
+
+    /// Sends a request and returns (status, JSON object or nil, raw body).
+    static func request(_ method: String, _ url: String, json body: [String: Any]? = nil, timeoutSeconds: Double = 10) async throws -> (Int, [String: Any]?, Data) {
+        guard let u = URL(string: url) else { throw Failure(message: "bad URL \(url)") }
+        var request = URLRequest(url: u, timeoutInterval: timeoutSeconds)
+        request.httpMethod = method
+        if let body {
+            request.httpBody = try JSONSerialization.data(withJSONObject: body)
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        let (data, response): (Data, URLResponse)
+        do { (data, response) = try await URLSession.shared.data(for: request) } catch {
+            throw Failure(message: "cannot reach \(url): \(error.localizedDescription)")
+        }
+        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+        return (status, object, data)
+    }
+
+    static func get(_ url: String, timeoutSeconds: Double = 10) async throws -> (Int, [String: Any]?, Data) {
+        try await request("GET", url, timeoutSeconds: timeoutSeconds)
+    }
+}

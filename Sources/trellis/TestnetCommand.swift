@@ -1,0 +1,303 @@
+// TestnetCommand.swift — `trellis testnet up|status|down`: a local consortium of N validators on loopback.
+//
+// `up` writes DIR/genesis.json from Genesis/example/genesis.template.json (member keys in DIR/members/<name>.key,
+// validator homes in DIR/node<i>), starts one `trellis node start` process per home (logs in DIR/node<i>/node.log),
+// and waits until every node has committed a block. Run again on the same DIR, it restarts the existing homes.
+// `down` stops them (SIGTERM, then SIGKILL after 10 s). DIR/testnet.json records what is running.
+import ArgumentParser
+import Foundation
+import TrellisCrypto
+import TrellisLedger
+import TrellisNode
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct TestnetNode: Codable {
+    var name: String
+    var home: String
+    var publicKey: String
+    var p2pAddress: String
+    var apiURL: String
+    var pid: Int32?
+
+    enum CodingKeys: String, CodingKey {
+        case name, home, pid
+        case publicKey = "public_key"
+        case p2pAddress = "p2p_address"
+        case apiURL = "api_url"
+    }
+}
+
+struct TestnetState: Codable {
+    var chainID: String
+    var nodes: [TestnetNode]
+
+    enum CodingKeys: String, CodingKey {
+        case chainID = "chain_id"
+        case nodes
+    }
+
+    static func path(_ dir: String) -> String { dir + "/testnet.json" }
+
+    static func load(_ dir: String) throws -> TestnetState? {
+        guard let data = FileManager.default.contents(atPath: path(dir)) else { return nil }
+        return try JSONDecoder().decode(TestnetState.self, from: data)
+    }
+
+    func save(_ dir: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        try encoder.encode(self).write(to: URL(fileURLWithPath: Self.path(dir)))
+    }
+}
+
+struct Testnet: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "testnet",
+        abstract: "Run a local multi-validator consortium on this machine.",
+        subcommands: [Up.self, Status.self, Down.self]
+    )
+
+    static let memberNames = ["core", "supplier1", "supplier2", "supplier3", "bank", "clearing", "proponent", "verifier", "registry", "regulator", "gov1", "gov2", "gov3"]
+
+    struct Up: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create (first time) and start N validators; wait until they commit blocks.")
+
+        @Option(help: "Number of validators (1…10).") var nodes = 4
+        @Option(help: "Directory for the homes, member keys and genesis.") var dir = "testnet"
+        @Option(help: "First p2p port; APIs listen from base-port + 100.") var basePort = 26600
+        @Option(help: "The genesis template (default: Genesis/example/genesis.template.json of this checkout).") var template: String?
+        @Flag(help: "Return once the nodes commit blocks, leaving them running (stop with `testnet down`).") var detach = false
+        @Option(help: "Seconds to wait for the first commits.") var timeout = 90
+
+        func run() async throws {
+            guard (1...10).contains(nodes) else { throw badInput("--nodes must be 1…10") }
+            guard (1024...64000).contains(basePort) else { throw badInput("--base-port must be 1024…64000") }
+            let fm = FileManager.default
+            let root = URL(fileURLWithPath: dir).standardizedFileURL.path
+            var state: TestnetState
+            if let existing = try? TestnetState.load(root) {
+                if existing.nodes.contains(where: { $0.pid.map(isRunning) ?? false }) {
+                    throw failure("a testnet is already running in \(root); stop it with `trellis testnet down --dir \(dir)`")
+                }
+                state = existing
+                printError("restarting the existing testnet in \(root) (\(state.nodes.count) nodes)")
+            } else {
+                state = try create(root: root, fm: fm)
+            }
+            let binary = executablePath()
+            for i in state.nodes.indices {
+                state.nodes[i].pid = try spawn(binary: binary, home: state.nodes[i].home)
+            }
+            try state.save(root)
+            printError("waiting for \(state.nodes.count) nodes to commit blocks…")
+            let ready = await waitForBlocks(state.nodes, seconds: timeout)
+            if !ready {
+                printError("error: the nodes did not all commit a block within \(timeout) s; see the logs in \(root)/node*/node.log")
+                throw ExitCode(1)
+            }
+            print("Trellis testnet \"\(state.chainID)\" is up: \(state.nodes.count) validators")
+            for n in state.nodes { print("  \(n.name)  \(n.apiURL)  (home \(n.home))") }
+            let expiry = Int64(Date().timeIntervalSince1970) + 180 * 86_400
+            print("""
+
+            Member keys of the example consortium are in \(root)/members/. A first transaction — the bank opens a
+            credit line for the core enterprise (co-signed by it):
+              \(executablePath()) tx send --node \(state.nodes[0].apiURL) \\
+                --key \(root)/members/bank.key --cosign \(root)/members/core.key --kind credit_line.set \\
+                --payload '{"line_id":"line1","core":"core","limit":1000000,"expiry":\(expiry)}' --wait
+            Then: curl -s \(state.nodes[1].apiURL)/v1/status    (every kind: trellis tx kinds; docs/TRANSACTIONS.md)
+
+            """)
+            if detach {
+                print("Stop it with: trellis testnet down --dir \(dir)")
+                return
+            }
+            print("Press Ctrl-C to stop the testnet.")
+            await waitForSignal()
+            stopAll(state, root: root)
+        }
+
+        func create(root: String, fm: FileManager) throws -> TestnetState {
+            let templatePath = try template ?? findTemplate()
+            guard var text = try? String(contentsOfFile: templatePath, encoding: .utf8) else { throw badInput("cannot read the genesis template \(templatePath)") }
+            do { try fm.createDirectory(atPath: root + "/members", withIntermediateDirectories: true) } catch { throw failure("cannot create \(root): \(error.localizedDescription)") }
+            for name in Testnet.memberNames {
+                let key = SigningKey.generate()
+                do { try KeyFile.write(key, to: "\(root)/members/\(name).key", overwrite: true) } catch { throw failure(error.description) }
+                text = text.replacingOccurrences(of: "{{key:\(name)}}", with: key.publicKey.hex)
+            }
+            var nodesList: [TestnetNode] = []
+            for i in 1...nodes {
+                let home = "\(root)/node\(i)"
+                var config = NodeConfig()
+                config.node.name = "node\(i)"
+                config.p2p.listen = "127.0.0.1:\(basePort + i - 1)"
+                config.api.listen = "127.0.0.1:\(basePort + 100 + i - 1)"
+                let key: PublicKey
+                do { key = try NodeHome(path: home).initialize(config: config) } catch { throw failure(error.description) }
+                nodesList.append(TestnetNode(name: "node\(i)", home: home, publicKey: key.hex, p2pAddress: config.p2p.listen, apiURL: "http://\(config.api.listen)", pid: nil))
+            }
+            guard var object = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] else {
+                throw badInput("the genesis template \(templatePath) is not a JSON object")
+            }
+            object["validators"] = nodesList.enumerated().map { i, n in
+                ["name": "validator\(i + 1)", "public_key": n.publicKey, "voting_power": 1, "p2p_address": n.p2pAddress] as [String: Any]
+            }
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+            if let leftover = String(decoding: data, as: UTF8.self).range(of: "{{key:") {
+                throw badInput("the template has a placeholder this tool does not fill near \(String(decoding: data, as: UTF8.self)[leftover.lowerBound...].prefix(30))")
+            }
+            let genesis: GenesisDocument
+            do { genesis = try GenesisDocument.parse(data) } catch { throw failure("the generated genesis is invalid: \(error)") }
+            do {
+                try data.write(to: URL(fileURLWithPath: root + "/genesis.json"))
+                for n in nodesList { try data.write(to: URL(fileURLWithPath: n.home + "/genesis.json")) }
+            } catch { throw failure("cannot write genesis.json: \(error.localizedDescription)") }
+            let state = TestnetState(chainID: genesis.chainID, nodes: nodesList)
+            try state.save(root)
+            return state
+        }
+
+        func findTemplate() throws -> String {
+            let relative = "Genesis/example/genesis.template.json"
+            var candidates = [FileManager.default.currentDirectoryPath + "/" + relative]
+            var dir = URL(fileURLWithPath: executablePath()).deletingLastPathComponent()
+            for _ in 0..<5 {
+                candidates.append(dir.appendingPathComponent(relative).path)
+                dir = dir.deletingLastPathComponent()
+            }
+            guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
+                throw badInput("cannot find \(relative); run from the Trellis checkout or pass --template PATH")
+            }
+            return found
+        }
+
+        func spawn(binary: String, home: String) throws -> Int32 {
+            let log = home + "/node.log"
+            if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
+            guard let handle = FileHandle(forWritingAtPath: log) else { throw failure("cannot write \(log)") }
+            handle.seekToEndOfFile()
+            let process = Process()
+            // setsid: the nodes get their own session, so a terminal's Ctrl-C reaches only this command, which then
+            // stops them cleanly (and with --detach they outlive it).
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
+            process.arguments = [binary, "node", "start", "--home", home]
+            process.standardOutput = handle
+            process.standardError = handle
+            process.standardInput = FileHandle.nullDevice
+            let pidFile = home + "/node.pid"
+            try? FileManager.default.removeItem(atPath: pidFile)
+            do { try process.run() } catch { throw failure("cannot start \(binary): \(error.localizedDescription)") }
+            // setsid may fork, so the node's own pid comes from the pid file it writes once it is listening.
+            let deadline = Date().addingTimeInterval(30)
+            while Date() < deadline {
+                if let text = try? String(contentsOfFile: pidFile, encoding: .utf8), let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), isRunning(pid) {
+                    return pid
+                }
+                usleep(100_000)
+            }
+            throw failure("the node in \(home) did not start within 30 s; see \(log)")
+        }
+    }
+
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show each node's height, peers and health.")
+
+        @Option(help: "The testnet directory.") var dir = "testnet"
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            let root = URL(fileURLWithPath: dir).standardizedFileURL.path
+            guard let state = try? TestnetState.load(root) else { throw badInput("no testnet in \(root) (run `trellis testnet up --dir \(dir)`)") }
+            var rows: [[String: Any]] = []
+            for n in state.nodes {
+                var row: [String: Any] = ["name": n.name, "api_url": n.apiURL, "home": n.home, "running": n.pid.map(isRunning) ?? false]
+                if let (code, body, _) = try? await HTTP.get(n.apiURL + "/v1/status", timeoutSeconds: 2), code == 200, let body {
+                    row["healthy"] = true
+                    row["height"] = body["height"] ?? 0
+                    row["peers"] = (body["peers"] as? [Any])?.count ?? 0
+                    row["state_root"] = body["state_root"] ?? ""
+                    row["catching_up"] = body["catching_up"] ?? false
+                } else {
+                    row["healthy"] = false
+                }
+                rows.append(row)
+            }
+            if json {
+                print(jsonObject(["chain_id": state.chainID, "nodes": rows]))
+                return
+            }
+            print("chain \(state.chainID)")
+            for r in rows {
+                let health = (r["healthy"] as? Bool) == true ? "healthy" : ((r["running"] as? Bool) == true ? "starting/unresponsive" : "stopped")
+                print("  \(r["name"]!)  \(r["api_url"]!)  \(health)  height=\(r["height"] ?? "-")  peers=\(r["peers"] ?? "-")")
+            }
+        }
+    }
+
+    struct Down: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Stop the testnet's nodes (data is kept; `up` restarts them).")
+
+        @Option(help: "The testnet directory.") var dir = "testnet"
+
+        func run() throws {
+            let root = URL(fileURLWithPath: dir).standardizedFileURL.path
+            guard let state = try? TestnetState.load(root) else { throw badInput("no testnet in \(root)") }
+            stopAll(state, root: root)
+            print("stopped \(state.nodes.count) nodes")
+        }
+    }
+}
+
+func isRunning(_ pid: Int32) -> Bool { kill(pid, 0) == 0 }
+
+func stopAll(_ state: TestnetState, root: String) {
+    var state = state
+    let pids = state.nodes.compactMap(\.pid).filter(isRunning)
+    for pid in pids { kill(pid, SIGTERM) }
+    let deadline = Date().addingTimeInterval(10)
+    while Date() < deadline && pids.contains(where: isRunning) { usleep(100_000) }
+    for pid in pids where isRunning(pid) { kill(pid, SIGKILL) }
+    for i in state.nodes.indices { state.nodes[i].pid = nil }
+    try? state.save(root)
+}
+
+func executablePath() -> String {
+    (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+}
+
+func waitForBlocks(_ nodes: [TestnetNode], seconds: Int) async -> Bool {
+    let deadline = Date().addingTimeInterval(Double(seconds))
+    while Date() < deadline {
+        var ready = 0
+        for n in nodes {
+            if let (code, body, _) = try? await HTTP.get(n.apiURL + "/v1/status", timeoutSeconds: 2), code == 200, let h = body?["height"] as? Int, h >= 1 { ready += 1 }
+        }
+        if ready == nodes.count { return true }
+        try? await Task.sleep(nanoseconds: 500_000_000)
+    }
+    return false
+}
+
+/// Suspends until SIGINT or SIGTERM.
+func waitForSignal() async {
+    signal(SIGINT, SIG_IGN)
+    signal(SIGTERM, SIG_IGN)
+    let stream = AsyncStream<Void> { continuation in
+        for sig in [SIGINT, SIGTERM] {
+            let source = DispatchSource.makeSignalSource(signal: sig)
+            source.setEventHandler { continuation.yield(()) }
+            source.resume()
+            SignalSources.keep(source)
+        }
+    }
+    for await _ in stream { return }
+}
+
+/// Keeps signal sources alive for the life of the process.
+enum SignalSources {
+    nonisolated(unsafe) private static var sources: [DispatchSourceSignal] = []
+    static func keep(_ s: DispatchSourceSignal) { sources.append(s) }
+}
