@@ -5,7 +5,7 @@
 //  - `transaction`: the transaction bytes, its RFC 6962 path to header.tx_root, its receipt with the receipt's path
 //    to the block's receipts root, and a `StateProof` of that receipts root (state key `receipts/<height as 20
 //    digits>`) against header.state_root.
-// `ProofChecker` verifies it with SHA-256 and Ed25519 only (docs/EXPORT-FORMAT.md §6).
+// `ProofChecker` verifies it with SHA-256 and Ed25519 only (docs/EXPORT-FORMAT.md §7).
 import Foundation
 
 /// A proof file.
