@@ -26,6 +26,7 @@ let package = Package(
         .target(name: "TrellisStore", dependencies: ["CRocksDB"]),
         .target(name: "TrellisLedger", dependencies: ["TrellisCrypto", "TrellisCodec", "TrellisStore"]),
         .target(name: "TrellisConsensus", dependencies: ["TrellisLedger", "TrellisCrypto", "TrellisCodec"]),
+        .target(name: "TrellisAudit", dependencies: ["TrellisLedger", "TrellisCrypto", "TrellisCodec", "TrellisStore"]),
         .target(name: "TrellisSimulation", dependencies: ["TrellisConsensus", "TrellisLedger", "TrellisCrypto", "TrellisCodec"]),
         .target(
             name: "TrellisNode",
@@ -52,7 +53,7 @@ let package = Package(
             name: "trellis",
             dependencies: [
                 "TrellisCrypto", "TrellisCodec", "TrellisStore", "TrellisLedger",
-                "TrellisConsensus", "TrellisSimulation", "TrellisNode", "TrellisAPI",
+                "TrellisConsensus", "TrellisSimulation", "TrellisNode", "TrellisAPI", "TrellisAudit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -79,6 +80,11 @@ let package = Package(
             ]
         ),
         .testTarget(name: "trellisTests", dependencies: ["trellis"]),
+        .testTarget(
+            name: "TrellisAuditTests",
+            dependencies: ["TrellisAudit", "TrellisLedger", "TrellisCrypto", "TrellisCodec", "TrellisStore"],
+            resources: [.copy("Fixtures")]
+        ),
         .testTarget(name: "TrellisConsensusTests", dependencies: ["TrellisConsensus", "TrellisLedger", "TrellisCrypto", "TrellisCodec"]),
         .testTarget(name: "TrellisSimulationTests", dependencies: ["TrellisSimulation", "TrellisConsensus", "TrellisLedger", "TrellisCrypto"]),
     ],

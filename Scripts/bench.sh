@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmarks (never tests): builds a release binary and prints our speed beside the raw limits measured in the
-# same run. Usage: Scripts/bench.sh [crypto]   (more suites arrive with the node)
+# same run. Usage: Scripts/bench.sh [crypto|ledger|audit] [options of `trellis bench <suite>`]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 Scripts/bootstrap.sh >/dev/null
@@ -10,6 +10,6 @@ swift build -c release --product trellis >&2
 bin="$(swift build -c release --show-bin-path)/trellis"
 echo "# machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(free -g | awk '/Mem:/{print $2}') GiB"
 case "$suite" in
-  crypto) exec "$bin" bench crypto "$@" ;;
-  *) echo "unknown suite '$suite' (known: crypto)" >&2; exit 2 ;;
+  crypto|ledger|audit) exec "$bin" bench "$suite" "$@" ;;
+  *) echo "unknown suite '$suite' (known: crypto, ledger, audit)" >&2; exit 2 ;;
 esac

@@ -1,8 +1,9 @@
-// BenchCommand.swift — `trellis bench crypto`: our speed against the raw limits measured in the same run.
+// BenchCommand.swift — `trellis bench crypto` and `trellis bench audit`: our speed against the raw limits measured in the same run.
 //
 // Benchmarks, not tests: numbers vary with the machine's load. Each figure is the median of `--runs` runs.
 import ArgumentParser
 import Foundation
+import TrellisAudit
 import TrellisCrypto
 import TrellisStore
 
@@ -10,8 +11,42 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure Trellis against the raw limits of this machine.",
-        subcommands: [CryptoBench.self]
+        subcommands: [CryptoBench.self, LedgerBench.self, AuditBench.self]
     )
+}
+
+struct AuditBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "audit",
+        abstract: "`audit verify` throughput (transactions/s) against raw all-core libsodium verification of the same signatures."
+    )
+
+    @Option(help: "Transactions in the benchmark chain.")
+    var transactions = 100_000
+
+    @Option(help: "Transactions per block.")
+    var perBlock = 1_000
+
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    func run() throws {
+        guard transactions > 0, perBlock > 0 else { throw badInput("--transactions and --per-block must be positive") }
+        let clock = ContinuousClock()
+        let origin = clock.now
+        let directory = FileManager.default.temporaryDirectory.path
+        let result: AuditBenchmarkResult
+        do { result = try AuditBenchmark.run(transactions: transactions, perBlock: perBlock, directory: directory) { seconds(clock.now - origin) } } catch {
+            throw failure("\(error)")
+        }
+        if json {
+            try printJSON(result)
+            return
+        }
+        print("audit verify, \(result.transactions) transactions in \(result.blocks) blocks (\(result.signatures) signatures, export \(result.exportBytes / 1_000_000) MB)")
+        print(String(format: "  raw libsodium, all cores       %10.0f tx/s   (%.2f s)", result.rawTransactionsPerSecond, result.rawVerifySeconds))
+        print(String(format: "  trellis audit verify           %10.0f tx/s   (%.2f s)   %.2f× raw (target ≥ 0.75)", result.verifyTransactionsPerSecond, result.verifySeconds, result.ratio))
+    }
 }
 
 struct CryptoBench: ParsableCommand {

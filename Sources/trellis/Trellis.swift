@@ -10,7 +10,7 @@ struct Trellis: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "trellis",
         abstract: "A permissioned BFT ledger node for supply-chain finance and green-asset claims.",
-        subcommands: [Keys.self, GenesisCommand.self, NodeCommand.self, Testnet.self, Tx.self, Sim.self, Bench.self]
+        subcommands: [Keys.self, GenesisCommand.self, NodeCommand.self, Testnet.self, Tx.self, Sim.self, Bench.self, Audit.self]
     )
 }
 

@@ -1,0 +1,46 @@
+// ChainReplay.swift — re-executes a chain from genesis with the real executor on a MemoryChainStore.
+//
+// Each block is checked by `LedgerEngine.validate` (every header field, the previous certificate, re-execution to
+// the header's state root) and its own certificate against the validator set in force at its height, then
+// committed, so validator-set changes are followed exactly as a node follows them. Signature checks are assumed
+// done by the caller (in one parallel batch), which is what `SignaturePolicy.allVerified` states.
+import TrellisCrypto
+import TrellisLedger
+
+/// A re-executing ledger in memory.
+public final class ChainReplay {
+    public let store: MemoryChainStore
+    public let engine: LedgerEngine
+
+    /// Starts from the genesis state of `genesis`.
+    public init(genesis: GenesisDocument) throws(AuditError) {
+        store = MemoryChainStore()
+        do { engine = try LedgerEngine(genesis: genesis, store: store) } catch {
+            throw .verificationFailed(height: 0, message: "genesis does not initialise: \(error)")
+        }
+    }
+
+    /// Validates, certifies and commits `block`; returns its receipts. Signatures must already be verified.
+    @discardableResult
+    public func apply(_ block: Block, certificate: CommitCertificate) throws(AuditError) -> [Receipt] {
+        let height = block.header.height
+        let set: ValidatorSet
+        do { set = try engine.validatorSet(forHeight: height) } catch { throw .verificationFailed(height: height, message: "\(error)") }
+        do {
+            try certificate.verify(chainID: engine.chainID, validatorSet: set, height: height, blockID: block.hash, verifySignatures: false)
+        } catch { throw .verificationFailed(height: height, message: error.description) }
+        let result: ExecutionResult
+        do { result = try engine.validate(block, signatures: .allVerified) } catch {
+            throw .verificationFailed(height: height, message: "re-execution: \(error)")
+        }
+        do { try engine.commit(block, certificate: certificate, verifyCertificateSignatures: false, signatures: .allVerified) } catch {
+            throw .verificationFailed(height: height, message: "commit: \(error)")
+        }
+        return result.receipts
+    }
+
+    /// The validator set scheduled by the last applied block, if it changed.
+    public func validatorSetChange() throws(AuditError) -> ValidatorSetChangeView? {
+        try ValidatorSetChangeView.scheduled(afterHeight: engine.currentHeight, state: CommittedState(store: store))
+    }
+}

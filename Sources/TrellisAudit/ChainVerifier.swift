@@ -1,0 +1,229 @@
+// ChainVerifier.swift — verifies a chain export (or a node home) end to end, trusting nothing but genesis.
+//
+// Three passes, the first bad height wins (ties: structure, then signatures, then re-execution):
+//  1. structure, each line on all cores: the canonical bytes decode strictly; `block_hash` matches; tx_root is the
+//     RFC 6962 root over the transaction hashes; the certificate decodes and names this height and block; the
+//     decoded header and transactions equal what the bytes imply. Then, in order, previous_block_hash is the
+//     SHA-256 of the previous header (zero at height 1).
+//  2. every Ed25519 signature of the range (transactions and certificates) in one `ParallelVerifier` batch, on
+//     all cores, concurrently with pass 3 (which assumes them valid; a signature failure at a lower height wins).
+//  3. re-execution from genesis (`ChainReplay`): header fields, the certificate's quorum against the validator
+//     set in force at that height (following governance changes), state roots, then the line's receipts and
+//     validator_set_change against the re-execution's.
+// Partial exports (from_height > 1) cannot be re-executed and are refused.
+import Dispatch
+import Foundation
+import TrellisCodec
+import TrellisCrypto
+import TrellisLedger
+
+/// What a successful verification covered.
+public struct VerificationSummary: Codable, Equatable, Sendable {
+    public var chainID: String
+    public var fromHeight: UInt64
+    public var toHeight: UInt64
+    public var blocks: UInt64
+    public var transactions: Int
+    public var signatures: Int
+    /// The state root after `toHeight`, hex.
+    public var finalStateRoot: String
+
+    enum CodingKeys: String, CodingKey {
+        case chainID = "chain_id"
+        case fromHeight = "from_height"
+        case toHeight = "to_height"
+        case blocks, transactions, signatures
+        case finalStateRoot = "final_state_root"
+    }
+}
+
+/// Progress of a long verification: (phase, done, total).
+public typealias VerifyProgress = (String, Int, Int) -> Void
+
+public enum ChainVerifier {
+    /// Verifies the export file at `path`.
+    public static func verify(path: String, progress: VerifyProgress? = nil) throws(AuditError) -> VerificationSummary {
+        try verify(try ExportFile.read(path: path), progress: progress).summary
+    }
+
+    /// Verifies a node home's whole chain (the node must be stopped).
+    public static func verify(home: StoreChainSource, progress: VerifyProgress? = nil) throws(AuditError) -> VerificationSummary {
+        let latest = try home.latestHeight()
+        guard latest >= 1 else { throw .source("\(home.label) has no committed blocks") }
+        var lines: [(number: Int, line: BlockLine)] = []
+        for h in 1...latest {
+            let c = try home.committedBlock(atHeight: h)
+            lines.append((0, BlockLine.make(block: c.block, certificate: c.certificate, receipts: c.receipts ?? [], validatorSetChange: try home.validatorSetChange(afterHeight: h))))
+        }
+        let genesisJSON = (try? home.genesis.json()).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        let header = ExportHeader(format: ExportHeader.formatName, version: ExportHeader.formatVersion, chainID: home.genesis.chainID,
+                                  genesisJSON: genesisJSON, genesisHash: home.genesis.hash.hex, fromHeight: 1, toHeight: latest)
+        return try verify(ExportFile(header: header, genesis: home.genesis, lines: lines), progress: progress).summary
+    }
+
+    /// Verifies a parsed export; returns the summary and the replayed ledger (for reports).
+    public static func verify(_ file: ExportFile, progress: VerifyProgress? = nil) throws(AuditError) -> (summary: VerificationSummary, replay: ChainReplay) {
+        guard file.header.fromHeight == 1 else {
+            throw .malformed(line: 1, message: "partial export (from height \(file.header.fromHeight)): verification re-executes from genesis and needs height 1")
+        }
+        let chainID = file.genesis.chainID
+        // Pass 1: each line on its own on all cores, then the hash links in order; stop at the first bad height.
+        let registry = ContractRegistry.standard
+        let local = Parallel.map(file.lines.map { ($0.number, $0.line) }) { number, line in checkLocal(line, number: number, registry: registry) }
+        var decoded: [(block: Block, certificate: CommitCertificate)] = []
+        decoded.reserveCapacity(file.lines.count)
+        var structuralFailure: AuditError? = nil
+        var previousHash = Hash.zero
+        for result in local {
+            switch result {
+            case .failure(let e): structuralFailure = e
+            case .success(let pair):
+                if let e = linkFailure(pair.block, previousHash: previousHash) { structuralFailure = e } else {
+                    decoded.append(pair)
+                    previousHash = pair.block.hash
+                }
+            }
+            if structuralFailure != nil { break }
+        }
+        progress?("structure", decoded.count, file.lines.count)
+
+        // Pass 2: every signature of the blocks that passed pass 1, in one parallel batch. It runs on other threads
+        // while pass 3 re-executes (which assumes valid signatures); the first failure by height wins either way.
+        var checks: [SignatureCheck] = []
+        var owners: [SignatureOwner] = []
+        for (b, (block, certificate)) in decoded.enumerated() {
+            for (t, tx) in block.transactions.enumerated() {
+                for (s, check) in tx.signatureChecks.enumerated() {
+                    checks.append(check)
+                    owners.append(SignatureOwner(block: b, transaction: t, signature: s))
+                }
+            }
+            for (s, check) in certificate.signatureChecks(chainID: chainID).enumerated() {
+                checks.append(check)
+                owners.append(SignatureOwner(block: b, transaction: nil, signature: s))
+            }
+        }
+        progress?("signatures", 0, checks.count)
+        let verdicts = VerdictBox()
+        let signaturesDone = DispatchGroup()
+        DispatchQueue.global().async(group: signaturesDone) { [checks] in verdicts.set(ParallelVerifier.verify(checks)) }
+
+        // Pass 3: re-execute up to the first structural failure.
+        let replay = try ChainReplay(genesis: file.genesis)
+        var transactions = 0
+        var replayFailure: AuditError? = nil
+        for (i, (block, certificate)) in decoded.enumerated() {
+            do throws(AuditError) {
+                let receipts = try replay.apply(block, certificate: certificate)
+                try compare(file.lines[i].line, receipts: receipts, validatorSetChange: try replay.validatorSetChange())
+            } catch {
+                replayFailure = error
+                break
+            }
+            transactions += block.transactions.count
+            if i % 500 == 499 { progress?("re-execution", i + 1, decoded.count) }
+        }
+        signaturesDone.wait()
+        let valid = verdicts.get()
+        var signatureFailure: AuditError? = nil
+        if let bad = valid.firstIndex(of: false) {
+            let owner = owners[bad], block = decoded[owner.block].block
+            let what: String
+            if let t = owner.transaction {
+                let tx = block.transactions[t]
+                what = "transaction \(t) (\(tx.hash.hex)): signature of member \(tx.signatures[owner.signature].memberID) does not verify"
+            } else {
+                what = "certificate signature of validator \(decoded[owner.block].certificate.signatures[owner.signature].validator.hex) does not verify"
+            }
+            signatureFailure = .verificationFailed(height: block.header.height, message: what)
+        }
+        progress?("signatures", checks.count, checks.count)
+        // Ties at one height: structure first, then signatures, then re-execution (min(by:) keeps the first).
+        let failures = [structuralFailure, signatureFailure, replayFailure].compactMap { $0 }
+        if let first = failures.min(by: { ($0.failedHeight ?? 0) < ($1.failedHeight ?? 0) }) { throw first }
+        progress?("re-execution", decoded.count, decoded.count)
+        let summary = VerificationSummary(chainID: chainID, fromHeight: file.header.fromHeight, toHeight: file.header.toHeight,
+                                          blocks: UInt64(decoded.count), transactions: transactions, signatures: checks.count,
+                                          finalStateRoot: replay.engine.stateRoot.hex)
+        return (summary, replay)
+    }
+
+    /// Pass 1 for one line, given the previous block's hash.
+    static func checkStructure(_ line: BlockLine, number: Int, previousHash: Hash) throws(AuditError) -> (block: Block, certificate: CommitCertificate) {
+        let pair = try checkLocal(line, number: number, registry: .standard).get()
+        if let failure = linkFailure(pair.block, previousHash: previousHash) { throw failure }
+        return pair
+    }
+
+    static func linkFailure(_ block: Block, previousHash: Hash) -> AuditError? {
+        guard block.header.previousBlockHash != previousHash else { return nil }
+        return .verificationFailed(height: block.header.height,
+                                   message: "previous_block_hash \(block.header.previousBlockHash.hex) does not link to the previous header (hash \(previousHash.hex))")
+    }
+
+    /// The checks of pass 1 that need only the line itself: strict decoding, block hash, tx root, the certificate's
+    /// height and block, and the decoded header and transactions against the canonical bytes.
+    static func checkLocal(_ line: BlockLine, number: Int, registry: ContractRegistry) -> Result<(block: Block, certificate: CommitCertificate), AuditError> {
+        let h = line.height
+        func fail(_ message: String) -> Result<(block: Block, certificate: CommitCertificate), AuditError> { .failure(.verificationFailed(height: h, message: message)) }
+        let blockBytes: [UInt8], certBytes: [UInt8]
+        do { blockBytes = try Hex.decode(line.blockHex) } catch { return .failure(.malformed(line: number, message: "block_hex: \(error)")) }
+        do { certBytes = try Hex.decode(line.certificateHex) } catch { return .failure(.malformed(line: number, message: "certificate_hex: \(error)")) }
+        let block: Block
+        do { block = try Block.decode(blockBytes) } catch { return fail("block bytes do not decode: \(error)") }
+        let hash = block.hash
+        guard block.header.height == h else { return fail("the block's canonical bytes are for height \(block.header.height)") }
+        guard line.blockHash == hash.hex else { return fail("block_hash \(line.blockHash) differs from the SHA-256 of the header, \(hash.hex)") }
+        let txRoot = Block.txRoot(block.transactions)
+        guard block.header.txRoot == txRoot else {
+            return fail("tx_root \(block.header.txRoot.hex) does not match the transactions (their Merkle root is \(txRoot.hex))")
+        }
+        let certificate: CommitCertificate
+        do { certificate = try CanonicalDecoder.decode(CommitCertificate.self, from: certBytes) } catch { return fail("certificate bytes do not decode: \(error)") }
+        guard certificate.height == h else { return fail("the certificate is for height \(certificate.height)") }
+        guard certificate.blockID == hash else { return fail("the certificate is for block \(certificate.blockID.hex), not \(hash.hex)") }
+        guard line.header == HeaderView(block.header) else { return fail("the decoded header fields differ from the canonical bytes") }
+        guard line.transactions == block.transactions.map({ TransactionView($0, registry: registry) }) else {
+            return fail("the decoded transactions differ from the canonical bytes")
+        }
+        return .success((block, certificate))
+    }
+
+    /// Pass 3's comparison of a line's receipts and validator-set change with the re-execution's (the rest of the
+    /// line was compared with its canonical bytes in pass 1).
+    static func compare(_ actual: BlockLine, receipts: [Receipt], validatorSetChange: ValidatorSetChangeView?) throws(AuditError) {
+        let h = actual.height
+        let expected = receipts.map(ReceiptView.init)
+        guard actual.receipts == expected else {
+            let i = zip(actual.receipts, expected).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+            throw .verificationFailed(height: h, message: "receipts differ from re-execution" + (i.map { " (first at transaction \($0))" } ?? " (count \(actual.receipts.count), expected \(expected.count))"))
+        }
+        guard actual.validatorSetChange == validatorSetChange else {
+            throw .verificationFailed(height: h, message: "validator_set_change differs from the set the chain scheduled")
+        }
+    }
+}
+
+/// Which signature a check belongs to: block index in the range, transaction index (nil = the certificate), and
+/// signature index; messages are built only for a failure.
+struct SignatureOwner {
+    let block: Int
+    let transaction: Int?
+    let signature: Int
+}
+
+/// Pass 2's verdicts, handed from the verifying thread to the waiting one.
+private final class VerdictBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var verdicts: [Bool] = []
+    func set(_ v: [Bool]) { lock.lock(); verdicts = v; lock.unlock() }
+    func get() -> [Bool] { lock.lock(); defer { lock.unlock() }; return verdicts }
+}
+
+extension AuditError {
+    /// The height a verification failure names.
+    var failedHeight: UInt64? {
+        if case .verificationFailed(let h, _) = self { return h }
+        return nil
+    }
+}

@@ -1,0 +1,96 @@
+// ExportFile.swift — strict reader of a chain export (format "trellis-chain-export", version 1).
+//
+// Rejects (as `AuditError.malformed`, exit 2, naming the line): an unknown format or version, a line that is not
+// canonical JSON of its type, bad hex, heights that are not consecutive from the header's `from_height`, blank
+// lines, a missing final newline, content after `to_height`, and a file that ends early (truncated). It does not
+// judge validity: that is `ChainVerifier`'s job. The genesis hash is checked here because everything else
+// depends on it.
+import Foundation
+import TrellisCrypto
+import TrellisLedger
+
+/// A parsed export: header, genesis and block lines with their line numbers.
+public struct ExportFile: Sendable {
+    public let header: ExportHeader
+    public let genesis: GenesisDocument
+    /// (1-based line number, line) in height order.
+    public let lines: [(number: Int, line: BlockLine)]
+
+    /// Reads and parses the file at `path`.
+    public static func read(path: String) throws(AuditError) -> ExportFile {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch { throw .unreadable(path: path, message: error.localizedDescription) }
+        return try parse(data)
+    }
+
+    /// Parses export bytes strictly.
+    public static func parse(_ data: Data) throws(AuditError) -> ExportFile {
+        // Split on 0x0A bytes (UTF-8 never uses 0x0A inside a multi-byte character); each row is then checked as
+        // UTF-8 on its own. Much faster than splitting a String by Character.
+        let bytes = [UInt8](data)
+        guard !bytes.isEmpty else { throw .malformed(line: 1, message: "the file is empty") }
+        var byteRows = bytes.split(separator: 0x0A, omittingEmptySubsequences: false)
+        guard byteRows.last?.isEmpty == true else { throw .malformed(line: byteRows.count, message: "the last line has no final newline (truncated file?)") }
+        byteRows.removeLast()
+        var rows: [Substring] = []
+        rows.reserveCapacity(byteRows.count)
+        for (i, row) in byteRows.enumerated() {
+            guard !row.isEmpty else { throw .malformed(line: i + 1, message: "blank line") }
+            guard let text = String(validating: row, as: UTF8.self) else { throw .malformed(line: i + 1, message: "not UTF-8") }
+            rows.append(Substring(text))
+        }
+        let header = try parseHeader(rows[0])
+        let genesis: GenesisDocument
+        do { genesis = try GenesisDocument.parse(Data(header.genesisJSON.utf8)) } catch {
+            throw .malformed(line: 1, message: "genesis_json is not a valid genesis document: \(error)")
+        }
+        guard genesis.hash.hex == header.genesisHash else {
+            throw .verificationFailed(height: nil, message: "genesis: genesis_json hashes to \(genesis.hash.hex), but the header says \(header.genesisHash)")
+        }
+        guard genesis.chainID == header.chainID else {
+            throw .verificationFailed(height: nil, message: "genesis: chain id \(genesis.chainID) differs from the header's \(header.chainID)")
+        }
+        guard header.fromHeight >= 1, header.fromHeight <= header.toHeight else {
+            throw .malformed(line: 1, message: "invalid height range \(header.fromHeight)…\(header.toHeight)")
+        }
+        let expectedCount = header.toHeight - header.fromHeight + 1
+        guard UInt64(rows.count - 1) <= expectedCount else {
+            throw .malformed(line: Int(expectedCount) + 2, message: "content after the last declared height \(header.toHeight)")
+        }
+        // Lines decode independently: on all cores, then checked in order so the first bad line is reported.
+        let decoded = Parallel.map(Array(rows.enumerated().dropFirst())) { (i, row) -> Result<BlockLine, AuditError> in
+            do throws(AuditError) { return .success(try ExportJSON.decode(BlockLine.self, row, line: i + 1, what: "block line")) } catch { return .failure(error) }
+        }
+        var lines: [(number: Int, line: BlockLine)] = []
+        lines.reserveCapacity(decoded.count)
+        for (offset, result) in decoded.enumerated() {
+            let number = offset + 2
+            let line: BlockLine
+            switch result {
+            case .success(let l): line = l
+            case .failure(let e): throw e
+            }
+            let expectedHeight = header.fromHeight + UInt64(offset)
+            guard line.height == expectedHeight else { throw .malformed(line: number, message: "expected height \(expectedHeight), found \(line.height)") }
+            lines.append((number, line))
+        }
+        guard UInt64(lines.count) == expectedCount else {
+            let last = lines.last.map { "height \($0.line.height)" } ?? "the header"
+            throw .malformed(line: rows.count + 1, message: "the file ends after \(last), but the header declares heights \(header.fromHeight)…\(header.toHeight) (truncated)")
+        }
+        return ExportFile(header: header, genesis: genesis, lines: lines)
+    }
+
+    static func parseHeader(_ row: Substring) throws(AuditError) -> ExportHeader {
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(row.utf8))) as? [String: Any] else {
+            throw .malformed(line: 1, message: "the header is not a JSON object")
+        }
+        guard object["format"] as? String == ExportHeader.formatName else {
+            throw .malformed(line: 1, message: "not a chain export: format is \(object["format"].map { "\($0)" } ?? "missing"), expected \(ExportHeader.formatName)")
+        }
+        guard let version = object["version"] as? Int, version == ExportHeader.formatVersion else {
+            throw .malformed(line: 1, message: "unsupported format version \(object["version"].map { "\($0)" } ?? "(missing)"); this build reads version \(ExportHeader.formatVersion)")
+        }
+        return try ExportJSON.decode(ExportHeader.self, row, line: 1, what: "export header")
+    }
+}

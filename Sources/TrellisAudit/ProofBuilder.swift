@@ -1,0 +1,77 @@
+// ProofBuilder.swift — makes `ProofFile`s from a node home (any height it retains) or a node URL (state only).
+import Foundation
+import TrellisCodec
+import TrellisCrypto
+import TrellisLedger
+
+public enum ProofBuilder {
+    /// A proof of `key`'s value at `height` (latest when nil) from a node home.
+    public static func state(_ key: [UInt8], atHeight height: UInt64? = nil, home: StoreChainSource) throws(AuditError) -> ProofFile {
+        let h: UInt64
+        if let height { h = height } else { h = try home.latestHeight() }
+        guard h >= 1 else { throw .notFound("no block is committed yet: nothing certifies a state root") }
+        let read: StateRead
+        do { read = try home.reader.read(key, atHeight: h, prove: true) } catch { throw .source("cannot read \(StateKeyText.show(key)) at height \(h): \(error)") }
+        guard let proof = read.proof else { throw .source("the store returned no proof") }
+        var file = try certified(h, source: home)
+        file.state = StateFact(keyHex: Hex.encode(key), valueHex: read.value.map { Hex.encode($0) }, proofHex: Hex.encode(proof.canonicalBytes))
+        return file
+    }
+
+    /// A proof of `key`'s value at `height` (latest when nil) from a running node.
+    public static func state(_ key: [UInt8], atHeight height: UInt64? = nil, node: NodeClient) throws(AuditError) -> ProofFile {
+        let h: UInt64
+        if let height { h = height } else { h = try node.latestHeight() }
+        guard h >= 1 else { throw .notFound("no block is committed yet: nothing certifies a state root") }
+        let (value, proof) = try node.provedState(key, atHeight: h)
+        var file = try certified(h, source: node)
+        file.state = StateFact(keyHex: Hex.encode(key), valueHex: value.map { Hex.encode($0) }, proofHex: Hex.encode(proof.canonicalBytes))
+        return file
+    }
+
+    /// A proof that transaction `hash` is in its block, with its receipt, from a node home.
+    public static func transaction(_ hash: Hash, home: StoreChainSource) throws(AuditError) -> ProofFile {
+        let record: TxRecord?
+        do { record = try home.reader.transaction(hash) } catch { throw .source("cannot read transaction \(hash.hex): \(error)") }
+        guard let record else { throw .notFound("transaction \(hash.hex) is not committed in \(home.label)") }
+        let committed = try home.committedBlock(atHeight: record.height)
+        let txs = committed.block.transactions
+        let receipts = committed.receipts ?? []
+        let index = Int(record.index)
+        guard index < txs.count, txs[index].hash == hash, receipts.count == txs.count,
+              let txPath = MerkleTree.proof(leaves: txs.map(\.hash.bytes), index: index),
+              let receiptPath = MerkleTree.proof(leaves: receipts.map(\.canonicalBytes), index: index) else {
+            throw .source("the store's index for \(hash.hex) does not match block \(record.height)")
+        }
+        let key = LedgerKeys.receiptsRoot(record.height)
+        let read: StateRead
+        do { read = try home.reader.read(key, atHeight: record.height, prove: true) } catch { throw .source("cannot prove the receipts root of \(record.height): \(error)") }
+        guard let proof = read.proof, let rootBytes = read.value else { throw .source("the receipts root of height \(record.height) is missing from the state") }
+        var file = try certified(record.height, source: home)
+        file.transaction = TransactionFact(txHex: Hex.encode(txs[index].canonicalBytes), index: UInt64(index), txCount: UInt64(txs.count),
+                                           txPath: txPath.path.map(\.hex), receiptHex: Hex.encode(receipts[index].canonicalBytes),
+                                           receiptPath: receiptPath.path.map(\.hex), receiptsRoot: Hex.encode(rootBytes),
+                                           receiptsRootProofHex: Hex.encode(proof.canonicalBytes))
+        return file
+    }
+
+    static func certified(_ height: UInt64, source: any ChainSource) throws(AuditError) -> ProofFile {
+        let committed = try source.committedBlock(atHeight: height)
+        return ProofFile(format: ProofFile.formatName, version: ProofFile.formatVersion, chainID: source.genesis.chainID,
+                         genesisHash: source.genesis.hash.hex, height: height, headerHex: Hex.encode(committed.block.header.canonicalBytes),
+                         certificateHex: Hex.encode(committed.certificate.canonicalBytes), state: nil, transaction: nil)
+    }
+
+    /// Writes `file` as one JSON line.
+    public static func write(_ file: ProofFile, to path: String) throws(AuditError) {
+        let text = try ExportJSON.line(file) + "\n"
+        do { try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
+            throw .source("cannot write \(path): \(error.localizedDescription)")
+        }
+    }
+}
+
+/// Printable state keys.
+enum StateKeyText {
+    static func show(_ key: [UInt8]) -> String { String(validating: key, as: UTF8.self) ?? Hex.encode(key) }
+}

@@ -1,0 +1,118 @@
+// AuditReportCommands.swift — `trellis audit lineage|provenance|retirements`: DOMAIN.md §C reports from a node
+// home or a verified export, as tables (default) or JSON, each naming the height it is true at.
+import ArgumentParser
+import Foundation
+import TrellisAudit
+import TrellisLedger
+
+/// Where a report reads its state: --home DIR or an export FILE (verified first).
+struct ReportSource: ParsableArguments {
+    @Option(help: "Node home directory (the node must be stopped).")
+    var home: String?
+
+    @Option(name: .customLong("export"), help: "A chain export file (verified and re-executed first).")
+    var exportFile: String?
+
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    func state() throws -> ReportState {
+        switch (home, exportFile) {
+        case (let home?, nil): return try auditing { () throws(AuditError) in try ReportState(home: try HomeChainSource(path: home).source) }
+        case (nil, let file?): return try auditing { () throws(AuditError) in try ReportState(export: file) }
+        default: throw badInput("give exactly one of --home DIR or --export FILE")
+        }
+    }
+
+    func emit<T: Codable & Sendable>(_ answer: ReportAnswer<T>, table: [[String]], headers: [String], title: String) throws {
+        if json { return try printJSON(answer) }
+        print("\(title) — true at height \(answer.height) (state root \(answer.stateRoot))")
+        printTable(headers: headers, rows: table)
+    }
+}
+
+func printTable(headers: [String], rows: [[String]]) {
+    var widths = headers.map(\.count)
+    for row in rows { for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) } }
+    func line(_ cells: [String]) -> String {
+        cells.enumerated().map { i, c in c.padding(toLength: widths[i], withPad: " ", startingAt: 0) }.joined(separator: "  ")
+    }
+    print(line(headers))
+    print(line(widths.map { String(repeating: "-", count: $0) }))
+    for row in rows { print(line(row)) }
+    if rows.isEmpty { print("(none)") }
+}
+
+struct AuditLineage: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "lineage", abstract: "A certificate piece's ancestors, descendants, live leaves, financings and events.")
+
+    @Argument(help: "Certificate piece id (cert-…).")
+    var certID: String
+
+    @OptionGroup var source: ReportSource
+
+    func run() throws {
+        let state = try source.state()
+        let answer = try auditing { () throws(AuditError) in try Reports.lineage(certID, in: state) }
+        let l = answer.result
+        let pieces = [("self", l.certificate)] + l.ancestors.map { ("ancestor", $0) } + l.descendants.map { ("descendant", $0) }
+        var rows = pieces.map { role, c in [role, c.certID, c.holder, "\(c.face)", "\(c.status)", "\(c.depth)"] }
+        rows += l.financings.map { ["financing", $0.finID, $0.financier, "\($0.advance)", "\($0.status)", ""] }
+        rows += l.transactions.map { ["event", $0.certID, $0.event.actor, $0.event.kind, "height \($0.event.height)", $0.event.txHash.hex] }
+        try source.emit(answer, table: rows, headers: ["role", "id", "holder/actor", "face/kind", "status", "depth/tx"],
+                        title: "Lineage of \(certID) (root \(l.root.rootID), debtor \(l.certificate.debtor), live leaves \(l.liveLeaves.map(\.certID).joined(separator: ", ")))")
+    }
+}
+
+struct AuditProvenance: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "provenance", abstract: "Where a credit serial came from: block, batch, verification, project, methodology, transfers.")
+
+    @Argument(help: "Serial text PROGRAM-UNIT-COUNTRY-PROJECT-VINTAGE-START-END, or a serial number with --program.")
+    var serial: String
+
+    @Option(help: "Program id, when SERIAL is a number.")
+    var program: String?
+
+    @OptionGroup var source: ReportSource
+
+    func run() throws {
+        let state = try source.state()
+        let answer = try auditing { () throws(AuditError) in try Reports.provenance(serial, program: program, in: state) }
+        let p = answer.result
+        var rows: [[String]] = [
+            ["block", p.block.blockID, "owner \(p.block.owner), \(p.block.status), serials \(p.block.serialStart)…\(p.block.serialEnd)"],
+            ["batch", p.batch.batchID, "vintage \(p.batch.vintage), serials \(p.batch.serialStart)…\(p.batch.serialEnd)"],
+            ["verification", p.verification.verID, "verifier \(p.verification.verifier), report \(p.verification.reportHash.hex)"],
+            ["project", p.project.projectID, "proponent \(p.project.proponent), \(p.project.location), \(p.project.country)"],
+            ["methodology", p.methodology?.methodologyID ?? "-", p.methodology.map { "v\($0.version) \($0.title)" } ?? "-"],
+        ]
+        rows += p.verifierAccreditations.map { ["accreditation", $0.scheme, "scopes \($0.sectoralScopes.joined(separator: ",")), \($0.validFrom)…\($0.validTo), active \($0.active)"] }
+        rows += p.transfers.map { ["event", $0.blockID, "\($0.event.kind) by \($0.event.actor) at height \($0.event.height), tx \($0.event.txHash.hex)"] }
+        try source.emit(answer, table: rows, headers: ["what", "id", "details"], title: "Provenance of \(p.serialText) (serial \(p.serial))")
+    }
+}
+
+struct AuditRetirements: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "retirements", abstract: "A beneficiary's retirement statement: serial ranges, project, vintage, purpose, tx hashes.")
+
+    @Option(help: "Beneficiary name, exactly as retired for.")
+    var beneficiary: String
+
+    @Option(help: "Earliest retirement time (Unix seconds).")
+    var from: Int64 = 0
+
+    @Option(help: "Latest retirement time (Unix seconds).")
+    var to: Int64 = Int64.max
+
+    @OptionGroup var source: ReportSource
+
+    func run() throws {
+        let state = try source.state()
+        let answer = try auditing { () throws(AuditError) in try Reports.retirements(beneficiary: beneficiary, from: from, to: to, in: state) }
+        let rows = answer.result.retirements.flatMap { r in
+            r.ranges.map { [r.retID, $0.serialText, $0.projectID, "\($0.vintage)", "\($0.serialEnd - $0.serialStart + 1)", r.purpose, "height \(r.height)", r.txHash.hex] }
+        }
+        try source.emit(answer, table: rows, headers: ["retirement", "serials", "project", "vintage", "quantity", "purpose", "at", "tx"],
+                        title: "Retirements for \(beneficiary): \(answer.result.totalQuantity) units")
+    }
+}

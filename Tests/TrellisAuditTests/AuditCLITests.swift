@@ -1,0 +1,91 @@
+// AuditCLITests.swift — the `trellis audit` commands as a user runs them, on a real RocksDB node home: exit codes
+// (0 valid, 1 invalid with the height, 2 malformed with the line), output, proofs and reports.
+import Foundation
+import Testing
+import TrellisCrypto
+import TrellisLedger
+@testable import TrellisAudit
+
+enum TrellisBinary {
+    /// The `trellis` executable built beside this test bundle (or $TRELLIS_BIN).
+    static var url: URL {
+        if let override = ProcessInfo.processInfo.environment["TRELLIS_BIN"] { return URL(fileURLWithPath: override) }
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = dir.appendingPathComponent("trellis")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        return URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("trellis")
+    }
+
+    static func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        let process = Process()
+        process.executableURL = url
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+}
+
+@Suite struct AuditCLITests {
+    /// A stopped node home holding the test chain.
+    func makeHome() throws -> (home: String, chain: (certRoot: String, retirement: String, firstTx: Hash)) {
+        let home = try temporaryDirectory("cli-home")
+        let store = try RocksChainStore(path: home + "/data")
+        let chain = try AuditTestChain.build(store: store)
+        try chain.genesis.json().write(to: URL(fileURLWithPath: home + "/genesis.json"))
+        return (home, (chain.certRoot, chain.retirementID, chain.txHashes[0]))
+    }
+
+    @Test func exportVerifyProveAndReportThroughTheCLI() throws {
+        let (home, ids) = try makeHome()
+        let out = home + "/chain.jsonl"
+        let export = try TrellisBinary.run(["audit", "export", "--home", home, "--out", out])
+        #expect(export.status == 0, "\(export.stderr)")
+        #expect(export.stdout.contains("exported 7 blocks"))
+        let verify = try TrellisBinary.run(["audit", "verify", out])
+        #expect(verify.status == 0 && verify.stdout.hasPrefix("valid: chain audit-test, heights 1…7: 7 blocks"), "\(verify.stdout)\(verify.stderr)")
+        let json = try TrellisBinary.run(["audit", "verify", "--home", home, "--json"])
+        #expect(json.status == 0 && json.stdout.contains("\"valid\" : true"))
+
+        // Tampered: exit 1 naming the height; truncated: exit 2 naming the line.
+        var rows = lines(try Data(contentsOf: URL(fileURLWithPath: out)))
+        var line = try JSONDecoder().decode(BlockLine.self, from: Data(rows[5].utf8))
+        line.header.time += 1
+        rows[5] = try ExportJSON.line(line)
+        try join(rows).write(to: URL(fileURLWithPath: home + "/bad.jsonl"))
+        let bad = try TrellisBinary.run(["audit", "verify", home + "/bad.jsonl"])
+        #expect(bad.status == 1 && bad.stderr.contains("error: height 5: "), "\(bad.stderr)")
+        try join(Array(rows.prefix(4))).write(to: URL(fileURLWithPath: home + "/short.jsonl"))
+        let short = try TrellisBinary.run(["audit", "verify", home + "/short.jsonl"])
+        #expect(short.status == 2 && short.stderr.contains("error: line 5: ") && short.stderr.contains("truncated"), "\(short.stderr)")
+
+        let proof = home + "/proof.json"
+        let prove = try TrellisBinary.run(["audit", "prove", "--home", home, "--tx", ids.firstTx.hex, "--out", proof])
+        #expect(prove.status == 0, "\(prove.stderr)")
+        let check = try TrellisBinary.run(["audit", "check-proof", proof, "--genesis", home + "/genesis.json"])
+        #expect(check.status == 0 && check.stdout.contains("valid at height 1"), "\(check.stdout)\(check.stderr)")
+        let stateProof = home + "/state.json"
+        #expect(try TrellisBinary.run(["audit", "prove", "--home", home, "--state", "cert/\(ids.certRoot)", "--out", stateProof]).status == 0)
+        let noSet = try TrellisBinary.run(["audit", "check-proof", stateProof, "--genesis", home + "/genesis.json"])
+        #expect(noSet.status == 1 && noSet.stderr.contains("--export"))
+        let withSet = try TrellisBinary.run(["audit", "check-proof", stateProof, "--genesis", home + "/genesis.json", "--export", out])
+        #expect(withSet.status == 0 && withSet.stdout.contains("valid at height 7"), "\(withSet.stderr)")
+
+        let lineage = try TrellisBinary.run(["audit", "lineage", ids.certRoot, "--home", home])
+        #expect(lineage.status == 0 && lineage.stdout.contains("true at height 7"), "\(lineage.stderr)")
+        let provenance = try TrellisBinary.run(["audit", "provenance", "CCER-tCO2e-CN-wind-7-2025-150-150", "--export", out, "--json"])
+        #expect(provenance.status == 0 && provenance.stdout.contains("\"height\" : 7"), "\(provenance.stderr)")
+        let retirements = try TrellisBinary.run(["audit", "retirements", "--beneficiary", "Acme Foods Co.", "--home", home])
+        #expect(retirements.status == 0 && retirements.stdout.contains(ids.retirement) && retirements.stdout.contains("100 units"), "\(retirements.stdout)")
+        let missing = try TrellisBinary.run(["audit", "lineage", "cert-none", "--home", home])
+        #expect(missing.status == 1 && missing.stderr.contains("does not exist at height 7"))
+    }
+}
