@@ -63,6 +63,7 @@ public actor ConsensusDriver {
     private(set) var stopped = false
     private var lastSyncRequest: (height: UInt64, atMilliseconds: UInt64)?
     private var highestPeerHeight: UInt64 = 0
+    private var lastGossipCheckHeight: UInt64 = .max
 
     /// - Parameters:
     ///   - engine: the ledger (owned by the driver from now on).
@@ -129,6 +130,18 @@ public actor ConsensusDriver {
         let next = block.header.height + 1
         do { enqueue(.startHeight(height: next, validatorSet: try app.validatorSet(forHeight: next))) } catch { fail("\(error)") }
         requestNextBlockIfBehind(from: peer, peerHeight: highestPeerHeight)
+    }
+
+    /// Re-sends this height's proposal and votes when no block was committed since the last call: the state machine
+    /// assumes every message is eventually delivered, and a dropped connection or a restarted peer loses some.
+    public func gossipIfStalled() {
+        guard !stopped else { return }
+        let height = app.committedHeight
+        defer { lastGossipCheckHeight = height }
+        guard height == lastGossipCheckHeight else { return }
+        for message in machine.messagesToGossip() {
+            network.broadcast(PeerMessage.consensus(message).canonicalBytes)
+        }
     }
 
     /// Serves block sync: the committed block at `height` and its certificate.

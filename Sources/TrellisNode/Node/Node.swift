@@ -107,10 +107,13 @@ public final class Node: NodeService, @unchecked Sendable {
         let port = try await transport.start()
         await driver.start()
         statusTask = Task { [weak self] in
+            var tick = 0
             while !Task.isCancelled {
                 try? await Task.sleep(nanoseconds: 500_000_000)
                 guard let self else { return }
                 self.transport.broadcast(PeerMessage.status(height: self.driver.tip.height).canonicalBytes)
+                tick += 1
+                if tick % 4 == 0 { await self.driver.gossipIfStalled() }  // every 2 s without a commit
             }
         }
         logger.info("node started", metadata: ["chain": "\(genesis.chainID)", "height": "\(driver.tip.height)", "p2p": "\(listen.host):\(port)", "peers": "\(peers.count)"])
