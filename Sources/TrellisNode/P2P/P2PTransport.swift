@@ -22,12 +22,10 @@ public struct PeerAddress: Sendable, Hashable {
         self.port = port
     }
 
-    /// Parses "host:port".
+    /// Parses "host:port" (port 1…65535).
     public init?(key: PublicKey, address: String) {
-        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]), (1...65535).contains(port) else { return nil }
-        let host = String(address[..<colon])
-        guard !host.isEmpty else { return nil }
-        self.init(key: key, host: host, port: port)
+        guard let hostPort = HostPort(address), hostPort.port > 0 else { return nil }
+        self.init(key: key, host: hostPort.host, port: hostPort.port)
     }
 }
 
