@@ -151,3 +151,24 @@ final class ContractHarness {
         try #require(try state.read(CreditBlock.self, GreenAssetsKeys.block(id)))
     }
 }
+
+extension ContractHarness {
+    /// Runs `steps` random operations: a rejected one must leave the state unchanged, and `violations` must stay
+    /// empty after every step. Returns how many were accepted, or nil after the first violation (already recorded).
+    func runRandomSteps(seed: UInt64, steps: Int, step: () throws -> (String, Outcome), violations: () throws -> [String]) throws -> Int? {
+        var accepted = 0
+        for index in 0..<steps {
+            let before = snapshot
+            let (label, outcome) = try step()
+            if outcome.code != nil {
+                #expect(snapshot == before, "seed \(seed) step \(index): rejected \(label) changed state")
+            } else {
+                accepted += 1
+            }
+            let found = try violations()
+            #expect(found.isEmpty, "seed \(seed) step \(index) after \(label) → \(outcome): \(found)")
+            if !found.isEmpty { return nil }
+        }
+        return accepted
+    }
+}

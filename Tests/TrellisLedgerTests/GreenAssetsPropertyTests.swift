@@ -12,19 +12,8 @@ import Testing
     func invariantsHoldOverRandomOperations(seed: UInt64) throws {
         var rng = SplitMix64(seed: seed)
         let h = try ContractHarness.greenWorld()
-        var accepted = 0
-        for step in 0..<250 {
-            let before = h.snapshot
-            let (label, outcome) = try randomStep(h, &rng)
-            if outcome.code != nil {
-                #expect(h.snapshot == before, "seed \(seed) step \(step): rejected \(label) changed state")
-            } else {
-                accepted += 1
-            }
-            let violations = try h.greenViolations()
-            #expect(violations.isEmpty, "seed \(seed) step \(step) after \(label) → \(outcome): \(violations)")
-            if !violations.isEmpty { return }
-        }
+        let accepted = try h.runRandomSteps(seed: seed, steps: 250, step: { try randomStep(h, &rng) }, violations: { try h.greenViolations() })
+        guard let accepted else { return }
         #expect(accepted > 40, "seed \(seed): too few accepted operations (\(accepted)) for the test to mean much")
         let supply = try GreenAssetsQueries.supplyReconciliation(in: h.state)
         let program = try #require(supply.programs.first)

@@ -13,19 +13,8 @@ import Testing
         var rng = SplitMix64(seed: seed)
         let h = try ContractHarness.receivablesWorld()
         try h.ok("credit_line.set", CreditLineSetPayload(lineID: "line2", core: "core2", limit: 300_000, expiry: h.time + 400 * ContractHarness.day), by: "bank2", cosigners: ["core2"])
-        var accepted = 0
-        for step in 0..<250 {
-            let before = h.snapshot
-            let (label, outcome) = try randomStep(h, &rng)
-            if outcome.code != nil {
-                #expect(h.snapshot == before, "seed \(seed) step \(step): rejected \(label) changed state")
-            } else {
-                accepted += 1
-            }
-            let violations = try h.receivablesViolations()
-            #expect(violations.isEmpty, "seed \(seed) step \(step) after \(label) → \(outcome): \(violations)")
-            if !violations.isEmpty { return }
-        }
+        let accepted = try h.runRandomSteps(seed: seed, steps: 250, step: { try randomStep(h, &rng) }, violations: { try h.receivablesViolations() })
+        guard let accepted else { return }
         #expect(accepted > 40, "seed \(seed): too few accepted operations (\(accepted)) for the test to mean much")
     }
 
