@@ -38,6 +38,7 @@ public final class Node: NodeService, @unchecked Sendable {
     private let subscribers = NIOLockedValueBox<[UUID: AsyncStream<CommittedBlock>.Continuation]>([:])
     private let counters = NIOLockedValueBox(Counters())
     private var statusTask: Task<Void, Never>?
+    private let peerPolicy = NIOLockedValueBox(PeerPolicy(persistentPeers: []))
 
     struct Counters {
         var accepted = 0
@@ -73,20 +74,20 @@ public final class Node: NodeService, @unchecked Sendable {
         let engine: LedgerEngine
         do { engine = try LedgerEngine(genesis: genesis, store: store) } catch { throw NodeStartError(error.description) }
         guard let listen = HostPort(config.p2p.listen) else { throw NodeStartError("p2p.listen is not host:port") }
-        let me = nodeKey.publicKey
-        let allowed = Set(genesis.validators.map(\.validator.publicKey) + genesis.members.flatMap(\.publicKeys))
-        var peers: [PeerAddress] = genesis.validators.compactMap { v in
-            v.validator.publicKey == me ? nil : PeerAddress(key: v.validator.publicKey, address: v.validator.p2pAddress)
-        }
+        var persistent: [PeerAddress] = []
         for entry in config.p2p.persistentPeers {
             let parts = entry.split(separator: "@", maxSplits: 1).map(String.init)
             guard parts.count == 2, let key = try? PublicKey(hex: parts[0]), let address = PeerAddress(key: key, address: parts[1]) else {
                 throw NodeStartError("p2p.persistent_peers entry \"\(entry)\" is not public_key_hex@host:port")
             }
-            peers.append(address)
+            persistent.append(address)
         }
-        let identity = HandshakeIdentity(chainID: genesis.chainID, genesisHash: genesis.hash, nodeKey: nodeKey, isAllowed: { allowed.contains($0) })
-        let p2pConfig = P2PConfiguration(listenHost: listen.host, listenPort: listen.port, peers: peers, maxFrameBytes: config.p2p.maxFrameBytes)
+        peerPolicy.withLockedValue { $0 = PeerPolicy(persistentPeers: persistent) }
+        let policy = try currentPeerPolicy()
+        peerPolicy.withLockedValue { $0 = policy }
+        let identity = HandshakeIdentity(chainID: genesis.chainID, genesisHash: genesis.hash, nodeKey: nodeKey,
+                                         isAllowed: { [weak self] key in self?.allowsPeer(key) ?? false })
+        let p2pConfig = P2PConfiguration(listenHost: listen.host, listenPort: listen.port, peers: policy.dialTargets, maxFrameBytes: config.p2p.maxFrameBytes)
         let transport = P2PTransport(identity: identity, configuration: p2pConfig, group: group, logger: logger,
                                      onMessage: { [weak self] peer, bytes in self?.handle(bytes, from: peer) })
         self.transport = transport
@@ -116,7 +117,7 @@ public final class Node: NodeService, @unchecked Sendable {
                 if tick % 4 == 0 { await self.driver.gossipIfStalled() }  // every 2 s without a commit
             }
         }
-        logger.info("node started", metadata: ["chain": "\(genesis.chainID)", "height": "\(driver.tip.height)", "p2p": "\(listen.host):\(port)", "peers": "\(peers.count)"])
+        logger.info("node started", metadata: ["chain": "\(genesis.chainID)", "height": "\(driver.tip.height)", "p2p": "\(listen.host):\(port)", "peers": "\(policy.dialTargets.count)"])
         return port
     }
 
@@ -157,6 +158,7 @@ public final class Node: NodeService, @unchecked Sendable {
 
     private func didCommit(_ committed: CommittedBlock) {
         mempool.update(afterCommitting: committed.block.transactions.map(\.hash), ledger: ledgerView)
+        followValidatorSet()
         let now = DispatchTimeMilliseconds.now()
         counters.withLockedValue {
             $0.committedTransactions += committed.block.transactions.count
@@ -165,6 +167,48 @@ public final class Node: NodeService, @unchecked Sendable {
         }
         let subs = subscribers.withLockedValue { Array($0.values) }
         for s in subs { s.yield(committed) }
+    }
+
+    // MARK: peers
+
+    /// The peer policy for the committed state: the validators in force at the next two heights.
+    private func currentPeerPolicy() throws(NodeStartError) -> PeerPolicy {
+        let base = peerPolicy.withLockedValue { $0 }
+        do {
+            let (height, _, state) = try reader.state()
+            var sets: [ValidatorSet] = []
+            for h in [height + 1, height + 2] {
+                if let set = try ValidatorSchedule.set(forHeight: h, in: state) { sets.append(set) }
+            }
+            return base.following(sets)
+        } catch {
+            throw NodeStartError("cannot read the validator set: \(error)")
+        }
+    }
+
+    /// Whether a peer presenting `key` in the handshake may connect.
+    func allowsPeer(_ key: PublicKey) -> Bool {
+        if peerPolicy.withLockedValue({ $0.allowsWithoutState(key) }) { return true }
+        return ledgerView.isActiveMemberKey(key)
+    }
+
+    /// After a commit: dial validators that joined, stop dialing and disconnect those that left (membership changes
+    /// through governance take effect without a restart).
+    private func followValidatorSet() {
+        let next: PeerPolicy
+        do { next = try currentPeerPolicy() } catch {
+            logger.error("cannot follow the validator set", metadata: ["reason": "\(error)"])
+            return
+        }
+        let changed = peerPolicy.withLockedValue { current -> Bool in
+            guard current != next else { return false }
+            current = next
+            return true
+        }
+        guard changed, let transport else { return }
+        logger.info("peer set follows the validator set", metadata: ["height": "\(driver.tip.height)", "validators": "\(next.validators.count)"])
+        transport.setPeers(next.dialTargets)
+        transport.disconnect { [weak self] key in !(self?.allowsPeer(key) ?? false) }
     }
 
     // MARK: NodeService

@@ -1,5 +1,6 @@
 // NodeLedgerView.swift — the mempool's view of the committed ledger: members, nonces, kinds (thread-safe reads).
 import TrellisCodec
+import TrellisCrypto
 import TrellisLedger
 
 public struct NodeLedgerView: MempoolLedgerView {
@@ -20,6 +21,13 @@ public struct NodeLedgerView: MempoolLedgerView {
               let member = try? reader.query(Member.self, LedgerKeys.member(memberID)).value else { return nil }
         let last = (try? reader.query(UInt64.self, LedgerKeys.nonce(memberID)).value) ?? 0
         return MempoolAccount(member: member, nextNonce: last + 1)
+    }
+
+    /// True when `key` is listed now by an active member (a rotated-out or revoked key is not).
+    public func isActiveMemberKey(_ key: PublicKey) -> Bool {
+        guard let id = try? reader.query(String.self, LedgerKeys.memberKey(key)).value,
+              let member = try? reader.query(Member.self, LedgerKeys.member(id)).value else { return false }
+        return member.status == .active && member.publicKeys.contains(key)
     }
 
     public func precheck(_ transaction: Transaction) throws(TxRejection) {

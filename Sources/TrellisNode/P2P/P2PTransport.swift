@@ -1,6 +1,6 @@
 // P2PTransport.swift — authenticated, encrypted TCP connections to the other nodes of the consortium (SwiftNIO).
 //
-// Listens for peers, dials the configured ones and redials with exponential backoff while they are down, keeps at
+// Listens for peers, dials the target peers (`setPeers`; the node updates them as the validator set changes) and redials with exponential backoff while they are down, keeps at
 // most one connection per peer key (of two simultaneous connections, both sides keep the one opened by the node
 // with the smaller key), and hands every decrypted message to `onMessage` with the peer's proven key. Unknown keys,
 // other chains or genesis files, bad frames and oversize frames close that one connection; nothing else stops.
@@ -69,6 +69,8 @@ public final class P2PTransport: Sendable {
         var connections: [PublicKey: Connection] = [:]
         var dialing: Set<PublicKey> = []
         var backoffMilliseconds: [PublicKey: Int64] = [:]
+        /// The peers to keep connected to (dialed and redialed); changes with the validator set.
+        var targets: [PublicKey: PeerAddress] = [:]
         var server: Channel?
         var stopped = false
     }
@@ -104,10 +106,34 @@ public final class P2PTransport: Sendable {
             .bind(host: configuration.listenHost, port: configuration.listenPort)
             .get()
         state.withLockedValue { $0.server = server }
-        for peer in configuration.peers where peer.key != identity.nodeKey.publicKey {
-            dial(peer)
-        }
+        setPeers(configuration.peers)
         return server.localAddress?.port ?? configuration.listenPort
+    }
+
+    /// Replaces the set of peers this node keeps connected to: new ones are dialed at once, dropped ones are no
+    /// longer redialed (an open connection stays until `disconnect(where:)` or the peer closes it).
+    public func setPeers(_ peers: [PeerAddress]) {
+        let ours = identity.nodeKey.publicKey
+        let added = state.withLockedValue { s -> [PeerAddress] in
+            guard !s.stopped else { return [] }
+            var next: [PublicKey: PeerAddress] = [:]
+            for peer in peers where peer.key != ours { next[peer.key] = next[peer.key] ?? peer }
+            let added = next.values.filter { s.targets[$0.key] != $0 }
+            s.targets = next
+            return added.sorted { $0.key < $1.key }
+        }
+        for peer in added { dial(peer) }
+    }
+
+    /// The peers this node keeps connected to, sorted by key.
+    public var peerTargets: [PeerAddress] {
+        state.withLockedValue { Array($0.targets.values) }.sorted { $0.key < $1.key }
+    }
+
+    /// Closes the connections of every peer whose key matches (e.g. a validator removed from the set).
+    public func disconnect(where shouldClose: (PublicKey) -> Bool) {
+        let channels = state.withLockedValue { s in s.connections.filter { shouldClose($0.key) }.map(\.value.channel) }
+        for c in channels { c.close(promise: nil) }
     }
 
     /// Closes the listener and every connection; stops redialing.
@@ -155,7 +181,7 @@ public final class P2PTransport: Sendable {
 
     private func dial(_ peer: PeerAddress) {
         let proceed = state.withLockedValue { s -> Bool in
-            guard !s.stopped, s.connections[peer.key] == nil, !s.dialing.contains(peer.key) else { return false }
+            guard !s.stopped, s.targets[peer.key] == peer, s.connections[peer.key] == nil, !s.dialing.contains(peer.key) else { return false }
             s.dialing.insert(peer.key)
             return true
         }
@@ -181,7 +207,7 @@ public final class P2PTransport: Sendable {
 
     private func scheduleRedial(_ peer: PeerAddress) {
         let delay = state.withLockedValue { s -> Int64? in
-            guard !s.stopped else { return nil }
+            guard !s.stopped, s.targets[peer.key] == peer else { return nil }
             let current = s.backoffMilliseconds[peer.key] ?? configuration.reconnectDelayMinimumMilliseconds
             s.backoffMilliseconds[peer.key] = min(current * 2, configuration.reconnectDelayMaximumMilliseconds)
             return current
@@ -219,15 +245,15 @@ public final class P2PTransport: Sendable {
 
     fileprivate func closed(_ peer: PublicKey?, channel: Channel) {
         guard let peer else { return }
-        let removed = state.withLockedValue { s -> Bool in
-            guard let c = s.connections[peer], c.channel === channel else { return false }
+        let (removed, address) = state.withLockedValue { s -> (Bool, PeerAddress?) in
+            guard let c = s.connections[peer], c.channel === channel else { return (false, nil) }
             s.connections[peer] = nil
-            return true
+            return (true, s.targets[peer])
         }
         if removed {
             logger.info("peer disconnected", metadata: ["peer": "\(peer.hex.prefix(16))"])
             onPeerEvent?(peer, false)
-            if let address = configuration.peers.first(where: { $0.key == peer }) { scheduleRedial(address) }
+            if let address { scheduleRedial(address) }
         }
     }
 

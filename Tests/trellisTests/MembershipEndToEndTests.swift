@@ -1,0 +1,137 @@
+// MembershipEndToEndTests.swift — runtime membership with real `trellis` processes on loopback, no restarts:
+// a fifth organisation's node joins as a validator through governance (propose + approve, effective at h+2), syncs
+// and signs commit certificates; a validator is removed the same way and stops appearing in certificates; the four
+// remaining validators (one of them the newcomer) still tolerate a crash; a member's rotated-out key is refused
+// while its new key works.
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+private func object(_ text: String) -> [String: Any] {
+    (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:]
+}
+
+private func fetch(_ url: String) -> [String: Any] {
+    let r = try? CLI.runProcess("/usr/bin/curl", ["-s", "--max-time", "3", url])
+    return object(r?.stdout ?? "")
+}
+
+private func eventually(_ seconds: Double, _ condition: () -> Bool) -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if condition() { return true }
+        usleep(250_000)
+    }
+    return condition()
+}
+
+/// The validators that signed the certificate of the latest block `api` serves.
+private func latestSigners(_ api: String) -> Set<String> {
+    let block = fetch(api + "/v1/blocks/latest")
+    let signatures = (block["certificate"] as? [String: Any])?["signatures"] as? [[String: Any]] ?? []
+    return Set(signatures.compactMap { $0["validator"] as? String })
+}
+
+private func height(_ api: String) -> Int { fetch(api + "/v1/status")["height"] as? Int ?? 0 }
+
+private func startNode(home: String) throws {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
+    process.arguments = [CLI.binary.path, "node", "start", "--home", home]
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle(forWritingAtPath: home + "/node.log") ?? FileHandle.nullDevice
+    try process.run()
+}
+
+private func stopNode(home: String, signal: Int32 = SIGTERM) {
+    if let text = try? String(contentsOfFile: home + "/node.pid", encoding: .utf8), let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
+        kill(pid, signal)
+    }
+}
+
+@Suite(.serialized) struct MembershipEndToEndTests {
+    /// Sends a governance proposal by gov1 and gov2's approval (quorum 2 in the example consortium); returns the
+    /// height at which the action executed.
+    private func govern(_ action: String, api: String, members: String) throws -> Int {
+        let propose = try CLI.run(["tx", "send", "--node", api, "--key", members + "/gov1.key", "--kind", "governance.propose",
+                                   "--payload", "{\"action\":\(action),\"summary\":\"e2e membership\"}", "--wait"])
+        try #require(propose.status == 0, "propose failed: \(propose.stdout) \(propose.stderr)")
+        let proposal = try #require(((object(propose.stdout)["receipt"] as? [String: Any])?["created"] as? [String])?.first)
+        let approve = try CLI.run(["tx", "send", "--node", api, "--key", members + "/gov2.key", "--kind", "governance.approve",
+                                   "--payload", "{\"proposal_id\":\"\(proposal)\"}", "--wait"])
+        try #require(approve.status == 0, "approve failed: \(approve.stdout) \(approve.stderr)")
+        return try #require(object(approve.stdout)["height"] as? Int)
+    }
+
+    @Test func validatorJoinsAndLeavesThroughGovernanceWithoutRestarts() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/curl") else {
+            Issue.record("curl is missing: the end-to-end test needs it to query the nodes")
+            return
+        }
+        let dir = CLI.temporaryDirectory() + "/net"
+        let base = 45_000 + Int(getpid() % 40) * 200
+        let up = try CLI.run(["testnet", "up", "--dir", dir, "--nodes", "4", "--base-port", "\(base)", "--detach", "--timeout", "90"])
+        defer { _ = try? CLI.run(["testnet", "down", "--dir", dir]) }
+        try #require(up.status == 0, "testnet up failed: \(up.stderr)")
+        let apis = (0..<4).map { "http://127.0.0.1:\(base + 100 + $0)" }
+        let members = dir + "/members"
+        let state = object((try? String(contentsOfFile: dir + "/testnet.json", encoding: .utf8)) ?? "")
+        let nodeKeys = (state["nodes"] as? [[String: Any]] ?? []).compactMap { $0["public_key"] as? String }
+        try #require(nodeKeys.count == 4)
+
+        // A fifth organisation prepares its node: a home with the chain's genesis, started before it is a validator.
+        let home5 = dir + "/node5", api5 = "http://127.0.0.1:\(base + 104)"
+        let initialized = try CLI.run(["node", "init", "--home", home5, "--name", "node5", "--p2p-address", "127.0.0.1:\(base + 4)",
+                                       "--api-address", "127.0.0.1:\(base + 104)", "--json"])
+        try #require(initialized.status == 0, "node init failed: \(initialized.stderr)")
+        let key5 = try #require(object(initialized.stdout)["public_key"] as? String)
+        try FileManager.default.copyItem(atPath: dir + "/node1/genesis.json", toPath: home5 + "/genesis.json")
+        try startNode(home: home5)
+        defer { stopNode(home: home5) }
+
+        // Governance adds it; from the effective height on it signs certificates, without any node restarting.
+        let added = try govern("{\"type\":\"validator.add\",\"public_key\":\"\(key5)\",\"voting_power\":1,\"p2p_address\":\"127.0.0.1:\(base + 4)\"}",
+                               api: apis[0], members: members)
+        let joined = eventually(60) { height(api5) > added + 2 && latestSigners(apis[0]).contains(key5) }
+        #expect(joined, "validator 5 never signed a certificate (its height \(height(api5)), network \(height(apis[0])))")
+        let validators = (fetch(apis[1] + "/v1/status")["validators"] as? [[String: Any]] ?? []).compactMap { $0["public_key"] as? String }
+        #expect(validators.contains(key5), "node 2's status does not list validator 5: \(validators)")
+
+        // Governance removes validator 4; certificates after the effective height no longer carry its signature.
+        let removed = try govern("{\"type\":\"validator.remove\",\"public_key\":\"\(nodeKeys[3])\"}", api: apis[1], members: members)
+        #expect(eventually(30) { height(apis[0]) > removed + 3 }, "the chain stopped after removing a validator")
+        for h in (removed + 3)...height(apis[0]) {
+            let signatures = ((fetch(apis[0] + "/v1/blocks/\(h)")["certificate"] as? [String: Any])?["signatures"] as? [[String: Any]]) ?? []
+            #expect(!signatures.contains { $0["validator"] as? String == nodeKeys[3] }, "removed validator 4 signed block \(h)")
+        }
+
+        // The set is now {1, 2, 3, 5}: one crash is tolerated, which needs validator 5's votes.
+        stopNode(home: dir + "/node4")
+        stopNode(home: dir + "/node2", signal: SIGKILL)
+        let before = height(apis[0])
+        #expect(eventually(30) { height(apis[0]) >= before + 3 }, "validators 1, 3 and 5 did not keep committing")
+        let common = min(height(apis[0]), height(api5))
+        let roots = [apis[0], apis[2], api5].map { ((fetch($0 + "/v1/blocks/\(common)")["header"] as? [String: Any])?["state_root"] as? String) ?? "?" }
+        #expect(Set(roots).count == 1 && roots[0] != "?", "state roots differ at height \(common): \(roots)")
+
+        // Key rotation: supplier1 replaces its key; the old key is refused from then on, the new one works.
+        let newKey = dir + "/supplier1-new.key"
+        let generated = try CLI.run(["keys", "generate", "--out", newKey])
+        try #require(generated.status == 0)
+        let newPublic = generated.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let oldPublic = try CLI.run(["keys", "show", "--key", members + "/supplier1.key"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let rotate = try CLI.run(["tx", "send", "--node", apis[0], "--key", members + "/supplier1.key", "--kind", "member.rotate_keys",
+                                  "--payload", "{\"add_keys\":[\"\(newPublic)\"],\"remove_keys\":[\"\(oldPublic)\"]}", "--wait"])
+        #expect(rotate.status == 0, "rotation failed: \(rotate.stdout) \(rotate.stderr)")
+        let third = try CLI.run(["keys", "generate", "--out", dir + "/supplier1-third.key"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let old = try CLI.run(["tx", "send", "--node", api5, "--key", members + "/supplier1.key", "--kind", "member.rotate_keys",
+                               "--payload", "{\"add_keys\":[\"\(third)\"],\"remove_keys\":[]}", "--wait"])
+        #expect(old.status != 0, "a rotated-out key still signs: \(old.stdout)")
+        #expect((object(old.stdout)["error"] as? [String: Any])?["code"] != nil, "no error code for the old key: \(old.stdout) \(old.stderr)")
+        let new = try CLI.run(["tx", "send", "--node", api5, "--key", newKey, "--signer", "supplier1", "--kind", "member.rotate_keys",
+                               "--payload", "{\"add_keys\":[\"\(third)\"],\"remove_keys\":[]}", "--wait"])
+        #expect(new.status == 0, "the new key does not work: \(new.stdout) \(new.stderr)")
+    }
+}
