@@ -9,62 +9,7 @@ import Testing
 import Glibc
 #endif
 
-private func object(_ text: String) -> [String: Any] {
-    (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:]
-}
-
-private func fetch(_ url: String) -> [String: Any] {
-    let r = try? CLI.runProcess("/usr/bin/curl", ["-s", "--max-time", "3", url])
-    return object(r?.stdout ?? "")
-}
-
-private func eventually(_ seconds: Double, _ condition: () -> Bool) -> Bool {
-    let deadline = Date().addingTimeInterval(seconds)
-    while Date() < deadline {
-        if condition() { return true }
-        usleep(250_000)
-    }
-    return condition()
-}
-
-/// The validators that signed the certificate of the latest block `api` serves.
-private func latestSigners(_ api: String) -> Set<String> {
-    let block = fetch(api + "/v1/blocks/latest")
-    let signatures = (block["certificate"] as? [String: Any])?["signatures"] as? [[String: Any]] ?? []
-    return Set(signatures.compactMap { $0["validator"] as? String })
-}
-
-private func height(_ api: String) -> Int { fetch(api + "/v1/status")["height"] as? Int ?? 0 }
-
-private func startNode(home: String) throws {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
-    process.arguments = [CLI.binary.path, "node", "start", "--home", home]
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle(forWritingAtPath: home + "/node.log") ?? FileHandle.nullDevice
-    try process.run()
-}
-
-private func stopNode(home: String, signal: Int32 = SIGTERM) {
-    if let text = try? String(contentsOfFile: home + "/node.pid", encoding: .utf8), let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
-        kill(pid, signal)
-    }
-}
-
 @Suite(.serialized) struct MembershipEndToEndTests {
-    /// Sends a governance proposal by gov1 and gov2's approval (quorum 2 in the example consortium); returns the
-    /// height at which the action executed.
-    private func govern(_ action: String, api: String, members: String) throws -> Int {
-        let propose = try CLI.run(["tx", "send", "--node", api, "--key", members + "/gov1.key", "--kind", "governance.propose",
-                                   "--payload", "{\"action\":\(action),\"summary\":\"e2e membership\"}", "--wait"])
-        try #require(propose.status == 0, "propose failed: \(propose.stdout) \(propose.stderr)")
-        let proposal = try #require(((object(propose.stdout)["receipt"] as? [String: Any])?["created"] as? [String])?.first)
-        let approve = try CLI.run(["tx", "send", "--node", api, "--key", members + "/gov2.key", "--kind", "governance.approve",
-                                   "--payload", "{\"proposal_id\":\"\(proposal)\"}", "--wait"])
-        try #require(approve.status == 0, "approve failed: \(approve.stdout) \(approve.stderr)")
-        return try #require(object(approve.stdout)["height"] as? Int)
-    }
-
     @Test func validatorJoinsAndLeavesThroughGovernanceWithoutRestarts() throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/curl") else {
             Issue.record("curl is missing: the end-to-end test needs it to query the nodes")
@@ -77,7 +22,7 @@ private func stopNode(home: String, signal: Int32 = SIGTERM) {
         try #require(up.status == 0, "testnet up failed: \(up.stderr)")
         let apis = (0..<4).map { "http://127.0.0.1:\(base + 100 + $0)" }
         let members = dir + "/members"
-        let state = object((try? String(contentsOfFile: dir + "/testnet.json", encoding: .utf8)) ?? "")
+        let state = E2E.object((try? String(contentsOfFile: dir + "/testnet.json", encoding: .utf8)) ?? "")
         let nodeKeys = (state["nodes"] as? [[String: Any]] ?? []).compactMap { $0["public_key"] as? String }
         try #require(nodeKeys.count == 4)
 
@@ -86,34 +31,34 @@ private func stopNode(home: String, signal: Int32 = SIGTERM) {
         let initialized = try CLI.run(["node", "init", "--home", home5, "--name", "node5", "--p2p-address", "127.0.0.1:\(base + 4)",
                                        "--api-address", "127.0.0.1:\(base + 104)", "--json"])
         try #require(initialized.status == 0, "node init failed: \(initialized.stderr)")
-        let key5 = try #require(object(initialized.stdout)["public_key"] as? String)
+        let key5 = try #require(E2E.object(initialized.stdout)["public_key"] as? String)
         try FileManager.default.copyItem(atPath: dir + "/node1/genesis.json", toPath: home5 + "/genesis.json")
-        try startNode(home: home5)
-        defer { stopNode(home: home5) }
+        try E2E.startNode(home: home5)
+        defer { E2E.stopNode(home: home5) }
 
         // Governance adds it; from the effective height on it signs certificates, without any node restarting.
-        let added = try govern("{\"type\":\"validator.add\",\"public_key\":\"\(key5)\",\"voting_power\":1,\"p2p_address\":\"127.0.0.1:\(base + 4)\"}",
+        let added = try E2E.govern("{\"type\":\"validator.add\",\"public_key\":\"\(key5)\",\"voting_power\":1,\"p2p_address\":\"127.0.0.1:\(base + 4)\"}",
                                api: apis[0], members: members)
-        let joined = eventually(60) { height(api5) > added + 2 && latestSigners(apis[0]).contains(key5) }
-        #expect(joined, "validator 5 never signed a certificate (its height \(height(api5)), network \(height(apis[0])))")
-        let validators = (fetch(apis[1] + "/v1/status")["validators"] as? [[String: Any]] ?? []).compactMap { $0["public_key"] as? String }
+        let joined = E2E.eventually(60) { E2E.height(api5) > added + 2 && E2E.latestSigners(apis[0]).contains(key5) }
+        #expect(joined, "validator 5 never signed a certificate (its height \(E2E.height(api5)), network \(E2E.height(apis[0])))")
+        let validators = (E2E.fetch(apis[1] + "/v1/status")["validators"] as? [[String: Any]] ?? []).compactMap { $0["public_key"] as? String }
         #expect(validators.contains(key5), "node 2's status does not list validator 5: \(validators)")
 
         // Governance removes validator 4; certificates after the effective height no longer carry its signature.
-        let removed = try govern("{\"type\":\"validator.remove\",\"public_key\":\"\(nodeKeys[3])\"}", api: apis[1], members: members)
-        #expect(eventually(30) { height(apis[0]) > removed + 3 }, "the chain stopped after removing a validator")
-        for h in (removed + 3)...height(apis[0]) {
-            let signatures = ((fetch(apis[0] + "/v1/blocks/\(h)")["certificate"] as? [String: Any])?["signatures"] as? [[String: Any]]) ?? []
+        let removed = try E2E.govern("{\"type\":\"validator.remove\",\"public_key\":\"\(nodeKeys[3])\"}", api: apis[1], members: members)
+        #expect(E2E.eventually(30) { E2E.height(apis[0]) > removed + 3 }, "the chain stopped after removing a validator")
+        for h in (removed + 3)...E2E.height(apis[0]) {
+            let signatures = ((E2E.fetch(apis[0] + "/v1/blocks/\(h)")["certificate"] as? [String: Any])?["signatures"] as? [[String: Any]]) ?? []
             #expect(!signatures.contains { $0["validator"] as? String == nodeKeys[3] }, "removed validator 4 signed block \(h)")
         }
 
         // The set is now {1, 2, 3, 5}: one crash is tolerated, which needs validator 5's votes.
-        stopNode(home: dir + "/node4")
-        stopNode(home: dir + "/node2", signal: SIGKILL)
-        let before = height(apis[0])
-        #expect(eventually(30) { height(apis[0]) >= before + 3 }, "validators 1, 3 and 5 did not keep committing")
-        let common = min(height(apis[0]), height(api5))
-        let roots = [apis[0], apis[2], api5].map { ((fetch($0 + "/v1/blocks/\(common)")["header"] as? [String: Any])?["state_root"] as? String) ?? "?" }
+        E2E.stopNode(home: dir + "/node4")
+        E2E.stopNode(home: dir + "/node2", signal: SIGKILL)
+        let before = E2E.height(apis[0])
+        #expect(E2E.eventually(30) { E2E.height(apis[0]) >= before + 3 }, "validators 1, 3 and 5 did not keep committing")
+        let common = min(E2E.height(apis[0]), E2E.height(api5))
+        let roots = [apis[0], apis[2], api5].map { ((E2E.fetch($0 + "/v1/blocks/\(common)")["header"] as? [String: Any])?["state_root"] as? String) ?? "?" }
         #expect(Set(roots).count == 1 && roots[0] != "?", "state roots differ at height \(common): \(roots)")
 
         // Key rotation: supplier1 replaces its key; the old key is refused from then on, the new one works.
@@ -129,7 +74,7 @@ private func stopNode(home: String, signal: Int32 = SIGTERM) {
         let old = try CLI.run(["tx", "send", "--node", api5, "--key", members + "/supplier1.key", "--kind", "member.rotate_keys",
                                "--payload", "{\"add_keys\":[\"\(third)\"],\"remove_keys\":[]}", "--wait"])
         #expect(old.status != 0, "a rotated-out key still signs: \(old.stdout)")
-        #expect((object(old.stdout)["error"] as? [String: Any])?["code"] != nil, "no error code for the old key: \(old.stdout) \(old.stderr)")
+        #expect((E2E.object(old.stdout)["error"] as? [String: Any])?["code"] != nil, "no error code for the old key: \(old.stdout) \(old.stderr)")
         let new = try CLI.run(["tx", "send", "--node", api5, "--key", newKey, "--signer", "supplier1", "--kind", "member.rotate_keys",
                                "--payload", "{\"add_keys\":[\"\(third)\"],\"remove_keys\":[]}", "--wait"])
         #expect(new.status == 0, "the new key does not work: \(new.stdout) \(new.stderr)")

@@ -1,0 +1,174 @@
+// E2ESupport.swift — helpers for end-to-end tests with real node processes: JSON over curl, polling, starting and
+// stopping nodes by their pid files, governance in two transactions, and `NetLab`, a set of Linux network
+// namespaces joined by a bridge (one "host" each, with its own address) whose links the test can cut and heal.
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+enum E2E {
+    static func object(_ text: String) -> [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:]
+    }
+
+    /// GET `url` as JSON ({} when unreachable or not JSON).
+    static func fetch(_ url: String) -> [String: Any] {
+        let r = try? CLI.runProcess("/usr/bin/curl", ["-s", "--max-time", "3", url])
+        return object(r?.stdout ?? "")
+    }
+
+    /// Polls `condition` every 250 ms for up to `seconds`.
+    static func eventually(_ seconds: Double, _ condition: () -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if condition() { return true }
+            usleep(250_000)
+        }
+        return condition()
+    }
+
+    /// The node's committed height (0 when unreachable).
+    static func height(_ api: String) -> Int { fetch(api + "/v1/status")["height"] as? Int ?? 0 }
+
+    /// The `field` of block `height`'s header as `api` serves it ("?" when missing).
+    static func header(_ api: String, _ height: Int, _ field: String) -> String {
+        ((fetch(api + "/v1/blocks/\(height)")["header"] as? [String: Any])?[field] as? String) ?? "?"
+    }
+
+    /// The validators that signed the certificate of block `height` (or the latest block).
+    static func signers(_ api: String, height: Int? = nil) -> Set<String> {
+        let block = fetch(api + "/v1/blocks/" + (height.map(String.init) ?? "latest"))
+        let signatures = (block["certificate"] as? [String: Any])?["signatures"] as? [[String: Any]] ?? []
+        return Set(signatures.compactMap { $0["validator"] as? String })
+    }
+
+    static func latestSigners(_ api: String) -> Set<String> { signers(api) }
+
+    /// Starts `trellis node start --home home` in its own session (inside `namespace` when given); its stderr goes
+    /// to home/node.log. The node writes home/node.pid.
+    static func startNode(home: String, namespace: String? = nil) throws {
+        let process = Process()
+        let node = [CLI.binary.path, "node", "start", "--home", home]
+        if let namespace {
+            process.executableURL = URL(fileURLWithPath: NetLab.ip)
+            process.arguments = ["netns", "exec", namespace, "/usr/bin/setsid"] + node
+        } else {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
+            process.arguments = node
+        }
+        _ = FileManager.default.createFile(atPath: home + "/node.log", contents: nil)
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle(forWritingAtPath: home + "/node.log") ?? FileHandle.nullDevice
+        try process.run()
+    }
+
+    /// Signals the node whose pid file is in `home`.
+    static func stopNode(home: String, signal: Int32 = SIGTERM) {
+        if let text = try? String(contentsOfFile: home + "/node.pid", encoding: .utf8), let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
+            kill(pid, signal)
+        }
+    }
+
+    /// Sends a governance proposal signed by gov1 and gov2's approval (quorum 2 in the example consortium); returns
+    /// the height at which the action executed.
+    static func govern(_ action: String, api: String, members: String) throws -> Int {
+        let propose = try CLI.run(["tx", "send", "--node", api, "--key", members + "/gov1.key", "--kind", "governance.propose",
+                                   "--payload", "{\"action\":\(action),\"summary\":\"e2e membership\"}", "--wait"])
+        try #require(propose.status == 0, "propose failed: \(propose.stdout) \(propose.stderr)")
+        let proposal = try #require(((object(propose.stdout)["receipt"] as? [String: Any])?["created"] as? [String])?.first)
+        let approve = try CLI.run(["tx", "send", "--node", api, "--key", members + "/gov2.key", "--kind", "governance.approve",
+                                   "--payload", "{\"proposal_id\":\"\(proposal)\"}", "--wait"])
+        try #require(approve.status == 0, "approve failed: \(approve.stdout) \(approve.stderr)")
+        return try #require(object(approve.stdout)["height"] as? Int)
+    }
+}
+
+/// Hosts in network namespaces on one bridge. The bridge lives in its own namespace (so the machine's firewall
+/// rules for bridged traffic do not apply), and the test process reaches every host through one more link to it.
+/// Cutting host i sets its link on the bridge down: it can reach nobody, and nobody it.
+final class NetLab {
+    static let ip = "/usr/sbin/ip"
+
+    let tag: String
+    let subnet: String
+    let hostCount: Int
+    private var created: [String] = []
+
+    /// Why namespaces cannot be used here, or nil when they can (probed by creating and deleting one).
+    static let unavailableReason: String? = {
+        guard FileManager.default.isExecutableFile(atPath: ip) else { return "iproute2 (\(ip)) is not installed" }
+        guard getuid() == 0 else { return "creating network namespaces needs root (uid \(getuid()))" }
+        let probe = "trlprobe\(getpid() % 100_000)"
+        guard let r = try? CLI.runProcess(ip, ["netns", "add", probe]), r.status == 0 else { return "`ip netns add` failed: namespaces are not permitted here" }
+        _ = try? CLI.runProcess(ip, ["netns", "del", probe])
+        return nil
+    }()
+
+    static var available: Bool { unavailableReason == nil }
+
+    init(hosts: Int) throws {
+        let id = Int(getpid() % 10_000)
+        tag = "t\(id)"
+        subnet = "10.213.\(id % 250)"
+        hostCount = hosts
+        do {
+            try run(["netns", "add", switchNamespace])
+            created.append(switchNamespace)
+            try run(["-n", switchNamespace, "link", "add", "br0", "type", "bridge"])
+            try run(["-n", switchNamespace, "link", "set", "br0", "up"])
+            for i in 1...hosts {
+                let ns = namespace(i)
+                try run(["netns", "add", ns])
+                created.append(ns)
+                try run(["link", "add", link(i), "type", "veth", "peer", "name", "eth0", "netns", ns])
+                try run(["link", "set", link(i), "netns", switchNamespace])
+                try run(["-n", switchNamespace, "link", "set", link(i), "master", "br0"])
+                try run(["-n", switchNamespace, "link", "set", link(i), "up"])
+                try run(["-n", ns, "addr", "add", address(i) + "/24", "dev", "eth0"])
+                try run(["-n", ns, "link", "set", "eth0", "up"])
+                try run(["-n", ns, "link", "set", "lo", "up"])
+            }
+            try run(["link", "add", rootLink, "type", "veth", "peer", "name", "up0", "netns", switchNamespace])
+            try run(["-n", switchNamespace, "link", "set", "up0", "master", "br0"])
+            try run(["-n", switchNamespace, "link", "set", "up0", "up"])
+            try run(["addr", "add", subnet + ".254/24", "dev", rootLink])
+            try run(["link", "set", rootLink, "up"])
+        } catch {
+            tearDown()
+            throw error
+        }
+    }
+
+    var switchNamespace: String { "trlsw\(tag)" }
+    var rootLink: String { "trlr\(tag)" }
+    func namespace(_ i: Int) -> String { "trlh\(i)\(tag)" }
+    func link(_ i: Int) -> String { "trl\(i)\(tag)" }
+    func address(_ i: Int) -> String { "\(subnet).\(i)" }
+
+    /// Cuts host i off the network.
+    func cut(_ i: Int) throws { try run(["-n", switchNamespace, "link", "set", link(i), "down"]) }
+
+    /// Reconnects host i.
+    func heal(_ i: Int) throws { try run(["-n", switchNamespace, "link", "set", link(i), "up"]) }
+
+    /// Deletes every namespace (their links go with them) and the test's link.
+    func tearDown() {
+        _ = try? CLI.runProcess(Self.ip, ["link", "del", rootLink])
+        for ns in created.reversed() { _ = try? CLI.runProcess(Self.ip, ["netns", "del", ns]) }
+        created = []
+    }
+
+    deinit { tearDown() }
+
+    private func run(_ arguments: [String]) throws {
+        let r = try CLI.runProcess(Self.ip, arguments)
+        guard r.status == 0 else { throw NetLabError(command: "ip " + arguments.joined(separator: " "), message: r.stderr) }
+    }
+}
+
+struct NetLabError: Error, CustomStringConvertible {
+    let command: String
+    let message: String
+    var description: String { "`\(command)` failed: \(message)" }
+}
