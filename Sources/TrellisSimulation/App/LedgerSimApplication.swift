@@ -6,7 +6,10 @@
 // enterprise (co-signed), and the core issues certificates against it with fresh invoice keys until the line is
 // used up, after which issues are rejected by the contract (receipts `credit_line_exceeded`). Every proposer derives
 // the same candidate transactions for a height from the committed state (nonces read from it), so blocks differ only
-// by what consensus decides.
+// by what consensus decides. Membership: when given candidates (honest validators), governance removes one of them
+// every 12 heights and adds it back 6 heights later (gov1 proposes, gov2 approves the next height; effective two
+// heights after execution), so consensus keeps crossing validator-set changes decided by the real contracts.
+import TrellisCodec
 import TrellisConsensus
 import TrellisCrypto
 import TrellisLedger
@@ -20,6 +23,8 @@ public struct LedgerSimApplication: ConsensusApplication {
     private var ledger: LedgerApplication
     /// Transactions per block the client offers.
     let transactionsPerBlock: Int
+    /// Validators governance may remove and re-add (none: the set never changes).
+    let membershipCandidates: [PublicKey]
 
     /// A deterministic member key from its name.
     static func memberKey(_ name: String) -> SigningKey {
@@ -41,19 +46,23 @@ public struct LedgerSimApplication: ConsensusApplication {
         return try GenesisDocument(chainID: chainID, genesisTime: genesisTime, members: specs, validators: vals, parameters: Parameters(governanceQuorum: 2))
     }
 
-    public init(genesis: GenesisDocument, store: MemoryChainStore = MemoryChainStore(), transactionsPerBlock: Int = 4) throws {
+    public init(genesis: GenesisDocument, store: MemoryChainStore = MemoryChainStore(), transactionsPerBlock: Int = 4,
+                membershipCandidates: [PublicKey] = []) throws {
         self.store = store
         self.transactionsPerBlock = transactionsPerBlock
+        self.membershipCandidates = membershipCandidates
         let engine = try LedgerEngine(genesis: genesis, store: store)
         self.ledger = LedgerApplication(engine: engine, maxBlockTransactions: 1_000)
         let reader = engine.reader
         let perBlock = transactionsPerBlock
-        ledger.transactionSource = { _ in Self.workload(reader: reader, count: perBlock) }
+        let candidates = membershipCandidates
+        ledger.transactionSource = { _ in Self.membership(reader: reader, candidates: candidates) + Self.workload(reader: reader, count: perBlock) }
     }
 
     /// A restarted node: a new engine over what the store kept.
     public func restarted() throws -> LedgerSimApplication {
-        try LedgerSimApplication(genesis: ledger.engine.genesis, store: store, transactionsPerBlock: transactionsPerBlock)
+        try LedgerSimApplication(genesis: ledger.engine.genesis, store: store, transactionsPerBlock: transactionsPerBlock,
+                                 membershipCandidates: membershipCandidates)
     }
 
     public var committedHeight: UInt64 { ledger.committedHeight }
@@ -82,6 +91,42 @@ public struct LedgerSimApplication: ConsensusApplication {
             let payload = CertificateIssuePayload(creditLineID: "line1", holder: "supplier1", face: 40 + UInt64(i), maturity: genesisTime + 200 * 86_400, tradeRef: tradeRef)
             out.append(sign("core", "certificate.issue", payload.canonicalBytes, nonce: coreNonce, height: height))
             coreNonce += 1
+        }
+        return out
+    }
+
+    /// Governance's transactions for the next block: gov2 approves every open proposal it has not approved; at
+    /// heights ≡ 2 (mod 12) gov1 proposes removing a candidate still in the latest scheduled set (only while that set
+    /// keeps at least 3 validators), at heights ≡ 8 it proposes re-adding a candidate that is out (with its genesis
+    /// power and address).
+    static func membership(reader: LedgerReader, candidates: [PublicKey]) -> [Transaction] {
+        guard !candidates.isEmpty, let (committed, _, state) = try? reader.state() else { return [] }
+        let height = committed + 1
+        func nonce(_ member: String) -> UInt64 { ((try? reader.nonce(of: member).value) ?? 0) + 1 }
+        var out: [Transaction] = []
+        if let open = try? state.scan(prefix: LedgerKeys.proposalPrefix) {
+            var gov2Nonce = nonce("gov2")
+            for entry in open {
+                guard let proposal = try? CanonicalDecoder.decode(TrellisLedger.Proposal.self, from: entry.value), proposal.status == .open,
+                      proposal.expiresAtHeight >= height, !proposal.approvals.contains(where: { $0.governor == "gov2" }) else { continue }
+                out.append(sign("gov2", "governance.approve", ApprovePayload(proposalID: proposal.proposalID).canonicalBytes, nonce: gov2Nonce, height: height))
+                gov2Nonce += 1
+            }
+        }
+        guard let latest = try? ValidatorSchedule.set(forHeight: height + 1, in: state),
+              let genesisSet = try? ValidatorSchedule.set(forHeight: 0, in: state) else { return out }
+        let cycle = height / 12
+        var action: GovernanceAction?
+        if height % 12 == 2, latest.validators.count >= 4 {
+            let key = candidates[Int(cycle % UInt64(candidates.count))]
+            if latest.contains(key) { action = .removeValidator(publicKey: key) }
+        } else if height % 12 == 8, let out = candidates.first(where: { !latest.contains($0) }),
+                  let original = genesisSet.validators.first(where: { $0.publicKey == out }) {
+            action = .addValidator(original)
+        }
+        if let action {
+            let payload = ProposePayload(action: action, summary: "simulated membership change at \(height)")
+            out.append(sign("gov1", "governance.propose", payload.canonicalBytes, nonce: nonce("gov1"), height: height))
         }
         return out
     }

@@ -101,7 +101,10 @@ public struct Simulation {
             // Each validator has its own ledger and "disk" (a MemoryChainStore); the test ledger is a value.
             let app: SimApplication
             if let ledgerGenesis {
-                do { app = .ledger(try LedgerSimApplication(genesis: ledgerGenesis)) } catch { preconditionFailure("simulated ledger rejected: \(error)") }
+                // Removing an honest validator while one of four is Byzantine would leave the model (f < n/3), so
+                // governance changes the set only in runs without Byzantine validators.
+                let candidates = config.byzantine == 0 && config.powerChangeInterval > 0 ? honest.map { keys[$0].publicKey } : []
+                do { app = .ledger(try LedgerSimApplication(genesis: ledgerGenesis, membershipCandidates: candidates)) } catch { preconditionFailure("simulated ledger rejected: \(error)") }
             } else {
                 app = .test(testApp)
             }

@@ -44,7 +44,9 @@ public struct SimulationConfig: Sendable {
     public var commitDelayMilliseconds: UInt64
     /// Block sync: how often each node announces its committed height.
     public var syncIntervalMilliseconds: UInt64
-    /// Governance: every this many heights one honest validator's power toggles 1 ↔ 2 (0: never).
+    /// Validator-set changes (0: never). Synthetic app: every this many heights one honest validator's power toggles
+    /// 1 ↔ 2. Ledger app (without Byzantine validators): governance removes and re-adds honest validators (see
+    /// `LedgerSimApplication.membership`).
     public var powerChangeInterval: UInt64
     /// Planted bugs (checker tests only).
     public var plantedBug: TestOnlyFaults
