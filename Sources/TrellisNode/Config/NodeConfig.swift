@@ -84,7 +84,8 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         public var timeoutPrecommitDeltaMilliseconds: UInt64 = 250
         /// Pause after a commit before the next height starts, so transactions can gather.
         public var timeoutCommitMilliseconds: UInt64 = 1_000
-        /// Propose blocks even when the mempool is empty (keeps heights moving; useful for liveness checks).
+        /// Propose blocks even when the mempool is empty (keeps heights moving; useful for liveness checks). false: a
+        /// height starts only once a transaction is waiting or a peer has started it.
         public var createEmptyBlocks: Bool = true
         public var maxBlockTransactions: Int = 5_000
         public var maxBlockBytes: Int = 16 << 20

@@ -40,6 +40,9 @@ public actor ConsensusDriver {
         public var maxBlockBytes: Int
         /// Minimum pause between two block requests to the same height.
         public var syncRetryMilliseconds: UInt64 = 1_000
+        /// false: after a commit, wait to start the next height until a transaction is in the mempool or a peer
+        /// moves on to that height (`consensus.create_empty_blocks`). Only delays a start; never changes a vote.
+        public var createEmptyBlocks = true
 
         public init(timeouts: TimeoutConfig, timeoutCommitMilliseconds: UInt64, maxBlockTransactions: Int, maxBlockBytes: Int) {
             self.timeouts = timeouts
@@ -64,6 +67,9 @@ public actor ConsensusDriver {
     private var lastSyncRequest: (height: UInt64, atMilliseconds: UInt64)?
     private var highestPeerHeight: UInt64 = 0
     private var lastGossipCheckHeight: UInt64 = .max
+    private let mempool: Mempool
+    /// The height whose start waits for a transaction (only without empty blocks).
+    private var waitingToStart: UInt64?
 
     /// - Parameters:
     ///   - engine: the ledger (owned by the driver from now on).
@@ -80,6 +86,7 @@ public actor ConsensusDriver {
             transactionSource: { maxCount in mempool.reap(maxCount: maxCount, maxBytes: maxBytes, ledger: ledgerView) },
             onDropped: { dropped in mempool.update(afterCommitting: dropped.map(\.hash), ledger: ledgerView) })
         self.signingStore = signingStore
+        self.mempool = mempool
         self.network = network
         self.settings = settings
         self.logger = logger
@@ -95,17 +102,18 @@ public actor ConsensusDriver {
 
     /// Begins consensus at the height after the last committed one.
     public func start() {
-        do {
-            let h = app.committedHeight + 1
-            enqueue(.startHeight(height: h, validatorSet: try app.validatorSet(forHeight: h)))
-        } catch {
-            fail("cannot start consensus: \(error)")
-        }
+        startHeightIfStill(app.committedHeight + 1)
     }
 
     /// A proposal or vote from a peer.
     public func receive(_ message: ConsensusMessage) {
+        if let waiting = waitingToStart, message.height >= waiting { startHeightIfStill(waiting, waited: true) }
         enqueue(.received(message))
+    }
+
+    /// The mempool received a transaction: a height waiting for one starts now.
+    public func transactionsArrived() {
+        if let waiting = waitingToStart { startHeightIfStill(waiting, waited: true) }
     }
 
     /// A peer's committed height (drives block sync).
@@ -128,6 +136,7 @@ public actor ConsensusDriver {
         logger.info("synced block", metadata: ["height": "\(block.header.height)", "txs": "\(block.transactions.count)"])
         committed(block, certificate: certificate)
         let next = block.header.height + 1
+        waitingToStart = nil
         do { enqueue(.startHeight(height: next, validatorSet: try app.validatorSet(forHeight: next))) } catch { fail("\(error)") }
         requestNextBlockIfBehind(from: peer, peerHeight: highestPeerHeight)
     }
@@ -218,8 +227,18 @@ public actor ConsensusDriver {
         enqueue(.timeoutFired(timeout))
     }
 
-    private func startHeightIfStill(_ height: UInt64) {
-        guard app.committedHeight + 1 == height else { return }
+    /// Starts `height` unless it is no longer the next one; without empty blocks and with an empty mempool, the
+    /// start waits (`transactionsArrived`, or a peer's message for that height) unless `waited` says it already did.
+    private func startHeightIfStill(_ height: UInt64, waited: Bool = false) {
+        guard app.committedHeight + 1 == height else {
+            if let waiting = waitingToStart, waiting <= app.committedHeight { waitingToStart = nil }  // passed by sync
+            return
+        }
+        if !settings.createEmptyBlocks && !waited && mempool.count == 0 {
+            waitingToStart = height
+            return
+        }
+        waitingToStart = nil
         do { enqueue(.startHeight(height: height, validatorSet: try app.validatorSet(forHeight: height))) } catch { fail("\(error)") }
     }
 

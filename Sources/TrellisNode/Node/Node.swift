@@ -98,8 +98,9 @@ public final class Node: NodeService, @unchecked Sendable {
         let timeouts = TimeoutConfig(proposeBaseMilliseconds: c.timeoutProposeMilliseconds, proposeDeltaMilliseconds: c.timeoutProposeDeltaMilliseconds,
                                      prevoteBaseMilliseconds: c.timeoutPrevoteMilliseconds, prevoteDeltaMilliseconds: c.timeoutPrevoteDeltaMilliseconds,
                                      precommitBaseMilliseconds: c.timeoutPrecommitMilliseconds, precommitDeltaMilliseconds: c.timeoutPrecommitDeltaMilliseconds)
-        let settings = ConsensusDriver.Settings(timeouts: timeouts, timeoutCommitMilliseconds: c.timeoutCommitMilliseconds,
+        var settings = ConsensusDriver.Settings(timeouts: timeouts, timeoutCommitMilliseconds: c.timeoutCommitMilliseconds,
                                                 maxBlockTransactions: c.maxBlockTransactions, maxBlockBytes: c.maxBlockBytes)
+        settings.createEmptyBlocks = c.createEmptyBlocks
         let mempool = self.mempool, view = ledgerView
         driver = try ConsensusDriver(engine: engine, signingKey: nodeKey, signingStore: signingStore, mempool: mempool, ledgerView: view,
                                      network: transport, settings: settings, logger: logger,
@@ -144,7 +145,9 @@ public final class Node: NodeService, @unchecked Sendable {
         case .consensus(let m):
             Task { await driver.receive(m) }
         case .transactions(let txs):
-            for tx in txs { _ = try? mempool.add(tx, ledger: ledgerView) }
+            var added = false
+            for tx in txs where (try? mempool.add(tx, ledger: ledgerView)) != nil { added = true }
+            if added { wakeConsensusIfWaiting() }
         case .status(let height):
             Task { await driver.peerStatus(peer, height: height) }
         case .blockRequest(let height):
@@ -167,6 +170,12 @@ public final class Node: NodeService, @unchecked Sendable {
         }
         let subs = subscribers.withLockedValue { Array($0.values) }
         for s in subs { s.yield(committed) }
+    }
+
+    /// Without empty blocks the next height waits for a transaction: tell the driver one arrived.
+    private func wakeConsensusIfWaiting() {
+        guard !config.consensus.createEmptyBlocks, let driver else { return }
+        Task { await driver.transactionsArrived() }
     }
 
     // MARK: peers
@@ -220,6 +229,7 @@ public final class Node: NodeService, @unchecked Sendable {
             throw error
         }
         counters.withLockedValue { $0.accepted += 1 }
+        wakeConsensusIfWaiting()
         if let tx = mempool.transaction(hash) {
             transport.broadcast(PeerMessage.transactions([tx]).canonicalBytes)
         }
