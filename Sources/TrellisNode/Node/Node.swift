@@ -75,16 +75,7 @@ public final class Node: NodeService, @unchecked Sendable {
         guard let listen = HostPort(config.p2p.listen) else { throw NodeStartError("p2p.listen is not host:port") }
         let me = nodeKey.publicKey
         let allowed = Set(genesis.validators.map(\.validator.publicKey) + genesis.members.flatMap(\.publicKeys))
-        var peers: [PeerAddress] = genesis.validators.compactMap { v in
-            v.validator.publicKey == me ? nil : PeerAddress(key: v.validator.publicKey, address: v.validator.p2pAddress)
-        }
-        for entry in config.p2p.persistentPeers {
-            let parts = entry.split(separator: "@", maxSplits: 1).map(String.init)
-            guard parts.count == 2, let key = try? PublicKey(hex: parts[0]), let address = PeerAddress(key: key, address: parts[1]) else {
-                throw NodeStartError("p2p.persistent_peers entry \"\(entry)\" is not public_key_hex@host:port")
-            }
-            peers.append(address)
-        }
+        let peers = try PeerList.resolve(genesis: genesis, persistentPeers: config.p2p.persistentPeers, ownKey: me)
         let identity = HandshakeIdentity(chainID: genesis.chainID, genesisHash: genesis.hash, nodeKey: nodeKey, isAllowed: { allowed.contains($0) })
         let p2pConfig = P2PConfiguration(listenHost: listen.host, listenPort: listen.port, peers: peers, maxFrameBytes: config.p2p.maxFrameBytes)
         let transport = P2PTransport(identity: identity, configuration: p2pConfig, group: group, logger: logger,
@@ -116,7 +107,7 @@ public final class Node: NodeService, @unchecked Sendable {
                 if tick % 4 == 0 { await self.driver.gossipIfStalled() }  // every 2 s without a commit
             }
         }
-        logger.info("node started", metadata: ["chain": "\(genesis.chainID)", "height": "\(driver.tip.height)", "p2p": "\(listen.host):\(port)", "peers": "\(peers.count)"])
+        logger.info("node started", metadata: ["chain": "\(genesis.chainID)", "genesis_hash": "\(genesis.hash.hex)", "height": "\(driver.tip.height)", "p2p": "\(listen.host):\(port)", "peers": "\(peers.count)"])
         return port
     }
 
