@@ -67,10 +67,12 @@ struct GenesisAdd: ParsableCommand {
                 do { return try JSONDecoder().decode(MemberSpec.self, from: data) } catch { throw badInput("\(from): member JSON: \(StrictJSON.describe(error))") }
             }
             let request = try parseJoinRequest(data, path: from, chainID: chainID)
-            guard let member = request.member else {
-                throw badInput("\(from) has no \"member\" section: pass --id, --legal-name, --public-key and --role, or create the join request with `trellis node init --legal-name … --member-key … --role …`")
+            if let member = request.member { return member }
+            // No member section: the flags describe the member, its id defaulting to the request's name.
+            guard legalName != nil, !publicKey.isEmpty else {
+                throw badInput("\(from) has no \"member\" section: pass --legal-name, --public-key and --role (and --id, default \"\(request.name)\"), or create the join request with `trellis node init --legal-name … --member-key … --role …`")
             }
-            return member
+            return MemberSpec(memberID: request.name, legalName: "", registrationNo: "", publicKeys: [], roles: [])
         }
     }
 

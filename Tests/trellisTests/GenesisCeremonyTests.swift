@@ -108,6 +108,21 @@ import TrellisLedger
         try rejected(["genesis", "init", "--chain-id", Self.chain, "--out", genesis], genesis: genesis, mentions: ["already exists"])
     }
 
+    @Test func aJoinRequestWithoutAMemberSectionTakesTheMemberFromFlags() throws {
+        let dir = CLI.temporaryDirectory()
+        let genesis = try draft(in: dir)
+        try ok(["node", "init", "--home", dir + "/plain", "--name", "plain", "--p2p-address", "10.0.0.7:26656", "--chain-id", Self.chain, "--json"])
+        let join = dir + "/plain/join.json"
+        try ok(["genesis", "add", "validator", "--genesis", genesis, "--from", join, "--voting-power", "2"])
+        try rejected(["genesis", "add", "member", "--genesis", genesis, "--from", join], genesis: genesis, mentions: ["no \"member\" section"])
+        try ok(["keys", "generate", "--out", dir + "/plain.key"])
+        let key = try publicKey(dir + "/plain.key")
+        try ok(["genesis", "add", "member", "--genesis", genesis, "--from", join, "--legal-name", "Plain Ltd", "--public-key", key, "--role", "participant"])
+        let document = try GenesisDocument.load(path: genesis)
+        #expect(document.members.first { $0.memberID == "plain" }?.roles == [.participant])
+        #expect(document.validators.first { $0.name == "plain" }?.validator.votingPower == 2)
+    }
+
     @Test func invalidChainIDIsRefused() throws {
         let dir = CLI.temporaryDirectory()
         try rejected(["genesis", "init", "--chain-id", "Acme Chain", "--out", dir + "/genesis.json"], genesis: nil, mentions: ["chain_id \"Acme Chain\""])
