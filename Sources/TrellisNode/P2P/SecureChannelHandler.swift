@@ -102,7 +102,7 @@ final class SecureChannelHandler: ChannelDuplexHandler {
     private func refuse(context: ChannelHandlerContext, _ error: HandshakeError) {
         switch error {
         case .chainMismatch, .genesisMismatch, .versionMismatch:
-            logger.error("peer refused: it is not on this node's chain or genesis; compare `trellis genesis hash genesis.json` on both hosts",
+            logger.error("peer refused: another chain, genesis or protocol version; compare `trellis genesis hash genesis.json` on both hosts",
                          metadata: ["reason": "\(error)", "remote": "\(context.remoteAddress.map { "\($0)" } ?? "?")"])
             context.close(promise: nil)
         default:
