@@ -1,7 +1,9 @@
-// GenesisCommand.swift — `trellis genesis validate FILE [--json]`: strict check of a genesis.json.
+// GenesisCommand.swift — `trellis genesis init|add|validate|hash`: assemble a genesis.json in a ceremony between
+// organisations that share no machine, and check it.
 //
-// Exit 0 when the file is a valid genesis (prints its chain id and genesis hash), 2 when it is not (prints the
-// precise error: the field and what is wrong).
+// `validate` exits 0 when the file is a valid genesis (prints its chain id and genesis hash), 2 when it is not
+// (prints the precise error: the field and what is wrong). `hash` prints only the genesis hash, for members to
+// compare out of band. `init` and `add` live in GenesisInitCommand.swift and GenesisAddCommand.swift.
 import ArgumentParser
 import Foundation
 import TrellisLedger
@@ -9,8 +11,8 @@ import TrellisLedger
 struct GenesisCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "genesis",
-        abstract: "Check genesis files.",
-        subcommands: [Validate.self]
+        abstract: "Assemble a genesis.json (a ceremony between organisations) and check it.",
+        subcommands: [GenesisInit.self, GenesisAdd.self, Validate.self, PrintHash.self]
     )
 
     struct Validate: ParsableCommand {
@@ -48,6 +50,21 @@ struct GenesisCommand: ParsableCommand {
                 print("  members       \(genesis.members.count) (\(governors) governors, quorum \(genesis.parameters.governanceQuorum))")
                 print("  validators    \(genesis.validators.count) (total voting power \(genesis.validatorSet.totalPower))")
             }
+        }
+    }
+
+    struct PrintHash: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "hash",
+            abstract: "Print the genesis hash of a valid genesis.json (compare it with every member out of band).",
+            discussion: "Prints 64 hex digits and exits 0; exits 2 (with the precise error) when the file is not a valid genesis."
+        )
+
+        @Argument(help: "The genesis.json file.")
+        var file: String
+
+        func run() throws {
+            do { print(try GenesisDocument.load(path: file).hash.hex) } catch { throw badInput("\(file): \(error.description)") }
         }
     }
 }

@@ -19,30 +19,56 @@ struct NodeCommand: AsyncParsableCommand {
 
     struct Init: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Create a node home: a new node key (0600) and config.toml. Prints the node's public key.",
-            discussion: "Copy the chain's genesis.json into the home before `trellis node start`."
+            abstract: "Create a node home: a new node key (0600), config.toml and join.json. Prints the node's public key.",
+            discussion: """
+            <home>/join.json (also printed with --json) is the join request to send to the genesis ceremony's \
+            coordinator: name, node public key and p2p address, plus the chain id with --chain-id and a member \
+            entry with --legal-name, --member-key and --role. It holds public keys only. Copy the chain's \
+            genesis.json into the home before `trellis node start`.
+            """
         )
 
         @Option(help: "The node's home directory.") var home: String
-        @Option(help: "A name for logs.") var name = "node"
-        @Option(help: "Where peers connect, host:port.") var p2pAddress = "127.0.0.1:26656"
+        @Option(help: "A name for logs; also the validator name (and member id) in the join request.") var name = "node"
+        @Option(help: "Where peers connect, host:port (listen address, and the address in the join request).") var p2pAddress = "127.0.0.1:26656"
         @Option(help: "Where the HTTP API listens, host:port.") var apiAddress = "127.0.0.1:8080"
-        @Flag(help: "Print JSON (a join request: name, public key, p2p address).") var json = false
+        @Option(help: "The chain this node is for (written into the join request).") var chainId: String?
+        @Option(help: "Member entry: the organisation's legal name.") var legalName: String?
+        @Option(help: "Member entry: registration number (e.g. the USCC).") var registrationNo = ""
+        @Option(help: "Member entry: the organisation's key file (`trellis keys generate`); only its public key is used.") var memberKey: String?
+        @Option(help: "Member entry: a role; repeat or separate with commas.") var role: [String] = []
+        @Flag(help: "Print JSON (the join request).") var json = false
 
         func run() throws {
             guard HostPort(p2pAddress) != nil else { throw badInput("--p2p-address \"\(p2pAddress)\" is not host:port") }
             guard HostPort(apiAddress) != nil else { throw badInput("--api-address \"\(apiAddress)\" is not host:port") }
+            if let chainId, !Limits.isValidChainID(chainId) { throw badInput(GenesisError.invalidChainID(chainId).description) }
+            let member = try memberEntry()
             var config = NodeConfig()
             config.node.name = name
             config.p2p.listen = p2pAddress
             config.api.listen = apiAddress
             let key: PublicKey
             do { key = try NodeHome(path: home).initialize(config: config) } catch { throw failure(error.description) }
-            if json {
-                print(jsonObject(["name": name, "public_key": key.hex, "p2p_address": p2pAddress]))
-            } else {
-                print(key.hex)
-            }
+            let request = JoinRequest(chainID: chainId, name: name, publicKey: key, p2pAddress: p2pAddress, member: member)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            let data: Data
+            do { data = try encoder.encode(request) } catch { throw failure("cannot encode the join request: \(error)") }
+            do { try AtomicFile.write(data + Data("\n".utf8), to: NodeHome(path: home).path + "/join.json") } catch { throw failure(error.description) }
+            print(json ? String(decoding: data, as: UTF8.self) : key.hex)
+        }
+
+        /// The member section of the join request, when any member option is given.
+        func memberEntry() throws -> MemberSpec? {
+            guard legalName != nil || memberKey != nil || !role.isEmpty || !registrationNo.isEmpty else { return nil }
+            guard let legalName else { throw badInput("--legal-name is required with --member-key/--role (the member entry)") }
+            guard let memberKey else { throw badInput("--member-key is required with --legal-name (the organisation's key file; create one with `trellis keys generate`)") }
+            let signingKey: SigningKey
+            do { signingKey = try KeyFile.read(from: memberKey) } catch { throw badInput("--member-key: \(error.description)") }
+            let spec = MemberSpec(memberID: name, legalName: legalName, registrationNo: registrationNo, publicKeys: [signingKey.publicKey], roles: try parseRoles(role))
+            if let problem = spec.problems().first { throw badInput("member entry: \(problem)") }
+            return spec
         }
     }
 

@@ -1,9 +1,11 @@
-// TestnetCommand.swift — `trellis testnet up|status|down`: a local consortium of N validators on loopback.
+// TestnetCommand.swift — `trellis testnet up|status|down`: a local consortium of N validators on loopback
+// (`testnet init --hosts`, one home per machine, is in TestnetInitCommand.swift).
 //
 // `up` writes DIR/genesis.json from Genesis/example/genesis.template.json (member keys in DIR/members/<name>.key,
-// validator homes in DIR/node<i>), starts one `trellis node start` process per home (logs in DIR/node<i>/node.log),
-// and waits until every node has committed a block. Run again on the same DIR, it restarts the existing homes.
-// `down` stops them (SIGTERM, then SIGKILL after 10 s). DIR/testnet.json records what is running.
+// validator homes in DIR/node<i>; TestnetBundle writes them), starts one `trellis node start` process per home
+// (logs in DIR/node<i>/node.log), and waits until every node has committed a block. Run again on the same DIR, it
+// restarts the existing homes. `down` stops them (SIGTERM, then SIGKILL after 10 s). DIR/testnet.json records what
+// is running.
 import ArgumentParser
 import Foundation
 import TrellisCrypto
@@ -56,10 +58,8 @@ struct Testnet: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "testnet",
         abstract: "Run a local multi-validator consortium on this machine.",
-        subcommands: [Up.self, Status.self, Down.self]
+        subcommands: [Up.self, TestnetInit.self, Status.self, Down.self]
     )
-
-    static let memberNames = ["core", "supplier1", "supplier2", "supplier3", "bank", "clearing", "proponent", "verifier", "registry", "regulator", "gov1", "gov2", "gov3"]
 
     struct Up: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create (first time) and start N validators; wait until they commit blocks.")
@@ -74,7 +74,6 @@ struct Testnet: AsyncParsableCommand {
         func run() async throws {
             guard (1...10).contains(nodes) else { throw badInput("--nodes must be 1…10") }
             guard (1024...64000).contains(basePort) else { throw badInput("--base-port must be 1024…64000") }
-            let fm = FileManager.default
             let root = URL(fileURLWithPath: dir).standardizedFileURL.path
             var state: TestnetState
             if let existing = try? TestnetState.load(root) {
@@ -84,7 +83,7 @@ struct Testnet: AsyncParsableCommand {
                 state = existing
                 printError("restarting the existing testnet in \(root) (\(state.nodes.count) nodes)")
             } else {
-                state = try create(root: root, fm: fm)
+                state = try create(root: root)
             }
             let binary = executablePath()
             for i in state.nodes.indices {
@@ -119,59 +118,15 @@ struct Testnet: AsyncParsableCommand {
             stopAll(state, root: root)
         }
 
-        func create(root: String, fm: FileManager) throws -> TestnetState {
-            let templatePath = try template ?? findTemplate()
-            guard var text = try? String(contentsOfFile: templatePath, encoding: .utf8) else { throw badInput("cannot read the genesis template \(templatePath)") }
-            do { try fm.createDirectory(atPath: root + "/members", withIntermediateDirectories: true) } catch { throw failure("cannot create \(root): \(error.localizedDescription)") }
-            for name in Testnet.memberNames {
-                let key = SigningKey.generate()
-                do { try KeyFile.write(key, to: "\(root)/members/\(name).key", overwrite: true) } catch { throw failure(error.description) }
-                text = text.replacingOccurrences(of: "{{key:\(name)}}", with: key.publicKey.hex)
+        func create(root: String) throws -> TestnetState {
+            let plans = (1...nodes).map { i in
+                let p2p = "127.0.0.1:\(basePort + i - 1)", api = "127.0.0.1:\(basePort + 100 + i - 1)"
+                return NodePlan(name: "node\(i)", home: "\(root)/node\(i)", p2pListen: p2p, p2pAddress: p2p, apiListen: api, apiURL: "http://\(api)")
             }
-            var nodesList: [TestnetNode] = []
-            for i in 1...nodes {
-                let home = "\(root)/node\(i)"
-                var config = NodeConfig()
-                config.node.name = "node\(i)"
-                config.p2p.listen = "127.0.0.1:\(basePort + i - 1)"
-                config.api.listen = "127.0.0.1:\(basePort + 100 + i - 1)"
-                let key: PublicKey
-                do { key = try NodeHome(path: home).initialize(config: config) } catch { throw failure(error.description) }
-                nodesList.append(TestnetNode(name: "node\(i)", home: home, publicKey: key.hex, p2pAddress: config.p2p.listen, apiURL: "http://\(config.api.listen)", pid: nil))
-            }
-            guard var object = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] else {
-                throw badInput("the genesis template \(templatePath) is not a JSON object")
-            }
-            object["validators"] = nodesList.enumerated().map { i, n in
-                ["name": "validator\(i + 1)", "public_key": n.publicKey, "voting_power": 1, "p2p_address": n.p2pAddress] as [String: Any]
-            }
-            let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-            if let leftover = String(decoding: data, as: UTF8.self).range(of: "{{key:") {
-                throw badInput("the template has a placeholder this tool does not fill near \(String(decoding: data, as: UTF8.self)[leftover.lowerBound...].prefix(30))")
-            }
-            let genesis: GenesisDocument
-            do { genesis = try GenesisDocument.parse(data) } catch { throw failure("the generated genesis is invalid: \(error)") }
-            do {
-                try data.write(to: URL(fileURLWithPath: root + "/genesis.json"))
-                for n in nodesList { try data.write(to: URL(fileURLWithPath: n.home + "/genesis.json")) }
-            } catch { throw failure("cannot write genesis.json: \(error.localizedDescription)") }
-            let state = TestnetState(chainID: genesis.chainID, nodes: nodesList)
+            let (genesis, nodes) = try TestnetBundle.create(root: root, templatePath: try template ?? TestnetBundle.findTemplate(), plans: plans)
+            let state = TestnetState(chainID: genesis.chainID, nodes: nodes)
             try state.save(root)
             return state
-        }
-
-        func findTemplate() throws -> String {
-            let relative = "Genesis/example/genesis.template.json"
-            var candidates = [FileManager.default.currentDirectoryPath + "/" + relative]
-            var dir = URL(fileURLWithPath: executablePath()).deletingLastPathComponent()
-            for _ in 0..<5 {
-                candidates.append(dir.appendingPathComponent(relative).path)
-                dir = dir.deletingLastPathComponent()
-            }
-            guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
-                throw badInput("cannot find \(relative); run from the Trellis checkout or pass --template PATH")
-            }
-            return found
         }
 
         func spawn(binary: String, home: String) throws -> Int32 {

@@ -67,25 +67,12 @@ public struct GenesisDocument: Sendable, Hashable, CanonicalCodable {
         guard Limits.isValidChainID(chainID) else { throw .invalidChainID(chainID) }
         guard genesisTime > 0 else { throw .invalidGenesisTime(genesisTime) }
         guard !members.isEmpty else { throw .noMembers }
-        var ids = Set<String>()
-        var keyOwner: [PublicKey: String] = [:]
-        for spec in members {
-            if let problem = spec.problems().first { throw .invalidMember(memberID: spec.memberID, problem: problem) }
-            guard ids.insert(spec.memberID).inserted else { throw .duplicateMemberID(spec.memberID) }
-            for key in spec.publicKeys {
-                if let other = keyOwner[key] { throw .duplicateMemberKey(key: key.hex, first: other, second: spec.memberID) }
-                keyOwner[key] = spec.memberID
-            }
-        }
+        // Entry rules (each member and validator valid, ids, names and keys distinct) are the draft's, so a
+        // ceremony that assembles a file step by step and a file loaded whole are held to the same rules.
+        var draft = GenesisDraft(unchecked: chainID, genesisTime: genesisTime, parameters: parameters)
+        for spec in members { try draft.add(member: spec) }
         guard !validators.isEmpty else { throw .noValidators }
-        var names = Set<String>(), validatorKeys = Set<PublicKey>()
-        for v in validators {
-            guard Identifier.isValid(v.name) else { throw .invalidValidator(name: v.name, problem: "name must be 1…\(Limits.maxIDBytes) bytes of [A-Za-z0-9._:-]") }
-            guard names.insert(v.name).inserted else { throw .duplicateValidatorName(v.name) }
-            guard validatorKeys.insert(v.validator.publicKey).inserted else { throw .duplicateValidatorKey(v.validator.publicKey.hex) }
-            guard v.validator.votingPower > 0 else { throw .invalidValidator(name: v.name, problem: "voting_power must be positive") }
-            if let problem = Validator.addressProblem(v.validator.p2pAddress) { throw .invalidValidator(name: v.name, problem: problem) }
-        }
+        for v in validators { try draft.add(validator: v) }
         do { _ = try ValidatorSet(validators.map(\.validator)) } catch { throw .invalidValidator(name: "(set)", problem: error.description) }
         if let problem = parameters.problems().first { throw .invalidParameters(problem) }
         let governors = members.filter { $0.roles.contains(.governor) }.count
@@ -93,8 +80,8 @@ public struct GenesisDocument: Sendable, Hashable, CanonicalCodable {
 
         self.chainID = chainID
         self.genesisTime = genesisTime
-        self.members = members.map(\.member).sorted { Array($0.memberID.utf8).lexicographicallyPrecedes(Array($1.memberID.utf8)) }
-        self.validators = validators.sorted { $0.validator.publicKey < $1.validator.publicKey }
+        self.members = draft.members.map(\.member).sorted { Array($0.memberID.utf8).lexicographicallyPrecedes(Array($1.memberID.utf8)) }
+        self.validators = draft.validators.sorted { $0.validator.publicKey < $1.validator.publicKey }
         self.parameters = parameters
     }
 
@@ -122,7 +109,7 @@ public struct GenesisDocument: Sendable, Hashable, CanonicalCodable {
     /// SHA-256 of the canonical encoding: the chain's identity beside its id.
     public var hash: Hash { SHA256.hash(canonicalBytes) }
 
-    /// Pretty JSON with sorted keys (what `trellis genesis init` writes).
+    /// Pretty JSON with sorted keys, members sorted by id and validators by key.
     public func json() throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

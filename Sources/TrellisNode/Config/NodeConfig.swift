@@ -30,7 +30,8 @@ public struct NodeConfig: Codable, Sendable, Equatable {
     public struct P2P: Codable, Sendable, Equatable {
         /// Where to accept peer connections, "host:port".
         public var listen: String = "127.0.0.1:26656"
-        /// Extra peers "key_hex@host:port" beyond the validators listed in genesis.
+        /// Peers "key_hex@host:port": extra peers beyond the validators listed in genesis, or another address for
+        /// one of them (this entry wins; see `PeerList`).
         public var persistentPeers: [String] = []
         public var maxFrameBytes: Int = 80 << 20
 
@@ -240,7 +241,7 @@ extension NodeConfig {
 
         [p2p]
         listen = "\(p2p.listen)"
-        # Extra peers beyond the validators in genesis.json, as "public_key_hex@host:port".
+        # Peers as "public_key_hex@host:port": extra peers, or another address for a validator of genesis.json.
         persistent_peers = \(list(p2p.persistentPeers))
         max_frame_bytes = \(p2p.maxFrameBytes)
 

@@ -74,14 +74,7 @@ public final class Node: NodeService, @unchecked Sendable {
         let engine: LedgerEngine
         do { engine = try LedgerEngine(genesis: genesis, store: store) } catch { throw NodeStartError(error.description) }
         guard let listen = HostPort(config.p2p.listen) else { throw NodeStartError("p2p.listen is not host:port") }
-        var persistent: [PeerAddress] = []
-        for entry in config.p2p.persistentPeers {
-            let parts = entry.split(separator: "@", maxSplits: 1).map(String.init)
-            guard parts.count == 2, let key = try? PublicKey(hex: parts[0]), let address = PeerAddress(key: key, address: parts[1]) else {
-                throw NodeStartError("p2p.persistent_peers entry \"\(entry)\" is not public_key_hex@host:port")
-            }
-            persistent.append(address)
-        }
+        let persistent = try PeerList.parse(config.p2p.persistentPeers)
         peerPolicy.withLockedValue { $0 = PeerPolicy(persistentPeers: persistent) }
         let policy = try currentPeerPolicy()
         peerPolicy.withLockedValue { $0 = policy }
@@ -118,7 +111,7 @@ public final class Node: NodeService, @unchecked Sendable {
                 if tick % 4 == 0 { await self.driver.gossipIfStalled() }  // every 2 s without a commit
             }
         }
-        logger.info("node started", metadata: ["chain": "\(genesis.chainID)", "height": "\(driver.tip.height)", "p2p": "\(listen.host):\(port)", "peers": "\(policy.dialTargets.count)"])
+        logger.info("node started", metadata: ["chain": "\(genesis.chainID)", "genesis_hash": "\(genesis.hash.hex)", "height": "\(driver.tip.height)", "p2p": "\(listen.host):\(port)", "peers": "\(policy.dialTargets.count)"])
         return port
     }
 

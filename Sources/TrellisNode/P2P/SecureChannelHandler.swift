@@ -3,7 +3,8 @@
 //
 // Inbound: frames from `FrameDecoder` → (handshake) → plaintext messages ([UInt8]) passed up the pipeline.
 // Outbound: plaintext messages ([UInt8]) → sealed frames. Writes before the handshake completes are queued (bounded).
-// Any handshake error, decryption failure or oversize frame closes this connection only.
+// Any handshake error, decryption failure or oversize frame closes this connection only; a peer of another chain,
+// genesis or protocol version is logged as an error naming both values.
 import Logging
 import NIOCore
 import TrellisCrypto
@@ -66,7 +67,7 @@ final class SecureChannelHandler: ChannelDuplexHandler {
             }
             context.flush()
         } catch {
-            fail(context: context, error.description)
+            refuse(context: context, error)
         }
     }
 
@@ -93,6 +94,20 @@ final class SecureChannelHandler: ChannelDuplexHandler {
 
     private func writeFrame(context: ChannelHandlerContext, _ bytes: [UInt8], promise: EventLoopPromise<Void>?) {
         context.write(wrapOutboundOut(context.channel.allocator.buffer(bytes: bytes)), promise: promise)
+    }
+
+    /// A failed handshake. A peer of another chain, genesis or protocol version is a misconfiguration that will
+    /// not heal by redialling: it is logged as an error naming both sides' values (both hashes for a genesis
+    /// mismatch) and what to compare.
+    private func refuse(context: ChannelHandlerContext, _ error: HandshakeError) {
+        switch error {
+        case .chainMismatch, .genesisMismatch, .versionMismatch:
+            logger.error("peer refused: another chain, genesis or protocol version; compare `trellis genesis hash genesis.json` on both hosts",
+                         metadata: ["reason": "\(error)", "remote": "\(context.remoteAddress.map { "\($0)" } ?? "?")"])
+            context.close(promise: nil)
+        default:
+            fail(context: context, error.description)
+        }
     }
 
     private func fail(context: ChannelHandlerContext, _ reason: String) {

@@ -1,0 +1,52 @@
+// AtomicFile.swift — replaces a file so that readers (and a crash) see either the old content or the new, never
+// a half-written file: write a temporary file in the same directory, fsync it, rename it over the target, fsync
+// the directory. Used for files edited in place (the genesis being assembled in a ceremony).
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+enum AtomicFile {
+    /// Why a file could not be replaced; the target is untouched in every case.
+    struct WriteError: Error, CustomStringConvertible {
+        let path: String
+        let operation: String
+        let errorNumber: Int32
+        var description: String { "cannot write \(path): \(operation) failed: \(String(cString: strerror(errorNumber)))" }
+    }
+
+    /// Replaces (or creates) `path` with `data`, mode `mode`.
+    static func write(_ data: Data, to path: String, mode: mode_t = 0o644) throws(WriteError) {
+        let url = URL(fileURLWithPath: path)
+        let directory = url.deletingLastPathComponent().path
+        let temporary = directory + "/." + url.lastPathComponent + ".tmp-\(getpid())"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw WriteError(path: path, operation: "open \(temporary)", errorNumber: errno) }
+        var failure: WriteError?
+        let bytes = [UInt8](data)
+        var written = 0
+        while written < bytes.count && failure == nil {
+            let n = bytes.withUnsafeBufferPointer { buffer in
+                Glibc.write(fd, UnsafeRawPointer(buffer.baseAddress.map { $0 + written }), bytes.count - written)
+            }
+            if n < 0 {
+                if errno != EINTR { failure = WriteError(path: path, operation: "write", errorNumber: errno) }
+            } else {
+                written += n
+            }
+        }
+        if failure == nil && fsync(fd) != 0 { failure = WriteError(path: path, operation: "fsync", errorNumber: errno) }
+        close(fd)
+        if failure == nil && rename(temporary, path) != 0 { failure = WriteError(path: path, operation: "rename", errorNumber: errno) }
+        if let failure {
+            unlink(temporary)
+            throw failure
+        }
+        // The rename itself must reach the disk too.
+        let directoryFD = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if directoryFD >= 0 {
+            _ = fsync(directoryFD)
+            close(directoryFD)
+        }
+    }
+}
