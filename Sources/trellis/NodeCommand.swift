@@ -19,14 +19,15 @@ struct NodeCommand: AsyncParsableCommand {
 
     struct Init: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Create a node home: a new node key (0600) and config.toml. Prints the node's public key.",
-            discussion: "Copy the chain's genesis.json into the home before `trellis node start`."
+            abstract: "Create a node home: a node key (0600) and config.toml. Prints the node's public key.",
+            discussion: "Copy the chain's genesis.json into the home before `trellis node start`. Peers accept nodes whose key is a validator's or a member's; a node that is not a validator follows the chain without voting."
         )
 
         @Option(help: "The node's home directory.") var home: String
         @Option(help: "A name for logs.") var name = "node"
         @Option(help: "Where peers connect, host:port.") var p2pAddress = "127.0.0.1:26656"
         @Option(help: "Where the HTTP API listens, host:port.") var apiAddress = "127.0.0.1:8080"
+        @Option(help: "Use this existing key file as the node key instead of a new one (e.g. a member's key, for a non-voting node of that member).") var key: String?
         @Flag(help: "Print JSON (a join request: name, public key, p2p address).") var json = false
 
         func run() throws {
@@ -36,12 +37,16 @@ struct NodeCommand: AsyncParsableCommand {
             config.node.name = name
             config.p2p.listen = p2pAddress
             config.api.listen = apiAddress
-            let key: PublicKey
-            do { key = try NodeHome(path: home).initialize(config: config) } catch { throw failure(error.description) }
+            var nodeKey = SigningKey.generate()
+            if let key {
+                do { nodeKey = try KeyFile.read(from: key) } catch { throw badInput(error.description) }
+            }
+            let publicKey: PublicKey
+            do { publicKey = try NodeHome(path: home).initialize(config: config, key: nodeKey) } catch { throw failure(error.description) }
             if json {
-                print(jsonObject(["name": name, "public_key": key.hex, "p2p_address": p2pAddress]))
+                print(jsonObject(["name": name, "public_key": publicKey.hex, "p2p_address": p2pAddress]))
             } else {
-                print(key.hex)
+                print(publicKey.hex)
             }
         }
     }
