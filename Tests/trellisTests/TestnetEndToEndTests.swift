@@ -7,39 +7,6 @@ import Testing
 import Glibc
 #endif
 
-private func json(_ text: String) -> [String: Any] {
-    (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:]
-}
-
-private func get(_ url: String) -> [String: Any] {
-    let r = try? CLI.runProcess("/usr/bin/curl", ["-s", "--max-time", "3", url])
-    return json(r?.stdout ?? "")
-}
-
-extension CLI {
-    static func runProcess(_ path: String, _ arguments: [String]) throws -> CLIResult {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return CLIResult(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
-    }
-}
-
-private func waitUntil(_ seconds: Double, _ condition: () -> Bool) -> Bool {
-    let deadline = Date().addingTimeInterval(seconds)
-    while Date() < deadline {
-        if condition() { return true }
-        usleep(250_000)
-    }
-    return condition()
-}
-
 @Suite(.serialized) struct TestnetEndToEndTests {
     @Test func testnetCommitsSurvivesKillNineAndCatchesUp() throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/curl") else {
