@@ -26,14 +26,7 @@ struct Tx: AsyncParsableCommand {
         @OptionGroup var options: TxSubmitOptions
 
         func run() async throws {
-            let json: Data
-            if payload.hasPrefix("@") {
-                guard let d = FileManager.default.contents(atPath: String(payload.dropFirst())) else { throw badInput("cannot read \(payload.dropFirst())") }
-                json = d
-            } else {
-                json = Data(payload.utf8)
-            }
-            try await options.submit(kind: kind, payloadJSON: json)
+            try await options.submit(kind: kind, payloadJSON: try jsonArgument(payload))
         }
     }
 

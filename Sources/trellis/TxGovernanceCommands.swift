@@ -38,14 +38,7 @@ struct GovernanceCommands: AsyncParsableCommand {
         @OptionGroup var options: TxSubmitOptions
 
         func run() async throws {
-            let text: Data
-            if action.hasPrefix("@") {
-                guard let d = FileManager.default.contents(atPath: String(action.dropFirst())) else { throw badInput("cannot read \(action.dropFirst())") }
-                text = d
-            } else {
-                text = Data(action.utf8)
-            }
-            guard let object = try? JSONSerialization.jsonObject(with: text), object is [String: Any] else {
+            guard let object = try? JSONSerialization.jsonObject(with: try jsonArgument(action)), object is [String: Any] else {
                 throw badInput("--action must be a JSON object with a \"type\" (docs/TRANSACTIONS.md §M)")
             }
             try await options.submit(kind: "governance.propose") { _ in ["action": object, "summary": summary] }

@@ -97,3 +97,10 @@ extension TxSubmitOptions {
         }
     }
 }
+
+/// The bytes of a JSON flag value: the text itself, or the contents of FILE when it is written @FILE.
+func jsonArgument(_ value: String) throws -> Data {
+    guard value.hasPrefix("@") else { return Data(value.utf8) }
+    guard let data = FileManager.default.contents(atPath: String(value.dropFirst())) else { throw badInput("cannot read \(value.dropFirst())") }
+    return data
+}

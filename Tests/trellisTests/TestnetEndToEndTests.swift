@@ -47,15 +47,8 @@ import Glibc
         #expect((json(over.stdout)["error"] as? [String: Any])?["code"] as? String == "credit_line_exceeded")
 
         // Restart validator 4 (testnet up restarts the stopped homes… but three are running, so start it directly).
-        let restart = Process()
-        restart.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
-        restart.arguments = [CLI.binary.path, "node", "start", "--home", dir + "/node4"]
-        restart.standardOutput = FileHandle.nullDevice
-        restart.standardError = FileHandle.nullDevice
-        try restart.run()
-        defer {
-            if let text = try? String(contentsOfFile: dir + "/node4/node.pid", encoding: .utf8), let p = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) { kill(p, SIGTERM) }
-        }
+        try LocalTestnet.startNode(home: dir + "/node4")
+        defer { if let p = LocalTestnet.pid(home: dir + "/node4") { kill(p, SIGTERM) } }
         let caughtUp = waitUntil(40) {
             let h4 = get(apis[3] + "/v1/status")["height"] as? Int ?? 0
             let h1 = get(apis[0] + "/v1/status")["height"] as? Int ?? 0

@@ -28,37 +28,13 @@ func waitUntil(_ seconds: Double, _ condition: () -> Bool) -> Bool {
 
 extension CLI {
     static func runProcess(_ path: String, _ arguments: [String]) throws -> CLIResult {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return CLIResult(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+        try finish(launch(URL(fileURLWithPath: path), arguments))
     }
 
     /// Runs several `trellis` invocations at the same time; results in the order given. (Outputs are small, so
     /// reading the pipes one process after another cannot block a writer.)
     static func runConcurrently(_ invocations: [[String]]) throws -> [CLIResult] {
-        var running: [(Process, Pipe, Pipe)] = []
-        for arguments in invocations {
-            let process = Process()
-            process.executableURL = binary
-            process.arguments = arguments
-            let out = Pipe(), err = Pipe()
-            process.standardOutput = out
-            process.standardError = err
-            try process.run()
-            running.append((process, out, err))
-        }
-        return running.map { process, out, err in
-            let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return CLIResult(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
-        }
+        try invocations.map { try launch(binary, $0) }.map(finish)
     }
 }
 
