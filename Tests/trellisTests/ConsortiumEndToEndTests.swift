@@ -81,7 +81,7 @@ private struct Step {
         ])
         let accreditProposal = try #require(created(w1[3]).first)
         // Matures in a few seconds: accepted at once, later marked overdue (grace set to 0 by governance) and settled.
-        let shortMaturity = Int(Date().timeIntervalSince1970) + 12
+        let shortMaturity = Int(Date().timeIntervalSince1970) + 20
         let w2 = try wave([
             issue("supplier1", face: 300, maturity: shortMaturity, invoice: "INV-3"),
             Step(kind: "methodology.register", key: registry, arguments: ["methodology", "register", "--methodology", "AM0001", "--version", "1.2", "--title", "Renewable power"]),
