@@ -79,7 +79,14 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
-        .testTarget(name: "trellisTests", dependencies: ["trellis"]),
+        .testTarget(
+            name: "trellisTests",
+            dependencies: [
+                "trellis", "TrellisNode", "TrellisLedger", "TrellisCrypto",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "TrellisAuditTests",
             dependencies: ["TrellisAudit", "TrellisLedger", "TrellisCrypto", "TrellisCodec", "TrellisStore"],

@@ -24,7 +24,8 @@ struct NodeCommand: AsyncParsableCommand {
             <home>/join.json (also printed with --json) is the join request to send to the genesis ceremony's \
             coordinator: name, node public key and p2p address, plus the chain id with --chain-id and a member \
             entry with --legal-name, --member-key and --role. It holds public keys only. Copy the chain's \
-            genesis.json into the home before `trellis node start`.
+            genesis.json into the home before `trellis node start`. Peers accept nodes whose key is a validator's \
+            or a current member's; a node that is not a validator follows the chain without voting.
             """
         )
 
@@ -37,6 +38,7 @@ struct NodeCommand: AsyncParsableCommand {
         @Option(help: "Member entry: registration number (e.g. the USCC).") var registrationNo = ""
         @Option(help: "Member entry: the organisation's key file (`trellis keys generate`); only its public key is used.") var memberKey: String?
         @Option(help: "Member entry: a role; repeat or separate with commas.") var role: [String] = []
+        @Option(help: "Use this existing key file as the node key instead of a new one (e.g. a member's key, for a non-voting node of that member).") var key: String?
         @Flag(help: "Print JSON (the join request).") var json = false
 
         func run() throws {
@@ -48,15 +50,19 @@ struct NodeCommand: AsyncParsableCommand {
             config.node.name = name
             config.p2p.listen = p2pAddress
             config.api.listen = apiAddress
-            let key: PublicKey
-            do { key = try NodeHome(path: home).initialize(config: config) } catch { throw failure(error.description) }
-            let request = JoinRequest(chainID: chainId, name: name, publicKey: key, p2pAddress: p2pAddress, member: member)
+            var nodeKey = SigningKey.generate()
+            if let key {
+                do { nodeKey = try KeyFile.read(from: key) } catch { throw badInput(error.description) }
+            }
+            let publicKey: PublicKey
+            do { publicKey = try NodeHome(path: home).initialize(config: config, key: nodeKey) } catch { throw failure(error.description) }
+            let request = JoinRequest(chainID: chainId, name: name, publicKey: publicKey, p2pAddress: p2pAddress, member: member)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             let data: Data
             do { data = try encoder.encode(request) } catch { throw failure("cannot encode the join request: \(error)") }
             do { try AtomicFile.write(data + Data("\n".utf8), to: NodeHome(path: home).path + "/join.json") } catch { throw failure(error.description) }
-            print(json ? String(decoding: data, as: UTF8.self) : key.hex)
+            print(json ? String(decoding: data, as: UTF8.self) : publicKey.hex)
         }
 
         /// The member section of the join request, when any member option is given.

@@ -106,7 +106,8 @@ struct Testnet: AsyncParsableCommand {
               \(executablePath()) tx send --node \(state.nodes[0].apiURL) \\
                 --key \(root)/members/bank.key --cosign \(root)/members/core.key --kind credit_line.set \\
                 --payload '{"line_id":"line1","core":"core","limit":1000000,"expiry":\(expiry)}' --wait
-            Then: curl -s \(state.nodes[1].apiURL)/v1/status    (every kind: trellis tx kinds; docs/TRANSACTIONS.md)
+            Then: \(executablePath()) query status --node \(state.nodes[state.nodes.count > 1 ? 1 : 0].apiURL)
+            (a command per kind: trellis tx --help; every kind: trellis tx kinds; docs/TRANSACTIONS.md)
 
             """)
             if detach {

@@ -22,17 +22,33 @@ enum CLI {
     }
 
     static func run(_ arguments: [String]) throws -> CLIResult {
+        try finish(launch(binary, arguments))
+    }
+
+    /// A started process with its output pipes.
+    struct Running {
+        let process: Process
+        let out: Pipe
+        let err: Pipe
+    }
+
+    static func launch(_ executable: URL, _ arguments: [String]) throws -> Running {
         let process = Process()
-        process.executableURL = binary
+        process.executableURL = executable
         process.arguments = arguments
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
         try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return CLIResult(status: process.terminationStatus,
+        return Running(process: process, out: out, err: err)
+    }
+
+    /// Reads the outputs to their end and waits for the exit status.
+    static func finish(_ running: Running) -> CLIResult {
+        let outData = running.out.fileHandleForReading.readDataToEndOfFile()
+        let errData = running.err.fileHandleForReading.readDataToEndOfFile()
+        running.process.waitUntilExit()
+        return CLIResult(status: running.process.terminationStatus,
                          stdout: String(decoding: outData, as: UTF8.self),
                          stderr: String(decoding: errData, as: UTF8.self))
     }

@@ -1,5 +1,6 @@
-// E2ESupport.swift — helpers for end-to-end tests with real node processes: JSON over curl, polling, starting and
-// stopping nodes by their pid files, governance in two transactions, and `NetLab`, a set of Linux network
+// E2ESupport.swift — more helpers for end-to-end tests with real node processes (beside TestnetSupport.swift):
+// heights, headers and certificate signers over the API, stopping nodes by their pid files, governance in two
+// transactions, and `NetLab`, a set of Linux network
 // namespaces joined by a bridge (one "host" each, with its own address) whose links the test can cut and heal.
 import Foundation
 import Testing
@@ -8,66 +9,26 @@ import Glibc
 #endif
 
 enum E2E {
-    static func object(_ text: String) -> [String: Any] {
-        (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:]
-    }
-
-    /// GET `url` as JSON ({} when unreachable or not JSON).
-    static func fetch(_ url: String) -> [String: Any] {
-        let r = try? CLI.runProcess("/usr/bin/curl", ["-s", "--max-time", "3", url])
-        return object(r?.stdout ?? "")
-    }
-
-    /// Polls `condition` every 250 ms for up to `seconds`.
-    static func eventually(_ seconds: Double, _ condition: () -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if condition() { return true }
-            usleep(250_000)
-        }
-        return condition()
-    }
-
     /// The node's committed height (0 when unreachable).
-    static func height(_ api: String) -> Int { fetch(api + "/v1/status")["height"] as? Int ?? 0 }
+    static func height(_ api: String) -> Int { get(api + "/v1/status")["height"] as? Int ?? 0 }
 
     /// The `field` of block `height`'s header as `api` serves it ("?" when missing).
     static func header(_ api: String, _ height: Int, _ field: String) -> String {
-        ((fetch(api + "/v1/blocks/\(height)")["header"] as? [String: Any])?[field] as? String) ?? "?"
+        ((get(api + "/v1/blocks/\(height)")["header"] as? [String: Any])?[field] as? String) ?? "?"
     }
 
     /// The validators that signed the certificate of block `height` (or the latest block).
     static func signers(_ api: String, height: Int? = nil) -> Set<String> {
-        let block = fetch(api + "/v1/blocks/" + (height.map(String.init) ?? "latest"))
+        let block = get(api + "/v1/blocks/" + (height.map(String.init) ?? "latest"))
         let signatures = (block["certificate"] as? [String: Any])?["signatures"] as? [[String: Any]] ?? []
         return Set(signatures.compactMap { $0["validator"] as? String })
     }
 
     static func latestSigners(_ api: String) -> Set<String> { signers(api) }
 
-    /// Starts `trellis node start --home home` in its own session (inside `namespace` when given); its stderr goes
-    /// to home/node.log. The node writes home/node.pid.
-    static func startNode(home: String, namespace: String? = nil) throws {
-        let process = Process()
-        let node = [CLI.binary.path, "node", "start", "--home", home]
-        if let namespace {
-            process.executableURL = URL(fileURLWithPath: NetLab.ip)
-            process.arguments = ["netns", "exec", namespace, "/usr/bin/setsid"] + node
-        } else {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
-            process.arguments = node
-        }
-        _ = FileManager.default.createFile(atPath: home + "/node.log", contents: nil)
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle(forWritingAtPath: home + "/node.log") ?? FileHandle.nullDevice
-        try process.run()
-    }
-
     /// Signals the node whose pid file is in `home`.
     static func stopNode(home: String, signal: Int32 = SIGTERM) {
-        if let text = try? String(contentsOfFile: home + "/node.pid", encoding: .utf8), let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
-            kill(pid, signal)
-        }
+        if let pid = LocalTestnet.pid(home: home) { kill(pid, signal) }
     }
 
     /// Sends a governance proposal signed by gov1 and gov2's approval (quorum 2 in the example consortium); returns
@@ -76,11 +37,11 @@ enum E2E {
         let propose = try CLI.run(["tx", "send", "--node", api, "--key", members + "/gov1.key", "--kind", "governance.propose",
                                    "--payload", "{\"action\":\(action),\"summary\":\"e2e membership\"}", "--wait"])
         try #require(propose.status == 0, "propose failed: \(propose.stdout) \(propose.stderr)")
-        let proposal = try #require(((object(propose.stdout)["receipt"] as? [String: Any])?["created"] as? [String])?.first)
+        let proposal = try #require(((json(propose.stdout)["receipt"] as? [String: Any])?["created"] as? [String])?.first)
         let approve = try CLI.run(["tx", "send", "--node", api, "--key", members + "/gov2.key", "--kind", "governance.approve",
                                    "--payload", "{\"proposal_id\":\"\(proposal)\"}", "--wait"])
         try #require(approve.status == 0, "approve failed: \(approve.stdout) \(approve.stderr)")
-        return try #require(object(approve.stdout)["height"] as? Int)
+        return try #require(json(approve.stdout)["height"] as? Int)
     }
 }
 

@@ -22,7 +22,7 @@ import Glibc
         try #require(up.status == 0, "testnet up failed: \(up.stderr)")
         let apis = (0..<4).map { "http://127.0.0.1:\(base + 100 + $0)" }
         let members = dir + "/members"
-        let state = E2E.object((try? String(contentsOfFile: dir + "/testnet.json", encoding: .utf8)) ?? "")
+        let state = json((try? String(contentsOfFile: dir + "/testnet.json", encoding: .utf8)) ?? "")
         let nodeKeys = (state["nodes"] as? [[String: Any]] ?? []).compactMap { $0["public_key"] as? String }
         try #require(nodeKeys.count == 4)
 
@@ -31,24 +31,24 @@ import Glibc
         let initialized = try CLI.run(["node", "init", "--home", home5, "--name", "node5", "--p2p-address", "127.0.0.1:\(base + 4)",
                                        "--api-address", "127.0.0.1:\(base + 104)", "--json"])
         try #require(initialized.status == 0, "node init failed: \(initialized.stderr)")
-        let key5 = try #require(E2E.object(initialized.stdout)["public_key"] as? String)
+        let key5 = try #require(json(initialized.stdout)["public_key"] as? String)
         try FileManager.default.copyItem(atPath: dir + "/node1/genesis.json", toPath: home5 + "/genesis.json")
-        try E2E.startNode(home: home5)
+        try LocalTestnet.startNode(home: home5)
         defer { E2E.stopNode(home: home5) }
 
         // Governance adds it; from the effective height on it signs certificates, without any node restarting.
         let added = try E2E.govern("{\"type\":\"validator.add\",\"public_key\":\"\(key5)\",\"voting_power\":1,\"p2p_address\":\"127.0.0.1:\(base + 4)\"}",
                                api: apis[0], members: members)
-        let joined = E2E.eventually(60) { E2E.height(api5) > added + 2 && E2E.latestSigners(apis[0]).contains(key5) }
+        let joined = waitUntil(60) { E2E.height(api5) > added + 2 && E2E.latestSigners(apis[0]).contains(key5) }
         #expect(joined, "validator 5 never signed a certificate (its height \(E2E.height(api5)), network \(E2E.height(apis[0])))")
-        let validators = (E2E.fetch(apis[1] + "/v1/status")["validators"] as? [[String: Any]] ?? []).compactMap { $0["public_key"] as? String }
+        let validators = (get(apis[1] + "/v1/status")["validators"] as? [[String: Any]] ?? []).compactMap { $0["public_key"] as? String }
         #expect(validators.contains(key5), "node 2's status does not list validator 5: \(validators)")
 
         // Governance removes validator 4; certificates after the effective height no longer carry its signature.
         let removed = try E2E.govern("{\"type\":\"validator.remove\",\"public_key\":\"\(nodeKeys[3])\"}", api: apis[1], members: members)
-        #expect(E2E.eventually(30) { E2E.height(apis[0]) > removed + 3 }, "the chain stopped after removing a validator")
+        #expect(waitUntil(30) { E2E.height(apis[0]) > removed + 3 }, "the chain stopped after removing a validator")
         for h in (removed + 3)...E2E.height(apis[0]) {
-            let signatures = ((E2E.fetch(apis[0] + "/v1/blocks/\(h)")["certificate"] as? [String: Any])?["signatures"] as? [[String: Any]]) ?? []
+            let signatures = ((get(apis[0] + "/v1/blocks/\(h)")["certificate"] as? [String: Any])?["signatures"] as? [[String: Any]]) ?? []
             #expect(!signatures.contains { $0["validator"] as? String == nodeKeys[3] }, "removed validator 4 signed block \(h)")
         }
 
@@ -56,9 +56,9 @@ import Glibc
         E2E.stopNode(home: dir + "/node4")
         E2E.stopNode(home: dir + "/node2", signal: SIGKILL)
         let before = E2E.height(apis[0])
-        #expect(E2E.eventually(30) { E2E.height(apis[0]) >= before + 3 }, "validators 1, 3 and 5 did not keep committing")
+        #expect(waitUntil(30) { E2E.height(apis[0]) >= before + 3 }, "validators 1, 3 and 5 did not keep committing")
         let common = min(E2E.height(apis[0]), E2E.height(api5))
-        let roots = [apis[0], apis[2], api5].map { ((E2E.fetch($0 + "/v1/blocks/\(common)")["header"] as? [String: Any])?["state_root"] as? String) ?? "?" }
+        let roots = [apis[0], apis[2], api5].map { ((get($0 + "/v1/blocks/\(common)")["header"] as? [String: Any])?["state_root"] as? String) ?? "?" }
         #expect(Set(roots).count == 1 && roots[0] != "?", "state roots differ at height \(common): \(roots)")
 
         // Key rotation: supplier1 replaces its key; the old key is refused from then on, the new one works.
@@ -74,7 +74,7 @@ import Glibc
         let old = try CLI.run(["tx", "send", "--node", api5, "--key", members + "/supplier1.key", "--kind", "member.rotate_keys",
                                "--payload", "{\"add_keys\":[\"\(third)\"],\"remove_keys\":[]}", "--wait"])
         #expect(old.status != 0, "a rotated-out key still signs: \(old.stdout)")
-        #expect((E2E.object(old.stdout)["error"] as? [String: Any])?["code"] != nil, "no error code for the old key: \(old.stdout) \(old.stderr)")
+        #expect((json(old.stdout)["error"] as? [String: Any])?["code"] != nil, "no error code for the old key: \(old.stdout) \(old.stderr)")
         let new = try CLI.run(["tx", "send", "--node", api5, "--key", newKey, "--signer", "supplier1", "--kind", "member.rotate_keys",
                                "--payload", "{\"add_keys\":[\"\(third)\"],\"remove_keys\":[]}", "--wait"])
         #expect(new.status == 0, "the new key does not work: \(new.stdout) \(new.stderr)")

@@ -22,8 +22,8 @@ import Glibc
         let homes = (1...5).map { "\(dir)/node\($0)" }
         let apis = (1...5).map { "http://\(lab.address($0)):\(port + 100)" }
         defer { for home in homes { E2E.stopNode(home: home, signal: SIGKILL) } }
-        for i in 0..<4 { try E2E.startNode(home: homes[i], namespace: lab.namespace(i + 1)) }
-        let started = E2E.eventually(60) { apis.prefix(4).allSatisfy { E2E.height($0) >= 2 } }
+        for i in 0..<4 { try LocalTestnet.startNode(home: homes[i], namespace: lab.namespace(i + 1)) }
+        let started = waitUntil(60) { apis.prefix(4).allSatisfy { E2E.height($0) >= 2 } }
         try #require(started, "the four hosts did not commit: heights \(apis.prefix(4).map(E2E.height))")
 
         // Transactions flow between hosts.
@@ -32,16 +32,16 @@ import Glibc
         let sent = try CLI.run(["tx", "send", "--node", apis[1], "--key", members + "/bank.key", "--cosign", members + "/core.key",
                                 "--kind", "credit_line.set", "--payload", "{\"line_id\":\"netns\",\"core\":\"core\",\"limit\":1000,\"expiry\":\(expiry)}", "--wait"])
         #expect(sent.status == 0, "\(sent.stdout) \(sent.stderr)")
-        let hash = E2E.object(sent.stdout)["hash"] as? String ?? "?"
+        let hash = json(sent.stdout)["hash"] as? String ?? "?"
 
         // One host cut off: the other three keep committing; healed, it catches up to the same state.
         try lab.cut(4)
         let beforeCut = E2E.height(apis[0])
-        #expect(E2E.eventually(30) { E2E.height(apis[0]) >= beforeCut + 3 }, "three hosts stopped committing while one was cut off")
+        #expect(waitUntil(30) { E2E.height(apis[0]) >= beforeCut + 3 }, "three hosts stopped committing while one was cut off")
         try lab.heal(4)
-        #expect(E2E.eventually(45) { E2E.height(apis[3]) >= E2E.height(apis[0]) - 1 && E2E.height(apis[3]) > beforeCut + 3 },
+        #expect(waitUntil(45) { E2E.height(apis[3]) >= E2E.height(apis[0]) - 1 && E2E.height(apis[3]) > beforeCut + 3 },
                 "host 4 did not catch up after healing (\(E2E.height(apis[3])) vs \(E2E.height(apis[0])))")
-        #expect(E2E.fetch(apis[3] + "/v1/tx/\(hash)")["height"] != nil, "host 4 lacks the committed transaction")
+        #expect(get(apis[3] + "/v1/tx/\(hash)")["height"] != nil, "host 4 lacks the committed transaction")
 
         // Two hosts cut off: no quorum. The chain halts (no commits on either side) and resumes when they return.
         try lab.cut(3)
@@ -52,7 +52,7 @@ import Glibc
         #expect(E2E.height(apis[0]) == halted.0 && E2E.height(apis[1]) == halted.1, "hosts 1 and 2 committed without a quorum")
         try lab.heal(3)
         try lab.heal(4)
-        let resumed = E2E.eventually(60) { apis.prefix(4).allSatisfy { E2E.height($0) >= halted.0 + 3 } }
+        let resumed = waitUntil(60) { apis.prefix(4).allSatisfy { E2E.height($0) >= halted.0 + 3 } }
         #expect(resumed, "the chain did not resume after healing: \(apis.prefix(4).map(E2E.height))")
         // No fork: every host has the same block at every height since the first cut.
         let common = apis.prefix(4).map(E2E.height).min() ?? 0
@@ -65,16 +65,16 @@ import Glibc
         let initialized = try CLI.run(["node", "init", "--home", homes[4], "--name", "node5", "--p2p-address", "\(lab.address(5)):\(port)",
                                        "--api-address", "0.0.0.0:\(port + 100)", "--json"])
         try #require(initialized.status == 0, "node init failed: \(initialized.stderr)")
-        let key5 = try #require(E2E.object(initialized.stdout)["public_key"] as? String)
+        let key5 = try #require(json(initialized.stdout)["public_key"] as? String)
         try FileManager.default.copyItem(atPath: homes[0] + "/genesis.json", toPath: homes[4] + "/genesis.json")
-        try E2E.startNode(home: homes[4], namespace: lab.namespace(5))
+        try LocalTestnet.startNode(home: homes[4], namespace: lab.namespace(5))
         let added = try E2E.govern("{\"type\":\"validator.add\",\"public_key\":\"\(key5)\",\"voting_power\":1,\"p2p_address\":\"\(lab.address(5)):\(port)\"}",
                                    api: apis[1], members: members)
-        #expect(E2E.eventually(60) { E2E.height(apis[4]) > added + 2 && E2E.latestSigners(apis[1]).contains(key5) },
+        #expect(waitUntil(60) { E2E.height(apis[4]) > added + 2 && E2E.latestSigners(apis[1]).contains(key5) },
                 "host 5 did not sign as a validator (height \(E2E.height(apis[4])))")
         let key1 = try CLI.run(["keys", "show", "--key", homes[0] + "/node.key"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         let removed = try E2E.govern("{\"type\":\"validator.remove\",\"public_key\":\"\(key1)\"}", api: apis[2], members: members)
-        #expect(E2E.eventually(30) { E2E.height(apis[1]) > removed + 3 }, "the chain stopped after removing validator 1")
+        #expect(waitUntil(30) { E2E.height(apis[1]) > removed + 3 }, "the chain stopped after removing validator 1")
         #expect(!E2E.signers(apis[1], height: removed + 3).contains(key1), "removed validator 1 still signs")
         let final = min(E2E.height(apis[1]), E2E.height(apis[4]))
         let roots = Set(apis[1...4].map { E2E.header($0, final, "state_root") })

@@ -7,39 +7,6 @@ import Testing
 import Glibc
 #endif
 
-private func json(_ text: String) -> [String: Any] {
-    (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:]
-}
-
-private func get(_ url: String) -> [String: Any] {
-    let r = try? CLI.runProcess("/usr/bin/curl", ["-s", "--max-time", "3", url])
-    return json(r?.stdout ?? "")
-}
-
-extension CLI {
-    static func runProcess(_ path: String, _ arguments: [String]) throws -> CLIResult {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return CLIResult(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
-    }
-}
-
-private func waitUntil(_ seconds: Double, _ condition: () -> Bool) -> Bool {
-    let deadline = Date().addingTimeInterval(seconds)
-    while Date() < deadline {
-        if condition() { return true }
-        usleep(250_000)
-    }
-    return condition()
-}
-
 @Suite(.serialized) struct TestnetEndToEndTests {
     @Test func testnetCommitsSurvivesKillNineAndCatchesUp() throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/curl") else {
@@ -80,15 +47,8 @@ private func waitUntil(_ seconds: Double, _ condition: () -> Bool) -> Bool {
         #expect((json(over.stdout)["error"] as? [String: Any])?["code"] as? String == "credit_line_exceeded")
 
         // Restart validator 4 (testnet up restarts the stopped homes… but three are running, so start it directly).
-        let restart = Process()
-        restart.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
-        restart.arguments = [CLI.binary.path, "node", "start", "--home", dir + "/node4"]
-        restart.standardOutput = FileHandle.nullDevice
-        restart.standardError = FileHandle.nullDevice
-        try restart.run()
-        defer {
-            if let text = try? String(contentsOfFile: dir + "/node4/node.pid", encoding: .utf8), let p = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) { kill(p, SIGTERM) }
-        }
+        try LocalTestnet.startNode(home: dir + "/node4")
+        defer { if let p = LocalTestnet.pid(home: dir + "/node4") { kill(p, SIGTERM) } }
         let caughtUp = waitUntil(40) {
             let h4 = get(apis[3] + "/v1/status")["height"] as? Int ?? 0
             let h1 = get(apis[0] + "/v1/status")["height"] as? Int ?? 0

@@ -1,0 +1,76 @@
+// NodeAPI.swift — what the CLI asks a node's HTTP API before it signs: chain id and height, the member that owns
+// a key, a member's last committed nonce, and committed state records (decoded with the ledger's own types).
+//
+// Every failure to reach the node or to understand its answer is "bad input" for the caller (exit 2, message on
+// standard error), so scripts can tell it apart from a rule rejecting a transaction (exit 1).
+import ArgumentParser
+import Foundation
+import TrellisCodec
+import TrellisCrypto
+import TrellisLedger
+
+struct NodeAPI {
+    /// The API base URL without a trailing slash.
+    let base: String
+
+    init(url: String) throws {
+        let trimmed = url.hasSuffix("/") ? String(url.dropLast()) : url
+        guard let parsed = URL(string: trimmed), let scheme = parsed.scheme, ["http", "https"].contains(scheme), parsed.host != nil else {
+            throw badInput("--node \"\(url)\" is not an http(s) URL such as http://127.0.0.1:26700")
+        }
+        base = trimmed
+    }
+
+    /// GET `path` and return its JSON object; anything but 200 with a JSON object is bad input.
+    func getJSON(_ path: String) async throws -> [String: Any] {
+        let url = base + path
+        let result: (Int, [String: Any]?, Data)
+        do { result = try await HTTP.get(url) } catch { throw badInput("\(error)") }
+        guard result.0 == 200, let object = result.1 else { throw badInput("\(url) answered \(result.0)") }
+        return object
+    }
+
+    /// The chain id and committed height the node reports.
+    func chainAndHeight() async throws -> (chainID: String, height: UInt64) {
+        let status = try await getJSON("/v1/status")
+        guard let height = status["height"] as? Int, height >= 0, let chainID = status["chain_id"] as? String else {
+            throw badInput("\(base)/v1/status has no height/chain_id")
+        }
+        return (chainID, UInt64(height))
+    }
+
+    /// The committed value under a state key, or nil when the key is absent.
+    func stateValue(_ key: [UInt8]) async throws -> [UInt8]? {
+        let text = String(decoding: key, as: UTF8.self)
+        guard let encoded = text.addingPercentEncoding(withAllowedCharacters: Self.pathSafe) else { throw badInput("state key \(text) cannot be put in a URL") }
+        let object = try await getJSON("/v1/state/" + encoded)
+        guard let hex = object["value_hex"] as? String else { return nil }
+        guard let bytes = try? Hex.decode(hex) else { throw badInput("\(base) answered malformed hex for state key \(text)") }
+        return bytes
+    }
+
+    /// The committed record under `key` decoded as `T`, or nil when absent.
+    func record<T: CanonicalDecodable>(_ type: T.Type, at key: [UInt8]) async throws -> T? {
+        guard let bytes = try await stateValue(key) else { return nil }
+        guard let value = try? CanonicalDecoder.decode(T.self, from: bytes) else {
+            throw badInput("the node's value for \(String(decoding: key, as: UTF8.self)) does not decode as \(T.self)")
+        }
+        return value
+    }
+
+    /// The member that owns `key` (`member_key/<hex>` in state).
+    func memberID(of key: PublicKey) async throws -> String {
+        guard let id = try await record(String.self, at: LedgerKeys.memberKey(key)) else {
+            throw badInput("key \(key.hex) is not registered to any member of this chain")
+        }
+        return id
+    }
+
+    /// The member's last committed nonce (0 before its first transaction).
+    func lastNonce(of member: String) async throws -> UInt64 {
+        try await record(UInt64.self, at: LedgerKeys.nonce(member)) ?? 0
+    }
+
+    /// Characters left as they are in a state key path segment ('/' is encoded; the API decodes it).
+    private static let pathSafe = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~:")
+}

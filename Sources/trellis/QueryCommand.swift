@@ -1,0 +1,109 @@
+// QueryCommand.swift — `trellis query`: read a node's API and print its JSON answer.
+//
+//   trellis query NAME --node URL [--cert ID | --member ID | …] [--height H] [--prove]   GET /v1/query/NAME
+//   trellis query status --node URL                                                     GET /v1/status
+//   trellis query block H|latest --node URL                                             GET /v1/blocks/H
+//   trellis query tx HASH --node URL                                                    GET /v1/tx/HASH
+//
+// Prints the node's JSON on one line. Exit 0 on an answer; 1 when the node answers an API error (the error JSON
+// {"error": {"code", "message"}} is printed); 2 for bad input or an unreachable node (message on standard error).
+import ArgumentParser
+import Foundation
+
+struct Query: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "query",
+        abstract: "Ask a node: domain queries (lineage, holdings, exposure, provenance, …), status, blocks, transactions.",
+        discussion: "`trellis query NAME` runs a domain query (member, lineage, holdings, exposure, green_backed, credit_blocks, provenance, retirements, supply); `status`, `block` and `tx` read the chain.",
+        subcommands: [Named.self, Status.self, BlockAt.self, TxLookup.self],
+        defaultSubcommand: Named.self
+    )
+
+    struct Named: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "run",
+            abstract: "A domain query (GET /v1/query/NAME); `trellis query NAME …` runs it.",
+            discussion: """
+            Parameters by query: member --id; lineage --cert; holdings --member; credit_blocks --owner; provenance --program --serial; \
+            retirements --beneficiary [--from --to] or --retirement; exposure, green_backed and supply take none. \
+            --prove adds the state proof of every key the answer read, against the state root at that height.
+            """
+        )
+
+        @Argument(help: "The query: member, lineage, holdings, exposure, green_backed, credit_blocks, provenance, retirements, supply.") var name: String
+        @Option(help: "The node's API URL, e.g. http://127.0.0.1:26700.") var node: String
+        @Option(help: "A member id (query member).") var id: String?
+        @Option(help: "A certificate piece id (query lineage).") var cert: String?
+        @Option(help: "A member id (query holdings).") var member: String?
+        @Option(help: "A member id (query credit_blocks).") var owner: String?
+        @Option(help: "A program id (query provenance).") var program: String?
+        @Option(help: "A serial number (query provenance).") var serial: UInt64?
+        @Option(help: "A beneficiary (query retirements).") var beneficiary: String?
+        @Option(help: "From time, Unix seconds (query retirements).") var from: Int64?
+        @Option(help: "To time, Unix seconds (query retirements).") var to: Int64?
+        @Option(help: "A retirement id (query retirements).") var retirement: String?
+        @Option(help: "Answer as of this committed height (default: the latest).") var height: UInt64?
+        @Flag(help: "Include the state proofs of every key read.") var prove = false
+
+        func run() async throws {
+            guard !name.isEmpty, name.allSatisfy({ $0.isLetter && $0.isLowercase || $0 == "_" }) else {
+                throw badInput("query name \"\(name)\" must be lower-case letters and _ (e.g. lineage); see `trellis query --help`")
+            }
+            let parameters: [(String, String?)] = [
+                ("id", id), ("cert", cert), ("member", member), ("owner", owner), ("program", program), ("serial", serial.map(String.init)),
+                ("beneficiary", beneficiary), ("from", from.map(String.init)), ("to", to.map(String.init)), ("retirement", retirement),
+                ("height", height.map(String.init)), ("prove", prove ? "true" : nil),
+            ]
+            let query = parameters.compactMap { key, value in value.map { "\(key)=\(QueryPrint.encode($0))" } }.joined(separator: "&")
+            try await QueryPrint.get(node: node, path: "/v1/query/\(name)" + (query.isEmpty ? "" : "?" + query))
+        }
+    }
+
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The node's status: chain id, height, state root, validators, peers (GET /v1/status).")
+        @Option(help: "The node's API URL.") var node: String
+        func run() async throws { try await QueryPrint.get(node: node, path: "/v1/status") }
+    }
+
+    struct BlockAt: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "block", abstract: "A committed block with its certificate (GET /v1/blocks/H).")
+        @Argument(help: "A height, or latest.") var height: String
+        @Option(help: "The node's API URL.") var node: String
+
+        func run() async throws {
+            guard height == "latest" || UInt64(height) != nil else { throw badInput("height \"\(height)\" must be a non-negative integer or latest") }
+            try await QueryPrint.get(node: node, path: "/v1/blocks/\(height)")
+        }
+    }
+
+    struct TxLookup: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "tx", abstract: "A transaction's status, height, receipt and body (GET /v1/tx/HASH).")
+        @Argument(help: "The transaction hash, 64 hex digits.") var hash: String
+        @Option(help: "The node's API URL.") var node: String
+
+        func run() async throws {
+            guard hash.count == 64, hash.allSatisfy(\.isHexDigit) else { throw badInput("transaction hash \"\(hash)\" must be 64 hex digits") }
+            try await QueryPrint.get(node: node, path: "/v1/tx/\(hash.lowercased())")
+        }
+    }
+}
+
+/// GET and print, with the exit codes of `trellis query`.
+enum QueryPrint {
+    static func get(node: String, path: String) async throws {
+        let api = try NodeAPI(url: node)
+        let url = api.base + path
+        let (code, object, raw): (Int, [String: Any]?, Data)
+        do { (code, object, raw) = try await HTTP.get(url, timeoutSeconds: 30) } catch { throw badInput("\(error)") }
+        guard object != nil else { throw badInput("\(url) answered \(code) with a non-JSON body: \(String(decoding: raw.prefix(200), as: UTF8.self))") }
+        print(String(decoding: raw, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+        if code != 200 { throw ExitCode(1) }
+    }
+
+    /// Percent-encodes a query parameter value (only unreserved characters are left as they are).
+    static func encode(_ value: String) -> String {
+        value.addingPercentEncoding(withAllowedCharacters: unreserved) ?? value
+    }
+
+    private static let unreserved = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~")
+}

@@ -1,0 +1,106 @@
+// TxSubmission.swift — the one path every `trellis tx …` command takes to sign and submit a transaction.
+//
+// `tx send` and the friendly subcommands (`tx certificate split`, `tx credit retire`, …) differ only in how they
+// build the payload JSON; signing, the nonce (the signer's last committed nonce + 1 unless --nonce is given), the
+// expiry, submission and the printed answer are here. The answer is one JSON object: hash, status
+// (committed | rejected | pending), height, receipt (with `created`, the ids the transaction created) or error
+// {code, message}. Exit 0 committed (or accepted without --wait), 1 rejected by a rule, 2 bad input or an
+// unreachable node.
+import ArgumentParser
+import Foundation
+import TrellisCrypto
+import TrellisLedger
+
+/// The options every transaction command shares: where to send, who signs, nonce, expiry, waiting.
+struct TxSubmitOptions: ParsableArguments {
+    @Option(help: "The node's API URL, e.g. http://127.0.0.1:26700.") var node: String
+    @Option(help: "The signer's key file.") var key: String
+    @Option(help: "Co-signers' key files (repeatable).") var cosign: [String] = []
+    @Option(help: "The signer's member id (default: looked up by the key).") var signer: String?
+    @Option(help: "The nonce (default: the signer's last committed nonce + 1).") var nonce: UInt64?
+    @Option(help: "Blocks after the current height until the transaction expires.") var expiresIn: UInt64 = 1_000
+    @Flag(help: "Wait until the transaction is committed and print its receipt.") var wait = false
+}
+
+/// What a payload builder may need besides its flags: the signer's member id and the node, to read state.
+struct TxContext {
+    let api: NodeAPI
+    let signerID: String
+}
+
+extension TxSubmitOptions {
+    /// Signs and submits a `kind` transaction whose payload is the JSON text `payloadJSON` (checked before any
+    /// network access); prints the answer and throws the exit code.
+    func submit(kind: String, payloadJSON: Data) async throws {
+        let spec = try Self.spec(for: kind)
+        let payloadBytes = try Self.canonicalPayload(payloadJSON, spec: spec)
+        try await signAndSend(kind: kind) { _ in payloadBytes }
+    }
+
+    /// Builds the payload with `payload` (a JSON object, fields as in docs/TRANSACTIONS.md), then signs and submits
+    /// a `kind` transaction as `submit(kind:payloadJSON:)` does.
+    func submit(kind: String, payload: @escaping (TxContext) async throws -> [String: Any]) async throws {
+        let spec = try Self.spec(for: kind)
+        try await signAndSend(kind: kind) { context in
+            let object = try await payload(context)
+            guard JSONSerialization.isValidJSONObject(object), let json = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else {
+                throw badInput("the payload of \(kind) cannot be written as JSON")
+            }
+            return try Self.canonicalPayload(json, spec: spec)
+        }
+    }
+
+    private static func spec(for kind: String) throws -> KindSpec {
+        guard let spec = ContractRegistry.standard.spec(for: kind) else {
+            throw badInput("unknown kind \"\(kind)\"; `trellis tx kinds` lists them")
+        }
+        return spec
+    }
+
+    private static func canonicalPayload(_ json: Data, spec: KindSpec) throws -> [UInt8] {
+        do { return try spec.canonicalPayload(fromJSON: json) } catch { throw badInput("payload of \(spec.kind): \(error.message)") }
+    }
+
+    private func signAndSend(kind: String, payloadBytes: (TxContext) async throws -> [UInt8]) async throws {
+        let api = try NodeAPI(url: node)
+        let signerKey: SigningKey
+        do { signerKey = try KeyFile.read(from: key) } catch { throw badInput(error.description) }
+        var cosigners: [(String, SigningKey)] = []
+        for path in cosign {
+            let k: SigningKey
+            do { k = try KeyFile.read(from: path) } catch { throw badInput(error.description) }
+            cosigners.append((try await api.memberID(of: k.publicKey), k))
+        }
+        let signerID: String
+        if let signer { signerID = signer } else { signerID = try await api.memberID(of: signerKey.publicKey) }
+        let payload = try await payloadBytes(TxContext(api: api, signerID: signerID))
+        let (chainID, height) = try await api.chainAndHeight()
+        let txNonce: UInt64
+        if let nonce { txNonce = nonce } else { txNonce = try await api.lastNonce(of: signerID) + 1 }
+        let body = TransactionBody(chainID: chainID, kind: kind, payload: payload, signer: signerID, nonce: txNonce,
+                                   expiresAtHeight: height + expiresIn, cosigners: cosigners.map(\.0))
+        let tx = Transaction.signed(body, by: [(signerID, signerKey)] + cosigners)
+        let url = api.base + "/v1/tx" + (wait ? "?wait=commit" : "")
+        let (code, object, raw): (Int, [String: Any]?, Data)
+        do { (code, object, raw) = try await HTTP.request("POST", url, json: ["tx": Hex.encode(tx.canonicalBytes)], timeoutSeconds: 60) } catch {
+            throw badInput("\(error)")
+        }
+        guard let object else { throw badInput("\(url) answered \(code) with a non-JSON body: \(String(decoding: raw.prefix(200), as: UTF8.self))") }
+        var out = object
+        out.removeValue(forKey: "transaction")
+        print(jsonObject(out))
+        if object["error"] is [String: Any], object["status"] == nil || code >= 400 { throw ExitCode(2) }
+        switch object["status"] as? String {
+        case "committed", "pending": return
+        case "rejected": throw ExitCode(1)
+        default: throw ExitCode(2)
+        }
+    }
+}
+
+/// The bytes of a JSON flag value: the text itself, or the contents of FILE when it is written @FILE.
+func jsonArgument(_ value: String) throws -> Data {
+    guard value.hasPrefix("@") else { return Data(value.utf8) }
+    guard let data = FileManager.default.contents(atPath: String(value.dropFirst())) else { throw badInput("cannot read \(value.dropFirst())") }
+    return data
+}

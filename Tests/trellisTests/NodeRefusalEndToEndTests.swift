@@ -1,0 +1,74 @@
+// NodeRefusalEndToEndTests.swift — a real node process refuses what it must and keeps serving: a peer whose key
+// is neither a validator's nor a member's is refused at the handshake (while a member's key is accepted, so the
+// check can fail), and malformed, wrong or oversized POST /v1/tx bodies get a 4xx JSON error
+// {"error": {"code", "message"}} with GET /health still answering 200 afterwards.
+import Foundation
+import Logging
+import NIOPosix
+import Testing
+import TrellisCrypto
+import TrellisLedger
+import TrellisNode
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite(.serialized) struct NodeRefusalEndToEndTests {
+    @Test func unknownPeerKeyAndBadBodiesAreRefusedAndTheNodeKeepsServing() async throws {
+        let base = 50_000 + Int(getpid() % 40) * 100
+        let net = try LocalTestnet.start(nodes: 1, basePort: base)
+        defer { net.stop() }
+        let api = net.apis[0]
+        let health = { get(api + "/health")["status"] as? String == "ok" }
+
+        // P2P: dial the node with a random key, then with a member's key, running the real handshake.
+        let genesis = try GenesisDocument.load(path: net.dir + "/genesis.json")
+        let nodeKey = try #require(genesis.validators.first?.validator.publicKey)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        func dial(as key: SigningKey) async throws -> P2PTransport {
+            let identity = HandshakeIdentity(chainID: genesis.chainID, genesisHash: genesis.hash, nodeKey: key, isAllowed: { $0 == nodeKey })
+            let configuration = P2PConfiguration(listenHost: "127.0.0.1", listenPort: 0, peers: [PeerAddress(key: nodeKey, host: "127.0.0.1", port: base)])
+            let transport = P2PTransport(identity: identity, configuration: configuration, group: group, logger: Logger(label: "e2e-peer"), onMessage: { _, _ in })
+            _ = try await transport.start()
+            return transport
+        }
+        let stranger = SigningKey.generate()
+        let refused = try await dial(as: stranger)
+        let log = net.dir + "/node1/node.log"
+        let refusal = "peer key \(stranger.publicKey.hex) is not a validator or member of this chain"
+        #expect(waitUntil(15) { ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains(refusal) }, "no refusal in \(log)")
+        #expect(refused.connectedPeers.isEmpty)
+        await refused.shutdown()
+
+        let memberKey = try KeyFile.read(from: net.key("gov1"))
+        let accepted = try await dial(as: memberKey)
+        #expect(waitUntil(15) { accepted.connectedPeers == [nodeKey] }, "a member's key was not accepted")
+        await accepted.shutdown()
+        try await group.shutdownGracefully()
+        #expect(health())
+
+        // HTTP: each bad body gets a 4xx JSON error; the node keeps answering.
+        let url = api + "/v1/tx"
+        let cases: [(name: String, body: Data, contentType: String, status: Int, code: String?)] = [
+            ("malformed JSON", Data("{\"tx\": ".utf8), "application/json", 400, "malformed_body"),
+            ("JSON without tx", Data("{\"transaction\": \"00\"}".utf8), "application/json", 400, "malformed_body"),
+            ("tx that is not hex", Data("{\"tx\": \"zz\"}".utf8), "application/json", 400, "malformed_body"),
+            ("bytes that are no transaction", Data([0xde, 0xad, 0xbe, 0xef]), "application/octet-stream", 400, nil),
+            ("oversized body", Data(repeating: UInt8(ascii: "0"), count: 2 << 20), "application/octet-stream", 413, "body_too_large"),
+        ]
+        for c in cases {
+            let (status, answer) = try post(url, body: c.body, contentType: c.contentType)
+            let error = answer["error"] as? [String: Any]
+            #expect(status == c.status, "\(c.name): HTTP \(status)")
+            #expect((error?["message"] as? String)?.isEmpty == false, "\(c.name): \(answer)")
+            if let code = c.code {
+                #expect(error?["code"] as? String == code, "\(c.name): \(answer)")
+            } else {
+                #expect((error?["code"] as? String)?.isEmpty == false, "\(c.name): \(answer)")
+            }
+            #expect(health(), "the node stopped answering after \(c.name)")
+        }
+        let before = net.height(api)
+        #expect(waitUntil(20) { net.height(api) > before }, "the node stopped committing")
+    }
+}

@@ -1,0 +1,110 @@
+// TestnetSupport.swift — the harness of the end-to-end tests: a local testnet of real `trellis node` processes
+// (`trellis testnet up --detach` in a temporary directory), JSON over curl, several CLI invocations at once, and
+// polling helpers. Nothing here asserts on time: waits return false and the test's own expectation fails.
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+func json(_ text: String) -> [String: Any] {
+    (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:]
+}
+
+/// GET `url` with curl; the JSON object answered, or empty.
+func get(_ url: String) -> [String: Any] {
+    let r = try? CLI.runProcess("/usr/bin/curl", ["-s", "--max-time", "3", url])
+    return json(r?.stdout ?? "")
+}
+
+/// Polls `condition` every 250 ms for up to `seconds`.
+func waitUntil(_ seconds: Double, _ condition: () -> Bool) -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if condition() { return true }
+        usleep(250_000)
+    }
+    return condition()
+}
+
+extension CLI {
+    static func runProcess(_ path: String, _ arguments: [String]) throws -> CLIResult {
+        try finish(launch(URL(fileURLWithPath: path), arguments))
+    }
+
+    /// Runs several `trellis` invocations at the same time; results in the order given. (Outputs are small, so
+    /// reading the pipes one process after another cannot block a writer.)
+    static func runConcurrently(_ invocations: [[String]]) throws -> [CLIResult] {
+        try invocations.map { try launch(binary, $0) }.map(finish)
+    }
+}
+
+/// A testnet of `nodes` validators started by `trellis testnet up --detach`; call `stop()` when done.
+struct LocalTestnet {
+    let dir: String
+    let basePort: Int
+    let apis: [String]
+
+    /// Starts the testnet in a new temporary directory; throws with the command's output if it did not come up.
+    static func start(nodes: Int, basePort: Int) throws -> LocalTestnet {
+        struct StartFailure: Error, CustomStringConvertible { let description: String }
+        let dir = CLI.temporaryDirectory() + "/net"
+        let up = try CLI.run(["testnet", "up", "--dir", dir, "--nodes", "\(nodes)", "--base-port", "\(basePort)", "--detach", "--timeout", "90"])
+        let net = LocalTestnet(dir: dir, basePort: basePort, apis: (0..<nodes).map { "http://127.0.0.1:\(basePort + 100 + $0)" })
+        guard up.status == 0 else {
+            net.stop()
+            throw StartFailure(description: "testnet up failed (\(up.status)): \(up.stderr)")
+        }
+        return net
+    }
+
+    func stop() { _ = try? CLI.run(["testnet", "down", "--dir", dir]) }
+
+    /// The key file of an example-consortium member.
+    func key(_ member: String) -> String { dir + "/members/\(member).key" }
+
+    func height(_ api: String) -> Int { get(api + "/v1/status")["height"] as? Int ?? 0 }
+
+    /// The state root in the header of block `height` as `api` serves it.
+    func stateRoot(_ api: String, at height: Int) -> String? {
+        (get(api + "/v1/blocks/\(height)")["header"] as? [String: Any])?["state_root"] as? String
+    }
+
+    /// The process id recorded in a node home's node.pid.
+    static func pid(home: String) -> Int32? {
+        (try? String(contentsOfFile: home + "/node.pid", encoding: .utf8)).flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+    }
+
+    /// Starts `trellis node start --home home` in its own session, as `testnet up` does (inside network namespace
+    /// `namespace` when given); output is appended to home/node.log. Stop it with a signal to the pid in
+    /// home/node.pid (`E2E.stopNode`).
+    static func startNode(home: String, namespace: String? = nil) throws {
+        let process = Process()
+        let node = ["/usr/bin/setsid", CLI.binary.path, "node", "start", "--home", home]
+        if let namespace {
+            process.executableURL = URL(fileURLWithPath: NetLab.ip)
+            process.arguments = ["netns", "exec", namespace] + node
+        } else {
+            process.executableURL = URL(fileURLWithPath: node[0])
+            process.arguments = Array(node.dropFirst())
+        }
+        let log = home + "/node.log"
+        if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
+        let handle = FileHandle(forWritingAtPath: log)
+        handle?.seekToEndOfFile()
+        process.standardOutput = handle ?? FileHandle.nullDevice
+        process.standardError = handle ?? FileHandle.nullDevice
+        try process.run()
+    }
+}
+
+/// POSTs `body` to `url` with curl; the HTTP status and the JSON object answered (empty when not JSON).
+func post(_ url: String, body: Data, contentType: String) throws -> (status: Int, body: [String: Any]) {
+    let file = CLI.temporaryDirectory() + "/body"
+    try body.write(to: URL(fileURLWithPath: file))
+    defer { try? FileManager.default.removeItem(atPath: file) }
+    let r = try CLI.runProcess("/usr/bin/curl", ["-s", "--max-time", "10", "-H", "Content-Type: \(contentType)", "--data-binary", "@" + file,
+                                                 "-w", "\n%{http_code}", url])
+    let lines = r.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+    let status = Int(lines.last ?? "") ?? 0
+    return (status, json(lines.dropLast().joined(separator: "\n")))
+}
