@@ -6,6 +6,7 @@
 import ArgumentParser
 import Foundation
 import TrellisLedger
+import TrellisNode
 
 struct GenesisInit: ParsableCommand {
     static let configuration = CommandConfiguration(

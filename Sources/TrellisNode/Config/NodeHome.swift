@@ -18,6 +18,9 @@ public struct NodeHome: Sendable {
     public var keyPath: String { path + "/node.key" }
     public var genesisPath: String { path + "/genesis.json" }
     public var dataPath: String { path + "/data" }
+    /// The signing guard (what this validator last signed), kept outside `data/` so a restored or lost data
+    /// directory cannot roll it back.
+    public var signingStatePath: String { path + "/signing_state" }
 
     /// Errors preparing a home.
     public struct HomeError: Error, Equatable, CustomStringConvertible {

@@ -86,7 +86,7 @@ public final class Node: NodeService, @unchecked Sendable {
         self.transport = transport
 
         let signingStore: SigningStateStore
-        do { signingStore = try SigningStateStore(database: store.database) } catch { throw NodeStartError("\(error)") }
+        do { signingStore = try SigningStateStore(database: store.database, filePath: home.signingStatePath) } catch { throw NodeStartError("\(error)") }
         let c = config.consensus
         let timeouts = TimeoutConfig(proposeBaseMilliseconds: c.timeoutProposeMilliseconds, proposeDeltaMilliseconds: c.timeoutProposeDeltaMilliseconds,
                                      prevoteBaseMilliseconds: c.timeoutPrevoteMilliseconds, prevoteDeltaMilliseconds: c.timeoutPrevoteDeltaMilliseconds,

@@ -1,22 +1,23 @@
 // AtomicFile.swift — replaces a file so that readers (and a crash) see either the old content or the new, never
 // a half-written file: write a temporary file in the same directory, fsync it, rename it over the target, fsync
-// the directory. Used for files edited in place (the genesis being assembled in a ceremony).
+// the directory. Used for files edited in place (the genesis being assembled in a ceremony) and for the node's
+// signing state.
 import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
 
-enum AtomicFile {
+public enum AtomicFile {
     /// Why a file could not be replaced; the target is untouched in every case.
-    struct WriteError: Error, CustomStringConvertible {
-        let path: String
-        let operation: String
-        let errorNumber: Int32
-        var description: String { "cannot write \(path): \(operation) failed: \(String(cString: strerror(errorNumber)))" }
+    public struct WriteError: Error, CustomStringConvertible {
+        public let path: String
+        public let operation: String
+        public let errorNumber: Int32
+        public var description: String { "cannot write \(path): \(operation) failed: \(String(cString: strerror(errorNumber)))" }
     }
 
     /// Replaces (or creates) `path` with `data`, mode `mode`.
-    static func write(_ data: Data, to path: String, mode: mode_t = 0o644) throws(WriteError) {
+    public static func write(_ data: Data, to path: String, mode: mode_t = 0o644) throws(WriteError) {
         let url = URL(fileURLWithPath: path)
         let directory = url.deletingLastPathComponent().path
         let temporary = directory + "/." + url.lastPathComponent + ".tmp-\(getpid())"
