@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Trellis needs to build and test: RocksDB, libsodium, pkg-config (and curl, which the
-# end-to-end test uses to query nodes).
+# end-to-end tests use to query nodes, and iproute2, whose `ip netns` the multi-host test uses when run as root).
 # Idempotent: does nothing when they are already present. Exits non-zero with a clear message when it cannot.
 set -euo pipefail
 
-packages=(librocksdb-dev libsodium-dev pkg-config curl)
+packages=(librocksdb-dev libsodium-dev pkg-config curl iproute2)
 
 missing=()
 for p in "${packages[@]}"; do
