@@ -177,7 +177,9 @@ public final class Node: NodeService, @unchecked Sendable {
     private func currentPeerPolicy() throws(NodeStartError) -> PeerPolicy {
         let base = peerPolicy.withLockedValue { $0 }
         do {
-            let (height, _, state) = try reader.state()
+            // The flat latest state (a scan through the tree would visit every node: tree keys are hashed).
+            let height = try reader.latestHeight()
+            let state = CommittedState(store: reader.store)
             var sets: [ValidatorSet] = []
             for h in [height + 1, height + 2] {
                 if let set = try ValidatorSchedule.set(forHeight: h, in: state) { sets.append(set) }

@@ -100,7 +100,8 @@ public struct LedgerSimApplication: ConsensusApplication {
     /// keeps at least 3 validators), at heights ≡ 8 it proposes re-adding a candidate that is out (with its genesis
     /// power and address).
     static func membership(reader: LedgerReader, candidates: [PublicKey]) -> [Transaction] {
-        guard !candidates.isEmpty, let (committed, _, state) = try? reader.state() else { return [] }
+        guard !candidates.isEmpty, let committed = try? reader.latestHeight() else { return [] }
+        let state = CommittedState(store: reader.store)  // flat latest state: a tree scan would visit every node
         let height = committed + 1
         func nonce(_ member: String) -> UInt64 { ((try? reader.nonce(of: member).value) ?? 0) + 1 }
         var out: [Transaction] = []
