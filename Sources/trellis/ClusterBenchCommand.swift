@@ -38,6 +38,7 @@ struct ClusterBench: AsyncParsableCommand {
     @Option(help: "Most sent transactions waiting for their commit (closed loop above it).") var maxOutstanding = 10_000
     @Option(help: "timeout_commit_ms of the nodes.") var timeoutCommitMs: UInt64 = 100
     @Option(help: "max_block_transactions of the nodes.") var maxBlockTransactions = 5_000
+    @Option(help: "log_level of the nodes (debug logs each block's build, validation and store times).") var logLevel = "info"
     @Option(help: "Write the results as JSON to this file.") var jsonOut: String?
     @Option(help: "Write the results as a markdown table to this file.") var mdOut: String?
     @Flag(help: "Keep the testnet directory.") var keep = false
@@ -59,7 +60,7 @@ struct ClusterBench: AsyncParsableCommand {
         benchLog(String(format: "  verify %.0f/s (1 core), %.0f/s (%d cores); RocksDB %.0f synced batches/s", report.raw.verify1, report.raw.verifyAll, report.raw.cores, report.raw.rocksBatches))
 
         let root = dir ?? FileManager.default.temporaryDirectory.appendingPathComponent("trellis-bench-cluster-\(UUID().uuidString.prefix(8))").path
-        let cluster = try await LocalCluster.start(root: root, nodes: nodes, basePort: basePort, timeoutCommitMs: timeoutCommitMs, maxBlockTransactions: maxBlockTransactions)
+        let cluster = try await LocalCluster.start(root: root, nodes: nodes, basePort: basePort, timeoutCommitMs: timeoutCommitMs, maxBlockTransactions: maxBlockTransactions, logLevel: logLevel)
         defer {
             cluster.stop()
             if !keep && dir == nil { try? FileManager.default.removeItem(atPath: root) }
@@ -109,17 +110,27 @@ struct ClusterBench: AsyncParsableCommand {
         // Sustained: above the maximum, so the cluster is the bottleneck.
         let sustainedRate = max(bestOffered, best) * 1.5
         let warmup = 5.0
-        let cpuBefore = cluster.samples()
+        // CPU over the measurement windows (after the warm-up), sampled while the load runs.
+        let cpuSamples = LockedBox<[[ProcessSample]]>([])
+        let sampler = Task {
+            try? await Task.sleep(nanoseconds: UInt64(warmup * 1e9))
+            cpuSamples.withLock { $0.append(cluster.samples()) }
+            try? await Task.sleep(nanoseconds: UInt64(Double(windows) * windowSeconds * 1e9))
+            cpuSamples.withLock { $0.append(cluster.samples()) }
+        }
         let sustainedStart = monotonicNanoseconds()
         let sustained = await offer(sustainedRate, seconds: warmup + Double(windows) * windowSeconds)
-        let cpuAfter = cluster.samples()
+        await sampler.value
+        let cpu = cpuSamples.withLock { $0 }
+        let cpuBefore = cpu[0], cpuAfter = cpu[1]
+        let elapsed = Double(windows) * windowSeconds
         var windowRates: [Double] = []
         for w in 0..<windows {
             let from = sustainedStart + UInt64((warmup + Double(w) * windowSeconds) * 1e9)
             windowRates.append(monitor.committedRate(from: from, to: from + UInt64(windowSeconds * 1e9)))
         }
         let maxRate = medianOf(windowRates)
-        let elapsed = Double(sustained.end - sustainedStart) / 1e9
+        _ = sustained
         report.sustained = ["offered": round1(sustainedRate), "window_tx_per_second": windowRates.map(round1), "median_tx_per_second": round1(maxRate)]
         report.cpuCoresPerNode = zip(cpuBefore, cpuAfter).map { round2(($1.cpuSeconds - $0.cpuSeconds) / elapsed) }
         benchLog(String(format: "sustained: windows %@ tx/s, median %.0f tx/s; CPU cores per node %@", windowRates.map { String(format: "%.0f", $0) }.joined(separator: ", "), maxRate, report.cpuCoresPerNode.map { String($0) }.joined(separator: ", ")))
