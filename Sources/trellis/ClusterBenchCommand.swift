@@ -33,8 +33,8 @@ struct ClusterBench: AsyncParsableCommand {
     @Option(help: "Measurement windows of the sustained phase.") var windows = 3
     @Option(help: "Seconds per window.") var windowSeconds = 20.0
     @Option(help: "Seconds of the latency phase at 50 % of the maximum.") var latencySeconds = 20.0
-    @Option(help: "Transactions per POST /v1/txs.") var batch = 200
-    @Option(help: "Concurrent requests.") var inFlight = 8
+    @Option(help: "Transactions per POST /v1/txs.") var batch = 500
+    @Option(help: "Concurrent requests.") var inFlight = 4
     @Option(help: "Most sent transactions waiting for their commit (closed loop above it).") var maxOutstanding = 10_000
     @Option(help: "timeout_commit_ms of the nodes.") var timeoutCommitMs: UInt64 = 100
     @Option(help: "max_block_transactions of the nodes.") var maxBlockTransactions = 5_000
@@ -73,7 +73,8 @@ struct ClusterBench: AsyncParsableCommand {
         let sentAt = LockedBox<[Hash: UInt64]>([:])
         let errors = LockedBox<[String: Int]>([:])
         let monitor = BlockMonitor(sentAt: sentAt)
-        monitor.start(url: cluster.apiURLs[0] + "/v1/events?from=\(setup.height + 1)")
+        guard let api = URL(string: cluster.apiURLs[0]), let apiHost = api.host, let apiPort = api.port else { throw failure("bad API URL \(cluster.apiURLs[0])") }
+        monitor.start(host: apiHost, port: apiPort, path: "/v1/events?from=\(setup.height + 1)")
         defer { monitor.stop() }
         let sessionConfig = URLSessionConfiguration.default
         sessionConfig.httpMaximumConnectionsPerHost = inFlight
@@ -114,9 +115,9 @@ struct ClusterBench: AsyncParsableCommand {
         let cpuSamples = LockedBox<[[ProcessSample]]>([])
         let sampler = Task {
             try? await Task.sleep(nanoseconds: UInt64(warmup * 1e9))
-            cpuSamples.withLock { $0.append(cluster.samples()) }
+            cpuSamples.withLock { $0.append(cluster.samples() + [ProcessSample.read(pid: getpid()) ?? ProcessSample(cpuSeconds: 0, peakRSSBytes: 0)]) }
             try? await Task.sleep(nanoseconds: UInt64(Double(windows) * windowSeconds * 1e9))
-            cpuSamples.withLock { $0.append(cluster.samples()) }
+            cpuSamples.withLock { $0.append(cluster.samples() + [ProcessSample.read(pid: getpid()) ?? ProcessSample(cpuSeconds: 0, peakRSSBytes: 0)]) }
         }
         let sustainedStart = monotonicNanoseconds()
         let sustained = await offer(sustainedRate, seconds: warmup + Double(windows) * windowSeconds)
@@ -132,7 +133,9 @@ struct ClusterBench: AsyncParsableCommand {
         let maxRate = medianOf(windowRates)
         _ = sustained
         report.sustained = ["offered": round1(sustainedRate), "window_tx_per_second": windowRates.map(round1), "median_tx_per_second": round1(maxRate)]
-        report.cpuCoresPerNode = zip(cpuBefore, cpuAfter).map { round2(($1.cpuSeconds - $0.cpuSeconds) / elapsed) }
+        let cores = zip(cpuBefore, cpuAfter).map { round2(($1.cpuSeconds - $0.cpuSeconds) / elapsed) }
+        report.cpuCoresPerNode = Array(cores.dropLast())
+        report.generatorCPUCores = cores.last ?? 0
         benchLog(String(format: "sustained: windows %@ tx/s, median %.0f tx/s; CPU cores per node %@", windowRates.map { String(format: "%.0f", $0) }.joined(separator: ", "), maxRate, report.cpuCoresPerNode.map { String($0) }.joined(separator: ", ")))
 
         // Drain, then 50 % of the maximum for the latency.

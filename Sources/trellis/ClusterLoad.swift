@@ -194,7 +194,7 @@ struct LoadSender: Sendable {
                         let due = start + UInt64(Double(b * batchSize) / rate * 1e9)
                         let now = monotonicNanoseconds()
                         if due > now { try? await Task.sleep(nanoseconds: due - now) }
-                        while sentAt.withLock({ $0.count }) > maxOutstanding { try? await Task.sleep(nanoseconds: 20_000_000) }
+                        while sentAt.withLock({ $0.count }) > maxOutstanding { try? await Task.sleep(nanoseconds: 100_000_000) }
                         let txs = queueLock.withLock { _ in queue.take(min(batchSize, total - b * batchSize)) }
                         admitted.add(await send(txs, to: nodeURLs[b % nodeURLs.count], deadline: deadline))
                     }

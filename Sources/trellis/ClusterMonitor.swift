@@ -16,42 +16,65 @@ struct SeenBlock: Sendable {
 
 /// Follows `GET /v1/events` of one node and records every block and the latency of every transaction the sender
 /// recorded (first send → block event).
-final class BlockMonitor: NSObject, URLSessionDataDelegate, @unchecked Sendable {
+final class BlockMonitor: @unchecked Sendable {
     let sentAt: LockedBox<[Hash: UInt64]>
     let blocks = LockedBox<[SeenBlock]>([])
     /// (sent at, latency in ns) of each committed transaction the sender sent.
     let latencies = LockedBox<[(UInt64, UInt64)]>([])
     let rejectionCodes = LockedBox<[String: Int]>([:])
     private var buffer = Data()
-    private var session: URLSession?
 
     init(sentAt: LockedBox<[Hash: UInt64]>) {
         self.sentAt = sentAt
     }
 
-    func start(url: String) {
-        let configuration = URLSessionConfiguration.default
-        configuration.timeoutIntervalForRequest = 3600
-        configuration.timeoutIntervalForResource = 3600
-        let queue = OperationQueue()
-        queue.maxConcurrentOperationCount = 1
-        let session = URLSession(configuration: configuration, delegate: self, delegateQueue: queue)
-        self.session = session
-        var request = URLRequest(url: URL(string: url)!, timeoutInterval: 3600)
-        request.setValue("text/event-stream", forHTTPHeaderField: "Accept")
-        session.dataTask(with: request).resume()
+    /// Follows the event stream of `host:port` on a thread of its own with a plain blocking socket: URLSession on
+    /// Linux keeps a never-ending transfer alive with a busy timer that cost the load generator about one core,
+    /// which the nodes it measures share.
+    func start(host: String, port: Int, path: String) {
+        let thread = Thread { [self] in
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            guard fd >= 0 else { return }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(port).bigEndian)
+            inet_pton(AF_INET, host, &address.sin_addr)
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard connected == 0 else { close(fd); return }
+            socketFD.withLock { $0 = fd }
+            let request = Array("GET \(path) HTTP/1.1\r\nHost: \(host)\r\nAccept: text/event-stream\r\n\r\n".utf8)
+            _ = request.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            var chunk = [UInt8](repeating: 0, count: 1 << 16)
+            while true {
+                let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+                if n <= 0 { break }
+                received(Data(chunk[0..<n]))
+            }
+            close(fd)
+        }
+        thread.start()
     }
 
-    func stop() { session?.invalidateAndCancel() }
+    private let socketFD = LockedBox<Int32>(-1)
 
-    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
+    func stop() {
+        let fd = socketFD.withLock { $0 }
+        if fd >= 0 { shutdown(fd, Int32(SHUT_RDWR)) }
+    }
+
+    private func received(_ data: Data) {
         let now = monotonicNanoseconds()
         buffer.append(data)
         let separator = Data("\n\n".utf8)
-        while let range = buffer.range(of: separator) {
+        // Only the new bytes (and the one before them) can complete an event: never rescan the whole buffer.
+        var searchFrom = max(0, buffer.count - data.count - 1)
+        while let range = buffer.range(of: separator, in: (buffer.startIndex + searchFrom)..<buffer.endIndex) {
             let event = buffer.subdata(in: buffer.startIndex..<range.lowerBound)
             buffer.removeSubrange(buffer.startIndex..<range.upperBound)
             handle(event, at: now)
+            searchFrom = 0
         }
     }
 

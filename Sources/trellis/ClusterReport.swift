@@ -51,6 +51,8 @@ struct ClusterReport {
     var ramp: [[String: Double]] = []
     var sustained: [String: Any] = [:]
     var cpuCoresPerNode: [Double] = []
+    /// CPU of the load generator itself (it shares the machine with the nodes).
+    var generatorCPUCores = 0.0
     var latency: [String: Double] = [:]
     var peakRSSMegabytesPerNode: [Double] = []
     var storage: [String: Double] = [:]
@@ -62,7 +64,7 @@ struct ClusterReport {
         ["machine": machine.fields, "settings": settings,
          "raw": ["cores": raw.cores, "verify_per_second_1_core": Int(raw.verify1), "verify_per_second_all_cores": Int(raw.verifyAll),
                  "rocksdb_synced_batches_per_second": round1(raw.rocksBatches)],
-         "ramp": ramp, "sustained": sustained, "cpu_cores_per_node": cpuCoresPerNode, "latency_at_half_max": latency,
+         "ramp": ramp, "sustained": sustained, "cpu_cores_per_node": cpuCoresPerNode, "generator_cpu_cores": generatorCPUCores, "latency_at_half_max": latency,
          "peak_rss_mb_per_node": peakRSSMegabytesPerNode, "storage": storage, "send_errors": errors, "rejected_by_code": rejections,
          "summary": summary]
     }
@@ -94,7 +96,7 @@ struct ClusterReport {
             "| throughput ÷ signature limit | \(f(summary["throughput_vs_signature_limit"], 2)) | ≥ 0.60 |",
             "| commit latency p50 at 50 % of max (\(f(latency["offered"])) tx/s) | \(f(latency["p50_ms"])) ms | < 300 ms |",
             "| commit latency p99 at 50 % of max | \(f(latency["p99_ms"])) ms | < 1000 ms |",
-            "| CPU per node (cores, sustained phase) | \(cpuCoresPerNode.map { f($0, 2) }.joined(separator: ", ")) | |",
+            "| CPU per node (cores, sustained phase) | \(cpuCoresPerNode.map { f($0, 2) }.joined(separator: ", ")); load generator \(f(generatorCPUCores, 2)) | |",
             "| peak RSS per node | \(peakRSSMegabytesPerNode.map { f($0) }.joined(separator: ", ")) MB | < 500 MB |",
             "| RocksDB bytes per tx (node 1 data dir ÷ committed tx) | \(f(storage["bytes_per_transaction"])) B vs \(f(storage["raw_tx_bytes"])) B raw = \(f(storage["ratio_to_raw"], 2))× | < 2× |",
             "",
