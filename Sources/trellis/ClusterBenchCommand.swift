@@ -139,7 +139,12 @@ struct ClusterBench: AsyncParsableCommand {
         benchLog(String(format: "sustained: windows %@ tx/s, median %.0f tx/s; CPU cores per node %@", windowRates.map { String(format: "%.0f", $0) }.joined(separator: ", "), maxRate, report.cpuCoresPerNode.map { String($0) }.joined(separator: ", ")))
 
         // Drain, then 50 % of the maximum for the latency.
-        await cluster.waitForEmptyMempools(seconds: 60)
+        // Every transaction sent so far must have committed first: the latency phase's transactions continue the
+        // same nonce chains, so a backlog would be measured as latency.
+        let drainDeadline = monotonicNanoseconds() + 240_000_000_000
+        while sentAt.withLock({ $0.count }) > 0 && monotonicNanoseconds() < drainDeadline { try? await Task.sleep(nanoseconds: 250_000_000) }
+        report.backlogAfterSustained = sentAt.withLock { $0.count }
+        await cluster.waitForEmptyMempools(seconds: 30)
         let latencyRate = max(1, maxRate * 0.5)
         let latencyPhase = await offer(latencyRate, seconds: latencySeconds)
         try? await Task.sleep(nanoseconds: 3_000_000_000)

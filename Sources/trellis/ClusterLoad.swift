@@ -195,6 +195,9 @@ struct LoadSender: Sendable {
                         let now = monotonicNanoseconds()
                         if due > now { try? await Task.sleep(nanoseconds: due - now) }
                         while sentAt.withLock({ $0.count }) > maxOutstanding { try? await Task.sleep(nanoseconds: 100_000_000) }
+                        // The phase ends on time even when the closed loop held the sender back: what was not taken
+                        // stays queued, in order, for the next phase.
+                        guard monotonicNanoseconds() < start + UInt64(seconds * 1e9) else { return }
                         let txs = queueLock.withLock { _ in queue.take(min(batchSize, total - b * batchSize)) }
                         admitted.add(await send(txs, to: nodeURLs[b % nodeURLs.count], deadline: deadline))
                     }

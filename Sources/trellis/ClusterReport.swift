@@ -53,6 +53,8 @@ struct ClusterReport {
     var cpuCoresPerNode: [Double] = []
     /// CPU of the load generator itself (it shares the machine with the nodes).
     var generatorCPUCores = 0.0
+    /// Sent transactions still uncommitted when the latency phase began (0 unless the drain timed out).
+    var backlogAfterSustained = 0
     var latency: [String: Double] = [:]
     var peakRSSMegabytesPerNode: [Double] = []
     var storage: [String: Double] = [:]
@@ -64,7 +66,7 @@ struct ClusterReport {
         ["machine": machine.fields, "settings": settings,
          "raw": ["cores": raw.cores, "verify_per_second_1_core": Int(raw.verify1), "verify_per_second_all_cores": Int(raw.verifyAll),
                  "rocksdb_synced_batches_per_second": round1(raw.rocksBatches)],
-         "ramp": ramp, "sustained": sustained, "cpu_cores_per_node": cpuCoresPerNode, "generator_cpu_cores": generatorCPUCores, "latency_at_half_max": latency,
+         "ramp": ramp, "sustained": sustained, "cpu_cores_per_node": cpuCoresPerNode, "generator_cpu_cores": generatorCPUCores, "backlog_before_latency_phase": backlogAfterSustained, "latency_at_half_max": latency,
          "peak_rss_mb_per_node": peakRSSMegabytesPerNode, "storage": storage, "send_errors": errors, "rejected_by_code": rejections,
          "summary": summary]
     }
