@@ -2,6 +2,7 @@
 //
 // Routes (docs/API.md describes each with examples):
 //   POST /v1/tx[?wait=commit]     body: {"tx": "<hex of canonical bytes>"} or raw bytes (application/octet-stream)
+//   POST /v1/txs                  body: a binary batch of transactions (TransactionBatch, application/octet-stream)
 //   GET  /v1/tx/{hash}            status (pending | committed | rejected | unknown), height, receipt
 //   GET  /v1/blocks/{height|latest}
 //   GET  /v1/status
@@ -46,6 +47,7 @@ public enum APIServer {
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: service.metricsText())))
         }
         router.post("/v1/tx") { request, context in try await routes.submit(request, context: context) }
+        router.post("/v1/txs") { request, context in try await routes.submitBatch(request, context: context) }
         router.get("/v1/tx/:hash") { _, context in try routes.transaction(context.parameters.get("hash") ?? "") }
         router.get("/v1/blocks/:height") { _, context in try routes.block(context.parameters.get("height") ?? "") }
         router.get("/v1/status") { _, _ in try routes.status() }
@@ -94,6 +96,33 @@ struct Routes: Sendable {
         var timedOut = Views.lookup(hash, lookup, service: service)
         timedOut["error"] = ["code": "commit_timeout", "message": "not committed within \(configuration.commitWaitMilliseconds) ms; it may still commit: poll GET /v1/tx/\(hash.hex)"]
         return JSONBody.response(status: .accepted, timedOut)
+    }
+
+    /// `POST /v1/txs`: up to `TransactionBatch.maxTransactions` transactions in one binary body. 200 with one result
+    /// per transaction in order — `{hash, status: pending}` or `{error: {code, message}}` — so one refusal never
+    /// refuses the others; 400 for a body that is not exactly one batch, 415 for another content type.
+    func submitBatch(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        guard request.headers[.contentType]?.hasPrefix("application/octet-stream") == true else {
+            throw APIError(.unsupportedMediaType, code: "unsupported_media_type",
+                           message: "POST /v1/txs takes a binary transaction batch with Content-Type: application/octet-stream (one JSON transaction: POST /v1/tx)")
+        }
+        let body = try await request.body.collect(upTo: configuration.maxBodyBytes)
+        let batch: [[UInt8]]
+        do { batch = try TransactionBatch.decode(Array(buffer: body)) } catch {
+            throw APIError.badRequest("transaction batch: \(error)", code: "malformed_body")
+        }
+        let results = service.submitTransactions(batch)
+        var accepted = 0
+        let items: [[String: Any]] = results.map { result in
+            switch result {
+            case .success(let hash):
+                accepted += 1
+                return ["hash": hash.hex, "status": "pending"]
+            case .failure(let error):
+                return ["error": ["code": error.code, "message": error.description]]
+            }
+        }
+        return JSONBody.response(["accepted": accepted, "refused": results.count - accepted, "results": items])
     }
 
     func status() throws -> Response {

@@ -33,6 +33,9 @@ public struct StoreOptions: Sendable {
     public var writeBufferBytes: Int = 64 << 20
     /// Background compaction/flush threads.
     public var backgroundJobs: Int32 = 2
+    /// Memtables of all column families together (RocksDB's write buffer manager): without it every written
+    /// column family may hold two full memtables, which dominated a node's resident memory under load.
+    public var totalWriteBufferBytes: Int = 128 << 20
 
     public init() {}
 }
@@ -71,6 +74,7 @@ public final class Database: @unchecked Sendable {
         rocksdb_options_set_create_missing_column_families(options, 1)
         rocksdb_options_set_max_background_jobs(options, storeOptions.backgroundJobs)
         rocksdb_options_set_write_buffer_size(options, storeOptions.writeBufferBytes)
+        rocksdb_options_set_db_write_buffer_size(options, storeOptions.totalWriteBufferBytes)
         rocksdb_options_set_compression(options, Int32(rocksdb_lz4_compression))
         let table = rocksdb_block_based_options_create()!
         // The table options take ownership of the filter policy: never destroy it here.

@@ -11,7 +11,7 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure Trellis against the raw limits of this machine.",
-        subcommands: [CryptoBench.self, LedgerBench.self, AuditBench.self]
+        subcommands: [CryptoBench.self, LedgerBench.self, AuditBench.self, ClusterBench.self]
     )
 }
 

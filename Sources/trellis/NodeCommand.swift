@@ -86,6 +86,8 @@ struct NodeCommand: AsyncParsableCommand {
         func run() async throws {
             let nodeHome = NodeHome(path: home)
             var logger = Logger(label: "trellis")
+            // The configured level applies to the node's own logs too (not only to the API's).
+            if let level = (try? nodeHome.loadConfig()).flatMap({ Logger.Level(rawValue: $0.node.logLevel) }) { logger.logLevel = level }
             let node: Node
             do { node = try Node(home: nodeHome, logger: logger) } catch { throw failure("\(error)") }
             logger = Logger(label: "trellis.\(node.config.node.name)")

@@ -19,13 +19,16 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     /// The on-disk format this build reads and writes.
     public static let format = StoreFormat(application: "trellis-ledger", version: 1)
     public static let columnFamilyNames = ["blocks", "certs", "txs", "state", "tree", "meta", "consensus"]
-    /// Decoded tree nodes kept in memory (cleared wholesale when full: simple and bounded).
-    public static let nodeCacheCapacity = 262_144
+    /// Decoded tree nodes kept in memory, in two generations of at most this many each: when the current one is
+    /// full it becomes the previous one (the older is dropped). Bounded, and the nodes of the last block or two —
+    /// the top of the tree and the outputs the next transactions spend — stay cached across a block boundary.
+    public static let nodeCacheCapacity = 131_072
 
     public let database: Database
     private let blocks, certs, txs, state, tree, meta, consensus: ColumnFamily
     private let cacheLock = NSLock()
     private var nodeCache: [NodeKey: TreeNode] = [:]
+    private var previousNodeCache: [NodeKey: TreeNode] = [:]
 
     static let lastHeightKey = Array("last_height".utf8)
     static let genesisHashKey = Array("genesis_hash".utf8)
@@ -101,7 +104,7 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
 
     public func treeNode(_ hash: Hash) throws(StateError) -> TreeNode? {
         cacheLock.lock()
-        let cached = nodeCache[NodeKey(hash)]
+        let cached = nodeCache[NodeKey(hash)] ?? previousNodeCache[NodeKey(hash)]
         cacheLock.unlock()
         if let cached { return cached }
         let bytes: [UInt8]?
@@ -119,8 +122,14 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     private func remember(_ records: [TreeNodeRecord]) {
         cacheLock.lock()
         defer { cacheLock.unlock() }
-        if nodeCache.count + records.count > Self.nodeCacheCapacity { nodeCache.removeAll(keepingCapacity: true) }
-        for r in records.prefix(Self.nodeCacheCapacity) { nodeCache[NodeKey(r.hash)] = r.node }
+        for r in records.suffix(Self.nodeCacheCapacity) {
+            if nodeCache.count >= Self.nodeCacheCapacity {
+                previousNodeCache = nodeCache
+                nodeCache = [:]
+                nodeCache.reserveCapacity(Self.nodeCacheCapacity)
+            }
+            nodeCache[NodeKey(r.hash)] = r.node
+        }
     }
 
     public func commit(_ commit: BlockCommit) throws(ChainStoreError) {

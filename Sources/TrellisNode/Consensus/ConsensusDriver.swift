@@ -61,6 +61,7 @@ public actor ConsensusDriver {
     private let clock: @Sendable () -> Int64
     private let onCommit: @Sendable (CommittedBlock) -> Void
     private let tipBox: NIOLockedValueBox<ChainTip>
+    private let budget: BlockBudget
     private var queue: [Event] = []
     private var draining = false
     private(set) var stopped = false
@@ -80,10 +81,13 @@ public actor ConsensusDriver {
         let guardState = try signingStore.load()
         self.machine = ConsensusState(config: ConsensusConfig(chainID: engine.chainID, timeouts: settings.timeouts), signingKey: signingKey, signingGuard: guardState)
         let maxBytes = settings.maxBlockBytes
+        let budget = BlockBudget(maxTransactions: settings.maxBlockTransactions,
+                                 seconds: Double(settings.timeouts.proposeBaseMilliseconds) * BlockBudget.shareOfProposeTimeout / 1000)
+        self.budget = budget
         self.app = LedgerApplication(
             engine: engine, maxBlockTransactions: settings.maxBlockTransactions,
             signaturePolicy: .verified({ mempool.isVerified($0) ? true : nil }),  // nil: not seen here, the executor verifies it
-            transactionSource: { maxCount in mempool.reap(maxCount: maxCount, maxBytes: maxBytes, ledger: ledgerView) },
+            transactionSource: { maxCount in mempool.reap(maxCount: min(maxCount, budget.transactions), maxBytes: maxBytes, ledger: ledgerView) },
             onDropped: { dropped in mempool.update(afterCommitting: dropped.map(\.hash), ledger: ledgerView) })
         self.signingStore = signingStore
         self.mempool = mempool
@@ -191,7 +195,11 @@ public actor ConsensusDriver {
             }
         case .buildProposalBlock(let request):
             do {
+                let started = DispatchTime.now().uptimeNanoseconds
                 let block = try app.buildBlock(request, time: clock())
+                let elapsed = DispatchTime.now().uptimeNanoseconds - started
+                budget.record(transactions: block.transactions.count, nanoseconds: elapsed)
+                logger.debug("built proposal", metadata: ["height": "\(request.height)", "round": "\(request.round)", "txs": "\(block.transactions.count)", "ms": "\(elapsed / 1_000_000)"])
                 queue.append(.proposalBlockBuilt(height: request.height, round: request.round, block: block))
             } catch {
                 logger.error("could not build a proposal", metadata: ["height": "\(request.height)", "round": "\(request.round)", "reason": "\(error)"])
@@ -199,6 +207,12 @@ public actor ConsensusDriver {
             }
         case .validateBlock(let block):
             var valid = true
+            let started = DispatchTime.now().uptimeNanoseconds
+            defer {
+                let elapsed = DispatchTime.now().uptimeNanoseconds - started
+                budget.record(transactions: block.transactions.count, nanoseconds: elapsed)
+                logger.debug("validated proposal", metadata: ["height": "\(block.header.height)", "txs": "\(block.transactions.count)", "ms": "\(elapsed / 1_000_000)"])
+            }
             do { try app.validate(block) } catch {
                 valid = false
                 logger.warning("proposal is invalid", metadata: ["height": "\(block.header.height)", "reason": "\(error)"])
@@ -207,6 +221,8 @@ public actor ConsensusDriver {
             queue.append(.blockValidated(blockID: block.hash, valid: valid))
         case .commit(let block, let certificate):
             guard block.header.height == app.committedHeight + 1 else { return }  // already committed through sync
+            let started = DispatchTime.now().uptimeNanoseconds
+            defer { logger.debug("stored block", metadata: ["height": "\(block.header.height)", "ms": "\((DispatchTime.now().uptimeNanoseconds - started) / 1_000_000)"]) }
             do { try app.commit(block, certificate: certificate) } catch {
                 fail("cannot commit decided block \(block.header.height): \(error)")
                 return
@@ -279,6 +295,37 @@ public actor ConsensusDriver {
 
     /// True once the driver stopped on a fatal error.
     public var hasStopped: Bool { stopped }
+}
+
+/// How many transactions a proposal may carry so that building it takes about `seconds`: a proposer that takes
+/// longer than timeout_propose makes every other validator prevote nil, and the round is lost. The cost per
+/// transaction is a moving average of this node's own block executions (builds and validations of ≥ 50
+/// transactions). Not part of consensus: only the proposer's choice of how much to take from the mempool.
+final class BlockBudget: Sendable {
+    /// The share of timeout_propose a proposal's execution may take.
+    static let shareOfProposeTimeout = 0.4
+    static let minimumTransactions = 100
+    let maxTransactions: Int
+    let seconds: Double
+    /// Starts at a cautious 0.5 ms per transaction and follows the measured cost.
+    private let secondsPerTransaction = NIOLockedValueBox<Double?>(0.000_5)
+
+    init(maxTransactions: Int, seconds: Double) {
+        self.maxTransactions = maxTransactions
+        self.seconds = seconds
+    }
+
+    func record(transactions: Int, nanoseconds: UInt64) {
+        guard transactions >= 50 else { return }
+        let sample = Double(nanoseconds) / 1e9 / Double(transactions)
+        secondsPerTransaction.withLockedValue { $0 = $0.map { 0.7 * $0 + 0.3 * sample } ?? sample }
+    }
+
+    /// The most transactions the next proposal should take.
+    var transactions: Int {
+        guard let perTransaction = secondsPerTransaction.withLockedValue({ $0 }), perTransaction > 0 else { return maxTransactions }
+        return max(Self.minimumTransactions, min(maxTransactions, Int(seconds / perTransaction)))
+    }
 }
 
 /// Monotonic milliseconds (not part of consensus: only paces sync requests).

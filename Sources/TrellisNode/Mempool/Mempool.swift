@@ -10,6 +10,7 @@
 // - `reap` returns, for each signer, a gap-free run of nonces starting at the ledger's next nonce, signers taken in
 //   order of first arrival: a proposer never includes a transaction that must fail for a nonce gap.
 // - `update(afterCommitting:)` evicts included, expired and stale transactions.
+// - `addBatch` checks a batch in order and verifies all its signatures together on all cores.
 // Thread-safe: one lock guards the pool; signature verification runs outside it.
 import NIOConcurrencyHelpers
 import TrellisCodec
@@ -180,6 +181,95 @@ public final class Mempool: Sendable {
         }
         if let refusal { throw refusal }
         return hash
+    }
+
+    /// Admits a batch of transactions from untrusted bytes: each is decoded and checked as by `add(_:ledger:)`, and
+    /// the signatures of all that pass the checks are verified together on all cores (`ParallelVerifier`), once
+    /// each. `result[i]` is the hash admitted for `encoded[i]` or why it was refused; one refusal never affects the
+    /// others. Transactions are inserted in input order, so a signer's nonce run keeps its order.
+    public func addBatch(_ encoded: [[UInt8]], ledger: MempoolLedgerView) -> [Result<Hash, MempoolError>] {
+        var decoded: [(Transaction, Int)?] = []
+        var results: [Result<Hash, MempoolError>] = []
+        decoded.reserveCapacity(encoded.count)
+        results.reserveCapacity(encoded.count)
+        for bytes in encoded {
+            guard bytes.count <= Limits.maxTransactionBytes else {
+                decoded.append(nil)
+                results.append(.failure(.tooLarge(bytes: bytes.count, limit: Limits.maxTransactionBytes)))
+                continue
+            }
+            do {
+                decoded.append((try Transaction.decode(bytes), bytes.count))
+                results.append(.failure(.malformed("not checked")))  // replaced below
+            } catch {
+                decoded.append(nil)
+                results.append(.failure(.malformed(error.description)))
+            }
+        }
+        let transactions = decoded.map { $0?.0 }
+        return addDecodedBatch(transactions, sizes: decoded.map { $0?.1 }, results: results, ledger: ledger)
+    }
+
+    /// Admits a batch of decoded transactions (from a peer's gossip); as `addBatch(_:ledger:)`.
+    public func addBatch(_ transactions: [Transaction], ledger: MempoolLedgerView) -> [Result<Hash, MempoolError>] {
+        addDecodedBatch(transactions, sizes: transactions.map { _ in nil }, results: transactions.map { _ in .failure(.malformed("not checked")) }, ledger: ledger)
+    }
+
+    private func addDecodedBatch(_ transactions: [Transaction?], sizes: [Int?], results initial: [Result<Hash, MempoolError>],
+                                 ledger: MempoolLedgerView) -> [Result<Hash, MempoolError>] {
+        var results = initial
+        var hashes: [Hash?] = Array(repeating: nil, count: transactions.count)
+        // 1. Cheap checks, in order; collect the signatures still to verify.
+        var pendingChecks: [SignatureCheck] = []
+        var checkOwner: [(index: Int, signature: Int)] = []
+        var alive: [Int] = []
+        for (i, candidate) in transactions.enumerated() {
+            guard let tx = candidate else { continue }
+            let hash = tx.hash
+            hashes[i] = hash
+            if contains(hash) { results[i] = .failure(.duplicate(hash)); continue }
+            do { try checkEnvelope(tx, ledger: ledger) } catch { results[i] = .failure(error); continue }
+            do { try ledger.precheck(tx) } catch { results[i] = .failure(.rejected(error)); continue }
+            alive.append(i)
+            if !isVerified(hash) {
+                for (j, check) in tx.signatureChecks.enumerated() {
+                    pendingChecks.append(check)
+                    checkOwner.append((i, j))
+                }
+            }
+        }
+        // 2. All signatures of the batch at once, on all cores.
+        var bad: [Int: Int] = [:]  // transaction index → first bad signature
+        if !pendingChecks.isEmpty {
+            let valid = ParallelVerifier.verify(pendingChecks)
+            for (k, ok) in valid.enumerated() where !ok {
+                let owner = checkOwner[k]
+                if bad[owner.index] == nil { bad[owner.index] = owner.signature }
+            }
+        }
+        // 3. Insert under the lock, in input order.
+        pool.withLockedValue { p in
+            for i in alive {
+                guard let tx = transactions[i], let hash = hashes[i] else { continue }
+                if let s = bad[i] { results[i] = .failure(.badSignature(member: tx.signatures[s].memberID)); continue }
+                let size = sizes[i] ?? tx.canonicalBytes.count
+                if p.byHash[hash] != nil { results[i] = .failure(.duplicate(hash)); continue }
+                guard p.byHash.count < configuration.maxTransactions, p.totalBytes + size <= configuration.maxBytes else {
+                    results[i] = .failure(.full(transactions: p.byHash.count, bytes: p.totalBytes))
+                    continue
+                }
+                let pending = p.bySigner[tx.body.signer] ?? [:]
+                guard pending.count < configuration.maxPerSigner else { results[i] = .failure(.signerFull(tx.body.signer)); continue }
+                guard pending[tx.body.nonce] == nil else { results[i] = .failure(.nonceTaken(signer: tx.body.signer, nonce: tx.body.nonce)); continue }
+                p.byHash[hash] = Entry(transaction: tx, hash: hash, bytes: size, arrival: p.nextArrival)
+                p.nextArrival += 1
+                p.bySigner[tx.body.signer, default: [:]][tx.body.nonce] = hash
+                p.totalBytes += size
+                p.verified.insert(hash)
+                results[i] = .success(hash)
+            }
+        }
+        return results
     }
 
     /// Envelope checks against the committed ledger.

@@ -39,6 +39,8 @@ public final class Node: NodeService, @unchecked Sendable {
     private let counters = NIOLockedValueBox(Counters())
     private var statusTask: Task<Void, Never>?
     private let peerPolicy = NIOLockedValueBox(PeerPolicy(persistentPeers: []))
+    /// Admits gossiped transaction batches in arrival order, off the network threads.
+    private let gossipQueue = DispatchQueue(label: "trellis.gossip")
 
     struct Counters {
         var accepted = 0
@@ -138,9 +140,12 @@ public final class Node: NodeService, @unchecked Sendable {
         case .consensus(let m):
             Task { await driver.receive(m) }
         case .transactions(let txs):
-            var added = false
-            for tx in txs where (try? mempool.add(tx, ledger: ledgerView)) != nil { added = true }
-            if added { wakeConsensusIfWaiting() }
+            // Off the event loop: the batch's signatures are verified together on all cores.
+            let mempool = self.mempool, view = ledgerView
+            gossipQueue.async { [weak self] in
+                _ = mempool.addBatch(txs, ledger: view)
+                self?.wakeConsensusIfWaiting()
+            }
         case .status(let height):
             Task { await driver.peerStatus(peer, height: height) }
         case .blockRequest(let height):
@@ -229,6 +234,30 @@ public final class Node: NodeService, @unchecked Sendable {
             transport.broadcast(PeerMessage.transactions([tx]).canonicalBytes)
         }
         return hash
+    }
+
+    public func submitTransactions(_ batch: [[UInt8]]) -> [Result<Hash, MempoolError>] {
+        let results = mempool.addBatch(batch, ledger: ledgerView)
+        var admitted: [Transaction] = []
+        var refused = 0
+        for result in results {
+            switch result {
+            case .success(let hash): if let tx = mempool.transaction(hash) { admitted.append(tx) }
+            case .failure: refused += 1
+            }
+        }
+        counters.withLockedValue {
+            $0.accepted += admitted.count
+            $0.refused += refused
+        }
+        if !admitted.isEmpty { wakeConsensusIfWaiting() }
+        var start = 0
+        while start < admitted.count {
+            let end = min(start + PeerMessage.maxGossipBatch, admitted.count)
+            transport.broadcast(PeerMessage.transactions(Array(admitted[start..<end])).canonicalBytes)
+            start = end
+        }
+        return results
     }
 
     public func transaction(_ hash: Hash) throws(ServiceError) -> TransactionLookup {

@@ -128,6 +128,9 @@ public protocol NodeService: Sendable {
     var chainID: String { get }
     /// Admits a transaction (canonical bytes) to the mempool and gossips it. Returns its hash.
     func submitTransaction(_ bytes: [UInt8]) throws(MempoolError) -> Hash
+    /// Admits a batch of transactions (canonical bytes each); `result[i]` is the hash of `batch[i]` or why it was
+    /// refused. The admitted ones are gossiped together.
+    func submitTransactions(_ batch: [[UInt8]]) -> [Result<Hash, MempoolError>]
     func transaction(_ hash: Hash) throws(ServiceError) -> TransactionLookup
     /// Waits until the transaction is committed or `timeoutMilliseconds` pass; returns where it is then.
     func waitForCommit(_ hash: Hash, timeoutMilliseconds: Int) async throws(ServiceError) -> TransactionLookup
@@ -145,4 +148,11 @@ public protocol NodeService: Sendable {
     func metricsText() -> String
     /// The JSON form of a transaction's payload (for display), or nil when its kind is unknown.
     func payloadJSON(_ transaction: Transaction) -> Data?
+}
+
+extension NodeService {
+    /// One transaction at a time (services without a batch path).
+    public func submitTransactions(_ batch: [[UInt8]]) -> [Result<Hash, MempoolError>] {
+        batch.map { bytes in Result { () throws(MempoolError) -> Hash in try submitTransaction(bytes) } }
+    }
 }

@@ -1,0 +1,183 @@
+// ClusterBenchCommand.swift — `trellis bench cluster`: a 4-validator testnet on this machine driven over the HTTP API
+// with pre-signed transactions, measured against the raw limits measured in the same run.
+//
+// Phases: (1) raw limits: libsodium verify/s on one core and on all cores, RocksDB synced batch commits/s;
+// (2) a fresh testnet (this binary, so a release build when run by Scripts/bench.sh) and setup transactions that
+// give every signer a certificate or credit block to spend; (3) a ramp of offered loads until committed throughput
+// stops rising; (4) the sustained phase above the maximum: committed tx/s in ≥ 3 windows (median), CPU per node;
+// (5) after the backlog drains, 50 % of that maximum for the commit latency (first send → block event of node 1);
+// then peak RSS per node and RocksDB bytes per transaction. Results: JSON (`--json-out`) and markdown (`--md-out`).
+// A benchmark, not a test: numbers depend on the machine and its load.
+import ArgumentParser
+import Foundation
+import TrellisAPI
+import TrellisCodec
+import TrellisCrypto
+import TrellisLedger
+import TrellisNode
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+struct ClusterBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cluster",
+        abstract: "Committed tx/s, latency, CPU and memory of a local 4-validator testnet against the signature limit."
+    )
+
+    @Option(help: "Validators.") var nodes = 4
+    @Option(help: "Directory for the testnet (default: a new temporary directory, removed afterwards).") var dir: String?
+    @Option(help: "First p2p port; APIs listen from base-port + 100.") var basePort = 27600
+    @Option(help: "Offered loads of the ramp, tx/s, comma-separated.") var ramp = "250,500,1000,1500,2000,3000,4000,6000"
+    @Option(help: "Seconds per ramp step.") var stepSeconds = 8.0
+    @Option(help: "Measurement windows of the sustained phase.") var windows = 3
+    @Option(help: "Seconds per window.") var windowSeconds = 20.0
+    @Option(help: "Seconds of the latency phase at 50 % of the maximum.") var latencySeconds = 20.0
+    @Option(help: "Transactions per POST /v1/txs.") var batch = 500
+    @Option(help: "Concurrent requests.") var inFlight = 4
+    @Option(help: "Most sent transactions waiting for their commit (closed loop above it).") var maxOutstanding = 10_000
+    @Option(help: "timeout_commit_ms of the nodes.") var timeoutCommitMs: UInt64 = 100
+    @Option(help: "max_block_transactions of the nodes.") var maxBlockTransactions = 5_000
+    @Option(help: "log_level of the nodes (debug logs each block's build, validation and store times).") var logLevel = "info"
+    @Option(help: "Write the results as JSON to this file.") var jsonOut: String?
+    @Option(help: "Write the results as a markdown table to this file.") var mdOut: String?
+    @Flag(help: "Keep the testnet directory.") var keep = false
+
+    func run() async throws {
+        guard nodes >= 1, nodes <= 10, windows >= 1, windowSeconds > 0, stepSeconds > 0, batch >= 1, batch <= TransactionBatch.maxTransactions, inFlight >= 1 else {
+            throw badInput("--nodes 1…10; --windows, --window-seconds, --step-seconds, --in-flight positive; --batch 1…\(TransactionBatch.maxTransactions)")
+        }
+        let rates = ramp.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }.filter { $0 > 0 }
+        guard !rates.isEmpty else { throw badInput("--ramp must list positive rates") }
+        var report = ClusterReport()
+        report.machine = MachineInfo.current()
+        report.settings = ["nodes": nodes, "ramp": rates, "step_seconds": stepSeconds, "windows": windows, "window_seconds": windowSeconds,
+                           "latency_seconds": latencySeconds, "batch": batch, "in_flight": inFlight, "max_outstanding": maxOutstanding, "timeout_commit_ms": timeoutCommitMs,
+                           "max_block_transactions": maxBlockTransactions]
+
+        benchLog("raw limits: libsodium verify (1 core, all cores), RocksDB synced batches…")
+        report.raw = RawLimits.measure()
+        benchLog(String(format: "  verify %.0f/s (1 core), %.0f/s (%d cores); RocksDB %.0f synced batches/s", report.raw.verify1, report.raw.verifyAll, report.raw.cores, report.raw.rocksBatches))
+
+        let root = dir ?? FileManager.default.temporaryDirectory.appendingPathComponent("trellis-bench-cluster-\(UUID().uuidString.prefix(8))").path
+        let cluster = try await LocalCluster.start(root: root, nodes: nodes, basePort: basePort, timeoutCommitMs: timeoutCommitMs, maxBlockTransactions: maxBlockTransactions, logLevel: logLevel)
+        defer {
+            cluster.stop()
+            if !keep && dir == nil { try? FileManager.default.removeItem(atPath: root) }
+        }
+        benchLog("testnet up: \(nodes) validators in \(root)")
+
+        let setup = try await ClusterSetup.run(cluster: cluster)
+        benchLog("setup: \(setup.signers.count) signers funded in \(setup.transactions) transactions")
+        let queue = LoadQueue(signers: setup.signers, chainID: cluster.chainID)
+        let sentAt = LockedBox<[Hash: UInt64]>([:])
+        let errors = LockedBox<[String: Int]>([:])
+        let monitor = BlockMonitor(sentAt: sentAt)
+        guard let api = URL(string: cluster.apiURLs[0]), let apiHost = api.host, let apiPort = api.port else { throw failure("bad API URL \(cluster.apiURLs[0])") }
+        monitor.start(host: apiHost, port: apiPort, path: "/v1/events?from=\(setup.height + 1)")
+        defer { monitor.stop() }
+        let sessionConfig = URLSessionConfiguration.default
+        sessionConfig.httpMaximumConnectionsPerHost = inFlight
+        let sender = LoadSender(nodeURLs: cluster.apiURLs, batchSize: batch, inFlight: inFlight, sentAt: sentAt, errors: errors,
+                                session: URLSession(configuration: sessionConfig), maxOutstanding: maxOutstanding)
+        var expiresAt = setup.height + 9_000
+
+        func offer(_ rate: Double, seconds: Double) async -> (committed: Double, start: UInt64, end: UInt64) {
+            queue.fill(to: Int(rate * seconds), expiresAt: expiresAt)
+            let start = monotonicNanoseconds()
+            _ = await sender.run(queue: queue, rate: rate, seconds: seconds)
+            let end = monotonicNanoseconds()
+            // Committed throughput over the step, skipping its first quarter (the pipeline filling).
+            let from = start + (end - start) / 4
+            return (monitor.committedRate(from: from, to: end), start, end)
+        }
+
+        // Ramp.
+        var best = 0.0, bestOffered = rates[0]
+        for rate in rates {
+            let step = await offer(rate, seconds: stepSeconds)
+            benchLog(String(format: "  offered %6.0f tx/s → committed %6.0f tx/s (height %d)", rate, step.committed, monitor.lastHeight))
+            report.ramp.append(["offered": rate, "committed": round1(step.committed)])
+            if step.committed > best * 1.05 {
+                best = max(best, step.committed)
+                bestOffered = rate
+            } else {
+                best = max(best, step.committed)
+                break
+            }
+        }
+        expiresAt = UInt64(monitor.lastHeight) + 9_000
+
+        // Sustained: above the maximum, so the cluster is the bottleneck.
+        let sustainedRate = max(bestOffered, best) * 1.5
+        let warmup = 5.0
+        // CPU over the measurement windows (after the warm-up), sampled while the load runs.
+        let cpuSamples = LockedBox<[[ProcessSample]]>([])
+        let sampler = Task {
+            try? await Task.sleep(nanoseconds: UInt64(warmup * 1e9))
+            cpuSamples.withLock { $0.append(cluster.samples() + [ProcessSample.read(pid: getpid()) ?? ProcessSample(cpuSeconds: 0, peakRSSBytes: 0)]) }
+            try? await Task.sleep(nanoseconds: UInt64(Double(windows) * windowSeconds * 1e9))
+            cpuSamples.withLock { $0.append(cluster.samples() + [ProcessSample.read(pid: getpid()) ?? ProcessSample(cpuSeconds: 0, peakRSSBytes: 0)]) }
+        }
+        let sustainedStart = monotonicNanoseconds()
+        let sustained = await offer(sustainedRate, seconds: warmup + Double(windows) * windowSeconds)
+        await sampler.value
+        let cpu = cpuSamples.withLock { $0 }
+        let cpuBefore = cpu[0], cpuAfter = cpu[1]
+        let elapsed = Double(windows) * windowSeconds
+        var windowRates: [Double] = []
+        for w in 0..<windows {
+            let from = sustainedStart + UInt64((warmup + Double(w) * windowSeconds) * 1e9)
+            windowRates.append(monitor.committedRate(from: from, to: from + UInt64(windowSeconds * 1e9)))
+        }
+        let maxRate = medianOf(windowRates)
+        _ = sustained
+        report.sustained = ["offered": round1(sustainedRate), "window_tx_per_second": windowRates.map(round1), "median_tx_per_second": round1(maxRate)]
+        let cores = zip(cpuBefore, cpuAfter).map { round2(($1.cpuSeconds - $0.cpuSeconds) / elapsed) }
+        report.cpuCoresPerNode = Array(cores.dropLast())
+        report.generatorCPUCores = cores.last ?? 0
+        benchLog(String(format: "sustained: windows %@ tx/s, median %.0f tx/s; CPU cores per node %@", windowRates.map { String(format: "%.0f", $0) }.joined(separator: ", "), maxRate, report.cpuCoresPerNode.map { String($0) }.joined(separator: ", ")))
+
+        // Drain, then 50 % of the maximum for the latency.
+        // Every transaction sent so far must have committed first: the latency phase's transactions continue the
+        // same nonce chains, so a backlog would be measured as latency.
+        let drainDeadline = monotonicNanoseconds() + 240_000_000_000
+        while sentAt.withLock({ $0.count }) > 0 && monotonicNanoseconds() < drainDeadline { try? await Task.sleep(nanoseconds: 250_000_000) }
+        report.backlogAfterSustained = sentAt.withLock { $0.count }
+        await cluster.waitForEmptyMempools(seconds: 30)
+        let latencyRate = max(1, maxRate * 0.5)
+        let latencyPhase = await offer(latencyRate, seconds: latencySeconds)
+        try? await Task.sleep(nanoseconds: 3_000_000_000)
+        let skip = latencyPhase.start + UInt64(min(3, latencySeconds / 4) * 1e9)
+        let samples = monitor.latencies.withLock { $0.filter { $0.0 >= skip && $0.0 < latencyPhase.end }.map { Double($0.1) / 1e6 } }
+        report.latency = ["offered": round1(latencyRate), "committed": round1(latencyPhase.committed), "samples": Double(samples.count),
+                          "p50_ms": round1(quantile(samples, 0.5)), "p99_ms": round1(quantile(samples, 0.99)), "max_ms": round1(samples.max() ?? .nan)]
+        benchLog(String(format: "latency at %.0f tx/s: p50 %.0f ms, p99 %.0f ms (%d samples)", latencyRate, quantile(samples, 0.5), quantile(samples, 0.99), samples.count))
+
+        // Memory, storage, errors.
+        let final = cluster.samples()
+        report.peakRSSMegabytesPerNode = final.map { round1(Double($0.peakRSSBytes) / 1_048_576) }
+        let committed = monitor.committedTotal + setup.transactions
+        let dataBytes = directoryBytes(cluster.homes[0] + "/data")
+        let meanTxBytes = Double(queue.sentBytes) / Double(max(1, queue.sentCount))
+        report.storage = ["data_dir_bytes": Double(dataBytes), "committed_transactions": Double(committed), "bytes_per_transaction": round1(Double(dataBytes) / Double(max(1, committed))),
+                          "raw_tx_bytes": round1(meanTxBytes), "ratio_to_raw": round2(Double(dataBytes) / Double(max(1, committed)) / max(1, meanTxBytes))]
+        report.errors = errors.withLock { $0 }
+        report.rejections = monitor.rejectionCodes.withLock { $0 }
+        let limit = report.raw.verifyAll / Double(nodes)
+        report.summary = [
+            "signature_limit_tx_per_second": round1(limit), "throughput_tx_per_second": round1(maxRate),
+            "throughput_vs_signature_limit": round2(maxRate / limit),
+            "latency_p50_ms": report.latency["p50_ms"] ?? 0, "latency_p99_ms": report.latency["p99_ms"] ?? 0,
+            "peak_rss_mb_max": report.peakRSSMegabytesPerNode.max() ?? 0,
+            "rocksdb_bytes_per_tx_vs_raw": report.storage["ratio_to_raw"] ?? 0,
+        ]
+        let markdown = report.markdown()
+        print(markdown)
+        if let jsonOut { try report.json().write(to: URL(fileURLWithPath: jsonOut)) }
+        if let mdOut { try Data(markdown.utf8).write(to: URL(fileURLWithPath: mdOut)) }
+    }
+}
+
+func benchLog(_ message: String) { printError("[\(ISO8601DateFormatter().string(from: Date()))] \(message)") }
+func round1(_ x: Double) -> Double { x.isFinite ? (x * 10).rounded() / 10 : -1 }

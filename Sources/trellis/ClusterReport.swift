@@ -1,0 +1,111 @@
+// ClusterReport.swift — the results of `trellis bench cluster`: raw limits, the machine, every phase's figures, as
+// JSON (sorted keys, for scripts) and as a markdown table beside the targets of issue 8.
+import Foundation
+import TrellisCrypto
+
+/// The raw limits of this machine, measured in the same run as the cluster.
+struct RawLimits {
+    var cores = 0
+    var verify1 = 0.0
+    var verifyAll = 0.0
+    var rocksBatches = 0.0
+
+    static func measure(signatures: Int = 20_000, runs: Int = 3) -> RawLimits {
+        let checks = CryptoBench.makeChecks(count: signatures)
+        let cores = ParallelVerifier.defaultConcurrency
+        var one: [Double] = [], all: [Double] = []
+        for _ in 0..<runs {
+            one.append(rate(count: signatures) { precondition(CryptoBaseline.rawVerify(checks) == checks.count) })
+            all.append(rate(count: signatures) { precondition(CryptoBaseline.rawParallelVerify(checks, workers: cores) == checks.count) })
+        }
+        let batches = (try? median(runs) { try CryptoBench.syncedBatchRate(batches: 50) }) ?? 0
+        return RawLimits(cores: cores, verify1: medianOf(one), verifyAll: medianOf(all), rocksBatches: batches)
+    }
+}
+
+/// What machine the numbers come from.
+struct MachineInfo {
+    var fields: [String: Any] = [:]
+
+    static func current() -> MachineInfo {
+        var f: [String: Any] = ["cores": ProcessInfo.processInfo.activeProcessorCount,
+                                "memory_gib": round1(Double(ProcessInfo.processInfo.physicalMemory) / 1_073_741_824)]
+        if let cpu = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+           let line = cpu.split(separator: "\n").first(where: { $0.hasPrefix("model name") }), let colon = line.firstIndex(of: ":") {
+            f["cpu"] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        if let os = try? String(contentsOfFile: "/etc/os-release", encoding: .utf8),
+           let line = os.split(separator: "\n").first(where: { $0.hasPrefix("PRETTY_NAME=") }) {
+            f["os"] = line.dropFirst("PRETTY_NAME=".count).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+        }
+        if let kernel = try? String(contentsOfFile: "/proc/sys/kernel/osrelease", encoding: .utf8) { f["kernel"] = kernel.trimmingCharacters(in: .whitespacesAndNewlines) }
+        f["date_utc"] = ISO8601DateFormatter().string(from: Date())
+        return MachineInfo(fields: f)
+    }
+}
+
+struct ClusterReport {
+    var machine = MachineInfo()
+    var settings: [String: Any] = [:]
+    var raw = RawLimits()
+    var ramp: [[String: Double]] = []
+    var sustained: [String: Any] = [:]
+    var cpuCoresPerNode: [Double] = []
+    /// CPU of the load generator itself (it shares the machine with the nodes).
+    var generatorCPUCores = 0.0
+    /// Sent transactions still uncommitted when the latency phase began (0 unless the drain timed out).
+    var backlogAfterSustained = 0
+    var latency: [String: Double] = [:]
+    var peakRSSMegabytesPerNode: [Double] = []
+    var storage: [String: Double] = [:]
+    var errors: [String: Int] = [:]
+    var rejections: [String: Int] = [:]
+    var summary: [String: Double] = [:]
+
+    var object: [String: Any] {
+        ["machine": machine.fields, "settings": settings,
+         "raw": ["cores": raw.cores, "verify_per_second_1_core": Int(raw.verify1), "verify_per_second_all_cores": Int(raw.verifyAll),
+                 "rocksdb_synced_batches_per_second": round1(raw.rocksBatches)],
+         "ramp": ramp, "sustained": sustained, "cpu_cores_per_node": cpuCoresPerNode, "generator_cpu_cores": generatorCPUCores, "backlog_before_latency_phase": backlogAfterSustained, "latency_at_half_max": latency,
+         "peak_rss_mb_per_node": peakRSSMegabytesPerNode, "storage": storage, "send_errors": errors, "rejected_by_code": rejections,
+         "summary": summary]
+    }
+
+    func json() throws -> Data {
+        try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+    }
+
+    func markdown() -> String {
+        func f(_ x: Double?, _ digits: Int = 0) -> String { guard let x, x >= 0 else { return "–" }; return String(format: "%.\(digits)f", x) }
+        let limit = summary["signature_limit_tx_per_second"]
+        let m = machine.fields
+        var lines = [
+            "## Cluster benchmark — \(m["date_utc"] ?? "")",
+            "",
+            "Machine: \(m["cores"] ?? "?") cores, \(m["cpu"] ?? "unknown CPU"), \(m["memory_gib"] ?? "?") GiB, \(m["os"] ?? "") (kernel \(m["kernel"] ?? "")).",
+            "Cluster: \(settings["nodes"] ?? 4) validators on this machine (release build), load generator on the same machine; timeout_commit \(settings["timeout_commit_ms"] ?? "?") ms, batches of \(settings["batch"] ?? "?") tx, \(settings["in_flight"] ?? "?") requests in flight.",
+            "",
+            "| raw limit (same run) | value |",
+            "|---|---|",
+            "| libsodium verify, 1 core | \(f(raw.verify1)) /s |",
+            "| libsodium verify, \(raw.cores) cores | \(f(raw.verifyAll)) /s |",
+            "| signature limit = all-core verify ÷ \(settings["nodes"] ?? 4) validators | \(f(limit)) tx/s |",
+            "| RocksDB synced batch commits | \(f(raw.rocksBatches)) /s |",
+            "",
+            "| measure | result | target |",
+            "|---|---|---|",
+            "| sustained committed tx/s (median of \(settings["windows"] ?? 3) × \(f(settings["window_seconds"] as? Double)) s) | \(f(summary["throughput_tx_per_second"])) (windows \((sustained["window_tx_per_second"] as? [Double] ?? []).map { f($0) }.joined(separator: ", "))) | |",
+            "| throughput ÷ signature limit | \(f(summary["throughput_vs_signature_limit"], 2)) | ≥ 0.60 |",
+            "| commit latency p50 at 50 % of max (\(f(latency["offered"])) tx/s) | \(f(latency["p50_ms"])) ms | < 300 ms |",
+            "| commit latency p99 at 50 % of max | \(f(latency["p99_ms"])) ms | < 1000 ms |",
+            "| CPU per node (cores, sustained phase) | \(cpuCoresPerNode.map { f($0, 2) }.joined(separator: ", ")); load generator \(f(generatorCPUCores, 2)) | |",
+            "| peak RSS per node | \(peakRSSMegabytesPerNode.map { f($0) }.joined(separator: ", ")) MB | < 500 MB |",
+            "| RocksDB bytes per tx (node 1 data dir ÷ committed tx) | \(f(storage["bytes_per_transaction"])) B vs \(f(storage["raw_tx_bytes"])) B raw = \(f(storage["ratio_to_raw"], 2))× | < 2× |",
+            "",
+            "Ramp (offered → committed tx/s): " + ramp.map { "\(f($0["offered"])) → \(f($0["committed"]))" }.joined(separator: ", ") + ".",
+        ]
+        if !errors.isEmpty { lines.append("Send errors: " + errors.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ".") }
+        if !rejections.isEmpty { lines.append("Rejected in blocks: " + rejections.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ".") }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
