@@ -32,7 +32,7 @@ final class LocalCluster: @unchecked Sendable {
     static func start(root: String, nodes: Int, basePort: Int, timeoutCommitMs: UInt64, maxBlockTransactions: Int, logLevel: String) async throws -> LocalCluster {
         let up = try Testnet.Up.parse(["--nodes", "\(nodes)", "--dir", root, "--base-port", "\(basePort)"])
         guard (try? TestnetState.load(root)) == nil else { throw badInput("\(root) already holds a testnet; pass another --dir") }
-        var state = try up.create(root: root, fm: .default)
+        var state = try up.create(root: root)
         for node in state.nodes {
             let home = NodeHome(path: node.home)
             var config: NodeConfig
@@ -83,7 +83,8 @@ enum ClusterSetup {
 
     static func run(cluster: LocalCluster) async throws -> Result {
         var keys: [String: SigningKey] = [:]
-        for name in Testnet.memberNames {
+        let memberFiles = (try? FileManager.default.contentsOfDirectory(atPath: "\(cluster.root)/members")) ?? []
+        for name in memberFiles.filter({ $0.hasSuffix(".key") }).map({ String($0.dropLast(4)) }).sorted() {
             do { keys[name] = try KeyFile.read(from: "\(cluster.root)/members/\(name).key") } catch { throw failure(error.description) }
         }
         var nonces: [String: UInt64] = [:]
