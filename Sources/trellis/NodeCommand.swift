@@ -85,13 +85,13 @@ struct NodeCommand: AsyncParsableCommand {
 
         func run() async throws {
             let nodeHome = NodeHome(path: home)
-            var logger = Logger(label: "trellis")
-            // The configured level applies to the node's own logs too (not only to the API's).
-            if let level = (try? nodeHome.loadConfig()).flatMap({ Logger.Level(rawValue: $0.node.logLevel) }) { logger.logLevel = level }
+            // The node's name labels every line, and the configured level applies to the node's own logs too (not
+            // only to the API's). A config that does not load is reported by `Node` below.
+            let config = try? nodeHome.loadConfig()
+            var logger = Logger(label: "trellis.\(config?.node.name ?? "node")")
+            if let level = config.flatMap({ Logger.Level(rawValue: $0.node.logLevel) }) { logger.logLevel = level }
             let node: Node
             do { node = try Node(home: nodeHome, logger: logger) } catch { throw failure("\(error)") }
-            logger = Logger(label: "trellis.\(node.config.node.name)")
-            logger.logLevel = Logger.Level(rawValue: node.config.node.logLevel) ?? .info
             do { try await node.start() } catch { throw failure("\(error)") }
             // The pid file tells `testnet` (and operators) which process owns this home; removed on clean exit.
             let pidFile = nodeHome.path + "/node.pid"

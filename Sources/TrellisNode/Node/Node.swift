@@ -113,7 +113,7 @@ public final class Node: NodeService, @unchecked Sendable {
                 if tick % 4 == 0 { await self.driver.gossipIfStalled() }  // every 2 s without a commit
             }
         }
-        logger.info("node started", metadata: ["chain": "\(genesis.chainID)", "genesis_hash": "\(genesis.hash.hex)", "height": "\(driver.tip.height)", "p2p": "\(listen.host):\(port)", "peers": "\(policy.dialTargets.count)"])
+        logger.info("node started", metadata: ["chain": "\(genesis.chainID)", "genesis_hash": "\(genesis.hash.hex)", "height": "\(driver.tip.height)", "p2p": "\(listen.host):\(port)", "peers": "\(transport.peerTargets.count)"])
         return port
     }
 
