@@ -12,9 +12,9 @@ enum E2E {
     /// The node's committed height (0 when unreachable).
     static func height(_ api: String) -> Int { get(api + "/v1/status")["height"] as? Int ?? 0 }
 
-    /// The `field` of block `height`'s header as `api` serves it ("?" when missing).
-    static func header(_ api: String, _ height: Int, _ field: String) -> String {
-        ((get(api + "/v1/blocks/\(height)")["header"] as? [String: Any])?[field] as? String) ?? "?"
+    /// The `field` of block `height`'s header as `api` serves it (nil when missing).
+    static func header(_ api: String, _ height: Int, _ field: String) -> String? {
+        (get(api + "/v1/blocks/\(height)")["header"] as? [String: Any])?[field] as? String
     }
 
     /// The validators that signed the certificate of block `height` (or the latest block).
@@ -23,8 +23,6 @@ enum E2E {
         let signatures = (block["certificate"] as? [String: Any])?["signatures"] as? [[String: Any]] ?? []
         return Set(signatures.compactMap { $0["validator"] as? String })
     }
-
-    static func latestSigners(_ api: String) -> Set<String> { signers(api) }
 
     /// Signals the node whose pid file is in `home`.
     static func stopNode(home: String, signal: Int32 = SIGTERM) {

@@ -15,13 +15,10 @@ import Glibc
             Issue.record("curl is missing: the end-to-end test needs it to query the nodes")
             return
         }
-        let dir = CLI.temporaryDirectory() + "/net"
         let base = 45_000 + Int(getpid() % 40) * 200
-        let up = try CLI.run(["testnet", "up", "--dir", dir, "--nodes", "4", "--base-port", "\(base)", "--detach", "--timeout", "90"])
-        defer { _ = try? CLI.run(["testnet", "down", "--dir", dir]) }
-        try #require(up.status == 0, "testnet up failed: \(up.stderr)")
-        let apis = (0..<4).map { "http://127.0.0.1:\(base + 100 + $0)" }
-        let members = dir + "/members"
+        let net = try LocalTestnet.start(nodes: 4, basePort: base)
+        defer { net.stop() }
+        let (dir, apis, members) = (net.dir, net.apis, net.dir + "/members")
         let state = json((try? String(contentsOfFile: dir + "/testnet.json", encoding: .utf8)) ?? "")
         let nodeKeys = (state["nodes"] as? [[String: Any]] ?? []).compactMap { $0["public_key"] as? String }
         try #require(nodeKeys.count == 4)
@@ -39,7 +36,7 @@ import Glibc
         // Governance adds it; from the effective height on it signs certificates, without any node restarting.
         let added = try E2E.govern("{\"type\":\"validator.add\",\"public_key\":\"\(key5)\",\"voting_power\":1,\"p2p_address\":\"127.0.0.1:\(base + 4)\"}",
                                api: apis[0], members: members)
-        let joined = waitUntil(60) { E2E.height(api5) > added + 2 && E2E.latestSigners(apis[0]).contains(key5) }
+        let joined = waitUntil(60) { E2E.height(api5) > added + 2 && E2E.signers(apis[0]).contains(key5) }
         #expect(joined, "validator 5 never signed a certificate (its height \(E2E.height(api5)), network \(E2E.height(apis[0])))")
         let validators = (get(apis[1] + "/v1/status")["validators"] as? [[String: Any]] ?? []).compactMap { $0["public_key"] as? String }
         #expect(validators.contains(key5), "node 2's status does not list validator 5: \(validators)")
@@ -58,7 +55,7 @@ import Glibc
         let before = E2E.height(apis[0])
         #expect(waitUntil(30) { E2E.height(apis[0]) >= before + 3 }, "validators 1, 3 and 5 did not keep committing")
         let common = min(E2E.height(apis[0]), E2E.height(api5))
-        let roots = [apis[0], apis[2], api5].map { ((get($0 + "/v1/blocks/\(common)")["header"] as? [String: Any])?["state_root"] as? String) ?? "?" }
+        let roots = [apis[0], apis[2], api5].map { E2E.header($0, common, "state_root") ?? "?" }
         #expect(Set(roots).count == 1 && roots[0] != "?", "state roots differ at height \(common): \(roots)")
 
         // Key rotation: supplier1 replaces its key; the old key is refused from then on, the new one works.

@@ -13,13 +13,10 @@ import Glibc
             Issue.record("curl is missing: the end-to-end test needs it to query the nodes")
             return
         }
-        let dir = CLI.temporaryDirectory() + "/net"
         let base = 31_000 + Int(getpid() % 40) * 200
-        let up = try CLI.run(["testnet", "up", "--dir", dir, "--nodes", "4", "--base-port", "\(base)", "--detach", "--timeout", "90"])
-        defer { _ = try? CLI.run(["testnet", "down", "--dir", dir]) }
-        try #require(up.status == 0, "testnet up failed: \(up.stderr)")
-        let apis = (0..<4).map { "http://127.0.0.1:\(base + 100 + $0)" }
-        let members = dir + "/members"
+        let net = try LocalTestnet.start(nodes: 4, basePort: base)
+        defer { net.stop() }
+        let (dir, apis, members) = (net.dir, net.apis, net.dir + "/members")
 
         // A domain transaction through node 1, co-signed, waited for.
         let expiry = Int(Date().timeIntervalSince1970) + 200 * 86_400
@@ -57,7 +54,7 @@ import Glibc
         #expect(caughtUp, "restarted validator did not catch up")
         // Same state root at a common height, and the acknowledged transaction is there.
         let common = min(get(apis[3] + "/v1/status")["height"] as? Int ?? 0, get(apis[0] + "/v1/status")["height"] as? Int ?? 0)
-        let roots = apis.map { ((get($0 + "/v1/blocks/\(common)")["header"] as? [String: Any])?["state_root"] as? String) ?? "?" }
+        let roots = apis.map { E2E.header($0, common, "state_root") ?? "?" }
         #expect(Set(roots).count == 1 && roots[0] != "?", "state roots differ at height \(common): \(roots)")
         let hash = receipt["hash"] as? String ?? ""
         for api in apis { #expect(get(api + "/v1/tx/\(hash)")["height"] as? Int == committedAt, "\(api) lost the committed transaction") }

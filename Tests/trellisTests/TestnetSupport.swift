@@ -62,12 +62,10 @@ struct LocalTestnet {
     /// The key file of an example-consortium member.
     func key(_ member: String) -> String { dir + "/members/\(member).key" }
 
-    func height(_ api: String) -> Int { get(api + "/v1/status")["height"] as? Int ?? 0 }
+    func height(_ api: String) -> Int { E2E.height(api) }
 
     /// The state root in the header of block `height` as `api` serves it.
-    func stateRoot(_ api: String, at height: Int) -> String? {
-        (get(api + "/v1/blocks/\(height)")["header"] as? [String: Any])?["state_root"] as? String
-    }
+    func stateRoot(_ api: String, at height: Int) -> String? { E2E.header(api, height, "state_root") }
 
     /// The process id recorded in a node home's node.pid.
     static func pid(home: String) -> Int32? {

@@ -76,9 +76,7 @@ public final class Node: NodeService, @unchecked Sendable {
         let engine: LedgerEngine
         do { engine = try LedgerEngine(genesis: genesis, store: store) } catch { throw NodeStartError(error.description) }
         guard let listen = HostPort(config.p2p.listen) else { throw NodeStartError("p2p.listen is not host:port") }
-        let persistent = try PeerList.parse(config.p2p.persistentPeers)
-        peerPolicy.withLockedValue { $0 = PeerPolicy(persistentPeers: persistent) }
-        let policy = try currentPeerPolicy()
+        let policy = try currentPeerPolicy(from: PeerPolicy(persistentPeers: try PeerList.parse(config.p2p.persistentPeers)))
         peerPolicy.withLockedValue { $0 = policy }
         let identity = HandshakeIdentity(chainID: genesis.chainID, genesisHash: genesis.hash, nodeKey: nodeKey,
                                          isAllowed: { [weak self] key in self?.allowsPeer(key) ?? false })
@@ -178,9 +176,8 @@ public final class Node: NodeService, @unchecked Sendable {
 
     // MARK: peers
 
-    /// The peer policy for the committed state: the validators in force at the next two heights.
-    private func currentPeerPolicy() throws(NodeStartError) -> PeerPolicy {
-        let base = peerPolicy.withLockedValue { $0 }
+    /// `base` (its persistent peers) following the committed state: the validators in force at the next two heights.
+    private func currentPeerPolicy(from base: PeerPolicy) throws(NodeStartError) -> PeerPolicy {
         do {
             // The flat latest state (a scan through the tree would visit every node: tree keys are hashed).
             let height = try reader.latestHeight()
@@ -205,7 +202,7 @@ public final class Node: NodeService, @unchecked Sendable {
     /// through governance take effect without a restart).
     private func followValidatorSet() {
         let next: PeerPolicy
-        do { next = try currentPeerPolicy() } catch {
+        do { next = try currentPeerPolicy(from: peerPolicy.withLockedValue { $0 }) } catch {
             logger.error("cannot follow the validator set", metadata: ["reason": "\(error)"])
             return
         }

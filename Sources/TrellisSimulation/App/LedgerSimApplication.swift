@@ -76,9 +76,8 @@ public struct LedgerSimApplication: ConsensusApplication {
     /// The client's transactions for the next block, from the committed state.
     static func workload(reader: LedgerReader, count: Int) -> [Transaction] {
         let height = ((try? reader.latestHeight()) ?? 0) + 1
-        func nonce(_ member: String) -> UInt64 { (try? reader.nonce(of: member).value) ?? 0 }
         var out: [Transaction] = []
-        var bankNonce = nonce("bank") + 1, coreNonce = nonce("core") + 1
+        var bankNonce = nextNonce("bank", reader), coreNonce = nextNonce("core", reader)
         let expiry = genesisTime + 10 * 365 * 86_400
         // Every 5th height the line is (re)set: limit 100 × height, so later issues may exceed it.
         if height % 5 == 1 {
@@ -103,10 +102,9 @@ public struct LedgerSimApplication: ConsensusApplication {
         guard !candidates.isEmpty, let committed = try? reader.latestHeight() else { return [] }
         let state = CommittedState(store: reader.store)  // flat latest state: a tree scan would visit every node
         let height = committed + 1
-        func nonce(_ member: String) -> UInt64 { ((try? reader.nonce(of: member).value) ?? 0) + 1 }
         var out: [Transaction] = []
         if let open = try? state.scan(prefix: LedgerKeys.proposalPrefix) {
-            var gov2Nonce = nonce("gov2")
+            var gov2Nonce = nextNonce("gov2", reader)
             for entry in open {
                 guard let proposal = try? CanonicalDecoder.decode(TrellisLedger.Proposal.self, from: entry.value), proposal.status == .open,
                       proposal.expiresAtHeight >= height, !proposal.approvals.contains(where: { $0.governor == "gov2" }) else { continue }
@@ -127,10 +125,13 @@ public struct LedgerSimApplication: ConsensusApplication {
         }
         if let action {
             let payload = ProposePayload(action: action, summary: "simulated membership change at \(height)")
-            out.append(sign("gov1", "governance.propose", payload.canonicalBytes, nonce: nonce("gov1"), height: height))
+            out.append(sign("gov1", "governance.propose", payload.canonicalBytes, nonce: nextNonce("gov1", reader), height: height))
         }
         return out
     }
+
+    /// The member's next nonce in the committed state.
+    static func nextNonce(_ member: String, _ reader: LedgerReader) -> UInt64 { ((try? reader.nonce(of: member).value) ?? 0) + 1 }
 
     static func sign(_ signer: String, _ kind: String, _ payload: [UInt8], nonce: UInt64, height: UInt64, cosigners: [String] = []) -> Transaction {
         let body = TransactionBody(chainID: chainID, kind: kind, payload: payload, signer: signer, nonce: nonce, expiresAtHeight: height + 50, cosigners: cosigners)
