@@ -40,6 +40,11 @@ public struct CanonicalDecoder {
     /// Bytes not yet read.
     public var remaining: Int { input.count - offset }
 
+    /// The input bytes read since offset `start` (a value's own encoding, for hashing it without re-encoding).
+    public func consumed(since start: Int) -> ArraySlice<UInt8> {
+        input[min(max(0, start), offset)..<offset]
+    }
+
     /// Decodes exactly one `T` from `bytes`; trailing bytes are an error.
     public static func decode<T: CanonicalDecodable>(_ type: T.Type, from bytes: [UInt8], limits: DecodingLimits = .default) throws(CodecError) -> T {
         var decoder = CanonicalDecoder(bytes, limits: limits)

@@ -1,5 +1,6 @@
 // SHA256.swift — SHA-256 digests (libsodium `crypto_hash_sha256`) and the 32-byte `Hash` value type.
 import CSodium
+import TrellisCodec
 
 /// A 32-byte SHA-256 digest. Ordered by its bytes, so sorted hashes are sorted as byte strings.
 public struct Hash: Hashable, Comparable, Sendable, CustomStringConvertible {
@@ -30,8 +31,28 @@ public struct Hash: Hashable, Comparable, Sendable, CustomStringConvertible {
     public var hex: String { Hex.encode(bytes) }
     public var description: String { hex }
 
+    // Equality, order and hashing compare the 32 bytes as one block (memcmp / one hasher call) instead of byte by
+    // byte: hashes are compared, sorted and used as dictionary keys on the state tree's hot path.
+    @inlinable
+    public static func == (lhs: Hash, rhs: Hash) -> Bool {
+        ByteOrder.compare(lhs.bytes, rhs.bytes) == 0
+    }
+
+    @inlinable
     public static func < (lhs: Hash, rhs: Hash) -> Bool {
-        lhs.bytes.lexicographicallyPrecedes(rhs.bytes)
+        ByteOrder.compare(lhs.bytes, rhs.bytes) < 0
+    }
+
+    @inlinable
+    public func hash(into hasher: inout Hasher) {
+        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+    }
+
+    /// The first 8 bytes as a big-endian integer: orders like the hash on its first 64 bits (a cheap sort key that
+    /// needs a full comparison only on ties) and spreads as well as the whole hash in a hash table.
+    @inlinable
+    public var prefix64: UInt64 {
+        bytes.withUnsafeBytes { UInt64(bigEndian: $0.loadUnaligned(as: UInt64.self)) }
     }
 }
 

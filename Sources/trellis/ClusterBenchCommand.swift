@@ -34,6 +34,7 @@ struct ClusterBench: AsyncParsableCommand {
     @Option(help: "Seconds per window.") var windowSeconds = 20.0
     @Option(help: "Seconds of the latency phase at 50 % of the maximum.") var latencySeconds = 20.0
     @Option(help: "Transactions per POST /v1/txs.") var batch = 500
+    @Option(help: "Milliseconds between batches in the latency phase (a client at a moderate rate sends small batches often, not one large one every few seconds).") var latencyBatchIntervalMs = 50.0
     @Option(help: "Concurrent requests.") var inFlight = 4
     @Option(help: "Most sent transactions waiting for their commit (closed loop above it).") var maxOutstanding = 10_000
     @Option(help: "timeout_commit_ms of the nodes.") var timeoutCommitMs: UInt64 = 100
@@ -52,7 +53,7 @@ struct ClusterBench: AsyncParsableCommand {
         var report = ClusterReport()
         report.machine = MachineInfo.current()
         report.settings = ["nodes": nodes, "ramp": rates, "step_seconds": stepSeconds, "windows": windows, "window_seconds": windowSeconds,
-                           "latency_seconds": latencySeconds, "batch": batch, "in_flight": inFlight, "max_outstanding": maxOutstanding, "timeout_commit_ms": timeoutCommitMs,
+                           "latency_seconds": latencySeconds, "latency_batch_interval_ms": latencyBatchIntervalMs, "batch": batch, "in_flight": inFlight, "max_outstanding": maxOutstanding, "timeout_commit_ms": timeoutCommitMs,
                            "max_block_transactions": maxBlockTransactions]
 
         benchLog("raw limits: libsodium verify (1 core, all cores), RocksDB synced batches…")
@@ -82,7 +83,7 @@ struct ClusterBench: AsyncParsableCommand {
                                 session: URLSession(configuration: sessionConfig), maxOutstanding: maxOutstanding)
         var expiresAt = setup.height + 9_000
 
-        func offer(_ rate: Double, seconds: Double) async -> (committed: Double, start: UInt64, end: UInt64) {
+        func offer(_ rate: Double, seconds: Double, sender: LoadSender = sender) async -> (committed: Double, start: UInt64, end: UInt64) {
             queue.fill(to: Int(rate * seconds), expiresAt: expiresAt)
             let start = monotonicNanoseconds()
             _ = await sender.run(queue: queue, rate: rate, seconds: seconds)
@@ -146,11 +147,16 @@ struct ClusterBench: AsyncParsableCommand {
         report.backlogAfterSustained = sentAt.withLock { $0.count }
         await cluster.waitForEmptyMempools(seconds: 30)
         let latencyRate = max(1, maxRate * 0.5)
-        let latencyPhase = await offer(latencyRate, seconds: latencySeconds)
+        // At half load the client sends a batch every `latencyBatchIntervalMs` (the saturating phases send full
+        // batches; sending 500 at once every few seconds would measure the batching, not the cluster).
+        let latencyBatch = max(1, min(batch, Int((latencyRate * latencyBatchIntervalMs / 1000).rounded(.up))))
+        let latencySender = LoadSender(nodeURLs: cluster.apiURLs, batchSize: latencyBatch, inFlight: inFlight, sentAt: sentAt, errors: errors,
+                                       session: sender.session, maxOutstanding: maxOutstanding)
+        let latencyPhase = await offer(latencyRate, seconds: latencySeconds, sender: latencySender)
         try? await Task.sleep(nanoseconds: 3_000_000_000)
         let skip = latencyPhase.start + UInt64(min(3, latencySeconds / 4) * 1e9)
         let samples = monitor.latencies.withLock { $0.filter { $0.0 >= skip && $0.0 < latencyPhase.end }.map { Double($0.1) / 1e6 } }
-        report.latency = ["offered": round1(latencyRate), "committed": round1(latencyPhase.committed), "samples": Double(samples.count),
+        report.latency = ["offered": round1(latencyRate), "batch": Double(latencyBatch), "committed": round1(latencyPhase.committed), "samples": Double(samples.count),
                           "p50_ms": round1(quantile(samples, 0.5)), "p99_ms": round1(quantile(samples, 0.99)), "max_ms": round1(samples.max() ?? .nan)]
         benchLog(String(format: "latency at %.0f tx/s: p50 %.0f ms, p99 %.0f ms (%d samples)", latencyRate, quantile(samples, 0.5), quantile(samples, 0.99), samples.count))
 

@@ -7,6 +7,7 @@ import Testing
 import TrellisCodec
 import TrellisCrypto
 import TrellisLedger
+import TrellisNode
 @testable import TrellisAPI
 
 private func object(_ buffer: ByteBuffer) throws -> [String: Any] {
@@ -95,5 +96,27 @@ private let binary: HTTPFields = [.contentType: "application/octet-stream"]
                 #expect((results[0]["error"] as? [String: Any])?["code"] as? String == "mempool_full")
             }
         }
+    }
+}
+
+@Suite struct TransactionBatchAnswerTests {
+    /// The hand-written answer is byte for byte what JSONSerialization (sorted keys) wrote before it, for
+    /// admissions and refusals alike, and stays valid JSON with quotes and slashes in refusal messages.
+    @Test func theBatchAnswerIsTheSortedKeyJSONOfTheResults() throws {
+        let h1 = SHA256.hash([1]), h2 = SHA256.hash([2])
+        let results: [Result<Hash, MempoolError>] = [.success(h1), .failure(.malformed("bad \"tx\" / field")), .success(h2), .failure(.missingSignatures)]
+        let items: [[String: Any]] = results.map { result in
+            switch result {
+            case .success(let hash): return ["hash": hash.hex, "status": "pending"]
+            case .failure(let error): return ["error": ["code": error.code, "message": error.description]]
+            }
+        }
+        let expected = try JSONSerialization.data(withJSONObject: ["accepted": 2, "refused": 2, "results": items] as [String: Any],
+                                                  options: [.sortedKeys, .withoutEscapingSlashes])
+        let answer = Routes.batchAnswer(results)
+        #expect(answer == String(decoding: expected, as: UTF8.self))
+        let parsed = try #require(try JSONSerialization.jsonObject(with: Data(answer.utf8)) as? [String: Any])
+        #expect(parsed["accepted"] as? Int == 2)
+        #expect(Routes.batchAnswer([]) == "{\"accepted\":0,\"refused\":0,\"results\":[]}")
     }
 }

@@ -85,6 +85,18 @@ public struct LedgerReader: Sendable {
 
     static let scanRetries = 3
 
+    /// The latest committed value at `key`, decoded, from the flat state (one point read, not a walk down the tree):
+    /// for admission checks that need the newest value and no proof. Each read is true at some committed height;
+    /// two reads may straddle a commit.
+    public func latest<T: CanonicalDecodable>(_ type: T.Type, _ key: [UInt8]) throws(LedgerError) -> T? {
+        let bytes: [UInt8]?
+        do { bytes = try store.stateValue(key) } catch { throw .state(error) }
+        guard let bytes else { return nil }
+        do { return try CanonicalDecoder.decode(T.self, from: bytes) } catch {
+            throw .state(.corruptValue(key: StateKey.describe(key), reason: error.description))
+        }
+    }
+
     /// The value at `key` after `height` (latest when nil), with a proof when `prove`.
     public func read(_ key: [UInt8], atHeight height: UInt64? = nil, prove: Bool = false) throws(LedgerError) -> StateRead {
         let (h, root, reader) = try state(atHeight: height)

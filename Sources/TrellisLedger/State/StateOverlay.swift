@@ -41,42 +41,47 @@ extension StateReader {
 public final class StateOverlay: StateReader {
     public let base: any StateReader
     /// key → new value, or nil for a deletion.
-    private var writes: [[UInt8]: [UInt8]?] = [:]
+    private var writes: [ByteKey: [UInt8]?] = [:]
 
     public init(base: any StateReader) {
         self.base = base
     }
 
     public func get(_ key: [UInt8]) throws(StateError) -> [UInt8]? {
-        if let pending = writes[key] { return pending }
+        if let pending = writes[ByteKey(key)] { return pending }
         return try base.get(key)
     }
 
     public func scan(prefix: [UInt8]) throws(StateError) -> [(key: [UInt8], value: [UInt8])] {
-        var merged: [[UInt8]: [UInt8]] = [:]
-        for (k, v) in try base.scan(prefix: prefix) { merged[k] = v }
-        for (k, v) in writes where k.starts(with: prefix) {
+        var merged: [ByteKey: [UInt8]] = [:]
+        for (k, v) in try base.scan(prefix: prefix) { merged[ByteKey(k)] = v }
+        for (k, v) in writes where k.bytes.starts(with: prefix) {
             if let v { merged[k] = v } else { merged[k] = nil }
         }
-        return merged.map { (key: $0.key, value: $0.value) }.sorted { $0.key.lexicographicallyPrecedes($1.key) }
+        return merged.map { (key: $0.key.bytes, value: $0.value) }.sorted { ByteOrder.less($0.key, $1.key) }
     }
 
-    public func put(_ key: [UInt8], _ value: [UInt8]) { writes[key] = .some(value) }
+    public func put(_ key: [UInt8], _ value: [UInt8]) { writes[ByteKey(key)] = .some(value) }
 
-    public func delete(_ key: [UInt8]) { writes[key] = .some(nil) }
+    public func delete(_ key: [UInt8]) { writes[ByteKey(key)] = .some(nil) }
 
     /// Encodes and stores `value` at `key`.
     public func write<T: CanonicalEncodable>(_ value: T, at key: [UInt8]) { put(key, value.canonicalBytes) }
 
     /// Net writes sorted by key (nil value = delete).
     public var changes: [(key: [UInt8], value: [UInt8]?)] {
-        writes.map { (key: $0.key, value: $0.value) }.sorted { $0.key.lexicographicallyPrecedes($1.key) }
+        writes.map { (key: $0.key.bytes, value: $0.value) }.sorted { ByteOrder.less($0.key, $1.key) }
     }
 
     public var isEmpty: Bool { writes.isEmpty }
 
     /// Applies this overlay's writes to `parent` (used to keep a successful transaction's effects).
     public func merge(into parent: StateOverlay) {
+        if parent.writes.isEmpty {
+            parent.writes = writes
+            return
+        }
+        parent.writes.reserveCapacity(parent.writes.count + writes.count)
         for (k, v) in writes { parent.writes[k] = v }
     }
 }

@@ -50,12 +50,16 @@ public enum TreeNode: Sendable, Hashable, CanonicalCodable {
 
     /// SHA-256(prefix || a || b) over one 65-byte buffer (the tree's hot path).
     static func prefixedHash(_ prefix: UInt8, _ a: Hash, _ b: Hash) -> Hash {
-        var buffer = [UInt8]()
-        buffer.reserveCapacity(1 + 2 * Hash.byteCount)
-        buffer.append(prefix)
-        buffer.append(contentsOf: a.bytes)
-        buffer.append(contentsOf: b.bytes)
-        return SHA256.hash(buffer)
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1 + 2 * Hash.byteCount) { buffer in
+            buffer[0] = prefix
+            a.bytes.withUnsafeBufferPointer { src in
+                for i in 0..<Hash.byteCount { buffer[1 + i] = src[i] }
+            }
+            b.bytes.withUnsafeBufferPointer { src in
+                for i in 0..<Hash.byteCount { buffer[1 + Hash.byteCount + i] = src[i] }
+            }
+            return SHA256.hash(UnsafeBufferPointer(buffer))
+        }
     }
 
     /// This node's hash: its id in the store.
@@ -115,20 +119,20 @@ public struct TreeNodeRecord: Sendable, Hashable {
     }
 }
 
-/// A dictionary key for node hashes that hashes one machine word instead of 32 bytes one by one (node hashes are
-/// uniformly distributed, so 8 bytes spread them as well as 32; equality still compares all 32).
+/// A dictionary key for node hashes that hashes one machine word instead of 32 bytes (node hashes are uniformly
+/// distributed, so 8 bytes spread them as well as 32; equality still compares all 32).
 struct NodeKey: Hashable {
     let hash: Hash
+    let prefix: UInt64
 
-    init(_ hash: Hash) { self.hash = hash }
-
-    func hash(into hasher: inout Hasher) {
-        var word: UInt64 = 0
-        for i in 0..<8 { word = word << 8 | UInt64(hash.bytes[i]) }
-        hasher.combine(word)
+    init(_ hash: Hash) {
+        self.hash = hash
+        self.prefix = hash.prefix64
     }
 
-    static func == (lhs: NodeKey, rhs: NodeKey) -> Bool { lhs.hash.bytes == rhs.hash.bytes }
+    func hash(into hasher: inout Hasher) { hasher.combine(prefix) }
+
+    static func == (lhs: NodeKey, rhs: NodeKey) -> Bool { lhs.prefix == rhs.prefix && lhs.hash == rhs.hash }
 }
 
 extension Hash {

@@ -16,7 +16,7 @@ public final class MemoryChainStore: ChainStore, @unchecked Sendable {
     private var blocks: [UInt64: [UInt8]] = [:]
     private var certificates: [UInt64: [UInt8]] = [:]
     private var transactions: [Hash: [UInt8]] = [:]
-    private var state: [[UInt8]: [UInt8]] = [:]
+    private var state: [ByteKey: [UInt8]] = [:]
     private var nodes: [NodeKey: TreeNode] = [:]
     private var consensus: [[UInt8]: [UInt8]] = [:]
     /// Consensus writes not yet synced (lost by `simulateCrash()`), in write order.
@@ -51,10 +51,10 @@ public final class MemoryChainStore: ChainStore, @unchecked Sendable {
         return try StoredRecord.decode(TxRecord.self, bytes, what: "transaction record \(hash.hex)")
     }
 
-    public func stateValue(_ key: [UInt8]) throws(StateError) -> [UInt8]? { locked { state[key] } }
+    public func stateValue(_ key: [UInt8]) throws(StateError) -> [UInt8]? { locked { state[ByteKey(key)] } }
 
     public func stateScan(prefix: [UInt8]) throws(StateError) -> [(key: [UInt8], value: [UInt8])] {
-        locked { state.filter { $0.key.starts(with: prefix) }.map { (key: $0.key, value: $0.value) } }
+        locked { state.filter { $0.key.bytes.starts(with: prefix) }.map { (key: $0.key.bytes, value: $0.value) } }
             .sorted { $0.key.lexicographicallyPrecedes($1.key) }
     }
 
@@ -71,7 +71,7 @@ public final class MemoryChainStore: ChainStore, @unchecked Sendable {
             flushPendingConsensus()
             if let blockBytes { blocks[commit.height] = blockBytes }
             if let certificateBytes { certificates[commit.height] = certificateBytes }
-            for change in commit.stateChanges { state[change.key] = change.value }
+            for change in commit.stateChanges { state[ByteKey(change.key)] = change.value }
             for record in commit.treeNodes { nodes[NodeKey(record.hash)] = record.node }
             roots[commit.height] = commit.stateRoot
             for (hash, bytes) in records { transactions[hash] = bytes }

@@ -86,12 +86,18 @@ public struct TransactionSignature: Sendable, Hashable, CanonicalCodable {
 /// A signed transaction: the body plus one signature per required member (signer first-class, co-signers too),
 /// sorted by member id.
 public struct Transaction: Sendable, Hashable, CanonicalCodable {
-    public var body: TransactionBody
-    public var signatures: [TransactionSignature]
+    public var body: TransactionBody { didSet { hash = SHA256.hash(canonicalBytes) } }
+    public var signatures: [TransactionSignature] { didSet { hash = SHA256.hash(canonicalBytes) } }
+    /// SHA-256 of the canonical bytes: the transaction's id and its Merkle leaf in the block's tx root. Computed
+    /// once (from the input bytes when decoded, which strict decoding makes the canonical bytes) and kept up to
+    /// date by any change of `body` or `signatures`: mempool, proposal, execution and storage all ask for it.
+    public private(set) var hash: Hash
 
     public init(body: TransactionBody, signatures: [TransactionSignature]) {
         self.body = body
-        self.signatures = signatures.sorted { $0.canonicalBytes.lexicographicallyPrecedes($1.canonicalBytes) }
+        self.signatures = signatures.sorted { ByteOrder.less($0.canonicalBytes, $1.canonicalBytes) }
+        self.hash = .zero
+        self.hash = SHA256.hash(canonicalBytes)
     }
 
     /// Builds and signs: `keys` maps member id → signing key for the signer and each co-signer.
@@ -107,12 +113,14 @@ public struct Transaction: Sendable, Hashable, CanonicalCodable {
     }
 
     public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
+        let start = decoder.offset
         body = try decoder.decode(TransactionBody.self)
         signatures = try decoder.decodeSet(TransactionSignature.self, what: "signatures", maxCount: Limits.maxCosigners + 1)
         var seen = Set<String>()
         for s in signatures where !seen.insert(s.memberID).inserted {
             throw .invalidValue(type: "Transaction", reason: "member \(s.memberID) signed twice")
         }
+        hash = decoder.consumed(since: start).withUnsafeBufferPointer { SHA256.hash($0) }
     }
 
     /// Decodes a transaction from untrusted bytes: size limit first, then strict decoding.
@@ -122,9 +130,6 @@ public struct Transaction: Sendable, Hashable, CanonicalCodable {
         }
         return try CanonicalDecoder.decode(Transaction.self, from: bytes)
     }
-
-    /// SHA-256 of the canonical bytes: the transaction's id and its Merkle leaf in the block's tx root.
-    public var hash: Hash { SHA256.hash(canonicalBytes) }
 
     /// The signature checks this transaction needs (one per signature), for batch verification. Whether each key
     /// belongs to its member is a state question answered by the executor.

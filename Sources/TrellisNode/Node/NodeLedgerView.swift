@@ -1,4 +1,5 @@
-// NodeLedgerView.swift — the mempool's view of the committed ledger: members, nonces, kinds (thread-safe reads).
+// NodeLedgerView.swift — the mempool's view of the committed ledger: members, nonces, kinds (thread-safe reads of
+// the latest flat state: admission needs the newest values, never a proof).
 import TrellisCodec
 import TrellisCrypto
 import TrellisLedger
@@ -18,15 +19,15 @@ public struct NodeLedgerView: MempoolLedgerView {
 
     public func account(_ memberID: String) -> MempoolAccount? {
         guard Identifier.isValid(memberID),
-              let member = try? reader.query(Member.self, LedgerKeys.member(memberID)).value else { return nil }
-        let last = (try? reader.query(UInt64.self, LedgerKeys.nonce(memberID)).value) ?? 0
+              let member = try? reader.latest(Member.self, LedgerKeys.member(memberID)) else { return nil }
+        let last = (try? reader.latest(UInt64.self, LedgerKeys.nonce(memberID))) ?? 0
         return MempoolAccount(member: member, nextNonce: last + 1)
     }
 
     /// True when `key` is listed now by an active member (a rotated-out or revoked key is not).
     public func isActiveMemberKey(_ key: PublicKey) -> Bool {
-        guard let id = try? reader.query(String.self, LedgerKeys.memberKey(key)).value,
-              let member = try? reader.query(Member.self, LedgerKeys.member(id)).value else { return false }
+        guard let id = try? reader.latest(String.self, LedgerKeys.memberKey(key)),
+              let member = try? reader.latest(Member.self, LedgerKeys.member(id)) else { return false }
         return member.status == .active && member.publicKeys.contains(key)
     }
 

@@ -1,0 +1,57 @@
+// HotPathTests.swift — the shortcuts taken for speed answer exactly what the slow paths answer: a transaction's
+// kept hash, the flat-state reads of the mempool, and the tree's sorted output.
+import Testing
+import TrellisCodec
+import TrellisCrypto
+@testable import TrellisLedger
+
+@Suite struct HotPathTests {
+    @Test func aTransactionsKeptHashIsTheHashOfItsCanonicalBytesThroughEveryChange() throws {
+        var tx = TestNet.rotate("alice", add: "alice-2", nonce: 1)
+        #expect(tx.hash == SHA256.hash(tx.canonicalBytes))
+        let decoded = try Transaction.decode(tx.canonicalBytes)
+        #expect(decoded.hash == tx.hash)
+        #expect(decoded == tx)
+        // Inside a block, the hash comes from the block's own bytes.
+        let other = TestNet.rotate("core", add: "core-2", nonce: 1)
+        var encoder = CanonicalEncoder()
+        encoder.encode([tx, other])
+        var decoder = CanonicalDecoder(encoder.bytes)
+        let both = try decoder.decodeArray(Transaction.self)
+        try decoder.finish()
+        #expect(both.map { $0.hash } == [tx.hash, other.hash])
+        // Any change of body or signatures moves the hash with it (tampering is never hidden by a stale id).
+        let before = tx.hash
+        tx.body.nonce = 2
+        #expect(tx.hash != before)
+        #expect(tx.hash == SHA256.hash(tx.canonicalBytes))
+        tx.signatures = []
+        #expect(tx.hash == SHA256.hash(tx.canonicalBytes))
+    }
+
+    @Test func latestFlatReadsAgreeWithTreeReads() throws {
+        let chain = try TestChain(net: TestNet())
+        for txs in scenarioBlocks() { try chain.commitNext(txs) }
+        let reader = chain.engine.reader
+        for id in ["alice", "bob", "core", "ghost"] {
+            #expect(try reader.latest(Member.self, LedgerKeys.member(id)) == (try reader.query(Member.self, LedgerKeys.member(id)).value))
+            #expect(try reader.latest(UInt64.self, LedgerKeys.nonce(id)) == (try reader.query(UInt64.self, LedgerKeys.nonce(id)).value))
+        }
+        #expect(try reader.latest(UInt64.self, LedgerKeys.nonce("alice")) == 4)
+        // A value of another type at the key is a clear corrupt-value error, not a crash.
+        #expect(throws: LedgerError.self) { try reader.latest(UInt64.self, LedgerKeys.member("alice")) }
+    }
+
+    @Test func treeUpdatesListNewNodesInHashOrderAndAgreeAcrossBatchings() throws {
+        let store = MemoryChainStore()
+        let changes = (0..<300).map { i in (key: Array("k/\(i)".utf8), value: Optional(Array("v\(i)".utf8))) }
+        let update = try SparseMerkleTree.update(root: .zero, changes: changes, source: store)
+        #expect(update.newNodes.map(\.hash) == update.newNodes.map(\.hash).sorted())
+        #expect(Set(update.newNodes.map(\.hash)).count == update.newNodes.count)
+        #expect(update.newNodes.allSatisfy { $0.node.hash == $0.hash })
+        // The same key set applied in reverse order of input gives the same root and nodes.
+        let reversed = try SparseMerkleTree.update(root: .zero, changes: changes.reversed(), source: store)
+        #expect(reversed.root == update.root)
+        #expect(reversed.newNodes == update.newNodes)
+    }
+}
