@@ -21,7 +21,7 @@ let package = Package(
         .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
         .systemLibrary(name: "CRocksDB", pkgConfig: "rocksdb", providers: [.apt(["librocksdb-dev"])]),
 
-        .target(name: "TrellisCrypto", dependencies: ["CSodium", "TrellisCodec"]),
+        .target(name: "TrellisCrypto", dependencies: ["CSodium"]),
         .target(name: "TrellisCodec"),
         .target(name: "TrellisStore", dependencies: ["CRocksDB"]),
         .target(name: "TrellisLedger", dependencies: ["TrellisCrypto", "TrellisCodec", "TrellisStore"]),

@@ -67,6 +67,9 @@ public struct CanonicalEncoder: Sendable {
     /// Raw bytes of a fixed-size field (the type fixes the length; no prefix).
     public mutating func encode(fixed value: [UInt8]) { bytes += value }
 
+    /// Raw bytes of a fixed-size field, read in place.
+    public mutating func encode(fixed value: UnsafeRawBufferPointer) { bytes.append(contentsOf: value) }
+
     /// Length-prefixed UTF-8.
     public mutating func encode(_ value: String) { encode(bytes: Array(value.utf8)) }
 

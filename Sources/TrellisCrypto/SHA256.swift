@@ -1,28 +1,47 @@
 // SHA256.swift — SHA-256 digests (libsodium `crypto_hash_sha256`) and the 32-byte `Hash` value type.
 import CSodium
-import TrellisCodec
 
 /// A 32-byte SHA-256 digest. Ordered by its bytes, so sorted hashes are sorted as byte strings.
+///
+/// Stored inline as four machine words holding the 32 bytes in order (no heap buffer: hashes are copied, compared
+/// and used as dictionary keys by the million on the state tree's hot path, and a heap array cost a
+/// retain/release on every copy). `bytes` builds an array on demand; `withUnsafeBytes` reads in place.
 public struct Hash: Hashable, Comparable, Sendable, CustomStringConvertible {
     public static let byteCount = 32
 
-    /// The 32 digest bytes.
-    public let bytes: [UInt8]
+    /// The 32 bytes in memory order (not integers: read them through `withUnsafeBytes`).
+    @usableFromInline var words: (UInt64, UInt64, UInt64, UInt64)
+
+    /// The 32 digest bytes (a new array).
+    public var bytes: [UInt8] { withUnsafeBytes { Array($0) } }
+
+    /// Calls `body` with the 32 bytes, in place.
+    @inlinable
+    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try Swift.withUnsafeBytes(of: words, body)
+    }
 
     /// Wraps exactly 32 bytes; returns nil for any other length.
     public init?(bytes: [UInt8]) {
         guard bytes.count == Hash.byteCount else { return nil }
-        self.bytes = bytes
+        self.init(unchecked: bytes)
     }
 
     /// Parses 64 hex digits.
     public init(hex: String) throws(HexError) {
-        self.bytes = try Hex.decode(hex, count: Hash.byteCount)
+        self.init(unchecked: try Hex.decode(hex, count: Hash.byteCount))
     }
 
     init(unchecked bytes: [UInt8]) {
         assert(bytes.count == Hash.byteCount)
-        self.bytes = bytes
+        words = (0, 0, 0, 0)
+        Swift.withUnsafeMutableBytes(of: &words) { $0.copyBytes(from: bytes.prefix(Hash.byteCount)) }
+    }
+
+    /// Fills the 32 bytes through `body` (e.g. a hash function's output pointer).
+    init(filling body: (UnsafeMutablePointer<UInt8>) -> Void) {
+        words = (0, 0, 0, 0)
+        Swift.withUnsafeMutableBytes(of: &words) { body($0.baseAddress!.assumingMemoryBound(to: UInt8.self)) }
     }
 
     /// All zero bytes: the "no previous block" marker.
@@ -31,28 +50,36 @@ public struct Hash: Hashable, Comparable, Sendable, CustomStringConvertible {
     public var hex: String { Hex.encode(bytes) }
     public var description: String { hex }
 
-    // Equality, order and hashing compare the 32 bytes as one block (memcmp / one hasher call) instead of byte by
-    // byte: hashes are compared, sorted and used as dictionary keys on the state tree's hot path.
     @inlinable
     public static func == (lhs: Hash, rhs: Hash) -> Bool {
-        ByteOrder.compare(lhs.bytes, rhs.bytes) == 0
+        lhs.words.0 == rhs.words.0 && lhs.words.1 == rhs.words.1 && lhs.words.2 == rhs.words.2 && lhs.words.3 == rhs.words.3
     }
 
+    /// Bytewise order: each word read big-endian compares like its 8 bytes.
     @inlinable
     public static func < (lhs: Hash, rhs: Hash) -> Bool {
-        ByteOrder.compare(lhs.bytes, rhs.bytes) < 0
+        let l = (UInt64(bigEndian: lhs.words.0), UInt64(bigEndian: lhs.words.1), UInt64(bigEndian: lhs.words.2), UInt64(bigEndian: lhs.words.3))
+        let r = (UInt64(bigEndian: rhs.words.0), UInt64(bigEndian: rhs.words.1), UInt64(bigEndian: rhs.words.2), UInt64(bigEndian: rhs.words.3))
+        return l < r
     }
 
     @inlinable
     public func hash(into hasher: inout Hasher) {
-        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+        hasher.combine(words.0)
+        hasher.combine(words.1)
+        hasher.combine(words.2)
+        hasher.combine(words.3)
     }
 
     /// The first 8 bytes as a big-endian integer: orders like the hash on its first 64 bits (a cheap sort key that
     /// needs a full comparison only on ties) and spreads as well as the whole hash in a hash table.
     @inlinable
-    public var prefix64: UInt64 {
-        bytes.withUnsafeBytes { UInt64(bigEndian: $0.loadUnaligned(as: UInt64.self)) }
+    public var prefix64: UInt64 { UInt64(bigEndian: words.0) }
+
+    /// Bit `index` (0 = most significant bit of byte 0).
+    @inlinable
+    public func bit(_ index: Int) -> Int {
+        withUnsafeBytes { Int($0[index >> 3] >> (7 - UInt8(index & 7))) & 1 }
     }
 }
 
@@ -65,11 +92,7 @@ public enum SHA256 {
     /// SHA-256 of the bytes in `buffer`.
     public static func hash(_ buffer: UnsafeBufferPointer<UInt8>) -> Hash {
         Sodium.ensureReady()
-        var out = [UInt8](repeating: 0, count: Hash.byteCount)
-        out.withUnsafeMutableBufferPointer { o in
-            _ = crypto_hash_sha256(o.baseAddress!, buffer.baseAddress, UInt64(buffer.count))
-        }
-        return Hash(unchecked: out)
+        return Hash { out in _ = crypto_hash_sha256(out, buffer.baseAddress, UInt64(buffer.count)) }
     }
 
     /// SHA-256 of the concatenation of `parts`, without building the concatenation.
@@ -82,10 +105,6 @@ public enum SHA256 {
                 _ = crypto_hash_sha256_update(&state, p.baseAddress, UInt64(p.count))
             }
         }
-        var out = [UInt8](repeating: 0, count: Hash.byteCount)
-        out.withUnsafeMutableBufferPointer { o in
-            _ = crypto_hash_sha256_final(&state, o.baseAddress!)
-        }
-        return Hash(unchecked: out)
+        return Hash { out in _ = crypto_hash_sha256_final(&state, out) }
     }
 }

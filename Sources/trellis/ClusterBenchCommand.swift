@@ -39,6 +39,7 @@ struct ClusterBench: AsyncParsableCommand {
     @Option(help: "Most sent transactions waiting for their commit (closed loop above it).") var maxOutstanding = 10_000
     @Option(help: "timeout_commit_ms of the nodes.") var timeoutCommitMs: UInt64 = 100
     @Option(help: "max_block_transactions of the nodes.") var maxBlockTransactions = 5_000
+    @Option(help: "timeout_propose_ms of the nodes (default: the node's default).") var timeoutProposeMs: UInt64?
     @Option(help: "log_level of the nodes (debug logs each block's build, validation and store times).") var logLevel = "info"
     @Option(help: "Write the results as JSON to this file.") var jsonOut: String?
     @Option(help: "Write the results as a markdown table to this file.") var mdOut: String?
@@ -54,14 +55,14 @@ struct ClusterBench: AsyncParsableCommand {
         report.machine = MachineInfo.current()
         report.settings = ["nodes": nodes, "ramp": rates, "step_seconds": stepSeconds, "windows": windows, "window_seconds": windowSeconds,
                            "latency_seconds": latencySeconds, "latency_batch_interval_ms": latencyBatchIntervalMs, "batch": batch, "in_flight": inFlight, "max_outstanding": maxOutstanding, "timeout_commit_ms": timeoutCommitMs,
-                           "max_block_transactions": maxBlockTransactions]
+                           "max_block_transactions": maxBlockTransactions, "timeout_propose_ms": timeoutProposeMs ?? NodeConfig.Consensus().timeoutProposeMilliseconds]
 
         benchLog("raw limits: libsodium verify (1 core, all cores), RocksDB synced batches…")
         report.raw = RawLimits.measure()
         benchLog(String(format: "  verify %.0f/s (1 core), %.0f/s (%d cores); RocksDB %.0f synced batches/s", report.raw.verify1, report.raw.verifyAll, report.raw.cores, report.raw.rocksBatches))
 
         let root = dir ?? FileManager.default.temporaryDirectory.appendingPathComponent("trellis-bench-cluster-\(UUID().uuidString.prefix(8))").path
-        let cluster = try await LocalCluster.start(root: root, nodes: nodes, basePort: basePort, timeoutCommitMs: timeoutCommitMs, maxBlockTransactions: maxBlockTransactions, logLevel: logLevel)
+        let cluster = try await LocalCluster.start(root: root, nodes: nodes, basePort: basePort, timeoutCommitMs: timeoutCommitMs, timeoutProposeMs: timeoutProposeMs, maxBlockTransactions: maxBlockTransactions, logLevel: logLevel)
         defer {
             cluster.stop()
             if !keep && dir == nil { try? FileManager.default.removeItem(atPath: root) }

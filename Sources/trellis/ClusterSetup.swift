@@ -29,7 +29,7 @@ final class LocalCluster: @unchecked Sendable {
         self.pids = state.nodes.compactMap(\.pid)
     }
 
-    static func start(root: String, nodes: Int, basePort: Int, timeoutCommitMs: UInt64, maxBlockTransactions: Int, logLevel: String) async throws -> LocalCluster {
+    static func start(root: String, nodes: Int, basePort: Int, timeoutCommitMs: UInt64, timeoutProposeMs: UInt64?, maxBlockTransactions: Int, logLevel: String) async throws -> LocalCluster {
         let up = try Testnet.Up.parse(["--nodes", "\(nodes)", "--dir", root, "--base-port", "\(basePort)"])
         guard (try? TestnetState.load(root)) == nil else { throw badInput("\(root) already holds a testnet; pass another --dir") }
         var state = try up.create(root: root)
@@ -38,6 +38,7 @@ final class LocalCluster: @unchecked Sendable {
             var config: NodeConfig
             do { config = try home.loadConfig() } catch { throw failure("\(home.configPath): \(error)") }
             config.consensus.timeoutCommitMilliseconds = timeoutCommitMs
+            if let timeoutProposeMs { config.consensus.timeoutProposeMilliseconds = timeoutProposeMs }
             config.consensus.maxBlockTransactions = maxBlockTransactions
             config.node.logLevel = logLevel
             do { try config.toml().write(toFile: home.configPath, atomically: true, encoding: .utf8) } catch { throw failure("cannot write \(home.configPath)") }

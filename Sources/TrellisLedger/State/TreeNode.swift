@@ -52,10 +52,10 @@ public enum TreeNode: Sendable, Hashable, CanonicalCodable {
     static func prefixedHash(_ prefix: UInt8, _ a: Hash, _ b: Hash) -> Hash {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1 + 2 * Hash.byteCount) { buffer in
             buffer[0] = prefix
-            a.bytes.withUnsafeBufferPointer { src in
+            a.withUnsafeBytes { src in
                 for i in 0..<Hash.byteCount { buffer[1 + i] = src[i] }
             }
-            b.bytes.withUnsafeBufferPointer { src in
+            b.withUnsafeBytes { src in
                 for i in 0..<Hash.byteCount { buffer[1 + Hash.byteCount + i] = src[i] }
             }
             return SHA256.hash(UnsafeBufferPointer(buffer))
@@ -135,10 +135,3 @@ struct NodeKey: Hashable {
     static func == (lhs: NodeKey, rhs: NodeKey) -> Bool { lhs.prefix == rhs.prefix && lhs.hash == rhs.hash }
 }
 
-extension Hash {
-    /// Bit `index` (0 = most significant bit of byte 0) of this 256-bit value: 0 goes left, 1 goes right.
-    @inline(__always)
-    func bit(_ index: Int) -> Int {
-        Int(bytes[index >> 3] >> (7 - UInt8(index & 7))) & 1
-    }
-}
