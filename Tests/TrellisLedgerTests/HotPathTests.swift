@@ -42,6 +42,14 @@ import TrellisCrypto
         #expect(throws: LedgerError.self) { try reader.latest(UInt64.self, LedgerKeys.member("alice")) }
     }
 
+    @Test func overlayChangesAreInBytewiseKeyOrder() {
+        let keys: [[UInt8]] = [[], [0], [0, 0], [1], [1, 0], Array("cert/a".utf8), Array("cert/ab".utf8), Array("cert/abcdefgh".utf8),
+                               Array("cert/abcdefg".utf8), Array("cert/abcdefgi".utf8), Array("nonce/x".utf8), [0xff], [0xff, 0], [0x7f, 0xff]]
+        let overlay = StateOverlay(base: MemoryState())
+        for (i, k) in keys.reversed().enumerated() { if i % 3 == 0 { overlay.delete(k) } else { overlay.put(k, [UInt8(i)]) } }
+        #expect(overlay.changes.map(\.key) == keys.sorted { $0.lexicographicallyPrecedes($1) })
+    }
+
     @Test func treeUpdatesListNewNodesInHashOrderAndAgreeAcrossBatchings() throws {
         let store = MemoryChainStore()
         let changes = (0..<300).map { i in (key: Array("k/\(i)".utf8), value: Optional(Array("v\(i)".utf8))) }

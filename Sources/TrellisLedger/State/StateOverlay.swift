@@ -70,7 +70,18 @@ public final class StateOverlay: StateReader {
 
     /// Net writes sorted by key (nil value = delete).
     public var changes: [(key: [UInt8], value: [UInt8]?)] {
-        writes.map { (key: $0.key.bytes, value: $0.value) }.sorted { ByteOrder.less($0.key, $1.key) }
+        let entries = writes.map { (key: $0.key.bytes, value: $0.value) }
+        // Sorts positions on the keys' first 8 bytes (whole keys on ties) instead of moving the entries themselves,
+        // whose arrays cost a retain and release at every move.
+        let prefixes = entries.map { entry -> UInt64 in
+            var word: UInt64 = 0
+            for i in 0..<8 { word = word << 8 | UInt64(i < entry.key.count ? entry.key[i] : 0) }
+            return word
+        }
+        let order = Array(entries.indices).sorted { i, j in
+            prefixes[i] != prefixes[j] ? prefixes[i] < prefixes[j] : ByteOrder.less(entries[i].key, entries[j].key)
+        }
+        return order.map { entries[$0] }
     }
 
     public var isEmpty: Bool { writes.isEmpty }
