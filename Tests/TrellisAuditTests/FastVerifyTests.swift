@@ -66,6 +66,33 @@ func fastVerify(_ data: Data) throws -> VerificationSummary? {
         #expect(!control.ok)
     }
 
+    @Test func payloadEncoderWritesWhatJSONEncoderWrites() throws {
+        let chain = try AuditTestChain.build()
+        var kinds = Set<String>()
+        for height in 1...chain.engine.currentHeight {
+            for tx in try #require(try chain.engine.block(at: height)).transactions {
+                let spec = try #require(ContractRegistry.standard.spec(for: tx.body.kind))
+                let fast = try PayloadJSONEncoder.encode(try spec.decodePayload(tx.body.payload))
+                #expect(fast == Array(try spec.jsonPayload(fromCanonical: tx.body.payload)), "\(tx.body.kind)")
+                kinds.insert(tx.body.kind)
+            }
+        }
+        #expect(kinds.count >= 12)
+        // Shapes it cannot promise to write as JSONEncoder does are declined (the caller then uses JSONEncoder).
+        struct Numeric: Encodable { var a9 = 1, a10 = 2 }
+        struct Floating: Encodable { var x = 1.5 }
+        struct Upper: Encodable { var Name = "x" }
+        struct Accented: Encodable { var name = "é" }
+        #expect(throws: PayloadJSONEncoder.Unsupported.self) { try PayloadJSONEncoder.encode(Numeric()) }
+        #expect(throws: PayloadJSONEncoder.Unsupported.self) { try PayloadJSONEncoder.encode(Floating()) }
+        #expect(throws: PayloadJSONEncoder.Unsupported.self) { try PayloadJSONEncoder.encode(Upper()) }
+        #expect(throws: PayloadJSONEncoder.Unsupported.self) { try PayloadJSONEncoder.encode(Accented()) }
+        struct Nested: Encodable { var list: [Int?] = [1, nil]; var flag = true; var inner = ["b": "x/y", "a": "q\""] }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        #expect(try PayloadJSONEncoder.encode(Nested()) == Array(try encoder.encode(Nested())))
+    }
+
     @Test func aValidExportIsConfirmedByTheFastPath() throws {
         let chain = try AuditTestChain.build()
         let data = try exportBytes(chain)
