@@ -8,8 +8,9 @@
 // reproduce (say, a message outside printable ASCII) is checked the slow way (JSONDecoder), on its own.
 //
 // Scheduling: the calling thread re-executes block after block (`ChainReplay`, the serial part) as soon as each is
-// decoded, while `cores − 1` workers decode lines and then verify signature chunks; when re-execution is done, the
-// calling thread verifies signatures too. Nothing waits for a whole pass to finish.
+// decoded (decoding lines itself while it would otherwise wait), while `cores − 1` workers decode lines and then
+// verify signature chunks; when re-execution is done, the calling thread verifies signatures too. Nothing waits for
+// a whole pass to finish, and no core idles while there is work.
 //
 // It never reports a failure itself: on the first problem of any kind everything stops and `verify` returns nil,
 // and `ChainVerifier` re-runs the reference passes, which name the failure exactly as before (same message, same
@@ -32,17 +33,16 @@ enum FastChainVerifier {
         let state = PipelineState(count: n)
         let workers = max(1, ParallelVerifier.defaultConcurrency - 1)
         let group = DispatchGroup()
+        let decodeLine: @Sendable (Int) -> DecodedLine? = { i in decode(rows[i], number: i + 2, height: UInt64(i + 1), chainID: chainID, registry: registry) }
         for _ in 0..<workers {
-            DispatchQueue.global().async(group: group) {
-                state.work { i in decode(rows[i], number: i + 2, height: UInt64(i + 1), chainID: chainID, registry: registry) }
-            }
+            DispatchQueue.global().async(group: group) { state.work(decodeLine) }
         }
 
         // Re-execution, in order, as lines become available.
         var previousHash = Hash.zero
         var transactions = 0
         for i in 0..<n {
-            guard let line = state.waitDecoded(i) else { break }
+            guard let line = state.waitDecoded(i, decode: decodeLine) else { break }
             let block = line.block
             let receipts: [Receipt], change: ValidatorSetChangeView?
             do throws(AuditError) {
@@ -241,17 +241,7 @@ private final class PipelineState: @unchecked Sendable {
                 condition.unlock()
                 let line = decode(i)
                 condition.lock()
-                if let line {
-                    lines[i] = line
-                    signatures += line.checks.count
-                    var start = 0
-                    while start < line.checks.count {
-                        let end = min(start + FastChainVerifier.signatureChunk, line.checks.count)
-                        chunks.append((i, start..<end))
-                        start = end
-                    }
-                } else { stopped = true }
-                condition.broadcast()
+                storeLocked(i, line)
                 condition.unlock()
                 continue
             }
@@ -273,12 +263,39 @@ private final class PipelineState: @unchecked Sendable {
         }
     }
 
-    /// Line `i` once decoded; nil when the verification stopped.
-    func waitDecoded(_ i: Int) -> FastChainVerifier.DecodedLine? {
+    /// Line `i` once decoded (decoding lines not yet taken meanwhile, rather than idling); nil when the
+    /// verification stopped.
+    func waitDecoded(_ i: Int, decode: (Int) -> FastChainVerifier.DecodedLine?) -> FastChainVerifier.DecodedLine? {
         condition.lock()
         defer { condition.unlock() }
-        while lines[i] == nil && !stopped { condition.wait() }
+        while lines[i] == nil && !stopped {
+            if nextDecode < lines.count {
+                let j = nextDecode
+                nextDecode += 1
+                condition.unlock()
+                let line = decode(j)
+                condition.lock()
+                storeLocked(j, line)
+            } else {
+                condition.wait()
+            }
+        }
         return stopped ? nil : lines[i]
+    }
+
+    /// Stores a decoded line (or the failure to decode it) and queues its signature chunks. Lock held.
+    private func storeLocked(_ i: Int, _ line: FastChainVerifier.DecodedLine?) {
+        if let line {
+            lines[i] = line
+            signatures += line.checks.count
+            var start = 0
+            while start < line.checks.count {
+                let end = min(start + FastChainVerifier.signatureChunk, line.checks.count)
+                chunks.append((i, start..<end))
+                start = end
+            }
+        } else { stopped = true }
+        condition.broadcast()
     }
 
     func stop() {
