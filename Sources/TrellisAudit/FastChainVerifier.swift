@@ -8,7 +8,7 @@
 // reproduce (say, a message outside printable ASCII) is checked the slow way (JSONDecoder), on its own.
 //
 // Scheduling: the calling thread re-executes block after block (`ChainReplay`, the serial part) as soon as each is
-// decoded (decoding lines itself while it would otherwise wait), while `cores − 1` workers decode lines and then
+// decoded (decoding the line it needs itself when no worker has taken it yet), while `cores − 1` workers decode lines and then
 // verify signature chunks; when re-execution is done, the calling thread verifies signatures too. Nothing waits for
 // a whole pass to finish, and no core idles while there is work.
 //
@@ -27,7 +27,7 @@ enum FastChainVerifier {
     /// Verifies `rows` (block lines from height 1) against `genesis`; nil when anything fails or cannot be confirmed.
     static func verify(header: ExportHeader, genesis: GenesisDocument, rows: [ArraySlice<UInt8>], progress: VerifyProgress?) -> (summary: VerificationSummary, replay: ChainReplay)? {
         let n = rows.count
-        guard n > 0, header.fromHeight == 1, UInt64(n) == header.toHeight, let replay = try? ChainReplay(genesis: genesis) else { return nil }
+        guard n > 0, header.fromHeight == 1, UInt64(n) == header.toHeight, let replay = try? ChainReplay(genesis: genesis, expectedBlocks: rows.count) else { return nil }
         let chainID = genesis.chainID
         let registry = ContractRegistry.standard
         let state = PipelineState(count: n)
@@ -263,19 +263,18 @@ private final class PipelineState: @unchecked Sendable {
         }
     }
 
-    /// Line `i` once decoded (decoding lines not yet taken meanwhile, rather than idling); nil when the
+    /// Line `i` once decoded (decoding it here when no worker has taken it yet, rather than idling); nil when the
     /// verification stopped.
     func waitDecoded(_ i: Int, decode: (Int) -> FastChainVerifier.DecodedLine?) -> FastChainVerifier.DecodedLine? {
         condition.lock()
         defer { condition.unlock() }
         while lines[i] == nil && !stopped {
-            if nextDecode < lines.count {
-                let j = nextDecode
+            if nextDecode == i {
                 nextDecode += 1
                 condition.unlock()
-                let line = decode(j)
+                let line = decode(i)
                 condition.lock()
-                storeLocked(j, line)
+                storeLocked(i, line)
             } else {
                 condition.wait()
             }

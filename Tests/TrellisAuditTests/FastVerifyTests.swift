@@ -104,6 +104,20 @@ func fastVerify(_ data: Data) throws -> VerificationSummary? {
         #expect(try ChainVerifier.verifyReference(file, lines: try file.decodedLines(), progress: nil).summary == summary)
     }
 
+    @Test func theReplayStoreHoldsTheSameStateAsTheNodeStore() throws {
+        let chain = try AuditTestChain.build()
+        let (file, rows) = try rawRows(try exportBytes(chain))
+        let replay = try #require(FastChainVerifier.verify(header: file.header, genesis: file.genesis, rows: rows, progress: nil)).replay
+        let all = try replay.store.stateScan(prefix: [])
+        let expected = try chain.store.stateScan(prefix: [])
+        #expect(all.map(\.key) == expected.map(\.key))
+        #expect(all.map(\.value) == expected.map(\.value))
+        let prefix = Array("member/".utf8)
+        #expect(try replay.store.stateScan(prefix: prefix).map(\.key) == expected.map(\.key).filter { $0.starts(with: prefix) })
+        #expect(try replay.store.block(atHeight: 3) == chain.engine.block(at: 3))
+        #expect(try replay.store.stateRoot(atHeight: 7) == chain.engine.stateRoot)
+    }
+
     @Test func aLineTheWriterCannotReproduceIsCheckedTheSlowWay() throws {
         let chain = try AuditTestChain.build()
         // Non-ASCII in a payload (shown in payload_json): that line needs JSONDecoder.
