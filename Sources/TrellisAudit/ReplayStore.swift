@@ -61,18 +61,21 @@ public final class ReplayStore: ChainStore, @unchecked Sendable {
             guard commit.height == expected else { throw .heightMismatch(expected: expected, actual: commit.height) }
             if let block = commit.block { blocks[commit.height] = block }
             if let certificate = commit.certificate { certificates[commit.height] = certificate }
+            // Keys that appear or disappear, merged into the sorted index once per commit.
+            var wasPresent: [[UInt8]: Bool] = [:]
             for change in commit.stateChanges {
-                if let value = change.value {
-                    if state.updateValue(value, forKey: change.key) == nil {
-                        sortedKeys.insert(change.key, at: Self.insertionIndex(change.key, in: sortedKeys))
-                    }
-                } else if state.removeValue(forKey: change.key) != nil {
-                    let i = Self.insertionIndex(change.key, in: sortedKeys)
-                    if i < sortedKeys.count, sortedKeys[i] == change.key { sortedKeys.remove(at: i) }
-                }
+                let before: [UInt8]?
+                if let value = change.value { before = state.updateValue(value, forKey: change.key) } else { before = state.removeValue(forKey: change.key) }
+                if wasPresent[change.key] == nil { wasPresent[change.key] = before != nil }
             }
+            var added: [[UInt8]] = [], removed = Set<[UInt8]>()
+            for (key, was) in wasPresent {
+                let now = state[key] != nil
+                if now && !was { added.append(key) } else if was && !now { removed.insert(key) }
+            }
+            if !added.isEmpty || !removed.isEmpty { sortedKeys = Self.merge(removed.isEmpty ? sortedKeys : sortedKeys.filter { !removed.contains($0) }, added) }
             if commit.height == 1, expectedBlocks > 1 {
-                nodes.reserveCapacity(nodes.count + commit.treeNodes.count * expectedBlocks + commit.treeNodes.count / 4 * expectedBlocks)
+                nodes.reserveCapacity(nodes.count + 2 * commit.treeNodes.count * expectedBlocks)
             }
             for record in commit.treeNodes { nodes[NodeID(record.hash)] = record.node }
             roots[commit.height] = commit.stateRoot
@@ -83,6 +86,22 @@ public final class ReplayStore: ChainStore, @unchecked Sendable {
 
     public func consensusValue(_ key: [UInt8]) throws(ChainStoreError) -> [UInt8]? { lock.withLock { consensus[key] } }
     public func putConsensusValue(_ key: [UInt8], _ value: [UInt8], sync: Bool) throws(ChainStoreError) { lock.withLock { consensus[key] = value } }
+
+    /// `sorted` (sorted bytewise) with `added` (none of them in `sorted`) merged in.
+    private static func merge(_ sorted: [[UInt8]], _ added: [[UInt8]]) -> [[UInt8]] {
+        let extra = added.sorted { $0.lexicographicallyPrecedes($1) }
+        var out: [[UInt8]] = []
+        out.reserveCapacity(sorted.count + extra.count)
+        var i = 0, j = 0
+        while i < sorted.count || j < extra.count {
+            if j == extra.count || (i < sorted.count && sorted[i].lexicographicallyPrecedes(extra[j])) {
+                out.append(sorted[i]); i += 1
+            } else {
+                out.append(extra[j]); j += 1
+            }
+        }
+        return out
+    }
 
     /// The first index of `keys` (sorted bytewise) whose key is not below `key`.
     private static func insertionIndex(_ key: [UInt8], in keys: [[UInt8]]) -> Int {

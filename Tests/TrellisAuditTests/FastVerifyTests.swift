@@ -118,6 +118,25 @@ func fastVerify(_ data: Data) throws -> VerificationSummary? {
         #expect(try replay.store.stateRoot(atHeight: 7) == chain.engine.stateRoot)
     }
 
+    @Test func replayStoreScansFollowInsertsAndDeletes() throws {
+        let chain = try AuditTestChain.build()
+        let store = ReplayStore()
+        func k(_ s: String) -> [UInt8] { Array(s.utf8) }
+        try store.commit(BlockCommit(height: 0, block: nil, certificate: nil, stateChanges: [StateChange(key: k("p/b"), value: [2]), StateChange(key: k("p/a"), value: [1]), StateChange(key: k("q/c"), value: [3])],
+                                     treeNodes: [], stateRoot: .zero, transactions: [], genesisHash: .zero))
+        let block = try #require(try chain.engine.block(at: 1))
+        try store.commit(BlockCommit(height: 1, block: block, certificate: nil, stateChanges: [StateChange(key: k("p/b"), value: nil), StateChange(key: k("p/aa"), value: [4]), StateChange(key: k("p/a"), value: [5])],
+                                     treeNodes: [], stateRoot: .zero, transactions: [], genesisHash: nil))
+        let scan = try store.stateScan(prefix: k("p/"))
+        #expect(scan.map(\.key) == [k("p/a"), k("p/aa")])
+        #expect(scan.map(\.value) == [[5], [4]])
+        #expect(try store.stateScan(prefix: []).count == 3)
+        #expect(try store.stateValue(k("p/b")) == nil)
+        #expect(throws: ChainStoreError.self) {
+            try store.commit(BlockCommit(height: 3, block: block, certificate: nil, stateChanges: [], treeNodes: [], stateRoot: .zero, transactions: [], genesisHash: nil))
+        }
+    }
+
     @Test func aLineTheWriterCannotReproduceIsCheckedTheSlowWay() throws {
         let chain = try AuditTestChain.build()
         // Non-ASCII in a payload (shown in payload_json): that line needs JSONDecoder.
