@@ -11,6 +11,8 @@
 //     set in force at that height (following governance changes), state roots, then the line's receipts and
 //     validator_set_change against the re-execution's.
 // Partial exports (from_height > 1) cannot be re-executed and are refused.
+// An export file is first checked by `FastChainVerifier` (the same checks on the raw lines, pipelined, no JSON
+// decoder); these reference passes run when it cannot confirm the file, and they name the failure.
 import Dispatch
 import Foundation
 import TrellisCodec
