@@ -54,7 +54,7 @@ public enum AuditBenchmark {
         let file = try ExportFile.read(path: path)
         var checks: [SignatureCheck] = []
         var previous = Hash.zero
-        for entry in file.lines {
+        for entry in try file.decodedLines() {
             let (block, certificate) = try ChainVerifier.checkStructure(entry.line, number: entry.number, previousHash: previous)
             for tx in block.transactions { checks += tx.signatureChecks }
             checks += certificate.signatureChecks(chainID: chain.genesis.chainID)

@@ -4,17 +4,23 @@
 // the header's state root) and its own certificate against the validator set in force at its height, then
 // committed, so validator-set changes are followed exactly as a node follows them. Signature checks are assumed
 // done by the caller (in one parallel batch), which is what `SignaturePolicy.allVerified` states.
+//
+// It runs on a `ReplayStore`, which skips what a node's store does that an audit does not need (re-encoding each
+// block, transaction records, whole-state scans).
 import TrellisCrypto
 import TrellisLedger
 
 /// A re-executing ledger in memory.
 public final class ChainReplay {
-    public let store: MemoryChainStore
+    /// The replayed chain: state, tree nodes, roots, blocks and certificates (no transaction records).
+    public let store: ReplayStore
     public let engine: LedgerEngine
 
     /// Starts from the genesis state of `genesis`.
-    public init(genesis: GenesisDocument) throws(AuditError) {
-        store = MemoryChainStore()
+    /// `expectedBlocks`, when known, sizes the store's tables ahead.
+    public init(genesis: GenesisDocument, expectedBlocks: Int = 0) throws(AuditError) {
+        store = ReplayStore()
+        store.expect(blocks: expectedBlocks)
         do { engine = try LedgerEngine(genesis: genesis, store: store) } catch {
             throw .verificationFailed(height: 0, message: "genesis does not initialise: \(error)")
         }
@@ -44,3 +50,4 @@ public final class ChainReplay {
         try ValidatorSetChangeView.scheduled(afterHeight: engine.currentHeight, state: CommittedState(store: store))
     }
 }
+

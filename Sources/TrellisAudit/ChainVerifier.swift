@@ -11,6 +11,8 @@
 //     set in force at that height (following governance changes), state roots, then the line's receipts and
 //     validator_set_change against the re-execution's.
 // Partial exports (from_height > 1) cannot be re-executed and are refused.
+// An export file is first checked by `FastChainVerifier` (the same checks on the raw lines, pipelined, no JSON
+// decoder); these reference passes run when it cannot confirm the file, and they name the failure.
 import Dispatch
 import Foundation
 import TrellisCodec
@@ -62,16 +64,29 @@ public enum ChainVerifier {
     }
 
     /// Verifies a parsed export; returns the summary and the replayed ledger (for reports).
+    ///
+    /// The export's raw lines go through `FastChainVerifier` first (the same checks, pipelined, without a JSON
+    /// decoder); when it cannot confirm the file, the reference passes below run and name the failure.
     public static func verify(_ file: ExportFile, progress: VerifyProgress? = nil) throws(AuditError) -> (summary: VerificationSummary, replay: ChainReplay) {
+        if case .raw(let rows) = file.body, file.header.fromHeight == 1,
+           let result = FastChainVerifier.verify(header: file.header, genesis: file.genesis, rows: rows, progress: progress) {
+            return result
+        }
+        let lines = try file.decodedLines()
         guard file.header.fromHeight == 1 else {
             throw .malformed(line: 1, message: "partial export (from height \(file.header.fromHeight)): verification re-executes from genesis and needs height 1")
         }
+        return try verifyReference(file, lines: lines, progress: progress)
+    }
+
+    /// The reference passes over decoded lines (see the file header).
+    static func verifyReference(_ file: ExportFile, lines: [(number: Int, line: BlockLine)], progress: VerifyProgress?) throws(AuditError) -> (summary: VerificationSummary, replay: ChainReplay) {
         let chainID = file.genesis.chainID
         // Pass 1: each line on its own on all cores, then the hash links in order; stop at the first bad height.
         let registry = ContractRegistry.standard
-        let local = Parallel.map(file.lines.map { ($0.number, $0.line) }) { number, line in checkLocal(line, number: number, registry: registry) }
+        let local = Parallel.map(lines.map { ($0.number, $0.line) }) { number, line in checkLocal(line, number: number, registry: registry) }
         var decoded: [(block: Block, certificate: CommitCertificate)] = []
-        decoded.reserveCapacity(file.lines.count)
+        decoded.reserveCapacity(lines.count)
         var structuralFailure: AuditError? = nil
         var previousHash = Hash.zero
         for result in local {
@@ -85,7 +100,7 @@ public enum ChainVerifier {
             }
             if structuralFailure != nil { break }
         }
-        progress?("structure", decoded.count, file.lines.count)
+        progress?("structure", decoded.count, lines.count)
 
         // Pass 2: every signature of the blocks that passed pass 1, in one parallel batch. It runs on other threads
         // while pass 3 re-executes (which assumes valid signatures); the first failure by height wins either way.
@@ -115,7 +130,7 @@ public enum ChainVerifier {
         for (i, (block, certificate)) in decoded.enumerated() {
             do throws(AuditError) {
                 let receipts = try replay.apply(block, certificate: certificate)
-                try compare(file.lines[i].line, receipts: receipts, validatorSetChange: try replay.validatorSetChange())
+                try compare(lines[i].line, receipts: receipts, validatorSetChange: try replay.validatorSetChange())
             } catch {
                 replayFailure = error
                 break

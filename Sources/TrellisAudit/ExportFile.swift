@@ -5,6 +5,11 @@
 // lines, a missing final newline, content after `to_height`, and a file that ends early (truncated). It does not
 // judge validity: that is `ChainVerifier`'s job. The genesis hash is checked here because everything else
 // depends on it.
+//
+// `parse` checks the file's shape, the header and the genesis, and keeps the block lines as bytes; their JSON is
+// decoded only on demand (`decodedLines`, with the per-line checks above). The fast verification path compares the
+// bytes with what the canonical block bytes imply instead (FastChainVerifier.swift), which is the same check
+// without a JSON decoder; whenever it cannot confirm a file, `decodedLines` runs and reports exactly as before.
 import Foundation
 import TrellisCrypto
 import TrellisLedger
@@ -13,8 +18,25 @@ import TrellisLedger
 public struct ExportFile: Sendable {
     public let header: ExportHeader
     public let genesis: GenesisDocument
-    /// (1-based line number, line) in height order.
-    public let lines: [(number: Int, line: BlockLine)]
+    /// The block lines: raw bytes (line i + 2 of the file), or already decoded (a node home's chain).
+    let body: Body
+
+    enum Body: Sendable {
+        case raw([ArraySlice<UInt8>])
+        case decoded([(number: Int, line: BlockLine)])
+    }
+
+    init(header: ExportHeader, genesis: GenesisDocument, lines: [(number: Int, line: BlockLine)]) {
+        self.header = header
+        self.genesis = genesis
+        body = .decoded(lines)
+    }
+
+    init(header: ExportHeader, genesis: GenesisDocument, rows: [ArraySlice<UInt8>]) {
+        self.header = header
+        self.genesis = genesis
+        body = .raw(rows)
+    }
 
     /// Reads and parses the file at `path`.
     public static func read(path: String) throws(AuditError) -> ExportFile {
@@ -32,14 +54,12 @@ public struct ExportFile: Sendable {
         var byteRows = bytes.split(separator: 0x0A, omittingEmptySubsequences: false)
         guard byteRows.last?.isEmpty == true else { throw .malformed(line: byteRows.count, message: "the last line has no final newline (truncated file?)") }
         byteRows.removeLast()
-        var rows: [Substring] = []
-        rows.reserveCapacity(byteRows.count)
         for (i, row) in byteRows.enumerated() {
             guard !row.isEmpty else { throw .malformed(line: i + 1, message: "blank line") }
-            guard let text = String(validating: row, as: UTF8.self) else { throw .malformed(line: i + 1, message: "not UTF-8") }
-            rows.append(Substring(text))
+            guard isUTF8(row) else { throw .malformed(line: i + 1, message: "not UTF-8") }
         }
-        let header = try parseHeader(rows[0])
+        let rows = byteRows
+        let header = try parseHeader(Substring(String(decoding: rows[0], as: UTF8.self)))
         let genesis: GenesisDocument
         do { genesis = try GenesisDocument.parse(Data(header.genesisJSON.utf8)) } catch {
             throw .malformed(line: 1, message: "genesis_json is not a valid genesis document: \(error)")
@@ -57,9 +77,23 @@ public struct ExportFile: Sendable {
         guard UInt64(rows.count - 1) <= expectedCount else {
             throw .malformed(line: Int(expectedCount) + 2, message: "content after the last declared height \(header.toHeight)")
         }
+        return ExportFile(header: header, genesis: genesis, rows: Array(rows.dropFirst()))
+    }
+
+    /// The block lines decoded strictly (canonical JSON of a `BlockLine`, heights consecutive from `from_height`,
+    /// none missing), as (1-based line number, line) in height order.
+    public func decodedLines() throws(AuditError) -> [(number: Int, line: BlockLine)] {
+        let rows: [ArraySlice<UInt8>]
+        switch body {
+        case .decoded(let lines): return lines
+        case .raw(let r): rows = r
+        }
+        let expectedCount = header.toHeight - header.fromHeight + 1
         // Lines decode independently: on all cores, then checked in order so the first bad line is reported.
-        let decoded = Parallel.map(Array(rows.enumerated().dropFirst())) { (i, row) -> Result<BlockLine, AuditError> in
-            do throws(AuditError) { return .success(try ExportJSON.decode(BlockLine.self, row, line: i + 1, what: "block line")) } catch { return .failure(error) }
+        let decoded = Parallel.map(Array(rows.enumerated())) { (i, row) -> Result<BlockLine, AuditError> in
+            do throws(AuditError) {
+                return .success(try ExportJSON.decode(BlockLine.self, Substring(String(decoding: row, as: UTF8.self)), line: i + 2, what: "block line"))
+            } catch { return .failure(error) }
         }
         var lines: [(number: Int, line: BlockLine)] = []
         lines.reserveCapacity(decoded.count)
@@ -76,9 +110,19 @@ public struct ExportFile: Sendable {
         }
         guard UInt64(lines.count) == expectedCount else {
             let last = lines.last.map { "height \($0.line.height)" } ?? "the header"
-            throw .malformed(line: rows.count + 1, message: "the file ends after \(last), but the header declares heights \(header.fromHeight)…\(header.toHeight) (truncated)")
+            throw .malformed(line: rows.count + 2, message: "the file ends after \(last), but the header declares heights \(header.fromHeight)…\(header.toHeight) (truncated)")
         }
-        return ExportFile(header: header, genesis: genesis, lines: lines)
+        return lines
+    }
+
+    /// True when `row` is valid UTF-8 (all-ASCII rows, the usual case, are confirmed without copying).
+    static func isUTF8(_ row: ArraySlice<UInt8>) -> Bool {
+        let ascii = row.withUnsafeBufferPointer { b -> Bool in
+            var acc: UInt8 = 0
+            for c in b { acc |= c }
+            return acc < 0x80
+        }
+        return ascii || String(validating: row, as: UTF8.self) != nil
     }
 
     static func parseHeader(_ row: Substring) throws(AuditError) -> ExportHeader {

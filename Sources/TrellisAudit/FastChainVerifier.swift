@@ -1,0 +1,314 @@
+// FastChainVerifier.swift — the fast path of `ChainVerifier`: the same checks on an export's raw lines, pipelined.
+//
+// Per line (workers, in height order): the line's bytes must be exactly the JSON `ExportJSON.line` writes for the
+// block its own `block_hex` decodes to (strictly), so instead of decoding the JSON and re-encoding it, the hex
+// fields are read in place and the decoded views are written from the block (LineJSON.swift) and compared byte for
+// byte; then block_hash, tx_root (from the transaction hashes, computed once) and the certificate's height and
+// block. Receipts and validator_set_change are compared the same way after re-execution. A line the writer cannot
+// reproduce (say, a message outside printable ASCII) is checked the slow way (JSONDecoder), on its own.
+//
+// Scheduling: the calling thread re-executes block after block (`ChainReplay`, the serial part) as soon as each is
+// decoded (decoding the line it needs itself when no worker has taken it yet), while `cores − 1` workers decode lines and then
+// verify signature chunks; when re-execution is done, the calling thread verifies signatures too. Nothing waits for
+// a whole pass to finish, and no core idles while there is work.
+//
+// It never reports a failure itself: on the first problem of any kind everything stops and `verify` returns nil,
+// and `ChainVerifier` re-runs the reference passes, which name the failure exactly as before (same message, same
+// height, same tie-breaking). It returns a result only when every check passed.
+import Foundation
+import TrellisCodec
+import TrellisCrypto
+import TrellisLedger
+
+enum FastChainVerifier {
+    /// Signatures per unit of work handed to a thread.
+    static let signatureChunk = 256
+
+    /// Verifies `rows` (block lines from height 1) against `genesis`; nil when anything fails or cannot be confirmed.
+    static func verify(header: ExportHeader, genesis: GenesisDocument, rows: [ArraySlice<UInt8>], progress: VerifyProgress?) -> (summary: VerificationSummary, replay: ChainReplay)? {
+        let n = rows.count
+        guard n > 0, header.fromHeight == 1, UInt64(n) == header.toHeight, let replay = try? ChainReplay(genesis: genesis, expectedBlocks: rows.count) else { return nil }
+        let chainID = genesis.chainID
+        let registry = ContractRegistry.standard
+        let state = PipelineState(count: n)
+        let workers = max(1, ParallelVerifier.defaultConcurrency - 1)
+        let group = DispatchGroup()
+        let decodeLine: @Sendable (Int) -> DecodedLine? = { i in decode(rows[i], number: i + 2, height: UInt64(i + 1), chainID: chainID, registry: registry) }
+        for _ in 0..<workers {
+            DispatchQueue.global().async(group: group) { state.work(decodeLine) }
+        }
+
+        // Re-execution, in order, as lines become available.
+        var previousHash = Hash.zero
+        var transactions = 0
+        for i in 0..<n {
+            guard let line = state.waitDecoded(i, decode: decodeLine) else { break }
+            let block = line.block
+            let receipts: [Receipt], change: ValidatorSetChangeView?
+            do throws(AuditError) {
+                guard block.header.previousBlockHash == previousHash else { throw .source("link") }
+                receipts = try replay.apply(block, certificate: line.certificate)
+                change = try replay.validatorSetChange()
+            } catch {
+                state.stop()
+                break
+            }
+            guard viewsMatch(line, row: rows[i], number: i + 2, receipts: receipts, validatorSetChange: change, registry: registry) else {
+                state.stop()
+                break
+            }
+            previousHash = block.hash
+            transactions += block.transactions.count
+            if i % 500 == 499 { progress?("re-execution", i + 1, n) }
+        }
+        // Then help with the signatures still queued.
+        state.work { _ in nil }
+        group.wait()
+        guard let signatures = state.succeeded() else { return nil }
+        progress?("structure", n, n)
+        progress?("signatures", signatures, signatures)
+        progress?("re-execution", n, n)
+        let summary = VerificationSummary(chainID: chainID, fromHeight: 1, toHeight: header.toHeight, blocks: UInt64(n),
+                                          transactions: transactions, signatures: signatures, finalStateRoot: replay.engine.stateRoot.hex)
+        return (summary, replay)
+    }
+
+    /// One line after its local checks: the block, its certificate, what is left to compare after re-execution,
+    /// and the signature checks it needs.
+    struct DecodedLine: @unchecked Sendable {
+        let block: Block
+        let certificate: CommitCertificate
+        let rest: Rest
+        let checks: [SignatureCheck]
+
+        enum Rest {
+            /// The receipts start at byte `receiptsAt` of the line and are followed by exactly `transactions`.
+            case fast(receiptsAt: Int, transactions: [UInt8])
+            /// The line did not match the fast form and was decoded with JSONDecoder (all but receipts checked).
+            case decoded(BlockLine)
+        }
+    }
+
+    /// The local checks of one line (the fast form, else the reference checks on the decoded line); nil on failure.
+    static func decode(_ row: ArraySlice<UInt8>, number: Int, height: UInt64, chainID: String, registry: ContractRegistry) -> DecodedLine? {
+        if let line = decodeFast(row, height: height, chainID: chainID, registry: registry) { return line }
+        guard let text = String(validating: row, as: UTF8.self),
+              let line = try? ExportJSON.decode(BlockLine.self, Substring(text), line: number, what: "block line"),
+              line.height == height,
+              case .success(let pair) = ChainVerifier.checkLocal(line, number: number, registry: registry)
+        else { return nil }
+        return DecodedLine(block: pair.block, certificate: pair.certificate, rest: .decoded(line), checks: signatureChecks(pair.block, pair.certificate, chainID: chainID))
+    }
+
+    /// The fast form: `{"block_hash":H,"block_hex":B,"certificate_hex":C,"header":…,"height":N,"receipts":` with
+    /// B and C lowercase hex, everything else exactly as written from the decoded block.
+    static func decodeFast(_ row: ArraySlice<UInt8>, height: UInt64, chainID: String, registry: ContractRegistry) -> DecodedLine? {
+        let bytes = Array(row)
+        var p = 0
+        guard expect(bytes, &p, "{\"block_hash\":\""), p + 64 <= bytes.count else { return nil }
+        let hashAt = p
+        p += 64
+        guard expect(bytes, &p, "\",\"block_hex\":\""), let blockBytes = lowerHex(bytes, &p),
+              expect(bytes, &p, "\",\"certificate_hex\":\""), let certBytes = lowerHex(bytes, &p), expect(bytes, &p, "\""),
+              let block = try? Block.decode(blockBytes), block.header.height == height,
+              let certificate = try? CanonicalDecoder.decode(CommitCertificate.self, from: certBytes)
+        else { return nil }
+        let hash = block.hash
+        let hashes = block.transactions.map(\.hash)
+        guard block.header.txRoot == MerkleTree.root(leaves: hashes.map(\.bytes)),
+              certificate.height == height, certificate.blockID == hash
+        else { return nil }
+        var out = LineJSON(capacity: 1024)
+        out.hex(hash.bytes)
+        guard same(bytes, at: hashAt - 1, out.bytes) else { return nil }
+        out = LineJSON(capacity: 1024)
+        out.raw(",\"header\":")
+        LineParts.header(block.header, into: &out)
+        out.raw(",\"height\":"); out.number(height)
+        out.raw(",\"receipts\":")
+        guard out.ok, same(bytes, at: p, out.bytes) else { return nil }
+        let receiptsAt = p + out.bytes.count
+        var txs = LineJSON(capacity: bytes.count - receiptsAt)
+        LineParts.transactions(block.transactions, hashes: hashes, registry: registry, into: &txs)
+        guard txs.ok else { return nil }
+        return DecodedLine(block: block, certificate: certificate, rest: .fast(receiptsAt: receiptsAt, transactions: txs.bytes),
+                           checks: signatureChecks(block, certificate, chainID: chainID))
+    }
+
+    /// After re-execution: the line's receipts and validator_set_change are the re-execution's (in the fast form,
+    /// the rest of the line is exactly receipts, transactions, change, "}"). A fast-form line that does not match
+    /// is checked once more the reference way before it counts as a failure.
+    static func viewsMatch(_ line: DecodedLine, row: ArraySlice<UInt8>, number: Int, receipts: [Receipt], validatorSetChange: ValidatorSetChangeView?, registry: ContractRegistry) -> Bool {
+        switch line.rest {
+        case .decoded(let decoded):
+            return (try? ChainVerifier.compare(decoded, receipts: receipts, validatorSetChange: validatorSetChange)) != nil
+        case .fast(let receiptsAt, let transactions):
+            var out = LineJSON(capacity: 256 * receipts.count)
+            LineParts.receipts(receipts, into: &out)
+            let txAt = receiptsAt + out.bytes.count
+            var tail = LineJSON(capacity: 64)
+            LineParts.validatorSetChange(validatorSetChange, into: &tail)
+            tail.raw("}")
+            let bytes = Array(row)
+            if out.ok, tail.ok, txAt + transactions.count + tail.bytes.count == bytes.count,
+               same(bytes, at: receiptsAt, out.bytes), same(bytes, at: txAt, transactions), same(bytes, at: txAt + transactions.count, tail.bytes) {
+                return true
+            }
+            guard let text = String(validating: row, as: UTF8.self),
+                  let decoded = try? ExportJSON.decode(BlockLine.self, Substring(text), line: number, what: "block line"),
+                  case .success = ChainVerifier.checkLocal(decoded, number: number, registry: registry)
+            else { return false }
+            return (try? ChainVerifier.compare(decoded, receipts: receipts, validatorSetChange: validatorSetChange)) != nil
+        }
+    }
+
+    static func signatureChecks(_ block: Block, _ certificate: CommitCertificate, chainID: String) -> [SignatureCheck] {
+        var checks: [SignatureCheck] = []
+        for tx in block.transactions { checks += tx.signatureChecks }
+        checks += certificate.signatureChecks(chainID: chainID)
+        return checks
+    }
+
+    /// Consumes `literal` at `p`.
+    static func expect(_ bytes: [UInt8], _ p: inout Int, _ literal: StaticString) -> Bool {
+        let n = literal.utf8CodeUnitCount
+        guard p + n <= bytes.count else { return false }
+        let ok = literal.withUTF8Buffer { lit in bytes.withUnsafeBufferPointer { b in memcmp(b.baseAddress! + p, lit.baseAddress!, n) == 0 } }
+        if ok { p += n }
+        return ok
+    }
+
+    /// True when `bytes[at..<at + expected.count]` is `expected`.
+    static func same(_ bytes: [UInt8], at: Int, _ expected: [UInt8]) -> Bool {
+        guard at >= 0, at + expected.count <= bytes.count else { return false }
+        if expected.isEmpty { return true }
+        return bytes.withUnsafeBufferPointer { b in expected.withUnsafeBufferPointer { e in memcmp(b.baseAddress! + at, e.baseAddress!, e.count) == 0 } }
+    }
+
+    /// Lowercase hex digits from `p` up to the next `"` (not consumed), decoded; nil on anything else.
+    static func lowerHex(_ bytes: [UInt8], _ p: inout Int) -> [UInt8]? {
+        bytes.withUnsafeBufferPointer { b -> [UInt8]? in
+            var end = p
+            while end < b.count, b[end] != 0x22 { end += 1 }
+            guard end < b.count, (end - p) % 2 == 0 else { return nil }
+            var out = [UInt8](repeating: 0, count: (end - p) / 2)
+            let ok = out.withUnsafeMutableBufferPointer { o -> Bool in
+                var i = p, k = 0
+                while i < end {
+                    guard let hi = nibble(b[i]), let lo = nibble(b[i + 1]) else { return false }
+                    o[k] = hi << 4 | lo
+                    i += 2; k += 1
+                }
+                return true
+            }
+            guard ok else { return nil }
+            p = end
+            return out
+        }
+    }
+
+    @inline(__always)
+    static func nibble(_ c: UInt8) -> UInt8? {
+        switch c {
+        case 0x30...0x39: return c - 0x30
+        case 0x61...0x66: return c - 0x61 + 10
+        default: return nil
+        }
+    }
+}
+
+/// The shared state of one fast verification: decoded lines (slots filled by workers, read in order by the
+/// re-executing thread), queued signature chunks, and whether anything failed. All under one condition lock.
+private final class PipelineState: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var lines: [FastChainVerifier.DecodedLine?]
+    private var nextDecode = 0
+    private var chunks: [(line: Int, range: Range<Int>)] = []
+    private var nextChunk = 0
+    private var stopped = false
+    private var signatures = 0
+
+    init(count: Int) { lines = [FastChainVerifier.DecodedLine?](repeating: nil, count: count) }
+
+    /// Runs until nothing is left: decodes lines (in order) with `decode`, else verifies queued signature chunks.
+    func work(_ decode: (Int) -> FastChainVerifier.DecodedLine?) {
+        while true {
+            condition.lock()
+            if stopped { condition.unlock(); return }
+            if nextDecode < lines.count {
+                let i = nextDecode
+                nextDecode += 1
+                condition.unlock()
+                let line = decode(i)
+                condition.lock()
+                storeLocked(i, line)
+                condition.unlock()
+                continue
+            }
+            if nextChunk < chunks.count {
+                let chunk = chunks[nextChunk]
+                nextChunk += 1
+                guard let checks = lines[chunk.line]?.checks else { preconditionFailure("invalid state: a queued chunk without its line") }
+                condition.unlock()
+                var valid = true
+                for k in chunk.range where valid {
+                    let c = checks[k]
+                    valid = c.publicKey.verify(c.signature, message: c.message)
+                }
+                if !valid { stop() }
+                continue
+            }
+            condition.unlock()
+            return
+        }
+    }
+
+    /// Line `i` once decoded (decoding it here when no worker has taken it yet, rather than idling); nil when the
+    /// verification stopped.
+    func waitDecoded(_ i: Int, decode: (Int) -> FastChainVerifier.DecodedLine?) -> FastChainVerifier.DecodedLine? {
+        condition.lock()
+        defer { condition.unlock() }
+        while lines[i] == nil && !stopped {
+            if nextDecode == i {
+                nextDecode += 1
+                condition.unlock()
+                let line = decode(i)
+                condition.lock()
+                storeLocked(i, line)
+            } else {
+                condition.wait()
+            }
+        }
+        return stopped ? nil : lines[i]
+    }
+
+    /// Stores a decoded line (or the failure to decode it) and queues its signature chunks. Lock held.
+    private func storeLocked(_ i: Int, _ line: FastChainVerifier.DecodedLine?) {
+        if let line {
+            lines[i] = line
+            signatures += line.checks.count
+            var start = 0
+            while start < line.checks.count {
+                let end = min(start + FastChainVerifier.signatureChunk, line.checks.count)
+                chunks.append((i, start..<end))
+                start = end
+            }
+        } else { stopped = true }
+        condition.broadcast()
+    }
+
+    func stop() {
+        condition.lock()
+        stopped = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// The number of signatures verified, when every line decoded, every signature verified and nothing stopped.
+    func succeeded() -> Int? {
+        condition.lock()
+        defer { condition.unlock() }
+        guard !stopped, nextDecode == lines.count, nextChunk == chunks.count else { return nil }
+        return signatures
+    }
+}

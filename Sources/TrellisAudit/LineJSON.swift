@@ -1,0 +1,174 @@
+// LineJSON.swift — writes the JSON of an export line's parts as bytes, straight from chain values, byte for byte
+// what `ExportJSON.line` writes for the same views (keys sorted, no whitespace, "/" unescaped, absent optionals
+// left out).
+//
+// The fast verification path (FastChainVerifier.swift) compares an export line with these bytes instead of
+// decoding the line's JSON and re-encoding it. It only ever *accepts* through an exact byte match, so it is sound
+// as long as every byte written here is what `ExportJSON.line` writes: to stay on the safe side, a string with any
+// character outside printable ASCII makes the writer give up (`ok` false), and the caller then checks that line
+// the slow way (JSONDecoder). `LineJSONTests` compares whole lines with `ExportJSON.line`.
+import TrellisCrypto
+import TrellisLedger
+
+/// An append-only byte buffer with the few JSON shapes export lines use.
+struct LineJSON {
+    var bytes: [UInt8] = []
+    /// False once a string could not be written exactly (the output must then be discarded).
+    var ok = true
+
+    private static let digits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    init(capacity: Int = 0) { bytes.reserveCapacity(capacity) }
+
+    mutating func raw(_ text: StaticString) {
+        text.withUTF8Buffer { bytes.append(contentsOf: $0) }
+    }
+
+    /// `"text"`, escaped as JSONEncoder escapes printable ASCII; anything else sets `ok` to false.
+    mutating func string(_ text: String) {
+        bytes.append(0x22)
+        var text = text
+        text.withUTF8 { utf8 in
+            for c in utf8 {
+                switch c {
+                case 0x22: bytes.append(0x5C); bytes.append(0x22)
+                case 0x5C: bytes.append(0x5C); bytes.append(0x5C)
+                case 0x20...0x7E: bytes.append(c)
+                default: ok = false
+                }
+            }
+        }
+        bytes.append(0x22)
+    }
+
+    /// `"hex"` of `data`, lowercase.
+    mutating func hex<C: Collection>(_ data: C) where C.Element == UInt8 {
+        bytes.append(0x22)
+        Self.digits.withUnsafeBufferPointer { d in
+            for b in data {
+                bytes.append(d[Int(b >> 4)])
+                bytes.append(d[Int(b & 0x0F)])
+            }
+        }
+        bytes.append(0x22)
+    }
+
+    mutating func number<T: BinaryInteger>(_ n: T) {
+        bytes.append(contentsOf: String(n).utf8)
+    }
+
+    mutating func bool(_ b: Bool) { b ? raw("true") : raw("false") }
+
+    mutating func strings(_ list: [String]) {
+        bytes.append(0x5B)
+        for (i, s) in list.enumerated() {
+            if i > 0 { bytes.append(0x2C) }
+            string(s)
+        }
+        bytes.append(0x5D)
+    }
+}
+
+/// The parts of a block line, in the order (sorted keys) `ExportJSON.line` writes them:
+/// `{"block_hash":…,"block_hex":…,"certificate_hex":…,"header":{…},"height":N,"receipts":[…],"transactions":[…]`
+/// then `,"validator_set_change":{…}` when present, then `}`.
+enum LineParts {
+    /// `{"chain_id":…,…,"validator_set_hash":…}` for a header.
+    static func header(_ h: BlockHeader, into out: inout LineJSON) {
+        out.raw("{\"chain_id\":"); out.string(h.chainID)
+        out.raw(",\"evidence_hash\":"); out.hex(h.evidenceHash.bytes)
+        out.raw(",\"height\":"); out.number(h.height)
+        out.raw(",\"last_commit_hash\":"); out.hex(h.lastCommitHash.bytes)
+        out.raw(",\"next_validator_set_hash\":"); out.hex(h.nextValidatorSetHash.bytes)
+        out.raw(",\"previous_block_hash\":"); out.hex(h.previousBlockHash.bytes)
+        out.raw(",\"proposer\":"); out.hex(h.proposer.bytes)
+        out.raw(",\"round\":"); out.number(h.round)
+        out.raw(",\"state_root\":"); out.hex(h.stateRoot.bytes)
+        out.raw(",\"time\":"); out.number(h.time)
+        out.raw(",\"tx_root\":"); out.hex(h.txRoot.bytes)
+        out.raw(",\"validator_set_hash\":"); out.hex(h.validatorSetHash.bytes)
+        out.raw("}")
+    }
+
+    /// `,"transactions":[…]` for `transactions` with their hashes; payload JSON through `registry` as
+    /// `TransactionView` shows it.
+    static func transactions(_ transactions: [Transaction], hashes: [Hash], registry: ContractRegistry, into out: inout LineJSON) {
+        out.raw(",\"transactions\":[")
+        for (i, tx) in transactions.enumerated() {
+            if i > 0 { out.raw(",") }
+            let b = tx.body
+            out.raw("{\"cosigners\":"); out.strings(b.cosigners)
+            out.raw(",\"expires_at_height\":"); out.number(b.expiresAtHeight)
+            out.raw(",\"hash\":"); out.hex(hashes[i].bytes)
+            out.raw(",\"kind\":"); out.string(b.kind)
+            out.raw(",\"nonce\":"); out.number(b.nonce)
+            out.raw(",\"payload_hex\":"); out.hex(b.payload)
+            if let json = PayloadJSON.text(kind: b.kind, payload: b.payload, registry: registry) {
+                out.raw(",\"payload_json\":"); out.string(json)
+            }
+            out.raw(",\"signatures\":[")
+            for (j, s) in tx.signatures.enumerated() {
+                if j > 0 { out.raw(",") }
+                out.raw("{\"member_id\":"); out.string(s.memberID)
+                out.raw(",\"public_key\":"); out.hex(s.publicKey.bytes)
+                out.raw(",\"signature\":"); out.hex(s.signature.bytes)
+                out.raw("}")
+            }
+            out.raw("],\"signer\":"); out.string(b.signer)
+            out.raw("}")
+        }
+        out.raw("]")
+    }
+
+    /// `[…]` for receipts.
+    static func receipts(_ receipts: [Receipt], into out: inout LineJSON) {
+        out.raw("[")
+        for (i, r) in receipts.enumerated() {
+            if i > 0 { out.raw(",") }
+            out.raw("{\"canonical_hex\":"); out.hex(r.canonicalBytes)
+            switch r.outcome {
+            case .ok(let ids):
+                out.raw(",\"created_ids\":"); out.strings(ids)
+                out.raw(",\"index\":"); out.number(r.index)
+                out.raw(",\"nonce_consumed\":"); out.bool(r.nonceConsumed)
+                out.raw(",\"status\":\"ok\"")
+            case .rejected(let code, let message):
+                out.raw(",\"code\":"); out.string(code)
+                out.raw(",\"index\":"); out.number(r.index)
+                out.raw(",\"message\":"); out.string(message)
+                out.raw(",\"nonce_consumed\":"); out.bool(r.nonceConsumed)
+                out.raw(",\"status\":\"rejected\"")
+            }
+            out.raw(",\"tx_hash\":"); out.hex(r.txHash.bytes)
+            out.raw("}")
+        }
+        out.raw("]")
+    }
+
+    /// `,"validator_set_change":{…}` when `change` is present, nothing otherwise.
+    static func validatorSetChange(_ change: ValidatorSetChangeView?, into out: inout LineJSON) {
+        guard let change else { return }
+        out.raw(",\"validator_set_change\":{\"effective_height\":"); out.number(change.effectiveHeight)
+        out.raw(",\"validator_set_hash\":"); out.string(change.validatorSetHash)
+        out.raw(",\"validators\":[")
+        for (i, v) in change.validators.enumerated() {
+            if i > 0 { out.raw(",") }
+            out.raw("{\"p2p_address\":"); out.string(v.p2pAddress)
+            out.raw(",\"public_key\":"); out.string(v.publicKey)
+            out.raw(",\"voting_power\":"); out.number(v.votingPower)
+            out.raw("}")
+        }
+        out.raw("]}")
+    }
+}
+
+/// The payload JSON `TransactionView` shows: the kind's `KindSpec` JSON when the kind is known and the payload
+/// decodes, else nil. Written by `PayloadJSONEncoder` (the same bytes, faster) unless it declines.
+enum PayloadJSON {
+    static func text(kind: String, payload: [UInt8], registry: ContractRegistry) -> String? {
+        guard let spec = registry.spec(for: kind), let value = try? spec.decodePayload(payload) else { return nil }
+        if let bytes = try? PayloadJSONEncoder.encode(value) { return String(decoding: bytes, as: UTF8.self) }
+        guard let data = try? spec.jsonPayload(fromCanonical: payload) else { return nil }
+        return String(decoding: data, as: UTF8.self)
+    }
+}

@@ -1,0 +1,132 @@
+// ReplayStore.swift — the in-memory `ChainStore` re-execution runs on: what `LedgerEngine` reads while
+// re-executing (state values and prefix scans, tree nodes, state roots, blocks and certificates), without the
+// work a node's store does that an audit does not need.
+//
+// Unlike `MemoryChainStore` it keeps blocks and certificates as values (no canonical re-encoding per block), keeps
+// no transaction records (the export has them; `transactionRecord` answers nil), answers prefix scans from a
+// sorted key index instead of filtering the whole state, and sizes its tree-node table ahead when told how many
+// blocks are coming. Like every chain store it keeps every tree node, so any committed root stays readable. A
+// commit must come from one thread at a time; reads are safe from any thread (one lock).
+import Foundation
+import TrellisCrypto
+import TrellisLedger
+
+public final class ReplayStore: ChainStore, @unchecked Sendable {
+    private let lock = NSLock()
+    private var last: UInt64?
+    private var genesis: Hash?
+    private var roots: [UInt64: Hash] = [:]
+    private var blocks: [UInt64: Block] = [:]
+    private var certificates: [UInt64: CommitCertificate] = [:]
+    private var state: [[UInt8]: [UInt8]] = [:]
+    /// The keys of `state`, sorted bytewise (for prefix scans).
+    private var sortedKeys: [[UInt8]] = []
+    private var nodes: [NodeID: TreeNode] = [:]
+    private var consensus: [[UInt8]: [UInt8]] = [:]
+    private var expectedBlocks = 0
+
+    public init() {}
+
+    /// Announces how many blocks will be committed, so the tree-node table can be sized after the first one.
+    public func expect(blocks: Int) { lock.withLock { expectedBlocks = blocks } }
+
+    public func lastHeight() throws(ChainStoreError) -> UInt64? { lock.withLock { last } }
+    public func genesisHash() throws(ChainStoreError) -> Hash? { lock.withLock { genesis } }
+    public func stateRoot(atHeight height: UInt64) throws(ChainStoreError) -> Hash? { lock.withLock { roots[height] } }
+    public func block(atHeight height: UInt64) throws(ChainStoreError) -> Block? { lock.withLock { blocks[height] } }
+    public func certificate(atHeight height: UInt64) throws(ChainStoreError) -> CommitCertificate? { lock.withLock { certificates[height] } }
+    /// Always nil: re-execution keeps no transaction records.
+    public func transactionRecord(_ hash: Hash) throws(ChainStoreError) -> TxRecord? { nil }
+    public func stateValue(_ key: [UInt8]) throws(StateError) -> [UInt8]? { lock.withLock { state[key] } }
+
+    public func stateScan(prefix: [UInt8]) throws(StateError) -> [(key: [UInt8], value: [UInt8])] {
+        lock.withLock {
+            var out: [(key: [UInt8], value: [UInt8])] = []
+            var i = Self.insertionIndex(prefix, in: sortedKeys)
+            while i < sortedKeys.count, sortedKeys[i].starts(with: prefix) {
+                if let value = state[sortedKeys[i]] { out.append((sortedKeys[i], value)) }
+                i += 1
+            }
+            return out
+        }
+    }
+
+    public func treeNode(_ hash: Hash) throws(StateError) -> TreeNode? { lock.withLock { nodes[NodeID(hash)] } }
+
+    public func commit(_ commit: BlockCommit) throws(ChainStoreError) {
+        lock.lock()
+        defer { lock.unlock() }
+        do {
+            let expected = last.map { $0 + 1 } ?? 0
+            guard commit.height == expected else { throw .heightMismatch(expected: expected, actual: commit.height) }
+            if let block = commit.block { blocks[commit.height] = block }
+            if let certificate = commit.certificate { certificates[commit.height] = certificate }
+            // Keys that appear or disappear, merged into the sorted index once per commit.
+            var wasPresent: [[UInt8]: Bool] = [:]
+            for change in commit.stateChanges {
+                let before: [UInt8]?
+                if let value = change.value { before = state.updateValue(value, forKey: change.key) } else { before = state.removeValue(forKey: change.key) }
+                if wasPresent[change.key] == nil { wasPresent[change.key] = before != nil }
+            }
+            var added: [[UInt8]] = [], removed = Set<[UInt8]>()
+            for (key, was) in wasPresent {
+                let now = state[key] != nil
+                if now && !was { added.append(key) } else if was && !now { removed.insert(key) }
+            }
+            if !added.isEmpty || !removed.isEmpty { sortedKeys = Self.merge(removed.isEmpty ? sortedKeys : sortedKeys.filter { !removed.contains($0) }, added) }
+            if commit.height == 1, expectedBlocks > 1 {
+                nodes.reserveCapacity(nodes.count + 2 * commit.treeNodes.count * expectedBlocks)
+            }
+            for record in commit.treeNodes { nodes[NodeID(record.hash)] = record.node }
+            roots[commit.height] = commit.stateRoot
+            if let g = commit.genesisHash { genesis = g }
+            last = commit.height
+        }
+    }
+
+    public func consensusValue(_ key: [UInt8]) throws(ChainStoreError) -> [UInt8]? { lock.withLock { consensus[key] } }
+    public func putConsensusValue(_ key: [UInt8], _ value: [UInt8], sync: Bool) throws(ChainStoreError) { lock.withLock { consensus[key] = value } }
+
+    /// `sorted` (sorted bytewise) with `added` (none of them in `sorted`) merged in.
+    private static func merge(_ sorted: [[UInt8]], _ added: [[UInt8]]) -> [[UInt8]] {
+        let extra = added.sorted { $0.lexicographicallyPrecedes($1) }
+        var out: [[UInt8]] = []
+        out.reserveCapacity(sorted.count + extra.count)
+        var i = 0, j = 0
+        while i < sorted.count || j < extra.count {
+            if j == extra.count || (i < sorted.count && sorted[i].lexicographicallyPrecedes(extra[j])) {
+                out.append(sorted[i]); i += 1
+            } else {
+                out.append(extra[j]); j += 1
+            }
+        }
+        return out
+    }
+
+    /// The first index of `keys` (sorted bytewise) whose key is not below `key`.
+    private static func insertionIndex(_ key: [UInt8], in keys: [[UInt8]]) -> Int {
+        var low = 0, high = keys.count
+        while low < high {
+            let mid = (low + high) / 2
+            if keys[mid].lexicographicallyPrecedes(key) { low = mid + 1 } else { high = mid }
+        }
+        return low
+    }
+}
+
+/// A tree node's hash as a dictionary key: hashes only its first 8 bytes (already uniformly random).
+private struct NodeID: Hashable {
+    let hash: Hash
+
+    init(_ hash: Hash) { self.hash = hash }
+
+    func hash(into hasher: inout Hasher) {
+        hash.bytes.withUnsafeBufferPointer { b in
+            var word: UInt64 = 0
+            for i in 0..<min(8, b.count) { word = word << 8 | UInt64(b[i]) }
+            hasher.combine(word)
+        }
+    }
+
+    static func == (a: NodeID, b: NodeID) -> Bool { a.hash == b.hash }
+}

@@ -1,0 +1,188 @@
+// FastVerifyTests.swift — the fast verification path: LineJSON writes exactly what ExportJSON.line writes, a valid
+// export is confirmed without the reference passes, a line the writer cannot reproduce is still confirmed (checked
+// the slow way on its own), and a tampered line is never confirmed by the fast path.
+import Foundation
+import Testing
+import TrellisCodec
+import TrellisCrypto
+import TrellisLedger
+@testable import TrellisAudit
+
+/// The raw block lines of export bytes.
+func rawRows(_ data: Data) throws -> (ExportFile, [ArraySlice<UInt8>]) {
+    let file = try ExportFile.parse(data)
+    guard case .raw(let rows) = file.body else { throw AuditError.source("expected raw lines") }
+    return (file, rows)
+}
+
+func fastVerify(_ data: Data) throws -> VerificationSummary? {
+    let (file, rows) = try rawRows(data)
+    return FastChainVerifier.verify(header: file.header, genesis: file.genesis, rows: rows, progress: nil)?.summary
+}
+
+@Suite struct FastVerifyTests {
+    @Test func lineJSONWritesExactlyWhatTheExporterWrites() throws {
+        let chain = try AuditTestChain.build()
+        let data = try exportBytes(chain)
+        let rows = lines(data)
+        for height in 1...chain.engine.currentHeight {
+            let block = try #require(try chain.engine.block(at: height))
+            let line = try JSONDecoder().decode(BlockLine.self, from: Data(rows[Int(height)].utf8))
+            var out = LineJSON()
+            out.raw("{\"block_hash\":"); out.hex(block.hash.bytes)
+            out.raw(",\"block_hex\":"); out.hex(block.canonicalBytes)
+            out.raw(",\"certificate_hex\":"); out.string(line.certificateHex)
+            out.raw(",\"header\":"); LineParts.header(block.header, into: &out)
+            out.raw(",\"height\":"); out.number(height)
+            out.raw(",\"receipts\":")
+            let receipts = try block.transactions.map { tx in try #require(try chain.engine.receipt(tx.hash)).receipt }
+            LineParts.receipts(receipts, into: &out)
+            LineParts.transactions(block.transactions, hashes: block.transactions.map(\.hash), registry: .standard, into: &out)
+            LineParts.validatorSetChange(line.validatorSetChange, into: &out)
+            out.raw("}")
+            #expect(out.ok)
+            #expect(String(decoding: out.bytes, as: UTF8.self) == rows[Int(height)], "height \(height)")
+        }
+    }
+
+    @Test func receiptsAndEscapesMatchTheEncoder() throws {
+        let hash = SHA256.hash(Array("tx".utf8))
+        let receipts = [
+            Receipt(txHash: hash, index: 0, nonceConsumed: true, outcome: .ok(createdIDs: ["a/b", "q\"uote", "back\\slash"])),
+            Receipt(txHash: hash, index: 1, nonceConsumed: false, outcome: .rejected(code: "bad_nonce", message: "expected 2/3 \"x\" \\ y")),
+            Receipt(txHash: hash, index: 2, nonceConsumed: true, outcome: .ok(createdIDs: [])),
+        ]
+        var out = LineJSON()
+        LineParts.receipts(receipts, into: &out)
+        #expect(out.ok)
+        let expected = try ExportJSON.line(receipts.map(ReceiptView.init))
+        #expect(String(decoding: out.bytes, as: UTF8.self) == expected)
+        // Outside printable ASCII the writer gives up rather than guess the encoder's escaping.
+        var odd = LineJSON()
+        odd.string("Café")
+        #expect(!odd.ok)
+        var control = LineJSON()
+        control.string("a\nb")
+        #expect(!control.ok)
+    }
+
+    @Test func payloadEncoderWritesWhatJSONEncoderWrites() throws {
+        let chain = try AuditTestChain.build()
+        var kinds = Set<String>()
+        for height in 1...chain.engine.currentHeight {
+            for tx in try #require(try chain.engine.block(at: height)).transactions {
+                let spec = try #require(ContractRegistry.standard.spec(for: tx.body.kind))
+                let fast = try PayloadJSONEncoder.encode(try spec.decodePayload(tx.body.payload))
+                #expect(fast == Array(try spec.jsonPayload(fromCanonical: tx.body.payload)), "\(tx.body.kind)")
+                kinds.insert(tx.body.kind)
+            }
+        }
+        #expect(kinds.count >= 12)
+        // Shapes it cannot promise to write as JSONEncoder does are declined (the caller then uses JSONEncoder).
+        struct Numeric: Encodable { var a9 = 1, a10 = 2 }
+        struct Floating: Encodable { var x = 1.5 }
+        struct Upper: Encodable { var Name = "x" }
+        struct Accented: Encodable { var name = "é" }
+        #expect(throws: PayloadJSONEncoder.Unsupported.self) { try PayloadJSONEncoder.encode(Numeric()) }
+        #expect(throws: PayloadJSONEncoder.Unsupported.self) { try PayloadJSONEncoder.encode(Floating()) }
+        #expect(throws: PayloadJSONEncoder.Unsupported.self) { try PayloadJSONEncoder.encode(Upper()) }
+        #expect(throws: PayloadJSONEncoder.Unsupported.self) { try PayloadJSONEncoder.encode(Accented()) }
+        struct Nested: Encodable { var list: [Int?] = [1, nil]; var flag = true; var inner = ["b": "x/y", "a": "q\""] }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        #expect(try PayloadJSONEncoder.encode(Nested()) == Array(try encoder.encode(Nested())))
+    }
+
+    @Test func aValidExportIsConfirmedByTheFastPath() throws {
+        let chain = try AuditTestChain.build()
+        let data = try exportBytes(chain)
+        let summary = try #require(try fastVerify(data))
+        #expect(summary.blocks == 7)
+        #expect(summary.transactions == chain.txHashes.count)
+        #expect(summary.finalStateRoot == chain.engine.stateRoot.hex)
+        let (file, _) = try rawRows(data)
+        #expect(try ChainVerifier.verifyReference(file, lines: try file.decodedLines(), progress: nil).summary == summary)
+    }
+
+    @Test func theReplayStoreHoldsTheSameStateAsTheNodeStore() throws {
+        let chain = try AuditTestChain.build()
+        let (file, rows) = try rawRows(try exportBytes(chain))
+        let replay = try #require(FastChainVerifier.verify(header: file.header, genesis: file.genesis, rows: rows, progress: nil)).replay
+        let all = try replay.store.stateScan(prefix: [])
+        let expected = try chain.store.stateScan(prefix: [])
+        #expect(all.map(\.key) == expected.map(\.key))
+        #expect(all.map(\.value) == expected.map(\.value))
+        let prefix = Array("member/".utf8)
+        #expect(try replay.store.stateScan(prefix: prefix).map(\.key) == expected.map(\.key).filter { $0.starts(with: prefix) })
+        #expect(try replay.store.block(atHeight: 3) == chain.engine.block(at: 3))
+        #expect(try replay.store.stateRoot(atHeight: 7) == chain.engine.stateRoot)
+    }
+
+    @Test func replayStoreScansFollowInsertsAndDeletes() throws {
+        let chain = try AuditTestChain.build()
+        let store = ReplayStore()
+        func k(_ s: String) -> [UInt8] { Array(s.utf8) }
+        try store.commit(BlockCommit(height: 0, block: nil, certificate: nil, stateChanges: [StateChange(key: k("p/b"), value: [2]), StateChange(key: k("p/a"), value: [1]), StateChange(key: k("q/c"), value: [3])],
+                                     treeNodes: [], stateRoot: .zero, transactions: [], genesisHash: .zero))
+        let block = try #require(try chain.engine.block(at: 1))
+        try store.commit(BlockCommit(height: 1, block: block, certificate: nil, stateChanges: [StateChange(key: k("p/b"), value: nil), StateChange(key: k("p/aa"), value: [4]), StateChange(key: k("p/a"), value: [5])],
+                                     treeNodes: [], stateRoot: .zero, transactions: [], genesisHash: nil))
+        let scan = try store.stateScan(prefix: k("p/"))
+        #expect(scan.map(\.key) == [k("p/a"), k("p/aa")])
+        #expect(scan.map(\.value) == [[5], [4]])
+        #expect(try store.stateScan(prefix: []).count == 3)
+        #expect(try store.stateValue(k("p/b")) == nil)
+        #expect(throws: ChainStoreError.self) {
+            try store.commit(BlockCommit(height: 3, block: block, certificate: nil, stateChanges: [], treeNodes: [], stateRoot: .zero, transactions: [], genesisHash: nil))
+        }
+    }
+
+    @Test func aLineTheWriterCannotReproduceIsCheckedTheSlowWay() throws {
+        let chain = try AuditTestChain.build()
+        // Non-ASCII in a payload (shown in payload_json): that line needs JSONDecoder.
+        _ = try chain.commit([
+            chain.tx("registry", "methodology.register", MethodologyRegisterPayload(methodologyID: "AM0002", version: "1", title: "Énergie éolienne", active: true)),
+        ])
+        let data = try exportBytes(chain)
+        let row = lines(data)[8]
+        #expect(row.utf8.contains { $0 >= 0x80 })
+        let summary = try #require(try fastVerify(data))
+        #expect(summary.blocks == 8)
+        #expect(summary.finalStateRoot == chain.engine.stateRoot.hex)
+        // Tampering with that line's receipts is still caught.
+        let tampered = try editLine(data, height: 8) { $0.receipts[0].nonceConsumed.toggle() }
+        #expect(try fastVerify(tampered) == nil)
+        #expect(verifyError(tampered)?.description == "height 8: receipts differ from re-execution (first at transaction 0)")
+    }
+
+    @Test func tamperedLinesAreNeverConfirmedByTheFastPath() throws {
+        let data = try exportBytes(try AuditTestChain.build())
+        let edits: [(UInt64, (inout BlockLine) throws -> Void)] = [
+            (4, { $0.receipts[0].createdIDs = ["cert-forged"] }),
+            (5, { $0.header.time += 1 }),
+            (5, { $0.transactions[0].payloadJSON = "{}" }),
+            (3, { $0.transactions[0].signatures[0].memberID = "someone" }),
+            (2, { $0.validatorSetChange = nil }),
+            (6, { $0.blockHash = String(repeating: "0", count: 64) }),
+        ]
+        for (i, (height, edit)) in edits.enumerated() {
+            let tampered = try editLine(data, height: height, edit)
+            #expect(try fastVerify(tampered) == nil, "edit \(i)")
+            #expect(verifyError(tampered)?.failedHeight == height, "edit \(i)")
+        }
+        // Extra whitespace, a reordered key or a signature bit: the fast path says no, the reference passes say why.
+        var rows = lines(data)
+        rows[3] = rows[3].replacingOccurrences(of: "\"height\":3", with: "\"height\": 3")
+        #expect(try fastVerify(join(rows)) == nil)
+        #expect(verifyError(join(rows))?.exitCode == 2)
+        let line = try JSONDecoder().decode(BlockLine.self, from: Data(lines(data)[2].utf8))
+        var block = try Block.decode(try Hex.decode(line.blockHex))
+        var sig = block.transactions[0].signatures[0].signature.bytes
+        sig[0] ^= 1
+        block.transactions[0].signatures[0] = TransactionSignature(memberID: block.transactions[0].signatures[0].memberID,
+                                                                   publicKey: block.transactions[0].signatures[0].publicKey, signature: try Signature(bytes: sig))
+        let forged = try editLine(data, height: 2) { $0.blockHex = Hex.encode(block.canonicalBytes) }
+        #expect(try fastVerify(forged) == nil)
+        #expect(verifyError(forged)?.failedHeight == 2)
+    }
+}
