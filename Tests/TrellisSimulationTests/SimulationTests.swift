@@ -1,7 +1,9 @@
 // SimulationTests.swift — many seeds through the simulator: faults, crashes, one Byzantine validator of four.
 //
 // Budget: these must run in CI well under five minutes on two cores in a debug build; seeds are split into chunks
-// that Swift Testing runs in parallel.
+// that Swift Testing runs in parallel — on Dispatch threads, not on the cooperative pool (one thread per core),
+// which real nodes of other suites running at the same time need for their timers and actors.
+import Dispatch
 import Testing
 import TrellisConsensus
 import TrellisSimulation
@@ -10,26 +12,34 @@ import TrellisSimulation
 struct SimulationTests {
     static let chunkSize: UInt64 = 25
 
-    func runSeeds(_ seeds: Range<UInt64>, config: SimulationConfig) {
+    /// Runs `body` on a Dispatch thread: a simulation is seconds of synchronous CPU work, and on the cooperative
+    /// pool it starved the real single-validator node of `EmptyBlocksTests` (its next height never started).
+    static func offPool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: body()) }
+        }
+    }
+
+    func runSeeds(_ seeds: Range<UInt64>, config: SimulationConfig) async {
         for seed in seeds {
-            let result = Simulation.run(seed: seed, config: config)
+            let result = await Self.offPool { Simulation.run(seed: seed, config: config) }
             #expect(result.passed, "seed \(seed): \(result.violations.map(\.description)) — replay: trellis sim --seed \(seed) --validators \(config.validators) --byzantine \(config.byzantine) --trace")
         }
     }
 
     @Test("200 seeds with partitions, loss, duplication, reordering, crashes and restarts", arguments: 0..<UInt64(8))
-    func faultySeeds(chunk: UInt64) {
-        runSeeds((chunk * Self.chunkSize)..<((chunk + 1) * Self.chunkSize), config: SimulationConfig())
+    func faultySeeds(chunk: UInt64) async {
+        await runSeeds((chunk * Self.chunkSize)..<((chunk + 1) * Self.chunkSize), config: SimulationConfig())
     }
 
     @Test("50 seeds with one Byzantine validator of four, plus faults", arguments: 0..<UInt64(2))
-    func byzantineSeeds(chunk: UInt64) {
-        runSeeds((1_000 + chunk * Self.chunkSize)..<(1_000 + (chunk + 1) * Self.chunkSize), config: SimulationConfig(byzantine: 1))
+    func byzantineSeeds(chunk: UInt64) async {
+        await runSeeds((1_000 + chunk * Self.chunkSize)..<(1_000 + (chunk + 1) * Self.chunkSize), config: SimulationConfig(byzantine: 1))
     }
 
     @Test("Seven validators with two Byzantine ones")
-    func sevenValidators() {
-        runSeeds(2_000..<2_006, config: SimulationConfig(validators: 7, byzantine: 2))
+    func sevenValidators() async {
+        await runSeeds(2_000..<2_006, config: SimulationConfig(validators: 7, byzantine: 2))
     }
 
     @Test("A fault-free run commits steadily and every validator reaches the same height")
