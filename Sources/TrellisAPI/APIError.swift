@@ -74,8 +74,12 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
 enum JSONBody {
     /// A JSON response from a JSONSerialization-compatible object (sorted keys, stable output).
     static func response(status: HTTPResponse.Status = .ok, _ object: Any) -> Response {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
-        return raw(status: status, data)
+        raw(status: status, data(object))
+    }
+
+    /// The JSON bytes of a JSONSerialization-compatible object (sorted keys, stable output).
+    static func data(_ object: Any) -> Data {
+        (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
     }
 
     /// A response whose body is already JSON.

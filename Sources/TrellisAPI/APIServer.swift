@@ -129,8 +129,7 @@ struct Routes: Sendable {
                 items.append("{\"hash\":\"\(hash.hex)\",\"status\":\"pending\"}")
             case .failure(let error):
                 let object: [String: Any] = ["error": ["code": error.code, "message": error.description]]
-                let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
-                items.append(String(decoding: data, as: UTF8.self))
+                items.append(String(decoding: JSONBody.data(object), as: UTF8.self))
             }
         }
         return "{\"accepted\":\(accepted),\"refused\":\(results.count - accepted),\"results\":[" + items.joined(separator: ",") + "]}"

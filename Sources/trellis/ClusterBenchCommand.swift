@@ -151,8 +151,8 @@ struct ClusterBench: AsyncParsableCommand {
         // At half load the client sends a batch every `latencyBatchIntervalMs` (the saturating phases send full
         // batches; sending 500 at once every few seconds would measure the batching, not the cluster).
         let latencyBatch = max(1, min(batch, Int((latencyRate * latencyBatchIntervalMs / 1000).rounded(.up))))
-        let latencySender = LoadSender(nodeURLs: cluster.apiURLs, batchSize: latencyBatch, inFlight: inFlight, sentAt: sentAt, errors: errors,
-                                       session: sender.session, maxOutstanding: maxOutstanding)
+        var latencySender = sender
+        latencySender.batchSize = latencyBatch
         let latencyPhase = await offer(latencyRate, seconds: latencySeconds, sender: latencySender)
         try? await Task.sleep(nanoseconds: 3_000_000_000)
         let skip = latencyPhase.start + UInt64(min(3, latencySeconds / 4) * 1e9)

@@ -163,7 +163,7 @@ final class LockedCounter: @unchecked Sendable {
 /// Sends batches to the nodes at a paced rate and records when each transaction was first sent.
 struct LoadSender: Sendable {
     let nodeURLs: [String]
-    let batchSize: Int
+    var batchSize: Int
     let inFlight: Int
     let sentAt: LockedBox<[Hash: UInt64]>
     let errors: LockedBox<[String: Int]>

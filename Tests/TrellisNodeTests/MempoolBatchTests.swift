@@ -9,12 +9,7 @@ import TrellisLedger
     @Test func admitsValidEntriesAndRefusesEachBadOneAlone() throws {
         let f = Fixture(), pool = Mempool()
         let good1 = f.tx("alice", key: f.alice, nonce: 1), good2 = f.tx("alice", key: f.alice, nonce: 2)
-        var forged = f.tx("bob", key: f.bob, nonce: 1)
-        var sig = forged.signatures[0]
-        var bytes = sig.signature.bytes
-        bytes[5] ^= 0x40
-        sig.signature = try Signature(bytes: bytes)
-        forged = Transaction(body: forged.body, signatures: [sig])
+        let forged = try f.forged(f.tx("bob", key: f.bob, nonce: 1), byte: 5, mask: 0x40)
         let unknown = f.tx("dave", key: f.alice, nonce: 1)
         let batch: [[UInt8]] = [good1.canonicalBytes, [0xff, 0x00], forged.canonicalBytes, unknown.canonicalBytes, good2.canonicalBytes, good1.canonicalBytes]
         let results = pool.addBatch(batch, ledger: f.ledger)

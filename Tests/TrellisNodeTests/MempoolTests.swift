@@ -43,6 +43,15 @@ struct Fixture {
         let body = TransactionBody(chainID: chain ?? ledger.chainID, kind: kind, payload: [UInt8(truncatingIfNeeded: nonce)], signer: signer, nonce: nonce, expiresAtHeight: expires)
         return Transaction.signed(body, by: [(signer, key)])
     }
+
+    /// `tx` with bit `mask` of byte `index` of its (only) signature flipped: a forgery.
+    func forged(_ tx: Transaction, byte index: Int, mask: UInt8) throws -> Transaction {
+        var sig = tx.signatures[0]
+        var bytes = sig.signature.bytes
+        bytes[index] ^= mask
+        sig.signature = try Signature(bytes: bytes)
+        return Transaction(body: tx.body, signatures: [sig])
+    }
 }
 
 @Suite struct MempoolAdmissionTests {
@@ -72,12 +81,7 @@ struct Fixture {
 
     @Test func refusesForgedSignaturesAndMissingSigners() throws {
         let f = Fixture(), pool = Mempool()
-        var t = f.tx("alice", key: f.alice, nonce: 1)
-        var sig = t.signatures[0]
-        var bytes = sig.signature.bytes
-        bytes[0] ^= 1
-        sig.signature = try Signature(bytes: bytes)
-        t = Transaction(body: t.body, signatures: [sig])
+        let t = try f.forged(f.tx("alice", key: f.alice, nonce: 1), byte: 0, mask: 1)
         #expect(throws: MempoolError.badSignature(member: "alice")) { try pool.add(t, ledger: f.ledger) }
         let unsigned = Transaction(body: t.body, signatures: [])
         #expect(throws: MempoolError.missingSignatures) { try pool.add(unsigned, ledger: f.ledger) }

@@ -89,12 +89,7 @@ public struct LedgerReader: Sendable {
     /// for admission checks that need the newest value and no proof. Each read is true at some committed height;
     /// two reads may straddle a commit.
     public func latest<T: CanonicalDecodable>(_ type: T.Type, _ key: [UInt8]) throws(LedgerError) -> T? {
-        let bytes: [UInt8]?
-        do { bytes = try store.stateValue(key) } catch { throw .state(error) }
-        guard let bytes else { return nil }
-        do { return try CanonicalDecoder.decode(T.self, from: bytes) } catch {
-            throw .state(.corruptValue(key: StateKey.describe(key), reason: error.description))
-        }
+        do { return try CommittedState(store: store).read(T.self, key) } catch { throw .state(error) }
     }
 
     /// The value at `key` after `height` (latest when nil), with a proof when `prove`.

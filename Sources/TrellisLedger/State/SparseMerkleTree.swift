@@ -38,7 +38,7 @@ public enum SparseMerkleTree {
         let unsorted = changes.map { Op(keyHash: SHA256.hash($0.key), key: $0.key, value: $0.value) }
         // Sorting positions on the first 64 bits (whole hashes only on ties) instead of moving the ops themselves:
         // comparing and moving ~10⁵ values that hold arrays dominated the update in the profile.
-        let ops = sortedPermutation(unsorted.map(\.order)) { unsorted[$0].keyHash < unsorted[$1].keyHash }.map { unsorted[$0] }
+        let ops = sortedPermutation(unsorted.map(\.keyHash.prefix64)) { unsorted[$0].keyHash < unsorted[$1].keyHash }.map { unsorted[$0] }
         for i in ops.indices.dropFirst() {
             precondition(ops[i - 1].keyHash != ops[i].keyHash, "tree update with a duplicate key")
         }
@@ -125,15 +125,6 @@ public enum SparseMerkleTree {
         let keyHash: Hash
         let key: [UInt8]
         let value: [UInt8]?
-        /// `keyHash.prefix64`, the sort key.
-        let order: UInt64
-
-        init(keyHash: Hash, key: [UInt8], value: [UInt8]?) {
-            self.keyHash = keyHash
-            self.key = key
-            self.value = value
-            self.order = keyHash.prefix64
-        }
     }
 
     /// A subtree during an update.

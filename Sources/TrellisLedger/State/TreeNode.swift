@@ -123,15 +123,9 @@ public struct TreeNodeRecord: Sendable, Hashable {
 /// distributed, so 8 bytes spread them as well as 32; equality still compares all 32).
 struct NodeKey: Hashable {
     let hash: Hash
-    let prefix: UInt64
 
-    init(_ hash: Hash) {
-        self.hash = hash
-        self.prefix = hash.prefix64
-    }
+    init(_ hash: Hash) { self.hash = hash }
 
-    func hash(into hasher: inout Hasher) { hasher.combine(prefix) }
-
-    static func == (lhs: NodeKey, rhs: NodeKey) -> Bool { lhs.prefix == rhs.prefix && lhs.hash == rhs.hash }
+    func hash(into hasher: inout Hasher) { hasher.combine(hash.prefix64) }
 }
 
