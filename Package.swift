@@ -63,6 +63,9 @@ let package = Package(
             ]
         ),
 
+        // Helpers shared by test targets (never linked into the node).
+        .target(name: "TrellisTesting"),
+
         .testTarget(name: "TrellisCryptoTests", dependencies: ["TrellisCrypto"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrellisCodecTests", dependencies: ["TrellisCodec"]),
         .testTarget(name: "TrellisStoreTests", dependencies: ["TrellisStore"]),
@@ -70,7 +73,7 @@ let package = Package(
         .testTarget(
             name: "TrellisNodeTests",
             dependencies: [
-                "TrellisNode", "TrellisCrypto", "TrellisLedger",
+                "TrellisNode", "TrellisCrypto", "TrellisLedger", "TrellisConsensus", "TrellisTesting",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
@@ -78,7 +81,7 @@ let package = Package(
         .testTarget(
             name: "TrellisAPITests",
             dependencies: [
-                "TrellisAPI", "TrellisNode", "TrellisLedger", "TrellisCrypto",
+                "TrellisAPI", "TrellisNode", "TrellisLedger", "TrellisCrypto", "TrellisTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
@@ -86,7 +89,7 @@ let package = Package(
         .testTarget(
             name: "trellisTests",
             dependencies: [
-                "trellis", "TrellisNode", "TrellisLedger", "TrellisCrypto",
+                "trellis", "TrellisNode", "TrellisLedger", "TrellisCrypto", "TrellisTesting",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]

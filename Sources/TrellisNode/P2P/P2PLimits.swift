@@ -23,8 +23,8 @@ public struct P2PLimits: Sendable, Equatable {
     /// Inbound connections from one IP address, in any state.
     public var maxConnectionsPerAddress: Int = 32
     /// Messages per second an authenticated peer may send on average, and how many more it may send in a burst.
-    public var peerMessagesPerSecond: Int = 5_000
-    public var peerMessageBurst: Int = 10_000
+    public var peerMessagesPerSecond: Int = 10_000
+    public var peerMessageBurst: Int = 20_000
     /// Plaintext bytes per second an authenticated peer may send on average, and the burst (at least one largest frame).
     public var peerBytesPerSecond: Int = 32 << 20
     public var peerByteBurst: Int = 96 << 20
