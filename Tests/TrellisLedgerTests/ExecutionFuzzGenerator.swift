@@ -109,13 +109,30 @@ struct FuzzGenerator {
 
     mutating func text() -> String { values.pick(["reason", "x", String(repeating: "y", count: Limits.maxNameBytes), ""]) }
 
+    /// Kinds weighted toward the flows that need several steps to reach deep states (accept before split or
+    /// financing, approve before release/repay/settle, issue before transfer/retire).
+    static let weightedKinds = kinds + ["certificate.accept", "certificate.accept", "certificate.split_transfer", "financing.request",
+                                        "financing.request", "financing.approve", "financing.approve", "credits.issue", "credits.transfer",
+                                        "credits.retire", "verification.submit", "certificate.issue"]
+
     mutating func next() -> FuzzIntent {
         if values.chance(2) {
             // A payload of random bytes for a random kind: the strict decoders must refuse it with a code.
             let bytes = (0..<values.rng.below(40)).map { _ in UInt8(truncatingIfNeeded: values.rng.next()) }
             return FuzzIntent(raw: values.pick(FuzzWorld.members), values.pick(Self.kinds), bytes: bytes)
         }
-        switch values.pick(Self.kinds) {
+        var intent = intent(for: values.pick(Self.weightedKinds))
+        // A signer picked at random (no natural one, or on purpose) mostly gets one holding a role the kind allows,
+        // so that most transactions reach the contract; the rest test role_not_allowed.
+        if let roles = ContractRegistry.standard.spec(for: intent.kind)?.signerRoles, !roles.isEmpty,
+           !(FuzzWorld.roster.first { $0.0 == intent.signer }?.1.contains(where: roles.contains) ?? false), values.chance(85) {
+            intent.signer = member(roles)
+        }
+        return intent
+    }
+
+    mutating func intent(for kind: String) -> FuzzIntent {
+        switch kind {
         case MembershipContract.rotateKeys: return rotateKeys()
         case GovernanceContract.propose: return propose()
         case GovernanceContract.approve: return approve()

@@ -81,7 +81,9 @@ struct ExecutionFuzzer {
             if lastEpisodeBlocks && rng.chance(30) && time < .max - 10 {
                 time = .max - Int64(rng.below(UInt64(3)))
             } else {
-                let step: Int64 = [1, 5, 60, 3_600, FuzzWorld.day, 8 * FuzzWorld.day, 31 * FuzzWorld.day, 61 * FuzzWorld.day, 200 * FuzzWorld.day][rng.below(9)]
+                // Mostly within the accept window; now and then past it, a maturity, a grace period or a year.
+                let step: Int64 = rng.chance(85) ? [1, 5, 60, 3_600, 6 * 3_600, FuzzWorld.day][rng.below(6)]
+                    : [8 * FuzzWorld.day, 31 * FuzzWorld.day, 61 * FuzzWorld.day, 200 * FuzzWorld.day][rng.below(4)]
                 let (next, overflow) = time.addingReportingOverflow(step)
                 if overflow || next == time { break }
                 time = next
