@@ -79,10 +79,13 @@ struct LocalTestnet {
     /// Starts `trellis node start --home home` in its own session, as `testnet up` does (inside network namespace
     /// `namespace` when given); output is appended to home/node.log. Stop it with a signal to the pid in
     /// home/node.pid (`E2E.stopNode`).
-    static func startNode(home: String, namespace: String? = nil) throws {
+    static func startNode(home: String, namespace: String? = nil, openFileLimit: Int? = nil) throws {
         let process = Process()
         let node = ["/usr/bin/setsid", CLI.binary.path, "node", "start", "--home", home]
-        if let namespace {
+        if let openFileLimit {
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "ulimit -n \(openFileLimit) && exec \"$0\" \"$@\""] + node
+        } else if let namespace {
             process.executableURL = URL(fileURLWithPath: NetLab.ip)
             process.arguments = ["netns", "exec", namespace] + node
         } else {
