@@ -99,7 +99,10 @@ public final class Node: NodeService, @unchecked Sendable {
                                      network: transport, settings: settings, logger: logger,
                                      clock: { Int64(Date().timeIntervalSince1970) },
                                      onCommit: { [weak self] committed in self?.didCommit(committed) })
-        let port = try await transport.start()
+        let port: Int
+        do { port = try await transport.start() } catch {
+            throw NodeStartError("cannot listen for peers on \(listen) (p2p.listen in \(home.configPath)): \(error)")
+        }
         await driver.start()
         statusTask = Task { [weak self] in
             var tick = 0
