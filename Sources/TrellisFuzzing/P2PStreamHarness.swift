@@ -58,7 +58,9 @@ enum P2PStreamHarness {
             while (try? channel.readOutbound(as: ByteBuffer.self)) != nil {}
             offset = end
         }
-        _ = try? channel.finish()
+        // Also when the pipeline closed the channel itself: `finish` then runs the embedded loop's pending tasks,
+        // among them the pipeline's teardown (without it, channel, pipeline and handlers keep each other alive).
+        _ = try? channel.finish(acceptAlreadyClosed: true)
         if let violation = observed.violation { throw FuzzViolation(.p2pStream, violation) }
     }
 
