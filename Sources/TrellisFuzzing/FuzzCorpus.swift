@@ -1,7 +1,7 @@
 // FuzzCorpus.swift — the seed inputs of every fuzz target, generated from a small real chain of the fuzz world:
 // one signed transaction per payload sample (every kind, every governance action), four blocks committed by the
 // ledger engine with certificates of the four validators, their export and proofs, peer messages carrying them, a
-// peer stream that completes the handshake, and the genesis JSON. Deterministic except the secretstream headers
+// peer stream that completes the handshake, the genesis JSON and node configurations. Deterministic except the secretstream headers
 // and the temporary export path (neither appears in a decoded value's identity).
 //
 // `Scripts/fuzz.sh seed` writes these to Tests/Fuzz/Corpus/<target>/ (through TrellisFuzzingTests, with
@@ -106,6 +106,27 @@ public enum FuzzCorpus {
         ]
         seeds[.proofFile] = try proofs.map { Array((try ExportJSON.line($0) + "\n").utf8) }
         seeds[.genesisJSON] = [Array(try FuzzWorld.genesis.json())]
+        let peer = "\(FuzzWorld.validatorKeys[1].publicKey.hex)@10.0.0.2:26656"
+        seeds[.configTOML] = [
+            NodeConfig().toml(),
+            """
+            # every syntax the reader takes
+            [node]
+            name = "bank \\"A\\" \\u00e9"   # escapes
+            log_level = 'debug'
+            [p2p]
+            listen = "0.0.0.0:26656"
+            persistent_peers = [
+              "\(peer)",  # trailing comma next
+            ]
+            max_frame_bytes = 8_388_608
+            [consensus]
+            timeout_propose_ms = +3000
+            create_empty_blocks = false
+
+            """,
+            "[mempool]\r\nmax_transactions = 1\r\n",
+        ].map { Array($0.utf8) }
         return seeds
     }
 }

@@ -45,6 +45,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case proofFile = "proof_file"
     /// `genesis.json` through `GenesisDocument.parse`.
     case genesisJSON = "genesis_json"
+    /// `config.toml` through `NodeConfig.parse`.
+    case configTOML = "config_toml"
 
     /// Runs the harness on one input.
     public func run(_ data: [UInt8]) throws(FuzzViolation) {
@@ -60,6 +62,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .exportFile: try AuditHarnesses.exportFile(data)
         case .proofFile: try AuditHarnesses.proofFile(data)
         case .genesisJSON: try GenesisHarness.run(data)
+        case .configTOML: try ConfigHarness.run(data)
         }
     }
 }
