@@ -250,19 +250,31 @@ public final class P2PTransport: Sendable {
     // MARK: connections
 
     private func configurePipeline(_ channel: Channel, role: Handshake.Role) throws {
-        let decoder = FrameDecoder(maxFrameBytes: configuration.maxHandshakeFrameBytes)
-        let handshake = Handshake(role: role, identity: identity)
         let events = SecureChannelEvents(
             handshakeTimedOut: { [weak self] remote in self?.handshakeTimedOut(remote) },
             misbehaved: { [weak self] peer, misbehaviour, remote in self?.disconnect(peer, for: misbehaviour, remote: remote) })
-        let secure = SecureChannelHandler(handshake: handshake, frameDecoder: decoder, maxFrameBytes: configuration.maxFrameBytes,
-                                          handshakeTimeoutMilliseconds: configuration.limits.handshakeTimeoutMilliseconds, events: events, logger: logger)
-        try channel.pipeline.syncOperations.addHandlers([
+        let secureStream = Self.secureStreamHandlers(handshake: Handshake(role: role, identity: identity), configuration: configuration, events: events, logger: logger)
+        try channel.pipeline.syncOperations.addHandlers(secureStream + [PeerInboundHandler(transport: self, limits: configuration.limits, clock: clock)])
+    }
+
+    /// The handlers every peer connection runs between the socket and the transport, in pipeline order: frame
+    /// decoding (frames of at most `maxHandshakeFrameBytes` until `handshake` completes, then `maxFrameBytes`), frame
+    /// encoding, and the handshake followed by decryption. Plaintext messages (`[UInt8]`) leave the last handler;
+    /// any violation closes the channel. Public so that fuzzing (TrellisFuzzing) feeds a hostile byte stream to
+    /// exactly what production runs.
+    public static func secureStreamHandlers(handshake: Handshake, configuration: P2PConfiguration, logger: Logger) -> [any ChannelHandler] {
+        secureStreamHandlers(handshake: handshake, configuration: configuration, events: SecureChannelEvents(), logger: logger)
+    }
+
+    /// The same, reporting handshake timeouts and peers' framing violations to `events`.
+    static func secureStreamHandlers(handshake: Handshake, configuration: P2PConfiguration, events: SecureChannelEvents, logger: Logger) -> [any ChannelHandler] {
+        let decoder = FrameDecoder(maxFrameBytes: configuration.maxHandshakeFrameBytes)
+        return [
             ByteToMessageHandler(decoder),
             MessageToByteHandler(FrameEncoder()),
-            secure,
-            PeerInboundHandler(transport: self, limits: configuration.limits, clock: clock),
-        ])
+            SecureChannelHandler(handshake: handshake, frameDecoder: decoder, maxFrameBytes: configuration.maxFrameBytes,
+                                 handshakeTimeoutMilliseconds: configuration.limits.handshakeTimeoutMilliseconds, events: events, logger: logger),
+        ]
     }
 
     /// Whether a just-accepted connection may stay (called before its pipeline exists). Counts it while it is open.
