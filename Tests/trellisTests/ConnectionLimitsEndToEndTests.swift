@@ -89,7 +89,7 @@ import Glibc
 
         // Phase 2: member keys that complete the handshake, then misbehave.
         let genesis = try GenesisDocument.load(path: net.dir + "/genesis.json")
-        let nodeKey = try #require(genesis.validators.first?.validator.publicKey)
+        let nodeKey = try KeyFile.read(from: home + "/node.key").publicKey  // node 1's (genesis lists validators by key, not by node)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         func connect(as member: String) async throws -> (P2PTransport, SigningKey) {
             let key = try KeyFile.read(from: net.key(member))
