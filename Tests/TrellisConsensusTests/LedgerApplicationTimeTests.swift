@@ -9,7 +9,7 @@ import TrellisLedger
     @Test func aChainAtTheLastRepresentableTimeRefusesToProposeInsteadOfTrapping() throws {
         let key = try SigningKey(seed: [UInt8](repeating: 7, count: 32))
         let governor = MemberSpec(memberID: "gov1", legalName: "Gov", registrationNo: "1", publicKeys: [try SigningKey(seed: [UInt8](repeating: 8, count: 32)).publicKey], roles: [.governor])
-        let genesis = try GenesisDocument(chainID: "time-test", genesisTime: 0, members: [governor],
+        let genesis = try GenesisDocument(chainID: "time-test", genesisTime: 1_767_225_600, members: [governor],
                                           validators: [GenesisValidator(name: "v1", validator: Validator(publicKey: key.publicKey, votingPower: 1, p2pAddress: "127.0.0.1:1"))],
                                           parameters: Parameters(governanceQuorum: 1))
         let engine = try LedgerEngine(genesis: genesis, store: MemoryChainStore())
