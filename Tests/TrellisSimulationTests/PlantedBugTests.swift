@@ -43,6 +43,21 @@ struct PlantedBugTests {
                 "seed \(failure.seed): \(failure.violations.map(\.description))")
     }
 
+    /// Validators that crash together and come back without replaying their WAL have lost their locks and stay
+    /// silent where their guard already signed: what deadlocked four real validators restarted at once.
+    @Test("A replica that skips WAL replay at restart is caught (the test that proves the WAL matters)")
+    func noWALReplay() async throws {
+        let config = SimulationConfig(plantedBug: TestOnlyFaults(skipWALReplay: true))
+        let failure = try #require(await firstFailure(0..<300, config: config))
+        #expect(failure.violations.contains {
+            switch $0 {
+            case .liveness, .agreement: return true
+            default: return false
+            }
+        }, "seed \(failure.seed): \(failure.violations.map(\.description))")
+        print("planted no-WAL-replay bug caught at seed \(failure.seed): \(failure.violations.map(\.description))")
+    }
+
     @Test("The signing guard alone prevents those double-signs when the WAL is lost")
     func guardAlone() async {
         let config = SimulationConfig(plantedUnsyncedWAL: true)

@@ -42,6 +42,12 @@ struct SimulationTests {
         await runSeeds(2_000..<2_006, config: SimulationConfig(validators: 7, byzantine: 2))
     }
 
+    @Test("Twins: one key run as two instances in different partitions (equivocation by real replica code)", arguments: 0..<UInt64(2))
+    func twinsSeeds(chunk: UInt64) async {
+        let config = SimulationConfig(byzantine: 1, byzantineBehaviour: [], twins: true)
+        await runSeeds((3_000 + chunk * 10)..<(3_000 + (chunk + 1) * 10), config: config)
+    }
+
     @Test("A fault-free run commits steadily and every validator reaches the same height")
     func faultFree() {
         let result = Simulation.run(seed: 42, config: SimulationConfig(faults: false, faultPhaseMilliseconds: 3_000, livenessBlocks: 3))

@@ -59,6 +59,27 @@ extension ConsensusState {
         return out
     }
 
+    /// Whether handling `event` would certainly change nothing: a message for a past height, or for this height
+    /// once it is decided; a vote already counted; the proposal already kept for its round; a timeout of another
+    /// height or round. Drivers skip such events before logging them, so gossip repeats do not grow the WAL.
+    public func isRedundant(_ event: Event) -> Bool {
+        let message: ConsensusMessage
+        switch event {
+        case .proposalReceived(let p): message = .proposal(p)
+        case .voteReceived(let v): message = .vote(v)
+        case .timeoutFired(let t): return phase != .running || t.height != height || t.round != round
+        case .startHeight, .blockValidated, .proposalBlockBuilt: return false
+        }
+        guard phase != .waitingForHeight else { return false }
+        if message.height < height { return true }
+        guard message.height == height else { return false }
+        if phase == .decided { return true }
+        switch message {
+        case .proposal(let p): return proposals[p.round] == p
+        case .vote(let v): return votes.votes(v.body.type, round: v.body.round).contains(v)
+        }
+    }
+
     /// Keeps a verified proposal of proposer(h_p, r): the first one per round wins; asks for `valid(v)`.
     mutating func accept(_ proposal: Proposal, effects: inout [Effect]) {
         let r = proposal.round

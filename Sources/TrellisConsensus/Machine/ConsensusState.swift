@@ -102,7 +102,22 @@ public struct ConsensusState: Sendable {
             onBlockBuilt(height: h, round: r, block: block, effects: &effects)
         }
         applyRules(effects: &effects)
+        assertInvariants()
         return effects
+    }
+
+    /// Facts that hold after every event whatever the input (a broken one is a bug in this file, never bad input):
+    /// locks and valid values are set together with their rounds and never from a later round than round_p, a lock
+    /// is never newer than the valid value, and a decision exists exactly in the decided phase. (The signing guard
+    /// may be ahead of h_p: a validator resyncing an empty data directory keeps its guard.)
+    func assertInvariants() {
+        precondition((lockedValue == nil) == (lockedRound == nil), "invalid state: lockedValue and lockedRound set apart (lockedRound \(String(describing: lockedRound)))")
+        precondition((validValue == nil) == (validRound == nil), "invalid state: validValue and validRound set apart (validRound \(String(describing: validRound)))")
+        precondition(lockedRound.map { $0 <= round } ?? true, "invalid state: lockedRound \(String(describing: lockedRound)) > round \(round)")
+        precondition(validRound.map { $0 <= round } ?? true, "invalid state: validRound \(String(describing: validRound)) > round \(round)")
+        precondition(lockedRound.map { locked in validRound.map { locked <= $0 } ?? false } ?? true,
+                     "invalid state: lockedRound \(String(describing: lockedRound)) without a validRound at or after it (\(String(describing: validRound)))")
+        precondition((phase == .decided) == (decision != nil), "invalid state: phase \(phase) with decision \(decision == nil ? "unset" : "set")")
     }
 
     // MARK: Heights
