@@ -102,7 +102,13 @@ struct NodeCommand: AsyncParsableCommand {
                                                  commitWaitMilliseconds: node.config.api.commitWaitMilliseconds)
             let app = APIServer.application(service: node, configuration: configuration, logger: logger)
             logger.info("API listening", metadata: ["url": "http://\(api.host):\(api.port)"])
-            do { try await app.runService() } catch { logger.error("API stopped", metadata: ["reason": "\(error)"]) }
+            // A signal ends runService normally (exit 0). Anything it throws — the port in use, an address that is
+            // not this host's — is fatal: exit non-zero naming the address, so a supervisor sees the failure.
+            do { try await app.runService() } catch {
+                logger.critical("API stopped", metadata: ["address": "\(api)", "reason": "\(error)"])
+                await node.shutdown()
+                throw failure("the API cannot serve on \(api) (api.listen in \(nodeHome.configPath)): \(error)")
+            }
             await node.shutdown()
         }
     }

@@ -54,9 +54,8 @@ enum TestnetBundle {
         let genesis: GenesisDocument
         do { genesis = try GenesisDocument.parse(data) } catch { throw badInput("the genesis made from \(templatePath) is invalid: \(error)") }
 
-        do { try FileManager.default.createDirectory(atPath: root + "/members", withIntermediateDirectories: true) } catch {
-            throw failure("cannot create \(root): \(error.localizedDescription)")
-        }
+        // The member keys' folder is private (0700) like the keys in it (0600).
+        do { try NodeHome.createPrivateDirectory(root + "/members") } catch { throw failure(error.description) }
         for (name, key) in memberKeys {
             do { try KeyFile.write(key, to: "\(root)/members/\(name).key", overwrite: true) } catch { throw failure(error.description) }
         }

@@ -68,22 +68,24 @@ struct TestNet {
 final class TestChain {
     let net: TestNet
     let store: any ChainStore
+    let registry: ContractRegistry
     private(set) var engine: LedgerEngine
     private(set) var lastCommit: CommitCertificate?
     /// Names of every validator key ever used (genesis + added by governance in tests).
     var validatorNames: [String]
 
-    init(net: TestNet, store: any ChainStore = MemoryChainStore()) throws {
+    init(net: TestNet, store: any ChainStore = MemoryChainStore(), registry: ContractRegistry = .standard) throws {
         self.net = net
         self.store = store
-        self.engine = try LedgerEngine(genesis: net.genesis, store: store)
+        self.registry = registry
+        self.engine = try LedgerEngine(genesis: net.genesis, store: store, registry: registry)
         self.validatorNames = net.validatorNames
         if engine.currentHeight > 0 { lastCommit = try engine.certificate(at: engine.currentHeight) }
     }
 
     /// Reopens the engine over the same store (a restart).
     func reopen() throws {
-        engine = try LedgerEngine(genesis: net.genesis, store: store)
+        engine = try LedgerEngine(genesis: net.genesis, store: store, registry: registry)
         lastCommit = engine.currentHeight > 0 ? try engine.certificate(at: engine.currentHeight) : nil
     }
 
@@ -112,10 +114,10 @@ final class TestChain {
         return (built.block, built.result.receipts, built.dropped.map(\.rejection))
     }
 
-    /// Certifies and commits a block built elsewhere (validating it first).
-    func commit(_ block: Block) throws {
+    /// Certifies and commits a block built elsewhere (validating it first, under `signatures`).
+    func commit(_ block: Block, signatures: SignaturePolicy = .verify) throws {
         let certificate = try certify(block)
-        try engine.commit(block, certificate: certificate)
+        try engine.commit(block, certificate: certificate, signatures: signatures)
         lastCommit = certificate
     }
 

@@ -11,12 +11,15 @@ final class FakeLedger: MempoolLedgerView, @unchecked Sendable {
     let chainID = "mempool-test"
     private let lock = NIOLock()
     private var height: UInt64 = 10
+    private var lifetime: UInt64 = 1_000
     private var members: [String: Member] = [:]
     private var nonces: [String: UInt64] = [:]
     var rejectKinds: Set<String> = []
 
     var committedHeight: UInt64 { lock.withLock { height } }
+    var maxTxLifetimeBlocks: UInt64 { lock.withLock { lifetime } }
     func setHeight(_ h: UInt64) { lock.withLock { height = h } }
+    func setLifetime(_ blocks: UInt64) { lock.withLock { lifetime = blocks } }
     func add(_ m: Member, nextNonce: UInt64 = 1) { lock.withLock { members[m.memberID] = m; nonces[m.memberID] = nextNonce } }
     func setNonce(_ id: String, _ n: UInt64) { lock.withLock { nonces[id] = n } }
 

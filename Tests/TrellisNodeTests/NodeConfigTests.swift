@@ -47,6 +47,18 @@ import Testing
         ("[node]\nlog_level = \"loud\"", "log_level"),
         ("[api]\nmax_body_bytes = \"big\"", "max_body_bytes"),
         ("[api\nlisten = 1", "syntax"),
+        ("[consensus]\ntimeout_propose_ms = -5", "consensus.timeout_propose_ms (line 2)"),
+        ("[consensus]\n\ntimeout_commit_ms = 9223372036854775807", "consensus.timeout_commit_ms (line 3)"),
+        ("[consensus]\ntimeout_propose_ms = 0", "consensus.timeout_propose_ms (line 2)"),
+        ("[mempool]\nmax_transactions = -1", "mempool.max_transactions (line 2)"),
+        ("[api]\ncommit_wait_ms = 99999999999", "api.commit_wait_ms (line 2)"),
+        ("[p2p]\npersistent_peers = \"x\"", "p2p.persistent_peers (line 2): expected an array"),
+        ("[p2p]\npersistent_peers = [1]", "p2p.persistent_peers[0] (line 2): expected a string"),
+        ("[consensus]\ncreate_empty_blocks = 1", "expected true or false"),
+        ("p2p = 1", "p2p (line 1): expected a table"),
+        ("[consensus]\ntimeout_propose_ms = 1.5", "line 2"),
+        ("[mempol]\nmax_transactions = 1", "unknown table [mempol]"),
+        ("\n[api]\nlisten_addr = \"x:1\"", "api.listen_addr (line 3)"),
     ])
     func badValuesAreRefused(text: String, mention: String) {
         do {
@@ -57,6 +69,14 @@ import Testing
         }
     }
 
+    @Test func anExistingOpenHomeDirectoryIsNarrowedTo0700() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("trellis-home-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        try NodeHome(path: dir).initialize(config: NodeConfig())
+        let homeMode = (try FileManager.default.attributesOfItem(atPath: dir)[.posixPermissions] as? NSNumber)?.intValue
+        #expect(homeMode == 0o700)
+    }
+
     @Test func homeInitialisationWritesKeyAndConfigOnce() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("trellis-home-\(UUID().uuidString)").path
         let home = NodeHome(path: dir)
@@ -65,6 +85,8 @@ import Testing
         #expect(try home.loadConfig() == NodeConfig())
         let mode = (try FileManager.default.attributesOfItem(atPath: home.keyPath)[.posixPermissions] as? NSNumber)?.intValue
         #expect(mode == 0o600)
+        let homeMode = (try FileManager.default.attributesOfItem(atPath: dir)[.posixPermissions] as? NSNumber)?.intValue
+        #expect(homeMode == 0o700)
         #expect(throws: NodeHome.HomeError.self) { try home.initialize(config: NodeConfig()) }
         #expect(try home.loadKey().publicKey == key, "a second init must not replace the key")
     }

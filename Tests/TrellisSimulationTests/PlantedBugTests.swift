@@ -18,10 +18,11 @@ struct PlantedBugTests {
     }
 
     /// One Byzantine validator of four is within f (SimulationTests shows such seeds pass without the bug); its
-    /// equivocation splits the honest nodes' views, which is when a forgotten lock lets a second value be decided.
+    /// equivocation (as proposer, and double votes colluding on the same split) splits the honest nodes' views,
+    /// which is when a forgotten lock lets a second value be decided.
     @Test("Skipping the lock check (lines 23, 29) breaks agreement, and the simulator sees it")
     func skipLockCheck() async throws {
-        let config = SimulationConfig(byzantine: 1, plantedBug: TestOnlyFaults(skipLockCheck: true))
+        let config = SimulationConfig(byzantine: 1, byzantineBehaviour: [.equivocateProposals, .doubleVote], plantedBug: TestOnlyFaults(skipLockCheck: true))
         let failure = try #require(await firstFailure(0..<300, config: config))
         #expect(failure.violations.contains { if case .agreement = $0 { return true } else { return false } },
                 "seed \(failure.seed): \(failure.violations.map(\.description))")

@@ -25,6 +25,8 @@ import TrellisNode
             keyOfHost[host] = key
             let mode = (try FileManager.default.attributesOfItem(atPath: home.keyPath)[.posixPermissions] as? NSNumber)?.intValue
             #expect(mode == 0o600)
+            let homeMode = (try FileManager.default.attributesOfItem(atPath: home.path)[.posixPermissions] as? NSNumber)?.intValue
+            #expect(homeMode == 0o700, "a node home holds its key: owner only")
             let validate = try CLI.run(["genesis", "validate", home.genesisPath])
             #expect(validate.status == 0, "\(validate.stderr)")
             #expect(try GenesisDocument.load(path: home.genesisPath).hash == shared.hash, "every host has the same genesis")
@@ -43,6 +45,8 @@ import TrellisNode
             #expect(Set(peers.map { "\($0.host):\($0.port)" }) == Set(others.map { "\($0):27100" }), "node\(i + 1) dials exactly the other hosts")
             #expect(peers.count == others.count)
         }
+        let membersMode = (try FileManager.default.attributesOfItem(atPath: dir + "/members")[.posixPermissions] as? NSNumber)?.intValue
+        #expect(membersMode == 0o700, "the member keys' folder is owner only")
         let members = try FileManager.default.contentsOfDirectory(atPath: dir + "/members").filter { $0.hasSuffix(".key") }
         #expect(members.count == 13)
         #expect(shared.members.count == 13)

@@ -41,7 +41,7 @@ extension ConsensusState {
         }
     }
 
-    /// The messages a driver should re-send to its peers periodically (gossip), so that messages lost before the
+    /// The messages a replica should re-send to its peers periodically (gossip), so that messages lost before the
     /// network stabilised still arrive — Algorithm 1 assumes every message of a correct process is eventually
     /// received. For the current height: the proposals of round_p and validRound_p, every vote of round_p, the
     /// precommits of round_p − 1 (the 2f + 1 that moved this node on let a peer still in round_p − 1 follow; from

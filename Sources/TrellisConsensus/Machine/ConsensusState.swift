@@ -19,7 +19,7 @@ public enum ConsensusPhase: Sendable, Hashable {
     case waitingForHeight
     /// Running height `h_p`.
     case running
-    /// `decision_p[h_p]` is set; waiting for the driver to commit and send `.startHeight(h_p + 1)`.
+    /// `decision_p[h_p]` is set; waiting for the replica to commit and send `.startHeight(h_p + 1)`.
     case decided
 }
 
@@ -216,7 +216,7 @@ public struct ConsensusState: Sendable {
 
     // MARK: Signing
 
-    /// Signs through the guard; appends `.persistSigningState` (which the driver performs BEFORE the broadcast
+    /// Signs through the guard; appends `.persistSigningState` (which the replica performs BEFORE the broadcast
     /// that follows). Returns nil when the guard refuses: the node then stays silent for this step.
     mutating func sign(_ signBytes: [UInt8], at position: SigningPosition, effects: inout [Effect]) -> Signature? {
         guard let set = validatorSet, set.contains(publicKey) else { return nil }  // not a validator: never sign

@@ -2,8 +2,10 @@
 //
 // A contract owns transaction kinds. For each kind it declares the payload type (canonical + JSON forms), which
 // roles may sign it, and applies it: validate against state, then write to the transaction's overlay. Throwing a
-// `TxRejection` rejects the transaction with a stable code (the overlay is discarded); any other error means the
-// state itself is unreadable and stops execution of the block. Contracts are deterministic: they use only the
+// `TxRejection` rejects the transaction with a stable code (the overlay is discarded); a `StateError` means the
+// state itself is unreadable or corrupt and stops execution of the block; any other error is a defect, which the
+// executor turns into a rejection with code `internal`. Arithmetic on values from payloads or state is checked
+// (`AssetCheck`): an overflow is a rejection (`amount_overflow`, `serial_overflow`, `time_overflow`), never a trap. Contracts are deterministic: they use only the
 // payload, the context and the state — no clock, no randomness, no dictionary iteration order in outputs.
 import Foundation
 import TrellisCodec

@@ -176,7 +176,8 @@ public struct GovernanceContract: Contract {
 
     /// Rewrites the set effective at h+2 (starting from whatever is scheduled for h+2 already).
     static func changeValidators(context: ExecutionContext, state: StateOverlay, _ change: (inout [Validator]) throws -> Void) throws {
-        let effective = context.height + 2
+        let (effective, overflow) = context.height.addingReportingOverflow(2)
+        guard !overflow else { throw TxRejection("height_out_of_range", "height \(context.height) + 2 overflows; no validator change can take effect") }
         guard let current = try ValidatorSchedule.set(forHeight: effective, in: state) else {
             throw StateError.corruptValue(key: "validators", reason: "no validator set recorded")
         }

@@ -18,8 +18,14 @@ extension GreenAssetsContract {
         let project = try store.project(verification.projectID)
         var program = try store.program(project.programID)
         _ = try AssetMembers.active(project.proponent, in: store.state, field: "proponent")
-        let serialStart = try AssetCheck.add(program.serialCounter, 1, "program serial counter")
-        let serialEnd = try AssetCheck.add(program.serialCounter, p.quantity, "program serial counter")
+        guard program.serialCounter < CreditSerial.maxSerial else {
+            throw TxRejection("serial_overflow", "program \(program.programID) has assigned its last serial \(program.serialCounter)")
+        }
+        let serialStart = program.serialCounter + 1
+        let serialEnd = try AssetCheck.serialEnd(start: serialStart, quantity: p.quantity, "credits.issue of program \(program.programID)")
+        guard p.bufferQuantity <= p.quantity else {
+            throw TxRejection("buffer_exceeds_quantity", "buffer_quantity \(p.bufferQuantity) exceeds quantity \(p.quantity)")
+        }
         let batchID = context.derivedID("batch", index: 0)
         guard try store.state.get(GreenAssetsKeys.batch(batchID)) == nil else {
             throw TxRejection("duplicate_id", "batch id \(batchID) already exists")
@@ -28,15 +34,17 @@ extension GreenAssetsContract {
         store.state.write(batch, at: GreenAssetsKeys.batch(batchID))
         store.state.put(GreenAssetsKeys.batchSerial(program: program.programID, start: serialStart), Array(batchID.utf8))
         var created = [batchID]
+        // [serialStart, serialEnd] holds p.quantity ≥ bufferQuantity units: the owned block takes the first
+        // quantity − buffer of them, the buffer block the last bufferQuantity; both ends lie inside the batch.
         let ownedQuantity = p.quantity - p.bufferQuantity
         if ownedQuantity > 0 {
-            var block = CreditBlock(blockID: context.derivedID("cblock", index: 1), batchID: batchID, programID: program.programID, serialStart: serialStart, serialEnd: serialStart + ownedQuantity - 1, owner: project.proponent, status: .active)
+            var block = CreditBlock(blockID: context.derivedID("cblock", index: 1), batchID: batchID, programID: program.programID, serialStart: serialStart, serialEnd: serialStart + (ownedQuantity - 1), owner: project.proponent, status: .active)
             try block.record("credits.issue", context)
             store.save(block, previous: nil)
             created.append(block.blockID)
         }
         if p.bufferQuantity > 0 {
-            var block = CreditBlock(blockID: context.derivedID("cblock", index: 2), batchID: batchID, programID: program.programID, serialStart: serialEnd - p.bufferQuantity + 1, serialEnd: serialEnd, owner: context.signer.memberID, status: .buffer)
+            var block = CreditBlock(blockID: context.derivedID("cblock", index: 2), batchID: batchID, programID: program.programID, serialStart: serialEnd - (p.bufferQuantity - 1), serialEnd: serialEnd, owner: context.signer.memberID, status: .buffer)
             try block.record("credits.issue", context)
             store.save(block, previous: nil)
             created.append(block.blockID)
@@ -65,13 +73,13 @@ extension GreenAssetsContract {
             guard try store.state.get(GreenAssetsKeys.block(childID)) == nil else {
                 throw TxRejection("duplicate_id", "credit block id \(childID) already exists")
             }
-            // Cannot overflow: the outputs sum to the parent's quantity, so every end is ≤ previous.serialEnd.
-            let end = next + output.quantity - 1
+            // The outputs sum to the parent's quantity, so every end is ≤ previous.serialEnd; checked all the same.
+            let end = try AssetCheck.serialEnd(start: next, quantity: output.quantity, "outputs[\(index)]")
             var child = CreditBlock(blockID: childID, batchID: previous.batchID, programID: previous.programID, serialStart: next, serialEnd: end, owner: output.to, status: .active, parentID: previous.blockID)
             try child.record("credits.transfer", context)
             store.save(child, previous: nil)
             childIDs.append(childID)
-            next = end &+ 1
+            next = end + 1  // end ≤ CreditSerial.maxSerial
         }
         var spent = previous
         spent.status = .consumed

@@ -108,8 +108,8 @@ public struct Batch: Hashable, Sendable, CanonicalCodable, Codable {
         self.height = height
     }
 
-    /// Units issued: serialEnd − serialStart + 1.
-    public var quantity: UInt64 { serialEnd - serialStart + 1 }
+    /// Units issued: serialEnd − serialStart + 1 (cannot overflow: the decoder and the contract keep serialStart ≥ 1).
+    public var quantity: UInt64 { (serialEnd - serialStart) + 1 }
 
     enum CodingKeys: String, CodingKey {
         case batchID = "batch_id"
@@ -200,8 +200,8 @@ public struct CreditBlock: Hashable, Sendable, CanonicalCodable, Codable {
         self.events = events
     }
 
-    /// Units in the block: serialEnd − serialStart + 1.
-    public var quantity: UInt64 { serialEnd - serialStart + 1 }
+    /// Units in the block: serialEnd − serialStart + 1 (cannot overflow: serialStart ≥ 1, checked on decoding).
+    public var quantity: UInt64 { (serialEnd - serialStart) + 1 }
 
     enum CodingKeys: String, CodingKey {
         case blockID = "block_id"
@@ -244,7 +244,7 @@ public struct CreditBlock: Hashable, Sendable, CanonicalCodable, Codable {
         programID = try decoder.decodeString(maxLength: Limits.maxIDBytes)
         serialStart = try decoder.decodeUInt64()
         serialEnd = try decoder.decodeUInt64()
-        guard serialStart <= serialEnd else { throw .invalidValue(type: "CreditBlock", reason: "serial range [\(serialStart), \(serialEnd)] is empty") }
+        guard serialStart >= 1, serialStart <= serialEnd else { throw .invalidValue(type: "CreditBlock", reason: "serial range [\(serialStart), \(serialEnd)] is empty or starts at 0") }
         owner = try decoder.decodeString(maxLength: Limits.maxIDBytes)
         status = try decoder.decode(BlockStatus.self)
         frozen = try decoder.decodeBool()
@@ -277,7 +277,8 @@ public struct RetiredRange: Hashable, Sendable, CanonicalCodable, Codable {
         self.serialText = serialText
     }
 
-    public var quantity: UInt64 { serialEnd - serialStart + 1 }
+    /// Units retired: serialEnd − serialStart + 1 (cannot overflow: serialStart ≥ 1, checked on decoding).
+    public var quantity: UInt64 { (serialEnd - serialStart) + 1 }
 
     enum CodingKeys: String, CodingKey {
         case blockID = "block_id"
@@ -306,7 +307,7 @@ public struct RetiredRange: Hashable, Sendable, CanonicalCodable, Codable {
         vintage = try decoder.decodeInt64()
         serialStart = try decoder.decodeUInt64()
         serialEnd = try decoder.decodeUInt64()
-        guard serialStart <= serialEnd else { throw .invalidValue(type: "RetiredRange", reason: "serial range is empty") }
+        guard serialStart >= 1, serialStart <= serialEnd else { throw .invalidValue(type: "RetiredRange", reason: "serial range [\(serialStart), \(serialEnd)] is empty or starts at 0") }
         serialText = try decoder.decodeString(maxLength: Limits.maxNameBytes * 2)
     }
 }

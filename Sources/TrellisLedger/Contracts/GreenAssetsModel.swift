@@ -51,6 +51,10 @@ public enum GreenAssetsKeys {
 
 /// The human serial form of credit ranges.
 public enum CreditSerial {
+    /// The highest serial a program assigns: 2⁶⁴ − 2. Serials run 1 … maxSerial, so a range's "one past the end"
+    /// (`serial_end + 1`) is always a UInt64; an issuance that would pass it is rejected with `serial_overflow`.
+    public static let maxSerial: UInt64 = .max - 1
+
     /// PROGRAM-UNIT-COUNTRY-PROJECT-VINTAGE-START-END, e.g. "CCER-tCO2e-CN-wind-7-2025-1-500".
     public static func text(program: Program, country: String, projectID: String, vintage: Int64, start: UInt64, end: UInt64) -> String {
         [program.programID, program.unit.rawValue, country, projectID, String(vintage), String(start), String(end)].joined(separator: "-")

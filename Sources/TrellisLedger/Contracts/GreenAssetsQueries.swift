@@ -75,8 +75,8 @@ public enum GreenAssetsQueries {
         return RetirementStatement(beneficiary: retirement.beneficiary, periodFrom: nil, periodTo: nil, retirements: [retirement], totalQuantity: total([retirement]))
     }
 
-    private static func total(_ retirements: [Retirement]) -> UInt64 {
-        retirements.reduce(0) { sum, r in r.ranges.reduce(sum) { $0 &+ $1.quantity } }
+    private static func total(_ retirements: [Retirement]) -> UInt128 {
+        retirements.reduce(0) { sum, r in r.ranges.reduce(sum) { $0 + UInt128($1.quantity) } }
     }
 
     /// Issued = active + locked + buffer + retired + cancelled, per batch and per program (issued == the program's
@@ -86,38 +86,40 @@ public enum GreenAssetsQueries {
         var programLines: [String: SupplyLine] = [:]
         for entry in try state.scan(prefix: GreenAssetsKeys.allBatches) {
             let batch = try AssetState.decode(Batch.self, entry, state)
-            var line = SupplyLine(id: batch.batchID, issued: batch.quantity, active: 0, locked: 0, buffer: 0, retired: 0, cancelled: 0, frozen: 0, balanced: true)
+            var line = SupplyLine(id: batch.batchID, issued: UInt128(batch.quantity), active: 0, locked: 0, buffer: 0, retired: 0, cancelled: 0, frozen: 0, balanced: true)
             let prefix = GreenAssetsKeys.liveBlocks(batch: batch.batchID)
             var blocks: [CreditBlock] = []
             for blockEntry in try state.scan(prefix: prefix) {
                 blocks.append(try AssetState.required(CreditBlock.self, GreenAssetsKeys.block(AssetState.keySuffix(blockEntry.key, after: prefix)), state))
             }
             blocks.sort { $0.serialStart < $1.serialStart }
-            var next = batch.serialStart
+            // "One past the end" in 128 bits: exact even for a range ending at 2⁶⁴ − 1.
+            var next = UInt128(batch.serialStart)
             for block in blocks {
-                if block.serialStart != next || block.batchID != batch.batchID || !block.status.isLive { line.balanced = false }
-                next = block.serialEnd &+ 1
+                if UInt128(block.serialStart) != next || block.batchID != batch.batchID || !block.status.isLive { line.balanced = false }
+                next = UInt128(block.serialEnd) + 1
+                let units = UInt128(block.quantity)
                 switch block.status {
-                case .active: line.active &+= block.quantity
-                case .locked: line.locked &+= block.quantity
-                case .buffer: line.buffer &+= block.quantity
-                case .retired: line.retired &+= block.quantity
-                case .cancelled: line.cancelled &+= block.quantity
+                case .active: line.active += units
+                case .locked: line.locked += units
+                case .buffer: line.buffer += units
+                case .retired: line.retired += units
+                case .cancelled: line.cancelled += units
                 case .consumed: line.balanced = false
                 }
-                if block.frozen { line.frozen &+= block.quantity }
+                if block.frozen { line.frozen += units }
             }
-            if next != batch.serialEnd &+ 1 { line.balanced = false }
-            if line.active &+ line.locked &+ line.buffer &+ line.retired &+ line.cancelled != line.issued { line.balanced = false }
+            if next != UInt128(batch.serialEnd) + 1 { line.balanced = false }
+            if line.active + line.locked + line.buffer + line.retired + line.cancelled != line.issued { line.balanced = false }
             batchLines.append(line)
             var program = programLines[batch.programID] ?? SupplyLine(id: batch.programID, issued: 0, active: 0, locked: 0, buffer: 0, retired: 0, cancelled: 0, frozen: 0, balanced: true)
-            program.issued &+= line.issued
-            program.active &+= line.active
-            program.locked &+= line.locked
-            program.buffer &+= line.buffer
-            program.retired &+= line.retired
-            program.cancelled &+= line.cancelled
-            program.frozen &+= line.frozen
+            program.issued += line.issued
+            program.active += line.active
+            program.locked += line.locked
+            program.buffer += line.buffer
+            program.retired += line.retired
+            program.cancelled += line.cancelled
+            program.frozen += line.frozen
             program.balanced = program.balanced && line.balanced
             programLines[batch.programID] = program
         }
@@ -125,7 +127,7 @@ public enum GreenAssetsQueries {
         for entry in try state.scan(prefix: GreenAssetsKeys.allPrograms) {
             let program = try AssetState.decode(Program.self, entry, state)
             var line = programLines[program.programID] ?? SupplyLine(id: program.programID, issued: 0, active: 0, locked: 0, buffer: 0, retired: 0, cancelled: 0, frozen: 0, balanced: true)
-            if line.issued != program.serialCounter { line.balanced = false }
+            if line.issued != UInt128(program.serialCounter) { line.balanced = false }
             programs.append(line)
         }
         let balanced = batchLines.allSatisfy(\.balanced) && programs.allSatisfy(\.balanced)

@@ -75,7 +75,8 @@ public struct RetirementStatement: Codable, Sendable, Hashable {
     public var periodTo: Int64?
     /// By (time, id).
     public var retirements: [Retirement]
-    public var totalQuantity: UInt64
+    /// Units retired, summed exactly (128 bits: retirements across programs may exceed 2⁶⁴ units).
+    public var totalQuantity: UInt128
 
     enum CodingKeys: String, CodingKey {
         case beneficiary
@@ -87,16 +88,17 @@ public struct RetirementStatement: Codable, Sendable, Hashable {
 }
 
 /// Units per status for one batch or program. `issued = active + locked + buffer + retired + cancelled` when
-/// `balanced`; `frozen` counts units in frozen blocks, which are also counted under their status.
+/// `balanced`; `frozen` counts units in frozen blocks, which are also counted under their status. Units are summed
+/// exactly in 128 bits, so even a corrupt state (overlapping blocks) is reported with its true sums, never wrapped.
 public struct SupplyLine: Codable, Sendable, Hashable {
     public var id: String
-    public var issued: UInt64
-    public var active: UInt64
-    public var locked: UInt64
-    public var buffer: UInt64
-    public var retired: UInt64
-    public var cancelled: UInt64
-    public var frozen: UInt64
+    public var issued: UInt128
+    public var active: UInt128
+    public var locked: UInt128
+    public var buffer: UInt128
+    public var retired: UInt128
+    public var cancelled: UInt128
+    public var frozen: UInt128
     /// True when the statuses add up to `issued` and (for a batch) its live blocks partition its range exactly.
     public var balanced: Bool
 }

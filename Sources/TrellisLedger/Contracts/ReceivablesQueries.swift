@@ -71,7 +71,7 @@ public enum ReceivablesQueries {
         var creditTotals = totals(blocks.map { ($0.status.rawValue, $0.quantity) })
         let frozen = blocks.filter(\.frozen)
         if !frozen.isEmpty {
-            creditTotals.append(StatusTotal(status: "frozen", count: UInt64(frozen.count), amount: frozen.reduce(0) { $0 &+ $1.quantity }))
+            creditTotals.append(StatusTotal(status: "frozen", count: UInt64(frozen.count), amount: frozen.reduce(0) { $0 + UInt128($1.quantity) }))
             creditTotals.sort { $0.status < $1.status }
         }
         return Holdings(member: member, certificates: held, incoming: incoming, certificateTotals: totals(held.map { ($0.status.rawValue, $0.face) }), creditBlocks: blocks, creditTotals: creditTotals)
@@ -80,16 +80,18 @@ public enum ReceivablesQueries {
     /// Exposure per core enterprise, per financier and per credit line (overdue included), each sorted by id.
     public static func exposure(in state: StateReader) throws -> ExposureReport {
         var cores: [String: CoreExposure] = [:]
-        var overdueByLine: [String: UInt64] = [:]
+        // 128-bit sums of 64-bit faces over fewer than 2⁶⁴ records cannot overflow.
+        var overdueByLine: [String: UInt128] = [:]
         for entry in try state.scan(prefix: ReceivablesKeys.allRoots) {
             let root = try AssetState.decode(CertificateRoot.self, entry, state)
             guard root.status == .open || root.status == .overdue else { continue }
             var core = cores[root.debtor] ?? CoreExposure(core: root.debtor, outstanding: 0, overdue: 0, openRoots: 0, overdueRoots: 0)
-            core.outstanding &+= root.face
+            let face = UInt128(root.face)
+            core.outstanding += face
             if root.status == .overdue {
-                core.overdue &+= root.face
+                core.overdue += face
                 core.overdueRoots += 1
-                overdueByLine[root.creditLineID, default: 0] &+= root.face
+                overdueByLine[root.creditLineID, default: 0] += face
             } else {
                 core.openRoots += 1
             }
@@ -103,9 +105,10 @@ public enum ReceivablesQueries {
             exposure.openFinancings += 1
             if fin.status == .active {
                 let cert = try AssetState.required(Certificate.self, ReceivablesKeys.certificate(fin.certID), state)
-                exposure.advanced &+= fin.advance
-                if fin.kind == .factoring { exposure.factoredFace &+= cert.face } else { exposure.pledgedFace &+= cert.face }
-                if cert.status == .overdue || cert.frozenFrom == .overdue { exposure.overdueFace &+= cert.face }
+                let face = UInt128(cert.face)
+                exposure.advanced += UInt128(fin.advance)
+                if fin.kind == .factoring { exposure.factoredFace += face } else { exposure.pledgedFace += face }
+                if cert.status == .overdue || cert.frozenFrom == .overdue { exposure.overdueFace += face }
             }
             financiers[fin.financier] = exposure
         }
@@ -149,7 +152,7 @@ public enum ReceivablesQueries {
         for (status, amount) in items {
             var total = byStatus[status] ?? StatusTotal(status: status, count: 0, amount: 0)
             total.count += 1
-            total.amount &+= amount
+            total.amount += UInt128(amount)
             byStatus[status] = total
         }
         return byStatus.values.sorted { $0.status < $1.status }

@@ -36,11 +36,11 @@ public struct CertificateEvent: Codable, Sendable, Hashable {
     }
 }
 
-/// A count and sum per status.
+/// A count and sum per status. Amounts are summed exactly in 128 bits (many pieces may add up past 2⁶⁴).
 public struct StatusTotal: Codable, Sendable, Hashable {
     public var status: String
     public var count: UInt64
-    public var amount: UInt64
+    public var amount: UInt128
 }
 
 /// What a member holds: certificate pieces and credit blocks.
@@ -65,13 +65,14 @@ public struct Holdings: Codable, Sendable, Hashable {
     }
 }
 
-/// What a core enterprise owes.
+/// What a core enterprise owes. Sums of faces are exact 128-bit integers: a core may owe more than 2⁶⁴ 分 across
+/// credit lines, and a total must never wrap.
 public struct CoreExposure: Codable, Sendable, Hashable {
     public var core: String
     /// Face of open and overdue roots.
-    public var outstanding: UInt64
+    public var outstanding: UInt128
     /// Face of overdue roots.
-    public var overdue: UInt64
+    public var overdue: UInt128
     public var openRoots: UInt64
     public var overdueRoots: UInt64
 
@@ -82,17 +83,17 @@ public struct CoreExposure: Codable, Sendable, Hashable {
     }
 }
 
-/// What a financier has at stake in certificates.
+/// What a financier has at stake in certificates (exact 128-bit sums).
 public struct FinancierExposure: Codable, Sendable, Hashable {
     public var financier: String
     /// Advances of active financings.
-    public var advanced: UInt64
+    public var advanced: UInt128
     /// Face of pieces factored to it (held, status financed).
-    public var factoredFace: UInt64
+    public var factoredFace: UInt128
     /// Face of pieces pledged to it.
-    public var pledgedFace: UInt64
+    public var pledgedFace: UInt128
     /// Face of overdue pieces under its active financings.
-    public var overdueFace: UInt64
+    public var overdueFace: UInt128
     /// Requested or active financings.
     public var openFinancings: UInt64
 
@@ -109,8 +110,8 @@ public struct FinancierExposure: Codable, Sendable, Hashable {
 public struct CreditLineExposure: Codable, Sendable, Hashable {
     public var line: CreditLine
     public var available: UInt64
-    /// Face of overdue roots issued against the line.
-    public var overdue: UInt64
+    /// Face of overdue roots issued against the line (exact 128-bit sum).
+    public var overdue: UInt128
 }
 
 /// Exposure of every core, financier and credit line, each list by id.

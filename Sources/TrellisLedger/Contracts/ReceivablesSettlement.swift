@@ -2,7 +2,9 @@
 //
 // Settlement pays every live piece of a root to its holder (a piece still pending acceptance pays its sender), in
 // live-leaf key order; the payouts sum to the root's face (A1) or execution stops on a corrupt state; the credit
-// line is released by the root's face.
+// line is released by the root's face. Only an approved (active) financing takes part in a payout: it ends
+// `settled` and its financier is named. A financing still `requested` at settlement ends `cancelled` and names no
+// one — the bank never advanced money against the piece.
 import TrellisCodec
 
 extension ReceivablesContract {
@@ -29,8 +31,18 @@ extension ReceivablesContract {
             var financier: String? = nil
             if let finID = previous.financingID {
                 var fin = try store.financing(finID)
-                financier = fin.financier
-                fin.status = .settled
+                switch fin.status {
+                case .active:
+                    // Approved: the factor holds the piece (and is paid as holder), or the pledgee is named beside
+                    // the holder so the clearing agent routes the money to it.
+                    financier = fin.financier
+                    fin.status = .settled
+                case .requested:
+                    // Never approved: the bank advanced nothing and has no claim; the request lapses at maturity.
+                    fin.status = .cancelled
+                case .cancelled, .released, .repaid, .settled:
+                    throw StateError.corruptValue(key: StateKey.describe(ReceivablesKeys.financing(finID)), reason: "piece \(previous.certID) links financing \(finID), which is \(fin.status.rawValue), not open")
+                }
                 fin.closedAt = context.blockTime
                 store.save(fin)
             }

@@ -147,6 +147,17 @@ enum AssetCheck {
         if overflow { throw TxRejection("time_overflow", "\(what) overflows a 64-bit time") }
         return sum
     }
+
+    /// The last serial of `quantity` (> 0) consecutive serials from `start`, which must not pass
+    /// `CreditSerial.maxSerial` (so that "one past the end" of every range is representable).
+    static func serialEnd(start: UInt64, quantity: UInt64, _ what: String) throws(TxRejection) -> UInt64 {
+        guard quantity > 0 else { throw TxRejection("zero_amount", "\(what) needs at least one unit") }
+        let (end, overflow) = start.addingReportingOverflow(quantity - 1)
+        guard !overflow, end <= CreditSerial.maxSerial else {
+            throw TxRejection("serial_overflow", "\(what): \(quantity) serials from \(start) would pass the last serial \(CreditSerial.maxSerial)")
+        }
+        return end
+    }
 }
 
 /// Member records kept by the Membership contract at `member/<id>`.
@@ -173,10 +184,19 @@ enum AssetMembers {
 }
 
 /// Proleptic Gregorian UTC calendar arithmetic on Unix seconds (H. Hinnant's civil_from_days), integer-only.
+/// Total over Int64: every intermediate stays within ±2⁴⁷ (days) or ±2⁴⁰ (years), far from overflow.
 enum AssetCalendar {
-    /// The UTC year containing `unixSeconds`.
+    static let secondsPerDay: Int64 = 86_400
+
+    /// ⌊unixSeconds / 86 400⌋, without the `x − 86 399` that overflows at Int64.min.
+    static func day(of unixSeconds: Int64) -> Int64 {
+        let (quotient, remainder) = unixSeconds.quotientAndRemainder(dividingBy: secondsPerDay)
+        return remainder < 0 ? quotient - 1 : quotient
+    }
+
+    /// The UTC year containing `unixSeconds` (astronomical numbering: year 0 is 1 BCE), for every Int64.
     static func year(of unixSeconds: Int64) -> Int64 {
-        let days = unixSeconds >= 0 ? unixSeconds / 86_400 : (unixSeconds - 86_399) / 86_400
+        let days = day(of: unixSeconds)  // |days| < 1.1·10¹⁴
         let z = days + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097
         let dayOfEra = z - era * 146_097

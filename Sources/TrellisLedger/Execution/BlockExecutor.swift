@@ -11,7 +11,10 @@
 //   3. the nonce is consumed (written to the block overlay);
 //   4. the signer holds a role the kind allows; the payload decodes strictly and passes its stateless checks;
 //   5. the contract applies it on a per-transaction overlay, merged into the block only on success.
-//   A failure in 4–5 rejects the transaction but keeps the nonce consumed.
+//   A failure in 4–5 rejects the transaction but keeps the nonce consumed. A contract error that is neither a
+//   `TxRejection` nor a `StateError` (a defect, not a rule) rejects the transaction with code `internal` and a
+//   message that names only the kind, so every node writes the same receipt; only unreadable state
+//   (`StateError`) stops the block. Arithmetic traps cannot be caught: contracts use checked arithmetic instead.
 // Parameters are read once at the start of the block: a governance change of parameters applies from the next
 // block on.
 import TrellisCodec
@@ -116,7 +119,9 @@ public struct BlockExecutor: Sendable {
         let admitted: Admitted
         do { admitted = try checkEnvelope(tx, env: env, signaturesValid: signaturesValid, state: blockState) } catch let r as TxRejection {
             return rejected(r, consumed: false)
-        } catch let e as StateError { throw .state(e) } catch { throw .contractFailed(kind: tx.body.kind, message: "\(error)") }
+        } catch let e as StateError { throw .state(e) } catch {
+            return rejected(Self.internalRejection(kind: tx.body.kind, stage: "envelope check"), consumed: false)
+        }
 
         // 3: the nonce is used from here on, whatever happens next.
         blockState.write(admitted.nonce, at: LedgerKeys.nonce(tx.body.signer))
@@ -136,7 +141,7 @@ public struct BlockExecutor: Sendable {
         do {
             let created = try contract.apply(kind: tx.body.kind, payload: payload, context: context, state: txState)
             guard created.count <= Limits.maxListCount else {
-                throw ExecutionError.contractFailed(kind: tx.body.kind, message: "created \(created.count) objects; a receipt lists at most \(Limits.maxListCount)")
+                return rejected(Self.internalRejection(kind: tx.body.kind, stage: "receipt (more than \(Limits.maxListCount) created ids)"), consumed: true)
             }
             txState.merge(into: blockState)
             return Receipt(txHash: env.txHash, index: index, nonceConsumed: true, outcome: .ok(createdIDs: created))
@@ -144,12 +149,22 @@ public struct BlockExecutor: Sendable {
             return rejected(r, consumed: true)
         } catch let e as StateError {
             throw .state(e)
-        } catch let e as ExecutionError {
-            throw e
         } catch {
-            throw .contractFailed(kind: tx.body.kind, message: "\(error)")
+            // Defence in depth: an error the contract did not anticipate rejects this transaction alone (its overlay
+            // is dropped) instead of stopping the block. The receipt is hashed into the state, so its message names
+            // only the kind — never the error's text, which may carry addresses or differ between builds.
+            return rejected(Self.internalRejection(kind: tx.body.kind, stage: "contract"), consumed: true)
         }
     }
+
+    /// The rejection of a transaction whose execution failed in a way no rule anticipated: code `internal`, a
+    /// message that is the same on every node.
+    static func internalRejection(kind: String, stage: String) -> TxRejection {
+        TxRejection(internalRejectionCode, "\(kind) failed unexpectedly in the \(stage); the transaction is rejected on every node (a defect to report, not a rule)")
+    }
+
+    /// The receipt code of `internalRejection`.
+    public static let internalRejectionCode = "internal"
 
     /// Steps 1–2. Throws `TxRejection` for a bad envelope, `StateError` for unreadable state.
     func checkEnvelope(_ tx: Transaction, env: Envelope, signaturesValid: Bool, state: any StateReader) throws -> Admitted {

@@ -3,7 +3,6 @@
 // Decoding is strict: unknown keys and out-of-range values are errors naming the key, so a typo never silently
 // falls back to a default. Every field has a default, so a minimal file is valid.
 import Foundation
-import TOMLKit
 
 public struct NodeConfig: Codable, Sendable, Equatable {
     public struct Node: Codable, Sendable, Equatable {
@@ -191,41 +190,58 @@ extension NodeConfig {
         return try parse(text, path: path)
     }
 
-    /// Parses TOML text (missing sections and keys take their defaults; unknown keys are errors).
+    /// Parses TOML text (missing sections and keys take their defaults; unknown keys are errors). Every error
+    /// names the key and its line.
     public static func parse(_ text: String, path: String = "config.toml") throws(NodeConfigError) -> NodeConfig {
-        guard text.utf8.count <= 1 << 20 else { throw NodeConfigError(path: path, reason: "file larger than 1 MiB") }
-        let config: NodeConfig
-        do {
-            let table = try TOMLTable(string: text)
-            config = try TOMLDecoder(strictDecoding: true).decode(NodeConfig.self, from: table)
-        } catch let e as UnexpectedKeysError {
-            let keys = e.keys.keys.sorted().joined(separator: ", ")
-            throw NodeConfigError(path: path, reason: "unknown keys: \(keys)")
-        } catch let e as TOMLParseError {
-            throw NodeConfigError(path: path, reason: "TOML syntax error at line \(e.source.begin.line), column \(e.source.begin.column): \(e.description)")
-        } catch {
-            throw NodeConfigError(path: path, reason: "\(error)")
+        guard text.utf8.count <= TOMLReader.maxBytes else { throw NodeConfigError(path: path, reason: "file larger than 1 MiB") }
+        let table: TOMLTable
+        do { table = try TOMLReader.parse(text) } catch {
+            throw NodeConfigError(path: path, reason: "TOML syntax error at \(error)")
         }
-        try config.check(path: path)
+        let config: NodeConfig
+        do { config = try TOMLValueDecoder.decode(NodeConfig.self, from: table) } catch {
+            throw NodeConfigError(path: path, reason: error.description)
+        }
+        try config.check(path: path, lines: table)
         return config
     }
 
-    /// Range checks with messages naming the key.
-    func check(path: String) throws(NodeConfigError) {
-        func fail(_ reason: String) -> NodeConfigError { NodeConfigError(path: path, reason: reason) }
-        guard HostPort(p2p.listen) != nil else { throw fail("p2p.listen \"\(p2p.listen)\" is not host:port") }
-        guard HostPort(api.listen) != nil else { throw fail("api.listen \"\(api.listen)\" is not host:port") }
-        guard (1024...(1 << 30)).contains(p2p.maxFrameBytes) else { throw fail("p2p.max_frame_bytes must be 1 KiB … 1 GiB") }
-        guard (1024...(64 << 20)).contains(api.maxBodyBytes) else { throw fail("api.max_body_bytes must be 1 KiB … 64 MiB") }
-        guard api.commitWaitMilliseconds > 0 else { throw fail("api.commit_wait_ms must be positive") }
-        guard consensus.timeoutProposeMilliseconds > 0, consensus.timeoutPrevoteMilliseconds > 0, consensus.timeoutPrecommitMilliseconds > 0 else {
-            throw fail("consensus timeouts must be positive")
+    /// Upper bound of every timeout: an hour. Larger values are surely mistakes, and bounding them keeps every
+    /// conversion to nanoseconds far from overflow.
+    public static let maxTimeoutMilliseconds: UInt64 = 3_600_000
+
+    /// Range checks with messages naming the key (and its line when the file sets it).
+    func check(path: String, lines table: TOMLTable = TOMLTable(line: 0, definedByHeader: true)) throws(NodeConfigError) {
+        func fail(_ key: String, _ reason: String) -> NodeConfigError {
+            let parts = key.split(separator: ".").map(String.init)
+            var line = 0
+            if parts.count == 2, case .table(let section)? = table[parts[0]]?.value, let entry = section[parts[1]] { line = entry.line }
+            return NodeConfigError(path: path, reason: line > 0 ? "\(key) (line \(line)): \(reason)" : "\(key): \(reason)")
         }
-        guard (1...20_000).contains(consensus.maxBlockTransactions) else { throw fail("consensus.max_block_transactions must be 1 … 20000") }
-        guard consensus.maxBlockBytes >= 1024 else { throw fail("consensus.max_block_bytes must be at least 1 KiB") }
-        guard mempool.maxTransactions > 0, mempool.maxBytes > 0, mempool.maxPerSigner > 0 else { throw fail("mempool bounds must be positive") }
+        guard HostPort(p2p.listen) != nil else { throw fail("p2p.listen", "\"\(p2p.listen)\" is not host:port") }
+        guard HostPort(api.listen) != nil else { throw fail("api.listen", "\"\(api.listen)\" is not host:port") }
+        guard (1024...(1 << 30)).contains(p2p.maxFrameBytes) else { throw fail("p2p.max_frame_bytes", "must be 1 KiB … 1 GiB") }
+        guard (1024...(64 << 20)).contains(api.maxBodyBytes) else { throw fail("api.max_body_bytes", "must be 1 KiB … 64 MiB") }
+        guard (1...Int(Self.maxTimeoutMilliseconds)).contains(api.commitWaitMilliseconds) else { throw fail("api.commit_wait_ms", "must be 1 … \(Self.maxTimeoutMilliseconds)") }
+        let timeouts: [(String, UInt64, ClosedRange<UInt64>)] = [
+            ("consensus.timeout_propose_ms", consensus.timeoutProposeMilliseconds, 1...Self.maxTimeoutMilliseconds),
+            ("consensus.timeout_propose_delta_ms", consensus.timeoutProposeDeltaMilliseconds, 0...Self.maxTimeoutMilliseconds),
+            ("consensus.timeout_prevote_ms", consensus.timeoutPrevoteMilliseconds, 1...Self.maxTimeoutMilliseconds),
+            ("consensus.timeout_prevote_delta_ms", consensus.timeoutPrevoteDeltaMilliseconds, 0...Self.maxTimeoutMilliseconds),
+            ("consensus.timeout_precommit_ms", consensus.timeoutPrecommitMilliseconds, 1...Self.maxTimeoutMilliseconds),
+            ("consensus.timeout_precommit_delta_ms", consensus.timeoutPrecommitDeltaMilliseconds, 0...Self.maxTimeoutMilliseconds),
+            ("consensus.timeout_commit_ms", consensus.timeoutCommitMilliseconds, 0...Self.maxTimeoutMilliseconds),
+        ]
+        for (key, value, range) in timeouts where !range.contains(value) {
+            throw fail(key, "\(value) is out of range \(range.lowerBound) … \(range.upperBound) (milliseconds)")
+        }
+        guard (1...20_000).contains(consensus.maxBlockTransactions) else { throw fail("consensus.max_block_transactions", "must be 1 … 20000") }
+        guard (1024...(256 << 20)).contains(consensus.maxBlockBytes) else { throw fail("consensus.max_block_bytes", "must be 1 KiB … 256 MiB") }
+        guard (1...10_000_000).contains(mempool.maxTransactions) else { throw fail("mempool.max_transactions", "must be 1 … 10000000") }
+        guard (1...(16 << 30)).contains(mempool.maxBytes) else { throw fail("mempool.max_bytes", "must be 1 … 16 GiB") }
+        guard (1...10_000_000).contains(mempool.maxPerSigner) else { throw fail("mempool.max_per_signer", "must be 1 … 10000000") }
         guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(node.logLevel) else {
-            throw fail("node.log_level \"\(node.logLevel)\" is not one of trace, debug, info, notice, warning, error, critical")
+            throw fail("node.log_level", "\"\(node.logLevel)\" is not one of trace, debug, info, notice, warning, error, critical")
         }
     }
 

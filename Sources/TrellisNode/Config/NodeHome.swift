@@ -5,6 +5,9 @@
 //   <home>/genesis.json  the chain's genesis document (identical on every node)
 //   <home>/data/         RocksDB (blocks, certificates, state, consensus signing state)
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import TrellisCrypto
 
 public struct NodeHome: Sendable {
@@ -33,9 +36,7 @@ public struct NodeHome: Sendable {
     @discardableResult
     public func initialize(config: NodeConfig, key: SigningKey = .generate()) throws(HomeError) -> PublicKey {
         let fm = FileManager.default
-        do { try fm.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700]) } catch {
-            throw HomeError(message: "cannot create \(path): \(error.localizedDescription)")
-        }
+        try Self.createPrivateDirectory(path)
         if fm.fileExists(atPath: keyPath) {
             throw HomeError(message: "\(keyPath) already exists: this home is already initialised (use another --home)")
         }
@@ -44,6 +45,17 @@ public struct NodeHome: Sendable {
             throw HomeError(message: "cannot write \(configPath): \(error.localizedDescription)")
         }
         return key.publicKey
+    }
+
+    /// Creates `path` (and missing parents) and narrows it to mode 0700 — also when it already existed, since it
+    /// is about to hold a private key: only the owner may list, read or enter it.
+    public static func createPrivateDirectory(_ path: String) throws(HomeError) {
+        do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700]) } catch {
+            throw HomeError(message: "cannot create \(path): \(error.localizedDescription)")
+        }
+        guard chmod(path, 0o700) == 0 else {
+            throw HomeError(message: "cannot restrict \(path) to mode 0700: \(String(cString: strerror(errno)))")
+        }
     }
 
     /// The node's signing key.

@@ -22,6 +22,8 @@ public protocol MempoolLedgerView: Sendable {
     var chainID: String { get }
     /// The height of the last committed block.
     var committedHeight: UInt64 { get }
+    /// The chain's `max_tx_lifetime_blocks` parameter as of the last committed block.
+    var maxTxLifetimeBlocks: UInt64 { get }
     /// The signer's record and next expected nonce, or nil when the member does not exist.
     func account(_ memberID: String) -> MempoolAccount?
     /// Stateless checks of the kind and payload (the contract registry); throws `TxRejection`.
@@ -54,6 +56,7 @@ public enum MempoolError: Error, Equatable, CustomStringConvertible {
     case malformed(String)
     case wrongChain(expected: String, actual: String)
     case expired(expiresAt: UInt64, height: UInt64)
+    case expiryTooFar(expiresAt: UInt64, latest: UInt64, lifetime: UInt64)
     case unknownSigner(String)
     case inactiveMember(String)
     case missingSignatures
@@ -72,6 +75,7 @@ public enum MempoolError: Error, Equatable, CustomStringConvertible {
         case .malformed: return "malformed_transaction"
         case .wrongChain: return "wrong_chain"
         case .expired: return "expired"
+        case .expiryTooFar: return EnvelopeRejection.expiryTooFar
         case .unknownSigner: return "unknown_signer"
         case .inactiveMember: return "member_not_active"
         case .missingSignatures: return "missing_signatures"
@@ -93,6 +97,7 @@ public enum MempoolError: Error, Equatable, CustomStringConvertible {
         case .malformed(let m): return "transaction does not decode: \(m)"
         case .wrongChain(let e, let a): return "transaction is for chain \"\(a)\", this chain is \"\(e)\""
         case .expired(let e, let h): return "transaction expired at height \(e); the chain is at \(h)"
+        case .expiryTooFar(let e, let l, let n): return "expires_at_height \(e) is beyond height \(l) (next height + max_tx_lifetime_blocks \(n)); no block could include it"
         case .unknownSigner(let s): return "signer \(s) is not a member"
         case .inactiveMember(let s): return "member \(s) is not active"
         case .missingSignatures: return "the signer and every listed co-signer must sign exactly once"
@@ -157,7 +162,7 @@ public final class Mempool: Sendable {
         let hash = tx.hash
         let size = encodedBytes ?? tx.canonicalBytes.count
         if contains(hash) { throw .duplicate(hash) }
-        try checkEnvelope(tx, ledger: ledger)
+        try checkEnvelope(tx, ledger: ledger, lifetime: ledger.maxTxLifetimeBlocks)
         do { try ledger.precheck(tx) } catch { throw .rejected(error) }
         // Signatures: verified once, outside the lock.
         if !isVerified(hash) {
@@ -223,12 +228,13 @@ public final class Mempool: Sendable {
         var pendingChecks: [SignatureCheck] = []
         var checkOwner: [(index: Int, signature: Int)] = []
         var alive: [Int] = []
+        let lifetime = ledger.maxTxLifetimeBlocks
         for (i, candidate) in transactions.enumerated() {
             guard let tx = candidate else { continue }
             let hash = tx.hash
             hashes[i] = hash
             if contains(hash) { results[i] = .failure(.duplicate(hash)); continue }
-            do { try checkEnvelope(tx, ledger: ledger) } catch { results[i] = .failure(error); continue }
+            do { try checkEnvelope(tx, ledger: ledger, lifetime: lifetime) } catch { results[i] = .failure(error); continue }
             do { try ledger.precheck(tx) } catch { results[i] = .failure(.rejected(error)); continue }
             alive.append(i)
             if !isVerified(hash) {
@@ -272,12 +278,18 @@ public final class Mempool: Sendable {
         return results
     }
 
-    /// Envelope checks against the committed ledger.
-    private func checkEnvelope(_ tx: Transaction, ledger: MempoolLedgerView) throws(MempoolError) {
+    /// Envelope checks against the committed ledger. The expiry must lie in [next height, next height + `lifetime`]:
+    /// the executor refuses a later one (`expiry_too_far`) at every height the transaction could reach before it
+    /// expires, so admitting it would only hold it until it expired.
+    private func checkEnvelope(_ tx: Transaction, ledger: MempoolLedgerView, lifetime: UInt64) throws(MempoolError) {
         let body = tx.body
         guard body.chainID == ledger.chainID else { throw .wrongChain(expected: ledger.chainID, actual: body.chainID) }
         let nextHeight = ledger.committedHeight + 1
         guard body.expiresAtHeight >= nextHeight else { throw .expired(expiresAt: body.expiresAtHeight, height: ledger.committedHeight) }
+        let (latest, unbounded) = nextHeight.addingReportingOverflow(lifetime)
+        guard unbounded || body.expiresAtHeight <= latest else {
+            throw .expiryTooFar(expiresAt: body.expiresAtHeight, latest: latest, lifetime: lifetime)
+        }
         guard tx.hasRequiredSigners else { throw .missingSignatures }
         guard let signer = ledger.account(body.signer) else { throw .unknownSigner(body.signer) }
         for s in tx.signatures {
@@ -292,7 +304,8 @@ public final class Mempool: Sendable {
             guard member.publicKeys.contains(s.publicKey) else { throw .keyNotRegistered(member: member.memberID, key: s.publicKey) }
         }
         guard body.nonce >= signer.nextNonce else { throw .staleNonce(expected: signer.nextNonce, actual: body.nonce) }
-        guard body.nonce < signer.nextNonce + UInt64(configuration.maxPerSigner) else {
+        let (window, windowUnbounded) = signer.nextNonce.addingReportingOverflow(UInt64(configuration.maxPerSigner))
+        guard windowUnbounded || body.nonce < window else {
             throw .nonceTooFarAhead(expected: signer.nextNonce, actual: body.nonce)
         }
     }
@@ -314,6 +327,7 @@ public final class Mempool: Sendable {
                     if bytes + entry.bytes > maxBytes { break }
                     out.append(entry.transaction)
                     bytes += entry.bytes
+                    guard nonce < .max else { break }
                     nonce += 1
                 }
             }

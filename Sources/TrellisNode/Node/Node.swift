@@ -1,4 +1,4 @@
-// Node.swift — a running Trellis node: chain store, ledger, mempool, P2P transport and consensus driver, behind
+// Node.swift — a running Trellis node: chain store, ledger, mempool, P2P transport and consensus (ConsensusRunner), behind
 // the `NodeService` face the API uses.
 //
 // Start-up: load config, key and genesis from the home; open the RocksDB chain store (which checks its format and
@@ -104,7 +104,10 @@ public final class Node: NodeService, @unchecked Sendable {
                                             clock: { Int64(Date().timeIntervalSince1970) },
                                             onCommit: { [weak self] committed in self?.didCommit(committed) })
         self.consensus = consensus
-        let port = try await transport.start()
+        let port: Int
+        do { port = try await transport.start() } catch {
+            throw NodeStartError("cannot listen for peers on \(listen) (p2p.listen in \(home.configPath)): \(error)")
+        }
         do { try await consensus.start() } catch {
             await transport.shutdown()
             throw NodeStartError("\(error) (consensus WAL in \(home.dataPath))")
@@ -167,7 +170,7 @@ public final class Node: NodeService, @unchecked Sendable {
         for s in subs { s.yield(committed) }
     }
 
-    /// Without empty blocks the next height waits for a transaction: tell the driver one arrived.
+    /// Without empty blocks the next height waits for a transaction: tell consensus one arrived.
     private func wakeConsensusIfWaiting() {
         guard !config.consensus.createEmptyBlocks, let consensus else { return }
         consensus.transactionsArrived()

@@ -17,11 +17,19 @@ public struct NodeLedgerView: MempoolLedgerView {
 
     public var committedHeight: UInt64 { (try? reader.latestHeight()) ?? 0 }
 
+    /// The committed `max_tx_lifetime_blocks` (the default when the parameters cannot be read: the executor
+    /// applies the real value anyway).
+    public var maxTxLifetimeBlocks: UInt64 {
+        (try? reader.latest(Parameters.self, Parameters.stateKey))?.maxTxLifetimeBlocks ?? Parameters.default.maxTxLifetimeBlocks
+    }
+
     public func account(_ memberID: String) -> MempoolAccount? {
         guard Identifier.isValid(memberID),
               let member = try? reader.latest(Member.self, LedgerKeys.member(memberID)) else { return nil }
         let last = (try? reader.latest(UInt64.self, LedgerKeys.nonce(memberID))) ?? 0
-        return MempoolAccount(member: member, nextNonce: last + 1)
+        // A signer whose last nonce is 2⁶⁴−1 can never transact again; saturating keeps admission from trapping
+        // (the executor rejects the nonce, and the lifetime bound evicts the transaction).
+        return MempoolAccount(member: member, nextNonce: last == .max ? .max : last + 1)
     }
 
     /// True when `key` is listed now by an active member (a rotated-out or revoked key is not).

@@ -35,7 +35,7 @@ final class SimHost: ReplicaHost {
     typealias Peer = Int
 
     let disk: SimDisk
-    /// Planted driver bug: never sync the WAL.
+    /// Planted replica-host bug: never sync the WAL.
     let skipWALSync: Bool
     var now: UInt64 = 0
     var outbox: [SimOutput] = []

@@ -50,7 +50,7 @@ public struct SimulationConfig: Sendable {
     public var powerChangeInterval: UInt64
     /// Planted bugs (checker tests only).
     public var plantedBug: TestOnlyFaults
-    /// Planted driver bug (checker tests only): never sync the WAL, so a crash loses the events behind signatures.
+    /// Planted replica-host bug (checker tests only): never sync the WAL, so a crash loses the events behind signatures.
     public var plantedUnsyncedWAL: Bool
     /// Twins (DiemBFT): the first Byzantine validator runs as two instances with one key, each with its own signing
     /// guard and WAL and each in a different partition at the start (healed within the fault phase) — equivocation
