@@ -27,7 +27,7 @@ public struct ChainTip: Sendable {
 
 /// The node's consensus: a replica on its own queue.
 public final class ConsensusRunner: @unchecked Sendable {
-    // @unchecked: `replica` and `tickCount` are touched only on `queue` (every access is inside `queue.async` or a
+    // @unchecked: `replica`, `ticking` and `running` are touched only on `queue` (every access is inside `queue.async` or a
     // method named onConsensusQueue…); every other stored property is immutable or a lock-protected box.
     public struct Settings: Sendable {
         public var timeouts: TimeoutConfig
@@ -55,6 +55,9 @@ public final class ConsensusRunner: @unchecked Sendable {
 
     private let queue = DispatchQueue(label: "trellis.consensus")
     private var replica: NodeReplica
+    /// The replica's ledger engine, for the commit callback (which runs while `replica` is being mutated and so
+    /// must not read it).
+    private let engine: LedgerEngine
     private let host: NodeReplicaHost
     private let settings: Settings
     private let logger: Logger
@@ -63,6 +66,8 @@ public final class ConsensusRunner: @unchecked Sendable {
     private let haltBox = NIOLockedValueBox<HaltReason?>(nil)
     private let intake = NIOLockedValueBox(Intake())
     private var ticking = false
+    /// false after `stop()`: inputs, timers and ticks are ignored (queue-confined).
+    private var running = true
 
     struct Intake {
         var queued = 0
@@ -91,6 +96,7 @@ public final class ConsensusRunner: @unchecked Sendable {
                                    signingGuard: guardState, application: TimedLedgerApplication(ledger: ledger, budget: budget, logger: logger),
                                    host: host, settings: replicaSettings)
         self.host = host
+        self.engine = engine
         self.settings = settings
         self.logger = logger
         self.onCommit = onCommit
@@ -124,9 +130,12 @@ public final class ConsensusRunner: @unchecked Sendable {
         }
     }
 
-    /// Stops the tick (timers already scheduled find a halted or released runner).
+    /// Stops consensus: from now on inputs, timers and ticks are ignored (node shutdown).
     public func stop() {
-        queue.async { self.ticking = false }
+        queue.async {
+            self.ticking = false
+            self.running = false
+        }
     }
 
     /// A proposal or vote from a peer (bounded intake).
@@ -141,7 +150,10 @@ public final class ConsensusRunner: @unchecked Sendable {
 
     /// The mempool received transactions: a height waiting for them starts.
     public func transactionsArrived() {
-        queue.async { self.replica.transactionsArrived() }
+        queue.async {
+            guard self.running else { return }
+            self.replica.transactionsArrived()
+        }
     }
 
     #if DEBUG
@@ -165,6 +177,7 @@ public final class ConsensusRunner: @unchecked Sendable {
         guard admitted else { return }
         queue.async {
             self.intake.withLockedValue { $0.queued -= 1 }
+            guard self.running else { return }
             body(&self.replica)
             self.publishRound()
         }
@@ -180,28 +193,29 @@ public final class ConsensusRunner: @unchecked Sendable {
     }
 
     func onConsensusQueueTimerFired(_ timer: ReplicaTimer) {
+        guard running else { return }
         replica.timerFired(timer)
         publishRound()
     }
 
+    /// Called by the replica from inside a step (exclusive access to `replica`): reads only the engine.
     func onConsensusQueueCommitted(_ block: Block, certificate: CommitCertificate, source: CommitSource) {
-        let engine = replica.application.engine
+        let engine = self.engine
         let receipts = block.transactions.compactMap { (try? engine.receipt($0.hash))?.receipt }
         let nextSet = (try? engine.validatorSet(forHeight: engine.currentHeight + 1)) ?? tip.validators
-        let catchingUp = replica.isCatchingUp
         tipBox.withLockedValue {
             $0.height = engine.currentHeight
             $0.blockHash = engine.lastBlockHash
             $0.blockTime = engine.lastBlockTime
             $0.stateRoot = engine.stateRoot
             $0.validators = nextSet
-            $0.catchingUp = catchingUp
         }
         logger.info(source == .consensus ? "committed block" : "synced block",
                     metadata: ["height": "\(block.header.height)", "round": "\(certificate.round)", "txs": "\(block.transactions.count)"])
         onCommit(CommittedBlock(block: block, certificate: certificate, receipts: receipts))
     }
 
+    /// Called by the replica from inside a step: must not read `replica`.
     func onConsensusQueueHalted(_ reason: HaltReason) {
         haltBox.withLockedValue { $0 = reason }
         ticking = false
