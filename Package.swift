@@ -57,6 +57,18 @@ let package = Package(
             ]
         ),
 
+        // Every decoder's fuzz harness as a plain library: `swift test` replays the committed corpus and crash files
+        // through it (TrellisFuzzingTests); the libFuzzer executable below only exists in fuzz builds.
+        .target(
+            name: "TrellisFuzzing",
+            dependencies: [
+                "TrellisCodec", "TrellisCrypto", "TrellisLedger", "TrellisConsensus", "TrellisNode", "TrellisAudit",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         .testTarget(name: "TrellisCryptoTests", dependencies: ["TrellisCrypto"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrellisCodecTests", dependencies: ["TrellisCodec"]),
         .testTarget(name: "TrellisStoreTests", dependencies: ["TrellisStore"]),
@@ -92,6 +104,25 @@ let package = Package(
         ),
         .testTarget(name: "TrellisConsensusTests", dependencies: ["TrellisConsensus", "TrellisLedger", "TrellisCrypto", "TrellisCodec"]),
         .testTarget(name: "TrellisSimulationTests", dependencies: ["TrellisSimulation", "TrellisConsensus", "TrellisLedger", "TrellisCrypto"]),
+        .testTarget(name: "TrellisFuzzingTests", dependencies: ["TrellisFuzzing"]),
     ],
     swiftLanguageModes: [.v6]
 )
+
+// Fuzz builds only (Scripts/fuzz.sh sets TRELLIS_FUZZ=1 and builds into .build-fuzz): the Trellis library modules
+// get libFuzzer's coverage instrumentation (dependencies such as SwiftNIO do not: the fuzzer should explore our
+// decoders, not theirs), and `trellis-fuzz` links libFuzzer and hands it control. Normal builds never see either.
+if Context.environment["TRELLIS_FUZZ"] != nil {
+    for target in package.targets where target.type == .regular && target.name.hasPrefix("Trellis") {
+        target.swiftSettings = (target.swiftSettings ?? []) + [.unsafeFlags(["-sanitize=fuzzer"])]
+    }
+    package.targets += [
+        .systemLibrary(name: "CLibFuzzer"),
+        .executableTarget(
+            name: "trellis-fuzz",
+            dependencies: ["TrellisFuzzing", "CLibFuzzer"],
+            // lld: gold stops with an internal error (dwarf_reader.cc) linking libFuzzer into this executable.
+            linkerSettings: [.unsafeFlags(["-sanitize=fuzzer", "-use-ld=lld"])]
+        ),
+    ]
+}

@@ -63,6 +63,13 @@ public enum ChainVerifier {
         return try verify(ExportFile(header: header, genesis: home.genesis, lines: lines), progress: progress).summary
     }
 
+    /// The checks of one block line that need neither other lines nor re-execution, as `verify` runs them on each
+    /// line (the fast form when the line matches it, else strict JSON decoding and the reference local checks);
+    /// true when they pass. Public for fuzzing (TrellisFuzzing feeds it hostile lines); use `verify` otherwise.
+    public static func lineChecksPass(_ row: [UInt8], height: UInt64, chainID: String) -> Bool {
+        FastChainVerifier.decode(row[...], number: 2, height: height, chainID: chainID, registry: .standard) != nil
+    }
+
     /// Verifies a parsed export; returns the summary and the replayed ledger (for reports).
     ///
     /// The export's raw lines go through `FastChainVerifier` first (the same checks, pipelined, without a JSON

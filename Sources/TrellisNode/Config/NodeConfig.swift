@@ -247,22 +247,23 @@ extension NodeConfig {
 
     /// The TOML text of this configuration (what `trellis node init` writes).
     public func toml() -> String {
-        func list(_ items: [String]) -> String { "[" + items.map { "\"\($0)\"" }.joined(separator: ", ") + "]" }
+        let quoted = Self.tomlBasicString
+        func list(_ items: [String]) -> String { "[" + items.map(quoted).joined(separator: ", ") + "]" }
         return """
         # Trellis node configuration. Every key is optional; the values below are this node's settings.
 
         [node]
-        name = "\(node.name)"
-        log_level = "\(node.logLevel)"
+        name = \(quoted(node.name))
+        log_level = \(quoted(node.logLevel))
 
         [p2p]
-        listen = "\(p2p.listen)"
+        listen = \(quoted(p2p.listen))
         # Peers as "public_key_hex@host:port": extra peers, or another address for a validator of genesis.json.
         persistent_peers = \(list(p2p.persistentPeers))
         max_frame_bytes = \(p2p.maxFrameBytes)
 
         [api]
-        listen = "\(api.listen)"
+        listen = \(quoted(api.listen))
         max_body_bytes = \(api.maxBodyBytes)
         commit_wait_ms = \(api.commitWaitMilliseconds)
 
@@ -284,6 +285,29 @@ extension NodeConfig {
         max_per_signer = \(mempool.maxPerSigner)
 
         """
+    }
+}
+
+extension NodeConfig {
+    /// `text` as a TOML basic string that `TOMLReader` reads back as exactly `text`: quotes, backslashes and
+    /// control characters escaped (written raw, a name holding a quote gave a config.toml that `parse` refuses —
+    /// found by the `config_toml` fuzz target, which checks that every accepted config survives `toml()`).
+    static func tomlBasicString(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            case "\r": out += "\\r"
+            case _ where scalar.value < 0x20 || scalar.value == 0x7F:
+                let hex = String(scalar.value, radix: 16, uppercase: true)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
     }
 }
 

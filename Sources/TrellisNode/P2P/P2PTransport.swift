@@ -168,15 +168,22 @@ public final class P2PTransport: Sendable {
     // MARK: connections
 
     private func configurePipeline(_ channel: Channel, role: Handshake.Role) throws {
+        let secureStream = Self.secureStreamHandlers(handshake: Handshake(role: role, identity: identity), configuration: configuration, logger: logger)
+        try channel.pipeline.syncOperations.addHandlers(secureStream + [PeerInboundHandler(transport: self)])
+    }
+
+    /// The handlers every peer connection runs between the socket and the transport, in pipeline order: frame
+    /// decoding (frames of at most `maxHandshakeFrameBytes` until `handshake` completes, then `maxFrameBytes`), frame
+    /// encoding, and the handshake followed by decryption. Plaintext messages (`[UInt8]`) leave the last handler;
+    /// any violation closes the channel. Public so that fuzzing (TrellisFuzzing) feeds a hostile byte stream to
+    /// exactly what production runs.
+    public static func secureStreamHandlers(handshake: Handshake, configuration: P2PConfiguration, logger: Logger) -> [any ChannelHandler] {
         let decoder = FrameDecoder(maxFrameBytes: configuration.maxHandshakeFrameBytes)
-        let handshake = Handshake(role: role, identity: identity)
-        let secure = SecureChannelHandler(handshake: handshake, frameDecoder: decoder, maxFrameBytes: configuration.maxFrameBytes, logger: logger)
-        try channel.pipeline.syncOperations.addHandlers([
+        return [
             ByteToMessageHandler(decoder),
             MessageToByteHandler(FrameEncoder()),
-            secure,
-            PeerInboundHandler(transport: self),
-        ])
+            SecureChannelHandler(handshake: handshake, frameDecoder: decoder, maxFrameBytes: configuration.maxFrameBytes, logger: logger),
+        ]
     }
 
     private func dial(_ peer: PeerAddress) {

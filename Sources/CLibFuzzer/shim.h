@@ -1,0 +1,4 @@
+// libFuzzer's driver, linked by `-sanitize=fuzzer` in fuzz builds only (Package.swift, TRELLIS_FUZZ).
+#include <stddef.h>
+#include <stdint.h>
+int LLVMFuzzerRunDriver(int *argc, char ***argv, int (*UserCb)(const uint8_t *Data, size_t Size));

@@ -1,0 +1,112 @@
+// FuzzReplayTests.swift — the fuzz harnesses in the normal suite: every committed corpus file and every crash file
+// (Tests/Fuzz/Corpus/<target>/, Tests/Fuzz/Regressions/<target>/) replayed through its harness, the generated
+// seeds checked, and a bounded run of deterministic mutations of the seeds. A decoder that traps stops this test
+// process (and fails `swift test`); a broken decoder contract fails the test naming the file.
+import Foundation
+import Testing
+import TrellisFuzzing
+
+/// Tests/Fuzz, found from this file's path.
+let fuzzDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fuzz")
+
+/// The files of `Tests/Fuzz/<kind>/<target>/`, sorted by name (none when the folder does not exist).
+func fuzzFiles(_ kind: String, _ target: FuzzTarget) throws -> [URL] {
+    let folder = fuzzDirectory.appendingPathComponent(kind).appendingPathComponent(target.rawValue)
+    guard FileManager.default.fileExists(atPath: folder.path) else { return [] }
+    return try FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)
+        .filter { !$0.lastPathComponent.hasPrefix(".") }
+        .sorted { $0.lastPathComponent < $1.lastPathComponent }
+}
+
+@Suite struct FuzzReplayTests {
+    @Test(arguments: FuzzTarget.allCases)
+    func committedCorpusAndCrashFilesReplayCleanly(target: FuzzTarget) throws {
+        let corpus = try fuzzFiles("Corpus", target)
+        #expect(!corpus.isEmpty, "Tests/Fuzz/Corpus/\(target.rawValue) is empty: run Scripts/fuzz.sh seed")
+        for file in try corpus + fuzzFiles("Regressions", target) {
+            let data = [UInt8](try Data(contentsOf: file))
+            do { try target.run(data) } catch {
+                Issue.record("\(file.path): \(error)")
+            }
+        }
+    }
+
+    @Test func generatedSeedsCoverEveryTargetAndReplayCleanly() throws {
+        let seeds = try FuzzCorpus.seeds()
+        for target in FuzzTarget.allCases {
+            let inputs = seeds[target] ?? []
+            #expect(!inputs.isEmpty, "no seeds for \(target.rawValue)")
+            for (i, input) in inputs.enumerated() {
+                do { try target.run(input) } catch { Issue.record("seed \(i) of \(target.rawValue): \(error)") }
+            }
+        }
+        if ProcessInfo.processInfo.environment["TRELLIS_FUZZ_WRITE_CORPUS"] != nil { try write(seeds) }
+    }
+
+    /// A bounded, deterministic mutation run (bit flips, byte changes, truncations, insertions) over the seeds:
+    /// libFuzzer explores far more, this keeps the cheapest cases in every `swift test`.
+    @Test(arguments: FuzzTarget.allCases)
+    func mutatedSeedsKeepTheContract(target: FuzzTarget) throws {
+        let seeds: [[UInt8]] = try fuzzFiles("Corpus", target).map { [UInt8](try Data(contentsOf: $0)) }
+        guard !seeds.isEmpty else { return }
+        var random = SplitMix64(seed: 0x7472_656c_6c69_73 ^ UInt64(target.rawValue.utf8.count))
+        let budget = target == .exportFile || target == .proofFile ? 60 : 300
+        for i in 0..<budget {
+            var input: [UInt8] = seeds[i % seeds.count]
+            for _ in 0...random.below(4) { mutate(&input, &random) }
+            do { try target.run(input) } catch {
+                Issue.record("mutation \(i) of \(target.rawValue) (\(input.count) bytes, hex \(input.prefix(64).map { String(format: "%02x", $0) }.joined())…): \(error)")
+            }
+        }
+    }
+
+    /// Writes the seeds as Tests/Fuzz/Corpus/<target>/seed-NN (replacing older seed files).
+    private func write(_ seeds: [FuzzTarget: [[UInt8]]]) throws {
+        for (target, inputs) in seeds {
+            let folder = fuzzDirectory.appendingPathComponent("Corpus").appendingPathComponent(target.rawValue)
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            for old in try FileManager.default.contentsOfDirectory(atPath: folder.path) where old.hasPrefix("seed-") {
+                try FileManager.default.removeItem(at: folder.appendingPathComponent(old))
+            }
+            for (i, input) in inputs.enumerated() {
+                try Data(input).write(to: folder.appendingPathComponent(String(format: "seed-%02d", i)))
+            }
+        }
+    }
+
+    private func mutate(_ input: inout [UInt8], _ random: inout SplitMix64) {
+        switch random.below(5) {
+        case 0 where !input.isEmpty:
+            input[random.below(input.count)] ^= UInt8(1) << UInt8(random.below(8))
+        case 1 where !input.isEmpty:
+            input[random.below(input.count)] = [0x00, 0x01, 0x7f, 0x80, 0xff][random.below(5)]
+        case 2 where !input.isEmpty:
+            input.removeLast(random.below(input.count) + 1)
+        case 3:
+            input.insert(UInt8(truncatingIfNeeded: random.next()), at: random.below(input.count + 1))
+        default:
+            if input.count >= 4 {
+                // A length or count field set to an extreme.
+                let at = random.below(input.count - 3)
+                input.replaceSubrange(at..<(at + 4), with: [[0xff, 0xff, 0xff, 0xff], [0x00, 0x00, 0x00, 0x00], [0x7f, 0xff, 0xff, 0xff]][random.below(3)])
+            }
+        }
+    }
+}
+
+/// SplitMix64: a small deterministic generator for the mutation run.
+struct SplitMix64 {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// A value in 0..<bound (bound > 0).
+    mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
+}
