@@ -20,7 +20,8 @@ public struct FileDescriptorBudget: Sendable, Equatable, CustomStringConvertible
     public static let storeOverhead = 32
     /// The signing state (temporary file and directory, fsynced on every save).
     public static let signingStateReserve = 4
-    /// The consensus WAL (segment, directory, the next segment).
+    /// The consensus WAL. It is a column family of the chain store today (its descriptors are RocksDB's); these
+    /// are headroom for a WAL in files of its own.
     public static let consensusWALReserve = 8
     /// Outbound peer connections (the validators of the next two heights and persistent peers).
     public static let outboundPeerReserve = 64
