@@ -211,7 +211,13 @@ func isRunning(_ pid: Int32) -> Bool { kill(pid, 0) == 0 }
 
 func stopAll(_ state: TestnetState, root: String) {
     var state = state
-    let pids = state.nodes.compactMap(\.pid).filter(isRunning)
+    // The pids `up` recorded, and the pid each home's node.pid names now: a node restarted by hand (or by a test)
+    // since `up` runs under a new pid, and `down` must stop it too.
+    let recorded = state.nodes.compactMap(\.pid)
+    let current = state.nodes.compactMap { node in
+        (try? String(contentsOfFile: node.home + "/node.pid", encoding: .utf8)).flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+    }
+    let pids = Array(Set(recorded + current)).filter(isRunning)
     for pid in pids { kill(pid, SIGTERM) }
     let deadline = Date().addingTimeInterval(10)
     while Date() < deadline && pids.contains(where: isRunning) { usleep(100_000) }

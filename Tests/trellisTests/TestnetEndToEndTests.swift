@@ -58,5 +58,11 @@ import Glibc
         #expect(Set(roots).count == 1 && roots[0] != "?", "state roots differ at height \(common): \(roots)")
         let hash = receipt["hash"] as? String ?? ""
         for api in apis { #expect(get(api + "/v1/tx/\(hash)")["height"] as? Int == committedAt, "\(api) lost the committed transaction") }
+
+        // `testnet down` stops every node, also the one restarted by hand under a pid `up` never recorded.
+        let restarted = try #require(LocalTestnet.pid(home: dir + "/node4"))
+        let down = try CLI.run(["testnet", "down", "--dir", dir])
+        #expect(down.status == 0, "\(down.stderr)")
+        #expect(waitUntil(20) { kill(restarted, 0) != 0 }, "the restarted node (pid \(restarted)) survived testnet down")
     }
 }
