@@ -40,7 +40,10 @@ struct FuzzValues {
         }
     }
 
-    mutating func u32() -> UInt32 { pick([0, 1, 10_000, 10_001, .max - 1, .max, UInt32(truncatingIfNeeded: rng.next())]) }
+    /// A rate in basis points: mostly valid (0 … 10 000), else at the edges of UInt32.
+    mutating func u32() -> UInt32 {
+        chance(60) ? UInt32(rng.below(UInt64(10_001))) : pick([0, 1, 10_000, 10_001, .max - 1, .max, UInt32(truncatingIfNeeded: rng.next())])
+    }
 
     mutating func chance(_ percent: UInt64) -> Bool { rng.chance(percent) }
 }
@@ -68,7 +71,7 @@ struct FuzzIntent {
 
 struct FuzzGenerator {
     var values: FuzzValues
-    let snapshot: FuzzSnapshot
+    let snapshot: DomainSnapshot
     /// The block time the transaction will execute at.
     let time: Int64
     var counter: UInt64
@@ -96,9 +99,9 @@ struct FuzzGenerator {
     /// An existing id (mostly) or a made-up one.
     mutating func id<T>(_ map: [String: T], where keep: (T) -> Bool = { _ in true }, prefix: String) -> String {
         let ids = snapshot.ids(map, where: keep)
-        if !ids.isEmpty && !values.chance(8) { return values.pick(ids) }
+        if !ids.isEmpty && !values.chance(5) { return values.pick(ids) }
         let all = snapshot.ids(map)
-        if !all.isEmpty && values.chance(50) { return values.pick(all) }
+        if !all.isEmpty && values.chance(80) { return values.pick(all) }
         return "\(prefix)-\(values.rng.below(UInt64(1_000)))"
     }
 

@@ -71,7 +71,7 @@ struct ExecutionFuzzer {
             for (tx, receipt) in zip(txs, receipts) where !receipt.isOK { problems.append("setup \(tx.body.kind) by \(tx.body.signer) was refused: \(receipt.outcome)") }
         }
         time += 10
-        var snapshot = try FuzzSnapshot(CommittedState(store: chain.store))
+        var snapshot = try DomainSnapshot(CommittedState(store: chain.store))
         var executed = 0
         for blockIndex in 0..<Self.blocksPerEpisode where problems.isEmpty && executed < budget {
             // Block time: mostly small steps, sometimes past accept windows, maturities and grace periods; once per
@@ -125,7 +125,7 @@ struct ExecutionFuzzer {
             try chain.commit(built.block, signatures: .allVerified)
             try replica.commit(built.block, signatures: .allVerified)  // validates by re-executing: the same on every node
             if replica.engine.stateRoot != chain.engine.stateRoot { problems.append("height \(height): replica state root differs") }
-            snapshot = try FuzzSnapshot(CommittedState(store: chain.store))
+            snapshot = try DomainSnapshot(CommittedState(store: chain.store))
             var created: [String] = []
             for case .ok(let ids) in built.result.receipts.map(\.outcome) { created += ids }
             let found = try snapshot.receivablesViolations() + snapshot.greenViolations() + snapshot.b5Violations(created: created, before: before) + snapshot.queryProblems()

@@ -39,8 +39,14 @@ public final class LedgerApplication: ConsensusApplication {
 
     public func buildBlock(_ request: BuildRequest, time: Int64) throws(ApplicationError) -> Block {
         guard request.height == engine.currentHeight + 1 else { throw .unknownHeight(request.height) }
-        // Header time strictly increases (and never precedes genesis), whatever the proposer's clock says.
-        let floor = request.height == 1 ? engine.genesis.genesisTime : engine.lastBlockTime + 1
+        // Header time strictly increases (and never precedes genesis), whatever the proposer's clock says. A chain
+        // whose last block time is Int64.max (a Byzantine proposer's clock) has no later time: refuse to propose
+        // rather than trap on the + 1.
+        let (next, noLaterTime) = engine.lastBlockTime.addingReportingOverflow(1)
+        if request.height > 1 && noLaterTime {
+            throw .invalidBlock("the last block's time is \(engine.lastBlockTime) (Int64.max); no later block time exists")
+        }
+        let floor = request.height == 1 ? engine.genesis.genesisTime : next
         let blockTime = max(time, floor)
         let lastCommit: CommitCertificate?
         do { lastCommit = request.height == 1 ? nil : try engine.certificate(at: request.height - 1) } catch { throw .storage(error.description) }

@@ -44,9 +44,10 @@ public enum GreenAssetsQueries {
         var cursor = block.parentID
         while let parentID = cursor {
             let parent = try AssetState.required(CreditBlock.self, GreenAssetsKeys.block(parentID), state)
-            history.insert(parent, at: 0)
+            history.append(parent)
             cursor = parent.parentID
         }
+        history.reverse()  // oldest first; appending then reversing stays linear however deep the chain
         let verification = try AssetState.required(Verification.self, GreenAssetsKeys.verification(batch.verID), state)
         let project = try AssetState.required(Project.self, GreenAssetsKeys.project(batch.projectID), state)
         let methodology = try state.read(Methodology.self, GreenAssetsKeys.methodology(project.methodologyID, version: project.methodologyVersion))

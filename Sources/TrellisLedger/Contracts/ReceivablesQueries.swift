@@ -19,15 +19,16 @@ public enum ReceivablesQueries {
         let root = try AssetState.required(CertificateRoot.self, ReceivablesKeys.root(cert.rootID), state)
         var descendants: [Certificate] = []
         var leaves: [Certificate] = []
-        func walk(_ piece: Certificate) throws {
+        // Depth-first in output order with an explicit stack: a holder can split to itself once per transaction, so
+        // lineages may be arbitrarily deep and recursion could exhaust the thread's stack.
+        var stack = [cert]
+        while let piece = stack.popLast() {
+            if piece.certID != cert.certID { descendants.append(piece) }
             if piece.children.isEmpty && piece.status.isLive { leaves.append(piece) }
-            for childID in piece.children {
-                let child = try AssetState.required(Certificate.self, ReceivablesKeys.certificate(childID), state)
-                descendants.append(child)
-                try walk(child)
-            }
+            var children: [Certificate] = []
+            for childID in piece.children { children.append(try AssetState.required(Certificate.self, ReceivablesKeys.certificate(childID), state)) }
+            stack.append(contentsOf: children.reversed())
         }
-        try walk(cert)
         let pieces = [cert] + ancestors + descendants
         var financings: [Financing] = []
         for piece in pieces {

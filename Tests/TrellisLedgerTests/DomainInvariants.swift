@@ -1,11 +1,11 @@
-// ExecutionFuzzInvariants.swift — one decoded view of a chain's committed state (`FuzzSnapshot`), the DOMAIN.md
-// invariants A1–A4 and B1–B5 checked on it in linear time (the property tests' checks, indexed by id so they scale
-// to thousands of records), and a pass over every domain query so that query code also meets fuzzed state. Sums are
-// 128-bit so a broken invariant is reported, never trapped on.
+// DomainInvariants.swift — one decoded view of a state (`DomainSnapshot`), the DOMAIN.md invariants A1–A4 and B1–B5
+// checked on it in linear time (indexed by id, so they scale to the execution fuzzer's thousands of records; the
+// property tests' ContractHarness checks delegate here), and a pass over every domain query so that query code also
+// meets fuzzed state. Sums are 128-bit so a broken invariant is reported, never trapped on.
 import TrellisCodec
 @testable import TrellisLedger
 
-struct FuzzSnapshot {
+struct DomainSnapshot {
     let state: any StateReader
     var members: [String: Member] = [:]
     var certs: [String: Certificate] = [:]
@@ -112,6 +112,9 @@ struct FuzzSnapshot {
             if try (state.get(ReceivablesKeys.liveLeaf(root: cert.rootID, cert: cert.certID)) != nil) != live { problems.append("index certlive for \(cert.certID)") }
             if try (state.get(ReceivablesKeys.held(by: cert.holder, cert: cert.certID)) != nil) != live { problems.append("index certby for \(cert.certID)") }
         }
+        let liveCertificates = certs.values.filter(\.status.isLive).count
+        if try state.scan(prefix: StateKey.prefix("certlive")).count != liveCertificates { problems.append("index certlive has stale entries") }
+        if try state.scan(prefix: StateKey.prefix("certby")).count != liveCertificates { problems.append("index certby has stale entries") }
         return problems
     }
 
@@ -175,7 +178,7 @@ struct FuzzSnapshot {
     /// B5 for the verifications created by the last block: the verifier held an accreditation under the recorded
     /// scheme covering the project's sector at the verification's block time — in the state before or after that
     /// block (governance in the same block may have granted or revoked it).
-    func b5Violations(created: [String], before: FuzzSnapshot) -> [String] {
+    func b5Violations(created: [String], before: DomainSnapshot) -> [String] {
         var problems: [String] = []
         for id in created {
             guard let verification = verifications[id] else { continue }
@@ -188,6 +191,9 @@ struct FuzzSnapshot {
         }
         return problems
     }
+
+    /// B5 for every verification, against the verifiers' accreditations as they are now.
+    func b5Violations() -> [String] { b5Violations(created: ids(verifications), before: self) }
 
     /// Runs every domain query once on this state (they must answer, never trap) and checks what they can be
     /// checked against. Returns problems found.
