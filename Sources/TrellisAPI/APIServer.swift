@@ -42,7 +42,11 @@ public enum APIServer {
         router.add(middleware: JSONErrorMiddleware())
         let routes = Routes(service: service, configuration: configuration)
 
-        router.get("/health") { _, _ in JSONBody.response(["status": "ok"]) }
+        router.get("/health") { _, _ in
+            // A halted node (fail-stop) is unhealthy until an operator restarts it.
+            if let reason = service.haltReason { return JSONBody.response(status: .serviceUnavailable, ["status": "halted", "reason": reason]) }
+            return JSONBody.response(["status": "ok"])
+        }
         router.get("/metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: service.metricsText())))
         }

@@ -32,6 +32,9 @@ struct Sim: ParsableCommand {
     @Option(help: "The application the validators run: ledger (the real executor and contracts) or test (synthetic, faster).")
     var app: String = "ledger"
 
+    @Flag(help: "Twins: the first Byzantine validator runs as two honest instances with one key, in different partitions.")
+    var twins = false
+
     @Flag(help: "Run without network faults and crashes.")
     var noFaults = false
 
@@ -41,7 +44,7 @@ struct Sim: ParsableCommand {
     @Option(help: "Length of the fault phase in simulated milliseconds.")
     var faultPhaseMs: UInt64 = 6_000
 
-    @Option(help: ArgumentHelp("Plant a known bug to check that the checker finds it: skip-lock-check, or forget-signatures (no signing guard, WAL never synced).", visibility: .hidden))
+    @Option(help: ArgumentHelp("Plant a known bug to check that the checker finds it: skip-lock-check, forget-signatures (no signing guard, WAL never synced), or no-wal-replay (restarted replicas ignore their WAL).", visibility: .hidden))
     var plantedBug: String?
 
     /// Bad input exits with 2 (see Trellis.swift).
@@ -52,8 +55,9 @@ struct Sim: ParsableCommand {
         if let seeds, seeds == 0 { throw badInput("--seeds must be positive") }
         if let seeds, start > UInt64.max - seeds { throw badInput("--start + --seeds overflows") }
         if trace && seed == nil { throw badInput("--trace needs --seed S") }
-        if let plantedBug, !["skip-lock-check", "forget-signatures"].contains(plantedBug) {
-            throw badInput("--planted-bug must be skip-lock-check or forget-signatures")
+        if twins && byzantine < 1 { throw badInput("--twins needs --byzantine 1 or more") }
+        if let plantedBug, !["skip-lock-check", "forget-signatures", "no-wal-replay"].contains(plantedBug) {
+            throw badInput("--planted-bug must be skip-lock-check, forget-signatures or no-wal-replay")
         }
         guard faultPhaseMs >= 1_000 else { throw badInput("--fault-phase-ms must be at least 1000") }
         guard SimApplicationKind(rawValue: app) != nil else { throw badInput("--app must be ledger or test") }
@@ -61,13 +65,18 @@ struct Sim: ParsableCommand {
 
     func run() throws {
         try checkInput()
-        let bug = TestOnlyFaults(skipLockCheck: plantedBug == "skip-lock-check", skipSigningGuard: plantedBug == "forget-signatures")
+        let bug = TestOnlyFaults(skipLockCheck: plantedBug == "skip-lock-check", skipSigningGuard: plantedBug == "forget-signatures",
+                                 skipWALReplay: plantedBug == "no-wal-replay")
         var config = SimulationConfig(validators: validators, byzantine: byzantine, faults: !noFaults,
                                       faultPhaseMilliseconds: faultPhaseMs, plantedBug: bug,
                                       plantedUnsyncedWAL: plantedBug == "forget-signatures")
         config.application = SimApplicationKind(rawValue: app) ?? .ledger
+        if twins {
+            config.twins = true
+            config.byzantineBehaviour = []
+        }
         let flags = "--app \(app) --validators \(validators) --byzantine \(byzantine) --fault-phase-ms \(faultPhaseMs)"
-            + (noFaults ? " --no-faults" : "") + (plantedBug.map { " --planted-bug \($0)" } ?? "")
+            + (noFaults ? " --no-faults" : "") + (twins ? " --twins" : "") + (plantedBug.map { " --planted-bug \($0)" } ?? "")
         let range: [UInt64] = seed.map { [$0] } ?? Array(start..<(start + (seeds ?? 0)))
         var failed = 0
         let began = Date()

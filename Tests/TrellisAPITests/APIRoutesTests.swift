@@ -96,6 +96,18 @@ import TrellisLedger
         }
     }
 
+    @Test func aHaltedNodeIsUnhealthy() async throws {
+        let service = FakeNodeService()
+        service.halt = "persist failed: cannot persist the signing state: disk full"
+        let app = Application(router: APIServer.router(service: service, configuration: APIConfiguration()))
+        try await app.test(.router) { client in
+            let response = try await client.execute(uri: "/health", method: .get)
+            #expect(response.status == .serviceUnavailable)
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: String])
+            #expect(json == ["status": "halted", "reason": "persist failed: cannot persist the signing state: disk full"])
+        }
+    }
+
     @Test func rawOctetStreamBodiesAreAccepted() async throws {
         let service = FakeNodeService()
         let tx = service.sampleTransaction()

@@ -14,6 +14,9 @@ final class FakeNodeService: NodeService, @unchecked Sendable {
     private var committed: [Hash: (Transaction, TxRecord)] = [:]
     var full = false
     var commitOnWait = true
+    /// Set: the node halted (fail-stop).
+    var halt: String?
+    var haltReason: String? { halt }
     private(set) var blocks: [Block] = []
 
     init() {

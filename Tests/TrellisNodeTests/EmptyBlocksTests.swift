@@ -30,7 +30,7 @@ import TrellisLedger
         return (node, dir)
     }
 
-    private func height(_ node: Node) -> UInt64 { node.driver.tip.height }
+    private func height(_ node: Node) -> UInt64 { node.consensus.tip.height }
 
     /// Polls every 100 ms, `seconds` × 10 times: a budget of polls, not of wall time, so a machine busy with other
     /// suites (which delays this task and the node's alike) cannot use the budget up while nothing ran.

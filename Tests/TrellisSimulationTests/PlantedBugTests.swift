@@ -18,10 +18,11 @@ struct PlantedBugTests {
     }
 
     /// One Byzantine validator of four is within f (SimulationTests shows such seeds pass without the bug); its
-    /// equivocation splits the honest nodes' views, which is when a forgotten lock lets a second value be decided.
+    /// equivocation (as proposer, and double votes colluding on the same split) splits the honest nodes' views,
+    /// which is when a forgotten lock lets a second value be decided.
     @Test("Skipping the lock check (lines 23, 29) breaks agreement, and the simulator sees it")
     func skipLockCheck() async throws {
-        let config = SimulationConfig(byzantine: 1, plantedBug: TestOnlyFaults(skipLockCheck: true))
+        let config = SimulationConfig(byzantine: 1, byzantineBehaviour: [.equivocateProposals, .doubleVote], plantedBug: TestOnlyFaults(skipLockCheck: true))
         let failure = try #require(await firstFailure(0..<300, config: config))
         #expect(failure.violations.contains { if case .agreement = $0 { return true } else { return false } },
                 "seed \(failure.seed): \(failure.violations.map(\.description))")
@@ -41,6 +42,21 @@ struct PlantedBugTests {
         let failure = try #require(await firstFailure(0..<300, config: config))
         #expect(failure.violations.contains { if case .doubleSign = $0 { return true } else { return false } },
                 "seed \(failure.seed): \(failure.violations.map(\.description))")
+    }
+
+    /// Validators that crash together and come back without replaying their WAL have lost their locks and stay
+    /// silent where their guard already signed: what deadlocked four real validators restarted at once.
+    @Test("A replica that skips WAL replay at restart is caught (the test that proves the WAL matters)")
+    func noWALReplay() async throws {
+        let config = SimulationConfig(plantedBug: TestOnlyFaults(skipWALReplay: true))
+        let failure = try #require(await firstFailure(0..<300, config: config))
+        #expect(failure.violations.contains {
+            switch $0 {
+            case .liveness, .agreement: return true
+            default: return false
+            }
+        }, "seed \(failure.seed): \(failure.violations.map(\.description))")
+        print("planted no-WAL-replay bug caught at seed \(failure.seed): \(failure.violations.map(\.description))")
     }
 
     @Test("The signing guard alone prevents those double-signs when the WAL is lost")

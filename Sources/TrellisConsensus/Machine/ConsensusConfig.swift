@@ -39,10 +39,14 @@ public struct TestOnlyFaults: Sendable, Hashable {
     public var skipLockCheck: Bool
     /// Sign whatever the state machine asks, ignoring the signing guard's refusal.
     public var skipSigningGuard: Bool
+    /// A replica that ignores its WAL at restart: it rejoins its height at round 0 with no lock (the node before
+    /// the WAL existed).
+    public var skipWALReplay: Bool
 
-    public init(skipLockCheck: Bool = false, skipSigningGuard: Bool = false) {
+    public init(skipLockCheck: Bool = false, skipSigningGuard: Bool = false, skipWALReplay: Bool = false) {
         self.skipLockCheck = skipLockCheck
         self.skipSigningGuard = skipSigningGuard
+        self.skipWALReplay = skipWALReplay
     }
 
     /// No planted bug.

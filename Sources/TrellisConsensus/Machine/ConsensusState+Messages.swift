@@ -41,7 +41,7 @@ extension ConsensusState {
         }
     }
 
-    /// The messages a driver should re-send to its peers periodically (gossip), so that messages lost before the
+    /// The messages a replica should re-send to its peers periodically (gossip), so that messages lost before the
     /// network stabilised still arrive — Algorithm 1 assumes every message of a correct process is eventually
     /// received. For the current height: the proposals of round_p and validRound_p, every vote of round_p, the
     /// precommits of round_p − 1 (the 2f + 1 that moved this node on let a peer still in round_p − 1 follow; from
@@ -57,6 +57,27 @@ extension ConsensusState {
         if round > 0 { out += votes.votes(.precommit, round: round - 1).allVotes.map(ConsensusMessage.vote) }
         for r in rounds.dropFirst() { out += votes.votes(.prevote, round: r).allVotes.map(ConsensusMessage.vote) }
         return out
+    }
+
+    /// Whether handling `event` would certainly change nothing: a message for a past height, or for this height
+    /// once it is decided; a vote already counted; the proposal already kept for its round; a timeout of another
+    /// height or round. Drivers skip such events before logging them, so gossip repeats do not grow the WAL.
+    public func isRedundant(_ event: Event) -> Bool {
+        let message: ConsensusMessage
+        switch event {
+        case .proposalReceived(let p): message = .proposal(p)
+        case .voteReceived(let v): message = .vote(v)
+        case .timeoutFired(let t): return phase != .running || t.height != height || t.round != round
+        case .startHeight, .blockValidated, .proposalBlockBuilt: return false
+        }
+        guard phase != .waitingForHeight else { return false }
+        if message.height < height { return true }
+        guard message.height == height else { return false }
+        if phase == .decided { return true }
+        switch message {
+        case .proposal(let p): return proposals[p.round] == p
+        case .vote(let v): return votes.votes(v.body.type, round: v.body.round).contains(v)
+        }
     }
 
     /// Keeps a verified proposal of proposer(h_p, r): the first one per round wins; asks for `valid(v)`.

@@ -19,7 +19,7 @@ public enum ConsensusPhase: Sendable, Hashable {
     case waitingForHeight
     /// Running height `h_p`.
     case running
-    /// `decision_p[h_p]` is set; waiting for the driver to commit and send `.startHeight(h_p + 1)`.
+    /// `decision_p[h_p]` is set; waiting for the replica to commit and send `.startHeight(h_p + 1)`.
     case decided
 }
 
@@ -102,7 +102,22 @@ public struct ConsensusState: Sendable {
             onBlockBuilt(height: h, round: r, block: block, effects: &effects)
         }
         applyRules(effects: &effects)
+        assertInvariants()
         return effects
+    }
+
+    /// Facts that hold after every event whatever the input (a broken one is a bug in this file, never bad input):
+    /// locks and valid values are set together with their rounds and never from a later round than round_p, a lock
+    /// is never newer than the valid value, and a decision exists exactly in the decided phase. (The signing guard
+    /// may be ahead of h_p: a validator resyncing an empty data directory keeps its guard.)
+    func assertInvariants() {
+        precondition((lockedValue == nil) == (lockedRound == nil), "invalid state: lockedValue and lockedRound set apart (lockedRound \(String(describing: lockedRound)))")
+        precondition((validValue == nil) == (validRound == nil), "invalid state: validValue and validRound set apart (validRound \(String(describing: validRound)))")
+        precondition(lockedRound.map { $0 <= round } ?? true, "invalid state: lockedRound \(String(describing: lockedRound)) > round \(round)")
+        precondition(validRound.map { $0 <= round } ?? true, "invalid state: validRound \(String(describing: validRound)) > round \(round)")
+        precondition(lockedRound.map { locked in validRound.map { locked <= $0 } ?? false } ?? true,
+                     "invalid state: lockedRound \(String(describing: lockedRound)) without a validRound at or after it (\(String(describing: validRound)))")
+        precondition((phase == .decided) == (decision != nil), "invalid state: phase \(phase) with decision \(decision == nil ? "unset" : "set")")
     }
 
     // MARK: Heights
@@ -201,7 +216,7 @@ public struct ConsensusState: Sendable {
 
     // MARK: Signing
 
-    /// Signs through the guard; appends `.persistSigningState` (which the driver performs BEFORE the broadcast
+    /// Signs through the guard; appends `.persistSigningState` (which the replica performs BEFORE the broadcast
     /// that follows). Returns nil when the guard refuses: the node then stays silent for this step.
     mutating func sign(_ signBytes: [UInt8], at position: SigningPosition, effects: inout [Effect]) -> Signature? {
         guard let set = validatorSet, set.contains(publicKey) else { return nil }  // not a validator: never sign

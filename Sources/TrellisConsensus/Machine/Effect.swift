@@ -1,9 +1,9 @@
-// Effect.swift — the outputs of the consensus state machine: what the driver (node or simulator) must do.
+// Effect.swift — the outputs of the consensus state machine: what the replica (Replica+Effects.swift, for the node and the simulator) must do.
 //
 // DURABILITY RULE (CometBFT wal.go: "write to disk before sending signed messages"): effects are returned in the
 // order they must be performed. Every `.broadcast` of a message this node signed is preceded, in the same effect
-// list, by a `.persistSigningState` that covers it. The driver must make that signing state durable (fsync), and
-// sync its WAL, before it performs any later effect — in particular before the broadcast. A driver that performs
+// list, by a `.persistSigningState` that covers it. The replica must make that signing state durable (fsync), and
+// sync its WAL, before it performs any later effect — in particular before the broadcast. A replica that performs
 // effects strictly in order satisfies this; tests check the order.
 import TrellisCrypto
 import TrellisLedger

@@ -59,7 +59,7 @@ public struct RoundStep: Sendable, Hashable, Comparable, CanonicalCodable, Custo
     }
 }
 
-/// A timeout the driver schedules and later feeds back: OnTimeoutPropose/Prevote/Precommit(height, round), with
+/// A timeout the replica schedules and later feeds back: OnTimeoutPropose/Prevote/Precommit(height, round), with
 /// `step` naming which (line 57, 61 or 65).
 public typealias Timeout = RoundStep
 

@@ -1,6 +1,6 @@
 // SigningGuard.swift — the last (height, round, step) this validator signed, and what it signed.
 //
-// Fault model: the process may crash at any instant and restart from durable storage. Guarantee: if the driver
+// Fault model: the process may crash at any instant and restart from durable storage. Guarantee: if the replica
 // persists the guard (fsync) before releasing each signed message (see Effect.swift), a restarted validator can
 // never sign two different messages for one (height, round, step), nor sign for an earlier (height, round, step)
 // than one it already signed — the two ways an honest node could equivocate. Re-signing bytes it already signed at

@@ -3,7 +3,7 @@
 // Guarantee: the rebuilt state is the state the node had after the last durable WAL entry, for the height the
 // application expects next; replayed signatures are identical to the released ones (the guard refuses anything
 // else). The returned effects re-arm timeouts, re-request validation and re-send the node's own messages; a
-// `.commit` among them is for a block the application may already hold (the driver skips it then).
+// `.commit` among them is for a block the application may already hold (the replica compares and skips it then).
 import TrellisCrypto
 import TrellisLedger
 

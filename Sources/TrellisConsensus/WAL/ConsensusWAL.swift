@@ -1,6 +1,6 @@
 // ConsensusWAL.swift — the consensus write-ahead log: every event of the height in progress, in order.
 //
-// Fault model: a crash loses every entry appended after the last `sync()`. The driver appends each event before
+// Fault model: a crash loses every entry appended after the last `sync()`. The replica appends each event before
 // handing it to the state machine and syncs before releasing any signed message (Effect.persistSigningState), so
 // after a restart the durable log holds at least every event that led to a released signature. Replaying it
 // (ConsensusRecovery) rebuilds the state, locks included; the signing guard makes any replayed signature identical.

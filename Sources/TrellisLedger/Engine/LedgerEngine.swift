@@ -1,7 +1,7 @@
 // LedgerEngine.swift — the façade consensus and the node call: build, validate and commit blocks; read the chain.
 //
-// Owns the chain's tip (height, block hash, time, state root) over a `ChainStore`. Not thread-safe: one driver
-// (the consensus driver or the simulator's node) calls it; concurrent readers use `reader` (a `LedgerReader`).
+// Owns the chain's tip (height, block hash, time, state root) over a `ChainStore`. Not thread-safe: one owner
+// (the consensus replica, in the node or the simulator) calls it; concurrent readers use `reader` (a `LedgerReader`).
 // Guarantees:
 // - `validate` re-executes the block on the committed state and refuses any header field that does not match
 //   (chain id, height, previous hash, time, validator set hashes, proposer, last commit, evidence, tx root,

@@ -105,7 +105,7 @@ public protocol ChainStore: TreeNodeSource, AnyObject, Sendable {
     func stateScan(prefix: [UInt8]) throws(StateError) -> [(key: [UInt8], value: [UInt8])]
     /// Writes one height atomically and durably (synced).
     func commit(_ commit: BlockCommit) throws(ChainStoreError)
-    /// The consensus column family (signing state, WAL), owned by the consensus driver.
+    /// The consensus column family (signing state, WAL), owned by consensus (signing guard copy, WAL).
     func consensusValue(_ key: [UInt8]) throws(ChainStoreError) -> [UInt8]?
     /// Writes a consensus entry; with `sync` it is durable when this returns (sign only after that).
     func putConsensusValue(_ key: [UInt8], _ value: [UInt8], sync: Bool) throws(ChainStoreError)

@@ -7,7 +7,7 @@
 //   state     state key                    → value (latest committed)
 //   tree      "n" || node hash             → TreeNode;   "r" || u64 height → state root after that height
 //   meta      "last_height" → u64, "genesis_hash" → Hash
-//   consensus free-form, owned by the consensus driver
+//   consensus free-form, owned by consensus (signing guard copy, WAL)
 // Every `commit` is one synced WriteBatch, so a crash leaves either the whole height or none of it. The database
 // carries the format marker `trellis-ledger/1`; another format is refused on open.
 import Foundation

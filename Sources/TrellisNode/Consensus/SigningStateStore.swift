@@ -1,7 +1,7 @@
 // SigningStateStore.swift — the durable copy of the consensus signing guard.
 //
 // DURABILITY RULE (CometBFT wal.go: "write to disk before sending signed messages"): `save` returns only after the
-// guard is fsynced. The driver calls it for every `.persistSigningState` effect before performing any later effect,
+// guard is fsynced. The replica calls it for every `.persistSigningState` effect before performing any later effect,
 // so after kill -9 a restarted node loads a guard that covers everything it ever sent and can never sign a
 // conflicting vote or proposal.
 //

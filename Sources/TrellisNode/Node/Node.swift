@@ -1,4 +1,4 @@
-// Node.swift — a running Trellis node: chain store, ledger, mempool, P2P transport and consensus driver, behind
+// Node.swift — a running Trellis node: chain store, ledger, mempool, P2P transport and consensus (ConsensusRunner), behind
 // the `NodeService` face the API uses.
 //
 // Start-up: load config, key and genesis from the home; open the RocksDB chain store (which checks its format and
@@ -34,10 +34,9 @@ public final class Node: NodeService, @unchecked Sendable {
     let logger: Logger
     let group: MultiThreadedEventLoopGroup
     private(set) var transport: P2PTransport!
-    private(set) var driver: ConsensusDriver!
+    private(set) var consensus: ConsensusRunner!
     private let subscribers = NIOLockedValueBox<[UUID: AsyncStream<CommittedBlock>.Continuation]>([:])
     private let counters = NIOLockedValueBox(Counters())
-    private var statusTask: Task<Void, Never>?
     private let peerPolicy = NIOLockedValueBox(PeerPolicy(persistentPeers: []))
     /// Admits gossiped transaction batches in arrival order, off the network threads.
     private let gossipQueue = DispatchQueue(label: "trellis.gossip")
@@ -91,36 +90,35 @@ public final class Node: NodeService, @unchecked Sendable {
         let timeouts = TimeoutConfig(proposeBaseMilliseconds: c.timeoutProposeMilliseconds, proposeDeltaMilliseconds: c.timeoutProposeDeltaMilliseconds,
                                      prevoteBaseMilliseconds: c.timeoutPrevoteMilliseconds, prevoteDeltaMilliseconds: c.timeoutPrevoteDeltaMilliseconds,
                                      precommitBaseMilliseconds: c.timeoutPrecommitMilliseconds, precommitDeltaMilliseconds: c.timeoutPrecommitDeltaMilliseconds)
-        var settings = ConsensusDriver.Settings(timeouts: timeouts, timeoutCommitMilliseconds: c.timeoutCommitMilliseconds,
+        var settings = ConsensusRunner.Settings(timeouts: timeouts, timeoutCommitMilliseconds: c.timeoutCommitMilliseconds,
                                                 maxBlockTransactions: c.maxBlockTransactions, maxBlockBytes: c.maxBlockBytes)
         settings.createEmptyBlocks = c.createEmptyBlocks
+        let wal: RocksConsensusWAL
+        do { wal = try RocksConsensusWAL(database: store.database, path: home.dataPath, chainID: genesis.chainID) } catch { throw NodeStartError(error.description) }
+        if let torn = wal.droppedTornRecord {
+            logger.warning("consensus WAL: dropped a torn last record (a write cut short by a crash)", metadata: ["path": "\(home.dataPath)", "record": "\(torn)"])
+        }
         let mempool = self.mempool, view = ledgerView
-        driver = try ConsensusDriver(engine: engine, signingKey: nodeKey, signingStore: signingStore, mempool: mempool, ledgerView: view,
-                                     network: transport, settings: settings, logger: logger,
-                                     clock: { Int64(Date().timeIntervalSince1970) },
-                                     onCommit: { [weak self] committed in self?.didCommit(committed) })
+        let consensus = try ConsensusRunner(engine: engine, signingKey: nodeKey, signingStore: signingStore, wal: wal, mempool: mempool, ledgerView: view,
+                                            network: transport, settings: settings, logger: logger,
+                                            clock: { Int64(Date().timeIntervalSince1970) },
+                                            onCommit: { [weak self] committed in self?.didCommit(committed) })
+        self.consensus = consensus
         let port: Int
         do { port = try await transport.start() } catch {
             throw NodeStartError("cannot listen for peers on \(listen) (p2p.listen in \(home.configPath)): \(error)")
         }
-        await driver.start()
-        statusTask = Task { [weak self] in
-            var tick = 0
-            while !Task.isCancelled {
-                try? await Task.sleep(nanoseconds: 500_000_000)
-                guard let self else { return }
-                self.transport.broadcast(PeerMessage.status(height: self.driver.tip.height).canonicalBytes)
-                tick += 1
-                if tick % 4 == 0 { await self.driver.gossipIfStalled() }  // every 2 s without a commit
-            }
+        do { try await consensus.start() } catch {
+            await transport.shutdown()
+            throw NodeStartError("\(error) (consensus WAL in \(home.dataPath))")
         }
-        logger.info("node started", metadata: ["chain": "\(genesis.chainID)", "genesis_hash": "\(genesis.hash.hex)", "height": "\(driver.tip.height)", "p2p": "\(listen.host):\(port)", "peers": "\(transport.peerTargets.count)"])
+        logger.info("node started", metadata: ["chain": "\(genesis.chainID)", "genesis_hash": "\(genesis.hash.hex)", "height": "\(consensus.tip.height)", "p2p": "\(listen.host):\(port)", "peers": "\(transport.peerTargets.count)"])
         return port
     }
 
     /// Stops networking and consensus; the store closes when the node is released.
     public func shutdown() async {
-        statusTask?.cancel()
+        consensus?.stop()
         await transport?.shutdown()
         subscribers.withLockedValue { subs in
             for (_, c) in subs { c.finish() }
@@ -139,7 +137,7 @@ public final class Node: NodeService, @unchecked Sendable {
         }
         switch message {
         case .consensus(let m):
-            Task { await driver.receive(m) }
+            consensus.receive(m)
         case .transactions(let txs):
             // Off the event loop: the batch's signatures are verified together on all cores.
             let mempool = self.mempool, view = ledgerView
@@ -148,13 +146,14 @@ public final class Node: NodeService, @unchecked Sendable {
                 self?.wakeConsensusIfWaiting()
             }
         case .status(let height):
-            Task { await driver.peerStatus(peer, height: height) }
+            consensus.receiveSync(.status(committedHeight: height), from: peer)
         case .blockRequest(let height):
-            if let (block, certificate) = driver.committedBlock(at: height, reader: reader) {
+            // Served here, from the store (thread-safe reads), without waiting behind consensus.
+            if let block = try? reader.block(atHeight: height), let certificate = try? reader.certificate(atHeight: height) {
                 transport.send(PeerMessage.blockResponse(block: block, certificate: certificate).canonicalBytes, to: peer)
             }
         case .blockResponse(let block, let certificate):
-            Task { await driver.syncedBlock(block, certificate: certificate, from: peer) }
+            consensus.receiveSync(.blockResponse(block: block, certificate: certificate), from: peer)
         }
     }
 
@@ -171,10 +170,10 @@ public final class Node: NodeService, @unchecked Sendable {
         for s in subs { s.yield(committed) }
     }
 
-    /// Without empty blocks the next height waits for a transaction: tell the driver one arrived.
+    /// Without empty blocks the next height waits for a transaction: tell consensus one arrived.
     private func wakeConsensusIfWaiting() {
-        guard !config.consensus.createEmptyBlocks, let driver else { return }
-        Task { await driver.transactionsArrived() }
+        guard !config.consensus.createEmptyBlocks, let consensus else { return }
+        consensus.transactionsArrived()
     }
 
     // MARK: peers
@@ -215,7 +214,7 @@ public final class Node: NodeService, @unchecked Sendable {
             return true
         }
         guard changed, let transport else { return }
-        logger.info("peer set follows the validator set", metadata: ["height": "\(driver.tip.height)", "validators": "\(next.validators.count)"])
+        logger.info("peer set follows the validator set", metadata: ["height": "\(consensus.tip.height)", "validators": "\(next.validators.count)"])
         transport.setPeers(next.dialTargets)
         transport.disconnect { [weak self] key in !(self?.allowsPeer(key) ?? false) }
     }
@@ -284,13 +283,16 @@ public final class Node: NodeService, @unchecked Sendable {
     }
 
     public func status() throws(ServiceError) -> NodeStatus {
-        let tip = driver.tip
+        let tip = consensus.tip
         return NodeStatus(
             chainID: genesis.chainID, nodeName: config.node.name, nodeKey: nodeKey.publicKey.hex, height: tip.height,
             latestBlockHash: tip.blockHash.hex, stateRoot: tip.stateRoot.hex, latestBlockTime: tip.blockTime,
             validators: tip.validators.validators.map { .init(publicKey: $0.publicKey.hex, votingPower: $0.votingPower, p2pAddress: $0.p2pAddress) },
-            peers: transport.connectedPeers.map(\.hex), catchingUp: tip.catchingUp, mempoolSize: mempool.count, consensusRound: tip.round)
+            peers: transport.connectedPeers.map(\.hex), catchingUp: tip.catchingUp, mempoolSize: mempool.count, consensusRound: tip.round,
+            haltReason: consensus.haltReason?.description)
     }
+
+    public var haltReason: String? { consensus?.haltReason?.description }
 
     public func block(at height: UInt64) throws(ServiceError) -> (Block, CommitCertificate?)? {
         do {
@@ -300,12 +302,12 @@ public final class Node: NodeService, @unchecked Sendable {
     }
 
     public func state(key: [UInt8], height: UInt64?, prove: Bool) throws(ServiceError) -> StateRead {
-        if let height, height > driver.tip.height { throw .notFound("height \(height) is not committed yet (tip is \(driver.tip.height))") }
+        if let height, height > consensus.tip.height { throw .notFound("height \(height) is not committed yet (tip is \(consensus.tip.height))") }
         do { return try reader.read(key, atHeight: height, prove: prove) } catch { throw .internalError(error.description) }
     }
 
     public func query(_ name: String, parameters: [String: String], height: UInt64?, prove: Bool) throws(ServiceError) -> QueryResponse {
-        if let height, height > driver.tip.height { throw .notFound("height \(height) is not committed yet (tip is \(driver.tip.height))") }
+        if let height, height > consensus.tip.height { throw .notFound("height \(height) is not committed yet (tip is \(consensus.tip.height))") }
         let snapshot: (height: UInt64, root: Hash, reader: any StateReader)
         do { snapshot = try reader.state(atHeight: height) } catch { throw .internalError(error.description) }
         let recording = RecordingReader(base: snapshot.reader)
@@ -352,7 +354,7 @@ public final class Node: NodeService, @unchecked Sendable {
 
     public func metricsText() -> String {
         let c = counters.withLockedValue { $0 }
-        let tip = driver.tip
+        let tip = consensus.tip
         let lines = [
             "# HELP trellis_height Last committed block height.", "# TYPE trellis_height gauge", "trellis_height \(tip.height)",
             "# HELP trellis_consensus_round Current consensus round.", "# TYPE trellis_consensus_round gauge", "trellis_consensus_round \(tip.round)",
@@ -361,6 +363,8 @@ public final class Node: NodeService, @unchecked Sendable {
             "# HELP trellis_tx_accepted_total Transactions admitted to the mempool.", "# TYPE trellis_tx_accepted_total counter", "trellis_tx_accepted_total \(c.accepted)",
             "# HELP trellis_tx_refused_total Transactions refused at admission.", "# TYPE trellis_tx_refused_total counter", "trellis_tx_refused_total \(c.refused)",
             "# HELP trellis_tx_committed_total Transactions in committed blocks.", "# TYPE trellis_tx_committed_total counter", "trellis_tx_committed_total \(c.committedTransactions)",
+            "# HELP trellis_consensus_halted 1 once consensus halted for good (fail-stop).", "# TYPE trellis_consensus_halted gauge", "trellis_consensus_halted \(consensus.haltReason == nil ? 0 : 1)",
+            "# HELP trellis_peer_messages_dropped_total Peer consensus/sync messages dropped because the consensus intake was full.", "# TYPE trellis_peer_messages_dropped_total counter", "trellis_peer_messages_dropped_total \(consensus.droppedPeerMessages)",
             "# HELP trellis_block_interval_milliseconds Time between the last two commits.", "# TYPE trellis_block_interval_milliseconds gauge", "trellis_block_interval_milliseconds \(c.lastCommitLatencyMilliseconds)",
         ]
         return lines.joined(separator: "\n") + "\n"

@@ -48,9 +48,12 @@ public struct NodeStatus: Sendable, Codable, Equatable {
     public var catchingUp: Bool
     public var mempoolSize: Int
     public var consensusRound: UInt32
+    /// "running", or "halted" once consensus stopped for good (fail-stop); `haltReason` says why.
+    public var consensusStatus: String
+    public var haltReason: String?
 
     public init(chainID: String, nodeName: String, nodeKey: String, height: UInt64, latestBlockHash: String, stateRoot: String, latestBlockTime: Int64,
-                validators: [ValidatorInfo], peers: [String], catchingUp: Bool, mempoolSize: Int, consensusRound: UInt32) {
+                validators: [ValidatorInfo], peers: [String], catchingUp: Bool, mempoolSize: Int, consensusRound: UInt32, haltReason: String? = nil) {
         self.chainID = chainID
         self.nodeName = nodeName
         self.nodeKey = nodeKey
@@ -63,6 +66,8 @@ public struct NodeStatus: Sendable, Codable, Equatable {
         self.catchingUp = catchingUp
         self.mempoolSize = mempoolSize
         self.consensusRound = consensusRound
+        self.consensusStatus = haltReason == nil ? "running" : "halted"
+        self.haltReason = haltReason
     }
 
     enum CodingKeys: String, CodingKey {
@@ -77,6 +82,8 @@ public struct NodeStatus: Sendable, Codable, Equatable {
         case catchingUp = "catching_up"
         case mempoolSize = "mempool_size"
         case consensusRound = "consensus_round"
+        case consensusStatus = "consensus_status"
+        case haltReason = "halt_reason"
     }
 }
 
@@ -148,9 +155,14 @@ public protocol NodeService: Sendable {
     func metricsText() -> String
     /// The JSON form of a transaction's payload (for display), or nil when its kind is unknown.
     func payloadJSON(_ transaction: Transaction) -> Data?
+    /// Why consensus halted for good (fail-stop), nil while the node participates. `/health` answers 503 then.
+    var haltReason: String? { get }
 }
 
 extension NodeService {
+    /// Services without consensus never halt.
+    public var haltReason: String? { nil }
+
     /// One transaction at a time (services without a batch path).
     public func submitTransactions(_ batch: [[UInt8]]) -> [Result<Hash, MempoolError>] {
         batch.map { bytes in Result { () throws(MempoolError) -> Hash in try submitTransaction(bytes) } }

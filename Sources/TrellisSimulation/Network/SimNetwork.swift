@@ -7,21 +7,6 @@
 import TrellisConsensus
 import TrellisLedger
 
-/// What nodes send each other: consensus messages and block-sync traffic.
-enum NetMessage: Sendable {
-    case consensus(ConsensusMessage)
-    /// "My committed height is …" (periodic; peers answer with the blocks the sender lacks).
-    case status(committedHeight: UInt64)
-    /// Committed blocks with their certificates, ascending heights.
-    case blocks([SyncedBlock])
-}
-
-/// A committed block and the certificate that finalised it.
-struct SyncedBlock: Sendable {
-    let block: Block
-    let certificate: CommitCertificate
-}
-
 /// Network conditions and the current partition.
 struct SimNetwork {
     var minDelayMilliseconds: UInt64

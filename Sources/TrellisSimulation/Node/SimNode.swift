@@ -1,8 +1,9 @@
-// SimNode.swift — one simulated validator: its consensus state machine, ledger, WAL and durable signing guard.
+// SimNode.swift — one simulated validator: its replica (the production `Replica` with simulated I/O), its ledger
+// and its disk.
 //
 // Durability model: the application's commits are atomic synced writes (they survive crashes); the WAL keeps only
-// what was synced; the signing guard on "disk" is the last one the driver persisted. A crash discards the state
-// machine and the unsynced WAL tail; a restart rebuilds from what is durable (ConsensusRecovery).
+// what was synced; the signing guard on "disk" is the last one persisted. A crash discards the replica and the
+// unsynced WAL tail; a restart builds a new replica over the same disk and ledger (`Replica.start` replays).
 import TrellisConsensus
 import TrellisCrypto
 import TrellisLedger
@@ -14,20 +15,22 @@ struct SimNode {
     let byzantine: ByzantineBehaviour?
     let config: ConsensusConfig
     /// nil while the node is down.
-    var consensus: ConsensusState?
-    var app: SimApplication
-    var wal = InMemoryWAL()
-    var durableGuard = SigningGuard()
-    /// Bumped at every crash and restart; timers and answers of an older incarnation are discarded.
+    var replica: SimReplica?
+    /// The ledger while the node is down (while up, the replica owns it).
+    var parkedApp: SimApplication
+    let disk = SimDisk()
+    /// Bumped at every crash and restart; timers of an older incarnation are discarded.
     var incarnation = 0
-    /// A mid-step crash is pending: the next step performs only a prefix of its effects, then the node crashes.
+    /// A mid-step crash is pending: the next step performs only some of its I/O, then the node crashes.
     var crashMidStep = false
     /// Byzantine replay material: recently received messages, bounded.
     var replayBuffer: [ConsensusMessage] = []
     static let replayBufferLimit = 64
 
-    var isUp: Bool { consensus != nil }
+    var isUp: Bool { replica != nil }
     var isHonest: Bool { byzantine == nil }
+    /// The node's ledger, up or down.
+    var app: SimApplication { replica?.application.app ?? parkedApp }
 
     mutating func remember(_ message: ConsensusMessage) {
         guard byzantine?.contains(.replayOld) == true else { return }

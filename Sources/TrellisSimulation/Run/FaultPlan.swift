@@ -2,7 +2,9 @@
 //
 // Every fault starts and ends inside the fault phase [0, faultPhase); at its end a final heal restores a
 // reliable network (delays only) and every crashed node restarts. Crashes may strike in the middle of a step
-// (after a random prefix of the effects was performed), which is what tests the persist-before-broadcast rule.
+// (between any two of its I/O operations), which is what tests the persist-before-broadcast rule, and several
+// validators (up to all) may crash at the same instant, which is what tests WAL replay: locks and the votes
+// already signed must come back, or the restarted validators may never gather a quorum again.
 
 /// One scheduled change of the world.
 enum FaultAction: Sendable, CustomStringConvertible {
@@ -14,6 +16,9 @@ enum FaultAction: Sendable, CustomStringConvertible {
     case setDuplicate(permille: UInt64)
     case crash(node: Int, midStep: Bool)
     case restart(node: Int)
+    /// Several validators (up to all) crash at the same instant, each losing its unsynced WAL tail.
+    case crashTogether(Set<Int>)
+    case restartTogether(Set<Int>)
     /// Ends the fault phase: heal, no loss, no duplication, everyone restarted.
     case healAll
 
@@ -27,6 +32,8 @@ enum FaultAction: Sendable, CustomStringConvertible {
         case .setDuplicate(let p): return "duplication \(p)‰"
         case .crash(let n, let mid): return "crash n\(n)\(mid ? " (mid-step)" : "")"
         case .restart(let n): return "restart n\(n)"
+        case .crashTogether(let group): return "crash together \(group.sorted())"
+        case .restartTogether(let group): return "restart together \(group.sorted())"
         case .healAll: return "end of fault phase: heal everything"
         }
     }
@@ -43,7 +50,7 @@ enum FaultPlan {
         for _ in 0..<faultCount {
             let start = random.uint(in: 0...(phase - 600))
             let end = min(phase - 1, start + random.uint(in: 200...(phase / 2)))
-            switch random.below(5) {
+            switch random.below(6) {
             case 0:
                 plan.append((start, .flakyLinks(permille: random.uint(in: 100...500))))
                 plan.append((end, .heal))
@@ -56,6 +63,13 @@ enum FaultPlan {
             case 3:
                 plan.append((start, .setLoss(permille: random.uint(in: 50...500))))
                 plan.append((end, .setLoss(permille: 0)))
+            case 5:
+                // Several at once, up to all of them: the network halts until they are back.
+                var group = Set<Int>()
+                let size = random.int(in: 2...config.validators)
+                while group.count < size { group.insert(random.int(in: 0...(config.validators - 1))) }
+                plan.append((start, .crashTogether(group)))
+                plan.append((min(phase - 1, start + random.uint(in: 100...1_500)), .restartTogether(group)))
             default:
                 let node = random.int(in: 0...(config.validators - 1))
                 plan.append((start, .crash(node: node, midStep: random.chance(permille: 500))))

@@ -24,9 +24,8 @@ public struct SimulationResult: Sendable {
 
 enum SimEvent {
     case deliver(to: Int, from: Int, NetMessage)
-    case timer(node: Int, incarnation: Int, Timeout)
-    /// An input for a node's state machine produced locally (application answers, next height).
-    case local(node: Int, incarnation: Int, Event)
+    /// A timer a replica scheduled (discarded when the node crashed since).
+    case timer(node: Int, incarnation: Int, ReplicaTimer)
     case fault(FaultAction)
     case syncTick(node: Int)
 }
@@ -73,7 +72,8 @@ public struct Simulation {
         self.log = log
         random = SimRandom(seed: seed)
         queue = EventQueue(capacity: config.maxQueuedEvents)
-        network = SimNetwork(nodes: config.validators, minDelayMilliseconds: 5, maxDelayMilliseconds: 40)
+        precondition(!config.twins || config.byzantine >= 1, "twins need a Byzantine validator")
+        network = SimNetwork(nodes: config.validators + (config.twins ? 1 : 0), minDelayMilliseconds: 5, maxDelayMilliseconds: 40)
         checker = InvariantChecker(chainID: chainID)
         setUpNodes()
     }
@@ -116,9 +116,27 @@ public struct Simulation {
             var faults = config.plantedBug
             if behaviour != nil { faults.skipSigningGuard = true }
             let consensusConfig = ConsensusConfig(chainID: chainID, timeouts: config.timeouts, testOnlyFaults: faults)
-            nodes.append(SimNode(index: i, key: key, byzantine: behaviour, config: consensusConfig,
-                                 consensus: ConsensusState(config: consensusConfig, signingKey: key), app: app))
+            nodes.append(SimNode(index: i, key: key, byzantine: behaviour, config: consensusConfig, replica: nil, parkedApp: app))
         }
+        if config.twins, let original = byzantineNodes.min() {
+            // The twin: the same key and configuration, its own ledger, disk and guard (index `validators`).
+            let app: SimApplication
+            if let ledgerGenesis {
+                do { app = .ledger(try LedgerSimApplication(genesis: ledgerGenesis)) } catch { preconditionFailure("simulated ledger rejected: \(error)") }
+            } else {
+                app = .test(testApp)
+            }
+            let twin = nodes[original]
+            nodes.append(SimNode(index: nodes.count, key: twin.key, byzantine: twin.byzantine, config: twin.config, replica: nil, parkedApp: app))
+        }
+    }
+
+    /// Twins: the two instances start in different partitions, each with part of the honest validators.
+    private mutating func twinPartition() -> [(time: UInt64, action: FaultAction)] {
+        guard config.twins, let original = nodes.indices.first(where: { nodes[$0].byzantine != nil }) else { return [] }
+        let side = Set([original] + honest.enumerated().filter { $0.offset % 2 == 0 }.map(\.element))
+        let healAt = random.uint(in: 1_000...max(1_000, config.faultPhaseMilliseconds - 1))
+        return [(0, .partition(side, asymmetric: false)), (healAt, .heal)]
     }
 
     mutating func run() -> SimulationResult {
@@ -126,12 +144,8 @@ public struct Simulation {
             trace("n\(i) is \(node.byzantine.map { "Byzantine \(describe($0))" } ?? "honest") key \(node.key.publicKey.hex.prefix(8))")
             schedule(.syncTick(node: i), after: config.syncIntervalMilliseconds + UInt64(i))
         }
-        for (time, action) in FaultPlan.make(config: config, random: &random) { schedule(.fault(action), at: time) }
-        for i in nodes.indices {
-            do { deliverEvent(.startHeight(height: 1, validatorSet: try nodes[i].app.validatorSet(forHeight: 1)), to: i) } catch {
-                preconditionFailure("the genesis validator set is missing: \(error)")
-            }
-        }
+        for (time, action) in twinPartition() + FaultPlan.make(config: config, random: &random) { schedule(.fault(action), at: time) }
+        for i in nodes.indices { restart(i) }
         while checker.violations.isEmpty, let (time, event) = queue.pop() {
             now = time
             if let deadline = livenessDeadline {
@@ -151,7 +165,7 @@ public struct Simulation {
             }
         }
         for node in nodes {
-            if let s = node.consensus {
+            if let s = node.replica?.machine {
                 trace("END n\(node.index): committed \(node.app.committedHeight), consensus h=\(s.height) r=\(s.round) \(s.step) \(s.phase) locked=\(s.lockedRound.map(String.init) ?? "-") valid=\(s.validRound.map(String.init) ?? "-") dropped=\(s.droppedMessages) refused=\(s.refusedSignatures)")
             } else {
                 trace("END n\(node.index): committed \(node.app.committedHeight), down")
@@ -171,13 +185,10 @@ public struct Simulation {
         switch event {
         case .deliver(let to, let from, let message):
             receive(message, at: to, from: from)
-        case .timer(let i, let incarnation, let timeout):
-            guard nodes[i].incarnation == incarnation, let state = nodes[i].consensus else { return }
-            if state.height == timeout.height && state.round == timeout.round { trace("n\(i) timeout \(timeout)") }
-            deliverEvent(.timeoutFired(timeout), to: i)
-        case .local(let i, let incarnation, let event):
-            guard nodes[i].incarnation == incarnation else { return }
-            deliverEvent(event, to: i)
+        case .timer(let i, let incarnation, let timer):
+            guard nodes[i].incarnation == incarnation, let state = nodes[i].replica?.machine else { return }
+            if case .consensus(let timeout) = timer, state.height == timeout.height && state.round == timeout.round { trace("n\(i) timeout \(timeout)") }
+            step(i) { $0.timerFired(timer) }
         case .fault(let action):
             apply(action)
         case .syncTick(let i):
@@ -197,6 +208,8 @@ public struct Simulation {
         case .crash(let i, let midStep):
             if midStep { nodes[i].crashMidStep = true } else { crash(i) }
         case .restart(let i): restart(i)
+        case .crashTogether(let group): for i in group.sorted() { crash(i) }
+        case .restartTogether(let group): for i in group.sorted() { restart(i) }
         case .healAll:
             network.heal()
             network.lossPermille = 0

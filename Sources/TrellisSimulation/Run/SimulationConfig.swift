@@ -50,8 +50,12 @@ public struct SimulationConfig: Sendable {
     public var powerChangeInterval: UInt64
     /// Planted bugs (checker tests only).
     public var plantedBug: TestOnlyFaults
-    /// Planted driver bug (checker tests only): never sync the WAL, so a crash loses the events behind signatures.
+    /// Planted replica-host bug (checker tests only): never sync the WAL, so a crash loses the events behind signatures.
     public var plantedUnsyncedWAL: Bool
+    /// Twins (DiemBFT): the first Byzantine validator runs as two instances with one key, each with its own signing
+    /// guard and WAL and each in a different partition at the start (healed within the fault phase) — equivocation
+    /// by real replica code. Use with `byzantineBehaviour: []` for pure twins.
+    public var twins = false
     /// Bounds: pending simulator events, and events processed per run.
     public var maxQueuedEvents: Int
     public var maxProcessedEvents: Int
@@ -60,7 +64,7 @@ public struct SimulationConfig: Sendable {
                 faultPhaseMilliseconds: UInt64 = 6_000, livenessWindowMilliseconds: UInt64 = 40_000, livenessBlocks: UInt64 = 2,
                 timeouts: TimeoutConfig = SimulationConfig.defaultTimeouts, syncIntervalMilliseconds: UInt64 = 500, commitDelayMilliseconds: UInt64 = 200,
                 powerChangeInterval: UInt64 = 4, plantedBug: TestOnlyFaults = .none, plantedUnsyncedWAL: Bool = false,
-                maxQueuedEvents: Int = 200_000, maxProcessedEvents: Int = 2_000_000) {
+                maxQueuedEvents: Int = 200_000, maxProcessedEvents: Int = 2_000_000, twins: Bool = false) {
         self.validators = validators
         self.byzantine = byzantine
         self.byzantineBehaviour = byzantineBehaviour
@@ -76,6 +80,7 @@ public struct SimulationConfig: Sendable {
         self.plantedUnsyncedWAL = plantedUnsyncedWAL
         self.maxQueuedEvents = maxQueuedEvents
         self.maxProcessedEvents = maxProcessedEvents
+        self.twins = twins
     }
 
     /// Short simulated timeouts: the network delays are tens of milliseconds.

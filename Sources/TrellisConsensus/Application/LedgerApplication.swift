@@ -1,4 +1,4 @@
-// LedgerApplication.swift — the real ledger (LedgerEngine) behind `ConsensusApplication`, for the node's driver and
+// LedgerApplication.swift — the real ledger (LedgerEngine) behind `ConsensusApplication`, for the node's replica and
 // the simulator.
 //
 // Block building reaps transactions from a caller-supplied source (the node's mempool), clamps the proposer's

@@ -1,6 +1,6 @@
-// ConsensusApplication.swift — what a driver (the node, or the simulator) needs from the ledger to run consensus.
+// ConsensusApplication.swift — what a replica (the node's and the simulator's) needs from the ledger to run consensus.
 //
-// The state machine never calls the application; the driver does, answering the state machine's effects:
+// The state machine never calls the application; the replica does, answering the state machine's effects:
 // `.buildProposalBlock` → `buildBlock`, `.validateBlock` → `validate`, `.commit` → `commit` then
 // `validatorSet(forHeight: h + 1)` for the next `.startHeight`. The ledger's engine (buildBlock / validate /
 // commit / validatorSet(forHeight:), governance changes effective at h + 2) conforms through a thin adapter.
@@ -9,7 +9,7 @@
 import TrellisCrypto
 import TrellisLedger
 
-/// A failure the application reports to the driver.
+/// A failure the application reports to the replica.
 public enum ApplicationError: Error, Equatable, CustomStringConvertible {
     /// The block breaks a rule; the reason names it.
     case invalidBlock(String)
@@ -27,7 +27,7 @@ public enum ApplicationError: Error, Equatable, CustomStringConvertible {
     }
 }
 
-/// The ledger as consensus drivers see it.
+/// The ledger as a consensus replica sees it.
 public protocol ConsensusApplication {
     /// The height of the last committed block (0 when only genesis exists).
     var committedHeight: UInt64 { get }

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Scripts/soak.sh [SEEDS] — the simulator over several configurations on every core, in disjoint seed ranges.
+#
+# Configurations (each gets an equal share of SEEDS, default 300): 4 validators with 1 Byzantine; 7 with 2; 10 with
+# 3; 4 honest validators on the real ledger with governance removing and re-adding validators; 4 honest validators
+# on the synthetic ledger (power changes every 4 heights); Twins (one Byzantine key run as two honest instances in
+# different partitions). Every configuration's share is split into one
+# `trellis sim` process per core (`nproc`), each on its own seed range. Prints each failing seed with the command
+# that replays it, the seeds per minute, and ends with exactly `N passed, M failed`; exits 1 if any seed failed.
+# Runs the release build (built here under the build lock); run under `nice -n 19` on a shared machine.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+seeds=${1:-300}
+if ! [[ "$seeds" =~ ^[0-9]+$ ]] || [ "$seeds" -lt 5 ]; then
+  echo "usage: Scripts/soak.sh [SEEDS ≥ 5]" >&2
+  exit 2
+fi
+if [ -z "${SOAK_NO_BUILD:-}" ]; then
+  flock /tmp/trellis-swift.lock swift build -c release --product trellis >/dev/null || { echo "soak: release build failed" >&2; exit 2; }
+fi
+bin=$(swift build -c release --show-bin-path)/trellis
+cores=$(nproc)
+configs=(
+  "--validators 4 --byzantine 1"
+  "--validators 7 --byzantine 2"
+  "--validators 10 --byzantine 3"
+  "--validators 4 --byzantine 0 --app ledger"
+  "--validators 4 --byzantine 0 --app test"
+  "--validators 4 --byzantine 1 --twins"
+)
+per_config=$(( seeds / ${#configs[@]} ))
+out=$(mktemp -d)
+began=$(date +%s)
+job=0
+for c in "${!configs[@]}"; do
+  base=$(( 1000000 * (c + 1) ))   # disjoint seed ranges per configuration
+  per_process=$(( (per_config + cores - 1) / cores ))
+  for p in $(seq 0 $(( cores - 1 ))); do
+    start=$(( base + p * per_process ))
+    count=$(( per_config - p * per_process ))
+    [ "$count" -gt "$per_process" ] && count=$per_process
+    [ "$count" -le 0 ] && continue
+    # shellcheck disable=SC2086
+    "$bin" sim --seeds "$count" --start "$start" ${configs[$c]} >"$out/$job.out" 2>"$out/$job.err" &
+    job=$((job + 1))
+  done
+  wait   # one configuration at a time, all cores busy
+done
+elapsed=$(( $(date +%s) - began ))
+passed=0; failed=0
+for f in "$out"/*.out; do
+  grep ' FAILED: ' "$f" || true
+  line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$f" | tail -1)
+  if [ -z "$line" ]; then
+    echo "soak: a simulator process ended without a summary ($(cat "${f%.out}.err" | tail -2))"
+    failed=$((failed + 1))
+    continue
+  fi
+  passed=$((passed + $(echo "$line" | cut -d' ' -f1)))
+  failed=$((failed + $(echo "$line" | cut -d' ' -f3)))
+done
+rm -rf "$out"
+total=$((passed + failed))
+echo "soak: $total seeds over ${#configs[@]} configurations on $cores cores in ${elapsed} s: $(( total * 60 / (elapsed > 0 ? elapsed : 1) )) seeds/minute"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,131 @@
+// Replica+Effects.swift — the event loop: WAL append, state machine, effects in order, commit and next height.
+//
+// DURABILITY RULES enforced here: (1) an event reaches the state machine only after it was appended to the WAL;
+// (2) `.persistSigningState` syncs the WAL and fsyncs the guard before the next effect — the broadcast of what
+// was signed; a failure halts the replica before anything is sent. Events the state machine would ignore
+// (`ConsensusState.isRedundant`) are neither logged nor handled, so gossip repeats cannot grow the WAL.
+import TrellisCrypto
+import TrellisLedger
+
+extension Replica {
+    /// Feeds `event` (and the answers it causes) through WAL → state machine → effects.
+    mutating func deliver(_ event: Event) {
+        guard haltReason == nil else { return }
+        pending.append(event)
+        while haltReason == nil, !pending.isEmpty {
+            let next = pending.removeFirst()
+            if machine.isRedundant(next) { continue }
+            // Rule 1: the WAL holds the event before the state machine acts on it.
+            do { try host.appendWAL(next) } catch {
+                if case .full(let limit) = error {
+                    // A flood of distinct messages within one height: dropping one is a lost message, which the
+                    // protocol tolerates; halting would let a Byzantine peer stop us.
+                    host.replicaReported(.walFull(limit: limit))
+                    continue
+                }
+                return halt(.persistFailed("\(error)"))
+            }
+            perform(machine.handle(next))
+        }
+    }
+
+    /// Performs `effects` strictly in order; stops at a halt.
+    mutating func perform(_ effects: [Effect]) {
+        for effect in effects {
+            guard haltReason == nil else { return }
+            perform(effect)
+        }
+    }
+
+    private mutating func perform(_ effect: Effect) {
+        switch effect {
+        case .persistSigningState(let signingGuard):
+            // Rule 2 (CometBFT: "write to disk before sending signed messages"): the events that led to this
+            // signature and the guard that records it are durable before the broadcast that follows.
+            do {
+                try host.syncWAL()
+                try host.saveSigningState(signingGuard)
+            } catch let error as PersistenceError {
+                halt(.persistFailed(error.description))
+            } catch {
+                halt(.persistFailed("\(error)"))
+            }
+        case .broadcast(let message):
+            host.broadcast(message)
+        case .scheduleTimeout(let timeout, let milliseconds):
+            host.schedule(.consensus(timeout), afterMilliseconds: milliseconds)
+        case .buildProposalBlock(let request):
+            do {
+                let block = try application.buildBlock(request, time: host.unixSeconds)
+                pending.append(.proposalBlockBuilt(height: request.height, round: request.round, block: block))
+            } catch {
+                if case .storage(let reason) = error { return halt(.persistFailed("building a proposal: \(reason)")) }
+                host.replicaReported(.buildFailed(height: request.height, round: request.round, reason: error.description))
+            }
+        case .validateBlock(let block):
+            var valid = true
+            do { try application.validate(block) } catch {
+                if case .storage(let reason) = error { return halt(.persistFailed("validating a proposal: \(reason)")) }
+                valid = false
+                host.replicaReported(.proposalInvalid(height: block.header.height, block: block.hash, reason: error.description))
+            }
+            pending.append(.blockValidated(blockID: block.hash, valid: valid))
+        case .commit(let block, let certificate):
+            if commit(block, certificate: certificate, source: .consensus) {
+                host.schedule(.startHeight(block.header.height + 1), afterMilliseconds: settings.commitDelayMilliseconds)
+            }
+        case .recordEvidence(let evidence):
+            host.replicaRecordedEvidence(evidence)
+        }
+    }
+
+    /// Commits a decided or synced block. A block for a height already committed must be the same block, or the
+    /// replica halts naming both hashes (divergence). Returns true when the block was newly committed.
+    @discardableResult
+    mutating func commit(_ block: Block, certificate: CommitCertificate, source: CommitSource) -> Bool {
+        let h = block.header.height
+        let committed = application.committedHeight
+        if h <= committed {
+            if let held = application.committedBlock(at: h)?.block.hash, held != block.hash {
+                halt(.divergence(height: h, committed: held, other: block.hash, source: source))
+            }
+            return false
+        }
+        guard h == committed + 1 else { return false }  // sync checks heights; consensus runs committed + 1
+        let set: ValidatorSet
+        do {
+            set = try application.validatorSet(forHeight: h)
+            // The ledger writes block, certificate and state in one synced batch before returning.
+            try application.commit(block, certificate: certificate)
+        } catch {
+            switch error {
+            case .storage(let reason): halt(.persistFailed("committing block \(h): \(reason)"))
+            default: halt(.applicationFailed("the application refused certified block \(block.hash.hex) at height \(h): \(error)"))
+            }
+            return false
+        }
+        host.replicaCommitted(block, certificate: certificate, validatorSet: set, source: source)
+        return true
+    }
+
+    /// Starts `height` unless it is no longer the next one; without empty blocks and with nothing to propose, the
+    /// start waits (`transactionsArrived`, or a peer's message for that height) unless `waited` says it already did.
+    mutating func startHeightIfStill(_ height: UInt64, waited: Bool = false) {
+        guard application.committedHeight + 1 == height else {
+            if let waiting = waitingToStart, waiting <= application.committedHeight { waitingToStart = nil }  // passed by sync
+            return
+        }
+        guard machine.phase == .waitingForHeight || machine.height < height else { return }  // already running it
+        if !settings.createEmptyBlocks && !waited && !host.hasPendingTransactions {
+            waitingToStart = height
+            return
+        }
+        waitingToStart = nil
+        let set: ValidatorSet
+        do { set = try application.validatorSet(forHeight: height) } catch {
+            return halt(.applicationFailed("no validator set for height \(height): \(error)"))
+        }
+        // This WAL entry is the end-of-height marker of height − 1 and truncates the WAL (ConsensusWAL).
+        deliver(.startHeight(height: height, validatorSet: set))
+    }
+}

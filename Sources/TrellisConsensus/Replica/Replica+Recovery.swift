@@ -1,0 +1,47 @@
+// Replica+Recovery.swift — start and restart: replay the durable WAL of the height in progress.
+//
+// The height to run is the one after the ledger's last committed block. If the WAL holds a `.startHeight` entry
+// for it, the entries after it are replayed through the state machine with the durable signing guard: locks and
+// valid values come back, and every message this replica signed is re-signed byte for byte (the guard reuses the
+// stored signature) and re-sent — a restarted validator repeats its votes instead of staying silent. Without such
+// an entry the WAL belongs to a committed height and the height starts afresh. A WAL for a later height than the
+// ledger's next one refuses the start.
+import TrellisCrypto
+import TrellisLedger
+
+extension Replica {
+    /// Recovers from the durable state and starts consensus. Call once, before any other input.
+    public mutating func start() throws(ReplicaStartError) {
+        precondition(!started, "replica started twice")
+        let height = application.committedHeight + 1
+        let set: ValidatorSet
+        do { set = try application.validatorSet(forHeight: height) } catch { throw .application(error) }
+        let entries: [Event]
+        do { entries = try host.walEntries() } catch { throw .wal(error) }
+        for entry in entries {
+            if case .startHeight(let h, _) = entry, h > height { throw .walAhead(walHeight: h, expectedHeight: height) }
+        }
+        let resumes = !machine.config.testOnlyFaults.skipWALReplay && entries.contains { entry in
+            if case .startHeight(let h, _) = entry { return h == height }
+            return false
+        }
+        started = true
+        if !resumes {
+            if !settings.createEmptyBlocks && !host.hasPendingTransactions {
+                waitingToStart = height
+                return
+            }
+            // Starting afresh: the WAL's old entries are truncated by this entry (ConsensusWAL).
+            return startHeightIfStill(height, waited: true)
+        }
+        let (state, effects) = ConsensusRecovery.recover(config: machine.config, signingKey: machine.signingKey, signingGuard: machine.signingGuard,
+                                                         height: height, validatorSet: set, wal: entries)
+        machine = state
+        replayedEntries = entries.count
+        host.replicaReported(.recovered(height: height, replayedEntries: entries.count, round: machine.round))
+        // The replayed effects re-arm timers, re-request validation and re-send what this replica signed (after
+        // syncing the guard again, as rule 2 requires); `.commit` of a block already held is compared and skipped.
+        perform(effects)
+        if haltReason == nil, !pending.isEmpty { deliver(pending.removeFirst()) }
+    }
+}

@@ -1,0 +1,153 @@
+// Replica.swift — one validator's consensus replica: the state machine, the application and the order in which
+// their effects are performed. The node (TrellisNode/Consensus/ConsensusRunner.swift) and the simulator
+// (TrellisSimulation/Node) both run this code with their own `ReplicaHost` — TigerBeetle's
+// `ReplicaType(StateMachine, MessageBus, Storage, Time)`: one replica, two worlds.
+//
+// Ordering rules (each stated again where it is enforced):
+//   1. WAL first: every event is appended to the WAL before the state machine sees it (Replica+Effects `deliver`).
+//   2. Persist before send: a `.persistSigningState` effect syncs the WAL and fsyncs the guard before any later
+//      effect of the same list — the `.broadcast` of what was just signed (CometBFT wal.go: "write to disk before
+//      sending signed messages").
+//   3. Effects are performed strictly in order; answers of the application (`.blockValidated`,
+//      `.proposalBlockBuilt`) queue behind the current event.
+//   4. Commit: the ledger's synced batch lands before the host hears of the block and before the next height
+//      starts; a `.startHeight(h + 1)` WAL entry ends height h and truncates the WAL.
+//   5. Fail-stop: a failed persist, a block that differs from the committed one at its height, or a certified
+//      block the application refuses halts the replica for good; every later input is ignored.
+// Recovery (Replica+Recovery `start`): the durable guard and WAL of the height after the last committed block are
+// replayed; the replica resumes with its lock and valid value and re-sends its own signed messages.
+import TrellisCrypto
+import TrellisLedger
+
+/// Settings of a replica that are not consensus rules.
+public struct ReplicaSettings: Sendable, Hashable {
+    /// Pause between committing a height and starting the next (CometBFT's timeout_commit).
+    public var commitDelayMilliseconds: UInt64
+    /// Minimum pause between two block requests for the same height.
+    public var syncRetryMilliseconds: UInt64
+    /// Gossip is considered every this many ticks.
+    public var gossipEveryTicks: Int
+    /// true: gossip only when no block was committed since the last gossip check (saves bandwidth on a busy chain);
+    /// false: gossip at every check.
+    public var gossipOnlyWhenStalled: Bool
+    /// false: after a commit, start the next height only when transactions wait or a peer moves on to it
+    /// (`consensus.create_empty_blocks`). Only delays a start; never changes a vote.
+    public var createEmptyBlocks: Bool
+
+    public init(commitDelayMilliseconds: UInt64, syncRetryMilliseconds: UInt64 = 1_000, gossipEveryTicks: Int = 1, gossipOnlyWhenStalled: Bool = true,
+                createEmptyBlocks: Bool = true) {
+        precondition(gossipEveryTicks >= 1, "gossipEveryTicks must be ≥ 1, got \(gossipEveryTicks)")
+        self.commitDelayMilliseconds = commitDelayMilliseconds
+        self.syncRetryMilliseconds = syncRetryMilliseconds
+        self.gossipEveryTicks = gossipEveryTicks
+        self.gossipOnlyWhenStalled = gossipOnlyWhenStalled
+        self.createEmptyBlocks = createEmptyBlocks
+    }
+}
+
+/// Why a replica refused to start.
+public enum ReplicaStartError: Error, Equatable, CustomStringConvertible {
+    /// The WAL could not be read (corrupt, or the store failed).
+    case wal(WALError)
+    /// The WAL holds a height later than the one after the last committed block: it belongs to another chain state.
+    case walAhead(walHeight: UInt64, expectedHeight: UInt64)
+    /// The application does not know the validator set of the height to start.
+    case application(ApplicationError)
+
+    public var description: String {
+        switch self {
+        case .wal(let error): return "\(error)"
+        case .walAhead(let w, let e):
+            return "the consensus WAL is for height \(w), but the chain store's next height is \(e): the WAL belongs to another chain state (restored data directory?); refusing to start"
+        case .application(let error): return "cannot start consensus: \(error)"
+        }
+    }
+}
+
+/// One validator's consensus replica, generic over its application and its host (I/O).
+public struct Replica<Application: ConsensusApplication, Host: ReplicaHost> {
+    /// The Tendermint state machine.
+    public internal(set) var machine: ConsensusState
+    /// The ledger (owned by the replica: only it commits).
+    public internal(set) var application: Application
+    public let host: Host
+    public let settings: ReplicaSettings
+    /// Set once, when the replica halts; nil while it participates.
+    public internal(set) var haltReason: HaltReason?
+    /// WAL entries replayed at start.
+    public internal(set) var replayedEntries = 0
+
+    /// Events waiting behind the current one (application answers, starts), oldest first.
+    var pending: [Event] = []
+    var highestPeerHeight: UInt64 = 0
+    var lastSyncRequest: (height: UInt64, atMilliseconds: UInt64)?
+    var ticks = 0
+    var lastGossipCheckHeight: UInt64 = .max
+    /// The height whose start waits for transactions (only without empty blocks).
+    var waitingToStart: UInt64?
+    var started = false
+
+    /// A replica for the validator holding `signingKey`, resuming from its durable `signingGuard`. Call `start()`.
+    public init(config: ConsensusConfig, signingKey: SigningKey, signingGuard: SigningGuard, application: Application, host: Host,
+                settings: ReplicaSettings) {
+        self.machine = ConsensusState(config: config, signingKey: signingKey, signingGuard: signingGuard)
+        self.application = application
+        self.host = host
+        self.settings = settings
+    }
+
+    /// Whether the replica halted.
+    public var isHalted: Bool { haltReason != nil }
+    /// True while a peer reported a higher committed height than ours.
+    public var isCatchingUp: Bool { highestPeerHeight > application.committedHeight }
+
+    // MARK: Inputs
+
+    /// A proposal or vote from a peer.
+    public mutating func receive(_ message: ConsensusMessage) {
+        guard started, haltReason == nil else { return }
+        if let waiting = waitingToStart, message.height >= waiting { startHeightIfStill(waiting, waited: true) }
+        deliver(.received(message))
+    }
+
+    /// A timer scheduled through the host fired.
+    public mutating func timerFired(_ timer: ReplicaTimer) {
+        guard started, haltReason == nil else { return }
+        switch timer {
+        case .consensus(let timeout): deliver(.timeoutFired(timeout))
+        case .startHeight(let height): startHeightIfStill(height)
+        }
+    }
+
+    /// Transactions arrived: a height waiting for them starts now.
+    public mutating func transactionsArrived() {
+        guard started, haltReason == nil, let waiting = waitingToStart else { return }
+        startHeightIfStill(waiting, waited: true)
+    }
+
+    /// The periodic tick: announces the committed height (block sync) and re-sends this height's messages
+    /// (every `gossipEveryTicks` ticks; with `gossipOnlyWhenStalled`, only if no block was committed since the last
+    /// check).
+    public mutating func tick() {
+        guard started, haltReason == nil else { return }
+        let height = application.committedHeight
+        host.broadcastSync(.status(committedHeight: height))
+        ticks += 1
+        guard ticks % settings.gossipEveryTicks == 0 else { return }
+        defer { lastGossipCheckHeight = height }
+        guard !settings.gossipOnlyWhenStalled || height == lastGossipCheckHeight else { return }
+        let messages = machine.messagesToGossip()
+        if !messages.isEmpty { host.gossip(messages) }
+    }
+
+    // MARK: Fail-stop
+
+    /// Stops participation for good.
+    mutating func halt(_ reason: HaltReason) {
+        guard haltReason == nil else { return }
+        haltReason = reason
+        pending.removeAll()
+        waitingToStart = nil
+        host.replicaHalted(reason)
+    }
+}

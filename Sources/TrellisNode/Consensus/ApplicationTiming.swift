@@ -1,0 +1,45 @@
+// ApplicationTiming.swift — the node's ledger as its replica sees it: `LedgerApplication` with each block build and
+// validation timed, so that `BlockBudget` learns what this node executes per second and the log shows slow blocks.
+import Dispatch
+import Logging
+import TrellisConsensus
+import TrellisCrypto
+import TrellisLedger
+
+struct TimedLedgerApplication: ConsensusApplication {
+    let ledger: LedgerApplication
+    let budget: BlockBudget
+    let logger: Logger
+
+    var engine: LedgerEngine { ledger.engine }
+    var committedHeight: UInt64 { ledger.committedHeight }
+
+    func validatorSet(forHeight height: UInt64) throws(ApplicationError) -> ValidatorSet { try ledger.validatorSet(forHeight: height) }
+
+    mutating func buildBlock(_ request: BuildRequest, time: Int64) throws(ApplicationError) -> Block {
+        let started = DispatchTime.now().uptimeNanoseconds
+        let block = try ledger.buildBlock(request, time: time)
+        let elapsed = DispatchTime.now().uptimeNanoseconds - started
+        budget.record(transactions: block.transactions.count, nanoseconds: elapsed)
+        logger.debug("built proposal", metadata: ["height": "\(request.height)", "round": "\(request.round)", "txs": "\(block.transactions.count)", "ms": "\(elapsed / 1_000_000)"])
+        return block
+    }
+
+    func validate(_ block: Block) throws(ApplicationError) {
+        let started = DispatchTime.now().uptimeNanoseconds
+        defer {
+            let elapsed = DispatchTime.now().uptimeNanoseconds - started
+            budget.record(transactions: block.transactions.count, nanoseconds: elapsed)
+            logger.debug("validated proposal", metadata: ["height": "\(block.header.height)", "txs": "\(block.transactions.count)", "ms": "\(elapsed / 1_000_000)"])
+        }
+        try ledger.validate(block)
+    }
+
+    mutating func commit(_ block: Block, certificate: CommitCertificate) throws(ApplicationError) {
+        let started = DispatchTime.now().uptimeNanoseconds
+        defer { logger.debug("stored block", metadata: ["height": "\(block.header.height)", "ms": "\((DispatchTime.now().uptimeNanoseconds - started) / 1_000_000)"]) }
+        try ledger.commit(block, certificate: certificate)
+    }
+
+    func committedBlock(at height: UInt64) -> (block: Block, certificate: CommitCertificate)? { ledger.committedBlock(at: height) }
+}

@@ -1,0 +1,232 @@
+// ConsensusRunner.swift — runs the node's `Replica` (TrellisConsensus/Replica) on the consensus queue.
+//
+// Concurrency shape: one serial Dispatch queue owns the replica and the ledger engine; every input (peer message,
+// timer, tick) is a block on it, so inputs are handled one at a time in arrival order, and the fsyncs and block
+// executions the replica performs block that queue only — never Swift's cooperative pool or NIO's event loops.
+// Peer messages enter through a bounded intake (`maxQueuedPeerMessages`): when that many wait, a new one is
+// dropped and counted (drop-newest: consensus messages are re-gossiped while a height stalls and block requests are
+// retried, so a drop costs latency, never safety). Status pages read a lock-protected copy of the tip.
+// Fail-stop: once the replica halts, `haltReason` is set for `/health` and `/v1/status`, and nothing else runs.
+import Dispatch
+import Logging
+import NIOConcurrencyHelpers
+import TrellisConsensus
+import TrellisCrypto
+import TrellisLedger
+
+/// The chain tip as the rest of the node reads it (updated on the consensus queue after every input).
+public struct ChainTip: Sendable {
+    public var height: UInt64
+    public var blockHash: Hash
+    public var blockTime: Int64
+    public var stateRoot: Hash
+    public var validators: ValidatorSet
+    public var round: UInt32
+    public var catchingUp: Bool
+}
+
+/// The node's consensus: a replica on its own queue.
+public final class ConsensusRunner: @unchecked Sendable {
+    // @unchecked: `replica`, `ticking` and `running` are touched only on `queue` (every access is inside `queue.async` or a
+    // method named onConsensusQueue…); every other stored property is immutable or a lock-protected box.
+    public struct Settings: Sendable {
+        public var timeouts: TimeoutConfig
+        public var timeoutCommitMilliseconds: UInt64
+        public var maxBlockTransactions: Int
+        public var maxBlockBytes: Int
+        public var syncRetryMilliseconds: UInt64 = 1_000
+        /// Status to peers every tick; gossip of a stalled height every `gossipEveryTicks` ticks.
+        public var tickMilliseconds: UInt64 = 500
+        public var gossipEveryTicks = 4
+        public var createEmptyBlocks = true
+
+        public init(timeouts: TimeoutConfig, timeoutCommitMilliseconds: UInt64, maxBlockTransactions: Int, maxBlockBytes: Int) {
+            self.timeouts = timeouts
+            self.timeoutCommitMilliseconds = timeoutCommitMilliseconds
+            self.maxBlockTransactions = maxBlockTransactions
+            self.maxBlockBytes = maxBlockBytes
+        }
+    }
+
+    /// Peer messages waiting on the consensus queue, at most.
+    public static let maxQueuedPeerMessages = 4_096
+
+    typealias NodeReplica = Replica<TimedLedgerApplication, NodeReplicaHost>
+
+    private let queue = DispatchQueue(label: "trellis.consensus")
+    private var replica: NodeReplica
+    /// The replica's ledger engine, for the commit callback (which runs while `replica` is being mutated and so
+    /// must not read it).
+    private let engine: LedgerEngine
+    private let host: NodeReplicaHost
+    private let settings: Settings
+    private let logger: Logger
+    private let onCommit: @Sendable (CommittedBlock) -> Void
+    private let tipBox: NIOLockedValueBox<ChainTip>
+    private let haltBox = NIOLockedValueBox<HaltReason?>(nil)
+    private let intake = NIOLockedValueBox(Intake())
+    private var ticking = false
+    /// false after `stop()`: inputs, timers and ticks are ignored (queue-confined).
+    private var running = true
+
+    struct Intake {
+        var queued = 0
+        var dropped = 0
+    }
+
+    /// - Parameters:
+    ///   - engine: the ledger (owned by the runner from now on).
+    ///   - clock: Unix seconds, for proposed block times (clamped by the ledger so they always increase).
+    public init(engine: sending LedgerEngine, signingKey: SigningKey, signingStore: SigningStateStore, wal: RocksConsensusWAL, mempool: Mempool,
+                ledgerView: MempoolLedgerView, network: any ConsensusNetwork, settings: Settings, logger: Logger,
+                clock: @escaping @Sendable () -> Int64, onCommit: @escaping @Sendable (CommittedBlock) -> Void) throws {
+        let guardState = try signingStore.load()
+        let maxBytes = settings.maxBlockBytes
+        let budget = BlockBudget(maxTransactions: settings.maxBlockTransactions,
+                                 seconds: Double(settings.timeouts.proposeBaseMilliseconds) * BlockBudget.shareOfProposeTimeout / 1000)
+        let ledger = LedgerApplication(
+            engine: engine, maxBlockTransactions: settings.maxBlockTransactions,
+            signaturePolicy: .verified({ mempool.isVerified($0) ? true : nil }),  // nil: not seen here, the executor verifies it
+            transactionSource: { maxCount in mempool.reap(maxCount: min(maxCount, budget.transactions), maxBytes: maxBytes, ledger: ledgerView) },
+            onDropped: { dropped in mempool.update(afterCommitting: dropped.map(\.hash), ledger: ledgerView) })
+        let host = NodeReplicaHost(network: network, signingStore: signingStore, wal: wal, mempool: mempool, logger: logger, clock: clock, queue: queue)
+        let replicaSettings = ReplicaSettings(commitDelayMilliseconds: settings.timeoutCommitMilliseconds, syncRetryMilliseconds: settings.syncRetryMilliseconds,
+                                              gossipEveryTicks: settings.gossipEveryTicks, createEmptyBlocks: settings.createEmptyBlocks)
+        self.replica = NodeReplica(config: ConsensusConfig(chainID: engine.chainID, timeouts: settings.timeouts), signingKey: signingKey,
+                                   signingGuard: guardState, application: TimedLedgerApplication(ledger: ledger, budget: budget, logger: logger),
+                                   host: host, settings: replicaSettings)
+        self.host = host
+        self.engine = engine
+        self.settings = settings
+        self.logger = logger
+        self.onCommit = onCommit
+        let set = try engine.validatorSet(forHeight: engine.currentHeight + 1)
+        self.tipBox = NIOLockedValueBox(ChainTip(height: engine.currentHeight, blockHash: engine.lastBlockHash, blockTime: engine.lastBlockTime,
+                                                 stateRoot: engine.stateRoot, validators: set, round: 0, catchingUp: false))
+        host.runner = self
+    }
+
+    /// A thread-safe view of the tip for status pages.
+    public var tip: ChainTip { tipBox.withLockedValue { $0 } }
+    /// Why consensus halted, nil while it participates.
+    public var haltReason: HaltReason? { haltBox.withLockedValue { $0 } }
+    /// Peer messages dropped because the intake was full.
+    public var droppedPeerMessages: Int { intake.withLockedValue { $0.dropped } }
+
+    /// Recovers from the WAL and starts consensus and the tick; throws when the WAL refuses the start.
+    public func start() async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            queue.async {
+                do {
+                    try self.replica.start()
+                    self.publishRound()
+                    self.ticking = true
+                    self.scheduleTick()
+                    continuation.resume()
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+        }
+    }
+
+    /// Stops consensus: from now on inputs, timers and ticks are ignored (node shutdown).
+    public func stop() {
+        queue.async {
+            self.ticking = false
+            self.running = false
+        }
+    }
+
+    /// A proposal or vote from a peer (bounded intake).
+    public func receive(_ message: ConsensusMessage) {
+        admit { $0.receive(message) }
+    }
+
+    /// A block-sync message from a peer (bounded intake).
+    public func receiveSync(_ message: SyncMessage, from peer: PublicKey) {
+        admit { $0.receiveSync(message, from: peer) }
+    }
+
+    /// The mempool received transactions: a height waiting for them starts.
+    public func transactionsArrived() {
+        queue.async {
+            guard self.running else { return }
+            self.replica.transactionsArrived()
+        }
+    }
+
+    #if DEBUG
+    /// Tests: make the signing-state save after `count` more succeed fail (fail-stop tests).
+    public func injectSigningStateFailure(after count: Int) {
+        queue.sync { host.failSigningStateSaveAfter = count }
+    }
+    #endif
+
+    // MARK: on the consensus queue
+
+    private func admit(_ body: @escaping @Sendable (inout NodeReplica) -> Void) {
+        let admitted = intake.withLockedValue { intake -> Bool in
+            guard intake.queued < Self.maxQueuedPeerMessages else {
+                intake.dropped += 1
+                return false
+            }
+            intake.queued += 1
+            return true
+        }
+        guard admitted else { return }
+        queue.async {
+            self.intake.withLockedValue { $0.queued -= 1 }
+            guard self.running else { return }
+            body(&self.replica)
+            self.publishRound()
+        }
+    }
+
+    private func scheduleTick() {
+        queue.asyncAfter(deadline: .now() + .milliseconds(Int(settings.tickMilliseconds))) { [weak self] in
+            guard let self, self.ticking, !self.replica.isHalted else { return }
+            self.replica.tick()
+            self.publishRound()
+            self.scheduleTick()
+        }
+    }
+
+    func onConsensusQueueTimerFired(_ timer: ReplicaTimer) {
+        guard running else { return }
+        replica.timerFired(timer)
+        publishRound()
+    }
+
+    /// Called by the replica from inside a step (exclusive access to `replica`): reads only the engine.
+    func onConsensusQueueCommitted(_ block: Block, certificate: CommitCertificate, source: CommitSource) {
+        let engine = self.engine
+        let receipts = block.transactions.compactMap { (try? engine.receipt($0.hash))?.receipt }
+        let nextSet = (try? engine.validatorSet(forHeight: engine.currentHeight + 1)) ?? tip.validators
+        tipBox.withLockedValue {
+            $0.height = engine.currentHeight
+            $0.blockHash = engine.lastBlockHash
+            $0.blockTime = engine.lastBlockTime
+            $0.stateRoot = engine.stateRoot
+            $0.validators = nextSet
+        }
+        logger.info(source == .consensus ? "committed block" : "synced block",
+                    metadata: ["height": "\(block.header.height)", "round": "\(certificate.round)", "txs": "\(block.transactions.count)"])
+        onCommit(CommittedBlock(block: block, certificate: certificate, receipts: receipts))
+    }
+
+    /// Called by the replica from inside a step: must not read `replica`.
+    func onConsensusQueueHalted(_ reason: HaltReason) {
+        haltBox.withLockedValue { $0 = reason }
+        ticking = false
+    }
+
+    private func publishRound() {
+        let round = replica.machine.round
+        let catchingUp = replica.isCatchingUp
+        tipBox.withLockedValue {
+            $0.round = round
+            $0.catchingUp = catchingUp
+        }
+    }
+}

@@ -1,0 +1,122 @@
+// NodeReplicaHost.swift — the real world of the node's replica: P2P transport, dispatch timers on the consensus
+// queue, the wall clock for proposals, the fsynced signing guard (SigningStateStore) and the RocksDB WAL.
+//
+// Every method runs on the consensus queue (ConsensusRunner), which is a dedicated Dispatch queue — never Swift's
+// cooperative pool — so the fsyncs and block executions the replica does through it block only that queue.
+import Dispatch
+import Logging
+import TrellisConsensus
+import TrellisCrypto
+import TrellisLedger
+
+/// How the replica reaches other validators.
+public protocol ConsensusNetwork: Sendable {
+    func broadcast(_ message: [UInt8])
+    @discardableResult func send(_ message: [UInt8], to peer: PublicKey) -> Bool
+}
+
+extension P2PTransport: ConsensusNetwork {}
+
+final class NodeReplicaHost: ReplicaHost {
+    typealias Peer = PublicKey
+
+    let network: any ConsensusNetwork
+    let signingStore: SigningStateStore
+    let wal: RocksConsensusWAL
+    let mempool: Mempool
+    let logger: Logger
+    let clock: @Sendable () -> Int64
+    let queue: DispatchQueue
+    /// Receives timers, commits and halts (set by the runner right after creating the host).
+    weak var runner: ConsensusRunner?
+    #if DEBUG
+    /// Tests: the signing-state save that fails (0: the next one); nil: none.
+    var failSigningStateSaveAfter: Int?
+    #endif
+
+    init(network: any ConsensusNetwork, signingStore: SigningStateStore, wal: RocksConsensusWAL, mempool: Mempool, logger: Logger,
+         clock: @escaping @Sendable () -> Int64, queue: DispatchQueue) {
+        self.network = network
+        self.signingStore = signingStore
+        self.wal = wal
+        self.mempool = mempool
+        self.logger = logger
+        self.clock = clock
+        self.queue = queue
+    }
+
+    // MARK: ReplicaNetwork
+
+    func broadcast(_ message: ConsensusMessage) { network.broadcast(PeerMessage.consensus(message).canonicalBytes) }
+
+    func gossip(_ messages: [ConsensusMessage]) {
+        for message in messages { network.broadcast(PeerMessage.consensus(message).canonicalBytes) }
+    }
+
+    func broadcastSync(_ message: SyncMessage) { network.broadcast(PeerMessage(message).canonicalBytes) }
+
+    func send(_ message: SyncMessage, to peer: PublicKey) { network.send(PeerMessage(message).canonicalBytes, to: peer) }
+
+    // MARK: ReplicaClock
+
+    func schedule(_ timer: ReplicaTimer, afterMilliseconds milliseconds: UInt64) {
+        queue.asyncAfter(deadline: .now() + .milliseconds(Int(min(milliseconds, UInt64(Int32.max))))) { [weak runner] in
+            runner?.onConsensusQueueTimerFired(timer)
+        }
+    }
+
+    var monotonicMilliseconds: UInt64 { DispatchTimeMilliseconds.now() }
+    var unixSeconds: Int64 { clock() }
+
+    // MARK: ReplicaStorage
+
+    func saveSigningState(_ signingGuard: SigningGuard) throws(PersistenceError) {
+        #if DEBUG
+        if let left = failSigningStateSaveAfter {
+            if left == 0 { throw .signingState("injected failure (test)") }
+            failSigningStateSaveAfter = left - 1
+        }
+        #endif
+        do { try signingStore.save(signingGuard) } catch { throw .signingState(error.description) }
+    }
+
+    func appendWAL(_ event: Event) throws(WALError) { try wal.append(event) }
+    func syncWAL() throws(WALError) { try wal.sync() }
+    func walEntries() throws(WALError) -> [Event] { try wal.entries() }
+
+    // MARK: ReplicaObserver
+
+    func replicaCommitted(_ block: Block, certificate: CommitCertificate, validatorSet: ValidatorSet, source: CommitSource) {
+        runner?.onConsensusQueueCommitted(block, certificate: certificate, source: source)
+    }
+
+    func replicaHalted(_ reason: HaltReason) {
+        logger.critical("consensus halted: this node no longer participates until an operator restarts it", metadata: ["reason": "\(reason)"])
+        runner?.onConsensusQueueHalted(reason)
+    }
+
+    func replicaRecordedEvidence(_ evidence: DuplicateVoteEvidence) {
+        logger.warning("equivocation detected", metadata: ["validator": "\(evidence.validator.hex.prefix(16))", "height": "\(evidence.height)"])
+    }
+
+    func replicaReported(_ report: ReplicaReport) {
+        switch report {
+        case .proposalInvalid, .syncBlockRefused, .walFull: logger.warning("\(report)")
+        case .buildFailed: logger.error("\(report)")
+        case .recovered: logger.info("\(report)")
+        }
+    }
+
+    var hasPendingTransactions: Bool { mempool.count > 0 }
+}
+
+extension PeerMessage {
+    /// The wire form of a block-sync message.
+    init(_ message: SyncMessage) {
+        switch message {
+        case .status(let height): self = .status(height: height)
+        case .blockRequest(let height): self = .blockRequest(height: height)
+        case .blockResponse(let block, let certificate): self = .blockResponse(block: block, certificate: certificate)
+        }
+    }
+}

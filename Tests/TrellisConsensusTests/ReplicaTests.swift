@@ -1,0 +1,240 @@
+// ReplicaTests.swift — the replica's ordering and durability rules with a recording host: WAL before the state
+// machine, WAL sync and guard fsync before the broadcast, fail-stop on a failed persist, divergence detection,
+// replay of the WAL at restart (locks kept, own messages re-sent), and a WAL for a later height refused.
+import Testing
+import TrellisConsensus
+import TrellisCrypto
+import TrellisLedger
+
+/// An application that accepts every block and keeps what it committed.
+struct FakeApplication: ConsensusApplication {
+    let harness: Harness
+    var blocks: [(block: Block, certificate: CommitCertificate)] = []
+    var failCommits = false
+
+    var committedHeight: UInt64 { UInt64(blocks.count) }
+    func validatorSet(forHeight height: UInt64) throws(ApplicationError) -> ValidatorSet { harness.set }
+    mutating func buildBlock(_ request: BuildRequest, time: Int64) throws(ApplicationError) -> Block { harness.block(height: request.height, variant: 7) }
+    func validate(_ block: Block) throws(ApplicationError) {}
+    mutating func commit(_ block: Block, certificate: CommitCertificate) throws(ApplicationError) {
+        if failCommits { throw .storage("disk full (injected)") }
+        blocks.append((block, certificate))
+    }
+    func committedBlock(at height: UInt64) -> (block: Block, certificate: CommitCertificate)? {
+        height >= 1 && height <= committedHeight ? blocks[Int(height) - 1] : nil
+    }
+}
+
+/// A host that records every operation in order and keeps a WAL and guard as a disk would.
+final class RecordingHost: ReplicaHost {
+    typealias Peer = Int
+    var log: [String] = []
+    var wal = InMemoryWAL()
+    var durableGuard = SigningGuard()
+    var broadcasts: [ConsensusMessage] = []
+    var sent: [(SyncMessage, Int)] = []
+    var halted: HaltReason?
+    var failGuardSave = false
+    var failWALSync = false
+
+    func broadcast(_ message: ConsensusMessage) {
+        log.append("broadcast")
+        broadcasts.append(message)
+    }
+    func gossip(_ messages: [ConsensusMessage]) { log.append("gossip") }
+    func broadcastSync(_ message: SyncMessage) { log.append("status") }
+    func send(_ message: SyncMessage, to peer: Int) { sent.append((message, peer)) }
+    func schedule(_ timer: ReplicaTimer, afterMilliseconds milliseconds: UInt64) { log.append("timer") }
+    var monotonicMilliseconds: UInt64 { 0 }
+    var unixSeconds: Int64 { 1_700_000_000 }
+    func saveSigningState(_ signingGuard: SigningGuard) throws(PersistenceError) {
+        if failGuardSave { throw .signingState("disk full (injected)") }
+        log.append("guard.save")
+        durableGuard = signingGuard
+    }
+    func appendWAL(_ event: Event) throws(WALError) {
+        log.append("wal.append")
+        try wal.append(event)
+    }
+    func syncWAL() throws(WALError) {
+        if failWALSync { throw .storage("fsync failed (injected)") }
+        log.append("wal.sync")
+        try wal.sync()
+    }
+    func walEntries() throws(WALError) -> [Event] { try wal.entries() }
+    func replicaCommitted(_ block: Block, certificate: CommitCertificate, validatorSet: ValidatorSet, source: CommitSource) { log.append("committed") }
+    func replicaHalted(_ reason: HaltReason) { halted = reason }
+    func replicaRecordedEvidence(_ evidence: DuplicateVoteEvidence) {}
+    func replicaReported(_ report: ReplicaReport) {}
+    var hasPendingTransactions: Bool { true }
+
+    /// A crash: the unsynced WAL tail is lost; the guard on disk stays.
+    func crash() { wal.crash() }
+}
+
+@Suite("Replica")
+struct ReplicaTests {
+    typealias TestReplica = Replica<FakeApplication, RecordingHost>
+
+    func replica(_ h: Harness, _ i: Int, host: RecordingHost, app: FakeApplication? = nil, config: ConsensusConfig? = nil) throws -> TestReplica {
+        var r = TestReplica(config: config ?? h.config, signingKey: h.keys[i], signingGuard: host.durableGuard, application: app ?? FakeApplication(harness: h),
+                            host: host, settings: ReplicaSettings(commitDelayMilliseconds: 0))
+        try r.start()
+        return r
+    }
+
+    @Test("A prevote leaves only after the proposal is in the synced WAL and the guard is fsynced")
+    func persistBeforeSend() throws {
+        let h = try Harness()
+        let i = h.nonProposer(height: 1)
+        let host = RecordingHost()
+        var r = try replica(h, i, host: host)
+        host.log.removeAll()
+        r.receive(.proposal(h.proposal(height: 1, round: 0, block: h.block(height: 1))))
+        let broadcast = try #require(host.log.firstIndex(of: "broadcast"))
+        let sync = try #require(host.log.firstIndex(of: "wal.sync"))
+        let save = try #require(host.log.firstIndex(of: "guard.save"))
+        #expect(host.log.first == "wal.append")
+        #expect(sync < broadcast)
+        #expect(save < broadcast)
+        #expect(host.wal.durableCount == host.wal.count)  // the proposal (and its validation) are durable
+        #expect(host.durableGuard.last == SigningPosition(height: 1, round: 0, step: .prevote))
+    }
+
+    @Test("A failed signing-state fsync halts the replica before anything is sent, for good")
+    func failedPersistHalts() throws {
+        let h = try Harness()
+        let i = h.nonProposer(height: 1)
+        let host = RecordingHost()
+        var r = try replica(h, i, host: host)
+        host.failGuardSave = true
+        let block = h.block(height: 1)
+        r.receive(.proposal(h.proposal(height: 1, round: 0, block: block)))
+        #expect(host.broadcasts.isEmpty)
+        guard case .persistFailed(let reason) = try #require(host.halted) else { Issue.record("expected persistFailed, got \(String(describing: host.halted))"); return }
+        #expect(reason.contains("disk full"))
+        #expect(r.isHalted)
+        // Every later input is ignored, even after the disk recovers.
+        host.failGuardSave = false
+        host.log.removeAll()
+        for v in h.keys.indices where v != i { r.receive(.vote(h.vote(.prevote, height: 1, round: 0, block.hash, by: v))) }
+        r.tick()
+        #expect(host.log.isEmpty)
+    }
+
+    @Test("A failed WAL sync halts the replica before the broadcast")
+    func failedWALSyncHalts() throws {
+        let h = try Harness()
+        let host = RecordingHost()
+        var r = try replica(h, h.nonProposer(height: 1), host: host)
+        host.failWALSync = true
+        r.receive(.proposal(h.proposal(height: 1, round: 0, block: h.block(height: 1))))
+        #expect(host.broadcasts.isEmpty)
+        #expect(r.haltReason != nil)
+    }
+
+    @Test("A failed block commit halts the replica")
+    func failedCommitHalts() throws {
+        let h = try Harness()
+        let i = h.nonProposer(height: 1)
+        let host = RecordingHost()
+        var app = FakeApplication(harness: h)
+        app.failCommits = true
+        var r = try replica(h, i, host: host, app: app)
+        let block = h.block(height: 1)
+        r.receive(.proposal(h.proposal(height: 1, round: 0, block: block)))
+        for v in h.keys.indices { r.receive(.vote(h.vote(.precommit, height: 1, round: 0, block.hash, by: v))) }
+        guard case .persistFailed(let reason) = try #require(host.halted) else { Issue.record("expected persistFailed"); return }
+        #expect(reason.contains("committing block 1"))
+    }
+
+    @Test("Restart replays the WAL: the lock survives and the signed messages are re-sent byte for byte")
+    func replayResends() throws {
+        let h = try Harness()
+        let i = h.nonProposer(height: 1)
+        let host = RecordingHost()
+        var r = try replica(h, i, host: host)
+        let block = h.block(height: 1)
+        r.receive(.proposal(h.proposal(height: 1, round: 0, block: block)))
+        for v in h.keys.indices where v != i { r.receive(.vote(h.vote(.prevote, height: 1, round: 0, block.hash, by: v))) }
+        #expect(r.machine.lockedRound == 0)
+        let sent = host.broadcasts
+        #expect(sent.count == 2)  // prevote and precommit
+        // kill -9, then restart over the same disk.
+        host.crash()
+        host.broadcasts.removeAll()
+        let restarted = try replica(h, i, host: host)
+        #expect(restarted.machine.lockedRound == 0)
+        #expect(restarted.machine.lockedValue?.hash == block.hash)
+        #expect(restarted.replayedEntries > 0)
+        #expect(host.broadcasts == sent)
+    }
+
+    @Test("A replica that skips WAL replay comes back without its lock and silent (the bug the WAL fixes)")
+    func withoutReplay() throws {
+        let h = try Harness()
+        let i = h.nonProposer(height: 1)
+        let host = RecordingHost()
+        var r = try replica(h, i, host: host)
+        let block = h.block(height: 1)
+        r.receive(.proposal(h.proposal(height: 1, round: 0, block: block)))
+        for v in h.keys.indices where v != i { r.receive(.vote(h.vote(.prevote, height: 1, round: 0, block.hash, by: v))) }
+        host.crash()
+        host.broadcasts.removeAll()
+        var config = h.config
+        config.testOnlyFaults.skipWALReplay = true
+        let restarted = try replica(h, i, host: host, config: config)
+        #expect(restarted.machine.lockedRound == nil)
+        #expect(host.broadcasts.isEmpty)
+    }
+
+    @Test("A certified synced block that differs from the committed one halts naming both hashes")
+    func divergenceHalts() throws {
+        let h = try Harness()
+        let host = RecordingHost()
+        let mine = h.block(height: 1, variant: 1)
+        let theirs = h.block(height: 1, variant: 2)
+        func certificate(_ block: Block) -> CommitCertificate {
+            CommitCertificate(height: 1, round: 0, blockID: block.hash, precommits: h.keys.indices.map { h.vote(.precommit, height: 1, round: 0, block.hash, by: $0) })
+        }
+        var app = FakeApplication(harness: h)
+        app.blocks = [(mine, certificate(mine))]
+        var r = try replica(h, 0, host: host, app: app)
+        // The same block again is a harmless duplicate; an uncertified different one is refused without halting.
+        r.receiveSync(.blockResponse(block: mine, certificate: certificate(mine)), from: 1)
+        r.receiveSync(.blockResponse(block: theirs, certificate: certificate(mine)), from: 1)
+        #expect(host.halted == nil)
+        r.receiveSync(.blockResponse(block: theirs, certificate: certificate(theirs)), from: 1)
+        #expect(host.halted == .divergence(height: 1, committed: mine.hash, other: theirs.hash, source: .sync))
+        #expect(try #require(host.halted).description.contains(mine.hash.hex))
+        #expect(try #require(host.halted).description.contains(theirs.hash.hex))
+    }
+
+    @Test("A WAL for a later height than the ledger's next one refuses the start")
+    func walAheadRefused() throws {
+        let h = try Harness()
+        let host = RecordingHost()
+        try host.wal.append(.startHeight(height: 5, validatorSet: h.set))
+        try host.wal.sync()
+        var r = TestReplica(config: h.config, signingKey: h.keys[0], signingGuard: SigningGuard(), application: FakeApplication(harness: h), host: host,
+                            settings: ReplicaSettings(commitDelayMilliseconds: 0))
+        #expect(throws: ReplicaStartError.walAhead(walHeight: 5, expectedHeight: 1)) { try r.start() }
+    }
+
+    @Test("Block sync: a node behind asks for the next block and commits it once its certificate verifies")
+    func syncCommits() throws {
+        let h = try Harness()
+        let host = RecordingHost()
+        var r = try replica(h, 0, host: host)
+        r.receiveSync(.status(committedHeight: 3), from: 2)
+        #expect(host.sent.count == 1)
+        if case .blockRequest(let height) = host.sent.first?.0 { #expect(height == 1) } else { Issue.record("expected a block request") }
+        let block = h.block(height: 1)
+        let certificate = CommitCertificate(height: 1, round: 0, blockID: block.hash,
+                                            precommits: h.keys.indices.map { h.vote(.precommit, height: 1, round: 0, block.hash, by: $0) })
+        r.receiveSync(.blockResponse(block: block, certificate: certificate), from: 2)
+        #expect(r.application.committedHeight == 1)
+        #expect(r.machine.height == 2)
+        #expect(r.isCatchingUp)
+    }
+}

@@ -1,0 +1,58 @@
+// NodeHaltTests.swift — fail-stop and WAL recovery on a real single-validator node (RocksDB home, real timers):
+// an injected signing-state failure halts consensus for good and the status says why; a node stopped and
+// reopened on the same home replays its WAL and keeps committing.
+import Foundation
+import Logging
+import Testing
+import TrellisCrypto
+import TrellisLedger
+@testable import TrellisNode
+
+@Suite(.serialized) struct NodeHaltTests {
+    private func makeHome() throws -> NodeHome {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("trellis-halt-\(UUID().uuidString)").path
+        var config = NodeConfig()
+        config.p2p.listen = "127.0.0.1:0"
+        config.consensus.timeoutCommitMilliseconds = 50
+        let home = NodeHome(path: dir)
+        let nodeKey = try home.initialize(config: config)
+        let genesis = try GenesisDocument(
+            chainID: "halt-1", genesisTime: 1_767_225_600,
+            members: [MemberSpec(memberID: "gov", legalName: "Governor", registrationNo: "G-1", publicKeys: [SigningKey.generate().publicKey], roles: [.governor])],
+            validators: [GenesisValidator(name: "v1", validator: Validator(publicKey: nodeKey, votingPower: 1, p2pAddress: "127.0.0.1:1"))],
+            parameters: Parameters(governanceQuorum: 1))
+        try genesis.json().write(to: URL(fileURLWithPath: home.genesisPath))
+        return home
+    }
+
+    /// Polls every 100 ms, `seconds` × 10 times (a budget of polls, not of wall time).
+    private func waitFor(seconds: Double, _ condition: () -> Bool) async -> Bool {
+        for _ in 0..<Int(seconds * 10) {
+            if condition() { return true }
+            try? await Task.sleep(nanoseconds: 100_000_000)
+        }
+        return condition()
+    }
+
+    @Test func aFailedSigningStatePersistHaltsForGood() async throws {
+        let home = try makeHome()
+        defer { try? FileManager.default.removeItem(atPath: home.path) }
+        let node = try Node(home: home, logger: Logger(label: "test"))
+        try await node.start()
+        #expect(await waitFor(seconds: 15) { node.consensus.tip.height >= 2 })
+        #expect(node.haltReason == nil)
+        #expect(try node.status().consensusStatus == "running")
+        node.consensus.injectSigningStateFailure(after: 0)
+        #expect(await waitFor(seconds: 15) { node.haltReason != nil }, "no halt after the injected failure")
+        let reason = try #require(node.haltReason)
+        #expect(reason.contains("injected failure"))
+        let status = try node.status()
+        #expect(status.consensusStatus == "halted")
+        #expect(status.haltReason == reason)
+        #expect(node.metricsText().contains("trellis_consensus_halted 1"))
+        let stuck = node.consensus.tip.height
+        try await Task.sleep(nanoseconds: 1_000_000_000)
+        #expect(node.consensus.tip.height == stuck, "a halted node kept committing")
+        await node.shutdown()
+    }
+}

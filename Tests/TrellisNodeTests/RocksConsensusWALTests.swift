@@ -1,0 +1,97 @@
+// RocksConsensusWALTests.swift — the node's consensus WAL in RocksDB: what was synced survives a reopen, a new
+// height truncates it, a torn last record is dropped, and corruption, another chain or a later height refuse the
+// start naming the data directory.
+import Foundation
+import Testing
+import TrellisConsensus
+import TrellisCrypto
+import TrellisLedger
+import TrellisStore
+@testable import TrellisNode
+
+@Suite struct RocksConsensusWALTests {
+    let chainID = "wal-test-1"
+    let set: ValidatorSet
+    let key = SigningKey.generate()
+
+    init() throws {
+        set = try ValidatorSet([Validator(publicKey: key.publicKey, votingPower: 1, p2pAddress: "127.0.0.1:1")])
+    }
+
+    private func directory() -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("trellis-wal-\(UUID().uuidString)").path
+    }
+
+    private func database(_ path: String) throws -> Database {
+        try Database(path: path, columnFamilies: RocksChainStore.columnFamilyNames, format: RocksChainStore.format)
+    }
+
+    private func vote(height: UInt64, round: UInt32) -> Vote {
+        Vote.signed(VoteBody(type: .prevote, height: height, round: round, blockID: nil, validator: key.publicKey), chainID: chainID, key: key)
+    }
+
+    @Test func entriesSurviveAReopenAndANewHeightTruncates() throws {
+        let path = directory()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        do {
+            let wal = try RocksConsensusWAL(database: try database(path), path: path, chainID: chainID)
+            try wal.append(.startHeight(height: 1, validatorSet: set))
+            try wal.append(.voteReceived(vote(height: 1, round: 0)))
+            try wal.append(.voteReceived(vote(height: 2, round: 0)))  // buffered for the next height
+            try wal.append(.timeoutFired(Timeout(height: 1, round: 0, step: .propose)))
+            try wal.sync()
+        }
+        do {
+            let wal = try RocksConsensusWAL(database: try database(path), path: path, chainID: chainID)
+            #expect(try wal.entries().count == 4)
+            #expect(wal.droppedTornRecord == nil)
+            try wal.append(.startHeight(height: 2, validatorSet: set))
+            try wal.sync()
+        }
+        let wal = try RocksConsensusWAL(database: try database(path), path: path, chainID: chainID)
+        // Height 1's events are gone; the message for height 2 follows the new start.
+        #expect(try wal.entries() == [.startHeight(height: 2, validatorSet: set), .voteReceived(vote(height: 2, round: 0))])
+    }
+
+    @Test func aTornLastRecordIsDroppedAndACorruptEarlierOneRefusesTheStart() throws {
+        let path = directory()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        do {
+            let wal = try RocksConsensusWAL(database: try database(path), path: path, chainID: chainID)
+            try wal.append(.startHeight(height: 1, validatorSet: set))
+            try wal.append(.voteReceived(vote(height: 1, round: 0)))
+            try wal.append(.voteReceived(vote(height: 1, round: 1)))
+            try wal.sync()
+        }
+        func cut(_ sequence: UInt64, keep: Int) throws {
+            let db = try database(path)
+            let cf = try db.columnFamily("consensus")
+            var walKey = RocksConsensusWAL.entryPrefix
+            withUnsafeBytes(of: sequence.bigEndian) { walKey += $0 }
+            let value = try #require(try db.get(cf, key: walKey))
+            try db.put(cf, key: walKey, value: Array(value.prefix(keep)), sync: true)
+        }
+        try cut(2, keep: 20)  // the last record, cut short
+        do {
+            let wal = try RocksConsensusWAL(database: try database(path), path: path, chainID: chainID)
+            #expect(try wal.entries().count == 2)
+            #expect(wal.droppedTornRecord?.contains("record 2") == true)
+        }
+        try cut(0, keep: 30)  // now the first record is damaged and others follow it
+        #expect {
+            _ = try RocksConsensusWAL(database: try database(path), path: path, chainID: chainID)
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains(path) && text.contains("corrupt") && text.contains("record 0")
+        }
+    }
+
+    @Test func aWALOfAnotherChainRefusesTheStart() throws {
+        let path = directory()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        _ = try RocksConsensusWAL(database: try database(path), path: path, chainID: "other-chain")
+        #expect(throws: WALOpenError.otherChain(path: path, found: "other-chain", expected: chainID)) {
+            _ = try RocksConsensusWAL(database: try database(path), path: path, chainID: chainID)
+        }
+    }
+}
