@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.34.1"),
     ],
     targets: [
         // C libraries from Debian (Scripts/bootstrap.sh installs them).
@@ -44,6 +45,9 @@ let package = Package(
                 "TrellisNode", "TrellisLedger", "TrellisCrypto", "TrellisCodec",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
             ]
         ),
 
@@ -56,6 +60,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+
+        // Helpers shared by test targets (never linked into the node).
+        .target(name: "TrellisTesting"),
 
         // Every decoder's fuzz harness as a plain library: `swift test` replays the committed corpus and crash files
         // through it (TrellisFuzzingTests); the libFuzzer executable below only exists in fuzz builds.
@@ -76,7 +83,7 @@ let package = Package(
         .testTarget(
             name: "TrellisNodeTests",
             dependencies: [
-                "TrellisNode", "TrellisCrypto", "TrellisLedger",
+                "TrellisNode", "TrellisCrypto", "TrellisLedger", "TrellisConsensus", "TrellisTesting",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
@@ -84,7 +91,7 @@ let package = Package(
         .testTarget(
             name: "TrellisAPITests",
             dependencies: [
-                "TrellisAPI", "TrellisNode", "TrellisLedger", "TrellisCrypto",
+                "TrellisAPI", "TrellisNode", "TrellisLedger", "TrellisCrypto", "TrellisTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
@@ -92,7 +99,7 @@ let package = Package(
         .testTarget(
             name: "trellisTests",
             dependencies: [
-                "trellis", "TrellisNode", "TrellisLedger", "TrellisCrypto",
+                "trellis", "TrellisNode", "TrellisLedger", "TrellisCrypto", "TrellisTesting",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -11,7 +11,8 @@
 //   GET  /v1/events[?from=H]      server-sent events, one `block` event per committed block, resumable from H
 //   GET  /metrics                 Prometheus text
 //   GET  /health
-// Bodies over the configured limit get 413; every error is JSON {"error": {"code", "message"}}.
+// Bodies over the configured limit get 413; every error is JSON {"error": {"code", "message"}}. Connection cap, read
+// deadlines and early refusals: APIConnectionGuard.
 import Foundation
 import Hummingbird
 import Logging
@@ -26,18 +27,34 @@ public struct APIConfiguration: Sendable {
     public var port: Int
     public var maxBodyBytes: Int
     public var commitWaitMilliseconds: Int
+    /// Connections served at once; beyond them a connection is answered 503 and closed.
+    public var maxConnections: Int
+    /// A request head must arrive this long after the connection opens or the previous answer ends.
+    public var headerTimeoutMilliseconds: Int64
+    /// A request body must arrive in full this long after its head.
+    public var bodyTimeoutMilliseconds: Int64
 
-    public init(host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 1 << 20, commitWaitMilliseconds: Int = 30_000) {
+    public init(host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 1 << 20, commitWaitMilliseconds: Int = 30_000,
+                maxConnections: Int = 256, headerTimeoutMilliseconds: Int64 = 10_000, bodyTimeoutMilliseconds: Int64 = 30_000) {
         self.host = host
         self.port = port
         self.maxBodyBytes = maxBodyBytes
         self.commitWaitMilliseconds = commitWaitMilliseconds
+        self.maxConnections = maxConnections
+        self.headerTimeoutMilliseconds = headerTimeoutMilliseconds
+        self.bodyTimeoutMilliseconds = bodyTimeoutMilliseconds
+    }
+
+    /// The `[api]` settings of a node's config, with the connection cap its descriptor budget allows.
+    public init(_ api: NodeConfig.API, host: String, port: Int, maxConnections: Int) {
+        self.init(host: host, port: port, maxBodyBytes: api.maxBodyBytes, commitWaitMilliseconds: api.commitWaitMilliseconds,
+                  maxConnections: maxConnections, headerTimeoutMilliseconds: api.headerTimeoutMilliseconds, bodyTimeoutMilliseconds: api.bodyTimeoutMilliseconds)
     }
 }
 
 public enum APIServer {
     /// The router with every route bound to `service`.
-    public static func router(service: NodeService, configuration: APIConfiguration) -> Router<BasicRequestContext> {
+    public static func router(service: NodeService, configuration: APIConfiguration, connections: APIConnectionLimiter? = nil) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: JSONErrorMiddleware())
         let routes = Routes(service: service, configuration: configuration)
@@ -48,7 +65,8 @@ public enum APIServer {
             return JSONBody.response(["status": "ok"])
         }
         router.get("/metrics") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: service.metricsText())))
+            let text = service.metricsText() + (connections?.metricsLines().map { $0 + "\n" }.joined() ?? "")
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: text)))
         }
         router.post("/v1/tx") { request, context in try await routes.submit(request, context: context) }
         router.post("/v1/txs") { request, context in try await routes.submitBatch(request, context: context) }
@@ -62,10 +80,18 @@ public enum APIServer {
     }
 
     /// A Hummingbird application serving the API.
-    public static func application(service: NodeService, configuration: APIConfiguration, logger: Logger) -> some ApplicationProtocol {
-        Application(
-            router: router(service: service, configuration: configuration),
+    /// `onServerRunning` receives the listening channel (tests read the bound port from it).
+    public static func application(service: NodeService, configuration: APIConfiguration, logger: Logger,
+                                   connections: APIConnectionLimiter? = nil,
+                                   onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }) -> some ApplicationProtocol {
+        let limiter = connections ?? APIConnectionLimiter(maxConnections: configuration.maxConnections)
+        let limits = APIConnectionGuard.Limits(headerTimeoutMilliseconds: configuration.headerTimeoutMilliseconds,
+                                               bodyTimeoutMilliseconds: configuration.bodyTimeoutMilliseconds, maxBodyBytes: configuration.maxBodyBytes)
+        return Application(
+            router: router(service: service, configuration: configuration, connections: limiter),
+            server: .http1(configuration: .init(additionalChannelHandlers: [APIConnectionGuard(limiter: limiter, limits: limits, logger: logger)])),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "trellis"),
+            onServerRunning: onServerRunning,
             logger: logger
         )
     }

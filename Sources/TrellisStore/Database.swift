@@ -36,6 +36,9 @@ public struct StoreOptions: Sendable {
     /// Memtables of all column families together (RocksDB's write buffer manager): without it every written
     /// column family may hold two full memtables, which dominated a node's resident memory under load.
     public var totalWriteBufferBytes: Int = 128 << 20
+    /// Table files RocksDB keeps open at once (RocksDB's default, -1, grows with the database without bound; the
+    /// node reserves this many descriptors before it sizes its connection caps: `FileDescriptorBudget`).
+    public var maxOpenFiles: Int32 = 256
 
     public init() {}
 }
@@ -53,6 +56,8 @@ public final class Database: @unchecked Sendable {
     public let format: StoreFormat
     /// The column families by name, including `default`.
     public let columnFamilies: [String: ColumnFamily]
+    /// The options it was opened with.
+    public let storeOptions: StoreOptions
 
     let db: OpaquePointer
     let handles: [OpaquePointer]
@@ -76,6 +81,8 @@ public final class Database: @unchecked Sendable {
         rocksdb_options_set_write_buffer_size(options, storeOptions.writeBufferBytes)
         rocksdb_options_set_db_write_buffer_size(options, storeOptions.totalWriteBufferBytes)
         rocksdb_options_set_compression(options, Int32(rocksdb_lz4_compression))
+        precondition(storeOptions.maxOpenFiles > 0, "max_open_files must be bounded, got \(storeOptions.maxOpenFiles)")
+        rocksdb_options_set_max_open_files(options, storeOptions.maxOpenFiles)
         let table = rocksdb_block_based_options_create()!
         // The table options take ownership of the filter policy: never destroy it here.
         rocksdb_block_based_options_set_filter_policy(table, rocksdb_filterpolicy_create_bloom_full(storeOptions.bloomBitsPerKey))
@@ -115,6 +122,7 @@ public final class Database: @unchecked Sendable {
         self.tableOptions = table
         self.path = path
         self.format = format
+        self.storeOptions = storeOptions
         var families: [String: ColumnFamily] = [:]
         for (i, n) in all.enumerated() { families[n] = ColumnFamily(name: n, index: i) }
         self.columnFamilies = families

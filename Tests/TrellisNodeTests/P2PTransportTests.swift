@@ -27,10 +27,13 @@ private func waitUntil(_ seconds: Double = 10, _ condition: () -> Bool) async ->
     return condition()
 }
 
-private func makeTransport(_ key: SigningKey, allowed: [PublicKey], peers: [PeerAddress] = [], group: EventLoopGroup, inbox: Inbox, maxFrameBytes: Int = 1 << 20) -> P2PTransport {
+private func makeTransport(_ key: SigningKey, allowed: [PublicKey], peers: [PeerAddress] = [], group: EventLoopGroup, inbox: Inbox, maxFrameBytes: Int = 1 << 20,
+                           banMilliseconds: Int64 = P2PLimits().misbehavingPeerBanMilliseconds) -> P2PTransport {
     let allowedSet = Set(allowed)
     let identity = HandshakeIdentity(chainID: "p2p-test", genesisHash: genesis, nodeKey: key, isAllowed: { allowedSet.contains($0) })
-    var config = P2PConfiguration(listenHost: "127.0.0.1", listenPort: 0, peers: peers, maxFrameBytes: maxFrameBytes)
+    var limits = P2PLimits()
+    limits.misbehavingPeerBanMilliseconds = banMilliseconds
+    var config = P2PConfiguration(listenHost: "127.0.0.1", listenPort: 0, peers: peers, maxFrameBytes: maxFrameBytes, limits: limits)
     config.reconnectDelayMinimumMilliseconds = 50
     return P2PTransport(identity: identity, configuration: config, group: group, logger: Logger(label: "test"), onMessage: { inbox.add($0, $1) })
 }
@@ -97,7 +100,7 @@ private func makeTransport(_ key: SigningKey, allowed: [PublicKey], peers: [Peer
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
         let server = SigningKey.generate(), friend = SigningKey.generate()
         let inbox = Inbox()
-        let ts = makeTransport(server, allowed: [server.publicKey, friend.publicKey], group: group, inbox: inbox, maxFrameBytes: 4096)
+        let ts = makeTransport(server, allowed: [server.publicKey, friend.publicKey], group: group, inbox: inbox, maxFrameBytes: 4096, banMilliseconds: 500)
         let port = try await ts.start()
         let tf = makeTransport(friend, allowed: [server.publicKey, friend.publicKey], peers: [PeerAddress(key: server.publicKey, host: "127.0.0.1", port: port)], group: group, inbox: Inbox())
         _ = try await tf.start()
@@ -115,11 +118,12 @@ private func makeTransport(_ key: SigningKey, allowed: [PublicKey], peers: [Peer
         #expect(ts.connectedPeers == [friend.publicKey])
         #expect(tf.send([42], to: server.publicKey))
         #expect(await waitUntil { inbox.all.contains { $0.1 == [42] } })
-        // An authenticated peer sending an oversize message is disconnected (the limit is 4096 after handshake).
+        // An authenticated peer sending an oversize message is disconnected (the limit is 4096 after handshake) as
+        // misbehaving: its key is banned for a while.
         #expect(tf.send([UInt8](repeating: 1, count: 10_000), to: server.publicKey))
-        try await Task.sleep(nanoseconds: 300_000_000)
+        #expect(await waitUntil { ts.statistics.misbehavingPeersDisconnected == 1 })
         #expect(!inbox.all.contains { $0.1.count == 10_000 })
-        // The friend redials; once reconnected, normal traffic flows again.
+        // The friend redials; once its ban is over and it has reconnected, normal traffic flows again.
         #expect(await waitUntil { tf.connectedPeers == [server.publicKey] && tf.send([43], to: server.publicKey) && inbox.all.contains { $0.1 == [43] } })
         await ts.shutdown(); await tf.shutdown()
         try await group.shutdownGracefully()

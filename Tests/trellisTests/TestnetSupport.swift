@@ -45,10 +45,14 @@ struct LocalTestnet {
     let apis: [String]
 
     /// Starts the testnet in a new temporary directory; throws with the command's output if it did not come up.
-    static func start(nodes: Int, basePort: Int) throws -> LocalTestnet {
+    /// With `openFileLimit`, `testnet up` and so every node runs under `ulimit -n` of it (soft and hard).
+    static func start(nodes: Int, basePort: Int, openFileLimit: Int? = nil) throws -> LocalTestnet {
         struct StartFailure: Error, CustomStringConvertible { let description: String }
         let dir = CLI.temporaryDirectory() + "/net"
-        let up = try CLI.run(["testnet", "up", "--dir", dir, "--nodes", "\(nodes)", "--base-port", "\(basePort)", "--detach", "--timeout", "90"])
+        let arguments = ["testnet", "up", "--dir", dir, "--nodes", "\(nodes)", "--base-port", "\(basePort)", "--detach", "--timeout", "90"]
+        let up = try openFileLimit.map { limit in
+            try CLI.runProcess("/bin/sh", ["-c", "ulimit -n \(limit) && exec \"$0\" \"$@\"", CLI.binary.path] + arguments)
+        } ?? CLI.run(arguments)
         let net = LocalTestnet(dir: dir, basePort: basePort, apis: (0..<nodes).map { "http://127.0.0.1:\(basePort + 100 + $0)" })
         guard up.status == 0 else {
             net.stop()
@@ -75,10 +79,13 @@ struct LocalTestnet {
     /// Starts `trellis node start --home home` in its own session, as `testnet up` does (inside network namespace
     /// `namespace` when given); output is appended to home/node.log. Stop it with a signal to the pid in
     /// home/node.pid (`E2E.stopNode`).
-    static func startNode(home: String, namespace: String? = nil) throws {
+    static func startNode(home: String, namespace: String? = nil, openFileLimit: Int? = nil) throws {
         let process = Process()
         let node = ["/usr/bin/setsid", CLI.binary.path, "node", "start", "--home", home]
-        if let namespace {
+        if let openFileLimit {
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "ulimit -n \(openFileLimit) && exec \"$0\" \"$@\""] + node
+        } else if let namespace {
             process.executableURL = URL(fileURLWithPath: NetLab.ip)
             process.arguments = ["netns", "exec", namespace] + node
         } else {

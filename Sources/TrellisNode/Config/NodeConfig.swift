@@ -33,6 +33,19 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         /// one of them (this entry wins; see `PeerList`).
         public var persistentPeers: [String] = []
         public var maxFrameBytes: Int = 80 << 20
+        /// Connection caps, handshake deadline, per-peer rate limits and bans (`P2PLimits` says what each does).
+        public var handshakeTimeoutMilliseconds: Int64 = P2PLimits().handshakeTimeoutMilliseconds
+        public var maxInboundConnections: Int = P2PLimits().maxInboundConnections
+        public var maxHandshakingConnections: Int = P2PLimits().maxHandshakingConnections
+        public var maxConnectionsPerIP: Int = P2PLimits().maxConnectionsPerAddress
+        public var peerMessagesPerSecond: Int = P2PLimits().peerMessagesPerSecond
+        public var peerMessageBurst: Int = P2PLimits().peerMessageBurst
+        public var peerBytesPerSecond: Int = P2PLimits().peerBytesPerSecond
+        public var peerByteBurst: Int = P2PLimits().peerByteBurst
+        public var misbehavingPeerBanMilliseconds: Int64 = P2PLimits().misbehavingPeerBanMilliseconds
+        /// A consensus message more than this many heights above this node's and the sender's reported height
+        /// disconnects the sender (`PeerMessageScreen`).
+        public var maxConsensusHeightsAhead: UInt64 = 100
 
         public init() {}
 
@@ -42,12 +55,47 @@ public struct NodeConfig: Codable, Sendable, Equatable {
             listen = try c.value(.listen, defaults.listen)
             persistentPeers = try c.value(.persistentPeers, defaults.persistentPeers)
             maxFrameBytes = try c.value(.maxFrameBytes, defaults.maxFrameBytes)
+            handshakeTimeoutMilliseconds = try c.value(.handshakeTimeoutMilliseconds, defaults.handshakeTimeoutMilliseconds)
+            maxInboundConnections = try c.value(.maxInboundConnections, defaults.maxInboundConnections)
+            maxHandshakingConnections = try c.value(.maxHandshakingConnections, defaults.maxHandshakingConnections)
+            maxConnectionsPerIP = try c.value(.maxConnectionsPerIP, defaults.maxConnectionsPerIP)
+            peerMessagesPerSecond = try c.value(.peerMessagesPerSecond, defaults.peerMessagesPerSecond)
+            peerMessageBurst = try c.value(.peerMessageBurst, defaults.peerMessageBurst)
+            peerBytesPerSecond = try c.value(.peerBytesPerSecond, defaults.peerBytesPerSecond)
+            peerByteBurst = try c.value(.peerByteBurst, defaults.peerByteBurst)
+            misbehavingPeerBanMilliseconds = try c.value(.misbehavingPeerBanMilliseconds, defaults.misbehavingPeerBanMilliseconds)
+            maxConsensusHeightsAhead = try c.value(.maxConsensusHeightsAhead, defaults.maxConsensusHeightsAhead)
         }
 
         enum CodingKeys: String, CodingKey {
             case listen
             case persistentPeers = "persistent_peers"
             case maxFrameBytes = "max_frame_bytes"
+            case handshakeTimeoutMilliseconds = "handshake_timeout_ms"
+            case maxInboundConnections = "max_inbound_connections"
+            case maxHandshakingConnections = "max_handshaking_connections"
+            case maxConnectionsPerIP = "max_connections_per_ip"
+            case peerMessagesPerSecond = "peer_messages_per_second"
+            case peerMessageBurst = "peer_message_burst"
+            case peerBytesPerSecond = "peer_bytes_per_second"
+            case peerByteBurst = "peer_byte_burst"
+            case misbehavingPeerBanMilliseconds = "misbehaving_peer_ban_ms"
+            case maxConsensusHeightsAhead = "max_consensus_heights_ahead"
+        }
+
+        /// The transport's limits from these settings (the inbound cap before the descriptor budget lowers it).
+        public var limits: P2PLimits {
+            var l = P2PLimits()
+            l.handshakeTimeoutMilliseconds = handshakeTimeoutMilliseconds
+            l.maxInboundConnections = maxInboundConnections
+            l.maxHandshakingConnections = maxHandshakingConnections
+            l.maxConnectionsPerAddress = maxConnectionsPerIP
+            l.peerMessagesPerSecond = peerMessagesPerSecond
+            l.peerMessageBurst = peerMessageBurst
+            l.peerBytesPerSecond = peerBytesPerSecond
+            l.peerByteBurst = peerByteBurst
+            l.misbehavingPeerBanMilliseconds = misbehavingPeerBanMilliseconds
+            return l
         }
     }
 
@@ -57,6 +105,12 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         public var maxBodyBytes: Int = 1 << 20
         /// How long `POST /v1/tx?wait=commit` waits for the block.
         public var commitWaitMilliseconds: Int = 30_000
+        /// A connection that has not sent a whole request head this long after opening (or after its last answer)
+        /// is closed; so is one whose request body has not fully arrived this long after its head.
+        public var headerTimeoutMilliseconds: Int64 = 10_000
+        public var bodyTimeoutMilliseconds: Int64 = 30_000
+        /// Connections served at once (the descriptor budget may lower it); beyond it a connection gets 503 and is closed.
+        public var maxConnections: Int = 256
 
         public init() {}
 
@@ -66,12 +120,18 @@ public struct NodeConfig: Codable, Sendable, Equatable {
             listen = try c.value(.listen, defaults.listen)
             maxBodyBytes = try c.value(.maxBodyBytes, defaults.maxBodyBytes)
             commitWaitMilliseconds = try c.value(.commitWaitMilliseconds, defaults.commitWaitMilliseconds)
+            headerTimeoutMilliseconds = try c.value(.headerTimeoutMilliseconds, defaults.headerTimeoutMilliseconds)
+            bodyTimeoutMilliseconds = try c.value(.bodyTimeoutMilliseconds, defaults.bodyTimeoutMilliseconds)
+            maxConnections = try c.value(.maxConnections, defaults.maxConnections)
         }
 
         enum CodingKeys: String, CodingKey {
             case listen
             case maxBodyBytes = "max_body_bytes"
             case commitWaitMilliseconds = "commit_wait_ms"
+            case headerTimeoutMilliseconds = "header_timeout_ms"
+            case bodyTimeoutMilliseconds = "body_timeout_ms"
+            case maxConnections = "max_connections"
         }
     }
 
@@ -223,6 +283,27 @@ extension NodeConfig {
         guard (1024...(1 << 30)).contains(p2p.maxFrameBytes) else { throw fail("p2p.max_frame_bytes", "must be 1 KiB … 1 GiB") }
         guard (1024...(64 << 20)).contains(api.maxBodyBytes) else { throw fail("api.max_body_bytes", "must be 1 KiB … 64 MiB") }
         guard (1...Int(Self.maxTimeoutMilliseconds)).contains(api.commitWaitMilliseconds) else { throw fail("api.commit_wait_ms", "must be 1 … \(Self.maxTimeoutMilliseconds)") }
+        guard (100...600_000).contains(api.headerTimeoutMilliseconds) else { throw fail("api.header_timeout_ms", "must be 100 … 600000") }
+        guard (100...3_600_000).contains(api.bodyTimeoutMilliseconds) else { throw fail("api.body_timeout_ms", "must be 100 … 3600000") }
+        guard (1...1_000_000).contains(api.maxConnections) else { throw fail("api.max_connections", "must be 1 … 1000000") }
+        guard (100...600_000).contains(p2p.handshakeTimeoutMilliseconds) else { throw fail("p2p.handshake_timeout_ms", "must be 100 … 600000") }
+        guard (1...1_000_000).contains(p2p.maxInboundConnections) else { throw fail("p2p.max_inbound_connections", "must be 1 … 1000000") }
+        guard (1...p2p.maxInboundConnections).contains(p2p.maxHandshakingConnections) else {
+            throw fail("p2p.max_handshaking_connections", "must be 1 … p2p.max_inbound_connections (\(p2p.maxInboundConnections))")
+        }
+        guard (1...p2p.maxInboundConnections).contains(p2p.maxConnectionsPerIP) else {
+            throw fail("p2p.max_connections_per_ip", "must be 1 … p2p.max_inbound_connections (\(p2p.maxInboundConnections))")
+        }
+        guard (1...10_000_000).contains(p2p.peerMessagesPerSecond) else { throw fail("p2p.peer_messages_per_second", "must be 1 … 10000000") }
+        guard (p2p.peerMessagesPerSecond...100_000_000).contains(p2p.peerMessageBurst) else {
+            throw fail("p2p.peer_message_burst", "must be p2p.peer_messages_per_second (\(p2p.peerMessagesPerSecond)) … 100000000")
+        }
+        guard (1...(16 << 30)).contains(p2p.peerBytesPerSecond) else { throw fail("p2p.peer_bytes_per_second", "must be 1 … 16 GiB") }
+        guard (p2p.maxFrameBytes...(16 << 30)).contains(p2p.peerByteBurst) else {
+            throw fail("p2p.peer_byte_burst", "must be p2p.max_frame_bytes (\(p2p.maxFrameBytes)) … 16 GiB: one largest frame must fit")
+        }
+        guard (0...86_400_000).contains(p2p.misbehavingPeerBanMilliseconds) else { throw fail("p2p.misbehaving_peer_ban_ms", "must be 0 … 86400000") }
+        guard (2...1_000_000_000).contains(p2p.maxConsensusHeightsAhead) else { throw fail("p2p.max_consensus_heights_ahead", "must be 2 … 1000000000") }
         let timeouts: [(String, UInt64, ClosedRange<UInt64>)] = [
             ("consensus.timeout_propose_ms", consensus.timeoutProposeMilliseconds, 1...Self.maxTimeoutMilliseconds),
             ("consensus.timeout_propose_delta_ms", consensus.timeoutProposeDeltaMilliseconds, 0...Self.maxTimeoutMilliseconds),
@@ -261,11 +342,25 @@ extension NodeConfig {
         # Peers as "public_key_hex@host:port": extra peers, or another address for a validator of genesis.json.
         persistent_peers = \(list(p2p.persistentPeers))
         max_frame_bytes = \(p2p.maxFrameBytes)
+        # Limits (docs/OPERATIONS.md, "Connection limits").
+        handshake_timeout_ms = \(p2p.handshakeTimeoutMilliseconds)
+        max_inbound_connections = \(p2p.maxInboundConnections)
+        max_handshaking_connections = \(p2p.maxHandshakingConnections)
+        max_connections_per_ip = \(p2p.maxConnectionsPerIP)
+        peer_messages_per_second = \(p2p.peerMessagesPerSecond)
+        peer_message_burst = \(p2p.peerMessageBurst)
+        peer_bytes_per_second = \(p2p.peerBytesPerSecond)
+        peer_byte_burst = \(p2p.peerByteBurst)
+        misbehaving_peer_ban_ms = \(p2p.misbehavingPeerBanMilliseconds)
+        max_consensus_heights_ahead = \(p2p.maxConsensusHeightsAhead)
 
         [api]
         listen = \(quoted(api.listen))
         max_body_bytes = \(api.maxBodyBytes)
         commit_wait_ms = \(api.commitWaitMilliseconds)
+        header_timeout_ms = \(api.headerTimeoutMilliseconds)
+        body_timeout_ms = \(api.bodyTimeoutMilliseconds)
+        max_connections = \(api.maxConnections)
 
         [consensus]
         timeout_propose_ms = \(consensus.timeoutProposeMilliseconds)

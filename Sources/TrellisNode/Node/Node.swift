@@ -31,6 +31,8 @@ public final class Node: NodeService, @unchecked Sendable {
     public let reader: LedgerReader
     public let mempool: Mempool
     public let ledgerView: NodeLedgerView
+    /// Descriptors for connections after the reserves (the API's connection cap comes from here too).
+    public let descriptorBudget: FileDescriptorBudget
     let logger: Logger
     let group: MultiThreadedEventLoopGroup
     private(set) var transport: P2PTransport!
@@ -40,6 +42,7 @@ public final class Node: NodeService, @unchecked Sendable {
     private let peerPolicy = NIOLockedValueBox(PeerPolicy(persistentPeers: []))
     /// Admits gossiped transaction batches in arrival order, off the network threads.
     private let gossipQueue = DispatchQueue(label: "trellis.gossip")
+    private let messageScreen: NIOLockedValueBox<PeerMessageScreen>
 
     struct Counters {
         var accepted = 0
@@ -58,7 +61,12 @@ public final class Node: NodeService, @unchecked Sendable {
         do { config = try home.loadConfig() } catch { throw NodeStartError(error.description) }
         do { genesis = try GenesisDocument.load(path: home.genesisPath) } catch { throw NodeStartError("\(home.genesisPath): \(error)") }
         do { nodeKey = try home.loadKey() } catch { throw NodeStartError(error.description) }
+        let descriptorLimits = FileDescriptorBudget.raiseSoftLimit()  // before RocksDB opens its files
         do { store = try RocksChainStore(path: home.dataPath) } catch { throw NodeStartError("cannot open \(home.dataPath): \(error)") }
+        descriptorBudget = try FileDescriptorBudget(softLimit: descriptorLimits.soft, hardLimit: descriptorLimits.hard,
+                                                    storeMaxOpenFiles: Int(store.database.storeOptions.maxOpenFiles),
+                                                    maxP2PInbound: config.p2p.maxInboundConnections, maxAPI: config.api.maxConnections)
+        messageScreen = NIOLockedValueBox(PeerMessageScreen(maxHeightsAhead: config.p2p.maxConsensusHeightsAhead))
         reader = LedgerReader(store: store)
         var mempoolConfig = MempoolConfiguration()
         mempoolConfig.maxTransactions = config.mempool.maxTransactions
@@ -79,7 +87,11 @@ public final class Node: NodeService, @unchecked Sendable {
         peerPolicy.withLockedValue { $0 = policy }
         let identity = HandshakeIdentity(chainID: genesis.chainID, genesisHash: genesis.hash, nodeKey: nodeKey,
                                          isAllowed: { [weak self] key in self?.allowsPeer(key) ?? false })
-        let p2pConfig = P2PConfiguration(listenHost: listen.host, listenPort: listen.port, peers: policy.dialTargets, maxFrameBytes: config.p2p.maxFrameBytes)
+        var limits = config.p2p.limits
+        limits.maxInboundConnections = descriptorBudget.p2pInboundConnections
+        limits.maxHandshakingConnections = min(limits.maxHandshakingConnections, limits.maxInboundConnections)
+        limits.maxConnectionsPerAddress = min(limits.maxConnectionsPerAddress, limits.maxInboundConnections)
+        let p2pConfig = P2PConfiguration(listenHost: listen.host, listenPort: listen.port, peers: policy.dialTargets, maxFrameBytes: config.p2p.maxFrameBytes, limits: limits)
         let transport = P2PTransport(identity: identity, configuration: p2pConfig, group: group, logger: logger,
                                      onMessage: { [weak self] peer, bytes in self?.handle(bytes, from: peer) })
         self.transport = transport
@@ -112,6 +124,11 @@ public final class Node: NodeService, @unchecked Sendable {
             await transport.shutdown()
             throw NodeStartError("\(error) (consensus WAL in \(home.dataPath))")
         }
+        logger.info("descriptor budget", metadata: [
+            "limit": "\(descriptorBudget.softLimit)", "hard_limit": "\(descriptorBudget.hardLimit)", "reserved": "\(descriptorBudget.reserved)",
+            "rocksdb_max_open_files": "\(descriptorBudget.storeMaxOpenFiles)", "p2p_inbound": "\(descriptorBudget.p2pInboundConnections)",
+            "api_connections": "\(descriptorBudget.apiConnections)",
+        ])
         logger.info("node started", metadata: ["chain": "\(genesis.chainID)", "genesis_hash": "\(genesis.hash.hex)", "height": "\(consensus.tip.height)", "p2p": "\(listen.host):\(port)", "peers": "\(transport.peerTargets.count)"])
         return port
     }
@@ -132,7 +149,14 @@ public final class Node: NodeService, @unchecked Sendable {
     private func handle(_ bytes: [UInt8], from peer: PublicKey) {
         let message: PeerMessage
         do { message = try PeerMessage.decode(bytes) } catch {
-            logger.warning("undecodable peer message", metadata: ["peer": "\(peer.hex.prefix(16))", "reason": "\(error)"])
+            transport.disconnect(peer, for: .malformedMessage("\(error)"))
+            return
+        }
+        switch messageScreen.withLockedValue({ $0.check(message, from: peer, ourHeight: consensus.tip.height) }) {
+        case .deliver: break
+        case .drop: return
+        case .disconnect(let misbehaviour):
+            transport.disconnect(peer, for: misbehaviour)
             return
         }
         switch message {
@@ -367,7 +391,7 @@ public final class Node: NodeService, @unchecked Sendable {
             "# HELP trellis_peer_messages_dropped_total Peer consensus/sync messages dropped because the consensus intake was full.", "# TYPE trellis_peer_messages_dropped_total counter", "trellis_peer_messages_dropped_total \(consensus.droppedPeerMessages)",
             "# HELP trellis_block_interval_milliseconds Time between the last two commits.", "# TYPE trellis_block_interval_milliseconds gauge", "trellis_block_interval_milliseconds \(c.lastCommitLatencyMilliseconds)",
         ]
-        return lines.joined(separator: "\n") + "\n"
+        return (lines + transport.metricsLines()).joined(separator: "\n") + "\n"
     }
 
     public func payloadJSON(_ transaction: Transaction) -> Data? {

@@ -4,6 +4,8 @@
 // most one connection per peer key (of two simultaneous connections, both sides keep the one opened by the node
 // with the smaller key), and hands every decrypted message to `onMessage` with the peer's proven key. Unknown keys,
 // other chains or genesis files, bad frames and oversize frames close that one connection; nothing else stops.
+// Connection caps, the handshake deadline, per-peer rate limits and bans of misbehaving keys: `P2PLimits`.
+// Refusals and handshake timeouts are logged at most a few lines a second (`LogThrottle`) and counted.
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -41,10 +43,12 @@ public struct P2PConfiguration: Sendable {
     public var reconnectDelayMinimumMilliseconds: Int64
     public var reconnectDelayMaximumMilliseconds: Int64
     public var connectTimeoutMilliseconds: Int64
+    /// Connection caps, handshake deadline, per-peer rate limits and bans.
+    public var limits: P2PLimits
 
     public init(listenHost: String = "127.0.0.1", listenPort: Int = 0, peers: [PeerAddress] = [], maxFrameBytes: Int = 80 << 20,
                 maxHandshakeFrameBytes: Int = 1024, reconnectDelayMinimumMilliseconds: Int64 = 100, reconnectDelayMaximumMilliseconds: Int64 = 5_000,
-                connectTimeoutMilliseconds: Int64 = 3_000) {
+                connectTimeoutMilliseconds: Int64 = 3_000, limits: P2PLimits = P2PLimits()) {
         self.listenHost = listenHost
         self.listenPort = listenPort
         self.peers = peers
@@ -53,12 +57,29 @@ public struct P2PConfiguration: Sendable {
         self.reconnectDelayMinimumMilliseconds = reconnectDelayMinimumMilliseconds
         self.reconnectDelayMaximumMilliseconds = reconnectDelayMaximumMilliseconds
         self.connectTimeoutMilliseconds = connectTimeoutMilliseconds
+        self.limits = limits
     }
+}
+
+/// Counters of what the transport refused or cut (for /metrics and tests).
+public struct P2PStatistics: Sendable, Equatable {
+    /// Inbound connections open now, and of those still in the handshake.
+    public var inboundConnections = 0
+    public var handshakingConnections = 0
+    /// Inbound connections closed at accept by a cap.
+    public var refusedConnections = 0
+    /// Connections closed because the handshake did not complete in time.
+    public var handshakeTimeouts = 0
+    /// Authenticated peers disconnected for misbehaving, and handshakes refused because the key was banned.
+    public var misbehavingPeersDisconnected = 0
+    public var bannedPeersRefused = 0
 }
 
 public final class P2PTransport: Sendable {
     public typealias MessageHandler = @Sendable (_ peer: PublicKey, _ message: [UInt8]) -> Void
     public typealias PeerEventHandler = @Sendable (_ peer: PublicKey, _ connected: Bool) -> Void
+    /// Monotonic time in nanoseconds (injected so tests can drive rate limits and bans).
+    public typealias Clock = @Sendable () -> UInt64
 
     private struct Connection {
         let channel: Channel
@@ -73,6 +94,10 @@ public final class P2PTransport: Sendable {
         var targets: [PublicKey: PeerAddress] = [:]
         var server: Channel?
         var stopped = false
+        var inbound = InboundConnectionTable()
+        var bans = PeerBans()
+        var logThrottle = LogThrottle()
+        var statistics = P2PStatistics()
     }
 
     public let identity: HandshakeIdentity
@@ -81,16 +106,23 @@ public final class P2PTransport: Sendable {
     private let logger: Logger
     private let onMessage: MessageHandler
     private let onPeerEvent: PeerEventHandler?
+    private let clock: Clock
     private let state = NIOLockedValueBox(State())
 
     public init(identity: HandshakeIdentity, configuration: P2PConfiguration, group: EventLoopGroup, logger: Logger,
-                onMessage: @escaping MessageHandler, onPeerEvent: PeerEventHandler? = nil) {
+                onMessage: @escaping MessageHandler, onPeerEvent: PeerEventHandler? = nil,
+                clock: @escaping Clock = { NIODeadline.now().uptimeNanoseconds }) {
+        let limits = configuration.limits
+        precondition(limits.maxInboundConnections > 0 && limits.maxHandshakingConnections > 0 && limits.maxConnectionsPerAddress > 0,
+                     "connection caps must be positive: \(limits)")
+        precondition(limits.peerByteBurst >= configuration.maxFrameBytes, "peer byte burst \(limits.peerByteBurst) is below one largest frame \(configuration.maxFrameBytes)")
         self.identity = identity
         self.configuration = configuration
         self.group = group
         self.logger = logger
         self.onMessage = onMessage
         self.onPeerEvent = onPeerEvent
+        self.clock = clock
     }
 
     /// Binds the listener and starts dialing peers. Returns the bound port.
@@ -99,6 +131,10 @@ public final class P2PTransport: Sendable {
         let server = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 64)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelInitializer { [self] channel in
+                // Runs before NIO sets up an accepted connection: a refused one is closed with nothing allocated for it.
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(InboundAdmissionHandler(transport: self)) }
+            }
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture { try self.configurePipeline(channel, role: .acceptor) }
@@ -146,6 +182,52 @@ public final class P2PTransport: Sendable {
         for c in channels { try? await c.close() }
     }
 
+    /// What the transport refused or cut so far, and the inbound connections it holds now.
+    public var statistics: P2PStatistics {
+        state.withLockedValue { s in
+            var out = s.statistics
+            out.inboundConnections = s.inbound.count
+            out.handshakingConnections = s.inbound.handshaking
+            return out
+        }
+    }
+
+    /// Prometheus lines for `statistics` (appended to the node's /metrics).
+    public func metricsLines() -> [String] {
+        let s = statistics
+        return [
+            "# HELP trellis_p2p_inbound_connections Inbound peer connections open now.", "# TYPE trellis_p2p_inbound_connections gauge",
+            "trellis_p2p_inbound_connections \(s.inboundConnections)",
+            "# HELP trellis_p2p_handshaking_connections Inbound peer connections still in the handshake.", "# TYPE trellis_p2p_handshaking_connections gauge",
+            "trellis_p2p_handshaking_connections \(s.handshakingConnections)",
+            "# HELP trellis_p2p_refused_connections_total Inbound connections closed at accept by a cap.", "# TYPE trellis_p2p_refused_connections_total counter",
+            "trellis_p2p_refused_connections_total \(s.refusedConnections)",
+            "# HELP trellis_p2p_handshake_timeouts_total Connections closed for not completing the handshake in time.", "# TYPE trellis_p2p_handshake_timeouts_total counter",
+            "trellis_p2p_handshake_timeouts_total \(s.handshakeTimeouts)",
+            "# HELP trellis_p2p_misbehaving_peers_disconnected_total Peers disconnected for flooding or malformed or far-future messages.",
+            "# TYPE trellis_p2p_misbehaving_peers_disconnected_total counter", "trellis_p2p_misbehaving_peers_disconnected_total \(s.misbehavingPeersDisconnected)",
+            "# HELP trellis_p2p_banned_peers_refused_total Handshakes refused because the key was banned.", "# TYPE trellis_p2p_banned_peers_refused_total counter",
+            "trellis_p2p_banned_peers_refused_total \(s.bannedPeersRefused)",
+        ]
+    }
+
+    /// Disconnects `peer` for `misbehaviour`: logs the reason, closes its connection and refuses (and does not
+    /// dial) its key for `limits.misbehavingPeerBanMilliseconds`.
+    public func disconnect(_ peer: PublicKey, for misbehaviour: PeerMisbehaviour, remote: SocketAddress? = nil) {
+        let banMilliseconds = configuration.limits.misbehavingPeerBanMilliseconds
+        let until = clock() &+ UInt64(banMilliseconds) * 1_000_000
+        let channel = state.withLockedValue { s -> Channel? in
+            s.bans.ban(peer, untilNanoseconds: until)
+            s.statistics.misbehavingPeersDisconnected += 1
+            return s.connections[peer]?.channel
+        }
+        let address = remote ?? channel?.remoteAddress
+        logger.warning("disconnecting misbehaving peer", metadata: [
+            "peer": "\(peer.hex.prefix(16))", "reason": "\(misbehaviour)", "remote": "\(address.map { "\($0)" } ?? "?")", "ban_ms": "\(banMilliseconds)",
+        ])
+        channel?.close(promise: nil)
+    }
+
     /// Keys of the peers connected now, sorted.
     public var connectedPeers: [PublicKey] {
         state.withLockedValue { Array($0.connections.keys) }.sorted()
@@ -168,8 +250,11 @@ public final class P2PTransport: Sendable {
     // MARK: connections
 
     private func configurePipeline(_ channel: Channel, role: Handshake.Role) throws {
-        let secureStream = Self.secureStreamHandlers(handshake: Handshake(role: role, identity: identity), configuration: configuration, logger: logger)
-        try channel.pipeline.syncOperations.addHandlers(secureStream + [PeerInboundHandler(transport: self)])
+        let events = SecureChannelEvents(
+            handshakeTimedOut: { [weak self] remote in self?.handshakeTimedOut(remote) },
+            misbehaved: { [weak self] peer, misbehaviour, remote in self?.disconnect(peer, for: misbehaviour, remote: remote) })
+        let secureStream = Self.secureStreamHandlers(handshake: Handshake(role: role, identity: identity), configuration: configuration, events: events, logger: logger)
+        try channel.pipeline.syncOperations.addHandlers(secureStream + [PeerInboundHandler(transport: self, limits: configuration.limits, clock: clock)])
     }
 
     /// The handlers every peer connection runs between the socket and the transport, in pipeline order: frame
@@ -178,19 +263,70 @@ public final class P2PTransport: Sendable {
     /// any violation closes the channel. Public so that fuzzing (TrellisFuzzing) feeds a hostile byte stream to
     /// exactly what production runs.
     public static func secureStreamHandlers(handshake: Handshake, configuration: P2PConfiguration, logger: Logger) -> [any ChannelHandler] {
+        secureStreamHandlers(handshake: handshake, configuration: configuration, events: SecureChannelEvents(), logger: logger)
+    }
+
+    /// The same, reporting handshake timeouts and peers' framing violations to `events`.
+    static func secureStreamHandlers(handshake: Handshake, configuration: P2PConfiguration, events: SecureChannelEvents, logger: Logger) -> [any ChannelHandler] {
         let decoder = FrameDecoder(maxFrameBytes: configuration.maxHandshakeFrameBytes)
         return [
             ByteToMessageHandler(decoder),
             MessageToByteHandler(FrameEncoder()),
-            SecureChannelHandler(handshake: handshake, frameDecoder: decoder, maxFrameBytes: configuration.maxFrameBytes, logger: logger),
+            SecureChannelHandler(handshake: handshake, frameDecoder: decoder, maxFrameBytes: configuration.maxFrameBytes,
+                                 handshakeTimeoutMilliseconds: configuration.limits.handshakeTimeoutMilliseconds, events: events, logger: logger),
         ]
     }
 
+    /// Whether a just-accepted connection may stay (called before its pipeline exists). Counts it while it is open.
+    fileprivate func admitInbound(_ channel: Channel) -> Bool {
+        let id = ObjectIdentifier(channel)
+        let address = channel.remoteAddress?.ipAddress ?? "unknown"
+        let now = clock()
+        let maxConnections = configuration.limits.maxInboundConnections
+        let (refusal, suppressed) = state.withLockedValue { s -> (InboundRefusal?, Int?) in
+            do throws(InboundRefusal) {
+                guard !s.stopped else { throw .stopped }
+                try s.inbound.admit(id, address: address, maxConnections: maxConnections, limits: configuration.limits)
+                return (nil, nil)
+            } catch {
+                s.statistics.refusedConnections += 1
+                return (error, s.logThrottle.permit("refused", nowNanoseconds: now))
+            }
+        }
+        if let refusal {
+            if let suppressed {
+                logger.info("refused inbound peer connection", metadata: ["remote": "\(address)", "reason": "\(refusal)", "suppressed": "\(suppressed)"])
+            }
+            return false
+        }
+        channel.closeFuture.whenComplete { [self] _ in state.withLockedValue { $0.inbound.closed(id) } }
+        return true
+    }
+
+    private func handshakeTimedOut(_ remote: SocketAddress?) {
+        let suppressed = state.withLockedValue { s -> Int? in
+            s.statistics.handshakeTimeouts += 1
+            return s.logThrottle.permit("handshake_timeout", nowNanoseconds: clock())
+        }
+        if let suppressed {
+            logger.info("closed peer connection: handshake not completed in time", metadata: [
+                "remote": "\(remote.map { "\($0)" } ?? "?")", "timeout_ms": "\(configuration.limits.handshakeTimeoutMilliseconds)", "suppressed": "\(suppressed)",
+            ])
+        }
+    }
+
     private func dial(_ peer: PeerAddress) {
-        let proceed = state.withLockedValue { s -> Bool in
-            guard !s.stopped, s.targets[peer.key] == peer, s.connections[peer.key] == nil, !s.dialing.contains(peer.key) else { return false }
+        let now = clock()
+        let (proceed, banned) = state.withLockedValue { s -> (Bool, UInt64?) in
+            guard !s.stopped, s.targets[peer.key] == peer, s.connections[peer.key] == nil, !s.dialing.contains(peer.key) else { return (false, nil) }
+            if let left = s.bans.remaining(peer.key, nowNanoseconds: now) { return (false, left) }
             s.dialing.insert(peer.key)
-            return true
+            return (true, nil)
+        }
+        if let banned {
+            // A banned peer is dialled again once its ban is over.
+            group.next().scheduleTask(in: .nanoseconds(Int64(min(banned, UInt64(Int64.max))))) { [self] in dial(peer) }
+            return
         }
         guard proceed else { return }
         ClientBootstrap(group: group)
@@ -226,8 +362,16 @@ public final class P2PTransport: Sendable {
     /// Called on the channel's event loop when a peer proved its key.
     fileprivate func authenticated(_ session: PeerSession, channel: Channel) {
         let ours = identity.nodeKey.publicKey
+        let now = clock()
+        var bannedFor: (remaining: UInt64, suppressed: Int?)?
         let (keep, closeOther) = state.withLockedValue { s -> (Bool, Channel?) in
+            s.inbound.authenticated(ObjectIdentifier(channel))
             guard !s.stopped else { return (false, nil) }
+            if let left = s.bans.remaining(session.peerKey, nowNanoseconds: now) {
+                s.statistics.bannedPeersRefused += 1
+                bannedFor = (left, s.logThrottle.permit("banned", nowNanoseconds: now))
+                return (false, nil)
+            }
             if let existing = s.connections[session.peerKey] {
                 // Deterministic tie-break both sides agree on: keep the connection opened by the smaller key.
                 let preferLocal = ours < session.peerKey
@@ -242,6 +386,12 @@ public final class P2PTransport: Sendable {
             return (true, nil)
         }
         closeOther?.close(promise: nil)
+        if let bannedFor, let suppressed = bannedFor.suppressed {
+            logger.info("refused a banned peer's connection", metadata: [
+                "peer": "\(session.peerKey.hex.prefix(16))", "remote": "\(channel.remoteAddress.map { "\($0)" } ?? "?")",
+                "ban_left_ms": "\(bannedFor.remaining / 1_000_000)", "suppressed": "\(suppressed)",
+            ])
+        }
         if keep {
             logger.info("peer connected", metadata: ["peer": "\(session.peerKey.hex.prefix(16))", "initiated_locally": "\(session.initiatedLocally)"])
             onPeerEvent?(session.peerKey, true)
@@ -269,20 +419,51 @@ public final class P2PTransport: Sendable {
     }
 }
 
-/// The last handler: registers authenticated sessions with the transport and delivers messages.
-private final class PeerInboundHandler: ChannelInboundHandler {
-    typealias InboundIn = [UInt8]
+/// On the listening channel: admits or refuses each accepted connection before NIO sets it up.
+private final class InboundAdmissionHandler: ChannelInboundHandler {
+    typealias InboundIn = Channel
+    typealias InboundOut = Channel
 
     private let transport: P2PTransport
-    private var peer: PublicKey?
 
     init(transport: P2PTransport) {
         self.transport = transport
     }
 
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let accepted = unwrapInboundIn(data)
+        if transport.admitInbound(accepted) {
+            context.fireChannelRead(data)
+        } else {
+            accepted.close(promise: nil)
+        }
+    }
+}
+
+/// The last handler: registers authenticated sessions with the transport, holds the peer to its message and byte
+/// rates, and delivers messages.
+private final class PeerInboundHandler: ChannelInboundHandler {
+    typealias InboundIn = [UInt8]
+
+    private let transport: P2PTransport
+    private let limits: P2PLimits
+    private let clock: P2PTransport.Clock
+    private var peer: PublicKey?
+    private var messages: TokenBucket?
+    private var bytes: TokenBucket?
+
+    init(transport: P2PTransport, limits: P2PLimits, clock: @escaping P2PTransport.Clock) {
+        self.transport = transport
+        self.limits = limits
+        self.clock = clock
+    }
+
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let authenticated = event as? PeerAuthenticated {
+            let now = clock()
             peer = authenticated.session.peerKey
+            messages = TokenBucket(ratePerSecond: limits.peerMessagesPerSecond, burst: limits.peerMessageBurst, nowNanoseconds: now)
+            bytes = TokenBucket(ratePerSecond: limits.peerBytesPerSecond, burst: limits.peerByteBurst, nowNanoseconds: now)
             transport.authenticated(authenticated.session, channel: context.channel)
         } else {
             context.fireUserInboundEventTriggered(event)
@@ -290,8 +471,20 @@ private final class PeerInboundHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard let peer else { return }
-        transport.received(unwrapInboundIn(data), from: peer)
+        guard let peer, context.channel.isActive else { return }
+        let message = unwrapInboundIn(data)
+        let now = clock()
+        guard messages?.take(1, nowNanoseconds: now) == true else {
+            transport.disconnect(peer, for: .messageRateExceeded(perSecond: limits.peerMessagesPerSecond, burst: limits.peerMessageBurst), remote: context.remoteAddress)
+            context.close(promise: nil)
+            return
+        }
+        guard bytes?.take(message.count, nowNanoseconds: now) == true else {
+            transport.disconnect(peer, for: .byteRateExceeded(perSecond: limits.peerBytesPerSecond, burst: limits.peerByteBurst), remote: context.remoteAddress)
+            context.close(promise: nil)
+            return
+        }
+        transport.received(message, from: peer)
     }
 
     func channelInactive(context: ChannelHandlerContext) {

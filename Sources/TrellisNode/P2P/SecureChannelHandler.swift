@@ -4,7 +4,9 @@
 // Inbound: frames from `FrameDecoder` → (handshake) → plaintext messages ([UInt8]) passed up the pipeline.
 // Outbound: plaintext messages ([UInt8]) → sealed frames. Writes before the handshake completes are queued (bounded).
 // Any handshake error, decryption failure or oversize frame closes this connection only; a peer of another chain,
-// genesis or protocol version is logged as an error naming both values.
+// genesis or protocol version is logged as an error naming both values. A connection that has not completed the
+// handshake within the deadline is closed (a truncated or silent handshake cannot hold a descriptor). After the
+// handshake, a frame that fails to decrypt or is too large is reported as the peer's misbehaviour.
 import Logging
 import NIOCore
 import TrellisCrypto
@@ -12,6 +14,14 @@ import TrellisCrypto
 /// Fired up the pipeline once the peer has proven its key.
 struct PeerAuthenticated {
     let session: PeerSession
+}
+
+/// What the secure handler reports to its transport.
+struct SecureChannelEvents: Sendable {
+    /// The handshake did not complete in time (the connection is being closed).
+    var handshakeTimedOut: @Sendable (_ remote: SocketAddress?) -> Void = { _ in }
+    /// An authenticated peer sent a frame that cannot be valid (the connection is being closed).
+    var misbehaved: @Sendable (_ peer: PublicKey, _ misbehaviour: PeerMisbehaviour, _ remote: SocketAddress?) -> Void = { _, _, _ in }
 }
 
 final class SecureChannelHandler: ChannelDuplexHandler {
@@ -27,20 +37,55 @@ final class SecureChannelHandler: ChannelDuplexHandler {
     private let frameDecoder: FrameDecoder
     private let maxFrameBytes: Int
     private let logger: Logger
+    private let handshakeTimeoutMilliseconds: Int64
+    private let events: SecureChannelEvents
     private var session: PeerSession?
     private var pending: [([UInt8], EventLoopPromise<Void>?)] = []
+    private var handshakeDeadline: Scheduled<Void>?
 
-    init(handshake: Handshake, frameDecoder: FrameDecoder, maxFrameBytes: Int, logger: Logger) {
+    init(handshake: Handshake, frameDecoder: FrameDecoder, maxFrameBytes: Int, handshakeTimeoutMilliseconds: Int64,
+         events: SecureChannelEvents = SecureChannelEvents(), logger: Logger) {
+        precondition(handshakeTimeoutMilliseconds > 0, "handshake timeout must be positive, got \(handshakeTimeoutMilliseconds)")
         self.handshake = handshake
         self.frameDecoder = frameDecoder
         self.maxFrameBytes = maxFrameBytes
+        self.handshakeTimeoutMilliseconds = handshakeTimeoutMilliseconds
+        self.events = events
         self.logger = logger
     }
 
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { armHandshakeDeadline(context: context) }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        cancelHandshakeDeadline()
+    }
+
     func channelActive(context: ChannelHandlerContext) {
+        armHandshakeDeadline(context: context)
         for frame in handshake.start() { writeFrame(context: context, frame, promise: nil) }
         context.flush()
         context.fireChannelActive()
+    }
+
+    /// Closes the connection unless the handshake completes within the deadline (counted from when it opened).
+    private func armHandshakeDeadline(context: ChannelHandlerContext) {
+        guard handshakeDeadline == nil, session == nil else { return }
+        handshakeDeadline = context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(handshakeTimeoutMilliseconds)) { [self] in
+            handshakeDeadline = nil
+            guard session == nil, context.channel.isActive else { return }
+            let remote = context.remoteAddress
+            logger.debug("closing peer connection: handshake not completed in time",
+                         metadata: ["remote": "\(remote.map { "\($0)" } ?? "?")", "timeout_ms": "\(handshakeTimeoutMilliseconds)"])
+            events.handshakeTimedOut(remote)
+            context.close(promise: nil)
+        }
+    }
+
+    private func cancelHandshakeDeadline() {
+        handshakeDeadline?.cancel()
+        handshakeDeadline = nil
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -50,7 +95,7 @@ final class SecureChannelHandler: ChannelDuplexHandler {
             do {
                 context.fireChannelRead(wrapInboundOut(try session.open(frame)))
             } catch {
-                fail(context: context, "\(error)")
+                misbehaved(context: context, .malformedFrame("\(error)"))
             }
             return
         }
@@ -59,6 +104,7 @@ final class SecureChannelHandler: ChannelDuplexHandler {
             for f in send { writeFrame(context: context, f, promise: nil) }
             if let established {
                 session = established
+                cancelHandshakeDeadline()
                 frameDecoder.maxFrameBytes = maxFrameBytes
                 let queued = pending
                 pending = []
@@ -83,10 +129,15 @@ final class SecureChannelHandler: ChannelDuplexHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        fail(context: context, "\(error)")
+        if session != nil, let tooLarge = error as? FrameTooLarge {
+            misbehaved(context: context, .malformedFrame(tooLarge.description))
+        } else {
+            fail(context: context, "\(error)")
+        }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        cancelHandshakeDeadline()
         for (_, promise) in pending { promise?.fail(ChannelError.ioOnClosedChannel) }
         pending = []
         context.fireChannelInactive()
@@ -108,6 +159,13 @@ final class SecureChannelHandler: ChannelDuplexHandler {
         default:
             fail(context: context, error.description)
         }
+    }
+
+    /// An authenticated peer broke the framing: the transport logs it, bans the key for a while and closes.
+    private func misbehaved(context: ChannelHandlerContext, _ misbehaviour: PeerMisbehaviour) {
+        guard let session else { preconditionFailure("misbehaviour reported before the handshake completed") }
+        events.misbehaved(session.peerKey, misbehaviour, context.remoteAddress)
+        context.close(promise: nil)
     }
 
     private func fail(context: ChannelHandlerContext, _ reason: String) {
