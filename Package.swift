@@ -111,7 +111,7 @@ let package = Package(
         ),
         .testTarget(name: "TrellisConsensusTests", dependencies: ["TrellisConsensus", "TrellisLedger", "TrellisCrypto", "TrellisCodec"]),
         .testTarget(name: "TrellisSimulationTests", dependencies: ["TrellisSimulation", "TrellisConsensus", "TrellisLedger", "TrellisCrypto"]),
-        .testTarget(name: "TrellisFuzzingTests", dependencies: ["TrellisFuzzing"]),
+        .testTarget(name: "TrellisFuzzingTests", dependencies: ["TrellisFuzzing", "TrellisSimulation"]),
     ],
     swiftLanguageModes: [.v6]
 )

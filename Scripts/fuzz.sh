@@ -38,7 +38,9 @@ run() {
   local corpora=(".build-fuzz/corpus/$target" "Tests/Fuzz/Corpus/$target" "Tests/Fuzz/Regressions/$target")
   local status=0
   # shellcheck disable=SC2086 # FUZZ_FLAGS is a list of flags
-  TRELLIS_FUZZ_TARGET="$target" "$bin" "${corpora[@]}" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+  # SWIFT_BACKTRACE: the Swift runtime's crash handler would take the signal from libFuzzer, which then writes no
+  # crash file.
+  SWIFT_BACKTRACE=enable=no TRELLIS_FUZZ_TARGET="$target" "$bin" "${corpora[@]}" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
     -print_final_stats=1 -artifact_prefix="Tests/Fuzz/Regressions/$target/" ${FUZZ_FLAGS:-} >"$log" 2>&1 || status=$?
   local runs rate
   runs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)"

@@ -5,6 +5,7 @@
 import Foundation
 import Testing
 import TrellisFuzzing
+import TrellisSimulation
 
 /// Tests/Fuzz, found from this file's path.
 let fuzzDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fuzz")
@@ -49,11 +50,11 @@ func fuzzFiles(_ kind: String, _ target: FuzzTarget) throws -> [URL] {
     func mutatedSeedsKeepTheContract(target: FuzzTarget) throws {
         let seeds: [[UInt8]] = try fuzzFiles("Corpus", target).map { [UInt8](try Data(contentsOf: $0)) }
         guard !seeds.isEmpty else { return }
-        var random = SplitMix64(seed: 0x7472_656c_6c69_73 ^ UInt64(target.rawValue.utf8.count))
+        var random = SimRandom(seed: 0x7472_656c_6c69_73 ^ UInt64(target.rawValue.utf8.count))
         let budget = target == .exportFile || target == .proofFile ? 60 : 300
         for i in 0..<budget {
             var input: [UInt8] = seeds[i % seeds.count]
-            for _ in 0...random.below(4) { mutate(&input, &random) }
+            for _ in 0...random.int(in: 0...3) { mutate(&input, &random) }
             do { try target.run(input) } catch {
                 Issue.record("mutation \(i) of \(target.rawValue) (\(input.count) bytes, hex \(input.prefix(64).map { String(format: "%02x", $0) }.joined())…): \(error)")
             }
@@ -74,39 +75,23 @@ func fuzzFiles(_ kind: String, _ target: FuzzTarget) throws -> [URL] {
         }
     }
 
-    private func mutate(_ input: inout [UInt8], _ random: inout SplitMix64) {
-        switch random.below(5) {
+    private func mutate(_ input: inout [UInt8], _ random: inout SimRandom) {
+        func below(_ bound: Int) -> Int { Int(random.below(UInt64(bound))) }
+        switch below(5) {
         case 0 where !input.isEmpty:
-            input[random.below(input.count)] ^= UInt8(1) << UInt8(random.below(8))
+            input[below(input.count)] ^= UInt8(1) << UInt8(below(8))
         case 1 where !input.isEmpty:
-            input[random.below(input.count)] = [0x00, 0x01, 0x7f, 0x80, 0xff][random.below(5)]
+            input[below(input.count)] = [0x00, 0x01, 0x7f, 0x80, 0xff][below(5)]
         case 2 where !input.isEmpty:
-            input.removeLast(random.below(input.count) + 1)
+            input.removeLast(below(input.count) + 1)
         case 3:
-            input.insert(UInt8(truncatingIfNeeded: random.next()), at: random.below(input.count + 1))
+            input.insert(UInt8(truncatingIfNeeded: random.next()), at: below(input.count + 1))
         default:
             if input.count >= 4 {
                 // A length or count field set to an extreme.
-                let at = random.below(input.count - 3)
-                input.replaceSubrange(at..<(at + 4), with: [[0xff, 0xff, 0xff, 0xff], [0x00, 0x00, 0x00, 0x00], [0x7f, 0xff, 0xff, 0xff]][random.below(3)])
+                let at = below(input.count - 3)
+                input.replaceSubrange(at..<(at + 4), with: [[0xff, 0xff, 0xff, 0xff], [0x00, 0x00, 0x00, 0x00], [0x7f, 0xff, 0xff, 0xff]][below(3)])
             }
         }
     }
-}
-
-/// SplitMix64: a small deterministic generator for the mutation run.
-struct SplitMix64 {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// A value in 0..<bound (bound > 0).
-    mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
 }

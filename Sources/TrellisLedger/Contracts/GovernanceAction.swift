@@ -174,6 +174,9 @@ public enum GovernanceAction: Sendable, Hashable, CanonicalCodable, Codable {
         case .addMember(let m):
             let problems = MemberSpec(m).problems()
             if let first = problems.first { throw TxRejection("invalid_member", first) }
+            // The JSON form has no status: a member is added active (found by the payload fuzz target, a canonical
+            // payload adding a suspended member read as an ordinary member.add in its JSON).
+            if m.status != .active { throw TxRejection("invalid_member", "a member is added active, not \(m.status); suspend or revoke it by its own action") }
         case .suspendMember(let id), .reinstateMember(let id), .revokeMember(let id), .setRoles(let id, _), .revokeAccreditation(let id, _):
             if !Identifier.isValid(id) { throw TxRejection("invalid_member_id", "\"\(id)\" is not a valid member id") }
         case .grantAccreditation(let id, let a):
