@@ -11,7 +11,8 @@ import Testing
 @testable import TrellisAPI
 import TrellisTesting
 
-private func waitUntil(_ seconds: Double = 10, _ condition: () -> Bool) async -> Bool {
+// Generous: the whole suite shares two cores, and long synchronous tests elsewhere can hold the cooperative threads.
+private func waitUntil(_ seconds: Double = 60, _ condition: () -> Bool) async -> Bool {
     let deadline = Date().addingTimeInterval(seconds)
     while Date() < deadline {
         if condition() { return true }
@@ -28,7 +29,7 @@ private func withServer(_ configuration: APIConfiguration, _ body: (_ port: Int,
                                     onServerRunning: { channel in port.withLockedValue { $0 = channel.localAddress?.port } })
     let server = Task { try await app.runService(gracefulShutdownSignals: []) }
     defer { server.cancel() }
-    #expect(await waitUntil { port.withLockedValue { $0 } != nil }, "the API server did not start")
+    #expect(await waitUntil(180) { port.withLockedValue { $0 } != nil }, "the API server did not start")
     let bound = try #require(port.withLockedValue { $0 })
     try await body(bound, limiter)
     server.cancel()

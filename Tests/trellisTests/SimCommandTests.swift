@@ -1,20 +1,29 @@
 // SimCommandTests.swift — `trellis sim` as scripts use it: the summary line, exit codes, replay hints.
+import Foundation
 import Testing
+
+/// Runs the CLI on a thread of its own: a simulator run takes minutes in a debug build, and blocking one of the
+/// (two, on CI) cooperative threads that long starved the suite's async tests (an API server that never started).
+private func runOffPool(_ arguments: [String]) async throws -> CLIResult {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try CLI.run(arguments) }) }.start()
+    }
+}
 
 @Suite("trellis sim")
 struct SimCommandTests {
     @Test("Passing seeds end with exactly 'N passed, 0 failed' and exit 0")
-    func passing() throws {
-        let result = try CLI.run(["sim", "--seeds", "3", "--start", "10"])
+    func passing() async throws {
+        let result = try await runOffPool(["sim", "--seeds", "3", "--start", "10"])
         #expect(result.status == 0)
         #expect(result.stdout.split(separator: "\n").last == "3 passed, 0 failed")
     }
 
     @Test("A failing seed prints how to replay it, the summary counts it, and the exit code is 1")
-    func failing() throws {
+    func failing() async throws {
         // Seed 1 finds the planted "no WAL replay" bug: validators that crashed together never gather a quorum
         // again (see PlantedBugTests).
-        let result = try CLI.run(["sim", "--seeds", "1", "--start", "1", "--planted-bug", "no-wal-replay"])
+        let result = try await runOffPool(["sim", "--seeds", "1", "--start", "1", "--planted-bug", "no-wal-replay"])
         #expect(result.status == 1)
         let lines = result.stdout.split(separator: "\n")
         #expect(lines.last == "0 passed, 1 failed")
@@ -24,8 +33,8 @@ struct SimCommandTests {
     }
 
     @Test("--seed S --trace prints a readable log of one run")
-    func trace() throws {
-        let result = try CLI.run(["sim", "--seed", "3", "--trace", "--no-faults", "--fault-phase-ms", "1000"])
+    func trace() async throws {
+        let result = try await runOffPool(["sim", "--seed", "3", "--trace", "--no-faults", "--fault-phase-ms", "1000"])
         #expect(result.status == 0)
         #expect(result.stdout.contains("COMMIT h=1"))
         #expect(result.stdout.contains("PREVOTE h=1 r=0"))
