@@ -8,9 +8,16 @@
 # `trellis sim` process per core (`nproc`), each on its own seed range. Prints each failing seed with the command
 # that replays it, the seeds per minute, and ends with exactly `N passed, M failed`; exits 1 if any seed failed.
 # Runs the release build (built here under the build lock); run under `nice -n 19` on a shared machine.
+# SOAK_OFFSET=N shifts every seed range by N (default 0), so runs in separate sessions cover disjoint seeds and can
+# be added up. Each configuration's result is printed as soon as it finishes, so a run cut short still reports.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 seeds=${1:-300}
+offset=${SOAK_OFFSET:-0}
+if ! [[ "$offset" =~ ^[0-9]+$ ]] || [ "$offset" -ge 1000000 ]; then
+  echo "soak: SOAK_OFFSET must be an integer in 0 ..< 1000000" >&2
+  exit 2
+fi
 if ! [[ "$seeds" =~ ^[0-9]+$ ]] || [ "$seeds" -lt 5 ]; then
   echo "usage: Scripts/soak.sh [SEEDS ≥ 5]" >&2
   exit 2
@@ -38,7 +45,7 @@ out=$(mktemp -d)
 began=$(date +%s)
 job=0
 for c in "${!configs[@]}"; do
-  base=$(( 1000000 * (c + 1) ))   # disjoint seed ranges per configuration
+  base=$(( 1000000 * (c + 1) + offset ))   # disjoint seed ranges per configuration
   per_process=$(( (per_config + cores - 1) / cores ))
   for p in $(seq 0 $(( cores - 1 ))); do
     start=$(( base + p * per_process ))
@@ -46,10 +53,19 @@ for c in "${!configs[@]}"; do
     [ "$count" -gt "$per_process" ] && count=$per_process
     [ "$count" -le 0 ] && continue
     # shellcheck disable=SC2086
+    echo "config $c" >"$out/$job.cfg"
     "$bin" sim --seeds "$count" --start "$start" ${configs[$c]} >"$out/$job.out" 2>"$out/$job.err" &
     job=$((job + 1))
   done
   wait   # one configuration at a time, all cores busy
+  cp=0; cf=0
+  for f in "$out"/*.out; do
+    [ -n "$(grep -l "^config $c\$" "${f%.out}.cfg" 2>/dev/null)" ] || continue
+    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$f" | tail -1)
+    [ -n "$line" ] || { cf=$((cf + 1)); continue; }
+    cp=$((cp + $(echo "$line" | cut -d' ' -f1))); cf=$((cf + $(echo "$line" | cut -d' ' -f3)))
+  done
+  echo "soak: [${configs[$c]}] seeds $base… : $cp passed, $cf failed ($(( $(date +%s) - began )) s so far)"
 done
 elapsed=$(( $(date +%s) - began ))
 passed=0; failed=0
