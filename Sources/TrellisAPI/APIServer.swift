@@ -12,7 +12,9 @@
 //   GET  /metrics                 Prometheus text
 //   GET  /health
 // Bodies over the configured limit get 413; every error is JSON {"error": {"code", "message"}}. Connection cap, read
-// deadlines and early refusals: APIConnectionGuard.
+// deadlines and early refusals: APIConnectionGuard. Who may read what: every route but /health and the transaction
+// submissions (authenticated by their own signatures) reads the caller's credentials (RequestAuthenticator) and
+// asks AccessPolicy, the one place scopes are decided (docs/ACCESS.md).
 import Foundation
 import Hummingbird
 import Logging
@@ -33,9 +35,21 @@ public struct APIConfiguration: Sendable {
     public var headerTimeoutMilliseconds: Int64
     /// A request body must arrive in full this long after its head.
     public var bodyTimeoutMilliseconds: Int64
+    /// Who may read what (docs/ACCESS.md).
+    public var readPolicy: ReadPolicy
+    /// The node's own public key: requests signed with it as `@operator` read everything, `/metrics` included.
+    public var operatorKey: PublicKey?
+    /// Largest difference between a signed request's timestamp and `clock`.
+    public var requestSkewSeconds: Int64
+    /// Signed-request nonces remembered at once.
+    public var maxRequestNonces: Int
+    /// The node's clock in Unix seconds, for request timestamps (injected: tests move it).
+    public var clock: @Sendable () -> Int64
 
     public init(host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 1 << 20, commitWaitMilliseconds: Int = 30_000,
-                maxConnections: Int = 256, headerTimeoutMilliseconds: Int64 = 10_000, bodyTimeoutMilliseconds: Int64 = 30_000) {
+                maxConnections: Int = 256, headerTimeoutMilliseconds: Int64 = 10_000, bodyTimeoutMilliseconds: Int64 = 30_000,
+                readPolicy: ReadPolicy = .consortium, operatorKey: PublicKey? = nil, requestSkewSeconds: Int64 = 300, maxRequestNonces: Int = 100_000,
+                clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }) {
         self.host = host
         self.port = port
         self.maxBodyBytes = maxBodyBytes
@@ -43,12 +57,19 @@ public struct APIConfiguration: Sendable {
         self.maxConnections = maxConnections
         self.headerTimeoutMilliseconds = headerTimeoutMilliseconds
         self.bodyTimeoutMilliseconds = bodyTimeoutMilliseconds
+        self.readPolicy = readPolicy
+        self.operatorKey = operatorKey
+        self.requestSkewSeconds = requestSkewSeconds
+        self.maxRequestNonces = maxRequestNonces
+        self.clock = clock
     }
 
-    /// The `[api]` settings of a node's config, with the connection cap its descriptor budget allows.
-    public init(_ api: NodeConfig.API, host: String, port: Int, maxConnections: Int) {
+    /// The `[api]` settings of a node's config, with the connection cap its descriptor budget allows and the node's
+    /// own key as the operator's.
+    public init(_ api: NodeConfig.API, host: String, port: Int, maxConnections: Int, operatorKey: PublicKey?) {
         self.init(host: host, port: port, maxBodyBytes: api.maxBodyBytes, commitWaitMilliseconds: api.commitWaitMilliseconds,
-                  maxConnections: maxConnections, headerTimeoutMilliseconds: api.headerTimeoutMilliseconds, bodyTimeoutMilliseconds: api.bodyTimeoutMilliseconds)
+                  maxConnections: maxConnections, headerTimeoutMilliseconds: api.headerTimeoutMilliseconds, bodyTimeoutMilliseconds: api.bodyTimeoutMilliseconds,
+                  readPolicy: api.readPolicy, operatorKey: operatorKey, requestSkewSeconds: api.requestSkewSeconds, maxRequestNonces: api.maxRequestNonces)
     }
 }
 
@@ -57,25 +78,28 @@ public enum APIServer {
     public static func router(service: NodeService, configuration: APIConfiguration, connections: APIConnectionLimiter? = nil) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: JSONErrorMiddleware())
-        let routes = Routes(service: service, configuration: configuration)
+        let authenticator = RequestAuthenticator(chainID: service.chainID, operatorKey: configuration.operatorKey, skewSeconds: configuration.requestSkewSeconds,
+                                                 maxNonces: configuration.maxRequestNonces, now: configuration.clock)
+        let routes = Routes(service: service, configuration: configuration, policy: AccessPolicy(readPolicy: configuration.readPolicy), authenticator: authenticator)
 
         router.get("/health") { _, _ in
             // A halted node (fail-stop) is unhealthy until an operator restarts it.
             if let reason = service.haltReason { return JSONBody.response(status: .serviceUnavailable, ["status": "halted", "reason": reason]) }
             return JSONBody.response(["status": "ok"])
         }
-        router.get("/metrics") { _, _ in
+        router.get("/metrics") { request, _ in
+            _ = try await routes.authorize(.metrics, request)
             let text = service.metricsText() + (connections?.metricsLines().map { $0 + "\n" }.joined() ?? "")
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: text)))
         }
         router.post("/v1/tx") { request, context in try await routes.submit(request, context: context) }
         router.post("/v1/txs") { request, context in try await routes.submitBatch(request, context: context) }
-        router.get("/v1/tx/:hash") { _, context in try routes.transaction(context.parameters.get("hash") ?? "") }
-        router.get("/v1/blocks/:height") { _, context in try routes.block(context.parameters.get("height") ?? "") }
-        router.get("/v1/status") { _, _ in try routes.status() }
-        router.get("/v1/state/:key") { request, context in try routes.state(request, key: context.parameters.get("key") ?? "") }
-        router.get("/v1/query/:name") { request, context in try routes.query(request, name: context.parameters.get("name") ?? "") }
-        router.get("/v1/events") { request, _ in try routes.events(request) }
+        router.get("/v1/tx/:hash") { request, context in try await routes.transaction(request, context.parameters.get("hash") ?? "") }
+        router.get("/v1/blocks/:height") { request, context in try await routes.block(request, context.parameters.get("height") ?? "") }
+        router.get("/v1/status") { request, _ in try await routes.status(request) }
+        router.get("/v1/state/:key") { request, context in try await routes.state(request, key: context.parameters.get("key") ?? "") }
+        router.get("/v1/query/:name") { request, context in try await routes.query(request, name: context.parameters.get("name") ?? "") }
+        router.get("/v1/events") { request, _ in try await routes.events(request) }
         return router
     }
 
@@ -101,6 +125,64 @@ public enum APIServer {
 struct Routes: Sendable {
     let service: NodeService
     let configuration: APIConfiguration
+    let policy: AccessPolicy
+    let authenticator: RequestAuthenticator
+
+    /// Authenticates the request and asks the policy about `route`: the caller and the decision (never `.deny`:
+    /// a refusal is thrown as 401 for an anonymous caller, 403 otherwise).
+    func authorize(_ route: APIRoute, _ request: Request) async throws -> Authorization {
+        var request = request
+        let caller = try await authenticate(&request)
+        let decision = policy.decide(route, caller: caller)
+        if case .deny(let scope) = decision { throw refusal(scope, caller: caller, route: route) }
+        return Authorization(caller: caller, decision: decision, route: route)
+    }
+
+    /// The caller of a request (reads its body, bounded, when it carries credentials: the signature covers it).
+    func authenticate(_ request: inout Request) async throws -> APICaller {
+        let credentials: APIRequestSignature.Credentials?
+        do {
+            func single(_ name: String) throws(APIRequestSignature.CredentialError) -> String? {
+                let lowered = name.lowercased()
+                let values = request.headers.filter { $0.name.canonicalName == lowered }.map(\.value)
+                guard values.count <= 1 else { throw .malformed(header: name, reason: "sent \(values.count) times; send it once") }
+                return values.first
+            }
+            credentials = try APIRequestSignature.parse(member: try single(APIRequestSignature.memberHeader), timestamp: try single(APIRequestSignature.timestampHeader),
+                                                        nonce: try single(APIRequestSignature.nonceHeader), signature: try single(APIRequestSignature.signatureHeader))
+        } catch {
+            throw APIError(.unauthorized, code: "invalid_credentials", message: "\(error) (docs/ACCESS.md)")
+        }
+        guard let credentials else { return .anonymous }
+        let body = try await request.collectBody(upTo: configuration.maxBodyBytes)
+        return try authenticator.authenticate(credentials, method: request.method.rawValue, target: request.head.path ?? "/",
+                                              body: Array(buffer: body), service: service)
+    }
+
+    /// What `authorize` found: who asks, what the policy decided, for which route.
+    struct Authorization {
+        let caller: APICaller
+        let decision: AccessDecision
+        let route: APIRoute
+
+        /// Carries out a per-object decision once the object's parties are known (nil: no such object).
+        func requireParty(_ parties: Set<String>?, policy: AccessPolicy) throws {
+            if case .deny(let scope) = policy.decide(decision, parties: parties) { throw Routes.refusal(scope, caller: caller, route: route) }
+        }
+    }
+
+    /// The error answered when `caller` lacks `scope`: the same for every object of the route, existing or not (it
+    /// names the route's pattern, never the object).
+    static func refusal(_ scope: APIScope, caller: APICaller, route: APIRoute) -> APIError {
+        let route = route.pattern
+        if caller == .anonymous {
+            return APIError(.unauthorized, code: "authentication_required",
+                            message: "\(route) needs the scope \(scope.rawValue) (\(scope.holders)): sign the request with a member key (docs/ACCESS.md)")
+        }
+        return APIError(.forbidden, code: "forbidden", message: "\(route) needs the scope \(scope.rawValue) (\(scope.holders)); \(caller) does not have it")
+    }
+
+    func refusal(_ scope: APIScope, caller: APICaller, route: APIRoute) -> APIError { Self.refusal(scope, caller: caller, route: route) }
 
     func submit(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let body = try await request.body.collect(upTo: configuration.maxBodyBytes)
@@ -165,22 +247,31 @@ struct Routes: Sendable {
         return "{\"accepted\":\(accepted),\"refused\":\(results.count - accepted),\"results\":[" + items.joined(separator: ",") + "]}"
     }
 
-    func status() throws -> Response {
+    func status(_ request: Request) async throws -> Response {
+        let decision = try await authorize(.status, request).decision
         let status: NodeStatus
         do { status = try service.status() } catch { throw APIError.from(error) }
-        return try JSONBody.encode(status)
+        guard decision == .allow(.publicPart) else { return try JSONBody.encode(status) }
+        return JSONBody.response(Views.publicStatus(status))
     }
 
-    func transaction(_ text: String) throws -> Response {
+    func transaction(_ request: Request, _ text: String) async throws -> Response {
+        let access = try await authorize(.transaction, request)
         let hash: Hash
         do { hash = try Hash(hex: text) } catch { throw APIError.badRequest("transaction hash: \(error)") }
         let lookup: TransactionLookup
         do { lookup = try service.transaction(hash) } catch { throw APIError.from(error) }
-        if case .unknown = lookup { throw APIError.notFound("transaction \(hash.hex) is not known to this node") }
+        switch lookup {
+        case .committed(let tx, _), .pending(let tx): try access.requireParty(ObjectParties.of(tx), policy: policy)
+        case .unknown:
+            try access.requireParty(nil, policy: policy)
+            throw APIError.notFound("transaction \(hash.hex) is not known to this node")
+        }
         return JSONBody.response(Views.lookup(hash, lookup, service: service))
     }
 
-    func block(_ text: String) throws -> Response {
+    func block(_ request: Request, _ text: String) async throws -> Response {
+        let decision = try await authorize(.block, request).decision
         let height: UInt64
         if text == "latest" {
             do { height = try service.status().height } catch { throw APIError.from(error) }
@@ -191,10 +282,11 @@ struct Routes: Sendable {
         let found: (Block, CommitCertificate?)?
         do { found = try service.block(at: height) } catch { throw APIError.from(error) }
         guard let (block, certificate) = found else { throw APIError.notFound("no block at height \(height)") }
-        return JSONBody.response(Views.block(block, certificate: certificate, service: service))
+        guard decision == .allow(.publicPart) else { return JSONBody.response(Views.block(block, certificate: certificate, service: service)) }
+        return JSONBody.response(Views.publicBlock(block, certificate: certificate))
     }
 
-    func state(_ request: Request, key: String) throws -> Response {
+    func state(_ request: Request, key: String) async throws -> Response {
         guard !key.isEmpty else { throw APIError.badRequest("state key is empty") }
         let (height, prove) = try readOptions(request)
         let keyBytes: [UInt8]
@@ -203,26 +295,40 @@ struct Routes: Sendable {
         } else {
             keyBytes = Array((key.removingPercentEncoding ?? key).utf8)
         }
+        let access = try await authorize(.state(key: keyBytes), request)
         let read: StateRead
-        do { read = try service.state(key: keyBytes, height: height, prove: prove) } catch { throw APIError.from(error) }
+        do { read = try service.state(key: keyBytes, height: height, prove: prove) } catch {
+            if case .notFound = error { try access.requireParty(nil, policy: policy) }
+            throw APIError.from(error)
+        }
+        if case .allowIfParty = access.decision {
+            try access.requireParty(read.value.flatMap { ObjectParties.of(stateKey: keyBytes, value: $0) }, policy: policy)
+        }
         return JSONBody.response(Views.stateRead(read))
     }
 
-    func query(_ request: Request, name: String) throws -> Response {
+    func query(_ request: Request, name: String) async throws -> Response {
         let (height, prove) = try readOptions(request)
         var parameters: [String: String] = [:]
         for (k, v) in request.uri.queryParameters where k != "height" && k != "prove" {
             parameters[String(k)] = String(v).removingPercentEncoding ?? String(v)
         }
+        let access = try await authorize(.query(name: name, parameters: parameters), request)
         let answer: QueryResponse
-        do { answer = try service.query(name, parameters: parameters, height: height, prove: prove) } catch { throw APIError.from(error) }
+        do { answer = try service.query(name, parameters: parameters, height: height, prove: prove) } catch {
+            // A caller who may not see the object learns nothing from its absence: the same refusal as for another's.
+            if case .notFound = error { try access.requireParty(nil, policy: policy) }
+            throw APIError.from(error)
+        }
+        if case .allowIfParty = access.decision { try access.requireParty(ObjectParties.of(json: answer.result), policy: policy) }
         let result = (try? JSONSerialization.jsonObject(with: answer.result, options: [.fragmentsAllowed])) ?? NSNull()
         var out: [String: Any] = ["query": name, "height": answer.height, "state_root": answer.stateRoot.hex, "result": result]
         if prove { out["proofs"] = answer.proofs.map(Views.stateRead) }
         return JSONBody.response(out)
     }
 
-    func events(_ request: Request) throws -> Response {
+    func events(_ request: Request) async throws -> Response {
+        _ = try await authorize(.events, request)
         var from: UInt64 = 1
         if let text = request.uri.queryParameters.get("from") {
             guard let h = UInt64(String(text)), h >= 1 else { throw APIError.badRequest("from must be a height ≥ 1") }

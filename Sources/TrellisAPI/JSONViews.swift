@@ -65,6 +65,31 @@ enum Views {
         return out
     }
 
+    /// `/v1/blocks` for a caller who may not read transactions: what a light client needs to follow the chain
+    /// (header, certificates, transaction hashes) and no member's business.
+    static func publicBlock(_ block: Block, certificate: CommitCertificate?) -> [String: Any] {
+        var out: [String: Any] = [
+            "header": header(block.header),
+            "transaction_hashes": block.transactions.map { $0.hash.hex },
+            "evidence_count": block.evidence.count,
+        ]
+        if let last = block.lastCommit { out["last_commit"] = Views.certificate(last) }
+        if let certificate { out["certificate"] = Views.certificate(certificate) }
+        return out
+    }
+
+    /// `/v1/status` for anyone: the chain's progress and validators, without the node's identity and peers.
+    static func publicStatus(_ status: NodeStatus) -> [String: Any] {
+        var out: [String: Any] = [
+            "chain_id": status.chainID, "height": status.height, "latest_block_hash": status.latestBlockHash,
+            "latest_block_time": status.latestBlockTime, "state_root": status.stateRoot, "catching_up": status.catchingUp,
+            "mempool_size": status.mempoolSize, "consensus_round": status.consensusRound, "consensus_status": status.consensusStatus,
+            "validators": status.validators.map { ["public_key": $0.publicKey, "voting_power": $0.votingPower, "p2p_address": $0.p2pAddress] as [String: Any] },
+        ]
+        if let reason = status.haltReason { out["halt_reason"] = reason }
+        return out
+    }
+
     static func stateRead(_ r: StateRead) -> [String: Any] {
         var out: [String: Any] = [
             "key": String(decoding: r.key, as: UTF8.self), "key_hex": Hex.encode(r.key),

@@ -3,7 +3,9 @@
 // Uses GET /v1/status (`height`), GET /v1/blocks/{h} (`canonical_hex`, `certificate.canonical_hex`) and
 // GET /v1/state/{key}?height=H&prove=true (`value_hex`, `proof_hex`). The API does not serve genesis.json, so the
 // caller supplies the genesis document. Everything fetched is decoded strictly; nothing is trusted: exports made
-// from a node are verified like any other. Requests are sequential with a bounded timeout.
+// from a node are verified like any other. Requests are sequential with a bounded timeout. With a key, every request
+// is signed (docs/ACCESS.md): a node under the consortium read policy serves full blocks and state to regulators,
+// auditors and its operator only.
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -19,9 +21,28 @@ public final class NodeClient: ChainSource {
     /// Per-request timeout.
     public static let timeoutSeconds: TimeInterval = 30
 
+    /// Signs every request when set.
+    public private(set) var credentials: APIClientCredentials?
+
     public init(baseURL: URL, genesis: GenesisDocument) {
         self.baseURL = baseURL
         self.genesis = genesis
+    }
+
+    /// A client that signs every request with `key`: as the member the node's state registers it to, or as the
+    /// node's operator (`@operator`) when no member holds it.
+    public convenience init(baseURL: URL, genesis: GenesisDocument, key: SigningKey) throws(AuditError) {
+        self.init(baseURL: baseURL, genesis: genesis)
+        // member_key/<hex> is readable without credentials (docs/ACCESS.md): the client learns its member id first.
+        let object = try getJSON("/v1/state/member_key%2F" + key.publicKey.hex)
+        var member = APIRequestSignature.operatorMember
+        if let hex = object["value_hex"] as? String {
+            guard let bytes = try? Hex.decode(hex), let id = try? CanonicalDecoder.decode(String.self, from: bytes) else {
+                throw .source("GET /v1/state/member_key/\(key.publicKey.hex): the value is not a member id")
+            }
+            member = id
+        }
+        credentials = APIClientCredentials(key: key, member: member, chainID: genesis.chainID)
     }
 
     public func latestHeight() throws(AuditError) -> UInt64 {
@@ -62,6 +83,10 @@ public final class NodeClient: ChainSource {
         guard let url = URL(string: path, relativeTo: baseURL) else { throw .source("bad URL \(baseURL)\(path)") }
         var request = URLRequest(url: url)
         request.timeoutInterval = Self.timeoutSeconds
+        if let credentials {
+            let target = url.absoluteURL.path(percentEncoded: true) + (url.absoluteURL.query(percentEncoded: true).map { "?" + $0 } ?? "")
+            for (name, value) in credentials.headers(method: "GET", target: target) { request.setValue(value, forHTTPHeaderField: name) }
+        }
         let box = ResponseBox()
         let done = DispatchSemaphore(value: 0)
         URLSession.shared.dataTask(with: request) { data, response, error in

@@ -11,6 +11,8 @@ public enum SignDomain: String, Sendable, CaseIterable {
     case prevote
     case precommit
     case handshake
+    /// An authenticated HTTP API request (docs/ACCESS.md). Appended: existing tags keep their text.
+    case api
 
     /// `"trellis/v1/<kind>"` as bytes.
     public var tag: [UInt8] { Array("trellis/v1/\(rawValue)".utf8) }

@@ -49,9 +49,14 @@ struct SourceOptions: ParsableArguments {
     @Option(help: "genesis.json of the chain (needed with --node).")
     var genesis: String?
 
+    @Option(help: "Key file that signs every request to --node (docs/ACCESS.md): a regulator's or auditor's member key, or the node's own key.")
+    var key: String?
+
     func open() throws -> any ChainSource {
         switch (home, node) {
-        case (let home?, nil): return try auditing { () throws(AuditError) in try HomeChainSource(path: home) }
+        case (let home?, nil):
+            guard key == nil else { throw badInput("--key signs requests to --node; a --home is read directly") }
+            return try auditing { () throws(AuditError) in try HomeChainSource(path: home) }
         case (nil, let node?): return try nodeClient(node)
         default: throw badInput("give exactly one of --home DIR or --node URL")
         }
@@ -62,7 +67,10 @@ struct SourceOptions: ParsableArguments {
         guard let genesis else { throw badInput("--node needs --genesis FILE (the API does not serve genesis.json)") }
         let document: GenesisDocument
         do { document = try GenesisDocument.load(path: genesis) } catch { throw badInput("\(genesis): \(error)") }
-        return NodeClient(baseURL: url, genesis: document)
+        guard let key else { return NodeClient(baseURL: url, genesis: document) }
+        let signingKey: SigningKey
+        do { signingKey = try KeyFile.read(from: key) } catch { throw badInput("--key: \(error.description)") }
+        return try auditing { () throws(AuditError) in try NodeClient(baseURL: url, genesis: document, key: signingKey) }
     }
 }
 

@@ -3,6 +3,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import TrellisLedger
 
 enum HTTP {
     struct Failure: Error, CustomStringConvertible {
@@ -10,14 +11,21 @@ enum HTTP {
         var description: String { message }
     }
 
-    /// Sends a request and returns (status, JSON object or nil, raw body).
-    static func request(_ method: String, _ url: String, json body: [String: Any]? = nil, timeoutSeconds: Double = 10) async throws -> (Int, [String: Any]?, Data) {
+    /// Sends a request and returns (status, JSON object or nil, raw body). With `credentials` the request is signed
+    /// (docs/ACCESS.md).
+    static func request(_ method: String, _ url: String, json body: [String: Any]? = nil, timeoutSeconds: Double = 10,
+                        credentials: APIClientCredentials? = nil) async throws -> (Int, [String: Any]?, Data) {
         guard let u = URL(string: url) else { throw Failure(message: "bad URL \(url)") }
         var request = URLRequest(url: u, timeoutInterval: timeoutSeconds)
         request.httpMethod = method
         if let body {
             request.httpBody = try JSONSerialization.data(withJSONObject: body)
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        if let credentials {
+            for (name, value) in credentials.headers(method: method, target: target(of: u), body: Array(request.httpBody ?? Data())) {
+                request.setValue(value, forHTTPHeaderField: name)
+            }
         }
         let (data, response): (Data, URLResponse)
         do { (data, response) = try await URLSession.shared.data(for: request) } catch {
@@ -28,7 +36,13 @@ enum HTTP {
         return (status, object, data)
     }
 
-    static func get(_ url: String, timeoutSeconds: Double = 10) async throws -> (Int, [String: Any]?, Data) {
-        try await request("GET", url, timeoutSeconds: timeoutSeconds)
+    static func get(_ url: String, timeoutSeconds: Double = 10, credentials: APIClientCredentials? = nil) async throws -> (Int, [String: Any]?, Data) {
+        try await request("GET", url, timeoutSeconds: timeoutSeconds, credentials: credentials)
+    }
+
+    /// The request target of `url` as sent: its path and query, still percent-encoded.
+    static func target(of url: URL) -> String {
+        let path = url.path(percentEncoded: true)
+        return (path.isEmpty ? "/" : path) + (url.query(percentEncoded: true).map { "?" + $0 } ?? "")
     }
 }

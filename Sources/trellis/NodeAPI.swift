@@ -12,6 +12,8 @@ import TrellisLedger
 struct NodeAPI {
     /// The API base URL without a trailing slash.
     let base: String
+    /// Signs every request when set (`signing(with:)`).
+    var credentials: APIClientCredentials?
 
     init(url: String) throws {
         let trimmed = url.hasSuffix("/") ? String(url.dropLast()) : url
@@ -25,7 +27,7 @@ struct NodeAPI {
     func getJSON(_ path: String) async throws -> [String: Any] {
         let url = base + path
         let result: (Int, [String: Any]?, Data)
-        do { result = try await HTTP.get(url) } catch { throw badInput("\(error)") }
+        do { result = try await HTTP.get(url, credentials: credentials) } catch { throw badInput("\(error)") }
         guard result.0 == 200, let object = result.1 else { throw badInput("\(url) answered \(result.0)") }
         return object
     }
@@ -64,6 +66,25 @@ struct NodeAPI {
             throw badInput("key \(key.hex) is not registered to any member of this chain")
         }
         return id
+    }
+
+    /// This client, signing every request with `key` (docs/ACCESS.md) as `member`, or — when nil — as the member the
+    /// node's state registers the key to, or as the node's operator (`@operator`) when no member holds it.
+    func signing(with key: SigningKey, as member: String? = nil) async throws -> NodeAPI {
+        var signed = self
+        let chainID = try await chainAndHeight().chainID
+        var id = member
+        if id == nil { id = try await record(String.self, at: LedgerKeys.memberKey(key.publicKey)) ?? APIRequestSignature.operatorMember }
+        signed.credentials = APIClientCredentials(key: key, member: id ?? APIRequestSignature.operatorMember, chainID: chainID)
+        return signed
+    }
+
+    /// `signing(with:)` for a key file given on the command line (nil: unsigned).
+    func signing(keyFile path: String?) async throws -> NodeAPI {
+        guard let path else { return self }
+        let key: SigningKey
+        do { key = try KeyFile.read(from: path) } catch { throw badInput("--key: \(error.description)") }
+        return try await signing(with: key)
     }
 
     /// The member's last committed nonce (0 before its first transaction).

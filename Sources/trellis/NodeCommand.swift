@@ -98,7 +98,8 @@ struct NodeCommand: AsyncParsableCommand {
             try? "\(getpid())\n".write(toFile: pidFile, atomically: true, encoding: .utf8)
             defer { try? FileManager.default.removeItem(atPath: pidFile) }
             guard let api = HostPort(node.config.api.listen) else { throw failure("api.listen is not host:port") }
-            let configuration = APIConfiguration(node.config.api, host: api.host, port: api.port, maxConnections: node.descriptorBudget.apiConnections)
+            let configuration = APIConfiguration(node.config.api, host: api.host, port: api.port, maxConnections: node.descriptorBudget.apiConnections,
+                                                 operatorKey: node.nodeKey.publicKey)
             let app = APIServer.application(service: node, configuration: configuration, logger: logger)
             logger.info("API listening", metadata: ["url": "http://\(api.host):\(api.port)"])
             // A signal ends runService normally (exit 0). Anything it throws — the port in use, an address that is

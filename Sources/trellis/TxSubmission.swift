@@ -62,17 +62,19 @@ extension TxSubmitOptions {
     }
 
     private func signAndSend(kind: String, payloadBytes: (TxContext) async throws -> [UInt8]) async throws {
-        let api = try NodeAPI(url: node)
+        let unsignedAPI = try NodeAPI(url: node)
         let signerKey: SigningKey
         do { signerKey = try KeyFile.read(from: key) } catch { throw badInput(error.description) }
         var cosigners: [(String, SigningKey)] = []
         for path in cosign {
             let k: SigningKey
             do { k = try KeyFile.read(from: path) } catch { throw badInput(error.description) }
-            cosigners.append((try await api.memberID(of: k.publicKey), k))
+            cosigners.append((try await unsignedAPI.memberID(of: k.publicKey), k))
         }
         let signerID: String
-        if let signer { signerID = signer } else { signerID = try await api.memberID(of: signerKey.publicKey) }
+        if let signer { signerID = signer } else { signerID = try await unsignedAPI.memberID(of: signerKey.publicKey) }
+        // Reads of the signer's nonce and of the objects it moves are signed with its key (docs/ACCESS.md).
+        let api = try await unsignedAPI.signing(with: signerKey, as: signerID)
         let payload = try await payloadBytes(TxContext(api: api, signerID: signerID))
         let (chainID, height) = try await api.chainAndHeight()
         let txNonce: UInt64

@@ -1,4 +1,5 @@
-// APIRoutesTests.swift — the HTTP API over an in-memory node: status codes, JSON shapes and JSON errors.
+// APIRoutesTests.swift — the HTTP API over an in-memory node: status codes, JSON shapes and JSON errors (under the
+// open read policy; who may read what: AccessTests).
 import Foundation
 import Hummingbird
 import HummingbirdTesting
@@ -17,7 +18,7 @@ private func errorCode(_ buffer: ByteBuffer) throws -> String? {
 }
 
 private func app(_ service: FakeNodeService, maxBody: Int = 64 * 1024) -> some ApplicationProtocol {
-    Application(router: APIServer.router(service: service, configuration: APIConfiguration(maxBodyBytes: maxBody, commitWaitMilliseconds: 100)))
+    Application(router: APIServer.router(service: service, configuration: APIConfiguration(maxBodyBytes: maxBody, commitWaitMilliseconds: 100, readPolicy: .open)))
 }
 
 private func txBody(_ tx: TrellisLedger.Transaction) -> ByteBuffer {
@@ -99,7 +100,7 @@ import TrellisLedger
     @Test func aHaltedNodeIsUnhealthy() async throws {
         let service = FakeNodeService()
         service.halt = "persist failed: cannot persist the signing state: disk full"
-        let app = Application(router: APIServer.router(service: service, configuration: APIConfiguration()))
+        let app = Application(router: APIServer.router(service: service, configuration: APIConfiguration(readPolicy: .open)))
         try await app.test(.router) { client in
             let response = try await client.execute(uri: "/health", method: .get)
             #expect(response.status == .serviceUnavailable)

@@ -18,6 +18,10 @@ final class FakeNodeService: NodeService, @unchecked Sendable {
     var halt: String?
     var haltReason: String? { halt }
     private(set) var blocks: [Block] = []
+    /// Extra state records by key (access tests put members here).
+    var records: [[UInt8]: [UInt8]] = [:]
+    /// Canned answers of named queries (JSON), beside the built-in `echo`.
+    var queryAnswers: [String: Data] = [:]
 
     init() {
         blocks = (1...3).map { makeBlock(height: UInt64($0)) }
@@ -85,11 +89,12 @@ final class FakeNodeService: NodeService, @unchecked Sendable {
 
     func state(key: [UInt8], height: UInt64?, prove: Bool) throws(ServiceError) -> StateRead {
         if let height, height > UInt64(blocks.count) { throw .notFound("height \(height) is not committed") }
-        let value: [UInt8]? = key == Array("member/bank".utf8) ? [1, 2, 3] : nil
+        let value: [UInt8]? = key == Array("member/bank".utf8) ? [1, 2, 3] : lock.withLock { records[key] }
         return StateRead.assembled(key: key, value: value, height: height ?? UInt64(blocks.count), stateRoot: SHA256.hash([3]), proof: nil)
     }
 
     func query(_ name: String, parameters: [String: String], height: UInt64?, prove: Bool) throws(ServiceError) -> QueryResponse {
+        if let answer = lock.withLock({ queryAnswers[name] }) { return QueryResponse(height: height ?? 3, stateRoot: SHA256.hash([3]), result: answer, proofs: []) }
         guard name == "echo" else { throw .notFound("unknown query \"\(name)\"") }
         let data = (try? JSONSerialization.data(withJSONObject: parameters, options: [.sortedKeys])) ?? Data()
         return QueryResponse(height: height ?? 3, stateRoot: SHA256.hash([3]), result: data, proofs: [])
@@ -108,9 +113,14 @@ final class FakeNodeService: NodeService, @unchecked Sendable {
     func payloadJSON(_ transaction: Transaction) -> Data? { Data("{\"note\":\"fake\"}".utf8) }
 
     /// A signed transaction for submission tests.
-    func sampleTransaction(nonce: UInt64 = 1) -> Transaction {
+    func sampleTransaction(nonce: UInt64 = 1, signer: String = "core") -> Transaction {
         let key = SigningKey.generate()
-        let body = TransactionBody(chainID: chainID, kind: "certificate.issue", payload: [1, 2, 3], signer: "core", nonce: nonce, expiresAtHeight: 100)
-        return Transaction.signed(body, by: [("core", key)])
+        let body = TransactionBody(chainID: chainID, kind: "certificate.issue", payload: [1, 2, 3], signer: signer, nonce: nonce, expiresAtHeight: 100)
+        return Transaction.signed(body, by: [(signer, key)])
+    }
+
+    /// Registers `member` in state (as the ledger stores it) so signed requests can name it.
+    func register(_ member: Member) {
+        lock.withLock { records[LedgerKeys.member(member.memberID)] = member.canonicalBytes }
     }
 }

@@ -45,7 +45,7 @@ private let binary: HTTPFields = [.contentType: "application/octet-stream"]
 
 @Suite struct TransactionBatchRouteTests {
     private func app(_ service: FakeNodeService, maxBody: Int = 64 * 1024) -> some ApplicationProtocol {
-        Application(router: APIServer.router(service: service, configuration: APIConfiguration(maxBodyBytes: maxBody, commitWaitMilliseconds: 100)))
+        Application(router: APIServer.router(service: service, configuration: APIConfiguration(maxBodyBytes: maxBody, commitWaitMilliseconds: 100, readPolicy: .open)))
     }
 
     @Test func admitsEachEntryAndAnswersOneResultPerEntry() async throws {

@@ -21,6 +21,11 @@ enum CLI {
         return URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("trellis")
     }
 
+    /// The repository's root (docs and scripts the tests run).
+    static var repositoryRoot: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    }
+
     static func run(_ arguments: [String]) throws -> CLIResult {
         try finish(launch(binary, arguments))
     }

@@ -5,6 +5,7 @@
 // empty data directory syncs from genesis to the same state root.
 import Foundation
 import Testing
+import TrellisLedger
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -188,9 +189,9 @@ private struct Step {
         let roots = net.apis.map { net.stateRoot($0, at: target) ?? "?" }
         #expect(Set(roots).count == 1 && roots[0].count == 64, "state roots at \(target): \(roots)")
 
-        // `trellis query` reads what the transactions did.
-        func query(_ arguments: [String], node: Int = 0) throws -> (status: Int32, answer: [String: Any]) {
-            let r = try CLI.run(["query"] + arguments + ["--node", net.apis[node % net.apis.count]])
+        // `trellis query` reads what the transactions did, signed by the regulator (who reads everything).
+        func query(_ arguments: [String], node: Int = 0, key: String? = nil) throws -> (status: Int32, answer: [String: Any]) {
+            let r = try CLI.run(["query"] + arguments + ["--node", net.apis[node % net.apis.count], "--key", key ?? regulator])
             return (r.status, json(r.stdout))
         }
         let lineage = try query(["lineage", "--cert", c1], node: 1)
@@ -235,6 +236,7 @@ private struct Step {
         #expect(missing.status == 1 && (missing.answer["error"] as? [String: Any])?["code"] as? String == "not_found")
         #expect(try query(["no_such_query"]).status == 1)
         #expect(try query(["tx", "zz"]).status == 2)
+        try checkAccess(net, c1: c1, supplier1: supplier1, outsider: proponent, query: query)
         let unreachable = try CLI.run(["query", "status", "--node", "http://127.0.0.1:1"])
         #expect(unreachable.status == 2 && unreachable.stderr.contains("cannot reach"))
         #expect(try CLI.run(["query", "lineage", "--cert", c1]).status == 2, "a missing --node is bad input")
@@ -257,6 +259,65 @@ private struct Step {
         #expect(waitUntil(60) { net.height(observer) >= reference }, "the late node did not sync to height \(reference); see \(observerHome)/node.log")
         let observed = net.stateRoot(observer, at: reference)
         #expect(observed != nil && observed == net.stateRoot(net.apis[1], at: reference), "state root at \(reference) differs on the late node")
-        #expect(get(observer + "/v1/tx/\(settleHash)")["status"] as? String == "committed")
+        #expect(net.read(observer + "/v1/tx/\(settleHash)")["status"] as? String == "committed")
+    }
+}
+
+/// Who may read what, over a real node (docs/ACCESS.md): members read their own objects and not others', with the
+/// same refusal for an absent object; anonymous callers get the public part; replayed, stale and wrongly signed
+/// requests are refused; the operator alone reads /metrics; the Python example signs a request the node accepts.
+private func checkAccess(_ net: LocalTestnet, c1: String, supplier1: String, outsider: String,
+                         query: ([String], Int, String?) throws -> (status: Int32, answer: [String: Any])) throws {
+    let api = net.apis[1]
+    // The CLI with a member key: its own holdings and the lineage of a certificate it holds; not another's.
+    #expect(try query(["holdings", "--member", "supplier1"], 1, supplier1).status == 0)
+    #expect(try query(["lineage", "--cert", c1], 2, supplier1).status == 0, "supplier1 holds a piece of \(c1)")
+    let foreign = try query(["holdings", "--member", "supplier2"], 1, supplier1)
+    #expect(foreign.status == 1 && (foreign.answer["error"] as? [String: Any])?["code"] as? String == "forbidden", "\(foreign.answer)")
+    // (supplier3 received a piece of c1's tree, so it is a party; the proponent never touched it.)
+    let notParty = try query(["lineage", "--cert", c1], 1, outsider)
+    let absent = try query(["lineage", "--cert", "cert-none"], 1, outsider)
+    #expect(notParty.status == 1 && (notParty.answer["error"] as? [String: Any])?["code"] as? String == "forbidden")
+    #expect(NSDictionary(dictionary: notParty.answer).isEqual(to: absent.answer), "an absent certificate is refused like another member's: \(notParty.answer) \(absent.answer)")
+    #expect(try query(["exposure"], 3, supplier1).status == 1)
+
+    // Anonymous: the public part of status and blocks; 401 for the rest.
+    let status = fetch(api + "/v1/status")
+    #expect(status.status == 200 && status.body["height"] != nil && status.body["peers"] == nil)
+    let block = fetch(api + "/v1/blocks/2")
+    #expect(block.body["header"] != nil && block.body["transactions"] == nil)
+    for path in ["/v1/query/lineage?cert=\(c1)", "/v1/events", "/metrics", "/v1/query/exposure"] {
+        let r = fetch(api + path)
+        #expect(r.status == 401 && (r.body["error"] as? [String: Any])?["code"] as? String == "authentication_required", "\(path): \(r)")
+    }
+
+    // Replayed, stale and wrongly signed credentials.
+    let url = api + "/v1/query/holdings?member=supplier1"
+    let once = signedHeaders(url, keyFile: supplier1, member: "supplier1")
+    #expect(fetch(url, headers: once).status == 200)
+    let replayed = fetch(url, headers: once)
+    #expect(replayed.status == 401 && (replayed.body["error"] as? [String: Any])?["code"] as? String == "replayed_nonce", "\(replayed)")
+    let stale = fetch(url, headers: signedHeaders(url, keyFile: supplier1, member: "supplier1", timestamp: APIClientCredentials.now() - 3_600))
+    #expect(stale.status == 401 && (stale.body["error"] as? [String: Any])?["code"] as? String == "stale_credentials")
+    let wrong = fetch(url, headers: signedHeaders(url, keyFile: net.key("supplier2"), member: "supplier1"))
+    #expect(wrong.status == 401 && (wrong.body["error"] as? [String: Any])?["code"] as? String == "invalid_signature")
+
+    // /metrics: the node's own key only.
+    let metrics = api + "/metrics"
+    #expect(fetch(metrics, headers: signedHeaders(metrics, keyFile: net.key("regulator"), member: "regulator")).status == 403)
+    let operatorRead = try CLI.runProcess("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}"]
+        + signedHeaders(metrics, keyFile: net.dir + "/node2/node.key", member: "@operator").flatMap { ["-H", $0] } + [metrics])
+    #expect(operatorRead.stdout == "200", "the operator's signed /metrics: \(operatorRead.stdout)")
+
+    // The Python example (docs/ACCESS.md) signs a request the node accepts.
+    let example = CLI.repositoryRoot + "/docs/examples/sign_request.py"
+    let probe = try CLI.runProcess("/usr/bin/env", ["python3", "-c", "import cryptography"])
+    if probe.status != 0 {
+        print("skipped: the Python signing example needs python3 with `cryptography` (pip install cryptography): \(probe.stderr)")
+    } else {
+        let python = try CLI.runProcess("/usr/bin/env", ["python3", example, "--key", supplier1, url])
+        #expect(python.status == 0 && json(python.stdout)["result"] != nil, "python example: \(python.stdout) \(python.stderr)")
+        let refused = try CLI.runProcess("/usr/bin/env", ["python3", example, "--key", supplier1, api + "/v1/query/holdings?member=supplier2"])
+        #expect(refused.status == 1 && refused.stdout.contains("forbidden"))
     }
 }

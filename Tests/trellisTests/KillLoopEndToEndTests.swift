@@ -83,7 +83,7 @@ private final class Acknowledged: @unchecked Sendable {
         let hashes = acknowledged.all
         #expect(hashes.count >= 3, "the load committed only \(hashes.count) transactions")
         for hash in hashes {
-            for api in apis { #expect(get(api + "/v1/tx/\(hash)")["status"] as? String == "committed", "\(api) lost acknowledged transaction \(hash)") }
+            for api in apis { #expect(net.read(api + "/v1/tx/\(hash)")["status"] as? String == "committed", "\(api) lost acknowledged transaction \(hash)") }
         }
         // No validator double-signed: no node saw conflicting votes, and no block carries evidence.
         for i in 1...4 {

@@ -41,7 +41,7 @@ import Glibc
         try lab.heal(4)
         #expect(waitUntil(45) { E2E.height(apis[3]) >= E2E.height(apis[0]) - 1 && E2E.height(apis[3]) > beforeCut + 3 },
                 "host 4 did not catch up after healing (\(E2E.height(apis[3])) vs \(E2E.height(apis[0])))")
-        #expect(get(apis[3] + "/v1/tx/\(hash)")["height"] != nil, "host 4 lacks the committed transaction")
+        #expect(get(apis[3] + "/v1/tx/\(hash)", keyFile: dir + "/members/regulator.key", member: "regulator")["height"] != nil, "host 4 lacks the committed transaction")
 
         // Two hosts cut off: no quorum. The chain halts (no commits on either side) and resumes when they return.
         try lab.cut(3)

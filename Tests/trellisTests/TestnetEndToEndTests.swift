@@ -57,7 +57,7 @@ import Glibc
         let roots = apis.map { E2E.header($0, common, "state_root") ?? "?" }
         #expect(Set(roots).count == 1 && roots[0] != "?", "state roots differ at height \(common): \(roots)")
         let hash = receipt["hash"] as? String ?? ""
-        for api in apis { #expect(get(api + "/v1/tx/\(hash)")["height"] as? Int == committedAt, "\(api) lost the committed transaction") }
+        for api in apis { #expect(net.read(api + "/v1/tx/\(hash)")["height"] as? Int == committedAt, "\(api) lost the committed transaction") }
 
         // `testnet down` stops every node, also the one restarted by hand under a pid `up` never recorded.
         let restarted = try #require(LocalTestnet.pid(home: dir + "/node4"))

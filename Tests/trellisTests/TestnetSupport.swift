@@ -2,6 +2,8 @@
 // (`trellis testnet up --detach` in a temporary directory), JSON over curl, several CLI invocations at once, and
 // polling helpers. Nothing here asserts on time: waits return false and the test's own expectation fails.
 import Foundation
+import TrellisCrypto
+import TrellisLedger
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -14,6 +16,28 @@ func json(_ text: String) -> [String: Any] {
 func get(_ url: String) -> [String: Any] {
     let r = try? CLI.runProcess("/usr/bin/curl", ["-s", "--max-time", "3", url])
     return json(r?.stdout ?? "")
+}
+
+/// GET `url` with curl and `headers` ("Name: value"); the HTTP status and the JSON object answered (empty when not
+/// JSON).
+func fetch(_ url: String, headers: [String] = []) -> (status: Int, body: [String: Any]) {
+    let r = try? CLI.runProcess("/usr/bin/curl", ["-s", "--max-time", "5", "-w", "\n%{http_code}"] + headers.flatMap { ["-H", $0] } + [url])
+    let lines = (r?.stdout ?? "").split(separator: "\n", omittingEmptySubsequences: false)
+    return (Int(lines.last ?? "") ?? 0, json(lines.dropLast().joined(separator: "\n")))
+}
+
+/// The headers that sign a GET of `url` (docs/ACCESS.md) with the key in `keyFile` as `member`.
+func signedHeaders(_ url: String, keyFile: String, member: String, chainID: String = LocalTestnet.chainID,
+                   timestamp: Int64 = APIClientCredentials.now(), nonce: String = APIClientCredentials.freshNonce()) -> [String] {
+    guard let key = try? KeyFile.read(from: keyFile), let parsed = URL(string: url) else { return [] }
+    let target = parsed.path(percentEncoded: true) + (parsed.query(percentEncoded: true).map { "?" + $0 } ?? "")
+    return APIClientCredentials(key: key, member: member, chainID: chainID)
+        .headers(method: "GET", target: target, timestamp: timestamp, nonce: nonce).map { "\($0.name): \($0.value)" }
+}
+
+/// GET `url` signed with `keyFile` as `member`; the JSON object answered, or empty.
+func get(_ url: String, keyFile: String, member: String) -> [String: Any] {
+    fetch(url, headers: signedHeaders(url, keyFile: keyFile, member: member)).body
 }
 
 /// Polls `condition` every 250 ms for up to `seconds`.
@@ -65,6 +89,12 @@ struct LocalTestnet {
 
     /// The key file of an example-consortium member.
     func key(_ member: String) -> String { dir + "/members/\(member).key" }
+
+    /// The chain id of the example consortium `testnet up` starts.
+    static let chainID = "trellis-example-1"
+
+    /// GET `url` as the example consortium's regulator, who reads everything (docs/ACCESS.md).
+    func read(_ url: String) -> [String: Any] { get(url, keyFile: key("regulator"), member: "regulator") }
 
     func height(_ api: String) -> Int { E2E.height(api) }
 

@@ -14,6 +14,9 @@ public enum Role: String, CaseIterable, Sendable, Hashable, Comparable, Canonica
     case verifier
     case registryOperator = "registry_operator"
     case participant
+    /// Reads everything through the API (full blocks, events, exports, all queries) and moves nothing; granted by
+    /// governance like every role. Appended last: tags never reorder.
+    case auditor
 
     /// Stable canonical tag (order of declaration; never reorder).
     public var tag: UInt8 { UInt8(Role.allCases.firstIndex(of: self)!) }

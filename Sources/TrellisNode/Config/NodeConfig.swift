@@ -111,6 +111,17 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         public var bodyTimeoutMilliseconds: Int64 = 30_000
         /// Connections served at once (the descriptor budget may lower it); beyond it a connection gets 503 and is closed.
         public var maxConnections: Int = 256
+        /// Who may read what (docs/ACCESS.md): `consortium` (signed requests, per-member scopes) or `open` (anyone
+        /// reads everything: demos only).
+        public var readPolicy: ReadPolicy = .consortium
+        /// A signed request's timestamp may differ from the node's clock by at most this much (either way); its
+        /// nonce is remembered for twice as long.
+        public var requestSkewSeconds: Int64 = 300
+        /// Signed-request nonces remembered at once (bounded memory); when full of unexpired nonces, signed
+        /// requests are answered 503 until some expire.
+        public var maxRequestNonces: Int = 100_000
+        /// A `read_policy` value the file set that names no policy (refused by `check`).
+        var unknownReadPolicy: String?
 
         public init() {}
 
@@ -123,6 +134,12 @@ public struct NodeConfig: Codable, Sendable, Equatable {
             headerTimeoutMilliseconds = try c.value(.headerTimeoutMilliseconds, defaults.headerTimeoutMilliseconds)
             bodyTimeoutMilliseconds = try c.value(.bodyTimeoutMilliseconds, defaults.bodyTimeoutMilliseconds)
             maxConnections = try c.value(.maxConnections, defaults.maxConnections)
+            let policy = try c.value(.readPolicy, defaults.readPolicy.rawValue)
+            // An unknown name is kept and refused by `check`, whose message names the key and its line.
+            readPolicy = ReadPolicy(rawValue: policy) ?? defaults.readPolicy
+            unknownReadPolicy = ReadPolicy(rawValue: policy) == nil ? policy : nil
+            requestSkewSeconds = try c.value(.requestSkewSeconds, defaults.requestSkewSeconds)
+            maxRequestNonces = try c.value(.maxRequestNonces, defaults.maxRequestNonces)
         }
 
         enum CodingKeys: String, CodingKey {
@@ -132,6 +149,9 @@ public struct NodeConfig: Codable, Sendable, Equatable {
             case headerTimeoutMilliseconds = "header_timeout_ms"
             case bodyTimeoutMilliseconds = "body_timeout_ms"
             case maxConnections = "max_connections"
+            case readPolicy = "read_policy"
+            case requestSkewSeconds = "request_skew_s"
+            case maxRequestNonces = "max_request_nonces"
         }
     }
 
@@ -286,6 +306,9 @@ extension NodeConfig {
         guard (100...600_000).contains(api.headerTimeoutMilliseconds) else { throw fail("api.header_timeout_ms", "must be 100 … 600000") }
         guard (100...3_600_000).contains(api.bodyTimeoutMilliseconds) else { throw fail("api.body_timeout_ms", "must be 100 … 3600000") }
         guard (1...1_000_000).contains(api.maxConnections) else { throw fail("api.max_connections", "must be 1 … 1000000") }
+        if let name = api.unknownReadPolicy { throw fail("api.read_policy", "\"\(name)\" is not a read policy (consortium or open)") }
+        guard (1...86_400).contains(api.requestSkewSeconds) else { throw fail("api.request_skew_s", "must be 1 … 86400") }
+        guard (1...10_000_000).contains(api.maxRequestNonces) else { throw fail("api.max_request_nonces", "must be 1 … 10000000") }
         guard (100...600_000).contains(p2p.handshakeTimeoutMilliseconds) else { throw fail("p2p.handshake_timeout_ms", "must be 100 … 600000") }
         guard (1...1_000_000).contains(p2p.maxInboundConnections) else { throw fail("p2p.max_inbound_connections", "must be 1 … 1000000") }
         guard (1...p2p.maxInboundConnections).contains(p2p.maxHandshakingConnections) else {
@@ -361,6 +384,10 @@ extension NodeConfig {
         header_timeout_ms = \(api.headerTimeoutMilliseconds)
         body_timeout_ms = \(api.bodyTimeoutMilliseconds)
         max_connections = \(api.maxConnections)
+        # Who may read what (docs/ACCESS.md): "consortium" (signed requests, scopes per member and role) or "open".
+        read_policy = \(quoted(api.readPolicy.rawValue))
+        request_skew_s = \(api.requestSkewSeconds)
+        max_request_nonces = \(api.maxRequestNonces)
 
         [consensus]
         timeout_propose_ms = \(consensus.timeoutProposeMilliseconds)
@@ -420,4 +447,12 @@ public struct HostPort: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String { "\(host):\(port)" }
+}
+
+/// Who may read what through the HTTP API (docs/ACCESS.md).
+public enum ReadPolicy: String, Sendable, Codable, Equatable, CaseIterable {
+    /// Requests are signed by member keys; each route answers only what the caller's scope allows (the default).
+    case consortium
+    /// Anyone who reaches the API reads everything (demos; the behaviour before access control).
+    case open
 }

@@ -1,0 +1,171 @@
+// AccessTests.swift — the consortium read policy through the HTTP API over an in-memory node: signed requests are
+// accepted from active members' keys and the operator's key; missing, malformed, stale, replayed and wrongly
+// signed credentials get 401, a suspended member 403; scopes are enforced per route and per object, with the same
+// refusal whether the object exists or not.
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOConcurrencyHelpers
+import NIOCore
+import Testing
+import TrellisCrypto
+import TrellisLedger
+@testable import TrellisAPI
+
+/// A consortium of four: a supplier, another supplier, a regulator, a suspended member; and the node's own key.
+private struct Consortium {
+    let service = FakeNodeService()
+    let supplier1 = SigningKey.generate(), supplier2 = SigningKey.generate(), regulator = SigningKey.generate(), suspended = SigningKey.generate()
+    let node = SigningKey.generate()
+    let clock = NIOLockedValueBox<Int64>(1_764_892_800)
+
+    init() {
+        service.register(Member(memberID: "supplier1", legalName: "S1", registrationNo: "1", publicKeys: [supplier1.publicKey], roles: [.supplier]))
+        service.register(Member(memberID: "supplier2", legalName: "S2", registrationNo: "2", publicKeys: [supplier2.publicKey], roles: [.supplier]))
+        service.register(Member(memberID: "regulator", legalName: "R", registrationNo: "3", publicKeys: [regulator.publicKey], roles: [.regulator]))
+        service.queryAnswers["holdings"] = Data(#"{"certificates":[]}"#.utf8)
+        service.register(Member(memberID: "gone", legalName: "G", registrationNo: "4", publicKeys: [suspended.publicKey], roles: [.financier], status: .suspended))
+    }
+
+    func app(maxNonces: Int = 1_000) -> some ApplicationProtocol {
+        let clock = self.clock
+        let configuration = APIConfiguration(readPolicy: .consortium, operatorKey: node.publicKey, requestSkewSeconds: 300, maxRequestNonces: maxNonces,
+                                             clock: { clock.withLockedValue { $0 } })
+        return Application(router: APIServer.router(service: service, configuration: configuration))
+    }
+
+    /// Headers signing GET `target` with `key` as `member` at the node's current time (unless given).
+    func signed(_ target: String, _ key: SigningKey, as member: String, timestamp: Int64? = nil, nonce: String = APIClientCredentials.freshNonce(),
+                chainID: String? = nil) -> HTTPFields {
+        var fields = HTTPFields()
+        let headers = APIClientCredentials(key: key, member: member, chainID: chainID ?? service.chainID)
+            .headers(method: "GET", target: target, timestamp: timestamp ?? clock.withLockedValue { $0 }, nonce: nonce)
+        for (name, value) in headers { fields[HTTPField.Name(name)!] = value }
+        return fields
+    }
+}
+
+private func body(_ response: TestResponse) -> [String: Any] {
+    (try? JSONSerialization.jsonObject(with: Data(buffer: response.body))) as? [String: Any] ?? [:]
+}
+
+private func code(_ response: TestResponse) -> String? { (body(response)["error"] as? [String: Any])?["code"] as? String }
+
+@Suite struct AccessTests {
+    @Test func anonymousCallersSeeOnlyThePublicPart() async throws {
+        let c = Consortium()
+        try await c.app().test(.router) { client in
+            let status = try await client.execute(uri: "/v1/status", method: .get)
+            #expect(status.status == .ok && body(status)["height"] as? Int == 3)
+            #expect(body(status)["peers"] == nil && body(status)["node_key"] == nil, "public status shows the node's identity: \(body(status))")
+            let block = try await client.execute(uri: "/v1/blocks/2", method: .get)
+            #expect(body(block)["header"] != nil && body(block)["certificate"] != nil && body(block)["transaction_hashes"] != nil)
+            #expect(body(block)["transactions"] == nil && body(block)["canonical_hex"] == nil, "public block shows transactions")
+            for uri in ["/v1/events", "/v1/query/exposure", "/v1/query/holdings?member=supplier1", "/v1/tx/" + String(repeating: "00", count: 32), "/v1/state/member%2Fsupplier1", "/metrics"] {
+                let r = try await client.execute(uri: uri, method: .get)
+                #expect(r.status == .unauthorized && code(r) == "authentication_required", "\(uri): \(r.status) \(body(r))")
+            }
+            // The key directory is public: a client finds its member id before it can sign.
+            let key = try await client.execute(uri: "/v1/state/member_key%2F" + c.supplier1.publicKey.hex, method: .get)
+            #expect(key.status == .ok)
+            let regulatorBlock = try await client.execute(uri: "/v1/blocks/2", method: .get, headers: c.signed("/v1/blocks/2", c.regulator, as: "regulator"))
+            #expect(body(regulatorBlock)["canonical_hex"] != nil && body(regulatorBlock)["transactions"] != nil)
+        }
+    }
+
+    @Test func scopesFollowTheCallersRoleAndObjects() async throws {
+        let c = Consortium()
+        c.service.queryAnswers["lineage"] = Data(#"{"certificate":{"cert_id":"c1","holder":"supplier1","debtor":"core"}}"#.utf8)
+        try await c.app().test(.router) { client in
+            func get(_ target: String, _ key: SigningKey, _ member: String) async throws -> TestResponse {
+                try await client.execute(uri: target, method: .get, headers: c.signed(target, key, as: member))
+            }
+            #expect(try await get("/v1/query/holdings?member=supplier1", c.supplier1, "supplier1").status == .ok)
+            let other = try await get("/v1/query/holdings?member=supplier2", c.supplier1, "supplier1")
+            #expect(other.status == .forbidden && code(other) == "forbidden")
+            #expect((body(other)["error"] as? [String: Any])?["message"] as? String ?? "" != "" )
+            #expect(try await get("/v1/query/lineage?cert=c1", c.supplier1, "supplier1").status == .ok, "the holder reads its lineage")
+            let notParty = try await get("/v1/query/lineage?cert=c1", c.supplier2, "supplier2")
+            let absent = try await get("/v1/query/provenance?program=P&serial=1", c.supplier2, "supplier2")
+            let absentLineage = try await client.execute(uri: "/v1/query/lineage?cert=zz", method: .get, headers: c.signed("/v1/query/lineage?cert=zz", c.supplier2, as: "supplier2"))
+            #expect(notParty.status == .forbidden && absent.status == .forbidden && absentLineage.status == .forbidden)
+            #expect(String(buffer: notParty.body) == String(buffer: absentLineage.body), "an absent object is refused like another's")
+            #expect(try await get("/v1/query/lineage?cert=c1", c.regulator, "regulator").status == .ok)
+            #expect(try await get("/v1/query/exposure", c.regulator, "regulator").status != .forbidden)
+            #expect(try await get("/v1/query/exposure", c.supplier1, "supplier1").status == .forbidden)
+            #expect(try await get("/v1/events", c.supplier1, "supplier1").status == .forbidden)
+            #expect(try await get("/metrics", c.regulator, "regulator").status == .forbidden)
+            let metrics = try await get("/metrics", c.node, "@operator")
+            #expect(metrics.status == .ok && String(buffer: metrics.body).contains("trellis_height"))
+            // Own transactions only; an unknown hash is refused like another member's.
+            let own = c.service.sampleTransaction(signer: "supplier1"), others = c.service.sampleTransaction(signer: "supplier2")
+            for tx in [own, others] { _ = try await client.execute(uri: "/v1/tx", method: .post, body: ByteBuffer(string: "{\"tx\":\"\(Hex.encode(tx.canonicalBytes))\"}")) }
+            #expect(try await get("/v1/tx/\(own.hash.hex)", c.supplier1, "supplier1").status == .ok)
+            let foreign = try await get("/v1/tx/\(others.hash.hex)", c.supplier1, "supplier1")
+            let unknown = try await get("/v1/tx/" + String(repeating: "ab", count: 32), c.supplier1, "supplier1")
+            #expect(foreign.status == .forbidden && String(buffer: foreign.body) == String(buffer: unknown.body))
+            #expect(try await get("/v1/tx/" + String(repeating: "ab", count: 32), c.regulator, "regulator").status == .notFound)
+            #expect(try await get("/v1/state/member%2Fsupplier1", c.supplier1, "supplier1").status == .ok)
+            #expect(try await get("/v1/state/member%2Fsupplier2", c.supplier1, "supplier1").status == .forbidden)
+        }
+    }
+
+    @Test func badCredentialsAre401AndASuspendedMemberIs403() async throws {
+        let c = Consortium()
+        try await c.app().test(.router) { client in
+            let target = "/v1/query/holdings?member=supplier1"
+            func get(_ headers: HTTPFields, uri: String = target) async throws -> TestResponse { try await client.execute(uri: uri, method: .get, headers: headers) }
+
+            let fresh = c.signed(target, c.supplier1, as: "supplier1", nonce: "replayreplayreplay")
+            #expect(try await get(fresh).status == .ok)
+            let replay = try await get(fresh)
+            #expect(replay.status == .unauthorized && code(replay) == "replayed_nonce", "\(body(replay))")
+
+            let stale = try await get(c.signed(target, c.supplier1, as: "supplier1", timestamp: c.clock.withLockedValue { $0 } - 301))
+            #expect(stale.status == .unauthorized && code(stale) == "stale_credentials")
+            let future = try await get(c.signed(target, c.supplier1, as: "supplier1", timestamp: c.clock.withLockedValue { $0 } + 301))
+            #expect(future.status == .unauthorized && code(future) == "stale_credentials")
+            #expect(try await get(c.signed(target, c.supplier1, as: "supplier1", timestamp: c.clock.withLockedValue { $0 } + 299)).status == .ok)
+
+            let wrongKey = try await get(c.signed(target, c.supplier2, as: "supplier1"))
+            let unknownMember = try await get(c.signed("/v1/query/holdings?member=nobody", c.supplier2, as: "nobody"), uri: "/v1/query/holdings?member=nobody")
+            #expect(wrongKey.status == .unauthorized && code(wrongKey) == "invalid_signature")
+            #expect(unknownMember.status == .unauthorized && code(unknownMember) == "invalid_signature", "an unknown member is answered like a wrong key")
+            let otherChain = try await get(c.signed(target, c.supplier1, as: "supplier1", chainID: "other-chain"))
+            #expect(code(otherChain) == "invalid_signature")
+            // The signature covers the query: the same headers on another target do not verify.
+            let moved = try await get(c.signed(target, c.supplier1, as: "supplier1"), uri: "/v1/query/holdings?member=supplier2")
+            #expect(code(moved) == "invalid_signature")
+            let fakeOperator = try await get(c.signed(target, c.supplier1, as: "@operator"))
+            #expect(code(fakeOperator) == "invalid_signature")
+
+            let suspended = try await get(c.signed("/v1/query/holdings?member=gone", c.suspended, as: "gone"), uri: "/v1/query/holdings?member=gone")
+            #expect(suspended.status == .forbidden && code(suspended) == "member_inactive")
+
+            var partial = HTTPFields()
+            partial[HTTPField.Name("Trellis-Member")!] = "supplier1"
+            let incomplete = try await get(partial)
+            #expect(incomplete.status == .unauthorized && code(incomplete) == "invalid_credentials")
+            var doubled = c.signed(target, c.supplier1, as: "supplier1")
+            doubled.append(HTTPField(name: HTTPField.Name("Trellis-Nonce")!, value: "another-nonce-1234"))
+            #expect(code(try await get(doubled)) == "invalid_credentials")
+            var huge = c.signed(target, c.supplier1, as: "supplier1")
+            huge[HTTPField.Name("Trellis-Signature")!] = String(repeating: "a", count: 8_000)
+            #expect(code(try await get(huge)) == "invalid_credentials")
+        }
+    }
+
+    @Test func aFullNonceWindowRefusesInsteadOfGrowing() async throws {
+        let c = Consortium()
+        try await c.app(maxNonces: 2).test(.router) { client in
+            let target = "/v1/query/holdings?member=supplier1"
+            for _ in 0..<2 { #expect(try await client.execute(uri: target, method: .get, headers: c.signed(target, c.supplier1, as: "supplier1")).status == .ok) }
+            let full = try await client.execute(uri: target, method: .get, headers: c.signed(target, c.supplier1, as: "supplier1"))
+            #expect(full.status == .serviceUnavailable && code(full) == "nonce_window_full")
+            // Once the remembered timestamps leave the window, requests are accepted again.
+            c.clock.withLockedValue { $0 += 301 }
+            #expect(try await client.execute(uri: target, method: .get, headers: c.signed(target, c.supplier1, as: "supplier1")).status == .ok)
+        }
+    }
+}
