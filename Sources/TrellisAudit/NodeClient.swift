@@ -54,7 +54,12 @@ public final class NodeClient: ChainSource {
     public func committedBlock(atHeight height: UInt64) throws(AuditError) -> CommittedBlock {
         let path = "/v1/blocks/\(height)"
         let object = try getJSON(path)
-        guard let blockHex = object["canonical_hex"] as? String else { throw .source("GET \(path): no \"canonical_hex\"") }
+        guard let blockHex = object["canonical_hex"] as? String else {
+            if object["transaction_hashes"] != nil {
+                throw .source("GET \(path): the node serves this caller only the public part of blocks; sign with --key: a regulator's or auditor's member key, or the node's own key (docs/ACCESS.md)")
+            }
+            throw .source("GET \(path): no \"canonical_hex\"")
+        }
         guard let cert = object["certificate"] as? [String: Any], let certHex = cert["canonical_hex"] as? String else {
             throw .source("GET \(path): no \"certificate.canonical_hex\"")
         }

@@ -76,7 +76,13 @@ struct ClusterBench: AsyncParsableCommand {
         let errors = LockedBox<[String: Int]>([:])
         let monitor = BlockMonitor(sentAt: sentAt)
         guard let api = URL(string: cluster.apiURLs[0]), let apiHost = api.host, let apiPort = api.port else { throw failure("bad API URL \(cluster.apiURLs[0])") }
-        monitor.start(host: apiHost, port: apiPort, path: "/v1/events?from=\(setup.height + 1)")
+        // The event stream needs read_all (docs/ACCESS.md): signed with node 1's own key, as its operator.
+        let eventsPath = "/v1/events?from=\(setup.height + 1)"
+        let operatorKey: SigningKey
+        do { operatorKey = try KeyFile.read(from: cluster.homes[0] + "/node.key") } catch { throw failure(error.description) }
+        let eventHeaders = APIClientCredentials(key: operatorKey, member: APIRequestSignature.operatorMember, chainID: cluster.chainID)
+            .headers(method: "GET", target: eventsPath)
+        monitor.start(host: apiHost, port: apiPort, path: eventsPath, headers: eventHeaders)
         defer { monitor.stop() }
         let sessionConfig = URLSessionConfiguration.default
         sessionConfig.httpMaximumConnectionsPerHost = inFlight

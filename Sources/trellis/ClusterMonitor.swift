@@ -31,7 +31,8 @@ final class BlockMonitor: @unchecked Sendable {
     /// Follows the event stream of `host:port` on a thread of its own with a plain blocking socket: URLSession on
     /// Linux keeps a never-ending transfer alive with a busy timer that cost the load generator about one core,
     /// which the nodes it measures share.
-    func start(host: String, port: Int, path: String) {
+    /// `headers` ("Name", "value") are sent with the request (the stream is read_all's: docs/ACCESS.md).
+    func start(host: String, port: Int, path: String, headers: [(name: String, value: String)] = []) {
         let thread = Thread { [self] in
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             guard fd >= 0 else { return }
@@ -44,7 +45,8 @@ final class BlockMonitor: @unchecked Sendable {
             }
             guard connected == 0 else { close(fd); return }
             socketFD.withLock { $0 = fd }
-            let request = Array("GET \(path) HTTP/1.1\r\nHost: \(host)\r\nAccept: text/event-stream\r\n\r\n".utf8)
+            let extra = headers.map { "\($0.name): \($0.value)\r\n" }.joined()
+            let request = Array("GET \(path) HTTP/1.1\r\nHost: \(host)\r\nAccept: text/event-stream\r\n\(extra)\r\n".utf8)
             _ = request.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
             var chunk = [UInt8](repeating: 0, count: 1 << 16)
             while true {

@@ -309,6 +309,14 @@ private func checkAccess(_ net: LocalTestnet, c1: String, supplier1: String, out
         + signedHeaders(metrics, keyFile: net.dir + "/node2/node.key", member: "@operator").flatMap { ["-H", $0] } + [metrics])
     #expect(operatorRead.stdout == "200", "the operator's signed /metrics: \(operatorRead.stdout)")
 
+    // `audit export --node` needs a key that reads everything.
+    let exportArguments = ["audit", "export", "--node", api, "--genesis", net.dir + "/genesis.json", "--to", "3"]
+    let unsigned = try CLI.run(exportArguments + ["--out", net.dir + "/unsigned.jsonl"])
+    #expect(unsigned.status != 0 && unsigned.stderr.contains("--key"), "an unsigned export: \(unsigned.status) \(unsigned.stderr)")
+    let exported = try CLI.run(exportArguments + ["--out", net.dir + "/export.jsonl", "--key", net.key("regulator")])
+    #expect(exported.status == 0, "the regulator's export: \(exported.stderr)")
+    #expect(try CLI.run(exportArguments + ["--out", net.dir + "/member.jsonl", "--key", supplier1]).status != 0, "a supplier exported the chain")
+
     // The Python example (docs/ACCESS.md) signs a request the node accepts.
     let example = CLI.repositoryRoot + "/docs/examples/sign_request.py"
     let probe = try CLI.runProcess("/usr/bin/env", ["python3", "-c", "import cryptography"])
