@@ -40,18 +40,12 @@ public enum ProofBuilder {
         let index = Int(record.index)
         guard index < txs.count, txs[index].hash == hash, receipts.count == txs.count,
               let txPath = MerkleTree.proof(leaves: txs.map(\.hash.bytes), index: index),
-              let receiptPath = MerkleTree.proof(leaves: receipts.map(\.canonicalBytes), index: index) else {
+              let receiptPath = MerkleTree.proof(leaves: receipts.map(\.hash.bytes), index: index) else {
             throw .source("the store's index for \(hash.hex) does not match block \(record.height)")
         }
-        let key = LedgerKeys.receiptsRoot(record.height)
-        let read: StateRead
-        do { read = try home.reader.read(key, atHeight: record.height, prove: true) } catch { throw .source("cannot prove the receipts root of \(record.height): \(error)") }
-        guard let proof = read.proof, let rootBytes = read.value else { throw .source("the receipts root of height \(record.height) is missing from the state") }
         var file = try certified(record.height, source: home)
-        file.transaction = TransactionFact(txHex: Hex.encode(txs[index].canonicalBytes), index: UInt64(index), txCount: UInt64(txs.count),
-                                           txPath: txPath.path.map(\.hex), receiptHex: Hex.encode(receipts[index].canonicalBytes),
-                                           receiptPath: receiptPath.path.map(\.hex), receiptsRoot: Hex.encode(rootBytes),
-                                           receiptsRootProofHex: Hex.encode(proof.canonicalBytes))
+        file.transaction = TransactionFact(txHex: Hex.encode(txs[index].canonicalBytes), index: UInt64(index), txPath: txPath.path.map(\.hex),
+                                           receiptHex: Hex.encode(receipts[index].canonicalBytes), receiptPath: receiptPath.path.map(\.hex))
         return file
     }
 

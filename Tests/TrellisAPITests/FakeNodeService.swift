@@ -24,8 +24,8 @@ final class FakeNodeService: NodeService, @unchecked Sendable {
     }
 
     func makeBlock(height: UInt64) -> Block {
-        let header = BlockHeader(chainID: chainID, height: height, round: 0, time: 1_700_000_000 + Int64(height), previousBlockHash: .zero,
-                                 txRoot: Block.txRoot([]), stateRoot: SHA256.hash([UInt8(height)]), validatorSetHash: .zero,
+        let header = BlockHeader(chainID: chainID, height: height, round: 0, time: 1_700_000_000 + Int64(height), appVersion: AppVersion.initial,
+                                 previousBlockHash: .zero, txCount: 0, txRoot: Block.txRoot([]), receiptsRoot: Receipt.root([]), stateRoot: SHA256.hash([UInt8(height)]), validatorSetHash: .zero,
                                  nextValidatorSetHash: .zero, proposer: proposer.publicKey, lastCommitHash: .zero, evidenceHash: Block.evidenceHash([]))
         return Block(header: header, transactions: [], lastCommit: nil)
     }

@@ -24,7 +24,8 @@ enum Fixture {
                                                                 payload: RotateKeysPayload(addKeys: [key2.publicKey], removeKeys: []).canonicalBytes,
                                                                 signer: "m1", nonce: 1, expiresAtHeight: 10, cosigners: ["m2"]),
                                                 by: [("m1", key1), ("m2", key2)])
-    static let header = BlockHeader(chainID: "c", height: 8, round: 0, time: 1_767_225_605, previousBlockHash: hashA, txRoot: hashB, stateRoot: hashA,
+    static let header = BlockHeader(chainID: "c", height: 8, round: 0, time: 1_767_225_605, appVersion: AppVersion.initial,
+                                    previousBlockHash: hashA, txCount: 1, txRoot: hashB, receiptsRoot: hashB, stateRoot: hashA,
                                     validatorSetHash: validatorSet.hash, nextValidatorSetHash: validatorSet.hash, proposer: key1.publicKey,
                                     lastCommitHash: certificate.hash, evidenceHash: Block.evidenceHash([]))
     static let block = Block(header: header, transactions: [transaction], lastCommit: certificate)

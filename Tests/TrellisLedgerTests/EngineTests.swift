@@ -158,11 +158,14 @@ func scenarioBlocks() -> [[Transaction]] {
         let ghost = try reader.member("ghost", atHeight: 3, prove: true)
         #expect(ghost.value == nil)
         #expect(try #require(ghost.proof).verify(key: LedgerKeys.member("ghost"), value: nil, root: ghost.stateRoot))
-        // Receipts roots are in state.
-        let receiptsRoot = try reader.receiptsRoot(ofBlock: 2, prove: true)
+        // The header commits to the receipts (root over the receipt hashes) and to the transaction count.
         let block2 = try #require(try chain.engine.block(at: 2))
         let receipts = try block2.transactions.map { try #require(try chain.engine.receipt($0.hash)).receipt }
-        #expect(receiptsRoot.value == Receipt.root(receipts))
+        #expect(!receipts.isEmpty)
+        #expect(block2.header.receiptsRoot == Receipt.root(receipts))
+        #expect(block2.header.receiptsRoot == MerkleTree.root(leaves: receipts.map { SHA256.hash($0.canonicalBytes).bytes }))
+        #expect(Int(block2.header.txCount) == block2.transactions.count)
+        #expect(block2.header.appVersion == AppVersion.initial)
         #expect(throws: LedgerError.self) { try reader.member("alice", atHeight: 99) }
     }
 
