@@ -108,7 +108,11 @@ func scenarioBlocks() -> [[Transaction]] {
 
         if case .wrongStateRoot = validationError({ try engine.validate(mutated { $0.header.stateRoot = other }) }) {} else { Issue.record("state root") }
         if case .wrongTxRoot = validationError({ try engine.validate(mutated { $0.header.txRoot = other }) }) {} else { Issue.record("tx root") }
-        if case .wrongTxRoot = validationError({ try engine.validate(mutated { $0.transactions.removeLast() }) }) {} else { Issue.record("dropped tx") }
+        if case .wrongTxCount = validationError({ try engine.validate(mutated { $0.transactions.removeLast() }) }) {} else { Issue.record("dropped tx") }
+        if case .wrongTxRoot = validationError({ try engine.validate(mutated { $0.transactions.removeLast(); $0.header.txCount -= 1 }) }) {} else { Issue.record("dropped tx, count fixed") }
+        if case .wrongTxCount = validationError({ try engine.validate(mutated { $0.header.txCount += 1 }) }) {} else { Issue.record("tx count") }
+        if case .wrongReceiptsRoot = validationError({ try engine.validate(mutated { $0.header.receiptsRoot = other }) }) {} else { Issue.record("receipts root") }
+        if case .wrongAppVersion = validationError({ try engine.validate(mutated { $0.header.appVersion = AppVersion.initial + 1 }) }) {} else { Issue.record("app version") }
         if case .wrongPreviousBlockHash = validationError({ try engine.validate(mutated { $0.header.previousBlockHash = other }) }) {} else { Issue.record("prev hash") }
         if case .wrongValidatorSetHash = validationError({ try engine.validate(mutated { $0.header.validatorSetHash = other }) }) {} else { Issue.record("validator set") }
         if case .wrongNextValidatorSetHash = validationError({ try engine.validate(mutated { $0.header.nextValidatorSetHash = other }) }) {} else { Issue.record("next set") }
