@@ -31,9 +31,15 @@ public struct VerificationSummary: Codable, Equatable, Sendable {
     public var signatures: Int
     /// The state root after `toHeight`, hex.
     public var finalStateRoot: String
+    /// The genesis hash the verification started from, hex: every verdict is relative to it.
+    public var genesisHash: String
+    /// True when that genesis was pinned by the caller (`TrustAnchor`); false when it was taken from the file.
+    public var genesisPinned: Bool
 
     enum CodingKeys: String, CodingKey {
         case chainID = "chain_id"
+        case genesisHash = "genesis_hash"
+        case genesisPinned = "genesis_pinned"
         case fromHeight = "from_height"
         case toHeight = "to_height"
         case blocks, transactions, signatures
@@ -45,13 +51,24 @@ public struct VerificationSummary: Codable, Equatable, Sendable {
 public typealias VerifyProgress = (String, Int, Int) -> Void
 
 public enum ChainVerifier {
-    /// Verifies the export file at `path`.
-    public static func verify(path: String, progress: VerifyProgress? = nil) throws(AuditError) -> VerificationSummary {
-        try verify(try ExportFile.read(path: path), progress: progress).summary
+    /// Verifies the export file at `path`; with `anchor`, an export of another genesis is refused before anything
+    /// else is checked.
+    public static func verify(path: String, trusting anchor: TrustAnchor? = nil, progress: VerifyProgress? = nil) throws(AuditError) -> VerificationSummary {
+        var summary = try verify(try ExportFile.read(path: path, trusting: anchor), progress: progress).summary
+        summary.genesisPinned = anchor != nil
+        return summary
     }
 
-    /// Verifies a node home's whole chain (the node must be stopped).
-    public static func verify(home: StoreChainSource, progress: VerifyProgress? = nil) throws(AuditError) -> VerificationSummary {
+    /// Verifies a node home's whole chain (the node must be stopped); with `anchor`, a home of another genesis is
+    /// refused before anything else is checked.
+    public static func verify(home: StoreChainSource, trusting anchor: TrustAnchor? = nil, progress: VerifyProgress? = nil) throws(AuditError) -> VerificationSummary {
+        try anchor?.check(genesisHash: home.genesis.hash.hex, chainID: home.genesis.chainID, what: "\(home.label)")
+        var summary = try verifyHome(home, progress: progress)
+        summary.genesisPinned = anchor != nil
+        return summary
+    }
+
+    static func verifyHome(_ home: StoreChainSource, progress: VerifyProgress?) throws(AuditError) -> VerificationSummary {
         let latest = try home.latestHeight()
         guard latest >= 1 else { throw .source("\(home.label) has no committed blocks") }
         var lines: [(number: Int, line: BlockLine)] = []
@@ -168,7 +185,7 @@ public enum ChainVerifier {
         progress?("re-execution", decoded.count, decoded.count)
         let summary = VerificationSummary(chainID: chainID, fromHeight: file.header.fromHeight, toHeight: file.header.toHeight,
                                           blocks: UInt64(decoded.count), transactions: transactions, signatures: checks.count,
-                                          finalStateRoot: replay.engine.stateRoot.hex)
+                                          finalStateRoot: replay.engine.stateRoot.hex, genesisHash: file.genesis.hash.hex, genesisPinned: false)
         return (summary, replay)
     }
 

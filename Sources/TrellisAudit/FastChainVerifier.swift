@@ -70,7 +70,8 @@ enum FastChainVerifier {
         progress?("signatures", signatures, signatures)
         progress?("re-execution", n, n)
         let summary = VerificationSummary(chainID: chainID, fromHeight: 1, toHeight: header.toHeight, blocks: UInt64(n),
-                                          transactions: transactions, signatures: signatures, finalStateRoot: replay.engine.stateRoot.hex)
+                                          transactions: transactions, signatures: signatures, finalStateRoot: replay.engine.stateRoot.hex,
+                                          genesisHash: genesis.hash.hex, genesisPinned: false)
         return (summary, replay)
     }
 

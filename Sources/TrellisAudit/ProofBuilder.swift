@@ -25,7 +25,13 @@ public enum ProofBuilder {
         guard h >= 1 else { throw .notFound("no block is committed yet: nothing certifies a state root") }
         let (value, proof) = try node.provedState(key, atHeight: h)
         var file = try certified(h, source: node)
-        file.state = StateFact(keyHex: Hex.encode(key), valueHex: value.map { Hex.encode($0) }, proofHex: Hex.encode(proof.canonicalBytes))
+        let fact = StateFact(keyHex: Hex.encode(key), valueHex: value.map { Hex.encode($0) }, proofHex: Hex.encode(proof.canonicalBytes))
+        // The node is not trusted: a proof that does not verify against the certified header is not written.
+        let header: BlockHeader = try ProofChecker.decode(BlockHeader.self, file.headerHex, what: "header", height: h)
+        do { _ = try ProofChecker.checkState(fact, header: header) } catch {
+            throw .source("the node at \(node.baseURL.absoluteString) sent a state proof that does not verify against its own certified header at height \(h): \(error)")
+        }
+        file.state = fact
         return file
     }
 

@@ -17,6 +17,9 @@ final class FakeNodeService: NodeService, @unchecked Sendable {
     /// Set: the node halted (fail-stop).
     var halt: String?
     var haltReason: String? { halt }
+    /// Served by GET /v1/genesis when set.
+    var genesis: GenesisDocument?
+    func genesisDocument() -> GenesisDocument? { genesis }
     private(set) var blocks: [Block] = []
 
     init() {
