@@ -169,4 +169,14 @@ import TrellisCrypto
         ])
         #expect(try CanonicalDecoder.decode(EvidenceRecord.self, from: record.canonicalBytes) == record)
     }
+
+    /// Fixed canonical bytes (computed independently from docs/ARCHITECTURE.md's encoding rules): any change of the
+    /// payload format shows up here.
+    @Test func fixedByteVectors() {
+        let doc = SHA256.hash(Array("doc".utf8))
+        let attest = AttestPayload(docHash: doc, docKind: .invoice, title: "Invoice INV-1", metadata: [EvidenceMetadataEntry(key: "invoice_no", value: "INV-1")],
+                                   refs: [EvidenceRef(kind: .certificate, id: "cert-1")])
+        #expect(Hex.encode(attest.canonicalBytes) == "139d544b821b13ebea14f1b0fe18577222e415c2966e3a3511c4196055232202010000000d496e766f69636520494e562d31000000010000000a696e766f6963655f6e6f00000005494e562d31000000010100000006636572742d31")
+        #expect(Hex.encode(RevokeAttestationPayload(docHash: doc, reason: "superseded").canonicalBytes) == "139d544b821b13ebea14f1b0fe18577222e415c2966e3a3511c41960552322020000000a73757065727365646564")
+    }
 }
