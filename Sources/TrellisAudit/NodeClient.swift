@@ -1,7 +1,7 @@
 // NodeClient.swift — reads a running node's HTTP API (Foundation URLSession) as a `ChainSource`.
 //
 // Uses GET /v1/status (`height`), GET /v1/blocks/{h} (`canonical_hex`, `certificate.canonical_hex`) and
-// GET /v1/state/{key}?height=H&prove=true (`value_hex`, `proof_hex`). The API does not serve genesis.json, so the
+// GET /v1/state/key?key_hex=HEX&height=H&prove=true (`value_hex`, `proof_hex`). The API does not serve genesis.json, so the
 // caller supplies the genesis document. Everything fetched is decoded strictly; nothing is trusted: exports made
 // from a node are verified like any other. Requests are sequential with a bounded timeout.
 import Foundation
@@ -48,7 +48,9 @@ public final class NodeClient: ChainSource {
 
     /// Reads `key` at `height` with its proof.
     public func provedState(_ key: [UInt8], atHeight height: UInt64) throws(AuditError) -> (value: [UInt8]?, proof: StateProof) {
-        let path = "/v1/state/\(Hex.encode(key))?height=\(height)&prove=true"
+        // The path segment is read as text; `key_hex` names the exact key bytes (the hex in the path alone asked for
+        // the key spelled as hex digits, so the proof was of another, absent key and never checked).
+        let path = "/v1/state/key?key_hex=\(Hex.encode(key))&height=\(height)&prove=true"
         let object = try getJSON(path)
         guard let proofHex = object["proof_hex"] as? String else { throw .source("GET \(path): no \"proof_hex\"") }
         do {
