@@ -189,13 +189,38 @@ import TrellisLedger
             }
             do {
                 let response = try await client.execute(uri: "/metrics", method: .get)
-                #expect(String(buffer: response.body).contains("trellis_height 3"))
+                #expect(String(buffer: response.body).contains("# TYPE trellis_api_request_duration_seconds histogram"))
             }
             do {
                 let response = try await client.execute(uri: "/v2/nothing", method: .get)
                 #expect(response.status == .notFound)
                 #expect(try errorCode(response.body) == "not_found")
             }
+        }
+    }
+}
+
+@Suite struct GenesisRouteTests {
+    @Test func genesisIsServedAsGenesisJSONThatHashesToTheChainsGenesis() async throws {
+        let service = FakeNodeService()
+        try await app(service).test(.router) { client in
+            let none = try await client.execute(uri: "/v1/genesis", method: .get)
+            #expect(none.status == .notFound)
+            #expect(try errorCode(none.body) == "not_found")
+        }
+        let key = SigningKey.generate()
+        let genesis = try GenesisDocument(
+            chainID: service.chainID, genesisTime: 1_700_000_000,
+            members: [MemberSpec(memberID: "gov1", legalName: "Gov One", registrationNo: "REG-1", publicKeys: [key.publicKey], roles: [.governor])],
+            validators: [GenesisValidator(name: "v1", validator: Validator(publicKey: service.proposer.publicKey, votingPower: 1, p2pAddress: "127.0.0.1:1"))],
+            parameters: Parameters(governanceQuorum: 1))
+        service.genesis = genesis
+        try await app(service).test(.router) { client in
+            let response = try await client.execute(uri: "/v1/genesis", method: .get)
+            #expect(response.status == .ok)
+            let served = try GenesisDocument.parse(Data(response.body.readableBytesView))
+            #expect(served.hash == genesis.hash)
+            #expect(served.chainID == service.chainID)
         }
     }
 }

@@ -16,8 +16,9 @@ import TrellisCrypto
 import TrellisStore
 
 public final class RocksChainStore: ChainStore, @unchecked Sendable {
-    /// The on-disk format this build reads and writes.
-    public static let format = StoreFormat(application: "trellis-ledger", version: 1)
+    /// The on-disk format this build reads and writes: the chain format's version (a store of another version is
+    /// refused on open, naming both).
+    public static let format = StoreFormat(application: "trellis-ledger", version: ChainFormat.version)
     public static let columnFamilyNames = ["blocks", "certs", "txs", "state", "tree", "meta", "consensus"]
     /// Decoded tree nodes kept in memory, in two generations of at most this many each: when the current one is
     /// full it becomes the previous one (the older is dropped). Bounded, and the nodes of the last block or two —

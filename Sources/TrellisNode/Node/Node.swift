@@ -5,6 +5,7 @@
 // that it belongs to this genesis); recover the signing guard; listen for peers and dial the validators named in
 // genesis; start consensus at the height after the last committed one. A node that is behind catches up through
 // block sync (status → block requests → verified commits) before it can vote on new heights.
+import CoreMetrics
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
@@ -22,7 +23,7 @@ public struct NodeStartError: Error, CustomStringConvertible {
     public var description: String { message }
 }
 
-public final class Node: NodeService, @unchecked Sendable {
+public final class Node: NodeService, Sendable {
     public let home: NodeHome
     public let config: NodeConfig
     public let genesis: GenesisDocument
@@ -35,32 +36,42 @@ public final class Node: NodeService, @unchecked Sendable {
     public let descriptorBudget: FileDescriptorBudget
     let logger: Logger
     let group: MultiThreadedEventLoopGroup
-    private(set) var transport: P2PTransport!
-    private(set) var consensus: ConsensusRunner!
+    let transport: P2PTransport
+    public let consensus: ConsensusRunner
+    /// Where the transport's and the runner's callbacks find this node (they are built before it exists).
+    private let callbacks: NodeCallbacks
+    private let listen: HostPort
     private let subscribers = NIOLockedValueBox<[UUID: AsyncStream<CommittedBlock>.Continuation]>([:])
-    private let counters = NIOLockedValueBox(Counters())
-    private let peerPolicy = NIOLockedValueBox(PeerPolicy(persistentPeers: []))
+    private let metrics: NodeMetrics
+    private let commitClock: NIOLockedValueBox<CommitClock>
+    private let peerPolicy: NIOLockedValueBox<PeerPolicy>
     /// Admits gossiped transaction batches in arrival order, off the network threads.
     private let gossipQueue = DispatchQueue(label: "trellis.gossip")
     private let messageScreen: NIOLockedValueBox<PeerMessageScreen>
 
-    struct Counters {
-        var accepted = 0
-        var refused = 0
-        var committedTransactions = 0
-        var lastCommitLatencyMilliseconds: UInt64 = 0
-        var lastCommitAt: UInt64 = 0
+    /// Monotonic times for the latency metrics: the last commit, and when each transaction submitted through this
+    /// node's API was admitted (at most `maxTracked`; entries leave at their commit or when the pool dropped them).
+    struct CommitClock {
+        var lastCommitNanoseconds: UInt64?
+        var submittedNanoseconds: [Hash: UInt64] = [:]
+        let maxTracked: Int
     }
 
     public var chainID: String { genesis.chainID }
 
-    /// Opens the node's home. Does not touch the network yet (see `start`).
-    public init(home: NodeHome, logger: Logger) throws {
+    /// Opens the node's home: config, key, genesis, the chain store, the signing state and the consensus WAL (a WAL
+    /// that refuses the start throws here). Builds the transport and consensus; touches the network only in `start`.
+    /// `metrics` records into the factory it was made with (the binary's Prometheus registry behind `/metrics`).
+    public init(home: NodeHome, logger: Logger, metrics: NodeMetrics = .disabled) throws {
         self.home = home
         self.logger = logger
+        self.metrics = metrics
         do { config = try home.loadConfig() } catch { throw NodeStartError(error.description) }
         do { genesis = try GenesisDocument.load(path: home.genesisPath) } catch { throw NodeStartError("\(home.genesisPath): \(error)") }
         do { nodeKey = try home.loadKey() } catch { throw NodeStartError(error.description) }
+        guard let listen = HostPort(config.p2p.listen) else { throw NodeStartError("p2p.listen is not host:port") }
+        self.listen = listen
+        let persistentPeers = try PeerList.parse(config.p2p.persistentPeers)
         let descriptorLimits = FileDescriptorBudget.raiseSoftLimit()  // before RocksDB opens its files
         do { store = try RocksChainStore(path: home.dataPath) } catch { throw NodeStartError("cannot open \(home.dataPath): \(error)") }
         descriptorBudget = try FileDescriptorBudget(softLimit: descriptorLimits.soft, hardLimit: descriptorLimits.hard,
@@ -74,27 +85,24 @@ public final class Node: NodeService, @unchecked Sendable {
         mempoolConfig.maxPerSigner = config.mempool.maxPerSigner
         mempool = Mempool(configuration: mempoolConfig)
         ledgerView = NodeLedgerView(chainID: genesis.chainID, reader: reader)
-        group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
-    }
-
-    /// Listens, connects to peers and starts consensus. Returns the bound p2p port.
-    @discardableResult
-    public func start() async throws -> Int {
-        let engine: LedgerEngine
+        // Twice the pool: the transactions still pending fill at most half, so a sweep always frees room.
+        commitClock = NIOLockedValueBox(CommitClock(maxTracked: 2 * max(1, config.mempool.maxTransactions)))
+        let engine: LedgerEngine  // on a new store, commits the genesis state (height 0)
         do { engine = try LedgerEngine(genesis: genesis, store: store) } catch { throw NodeStartError(error.description) }
-        guard let listen = HostPort(config.p2p.listen) else { throw NodeStartError("p2p.listen is not host:port") }
-        let policy = try currentPeerPolicy(from: PeerPolicy(persistentPeers: try PeerList.parse(config.p2p.persistentPeers)))
-        peerPolicy.withLockedValue { $0 = policy }
+        peerPolicy = NIOLockedValueBox(try Self.peerPolicy(from: PeerPolicy(persistentPeers: persistentPeers), reader: reader))
+        let callbacks = NodeCallbacks()
+        self.callbacks = callbacks
         let identity = HandshakeIdentity(chainID: genesis.chainID, genesisHash: genesis.hash, nodeKey: nodeKey,
-                                         isAllowed: { [weak self] key in self?.allowsPeer(key) ?? false })
+                                         isAllowed: { key in callbacks.node?.allowsPeer(key) ?? false })
         var limits = config.p2p.limits
         limits.maxInboundConnections = descriptorBudget.p2pInboundConnections
         limits.maxHandshakingConnections = min(limits.maxHandshakingConnections, limits.maxInboundConnections)
         limits.maxConnectionsPerAddress = min(limits.maxConnectionsPerAddress, limits.maxInboundConnections)
-        let p2pConfig = P2PConfiguration(listenHost: listen.host, listenPort: listen.port, peers: policy.dialTargets, maxFrameBytes: config.p2p.maxFrameBytes, limits: limits)
-        let transport = P2PTransport(identity: identity, configuration: p2pConfig, group: group, logger: logger,
-                                     onMessage: { [weak self] peer, bytes in self?.handle(bytes, from: peer) })
-        self.transport = transport
+        let p2pConfig = P2PConfiguration(listenHost: listen.host, listenPort: listen.port, peers: peerPolicy.withLockedValue { $0.dialTargets },
+                                         maxFrameBytes: config.p2p.maxFrameBytes, limits: limits)
+        group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        transport = P2PTransport(identity: identity, configuration: p2pConfig, group: group, logger: logger,
+                                 onMessage: { peer, bytes in callbacks.node?.handle(bytes, from: peer) })
 
         let signingStore: SigningStateStore
         do { signingStore = try SigningStateStore(database: store.database, filePath: home.signingStatePath) } catch { throw NodeStartError("\(error)") }
@@ -105,17 +113,24 @@ public final class Node: NodeService, @unchecked Sendable {
         var settings = ConsensusRunner.Settings(timeouts: timeouts, timeoutCommitMilliseconds: c.timeoutCommitMilliseconds,
                                                 maxBlockTransactions: c.maxBlockTransactions, maxBlockBytes: c.maxBlockBytes)
         settings.createEmptyBlocks = c.createEmptyBlocks
+        settings.metrics = metrics
         let wal: RocksConsensusWAL
         do { wal = try RocksConsensusWAL(database: store.database, path: home.dataPath, chainID: genesis.chainID) } catch { throw NodeStartError(error.description) }
         if let torn = wal.droppedTornRecord {
             logger.warning("consensus WAL: dropped a torn last record (a write cut short by a crash)", metadata: ["path": "\(home.dataPath)", "record": "\(torn)"])
         }
-        let mempool = self.mempool, view = ledgerView
-        let consensus = try ConsensusRunner(engine: engine, signingKey: nodeKey, signingStore: signingStore, wal: wal, mempool: mempool, ledgerView: view,
+        do {
+            consensus = try ConsensusRunner(engine: engine, signingKey: nodeKey, signingStore: signingStore, wal: wal, mempool: mempool, ledgerView: ledgerView,
                                             network: transport, settings: settings, logger: logger,
                                             clock: { Int64(Date().timeIntervalSince1970) },
-                                            onCommit: { [weak self] committed in self?.didCommit(committed) })
-        self.consensus = consensus
+                                            onCommit: { committed in callbacks.node?.didCommit(committed) })
+        } catch { throw NodeStartError("\(error) (consensus in \(home.dataPath))") }
+        callbacks.bind(self)
+    }
+
+    /// Listens, connects to peers and starts consensus. Returns the bound p2p port.
+    @discardableResult
+    public func start() async throws -> Int {
         let port: Int
         do { port = try await transport.start() } catch {
             throw NodeStartError("cannot listen for peers on \(listen) (p2p.listen in \(home.configPath)): \(error)")
@@ -135,8 +150,8 @@ public final class Node: NodeService, @unchecked Sendable {
 
     /// Stops networking and consensus; the store closes when the node is released.
     public func shutdown() async {
-        consensus?.stop()
-        await transport?.shutdown()
+        consensus.stop()
+        await transport.shutdown()
         subscribers.withLockedValue { subs in
             for (_, c) in subs { c.finish() }
             subs = [:]
@@ -146,7 +161,7 @@ public final class Node: NodeService, @unchecked Sendable {
 
     // MARK: network input
 
-    private func handle(_ bytes: [UInt8], from peer: PublicKey) {
+    fileprivate func handle(_ bytes: [UInt8], from peer: PublicKey) {
         let message: PeerMessage
         do { message = try PeerMessage.decode(bytes) } catch {
             transport.disconnect(peer, for: .malformedMessage("\(error)"))
@@ -166,7 +181,8 @@ public final class Node: NodeService, @unchecked Sendable {
             // Off the event loop: the batch's signatures are verified together on all cores.
             let mempool = self.mempool, view = ledgerView
             gossipQueue.async { [weak self] in
-                _ = mempool.addBatch(txs, ledger: view)
+                let results = mempool.addBatch(txs, ledger: view)
+                self?.metrics.recordAdmission(results, source: .gossip)
                 self?.wakeConsensusIfWaiting()
             }
         case .status(let height):
@@ -181,29 +197,62 @@ public final class Node: NodeService, @unchecked Sendable {
         }
     }
 
-    private func didCommit(_ committed: CommittedBlock) {
+    fileprivate func didCommit(_ committed: CommittedBlock) {
         mempool.update(afterCommitting: committed.block.transactions.map(\.hash), ledger: ledgerView)
         followValidatorSet()
-        let now = DispatchTimeMilliseconds.now()
-        counters.withLockedValue {
-            $0.committedTransactions += committed.block.transactions.count
-            if $0.lastCommitAt > 0 { $0.lastCommitLatencyMilliseconds = now - $0.lastCommitAt }
-            $0.lastCommitAt = now
-        }
+        recordCommitMetrics(committed)
         let subs = subscribers.withLockedValue { Array($0.values) }
         for s in subs { s.yield(committed) }
     }
 
+    /// Per-block metrics, on the consensus queue right after the commit (monotonic time: metrics only).
+    private func recordCommitMetrics(_ committed: CommittedBlock) {
+        let block = committed.block
+        let now = DispatchTimeNanoseconds.now()
+        let latencies = commitClock.withLockedValue { clock -> [UInt64] in
+            defer { clock.lastCommitNanoseconds = now }
+            if let last = clock.lastCommitNanoseconds { metrics.blockInterval.recordNanoseconds(Int64(clamping: now &- last)) }
+            guard !clock.submittedNanoseconds.isEmpty else { return [] }
+            var latencies: [UInt64] = []
+            for tx in block.transactions {
+                if let submitted = clock.submittedNanoseconds.removeValue(forKey: tx.hash) { latencies.append(now &- submitted) }
+            }
+            return latencies
+        }
+        for latency in latencies { metrics.transactionCommitLatency.recordNanoseconds(Int64(clamping: latency)) }
+        metrics.transactionsCommitted.increment(by: block.transactions.count)
+        metrics.blockTransactions.record(block.transactions.count)
+        metrics.blockBytes.record(block.canonicalBytes.count)
+        metrics.roundsPerHeight.record(Int64(committed.certificate.round) + 1)
+        metrics.height.record(block.header.height)
+    }
+
+    /// Remembers when transactions were admitted through this node's API, for `trellis_tx_commit_latency_seconds`.
+    /// When the table is full, entries whose transactions left the pool without committing (expired, dropped) go.
+    private func noteSubmitted<S: Sequence>(_ hashes: S) where S.Element == Hash {
+        let now = DispatchTimeNanoseconds.now()
+        let mempool = self.mempool
+        commitClock.withLockedValue { clock in
+            for hash in hashes {
+                if clock.submittedNanoseconds.count >= clock.maxTracked {
+                    clock.submittedNanoseconds = clock.submittedNanoseconds.filter { mempool.contains($0.key) }
+                    guard clock.submittedNanoseconds.count < clock.maxTracked else { return }  // not reached: see maxTracked
+                }
+                clock.submittedNanoseconds[hash] = now
+            }
+        }
+    }
+
     /// Without empty blocks the next height waits for a transaction: tell consensus one arrived.
     private func wakeConsensusIfWaiting() {
-        guard !config.consensus.createEmptyBlocks, let consensus else { return }
+        guard !config.consensus.createEmptyBlocks else { return }
         consensus.transactionsArrived()
     }
 
     // MARK: peers
 
     /// `base` (its persistent peers) following the committed state: the validators in force at the next two heights.
-    private func currentPeerPolicy(from base: PeerPolicy) throws(NodeStartError) -> PeerPolicy {
+    private static func peerPolicy(from base: PeerPolicy, reader: LedgerReader) throws(NodeStartError) -> PeerPolicy {
         do {
             // The flat latest state (a scan through the tree would visit every node: tree keys are hashed).
             let height = try reader.latestHeight()
@@ -228,7 +277,7 @@ public final class Node: NodeService, @unchecked Sendable {
     /// through governance take effect without a restart).
     private func followValidatorSet() {
         let next: PeerPolicy
-        do { next = try currentPeerPolicy(from: peerPolicy.withLockedValue { $0 }) } catch {
+        do { next = try Self.peerPolicy(from: peerPolicy.withLockedValue { $0 }, reader: reader) } catch {
             logger.error("cannot follow the validator set", metadata: ["reason": "\(error)"])
             return
         }
@@ -237,7 +286,7 @@ public final class Node: NodeService, @unchecked Sendable {
             current = next
             return true
         }
-        guard changed, let transport else { return }
+        guard changed else { return }
         logger.info("peer set follows the validator set", metadata: ["height": "\(consensus.tip.height)", "validators": "\(next.validators.count)"])
         transport.setPeers(next.dialTargets)
         transport.disconnect { [weak self] key in !(self?.allowsPeer(key) ?? false) }
@@ -248,10 +297,11 @@ public final class Node: NodeService, @unchecked Sendable {
     public func submitTransaction(_ bytes: [UInt8]) throws(MempoolError) -> Hash {
         let hash: Hash
         do { hash = try mempool.add(bytes, ledger: ledgerView) } catch {
-            counters.withLockedValue { $0.refused += 1 }
+            metrics.recordAdmission(CollectionOfOne(.failure(error)), source: .api)
             throw error
         }
-        counters.withLockedValue { $0.accepted += 1 }
+        metrics.recordAdmission(CollectionOfOne(.success(hash)), source: .api)
+        noteSubmitted(CollectionOfOne(hash))
         wakeConsensusIfWaiting()
         if let tx = mempool.transaction(hash) {
             transport.broadcast(PeerMessage.transactions([tx]).canonicalBytes)
@@ -262,17 +312,11 @@ public final class Node: NodeService, @unchecked Sendable {
     public func submitTransactions(_ batch: [[UInt8]]) -> [Result<Hash, MempoolError>] {
         let results = mempool.addBatch(batch, ledger: ledgerView)
         var admitted: [Transaction] = []
-        var refused = 0
-        for result in results {
-            switch result {
-            case .success(let hash): if let tx = mempool.transaction(hash) { admitted.append(tx) }
-            case .failure: refused += 1
-            }
+        for case .success(let hash) in results {
+            if let tx = mempool.transaction(hash) { admitted.append(tx) }
         }
-        counters.withLockedValue {
-            $0.accepted += admitted.count
-            $0.refused += refused
-        }
+        metrics.recordAdmission(results, source: .api)
+        noteSubmitted(admitted.lazy.map(\.hash))
         if !admitted.isEmpty { wakeConsensusIfWaiting() }
         var start = 0
         while start < admitted.count {
@@ -316,7 +360,10 @@ public final class Node: NodeService, @unchecked Sendable {
             haltReason: consensus.haltReason?.description)
     }
 
-    public var haltReason: String? { consensus?.haltReason?.description }
+    public var haltReason: String? { consensus.haltReason?.description }
+
+    /// The genesis this node runs (its hash is checked against the store at start).
+    public func genesisDocument() -> GenesisDocument? { genesis }
 
     public func block(at height: UInt64) throws(ServiceError) -> (Block, CommitCertificate?)? {
         do {
@@ -376,26 +423,39 @@ public final class Node: NodeService, @unchecked Sendable {
         return stream
     }
 
-    public func metricsText() -> String {
-        let c = counters.withLockedValue { $0 }
+    public func refreshMetrics() {
         let tip = consensus.tip
-        let lines = [
-            "# HELP trellis_height Last committed block height.", "# TYPE trellis_height gauge", "trellis_height \(tip.height)",
-            "# HELP trellis_consensus_round Current consensus round.", "# TYPE trellis_consensus_round gauge", "trellis_consensus_round \(tip.round)",
-            "# HELP trellis_mempool_transactions Transactions waiting in the mempool.", "# TYPE trellis_mempool_transactions gauge", "trellis_mempool_transactions \(mempool.count)",
-            "# HELP trellis_peers Connected peers.", "# TYPE trellis_peers gauge", "trellis_peers \(transport.connectedPeers.count)",
-            "# HELP trellis_tx_accepted_total Transactions admitted to the mempool.", "# TYPE trellis_tx_accepted_total counter", "trellis_tx_accepted_total \(c.accepted)",
-            "# HELP trellis_tx_refused_total Transactions refused at admission.", "# TYPE trellis_tx_refused_total counter", "trellis_tx_refused_total \(c.refused)",
-            "# HELP trellis_tx_committed_total Transactions in committed blocks.", "# TYPE trellis_tx_committed_total counter", "trellis_tx_committed_total \(c.committedTransactions)",
-            "# HELP trellis_consensus_halted 1 once consensus halted for good (fail-stop).", "# TYPE trellis_consensus_halted gauge", "trellis_consensus_halted \(consensus.haltReason == nil ? 0 : 1)",
-            "# HELP trellis_peer_messages_dropped_total Peer consensus/sync messages dropped because the consensus intake was full.", "# TYPE trellis_peer_messages_dropped_total counter", "trellis_peer_messages_dropped_total \(consensus.droppedPeerMessages)",
-            "# HELP trellis_block_interval_milliseconds Time between the last two commits.", "# TYPE trellis_block_interval_milliseconds gauge", "trellis_block_interval_milliseconds \(c.lastCommitLatencyMilliseconds)",
-        ]
-        return (lines + transport.metricsLines()).joined(separator: "\n") + "\n"
+        metrics.height.record(tip.height)
+        metrics.consensusRound.record(tip.round)
+        metrics.catchingUp.record(tip.catchingUp ? 1 : 0)
+        metrics.consensusHalted.record(consensus.haltReason == nil ? 0 : 1)
+        metrics.validators.record(tip.validators.validators.count)
+        metrics.mempoolTransactions.record(mempool.count)
+        metrics.peers.record(transport.connectedPeers.count)
+        let highest = messageScreen.withLockedValue { $0.reportedHeightOfAThird } ?? tip.height
+        metrics.syncLagBlocks.record(highest > tip.height ? highest - tip.height : 0)
+        metrics.peerMessagesDropped.update(to: consensus.droppedPeerMessages)
+        metrics.record(transport.statistics)
     }
 
     public func payloadJSON(_ transaction: Transaction) -> Data? {
         guard let spec = ContractRegistry.standard.spec(for: transaction.body.kind) else { return nil }
         return try? spec.jsonPayload(fromCanonical: transaction.body.payload)
+    }
+}
+
+/// Breaks the construction cycle node → transport/consensus → node: their callbacks are built before the node
+/// exists and find it here once `bind` ran (a weak reference: the callbacks never keep a node alive).
+final class NodeCallbacks: Sendable {
+    private struct WeakNode: Sendable {
+        weak var node: Node?
+    }
+    private let box = NIOLockedValueBox(WeakNode())
+
+    /// nil before `bind` and after the node is released: the callback is dropped.
+    var node: Node? { box.withLockedValue { $0.node } }
+
+    func bind(_ node: Node) {
+        box.withLockedValue { $0.node = node }
     }
 }
