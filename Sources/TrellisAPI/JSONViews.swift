@@ -60,6 +60,7 @@ enum Views {
             "transactions": block.transactions.map { transaction($0, service: service) },
             "evidence_count": block.evidence.count,
             "canonical_hex": Hex.encode(block.canonicalBytes),
+            "header_hex": Hex.encode(block.header.canonicalBytes),
         ]
         if let last = block.lastCommit { out["last_commit"] = Views.certificate(last) }
         if let certificate { out["certificate"] = Views.certificate(certificate) }
@@ -73,6 +74,7 @@ enum Views {
             "header": header(block.header),
             "transaction_hashes": block.transactions.map { $0.hash.hex },
             "evidence_count": block.evidence.count,
+            "header_hex": Hex.encode(block.header.canonicalBytes),
         ]
         if let last = block.lastCommit { out["last_commit"] = Views.certificate(last) }
         if let certificate { out["certificate"] = Views.certificate(certificate) }

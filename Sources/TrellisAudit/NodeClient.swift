@@ -93,6 +93,24 @@ public final class NodeClient: ChainSource {
         return CommittedBlock(block: block, certificate: certificate, receipts: nil)
     }
 
+    /// The header of block `height` (canonical bytes) and its commit certificate: the public part of a block
+    /// (`header_hex`, `certificate.canonical_hex`), served to every caller — what certifies a state proof.
+    public func certifiedHeader(atHeight height: UInt64) throws(AuditError) -> (header: BlockHeader, certificate: CommitCertificate) {
+        let path = "/v1/blocks/\(height)"
+        let object = try getJSON(path)
+        guard let headerHex = object["header_hex"] as? String else { throw .source("GET \(path): no \"header_hex\"") }
+        guard let cert = object["certificate"] as? [String: Any], let certHex = cert["canonical_hex"] as? String else {
+            throw .source("GET \(path): no \"certificate.canonical_hex\"")
+        }
+        let header: BlockHeader, certificate: CommitCertificate
+        do {
+            header = try CanonicalDecoder.decode(BlockHeader.self, from: try Hex.decode(headerHex))
+            certificate = try CanonicalDecoder.decode(CommitCertificate.self, from: try Hex.decode(certHex))
+        } catch { throw .source("GET \(path): the node sent bytes that do not decode: \(error)") }
+        guard header.height == height else { throw .source("GET \(path): the node sent header \(header.height)") }
+        return (header, certificate)
+    }
+
     /// Reads `key` at `height` with its proof. The key is sent as `key_hex` (the path segment alone is read as text).
     public func provedState(_ key: [UInt8], atHeight height: UInt64) throws(AuditError) -> (value: [UInt8]?, proof: StateProof) {
         let hex = Hex.encode(key)

@@ -56,10 +56,18 @@ public enum ProofBuilder {
     }
 
     static func certified(_ height: UInt64, source: any ChainSource) throws(AuditError) -> ProofFile {
-        let committed = try source.committedBlock(atHeight: height)
+        // From a node, only the header and certificate are read: the public part of a block (docs/ACCESS.md), so a
+        // member proves its own state without the right to read whole blocks.
+        let header: BlockHeader, certificate: CommitCertificate
+        if let node = source as? NodeClient {
+            (header, certificate) = try node.certifiedHeader(atHeight: height)
+        } else {
+            let committed = try source.committedBlock(atHeight: height)
+            (header, certificate) = (committed.block.header, committed.certificate)
+        }
         return ProofFile(format: ProofFile.formatName, version: ProofFile.formatVersion, chainID: source.genesis.chainID,
-                         genesisHash: source.genesis.hash.hex, height: height, headerHex: Hex.encode(committed.block.header.canonicalBytes),
-                         certificateHex: Hex.encode(committed.certificate.canonicalBytes), state: nil, transaction: nil)
+                         genesisHash: source.genesis.hash.hex, height: height, headerHex: Hex.encode(header.canonicalBytes),
+                         certificateHex: Hex.encode(certificate.canonicalBytes), state: nil, transaction: nil)
     }
 
     /// Writes `file` as one JSON line.

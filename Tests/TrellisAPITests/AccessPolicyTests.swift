@@ -23,7 +23,8 @@ import TrellisNode
 
     @Test func publicRoutesAnswerEveryone() {
         for caller in Self.callers {
-            for route in [APIRoute.health, .genesis, .submitTransactions, .state(key: Array("member_key/ab12".utf8))] {
+            for route in [APIRoute.health, .genesis, .submitTransactions, .state(key: Array("member_key/ab12".utf8)), .state(key: Array("attest/ab12".utf8)),
+                          .query(name: "evidence", parameters: ["hash": "ab12"])] {
                 #expect(consortium.decide(route, caller: caller) == .allow(.full), "\(route) for \(caller)")
             }
             let view: AccessView = Self.readsAll(caller) ? .full : .publicPart
@@ -41,7 +42,7 @@ import TrellisNode
 
     @Test func ownQueriesAnswerOnlyTheMemberTheyName() {
         for caller in Self.callers {
-            for (name, parameter) in [("member", "id"), ("holdings", "member"), ("credit_blocks", "owner")] {
+            for (name, parameter) in [("member", "id"), ("holdings", "member"), ("credit_blocks", "owner"), ("evidence_by", "member")] {
                 let own = consortium.decide(.query(name: name, parameters: [parameter: "m"]), caller: caller)
                 let other = consortium.decide(.query(name: name, parameters: [parameter: "other"]), caller: caller)
                 let missing = consortium.decide(.query(name: name, parameters: [:]), caller: caller)

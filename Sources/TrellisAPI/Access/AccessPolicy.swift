@@ -119,8 +119,13 @@ public struct AccessPolicy: Sendable, Equatable {
     static let memberQueries: Set<String> = ["supply"]
 
     /// State key prefixes anyone may read: `member_key/<public key hex>` maps a key the caller already knows to
-    /// its member id, which a client needs before it can sign (docs/ACCESS.md).
-    static let publicStatePrefixes: [[UInt8]] = [Array("member_key/".utf8)]
+    /// its member id, which a client needs before it can sign; `attest/<document SHA-256>` is the attestation of a
+    /// document, asked for by whoever holds the document (its hash is the capability: it cannot be enumerated or
+    /// guessed for a real document), so a counterparty outside the consortium can verify it (docs/ACCESS.md).
+    static let publicStatePrefixes: [[UInt8]] = [Array("member_key/".utf8), Array("attest/".utf8)]
+
+    /// Queries anyone may run: `evidence?hash=` answers the attestation of one document, like `attest/` above.
+    static let publicQueries: Set<String> = ["evidence"]
 
     /// State records a member reads when it is a party to them (the CLI reads a certificate or credit block before
     /// it splits or transfers it): certificates, credit blocks, financings, credit lines.
@@ -155,7 +160,7 @@ public struct AccessPolicy: Sendable, Equatable {
             if Self.partyStatePrefixes.contains(where: { key.starts(with: $0) }) { return .allowIfParty(member: id) }
             return .deny(.readAll)
         case .query(let name, let parameters):
-            if readsAll { return .allow(.full) }
+            if readsAll || Self.publicQueries.contains(name) { return .allow(.full) }
             if Self.memberQueries.contains(name) { return caller == .anonymous ? .deny(.member) : .allow(.full) }
             guard case .member(let id, _) = caller else { return .deny(Self.partyQueries.contains(name) || Self.ownQueries[name] != nil ? .party : .readAll) }
             if let parameter = Self.ownQueries[name] { return parameters[parameter] == id ? .allow(.full) : .deny(.party) }
@@ -173,7 +178,7 @@ public struct AccessPolicy: Sendable, Equatable {
     }
 
     /// Queries about one member, with the parameter naming it: allowed when it names the caller.
-    static let ownQueries: [String: String] = ["member": "id", "holdings": "member", "credit_blocks": "owner"]
+    static let ownQueries: [String: String] = ["member": "id", "holdings": "member", "credit_blocks": "owner", "evidence_by": "member"]
     /// Queries about one object: allowed when the caller is a party to it (`QueryParties`).
     static let partyQueries: Set<String> = ["lineage", "provenance", "retirements"]
 
