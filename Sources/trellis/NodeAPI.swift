@@ -23,11 +23,17 @@ struct NodeAPI {
         base = trimmed
     }
 
-    /// GET `path` and return its JSON object; anything but 200 with a JSON object is bad input.
+    /// GET `path` and return its JSON object. A refusal of the credentials or their scope (401/403 with the API's
+    /// JSON error) prints that error on standard output and exits 1, as a node's refusal of a transaction does
+    /// (e.g. a rotated-out key); anything else but 200 with a JSON object is bad input.
     func getJSON(_ path: String) async throws -> [String: Any] {
         let url = base + path
         let result: (Int, [String: Any]?, Data)
         do { result = try await HTTP.get(url, credentials: credentials) } catch { throw badInput("\(error)") }
+        if result.0 == 401 || result.0 == 403, result.1?["error"] != nil {
+            print(String(decoding: result.2, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+            throw ExitCode(1)
+        }
         guard result.0 == 200, let object = result.1 else { throw badInput("\(url) answered \(result.0)") }
         return object
     }

@@ -38,7 +38,7 @@ struct NodeCommand: AsyncParsableCommand {
         @Option(help: "Member entry: registration number (e.g. the USCC).") var registrationNo = ""
         @Option(help: "Member entry: the organisation's key file (`trellis keys generate`); only its public key is used.") var memberKey: String?
         @Option(help: "Member entry: a role; repeat or separate with commas.") var role: [String] = []
-        @Option(help: "Use this existing key file as the node key instead of a new one (e.g. a member's key, for a non-voting node of that member).") var key: String?
+        @Option(help: "Use this existing key file as the node key instead of a new one (e.g. a member's key, for a non-voting node of that member; peers admit it once governance registers it with observer.add).") var key: String?
         @Flag(help: "Print JSON (the join request).") var json = false
 
         func run() throws {

@@ -107,6 +107,8 @@ struct Testnet: AsyncParsableCommand {
                 --key \(root)/members/bank.key --cosign \(root)/members/core.key --kind credit_line.set \\
                 --payload '{"line_id":"line1","core":"core","limit":1000000,"expiry":\(expiry)}' --wait
             Then: \(executablePath()) query status --node \(state.nodes[state.nodes.count > 1 ? 1 : 0].apiURL)
+            Reads are signed with a member key (docs/ACCESS.md): the regulator reads everything, a member its own objects:
+              \(executablePath()) query exposure --node \(state.nodes[0].apiURL) --key \(root)/members/regulator.key
             (a command per kind: trellis tx --help; every kind: trellis tx kinds; docs/TRANSACTIONS.md)
 
             """)
@@ -170,7 +172,11 @@ struct Testnet: AsyncParsableCommand {
             var rows: [[String: Any]] = []
             for n in state.nodes {
                 var row: [String: Any] = ["name": n.name, "api_url": n.apiURL, "home": n.home, "running": n.pid.map(isRunning) ?? false]
-                if let (code, body, _) = try? await HTTP.get(n.apiURL + "/v1/status", timeoutSeconds: 2), code == 200, let body {
+                // Signed with the node's own key (its operator's view: peers included; docs/ACCESS.md).
+                let credentials = (try? KeyFile.read(from: n.home + "/node.key")).map {
+                    APIClientCredentials(key: $0, member: APIRequestSignature.operatorMember, chainID: state.chainID)
+                }
+                if let (code, body, _) = try? await HTTP.get(n.apiURL + "/v1/status", timeoutSeconds: 2, credentials: credentials), code == 200, let body {
                     row["healthy"] = true
                     row["height"] = body["height"] ?? 0
                     row["peers"] = (body["peers"] as? [Any])?.count ?? 0

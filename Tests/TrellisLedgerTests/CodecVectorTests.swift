@@ -40,6 +40,7 @@ enum Fixture {
         .setRoles(memberID: "m1", roles: [.financier]), .grantAccreditation(memberID: "m1", accreditation: member.accreditations[0]),
         .revokeAccreditation(memberID: "m1", scheme: "S"), .addValidator(Validator(publicKey: key2.publicKey, votingPower: 1, p2pAddress: "h:2")),
         .removeValidator(publicKey: key1.publicKey), .setParameters(.default), .approveCreditCancellation(blockID: "b1", reason: "r"),
+        .addObserver(publicKey: key2.publicKey, name: "auditor node"), .removeObserver(publicKey: key2.publicKey),
     ]
 }
 

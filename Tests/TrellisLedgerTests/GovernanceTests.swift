@@ -103,6 +103,27 @@ import TrellisCrypto
         #expect(throws: TxRejection.self) { try GovernanceContract.consumeCreditCancellation(blockID: "blk-2", in: overlay) }
     }
 
+    @Test func observersAreAddedAndRemovedByGovernanceOnly() throws {
+        let chain = try TestChain(net: TestNet(quorum: 1))
+        let node = testKey("auditor-node").publicKey
+        var r = try chain.commitNext([TestNet.propose("gov1", .addObserver(publicKey: node, name: "auditor full node"), nonce: 1),
+                                      TestNet.propose("gov2", .removeObserver(publicKey: testKey("nobody").publicKey), nonce: 1),
+                                      TestNet.propose("gov3", .addObserver(publicKey: node, name: ""), nonce: 1)]).receipts
+        #expect(r[0].isOK && r[1].rejectionCode == "observer_not_found" && r[2].rejectionCode == "invalid_observer", "\(r)")
+        #expect(try chain.engine.reader.query(String.self, LedgerKeys.observer(node)).value == "auditor full node")
+        r = try chain.commitNext([TestNet.propose("gov1", .addObserver(publicKey: node, name: "again"), nonce: 2)]).receipts
+        #expect(r[0].rejectionCode == "observer_exists")
+        r = try chain.commitNext([TestNet.propose("gov1", .removeObserver(publicKey: node), nonce: 3)]).receipts
+        #expect(r[0].isOK)
+        #expect(try chain.engine.reader.query(String.self, LedgerKeys.observer(node)).value == nil)
+        // JSON form, strict.
+        let spec = try #require(ContractRegistry.standard.spec(for: GovernanceContract.propose))
+        let json = #"{"action": {"type": "observer.add", "public_key": "\#(node.hex)", "name": "auditor full node"}, "summary": "watch"}"#
+        let payload = try CanonicalDecoder.decode(ProposePayload.self, from: try spec.canonicalPayload(fromJSON: Data(json.utf8)))
+        #expect(payload.action == .addObserver(publicKey: node, name: "auditor full node"))
+        #expect(throws: TxRejection.self) { try spec.canonicalPayload(fromJSON: Data(#"{"action": {"type": "observer.remove"}}"#.utf8)) }
+    }
+
     @Test func addMemberAndKeyUniqueness() throws {
         let chain = try TestChain(net: TestNet(quorum: 1))
         let carol = Member(memberID: "carol", legalName: "Carol Ltd", registrationNo: "R", publicKeys: [testKey("carol").publicKey], roles: [.financier])

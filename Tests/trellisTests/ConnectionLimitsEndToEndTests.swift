@@ -103,6 +103,28 @@ import Glibc
             #expect(await waitFor(30) { transport.connectedPeers == [nodeKey] }, "\(member) could not connect")
             return (transport, key)
         }
+        // Only validators and governance-registered observers get past the handshake (docs/ACCESS.md): a member key
+        // that is not an observer is refused with the reason logged; the three hostile keys are registered first.
+        let bank = try KeyFile.read(from: net.key("bank"))
+        let bankIdentity = HandshakeIdentity(chainID: genesis.chainID, genesisHash: genesis.hash, nodeKey: bank, isAllowed: { $0 == nodeKey })
+        let bankTransport = P2PTransport(identity: bankIdentity, configuration: P2PConfiguration(listenHost: "127.0.0.1", listenPort: 0, peers: [PeerAddress(key: nodeKey, host: "127.0.0.1", port: base)]),
+                                         group: group, logger: Logger(label: "unregistered-bank"), onMessage: { _, _ in })
+        _ = try await bankTransport.start()
+        #expect(await waitFor(30) {
+            ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").contains {
+                $0.contains("refusing peer at the handshake") && $0.contains(String(bank.publicKey.hex.prefix(16))) && $0.contains("not a registered observer")
+            }
+        }, "node 1 did not log refusing a member key that is not an observer")
+        #expect(bankTransport.connectedPeers.isEmpty)
+        await bankTransport.shutdown()
+        for member in ["supplier1", "supplier2", "supplier3"] {
+            let key = try KeyFile.read(from: net.key(member)).publicKey.hex
+            let action = #"{"type":"observer.add","public_key":"\#(key)","name":"\#(member) test peer"}"#
+            // On a thread of its own: the CLI runs block for seconds and the cooperative pool has two threads on CI.
+            _ = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Int, any Error>) in
+                Thread { continuation.resume(with: Result { try E2E.govern(action, api: net.apis[1], members: net.dir + "/members") }) }.start()
+            }
+        }
         let before = heights()
         let garbage = try await connect(as: "supplier1")
         garbage.0.send([0xff, 0x00, 0x13, 0x37], to: nodeKey)

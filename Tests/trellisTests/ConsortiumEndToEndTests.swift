@@ -79,6 +79,8 @@ private struct Step {
             Step(kind: "program.register", key: registry, arguments: ["program", "register", "--program", "CCER", "--unit", "tCO2e"]),
             Step(kind: "member.rotate_keys", key: net.key("supplier3"), arguments: ["member", "rotate-keys", "--add", newKey]),
             propose(gov1, #"{"type":"verifier.accredit","member_id":"verifier","accreditation":{"scheme":"GS-VVB","sectoral_scopes":["energy"],"valid_from":1767225600,"valid_to":1861920000}}"#),
+            Step(kind: "evidence.attest", key: net.key("supplier1"), arguments: ["send", "--kind", "evidence.attest",
+                                                                                   "--payload", #"{"doc_hash":"\#(docHash)","doc_kind":"invoice","title":"Invoice INV-3"}"#]),
         ])
         let accreditProposal = try #require(created(w1[3]).first)
         // Matures in a few seconds: accepted at once, later marked overdue (grace set to 0 by governance) and settled.
@@ -87,6 +89,7 @@ private struct Step {
             issue("supplier1", face: 300, maturity: shortMaturity, invoice: "INV-3"),
             Step(kind: "methodology.register", key: registry, arguments: ["methodology", "register", "--methodology", "AM0001", "--version", "1.2", "--title", "Renewable power"]),
             approve(gov2, accreditProposal),
+            Step(kind: "evidence.revoke", key: net.key("supplier1"), arguments: ["send", "--kind", "evidence.revoke", "--payload", #"{"doc_hash":"\#(docHash)"}"#]),
         ])
         let c3 = try #require(created(w2[0]).first)
         let w3 = try wave([
@@ -246,8 +249,9 @@ private struct Step {
         let badAmounts = try CLI.run(["tx", "certificate", "split", "--certificate", c600, "--amounts", "60,x", "--node", net.apis[0], "--key", supplier2])
         #expect(badAmounts.status == 2 && badAmounts.stdout.isEmpty)
 
-        // A node started now with an empty data directory — not a validator; its key is the regulator's member key,
-        // which peers accept — syncs from genesis to the same state root.
+        // A node started now with an empty data directory — not a validator; its key is the regulator's member key.
+        // Peers refuse it at the handshake (a member key is not an observer) until governance registers it with
+        // observer.add; then it syncs from genesis to the same state root.
         let observerP2P = base + 10, observerAPI = base + 110
         let initialized = try CLI.run(["node", "init", "--home", observerHome, "--name", "observer", "--key", net.key("regulator"),
                                        "--p2p-address", "127.0.0.1:\(observerP2P)", "--api-address", "127.0.0.1:\(observerAPI)"])
@@ -255,6 +259,17 @@ private struct Step {
         try FileManager.default.copyItem(atPath: net.dir + "/genesis.json", toPath: observerHome + "/genesis.json")
         try LocalTestnet.startNode(home: observerHome)
         let observer = "http://127.0.0.1:\(observerAPI)"
+        let regulatorKey = try #require(json(try String(contentsOfFile: net.key("regulator"), encoding: .utf8))["public_key"] as? String)
+        func refusedByValidators() -> Bool {
+            (1...4).contains { i in
+                ((try? String(contentsOfFile: net.dir + "/node\(i)/node.log", encoding: .utf8)) ?? "").split(separator: "\n").contains {
+                    $0.contains("refusing peer at the handshake") && $0.contains(String(regulatorKey.prefix(16))) && $0.contains("not a registered observer")
+                }
+            }
+        }
+        #expect(waitUntil(60) { refusedByValidators() }, "no validator logged refusing the unregistered member key")
+        #expect(net.height(observer) == 0, "an unregistered member key synced blocks over P2P")
+        _ = try E2E.govern(#"{"type":"observer.add","public_key":"\#(regulatorKey)","name":"regulator full node"}"#, api: net.apis[0], members: net.dir + "/members")
         let reference = net.height(net.apis[0])
         #expect(waitUntil(60) { net.height(observer) >= reference }, "the late node did not sync to height \(reference); see \(observerHome)/node.log")
         let observed = net.stateRoot(observer, at: reference)

@@ -161,6 +161,14 @@ public struct GovernanceContract: Contract {
             let key = LedgerKeys.creditCancellationApproval(blockID)
             guard try state.get(key) == nil else { throw TxRejection("already_approved", "cancellation of \(blockID) is already approved") }
             state.write(CreditCancellationApproval(blockID: blockID, proposalID: proposalID, reason: reason, approvedHeight: context.height), at: key)
+        case .addObserver(let publicKey, let name):
+            let key = LedgerKeys.observer(publicKey)
+            guard try state.get(key) == nil else { throw TxRejection("observer_exists", "\(publicKey.hex) is already an observer") }
+            state.write(name, at: key)
+        case .removeObserver(let publicKey):
+            let key = LedgerKeys.observer(publicKey)
+            guard try state.get(key) != nil else { throw TxRejection("observer_not_found", "\(publicKey.hex) is not an observer") }
+            state.delete(key)
         }
         try checkGovernable(state: state, pending: action, context: context)
     }

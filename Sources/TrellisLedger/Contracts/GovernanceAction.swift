@@ -23,6 +23,11 @@ public enum GovernanceAction: Sendable, Hashable, CanonicalCodable, Codable {
     case setParameters(Parameters)
     /// Governance's half of `credits.cancel`: writes `governance/credit_cancel/<block_id>`.
     case approveCreditCancellation(blockID: String, reason: String)
+    /// `observer.add`: a non-validator node (an auditor's, a regulator's or an operator's full node) may sync blocks
+    /// and follow consensus over P2P. Appended: tags never reorder.
+    case addObserver(publicKey: PublicKey, name: String)
+    /// `observer.remove`: the node is refused at its next handshake and disconnected after the commit.
+    case removeObserver(publicKey: PublicKey)
 
     /// The JSON "type" of each case.
     public var typeName: String {
@@ -38,6 +43,8 @@ public enum GovernanceAction: Sendable, Hashable, CanonicalCodable, Codable {
         case .removeValidator: return "validator.remove"
         case .setParameters: return "parameters.set"
         case .approveCreditCancellation: return "credits.approve_cancel"
+        case .addObserver: return "observer.add"
+        case .removeObserver: return "observer.remove"
         }
     }
 
@@ -54,6 +61,8 @@ public enum GovernanceAction: Sendable, Hashable, CanonicalCodable, Codable {
         case .removeValidator: return 8
         case .setParameters: return 9
         case .approveCreditCancellation: return 10
+        case .addObserver: return 11
+        case .removeObserver: return 12
         }
     }
 
@@ -79,6 +88,10 @@ public enum GovernanceAction: Sendable, Hashable, CanonicalCodable, Codable {
         case .approveCreditCancellation(let id, let reason):
             encoder.encode(id)
             encoder.encode(reason)
+        case .addObserver(let key, let name):
+            encoder.encode(key)
+            encoder.encode(name)
+        case .removeObserver(let key): encoder.encode(key)
         }
     }
 
@@ -97,6 +110,8 @@ public enum GovernanceAction: Sendable, Hashable, CanonicalCodable, Codable {
         case 8: self = .removeValidator(publicKey: try decoder.decode(PublicKey.self))
         case 9: self = .setParameters(try decoder.decode(Parameters.self))
         case 10: self = .approveCreditCancellation(blockID: try id(&decoder), reason: try decoder.decodeString(maxLength: Limits.maxNameBytes))
+        case 11: self = .addObserver(publicKey: try decoder.decode(PublicKey.self), name: try decoder.decodeString(maxLength: Limits.maxNameBytes))
+        case 12: self = .removeObserver(publicKey: try decoder.decode(PublicKey.self))
         default: throw .unknownTag(type: "GovernanceAction", tag: tag)
         }
     }
@@ -113,6 +128,8 @@ public enum GovernanceAction: Sendable, Hashable, CanonicalCodable, Codable {
         "validator.remove": ["public_key"],
         "parameters.set": ["parameters"],
         "credits.approve_cancel": ["block_id", "reason"],
+        "observer.add": ["public_key", "name"],
+        "observer.remove": ["public_key"],
     ]
 
     public init(from decoder: any Decoder) throws {
@@ -137,6 +154,8 @@ public enum GovernanceAction: Sendable, Hashable, CanonicalCodable, Codable {
             self = .addValidator(Validator(publicKey: try key("public_key"), votingPower: try c.decode(UInt64.self, forKey: AnyCodingKey("voting_power")), p2pAddress: try string("p2p_address")))
         case "validator.remove": self = .removeValidator(publicKey: try key("public_key"))
         case "parameters.set": self = .setParameters(try c.decode(StrictParameters.self, forKey: AnyCodingKey("parameters")).value)
+        case "observer.add": self = .addObserver(publicKey: try key("public_key"), name: try string("name"))
+        case "observer.remove": self = .removeObserver(publicKey: try key("public_key"))
         default: self = .approveCreditCancellation(blockID: try string("block_id"), reason: try string("reason"))
         }
     }
@@ -165,6 +184,10 @@ public enum GovernanceAction: Sendable, Hashable, CanonicalCodable, Codable {
         case .approveCreditCancellation(let id, let reason):
             try c.encode(id, forKey: AnyCodingKey("block_id"))
             try c.encode(reason, forKey: AnyCodingKey("reason"))
+        case .addObserver(let key, let name):
+            try c.encode(key.hex, forKey: AnyCodingKey("public_key"))
+            try c.encode(name, forKey: AnyCodingKey("name"))
+        case .removeObserver(let key): try c.encode(key.hex, forKey: AnyCodingKey("public_key"))
         }
     }
 
@@ -191,6 +214,9 @@ public enum GovernanceAction: Sendable, Hashable, CanonicalCodable, Codable {
         case .approveCreditCancellation(let id, let reason):
             if !Identifier.isValid(id) { throw TxRejection("invalid_block_id", "\"\(id)\" is not a valid credit block id") }
             if reason.isEmpty { throw TxRejection("missing_reason", "a cancellation needs a reason") }
+        case .addObserver(_, let name):
+            if name.isEmpty || name.utf8.count > Limits.maxNameBytes { throw TxRejection("invalid_observer", "an observer needs a name of 1…\(Limits.maxNameBytes) bytes") }
+        case .removeObserver: break
         }
     }
 }

@@ -29,6 +29,11 @@ public enum LedgerKeys {
     /// reads it and deletes it when the cancellation is applied.
     public static func creditCancellationApproval(_ blockID: String) -> [UInt8] { StateKey.make("governance", "credit_cancel", blockID) }
 
+    /// `observer/<node public key hex>` → name (UTF-8 string, canonical): a non-validator node governance lets sync
+    /// blocks and follow consensus over P2P (`observer.add` / `observer.remove`; docs/ACCESS.md).
+    public static func observer(_ key: PublicKey) -> [UInt8] { StateKey.make("observer", key.hex) }
+    public static let observerPrefix = StateKey.prefix("observer")
+
     /// A height as 20 zero-padded decimal digits.
     public static func padded(_ height: UInt64) -> String {
         let digits = String(height)

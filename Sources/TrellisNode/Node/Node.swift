@@ -267,10 +267,17 @@ public final class Node: NodeService, Sendable {
         }
     }
 
-    /// Whether a peer presenting `key` in the handshake may connect.
+    /// Whether a peer presenting `key` in the handshake may connect: the validators of the next two heights, the
+    /// persistent peers, and the observers governance registered (`observer.add`). Blocks and consensus traffic go
+    /// to nobody else: a member key that is not an observer is refused like an unknown key (docs/ACCESS.md), with
+    /// the reason logged.
     func allowsPeer(_ key: PublicKey) -> Bool {
-        if peerPolicy.withLockedValue({ $0.allowsWithoutState(key) }) { return true }
-        return ledgerView.isActiveMemberKey(key)
+        if peerPolicy.withLockedValue({ $0.allowsWithoutState(key) }) || ledgerView.isObserver(key) { return true }
+        let reason = ledgerView.isActiveMemberKey(key)
+            ? "an active member's key that is not a registered observer (governance action observer.add admits a full node)"
+            : "neither a validator, a persistent peer nor a registered observer"
+        logger.notice("refusing peer at the handshake", metadata: ["peer": "\(key.hex.prefix(16))", "reason": "\(reason)"])
+        return false
     }
 
     /// After a commit: dial validators that joined, stop dialing and disconnect those that left (membership changes
@@ -286,9 +293,11 @@ public final class Node: NodeService, Sendable {
             current = next
             return true
         }
-        guard changed else { return }
-        logger.info("peer set follows the validator set", metadata: ["height": "\(consensus.tip.height)", "validators": "\(next.validators.count)"])
-        transport.setPeers(next.dialTargets)
+        if changed {
+            logger.info("peer set follows the validator set", metadata: ["height": "\(consensus.tip.height)", "validators": "\(next.validators.count)"])
+            transport.setPeers(next.dialTargets)
+        }
+        // Every commit: an observer governance removed (or a validator that left) is disconnected at once.
         transport.disconnect { [weak self] key in !(self?.allowsPeer(key) ?? false) }
     }
 

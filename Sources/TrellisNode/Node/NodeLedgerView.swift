@@ -39,6 +39,11 @@ public struct NodeLedgerView: MempoolLedgerView {
         return member.status == .active && member.publicKeys.contains(key)
     }
 
+    /// True when governance registered `key` as an observer (`observer/<key>` in the latest state).
+    public func isObserver(_ key: PublicKey) -> Bool {
+        (try? reader.latest(String.self, LedgerKeys.observer(key))) != nil
+    }
+
     public func precheck(_ transaction: Transaction) throws(TxRejection) {
         guard let spec = registry.spec(for: transaction.body.kind) else {
             throw TxRejection("unknown_kind", "no contract owns the kind \"\(transaction.body.kind)\" (see `trellis tx kinds`)")

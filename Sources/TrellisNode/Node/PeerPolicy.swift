@@ -2,9 +2,11 @@
 //
 // Allowed: the validators in force at the next two heights (a governance change executed in block h schedules the
 // set for h+2, so a validator being added is accepted as soon as the change commits, and one being removed stays
-// until its removal takes effect), the keys named in `p2p.persistent_peers`, and the current keys of active members
-// (read from the committed state). Dialed: those validators (at their on-chain p2p address) and the persistent peers.
-// The node recomputes this after every commit, so membership changes need no restart.
+// until its removal takes effect), the keys named in `p2p.persistent_peers`, and the observers governance registered
+// (`observer/<key>` in the committed state, read by `Node.allowsPeer`; other member keys are refused: blocks and
+// consensus traffic are not a side door around the API's read scopes). Dialed: those validators (at their on-chain
+// p2p address) and the persistent peers. The node recomputes this after every commit, so membership and observer
+// changes need no restart.
 import TrellisCrypto
 import TrellisLedger
 
