@@ -225,6 +225,19 @@ public final class Database: @unchecked Sendable {
         if let message = Database.takeError(err) { throw .operationFailed(operation: "write", message: message) }
     }
 
+    /// Writes every column family's memtable to table files and waits for it (a graceful shutdown: the next open
+    /// then replays no write-ahead log). Durability never depends on it: synced batches are already on disk.
+    public func flush() throws(StoreError) {
+        let options = rocksdb_flushoptions_create()!
+        defer { rocksdb_flushoptions_destroy(options) }
+        rocksdb_flushoptions_set_wait(options, 1)
+        for handle in handles {
+            var err: UnsafeMutablePointer<CChar>? = nil
+            rocksdb_flush_cf(db, options, handle, &err)
+            if let message = Database.takeError(err) { throw .operationFailed(operation: "flush", message: message) }
+        }
+    }
+
     // MARK: iteration and snapshots
 
     /// Entries of `cf` whose key starts with `prefix`, in byte order, starting at `start` (inclusive) when given.

@@ -149,14 +149,25 @@ public final class Node: NodeService, Sendable {
     }
 
     /// Stops networking and consensus; the store closes when the node is released.
+    /// A graceful stop: consensus finishes the step in progress (a block being committed is committed) and stops,
+    /// the transport closes every connection, event streams end, and RocksDB's memtables are flushed to disk. The
+    /// store itself closes when the node is released.
     public func shutdown() async {
-        consensus.stop()
+        await consensus.stop()
         await transport.shutdown()
         subscribers.withLockedValue { subs in
             for (_, c) in subs { c.finish() }
             subs = [:]
         }
         try? await group.shutdownGracefully()
+        // Off the cooperative pool: a flush writes table files and waits for them.
+        let database = store.database, logger = self.logger
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global().async {
+                do { try database.flush() } catch { logger.error("flushing the store at shutdown failed (nothing committed is lost)", metadata: ["reason": "\(error)"]) }
+                continuation.resume()
+            }
+        }
     }
 
     // MARK: network input
@@ -354,7 +365,7 @@ public final class Node: NodeService, Sendable {
         while true {
             let lookup = try transaction(hash)
             if case .committed = lookup { return lookup }
-            if DispatchTimeMilliseconds.now() >= deadline { return lookup }
+            if DispatchTimeMilliseconds.now() >= deadline || Task.isCancelled { return lookup }  // cancelled: shutting down
             try? await Task.sleep(nanoseconds: 20_000_000)
         }
     }
