@@ -340,9 +340,13 @@ struct Routes: Sendable {
             throw APIError.from(error)
         }
         if case .allowIfParty = access.decision { try access.requireParty(ObjectParties.of(json: answer.result), policy: policy) }
-        let result = (try? JSONSerialization.jsonObject(with: answer.result, options: [.fragmentsAllowed])) ?? NSNull()
+        var result = (try? JSONSerialization.jsonObject(with: answer.result, options: [.fragmentsAllowed])) ?? NSNull()
+        var proofs = answer.proofs.map(Views.stateRead)
+        if case .allowIfParty(let member) = access.decision, name == "lineage" {
+            (result, proofs) = AnswerRedaction.lineage(result, proofs: proofs, for: member)
+        }
         var out: [String: Any] = ["query": name, "height": answer.height, "state_root": answer.stateRoot.hex, "result": result]
-        if prove { out["proofs"] = answer.proofs.map(Views.stateRead) }
+        if prove { out["proofs"] = proofs }
         return JSONBody.response(out)
     }
 

@@ -111,6 +111,28 @@ private func code(_ response: TestResponse) -> String? { (body(response)["error"
         }
     }
 
+    @Test func aPartySeesOnlyTheFinancingsItIsPartyTo() async throws {
+        let c = Consortium()
+        c.service.register(Member(memberID: "bank", legalName: "B", registrationNo: "5", publicKeys: [c.supplier2.publicKey], roles: [.financier]))
+        let lineage = #"{"certificate":{"cert_id":"c1","holder":"supplier1"},"financings":[{"fin_id":"f1","financier":"bank","applicant":"supplier1","advance":950000,"rate_bps":385},{"fin_id":"f2","financier":"bank2","applicant":"supplier9","advance":10,"rate_bps":999}]}"#
+        c.service.queryAnswers["lineage"] = Data(lineage.utf8)
+        try await c.app().test(.router) { client in
+            func financings(_ key: SigningKey, _ member: String) async throws -> [String] {
+                let target = "/v1/query/lineage?cert=c1"
+                let r = try await client.execute(uri: target, method: .get, headers: c.signed(target, key, as: member))
+                #expect(r.status == .ok, "\(member): \(r.status)")
+                return ((body(r)["result"] as? [String: Any])?["financings"] as? [[String: Any]] ?? []).compactMap { $0["fin_id"] as? String }
+            }
+            #expect(try await financings(c.supplier2, "bank") == ["f1"], "a bank sees another bank's terms")
+            #expect(try await financings(c.supplier1, "supplier1") == ["f1"])
+            #expect(try await financings(c.regulator, "regulator") == ["f1", "f2"])
+        }
+        // The proofs of hidden financing records go with them.
+        let proofs: [[String: Any]] = [["key": "cert/c1"], ["key": "fin/f1"], ["key": "fin/f2"]]
+        let (_, kept) = AnswerRedaction.lineage(["financings": [["fin_id": "f1", "financier": "bank"], ["fin_id": "f2", "financier": "bank2"]]], proofs: proofs, for: "bank")
+        #expect(kept.compactMap { $0["key"] as? String } == ["cert/c1", "fin/f1"])
+    }
+
     @Test func badCredentialsAre401AndASuspendedMemberIs403() async throws {
         let c = Consortium()
         try await c.app().test(.router) { client in

@@ -94,8 +94,8 @@ enum Fixture {
             try roundTrip(action)
             tags.insert(action.canonicalBytes[0])
         }
-        #expect(tags == Set(0...10))
-        #expect(throws: CodecError.self) { try CanonicalDecoder.decode(GovernanceAction.self, from: [11]) }
+        #expect(tags == Set(0...12))
+        #expect(throws: CodecError.self) { try CanonicalDecoder.decode(GovernanceAction.self, from: [13]) }
         try pinned(GovernanceAction.removeValidator(publicKey: Fixture.key1.publicKey), sha256: "8b85dccaa7baa8fc85cf51ae390d388a17ae215ac3ffacba74fab4a3a49731cb")
     }
 

@@ -1,6 +1,6 @@
 // NodeRefusalEndToEndTests.swift — a real node process refuses what it must and keeps serving: a peer whose key
-// is neither a validator's nor a member's is refused at the handshake (while a member's key is accepted, so the
-// check can fail), and malformed, wrong or oversized POST /v1/tx bodies get a 4xx JSON error
+// is not a validator's is refused at the handshake, a member's key too until governance registers it as an observer
+// (then it is accepted, so the check can fail), and malformed, wrong or oversized POST /v1/tx bodies get a 4xx JSON error
 // {"error": {"code", "message"}} with GET /health still answering 200 afterwards.
 import Foundation
 import Logging
@@ -35,14 +35,25 @@ import Glibc
         let stranger = SigningKey.generate()
         let refused = try await dial(as: stranger)
         let log = net.dir + "/node1/node.log"
-        let refusal = "peer key \(stranger.publicKey.hex) is not a validator or member of this chain"
+        let refusal = "peer key \(stranger.publicKey.hex) is not a validator, persistent peer or registered observer of this chain"
         #expect(waitUntil(15) { ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains(refusal) }, "no refusal in \(log)")
         #expect(refused.connectedPeers.isEmpty)
         await refused.shutdown()
 
+        // A member's key is refused too (blocks and consensus traffic are not a side door: docs/ACCESS.md) …
         let memberKey = try KeyFile.read(from: net.key("gov1"))
+        let unregistered = try await dial(as: memberKey)
+        let memberRefusal = "peer key \(memberKey.publicKey.hex) is not a validator, persistent peer or registered observer of this chain"
+        #expect(waitUntil(15) { ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains(memberRefusal) }, "a member's key was not refused")
+        #expect(unregistered.connectedPeers.isEmpty)
+        await unregistered.shutdown()
+        // … until governance registers it as an observer (on a thread of its own: the CLI runs block for seconds).
+        let action = #"{"type":"observer.add","public_key":"\#(memberKey.publicKey.hex)","name":"gov1 full node"}"#
+        _ = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Int, any Error>) in
+            Thread { continuation.resume(with: Result { try E2E.govern(action, api: api, members: net.dir + "/members") }) }.start()
+        }
         let accepted = try await dial(as: memberKey)
-        #expect(waitUntil(15) { accepted.connectedPeers == [nodeKey] }, "a member's key was not accepted")
+        #expect(waitUntil(15) { accepted.connectedPeers == [nodeKey] }, "a registered observer's key was not accepted")
         await accepted.shutdown()
         try await group.shutdownGracefully()
         #expect(health())

@@ -147,7 +147,7 @@ extension OperationsEndToEndTests {
         load.join(timeout: 60)
         // Every acknowledged transaction is on the restarted node, and it agrees on the state at a common height.
         for hash in acknowledged.all {
-            #expect(get(apis[1] + "/v1/tx/\(hash)")["status"] as? String == "committed", "node 2 lost acknowledged transaction \(hash)")
+            #expect(net.read(apis[1] + "/v1/tx/\(hash)")["status"] as? String == "committed", "node 2 lost acknowledged transaction \(hash)")
         }
         let common = min(E2E.height(apis[0]), E2E.height(apis[1]))
         #expect(E2E.header(apis[0], common, "state_root") == E2E.header(apis[1], common, "state_root"), "state roots differ at \(common)")

@@ -35,7 +35,7 @@ public enum HandshakeError: Error, Equatable, CustomStringConvertible {
         case .chainMismatch(let o, let t): return "peer is on chain \"\(t)\", this node on \"\(o)\""
         case .genesisMismatch(let o, let t):
             return "peer's genesis hash \(t.hex) differs from this node's \(o.hex): the two nodes were not started from the same genesis.json"
-        case .peerNotAllowed(let k): return "peer key \(k.hex) is not a validator or member of this chain"
+        case .peerNotAllowed(let k): return "peer key \(k.hex) is not a validator, persistent peer or registered observer of this chain"
         case .connectedToSelf: return "connected to itself"
         case .badSignature(let k): return "peer \(k.hex) failed to prove its key (bad handshake signature)"
         case .malformed(let m): return "malformed handshake frame: \(m)"
