@@ -113,8 +113,8 @@ private func code(_ response: TestResponse) -> String? { (body(response)["error"
 
     @Test func aPartySeesOnlyTheFinancingsItIsPartyTo() async throws {
         let c = Consortium()
-        c.service.register(Member(memberID: "bank", legalName: "B", registrationNo: "5", publicKeys: [c.supplier2.publicKey], roles: [.financier]))
-        let lineage = #"{"certificate":{"cert_id":"c1","holder":"supplier1"},"financings":[{"fin_id":"f1","financier":"bank","applicant":"supplier1","advance":950000,"rate_bps":385},{"fin_id":"f2","financier":"bank2","applicant":"supplier9","advance":10,"rate_bps":999}]}"#
+        c.service.register(Member(memberID: "bank1", legalName: "B", registrationNo: "5", publicKeys: [c.supplier2.publicKey], roles: [.financier]))
+        let lineage = #"{"certificate":{"cert_id":"c1","holder":"supplier1"},"financings":[{"fin_id":"f1","financier":"bank1","applicant":"supplier1","advance":950000,"rate_bps":385},{"fin_id":"f2","financier":"bank2","applicant":"supplier9","advance":10,"rate_bps":999}]}"#
         c.service.queryAnswers["lineage"] = Data(lineage.utf8)
         try await c.app().test(.router) { client in
             func financings(_ key: SigningKey, _ member: String) async throws -> [String] {
@@ -123,7 +123,7 @@ private func code(_ response: TestResponse) -> String? { (body(response)["error"
                 #expect(r.status == .ok, "\(member): \(r.status)")
                 return ((body(r)["result"] as? [String: Any])?["financings"] as? [[String: Any]] ?? []).compactMap { $0["fin_id"] as? String }
             }
-            let bank = try await financings(c.supplier2, "bank")
+            let bank = try await financings(c.supplier2, "bank1")
             let supplier = try await financings(c.supplier1, "supplier1")
             let regulator = try await financings(c.regulator, "regulator")
             #expect(bank == ["f1"], "a bank sees another bank's terms")
