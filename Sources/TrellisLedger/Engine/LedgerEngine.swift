@@ -84,8 +84,11 @@ public final class LedgerEngine {
     // MARK: rules version
 
     /// The rules version in force at `height`, written into (and required of) every header as `app_version`.
-    /// One version so far; a governed upgrade schedule replaces this with a read of the state at `height - 1`.
-    public func appVersion(forHeight height: UInt64) -> UInt32 { AppVersion.initial }
+    /// Read from the committed state (`RulesSchedule`: upgrades are never deleted and activate after the block that
+    /// scheduled them); throws `.execution(.unsupportedRules)` when this build cannot run that version.
+    public func appVersion(forHeight height: UInt64) throws(LedgerError) -> UInt32 {
+        do { return try BlockExecutor.rulesVersion(atHeight: height, in: CommittedState(store: store)) } catch { throw .execution(error) }
+    }
 
     // MARK: validator sets
 
@@ -125,7 +128,7 @@ public final class LedgerEngine {
             // Re-run so that receipts carry the final indices (the state is the same: dropped ones were no-ops).
             result = try execute(height: height, time: time, transactions: kept, evidence: evidence, signatures: signatures)
         }
-        let header = BlockHeader(chainID: chainID, height: height, round: round, time: time, appVersion: appVersion(forHeight: height),
+        let header = BlockHeader(chainID: chainID, height: height, round: round, time: time, appVersion: try appVersion(forHeight: height),
                                  previousBlockHash: lastBlockHash, txCount: UInt32(kept.count), txRoot: Block.txRoot(kept),
                                  receiptsRoot: result.receiptsRoot, stateRoot: result.stateRoot,
                                  validatorSetHash: try validatorSet(forHeight: height).hash,
@@ -145,7 +148,7 @@ public final class LedgerEngine {
         guard h.chainID == chainID else { throw fail(.wrongChainID(expected: chainID, actual: h.chainID)) }
         guard h.height == currentHeight + 1 else { throw fail(.wrongHeight(expected: currentHeight + 1, actual: h.height)) }
         guard h.previousBlockHash == lastBlockHash else { throw fail(.wrongPreviousBlockHash(expected: lastBlockHash, actual: h.previousBlockHash)) }
-        let rules = appVersion(forHeight: h.height)
+        let rules = try appVersion(forHeight: h.height)
         guard h.appVersion == rules else { throw fail(.wrongAppVersion(expected: rules, actual: h.appVersion)) }
         try checkTime(h.time, height: h.height)
         let set = try validatorSet(forHeight: h.height)

@@ -47,6 +47,8 @@ public enum ExecutionError: Error, Equatable, CustomStringConvertible {
     case tree(TreeError)
     case missingParameters
     case contractFailed(kind: String, message: String)
+    /// Rules `version` are in force at `height` and this build does not implement them: the node must stop.
+    case unsupportedRules(version: UInt32, height: UInt64)
 
     public var description: String {
         switch self {
@@ -54,6 +56,8 @@ public enum ExecutionError: Error, Equatable, CustomStringConvertible {
         case .tree(let e): return "execution stopped: \(e)"
         case .missingParameters: return "execution stopped: the state has no parameters (genesis was not applied)"
         case .contractFailed(let k, let m): return "execution stopped: contract for \(k) failed: \(m)"
+        case .unsupportedRules(let v, let h):
+            return "rules version \(v) is in force from height \(h), but this build supports versions \(RuleVersions.supported.lowerBound)…\(RuleVersions.supported.upperBound): install a release that implements rules version \(v) and restart"
         }
     }
 }

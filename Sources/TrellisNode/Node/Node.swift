@@ -357,7 +357,16 @@ public final class Node: NodeService, Sendable {
             latestBlockHash: tip.blockHash.hex, stateRoot: tip.stateRoot.hex, latestBlockTime: tip.blockTime,
             validators: tip.validators.validators.map { .init(publicKey: $0.publicKey.hex, votingPower: $0.votingPower, p2pAddress: $0.p2pAddress) },
             peers: transport.connectedPeers.map(\.hex), catchingUp: tip.catchingUp, mempoolSize: mempool.count, consensusRound: tip.round,
-            haltReason: consensus.haltReason?.description)
+            haltReason: consensus.haltReason?.description, rules: rulesStatus(nextHeight: tip.height + 1))
+    }
+
+    /// The rules in force for the next block and every scheduled upgrade, read from the latest committed state.
+    func rulesStatus(nextHeight: UInt64) -> NodeStatus.RulesStatus? {
+        guard let upgrades = try? RulesSchedule.all(in: reader.state().reader) else { return nil }
+        return NodeStatus.RulesStatus(
+            activeVersion: RulesSchedule.version(atHeight: nextHeight, upgrades: upgrades), supportedVersions: Array(RuleVersions.supported),
+            upgrades: upgrades.map { .init(version: $0.version, activationHeight: $0.activationHeight, description: $0.description,
+                                           active: $0.activationHeight <= nextHeight, supported: RuleVersions.supported.contains($0.version)) })
     }
 
     public var haltReason: String? { consensus.haltReason?.description }
