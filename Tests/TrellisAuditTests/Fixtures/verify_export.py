@@ -167,17 +167,39 @@ class Schema:
 
     @staticmethod
     def fields(text_):
+        parts, depth, current = [], 0, ""
+        for c in text_:  # split on commas outside <…>
+            depth += {"<": 1, ">": -1}.get(c, 0)
+            if c == "," and depth == 0:
+                parts.append(current); current = ""
+            else:
+                current += c
+        parts.append(current)
         out = []
-        for part in [p.strip() for p in text_.split(",") if p.strip()]:
-            bits = part.split()
+        for part in [p.strip() for p in parts if p.strip()]:
+            name, _, type_ = part.partition(" ")
             hidden = None
-            if len(bits) == 3 and bits[2].startswith("hidden="):
-                hidden = int(bits[2][len("hidden="):])
-            out.append((bits[0], bits[1], hidden))
+            if " hidden=" in type_:
+                type_, _, value = type_.partition(" hidden=")
+                hidden = int(value)
+            out.append((name, type_.strip(), hidden))
         return out
 
     def read(self, r, t):
         """Decodes one value of type `t` from `r`; returns its JSON view."""
+        m = re.match(r"^map<(.+), (.+)>$", t)
+        if m:
+            n = r.u32()
+            if n > len(r.b) - r.i: raise ValueError("map count %d is larger than the bytes left" % n)
+            out, previous = {}, None
+            for _ in range(n):
+                start = r.i
+                key = self.read(r, m.group(1))
+                raw = r.b[start:r.i]
+                if previous is not None and not previous < raw: raise ValueError("map keys unsorted or repeated")
+                previous = raw
+                out[key] = self.read(r, m.group(2))
+            return out
         m = re.match(r"^(array|set|optional)<(.+)>$", t)
         if m:
             inner = m.group(2)
