@@ -116,6 +116,12 @@ let package = Package(
     swiftLanguageModes: [.v6]
 )
 
+// Planted consensus bugs (`TestOnlyFaults`) exist only in debug builds, which `swift test` uses: a release build —
+// what operators run — cannot be configured into one, and `trellis sim --planted-bug` refuses there.
+for target in package.targets where ["TrellisConsensus", "TrellisSimulation", "trellis"].contains(target.name) {
+    target.swiftSettings = (target.swiftSettings ?? []) + [.define("TRELLIS_TEST_FAULTS", .when(configuration: .debug))]
+}
+
 // Fuzz builds only (Scripts/fuzz.sh sets TRELLIS_FUZZ=1 and builds into .build-fuzz): the Trellis library modules
 // get libFuzzer's coverage instrumentation (dependencies such as SwiftNIO do not: the fuzzer should explore our
 // decoders, not theirs), and `trellis-fuzz` links libFuzzer and hands it control. Normal builds never see either.

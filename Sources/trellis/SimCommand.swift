@@ -59,14 +59,21 @@ struct Sim: ParsableCommand {
         if let plantedBug, !["skip-lock-check", "forget-signatures", "no-wal-replay"].contains(plantedBug) {
             throw badInput("--planted-bug must be skip-lock-check, forget-signatures or no-wal-replay")
         }
+        if plantedBug != nil && !TestOnlyFaults.available {
+            throw badInput("--planted-bug needs a debug build (planted bugs are compiled out of release builds): swift build, then .build/debug/trellis sim …")
+        }
         guard faultPhaseMs >= 1_000 else { throw badInput("--fault-phase-ms must be at least 1000") }
         guard SimApplicationKind(rawValue: app) != nil else { throw badInput("--app must be ledger or test") }
     }
 
     func run() throws {
         try checkInput()
+        #if TRELLIS_TEST_FAULTS
         let bug = TestOnlyFaults(skipLockCheck: plantedBug == "skip-lock-check", skipSigningGuard: plantedBug == "forget-signatures",
                                  skipWALReplay: plantedBug == "no-wal-replay")
+        #else
+        let bug = TestOnlyFaults.none  // checkInput refused --planted-bug
+        #endif
         var config = SimulationConfig(validators: validators, byzantine: byzantine, faults: !noFaults,
                                       faultPhaseMilliseconds: faultPhaseMs, plantedBug: bug,
                                       plantedUnsyncedWAL: plantedBug == "forget-signatures")

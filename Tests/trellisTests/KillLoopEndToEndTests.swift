@@ -3,7 +3,8 @@
 // back, replay their consensus WALs (locks and signed votes) and the chain must move on. Afterwards: all four nodes
 // hold identical block hashes at every height, every transaction acknowledged as committed is in the chain on every
 // node, and no validator signed two different votes (no equivocation was detected or recorded by any node).
-// Rounds: TRELLIS_KILL_ROUNDS (default 10); each round's kill point is random (0.3–2 s into the round).
+// Rounds: TRELLIS_KILL_ROUNDS (default 10); each round's kill point is random (0.3–2 s into the round) and so are the
+// two victims (any two of the four, including the node a load request is waiting on).
 import Foundation
 import Testing
 #if canImport(Glibc)
@@ -33,14 +34,15 @@ private final class Acknowledged: @unchecked Sendable {
         defer { net.stop() }
         let (dir, apis, members) = (net.dir, net.apis, net.dir + "/members")
 
-        // Load: node 1 (never killed) takes credit-line updates, one at a time, each waited for until committed.
+        // Load: credit-line updates sent round-robin to all four nodes (any of them may be down; a send that fails is
+        // simply not acknowledged), one at a time, each waited for until committed.
         let acknowledged = Acknowledged()
         let load = Thread {
             var n = 0
             while !acknowledged.isStopped {
                 n += 1
                 let expiry = Int(Date().timeIntervalSince1970) + 200 * 86_400
-                guard let sent = try? CLI.run(["tx", "send", "--node", apis[0], "--key", members + "/bank.key", "--cosign", members + "/core.key",
+                guard let sent = try? CLI.run(["tx", "send", "--node", apis[n % apis.count], "--key", members + "/bank.key", "--cosign", members + "/core.key",
                                                "--kind", "credit_line.set", "--payload",
                                                "{\"line_id\":\"kill\",\"core\":\"core\",\"limit\":\(1_000 + n),\"expiry\":\(expiry)}", "--wait"]) else { continue }
                 let answer = json(sent.stdout)
@@ -54,8 +56,8 @@ private final class Acknowledged: @unchecked Sendable {
         for round in 1...rounds {
             let before = apis.map(E2E.height).max() ?? 0
             usleep(UInt32.random(in: 300_000...2_000_000, using: &random))
-            // Two of nodes 2…4, at the same instant.
-            let victims = Array([1, 2, 3].shuffled(using: &random).prefix(2))
+            // Any two of the four, at the same instant.
+            let victims = Array([0, 1, 2, 3].shuffled(using: &random).prefix(2))
             let pids = victims.compactMap { LocalTestnet.pid(home: dir + "/node\($0 + 1)") }
             #expect(pids.count == 2, "round \(round): missing pid files")
             for pid in pids { kill(pid, SIGKILL) }

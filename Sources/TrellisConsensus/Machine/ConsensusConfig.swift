@@ -34,7 +34,12 @@ public struct ConsensusConfig: Sendable, Hashable {
 }
 
 /// Known bugs that tests may plant to prove that the simulator's checker detects them.
+///
+/// The faults exist only in builds compiled with `TRELLIS_TEST_FAULTS` (Package.swift defines it for debug builds,
+/// which is what `swift test` runs): in a release build every fault reads `false`, no initialiser can set one, and
+/// the code paths they guard are compiled as dead code — a shipped node cannot be configured into a planted bug.
 public struct TestOnlyFaults: Sendable, Hashable {
+    #if TRELLIS_TEST_FAULTS
     /// Lines 23 and 29: prevote for any valid proposal, ignoring lockedRound/lockedValue.
     public var skipLockCheck: Bool
     /// Sign whatever the state machine asks, ignoring the signing guard's refusal.
@@ -48,6 +53,19 @@ public struct TestOnlyFaults: Sendable, Hashable {
         self.skipSigningGuard = skipSigningGuard
         self.skipWALReplay = skipWALReplay
     }
+
+    /// Whether this build can plant faults (debug builds).
+    public static let available = true
+    #else
+    public var skipLockCheck: Bool { false }
+    public var skipSigningGuard: Bool { false }
+    public var skipWALReplay: Bool { false }
+
+    public init() {}
+
+    /// Whether this build can plant faults (never in a release build).
+    public static let available = false
+    #endif
 
     /// No planted bug.
     public static let none = TestOnlyFaults()

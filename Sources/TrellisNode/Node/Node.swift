@@ -22,7 +22,7 @@ public struct NodeStartError: Error, CustomStringConvertible {
     public var description: String { message }
 }
 
-public final class Node: NodeService, @unchecked Sendable {
+public final class Node: NodeService, Sendable {
     public let home: NodeHome
     public let config: NodeConfig
     public let genesis: GenesisDocument
@@ -35,11 +35,14 @@ public final class Node: NodeService, @unchecked Sendable {
     public let descriptorBudget: FileDescriptorBudget
     let logger: Logger
     let group: MultiThreadedEventLoopGroup
-    private(set) var transport: P2PTransport!
-    private(set) var consensus: ConsensusRunner!
+    let transport: P2PTransport
+    public let consensus: ConsensusRunner
+    /// Where the transport's and the runner's callbacks find this node (they are built before it exists).
+    private let callbacks: NodeCallbacks
+    private let listen: HostPort
     private let subscribers = NIOLockedValueBox<[UUID: AsyncStream<CommittedBlock>.Continuation]>([:])
     private let counters = NIOLockedValueBox(Counters())
-    private let peerPolicy = NIOLockedValueBox(PeerPolicy(persistentPeers: []))
+    private let peerPolicy: NIOLockedValueBox<PeerPolicy>
     /// Admits gossiped transaction batches in arrival order, off the network threads.
     private let gossipQueue = DispatchQueue(label: "trellis.gossip")
     private let messageScreen: NIOLockedValueBox<PeerMessageScreen>
@@ -54,13 +57,17 @@ public final class Node: NodeService, @unchecked Sendable {
 
     public var chainID: String { genesis.chainID }
 
-    /// Opens the node's home. Does not touch the network yet (see `start`).
+    /// Opens the node's home: config, key, genesis, the chain store, the signing state and the consensus WAL (a WAL
+    /// that refuses the start throws here). Builds the transport and consensus; touches the network only in `start`.
     public init(home: NodeHome, logger: Logger) throws {
         self.home = home
         self.logger = logger
         do { config = try home.loadConfig() } catch { throw NodeStartError(error.description) }
         do { genesis = try GenesisDocument.load(path: home.genesisPath) } catch { throw NodeStartError("\(home.genesisPath): \(error)") }
         do { nodeKey = try home.loadKey() } catch { throw NodeStartError(error.description) }
+        guard let listen = HostPort(config.p2p.listen) else { throw NodeStartError("p2p.listen is not host:port") }
+        self.listen = listen
+        let persistentPeers = try PeerList.parse(config.p2p.persistentPeers)
         let descriptorLimits = FileDescriptorBudget.raiseSoftLimit()  // before RocksDB opens its files
         do { store = try RocksChainStore(path: home.dataPath, retention: config.state.retention) } catch { throw NodeStartError("cannot open \(home.dataPath): \(error)") }
         descriptorBudget = try FileDescriptorBudget(softLimit: descriptorLimits.soft, hardLimit: descriptorLimits.hard,
@@ -74,27 +81,22 @@ public final class Node: NodeService, @unchecked Sendable {
         mempoolConfig.maxPerSigner = config.mempool.maxPerSigner
         mempool = Mempool(configuration: mempoolConfig)
         ledgerView = NodeLedgerView(chainID: genesis.chainID, reader: reader)
-        group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
-    }
-
-    /// Listens, connects to peers and starts consensus. Returns the bound p2p port.
-    @discardableResult
-    public func start() async throws -> Int {
-        let engine: LedgerEngine
+        let engine: LedgerEngine  // on a new store, commits the genesis state (height 0)
         do { engine = try LedgerEngine(genesis: genesis, store: store) } catch { throw NodeStartError(error.description) }
-        guard let listen = HostPort(config.p2p.listen) else { throw NodeStartError("p2p.listen is not host:port") }
-        let policy = try currentPeerPolicy(from: PeerPolicy(persistentPeers: try PeerList.parse(config.p2p.persistentPeers)))
-        peerPolicy.withLockedValue { $0 = policy }
+        peerPolicy = NIOLockedValueBox(try Self.peerPolicy(from: PeerPolicy(persistentPeers: persistentPeers), reader: reader))
+        let callbacks = NodeCallbacks()
+        self.callbacks = callbacks
         let identity = HandshakeIdentity(chainID: genesis.chainID, genesisHash: genesis.hash, nodeKey: nodeKey,
-                                         isAllowed: { [weak self] key in self?.allowsPeer(key) ?? false })
+                                         isAllowed: { key in callbacks.node?.allowsPeer(key) ?? false })
         var limits = config.p2p.limits
         limits.maxInboundConnections = descriptorBudget.p2pInboundConnections
         limits.maxHandshakingConnections = min(limits.maxHandshakingConnections, limits.maxInboundConnections)
         limits.maxConnectionsPerAddress = min(limits.maxConnectionsPerAddress, limits.maxInboundConnections)
-        let p2pConfig = P2PConfiguration(listenHost: listen.host, listenPort: listen.port, peers: policy.dialTargets, maxFrameBytes: config.p2p.maxFrameBytes, limits: limits)
-        let transport = P2PTransport(identity: identity, configuration: p2pConfig, group: group, logger: logger,
-                                     onMessage: { [weak self] peer, bytes in self?.handle(bytes, from: peer) })
-        self.transport = transport
+        let p2pConfig = P2PConfiguration(listenHost: listen.host, listenPort: listen.port, peers: peerPolicy.withLockedValue { $0.dialTargets },
+                                         maxFrameBytes: config.p2p.maxFrameBytes, limits: limits)
+        group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        transport = P2PTransport(identity: identity, configuration: p2pConfig, group: group, logger: logger,
+                                 onMessage: { peer, bytes in callbacks.node?.handle(bytes, from: peer) })
 
         let signingStore: SigningStateStore
         do { signingStore = try SigningStateStore(database: store.database, filePath: home.signingStatePath) } catch { throw NodeStartError("\(error)") }
@@ -110,12 +112,18 @@ public final class Node: NodeService, @unchecked Sendable {
         if let torn = wal.droppedTornRecord {
             logger.warning("consensus WAL: dropped a torn last record (a write cut short by a crash)", metadata: ["path": "\(home.dataPath)", "record": "\(torn)"])
         }
-        let mempool = self.mempool, view = ledgerView
-        let consensus = try ConsensusRunner(engine: engine, signingKey: nodeKey, signingStore: signingStore, wal: wal, mempool: mempool, ledgerView: view,
+        do {
+            consensus = try ConsensusRunner(engine: engine, signingKey: nodeKey, signingStore: signingStore, wal: wal, mempool: mempool, ledgerView: ledgerView,
                                             network: transport, settings: settings, logger: logger,
                                             clock: { Int64(Date().timeIntervalSince1970) },
-                                            onCommit: { [weak self] committed in self?.didCommit(committed) })
-        self.consensus = consensus
+                                            onCommit: { committed in callbacks.node?.didCommit(committed) })
+        } catch { throw NodeStartError("\(error) (consensus in \(home.dataPath))") }
+        callbacks.bind(self)
+    }
+
+    /// Listens, connects to peers and starts consensus. Returns the bound p2p port.
+    @discardableResult
+    public func start() async throws -> Int {
         let port: Int
         do { port = try await transport.start() } catch {
             throw NodeStartError("cannot listen for peers on \(listen) (p2p.listen in \(home.configPath)): \(error)")
@@ -135,8 +143,8 @@ public final class Node: NodeService, @unchecked Sendable {
 
     /// Stops networking and consensus; the store closes when the node is released.
     public func shutdown() async {
-        consensus?.stop()
-        await transport?.shutdown()
+        consensus.stop()
+        await transport.shutdown()
         subscribers.withLockedValue { subs in
             for (_, c) in subs { c.finish() }
             subs = [:]
@@ -146,7 +154,7 @@ public final class Node: NodeService, @unchecked Sendable {
 
     // MARK: network input
 
-    private func handle(_ bytes: [UInt8], from peer: PublicKey) {
+    fileprivate func handle(_ bytes: [UInt8], from peer: PublicKey) {
         let message: PeerMessage
         do { message = try PeerMessage.decode(bytes) } catch {
             transport.disconnect(peer, for: .malformedMessage("\(error)"))
@@ -181,7 +189,7 @@ public final class Node: NodeService, @unchecked Sendable {
         }
     }
 
-    private func didCommit(_ committed: CommittedBlock) {
+    fileprivate func didCommit(_ committed: CommittedBlock) {
         mempool.update(afterCommitting: committed.block.transactions.map(\.hash), ledger: ledgerView)
         followValidatorSet()
         let now = DispatchTimeMilliseconds.now()
@@ -196,14 +204,14 @@ public final class Node: NodeService, @unchecked Sendable {
 
     /// Without empty blocks the next height waits for a transaction: tell consensus one arrived.
     private func wakeConsensusIfWaiting() {
-        guard !config.consensus.createEmptyBlocks, let consensus else { return }
+        guard !config.consensus.createEmptyBlocks else { return }
         consensus.transactionsArrived()
     }
 
     // MARK: peers
 
     /// `base` (its persistent peers) following the committed state: the validators in force at the next two heights.
-    private func currentPeerPolicy(from base: PeerPolicy) throws(NodeStartError) -> PeerPolicy {
+    private static func peerPolicy(from base: PeerPolicy, reader: LedgerReader) throws(NodeStartError) -> PeerPolicy {
         do {
             // The flat latest state (a scan through the tree would visit every node: tree keys are hashed).
             let height = try reader.latestHeight()
@@ -228,7 +236,7 @@ public final class Node: NodeService, @unchecked Sendable {
     /// through governance take effect without a restart).
     private func followValidatorSet() {
         let next: PeerPolicy
-        do { next = try currentPeerPolicy(from: peerPolicy.withLockedValue { $0 }) } catch {
+        do { next = try Self.peerPolicy(from: peerPolicy.withLockedValue { $0 }, reader: reader) } catch {
             logger.error("cannot follow the validator set", metadata: ["reason": "\(error)"])
             return
         }
@@ -237,7 +245,7 @@ public final class Node: NodeService, @unchecked Sendable {
             current = next
             return true
         }
-        guard changed, let transport else { return }
+        guard changed else { return }
         logger.info("peer set follows the validator set", metadata: ["height": "\(consensus.tip.height)", "validators": "\(next.validators.count)"])
         transport.setPeers(next.dialTargets)
         transport.disconnect { [weak self] key in !(self?.allowsPeer(key) ?? false) }
@@ -316,7 +324,7 @@ public final class Node: NodeService, @unchecked Sendable {
             haltReason: consensus.haltReason?.description)
     }
 
-    public var haltReason: String? { consensus?.haltReason?.description }
+    public var haltReason: String? { consensus.haltReason?.description }
 
     public func block(at height: UInt64) throws(ServiceError) -> (Block, CommitCertificate?)? {
         do {
@@ -403,5 +411,21 @@ public final class Node: NodeService, @unchecked Sendable {
     public func payloadJSON(_ transaction: Transaction) -> Data? {
         guard let spec = ContractRegistry.standard.spec(for: transaction.body.kind) else { return nil }
         return try? spec.jsonPayload(fromCanonical: transaction.body.payload)
+    }
+}
+
+/// Breaks the construction cycle node → transport/consensus → node: their callbacks are built before the node
+/// exists and find it here once `bind` ran (a weak reference: the callbacks never keep a node alive).
+final class NodeCallbacks: Sendable {
+    private struct WeakNode: Sendable {
+        weak var node: Node?
+    }
+    private let box = NIOLockedValueBox(WeakNode())
+
+    /// nil before `bind` and after the node is released: the callback is dropped.
+    var node: Node? { box.withLockedValue { $0.node } }
+
+    func bind(_ node: Node) {
+        box.withLockedValue { $0.node = node }
     }
 }

@@ -1,6 +1,7 @@
 // Simulation+Byzantine.swift — what a Byzantine validator does to its outgoing messages.
 //
-// Byzantine validators run the ordinary state machine (without the signing guard) and then lie on the way out:
+// Byzantine validators run the ordinary state machine (with its signing guard) and then lie on the way out, signing
+// the conflicting messages here with their key:
 // equivocating proposals, double votes split between two halves of the honest validators (all Byzantine nodes use
 // the same split and the same pair of blocks, i.e. they collude), fresh proposals where a proof-of-lock should be
 // re-proposed, withheld votes and invalid proposals. Replays

@@ -113,9 +113,9 @@ public struct Simulation {
             if byzantineNodes.contains(i) {
                 behaviour = config.byzantineBehaviour ?? ByzantineBehaviour(rawValue: UInt8(random.int(in: 1...Int(ByzantineBehaviour.all.rawValue))))
             }
-            var faults = config.plantedBug
-            if behaviour != nil { faults.skipSigningGuard = true }
-            let consensusConfig = ConsensusConfig(chainID: chainID, timeouts: config.timeouts, testOnlyFaults: faults)
+            // Byzantine validators keep their signing guard: their lies are signed on the way out
+            // (Simulation+Byzantine), so no planted fault is needed to model them and release builds run them too.
+            let consensusConfig = ConsensusConfig(chainID: chainID, timeouts: config.timeouts, testOnlyFaults: config.plantedBug)
             nodes.append(SimNode(index: i, key: key, byzantine: behaviour, config: consensusConfig, replica: nil, parkedApp: app))
         }
         if config.twins, let original = byzantineNodes.min() {
