@@ -6,6 +6,7 @@
 //   GET  /v1/tx/{hash}            status (pending | committed | rejected | unknown), height, receipt
 //   GET  /v1/blocks/{height|latest}
 //   GET  /v1/status
+//   GET  /v1/genesis              genesis.json of the chain
 //   GET  /v1/state/{key}[?height=H&prove=true]
 //   GET  /v1/query/{name}[?height=H&prove=true&<parameters>]
 //   GET  /v1/events[?from=H]      server-sent events, one `block` event per committed block, resumable from H
@@ -73,6 +74,7 @@ public enum APIServer {
         router.get("/v1/tx/:hash") { _, context in try routes.transaction(context.parameters.get("hash") ?? "") }
         router.get("/v1/blocks/:height") { _, context in try routes.block(context.parameters.get("height") ?? "") }
         router.get("/v1/status") { _, _ in try routes.status() }
+        router.get("/v1/genesis") { _, _ in try routes.genesis() }
         router.get("/v1/state/:key") { request, context in try routes.state(request, key: context.parameters.get("key") ?? "") }
         router.get("/v1/query/:name") { request, context in try routes.query(request, name: context.parameters.get("name") ?? "") }
         router.get("/v1/events") { request, _ in try routes.events(request) }
@@ -169,6 +171,15 @@ struct Routes: Sendable {
         let status: NodeStatus
         do { status = try service.status() } catch { throw APIError.from(error) }
         return try JSONBody.encode(status)
+    }
+
+    /// The genesis document as genesis.json (what `trellis genesis` writes); a client hashes it itself (never trusts
+    /// a served hash), as `trellis audit export --node` does.
+    func genesis() throws -> Response {
+        guard let genesis = service.genesisDocument() else { throw APIError.notFound("this node serves no genesis document") }
+        let data: Data
+        do { data = try genesis.json() } catch { throw APIError(.internalServerError, code: "internal_error", message: "cannot encode the genesis document: \(error)") }
+        return JSONBody.raw(data)
     }
 
     func transaction(_ text: String) throws -> Response {

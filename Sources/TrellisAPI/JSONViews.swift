@@ -9,8 +9,9 @@ import TrellisNode
 enum Views {
     static func header(_ h: BlockHeader) -> [String: Any] {
         [
-            "chain_id": h.chainID, "height": h.height, "round": h.round, "time": h.time,
-            "previous_block_hash": h.previousBlockHash.hex, "tx_root": h.txRoot.hex, "state_root": h.stateRoot.hex,
+            "chain_id": h.chainID, "height": h.height, "round": h.round, "time": h.time, "app_version": h.appVersion,
+            "previous_block_hash": h.previousBlockHash.hex, "tx_count": h.txCount, "tx_root": h.txRoot.hex,
+            "receipts_root": h.receiptsRoot.hex, "state_root": h.stateRoot.hex,
             "validator_set_hash": h.validatorSetHash.hex, "next_validator_set_hash": h.nextValidatorSetHash.hex,
             "proposer": h.proposer.hex, "last_commit_hash": h.lastCommitHash.hex, "evidence_hash": h.evidenceHash.hex,
             "hash": h.hash.hex,

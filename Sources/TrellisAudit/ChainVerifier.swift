@@ -1,8 +1,10 @@
 // ChainVerifier.swift — verifies a chain export (or a node home) end to end, trusting nothing but genesis.
 //
 // Three passes, the first bad height wins (ties: structure, then signatures, then re-execution):
-//  1. structure, each line on all cores: the canonical bytes decode strictly; `block_hash` matches; tx_root is the
-//     RFC 6962 root over the transaction hashes; the certificate decodes and names this height and block; the
+//  1. structure, each line on all cores: the canonical bytes decode strictly; `block_hash` matches; tx_count is the
+//     number of transactions and tx_root the RFC 6962 root over their hashes; the receipts decode, name their
+//     transactions and hash to receipts_root (no re-execution needed); the certificate decodes and names this
+//     height and block; the
 //     decoded header and transactions equal what the bytes imply. Then, in order, previous_block_hash is the
 //     SHA-256 of the previous header (zero at height 1).
 //  2. every Ed25519 signature of the range (transactions and certificates) in one `ParallelVerifier` batch, on
@@ -29,9 +31,15 @@ public struct VerificationSummary: Codable, Equatable, Sendable {
     public var signatures: Int
     /// The state root after `toHeight`, hex.
     public var finalStateRoot: String
+    /// The genesis hash the verification started from, hex: every verdict is relative to it.
+    public var genesisHash: String
+    /// True when that genesis was pinned by the caller (`TrustAnchor`); false when it was taken from the file.
+    public var genesisPinned: Bool
 
     enum CodingKeys: String, CodingKey {
         case chainID = "chain_id"
+        case genesisHash = "genesis_hash"
+        case genesisPinned = "genesis_pinned"
         case fromHeight = "from_height"
         case toHeight = "to_height"
         case blocks, transactions, signatures
@@ -43,13 +51,24 @@ public struct VerificationSummary: Codable, Equatable, Sendable {
 public typealias VerifyProgress = (String, Int, Int) -> Void
 
 public enum ChainVerifier {
-    /// Verifies the export file at `path`.
-    public static func verify(path: String, progress: VerifyProgress? = nil) throws(AuditError) -> VerificationSummary {
-        try verify(try ExportFile.read(path: path), progress: progress).summary
+    /// Verifies the export file at `path`; with `anchor`, an export of another genesis is refused before anything
+    /// else is checked.
+    public static func verify(path: String, trusting anchor: TrustAnchor? = nil, progress: VerifyProgress? = nil) throws(AuditError) -> VerificationSummary {
+        var summary = try verify(try ExportFile.read(path: path, trusting: anchor), progress: progress).summary
+        summary.genesisPinned = anchor != nil
+        return summary
     }
 
-    /// Verifies a node home's whole chain (the node must be stopped).
-    public static func verify(home: StoreChainSource, progress: VerifyProgress? = nil) throws(AuditError) -> VerificationSummary {
+    /// Verifies a node home's whole chain (the node must be stopped); with `anchor`, a home of another genesis is
+    /// refused before anything else is checked.
+    public static func verify(home: StoreChainSource, trusting anchor: TrustAnchor? = nil, progress: VerifyProgress? = nil) throws(AuditError) -> VerificationSummary {
+        try anchor?.check(genesisHash: home.genesis.hash.hex, chainID: home.genesis.chainID, what: "\(home.label)")
+        var summary = try verifyHome(home, progress: progress)
+        summary.genesisPinned = anchor != nil
+        return summary
+    }
+
+    static func verifyHome(_ home: StoreChainSource, progress: VerifyProgress?) throws(AuditError) -> VerificationSummary {
         let latest = try home.latestHeight()
         guard latest >= 1 else { throw .source("\(home.label) has no committed blocks") }
         var lines: [(number: Int, line: BlockLine)] = []
@@ -166,7 +185,7 @@ public enum ChainVerifier {
         progress?("re-execution", decoded.count, decoded.count)
         let summary = VerificationSummary(chainID: chainID, fromHeight: file.header.fromHeight, toHeight: file.header.toHeight,
                                           blocks: UInt64(decoded.count), transactions: transactions, signatures: checks.count,
-                                          finalStateRoot: replay.engine.stateRoot.hex)
+                                          finalStateRoot: replay.engine.stateRoot.hex, genesisHash: file.genesis.hash.hex, genesisPinned: false)
         return (summary, replay)
     }
 
@@ -196,10 +215,14 @@ public enum ChainVerifier {
         let hash = block.hash
         guard block.header.height == h else { return fail("the block's canonical bytes are for height \(block.header.height)") }
         guard line.blockHash == hash.hex else { return fail("block_hash \(line.blockHash) differs from the SHA-256 of the header, \(hash.hex)") }
+        guard block.header.txCount == block.transactions.count else {
+            return fail("tx_count \(block.header.txCount), but the block carries \(block.transactions.count) transactions")
+        }
         let txRoot = Block.txRoot(block.transactions)
         guard block.header.txRoot == txRoot else {
             return fail("tx_root \(block.header.txRoot.hex) does not match the transactions (their Merkle root is \(txRoot.hex))")
         }
+        if let failure = receiptsFailure(line.receipts, block: block) { return fail(failure) }
         let certificate: CommitCertificate
         do { certificate = try CanonicalDecoder.decode(CommitCertificate.self, from: certBytes) } catch { return fail("certificate bytes do not decode: \(error)") }
         guard certificate.height == h else { return fail("the certificate is for height \(certificate.height)") }
@@ -209,6 +232,32 @@ public enum ChainVerifier {
             return fail("the decoded transactions differ from the canonical bytes")
         }
         return .success((block, certificate))
+    }
+
+    /// The receipts checks that need no re-execution: one receipt per transaction, each `canonical_hex` decodes
+    /// strictly and its decoded fields are the line's, it names its transaction's hash and index, and the Merkle
+    /// root of the receipt hashes is the header's `receipts_root`. Nil when they hold, else what is wrong.
+    static func receiptsFailure(_ views: [ReceiptView], block: Block) -> String? {
+        guard views.count == block.transactions.count else {
+            return "\(views.count) receipts for \(block.transactions.count) transactions"
+        }
+        var receipts: [Receipt] = []
+        receipts.reserveCapacity(views.count)
+        for (i, view) in views.enumerated() {
+            guard let bytes = try? Hex.decode(view.canonicalHex), let receipt = try? CanonicalDecoder.decode(Receipt.self, from: bytes) else {
+                return "receipt \(i): canonical_hex does not decode as a receipt"
+            }
+            guard ReceiptView(receipt) == view else { return "receipt \(i): the decoded fields differ from canonical_hex" }
+            guard receipt.txHash == block.transactions[i].hash, receipt.index == i else {
+                return "receipt \(i) names transaction \(receipt.txHash.hex) at index \(receipt.index), not transaction \(i) of the block"
+            }
+            receipts.append(receipt)
+        }
+        let root = Receipt.root(receipts)
+        guard root == block.header.receiptsRoot else {
+            return "receipts_root \(block.header.receiptsRoot.hex) does not match the receipts (their Merkle root is \(root.hex))"
+        }
+        return nil
     }
 
     /// Pass 3's comparison of a line's receipts and validator-set change with the re-execution's (the rest of the

@@ -1,10 +1,11 @@
-// ExportFile.swift — strict reader of a chain export (format "trellis-chain-export", version 1).
+// ExportFile.swift — strict reader of a chain export (format "trellis-chain-export", version 2).
 //
 // Rejects (as `AuditError.malformed`, exit 2, naming the line): an unknown format or version, a line that is not
 // canonical JSON of its type, bad hex, heights that are not consecutive from the header's `from_height`, blank
 // lines, a missing final newline, content after `to_height`, and a file that ends early (truncated). It does not
 // judge validity: that is `ChainVerifier`'s job. The genesis hash is checked here because everything else
-// depends on it.
+// depends on it; with a `TrustAnchor`, a file of another genesis is refused right after its first line is read,
+// before anything else in it is looked at.
 //
 // `parse` checks the file's shape, the header and the genesis, and keeps the block lines as bytes; their JSON is
 // decoded only on demand (`decodedLines`, with the per-line checks above). The fast verification path compares the
@@ -38,19 +39,26 @@ public struct ExportFile: Sendable {
         body = .raw(rows)
     }
 
-    /// Reads and parses the file at `path`.
-    public static func read(path: String) throws(AuditError) -> ExportFile {
+    /// Reads and parses the file at `path`; with `anchor`, a file of another genesis is refused first.
+    public static func read(path: String, trusting anchor: TrustAnchor? = nil) throws(AuditError) -> ExportFile {
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch { throw .unreadable(path: path, message: error.localizedDescription) }
-        return try parse(data)
+        return try parse(data, trusting: anchor)
     }
 
-    /// Parses export bytes strictly.
-    public static func parse(_ data: Data) throws(AuditError) -> ExportFile {
+    /// Parses export bytes strictly; with `anchor`, a file of another genesis is refused first.
+    public static func parse(_ data: Data, trusting anchor: TrustAnchor? = nil) throws(AuditError) -> ExportFile {
         // Split on 0x0A bytes (UTF-8 never uses 0x0A inside a multi-byte character); each row is then checked as
         // UTF-8 on its own. Much faster than splitting a String by Character.
         let bytes = [UInt8](data)
         guard !bytes.isEmpty else { throw .malformed(line: 1, message: "the file is empty") }
+        if let anchor {
+            // The pinned genesis first: only the first line (format, version, genesis_hash) is read before it.
+            let first = bytes.prefix { $0 != 0x0A }
+            guard first.count < bytes.count, isUTF8(first) else { throw .malformed(line: 1, message: "the header line is not a complete UTF-8 line") }
+            let header = try parseHeader(Substring(String(decoding: first, as: UTF8.self)))
+            try anchor.check(genesisHash: header.genesisHash, chainID: header.chainID, what: "the export")
+        }
         var byteRows = bytes.split(separator: 0x0A, omittingEmptySubsequences: false)
         guard byteRows.last?.isEmpty == true else { throw .malformed(line: byteRows.count, message: "the last line has no final newline (truncated file?)") }
         byteRows.removeLast()

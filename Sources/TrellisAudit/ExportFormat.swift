@@ -1,4 +1,4 @@
-// ExportFormat.swift — the JSON Lines chain export, format "trellis-chain-export" version 1 (docs/EXPORT-FORMAT.md).
+// ExportFormat.swift — the JSON Lines chain export, format "trellis-chain-export" version 2 (docs/EXPORT-FORMAT.md).
 //
 // Line 1 is an `ExportHeader`; every further line is one `BlockLine`, heights consecutive from `from_height` to
 // `to_height`. The hex fields (`block_hex`, `certificate_hex`) are the authority: every other field is a decoded
@@ -7,6 +7,7 @@
 // and the reader rejects any line that does not re-encode to exactly itself (unknown or missing fields, extra
 // whitespace, duplicate keys).
 import Foundation
+import TrellisLedger
 
 /// The first line of an export.
 public struct ExportHeader: Codable, Equatable, Sendable {
@@ -23,7 +24,7 @@ public struct ExportHeader: Codable, Equatable, Sendable {
     public var toHeight: UInt64
 
     public static let formatName = "trellis-chain-export"
-    public static let formatVersion = 1
+    public static let formatVersion = Int(ChainFormat.version)
 
     enum CodingKeys: String, CodingKey {
         case format, version
@@ -66,8 +67,11 @@ public struct HeaderView: Codable, Equatable, Sendable {
     public var height: UInt64
     public var round: UInt32
     public var time: Int64
+    public var appVersion: UInt32
     public var previousBlockHash: String
+    public var txCount: UInt32
     public var txRoot: String
+    public var receiptsRoot: String
     public var stateRoot: String
     public var validatorSetHash: String
     public var nextValidatorSetHash: String
@@ -78,8 +82,11 @@ public struct HeaderView: Codable, Equatable, Sendable {
     enum CodingKeys: String, CodingKey {
         case chainID = "chain_id"
         case height, round, time
+        case appVersion = "app_version"
         case previousBlockHash = "previous_block_hash"
+        case txCount = "tx_count"
         case txRoot = "tx_root"
+        case receiptsRoot = "receipts_root"
         case stateRoot = "state_root"
         case validatorSetHash = "validator_set_hash"
         case nextValidatorSetHash = "next_validator_set_hash"
@@ -137,7 +144,7 @@ public struct ReceiptView: Codable, Equatable, Sendable {
     public var createdIDs: [String]?
     public var code: String?
     public var message: String?
-    /// Canonical bytes of the receipt (the leaf of the block's receipts root), hex.
+    /// Canonical bytes of the receipt, hex (its SHA-256 is the receipt's leaf in the header's receipts_root).
     public var canonicalHex: String
 
     enum CodingKeys: String, CodingKey {

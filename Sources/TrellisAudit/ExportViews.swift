@@ -21,8 +21,9 @@ extension BlockLine {
 extension HeaderView {
     /// The decoded form of `h`.
     public init(_ h: BlockHeader) {
-        self.init(chainID: h.chainID, height: h.height, round: h.round, time: h.time, previousBlockHash: h.previousBlockHash.hex,
-                  txRoot: h.txRoot.hex, stateRoot: h.stateRoot.hex, validatorSetHash: h.validatorSetHash.hex,
+        self.init(chainID: h.chainID, height: h.height, round: h.round, time: h.time, appVersion: h.appVersion,
+                  previousBlockHash: h.previousBlockHash.hex, txCount: h.txCount, txRoot: h.txRoot.hex, receiptsRoot: h.receiptsRoot.hex,
+                  stateRoot: h.stateRoot.hex, validatorSetHash: h.validatorSetHash.hex,
                   nextValidatorSetHash: h.nextValidatorSetHash.hex, proposer: h.proposer.hex, lastCommitHash: h.lastCommitHash.hex,
                   evidenceHash: h.evidenceHash.hex)
     }

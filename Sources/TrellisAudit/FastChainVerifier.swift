@@ -3,8 +3,9 @@
 // Per line (workers, in height order): the line's bytes must be exactly the JSON `ExportJSON.line` writes for the
 // block its own `block_hex` decodes to (strictly), so instead of decoding the JSON and re-encoding it, the hex
 // fields are read in place and the decoded views are written from the block (LineJSON.swift) and compared byte for
-// byte; then block_hash, tx_root (from the transaction hashes, computed once) and the certificate's height and
-// block. Receipts and validator_set_change are compared the same way after re-execution. A line the writer cannot
+// byte; then block_hash, tx_count, tx_root (from the transaction hashes, computed once) and the certificate's
+// height and block. Receipts and validator_set_change are compared the same way after re-execution (which checks
+// the header's receipts_root against the receipts it produced). A line the writer cannot
 // reproduce (say, a message outside printable ASCII) is checked the slow way (JSONDecoder), on its own.
 //
 // Scheduling: the calling thread re-executes block after block (`ChainReplay`, the serial part) as soon as each is
@@ -69,7 +70,8 @@ enum FastChainVerifier {
         progress?("signatures", signatures, signatures)
         progress?("re-execution", n, n)
         let summary = VerificationSummary(chainID: chainID, fromHeight: 1, toHeight: header.toHeight, blocks: UInt64(n),
-                                          transactions: transactions, signatures: signatures, finalStateRoot: replay.engine.stateRoot.hex)
+                                          transactions: transactions, signatures: signatures, finalStateRoot: replay.engine.stateRoot.hex,
+                                          genesisHash: genesis.hash.hex, genesisPinned: false)
         return (summary, replay)
     }
 
@@ -115,7 +117,7 @@ enum FastChainVerifier {
         else { return nil }
         let hash = block.hash
         let hashes = block.transactions.map(\.hash)
-        guard block.header.txRoot == MerkleTree.root(leaves: hashes.map(\.bytes)),
+        guard block.header.txCount == block.transactions.count, block.header.txRoot == MerkleTree.root(leaves: hashes.map(\.bytes)),
               certificate.height == height, certificate.blockID == hash
         else { return nil }
         var out = LineJSON(capacity: 1024)

@@ -75,16 +75,19 @@ struct LineJSON {
 enum LineParts {
     /// `{"chain_id":…,…,"validator_set_hash":…}` for a header.
     static func header(_ h: BlockHeader, into out: inout LineJSON) {
-        out.raw("{\"chain_id\":"); out.string(h.chainID)
+        out.raw("{\"app_version\":"); out.number(h.appVersion)
+        out.raw(",\"chain_id\":"); out.string(h.chainID)
         out.raw(",\"evidence_hash\":"); out.hex(h.evidenceHash.bytes)
         out.raw(",\"height\":"); out.number(h.height)
         out.raw(",\"last_commit_hash\":"); out.hex(h.lastCommitHash.bytes)
         out.raw(",\"next_validator_set_hash\":"); out.hex(h.nextValidatorSetHash.bytes)
         out.raw(",\"previous_block_hash\":"); out.hex(h.previousBlockHash.bytes)
         out.raw(",\"proposer\":"); out.hex(h.proposer.bytes)
+        out.raw(",\"receipts_root\":"); out.hex(h.receiptsRoot.bytes)
         out.raw(",\"round\":"); out.number(h.round)
         out.raw(",\"state_root\":"); out.hex(h.stateRoot.bytes)
         out.raw(",\"time\":"); out.number(h.time)
+        out.raw(",\"tx_count\":"); out.number(h.txCount)
         out.raw(",\"tx_root\":"); out.hex(h.txRoot.bytes)
         out.raw(",\"validator_set_hash\":"); out.hex(h.validatorSetHash.bytes)
         out.raw("}")

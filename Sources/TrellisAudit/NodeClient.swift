@@ -1,9 +1,10 @@
 // NodeClient.swift — reads a running node's HTTP API (Foundation URLSession) as a `ChainSource`.
 //
-// Uses GET /v1/status (`height`), GET /v1/blocks/{h} (`canonical_hex`, `certificate.canonical_hex`) and
-// GET /v1/state/{key}?height=H&prove=true (`value_hex`, `proof_hex`). The API does not serve genesis.json, so the
-// caller supplies the genesis document. Everything fetched is decoded strictly; nothing is trusted: exports made
-// from a node are verified like any other. Requests are sequential with a bounded timeout.
+// Uses GET /v1/genesis (genesis.json, hashed here), GET /v1/status (`height`), GET /v1/blocks/{h} (`canonical_hex`,
+// `certificate.canonical_hex`) and GET /v1/state/{key}?key_hex=HEX&height=H&prove=true (`value_hex`, `proof_hex`;
+// the key travels as hex so any bytes are exact). Everything fetched is decoded strictly; nothing is trusted:
+// exports made from a node are verified like any other, and proofs are checked before they are written.
+// Requests are sequential with a bounded timeout.
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -22,6 +23,28 @@ public final class NodeClient: ChainSource {
     public init(baseURL: URL, genesis: GenesisDocument) {
         self.baseURL = baseURL
         self.genesis = genesis
+    }
+
+    /// A client of the node at `baseURL`. Without `genesis`, the node's `GET /v1/genesis` is used (the caller should
+    /// show its hash: it is what the result is anchored to); with it, a node serving another genesis is refused.
+    public static func connect(baseURL: URL, genesis: GenesisDocument?) throws(AuditError) -> NodeClient {
+        let served = try fetchGenesis(baseURL: baseURL)
+        if let genesis {
+            if let served, served.hash != genesis.hash {
+                throw .source("the node at \(baseURL.absoluteString) runs genesis \(served.hash.hex) (chain \(served.chainID)), not the given genesis \(genesis.hash.hex) (chain \(genesis.chainID))")
+            }
+            return NodeClient(baseURL: baseURL, genesis: genesis)
+        }
+        guard let served else { throw .source("the node at \(baseURL.absoluteString) serves no genesis (GET /v1/genesis answered 404): pass --genesis FILE") }
+        return NodeClient(baseURL: baseURL, genesis: served)
+    }
+
+    /// The node's genesis document, or nil when it serves none (404).
+    static func fetchGenesis(baseURL: URL) throws(AuditError) -> GenesisDocument? {
+        let (data, status, url) = try get("/v1/genesis", baseURL: baseURL)
+        if status == 404 { return nil }
+        guard status == 200 else { throw .source("GET \(url): HTTP \(status): \(String(decoding: data.prefix(512), as: UTF8.self))") }
+        do { return try GenesisDocument.parse(data) } catch { throw .source("GET \(url): the node's genesis does not parse: \(error)") }
     }
 
     public func latestHeight() throws(AuditError) -> UInt64 {
@@ -46,10 +69,13 @@ public final class NodeClient: ChainSource {
         return CommittedBlock(block: block, certificate: certificate, receipts: nil)
     }
 
-    /// Reads `key` at `height` with its proof.
+    /// Reads `key` at `height` with its proof. The key is sent as `key_hex` (the path segment alone is read as text).
     public func provedState(_ key: [UInt8], atHeight height: UInt64) throws(AuditError) -> (value: [UInt8]?, proof: StateProof) {
-        let path = "/v1/state/\(Hex.encode(key))?height=\(height)&prove=true"
+        let hex = Hex.encode(key)
+        let path = "/v1/state/\(hex)?key_hex=\(hex)&height=\(height)&prove=true"
         let object = try getJSON(path)
+        guard (object["key_hex"] as? String) == hex else { throw .source("GET \(path): the node answered for another key") }
+        guard (object["height"] as? NSNumber)?.uint64Value == height else { throw .source("GET \(path): the node answered for another height") }
         guard let proofHex = object["proof_hex"] as? String else { throw .source("GET \(path): no \"proof_hex\"") }
         do {
             let proof = try CanonicalDecoder.decode(StateProof.self, from: try Hex.decode(proofHex))
@@ -59,6 +85,16 @@ public final class NodeClient: ChainSource {
     }
 
     func getJSON(_ path: String) throws(AuditError) -> [String: Any] {
+        let (data, status, url) = try Self.get(path, baseURL: baseURL)
+        guard status == 200 else { throw .source("GET \(url): HTTP \(status): \(String(decoding: data.prefix(512), as: UTF8.self))") }
+        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            throw .source("GET \(url): response is not a JSON object")
+        }
+        return object
+    }
+
+    /// One GET: the body, the HTTP status and the URL (for messages).
+    static func get(_ path: String, baseURL: URL) throws(AuditError) -> (Data, Int, String) {
         guard let url = URL(string: path, relativeTo: baseURL) else { throw .source("bad URL \(baseURL)\(path)") }
         var request = URLRequest(url: url)
         request.timeoutInterval = Self.timeoutSeconds
@@ -72,11 +108,7 @@ public final class NodeClient: ChainSource {
         let (data, status, error) = box.get()
         if let error { throw .source("GET \(url.absoluteString): \(error.localizedDescription)") }
         guard let data else { throw .source("GET \(url.absoluteString): empty response") }
-        guard status == 200 else { throw .source("GET \(url.absoluteString): HTTP \(status ?? 0): \(String(decoding: data.prefix(512), as: UTF8.self))") }
-        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
-            throw .source("GET \(url.absoluteString): response is not a JSON object")
-        }
-        return object
+        return (data, status ?? 0, url.absoluteString)
     }
 }
 

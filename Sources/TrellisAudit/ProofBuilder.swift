@@ -25,7 +25,13 @@ public enum ProofBuilder {
         guard h >= 1 else { throw .notFound("no block is committed yet: nothing certifies a state root") }
         let (value, proof) = try node.provedState(key, atHeight: h)
         var file = try certified(h, source: node)
-        file.state = StateFact(keyHex: Hex.encode(key), valueHex: value.map { Hex.encode($0) }, proofHex: Hex.encode(proof.canonicalBytes))
+        let fact = StateFact(keyHex: Hex.encode(key), valueHex: value.map { Hex.encode($0) }, proofHex: Hex.encode(proof.canonicalBytes))
+        // The node is not trusted: a proof that does not verify against the certified header is not written.
+        let header: BlockHeader = try ProofChecker.decode(BlockHeader.self, file.headerHex, what: "header", height: h)
+        do { _ = try ProofChecker.checkState(fact, header: header) } catch {
+            throw .source("the node at \(node.baseURL.absoluteString) sent a state proof that does not verify against its own certified header at height \(h): \(error)")
+        }
+        file.state = fact
         return file
     }
 
@@ -40,18 +46,12 @@ public enum ProofBuilder {
         let index = Int(record.index)
         guard index < txs.count, txs[index].hash == hash, receipts.count == txs.count,
               let txPath = MerkleTree.proof(leaves: txs.map(\.hash.bytes), index: index),
-              let receiptPath = MerkleTree.proof(leaves: receipts.map(\.canonicalBytes), index: index) else {
+              let receiptPath = MerkleTree.proof(leaves: receipts.map(\.hash.bytes), index: index) else {
             throw .source("the store's index for \(hash.hex) does not match block \(record.height)")
         }
-        let key = LedgerKeys.receiptsRoot(record.height)
-        let read: StateRead
-        do { read = try home.reader.read(key, atHeight: record.height, prove: true) } catch { throw .source("cannot prove the receipts root of \(record.height): \(error)") }
-        guard let proof = read.proof, let rootBytes = read.value else { throw .source("the receipts root of height \(record.height) is missing from the state") }
         var file = try certified(record.height, source: home)
-        file.transaction = TransactionFact(txHex: Hex.encode(txs[index].canonicalBytes), index: UInt64(index), txCount: UInt64(txs.count),
-                                           txPath: txPath.path.map(\.hex), receiptHex: Hex.encode(receipts[index].canonicalBytes),
-                                           receiptPath: receiptPath.path.map(\.hex), receiptsRoot: Hex.encode(rootBytes),
-                                           receiptsRootProofHex: Hex.encode(proof.canonicalBytes))
+        file.transaction = TransactionFact(txHex: Hex.encode(txs[index].canonicalBytes), index: UInt64(index), txPath: txPath.path.map(\.hex),
+                                           receiptHex: Hex.encode(receipts[index].canonicalBytes), receiptPath: receiptPath.path.map(\.hex))
         return file
     }
 

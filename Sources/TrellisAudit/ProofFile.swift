@@ -1,12 +1,12 @@
-// ProofFile.swift — a self-contained proof of one fact against a certified header (format "trellis-proof" v1).
+// ProofFile.swift — a self-contained proof of one fact against a certified header (format "trellis-proof" v2).
 //
 // The file carries the block header and that block's commit certificate (canonical hex), and either
 //  - `state`: a key, its value (absent = proves the key is unset) and a `StateProof` against header.state_root; or
-//  - `transaction`: the transaction bytes, its RFC 6962 path to header.tx_root, its receipt with the receipt's path
-//    to the block's receipts root, and a `StateProof` of that receipts root (state key `receipts/<height as 20
-//    digits>`) against header.state_root.
+//  - `transaction`: the transaction bytes with its RFC 6962 path to header.tx_root, and its receipt with the path of
+//    the receipt's hash to header.receipts_root; both trees have header.tx_count leaves.
 // `ProofChecker` verifies it with SHA-256 and Ed25519 only (docs/EXPORT-FORMAT.md §7).
 import Foundation
+import TrellisLedger
 
 /// A proof file.
 public struct ProofFile: Codable, Equatable, Sendable {
@@ -21,7 +21,7 @@ public struct ProofFile: Codable, Equatable, Sendable {
     public var transaction: TransactionFact?
 
     public static let formatName = "trellis-proof"
-    public static let formatVersion = 1
+    public static let formatVersion = Int(ChainFormat.version)
 
     enum CodingKeys: String, CodingKey {
         case format, version
@@ -50,25 +50,22 @@ public struct StateFact: Codable, Equatable, Sendable {
 
 /// A transaction's inclusion in the block and its receipt.
 public struct TransactionFact: Codable, Equatable, Sendable {
+    /// Canonical Transaction, hex.
     public var txHex: String
+    /// Its position in the block (the leaf index of both paths; the tree size is the header's tx_count).
     public var index: UInt64
-    /// Number of transactions in the block (the Merkle tree size of both paths).
-    public var txCount: UInt64
+    /// RFC 9162 audit path of the transaction hash to the header's tx_root.
     public var txPath: [String]
+    /// Canonical Receipt, hex.
     public var receiptHex: String
+    /// RFC 9162 audit path of SHA-256(receipt) to the header's receipts_root.
     public var receiptPath: [String]
-    public var receiptsRoot: String
-    /// `StateProof` of `receipts/<height>` = receipts_root against the header's state root.
-    public var receiptsRootProofHex: String
 
     enum CodingKeys: String, CodingKey {
         case txHex = "tx_hex"
         case index
-        case txCount = "tx_count"
         case txPath = "tx_path"
         case receiptHex = "receipt_hex"
         case receiptPath = "receipt_path"
-        case receiptsRoot = "receipts_root"
-        case receiptsRootProofHex = "receipts_root_proof_hex"
     }
 }

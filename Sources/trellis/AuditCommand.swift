@@ -46,7 +46,7 @@ struct SourceOptions: ParsableArguments {
     @Option(help: "Base URL of a running node's API, e.g. http://127.0.0.1:26657.")
     var node: String?
 
-    @Option(help: "genesis.json of the chain (needed with --node).")
+    @Option(help: "genesis.json of the chain (with --node: optional, the node's GET /v1/genesis is used and its hash printed).")
     var genesis: String?
 
     func open() throws -> any ChainSource {
@@ -59,10 +59,13 @@ struct SourceOptions: ParsableArguments {
 
     func nodeClient(_ node: String) throws -> NodeClient {
         guard let url = URL(string: node), url.scheme == "http" || url.scheme == "https" else { throw badInput("--node must be an http(s) URL, not \(node)") }
-        guard let genesis else { throw badInput("--node needs --genesis FILE (the API does not serve genesis.json)") }
-        let document: GenesisDocument
-        do { document = try GenesisDocument.load(path: genesis) } catch { throw badInput("\(genesis): \(error)") }
-        return NodeClient(baseURL: url, genesis: document)
+        var document: GenesisDocument? = nil
+        if let genesis {
+            do { document = try GenesisDocument.load(path: genesis) } catch { throw badInput("\(genesis): \(error)") }
+        }
+        let client = try auditing { () throws(AuditError) in try NodeClient.connect(baseURL: url, genesis: document) }
+        if document == nil { printError("genesis \(client.genesis.hash.hex) (chain \(client.genesis.chainID)), as served by \(node)") }
+        return client
     }
 }
 
@@ -98,17 +101,37 @@ struct AuditVerify: ParsableCommand {
     @Option(help: "Verify a node home's store instead of a file.")
     var home: String?
 
+    @Option(help: "Pin the trusted genesis: the chain's genesis.json. Another genesis is refused before anything else is checked.")
+    var genesis: String?
+
+    @Option(name: .customLong("genesis-hash"), help: "Pin the trusted genesis by its hash (64 hex digits, as `trellis genesis hash` prints it).")
+    var genesisHash: String?
+
     @Flag(help: "Print the summary as JSON.")
     var json = false
 
+    /// The pinned genesis, if any (at most one of --genesis and --genesis-hash).
+    func anchor() throws -> TrustAnchor? {
+        switch (genesis, genesisHash) {
+        case (nil, nil): return nil
+        case (let path?, nil):
+            do { return .genesis(try GenesisDocument.load(path: path)) } catch { throw badInput("--genesis \(path): \(error)") }
+        case (nil, let hex?):
+            do { return .genesisHash(try Hash(hex: hex)) } catch { throw badInput("--genesis-hash: \(error)") }
+        default: throw badInput("give at most one of --genesis FILE and --genesis-hash HEX")
+        }
+    }
+
     func run() throws {
+        let anchor = try anchor()
         let clock = ContinuousClock()
         let start = clock.now
         let progress: VerifyProgress = { phase, done, total in if !json { progressLine("\(phase): \(done)/\(total)") } }
         let summary: VerificationSummary
         switch (file, home) {
-        case (let file?, nil): summary = try auditing { () throws(AuditError) in try ChainVerifier.verify(path: file, progress: progress) }
-        case (nil, let home?): summary = try auditing { () throws(AuditError) in try ChainVerifier.verify(home: try HomeChainSource(path: home).source, progress: progress) }
+        case (let file?, nil): summary = try auditing { () throws(AuditError) in try ChainVerifier.verify(path: file, trusting: anchor, progress: progress) }
+        case (nil, let home?):
+            summary = try auditing { () throws(AuditError) in try ChainVerifier.verify(home: try HomeChainSource(path: home).source, trusting: anchor, progress: progress) }
         default: throw badInput("give an export FILE or --home DIR (not both)")
         }
         let elapsed = seconds(clock.now - start)
@@ -120,6 +143,12 @@ struct AuditVerify: ParsableCommand {
             }
             try printJSON(Output(summary: summary, seconds: round2(elapsed)))
         } else {
+            // The first line names the genesis every other statement is relative to.
+            if summary.genesisPinned {
+                print("genesis \(summary.genesisHash): pinned (\(genesis != nil ? "--genesis" : "--genesis-hash"))")
+            } else {
+                print("genesis \(summary.genesisHash): taken from the file, not pinned — compare it with the consortium's published genesis hash, or pass --genesis FILE or --genesis-hash HEX")
+            }
             print("valid: chain \(summary.chainID), heights \(summary.fromHeight)…\(summary.toHeight): \(summary.blocks) blocks, \(summary.transactions) transactions, \(summary.signatures) signatures in \(String(format: "%.2f", elapsed)) s")
             print("final state root \(summary.finalStateRoot)")
         }

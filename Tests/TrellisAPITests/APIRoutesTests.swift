@@ -199,3 +199,28 @@ import TrellisLedger
         }
     }
 }
+
+@Suite struct GenesisRouteTests {
+    @Test func genesisIsServedAsGenesisJSONThatHashesToTheChainsGenesis() async throws {
+        let service = FakeNodeService()
+        try await app(service).test(.router) { client in
+            let none = try await client.execute(uri: "/v1/genesis", method: .get)
+            #expect(none.status == .notFound)
+            #expect(try errorCode(none.body) == "not_found")
+        }
+        let key = SigningKey.generate()
+        let genesis = try GenesisDocument(
+            chainID: service.chainID, genesisTime: 1_700_000_000,
+            members: [MemberSpec(memberID: "gov1", legalName: "Gov One", registrationNo: "REG-1", publicKeys: [key.publicKey], roles: [.governor])],
+            validators: [GenesisValidator(name: "v1", validator: Validator(publicKey: service.proposer.publicKey, votingPower: 1, p2pAddress: "127.0.0.1:1"))],
+            parameters: Parameters(governanceQuorum: 1))
+        service.genesis = genesis
+        try await app(service).test(.router) { client in
+            let response = try await client.execute(uri: "/v1/genesis", method: .get)
+            #expect(response.status == .ok)
+            let served = try GenesisDocument.parse(Data(response.body.readableBytesView))
+            #expect(served.hash == genesis.hash)
+            #expect(served.chainID == service.chainID)
+        }
+    }
+}

@@ -17,6 +17,9 @@ final class FakeNodeService: NodeService, @unchecked Sendable {
     /// Set: the node halted (fail-stop).
     var halt: String?
     var haltReason: String? { halt }
+    /// Served by GET /v1/genesis when set.
+    var genesis: GenesisDocument?
+    func genesisDocument() -> GenesisDocument? { genesis }
     private(set) var blocks: [Block] = []
 
     init() {
@@ -24,8 +27,8 @@ final class FakeNodeService: NodeService, @unchecked Sendable {
     }
 
     func makeBlock(height: UInt64) -> Block {
-        let header = BlockHeader(chainID: chainID, height: height, round: 0, time: 1_700_000_000 + Int64(height), previousBlockHash: .zero,
-                                 txRoot: Block.txRoot([]), stateRoot: SHA256.hash([UInt8(height)]), validatorSetHash: .zero,
+        let header = BlockHeader(chainID: chainID, height: height, round: 0, time: 1_700_000_000 + Int64(height), appVersion: AppVersion.initial,
+                                 previousBlockHash: .zero, txCount: 0, txRoot: Block.txRoot([]), receiptsRoot: Receipt.root([]), stateRoot: SHA256.hash([UInt8(height)]), validatorSetHash: .zero,
                                  nextValidatorSetHash: .zero, proposer: proposer.publicKey, lastCommitHash: .zero, evidenceHash: Block.evidenceHash([]))
         return Block(header: header, transactions: [], lastCommit: nil)
     }

@@ -38,8 +38,8 @@ struct Harness {
 
     func block(height: UInt64, variant: UInt8 = 0) -> Block {
         let h = Hash(bytes: [UInt8](repeating: variant, count: 32)) ?? .zero
-        let header = BlockHeader(chainID: chainID, height: height, round: 0, time: 1_700_000_000, previousBlockHash: h, txRoot: h,
-                                 stateRoot: h, validatorSetHash: set.hash, nextValidatorSetHash: set.hash,
+        let header = BlockHeader(chainID: chainID, height: height, round: 0, time: 1_700_000_000, appVersion: AppVersion.initial, previousBlockHash: h,
+                                 txCount: 0, txRoot: h, receiptsRoot: h, stateRoot: h, validatorSetHash: set.hash, nextValidatorSetHash: set.hash,
                                  proposer: keys[0].publicKey, lastCommitHash: .zero, evidenceHash: .zero)
         return Block(header: header, transactions: [], lastCommit: nil)
     }

@@ -24,7 +24,8 @@ enum Fixture {
                                                                 payload: RotateKeysPayload(addKeys: [key2.publicKey], removeKeys: []).canonicalBytes,
                                                                 signer: "m1", nonce: 1, expiresAtHeight: 10, cosigners: ["m2"]),
                                                 by: [("m1", key1), ("m2", key2)])
-    static let header = BlockHeader(chainID: "c", height: 8, round: 0, time: 1_767_225_605, previousBlockHash: hashA, txRoot: hashB, stateRoot: hashA,
+    static let header = BlockHeader(chainID: "c", height: 8, round: 0, time: 1_767_225_605, appVersion: AppVersion.initial,
+                                    previousBlockHash: hashA, txCount: 1, txRoot: hashB, receiptsRoot: hashB, stateRoot: hashA,
                                     validatorSetHash: validatorSet.hash, nextValidatorSetHash: validatorSet.hash, proposer: key1.publicKey,
                                     lastCommitHash: certificate.hash, evidenceHash: Block.evidenceHash([]))
     static let block = Block(header: header, transactions: [transaction], lastCommit: certificate)
@@ -79,8 +80,8 @@ enum Fixture {
         try pinned(Fixture.vote, sha256: "a300140bda7d1d7f95a6fde133d9478f47646ca44d3a5aa278283316d40ea038")
         try pinned(Fixture.certificate, sha256: "fa4de60513244bf3f8e196daf1223535fc21518bc4e5a4faa3295218273f6291")
         try pinned(Fixture.transaction, sha256: "040866a149d9619fcd182be7537eb300051085ad7c46c5aa0c3aba5b4d89ab41")
-        try pinned(Fixture.header, sha256: "5ddd5922cb1856a459a79dca3873e680dcd93d0e99bfe81197c501ef33e6c080")
-        try pinned(Fixture.block, sha256: "62aa338f6f6fb1b2909365a2812a96950a895c1878a51e55adef2a4e5a0ec79e")
+        try pinned(Fixture.header, sha256: "f022bdaac1df491fd124b98d44d049fd0d42ca973ddad5ed38b3d0774a8ba656")
+        try pinned(Fixture.block, sha256: "58757ff840b1e6875ea8abfb8bb9a2c23895dfa362ce79f97b64978c88d55310")
         try pinned(TxRecord(height: 8, index: 2, receipt: Fixture.okReceipt), sha256: "b893dd57cb55c6325c8a385a07ee77350490e8d9cba9659942f39f7bd01e5365")
         try pinned(Fixture.proposal, sha256: "f1a222449bb3320488eed87acb8ff07055cb5e417229de1c9d08545d24a83f08")
         try pinned(ProposePayload(action: .setParameters(.default), summary: "s"), sha256: "c8d4d875f753ece4e412bd9ff0d47be0b35939261af96d729d1c80dac4f54e8c")

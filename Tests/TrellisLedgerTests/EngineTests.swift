@@ -108,7 +108,11 @@ func scenarioBlocks() -> [[Transaction]] {
 
         if case .wrongStateRoot = validationError({ try engine.validate(mutated { $0.header.stateRoot = other }) }) {} else { Issue.record("state root") }
         if case .wrongTxRoot = validationError({ try engine.validate(mutated { $0.header.txRoot = other }) }) {} else { Issue.record("tx root") }
-        if case .wrongTxRoot = validationError({ try engine.validate(mutated { $0.transactions.removeLast() }) }) {} else { Issue.record("dropped tx") }
+        if case .wrongTxCount = validationError({ try engine.validate(mutated { $0.transactions.removeLast() }) }) {} else { Issue.record("dropped tx") }
+        if case .wrongTxRoot = validationError({ try engine.validate(mutated { $0.transactions.removeLast(); $0.header.txCount -= 1 }) }) {} else { Issue.record("dropped tx, count fixed") }
+        if case .wrongTxCount = validationError({ try engine.validate(mutated { $0.header.txCount += 1 }) }) {} else { Issue.record("tx count") }
+        if case .wrongReceiptsRoot = validationError({ try engine.validate(mutated { $0.header.receiptsRoot = other }) }) {} else { Issue.record("receipts root") }
+        if case .wrongAppVersion = validationError({ try engine.validate(mutated { $0.header.appVersion = AppVersion.initial + 1 }) }) {} else { Issue.record("app version") }
         if case .wrongPreviousBlockHash = validationError({ try engine.validate(mutated { $0.header.previousBlockHash = other }) }) {} else { Issue.record("prev hash") }
         if case .wrongValidatorSetHash = validationError({ try engine.validate(mutated { $0.header.validatorSetHash = other }) }) {} else { Issue.record("validator set") }
         if case .wrongNextValidatorSetHash = validationError({ try engine.validate(mutated { $0.header.nextValidatorSetHash = other }) }) {} else { Issue.record("next set") }
@@ -158,11 +162,14 @@ func scenarioBlocks() -> [[Transaction]] {
         let ghost = try reader.member("ghost", atHeight: 3, prove: true)
         #expect(ghost.value == nil)
         #expect(try #require(ghost.proof).verify(key: LedgerKeys.member("ghost"), value: nil, root: ghost.stateRoot))
-        // Receipts roots are in state.
-        let receiptsRoot = try reader.receiptsRoot(ofBlock: 2, prove: true)
+        // The header commits to the receipts (root over the receipt hashes) and to the transaction count.
         let block2 = try #require(try chain.engine.block(at: 2))
         let receipts = try block2.transactions.map { try #require(try chain.engine.receipt($0.hash)).receipt }
-        #expect(receiptsRoot.value == Receipt.root(receipts))
+        #expect(!receipts.isEmpty)
+        #expect(block2.header.receiptsRoot == Receipt.root(receipts))
+        #expect(block2.header.receiptsRoot == MerkleTree.root(leaves: receipts.map { SHA256.hash($0.canonicalBytes).bytes }))
+        #expect(Int(block2.header.txCount) == block2.transactions.count)
+        #expect(block2.header.appVersion == AppVersion.initial)
         #expect(throws: LedgerError.self) { try reader.member("alice", atHeight: 99) }
     }
 

@@ -1,10 +1,13 @@
-// Block.swift — block header and block (DESIGN.md §3).
+// Block.swift — block header and block (DESIGN.md §3), chain format version 2 (ChainFormat.swift).
 //
-// header = {chain_id, height, round, time, previous_block_hash, tx_root, state_root, validator_set_hash,
-// next_validator_set_hash, proposer, last_commit_hash, evidence_hash}. The block hash is SHA-256 of the canonical
-// header. tx_root is the RFC 6962 Merkle root over the transaction hashes; state_root is the authenticated state
-// root after executing this block; last_commit_hash is the hash of the previous block's certificate carried in
-// this block (zero at height 1); evidence_hash is SHA-256 of the canonical evidence list.
+// header = {chain_id, height, round, time, app_version, previous_block_hash, tx_count, tx_root, receipts_root,
+// state_root, validator_set_hash, next_validator_set_hash, proposer, last_commit_hash, evidence_hash}. The block
+// hash is SHA-256 of the canonical header. app_version is the rules version in force at this height; tx_count the
+// number of transactions; tx_root the RFC 6962 Merkle root over the transaction hashes; receipts_root the RFC 6962
+// root over the SHA-256 of each canonical receipt, in block order (so a receipt is proved against a certified
+// header without re-execution); state_root the authenticated state root after executing this block;
+// last_commit_hash the hash of the previous block's certificate carried in this block (zero at height 1);
+// evidence_hash SHA-256 of the canonical evidence list.
 import TrellisCodec
 import TrellisCrypto
 
@@ -14,8 +17,14 @@ public struct BlockHeader: Sendable, Hashable, CanonicalCodable {
     public var round: UInt32
     /// Proposer's time, Unix seconds (UTC); checked against bounds by validators, never a node's clock in execution.
     public var time: Int64
+    /// The rules version in force at this height (`AppVersion`), supplied by the ledger.
+    public var appVersion: UInt32
     public var previousBlockHash: Hash
+    /// The number of transactions in the block (binds the size of the tx and receipts trees).
+    public var txCount: UInt32
     public var txRoot: Hash
+    /// RFC 6962 root over SHA-256(canonical receipt) of the block's receipts, in block order.
+    public var receiptsRoot: Hash
     public var stateRoot: Hash
     /// Hash of the validator set that certifies this block.
     public var validatorSetHash: Hash
@@ -25,13 +34,16 @@ public struct BlockHeader: Sendable, Hashable, CanonicalCodable {
     public var lastCommitHash: Hash
     public var evidenceHash: Hash
 
-    public init(chainID: String, height: UInt64, round: UInt32, time: Int64, previousBlockHash: Hash, txRoot: Hash, stateRoot: Hash, validatorSetHash: Hash, nextValidatorSetHash: Hash, proposer: PublicKey, lastCommitHash: Hash, evidenceHash: Hash) {
+    public init(chainID: String, height: UInt64, round: UInt32, time: Int64, appVersion: UInt32, previousBlockHash: Hash, txCount: UInt32, txRoot: Hash, receiptsRoot: Hash, stateRoot: Hash, validatorSetHash: Hash, nextValidatorSetHash: Hash, proposer: PublicKey, lastCommitHash: Hash, evidenceHash: Hash) {
         self.chainID = chainID
         self.height = height
         self.round = round
         self.time = time
+        self.appVersion = appVersion
         self.previousBlockHash = previousBlockHash
+        self.txCount = txCount
         self.txRoot = txRoot
+        self.receiptsRoot = receiptsRoot
         self.stateRoot = stateRoot
         self.validatorSetHash = validatorSetHash
         self.nextValidatorSetHash = nextValidatorSetHash
@@ -48,8 +60,11 @@ public struct BlockHeader: Sendable, Hashable, CanonicalCodable {
         encoder.encode(height)
         encoder.encode(round)
         encoder.encode(time)
+        encoder.encode(appVersion)
         encoder.encode(previousBlockHash)
+        encoder.encode(txCount)
         encoder.encode(txRoot)
+        encoder.encode(receiptsRoot)
         encoder.encode(stateRoot)
         encoder.encode(validatorSetHash)
         encoder.encode(nextValidatorSetHash)
@@ -63,8 +78,11 @@ public struct BlockHeader: Sendable, Hashable, CanonicalCodable {
         height = try decoder.decodeUInt64()
         round = try decoder.decodeUInt32()
         time = try decoder.decodeInt64()
+        appVersion = try decoder.decodeUInt32()
         previousBlockHash = try decoder.decode(Hash.self)
+        txCount = try decoder.decodeUInt32()
         txRoot = try decoder.decode(Hash.self)
+        receiptsRoot = try decoder.decode(Hash.self)
         stateRoot = try decoder.decode(Hash.self)
         validatorSetHash = try decoder.decode(Hash.self)
         nextValidatorSetHash = try decoder.decode(Hash.self)

@@ -4,8 +4,8 @@
 // (the consensus replica, in the node or the simulator) calls it; concurrent readers use `reader` (a `LedgerReader`).
 // Guarantees:
 // - `validate` re-executes the block on the committed state and refuses any header field that does not match
-//   (chain id, height, previous hash, time, validator set hashes, proposer, last commit, evidence, tx root,
-//   state root). It never changes the store.
+//   (chain id, height, app version, previous hash, time, validator set hashes, proposer, last commit, evidence,
+//   tx count, tx root, receipts root, state root). It never changes the store.
 // - `commit` verifies the certificate, then writes the block, certificate and execution result in one synced
 //   batch; the tip moves only after the batch is durable.
 // - A new engine over a store resumes at the last committed height with the same root (crash recovery).
@@ -81,6 +81,12 @@ public final class LedgerEngine {
         do { try store.commit(commit) } catch { throw .store(error) }
     }
 
+    // MARK: rules version
+
+    /// The rules version in force at `height`, written into (and required of) every header as `app_version`.
+    /// One version so far; a governed upgrade schedule replaces this with a read of the state at `height - 1`.
+    public func appVersion(forHeight height: UInt64) -> UInt32 { AppVersion.initial }
+
     // MARK: validator sets
 
     /// The validator set in force at `height`. Known up to `currentHeight + 2`.
@@ -101,7 +107,7 @@ public final class LedgerEngine {
 
     /// Builds block `height`: executes the transactions, drops those that fail the envelope or nonce checks (they
     /// could only be no-ops), keeps those rejected by a contract rule (they consume their nonce, with a receipt),
-    /// and fills tx_root, state_root, the validator set hashes and last_commit_hash.
+    /// and fills app_version, tx_count, tx_root, receipts_root, state_root, the validator set hashes and last_commit_hash.
     public func proposeBlock(height: UInt64, round: UInt32, time: Int64, proposer: PublicKey, lastCommit: CommitCertificate?, transactions: [Transaction], evidence: [DuplicateVoteEvidence] = [], signatures: SignaturePolicy = .verify) throws(LedgerError) -> BuiltBlock {
         guard height == currentHeight + 1 else { throw .invalidBlock(.wrongHeight(expected: currentHeight + 1, actual: height)) }
         guard transactions.count <= Limits.maxTransactionsPerBlock else { throw .invalidBlock(.tooManyTransactions(transactions.count)) }
@@ -119,8 +125,9 @@ public final class LedgerEngine {
             // Re-run so that receipts carry the final indices (the state is the same: dropped ones were no-ops).
             result = try execute(height: height, time: time, transactions: kept, evidence: evidence, signatures: signatures)
         }
-        let header = BlockHeader(chainID: chainID, height: height, round: round, time: time, previousBlockHash: lastBlockHash,
-                                 txRoot: Block.txRoot(kept), stateRoot: result.stateRoot,
+        let header = BlockHeader(chainID: chainID, height: height, round: round, time: time, appVersion: appVersion(forHeight: height),
+                                 previousBlockHash: lastBlockHash, txCount: UInt32(kept.count), txRoot: Block.txRoot(kept),
+                                 receiptsRoot: result.receiptsRoot, stateRoot: result.stateRoot,
                                  validatorSetHash: try validatorSet(forHeight: height).hash,
                                  nextValidatorSetHash: try validatorSet(forHeight: height + 1).hash,
                                  proposer: proposer, lastCommitHash: Block.lastCommitHash(lastCommit), evidenceHash: Block.evidenceHash(evidence))
@@ -138,6 +145,8 @@ public final class LedgerEngine {
         guard h.chainID == chainID else { throw fail(.wrongChainID(expected: chainID, actual: h.chainID)) }
         guard h.height == currentHeight + 1 else { throw fail(.wrongHeight(expected: currentHeight + 1, actual: h.height)) }
         guard h.previousBlockHash == lastBlockHash else { throw fail(.wrongPreviousBlockHash(expected: lastBlockHash, actual: h.previousBlockHash)) }
+        let rules = appVersion(forHeight: h.height)
+        guard h.appVersion == rules else { throw fail(.wrongAppVersion(expected: rules, actual: h.appVersion)) }
         try checkTime(h.time, height: h.height)
         let set = try validatorSet(forHeight: h.height)
         guard h.validatorSetHash == set.hash else { throw fail(.wrongValidatorSetHash(expected: set.hash, actual: h.validatorSetHash)) }
@@ -149,9 +158,11 @@ public final class LedgerEngine {
         guard h.evidenceHash == evidenceHash else { throw fail(.wrongEvidenceHash(expected: evidenceHash, actual: h.evidenceHash)) }
         try checkEvidence(block.evidence, height: h.height)
         guard block.transactions.count <= Limits.maxTransactionsPerBlock else { throw fail(.tooManyTransactions(block.transactions.count)) }
+        guard h.txCount == block.transactions.count else { throw fail(.wrongTxCount(expected: block.transactions.count, actual: h.txCount)) }
         let txRoot = Block.txRoot(block.transactions)
         guard h.txRoot == txRoot else { throw fail(.wrongTxRoot(expected: txRoot, actual: h.txRoot)) }
         let result = try execute(height: h.height, time: h.time, transactions: block.transactions, evidence: block.evidence, signatures: signatures)
+        guard h.receiptsRoot == result.receiptsRoot else { throw fail(.wrongReceiptsRoot(expected: result.receiptsRoot, actual: h.receiptsRoot)) }
         guard h.stateRoot == result.stateRoot else { throw fail(.wrongStateRoot(expected: result.stateRoot, actual: h.stateRoot)) }
         executed = (block.hash, result)
         return result

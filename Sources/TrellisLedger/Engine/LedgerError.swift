@@ -21,6 +21,9 @@ public enum BlockValidationError: Error, Equatable, CustomStringConvertible {
     case tooManyTransactions(Int)
     case wrongTxRoot(expected: Hash, actual: Hash)
     case wrongStateRoot(expected: Hash, actual: Hash)
+    case wrongAppVersion(expected: UInt32, actual: UInt32)
+    case wrongTxCount(expected: Int, actual: UInt32)
+    case wrongReceiptsRoot(expected: Hash, actual: Hash)
 
     public var description: String {
         switch self {
@@ -41,6 +44,9 @@ public enum BlockValidationError: Error, Equatable, CustomStringConvertible {
         case .tooManyTransactions(let n): return "\(n) transactions exceed the limit of \(Limits.maxTransactionsPerBlock)"
         case .wrongTxRoot(let e, let a): return "tx_root \(a.hex), expected \(e.hex)"
         case .wrongStateRoot(let e, let a): return "state_root \(a.hex) differs from the executed state root \(e.hex)"
+        case .wrongAppVersion(let e, let a): return "app_version \(a), but rules version \(e) is in force at this height"
+        case .wrongTxCount(let e, let a): return "tx_count \(a), but the block carries \(e) transactions"
+        case .wrongReceiptsRoot(let e, let a): return "receipts_root \(a.hex) differs from the executed receipts' root \(e.hex)"
         }
     }
 }

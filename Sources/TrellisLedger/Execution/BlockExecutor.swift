@@ -48,8 +48,7 @@ public struct BlockExecutor: Sendable {
             receipts.append(try executeOne(tx, env: env, signaturesValid: signaturesValid[i], state: blockState))
         }
         for e in evidence { blockState.write(SHA256.hash(e.canonicalBytes), at: LedgerKeys.evidence(validator: e.validator, height: e.height)) }
-        let receiptsRoot = Receipt.root(receipts)
-        blockState.write(receiptsRoot, at: LedgerKeys.receiptsRoot(height))
+        let receiptsRoot = Receipt.root(receipts)  // committed by the header (chain format 2), not by the state
 
         let changes = blockState.changes
         let update: TreeUpdate

@@ -20,7 +20,7 @@ public struct ExecutionResult: Sendable {
     public let stateRoot: Hash
     /// One receipt per transaction, in block order.
     public let receipts: [Receipt]
-    /// RFC 6962 root over the receipts; also written to state at `receipts/<height>` (so it is under `stateRoot`).
+    /// RFC 6962 root over the receipt hashes: goes into the block header as `receipts_root`.
     public let receiptsRoot: Hash
     /// The net state writes, sorted by key.
     public let stateChanges: [StateChange]

@@ -1,5 +1,5 @@
 // Receipt.swift — what happened to one transaction of a block: accepted (with the ids it created) or rejected
-// (with a stable code). Receipts are canonical: their Merkle root is committed in the state (docs/LEDGER.md).
+// (with a stable code). Receipts are canonical: the block header's `receipts_root` commits to them (docs/LEDGER.md).
 import TrellisCodec
 import TrellisCrypto
 
@@ -58,9 +58,12 @@ public struct Receipt: Sendable, Hashable, CanonicalCodable {
     /// The rejection code, or nil when the transaction was applied.
     public var rejectionCode: String? { if case .rejected(let c, _) = outcome { return c } else { return nil } }
 
-    /// The RFC 6962 Merkle root over the canonical bytes of `receipts` (in block order).
+    /// SHA-256 of the canonical receipt: the receipt's leaf data in the block's receipts tree.
+    public var hash: Hash { SHA256.hash(canonicalBytes) }
+
+    /// The block header's `receipts_root`: the RFC 6962 Merkle root over the receipt hashes (in block order).
     public static func root(_ receipts: [Receipt]) -> Hash {
-        MerkleTree.root(leaves: receipts.map(\.canonicalBytes))
+        MerkleTree.root(leaves: receipts.map(\.hash.bytes))
     }
 
     /// `text` cut to at most `maxBytes` of UTF-8, on a character boundary (so a stored receipt always decodes).

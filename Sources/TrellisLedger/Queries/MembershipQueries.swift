@@ -49,9 +49,4 @@ extension LedgerReader {
     public func proposal(_ id: String, atHeight height: UInt64? = nil, prove: Bool = false) throws(LedgerError) -> QueryAnswer<Proposal> {
         try query(Proposal.self, LedgerKeys.proposal(id), atHeight: height, prove: prove)
     }
-
-    /// The receipts root of block `blockHeight`, read (and provable) at `height` or later.
-    public func receiptsRoot(ofBlock blockHeight: UInt64, atHeight height: UInt64? = nil, prove: Bool = false) throws(LedgerError) -> QueryAnswer<Hash> {
-        try query(Hash.self, LedgerKeys.receiptsRoot(blockHeight), atHeight: height, prove: prove)
-    }
 }

@@ -16,8 +16,6 @@ public enum LedgerKeys {
     /// `validators/<effective height>` → `ValidatorSet` in force from that height on.
     public static func validatorSet(effectiveFrom height: UInt64) -> [UInt8] { StateKey.make("validators", padded(height)) }
     public static let validatorSetPrefix = StateKey.prefix("validators")
-    /// `receipts/<height>` → `Hash`, the RFC 6962 root over that block's receipts.
-    public static func receiptsRoot(_ height: UInt64) -> [UInt8] { StateKey.make("receipts", padded(height)) }
     /// `evidence/<validator key hex>/<height>` → `Hash` (SHA-256 of the canonical `DuplicateVoteEvidence`): the
     /// validator equivocated at that height; recorded once, by the block that carried the evidence.
     public static func evidence(validator: PublicKey, height: UInt64) -> [UInt8] { StateKey.make("evidence", validator.hex, padded(height)) }

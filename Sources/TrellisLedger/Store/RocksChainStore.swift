@@ -24,8 +24,9 @@ import TrellisCrypto
 import TrellisStore
 
 public final class RocksChainStore: ChainStore, @unchecked Sendable {
-    /// The on-disk format this build reads and writes.
-    public static let format = StoreFormat(application: "trellis-ledger", version: 2)
+    /// The on-disk format this build reads and writes: the chain format's version (a store of another version is
+    /// refused on open, naming both).
+    public static let format = StoreFormat(application: "trellis-ledger", version: ChainFormat.version)
     public static let columnFamilyNames = ["blocks", "certs", "txs", "state", "tree", "meta", "consensus"]
     /// Decoded tree nodes kept in memory (the upper tree and the recent paths), in two generations of at most this
     /// many each: when the current one is full it becomes the previous one (the older is dropped). Bounded, and the

@@ -326,6 +326,9 @@ public final class Node: NodeService, Sendable {
 
     public var haltReason: String? { consensus.haltReason?.description }
 
+    /// The genesis this node runs (its hash is checked against the store at start).
+    public func genesisDocument() -> GenesisDocument? { genesis }
+
     public func block(at height: UInt64) throws(ServiceError) -> (Block, CommitCertificate?)? {
         do {
             guard let block = try reader.block(atHeight: height) else { return nil }

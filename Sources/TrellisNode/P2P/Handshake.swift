@@ -14,8 +14,9 @@ import TrellisCodec
 import TrellisCrypto
 import TrellisLedger
 
-/// The protocol version spoken by this build.
-public let p2pProtocolVersion: UInt16 = 1
+/// The protocol version spoken by this build: the chain format's (blocks and votes travel in their canonical
+/// form, so peers of another chain format could not decode each other).
+public let p2pProtocolVersion = UInt16(ChainFormat.version)
 
 /// Why a handshake failed. Messages name both sides' values so an operator can fix a misconfiguration.
 public enum HandshakeError: Error, Equatable, CustomStringConvertible {

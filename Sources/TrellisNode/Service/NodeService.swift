@@ -159,11 +159,16 @@ public protocol NodeService: Sendable {
     func payloadJSON(_ transaction: Transaction) -> Data?
     /// Why consensus halted for good (fail-stop), nil while the node participates. `/health` answers 503 then.
     var haltReason: String? { get }
+    /// The chain's genesis document (`GET /v1/genesis`), or nil when this service has none to serve.
+    func genesisDocument() -> GenesisDocument?
 }
 
 extension NodeService {
     /// Services without consensus never halt.
     public var haltReason: String? { nil }
+
+    /// Services without a genesis document serve none (`GET /v1/genesis` answers 404).
+    public func genesisDocument() -> GenesisDocument? { nil }
 
     /// One transaction at a time (services without a batch path).
     public func submitTransactions(_ batch: [[UInt8]]) -> [Result<Hash, MempoolError>] {

@@ -68,8 +68,8 @@ public struct TestApplication: ConsensusApplication, Sendable {
         let lastCommit = h > 1 ? certificates[Int(h) - 2] : nil
         let txRoot = Block.txRoot(transactions)
         let header = BlockHeader(
-            chainID: chainID, height: h, round: request.round, time: max(time, parentTime),
-            previousBlockHash: blocks.last?.hash ?? .zero, txRoot: txRoot,
+            chainID: chainID, height: h, round: request.round, time: max(time, parentTime), appVersion: AppVersion.initial,
+            previousBlockHash: blocks.last?.hash ?? .zero, txCount: UInt32(transactions.count), txRoot: txRoot, receiptsRoot: Receipt.root([]),
             stateRoot: Self.nextStateRoot(stateRoots[Int(h) - 1], txRoot: txRoot, height: h),
             validatorSetHash: try validatorSet(forHeight: h).hash, nextValidatorSetHash: try validatorSet(forHeight: h + 1).hash,
             proposer: request.proposer, lastCommitHash: Block.lastCommitHash(lastCommit), evidenceHash: Block.evidenceHash(evidence))

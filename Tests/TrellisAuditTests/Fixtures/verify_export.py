@@ -37,8 +37,9 @@ def tx_bytes(chain_id, t):
     return tx_body(chain_id, t) + u32(len(sigs)) + b"".join(sigs)
 
 def header_bytes(h):
-    return (text(h["chain_id"]) + u64(h["height"]) + u32(h["round"]) + i64(h["time"])
-            + b"".join(bytes.fromhex(h[k]) for k in ["previous_block_hash", "tx_root", "state_root", "validator_set_hash",
+    return (text(h["chain_id"]) + u64(h["height"]) + u32(h["round"]) + i64(h["time"]) + u32(h["app_version"])
+            + bytes.fromhex(h["previous_block_hash"]) + u32(h["tx_count"])
+            + b"".join(bytes.fromhex(h[k]) for k in ["tx_root", "receipts_root", "state_root", "validator_set_hash",
                                                       "next_validator_set_hash", "proposer", "last_commit_hash", "evidence_hash"]))
 
 def merkle_root(leaves):

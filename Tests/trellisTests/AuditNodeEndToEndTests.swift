@@ -1,0 +1,80 @@
+// AuditNodeEndToEndTests.swift — an auditor working against a live node: `GET /v1/genesis` serves the genesis, so
+// `audit export --node URL` needs nothing else and names the genesis it took; `audit verify` pins a genesis
+// (--genesis-hash) or names the one it took from the file, and refuses another; `audit prove --node URL --state KEY`
+// at the latest and at an older height writes proofs that `audit check-proof` verifies offline (the bug: the key
+// went to the API as hex text in the path, so the node proved another key).
+import Foundation
+import Testing
+import TrellisCrypto
+import TrellisLedger
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite(.serialized) struct AuditNodeEndToEndTests {
+    @Test func exportProveAndCheckAgainstALiveNode() throws {
+        let base = 54_000 + Int(getpid() % 20) * 100  // p2p base…, API base + 100…: clear of NodeRefusal's 50_000 + (pid % 40) * 100
+        let net = try LocalTestnet.start(nodes: 1, basePort: base)
+        defer { net.stop() }
+        let api = net.apis[0]
+        let genesisFile = net.dir + "/genesis.json"
+        let genesis = try GenesisDocument.load(path: genesisFile)
+        let work = CLI.temporaryDirectory()
+
+        // The node serves its genesis: the same document, hence the same hash.
+        let served = try CLI.runProcess("/usr/bin/curl", ["-s", "--max-time", "10", api + "/v1/genesis"])
+        #expect(try GenesisDocument.parse(Data(served.stdout.utf8)).hash == genesis.hash)
+
+        // An older height before bank's first transaction, then the transaction (nonce/bank goes from absent to 1).
+        #expect(waitUntil(60) { net.height(api) >= 2 }, "the node does not commit")
+        let older = net.height(api)
+        let expiry = Int(Date().timeIntervalSince1970) + 30 * 86_400
+        let sent = try CLI.run(["tx", "send", "--node", api, "--key", net.key("bank"), "--cosign", net.key("core"), "--kind", "credit_line.set",
+                                "--payload", "{\"line_id\":\"audit-e2e\",\"core\":\"core\",\"limit\":1000,\"expiry\":\(expiry)}", "--wait"])
+        #expect(sent.status == 0, "\(sent.stdout) \(sent.stderr)")
+        let committedAt = (json(sent.stdout)["height"] as? Int) ?? 0
+        #expect(waitUntil(60) { net.height(api) > committedAt }, "no block after the transaction")
+
+        // Proofs from the node, at the latest height and at the older one, checked offline.
+        let latestProof = work + "/latest.json", olderProof = work + "/older.json"
+        let proveLatest = try CLI.run(["audit", "prove", "--node", api, "--state", "nonce/bank", "--out", latestProof])
+        #expect(proveLatest.status == 0, "\(proveLatest.stderr)")
+        let checkLatest = try CLI.run(["audit", "check-proof", latestProof, "--genesis", genesisFile])
+        #expect(checkLatest.status == 0, "\(checkLatest.stdout) \(checkLatest.stderr)")
+        #expect(checkLatest.stdout.contains("state nonce/bank = 8 bytes"), "\(checkLatest.stdout)")
+        let proveOlder = try CLI.run(["audit", "prove", "--node", api, "--state", "nonce/bank", "--height", "\(older)", "--out", olderProof])
+        #expect(proveOlder.status == 0, "\(proveOlder.stderr)")
+        let checkOlder = try CLI.run(["audit", "check-proof", olderProof, "--genesis", genesisFile, "--json"])
+        #expect(checkOlder.status == 0, "\(checkOlder.stdout) \(checkOlder.stderr)")
+        #expect(json(checkOlder.stdout)["height"] as? Int == older)
+        #expect((json(checkOlder.stdout)["statement"] as? String)?.hasSuffix("nonce/bank = absent") == true, "\(checkOlder.stdout)")
+        // A tampered proof (another value) is refused.
+        var tampered = try String(contentsOfFile: latestProof, encoding: .utf8)
+        let value = try #require(tampered.range(of: "\"value_hex\":\"0000000000000001\""))
+        tampered.replaceSubrange(value, with: "\"value_hex\":\"0000000000000002\"")
+        try tampered.write(toFile: latestProof, atomically: true, encoding: .utf8)
+        #expect(try CLI.run(["audit", "check-proof", latestProof, "--genesis", genesisFile]).status == 1)
+
+        // Export with nothing but the URL; the genesis taken is named.
+        let export = work + "/chain.jsonl"
+        let exported = try CLI.run(["audit", "export", "--node", api, "--to", "\(committedAt)", "--out", export])
+        #expect(exported.status == 0, "\(exported.stderr)")
+        #expect(exported.stderr.contains("genesis \(genesis.hash.hex)"), "\(exported.stderr)")
+
+        // Verify: pinned, unpinned (the first line names the genesis taken from the file), another genesis refused.
+        let pinned = try CLI.run(["audit", "verify", export, "--genesis-hash", genesis.hash.hex])
+        #expect(pinned.status == 0, "\(pinned.stdout) \(pinned.stderr)")
+        #expect(pinned.stdout.hasPrefix("genesis \(genesis.hash.hex): pinned (--genesis-hash)\n"), "\(pinned.stdout)")
+        let unpinned = try CLI.run(["audit", "verify", export])
+        #expect(unpinned.status == 0)
+        #expect(unpinned.stdout.hasPrefix("genesis \(genesis.hash.hex): taken from the file, not pinned"), "\(unpinned.stdout)")
+        let asJSON = try CLI.run(["audit", "verify", export, "--genesis", genesisFile, "--json"])
+        let summary = json(asJSON.stdout)["summary"] as? [String: Any]
+        #expect(summary?["genesis_hash"] as? String == genesis.hash.hex && summary?["genesis_pinned"] as? Bool == true, "\(asJSON.stdout)")
+        let otherHash = SHA256.hash(Array("another consortium".utf8)).hex
+        let refused = try CLI.run(["audit", "verify", export, "--genesis-hash", otherHash])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("not the trusted genesis \(otherHash)"), "\(refused.stderr)")
+        #expect(try CLI.run(["audit", "verify", export, "--genesis-hash", otherHash, "--genesis", genesisFile]).status == 2)
+    }
+}
