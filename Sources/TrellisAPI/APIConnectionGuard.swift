@@ -61,18 +61,6 @@ public final class APIConnectionLimiter: Sendable {
 
     func countTimeout() { state.withLockedValue { $0.timedOut += 1 } }
     func countDeclaredTooLarge() { state.withLockedValue { $0.declaredTooLarge += 1 } }
-
-    /// Prometheus lines for the counters (appended to /metrics).
-    func metricsLines() -> [String] {
-        let s = statistics
-        return [
-            "# HELP trellis_api_connections API connections open now.", "# TYPE trellis_api_connections gauge", "trellis_api_connections \(s.open)",
-            "# HELP trellis_api_refused_connections_total API connections answered 503 because the cap was reached.",
-            "# TYPE trellis_api_refused_connections_total counter", "trellis_api_refused_connections_total \(s.refused)",
-            "# HELP trellis_api_timeouts_total API connections closed by the head or body read deadline.",
-            "# TYPE trellis_api_timeouts_total counter", "trellis_api_timeouts_total \(s.timedOut)",
-        ]
-    }
 }
 
 /// One connection's deadlines and slot (see the file header).

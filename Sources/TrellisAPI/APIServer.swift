@@ -10,7 +10,7 @@
 //   GET  /v1/state/{key}[?height=H&prove=true]
 //   GET  /v1/query/{name}[?height=H&prove=true&<parameters>]
 //   GET  /v1/events[?from=H]      server-sent events, one `block` event per committed block, resumable from H
-//   GET  /metrics                 Prometheus text
+//   GET  /metrics                 Prometheus text (MetricsRegistry: the node's metrics and request durations)
 //   GET  /health
 // Bodies over the configured limit get 413; every error is JSON {"error": {"code", "message"}}. Connection cap, read
 // deadlines and early refusals: APIConnectionGuard.
@@ -54,9 +54,12 @@ public struct APIConfiguration: Sendable {
 }
 
 public enum APIServer {
-    /// The router with every route bound to `service`.
-    public static func router(service: NodeService, configuration: APIConfiguration, connections: APIConnectionLimiter? = nil) -> Router<BasicRequestContext> {
+    /// The router with every route bound to `service`. `/metrics` exposes `metrics` (give the node the same
+    /// registry's factory, so its metrics appear there).
+    public static func router(service: NodeService, configuration: APIConfiguration, connections: APIConnectionLimiter? = nil,
+                              metrics: MetricsRegistry = MetricsRegistry()) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: RequestMetricsMiddleware(factory: metrics.factory))
         router.add(middleware: JSONErrorMiddleware())
         let routes = Routes(service: service, configuration: configuration)
 
@@ -65,9 +68,12 @@ public enum APIServer {
             if let reason = service.haltReason { return JSONBody.response(status: .serviceUnavailable, ["status": "halted", "reason": reason]) }
             return JSONBody.response(["status": "ok"])
         }
+        let connectionMetrics = APIConnectionMetrics(factory: metrics.factory)
         router.get("/metrics") { _, _ in
-            let text = service.metricsText() + (connections?.metricsLines().map { $0 + "\n" }.joined() ?? "")
-            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: text)))
+            service.refreshMetrics()
+            if let connections { connectionMetrics.record(connections.statistics) }
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
         }
         router.post("/v1/tx") { request, context in try await routes.submit(request, context: context) }
         router.post("/v1/txs") { request, context in try await routes.submitBatch(request, context: context) }
@@ -84,13 +90,13 @@ public enum APIServer {
     /// A Hummingbird application serving the API.
     /// `onServerRunning` receives the listening channel (tests read the bound port from it).
     public static func application(service: NodeService, configuration: APIConfiguration, logger: Logger,
-                                   connections: APIConnectionLimiter? = nil,
+                                   connections: APIConnectionLimiter? = nil, metrics: MetricsRegistry = MetricsRegistry(),
                                    onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }) -> some ApplicationProtocol {
         let limiter = connections ?? APIConnectionLimiter(maxConnections: configuration.maxConnections)
         let limits = APIConnectionGuard.Limits(headerTimeoutMilliseconds: configuration.headerTimeoutMilliseconds,
                                                bodyTimeoutMilliseconds: configuration.bodyTimeoutMilliseconds, maxBodyBytes: configuration.maxBodyBytes)
         return Application(
-            router: router(service: service, configuration: configuration, connections: limiter),
+            router: router(service: service, configuration: configuration, connections: limiter, metrics: metrics),
             server: .http1(configuration: .init(additionalChannelHandlers: [APIConnectionGuard(limiter: limiter, limits: limits, logger: logger)])),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "trellis"),
             onServerRunning: onServerRunning,

@@ -91,7 +91,9 @@ struct NodeCommand: AsyncParsableCommand {
             var logger = Logger(label: "trellis.\(config?.node.name ?? "node")")
             if let level = config.flatMap({ Logger.Level(rawValue: $0.node.logLevel) }) { logger.logLevel = level }
             let node: Node
-            do { node = try Node(home: nodeHome, logger: logger) } catch { throw failure("\(error)") }
+            // One registry per process: the node records into it, the API's /metrics exposes it.
+            let metrics = MetricsRegistry()
+            do { node = try Node(home: nodeHome, logger: logger, metrics: NodeMetrics(factory: metrics.factory)) } catch { throw failure("\(error)") }
             do { try await node.start() } catch { throw failure("\(error)") }
             // The pid file tells `testnet` (and operators) which process owns this home; removed on clean exit.
             let pidFile = nodeHome.path + "/node.pid"
@@ -99,7 +101,7 @@ struct NodeCommand: AsyncParsableCommand {
             defer { try? FileManager.default.removeItem(atPath: pidFile) }
             guard let api = HostPort(node.config.api.listen) else { throw failure("api.listen is not host:port") }
             let configuration = APIConfiguration(node.config.api, host: api.host, port: api.port, maxConnections: node.descriptorBudget.apiConnections)
-            let app = APIServer.application(service: node, configuration: configuration, logger: logger)
+            let app = APIServer.application(service: node, configuration: configuration, logger: logger, metrics: metrics)
             logger.info("API listening", metadata: ["url": "http://\(api.host):\(api.port)"])
             // A signal ends runService normally (exit 0). Anything it throws — the port in use, an address that is
             // not this host's — is fatal: exit non-zero naming the address, so a supervisor sees the failure.

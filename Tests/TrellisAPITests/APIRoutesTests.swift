@@ -189,7 +189,7 @@ import TrellisLedger
             }
             do {
                 let response = try await client.execute(uri: "/metrics", method: .get)
-                #expect(String(buffer: response.body).contains("trellis_height 3"))
+                #expect(String(buffer: response.body).contains("# TYPE trellis_api_request_duration_seconds histogram"))
             }
             do {
                 let response = try await client.execute(uri: "/v2/nothing", method: .get)

@@ -106,7 +106,9 @@ final class FakeNodeService: NodeService, @unchecked Sendable {
         }
     }
 
-    func metricsText() -> String { "# TYPE trellis_height gauge\ntrellis_height 3\n" }
+    /// How often `/metrics` asked for fresh values.
+    let metricsRefreshes = NIOLockedValueBox(0)
+    func refreshMetrics() { metricsRefreshes.withLockedValue { $0 += 1 } }
 
     func payloadJSON(_ transaction: Transaction) -> Data? { Data("{\"note\":\"fake\"}".utf8) }
 

@@ -1,5 +1,6 @@
 // ApplicationTiming.swift — the node's ledger as its replica sees it: `LedgerApplication` with each block build and
 // validation timed, so that `BlockBudget` learns what this node executes per second and the log shows slow blocks.
+import CoreMetrics
 import Dispatch
 import Logging
 import TrellisConsensus
@@ -10,6 +11,7 @@ struct TimedLedgerApplication: ConsensusApplication {
     let ledger: LedgerApplication
     let budget: BlockBudget
     let logger: Logger
+    let metrics: NodeMetrics
 
     var engine: LedgerEngine { ledger.engine }
     var committedHeight: UInt64 { ledger.committedHeight }
@@ -21,6 +23,7 @@ struct TimedLedgerApplication: ConsensusApplication {
         let block = try ledger.buildBlock(request, time: time)
         let elapsed = DispatchTime.now().uptimeNanoseconds - started
         budget.record(transactions: block.transactions.count, nanoseconds: elapsed)
+        metrics.blockBuild.recordNanoseconds(Int64(clamping: elapsed))
         logger.debug("built proposal", metadata: ["height": "\(request.height)", "round": "\(request.round)", "txs": "\(block.transactions.count)", "ms": "\(elapsed / 1_000_000)"])
         return block
     }
@@ -30,6 +33,7 @@ struct TimedLedgerApplication: ConsensusApplication {
         defer {
             let elapsed = DispatchTime.now().uptimeNanoseconds - started
             budget.record(transactions: block.transactions.count, nanoseconds: elapsed)
+            metrics.blockValidate.recordNanoseconds(Int64(clamping: elapsed))
             logger.debug("validated proposal", metadata: ["height": "\(block.header.height)", "txs": "\(block.transactions.count)", "ms": "\(elapsed / 1_000_000)"])
         }
         try ledger.validate(block)
@@ -37,7 +41,11 @@ struct TimedLedgerApplication: ConsensusApplication {
 
     mutating func commit(_ block: Block, certificate: CommitCertificate) throws(ApplicationError) {
         let started = DispatchTime.now().uptimeNanoseconds
-        defer { logger.debug("stored block", metadata: ["height": "\(block.header.height)", "ms": "\((DispatchTime.now().uptimeNanoseconds - started) / 1_000_000)"]) }
+        defer {
+            let elapsed = DispatchTime.now().uptimeNanoseconds - started
+            metrics.blockStoreWrite.recordNanoseconds(Int64(clamping: elapsed))
+            logger.debug("stored block", metadata: ["height": "\(block.header.height)", "ms": "\(elapsed / 1_000_000)"])
+        }
         try ledger.commit(block, certificate: certificate)
     }
 

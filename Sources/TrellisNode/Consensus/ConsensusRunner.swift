@@ -39,6 +39,8 @@ public final class ConsensusRunner: @unchecked Sendable {
         public var tickMilliseconds: UInt64 = 500
         public var gossipEveryTicks = 4
         public var createEmptyBlocks = true
+        /// Where block execution, store-write, signing-state fsync and WAL sync times are recorded.
+        public var metrics = NodeMetrics.disabled
 
         public init(timeouts: TimeoutConfig, timeoutCommitMilliseconds: UInt64, maxBlockTransactions: Int, maxBlockBytes: Int) {
             self.timeouts = timeouts
@@ -89,11 +91,12 @@ public final class ConsensusRunner: @unchecked Sendable {
             signaturePolicy: .verified({ mempool.isVerified($0) ? true : nil }),  // nil: not seen here, the executor verifies it
             transactionSource: { maxCount in mempool.reap(maxCount: min(maxCount, budget.transactions), maxBytes: maxBytes, ledger: ledgerView) },
             onDropped: { dropped in mempool.update(afterCommitting: dropped.map(\.hash), ledger: ledgerView) })
-        let host = NodeReplicaHost(network: network, signingStore: signingStore, wal: wal, mempool: mempool, logger: logger, clock: clock, queue: queue)
+        let host = NodeReplicaHost(network: network, signingStore: signingStore, wal: wal, mempool: mempool, logger: logger, clock: clock, queue: queue,
+                                   metrics: settings.metrics)
         let replicaSettings = ReplicaSettings(commitDelayMilliseconds: settings.timeoutCommitMilliseconds, syncRetryMilliseconds: settings.syncRetryMilliseconds,
                                               gossipEveryTicks: settings.gossipEveryTicks, createEmptyBlocks: settings.createEmptyBlocks)
         self.replica = NodeReplica(config: ConsensusConfig(chainID: engine.chainID, timeouts: settings.timeouts), signingKey: signingKey,
-                                   signingGuard: guardState, application: TimedLedgerApplication(ledger: ledger, budget: budget, logger: logger),
+                                   signingGuard: guardState, application: TimedLedgerApplication(ledger: ledger, budget: budget, logger: logger, metrics: settings.metrics),
                                    host: host, settings: replicaSettings)
         self.host = host
         self.engine = engine

@@ -3,11 +3,13 @@
 //
 // Every method runs on the consensus queue (ConsensusRunner), which is a dedicated Dispatch queue — never Swift's
 // cooperative pool — so the fsyncs and block executions the replica does through it block only that queue.
+import CoreMetrics
 import Dispatch
 import Logging
 import TrellisConsensus
 import TrellisCrypto
 import TrellisLedger
+import TrellisStore
 
 /// How the replica reaches other validators.
 public protocol ConsensusNetwork: Sendable {
@@ -27,6 +29,7 @@ final class NodeReplicaHost: ReplicaHost {
     let logger: Logger
     let clock: @Sendable () -> Int64
     let queue: DispatchQueue
+    let metrics: NodeMetrics
     /// Receives timers, commits and halts (set by the runner right after creating the host).
     weak var runner: ConsensusRunner?
     #if DEBUG
@@ -35,7 +38,7 @@ final class NodeReplicaHost: ReplicaHost {
     #endif
 
     init(network: any ConsensusNetwork, signingStore: SigningStateStore, wal: RocksConsensusWAL, mempool: Mempool, logger: Logger,
-         clock: @escaping @Sendable () -> Int64, queue: DispatchQueue) {
+         clock: @escaping @Sendable () -> Int64, queue: DispatchQueue, metrics: NodeMetrics) {
         self.network = network
         self.signingStore = signingStore
         self.wal = wal
@@ -43,6 +46,7 @@ final class NodeReplicaHost: ReplicaHost {
         self.logger = logger
         self.clock = clock
         self.queue = queue
+        self.metrics = metrics
     }
 
     // MARK: ReplicaNetwork
@@ -77,11 +81,13 @@ final class NodeReplicaHost: ReplicaHost {
             failSigningStateSaveAfter = left - 1
         }
         #endif
-        do { try signingStore.save(signingGuard) } catch { throw .signingState(error.description) }
+        do { try timed(metrics.signingStateFsync) { () throws(StoreError) in try signingStore.save(signingGuard) } } catch {
+            throw .signingState(error.description)
+        }
     }
 
     func appendWAL(_ event: Event) throws(WALError) { try wal.append(event) }
-    func syncWAL() throws(WALError) { try wal.sync() }
+    func syncWAL() throws(WALError) { try timed(metrics.walSync) { () throws(WALError) in try wal.sync() } }
     func walEntries() throws(WALError) -> [Event] { try wal.entries() }
 
     // MARK: ReplicaObserver

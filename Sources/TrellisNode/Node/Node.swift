@@ -5,6 +5,7 @@
 // that it belongs to this genesis); recover the signing guard; listen for peers and dial the validators named in
 // genesis; start consensus at the height after the last committed one. A node that is behind catches up through
 // block sync (status → block requests → verified commits) before it can vote on new heights.
+import CoreMetrics
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
@@ -41,27 +42,30 @@ public final class Node: NodeService, Sendable {
     private let callbacks: NodeCallbacks
     private let listen: HostPort
     private let subscribers = NIOLockedValueBox<[UUID: AsyncStream<CommittedBlock>.Continuation]>([:])
-    private let counters = NIOLockedValueBox(Counters())
+    private let metrics: NodeMetrics
+    private let commitClock: NIOLockedValueBox<CommitClock>
     private let peerPolicy: NIOLockedValueBox<PeerPolicy>
     /// Admits gossiped transaction batches in arrival order, off the network threads.
     private let gossipQueue = DispatchQueue(label: "trellis.gossip")
     private let messageScreen: NIOLockedValueBox<PeerMessageScreen>
 
-    struct Counters {
-        var accepted = 0
-        var refused = 0
-        var committedTransactions = 0
-        var lastCommitLatencyMilliseconds: UInt64 = 0
-        var lastCommitAt: UInt64 = 0
+    /// Monotonic times for the latency metrics: the last commit, and when each transaction submitted through this
+    /// node's API was admitted (at most `maxTracked`; entries leave at their commit or when the pool dropped them).
+    struct CommitClock {
+        var lastCommitNanoseconds: UInt64?
+        var submittedNanoseconds: [Hash: UInt64] = [:]
+        let maxTracked: Int
     }
 
     public var chainID: String { genesis.chainID }
 
     /// Opens the node's home: config, key, genesis, the chain store, the signing state and the consensus WAL (a WAL
     /// that refuses the start throws here). Builds the transport and consensus; touches the network only in `start`.
-    public init(home: NodeHome, logger: Logger) throws {
+    /// `metrics` records into the factory it was made with (the binary's Prometheus registry behind `/metrics`).
+    public init(home: NodeHome, logger: Logger, metrics: NodeMetrics = .disabled) throws {
         self.home = home
         self.logger = logger
+        self.metrics = metrics
         do { config = try home.loadConfig() } catch { throw NodeStartError(error.description) }
         do { genesis = try GenesisDocument.load(path: home.genesisPath) } catch { throw NodeStartError("\(home.genesisPath): \(error)") }
         do { nodeKey = try home.loadKey() } catch { throw NodeStartError(error.description) }
@@ -81,6 +85,8 @@ public final class Node: NodeService, Sendable {
         mempoolConfig.maxPerSigner = config.mempool.maxPerSigner
         mempool = Mempool(configuration: mempoolConfig)
         ledgerView = NodeLedgerView(chainID: genesis.chainID, reader: reader)
+        // Twice the pool: the transactions still pending fill at most half, so a sweep always frees room.
+        commitClock = NIOLockedValueBox(CommitClock(maxTracked: 2 * max(1, config.mempool.maxTransactions)))
         let engine: LedgerEngine  // on a new store, commits the genesis state (height 0)
         do { engine = try LedgerEngine(genesis: genesis, store: store) } catch { throw NodeStartError(error.description) }
         peerPolicy = NIOLockedValueBox(try Self.peerPolicy(from: PeerPolicy(persistentPeers: persistentPeers), reader: reader))
@@ -107,6 +113,7 @@ public final class Node: NodeService, Sendable {
         var settings = ConsensusRunner.Settings(timeouts: timeouts, timeoutCommitMilliseconds: c.timeoutCommitMilliseconds,
                                                 maxBlockTransactions: c.maxBlockTransactions, maxBlockBytes: c.maxBlockBytes)
         settings.createEmptyBlocks = c.createEmptyBlocks
+        settings.metrics = metrics
         let wal: RocksConsensusWAL
         do { wal = try RocksConsensusWAL(database: store.database, path: home.dataPath, chainID: genesis.chainID) } catch { throw NodeStartError(error.description) }
         if let torn = wal.droppedTornRecord {
@@ -174,7 +181,8 @@ public final class Node: NodeService, Sendable {
             // Off the event loop: the batch's signatures are verified together on all cores.
             let mempool = self.mempool, view = ledgerView
             gossipQueue.async { [weak self] in
-                _ = mempool.addBatch(txs, ledger: view)
+                let results = mempool.addBatch(txs, ledger: view)
+                self?.metrics.recordAdmission(results, source: .gossip)
                 self?.wakeConsensusIfWaiting()
             }
         case .status(let height):
@@ -192,14 +200,47 @@ public final class Node: NodeService, Sendable {
     fileprivate func didCommit(_ committed: CommittedBlock) {
         mempool.update(afterCommitting: committed.block.transactions.map(\.hash), ledger: ledgerView)
         followValidatorSet()
-        let now = DispatchTimeMilliseconds.now()
-        counters.withLockedValue {
-            $0.committedTransactions += committed.block.transactions.count
-            if $0.lastCommitAt > 0 { $0.lastCommitLatencyMilliseconds = now - $0.lastCommitAt }
-            $0.lastCommitAt = now
-        }
+        recordCommitMetrics(committed)
         let subs = subscribers.withLockedValue { Array($0.values) }
         for s in subs { s.yield(committed) }
+    }
+
+    /// Per-block metrics, on the consensus queue right after the commit (monotonic time: metrics only).
+    private func recordCommitMetrics(_ committed: CommittedBlock) {
+        let block = committed.block
+        let now = DispatchTimeNanoseconds.now()
+        let latencies = commitClock.withLockedValue { clock -> [UInt64] in
+            defer { clock.lastCommitNanoseconds = now }
+            if let last = clock.lastCommitNanoseconds { metrics.blockInterval.recordNanoseconds(Int64(clamping: now &- last)) }
+            guard !clock.submittedNanoseconds.isEmpty else { return [] }
+            var latencies: [UInt64] = []
+            for tx in block.transactions {
+                if let submitted = clock.submittedNanoseconds.removeValue(forKey: tx.hash) { latencies.append(now &- submitted) }
+            }
+            return latencies
+        }
+        for latency in latencies { metrics.transactionCommitLatency.recordNanoseconds(Int64(clamping: latency)) }
+        metrics.transactionsCommitted.increment(by: block.transactions.count)
+        metrics.blockTransactions.record(block.transactions.count)
+        metrics.blockBytes.record(block.canonicalBytes.count)
+        metrics.roundsPerHeight.record(Int64(committed.certificate.round) + 1)
+        metrics.height.record(block.header.height)
+    }
+
+    /// Remembers when transactions were admitted through this node's API, for `trellis_tx_commit_latency_seconds`.
+    /// When the table is full, entries whose transactions left the pool without committing (expired, dropped) go.
+    private func noteSubmitted<S: Sequence>(_ hashes: S) where S.Element == Hash {
+        let now = DispatchTimeNanoseconds.now()
+        let mempool = self.mempool
+        commitClock.withLockedValue { clock in
+            for hash in hashes {
+                if clock.submittedNanoseconds.count >= clock.maxTracked {
+                    clock.submittedNanoseconds = clock.submittedNanoseconds.filter { mempool.contains($0.key) }
+                    guard clock.submittedNanoseconds.count < clock.maxTracked else { return }  // not reached: see maxTracked
+                }
+                clock.submittedNanoseconds[hash] = now
+            }
+        }
     }
 
     /// Without empty blocks the next height waits for a transaction: tell consensus one arrived.
@@ -256,10 +297,11 @@ public final class Node: NodeService, Sendable {
     public func submitTransaction(_ bytes: [UInt8]) throws(MempoolError) -> Hash {
         let hash: Hash
         do { hash = try mempool.add(bytes, ledger: ledgerView) } catch {
-            counters.withLockedValue { $0.refused += 1 }
+            metrics.recordAdmission(CollectionOfOne(.failure(error)), source: .api)
             throw error
         }
-        counters.withLockedValue { $0.accepted += 1 }
+        metrics.recordAdmission(CollectionOfOne(.success(hash)), source: .api)
+        noteSubmitted(CollectionOfOne(hash))
         wakeConsensusIfWaiting()
         if let tx = mempool.transaction(hash) {
             transport.broadcast(PeerMessage.transactions([tx]).canonicalBytes)
@@ -270,17 +312,11 @@ public final class Node: NodeService, Sendable {
     public func submitTransactions(_ batch: [[UInt8]]) -> [Result<Hash, MempoolError>] {
         let results = mempool.addBatch(batch, ledger: ledgerView)
         var admitted: [Transaction] = []
-        var refused = 0
-        for result in results {
-            switch result {
-            case .success(let hash): if let tx = mempool.transaction(hash) { admitted.append(tx) }
-            case .failure: refused += 1
-            }
+        for case .success(let hash) in results {
+            if let tx = mempool.transaction(hash) { admitted.append(tx) }
         }
-        counters.withLockedValue {
-            $0.accepted += admitted.count
-            $0.refused += refused
-        }
+        metrics.recordAdmission(results, source: .api)
+        noteSubmitted(admitted.lazy.map(\.hash))
         if !admitted.isEmpty { wakeConsensusIfWaiting() }
         var start = 0
         while start < admitted.count {
@@ -393,22 +429,19 @@ public final class Node: NodeService, Sendable {
         return stream
     }
 
-    public func metricsText() -> String {
-        let c = counters.withLockedValue { $0 }
+    public func refreshMetrics() {
         let tip = consensus.tip
-        let lines = [
-            "# HELP trellis_height Last committed block height.", "# TYPE trellis_height gauge", "trellis_height \(tip.height)",
-            "# HELP trellis_consensus_round Current consensus round.", "# TYPE trellis_consensus_round gauge", "trellis_consensus_round \(tip.round)",
-            "# HELP trellis_mempool_transactions Transactions waiting in the mempool.", "# TYPE trellis_mempool_transactions gauge", "trellis_mempool_transactions \(mempool.count)",
-            "# HELP trellis_peers Connected peers.", "# TYPE trellis_peers gauge", "trellis_peers \(transport.connectedPeers.count)",
-            "# HELP trellis_tx_accepted_total Transactions admitted to the mempool.", "# TYPE trellis_tx_accepted_total counter", "trellis_tx_accepted_total \(c.accepted)",
-            "# HELP trellis_tx_refused_total Transactions refused at admission.", "# TYPE trellis_tx_refused_total counter", "trellis_tx_refused_total \(c.refused)",
-            "# HELP trellis_tx_committed_total Transactions in committed blocks.", "# TYPE trellis_tx_committed_total counter", "trellis_tx_committed_total \(c.committedTransactions)",
-            "# HELP trellis_consensus_halted 1 once consensus halted for good (fail-stop).", "# TYPE trellis_consensus_halted gauge", "trellis_consensus_halted \(consensus.haltReason == nil ? 0 : 1)",
-            "# HELP trellis_peer_messages_dropped_total Peer consensus/sync messages dropped because the consensus intake was full.", "# TYPE trellis_peer_messages_dropped_total counter", "trellis_peer_messages_dropped_total \(consensus.droppedPeerMessages)",
-            "# HELP trellis_block_interval_milliseconds Time between the last two commits.", "# TYPE trellis_block_interval_milliseconds gauge", "trellis_block_interval_milliseconds \(c.lastCommitLatencyMilliseconds)",
-        ]
-        return (lines + transport.metricsLines()).joined(separator: "\n") + "\n"
+        metrics.height.record(tip.height)
+        metrics.consensusRound.record(tip.round)
+        metrics.catchingUp.record(tip.catchingUp ? 1 : 0)
+        metrics.consensusHalted.record(consensus.haltReason == nil ? 0 : 1)
+        metrics.validators.record(tip.validators.validators.count)
+        metrics.mempoolTransactions.record(mempool.count)
+        metrics.peers.record(transport.connectedPeers.count)
+        let highest = messageScreen.withLockedValue { $0.reportedHeightOfAThird } ?? tip.height
+        metrics.syncLagBlocks.record(highest > tip.height ? highest - tip.height : 0)
+        metrics.peerMessagesDropped.update(to: consensus.droppedPeerMessages)
+        metrics.record(transport.statistics)
     }
 
     public func payloadJSON(_ transaction: Transaction) -> Data? {

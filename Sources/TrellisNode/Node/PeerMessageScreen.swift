@@ -47,6 +47,14 @@ public struct PeerMessageScreen: Sendable {
         }
     }
 
+    /// A height that more than a third of the remembered peers reported reaching (for the sync-lag metric), so a
+    /// few peers reporting absurd heights cannot move it; nil before any report.
+    public var reportedHeightOfAThird: UInt64? {
+        guard !reportedHeights.isEmpty else { return nil }
+        let descending = reportedHeights.values.sorted(by: >)
+        return descending[descending.count / 3]
+    }
+
     /// Forgets a peer (it disconnected).
     public mutating func forget(_ peer: PublicKey) {
         reportedHeights[peer] = nil

@@ -192,25 +192,6 @@ public final class P2PTransport: Sendable {
         }
     }
 
-    /// Prometheus lines for `statistics` (appended to the node's /metrics).
-    public func metricsLines() -> [String] {
-        let s = statistics
-        return [
-            "# HELP trellis_p2p_inbound_connections Inbound peer connections open now.", "# TYPE trellis_p2p_inbound_connections gauge",
-            "trellis_p2p_inbound_connections \(s.inboundConnections)",
-            "# HELP trellis_p2p_handshaking_connections Inbound peer connections still in the handshake.", "# TYPE trellis_p2p_handshaking_connections gauge",
-            "trellis_p2p_handshaking_connections \(s.handshakingConnections)",
-            "# HELP trellis_p2p_refused_connections_total Inbound connections closed at accept by a cap.", "# TYPE trellis_p2p_refused_connections_total counter",
-            "trellis_p2p_refused_connections_total \(s.refusedConnections)",
-            "# HELP trellis_p2p_handshake_timeouts_total Connections closed for not completing the handshake in time.", "# TYPE trellis_p2p_handshake_timeouts_total counter",
-            "trellis_p2p_handshake_timeouts_total \(s.handshakeTimeouts)",
-            "# HELP trellis_p2p_misbehaving_peers_disconnected_total Peers disconnected for flooding or malformed or far-future messages.",
-            "# TYPE trellis_p2p_misbehaving_peers_disconnected_total counter", "trellis_p2p_misbehaving_peers_disconnected_total \(s.misbehavingPeersDisconnected)",
-            "# HELP trellis_p2p_banned_peers_refused_total Handshakes refused because the key was banned.", "# TYPE trellis_p2p_banned_peers_refused_total counter",
-            "trellis_p2p_banned_peers_refused_total \(s.bannedPeersRefused)",
-        ]
-    }
-
     /// Disconnects `peer` for `misbehaviour`: logs the reason, closes its connection and refuses (and does not
     /// dial) its key for `limits.misbehavingPeerBanMilliseconds`.
     public func disconnect(_ peer: PublicKey, for misbehaviour: PeerMisbehaviour, remote: SocketAddress? = nil) {

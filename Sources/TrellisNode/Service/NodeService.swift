@@ -153,8 +153,9 @@ public protocol NodeService: Sendable {
     func query(_ name: String, parameters: [String: String], height: UInt64?, prove: Bool) throws(ServiceError) -> QueryResponse
     /// Committed blocks from `height` on: first those already stored, then each new one as it commits.
     func committedBlocks(from height: UInt64) -> AsyncStream<CommittedBlock>
-    /// Prometheus text exposition of the node's metrics.
-    func metricsText() -> String
+    /// Brings the metrics that are read rather than recorded (height, round, peers, mempool size, sync lag, the
+    /// transport's counters) up to date; `/metrics` calls it before every scrape.
+    func refreshMetrics()
     /// The JSON form of a transaction's payload (for display), or nil when its kind is unknown.
     func payloadJSON(_ transaction: Transaction) -> Data?
     /// Why consensus halted for good (fail-stop), nil while the node participates. `/health` answers 503 then.
