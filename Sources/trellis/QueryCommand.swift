@@ -14,7 +14,7 @@ struct Query: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "query",
         abstract: "Ask a node: domain queries (lineage, holdings, exposure, provenance, …), status, blocks, transactions.",
-        discussion: "`trellis query NAME` runs a domain query (member, lineage, holdings, exposure, green_backed, credit_blocks, provenance, retirements, supply); `status`, `block` and `tx` read the chain.",
+        discussion: "`trellis query NAME` runs a domain query (member, lineage, holdings, exposure, green_backed, credit_blocks, provenance, retirements, supply, evidence, evidence_by); `status`, `block` and `tx` read the chain.",
         subcommands: [Named.self, Status.self, BlockAt.self, TxLookup.self],
         defaultSubcommand: Named.self
     )
@@ -25,16 +25,17 @@ struct Query: AsyncParsableCommand {
             abstract: "A domain query (GET /v1/query/NAME); `trellis query NAME …` runs it.",
             discussion: """
             Parameters by query: member --id; lineage --cert; holdings --member; credit_blocks --owner; provenance --program --serial; \
-            retirements --beneficiary [--from --to] or --retirement; exposure, green_backed and supply take none. \
+            retirements --beneficiary [--from --to] or --retirement; evidence --hash; evidence_by --member; exposure, green_backed and supply take none. \
             --prove adds the state proof of every key the answer read, against the state root at that height.
             """
         )
 
-        @Argument(help: "The query: member, lineage, holdings, exposure, green_backed, credit_blocks, provenance, retirements, supply.") var name: String
+        @Argument(help: "The query: member, lineage, holdings, exposure, green_backed, credit_blocks, provenance, retirements, supply, evidence, evidence_by.") var name: String
         @Option(help: "The node's API URL, e.g. http://127.0.0.1:26700.") var node: String
         @Option(help: "A member id (query member).") var id: String?
         @Option(help: "A certificate piece id (query lineage).") var cert: String?
-        @Option(help: "A member id (query holdings).") var member: String?
+        @Option(help: "A member id (query holdings, evidence_by).") var member: String?
+        @Option(help: "A document's SHA-256, 64 hex digits (query evidence).") var hash: String?
         @Option(help: "A member id (query credit_blocks).") var owner: String?
         @Option(help: "A program id (query provenance).") var program: String?
         @Option(help: "A serial number (query provenance).") var serial: UInt64?
@@ -51,7 +52,7 @@ struct Query: AsyncParsableCommand {
             }
             let parameters: [(String, String?)] = [
                 ("id", id), ("cert", cert), ("member", member), ("owner", owner), ("program", program), ("serial", serial.map(String.init)),
-                ("beneficiary", beneficiary), ("from", from.map(String.init)), ("to", to.map(String.init)), ("retirement", retirement),
+                ("beneficiary", beneficiary), ("from", from.map(String.init)), ("to", to.map(String.init)), ("retirement", retirement), ("hash", hash),
                 ("height", height.map(String.init)), ("prove", prove ? "true" : nil),
             ]
             let query = parameters.compactMap { key, value in value.map { "\(key)=\(QueryPrint.encode($0))" } }.joined(separator: "&")

@@ -55,7 +55,7 @@ final class ContractHarness {
     /// 2025-01-01T00:00:00Z.
     var time: Int64 = 1_735_689_600
     var parameters = Parameters.default
-    let contracts: [any Contract] = [ReceivablesContract(), GreenAssetsContract()]
+    let contracts: [any Contract] = [ReceivablesContract(), GreenAssetsContract(), EvidenceContract()]
     private var txCounter: UInt64 = 0
 
     static let day: Int64 = 86_400

@@ -19,6 +19,8 @@ struct DomainSnapshot {
     var blocks: [String: CreditBlock] = [:]
     var retirements: [String: Retirement] = [:]
     var proposals: [String: Proposal] = [:]
+    /// Attestation records by document hash (hex).
+    var evidence: [String: EvidenceRecord] = [:]
 
     init(_ state: any StateReader) throws {
         self.state = state
@@ -42,6 +44,7 @@ struct DomainSnapshot {
         blocks = try load(CreditBlock.self, StateKey.prefix("cblock")) { $0.blockID }
         retirements = try load(Retirement.self, StateKey.prefix("retirement")) { $0.retID }
         proposals = try load(Proposal.self, LedgerKeys.proposalPrefix) { $0.proposalID }
+        evidence = try load(EvidenceRecord.self, EvidenceKeys.allRecords) { $0.docHash.hex }
     }
 
     /// Ids sorted (dictionary order must never leak into what the fuzzer generates).
@@ -50,6 +53,26 @@ struct DomainSnapshot {
     }
 
     // MARK: invariants
+
+    /// Every violation of the evidence rules: a record is keyed by its hash, has 1…max attestations by distinct
+    /// members in height order, and the `attestby` index lists exactly each (member, hash) pair of the records.
+    func evidenceViolations() throws -> [String] {
+        var problems: [String] = []
+        var expected = Set<[UInt8]>()
+        for (hex, record) in evidence {
+            let attesters = record.attestations.map(\.attester)
+            if attesters.isEmpty || attesters.count > EvidenceLimits.maxAttestations { problems.append("E: record \(hex) has \(attesters.count) attestations") }
+            if Set(attesters).count != attesters.count { problems.append("E: record \(hex) has two attestations by one member") }
+            if zip(record.attestations, record.attestations.dropFirst()).contains(where: { $0.height > $1.height }) { problems.append("E: record \(hex) attestations out of height order") }
+            for a in record.attestations {
+                if let w = a.withdrawal, w.height < a.height { problems.append("E: \(a.attester) withdrew \(hex) before attesting it") }
+                expected.insert(EvidenceKeys.attested(by: a.attester, record.docHash))
+            }
+        }
+        let indexed = Set(try state.scan(prefix: StateKey.prefix("attestby")).map(\.key))
+        if indexed != expected { problems.append("E: attestby index has \(indexed.subtracting(expected).count) extra and \(expected.subtracting(indexed).count) missing entries") }
+        return problems
+    }
 
     /// Every violation of A1–A4 and of the credit lines' accounting.
     func receivablesViolations() throws -> [String] {

@@ -83,6 +83,7 @@ struct FuzzGenerator {
         "financing.repay", "certificate.settle", "certificate.mark_overdue", "asset.freeze", "asset.unfreeze",
         "program.register", "methodology.register", "project.register", "verification.submit", "credits.issue",
         "credits.transfer", "credits.retire", "credits.cancel", "credits.lock", "credits.unlock",
+        EvidenceContract.attest, EvidenceContract.revoke,
     ]
 
     mutating func member(_ roles: [Role] = []) -> String {
@@ -154,6 +155,8 @@ struct FuzzGenerator {
         case "credits.issue": return issueCredits()
         case "credits.transfer": return transferCredits()
         case "credits.retire": return retire()
+        case EvidenceContract.attest: return attest()
+        case EvidenceContract.revoke: return revokeAttestation()
         default: return blockAction()
         }
     }
@@ -371,5 +374,46 @@ struct FuzzGenerator {
         let kind = values.pick(["credits.cancel", "credits.lock", "credits.unlock"])
         let blockID = id(snapshot.blocks, where: { $0.status.isLive }, prefix: "cblock")
         return FuzzIntent(signer("registry"), kind, CreditsBlockActionPayload(blockID: blockID, reason: "fuzz"))
+    }
+
+    // MARK: evidence
+
+    /// A document hash: mostly one of a few (so co-attestations, already_attested and revokes happen), sometimes
+    /// an attested one, rarely the all-zero placeholder.
+    mutating func docHash() -> Hash {
+        let attested = snapshot.ids(snapshot.evidence)
+        if !attested.isEmpty && values.chance(40), let hash = try? Hash(hex: values.pick(attested)) { return hash }
+        if values.chance(3) { return Hash(bytes: [UInt8](repeating: 0, count: 32))! }
+        return SHA256.hash(Array("doc-\(values.rng.below(UInt64(12)))".utf8))
+    }
+
+    mutating func attest() -> FuzzIntent {
+        let hash = docHash()
+        let record = snapshot.evidence[hash.hex]
+        let kind = record.map { values.chance(85) ? $0.docKind : values.pick(DocumentKind.allCases) } ?? values.pick(DocumentKind.allCases)
+        let title = values.pick(["Invoice INV-1", "t", "", String(repeating: "票", count: 85), String(repeating: "t", count: EvidenceLimits.maxTitleBytes + 1)])
+        var metadata: [EvidenceMetadataEntry] = []
+        for i in 0..<values.pick([0, 1, 2, EvidenceLimits.maxMetadataEntries, EvidenceLimits.maxMetadataEntries + 1]) {
+            metadata.append(EvidenceMetadataEntry(key: values.chance(95) ? "k\(i)" : "bad key \(i)", value: values.chance(90) ? "v" : String(repeating: "x", count: 200)))
+        }
+        var refs: [EvidenceRef] = []
+        for _ in 0..<values.pick([0, 0, 1, 2, EvidenceLimits.maxRefs + 1]) {
+            switch values.rng.below(6) {
+            case 0: refs.append(EvidenceRef(kind: .attestation, id: docHash().hex))
+            case 1: refs.append(EvidenceRef(kind: .certificate, id: id(snapshot.certs, prefix: "cert")))
+            case 2: refs.append(EvidenceRef(kind: .project, id: id(snapshot.projects, prefix: "proj")))
+            case 3: refs.append(EvidenceRef(kind: .retirement, id: id(snapshot.retirements, prefix: "ret")))
+            case 4: refs.append(EvidenceRef(kind: .creditBlock, id: id(snapshot.blocks, prefix: "cblock")))
+            default: refs.append(EvidenceRef(kind: values.pick(EvidenceRefKind.allCases), id: values.pick(["bad id", "x", String(repeating: "a", count: 64)])))
+            }
+        }
+        return FuzzIntent(member(), EvidenceContract.attest, AttestPayload(docHash: hash, docKind: kind, title: title, metadata: metadata, refs: refs))
+    }
+
+    mutating func revokeAttestation() -> FuzzIntent {
+        let hash = docHash()
+        let attesters = snapshot.evidence[hash.hex]?.attestations.map(\.attester) ?? []
+        return FuzzIntent(signer(attesters.isEmpty ? nil : values.pick(attesters)), EvidenceContract.revoke,
+                          RevokeAttestationPayload(docHash: hash, reason: values.pick(["", "superseded", String(repeating: "r", count: EvidenceLimits.maxReasonBytes + 1)])))
     }
 }

@@ -128,7 +128,7 @@ struct ExecutionFuzzer {
             snapshot = try DomainSnapshot(CommittedState(store: chain.store))
             var created: [String] = []
             for case .ok(let ids) in built.result.receipts.map(\.outcome) { created += ids }
-            let found = try snapshot.receivablesViolations() + snapshot.greenViolations() + snapshot.b5Violations(created: created, before: before) + snapshot.queryProblems()
+            let found = try snapshot.receivablesViolations() + snapshot.greenViolations() + snapshot.b5Violations(created: created, before: before) + snapshot.queryProblems() + snapshot.evidenceViolations()
             if !found.isEmpty {
                 problems.append("seed \(seed) episode \(stats.episodes) height \(height) (time \(time)) after \(zip(built.block.transactions, built.result.receipts).map { "\($0.body.kind)→\($1.outcome)" }): \(found.prefix(5))")
             }

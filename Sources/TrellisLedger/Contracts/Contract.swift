@@ -105,7 +105,10 @@ public struct KindSpec: Sendable {
     /// Converts the JSON form of a payload to its canonical bytes (stateless checks included).
     public func canonicalPayload(fromJSON json: Data) throws(TxRejection) -> [UInt8] {
         let payload: any TransactionPayload
-        do { payload = try JSONDecoder().decode(payloadType, from: json) } catch {
+        do { payload = try JSONDecoder().decode(payloadType, from: json) } catch let rejection as TxRejection {
+            // A payload's JSON form may refuse a field with a precise code (e.g. evidence's invalid_doc_hash).
+            throw rejection
+        } catch {
             throw TxRejection("malformed_payload", "JSON payload of \(kind) is invalid: \(Self.describe(error))")
         }
         try payload.validate()

@@ -28,6 +28,7 @@ public struct ContractRegistry: Sendable {
         MembershipContract(),
         GovernanceContract(),
         ReceivablesContract(), GreenAssetsContract(),
+        EvidenceContract(),
     ])
 
     /// The declaration of `kind`, or nil when no contract owns it.

@@ -36,6 +36,8 @@ enum NodeQueries {
         ("provenance", "program, serial"),
         ("retirements", "beneficiary, from?, to?  (or: retirement)"),
         ("supply", ""),
+        ("evidence", "hash"),
+        ("evidence_by", "member"),
     ]
 
     static func run(_ name: String, parameters: [String: String], state: any StateReader) throws(ServiceError) -> Data {
@@ -76,6 +78,14 @@ enum NodeQueries {
                 }
                 return try encode(try GreenAssetsQueries.retirementStatement(beneficiary: try need("beneficiary"), from: try int("from", default: Int64.min), to: try int("to", default: Int64.max), in: state))
             case "supply": return try encode(try GreenAssetsQueries.supplyReconciliation(in: state))
+            case "evidence":
+                let text = try need("hash")
+                guard text.utf8.count == 64, let hash = try? Hash(hex: text) else {
+                    throw ServiceError.badRequest("hash must be a document's SHA-256 as 64 hex digits, got \"\(text.prefix(80))\"")
+                }
+                guard let record = try EvidenceQueries.evidence(docHash: hash, in: state) else { throw ServiceError.notFound("no attestation of \(hash.hex)") }
+                return try encode(record)
+            case "evidence_by": return try encode(try EvidenceQueries.attested(by: try need("member"), in: state))
             default:
                 let known = catalogue.map(\.name).joined(separator: ", ")
                 throw ServiceError.notFound("unknown query \"\(name)\"; known queries: \(known)")

@@ -1,0 +1,92 @@
+// EvidenceEndToEndTests.swift — 存证 on a live node: `trellis evidence attest` hashes a file and attests it, another
+// member co-attests, `trellis evidence verify` proves it offline against the pinned genesis (exit 0), a copy with
+// one byte changed is not attested (exit 1), attesting twice is refused (already_attested), the proof written by
+// verify checks with `audit check-proof`, withdrawing every attestation turns verify into "revoked" (exit 1), and an
+// unreachable node is exit 2.
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite(.serialized) struct EvidenceEndToEndTests {
+    @Test func attestVerifyOffByOneByteAndRevoke() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/curl") else {
+            Issue.record("curl is missing: the end-to-end test needs it to query the nodes")
+            return
+        }
+        let base = 57_000 + Int(getpid() % 40) * 100  // one node: p2p base, API base + 100; no other test uses 57–61k
+        let net = try LocalTestnet.start(nodes: 1, basePort: base)
+        defer { net.stop() }
+        let api = net.apis[0]
+        let genesis = net.dir + "/genesis.json"
+        let work = CLI.temporaryDirectory()
+        let document = work + "/invoice.pdf"
+        var bytes = Array("%PDF-1.7 invoice INV-1, 1000000 fen, supplier1 → core".utf8)
+        try Data(bytes).write(to: URL(fileURLWithPath: document))
+        bytes[bytes.count / 2] ^= 0x01
+        let altered = work + "/invoice-altered.pdf"
+        try Data(bytes).write(to: URL(fileURLWithPath: altered))
+
+        let hash = try CLI.run(["evidence", "hash", document])
+        #expect(hash.status == 0)
+        let docHash = hash.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(docHash.count == 64)
+
+        let attest = try CLI.run(["evidence", "attest", document, "--kind", "invoice", "--title", "Invoice INV-1", "--meta", "invoice_no=INV-1",
+                                  "--node", api, "--key", net.key("supplier1"), "--wait"])
+        #expect(attest.status == 0, "\(attest.stdout) \(attest.stderr)")
+        #expect(json(attest.stdout)["status"] as? String == "committed", "\(attest.stdout)")
+        let coAttest = try CLI.run(["evidence", "attest", document, "--kind", "invoice", "--title", "Seen by the bank", "--node", api, "--key", net.key("bank"), "--wait"])
+        #expect(coAttest.status == 0, "\(coAttest.stdout) \(coAttest.stderr)")
+        let again = try CLI.run(["evidence", "attest", document, "--kind", "invoice", "--title", "again", "--node", api, "--key", net.key("supplier1"), "--wait"])
+        #expect(again.status == 1, "\(again.stdout) \(again.stderr)")
+        #expect((json(again.stdout)["error"] as? [String: Any])?["code"] as? String == "already_attested", "\(again.stdout)")
+
+        // Verified offline against genesis: attested by supplier1 first, bank second.
+        let proofFile = work + "/proof.json"
+        let verified = try CLI.run(["evidence", "verify", document, "--node", api, "--genesis", genesis, "--json", "--proof-out", proofFile])
+        #expect(verified.status == 0, "\(verified.stdout) \(verified.stderr)")
+        let answer = json(verified.stdout)
+        #expect(answer["status"] as? String == "attested")
+        #expect(answer["doc_hash"] as? String == docHash)
+        let record = answer["record"] as? [String: Any] ?? [:]
+        #expect(record["attester"] as? String == "supplier1")
+        #expect((record["attestations"] as? [[String: Any]])?.compactMap { $0["attester"] as? String } == ["supplier1", "bank"])
+        let checked = try CLI.run(["audit", "check-proof", proofFile, "--genesis", genesis])
+        #expect(checked.status == 0, "\(checked.stdout) \(checked.stderr)")
+        #expect(checked.stdout.contains("attest/\(docHash)"), "\(checked.stdout)")
+        let human = try CLI.run(["evidence", "verify", document, "--node", api, "--genesis", genesis])
+        #expect(human.status == 0)
+        #expect(human.stdout.contains("ATTESTED") && human.stdout.contains("supplier1 attested"), "\(human.stdout)")
+
+        // One byte changed: proven absent, exit 1.
+        let alteredAnswer = try CLI.run(["evidence", "verify", altered, "--node", api, "--genesis", genesis, "--json"])
+        #expect(alteredAnswer.status == 1, "\(alteredAnswer.stdout) \(alteredAnswer.stderr)")
+        #expect(json(alteredAnswer.stdout)["status"] as? String == "not_attested")
+
+        // The queries answer with proofs.
+        let query = try CLI.run(["query", "evidence", "--hash", docHash, "--node", api, "--prove"])
+        #expect(query.status == 0, "\(query.stdout) \(query.stderr)")
+        #expect(!((json(query.stdout)["proofs"] as? [Any]) ?? []).isEmpty, "\(query.stdout)")
+        let byBank = try CLI.run(["query", "evidence_by", "--member", "bank", "--node", api])
+        #expect(byBank.status == 0 && byBank.stdout.contains(docHash), "\(byBank.stdout)")
+
+        // Withdrawn by one attester: still attested (the bank vouches); by both: revoked, exit 1.
+        let revokeSupplier = try CLI.run(["evidence", "revoke", document, "--reason", "superseded", "--node", api, "--key", net.key("supplier1"), "--wait"])
+        #expect(revokeSupplier.status == 0, "\(revokeSupplier.stdout) \(revokeSupplier.stderr)")
+        let notAttester = try CLI.run(["evidence", "revoke", document, "--node", api, "--key", net.key("core"), "--wait"])
+        #expect(notAttester.status == 1 && notAttester.stdout.contains("not_attester"), "\(notAttester.stdout)")
+        #expect(try CLI.run(["evidence", "verify", document, "--node", api, "--genesis", genesis]).status == 0)
+        let revokeBank = try CLI.run(["evidence", "revoke", document, "--node", api, "--key", net.key("bank"), "--wait"])
+        #expect(revokeBank.status == 0, "\(revokeBank.stdout) \(revokeBank.stderr)")
+        let revoked = try CLI.run(["evidence", "verify", document, "--node", api, "--genesis", genesis, "--json"])
+        #expect(revoked.status == 1, "\(revoked.stdout) \(revoked.stderr)")
+        #expect(json(revoked.stdout)["status"] as? String == "revoked")
+
+        // Bad input and an unreachable node: exit 2.
+        #expect(try CLI.run(["evidence", "verify", work + "/missing.pdf", "--node", api, "--genesis", genesis]).status == 2)
+        #expect(try CLI.run(["evidence", "verify", document, "--node", "http://127.0.0.1:\(base + 99)", "--genesis", genesis]).status == 2)
+        #expect(try CLI.run(["evidence", "attest", document, "--kind", "poem", "--title", "x", "--node", api, "--key", net.key("bank")]).status == 2)
+    }
+}
