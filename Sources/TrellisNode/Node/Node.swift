@@ -73,7 +73,7 @@ public final class Node: NodeService, Sendable {
         self.listen = listen
         let persistentPeers = try PeerList.parse(config.p2p.persistentPeers)
         let descriptorLimits = FileDescriptorBudget.raiseSoftLimit()  // before RocksDB opens its files
-        do { store = try RocksChainStore(path: home.dataPath) } catch { throw NodeStartError("cannot open \(home.dataPath): \(error)") }
+        do { store = try RocksChainStore(path: home.dataPath, retention: config.state.retention) } catch { throw NodeStartError("cannot open \(home.dataPath): \(error)") }
         descriptorBudget = try FileDescriptorBudget(softLimit: descriptorLimits.soft, hardLimit: descriptorLimits.hard,
                                                     storeMaxOpenFiles: Int(store.database.storeOptions.maxOpenFiles),
                                                     maxP2PInbound: config.p2p.maxInboundConnections, maxAPI: config.api.maxConnections)
@@ -385,13 +385,19 @@ public final class Node: NodeService, Sendable {
 
     public func state(key: [UInt8], height: UInt64?, prove: Bool) throws(ServiceError) -> StateRead {
         if let height, height > consensus.tip.height { throw .notFound("height \(height) is not committed yet (tip is \(consensus.tip.height))") }
-        do { return try reader.read(key, atHeight: height, prove: prove) } catch { throw .internalError(error.description) }
+        do { return try reader.read(key, atHeight: height, prove: prove) } catch { throw Self.serviceError(error) }
+    }
+
+    /// A read failure as the API reports it: a pruned height names the window (410), anything else is internal.
+    static func serviceError(_ error: LedgerError) -> ServiceError {
+        if case .statePruned = error { return .statePruned(error.description) }
+        return .internalError(error.description)
     }
 
     public func query(_ name: String, parameters: [String: String], height: UInt64?, prove: Bool) throws(ServiceError) -> QueryResponse {
         if let height, height > consensus.tip.height { throw .notFound("height \(height) is not committed yet (tip is \(consensus.tip.height))") }
         let snapshot: (height: UInt64, root: Hash, reader: any StateReader)
-        do { snapshot = try reader.state(atHeight: height) } catch { throw .internalError(error.description) }
+        do { snapshot = try reader.state(atHeight: height) } catch { throw Self.serviceError(error) }
         let recording = RecordingReader(base: snapshot.reader)
         let result = try NodeQueries.run(name, parameters: parameters, state: recording)
         var proofs: [StateRead] = []
