@@ -237,7 +237,8 @@ public final class LedgerEngine {
             (hash: hash, record: TxRecord(height: block.header.height, index: receipt.index, receipt: receipt))
         }
         let commit = BlockCommit(height: block.header.height, block: block, certificate: certificate, stateChanges: result.stateChanges,
-                                 treeNodes: result.treeNodes, stateRoot: result.stateRoot, transactions: records, genesisHash: nil)
+                                 treeNodes: result.treeNodes, stateRoot: result.stateRoot, transactions: records, genesisHash: nil,
+                                 staleNodes: result.staleNodes)
         do { try store.commit(commit) } catch { throw .store(error) }
         // The batch is durable: only now does the tip move.
         currentHeight = block.header.height
