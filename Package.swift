@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.34.1"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // C libraries from Debian (Scripts/bootstrap.sh installs them).
@@ -53,6 +54,7 @@ let package = Package(
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
 
@@ -64,6 +66,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
 
@@ -113,7 +117,8 @@ let package = Package(
         ),
         .testTarget(
             name: "TrellisAuditTests",
-            dependencies: ["TrellisAudit", "TrellisLedger", "TrellisCrypto", "TrellisCodec", "TrellisStore"],
+            // TrellisFuzzing: its sample payload of every kind, decoded by the document's layouts (AuditDocumentTests).
+            dependencies: ["TrellisAudit", "TrellisLedger", "TrellisCrypto", "TrellisCodec", "TrellisStore", "TrellisFuzzing"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "TrellisConsensusTests", dependencies: ["TrellisConsensus", "TrellisLedger", "TrellisCrypto", "TrellisCodec"]),

@@ -18,6 +18,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import ServiceLifecycle
 import TrellisCodec
 import TrellisCrypto
 import TrellisLedger
@@ -248,7 +249,8 @@ struct Routes: Sendable {
         let stream = service.committedBlocks(from: from)
         let service = self.service
         let body = ResponseBody { writer in
-            for await committed in stream {
+            // Ends when the server shuts down gracefully (else an open stream would hold the shutdown up).
+            for await committed in stream.cancelOnGracefulShutdown() {
                 var event: [String: Any] = [
                     "height": committed.block.header.height,
                     "hash": committed.block.hash.hex,

@@ -79,7 +79,13 @@ struct NodeCommand: AsyncParsableCommand {
     }
 
     struct Start: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Run the node in the foreground until SIGINT or SIGTERM.")
+        static let configuration = CommandConfiguration(
+            abstract: "Run the node in the foreground until SIGINT or SIGTERM.",
+            discussion: """
+            The first SIGTERM or SIGINT (Ctrl-C) shuts down gracefully: the API stops, consensus finishes its step, \
+            peer connections close, the store is flushed and closed; exit status 0. A second signal exits at once \
+            (status 128 + signal), as safe as a crash.
+            """)
 
         @Option(help: "The node's home directory.") var home: String
 
@@ -103,14 +109,13 @@ struct NodeCommand: AsyncParsableCommand {
             let configuration = APIConfiguration(node.config.api, host: api.host, port: api.port, maxConnections: node.descriptorBudget.apiConnections)
             let app = APIServer.application(service: node, configuration: configuration, logger: logger, metrics: metrics)
             logger.info("API listening", metadata: ["url": "http://\(api.host):\(api.port)"])
-            // A signal ends runService normally (exit 0). Anything it throws — the port in use, an address that is
-            // not this host's — is fatal: exit non-zero naming the address, so a supervisor sees the failure.
-            do { try await app.runService() } catch {
+            // A signal shuts down gracefully and returns (exit 0; NodeLifecycle). Anything the API throws — the port
+            // in use, an address that is not this host's — is fatal after the node stopped: exit non-zero naming the
+            // address, so a supervisor sees the failure.
+            do { try await NodeLifecycle.run(node: node, api: app, logger: logger) } catch {
                 logger.critical("API stopped", metadata: ["address": "\(api)", "reason": "\(error)"])
-                await node.shutdown()
                 throw failure("the API cannot serve on \(api) (api.listen in \(nodeHome.configPath)): \(error)")
             }
-            await node.shutdown()
         }
     }
 }

@@ -69,7 +69,8 @@ enum Fixture {
         try pinned(Fixture.rejectedReceipt, hex: "3e23e8160039594a33894f6564e1b1348bbd7a0088d42c4acb73eeaed59c009d000000030001000000096261645f6e6f6e6365000000016d")
         try pinned(Fixture.proof, hex: "00000002ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb0000000000000000000000000000000000000000000000000000000000000000013e23e8160039594a33894f6564e1b1348bbd7a0088d42c4acb73eeaed59c009dca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb")
         try pinned(TreeNode.inner(left: Fixture.hashA, right: .zero), hex: "01ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb0000000000000000000000000000000000000000000000000000000000000000")
-        try pinned(TreeNode.leaf(TreeLeaf(key: [1], value: [2, 3])), hex: "000000000101000000020203")
+        // Store format 2: a stored leaf holds its key and the value's hash (format 1 held the value itself).
+        try pinned(TreeNode.leaf(TreeLeaf(key: [1], value: [2, 3])), hex: "000000000101ee9040f65c341855e070ff438eb0ea9d5b831b2a2c270fb7ef592d750408e3b3")
         try pinned(ApprovePayload(proposalID: "prop-1"), hex: "0000000670726f702d31")
         try pinned(CreditCancellationApproval(blockID: "b1", proposalID: "p", reason: "r", approvedHeight: 5), hex: "000000026231000000017000000001720000000000000005")
         try pinned(Parameters.default, hex: "0000000001e133800000000000278d000000000200000000000186a000000000000027100000000000093a800000000000000064")

@@ -11,17 +11,6 @@ import Testing
 import Glibc
 #endif
 
-/// Transactions acknowledged as committed by the load thread, shared with the test body.
-private final class Acknowledged: @unchecked Sendable {
-    private let lock = NSLock()
-    private var hashes: [String] = []
-    private var stopped = false
-    func add(_ hash: String) { lock.withLock { hashes.append(hash) } }
-    var all: [String] { lock.withLock { hashes } }
-    func stop() { lock.withLock { stopped = true } }
-    var isStopped: Bool { lock.withLock { stopped } }
-}
-
 @Suite(.serialized) struct KillLoopEndToEndTests {
     @Test func twoOfFourKilledTogetherRepeatedlyUnderLoad() throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/curl") else {

@@ -65,3 +65,91 @@ import Glibc
         #expect((later.value("trellis_store_block_write_seconds_count") ?? 0) > (metrics.value("trellis_store_block_write_seconds_count") ?? 0))
     }
 }
+
+extension OperationsEndToEndTests {
+    /// `trellis node start --home home` as this test's own child (so its exit status can be read); output to node.log.
+    private func startChildNode(home: String) throws -> Process {
+        let process = Process()
+        process.executableURL = CLI.binary
+        process.arguments = ["node", "start", "--home", home]
+        let handle = try #require(FileHandle(forWritingAtPath: home + "/node.log"))
+        handle.seekToEndOfFile()
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        return process
+    }
+
+    @Test func sigtermDuringLoadLeavesAStoreThatOpensAndANodeThatRejoins() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/curl") else {
+            Issue.record("curl is missing: the end-to-end test needs it to query the nodes")
+            return
+        }
+        // 10_000–16_000: no other end-to-end suite's range (prometheusScrapesALiveTestnet uses 16_000–24_000).
+        let base = 10_000 + Int(getpid() % 40) * 150
+        let net = try LocalTestnet.start(nodes: 4, basePort: base)
+        defer { net.stop() }
+        let apis = net.apis, home = net.dir + "/node2"
+
+        // Node 2 becomes this test's child: stop the one `testnet up` started (a clean stop removes node.pid).
+        E2E.stopNode(home: home)
+        #expect(waitUntil(30) { !FileManager.default.fileExists(atPath: home + "/node.pid") }, "node 2 did not stop on SIGTERM")
+        var node = try startChildNode(home: home)
+        defer { if node.isRunning { kill(node.processIdentifier, SIGKILL) } }
+        #expect(waitUntil(60) { E2E.height(apis[1]) >= E2E.height(apis[0]) - 1 && E2E.height(apis[1]) > 0 }, "node 2 did not come back")
+
+        // Load: transactions sent alternately to nodes 1 and 2, each waited for until committed.
+        let acknowledged = Acknowledged()
+        let load = Thread {
+            var n = 0
+            while !acknowledged.isStopped {
+                n += 1
+                let expiry = Int(Date().timeIntervalSince1970) + 200 * 86_400
+                guard let sent = try? CLI.run(["tx", "send", "--node", apis[n % 2], "--key", net.key("bank"), "--cosign", net.key("core"),
+                                               "--kind", "credit_line.set", "--payload",
+                                               "{\"line_id\":\"term\",\"core\":\"core\",\"limit\":\(1_000 + n),\"expiry\":\(expiry)}", "--wait"]) else { continue }
+                let answer = json(sent.stdout)
+                if sent.status == 0, answer["status"] as? String == "committed", let hash = answer["hash"] as? String { acknowledged.add(hash) }
+            }
+        }
+        load.start()
+        defer { acknowledged.stop(); load.join(timeout: 60) }
+        #expect(waitUntil(60) { acknowledged.all.count >= 3 }, "the load committed nothing")
+
+        // An open event stream must not hold the shutdown up.
+        let events = try CLI.launch(URL(fileURLWithPath: "/usr/bin/curl"), ["-sN", apis[1] + "/v1/events?from=1"])
+        defer { if events.process.isRunning { events.process.terminate() } }
+        #expect(waitUntil(10) { events.process.isRunning })
+        let stoppedAt = E2E.height(apis[1])
+
+        // SIGTERM in the middle of the load: a graceful exit with status 0, the store flushed and closed.
+        kill(node.processIdentifier, SIGTERM)
+        #expect(waitUntil(60) { !node.isRunning }, "node 2 is still running 60 s after SIGTERM")
+        #expect(node.terminationReason == .exit && node.terminationStatus == 0,
+                "node 2 exited with \(node.terminationReason == .exit ? "status" : "signal") \(node.terminationStatus)")
+        #expect(!FileManager.default.fileExists(atPath: home + "/node.pid"), "node.pid left behind")
+        let rocksLog = (try? String(contentsOfFile: home + "/data/LOG", encoding: .utf8)) ?? ""
+        #expect(rocksLog.contains("Shutdown complete"), "RocksDB was not closed (no \"Shutdown complete\" in data/LOG)")
+        #expect(waitUntil(10) { !events.process.isRunning }, "the event stream was not ended by the shutdown")
+        let log = (try? String(contentsOfFile: home + "/node.log", encoding: .utf8)) ?? ""
+        #expect(log.contains("signal received: shutting down gracefully") && log.contains("node stopped"))
+
+        // The store opens and the node rejoins: it catches up past where it stopped while the others kept committing.
+        node = try startChildNode(home: home)
+        #expect(waitUntil(60) {
+            let (h1, h2) = (E2E.height(apis[0]), E2E.height(apis[1]))
+            return h2 > stoppedAt + 2 && h2 >= h1 - 1
+        }, "node 2 did not rejoin: heights \(apis.map(E2E.height))")
+        acknowledged.stop()
+        load.join(timeout: 60)
+        // Every acknowledged transaction is on the restarted node, and it agrees on the state at a common height.
+        for hash in acknowledged.all {
+            #expect(get(apis[1] + "/v1/tx/\(hash)")["status"] as? String == "committed", "node 2 lost acknowledged transaction \(hash)")
+        }
+        let common = min(E2E.height(apis[0]), E2E.height(apis[1]))
+        #expect(E2E.header(apis[0], common, "state_root") == E2E.header(apis[1], common, "state_root"), "state roots differ at \(common)")
+        kill(node.processIdentifier, SIGTERM)
+        #expect(waitUntil(60) { !node.isRunning })
+        #expect(node.terminationStatus == 0)
+    }
+}

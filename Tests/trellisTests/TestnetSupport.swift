@@ -113,3 +113,14 @@ func post(_ url: String, body: Data, contentType: String) throws -> (status: Int
     let status = Int(lines.last ?? "") ?? 0
     return (status, json(lines.dropLast().joined(separator: "\n")))
 }
+
+/// Transactions acknowledged as committed by a load thread, shared with the test body (KillLoop, Operations).
+final class Acknowledged: @unchecked Sendable {
+    private let lock = NSLock()
+    private var hashes: [String] = []
+    private var stopped = false
+    func add(_ hash: String) { lock.withLock { hashes.append(hash) } }
+    var all: [String] { lock.withLock { hashes } }
+    func stop() { lock.withLock { stopped = true } }
+    var isStopped: Bool { lock.withLock { stopped } }
+}

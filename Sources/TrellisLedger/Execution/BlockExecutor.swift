@@ -58,7 +58,7 @@ public struct BlockExecutor: Sendable {
         do { update = try SparseMerkleTree.update(root: baseRoot, changes: changes, source: nodes) } catch { throw .tree(error) }
         return ExecutionResult(height: height, stateRoot: update.root, receipts: receipts, receiptsRoot: receiptsRoot,
                                stateChanges: changes.map { StateChange(key: $0.key, value: $0.value) },
-                               treeNodes: update.newNodes, transactionHashes: hashes)
+                               treeNodes: update.newNodes, transactionHashes: hashes, staleNodes: update.staleNodes)
     }
 
     /// The envelope and nonce checks alone, against `state` as of the last committed block, for a transaction that

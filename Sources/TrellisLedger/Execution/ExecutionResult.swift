@@ -26,16 +26,19 @@ public struct ExecutionResult: Sendable {
     public let stateChanges: [StateChange]
     /// The tree nodes the block created, sorted by hash.
     public let treeNodes: [TreeNodeRecord]
+    /// The tree nodes the block replaced (stale from this height on), sorted by hash.
+    public let staleNodes: [Hash]
     /// The transaction hashes, in block order.
     public let transactionHashes: [Hash]
 
-    public init(height: UInt64, stateRoot: Hash, receipts: [Receipt], receiptsRoot: Hash, stateChanges: [StateChange], treeNodes: [TreeNodeRecord], transactionHashes: [Hash]) {
+    public init(height: UInt64, stateRoot: Hash, receipts: [Receipt], receiptsRoot: Hash, stateChanges: [StateChange], treeNodes: [TreeNodeRecord], transactionHashes: [Hash], staleNodes: [Hash] = []) {
         self.height = height
         self.stateRoot = stateRoot
         self.receipts = receipts
         self.receiptsRoot = receiptsRoot
         self.stateChanges = stateChanges
         self.treeNodes = treeNodes
+        self.staleNodes = staleNodes
         self.transactionHashes = transactionHashes
     }
 }

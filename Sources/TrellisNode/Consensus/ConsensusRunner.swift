@@ -134,10 +134,15 @@ public final class ConsensusRunner: @unchecked Sendable {
     }
 
     /// Stops consensus: from now on inputs, timers and ticks are ignored (node shutdown).
-    public func stop() {
-        queue.async {
-            self.ticking = false
-            self.running = false
+    /// Returns once the step in progress (an event being handled, a block being committed) has finished: nothing
+    /// runs on the consensus queue after that.
+    public func stop() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            queue.async {
+                self.ticking = false
+                self.running = false
+                continuation.resume()
+            }
         }
     }
 

@@ -73,7 +73,7 @@ public final class Node: NodeService, Sendable {
         self.listen = listen
         let persistentPeers = try PeerList.parse(config.p2p.persistentPeers)
         let descriptorLimits = FileDescriptorBudget.raiseSoftLimit()  // before RocksDB opens its files
-        do { store = try RocksChainStore(path: home.dataPath) } catch { throw NodeStartError("cannot open \(home.dataPath): \(error)") }
+        do { store = try RocksChainStore(path: home.dataPath, retention: config.state.retention) } catch { throw NodeStartError("cannot open \(home.dataPath): \(error)") }
         descriptorBudget = try FileDescriptorBudget(softLimit: descriptorLimits.soft, hardLimit: descriptorLimits.hard,
                                                     storeMaxOpenFiles: Int(store.database.storeOptions.maxOpenFiles),
                                                     maxP2PInbound: config.p2p.maxInboundConnections, maxAPI: config.api.maxConnections)
@@ -149,14 +149,25 @@ public final class Node: NodeService, Sendable {
     }
 
     /// Stops networking and consensus; the store closes when the node is released.
+    /// A graceful stop: consensus finishes the step in progress (a block being committed is committed) and stops,
+    /// the transport closes every connection, event streams end, and RocksDB's memtables are flushed to disk. The
+    /// store itself closes when the node is released.
     public func shutdown() async {
-        consensus.stop()
+        await consensus.stop()
         await transport.shutdown()
         subscribers.withLockedValue { subs in
             for (_, c) in subs { c.finish() }
             subs = [:]
         }
         try? await group.shutdownGracefully()
+        // Off the cooperative pool: a flush writes table files and waits for them.
+        let database = store.database, logger = self.logger
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global().async {
+                do { try database.flush() } catch { logger.error("flushing the store at shutdown failed (nothing committed is lost)", metadata: ["reason": "\(error)"]) }
+                continuation.resume()
+            }
+        }
     }
 
     // MARK: network input
@@ -345,7 +356,7 @@ public final class Node: NodeService, Sendable {
         while true {
             let lookup = try transaction(hash)
             if case .committed = lookup { return lookup }
-            if DispatchTimeMilliseconds.now() >= deadline { return lookup }
+            if DispatchTimeMilliseconds.now() >= deadline || Task.isCancelled { return lookup }  // cancelled: shutting down
             try? await Task.sleep(nanoseconds: 20_000_000)
         }
     }
@@ -383,13 +394,19 @@ public final class Node: NodeService, Sendable {
 
     public func state(key: [UInt8], height: UInt64?, prove: Bool) throws(ServiceError) -> StateRead {
         if let height, height > consensus.tip.height { throw .notFound("height \(height) is not committed yet (tip is \(consensus.tip.height))") }
-        do { return try reader.read(key, atHeight: height, prove: prove) } catch { throw .internalError(error.description) }
+        do { return try reader.read(key, atHeight: height, prove: prove) } catch { throw Self.serviceError(error) }
+    }
+
+    /// A read failure as the API reports it: a pruned height names the window (410), anything else is internal.
+    static func serviceError(_ error: LedgerError) -> ServiceError {
+        if case .statePruned = error { return .statePruned(error.description) }
+        return .internalError(error.description)
     }
 
     public func query(_ name: String, parameters: [String: String], height: UInt64?, prove: Bool) throws(ServiceError) -> QueryResponse {
         if let height, height > consensus.tip.height { throw .notFound("height \(height) is not committed yet (tip is \(consensus.tip.height))") }
         let snapshot: (height: UInt64, root: Hash, reader: any StateReader)
-        do { snapshot = try reader.state(atHeight: height) } catch { throw .internalError(error.description) }
+        do { snapshot = try reader.state(atHeight: height) } catch { throw Self.serviceError(error) }
         let recording = RecordingReader(base: snapshot.reader)
         let result = try NodeQueries.run(name, parameters: parameters, state: recording)
         var proofs: [StateRead] = []

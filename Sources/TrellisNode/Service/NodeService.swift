@@ -168,10 +168,12 @@ public enum ServiceError: Error, Equatable, CustomStringConvertible {
     case badRequest(String)
     case unavailable(String)
     case internalError(String)
+    /// The height's state was pruned by this node's proof window (the message names the window).
+    case statePruned(String)
 
     public var description: String {
         switch self {
-        case .notFound(let m), .badRequest(let m), .unavailable(let m), .internalError(let m): return m
+        case .notFound(let m), .badRequest(let m), .unavailable(let m), .internalError(let m), .statePruned(let m): return m
         }
     }
 }
