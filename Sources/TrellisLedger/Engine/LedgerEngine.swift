@@ -31,7 +31,8 @@ public final class LedgerEngine {
     public var chainID: String { genesis.chainID }
     /// The last committed height (0 = genesis only).
     public private(set) var currentHeight: UInt64
-    /// The hash of the last committed block (zero at genesis).
+    /// The hash of the last committed block; at genesis, the genesis hash (so block 1's `previous_block_hash` binds
+    /// the chain to its genesis, and every certified header transitively certifies it).
     public private(set) var lastBlockHash: Hash
     /// The last committed block's time (genesis_time at genesis).
     public private(set) var lastBlockTime: Int64
@@ -59,7 +60,7 @@ public final class LedgerEngine {
         self.currentHeight = height
         self.stateRoot = try reader.stateRoot(atHeight: height)
         if height == 0 {
-            self.lastBlockHash = .zero
+            self.lastBlockHash = genesis.hash
             self.lastBlockTime = genesis.genesisTime
         } else {
             guard let block = try reader.block(atHeight: height) else { throw .store(.corrupt(what: "blocks", reason: "block \(height) is missing")) }
