@@ -38,6 +38,7 @@ public struct APIError: Error, HTTPResponseError, Sendable {
         case .badRequest(let m): return APIError(.badRequest, code: "bad_request", message: m)
         case .unavailable(let m): return APIError(.serviceUnavailable, code: "unavailable", message: m)
         case .internalError(let m): return APIError(.internalServerError, code: "internal_error", message: m)
+        case .statePruned(let m): return APIError(.gone, code: "state_pruned", message: m)
         }
     }
 }

@@ -47,6 +47,7 @@ enum PayloadSamples {
             ("governance.propose", #"{"action":{"parameters":{"accept_window_seconds":604800,"governance_quorum":2,"grace_period_seconds":2592000,"max_maturity_seconds":31536000,"max_tx_lifetime_blocks":10000,"proposal_ttl_blocks":100000},"type":"parameters.set"},"summary":"parameters"}"#),
             ("governance.propose", #"{"action":{"block_id":"cblock-1","reason":"double issuance","type":"credits.approve_cancel"},"summary":"cancel"}"#),
             ("governance.approve", #"{"proposal_id":"prop-1"}"#),
+            ("governance.propose", #"{"action":{"activation_height":5000,"description":"paged settlement (release 1.4)","type":"upgrade.schedule","version":2},"summary":"rules v2"}"#),
             ("evidence.attest", #"{"doc_hash":"\#(docHash)","doc_kind":"invoice","metadata":{"invoice_no":"INV-1","seller":"sup1"},"refs":[{"id":"cert-1","kind":"certificate"}],"title":"Invoice INV-1"}"#),
             ("evidence.attest", #"{"doc_hash":"\#(String(repeating: "cd", count: 32))","doc_kind":"bill_of_lading","title":"B/L 7"}"#),
             ("evidence.revoke", #"{"doc_hash":"\#(docHash)","reason":"superseded"}"#),

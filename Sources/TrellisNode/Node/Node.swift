@@ -73,7 +73,7 @@ public final class Node: NodeService, Sendable {
         self.listen = listen
         let persistentPeers = try PeerList.parse(config.p2p.persistentPeers)
         let descriptorLimits = FileDescriptorBudget.raiseSoftLimit()  // before RocksDB opens its files
-        do { store = try RocksChainStore(path: home.dataPath) } catch { throw NodeStartError("cannot open \(home.dataPath): \(error)") }
+        do { store = try RocksChainStore(path: home.dataPath, retention: config.state.retention) } catch { throw NodeStartError("cannot open \(home.dataPath): \(error)") }
         descriptorBudget = try FileDescriptorBudget(softLimit: descriptorLimits.soft, hardLimit: descriptorLimits.hard,
                                                     storeMaxOpenFiles: Int(store.database.storeOptions.maxOpenFiles),
                                                     maxP2PInbound: config.p2p.maxInboundConnections, maxAPI: config.api.maxConnections)
@@ -368,7 +368,16 @@ public final class Node: NodeService, Sendable {
             latestBlockHash: tip.blockHash.hex, stateRoot: tip.stateRoot.hex, latestBlockTime: tip.blockTime,
             validators: tip.validators.validators.map { .init(publicKey: $0.publicKey.hex, votingPower: $0.votingPower, p2pAddress: $0.p2pAddress) },
             peers: transport.connectedPeers.map(\.hex), catchingUp: tip.catchingUp, mempoolSize: mempool.count, consensusRound: tip.round,
-            haltReason: consensus.haltReason?.description)
+            haltReason: consensus.haltReason?.description, rules: rulesStatus(nextHeight: tip.height + 1))
+    }
+
+    /// The rules in force for the next block and every scheduled upgrade, read from the latest committed state.
+    func rulesStatus(nextHeight: UInt64) -> NodeStatus.RulesStatus? {
+        guard let upgrades = try? RulesSchedule.all(in: reader.state().reader) else { return nil }
+        return NodeStatus.RulesStatus(
+            activeVersion: RulesSchedule.version(atHeight: nextHeight, upgrades: upgrades), supportedVersions: Array(RuleVersions.supported),
+            upgrades: upgrades.map { .init(version: $0.version, activationHeight: $0.activationHeight, description: $0.description,
+                                           active: $0.activationHeight <= nextHeight, supported: RuleVersions.supported.contains($0.version)) })
     }
 
     public var haltReason: String? { consensus.haltReason?.description }
@@ -385,13 +394,19 @@ public final class Node: NodeService, Sendable {
 
     public func state(key: [UInt8], height: UInt64?, prove: Bool) throws(ServiceError) -> StateRead {
         if let height, height > consensus.tip.height { throw .notFound("height \(height) is not committed yet (tip is \(consensus.tip.height))") }
-        do { return try reader.read(key, atHeight: height, prove: prove) } catch { throw .internalError(error.description) }
+        do { return try reader.read(key, atHeight: height, prove: prove) } catch { throw Self.serviceError(error) }
+    }
+
+    /// A read failure as the API reports it: a pruned height names the window (410), anything else is internal.
+    static func serviceError(_ error: LedgerError) -> ServiceError {
+        if case .statePruned = error { return .statePruned(error.description) }
+        return .internalError(error.description)
     }
 
     public func query(_ name: String, parameters: [String: String], height: UInt64?, prove: Bool) throws(ServiceError) -> QueryResponse {
         if let height, height > consensus.tip.height { throw .notFound("height \(height) is not committed yet (tip is \(consensus.tip.height))") }
         let snapshot: (height: UInt64, root: Hash, reader: any StateReader)
-        do { snapshot = try reader.state(atHeight: height) } catch { throw .internalError(error.description) }
+        do { snapshot = try reader.state(atHeight: height) } catch { throw Self.serviceError(error) }
         let recording = RecordingReader(base: snapshot.reader)
         let result = try NodeQueries.run(name, parameters: parameters, state: recording)
         var proofs: [StateRead] = []
