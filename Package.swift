@@ -117,7 +117,8 @@ let package = Package(
         ),
         .testTarget(
             name: "TrellisAuditTests",
-            dependencies: ["TrellisAudit", "TrellisLedger", "TrellisCrypto", "TrellisCodec", "TrellisStore"],
+            // TrellisFuzzing: its sample payload of every kind, decoded by the document's layouts (AuditDocumentTests).
+            dependencies: ["TrellisAudit", "TrellisLedger", "TrellisCrypto", "TrellisCodec", "TrellisStore", "TrellisFuzzing"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "TrellisConsensusTests", dependencies: ["TrellisConsensus", "TrellisLedger", "TrellisCrypto", "TrellisCodec"]),

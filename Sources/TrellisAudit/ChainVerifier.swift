@@ -4,9 +4,8 @@
 //  1. structure, each line on all cores: the canonical bytes decode strictly; `block_hash` matches; tx_count is the
 //     number of transactions and tx_root the RFC 6962 root over their hashes; the receipts decode, name their
 //     transactions and hash to receipts_root (no re-execution needed); the certificate decodes and names this
-//     height and block; the
-//     decoded header and transactions equal what the bytes imply. Then, in order, previous_block_hash is the
-//     SHA-256 of the previous header (zero at height 1).
+//     height and block; the decoded header and transactions equal what the bytes imply. Then, in order, previous_block_hash is the
+//     SHA-256 of the previous header (the genesis hash at height 1).
 //  2. every Ed25519 signature of the range (transactions and certificates) in one `ParallelVerifier` batch, on
 //     all cores, concurrently with pass 3 (which assumes them valid; a signature failure at a lower height wins).
 //  3. re-execution from genesis (`ChainReplay`): header fields, the certificate's quorum against the validator
@@ -114,7 +113,7 @@ public enum ChainVerifier {
         var decoded: [(block: Block, certificate: CommitCertificate)] = []
         decoded.reserveCapacity(lines.count)
         var structuralFailure: AuditError? = nil
-        var previousHash = Hash.zero
+        var previousHash = file.genesis.hash  // block 1 links to the genesis
         for result in local {
             switch result {
             case .failure(let e): structuralFailure = e

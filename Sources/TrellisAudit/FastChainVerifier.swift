@@ -40,7 +40,7 @@ enum FastChainVerifier {
         }
 
         // Re-execution, in order, as lines become available.
-        var previousHash = Hash.zero
+        var previousHash = genesis.hash  // block 1 links to the genesis
         var transactions = 0
         for i in 0..<n {
             guard let line = state.waitDecoded(i, decode: decodeLine) else { break }

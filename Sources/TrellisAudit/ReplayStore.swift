@@ -5,7 +5,8 @@
 // Unlike `MemoryChainStore` it keeps blocks and certificates as values (no canonical re-encoding per block), keeps
 // no transaction records (the export has them; `transactionRecord` answers nil), answers prefix scans from a
 // sorted key index instead of filtering the whole state, and sizes its tree-node table ahead when told how many
-// blocks are coming. Like every chain store it keeps every tree node, so any committed root stays readable. A
+// blocks are coming. It keeps every tree node but values only as of the latest height (re-execution reads nothing
+// older; a historical read fails with a missing value). A
 // commit must come from one thread at a time; reads are safe from any thread (one lock).
 import Foundation
 import TrellisCrypto
@@ -52,6 +53,16 @@ public final class ReplayStore: ChainStore, @unchecked Sendable {
     }
 
     public func treeNode(_ hash: Hash) throws(StateError) -> TreeNode? { lock.withLock { nodes[NodeID(hash)] } }
+
+    /// Keeps every tree node, but values only as of the latest height (re-execution reads nothing older).
+    public var stateRetention: StateRetention { .archive }
+    public func oldestStateHeight() throws(ChainStoreError) -> UInt64? { lock.withLock { last == nil ? nil : 0 } }
+
+    /// The latest value of `key` when it is the one `valueHash` names; older values are not kept.
+    public func treeValue(_ key: [UInt8], valueHash: Hash, atHeight height: UInt64) throws(StateError) -> [UInt8]? {
+        guard let value = lock.withLock({ state[key] }), SHA256.hash(value) == valueHash else { return nil }
+        return value
+    }
 
     public func commit(_ commit: BlockCommit) throws(ChainStoreError) {
         lock.lock()

@@ -49,6 +49,7 @@ enum PayloadSamples {
             ("governance.propose", #"{"action":{"name":"auditor full node","public_key":"\#(validatorKey)","type":"observer.add"},"summary":"observer"}"#),
             ("governance.propose", #"{"action":{"public_key":"\#(validatorKey)","type":"observer.remove"},"summary":"no observer"}"#),
             ("governance.approve", #"{"proposal_id":"prop-1"}"#),
+            ("governance.propose", #"{"action":{"activation_height":5000,"description":"paged settlement (release 1.4)","type":"upgrade.schedule","version":2},"summary":"rules v2"}"#),
             ("evidence.attest", #"{"doc_hash":"\#(docHash)","doc_kind":"invoice","metadata":{"invoice_no":"INV-1","seller":"sup1"},"refs":[{"id":"cert-1","kind":"certificate"}],"title":"Invoice INV-1"}"#),
             ("evidence.attest", #"{"doc_hash":"\#(String(repeating: "cd", count: 32))","doc_kind":"bill_of_lading","title":"B/L 7"}"#),
             ("evidence.revoke", #"{"doc_hash":"\#(docHash)","reason":"superseded"}"#),

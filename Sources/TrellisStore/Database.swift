@@ -214,6 +214,12 @@ public final class Database: @unchecked Sendable {
                                 rocksdb_writebatch_put_cf(wb, handle, kc.baseAddress, kc.count, vc.baseAddress, vc.count)
                             }
                         }
+                    } else if let end = op.rangeEnd {
+                        end.withUnsafeBufferPointer { e in
+                            e.withMemoryRebound(to: CChar.self) { ec in
+                                rocksdb_writebatch_delete_range_cf(wb, handle, kc.baseAddress, kc.count, ec.baseAddress, ec.count)
+                            }
+                        }
                     } else {
                         rocksdb_writebatch_delete_cf(wb, handle, kc.baseAddress, kc.count)
                     }
@@ -243,6 +249,36 @@ public final class Database: @unchecked Sendable {
     /// Entries of `cf` whose key starts with `prefix`, in byte order, starting at `start` (inclusive) when given.
     public func iterate(_ cf: ColumnFamily, prefix: [UInt8] = [], from start: [UInt8]? = nil) -> StoreIterator {
         StoreIterator(database: self, cf: cf, prefix: prefix, start: start, snapshot: nil)
+    }
+
+    /// The entry of `cf` with the greatest key that starts with `prefix`, or nil (one seek, no scan).
+    public func lastEntry(_ cf: ColumnFamily, prefix: [UInt8]) throws(StoreError) -> (key: [UInt8], value: [UInt8])? {
+        let iterator = rocksdb_create_iterator_cf(db, readOptions, handles[cf.index])!
+        defer { rocksdb_iter_destroy(iterator) }
+        // The greatest key with this prefix sorts at or before prefix ‖ 0xFF…; keys here are shorter than 64 bytes
+        // past their prefix.
+        let bound = prefix + [UInt8](repeating: 0xFF, count: 64)
+        bound.withUnsafeBufferPointer { b in
+            b.withMemoryRebound(to: CChar.self) { rocksdb_iter_seek_for_prev(iterator, $0.baseAddress, $0.count) }
+        }
+        guard rocksdb_iter_valid(iterator) != 0 else {
+            var err: UnsafeMutablePointer<CChar>? = nil
+            rocksdb_iter_get_error(iterator, &err)
+            if let message = Database.takeError(err) { throw .operationFailed(operation: "seek", message: message) }
+            return nil
+        }
+        var keyLength = 0
+        let keyPtr = rocksdb_iter_key(iterator, &keyLength)!
+        let key = Array(UnsafeRawBufferPointer(start: keyPtr, count: keyLength))
+        guard key.starts(with: prefix) else { return nil }
+        var valueLength = 0
+        let valuePtr = rocksdb_iter_value(iterator, &valueLength)
+        return (key, valuePtr.map { Array(UnsafeRawBufferPointer(start: $0, count: valueLength)) } ?? [])
+    }
+
+    /// Compacts the whole of `cf` (drops deleted entries' space now rather than in the background).
+    public func compact(_ cf: ColumnFamily) {
+        rocksdb_compact_range_cf(db, handles[cf.index], nil, 0, nil, 0)
     }
 
     /// A consistent read-only view of the whole database as it is now.

@@ -7,8 +7,10 @@ public struct WriteBatch {
     struct Operation {
         let cf: ColumnFamily
         let key: [UInt8]
-        /// nil means delete.
+        /// nil means delete (of `key`, or of `[key, rangeEnd)` when `rangeEnd` is set).
         let value: [UInt8]?
+        /// Exclusive end of a range delete.
+        var rangeEnd: [UInt8]? = nil
     }
 
     private(set) var operations: [Operation] = []
@@ -28,4 +30,14 @@ public struct WriteBatch {
     public mutating func delete(_ cf: ColumnFamily, key: [UInt8]) {
         operations.append(Operation(cf: cf, key: key, value: nil))
     }
+
+    /// Deletes every key `k` of `cf` with `start ≤ k < end` (bytewise), atomically with the rest of the batch.
+    public mutating func deleteRange(_ cf: ColumnFamily, from start: [UInt8], to end: [UInt8]) {
+        precondition(ByteCompare.less(start, end) || start == end, "range delete with start after end")
+        operations.append(Operation(cf: cf, key: start, value: nil, rangeEnd: end))
+    }
+}
+
+enum ByteCompare {
+    static func less(_ a: [UInt8], _ b: [UInt8]) -> Bool { a.lexicographicallyPrecedes(b) }
 }

@@ -13,18 +13,32 @@ struct LedgerBench: ParsableCommand {
     @Option(help: "Split transfers in the measured block.") var transactions = 10_000
     @Option(help: "Blocks of key rotations committed to RocksDB.") var blocks = 5
     @Option(help: "Transactions per key-rotation block.") var perBlock = 1_000
+    @Option(help: "Heights whose state the RocksDB store keeps ([state] proof_history_heights).") var proofHistoryHeights: UInt64 = StateRetention.defaultProofHistoryHeights
+    @Flag(help: "Keep every height's state ([state] archive = true).") var archive = false
+    @Option(help: "Keep the RocksDB store in this (new) directory instead of a temporary one.") var dir: String?
+    @Flag(help: "Print \"committed HEIGHT\" after every committed key-rotation block.") var progress = false
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
-        guard (1...Limits.maxTransactionsPerBlock).contains(transactions), blocks > 0, perBlock > 0 else {
-            throw badInput("--transactions must be 1…\(Limits.maxTransactionsPerBlock); --blocks and --per-block positive")
+        guard (1...Limits.maxTransactionsPerBlock).contains(transactions), blocks > 0, perBlock > 0, proofHistoryHeights > 0 else {
+            throw badInput("--transactions must be 1…\(Limits.maxTransactionsPerBlock); --blocks, --per-block and --proof-history-heights positive")
         }
+        if let dir, FileManager.default.fileExists(atPath: dir) { throw badInput("--dir \(dir) exists; give a new directory") }
         let split: SplitTransferBenchmarkResult
         do { split = try SplitTransferBenchmark.run(transactions: transactions) } catch { throw failure("\(error)") }
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("trellis-bench-ledger-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir ?? FileManager.default.temporaryDirectory.appendingPathComponent("trellis-bench-ledger-\(UUID().uuidString)").path
+        defer { if dir == nil { try? FileManager.default.removeItem(atPath: path) } }
         let rotations: LedgerBenchmarkResult
-        do { rotations = try LedgerBenchmark.run(transactionsPerBlock: perBlock, blocks: blocks, store: try RocksChainStore(path: dir)) } catch {
+        let storage: StorageReport
+        do {
+            let store = try RocksChainStore(path: path, retention: archive ? .archive : .window(heights: proofHistoryHeights))
+            let progress = self.progress
+            rotations = try LedgerBenchmark.run(transactionsPerBlock: perBlock, blocks: blocks, store: store) { height in
+                // Written unbuffered: a test reads it from a pipe and kills this process mid-run.
+                if progress { FileHandle.standardOutput.write(Data("committed \(height)\n".utf8)) }
+            }
+            storage = try StorageReport.measure(store, path: path, result: rotations)
+        } catch {
             throw failure("\(error)")
         }
         if json {
@@ -34,6 +48,15 @@ struct LedgerBench: ParsableCommand {
                 "split_state_keys": split.stateKeysChanged, "target_tx_per_second": 20_000,
                 "rocksdb_rotation_tx_per_second": Int(rotations.transactionsPerSecond),
                 "rocksdb_rotation_commit_ms": round2(rotations.commitSecondsMedian * 1000),
+                "rocksdb_rotation_transactions": rotations.blocks * rotations.transactionsPerBlock,
+                "state_retention": archive ? "archive" : "window \(proofHistoryHeights)",
+                "disk_bytes_per_tx": round2(storage.diskBytesPerTransaction), "raw_tx_bytes": round2(storage.rawBytesPerTransaction),
+                "disk_bytes_per_raw_tx_byte": round2(storage.diskBytesPerTransaction / storage.rawBytesPerTransaction),
+                "state_keys_per_tx": round2(Double(rotations.stateKeysChangedPerBlock) / Double(rotations.transactionsPerBlock)),
+                "live_state_bytes": storage.stats.stateBytes, "tree_node_bytes": storage.stats.treeNodeBytes,
+                "tree_bytes_per_live_state_byte": round2(storage.treeBytesPerStateByte),
+                "value_history_bytes": storage.stats.historyBytes, "stale_index_bytes": storage.stats.staleIndexBytes,
+                "peak_rss_mb": storage.peakResidentMegabytes,
             ]))
             return
         }
@@ -41,5 +64,51 @@ struct LedgerBench: ParsableCommand {
         print("  \(split)")
         print("Key-rotation blocks on RocksDB (execute + synced commit)")
         print("  \(rotations)")
+        print("Storage after \(rotations.blocks * rotations.transactionsPerBlock) transactions, keeping \(archive ? "every height" : "\(proofHistoryHeights) heights")")
+        print("  \(storage)")
+    }
+}
+
+/// Bytes on disk and tree size after a run (the store compacted first, so deleted entries do not count).
+struct StorageReport: CustomStringConvertible {
+    let stats: StateStorageStats
+    let diskBytes: Int
+    let transactions: Int
+    let rawBytesPerTransaction: Double
+    let peakResidentMegabytes: Int
+
+    var diskBytesPerTransaction: Double { Double(diskBytes) / Double(max(transactions, 1)) }
+    var treeBytesPerStateByte: Double { Double(stats.treeNodeBytes) / Double(max(stats.stateBytes, 1)) }
+
+    static func measure(_ store: RocksChainStore, path: String, result: LedgerBenchmarkResult) throws -> StorageReport {
+        for name in RocksChainStore.columnFamilyNames { store.database.compact(try store.database.columnFamily(name)) }
+        let transactions = result.blocks * result.transactionsPerBlock
+        return StorageReport(stats: try store.storageStats(), diskBytes: directoryBytes(path), transactions: transactions,
+                             rawBytesPerTransaction: Double(result.transactionBytes) / Double(max(transactions, 1)),
+                             peakResidentMegabytes: peakResidentMegabytes())
+    }
+
+    var description: String {
+        String(format: "%.0f bytes on disk per transaction = %.1f× its %.0f raw bytes; tree %d nodes, %d bytes = %.2f× the live state's %d bytes (%d keys); value history %d bytes, stale index %d bytes; peak RSS %d MB",
+               diskBytesPerTransaction, diskBytesPerTransaction / rawBytesPerTransaction, rawBytesPerTransaction, stats.treeNodes, stats.treeNodeBytes,
+               treeBytesPerStateByte, stats.stateBytes, stats.stateKeys, stats.historyBytes, stats.staleIndexBytes, peakResidentMegabytes)
+    }
+
+    static func directoryBytes(_ path: String) -> Int {
+        guard let files = FileManager.default.enumerator(atPath: path) else { return 0 }
+        var total = 0
+        for case let file as String in files {
+            let attributes = try? FileManager.default.attributesOfItem(atPath: path + "/" + file)
+            if attributes?[.type] as? FileAttributeType == .typeRegular { total += (attributes?[.size] as? Int) ?? 0 }
+        }
+        return total
+    }
+
+    /// VmHWM of this process (Linux), in MB; 0 where /proc is not there.
+    static func peakResidentMegabytes() -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kb = Int(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
+        return kb / 1024
     }
 }

@@ -7,8 +7,9 @@
 //
 // With --key FILE every request is signed (docs/ACCESS.md): a node under the consortium read policy answers a member
 // only about its own objects, and regulators, auditors and the node's operator about everything.
-// Prints the node's JSON on one line. Exit 0 on an answer; 1 when the node answers an API error (the error JSON
-// {"error": {"code", "message"}} is printed); 2 for bad input or an unreachable node (message on standard error).
+// With --json (or when standard output is not a terminal) prints the node's JSON on one line, exactly; at a
+// terminal, a readable layout of it (HumanOutput.swift). Exit 0 on an answer; 1 when the node answers an API error
+// (the error is printed the same way); 2 for bad input or an unreachable node (message on standard error).
 import ArgumentParser
 import Foundation
 
@@ -47,6 +48,7 @@ struct Query: AsyncParsableCommand {
         @Option(help: "A retirement id (query retirements).") var retirement: String?
         @Option(help: "Answer as of this committed height (default: the latest).") var height: UInt64?
         @Flag(help: "Include the state proofs of every key read.") var prove = false
+        @OptionGroup var output: OutputOptions
         @Option(help: "Key file that signs the request (docs/ACCESS.md): a member key, or the node's own key.") var key: String?
 
         func run() async throws {
@@ -59,7 +61,7 @@ struct Query: AsyncParsableCommand {
                 ("height", height.map(String.init)), ("prove", prove ? "true" : nil),
             ]
             let query = parameters.compactMap { key, value in value.map { "\(key)=\(QueryPrint.encode($0))" } }.joined(separator: "&")
-            try await QueryPrint.get(node: node, path: "/v1/query/\(name)" + (query.isEmpty ? "" : "?" + query), key: key)
+            try await QueryPrint.get(node: node, path: "/v1/query/\(name)" + (query.isEmpty ? "" : "?" + query), output: output, key: key)
         }
     }
 
@@ -67,7 +69,8 @@ struct Query: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "The node's status: chain id, height, state root, validators, peers (GET /v1/status).")
         @Option(help: "The node's API URL.") var node: String
         @Option(help: "Key file that signs the request (docs/ACCESS.md): a member key, or the node's own key.") var key: String?
-        func run() async throws { try await QueryPrint.get(node: node, path: "/v1/status", key: key) }
+        @OptionGroup var output: OutputOptions
+        func run() async throws { try await QueryPrint.get(node: node, path: "/v1/status", output: output, key: key) }
     }
 
     struct BlockAt: AsyncParsableCommand {
@@ -75,10 +78,11 @@ struct Query: AsyncParsableCommand {
         @Argument(help: "A height, or latest.") var height: String
         @Option(help: "The node's API URL.") var node: String
         @Option(help: "Key file that signs the request (docs/ACCESS.md): a member key, or the node's own key.") var key: String?
+        @OptionGroup var output: OutputOptions
 
         func run() async throws {
             guard height == "latest" || UInt64(height) != nil else { throw badInput("height \"\(height)\" must be a non-negative integer or latest") }
-            try await QueryPrint.get(node: node, path: "/v1/blocks/\(height)", key: key)
+            try await QueryPrint.get(node: node, path: "/v1/blocks/\(height)", output: output, key: key)
         }
     }
 
@@ -87,23 +91,24 @@ struct Query: AsyncParsableCommand {
         @Argument(help: "The transaction hash, 64 hex digits.") var hash: String
         @Option(help: "The node's API URL.") var node: String
         @Option(help: "Key file that signs the request (docs/ACCESS.md): a member key, or the node's own key.") var key: String?
+        @OptionGroup var output: OutputOptions
 
         func run() async throws {
             guard hash.count == 64, hash.allSatisfy(\.isHexDigit) else { throw badInput("transaction hash \"\(hash)\" must be 64 hex digits") }
-            try await QueryPrint.get(node: node, path: "/v1/tx/\(hash.lowercased())", key: key)
+            try await QueryPrint.get(node: node, path: "/v1/tx/\(hash.lowercased())", output: output, key: key)
         }
     }
 }
 
 /// GET and print, with the exit codes of `trellis query`.
 enum QueryPrint {
-    static func get(node: String, path: String, key: String? = nil) async throws {
+    static func get(node: String, path: String, output: OutputOptions, key: String? = nil) async throws {
         let api = try await NodeAPI(url: node).signing(keyFile: key)
         let url = api.base + path
         let (code, object, raw): (Int, [String: Any]?, Data)
         do { (code, object, raw) = try await HTTP.get(url, timeoutSeconds: 30, credentials: api.credentials) } catch { throw badInput("\(error)") }
         guard object != nil else { throw badInput("\(url) answered \(code) with a non-JSON body: \(String(decoding: raw.prefix(200), as: UTF8.self))") }
-        print(String(decoding: raw, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+        output.print(json: raw)
         if code != 200 { throw ExitCode(1) }
     }
 

@@ -55,6 +55,8 @@ final class ContractHarness {
     /// 2025-01-01T00:00:00Z.
     var time: Int64 = 1_735_689_600
     var parameters = Parameters.default
+    /// The rules version the contracts see (`ExecutionContext.rulesVersion`).
+    var rulesVersion: UInt32 = AppVersion.initial
     let contracts: [any Contract] = [ReceivablesContract(), GreenAssetsContract(), EvidenceContract()]
     private var txCounter: UInt64 = 0
 
@@ -116,7 +118,7 @@ final class ContractHarness {
         var encoder = CanonicalEncoder()
         encoder.encode(txCounter)
         let parameters = try state.read(Parameters.self, Parameters.stateKey) ?? .default
-        let context = ExecutionContext(chainID: "trellis-test", height: height, blockTime: time, txHash: SHA256.hash(encoder.bytes), txIndex: 0, signer: signerMember, cosigners: cosignerMembers, parameters: parameters)
+        let context = ExecutionContext(chainID: "trellis-test", height: height, blockTime: time, txHash: SHA256.hash(encoder.bytes), txIndex: 0, signer: signerMember, cosigners: cosignerMembers, parameters: parameters, rulesVersion: rulesVersion)
         let overlay = StateOverlay(base: state)
         do {
             let ids = try contract.apply(kind: kind, payload: decoded, context: context, state: overlay)

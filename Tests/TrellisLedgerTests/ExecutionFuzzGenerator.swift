@@ -75,6 +75,8 @@ struct FuzzGenerator {
     /// The block time the transaction will execute at.
     let time: Int64
     var counter: UInt64
+    /// The height the transaction will execute at (for upgrade activation heights).
+    var height: UInt64 = 0
 
     static let kinds = [
         MembershipContract.rotateKeys, GovernanceContract.propose, GovernanceContract.approve,
@@ -173,7 +175,11 @@ struct FuzzGenerator {
 
     mutating func action() -> GovernanceAction {
         let target = values.chance(80) ? values.pick(FuzzWorld.members.filter { !FuzzWorld.governors.contains($0) }) : member()
-        switch values.rng.below(10) {
+        switch values.rng.below(11) {
+        case 10:
+            let lead: UInt64 = values.pick([0, 1, 99, 100, 101, 1_000])
+            return .scheduleUpgrade(version: values.pick([0, 1, 2, 3, 4, .max]), activationHeight: values.chance(80) ? height &+ lead : values.u64([height]),
+                                    description: values.pick(["v2", ""]))
         case 0: return .suspendMember(memberID: target)
         case 1: return .reinstateMember(memberID: target)
         case 2: return values.chance(30) ? .revokeMember(memberID: target) : .reinstateMember(memberID: target)

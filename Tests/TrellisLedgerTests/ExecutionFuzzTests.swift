@@ -92,6 +92,7 @@ struct ExecutionFuzzer {
             let single = rng.chance(30)
             let count = single ? 1 : 1 + rng.below(24)
             var generator = FuzzGenerator(values: FuzzValues(rng: rng), snapshot: snapshot, time: time, counter: UInt64(stats.transactions) &* 64)
+            generator.height = height
             var nonces: [String: UInt64] = [:]
             var txs: [Transaction] = []
             let lifetime = try CommittedState(store: chain.store).read(Parameters.self, Parameters.stateKey)?.maxTxLifetimeBlocks ?? 100

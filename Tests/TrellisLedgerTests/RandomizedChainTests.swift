@@ -71,7 +71,7 @@ import TrellisCrypto
         let r = try #require(rocks)
         for chain in [memory, r] {
             let flat = try chain.store.stateScan(prefix: [])
-            let tree = try TreeState(root: chain.engine.stateRoot, source: chain.store).scan(prefix: [])
+            let tree = try TreeState(root: chain.engine.stateRoot, height: chain.engine.currentHeight, source: chain.store).scan(prefix: [])
             #expect(flat.map(\.key) == tree.map(\.key))
             #expect(flat.map(\.value) == tree.map(\.value))
         }

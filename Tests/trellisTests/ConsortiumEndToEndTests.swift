@@ -40,7 +40,7 @@ private struct Step {
         func wave(_ steps: [Step]) throws -> [[String: Any]] {
             let invocations = steps.map { step -> [String] in
                 defer { sent += 1 }
-                return ["tx"] + step.arguments + ["--node", net.apis[sent % net.apis.count], "--key", step.key, "--wait"]
+                return ["tx"] + step.arguments + ["--node", net.apis[sent % net.apis.count], "--key", step.key, "--wait", "--json"]
             }
             var answers: [[String: Any]] = []
             for (step, result) in zip(steps, try CLI.runConcurrently(invocations)) {
@@ -194,7 +194,7 @@ private struct Step {
 
         // `trellis query` reads what the transactions did, signed by the regulator (who reads everything).
         func query(_ arguments: [String], node: Int = 0, key: String? = nil) throws -> (status: Int32, answer: [String: Any]) {
-            let r = try CLI.run(["query"] + arguments + ["--node", net.apis[node % net.apis.count], "--key", key ?? regulator])
+            let r = try CLI.run(["query"] + arguments + ["--node", net.apis[node % net.apis.count], "--key", key ?? regulator, "--json"])
             return (r.status, json(r.stdout))
         }
         let lineage = try query(["lineage", "--cert", c1], node: 1)
@@ -244,7 +244,7 @@ private struct Step {
         #expect(unreachable.status == 2 && unreachable.stderr.contains("cannot reach"))
         #expect(try CLI.run(["query", "lineage", "--cert", c1]).status == 2, "a missing --node is bad input")
         // A friendly command's rule rejection is exit 1 with the code; its bad flags are exit 2 before any signing.
-        let again = try CLI.run(["tx", "certificate", "accept", "--certificate", c1, "--node", net.apis[0], "--key", supplier1, "--wait"])
+        let again = try CLI.run(["tx", "certificate", "accept", "--certificate", c1, "--node", net.apis[0], "--key", supplier1, "--wait", "--json"])
         #expect(again.status == 1 && ((json(again.stdout)["error"] as? [String: Any])?["code"] as? String)?.isEmpty == false, "\(again.stdout)")
         let badAmounts = try CLI.run(["tx", "certificate", "split", "--certificate", c600, "--amounts", "60,x", "--node", net.apis[0], "--key", supplier2])
         #expect(badAmounts.status == 2 && badAmounts.stdout.isEmpty)

@@ -17,12 +17,16 @@ public enum ApplicationError: Error, Equatable, CustomStringConvertible {
     case unknownHeight(UInt64)
     /// Storage failed; the node must stop.
     case storage(String)
+    /// The rules in force at this height are not implemented by this build; the node must stop (never vote or
+    /// commit under other rules). The reason names the version needed.
+    case unsupportedRules(String)
 
     public var description: String {
         switch self {
         case .invalidBlock(let reason): return "invalid block: \(reason)"
         case .unknownHeight(let h): return "height \(h) is not known to the application"
         case .storage(let reason): return "application storage failed: \(reason)"
+        case .unsupportedRules(let reason): return reason
         }
     }
 }

@@ -94,6 +94,7 @@ public final class LedgerApplication: ConsensusApplication {
         switch error {
         case .invalidBlock, .invalidCertificate: return .invalidBlock(error.description)
         case .validatorSetUnknown(let h): return .unknownHeight(h)
+        case .execution(.unsupportedRules): return .unsupportedRules(error.description)
         default: return .storage(error.description)
         }
     }

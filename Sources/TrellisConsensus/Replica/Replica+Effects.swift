@@ -60,12 +60,14 @@ extension Replica {
                 pending.append(.proposalBlockBuilt(height: request.height, round: request.round, block: block))
             } catch {
                 if case .storage(let reason) = error { return halt(.persistFailed("building a proposal: \(reason)")) }
+                if case .unsupportedRules(let reason) = error { return halt(.applicationFailed(reason)) }
                 host.replicaReported(.buildFailed(height: request.height, round: request.round, reason: error.description))
             }
         case .validateBlock(let block):
             var valid = true
             do { try application.validate(block) } catch {
                 if case .storage(let reason) = error { return halt(.persistFailed("validating a proposal: \(reason)")) }
+                if case .unsupportedRules(let reason) = error { return halt(.applicationFailed(reason)) }
                 valid = false
                 host.replicaReported(.proposalInvalid(height: block.header.height, block: block.hash, reason: error.description))
             }
@@ -100,6 +102,7 @@ extension Replica {
         } catch {
             switch error {
             case .storage(let reason): halt(.persistFailed("committing block \(h): \(reason)"))
+            case .unsupportedRules(let reason): halt(.applicationFailed(reason))
             default: halt(.applicationFailed("the application refused certified block \(block.hash.hex) at height \(h): \(error)"))
             }
             return false

@@ -18,6 +18,8 @@ public struct LedgerBenchmarkResult: Sendable, CustomStringConvertible {
     public let commitSecondsMedian: Double
     public let stateKeysChangedPerBlock: Int
     public let transactionsPerSecond: Double
+    /// Canonical bytes of all committed transactions.
+    public let transactionBytes: Int
 
     public var description: String {
         String(format: "%d blocks × %d txs: build %.1f ms/block (state root %.1f ms for %d keys), commit %.1f ms/block, %.0f tx/s",
@@ -28,7 +30,8 @@ public struct LedgerBenchmarkResult: Sendable, CustomStringConvertible {
 
 public enum LedgerBenchmark {
     /// Builds and commits `blocks` blocks of `transactionsPerBlock` transactions on `store` (a fresh store).
-    public static func run(transactionsPerBlock: Int, blocks: Int, store: any ChainStore) throws -> LedgerBenchmarkResult {
+    /// `committed` is called after each committed height (progress for long runs and crash tests).
+    public static func run(transactionsPerBlock: Int, blocks: Int, store: any ChainStore, committed: ((UInt64) -> Void)? = nil) throws -> LedgerBenchmarkResult {
         precondition(transactionsPerBlock > 0 && blocks > 0, "benchmark sizes must be positive")
         let validatorKey = try SigningKey(seed: [UInt8](repeating: 7, count: 32))
         let members = try (0..<transactionsPerBlock).map { i in
@@ -43,6 +46,7 @@ public enum LedgerBenchmark {
         let engine = try LedgerEngine(genesis: genesis, store: store)
         var builds: [Double] = [], roots: [Double] = [], commits: [Double] = []
         var keysChanged = 0
+        var transactionBytes = 0
         var lastCommit: CommitCertificate? = nil
         let clock = ContinuousClock()
         for b in 1...blocks {
@@ -59,6 +63,7 @@ public enum LedgerBenchmark {
                                            nonce: UInt64(b), expiresAtHeight: height + 10)
                 txs.append(Transaction.signed(body, by: [(m.id, m.key)]))
             }
+            transactionBytes += txs.reduce(0) { $0 + $1.canonicalBytes.count }
             let start = clock.now
             let built = try engine.proposeBlock(height: height, round: 0, time: engine.lastBlockTime + 1, proposer: validatorKey.publicKey,
                                                 lastCommit: lastCommit, transactions: txs, signatures: .allVerified)
@@ -74,11 +79,12 @@ public enum LedgerBenchmark {
             try engine.commit(built.block, certificate: certificate)
             commits.append(seconds(clock.now - commitStart))
             lastCommit = certificate
+            committed?(height)
         }
         let build = median(builds), root = median(roots), commit = median(commits)
         return LedgerBenchmarkResult(blocks: blocks, transactionsPerBlock: transactionsPerBlock, buildSecondsMedian: build, stateRootSecondsMedian: root,
                                      commitSecondsMedian: commit, stateKeysChangedPerBlock: keysChanged,
-                                     transactionsPerSecond: Double(transactionsPerBlock) / (build + commit))
+                                     transactionsPerSecond: Double(transactionsPerBlock) / (build + commit), transactionBytes: transactionBytes)
     }
 
     static func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }

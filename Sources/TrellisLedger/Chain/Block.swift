@@ -5,7 +5,8 @@
 // hash is SHA-256 of the canonical header. app_version is the rules version in force at this height; tx_count the
 // number of transactions; tx_root the RFC 6962 Merkle root over the transaction hashes; receipts_root the RFC 6962
 // root over the SHA-256 of each canonical receipt, in block order (so a receipt is proved against a certified
-// header without re-execution); state_root the authenticated state root after executing this block;
+// header without re-execution); previous_block_hash the previous block's hash (the genesis hash at height 1, so
+// every certified header chains back to its genesis); state_root the authenticated state root after executing this block;
 // last_commit_hash the hash of the previous block's certificate carried in this block (zero at height 1);
 // evidence_hash SHA-256 of the canonical evidence list.
 import TrellisCodec

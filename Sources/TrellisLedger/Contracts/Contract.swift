@@ -48,8 +48,10 @@ public struct ExecutionContext: Sendable {
     /// The co-signing members (active, signatures verified), sorted by id.
     public let cosigners: [Member]
     public let parameters: Parameters
+    /// The rules version in force at `height` (`RulesSchedule`); a contract whose rules changed branches on it.
+    public let rulesVersion: UInt32
 
-    public init(chainID: String, height: UInt64, blockTime: Int64, txHash: Hash, txIndex: Int, signer: Member, cosigners: [Member], parameters: Parameters) {
+    public init(chainID: String, height: UInt64, blockTime: Int64, txHash: Hash, txIndex: Int, signer: Member, cosigners: [Member], parameters: Parameters, rulesVersion: UInt32 = AppVersion.initial) {
         self.chainID = chainID
         self.height = height
         self.blockTime = blockTime
@@ -58,6 +60,7 @@ public struct ExecutionContext: Sendable {
         self.signer = signer
         self.cosigners = cosigners
         self.parameters = parameters
+        self.rulesVersion = rulesVersion
     }
 
     /// A deterministic id for the `index`-th object this transaction creates: "<prefix>-<first 20 hex digits of

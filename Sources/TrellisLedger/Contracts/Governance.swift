@@ -161,6 +161,9 @@ public struct GovernanceContract: Contract {
             let key = LedgerKeys.creditCancellationApproval(blockID)
             guard try state.get(key) == nil else { throw TxRejection("already_approved", "cancellation of \(blockID) is already approved") }
             state.write(CreditCancellationApproval(blockID: blockID, proposalID: proposalID, reason: reason, approvedHeight: context.height), at: key)
+        case .scheduleUpgrade(let version, let activationHeight, let description):
+            try scheduleUpgrade(ScheduledUpgrade(version: version, activationHeight: activationHeight, description: description, proposalID: proposalID, scheduledHeight: context.height),
+                                context: context, state: state)
         case .addObserver(let publicKey, let name):
             let key = LedgerKeys.observer(publicKey)
             guard try state.get(key) == nil else { throw TxRejection("observer_exists", "\(publicKey.hex) is already an observer") }
@@ -171,6 +174,36 @@ public struct GovernanceContract: Contract {
             state.delete(key)
         }
         try checkGovernable(state: state, pending: action, context: context)
+    }
+
+    /// `upgrade.schedule`: the activation is in the future by at least `min_upgrade_lead_blocks`, after every
+    /// upgrade already scheduled and at a height no other upgrade takes; the version is the next one (the latest
+    /// scheduled or active version + 1). Decided from the state alone, so every node agrees whatever it supports.
+    static func scheduleUpgrade(_ upgrade: ScheduledUpgrade, context: ExecutionContext, state: StateOverlay) throws {
+        let h = context.height, at = upgrade.activationHeight
+        guard at > h else {
+            throw TxRejection("activation_in_past", "activation height \(at) is not after the current height \(h)")
+        }
+        let (earliest, overflow) = h.addingReportingOverflow(context.parameters.minUpgradeLeadBlocks)
+        guard !overflow else { throw TxRejection("height_out_of_range", "height \(h) + min_upgrade_lead_blocks overflows") }
+        guard at >= earliest else {
+            throw TxRejection("activation_too_soon", "activation height \(at) is less than min_upgrade_lead_blocks \(context.parameters.minUpgradeLeadBlocks) after height \(h): the earliest is \(earliest)")
+        }
+        let upgrades = try RulesSchedule.all(in: state)
+        if let taken = upgrades.first(where: { $0.activationHeight == at }) {
+            throw TxRejection("upgrade_height_taken", "version \(taken.version) already activates at height \(at); one upgrade per height")
+        }
+        let latest = upgrades.last?.version ?? AppVersion.initial
+        guard upgrade.version == latest + 1 else {
+            throw TxRejection("unknown_version", "rules version \(upgrade.version) is unknown here: the next version is \(latest + 1) (the latest active or scheduled is \(latest); versions are consecutive)")
+        }
+        if let last = upgrades.last, at <= last.activationHeight {
+            throw TxRejection("activation_out_of_order", "version \(upgrade.version) would activate at \(at), before version \(last.version) at \(last.activationHeight)")
+        }
+        guard upgrades.count < RulesSchedule.maxUpgrades else {
+            throw TxRejection("too_many_entries", "\(RulesSchedule.maxUpgrades) upgrades are recorded, the most a chain keeps")
+        }
+        state.write(upgrade, at: RulesSchedule.key(activationHeight: at))
     }
 
     static func setStatus(_ id: String, to status: MemberStatus, allowedFrom: [MemberStatus], state: StateOverlay) throws {

@@ -23,6 +23,8 @@ public enum GovernanceAction: Sendable, Hashable, CanonicalCodable, Codable {
     case setParameters(Parameters)
     /// Governance's half of `credits.cancel`: writes `governance/credit_cancel/<block_id>`.
     case approveCreditCancellation(blockID: String, reason: String)
+    /// `upgrade.schedule`: rules `version` in force from `activationHeight` on (`RulesSchedule`).
+    case scheduleUpgrade(version: UInt32, activationHeight: UInt64, description: String)
     /// `observer.add`: a non-validator node (an auditor's, a regulator's or an operator's full node) may sync blocks
     /// and follow consensus over P2P. Appended: tags never reorder.
     case addObserver(publicKey: PublicKey, name: String)
@@ -43,6 +45,7 @@ public enum GovernanceAction: Sendable, Hashable, CanonicalCodable, Codable {
         case .removeValidator: return "validator.remove"
         case .setParameters: return "parameters.set"
         case .approveCreditCancellation: return "credits.approve_cancel"
+        case .scheduleUpgrade: return "upgrade.schedule"
         case .addObserver: return "observer.add"
         case .removeObserver: return "observer.remove"
         }
@@ -61,8 +64,9 @@ public enum GovernanceAction: Sendable, Hashable, CanonicalCodable, Codable {
         case .removeValidator: return 8
         case .setParameters: return 9
         case .approveCreditCancellation: return 10
-        case .addObserver: return 11
-        case .removeObserver: return 12
+        case .scheduleUpgrade: return 11
+        case .addObserver: return 12
+        case .removeObserver: return 13
         }
     }
 
@@ -88,6 +92,10 @@ public enum GovernanceAction: Sendable, Hashable, CanonicalCodable, Codable {
         case .approveCreditCancellation(let id, let reason):
             encoder.encode(id)
             encoder.encode(reason)
+        case .scheduleUpgrade(let version, let height, let description):
+            encoder.encode(version)
+            encoder.encode(height)
+            encoder.encode(description)
         case .addObserver(let key, let name):
             encoder.encode(key)
             encoder.encode(name)
@@ -110,8 +118,9 @@ public enum GovernanceAction: Sendable, Hashable, CanonicalCodable, Codable {
         case 8: self = .removeValidator(publicKey: try decoder.decode(PublicKey.self))
         case 9: self = .setParameters(try decoder.decode(Parameters.self))
         case 10: self = .approveCreditCancellation(blockID: try id(&decoder), reason: try decoder.decodeString(maxLength: Limits.maxNameBytes))
-        case 11: self = .addObserver(publicKey: try decoder.decode(PublicKey.self), name: try decoder.decodeString(maxLength: Limits.maxNameBytes))
-        case 12: self = .removeObserver(publicKey: try decoder.decode(PublicKey.self))
+        case 11: self = .scheduleUpgrade(version: try decoder.decodeUInt32(), activationHeight: try decoder.decodeUInt64(), description: try decoder.decodeString(maxLength: Limits.maxNameBytes))
+        case 12: self = .addObserver(publicKey: try decoder.decode(PublicKey.self), name: try decoder.decodeString(maxLength: Limits.maxNameBytes))
+        case 13: self = .removeObserver(publicKey: try decoder.decode(PublicKey.self))
         default: throw .unknownTag(type: "GovernanceAction", tag: tag)
         }
     }
@@ -128,6 +137,7 @@ public enum GovernanceAction: Sendable, Hashable, CanonicalCodable, Codable {
         "validator.remove": ["public_key"],
         "parameters.set": ["parameters"],
         "credits.approve_cancel": ["block_id", "reason"],
+        "upgrade.schedule": ["version", "activation_height", "description"],
         "observer.add": ["public_key", "name"],
         "observer.remove": ["public_key"],
     ]
@@ -154,6 +164,9 @@ public enum GovernanceAction: Sendable, Hashable, CanonicalCodable, Codable {
             self = .addValidator(Validator(publicKey: try key("public_key"), votingPower: try c.decode(UInt64.self, forKey: AnyCodingKey("voting_power")), p2pAddress: try string("p2p_address")))
         case "validator.remove": self = .removeValidator(publicKey: try key("public_key"))
         case "parameters.set": self = .setParameters(try c.decode(StrictParameters.self, forKey: AnyCodingKey("parameters")).value)
+        case "upgrade.schedule":
+            self = .scheduleUpgrade(version: try c.decode(UInt32.self, forKey: AnyCodingKey("version")),
+                                    activationHeight: try c.decode(UInt64.self, forKey: AnyCodingKey("activation_height")), description: try string("description"))
         case "observer.add": self = .addObserver(publicKey: try key("public_key"), name: try string("name"))
         case "observer.remove": self = .removeObserver(publicKey: try key("public_key"))
         default: self = .approveCreditCancellation(blockID: try string("block_id"), reason: try string("reason"))
@@ -184,6 +197,10 @@ public enum GovernanceAction: Sendable, Hashable, CanonicalCodable, Codable {
         case .approveCreditCancellation(let id, let reason):
             try c.encode(id, forKey: AnyCodingKey("block_id"))
             try c.encode(reason, forKey: AnyCodingKey("reason"))
+        case .scheduleUpgrade(let version, let height, let description):
+            try c.encode(version, forKey: AnyCodingKey("version"))
+            try c.encode(height, forKey: AnyCodingKey("activation_height"))
+            try c.encode(description, forKey: AnyCodingKey("description"))
         case .addObserver(let key, let name):
             try c.encode(key.hex, forKey: AnyCodingKey("public_key"))
             try c.encode(name, forKey: AnyCodingKey("name"))
@@ -214,6 +231,9 @@ public enum GovernanceAction: Sendable, Hashable, CanonicalCodable, Codable {
         case .approveCreditCancellation(let id, let reason):
             if !Identifier.isValid(id) { throw TxRejection("invalid_block_id", "\"\(id)\" is not a valid credit block id") }
             if reason.isEmpty { throw TxRejection("missing_reason", "a cancellation needs a reason") }
+        case .scheduleUpgrade(let version, _, let description):
+            if version <= AppVersion.initial { throw TxRejection("unknown_version", "rules version \(version) cannot be scheduled: versions after the genesis rules start at \(AppVersion.initial + 1)") }
+            if description.isEmpty { throw TxRejection("missing_field", "an upgrade needs a description (what changes, which release implements it)") }
         case .addObserver(_, let name):
             if name.isEmpty || name.utf8.count > Limits.maxNameBytes { throw TxRejection("invalid_observer", "an observer needs a name of 1…\(Limits.maxNameBytes) bytes") }
         case .removeObserver: break
@@ -242,6 +262,7 @@ extension Parameters {
         if proposalTTLBlocks == 0 { out.append("proposal_ttl_blocks must be at least 1") }
         if maxTxLifetimeBlocks == 0 { out.append("max_tx_lifetime_blocks must be at least 1") }
         if acceptWindowSeconds <= 0 { out.append("accept_window_seconds must be positive") }
+        if minUpgradeLeadBlocks == 0 { out.append("min_upgrade_lead_blocks must be at least 1") }
         return out
     }
 }

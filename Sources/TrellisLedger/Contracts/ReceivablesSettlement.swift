@@ -5,6 +5,12 @@
 // line is released by the root's face. Only an approved (active) financing takes part in a payout: it ends
 // `settled` and its financier is named. A financing still `requested` at settlement ends `cancelled` and names no
 // one — the bank never advanced money against the piece.
+//
+// Rules version 2 (`RuleVersions`): one settle pays at most `AssetLimits.settlementPageSize` unpaid live pieces, in
+// key order. A root with more stays `open` (or `overdue`) with the payouts made so far; each later settle pays the
+// next page, and the one that pays the last piece checks that all payouts sum to the face, releases the credit
+// line and marks the root `settled`. Under version 1 every live piece is paid at once (a root with more live
+// pieces than a receipt may list created ids, 256, can never be settled: the defect version 2 fixes).
 import TrellisCodec
 
 extension ReceivablesContract {
@@ -22,12 +28,14 @@ extension ReceivablesContract {
         guard context.blockTime >= root.maturity else {
             throw TxRejection("before_maturity", "root \(p.rootID) matures at \(root.maturity); block time is \(context.blockTime)")
         }
-        let leaves = try store.liveLeaves(of: p.rootID)
-        if let frozen = leaves.first(where: { $0.status == .frozen }) {
+        // Pieces a previous page paid are settled already (only under version 2 can an unsettled root have any).
+        let unpaid = try store.liveLeaves(of: p.rootID).filter { $0.status != .settled }
+        if let frozen = unpaid.first(where: { $0.status == .frozen }) {
             throw TxRejection("asset_frozen", "piece \(frozen.certID) of root \(p.rootID) is frozen; settlement waits for unfreeze")
         }
+        let page = context.rulesVersion >= 2 ? Array(unpaid.prefix(AssetLimits.settlementPageSize)) : unpaid
         var payouts: [Payout] = []
-        for previous in leaves {
+        for previous in page {
             var financier: String? = nil
             if let finID = previous.financingID {
                 var fin = try store.financing(finID)
@@ -55,7 +63,13 @@ extension ReceivablesContract {
             try cert.record("certificate.settle", context)
             store.save(cert, previous: previous)
         }
-        let paid = try AssetCheck.sum(payouts.map(\.amount), "settlement payouts")
+        if page.count < unpaid.count {
+            // Version 2, more pages to come: the root stays open/overdue with the payouts made so far.
+            root.payouts += payouts
+            store.save(root)
+            return payouts.map(\.certID)
+        }
+        let paid = try AssetCheck.sum((root.payouts + payouts).map(\.amount), "settlement payouts")
         guard paid == root.face else {
             throw StateError.corruptValue(key: StateKey.describe(ReceivablesKeys.root(p.rootID)), reason: "live pieces sum to \(paid), face is \(root.face)")
         }
@@ -67,7 +81,7 @@ extension ReceivablesContract {
         store.save(line)
         root.status = .settled
         root.settledAt = context.blockTime
-        root.payouts = payouts
+        root.payouts += payouts
         store.save(root)
         return payouts.map(\.certID)
     }
@@ -85,7 +99,8 @@ extension ReceivablesContract {
             throw TxRejection("not_overdue_yet", "root \(p.rootID) becomes overdue at \(due) (maturity + grace); block time is \(context.blockTime)")
         }
         var marked: [String] = []
-        for previous in try store.liveLeaves(of: p.rootID) {
+        // Pieces a settlement page already paid (rules version 2) stay settled.
+        for previous in try store.liveLeaves(of: p.rootID) where previous.status != .settled {
             var cert = previous
             if cert.status == .frozen {
                 cert.frozenFrom = .overdue

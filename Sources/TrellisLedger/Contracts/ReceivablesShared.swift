@@ -100,6 +100,8 @@ public enum AssetLimits {
     public static let maxRetireRanges = 64
     /// Events kept on one asset record (an asset that reaches it can no longer change).
     public static let maxEvents = 1024
+    /// Live pieces one `certificate.settle` pays under rules version 2 (a root with more is settled in pages).
+    public static let settlementPageSize = 64
 }
 
 /// Stateless and arithmetic checks that reject with stable codes.

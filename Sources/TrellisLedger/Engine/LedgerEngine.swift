@@ -31,7 +31,8 @@ public final class LedgerEngine {
     public var chainID: String { genesis.chainID }
     /// The last committed height (0 = genesis only).
     public private(set) var currentHeight: UInt64
-    /// The hash of the last committed block (zero at genesis).
+    /// The hash of the last committed block; at genesis, the genesis hash (so block 1's `previous_block_hash` binds
+    /// the chain to its genesis, and every certified header transitively certifies it).
     public private(set) var lastBlockHash: Hash
     /// The last committed block's time (genesis_time at genesis).
     public private(set) var lastBlockTime: Int64
@@ -59,7 +60,7 @@ public final class LedgerEngine {
         self.currentHeight = height
         self.stateRoot = try reader.stateRoot(atHeight: height)
         if height == 0 {
-            self.lastBlockHash = .zero
+            self.lastBlockHash = genesis.hash
             self.lastBlockTime = genesis.genesisTime
         } else {
             guard let block = try reader.block(atHeight: height) else { throw .store(.corrupt(what: "blocks", reason: "block \(height) is missing")) }
@@ -84,8 +85,11 @@ public final class LedgerEngine {
     // MARK: rules version
 
     /// The rules version in force at `height`, written into (and required of) every header as `app_version`.
-    /// One version so far; a governed upgrade schedule replaces this with a read of the state at `height - 1`.
-    public func appVersion(forHeight height: UInt64) -> UInt32 { AppVersion.initial }
+    /// Read from the committed state (`RulesSchedule`: upgrades are never deleted and activate after the block that
+    /// scheduled them); throws `.execution(.unsupportedRules)` when this build cannot run that version.
+    public func appVersion(forHeight height: UInt64) throws(LedgerError) -> UInt32 {
+        do { return try BlockExecutor.rulesVersion(atHeight: height, in: CommittedState(store: store)) } catch { throw .execution(error) }
+    }
 
     // MARK: validator sets
 
@@ -125,7 +129,7 @@ public final class LedgerEngine {
             // Re-run so that receipts carry the final indices (the state is the same: dropped ones were no-ops).
             result = try execute(height: height, time: time, transactions: kept, evidence: evidence, signatures: signatures)
         }
-        let header = BlockHeader(chainID: chainID, height: height, round: round, time: time, appVersion: appVersion(forHeight: height),
+        let header = BlockHeader(chainID: chainID, height: height, round: round, time: time, appVersion: try appVersion(forHeight: height),
                                  previousBlockHash: lastBlockHash, txCount: UInt32(kept.count), txRoot: Block.txRoot(kept),
                                  receiptsRoot: result.receiptsRoot, stateRoot: result.stateRoot,
                                  validatorSetHash: try validatorSet(forHeight: height).hash,
@@ -145,7 +149,7 @@ public final class LedgerEngine {
         guard h.chainID == chainID else { throw fail(.wrongChainID(expected: chainID, actual: h.chainID)) }
         guard h.height == currentHeight + 1 else { throw fail(.wrongHeight(expected: currentHeight + 1, actual: h.height)) }
         guard h.previousBlockHash == lastBlockHash else { throw fail(.wrongPreviousBlockHash(expected: lastBlockHash, actual: h.previousBlockHash)) }
-        let rules = appVersion(forHeight: h.height)
+        let rules = try appVersion(forHeight: h.height)
         guard h.appVersion == rules else { throw fail(.wrongAppVersion(expected: rules, actual: h.appVersion)) }
         try checkTime(h.time, height: h.height)
         let set = try validatorSet(forHeight: h.height)
@@ -236,7 +240,8 @@ public final class LedgerEngine {
             (hash: hash, record: TxRecord(height: block.header.height, index: receipt.index, receipt: receipt))
         }
         let commit = BlockCommit(height: block.header.height, block: block, certificate: certificate, stateChanges: result.stateChanges,
-                                 treeNodes: result.treeNodes, stateRoot: result.stateRoot, transactions: records, genesisHash: nil)
+                                 treeNodes: result.treeNodes, stateRoot: result.stateRoot, transactions: records, genesisHash: nil,
+                                 staleNodes: result.staleNodes)
         do { try store.commit(commit) } catch { throw .store(error) }
         // The batch is durable: only now does the tip move.
         currentHeight = block.header.height

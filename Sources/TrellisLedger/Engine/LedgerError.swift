@@ -64,6 +64,8 @@ public enum LedgerError: Error, Equatable, CustomStringConvertible {
     case unknownHeight(UInt64)
     /// The validator set at this height is not decided yet (more than 2 heights ahead).
     case validatorSetUnknown(height: UInt64)
+    /// The state at this height was pruned: the store keeps `retention`, from `oldestKept` on.
+    case statePruned(height: UInt64, oldestKept: UInt64, retention: StateRetention)
 
     public var description: String {
         switch self {
@@ -77,6 +79,9 @@ public enum LedgerError: Error, Equatable, CustomStringConvertible {
             return "the data directory belongs to the chain with genesis \(s.hex), but genesis.json hashes to \(e.hex); use the matching genesis or a new data directory"
         case .unknownHeight(let h): return "nothing is committed at height \(h)"
         case .validatorSetUnknown(let h): return "the validator set at height \(h) is not decided yet"
+        case .statePruned(let h, let oldest, let retention):
+            return "the state at height \(h) is no longer kept: this node keeps state and proofs for \(retention), now heights \(oldest) and later; "
+                + "ask an archive node ([state] archive = true) for older heights"
         }
     }
 }

@@ -51,11 +51,19 @@ public struct LedgerReader: Sendable {
         return h
     }
 
-    /// The state root after `height`.
+    /// The state root after `height`; `.statePruned` (naming the window) for a committed height the store no
+    /// longer keeps.
     public func stateRoot(atHeight height: UInt64) throws(LedgerError) -> Hash {
         let root: Hash?
         do { root = try store.stateRoot(atHeight: height) } catch { throw .store(error) }
-        guard let root else { throw .unknownHeight(height) }
+        guard let root else {
+            let last: UInt64?, oldest: UInt64?
+            do { (last, oldest) = (try store.lastHeight(), try store.oldestStateHeight()) } catch { throw .store(error) }
+            if let last, let oldest, height < oldest, height <= last {
+                throw .statePruned(height: height, oldestKept: oldest, retention: store.stateRetention)
+            }
+            throw .unknownHeight(height)
+        }
         return root
     }
 
@@ -67,7 +75,7 @@ public struct LedgerReader: Sendable {
         let h = height ?? latest
         guard h <= latest else { throw .unknownHeight(h) }
         let root = try stateRoot(atHeight: h)
-        return (h, root, TreeState(root: root, source: store))
+        return (h, root, TreeState(root: root, height: h, source: store))
     }
 
     /// The latest committed entries under `prefix` from the flat state, with the height they are true at (the scan
@@ -96,10 +104,13 @@ public struct LedgerReader: Sendable {
     public func read(_ key: [UInt8], atHeight height: UInt64? = nil, prove: Bool = false) throws(LedgerError) -> StateRead {
         let (h, root, reader) = try state(atHeight: height)
         if prove {
-            do {
-                let (value, proof) = try SparseMerkleTree.prove(key, root: root, source: store)
-                return StateRead(key: key, value: value, height: h, stateRoot: root, proof: proof)
-            } catch { throw .state(TreeState.stateError(error)) }
+            let leaf: TreeLeaf?, proof: StateProof
+            do { (leaf, proof) = try SparseMerkleTree.prove(key, root: root, source: store) } catch { throw .state(TreeState.stateError(error)) }
+            var value: [UInt8]? = nil
+            if let leaf {
+                do { value = try TreeState(root: root, height: h, source: store).value(of: leaf) } catch { throw .state(error) }
+            }
+            return StateRead(key: key, value: value, height: h, stateRoot: root, proof: proof)
         }
         do { return StateRead(key: key, value: try reader.get(key), height: h, stateRoot: root, proof: nil) } catch { throw .state(error) }
     }

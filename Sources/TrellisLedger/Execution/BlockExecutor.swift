@@ -16,7 +16,9 @@
 //   message that names only the kind, so every node writes the same receipt; only unreadable state
 //   (`StateError`) stops the block. Arithmetic traps cannot be caught: contracts use checked arithmetic instead.
 // Parameters are read once at the start of the block: a governance change of parameters applies from the next
-// block on.
+// block on. So is the rules version in force at the block's height (`RulesSchedule`): every contract sees it in
+// its context, and a version this build does not support stops execution (`unsupportedRules`) before any
+// transaction runs — the node halts at the activation height instead of executing under rules it does not have.
 import TrellisCodec
 import TrellisCrypto
 
@@ -37,6 +39,7 @@ public struct BlockExecutor: Sendable {
     /// by the caller) at `evidence/<validator>/<height>`.
     public func execute(chainID: String, height: UInt64, time: Int64, transactions: [Transaction], evidence: [DuplicateVoteEvidence] = [], base: any StateReader, baseRoot: Hash, nodes: any TreeNodeSource, signatures: SignaturePolicy) throws(ExecutionError) -> ExecutionResult {
         let parameters = try Self.parameters(in: base)
+        let rulesVersion = try Self.rulesVersion(atHeight: height, in: base)
 
         let hashes = transactions.map(\.hash)
         let signaturesValid = Self.checkSignatures(transactions, hashes: hashes, policy: signatures)
@@ -44,7 +47,7 @@ public struct BlockExecutor: Sendable {
         var receipts: [Receipt] = []
         receipts.reserveCapacity(transactions.count)
         for (i, tx) in transactions.enumerated() {
-            let env = Envelope(chainID: chainID, height: height, time: time, parameters: parameters, txHash: hashes[i], index: i)
+            let env = Envelope(chainID: chainID, height: height, time: time, parameters: parameters, rulesVersion: rulesVersion, txHash: hashes[i], index: i)
             receipts.append(try executeOne(tx, env: env, signaturesValid: signaturesValid[i], state: blockState))
         }
         for e in evidence { blockState.write(SHA256.hash(e.canonicalBytes), at: LedgerKeys.evidence(validator: e.validator, height: e.height)) }
@@ -55,14 +58,14 @@ public struct BlockExecutor: Sendable {
         do { update = try SparseMerkleTree.update(root: baseRoot, changes: changes, source: nodes) } catch { throw .tree(error) }
         return ExecutionResult(height: height, stateRoot: update.root, receipts: receipts, receiptsRoot: receiptsRoot,
                                stateChanges: changes.map { StateChange(key: $0.key, value: $0.value) },
-                               treeNodes: update.newNodes, transactionHashes: hashes)
+                               treeNodes: update.newNodes, transactionHashes: hashes, staleNodes: update.staleNodes)
     }
 
     /// The envelope and nonce checks alone, against `state` as of the last committed block, for a transaction that
     /// would go into block `height` (mempool admission). Returns nil when the transaction may be proposed.
     public func checkEnvelope(_ tx: Transaction, chainID: String, height: UInt64, signaturesValid: Bool, state: any StateReader) throws(ExecutionError) -> TxRejection? {
         let parameters = try Self.parameters(in: state)
-        let env = Envelope(chainID: chainID, height: height, time: 0, parameters: parameters, txHash: tx.hash, index: 0)
+        let env = Envelope(chainID: chainID, height: height, time: 0, parameters: parameters, rulesVersion: AppVersion.initial, txHash: tx.hash, index: 0)
         do {
             let admitted = try checkEnvelope(tx, env: env, signaturesValid: signaturesValid, state: state)
             if let spec = registry.spec(for: tx.body.kind) {
@@ -77,6 +80,17 @@ public struct BlockExecutor: Sendable {
         } catch {
             throw .contractFailed(kind: tx.body.kind, message: "\(error)")
         }
+    }
+
+    /// The rules version in force at `height` (read from the state after its parent); throws `unsupportedRules`
+    /// when this build cannot execute it.
+    public static func rulesVersion(atHeight height: UInt64, in state: any StateReader) throws(ExecutionError) -> UInt32 {
+        let version: UInt32
+        do { version = try RulesSchedule.version(atHeight: height, in: state) } catch let e as StateError { throw .state(e) } catch {
+            throw .state(.corruptValue(key: "upgrade", reason: "\(error)"))
+        }
+        guard RuleVersions.supported.contains(version) else { throw .unsupportedRules(version: version, height: height) }
+        return version
     }
 
     static func parameters(in state: any StateReader) throws(ExecutionError) -> Parameters {
@@ -99,6 +113,7 @@ public struct BlockExecutor: Sendable {
         let height: UInt64
         let time: Int64
         let parameters: Parameters
+        let rulesVersion: UInt32
         let txHash: Hash
         let index: Int
     }
@@ -135,7 +150,8 @@ public struct BlockExecutor: Sendable {
 
         // 5: the contract, on its own overlay.
         let context = ExecutionContext(chainID: env.chainID, height: env.height, blockTime: env.time, txHash: env.txHash, txIndex: env.index,
-                                       signer: admitted.signer, cosigners: admitted.cosigners, parameters: env.parameters)
+                                       signer: admitted.signer, cosigners: admitted.cosigners, parameters: env.parameters,
+                                       rulesVersion: env.rulesVersion)
         let txState = StateOverlay(base: blockState)
         do {
             let created = try contract.apply(kind: tx.body.kind, payload: payload, context: context, state: txState)

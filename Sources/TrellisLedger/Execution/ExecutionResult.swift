@@ -26,16 +26,19 @@ public struct ExecutionResult: Sendable {
     public let stateChanges: [StateChange]
     /// The tree nodes the block created, sorted by hash.
     public let treeNodes: [TreeNodeRecord]
+    /// The tree nodes the block replaced (stale from this height on), sorted by hash.
+    public let staleNodes: [Hash]
     /// The transaction hashes, in block order.
     public let transactionHashes: [Hash]
 
-    public init(height: UInt64, stateRoot: Hash, receipts: [Receipt], receiptsRoot: Hash, stateChanges: [StateChange], treeNodes: [TreeNodeRecord], transactionHashes: [Hash]) {
+    public init(height: UInt64, stateRoot: Hash, receipts: [Receipt], receiptsRoot: Hash, stateChanges: [StateChange], treeNodes: [TreeNodeRecord], transactionHashes: [Hash], staleNodes: [Hash] = []) {
         self.height = height
         self.stateRoot = stateRoot
         self.receipts = receipts
         self.receiptsRoot = receiptsRoot
         self.stateChanges = stateChanges
         self.treeNodes = treeNodes
+        self.staleNodes = staleNodes
         self.transactionHashes = transactionHashes
     }
 }
@@ -47,6 +50,8 @@ public enum ExecutionError: Error, Equatable, CustomStringConvertible {
     case tree(TreeError)
     case missingParameters
     case contractFailed(kind: String, message: String)
+    /// Rules `version` are in force at `height` and this build does not implement them: the node must stop.
+    case unsupportedRules(version: UInt32, height: UInt64)
 
     public var description: String {
         switch self {
@@ -54,6 +59,8 @@ public enum ExecutionError: Error, Equatable, CustomStringConvertible {
         case .tree(let e): return "execution stopped: \(e)"
         case .missingParameters: return "execution stopped: the state has no parameters (genesis was not applied)"
         case .contractFailed(let k, let m): return "execution stopped: contract for \(k) failed: \(m)"
+        case .unsupportedRules(let v, let h):
+            return "rules version \(v) is in force from height \(h), but this build supports versions \(RuleVersions.supported.lowerBound)…\(RuleVersions.supported.upperBound): install a release that implements rules version \(v) and restart"
         }
     }
 }

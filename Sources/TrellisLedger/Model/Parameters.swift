@@ -14,14 +14,20 @@ public struct Parameters: Sendable, Hashable, CanonicalCodable, Codable {
     public var maxTxLifetimeBlocks: UInt64
     /// Blocks a pending certificate transfer waits for accept before it may be returned.
     public var acceptWindowSeconds: Int64
+    /// The fewest blocks between the block that schedules a rules upgrade and its activation height (time to roll
+    /// out binaries). Default 100. Optional in JSON (absent = the default), always written.
+    public var minUpgradeLeadBlocks: UInt64
 
-    public init(maxMaturitySeconds: Int64 = 365 * 86_400, gracePeriodSeconds: Int64 = 30 * 86_400, governanceQuorum: UInt32 = 2, proposalTTLBlocks: UInt64 = 100_000, maxTxLifetimeBlocks: UInt64 = 10_000, acceptWindowSeconds: Int64 = 7 * 86_400) {
+    public static let defaultMinUpgradeLeadBlocks: UInt64 = 100
+
+    public init(maxMaturitySeconds: Int64 = 365 * 86_400, gracePeriodSeconds: Int64 = 30 * 86_400, governanceQuorum: UInt32 = 2, proposalTTLBlocks: UInt64 = 100_000, maxTxLifetimeBlocks: UInt64 = 10_000, acceptWindowSeconds: Int64 = 7 * 86_400, minUpgradeLeadBlocks: UInt64 = Parameters.defaultMinUpgradeLeadBlocks) {
         self.maxMaturitySeconds = maxMaturitySeconds
         self.gracePeriodSeconds = gracePeriodSeconds
         self.governanceQuorum = governanceQuorum
         self.proposalTTLBlocks = proposalTTLBlocks
         self.maxTxLifetimeBlocks = maxTxLifetimeBlocks
         self.acceptWindowSeconds = acceptWindowSeconds
+        self.minUpgradeLeadBlocks = minUpgradeLeadBlocks
     }
 
     public static let `default` = Parameters()
@@ -36,6 +42,15 @@ public struct Parameters: Sendable, Hashable, CanonicalCodable, Codable {
         case proposalTTLBlocks = "proposal_ttl_blocks"
         case maxTxLifetimeBlocks = "max_tx_lifetime_blocks"
         case acceptWindowSeconds = "accept_window_seconds"
+        case minUpgradeLeadBlocks = "min_upgrade_lead_blocks"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(maxMaturitySeconds: try c.decode(Int64.self, forKey: .maxMaturitySeconds), gracePeriodSeconds: try c.decode(Int64.self, forKey: .gracePeriodSeconds),
+                  governanceQuorum: try c.decode(UInt32.self, forKey: .governanceQuorum), proposalTTLBlocks: try c.decode(UInt64.self, forKey: .proposalTTLBlocks),
+                  maxTxLifetimeBlocks: try c.decode(UInt64.self, forKey: .maxTxLifetimeBlocks), acceptWindowSeconds: try c.decode(Int64.self, forKey: .acceptWindowSeconds),
+                  minUpgradeLeadBlocks: try c.decodeIfPresent(UInt64.self, forKey: .minUpgradeLeadBlocks) ?? Parameters.defaultMinUpgradeLeadBlocks)
     }
 
     public func encode(to encoder: inout CanonicalEncoder) {
@@ -45,6 +60,7 @@ public struct Parameters: Sendable, Hashable, CanonicalCodable, Codable {
         encoder.encode(proposalTTLBlocks)
         encoder.encode(maxTxLifetimeBlocks)
         encoder.encode(acceptWindowSeconds)
+        encoder.encode(minUpgradeLeadBlocks)
     }
 
     public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
@@ -54,5 +70,6 @@ public struct Parameters: Sendable, Hashable, CanonicalCodable, Codable {
         proposalTTLBlocks = try decoder.decodeUInt64()
         maxTxLifetimeBlocks = try decoder.decodeUInt64()
         acceptWindowSeconds = try decoder.decodeInt64()
+        minUpgradeLeadBlocks = try decoder.decodeUInt64()
     }
 }

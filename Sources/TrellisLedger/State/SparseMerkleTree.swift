@@ -4,9 +4,11 @@
 // (hash zero), a subtree holding exactly one key is that key's leaf, and a subtree holding two or more keys is an
 // inner node over its two halves, split on the next bit of the key hash. Depth is therefore about log2(n), not 256.
 //
-// Updates are batched: one call applies a block's sorted changes and returns the new root plus the nodes it
-// created. Nothing is overwritten or deleted: old roots stay readable and provable (docs/LEDGER.md, "retention").
+// Updates are batched: one call applies a block's sorted changes and returns the new root, the nodes it created
+// and the nodes it replaced (stale from this version on: the store keeps them while an older root inside its proof
+// window may still reach them, then prunes them — docs/LEDGER.md, "Storage of the tree").
 // The tree itself is pure: it reads nodes through a `TreeNodeSource` and returns new ones; the caller writes them.
+// Leaves carry the value's hash only: readers get values from a `TreeValueSource`.
 import TrellisCrypto
 
 /// A tree node the source should have but does not: the store is damaged or the root is unknown.
@@ -27,6 +29,8 @@ public struct TreeUpdate: Sendable {
     public let root: Hash
     /// Nodes created by the update, sorted by hash (deterministic write order).
     public let newNodes: [TreeNodeRecord]
+    /// Hashes of the nodes of the old tree that are not in the new one (replaced or deleted), sorted.
+    public let staleNodes: [Hash]
 }
 
 public enum SparseMerkleTree {
@@ -45,20 +49,26 @@ public enum SparseMerkleTree {
         var builder = Builder(source: source)
         builder.created.reserveCapacity(ops.count * 3)
         let result = try builder.update(.existing(root), depth: 0, ops: ops[...])
+        // A node rebuilt with its old content (e.g. a deletion of an absent key) is neither new nor stale: the stored
+        // copy stays.
+        let recreated = Set(builder.replaced.map(NodeKey.init)).filter { builder.created[$0] != nil }
+        for key in recreated { builder.created[key] = nil }
+        if !recreated.isEmpty { builder.replaced.removeAll { recreated.contains(NodeKey($0)) } }
         // Sorted on the first 64 bits first: comparing whole hashes of ~10⁵ records dominated the update.
         let records = builder.created.map { TreeNodeRecord(hash: $0.key.hash, node: $0.value) }
         let order = sortedPermutation(records.map(\.hash.prefix64)) { records[$0].hash < records[$1].hash }
-        return TreeUpdate(root: result.hash, newNodes: order.map { records[$0] })
+        let stale = builder.replaced.sorted { $0.prefix64 != $1.prefix64 ? $0.prefix64 < $1.prefix64 : $0 < $1 }
+        return TreeUpdate(root: result.hash, newNodes: order.map { records[$0] }, staleNodes: stale)
     }
 
-    /// The value at `key` in the tree at `root`, or nil.
-    public static func get(_ key: [UInt8], root: Hash, source: any TreeNodeSource) throws(TreeError) -> [UInt8]? {
+    /// The leaf of `key` in the tree at `root` (it carries the value's hash), or nil when the key is absent.
+    public static func get(_ key: [UInt8], root: Hash, source: any TreeNodeSource) throws(TreeError) -> TreeLeaf? {
         let keyHash = SHA256.hash(key)
         var node = root
         var depth = 0
         while node != .zero {
             switch try load(node, source) {
-            case .leaf(let leaf): return leaf.keyHash == keyHash ? leaf.value : nil
+            case .leaf(let leaf): return leaf.keyHash == keyHash ? leaf : nil
             case .inner(let l, let r):
                 node = keyHash.bit(depth) == 0 ? l : r
                 depth += 1
@@ -67,8 +77,8 @@ public enum SparseMerkleTree {
         return nil
     }
 
-    /// A proof of the value at `key` (or of its absence) in the tree at `root`, and the value.
-    public static func prove(_ key: [UInt8], root: Hash, source: any TreeNodeSource) throws(TreeError) -> (value: [UInt8]?, proof: StateProof) {
+    /// A proof of the value at `key` (or of its absence) in the tree at `root`, and the key's leaf when present.
+    public static func prove(_ key: [UInt8], root: Hash, source: any TreeNodeSource) throws(TreeError) -> (leaf: TreeLeaf?, proof: StateProof) {
         let keyHash = SHA256.hash(key)
         var siblings: [Hash] = []
         var node = root
@@ -76,8 +86,8 @@ public enum SparseMerkleTree {
         while node != .zero {
             switch try load(node, source) {
             case .leaf(let leaf):
-                let value: [UInt8]? = leaf.keyHash == keyHash ? leaf.value : nil
-                return (value, StateProof(siblings: siblings, terminal: .leaf(keyHash: leaf.keyHash, valueHash: leaf.valueHash)))
+                let found: TreeLeaf? = leaf.keyHash == keyHash ? leaf : nil
+                return (found, StateProof(siblings: siblings, terminal: .leaf(keyHash: leaf.keyHash, valueHash: leaf.valueHash)))
             case .inner(let l, let r):
                 if keyHash.bit(depth) == 0 {
                     siblings.append(r)
@@ -92,15 +102,15 @@ public enum SparseMerkleTree {
         return (nil, StateProof(siblings: siblings, terminal: .empty))
     }
 
-    /// Every (key, value) of the tree at `root` whose key starts with `prefix`, in key order. Walks the whole tree:
+    /// Every leaf of the tree at `root` whose key starts with `prefix`, in key order. Walks the whole tree:
     /// meant for historical queries over small trees and for tests, not for the hot path.
-    public static func scan(prefix: [UInt8], root: Hash, source: any TreeNodeSource) throws(TreeError) -> [(key: [UInt8], value: [UInt8])] {
-        var out: [(key: [UInt8], value: [UInt8])] = []
+    public static func scan(prefix: [UInt8], root: Hash, source: any TreeNodeSource) throws(TreeError) -> [TreeLeaf] {
+        var out: [TreeLeaf] = []
         var stack = [root]
         while let node = stack.popLast() {
             if node == .zero { continue }
             switch try load(node, source) {
-            case .leaf(let leaf): if leaf.key.starts(with: prefix) { out.append((leaf.key, leaf.value)) }
+            case .leaf(let leaf): if leaf.key.starts(with: prefix) { out.append(leaf) }
             case .inner(let l, let r): stack.append(l); stack.append(r)
             }
         }
@@ -147,6 +157,8 @@ public enum SparseMerkleTree {
     struct Builder {
         let source: any TreeNodeSource
         var created: [NodeKey: TreeNode] = [:]
+        /// Nodes of the old tree this update replaces or deletes.
+        var replaced: [Hash] = []
 
         mutating func update(_ subtree: Subtree, depth: Int, ops: ArraySlice<Op>) throws(TreeError) -> Subtree {
             if ops.isEmpty { return subtree }
@@ -161,6 +173,8 @@ public enum SparseMerkleTree {
                 case .leaf(let existing):
                     return merge(existing, depth: depth, ops: ops)
                 case .inner(let l, let r):
+                    // An inner node with changes below it is rebuilt (or collapses): this version replaces it.
+                    replaced.append(h)
                     let split = ops.firstIndex { $0.keyHash.bit(depth) == 1 } ?? ops.endIndex
                     let left = try update(.existing(l), depth: depth + 1, ops: ops[..<split])
                     let right = try update(.existing(r), depth: depth + 1, ops: ops[split...])
@@ -172,7 +186,10 @@ public enum SparseMerkleTree {
         /// The subtree that held only `existing` and now also receives `ops`.
         mutating func merge(_ existing: TreeLeaf, depth: Int, ops: ArraySlice<Op>) -> Subtree {
             var leaves = newLeaves(ops)
-            if !ops.contains(where: { $0.keyHash == existing.keyHash }) {
+            if ops.contains(where: { $0.keyHash == existing.keyHash }) {
+                replaced.append(existing.hash)  // overwritten or deleted
+            } else {
+                // Untouched: the same stored leaf, now under a new inner node.
                 let at = leaves.firstIndex { existing.keyHash < $0.keyHash } ?? leaves.endIndex
                 leaves.insert(existing, at: at)
             }
@@ -194,7 +211,7 @@ public enum SparseMerkleTree {
             leaves.reserveCapacity(ops.count)
             for op in ops {
                 guard let value = op.value else { continue }
-                let leaf = TreeLeaf(key: op.key, value: value, keyHash: op.keyHash)
+                let leaf = TreeLeaf(key: op.key, valueHash: SHA256.hash(value), keyHash: op.keyHash)
                 created[NodeKey(leaf.hash)] = .leaf(leaf)
                 leaves.append(leaf)
             }

@@ -5,30 +5,34 @@
 //   inner = SHA-256(0x01 || left || right)
 //   empty subtree = 32 zero bytes (never stored)
 // The prefixes keep leaves and inner nodes apart; a leaf commits to its full key hash, so a leaf cannot be passed
-// off at another position. Nodes are stored content-addressed (by their hash) and never rewritten, which keeps
-// every committed root readable and provable.
+// off at another position. A stored leaf holds its key and the value's hash, not the value: values live once, in
+// the state (the latest) and the store's bounded value history (superseded values still inside the proof window).
+// Stores key nodes by hash and the version (height) that wrote them (docs/LEDGER.md, "Storage of the tree").
 import TrellisCodec
 import TrellisCrypto
 
-/// A leaf: one (key, value) pair of the state, with its cached hashes.
+/// A leaf: one state key and the hash of its value, with its cached hashes.
 public struct TreeLeaf: Sendable, Hashable {
     public let key: [UInt8]
-    public let value: [UInt8]
     /// SHA-256(key): the leaf's 256-bit path in the tree.
     public let keyHash: Hash
+    /// SHA-256(value): the leaf commits to the value through this; the value itself is stored once, elsewhere.
     public let valueHash: Hash
     /// SHA-256(0x00 || keyHash || valueHash).
     public let hash: Hash
 
     public init(key: [UInt8], value: [UInt8]) {
-        self.init(key: key, value: value, keyHash: SHA256.hash(key))
+        self.init(key: key, valueHash: SHA256.hash(value), keyHash: SHA256.hash(key))
     }
 
-    init(key: [UInt8], value: [UInt8], keyHash: Hash) {
+    public init(key: [UInt8], valueHash: Hash) {
+        self.init(key: key, valueHash: valueHash, keyHash: SHA256.hash(key))
+    }
+
+    init(key: [UInt8], valueHash: Hash, keyHash: Hash) {
         self.key = key
-        self.value = value
         self.keyHash = keyHash
-        self.valueHash = SHA256.hash(value)
+        self.valueHash = valueHash
         self.hash = TreeLeaf.hash(keyHash: keyHash, valueHash: valueHash)
     }
 
@@ -75,7 +79,7 @@ public enum TreeNode: Sendable, Hashable, CanonicalCodable {
         case .leaf(let leaf):
             encoder.encode(UInt8(0))
             encoder.encode(bytes: leaf.key)
-            encoder.encode(bytes: leaf.value)
+            encoder.encode(leaf.valueHash)
         case .inner(let l, let r):
             encoder.encode(UInt8(1))
             encoder.encode(l)
@@ -87,8 +91,8 @@ public enum TreeNode: Sendable, Hashable, CanonicalCodable {
         switch try decoder.decodeTag() {
         case 0:
             let key = try decoder.decodeBytes()
-            let value = try decoder.decodeBytes()
-            self = .leaf(TreeLeaf(key: key, value: value))
+            let valueHash = try decoder.decode(Hash.self)
+            self = .leaf(TreeLeaf(key: key, valueHash: valueHash))
         case 1:
             let l = try decoder.decode(Hash.self)
             let r = try decoder.decode(Hash.self)
@@ -106,6 +110,12 @@ public enum TreeNode: Sendable, Hashable, CanonicalCodable {
 public protocol TreeNodeSource {
     /// The node whose hash is `hash`, or nil when it is not stored.
     func treeNode(_ hash: Hash) throws(StateError) -> TreeNode?
+}
+
+/// Where a tree reader finds the value a leaf commits to. Implemented by the chain stores.
+public protocol TreeValueSource {
+    /// The value of `key` whose hash is `valueHash`, as it was after `height`, or nil when it is no longer kept.
+    func treeValue(_ key: [UInt8], valueHash: Hash, atHeight height: UInt64) throws(StateError) -> [UInt8]?
 }
 
 /// A new node produced by a tree update, to be written with the block's batch.

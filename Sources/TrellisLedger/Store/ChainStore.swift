@@ -53,12 +53,14 @@ public struct BlockCommit: Sendable {
     public let stateChanges: [StateChange]
     /// Sorted by hash.
     public let treeNodes: [TreeNodeRecord]
+    /// Nodes of the previous tree this height replaced, sorted by hash: prunable once no retained root reaches them.
+    public let staleNodes: [Hash]
     public let stateRoot: Hash
     public let transactions: [(hash: Hash, record: TxRecord)]
     /// Set at height 0 only.
     public let genesisHash: Hash?
 
-    public init(height: UInt64, block: Block?, certificate: CommitCertificate?, stateChanges: [StateChange], treeNodes: [TreeNodeRecord], stateRoot: Hash, transactions: [(hash: Hash, record: TxRecord)], genesisHash: Hash?) {
+    public init(height: UInt64, block: Block?, certificate: CommitCertificate?, stateChanges: [StateChange], treeNodes: [TreeNodeRecord], stateRoot: Hash, transactions: [(hash: Hash, record: TxRecord)], genesisHash: Hash?, staleNodes: [Hash] = []) {
         precondition((height == 0) == (block == nil), "only height 0 (genesis) commits without a block")
         precondition((height == 0) == (genesisHash != nil), "the genesis hash is written at height 0 and only there")
         self.height = height
@@ -66,15 +68,37 @@ public struct BlockCommit: Sendable {
         self.certificate = certificate
         self.stateChanges = stateChanges
         self.treeNodes = treeNodes
+        self.staleNodes = staleNodes
         self.stateRoot = stateRoot
         self.transactions = transactions
         self.genesisHash = genesisHash
     }
 }
 
+/// How much tree history a store keeps.
+public enum StateRetention: Sendable, Equatable, CustomStringConvertible {
+    /// The state (and proofs) of the last `heights` committed heights: older tree nodes and values are pruned.
+    case window(heights: UInt64)
+    /// Every height's state stays readable and provable (`[state] archive = true`).
+    case archive
+
+    /// `[state] proof_history_heights` when the config does not set it.
+    public static let defaultProofHistoryHeights: UInt64 = 1_000
+    public static let `default` = StateRetention.window(heights: defaultProofHistoryHeights)
+
+    public var description: String {
+        switch self {
+        case .window(let n): return "the last \(n) heights ([state] proof_history_heights = \(n))"
+        case .archive: return "every height ([state] archive = true)"
+        }
+    }
+}
+
 /// A chain store failure.
 public enum ChainStoreError: Error, Equatable, CustomStringConvertible {
     case storage(StoreError)
+    /// The data directory holds a store of another (older) format, which this build does not read.
+    case unsupportedFormat(path: String, found: String, expected: String)
     case corrupt(what: String, reason: String)
     /// A commit for a height other than the next one.
     case heightMismatch(expected: UInt64, actual: UInt64)
@@ -82,6 +106,10 @@ public enum ChainStoreError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .storage(let e): return e.description
+        case .unsupportedFormat(let p, let f, let e):
+            return "the data directory \(p) holds a \"\(f)\" store but this build reads \"\(e)\" (format 2: a pruned state tree whose "
+                + "leaves hold value hashes). It is not converted in place: stop the node, move the directory aside and start with an "
+                + "empty one to re-sync from peers (or `trellis audit export` the old home with the previous release to keep its history)"
         case .corrupt(let w, let r): return "stored \(w) is corrupt: \(r); restore the data directory from a backup or resync"
         case .heightMismatch(let e, let a): return "commit for height \(a) but the store expects height \(e)"
         }
@@ -89,7 +117,11 @@ public enum ChainStoreError: Error, Equatable, CustomStringConvertible {
 }
 
 /// The ledger's persistence. Implementations are safe to call from several threads.
-public protocol ChainStore: TreeNodeSource, AnyObject, Sendable {
+public protocol ChainStore: TreeNodeSource, TreeValueSource, AnyObject, Sendable {
+    /// Which heights' state this store keeps readable and provable.
+    var stateRetention: StateRetention { get }
+    /// The lowest height whose state root (and tree) is still kept, or nil when nothing was committed.
+    func oldestStateHeight() throws(ChainStoreError) -> UInt64?
     /// The last committed height (0 = genesis only), or nil when nothing was ever committed.
     func lastHeight() throws(ChainStoreError) -> UInt64?
     func genesisHash() throws(ChainStoreError) -> Hash?
@@ -121,22 +153,41 @@ public struct CommittedState: StateReader {
     public func scan(prefix: [UInt8]) throws(StateError) -> [(key: [UInt8], value: [UInt8])] { try store.stateScan(prefix: prefix) }
 }
 
-/// The state under a (possibly historical) root, read through the tree.
+/// The state after `height` (possibly historical) under its root, read through the tree; values come from the
+/// store's state and value history, checked against the hash their leaf commits to.
 public struct TreeState: StateReader {
     public let root: Hash
-    public let source: any TreeNodeSource
+    public let height: UInt64
+    public let source: any TreeNodeSource & TreeValueSource
 
-    public init(root: Hash, source: any TreeNodeSource) {
+    public init(root: Hash, height: UInt64, source: any TreeNodeSource & TreeValueSource) {
         self.root = root
+        self.height = height
         self.source = source
     }
 
     public func get(_ key: [UInt8]) throws(StateError) -> [UInt8]? {
-        do { return try SparseMerkleTree.get(key, root: root, source: source) } catch { throw Self.stateError(error) }
+        let leaf: TreeLeaf?
+        do { leaf = try SparseMerkleTree.get(key, root: root, source: source) } catch { throw Self.stateError(error) }
+        guard let leaf else { return nil }
+        return try value(of: leaf)
     }
 
     public func scan(prefix: [UInt8]) throws(StateError) -> [(key: [UInt8], value: [UInt8])] {
-        do { return try SparseMerkleTree.scan(prefix: prefix, root: root, source: source) } catch { throw Self.stateError(error) }
+        let leaves: [TreeLeaf]
+        do { leaves = try SparseMerkleTree.scan(prefix: prefix, root: root, source: source) } catch { throw Self.stateError(error) }
+        var out: [(key: [UInt8], value: [UInt8])] = []
+        out.reserveCapacity(leaves.count)
+        for leaf in leaves { out.append((leaf.key, try value(of: leaf))) }
+        return out
+    }
+
+    /// The value `leaf` commits to, or an error when the store no longer has it (or has other bytes).
+    public func value(of leaf: TreeLeaf) throws(StateError) -> [UInt8] {
+        guard let value = try source.treeValue(leaf.key, valueHash: leaf.valueHash, atHeight: height) else {
+            throw .corruptValue(key: StateKey.describe(leaf.key), reason: "the value at height \(height) (hash \(leaf.valueHash.hex)) is not in the store")
+        }
+        return value
     }
 
     static func stateError(_ error: TreeError) -> StateError {

@@ -3,7 +3,8 @@
 // Models a disk with a write-ahead log: a synced write (every `commit`, and `putConsensusValue(sync: true)`) is
 // durable together with every earlier write; an unsynced consensus write is pending until the next synced write.
 // `simulateCrash()` drops pending writes — exactly what a kill -9 may lose on RocksDB — and keeps the rest, so a
-// new `LedgerEngine` over the same store resumes like a restarted node.
+// new `LedgerEngine` over the same store resumes like a restarted node. It keeps every height (`.archive`): tree
+// nodes by hash and values by their hash, never pruned.
 import Foundation
 import TrellisCodec
 import TrellisCrypto
@@ -18,6 +19,8 @@ public final class MemoryChainStore: ChainStore, @unchecked Sendable {
     private var transactions: [Hash: [UInt8]] = [:]
     private var state: [ByteKey: [UInt8]] = [:]
     private var nodes: [NodeKey: TreeNode] = [:]
+    /// Every value ever written, by its hash (leaves commit to value hashes).
+    private var values: [NodeKey: [UInt8]] = [:]
     private var consensus: [[UInt8]: [UInt8]] = [:]
     /// Consensus writes not yet synced (lost by `simulateCrash()`), in write order.
     private var pendingConsensus: [([UInt8], [UInt8])] = []
@@ -25,6 +28,14 @@ public final class MemoryChainStore: ChainStore, @unchecked Sendable {
     public private(set) var commitCount = 0
 
     public init() {}
+
+    public var stateRetention: StateRetention { .archive }
+
+    public func oldestStateHeight() throws(ChainStoreError) -> UInt64? { locked { last == nil ? nil : 0 } }
+
+    public func treeValue(_ key: [UInt8], valueHash: Hash, atHeight height: UInt64) throws(StateError) -> [UInt8]? {
+        locked { values[NodeKey(valueHash)] }
+    }
 
     private func locked<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
         lock.lock()
@@ -65,6 +76,7 @@ public final class MemoryChainStore: ChainStore, @unchecked Sendable {
         let blockBytes = commit.block?.canonicalBytes
         let certificateBytes = commit.certificate?.canonicalBytes
         let records = commit.transactions.map { ($0.hash, $0.record.canonicalBytes) }
+        let hashedValues = commit.stateChanges.compactMap { change in change.value.map { (NodeKey(SHA256.hash($0)), $0) } }
         try locked { () throws(ChainStoreError) in
             let expected = last.map { $0 + 1 } ?? 0
             guard commit.height == expected else { throw .heightMismatch(expected: expected, actual: commit.height) }
@@ -73,6 +85,7 @@ public final class MemoryChainStore: ChainStore, @unchecked Sendable {
             if let certificateBytes { certificates[commit.height] = certificateBytes }
             for change in commit.stateChanges { state[ByteKey(change.key)] = change.value }
             for record in commit.treeNodes { nodes[NodeKey(record.hash)] = record.node }
+            for (hash, value) in hashedValues { values[hash] = value }
             roots[commit.height] = commit.stateRoot
             for (hash, bytes) in records { transactions[hash] = bytes }
             if let g = commit.genesisHash { genesis = g }

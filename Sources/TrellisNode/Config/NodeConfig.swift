@@ -3,6 +3,7 @@
 // Decoding is strict: unknown keys and out-of-range values are errors naming the key, so a typo never silently
 // falls back to a default. Every field has a default, so a minimal file is valid.
 import Foundation
+import TrellisLedger
 
 public struct NodeConfig: Codable, Sendable, Equatable {
     public struct Node: Codable, Sendable, Equatable {
@@ -205,6 +206,11 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         public var maxTransactions: Int = 50_000
         public var maxBytes: Int = 128 << 20
         public var maxPerSigner: Int = 2_000
+        /// Admission control: clients get 429 while more than this many blocks' worth (`consensus.max_block_*`)
+        /// is pending.
+        public var admissionBlocks: Int = 2
+        /// Admission control: a signer with this many pending transactions gets 429 for the next.
+        public var admissionSignerRun: Int = 1_000
 
         public init() {}
 
@@ -214,12 +220,41 @@ public struct NodeConfig: Codable, Sendable, Equatable {
             maxTransactions = try c.value(.maxTransactions, defaults.maxTransactions)
             maxBytes = try c.value(.maxBytes, defaults.maxBytes)
             maxPerSigner = try c.value(.maxPerSigner, defaults.maxPerSigner)
+            admissionBlocks = try c.value(.admissionBlocks, defaults.admissionBlocks)
+            admissionSignerRun = try c.value(.admissionSignerRun, defaults.admissionSignerRun)
         }
 
         enum CodingKeys: String, CodingKey {
             case maxTransactions = "max_transactions"
             case maxBytes = "max_bytes"
             case maxPerSigner = "max_per_signer"
+            case admissionBlocks = "admission_blocks"
+            case admissionSignerRun = "admission_signer_run"
+        }
+    }
+
+    /// `[state]`: how much tree history the node keeps for proofs (docs/LEDGER.md, "Storage of the tree").
+    public struct State: Codable, Sendable, Equatable {
+        /// Heights whose state stays readable and provable (the latest included); older tree nodes are pruned.
+        public var proofHistoryHeights: UInt64 = StateRetention.defaultProofHistoryHeights
+        /// Keep every height (no pruning): an archive node answers proofs at any height.
+        public var archive: Bool = false
+
+        public init() {}
+
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            let defaults = Self()
+            proofHistoryHeights = try c.value(.proofHistoryHeights, defaults.proofHistoryHeights)
+            archive = try c.value(.archive, defaults.archive)
+        }
+
+        /// What the chain store keeps.
+        public var retention: StateRetention { archive ? .archive : .window(heights: proofHistoryHeights) }
+
+        enum CodingKeys: String, CodingKey {
+            case proofHistoryHeights = "proof_history_heights"
+            case archive
         }
     }
 
@@ -228,6 +263,7 @@ public struct NodeConfig: Codable, Sendable, Equatable {
     public var api = API()
     public var consensus = Consensus()
     public var mempool = Mempool()
+    public var state = State()
 
     public init() {}
 
@@ -239,10 +275,11 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         api = try c.value(.api, defaults.api)
         consensus = try c.value(.consensus, defaults.consensus)
         mempool = try c.value(.mempool, defaults.mempool)
+        state = try c.value(.state, defaults.state)
     }
 
     enum CodingKeys: String, CodingKey {
-        case node, p2p, api, consensus, mempool
+        case node, p2p, api, consensus, mempool, state
     }
 }
 
@@ -344,6 +381,9 @@ extension NodeConfig {
         guard (1...10_000_000).contains(mempool.maxTransactions) else { throw fail("mempool.max_transactions", "must be 1 … 10000000") }
         guard (1...(16 << 30)).contains(mempool.maxBytes) else { throw fail("mempool.max_bytes", "must be 1 … 16 GiB") }
         guard (1...10_000_000).contains(mempool.maxPerSigner) else { throw fail("mempool.max_per_signer", "must be 1 … 10000000") }
+        guard (1...100).contains(mempool.admissionBlocks) else { throw fail("mempool.admission_blocks", "must be 1 … 100") }
+        guard (1...10_000_000).contains(mempool.admissionSignerRun) else { throw fail("mempool.admission_signer_run", "must be 1 … 10000000") }
+        guard (1...1_000_000_000).contains(state.proofHistoryHeights) else { throw fail("state.proof_history_heights", "must be 1 … 1000000000") }
         guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(node.logLevel) else {
             throw fail("node.log_level", "\"\(node.logLevel)\" is not one of trace, debug, info, notice, warning, error, critical")
         }
@@ -405,6 +445,16 @@ extension NodeConfig {
         max_transactions = \(mempool.maxTransactions)
         max_bytes = \(mempool.maxBytes)
         max_per_signer = \(mempool.maxPerSigner)
+        # Admission control: clients get 429 + Retry-After while more than admission_blocks blocks' worth is
+        # pending, or when their signer already has admission_signer_run pending (docs/OPERATIONS.md).
+        admission_blocks = \(mempool.admissionBlocks)
+        admission_signer_run = \(mempool.admissionSignerRun)
+
+        [state]
+        # State proofs are served for the last proof_history_heights heights; older tree nodes are pruned.
+        # archive = true keeps every height (docs/OPERATIONS.md, "State history").
+        proof_history_heights = \(state.proofHistoryHeights)
+        archive = \(state.archive)
 
         """
     }

@@ -73,7 +73,7 @@ public final class Node: NodeService, Sendable {
         self.listen = listen
         let persistentPeers = try PeerList.parse(config.p2p.persistentPeers)
         let descriptorLimits = FileDescriptorBudget.raiseSoftLimit()  // before RocksDB opens its files
-        do { store = try RocksChainStore(path: home.dataPath) } catch { throw NodeStartError("cannot open \(home.dataPath): \(error)") }
+        do { store = try RocksChainStore(path: home.dataPath, retention: config.state.retention) } catch { throw NodeStartError("cannot open \(home.dataPath): \(error)") }
         descriptorBudget = try FileDescriptorBudget(softLimit: descriptorLimits.soft, hardLimit: descriptorLimits.hard,
                                                     storeMaxOpenFiles: Int(store.database.storeOptions.maxOpenFiles),
                                                     maxP2PInbound: config.p2p.maxInboundConnections, maxAPI: config.api.maxConnections)
@@ -83,6 +83,11 @@ public final class Node: NodeService, Sendable {
         mempoolConfig.maxTransactions = config.mempool.maxTransactions
         mempoolConfig.maxBytes = config.mempool.maxBytes
         mempoolConfig.maxPerSigner = config.mempool.maxPerSigner
+        // Admission control: clients are refused (429) beyond the next `admission_blocks` blocks' worth.
+        mempoolConfig.blockTransactions = config.consensus.maxBlockTransactions
+        mempoolConfig.admissionMaxPending = min(config.mempool.maxTransactions, config.mempool.admissionBlocks * config.consensus.maxBlockTransactions)
+        mempoolConfig.admissionMaxPendingBytes = min(config.mempool.maxBytes, config.mempool.admissionBlocks * config.consensus.maxBlockBytes)
+        mempoolConfig.admissionMaxSignerRun = min(config.mempool.maxPerSigner, config.mempool.admissionSignerRun)
         mempool = Mempool(configuration: mempoolConfig)
         ledgerView = NodeLedgerView(chainID: genesis.chainID, reader: reader)
         // Twice the pool: the transactions still pending fill at most half, so a sweep always frees room.
@@ -192,7 +197,7 @@ public final class Node: NodeService, Sendable {
             // Off the event loop: the batch's signatures are verified together on all cores.
             let mempool = self.mempool, view = ledgerView
             gossipQueue.async { [weak self] in
-                let results = mempool.addBatch(txs, ledger: view)
+                let results = mempool.addBatch(txs, origin: .peer, ledger: view)
                 self?.metrics.recordAdmission(results, source: .gossip)
                 self?.wakeConsensusIfWaiting()
             }
@@ -316,7 +321,7 @@ public final class Node: NodeService, Sendable {
 
     public func submitTransaction(_ bytes: [UInt8]) throws(MempoolError) -> Hash {
         let hash: Hash
-        do { hash = try mempool.add(bytes, ledger: ledgerView) } catch {
+        do { hash = try mempool.add(bytes, origin: .client, ledger: ledgerView) } catch {
             metrics.recordAdmission(CollectionOfOne(.failure(error)), source: .api)
             throw error
         }
@@ -330,7 +335,7 @@ public final class Node: NodeService, Sendable {
     }
 
     public func submitTransactions(_ batch: [[UInt8]]) -> [Result<Hash, MempoolError>] {
-        let results = mempool.addBatch(batch, ledger: ledgerView)
+        let results = mempool.addBatch(batch, origin: .client, ledger: ledgerView)
         var admitted: [Transaction] = []
         for case .success(let hash) in results {
             if let tx = mempool.transaction(hash) { admitted.append(tx) }
@@ -377,7 +382,16 @@ public final class Node: NodeService, Sendable {
             latestBlockHash: tip.blockHash.hex, stateRoot: tip.stateRoot.hex, latestBlockTime: tip.blockTime,
             validators: tip.validators.validators.map { .init(publicKey: $0.publicKey.hex, votingPower: $0.votingPower, p2pAddress: $0.p2pAddress) },
             peers: transport.connectedPeers.map(\.hex), catchingUp: tip.catchingUp, mempoolSize: mempool.count, consensusRound: tip.round,
-            haltReason: consensus.haltReason?.description)
+            haltReason: consensus.haltReason?.description, rules: rulesStatus(nextHeight: tip.height + 1))
+    }
+
+    /// The rules in force for the next block and every scheduled upgrade, read from the latest committed state.
+    func rulesStatus(nextHeight: UInt64) -> NodeStatus.RulesStatus? {
+        guard let upgrades = try? RulesSchedule.all(in: reader.state().reader) else { return nil }
+        return NodeStatus.RulesStatus(
+            activeVersion: RulesSchedule.version(atHeight: nextHeight, upgrades: upgrades), supportedVersions: Array(RuleVersions.supported),
+            upgrades: upgrades.map { .init(version: $0.version, activationHeight: $0.activationHeight, description: $0.description,
+                                           active: $0.activationHeight <= nextHeight, supported: RuleVersions.supported.contains($0.version)) })
     }
 
     public var haltReason: String? { consensus.haltReason?.description }
@@ -394,13 +408,19 @@ public final class Node: NodeService, Sendable {
 
     public func state(key: [UInt8], height: UInt64?, prove: Bool) throws(ServiceError) -> StateRead {
         if let height, height > consensus.tip.height { throw .notFound("height \(height) is not committed yet (tip is \(consensus.tip.height))") }
-        do { return try reader.read(key, atHeight: height, prove: prove) } catch { throw .internalError(error.description) }
+        do { return try reader.read(key, atHeight: height, prove: prove) } catch { throw Self.serviceError(error) }
+    }
+
+    /// A read failure as the API reports it: a pruned height names the window (410), anything else is internal.
+    static func serviceError(_ error: LedgerError) -> ServiceError {
+        if case .statePruned = error { return .statePruned(error.description) }
+        return .internalError(error.description)
     }
 
     public func query(_ name: String, parameters: [String: String], height: UInt64?, prove: Bool) throws(ServiceError) -> QueryResponse {
         if let height, height > consensus.tip.height { throw .notFound("height \(height) is not committed yet (tip is \(consensus.tip.height))") }
         let snapshot: (height: UInt64, root: Hash, reader: any StateReader)
-        do { snapshot = try reader.state(atHeight: height) } catch { throw .internalError(error.description) }
+        do { snapshot = try reader.state(atHeight: height) } catch { throw Self.serviceError(error) }
         let recording = RecordingReader(base: snapshot.reader)
         let result = try NodeQueries.run(name, parameters: parameters, state: recording)
         var proofs: [StateRead] = []

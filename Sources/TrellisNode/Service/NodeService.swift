@@ -51,9 +51,52 @@ public struct NodeStatus: Sendable, Codable, Equatable {
     /// "running", or "halted" once consensus stopped for good (fail-stop); `haltReason` says why.
     public var consensusStatus: String
     public var haltReason: String?
+    /// The rules version of the next block (`RulesSchedule`), the versions this build runs, and every upgrade
+    /// governance scheduled (active or not yet), each with whether this build supports it.
+    public var rules: RulesStatus?
+
+    /// Rule versions as `/v1/status` shows them.
+    public struct RulesStatus: Sendable, Codable, Equatable {
+        public struct Upgrade: Sendable, Codable, Equatable {
+            public var version: UInt32
+            public var activationHeight: UInt64
+            public var description: String
+            public var active: Bool
+            public var supported: Bool
+
+            public init(version: UInt32, activationHeight: UInt64, description: String, active: Bool, supported: Bool) {
+                self.version = version
+                self.activationHeight = activationHeight
+                self.description = description
+                self.active = active
+                self.supported = supported
+            }
+
+            enum CodingKeys: String, CodingKey {
+                case version, description, active, supported
+                case activationHeight = "activation_height"
+            }
+        }
+
+        public var activeVersion: UInt32
+        public var supportedVersions: [UInt32]
+        public var upgrades: [Upgrade]
+
+        public init(activeVersion: UInt32, supportedVersions: [UInt32], upgrades: [Upgrade]) {
+            self.activeVersion = activeVersion
+            self.supportedVersions = supportedVersions
+            self.upgrades = upgrades
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case upgrades
+            case activeVersion = "active_version"
+            case supportedVersions = "supported_versions"
+        }
+    }
 
     public init(chainID: String, nodeName: String, nodeKey: String, height: UInt64, latestBlockHash: String, stateRoot: String, latestBlockTime: Int64,
-                validators: [ValidatorInfo], peers: [String], catchingUp: Bool, mempoolSize: Int, consensusRound: UInt32, haltReason: String? = nil) {
+                validators: [ValidatorInfo], peers: [String], catchingUp: Bool, mempoolSize: Int, consensusRound: UInt32, haltReason: String? = nil, rules: RulesStatus? = nil) {
         self.chainID = chainID
         self.nodeName = nodeName
         self.nodeKey = nodeKey
@@ -68,6 +111,7 @@ public struct NodeStatus: Sendable, Codable, Equatable {
         self.consensusRound = consensusRound
         self.consensusStatus = haltReason == nil ? "running" : "halted"
         self.haltReason = haltReason
+        self.rules = rules
     }
 
     enum CodingKeys: String, CodingKey {
@@ -84,6 +128,7 @@ public struct NodeStatus: Sendable, Codable, Equatable {
         case consensusRound = "consensus_round"
         case consensusStatus = "consensus_status"
         case haltReason = "halt_reason"
+        case rules
     }
 }
 
@@ -123,10 +168,12 @@ public enum ServiceError: Error, Equatable, CustomStringConvertible {
     case badRequest(String)
     case unavailable(String)
     case internalError(String)
+    /// The height's state was pruned by this node's proof window (the message names the window).
+    case statePruned(String)
 
     public var description: String {
         switch self {
-        case .notFound(let m), .badRequest(let m), .unavailable(let m), .internalError(let m): return m
+        case .notFound(let m), .badRequest(let m), .unavailable(let m), .internalError(let m), .statePruned(let m): return m
         }
     }
 }

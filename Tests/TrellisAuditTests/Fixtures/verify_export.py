@@ -1,21 +1,75 @@
 #!/usr/bin/env python3
-"""Independent check of a Trellis chain export using only docs/EXPORT-FORMAT.md, SHA-256 and Ed25519.
+"""Independent verifier of a Trellis chain export, format 2, written from docs/EXPORT-FORMAT.md alone.
 
-Usage: verify_export.py EXPORT.jsonl
-For every block line: re-encodes the header from its decoded fields and checks block_hash; re-encodes every
-transaction from its decoded fields, checks its hash, the tx_root (RFC 6962) and every Ed25519 signature over the
-domain-separated sign bytes; decodes the certificate and checks every precommit signature. Also prints the worked
-example of the document. Exit 0 = all good, 1 = a mismatch, 77 = the `cryptography` package is missing.
+It needs only SHA-256, Ed25519 (the `cryptography` package, plus the libsodium rules of §3.1 done here) and the
+document itself: the payload layouts are read from the document's §9 block, so a wrong layout in the document
+fails this verifier. It re-executes nothing. It checks what §6.1 lists: every line's canonical JSON, the header
+line and the canonical genesis (§2.1), every block decoded from block_hex and compared with its decoded views
+(payload_json decoded from payload_hex by the §9 layouts), hash links, tx_count, tx_root, receipts against
+receipts_root, every transaction, certificate and last-commit signature, quorum against the validator set in
+force (followed through validator_set_change and the headers' set hashes), evidence.
+
+Usage:
+  verify_export.py [--doc DOC] [--genesis-hash HEX] EXPORT.jsonl    one file: "ok: …" (exit 0) or the first problem
+                                                                     (exit 1 invalid, 2 malformed)
+  verify_export.py [--doc DOC] --batch DIR                          every *.jsonl in DIR: "NAME: ok|exit N: message"
+  verify_export.py [--doc DOC] --payloads FILE                      JSON lines {kind, payload_hex, payload_json}:
+                                                                     each decoded by §9 and compared
+  verify_export.py [--doc DOC] --canonical FILE                     each line must be the §6.1 encoding of itself
+  verify_export.py [--doc DOC] --examples                           recomputes the §8 worked examples (prints them)
+Exit 77 when the `cryptography` package is missing.
 """
-import hashlib, json, struct, sys
+import hashlib, json, os, re, struct, sys
 
 try:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey, Ed25519PrivateKey
+    from cryptography.hazmat.primitives import serialization
     from cryptography.exceptions import InvalidSignature
 except ImportError:
     print("SKIP: python package 'cryptography' is not installed")
     sys.exit(77)
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_DOC = os.path.join(HERE, "..", "..", "..", "docs", "EXPORT-FORMAT.md")
+
+
+class Malformed(Exception):
+    """Exit 2: the input is not a well-formed export (the message names the line)."""
+
+
+class Invalid(Exception):
+    """Exit 1: well formed, but the chain does not verify (the message names the height)."""
+
+
+# ---------------------------------------------------------------- §3.1 Ed25519 as libsodium accepts it
+P = 2 ** 255 - 19
+L = 2 ** 252 + 27742317777372353535851937790883648493
+SMALL_ORDER_Y = {0, 1, P - 1, P, P + 1,
+                 2707385501144840649318225287225658788936804267575313519463743609750303402022,
+                 55188659117513257062467267217118295137698188065244968500265048394206261417927}
+
+
+def low255(b):
+    return int.from_bytes(b, "little") & ((1 << 255) - 1)
+
+
+def ed25519_valid(public_key, signature, message):
+    if len(public_key) != 32 or len(signature) != 64:
+        return False
+    if int.from_bytes(signature[32:], "little") >= L:      # S must be canonical (< L)
+        return False
+    if low255(signature[:32]) in SMALL_ORDER_Y:            # R of small order
+        return False
+    if low255(public_key) >= P or low255(public_key) in SMALL_ORDER_Y:  # A non-canonical or of small order
+        return False
+    try:
+        Ed25519PublicKey.from_public_bytes(public_key).verify(signature, message)
+        return True
+    except (InvalidSignature, ValueError):
+        return False
+
+
+# ---------------------------------------------------------------- §1 canonical encoding
 def u8(n): return struct.pack(">B", n)
 def u32(n): return struct.pack(">I", n)
 def u64(n): return struct.pack(">Q", n)
@@ -24,24 +78,311 @@ def text(s): b = s.encode("utf-8"); return u32(len(b)) + b
 def blob(b): return u32(len(b)) + b
 def sha(b): return hashlib.sha256(b).digest()
 
+
+class Reader:
+    def __init__(self, data, what):
+        self.b, self.i, self.what = data, 0, what
+
+    def take(self, n):
+        if self.i + n > len(self.b):
+            raise ValueError("%s: truncated" % self.what)
+        out = self.b[self.i:self.i + n]
+        self.i += n
+        return out
+
+    def u8(self): return self.take(1)[0]
+    def u32(self): return struct.unpack(">I", self.take(4))[0]
+    def u64(self): return struct.unpack(">Q", self.take(8))[0]
+    def i64(self): return struct.unpack(">q", self.take(8))[0]
+    def raw(self, n): return self.take(n)
+
+    def bool(self):
+        v = self.u8()
+        if v > 1: raise ValueError("%s: boolean byte %d" % (self.what, v))
+        return v == 1
+
+    def marker(self):
+        return self.bool()
+
+    def bytes(self):
+        return self.take(self.u32())
+
+    def string(self):
+        try:
+            return self.bytes().decode("utf-8", errors="strict")
+        except UnicodeDecodeError:
+            raise ValueError("%s: invalid UTF-8" % self.what)
+
+    def end(self):
+        if self.i != len(self.b):
+            raise ValueError("%s: %d trailing bytes" % (self.what, len(self.b) - self.i))
+
+    def elements(self, read_one, is_set):
+        n = self.u32()
+        if n > len(self.b) - self.i:
+            raise ValueError("%s: count %d is larger than the bytes left" % (self.what, n))
+        out, previous = [], None
+        for _ in range(n):
+            start = self.i
+            value = read_one()
+            raw = self.b[start:self.i]
+            if is_set and previous is not None and not previous < raw:
+                raise ValueError("%s: set elements unsorted or repeated" % self.what)
+            previous = raw
+            out.append(value)
+        return out
+
+
+# ---------------------------------------------------------------- §9 payload layouts, read from the document
+class Schema:
+    """The type table of §9: enums, structs, unions and kinds, parsed from the document's `layouts` block."""
+
+    def __init__(self, doc_text):
+        block = re.search(r"```layouts\n(.*?)```", doc_text, re.S)
+        if not block:
+            raise SystemExit("the document has no ```layouts block")
+        self.enums, self.structs, self.unions, self.kinds = {}, {}, {}, {}
+        union = None
+        for line in block.group(1).split("\n"):
+            if not line.strip() or line.strip().startswith("#"):
+                continue
+            if line.startswith("  ") and union is not None:
+                m = re.match(r"\s+(\d+) ([a-z_.]+):(.*)$", line)
+                self.unions[union].append((int(m.group(1)), m.group(2), self.fields(m.group(3))))
+                continue
+            union = None
+            head, _, rest = line.partition(":")
+            word, name = head.split(" ", 1)
+            if word == "enum":
+                self.enums[name] = [v.strip() for v in rest.split(",")]
+            elif word == "struct":
+                self.structs[name] = self.fields(rest)
+            elif word == "union":
+                self.unions[name] = []
+                union = name
+            elif word == "kind":
+                self.kinds[name] = self.fields(rest)
+            else:
+                raise SystemExit("layouts: cannot read line %r" % line)
+
+    @staticmethod
+    def fields(text_):
+        parts, depth, current = [], 0, ""
+        for c in text_:  # split on commas outside <…>
+            depth += {"<": 1, ">": -1}.get(c, 0)
+            if c == "," and depth == 0:
+                parts.append(current); current = ""
+            else:
+                current += c
+        parts.append(current)
+        out = []
+        for part in [p.strip() for p in parts if p.strip()]:
+            name, _, type_ = part.partition(" ")
+            hidden = None
+            if " hidden=" in type_:
+                type_, _, value = type_.partition(" hidden=")
+                hidden = int(value)
+            out.append((name, type_.strip(), hidden))
+        return out
+
+    def read(self, r, t):
+        """Decodes one value of type `t` from `r`; returns its JSON view."""
+        m = re.match(r"^map<(.+), (.+)>$", t)
+        if m:
+            n = r.u32()
+            if n > len(r.b) - r.i: raise ValueError("map count %d is larger than the bytes left" % n)
+            out, previous = {}, None
+            for _ in range(n):
+                start = r.i
+                key = self.read(r, m.group(1))
+                raw = r.b[start:r.i]
+                if previous is not None and not previous < raw: raise ValueError("map keys unsorted or repeated")
+                previous = raw
+                out[key] = self.read(r, m.group(2))
+            return out
+        m = re.match(r"^(array|set|optional)<(.+)>$", t)
+        if m:
+            inner = m.group(2)
+            if m.group(1) == "optional":
+                return self.read(r, inner) if r.marker() else None
+            return r.elements(lambda: self.read(r, inner), m.group(1) == "set")
+        if t == "string": return r.string()
+        if t == "bool": return r.bool()
+        if t == "u8": return r.u8()
+        if t == "u32": return r.u32()
+        if t == "u64": return r.u64()
+        if t == "i64": return r.i64()
+        if t in ("hash32", "key32"): return r.raw(32).hex()
+        if t in self.enums:
+            tag = r.u8()
+            if tag >= len(self.enums[t]): raise ValueError("unknown %s tag %d" % (t, tag))
+            return self.enums[t][tag]
+        if t in self.structs:
+            return self.read_fields(r, self.structs[t])
+        if t in self.unions:
+            tag = r.u8()
+            for case_tag, name, fields in self.unions[t]:
+                if case_tag == tag:
+                    out = self.read_fields(r, fields)
+                    out["type"] = name
+                    return out
+            raise ValueError("unknown %s tag %d" % (t, tag))
+        raise SystemExit("layouts: unknown type %s" % t)
+
+    def read_fields(self, r, fields):
+        out = {}
+        for name, t, hidden in fields:
+            value = self.read(r, t)
+            if hidden is not None:
+                if value != hidden: raise ValueError("%s must be %d" % (name, hidden))
+                continue
+            if value is not None:
+                out[name] = value
+        return out
+
+    def payload_json(self, kind, payload):
+        """The JSON view of a payload (None when the kind is unknown or the bytes do not decode)."""
+        if kind not in self.kinds:
+            return None
+        try:
+            r = Reader(payload, kind)
+            value = self.read_fields(r, self.kinds[kind])
+            r.end()
+            return value
+        except ValueError:
+            return None
+
+
+# ---------------------------------------------------------------- §6 JSON rules
+def canonical_json(value):
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def parse_line(raw, number, what):
+    try:
+        value = json.loads(raw)
+    except ValueError as e:
+        raise Malformed("line %d: %s is not JSON: %s" % (number, what, e))
+    if canonical_json(value) != raw:
+        raise Malformed("line %d: %s is not in canonical form" % (number, what))
+    return value
+
+
+# ---------------------------------------------------------------- §2 structures
+ROLES = ["governor", "regulator", "core_enterprise", "supplier", "financier", "clearing_agent", "proponent",
+         "verifier", "registry_operator", "participant"]
+
+
+def strict(obj, required, optional=()):
+    if not isinstance(obj, dict) or not set(required) <= set(obj) or not set(obj) <= set(required) | set(optional):
+        raise Invalid("genesis: unknown or missing keys in %s" % sorted(obj) if isinstance(obj, dict) else "genesis: not an object")
+
+
+def genesis_bytes(g):
+    """§2.1: the canonical genesis from genesis.json (keys checked strictly)."""
+    strict(g, ["chain_id", "genesis_time", "members", "validators", "parameters"])
+    strict(g["parameters"], ["max_maturity_seconds", "grace_period_seconds", "governance_quorum", "proposal_ttl_blocks",
+                             "max_tx_lifetime_blocks", "accept_window_seconds"], ["min_upgrade_lead_blocks"])
+    for m in g["members"]:
+        strict(m, ["member_id", "legal_name", "registration_no", "public_keys", "roles"], ["accreditations"])
+        for a in m.get("accreditations", []):
+            strict(a, ["scheme", "sectoral_scopes", "valid_from", "valid_to"], ["active"])
+    for v in g["validators"]:
+        strict(v, ["name", "public_key", "voting_power", "p2p_address"])
+
+    def member(m):
+        keys = sorted(bytes.fromhex(k) for k in m["public_keys"])
+        roles = sorted(ROLES.index(x) for x in m["roles"])
+        accreditations = b"".join(
+            text(a["scheme"]) + u32(len(a["sectoral_scopes"])) + b"".join(sorted(text(s) for s in a["sectoral_scopes"]))
+            + i64(a["valid_from"]) + i64(a["valid_to"]) + u8(1 if a.get("active", True) else 0)
+            for a in m.get("accreditations", []))
+        return (text(m["member_id"]) + text(m["legal_name"]) + text(m["registration_no"])
+                + u32(len(keys)) + b"".join(keys) + u32(len(roles)) + b"".join(u8(x) for x in roles)
+                + u8(0) + u32(len(m.get("accreditations", []))) + accreditations)
+    members = sorted(g["members"], key=lambda m: m["member_id"].encode("utf-8"))
+    validators = sorted(g["validators"], key=lambda v: bytes.fromhex(v["public_key"]))
+    p = g["parameters"]
+    return (text(g["chain_id"]) + i64(g["genesis_time"])
+            + u32(len(members)) + b"".join(member(m) for m in members)
+            + u32(len(validators)) + b"".join(text(v["name"]) + bytes.fromhex(v["public_key"]) + u64(v["voting_power"]) + text(v["p2p_address"]) for v in validators)
+            + i64(p["max_maturity_seconds"]) + i64(p["grace_period_seconds"]) + u32(p["governance_quorum"])
+            + u64(p["proposal_ttl_blocks"]) + u64(p["max_tx_lifetime_blocks"]) + i64(p["accept_window_seconds"])
+            + u64(p.get("min_upgrade_lead_blocks", 100)))
+
+
+def validator_set_bytes(validators):
+    """validators: list of (key bytes, power, address), sorted by key."""
+    return u32(len(validators)) + b"".join(k + u64(p) + text(a) for k, p, a in validators)
+
+
 def sign_bytes(kind, chain_id, body):
     return b"trellis/v1/" + kind.encode() + b"\x00" + chain_id.encode() + b"\x00" + body
 
-def tx_body(chain_id, t):
-    cos = sorted(blob(c.encode()) for c in t["cosigners"])  # a set: sorted by canonical bytes (length prefix first)
-    return (text(chain_id) + text(t["kind"]) + blob(bytes.fromhex(t["payload_hex"])) + text(t["signer"])
-            + u64(t["nonce"]) + u64(t["expires_at_height"]) + u32(len(cos)) + b"".join(cos))
 
-def tx_bytes(chain_id, t):
-    sigs = sorted(text(s["member_id"]) + bytes.fromhex(s["public_key"]) + bytes.fromhex(s["signature"]) for s in t["signatures"])
-    return tx_body(chain_id, t) + u32(len(sigs)) + b"".join(sigs)
+def read_vote(r):
+    start = r.i
+    vote_type, height, rnd = r.u8(), r.u64(), r.u32()
+    block_id = r.raw(32) if r.marker() else None
+    validator = r.raw(32)
+    body = r.b[start:r.i]
+    return {"type": vote_type, "height": height, "round": rnd, "block_id": block_id, "validator": validator,
+            "body": body, "signature": r.raw(64)}
 
-def header_bytes(h):
-    return (text(h["chain_id"]) + u64(h["height"]) + u32(h["round"]) + i64(h["time"]) + u32(h["app_version"])
-            + bytes.fromhex(h["previous_block_hash"]) + u32(h["tx_count"])
-            + b"".join(bytes.fromhex(h[k]) for k in ["tx_root", "receipts_root", "state_root", "validator_set_hash",
-                                                      "next_validator_set_hash", "proposer", "last_commit_hash", "evidence_hash"]))
 
+def read_certificate(r):
+    height, rnd, block_id = r.u64(), r.u32(), r.raw(32)
+    signatures = r.elements(lambda: (r.raw(32), r.raw(64)), True)
+    return {"height": height, "round": rnd, "block_id": block_id, "signatures": signatures}
+
+
+def read_transaction(r):
+    start = r.i
+    body = {"chain_id": r.string(), "kind": r.string(), "payload": r.bytes(), "signer": r.string(),
+            "nonce": r.u64(), "expires_at_height": r.u64(), "cosigners": r.elements(r.string, True)}
+    body_bytes = r.b[start:r.i]
+    signatures = r.elements(lambda: (r.string(), r.raw(32), r.raw(64)), True)
+    return {"body": body, "body_bytes": body_bytes, "signatures": signatures, "bytes": r.b[start:r.i]}
+
+
+def read_block(data):
+    r = Reader(data, "block")
+    hs = r.i
+    h = {"chain_id": r.string(), "height": r.u64(), "round": r.u32(), "time": r.i64(), "app_version": r.u32(),
+         "previous_block_hash": r.raw(32).hex(), "tx_count": r.u32(), "tx_root": r.raw(32).hex(),
+         "receipts_root": r.raw(32).hex(), "state_root": r.raw(32).hex(), "validator_set_hash": r.raw(32).hex(),
+         "next_validator_set_hash": r.raw(32).hex(), "proposer": r.raw(32).hex(), "last_commit_hash": r.raw(32).hex(),
+         "evidence_hash": r.raw(32).hex()}
+    header_bytes = r.b[hs:r.i]
+    txs = r.elements(lambda: read_transaction(r), False)
+    lc_start = r.i
+    last_commit = read_certificate(r) if r.marker() else None
+    lc_bytes = r.b[lc_start + 1:r.i] if last_commit else None
+    ev_start = r.i
+    evidence = r.elements(lambda: (read_vote(r), read_vote(r)), False)
+    evidence_bytes = r.b[ev_start:r.i]
+    r.end()
+    return h, header_bytes, txs, last_commit, lc_bytes, evidence, evidence_bytes
+
+
+def read_receipt(data):
+    r = Reader(data, "receipt")
+    tx_hash, index, consumed = r.raw(32), r.u32(), r.bool()
+    tag = r.u8()
+    view = {"tx_hash": tx_hash.hex(), "index": index, "nonce_consumed": consumed, "canonical_hex": data.hex()}
+    if tag == 0:
+        view["status"] = "ok"
+        view["created_ids"] = r.elements(r.string, False)
+    elif tag == 1:
+        view["status"] = "rejected"
+        view["code"], view["message"] = r.string(), r.string()
+    else:
+        raise ValueError("receipt: unknown outcome tag %d" % tag)
+    r.end()
+    return view
+
+
+# ---------------------------------------------------------------- §4 Merkle trees
 def merkle_root(leaves):
     if not leaves: return sha(b"")
     if len(leaves) == 1: return sha(b"\x00" + leaves[0])
@@ -49,66 +390,255 @@ def merkle_root(leaves):
     while k * 2 < len(leaves): k *= 2
     return sha(b"\x01" + merkle_root(leaves[:k]) + merkle_root(leaves[k:]))
 
-def verify(pub, sig, msg):
+
+# ---------------------------------------------------------------- §6.1 the verification
+def quorum(total):
+    return (2 * total) // 3 + 1
+
+
+def check_certificate(cert, chain, validators, what, h):
+    """validators: dict key -> power (the set in force at the certificate's height)."""
+    power = 0
+    if len({key for key, _ in cert["signatures"]}) != len(cert["signatures"]):
+        raise Invalid("height %d: %s names a validator twice" % (h, what))
+    for key, signature in cert["signatures"]:
+        if key not in validators:
+            raise Invalid("height %d: %s signer %s is not a validator at height %d" % (h, what, key.hex(), cert["height"]))
+        vote = u8(2) + u64(cert["height"]) + u32(cert["round"]) + b"\x01" + cert["block_id"] + key
+        if not ed25519_valid(key, signature, sign_bytes("precommit", chain, vote)):
+            raise Invalid("height %d: %s signature of validator %s does not verify" % (h, what, key.hex()))
+        power += validators[key]
+    total = sum(validators.values())
+    if power < quorum(total):
+        raise Invalid("height %d: %s has voting power %d, needs %d" % (h, what, power, quorum(total)))
+
+
+def verify_file(path, schema, pinned=None):
+    with open(path, "rb") as f:
+        data = f.read()
+    if not data: raise Malformed("line 1: the file is empty")
+    if not data.endswith(b"\n"): raise Malformed("line %d: no final newline (truncated?)" % (data.count(b"\n") + 1))
+    rows = data[:-1].split(b"\n")
     try:
-        Ed25519PublicKey.from_public_bytes(pub).verify(sig, msg); return True
-    except InvalidSignature:
-        return False
+        rows = [r.decode("utf-8") for r in rows]
+    except UnicodeDecodeError:
+        raise Malformed("a line is not UTF-8")
+    head = parse_line(rows[0], 1, "the header")
+    if head.get("format") != "trellis-chain-export": raise Malformed("line 1: not a chain export")
+    if head.get("version") != 2: raise Malformed("line 1: unsupported format version %r" % head.get("version"))
+    if set(head) != {"chain_id", "format", "from_height", "genesis_hash", "genesis_json", "to_height", "version"}:
+        raise Malformed("line 1: unknown or missing header fields")
+    if pinned is not None and head["genesis_hash"] != pinned:
+        raise Invalid("the export is of genesis %s, not the trusted genesis %s" % (head["genesis_hash"], pinned))
+    genesis = json.loads(head["genesis_json"])
+    if sha(genesis_bytes(genesis)).hex() != head["genesis_hash"]: raise Invalid("genesis: genesis_json does not hash to genesis_hash")
+    chain = genesis["chain_id"]
+    if chain != head["chain_id"]: raise Invalid("genesis: chain id differs from the header's")
+    if head["from_height"] != 1: raise Malformed("line 1: verification starts at height 1")
+    if len(rows) - 1 != head["to_height"]: raise Malformed("line %d: the file has %d block lines, the header declares %d" % (len(rows), len(rows) - 1, head["to_height"]))
 
-def fail(msg):
-    print("FAIL: " + msg); sys.exit(1)
+    genesis_set = sorted((bytes.fromhex(v["public_key"]), v["voting_power"], v["p2p_address"]) for v in genesis["validators"])
+    sets = {1: genesis_set, 2: genesis_set}  # the set in force at each height
+    previous = bytes.fromhex(head["genesis_hash"])  # block 1 links to the genesis (§2)
+    previous_time = None
+    recorded = set()  # (validator, height) of evidence already in the chain
+    txs_total = sigs = 0
+    for number, raw in enumerate(rows[1:], start=2):
+        h = number - 1
+        line = parse_line(raw, number, "block line")
+        allowed = {"block_hash", "block_hex", "certificate_hex", "header", "height", "receipts", "transactions", "validator_set_change"}
+        if not set(line) <= allowed or not (allowed - {"validator_set_change"}) <= set(line):
+            raise Malformed("line %d: unknown or missing fields" % number)
+        if line["height"] != h: raise Malformed("line %d: expected height %d" % (number, h))
+        try:
+            header, header_bytes, txs, last_commit, lc_bytes, evidence, evidence_bytes = read_block(bytes.fromhex(line["block_hex"]))
+        except ValueError as e:
+            raise Invalid("height %d: block bytes do not decode: %s" % (h, e))
+        block_hash = sha(header_bytes)
+        if header["height"] != h: raise Invalid("height %d: block_hex is for height %d" % (h, header["height"]))
+        if line["header"] != header: raise Invalid("height %d: the decoded header fields differ from the canonical bytes" % h)
+        if line["block_hash"] != block_hash.hex(): raise Invalid("height %d: block_hash is not SHA-256 of the header" % h)
+        if header["chain_id"] != chain: raise Invalid("height %d: header of another chain" % h)
+        if bytes.fromhex(header["previous_block_hash"]) != previous: raise Invalid("height %d: previous_block_hash does not link" % h)
+        if header["app_version"] != 1: raise Invalid("height %d: app_version %d (rules version 1 is in force)" % (h, header["app_version"]))
+        if (h == 1 and header["time"] < genesis["genesis_time"]) or (h > 1 and header["time"] <= previous_time):
+            raise Invalid("height %d: block time %d is not after the previous block's" % (h, header["time"]))
+        previous_time = header["time"]
+        # Transactions.
+        if header["tx_count"] != len(txs): raise Invalid("height %d: tx_count %d, but %d transactions" % (h, header["tx_count"], len(txs)))
+        hashes = [sha(t["bytes"]) for t in txs]
+        if merkle_root(hashes).hex() != header["tx_root"]: raise Invalid("height %d: tx_root" % h)
+        views = []
+        for t, tx_hash in zip(txs, hashes):
+            b = t["body"]
+            view = {"hash": tx_hash.hex(), "kind": b["kind"], "signer": b["signer"], "nonce": b["nonce"],
+                    "expires_at_height": b["expires_at_height"], "cosigners": b["cosigners"], "payload_hex": b["payload"].hex(),
+                    "signatures": [{"member_id": m, "public_key": k.hex(), "signature": s.hex()} for m, k, s in t["signatures"]]}
+            decoded = schema.payload_json(b["kind"], b["payload"])
+            if decoded is not None:
+                view["payload_json"] = canonical_json(decoded)
+            views.append(view)
+            for m, k, s in t["signatures"]:
+                if not ed25519_valid(k, s, sign_bytes("tx", chain, t["body_bytes"])):
+                    raise Invalid("height %d: transaction %s: signature of member %s does not verify" % (h, tx_hash.hex(), m))
+                sigs += 1
+        for i, (given, expected) in enumerate(zip(line["transactions"], views)):
+            if given.get("payload_json") != expected.get("payload_json"):
+                raise Invalid("height %d: transaction %d: payload_json is not payload_hex decoded by its kind's layout (§9)" % (h, i))
+        if line["transactions"] != views: raise Invalid("height %d: the decoded transactions differ from the canonical bytes" % h)
+        txs_total += len(txs)
+        # Receipts (§4, §6.1): one per transaction, bound by receipts_root.
+        if len(line["receipts"]) != len(txs): raise Invalid("height %d: %d receipts for %d transactions" % (h, len(line["receipts"]), len(txs)))
+        leaves = []
+        for i, given in enumerate(line["receipts"]):
+            try:
+                view = read_receipt(bytes.fromhex(given["canonical_hex"]))
+            except ValueError as e:
+                raise Invalid("height %d: receipt %d: %s" % (h, i, e))
+            if view != given: raise Invalid("height %d: receipt %d: the decoded fields differ from canonical_hex" % (h, i))
+            if view["tx_hash"] != hashes[i].hex() or view["index"] != i: raise Invalid("height %d: receipt %d names another transaction" % (h, i))
+            leaves.append(sha(bytes.fromhex(given["canonical_hex"])))
+        if merkle_root(leaves).hex() != header["receipts_root"]: raise Invalid("height %d: receipts_root does not match the receipts" % h)
+        # Validator sets.
+        in_force = sets[h]
+        if sha(validator_set_bytes(in_force)).hex() != header["validator_set_hash"]: raise Invalid("height %d: validator_set_hash is not the set in force" % h)
+        if sha(validator_set_bytes(sets[h + 1])).hex() != header["next_validator_set_hash"]: raise Invalid("height %d: next_validator_set_hash is not the next set" % h)
+        if bytes.fromhex(header["proposer"]) not in {k for k, _, _ in in_force}: raise Invalid("height %d: the proposer is not a validator" % h)
+        change = line.get("validator_set_change")
+        if change is not None:
+            if change["effective_height"] != h + 2: raise Invalid("height %d: validator_set_change effective height" % h)
+            new = [(bytes.fromhex(v["public_key"]), v["voting_power"], v["p2p_address"]) for v in change["validators"]]
+            if new != sorted(new) or len({k for k, _, _ in new}) != len(new) or not new or any(p == 0 for _, p, _ in new):
+                raise Invalid("height %d: validator_set_change is not a valid set" % h)
+            if sha(validator_set_bytes(new)).hex() != change["validator_set_hash"]: raise Invalid("height %d: validator_set_change hash" % h)
+            if set(change) != {"effective_height", "validator_set_hash", "validators"}: raise Malformed("line %d: validator_set_change fields" % number)
+            if new == sets[h + 1]: raise Invalid("height %d: validator_set_change announces the set already in force at height %d" % (h, h + 1))
+            sets[h + 2] = new
+        else:
+            sets[h + 2] = sets[h + 1]
+        # This block's certificate.
+        try:
+            r = Reader(bytes.fromhex(line["certificate_hex"]), "certificate")
+            cert = read_certificate(r)
+            r.end()
+        except ValueError as e:
+            raise Invalid("height %d: certificate bytes do not decode: %s" % (h, e))
+        if cert["height"] != h or cert["block_id"] != block_hash: raise Invalid("height %d: the certificate is for another block" % h)
+        check_certificate(cert, chain, {k: p for k, p, _ in in_force}, "certificate", h)
+        sigs += len(cert["signatures"])
+        # The previous block's certificate carried here.
+        if h == 1:
+            if last_commit is not None or header["last_commit_hash"] != "00" * 32: raise Invalid("height 1: carries a last commit")
+        else:
+            if last_commit is None: raise Invalid("height %d: no last commit" % h)
+            if sha(lc_bytes).hex() != header["last_commit_hash"]: raise Invalid("height %d: last_commit_hash" % h)
+            if last_commit["height"] != h - 1 or last_commit["block_id"] != previous: raise Invalid("height %d: last commit is for another block" % h)
+            check_certificate(last_commit, chain, {k: p for k, p, _ in sets[h - 1]}, "last commit", h)
+            sigs += len(last_commit["signatures"])
+        # Evidence.
+        if sha(evidence_bytes).hex() != header["evidence_hash"]: raise Invalid("height %d: evidence_hash" % h)
+        for first, second in evidence:
+            same = all(first[k] == second[k] for k in ("type", "height", "round", "validator"))
+            if not same or first["block_id"] == second["block_id"] or not (first["body"] + first["signature"]) < (second["body"] + second["signature"]):
+                raise Invalid("height %d: evidence is not a pair of conflicting votes" % h)
+            if first["height"] >= h or first["validator"] not in {k for k, _, _ in sets.get(first["height"], [])}:
+                raise Invalid("height %d: evidence names no validator of an earlier height" % h)
+            if (first["validator"], first["height"]) in recorded: raise Invalid("height %d: evidence recorded twice" % h)
+            recorded.add((first["validator"], first["height"]))
+            for v in (first, second):
+                kind = {1: "prevote", 2: "precommit"}.get(v["type"])
+                if kind is None or not ed25519_valid(v["validator"], v["signature"], sign_bytes(kind, chain, v["body"])):
+                    raise Invalid("height %d: an evidence vote does not verify" % h)
+        previous = block_hash
+    return "ok: %d blocks, %d transactions, %d signatures, genesis %s" % (len(rows) - 1, txs_total, sigs, head["genesis_hash"])
 
-def example():
+
+def run_one(path, schema, pinned):
+    try:
+        return 0, verify_file(path, schema, pinned)
+    except Invalid as e:
+        return 1, str(e)
+    except Malformed as e:
+        return 2, str(e)
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError) as e:
+        return 2, "malformed input: %s: %s" % (type(e).__name__, e)
+
+
+# ---------------------------------------------------------------- §8 worked examples
+def examples(schema):
     key = Ed25519PrivateKey.from_private_bytes(bytes([7]) * 32)
-    t = {"kind": "certificate.accept", "payload_hex": (u32(6) + b"cert-1").hex(), "signer": "sup1", "nonce": 1,
-         "expires_at_height": 10, "cosigners": []}
-    body = tx_body("example-chain", t)
-    sb = sign_bytes("tx", "example-chain", body)
-    sig = key.sign(sb)
-    from cryptography.hazmat.primitives import serialization
     pub = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    t["signatures"] = [{"member_id": "sup1", "public_key": pub.hex(), "signature": sig.hex()}]
-    raw = tx_bytes("example-chain", t)
-    for k, v in [("public_key", pub.hex()), ("body", body.hex()), ("sign_bytes", sb.hex()), ("signature", sig.hex()),
-                 ("transaction", raw.hex()), ("transaction_hash", sha(raw).hex())]:
+    cos = Ed25519PrivateKey.from_private_bytes(bytes([8]) * 32)
+    cos_pub = cos.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    out = []
+    # A transaction of a co-signed kind: credit_line.set by bank1, co-signed by core1.
+    payload = text("line1") + text("core1") + u64(1000000) + i64(1767225600)
+    assert schema.payload_json("credit_line.set", payload) == {"line_id": "line1", "core": "core1", "limit": 1000000, "expiry": 1767225600}
+    body = text("example-chain") + text("credit_line.set") + blob(payload) + text("bank1") + u64(1) + u64(10) + u32(1) + text("core1")
+    message = sign_bytes("tx", "example-chain", body)
+    signatures = sorted([text("bank1") + pub + key.sign(message), text("core1") + cos_pub + cos.sign(message)])
+    tx = body + u32(2) + b"".join(signatures)
+    out += [("public_key", pub.hex()), ("cosigner_public_key", cos_pub.hex()), ("payload", payload.hex()),
+            ("body", body.hex()), ("sign_bytes", message.hex()), ("transaction", tx.hex()), ("transaction_hash", sha(tx).hex())]
+    # Its receipt (ok, nothing created) and a receipts root of that one receipt.
+    receipt = sha(tx) + u32(0) + u8(1) + u8(0) + u32(0)
+    out += [("receipt", receipt.hex()), ("receipts_root", merkle_root([sha(receipt)]).hex())]
+    # A certificate of one validator (the example key, power 1) for a block id of 32 bytes 0xab at height 5, round 0.
+    block_id = bytes([0xAB]) * 32
+    vote = u8(2) + u64(5) + u32(0) + b"\x01" + block_id + pub
+    certificate = u64(5) + u32(0) + block_id + u32(1) + pub + key.sign(sign_bytes("precommit", "example-chain", vote))
+    out += [("precommit_sign_bytes", sign_bytes("precommit", "example-chain", vote).hex()), ("certificate", certificate.hex())]
+    # A genesis.
+    genesis = {"chain_id": "example-chain", "genesis_time": 1767225600,
+               "members": [{"member_id": "gov1", "legal_name": "Gov One", "registration_no": "REG-1", "public_keys": [pub.hex()], "roles": ["governor", "regulator"], "accreditations": []}],
+               "validators": [{"name": "v1", "public_key": pub.hex(), "voting_power": 1, "p2p_address": "127.0.0.1:26656"}],
+               "parameters": {"max_maturity_seconds": 31536000, "grace_period_seconds": 2592000, "governance_quorum": 1,
+                              "proposal_ttl_blocks": 100000, "max_tx_lifetime_blocks": 10000, "accept_window_seconds": 604800}}
+    out += [("genesis", genesis_bytes(genesis).hex()), ("genesis_hash", sha(genesis_bytes(genesis)).hex())]
+    for k, v in out:
         print("example.%s: %s" % (k, v))
 
-def main():
-    if len(sys.argv) == 2 and sys.argv[1] == "--example":
-        example(); return
-    lines = open(sys.argv[1], encoding="utf-8").read().split("\n")
-    header = json.loads(lines[0])
-    chain = header["chain_id"]
-    txs = sigs = 0
-    prev = b"\x00" * 32
-    for raw in lines[1:]:
-        if not raw: continue
-        b = json.loads(raw)
-        h = b["header"]
-        hb = header_bytes(h)
-        if sha(hb).hex() != b["block_hash"]: fail("height %d: header re-encoding does not hash to block_hash" % b["height"])
-        if bytes.fromhex(b["block_hex"])[:len(hb)] != hb: fail("height %d: block_hex does not start with the header" % b["height"])
-        if bytes.fromhex(h["previous_block_hash"]) != prev: fail("height %d: broken hash link" % b["height"])
-        prev = sha(hb)
-        hashes = []
-        for t in b["transactions"]:
-            tb = tx_bytes(chain, t)
-            if sha(tb).hex() != t["hash"]: fail("height %d: transaction re-encoding does not hash to %s" % (b["height"], t["hash"]))
-            hashes.append(sha(tb))
-            msg = sign_bytes("tx", chain, tx_body(chain, t))
-            for s in t["signatures"]:
-                if not verify(bytes.fromhex(s["public_key"]), bytes.fromhex(s["signature"]), msg): fail("height %d: tx signature" % b["height"])
-                sigs += 1
-            txs += 1
-        if merkle_root(hashes).hex() != h["tx_root"]: fail("height %d: tx_root" % b["height"])
-        c = bytes.fromhex(b["certificate_hex"])
-        height, rnd = struct.unpack(">QI", c[:12]); block_id = c[12:44]; (n,) = struct.unpack(">I", c[44:48])
-        if len(c) != 48 + 96 * n or block_id != prev or height != b["height"]: fail("height %d: certificate layout" % b["height"])
-        for i in range(n):
-            key = c[48 + 96 * i: 80 + 96 * i]; sig = c[80 + 96 * i: 144 + 96 * i]
-            vote = u8(2) + u64(height) + u32(rnd) + b"\x01" + block_id + key
-            if not verify(key, sig, sign_bytes("precommit", chain, vote)): fail("height %d: certificate signature" % b["height"])
-            sigs += 1
-    print("ok: %d blocks, %d transactions, %d signatures" % (len([l for l in lines[1:] if l]), txs, sigs))
 
-main()
+def main(argv):
+    doc, pinned, args = DEFAULT_DOC, None, []
+    i = 0
+    while i < len(argv):
+        if argv[i] == "--doc": doc = argv[i + 1]; i += 2
+        elif argv[i] == "--genesis-hash": pinned = argv[i + 1]; i += 2
+        else: args.append(argv[i]); i += 1
+    with open(doc, encoding="utf-8") as f:
+        schema = Schema(f.read())
+    if args and args[0] == "--examples":
+        examples(schema); return 0
+    if len(args) == 2 and args[0] == "--payloads":
+        bad = 0
+        with open(args[1], encoding="utf-8") as f:
+            for n, raw in enumerate(f, start=1):
+                item = json.loads(raw)
+                got = schema.payload_json(item["kind"], bytes.fromhex(item["payload_hex"]))
+                if got is None or got != json.loads(item["payload_json"]):
+                    print("payload %d (%s): decoded %s, expected %s" % (n, item["kind"], got, item["payload_json"])); bad += 1
+        print("payloads: %d mismatches" % bad)
+        return 1 if bad else 0
+    if len(args) == 2 and args[0] == "--canonical":
+        bad = 0
+        with open(args[1], encoding="utf-8") as f:
+            for n, raw in enumerate(f.read().split("\n")[:-1], start=1):
+                if canonical_json(json.loads(raw)) != raw:
+                    print("line %d is not what §6.1 writes: %r" % (n, raw)); bad += 1
+        print("canonical: %d mismatches" % bad)
+        return 1 if bad else 0
+    if len(args) == 2 and args[0] == "--batch":
+        for name in sorted(os.listdir(args[1])):
+            if name.endswith(".jsonl"):
+                status, message = run_one(os.path.join(args[1], name), schema, pinned)
+                print("%s: %s" % (name, "ok" if status == 0 else "exit %d: %s" % (status, message)))
+        return 0
+    if len(args) != 1:
+        print(__doc__); return 2
+    status, message = run_one(args[0], schema, pinned)
+    print(message if status == 0 else "FAIL: " + message)
+    return status
+
+
+sys.exit(main(sys.argv[1:]))
