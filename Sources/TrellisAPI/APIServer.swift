@@ -143,7 +143,8 @@ struct Routes: Sendable {
 
     /// `POST /v1/txs`: up to `TransactionBatch.maxTransactions` transactions in one binary body. 200 with one result
     /// per transaction in order — `{hash, status: pending}` or `{error: {code, message}}` — so one refusal never
-    /// refuses the others; 400 for a body that is not exactly one batch, 415 for another content type.
+    /// refuses the others; 429 + Retry-After when admission control refused every one for the same reason; 400 for
+    /// a body that is not exactly one batch, 415 for another content type.
     func submitBatch(_ request: Request, context: BasicRequestContext) async throws -> Response {
         guard request.headers[.contentType]?.hasPrefix("application/octet-stream") == true else {
             throw APIError(.unsupportedMediaType, code: "unsupported_media_type",
@@ -155,6 +156,11 @@ struct Routes: Sendable {
             throw APIError.badRequest("transaction batch: \(error)", code: "malformed_body")
         }
         let results = service.submitTransactions(batch)
+        // Refused whole by admission control (the node was overloaded before it looked at the batch): 429.
+        if !results.isEmpty, case .failure(let first) = results[0], first.retryAfterSeconds != nil,
+           results.allSatisfy({ if case .failure(let e) = $0 { return e.code == first.code } else { return false } }) {
+            throw APIError.from(first)
+        }
         return JSONBody.raw(Data(Self.batchAnswer(results).utf8))
     }
 
