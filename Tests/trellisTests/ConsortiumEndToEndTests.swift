@@ -79,8 +79,6 @@ private struct Step {
             Step(kind: "program.register", key: registry, arguments: ["program", "register", "--program", "CCER", "--unit", "tCO2e"]),
             Step(kind: "member.rotate_keys", key: net.key("supplier3"), arguments: ["member", "rotate-keys", "--add", newKey]),
             propose(gov1, #"{"type":"verifier.accredit","member_id":"verifier","accreditation":{"scheme":"GS-VVB","sectoral_scopes":["energy"],"valid_from":1767225600,"valid_to":1861920000}}"#),
-            Step(kind: "evidence.attest", key: net.key("supplier1"), arguments: ["send", "--kind", "evidence.attest",
-                                                                                   "--payload", #"{"doc_hash":"\#(docHash)","doc_kind":"invoice","title":"Invoice INV-3"}"#]),
         ])
         let accreditProposal = try #require(created(w1[3]).first)
         // Matures in a few seconds: accepted at once, later marked overdue (grace set to 0 by governance) and settled.
@@ -89,7 +87,6 @@ private struct Step {
             issue("supplier1", face: 300, maturity: shortMaturity, invoice: "INV-3"),
             Step(kind: "methodology.register", key: registry, arguments: ["methodology", "register", "--methodology", "AM0001", "--version", "1.2", "--title", "Renewable power"]),
             approve(gov2, accreditProposal),
-            Step(kind: "evidence.revoke", key: net.key("supplier1"), arguments: ["send", "--kind", "evidence.revoke", "--payload", #"{"doc_hash":"\#(docHash)"}"#]),
         ])
         let c3 = try #require(created(w2[0]).first)
         let w3 = try wave([
@@ -179,6 +176,17 @@ private struct Step {
             approve(gov3, revokeProposal),
         ])
         #expect(created(w11[1]).count == 2)
+
+        // 存证: a supplier attests a delivery note, then withdraws its attestation (the record and history stay).
+        let noteHash = "5d1f0c3a9e2b47c68a1d3f5e7b9c0a2e4f6d8b1a3c5e7f9a0b2d4c6e8f1a3b5c"
+        _ = try wave([
+            Step(kind: "evidence.attest", key: supplier1, arguments: ["send", "--kind", "evidence.attest", "--payload",
+                                                                     #"{"doc_hash":"\#(noteHash)","doc_kind":"delivery_note","title":"Delivery note DN-7"}"#]),
+        ])
+        _ = try wave([
+            Step(kind: "evidence.revoke", key: supplier1, arguments: ["send", "--kind", "evidence.revoke", "--payload",
+                                                                     #"{"doc_hash":"\#(noteHash)","reason":"superseded"}"#]),
+        ])
 
         // Every kind a member can submit was committed.
         let listed = try CLI.run(["tx", "kinds", "--json"])
