@@ -26,7 +26,7 @@ private let repository = URL(fileURLWithPath: #filePath).deletingLastPathCompone
         let docs = try Data(contentsOf: repository.appendingPathComponent("docs/openapi.json"))
         #expect(String(decoding: docs, as: UTF8.self) == OpenAPIDocument.json, "docs/openapi.json and OpenAPIDocument.swift differ")
         #expect(try document()["openapi"] as? String == "3.1.0")
-        let app = Application(router: APIServer.router(service: FakeNodeService(), configuration: APIConfiguration()))
+        let app = Application(router: APIServer.router(service: FakeNodeService(), configuration: APIConfiguration(readPolicy: .open)))
         try await app.test(.router) { client in
             let response = try await client.execute(uri: "/v1/openapi.json", method: .get)
             #expect(response.status == .ok)
@@ -37,7 +37,7 @@ private let repository = URL(fileURLWithPath: #filePath).deletingLastPathCompone
     @Test func everyDescribedOperationReachesItsRoute() async throws {
         let samples = ["{hash}": String(repeating: "0", count: 64), "{height}": "1", "{key}": "k", "{name}": "member"]
         let metrics = MetricsRegistry()
-        let app = Application(router: APIServer.router(service: FakeNodeService(), configuration: APIConfiguration(commitWaitMilliseconds: 10), metrics: metrics))
+        let app = Application(router: APIServer.router(service: FakeNodeService(), configuration: APIConfiguration(commitWaitMilliseconds: 10, readPolicy: .open), metrics: metrics))
         let described = try operations()
         try await app.test(.router) { client in
             for operation in described {
