@@ -1,6 +1,6 @@
 // APIServer.swift — the HTTP/JSON API (Hummingbird), versioned under /v1, plus /metrics and /health.
 //
-// Routes (docs/API.md describes each with examples):
+// Routes (docs/openapi.json, also served at /v1/openapi.json, describes each; OpenAPITests keeps the two in step):
 //   POST /v1/tx[?wait=commit]     body: {"tx": "<hex of canonical bytes>"} or raw bytes (application/octet-stream)
 //   POST /v1/txs                  body: a binary batch of transactions (TransactionBatch, application/octet-stream)
 //   GET  /v1/tx/{hash}            status (pending | committed | rejected | unknown), height, receipt
@@ -12,6 +12,7 @@
 //   GET  /v1/events[?from=H]      server-sent events, one `block` event per committed block, resumable from H
 //   GET  /metrics                 Prometheus text (MetricsRegistry: the node's metrics and request durations)
 //   GET  /health
+//   GET  /v1/openapi.json         the OpenAPI 3.1 description of all of this (docs/openapi.json)
 // Bodies over the configured limit get 413; every error is JSON {"error": {"code", "message"}}. Connection cap, read
 // deadlines and early refusals: APIConnectionGuard.
 import Foundation
@@ -84,6 +85,9 @@ public enum APIServer {
         router.get("/v1/genesis") { _, _ in try routes.genesis() }
         router.get("/v1/state/:key") { request, context in try routes.state(request, key: context.parameters.get("key") ?? "") }
         router.get("/v1/query/:name") { request, context in try routes.query(request, name: context.parameters.get("name") ?? "") }
+        router.get("/v1/openapi.json") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
+        }
         router.get("/v1/events") { request, _ in try routes.events(request) }
         return router
     }
