@@ -176,6 +176,17 @@ private struct Step {
         ])
         #expect(created(w11[1]).count == 2)
 
+        // 存证: a supplier attests a delivery note, then withdraws its attestation (the record and history stay).
+        let noteHash = "5d1f0c3a9e2b47c68a1d3f5e7b9c0a2e4f6d8b1a3c5e7f9a0b2d4c6e8f1a3b5c"
+        _ = try wave([
+            Step(kind: "evidence.attest", key: supplier1, arguments: ["send", "--kind", "evidence.attest", "--payload",
+                                                                     #"{"doc_hash":"\#(noteHash)","doc_kind":"delivery_note","title":"Delivery note DN-7"}"#]),
+        ])
+        _ = try wave([
+            Step(kind: "evidence.revoke", key: supplier1, arguments: ["send", "--kind", "evidence.revoke", "--payload",
+                                                                     #"{"doc_hash":"\#(noteHash)","reason":"superseded"}"#]),
+        ])
+
         // Every kind a member can submit was committed.
         let listed = try CLI.run(["tx", "kinds", "--json"])
         let allKinds = Set(((try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]]) ?? []).compactMap { $0["kind"] as? String })
