@@ -399,7 +399,14 @@ struct Routes: Sendable {
             guard let h = UInt64(String(text)) else { throw APIError.badRequest("height must be a non-negative integer") }
             height = h
         }
-        let prove = request.uri.queryParameters.get("prove").map { $0 == "true" || $0 == "1" } ?? false
+        var prove = false
+        if let text = request.uri.queryParameters.get("prove") {
+            switch text {
+            case "true", "1": prove = true
+            case "false", "0": prove = false
+            default: throw APIError.badRequest("prove must be true, false, 1 or 0")
+            }
+        }
         return (height, prove)
     }
 }

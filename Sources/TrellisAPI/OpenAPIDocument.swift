@@ -303,6 +303,7 @@ enum OpenAPIDocument {
             "name": "key_hex",
             "required": false,
             "schema": {
+              "pattern": "^([0-9a-fA-F]{2})+$",
               "type": "string"
             }
           },
@@ -408,7 +409,8 @@ enum OpenAPIDocument {
               "schema": {
                 "properties": {
                   "tx": {
-                    "pattern": "^[0-9a-f]*$",
+                    "description": "hex of the canonical transaction bytes",
+                    "pattern": "^([0-9a-fA-F]{2})+$",
                     "type": "string"
                   }
                 },
