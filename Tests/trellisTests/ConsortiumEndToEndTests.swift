@@ -175,6 +175,11 @@ private struct Step {
             approve(gov3, revokeProposal),
         ])
         #expect(created(w11[1]).count == 2)
+        // 存证: a document hash attested, then withdrawn by its attester (trellis evidence … is tested on its own).
+        _ = try wave([Step(kind: "evidence.attest", key: net.key("supplier1"), arguments: ["send", "--kind", "evidence.attest", "--payload",
+                      #"{"doc_hash":"abababababababababababababababababababababababababababababababab","doc_kind":"invoice","title":"Invoice INV-E2E"}"#])])
+        _ = try wave([Step(kind: "evidence.revoke", key: net.key("supplier1"), arguments: ["send", "--kind", "evidence.revoke", "--payload",
+                      #"{"doc_hash":"abababababababababababababababababababababababababababababababab","reason":"superseded"}"#])])
 
         // Every kind a member can submit was committed.
         let listed = try CLI.run(["tx", "kinds", "--json"])
