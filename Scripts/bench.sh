@@ -3,7 +3,11 @@
 # same run. Usage: Scripts/bench.sh [crypto|ledger|audit|cluster|all] [options of `trellis bench <suite>`]
 #   cluster  a 4-validator testnet of the release binary driven over the HTTP API (trellis bench cluster);
 #            writes bench-results/<UTC timestamp>.md and .json
-#   all      crypto, ledger, audit and cluster in one run; one .md and one .json in bench-results/
+#   all      crypto, ledger, audit and cluster in one run, plus a long ledger run (TRELLIS_BENCH_LONG_BLOCKS blocks
+#            of 1,000 key rotations, default 1000 = 1,000,000 transactions, on RocksDB with the default proof
+#            window: bytes on disk per transaction, tree vs live state bytes, peak RSS at the end);
+#            one .md and one .json in bench-results/. The cluster report includes the throughput at 1.5× and 3×
+#            the ramp's best offered load (admission control's share of the peak).
 # On a shared machine, run it alone: nodes, load generator and raw limits share the same cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,18 +34,21 @@ case "$suite" in
     echo "== crypto" >&2; "$bin" bench crypto --json > "$tmp/crypto.json"
     echo "== ledger" >&2; "$bin" bench ledger --json > "$tmp/ledger.json"
     echo "== audit" >&2;  "$bin" bench audit --json > "$tmp/audit.json"
+    long_blocks="${TRELLIS_BENCH_LONG_BLOCKS:-1000}"
+    echo "== ledger, long run: $long_blocks blocks of 1000" >&2
+    "$bin" bench ledger --transactions 1 --blocks "$long_blocks" --per-block 1000 --json > "$tmp/ledger_long.json"
     echo "== cluster" >&2
     "$bin" bench cluster --json-out "$tmp/cluster.json" --md-out "$tmp/cluster.md" "$@" >/dev/null
     {
       printf '{\n"commit": "%s",\n"machine": "%s",\n' "$(git rev-parse HEAD 2>/dev/null || echo unknown)" "$machine"
-      printf '"crypto": %s,\n"ledger": %s,\n"audit": %s,\n"cluster": %s\n}\n' \
-        "$(cat "$tmp/crypto.json")" "$(cat "$tmp/ledger.json")" "$(cat "$tmp/audit.json")" "$(cat "$tmp/cluster.json")"
+      printf '"crypto": %s,\n"ledger": %s,\n"ledger_long": %s,\n"audit": %s,\n"cluster": %s\n}\n' \
+        "$(cat "$tmp/crypto.json")" "$(cat "$tmp/ledger.json")" "$(cat "$tmp/ledger_long.json")" "$(cat "$tmp/audit.json")" "$(cat "$tmp/cluster.json")"
     } > "$out.json"
     {
       echo "# Trellis benchmarks, $stamp (commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown))"
       echo
       cat "$tmp/cluster.md"
-      for s in crypto ledger audit; do
+      for s in crypto ledger ledger_long audit; do
         echo; echo "### trellis bench $s"; echo; echo '```json'; cat "$tmp/$s.json"; echo '```'
       done
     } > "$out.md"

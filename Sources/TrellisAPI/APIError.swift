@@ -8,23 +8,36 @@ public struct APIError: Error, HTTPResponseError, Sendable {
     public let status: HTTPResponse.Status
     public let code: String
     public let message: String
+    /// Sent as `Retry-After` (seconds) with 429 answers.
+    public let retryAfterSeconds: Int?
 
-    public init(_ status: HTTPResponse.Status, code: String, message: String) {
+    public init(_ status: HTTPResponse.Status, code: String, message: String, retryAfterSeconds: Int? = nil) {
         self.status = status
         self.code = code
         self.message = message
+        self.retryAfterSeconds = retryAfterSeconds
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        JSONBody.response(status: status, ["error": ["code": code, "message": message]])
+        jsonResponse()
+    }
+
+    /// `{"error": {"code", "message"}}` with the status, and `Retry-After` when set.
+    func jsonResponse() -> Response {
+        var response = JSONBody.response(status: status, ["error": ["code": code, "message": message]])
+        if let retryAfterSeconds { response.headers[.retryAfter] = String(retryAfterSeconds) }
+        return response
     }
 
     static func badRequest(_ message: String, code: String = "bad_request") -> APIError { APIError(.badRequest, code: code, message: message) }
     static func notFound(_ message: String) -> APIError { APIError(.notFound, code: "not_found", message: message) }
 
-    /// The API form of a mempool refusal: 503 when full (back-pressure), 409 for duplicates, 400 otherwise.
+    /// The API form of a mempool refusal: 429 + Retry-After from admission control, 503 when full (back-pressure),
+    /// 409 for duplicates, 400 otherwise.
     static func from(_ error: MempoolError) -> APIError {
         switch error {
+        case .overloaded, .signerBacklog:
+            return APIError(.tooManyRequests, code: error.code, message: error.description, retryAfterSeconds: error.retryAfterSeconds)
         case .full, .signerFull: return APIError(.serviceUnavailable, code: error.code, message: error.description)
         case .duplicate: return APIError(.conflict, code: error.code, message: error.description)
         case .tooLarge: return APIError(.contentTooLarge, code: error.code, message: error.description)
@@ -60,7 +73,7 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch let error as APIError {
-            return JSONBody.response(status: error.status, ["error": ["code": error.code, "message": error.message]])
+            return error.jsonResponse()
         } catch let error as HTTPError {
             return Self.response(status: error.status, message: error.body ?? error.status.reasonPhrase)
         } catch let error as any HTTPResponseError {

@@ -1,6 +1,6 @@
 // APIServer.swift — the HTTP/JSON API (Hummingbird), versioned under /v1, plus /metrics and /health.
 //
-// Routes (docs/API.md describes each with examples):
+// Routes (docs/openapi.json, also served at /v1/openapi.json, describes each; OpenAPITests keeps the two in step):
 //   POST /v1/tx[?wait=commit]     body: {"tx": "<hex of canonical bytes>"} or raw bytes (application/octet-stream)
 //   POST /v1/txs                  body: a binary batch of transactions (TransactionBatch, application/octet-stream)
 //   GET  /v1/tx/{hash}            status (pending | committed | rejected | unknown), height, receipt
@@ -12,6 +12,7 @@
 //   GET  /v1/events[?from=H]      server-sent events, one `block` event per committed block, resumable from H
 //   GET  /metrics                 Prometheus text (MetricsRegistry: the node's metrics and request durations)
 //   GET  /health
+//   GET  /v1/openapi.json         the OpenAPI 3.1 description of all of this (docs/openapi.json)
 // Bodies over the configured limit get 413; every error is JSON {"error": {"code", "message"}}. Connection cap, read
 // deadlines and early refusals: APIConnectionGuard.
 import Foundation
@@ -84,6 +85,9 @@ public enum APIServer {
         router.get("/v1/genesis") { _, _ in try routes.genesis() }
         router.get("/v1/state/:key") { request, context in try routes.state(request, key: context.parameters.get("key") ?? "") }
         router.get("/v1/query/:name") { request, context in try routes.query(request, name: context.parameters.get("name") ?? "") }
+        router.get("/v1/openapi.json") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
+        }
         router.get("/v1/events") { request, _ in try routes.events(request) }
         return router
     }
@@ -139,7 +143,8 @@ struct Routes: Sendable {
 
     /// `POST /v1/txs`: up to `TransactionBatch.maxTransactions` transactions in one binary body. 200 with one result
     /// per transaction in order — `{hash, status: pending}` or `{error: {code, message}}` — so one refusal never
-    /// refuses the others; 400 for a body that is not exactly one batch, 415 for another content type.
+    /// refuses the others; 429 + Retry-After when admission control refused every one for the same reason; 400 for
+    /// a body that is not exactly one batch, 415 for another content type.
     func submitBatch(_ request: Request, context: BasicRequestContext) async throws -> Response {
         guard request.headers[.contentType]?.hasPrefix("application/octet-stream") == true else {
             throw APIError(.unsupportedMediaType, code: "unsupported_media_type",
@@ -151,6 +156,11 @@ struct Routes: Sendable {
             throw APIError.badRequest("transaction batch: \(error)", code: "malformed_body")
         }
         let results = service.submitTransactions(batch)
+        // Refused whole by admission control (the node was overloaded before it looked at the batch): 429.
+        if !results.isEmpty, case .failure(let first) = results[0], first.retryAfterSeconds != nil,
+           results.allSatisfy({ if case .failure(let e) = $0 { return e.code == first.code } else { return false } }) {
+            throw APIError.from(first)
+        }
         return JSONBody.raw(Data(Self.batchAnswer(results).utf8))
     }
 
@@ -278,7 +288,14 @@ struct Routes: Sendable {
             guard let h = UInt64(String(text)) else { throw APIError.badRequest("height must be a non-negative integer") }
             height = h
         }
-        let prove = request.uri.queryParameters.get("prove").map { $0 == "true" || $0 == "1" } ?? false
+        var prove = false
+        if let text = request.uri.queryParameters.get("prove") {
+            switch text {
+            case "true", "1": prove = true
+            case "false", "0": prove = false
+            default: throw APIError.badRequest("prove must be true, false, 1 or 0")
+            }
+        }
         return (height, prove)
     }
 }

@@ -25,10 +25,10 @@ func auditing<T>(_ body: () throws(AuditError) -> T) throws -> T {
     }
 }
 
-/// Writes a progress line on stderr (overwritten in place on a terminal).
+/// Writes a progress line on stderr, overwritten in place — only at a terminal (a log file or a pipe gets none).
 func progressLine(_ text: String) {
-    let end = isatty(STDERR_FILENO) != 0 ? "\r" : "\n"
-    FileHandle.standardError.write(Data((text + end).utf8))
+    guard isatty(STDERR_FILENO) != 0 else { return }
+    FileHandle.standardError.write(Data((text + "\r").utf8))
 }
 
 /// Prints `value` as JSON (keys sorted).

@@ -223,9 +223,16 @@ struct LoadSender: Sendable {
             request.setValue("application/octet-stream", forHTTPHeaderField: "Content-Type")
             request.httpBody = Data(TransactionBatch.encode(remaining.map(\.bytes)))
             var retry: [SignedTx] = []
+            var pauseNanoseconds: UInt64 = 100_000_000
             do {
                 let (data, response) = try await session.data(for: request)
                 let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+                if status == 429 {
+                    // Admission control: the node asks us to come back later; honour Retry-After (at most 2 s here,
+                    // so a step keeps offering its rate).
+                    let seconds = Double((response as? HTTPURLResponse)?.value(forHTTPHeaderField: "Retry-After") ?? "") ?? 1
+                    pauseNanoseconds = UInt64(min(max(seconds, 0.1), 2) * 1e9)
+                }
                 let results = ((try? JSONSerialization.jsonObject(with: data)) as? [String: Any])?["results"] as? [[String: Any]] ?? []
                 let answered = status == 200 && results.count == remaining.count
                 if !answered {
@@ -236,7 +243,7 @@ struct LoadSender: Sendable {
                     if result["hash"] != nil { admitted += 1; continue }
                     let code = ((result["error"] as? [String: Any])?["code"] as? String) ?? "unknown"
                     switch code {
-                    case "mempool_full", "nonce_too_far_ahead": retry.append(tx)
+                    case "mempool_full", "nonce_too_far_ahead", "overloaded", "signer_backlog": retry.append(tx)
                     case "duplicate_transaction": admitted += 1
                     default:
                         errors.withLock { $0[code, default: 0] += 1 }
@@ -255,7 +262,7 @@ struct LoadSender: Sendable {
                 }
                 break
             }
-            try? await Task.sleep(nanoseconds: 100_000_000)
+            try? await Task.sleep(nanoseconds: pauseNanoseconds)
         }
         return admitted
     }

@@ -61,6 +61,8 @@ struct ClusterReport {
     var errors: [String: Int] = [:]
     var rejections: [String: Int] = [:]
     var summary: [String: Double] = [:]
+    /// Offered 1.5× and 3× the ramp's best offered load: committed tx/s and its share of the ramp's peak.
+    var overload: [String: Double] = [:]
 
     var object: [String: Any] {
         ["machine": machine.fields, "settings": settings,
@@ -68,7 +70,7 @@ struct ClusterReport {
                  "rocksdb_synced_batches_per_second": round1(raw.rocksBatches)],
          "ramp": ramp, "sustained": sustained, "cpu_cores_per_node": cpuCoresPerNode, "generator_cpu_cores": generatorCPUCores, "backlog_before_latency_phase": backlogAfterSustained, "latency_at_half_max": latency,
          "peak_rss_mb_per_node": peakRSSMegabytesPerNode, "storage": storage, "send_errors": errors, "rejected_by_code": rejections,
-         "summary": summary]
+         "overload": overload, "summary": summary]
     }
 
     func json() throws -> Data {
@@ -96,6 +98,8 @@ struct ClusterReport {
             "|---|---|---|",
             "| sustained committed tx/s (median of \(settings["windows"] ?? 3) × \(f(settings["window_seconds"] as? Double)) s) | \(f(summary["throughput_tx_per_second"])) (windows \((sustained["window_tx_per_second"] as? [Double] ?? []).map { f($0) }.joined(separator: ", "))) | |",
             "| throughput ÷ signature limit | \(f(summary["throughput_vs_signature_limit"], 2)) | ≥ 0.60 |",
+            "| committed at 1.5× the best offered load (\(f(overload["offered_1_5x"])) tx/s) ÷ ramp peak \(f(overload["peak"])) | \(f(overload["committed_1_5x"])) tx/s = \(f(overload["share_1_5x"], 2)) | ≥ 0.90 |",
+            "| committed at 3× the best offered load (\(f(overload["offered_3x"])) tx/s) ÷ ramp peak | \(f(overload["committed_3x"])) tx/s = \(f(overload["share_3x"], 2)) | ≥ 0.90 |",
             "| commit latency p50 at 50 % of max (\(f(latency["offered"])) tx/s in batches of \(f(latency["batch"]))) | \(f(latency["p50_ms"])) ms | < 300 ms |",
             "| commit latency p99 at 50 % of max | \(f(latency["p99_ms"])) ms | < 1000 ms |",
             "| CPU per node (cores, sustained phase) | \(cpuCoresPerNode.map { f($0, 2) }.joined(separator: ", ")); load generator \(f(generatorCPUCores, 2)) | |",

@@ -5,8 +5,9 @@
 //   trellis query block H|latest --node URL                                             GET /v1/blocks/H
 //   trellis query tx HASH --node URL                                                    GET /v1/tx/HASH
 //
-// Prints the node's JSON on one line. Exit 0 on an answer; 1 when the node answers an API error (the error JSON
-// {"error": {"code", "message"}} is printed); 2 for bad input or an unreachable node (message on standard error).
+// With --json (or when standard output is not a terminal) prints the node's JSON on one line, exactly; at a
+// terminal, a readable layout of it (HumanOutput.swift). Exit 0 on an answer; 1 when the node answers an API error
+// (the error is printed the same way); 2 for bad input or an unreachable node (message on standard error).
 import ArgumentParser
 import Foundation
 
@@ -45,6 +46,7 @@ struct Query: AsyncParsableCommand {
         @Option(help: "A retirement id (query retirements).") var retirement: String?
         @Option(help: "Answer as of this committed height (default: the latest).") var height: UInt64?
         @Flag(help: "Include the state proofs of every key read.") var prove = false
+        @OptionGroup var output: OutputOptions
 
         func run() async throws {
             guard !name.isEmpty, name.allSatisfy({ $0.isLetter && $0.isLowercase || $0 == "_" }) else {
@@ -56,24 +58,26 @@ struct Query: AsyncParsableCommand {
                 ("height", height.map(String.init)), ("prove", prove ? "true" : nil),
             ]
             let query = parameters.compactMap { key, value in value.map { "\(key)=\(QueryPrint.encode($0))" } }.joined(separator: "&")
-            try await QueryPrint.get(node: node, path: "/v1/query/\(name)" + (query.isEmpty ? "" : "?" + query))
+            try await QueryPrint.get(node: node, path: "/v1/query/\(name)" + (query.isEmpty ? "" : "?" + query), output: output)
         }
     }
 
     struct Status: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "The node's status: chain id, height, state root, validators, peers (GET /v1/status).")
         @Option(help: "The node's API URL.") var node: String
-        func run() async throws { try await QueryPrint.get(node: node, path: "/v1/status") }
+        @OptionGroup var output: OutputOptions
+        func run() async throws { try await QueryPrint.get(node: node, path: "/v1/status", output: output) }
     }
 
     struct BlockAt: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "block", abstract: "A committed block with its certificate (GET /v1/blocks/H).")
         @Argument(help: "A height, or latest.") var height: String
         @Option(help: "The node's API URL.") var node: String
+        @OptionGroup var output: OutputOptions
 
         func run() async throws {
             guard height == "latest" || UInt64(height) != nil else { throw badInput("height \"\(height)\" must be a non-negative integer or latest") }
-            try await QueryPrint.get(node: node, path: "/v1/blocks/\(height)")
+            try await QueryPrint.get(node: node, path: "/v1/blocks/\(height)", output: output)
         }
     }
 
@@ -81,23 +85,24 @@ struct Query: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "tx", abstract: "A transaction's status, height, receipt and body (GET /v1/tx/HASH).")
         @Argument(help: "The transaction hash, 64 hex digits.") var hash: String
         @Option(help: "The node's API URL.") var node: String
+        @OptionGroup var output: OutputOptions
 
         func run() async throws {
             guard hash.count == 64, hash.allSatisfy(\.isHexDigit) else { throw badInput("transaction hash \"\(hash)\" must be 64 hex digits") }
-            try await QueryPrint.get(node: node, path: "/v1/tx/\(hash.lowercased())")
+            try await QueryPrint.get(node: node, path: "/v1/tx/\(hash.lowercased())", output: output)
         }
     }
 }
 
 /// GET and print, with the exit codes of `trellis query`.
 enum QueryPrint {
-    static func get(node: String, path: String) async throws {
+    static func get(node: String, path: String, output: OutputOptions) async throws {
         let api = try NodeAPI(url: node)
         let url = api.base + path
         let (code, object, raw): (Int, [String: Any]?, Data)
         do { (code, object, raw) = try await HTTP.get(url, timeoutSeconds: 30) } catch { throw badInput("\(error)") }
         guard object != nil else { throw badInput("\(url) answered \(code) with a non-JSON body: \(String(decoding: raw.prefix(200), as: UTF8.self))") }
-        print(String(decoding: raw, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+        output.print(json: raw)
         if code != 200 { throw ExitCode(1) }
     }
 

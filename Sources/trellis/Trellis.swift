@@ -5,6 +5,9 @@
 // unreachable node.
 import ArgumentParser
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @main
 struct Trellis: AsyncParsableCommand {
@@ -17,6 +20,9 @@ struct Trellis: AsyncParsableCommand {
     /// Runs the command line. Usage errors (unknown flags, missing or mistyped values) exit 2, the tool's "bad
     /// input" code, instead of the argument parser's 64; everything else is as the parser does it.
     static func main() async {
+        // Line-buffered standard output, also into a pipe: a program reading `trellis testnet up` (or any command)
+        // sees each line when it is printed, not when a 4 KiB buffer fills or the process exits.
+        lineBufferStandardOutput()
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {
@@ -48,4 +54,14 @@ func failure(_ message: String) -> ExitCode {
 
 func printError(_ message: String) {
     FileHandle.standardError.write(Data((message + "\n").utf8))
+}
+
+/// Makes C's `stdout` (which `print` writes through) line-buffered. Swift 6 refuses to read the C global `stdout`
+/// directly (shared mutable state), so its value is read through the dynamic linker, once, before anything prints.
+func lineBufferStandardOutput() {
+    #if canImport(Glibc)
+    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "stdout"),  // RTLD_DEFAULT
+          let file = symbol.assumingMemoryBound(to: UnsafeMutablePointer<FILE>?.self).pointee else { return }
+    setvbuf(file, nil, _IOLBF, 0)
+    #endif
 }

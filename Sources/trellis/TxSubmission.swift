@@ -20,6 +20,7 @@ struct TxSubmitOptions: ParsableArguments {
     @Option(help: "The nonce (default: the signer's last committed nonce + 1).") var nonce: UInt64?
     @Option(help: "Blocks after the current height until the transaction expires.") var expiresIn: UInt64 = 1_000
     @Flag(help: "Wait until the transaction is committed and print its receipt.") var wait = false
+    @OptionGroup var output: OutputOptions
 }
 
 /// What a payload builder may need besides its flags: the signer's member id and the node, to read state.
@@ -88,7 +89,7 @@ extension TxSubmitOptions {
         guard let object else { throw badInput("\(url) answered \(code) with a non-JSON body: \(String(decoding: raw.prefix(200), as: UTF8.self))") }
         var out = object
         out.removeValue(forKey: "transaction")
-        print(jsonObject(out))
+        output.print(json: Data(jsonObject(out).utf8))
         if object["error"] is [String: Any], object["status"] == nil || code >= 400 { throw ExitCode(2) }
         switch object["status"] as? String {
         case "committed", "pending": return

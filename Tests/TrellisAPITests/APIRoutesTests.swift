@@ -6,6 +6,7 @@ import NIOCore
 import Testing
 import TrellisCrypto
 @testable import TrellisAPI
+import TrellisNode
 
 private func json(_ buffer: ByteBuffer) throws -> [String: Any] {
     let data = Data(buffer.readableBytesView)
@@ -93,6 +94,30 @@ import TrellisLedger
             // Still serving after all of that.
             do {
                 let response = try await client.execute(uri: "/health", method: .get); #expect(response.status == .ok) }
+        }
+    }
+
+    @Test func anOverloadedNodeAnswers429WithRetryAfter() async throws {
+        let service = FakeNodeService()
+        try await app(service).test(.router) { client in
+            for refusal in [MempoolError.overloaded(pending: 10_001, limit: 10_000, retryAfterSeconds: 3),
+                            .signerBacklog(signer: "alice", pending: 1_000, limit: 1_000, retryAfterSeconds: 3)] {
+                service.refusal = refusal
+                let single = try await client.execute(uri: "/v1/tx", method: .post, body: txBody(service.sampleTransaction()))
+                let batch = try await client.execute(uri: "/v1/txs", method: .post, headers: [.contentType: "application/octet-stream"],
+                                                     body: ByteBuffer(bytes: TransactionBatch.encode([service.sampleTransaction().canonicalBytes])))
+                for response in [single, batch] {
+                    #expect(response.status == .tooManyRequests)
+                    #expect(response.headers[.retryAfter] == "3")
+                    #expect(try errorCode(response.body) == refusal.code)
+                    let message = ((try json(response.body))["error"] as? [String: Any])?["message"] as? String
+                    #expect(message?.contains("retry in 3 s") == true)
+                }
+            }
+            service.refusal = nil
+            let accepted = try await client.execute(uri: "/v1/tx", method: .post, body: txBody(service.sampleTransaction()))
+            #expect(accepted.status == .accepted)
+            #expect(accepted.headers[.retryAfter] == nil)
         }
     }
 

@@ -13,6 +13,8 @@ final class FakeNodeService: NodeService, @unchecked Sendable {
     private var pending: [Hash: Transaction] = [:]
     private var committed: [Hash: (Transaction, TxRecord)] = [:]
     var full = false
+    /// Set: every submission is refused with this (e.g. admission control's `overloaded`).
+    var refusal: MempoolError?
     var commitOnWait = true
     /// Set: the node halted (fail-stop).
     var halt: String?
@@ -42,6 +44,7 @@ final class FakeNodeService: NodeService, @unchecked Sendable {
         let tx: Transaction
         do { tx = try Transaction.decode(bytes) } catch { throw .malformed(error.description) }
         if full { throw .full(transactions: 1, bytes: 1) }
+        if let refusal { throw refusal }
         let hash = tx.hash
         let isNew = lock.withLock { () -> Bool in
             if pending[hash] != nil || committed[hash] != nil { return false }

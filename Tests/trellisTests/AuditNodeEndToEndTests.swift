@@ -30,7 +30,7 @@ import Glibc
         let older = net.height(api)
         let expiry = Int(Date().timeIntervalSince1970) + 30 * 86_400
         let sent = try CLI.run(["tx", "send", "--node", api, "--key", net.key("bank"), "--cosign", net.key("core"), "--kind", "credit_line.set",
-                                "--payload", "{\"line_id\":\"audit-e2e\",\"core\":\"core\",\"limit\":1000,\"expiry\":\(expiry)}", "--wait"])
+                                "--payload", "{\"line_id\":\"audit-e2e\",\"core\":\"core\",\"limit\":1000,\"expiry\":\(expiry)}", "--wait", "--json"])
         #expect(sent.status == 0, "\(sent.stdout) \(sent.stderr)")
         let committedAt = (json(sent.stdout)["height"] as? Int) ?? 0
         #expect(waitUntil(60) { net.height(api) > committedAt }, "no block after the transaction")

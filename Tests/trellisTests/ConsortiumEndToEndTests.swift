@@ -39,7 +39,7 @@ private struct Step {
         func wave(_ steps: [Step]) throws -> [[String: Any]] {
             let invocations = steps.map { step -> [String] in
                 defer { sent += 1 }
-                return ["tx"] + step.arguments + ["--node", net.apis[sent % net.apis.count], "--key", step.key, "--wait"]
+                return ["tx"] + step.arguments + ["--node", net.apis[sent % net.apis.count], "--key", step.key, "--wait", "--json"]
             }
             var answers: [[String: Any]] = []
             for (step, result) in zip(steps, try CLI.runConcurrently(invocations)) {
@@ -181,6 +181,17 @@ private struct Step {
         _ = try wave([Step(kind: "evidence.revoke", key: net.key("supplier1"), arguments: ["send", "--kind", "evidence.revoke", "--payload",
                       #"{"doc_hash":"abababababababababababababababababababababababababababababababab","reason":"superseded"}"#])])
 
+        // 存证: a supplier attests a delivery note, then withdraws its attestation (the record and history stay).
+        let noteHash = "5d1f0c3a9e2b47c68a1d3f5e7b9c0a2e4f6d8b1a3c5e7f9a0b2d4c6e8f1a3b5c"
+        _ = try wave([
+            Step(kind: "evidence.attest", key: supplier1, arguments: ["send", "--kind", "evidence.attest", "--payload",
+                                                                     #"{"doc_hash":"\#(noteHash)","doc_kind":"delivery_note","title":"Delivery note DN-7"}"#]),
+        ])
+        _ = try wave([
+            Step(kind: "evidence.revoke", key: supplier1, arguments: ["send", "--kind", "evidence.revoke", "--payload",
+                                                                     #"{"doc_hash":"\#(noteHash)","reason":"superseded"}"#]),
+        ])
+
         // Every kind a member can submit was committed.
         let listed = try CLI.run(["tx", "kinds", "--json"])
         let allKinds = Set(((try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]]) ?? []).compactMap { $0["kind"] as? String })
@@ -195,7 +206,7 @@ private struct Step {
 
         // `trellis query` reads what the transactions did.
         func query(_ arguments: [String], node: Int = 0) throws -> (status: Int32, answer: [String: Any]) {
-            let r = try CLI.run(["query"] + arguments + ["--node", net.apis[node % net.apis.count]])
+            let r = try CLI.run(["query"] + arguments + ["--node", net.apis[node % net.apis.count], "--json"])
             return (r.status, json(r.stdout))
         }
         let lineage = try query(["lineage", "--cert", c1], node: 1)
@@ -244,7 +255,7 @@ private struct Step {
         #expect(unreachable.status == 2 && unreachable.stderr.contains("cannot reach"))
         #expect(try CLI.run(["query", "lineage", "--cert", c1]).status == 2, "a missing --node is bad input")
         // A friendly command's rule rejection is exit 1 with the code; its bad flags are exit 2 before any signing.
-        let again = try CLI.run(["tx", "certificate", "accept", "--certificate", c1, "--node", net.apis[0], "--key", supplier1, "--wait"])
+        let again = try CLI.run(["tx", "certificate", "accept", "--certificate", c1, "--node", net.apis[0], "--key", supplier1, "--wait", "--json"])
         #expect(again.status == 1 && ((json(again.stdout)["error"] as? [String: Any])?["code"] as? String)?.isEmpty == false, "\(again.stdout)")
         let badAmounts = try CLI.run(["tx", "certificate", "split", "--certificate", c600, "--amounts", "60,x", "--node", net.apis[0], "--key", supplier2])
         #expect(badAmounts.status == 2 && badAmounts.stdout.isEmpty)

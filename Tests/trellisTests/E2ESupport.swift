@@ -33,11 +33,11 @@ enum E2E {
     /// the height at which the action executed.
     static func govern(_ action: String, api: String, members: String) throws -> Int {
         let propose = try CLI.run(["tx", "send", "--node", api, "--key", members + "/gov1.key", "--kind", "governance.propose",
-                                   "--payload", "{\"action\":\(action),\"summary\":\"e2e membership\"}", "--wait"])
+                                   "--payload", "{\"action\":\(action),\"summary\":\"e2e membership\"}", "--wait", "--json"])
         try #require(propose.status == 0, "propose failed: \(propose.stdout) \(propose.stderr)")
         let proposal = try #require(((json(propose.stdout)["receipt"] as? [String: Any])?["created"] as? [String])?.first)
         let approve = try CLI.run(["tx", "send", "--node", api, "--key", members + "/gov2.key", "--kind", "governance.approve",
-                                   "--payload", "{\"proposal_id\":\"\(proposal)\"}", "--wait"])
+                                   "--payload", "{\"proposal_id\":\"\(proposal)\"}", "--wait", "--json"])
         try #require(approve.status == 0, "approve failed: \(approve.stdout) \(approve.stderr)")
         return try #require(json(approve.stdout)["height"] as? Int)
     }

@@ -34,12 +34,12 @@ import Glibc
         #expect(docHash.count == 64)
 
         let attest = try CLI.run(["evidence", "attest", document, "--kind", "invoice", "--title", "Invoice INV-1", "--meta", "invoice_no=INV-1",
-                                  "--node", api, "--key", net.key("supplier1"), "--wait"])
+                                  "--node", api, "--key", net.key("supplier1"), "--wait", "--json"])
         #expect(attest.status == 0, "\(attest.stdout) \(attest.stderr)")
         #expect(json(attest.stdout)["status"] as? String == "committed", "\(attest.stdout)")
-        let coAttest = try CLI.run(["evidence", "attest", document, "--kind", "invoice", "--title", "Seen by the bank", "--node", api, "--key", net.key("bank"), "--wait"])
+        let coAttest = try CLI.run(["evidence", "attest", document, "--kind", "invoice", "--title", "Seen by the bank", "--node", api, "--key", net.key("bank"), "--wait", "--json"])
         #expect(coAttest.status == 0, "\(coAttest.stdout) \(coAttest.stderr)")
-        let again = try CLI.run(["evidence", "attest", document, "--kind", "invoice", "--title", "again", "--node", api, "--key", net.key("supplier1"), "--wait"])
+        let again = try CLI.run(["evidence", "attest", document, "--kind", "invoice", "--title", "again", "--node", api, "--key", net.key("supplier1"), "--wait", "--json"])
         #expect(again.status == 1, "\(again.stdout) \(again.stderr)")
         #expect((json(again.stdout)["error"] as? [String: Any])?["code"] as? String == "already_attested", "\(again.stdout)")
 
@@ -66,19 +66,19 @@ import Glibc
         #expect(json(alteredAnswer.stdout)["status"] as? String == "not_attested")
 
         // The queries answer with proofs.
-        let query = try CLI.run(["query", "evidence", "--hash", docHash, "--node", api, "--prove"])
+        let query = try CLI.run(["query", "evidence", "--hash", docHash, "--node", api, "--prove", "--json"])
         #expect(query.status == 0, "\(query.stdout) \(query.stderr)")
         #expect(!((json(query.stdout)["proofs"] as? [Any]) ?? []).isEmpty, "\(query.stdout)")
-        let byBank = try CLI.run(["query", "evidence_by", "--member", "bank", "--node", api])
+        let byBank = try CLI.run(["query", "evidence_by", "--member", "bank", "--node", api, "--json"])
         #expect(byBank.status == 0 && byBank.stdout.contains(docHash), "\(byBank.stdout)")
 
         // Withdrawn by one attester: still attested (the bank vouches); by both: revoked, exit 1.
-        let revokeSupplier = try CLI.run(["evidence", "revoke", document, "--reason", "superseded", "--node", api, "--key", net.key("supplier1"), "--wait"])
+        let revokeSupplier = try CLI.run(["evidence", "revoke", document, "--reason", "superseded", "--node", api, "--key", net.key("supplier1"), "--wait", "--json"])
         #expect(revokeSupplier.status == 0, "\(revokeSupplier.stdout) \(revokeSupplier.stderr)")
-        let notAttester = try CLI.run(["evidence", "revoke", document, "--node", api, "--key", net.key("core"), "--wait"])
+        let notAttester = try CLI.run(["evidence", "revoke", document, "--node", api, "--key", net.key("core"), "--wait", "--json"])
         #expect(notAttester.status == 1 && notAttester.stdout.contains("not_attester"), "\(notAttester.stdout)")
         #expect(try CLI.run(["evidence", "verify", document, "--node", api, "--genesis", genesis]).status == 0)
-        let revokeBank = try CLI.run(["evidence", "revoke", document, "--node", api, "--key", net.key("bank"), "--wait"])
+        let revokeBank = try CLI.run(["evidence", "revoke", document, "--node", api, "--key", net.key("bank"), "--wait", "--json"])
         #expect(revokeBank.status == 0, "\(revokeBank.stdout) \(revokeBank.stderr)")
         let revoked = try CLI.run(["evidence", "verify", document, "--node", api, "--genesis", genesis, "--json"])
         #expect(revoked.status == 1, "\(revoked.stdout) \(revoked.stderr)")

@@ -33,7 +33,7 @@ import Glibc
                 let expiry = Int(Date().timeIntervalSince1970) + 200 * 86_400
                 guard let sent = try? CLI.run(["tx", "send", "--node", apis[n % apis.count], "--key", members + "/bank.key", "--cosign", members + "/core.key",
                                                "--kind", "credit_line.set", "--payload",
-                                               "{\"line_id\":\"kill\",\"core\":\"core\",\"limit\":\(1_000 + n),\"expiry\":\(expiry)}", "--wait"]) else { continue }
+                                               "{\"line_id\":\"kill\",\"core\":\"core\",\"limit\":\(1_000 + n),\"expiry\":\(expiry)}", "--wait", "--json"]) else { continue }
                 let answer = json(sent.stdout)
                 if sent.status == 0, answer["status"] as? String == "committed", let hash = answer["hash"] as? String { acknowledged.add(hash) }
             }

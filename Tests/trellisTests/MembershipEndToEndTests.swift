@@ -65,15 +65,15 @@ import Glibc
         let newPublic = generated.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         let oldPublic = try CLI.run(["keys", "show", "--key", members + "/supplier1.key"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         let rotate = try CLI.run(["tx", "send", "--node", apis[0], "--key", members + "/supplier1.key", "--kind", "member.rotate_keys",
-                                  "--payload", "{\"add_keys\":[\"\(newPublic)\"],\"remove_keys\":[\"\(oldPublic)\"]}", "--wait"])
+                                  "--payload", "{\"add_keys\":[\"\(newPublic)\"],\"remove_keys\":[\"\(oldPublic)\"]}", "--wait", "--json"])
         #expect(rotate.status == 0, "rotation failed: \(rotate.stdout) \(rotate.stderr)")
         let third = try CLI.run(["keys", "generate", "--out", dir + "/supplier1-third.key"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         let old = try CLI.run(["tx", "send", "--node", api5, "--key", members + "/supplier1.key", "--kind", "member.rotate_keys",
-                               "--payload", "{\"add_keys\":[\"\(third)\"],\"remove_keys\":[]}", "--wait"])
+                               "--payload", "{\"add_keys\":[\"\(third)\"],\"remove_keys\":[]}", "--wait", "--json"])
         #expect(old.status != 0, "a rotated-out key still signs: \(old.stdout)")
         #expect((json(old.stdout)["error"] as? [String: Any])?["code"] != nil, "no error code for the old key: \(old.stdout) \(old.stderr)")
         let new = try CLI.run(["tx", "send", "--node", api5, "--key", newKey, "--signer", "supplier1", "--kind", "member.rotate_keys",
-                               "--payload", "{\"add_keys\":[\"\(third)\"],\"remove_keys\":[]}", "--wait"])
+                               "--payload", "{\"add_keys\":[\"\(third)\"],\"remove_keys\":[]}", "--wait", "--json"])
         #expect(new.status == 0, "the new key does not work: \(new.stdout) \(new.stderr)")
     }
 }

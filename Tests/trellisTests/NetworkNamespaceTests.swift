@@ -30,7 +30,7 @@ import Glibc
         let members = dir + "/members"
         let expiry = Int(Date().timeIntervalSince1970) + 200 * 86_400
         let sent = try CLI.run(["tx", "send", "--node", apis[1], "--key", members + "/bank.key", "--cosign", members + "/core.key",
-                                "--kind", "credit_line.set", "--payload", "{\"line_id\":\"netns\",\"core\":\"core\",\"limit\":1000,\"expiry\":\(expiry)}", "--wait"])
+                                "--kind", "credit_line.set", "--payload", "{\"line_id\":\"netns\",\"core\":\"core\",\"limit\":1000,\"expiry\":\(expiry)}", "--wait", "--json"])
         #expect(sent.status == 0, "\(sent.stdout) \(sent.stderr)")
         let hash = json(sent.stdout)["hash"] as? String ?? "?"
 

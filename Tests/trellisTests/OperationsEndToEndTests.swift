@@ -31,7 +31,7 @@ import Glibc
 
         let expiry = Int(Date().timeIntervalSince1970) + 200 * 86_400
         let sent = try CLI.run(["tx", "send", "--node", apis[0], "--key", net.key("bank"), "--cosign", net.key("core"),
-                                "--kind", "credit_line.set", "--payload", "{\"line_id\":\"ops\",\"core\":\"core\",\"limit\":1000,\"expiry\":\(expiry)}", "--wait"])
+                                "--kind", "credit_line.set", "--payload", "{\"line_id\":\"ops\",\"core\":\"core\",\"limit\":1000,\"expiry\":\(expiry)}", "--wait", "--json"])
         #expect(sent.status == 0, "\(sent.stdout) \(sent.stderr)")
         let committedAt = try #require(json(sent.stdout)["height"] as? Int)
 
@@ -107,7 +107,7 @@ extension OperationsEndToEndTests {
                 let expiry = Int(Date().timeIntervalSince1970) + 200 * 86_400
                 guard let sent = try? CLI.run(["tx", "send", "--node", apis[n % 2], "--key", net.key("bank"), "--cosign", net.key("core"),
                                                "--kind", "credit_line.set", "--payload",
-                                               "{\"line_id\":\"term\",\"core\":\"core\",\"limit\":\(1_000 + n),\"expiry\":\(expiry)}", "--wait"]) else { continue }
+                                               "{\"line_id\":\"term\",\"core\":\"core\",\"limit\":\(1_000 + n),\"expiry\":\(expiry)}", "--wait", "--json"]) else { continue }
                 let answer = json(sent.stdout)
                 if sent.status == 0, answer["status"] as? String == "committed", let hash = answer["hash"] as? String { acknowledged.add(hash) }
             }

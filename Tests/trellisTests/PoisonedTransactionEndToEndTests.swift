@@ -23,7 +23,7 @@ import Glibc
         /// `trellis tx send` of `kind` by `key` (co-signed by `cosign`) to the next node in turn, waited for.
         func send(_ key: String, _ kind: String, _ payload: String, cosign: String? = nil) throws -> (status: Int32, answer: [String: Any]) {
             defer { sent += 1 }
-            let r = try CLI.run(["tx", "send", "--node", apis[sent % apis.count], "--key", net.key(key), "--kind", kind, "--payload", payload, "--wait"]
+            let r = try CLI.run(["tx", "send", "--node", apis[sent % apis.count], "--key", net.key(key), "--kind", kind, "--payload", payload, "--wait", "--json"]
                                 + (cosign.map { ["--cosign", net.key($0)] } ?? []))
             return (r.status, json(r.stdout))
         }

@@ -21,7 +21,7 @@ import Glibc
         // A domain transaction through node 1, co-signed, waited for.
         let expiry = Int(Date().timeIntervalSince1970) + 200 * 86_400
         let sent = try CLI.run(["tx", "send", "--node", apis[0], "--key", members + "/bank.key", "--cosign", members + "/core.key",
-                                "--kind", "credit_line.set", "--payload", "{\"line_id\":\"e2e\",\"core\":\"core\",\"limit\":1000,\"expiry\":\(expiry)}", "--wait"])
+                                "--kind", "credit_line.set", "--payload", "{\"line_id\":\"e2e\",\"core\":\"core\",\"limit\":1000,\"expiry\":\(expiry)}", "--wait", "--json"])
         #expect(sent.status == 0, "\(sent.stdout) \(sent.stderr)")
         let receipt = json(sent.stdout)
         #expect(receipt["status"] as? String == "committed")
@@ -39,7 +39,7 @@ import Glibc
         // A rule violation is rejected with its code (exit 1) while one validator is down.
         let maturity = Int(Date().timeIntervalSince1970) + 90 * 86_400
         let over = try CLI.run(["tx", "send", "--node", apis[1], "--key", members + "/core.key", "--kind", "certificate.issue", "--payload",
-                                "{\"credit_line_id\":\"e2e\",\"holder\":\"supplier1\",\"face\":5000,\"maturity\":\(maturity),\"trade_ref\":{\"contract_no\":\"PO-1\",\"invoice_keys\":[\"INV-E2E\"],\"doc_hash\":\"139d544b821b13ebea14f1b0fe18577222e415c2966e3a3511c4196055232202\"}}", "--wait"])
+                                "{\"credit_line_id\":\"e2e\",\"holder\":\"supplier1\",\"face\":5000,\"maturity\":\(maturity),\"trade_ref\":{\"contract_no\":\"PO-1\",\"invoice_keys\":[\"INV-E2E\"],\"doc_hash\":\"139d544b821b13ebea14f1b0fe18577222e415c2966e3a3511c4196055232202\"}}", "--wait", "--json"])
         #expect(over.status == 1, "\(over.stdout) \(over.stderr)")
         #expect((json(over.stdout)["error"] as? [String: Any])?["code"] as? String == "credit_line_exceeded")
 

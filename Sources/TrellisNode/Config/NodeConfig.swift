@@ -186,6 +186,11 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         public var maxTransactions: Int = 50_000
         public var maxBytes: Int = 128 << 20
         public var maxPerSigner: Int = 2_000
+        /// Admission control: clients get 429 while more than this many blocks' worth (`consensus.max_block_*`)
+        /// is pending.
+        public var admissionBlocks: Int = 2
+        /// Admission control: a signer with this many pending transactions gets 429 for the next.
+        public var admissionSignerRun: Int = 1_000
 
         public init() {}
 
@@ -195,12 +200,16 @@ public struct NodeConfig: Codable, Sendable, Equatable {
             maxTransactions = try c.value(.maxTransactions, defaults.maxTransactions)
             maxBytes = try c.value(.maxBytes, defaults.maxBytes)
             maxPerSigner = try c.value(.maxPerSigner, defaults.maxPerSigner)
+            admissionBlocks = try c.value(.admissionBlocks, defaults.admissionBlocks)
+            admissionSignerRun = try c.value(.admissionSignerRun, defaults.admissionSignerRun)
         }
 
         enum CodingKeys: String, CodingKey {
             case maxTransactions = "max_transactions"
             case maxBytes = "max_bytes"
             case maxPerSigner = "max_per_signer"
+            case admissionBlocks = "admission_blocks"
+            case admissionSignerRun = "admission_signer_run"
         }
     }
 
@@ -349,6 +358,8 @@ extension NodeConfig {
         guard (1...10_000_000).contains(mempool.maxTransactions) else { throw fail("mempool.max_transactions", "must be 1 … 10000000") }
         guard (1...(16 << 30)).contains(mempool.maxBytes) else { throw fail("mempool.max_bytes", "must be 1 … 16 GiB") }
         guard (1...10_000_000).contains(mempool.maxPerSigner) else { throw fail("mempool.max_per_signer", "must be 1 … 10000000") }
+        guard (1...100).contains(mempool.admissionBlocks) else { throw fail("mempool.admission_blocks", "must be 1 … 100") }
+        guard (1...10_000_000).contains(mempool.admissionSignerRun) else { throw fail("mempool.admission_signer_run", "must be 1 … 10000000") }
         guard (1...1_000_000_000).contains(state.proofHistoryHeights) else { throw fail("state.proof_history_heights", "must be 1 … 1000000000") }
         guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(node.logLevel) else {
             throw fail("node.log_level", "\"\(node.logLevel)\" is not one of trace, debug, info, notice, warning, error, critical")
@@ -407,6 +418,10 @@ extension NodeConfig {
         max_transactions = \(mempool.maxTransactions)
         max_bytes = \(mempool.maxBytes)
         max_per_signer = \(mempool.maxPerSigner)
+        # Admission control: clients get 429 + Retry-After while more than admission_blocks blocks' worth is
+        # pending, or when their signer already has admission_signer_run pending (docs/OPERATIONS.md).
+        admission_blocks = \(mempool.admissionBlocks)
+        admission_signer_run = \(mempool.admissionSignerRun)
 
         [state]
         # State proofs are served for the last proof_history_heights heights; older tree nodes are pruned.

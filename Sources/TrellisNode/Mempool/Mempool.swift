@@ -44,7 +44,31 @@ public struct MempoolConfiguration: Sendable {
     public var maxTransactions: Int = 50_000
     public var maxBytes: Int = 128 << 20
     public var maxPerSigner: Int = 2_000
+    /// Admission control for client submissions (peers' gossip is not subject to it): while this many transactions
+    /// are pending — the next blocks' worth — new ones are refused with `overloaded` (API 429 + Retry-After), so
+    /// the node does not spend CPU and memory on work the cluster cannot finish soon.
+    public var admissionMaxPending: Int = 10_000
+    /// …or while this many bytes are pending.
+    public var admissionMaxPendingBytes: Int = 32 << 20
+    /// A signer with this many pending transactions gets `signer_backlog` (429) for its next ones.
+    public var admissionMaxSignerRun: Int = 1_000
+    /// Transactions one block takes: sizes the Retry-After estimate (about one block per second).
+    public var blockTransactions: Int = 5_000
     public init() {}
+
+    /// Seconds a refused client should wait: the blocks needed to drain `pending` below the admission limit, at
+    /// about one block per second, 1…60.
+    func retryAfterSeconds(pending: Int) -> Int {
+        let excess = max(0, pending - admissionMaxPending / 2)
+        return min(60, max(1, (excess + blockTransactions - 1) / max(blockTransactions, 1)))
+    }
+}
+
+/// Who submitted a transaction: clients are subject to admission control, peers (gossip) are not — a transaction
+/// a peer admitted is already in the cluster and will be proposed somewhere.
+public enum MempoolOrigin: Sendable {
+    case client
+    case peer
 }
 
 /// Why a transaction was not admitted. `code` is stable for API clients.
@@ -53,6 +77,10 @@ public enum MempoolError: Error, Equatable, CustomStringConvertible {
     case signerFull(String)
     case duplicate(Hash)
     case tooLarge(bytes: Int, limit: Int)
+    /// Admission control: the pending transactions exceed what the next blocks can take.
+    case overloaded(pending: Int, limit: Int, retryAfterSeconds: Int)
+    /// Admission control: this signer's pending run is already long.
+    case signerBacklog(signer: String, pending: Int, limit: Int, retryAfterSeconds: Int)
     case malformed(String)
     case wrongChain(expected: String, actual: String)
     case expired(expiresAt: UInt64, height: UInt64)
@@ -72,6 +100,8 @@ public enum MempoolError: Error, Equatable, CustomStringConvertible {
         case .full, .signerFull: return "mempool_full"
         case .duplicate: return "duplicate_transaction"
         case .tooLarge: return "transaction_too_large"
+        case .overloaded: return "overloaded"
+        case .signerBacklog: return "signer_backlog"
         case .malformed: return "malformed_transaction"
         case .wrongChain: return "wrong_chain"
         case .expired: return "expired"
@@ -88,12 +118,24 @@ public enum MempoolError: Error, Equatable, CustomStringConvertible {
         }
     }
 
+    /// Seconds to wait before retrying, for the refusals of admission control (the API's Retry-After).
+    public var retryAfterSeconds: Int? {
+        switch self {
+        case .overloaded(_, _, let r), .signerBacklog(_, _, _, let r): return r
+        default: return nil
+        }
+    }
+
     public var description: String {
         switch self {
         case .full(let n, let b): return "mempool is full (\(n) transactions, \(b) bytes); retry later"
         case .signerFull(let s): return "signer \(s) has too many pending transactions; wait for some to commit"
         case .duplicate(let h): return "transaction \(h.hex) is already pending"
         case .tooLarge(let b, let l): return "transaction is \(b) bytes; the limit is \(l)"
+        case .overloaded(let p, let l, let r):
+            return "the node is overloaded: \(p) transactions are pending, more than the next blocks can take (admission limit \(l)); retry in \(r) s"
+        case .signerBacklog(let s, let p, let l, let r):
+            return "signer \(s) already has \(p) pending transactions (admission limit \(l)); retry in \(r) s, after some commit"
         case .malformed(let m): return "transaction does not decode: \(m)"
         case .wrongChain(let e, let a): return "transaction is for chain \"\(a)\", this chain is \"\(e)\""
         case .expired(let e, let h): return "transaction expired at height \(e); the chain is at \(h)"
@@ -149,19 +191,23 @@ public final class Mempool: Sendable {
 
     /// Decodes, checks, verifies and admits a transaction from untrusted bytes. Returns its hash.
     @discardableResult
-    public func add(_ bytes: [UInt8], ledger: MempoolLedgerView) throws(MempoolError) -> Hash {
+    public func add(_ bytes: [UInt8], origin: MempoolOrigin = .client, ledger: MempoolLedgerView) throws(MempoolError) -> Hash {
         guard bytes.count <= Limits.maxTransactionBytes else { throw .tooLarge(bytes: bytes.count, limit: Limits.maxTransactionBytes) }
+        if origin == .client, let refusal = pool.withLockedValue({ admissionRefusal($0, signer: nil, size: bytes.count) }) { throw refusal }
         let tx: Transaction
         do { tx = try Transaction.decode(bytes) } catch { throw .malformed(error.description) }
-        return try add(tx, encodedBytes: bytes.count, ledger: ledger)
+        return try add(tx, encodedBytes: bytes.count, origin: origin, ledger: ledger)
     }
 
     /// Checks and admits a decoded transaction.
     @discardableResult
-    public func add(_ tx: Transaction, encodedBytes: Int? = nil, ledger: MempoolLedgerView) throws(MempoolError) -> Hash {
+    public func add(_ tx: Transaction, encodedBytes: Int? = nil, origin: MempoolOrigin = .peer, ledger: MempoolLedgerView) throws(MempoolError) -> Hash {
         let hash = tx.hash
         let size = encodedBytes ?? tx.canonicalBytes.count
         if contains(hash) { throw .duplicate(hash) }
+        // Admission control before any signature work: refusing early is what keeps an overloaded node's CPU for
+        // the blocks it can still finish.
+        if origin == .client, let refusal = pool.withLockedValue({ admissionRefusal($0, signer: tx.body.signer, size: size) }) { throw refusal }
         try checkEnvelope(tx, ledger: ledger, lifetime: ledger.maxTxLifetimeBlocks)
         do { try ledger.precheck(tx) } catch { throw .rejected(error) }
         // Signatures: verified once, outside the lock.
@@ -171,6 +217,7 @@ public final class Mempool: Sendable {
         }
         let refusal: MempoolError? = pool.withLockedValue { p in
             if p.byHash[hash] != nil { return .duplicate(hash) }
+            if origin == .client, let refusal = admissionRefusal(p, signer: tx.body.signer, size: size) { return refusal }
             guard p.byHash.count < configuration.maxTransactions, p.totalBytes + size <= configuration.maxBytes else {
                 return .full(transactions: p.byHash.count, bytes: p.totalBytes)
             }
@@ -192,7 +239,11 @@ public final class Mempool: Sendable {
     /// the signatures of all that pass the checks are verified together on all cores (`ParallelVerifier`), once
     /// each. `result[i]` is the hash admitted for `encoded[i]` or why it was refused; one refusal never affects the
     /// others. Transactions are inserted in input order, so a signer's nonce run keeps its order.
-    public func addBatch(_ encoded: [[UInt8]], ledger: MempoolLedgerView) -> [Result<Hash, MempoolError>] {
+    public func addBatch(_ encoded: [[UInt8]], origin: MempoolOrigin = .client, ledger: MempoolLedgerView) -> [Result<Hash, MempoolError>] {
+        // Overloaded already: refuse the whole batch before decoding or verifying anything.
+        if origin == .client, let refusal = pool.withLockedValue({ admissionRefusal($0, signer: nil, size: 0) }) {
+            return encoded.map { _ in .failure(refusal) }
+        }
         var decoded: [(Transaction, Int)?] = []
         var results: [Result<Hash, MempoolError>] = []
         decoded.reserveCapacity(encoded.count)
@@ -212,16 +263,30 @@ public final class Mempool: Sendable {
             }
         }
         let transactions = decoded.map { $0?.0 }
-        return addDecodedBatch(transactions, sizes: decoded.map { $0?.1 }, results: results, ledger: ledger)
+        return addDecodedBatch(transactions, sizes: decoded.map { $0?.1 }, results: results, origin: origin, ledger: ledger)
     }
 
     /// Admits a batch of decoded transactions (from a peer's gossip); as `addBatch(_:ledger:)`.
-    public func addBatch(_ transactions: [Transaction], ledger: MempoolLedgerView) -> [Result<Hash, MempoolError>] {
-        addDecodedBatch(transactions, sizes: transactions.map { _ in nil }, results: transactions.map { _ in .failure(.malformed("not checked")) }, ledger: ledger)
+    public func addBatch(_ transactions: [Transaction], origin: MempoolOrigin = .peer, ledger: MempoolLedgerView) -> [Result<Hash, MempoolError>] {
+        addDecodedBatch(transactions, sizes: transactions.map { _ in nil }, results: transactions.map { _ in .failure(.malformed("not checked")) },
+                        origin: origin, ledger: ledger)
+    }
+
+    /// Why admission control refuses a client's transaction now (nil: admit). `signer` nil checks only the totals.
+    private func admissionRefusal(_ p: Pool, signer: String?, size: Int) -> MempoolError? {
+        let c = configuration
+        if p.byHash.count >= c.admissionMaxPending || p.totalBytes + size > c.admissionMaxPendingBytes {
+            return .overloaded(pending: p.byHash.count, limit: c.admissionMaxPending, retryAfterSeconds: c.retryAfterSeconds(pending: p.byHash.count))
+        }
+        if let signer, let run = p.bySigner[signer]?.count, run >= c.admissionMaxSignerRun {
+            return .signerBacklog(signer: signer, pending: run, limit: c.admissionMaxSignerRun,
+                                  retryAfterSeconds: min(60, max(1, run / max(c.blockTransactions, 1))))
+        }
+        return nil
     }
 
     private func addDecodedBatch(_ transactions: [Transaction?], sizes: [Int?], results initial: [Result<Hash, MempoolError>],
-                                 ledger: MempoolLedgerView) -> [Result<Hash, MempoolError>] {
+                                 origin: MempoolOrigin, ledger: MempoolLedgerView) -> [Result<Hash, MempoolError>] {
         var results = initial
         var hashes: [Hash?] = Array(repeating: nil, count: transactions.count)
         // 1. Cheap checks, in order; collect the signatures still to verify.
@@ -260,6 +325,7 @@ public final class Mempool: Sendable {
                 if let s = bad[i] { results[i] = .failure(.badSignature(member: tx.signatures[s].memberID)); continue }
                 let size = sizes[i] ?? tx.canonicalBytes.count
                 if p.byHash[hash] != nil { results[i] = .failure(.duplicate(hash)); continue }
+                if origin == .client, let refusal = admissionRefusal(p, signer: tx.body.signer, size: size) { results[i] = .failure(refusal); continue }
                 guard p.byHash.count < configuration.maxTransactions, p.totalBytes + size <= configuration.maxBytes else {
                     results[i] = .failure(.full(transactions: p.byHash.count, bytes: p.totalBytes))
                     continue

@@ -71,7 +71,7 @@ public struct NodeMetrics: Sendable {
     public static let refusalReasons = [
         "mempool_full", "signer_full", "duplicate", "too_large", "malformed", "wrong_chain", "expired", "expiry_too_far",
         "unknown_signer", "member_not_active", "missing_signatures", "key_not_registered", "bad_signature", "stale_nonce",
-        "nonce_too_far_ahead", "nonce_taken", "payload_rejected",
+        "nonce_too_far_ahead", "nonce_taken", "payload_rejected", "overloaded", "signer_backlog",
     ]
 
     /// The bounded `reason` label of a refusal.
@@ -94,6 +94,8 @@ public struct NodeMetrics: Sendable {
         case .nonceTooFarAhead: return "nonce_too_far_ahead"
         case .nonceTaken: return "nonce_taken"
         case .rejected: return "payload_rejected"
+        case .overloaded: return "overloaded"
+        case .signerBacklog: return "signer_backlog"
         }
     }
 

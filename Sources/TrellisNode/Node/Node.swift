@@ -83,6 +83,11 @@ public final class Node: NodeService, Sendable {
         mempoolConfig.maxTransactions = config.mempool.maxTransactions
         mempoolConfig.maxBytes = config.mempool.maxBytes
         mempoolConfig.maxPerSigner = config.mempool.maxPerSigner
+        // Admission control: clients are refused (429) beyond the next `admission_blocks` blocks' worth.
+        mempoolConfig.blockTransactions = config.consensus.maxBlockTransactions
+        mempoolConfig.admissionMaxPending = min(config.mempool.maxTransactions, config.mempool.admissionBlocks * config.consensus.maxBlockTransactions)
+        mempoolConfig.admissionMaxPendingBytes = min(config.mempool.maxBytes, config.mempool.admissionBlocks * config.consensus.maxBlockBytes)
+        mempoolConfig.admissionMaxSignerRun = min(config.mempool.maxPerSigner, config.mempool.admissionSignerRun)
         mempool = Mempool(configuration: mempoolConfig)
         ledgerView = NodeLedgerView(chainID: genesis.chainID, reader: reader)
         // Twice the pool: the transactions still pending fill at most half, so a sweep always frees room.
@@ -192,7 +197,7 @@ public final class Node: NodeService, Sendable {
             // Off the event loop: the batch's signatures are verified together on all cores.
             let mempool = self.mempool, view = ledgerView
             gossipQueue.async { [weak self] in
-                let results = mempool.addBatch(txs, ledger: view)
+                let results = mempool.addBatch(txs, origin: .peer, ledger: view)
                 self?.metrics.recordAdmission(results, source: .gossip)
                 self?.wakeConsensusIfWaiting()
             }
@@ -307,7 +312,7 @@ public final class Node: NodeService, Sendable {
 
     public func submitTransaction(_ bytes: [UInt8]) throws(MempoolError) -> Hash {
         let hash: Hash
-        do { hash = try mempool.add(bytes, ledger: ledgerView) } catch {
+        do { hash = try mempool.add(bytes, origin: .client, ledger: ledgerView) } catch {
             metrics.recordAdmission(CollectionOfOne(.failure(error)), source: .api)
             throw error
         }
@@ -321,7 +326,7 @@ public final class Node: NodeService, Sendable {
     }
 
     public func submitTransactions(_ batch: [[UInt8]]) -> [Result<Hash, MempoolError>] {
-        let results = mempool.addBatch(batch, ledger: ledgerView)
+        let results = mempool.addBatch(batch, origin: .client, ledger: ledgerView)
         var admitted: [Transaction] = []
         for case .success(let hash) in results {
             if let tx = mempool.transaction(hash) { admitted.append(tx) }

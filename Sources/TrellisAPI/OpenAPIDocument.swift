@@ -1,0 +1,610 @@
+// OpenAPIDocument.swift — the API's OpenAPI 3.1 description, served at GET /v1/openapi.json. The same document is
+// docs/openapi.json in the repository; OpenAPITests checks that the two are equal and that the routes the router
+// serves and the paths described here match both ways.
+enum OpenAPIDocument {
+    static let json = #"""
+{
+  "components": {
+    "schemas": {
+      "Error": {
+        "properties": {
+          "error": {
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              }
+            },
+            "required": [
+              "code",
+              "message"
+            ],
+            "type": "object"
+          }
+        },
+        "required": [
+          "error"
+        ],
+        "type": "object"
+      }
+    }
+  },
+  "info": {
+    "description": "The HTTP/JSON API of a Trellis node (docs/ARCHITECTURE.md, \"HTTP API\"). Every error is {\"error\": {\"code\", \"message\"}} with the HTTP status given; unknown routes answer 404 not_found.",
+    "title": "Trellis node API",
+    "version": "1"
+  },
+  "openapi": "3.1.0",
+  "paths": {
+    "/health": {
+      "get": {
+        "operationId": "health",
+        "responses": {
+          "200": {
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object"
+                }
+              }
+            },
+            "description": "{\"status\": \"ok\"}"
+          },
+          "503": {
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object"
+                }
+              }
+            },
+            "description": "{\"status\": \"halted\", \"reason\"}"
+          }
+        },
+        "summary": "Liveness: ok, or 503 once consensus halted for good."
+      }
+    },
+    "/metrics": {
+      "get": {
+        "operationId": "metrics",
+        "responses": {
+          "200": {
+            "content": {
+              "text/plain": {
+                "schema": {
+                  "type": "string"
+                }
+              }
+            },
+            "description": "Prometheus text format 0.0.4"
+          }
+        },
+        "summary": "Prometheus text exposition (docs/OPERATIONS.md §8)."
+      }
+    },
+    "/v1/blocks/{height}": {
+      "get": {
+        "operationId": "block",
+        "parameters": [
+          {
+            "description": "a height or latest",
+            "in": "path",
+            "name": "height",
+            "required": true,
+            "schema": {
+              "pattern": "^([0-9]+|latest)$",
+              "type": "string"
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object"
+                }
+              }
+            },
+            "description": "header, transactions, last_commit, certificate, canonical_hex"
+          },
+          "400": {
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            },
+            "description": "JSON error"
+          },
+          "404": {
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            },
+            "description": "JSON error"
+          }
+        },
+        "summary": "A committed block with its certificate."
+      }
+    },
+    "/v1/events": {
+      "get": {
+        "operationId": "events",
+        "parameters": [
+          {
+            "description": "first height (default 1)",
+            "in": "query",
+            "name": "from",
+            "required": false,
+            "schema": {
+              "minimum": 1,
+              "type": "integer"
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "content": {
+              "text/event-stream": {
+                "schema": {
+                  "type": "string"
+                }
+              }
+            },
+            "description": "text/event-stream"
+          },
+          "400": {
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            },
+            "description": "JSON error"
+          }
+        },
+        "summary": "Server-sent events: one block event per committed block."
+      }
+    },
+    "/v1/genesis": {
+      "get": {
+        "operationId": "genesis",
+        "responses": {
+          "200": {
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object"
+                }
+              }
+            },
+            "description": "genesis.json"
+          }
+        },
+        "summary": "The chain's genesis document."
+      }
+    },
+    "/v1/openapi.json": {
+      "get": {
+        "operationId": "openapi",
+        "responses": {
+          "200": {
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object"
+                }
+              }
+            },
+            "description": "OpenAPI 3.1 document"
+          }
+        },
+        "summary": "This description."
+      }
+    },
+    "/v1/query/{name}": {
+      "get": {
+        "operationId": "query",
+        "parameters": [
+          {
+            "description": "the query",
+            "in": "path",
+            "name": "name",
+            "required": true,
+            "schema": {
+              "type": "string"
+            }
+          },
+          {
+            "description": "Answer as of this committed height (default: the latest).",
+            "in": "query",
+            "name": "height",
+            "required": false,
+            "schema": {
+              "minimum": 0,
+              "type": "integer"
+            }
+          },
+          {
+            "description": "true: include state proofs.",
+            "in": "query",
+            "name": "prove",
+            "required": false,
+            "schema": {
+              "enum": [
+                "true",
+                "false",
+                "1",
+                "0"
+              ],
+              "type": "string"
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object"
+                }
+              }
+            },
+            "description": "{query, height, state_root, result, proofs?}"
+          },
+          "400": {
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            },
+            "description": "JSON error"
+          },
+          "404": {
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            },
+            "description": "JSON error"
+          }
+        },
+        "summary": "A domain query (member, lineage, holdings, exposure, green_backed, credit_blocks, provenance, retirements, supply, evidence, evidence_by); other query parameters are the query's own."
+      }
+    },
+    "/v1/state/{key}": {
+      "get": {
+        "operationId": "state",
+        "parameters": [
+          {
+            "description": "the key as text (or use key_hex)",
+            "in": "path",
+            "name": "key",
+            "required": true,
+            "schema": {
+              "type": "string"
+            }
+          },
+          {
+            "description": "the key as hex",
+            "in": "query",
+            "name": "key_hex",
+            "required": false,
+            "schema": {
+              "pattern": "^([0-9a-fA-F]{2})+$",
+              "type": "string"
+            }
+          },
+          {
+            "description": "Answer as of this committed height (default: the latest).",
+            "in": "query",
+            "name": "height",
+            "required": false,
+            "schema": {
+              "minimum": 0,
+              "type": "integer"
+            }
+          },
+          {
+            "description": "true: include state proofs.",
+            "in": "query",
+            "name": "prove",
+            "required": false,
+            "schema": {
+              "enum": [
+                "true",
+                "false",
+                "1",
+                "0"
+              ],
+              "type": "string"
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object"
+                }
+              }
+            },
+            "description": "value and proof"
+          },
+          "400": {
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            },
+            "description": "JSON error"
+          },
+          "404": {
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            },
+            "description": "JSON error"
+          }
+        },
+        "summary": "A state value (hex) at a height, with its proof on request."
+      }
+    },
+    "/v1/status": {
+      "get": {
+        "operationId": "status",
+        "responses": {
+          "200": {
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object"
+                }
+              }
+            },
+            "description": "node status"
+          }
+        },
+        "summary": "Chain id, height, state root, validators, peers, consensus status."
+      }
+    },
+    "/v1/tx": {
+      "post": {
+        "operationId": "submitTransaction",
+        "parameters": [
+          {
+            "description": "commit: answer when committed (or after the commit wait).",
+            "in": "query",
+            "name": "wait",
+            "required": false,
+            "schema": {
+              "enum": [
+                "commit"
+              ],
+              "type": "string"
+            }
+          }
+        ],
+        "requestBody": {
+          "content": {
+            "application/json": {
+              "schema": {
+                "properties": {
+                  "tx": {
+                    "description": "hex of the canonical transaction bytes",
+                    "pattern": "^([0-9a-fA-F]{2})+$",
+                    "type": "string"
+                  }
+                },
+                "required": [
+                  "tx"
+                ],
+                "type": "object"
+              }
+            },
+            "application/octet-stream": {
+              "schema": {
+                "format": "binary",
+                "type": "string"
+              }
+            }
+          },
+          "required": true
+        },
+        "responses": {
+          "200": {
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object"
+                }
+              }
+            },
+            "description": "committed or rejected (wait=commit)"
+          },
+          "202": {
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object"
+                }
+              }
+            },
+            "description": "{hash, status: pending}"
+          },
+          "400": {
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            },
+            "description": "JSON error"
+          },
+          "409": {
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            },
+            "description": "JSON error"
+          },
+          "413": {
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            },
+            "description": "JSON error"
+          },
+          "503": {
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            },
+            "description": "JSON error"
+          }
+        },
+        "summary": "Submit one transaction: {\"tx\": \"<hex>\"} or its canonical bytes."
+      }
+    },
+    "/v1/tx/{hash}": {
+      "get": {
+        "operationId": "transaction",
+        "parameters": [
+          {
+            "description": "64 hex digits",
+            "in": "path",
+            "name": "hash",
+            "required": true,
+            "schema": {
+              "pattern": "^[0-9a-fA-F]{64}$",
+              "type": "string"
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object"
+                }
+              }
+            },
+            "description": "{hash, status, height, index, receipt, transaction}"
+          },
+          "400": {
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            },
+            "description": "JSON error"
+          },
+          "404": {
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            },
+            "description": "JSON error"
+          }
+        },
+        "summary": "A transaction's status, height, receipt and body."
+      }
+    },
+    "/v1/txs": {
+      "post": {
+        "operationId": "submitTransactionBatch",
+        "requestBody": {
+          "content": {
+            "application/octet-stream": {
+              "schema": {
+                "format": "binary",
+                "type": "string"
+              }
+            }
+          },
+          "required": true
+        },
+        "responses": {
+          "200": {
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object"
+                }
+              }
+            },
+            "description": "{accepted, refused, results}"
+          },
+          "400": {
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            },
+            "description": "JSON error"
+          },
+          "413": {
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            },
+            "description": "JSON error"
+          },
+          "415": {
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            },
+            "description": "JSON error"
+          }
+        },
+        "summary": "Submit up to 1,000 transactions as one binary batch."
+      }
+    }
+  }
+}
+
+"""#
+}

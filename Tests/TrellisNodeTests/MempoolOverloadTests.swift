@@ -1,0 +1,66 @@
+// MempoolOverloadTests.swift — admission control: past the next blocks' worth of pending transactions (or a long
+// run of one signer) client submissions are refused with `overloaded` / `signer_backlog` and a retry delay, before
+// any signature is verified; gossip from peers is still admitted up to the hard bounds.
+import Testing
+import TrellisCrypto
+import TrellisLedger
+@testable import TrellisNode
+
+@Suite struct MempoolOverloadTests {
+    func pool(pending: Int, signerRun: Int) -> Mempool {
+        var c = MempoolConfiguration()
+        c.admissionMaxPending = pending
+        c.admissionMaxSignerRun = signerRun
+        c.blockTransactions = 2
+        return Mempool(configuration: c)
+    }
+
+    @Test func clientsAreRefusedPastTheAdmissionLimitsAndPeersAreNot() throws {
+        let f = Fixture(), pool = pool(pending: 3, signerRun: 2)
+        try pool.add(f.tx("alice", key: f.alice, nonce: 1).canonicalBytes, ledger: f.ledger)
+        try pool.add(f.tx("alice", key: f.alice, nonce: 2).canonicalBytes, ledger: f.ledger)
+        // alice's run is 2 long: her third is refused, bob's first is not.
+        do {
+            try pool.add(f.tx("alice", key: f.alice, nonce: 3).canonicalBytes, ledger: f.ledger)
+            Issue.record("a third pending transaction of one signer was admitted")
+        } catch let error {
+            guard case .signerBacklog("alice", 2, 2, let retry) = error else { throw error }
+            #expect(retry >= 1 && error.code == "signer_backlog" && error.retryAfterSeconds == retry)
+        }
+        try pool.add(f.tx("bob", key: f.bob, nonce: 1).canonicalBytes, ledger: f.ledger)
+        // 3 pending = the limit: every client submission is now refused, even a forged one — before its
+        // signature is checked (no CPU spent on work the node cannot finish soon).
+        let forged = try f.forged(f.tx("bob", key: f.bob, nonce: 2), byte: 3, mask: 0x10)
+        for tx in [f.tx("bob", key: f.bob, nonce: 2), forged] {
+            do {
+                try pool.add(tx.canonicalBytes, ledger: f.ledger)
+                Issue.record("admitted past the admission limit")
+            } catch let error {
+                guard case .overloaded(3, 3, let retry) = error else { throw error }
+                #expect(retry >= 1 && retry <= 60 && error.code == "overloaded")
+            }
+        }
+        let batch = pool.addBatch([f.tx("bob", key: f.bob, nonce: 2).canonicalBytes, [0xFF]], ledger: f.ledger)
+        #expect(batch.allSatisfy { if case .failure(.overloaded) = $0 { return true } else { return false } })
+        #expect(pool.count == 3)
+        // A peer's gossip is admitted: it is already in the cluster.
+        let gossip = pool.addBatch([f.tx("bob", key: f.bob, nonce: 2)], ledger: f.ledger)
+        #expect((try? gossip[0].get()) != nil)
+        #expect(pool.count == 4)
+        // Once blocks take transactions out, clients are admitted again.
+        f.ledger.setHeight(11)
+        f.ledger.setNonce("alice", 3)
+        pool.update(afterCommitting: [f.tx("alice", key: f.alice, nonce: 1).hash, f.tx("alice", key: f.alice, nonce: 2).hash], ledger: f.ledger)
+        #expect(pool.count == 2)
+        try pool.add(f.tx("alice", key: f.alice, nonce: 3).canonicalBytes, ledger: f.ledger)
+    }
+
+    @Test func retryAfterGrowsWithTheBacklogAndIsBounded() {
+        var c = MempoolConfiguration()
+        c.admissionMaxPending = 10_000
+        c.blockTransactions = 5_000
+        #expect(c.retryAfterSeconds(pending: 10_000) == 1)
+        #expect(c.retryAfterSeconds(pending: 20_000) == 3)
+        #expect(c.retryAfterSeconds(pending: 10_000_000) == 60)
+    }
+}

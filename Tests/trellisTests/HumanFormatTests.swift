@@ -1,0 +1,60 @@
+// HumanFormatTests.swift — the terminal layout of JSON answers (HumanOutput.swift): aligned fields, tables for
+// lists of records, "(none)" for empty lists, yes/no for booleans, control characters shown escaped, canonical hex
+// left to --json.
+import Foundation
+import Testing
+@testable import trellis
+
+private func layout(_ json: String) throws -> String {
+    HumanFormat.render(try JSONSerialization.jsonObject(with: Data(json.utf8), options: [.fragmentsAllowed]))
+}
+
+@Suite struct HumanFormatTests {
+    @Test func fieldsAlignWithImportantKeysFirstAndEmptyListsSaySo() throws {
+        let text = try layout(#"{"zeta":1,"height":7,"cores":[],"peers":["a","b"],"catching_up":false,"halt_reason":null}"#)
+        #expect(text == """
+            height       7
+            catching_up  no
+            cores        (none)
+            halt_reason  -
+            peers        a, b
+            zeta         1
+
+            """)
+    }
+
+    @Test func listsOfRecordsBecomeTablesAndNestedObjectsIndent() throws {
+        let text = try layout(#"{"result":{"credit_lines":[{"line_id":"l1","limit":1000},{"line_id":"l22","limit":5,"used":2}]},"canonical_hex":"00ff"}"#)
+        #expect(text == """
+            result:
+              credit_lines:
+                LIMIT  LINE_ID  USED
+                -----  -------  ----
+                1000   l1
+                5      l22      2
+
+            """)
+        #expect(!text.contains("00ff"), "canonical hex is for --json")
+    }
+
+    @Test func controlCharactersInValuesCannotMoveTheCursor() throws {
+        let text = try layout(#"{"legal_name":"ACME\u001b[2J\nFake: line"}"#)
+        #expect(!text.contains("\u{1b}") && text.split(separator: "\n").count == 1, "a value wrote raw control characters: \(text.debugDescription)")
+        #expect(text.contains(#"\u{1b}[2J\u{a}Fake: line"#))
+    }
+
+    @Test func recordsWithNestedValuesAreBlocksNotTables() throws {
+        let text = try layout(#"[{"a":1,"b":{"c":2}},{"a":3,"b":{"c":4}}]"#)
+        #expect(text == """
+            [1]
+              a  1
+              b:
+                c  2
+            [2]
+              a  3
+              b:
+                c  4
+
+            """)
+    }
+}
