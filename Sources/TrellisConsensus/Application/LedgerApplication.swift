@@ -30,7 +30,13 @@ public final class LedgerApplication: ConsensusApplication {
 
     public var committedHeight: UInt64 { engine.currentHeight }
 
+    /// The set in force at `height`. For the next height it also checks that this build implements the rules in
+    /// force there (`.unsupportedRules` otherwise), so the replica stops when the height starts, not only when it
+    /// proposes or validates (a validator that never sees a proposal would otherwise wait forever).
     public func validatorSet(forHeight height: UInt64) throws(ApplicationError) -> ValidatorSet {
+        if height == engine.currentHeight + 1 {
+            do { _ = try engine.appVersion(forHeight: height) } catch { throw Self.map(error) }
+        }
         do { return try engine.validatorSet(forHeight: height) } catch {
             if case .validatorSetUnknown = error { throw .unknownHeight(height) }
             throw .storage(error.description)

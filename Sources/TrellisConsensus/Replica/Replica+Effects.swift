@@ -126,6 +126,8 @@ extension Replica {
         waitingToStart = nil
         let set: ValidatorSet
         do { set = try application.validatorSet(forHeight: height) } catch {
+            // Rules this build does not implement start at this height: stop before voting on it.
+            if case .unsupportedRules(let reason) = error { return halt(.applicationFailed(reason)) }
             return halt(.applicationFailed("no validator set for height \(height): \(error)"))
         }
         // This WAL entry is the end-of-height marker of height − 1 and truncates the WAL (ConsensusWAL).
