@@ -176,12 +176,6 @@ private struct Step {
             approve(gov3, revokeProposal),
         ])
         #expect(created(w11[1]).count == 2)
-        // 存证: a document hash attested, then withdrawn by its attester (trellis evidence … is tested on its own).
-        _ = try wave([Step(kind: "evidence.attest", key: net.key("supplier1"), arguments: ["send", "--kind", "evidence.attest", "--payload",
-                      #"{"doc_hash":"abababababababababababababababababababababababababababababababab","doc_kind":"invoice","title":"Invoice INV-E2E"}"#])])
-        _ = try wave([Step(kind: "evidence.revoke", key: net.key("supplier1"), arguments: ["send", "--kind", "evidence.revoke", "--payload",
-                      #"{"doc_hash":"abababababababababababababababababababababababababababababababab","reason":"superseded"}"#])])
-
         // 存证: a supplier attests a delivery note, then withdraws its attestation (the record and history stay).
         let noteHash = "5d1f0c3a9e2b47c68a1d3f5e7b9c0a2e4f6d8b1a3c5e7f9a0b2d4c6e8f1a3b5c"
         _ = try wave([
