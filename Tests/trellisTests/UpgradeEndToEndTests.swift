@@ -19,6 +19,9 @@ import Glibc
         let net = try LocalTestnet.start(nodes: 4, basePort: base)
         defer { net.stop() }
         let (apis, members) = (net.apis, net.dir + "/members")
+        // The full status (rules, consensus status) is for members: read it as the regulator.
+        let regulator = members + "/regulator.key"
+        func fullStatus(_ api: String) -> [String: Any] { get(api + "/v1/status", keyFile: regulator, member: "regulator") }
 
         let parameters = #"{"type":"parameters.set","parameters":{"max_maturity_seconds":31536000,"grace_period_seconds":2592000,"governance_quorum":2,"proposal_ttl_blocks":100000,"max_tx_lifetime_blocks":10000,"accept_window_seconds":604800,"min_upgrade_lead_blocks":4}}"#
         _ = try E2E.govern(parameters, api: apis[0], members: members)
@@ -32,13 +35,13 @@ import Glibc
             let before = (get(api + "/v1/blocks/\(activation - 1)")["header"] as? [String: Any])?["app_version"] as? Int
             let at = (get(api + "/v1/blocks/\(activation)")["header"] as? [String: Any])?["app_version"] as? Int
             #expect(before == 1 && at == 2, "\(api): app_version \(String(describing: before)) at \(activation - 1), \(String(describing: at)) at \(activation)")
-            let rules = get(api + "/v1/status")["rules"] as? [String: Any] ?? [:]
+            let rules = fullStatus(api)["rules"] as? [String: Any] ?? [:]
             #expect(rules["active_version"] as? Int == 2, "\(api): \(rules)")
         }
 
         // The chain exported across the upgrade verifies (each block replayed under its own rules).
         let export = CLI.temporaryDirectory() + "/chain.jsonl"
-        let exported = try CLI.run(["audit", "export", "--node", apis[1], "--out", export])
+        let exported = try CLI.run(["audit", "export", "--node", apis[1], "--key", regulator, "--out", export])
         #expect(exported.status == 0, "\(exported.stdout) \(exported.stderr)")
         let verified = try CLI.run(["audit", "verify", export, "--genesis", net.dir + "/genesis.json"])
         #expect(verified.status == 0, "\(verified.stdout) \(verified.stderr)")
@@ -46,12 +49,12 @@ import Glibc
         // Version 3 is not in this build: every node halts at its activation height, naming it.
         let next = E2E.height(apis[0]) + 10
         _ = try E2E.govern(#"{"type":"upgrade.schedule","version":3,"activation_height":\#(next),"description":"a future release"}"#, api: apis[0], members: members)
-        let status = get(apis[2] + "/v1/status")["rules"] as? [String: Any] ?? [:]
+        let status = fullStatus(apis[2])["rules"] as? [String: Any] ?? [:]
         let upgrades = status["upgrades"] as? [[String: Any]] ?? []
         #expect(upgrades.contains { $0["version"] as? Int == 3 && $0["supported"] as? Bool == false }, "\(status)")
-        #expect(waitUntil(120) { apis.allSatisfy { get($0 + "/v1/status")["consensus_status"] as? String == "halted" } }, "the nodes did not halt at \(next)")
+        #expect(waitUntil(120) { apis.allSatisfy { fullStatus($0)["consensus_status"] as? String == "halted" } }, "the nodes did not halt at \(next)")
         for api in apis {
-            let s = get(api + "/v1/status")
+            let s = fullStatus(api)
             let reason = s["halt_reason"] as? String ?? ""
             #expect(reason.contains("rules version 3") && reason.contains("height \(next)"), "\(api): \(reason)")
             #expect(s["height"] as? Int == next - 1, "\(api) committed past the activation height: \(s["height"] ?? "nil")")
