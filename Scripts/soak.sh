@@ -43,7 +43,7 @@ configs=(
 per_config=$(( seeds / ${#configs[@]} ))
 out=$(mktemp -d)
 began=$(date +%s)
-job=0
+passed=0; failed=0
 for c in "${!configs[@]}"; do
   base=$(( 1000000 * (c + 1) + offset ))   # disjoint seed ranges per configuration
   per_process=$(( (per_config + cores - 1) / cores ))
@@ -53,33 +53,27 @@ for c in "${!configs[@]}"; do
     [ "$count" -gt "$per_process" ] && count=$per_process
     [ "$count" -le 0 ] && continue
     # shellcheck disable=SC2086
-    echo "config $c" >"$out/$job.cfg"
-    "$bin" sim --seeds "$count" --start "$start" ${configs[$c]} >"$out/$job.out" 2>"$out/$job.err" &
-    job=$((job + 1))
+    "$bin" sim --seeds "$count" --start "$start" ${configs[$c]} >"$out/$c.$p.out" 2>"$out/$c.$p.err" &
   done
   wait   # one configuration at a time, all cores busy
-  cp=0; cf=0
-  for f in "$out"/*.out; do
-    [ -n "$(grep -l "^config $c\$" "${f%.out}.cfg" 2>/dev/null)" ] || continue
+  # This configuration's result, printed now so a run cut short still reports (failing seeds with their replay
+  # commands first; a process that ended without a summary counts as one failure).
+  config_passed=0; config_failed=0
+  for f in "$out/$c".*.out; do
+    grep ' FAILED: ' "$f" || true
     line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$f" | tail -1)
-    [ -n "$line" ] || { cf=$((cf + 1)); continue; }
-    cp=$((cp + $(echo "$line" | cut -d' ' -f1))); cf=$((cf + $(echo "$line" | cut -d' ' -f3)))
+    if [ -z "$line" ]; then
+      echo "soak: a simulator process ended without a summary ($(tail -2 "${f%.out}.err"))"
+      config_failed=$((config_failed + 1))
+      continue
+    fi
+    config_passed=$((config_passed + $(echo "$line" | cut -d' ' -f1)))
+    config_failed=$((config_failed + $(echo "$line" | cut -d' ' -f3)))
   done
-  echo "soak: [${configs[$c]}] seeds $base… : $cp passed, $cf failed ($(( $(date +%s) - began )) s so far)"
+  echo "soak: [${configs[$c]}] seeds $base… : $config_passed passed, $config_failed failed ($(( $(date +%s) - began )) s so far)"
+  passed=$((passed + config_passed)); failed=$((failed + config_failed))
 done
 elapsed=$(( $(date +%s) - began ))
-passed=0; failed=0
-for f in "$out"/*.out; do
-  grep ' FAILED: ' "$f" || true
-  line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$f" | tail -1)
-  if [ -z "$line" ]; then
-    echo "soak: a simulator process ended without a summary ($(cat "${f%.out}.err" | tail -2))"
-    failed=$((failed + 1))
-    continue
-  fi
-  passed=$((passed + $(echo "$line" | cut -d' ' -f1)))
-  failed=$((failed + $(echo "$line" | cut -d' ' -f3)))
-done
 rm -rf "$out"
 total=$((passed + failed))
 echo "soak: $total seeds over ${#configs[@]} configurations on $cores cores in ${elapsed} s: $(( total * 60 / (elapsed > 0 ? elapsed : 1) )) seeds/minute"
