@@ -2,7 +2,7 @@
 // with decoded payloads, a certificate's lineage drawn as a tree, a credit serial's provenance, a beneficiary's
 // retirements, members; every answer with proofs is checked in the browser (trellis.js) and badged.
 //
-// Guarantees: every value from the node is put in the page as text (textContent / text nodes, never innerHTML);
+// Guarantees: every value from the node is put in the page as text (textContent / text nodes; no HTML parsing of data);
 // links are built here from `#/` routes; any failure — a refused read, an unknown object, a node that is down, a
 // bug — is shown as a readable message in the page, never a blank page.
 "use strict";
@@ -416,6 +416,7 @@
   let rendering = 0;
   async function route() {
     const token = ++rendering;
+    validatorsCache = null; // read again for every page: governance may have changed the set
     const parts = location.hash.replace(/^#\/?/, "").split("/").map((p) => { try { return decodeURIComponent(p); } catch { return p; } });
     const [name, ...args] = parts;
     const page = Object.prototype.hasOwnProperty.call(pages, name) ? pages[name] : null;
