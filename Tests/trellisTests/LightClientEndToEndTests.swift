@@ -70,10 +70,7 @@ final class StaticHTTPStub {
     }
 
     @Test func followsALiveNodeAndCatchesForgeriesAndForks() throws {
-        // p2p base…, API base + 100…: 28_400–30_504, below the ephemeral range and between ConnectionLimits' 24_000–28_004
-        // and TestnetEndToEnd's 31_000.
-        let base = 28_400 + Int(getpid() % 20) * 100
-        let net = try LocalTestnet.start(nodes: 1, basePort: base)
+        let net = try LocalTestnet.start(nodes: 1)  // ports from TestPorts; the stubs bind port 0 (the kernel picks)
         defer { net.stop() }
         let api = net.apis[0]
         let genesisFile = net.dir + "/genesis.json"
