@@ -11,9 +11,6 @@
 // Skipped, with the reason, where chromium or python3 is missing. Every wait is on a condition (generous budgets).
 import Foundation
 import Testing
-#if canImport(Glibc)
-import Glibc
-#endif
 
 enum BrowserSupport {
     static let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) }
@@ -68,10 +65,7 @@ private struct Plan {
 @Suite(.serialized) struct ExplorerEndToEndTests {
     @Test(.enabled(if: BrowserSupport.available, Comment(rawValue: BrowserSupport.unavailableReason ?? "")))
     func pagesRenderProofsVerifyInTheBrowserAndHTMLStaysText() throws {
-        // One node: p2p on base, API on base + 100. 28.6k–29.6k: no other test uses it (api-fuzz.sh's default is
-        // 29,790), and it is below the ephemeral range.
-        let base = 28_600 + Int(getpid() % 10) * 100
-        let net = try LocalTestnet.start(nodes: 1, basePort: base)
+        let net = try LocalTestnet.start(nodes: 1)  // ports from TestPorts
         defer { net.stop() }
         let api = net.apis[0]
 
