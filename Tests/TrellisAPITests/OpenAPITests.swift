@@ -2,6 +2,7 @@
 // the routes the router serves: every described operation reaches its route (the request metrics name the matched
 // route template), and every route APIServer.swift registers is described.
 import Foundation
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
@@ -69,4 +70,76 @@ private let repository = URL(fileURLWithPath: #filePath).deletingLastPathCompone
         #expect(registered.subtracting(described).isEmpty, "served but not described in docs/openapi.json: \(registered.subtracting(described).sorted())")
         #expect(described.subtracting(registered).isEmpty, "described but not registered: \(described.subtracting(registered).sorted())")
     }
+
+    /// Under the consortium policy every GET route that reads credentials refuses malformed ones with 401, and the
+    /// document declares 401 and 403 on exactly those routes (and the signed-request headers beside them).
+    @Test func refusalsAreDeclaredWhereRoutesRefuse() async throws {
+        let paths = try #require(try document()["paths"] as? [String: [String: Any]])
+        let samples = ["{hash}": String(repeating: "0", count: 64), "{height}": "1", "{key}": "k", "{name}": "member", "{file}": "explorer.js"]
+        let app = Application(router: APIServer.router(service: FakeNodeService(), configuration: APIConfiguration(readPolicy: .consortium)))
+        try await app.test(.router) { client in
+            for (path, methods) in paths {
+                guard let operation = methods["get"] as? [String: Any], let responses = operation["responses"] as? [String: Any] else { continue }
+                var uri = path
+                for (placeholder, value) in samples { uri = uri.replacingOccurrences(of: placeholder, with: value) }
+                let response = try await client.execute(uri: uri, method: .get, headers: [HTTPField.Name("Trellis-Member")!: "not a member id!"])
+                let refuses = response.status == .unauthorized
+                #expect((responses["401"] != nil) == refuses, "GET \(path): answers \(response.status) to malformed credentials; declares 401: \(responses["401"] != nil)")
+                #expect((responses["403"] != nil) == refuses, "GET \(path): declares 403: \(responses["403"] != nil)")
+                let headers = (operation["parameters"] as? [[String: Any]] ?? []).compactMap { $0["$ref"] as? String }
+                #expect(headers.contains("#/components/parameters/TrellisSignature") == refuses, "GET \(path): the Trellis-* headers")
+            }
+        }
+    }
+
+    /// Examples recorded from a live node (Scripts/openapi-examples.py) carry every field the route answers now:
+    /// a field added to an answer without recording the examples again fails here.
+    @Test func recordedExamplesHaveEveryFieldTheRoutesAnswer() async throws {
+        let paths = try #require(try document()["paths"] as? [String: [String: Any]])
+        func example(_ path: String, _ status: String, _ name: String) throws -> [String: Any] {
+            let operation = try #require(paths[path]?["get"] as? [String: Any], "GET \(path)")
+            let response = try #require((operation["responses"] as? [String: Any])?[status] as? [String: Any], "GET \(path) \(status)")
+            let examples = try #require(((response["content"] as? [String: Any])?["application/json"] as? [String: Any])?["examples"] as? [String: Any],
+                                        "GET \(path) \(status) has no recorded examples (run Scripts/openapi-examples.py)")
+            return try #require((examples[name] as? [String: Any])?["value"] as? [String: Any], "GET \(path) \(status): no example \"\(name)\"")
+        }
+        let service = FakeNodeService()
+        let open = Application(router: APIServer.router(service: service, configuration: APIConfiguration(readPolicy: .open)))
+        let consortium = Application(router: APIServer.router(service: service, configuration: APIConfiguration(readPolicy: .consortium)))
+        let cases: [(app: String, uri: String, path: String, name: String)] = [
+            ("open", "/v1/status", "/v1/status", "regulator"), ("consortium", "/v1/status", "/v1/status", "anonymous"),
+            ("open", "/health", "/health", "ok"), ("consortium", "/v1/blocks/1", "/v1/blocks/{height}", "public"),
+            ("open", "/v1/blocks/1", "/v1/blocks/{height}", "regulator"),
+        ]
+        for c in cases {
+            let recorded = try example(c.path, "200", c.name)
+            let answer: [String: Any] = try await (c.app == "open" ? open : consortium).test(.router) { client in
+                let response = try await client.execute(uri: c.uri, method: .get)
+                return try #require(try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any])
+            }
+            let missing = Set(answer.keys).subtracting(recorded.keys)
+            #expect(missing.isEmpty, "GET \(c.uri) (\(c.app)) answers fields the example \"\(c.name)\" lacks: \(missing.sorted())")
+        }
+    }
+
+    /// A method a route does not answer gets 405 with `Allow` (schemathesis's "wrong response to undeclared method");
+    /// a path no route has stays 404.
+    @Test func undeclaredMethodsAre405WithAllow() async throws {
+        let app = Application(router: APIServer.router(service: FakeNodeService(), configuration: APIConfiguration(readPolicy: .open)))
+        try await app.test(.router) { client in
+            let cases: [(HTTPRequest.Method, String, String)] = [(.trace, "/v1/status", "GET"), (.get, "/v1/tx", "POST"), (.delete, "/v1/blocks/3", "GET"),
+                                                                 (.post, "/explorer/explorer.js", "GET"), (.put, "/health", "GET")]
+            for (method, uri, allow) in cases {
+                let response = try await client.execute(uri: uri, method: method)
+                #expect(response.status == .methodNotAllowed, "\(method) \(uri): \(response.status)")
+                #expect(response.headers[.allow] == allow, "\(method) \(uri): Allow \(response.headers[.allow] ?? "none")")
+                let object = try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any]
+                #expect((object?["error"] as? [String: Any])?["code"] as? String == "method_not_allowed")
+            }
+            for uri in ["/v2/status", "/v1/tx/a/b", "/nothing"] {
+                #expect(try await client.execute(uri: uri, method: .trace).status == .notFound, "\(uri)")
+            }
+        }
+    }
 }
+
