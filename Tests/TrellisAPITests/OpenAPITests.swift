@@ -77,17 +77,21 @@ private let repository = URL(fileURLWithPath: #filePath).deletingLastPathCompone
         let paths = try #require(try document()["paths"] as? [String: [String: Any]])
         let samples = ["{hash}": String(repeating: "0", count: 64), "{height}": "1", "{key}": "k", "{name}": "member", "{file}": "explorer.js"]
         let app = Application(router: APIServer.router(service: FakeNodeService(), configuration: APIConfiguration(readPolicy: .consortium)))
+        // (path, declares 401, declares 403, declares the Trellis-* headers) of every GET operation.
+        let declared: [(path: String, unauthorized: Bool, forbidden: Bool, headers: Bool)] = paths.compactMap { path, methods in
+            guard let operation = methods["get"] as? [String: Any], let responses = operation["responses"] as? [String: Any] else { return nil }
+            let headers = (operation["parameters"] as? [[String: Any]] ?? []).compactMap { $0["$ref"] as? String }
+            return (path, responses["401"] != nil, responses["403"] != nil, headers.contains("#/components/parameters/TrellisSignature"))
+        }
         try await app.test(.router) { client in
-            for (path, methods) in paths {
-                guard let operation = methods["get"] as? [String: Any], let responses = operation["responses"] as? [String: Any] else { continue }
-                var uri = path
+            for operation in declared {
+                var uri = operation.path
                 for (placeholder, value) in samples { uri = uri.replacingOccurrences(of: placeholder, with: value) }
                 let response = try await client.execute(uri: uri, method: .get, headers: [HTTPField.Name("Trellis-Member")!: "not a member id!"])
                 let refuses = response.status == .unauthorized
-                #expect((responses["401"] != nil) == refuses, "GET \(path): answers \(response.status) to malformed credentials; declares 401: \(responses["401"] != nil)")
-                #expect((responses["403"] != nil) == refuses, "GET \(path): declares 403: \(responses["403"] != nil)")
-                let headers = (operation["parameters"] as? [[String: Any]] ?? []).compactMap { $0["$ref"] as? String }
-                #expect(headers.contains("#/components/parameters/TrellisSignature") == refuses, "GET \(path): the Trellis-* headers")
+                #expect(operation.unauthorized == refuses, "GET \(operation.path): answers \(response.status) to malformed credentials; declares 401: \(operation.unauthorized)")
+                #expect(operation.forbidden == refuses, "GET \(operation.path): declares 403: \(operation.forbidden)")
+                #expect(operation.headers == refuses, "GET \(operation.path): the Trellis-* headers")
             }
         }
     }
@@ -113,11 +117,11 @@ private let repository = URL(fileURLWithPath: #filePath).deletingLastPathCompone
         ]
         for c in cases {
             let recorded = try example(c.path, "200", c.name)
-            let answer: [String: Any] = try await (c.app == "open" ? open : consortium).test(.router) { client in
+            let answered: Set<String> = try await (c.app == "open" ? open : consortium).test(.router) { client in
                 let response = try await client.execute(uri: c.uri, method: .get)
-                return try #require(try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any])
+                return Set(try #require(try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any]).keys)
             }
-            let missing = Set(answer.keys).subtracting(recorded.keys)
+            let missing = answered.subtracting(recorded.keys)
             #expect(missing.isEmpty, "GET \(c.uri) (\(c.app)) answers fields the example \"\(c.name)\" lacks: \(missing.sorted())")
         }
     }
