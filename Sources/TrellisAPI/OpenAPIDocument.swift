@@ -1132,7 +1132,7 @@ enum OpenAPIDocument {
             "trellisRequestSignature": []
           }
         ],
-        "summary": "Chain id, height, state root, validators, peers, consensus status."
+        "summary": "Chain id, height, state root, validators, consensus status; signed by a regulator, an auditor or the operator also the node's name, key and peers and the rules versions (active, supported, scheduled upgrades)."
       }
     },
     "/v1/tx": {
