@@ -285,7 +285,7 @@ enum OpenAPIDocument {
             "name": "height",
             "required": true,
             "schema": {
-              "pattern": "^([0-9]+|latest)$",
+              "pattern": "^([0-9]{1,19}|latest)$",
               "type": "string"
             }
           },
@@ -488,6 +488,7 @@ enum OpenAPIDocument {
             "name": "from",
             "required": false,
             "schema": {
+              "maximum": 18446744073709551615,
               "minimum": 1,
               "type": "integer"
             }
@@ -694,6 +695,7 @@ enum OpenAPIDocument {
             "name": "height",
             "required": false,
             "schema": {
+              "maximum": 18446744073709551615,
               "minimum": 0,
               "type": "integer"
             }
@@ -917,6 +919,7 @@ enum OpenAPIDocument {
             "name": "height",
             "required": false,
             "schema": {
+              "maximum": 18446744073709551615,
               "minimum": 0,
               "type": "integer"
             }
