@@ -361,8 +361,12 @@ struct Routes: Sendable {
             return (height, try service.block(at: height))
         }
         guard let (block, certificate) = found else { throw APIError.notFound("no block at height \(height)") }
-        guard decision == .allow(.publicPart) else { return JSONBody.response(Views.block(block, certificate: certificate, service: service)) }
-        return JSONBody.response(Views.publicBlock(block, certificate: certificate))
+        let validators: ValidatorSet?
+        do { validators = try service.validatorSet(forHeight: height) } catch { throw APIError.from(error) }
+        guard decision == .allow(.publicPart) else {
+            return JSONBody.response(Views.block(block, certificate: certificate, validators: validators, service: service))
+        }
+        return JSONBody.response(Views.publicBlock(block, certificate: certificate, validators: validators))
     }
 
     func state(_ request: Request, key: String) async throws -> Response {
