@@ -355,14 +355,13 @@ struct Routes: Sendable {
             requested = h
         }
         let service = self.service
-        let (height, found) = try await Self.read { () throws(ServiceError) -> (UInt64, (Block, CommitCertificate?)?) in
+        let (height, found, validators) = try await Self.read { () throws(ServiceError) -> (UInt64, (Block, CommitCertificate?)?, ValidatorSet?) in
             let height: UInt64
             if let requested { height = requested } else { height = try service.status().height }
-            return (height, try service.block(at: height))
+            guard let found = try service.block(at: height) else { return (height, nil, nil) }
+            return (height, found, try service.validatorSet(forHeight: height))
         }
         guard let (block, certificate) = found else { throw APIError.notFound("no block at height \(height)") }
-        let validators: ValidatorSet?
-        do { validators = try service.validatorSet(forHeight: height) } catch { throw APIError.from(error) }
         guard decision == .allow(.publicPart) else {
             return JSONBody.response(Views.block(block, certificate: certificate, validators: validators, service: service))
         }
