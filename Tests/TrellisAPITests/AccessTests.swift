@@ -1,6 +1,6 @@
 // AccessTests.swift — the consortium read policy through the HTTP API over an in-memory node: signed requests are
 // accepted from active members' keys and the operator's key; missing, malformed, stale, replayed and wrongly
-// signed credentials get 401, a suspended member 403; scopes are enforced per route and per object, with the same
+// signed credentials get 401, a suspended or revoked member 403; scopes are enforced per route and per object, with the same
 // refusal whether the object exists or not.
 import Foundation
 import HTTPTypes
@@ -168,6 +168,10 @@ private func code(_ response: TestResponse) -> String? { (body(response)["error"
 
             let suspended = try await get(c.signed("/v1/query/holdings?member=gone", c.suspended, as: "gone"), uri: "/v1/query/holdings?member=gone")
             #expect(suspended.status == .forbidden && code(suspended) == "member_inactive")
+            let revokedKey = SigningKey.generate()
+            c.service.register(Member(memberID: "revoked", legalName: "X", registrationNo: "6", publicKeys: [revokedKey.publicKey], roles: [.supplier], status: .revoked))
+            let revoked = try await get(c.signed("/v1/query/holdings?member=revoked", revokedKey, as: "revoked"), uri: "/v1/query/holdings?member=revoked")
+            #expect(revoked.status == .forbidden && code(revoked) == "member_inactive", "\(body(revoked))")
 
             var partial = HTTPFields()
             partial[HTTPField.Name("Trellis-Member")!] = "supplier1"
