@@ -93,6 +93,26 @@ func scenarioBlocks() -> [[Transaction]] {
         }
     }
 
+    /// The receipts a commit publishes come from the commit itself, and they are the ones the store indexed.
+    @Test func theLastCommitsReceiptsAreKeptAndMatchTheStore() throws {
+        let store = MemoryChainStore()
+        let chain = try TestChain(net: TestNet(), store: store)
+        var previous: Block?
+        for txs in scenarioBlocks() {
+            let committed = try chain.commitNext(txs)
+            let kept = try #require(chain.engine.lastCommittedReceipts)
+            #expect(kept.height == committed.block.header.height)
+            #expect(kept.receipts == committed.receipts)
+            let stored = try committed.block.transactions.map { try #require(try store.transactionRecord($0.hash)).receipt }
+            #expect(chain.engine.committedReceipts(committed.block) == stored)
+            if let previous {  // an older block: read back from the transaction index
+                let older = try previous.transactions.map { try #require(try store.transactionRecord($0.hash)).receipt }
+                #expect(chain.engine.committedReceipts(previous) == older)
+            }
+            previous = committed.block
+        }
+    }
+
     func validationError(_ body: () throws -> Void) -> BlockValidationError? {
         do { try body() } catch let LedgerError.invalidBlock(e) { return e } catch { return nil }
         return nil

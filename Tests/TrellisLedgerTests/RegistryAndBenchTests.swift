@@ -50,5 +50,18 @@ import TrellisCrypto
         #expect(result.transactions == 50)
         #expect(result.accepted == 50)
         #expect(result.stateKeysChanged > 50 * 3)
+        #expect(result.chained.accepted == 50)
+    }
+
+    /// Keys written per split: 10 for an independent split (two children with their live-leaf and holder indexes and
+    /// the recipient's incoming entry, the consumed input and its two index deletions), plus the signer's nonce once
+    /// per block. In a chain the remainder created and spent in the same block leaves only its consumed record (its
+    /// index entries are added and removed: no net change, so not written).
+    @Test func chainedSplitsWriteOnlyTheirNetChanges() throws {
+        let result = try SplitTransferBenchmark.run(transactions: 40, chainLength: 10)
+        #expect(result.stateKeysChanged == 40 * 10 + 1)
+        // Per chain of 10: the first split consumes a stored certificate (its record + 2 index deletions), every split
+        // creates a pending child (4 keys) and a remainder (its record; the last one's 2 index entries stay); one nonce.
+        #expect(result.chained.stateKeysChanged == 4 * (3 + 10 * 5 + 2) + 1)
     }
 }

@@ -169,3 +169,38 @@ func referenceRoot(_ entries: [[UInt8]: [UInt8]]) -> Hash {
         #expect(throws: CodecError.self) { try CanonicalDecoder.decode(StateProof.self, from: badTag) }
     }
 }
+
+/// Execution commits only the writes that change the base state (`BlockExecutor.netChanges`): a deletion of an absent
+/// key (an index entry created and removed within the block) and a value written back unchanged are dropped, each
+/// change carries the value it replaces, and the root is the one the unfiltered writes give.
+@Suite struct NetChangeTests {
+    func k(_ s: String) -> [UInt8] { Array(s.utf8) }
+
+    @Test func writesThatChangeNothingAreDroppedAndTheRootIsUnchanged() throws {
+        let base = MemoryState()
+        let seed = StateOverlay(base: base)
+        for (key, value) in [("a", [1]), ("e", [5]), ("x", [9])] as [(String, [UInt8])] { seed.put(k(key), value) }
+        base.apply(seed)
+        let nodes = DictionaryNodes()
+        let baseUpdate = try SparseMerkleTree.update(root: .zero, changes: seed.changes, source: nodes)
+        nodes.add(baseUpdate)
+
+        let block = StateOverlay(base: base)
+        block.put(k("a"), [1])        // written back unchanged
+        block.delete(k("b"))          // absent in the base
+        block.put(k("c"), [3])        // new
+        block.put(k("d"), [4]); block.delete(k("d"))  // created and removed in the block
+        block.put(k("e"), [6])        // changed
+        block.delete(k("x"))          // removed
+        let changes = try BlockExecutor.netChanges(block, base: base)
+        #expect(changes.map { String(decoding: $0.key, as: UTF8.self) } == ["c", "e", "x"])
+        #expect(changes.map(\.previous) == [.known(nil), .known([5]), .known([9])])
+        #expect(changes.map(\.value) == [[3], [6], nil])
+
+        let filtered = try SparseMerkleTree.update(root: baseUpdate.root, changes: changes.map { ($0.key, $0.value) }, source: nodes)
+        let unfiltered = try SparseMerkleTree.update(root: baseUpdate.root, changes: block.changes, source: nodes)
+        #expect(filtered.root == unfiltered.root)
+        #expect(filtered.root == referenceRoot([k("a"): [1], k("c"): [3], k("e"): [6]]))
+        #expect(Set(filtered.newNodes.map(\.hash)) == Set(unfiltered.newNodes.map(\.hash)))
+    }
+}

@@ -17,14 +17,18 @@ public struct LedgerBenchmarkResult: Sendable, CustomStringConvertible {
     /// Median seconds to commit one block (synced batch).
     public let commitSecondsMedian: Double
     public let stateKeysChangedPerBlock: Int
+    /// Over the whole run: state keys changed, tree nodes written and tree nodes replaced, per transaction.
+    public let stateKeysPerTransaction: Double
+    public let treeNodesWrittenPerTransaction: Double
+    public let treeNodesReplacedPerTransaction: Double
     public let transactionsPerSecond: Double
     /// Canonical bytes of all committed transactions.
     public let transactionBytes: Int
 
     public var description: String {
-        String(format: "%d blocks × %d txs: build %.1f ms/block (state root %.1f ms for %d keys), commit %.1f ms/block, %.0f tx/s",
+        String(format: "%d blocks × %d txs: build %.1f ms/block (state root %.1f ms for %d keys), commit %.1f ms/block, %.0f tx/s; per transaction %.2f state keys, %.2f tree nodes written, %.2f replaced",
                blocks, transactionsPerBlock, buildSecondsMedian * 1000, stateRootSecondsMedian * 1000, stateKeysChangedPerBlock,
-               commitSecondsMedian * 1000, transactionsPerSecond)
+               commitSecondsMedian * 1000, transactionsPerSecond, stateKeysPerTransaction, treeNodesWrittenPerTransaction, treeNodesReplacedPerTransaction)
     }
 }
 
@@ -46,6 +50,7 @@ public enum LedgerBenchmark {
         let engine = try LedgerEngine(genesis: genesis, store: store)
         var builds: [Double] = [], roots: [Double] = [], commits: [Double] = []
         var keysChanged = 0
+        var totalKeys = 0, totalNodes = 0, totalReplaced = 0
         var transactionBytes = 0
         var lastCommit: CommitCertificate? = nil
         let clock = ContinuousClock()
@@ -69,6 +74,9 @@ public enum LedgerBenchmark {
                                                 lastCommit: lastCommit, transactions: txs, signatures: .allVerified)
             builds.append(seconds(clock.now - start))
             keysChanged = built.result.stateChanges.count
+            totalKeys += keysChanged
+            totalNodes += built.result.treeNodes.count
+            totalReplaced += built.result.staleNodes.count
             let changes = built.result.stateChanges.map { (key: $0.key, value: $0.value) }
             let rootStart = clock.now
             _ = try SparseMerkleTree.update(root: engine.stateRoot, changes: changes, source: store)
@@ -82,8 +90,11 @@ public enum LedgerBenchmark {
             committed?(height)
         }
         let build = median(builds), root = median(roots), commit = median(commits)
+        let transactions = Double(blocks * transactionsPerBlock)
         return LedgerBenchmarkResult(blocks: blocks, transactionsPerBlock: transactionsPerBlock, buildSecondsMedian: build, stateRootSecondsMedian: root,
                                      commitSecondsMedian: commit, stateKeysChangedPerBlock: keysChanged,
+                                     stateKeysPerTransaction: Double(totalKeys) / transactions, treeNodesWrittenPerTransaction: Double(totalNodes) / transactions,
+                                     treeNodesReplacedPerTransaction: Double(totalReplaced) / transactions,
                                      transactionsPerSecond: Double(transactionsPerBlock) / (build + commit), transactionBytes: transactionBytes)
     }
 

@@ -4,6 +4,9 @@
 // Setup (not timed): a credit line, N certificates issued to supplier1 and accepted. Timed: block N+… where each
 // transaction splits one certificate into {1 to supplier2, the rest back to supplier1} — every split consumes its
 // input and creates two children, with their indexes (the heaviest common operation of the receivables contract).
+// That block is then committed, and a second one of N splits is executed as chains (each split spends the remainder
+// its predecessor returned, as `bench cluster`'s signers do): it reports the state keys and tree nodes written per
+// transaction when outputs are created and spent within one block.
 import TrellisCrypto
 
 public struct SplitTransferBenchmarkResult: Sendable, CustomStringConvertible {
@@ -13,19 +16,45 @@ public struct SplitTransferBenchmarkResult: Sendable, CustomStringConvertible {
     /// Seconds of the state-root update alone.
     public let stateRootSeconds: Double
     public let stateKeysChanged: Int
+    /// Tree nodes the block wrote and replaced (what the store writes and, later, prunes).
+    public let treeNodesWritten: Int
+    public let treeNodesReplaced: Int
     public let accepted: Int
+    /// The same number of splits as chains of `chainLength` (each spends the remainder its predecessor returned to
+    /// the signer, as `bench cluster`'s load does), executed on the state after the first block.
+    public let chained: Chained
+
+    public struct Chained: Sendable {
+        public let chainLength: Int
+        public let executeSeconds: Double
+        public let stateKeysChanged: Int
+        public let treeNodesWritten: Int
+        public let accepted: Int
+    }
 
     public var transactionsPerSecond: Double { Double(transactions) / executeSeconds }
+    public var stateKeysPerTransaction: Double { Double(stateKeysChanged) / Double(transactions) }
+    public var treeNodesPerTransaction: Double { Double(treeNodesWritten) / Double(transactions) }
+    public var chainedStateKeysPerTransaction: Double { Double(chained.stateKeysChanged) / Double(transactions) }
+    public var chainedTreeNodesPerTransaction: Double { Double(chained.treeNodesWritten) / Double(transactions) }
 
     public var description: String {
-        String(format: "%d split transfers in one block: execute %.0f ms (%.0f tx/s on one core), state-root update %.0f ms for %d keys; %d accepted",
-               transactions, executeSeconds * 1000, transactionsPerSecond, stateRootSeconds * 1000, stateKeysChanged, accepted)
+        String(format: "%d split transfers in one block: execute %.0f ms (%.0f tx/s on one core), state-root update %.0f ms for %d keys; %d accepted; "
+               + "%.2f state keys and %.2f tree nodes written per transaction; chained (%d per chain, as the cluster load): %.0f ms, %.2f keys and %.2f tree nodes per transaction, %d accepted",
+               transactions, executeSeconds * 1000, transactionsPerSecond, stateRootSeconds * 1000, stateKeysChanged, accepted,
+               stateKeysPerTransaction, treeNodesPerTransaction, chained.chainLength, chained.executeSeconds * 1000,
+               chainedStateKeysPerTransaction, chainedTreeNodesPerTransaction, chained.accepted)
     }
 }
 
 public enum SplitTransferBenchmark {
-    public static func run(transactions n: Int, store: any ChainStore = MemoryChainStore()) throws -> SplitTransferBenchmarkResult {
+    /// Chain length of the chained block: about what one signer of `bench cluster`'s load (9 signers) puts in a
+    /// 500-transaction block.
+    public static let defaultChainLength = 50
+
+    public static func run(transactions n: Int, chainLength: Int = defaultChainLength, store: any ChainStore = MemoryChainStore()) throws -> SplitTransferBenchmarkResult {
         precondition(n > 0 && n <= Limits.maxTransactionsPerBlock, "1…\(Limits.maxTransactionsPerBlock) transactions")
+        precondition(chainLength > 0, "chains of at least one transaction")
         func key(_ name: String) throws -> SigningKey { try SigningKey(seed: SHA256.hash(Array("bench-split/\(name)".utf8)).bytes) }
         let names: [(String, Role)] = [("core", .coreEnterprise), ("bank", .financier), ("supplier1", .supplier), ("supplier2", .supplier), ("gov", .governor)]
         var keys: [String: SigningKey] = [:]
@@ -81,7 +110,35 @@ public enum SplitTransferBenchmark {
         let rootStart = clock.now
         _ = try SparseMerkleTree.update(root: engine.stateRoot, changes: changes, source: store)
         let root = LedgerBenchmark.seconds(clock.now - rootStart)
+        let vote = Vote.signed(VoteBody(type: .precommit, height: height, round: 0, blockID: built.block.hash, validator: validator.publicKey), chainID: "bench", key: validator)
+        let certificate = CommitCertificate(height: height, round: 0, blockID: built.block.hash, precommits: [vote])
+        try engine.commit(built.block, certificate: certificate)
+        lastCommit = certificate
+
+        // Chains: each split's remainder (output 1, face - 1, back to supplier1) is the next split's input.
+        let chainLength = min(chainLength, 998)
+        var chained: [Transaction] = []
+        chained.reserveCapacity(n)
+        var face: UInt64 = 999
+        var input = ""
+        for i in 0..<n {
+            if i % chainLength == 0 {
+                input = ExecutionContext.derivedID("cert", txHash: splits[i / chainLength].hash, index: 1)  // a remainder of the first block
+                face = 999
+            }
+            let split = tx("supplier1", "certificate.split_transfer", CertificateSplitTransferPayload(certID: input, outputs: [SplitOutput(to: "supplier2", amount: 1), SplitOutput(to: "supplier1", amount: face - 1)]).canonicalBytes)
+            chained.append(split)
+            input = ExecutionContext.derivedID("cert", txHash: split.hash, index: 1)
+            face -= 1
+        }
+        let chainedStart = clock.now
+        let chainedBuilt = try engine.proposeBlock(height: height + 1, round: 0, time: genesisTime + Int64(height + 1), proposer: validator.publicKey,
+                                                   lastCommit: lastCommit, transactions: chained, signatures: .allVerified)
+        let chainedSeconds = LedgerBenchmark.seconds(clock.now - chainedStart)
         return SplitTransferBenchmarkResult(transactions: n, executeSeconds: execute, stateRootSeconds: root, stateKeysChanged: changes.count,
-                                            accepted: built.result.receipts.filter(\.isOK).count)
+                                            treeNodesWritten: built.result.treeNodes.count, treeNodesReplaced: built.result.staleNodes.count,
+                                            accepted: built.result.receipts.filter(\.isOK).count,
+                                            chained: .init(chainLength: chainLength, executeSeconds: chainedSeconds, stateKeysChanged: chainedBuilt.result.stateChanges.count,
+                                                           treeNodesWritten: chainedBuilt.result.treeNodes.count, accepted: chainedBuilt.result.receipts.filter(\.isOK).count))
     }
 }

@@ -65,7 +65,11 @@ public struct ExecutionContext: Sendable {
 
     /// A deterministic id for the `index`-th object this transaction creates: "<prefix>-<first 20 hex digits of
     /// SHA-256(tx hash || u32 index)>".
-    public func derivedID(_ prefix: String, index: UInt32) -> String {
+    public func derivedID(_ prefix: String, index: UInt32) -> String { Self.derivedID(prefix, txHash: txHash, index: index) }
+
+    /// The id `derivedID(prefix, index:)` gives in the context of the transaction `txHash` (known before
+    /// submission: clients and benchmarks chain transactions on outputs not yet created).
+    public static func derivedID(_ prefix: String, txHash: Hash, index: UInt32) -> String {
         var encoder = CanonicalEncoder()
         encoder.encode(fixed: txHash.bytes)
         encoder.encode(index)

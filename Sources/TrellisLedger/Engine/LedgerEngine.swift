@@ -41,6 +41,9 @@ public final class LedgerEngine {
 
     /// The last block this engine executed (validated or built) and its result, reused by `commit`.
     private var executed: (hash: Hash, result: ExecutionResult)?
+    /// The receipts of the last block this engine committed, in block order (what the store's transaction index
+    /// now holds), so that whoever publishes the commit need not read them back from the store.
+    public private(set) var lastCommittedReceipts: (height: UInt64, receipts: [Receipt])?
 
     /// Opens the chain in `store`, writing the genesis state first when the store is empty.
     public init(genesis: GenesisDocument, store: any ChainStore, registry: ContractRegistry = .standard) throws(LedgerError) {
@@ -77,7 +80,7 @@ public final class LedgerEngine {
         do { update = try SparseMerkleTree.update(root: SparseMerkleTree.emptyRoot, changes: changes, source: MemoryChainStore()) } catch {
             throw .execution(.tree(error))
         }
-        let commit = BlockCommit(height: 0, block: nil, certificate: nil, stateChanges: changes.map { StateChange(key: $0.key, value: $0.value) },
+        let commit = BlockCommit(height: 0, block: nil, certificate: nil, stateChanges: changes.map { StateChange(key: $0.key, value: $0.value, previous: .known(nil)) },
                                  treeNodes: update.newNodes, stateRoot: update.root, transactions: [], genesisHash: genesis.hash)
         do { try store.commit(commit) } catch { throw .store(error) }
     }
@@ -248,7 +251,15 @@ public final class LedgerEngine {
         lastBlockHash = block.hash
         lastBlockTime = block.header.time
         stateRoot = result.stateRoot
+        lastCommittedReceipts = (block.header.height, result.receipts)
         executed = nil
+    }
+
+    /// The receipts of the block committed at `height`, in block order: kept in memory for the last commit, read
+    /// from the transaction index otherwise (a receipt missing from the index is left out).
+    public func committedReceipts(_ block: Block) -> [Receipt] {
+        if let last = lastCommittedReceipts, last.height == block.header.height, last.receipts.count == block.transactions.count { return last.receipts }
+        return block.transactions.compactMap { (try? receipt($0.hash))?.receipt }
     }
 
     // MARK: reads and admission

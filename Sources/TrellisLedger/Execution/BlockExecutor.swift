@@ -53,12 +53,30 @@ public struct BlockExecutor: Sendable {
         for e in evidence { blockState.write(SHA256.hash(e.canonicalBytes), at: LedgerKeys.evidence(validator: e.validator, height: e.height)) }
         let receiptsRoot = Receipt.root(receipts)  // committed by the header (chain format 2), not by the state
 
-        let changes = blockState.changes
+        let changes: [StateChange]
+        do { changes = try Self.netChanges(blockState, base: base) } catch { throw .state(error) }
         let update: TreeUpdate
-        do { update = try SparseMerkleTree.update(root: baseRoot, changes: changes, source: nodes) } catch { throw .tree(error) }
+        do { update = try SparseMerkleTree.update(root: baseRoot, changes: changes.map { ($0.key, $0.value) }, source: nodes) } catch { throw .tree(error) }
         return ExecutionResult(height: height, stateRoot: update.root, receipts: receipts, receiptsRoot: receiptsRoot,
-                               stateChanges: changes.map { StateChange(key: $0.key, value: $0.value) },
-                               treeNodes: update.newNodes, transactionHashes: hashes, staleNodes: update.staleNodes)
+                               stateChanges: changes, treeNodes: update.newNodes, transactionHashes: hashes, staleNodes: update.staleNodes)
+    }
+
+    /// The block's writes that change the base state, sorted by key, each with the value it replaces. A write that
+    /// leaves a key as it was — the deletion of a key the base does not hold (an index entry created and removed in
+    /// the same block, e.g. the remainder of a split spent by the signer's next transaction), or a value written
+    /// back unchanged — is dropped: it cannot change the root (the tree would rebuild the same nodes), and it would
+    /// cost a tree walk, a tombstone and a history entry. Reading the replaced value here, once, spares the store
+    /// reading it again at commit for the value history.
+    static func netChanges(_ overlay: StateOverlay, base: any StateReader) throws(StateError) -> [StateChange] {
+        let writes = overlay.changes
+        var changes: [StateChange] = []
+        changes.reserveCapacity(writes.count)
+        for write in writes {
+            let previous = try base.get(write.key)
+            if previous == write.value { continue }
+            changes.append(StateChange(key: write.key, value: write.value, previous: .known(previous)))
+        }
+        return changes
     }
 
     /// The envelope and nonce checks alone, against `state` as of the last committed block, for a transaction that

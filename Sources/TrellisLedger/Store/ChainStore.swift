@@ -33,14 +33,32 @@ public struct TxRecord: Sendable, Hashable, CanonicalCodable {
     }
 }
 
-/// One state write: a key's new value, or nil for a deletion.
+/// One state write: a key's new value, or nil for a deletion, and — when the producer read it — the value it
+/// replaces in the committed state it was computed on.
 public struct StateChange: Sendable, Hashable {
     public let key: [UInt8]
     public let value: [UInt8]?
+    /// What the key held before this height, when known: `.known(nil)` = absent. Execution reads it once (to drop
+    /// writes that change nothing); the store uses it for the value history instead of reading the key again.
+    public let previous: PreviousValue
 
+    /// The value a change replaces.
+    public enum PreviousValue: Sendable, Hashable {
+        /// Not read by the producer: a store that needs it reads it.
+        case unknown
+        /// The committed value before the change (nil = the key was absent).
+        case known([UInt8]?)
+    }
+
+    /// A change whose previous value the producer did not read.
     public init(key: [UInt8], value: [UInt8]?) {
+        self.init(key: key, value: value, previous: .unknown)
+    }
+
+    public init(key: [UInt8], value: [UInt8]?, previous: PreviousValue) {
         self.key = key
         self.value = value
+        self.previous = previous
     }
 }
 

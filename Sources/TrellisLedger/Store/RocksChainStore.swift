@@ -205,7 +205,10 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         for change in commit.stateChanges {
             // The superseded value stays readable (for proofs at older kept heights) until it leaves the window.
             let previous: [UInt8]?
-            do { previous = try database.get(state, key: change.key) } catch { throw .storage(error) }
+            switch change.previous {
+            case .known(let value): previous = value  // read once, by execution, from the state this height replaces
+            case .unknown: do { previous = try database.get(state, key: change.key) } catch { throw .storage(error) }
+            }
             if let previous, change.key.count <= Int(UInt16.max) {
                 let historyKey = Self.valueHistoryPrefix(change.key) + height
                 batch.put(tree, key: historyKey, value: previous)

@@ -209,7 +209,7 @@ public final class ConsensusRunner: @unchecked Sendable {
     /// Called by the replica from inside a step (exclusive access to `replica`): reads only the engine.
     func onConsensusQueueCommitted(_ block: Block, certificate: CommitCertificate, source: CommitSource) {
         let engine = self.engine
-        let receipts = block.transactions.compactMap { (try? engine.receipt($0.hash))?.receipt }
+        let receipts = engine.committedReceipts(block)  // kept by the commit: no read-back of the transaction index
         let nextSet = (try? engine.validatorSet(forHeight: engine.currentHeight + 1)) ?? tip.validators
         tipBox.withLockedValue {
             $0.height = engine.currentHeight
