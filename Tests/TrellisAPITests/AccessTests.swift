@@ -168,6 +168,12 @@ private func code(_ response: TestResponse) -> String? { (body(response)["error"
 
             let suspended = try await get(c.signed("/v1/query/holdings?member=gone", c.suspended, as: "gone"), uri: "/v1/query/holdings?member=gone")
             #expect(suspended.status == .forbidden && code(suspended) == "member_inactive")
+            // A key rotated out of the member's record no longer signs (the node reads the keys at the latest height).
+            let rotatedTarget = "/v1/query/holdings?member=supplier2"
+            let oldKeyHeaders = c.signed(rotatedTarget, c.supplier2, as: "supplier2")
+            c.service.register(Member(memberID: "supplier2", legalName: "S2", registrationNo: "2", publicKeys: [SigningKey.generate().publicKey], roles: [.supplier]))
+            let rotated = try await get(oldKeyHeaders, uri: rotatedTarget)
+            #expect(rotated.status == .unauthorized && code(rotated) == "invalid_signature", "a rotated-out key: \(body(rotated))")
             let revokedKey = SigningKey.generate()
             c.service.register(Member(memberID: "revoked", legalName: "X", registrationNo: "6", publicKeys: [revokedKey.publicKey], roles: [.supplier], status: .revoked))
             let revoked = try await get(c.signed("/v1/query/holdings?member=revoked", revokedKey, as: "revoked"), uri: "/v1/query/holdings?member=revoked")
