@@ -54,7 +54,7 @@ enum Views {
         return out
     }
 
-    static func block(_ block: Block, certificate: CommitCertificate?, service: NodeService) -> [String: Any] {
+    static func block(_ block: Block, certificate: CommitCertificate?, validators: ValidatorSet?, service: NodeService) -> [String: Any] {
         var out: [String: Any] = [
             "header": header(block.header),
             "transactions": block.transactions.map { transaction($0, service: service) },
@@ -64,12 +64,15 @@ enum Views {
         ]
         if let last = block.lastCommit { out["last_commit"] = Views.certificate(last) }
         if let certificate { out["certificate"] = Views.certificate(certificate) }
+        // The set in force at this height (canonical ValidatorSet; SHA-256 = header.validator_set_hash): a light
+        // client checks the certificate against it after hashing it (docs/LIGHT-CLIENT.md).
+        if let validators { out["validator_set_hex"] = Hex.encode(validators.canonicalBytes) }
         return out
     }
 
     /// `/v1/blocks` for a caller who may not read transactions: what a light client needs to follow the chain
     /// (header, certificates, transaction hashes) and no member's business.
-    static func publicBlock(_ block: Block, certificate: CommitCertificate?) -> [String: Any] {
+    static func publicBlock(_ block: Block, certificate: CommitCertificate?, validators: ValidatorSet?) -> [String: Any] {
         var out: [String: Any] = [
             "header": header(block.header),
             "transaction_hashes": block.transactions.map { $0.hash.hex },
@@ -78,6 +81,9 @@ enum Views {
         ]
         if let last = block.lastCommit { out["last_commit"] = Views.certificate(last) }
         if let certificate { out["certificate"] = Views.certificate(certificate) }
+        // The set in force at this height (canonical ValidatorSet; SHA-256 = header.validator_set_hash): a light
+        // client checks the certificate against it after hashing it (docs/LIGHT-CLIENT.md).
+        if let validators { out["validator_set_hex"] = Hex.encode(validators.canonicalBytes) }
         return out
     }
 

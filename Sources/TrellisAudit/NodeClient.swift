@@ -32,8 +32,18 @@ public final class NodeClient: ChainSource {
     /// Signs every later request with `key`: as the member the node's state registers it to, or as the node's
     /// operator (`@operator`) when no member holds it.
     public func sign(with key: SigningKey) throws(AuditError) {
+        credentials = try Self.credentials(for: key, chainID: genesis.chainID, baseURL: baseURL)
+    }
+
+    /// The credentials that sign as `key`: the member the node's state registers it to, or the node's operator
+    /// (`@operator`) when no member holds it.
+    public static func credentials(for key: SigningKey, chainID: String, baseURL: URL) throws(AuditError) -> APIClientCredentials {
         // member_key/<hex> is readable without credentials (docs/ACCESS.md): the client learns its member id first.
-        let object = try getJSON("/v1/state/member_key%2F" + key.publicKey.hex)
+        let path = "/v1/state/member_key%2F" + key.publicKey.hex
+        let (data, status, url) = try get(path, baseURL: baseURL)
+        guard status == 200, let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            throw .source("GET \(url): HTTP \(status): \(String(decoding: data.prefix(512), as: UTF8.self))")
+        }
         var member = APIRequestSignature.operatorMember
         if let hex = object["value_hex"] as? String {
             guard let bytes = try? Hex.decode(hex), let id = try? CanonicalDecoder.decode(String.self, from: bytes) else {
@@ -41,7 +51,7 @@ public final class NodeClient: ChainSource {
             }
             member = id
         }
-        credentials = APIClientCredentials(key: key, member: member, chainID: genesis.chainID)
+        return APIClientCredentials(key: key, member: member, chainID: chainID)
     }
 
     /// A client of the node at `baseURL`. Without `genesis`, the node's `GET /v1/genesis` is used (the caller should

@@ -44,12 +44,14 @@ final class LocalCluster: @unchecked Sendable {
             do { try config.toml().write(toFile: home.configPath, atomically: true, encoding: .utf8) } catch { throw failure("cannot write \(home.configPath)") }
         }
         let binary = executablePath()
-        for i in state.nodes.indices { state.nodes[i].pid = try up.spawn(binary: binary, home: state.nodes[i].home) }
-        try state.save(root)
+        for i in state.nodes.indices {
+            state.nodes[i].pid = try up.spawn(binary: binary, home: state.nodes[i].home, seconds: 90)
+            try state.save(root)
+        }
         let cluster = LocalCluster(root: root, state: state)
-        guard await waitForBlocks(state.nodes, seconds: 90) else {
+        if let reason = await waitForBlocks(state.nodes, seconds: 90).failure(seconds: 90, root: root) {
             cluster.stop()
-            throw failure("the testnet did not commit blocks within 90 s; see \(root)/node*/node.log")
+            throw failure(reason)
         }
         return cluster
     }

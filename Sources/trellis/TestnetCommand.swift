@@ -87,13 +87,13 @@ struct Testnet: AsyncParsableCommand {
             }
             let binary = executablePath()
             for i in state.nodes.indices {
-                state.nodes[i].pid = try spawn(binary: binary, home: state.nodes[i].home)
+                state.nodes[i].pid = try spawn(binary: binary, home: state.nodes[i].home, seconds: timeout)
+                // Saved after every node, so when a later node cannot start, `testnet down` still stops the earlier ones.
+                try state.save(root)
             }
-            try state.save(root)
             printError("waiting for \(state.nodes.count) nodes to commit blocks…")
-            let ready = await waitForBlocks(state.nodes, seconds: timeout)
-            if !ready {
-                printError("error: the nodes did not all commit a block within \(timeout) s; see the logs in \(root)/node*/node.log")
+            if let failure = await waitForBlocks(state.nodes, seconds: timeout).failure(seconds: timeout, root: root) {
+                printError("error: \(failure)")
                 throw ExitCode(1)
             }
             print("Trellis testnet \"\(state.chainID)\" is up: \(state.nodes.count) validators")
@@ -110,6 +110,9 @@ struct Testnet: AsyncParsableCommand {
             Reads are signed with a member key (docs/ACCESS.md): the regulator reads everything, a member its own objects:
               \(executablePath()) query exposure --node \(state.nodes[0].apiURL) --key \(root)/members/regulator.key
             (a command per kind: trellis tx --help; every kind: trellis tx kinds; docs/TRANSACTIONS.md)
+
+            Explorer: \(state.nodes[0].apiURL)/explorer/ (status and blocks are public; under "Key" paste
+            \(root)/members/regulator.key to read everything, or a member's key for its own objects: docs/EXPLORER.md)
 
             """)
             if detach {
@@ -132,11 +135,14 @@ struct Testnet: AsyncParsableCommand {
             return state
         }
 
-        func spawn(binary: String, home: String) throws -> Int32 {
+        /// Starts the node of `home` and returns its pid once it listens. Fails at once, with what the node printed,
+        /// when it exits before that (a port in use, a bad config); otherwise waits up to `seconds` (a loaded machine
+        /// may take long to open a store).
+        func spawn(binary: String, home: String, seconds: Int) throws -> Int32 {
             let log = home + "/node.log"
             if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
             guard let handle = FileHandle(forWritingAtPath: log) else { throw failure("cannot write \(log)") }
-            handle.seekToEndOfFile()
+            let logStart = handle.seekToEndOfFile()
             let process = Process()
             // setsid: the nodes get their own session, so a terminal's Ctrl-C reaches only this command, which then
             // stops them cleanly (and with --detach they outlive it).
@@ -148,15 +154,31 @@ struct Testnet: AsyncParsableCommand {
             let pidFile = home + "/node.pid"
             try? FileManager.default.removeItem(atPath: pidFile)
             do { try process.run() } catch { throw failure("cannot start \(binary): \(error.localizedDescription)") }
-            // setsid may fork, so the node's own pid comes from the pid file it writes once it is listening.
-            let deadline = Date().addingTimeInterval(30)
+            // setsid may fork, so the node's own pid comes from the pid file it writes once it is listening; and the
+            // node's own exit shows as the "error: …" line it prints last.
+            let deadline = Date().addingTimeInterval(TimeInterval(seconds))
             while Date() < deadline {
                 if let text = try? String(contentsOfFile: pidFile, encoding: .utf8), let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), isRunning(pid) {
                     return pid
                 }
+                let printed = Self.text(of: log, from: logStart)
+                if let fatal = printed.split(separator: "\n").last(where: { $0.hasPrefix("error: ") }) {
+                    throw failure("the node in \(home) did not start: \(fatal.dropFirst("error: ".count)) (see \(log))")
+                }
+                if !process.isRunning && process.terminationStatus != 0 {
+                    throw failure("the node in \(home) exited with status \(process.terminationStatus) before listening; see \(log)")
+                }
                 usleep(100_000)
             }
-            throw failure("the node in \(home) did not start within 30 s; see \(log)")
+            throw failure("the node in \(home) did not start within \(seconds) s; see \(log)")
+        }
+
+        /// What `path` holds from byte `offset` on (at most 64 KiB: the tail of a start attempt).
+        static func text(of path: String, from offset: UInt64) -> String {
+            guard let file = FileHandle(forReadingAtPath: path) else { return "" }
+            defer { try? file.close() }
+            file.seek(toFileOffset: offset)
+            return String(decoding: file.readData(ofLength: 65_536), as: UTF8.self)
         }
     }
 
@@ -236,17 +258,44 @@ func executablePath() -> String {
     (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
 }
 
-func waitForBlocks(_ nodes: [TestnetNode], seconds: Int) async -> Bool {
+/// How waiting for a testnet's first blocks ended.
+enum BlockWait {
+    case ready
+    case timedOut
+    /// A node's process ended: its name and the error line it printed last (or where its log is).
+    case exited(String, String)
+
+    /// The failure to report, or nil when every node committed a block.
+    func failure(seconds: Int, root: String) -> String? {
+        switch self {
+        case .ready: return nil
+        case .timedOut: return "the nodes did not all commit a block within \(seconds) s; see the logs in \(root)/node*/node.log"
+        case .exited(let name, let reason): return "\(name) stopped before committing a block: \(reason)"
+        }
+    }
+}
+
+/// Waits until every node has committed a block, or one of them has exited (a port taken after it wrote its pid
+/// file, say: the API binds last), or `seconds` have passed.
+func waitForBlocks(_ nodes: [TestnetNode], seconds: Int) async -> BlockWait {
     let deadline = Date().addingTimeInterval(Double(seconds))
     while Date() < deadline {
         var ready = 0
         for n in nodes {
-            if let (code, body, _) = try? await HTTP.get(n.apiURL + "/v1/status", timeoutSeconds: 2), code == 200, let h = body?["height"] as? Int, h >= 1 { ready += 1 }
+            if let (code, body, _) = try? await HTTP.get(n.apiURL + "/v1/status", timeoutSeconds: 2), code == 200, let h = body?["height"] as? Int, h >= 1 {
+                ready += 1
+            } else if let pid = n.pid, !isRunning(pid) {
+                let log = n.home + "/node.log"
+                let size = (try? FileManager.default.attributesOfItem(atPath: log)[.size] as? UInt64) ?? 0
+                let tail = Testnet.Up.text(of: log, from: size > 65_536 ? size - 65_536 : 0)
+                let reason = tail.split(separator: "\n").last(where: { $0.hasPrefix("error: ") }).map { String($0.dropFirst("error: ".count)) }
+                return .exited(n.name, (reason ?? "it exited") + " (see \(log))")
+            }
         }
-        if ready == nodes.count { return true }
+        if ready == nodes.count { return .ready }
         try? await Task.sleep(nanoseconds: 500_000_000)
     }
-    return false
+    return .timedOut
 }
 
 /// Suspends until SIGINT or SIGTERM.

@@ -14,7 +14,7 @@ struct Trellis: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "trellis",
         abstract: "A permissioned BFT ledger node for supply-chain finance and green-asset claims.",
-        subcommands: [Keys.self, GenesisCommand.self, NodeCommand.self, Testnet.self, Tx.self, Query.self, EvidenceCommand.self, Sim.self, Bench.self, Audit.self]
+        subcommands: [Keys.self, GenesisCommand.self, NodeCommand.self, Testnet.self, Tx.self, Query.self, EvidenceCommand.self, Sim.self, Bench.self, Audit.self, Light.self]
     )
 
     /// Runs the command line. Usage errors (unknown flags, missing or mistyped values) exit 2, the tool's "bad

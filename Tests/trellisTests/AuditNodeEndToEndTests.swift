@@ -13,8 +13,7 @@ import Glibc
 
 @Suite(.serialized) struct AuditNodeEndToEndTests {
     @Test func exportProveAndCheckAgainstALiveNode() throws {
-        let base = 54_000 + Int(getpid() % 20) * 100  // p2p base…, API base + 100…: clear of NodeRefusal's 50_000 + (pid % 40) * 100
-        let net = try LocalTestnet.start(nodes: 1, basePort: base)
+        let net = try LocalTestnet.start(nodes: 1)
         defer { net.stop() }
         let api = net.apis[0]
         let genesisFile = net.dir + "/genesis.json"

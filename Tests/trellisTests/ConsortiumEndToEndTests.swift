@@ -26,8 +26,8 @@ private struct Step {
 
 @Suite(.serialized) struct ConsortiumEndToEndTests {
     @Test func everyMemberKindCommitsRoundRobinQueriesAnswerAndALateNodeSyncs() throws {
-        let base = 41_000 + Int(getpid() % 40) * 200
-        let net = try LocalTestnet.start(nodes: 4, basePort: base)
+        let net = try LocalTestnet.start(nodes: 4)
+        let base = net.basePort
         defer { net.stop() }
         let observerHome = net.dir + "/observer"
         defer { if let pid = LocalTestnet.pid(home: observerHome) { kill(pid, SIGTERM) } }

@@ -15,8 +15,8 @@ import Glibc
             Issue.record("curl is missing: the end-to-end test needs it to query the nodes")
             return
         }
-        let base = 57_000 + Int(getpid() % 40) * 100  // one node: p2p base, API base + 100; no other test uses 57–61k
-        let net = try LocalTestnet.start(nodes: 1, basePort: base)
+        let net = try LocalTestnet.start(nodes: 1)
+        let base = net.basePort
         defer { net.stop() }
         let api = net.apis[0]
         let genesis = net.dir + "/genesis.json"

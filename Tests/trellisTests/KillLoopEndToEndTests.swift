@@ -18,8 +18,7 @@ import Glibc
             return
         }
         let rounds = Int(ProcessInfo.processInfo.environment["TRELLIS_KILL_ROUNDS"] ?? "") ?? 10
-        let base = 35_000 + Int(getpid() % 40) * 200
-        let net = try LocalTestnet.start(nodes: 4, basePort: base)
+        let net = try LocalTestnet.start(nodes: 4)
         defer { net.stop() }
         let (dir, apis, members) = (net.dir, net.apis, net.dir + "/members")
 

@@ -9,14 +9,15 @@ import Testing
 import TrellisCrypto
 import TrellisLedger
 import TrellisNode
+import TrellisTesting
 #if canImport(Glibc)
 import Glibc
 #endif
 
 @Suite(.serialized) struct NodeRefusalEndToEndTests {
     @Test func unknownPeerKeyAndBadBodiesAreRefusedAndTheNodeKeepsServing() async throws {
-        let base = 50_000 + Int(getpid() % 40) * 100
-        let net = try LocalTestnet.start(nodes: 1, basePort: base)
+        let net = try LocalTestnet.start(nodes: 1)
+        let base = net.basePort
         defer { net.stop() }
         let api = net.apis[0]
         let health = { get(api + "/health")["status"] as? String == "ok" }
@@ -81,5 +82,22 @@ import Glibc
         }
         let before = net.height(api)
         #expect(waitUntil(20) { net.height(api) > before }, "the node stopped committing")
+    }
+
+    /// `testnet up` names the error of a node that cannot listen — its P2P port taken (it exits before writing its
+    /// pid file) or its API port taken (it exits after) — instead of waiting out its timeout, and leaves no node
+    /// running.
+    @Test(arguments: [0, 100]) func testnetUpReportsANodeThatCannotListen(takenOffset: Int) throws {
+        let base = try TestPorts.reserveBase(nodes: 1)
+        let taken = try #require(TestPorts.listenSocket(port: base + takenOffset))
+        defer { close(taken) }
+        let dir = CLI.temporaryDirectory() + "/net"
+        defer { _ = try? CLI.run(["testnet", "down", "--dir", dir]) }
+        let up = try CLI.run(["testnet", "up", "--dir", dir, "--nodes", "1", "--base-port", "\(base)", "--detach", "--timeout", "600"])
+        #expect(up.status == 1)
+        #expect(up.stderr.contains("Address already in use"), "stderr: \(up.stderr)")
+        #expect(!up.stderr.contains("within"), "waited out a timeout instead of naming the error: \(up.stderr)")
+        let pid = LocalTestnet.pid(home: dir + "/node1")
+        #expect(pid.map { kill($0, 0) != 0 } ?? true, "the node is still running")
     }
 }

@@ -27,8 +27,7 @@ import Glibc
             return
         }
         // 16_000–24_000: no other end-to-end suite's range.
-        let base = 16_000 + Int(getpid() % 40) * 200
-        let net = try LocalTestnet.start(nodes: 4, basePort: base)
+        let net = try LocalTestnet.start(nodes: 4)
         defer { net.stop() }
         let apis = net.apis
 
@@ -89,8 +88,7 @@ extension OperationsEndToEndTests {
             return
         }
         // 10_000–16_000: no other end-to-end suite's range (prometheusScrapesALiveTestnet uses 16_000–24_000).
-        let base = 10_000 + Int(getpid() % 40) * 150
-        let net = try LocalTestnet.start(nodes: 4, basePort: base)
+        let net = try LocalTestnet.start(nodes: 4)
         defer { net.stop() }
         let apis = net.apis, home = net.dir + "/node2"
 

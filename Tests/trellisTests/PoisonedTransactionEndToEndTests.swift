@@ -15,8 +15,7 @@ import Glibc
             Issue.record("curl is missing: the end-to-end test needs it to query the nodes")
             return
         }
-        let base = 38_000 + Int(getpid() % 40) * 200  // not KillLoop's 35_000: the two run concurrently
-        let net = try LocalTestnet.start(nodes: 4, basePort: base)
+        let net = try LocalTestnet.start(nodes: 4)
         defer { net.stop() }
         let apis = net.apis
         var sent = 0

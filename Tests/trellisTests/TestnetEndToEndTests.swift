@@ -13,8 +13,7 @@ import Glibc
             Issue.record("curl is missing: the end-to-end test needs it to query the nodes")
             return
         }
-        let base = 31_000 + Int(getpid() % 40) * 200
-        let net = try LocalTestnet.start(nodes: 4, basePort: base)
+        let net = try LocalTestnet.start(nodes: 4)
         defer { net.stop() }
         let (dir, apis, members) = (net.dir, net.apis, net.dir + "/members")
 

@@ -2,6 +2,7 @@
 // (`trellis testnet up --detach` in a temporary directory), JSON over curl, several CLI invocations at once, and
 // polling helpers. Nothing here asserts on time: waits return false and the test's own expectation fails.
 import Foundation
+import TrellisTesting
 import TrellisCrypto
 import TrellisLedger
 #if canImport(Glibc)
@@ -68,10 +69,13 @@ struct LocalTestnet {
     let basePort: Int
     let apis: [String]
 
-    /// Starts the testnet in a new temporary directory; throws with the command's output if it did not come up.
-    /// With `openFileLimit`, `testnet up` and so every node runs under `ulimit -n` of it (soft and hard).
-    static func start(nodes: Int, basePort: Int, openFileLimit: Int? = nil) throws -> LocalTestnet {
+    /// Starts the testnet in a new temporary directory, on a block of ports of its own (`TestPorts`: p2p from
+    /// `basePort`, APIs from `basePort + 100`; the rest of the 200-port block is free for nodes a test adds); throws
+    /// with the command's output if it did not come up. With `openFileLimit`, `testnet up` and so every node runs
+    /// under `ulimit -n` of it (soft and hard).
+    static func start(nodes: Int, openFileLimit: Int? = nil) throws -> LocalTestnet {
         struct StartFailure: Error, CustomStringConvertible { let description: String }
+        let basePort = try TestPorts.reserveBase(nodes: nodes)
         let dir = CLI.temporaryDirectory() + "/net"
         let arguments = ["testnet", "up", "--dir", dir, "--nodes", "\(nodes)", "--base-port", "\(basePort)", "--detach", "--timeout", "90"]
         let up = try openFileLimit.map { limit in

@@ -15,8 +15,7 @@ import Glibc
             Issue.record("curl is missing: the end-to-end test needs it to query the nodes")
             return
         }
-        let base = 61_000 + Int(getpid() % 15) * 200  // 61k–64k: above the others (24k–57k); testnet up allows ≤ 64000
-        let net = try LocalTestnet.start(nodes: 4, basePort: base)
+        let net = try LocalTestnet.start(nodes: 4)
         defer { net.stop() }
         let (apis, members) = (net.apis, net.dir + "/members")
         // The full status (rules, consensus status) is for members: read it as the regulator.

@@ -399,6 +399,15 @@ public final class Node: NodeService, Sendable {
     /// The genesis this node runs (its hash is checked against the store at start).
     public func genesisDocument() -> GenesisDocument? { genesis }
 
+    /// Read from the latest committed state: the schedule keeps every set ever in force (`validators/<effective
+    /// height>` is never pruned), so any committed height has its set.
+    public func validatorSet(forHeight height: UInt64) throws(ServiceError) -> ValidatorSet? {
+        guard height >= 1, height <= consensus.tip.height else { return nil }
+        let state: any StateReader
+        do { state = try reader.state().reader } catch { throw Self.serviceError(error) }
+        do { return try ValidatorSchedule.set(forHeight: height, in: state) } catch { throw .internalError(error.description) }
+    }
+
     public func block(at height: UInt64) throws(ServiceError) -> (Block, CommitCertificate?)? {
         do {
             guard let block = try reader.block(atHeight: height) else { return nil }

@@ -207,6 +207,9 @@ public protocol NodeService: Sendable {
     var haltReason: String? { get }
     /// The chain's genesis document (`GET /v1/genesis`), or nil when this service has none to serve.
     func genesisDocument() -> GenesisDocument?
+    /// The validator set in force at committed height `height` (its hash is that header's `validator_set_hash`), or
+    /// nil when this service cannot say: what a light client needs beside a certified header (docs/LIGHT-CLIENT.md).
+    func validatorSet(forHeight height: UInt64) throws(ServiceError) -> ValidatorSet?
 }
 
 extension NodeService {
@@ -215,6 +218,9 @@ extension NodeService {
 
     /// Services without a genesis document serve none (`GET /v1/genesis` answers 404).
     public func genesisDocument() -> GenesisDocument? { nil }
+
+    /// Services without a validator schedule serve no sets (block answers then carry no `validator_set_hex`).
+    public func validatorSet(forHeight height: UInt64) throws(ServiceError) -> ValidatorSet? { nil }
 
     /// One transaction at a time (services without a batch path).
     public func submitTransactions(_ batch: [[UInt8]]) -> [Result<Hash, MempoolError>] {

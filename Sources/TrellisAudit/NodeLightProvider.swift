@@ -1,0 +1,94 @@
+// NodeLightProvider.swift — a node's API as a light-block provider (`trellis light --node URL`, and each --witness).
+//
+// Reads the public part of GET /v1/blocks/{h} (`header_hex`, `certificate.canonical_hex`, `validator_set_hex`) and
+// GET /v1/status (`height`), which docs/ACCESS.md serves to every caller; state reads with proofs
+// (GET /v1/state/{key}?key_hex=…&height=…&prove=true) are signed when credentials are given. Everything is decoded
+// strictly and nothing is trusted: `LightClient` checks it.
+import Foundation
+import TrellisCodec
+import TrellisCrypto
+import TrellisLedger
+
+/// A node read over HTTP by the light client.
+public final class NodeLightProvider: LightBlockProvider {
+    public let baseURL: URL
+    /// Signs every request when set (state reads under the consortium read policy need it).
+    public var credentials: APIClientCredentials?
+
+    public init(baseURL: URL, credentials: APIClientCredentials? = nil) {
+        self.baseURL = baseURL
+        self.credentials = credentials
+    }
+
+    public var label: String { baseURL.absoluteString }
+
+    public func latestCertifiedHeight() throws(AuditError) -> UInt64 {
+        let status = try getJSON("/v1/status")
+        guard let tip = (status["height"] as? NSNumber)?.uint64Value else { throw .source("GET \(label)/v1/status: no numeric \"height\"") }
+        guard tip >= 1 else { throw .notFound("\(label) has committed no block yet") }
+        // The newest block's certificate is stored with the next height: until then the newest certified one is below.
+        let newest = try getJSON("/v1/blocks/\(tip)")
+        return newest["certificate"] == nil ? tip - 1 : tip
+    }
+
+    public func lightBlock(atHeight height: UInt64) throws(AuditError) -> LightBlock {
+        let path = "/v1/blocks/\(height)"
+        let object = try getJSON(path)
+        func field(_ value: Any?, _ name: String) throws(AuditError) -> [UInt8] {
+            guard let text = value as? String else { throw .source("GET \(label)\(path): no \"\(name)\"") }
+            do { return try Hex.decode(text) } catch { throw .verificationFailed(height: height, message: "\(label): \(name) is not hex: \(error)") }
+        }
+        let headerBytes = try field(object["header_hex"], "header_hex")
+        let certificateBytes = try field((object["certificate"] as? [String: Any])?["canonical_hex"], "certificate.canonical_hex")
+        let setBytes = try field(object["validator_set_hex"], "validator_set_hex")
+        let block: LightBlock
+        do {
+            block = LightBlock(header: try CanonicalDecoder.decode(BlockHeader.self, from: headerBytes),
+                               certificate: try CanonicalDecoder.decode(CommitCertificate.self, from: certificateBytes),
+                               validators: try CanonicalDecoder.decode(ValidatorSet.self, from: setBytes))
+        } catch { throw .verificationFailed(height: height, message: "\(label) sent bytes that do not decode: \(error)") }
+        guard block.header.height == height else { throw .verificationFailed(height: height, message: "\(label) sent the header of height \(block.header.height)") }
+        return block
+    }
+
+    /// Reads `key` at `height` with its proof (unverified: check it against a verified header).
+    public func provedState(_ key: [UInt8], atHeight height: UInt64) throws(AuditError) -> (value: [UInt8]?, proof: StateProof) {
+        let hex = Hex.encode(key)
+        let path = "/v1/state/\(hex)?key_hex=\(hex)&height=\(height)&prove=true"
+        let object = try getJSON(path)
+        guard (object["key_hex"] as? String) == hex else { throw .verificationFailed(height: height, message: "\(label) answered for another key") }
+        guard (object["height"] as? NSNumber)?.uint64Value == height else { throw .verificationFailed(height: height, message: "\(label) answered for another height") }
+        guard let proofHex = object["proof_hex"] as? String else { throw .verificationFailed(height: height, message: "\(label) sent no proof_hex") }
+        do {
+            let proof = try CanonicalDecoder.decode(StateProof.self, from: try Hex.decode(proofHex))
+            let value = try (object["value_hex"] as? String).map { (text: String) throws(HexError) in try Hex.decode(text) }
+            return (value, proof)
+        } catch { throw .verificationFailed(height: height, message: "\(label) sent a proof that does not decode: \(error)") }
+    }
+
+    func getJSON(_ path: String) throws(AuditError) -> [String: Any] {
+        let (data, status, url) = try NodeClient.get(path, baseURL: baseURL, credentials: credentials)
+        guard status == 200 else { throw .source("GET \(url): HTTP \(status): \(String(decoding: data.prefix(512), as: UTF8.self))") }
+        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            throw .source("GET \(url): response is not a JSON object")
+        }
+        return object
+    }
+}
+
+/// A ledger store as a light-block provider (an auditor's own copy of the chain, and the tests): the set in force at
+/// a height is read from the latest state, where `validators/<effective height>` is never deleted.
+extension StoreChainSource: LightBlockProvider {
+    public func latestCertifiedHeight() throws(AuditError) -> UInt64 { try latestHeight() }
+
+    public func lightBlock(atHeight height: UInt64) throws(AuditError) -> LightBlock {
+        do {
+            guard let block = try reader.block(atHeight: height) else { throw AuditError.notFound("block \(height) is not in \(label)") }
+            guard let certificate = try reader.certificate(atHeight: height) else { throw AuditError.notFound("certificate \(height) is not in \(label)") }
+            guard let set = try ValidatorSchedule.set(forHeight: height, in: reader.state().reader) else {
+                throw AuditError.source("\(label) records no validator set for height \(height)")
+            }
+            return LightBlock(header: block.header, certificate: certificate, validators: set)
+        } catch let e as AuditError { throw e } catch { throw .source("cannot read height \(height) of \(label): \(error)") }
+    }
+}

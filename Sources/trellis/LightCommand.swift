@@ -1,0 +1,197 @@
+// LightCommand.swift — `trellis light`: follow certified headers from a trusted point, check state proofs against
+// them, cross-check witnesses (docs/LIGHT-CLIENT.md).
+//
+// Thin shell over TrellisAudit's `LightClient`. Exit codes: 0 verified (witnesses agree, or could not say: warnings
+// on stderr); 1 the primary served something that does not verify (header, validator set, certificate, proof) or
+// could not be read; 2 bad usage or unreadable trust input; 3 a fork: a witness serves a conflicting certified header
+// (both headers are printed).
+import ArgumentParser
+import Foundation
+import TrellisAudit
+import TrellisCodec
+import TrellisCrypto
+import TrellisLedger
+
+struct Light: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "light",
+        abstract: "Verify a node's certified headers from a trusted genesis or block, its state proofs, and witnesses (light client)."
+    )
+
+    /// The exit code of a detected fork.
+    static let forkExitCode: Int32 = 3
+
+    @Option(help: "Base URL of the node to follow (the primary).")
+    var node: String
+
+    @Option(help: "What to trust: a genesis.json file, or HEIGHT:HASH of a block whose hash you got out of band.")
+    var trust: String
+
+    @Option(help: "Another node's base URL to cross-check the verified header with (repeatable).")
+    var witness: [String] = []
+
+    @Option(help: "The height to verify (default: the primary's newest certified height).")
+    var height: UInt64?
+
+    @Flag(help: "Verify every header one by one (adjacent steps only) instead of skipping.")
+    var sequential = false
+
+    @Option(help: "A state key (text) whose value to prove at the verified height (repeatable).")
+    var state: [String] = []
+
+    @Option(help: "Key file that signs the state reads (docs/ACCESS.md): a regulator's or auditor's member key, or a node's own key.")
+    var key: String?
+
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    func run() throws {
+        guard let url = Self.url(node) else { throw badInput("--node must be an http(s) URL, not \(node)") }
+        let witnesses = try witness.map { text throws -> NodeLightProvider in
+            guard let url = Self.url(text) else { throw badInput("--witness must be an http(s) URL, not \(text)") }
+            return NodeLightProvider(baseURL: url)
+        }
+        var signingKey: SigningKey? = nil
+        if let key {
+            do { signingKey = try KeyFile.read(from: key) } catch { throw badInput("--key: \(error.description)") }
+        }
+        let primary = NodeLightProvider(baseURL: url)
+        var client = try auditing { () throws(AuditError) -> LightClient in try openTrust(primary: primary) }
+        let origin = client.trusted
+        let target = try auditing { () throws(AuditError) -> UInt64 in
+            if let height { return height }
+            return try primary.latestCertifiedHeight()
+        }
+        guard target > origin.height else { throw badInput("nothing to verify: height \(target) is not above the trusted height \(origin.height)") }
+        if let signingKey {
+            primary.credentials = try auditing { () throws(AuditError) in try NodeClient.credentials(for: signingKey, chainID: origin.chainID, baseURL: url) }
+        }
+
+        let steps = try auditing { () throws(AuditError) -> [LightStep] in
+            guard sequential else { return try client.verify(to: target, provider: primary) }
+            var all: [LightStep] = []
+            while client.trusted.height < target { all += try client.verify(to: client.trusted.height + 1, provider: primary) }
+            return all
+        }
+        guard let verified = steps.last?.block else { throw ExitCode(1) }
+        let proofs = try auditing { () throws(AuditError) -> [ProvedState] in
+            try state.map { (text: String) throws(AuditError) -> ProvedState in
+                let keyBytes = Array(text.utf8)
+                let (value, proof) = try primary.provedState(keyBytes, atHeight: verified.height)
+                try LightClient.checkState(key: keyBytes, value: value, proof: proof, against: verified)
+                return ProvedState(key: text, value_hex: value.map { Hex.encode($0) }, value_sha256: value.map { SHA256.hash($0).hex })
+            }
+        }
+        let reports = witnesses.map { LightClient.crossCheck(verified, origin: origin, witness: $0) }
+        let output = LightOutput(origin: origin, steps: steps, verified: verified, proofs: proofs, reports: reports)
+        if json { try printJSON(output) } else { output.printText() }
+        for report in reports {
+            switch report {
+            case .faulty(let witness, let reason): printError("warning: witness \(witness) is faulty: \(reason)")
+            case .unavailable(let witness, let reason): printError("warning: witness \(witness) could not confirm: \(reason)")
+            case .agrees, .fork: break
+            }
+        }
+        if reports.contains(where: { if case .fork = $0 { return true } else { return false } }) {
+            printError("error: fork detected: a witness serves a conflicting certified header (see above)")
+            throw ExitCode(Self.forkExitCode)
+        }
+    }
+
+    /// The trusted state: a genesis file, or HEIGHT:HASH checked against the primary's light block there.
+    func openTrust(primary: NodeLightProvider) throws(AuditError) -> LightClient {
+        let parts = trust.split(separator: ":", maxSplits: 1)
+        if parts.count == 2, let trustedHeight = UInt64(parts[0]) {
+            let hash: Hash
+            do { hash = try Hash(hex: String(parts[1])) } catch { throw .malformed(line: 0, message: "--trust HEIGHT:HASH: the hash is not 64 hex digits: \(error)") }
+            // The chain id comes from the trusted block itself (its hash pins it).
+            let block = try primary.lightBlock(atHeight: trustedHeight)
+            return try LightClient.trusting(height: trustedHeight, hash: hash, chainID: block.header.chainID, provider: primary)
+        }
+        let genesis: GenesisDocument
+        do { genesis = try GenesisDocument.load(path: trust) } catch {
+            throw .unreadable(path: trust, message: "--trust takes a genesis.json or HEIGHT:HASH: \(error)")
+        }
+        return LightClient(trusted: .genesis(genesis))
+    }
+
+    static func url(_ text: String) -> URL? {
+        guard let url = URL(string: text), url.scheme == "http" || url.scheme == "https" else { return nil }
+        return url
+    }
+}
+
+/// One state value proved against the verified header.
+struct ProvedState: Encodable {
+    let key: String
+    let value_hex: String?
+    let value_sha256: String?
+}
+
+/// What `trellis light` reports (text or --json).
+struct LightOutput: Encodable {
+    struct Step: Encodable { let height: UInt64; let block_hash: String; let kind: String; let validator_set_hash: String; let validator_set_changed: Bool; let validators: Int }
+    struct Header: Encodable { let height: UInt64; let block_hash: String; let header_hex: String; let certificate_hex: String }
+    struct Witness: Encodable { let witness: String; let verdict: String; let reason: String?; let primary: Header?; let conflicting: Header? }
+
+    let trusted_height: UInt64
+    let trusted_hash: String
+    let chain_id: String
+    let verified_height: UInt64
+    let verified_hash: String
+    let state_root: String
+    let app_version: UInt32
+    let steps: [Step]
+    let state: [ProvedState]
+    let witnesses: [Witness]
+
+    init(origin: LightTrustedState, steps: [LightStep], verified: LightBlock, proofs: [ProvedState], reports: [WitnessReport]) {
+        trusted_height = origin.height
+        trusted_hash = origin.blockHash.hex
+        chain_id = origin.chainID
+        verified_height = verified.height
+        verified_hash = verified.hash.hex
+        state_root = verified.header.stateRoot.hex
+        app_version = verified.header.appVersion
+        self.steps = steps.map {
+            Step(height: $0.block.height, block_hash: $0.block.hash.hex, kind: $0.kind.rawValue, validator_set_hash: $0.block.header.validatorSetHash.hex,
+                 validator_set_changed: $0.validatorSetChanged, validators: $0.block.validators.count)
+        }
+        state = proofs
+        func header(_ block: LightBlock) -> Header {
+            Header(height: block.height, block_hash: block.hash.hex, header_hex: Hex.encode(block.header.canonicalBytes), certificate_hex: Hex.encode(block.certificate.canonicalBytes))
+        }
+        witnesses = reports.map { report in
+            switch report {
+            case .agrees(let w): return Witness(witness: w, verdict: "agrees", reason: nil, primary: nil, conflicting: nil)
+            case .fork(let w, let primary, let conflicting):
+                return Witness(witness: w, verdict: "fork", reason: nil, primary: header(primary), conflicting: header(conflicting))
+            case .faulty(let w, let reason): return Witness(witness: w, verdict: "faulty", reason: reason, primary: nil, conflicting: nil)
+            case .unavailable(let w, let reason): return Witness(witness: w, verdict: "unavailable", reason: reason, primary: nil, conflicting: nil)
+            }
+        }
+    }
+
+    func printText() {
+        print(trusted_height == 0 ? "trusted: genesis \(trusted_hash) (chain \(chain_id))" : "trusted: block \(trusted_height) \(trusted_hash) (chain \(chain_id))")
+        for step in steps {
+            let change = step.validator_set_changed ? "; validator set changed to \(step.validator_set_hash) (\(step.validators) validators)" : ""
+            print("\(step.kind) \(step.height) \(step.block_hash)\(change)")
+        }
+        print("verified: height \(verified_height) block \(verified_hash) state_root \(state_root) app_version \(app_version)")
+        for proved in state {
+            let value = proved.value_hex.map { "\($0.count / 2) bytes \($0)" } ?? "absent"
+            print("state \(proved.key) = \(value) (proved at height \(verified_height))")
+        }
+        for w in witnesses {
+            switch w.verdict {
+            case "fork":
+                print("FORK: witness \(w.witness) serves block \(w.conflicting?.block_hash ?? "?") at height \(verified_height), certified from the same trusted state; the primary serves \(verified_hash)")
+                if let p = w.primary { print("primary header_hex \(p.header_hex)\nprimary certificate_hex \(p.certificate_hex)") }
+                if let c = w.conflicting { print("witness header_hex \(c.header_hex)\nwitness certificate_hex \(c.certificate_hex)") }
+            default:
+                print("witness \(w.witness): \(w.verdict)" + (w.reason.map { " (\($0))" } ?? ""))
+            }
+        }
+    }
+}
