@@ -5,48 +5,6 @@ enum OpenAPIDocument {
     static let json = #"""
 {
   "components": {
-    "parameters": {
-      "TrellisMember": {
-        "description": "Signed requests: the member id, or @operator for the node's own key (docs/ACCESS.md).",
-        "in": "header",
-        "name": "Trellis-Member",
-        "required": false,
-        "schema": {
-          "pattern": "^(@operator|[A-Za-z0-9._:-]{1,128})$",
-          "type": "string"
-        }
-      },
-      "TrellisNonce": {
-        "description": "Signed requests: fresh for every request.",
-        "in": "header",
-        "name": "Trellis-Nonce",
-        "required": false,
-        "schema": {
-          "pattern": "^[A-Za-z0-9_-]{16,64}$",
-          "type": "string"
-        }
-      },
-      "TrellisSignature": {
-        "description": "Signed requests: 128 hex digits, Ed25519 over the sign bytes of docs/ACCESS.md.",
-        "in": "header",
-        "name": "Trellis-Signature",
-        "required": false,
-        "schema": {
-          "pattern": "^[0-9a-f]{128}$",
-          "type": "string"
-        }
-      },
-      "TrellisTimestamp": {
-        "description": "Signed requests: Unix seconds, within the node's request_skew_s of its clock.",
-        "in": "header",
-        "name": "Trellis-Timestamp",
-        "required": false,
-        "schema": {
-          "pattern": "^-?[0-9]{1,19}$",
-          "type": "string"
-        }
-      }
-    },
     "responses": {
       "Forbidden": {
         "content": {
@@ -56,7 +14,7 @@ enum OpenAPIDocument {
             }
           }
         },
-        "description": "forbidden (the signer lacks the route's scope; the message names the scope, never the object) or member_inactive"
+        "description": "403: forbidden (the caller lacks the route's scope; the message names the route's pattern and the scope, never the object — another member's object and an absent one get the same answer), member_inactive (a suspended or revoked member's key)."
       },
       "NonceWindowFull": {
         "content": {
@@ -66,7 +24,25 @@ enum OpenAPIDocument {
             }
           }
         },
-        "description": "nonce_window_full: max_request_nonces signed requests are live in the replay window; retry shortly"
+        "description": "503: nonce_window_full — the node remembers [api] max_request_nonces live nonces; retry in a few seconds."
+      },
+      "TooManySignedRequests": {
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            }
+          }
+        },
+        "description": "429: too_many_signed_requests — the member is over its share of the nonce window ([api] max_request_nonces_per_member); Retry-After says when to try again.",
+        "headers": {
+          "Retry-After": {
+            "description": "seconds",
+            "schema": {
+              "type": "integer"
+            }
+          }
+        }
       },
       "Unauthorized": {
         "content": {
@@ -76,7 +52,7 @@ enum OpenAPIDocument {
             }
           }
         },
-        "description": "authentication_required (the route needs a scope and the request is not signed), invalid_credentials, stale_credentials, invalid_signature or replayed_nonce (docs/ACCESS.md)"
+        "description": "401: authentication_required (the route needs a scope and the request is unsigned), invalid_credentials (missing, repeated, malformed or oversized Trellis-* headers), stale_credentials (timestamp outside the skew window), invalid_signature (the same whether the member exists or not), replayed_nonce."
       }
     },
     "schemas": {
@@ -105,16 +81,34 @@ enum OpenAPIDocument {
       }
     },
     "securitySchemes": {
-      "trellisRequestSignature": {
-        "description": "An Ed25519 signature of the request by a member key (or the node's own key as @operator), sent with Trellis-Member, Trellis-Timestamp and Trellis-Nonce; the signed bytes and a worked example are in docs/ACCESS.md. Optional on every route that reads: without it a route answers its public part or 401.",
+      "TrellisMember": {
+        "description": "The member id the request is signed for (1–128 bytes of [A-Za-z0-9._:-]), or @operator for the node's own key. One of the four headers of a signed request (docs/ACCESS.md): send all four or none.",
+        "in": "header",
+        "name": "Trellis-Member",
+        "type": "apiKey"
+      },
+      "TrellisNonce": {
+        "description": "16–64 characters of [A-Za-z0-9_-], fresh for every request; a (member, nonce) pair is accepted once within the window.",
+        "in": "header",
+        "name": "Trellis-Nonce",
+        "type": "apiKey"
+      },
+      "TrellisSignature": {
+        "description": "128 hex digits: the Ed25519 signature, with one of the member's active keys, over \"trellis/v1/api\" 0x00 chain_id 0x00 str(member) str(method) str(path) str(query) SHA-256(body) i64(timestamp) str(nonce) (docs/ACCESS.md, byte for byte with a worked example).",
         "in": "header",
         "name": "Trellis-Signature",
+        "type": "apiKey"
+      },
+      "TrellisTimestamp": {
+        "description": "Unix seconds when the request was signed, decimal (at most 20 characters); refused beyond [api] request_skew_s (default 300) of the node's clock.",
+        "in": "header",
+        "name": "Trellis-Timestamp",
         "type": "apiKey"
       }
     }
   },
   "info": {
-    "description": "The HTTP/JSON API of a Trellis node (docs/ARCHITECTURE.md, \"HTTP API\"). Every error is {\"error\": {\"code\", \"message\"}} with the HTTP status given; unknown routes answer 404 not_found.",
+    "description": "The HTTP/JSON API of a Trellis node (docs/ARCHITECTURE.md, \"HTTP API\"). Every error is {\"error\": {\"code\", \"message\"}} with the HTTP status given; unknown routes answer 404 not_found. Who may read what: under the default read policy (consortium) reads are signed with a member key in the four Trellis-* headers (securitySchemes, all four together) and each route answers what the caller's scope allows — public, member, party, read_all or operator; docs/ACCESS.md has the table. Unsigned reads get the public part or 401.",
     "title": "Trellis node API",
     "version": "1"
   },
@@ -135,6 +129,9 @@ enum OpenAPIDocument {
             "description": "the explorer's HTML page"
           }
         },
+        "security": [
+          {}
+        ],
         "summary": "The web explorer's page (index.html; docs/EXPLORER.md). Public: it holds no chain data, it reads this API with the visitor's key."
       }
     },
@@ -189,6 +186,9 @@ enum OpenAPIDocument {
             "description": "JSON error"
           }
         },
+        "security": [
+          {}
+        ],
         "summary": "One of the explorer's static files (public)."
       }
     },
@@ -225,26 +225,15 @@ enum OpenAPIDocument {
             "description": "{\"status\": \"halted\", \"reason\"}"
           }
         },
+        "security": [
+          {}
+        ],
         "summary": "Liveness: ok, or 503 once consensus halted for good."
       }
     },
     "/metrics": {
       "get": {
         "operationId": "metrics",
-        "parameters": [
-          {
-            "$ref": "#/components/parameters/TrellisMember"
-          },
-          {
-            "$ref": "#/components/parameters/TrellisTimestamp"
-          },
-          {
-            "$ref": "#/components/parameters/TrellisNonce"
-          },
-          {
-            "$ref": "#/components/parameters/TrellisSignature"
-          }
-        ],
         "responses": {
           "200": {
             "content": {
@@ -262,16 +251,13 @@ enum OpenAPIDocument {
           "403": {
             "$ref": "#/components/responses/Forbidden"
           },
+          "429": {
+            "$ref": "#/components/responses/TooManySignedRequests"
+          },
           "503": {
             "$ref": "#/components/responses/NonceWindowFull"
           }
         },
-        "security": [
-          {},
-          {
-            "trellisRequestSignature": []
-          }
-        ],
         "summary": "Prometheus text exposition (docs/OPERATIONS.md §8)."
       }
     },
@@ -288,18 +274,6 @@ enum OpenAPIDocument {
               "pattern": "^([0-9]{1,19}|latest)$",
               "type": "string"
             }
-          },
-          {
-            "$ref": "#/components/parameters/TrellisMember"
-          },
-          {
-            "$ref": "#/components/parameters/TrellisTimestamp"
-          },
-          {
-            "$ref": "#/components/parameters/TrellisNonce"
-          },
-          {
-            "$ref": "#/components/parameters/TrellisSignature"
           }
         ],
         "responses": {
@@ -347,17 +321,17 @@ enum OpenAPIDocument {
                     }
                   },
                   "regulator": {
-                    "summary": "GET /v1/blocks/23 signed by a regulator: transactions decoded",
+                    "summary": "GET /v1/blocks/29 signed by a regulator: transactions decoded",
                     "value": {
-                      "canonical_hex": "000000117472656c6c69732d6578616d706c652d310000000000000017000000…",
+                      "canonical_hex": "000000117472656c6c69732d6578616d706c652d31000000000000001d000000…",
                       "certificate": {
-                        "block_id": "6b55abd535373d009523d39f212bc97e8d0d4276d4ae9454b012980634f43164",
-                        "canonical_hex": "0000000000000017000000006b55abd535373d009523d39f212bc97e8d0d4276…",
-                        "height": 23,
+                        "block_id": "14f81a5a534908e06ac319da722f2559a28b7ca589b7f4a8ff5f5cb8b0c5e054",
+                        "canonical_hex": "000000000000001d0000000014f81a5a534908e06ac319da722f2559a28b7ca5…",
+                        "height": 29,
                         "round": 0,
                         "signatures": [
                           {
-                            "signature": "6d6325e0bd80009e8128cf406f3c481de826917655e71ee48547b5ca32b1e5cfbc5867396e7ead4a48191fdc7b2dbf26ccc57b3ac5ea8918866d7251d3101407",
+                            "signature": "7b48a8459d9074a48bdf699c78a0b11ad69bebf82b23c0320c5108990f9f6a2c9c2ff0742b1e0be4fedb818aac63635674f1c24d517544c12f4a5c71ff0caa09",
                             "validator": "a4e369617c481d7392531237c2bd89072f67803c383944b2b30e95ab17ad6926"
                           }
                         ]
@@ -367,54 +341,57 @@ enum OpenAPIDocument {
                         "app_version": 1,
                         "chain_id": "trellis-example-1",
                         "evidence_hash": "df3f619804a92fdb4057192dc43dd748ea778adc52bc498ce80524c014b81119",
-                        "hash": "6b55abd535373d009523d39f212bc97e8d0d4276d4ae9454b012980634f43164",
-                        "height": 23,
-                        "last_commit_hash": "f4eae9ca8e04233e32b4a680d29ebd091d4560362ff632565135f17176c88683",
+                        "hash": "14f81a5a534908e06ac319da722f2559a28b7ca589b7f4a8ff5f5cb8b0c5e054",
+                        "height": 29,
+                        "last_commit_hash": "90a8085dc9f113c3ef9859efcb969d32ce0d45fefd3b1613ed7e925ba5f9eb4f",
                         "next_validator_set_hash": "6e92c40e08f8b40fb5fcc41ad60980c34cc07a5b2f5514e7b226a7b4b297ef00",
-                        "previous_block_hash": "5427033eccd4840f42c1f03281a1da8a3a13429c7f9274a85cbea5ce8123207e",
+                        "previous_block_hash": "0a2040a1bd92a6c91e8cb523b0cac429f7594e75d66ae42531a68d88c2e4ec70",
                         "proposer": "a4e369617c481d7392531237c2bd89072f67803c383944b2b30e95ab17ad6926",
-                        "receipts_root": "01a568f64746b2a75062bd48ee16e6fcbd68d1a2fe7d6d7b611e95fed6996254",
+                        "receipts_root": "efceaf8f119bb9e92c7297bc942b6b414bfe7fced8ac78c7f63e6854096c7de7",
                         "round": 0,
-                        "state_root": "17aabe2bd2503e73628d79e1b6dff544614a363f6a79d80ea8c95fccd6e56c2d",
-                        "time": 1796455827,
+                        "state_root": "6e649dc815c6e36d2629205176e223ad43e075d25ec4b50453753f65ab9ce4f6",
+                        "time": 1796455833,
                         "tx_count": 1,
-                        "tx_root": "ddab07351c9d3b4bd8df71a68a5ca2d3907df1e1e8de3f75bffeada59be874bf",
+                        "tx_root": "bda4834b73eec958f8b8babc3e8a9eea15c937e1d5f8ed0a4c60f56db57d8027",
                         "validator_set_hash": "6e92c40e08f8b40fb5fcc41ad60980c34cc07a5b2f5514e7b226a7b4b297ef00"
                       },
-                      "header_hex": "000000117472656c6c69732d6578616d706c652d310000000000000017000000…",
+                      "header_hex": "000000117472656c6c69732d6578616d706c652d31000000000000001d000000…",
                       "last_commit": {
-                        "block_id": "5427033eccd4840f42c1f03281a1da8a3a13429c7f9274a85cbea5ce8123207e",
-                        "canonical_hex": "0000000000000016000000005427033eccd4840f42c1f03281a1da8a3a13429c…",
-                        "height": 22,
+                        "block_id": "0a2040a1bd92a6c91e8cb523b0cac429f7594e75d66ae42531a68d88c2e4ec70",
+                        "canonical_hex": "000000000000001c000000000a2040a1bd92a6c91e8cb523b0cac429f7594e75…",
+                        "height": 28,
                         "round": 0,
                         "signatures": [
                           {
-                            "signature": "3e9f080f625a85cd5a42f1c280c037a4b28ef721ed994924f0f5f74544e8f0c696dcbbfd2e901fe440b5c05f2a837283683655b5d5137ed5cda2158160e3f80b",
+                            "signature": "aa5537ce35d2834542b79339f18b72755fc0245e98e5230e5fe6d8fb698212506de66953f0866c070cd7a9bbcefc1168f63b6e344bb21a537d4df32ed1488702",
                             "validator": "a4e369617c481d7392531237c2bd89072f67803c383944b2b30e95ab17ad6926"
                           }
                         ]
                       },
                       "transactions": [
                         {
-                          "canonical_hex": "000000117472656c6c69732d6578616d706c652d310000001263657274696669…",
+                          "canonical_hex": "000000117472656c6c69732d6578616d706c652d31000000126d656d6265722e…",
                           "chain_id": "trellis-example-1",
                           "cosigners": [],
-                          "expires_at_height": 1022,
-                          "hash": "13292a01359facc3a7114adf3a1073ebfd190317e3666b5b69f4ac8109de5747",
-                          "kind": "certificate.settle",
-                          "nonce": 1,
+                          "expires_at_height": 1028,
+                          "hash": "cc5e2f65419508b3072a0424b2465812fa2e24204d0049b385d12e2c2008022d",
+                          "kind": "member.rotate_keys",
+                          "nonce": 5,
                           "payload": {
-                            "root_id": "cert-edc51b604edd77c89efc"
+                            "add_keys": [
+                              "ae3a86e11d8eabfa2229e9f34673a3466bd5a14eceb146fe6aba285510517498"
+                            ],
+                            "remove_keys": []
                           },
-                          "payload_hex": "00000019636572742d6564633531623630346564643737633839656663",
+                          "payload_hex": "00000001ae3a86e11d8eabfa2229e9f34673a3466bd5a14eceb146fe6aba28551051749800000000",
                           "signatures": [
                             {
-                              "member_id": "clearing",
-                              "public_key": "4bd91d3483dd257c74bacc3b42f2ed8fdd6351b19cbb61f5463ad265ddc92236",
-                              "signature": "b0813b1cc70db6a66ed9b467b1304a93485e82449ffd605ecb5dc8337acfaadd5aa4dea23e05c0e7922ef57fce00febf30d43fac13faf1778e056d9ccd399f08"
+                              "member_id": "supplier1",
+                              "public_key": "0d4773ba97ce9b147fba03cc6a6ece773f3177e4d796d97ef55a7f4c5c365ae7",
+                              "signature": "2a26083e45bbbb0b70210cb822f5281371e5f513ec7a1266b305c7e1e5a2aac0ba4e61512bc66e9131227827d362fc992e6207a1fc4ee68f1f47a3807179b401"
                             }
                           ],
-                          "signer": "clearing"
+                          "signer": "supplier1"
                         }
                       ],
                       "validator_set_hex": "00000001a4e369617c481d7392531237c2bd89072f67803c383944b2b30e95ab17ad692600000000000000010000000e3132372e302e302e313a39313030"
@@ -449,11 +426,11 @@ enum OpenAPIDocument {
               "application/json": {
                 "examples": {
                   "missing": {
-                    "summary": "GET /v1/blocks/1000028",
+                    "summary": "GET /v1/blocks/1001475",
                     "value": {
                       "error": {
                         "code": "not_found",
-                        "message": "no block at height 1000028"
+                        "message": "no block at height 1001475"
                       }
                     }
                   }
@@ -465,16 +442,13 @@ enum OpenAPIDocument {
             },
             "description": "JSON error"
           },
+          "429": {
+            "$ref": "#/components/responses/TooManySignedRequests"
+          },
           "503": {
             "$ref": "#/components/responses/NonceWindowFull"
           }
         },
-        "security": [
-          {},
-          {
-            "trellisRequestSignature": []
-          }
-        ],
         "summary": "A committed block with its certificate."
       }
     },
@@ -492,18 +466,6 @@ enum OpenAPIDocument {
               "minimum": 1,
               "type": "integer"
             }
-          },
-          {
-            "$ref": "#/components/parameters/TrellisMember"
-          },
-          {
-            "$ref": "#/components/parameters/TrellisTimestamp"
-          },
-          {
-            "$ref": "#/components/parameters/TrellisNonce"
-          },
-          {
-            "$ref": "#/components/parameters/TrellisSignature"
           }
         ],
         "responses": {
@@ -533,36 +495,19 @@ enum OpenAPIDocument {
           "403": {
             "$ref": "#/components/responses/Forbidden"
           },
+          "429": {
+            "$ref": "#/components/responses/TooManySignedRequests"
+          },
           "503": {
             "$ref": "#/components/responses/NonceWindowFull"
           }
         },
-        "security": [
-          {},
-          {
-            "trellisRequestSignature": []
-          }
-        ],
         "summary": "Server-sent events: one block event per committed block."
       }
     },
     "/v1/genesis": {
       "get": {
         "operationId": "genesis",
-        "parameters": [
-          {
-            "$ref": "#/components/parameters/TrellisMember"
-          },
-          {
-            "$ref": "#/components/parameters/TrellisTimestamp"
-          },
-          {
-            "$ref": "#/components/parameters/TrellisNonce"
-          },
-          {
-            "$ref": "#/components/parameters/TrellisSignature"
-          }
-        ],
         "responses": {
           "200": {
             "content": {
@@ -645,16 +590,13 @@ enum OpenAPIDocument {
           "403": {
             "$ref": "#/components/responses/Forbidden"
           },
+          "429": {
+            "$ref": "#/components/responses/TooManySignedRequests"
+          },
           "503": {
             "$ref": "#/components/responses/NonceWindowFull"
           }
         },
-        "security": [
-          {},
-          {
-            "trellisRequestSignature": []
-          }
-        ],
         "summary": "The chain's genesis document."
       }
     },
@@ -673,6 +615,9 @@ enum OpenAPIDocument {
             "description": "OpenAPI 3.1 document"
           }
         },
+        "security": [
+          {}
+        ],
         "summary": "This description."
       }
     },
@@ -714,18 +659,6 @@ enum OpenAPIDocument {
               ],
               "type": "string"
             }
-          },
-          {
-            "$ref": "#/components/parameters/TrellisMember"
-          },
-          {
-            "$ref": "#/components/parameters/TrellisTimestamp"
-          },
-          {
-            "$ref": "#/components/parameters/TrellisNonce"
-          },
-          {
-            "$ref": "#/components/parameters/TrellisSignature"
           }
         ],
         "responses": {
@@ -736,14 +669,15 @@ enum OpenAPIDocument {
                   "member": {
                     "summary": "GET /v1/query/member?id=supplier1 signed by a regulator",
                     "value": {
-                      "height": 28,
+                      "height": 1481,
                       "query": "member",
                       "result": {
                         "accreditations": [],
                         "legal_name": "First Tier Parts Co., Ltd.",
                         "member_id": "supplier1",
                         "public_keys": [
-                          "0d4773ba97ce9b147fba03cc6a6ece773f3177e4d796d97ef55a7f4c5c365ae7"
+                          "0d4773ba97ce9b147fba03cc6a6ece773f3177e4d796d97ef55a7f4c5c365ae7",
+                          "ae3a86e11d8eabfa2229e9f34673a3466bd5a14eceb146fe6aba285510517498"
                         ],
                         "registration_no": "91310000MA1SUPP001",
                         "roles": [
@@ -751,20 +685,20 @@ enum OpenAPIDocument {
                         ],
                         "status": "active"
                       },
-                      "state_root": "17aabe2bd2503e73628d79e1b6dff544614a363f6a79d80ea8c95fccd6e56c2d"
+                      "state_root": "6e649dc815c6e36d2629205176e223ad43e075d25ec4b50453753f65ab9ce4f6"
                     }
                   },
                   "member_proved": {
                     "summary": "the same with prove=true: the proof of every state record read",
                     "value": {
-                      "height": 28,
+                      "height": 1481,
                       "proofs": [
                         {
-                          "height": 28,
+                          "height": 1481,
                           "key": "member/supplier1",
                           "key_hex": "6d656d6265722f737570706c69657231",
-                          "proof_hex": "0000000ae1ee32cbd5e19617c685ef10349fe29bf40a8eef64b175be199b1ee1…",
-                          "state_root": "17aabe2bd2503e73628d79e1b6dff544614a363f6a79d80ea8c95fccd6e56c2d",
+                          "proof_hex": "0000000abb8bf1c4936e5b99cda2ade9d3080764e55fd7fa2e0f7e6b20c0b18a…",
+                          "state_root": "6e649dc815c6e36d2629205176e223ad43e075d25ec4b50453753f65ab9ce4f6",
                           "value_hex": "00000009737570706c696572310000001a466972737420546965722050617274…"
                         }
                       ],
@@ -774,7 +708,8 @@ enum OpenAPIDocument {
                         "legal_name": "First Tier Parts Co., Ltd.",
                         "member_id": "supplier1",
                         "public_keys": [
-                          "0d4773ba97ce9b147fba03cc6a6ece773f3177e4d796d97ef55a7f4c5c365ae7"
+                          "0d4773ba97ce9b147fba03cc6a6ece773f3177e4d796d97ef55a7f4c5c365ae7",
+                          "ae3a86e11d8eabfa2229e9f34673a3466bd5a14eceb146fe6aba285510517498"
                         ],
                         "registration_no": "91310000MA1SUPP001",
                         "roles": [
@@ -782,13 +717,13 @@ enum OpenAPIDocument {
                         ],
                         "status": "active"
                       },
-                      "state_root": "17aabe2bd2503e73628d79e1b6dff544614a363f6a79d80ea8c95fccd6e56c2d"
+                      "state_root": "6e649dc815c6e36d2629205176e223ad43e075d25ec4b50453753f65ab9ce4f6"
                     }
                   },
                   "supply": {
                     "summary": "GET /v1/query/supply",
                     "value": {
-                      "height": 28,
+                      "height": 1481,
                       "query": "supply",
                       "result": {
                         "balanced": true,
@@ -819,7 +754,7 @@ enum OpenAPIDocument {
                           }
                         ]
                       },
-                      "state_root": "17aabe2bd2503e73628d79e1b6dff544614a363f6a79d80ea8c95fccd6e56c2d"
+                      "state_root": "6e649dc815c6e36d2629205176e223ad43e075d25ec4b50453753f65ab9ce4f6"
                     }
                   }
                 },
@@ -877,16 +812,13 @@ enum OpenAPIDocument {
             },
             "description": "state_pruned: the height is outside the node's proof window (the message names the window)"
           },
+          "429": {
+            "$ref": "#/components/responses/TooManySignedRequests"
+          },
           "503": {
             "$ref": "#/components/responses/NonceWindowFull"
           }
         },
-        "security": [
-          {},
-          {
-            "trellisRequestSignature": []
-          }
-        ],
         "summary": "A domain query (member, lineage, holdings, exposure, green_backed, credit_blocks, provenance, retirements, supply, evidence, evidence_by); other query parameters are the query's own."
       }
     },
@@ -938,18 +870,6 @@ enum OpenAPIDocument {
               ],
               "type": "string"
             }
-          },
-          {
-            "$ref": "#/components/parameters/TrellisMember"
-          },
-          {
-            "$ref": "#/components/parameters/TrellisTimestamp"
-          },
-          {
-            "$ref": "#/components/parameters/TrellisNonce"
-          },
-          {
-            "$ref": "#/components/parameters/TrellisSignature"
           }
         ],
         "responses": {
@@ -960,11 +880,11 @@ enum OpenAPIDocument {
                   "proved": {
                     "summary": "GET /v1/state/member%2Fregulator?prove=true signed by a regulator",
                     "value": {
-                      "height": 28,
+                      "height": 1481,
                       "key": "member/regulator",
                       "key_hex": "6d656d6265722f726567756c61746f72",
-                      "proof_hex": "0000000af2c6cd7858f2b0c395101ed684649eebf55fa9224e32491781d6be77…",
-                      "state_root": "17aabe2bd2503e73628d79e1b6dff544614a363f6a79d80ea8c95fccd6e56c2d",
+                      "proof_hex": "0000000a059cd9271777a5b50d578e0b78c270cb29a1b7efec9e027d6994779e…",
+                      "state_root": "6e649dc815c6e36d2629205176e223ad43e075d25ec4b50453753f65ab9ce4f6",
                       "value_hex": "00000009726567756c61746f720000001b4578616d706c652046696e616e6369…"
                     }
                   }
@@ -1023,36 +943,19 @@ enum OpenAPIDocument {
             },
             "description": "state_pruned: the height is outside the node's proof window (the message names the window)"
           },
+          "429": {
+            "$ref": "#/components/responses/TooManySignedRequests"
+          },
           "503": {
             "$ref": "#/components/responses/NonceWindowFull"
           }
         },
-        "security": [
-          {},
-          {
-            "trellisRequestSignature": []
-          }
-        ],
         "summary": "A state value (hex) at a height, with its proof on request."
       }
     },
     "/v1/status": {
       "get": {
         "operationId": "status",
-        "parameters": [
-          {
-            "$ref": "#/components/parameters/TrellisMember"
-          },
-          {
-            "$ref": "#/components/parameters/TrellisTimestamp"
-          },
-          {
-            "$ref": "#/components/parameters/TrellisNonce"
-          },
-          {
-            "$ref": "#/components/parameters/TrellisSignature"
-          }
-        ],
         "responses": {
           "200": {
             "content": {
@@ -1065,11 +968,11 @@ enum OpenAPIDocument {
                       "chain_id": "trellis-example-1",
                       "consensus_round": 0,
                       "consensus_status": "running",
-                      "height": 28,
-                      "latest_block_hash": "0a2040a1bd92a6c91e8cb523b0cac429f7594e75d66ae42531a68d88c2e4ec70",
-                      "latest_block_time": 1796455832,
+                      "height": 1475,
+                      "latest_block_hash": "93d06874d4a7d30ce07f07b33994c28b86783700555a091d81c8d5466799239c",
+                      "latest_block_time": 1796457318,
                       "mempool_size": 0,
-                      "state_root": "17aabe2bd2503e73628d79e1b6dff544614a363f6a79d80ea8c95fccd6e56c2d",
+                      "state_root": "6e649dc815c6e36d2629205176e223ad43e075d25ec4b50453753f65ab9ce4f6",
                       "validators": [
                         {
                           "p2p_address": "127.0.0.1:9100",
@@ -1086,9 +989,9 @@ enum OpenAPIDocument {
                       "chain_id": "trellis-example-1",
                       "consensus_round": 0,
                       "consensus_status": "running",
-                      "height": 28,
-                      "latest_block_hash": "0a2040a1bd92a6c91e8cb523b0cac429f7594e75d66ae42531a68d88c2e4ec70",
-                      "latest_block_time": 1796455832,
+                      "height": 1475,
+                      "latest_block_hash": "93d06874d4a7d30ce07f07b33994c28b86783700555a091d81c8d5466799239c",
+                      "latest_block_time": 1796457318,
                       "mempool_size": 0,
                       "node_key": "a4e369617c481d7392531237c2bd89072f67803c383944b2b30e95ab17ad6926",
                       "node_name": "node1",
@@ -1101,7 +1004,7 @@ enum OpenAPIDocument {
                         ],
                         "upgrades": []
                       },
-                      "state_root": "17aabe2bd2503e73628d79e1b6dff544614a363f6a79d80ea8c95fccd6e56c2d",
+                      "state_root": "6e649dc815c6e36d2629205176e223ad43e075d25ec4b50453753f65ab9ce4f6",
                       "validators": [
                         {
                           "p2p_address": "127.0.0.1:9100",
@@ -1125,16 +1028,13 @@ enum OpenAPIDocument {
           "403": {
             "$ref": "#/components/responses/Forbidden"
           },
+          "429": {
+            "$ref": "#/components/responses/TooManySignedRequests"
+          },
           "503": {
             "$ref": "#/components/responses/NonceWindowFull"
           }
         },
-        "security": [
-          {},
-          {
-            "trellisRequestSignature": []
-          }
-        ],
         "summary": "Chain id, height, state root, validators, consensus status; signed by a regulator, an auditor or the operator also the node's name, key and peers and the rules versions (active, supported, scheduled upgrades)."
       }
     },
@@ -1162,7 +1062,7 @@ enum OpenAPIDocument {
                 "transaction": {
                   "summary": "the hex of a transaction's canonical bytes (a real one: the already committed transaction above)",
                   "value": {
-                    "tx": "000000117472656c6c69732d6578616d706c652d310000001263657274696669636174652e736574746c650000001d00000019636572742d656463353162363034656464373763383965666300000008636c656172696e67000000000000000100000000000003fe000000000000000100000008636c656172696e674bd91d3483dd257c74bacc3b42f2ed8fdd6351b19cbb61f5463ad265ddc92236b0813b1cc70db6a66ed9b467b1304a93485e82449ffd605ecb5dc8337acfaadd5aa4dea23e05c0e7922ef57fce00febf30d43fac13faf1778e056d9ccd399f08"
+                    "tx": "000000117472656c6c69732d6578616d706c652d31000000126d656d6265722e726f746174655f6b6579730000002800000001ae3a86e11d8eabfa2229e9f34673a3466bd5a14eceb146fe6aba2855105174980000000000000009737570706c6965723100000000000000050000000000000404000000000000000100000009737570706c696572310d4773ba97ce9b147fba03cc6a6ece773f3177e4d796d97ef55a7f4c5c365ae72a26083e45bbbb0b70210cb822f5281371e5f513ec7a1266b305c7e1e5a2aac0ba4e61512bc66e9131227827d362fc992e6207a1fc4ee68f1f47a3807179b401"
                   }
                 }
               },
@@ -1207,7 +1107,7 @@ enum OpenAPIDocument {
                   "accepted": {
                     "summary": "POST /v1/tx with a new signed transaction (as `trellis tx send` prints it)",
                     "value": {
-                      "hash": "cc5e2f65419508b3072a0424b2465812fa2e24204d0049b385d12e2c2008022d",
+                      "hash": "d444b7637e8a9c5b87561b66c92a194b6a70990cac12f9db111b5371484af671",
                       "status": "pending"
                     }
                   }
@@ -1227,8 +1127,8 @@ enum OpenAPIDocument {
                     "summary": "POST /v1/tx with a transaction already committed: its nonce is used",
                     "value": {
                       "error": {
-                        "code": "stale_nonce",
-                        "message": "nonce 1 is already used; the next nonce is 2"
+                        "code": "expired",
+                        "message": "transaction expired at height 1028; the chain is at 1481"
                       }
                     }
                   },
@@ -1298,6 +1198,9 @@ enum OpenAPIDocument {
             "description": "JSON error"
           }
         },
+        "security": [
+          {}
+        ],
         "summary": "Submit one transaction: {\"tx\": \"<hex>\"} or its canonical bytes."
       }
     },
@@ -1314,18 +1217,6 @@ enum OpenAPIDocument {
               "pattern": "^[0-9a-fA-F]{64}$",
               "type": "string"
             }
-          },
-          {
-            "$ref": "#/components/parameters/TrellisMember"
-          },
-          {
-            "$ref": "#/components/parameters/TrellisTimestamp"
-          },
-          {
-            "$ref": "#/components/parameters/TrellisNonce"
-          },
-          {
-            "$ref": "#/components/parameters/TrellisSignature"
           }
         ],
         "responses": {
@@ -1336,41 +1227,40 @@ enum OpenAPIDocument {
                   "committed": {
                     "summary": "GET /v1/tx/HASH signed by a regulator",
                     "value": {
-                      "hash": "13292a01359facc3a7114adf3a1073ebfd190317e3666b5b69f4ac8109de5747",
-                      "height": 23,
+                      "hash": "cc5e2f65419508b3072a0424b2465812fa2e24204d0049b385d12e2c2008022d",
+                      "height": 29,
                       "index": 0,
                       "receipt": {
-                        "created": [
-                          "cert-0d2e88685c92f7efcd9c",
-                          "cert-27c5f67dd57ccde0c0e7",
-                          "cert-b086cdff4fe25b223302"
-                        ],
+                        "created": [],
                         "index": 0,
                         "nonce_consumed": true,
                         "status": "ok",
-                        "tx_hash": "13292a01359facc3a7114adf3a1073ebfd190317e3666b5b69f4ac8109de5747"
+                        "tx_hash": "cc5e2f65419508b3072a0424b2465812fa2e24204d0049b385d12e2c2008022d"
                       },
                       "status": "committed",
                       "transaction": {
-                        "canonical_hex": "000000117472656c6c69732d6578616d706c652d310000001263657274696669…",
+                        "canonical_hex": "000000117472656c6c69732d6578616d706c652d31000000126d656d6265722e…",
                         "chain_id": "trellis-example-1",
                         "cosigners": [],
-                        "expires_at_height": 1022,
-                        "hash": "13292a01359facc3a7114adf3a1073ebfd190317e3666b5b69f4ac8109de5747",
-                        "kind": "certificate.settle",
-                        "nonce": 1,
+                        "expires_at_height": 1028,
+                        "hash": "cc5e2f65419508b3072a0424b2465812fa2e24204d0049b385d12e2c2008022d",
+                        "kind": "member.rotate_keys",
+                        "nonce": 5,
                         "payload": {
-                          "root_id": "cert-edc51b604edd77c89efc"
+                          "add_keys": [
+                            "ae3a86e11d8eabfa2229e9f34673a3466bd5a14eceb146fe6aba285510517498"
+                          ],
+                          "remove_keys": []
                         },
-                        "payload_hex": "00000019636572742d6564633531623630346564643737633839656663",
+                        "payload_hex": "00000001ae3a86e11d8eabfa2229e9f34673a3466bd5a14eceb146fe6aba28551051749800000000",
                         "signatures": [
                           {
-                            "member_id": "clearing",
-                            "public_key": "4bd91d3483dd257c74bacc3b42f2ed8fdd6351b19cbb61f5463ad265ddc92236",
-                            "signature": "b0813b1cc70db6a66ed9b467b1304a93485e82449ffd605ecb5dc8337acfaadd5aa4dea23e05c0e7922ef57fce00febf30d43fac13faf1778e056d9ccd399f08"
+                            "member_id": "supplier1",
+                            "public_key": "0d4773ba97ce9b147fba03cc6a6ece773f3177e4d796d97ef55a7f4c5c365ae7",
+                            "signature": "2a26083e45bbbb0b70210cb822f5281371e5f513ec7a1266b305c7e1e5a2aac0ba4e61512bc66e9131227827d362fc992e6207a1fc4ee68f1f47a3807179b401"
                           }
                         ],
-                        "signer": "clearing"
+                        "signer": "supplier1"
                       }
                     }
                   }
@@ -1419,16 +1309,13 @@ enum OpenAPIDocument {
             },
             "description": "JSON error"
           },
+          "429": {
+            "$ref": "#/components/responses/TooManySignedRequests"
+          },
           "503": {
             "$ref": "#/components/responses/NonceWindowFull"
           }
         },
-        "security": [
-          {},
-          {
-            "trellisRequestSignature": []
-          }
-        ],
         "summary": "A transaction's status, height, receipt and body."
       }
     },
@@ -1516,10 +1403,22 @@ enum OpenAPIDocument {
             "description": "mempool full"
           }
         },
+        "security": [
+          {}
+        ],
         "summary": "Submit up to 1,000 transactions as one binary batch."
       }
     }
-  }
+  },
+  "security": [
+    {},
+    {
+      "TrellisMember": [],
+      "TrellisNonce": [],
+      "TrellisSignature": [],
+      "TrellisTimestamp": []
+    }
+  ]
 }
 
 """#

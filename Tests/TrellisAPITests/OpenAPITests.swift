@@ -7,6 +7,7 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import Testing
+import TrellisLedger
 import TrellisTesting
 @testable import TrellisAPI
 
@@ -55,6 +56,33 @@ private let repository = URL(fileURLWithPath: #filePath).deletingLastPathCompone
         }
     }
 
+    /// The four Trellis-* headers are described as security schemes required together (or none, for the public
+    /// scope), and every read that authenticates describes its 401 and 403 answers (docs/ACCESS.md); /health, this
+    /// description and the explorer's static files read no credentials.
+    @Test func signedRequestsAndTheirRefusalsAreDescribed() throws {
+        let document = try document()
+        let components = try #require(document["components"] as? [String: Any])
+        let schemes = try #require(components["securitySchemes"] as? [String: [String: Any]])
+        #expect(Set(schemes.values.compactMap { $0["name"] as? String }) == Set(APIRequestSignature.headerNames))
+        #expect(schemes.values.allSatisfy { $0["type"] as? String == "apiKey" && $0["in"] as? String == "header" })
+        let security = try #require(document["security"] as? [[String: Any]])
+        #expect(security.contains { $0.isEmpty } && security.contains { Set($0.keys) == Set(schemes.keys) }, "security: \(security)")
+        let responses = try #require(components["responses"] as? [String: Any])
+        let paths = try #require(document["paths"] as? [String: [String: [String: Any]]])
+        var checked = 0
+        for (path, methods) in paths {
+            for (method, operation) in methods where method == "get" && path != "/health" && path != "/v1/openapi.json" && !path.hasPrefix("/explorer") {
+                let answers = operation["responses"] as? [String: [String: Any]] ?? [:]
+                for status in ["401", "403"] {
+                    let reference = (answers[status]?["$ref"] as? String)?.replacingOccurrences(of: "#/components/responses/", with: "")
+                    #expect(reference.map { responses[$0] != nil } == true, "GET \(path) does not describe its \(status)")
+                }
+                checked += 1
+            }
+        }
+        #expect(checked >= 8)
+    }
+
     @Test func everyRegisteredRouteIsDescribed() throws {
         let source = try String(contentsOf: repository.appendingPathComponent("Sources/TrellisAPI/APIServer.swift"), encoding: .utf8)
         let pattern = try NSRegularExpression(pattern: #"router\.(get|post|put|delete|patch)\("([^"]+)"\)"#)
@@ -72,16 +100,17 @@ private let repository = URL(fileURLWithPath: #filePath).deletingLastPathCompone
     }
 
     /// Under the consortium policy every GET route that reads credentials refuses malformed ones with 401, and the
-    /// document declares 401 and 403 on exactly those routes (and the signed-request headers beside them).
+    /// document declares 401, 403 and the signed-request headers (its security) on exactly those routes.
     @Test func refusalsAreDeclaredWhereRoutesRefuse() async throws {
         let paths = try #require(try document()["paths"] as? [String: [String: Any]])
         let samples = ["{hash}": String(repeating: "0", count: 64), "{height}": "1", "{key}": "k", "{name}": "member", "{file}": "explorer.js"]
         let app = Application(router: APIServer.router(service: FakeNodeService(), configuration: APIConfiguration(readPolicy: .consortium)))
-        // (path, declares 401, declares 403, declares the Trellis-* headers) of every GET operation.
+        // (path, declares 401, declares 403, may be signed) of every GET operation: an operation without its own
+        // `security` takes the document's, which allows the Trellis-* headers; `[{}]` says it reads none.
         let declared: [(path: String, unauthorized: Bool, forbidden: Bool, headers: Bool)] = paths.compactMap { path, methods in
             guard let operation = methods["get"] as? [String: Any], let responses = operation["responses"] as? [String: Any] else { return nil }
-            let headers = (operation["parameters"] as? [[String: Any]] ?? []).compactMap { $0["$ref"] as? String }
-            return (path, responses["401"] != nil, responses["403"] != nil, headers.contains("#/components/parameters/TrellisSignature"))
+            let signed = (operation["security"] as? [[String: Any]]).map { $0.contains { !$0.isEmpty } } ?? true
+            return (path, responses["401"] != nil, responses["403"] != nil, signed)
         }
         try await app.test(.router) { client in
             for operation in declared {
@@ -91,7 +120,7 @@ private let repository = URL(fileURLWithPath: #filePath).deletingLastPathCompone
                 let refuses = response.status == .unauthorized
                 #expect(operation.unauthorized == refuses, "GET \(operation.path): answers \(response.status) to malformed credentials; declares 401: \(operation.unauthorized)")
                 #expect(operation.forbidden == refuses, "GET \(operation.path): declares 403: \(operation.forbidden)")
-                #expect(operation.headers == refuses, "GET \(operation.path): the Trellis-* headers")
+                #expect(operation.headers == refuses, "GET \(operation.path): security allows the Trellis-* headers: \(operation.headers)")
             }
         }
     }
