@@ -113,7 +113,7 @@
           h("div", { class: "muted" }, `Each record's proof leads to state root ${short(reads[0].state_root)}; the header holding that root hashes to the certified block id; precommits of ${result.block.signed} validators carry ${result.block.power} of ${result.block.total} voting power (quorum ${result.block.quorum}), each signature checked with Ed25519 here. The validator set is the one this node reports, matched against the header's validator_set_hash. The answer above is the node's rendering of these records; the records themselves are listed below.`));
       } else if (result.partial) {
         panel.setAttribute("data-proof", "partial");
-        panel.append(badge("warn", `State proofs lead to the header at height ${result.height}; that header's certificate was not checked, so nothing here is verified`),
+        panel.append(badge("warn", result.block ? `State proofs lead to the header at height ${result.height}; that header's certificate was not checked, so nothing here is verified` : "Proofs not checked in this browser"),
           h("div", { class: "muted" }, result.reason));
       } else {
         panel.setAttribute("data-proof", "failed");
@@ -240,7 +240,7 @@
       inclusion.catch((e) => ({ ok: false, reason: e.message })).then((r) => {
         check.setAttribute("data-proof", r.ok ? "verified" : r.partial ? "partial" : "failed");
         check.replaceChildren(r.ok ? badge("ok", `✔ Included in the certified block at height ${t.height}: the transaction's canonical bytes hash to the hash asked for, which is in the header's tx_root. The fields below are the node's decoding of those bytes.`)
-          : badge(r.partial ? "warn" : "bad", r.partial ? `Inclusion in the header at height ${t.height} checked, its certificate not: ${r.reason}` : `✘ ${r.reason}`));
+          : badge(r.partial ? "warn" : "bad", r.partial ? (r.block ? `Inclusion in the header at height ${t.height} checked, its certificate not: ${r.reason}` : r.reason) : `✘ ${r.reason}`));
       });
     } else {
       check.setAttribute("data-proof", "pending");

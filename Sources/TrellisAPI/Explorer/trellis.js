@@ -70,6 +70,10 @@ const Trellis = (() => {
     }
     return crypto.subtle;
   }
+  /** Why nothing can be checked here (no WebCrypto outside a secure context), or null. */
+  function insecureContext() {
+    try { subtle(); return null; } catch (e) { return `not checked: ${e.message}`; }
+  }
   async function sha256(bytes) { return new Uint8Array(await subtle().digest("SHA-256", bytes)); }
 
   // The worked example of docs/ACCESS.md (key 1…32): a browser "supports Ed25519" when it verifies this signature
@@ -95,7 +99,7 @@ const Trellis = (() => {
           if (good && !bad) return { ok: true };
           return { ok: false, reason: "this browser's Ed25519 failed the self-test" };
         } catch (e) {
-          return { ok: false, reason: `this browser has no Ed25519 in WebCrypto (${e.name || e.message})` };
+          return { ok: false, reason: `this browser has no Ed25519 in WebCrypto (${e.message || e.name})` };
         }
       })();
     }
@@ -128,8 +132,10 @@ const Trellis = (() => {
     const { seed, publicKey: stated } = parseKeyText(text);
     const support = await ed25519Support();
     if (!support.ok) throw new TrellisError(`cannot sign requests: ${support.reason}. Without a key the explorer shows public data only`);
-    const key = await subtle().importKey("pkcs8", concat(PKCS8_ED25519_PREFIX, seed), { name: "Ed25519" }, true, ["sign"]);
-    const jwk = await subtle().exportKey("jwk", key);
+    // Imported extractable only to derive the public key; the key kept for signing is a non-extractable import.
+    const extractable = await subtle().importKey("pkcs8", concat(PKCS8_ED25519_PREFIX, seed), { name: "Ed25519" }, true, ["sign"]);
+    const jwk = await subtle().exportKey("jwk", extractable);
+    const key = await subtle().importKey("pkcs8", concat(PKCS8_ED25519_PREFIX, seed), { name: "Ed25519" }, false, ["sign"]);
     const publicKey = toHex(Uint8Array.from(atob(jwk.x.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0)));
     if (stated !== null && stated !== publicKey) throw new TrellisError("the key file is corrupt: its secret seed does not derive its public key");
     const record = await get(`/v1/state/member_key%2F${publicKey}`, { anonymous: true });
@@ -325,6 +331,8 @@ const Trellis = (() => {
 
   /** checkBlock's answer, or an "invalid" one when the node's block answer cannot even be decoded. */
   async function checkBlockSafely(block, validators) {
+    const insecure = insecureContext();
+    if (insecure) return { status: "unchecked", certified: false, header: null, reason: insecure };
     try { return await checkBlock(block, validators); } catch (e) { return { status: "invalid", certified: false, header: null, reason: e.message }; }
   }
 
@@ -335,6 +343,8 @@ const Trellis = (() => {
    * could not be checked here (checkBlock's "unchecked"); an invalid certificate is a failure.
    */
   async function checkProofs(reads, validators, fetchBlock = (height) => get(`/v1/blocks/${encodeURIComponent(height)}`)) {
+    const insecure = insecureContext();
+    if (insecure) return { ok: false, partial: true, reason: insecure, proofs: [] };
     if (!Array.isArray(reads) || reads.length === 0) return { ok: false, reason: "the answer carries no proofs", proofs: [] };
     const heights = new Set(reads.map((r) => String(r.height)));
     const roots = new Set(reads.map((r) => r.state_root));
@@ -357,6 +367,8 @@ const Trellis = (() => {
    * this hash is among the block's transaction hashes, which make the tx_root of the certified header of `height`.
    */
   async function checkInclusion(hash, canonicalHex, height, validators, fetchBlock = (h) => get(`/v1/blocks/${encodeURIComponent(h)}`)) {
+    const insecure = insecureContext();
+    if (insecure) return { ok: false, partial: true, reason: insecure };
     if (typeof canonicalHex !== "string" || canonicalHex.length === 0) return { ok: false, reason: "the node sent no canonical bytes (canonical_hex) for this transaction, so its hash cannot be checked" };
     try {
       if (toHex(await sha256(fromHex(canonicalHex, "canonical_hex"))) !== String(hash).toLowerCase()) {
