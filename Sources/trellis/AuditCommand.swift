@@ -13,7 +13,7 @@ struct Audit: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
         abstract: "Export, verify and prove the chain offline; provenance reports.",
-        subcommands: [AuditExport.self, AuditVerify.self, AuditProve.self, AuditCheckProof.self, AuditLineage.self, AuditProvenance.self, AuditRetirements.self]
+        subcommands: [AuditExport.self, AuditVerify.self, AuditProve.self, AuditCheckProof.self, AuditLineage.self, AuditProvenance.self, AuditRetirements.self, AuditCertificate.self]
     )
 }
 
