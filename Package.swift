@@ -55,7 +55,9 @@ let package = Package(
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
+            ],
+            // The web explorer's static files, compiled into the binary (`PackageResources`, ExplorerAssets.swift).
+            resources: [.embedInCode("Explorer")]
         ),
 
         .executableTarget(

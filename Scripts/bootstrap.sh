@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Trellis needs to build and test: RocksDB, libsodium, pkg-config (and curl, which the
-# end-to-end tests use to query nodes, and iproute2, whose `ip netns` the multi-host test uses when run as root).
+# end-to-end tests use to query nodes, iproute2, whose `ip netns` the multi-host test uses when run as root, and
+# chromium, the headless browser ExplorerEndToEndTests loads the web explorer in).
 # Idempotent: does nothing when they are already present. Exits non-zero with a clear message when it cannot.
 set -euo pipefail
 
-packages=(librocksdb-dev libsodium-dev pkg-config curl iproute2)
+packages=(librocksdb-dev libsodium-dev pkg-config curl iproute2 chromium)
 
 missing=()
 for p in "${packages[@]}"; do

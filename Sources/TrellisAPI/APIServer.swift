@@ -13,6 +13,7 @@
 //   GET  /metrics                 Prometheus text (MetricsRegistry: the node's metrics and request durations)
 //   GET  /health
 //   GET  /v1/openapi.json         the OpenAPI 3.1 description of all of this (docs/openapi.json)
+//   GET  /explorer/[file]         the web explorer's static files (ExplorerAssets, docs/EXPLORER.md)
 // Bodies over the configured limit get 413; every error is JSON {"error": {"code", "message"}}. Connection cap, read
 // deadlines and early refusals: APIConnectionGuard. Who may read what: every route but /health and the transaction
 // submissions (authenticated by their own signatures) reads the caller's credentials (RequestAuthenticator) and
@@ -113,6 +114,10 @@ public enum APIServer {
             Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
         }
         router.get("/v1/events") { request, _ in try await routes.events(request) }
+        // The web explorer's static files (public: they hold no chain data; the page reads the routes above with the
+        // visitor's key). `/explorer` and `/explorer/` are one route to Hummingbird's router.
+        router.get("/explorer") { _, _ in try ExplorerAssets.response("index.html") }
+        router.get("/explorer/:file") { _, context in try ExplorerAssets.response(context.parameters.get("file") ?? "") }
         return router
     }
 

@@ -38,6 +38,78 @@ enum OpenAPIDocument {
   },
   "openapi": "3.1.0",
   "paths": {
+    "/explorer": {
+      "get": {
+        "operationId": "explorer",
+        "responses": {
+          "200": {
+            "content": {
+              "text/html": {
+                "schema": {
+                  "type": "string"
+                }
+              }
+            },
+            "description": "the explorer's HTML page"
+          }
+        },
+        "summary": "The web explorer's page (index.html; docs/EXPLORER.md). Public: it holds no chain data, it reads this API with the visitor's key."
+      }
+    },
+    "/explorer/{file}": {
+      "get": {
+        "operationId": "explorerFile",
+        "parameters": [
+          {
+            "in": "path",
+            "name": "file",
+            "required": true,
+            "schema": {
+              "enum": [
+                "index.html",
+                "explorer.css",
+                "explorer.js",
+                "trellis.js"
+              ],
+              "type": "string"
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "content": {
+              "text/css": {
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "text/html": {
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "text/javascript": {
+                "schema": {
+                  "type": "string"
+                }
+              }
+            },
+            "description": "the file"
+          },
+          "404": {
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            },
+            "description": "JSON error"
+          }
+        },
+        "summary": "One of the explorer's static files (public)."
+      }
+    },
     "/health": {
       "get": {
         "operationId": "health",

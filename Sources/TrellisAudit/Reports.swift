@@ -31,7 +31,7 @@ public struct ReportState {
 }
 
 /// A report answer with the height and state root it is true at (the `--json` shape).
-public struct ReportAnswer<Result: Codable & Sendable>: Codable, Sendable {
+public struct ReportAnswer<Result: Encodable & Sendable>: Encodable, Sendable {
     public var query: String
     public var height: UInt64
     public var stateRoot: String

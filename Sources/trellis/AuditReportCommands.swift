@@ -24,7 +24,7 @@ struct ReportSource: ParsableArguments {
         }
     }
 
-    func emit<T: Codable & Sendable>(_ answer: ReportAnswer<T>, table: [[String]], headers: [String], title: String) throws {
+    func emit<T: Encodable & Sendable>(_ answer: ReportAnswer<T>, table: [[String]], headers: [String], title: String) throws {
         if json { return try printJSON(answer) }
         print("\(title) — true at height \(answer.height) (state root \(answer.stateRoot))")
         printTable(headers: headers, rows: table)
@@ -59,6 +59,10 @@ struct AuditLineage: ParsableCommand {
         var rows = pieces.map { role, c in [role, c.certID, c.holder, "\(c.face)", "\(c.status)", "\(c.depth)"] }
         rows += l.financings.map { ["financing", $0.finID, $0.financier, "\($0.advance)", "\($0.status)", ""] }
         rows += l.transactions.map { ["event", $0.certID, $0.event.actor, $0.event.kind, "height \($0.event.height)", $0.event.txHash.hex] }
+        rows += (l.documentAttestation?.attestations ?? []).map { a in
+            ["attestation", l.certificate.tradeRef.docHash.hex.prefix(16) + "…", a.attester, a.title, a.isActive ? "active" : "withdrawn", "height \(a.height)"]
+        }
+        if l.documentAttestation == nil { rows.append(["attestation", l.certificate.tradeRef.docHash.hex.prefix(16) + "…", "-", "(trade documents not attested)", "-", "-"]) }
         try source.emit(answer, table: rows, headers: ["role", "id", "holder/actor", "face/kind", "status", "depth/tx"],
                         title: "Lineage of \(certID) (root \(l.root.rootID), debtor \(l.certificate.debtor), live leaves \(l.liveLeaves.map(\.certID).joined(separator: ", ")))")
     }
@@ -87,6 +91,10 @@ struct AuditProvenance: ParsableCommand {
             ["methodology", p.methodology?.methodologyID ?? "-", p.methodology.map { "v\($0.version) \($0.title)" } ?? "-"],
         ]
         rows += p.verifierAccreditations.map { ["accreditation", $0.scheme, "scopes \($0.sectoralScopes.joined(separator: ",")), \($0.validFrom)…\($0.validTo), active \($0.active)"] }
+        rows += (p.reportAttestation?.attestations ?? []).map { a in
+            ["attestation", a.attester, "report \(a.isActive ? "attested" : "attestation withdrawn") (\(p.reportAttestation?.docKind.rawValue ?? "")) at height \(a.height): \(a.title)"]
+        }
+        if p.reportAttestation == nil { rows.append(["attestation", "-", "report \(p.verification.reportHash.hex) not attested"]) }
         rows += p.transfers.map { ["event", $0.blockID, "\($0.event.kind) by \($0.event.actor) at height \($0.event.height), tx \($0.event.txHash.hex)"] }
         try source.emit(answer, table: rows, headers: ["what", "id", "details"], title: "Provenance of \(p.serialText) (serial \(p.serial))")
     }

@@ -28,11 +28,13 @@ struct GenesisInit: ParsableCommand {
     @Option(help: "Blocks a governance proposal (and its approvals) stays open.") var proposalTtlBlocks = Parameters.default.proposalTTLBlocks
     @Option(help: "How far past the current height a transaction's expires_at_height may be.") var maxTxLifetimeBlocks = Parameters.default.maxTxLifetimeBlocks
     @Option(help: "Time a recipient has to accept a certificate, seconds.") var acceptWindowSeconds = Parameters.default.acceptWindowSeconds
+    @Flag(help: "Require certificate.issue's trade_ref.doc_hash and verification.submit's report_hash to be attested by their signer (docs/TRANSACTIONS.md §E).") var requireDocumentAttestation = false
     @Flag(help: "Replace an existing file.") var force = false
 
     func run() throws {
         let parameters = Parameters(maxMaturitySeconds: maxMaturitySeconds, gracePeriodSeconds: gracePeriodSeconds, governanceQuorum: governanceQuorum,
-                                    proposalTTLBlocks: proposalTtlBlocks, maxTxLifetimeBlocks: maxTxLifetimeBlocks, acceptWindowSeconds: acceptWindowSeconds)
+                                    proposalTTLBlocks: proposalTtlBlocks, maxTxLifetimeBlocks: maxTxLifetimeBlocks, acceptWindowSeconds: acceptWindowSeconds,
+                                    requireDocumentAttestation: requireDocumentAttestation)
         let genesisTime = time ?? Int64(Date().timeIntervalSince1970)
         let draft: GenesisDraft
         do { draft = try GenesisDraft(chainID: chainId, genesisTime: genesisTime, parameters: parameters) } catch { throw badInput(error.description) }

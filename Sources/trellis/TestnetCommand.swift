@@ -111,6 +111,9 @@ struct Testnet: AsyncParsableCommand {
               \(executablePath()) query exposure --node \(state.nodes[0].apiURL) --key \(root)/members/regulator.key
             (a command per kind: trellis tx --help; every kind: trellis tx kinds; docs/TRANSACTIONS.md)
 
+            Explorer: \(state.nodes[0].apiURL)/explorer/ (status and blocks are public; under "Key" paste
+            \(root)/members/regulator.key to read everything, or a member's key for its own objects: docs/EXPLORER.md)
+
             """)
             if detach {
                 print("Stop it with: trellis testnet down --dir \(dir)")

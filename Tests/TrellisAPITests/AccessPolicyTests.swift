@@ -120,6 +120,16 @@ import TrellisNode
         #expect(ObjectParties.of(json: Data(answer.utf8)) == ["s1", "core", "bank", "s0"])
         #expect(ObjectParties.of(json: Data("not json".utf8)).isEmpty)
     }
+
+    /// An attestation record embedded in a lineage or provenance names attesters and carries metadata whose keys the
+    /// attester chose: neither makes anyone party (a co-attestation with metadata {"holder": "mallory"} must not
+    /// open a certificate's lineage to mallory).
+    @Test func attestationRecordsInAnAnswerNameNoParties() {
+        let lineage = #"{"certificate":{"holder":"s1","debtor":"core"},"document_attestation":{"attester":"core","attestations":[{"attester":"mallory","metadata":{"holder":"mallory","owner":"mallory"}}]}}"#
+        #expect(ObjectParties.of(json: Data(lineage.utf8)) == ["s1", "core"])
+        let provenance = #"{"block":{"owner":"b1"},"report_attestation":{"attestations":[{"attester":"v1","metadata":{"verifier":"mallory"}}]}}"#
+        #expect(ObjectParties.of(json: Data(provenance.utf8)) == ["b1"])
+    }
 }
 
 import Foundation

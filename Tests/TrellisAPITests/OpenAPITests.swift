@@ -35,7 +35,7 @@ private let repository = URL(fileURLWithPath: #filePath).deletingLastPathCompone
     }
 
     @Test func everyDescribedOperationReachesItsRoute() async throws {
-        let samples = ["{hash}": String(repeating: "0", count: 64), "{height}": "1", "{key}": "k", "{name}": "member"]
+        let samples = ["{hash}": String(repeating: "0", count: 64), "{height}": "1", "{key}": "k", "{name}": "member", "{file}": "explorer.js"]
         let metrics = MetricsRegistry()
         let app = Application(router: APIServer.router(service: FakeNodeService(), configuration: APIConfiguration(commitWaitMilliseconds: 10, readPolicy: .open), metrics: metrics))
         let described = try operations()

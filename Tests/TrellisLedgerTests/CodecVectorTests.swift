@@ -75,7 +75,7 @@ enum Fixture {
         try pinned(TreeNode.leaf(TreeLeaf(key: [1], value: [2, 3])), hex: "000000000101ee9040f65c341855e070ff438eb0ea9d5b831b2a2c270fb7ef592d750408e3b3")
         try pinned(ApprovePayload(proposalID: "prop-1"), hex: "0000000670726f702d31")
         try pinned(CreditCancellationApproval(blockID: "b1", proposalID: "p", reason: "r", approvedHeight: 5), hex: "000000026231000000017000000001720000000000000005")
-        try pinned(Parameters.default, hex: "0000000001e133800000000000278d000000000200000000000186a000000000000027100000000000093a800000000000000064")
+        try pinned(Parameters.default, hex: "0000000001e133800000000000278d000000000200000000000186a000000000000027100000000000093a80000000000000006400")
     }
 
     @Test func chainTypesBySHA256() throws {
@@ -86,7 +86,7 @@ enum Fixture {
         try pinned(Fixture.block, sha256: "58757ff840b1e6875ea8abfb8bb9a2c23895dfa362ce79f97b64978c88d55310")
         try pinned(TxRecord(height: 8, index: 2, receipt: Fixture.okReceipt), sha256: "b893dd57cb55c6325c8a385a07ee77350490e8d9cba9659942f39f7bd01e5365")
         try pinned(Fixture.proposal, sha256: "f1a222449bb3320488eed87acb8ff07055cb5e417229de1c9d08545d24a83f08")
-        try pinned(ProposePayload(action: .setParameters(.default), summary: "s"), sha256: "6fece92f29ac37fd6264fdffccfb84b2ca1797f1e2c82b60d39d8aa76101c32a")
+        try pinned(ProposePayload(action: .setParameters(.default), summary: "s"), sha256: "88aca8a96799e6204b6de283a9380008f60802c74d4e4fc5e1ecb7f9adb88447")
         try pinned(RotateKeysPayload(addKeys: [Fixture.key1.publicKey], removeKeys: [Fixture.key2.publicKey]), sha256: "317db8269f4b0481ccae0089ece78b22dd8bb1a0d0c3e8fef00cc47de5b686c2")
     }
 

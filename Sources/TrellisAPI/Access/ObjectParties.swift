@@ -13,6 +13,12 @@ enum ObjectParties {
         "owner", "proponent", "verifier", "retired_by", "issued_by", "registered_by",
     ]
 
+    /// Fields of query answers holding an attestation record (§E): not walked. Attestations are public to whoever
+    /// holds the document's hash, their attesters vouch for a document without becoming party to what it backs,
+    /// and their metadata keys are chosen by the attester (a co-attestation with metadata `{"holder": "x"}` must
+    /// not make x party to a certificate's lineage).
+    static let attestationFields: Set<String> = ["document_attestation", "report_attestation"]
+
     /// Nesting walked at most (answers are shallow; a bound keeps a pathological answer from recursing deep).
     static let maxDepth = 16
 
@@ -46,7 +52,7 @@ enum ObjectParties {
     private static func collect(_ value: Any, into found: inout Set<String>, depth: Int) {
         guard depth < maxDepth else { return }
         if let object = value as? [String: Any] {
-            for (key, child) in object {
+            for (key, child) in object where !attestationFields.contains(key) {
                 if partyFields.contains(key), let member = child as? String { found.insert(member) }
                 collect(child, into: &found, depth: depth + 1)
             }

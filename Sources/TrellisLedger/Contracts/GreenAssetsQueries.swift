@@ -19,7 +19,8 @@ public enum GreenAssetsQueries {
         }
     }
 
-    /// The provenance of `serial` in `programID`; nil when the serial was never issued.
+    /// The provenance of `serial` in `programID` (with the attestation record of the verification's `report_hash`,
+    /// nil when nobody attested it); nil when the serial was never issued.
     public static func provenance(programID: String, serial: UInt64, in state: StateReader) throws -> Provenance? {
         guard let program = try state.read(Program.self, GreenAssetsKeys.program(programID)) else { return nil }
         let serialsPrefix = GreenAssetsKeys.batchSerials(program: programID)
@@ -55,7 +56,8 @@ public enum GreenAssetsQueries {
         let accreditations = (verifier?.accreditations ?? []).filter { $0.scheme == verification.accreditationScheme }.map(AccreditationView.init)
         let transfers = (history + [block]).flatMap { b in b.events.map { BlockEvent(blockID: b.blockID, event: $0) } }
         let text = CreditSerial.text(program: program, country: project.country, projectID: project.projectID, vintage: batch.vintage, start: block.serialStart, end: block.serialEnd)
-        return Provenance(programID: programID, serial: serial, block: block, serialText: text, history: history, batch: batch, verification: verification, verifierAccreditations: accreditations, project: project, methodology: methodology, transfers: transfers)
+        let reportAttestation = try EvidenceQueries.evidence(docHash: verification.reportHash, in: state)
+        return Provenance(programID: programID, serial: serial, block: block, serialText: text, history: history, batch: batch, verification: verification, verifierAccreditations: accreditations, project: project, methodology: methodology, transfers: transfers, reportAttestation: reportAttestation)
     }
 
     /// Retirements for `beneficiary` whose time is in [from, to], by (time, id).

@@ -29,7 +29,7 @@ public struct AccreditationView: Codable, Sendable, Hashable {
 
 /// Where one serial came from: block → batch → verification (verifier, accreditation, report) → project →
 /// methodology, and every transfer on the way.
-public struct Provenance: Codable, Sendable, Hashable {
+public struct Provenance: Encodable, Sendable, Hashable {
     public var programID: String
     public var serial: UInt64
     /// The live block holding the serial now.
@@ -46,6 +46,9 @@ public struct Provenance: Codable, Sendable, Hashable {
     public var methodology: Methodology?
     /// Every event on the block and its ancestors, oldest first.
     public var transfers: [BlockEvent]
+    /// The attestation record (§E) of the verification's `report_hash`: who vouches for the report, since when, and
+    /// whether they withdrew. Nil (JSON: absent) when nobody attested the hash.
+    public var reportAttestation: EvidenceRecord?
 
     enum CodingKeys: String, CodingKey {
         case programID = "program_id"
@@ -54,6 +57,7 @@ public struct Provenance: Codable, Sendable, Hashable {
         case history, batch, verification
         case verifierAccreditations = "verifier_accreditations"
         case project, methodology, transfers
+        case reportAttestation = "report_attestation"
     }
 }
 

@@ -83,6 +83,7 @@ extension GreenAssetsContract {
         if let last = project.lastVerifiedEnd, p.periodStart < last {
             throw TxRejection("period_overlap", "period_start \(p.periodStart) is before the end \(last) of the project's last verified period")
         }
+        try EvidenceRequirement.check(p.reportHash, field: "report_hash", attester: verifier.memberID, kinds: [.verificationReport], context: context, state: store.state)
         let verID = context.derivedID("ver", index: 0)
         guard try store.state.get(GreenAssetsKeys.verification(verID)) == nil else {
             throw TxRejection("duplicate_id", "verification id \(verID) already exists")

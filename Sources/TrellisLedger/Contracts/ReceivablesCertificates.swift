@@ -71,6 +71,7 @@ extension ReceivablesContract {
                 }
             }
         }
+        try EvidenceRequirement.check(p.tradeRef.docHash, field: "trade_ref.doc_hash", attester: debtor, context: context, state: store.state)
         let rootID = context.derivedID("cert", index: 0)
         guard try store.state.get(ReceivablesKeys.certificate(rootID)) == nil else {
             throw TxRejection("duplicate_id", "certificate id \(rootID) already exists")

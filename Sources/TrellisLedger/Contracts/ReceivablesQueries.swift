@@ -5,8 +5,9 @@ import TrellisCodec
 
 /// Queries auditors, regulators and members run against receivables state.
 public enum ReceivablesQueries {
-    /// The lineage of `certID`: parent chain to the root, descendants, live leaves, financings and every event.
-    /// Nil when no such certificate exists.
+    /// The lineage of `certID`: parent chain to the root, descendants, live leaves, financings, every event, and the
+    /// attestation record of its `trade_ref.doc_hash` (nil when nobody attested it). Nil when no such certificate
+    /// exists.
     public static func lineage(certID: String, in state: StateReader) throws -> CertificateLineage? {
         guard let cert = try state.read(Certificate.self, ReceivablesKeys.certificate(certID)) else { return nil }
         var ancestors: [Certificate] = []
@@ -47,7 +48,9 @@ public enum ReceivablesQueries {
             if a.event.certID != b.event.certID { return a.event.certID.utf8.lexicographicallyPrecedes(b.event.certID.utf8) }
             return a.position < b.position
         }
-        return CertificateLineage(certificate: cert, ancestors: ancestors, root: root, descendants: descendants, liveLeaves: leaves, financings: financings, transactions: events.map(\.event))
+        // Every piece of a root carries the root's trade_ref, so one document hash backs the whole lineage.
+        let attestation = try EvidenceQueries.evidence(docHash: cert.tradeRef.docHash, in: state)
+        return CertificateLineage(certificate: cert, ancestors: ancestors, root: root, descendants: descendants, liveLeaves: leaves, financings: financings, transactions: events.map(\.event), documentAttestation: attestation)
     }
 
     /// What `member` holds: live certificate pieces, incoming offers and credit blocks, with totals per status.

@@ -4,7 +4,7 @@
 // true at and the state proofs of the records it was built from.
 
 /// The full story of one certificate piece.
-public struct CertificateLineage: Codable, Sendable, Hashable {
+public struct CertificateLineage: Encodable, Sendable, Hashable {
     public var certificate: Certificate
     /// Parent first, the root last (empty for a root).
     public var ancestors: [Certificate]
@@ -17,11 +17,15 @@ public struct CertificateLineage: Codable, Sendable, Hashable {
     public var financings: [Financing]
     /// Every event on those pieces, by (height, piece id, position in the piece's trail).
     public var transactions: [CertificateEvent]
+    /// The attestation record (§E) of the lineage's `trade_ref.doc_hash`: who vouches for the trade documents, since
+    /// when, and whether they withdrew. Nil (JSON: absent) when nobody attested the hash.
+    public var documentAttestation: EvidenceRecord?
 
     enum CodingKeys: String, CodingKey {
         case certificate, ancestors, root, descendants
         case liveLeaves = "live_leaves"
         case financings, transactions
+        case documentAttestation = "document_attestation"
     }
 }
 

@@ -17,10 +17,15 @@ public struct Parameters: Sendable, Hashable, CanonicalCodable, Codable {
     /// The fewest blocks between the block that schedules a rules upgrade and its activation height (time to roll
     /// out binaries). Default 100. Optional in JSON (absent = the default), always written.
     public var minUpgradeLeadBlocks: UInt64
+    /// When true, `certificate.issue` needs its `trade_ref.doc_hash` attested by the issuing core enterprise and
+    /// `verification.submit` its `report_hash` attested (as a verification report) by the verifier, each attestation
+    /// standing (not withdrawn) — `evidence.attest` first (docs/TRANSACTIONS.md §E). Default false. Optional in JSON
+    /// (absent = false), always written.
+    public var requireDocumentAttestation: Bool
 
     public static let defaultMinUpgradeLeadBlocks: UInt64 = 100
 
-    public init(maxMaturitySeconds: Int64 = 365 * 86_400, gracePeriodSeconds: Int64 = 30 * 86_400, governanceQuorum: UInt32 = 2, proposalTTLBlocks: UInt64 = 100_000, maxTxLifetimeBlocks: UInt64 = 10_000, acceptWindowSeconds: Int64 = 7 * 86_400, minUpgradeLeadBlocks: UInt64 = Parameters.defaultMinUpgradeLeadBlocks) {
+    public init(maxMaturitySeconds: Int64 = 365 * 86_400, gracePeriodSeconds: Int64 = 30 * 86_400, governanceQuorum: UInt32 = 2, proposalTTLBlocks: UInt64 = 100_000, maxTxLifetimeBlocks: UInt64 = 10_000, acceptWindowSeconds: Int64 = 7 * 86_400, minUpgradeLeadBlocks: UInt64 = Parameters.defaultMinUpgradeLeadBlocks, requireDocumentAttestation: Bool = false) {
         self.maxMaturitySeconds = maxMaturitySeconds
         self.gracePeriodSeconds = gracePeriodSeconds
         self.governanceQuorum = governanceQuorum
@@ -28,6 +33,7 @@ public struct Parameters: Sendable, Hashable, CanonicalCodable, Codable {
         self.maxTxLifetimeBlocks = maxTxLifetimeBlocks
         self.acceptWindowSeconds = acceptWindowSeconds
         self.minUpgradeLeadBlocks = minUpgradeLeadBlocks
+        self.requireDocumentAttestation = requireDocumentAttestation
     }
 
     public static let `default` = Parameters()
@@ -43,6 +49,7 @@ public struct Parameters: Sendable, Hashable, CanonicalCodable, Codable {
         case maxTxLifetimeBlocks = "max_tx_lifetime_blocks"
         case acceptWindowSeconds = "accept_window_seconds"
         case minUpgradeLeadBlocks = "min_upgrade_lead_blocks"
+        case requireDocumentAttestation = "require_document_attestation"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -50,7 +57,8 @@ public struct Parameters: Sendable, Hashable, CanonicalCodable, Codable {
         self.init(maxMaturitySeconds: try c.decode(Int64.self, forKey: .maxMaturitySeconds), gracePeriodSeconds: try c.decode(Int64.self, forKey: .gracePeriodSeconds),
                   governanceQuorum: try c.decode(UInt32.self, forKey: .governanceQuorum), proposalTTLBlocks: try c.decode(UInt64.self, forKey: .proposalTTLBlocks),
                   maxTxLifetimeBlocks: try c.decode(UInt64.self, forKey: .maxTxLifetimeBlocks), acceptWindowSeconds: try c.decode(Int64.self, forKey: .acceptWindowSeconds),
-                  minUpgradeLeadBlocks: try c.decodeIfPresent(UInt64.self, forKey: .minUpgradeLeadBlocks) ?? Parameters.defaultMinUpgradeLeadBlocks)
+                  minUpgradeLeadBlocks: try c.decodeIfPresent(UInt64.self, forKey: .minUpgradeLeadBlocks) ?? Parameters.defaultMinUpgradeLeadBlocks,
+                  requireDocumentAttestation: try c.decodeIfPresent(Bool.self, forKey: .requireDocumentAttestation) ?? false)
     }
 
     public func encode(to encoder: inout CanonicalEncoder) {
@@ -61,6 +69,7 @@ public struct Parameters: Sendable, Hashable, CanonicalCodable, Codable {
         encoder.encode(maxTxLifetimeBlocks)
         encoder.encode(acceptWindowSeconds)
         encoder.encode(minUpgradeLeadBlocks)
+        encoder.encode(requireDocumentAttestation)
     }
 
     public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
@@ -71,5 +80,6 @@ public struct Parameters: Sendable, Hashable, CanonicalCodable, Codable {
         maxTxLifetimeBlocks = try decoder.decodeUInt64()
         acceptWindowSeconds = try decoder.decodeInt64()
         minUpgradeLeadBlocks = try decoder.decodeUInt64()
+        requireDocumentAttestation = try decoder.decodeBool()
     }
 }

@@ -72,7 +72,8 @@ public enum StrictJSON {
 extension Parameters {
     /// The JSON field names of `Parameters`.
     public static let jsonFields = ["max_maturity_seconds", "grace_period_seconds", "governance_quorum", "proposal_ttl_blocks",
-                                    "max_tx_lifetime_blocks", "accept_window_seconds", "min_upgrade_lead_blocks"]
+                                    "max_tx_lifetime_blocks", "accept_window_seconds", "min_upgrade_lead_blocks",
+                                    "require_document_attestation"]
 }
 
 /// Decodes `Parameters` rejecting unknown fields (the synthesized decoder ignores them).

@@ -282,7 +282,7 @@ def genesis_bytes(g):
     """§2.1: the canonical genesis from genesis.json (keys checked strictly)."""
     strict(g, ["chain_id", "genesis_time", "members", "validators", "parameters"])
     strict(g["parameters"], ["max_maturity_seconds", "grace_period_seconds", "governance_quorum", "proposal_ttl_blocks",
-                             "max_tx_lifetime_blocks", "accept_window_seconds"], ["min_upgrade_lead_blocks"])
+                             "max_tx_lifetime_blocks", "accept_window_seconds"], ["min_upgrade_lead_blocks", "require_document_attestation"])
     for m in g["members"]:
         strict(m, ["member_id", "legal_name", "registration_no", "public_keys", "roles"], ["accreditations"])
         for a in m.get("accreditations", []):
@@ -308,7 +308,7 @@ def genesis_bytes(g):
             + u32(len(validators)) + b"".join(text(v["name"]) + bytes.fromhex(v["public_key"]) + u64(v["voting_power"]) + text(v["p2p_address"]) for v in validators)
             + i64(p["max_maturity_seconds"]) + i64(p["grace_period_seconds"]) + u32(p["governance_quorum"])
             + u64(p["proposal_ttl_blocks"]) + u64(p["max_tx_lifetime_blocks"]) + i64(p["accept_window_seconds"])
-            + u64(p.get("min_upgrade_lead_blocks", 100)))
+            + u64(p.get("min_upgrade_lead_blocks", 100)) + u8(1 if p.get("require_document_attestation", False) else 0))
 
 
 def validator_set_bytes(validators):

@@ -1,0 +1,166 @@
+// ExplorerEndToEndTests.swift — the web explorer in a real browser against a live node: a one-validator testnet
+// (`trellis testnet up`) gets the story of Scripts/explorer-demo.py (a certificate from issue through a split, a
+// factoring and a transfer to settlement; a credit from issuance to retirement; a member admitted by governance),
+// then headless Chromium (Debian's `chromium`, driven by Scripts/browser.py over the DevTools protocol) loads the
+// pages and the test checks the rendered DOM: public pages without a key, a readable refusal where a key is needed,
+// the regulator's key pasted into the page, every proof badge "verified against the certified header at height H"
+// (SHA-256 and Ed25519 computed by the browser), the lineage drawn as a tree with one box per piece, the provenance
+// chain, the retirements, a transaction's inclusion, readable errors for unknown objects and pages, and the HTML
+// the demo put in a member's legal name, a contract number and a beneficiary shown as text — no element and no
+// script from it. With TRELLIS_EXPLORER_SCREENSHOTS=DIR it also writes a PNG of each page there (docs/explorer/).
+// Skipped, with the reason, where chromium or python3 is missing. Every wait is on a condition (generous budgets).
+import Foundation
+import Testing
+
+enum BrowserSupport {
+    static let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    static let python = FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") ? "/usr/bin/python3" : nil
+    static var unavailableReason: String? {
+        if chromium == nil { return "needs Debian's chromium (apt-get install chromium) for a real browser" }
+        if python == nil { return "needs python3 (Scripts/browser.py drives the browser)" }
+        return nil
+    }
+    static var available: Bool { unavailableReason == nil }
+}
+
+/// A JavaScript string literal of `text` (JSON's string syntax is JavaScript's).
+private func js(_ text: String) -> String {
+    String(decoding: try! JSONSerialization.data(withJSONObject: text, options: [.fragmentsAllowed]), as: UTF8.self)
+}
+
+/// A page route as the explorer writes it (`#/` + components encoded like encodeURIComponent).
+private func route(_ parts: String...) -> String {
+    var allowed = CharacterSet.alphanumerics
+    allowed.insert(charactersIn: "-_.!~*'()")
+    return "#/" + parts.map { $0.addingPercentEncoding(withAllowedCharacters: allowed) ?? $0 }.joined(separator: "/")
+}
+
+/// Steps of a Scripts/browser.py plan.
+private struct Plan {
+    var steps: [[String: Any]] = []
+    let screenshots = ProcessInfo.processInfo.environment["TRELLIS_EXPLORER_SCREENSHOTS"]
+
+    /// Shows `route` and waits until the page finished loading and, with `settled`, until its proof or certificate
+    /// check ended (or it shows an error).
+    mutating func open(_ route: String, as name: String, settled: Bool = true) {
+        steps.append(["eval": "location.hash = \(js(route)); true"])
+        steps.append(["wait": "document.querySelector('#view .notice') === null && document.querySelector('#view') !== null", "timeout": 120])
+        if settled {
+            steps.append(["wait": "document.querySelector('#view .error') !== null || (document.querySelector('#view [data-proof]') !== null && document.querySelector('#view [data-proof=checking]') === null)", "timeout": 120])
+        }
+        steps.append(["eval": "document.getElementById('view').innerText", "as": "\(name).text"])
+        steps.append(["eval": "Array.from(document.querySelectorAll('#view [data-proof]')).map(e => e.getAttribute('data-proof')).join(',')", "as": "\(name).proof"])
+        if let screenshots { steps.append(["screenshot": "\(screenshots)/\(name).png"]) }
+    }
+
+    mutating func eval(_ expression: String, as name: String) { steps.append(["eval": expression, "as": name]) }
+
+    /// Loads the explorer at `url` and waits until its scripts ran.
+    mutating func load(_ url: String) {
+        steps.append(["goto": url])
+        steps.append(["wait": "location.href.startsWith(\(js(url))) && document.readyState === 'complete' && typeof Trellis === 'object' && document.getElementById('key-link') !== null", "timeout": 120])
+    }
+}
+
+@Suite(.serialized) struct ExplorerEndToEndTests {
+    @Test(.enabled(if: BrowserSupport.available, Comment(rawValue: BrowserSupport.unavailableReason ?? "")))
+    func pagesRenderProofsVerifyInTheBrowserAndHTMLStaysText() throws {
+        let net = try LocalTestnet.start(nodes: 1)  // ports from TestPorts
+        defer { net.stop() }
+        let api = net.apis[0]
+
+        let demo = try CLI.runProcess(BrowserSupport.python!, [CLI.repositoryRoot + "/Scripts/explorer-demo.py", "--dir", net.dir, "--node", api,
+                                                               "--trellis", CLI.binary.path, "--maturity-seconds", "30"])
+        try #require(demo.status == 0, "explorer-demo.py failed: \(demo.stderr)")
+        let story = json(demo.stdout.split(separator: "\n").last.map(String.init) ?? "")
+        let root = try #require(story["certificate"] as? String), pieces = try #require(story["pieces"] as? [String])
+        let program = try #require(story["program"] as? String), member = try #require(story["member"] as? String)
+        let memberName = try #require(story["member_name"] as? String), contract = try #require(story["contract_no"] as? String)
+        let beneficiary = try #require(story["beneficiary"] as? String), purpose = try #require(story["purpose"] as? String)
+        try #require(pieces.count == 4)
+        let regulatorKey = try String(contentsOfFile: net.key("regulator"), encoding: .utf8)
+
+        var plan = Plan()
+        plan.load(api + "/explorer/")
+        // Without a key: the public status page, and a readable refusal of a certificate.
+        plan.open("#/", as: "status")
+        plan.open(route("certificate", root), as: "anonymous-lineage")
+        // The regulator's key, pasted into the page.
+        plan.open("#/key", as: "key", settled: false)
+        plan.eval("document.getElementById('key-text').value = \(js(regulatorKey)); document.getElementById('key-use').click(); true", as: "paste")
+        plan.steps.append(["wait": "document.getElementById('key-link').textContent === 'Key: regulator' || document.querySelector('#key-message .error') !== null", "timeout": 120])
+        plan.eval("document.getElementById('key-link').textContent", as: "key.link")
+        plan.open(route("certificate", root), as: "lineage")
+        plan.eval("document.querySelectorAll('#view svg g.node').length", as: "lineage.boxes")
+        plan.eval("Array.from(document.querySelectorAll('#view svg g.node')).map(g => g.getAttribute('data-cert')).sort().join(',')", as: "lineage.certs")
+        plan.eval("Array.from(document.querySelectorAll('#view svg g.node')).map(g => g.getAttribute('class')).join(';')", as: "lineage.classes")
+        plan.eval("document.querySelector('#view .settlement').innerText", as: "lineage.settlement")
+        plan.eval("Array.from(document.querySelectorAll('#view a[href^=\"#/tx/\"]')).map(a => a.getAttribute('href')).pop()", as: "lineage.lastTx")
+        plan.open(route("certificate", pieces[2]), as: "piece")
+        plan.open(route("provenance", program, "42"), as: "provenance")
+        plan.eval("Array.from(document.querySelectorAll('#view [data-step]')).map(e => e.getAttribute('data-step')).join(',')", as: "provenance.steps")
+        plan.open(route("retirements", beneficiary), as: "retirements")
+        plan.open(route("member", member), as: "member")
+        plan.open("#/blocks", as: "blocks", settled: false)
+        plan.open(route("certificate", "cert-0000000000"), as: "unknown")
+        plan.open("#/nowhere", as: "nowhere")
+        // Nothing the demo wrote ran or became an element.
+        plan.eval("[typeof window.__pwned, document.querySelectorAll('#view img, #view script, #view b, #view i').length].join(',')", as: "pwned")
+        let first = try runBrowser(plan)
+        let r = first.results
+
+        #expect((r["status.proof"] as? String) == "verified", "status page: \(r["status.text"] ?? "")")
+        #expect((r["status.text"] as? String ?? "").contains("Chain trellis-example-1"))
+        let refusal = r["anonymous-lineage.text"] as? String ?? ""
+        #expect(refusal.contains("Could not load certificate") && refusal.contains("needs the scope party") && refusal.contains("paste one under “Key”"), "anonymous lineage: \(refusal)")
+        #expect((r["key.link"] as? String) == "Key: regulator")
+
+        for page in ["lineage", "piece", "provenance", "retirements", "member"] {
+            let text = r["\(page).text"] as? String ?? ""
+            #expect((r["\(page).proof"] as? String) == "verified", "\(page): \(r["\(page).proof"] ?? "nil") \(text.prefix(600))")
+            #expect(text.contains("Verified against the certified header at height "), "\(page): \(text.prefix(600))")
+        }
+        // The tree: the root and its four pieces, one box each; the live leaves are settled; the payouts sum to the face.
+        #expect((r["lineage.boxes"] as? Int) == 5)
+        #expect((r["lineage.certs"] as? String) == ([root] + pieces).sorted().joined(separator: ","))
+        #expect((r["lineage.classes"] as? String ?? "").components(separatedBy: "settled live").count - 1 == 3, "\(r["lineage.classes"] ?? "")")
+        let settlement = r["lineage.settlement"] as? String ?? ""
+        #expect(settlement.contains("settled") && settlement.contains("bank") && settlement.contains("supplier3"), "\(settlement)")
+        #expect((r["lineage.text"] as? String ?? "").contains(contract), "the contract number is shown as its text")
+        #expect((r["piece.text"] as? String ?? "").contains("Certificate \(pieces[2])"))
+        #expect((r["provenance.steps"] as? String) == "serial,methodology,project,verification,verifier_accreditations,batch,history,block,transfers")
+        let retirements = r["retirements.text"] as? String ?? ""
+        #expect(retirements.contains(beneficiary) && retirements.contains(purpose), "retirements: \(retirements.prefix(800))")
+        #expect((r["member.text"] as? String ?? "").contains(memberName), "the legal name is shown as its text")
+        #expect((r["blocks.text"] as? String ?? "").contains("height\ttime\ttransactions"))
+        #expect((r["unknown.text"] as? String ?? "").contains("no certificate \"cert-0000000000\""), "\(r["unknown.text"] ?? "")")
+        #expect((r["nowhere.text"] as? String ?? "").contains("there is no page “nowhere”"))
+        #expect((r["pwned"] as? String) == "undefined,0")
+
+        // A transaction of the lineage: decoded payload and its inclusion in the certified block.
+        let txRoute = try #require(r["lineage.lastTx"] as? String)
+        var second = Plan()
+        second.load(api + "/explorer/")
+        second.open("#/key", as: "key2", settled: false)
+        second.eval("document.getElementById('key-text').value = \(js(regulatorKey)); document.getElementById('key-use').click(); true", as: "paste")
+        second.steps.append(["wait": "document.getElementById('key-link').textContent === 'Key: regulator'", "timeout": 120])
+        second.open(txRoute, as: "transaction")
+        second.eval("document.querySelector('#view .payload').innerText", as: "transaction.payload")
+        let tx = try runBrowser(second).results
+        #expect((tx["transaction.proof"] as? String) == "verified", "transaction: \(tx["transaction.text"] ?? "")")
+        #expect((tx["transaction.text"] as? String ?? "").contains("certificate.settle"))
+        #expect((tx["transaction.payload"] as? String ?? "").contains(root), "payload: \(tx["transaction.payload"] ?? "")")
+    }
+
+    /// Runs a plan in headless Chromium; requires that every step passed.
+    private func runBrowser(_ plan: Plan) throws -> (results: [String: Any], raw: [String: Any]) {
+        let file = CLI.temporaryDirectory() + "/plan.json"
+        try JSONSerialization.data(withJSONObject: ["steps": plan.steps]).write(to: URL(fileURLWithPath: file))
+        let run = try CLI.runProcess(BrowserSupport.python!, [CLI.repositoryRoot + "/Scripts/browser.py", file])
+        let answer = json(run.stdout)
+        try #require(run.status == 0 && answer["ok"] as? Bool == true,
+                     "browser: exit \(run.status): \(answer["failed"] ?? run.stdout.prefix(2000)) exceptions \(answer["exceptions"] ?? []) page \(((answer["results"] as? [String: Any])?["_view_text"]) ?? "") \(run.stderr.prefix(1000))")
+        #expect((answer["exceptions"] as? [Any])?.isEmpty ?? true, "the page threw: \(answer["exceptions"] ?? [])")
+        return (answer["results"] as? [String: Any] ?? [:], answer)
+    }
+}
