@@ -5,6 +5,56 @@ enum OpenAPIDocument {
     static let json = #"""
 {
   "components": {
+    "responses": {
+      "Forbidden": {
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            }
+          }
+        },
+        "description": "403: forbidden (the caller lacks the route's scope; the message names the route's pattern and the scope, never the object — another member's object and an absent one get the same answer), member_inactive (a suspended or revoked member's key)."
+      },
+      "NonceWindowFull": {
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            }
+          }
+        },
+        "description": "503: nonce_window_full — the node remembers [api] max_request_nonces live nonces; retry in a few seconds."
+      },
+      "TooManySignedRequests": {
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            }
+          }
+        },
+        "description": "429: too_many_signed_requests — the member is over its share of the nonce window ([api] max_request_nonces_per_member); Retry-After says when to try again.",
+        "headers": {
+          "Retry-After": {
+            "description": "seconds",
+            "schema": {
+              "type": "integer"
+            }
+          }
+        }
+      },
+      "Unauthorized": {
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            }
+          }
+        },
+        "description": "401: authentication_required (the route needs a scope and the request is unsigned), invalid_credentials (missing, repeated, malformed or oversized Trellis-* headers), stale_credentials (timestamp outside the skew window), invalid_signature (the same whether the member exists or not), replayed_nonce."
+      }
+    },
     "schemas": {
       "Error": {
         "properties": {
@@ -29,10 +79,36 @@ enum OpenAPIDocument {
         ],
         "type": "object"
       }
+    },
+    "securitySchemes": {
+      "TrellisMember": {
+        "description": "The member id the request is signed for (1–128 bytes of [A-Za-z0-9._:-]), or @operator for the node's own key. One of the four headers of a signed request (docs/ACCESS.md): send all four or none.",
+        "in": "header",
+        "name": "Trellis-Member",
+        "type": "apiKey"
+      },
+      "TrellisNonce": {
+        "description": "16–64 characters of [A-Za-z0-9_-], fresh for every request; a (member, nonce) pair is accepted once within the window.",
+        "in": "header",
+        "name": "Trellis-Nonce",
+        "type": "apiKey"
+      },
+      "TrellisSignature": {
+        "description": "128 hex digits: the Ed25519 signature, with one of the member's active keys, over \"trellis/v1/api\" 0x00 chain_id 0x00 str(member) str(method) str(path) str(query) SHA-256(body) i64(timestamp) str(nonce) (docs/ACCESS.md, byte for byte with a worked example).",
+        "in": "header",
+        "name": "Trellis-Signature",
+        "type": "apiKey"
+      },
+      "TrellisTimestamp": {
+        "description": "Unix seconds when the request was signed, decimal (at most 20 characters); refused beyond [api] request_skew_s (default 300) of the node's clock.",
+        "in": "header",
+        "name": "Trellis-Timestamp",
+        "type": "apiKey"
+      }
     }
   },
   "info": {
-    "description": "The HTTP/JSON API of a Trellis node (docs/ARCHITECTURE.md, \"HTTP API\"). Every error is {\"error\": {\"code\", \"message\"}} with the HTTP status given; unknown routes answer 404 not_found.",
+    "description": "The HTTP/JSON API of a Trellis node (docs/ARCHITECTURE.md, \"HTTP API\"). Every error is {\"error\": {\"code\", \"message\"}} with the HTTP status given; unknown routes answer 404 not_found. Who may read what: under the default read policy (consortium) reads are signed with a member key in the four Trellis-* headers (securitySchemes, all four together) and each route answers what the caller's scope allows — public, member, party, read_all or operator; docs/ACCESS.md has the table. Unsigned reads get the public part or 401.",
     "title": "Trellis node API",
     "version": "1"
   },
@@ -53,6 +129,9 @@ enum OpenAPIDocument {
             "description": "the explorer's HTML page"
           }
         },
+        "security": [
+          {}
+        ],
         "summary": "The web explorer's page (index.html; docs/EXPLORER.md). Public: it holds no chain data, it reads this API with the visitor's key."
       }
     },
@@ -107,6 +186,9 @@ enum OpenAPIDocument {
             "description": "JSON error"
           }
         },
+        "security": [
+          {}
+        ],
         "summary": "One of the explorer's static files (public)."
       }
     },
@@ -135,6 +217,9 @@ enum OpenAPIDocument {
             "description": "{\"status\": \"halted\", \"reason\"}"
           }
         },
+        "security": [
+          {}
+        ],
         "summary": "Liveness: ok, or 503 once consensus halted for good."
       }
     },
@@ -151,6 +236,18 @@ enum OpenAPIDocument {
               }
             },
             "description": "Prometheus text format 0.0.4"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "429": {
+            "$ref": "#/components/responses/TooManySignedRequests"
+          },
+          "503": {
+            "$ref": "#/components/responses/NonceWindowFull"
           }
         },
         "summary": "Prometheus text exposition (docs/OPERATIONS.md §8)."
@@ -192,6 +289,12 @@ enum OpenAPIDocument {
             },
             "description": "JSON error"
           },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
           "404": {
             "content": {
               "application/json": {
@@ -201,6 +304,12 @@ enum OpenAPIDocument {
               }
             },
             "description": "JSON error"
+          },
+          "429": {
+            "$ref": "#/components/responses/TooManySignedRequests"
+          },
+          "503": {
+            "$ref": "#/components/responses/NonceWindowFull"
           }
         },
         "summary": "A committed block with its certificate."
@@ -241,6 +350,18 @@ enum OpenAPIDocument {
               }
             },
             "description": "JSON error"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "429": {
+            "$ref": "#/components/responses/TooManySignedRequests"
+          },
+          "503": {
+            "$ref": "#/components/responses/NonceWindowFull"
           }
         },
         "summary": "Server-sent events: one block event per committed block."
@@ -259,6 +380,18 @@ enum OpenAPIDocument {
               }
             },
             "description": "genesis.json"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "429": {
+            "$ref": "#/components/responses/TooManySignedRequests"
+          },
+          "503": {
+            "$ref": "#/components/responses/NonceWindowFull"
           }
         },
         "summary": "The chain's genesis document."
@@ -279,6 +412,9 @@ enum OpenAPIDocument {
             "description": "OpenAPI 3.1 document"
           }
         },
+        "security": [
+          {}
+        ],
         "summary": "This description."
       }
     },
@@ -342,6 +478,12 @@ enum OpenAPIDocument {
             },
             "description": "JSON error"
           },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
           "404": {
             "content": {
               "application/json": {
@@ -351,6 +493,12 @@ enum OpenAPIDocument {
               }
             },
             "description": "JSON error"
+          },
+          "429": {
+            "$ref": "#/components/responses/TooManySignedRequests"
+          },
+          "503": {
+            "$ref": "#/components/responses/NonceWindowFull"
           }
         },
         "summary": "A domain query (member, lineage, holdings, exposure, green_backed, credit_blocks, provenance, retirements, supply, evidence, evidence_by); other query parameters are the query's own."
@@ -426,6 +574,12 @@ enum OpenAPIDocument {
             },
             "description": "JSON error"
           },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
           "404": {
             "content": {
               "application/json": {
@@ -435,6 +589,12 @@ enum OpenAPIDocument {
               }
             },
             "description": "JSON error"
+          },
+          "429": {
+            "$ref": "#/components/responses/TooManySignedRequests"
+          },
+          "503": {
+            "$ref": "#/components/responses/NonceWindowFull"
           }
         },
         "summary": "A state value (hex) at a height, with its proof on request."
@@ -453,6 +613,18 @@ enum OpenAPIDocument {
               }
             },
             "description": "node status"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "429": {
+            "$ref": "#/components/responses/TooManySignedRequests"
+          },
+          "503": {
+            "$ref": "#/components/responses/NonceWindowFull"
           }
         },
         "summary": "Chain id, height, state root, validators, peers, consensus status."
@@ -563,6 +735,9 @@ enum OpenAPIDocument {
             "description": "JSON error"
           }
         },
+        "security": [
+          {}
+        ],
         "summary": "Submit one transaction: {\"tx\": \"<hex>\"} or its canonical bytes."
       }
     },
@@ -602,6 +777,12 @@ enum OpenAPIDocument {
             },
             "description": "JSON error"
           },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
           "404": {
             "content": {
               "application/json": {
@@ -611,6 +792,12 @@ enum OpenAPIDocument {
               }
             },
             "description": "JSON error"
+          },
+          "429": {
+            "$ref": "#/components/responses/TooManySignedRequests"
+          },
+          "503": {
+            "$ref": "#/components/responses/NonceWindowFull"
           }
         },
         "summary": "A transaction's status, height, receipt and body."
@@ -672,10 +859,22 @@ enum OpenAPIDocument {
             "description": "JSON error"
           }
         },
+        "security": [
+          {}
+        ],
         "summary": "Submit up to 1,000 transactions as one binary batch."
       }
     }
-  }
+  },
+  "security": [
+    {},
+    {
+      "TrellisMember": [],
+      "TrellisNonce": [],
+      "TrellisSignature": [],
+      "TrellisTimestamp": []
+    }
+  ]
 }
 
 """#

@@ -6,6 +6,7 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import Testing
+import TrellisLedger
 import TrellisTesting
 @testable import TrellisAPI
 
@@ -52,6 +53,33 @@ private let repository = URL(fileURLWithPath: #filePath).deletingLastPathCompone
                 #expect(reached.contains(operation), "\(operation) is described but no route serves it (reached: \(reached.sorted()))")
             }
         }
+    }
+
+    /// The four Trellis-* headers are described as security schemes required together (or none, for the public
+    /// scope), and every read that authenticates describes its 401 and 403 answers (docs/ACCESS.md); /health, this
+    /// description and the explorer's static files read no credentials.
+    @Test func signedRequestsAndTheirRefusalsAreDescribed() throws {
+        let document = try document()
+        let components = try #require(document["components"] as? [String: Any])
+        let schemes = try #require(components["securitySchemes"] as? [String: [String: Any]])
+        #expect(Set(schemes.values.compactMap { $0["name"] as? String }) == Set(APIRequestSignature.headerNames))
+        #expect(schemes.values.allSatisfy { $0["type"] as? String == "apiKey" && $0["in"] as? String == "header" })
+        let security = try #require(document["security"] as? [[String: Any]])
+        #expect(security.contains { $0.isEmpty } && security.contains { Set($0.keys) == Set(schemes.keys) }, "security: \(security)")
+        let responses = try #require(components["responses"] as? [String: Any])
+        let paths = try #require(document["paths"] as? [String: [String: [String: Any]]])
+        var checked = 0
+        for (path, methods) in paths {
+            for (method, operation) in methods where method == "get" && path != "/health" && path != "/v1/openapi.json" && !path.hasPrefix("/explorer") {
+                let answers = operation["responses"] as? [String: [String: Any]] ?? [:]
+                for status in ["401", "403"] {
+                    let reference = (answers[status]?["$ref"] as? String)?.replacingOccurrences(of: "#/components/responses/", with: "")
+                    #expect(reference.map { responses[$0] != nil } == true, "GET \(path) does not describe its \(status)")
+                }
+                checked += 1
+            }
+        }
+        #expect(checked >= 8)
     }
 
     @Test func everyRegisteredRouteIsDescribed() throws {
