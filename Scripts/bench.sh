@@ -4,8 +4,9 @@
 #   cluster  a 4-validator testnet of the release binary driven over the HTTP API (trellis bench cluster);
 #            writes bench-results/<UTC timestamp>.md and .json
 #   all      crypto, ledger, audit and cluster in one run, plus a long ledger run (TRELLIS_BENCH_LONG_BLOCKS blocks
-#            of 1,000 key rotations, default 1000 = 1,000,000 transactions, on RocksDB with the default proof
-#            window: bytes on disk per transaction, tree vs live state bytes, peak RSS at the end);
+#            of TRELLIS_BENCH_LONG_PER_BLOCK key rotations, default 2000 × 500 = 1,000,000 transactions — more heights
+#            than the default proof window of 1,000, so pruning runs for half of them — on RocksDB: bytes on disk per
+#            transaction, tree vs live state bytes, keys and tree nodes written per transaction, peak RSS at the end);
 #            one .md and one .json in bench-results/. The cluster report includes the throughput at 1.5× and 3×
 #            the ramp's best offered load (admission control's share of the peak).
 # On a shared machine, run it alone: nodes, load generator and raw limits share the same cores.
@@ -34,9 +35,10 @@ case "$suite" in
     echo "== crypto" >&2; "$bin" bench crypto --json > "$tmp/crypto.json"
     echo "== ledger" >&2; "$bin" bench ledger --json > "$tmp/ledger.json"
     echo "== audit" >&2;  "$bin" bench audit --json > "$tmp/audit.json"
-    long_blocks="${TRELLIS_BENCH_LONG_BLOCKS:-1000}"
-    echo "== ledger, long run: $long_blocks blocks of 1000" >&2
-    "$bin" bench ledger --transactions 1 --blocks "$long_blocks" --per-block 1000 --json > "$tmp/ledger_long.json"
+    long_blocks="${TRELLIS_BENCH_LONG_BLOCKS:-2000}"
+    long_per_block="${TRELLIS_BENCH_LONG_PER_BLOCK:-500}"
+    echo "== ledger, long run: $long_blocks blocks of $long_per_block" >&2
+    "$bin" bench ledger --transactions 1 --blocks "$long_blocks" --per-block "$long_per_block" --json > "$tmp/ledger_long.json"
     echo "== cluster" >&2
     "$bin" bench cluster --json-out "$tmp/cluster.json" --md-out "$tmp/cluster.md" "$@" >/dev/null
     {

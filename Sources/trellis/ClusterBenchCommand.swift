@@ -36,7 +36,7 @@ struct ClusterBench: AsyncParsableCommand {
     @Option(help: "Transactions per POST /v1/txs.") var batch = 500
     @Option(help: "Milliseconds between batches in the latency phase (a client at a moderate rate sends small batches often, not one large one every few seconds).") var latencyBatchIntervalMs = 50.0
     @Option(help: "Concurrent requests.") var inFlight = 4
-    @Option(help: "Most sent transactions waiting for their commit (closed loop above it).") var maxOutstanding = 10_000
+    @Option(help: "Most sent transactions waiting for their commit (closed loop above it). Default: 3 × the nodes' admission limit (mempool.admission_blocks = 2 blocks of max_block_transactions), so that above saturation the nodes' admission control (429 + Retry-After), not this loop, bounds what they take.") var maxOutstanding: Int?
     @Option(help: "timeout_commit_ms of the nodes.") var timeoutCommitMs: UInt64 = 100
     @Option(help: "max_block_transactions of the nodes.") var maxBlockTransactions = 5_000
     @Option(help: "timeout_propose_ms of the nodes (default: the node's default).") var timeoutProposeMs: UInt64?
@@ -51,6 +51,7 @@ struct ClusterBench: AsyncParsableCommand {
         }
         let rates = ramp.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }.filter { $0 > 0 }
         guard !rates.isEmpty else { throw badInput("--ramp must list positive rates") }
+        let maxOutstanding = self.maxOutstanding ?? 3 * NodeConfig.Mempool().admissionBlocks * maxBlockTransactions
         var report = ClusterReport()
         report.machine = MachineInfo.current()
         report.settings = ["nodes": nodes, "ramp": rates, "step_seconds": stepSeconds, "windows": windows, "window_seconds": windowSeconds,
@@ -74,6 +75,7 @@ struct ClusterBench: AsyncParsableCommand {
         let queue = LoadQueue(signers: setup.signers, chainID: cluster.chainID)
         let sentAt = LockedBox<[Hash: UInt64]>([:])
         let errors = LockedBox<[String: Int]>([:])
+        let refusals = LockedBox<[String: Int]>([:])
         let monitor = BlockMonitor(sentAt: sentAt)
         guard let api = URL(string: cluster.apiURLs[0]), let apiHost = api.host, let apiPort = api.port else { throw failure("bad API URL \(cluster.apiURLs[0])") }
         // The event stream needs read_all (docs/ACCESS.md): signed with node 1's own key, as its operator.
@@ -86,8 +88,12 @@ struct ClusterBench: AsyncParsableCommand {
         defer { monitor.stop() }
         let sessionConfig = URLSessionConfiguration.default
         sessionConfig.httpMaximumConnectionsPerHost = inFlight
-        let sender = LoadSender(nodeURLs: cluster.apiURLs, batchSize: batch, inFlight: inFlight, sentAt: sentAt, errors: errors,
+        let sender = LoadSender(nodeURLs: cluster.apiURLs, batchSize: batch, inFlight: inFlight, sentAt: sentAt, errors: errors, refusals: refusals,
                                 session: URLSession(configuration: sessionConfig), maxOutstanding: maxOutstanding)
+        /// Admission refusals (429 answers and transactions refused for capacity) since `since`.
+        func refusedSince(_ since: [String: Int]) -> [String: Double] {
+            refusals.withLock { now in Dictionary(uniqueKeysWithValues: now.map { ($0.key, Double($0.value - (since[$0.key] ?? 0))) }) }
+        }
         var expiresAt = setup.height + 9_000
 
         func offer(_ rate: Double, seconds: Double, sender: LoadSender = sender) async -> (committed: Double, start: UInt64, end: UInt64) {
@@ -103,9 +109,12 @@ struct ClusterBench: AsyncParsableCommand {
         // Ramp.
         var best = 0.0, bestOffered = rates[0]
         for rate in rates {
+            let before = refusals.withLock { $0 }
             let step = await offer(rate, seconds: stepSeconds)
-            benchLog(String(format: "  offered %6.0f tx/s → committed %6.0f tx/s (height %d)", rate, step.committed, monitor.lastHeight))
-            report.ramp.append(["offered": rate, "committed": round1(step.committed)])
+            let refused = refusedSince(before)
+            benchLog(String(format: "  offered %6.0f tx/s → committed %6.0f tx/s (height %d; %.0f answers 429)", rate, step.committed, monitor.lastHeight, refused["http_429"] ?? 0))
+            report.ramp.append(["offered": rate, "committed": round1(step.committed), "answers_429": refused["http_429"] ?? 0,
+                                "refused_transactions": refused["transactions"] ?? 0])
             if step.committed > best * 1.05 {
                 best = max(best, step.committed)
                 bestOffered = rate
@@ -120,11 +129,17 @@ struct ClusterBench: AsyncParsableCommand {
         // rate near the peak instead of letting the excess collapse it (issue 16's target: ≥ 90 %).
         report.overload["peak"] = round1(best)
         for (factor, label) in [(1.5, "1_5x"), (3.0, "3x")] {
+            let before = refusals.withLock { $0 }
             let step = await offer(bestOffered * factor, seconds: stepSeconds * 2)
+            let refused = refusedSince(before)
             report.overload["offered_\(label)"] = round1(bestOffered * factor)
             report.overload["committed_\(label)"] = round1(step.committed)
             report.overload["share_\(label)"] = round2(step.committed / max(best, 1))
-            benchLog(String(format: "  overload %.1f× (%6.0f tx/s offered) → committed %6.0f tx/s = %.2f of the peak", factor, bestOffered * factor, step.committed, step.committed / max(best, 1)))
+            // Admission control at work: 429 answers (whole batches) and transactions refused for capacity.
+            report.overload["answers_429_\(label)"] = refused["http_429"] ?? 0
+            report.overload["refused_transactions_\(label)"] = refused["transactions"] ?? 0
+            benchLog(String(format: "  overload %.1f× (%6.0f tx/s offered) → committed %6.0f tx/s = %.2f of the peak; %.0f answers 429, %.0f transactions refused for capacity",
+                            factor, bestOffered * factor, step.committed, step.committed / max(best, 1), refused["http_429"] ?? 0, refused["transactions"] ?? 0))
         }
         expiresAt = UInt64(monitor.lastHeight) + 9_000
 

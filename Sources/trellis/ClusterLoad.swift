@@ -167,6 +167,9 @@ struct LoadSender: Sendable {
     let inFlight: Int
     let sentAt: LockedBox<[Hash: UInt64]>
     let errors: LockedBox<[String: Int]>
+    /// Admission refusals: `http_429` answers, and `transactions` refused for capacity (in a 429 answer or one by one:
+    /// overloaded, signer_backlog, mempool_full, nonce_too_far_ahead) — all retried.
+    let refusals: LockedBox<[String: Int]>
     let session: URLSession
     /// At most this many sent transactions may wait for their commit: above it the sender pauses (closed loop), so
     /// the mempools never overflow and no nonce run gets a gap.
@@ -232,18 +235,21 @@ struct LoadSender: Sendable {
                     // so a step keeps offering its rate).
                     let seconds = Double((response as? HTTPURLResponse)?.value(forHTTPHeaderField: "Retry-After") ?? "") ?? 1
                     pauseNanoseconds = UInt64(min(max(seconds, 0.1), 2) * 1e9)
+                    refusals.withLock { $0["http_429", default: 0] += 1; $0["transactions", default: 0] += remaining.count }
                 }
                 let results = ((try? JSONSerialization.jsonObject(with: data)) as? [String: Any])?["results"] as? [[String: Any]] ?? []
                 let answered = status == 200 && results.count == remaining.count
                 if !answered {
-                    errors.withLock { $0["http_\(status)", default: 0] += 1 }
+                    if status != 429 { errors.withLock { $0["http_\(status)", default: 0] += 1 } }  // 429 is counted in `refusals`
                     retry = remaining
                 }
                 for (tx, result) in zip(remaining, results) where answered {
                     if result["hash"] != nil { admitted += 1; continue }
                     let code = ((result["error"] as? [String: Any])?["code"] as? String) ?? "unknown"
                     switch code {
-                    case "mempool_full", "nonce_too_far_ahead", "overloaded", "signer_backlog": retry.append(tx)
+                    case "mempool_full", "nonce_too_far_ahead", "overloaded", "signer_backlog":
+                        retry.append(tx)
+                        refusals.withLock { $0["transactions", default: 0] += 1 }
                     case "duplicate_transaction": admitted += 1
                     default:
                         errors.withLock { $0[code, default: 0] += 1 }

@@ -69,6 +69,7 @@ struct Testnet: AsyncParsableCommand {
         @Option(help: "First p2p port; APIs listen from base-port + 100.") var basePort = 26600
         @Option(help: "The genesis template (default: Genesis/example/genesis.template.json of this checkout).") var template: String?
         @Flag(help: "Return once the nodes commit blocks, leaving them running (stop with `testnet down`).") var detach = false
+        @Flag(help: "Once up, print one JSON object (chain_id, dir, members, explorer, nodes) instead of the guide.") var json = false
         @Option(help: "Seconds to wait for the first commits.") var timeout = 90
 
         func run() async throws {
@@ -96,6 +97,23 @@ struct Testnet: AsyncParsableCommand {
                 printError("error: \(failure)")
                 throw ExitCode(1)
             }
+            if json {
+                print(jsonObject(["chain_id": state.chainID, "dir": root, "members": root + "/members", "explorer": state.nodes[0].apiURL + "/explorer/",
+                                  "nodes": state.nodes.map { ["name": $0.name, "api_url": $0.apiURL, "home": $0.home] }]))
+            } else {
+                printGuide(state, root: root)
+            }
+            if detach {
+                if !json { print("Stop it with: trellis testnet down --dir \(dir)") }
+                return
+            }
+            if !json { print("Press Ctrl-C to stop the testnet.") }
+            await waitForSignal()
+            stopAll(state, root: root)
+        }
+
+        /// What `up` prints at a terminal: the nodes, a first transaction, reads, the explorer.
+        func printGuide(_ state: TestnetState, root: String) {
             print("Trellis testnet \"\(state.chainID)\" is up: \(state.nodes.count) validators")
             for n in state.nodes { print("  \(n.name)  \(n.apiURL)  (home \(n.home))") }
             let expiry = Int64(Date().timeIntervalSince1970) + 180 * 86_400
@@ -115,13 +133,6 @@ struct Testnet: AsyncParsableCommand {
             \(root)/members/regulator.key to read everything, or a member's key for its own objects: docs/EXPLORER.md)
 
             """)
-            if detach {
-                print("Stop it with: trellis testnet down --dir \(dir)")
-                return
-            }
-            print("Press Ctrl-C to stop the testnet.")
-            await waitForSignal()
-            stopAll(state, root: root)
         }
 
         func create(root: String) throws -> TestnetState {
@@ -225,12 +236,13 @@ struct Testnet: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Stop the testnet's nodes (data is kept; `up` restarts them).")
 
         @Option(help: "The testnet directory.") var dir = "testnet"
+        @Flag(help: "Print one JSON object (dir, stopped).") var json = false
 
         func run() throws {
             let root = URL(fileURLWithPath: dir).standardizedFileURL.path
-            guard let state = try? TestnetState.load(root) else { throw badInput("no testnet in \(root)") }
+            guard let state = try? TestnetState.load(root) else { throw badInput("no testnet in \(root) (start one with `trellis testnet up --dir \(dir)`)") }
             stopAll(state, root: root)
-            print("stopped \(state.nodes.count) nodes")
+            print(json ? jsonObject(["dir": root, "stopped": state.nodes.count]) : "stopped \(state.nodes.count) nodes")
         }
     }
 }

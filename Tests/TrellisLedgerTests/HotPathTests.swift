@@ -63,3 +63,35 @@ import TrellisCrypto
         #expect(reversed.newNodes == update.newNodes)
     }
 }
+
+/// A block's overlays reuse a member they decoded only while the member's stored bytes are the same: a member
+/// changed in the block (by this transaction, or by an earlier one merged into the block) reads as changed.
+@Suite struct DecodedMemberTests {
+    @Test func aMemberChangedInTheBlockIsReadAsChanged() throws {
+        let key = LedgerKeys.member("alice")
+        let base = MemoryState()
+        let seed = StateOverlay(base: base)
+        let alice = Member(memberID: "alice", legalName: "Alice", registrationNo: "1", publicKeys: [], roles: [.supplier])
+        seed.write(alice, at: key)
+        base.apply(seed)
+
+        let block = StateOverlay(base: base)
+        #expect(try block.read(Member.self, key) == alice)
+        #expect(block.decodedMembers.entries.count == 1)
+        let tx = StateOverlay(base: block)
+        #expect(tx.decodedMembers === block.decodedMembers)
+        #expect(try tx.read(Member.self, key) == alice)  // the block's decoding, reused
+        var suspended = alice
+        suspended.status = .suspended
+        tx.write(suspended, at: key)
+        #expect(try tx.read(Member.self, key) == suspended)
+        #expect(try block.read(Member.self, key) == alice)  // not merged yet
+        tx.merge(into: block)
+        #expect(try block.read(Member.self, key) == suspended)
+        #expect(try StateOverlay(base: block).read(Member.self, key) == suspended)
+        #expect(try block.read(Member.self, LedgerKeys.member("nobody")) == nil)
+        // The reader's own answer for other types is a plain decoding.
+        block.write(UInt64(7), at: LedgerKeys.nonce("alice"))
+        #expect(try block.read(UInt64.self, LedgerKeys.nonce("alice")) == 7)
+    }
+}

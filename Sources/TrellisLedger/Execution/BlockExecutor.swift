@@ -56,7 +56,7 @@ public struct BlockExecutor: Sendable {
         let changes: [StateChange]
         do { changes = try Self.netChanges(blockState, base: base) } catch { throw .state(error) }
         let update: TreeUpdate
-        do { update = try SparseMerkleTree.update(root: baseRoot, changes: changes.map { ($0.key, $0.value) }, source: nodes) } catch { throw .tree(error) }
+        do { update = try SparseMerkleTree.update(root: baseRoot, changes: changes, source: nodes) } catch { throw .tree(error) }
         return ExecutionResult(height: height, stateRoot: update.root, receipts: receipts, receiptsRoot: receiptsRoot,
                                stateChanges: changes, treeNodes: update.newNodes, transactionHashes: hashes, staleNodes: update.staleNodes)
     }
@@ -66,7 +66,8 @@ public struct BlockExecutor: Sendable {
     /// the same block, e.g. the remainder of a split spent by the signer's next transaction), or a value written
     /// back unchanged — is dropped: it cannot change the root (the tree would rebuild the same nodes), and it would
     /// cost a tree walk, a tombstone and a history entry. Reading the replaced value here, once, spares the store
-    /// reading it again at commit for the value history.
+    /// reading it again at commit for the value history; each value is hashed here, once, for its leaf and for
+    /// stores that keep values by hash.
     static func netChanges(_ overlay: StateOverlay, base: any StateReader) throws(StateError) -> [StateChange] {
         let writes = overlay.changes
         var changes: [StateChange] = []
@@ -74,7 +75,7 @@ public struct BlockExecutor: Sendable {
         for write in writes {
             let previous = try base.get(write.key)
             if previous == write.value { continue }
-            changes.append(StateChange(key: write.key, value: write.value, previous: .known(previous)))
+            changes.append(StateChange(key: write.key, value: write.value, previous: .known(previous), valueHash: write.value.map(SHA256.hash)))
         }
         return changes
     }

@@ -39,7 +39,17 @@ public enum SparseMerkleTree {
 
     /// Applies `changes` (key → new value, nil = delete; keys distinct) to the tree at `root`.
     public static func update(root: Hash, changes: [(key: [UInt8], value: [UInt8]?)], source: any TreeNodeSource) throws(TreeError) -> TreeUpdate {
-        let unsorted = changes.map { Op(keyHash: SHA256.hash($0.key), key: $0.key, value: $0.value) }
+        try update(root: root, ops: changes.map { Op(keyHash: SHA256.hash($0.key), key: $0.key, value: $0.value, valueHash: $0.value.map(SHA256.hash)) }, source: source)
+    }
+
+    /// Applies a block's changes (keys distinct), using their value hashes where the producer computed them.
+    public static func update(root: Hash, changes: [StateChange], source: any TreeNodeSource) throws(TreeError) -> TreeUpdate {
+        try update(root: root, ops: changes.map { change in
+            Op(keyHash: SHA256.hash(change.key), key: change.key, value: change.value, valueHash: change.valueHash ?? change.value.map(SHA256.hash))
+        }, source: source)
+    }
+
+    static func update(root: Hash, ops unsorted: [Op], source: any TreeNodeSource) throws(TreeError) -> TreeUpdate {
         // Sorting positions on the first 64 bits (whole hashes only on ties) instead of moving the ops themselves:
         // comparing and moving ~10⁵ values that hold arrays dominated the update in the profile.
         let ops = sortedPermutation(unsorted.map(\.keyHash.prefix64)) { unsorted[$0].keyHash < unsorted[$1].keyHash }.map { unsorted[$0] }
@@ -135,6 +145,8 @@ public enum SparseMerkleTree {
         let keyHash: Hash
         let key: [UInt8]
         let value: [UInt8]?
+        /// SHA-256(value); nil for a deletion.
+        let valueHash: Hash?
     }
 
     /// A subtree during an update.
@@ -210,8 +222,8 @@ public enum SparseMerkleTree {
             var leaves: [TreeLeaf] = []
             leaves.reserveCapacity(ops.count)
             for op in ops {
-                guard let value = op.value else { continue }
-                let leaf = TreeLeaf(key: op.key, valueHash: SHA256.hash(value), keyHash: op.keyHash)
+                guard let valueHash = op.valueHash else { continue }
+                let leaf = TreeLeaf(key: op.key, valueHash: valueHash, keyHash: op.keyHash)
                 created[NodeKey(leaf.hash)] = .leaf(leaf)
                 leaves.append(leaf)
             }

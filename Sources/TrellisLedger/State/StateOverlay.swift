@@ -25,16 +25,30 @@ public protocol StateReader {
     func get(_ key: [UInt8]) throws(StateError) -> [UInt8]?
     /// Every (key, value) whose key starts with `prefix`, in bytewise key order.
     func scan(prefix: [UInt8]) throws(StateError) -> [(key: [UInt8], value: [UInt8])]
+    /// Decodes the value at `key` as `T`, or nil when absent (a reader may reuse an earlier decoding of the same bytes).
+    func read<T: CanonicalDecodable>(_ type: T.Type, _ key: [UInt8]) throws(StateError) -> T?
 }
 
 extension StateReader {
     /// Decodes the value at `key` as `T`, or nil when absent.
     public func read<T: CanonicalDecodable>(_ type: T.Type, _ key: [UInt8]) throws(StateError) -> T? {
         guard let bytes = try get(key) else { return nil }
+        return try Self.decode(T.self, bytes, key: key)
+    }
+
+    static func decode<T: CanonicalDecodable>(_ type: T.Type, _ bytes: [UInt8], key: [UInt8]) throws(StateError) -> T {
         do { return try CanonicalDecoder.decode(T.self, from: bytes) } catch {
             throw .corruptValue(key: StateKey.describe(key), reason: error.description)
         }
     }
+}
+
+/// Members decoded during one block, shared by the block's overlay and its transactions' overlays: every
+/// transaction decodes its signer (and contracts their counterparties), mostly the same few members. An entry is
+/// reused only when the key's current bytes are the bytes it was decoded from, so a member changed in the block is
+/// decoded again; what a read returns never depends on the cache. Bounded by the members one block touches.
+final class DecodedMembers {
+    var entries: [ByteKey: (bytes: [UInt8], member: Member)] = [:]
 }
 
 /// Buffered writes over a base state.
@@ -42,9 +56,22 @@ public final class StateOverlay: StateReader {
     public let base: any StateReader
     /// key → new value, or nil for a deletion.
     private var writes: [ByteKey: [UInt8]?] = [:]
+    /// Shared with the overlays stacked on this one (a block's and its transactions').
+    let decodedMembers: DecodedMembers
 
     public init(base: any StateReader) {
         self.base = base
+        self.decodedMembers = (base as? StateOverlay)?.decodedMembers ?? DecodedMembers()
+    }
+
+    public func read<T: CanonicalDecodable>(_ type: T.Type, _ key: [UInt8]) throws(StateError) -> T? {
+        guard let bytes = try get(key) else { return nil }
+        guard T.self == Member.self else { return try Self.decode(T.self, bytes, key: key) }
+        let id = ByteKey(key)
+        if let entry = decodedMembers.entries[id], ByteOrder.compare(entry.bytes, bytes) == 0, let member = entry.member as? T { return member }
+        let member = try Self.decode(Member.self, bytes, key: key)
+        decodedMembers.entries[id] = (bytes, member)
+        return member as? T
     }
 
     public func get(_ key: [UInt8]) throws(StateError) -> [UInt8]? {

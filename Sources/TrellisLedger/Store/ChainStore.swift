@@ -41,6 +41,9 @@ public struct StateChange: Sendable, Hashable {
     /// What the key held before this height, when known: `.known(nil)` = absent. Execution reads it once (to drop
     /// writes that change nothing); the store uses it for the value history instead of reading the key again.
     public let previous: PreviousValue
+    /// SHA-256 of `value` when the producer computed it (the tree leaf commits to it; a store that indexes values by
+    /// hash takes it from here instead of hashing the value again).
+    public let valueHash: Hash?
 
     /// The value a change replaces.
     public enum PreviousValue: Sendable, Hashable {
@@ -56,9 +59,16 @@ public struct StateChange: Sendable, Hashable {
     }
 
     public init(key: [UInt8], value: [UInt8]?, previous: PreviousValue) {
+        self.init(key: key, value: value, previous: previous, valueHash: nil)
+    }
+
+    /// `valueHash` must be SHA-256 of `value` (nil for a deletion).
+    public init(key: [UInt8], value: [UInt8]?, previous: PreviousValue, valueHash: Hash?) {
+        precondition(value != nil || valueHash == nil, "a deletion has no value hash")
         self.key = key
         self.value = value
         self.previous = previous
+        self.valueHash = valueHash
     }
 }
 

@@ -76,7 +76,7 @@ public final class MemoryChainStore: ChainStore, @unchecked Sendable {
         let blockBytes = commit.block?.canonicalBytes
         let certificateBytes = commit.certificate?.canonicalBytes
         let records = commit.transactions.map { ($0.hash, $0.record.canonicalBytes) }
-        let hashedValues = commit.stateChanges.compactMap { change in change.value.map { (NodeKey(SHA256.hash($0)), $0) } }
+        let hashedValues = commit.stateChanges.compactMap { change in change.value.map { (NodeKey(change.valueHash ?? SHA256.hash($0)), $0) } }
         try locked { () throws(ChainStoreError) in
             let expected = last.map { $0 + 1 } ?? 0
             guard commit.height == expected else { throw .heightMismatch(expected: expected, actual: commit.height) }
