@@ -50,6 +50,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -125,7 +126,7 @@ let package = Package(
         ),
         .testTarget(name: "TrellisConsensusTests", dependencies: ["TrellisConsensus", "TrellisLedger", "TrellisCrypto", "TrellisCodec"]),
         .testTarget(name: "TrellisSimulationTests", dependencies: ["TrellisSimulation", "TrellisConsensus", "TrellisLedger", "TrellisCrypto"]),
-        .testTarget(name: "TrellisFuzzingTests", dependencies: ["TrellisFuzzing", "TrellisSimulation"]),
+        .testTarget(name: "TrellisFuzzingTests", dependencies: ["TrellisFuzzing", "TrellisSimulation", "TrellisLedger"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Trellis needs to build and test: RocksDB, libsodium, pkg-config (and curl, which the
-# end-to-end tests use to query nodes, iproute2, whose `ip netns` the multi-host test uses when run as root, and
-# chromium, the headless browser ExplorerEndToEndTests loads the web explorer in).
+# end-to-end tests use to query nodes, iproute2, whose `ip netns` the multi-host test uses when run as root,
+# chromium, the headless browser ExplorerEndToEndTests loads the web explorer in, and python3-cryptography, with
+# which ConsortiumEndToEndTests runs docs/examples/sign_request.py against a real node).
 # Idempotent: does nothing when they are already present. Exits non-zero with a clear message when it cannot.
 set -euo pipefail
 
-packages=(librocksdb-dev libsodium-dev pkg-config curl iproute2 chromium)
+packages=(librocksdb-dev libsodium-dev pkg-config curl iproute2 chromium python3-cryptography)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -75,6 +75,15 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as APIError {
             return error.jsonResponse()
         } catch let error as HTTPError {
+            // The router found no route for this method; when the path is a route of other methods, that is 405 with
+            // the methods it allows (RFC 9110 §15.5.6), not 404.
+            if error.status == .notFound, context.endpointPath?.hasPrefix("/") != true,
+               let allowed = RouteMethods.allowed(path: request.uri.path), !allowed.contains(request.method.rawValue) {
+                var response = Self.response(status: .methodNotAllowed,
+                                             message: "\(request.method.rawValue.prefix(20)) is not allowed here; this route answers \(allowed.joined(separator: ", "))")
+                response.headers[.allow] = allowed.joined(separator: ", ")
+                return response
+            }
             return Self.response(status: error.status, message: error.body ?? error.status.reasonPhrase)
         } catch let error as any HTTPResponseError {
             // e.g. NIOTooManyBytesError from collecting an oversize body.
@@ -82,6 +91,26 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch {
             return JSONBody.response(status: .internalServerError, ["error": ["code": "internal_error", "message": "\(error)"]])
         }
+    }
+}
+
+/// The methods each route answers, read once from the OpenAPI description (which OpenAPITests keeps equal to the
+/// routes the router registers, both ways).
+enum RouteMethods {
+    static let table: [(segments: [String], methods: [String])] = {
+        guard let document = try? JSONSerialization.jsonObject(with: Data(OpenAPIDocument.json.utf8)) as? [String: Any],
+              let paths = document["paths"] as? [String: [String: Any]] else { preconditionFailure("invalid state: OpenAPIDocument.json is not an OpenAPI document") }
+        return paths.keys.sorted().map { path in
+            (path.split(separator: "/").map(String.init), paths[path]!.keys.filter { $0 != "parameters" }.map { $0.uppercased() }.sorted())
+        }
+    }()
+
+    /// The methods of the route whose template matches `path` (a `{name}` segment matches any one segment), or nil.
+    static func allowed(path: String) -> [String]? {
+        let parts = path.split(separator: "/").map(String.init)
+        return table.first { entry in
+            entry.segments.count == parts.count && zip(entry.segments, parts).allSatisfy { $0.hasPrefix("{") || $0 == $1 }
+        }?.methods
     }
 }
 

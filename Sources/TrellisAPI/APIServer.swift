@@ -22,6 +22,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import NIOPosix
 import ServiceLifecycle
 import TrellisCodec
 import TrellisCrypto
@@ -47,12 +48,19 @@ public struct APIConfiguration: Sendable {
     public var requestSkewSeconds: Int64
     /// Signed-request nonces remembered at once.
     public var maxRequestNonces: Int
+    /// Of those, remembered for one member at once (beyond: 429), so one member cannot fill the window for all.
+    public var maxRequestNoncesPerMember: Int
+    /// A refusal of a per-object read (another member's object, or none) is answered at the first multiple of this
+    /// since the request arrived, so it takes the same time whether the object exists or not (docs/ACCESS.md).
+    /// Zero answers at once (tests).
+    public var refusalFloorMilliseconds: Int64
     /// The node's clock in Unix seconds, for request timestamps (injected: tests move it).
     public var clock: @Sendable () -> Int64
 
     public init(host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 1 << 20, commitWaitMilliseconds: Int = 30_000,
                 maxConnections: Int = 256, headerTimeoutMilliseconds: Int64 = 10_000, bodyTimeoutMilliseconds: Int64 = 30_000,
                 readPolicy: ReadPolicy = .consortium, operatorKey: PublicKey? = nil, requestSkewSeconds: Int64 = 300, maxRequestNonces: Int = 100_000,
+                maxRequestNoncesPerMember: Int = 10_000, refusalFloorMilliseconds: Int64 = 50,
                 clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }) {
         self.host = host
         self.port = port
@@ -65,6 +73,8 @@ public struct APIConfiguration: Sendable {
         self.operatorKey = operatorKey
         self.requestSkewSeconds = requestSkewSeconds
         self.maxRequestNonces = maxRequestNonces
+        self.maxRequestNoncesPerMember = maxRequestNoncesPerMember
+        self.refusalFloorMilliseconds = refusalFloorMilliseconds
         self.clock = clock
     }
 
@@ -73,7 +83,8 @@ public struct APIConfiguration: Sendable {
     public init(_ api: NodeConfig.API, host: String, port: Int, maxConnections: Int, operatorKey: PublicKey?) {
         self.init(host: host, port: port, maxBodyBytes: api.maxBodyBytes, commitWaitMilliseconds: api.commitWaitMilliseconds,
                   maxConnections: maxConnections, headerTimeoutMilliseconds: api.headerTimeoutMilliseconds, bodyTimeoutMilliseconds: api.bodyTimeoutMilliseconds,
-                  readPolicy: api.readPolicy, operatorKey: operatorKey, requestSkewSeconds: api.requestSkewSeconds, maxRequestNonces: api.maxRequestNonces)
+                  readPolicy: api.readPolicy, operatorKey: operatorKey, requestSkewSeconds: api.requestSkewSeconds, maxRequestNonces: api.maxRequestNonces,
+                  maxRequestNoncesPerMember: api.maxRequestNoncesPerMember, refusalFloorMilliseconds: api.refusalFloorMilliseconds)
     }
 }
 
@@ -86,7 +97,8 @@ public enum APIServer {
         router.add(middleware: RequestMetricsMiddleware(factory: metrics.factory))
         router.add(middleware: JSONErrorMiddleware())
         let authenticator = RequestAuthenticator(chainID: service.chainID, operatorKey: configuration.operatorKey, skewSeconds: configuration.requestSkewSeconds,
-                                                 maxNonces: configuration.maxRequestNonces, now: configuration.clock)
+                                                 maxNonces: configuration.maxRequestNonces, maxNoncesPerMember: configuration.maxRequestNoncesPerMember,
+                                                 now: configuration.clock)
         let routes = Routes(service: service, configuration: configuration, policy: AccessPolicy(readPolicy: configuration.readPolicy), authenticator: authenticator)
 
         router.get("/health") { _, _ in
@@ -97,7 +109,7 @@ public enum APIServer {
         let connectionMetrics = APIConnectionMetrics(factory: metrics.factory)
         router.get("/metrics") { request, _ in
             _ = try await routes.authorize(.metrics, request)
-            service.refreshMetrics()
+            try await Routes.offload { service.refreshMetrics() }
             if let connections { connectionMetrics.record(connections.statistics) }
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                             body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
@@ -149,11 +161,31 @@ struct Routes: Sendable {
     /// Authenticates the request and asks the policy about `route`: the caller and the decision (never `.deny`:
     /// a refusal is thrown as 401 for an anonymous caller, 403 otherwise).
     func authorize(_ route: APIRoute, _ request: Request) async throws -> Authorization {
+        let started = ContinuousClock.now
         var request = request
         let caller = try await authenticate(&request)
         let decision = policy.decide(route, caller: caller)
         if case .deny(let scope) = decision { throw refusal(scope, caller: caller, route: route) }
-        return Authorization(caller: caller, decision: decision, route: route)
+        return Authorization(caller: caller, decision: decision, route: route, started: started,
+                             refusalFloor: .milliseconds(configuration.refusalFloorMilliseconds))
+    }
+
+    /// Runs blocking node work — RocksDB reads, signature checks, queries — on NIO's blocking thread pool, never on
+    /// Swift's cooperative pool, whose few threads every request's async code shares. Errors pass through as thrown.
+    static func offload<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await NIOThreadPool.singleton.runIfActive(body)
+    }
+
+    /// A node service call, off the cooperative pool: its value or its error.
+    static func attempt<T: Sendable>(_ body: @escaping @Sendable () throws(ServiceError) -> T) async throws -> Result<T, ServiceError> {
+        try await offload { () -> Result<T, ServiceError> in
+            do throws(ServiceError) { return .success(try body()) } catch { return .failure(error) }
+        }
+    }
+
+    /// A node service call, off the cooperative pool, its error as the API answers it.
+    static func read<T: Sendable>(_ body: @escaping @Sendable () throws(ServiceError) -> T) async throws -> T {
+        try await attempt(body).mapError { APIError.from($0) }.get()
     }
 
     /// The caller of a request (reads its body, bounded, when it carries credentials: the signature covers it).
@@ -172,21 +204,35 @@ struct Routes: Sendable {
             throw APIError(.unauthorized, code: "invalid_credentials", message: "\(error) (docs/ACCESS.md)")
         }
         guard let credentials else { return .anonymous }
-        let body = try await request.collectBody(upTo: configuration.maxBodyBytes)
-        return try authenticator.authenticate(credentials, method: request.method.rawValue, target: request.head.path ?? "/",
-                                              body: Array(buffer: body), service: service)
+        let body = Array(buffer: try await request.collectBody(upTo: configuration.maxBodyBytes))
+        let (authenticator, service, method, target) = (self.authenticator, self.service, request.method.rawValue, request.head.path ?? "/")
+        // The member's record is read from the store and the signature verified: blocking work.
+        return try await Self.offload { try authenticator.authenticate(credentials, method: method, target: target, body: body, service: service) }
     }
 
-    /// What `authorize` found: who asks, what the policy decided, for which route.
+    /// What `authorize` found: who asks, what the policy decided, for which route, and when the request began.
     struct Authorization {
         let caller: APICaller
         let decision: AccessDecision
         let route: APIRoute
+        let started: ContinuousClock.Instant
+        let refusalFloor: Duration
 
-        /// Carries out a per-object decision once the object's parties are known (nil: no such object).
-        func requireParty(_ parties: Set<String>?, policy: AccessPolicy) throws {
-            if case .deny(let scope) = policy.decide(decision, parties: parties) { throw Routes.refusal(scope, caller: caller, route: route) }
+        /// Carries out a per-object decision once the object's parties are known (nil: no such object). A refusal
+        /// is held until the first multiple of `refusalFloor` since the request began: the read before it takes
+        /// longer for an existing object than for none, and the answer's timing must not tell them apart.
+        func requireParty(_ parties: Set<String>?, policy: AccessPolicy) async throws {
+            guard case .deny(let scope) = policy.decide(decision, parties: parties) else { return }
+            await Routes.holdRefusal(since: started, floor: refusalFloor)
+            throw Routes.refusal(scope, caller: caller, route: route)
         }
+    }
+
+    /// Waits until the first whole multiple of `floor` (at least one) since `start` has passed (docs/ACCESS.md).
+    static func holdRefusal(since start: ContinuousClock.Instant, floor: Duration) async {
+        guard floor > .zero else { return }
+        let quanta = max(1, Int(((ContinuousClock.now - start) / floor).rounded(.up)))
+        try? await Task.sleep(until: start + floor * quanta, clock: .continuous)
     }
 
     /// The error answered when `caller` lacks `scope`: the same for every object of the route, existing or not (it
@@ -273,8 +319,8 @@ struct Routes: Sendable {
 
     func status(_ request: Request) async throws -> Response {
         let decision = try await authorize(.status, request).decision
-        let status: NodeStatus
-        do { status = try service.status() } catch { throw APIError.from(error) }
+        let service = self.service
+        let status = try await Self.read { () throws(ServiceError) in try service.status() }
         guard decision == .allow(.publicPart) else { return try JSONBody.encode(status) }
         return JSONBody.response(Views.publicStatus(status))
     }
@@ -293,12 +339,12 @@ struct Routes: Sendable {
         let access = try await authorize(.transaction, request)
         let hash: Hash
         do { hash = try Hash(hex: text) } catch { throw APIError.badRequest("transaction hash: \(error)") }
-        let lookup: TransactionLookup
-        do { lookup = try service.transaction(hash) } catch { throw APIError.from(error) }
+        let service = self.service
+        let lookup = try await Self.read { () throws(ServiceError) in try service.transaction(hash) }
         switch lookup {
-        case .committed(let tx, _), .pending(let tx): try access.requireParty(ObjectParties.of(tx), policy: policy)
+        case .committed(let tx, _), .pending(let tx): try await access.requireParty(ObjectParties.of(tx), policy: policy)
         case .unknown:
-            try access.requireParty(nil, policy: policy)
+            try await access.requireParty(nil, policy: policy)
             throw APIError.notFound("transaction \(hash.hex) is not known to this node")
         }
         return JSONBody.response(Views.lookup(hash, lookup, service: service))
@@ -306,18 +352,21 @@ struct Routes: Sendable {
 
     func block(_ request: Request, _ text: String) async throws -> Response {
         let decision = try await authorize(.block, request).decision
-        let height: UInt64
+        let requested: UInt64?
         if text == "latest" {
-            do { height = try service.status().height } catch { throw APIError.from(error) }
+            requested = nil
         } else {
             guard let h = UInt64(text) else { throw APIError.badRequest("height must be a non-negative integer or \"latest\"") }
-            height = h
+            requested = h
         }
-        let found: (Block, CommitCertificate?)?
-        do { found = try service.block(at: height) } catch { throw APIError.from(error) }
+        let service = self.service
+        let (height, found, validators) = try await Self.read { () throws(ServiceError) -> (UInt64, (Block, CommitCertificate?)?, ValidatorSet?) in
+            let height: UInt64
+            if let requested { height = requested } else { height = try service.status().height }
+            guard let found = try service.block(at: height) else { return (height, nil, nil) }
+            return (height, found, try service.validatorSet(forHeight: height))
+        }
         guard let (block, certificate) = found else { throw APIError.notFound("no block at height \(height)") }
-        let validators: ValidatorSet?
-        do { validators = try service.validatorSet(forHeight: height) } catch { throw APIError.from(error) }
         guard decision == .allow(.publicPart) else {
             return JSONBody.response(Views.block(block, certificate: certificate, validators: validators, service: service))
         }
@@ -334,31 +383,54 @@ struct Routes: Sendable {
             keyBytes = Array((key.removingPercentEncoding ?? key).utf8)
         }
         let access = try await authorize(.state(key: keyBytes), request)
-        let read: StateRead
-        do { read = try service.state(key: keyBytes, height: height, prove: prove) } catch {
-            if case .notFound = error { try access.requireParty(nil, policy: policy) }
+        let service = self.service
+        func read(at height: UInt64?, prove: Bool) async throws -> Result<StateRead, ServiceError> {
+            try await Self.attempt { () throws(ServiceError) in try service.state(key: keyBytes, height: height, prove: prove) }
+        }
+        guard case .allowIfParty = access.decision else { return JSONBody.response(Views.stateRead(try await read(at: height, prove: prove).mapError { APIError.from($0) }.get())) }
+        // A party check reads the record without its proof: the work before a refusal must not depend on whether
+        // the record exists (a proof of presence and one of absence cost differently).
+        let unproved: StateRead
+        switch try await read(at: height, prove: false) {
+        case .success(let found): unproved = found
+        case .failure(let error):
+            if case .notFound = error { try await access.requireParty(nil, policy: policy) }
             throw APIError.from(error)
         }
-        if case .allowIfParty = access.decision {
-            try access.requireParty(read.value.flatMap { ObjectParties.of(stateKey: keyBytes, value: $0) }, policy: policy)
-        }
-        return JSONBody.response(Views.stateRead(read))
+        try await access.requireParty(unproved.value.flatMap { ObjectParties.of(stateKey: keyBytes, value: $0) }, policy: policy)
+        guard prove else { return JSONBody.response(Views.stateRead(unproved)) }
+        return JSONBody.response(Views.stateRead(try await read(at: unproved.height, prove: true).mapError { APIError.from($0) }.get()))
     }
 
     func query(_ request: Request, name: String) async throws -> Response {
         let (height, prove) = try readOptions(request)
-        var parameters: [String: String] = [:]
+        var collected: [String: String] = [:]
         for (k, v) in request.uri.queryParameters where k != "height" && k != "prove" {
-            parameters[String(k)] = String(v).removingPercentEncoding ?? String(v)
+            collected[String(k)] = String(v).removingPercentEncoding ?? String(v)
         }
+        let parameters = collected
         let access = try await authorize(.query(name: name, parameters: parameters), request)
-        let answer: QueryResponse
-        do { answer = try service.query(name, parameters: parameters, height: height, prove: prove) } catch {
-            // A caller who may not see the object learns nothing from its absence: the same refusal as for another's.
-            if case .notFound = error { try access.requireParty(nil, policy: policy) }
-            throw APIError.from(error)
+        let service = self.service
+        func run(at height: UInt64?, prove: Bool) async throws -> Result<QueryResponse, ServiceError> {
+            try await Self.attempt { () throws(ServiceError) in try service.query(name, parameters: parameters, height: height, prove: prove) }
         }
-        if case .allowIfParty = access.decision { try access.requireParty(ObjectParties.of(json: answer.result), policy: policy) }
+        let answer: QueryResponse
+        if case .allowIfParty = access.decision {
+            // The party check runs the query without proofs (their cost grows with what exists), and a caller who
+            // may not see the object learns nothing from its absence: the same refusal as for another's, after the
+            // same floor.
+            let unproved: QueryResponse
+            switch try await run(at: height, prove: false) {
+            case .success(let found): unproved = found
+            case .failure(let error):
+                if case .notFound = error { try await access.requireParty(nil, policy: policy) }
+                throw APIError.from(error)
+            }
+            try await access.requireParty(ObjectParties.of(json: unproved.result), policy: policy)
+            answer = prove ? try await run(at: unproved.height, prove: true).mapError { APIError.from($0) }.get() : unproved
+        } else {
+            answer = try await run(at: height, prove: prove).mapError { APIError.from($0) }.get()
+        }
         var result = (try? JSONSerialization.jsonObject(with: answer.result, options: [.fragmentsAllowed])) ?? NSNull()
         var proofs = answer.proofs.map(Views.stateRead)
         if case .allowIfParty(let member) = access.decision, name == "lineage" {

@@ -93,10 +93,17 @@ struct AuditExport: ParsableCommand {
     @Option(help: "Last height (default: the last committed).")
     var to: UInt64?
 
+    @Flag(help: "Print one JSON object (blocks, transactions, file, format, version).")
+    var json = false
+
     func run() throws {
         let chain = try source.open()
         let result = try auditing { () throws(AuditError) in
             try ChainExporter.export(from: chain, to: out, fromHeight: from, toHeight: to) { done, total in progressLine("exported \(done)/\(total) blocks") }
+        }
+        if json {
+            print(jsonObject(["blocks": result.blocks, "transactions": result.transactions, "file": out, "format": ExportHeader.formatName, "version": ExportHeader.formatVersion]))
+            return
         }
         print("exported \(result.blocks) blocks, \(result.transactions) transactions to \(out) (format \(ExportHeader.formatName) v\(ExportHeader.formatVersion))")
     }
@@ -182,6 +189,9 @@ struct AuditProve: ParsableCommand {
     @Option(help: "Output file.")
     var out: String
 
+    @Flag(help: "Print one JSON object (file, height, kind).")
+    var json = false
+
     func run() throws {
         let chain = try source.open()
         let file: ProofFile
@@ -200,6 +210,10 @@ struct AuditProve: ParsableCommand {
         default: throw badInput("give exactly one of --tx HASH or --state KEY")
         }
         try auditing { () throws(AuditError) in try ProofBuilder.write(file, to: out) }
+        if json {
+            print(jsonObject(["file": out, "height": file.height, "kind": tx != nil ? "transaction" : "state"]))
+            return
+        }
         print("wrote proof for height \(file.height) to \(out)")
     }
 }

@@ -69,7 +69,11 @@ struct EvidenceCommand: AsyncParsableCommand {
     struct HashFile: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "hash", abstract: "Print FILE's SHA-256 (what attest sends).")
         @Argument(help: "The document.") var file: String
-        func run() throws { print(try EvidenceFile.hash(file).hex) }
+        @Flag(help: "Print one JSON object (file, sha256).") var json = false
+        func run() throws {
+            let hash = try EvidenceFile.hash(file).hex
+            print(json ? jsonObject(["file": file, "sha256": hash]) : hash)
+        }
     }
 
     struct Verify: ParsableCommand {

@@ -63,8 +63,13 @@ struct GenesisCommand: ParsableCommand {
         @Argument(help: "The genesis.json file.")
         var file: String
 
+        @Flag(help: "Print one JSON object (file, chain_id, genesis_hash).")
+        var json = false
+
         func run() throws {
-            do { print(try GenesisDocument.load(path: file).hash.hex) } catch { throw badInput("\(file): \(error.description)") }
+            let genesis: GenesisDocument
+            do { genesis = try GenesisDocument.load(path: file) } catch { throw badInput("\(file): \(error.description)") }
+            print(json ? jsonObject(["file": file, "chain_id": genesis.chainID, "genesis_hash": genesis.hash.hex]) : genesis.hash.hex)
         }
     }
 }

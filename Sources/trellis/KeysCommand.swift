@@ -72,6 +72,9 @@ struct Keys: ParsableCommand {
         @Option(name: .long, help: "The signature (128 hex digits).")
         var signature: String
 
+        @Flag(name: .long, help: "Print JSON ({\"valid\": true|false}); the exit code is the same.")
+        var json = false
+
         func run() throws {
             let key: PublicKey
             let sig: Signature
@@ -79,7 +82,11 @@ struct Keys: ParsableCommand {
             do { key = try PublicKey(hex: publicKey) } catch { throw badInput("--public-key: \(error)") }
             do { sig = try Signature(hex: signature) } catch { throw badInput("--signature: \(error)") }
             do { bytes = try Hex.decode(message) } catch { throw badInput("--message: \(error)") }
-            if key.verify(sig, message: bytes) {
+            let valid = key.verify(sig, message: bytes)
+            if json {
+                print(jsonObject(["valid": valid]))
+                if !valid { throw ExitCode(1) }
+            } else if valid {
                 print("valid")
             } else {
                 print("invalid")

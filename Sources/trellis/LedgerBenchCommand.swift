@@ -36,6 +36,7 @@ struct LedgerBench: ParsableCommand {
             rotations = try LedgerBenchmark.run(transactionsPerBlock: perBlock, blocks: blocks, store: store) { height in
                 // Written unbuffered: a test reads it from a pipe and kills this process mid-run.
                 if progress { FileHandle.standardOutput.write(Data("committed \(height)\n".utf8)) }
+                progressLine("key-rotation blocks: \(height)/\(blocks) committed")
             }
             storage = try StorageReport.measure(store, path: path, result: rotations)
         } catch {

@@ -72,6 +72,7 @@ struct Testnet: AsyncParsableCommand {
         @Option(help: "First p2p port; APIs listen from base-port + 100.") var basePort = 26600
         @Option(help: "The genesis template (default: Genesis/example/genesis.template.json of this checkout).") var template: String?
         @Flag(help: "Return once the nodes commit blocks, leaving them running (stop with `testnet down`).") var detach = false
+        @Flag(help: "Once up, print one JSON object (chain_id, dir, members, explorer, nodes) instead of the guide.") var json = false
         @Option(help: "Seconds to wait for the first commits.") var timeout = 90
 
         func run() async throws {
@@ -91,7 +92,11 @@ struct Testnet: AsyncParsableCommand {
                     guard detach else {
                         throw failure("the testnet in \(root) is already running; stop it with `trellis testnet down --dir \(dir)`, or leave it running and use `trellis testnet status --dir \(dir)`")
                     }
-                    print("Trellis testnet \"\(state.chainID)\" is already up: \(state.nodes.count) validators (`trellis testnet status --dir \(dir)`)")
+                    if json {
+                        printJSON(state, root: root)
+                    } else {
+                        print("Trellis testnet \"\(state.chainID)\" is already up: \(state.nodes.count) validators (`trellis testnet status --dir \(dir)`)")
+                    }
                     return
                 }
                 let running = state.nodes.filter { $0.pid != nil }.map(\.name)
@@ -122,6 +127,30 @@ struct Testnet: AsyncParsableCommand {
                 printError("error: \(failure)")
                 throw ExitCode(1)
             }
+            if json {
+                printJSON(state, root: root)
+            } else {
+                printGuide(state, root: root)
+            }
+            if detach {
+                if !json { print("Stop it with: trellis testnet down --dir \(dir)") }
+                return
+            }
+            if !json { print("Press Ctrl-C to stop the testnet.") }
+            await signals.wait()
+            if !json { print("stopping \(state.nodes.count) nodes…") }
+            let stopped = stopAll(state, root: root)
+            if !json { print("stopped \(stopped) node\(stopped == 1 ? "" : "s")") }
+        }
+
+        /// What `up --json` prints: the testnet's nodes and where its keys are.
+        func printJSON(_ state: TestnetState, root: String) {
+            print(jsonObject(["chain_id": state.chainID, "dir": root, "members": root + "/members", "explorer": state.nodes[0].apiURL + "/explorer/",
+                              "nodes": state.nodes.map { ["name": $0.name, "api_url": $0.apiURL, "home": $0.home] }]))
+        }
+
+        /// What `up` prints at a terminal: the nodes, a first transaction, reads, the explorer.
+        func printGuide(_ state: TestnetState, root: String) {
             print("Trellis testnet \"\(state.chainID)\" is up: \(state.nodes.count) validators")
             for n in state.nodes { print("  \(n.name)  \(n.apiURL)  (home \(n.home))") }
             let expiry = Int64(Date().timeIntervalSince1970) + 180 * 86_400
@@ -141,15 +170,6 @@ struct Testnet: AsyncParsableCommand {
             \(root)/members/regulator.key to read everything, or a member's key for its own objects: docs/EXPLORER.md)
 
             """)
-            if detach {
-                print("Stop it with: trellis testnet down --dir \(dir)")
-                return
-            }
-            print("Press Ctrl-C to stop the testnet.")
-            await signals.wait()
-            print("stopping \(state.nodes.count) nodes…")
-            let stopped = stopAll(state, root: root)
-            print("stopped \(stopped) node\(stopped == 1 ? "" : "s")")
         }
 
         func create(root: String) throws -> TestnetState {
@@ -259,12 +279,17 @@ struct Testnet: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Stop the testnet's nodes (data is kept; `up` restarts them).")
 
         @Option(help: "The testnet directory.") var dir = "testnet"
+        @Flag(help: "Print one JSON object (dir, stopped).") var json = false
 
         func run() throws {
             let root = URL(fileURLWithPath: dir).standardizedFileURL.path
-            guard let state = try? TestnetState.load(root) else { throw badInput("no testnet in \(root)") }
+            guard let state = try? TestnetState.load(root) else { throw badInput("no testnet in \(root) (start one with `trellis testnet up --dir \(dir)`)") }
             let stopped = stopAll(state, root: root)
-            print(stopped == 0 ? "no node of the testnet in \(root) was running" : "stopped \(stopped) node\(stopped == 1 ? "" : "s")")
+            if json {
+                print(jsonObject(["dir": root, "stopped": stopped]))
+            } else {
+                print(stopped == 0 ? "no node of the testnet in \(root) was running" : "stopped \(stopped) node\(stopped == 1 ? "" : "s")")
+            }
         }
     }
 }

@@ -3,6 +3,9 @@
 // the cap get 503 at once; Content-Length over the limit gets 413 before any body; a client that closes mid-body
 // is closed, not answered 500; and the server answers normally throughout.
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Hummingbird
 import Logging
 import NIOConcurrencyHelpers
@@ -111,6 +114,20 @@ private func healthAnswers(_ port: Int) async throws -> Bool {
             closing.shutdownWrite()
             #expect(await waitUntil { closing.poll() })
             #expect(closing.receivedText.hasPrefix("HTTP/1.1 413"), "answer: \(closing.receivedText)")
+        }
+    }
+
+    /// The whole request head is bounded by the HTTP parser (80 KiB): a larger one is refused, never read whole
+    /// into a route, and the server keeps answering.
+    @Test func anOversizedRequestHeadIsRefused() async throws {
+        try await withServer(configuration()) { port, _ in
+            let c = try RawTCPConnection(port: port)
+            // The server may close while the head is still being sent: a failed send is expected, a SIGPIPE is not.
+            signal(SIGPIPE, SIG_IGN)
+            try? c.send("GET /v1/status HTTP/1.1\r\nHost: x\r\nTrellis-Signature: " + String(repeating: "a", count: 100 * 1024) + "\r\n\r\n")
+            #expect(await waitUntil { c.poll() }, "a connection with an oversized head was held open")
+            #expect(!c.receivedText.hasPrefix("HTTP/1.1 200"), "an oversized head was answered: \(c.receivedText.prefix(200))")
+            #expect(try await healthAnswers(port))
         }
     }
 

@@ -1,6 +1,6 @@
 // AccessTests.swift — the consortium read policy through the HTTP API over an in-memory node: signed requests are
 // accepted from active members' keys and the operator's key; missing, malformed, stale, replayed and wrongly
-// signed credentials get 401, a suspended member 403; scopes are enforced per route and per object, with the same
+// signed credentials get 401, a suspended or revoked member 403; scopes are enforced per route and per object, with the same
 // refusal whether the object exists or not.
 import Foundation
 import HTTPTypes
@@ -28,9 +28,10 @@ private struct Consortium {
         service.register(Member(memberID: "gone", legalName: "G", registrationNo: "4", publicKeys: [suspended.publicKey], roles: [.financier], status: .suspended))
     }
 
-    func app(maxNonces: Int = 1_000) -> some ApplicationProtocol {
+    func app(maxNonces: Int = 1_000, maxNoncesPerMember: Int = 1_000, refusalFloorMilliseconds: Int64 = 0) -> some ApplicationProtocol {
         let clock = self.clock
         let configuration = APIConfiguration(readPolicy: .consortium, operatorKey: node.publicKey, requestSkewSeconds: 300, maxRequestNonces: maxNonces,
+                                             maxRequestNoncesPerMember: maxNoncesPerMember, refusalFloorMilliseconds: refusalFloorMilliseconds,
                                              clock: { clock.withLockedValue { $0 } })
         return Application(router: APIServer.router(service: service, configuration: configuration))
     }
@@ -167,6 +168,16 @@ private func code(_ response: TestResponse) -> String? { (body(response)["error"
 
             let suspended = try await get(c.signed("/v1/query/holdings?member=gone", c.suspended, as: "gone"), uri: "/v1/query/holdings?member=gone")
             #expect(suspended.status == .forbidden && code(suspended) == "member_inactive")
+            // A key rotated out of the member's record no longer signs (the node reads the keys at the latest height).
+            let rotatedTarget = "/v1/query/holdings?member=supplier2"
+            let oldKeyHeaders = c.signed(rotatedTarget, c.supplier2, as: "supplier2")
+            c.service.register(Member(memberID: "supplier2", legalName: "S2", registrationNo: "2", publicKeys: [SigningKey.generate().publicKey], roles: [.supplier]))
+            let rotated = try await get(oldKeyHeaders, uri: rotatedTarget)
+            #expect(rotated.status == .unauthorized && code(rotated) == "invalid_signature", "a rotated-out key: \(body(rotated))")
+            let revokedKey = SigningKey.generate()
+            c.service.register(Member(memberID: "revoked", legalName: "X", registrationNo: "6", publicKeys: [revokedKey.publicKey], roles: [.supplier], status: .revoked))
+            let revoked = try await get(c.signed("/v1/query/holdings?member=revoked", revokedKey, as: "revoked"), uri: "/v1/query/holdings?member=revoked")
+            #expect(revoked.status == .forbidden && code(revoked) == "member_inactive", "\(body(revoked))")
 
             var partial = HTTPFields()
             partial[HTTPField.Name("Trellis-Member")!] = "supplier1"
@@ -178,6 +189,130 @@ private func code(_ response: TestResponse) -> String? { (body(response)["error"
             var huge = c.signed(target, c.supplier1, as: "supplier1")
             huge[HTTPField.Name("Trellis-Signature")!] = String(repeating: "a", count: 8_000)
             #expect(code(try await get(huge)) == "invalid_credentials")
+        }
+    }
+
+    /// Each Trellis-* header is refused one byte past its bound (and far past it), before any lookup or
+    /// signature check; at its bound it is read.
+    @Test func everyCredentialHeaderIsBounded() async throws {
+        let c = Consortium()
+        try await c.app().test(.router) { client in
+            let target = "/v1/query/holdings?member=supplier1"
+            let over: [(header: String, value: String)] = [
+                ("Trellis-Member", String(repeating: "m", count: 129)), ("Trellis-Member", String(repeating: "m", count: 60_000)),
+                ("Trellis-Timestamp", String(repeating: "1", count: 21)), ("Trellis-Timestamp", String(repeating: "9", count: 60_000)),
+                ("Trellis-Nonce", String(repeating: "n", count: 65)), ("Trellis-Nonce", String(repeating: "n", count: 60_000)),
+                ("Trellis-Signature", String(repeating: "a", count: 129)), ("Trellis-Signature", String(repeating: "a", count: 60_000)),
+            ]
+            let readsBefore = c.service.reads.count
+            for (header, value) in over {
+                var fields = c.signed(target, c.supplier1, as: "supplier1")
+                fields[HTTPField.Name(header)!] = value
+                let r = try await client.execute(uri: target, method: .get, headers: fields)
+                #expect(r.status == .unauthorized && code(r) == "invalid_credentials", "\(header) of \(value.count) bytes: \(r.status) \(body(r))")
+                #expect(String(buffer: r.body).utf8.count < 1_000, "the refusal echoes the oversized value")
+            }
+            #expect(c.service.reads.count == readsBefore, "an oversized header reached the store")
+            // At their bounds: a 64-character nonce and a 128-byte member id are read (the member does not exist).
+            let longest = String(repeating: "m", count: 128)
+            let atBound = try await client.execute(uri: target, method: .get,
+                                                   headers: c.signed(target, c.supplier1, as: longest, nonce: String(repeating: "n", count: 64)))
+            #expect(code(atBound) == "invalid_signature", "\(body(atBound))")
+        }
+    }
+
+    /// No existence oracle: another member's object and one that does not exist are refused with the same bytes,
+    /// after the same floor, and the party check never computes a proof (whose cost depends on what exists).
+    @Test func refusalsAreTheSameWhetherTheObjectExistsOrNot() async throws {
+        let c = Consortium()
+        c.service.lineages["c1"] = Data(#"{"certificate":{"cert_id":"c1","holder":"supplier1","debtor":"core"}}"#.utf8)
+        c.service.records[Array("creditline/l1".utf8)] = CreditLine(lineID: "l1", financier: "bank1", core: "supplier1", limit: 10, used: 0, expiry: 9).canonicalBytes
+        let floor: Int64 = 300
+        try await c.app(refusalFloorMilliseconds: floor).test(.router) { client in
+            func timed(_ target: String, _ key: SigningKey, _ member: String) async throws -> (TestResponse, Duration) {
+                let start = ContinuousClock.now
+                let r = try await client.execute(uri: target, method: .get, headers: c.signed(target, key, as: member))
+                return (r, ContinuousClock.now - start)
+            }
+            let pairs = [
+                ("/v1/query/lineage?cert=c1&prove=true", "/v1/query/lineage?cert=zz&prove=true"),
+                ("/v1/state/creditline%2Fl1?prove=true", "/v1/state/creditline%2Fl9?prove=true"),
+            ]
+            for (existing, absent) in pairs {
+                let readsBefore = c.service.reads.count
+                let (other, otherTime) = try await timed(existing, c.supplier2, "supplier2")
+                let (none, noneTime) = try await timed(absent, c.supplier2, "supplier2")
+                #expect(other.status == .forbidden && none.status == .forbidden, "\(existing): \(other.status), \(absent): \(none.status)")
+                #expect(String(buffer: other.body) == String(buffer: none.body), "\(String(buffer: other.body)) vs \(String(buffer: none.body))")
+                #expect(other.headers == none.headers)
+                // Lower bounds only: a loaded machine makes answers slower, never faster.
+                #expect(otherTime >= .milliseconds(floor) && noneTime >= .milliseconds(floor), "refused after \(otherTime) and \(noneTime)")
+                let reads = c.service.reads.dropFirst(readsBefore)
+                #expect(reads.allSatisfy { !$0.prove || $0.what.hasPrefix("member/") }, "a refused read computed a proof: \(reads.map(\.what))")
+                // The party itself gets its proofs (a second read, with them, once the check passed).
+                let (own, _) = try await timed(existing, c.supplier1, "supplier1")
+                #expect(own.status == .ok, "\(existing) for the party: \(own.status) \(body(own))")
+                #expect(c.service.reads.last.map { $0.prove && !$0.what.hasPrefix("member/") } == true, "the party's read had no proof")
+            }
+        }
+    }
+
+    @Test func aRefusalIsHeldToTheNextMultipleOfTheFloor() async {
+        let floor = Duration.milliseconds(200)
+        let start = ContinuousClock.now - .milliseconds(250)
+        await Routes.holdRefusal(since: start, floor: floor)
+        #expect(ContinuousClock.now - start >= .milliseconds(400), "a refusal after 250 ms of work was not held to 400 ms")
+        let fresh = ContinuousClock.now
+        await Routes.holdRefusal(since: fresh, floor: floor)
+        #expect(ContinuousClock.now - fresh >= floor)
+    }
+
+    /// Signature checks and the member lookup run on NIO's blocking pool (a plain thread, outside any Swift task),
+    /// not on Swift's cooperative threads.
+    @Test func authenticationAndReadsRunOffTheCooperativePool() async throws {
+        let c = Consortium()
+        try await c.app().test(.router) { client in
+            let target = "/v1/query/holdings?member=supplier1"
+            let answer = try await client.execute(uri: target, method: .get, headers: c.signed(target, c.supplier1, as: "supplier1"))
+            #expect(answer.status == .ok)
+            let reads = c.service.reads
+            #expect(reads.contains { $0.what == "member/supplier1" } && reads.contains { $0.what == "holdings" })
+            #expect(reads.allSatisfy { !$0.inTask }, "run inside a Swift task: \(reads.filter(\.inTask).map(\.what))")
+        }
+    }
+
+    @Test func theNonceWindowBoundsEachMemberAndTheWhole() {
+        var window = NonceWindow(capacity: 4, perMemberCapacity: 2, skewSeconds: 10)
+        #expect(window.admit(member: "a", nonce: "1", timestamp: 100, now: 100) == .admitted)
+        #expect(window.admit(member: "a", nonce: "1", timestamp: 100, now: 100) == .replayed)
+        #expect(window.admit(member: "a", nonce: "2", timestamp: 100, now: 100) == .admitted)
+        #expect(window.admit(member: "a", nonce: "3", timestamp: 100, now: 100) == .memberFull)
+        #expect(window.admit(member: "a", nonce: "2", timestamp: 100, now: 100) == .replayed, "a member at its share still sees replays as replays")
+        #expect(window.admit(member: "b", nonce: "1", timestamp: 100, now: 100) == .admitted)
+        #expect(window.admit(member: "b", nonce: "2", timestamp: 100, now: 100) == .admitted)
+        #expect(window.admit(member: "c", nonce: "1", timestamp: 100, now: 100) == .full)
+        #expect(window.count == 4 && window.count(of: "a") == 2 && window.count(of: "c") == 0)
+        // Every nonce above expires at 110. At 111 a's share is purged first, then the whole window: counts stay exact.
+        #expect(window.admit(member: "a", nonce: "3", timestamp: 111, now: 111) == .admitted)
+        #expect(window.count == 3 && window.count(of: "a") == 1)
+        #expect(window.admit(member: "c", nonce: "1", timestamp: 111, now: 111) == .admitted)
+        #expect(window.admit(member: "d", nonce: "1", timestamp: 111, now: 111) == .admitted)
+        #expect(window.count == 3 && window.count(of: "b") == 0)
+    }
+
+    @Test func oneMemberCannotFillTheNonceWindowForEveryone() async throws {
+        let c = Consortium()
+        try await c.app(maxNonces: 10, maxNoncesPerMember: 2).test(.router) { client in
+            let target = "/v1/query/holdings?member=supplier1"
+            for _ in 0..<2 { #expect(try await client.execute(uri: target, method: .get, headers: c.signed(target, c.supplier1, as: "supplier1")).status == .ok) }
+            let over = try await client.execute(uri: target, method: .get, headers: c.signed(target, c.supplier1, as: "supplier1"))
+            #expect(over.status == .tooManyRequests && code(over) == "too_many_signed_requests", "\(over.status) \(body(over))")
+            #expect(over.headers[.retryAfter] != nil)
+            let others = "/v1/query/holdings?member=supplier2"
+            #expect(try await client.execute(uri: others, method: .get, headers: c.signed(others, c.supplier2, as: "supplier2")).status == .ok,
+                    "another member was refused because supplier1 used its share")
+            c.clock.withLockedValue { $0 += 301 }
+            #expect(try await client.execute(uri: target, method: .get, headers: c.signed(target, c.supplier1, as: "supplier1")).status == .ok)
         }
     }
 

@@ -27,6 +27,24 @@ final class FakeNodeService: NodeService, @unchecked Sendable {
     var records: [[UInt8]: [UInt8]] = [:]
     /// Canned answers of named queries (JSON), beside the built-in `echo`.
     var queryAnswers: [String: Data] = [:]
+    /// Lineages by certificate id: when set, `lineage?cert=` answers these and "no certificate" for any other id.
+    var lineages: [String: Data] = [:]
+
+    /// A state read or query the API asked for: the key or query name, whether with proofs, and whether it ran
+    /// inside a Swift task (on the cooperative pool) rather than on a plain thread.
+    struct Read: Sendable {
+        let what: String
+        let prove: Bool
+        let inTask: Bool
+    }
+    private var readLog: [Read] = []
+    /// Every state read and query so far, in order.
+    var reads: [Read] { lock.withLock { readLog } }
+
+    private func log(_ what: String, prove: Bool) {
+        let inTask = withUnsafeCurrentTask { $0 != nil }
+        lock.withLock { readLog.append(Read(what: what, prove: prove, inTask: inTask)) }
+    }
 
     init() {
         blocks = (1...3).map { makeBlock(height: UInt64($0)) }
@@ -94,12 +112,19 @@ final class FakeNodeService: NodeService, @unchecked Sendable {
     }
 
     func state(key: [UInt8], height: UInt64?, prove: Bool) throws(ServiceError) -> StateRead {
+        log(String(decoding: key, as: UTF8.self), prove: prove)
         if let height, height > UInt64(blocks.count) { throw .notFound("height \(height) is not committed") }
         let value: [UInt8]? = key == Array("member/bank".utf8) ? [1, 2, 3] : lock.withLock { records[key] }
         return StateRead.assembled(key: key, value: value, height: height ?? UInt64(blocks.count), stateRoot: SHA256.hash([3]), proof: nil)
     }
 
     func query(_ name: String, parameters: [String: String], height: UInt64?, prove: Bool) throws(ServiceError) -> QueryResponse {
+        log(name, prove: prove)
+        if name == "lineage", case let lineages = lock.withLock({ self.lineages }), !lineages.isEmpty {
+            guard let answer = lineages[parameters["cert"] ?? ""] else { throw .notFound("no certificate \"\(parameters["cert"] ?? "")\"") }
+            let proofs = prove ? [StateRead.assembled(key: Array("cert/\(parameters["cert"] ?? "")".utf8), value: [1], height: height ?? 3, stateRoot: SHA256.hash([3]), proof: nil)] : []
+            return QueryResponse(height: height ?? 3, stateRoot: SHA256.hash([3]), result: answer, proofs: proofs)
+        }
         if let answer = lock.withLock({ queryAnswers[name] }) { return QueryResponse(height: height ?? 3, stateRoot: SHA256.hash([3]), result: answer, proofs: []) }
         guard name == "echo" else { throw .notFound("unknown query \"\(name)\"") }
         let data = (try? JSONSerialization.data(withJSONObject: parameters, options: [.sortedKeys])) ?? Data()

@@ -103,13 +103,14 @@ import TrellisLedger
 /// Drives `NonceWindow` (TrellisAPI) with strings for compact expectations.
 struct NonceWindowProbe {
     var window: NonceWindow
-    init(capacity: Int, skew: Int64) { window = NonceWindow(capacity: capacity, skewSeconds: skew) }
+    init(capacity: Int, skew: Int64) { window = NonceWindow(capacity: capacity, perMemberCapacity: capacity, skewSeconds: skew) }
     var count: Int { window.count }
     mutating func admit(_ member: String, _ nonce: String, at timestamp: Int64, now: Int64) -> String {
         switch window.admit(member: member, nonce: nonce, timestamp: timestamp, now: now) {
         case .admitted: return "admitted"
         case .replayed: return "replayed"
         case .full: return "full"
+        case .memberFull: return "member full"
         }
     }
 }

@@ -4,7 +4,8 @@
 // process (and fails `swift test`); a broken decoder contract fails the test naming the file.
 import Foundation
 import Testing
-import TrellisFuzzing
+@testable import TrellisFuzzing
+import TrellisLedger
 import TrellisSimulation
 
 /// Tests/Fuzz, found from this file's path.
@@ -42,6 +43,17 @@ func fuzzFiles(_ kind: String, _ target: FuzzTarget) throws -> [URL] {
             }
         }
         if ProcessInfo.processInfo.environment["TRELLIS_FUZZ_WRITE_CORPUS"] != nil { try write(seeds) }
+    }
+
+    /// The fuzz targets know every governance action: the samples the seeds come from, and the committed corpus
+    /// libFuzzer starts from (regenerate it with `Scripts/fuzz.sh seed` after adding an action).
+    @Test func everyGovernanceActionIsSampledAndInTheCommittedCorpus() throws {
+        let samples = PayloadSamples.all(validatorKey: FuzzWorld.validatorKeys[0].publicKey.hex).filter { $0.kind == "governance.propose" }.map(\.json)
+        let corpus = try fuzzFiles("Corpus", .apiJSON).map { String(decoding: try Data(contentsOf: $0), as: UTF8.self) }
+        for type in GovernanceAction.typeNames {
+            #expect(samples.contains { $0.contains("\"type\":\"\(type)\"") }, "no governance.propose sample with the action \(type) (TrellisFuzzing/PayloadSamples.swift)")
+            #expect(corpus.contains { $0.contains("\"type\":\"\(type)\"") }, "Tests/Fuzz/Corpus/api_json has no \(type) action: run Scripts/fuzz.sh seed")
+        }
     }
 
     /// A bounded, deterministic mutation run (bit flips, byte changes, truncations, insertions) over the seeds:

@@ -28,6 +28,8 @@ import Testing
         c.p2p.persistentPeers = ["ab@10.0.0.3:26656"]
         c.mempool.maxPerSigner = 7
         c.consensus.createEmptyBlocks = false
+        c.api.maxRequestNoncesPerMember = 77
+        c.api.refusalFloorMilliseconds = 0
         #expect(try NodeConfig.parse(c.toml()) == c)
     }
 
@@ -59,6 +61,10 @@ import Testing
         ("[consensus]\ntimeout_propose_ms = 1.5", "line 2"),
         ("[mempol]\nmax_transactions = 1", "unknown table [mempol]"),
         ("\n[api]\nlisten_addr = \"x:1\"", "api.listen_addr (line 3)"),
+        ("[api]\nmax_request_nonces = 10\nmax_request_nonces_per_member = 11", "api.max_request_nonces_per_member (line 3): must be 1 … api.max_request_nonces (10)"),
+        ("[api]\nmax_request_nonces_per_member = 0", "api.max_request_nonces_per_member"),
+        ("[api]\nrefusal_floor_ms = 10001", "api.refusal_floor_ms (line 2)"),
+        ("[api]\nrefusal_floor_ms = -1", "api.refusal_floor_ms"),
     ])
     func badValuesAreRefused(text: String, mention: String) {
         do {

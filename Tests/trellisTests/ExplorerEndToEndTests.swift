@@ -8,6 +8,7 @@
 // chain, the retirements, a transaction's inclusion, readable errors for unknown objects and pages, and the HTML
 // the demo put in a member's legal name, a contract number and a beneficiary shown as text — no element and no
 // script from it. With TRELLIS_EXPLORER_SCREENSHOTS=DIR it also writes a PNG of each page there (docs/explorer/).
+// On the same chain, the CLI's `audit export --json` and `audit prove --json` answers.
 // Skipped, with the reason, where chromium or python3 is missing. Every wait is on a condition (generous budgets).
 import Foundation
 import Testing
@@ -150,6 +151,18 @@ private struct Plan {
         #expect((tx["transaction.proof"] as? String) == "verified", "transaction: \(tx["transaction.text"] ?? "")")
         #expect((tx["transaction.text"] as? String ?? "").contains("certificate.settle"))
         #expect((tx["transaction.payload"] as? String ?? "").contains(root), "payload: \(tx["transaction.payload"] ?? "")")
+
+        // The CLI's JSON answers for the same chain: `audit export --json` and `audit prove --json` (then checked).
+        let out = CLI.temporaryDirectory()
+        let export = try CLI.run(["audit", "export", "--node", api, "--key", net.key("regulator"), "--out", out + "/chain.jsonl", "--json"])
+        let exported = json(export.stdout)
+        #expect(export.status == 0 && (exported["blocks"] as? Int ?? 0) > 20 && (exported["transactions"] as? Int ?? 0) >= 19, "\(export.stdout) \(export.stderr)")
+        #expect(exported["file"] as? String == out + "/chain.jsonl" && exported["format"] as? String == "trellis-chain-export" && exported["version"] as? Int == 2)
+        let prove = try CLI.run(["audit", "prove", "--node", api, "--key", net.key("regulator"), "--state", "cert/\(root)", "--out", out + "/cert.proof", "--json"])
+        let proved = json(prove.stdout)
+        #expect(prove.status == 0 && proved["kind"] as? String == "state" && (proved["height"] as? Int ?? 0) > 0 && proved["file"] as? String == out + "/cert.proof", "\(prove.stdout) \(prove.stderr)")
+        let check = try CLI.run(["audit", "check-proof", out + "/cert.proof", "--genesis", net.dir + "/genesis.json"])
+        #expect(check.status == 0, "\(check.stdout) \(check.stderr)")
     }
 
     /// Runs a plan in headless Chromium; requires that every step passed.

@@ -77,7 +77,7 @@ struct LocalTestnet {
         struct StartFailure: Error, CustomStringConvertible { let description: String }
         let basePort = try TestPorts.reserveBase(nodes: nodes)
         let dir = CLI.temporaryDirectory() + "/net"
-        let arguments = ["testnet", "up", "--dir", dir, "--nodes", "\(nodes)", "--base-port", "\(basePort)", "--detach", "--timeout", "90"]
+        let arguments = ["testnet", "up", "--dir", dir, "--nodes", "\(nodes)", "--base-port", "\(basePort)", "--detach", "--timeout", "90", "--json"]
         let up = try openFileLimit.map { limit in
             try CLI.runProcess("/bin/sh", ["-c", "ulimit -n \(limit) && exec \"$0\" \"$@\"", CLI.binary.path] + arguments)
         } ?? CLI.run(arguments)
@@ -85,6 +85,12 @@ struct LocalTestnet {
         guard up.status == 0 else {
             net.stop()
             throw StartFailure(description: "testnet up failed (\(up.status)): \(up.stderr)")
+        }
+        // `up --json` names the nodes it started: the APIs must be the ones this block of ports gives.
+        let printed = (json(up.stdout)["nodes"] as? [[String: Any]] ?? []).compactMap { $0["api_url"] as? String }
+        guard printed == net.apis else {
+            net.stop()
+            throw StartFailure(description: "testnet up --json printed nodes \(printed), expected \(net.apis): \(up.stdout)")
         }
         return net
     }

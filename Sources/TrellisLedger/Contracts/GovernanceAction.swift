@@ -127,6 +127,9 @@ public enum GovernanceAction: Sendable, Hashable, CanonicalCodable, Codable {
 
     // MARK: JSON
 
+    /// Every action's JSON "type", sorted (the fuzz corpus must hold a sample of each).
+    public static var typeNames: [String] { fieldsByType.keys.sorted() }
+
     private static let fieldsByType: [String: [String]] = [
         "member.add": ["member"],
         "member.suspend": ["member_id"], "member.reinstate": ["member_id"], "member.revoke": ["member_id"],

@@ -121,6 +121,12 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         /// Signed-request nonces remembered at once (bounded memory); when full of unexpired nonces, signed
         /// requests are answered 503 until some expire.
         public var maxRequestNonces: Int = 100_000
+        /// Of those, remembered for one member at once: beyond, that member's signed requests are answered 429
+        /// until some expire, so one member cannot fill the window for everyone.
+        public var maxRequestNoncesPerMember: Int = 10_000
+        /// A refused per-object read (another member's object, or one that does not exist) is answered at the first
+        /// multiple of this since the request arrived, so its timing does not tell whether the object exists.
+        public var refusalFloorMilliseconds: Int64 = 50
         /// A `read_policy` value the file set that names no policy (refused by `check`).
         var unknownReadPolicy: String?
 
@@ -141,6 +147,8 @@ public struct NodeConfig: Codable, Sendable, Equatable {
             unknownReadPolicy = ReadPolicy(rawValue: policy) == nil ? policy : nil
             requestSkewSeconds = try c.value(.requestSkewSeconds, defaults.requestSkewSeconds)
             maxRequestNonces = try c.value(.maxRequestNonces, defaults.maxRequestNonces)
+            maxRequestNoncesPerMember = try c.value(.maxRequestNoncesPerMember, defaults.maxRequestNoncesPerMember)
+            refusalFloorMilliseconds = try c.value(.refusalFloorMilliseconds, defaults.refusalFloorMilliseconds)
         }
 
         enum CodingKeys: String, CodingKey {
@@ -153,6 +161,8 @@ public struct NodeConfig: Codable, Sendable, Equatable {
             case readPolicy = "read_policy"
             case requestSkewSeconds = "request_skew_s"
             case maxRequestNonces = "max_request_nonces"
+            case maxRequestNoncesPerMember = "max_request_nonces_per_member"
+            case refusalFloorMilliseconds = "refusal_floor_ms"
         }
     }
 
@@ -346,6 +356,10 @@ extension NodeConfig {
         if let name = api.unknownReadPolicy { throw fail("api.read_policy", "\"\(name)\" is not a read policy (consortium or open)") }
         guard (1...86_400).contains(api.requestSkewSeconds) else { throw fail("api.request_skew_s", "must be 1 … 86400") }
         guard (1...10_000_000).contains(api.maxRequestNonces) else { throw fail("api.max_request_nonces", "must be 1 … 10000000") }
+        guard (1...api.maxRequestNonces).contains(api.maxRequestNoncesPerMember) else {
+            throw fail("api.max_request_nonces_per_member", "must be 1 … api.max_request_nonces (\(api.maxRequestNonces))")
+        }
+        guard (0...10_000).contains(api.refusalFloorMilliseconds) else { throw fail("api.refusal_floor_ms", "must be 0 … 10000") }
         guard (100...600_000).contains(p2p.handshakeTimeoutMilliseconds) else { throw fail("p2p.handshake_timeout_ms", "must be 100 … 600000") }
         guard (1...1_000_000).contains(p2p.maxInboundConnections) else { throw fail("p2p.max_inbound_connections", "must be 1 … 1000000") }
         guard (1...p2p.maxInboundConnections).contains(p2p.maxHandshakingConnections) else {
@@ -428,6 +442,8 @@ extension NodeConfig {
         read_policy = \(quoted(api.readPolicy.rawValue))
         request_skew_s = \(api.requestSkewSeconds)
         max_request_nonces = \(api.maxRequestNonces)
+        max_request_nonces_per_member = \(api.maxRequestNoncesPerMember)
+        refusal_floor_ms = \(api.refusalFloorMilliseconds)
 
         [consensus]
         timeout_propose_ms = \(consensus.timeoutProposeMilliseconds)
