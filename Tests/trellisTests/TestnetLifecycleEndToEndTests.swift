@@ -23,7 +23,7 @@ import Glibc
         let dir = CLI.temporaryDirectory() + "/net"
         defer { _ = try? CLI.run(["testnet", "down", "--dir", dir]) }
         let errPath = CLI.temporaryDirectory() + "/up.err"
-        FileManager.default.createFile(atPath: errPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
         let up = Process()
         up.executableURL = CLI.binary
         up.arguments = ["testnet", "up", "--dir", dir, "--nodes", "2", "--base-port", "\(base)", "--timeout", "120"]
