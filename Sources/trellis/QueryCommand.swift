@@ -112,7 +112,12 @@ enum QueryPrint {
         do { (code, object, raw) = try await HTTP.get(url, timeoutSeconds: 30, credentials: api.credentials) } catch { throw badInput("\(error)") }
         guard object != nil else { throw badInput("\(url) answered \(code) with a non-JSON body: \(String(decoding: raw.prefix(200), as: UTF8.self))") }
         output.print(json: raw)
-        if code != 200 { throw ExitCode(1) }
+        if code == 200 { return }
+        // The caller's mistake (a missing or malformed parameter, a query name the node does not know) is bad input,
+        // exit 2 like every other; a refusal or an absent object is the node's answer, exit 1.
+        let error = object?["error"] as? [String: Any]
+        if code == 400 || (code == 404 && (error?["message"] as? String)?.hasPrefix("unknown query") == true) { throw ExitCode(2) }
+        throw ExitCode(1)
     }
 
     /// Percent-encodes a query parameter value (only unreserved characters are left as they are).
