@@ -627,11 +627,24 @@ enum OpenAPIDocument {
         "operationId": "query",
         "parameters": [
           {
-            "description": "the query",
+            "description": "the query: member (id), lineage (cert), holdings (member), exposure, green_backed, credit_blocks (owner), provenance (program, serial), retirements (beneficiary, from?, to? — or retirement), supply, evidence (hash), evidence_by (member, after?, limit?)",
             "in": "path",
             "name": "name",
             "required": true,
             "schema": {
+              "enum": [
+                "member",
+                "lineage",
+                "holdings",
+                "exposure",
+                "green_backed",
+                "credit_blocks",
+                "provenance",
+                "retirements",
+                "supply",
+                "evidence",
+                "evidence_by"
+              ],
               "type": "string"
             }
           },
@@ -659,6 +672,145 @@ enum OpenAPIDocument {
                 "0"
               ],
               "type": "string"
+            }
+          },
+          {
+            "description": "member: the member id.",
+            "in": "query",
+            "name": "id",
+            "required": false,
+            "schema": {
+              "maxLength": 128,
+              "minLength": 1,
+              "type": "string"
+            }
+          },
+          {
+            "description": "lineage: a certificate piece id. The answer's document_attestation is the attestation record of the piece's trade_ref.doc_hash (absent when not attested).",
+            "in": "query",
+            "name": "cert",
+            "required": false,
+            "schema": {
+              "maxLength": 128,
+              "minLength": 1,
+              "type": "string"
+            }
+          },
+          {
+            "description": "holdings, evidence_by: a member id.",
+            "in": "query",
+            "name": "member",
+            "required": false,
+            "schema": {
+              "maxLength": 128,
+              "minLength": 1,
+              "type": "string"
+            }
+          },
+          {
+            "description": "credit_blocks: a member id.",
+            "in": "query",
+            "name": "owner",
+            "required": false,
+            "schema": {
+              "maxLength": 128,
+              "minLength": 1,
+              "type": "string"
+            }
+          },
+          {
+            "description": "provenance: a program id. The answer's report_attestation is the attestation record of the verification's report_hash (absent when not attested).",
+            "in": "query",
+            "name": "program",
+            "required": false,
+            "schema": {
+              "maxLength": 128,
+              "minLength": 1,
+              "type": "string"
+            }
+          },
+          {
+            "description": "provenance: a serial number.",
+            "in": "query",
+            "name": "serial",
+            "required": false,
+            "schema": {
+              "maximum": 18446744073709551615,
+              "minimum": 0,
+              "type": "integer"
+            }
+          },
+          {
+            "description": "retirements: a beneficiary, as retired for.",
+            "in": "query",
+            "name": "beneficiary",
+            "required": false,
+            "schema": {
+              "type": "string"
+            }
+          },
+          {
+            "description": "retirements: from time, Unix seconds.",
+            "in": "query",
+            "name": "from",
+            "required": false,
+            "schema": {
+              "maximum": 9223372036854775807,
+              "minimum": -9223372036854775808,
+              "type": "integer"
+            }
+          },
+          {
+            "description": "retirements: to time, Unix seconds.",
+            "in": "query",
+            "name": "to",
+            "required": false,
+            "schema": {
+              "maximum": 9223372036854775807,
+              "minimum": -9223372036854775808,
+              "type": "integer"
+            }
+          },
+          {
+            "description": "retirements: one retirement id (instead of beneficiary).",
+            "in": "query",
+            "name": "retirement",
+            "required": false,
+            "schema": {
+              "maxLength": 128,
+              "minLength": 1,
+              "type": "string"
+            }
+          },
+          {
+            "description": "evidence: a document's SHA-256 (64 hex digits). Answers its attestation record: doc_hash, doc_kind, status (active|revoked), attester, first_attested_height, first_attested_time, attestations[] (attester, title, metadata, refs, height, time, tx_hash, status, withdrawal?); 404 when never attested. Public: the hash is the capability (docs/ACCESS.md).",
+            "in": "query",
+            "name": "hash",
+            "required": false,
+            "schema": {
+              "pattern": "^[0-9a-fA-F]{64}$",
+              "type": "string"
+            }
+          },
+          {
+            "description": "evidence_by: start after this document hash (the previous page's next).",
+            "in": "query",
+            "name": "after",
+            "required": false,
+            "schema": {
+              "pattern": "^[0-9a-fA-F]{64}$",
+              "type": "string"
+            }
+          },
+          {
+            "description": "evidence_by: page size, default 100. The answer is {member, attestations[] in hash order (doc_hash, doc_kind, original, record_status, attestation), next?}: next is set while more follow.",
+            "in": "query",
+            "name": "limit",
+            "required": false,
+            "schema": {
+              "maximum": 1000,
+              "minimum": 1,
+              "type": "integer"
             }
           }
         ],

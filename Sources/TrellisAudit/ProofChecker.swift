@@ -49,10 +49,14 @@ public enum ProofChecker {
         guard header.chainID == genesis.chainID else { throw fail("the header is for chain \(header.chainID)") }
         guard header.height == h else { throw fail("the header is for height \(header.height)") }
         let certificate: CommitCertificate = try decode(CommitCertificate.self, file.certificateHex, what: "certificate", height: h)
-        let set = validators ?? genesis.validatorSet
+        // A certificate's own validator chain, verified from the genesis by the light client, gives the set in force.
+        let chained = try file.validatorChain.map { (chain: [LightBlockFile]) throws(AuditError) -> ValidatorSet in
+            try AuditCertificates.validators(from: chain, file: file, genesis: genesis)
+        }
+        let set = chained ?? validators ?? genesis.validatorSet
         guard header.validatorSetHash == set.hash else {
             throw fail("the header names validator set \(header.validatorSetHash.hex), but the set given hashes to \(set.hash.hex)"
-                       + (validators == nil ? " (the validators changed since genesis: pass the set from a verified export with --export)" : ""))
+                       + (validators == nil ? " (the validators changed since genesis: pass the set from a verified export with --export, or use a certificate with its validator_chain)" : ""))
         }
         let checks = certificate.signatureChecks(chainID: genesis.chainID)
         if let bad = ParallelVerifier.verify(checks).firstIndex(of: false) {
@@ -62,8 +66,15 @@ public enum ProofChecker {
             throw fail(error.description)
         }
         if let state = file.state, file.transaction == nil {
-            return try checkState(state, header: header)
+            let fact = try checkState(state, header: header)
+            guard let subject = file.subject else { return fact }
+            guard state.keyHex == Hex.encode(try subject.stateKey()) else {
+                throw fail("the proof is of key \(state.keyHex), not the record of \(subject.type) \(subject.id)")
+            }
+            let value = try state.valueHex.map { (text: String) throws(AuditError) in try bytes(text, what: "value_hex") }
+            return CheckedFact(height: h, blockHash: header.hash, statement: try AuditCertificates.statement(subject, value: value, height: h, header: header))
         }
+        if file.subject != nil { throw .malformed(line: 1, message: "a certificate's subject needs a state fact") }
         if let tx = file.transaction, file.state == nil {
             return try checkTransaction(tx, header: header)
         }

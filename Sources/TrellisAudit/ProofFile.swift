@@ -4,6 +4,7 @@
 //  - `state`: a key, its value (absent = proves the key is unset) and a `StateProof` against header.state_root; or
 //  - `transaction`: the transaction bytes with its RFC 6962 path to header.tx_root, and its receipt with the path of
 //    the receipt's hash to header.receipts_root; both trees have header.tx_count leaves.
+// An offline certificate adds `subject` and `validator_chain` (AuditCertificate.swift).
 // `ProofChecker` verifies it with SHA-256 and Ed25519 only (docs/EXPORT-FORMAT.md §7).
 import Foundation
 import TrellisLedger
@@ -19,6 +20,25 @@ public struct ProofFile: Codable, Equatable, Sendable {
     public var certificateHex: String
     public var state: StateFact?
     public var transaction: TransactionFact?
+    /// An offline certificate's subject (`trellis audit certificate`): the record the state fact is about.
+    public var subject: ProofSubject?
+    /// An offline certificate's light blocks from the genesis to `height` (a light client's path; §7.1).
+    public var validatorChain: [LightBlockFile]?
+
+    public init(format: String, version: Int, chainID: String, genesisHash: String, height: UInt64, headerHex: String, certificateHex: String,
+                state: StateFact?, transaction: TransactionFact?, subject: ProofSubject? = nil, validatorChain: [LightBlockFile]? = nil) {
+        self.format = format
+        self.version = version
+        self.chainID = chainID
+        self.genesisHash = genesisHash
+        self.height = height
+        self.headerHex = headerHex
+        self.certificateHex = certificateHex
+        self.state = state
+        self.transaction = transaction
+        self.subject = subject
+        self.validatorChain = validatorChain
+    }
 
     public static let formatName = "trellis-proof"
     public static let formatVersion = Int(ChainFormat.version)
@@ -30,7 +50,8 @@ public struct ProofFile: Codable, Equatable, Sendable {
         case height
         case headerHex = "header_hex"
         case certificateHex = "certificate_hex"
-        case state, transaction
+        case state, transaction, subject
+        case validatorChain = "validator_chain"
     }
 }
 

@@ -13,7 +13,7 @@ struct Audit: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
         abstract: "Export, verify and prove the chain offline; provenance reports.",
-        subcommands: [AuditExport.self, AuditVerify.self, AuditProve.self, AuditCheckProof.self, AuditLineage.self, AuditProvenance.self, AuditRetirements.self]
+        subcommands: [AuditExport.self, AuditVerify.self, AuditProve.self, AuditCheckProof.self, AuditLineage.self, AuditProvenance.self, AuditRetirements.self, AuditCertificate.self]
     )
 }
 
@@ -43,7 +43,7 @@ struct SourceOptions: ParsableArguments {
     @Option(help: "Node home directory (the node must be stopped).")
     var home: String?
 
-    @Option(help: "Base URL of a running node's API, e.g. http://127.0.0.1:26657.")
+    @Option(help: "Base URL of a running node's API, e.g. http://127.0.0.1:26700.")
     var node: String?
 
     @Option(help: "genesis.json of the chain (with --node: optional, the node's GET /v1/genesis is used and its hash printed).")
@@ -177,7 +177,7 @@ struct AuditProve: ParsableCommand {
 
     @OptionGroup var source: SourceOptions
 
-    @Option(help: "Transaction hash (64 hex digits).")
+    @Option(help: "Transaction hash (64 hex digits); needs --home (the API does not serve receipt bytes).")
     var tx: String?
 
     @Option(help: "State key (text, e.g. cert/cert-0123…).")
@@ -199,7 +199,7 @@ struct AuditProve: ParsableCommand {
         case (let tx?, nil):
             let hash: Hash
             do { hash = try Hash(hex: tx) } catch { throw badInput("--tx: \(error)") }
-            guard let home = chain as? HomeChainSource else { throw failure("transaction proofs need the block's receipts: use --home (the node API does not serve receipt bytes)") }
+            guard let home = chain as? HomeChainSource else { throw badInput("transaction proofs need the block's receipts: use --home (the node API does not serve receipt bytes)") }
             file = try auditing { () throws(AuditError) in try ProofBuilder.transaction(hash, home: home.source) }
         case (nil, let key?):
             if let home = chain as? HomeChainSource {

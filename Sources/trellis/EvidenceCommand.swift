@@ -7,9 +7,12 @@
 //
 // The file is hashed locally (SHA-256 of its bytes, memory-mapped); only the hash leaves the machine. `attest` and
 // `revoke` submit through `TxSubmitOptions.submit` (output and exit codes of `tx send`). `verify` fetches the
-// record `attest/<hash>` with its state proof and the certified header of the latest height, and checks it offline
-// against the pinned genesis (`ProofChecker`: certificate signatures by a quorum of the validator set, state proof
-// against the header's state root) before trusting any of it. Exit 0: attested and at least one attestation stands;
+// record `attest/<hash>` with its state proof and the certified header of the latest height, and checks it against
+// the pinned genesis before trusting any of it: TrellisAudit's `LightClient` follows the node's certified headers from
+// the genesis to that height through every validator-set change (skipping verification with bisection,
+// docs/LIGHT-CLIENT.md), and `ProofChecker` checks the proof's header is that block, its certificate is signed by a
+// quorum of the set in force there, and the state proof against its state root. What it trusts: the genesis file
+// and the assumption that less than a third of each trusted validator set is faulty; nothing from the node. Exit 0: attested and at least one attestation stands;
 // 1: never attested, every attestation withdrawn, or the node's answer does not verify; 2: bad input or unreachable.
 import ArgumentParser
 import Foundation
@@ -105,8 +108,17 @@ struct EvidenceCommand: AsyncParsableCommand {
                 throw badInput("cannot read the attestation of \(hash.hex) from \(node): \(error.description)")
             }
             if let proofOut { try auditing { () throws(AuditError) in try ProofBuilder.write(proof, to: proofOut) } }
+            // The header's validator set is not taken from the node: the light client follows certified headers from
+            // the pinned genesis to the proof's height (validator-set changes included) and yields the set in force there.
+            let certified: LightBlock, setChanges: Int
+            do { (certified, setChanges) = try Self.certifiedBlock(atHeight: proof.height, genesis: document, node: url) } catch {
+                if case .verificationFailed = error {
+                    throw failure("the node's headers up to height \(proof.height) do not verify from \(genesis): \(error.description)")
+                }
+                throw badInput("cannot follow the certified headers of \(node) to height \(proof.height): \(error.description)")
+            }
             let fact: CheckedFact
-            do { fact = try ProofChecker.check(proof, genesis: document) } catch {
+            do { fact = try ProofChecker.check(proof, genesis: document, validators: certified.validators) } catch {
                 if case .verificationFailed = error {
                     throw failure("the node's answer for \(hash.hex) does not verify against \(genesis): \(error.description)")
                 }
@@ -116,8 +128,11 @@ struct EvidenceCommand: AsyncParsableCommand {
             do { header = try CanonicalDecoder.decode(BlockHeader.self, from: try Hex.decode(proof.headerHex)) } catch {
                 throw failure("the certified header does not decode: \(error)")
             }
+            guard header.hash == certified.hash else {
+                throw failure("the proof's header at height \(proof.height) is block \(header.hash.hex), but the light client verified block \(certified.hash.hex) there")
+            }
             guard let valueHex = proof.state?.valueHex else {
-                report(hash: hash, record: nil, fact: fact, certifiedTime: header.time)
+                report(hash: hash, record: nil, fact: fact, certifiedTime: header.time, validators: certified.validators, setChanges: setChanges)
                 throw ExitCode(1)
             }
             let record: EvidenceRecord
@@ -125,15 +140,28 @@ struct EvidenceCommand: AsyncParsableCommand {
                 throw failure("the proven record of \(hash.hex) does not decode: \(error)")
             }
             guard record.docHash == hash else { throw failure("the proven record is for \(record.docHash.hex), not \(hash.hex)") }
-            report(hash: hash, record: record, fact: fact, certifiedTime: header.time)
+            report(hash: hash, record: record, fact: fact, certifiedTime: header.time, validators: certified.validators, setChanges: setChanges)
             if !record.isActive { throw ExitCode(1) }
         }
 
-        func report(hash: Hash, record: EvidenceRecord?, fact: CheckedFact, certifiedTime: Int64) {
+        /// The light block at `height`, verified from `genesis` through every validator-set change (TrellisAudit's
+        /// `LightClient`, docs/LIGHT-CLIENT.md): skipping verification with bisection over the node's public headers.
+        /// Also returns how many validator-set changes the verified steps crossed.
+        static func certifiedBlock(atHeight height: UInt64, genesis: GenesisDocument, node: URL) throws(AuditError) -> (LightBlock, Int) {
+            var client = LightClient(trusted: .genesis(genesis))
+            let steps = try client.verify(to: height, provider: NodeLightProvider(baseURL: node))
+            guard let last = steps.last, last.block.height == height else {
+                throw .verificationFailed(height: height, message: "the light client stopped before height \(height)")
+            }
+            return (last.block, steps.filter(\.validatorSetChanged).count)
+        }
+
+        func report(hash: Hash, record: EvidenceRecord?, fact: CheckedFact, certifiedTime: Int64, validators: ValidatorSet, setChanges: Int) {
             let status = record.map { $0.isActive ? "attested" : "revoked" } ?? "not_attested"
             if json {
                 var out: [String: Any] = ["doc_hash": hash.hex, "status": status, "proven_at_height": fact.height,
-                                          "proven_block_hash": fact.blockHash.hex, "proven_block_time": certifiedTime]
+                                          "proven_block_hash": fact.blockHash.hex, "proven_block_time": certifiedTime,
+                                          "validator_set_hash": validators.hash.hex, "validator_set_changes": setChanges]
                 if let record, let data = try? JSONEncoder().encode(record), let object = try? JSONSerialization.jsonObject(with: data) {
                     out["record"] = object
                 }
@@ -145,6 +173,7 @@ struct EvidenceCommand: AsyncParsableCommand {
                 return
             }
             print("\(record.isActive ? "ATTESTED" : "REVOKED"): \(hash.hex) (\(record.docKind.rawValue)) — proven at height \(fact.height), block \(fact.blockHash.hex), time \(Self.utc(certifiedTime))")
+            print("  header followed from the pinned genesis across \(setChanges) validator-set change\(setChanges == 1 ? "" : "s"); set in force: \(validators.hash.hex) (\(validators.validators.count) validators)")
             for (i, a) in record.attestations.enumerated() {
                 let role = i == 0 ? "attested" : "co-attested"
                 let withdrawn = a.withdrawal.map { " — WITHDRAWN at height \($0.height) (\(Self.utc($0.time)))" + ($0.reason.isEmpty ? "" : ": \($0.reason)") } ?? ""

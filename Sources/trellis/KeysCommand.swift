@@ -24,7 +24,11 @@ struct Keys: ParsableCommand {
 
         func run() throws {
             let key = SigningKey.generate()
-            do { try KeyFile.write(key, to: out, overwrite: force) } catch { throw failure(error.description) }
+            do { try KeyFile.write(key, to: out, overwrite: force) } catch {
+                // An existing file is the caller's mistake (exit 2, with what to do); a disk that refuses is not.
+                if case .alreadyExists = error { throw badInput("\(error.description) (choose another --out, or pass --force to replace it)") }
+                throw failure(error.description)
+            }
             if json {
                 print(jsonObject(["public_key": key.publicKey.hex, "key_file": out]))
             } else {

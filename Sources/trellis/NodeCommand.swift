@@ -92,6 +92,10 @@ struct NodeCommand: AsyncParsableCommand {
 
         func run() async throws {
             let nodeHome = NodeHome(path: home)
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: home, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw badInput("there is no node home at \(home): create one with `trellis node init --home \(home)` (or `trellis testnet up` for a local testnet)")
+            }
             // The node's name labels every line, and the configured level applies to the node's own logs too (not
             // only to the API's). A config that does not load is reported by `Node` below.
             let config = try? nodeHome.loadConfig()
@@ -118,7 +122,7 @@ struct NodeCommand: AsyncParsableCommand {
             // address, so a supervisor sees the failure.
             do { try await NodeLifecycle.run(node: node, api: app, logger: logger) } catch {
                 logger.critical("API stopped", metadata: ["address": "\(api)", "reason": "\(error)"])
-                throw failure("the API cannot serve on \(api) (api.listen in \(nodeHome.configPath)): \(error)")
+                throw failure("the API cannot serve on \(api) (api.listen in \(nodeHome.configPath)): \(NodeStartError.listenFailure(error))")
             }
         }
     }

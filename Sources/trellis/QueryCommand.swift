@@ -28,7 +28,7 @@ struct Query: AsyncParsableCommand {
             abstract: "A domain query (GET /v1/query/NAME); `trellis query NAME …` runs it.",
             discussion: """
             Parameters by query: member --id; lineage --cert; holdings --member; credit_blocks --owner; provenance --program --serial; \
-            retirements --beneficiary [--from --to] or --retirement; evidence --hash; evidence_by --member; exposure, green_backed and supply take none. \
+            retirements --beneficiary [--from --to] or --retirement; evidence --hash; evidence_by --member [--after HASH --limit N]; exposure, green_backed and supply take none. \
             --prove adds the state proof of every key the answer read, against the state root at that height.
             """
         )
@@ -46,6 +46,8 @@ struct Query: AsyncParsableCommand {
         @Option(help: "From time, Unix seconds (query retirements).") var from: Int64?
         @Option(help: "To time, Unix seconds (query retirements).") var to: Int64?
         @Option(help: "A retirement id (query retirements).") var retirement: String?
+        @Option(help: "Start after this document hash: the previous page's next (query evidence_by).") var after: String?
+        @Option(help: "Page size, 1…1000, default 100 (query evidence_by).") var limit: Int?
         @Option(help: "Answer as of this committed height (default: the latest).") var height: UInt64?
         @Flag(help: "Include the state proofs of every key read.") var prove = false
         @OptionGroup var output: OutputOptions
@@ -58,6 +60,7 @@ struct Query: AsyncParsableCommand {
             let parameters: [(String, String?)] = [
                 ("id", id), ("cert", cert), ("member", member), ("owner", owner), ("program", program), ("serial", serial.map(String.init)),
                 ("beneficiary", beneficiary), ("from", from.map(String.init)), ("to", to.map(String.init)), ("retirement", retirement), ("hash", hash),
+                ("after", after), ("limit", limit.map(String.init)),
                 ("height", height.map(String.init)), ("prove", prove ? "true" : nil),
             ]
             let query = parameters.compactMap { key, value in value.map { "\(key)=\(QueryPrint.encode($0))" } }.joined(separator: "&")
@@ -109,7 +112,12 @@ enum QueryPrint {
         do { (code, object, raw) = try await HTTP.get(url, timeoutSeconds: 30, credentials: api.credentials) } catch { throw badInput("\(error)") }
         guard object != nil else { throw badInput("\(url) answered \(code) with a non-JSON body: \(String(decoding: raw.prefix(200), as: UTF8.self))") }
         output.print(json: raw)
-        if code != 200 { throw ExitCode(1) }
+        if code == 200 { return }
+        // The caller's mistake (a missing or malformed parameter, a query name the node does not know) is bad input,
+        // exit 2 like every other; a refusal or an absent object is the node's answer, exit 1.
+        let error = object?["error"] as? [String: Any]
+        if code == 400 || (code == 404 && (error?["message"] as? String)?.hasPrefix("unknown query") == true) { throw ExitCode(2) }
+        throw ExitCode(1)
     }
 
     /// Percent-encodes a query parameter value (only unreserved characters are left as they are).

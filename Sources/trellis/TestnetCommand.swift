@@ -3,14 +3,17 @@
 //
 // `up` writes DIR/genesis.json from Genesis/example/genesis.template.json (member keys in DIR/members/<name>.key,
 // validator homes in DIR/node<i>; TestnetBundle writes them), starts one `trellis node start` process per home
-// (logs in DIR/node<i>/node.log), and waits until every node has committed a block. Run again on the same DIR, it
-// restarts the existing homes. `down` stops them (SIGTERM, then SIGKILL after 10 s). DIR/testnet.json records what
+// (logs in DIR/node<i>/node.log), and waits until every node has committed a block; a node that exits first is
+// reported with its own error line, and Ctrl-C/SIGTERM at any point stops the nodes started. Run again on the same
+// DIR, it starts the homes whose node is not running (all of them, or one that was stopped). `down` stops them
+// (SIGTERM, then SIGKILL after 10 s). `status` exits 0 only when every node answers. DIR/testnet.json records what
 // is running.
 import ArgumentParser
 import Foundation
 import TrellisCrypto
 import TrellisLedger
 import TrellisNode
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -77,29 +80,55 @@ struct Testnet: AsyncParsableCommand {
             guard (1024...64000).contains(basePort) else { throw badInput("--base-port must be 1024…64000") }
             let root = URL(fileURLWithPath: dir).standardizedFileURL.path
             var state: TestnetState
+            // Caught from before the first node starts: Ctrl-C while they start stops those already started (they
+            // run in their own sessions, so the terminal's signal reaches only this command).
+            let signals = StopSignals()
+            var toStart: [Int]
             if let existing = try? TestnetState.load(root) {
-                if existing.nodes.contains(where: { $0.pid.map(isRunning) ?? false }) {
-                    throw failure("a testnet is already running in \(root); stop it with `trellis testnet down --dir \(dir)`")
-                }
                 state = existing
-                printError("restarting the existing testnet in \(root) (\(state.nodes.count) nodes)")
+                for i in state.nodes.indices { state.nodes[i].pid = runningPid(state.nodes[i]) }
+                toStart = state.nodes.indices.filter { state.nodes[$0].pid == nil }
+                if toStart.isEmpty {
+                    guard detach else {
+                        throw failure("the testnet in \(root) is already running; stop it with `trellis testnet down --dir \(dir)`, or leave it running and use `trellis testnet status --dir \(dir)`")
+                    }
+                    if json {
+                        printJSON(state, root: root)
+                    } else {
+                        print("Trellis testnet \"\(state.chainID)\" is already up: \(state.nodes.count) validators (`trellis testnet status --dir \(dir)`)")
+                    }
+                    return
+                }
+                let running = state.nodes.filter { $0.pid != nil }.map(\.name)
+                printError("restarting the existing testnet in \(root): " + (running.isEmpty
+                    ? "\(state.nodes.count) nodes"
+                    : toStart.map { state.nodes[$0].name }.joined(separator: ", ") + " (" + running.joined(separator: ", ") + " already running)"))
             } else {
                 state = try create(root: root)
+                toStart = Array(state.nodes.indices)
             }
             let binary = executablePath()
-            for i in state.nodes.indices {
+            for i in toStart {
+                // A signal while a node starts takes effect once it has written its pid, so that it can be stopped.
                 state.nodes[i].pid = try spawn(binary: binary, home: state.nodes[i].home, seconds: timeout)
                 // Saved after every node, so when a later node cannot start, `testnet down` still stops the earlier ones.
                 try state.save(root)
+                if signals.received { break }
             }
-            printError("waiting for \(state.nodes.count) nodes to commit blocks…")
-            if let failure = await waitForBlocks(state.nodes, seconds: timeout).failure(seconds: timeout, root: root) {
+            if !signals.received { printError("waiting for \(state.nodes.count) nodes to commit blocks…") }
+            let wait = signals.received ? .interrupted : await waitForBlocks(state.nodes, seconds: timeout, interrupted: { signals.received })
+            if case .interrupted = wait {
+                printError("interrupted: stopping the nodes…")
+                let stopped = stopAll(state, root: root)
+                printError("stopped \(stopped) node\(stopped == 1 ? "" : "s")")
+                throw ExitCode(130)
+            }
+            if let failure = wait.failure(seconds: timeout, root: root) {
                 printError("error: \(failure)")
                 throw ExitCode(1)
             }
             if json {
-                print(jsonObject(["chain_id": state.chainID, "dir": root, "members": root + "/members", "explorer": state.nodes[0].apiURL + "/explorer/",
-                                  "nodes": state.nodes.map { ["name": $0.name, "api_url": $0.apiURL, "home": $0.home] }]))
+                printJSON(state, root: root)
             } else {
                 printGuide(state, root: root)
             }
@@ -108,8 +137,16 @@ struct Testnet: AsyncParsableCommand {
                 return
             }
             if !json { print("Press Ctrl-C to stop the testnet.") }
-            await waitForSignal()
-            stopAll(state, root: root)
+            await signals.wait()
+            if !json { print("stopping \(state.nodes.count) nodes…") }
+            let stopped = stopAll(state, root: root)
+            if !json { print("stopped \(stopped) node\(stopped == 1 ? "" : "s")") }
+        }
+
+        /// What `up --json` prints: the testnet's nodes and where its keys are.
+        func printJSON(_ state: TestnetState, root: String) {
+            print(jsonObject(["chain_id": state.chainID, "dir": root, "members": root + "/members", "explorer": state.nodes[0].apiURL + "/explorer/",
+                              "nodes": state.nodes.map { ["name": $0.name, "api_url": $0.apiURL, "home": $0.home] }]))
         }
 
         /// What `up` prints at a terminal: the nodes, a first transaction, reads, the explorer.
@@ -194,7 +231,7 @@ struct Testnet: AsyncParsableCommand {
     }
 
     struct Status: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show each node's height, peers and health.")
+        static let configuration = CommandConfiguration(abstract: "Show each node's height, peers and health; exit 0 only when every node is healthy.")
 
         @Option(help: "The testnet directory.") var dir = "testnet"
         @Flag(help: "Print JSON.") var json = false
@@ -204,7 +241,7 @@ struct Testnet: AsyncParsableCommand {
             guard let state = try? TestnetState.load(root) else { throw badInput("no testnet in \(root) (run `trellis testnet up --dir \(dir)`)") }
             var rows: [[String: Any]] = []
             for n in state.nodes {
-                var row: [String: Any] = ["name": n.name, "api_url": n.apiURL, "home": n.home, "running": n.pid.map(isRunning) ?? false]
+                var row: [String: Any] = ["name": n.name, "api_url": n.apiURL, "home": n.home, "running": runningPid(n) != nil]
                 // Signed with the node's own key (its operator's view: peers included; docs/ACCESS.md).
                 let credentials = (try? KeyFile.read(from: n.home + "/node.key")).map {
                     APIClientCredentials(key: $0, member: APIRequestSignature.operatorMember, chainID: state.chainID)
@@ -220,15 +257,21 @@ struct Testnet: AsyncParsableCommand {
                 }
                 rows.append(row)
             }
+            let healthy = rows.filter { ($0["healthy"] as? Bool) == true }.count
             if json {
                 print(jsonObject(["chain_id": state.chainID, "nodes": rows]))
-                return
+            } else {
+                print("chain \(state.chainID)")
+                for r in rows {
+                    let health = (r["healthy"] as? Bool) == true ? "healthy" : ((r["running"] as? Bool) == true ? "starting/unresponsive" : "stopped")
+                    print("  \(r["name"]!)  \(r["api_url"]!)  \(health)  height=\(r["height"] ?? "-")  peers=\(r["peers"] ?? "-")")
+                }
+                if healthy < rows.count {
+                    print("\(rows.count - healthy) of \(rows.count) nodes not healthy: see \(root)/node<i>/node.log; `trellis testnet up --dir \(dir) --detach` starts the stopped ones")
+                }
             }
-            print("chain \(state.chainID)")
-            for r in rows {
-                let health = (r["healthy"] as? Bool) == true ? "healthy" : ((r["running"] as? Bool) == true ? "starting/unresponsive" : "stopped")
-                print("  \(r["name"]!)  \(r["api_url"]!)  \(health)  height=\(r["height"] ?? "-")  peers=\(r["peers"] ?? "-")")
-            }
+            // Scripts can test the exit status: 0 only when every node answers.
+            if healthy < rows.count { throw ExitCode(1) }
         }
     }
 
@@ -241,15 +284,21 @@ struct Testnet: AsyncParsableCommand {
         func run() throws {
             let root = URL(fileURLWithPath: dir).standardizedFileURL.path
             guard let state = try? TestnetState.load(root) else { throw badInput("no testnet in \(root) (start one with `trellis testnet up --dir \(dir)`)") }
-            stopAll(state, root: root)
-            print(json ? jsonObject(["dir": root, "stopped": state.nodes.count]) : "stopped \(state.nodes.count) nodes")
+            let stopped = stopAll(state, root: root)
+            if json {
+                print(jsonObject(["dir": root, "stopped": stopped]))
+            } else {
+                print(stopped == 0 ? "no node of the testnet in \(root) was running" : "stopped \(stopped) node\(stopped == 1 ? "" : "s")")
+            }
         }
     }
 }
 
 func isRunning(_ pid: Int32) -> Bool { kill(pid, 0) == 0 }
 
-func stopAll(_ state: TestnetState, root: String) {
+/// Stops every node of the testnet (SIGTERM, then SIGKILL after 10 s) and returns how many were running.
+@discardableResult
+func stopAll(_ state: TestnetState, root: String) -> Int {
     var state = state
     // The pids `up` recorded, and the pid each home's node.pid names now: a node restarted by hand (or by a test)
     // since `up` runs under a new pid, and `down` must stop it too.
@@ -264,6 +313,14 @@ func stopAll(_ state: TestnetState, root: String) {
     for pid in pids where isRunning(pid) { kill(pid, SIGKILL) }
     for i in state.nodes.indices { state.nodes[i].pid = nil }
     try? state.save(root)
+    return pids.count
+}
+
+/// The pid of the process running `node` now: the one `up` recorded, or the one its node.pid names (a node restarted
+/// by hand); nil when neither runs.
+func runningPid(_ node: TestnetNode) -> Int32? {
+    let current = (try? String(contentsOfFile: node.home + "/node.pid", encoding: .utf8)).flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+    return [node.pid, current].compactMap { $0 }.first(where: isRunning)
 }
 
 func executablePath() -> String {
@@ -276,11 +333,13 @@ enum BlockWait {
     case timedOut
     /// A node's process ended: its name and the error line it printed last (or where its log is).
     case exited(String, String)
+    /// SIGINT or SIGTERM arrived.
+    case interrupted
 
     /// The failure to report, or nil when every node committed a block.
     func failure(seconds: Int, root: String) -> String? {
         switch self {
-        case .ready: return nil
+        case .ready, .interrupted: return nil
         case .timedOut: return "the nodes did not all commit a block within \(seconds) s; see the logs in \(root)/node*/node.log"
         case .exited(let name, let reason): return "\(name) stopped before committing a block: \(reason)"
         }
@@ -289,9 +348,10 @@ enum BlockWait {
 
 /// Waits until every node has committed a block, or one of them has exited (a port taken after it wrote its pid
 /// file, say: the API binds last), or `seconds` have passed.
-func waitForBlocks(_ nodes: [TestnetNode], seconds: Int) async -> BlockWait {
+func waitForBlocks(_ nodes: [TestnetNode], seconds: Int, interrupted: () -> Bool = { false }) async -> BlockWait {
     let deadline = Date().addingTimeInterval(Double(seconds))
     while Date() < deadline {
+        if interrupted() { return .interrupted }
         var ready = 0
         for n in nodes {
             if let (code, body, _) = try? await HTTP.get(n.apiURL + "/v1/status", timeoutSeconds: 2), code == 200, let h = body?["height"] as? Int, h >= 1 {
@@ -310,19 +370,34 @@ func waitForBlocks(_ nodes: [TestnetNode], seconds: Int) async -> BlockWait {
     return .timedOut
 }
 
-/// Suspends until SIGINT or SIGTERM.
-func waitForSignal() async {
-    signal(SIGINT, SIG_IGN)
-    signal(SIGTERM, SIG_IGN)
-    let stream = AsyncStream<Void> { continuation in
+/// SIGINT and SIGTERM, caught (instead of their default action) from the moment this is created.
+final class StopSignals: Sendable {
+    private let stream: AsyncStream<Int32>
+    private let count = Mutex(0)
+
+    init() {
+        let (stream, continuation) = AsyncStream.makeStream(of: Int32.self)
+        self.stream = stream
+        signal(SIGINT, SIG_IGN)
+        signal(SIGTERM, SIG_IGN)
         for sig in [SIGINT, SIGTERM] {
-            let source = DispatchSource.makeSignalSource(signal: sig)
-            source.setEventHandler { continuation.yield(()) }
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { [self] in
+                count.withLock { $0 += 1 }
+                continuation.yield(sig)
+            }
             source.resume()
             SignalSources.keep(source)
         }
     }
-    for await _ in stream { return }
+
+    /// Whether a signal has arrived.
+    var received: Bool { count.withLock { $0 > 0 } }
+
+    /// Suspends until a signal arrives (returns at once if one already has).
+    func wait() async {
+        for await _ in stream { return }
+    }
 }
 
 /// Keeps signal sources alive for the life of the process.

@@ -91,5 +91,21 @@ enum TrellisBinary {
         #expect(retirements.status == 0 && retirements.stdout.contains(ids.retirement) && retirements.stdout.contains("100 units"), "\(retirements.stdout)")
         let missing = try TrellisBinary.run(["audit", "lineage", "cert-none", "--home", home])
         #expect(missing.status == 1 && missing.stderr.contains("does not exist at height 7"))
+
+        // An offline certificate of the retirement: checked with the genesis alone (its validator chain carries the set
+        // that changed at height 4), with a text rendering; a holding by the wrong member is refused (exit 1).
+        let certificate = home + "/retirement.json", rendering = home + "/retirement.txt"
+        let written = try TrellisBinary.run(["audit", "certificate", "retirement", ids.retirement, "--home", home, "--out", certificate, "--text", rendering])
+        #expect(written.status == 0, "\(written.stderr)")
+        #expect(written.stdout.contains("Retirement \(ids.retirement) is recorded on the ledger at height 7"), "\(written.stdout)")
+        #expect(try String(contentsOfFile: rendering, encoding: .utf8) == written.stdout)
+        let offline = try TrellisBinary.run(["audit", "check-proof", certificate, "--genesis", home + "/genesis.json"])
+        #expect(offline.status == 0 && offline.stdout.contains("valid at height 7") && offline.stdout.contains("for beneficiary Acme Foods Co."), "\(offline.stdout)\(offline.stderr)")
+        var tampered = try String(contentsOfFile: certificate, encoding: .utf8)
+        tampered = tampered.replacingOccurrences(of: "\"type\":\"retirement\"", with: "\"type\":\"holding\"")
+        try tampered.write(toFile: certificate, atomically: true, encoding: .utf8)
+        #expect(try TrellisBinary.run(["audit", "check-proof", certificate, "--genesis", home + "/genesis.json"]).status == 1)
+        let notHeld = try TrellisBinary.run(["audit", "certificate", "holding", "sup2", ids.certRoot, "--home", home, "--out", home + "/holding.json"])
+        #expect(notHeld.status == 1 && notHeld.stderr.contains("is held by"), "\(notHeld.stderr)")
     }
 }

@@ -27,7 +27,7 @@ final class AuditTestChain {
     static let day: Int64 = 86_400
     static let roster: [(String, [Role])] = [
         ("gov1", [.governor]), ("gov2", [.governor]), ("core1", [.coreEnterprise]), ("sup1", [.supplier]), ("sup2", [.supplier]),
-        ("bank1", [.financier]), ("registry", [.registryOperator]), ("prop1", [.proponent]), ("ver1", [.verifier]), ("buyer1", [.participant]),
+        ("bank1", [.financier]), ("registry", [.registryOperator]), ("prop1", [.proponent]), ("ver1", [.verifier]), ("buyer1", [.participant]), ("auditor1", [.auditor]),
     ]
 
     let genesis: GenesisDocument

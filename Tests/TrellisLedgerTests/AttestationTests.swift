@@ -39,10 +39,10 @@ import TrellisCrypto
         #expect(record.attestations[1].time == firstTime + 60)
         #expect(record.isActive)
         // Indexed for both members; the supplier's is the original.
-        let bySupplier = try EvidenceQueries.attested(by: "sup1", in: h.state)
+        let bySupplier = try EvidenceQueries.attested(by: "sup1", in: h.state).attestations
         #expect(bySupplier.map(\.original) == [true])
-        #expect(try EvidenceQueries.attested(by: "bank1", in: h.state).map(\.original) == [false])
-        #expect(try EvidenceQueries.attested(by: "reg1", in: h.state).isEmpty)
+        #expect(try EvidenceQueries.attested(by: "bank1", in: h.state).attestations.map(\.original) == [false])
+        #expect(try EvidenceQueries.attested(by: "reg1", in: h.state).attestations.isEmpty)
     }
 
     @Test func sameMemberTwiceIsAlreadyAttestedEvenAfterWithdrawing() throws {
@@ -79,6 +79,34 @@ import TrellisCrypto
         record = try #require(try EvidenceQueries.evidence(docHash: hash, in: h.state))
         #expect(!record.isActive, "every attester withdrew: the record is revoked")
         #expect(record.attestations.map(\.attester) == ["sup1", "bank1"], "withdrawn attestations stay in the record")
+    }
+
+    @Test func evidenceByIsPagedInHashOrder() throws {
+        let h = harness()
+        let hashes = (0..<7).map { Self.docHash("page \($0)") }
+        for (i, hash) in hashes.enumerated() { try h.ok(Self.attest, AttestPayload(docHash: hash, docKind: .other, title: "doc \(i)"), by: "sup1") }
+        try h.ok(Self.attest, AttestPayload(docHash: Self.docHash("the bank's own"), docKind: .other, title: "not sup1's"), by: "bank1")
+        let sorted = hashes.sorted { ByteOrder.less(Array($0.hex.utf8), Array($1.hex.utf8)) }
+        var pages: [[Hash]] = []
+        var after: Hash? = nil
+        repeat {
+            let page = try EvidenceQueries.attested(by: "sup1", after: after, limit: 3, in: h.state)
+            #expect(page.member == "sup1")
+            pages.append(page.attestations.map(\.docHash))
+            #expect(page.next == (page.attestations.count == 3 && pages.joined().count < 7 ? page.attestations.last?.docHash : nil))
+            after = page.next
+        } while after != nil && pages.count < 10
+        #expect(pages.map(\.count) == [3, 3, 1])
+        #expect(Array(pages.joined()) == sorted)
+        // A page that ends exactly at the last entry has no next; after the last hash nothing follows.
+        let exact = try EvidenceQueries.attested(by: "sup1", limit: 7, in: h.state)
+        #expect(exact.attestations.count == 7 && exact.next == nil)
+        #expect(try EvidenceQueries.attested(by: "sup1", after: sorted.last, in: h.state).attestations.isEmpty)
+        // The JSON form: next as hex while more follow, absent on the last page.
+        let first = try JSONSerialization.jsonObject(with: JSONEncoder().encode(try EvidenceQueries.attested(by: "sup1", limit: 1, in: h.state))) as? [String: Any]
+        #expect(first?["next"] as? String == sorted[0].hex)
+        let whole = try JSONSerialization.jsonObject(with: JSONEncoder().encode(exact)) as? [String: Any]
+        #expect(whole?["next"] == nil && (whole?["attestations"] as? [Any])?.count == 7)
     }
 
     @Test func malformedHashIsRefusedWithItsCode() throws {

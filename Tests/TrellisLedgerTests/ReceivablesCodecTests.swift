@@ -57,6 +57,44 @@ enum CodecSamples {
         #expect(Set(kinds) == Set((CodecSamples.receivables + CodecSamples.green).map(\.0)))
     }
 
+    /// The JSON form is strict: a field the kind does not have — at the top or nested, as a misspelt optional field
+    /// would be — is refused by name instead of dropped, and a number that does not fit its field is named.
+    @Test(arguments: (CodecSamples.receivables + CodecSamples.green).map(\.0))
+    func jsonWithAFieldTheKindDoesNotHaveIsRefusedByName(kind: String) throws {
+        let payload = try #require((CodecSamples.receivables + CodecSamples.green).first { $0.0 == kind }?.1)
+        let spec = try #require(CodecSamples.spec(kind))
+        let json = try spec.jsonPayload(fromCanonical: payload.canonicalBytes)
+        var object = try #require(try JSONSerialization.jsonObject(with: json) as? [String: Any])
+        object["bogus_field"] = 1
+        let extra = try JSONSerialization.data(withJSONObject: object)
+        #expect { try spec.canonicalPayload(fromJSON: extra) } throws: { ($0 as? TxRejection)?.message.contains("no field \"bogus_field\"") == true }
+        // Nested: every object-valued field gets an unknown key too.
+        for (key, value) in object where value is [String: Any] {
+            var inner = value as! [String: Any]
+            inner["green_reff"] = ["kind": "project", "id": "wind-7"]
+            var nested = object
+            nested.removeValue(forKey: "bogus_field")
+            nested[key] = inner
+            let data = try JSONSerialization.data(withJSONObject: nested)
+            #expect { try spec.canonicalPayload(fromJSON: data) } throws: { ($0 as? TxRejection)?.message.contains("\(key).green_reff") == true }
+        }
+        // An explicit null for a field is not an unknown field.
+        object.removeValue(forKey: "bogus_field")
+        object["bogus_null"] = NSNull()
+        #expect(try spec.canonicalPayload(fromJSON: JSONSerialization.data(withJSONObject: object)) == payload.canonicalBytes)
+    }
+
+    @Test func aNumberOutsideItsFieldIsNamed() throws {
+        let spec = try #require(CodecSamples.spec("credit_line.set"))
+        for bad in ["-5", "18446744073709551616", "1.5"] {
+            let json = Data(#"{"line_id":"line1","core":"core","limit":\#(bad),"expiry":1798761600}"#.utf8)
+            #expect { try spec.canonicalPayload(fromJSON: json) } throws: {
+                ($0 as? TxRejection)?.message.contains("\"limit\" = ") == true && ($0 as? TxRejection)?.code == "malformed_payload"
+            }
+        }
+        #expect(throws: Never.self) { try spec.canonicalPayload(fromJSON: Data(#"{"line_id":"line1","core":"core","limit":5,"expiry":1798761600}"#.utf8)) }
+    }
+
     @Test(arguments: (CodecSamples.receivables + CodecSamples.green).map(\.0))
     func canonicalAndJSONRoundTrip(kind: String) throws {
         let payload = try #require((CodecSamples.receivables + CodecSamples.green).first { $0.0 == kind }?.1)

@@ -241,10 +241,12 @@ private struct Step {
         let status = try query(["status"], node: 3)
         #expect(status.status == 0 && status.answer["chain_id"] as? String == "trellis-example-1")
 
-        // API errors are JSON with exit 1; bad input and an unreachable node exit 2.
+        // The node's refusals and absent objects are JSON with exit 1; bad input (a query name the node does not
+        // know, a missing parameter, a malformed hash) and an unreachable node exit 2.
         let missing = try query(["lineage", "--cert", "cert-none"])
         #expect(missing.status == 1 && (missing.answer["error"] as? [String: Any])?["code"] as? String == "not_found")
-        #expect(try query(["no_such_query"]).status == 1)
+        #expect(try query(["no_such_query"]).status == 2)
+        #expect(try query(["lineage"]).status == 2)
         #expect(try query(["tx", "zz"]).status == 2)
         try checkAccess(net, c1: c1, supplier1: supplier1, outsider: proponent, query: query)
         let unreachable = try CLI.run(["query", "status", "--node", "http://127.0.0.1:1"])

@@ -2,7 +2,8 @@
 // member co-attests, `trellis evidence verify` proves it offline against the pinned genesis (exit 0), a copy with
 // one byte changed is not attested (exit 1), attesting twice is refused (already_attested), the proof written by
 // verify checks with `audit check-proof`, withdrawing every attestation turns verify into "revoked" (exit 1), and an
-// unreachable node is exit 2.
+// unreachable node is exit 2. After governance removes one of the two validators, verify still proves the record
+// from the pinned genesis (the light client follows the certified headers across the change).
 import Foundation
 import Testing
 #if canImport(Glibc)
@@ -15,7 +16,7 @@ import Glibc
             Issue.record("curl is missing: the end-to-end test needs it to query the nodes")
             return
         }
-        let net = try LocalTestnet.start(nodes: 1)
+        let net = try LocalTestnet.start(nodes: 2)
         let base = net.basePort
         defer { net.stop() }
         let api = net.apis[0]
@@ -73,6 +74,26 @@ import Glibc
         let byBank = try CLI.run(["query", "evidence_by", "--member", "bank", "--node", api, "--key", net.key("bank"), "--json"])
         #expect(byBank.status == 0 && byBank.stdout.contains(docHash), "\(byBank.stdout)")
         #expect(try CLI.run(["query", "evidence_by", "--member", "bank", "--node", api]).status == 1)
+
+        // The validator set changes: governance removes validator 2 (effective at h+2; validator 1 alone is then the
+        // set). verify still proves the record from the pinned genesis: the light client follows the certified
+        // headers across the change to the set in force at the proof's height.
+        let testnet = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: net.dir + "/testnet.json"))) as? [String: Any] ?? [:]
+        let nodeKeys = (testnet["nodes"] as? [[String: Any]] ?? []).compactMap { $0["public_key"] as? String }
+        try #require(nodeKeys.count == 2, "testnet.json: \(testnet)")
+        let removed = try E2E.govern(#"{"type":"validator.remove","public_key":"\#(nodeKeys[1])"}"#, api: api, members: net.dir + "/members")
+        #expect(waitUntil(90) { E2E.height(api) > removed + 3 }, "the chain stopped after the validator set changed (height \(E2E.height(api)))")
+        let changedProof = work + "/proof-after-change.json"
+        let afterChange = try CLI.run(["evidence", "verify", document, "--node", api, "--genesis", genesis, "--json", "--proof-out", changedProof])
+        #expect(afterChange.status == 0, "\(afterChange.stdout) \(afterChange.stderr)")
+        let changed = json(afterChange.stdout)
+        #expect(changed["status"] as? String == "attested", "\(afterChange.stdout)")
+        #expect((changed["validator_set_changes"] as? Int ?? 0) >= 1, "\(afterChange.stdout)")
+        #expect((changed["proven_at_height"] as? Int ?? 0) > removed + 2, "\(afterChange.stdout)")
+        // The proof file alone carries no validator-set chain: `audit check-proof` against the genesis set refuses it
+        // (the header names another set) and names the way out (--export gives it the set in force).
+        let alone = try CLI.run(["audit", "check-proof", changedProof, "--genesis", genesis])
+        #expect(alone.status == 1 && (alone.stdout + alone.stderr).contains("validator"), "\(alone.stdout) \(alone.stderr)")
 
         // Withdrawn by one attester: still attested (the bank vouches); by both: revoked, exit 1.
         let revokeSupplier = try CLI.run(["evidence", "revoke", document, "--reason", "superseded", "--node", api, "--key", net.key("supplier1"), "--wait", "--json"])

@@ -51,6 +51,8 @@ private struct Plan {
         }
         steps.append(["eval": "document.getElementById('view').innerText", "as": "\(name).text"])
         steps.append(["eval": "Array.from(document.querySelectorAll('#view [data-proof]')).map(e => e.getAttribute('data-proof')).join(',')", "as": "\(name).proof"])
+        // Nothing a node-supplied value holds ran or became an element (the demo's HTML has <img>, <script>, <b>, <i>).
+        steps.append(["eval": "[typeof window.__pwned, document.querySelectorAll('#view img, #view script, #view b, #view i').length].join(',')", "as": "\(name).pwned"])
         if let screenshots { steps.append(["screenshot": "\(screenshots)/\(name).png"]) }
     }
 
@@ -97,6 +99,7 @@ private struct Plan {
         plan.eval("Array.from(document.querySelectorAll('#view svg g.node')).map(g => g.getAttribute('class')).join(';')", as: "lineage.classes")
         plan.eval("document.querySelector('#view .settlement').innerText", as: "lineage.settlement")
         plan.eval("Array.from(document.querySelectorAll('#view a[href^=\"#/tx/\"]')).map(a => a.getAttribute('href')).pop()", as: "lineage.lastTx")
+        plan.eval(tamperedChecks(cert: root), as: "tampered")
         plan.open(route("certificate", pieces[2]), as: "piece")
         plan.open(route("provenance", program, "42"), as: "provenance")
         plan.eval("Array.from(document.querySelectorAll('#view [data-step]')).map(e => e.getAttribute('data-step')).join(',')", as: "provenance.steps")
@@ -119,7 +122,7 @@ private struct Plan {
         for page in ["lineage", "piece", "provenance", "retirements", "member"] {
             let text = r["\(page).text"] as? String ?? ""
             #expect((r["\(page).proof"] as? String) == "verified", "\(page): \(r["\(page).proof"] ?? "nil") \(text.prefix(600))")
-            #expect(text.contains("Verified against the certified header at height "), "\(page): \(text.prefix(600))")
+            #expect(text.contains("state records behind this answer are proved against the certified header at height "), "\(page): \(text.prefix(600))")
         }
         // The tree: the root and its four pieces, one box each; the live leaves are settled; the payouts sum to the face.
         #expect((r["lineage.boxes"] as? Int) == 5)
@@ -137,6 +140,21 @@ private struct Plan {
         #expect((r["unknown.text"] as? String ?? "").contains("no certificate \"cert-0000000000\""), "\(r["unknown.text"] ?? "")")
         #expect((r["nowhere.text"] as? String ?? "").contains("there is no page “nowhere”"))
         #expect((r["pwned"] as? String) == "undefined,0")
+        for page in ["status", "anonymous-lineage", "lineage", "piece", "provenance", "retirements", "member", "blocks", "unknown"] {
+            #expect((r["\(page).pwned"] as? String) == "undefined,0", "\(page): \(r["\(page).pwned"] ?? "nil")")
+        }
+        // The browser's checks, run on tampered answers, fail (red), and on the genuine ones pass.
+        let tampered = try #require(r["tampered"] as? [String: Any], "tampered: \(r["tampered"] ?? "nil")")
+        #expect(tampered["genuine"] as? String == "certified", "\(tampered)")
+        #expect(tampered["genuineProofs"] as? String == "ok", "\(tampered)")
+        for name in ["forgedHeader", "wrongHeight", "badSignature", "unknownSigner", "duplicateSigner", "noSigners", "noCertificate"] {
+            #expect(tampered[name] as? String == "invalid", "\(name): \(tampered[name] ?? "nil") — \(tampered)")
+        }
+        #expect(tampered["genuineInclusion"] as? String == "ok", "\(tampered)")
+        for name in ["flippedProof", "forgedHeaderProofs", "badSignatureProofs", "forgedInclusion", "noCanonicalBytes", "otherTxBytes"] {
+            #expect(tampered[name] as? String == "failed", "\(name): \(tampered[name] ?? "nil") — \(tampered)")
+        }
+        #expect(tampered["unknownSet"] as? String == "unchecked", "\(tampered)")
 
         // A transaction of the lineage: decoded payload and its inclusion in the certified block.
         let txRoute = try #require(r["lineage.lastTx"] as? String)
@@ -149,6 +167,8 @@ private struct Plan {
         second.eval("document.querySelector('#view .payload').innerText", as: "transaction.payload")
         let tx = try runBrowser(second).results
         #expect((tx["transaction.proof"] as? String) == "verified", "transaction: \(tx["transaction.text"] ?? "")")
+        #expect((tx["transaction.text"] as? String ?? "").contains("Included in the certified block at height "), "transaction: \(tx["transaction.text"] ?? "")")
+        #expect((tx["transaction.pwned"] as? String) == "undefined,0")
         #expect((tx["transaction.text"] as? String ?? "").contains("certificate.settle"))
         #expect((tx["transaction.payload"] as? String ?? "").contains(root), "payload: \(tx["transaction.payload"] ?? "")")
 
@@ -163,6 +183,58 @@ private struct Plan {
         #expect(prove.status == 0 && proved["kind"] as? String == "state" && (proved["height"] as? Int ?? 0) > 0 && proved["file"] as? String == out + "/cert.proof", "\(prove.stdout) \(prove.stderr)")
         let check = try CLI.run(["audit", "check-proof", out + "/cert.proof", "--genesis", net.dir + "/genesis.json"])
         #expect(check.status == 0, "\(check.stdout) \(check.stderr)")
+    }
+
+    /// A browser expression running Trellis.checkBlock / checkProofs / checkInclusion on the node's genuine answers
+    /// and on tampered copies (a flipped proof byte, a forged header, a wrong height, a bad signature, an unknown or
+    /// duplicate signer, no signers, no certificate, an unknown validator set, a transaction without or with other
+    /// bytes); answers {name: "certified"|"unchecked"|"invalid"} for blocks and {name: "ok"|"partial"|"failed"} for
+    /// proofs and inclusion. Needs a key that reads `cert` (the regulator's).
+    private func tamperedChecks(cert: String) -> String {
+        """
+        (async () => {
+          const T = Trellis, out = {};
+          const flip = (hex, i) => hex.slice(0, i * 2) + (parseInt(hex.substr(i * 2, 2), 16) ^ 1).toString(16).padStart(2, '0') + hex.slice(i * 2 + 2);
+          const vals = (await T.get('/v1/status', { anonymous: true })).validators;
+          const answer = await T.get('/v1/query/lineage' + T.query({ cert: \(js(cert)), prove: 'true' }));
+          const reads = answer.proofs, height = reads[0].height;
+          const b = await T.get('/v1/blocks/' + height);
+          const cert = b.certificate, sigs = cert.signatures;
+          const withCert = (c) => ({ ...b, certificate: { ...cert, ...c } });
+          const block = async (x, v = vals) => (await T.checkBlockSafely(x, v)).status;
+          const proofs = async (rs, x = b) => { const r = await T.checkProofs(rs, vals, async () => x); return r.ok ? 'ok' : r.partial ? 'partial' : 'failed'; };
+          out.genuine = await block(b);
+          out.genuineProofs = await proofs(reads);
+          const forged = { ...b, header_hex: flip(b.header_hex, b.header_hex.length / 2 - 1) };
+          out.forgedHeader = await block(forged);
+          out.wrongHeight = await block(withCert({ height: Number(cert.height) + 1 }));
+          const badSig = withCert({ signatures: [{ ...sigs[0], signature: flip(sigs[0].signature, 7) }, ...sigs.slice(1)] });
+          out.badSignature = await block(badSig);
+          out.unknownSigner = await block(withCert({ signatures: [...sigs, { validator: 'ab'.repeat(32), signature: sigs[0].signature }] }));
+          out.duplicateSigner = await block(withCert({ signatures: [...sigs, sigs[0]] }));
+          out.noSigners = await block(withCert({ signatures: [] }));
+          out.noCertificate = await block({ ...b, certificate: undefined });
+          out.unknownSet = await block(b, [{ public_key: 'cd'.repeat(32), voting_power: 1, p2p_address: 'x:1' }]);
+          const i = reads.findIndex((r) => r.value_hex !== null && r.value_hex !== undefined);
+          const flipped = reads.map((r, j) => (j === i ? { ...r, proof_hex: flip(r.proof_hex, r.proof_hex.length / 2 - 1) } : r));
+          out.flippedProof = await proofs(flipped);
+          out.forgedHeaderProofs = await proofs(reads, forged);
+          out.badSignatureProofs = await proofs(reads, badSig);
+          const txHeight = (await T.get('/v1/status', { anonymous: true })).height;
+          let included = null;
+          for (let hh = txHeight; hh >= 1 && !included; hh--) {
+            const bb = await T.get('/v1/blocks/' + hh);
+            if (Array.isArray(bb.transactions) && bb.transactions.length) included = { block: bb, tx: bb.transactions[0], height: hh };
+          }
+          const inclusion = async (hash, hex, x) => { const r = await T.checkInclusion(hash, hex, included.height, vals, async () => x); return r.ok ? 'ok' : r.partial ? 'partial' : 'failed'; };
+          const canonical = (await T.get('/v1/tx/' + included.tx.hash)).transaction.canonical_hex;
+          out.genuineInclusion = await inclusion(included.tx.hash, canonical, included.block);
+          out.forgedInclusion = await inclusion(included.tx.hash, canonical, { ...included.block, header_hex: flip(included.block.header_hex, included.block.header_hex.length / 2 - 1) });
+          out.noCanonicalBytes = await inclusion(included.tx.hash, undefined, included.block);
+          out.otherTxBytes = await inclusion(included.tx.hash, flip(canonical, 3), included.block);
+          return out;
+        })()
+        """
     }
 
     /// Runs a plan in headless Chromium; requires that every step passed.

@@ -28,8 +28,8 @@ import Testing
         #expect(!json.stdout.contains("seed"), "the secret never leaves the key file")
 
         let again = try CLI.run(["keys", "generate", "--out", path])
-        #expect(again.status == 1)
-        #expect(again.stderr.contains("already exists"))
+        #expect(again.status == 2, "an existing --out is bad input")
+        #expect(again.stderr.contains("already exists") && again.stderr.contains("--force"))
     }
 
     @Test func showRefusesAWorldReadableKey() throws {

@@ -109,11 +109,11 @@
       panel.replaceChildren();
       if (result.ok) {
         panel.setAttribute("data-proof", "verified");
-        panel.append(badge("ok", `✔ Verified against the certified header at height ${result.height}`),
-          h("div", { class: "muted" }, `${result.proofs.length} state proofs checked against state root ${short(reads[0].state_root)}; the header hashes to the certified block id; precommits of ${result.block.signed} validators carry ${result.block.power} of ${result.block.total} voting power (quorum ${result.block.quorum}), each signature checked with Ed25519 here. The validator set is the one this node reports, matched against the header's validator_set_hash.`));
+        panel.append(badge("ok", `✔ ${result.proofs.length} state records behind this answer are proved against the certified header at height ${result.height}`),
+          h("div", { class: "muted" }, `Each record's proof leads to state root ${short(reads[0].state_root)}; the header holding that root hashes to the certified block id; precommits of ${result.block.signed} validators carry ${result.block.power} of ${result.block.total} voting power (quorum ${result.block.quorum}), each signature checked with Ed25519 here. The validator set is the one this node reports, matched against the header's validator_set_hash. The answer above is the node's rendering of these records; the records themselves are listed below.`));
       } else if (result.partial) {
         panel.setAttribute("data-proof", "partial");
-        panel.append(badge("warn", `State proofs verified against the header at height ${result.height}; the header's certificate was not checked`),
+        panel.append(badge("warn", `State proofs lead to the header at height ${result.height}; that header's certificate was not checked, so nothing here is verified`),
           h("div", { class: "muted" }, result.reason));
       } else {
         panel.setAttribute("data-proof", "failed");
@@ -121,7 +121,7 @@
       }
       if (result.proofs && result.proofs.length) {
         panel.append(h("details", {}, h("summary", {}, `the ${result.proofs.length} state records behind this answer`),
-          table(["key", "value", "proof"], result.proofs.map((p) => [h("span", { class: "mono" }, p.key), p.present ? "present" : "absent", p.ok ? "✔ verifies" : `✘ ${p.reason}`]))));
+          table(["key (the proved key_hex)", "value", "proof"], result.proofs.map((p) => [h("span", { class: "mono" }, p.key_hex || ""), p.present ? "present" : "absent", p.ok ? "✔ verifies" : `✘ ${p.reason}`]))));
       }
     })();
     return panel;
@@ -147,12 +147,10 @@
     const latest = blocks[0];
     const check = h("div", { "data-proof": "checking" }, badge("warn", "Checking the latest block's certificate…"));
     if (latest) {
-      Trellis.checkBlock(latest, set).then((r) => {
-        check.setAttribute("data-proof", r.certified ? "verified" : "partial");
-        check.replaceChildren(r.certified
-          ? badge("ok", `✔ Block ${r.header.height} certified: ${r.signed} of ${set.length} validators signed (${r.power} of ${r.total} voting power; quorum ${r.quorum}), checked here`)
-          : badge("warn", `Block ${r.header.height}: ${r.reason}`));
-      }).catch((e) => check.replaceChildren(badge("bad", `✘ ${e.message}`)));
+      Trellis.checkBlockSafely(latest, set).then((r) => {
+        check.setAttribute("data-proof", certificateState(r));
+        check.replaceChildren(certificateBadge(r, `✔ Block ${r.header && r.header.height} certified: ${r.signed} of ${set.length} validators signed (${r.power} of ${r.total} voting power; quorum ${r.quorum}), checked here`));
+      });
     }
     return [
       h("h1", {}, `Chain ${s.chain_id}`),
@@ -173,6 +171,13 @@
       Array.isArray(s.peers) ? [h("h2", {}, `Peers of this node (${s.peers.length})`), s.peers.length ? table(["peer"], s.peers.map((p) => [h("span", { class: "mono" }, p)])) : h("p", { class: "muted" }, "none connected")] : null,
     ];
   };
+  /** data-proof of a checkBlock answer: verified, partial (not checked here) or failed. */
+  function certificateState(r) { return r.status === "certified" ? "verified" : r.status === "unchecked" ? "partial" : "failed"; }
+  function certificateBadge(r, okText) {
+    if (r.status === "certified") return badge("ok", okText);
+    if (r.status === "unchecked") return badge("warn", `Certificate not checked: ${r.reason}`);
+    return badge("bad", `✘ Certificate check failed: ${r.reason}`);
+  }
   function stat(label, content) { return h("div", { class: "stat" }, h("div", { class: "label" }, label), h("div", { class: "value" }, content)); }
 
   pages.blocks = async (from) => {
@@ -192,13 +197,16 @@
 
   pages.block = async (heightText) => {
     const b = await Trellis.get(`/v1/blocks/${encodeURIComponent(heightText)}`);
-    const hd = b.header;
+    // The header shown is the one decoded from header_hex — the bytes that are hashed and checked against the
+    // certificate — never the node's JSON rendering of it.
+    const headerBytes = Trellis.fromHex(b.header_hex, "header_hex");
+    const decoded = Trellis.decodeHeader(headerBytes);
+    const hd = { ...decoded, height: Number(decoded.height), time: Number(decoded.time), hash: Trellis.toHex(await Trellis.sha256(headerBytes)) };
     const check = h("div", { "data-proof": "checking" }, badge("warn", "Checking the certificate…"));
-    Trellis.checkBlock(b, await validators()).then((r) => {
-      check.setAttribute("data-proof", r.certified ? "verified" : "partial");
-      check.replaceChildren(r.certified ? badge("ok", `✔ Certified: the header hashes to the block id signed by ${r.signed} validators (${r.power} of ${r.total} voting power), checked here`)
-        : badge("warn", r.reason));
-    }).catch((e) => check.replaceChildren(badge("bad", `✘ ${e.message}`)));
+    Trellis.checkBlockSafely(b, await validators()).then((r) => {
+      check.setAttribute("data-proof", certificateState(r));
+      check.replaceChildren(certificateBadge(r, `✔ Certified: the header below hashes to the block id signed by ${r.signed} validators (${r.power} of ${r.total} voting power), checked here`));
+    });
     const txs = Array.isArray(b.transactions)
       ? table(["hash", "kind", "signer", "nonce", "payload"], b.transactions.map((t) => [link(["tx", t.hash], short(t.hash), { class: "mono" }), t.kind, t.signer, String(t.nonce),
         t.payload ? h("details", {}, h("summary", {}, "decoded"), value(t.payload)) : h("span", { class: "muted" }, "—")]))
@@ -226,11 +234,17 @@
     const check = h("div", { "data-proof": "checking" });
     if (typeof t.height === "number") {
       check.append(badge("warn", "Checking inclusion…"));
-      Trellis.checkInclusion(t.hash, tx.canonical_hex, t.height, await validators()).then((r) => {
+      const inclusion = String(t.hash).toLowerCase() !== String(hash).toLowerCase()
+        ? Promise.resolve({ ok: false, reason: "the node answered with another transaction than the one asked for" })
+        : Trellis.checkInclusion(hash, tx.canonical_hex, t.height, await validators());
+      inclusion.catch((e) => ({ ok: false, reason: e.message })).then((r) => {
         check.setAttribute("data-proof", r.ok ? "verified" : r.partial ? "partial" : "failed");
-        check.replaceChildren(r.ok ? badge("ok", `✔ Verified against the certified header at height ${t.height}: the transaction's bytes hash to its hash, which is in the header's tx_root`)
-          : badge(r.partial ? "warn" : "bad", r.reason));
-      }).catch((e) => check.replaceChildren(badge("bad", `✘ ${e.message}`)));
+        check.replaceChildren(r.ok ? badge("ok", `✔ Included in the certified block at height ${t.height}: the transaction's canonical bytes hash to the hash asked for, which is in the header's tx_root. The fields below are the node's decoding of those bytes.`)
+          : badge(r.partial ? "warn" : "bad", r.partial ? `Inclusion in the header at height ${t.height} checked, its certificate not: ${r.reason}` : `✘ ${r.reason}`));
+      });
+    } else {
+      check.setAttribute("data-proof", "pending");
+      check.append(badge("warn", "Not in a block yet: nothing to check"));
     }
     return [
       h("h1", {}, `Transaction ${short(t.hash)}`),

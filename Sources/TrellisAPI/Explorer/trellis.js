@@ -271,89 +271,115 @@ const Trellis = (() => {
   }
 
   /**
-   * Checks a block as `/v1/blocks/{h}` answers it: the header bytes hash to the certified block id, and the
-   * certificate's precommits carry more than two thirds of the voting power of `validators` — which must be the
-   * set the header names (its hash is compared). Answers {header, certified, signatures, reason}: `certified` is
-   * true only when every step was checked; `signatures` says why not when Ed25519 is unavailable.
+   * Checks a block as `/v1/blocks/{h}` answers it, with the same rule as CommitCertificate.verify
+   * (docs/EXPORT-FORMAT.md §3): the header bytes hash to the certified block id, the certificate is for the header's
+   * height, and every precommit is by a distinct member of `validators` (which must be the set the header names: its
+   * hash is compared) with a valid Ed25519 signature, together more than two thirds of the voting power. The first bad
+   * entry rejects the certificate. Answers {status, certified, header, hash, reason, …} where `status` is
+   * "certified" (every step checked), "unchecked" (only when this browser has no Ed25519, or the validator set in
+   * force at that height is not known here) or "invalid" (anything else: shown as a failure, never as "verified").
    */
   async function checkBlock(block, validators) {
     const headerBytes = fromHex(block.header_hex, "header_hex");
     const header = decodeHeader(headerBytes);
     const hash = toHex(await sha256(headerBytes));
     const cert = block.certificate;
-    const out = { header, hash, certified: false, signed: 0, power: 0, quorum: 0, total: 0 };
-    if (!cert) return { ...out, reason: `the node sent no commit certificate for height ${header.height}` };
-    if (cert.block_id !== hash) return { ...out, reason: "the certificate is for another block (its block id is not the header's hash)" };
-    if (BigInt(cert.height) !== header.height) return { ...out, reason: "the certificate is for another height" };
+    const out = { header, hash, status: "invalid", certified: false, signed: 0, power: 0, quorum: 0, total: 0 };
+    const invalid = (reason, more) => ({ ...out, ...more, status: "invalid", certified: false, reason });
+    const unchecked = (reason, more) => ({ ...out, ...more, status: "unchecked", certified: false, reason });
+    if (!cert || !Array.isArray(cert.signatures)) return invalid(`the node sent no commit certificate for height ${header.height}`);
+    if (typeof cert.block_id !== "string" || cert.block_id.toLowerCase() !== hash) return invalid("the certificate is for another block (the header does not hash to its block id)");
+    let certHeight;
+    try { certHeight = BigInt(cert.height); } catch { return invalid("the certificate's height is not a number"); }
+    if (certHeight !== header.height) return invalid(`the certificate is for height ${cert.height}, the header is height ${header.height}`);
+    if (!Array.isArray(validators) || validators.length === 0) return unchecked("the validator set is not known here; the certificate was not checked");
     const setHash = await validatorSetHash(validators);
     if (setHash !== header.validator_set_hash) {
-      return { ...out, reason: `the validator set this node reports now is not the one in force at height ${header.height} (it changed since); its certificate was not checked` };
+      return unchecked(`the validator set this node reports now is not the one in force at height ${header.height} (it changed since); the certificate was not checked`);
     }
-    const support = await ed25519Support();
-    if (!support.ok) return { ...out, signaturesUnchecked: true, reason: `signatures not checked: ${support.reason}` };
     const power = new Map(validators.map((v) => [v.public_key, BigInt(v.voting_power)]));
     let total = 0n;
     for (const p of power.values()) total += p;
     const quorum = (total * 2n) / 3n + 1n;
-    let signedPower = 0n;
+    const counts = { total: Number(total), quorum: Number(quorum) };
     const seen = new Set();
-    let bad = 0;
+    let signedPower = 0n;
     for (const s of cert.signatures) {
-      if (!power.has(s.validator) || seen.has(s.validator)) { bad++; continue; }
+      if (!s || !power.has(s.validator)) return invalid(`the certificate has a precommit by ${String(s && s.validator).slice(0, 16)}…, which is not a validator at height ${header.height}`, counts);
+      if (seen.has(s.validator)) return invalid(`the certificate has two precommits by ${s.validator.slice(0, 16)}…`, counts);
+      seen.add(s.validator);
+      signedPower += power.get(s.validator);
+    }
+    if (signedPower < quorum) return invalid(`the precommits carry ${signedPower} of ${total} voting power; a certificate needs ${quorum}`, { ...counts, signed: seen.size, power: Number(signedPower) });
+    const support = await ed25519Support();
+    if (!support.ok) return unchecked(`signatures not checked: ${support.reason}`, { ...counts, signed: seen.size, power: Number(signedPower), signaturesUnchecked: true });
+    for (const s of cert.signatures) {
       const body = new Writer().raw(utf8("trellis/v1/precommit")).u8(0).raw(utf8(header.chain_id)).u8(0)
-        .u8(2).u64(header.height).u32(cert.round).u8(1).raw(fromHex(cert.block_id)).raw(fromHex(s.validator)).bytes();
-      if (await ed25519Verify(fromHex(s.validator), fromHex(s.signature, "signature"), body)) {
-        seen.add(s.validator);
-        signedPower += power.get(s.validator);
-      } else {
-        bad++;
+        .u8(2).u64(header.height).u32(cert.round).u8(1).raw(fromHex(cert.block_id, "block_id")).raw(fromHex(s.validator, "validator")).bytes();
+      if (!(await ed25519Verify(fromHex(s.validator, "validator"), fromHex(s.signature, "signature"), body))) {
+        return invalid(`the precommit signature of ${s.validator.slice(0, 16)}… does not verify`, counts);
       }
     }
-    const result = { ...out, signed: seen.size, invalid: bad, power: Number(signedPower), quorum: Number(quorum), total: Number(total) };
-    if (signedPower < quorum) return { ...result, reason: `valid precommits carry ${signedPower} of ${total} voting power; a certificate needs ${quorum}` };
-    return { ...result, certified: true };
+    return { ...out, ...counts, status: "certified", certified: true, signed: seen.size, power: Number(signedPower) };
+  }
+
+  /** checkBlock's answer, or an "invalid" one when the node's block answer cannot even be decoded. */
+  async function checkBlockSafely(block, validators) {
+    try { return await checkBlock(block, validators); } catch (e) { return { status: "invalid", certified: false, header: null, reason: e.message }; }
   }
 
   /**
    * Checks a query or state answer's proofs end to end: every proof against its state root, the root against the
-   * header of that height, the header against its commit certificate. {ok, height, proofs: [{key, ok, reason}],
-   * block (checkBlock's answer), reason}.
+   * header of that height, the header against its commit certificate. {ok, partial, height, proofs: [{key, ok, reason}],
+   * block (checkBlock's answer), reason}: `partial` only when the proofs and the header check but the certificate
+   * could not be checked here (checkBlock's "unchecked"); an invalid certificate is a failure.
    */
-  async function checkProofs(reads, validators) {
+  async function checkProofs(reads, validators, fetchBlock = (height) => get(`/v1/blocks/${encodeURIComponent(height)}`)) {
     if (!Array.isArray(reads) || reads.length === 0) return { ok: false, reason: "the answer carries no proofs", proofs: [] };
-    const heights = new Set(reads.map((r) => r.height));
+    const heights = new Set(reads.map((r) => String(r.height)));
     const roots = new Set(reads.map((r) => r.state_root));
     if (heights.size !== 1 || roots.size !== 1) return { ok: false, reason: "the proofs are for different heights or roots", proofs: [] };
     const proofs = [];
-    for (const r of reads) proofs.push({ key: r.key, present: r.value_hex !== null && r.value_hex !== undefined, ...(await checkStateRead(r)) });
+    for (const r of reads) proofs.push({ key: r.key, key_hex: r.key_hex, present: r.value_hex !== null && r.value_hex !== undefined, ...(await checkStateRead(r)) });
     const height = reads[0].height;
     const failed = proofs.filter((p) => !p.ok);
     if (failed.length) return { ok: false, height, proofs, reason: `${failed.length} of ${proofs.length} proofs do not verify (${failed[0].key}: ${failed[0].reason})` };
-    const block = await checkBlock(await get(`/v1/blocks/${height}`), validators);
+    const block = await checkBlockSafely(await fetchBlock(height), validators);
+    if (block.status === "invalid") return { ok: false, height, proofs, block, reason: `the header of height ${height} is not certified: ${block.reason}` };
+    if (String(block.header.height) !== String(height)) return { ok: false, height, proofs, block, reason: `the node answered for height ${height} with the header of height ${block.header.height}` };
     if (block.header.state_root !== reads[0].state_root) return { ok: false, height, proofs, block, reason: `the state root is not the one in the header of height ${height}` };
-    if (!block.certified) return { ok: false, partial: true, height, proofs, block, reason: block.reason };
+    if (block.status !== "certified") return { ok: false, partial: true, height, proofs, block, reason: block.reason };
     return { ok: true, height, proofs, block };
   }
 
-  /** Checks that a transaction (canonical hex) hashes to `hash` and is in the tx_root of its certified block. */
-  async function checkInclusion(hash, canonicalHex, height, validators) {
-    if (canonicalHex && toHex(await sha256(fromHex(canonicalHex, "canonical_hex"))) !== hash) {
-      return { ok: false, reason: "the transaction's bytes do not hash to its hash" };
-    }
-    const publicBlock = await get(`/v1/blocks/${height}`);
+  /**
+   * Checks that a transaction's canonical bytes (required) hash to `hash` — the hash the reader asked for — and that
+   * this hash is among the block's transaction hashes, which make the tx_root of the certified header of `height`.
+   */
+  async function checkInclusion(hash, canonicalHex, height, validators, fetchBlock = (h) => get(`/v1/blocks/${encodeURIComponent(h)}`)) {
+    if (typeof canonicalHex !== "string" || canonicalHex.length === 0) return { ok: false, reason: "the node sent no canonical bytes (canonical_hex) for this transaction, so its hash cannot be checked" };
+    try {
+      if (toHex(await sha256(fromHex(canonicalHex, "canonical_hex"))) !== String(hash).toLowerCase()) {
+        return { ok: false, reason: "the transaction's bytes do not hash to the hash asked for" };
+      }
+    } catch (e) { return { ok: false, reason: e.message }; }
+    const publicBlock = await fetchBlock(height);
     const hashes = publicBlock.transaction_hashes || (publicBlock.transactions || []).map((t) => t.hash);
-    if (!hashes.includes(hash)) return { ok: false, reason: `block ${height} does not list this transaction` };
-    const block = await checkBlock(publicBlock, validators);
-    const root = toHex(await merkleRoot(hashes.map((h) => fromHex(h, "transaction hash"))));
+    if (!hashes.includes(String(hash).toLowerCase())) return { ok: false, reason: `block ${height} does not list this transaction` };
+    const block = await checkBlockSafely(publicBlock, validators);
+    if (block.status === "invalid") return { ok: false, block, reason: `the header of height ${height} is not certified: ${block.reason}` };
+    if (String(block.header.height) !== String(height)) return { ok: false, block, reason: `the node answered for height ${height} with the header of height ${block.header.height}` };
+    let root;
+    try { root = toHex(await merkleRoot(hashes.map((h) => fromHex(h, "transaction hash")))); } catch (e) { return { ok: false, block, reason: e.message }; }
     if (BigInt(hashes.length) !== BigInt(block.header.tx_count) || root !== block.header.tx_root) {
       return { ok: false, block, reason: `the block's transaction hashes do not make the header's tx_root` };
     }
-    if (!block.certified) return { ok: false, partial: true, block, reason: block.reason };
-    return { ok: true, block, hashedBytes: Boolean(canonicalHex) };
+    if (block.status !== "certified") return { ok: false, partial: true, block, reason: block.reason };
+    return { ok: true, block };
   }
 
   return {
     TrellisError, fromHex, toHex, sha256, Writer, Reader, encode, query, get, setKey, forgetKey, currentSigner, ed25519Support,
-    merkleRoot, decodeStateProof, checkStateRead, decodeHeader, validatorSetHash, checkBlock, checkProofs, checkInclusion, parseKeyText,
+    merkleRoot, decodeStateProof, checkStateRead, decodeHeader, validatorSetHash, checkBlock, checkBlockSafely, checkProofs, checkInclusion, parseKeyText,
   };
 })();

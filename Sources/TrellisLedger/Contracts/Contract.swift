@@ -110,13 +110,23 @@ public struct KindSpec: Sendable {
     }
 
     /// Converts the JSON form of a payload to its canonical bytes (stateless checks included).
+    /// Strict: a field the kind does not have is refused (a misspelt optional field would otherwise be dropped
+    /// without a word), and a number that does not fit its field is named.
     public func canonicalPayload(fromJSON json: Data) throws(TxRejection) -> [UInt8] {
         let payload: any TransactionPayload
         do { payload = try JSONDecoder().decode(payloadType, from: json) } catch let rejection as TxRejection {
             // A payload's JSON form may refuse a field with a precise code (e.g. evidence's invalid_doc_hash).
             throw rejection
         } catch {
+            if let field = PayloadJSONCheck.numberThatDoesNotFit(payloadType, json: json) {
+                throw TxRejection("malformed_payload", "JSON payload of \(kind) is invalid: \(field) does not fit the field (a whole number within its range)")
+            }
             throw TxRejection("malformed_payload", "JSON payload of \(kind) is invalid: \(Self.describe(error))")
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        if let known = try? encoder.encode(payload), let unknown = PayloadJSONCheck.unknownField(given: json, known: known) {
+            throw TxRejection("malformed_payload", "JSON payload of \(kind) has no field \"\(unknown)\" (docs/TRANSACTIONS.md lists each kind's fields)")
         }
         try payload.validate()
         return payload.canonicalBytes
@@ -158,3 +168,101 @@ public protocol Contract: Sendable {
     /// `state`. Returns the ids of the objects created, in order. Throws `TxRejection` to reject.
     func apply(kind: String, payload: any TransactionPayload, context: ExecutionContext, state: StateOverlay) throws -> [String]
 }
+
+/// The checks that make a payload's JSON form strict. `JSONDecoder` ignores keys it does not look for and reports a
+/// number outside its field's type as "not valid JSON"; these find the key or the number to name.
+enum PayloadJSONCheck {
+    /// The first key path (e.g. "trade_ref.green_reff") present in `given` with a non-null value but absent from
+    /// `known` — the JSON the decoded payload encodes back to, which has every field the kind reads.
+    static func unknownField(given: Data, known: Data) -> String? {
+        guard let g = try? JSONSerialization.jsonObject(with: given), let k = try? JSONSerialization.jsonObject(with: known) else { return nil }
+        return unknown(g, k, path: "")
+    }
+
+    private static func unknown(_ given: Any, _ known: Any, path: String) -> String? {
+        if let g = given as? [String: Any] {
+            let k = known as? [String: Any] ?? [:]
+            for key in g.keys.sorted() {
+                let value = g[key]!
+                let keyPath = path.isEmpty ? key : path + "." + key
+                // null, [] and {} say nothing (a kind's JSON may leave an empty collection out).
+                if value is NSNull || (value as? [Any])?.isEmpty == true || (value as? [String: Any])?.isEmpty == true { continue }
+                guard let knownValue = k[key] else { return keyPath }
+                if let found = unknown(value, knownValue, path: keyPath) { return found }
+            }
+        } else if let g = given as? [Any], let k = known as? [Any] {
+            for (i, element) in g.enumerated() where i < k.count {
+                if let found = unknown(element, k[i], path: "\(path)[\(i)]") { return found }
+            }
+        }
+        return nil
+    }
+
+    /// When decoding failed: the number (as "path = value") whose presence alone makes `type` fail to decode — found
+    /// by decoding with every other number set to 0. Nil when the JSON does not parse or no single number is to blame.
+    static func numberThatDoesNotFit(_ type: any TransactionPayload.Type, json: Data) -> String? {
+        guard let object = try? JSONSerialization.jsonObject(with: json, options: [.fragmentsAllowed]) else { return nil }
+        var paths: [[PathStep]] = []
+        collectNumbers(object, path: [], into: &paths)
+        guard paths.count <= 256 else { return nil }
+        let zeroed = paths.reduce(object) { replace($0, at: $1[...], with: 0) }
+        guard decodes(type, zeroed) else { return nil }
+        for path in paths {
+            let value = lookup(object, at: path[...])
+            guard !decodes(type, replace(zeroed, at: path[...], with: value)) else { continue }
+            let text = path.map { step -> String in
+                switch step {
+                case .key(let k): return "." + k
+                case .index(let i): return "[\(i)]"
+                }
+            }.joined().drop(while: { $0 == "." })
+            return "\"\(text)\" = \(value)"
+        }
+        return nil
+    }
+
+    enum PathStep {
+        case key(String)
+        case index(Int)
+    }
+
+    private static func isNumber(_ value: Any) -> Bool { value is NSNumber && !(value is Bool) }
+
+    private static func collectNumbers(_ value: Any, path: [PathStep], into paths: inout [[PathStep]]) {
+        if let d = value as? [String: Any] {
+            for key in d.keys.sorted() { collectNumbers(d[key]!, path: path + [.key(key)], into: &paths) }
+        } else if let a = value as? [Any] {
+            for (i, element) in a.enumerated() { collectNumbers(element, path: path + [.index(i)], into: &paths) }
+        } else if isNumber(value) {
+            paths.append(path)
+        }
+    }
+
+    private static func lookup(_ value: Any, at path: ArraySlice<PathStep>) -> Any {
+        guard let step = path.first else { return value }
+        switch step {
+        case .key(let k): return lookup((value as! [String: Any])[k]!, at: path.dropFirst())
+        case .index(let i): return lookup((value as! [Any])[i], at: path.dropFirst())
+        }
+    }
+
+    private static func replace(_ value: Any, at path: ArraySlice<PathStep>, with new: Any) -> Any {
+        guard let step = path.first else { return new }
+        switch step {
+        case .key(let k):
+            var d = value as! [String: Any]
+            d[k] = replace(d[k]!, at: path.dropFirst(), with: new)
+            return d
+        case .index(let i):
+            var a = value as! [Any]
+            a[i] = replace(a[i], at: path.dropFirst(), with: new)
+            return a
+        }
+    }
+
+    private static func decodes(_ type: any TransactionPayload.Type, _ object: Any) -> Bool {
+        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.fragmentsAllowed]) else { return false }
+        return (try? JSONDecoder().decode(type, from: data)) != nil
+    }
+}
+

@@ -27,9 +27,20 @@ public protocol StateReader {
     func scan(prefix: [UInt8]) throws(StateError) -> [(key: [UInt8], value: [UInt8])]
     /// Decodes the value at `key` as `T`, or nil when absent (a reader may reuse an earlier decoding of the same bytes).
     func read<T: CanonicalDecodable>(_ type: T.Type, _ key: [UInt8]) throws(StateError) -> T?
+    /// At most `limit` (key, value) pairs whose key starts with `prefix` and sorts after `after` (all when nil), in
+    /// bytewise key order: one page of a scan. The default filters `scan(prefix:)`; a reader that records what a
+    /// query read (to prove it) records only the page.
+    func scan(prefix: [UInt8], after: [UInt8]?, limit: Int) throws(StateError) -> [(key: [UInt8], value: [UInt8])]
 }
 
 extension StateReader {
+    public func scan(prefix: [UInt8], after: [UInt8]?, limit: Int) throws(StateError) -> [(key: [UInt8], value: [UInt8])] {
+        precondition(limit >= 0, "invalid state: a scan page of \(limit) entries")
+        let all = try scan(prefix: prefix)
+        let start = after.map { after in all.firstIndex { ByteOrder.less(after, $0.key) } ?? all.count } ?? 0
+        return Array(all[start...].prefix(limit))
+    }
+
     /// Decodes the value at `key` as `T`, or nil when absent.
     public func read<T: CanonicalDecodable>(_ type: T.Type, _ key: [UInt8]) throws(StateError) -> T? {
         guard let bytes = try get(key) else { return nil }

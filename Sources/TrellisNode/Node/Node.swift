@@ -21,6 +21,13 @@ public struct NodeStartError: Error, CustomStringConvertible {
     public let message: String
     public init(_ message: String) { self.message = message }
     public var description: String { message }
+
+    /// A listener's failure in plain words: a system call's error as its message and errno ("Address already in use
+    /// (errno 98)"; NIO's own description names the call with an unbalanced parenthesis), anything else as it is.
+    public static func listenFailure(_ error: any Error) -> String {
+        if let io = error as? IOError { return "\(String(cString: strerror(io.errnoCode))) (errno \(io.errnoCode))" }
+        return "\(error)"
+    }
 }
 
 public final class Node: NodeService, Sendable {
@@ -73,7 +80,13 @@ public final class Node: NodeService, Sendable {
         self.listen = listen
         let persistentPeers = try PeerList.parse(config.p2p.persistentPeers)
         let descriptorLimits = FileDescriptorBudget.raiseSoftLimit()  // before RocksDB opens its files
-        do { store = try RocksChainStore(path: home.dataPath, retention: config.state.retention) } catch { throw NodeStartError("cannot open \(home.dataPath): \(error)") }
+        do { store = try RocksChainStore(path: home.dataPath, retention: config.state.retention) } catch {
+            // RocksDB's LOCK file: another process has this store open.
+            if "\(error)".contains("LOCK") {
+                throw NodeStartError("the store \(home.dataPath) is in use: a node of this home is already running (its pid is in \(home.path)/node.pid); stop it first")
+            }
+            throw NodeStartError("cannot open \(home.dataPath): \(error)")
+        }
         descriptorBudget = try FileDescriptorBudget(softLimit: descriptorLimits.soft, hardLimit: descriptorLimits.hard,
                                                     storeMaxOpenFiles: Int(store.database.storeOptions.maxOpenFiles),
                                                     maxP2PInbound: config.p2p.maxInboundConnections, maxAPI: config.api.maxConnections)
@@ -138,7 +151,7 @@ public final class Node: NodeService, Sendable {
     public func start() async throws -> Int {
         let port: Int
         do { port = try await transport.start() } catch {
-            throw NodeStartError("cannot listen for peers on \(listen) (p2p.listen in \(home.configPath)): \(error)")
+            throw NodeStartError("cannot listen for peers on \(listen) (p2p.listen in \(home.configPath)): \(NodeStartError.listenFailure(error))")
         }
         do { try await consensus.start() } catch {
             await transport.shutdown()

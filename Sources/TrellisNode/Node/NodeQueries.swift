@@ -22,6 +22,13 @@ final class RecordingReader: StateReader {
         keys += found.map(\.key)
         return found
     }
+
+    /// Records only the page returned, so a paged query's proofs stay as bounded as its answer.
+    func scan(prefix: [UInt8], after: [UInt8]?, limit: Int) throws(StateError) -> [(key: [UInt8], value: [UInt8])] {
+        let found = try base.scan(prefix: prefix, after: after, limit: limit)
+        keys += found.map(\.key)
+        return found
+    }
 }
 
 enum NodeQueries {
@@ -37,7 +44,7 @@ enum NodeQueries {
         ("retirements", "beneficiary, from?, to?  (or: retirement)"),
         ("supply", ""),
         ("evidence", "hash"),
-        ("evidence_by", "member"),
+        ("evidence_by", "member, after?, limit?"),
     ]
 
     static func run(_ name: String, parameters: [String: String], state: any StateReader) throws(ServiceError) -> Data {
@@ -85,7 +92,22 @@ enum NodeQueries {
                 }
                 guard let record = try EvidenceQueries.evidence(docHash: hash, in: state) else { throw ServiceError.notFound("no attestation of \(hash.hex)") }
                 return try encode(record)
-            case "evidence_by": return try encode(try EvidenceQueries.attested(by: try need("member"), in: state))
+            case "evidence_by":
+                var after: Hash?
+                if let text = parameters["after"] {
+                    guard text.utf8.count == 64, let hash = try? Hash(hex: text) else {
+                        throw ServiceError.badRequest("after must be a document's SHA-256 as 64 hex digits (the previous page's next), got \"\(text.prefix(80))\"")
+                    }
+                    after = hash
+                }
+                var limit = EvidenceQueries.defaultPageSize
+                if let text = parameters["limit"] {
+                    guard let n = Int(text), (1...EvidenceQueries.maxPageSize).contains(n) else {
+                        throw ServiceError.badRequest("limit must be an integer from 1 to \(EvidenceQueries.maxPageSize), got \"\(text.prefix(80))\"")
+                    }
+                    limit = n
+                }
+                return try encode(try EvidenceQueries.attested(by: try need("member"), after: after, limit: limit, in: state))
             default:
                 let known = catalogue.map(\.name).joined(separator: ", ")
                 throw ServiceError.notFound("unknown query \"\(name)\"; known queries: \(known)")

@@ -270,7 +270,7 @@ def parse_line(raw, number, what):
 
 # ---------------------------------------------------------------- §2 structures
 ROLES = ["governor", "regulator", "core_enterprise", "supplier", "financier", "clearing_agent", "proponent",
-         "verifier", "registry_operator", "participant"]
+         "verifier", "registry_operator", "participant", "auditor"]
 
 
 def strict(obj, required, optional=()):

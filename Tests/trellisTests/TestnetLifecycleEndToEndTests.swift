@@ -1,0 +1,73 @@
+// TestnetLifecycleEndToEndTests.swift — `trellis testnet up|status|down` as a user drives them: Ctrl-C while the
+// nodes start stops every node started (they run in their own sessions, so the terminal's signal reaches only `up`);
+// `up` on a testnet with one node stopped starts just that one; `status` exits 1 while a node is down and 0 when all
+// answer; `down` says when nothing was running.
+import Foundation
+import Testing
+import TrellisTesting
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite(.serialized) struct TestnetLifecycleEndToEndTests {
+    /// Every pid the testnet in `dir` knows of (testnet.json and each home's node.pid) that still runs.
+    private func runningNodes(_ dir: String) -> [Int32] {
+        let homes = (1...2).map { dir + "/node\($0)" }
+        let recorded = ((try? JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/testnet.json")))) as? [String: Any])
+            .flatMap { $0["nodes"] as? [[String: Any]] }?.compactMap { ($0["pid"] as? Int).map(Int32.init) } ?? []
+        return (recorded + homes.compactMap { LocalTestnet.pid(home: $0) }).filter { kill($0, 0) == 0 }
+    }
+
+    @Test func ctrlCWhileNodesStartStopsThem() throws {
+        let base = try TestPorts.reserveBase(nodes: 2)
+        let dir = CLI.temporaryDirectory() + "/net"
+        defer { _ = try? CLI.run(["testnet", "down", "--dir", dir]) }
+        let errPath = CLI.temporaryDirectory() + "/up.err"
+        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
+        let up = Process()
+        up.executableURL = CLI.binary
+        up.arguments = ["testnet", "up", "--dir", dir, "--nodes", "2", "--base-port", "\(base)", "--timeout", "120"]
+        up.standardOutput = FileHandle.nullDevice
+        up.standardError = FileHandle(forWritingAtPath: errPath)
+        try up.run()
+        let stderr = { (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "" }
+        #expect(waitUntil(120) { stderr().contains("waiting for 2 nodes") }, "up never started its nodes: \(stderr())")
+        #expect(!runningNodes(dir).isEmpty, "no node was running when the signal was sent")
+        up.interrupt()  // SIGINT, as Ctrl-C at a terminal
+        #expect(waitUntil(60) { !up.isRunning }, "up did not end after SIGINT")
+        // 130 when the signal came while the nodes started; 0 if they had committed and `up` was already waiting
+        // for Ctrl-C. Either way no node may be left running.
+        #expect([0, 130].contains(up.terminationStatus), "exit \(up.terminationStatus): \(stderr())")
+        #expect(runningNodes(dir).isEmpty, "nodes left running after Ctrl-C: \(runningNodes(dir)); \(stderr())")
+    }
+
+    @Test func upStartsAStoppedNodeAndStatusTellsScriptsWhetherAllAnswer() throws {
+        let base = try TestPorts.reserveBase(nodes: 2)
+        let dir = CLI.temporaryDirectory() + "/net"
+        defer { _ = try? CLI.run(["testnet", "down", "--dir", dir]) }
+        let first = try CLI.run(["testnet", "up", "--dir", dir, "--nodes", "2", "--base-port", "\(base)", "--detach", "--timeout", "120"])
+        try #require(first.status == 0, "\(first.stderr)")
+        #expect(try CLI.run(["testnet", "status", "--dir", dir]).status == 0)
+
+        let node2 = try #require(LocalTestnet.pid(home: dir + "/node2"))
+        kill(node2, SIGTERM)
+        #expect(waitUntil(60) { kill(node2, 0) != 0 }, "node2 did not stop")
+        let degraded = try CLI.run(["testnet", "status", "--dir", dir])
+        #expect(degraded.status == 1, "status exits 1 while a node is down: \(degraded.stdout)")
+        #expect(degraded.stdout.contains("node2") && degraded.stdout.contains("stopped"))
+
+        let again = try CLI.run(["testnet", "up", "--dir", dir, "--detach", "--timeout", "120"])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(again.stderr.contains("node2 (node1 already running)"), "\(again.stderr)")
+        #expect(try CLI.run(["testnet", "status", "--dir", dir]).status == 0)
+        let idle = try CLI.run(["testnet", "up", "--dir", dir, "--detach"])
+        #expect(idle.status == 0 && idle.stdout.contains("already up"), "\(idle.stdout)\(idle.stderr)")
+
+        // A second `node start` on a running home says so instead of RocksDB's lock error.
+        let second = try CLI.run(["node", "start", "--home", dir + "/node1"])
+        #expect(second.status == 1 && second.stderr.contains("already running"), "\(second.stderr)")
+
+        #expect(try CLI.run(["testnet", "down", "--dir", dir]).stdout.contains("stopped 2 nodes"))
+        #expect(try CLI.run(["testnet", "down", "--dir", dir]).stdout.contains("no node of the testnet"))
+    }
+}
