@@ -44,6 +44,9 @@ public struct APIConfiguration: Sendable {
     public var readPolicy: ReadPolicy
     /// The node's own public key: requests signed with it as `@operator` read everything, `/metrics` included.
     public var operatorKey: PublicKey?
+    /// A bearer token that opens `GET /metrics` (that route only) as to the operator: what Prometheus's
+    /// `authorization.credentials_file` sends (`[api] metrics_token_file`, docs/ACCESS.md). Nil: none.
+    public var metricsToken: String?
     /// Largest difference between a signed request's timestamp and `clock`.
     public var requestSkewSeconds: Int64
     /// Signed-request nonces remembered at once.
@@ -60,7 +63,7 @@ public struct APIConfiguration: Sendable {
     public init(host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 1 << 20, commitWaitMilliseconds: Int = 30_000,
                 maxConnections: Int = 256, headerTimeoutMilliseconds: Int64 = 10_000, bodyTimeoutMilliseconds: Int64 = 30_000,
                 readPolicy: ReadPolicy = .consortium, operatorKey: PublicKey? = nil, requestSkewSeconds: Int64 = 300, maxRequestNonces: Int = 100_000,
-                maxRequestNoncesPerMember: Int = 10_000, refusalFloorMilliseconds: Int64 = 50,
+                maxRequestNoncesPerMember: Int = 10_000, refusalFloorMilliseconds: Int64 = 50, metricsToken: String? = nil,
                 clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }) {
         self.host = host
         self.port = port
@@ -75,16 +78,18 @@ public struct APIConfiguration: Sendable {
         self.maxRequestNonces = maxRequestNonces
         self.maxRequestNoncesPerMember = maxRequestNoncesPerMember
         self.refusalFloorMilliseconds = refusalFloorMilliseconds
+        self.metricsToken = metricsToken
         self.clock = clock
     }
 
     /// The `[api]` settings of a node's config, with the connection cap its descriptor budget allows and the node's
-    /// own key as the operator's.
-    public init(_ api: NodeConfig.API, host: String, port: Int, maxConnections: Int, operatorKey: PublicKey?) {
+    /// own key as the operator's (and the token of `[api] metrics_token_file`, read by the caller: `NodeHome.loadMetricsToken`).
+    public init(_ api: NodeConfig.API, host: String, port: Int, maxConnections: Int, operatorKey: PublicKey?, metricsToken: String? = nil) {
         self.init(host: host, port: port, maxBodyBytes: api.maxBodyBytes, commitWaitMilliseconds: api.commitWaitMilliseconds,
                   maxConnections: maxConnections, headerTimeoutMilliseconds: api.headerTimeoutMilliseconds, bodyTimeoutMilliseconds: api.bodyTimeoutMilliseconds,
                   readPolicy: api.readPolicy, operatorKey: operatorKey, requestSkewSeconds: api.requestSkewSeconds, maxRequestNonces: api.maxRequestNonces,
-                  maxRequestNoncesPerMember: api.maxRequestNoncesPerMember, refusalFloorMilliseconds: api.refusalFloorMilliseconds)
+                  maxRequestNoncesPerMember: api.maxRequestNoncesPerMember, refusalFloorMilliseconds: api.refusalFloorMilliseconds,
+                  metricsToken: metricsToken)
     }
 }
 
@@ -108,7 +113,8 @@ public enum APIServer {
         }
         let connectionMetrics = APIConnectionMetrics(factory: metrics.factory)
         router.get("/metrics") { request, _ in
-            _ = try await routes.authorize(.metrics, request)
+            // A matching bearer token stands for the operator's signature here, and only here (Prometheus cannot sign).
+            if try !routes.metricsBearerMatches(request) { _ = try await routes.authorize(.metrics, request) }
             try await Routes.offload { service.refreshMetrics() }
             if let connections { connectionMetrics.record(connections.statistics) }
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
@@ -210,6 +216,26 @@ struct Routes: Sendable {
         return try await Self.offload { try authenticator.authenticate(credentials, method: method, target: target, body: body, service: service) }
     }
 
+    /// Whether `request` carries `Authorization: Bearer <[api] metrics_token_file's token>` (false without the
+    /// header, so signed requests still work); a bearer token that does not match — or any when none is configured
+    /// — is a 401. Only `GET /metrics` calls this: every other route ignores the header.
+    func metricsBearerMatches(_ request: Request) throws -> Bool {
+        let values = request.headers[values: .authorization]
+        guard !values.isEmpty else { return false }
+        let hint = "the bearer token of GET /metrics is the content of the node's [api] metrics_token_file (docs/ACCESS.md)"
+        guard values.count == 1, values[0].utf8.count <= 1024, values[0].lowercased().hasPrefix("bearer ") else {
+            throw APIError(.unauthorized, code: "invalid_credentials", message: "Authorization must be sent once as \"Bearer <token>\": \(hint)")
+        }
+        let presented = String(values[0].dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
+        guard let token = configuration.metricsToken else {
+            throw APIError(.unauthorized, code: "invalid_credentials", message: "this node has no metrics token ([api] metrics_token_file is empty): sign the request with the node's key as @operator (docs/ACCESS.md)")
+        }
+        guard TokenFile.constantTimeEquals(presented, token) else {
+            throw APIError(.unauthorized, code: "invalid_credentials", message: "the bearer token does not match: \(hint)")
+        }
+        return true
+    }
+
     /// What `authorize` found: who asks, what the policy decided, for which route, and when the request began.
     struct Authorization {
         let caller: APICaller
@@ -240,8 +266,11 @@ struct Routes: Sendable {
     static func refusal(_ scope: APIScope, caller: APICaller, route: APIRoute) -> APIError {
         let route = route.pattern
         if caller == .anonymous {
+            let how = scope == .nodeOperator
+                ? "sign the request with the node's key as @operator, or (Prometheus) send Authorization: Bearer <the token in the node's [api] metrics_token_file>"
+                : "sign the request with a member key"
             return APIError(.unauthorized, code: "authentication_required",
-                            message: "\(route) needs the scope \(scope.rawValue) (\(scope.holders)): sign the request with a member key (docs/ACCESS.md)")
+                            message: "\(route) needs the scope \(scope.rawValue) (\(scope.holders)): \(how) (docs/ACCESS.md)")
         }
         return APIError(.forbidden, code: "forbidden", message: "\(route) needs the scope \(scope.rawValue) (\(scope.holders)); \(caller) does not have it")
     }

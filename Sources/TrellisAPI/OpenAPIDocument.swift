@@ -258,6 +258,7 @@ enum OpenAPIDocument {
             "$ref": "#/components/responses/NonceWindowFull"
           }
         },
+        "description": "Scope operator: signed with the node's own key as @operator, or — for Prometheus, which cannot sign — Authorization: Bearer <the token in the node's [api] metrics_token_file> (this route only; every other route ignores that header). A wrong bearer token, or one sent to a node without a token file, answers 401 invalid_credentials (docs/ACCESS.md).",
         "summary": "Prometheus text exposition (docs/OPERATIONS.md §8)."
       }
     },

@@ -87,6 +87,10 @@ public final class NodeClient: ChainSource {
         let object = try getJSON(path)
         guard let blockHex = object["canonical_hex"] as? String else {
             if object["transaction_hashes"] != nil {
+                // Signed by a member without read_all (e.g. a supplier): the key was given, it lacks the scope.
+                if let member = credentials?.member {
+                    throw .source("GET \(path): \(member) lacks the scope read_all, so the node serves it only the public part of blocks; an export needs a regulator's or auditor's member key, or the node's own key (docs/ACCESS.md)")
+                }
                 throw .source("GET \(path): the node serves this caller only the public part of blocks; sign with --key: a regulator's or auditor's member key, or the node's own key (docs/ACCESS.md)")
             }
             throw .source("GET \(path): no \"canonical_hex\"")

@@ -50,6 +50,7 @@ struct NodeCommand: AsyncParsableCommand {
             config.node.name = name
             config.p2p.listen = p2pAddress
             config.api.listen = apiAddress
+            config.api.metricsTokenFile = "metrics.token"
             var nodeKey = SigningKey.generate()
             if let key {
                 do { nodeKey = try KeyFile.read(from: key) } catch { throw badInput(error.description) }
@@ -110,8 +111,10 @@ struct NodeCommand: AsyncParsableCommand {
             try? "\(getpid())\n".write(toFile: pidFile, atomically: true, encoding: .utf8)
             defer { try? FileManager.default.removeItem(atPath: pidFile) }
             guard let api = HostPort(node.config.api.listen) else { throw failure("api.listen is not host:port") }
+            let metricsToken: String?
+            do { metricsToken = try nodeHome.loadMetricsToken(node.config) } catch { throw failure("\(error) (in \(nodeHome.configPath))") }
             let configuration = APIConfiguration(node.config.api, host: api.host, port: api.port, maxConnections: node.descriptorBudget.apiConnections,
-                                                 operatorKey: node.nodeKey.publicKey)
+                                                 operatorKey: node.nodeKey.publicKey, metricsToken: metricsToken)
             let app = APIServer.application(service: node, configuration: configuration, logger: logger, metrics: metrics)
             logger.info("API listening", metadata: ["url": "http://\(api.host):\(api.port)"])
             // A signal shuts down gracefully and returns (exit 0; NodeLifecycle). Anything the API throws — the port

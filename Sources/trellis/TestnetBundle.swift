@@ -66,6 +66,7 @@ enum TestnetBundle {
             config.p2p.listen = plan.p2pListen
             config.p2p.persistentPeers = plans.indices.filter { $0 != i }.map { "\(nodeKeys[$0].publicKey.hex)@\(plans[$0].p2pAddress)" }
             config.api.listen = plan.apiListen
+            config.api.metricsTokenFile = "metrics.token"
             do { try NodeHome(path: plan.home).initialize(config: config, key: nodeKeys[i]) } catch { throw failure(error.description) }
             nodes.append(TestnetNode(name: plan.name, home: plan.home, publicKey: nodeKeys[i].publicKey.hex, p2pAddress: plan.p2pAddress, apiURL: plan.apiURL, pid: nil))
         }

@@ -329,3 +329,56 @@ private func code(_ response: TestResponse) -> String? { (body(response)["error"
         }
     }
 }
+
+/// `[api] metrics_token_file`: the bearer token opens `GET /metrics` and nothing else.
+@Suite struct MetricsTokenTests {
+    private static let token = "0123456789abcdef0123456789abcdef"
+
+    private func app(_ c: Consortium, token: String? = Self.token) -> some ApplicationProtocol {
+        let clock = c.clock
+        let configuration = APIConfiguration(readPolicy: .consortium, operatorKey: c.node.publicKey, refusalFloorMilliseconds: 0, metricsToken: token,
+                                             clock: { clock.withLockedValue { $0 } })
+        return Application(router: APIServer.router(service: c.service, configuration: configuration))
+    }
+
+    private func bearer(_ value: String) -> HTTPFields { [.authorization: value] }
+
+    @Test func theRightTokenReadsMetricsAWrongOrMissingOneIsRefused() async throws {
+        let c = Consortium()
+        try await app(c).test(.router) { client in
+            let right = try await client.execute(uri: "/metrics", method: .get, headers: bearer("Bearer " + Self.token))
+            #expect(right.status == .ok && String(buffer: right.body).contains("# TYPE"), "\(right.status) \(String(buffer: right.body).prefix(200))")
+            let wrong = try await client.execute(uri: "/metrics", method: .get, headers: bearer("Bearer " + Self.token.dropLast() + "0"))
+            #expect(wrong.status == .unauthorized && code(wrong) == "invalid_credentials", "\(wrong.status) \(body(wrong))")
+            let basic = try await client.execute(uri: "/metrics", method: .get, headers: bearer("Basic " + Self.token))
+            #expect(basic.status == .unauthorized && code(basic) == "invalid_credentials")
+            let missing = try await client.execute(uri: "/metrics", method: .get)
+            #expect(missing.status == .unauthorized && code(missing) == "authentication_required")
+            let hint = (body(missing)["error"] as? [String: Any])?["message"] as? String ?? ""
+            #expect(hint.contains("metrics_token_file") && hint.contains("@operator") && !hint.contains("member key"), "\(hint)")
+            // The node's own signature still works alongside the token.
+            let signed = try await client.execute(uri: "/metrics", method: .get, headers: c.signed("/metrics", c.node, as: "@operator"))
+            #expect(signed.status == .ok)
+        }
+    }
+
+    @Test func theTokenOpensNoOtherRoute() async throws {
+        let c = Consortium()
+        try await app(c).test(.router) { client in
+            for uri in ["/v1/events", "/v1/query/exposure", "/v1/query/holdings?member=supplier1", "/v1/state/member%2Fsupplier1"] {
+                let r = try await client.execute(uri: uri, method: .get, headers: bearer("Bearer " + Self.token))
+                #expect(r.status == .unauthorized && code(r) == "authentication_required", "\(uri): \(r.status) \(body(r))")
+            }
+            let block = try await client.execute(uri: "/v1/blocks/2", method: .get, headers: bearer("Bearer " + Self.token))
+            #expect(block.status == .ok && body(block)["transactions"] == nil, "the token reads a full block: \(body(block))")
+        }
+    }
+
+    @Test func withoutAConfiguredTokenABearerIsRefused() async throws {
+        let c = Consortium()
+        try await app(c, token: nil).test(.router) { client in
+            let r = try await client.execute(uri: "/metrics", method: .get, headers: bearer("Bearer " + Self.token))
+            #expect(r.status == .unauthorized && code(r) == "invalid_credentials", "\(r.status) \(body(r))")
+        }
+    }
+}

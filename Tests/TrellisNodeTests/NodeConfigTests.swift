@@ -1,6 +1,7 @@
 // NodeConfigTests.swift — config.toml: defaults, round trip of what `node init` writes, strict errors.
 import Foundation
 import Testing
+import TrellisCrypto
 @testable import TrellisNode
 
 @Suite struct NodeConfigTests {
@@ -65,6 +66,8 @@ import Testing
         ("[api]\nmax_request_nonces_per_member = 0", "api.max_request_nonces_per_member"),
         ("[api]\nrefusal_floor_ms = 10001", "api.refusal_floor_ms (line 2)"),
         ("[api]\nrefusal_floor_ms = -1", "api.refusal_floor_ms"),
+        ("[api]\nmetrics_token_file = \" metrics.token\"", "api.metrics_token_file (line 2)"),
+        ("[api]\nmetrics_token_file = 1", "api.metrics_token_file (line 2)"),
     ])
     func badValuesAreRefused(text: String, mention: String) {
         do {
@@ -95,5 +98,33 @@ import Testing
         #expect(homeMode == 0o700)
         #expect(throws: NodeHome.HomeError.self) { try home.initialize(config: NodeConfig()) }
         #expect(try home.loadKey().publicKey == key, "a second init must not replace the key")
+    }
+
+    /// `[api] metrics_token_file`: `initialize` writes a 0600 token when the config names one, the node reads it
+    /// back, and a token file readable by others, missing or too short is refused with a message naming the key.
+    @Test func theMetricsTokenFileIsWrittenPrivateAndCheckedOnLoad() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("trellis-home-\(UUID().uuidString)").path
+        let home = NodeHome(path: dir)
+        var config = NodeConfig()
+        #expect(try home.loadMetricsToken(config) == nil, "no token file configured: no token")
+        config.api.metricsTokenFile = "metrics.token"
+        try home.initialize(config: config)
+        #expect(try home.loadConfig().api.metricsTokenFile == "metrics.token")
+        let path = try #require(home.metricsTokenPath(config))
+        #expect(path == dir + "/metrics.token")
+        let mode = (try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber)?.intValue
+        #expect(mode == 0o600)
+        let token = try #require(try home.loadMetricsToken(config))
+        #expect(token.count == 64 && token.allSatisfy(\.isHexDigit))
+        chmod(path, 0o644)
+        #expect { try home.loadMetricsToken(config) } throws: { "\($0)".contains("api.metrics_token_file") && "\($0)".contains("chmod 600") }
+        try "short\n".write(toFile: path, atomically: false, encoding: .utf8)
+        chmod(path, 0o600)
+        #expect { try home.loadMetricsToken(config) } throws: { "\($0)".contains("16") }
+        try FileManager.default.removeItem(atPath: path)
+        #expect { try home.loadMetricsToken(config) } throws: { "\($0)".contains("does not exist") }
+        config.api.metricsTokenFile = dir + "/own.token"
+        try TokenFile.write("  my-own-token-0123456789  ", to: dir + "/own.token")
+        #expect(try home.loadMetricsToken(config) == "my-own-token-0123456789", "an absolute path, surrounding spaces trimmed")
     }
 }

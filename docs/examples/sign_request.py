@@ -83,9 +83,15 @@ def main():
         return 0
     if not options.url or not options.key:
         parser.error("give URL and --key (or --example)")
-    with open(options.key, encoding="utf-8") as handle:
-        key_file = json.load(handle)
-    seed = bytes.fromhex(key_file["secret_seed"])
+    try:
+        with open(options.key, encoding="utf-8") as handle:
+            key_file = json.load(handle)
+        seed = bytes.fromhex(key_file["secret_seed"])
+        key_file["public_key"]
+    except OSError as error:
+        sys.exit(f"--key {options.key}: cannot read it: {error.strerror}")
+    except (ValueError, KeyError, TypeError) as error:
+        sys.exit(f"--key {options.key}: not a Trellis key file (JSON with public_key and secret_seed): {error}")
     parsed = urllib.parse.urlsplit(options.url)
     base = f"{parsed.scheme}://{parsed.netloc}"
     chain_id = options.chain or json.loads(get(base + "/v1/status")[1])["chain_id"]

@@ -180,7 +180,13 @@ public final class RequestAuthenticator: Sendable {
     }
 
     private func invalidSignature(_ member: String) -> APIError {
-        APIError(.unauthorized, code: "invalid_signature",
+        if member == APIRequestSignature.operatorMember {
+            // Clients sign as @operator with a key no member holds (the member_key directory is public), so the
+            // usual cause is a key that is not registered: say so.
+            return APIError(.unauthorized, code: "invalid_signature",
+                            message: "the signature does not verify with this node's own key (\(member)); a key that is not registered to any member of chain \(chainID) can only sign as \(member) — register the key (member.add or a key rotation) or sign with a registered member key (docs/ACCESS.md)")
+        }
+        return APIError(.unauthorized, code: "invalid_signature",
                  message: "the signature does not verify with an active key of \(member) for this request on chain \(chainID) (it covers method, path, query, body, timestamp and nonce: docs/ACCESS.md)")
     }
 }

@@ -127,6 +127,10 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         /// A refused per-object read (another member's object, or one that does not exist) is answered at the first
         /// multiple of this since the request arrived, so its timing does not tell whether the object exists.
         public var refusalFloorMilliseconds: Int64 = 50
+        /// A file (relative to the node's home unless absolute; mode 0600) holding a bearer token: `GET /metrics`
+        /// with `Authorization: Bearer <token>` is served as to the operator — that route only (docs/ACCESS.md).
+        /// Empty: none. `node init` and `testnet up` write `metrics.token` and set it.
+        public var metricsTokenFile: String = ""
         /// A `read_policy` value the file set that names no policy (refused by `check`).
         var unknownReadPolicy: String?
 
@@ -149,6 +153,7 @@ public struct NodeConfig: Codable, Sendable, Equatable {
             maxRequestNonces = try c.value(.maxRequestNonces, defaults.maxRequestNonces)
             maxRequestNoncesPerMember = try c.value(.maxRequestNoncesPerMember, defaults.maxRequestNoncesPerMember)
             refusalFloorMilliseconds = try c.value(.refusalFloorMilliseconds, defaults.refusalFloorMilliseconds)
+            metricsTokenFile = try c.value(.metricsTokenFile, defaults.metricsTokenFile)
         }
 
         enum CodingKeys: String, CodingKey {
@@ -163,6 +168,7 @@ public struct NodeConfig: Codable, Sendable, Equatable {
             case maxRequestNonces = "max_request_nonces"
             case maxRequestNoncesPerMember = "max_request_nonces_per_member"
             case refusalFloorMilliseconds = "refusal_floor_ms"
+            case metricsTokenFile = "metrics_token_file"
         }
     }
 
@@ -360,6 +366,9 @@ extension NodeConfig {
             throw fail("api.max_request_nonces_per_member", "must be 1 … api.max_request_nonces (\(api.maxRequestNonces))")
         }
         guard (0...10_000).contains(api.refusalFloorMilliseconds) else { throw fail("api.refusal_floor_ms", "must be 0 … 10000") }
+        guard api.metricsTokenFile.utf8.count <= 4096, !api.metricsTokenFile.contains("\0"), api.metricsTokenFile.trimmingCharacters(in: .whitespaces) == api.metricsTokenFile else {
+            throw fail("api.metrics_token_file", "must be a file path (at most 4096 bytes, no NUL, no surrounding spaces) or \"\" for none")
+        }
         guard (100...600_000).contains(p2p.handshakeTimeoutMilliseconds) else { throw fail("p2p.handshake_timeout_ms", "must be 100 … 600000") }
         guard (1...1_000_000).contains(p2p.maxInboundConnections) else { throw fail("p2p.max_inbound_connections", "must be 1 … 1000000") }
         guard (1...p2p.maxInboundConnections).contains(p2p.maxHandshakingConnections) else {
@@ -444,6 +453,8 @@ extension NodeConfig {
         max_request_nonces = \(api.maxRequestNonces)
         max_request_nonces_per_member = \(api.maxRequestNoncesPerMember)
         refusal_floor_ms = \(api.refusalFloorMilliseconds)
+        # GET /metrics with "Authorization: Bearer <this file's token>" (mode 0600; relative to the home) reads as the operator.
+        metrics_token_file = \(quoted(api.metricsTokenFile))
 
         [consensus]
         timeout_propose_ms = \(consensus.timeoutProposeMilliseconds)

@@ -2,6 +2,7 @@
 //
 //   <home>/config.toml   settings (NodeConfig)
 //   <home>/node.key      the node's Ed25519 key (mode 0600; signs votes, proposals and the p2p handshake)
+//   <home>/metrics.token the bearer token for GET /metrics (mode 0600; `[api] metrics_token_file`, docs/ACCESS.md)
 //   <home>/genesis.json  the chain's genesis document (identical on every node)
 //   <home>/data/         RocksDB (blocks, certificates, state, consensus signing state)
 import Foundation
@@ -31,7 +32,21 @@ public struct NodeHome: Sendable {
         public var description: String { message }
     }
 
-    /// Creates the directory, a new node key (refusing to replace an existing one) and `config.toml`.
+    /// Where `[api] metrics_token_file` points (relative paths are inside the home); nil when it is empty.
+    public func metricsTokenPath(_ config: NodeConfig) -> String? {
+        let file = config.api.metricsTokenFile
+        if file.isEmpty { return nil }
+        return file.hasPrefix("/") ? file : path + "/" + file
+    }
+
+    /// The `/metrics` bearer token of `config` (nil when none is configured), its file checked like a key file.
+    public func loadMetricsToken(_ config: NodeConfig) throws(HomeError) -> String? {
+        guard let tokenPath = metricsTokenPath(config) else { return nil }
+        do { return try TokenFile.read(from: tokenPath) } catch { throw HomeError(message: "api.metrics_token_file: \(error.description)") }
+    }
+
+    /// Creates the directory, a new node key (refusing to replace an existing one), the `/metrics` token when
+    /// `config` names a token file that does not exist yet, and `config.toml`.
     /// Returns the node's public key.
     @discardableResult
     public func initialize(config: NodeConfig, key: SigningKey = .generate()) throws(HomeError) -> PublicKey {
@@ -41,6 +56,9 @@ public struct NodeHome: Sendable {
             throw HomeError(message: "\(keyPath) already exists: this home is already initialised (use another --home)")
         }
         do { try KeyFile.write(key, to: keyPath) } catch { throw HomeError(message: error.description) }
+        if let tokenPath = metricsTokenPath(config), !fm.fileExists(atPath: tokenPath) {
+            do { try TokenFile.write(TokenFile.generate(), to: tokenPath) } catch { throw HomeError(message: error.description) }
+        }
         do { try config.toml().write(toFile: configPath, atomically: true, encoding: .utf8) } catch {
             throw HomeError(message: "cannot write \(configPath): \(error.localizedDescription)")
         }
