@@ -421,6 +421,21 @@ public final class Node: NodeService, Sendable {
         do { return try ValidatorSchedule.set(forHeight: height, in: state) } catch { throw .internalError(error.description) }
     }
 
+    /// Read from the transaction index, one receipt per transaction of the block; nil when one is missing (the index
+    /// is written in the same batch as the block, so only a block not yet committed has none).
+    public func receipts(atHeight height: UInt64) throws(ServiceError) -> [Receipt]? {
+        do {
+            guard let block = try reader.block(atHeight: height) else { return nil }
+            var receipts: [Receipt] = []
+            receipts.reserveCapacity(block.transactions.count)
+            for tx in block.transactions {
+                guard let record = try reader.transaction(tx.hash), record.height == height else { return nil }
+                receipts.append(record.receipt)
+            }
+            return receipts
+        } catch { throw .internalError(error.description) }
+    }
+
     public func block(at height: UInt64) throws(ServiceError) -> (Block, CommitCertificate?)? {
         do {
             guard let block = try reader.block(atHeight: height) else { return nil }
