@@ -272,7 +272,10 @@ struct Routes: Sendable {
             return APIError(.unauthorized, code: "authentication_required",
                             message: "\(route) needs the scope \(scope.rawValue) (\(scope.holders)): \(how) (docs/ACCESS.md)")
         }
-        return APIError(.forbidden, code: "forbidden", message: "\(route) needs the scope \(scope.rawValue) (\(scope.holders)); \(caller) does not have it")
+        // A party refusal is the same for another member's object and for none (no existence oracle), so it says
+        // both: a mistyped id reads "not found or not visible to you", never a bare "forbidden".
+        let which = scope == .party ? ": not found or not visible to you (the API does not say which; docs/ACCESS.md)" : ""
+        return APIError(.forbidden, code: "forbidden", message: "\(route) needs the scope \(scope.rawValue) (\(scope.holders)); \(caller) does not have it\(which)")
     }
 
     func refusal(_ scope: APIScope, caller: APICaller, route: APIRoute) -> APIError { Self.refusal(scope, caller: caller, route: route) }
