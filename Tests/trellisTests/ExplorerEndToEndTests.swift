@@ -99,7 +99,7 @@ private struct Plan {
         plan.eval("Array.from(document.querySelectorAll('#view svg g.node')).map(g => g.getAttribute('class')).join(';')", as: "lineage.classes")
         plan.eval("document.querySelector('#view .settlement').innerText", as: "lineage.settlement")
         plan.eval("Array.from(document.querySelectorAll('#view a[href^=\"#/tx/\"]')).map(a => a.getAttribute('href')).pop()", as: "lineage.lastTx")
-        plan.eval(tamperedChecks(cert: root), as: "tampered")
+        plan.eval(tamperedChecks(cert: root, beneficiary: beneficiary), as: "tampered")
         plan.open(route("certificate", pieces[2]), as: "piece")
         // A node that alters an answer (a holder) and whose tree has a cycle back to the root and a shared piece: the
         // page shows its answer under a red badge, one box per piece, and does not loop.
@@ -139,8 +139,8 @@ private struct Plan {
         for page in ["lineage", "piece", "provenance", "retirements", "member"] {
             let text = r["\(page).text"] as? String ?? ""
             #expect((r["\(page).proof"] as? String) == "verified", "\(page): \(r["\(page).proof"] ?? "nil") \(text.prefix(600))")
-            // Lineage and member answers are re-derived from their records; provenance and retirements say they are not.
-            let claim = ["lineage", "piece", "member"].contains(page) ? "The answer below is derived from " : "state records behind this answer are proved against the certified header at height "
+            // Lineage, member and retirements answers are re-derived from their records; provenance says it is not.
+            let claim = ["lineage", "piece", "member", "retirements"].contains(page) ? "The answer below is derived from " : "state records behind this answer are proved against the certified header at height "
             #expect(text.contains(claim), "\(page): \(text.prefix(600))")
         }
         // The tree: the root and its four pieces, one box each; the live leaves are settled; the payouts sum to the face.
@@ -181,7 +181,8 @@ private struct Plan {
         #expect(tampered["staleCurrentSet"] as? String == "certified", "the set of the block's height is used, not the current one: \(tampered)")
         for name in ["forgedSet", "undecodableSet"] { #expect(tampered[name] as? String == "invalid", "\(name): \(tampered)") }
         #expect(tampered["genuineAnswer"] as? String == "ok", "\(tampered)")
-        for name in ["alteredHolder", "droppedPiece", "alteredPayout", "unprovedRecord"] {
+        #expect(tampered["genuineRetirements"] as? String == "ok", "\(tampered)")
+        for name in ["alteredHolder", "droppedPiece", "alteredPayout", "unprovedRecord", "alteredPurpose", "inflatedTotal", "listedTwice"] {
             #expect(tampered[name] as? String == "failed", "\(name): \(tampered[name] ?? "nil") — \(tampered)")
         }
         #expect(tampered["genuineReceipt"] as? String == "ok+receipt", "\(tampered)")
@@ -224,7 +225,7 @@ private struct Plan {
     /// duplicate signer, no signers, no certificate, an unknown validator set, a transaction without or with other
     /// bytes); answers {name: "certified"|"unchecked"|"invalid"} for blocks and {name: "ok"|"partial"|"failed"} for
     /// proofs and inclusion. Needs a key that reads `cert` (the regulator's).
-    private func tamperedChecks(cert: String) -> String {
+    private func tamperedChecks(cert: String, beneficiary: String) -> String {
         """
         (async () => {
           const T = Trellis, out = {};
@@ -269,6 +270,16 @@ private struct Plan {
           out.alteredPayout = await answerCheck(alteredPayout, T.deriveLineage(\(js(cert))));
           const unproved = copy(answer); unproved.proofs = unproved.proofs.filter((r) => !r.key.startsWith('certroot/'));
           out.unprovedRecord = await answerCheck(unproved, T.deriveLineage(\(js(cert))));
+          const statement = await T.get('/v1/query/retirements' + T.query({ beneficiary: \(js(beneficiary)), prove: 'true' }));
+          const retBlock = await T.get('/v1/blocks/' + statement.proofs[0].height);
+          const retirementCheck = async (a) => { const r = await T.checkAnswer(a, vals, T.deriveRetirements(\(js(beneficiary))), async () => retBlock); return r.ok ? 'ok' : r.partial ? 'partial' : 'failed'; };
+          out.genuineRetirements = await retirementCheck(statement);
+          const alteredPurpose = copy(statement); alteredPurpose.result.retirements[0].purpose = 'greenwashing';
+          out.alteredPurpose = await retirementCheck(alteredPurpose);
+          const inflated = copy(statement); inflated.result.total_quantity += 1;
+          out.inflatedTotal = await retirementCheck(inflated);
+          const twice = copy(statement); twice.result.retirements.push(twice.result.retirements[0]);
+          out.listedTwice = await retirementCheck(twice);
           const i = reads.findIndex((r) => r.value_hex !== null && r.value_hex !== undefined);
           const flipped = reads.map((r, j) => (j === i ? { ...r, proof_hex: flip(r.proof_hex, r.proof_hex.length / 2 - 1) } : r));
           out.flippedProof = await proofs(flipped);

@@ -57,6 +57,21 @@ struct SimCommandTests {
         #expect(try CLI.run(["sim", "--seed", "3", "--trace", "--json"]).status == 2)
     }
 
+    @Test("Progress (seed i/N) reaches a terminal, never a pipe", .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script"), "needs util-linux's script for a pseudo-terminal"))
+    func progressOnlyAtATerminal() async throws {
+        let arguments = ["sim", "--seeds", "2", "--start", "10", "--app", "test", "--no-faults", "--fault-phase-ms", "1000"]
+        // `script` runs the command on a pseudo-terminal (stdout and stderr both a tty) and copies what it shows.
+        let command = ([CLI.binary.path] + arguments).joined(separator: " ")
+        let terminal = try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try CLI.runProcess("/usr/bin/script", ["-qec", command, "/dev/null"]) }) }.start()
+        }
+        #expect(terminal.status == 0, "\(terminal.stdout) \(terminal.stderr)")
+        #expect(terminal.stdout.contains("seed 1/2 (10), 0 failed") && terminal.stdout.contains("2 passed, 0 failed"), "\(terminal.stdout)")
+        let piped = try await runOffPool(arguments)
+        #expect(piped.status == 0 && piped.stdout == "2 passed, 0 failed\n", "\(piped.stdout)")
+        #expect(!piped.stderr.contains("seed 1/2"), "no progress in a pipe: \(piped.stderr)")
+    }
+
     @Test("Bad input exits with 2")
     func badInput() throws {
         #expect(try CLI.run(["sim", "--seeds", "1", "--validators", "3"]).status == 2)

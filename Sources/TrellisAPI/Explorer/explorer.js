@@ -430,10 +430,12 @@
   pages.retirements = async (beneficiary) => {
     if (!beneficiary) return pages.credits();
     const answer = await Trellis.get(`/v1/query/retirements${Trellis.query({ beneficiary, prove: "true" })}`);
-    const r = answer.result;
+    // The retirements and their total shown are the proved records when the check passes.
+    const checked = await checkedAnswer(answer, Trellis.deriveRetirements(beneficiary));
+    const r = checked.derived ? { ...answer.result, ...checked.derived } : answer.result;
     const list = r.retirements || [];
     const rest = Object.fromEntries(Object.entries(r).filter(([k]) => k !== "retirements"));
-    return [h("h1", {}, `Retirements for ${beneficiary}`), proofPanel(answer.proofs), h("div", { class: "card" }, value(rest)),
+    return [h("h1", {}, `Retirements for ${beneficiary}`), answerPanel(checked, answer.proofs), h("div", { class: "card" }, value(rest)),
       h("h2", {}, `${list.length} retirements`), list.length ? value(list) : h("p", { class: "muted" }, "none")];
   };
 

@@ -150,6 +150,8 @@ struct AssetEvent: kind string, height u64, time i64, tx_hash hash32, actor stri
 struct Certificate: cert_id string, root_id string, parent_id optional<string>, debtor string, holder string, face u64, issue_time i64, maturity i64, trade_ref TradeRef, status CertificateStatus, pending_to optional<string>, pending_since optional<i64>, depth u32, frozen_from optional<CertificateStatus>, financing_id optional<string>, children array<string>, events array<AssetEvent>
 struct Payout: cert_id string, to string, amount u64, financier optional<string>
 struct CertificateRoot: root_id string, debtor string, credit_line_id string, face u64, issue_time i64, maturity i64, status RootStatus, settled_at optional<i64>, payouts array<Payout>
+struct RetiredRange: block_id string, batch_id string, project_id string, vintage i64, serial_start u64, serial_end u64, serial_text string
+struct Retirement: ret_id string, ranges array<RetiredRange>, retired_by string, beneficiary string, purpose string, claim_period_start i64, claim_period_end i64, time i64, height u64, tx_hash hash32
 struct Financing: fin_id string, cert_id string, financier string, applicant string, advance u64, rate_bps u32, kind FinancingKind, recourse bool, status FinancingStatus, requested_at i64, approved_at optional<i64>, closed_at optional<i64>
 `;
 
@@ -643,7 +645,12 @@ struct Financing: fin_id string, cert_id string, financier string, applicant str
 
   /** The first place where `derived` (decoded records; u64/i64 as BigInt) and the node's JSON `answer` differ, or null. */
   function firstDifference(derived, answer, path) {
-    if (typeof derived === "bigint") return typeof answer === "number" && Number(derived) === answer ? null : `${path} is ${derived}, the answer says ${JSON.stringify(answer)}`;
+    if (typeof derived === "bigint") {
+      // A JSON number past 2^53 is rounded by JSON.parse the same way Number() rounds the exact value; a 128-bit
+      // sum may also come as its decimal text.
+      const same = (typeof answer === "number" && Number(derived) === answer) || (typeof answer === "string" && String(derived) === answer);
+      return same ? null : `${path} is ${derived}, the answer says ${JSON.stringify(answer)}`;
+    }
     if (Array.isArray(derived)) {
       if (!Array.isArray(answer) || answer.length !== derived.length) return `${path} has ${derived.length} entries, the answer ${Array.isArray(answer) ? answer.length : "none"}`;
       for (let i = 0; i < derived.length; i++) { const d = firstDifference(derived[i], answer[i], `${path}[${i}]`); if (d) return d; }
@@ -717,6 +724,24 @@ struct Financing: fin_id string, cert_id string, financier string, applicant str
         certificate, ancestors, root, descendants, live_leaves: leaves, financings,
         transactions: events.map((e) => ({ cert_id: e.cert_id, event: e.event })),
       };
+    };
+  }
+
+  /**
+   * A beneficiary's retirements (GreenAssetsQueries.retirementStatement, whole period) re-derived from the proved
+   * `retirement/<id>` records: each one the answer lists (which ones is the node's choice: they come from an index
+   * scan), each for this beneficiary, listed once, ordered by (time, id), and the total the sum of their ranges.
+   */
+  function deriveRetirements(beneficiary) {
+    return (records, result) => {
+      const ids = ((result && result.retirements) || []).map((r) => String(r.ret_id));
+      if (new Set(ids).size !== ids.length) throw new TrellisError("the answer lists a retirement twice");
+      const retirements = ids.map((id) => records.need(`retirement/${id}`, "Retirement"));
+      for (const r of retirements) if (r.beneficiary !== beneficiary) throw new TrellisError(`retirement ${r.ret_id} is for another beneficiary`);
+      retirements.sort((a, b) => (a.time !== b.time ? (a.time < b.time ? -1 : 1) : byUTF8(a.ret_id, b.ret_id)));
+      let total = 0n;
+      for (const r of retirements) for (const range of r.ranges) total += range.serial_end - range.serial_start + 1n;
+      return { retirements, total_quantity: total };
     };
   }
 
@@ -842,6 +867,6 @@ struct Financing: fin_id string, cert_id string, financier string, applicant str
   return {
     TrellisError, fromHex, toHex, sha256, Writer, Reader, encode, query, get, setKey, forgetKey, currentSigner, ed25519Support,
     merkleRoot, decodeStateProof, checkStateRead, decodeHeader, validatorSetHash, checkBlock, checkBlockSafely, checkProofs, checkInclusion, parseKeyText,
-    decodeRecord, decodePayload, decodeTransaction, checkAuditPath, checkReceipt, PAYLOAD_LAYOUTS, checkAnswer, deriveLineage, deriveMember, firstDifference, jsonView,
+    decodeRecord, decodePayload, decodeTransaction, checkAuditPath, checkReceipt, PAYLOAD_LAYOUTS, checkAnswer, deriveLineage, deriveMember, deriveRetirements, firstDifference, jsonView,
   };
 })();
