@@ -38,6 +38,15 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     /// longer backlog (e.g. after lowering the window) is pruned over the next commits. Bounds a commit's batch.
     public static let maxPrunedPerCommit = 200_000
 
+    /// RocksDB options of the chain store: zstd for the bottommost level of blocks, certificates and receipts
+    /// (encoded records, written once: 7 % smaller blocks and 22 % smaller receipts than LZ4 in `bench ledger`); the
+    /// tree (hashes, which do not compress) and the state keep LZ4.
+    public static var storeOptions: StoreOptions {
+        var options = StoreOptions()
+        for name in ["blocks", "certs", "txs"] { options.bottommostCompression[name] = .zstd }
+        return options
+    }
+
     public let database: Database
     public let stateRetention: StateRetention
     private let blocks, certs, txs, state, tree, meta, consensus: ColumnFamily
@@ -60,7 +69,7 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     /// Opens (or creates) the store at `path`. Fails on a database of another format, naming it and what to do.
     public convenience init(path: String, retention: StateRetention = .default) throws(ChainStoreError) {
         let db: Database
-        do { db = try Database(path: path, columnFamilies: Self.columnFamilyNames, format: Self.format) } catch {
+        do { db = try Database(path: path, columnFamilies: Self.columnFamilyNames, format: Self.format, options: Self.storeOptions) } catch {
             if case .formatMismatch(let p, let found, let expected) = error { throw .unsupportedFormat(path: p, found: found, expected: expected) }
             throw .storage(error)
         }
