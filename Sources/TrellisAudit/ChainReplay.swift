@@ -2,8 +2,11 @@
 //
 // Each block is checked by `LedgerEngine.validate` (every header field, the previous certificate, re-execution to
 // the header's state root) and its own certificate against the validator set in force at its height, then
-// committed, so validator-set changes are followed exactly as a node follows them. Signature checks are assumed
-// done by the caller (in one parallel batch), which is what `SignaturePolicy.allVerified` states.
+// committed, so validator-set changes are followed exactly as a node follows them. Transaction signatures are the
+// executor's business, as on a node: a transaction whose signature does not verify is executed as a rejection
+// (`invalid_signature`, nonce unused) — a dishonest proposer may put one in a block and the chain commits it so.
+// The caller passes the verdicts it already has (`SignaturePolicy.verified`/`.allVerified`); by default the
+// executor verifies them itself. Certificate signatures are the caller's to check.
 //
 // It runs on a `ReplayStore`, which skips what a node's store does that an audit does not need (re-encoding each
 // block, transaction records, whole-state scans).
@@ -26,9 +29,10 @@ public final class ChainReplay {
         }
     }
 
-    /// Validates, certifies and commits `block`; returns its receipts. Signatures must already be verified.
+    /// Validates, certifies and commits `block`; returns its receipts. The certificate's signatures must already be
+    /// verified; the transactions' are judged by `signatures` (answer only what was checked: see `SignaturePolicy`).
     @discardableResult
-    public func apply(_ block: Block, certificate: CommitCertificate) throws(AuditError) -> [Receipt] {
+    public func apply(_ block: Block, certificate: CommitCertificate, signatures: SignaturePolicy = .verify) throws(AuditError) -> [Receipt] {
         let height = block.header.height
         let set: ValidatorSet
         do { set = try engine.validatorSet(forHeight: height) } catch { throw .verificationFailed(height: height, message: "\(error)") }
@@ -36,10 +40,10 @@ public final class ChainReplay {
             try certificate.verify(chainID: engine.chainID, validatorSet: set, height: height, blockID: block.hash, verifySignatures: false)
         } catch { throw .verificationFailed(height: height, message: error.description) }
         let result: ExecutionResult
-        do { result = try engine.validate(block, signatures: .allVerified) } catch {
+        do { result = try engine.validate(block, signatures: signatures) } catch {
             throw .verificationFailed(height: height, message: "re-execution: \(error)")
         }
-        do { try engine.commit(block, certificate: certificate, verifyCertificateSignatures: false, signatures: .allVerified) } catch {
+        do { try engine.commit(block, certificate: certificate, verifyCertificateSignatures: false, signatures: signatures) } catch {
             throw .verificationFailed(height: height, message: "commit: \(error)")
         }
         return result.receipts

@@ -6,11 +6,13 @@
 //     transactions and hash to receipts_root (no re-execution needed); the certificate decodes and names this
 //     height and block; the decoded header and transactions equal what the bytes imply. Then, in order, previous_block_hash is the
 //     SHA-256 of the previous header (the genesis hash at height 1).
-//  2. every Ed25519 signature of the range (transactions and certificates) in one `ParallelVerifier` batch, on
-//     all cores, concurrently with pass 3 (which assumes them valid; a signature failure at a lower height wins).
-//  3. re-execution from genesis (`ChainReplay`): header fields, the certificate's quorum against the validator
-//     set in force at that height (following governance changes), state roots, then the line's receipts and
-//     validator_set_change against the re-execution's.
+//  2. every Ed25519 signature of the range: the transactions' first, in one `ParallelVerifier` batch on all cores —
+//     a transaction whose signature does not verify is no failure of the chain (validators execute it as a
+//     rejection, TransactionSignatures.swift), but its receipt must be that rejection, and re-execution gets the
+//     verdicts —; then the certificates', concurrently with pass 3 (a failure at a lower height wins).
+//  3. re-execution from genesis (`ChainReplay`) with those verdicts: header fields, the certificate's quorum
+//     against the validator set in force at that height (following governance changes), state roots, then the
+//     line's receipts and validator_set_change against the re-execution's.
 // Partial exports (from_height > 1) cannot be re-executed and are refused.
 // An export file is first checked by `FastChainVerifier` (the same checks on the raw lines, pipelined, no JSON
 // decoder); these reference passes run when it cannot confirm the file, and they name the failure.
@@ -127,26 +129,37 @@ public enum ChainVerifier {
         }
         progress?("structure", decoded.count, lines.count)
 
-        // Pass 2: every signature of the blocks that passed pass 1, in one parallel batch. It runs on other threads
-        // while pass 3 re-executes (which assumes valid signatures); the first failure by height wins either way.
-        var checks: [SignatureCheck] = []
-        var owners: [SignatureOwner] = []
+        // Pass 2: every signature of the blocks that passed pass 1. Transaction signatures first, in one parallel
+        // batch: re-execution needs their verdicts (a transaction whose signature does not verify is executed as a
+        // rejection, as every validator executes it — TransactionSignatures.swift), and such a transaction's receipt
+        // must be that rejection. Certificate signatures run on other threads while pass 3 re-executes; the first
+        // failure by height wins either way.
+        var txChecks: [SignatureCheck] = []
+        var txStarts: [Int] = []
+        var certificateChecks: [SignatureCheck] = []
+        var certificateOwners: [(block: Int, signature: Int)] = []
         for (b, (block, certificate)) in decoded.enumerated() {
-            for (t, tx) in block.transactions.enumerated() {
-                for (s, check) in tx.signatureChecks.enumerated() {
-                    checks.append(check)
-                    owners.append(SignatureOwner(block: b, transaction: t, signature: s))
-                }
-            }
+            txStarts.append(txChecks.count)
+            for tx in block.transactions { txChecks += tx.signatureChecks }
             for (s, check) in certificate.signatureChecks(chainID: chainID).enumerated() {
-                checks.append(check)
-                owners.append(SignatureOwner(block: b, transaction: nil, signature: s))
+                certificateChecks.append(check)
+                certificateOwners.append((b, s))
             }
         }
-        progress?("signatures", 0, checks.count)
+        txStarts.append(txChecks.count)
+        let signatureCount = txChecks.count + certificateChecks.count
+        progress?("signatures", 0, signatureCount)
         let verdicts = VerdictBox()
         let signaturesDone = DispatchGroup()
-        DispatchQueue.global().async(group: signaturesDone) { [checks] in verdicts.set(ParallelVerifier.verify(checks)) }
+        DispatchQueue.global().async(group: signaturesDone) { [certificateChecks] in verdicts.set(ParallelVerifier.verify(certificateChecks)) }
+        let txVerdicts = ParallelVerifier.verify(txChecks)
+        var invalidTransactions: [[Int]] = []
+        var signatureFailure: AuditError? = nil
+        for (b, (block, _)) in decoded.enumerated() {
+            let invalid = TransactionSignatures.invalidTransactions(block, verdicts: txVerdicts[txStarts[b]..<txStarts[b + 1]])
+            invalidTransactions.append(invalid)
+            if signatureFailure == nil, let failure = unsignedReceiptFailure(lines[b].line, block: block, invalid: invalid) { signatureFailure = failure }
+        }
 
         // Pass 3: re-execute up to the first structural failure.
         let replay = try ChainReplay(genesis: file.genesis)
@@ -154,10 +167,10 @@ public enum ChainVerifier {
         var replayFailure: AuditError? = nil
         for (i, (block, certificate)) in decoded.enumerated() {
             do throws(AuditError) {
-                let receipts = try replay.apply(block, certificate: certificate)
+                let receipts = try replay.apply(block, certificate: certificate, signatures: TransactionSignatures.policy(for: block, invalid: invalidTransactions[i]))
                 try compare(lines[i].line, receipts: receipts, validatorSetChange: try replay.validatorSetChange())
             } catch {
-                replayFailure = error
+                replayFailure = annotated(error, block: block, invalid: invalidTransactions[i])
                 break
             }
             transactions += block.transactions.count
@@ -165,27 +178,42 @@ public enum ChainVerifier {
         }
         signaturesDone.wait()
         let valid = verdicts.get()
-        var signatureFailure: AuditError? = nil
         if let bad = valid.firstIndex(of: false) {
-            let owner = owners[bad], block = decoded[owner.block].block
-            let what: String
-            if let t = owner.transaction {
-                let tx = block.transactions[t]
-                what = "transaction \(t) (\(tx.hash.hex)): signature of member \(tx.signatures[owner.signature].memberID) does not verify"
-            } else {
-                what = "certificate signature of validator \(decoded[owner.block].certificate.signatures[owner.signature].validator.hex) does not verify"
-            }
-            signatureFailure = .verificationFailed(height: block.header.height, message: what)
+            let owner = certificateOwners[bad], block = decoded[owner.block].block
+            let failure = AuditError.verificationFailed(height: block.header.height, message: "certificate signature of validator \(decoded[owner.block].certificate.signatures[owner.signature].validator.hex) does not verify")
+            if (signatureFailure?.failedHeight ?? .max) > block.header.height { signatureFailure = failure }
         }
-        progress?("signatures", checks.count, checks.count)
+        progress?("signatures", signatureCount, signatureCount)
         // Ties at one height: structure first, then signatures, then re-execution (min(by:) keeps the first).
         let failures = [structuralFailure, signatureFailure, replayFailure].compactMap { $0 }
         if let first = failures.min(by: { ($0.failedHeight ?? 0) < ($1.failedHeight ?? 0) }) { throw first }
         progress?("re-execution", decoded.count, decoded.count)
         let summary = VerificationSummary(chainID: chainID, fromHeight: file.header.fromHeight, toHeight: file.header.toHeight,
-                                          blocks: UInt64(decoded.count), transactions: transactions, signatures: checks.count,
+                                          blocks: UInt64(decoded.count), transactions: transactions, signatures: signatureCount,
                                           finalStateRoot: replay.engine.stateRoot.hex, genesisHash: file.genesis.hash.hex, genesisPinned: false)
         return (summary, replay)
+    }
+
+    /// Pass 2's check of the receipts of `block`'s transactions at `invalid` (whose signatures do not verify): each
+    /// must be the executor's rejection (TransactionSignatures). Also a transaction without its required signers.
+    static func unsignedReceiptFailure(_ line: BlockLine, block: Block, invalid: [Int]) -> AuditError? {
+        for (i, tx) in block.transactions.enumerated() where invalid.contains(i) || !tx.hasRequiredSigners {
+            // Pass 1 decoded every receipt of this line from its canonical_hex.
+            guard let bytes = try? Hex.decode(line.receipts[i].canonicalHex), let receipt = try? CanonicalDecoder.decode(Receipt.self, from: bytes) else {
+                preconditionFailure("invalid state: receipt \(i) at height \(block.header.height) passed pass 1 but does not decode")
+            }
+            if let fault = TransactionSignatures.receiptFailure(receipt, transaction: tx, signaturesValid: !invalid.contains(i)) {
+                return .verificationFailed(height: block.header.height, message: "transaction \(i) (\(tx.hash.hex)): \(fault)")
+            }
+        }
+        return nil
+    }
+
+    /// A re-execution failure at a block with transactions whose signatures do not verify, saying so.
+    static func annotated(_ error: AuditError, block: Block, invalid: [Int]) -> AuditError {
+        guard !invalid.isEmpty, case .verificationFailed(let h, let message) = error, h == block.header.height else { return error }
+        let which = invalid.map(String.init).joined(separator: ", ")
+        return .verificationFailed(height: h, message: message + " (transaction \(which) of this block has a signature that does not verify: every honest validator rejects such a transaction, \(EnvelopeRejection.invalidSignature), with its nonce unused)")
     }
 
     /// Pass 1 for one line, given the previous block's hash.
@@ -272,14 +300,6 @@ public enum ChainVerifier {
             throw .verificationFailed(height: h, message: "validator_set_change differs from the set the chain scheduled")
         }
     }
-}
-
-/// Which signature a check belongs to: block index in the range, transaction index (nil = the certificate), and
-/// signature index; messages are built only for a failure.
-struct SignatureOwner {
-    let block: Int
-    let transaction: Int?
-    let signature: Int
 }
 
 /// Pass 2's verdicts, handed from the verifying thread to the waiting one.

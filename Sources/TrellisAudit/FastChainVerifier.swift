@@ -9,11 +9,15 @@
 // reproduce (say, a message outside printable ASCII) is checked the slow way (JSONDecoder), on its own.
 //
 // Scheduling: the calling thread re-executes block after block (`ChainReplay`, the serial part) as soon as each is
-// decoded (decoding the line it needs itself when no worker has taken it yet), while `cores − 1` workers decode lines and then
-// verify signature chunks; when re-execution is done, the calling thread verifies signatures too. Nothing waits for
-// a whole pass to finish, and no core idles while there is work.
+// decoded and its signatures are verified (decoding the line, or verifying a chunk of its signatures, itself when no
+// worker has taken it yet), while `cores − 1` workers decode lines and verify signature chunks in height order, so
+// the signatures of the next blocks are checked while this one executes. Re-execution needs the verdicts: a
+// transaction whose signature does not verify is executed as a rejection, as every validator executes it
+// (TransactionSignatures.swift) — it is not a failure. Nothing waits for a whole pass to finish, and no core idles
+// while there is work.
 //
-// It never reports a failure itself: on the first problem of any kind everything stops and `verify` returns nil,
+// It never reports a failure itself: on the first problem of any kind (a certificate signature that does not
+// verify included) everything stops and `verify` returns nil,
 // and `ChainVerifier` re-runs the reference passes, which name the failure exactly as before (same message, same
 // height, same tie-breaking). It returns a result only when every check passed.
 import Foundation
@@ -43,12 +47,13 @@ enum FastChainVerifier {
         var previousHash = genesis.hash  // block 1 links to the genesis
         var transactions = 0
         for i in 0..<n {
-            guard let line = state.waitDecoded(i, decode: decodeLine) else { break }
+            guard let line = state.waitDecoded(i, decode: decodeLine), let failedChecks = state.waitSignatures(i) else { break }
             let block = line.block
             let receipts: [Receipt], change: ValidatorSetChangeView?
             do throws(AuditError) {
                 guard block.header.previousBlockHash == previousHash else { throw .source("link") }
-                receipts = try replay.apply(block, certificate: line.certificate)
+                receipts = try replay.apply(block, certificate: line.certificate,
+                                            signatures: TransactionSignatures.policy(for: block, invalid: line.invalidTransactions(failedChecks)))
                 change = try replay.validatorSetChange()
             } catch {
                 state.stop()
@@ -62,8 +67,7 @@ enum FastChainVerifier {
             transactions += block.transactions.count
             if i % 500 == 499 { progress?("re-execution", i + 1, n) }
         }
-        // Then help with the signatures still queued.
-        state.work { _ in nil }
+        // Every line's signatures were waited for; the workers are done or finishing.
         group.wait()
         guard let signatures = state.succeeded() else { return nil }
         progress?("structure", n, n)
@@ -76,12 +80,34 @@ enum FastChainVerifier {
     }
 
     /// One line after its local checks: the block, its certificate, what is left to compare after re-execution,
-    /// and the signature checks it needs.
+    /// and the signature checks it needs: the transactions' (`Transaction.signatureChecks`, transaction after
+    /// transaction), then the certificate's from `transactionChecks` on.
     struct DecodedLine: @unchecked Sendable {
         let block: Block
         let certificate: CommitCertificate
         let rest: Rest
         let checks: [SignatureCheck]
+        let transactionChecks: Int
+
+        init(block: Block, certificate: CommitCertificate, rest: Rest, chainID: String) {
+            self.block = block
+            self.certificate = certificate
+            self.rest = rest
+            var checks: [SignatureCheck] = []
+            for tx in block.transactions { checks += tx.signatureChecks }
+            transactionChecks = checks.count
+            checks += certificate.signatureChecks(chainID: chainID)
+            self.checks = checks
+        }
+
+        /// The transactions (indices) with a signature among `failedChecks` (indices into `checks`, all below
+        /// `transactionChecks`).
+        func invalidTransactions(_ failedChecks: [Int]) -> [Int] {
+            if failedChecks.isEmpty { return [] }
+            var verdicts = [Bool](repeating: true, count: transactionChecks)
+            for k in failedChecks { verdicts[k] = false }
+            return TransactionSignatures.invalidTransactions(block, verdicts: verdicts[...])
+        }
 
         enum Rest {
             /// The receipts start at byte `receiptsAt` of the line and are followed by exactly `transactions`.
@@ -99,7 +125,7 @@ enum FastChainVerifier {
               line.height == height,
               case .success(let pair) = ChainVerifier.checkLocal(line, number: number, registry: registry)
         else { return nil }
-        return DecodedLine(block: pair.block, certificate: pair.certificate, rest: .decoded(line), checks: signatureChecks(pair.block, pair.certificate, chainID: chainID))
+        return DecodedLine(block: pair.block, certificate: pair.certificate, rest: .decoded(line), chainID: chainID)
     }
 
     /// The fast form: `{"block_hash":H,"block_hex":B,"certificate_hex":C,"header":…,"height":N,"receipts":` with
@@ -133,8 +159,7 @@ enum FastChainVerifier {
         var txs = LineJSON(capacity: bytes.count - receiptsAt)
         LineParts.transactions(block.transactions, hashes: hashes, registry: registry, into: &txs)
         guard txs.ok else { return nil }
-        return DecodedLine(block: block, certificate: certificate, rest: .fast(receiptsAt: receiptsAt, transactions: txs.bytes),
-                           checks: signatureChecks(block, certificate, chainID: chainID))
+        return DecodedLine(block: block, certificate: certificate, rest: .fast(receiptsAt: receiptsAt, transactions: txs.bytes), chainID: chainID)
     }
 
     /// After re-execution: the line's receipts and validator_set_change are the re-execution's (in the fast form,
@@ -162,13 +187,6 @@ enum FastChainVerifier {
             else { return false }
             return (try? ChainVerifier.compare(decoded, receipts: receipts, validatorSetChange: validatorSetChange)) != nil
         }
-    }
-
-    static func signatureChecks(_ block: Block, _ certificate: CommitCertificate, chainID: String) -> [SignatureCheck] {
-        var checks: [SignatureCheck] = []
-        for tx in block.transactions { checks += tx.signatureChecks }
-        checks += certificate.signatureChecks(chainID: chainID)
-        return checks
     }
 
     /// Consumes `literal` at `p`.
@@ -220,17 +238,24 @@ enum FastChainVerifier {
 }
 
 /// The shared state of one fast verification: decoded lines (slots filled by workers, read in order by the
-/// re-executing thread), queued signature chunks, and whether anything failed. All under one condition lock.
+/// re-executing thread), queued signature chunks (in height order) with each line's chunks still unfinished and its
+/// failed checks, and whether anything failed. All under one condition lock.
 private final class PipelineState: @unchecked Sendable {
     private let condition = NSCondition()
     private var lines: [FastChainVerifier.DecodedLine?]
     private var nextDecode = 0
     private var chunks: [(line: Int, range: Range<Int>)] = []
     private var nextChunk = 0
+    private var unfinishedChunks: [Int]
+    private var failedChecks: [[Int]]
     private var stopped = false
     private var signatures = 0
 
-    init(count: Int) { lines = [FastChainVerifier.DecodedLine?](repeating: nil, count: count) }
+    init(count: Int) {
+        lines = [FastChainVerifier.DecodedLine?](repeating: nil, count: count)
+        unfinishedChunks = [Int](repeating: 0, count: count)
+        failedChecks = [[Int]](repeating: [], count: count)
+    }
 
     /// Runs until nothing is left: decodes lines (in order) with `decode`, else verifies queued signature chunks.
     func work(_ decode: (Int) -> FastChainVerifier.DecodedLine?) {
@@ -248,21 +273,48 @@ private final class PipelineState: @unchecked Sendable {
                 continue
             }
             if nextChunk < chunks.count {
-                let chunk = chunks[nextChunk]
-                nextChunk += 1
-                guard let checks = lines[chunk.line]?.checks else { preconditionFailure("invalid state: a queued chunk without its line") }
+                runChunkLocked()
                 condition.unlock()
-                var valid = true
-                for k in chunk.range where valid {
-                    let c = checks[k]
-                    valid = c.publicKey.verify(c.signature, message: c.message)
-                }
-                if !valid { stop() }
                 continue
             }
             condition.unlock()
             return
         }
+    }
+
+    /// Takes the next queued chunk, verifies it with the lock released, and records the checks that failed: a
+    /// transaction's is a verdict for re-execution, a certificate's stops everything. Lock held on entry and exit.
+    private func runChunkLocked() {
+        let chunk = chunks[nextChunk]
+        nextChunk += 1
+        guard let line = lines[chunk.line] else { preconditionFailure("invalid state: a queued chunk without its line") }
+        condition.unlock()
+        var failed: [Int] = []
+        for k in chunk.range {
+            let c = line.checks[k]
+            if !c.publicKey.verify(c.signature, message: c.message) { failed.append(k) }
+        }
+        condition.lock()
+        failedChecks[chunk.line] += failed
+        unfinishedChunks[chunk.line] -= 1
+        if failed.contains(where: { $0 >= line.transactionChecks }) { stopped = true }
+        condition.broadcast()
+    }
+
+    /// The failed transaction checks of line `i` (indices into its `checks`) once all its signatures are verified
+    /// (verifying queued chunks itself rather than idling: lines are queued as they are decoded, so the next chunk
+    /// may be a later line's); nil when the verification stopped.
+    func waitSignatures(_ i: Int) -> [Int]? {
+        condition.lock()
+        defer { condition.unlock() }
+        while unfinishedChunks[i] > 0 && !stopped {
+            if nextChunk < chunks.count {
+                runChunkLocked()
+            } else {
+                condition.wait()
+            }
+        }
+        return stopped ? nil : failedChecks[i].sorted()
     }
 
     /// Line `i` once decoded (decoding it here when no worker has taken it yet, rather than idling); nil when the
@@ -293,6 +345,7 @@ private final class PipelineState: @unchecked Sendable {
             while start < line.checks.count {
                 let end = min(start + FastChainVerifier.signatureChunk, line.checks.count)
                 chunks.append((i, start..<end))
+                unfinishedChunks[i] += 1
                 start = end
             }
         } else { stopped = true }
@@ -310,7 +363,7 @@ private final class PipelineState: @unchecked Sendable {
     func succeeded() -> Int? {
         condition.lock()
         defer { condition.unlock() }
-        guard !stopped, nextDecode == lines.count, nextChunk == chunks.count else { return nil }
+        guard !stopped, nextDecode == lines.count, nextChunk == chunks.count, !unfinishedChunks.contains(where: { $0 > 0 }) else { return nil }
         return signatures
     }
 }

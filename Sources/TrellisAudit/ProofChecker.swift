@@ -104,9 +104,11 @@ public enum ProofChecker {
         guard MerkleTree.verify(leaf: txHash.bytes, proof: MerkleProof(leafIndex: fact.index, treeSize: size, path: txPath), root: header.txRoot) else {
             throw fail("the Merkle path of transaction \(txHash.hex) does not lead to tx_root \(header.txRoot.hex)")
         }
-        guard ParallelVerifier.verifyAll(tx.signatureChecks), tx.hasRequiredSigners else { throw fail("the transaction's signatures do not verify") }
+        let signaturesValid = ParallelVerifier.verifyAll(tx.signatureChecks)
         let receipt: Receipt = try decode(Receipt.self, fact.receiptHex, what: "receipt", height: h)
         guard receipt.txHash == txHash, UInt64(receipt.index) == fact.index else { throw fail("the receipt is for another transaction or index") }
+        // A transaction whose signatures fail is provable only as the rejection every validator gives it.
+        if let fault = TransactionSignatures.receiptFailure(receipt, transaction: tx, signaturesValid: signaturesValid) { throw fail("the transaction's receipt: \(fault)") }
         let receiptPath = try fact.receiptPath.map { (text: String) throws(AuditError) in try hash(text, what: "receipt_path") }
         guard MerkleTree.verify(leaf: receipt.hash.bytes, proof: MerkleProof(leafIndex: fact.index, treeSize: size, path: receiptPath), root: header.receiptsRoot) else {
             throw fail("the receipt's Merkle path does not lead to receipts_root \(header.receiptsRoot.hex)")

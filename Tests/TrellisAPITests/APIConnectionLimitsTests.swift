@@ -16,12 +16,7 @@ import TrellisTesting
 
 // Generous: the whole suite shares two cores, and long synchronous tests elsewhere can hold the cooperative threads.
 private func waitUntil(_ seconds: Double = 60, _ condition: () -> Bool) async -> Bool {
-    let deadline = Date().addingTimeInterval(seconds)
-    while Date() < deadline {
-        if condition() { return true }
-        try? await Task.sleep(nanoseconds: 20_000_000)
-    }
-    return condition()
+    await Patience.eventually(seconds, intervalMilliseconds: 20, condition)
 }
 
 /// Runs the real API server (port 0) for the duration of `body`.

@@ -85,6 +85,45 @@ final class AuditTestChain {
         return built.result.receipts
     }
 
+    /// Commits the next block the way a proposer that bypasses the mempool builds it: `transactions` as given, none
+    /// dropped, executed with `signatures` — `.verify` gives what every honest validator computes (a transaction
+    /// with a bad signature becomes an `invalid_signature` rejection), `.allVerified` what a dishonest majority
+    /// would certify by pretending every signature verified. Certified by every validator in force; returns the
+    /// receipts the block commits to.
+    @discardableResult
+    func commitAsProposer(_ transactions: [Transaction], signatures: SignaturePolicy) throws -> [Receipt] {
+        let height = engine.currentHeight + 1
+        let set = try engine.validatorSet(forHeight: height)
+        let time = engine.lastBlockTime + 5
+        let result = try BlockExecutor().execute(chainID: Self.chainID, height: height, time: time, transactions: transactions, base: CommittedState(store: store),
+                                                 baseRoot: engine.stateRoot, nodes: store, signatures: signatures)
+        let header = BlockHeader(chainID: Self.chainID, height: height, round: 0, time: time, appVersion: try engine.appVersion(forHeight: height),
+                                 previousBlockHash: engine.lastBlockHash, txCount: UInt32(transactions.count), txRoot: Block.txRoot(transactions),
+                                 receiptsRoot: result.receiptsRoot, stateRoot: result.stateRoot, validatorSetHash: set.hash,
+                                 nextValidatorSetHash: try engine.validatorSet(forHeight: height + 1).hash, proposer: set.validators[0].publicKey,
+                                 lastCommitHash: Block.lastCommitHash(lastCommit), evidenceHash: Block.evidenceHash([]))
+        let block = Block(header: header, transactions: transactions, lastCommit: lastCommit)
+        let votes = validatorNames.map(auditKey).filter { set.contains($0.publicKey) }.map { key in
+            Vote.signed(VoteBody(type: .precommit, height: height, round: 0, blockID: block.hash, validator: key.publicKey), chainID: Self.chainID, key: key)
+        }
+        let certificate = CommitCertificate(height: height, round: 0, blockID: block.hash, precommits: votes)
+        try engine.commit(block, certificate: certificate, signatures: signatures)
+        lastCommit = certificate
+        txHashes += transactions.map(\.hash)
+        return result.receipts
+    }
+
+    /// A transaction of `signer` with its next nonce whose signature does not verify: made by the member's own key,
+    /// but over other bytes than the transaction's sign bytes.
+    func forgedTx<P: TransactionPayload>(_ signer: String, _ kind: String, _ payload: P) -> Transaction {
+        let good = tx(signer, kind, payload)
+        let key = auditKey(signer)
+        return Transaction(body: good.body, signatures: [TransactionSignature(memberID: signer, publicKey: key.publicKey, signature: key.sign(Array("not the sign bytes".utf8)))])
+    }
+
+    /// Forgets the last nonce used for `signer` (after a transaction that did not use it).
+    func unuseNonce(_ signer: String) { nonces[signer] = (nonces[signer] ?? 1) - 1 }
+
     func created(_ receipt: Receipt) -> [String] {
         if case .ok(let ids) = receipt.outcome { return ids }
         return []

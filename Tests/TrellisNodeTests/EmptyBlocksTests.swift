@@ -4,6 +4,7 @@
 import Foundation
 import Logging
 import Testing
+import TrellisTesting
 import TrellisCrypto
 import TrellisLedger
 @testable import TrellisNode
@@ -35,11 +36,7 @@ import TrellisLedger
     /// Polls every 100 ms, `seconds` × 10 times: a budget of polls, not of wall time, so a machine busy with other
     /// suites (which delays this task and the node's alike) cannot use the budget up while nothing ran.
     private func waitFor(seconds: Double, _ condition: () -> Bool) async -> Bool {
-        for _ in 0..<Int(seconds * 10) {
-            if condition() { return true }
-            try? await Task.sleep(nanoseconds: 100_000_000)
-        }
-        return condition()
+        await Patience.eventually(seconds, intervalMilliseconds: 100, condition)
     }
 
     @Test func withEmptyBlocksHeightsMoveWithoutTransactions() async throws {

@@ -29,11 +29,7 @@ import TrellisTesting
 
     /// Polls every 100 ms, `seconds` × 10 times (a budget of polls, not of wall time).
     private func waitFor(seconds: Double, _ condition: () -> Bool) async -> Bool {
-        for _ in 0..<Int(seconds * 10) {
-            if condition() { return true }
-            try? await Task.sleep(nanoseconds: 100_000_000)
-        }
-        return condition()
+        await Patience.eventually(seconds, intervalMilliseconds: 100, condition)
     }
 
     @Test func aFailedSigningStatePersistHaltsForGood() async throws {

@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import Testing
+import TrellisTesting
 import TrellisCrypto
 @testable import TrellisNode
 
@@ -19,12 +20,7 @@ private final class Inbox: @unchecked Sendable {
 }
 
 private func waitUntil(_ seconds: Double = 10, _ condition: () -> Bool) async -> Bool {
-    let deadline = Date().addingTimeInterval(seconds)
-    while Date() < deadline {
-        if condition() { return true }
-        try? await Task.sleep(nanoseconds: 20_000_000)
-    }
-    return condition()
+    await Patience.eventually(seconds, intervalMilliseconds: 20, condition)
 }
 
 private func makeTransport(_ key: SigningKey, allowed: [PublicKey], peers: [PeerAddress] = [], group: EventLoopGroup, inbox: Inbox, maxFrameBytes: Int = 1 << 20,

@@ -98,7 +98,9 @@ import Glibc
             let identity = HandshakeIdentity(chainID: genesis.chainID, genesisHash: genesis.hash, nodeKey: key, isAllowed: { $0 == nodeKey })
             var configuration = P2PConfiguration(listenHost: "127.0.0.1", listenPort: 0, peers: [PeerAddress(key: nodeKey, host: "127.0.0.1", port: base)])
             configuration.reconnectDelayMaximumMilliseconds = 500
-            let transport = P2PTransport(identity: identity, configuration: configuration, group: group, logger: Logger(label: "hostile-\(member)"), onMessage: { _, _ in })
+            var logger = Logger(label: "hostile-\(member)")
+            logger.logLevel = .warning  // it reconnects hundreds of times; info lines for each drowned the suite's output
+            let transport = P2PTransport(identity: identity, configuration: configuration, group: group, logger: logger, onMessage: { _, _ in })
             _ = try await transport.start()
             #expect(await waitFor(30) { transport.connectedPeers == [nodeKey] }, "\(member) could not connect")
             return (transport, key)
@@ -154,10 +156,5 @@ import Glibc
 
 /// Polls `condition` every 100 ms for up to `seconds` without blocking the cooperative pool.
 private func waitFor(_ seconds: Double, _ condition: () -> Bool) async -> Bool {
-    let deadline = Date().addingTimeInterval(seconds)
-    while Date() < deadline {
-        if condition() { return true }
-        try? await Task.sleep(nanoseconds: 100_000_000)
-    }
-    return condition()
+    await Patience.eventually(seconds, intervalMilliseconds: 100, condition)
 }

@@ -41,14 +41,9 @@ func get(_ url: String, keyFile: String, member: String) -> [String: Any] {
     fetch(url, headers: signedHeaders(url, keyFile: keyFile, member: member)).body
 }
 
-/// Polls `condition` every 250 ms for up to `seconds`.
+/// Polls `condition` every 250 ms, `seconds` worth of polls (at least Patience.minimumSeconds): see Patience.
 func waitUntil(_ seconds: Double, _ condition: () -> Bool) -> Bool {
-    let deadline = Date().addingTimeInterval(seconds)
-    while Date() < deadline {
-        if condition() { return true }
-        usleep(250_000)
-    }
-    return condition()
+    Patience.eventuallyBlocking(seconds, intervalMilliseconds: 250, condition)
 }
 
 extension CLI {

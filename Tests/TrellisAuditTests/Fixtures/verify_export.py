@@ -6,8 +6,9 @@ document itself: the payload layouts are read from the document's §9 block, so 
 fails this verifier. It re-executes nothing. It checks what §6.1 lists: every line's canonical JSON, the header
 line and the canonical genesis (§2.1), every block decoded from block_hex and compared with its decoded views
 (payload_json decoded from payload_hex by the §9 layouts), hash links, tx_count, tx_root, receipts against
-receipts_root, every transaction, certificate and last-commit signature, quorum against the validator set in
-force (followed through validator_set_change and the headers' set hashes), evidence.
+receipts_root, every certificate and last-commit signature, every transaction signature (one that does not verify,
+or a missing signer, requires the receipt to be the envelope rejection of §6.3 step 4), quorum against the validator
+set in force (followed through validator_set_change and the headers' set hashes), evidence.
 
 Usage:
   verify_export.py [--doc DOC] [--genesis-hash HEX] EXPORT.jsonl    one file: "ok: …" (exit 0) or the first problem
@@ -413,6 +414,11 @@ def check_certificate(cert, chain, validators, what, h):
         raise Invalid("height %d: %s has voting power %d, needs %d" % (h, what, power, quorum(total)))
 
 
+# §6.3 step 4: the envelope checks up to the signer check, and up to the signature check, in the executor's order.
+CODES_UP_TO_SIGNER_CHECK = {"wrong_chain", "expired", "expiry_too_far", "unknown_kind", "missing_signature"}
+CODES_UP_TO_SIGNATURE_CHECK = CODES_UP_TO_SIGNER_CHECK | {"invalid_signature"}
+
+
 def verify_file(path, schema, pinned=None):
     with open(path, "rb") as f:
         data = f.read()
@@ -469,6 +475,7 @@ def verify_file(path, schema, pinned=None):
         hashes = [sha(t["bytes"]) for t in txs]
         if merkle_root(hashes).hex() != header["tx_root"]: raise Invalid("height %d: tx_root" % h)
         views = []
+        signed = []  # per transaction: (all its signatures verify, exactly its required signers signed)
         for t, tx_hash in zip(txs, hashes):
             b = t["body"]
             view = {"hash": tx_hash.hex(), "kind": b["kind"], "signer": b["signer"], "nonce": b["nonce"],
@@ -478,10 +485,11 @@ def verify_file(path, schema, pinned=None):
             if decoded is not None:
                 view["payload_json"] = canonical_json(decoded)
             views.append(view)
-            for m, k, s in t["signatures"]:
-                if not ed25519_valid(k, s, sign_bytes("tx", chain, t["body_bytes"])):
-                    raise Invalid("height %d: transaction %s: signature of member %s does not verify" % (h, tx_hash.hex(), m))
-                sigs += 1
+            # §6.3 step 4: a bad transaction signature is no fault of the chain; its receipt is checked below.
+            valid = all(ed25519_valid(k, s, sign_bytes("tx", chain, t["body_bytes"])) for _, k, s in t["signatures"])
+            required = {b["signer"]} | set(b["cosigners"])
+            signed.append((valid, {m for m, _, _ in t["signatures"]} == required and len(t["signatures"]) == len(required)))
+            sigs += len(t["signatures"])
         for i, (given, expected) in enumerate(zip(line["transactions"], views)):
             if given.get("payload_json") != expected.get("payload_json"):
                 raise Invalid("height %d: transaction %d: payload_json is not payload_hex decoded by its kind's layout (§9)" % (h, i))
@@ -497,6 +505,13 @@ def verify_file(path, schema, pinned=None):
                 raise Invalid("height %d: receipt %d: %s" % (h, i, e))
             if view != given: raise Invalid("height %d: receipt %d: the decoded fields differ from canonical_hex" % (h, i))
             if view["tx_hash"] != hashes[i].hex() or view["index"] != i: raise Invalid("height %d: receipt %d names another transaction" % (h, i))
+            valid, signers_present = signed[i]
+            if not (valid and signers_present):
+                codes = CODES_UP_TO_SIGNATURE_CHECK if signers_present else CODES_UP_TO_SIGNER_CHECK
+                fault = "a signature does not verify" if signers_present else "it lacks a required signer"
+                if view["status"] != "rejected" or view["nonce_consumed"] or view["code"] not in codes:
+                    raise Invalid("height %d: transaction %d: %s, but its receipt is not a rejection with the nonce unused and code in %s"
+                                  % (h, i, fault, sorted(codes)))
             leaves.append(sha(bytes.fromhex(given["canonical_hex"])))
         if merkle_root(leaves).hex() != header["receipts_root"]: raise Invalid("height %d: receipts_root does not match the receipts" % h)
         # Validator sets.
