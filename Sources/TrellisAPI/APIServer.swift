@@ -315,7 +315,8 @@ struct Routes: Sendable {
     }
 
     /// `POST /v1/txs`: up to `TransactionBatch.maxTransactions` transactions in one binary body. 200 with one result
-    /// per transaction in order — `{hash, status: pending}` or `{error: {code, message}}` — so one refusal never
+    /// per transaction in order — `{hash, status: pending}` or `{error: {code, message, retry_after_s?}}`
+    /// (`retry_after_s`: seconds to wait, on admission control's `overloaded`/`signer_backlog`) — so one refusal never
     /// refuses the others; 429 + Retry-After when admission control refused every one for the same reason; 400 for
     /// a body that is not exactly one batch, 415 for another content type.
     func submitBatch(_ request: Request, context: BasicRequestContext) async throws -> Response {
@@ -351,7 +352,10 @@ struct Routes: Sendable {
                 accepted += 1
                 items.append("{\"hash\":\"\(hash.hex)\",\"status\":\"pending\"}")
             case .failure(let error):
-                let object: [String: Any] = ["error": ["code": error.code, "message": error.description]]
+                var refusal: [String: Any] = ["code": error.code, "message": error.description]
+                // Admission control's refusals carry their retry hint, as a 429's Retry-After does for a whole batch.
+                if let seconds = error.retryAfterSeconds { refusal["retry_after_s"] = seconds }
+                let object: [String: Any] = ["error": refusal]
                 items.append(String(decoding: JSONBody.data(object), as: UTF8.self))
             }
         }

@@ -98,8 +98,10 @@ public final class Node: NodeService, Sendable {
         mempoolConfig.maxTransactions = config.mempool.maxTransactions
         mempoolConfig.maxBytes = config.mempool.maxBytes
         mempoolConfig.maxPerSigner = config.mempool.maxPerSigner
-        // Admission control: clients are refused (429) beyond the next `admission_blocks` blocks' worth.
+        // Admission control: clients are refused (429) beyond the next `admission_blocks` blocks' worth, counted in
+        // the block size the proposer's budget measures (ConsensusRunner), at most max_block_transactions.
         mempoolConfig.blockTransactions = config.consensus.maxBlockTransactions
+        mempoolConfig.admissionBlocks = config.mempool.admissionBlocks
         mempoolConfig.admissionMaxPending = min(config.mempool.maxTransactions, config.mempool.admissionBlocks * config.consensus.maxBlockTransactions)
         mempoolConfig.admissionMaxPendingBytes = min(config.mempool.maxBytes, config.mempool.admissionBlocks * config.consensus.maxBlockBytes)
         mempoolConfig.admissionMaxSignerRun = min(config.mempool.maxPerSigner, config.mempool.admissionSignerRun)
