@@ -3,7 +3,7 @@
 // Routes (docs/openapi.json, also served at /v1/openapi.json, describes each; OpenAPITests keeps the two in step):
 //   POST /v1/tx[?wait=commit]     body: {"tx": "<hex of canonical bytes>"} or raw bytes (application/octet-stream)
 //   POST /v1/txs                  body: a binary batch of transactions (TransactionBatch, application/octet-stream)
-//   GET  /v1/tx/{hash}            status (pending | committed | rejected | unknown), height, receipt
+//   GET  /v1/tx/{hash}            status (pending | committed | rejected | unknown), height, receipt (+ receipt_hex, receipt_path)
 //   GET  /v1/blocks/{height|latest}
 //   GET  /v1/status
 //   GET  /v1/genesis              genesis.json of the chain
@@ -388,7 +388,18 @@ struct Routes: Sendable {
             try await access.requireParty(nil, policy: policy)
             throw APIError.notFound("transaction \(hash.hex) is not known to this node")
         }
-        return JSONBody.response(Views.lookup(hash, lookup, service: service))
+        var answer = Views.lookup(hash, lookup, service: service)
+        if case .committed(_, let record) = lookup {
+            // The receipt's canonical bytes and its RFC 9162 path to the header's receipts_root: the outcome is
+            // provable, not only the inclusion (the explorer checks both).
+            let receipts = try await Self.read { () throws(ServiceError) in try service.receipts(atHeight: record.height) }
+            if let receipts, Int(record.index) < receipts.count, receipts[Int(record.index)] == record.receipt,
+               let path = MerkleTree.proof(leaves: receipts.map(\.hash.bytes), index: Int(record.index)) {
+                answer["receipt_hex"] = Hex.encode(record.receipt.canonicalBytes)
+                answer["receipt_path"] = path.path.map(\.hex)
+            }
+        }
+        return JSONBody.response(answer)
     }
 
     func block(_ request: Request, _ text: String) async throws -> Response {

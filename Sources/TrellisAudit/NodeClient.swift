@@ -167,7 +167,13 @@ public final class NodeClient: ChainSource {
         }.resume()
         done.wait()
         let (data, status, error) = box.get()
-        if let error { throw .source("GET \(url.absoluteString): \(error.localizedDescription)") }
+        if let error {
+            // Nothing answered at the address: say what to check (ops: newuser 16).
+            let unreachable: Set<URLError.Code> = [.cannotConnectToHost, .cannotFindHost, .timedOut, .networkConnectionLost]
+            let hint = (error as? URLError).map { unreachable.contains($0.code) } == true
+                ? ". Is the node running? A local testnet: `trellis testnet status`; the URL must be the node's [api] listen address" : ""
+            throw .source("GET \(url.absoluteString): \(error.localizedDescription)\(hint)")
+        }
         guard let data else { throw .source("GET \(url.absoluteString): empty response") }
         return (data, status ?? 0, url.absoluteString)
     }
