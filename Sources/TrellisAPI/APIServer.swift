@@ -272,7 +272,10 @@ struct Routes: Sendable {
             return APIError(.unauthorized, code: "authentication_required",
                             message: "\(route) needs the scope \(scope.rawValue) (\(scope.holders)): \(how) (docs/ACCESS.md)")
         }
-        return APIError(.forbidden, code: "forbidden", message: "\(route) needs the scope \(scope.rawValue) (\(scope.holders)); \(caller) does not have it")
+        // A party refusal is the same for another member's object and for none (no existence oracle), so it says
+        // both: a mistyped id reads "not found or not visible to you", never a bare "forbidden".
+        let which = scope == .party ? ": not found or not visible to you (the API does not say which; docs/ACCESS.md)" : ""
+        return APIError(.forbidden, code: "forbidden", message: "\(route) needs the scope \(scope.rawValue) (\(scope.holders)); \(caller) does not have it\(which)")
     }
 
     func refusal(_ scope: APIScope, caller: APICaller, route: APIRoute) -> APIError { Self.refusal(scope, caller: caller, route: route) }
@@ -290,8 +293,16 @@ struct Routes: Sendable {
             guard let hex = object["tx"] as? String else { throw APIError.badRequest("missing string field \"tx\" (hex of the canonical transaction bytes)", code: "malformed_body") }
             do { txBytes = try Hex.decode(hex) } catch { throw APIError.badRequest("field \"tx\": \(error)", code: "malformed_body") }
         }
+        // Admission checks the signatures and reads the ledger (RocksDB): off the cooperative pool.
+        let service = self.service
+        let admitted = try await Self.offload { () -> Result<Hash, MempoolError> in
+            do throws(MempoolError) { return .success(try service.submitTransaction(txBytes)) } catch { return .failure(error) }
+        }
         let hash: Hash
-        do { hash = try service.submitTransaction(txBytes) } catch { throw APIError.from(error) }
+        switch admitted {
+        case .success(let admittedHash): hash = admittedHash
+        case .failure(let error): throw APIError.from(error)
+        }
         guard request.uri.queryParameters.get("wait") == "commit" else {
             return JSONBody.response(status: .accepted, ["hash": hash.hex, "status": "pending"])
         }
@@ -317,7 +328,8 @@ struct Routes: Sendable {
         do { batch = try TransactionBatch.decode(Array(buffer: body)) } catch {
             throw APIError.badRequest("transaction batch: \(error)", code: "malformed_body")
         }
-        let results = service.submitTransactions(batch)
+        let service = self.service
+        let results = try await Self.offload { service.submitTransactions(batch) }  // signatures + RocksDB reads
         // Refused whole by admission control (the node was overloaded before it looked at the batch): 429.
         if !results.isEmpty, case .failure(let first) = results[0], first.retryAfterSeconds != nil,
            results.allSatisfy({ if case .failure(let e) = $0 { return e.code == first.code } else { return false } }) {

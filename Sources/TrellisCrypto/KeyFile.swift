@@ -1,8 +1,9 @@
 // KeyFile.swift — private key files: written with mode 0600, refused when readable by group or others.
 //
 // Format (JSON, one object): {"type": "trellis-ed25519-v1", "public_key": "<64 hex>", "secret_seed": "<64 hex>"}.
-// Loading checks the permissions first, then the size, the type tag, both hex fields, and that the seed derives
-// the stated public key. A key file is never created over an existing file unless the caller asks to overwrite.
+// Loading checks that it is a regular file, its permissions and its size (PrivateFile, shared with token files),
+// then the type tag, both hex fields, and that the seed derives the stated public key. A key file is never created
+// over an existing file unless the caller asks to overwrite.
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -32,6 +33,20 @@ public enum KeyFileError: Error, Equatable, CustomStringConvertible {
     }
 }
 
+extension KeyFileError {
+    /// A private-file failure as a key file's error.
+    init(_ failure: PrivateFile.Failure, path: String) {
+        switch failure {
+        case .notFound: self = .notFound(path: path)
+        case .alreadyExists: self = .alreadyExists(path: path)
+        case .notRegularFile: self = .malformed(path: path, reason: "not a regular file")
+        case .permissionsTooOpen(let mode): self = .permissionsTooOpen(path: path, mode: mode)
+        case .tooLarge(let bytes): self = .tooLarge(path: path, bytes: bytes)
+        case .io(let operation, let errno): self = .io(path: path, operation: operation, errno: errno)
+        }
+    }
+}
+
 public enum KeyFile {
     public static let typeTag = "trellis-ed25519-v1"
     public static let maxFileBytes = 4096
@@ -39,59 +54,14 @@ public enum KeyFile {
     /// Writes `key` to `path` with mode 0600 (created exclusively unless `overwrite`), synced to disk.
     public static func write(_ key: SigningKey, to path: String, overwrite: Bool = false) throws(KeyFileError) {
         let text = "{\"type\":\"\(typeTag)\",\"public_key\":\"\(key.publicKey.hex)\",\"secret_seed\":\"\(Hex.encode(key.seed))\"}\n"
-        var flags = O_WRONLY | O_CREAT | O_CLOEXEC
-        flags |= overwrite ? O_TRUNC : O_EXCL
-        let fd = open(path, flags, mode_t(0o600))
-        if fd < 0 {
-            let e = errno
-            if e == EEXIST { throw .alreadyExists(path: path) }
-            throw .io(path: path, operation: "create", errno: e)
-        }
-        defer { close(fd) }
-        // An overwritten file may have had wider permissions; narrow them before the secret is written.
-        if fchmod(fd, mode_t(0o600)) != 0 { throw .io(path: path, operation: "chmod 600", errno: errno) }
-        let bytes = Array(text.utf8)
-        var written = 0
-        while written < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, $0.count - written) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw .io(path: path, operation: "write", errno: errno)
-            }
-            written += n
-        }
-        if fsync(fd) != 0 { throw .io(path: path, operation: "fsync", errno: errno) }
+        do { try PrivateFile.write(Array(text.utf8), to: path, overwrite: overwrite) } catch { throw KeyFileError(error, path: path) }
     }
 
     /// Reads and checks the key file at `path`.
     public static func read(from path: String) throws(KeyFileError) -> SigningKey {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 {
-            let e = errno
-            if e == ENOENT { throw .notFound(path: path) }
-            throw .io(path: path, operation: "open", errno: e)
-        }
-        defer { close(fd) }
-        var st = stat()
-        if fstat(fd, &st) != 0 { throw .io(path: path, operation: "stat", errno: errno) }
-        let mode = UInt32(st.st_mode) & 0o777
-        if mode & 0o077 != 0 { throw .permissionsTooOpen(path: path, mode: mode) }
-        if (UInt32(st.st_mode) & UInt32(S_IFMT)) != UInt32(S_IFREG) { throw .malformed(path: path, reason: "not a regular file") }
-        if st.st_size > maxFileBytes { throw .tooLarge(path: path, bytes: Int(st.st_size)) }
-
-        var buffer = [UInt8](repeating: 0, count: maxFileBytes + 1)
-        var total = 0
-        while total < buffer.count {
-            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + total, $0.count - total) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw .io(path: path, operation: "read", errno: errno)
-            }
-            if n == 0 { break }
-            total += n
-        }
-        if total > maxFileBytes { throw .tooLarge(path: path, bytes: total) }
-        return try parse(Array(buffer[..<total]), path: path)
+        let bytes: [UInt8]
+        do { bytes = try PrivateFile.read(path, maxBytes: maxFileBytes) } catch { throw KeyFileError(error, path: path) }
+        return try parse(bytes, path: path)
     }
 
     static func parse(_ bytes: [UInt8], path: String) throws(KeyFileError) -> SigningKey {

@@ -1,7 +1,7 @@
 // TokenFile.swift — bearer-token files (e.g. `[api] metrics_token_file`, what Prometheus's `credentials_file` reads):
 // written with mode 0600 holding 32 random bytes as 64 hex digits and a newline; refused when readable by group or
-// others, like key files. Reading trims surrounding whitespace (as Prometheus does) and accepts 16 … 512 visible
-// ASCII characters, so an operator may also write their own token.
+// others, like key files (both through PrivateFile). Reading trims surrounding whitespace (as Prometheus does) and
+// accepts 16 … 512 visible ASCII characters, so an operator may also write their own token.
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -26,6 +26,21 @@ public enum TokenFileError: Error, Equatable, CustomStringConvertible {
     }
 }
 
+extension TokenFileError {
+    /// A private-file failure as a token file's error (an existing file and an oversized one keep the words they
+    /// had before the two file kinds shared `PrivateFile`).
+    init(_ failure: PrivateFile.Failure, path: String) {
+        switch failure {
+        case .notFound: self = .notFound(path: path)
+        case .alreadyExists: self = .io(path: path, operation: "create", errno: EEXIST)
+        case .notRegularFile: self = .malformed(path: path, reason: "not a regular file")
+        case .permissionsTooOpen(let mode): self = .permissionsTooOpen(path: path, mode: mode)
+        case .tooLarge: self = .malformed(path: path, reason: "more than \(TokenFile.maxFileBytes) bytes")
+        case .io(let operation, let errno): self = .io(path: path, operation: operation, errno: errno)
+        }
+    }
+}
+
 public enum TokenFile {
     public static let maxFileBytes = 1024
     public static let tokenLengths = 16...512
@@ -40,49 +55,14 @@ public enum TokenFile {
 
     /// Writes `token` and a newline to `path` with mode 0600, created exclusively (an existing file is kept).
     public static func write(_ token: String, to path: String) throws(TokenFileError) {
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode_t(0o600))
-        if fd < 0 { throw .io(path: path, operation: "create", errno: errno) }
-        defer { close(fd) }
-        let bytes = Array((token + "\n").utf8)
-        var written = 0
-        while written < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, $0.count - written) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw .io(path: path, operation: "write", errno: errno)
-            }
-            written += n
-        }
-        if fsync(fd) != 0 { throw .io(path: path, operation: "fsync", errno: errno) }
+        do { try PrivateFile.write(Array((token + "\n").utf8), to: path, overwrite: false) } catch { throw TokenFileError(error, path: path) }
     }
 
-    /// Reads and checks the token at `path`: mode (no group/other bits), a regular file, size, characters.
+    /// Reads and checks the token at `path`: a regular file, mode (no group/other bits), size, characters.
     public static func read(from path: String) throws(TokenFileError) -> String {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 {
-            let e = errno
-            if e == ENOENT { throw .notFound(path: path) }
-            throw .io(path: path, operation: "open", errno: e)
-        }
-        defer { close(fd) }
-        var st = stat()
-        if fstat(fd, &st) != 0 { throw .io(path: path, operation: "stat", errno: errno) }
-        if (UInt32(st.st_mode) & UInt32(S_IFMT)) != UInt32(S_IFREG) { throw .malformed(path: path, reason: "not a regular file") }
-        let mode = UInt32(st.st_mode) & 0o777
-        if mode & 0o077 != 0 { throw .permissionsTooOpen(path: path, mode: mode) }
-        var buffer = [UInt8](repeating: 0, count: maxFileBytes + 1)
-        var total = 0
-        while total < buffer.count {
-            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + total, $0.count - total) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw .io(path: path, operation: "read", errno: errno)
-            }
-            if n == 0 { break }
-            total += n
-        }
-        if total > maxFileBytes { throw .malformed(path: path, reason: "more than \(maxFileBytes) bytes") }
-        let token = String(decoding: buffer[..<total], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let bytes: [UInt8]
+        do { bytes = try PrivateFile.read(path, maxBytes: maxFileBytes) } catch { throw TokenFileError(error, path: path) }
+        let token = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         guard tokenLengths.contains(token.utf8.count) else {
             throw .malformed(path: path, reason: "the token has \(token.utf8.count) characters; it must have \(tokenLengths.lowerBound) … \(tokenLengths.upperBound)")
         }

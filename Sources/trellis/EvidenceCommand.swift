@@ -112,8 +112,11 @@ struct EvidenceCommand: AsyncParsableCommand {
             // the pinned genesis to the proof's height (validator-set changes included) and yields the set in force there.
             let certified: LightBlock, setChanges: Int
             do { (certified, setChanges) = try Self.certifiedBlock(atHeight: proof.height, genesis: document, node: url) } catch {
-                if case .verificationFailed = error {
-                    throw failure("the node's headers up to height \(proof.height) do not verify from \(genesis): \(error.description)")
+                if case .verificationFailed(let height, _) = error {
+                    // Block 1 is the one a genesis certifies directly (it names the genesis as its previous block and
+                    // is signed by the genesis validators): failing there means another chain, not a forged answer.
+                    let hint = height == 1 ? " — \(node) runs a chain that does not start from \(genesis): pass the genesis.json of the chain that node runs" : ""
+                    throw failure("the node's headers up to height \(proof.height) do not verify from \(genesis): \(error.description)\(hint)")
                 }
                 throw badInput("cannot follow the certified headers of \(node) to height \(proof.height): \(error.description)")
             }

@@ -88,7 +88,7 @@ struct GenesisAdd: ParsableCommand {
         @Option(help: "The validator's name: 1…128 bytes of [A-Za-z0-9._:-].") var name: String?
         @Option(help: "The node's public key (64 hex digits; `trellis keys show --key <home>/node.key`).") var publicKey: String?
         @Option(help: "Where the other validators reach the node, host:port.") var p2pAddress: String?
-        @Option(help: "Voting power (> 0; quorum is more than 2/3 of the total).") var votingPower: UInt64 = 1
+        @Option(parsing: .unconditional, help: "Voting power (> 0; quorum is more than 2/3 of the total; default: 1).", transform: NumberArgument.parse) var votingPower: UInt64 = 1
 
         func run() throws {
             var draft = try GenesisFileEditor.load(genesis)

@@ -21,7 +21,7 @@ struct GenesisInit: ParsableCommand {
 
     @Option(help: "The chain id: 1…64 bytes of [a-z0-9._-].") var chainId: String
     @Option(help: "Where to write the draft.") var out = "genesis.json"
-    @Option(help: "Genesis time, Unix seconds (default: now). Block 1's time must be at least this.") var time: Int64?
+    @Option(parsing: .unconditional, help: "Genesis time, Unix seconds (default: now). Block 1's time must be at least this.", transform: NumberArgument.parse) var time: Int64?
     @Option(help: "Distinct governor approvals that execute a governance proposal.") var governanceQuorum = Parameters.default.governanceQuorum
     @Option(help: "Longest issue → maturity of a payable certificate, seconds.") var maxMaturitySeconds = Parameters.default.maxMaturitySeconds
     @Option(help: "Maturity → may be marked overdue, seconds.") var gracePeriodSeconds = Parameters.default.gracePeriodSeconds

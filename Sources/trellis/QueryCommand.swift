@@ -41,14 +41,14 @@ struct Query: AsyncParsableCommand {
         @Option(help: "A document's SHA-256, 64 hex digits (query evidence).") var hash: String?
         @Option(help: "A member id (query credit_blocks).") var owner: String?
         @Option(help: "A program id (query provenance).") var program: String?
-        @Option(help: "A serial number (query provenance).") var serial: UInt64?
+        @Option(parsing: .unconditional, help: "A serial number (query provenance).", transform: NumberArgument.parse) var serial: UInt64?
         @Option(help: "A beneficiary (query retirements).") var beneficiary: String?
-        @Option(help: "From time, Unix seconds (query retirements).") var from: Int64?
-        @Option(help: "To time, Unix seconds (query retirements).") var to: Int64?
+        @Option(parsing: .unconditional, help: "From time, Unix seconds (query retirements).", transform: NumberArgument.parse) var from: Int64?
+        @Option(parsing: .unconditional, help: "To time, Unix seconds (query retirements).", transform: NumberArgument.parse) var to: Int64?
         @Option(help: "A retirement id (query retirements).") var retirement: String?
         @Option(help: "Start after this document hash: the previous page's next (query evidence_by).") var after: String?
-        @Option(help: "Page size, 1…1000, default 100 (query evidence_by).") var limit: Int?
-        @Option(help: "Answer as of this committed height (default: the latest).") var height: UInt64?
+        @Option(parsing: .unconditional, help: "Page size, 1…1000, default 100 (query evidence_by).", transform: NumberArgument.parse) var limit: Int?
+        @Option(parsing: .unconditional, help: "Answer as of this committed height (default: the latest).", transform: NumberArgument.parse) var height: UInt64?
         @Flag(help: "Include the state proofs of every key read.") var prove = false
         @OptionGroup var output: OutputOptions
         @Option(help: "Key file that signs the request (docs/ACCESS.md): a member key, or the node's own key.") var key: String?
@@ -113,6 +113,7 @@ enum QueryPrint {
         guard object != nil else { throw badInput("\(url) answered \(code) with a non-JSON body: \(String(decoding: raw.prefix(200), as: UTF8.self))") }
         output.print(json: raw)
         if code == 200 { return }
+        if let note = NodeAPI.refusedKeyNote(status: code, answer: object, credentials: api.credentials) { printError(note) }
         // The caller's mistake (a missing or malformed parameter, a query name the node does not know) is bad input,
         // exit 2 like every other; a refusal or an absent object is the node's answer, exit 1.
         let error = object?["error"] as? [String: Any]

@@ -54,8 +54,8 @@ struct ProjectCommands: AsyncParsableCommand {
         @Option(help: "The location.") var location: String
         @Option(help: "The sector, e.g. energy.") var sector: String
         @Option(help: "Device ids, comma-separated.") var devices: String
-        @Option(help: "Crediting period start, Unix seconds.") var creditingStart: Int64
-        @Option(help: "Crediting period end (exclusive), Unix seconds.") var creditingEnd: Int64
+        @Option(parsing: .unconditional, help: "Crediting period start, Unix seconds.", transform: NumberArgument.parse) var creditingStart: Int64
+        @Option(parsing: .unconditional, help: "Crediting period end (exclusive), Unix seconds.", transform: NumberArgument.parse) var creditingEnd: Int64
         @Option(help: "Ids in other registries, comma-separated.") var externalIds: String?
         @OptionGroup var options: TxSubmitOptions
 
@@ -77,9 +77,9 @@ struct VerificationCommands: AsyncParsableCommand {
     struct Submit: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "An accredited verifier attests a monitored quantity for a period (verification.submit).")
         @Option(help: "The project id.") var project: String
-        @Option(help: "Monitoring period start, Unix seconds.") var periodStart: Int64
-        @Option(help: "Monitoring period end (exclusive, not in the future), Unix seconds.") var periodEnd: Int64
-        @Option(help: "The verified quantity (units).") var quantity: UInt64
+        @Option(parsing: .unconditional, help: "Monitoring period start, Unix seconds.", transform: NumberArgument.parse) var periodStart: Int64
+        @Option(parsing: .unconditional, help: "Monitoring period end (exclusive, not in the future), Unix seconds.", transform: NumberArgument.parse) var periodEnd: Int64
+        @Option(parsing: .unconditional, help: "The verified quantity (units).", transform: NumberArgument.parse) var quantity: UInt64
         @Option(help: "SHA-256 of the verification report, 64 hex digits.") var reportHash: String
         @OptionGroup var options: TxSubmitOptions
 
@@ -101,8 +101,8 @@ struct CreditCommands: AsyncParsableCommand {
     struct Issue: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "A registry operator issues credits from a verification (credits.issue).")
         @Option(help: "The verification id (ver-…).") var verification: String
-        @Option(help: "Units to issue (at most the verified quantity).") var quantity: UInt64
-        @Option(help: "Of those, units set aside in a buffer block held by the registry operator.") var buffer: UInt64 = 0
+        @Option(parsing: .unconditional, help: "Units to issue (at most the verified quantity).", transform: NumberArgument.parse) var quantity: UInt64
+        @Option(parsing: .unconditional, help: "Of those, units set aside in a buffer block held by the registry operator (default: 0).", transform: NumberArgument.parse) var buffer: UInt64 = 0
         @OptionGroup var options: TxSubmitOptions
 
         func run() async throws {
@@ -148,8 +148,8 @@ struct CreditCommands: AsyncParsableCommand {
         @Option(help: "BLOCK_ID (the whole block) or BLOCK_ID:START-END (a serial range); repeatable.") var block: [String]
         @Option(help: "Who the claim is for.") var beneficiary: String
         @Option(help: "What the claim is for.") var purpose: String
-        @Option(help: "Claim period start, Unix seconds.") var claimStart: Int64
-        @Option(help: "Claim period end, Unix seconds.") var claimEnd: Int64
+        @Option(parsing: .unconditional, help: "Claim period start, Unix seconds.", transform: NumberArgument.parse) var claimStart: Int64
+        @Option(parsing: .unconditional, help: "Claim period end, Unix seconds.", transform: NumberArgument.parse) var claimEnd: Int64
         @OptionGroup var options: TxSubmitOptions
 
         func run() async throws {

@@ -12,8 +12,8 @@ struct CreditLineCommands: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "set", abstract: "A financier opens or updates a credit line of a core enterprise (credit_line.set; --cosign the core's key).")
         @Option(help: "The credit line id.") var line: String
         @Option(help: "The core enterprise's member id.") var core: String
-        @Option(help: "The limit (分).") var limit: UInt64
-        @Option(help: "Expiry, Unix seconds.") var expiry: Int64
+        @Option(parsing: .unconditional, help: "The limit (分).", transform: NumberArgument.parse) var limit: UInt64
+        @Option(parsing: .unconditional, help: "Expiry, Unix seconds.", transform: NumberArgument.parse) var expiry: Int64
         @OptionGroup var options: TxSubmitOptions
 
         func run() async throws {
@@ -33,8 +33,8 @@ struct CertificateCommands: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "A core enterprise issues a certificate to a supplier against a credit line (certificate.issue).")
         @Option(help: "The credit line id.") var creditLine: String
         @Option(help: "The supplier receiving it (member id).") var holder: String
-        @Option(help: "Face value (分).") var face: UInt64
-        @Option(help: "Maturity, Unix seconds.") var maturity: Int64
+        @Option(parsing: .unconditional, help: "Face value (分).", transform: NumberArgument.parse) var face: UInt64
+        @Option(parsing: .unconditional, help: "Maturity, Unix seconds.", transform: NumberArgument.parse) var maturity: Int64
         @Option(help: "The trade contract number.") var contractNo: String
         @Option(help: "Invoice keys, comma-separated (each backs at most one certificate, ever).") var invoices: String
         @Option(help: "SHA-256 of the trade documents, 64 hex digits.") var docHash: String
@@ -117,7 +117,7 @@ struct CertificateCommands: AsyncParsableCommand {
         )
         @Option(help: "The certificate piece id.") var certificate: String
         @Option(help: "The recipient (member id).") var to: String
-        @Option(help: "The amount to pass (分); default: the whole face.") var amount: UInt64?
+        @Option(parsing: .unconditional, help: "The amount to pass (分); default: the whole face.", transform: NumberArgument.parse) var amount: UInt64?
         @OptionGroup var options: TxSubmitOptions
 
         func run() async throws {
@@ -168,8 +168,8 @@ struct FinancingCommands: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "The holder asks a financier to factor or take a pledge of a piece (financing.request).")
         @Option(help: "The certificate piece id.") var certificate: String
         @Option(help: "The financier (member id).") var financier: String
-        @Option(help: "The advance (分), at most the face.") var advance: UInt64
-        @Option(help: "The rate in basis points (≤ 10000).") var rateBps: UInt32
+        @Option(parsing: .unconditional, help: "The advance (分), at most the face.", transform: NumberArgument.parse) var advance: UInt64
+        @Option(parsing: .unconditional, help: "The rate in basis points (≤ 10000).", transform: NumberArgument.parse) var rateBps: UInt32
         @Option(help: "factoring (the financier becomes the holder) or pledge.") var type: FinancingType
         @Flag(help: "With recourse to the applicant.") var recourse = false
         @OptionGroup var options: TxSubmitOptions

@@ -17,8 +17,8 @@ struct TxSubmitOptions: ParsableArguments {
     @Option(help: "The signer's key file.") var key: String
     @Option(help: "Co-signers' key files (repeatable).") var cosign: [String] = []
     @Option(help: "The signer's member id (default: looked up by the key).") var signer: String?
-    @Option(help: "The nonce (default: the signer's last committed nonce + 1).") var nonce: UInt64?
-    @Option(help: "Blocks after the current height until the transaction expires.") var expiresIn: UInt64 = 1_000
+    @Option(parsing: .unconditional, help: "The nonce (default: the signer's last committed nonce + 1).", transform: NumberArgument.parse) var nonce: UInt64?
+    @Option(parsing: .unconditional, help: "Blocks after the current height until the transaction expires (default: 1000).", transform: NumberArgument.parse) var expiresIn: UInt64 = 1_000
     @Flag(help: "Wait until the transaction is committed and print its receipt.") var wait = false
     @OptionGroup var output: OutputOptions
 }

@@ -103,3 +103,54 @@ private func mode(_ path: String) throws -> Int {
         #expect(ParallelVerifier.verify([]) == [])
     }
 }
+
+/// Key files and token files share `PrivateFile`: both are written 0600 (also over a wider file when a key is
+/// overwritten), refused when group or others may read them, when they are not regular files or too
+/// large — each with its own words, as before they shared it.
+@Suite struct PrivateFileTests {
+    @Test func tokenFilesAreWrittenWithMode0600AndReadBack() throws {
+        let path = temporaryPath("metrics.token")
+        let token = TokenFile.generate()
+        try TokenFile.write(token, to: path)
+        #expect(try mode(path) == 0o600)
+        #expect(try TokenFile.read(from: path) == token)
+    }
+
+    @Test func anExistingTokenFileIsKept() throws {
+        let path = temporaryPath("metrics.token")
+        try TokenFile.write(TokenFile.generate(), to: path)
+        #expect(throws: TokenFileError.io(path: path, operation: "create", errno: EEXIST)) { try TokenFile.write(TokenFile.generate(), to: path) }
+        #expect(TokenFileError.io(path: path, operation: "create", errno: EEXIST).description == "token file \(path): create failed: File exists")
+    }
+
+    @Test(arguments: [0o644, 0o640, 0o604, 0o660, 0o602])
+    func groupOrWorldBitsAreRefusedForBoth(permissions: Int) throws {
+        let key = temporaryPath("node.key"), token = temporaryPath("metrics.token")
+        try KeyFile.write(SigningKey.generate(), to: key)
+        try TokenFile.write(TokenFile.generate(), to: token)
+        for path in [key, token] { try FileManager.default.setAttributes([.posixPermissions: permissions], ofItemAtPath: path) }
+        #expect(throws: KeyFileError.permissionsTooOpen(path: key, mode: UInt32(permissions))) { try KeyFile.read(from: key) }
+        #expect(throws: TokenFileError.permissionsTooOpen(path: token, mode: UInt32(permissions))) { try TokenFile.read(from: token) }
+        let octal = String(permissions, radix: 8)
+        #expect(KeyFileError.permissionsTooOpen(path: key, mode: UInt32(permissions)).description
+                == "key file \(key) has mode \(octal); private keys must not be readable by group or others (run: chmod 600 \(key))")
+        #expect(TokenFileError.permissionsTooOpen(path: token, mode: UInt32(permissions)).description
+                == "token file \(token) has mode \(octal); a secret token must not be readable by group or others (run: chmod 600 \(token))")
+    }
+
+    @Test func aDirectoryIsNotARegularFile() throws {
+        let directory = temporaryPath("dir")
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        #expect(throws: KeyFileError.malformed(path: directory, reason: "not a regular file")) { try KeyFile.read(from: directory) }
+        #expect(throws: TokenFileError.malformed(path: directory, reason: "not a regular file")) { try TokenFile.read(from: directory) }
+    }
+
+    @Test func oversizedAndMissingTokenFiles() throws {
+        let path = temporaryPath("big.token")
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(repeating: 0x61, count: TokenFile.maxFileBytes + 1), attributes: [.posixPermissions: 0o600]))
+        #expect(throws: TokenFileError.malformed(path: path, reason: "more than \(TokenFile.maxFileBytes) bytes")) { try TokenFile.read(from: path) }
+        #expect(throws: TokenFileError.notFound(path: "/nonexistent/metrics.token")) { try TokenFile.read(from: "/nonexistent/metrics.token") }
+        #expect(throws: TokenFileError.io(path: "/nonexistent/metrics.token", operation: "create", errno: ENOENT)) { try TokenFile.write("x", to: "/nonexistent/metrics.token") }
+        #expect(throws: KeyFileError.io(path: "/nonexistent/node.key", operation: "create", errno: ENOENT)) { try KeyFile.write(SigningKey.generate(), to: "/nonexistent/node.key") }
+    }
+}

@@ -303,6 +303,22 @@ private func checkAccess(_ net: LocalTestnet, c1: String, supplier1: String, out
     let absent = try query(["lineage", "--cert", "cert-none"], 1, outsider)
     #expect(notParty.status == 1 && (notParty.answer["error"] as? [String: Any])?["code"] as? String == "forbidden")
     #expect(NSDictionary(dictionary: notParty.answer).isEqual(to: absent.answer), "an absent certificate is refused like another member's: \(notParty.answer) \(absent.answer)")
+    // A mistyped id is refused like another's object, and the message says it may be either.
+    let refusal = (absent.answer["error"] as? [String: Any])?["message"] as? String ?? ""
+    #expect(refusal.contains("not found or not visible to you") && !refusal.contains("cert-none"), "\(refusal)")
+
+    // A key no member holds signs as @operator and is refused; the CLI names the key it used (the node cannot).
+    let stray = net.dir + "/stray.key"
+    let generated = try CLI.run(["keys", "generate", "--out", stray, "--json"])
+    let strayKey = try #require(json(generated.stdout)["public_key"] as? String, "\(generated.stdout) \(generated.stderr)")
+    let unregistered = try CLI.run(["query", "holdings", "--member", "supplier1", "--node", api, "--key", stray, "--json"])
+    #expect(unregistered.status == 1 && unregistered.stdout.contains("invalid_signature"), "\(unregistered.stdout)")
+    #expect(unregistered.stderr.contains("public key \(strayKey)) is not registered to any member"), "\(unregistered.stderr)")
+    // Another member's key with --signer: not among that member's active keys.
+    let supplier2Key = try #require(json(try CLI.run(["keys", "show", "--key", net.key("supplier2"), "--json"]).stdout)["public_key"] as? String)
+    let wrongSigner = try CLI.run(["tx", "certificate", "accept", "--certificate", c1, "--node", api, "--key", net.key("supplier2"), "--signer", "supplier1"])
+    #expect(wrongSigner.status == 1, "\(wrongSigner.stdout) \(wrongSigner.stderr)")
+    #expect(wrongSigner.stderr.contains("public key \(supplier2Key)) is not among supplier1's active keys"), "\(wrongSigner.stderr)")
     #expect(try query(["exposure"], 3, supplier1).status == 1)
 
     // Anonymous: the public part of status and blocks; 401 for the rest.

@@ -110,6 +110,17 @@ import Glibc
         // Bad input and an unreachable node: exit 2.
         #expect(try CLI.run(["evidence", "verify", work + "/missing.pdf", "--node", api, "--genesis", genesis]).status == 2)
         #expect(try CLI.run(["evidence", "verify", document, "--node", "http://127.0.0.1:\(base + 99)", "--genesis", genesis]).status == 2)
-        #expect(try CLI.run(["evidence", "attest", document, "--kind", "poem", "--title", "x", "--node", api, "--key", net.key("bank")]).status == 2)
+        let poem = try CLI.run(["evidence", "attest", document, "--kind", "poem", "--title", "x", "--node", api, "--key", net.key("bank")])
+        #expect(poem.status == 2 && poem.stderr.contains("\"poem\" is not one of contract, invoice, bill_of_lading"), "an unknown --kind lists the kinds: \(poem.stderr)")
+
+        // Another chain's genesis: block 1 does not follow from it, and the message says so (no hint at an option
+        // that does not exist).
+        let other = work + "/other"
+        let initialised = try CLI.run(["testnet", "init", "--hosts", "127.0.0.1", "--dir", other,
+                                       "--template", CLI.repositoryRoot + "/Genesis/example/genesis.template.json"])
+        #expect(initialised.status == 0, "\(initialised.stderr)")
+        let wrongGenesis = try CLI.run(["evidence", "verify", document, "--node", api, "--genesis", other + "/genesis.json"])
+        #expect(wrongGenesis.status == 1 && wrongGenesis.stderr.contains("runs a chain that does not start from \(other)/genesis.json"), "\(wrongGenesis.stderr)")
+        #expect(!wrongGenesis.stderr.contains("--export"), "\(wrongGenesis.stderr)")
     }
 }

@@ -25,5 +25,18 @@ import Testing
         }
         #expect(kinds.subtracting(documented).isEmpty, "kinds without a section in docs/TRANSACTIONS.md: \(kinds.subtracting(documented).sorted())")
         #expect(documented.subtracting(kinds).isEmpty, "documented kinds the code does not know: \(documented.subtracting(kinds).sorted())")
+
+        // "Receipt ids": one row per kind saying what its receipt's `created` lists (caller-chosen, derived, touched
+        // or nothing), every kind exactly once.
+        let lines = text.components(separatedBy: "\n")
+        let start = try #require(lines.firstIndex(of: "### Receipt ids"), "docs/TRANSACTIONS.md has no \"### Receipt ids\" table")
+        let rows = lines[(start + 1)...].drop { !$0.hasPrefix("| kind |") }.dropFirst(2).prefix { $0.hasPrefix("|") }
+        var inTable: [String] = []
+        for row in rows {
+            let first = row.split(separator: "|").first ?? ""
+            for part in first.split(separator: "`").enumerated() where part.offset % 2 == 1 { inTable.append(String(part.element)) }
+        }
+        #expect(Set(inTable) == kinds, "Receipt ids table: missing \(kinds.subtracting(inTable).sorted()), unknown \(Set(inTable).subtracting(kinds).sorted())")
+        #expect(inTable.count == Set(inTable).count, "a kind has two rows in the Receipt ids table: \(inTable.sorted())")
     }
 }

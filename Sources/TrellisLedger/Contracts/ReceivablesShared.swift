@@ -24,6 +24,17 @@ extension TaggedEnum {
         guard Int(tag) < Self.allCases.count else { throw .unknownTag(type: String(describing: Self.self), tag: tag) }
         self = Self.allCases[Int(tag)]
     }
+
+    /// The JSON form is the raw value; an unknown one is refused naming the values there are (a payload's
+    /// `"doc_kind": "receipt"` reads "\"receipt\" is not one of contract, invoice, …", not "Cannot initialize …").
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let text = try container.decode(String.self)
+        guard let value = Self(rawValue: text) else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "\"\(text)\" is not one of \(Self.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        self = value
+    }
 }
 
 /// Wraps a `Hash` so its JSON form is 64 lowercase hex digits (input may use either case).

@@ -466,9 +466,15 @@ public final class Node: NodeService, Sendable {
             var next = height
             let tipHeight = (try? reader.latestHeight()) ?? 0
             while next <= tipHeight && !Task.isCancelled {
-                guard let block = try? reader.block(atHeight: next), let certificate = try? reader.certificate(atHeight: next) else { break }
-                let receipts = block.transactions.compactMap { (try? reader.transaction($0.hash))?.receipt }
-                continuation.yield(CommittedBlock(block: block, certificate: certificate, receipts: receipts))
+                // The stored blocks are read from RocksDB off the cooperative pool, one block at a time.
+                let height = next
+                let stored = await Self.offPool { () -> CommittedBlock? in
+                    guard let block = try? reader.block(atHeight: height), let certificate = try? reader.certificate(atHeight: height) else { return nil }
+                    let receipts = block.transactions.compactMap { (try? reader.transaction($0.hash))?.receipt }
+                    return CommittedBlock(block: block, certificate: certificate, receipts: receipts)
+                }
+                guard let stored else { break }
+                continuation.yield(stored)
                 next += 1
             }
             for await committed in live.stream where committed.block.header.height >= next {
@@ -483,6 +489,13 @@ public final class Node: NodeService, Sendable {
             self?.subscribers.withLockedValue { $0[id]?.finish(); $0[id] = nil }
         }
         return stream
+    }
+
+    /// Runs blocking work (RocksDB reads) on a Dispatch thread, never on Swift's cooperative pool.
+    static func offPool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { (continuation: CheckedContinuation<T, Never>) in
+            DispatchQueue.global().async { continuation.resume(returning: body()) }
+        }
     }
 
     public func refreshMetrics() {

@@ -1,0 +1,45 @@
+// CLIInputMessagesTests.swift — bad command-line input is refused with a message that says what is wrong, before any
+// network access: a negative amount is "must be positive" (not "Missing value", as when "-3" was taken for a flag),
+// a negative time is a time like any other, and an unknown enum value in a payload lists the values there are.
+import Foundation
+import Testing
+
+@Suite struct CLIInputMessagesTests {
+    /// `tx certificate issue` with the given face and maturity, a node nobody listens on and a key file that does
+    /// not exist: parsing comes first, then the key file (so a parsed command fails on the key, never the network).
+    private func issue(face: String, maturity: String) throws -> CLIResult {
+        try CLI.run(["tx", "certificate", "issue", "--credit-line", "line1", "--holder", "supplier1", "--face", face, "--maturity", maturity,
+                     "--contract-no", "C-1", "--invoices", "INV-1", "--doc-hash", String(repeating: "ab", count: 32),
+                     "--node", "http://127.0.0.1:1", "--key", "/nonexistent/core.key"])
+    }
+
+    @Test func aNegativeAmountMustBePositive() throws {
+        let negative = try issue(face: "-3", maturity: "1900000000")
+        #expect(negative.status == 2)
+        #expect(negative.stderr.contains("The value '-3' is invalid for '--face <face>': the value must be positive"), "\(negative.stderr)")
+        #expect(!negative.stderr.contains("Missing value"), "\(negative.stderr)")
+        let word = try issue(face: "3x", maturity: "1900000000")
+        #expect(word.status == 2 && word.stderr.contains("'3x' is invalid for '--face <face>': not a whole number"), "\(word.stderr)")
+        let huge = try issue(face: "18446744073709551616", maturity: "1900000000")
+        #expect(huge.status == 2 && huge.stderr.contains("out of range: the value must be from 0 to 18446744073709551615"), "\(huge.stderr)")
+        // The same for an optional option and one with a default.
+        let nonce = try CLI.run(["tx", "send", "--kind", "credit_line.set", "--payload", "{}", "--nonce", "-1", "--expires-in", "-2",
+                                 "--node", "http://127.0.0.1:1", "--key", "/nonexistent/bank.key"])
+        #expect(nonce.status == 2 && nonce.stderr.contains("'-1' is invalid for '--nonce <nonce>': the value must be positive"), "\(nonce.stderr)")
+    }
+
+    @Test func aNegativeTimeIsAValueNotAFlag() throws {
+        // Times are signed: -5 parses (the ledger judges it), so the command goes on to read the key file.
+        let result = try issue(face: "5", maturity: "-5")
+        #expect(result.status == 2)
+        #expect(!result.stderr.contains("--maturity") && result.stderr.contains("/nonexistent/core.key"), "\(result.stderr)")
+    }
+
+    @Test func anUnknownDocumentKindListsTheKinds() throws {
+        let payload = #"{"doc_hash":"\#(String(repeating: "ab", count: 32))","doc_kind":"receipt","title":"x"}"#
+        let result = try CLI.run(["tx", "send", "--kind", "evidence.attest", "--payload", payload, "--node", "http://127.0.0.1:1", "--key", "/nonexistent/k.key"])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains(#""receipt" is not one of contract, invoice, bill_of_lading, verification_report, delivery_note, other"#), "\(result.stderr)")
+        #expect(!result.stderr.contains("Cannot initialize"), "\(result.stderr)")
+    }
+}
