@@ -3,7 +3,7 @@
 // Routes (docs/openapi.json, also served at /v1/openapi.json, describes each; OpenAPITests keeps the two in step):
 //   POST /v1/tx[?wait=commit]     body: {"tx": "<hex of canonical bytes>"} or raw bytes (application/octet-stream)
 //   POST /v1/txs                  body: a binary batch of transactions (TransactionBatch, application/octet-stream)
-//   GET  /v1/tx/{hash}            status (pending | committed | rejected | unknown), height, receipt
+//   GET  /v1/tx/{hash}            status (pending | committed | rejected | unknown), height, receipt (+ receipt_hex, receipt_path)
 //   GET  /v1/blocks/{height|latest}
 //   GET  /v1/status
 //   GET  /v1/genesis              genesis.json of the chain
@@ -315,7 +315,8 @@ struct Routes: Sendable {
     }
 
     /// `POST /v1/txs`: up to `TransactionBatch.maxTransactions` transactions in one binary body. 200 with one result
-    /// per transaction in order — `{hash, status: pending}` or `{error: {code, message}}` — so one refusal never
+    /// per transaction in order — `{hash, status: pending}` or `{error: {code, message, retry_after_s?}}`
+    /// (`retry_after_s`: seconds to wait, on admission control's `overloaded`/`signer_backlog`) — so one refusal never
     /// refuses the others; 429 + Retry-After when admission control refused every one for the same reason; 400 for
     /// a body that is not exactly one batch, 415 for another content type.
     func submitBatch(_ request: Request, context: BasicRequestContext) async throws -> Response {
@@ -351,7 +352,10 @@ struct Routes: Sendable {
                 accepted += 1
                 items.append("{\"hash\":\"\(hash.hex)\",\"status\":\"pending\"}")
             case .failure(let error):
-                let object: [String: Any] = ["error": ["code": error.code, "message": error.description]]
+                var refusal: [String: Any] = ["code": error.code, "message": error.description]
+                // Admission control's refusals carry their retry hint, as a 429's Retry-After does for a whole batch.
+                if let seconds = error.retryAfterSeconds { refusal["retry_after_s"] = seconds }
+                let object: [String: Any] = ["error": refusal]
                 items.append(String(decoding: JSONBody.data(object), as: UTF8.self))
             }
         }
@@ -388,7 +392,18 @@ struct Routes: Sendable {
             try await access.requireParty(nil, policy: policy)
             throw APIError.notFound("transaction \(hash.hex) is not known to this node")
         }
-        return JSONBody.response(Views.lookup(hash, lookup, service: service))
+        var answer = Views.lookup(hash, lookup, service: service)
+        if case .committed(_, let record) = lookup {
+            // The receipt's canonical bytes and its RFC 9162 path to the header's receipts_root: the outcome is
+            // provable, not only the inclusion (the explorer checks both).
+            let receipts = try await Self.read { () throws(ServiceError) in try service.receipts(atHeight: record.height) }
+            if let receipts, Int(record.index) < receipts.count, receipts[Int(record.index)] == record.receipt,
+               let path = MerkleTree.proof(leaves: receipts.map(\.hash.bytes), index: Int(record.index)) {
+                answer["receipt_hex"] = Hex.encode(record.receipt.canonicalBytes)
+                answer["receipt_path"] = path.path.map(\.hex)
+            }
+        }
+        return JSONBody.response(answer)
     }
 
     func block(_ request: Request, _ text: String) async throws -> Response {

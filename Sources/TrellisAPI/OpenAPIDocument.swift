@@ -1390,6 +1390,8 @@ enum OpenAPIDocument {
                         "status": "ok",
                         "tx_hash": "cc5e2f65419508b3072a0424b2465812fa2e24204d0049b385d12e2c2008022d"
                       },
+                      "receipt_hex": "cc5e2f65419508b3072a0424b2465812fa2e24204d0049b385d12e2c2008022d00000000010000000000",
+                      "receipt_path": [],
                       "status": "committed",
                       "transaction": {
                         "canonical_hex": "000000117472656c6c69732d6578616d706c652d31000000126d656d6265722e…",
@@ -1423,7 +1425,7 @@ enum OpenAPIDocument {
                 }
               }
             },
-            "description": "{hash, status, height, index, receipt, transaction}"
+            "description": "{hash, status, height, index, receipt, transaction}; committed: also receipt_hex (the canonical Receipt) and receipt_path (its RFC 9162 path to the header's receipts_root, docs/EXPORT-FORMAT.md §4)"
           },
           "400": {
             "content": {

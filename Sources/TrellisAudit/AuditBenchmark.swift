@@ -36,19 +36,24 @@ public struct AuditBenchmarkResult: Sendable, Codable {
 
 public enum AuditBenchmark {
     /// Builds a chain of `transactions` transactions in blocks of `perBlock`, exports it under `directory`, and
-    /// measures. `now` reads a monotonic clock (injected so the module itself never reads time).
-    public static func run(transactions: Int, perBlock: Int, directory: String, now: () -> Double) throws -> AuditBenchmarkResult {
+    /// measures. `now` reads a monotonic clock (injected so the module itself never reads time); `progress` hears
+    /// (phase, done, total) as the chain is built, exported and verified (`trellis bench audit` shows it at a terminal).
+    public static func run(transactions: Int, perBlock: Int, directory: String, now: () -> Double,
+                           progress: VerifyProgress? = nil) throws -> AuditBenchmarkResult {
         precondition(transactions > 0 && perBlock > 0, "benchmark sizes must be positive")
         let chain = try BenchChain(members: min(perBlock, transactions))
         let blocks = (transactions + perBlock - 1) / perBlock
         var remaining = transactions
-        for _ in 0..<blocks {
+        for block in 0..<blocks {
             try chain.commitBlock(count: min(perBlock, remaining))
             remaining -= min(perBlock, remaining)
+            progress?("building the chain", block + 1, blocks)
         }
         let path = directory + "/bench-export.jsonl"
         defer { try? FileManager.default.removeItem(atPath: path) }
-        try ChainExporter.export(from: StoreChainSource(genesis: chain.genesis, store: chain.store, label: "the benchmark chain"), to: path)
+        try ChainExporter.export(from: StoreChainSource(genesis: chain.genesis, store: chain.store, label: "the benchmark chain"), to: path) { done, total in
+            progress?("exporting", Int(done), Int(total))
+        }
         let bytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
 
         let file = try ExportFile.read(path: path)
@@ -66,7 +71,7 @@ public enum AuditBenchmark {
         precondition(valid == checks.count, "benchmark chain has invalid signatures")
 
         let verifyStart = now()
-        let summary = try ChainVerifier.verify(path: path)
+        let summary = try ChainVerifier.verify(path: path, progress: progress.map { report in { phase, done, total in report("verifying: \(phase)", done, total) } })
         let verifySeconds = now() - verifyStart
         precondition(summary.transactions == transactions, "benchmark verified \(summary.transactions) of \(transactions) transactions")
         let verifyRate = Double(transactions) / verifySeconds, rawRate = Double(transactions) / rawSeconds

@@ -208,7 +208,13 @@ public final class NodeClient: ChainSource {
         }
         let (data, status, error, overLimit) = reader.result()
         if overLimit { throw .source("GET \(shown): the response is larger than \(maxBytes) bytes; refused") }
-        if let error { throw .source("GET \(shown): \(AuditCertificates.shown(error.localizedDescription))") }
+        if let error {
+            // Nothing answered at the address: say what to check (ops: newuser 16).
+            let unreachable: Set<URLError.Code> = [.cannotConnectToHost, .cannotFindHost, .timedOut, .networkConnectionLost]
+            let hint = (error as? URLError).map { unreachable.contains($0.code) } == true
+                ? ". Is the node running? A local testnet: `trellis testnet status`; the URL must be the node's [api] listen address" : ""
+            throw .source("GET \(shown): \(AuditCertificates.shown(error.localizedDescription))\(hint)")
+        }
         return (data, status ?? 0, shown)
     }
 }

@@ -36,9 +36,14 @@ struct AuditBench: ParsableCommand {
         let origin = clock.now
         let directory = FileManager.default.temporaryDirectory.path
         let result: AuditBenchmarkResult
-        do { result = try AuditBenchmark.run(transactions: transactions, perBlock: perBlock, directory: directory) { seconds(clock.now - origin) } } catch {
+        // Progress at a terminal only (never with --json's answer on stdout: it goes to stderr anyway).
+        let progress: VerifyProgress = { phase, done, total in progressLine("\(phase): \(done)/\(total)") }
+        do {
+            result = try AuditBenchmark.run(transactions: transactions, perBlock: perBlock, directory: directory, now: { seconds(clock.now - origin) }, progress: progress)
+        } catch {
             throw failure("\(error)")
         }
+        progressLine(String(repeating: " ", count: 60))
         if json {
             try printJSON(result)
             return

@@ -99,6 +99,11 @@ struct ClusterBench: AsyncParsableCommand {
         func offer(_ rate: Double, seconds: Double, sender: LoadSender = sender) async -> (committed: Double, start: UInt64, end: UInt64) {
             queue.fill(to: Int(rate * seconds), expiresAt: expiresAt)
             let start = monotonicNanoseconds()
+            // At a terminal: how far this step is (elapsed of its length, the height reached), rewritten each second.
+            let ticker = progressTicker { [monitor] in
+                String(format: "  offering %.0f tx/s: %.0f of %.0f s, height %d   ", rate, Double(monotonicNanoseconds() - start) / 1e9, seconds, monitor.lastHeight)
+            }
+            defer { ticker?.cancel() }
             _ = await sender.run(queue: queue, rate: rate, seconds: seconds)
             let end = monotonicNanoseconds()
             // Committed throughput over the step, skipping its first quarter (the pipeline filling).

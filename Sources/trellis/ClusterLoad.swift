@@ -245,11 +245,16 @@ struct LoadSender: Sendable {
                 }
                 for (tx, result) in zip(remaining, results) where answered {
                     if result["hash"] != nil { admitted += 1; continue }
-                    let code = ((result["error"] as? [String: Any])?["code"] as? String) ?? "unknown"
+                    let error = result["error"] as? [String: Any]
+                    let code = (error?["code"] as? String) ?? "unknown"
                     switch code {
                     case "mempool_full", "nonce_too_far_ahead", "overloaded", "signer_backlog":
                         retry.append(tx)
                         refusals.withLock { $0["transactions", default: 0] += 1 }
+                        // Admission control's per-item hint, honoured like a 429's Retry-After (at most 2 s).
+                        if let seconds = error?["retry_after_s"] as? Int {
+                            pauseNanoseconds = max(pauseNanoseconds, UInt64(min(max(Double(seconds), 0.1), 2) * 1e9))
+                        }
                     case "duplicate_transaction": admitted += 1
                     default:
                         errors.withLock { $0[code, default: 0] += 1 }

@@ -29,11 +29,18 @@ enum HTTP {
         }
         let (data, response): (Data, URLResponse)
         do { (data, response) = try await URLSession.shared.data(for: request) } catch {
-            throw Failure(message: "cannot reach \(url): \(error.localizedDescription)")
+            throw Failure(message: "cannot reach \(url): \(error.localizedDescription)" + unreachableHint(error))
         }
         let status = (response as? HTTPURLResponse)?.statusCode ?? 0
         let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
         return (status, object, data)
+    }
+
+    /// What to do next when nothing answered at a node's address (connection refused, no such host, timed out).
+    static func unreachableHint(_ error: Error) -> String {
+        guard let code = (error as? URLError)?.code, [.cannotConnectToHost, .cannotFindHost, .timedOut, .networkConnectionLost, .notConnectedToInternet].contains(code) else { return "" }
+        return ". Is the node running? A local testnet: `trellis testnet status` (and `trellis testnet up` to start it); "
+            + "a node: `trellis node start --home DIR`; the URL must be the node's [api] listen address"
     }
 
     static func get(_ url: String, timeoutSeconds: Double = 10, credentials: APIClientCredentials? = nil) async throws -> (Int, [String: Any]?, Data) {

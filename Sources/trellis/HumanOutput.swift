@@ -121,7 +121,7 @@ enum HumanFormat {
     static func scalarText(_ value: Any) -> String {
         switch value {
         case let list as [Any]: return list.map(scalarText).joined(separator: ", ")
-        case let string as String: return visible(string)
+        case let string as String: return visible(shortenedHex(string))
         case let number as NSNumber:
             // JSONSerialization gives booleans as NSNumber too, of ObjC type "c" (JSON numbers are never chars).
             if String(cString: number.objCType) == "c" { return number.boolValue ? "yes" : "no" }
@@ -129,6 +129,16 @@ enum HumanFormat {
         case is NSNull: return "-"
         default: return visible("\(value)")
         }
+    }
+
+    /// Hex longer than this many digits (a proof, canonical bytes) is summarised at a terminal; hashes (64),
+    /// keys (64) and signatures (128) stay whole.
+    static let maxHexDigits = 128
+
+    /// `text`, or for long lowercase hex its start, its end and its size: `--json` prints it whole.
+    static func shortenedHex(_ text: String) -> String {
+        guard text.utf8.count > maxHexDigits, text.utf8.count % 2 == 0, text.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else { return text }
+        return "\(text.prefix(16))…\(text.suffix(8)) (\(text.utf8.count / 2) bytes; --json prints it whole)"
     }
 
     /// `text` with control characters (newlines, escape sequences) shown as \u{…}.

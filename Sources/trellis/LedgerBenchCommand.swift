@@ -63,6 +63,7 @@ struct LedgerBench: ParsableCommand {
                 "live_state_bytes": storage.stats.stateBytes, "tree_node_bytes": storage.stats.treeNodeBytes,
                 "tree_bytes_per_live_state_byte": round2(storage.treeBytesPerStateByte),
                 "value_history_bytes": storage.stats.historyBytes, "stale_index_bytes": storage.stats.staleIndexBytes,
+                "sst_bytes_by_column_family": storage.sstBytesByColumnFamily,
                 "peak_rss_mb": storage.peakResidentMegabytes,
             ]))
             return
@@ -83,6 +84,9 @@ struct StorageReport: CustomStringConvertible {
     let transactions: Int
     let rawBytesPerTransaction: Double
     let peakResidentMegabytes: Int
+    /// SST bytes on disk per column family after compaction (RocksDB's `rocksdb.total-sst-files-size`: compressed
+    /// as stored, what `diskBytes` is made of besides the WAL and manifest).
+    let sstBytesByColumnFamily: [String: Int]
 
     var diskBytesPerTransaction: Double { Double(diskBytes) / Double(max(transactions, 1)) }
     var treeBytesPerStateByte: Double { Double(stats.treeNodeBytes) / Double(max(stats.stateBytes, 1)) }
@@ -90,15 +94,21 @@ struct StorageReport: CustomStringConvertible {
     static func measure(_ store: RocksChainStore, path: String, result: LedgerBenchmarkResult) throws -> StorageReport {
         for name in RocksChainStore.columnFamilyNames { store.database.compact(try store.database.columnFamily(name)) }
         let transactions = result.blocks * result.transactionsPerBlock
+        var sst: [String: Int] = [:]
+        for name in RocksChainStore.columnFamilyNames {
+            sst[name] = Int(store.database.property("rocksdb.total-sst-files-size", of: try store.database.columnFamily(name)) ?? "") ?? 0
+        }
         return StorageReport(stats: try store.storageStats(), diskBytes: directoryBytes(path), transactions: transactions,
                              rawBytesPerTransaction: Double(result.transactionBytes) / Double(max(transactions, 1)),
-                             peakResidentMegabytes: peakResidentMegabytes())
+                             peakResidentMegabytes: peakResidentMegabytes(), sstBytesByColumnFamily: sst)
     }
 
     var description: String {
-        String(format: "%.0f bytes on disk per transaction = %.1f× its %.0f raw bytes; tree %d nodes, %d bytes = %.2f× the live state's %d bytes (%d keys); value history %d bytes, stale index %d bytes; peak RSS %d MB",
-               diskBytesPerTransaction, diskBytesPerTransaction / rawBytesPerTransaction, rawBytesPerTransaction, stats.treeNodes, stats.treeNodeBytes,
-               treeBytesPerStateByte, stats.stateBytes, stats.stateKeys, stats.historyBytes, stats.staleIndexBytes, peakResidentMegabytes)
+        let perFamily = RocksChainStore.columnFamilyNames.map { "\($0) \(sstBytesByColumnFamily[$0] ?? 0)" }.joined(separator: ", ")
+        return String(format: "%.0f bytes on disk per transaction = %.1f× its %.0f raw bytes; tree %d nodes, %d bytes = %.2f× the live state's %d bytes (%d keys); value history %d bytes, stale index %d bytes; peak RSS %d MB",
+                      diskBytesPerTransaction, diskBytesPerTransaction / rawBytesPerTransaction, rawBytesPerTransaction, stats.treeNodes, stats.treeNodeBytes,
+                      treeBytesPerStateByte, stats.stateBytes, stats.stateKeys, stats.historyBytes, stats.staleIndexBytes, peakResidentMegabytes)
+            + "\n  SST bytes on disk by column family: " + perFamily
     }
 
     static func directoryBytes(_ path: String) -> Int {

@@ -2,7 +2,9 @@
 //
 // `trellis sim --seeds N [--start S] [--validators V] [--byzantine K]` prints one line per failing seed (with the
 // command that replays it) and ends with exactly `N passed, M failed`; exit 0 only when all pass.
-// `trellis sim --seed S --trace` replays one seed with a readable event log.
+// `trellis sim --seed S --trace` replays one seed with a readable event log. `--json` prints one JSON object instead
+// (the counts, each failing seed with its violations and replay command, and with --seed the run's figures); at a
+// terminal, progress ("seed i/N, F failed") goes to standard error.
 import ArgumentParser
 import Foundation
 import TrellisConsensus
@@ -41,6 +43,9 @@ struct Sim: ParsableCommand {
     @Flag(help: "Print a readable event log (with --seed).")
     var trace = false
 
+    @Flag(help: "Print one JSON object: passed, failed, failures [{seed, violations, replay}] (and with --seed, the run).")
+    var json = false
+
     @Option(help: "Length of the fault phase in simulated milliseconds.")
     var faultPhaseMs: UInt64 = 6_000
 
@@ -55,6 +60,7 @@ struct Sim: ParsableCommand {
         if let seeds, seeds == 0 { throw badInput("--seeds must be positive") }
         if let seeds, start > UInt64.max - seeds { throw badInput("--start + --seeds overflows") }
         if trace && seed == nil { throw badInput("--trace needs --seed S") }
+        if trace && json { throw badInput("--trace prints a readable log; it cannot be combined with --json") }
         if twins && byzantine < 1 { throw badInput("--twins needs --byzantine 1 or more") }
         if let plantedBug, !["skip-lock-check", "forget-signatures", "no-wal-replay"].contains(plantedBug) {
             throw badInput("--planted-bug must be skip-lock-check, forget-signatures or no-wal-replay")
@@ -86,19 +92,37 @@ struct Sim: ParsableCommand {
             + (noFaults ? " --no-faults" : "") + (twins ? " --twins" : "") + (plantedBug.map { " --planted-bug \($0)" } ?? "")
         let range: [UInt64] = seed.map { [$0] } ?? Array(start..<(start + (seeds ?? 0)))
         var failed = 0
+        var failures: [[String: Any]] = []
+        var single: [String: Any]?
         let began = Date()
-        for s in range {
+        for (done, s) in range.enumerated() {
+            if range.count > 1 { progressLine("seed \(done + 1)/\(range.count) (\(s)), \(failed) failed") }
             let result = Simulation.run(seed: s, config: config, log: trace ? { print($0) } : nil)
+            let replay = "trellis sim --seed \(s) \(flags) --trace"
+            if seed != nil {
+                single = ["seed": s, "passed": result.passed, "committed_heights": result.committedHeights, "simulated_ms": result.simulatedMilliseconds,
+                          "events": result.processedEvents, "evidence": result.evidenceRecorded, "violations": result.violations.map(\.description)]
+            }
             if !result.passed {
                 failed += 1
-                print("seed \(s) FAILED: \(result.violations.map(\.description).joined(separator: "; ")) — replay: trellis sim --seed \(s) \(flags) --trace")
-            } else if seed != nil {
+                failures.append(["seed": s, "violations": result.violations.map(\.description), "replay": replay])
+                if !json { print("seed \(s) FAILED: \(result.violations.map(\.description).joined(separator: "; ")) — replay: \(replay)") }
+            } else if seed != nil && !json {
                 print("seed \(s) passed: heights \(result.committedHeights), \(result.simulatedMilliseconds) ms simulated, \(result.processedEvents) events, \(result.evidenceRecorded) evidence")
             }
         }
         let seconds = Date().timeIntervalSince(began)
+        if range.count > 1 { progressLine(String(repeating: " ", count: 60)) }
         printError(String(format: "%.1f s, %.0f seeds/minute", seconds, Double(range.count) / max(seconds, 0.001) * 60))
-        print("\(range.count - failed) passed, \(failed) failed")
+        if json {
+            var out: [String: Any] = ["passed": range.count - failed, "failed": failed, "failures": failures, "start": range.first ?? start, "seeds": range.count,
+                                      "app": app, "validators": validators, "byzantine": byzantine, "faults": !noFaults, "twins": twins,
+                                      "fault_phase_ms": faultPhaseMs]
+            if let single { out["run"] = single }
+            print(jsonObject(out))
+        } else {
+            print("\(range.count - failed) passed, \(failed) failed")
+        }
         if failed > 0 { throw ExitCode(1) }
     }
 }

@@ -115,7 +115,7 @@ struct Testnet: AsyncParsableCommand {
                 try state.save(root)
                 if signals.received { break }
             }
-            if !signals.received { printError("waiting for \(state.nodes.count) nodes to commit blocks…") }
+            if !signals.received { progressNote("waiting for \(state.nodes.count) nodes to commit blocks…") }  // progress: a terminal only
             let wait = signals.received ? .interrupted : await waitForBlocks(state.nodes, seconds: timeout, interrupted: { signals.received })
             if case .interrupted = wait {
                 printError("interrupted: stopping the nodes…")

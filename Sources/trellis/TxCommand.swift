@@ -38,10 +38,13 @@ struct Tx: AsyncParsableCommand {
         func run() {
             let kinds = ContractRegistry.standard.kinds
             if json {
+                // One compact line like every other --json answer; `cosigners` only where a kind has co-signers.
                 let list = kinds.map { k -> [String: Any] in
-                    ["kind": k.kind, "signer_roles": k.signerRoles.map(\.rawValue), "cosigners": k.cosigners ?? NSNull(), "summary": k.summary]
+                    var entry: [String: Any] = ["kind": k.kind, "signer_roles": k.signerRoles.map(\.rawValue), "summary": k.summary]
+                    if let cosigners = k.cosigners { entry["cosigners"] = cosigners }
+                    return entry
                 }
-                let data = (try? JSONSerialization.data(withJSONObject: list, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])) ?? Data()
+                let data = (try? JSONSerialization.data(withJSONObject: list, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
                 print(String(decoding: data, as: UTF8.self))
                 return
             }

@@ -62,6 +62,17 @@ extension TxSubmitOptions {
         do { return try spec.canonicalPayload(fromJSON: json) } catch { throw badInput("payload of \(spec.kind): \(error.message)") }
     }
 
+    /// A submission's answer as a terminal shows it: a rejection's error once — the receipt's copy of the top-level
+    /// `error` (the same code and message) is left out. `--json` (and a pipe) keeps the answer as the node sent it.
+    static func answerForTerminal(_ answer: [String: Any]) -> [String: Any] {
+        guard var receipt = answer["receipt"] as? [String: Any], let error = answer["error"] as? [String: Any],
+              let inner = receipt["error"] as? [String: Any], NSDictionary(dictionary: inner).isEqual(to: error) else { return answer }
+        receipt.removeValue(forKey: "error")
+        var out = answer
+        out["receipt"] = receipt
+        return out
+    }
+
     private func signAndSend(kind: String, payloadBytes: (TxContext) async throws -> [UInt8]) async throws {
         let unsignedAPI = try NodeAPI(url: node)
         let signerKey: SigningKey
@@ -91,7 +102,7 @@ extension TxSubmitOptions {
         guard let object else { throw badInput("\(url) answered \(code) with a non-JSON body: \(String(decoding: raw.prefix(200), as: UTF8.self))") }
         var out = object
         out.removeValue(forKey: "transaction")
-        output.print(json: Data(jsonObject(out).utf8))
+        output.print(json: Data(jsonObject(output.printsJSON ? out : Self.answerForTerminal(out)).utf8))
         if object["error"] is [String: Any], object["status"] == nil || code >= 400 { throw ExitCode(2) }
         switch object["status"] as? String {
         case "committed", "pending": return

@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import Testing
+import TrellisCodec
 import TrellisCrypto
 @testable import TrellisAPI
 import TrellisNode
@@ -68,6 +69,36 @@ import TrellisLedger
                 let response = try await client.execute(uri: "/v1/tx/\(tx.hash.hex)", method: .get)
                 #expect(try json(response.body)["height"] as? Int == 4)
             }
+        }
+    }
+
+    /// A committed transaction's answer proves its outcome: the canonical receipt and its RFC 9162 path to the
+    /// block's receipts_root (what the explorer checks against the certified header).
+    @Test func aCommittedTransactionCarriesItsReceiptAndItsPathToTheReceiptsRoot() async throws {
+        let service = FakeNodeService()
+        let tx = service.sampleTransaction()
+        let others = (1...4).map { Receipt(txHash: SHA256.hash([UInt8($0)]), index: UInt32($0), nonceConsumed: true, outcome: .rejected(code: "bad_nonce", message: "x")) }
+        service.neighbourReceipts[4] = others
+        try await app(service).test(.router) { client in
+            _ = try await client.execute(uri: "/v1/tx?wait=commit", method: .post, body: txBody(tx))
+            let body = try json(try await client.execute(uri: "/v1/tx/\(tx.hash.hex)", method: .get).body)
+            let receiptHex = try #require(body["receipt_hex"] as? String, "\(body)")
+            let receipt = try CanonicalDecoder.decode(Receipt.self, from: try Hex.decode(receiptHex))
+            #expect(receipt.txHash == tx.hash && receipt.index == 0 && receipt.outcome == .ok(createdIDs: ["cert-1"]))
+            let path = try #require(body["receipt_path"] as? [String]).map { try Hash(hex: $0) }
+            let all = [receipt] + others
+            #expect(path.count == 3, "5 leaves: a path of 3")
+            #expect(MerkleTree.verify(leaf: receipt.hash.bytes, proof: MerkleProof(leafIndex: 0, treeSize: 5, path: path), root: Receipt.root(all)))
+            #expect(!MerkleTree.verify(leaf: others[0].hash.bytes, proof: MerkleProof(leafIndex: 0, treeSize: 5, path: path), root: Receipt.root(all)))
+        }
+        // A service that cannot list the block's receipts sends none (and the explorer says the receipt is unchecked).
+        let bare = FakeNodeService()
+        let other = bare.sampleTransaction()
+        try await app(bare).test(.router) { client in
+            _ = try await client.execute(uri: "/v1/tx?wait=commit", method: .post, body: txBody(other))
+            bare.servesReceipts = false
+            let body = try json(try await client.execute(uri: "/v1/tx/\(other.hash.hex)", method: .get).body)
+            #expect(body["status"] as? String == "committed" && body["receipt_hex"] == nil && body["receipt_path"] == nil, "\(body)")
         }
     }
 

@@ -72,4 +72,20 @@ private let explorerSources = URL(fileURLWithPath: #filePath).deletingLastPathCo
         let page = try String(contentsOf: explorerSources.appendingPathComponent("index.html"), encoding: .utf8)
         #expect(!page.contains("<script>") && !page.contains(" style=") && !page.contains(" onclick="), "index.html has inline script or style (the CSP forbids them)")
     }
+
+    /// The page decodes payloads with docs/EXPORT-FORMAT.md §9's layouts: its copy is that block, verbatim, so a kind
+    /// added to the ledger (which must add its line there, AuditDocumentTests) cannot be missing from the page.
+    @Test func theScriptCarriesTheDocumentsPayloadLayoutsVerbatim() throws {
+        let doc = try String(contentsOf: explorerSources.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("docs/EXPORT-FORMAT.md"), encoding: .utf8)
+        let script = try String(contentsOf: explorerSources.appendingPathComponent("trellis.js"), encoding: .utf8)
+        func between(_ text: String, _ start: String, _ end: String) -> String? {
+            guard let from = text.range(of: start), let to = text.range(of: end, range: from.upperBound..<text.endIndex) else { return nil }
+            return String(text[from.upperBound..<to.lowerBound])
+        }
+        let documented = try #require(between(doc, "```layouts\n", "```"), "docs/EXPORT-FORMAT.md has no layouts block")
+        let copied = try #require(between(script, "const PAYLOAD_LAYOUTS = `\n", "`;"), "trellis.js has no PAYLOAD_LAYOUTS")
+        #expect(documented.contains("kind certificate.issue:"))
+        #expect(copied == documented, "trellis.js's PAYLOAD_LAYOUTS differs from docs/EXPORT-FORMAT.md §9: copy the block")
+    }
 }

@@ -85,6 +85,23 @@ final class FakeNodeService: NodeService, @unchecked Sendable {
         }
     }
 
+    /// Receipts of other transactions in the same block as the committed ones, by height: `receipts(atHeight:)` puts
+    /// the committed transaction's own receipt at its index among them.
+    var neighbourReceipts: [UInt64: [Receipt]] = [:]
+    /// False: the service cannot list a block's receipts (`receipts(atHeight:)` answers nil).
+    var servesReceipts = true
+
+    func receipts(atHeight height: UInt64) throws(ServiceError) -> [Receipt]? {
+        guard servesReceipts else { return nil }
+        return lock.withLock {
+            var receipts = neighbourReceipts[height] ?? []
+            let own = committed.values.filter { $0.1.height == height }.map(\.1).sorted { $0.index < $1.index }
+            if own.isEmpty && receipts.isEmpty { return nil }
+            for record in own { receipts.insert(record.receipt, at: min(Int(record.index), receipts.count)) }
+            return receipts
+        }
+    }
+
     func waitForCommit(_ hash: Hash, timeoutMilliseconds: Int) async throws(ServiceError) -> TransactionLookup {
         if commitOnWait {
             lock.withLock {

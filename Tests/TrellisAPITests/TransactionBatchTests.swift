@@ -104,19 +104,26 @@ private let binary: HTTPFields = [.contentType: "application/octet-stream"]
     /// admissions and refusals alike, and stays valid JSON with quotes and slashes in refusal messages.
     @Test func theBatchAnswerIsTheSortedKeyJSONOfTheResults() throws {
         let h1 = SHA256.hash([1]), h2 = SHA256.hash([2])
-        let results: [Result<Hash, MempoolError>] = [.success(h1), .failure(.malformed("bad \"tx\" / field")), .success(h2), .failure(.missingSignatures)]
+        let results: [Result<Hash, MempoolError>] = [.success(h1), .failure(.malformed("bad \"tx\" / field")), .success(h2), .failure(.missingSignatures),
+                                                     .failure(.signerBacklog(signer: "m1", pending: 1_000, limit: 1_000, retryAfterSeconds: 2))]
         let items: [[String: Any]] = results.map { result in
             switch result {
             case .success(let hash): return ["hash": hash.hex, "status": "pending"]
-            case .failure(let error): return ["error": ["code": error.code, "message": error.description]]
+            case .failure(let error):
+                guard let seconds = error.retryAfterSeconds else { return ["error": ["code": error.code, "message": error.description]] }
+                return ["error": ["code": error.code, "message": error.description, "retry_after_s": seconds]]
             }
         }
-        let expected = try JSONSerialization.data(withJSONObject: ["accepted": 2, "refused": 2, "results": items] as [String: Any],
+        let expected = try JSONSerialization.data(withJSONObject: ["accepted": 2, "refused": 3, "results": items] as [String: Any],
                                                   options: [.sortedKeys, .withoutEscapingSlashes])
         let answer = Routes.batchAnswer(results)
         #expect(answer == String(decoding: expected, as: UTF8.self))
         let parsed = try #require(try JSONSerialization.jsonObject(with: Data(answer.utf8)) as? [String: Any])
         #expect(parsed["accepted"] as? Int == 2)
+        // Admission control's per-item refusal carries its retry hint; other refusals carry none.
+        let parsedItems = try #require(parsed["results"] as? [[String: Any]])
+        #expect((parsedItems[4]["error"] as? [String: Any])?["retry_after_s"] as? Int == 2)
+        #expect((parsedItems[3]["error"] as? [String: Any])?["retry_after_s"] == nil)
         #expect(Routes.batchAnswer([]) == "{\"accepted\":0,\"refused\":0,\"results\":[]}")
     }
 }

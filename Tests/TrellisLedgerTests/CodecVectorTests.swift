@@ -70,7 +70,10 @@ enum Fixture {
         try pinned(Fixture.okReceipt, hex: "ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb000000020100000000010000000469642d31")
         try pinned(Fixture.rejectedReceipt, hex: "3e23e8160039594a33894f6564e1b1348bbd7a0088d42c4acb73eeaed59c009d000000030001000000096261645f6e6f6e6365000000016d")
         try pinned(Fixture.proof, hex: "00000002ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb0000000000000000000000000000000000000000000000000000000000000000013e23e8160039594a33894f6564e1b1348bbd7a0088d42c4acb73eeaed59c009dca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb")
-        try pinned(TreeNode.inner(left: Fixture.hashA, right: .zero), hex: "01ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb0000000000000000000000000000000000000000000000000000000000000000")
+        // Stored inner nodes: an empty child's 32 zero bytes are not stored (tag 3: right empty, 2: left empty).
+        try pinned(TreeNode.inner(left: Fixture.hashA, right: .zero), hex: "03ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb")
+        try pinned(TreeNode.inner(left: .zero, right: Fixture.hashA), hex: "02ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb")
+        try pinned(TreeNode.inner(left: Fixture.hashA, right: Fixture.hashA), hex: "01ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bbca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb")
         // Store format 2: a stored leaf holds its key and the value's hash (format 1 held the value itself).
         try pinned(TreeNode.leaf(TreeLeaf(key: [1], value: [2, 3])), hex: "000000000101ee9040f65c341855e070ff438eb0ea9d5b831b2a2c270fb7ef592d750408e3b3")
         try pinned(ApprovePayload(proposalID: "prop-1"), hex: "0000000670726f702d31")
@@ -121,6 +124,12 @@ enum Fixture {
         #expect(throws: CodecError.self) { try CanonicalDecoder.decode(CommitCertificate.self, from: encoder.bytes) }
         // An inner tree node with two empty children does not exist.
         #expect(throws: CodecError.self) { try CanonicalDecoder.decode(TreeNode.self, from: [1] + Hash.zero.bytes + Hash.zero.bytes) }
+        // One encoding per node: an empty child under tag 1 (tags 2/3 encode it), or tag 2/3 naming an empty child.
+        #expect(throws: CodecError.self) { try CanonicalDecoder.decode(TreeNode.self, from: [1] + Fixture.hashA.bytes + Hash.zero.bytes) }
+        #expect(throws: CodecError.self) { try CanonicalDecoder.decode(TreeNode.self, from: [1] + Hash.zero.bytes + Fixture.hashA.bytes) }
+        #expect(throws: CodecError.self) { try CanonicalDecoder.decode(TreeNode.self, from: [2] + Hash.zero.bytes) }
+        #expect(throws: CodecError.self) { try CanonicalDecoder.decode(TreeNode.self, from: [3] + Hash.zero.bytes) }
+        #expect(throws: CodecError.self) { try CanonicalDecoder.decode(TreeNode.self, from: [4] + Fixture.hashA.bytes) }
         // Unknown receipt outcome tag.
         var receipt = Fixture.okReceipt.canonicalBytes
         receipt[32 + 4 + 1] = 9

@@ -57,6 +57,20 @@ import TrellisStore
         #expect(stats.treeNodes == check.nodes)
         // Blocks and receipts are kept whatever the window.
         #expect(try chain.engine.block(at: 1) != nil)
+        // One stale record per height still to prune (not one entry per node), and no superseded value older than
+        // the window: the value written at height h (the one before h) is needed only while h − 1 is kept.
+        let tree = try store.database.columnFamily("tree")
+        var recordHeights: [UInt64] = []
+        for entry in store.database.iterate(tree, prefix: [0x73]) {
+            #expect(entry.key.count == 9)
+            recordHeights.append(try CanonicalDecoder.decode(UInt64.self, from: Array(entry.key.dropFirst())))
+        }
+        #expect(recordHeights == Array((last - 1)...last))
+        var historyHeights = Set<UInt64>()
+        for entry in store.database.iterate(tree, prefix: [0x76]) {
+            historyHeights.insert(try CanonicalDecoder.decode(UInt64.self, from: Array(entry.key.suffix(8))))
+        }
+        #expect(historyHeights == Set((last - 1)...last))
     }
 
     @Test func anArchiveStoreKeepsEveryHeightAndAPrunedOneStaysSmaller() throws {

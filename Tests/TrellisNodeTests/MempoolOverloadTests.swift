@@ -55,6 +55,49 @@ import TrellisLedger
         try pool.add(f.tx("alice", key: f.alice, nonce: 3).canonicalBytes, ledger: f.ledger)
     }
 
+    /// Inside one client batch, a signer's transactions past its run limit are refused as `signer_backlog` before
+    /// any signature is verified (a forged one among them is refused for the backlog, not for its signature), and
+    /// the batch's own admissions count towards the pending limit.
+    @Test func aBatchIsRefusedPerTransactionBeforeItsSignaturesAreChecked() throws {
+        let f = Fixture(), pool = pool(pending: 4, signerRun: 2)
+        let forged = try f.forged(f.tx("alice", key: f.alice, nonce: 3), byte: 3, mask: 0x10)
+        let batch = pool.addBatch([f.tx("alice", key: f.alice, nonce: 1), f.tx("alice", key: f.alice, nonce: 2), forged,
+                                   f.tx("bob", key: f.bob, nonce: 1), f.tx("bob", key: f.bob, nonce: 2), f.tx("bob", key: f.bob, nonce: 3)].map(\.canonicalBytes),
+                                  ledger: f.ledger)
+        #expect((try? batch[0].get()) != nil && (try? batch[1].get()) != nil)
+        guard case .failure(.signerBacklog("alice", 2, 2, _)) = batch[2] else { Issue.record("forged third of alice: \(batch[2])"); return }
+        #expect((try? batch[3].get()) != nil && (try? batch[4].get()) != nil)
+        // 4 pending = the limit: bob's third is refused as overload, with its retry hint.
+        guard case .failure(let refusal) = batch[5], case .overloaded(4, 4, _) = refusal else { Issue.record("bob's third: \(batch[5])"); return }
+        #expect(refusal.retryAfterSeconds != nil)
+        #expect(pool.count == 4)
+    }
+
+    /// The limit counts in the block size the node measures, not the configured maximum: blocks of 2 with
+    /// admission_blocks = 2 let 4 in, whatever admissionMaxPending allows; the measured size never exceeds the maximum.
+    @Test func theAdmissionLimitFollowsTheMeasuredBlockSize() throws {
+        let f = Fixture()
+        var c = MempoolConfiguration()
+        c.admissionMaxPending = 100
+        c.admissionBlocks = 2
+        c.blockTransactions = 50
+        let pool = Mempool(configuration: c)
+        #expect(pool.admissionLimit == 100)  // nothing measured yet: 2 × 50
+        pool.setMeasuredBlockTransactions(2)
+        #expect(pool.admissionLimit == 4)
+        for nonce in 1...4 { try pool.add(f.tx("alice", key: f.alice, nonce: UInt64(nonce)).canonicalBytes, ledger: f.ledger) }
+        do {
+            try pool.add(f.tx("bob", key: f.bob, nonce: 1).canonicalBytes, ledger: f.ledger)
+            Issue.record("admitted past two measured blocks")
+        } catch let error {
+            guard case .overloaded(4, 4, let retry) = error else { throw error }
+            #expect(retry >= 1)
+        }
+        pool.setMeasuredBlockTransactions(1_000_000)
+        #expect(pool.admissionLimit == 100)
+        try pool.add(f.tx("bob", key: f.bob, nonce: 1).canonicalBytes, ledger: f.ledger)
+    }
+
     @Test func retryAfterGrowsWithTheBacklogAndIsBounded() {
         var c = MempoolConfiguration()
         c.admissionMaxPending = 10_000
@@ -62,5 +105,7 @@ import TrellisLedger
         #expect(c.retryAfterSeconds(pending: 10_000) == 1)
         #expect(c.retryAfterSeconds(pending: 20_000) == 3)
         #expect(c.retryAfterSeconds(pending: 10_000_000) == 60)
+        // Counted in measured blocks of 800 against a limit of 1,600: 3,200 pending are 4 s of backlog past half.
+        #expect(c.retryAfterSeconds(pending: 3_200, limit: 1_600, blockTransactions: 800) == 3)
     }
 }

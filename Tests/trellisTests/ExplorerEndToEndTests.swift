@@ -101,6 +101,23 @@ private struct Plan {
         plan.eval("Array.from(document.querySelectorAll('#view a[href^=\"#/tx/\"]')).map(a => a.getAttribute('href')).pop()", as: "lineage.lastTx")
         plan.eval(tamperedChecks(cert: root), as: "tampered")
         plan.open(route("certificate", pieces[2]), as: "piece")
+        // A node that alters an answer (a holder) and whose tree has a cycle back to the root and a shared piece: the
+        // page shows its answer under a red badge, one box per piece, and does not loop.
+        plan.eval("""
+            window.__realGet = Trellis.get;
+            Trellis.get = async (target, options) => {
+              const a = await window.__realGet(target, options);
+              if (!String(target).startsWith('/v1/query/lineage')) return a;
+              const t = JSON.parse(JSON.stringify(a)), d = t.result.descendants;
+              d[0].holder = 'mallory';
+              d[d.length - 1].children = [t.result.certificate.cert_id, d[0].cert_id];
+              return t;
+            };
+            true
+            """, as: "tamper")
+        plan.open(route("certificate", root), as: "tampered-lineage")
+        plan.eval("document.querySelectorAll('#view svg g.node').length", as: "tampered-lineage.boxes")
+        plan.eval("Trellis.get = window.__realGet; true", as: "untamper")
         plan.open(route("provenance", program, "42"), as: "provenance")
         plan.eval("Array.from(document.querySelectorAll('#view [data-step]')).map(e => e.getAttribute('data-step')).join(',')", as: "provenance.steps")
         plan.open(route("retirements", beneficiary), as: "retirements")
@@ -122,7 +139,9 @@ private struct Plan {
         for page in ["lineage", "piece", "provenance", "retirements", "member"] {
             let text = r["\(page).text"] as? String ?? ""
             #expect((r["\(page).proof"] as? String) == "verified", "\(page): \(r["\(page).proof"] ?? "nil") \(text.prefix(600))")
-            #expect(text.contains("state records behind this answer are proved against the certified header at height "), "\(page): \(text.prefix(600))")
+            // Lineage and member answers are re-derived from their records; provenance and retirements say they are not.
+            let claim = ["lineage", "piece", "member"].contains(page) ? "The answer below is derived from " : "state records behind this answer are proved against the certified header at height "
+            #expect(text.contains(claim), "\(page): \(text.prefix(600))")
         }
         // The tree: the root and its four pieces, one box each; the live leaves are settled; the payouts sum to the face.
         #expect((r["lineage.boxes"] as? Int) == 5)
@@ -132,6 +151,10 @@ private struct Plan {
         #expect(settlement.contains("settled") && settlement.contains("bank") && settlement.contains("supplier3"), "\(settlement)")
         #expect((r["lineage.text"] as? String ?? "").contains(contract), "the contract number is shown as its text")
         #expect((r["piece.text"] as? String ?? "").contains("Certificate \(pieces[2])"))
+        let tamperedLineage = r["tampered-lineage.text"] as? String ?? ""
+        #expect((r["tampered-lineage.proof"] as? String) == "failed", "an altered answer loses its badge: \(tamperedLineage.prefix(600))")
+        #expect(tamperedLineage.contains("the answer is not what its proved records hold") && tamperedLineage.contains("mallory"), "\(tamperedLineage.prefix(800))")
+        #expect((r["tampered-lineage.boxes"] as? Int) == 5, "a cycle or a shared piece is drawn once: \(r["tampered-lineage.boxes"] ?? "nil")")
         #expect((r["provenance.steps"] as? String) == "serial,methodology,project,verification,verifier_accreditations,batch,history,block,transfers")
         let retirements = r["retirements.text"] as? String ?? ""
         #expect(retirements.contains(beneficiary) && retirements.contains(purpose), "retirements: \(retirements.prefix(800))")
@@ -140,7 +163,7 @@ private struct Plan {
         #expect((r["unknown.text"] as? String ?? "").contains("no certificate \"cert-0000000000\""), "\(r["unknown.text"] ?? "")")
         #expect((r["nowhere.text"] as? String ?? "").contains("there is no page “nowhere”"))
         #expect((r["pwned"] as? String) == "undefined,0")
-        for page in ["status", "anonymous-lineage", "lineage", "piece", "provenance", "retirements", "member", "blocks", "unknown"] {
+        for page in ["status", "anonymous-lineage", "lineage", "piece", "tampered-lineage", "provenance", "retirements", "member", "blocks", "unknown"] {
             #expect((r["\(page).pwned"] as? String) == "undefined,0", "\(page): \(r["\(page).pwned"] ?? "nil")")
         }
         // The browser's checks, run on tampered answers, fail (red), and on the genuine ones pass.
@@ -155,6 +178,16 @@ private struct Plan {
             #expect(tampered[name] as? String == "failed", "\(name): \(tampered[name] ?? "nil") — \(tampered)")
         }
         #expect(tampered["unknownSet"] as? String == "unchecked", "\(tampered)")
+        #expect(tampered["staleCurrentSet"] as? String == "certified", "the set of the block's height is used, not the current one: \(tampered)")
+        for name in ["forgedSet", "undecodableSet"] { #expect(tampered[name] as? String == "invalid", "\(name): \(tampered)") }
+        #expect(tampered["genuineAnswer"] as? String == "ok", "\(tampered)")
+        for name in ["alteredHolder", "droppedPiece", "alteredPayout", "unprovedRecord"] {
+            #expect(tampered[name] as? String == "failed", "\(name): \(tampered[name] ?? "nil") — \(tampered)")
+        }
+        #expect(tampered["genuineReceipt"] as? String == "ok+receipt", "\(tampered)")
+        for name in ["alteredReceipt", "receiptOtherIndex"] { #expect(tampered[name] as? String == "failed", "\(name): \(tampered)") }
+        #expect(tampered["receiptNoPath"] as? String == "failed", "a receipt without its path is not checked, and fails: \(tampered)")
+        #expect(tampered["decodedMatches"] as? String == "true,true,true,true", "\(tampered)")
 
         // A transaction of the lineage: decoded payload and its inclusion in the certified block.
         let txRoute = try #require(r["lineage.lastTx"] as? String)
@@ -168,6 +201,7 @@ private struct Plan {
         let tx = try runBrowser(second).results
         #expect((tx["transaction.proof"] as? String) == "verified", "transaction: \(tx["transaction.text"] ?? "")")
         #expect((tx["transaction.text"] as? String ?? "").contains("Included in the certified block at height "), "transaction: \(tx["transaction.text"] ?? "")")
+        #expect((tx["transaction.text"] as? String ?? "").contains("its receipt is leaf "), "the outcome is proved too: \(tx["transaction.text"] ?? "")")
         #expect((tx["transaction.pwned"] as? String) == "undefined,0")
         #expect((tx["transaction.text"] as? String ?? "").contains("certificate.settle"))
         #expect((tx["transaction.payload"] as? String ?? "").contains(root), "payload: \(tx["transaction.payload"] ?? "")")
@@ -214,7 +248,27 @@ private struct Plan {
           out.duplicateSigner = await block(withCert({ signatures: [...sigs, sigs[0]] }));
           out.noSigners = await block(withCert({ signatures: [] }));
           out.noCertificate = await block({ ...b, certificate: undefined });
-          out.unknownSet = await block(b, [{ public_key: 'cd'.repeat(32), voting_power: 1, p2p_address: 'x:1' }]);
+          // The set of the block's height comes with the block (validator_set_hex): the set reported now does not
+          // matter (after a set change old blocks still verify); a set that is not the header's is a forgery; without
+          // one, a current set that does not match leaves the certificate unchecked.
+          const otherSet = [{ public_key: 'cd'.repeat(32), voting_power: 1, p2p_address: 'x:1' }];
+          out.staleCurrentSet = await block(b, otherSet);
+          out.unknownSet = await block({ ...b, validator_set_hex: undefined }, otherSet);
+          out.forgedSet = await block({ ...b, validator_set_hex: flip(b.validator_set_hex, 4 + 32 + 7) });
+          out.undecodableSet = await block({ ...b, validator_set_hex: b.validator_set_hex + '00' });
+          // The answer is re-derived from its proved records: a field the node altered, a piece it dropped, or a
+          // record it did not prove fails the check although every proof verifies.
+          const answerCheck = async (a, derive) => { const r = await T.checkAnswer(a, vals, derive, async () => b); return r.ok ? 'ok' : r.partial ? 'partial' : 'failed'; };
+          const copy = (x) => JSON.parse(JSON.stringify(x));
+          out.genuineAnswer = await answerCheck(answer, T.deriveLineage(\(js(cert))));
+          const alteredHolder = copy(answer); alteredHolder.result.descendants[0].holder = 'mallory';
+          out.alteredHolder = await answerCheck(alteredHolder, T.deriveLineage(\(js(cert))));
+          const droppedPiece = copy(answer); droppedPiece.result.descendants.pop();
+          out.droppedPiece = await answerCheck(droppedPiece, T.deriveLineage(\(js(cert))));
+          const alteredPayout = copy(answer); alteredPayout.result.root.payouts[0].amount += 1;
+          out.alteredPayout = await answerCheck(alteredPayout, T.deriveLineage(\(js(cert))));
+          const unproved = copy(answer); unproved.proofs = unproved.proofs.filter((r) => !r.key.startsWith('certroot/'));
+          out.unprovedRecord = await answerCheck(unproved, T.deriveLineage(\(js(cert))));
           const i = reads.findIndex((r) => r.value_hex !== null && r.value_hex !== undefined);
           const flipped = reads.map((r, j) => (j === i ? { ...r, proof_hex: flip(r.proof_hex, r.proof_hex.length / 2 - 1) } : r));
           out.flippedProof = await proofs(flipped);
@@ -232,6 +286,17 @@ private struct Plan {
           out.forgedInclusion = await inclusion(included.tx.hash, canonical, { ...included.block, header_hex: flip(included.block.header_hex, included.block.header_hex.length / 2 - 1) });
           out.noCanonicalBytes = await inclusion(included.tx.hash, undefined, included.block);
           out.otherTxBytes = await inclusion(included.tx.hash, flip(canonical, 3), included.block);
+          // The receipt (the outcome) is proved against receipts_root too.
+          const looked = await T.get('/v1/tx/' + included.tx.hash);
+          const withReceipt = async (hex, path) => { const r = await T.checkInclusion(included.tx.hash, canonical, included.height, vals, async () => included.block, { receipt_hex: hex, receipt_path: path }); return (r.ok ? 'ok' : r.partial ? 'partial' : 'failed') + (r.receipt && r.receipt.ok ? '+receipt' : ''); };
+          out.genuineReceipt = await withReceipt(looked.receipt_hex, looked.receipt_path);
+          out.alteredReceipt = await withReceipt(flip(looked.receipt_hex, looked.receipt_hex.length / 2 - 1), looked.receipt_path);
+          out.receiptOtherIndex = await withReceipt(looked.receipt_hex.slice(0, 64) + '000003e7' + looked.receipt_hex.slice(72), looked.receipt_path);
+          out.receiptNoPath = await withReceipt(looked.receipt_hex, undefined);
+          // The fields shown are decoded from the canonical bytes, not taken from the JSON.
+          const decoded = await T.decodeTransaction(canonical);
+          out.decodedMatches = [decoded.hash === included.tx.hash, decoded.kind === looked.transaction.kind, decoded.signer === looked.transaction.signer,
+            JSON.stringify(decoded.payload) === JSON.stringify(looked.transaction.payload)].join(',');
           return out;
         })()
         """

@@ -10,6 +10,30 @@ private func layout(_ json: String) throws -> String {
 }
 
 @Suite struct HumanFormatTests {
+    /// A proof (hundreds of bytes of hex) would fill a table row: it is summarised; hashes and signatures stay whole.
+    @Test func longHexIsSummarisedAndHashesAndSignaturesStayWhole() throws {
+        let proof = String(repeating: "ab", count: 450), hash = String(repeating: "c", count: 64), signature = String(repeating: "d", count: 128)
+        let text = try layout(#"{"proofs":[{"key":"cert/x","proof_hex":"\#(proof)"}],"hash":"\#(hash)","signature":"\#(signature)","note":"\#(String(repeating: "z", count: 200))"}"#)
+        #expect(!text.contains(proof) && text.contains("abababababababab…abababab (450 bytes; --json prints it whole)"), "\(text)")
+        #expect(text.contains(hash) && text.contains(signature))
+        #expect(text.contains(String(repeating: "z", count: 200)), "only hex is summarised")
+        #expect(text.split(separator: "\n").allSatisfy { $0.count < 150 || $0.contains("z") }, "\(text)")
+    }
+
+    /// A rejected transaction at a terminal shows its error once (the receipt repeats it); --json keeps both.
+    @Test func aRejectionShowsItsErrorOnceAtATerminal() throws {
+        let error: [String: Any] = ["code": "bad_nonce", "message": "nonce 3, expected 2"]
+        let answer: [String: Any] = ["status": "rejected", "error": error, "receipt": ["status": "rejected", "error": error, "index": 0]]
+        let shown = TxSubmitOptions.answerForTerminal(answer)
+        #expect((shown["receipt"] as? [String: Any])?["error"] == nil)
+        #expect((shown["error"] as? [String: Any])?["code"] as? String == "bad_nonce")
+        let text = HumanFormat.render(shown)
+        #expect(text.components(separatedBy: "nonce 3, expected 2").count == 2, "the message once: \(text)")
+        // A receipt error that differs from the top-level one is kept.
+        let other: [String: Any] = ["status": "rejected", "error": error, "receipt": ["error": ["code": "other", "message": "x"]]]
+        #expect((TxSubmitOptions.answerForTerminal(other)["receipt"] as? [String: Any])?["error"] != nil)
+    }
+
     @Test func fieldsAlignWithImportantKeysFirstAndEmptyListsSaySo() throws {
         let text = try layout(#"{"zeta":1,"height":7,"cores":[],"peers":["a","b"],"catching_up":false,"halt_reason":null}"#)
         #expect(text == """

@@ -4,6 +4,7 @@
 // LocalTestnet.start; `audit export|prove --json` by ExplorerEndToEndTests.)
 import Foundation
 import Testing
+import TrellisTesting
 
 @Suite struct JSONOutputTests {
     // docs/ACCESS.md's worked example: a real Ed25519 signature over real bytes.
@@ -44,6 +45,26 @@ import Testing
         // SHA-256 of the bytes above, computed independently (`sha256sum`).
         let expected = try CLI.runProcess("/usr/bin/sha256sum", [document]).stdout.split(separator: " ").first.map(String.init)
         #expect(hashed["sha256"] as? String == expected && hashed["file"] as? String == document, "\(hashed)")
+    }
+
+    /// `tx kinds --json` is one compact line like every other answer, with `cosigners` only where a kind has them.
+    @Test func txKindsJSONIsOneCompactLineWithoutNulls() throws {
+        let listed = try CLI.run(["tx", "kinds", "--json"])
+        #expect(listed.status == 0)
+        #expect(listed.stdout.split(separator: "\n").count == 1 && !listed.stdout.contains("null"), "\(listed.stdout.prefix(300))")
+        let kinds = (try? JSONSerialization.jsonObject(with: Data(listed.stdout.utf8))) as? [[String: Any]] ?? []
+        #expect(kinds.contains { $0["kind"] as? String == "credit_line.set" && $0["cosigners"] != nil })
+        #expect(kinds.contains { $0["kind"] as? String == "certificate.accept" && $0["cosigners"] == nil })
+    }
+
+    /// A node that does not answer: the message says what to check next, on stderr; exit 2 (the URL is input).
+    @Test func anUnreachableNodeSaysWhatToCheckNext() throws {
+        let port = try TestPorts.reserveBase(nodes: 1)  // reserved for this test: nothing listens there
+        let result = try CLI.run(["query", "status", "--node", "http://127.0.0.1:\(port)"])
+        #expect(result.status == 2, "exit \(result.status): \(result.stderr)")
+        #expect(result.stdout.isEmpty, "nothing on stdout: \(result.stdout)")
+        #expect(result.stderr.contains("cannot reach http://127.0.0.1:\(port)") && result.stderr.contains("Is the node running?")
+                && result.stderr.contains("trellis testnet status"), "\(result.stderr)")
     }
 
     @Test func testnetDownWithoutATestnetSaysHowToStartOne() throws {

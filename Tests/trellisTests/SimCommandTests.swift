@@ -40,6 +40,23 @@ struct SimCommandTests {
         #expect(result.stdout.contains("PREVOTE h=1 r=0"))
     }
 
+    @Test("--json prints one JSON object with the counts (and with --seed, the run); progress never reaches a pipe")
+    func json() async throws {
+        let many = try await runOffPool(["sim", "--seeds", "2", "--start", "10", "--app", "test", "--no-faults", "--fault-phase-ms", "1000", "--json"])
+        #expect(many.status == 0, "\(many.stderr)")
+        let lines = many.stdout.split(separator: "\n")
+        #expect(lines.count == 1, "one line on stdout: \(many.stdout)")
+        let object = (try? JSONSerialization.jsonObject(with: Data(many.stdout.utf8))) as? [String: Any] ?? [:]
+        #expect(object["passed"] as? Int == 2 && object["failed"] as? Int == 0 && (object["failures"] as? [Any])?.isEmpty == true, "\(many.stdout)")
+        #expect(object["seeds"] as? Int == 2 && object["start"] as? Int == 10 && object["app"] as? String == "test")
+        #expect(!many.stderr.contains("seed 1/2"), "progress is for a terminal only: \(many.stderr)")
+        let one = try await runOffPool(["sim", "--seed", "3", "--app", "test", "--no-faults", "--fault-phase-ms", "1000", "--json"])
+        #expect(one.status == 0, "\(one.stderr)")
+        let run = ((try? JSONSerialization.jsonObject(with: Data(one.stdout.utf8))) as? [String: Any])?["run"] as? [String: Any] ?? [:]
+        #expect(run["seed"] as? Int == 3 && run["passed"] as? Bool == true && (run["committed_heights"] as? [Int])?.count == 4, "\(one.stdout)")
+        #expect(try CLI.run(["sim", "--seed", "3", "--trace", "--json"]).status == 2)
+    }
+
     @Test("Bad input exits with 2")
     func badInput() throws {
         #expect(try CLI.run(["sim", "--seeds", "1", "--validators", "3"]).status == 2)

@@ -100,31 +100,53 @@
     return validatorsCache;
   }
 
-  /** The proof badge and table of an answer with `proofs`, filled in once the checks finish. */
+  /** The proof badge and table of an answer with `proofs`, filled in once the checks finish (answers that are not
+   * re-derived from their records: the badge says the answer is the node's rendering of the proved records). */
   function proofPanel(reads) {
     const panel = h("div", { class: "card proof", "data-proof": "checking" }, badge("warn", "Checking proofs in this browser…"));
     (async () => {
       let result;
       try { result = await Trellis.checkProofs(reads, await validators()); } catch (e) { result = { ok: false, reason: e.message, proofs: [] }; }
-      panel.replaceChildren();
-      if (result.ok) {
-        panel.setAttribute("data-proof", "verified");
-        panel.append(badge("ok", `✔ ${result.proofs.length} state records behind this answer are proved against the certified header at height ${result.height}`),
-          h("div", { class: "muted" }, `Each record's proof leads to state root ${short(reads[0].state_root)}; the header holding that root hashes to the certified block id; precommits of ${result.block.signed} validators carry ${result.block.power} of ${result.block.total} voting power (quorum ${result.block.quorum}), each signature checked with Ed25519 here. The validator set is the one this node reports, matched against the header's validator_set_hash. The answer above is the node's rendering of these records; the records themselves are listed below.`));
-      } else if (result.partial) {
-        panel.setAttribute("data-proof", "partial");
-        panel.append(badge("warn", result.block ? `State proofs lead to the header at height ${result.height}; that header's certificate was not checked, so nothing here is verified` : "Proofs not checked in this browser"),
-          h("div", { class: "muted" }, result.reason));
-      } else {
-        panel.setAttribute("data-proof", "failed");
-        panel.append(badge("bad", "✘ Proof check failed"), h("div", {}, result.reason));
-      }
-      if (result.proofs && result.proofs.length) {
-        panel.append(h("details", {}, h("summary", {}, `the ${result.proofs.length} state records behind this answer`),
-          table(["key (the proved key_hex)", "value", "proof"], result.proofs.map((p) => [h("span", { class: "mono" }, p.key_hex || ""), p.present ? "present" : "absent", p.ok ? "✔ verifies" : `✘ ${p.reason}`]))));
-      }
+      fillProofPanel(panel, result, reads, false);
     })();
     return panel;
+  }
+  /** A proof panel for a check that already ran (checkAnswer); `derived`: the answer shown was re-derived from the records. */
+  function answerPanel(result, reads) {
+    const panel = h("div", { class: "card proof" });
+    fillProofPanel(panel, result, reads, true);
+    return panel;
+  }
+  function fillProofPanel(panel, result, reads, derived) {
+    panel.replaceChildren();
+    if (result.ok) {
+      panel.setAttribute("data-proof", "verified");
+      panel.append(badge("ok", derived
+        ? `✔ The answer below is derived from ${result.proofs.length} state records proved against the certified header at height ${result.height}`
+        : `✔ ${result.proofs.length} state records behind this answer are proved against the certified header at height ${result.height}`),
+      h("div", { class: "muted" }, `Each record's proof leads to state root ${short(reads[0].state_root)}; the header holding that root hashes to the certified block id; precommits of ${result.block.signed} validators carry ${result.block.power} of ${result.block.total} voting power (quorum ${result.block.quorum}), each signature checked with Ed25519 here, against the validator set ${result.block.setSource === "block" ? "in force at that height (sent with the block, matched against its header's validator_set_hash)" : "this node reports, matched against the header's validator_set_hash"}. ${derived
+        ? "What is shown below was decoded from those records in this page and matched the node's answer field by field."
+        : "The answer above is the node's rendering of these records, not re-derived from them here; the records themselves are listed below."}`));
+    } else if (result.partial) {
+      panel.setAttribute("data-proof", "partial");
+      panel.append(badge("warn", result.block ? `State proofs lead to the header at height ${result.height}; that header's certificate was not checked, so nothing here is verified` : "Proofs not checked in this browser"),
+        h("div", { class: "muted" }, result.reason));
+    } else {
+      panel.setAttribute("data-proof", "failed");
+      panel.append(badge("bad", "✘ Proof check failed"), h("div", {}, result.reason), derived ? h("div", { class: "muted" }, "Below is the node's answer as it sent it: nothing in it is verified.") : null);
+    }
+    if (result.proofs && result.proofs.length) {
+      panel.append(h("details", {}, h("summary", {}, `the ${result.proofs.length} state records behind this answer`),
+        table(["key (the proved key_hex, as text)", "value", "proof"], result.proofs.map((p) => [h("span", { class: "mono" }, keyText(p.key_hex)), p.present ? "present" : "absent", p.ok ? "✔ verifies" : `✘ ${p.reason}`]))));
+    }
+  }
+  /** A proved key as text (decoded from its key_hex, not the node's `key` field), hex when it is not UTF-8. */
+  function keyText(hex) {
+    try { return new TextDecoder("utf-8", { fatal: true }).decode(Trellis.fromHex(hex || "", "key_hex")); } catch { return hex || ""; }
+  }
+  /** Runs checkAnswer, never throwing. */
+  async function checkedAnswer(answer, derive) {
+    try { return await Trellis.checkAnswer(answer, await validators(), derive); } catch (e) { return { ok: false, reason: e.message, proofs: [], derived: null }; }
   }
 
   // ---- pages -------------------------------------------------------------------------------------------------
@@ -149,7 +171,7 @@
     if (latest) {
       Trellis.checkBlockSafely(latest, set).then((r) => {
         check.setAttribute("data-proof", certificateState(r));
-        check.replaceChildren(certificateBadge(r, `✔ Block ${r.header && r.header.height} certified: ${r.signed} of ${set.length} validators signed (${r.power} of ${r.total} voting power; quorum ${r.quorum}), checked here`));
+        check.replaceChildren(certificateBadge(r, `✔ Block ${r.header && r.header.height} certified: ${r.signed} of its ${r.validatorCount} validators signed (${r.power} of ${r.total} voting power; quorum ${r.quorum}), checked here against the set in force at that height`));
       });
     }
     return [
@@ -205,7 +227,7 @@
     const check = h("div", { "data-proof": "checking" }, badge("warn", "Checking the certificate…"));
     Trellis.checkBlockSafely(b, await validators()).then((r) => {
       check.setAttribute("data-proof", certificateState(r));
-      check.replaceChildren(certificateBadge(r, `✔ Certified: the header below hashes to the block id signed by ${r.signed} validators (${r.power} of ${r.total} voting power), checked here`));
+      check.replaceChildren(certificateBadge(r, `✔ Certified: the header below hashes to the block id signed by ${r.signed} of the ${r.validatorCount} validators in force at this height (${r.power} of ${r.total} voting power), checked here`));
     });
     const txs = Array.isArray(b.transactions)
       ? table(["hash", "kind", "signer", "nonce", "payload"], b.transactions.map((t) => [link(["tx", t.hash], short(t.hash), { class: "mono" }), t.kind, t.signer, String(t.nonce),
@@ -230,36 +252,51 @@
   pages.tx = async (hash) => {
     const t = await Trellis.get(`/v1/tx/${encodeURIComponent(hash)}`);
     const tx = t.transaction || {};
-    const receipt = t.receipt || {};
+    // Every field shown is decoded here from the transaction's canonical bytes (the bytes whose hash is checked),
+    // and the outcome from its receipt (checked against the header's receipts_root) — not from the node's JSON.
+    let decoded = null, decodeError = null;
+    if (typeof tx.canonical_hex === "string") {
+      try { decoded = await Trellis.decodeTransaction(tx.canonical_hex); } catch (e) { decodeError = e.message; }
+    } else decodeError = "the node sent no canonical bytes (canonical_hex)";
     const check = h("div", { "data-proof": "checking" });
+    let receipt = null;
     if (typeof t.height === "number") {
-      check.append(badge("warn", "Checking inclusion…"));
-      const inclusion = String(t.hash).toLowerCase() !== String(hash).toLowerCase()
-        ? Promise.resolve({ ok: false, reason: "the node answered with another transaction than the one asked for" })
-        : Trellis.checkInclusion(hash, tx.canonical_hex, t.height, await validators());
-      inclusion.catch((e) => ({ ok: false, reason: e.message })).then((r) => {
-        check.setAttribute("data-proof", r.ok ? "verified" : r.partial ? "partial" : "failed");
-        check.replaceChildren(r.ok ? badge("ok", `✔ Included in the certified block at height ${t.height}: the transaction's canonical bytes hash to the hash asked for, which is in the header's tx_root. The fields below are the node's decoding of those bytes.`)
-          : badge(r.partial ? "warn" : "bad", r.partial ? (r.block ? `Inclusion in the header at height ${t.height} checked, its certificate not: ${r.reason}` : r.reason) : `✘ ${r.reason}`));
-      });
+      let r;
+      if (String(t.hash).toLowerCase() !== String(hash).toLowerCase()) r = { ok: false, reason: "the node answered with another transaction than the one asked for" };
+      else if (decodeError && typeof tx.canonical_hex === "string") r = { ok: false, reason: `the transaction's bytes do not decode: ${decodeError}` };
+      else {
+        try { r = await Trellis.checkInclusion(hash, tx.canonical_hex, t.height, await validators(), undefined, { receipt_hex: t.receipt_hex, receipt_path: t.receipt_path }); } catch (e) { r = { ok: false, reason: e.message }; }
+      }
+      const receiptOK = r.ok && r.receipt && r.receipt.ok;
+      if (receiptOK) receipt = Trellis.jsonView(r.receipt.receipt);
+      check.setAttribute("data-proof", r.ok ? "verified" : r.partial ? "partial" : "failed");
+      check.append(r.ok
+        ? badge("ok", `✔ Included in the certified block at height ${t.height}: the transaction's canonical bytes hash to the hash asked for, which is in the header's tx_root${receiptOK ? `, and its receipt is leaf ${receipt.index} of the header's receipts_root` : ` (its receipt is not checked: ${r.receipt ? r.receipt.reason : "none sent"})`}. Everything below is decoded here from those bytes${receiptOK ? " and that receipt" : ""}.`)
+        : badge(r.partial ? "warn" : "bad", r.partial ? (r.block ? `Inclusion in the header at height ${t.height} checked, its certificate not: ${r.reason}` : r.reason) : `✘ ${r.reason}`));
     } else {
       check.setAttribute("data-proof", "pending");
       check.append(badge("warn", "Not in a block yet: nothing to check"));
     }
+    const d = decoded || tx;
+    const outcome = receipt ? receipt.outcome : null;
+    const created = outcome ? outcome.created_ids || [] : (t.receipt && t.receipt.created) || [];
+    const error = outcome ? (outcome.type === "rejected" ? `${outcome.code}: ${outcome.message}` : null) : (t.error ? `${t.error.code}: ${t.error.message}` : null);
+    const unchecked = (text) => (typeof t.height === "number" && !receipt ? `${text} (the node's word, not checked)` : text);
     return [
-      h("h1", {}, `Transaction ${short(t.hash)}`),
+      h("h1", {}, `Transaction ${short(hash)}`),
       check,
+      decoded ? null : h("div", { class: "error" }, `${decodeError}: the fields below are the node's JSON, and nothing in them is checked.`),
       h("div", { class: "card" }, fields([
-        ["hash", h("span", { class: "mono" }, t.hash)], ["status", pill(t.status)],
-        ["block", typeof t.height === "number" ? link(["block", t.height], String(t.height)) : null], ["index", t.index !== undefined ? String(t.index) : null],
-        ["kind", tx.kind], ["signer", tx.signer ? link(["member", tx.signer], tx.signer) : null], ["co-signers", (tx.cosigners || []).join(", ")],
-        ["nonce", tx.nonce !== undefined ? String(tx.nonce) : null], ["expires at height", tx.expires_at_height !== undefined ? String(tx.expires_at_height) : null],
-        ["created", (receipt.created || []).length ? h("span", {}, receipt.created.map((id, i) => [i ? ", " : "", idLink(id)])) : null],
-        ["error", t.error ? `${t.error.code}: ${t.error.message}` : null]])),
+        ["hash", h("span", { class: "mono" }, String(hash).toLowerCase())], ["status", outcome ? pill(outcome.type === "ok" ? "committed" : "rejected") : [pill(t.status), unchecked("")]],
+        ["block", typeof t.height === "number" ? link(["block", t.height], String(t.height)) : null], ["index", receipt ? String(receipt.index) : t.index !== undefined ? unchecked(String(t.index)) : null],
+        ["kind", d.kind], ["signer", d.signer ? link(["member", d.signer], d.signer) : null], ["co-signers", (d.cosigners || []).join(", ")],
+        ["nonce", d.nonce !== undefined ? String(d.nonce) : null], ["expires at height", d.expires_at_height !== undefined ? String(d.expires_at_height) : null],
+        ["created", created.length ? h("span", {}, created.map((id, i) => [i ? ", " : "", idLink(id)])) : null],
+        ["error", error]])),
       h("h2", {}, "Payload (decoded)"),
-      h("div", { class: "card payload" }, tx.payload ? value(tx.payload) : h("span", { class: "muted" }, "not decoded")),
+      h("div", { class: "card payload" }, d.payload ? value(d.payload) : h("span", { class: "muted" }, decoded && decoded.payloadError ? `not decodable: ${decoded.payloadError}` : "not decoded")),
       h("h2", {}, "Signatures"),
-      table(["member", "public key", "signature"], (tx.signatures || []).map((s) => [s.member_id, h("span", { class: "mono" }, short(s.public_key)), h("span", { class: "mono" }, short(s.signature))])),
+      table(["member", "public key", "signature"], (d.signatures || []).map((s) => [s.member_id, h("span", { class: "mono" }, short(s.public_key)), h("span", { class: "mono" }, short(s.signature))])),
     ];
   };
 
@@ -267,13 +304,16 @@
     const form = lookupForm("certificate id", "cert-…", (v) => ["certificate", v]);
     if (!id) return [h("h1", {}, "Certificate lineage"), h("p", {}, "A certificate's pieces, holders, financings and settlement, drawn as a tree."), form];
     const answer = await Trellis.get(`/v1/query/lineage${Trellis.query({ cert: id, prove: "true" })}`);
-    const l = answer.result;
+    // Checked before anything is drawn: when the check passes, every piece, the root and the financings shown are the
+    // proved records decoded here (the node's JSON only had to match them).
+    const checked = await checkedAnswer(answer, Trellis.deriveLineage(id));
+    const l = checked.derived || answer.result;
     const pieces = [l.certificate, ...(l.ancestors || []), ...(l.descendants || [])];
     const topAncestor = (l.ancestors || []).length ? l.ancestors[l.ancestors.length - 1].cert_id : null;
     const root = l.root || {};
     return [
       h("h1", {}, `Certificate ${l.certificate.cert_id}`),
-      proofPanel(answer.proofs),
+      answerPanel(checked, answer.proofs),
       h("div", { class: "card" }, fields([
         ["holder", l.certificate.holder], ["debtor", root.debtor], ["face", String(l.certificate.face)], ["status", pill(l.certificate.status)],
         ["maturity", time(l.certificate.maturity)], ["root", topAncestor ? link(["certificate", topAncestor], `${topAncestor} (whole tree)`) : "this certificate"],
@@ -301,17 +341,29 @@
     const byID = new Map(pieces.map((p) => [p.cert_id, p]));
     const finByCert = new Map(financings.map((f) => [f.cert_id, f]));
     const children = (p) => (p.children || []).filter((c) => byID.has(c));
-    const roots = pieces.filter((p) => !p.parent_id || !byID.has(p.parent_id));
     const W = 178, H = 74, GX = 18, GY = 40;
     let nextX = 0;
     const place = new Map();
-    const layout = (p, depth) => {
-      const kids = children(p);
-      kids.forEach((k) => layout(byID.get(k), depth + 1));
-      const x = kids.length ? (place.get(kids[0]).x + place.get(kids[kids.length - 1]).x) / 2 : (nextX++) * (W + GX);
-      place.set(p.cert_id, { x, y: depth * (H + GY), p });
+    // Post-order without recursion, each piece placed once: a piece reached again (a shared child, or a cycle in a
+    // node's answer) is neither laid out again nor followed, so the layout is linear in the pieces, never a loop.
+    const layout = (start) => {
+      const pending = new Set([start]);
+      const stack = [{ id: start, depth: 0, kids: null }];
+      while (stack.length) {
+        const top = stack[stack.length - 1];
+        if (top.kids === null) {
+          top.kids = children(byID.get(top.id)).filter((k) => !place.has(k) && !pending.has(k));
+          top.kids.forEach((k) => pending.add(k));
+          for (const k of [...top.kids].reverse()) stack.push({ id: k, depth: top.depth + 1, kids: null });
+          continue;
+        }
+        stack.pop();
+        const x = top.kids.length ? (place.get(top.kids[0]).x + place.get(top.kids[top.kids.length - 1]).x) / 2 : (nextX++) * (W + GX);
+        place.set(top.id, { x, y: top.depth * (H + GY), p: byID.get(top.id) });
+      }
     };
-    roots.forEach((r) => layout(r, 0));
+    for (const p of pieces) if (!p.parent_id || !byID.has(p.parent_id)) if (!place.has(p.cert_id)) layout(p.cert_id);
+    for (const p of pieces) if (!place.has(p.cert_id)) layout(p.cert_id); // pieces only reachable through a cycle
     const width = Math.max(...[...place.values()].map((n) => n.x)) + W + 2;
     const height = Math.max(...[...place.values()].map((n) => n.y)) + H + 2;
     const svg = h("svg:svg", { width, height, viewBox: `-1 -1 ${width} ${height}`, role: "img", "aria-label": "certificate lineage tree" });
@@ -388,8 +440,9 @@
   pages.member = async (id) => {
     if (!id) return [h("h1", {}, "Member"), lookupForm("member id", "e.g. supplier1", (v) => ["member", v])];
     const answer = await Trellis.get(`/v1/query/member${Trellis.query({ id, prove: "true" })}`);
-    const m = answer.result;
-    return [h("h1", {}, `Member ${m.member_id}`), proofPanel(answer.proofs), h("div", { class: "card member" }, fields([
+    const checked = await checkedAnswer(answer, Trellis.deriveMember(id));
+    const m = checked.derived || answer.result;
+    return [h("h1", {}, `Member ${m.member_id}`), answerPanel(checked, answer.proofs), h("div", { class: "card member" }, fields([
       ["legal name", m.legal_name], ["registration no", m.registration_no], ["status", pill(m.status)], ["roles", (m.roles || []).join(", ")],
       ["public keys", h("span", { class: "mono" }, (m.public_keys || []).join(" "))], ["accreditations", value(m.accreditations)]]))];
   };

@@ -63,6 +63,228 @@ const Trellis = (() => {
     end() { if (this.at !== this.b.length) throw new TrellisError(`${this.what}: ${this.b.length - this.at} trailing bytes`); }
   }
 
+
+  // ---- layouts: canonical records decoded by a table, not by hand (EXPORT-FORMAT §1, §2, §9) ----------------------
+  // PAYLOAD_LAYOUTS is docs/EXPORT-FORMAT.md §9's block verbatim (ExplorerAssetsTests compares them): every
+  // transaction kind's payload. RECORD_LAYOUTS, in the same notation, are the chain structures of §2 the page decodes
+  // (a transaction, a receipt) and the state records its query pages re-derive their answers from (docs/LEDGER.md,
+  // docs/TRANSACTIONS.md; the field order of each type's `encode(to:)` in Sources/TrellisLedger).
+  const PAYLOAD_LAYOUTS = `
+enum Role: governor, regulator, core_enterprise, supplier, financier, clearing_agent, proponent, verifier, registry_operator, participant, auditor
+enum FinancingKind: factoring, pledge
+enum AssetType: certificate, credit_block
+enum GreenRefKind: project, retirement
+enum CreditUnit: tCO2e, MWh
+enum DocumentKind: contract, invoice, bill_of_lading, verification_report, delivery_note, other
+enum EvidenceRefKind: attestation, certificate, credit_line, financing, project, verification, batch, credit_block, retirement
+struct GreenRef: kind GreenRefKind, id string
+struct EvidenceRef: kind EvidenceRefKind, id string
+struct TradeRef: contract_no string, invoice_keys array<string>, doc_hash hash32, green_ref optional<GreenRef>
+struct SplitOutput: to string, amount u64
+struct CreditsOutput: to string, quantity u64
+struct RetireRange: block_id string, serial_start optional<u64>, serial_end optional<u64>
+struct Accreditation: scheme string, sectoral_scopes set<string>, valid_from i64, valid_to i64, active bool
+struct Member: member_id string, legal_name string, registration_no string, public_keys set<key32>, roles set<Role>, status u8 hidden=0, accreditations array<Accreditation>
+struct Parameters: max_maturity_seconds i64, grace_period_seconds i64, governance_quorum u32, proposal_ttl_blocks u64, max_tx_lifetime_blocks u64, accept_window_seconds i64, min_upgrade_lead_blocks u64, require_document_attestation bool
+union GovernanceAction:
+  0 member.add: member Member
+  1 member.suspend: member_id string
+  2 member.reinstate: member_id string
+  3 member.revoke: member_id string
+  4 member.set_roles: member_id string, roles set<Role>
+  5 verifier.accredit: member_id string, accreditation Accreditation
+  6 verifier.revoke: member_id string, scheme string
+  7 validator.add: public_key key32, voting_power u64, p2p_address string
+  8 validator.remove: public_key key32
+  9 parameters.set: parameters Parameters
+  10 credits.approve_cancel: block_id string, reason string
+  11 upgrade.schedule: version u32, activation_height u64, description string
+  12 observer.add: public_key key32, name string
+  13 observer.remove: public_key key32
+kind credit_line.set: line_id string, core string, limit u64, expiry i64
+kind certificate.issue: credit_line_id string, holder string, face u64, maturity i64, trade_ref TradeRef
+kind certificate.accept: cert_id string
+kind certificate.reject: cert_id string, reason string
+kind certificate.reclaim: cert_id string
+kind certificate.split_transfer: cert_id string, outputs array<SplitOutput>
+kind financing.request: cert_id string, financier string, advance u64, rate_bps u32, kind FinancingKind, recourse bool
+kind financing.approve: fin_id string
+kind financing.cancel: fin_id string
+kind financing.release: fin_id string
+kind financing.repay: fin_id string
+kind certificate.settle: root_id string
+kind certificate.mark_overdue: root_id string
+kind asset.freeze: asset_type AssetType, asset_id string, reason string
+kind asset.unfreeze: asset_type AssetType, asset_id string, reason string
+kind program.register: program_id string, unit CreditUnit
+kind methodology.register: methodology_id string, version string, title string, active bool
+kind project.register: project_id string, program_id string, methodology_id string, methodology_version string, country string, location string, device_ids array<string>, sector string, crediting_start i64, crediting_end i64, external_ids array<string>
+kind verification.submit: project_id string, period_start i64, period_end i64, quantity u64, report_hash hash32
+kind credits.issue: verification_id string, quantity u64, buffer_quantity u64
+kind credits.transfer: block_id string, outputs array<CreditsOutput>
+kind credits.retire: ranges array<RetireRange>, beneficiary string, purpose string, claim_period_start i64, claim_period_end i64
+kind credits.cancel: block_id string, reason string
+kind credits.lock: block_id string, reason string
+kind credits.unlock: block_id string, reason string
+kind member.rotate_keys: add_keys set<key32>, remove_keys set<key32>
+kind governance.propose: action GovernanceAction, summary string
+kind governance.approve: proposal_id string
+kind evidence.attest: doc_hash hash32, doc_kind DocumentKind, title string, metadata map<string, string>, refs set<EvidenceRef>
+kind evidence.revoke: doc_hash hash32, reason string
+`;
+  const RECORD_LAYOUTS = `
+struct TransactionBody: chain_id string, kind string, payload bytes, signer string, nonce u64, expires_at_height u64, cosigners set<string>
+struct TransactionSignature: member_id string, public_key key32, signature sig64
+struct Transaction: body TransactionBody, signatures set<TransactionSignature>
+union ReceiptOutcome:
+  0 ok: created_ids array<string>
+  1 rejected: code string, message string
+struct Receipt: tx_hash hash32, index u32, nonce_consumed bool, outcome ReceiptOutcome
+struct Validator: public_key key32, voting_power u64, p2p_address string
+enum MemberStatus: active, suspended, revoked
+struct MemberRecord: member_id string, legal_name string, registration_no string, public_keys set<key32>, roles set<Role>, status MemberStatus, accreditations array<Accreditation>
+enum CertificateStatus: pending_accept, active, consumed, financed, pledged, frozen, settled, overdue, rejected
+enum RootStatus: open, settled, overdue, rejected
+enum FinancingStatus: requested, active, cancelled, released, repaid, settled
+struct AssetEvent: kind string, height u64, time i64, tx_hash hash32, actor string
+struct Certificate: cert_id string, root_id string, parent_id optional<string>, debtor string, holder string, face u64, issue_time i64, maturity i64, trade_ref TradeRef, status CertificateStatus, pending_to optional<string>, pending_since optional<i64>, depth u32, frozen_from optional<CertificateStatus>, financing_id optional<string>, children array<string>, events array<AssetEvent>
+struct Payout: cert_id string, to string, amount u64, financier optional<string>
+struct CertificateRoot: root_id string, debtor string, credit_line_id string, face u64, issue_time i64, maturity i64, status RootStatus, settled_at optional<i64>, payouts array<Payout>
+struct Financing: fin_id string, cert_id string, financier string, applicant string, advance u64, rate_bps u32, kind FinancingKind, recourse bool, status FinancingStatus, requested_at i64, approved_at optional<i64>, closed_at optional<i64>
+`;
+
+  /** Splits "a T, b map<K, V>" at the commas outside angle brackets. */
+  function splitTop(text) {
+    const out = [];
+    let depth = 0, start = 0;
+    for (let i = 0; i < text.length; i++) {
+      if (text[i] === "<") depth++;
+      else if (text[i] === ">") depth--;
+      else if (text[i] === "," && depth === 0) { out.push(text.slice(start, i).trim()); start = i + 1; }
+    }
+    if (text.slice(start).trim()) out.push(text.slice(start).trim());
+    return out;
+  }
+  function parseFields(text) {
+    return splitTop(text).map((f) => {
+      const m = /^(\w+) (.+?)(?: hidden=(\d+))?$/.exec(f);
+      if (!m) throw new TrellisError(`layout: cannot read the field "${f}"`);
+      return { name: m[1], type: m[2], hidden: m[3] === undefined ? null : BigInt(m[3]) };
+    });
+  }
+  /** {types: Map(name → {enum|struct|union}), kinds: Map(kind → fields)} of layout text in §9's notation. */
+  function parseLayouts(text, into = { types: new Map(), kinds: new Map() }) {
+    let union = null;
+    for (const line of text.split("\n")) {
+      if (!line.trim()) continue;
+      let m;
+      if (union && (m = /^ {2}(\d+) ([\w.]+):(?: (.*))?$/.exec(line))) { union.cases.push({ tag: Number(m[1]), name: m[2], fields: m[3] ? parseFields(m[3]) : [] }); continue; }
+      union = null;
+      if ((m = /^enum (\w+): (.+)$/.exec(line))) into.types.set(m[1], { kind: "enum", cases: m[2].split(",").map((c) => c.trim()) });
+      else if ((m = /^struct (\w+): (.+)$/.exec(line))) into.types.set(m[1], { kind: "struct", fields: parseFields(m[2]) });
+      else if ((m = /^union (\w+):$/.exec(line))) { union = { kind: "union", cases: [] }; into.types.set(m[1], union); }
+      else if ((m = /^kind ([\w.]+): (.+)$/.exec(line))) into.kinds.set(m[1], parseFields(m[2]));
+      else throw new TrellisError(`layout: cannot read the line "${line}"`);
+    }
+    return into;
+  }
+  const layouts = parseLayouts(RECORD_LAYOUTS, parseLayouts(PAYLOAD_LAYOUTS));
+
+  /** Compares two byte ranges as §1's set order: bytewise, a shorter prefix first. */
+  function compareBytes(a, b) {
+    for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i] - b[i];
+    return a.length - b.length;
+  }
+
+  /** Decodes one value of layout type `type` from `r` into its JSON view (u64/i64 as BigInt; hashes, keys, bytes as hex). */
+  function decodeValue(r, type) {
+    let m;
+    switch (type) {
+      case "string": return r.str();
+      case "bool": { const b = r.u8(); if (b > 1) throw new TrellisError(`${r.what}: a boolean byte is ${b}`); return b === 1; }
+      case "u8": return r.u8();
+      case "u32": return r.u32();
+      case "u64": return r.u64();
+      case "i64": return r.i64();
+      case "hash32": case "key32": return toHex(r.need(32));
+      case "sig64": return toHex(r.need(64));
+      case "bytes": return toHex(r.need(r.u32()));
+    }
+    if ((m = /^optional<(.+)>$/.exec(type))) {
+      const marker = r.u8();
+      if (marker > 1) throw new TrellisError(`${r.what}: an optional's marker is ${marker}`);
+      return marker === 1 ? decodeValue(r, m[1]) : undefined;
+    }
+    if ((m = /^(array|set)<(.+)>$/.exec(type))) {
+      const count = r.u32();
+      if (count > r.b.length - r.at) throw new TrellisError(`${r.what}: a list of ${count} entries in ${r.b.length - r.at} bytes`);
+      const out = [];
+      let previous = null;
+      for (let i = 0; i < count; i++) {
+        const start = r.at;
+        out.push(decodeValue(r, m[2]));
+        const bytes = r.b.subarray(start, r.at);
+        if (m[1] === "set" && previous !== null && compareBytes(previous, bytes) >= 0) throw new TrellisError(`${r.what}: a set is not sorted or repeats an element`);
+        previous = bytes;
+      }
+      return out;
+    }
+    if ((m = /^map<(.+?), (.+)>$/.exec(type))) {
+      const count = r.u32();
+      if (count > r.b.length - r.at) throw new TrellisError(`${r.what}: a map of ${count} entries in ${r.b.length - r.at} bytes`);
+      const out = {};
+      let previous = null;
+      for (let i = 0; i < count; i++) {
+        const start = r.at;
+        const key = decodeValue(r, m[1]);
+        const bytes = r.b.subarray(start, r.at);
+        if (previous !== null && compareBytes(previous, bytes) >= 0) throw new TrellisError(`${r.what}: a map's keys are not sorted or repeat`);
+        previous = bytes;
+        Object.defineProperty(out, String(key), { value: decodeValue(r, m[2]), enumerable: true, writable: true, configurable: true });
+      }
+      return out;
+    }
+    const def = layouts.types.get(type);
+    if (!def) throw new TrellisError(`layout: unknown type ${type}`);
+    if (def.kind === "enum") {
+      const tag = r.u8();
+      if (tag >= def.cases.length) throw new TrellisError(`${r.what}: unknown ${type} tag ${tag}`);
+      return def.cases[tag];
+    }
+    if (def.kind === "struct") return decodeFields(r, def.fields, {});
+    const tag = r.u8();
+    const c = def.cases.find((x) => x.tag === tag);
+    if (!c) throw new TrellisError(`${r.what}: unknown ${type} tag ${tag}`);
+    return decodeFields(r, c.fields, { type: c.name });
+  }
+  function decodeFields(r, fields, out) {
+    for (const f of fields) {
+      const v = decodeValue(r, f.type);
+      if (f.hidden !== null) {
+        if (BigInt(v) !== f.hidden) throw new TrellisError(`${r.what}: ${f.name} must be ${f.hidden}`);
+      } else if (v !== undefined) {
+        Object.defineProperty(out, f.name, { value: v, enumerable: true, writable: true, configurable: true });
+      }
+    }
+    return out;
+  }
+  /** Decodes `bytes` (all of them) as the layout type `type`: a TrellisError names what is wrong. */
+  function decodeRecord(bytes, type, what = type) {
+    const r = new Reader(bytes, what);
+    const v = decodeValue(r, type);
+    r.end();
+    return v;
+  }
+  /** A payload's JSON view from its canonical bytes by its kind's §9 layout, or null for a kind without one. */
+  function decodePayload(kind, bytes) {
+    const fields = layouts.kinds.get(kind);
+    if (!fields) return null;
+    const r = new Reader(bytes, `${kind} payload`);
+    const v = decodeFields(r, fields, {});
+    r.end();
+    return v;
+  }
+
   // ---- SHA-256 and Ed25519 through WebCrypto -------------------------------------------------------------------
   function subtle() {
     if (!globalThis.crypto || !crypto.subtle) {
@@ -277,13 +499,39 @@ const Trellis = (() => {
   }
 
   /**
+   * The validator set in force at the block's height, from the block answer's `validator_set_hex` (the canonical
+   * ValidatorSet, EXPORT-FORMAT §2): {validators} when it decodes strictly, is sorted and distinct with powers > 0 and
+   * hashes to the header's `validator_set_hash`; {invalid: reason} when the node sent a set that is not the header's;
+   * null when the answer carries none.
+   */
+  async function validatorSetOf(block, header) {
+    if (block.validator_set_hex === undefined || block.validator_set_hex === null) return null;
+    let bytes, set;
+    try {
+      bytes = fromHex(block.validator_set_hex, "validator_set_hex");
+      set = decodeRecord(bytes, "array<Validator>", "validator set");
+    } catch (e) { return { invalid: `the validator set the node sent for height ${header.height} does not decode: ${e.message}` }; }
+    for (let i = 0; i < set.length; i++) {
+      if (set[i].voting_power <= 0n) return { invalid: `the validator set of height ${header.height} gives ${set[i].public_key.slice(0, 16)}… no voting power` };
+      if (i > 0 && set[i - 1].public_key >= set[i].public_key) return { invalid: `the validator set of height ${header.height} is not sorted by key or repeats a validator` };
+    }
+    if (set.length === 0) return { invalid: `the validator set the node sent for height ${header.height} is empty` };
+    if (toHex(await sha256(bytes)) !== header.validator_set_hash) {
+      return { invalid: `the validator set the node sent for height ${header.height} is not the one its header names (validator_set_hash)` };
+    }
+    return { validators: set };
+  }
+
+  /**
    * Checks a block as `/v1/blocks/{h}` answers it, with the same rule as CommitCertificate.verify
    * (docs/EXPORT-FORMAT.md §3): the header bytes hash to the certified block id, the certificate is for the header's
-   * height, and every precommit is by a distinct member of `validators` (which must be the set the header names: its
-   * hash is compared) with a valid Ed25519 signature, together more than two thirds of the voting power. The first bad
-   * entry rejects the certificate. Answers {status, certified, header, hash, reason, …} where `status` is
-   * "certified" (every step checked), "unchecked" (only when this browser has no Ed25519, or the validator set in
-   * force at that height is not known here) or "invalid" (anything else: shown as a failure, never as "verified").
+   * height, and every precommit is by a distinct member of the validator set in force at that height with a valid
+   * Ed25519 signature, together more than two thirds of the voting power. The first bad entry rejects the certificate.
+   * The set is the block answer's own `validator_set_hex` (hash-checked against the header's `validator_set_hash`,
+   * so old blocks verify after the set changed); only without it, `validators` (the set the node reports now, which
+   * must hash to the same). Answers {status, certified, header, hash, reason, …} where `status` is "certified" (every
+   * step checked), "unchecked" (only when this browser has no Ed25519, or no set of that height is known here) or
+   * "invalid" (anything else: shown as a failure, never as "verified").
    */
   async function checkBlock(block, validators) {
     const headerBytes = fromHex(block.header_hex, "header_hex");
@@ -298,11 +546,20 @@ const Trellis = (() => {
     let certHeight;
     try { certHeight = BigInt(cert.height); } catch { return invalid("the certificate's height is not a number"); }
     if (certHeight !== header.height) return invalid(`the certificate is for height ${cert.height}, the header is height ${header.height}`);
-    if (!Array.isArray(validators) || validators.length === 0) return unchecked("the validator set is not known here; the certificate was not checked");
-    const setHash = await validatorSetHash(validators);
-    if (setHash !== header.validator_set_hash) {
-      return unchecked(`the validator set this node reports now is not the one in force at height ${header.height} (it changed since); the certificate was not checked`);
+    const own = await validatorSetOf(block, header);
+    if (own && own.invalid) return invalid(own.invalid);
+    if (own) {
+      validators = own.validators;
+      out.setSource = "block";
+    } else {
+      if (!Array.isArray(validators) || validators.length === 0) return unchecked("the validator set is not known here; the certificate was not checked");
+      const setHash = await validatorSetHash(validators);
+      if (setHash !== header.validator_set_hash) {
+        return unchecked(`the node sent no validator set for height ${header.height}, and the set it reports now is not the one in force then (it changed since); the certificate was not checked`);
+      }
+      out.setSource = "status";
     }
+    out.validatorCount = validators.length;
     const power = new Map(validators.map((v) => [v.public_key, BigInt(v.voting_power)]));
     let total = 0n;
     for (const p of power.values()) total += p;
@@ -362,11 +619,201 @@ const Trellis = (() => {
     return { ok: true, height, proofs, block };
   }
 
+  // ---- answers re-derived from their proved records -----------------------------------------------------------
+
+  /** The proved records of a query answer by key (the key_hex the proof was checked for): key → value bytes or null. */
+  function provedRecords(reads) {
+    const out = new Map();
+    for (const r of reads || []) out.set(r.key_hex, r.value_hex === null || r.value_hex === undefined ? null : fromHex(r.value_hex, "value_hex"));
+    return {
+      /** The record at text `key` decoded as `type`; null when proved absent; throws when the answer holds no proof of it. */
+      read(key, type) {
+        const hex = toHex(utf8(key));
+        if (!out.has(hex)) throw new TrellisError(`the answer carries no proof of ${key}`);
+        const bytes = out.get(hex);
+        return bytes === null ? null : decodeRecord(bytes, type, key);
+      },
+      need(key, type) {
+        const v = this.read(key, type);
+        if (v === null) throw new TrellisError(`${key} is proved absent`);
+        return v;
+      },
+    };
+  }
+
+  /** The first place where `derived` (decoded records; u64/i64 as BigInt) and the node's JSON `answer` differ, or null. */
+  function firstDifference(derived, answer, path) {
+    if (typeof derived === "bigint") return typeof answer === "number" && Number(derived) === answer ? null : `${path} is ${derived}, the answer says ${JSON.stringify(answer)}`;
+    if (Array.isArray(derived)) {
+      if (!Array.isArray(answer) || answer.length !== derived.length) return `${path} has ${derived.length} entries, the answer ${Array.isArray(answer) ? answer.length : "none"}`;
+      for (let i = 0; i < derived.length; i++) { const d = firstDifference(derived[i], answer[i], `${path}[${i}]`); if (d) return d; }
+      return null;
+    }
+    if (derived !== null && typeof derived === "object") {
+      if (answer === null || typeof answer !== "object" || Array.isArray(answer)) return `${path} is missing from the answer`;
+      for (const k of new Set([...Object.keys(derived), ...Object.keys(answer)])) {
+        const d = firstDifference(derived[k], answer[k], path ? `${path}.${k}` : k);
+        if (d) return d;
+      }
+      return null;
+    }
+    return derived === answer ? null : `${path} is ${JSON.stringify(derived)}, the answer says ${JSON.stringify(answer)}`;
+  }
+  const byUTF8 = (a, b) => compareBytes(utf8(a), utf8(b));
+  /** A decoded value for display: u64/i64 as numbers where exact (else their decimal text), the rest unchanged. */
+  function jsonView(v) {
+    if (typeof v === "bigint") return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : String(v);
+    if (Array.isArray(v)) return v.map(jsonView);
+    if (v !== null && typeof v === "object") {
+      const out = {};
+      for (const [k, x] of Object.entries(v)) Object.defineProperty(out, k, { value: jsonView(x), enumerable: true, writable: true, configurable: true });
+      return out;
+    }
+    return v;
+  }
+
+  /**
+   * A certificate's lineage (ReceivablesQueries.lineage) re-derived from the proved `cert/`, `certroot/` and `fin/`
+   * records alone: the piece asked for, its parent chain to the root, its descendants depth-first in output order,
+   * the live leaves, the root summary, the financings (those the answer lists, each its proved record), and every event ordered by (height, piece id, place in the piece's trail).
+   */
+  function deriveLineage(certID) {
+    return (records, result) => {
+      const piece = (id) => records.need(`cert/${id}`, "Certificate");
+      const certificate = piece(certID);
+      const seen = new Set([certificate.cert_id]);
+      const ancestors = [];
+      for (let cursor = certificate.parent_id; cursor !== undefined;) {
+        if (seen.has(cursor)) throw new TrellisError(`the parent chain of ${certID} loops at ${cursor}`);
+        seen.add(cursor);
+        const parent = piece(cursor);
+        ancestors.push(parent);
+        cursor = parent.parent_id;
+      }
+      const root = records.need(`certroot/${certificate.root_id}`, "CertificateRoot");
+      const descendants = [], leaves = [];
+      const live = (p) => p.status !== "consumed" && p.status !== "rejected";
+      const stack = [certificate];
+      while (stack.length) {
+        const p = stack.pop();
+        if (p !== certificate) descendants.push(p);
+        if (p.children.length === 0 && live(p)) leaves.push(p);
+        const kids = p.children.map((id) => {
+          if (seen.has(id)) throw new TrellisError(`the piece ${id} appears twice in the tree`);
+          seen.add(id);
+          return piece(id);
+        });
+        stack.push(...kids.reverse());
+      }
+      const pieces = [certificate, ...ancestors, ...descendants];
+      // Which financings are listed is the node's choice (a member sees only those it is party to, docs/ACCESS.md);
+      // each one listed must be its proved record.
+      const finIDs = new Set(((result && result.financings) || []).map((f) => String(f.fin_id)));
+      const financings = [...finIDs].sort(byUTF8).map((id) => records.need(`fin/${id}`, "Financing"));
+      const events = [];
+      for (const p of pieces) p.events.forEach((event, position) => events.push({ cert_id: p.cert_id, event, position }));
+      events.sort((a, b) => (a.event.height !== b.event.height ? (a.event.height < b.event.height ? -1 : 1) : a.cert_id !== b.cert_id ? byUTF8(a.cert_id, b.cert_id) : a.position - b.position));
+      return {
+        certificate, ancestors, root, descendants, live_leaves: leaves, financings,
+        transactions: events.map((e) => ({ cert_id: e.cert_id, event: e.event })),
+      };
+    };
+  }
+
+  /** A member (the `member` query) re-derived from its proved `member/<id>` record. */
+  function deriveMember(id) {
+    return (records) => records.need(`member/${id}`, "MemberRecord");
+  }
+
+  /**
+   * Checks a query answer ({height, result, proofs}) end to end (checkProofs) and, with `derive`, re-derives the
+   * answer from its proved records and compares it with the node's `result` field by field: {ok, partial, derived,
+   * …checkProofs' answer}. A record the derivation needs but the answer does not prove, or any field that differs,
+   * fails the check (red) — the page then shows the node's answer under that failure, and renders `derived` (the
+   * proved values) only when the check passed.
+   */
+  async function checkAnswer(answer, validators, derive = null, fetchBlock = undefined) {
+    const checked = await checkProofs(answer && answer.proofs, validators, fetchBlock);
+    if (!derive || (!checked.ok && !checked.partial) || !checked.proofs || checked.proofs.length === 0) return { ...checked, derived: null };
+    let derived;
+    try { derived = derive(provedRecords(answer.proofs), answer.result); } catch (e) {
+      return { ...checked, ok: false, partial: false, derived: null, reason: `the answer cannot be derived from its proved records: ${e.message}` };
+    }
+    for (const key of Object.keys(derived)) {
+      const difference = firstDifference(derived[key], answer.result ? answer.result[key] : undefined, key);
+      if (difference) return { ...checked, ok: false, partial: false, derived: null, reason: `the answer is not what its proved records hold: ${difference}` };
+    }
+    return { ...checked, derived: jsonView(derived) };
+  }
+
+  /**
+   * A transaction's fields decoded from its canonical bytes (EXPORT-FORMAT §2): {hash, kind, signer, nonce,
+   * expires_at_height, cosigners, chain_id, payload_hex, payload (§9's JSON view, or null with payloadError when its
+   * kind has no layout or the bytes do not decode — such a transaction was rejected), signatures}. Throws a
+   * TrellisError when the bytes are not a canonical Transaction.
+   */
+  async function decodeTransaction(canonicalHex) {
+    const bytes = fromHex(canonicalHex, "canonical_hex");
+    const tx = decodeRecord(bytes, "Transaction", "transaction");
+    const out = { hash: toHex(await sha256(bytes)), ...tx.body, signatures: tx.signatures, payload: null, payloadError: null };
+    try {
+      out.payload = decodePayload(tx.body.kind, fromHex(tx.body.payload, "payload"));
+      if (out.payload === null) out.payloadError = `no payload layout for the kind ${tx.body.kind}`;
+    } catch (e) { out.payloadError = e.message; }
+    out.payload_hex = tx.body.payload;
+    return jsonView(out);
+  }
+
+  /**
+   * RFC 9162 §2.1.3.2: does `path` (hex hashes) lead leaf data `leaf` (bytes) at `index` in a tree of `size` leaves
+   * to `root` (hex)?
+   */
+  async function checkAuditPath(leaf, index, size, path, root) {
+    let fn = BigInt(index), sn = BigInt(size) - 1n;
+    if (fn > sn) return false;
+    let r = await sha256(concat(Uint8Array.of(0), leaf));
+    for (const text of path) {
+      const p = fromHex(text, "path hash");
+      if (p.length !== 32) return false;
+      if (sn === 0n) return false;
+      if ((fn & 1n) === 1n || fn === sn) {
+        r = await sha256(concat(Uint8Array.of(1), p, r));
+        while ((fn & 1n) === 0n && fn !== 0n) { fn >>= 1n; sn >>= 1n; }
+      } else {
+        r = await sha256(concat(Uint8Array.of(1), r, p));
+      }
+      fn >>= 1n; sn >>= 1n;
+    }
+    return sn === 0n && toHex(r) === root;
+  }
+
+  /**
+   * Checks a transaction's receipt against a (certified) header: `receipt_hex` decodes strictly to a Receipt for
+   * `hash` whose index holds `hash` in the block's transaction list, and `receipt_path` leads SHA-256(receipt) at
+   * that index to the header's `receipts_root` in a tree of `tx_count` leaves. {ok, receipt (decoded), reason}.
+   */
+  async function checkReceipt(hash, receiptHex, receiptPath, header, hashes) {
+    try {
+      if (typeof receiptHex !== "string" || !Array.isArray(receiptPath)) return { ok: false, reason: "the node sent no receipt proof (receipt_hex, receipt_path)" };
+      const bytes = fromHex(receiptHex, "receipt_hex");
+      const receipt = decodeRecord(bytes, "Receipt", "receipt");
+      if (receipt.tx_hash !== String(hash).toLowerCase()) return { ok: false, receipt, reason: "the receipt is another transaction's" };
+      if (hashes[receipt.index] !== receipt.tx_hash) return { ok: false, receipt, reason: `the receipt's index ${receipt.index} is not this transaction's place in the block` };
+      if (!(await checkAuditPath(await sha256(bytes), receipt.index, header.tx_count, receiptPath, header.receipts_root))) {
+        return { ok: false, receipt, reason: "the receipt does not lead to the header's receipts_root" };
+      }
+      return { ok: true, receipt };
+    } catch (e) { return { ok: false, reason: e.message }; }
+  }
+
   /**
    * Checks that a transaction's canonical bytes (required) hash to `hash` — the hash the reader asked for — and that
-   * this hash is among the block's transaction hashes, which make the tx_root of the certified header of `height`.
+   * this hash is among the block's transaction hashes, which make the tx_root of the certified header of `height`;
+   * and, with `receipt` ({receipt_hex, receipt_path} from the node's answer), that its receipt is the one under the
+   * header's receipts_root (an invalid receipt fails the check; a missing one leaves `receipt.ok` false with the
+   * reason, and the page shows the receipt as not checked).
    */
-  async function checkInclusion(hash, canonicalHex, height, validators, fetchBlock = (h) => get(`/v1/blocks/${encodeURIComponent(h)}`)) {
+  async function checkInclusion(hash, canonicalHex, height, validators, fetchBlock = (h) => get(`/v1/blocks/${encodeURIComponent(h)}`), receipt = null) {
     const insecure = insecureContext();
     if (insecure) return { ok: false, partial: true, reason: insecure };
     if (typeof canonicalHex !== "string" || canonicalHex.length === 0) return { ok: false, reason: "the node sent no canonical bytes (canonical_hex) for this transaction, so its hash cannot be checked" };
@@ -386,12 +833,15 @@ const Trellis = (() => {
     if (BigInt(hashes.length) !== BigInt(block.header.tx_count) || root !== block.header.tx_root) {
       return { ok: false, block, reason: `the block's transaction hashes do not make the header's tx_root` };
     }
-    if (block.status !== "certified") return { ok: false, partial: true, block, reason: block.reason };
-    return { ok: true, block };
+    const receiptCheck = receipt === null ? null : await checkReceipt(hash, receipt.receipt_hex, receipt.receipt_path, block.header, hashes);
+    if (receiptCheck && !receiptCheck.ok && typeof receipt.receipt_hex === "string") return { ok: false, block, receipt: receiptCheck, reason: `receipt: ${receiptCheck.reason}` };
+    if (block.status !== "certified") return { ok: false, partial: true, block, receipt: receiptCheck, reason: block.reason };
+    return { ok: true, block, receipt: receiptCheck };
   }
 
   return {
     TrellisError, fromHex, toHex, sha256, Writer, Reader, encode, query, get, setKey, forgetKey, currentSigner, ed25519Support,
     merkleRoot, decodeStateProof, checkStateRead, decodeHeader, validatorSetHash, checkBlock, checkBlockSafely, checkProofs, checkInclusion, parseKeyText,
+    decodeRecord, decodePayload, decodeTransaction, checkAuditPath, checkReceipt, PAYLOAD_LAYOUTS, checkAnswer, deriveLineage, deriveMember, firstDifference, jsonView,
   };
 })();

@@ -8,6 +8,9 @@
 // off at another position. A stored leaf holds its key and the value's hash, not the value: values live once, in
 // the state (the latest) and the store's bounded value history (superseded values still inside the proof window).
 // Stores key nodes by hash and the version (height) that wrote them (docs/LEDGER.md, "Storage of the tree").
+// Stored encoding (not hashed): leaf = 0x00 ‖ u32 len ‖ key ‖ value hash; inner = 0x01 ‖ left ‖ right when both
+// children are non-empty, 0x02 ‖ right when the left is empty, 0x03 ‖ left when the right is empty (an empty
+// child's 32 zero bytes are not stored).
 import TrellisCodec
 import TrellisCrypto
 
@@ -80,6 +83,12 @@ public enum TreeNode: Sendable, Hashable, CanonicalCodable {
             encoder.encode(UInt8(0))
             encoder.encode(bytes: leaf.key)
             encoder.encode(leaf.valueHash)
+        case .inner(let l, let r) where r == .zero:
+            encoder.encode(UInt8(3))  // right child empty: its 32 zero bytes are not stored
+            encoder.encode(l)
+        case .inner(let l, let r) where l == .zero:
+            encoder.encode(UInt8(2))  // left child empty
+            encoder.encode(r)
         case .inner(let l, let r):
             encoder.encode(UInt8(1))
             encoder.encode(l)
@@ -88,7 +97,8 @@ public enum TreeNode: Sendable, Hashable, CanonicalCodable {
     }
 
     public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
-        switch try decoder.decodeTag() {
+        let tag = try decoder.decodeTag()
+        switch tag {
         case 0:
             let key = try decoder.decodeBytes()
             let valueHash = try decoder.decode(Hash.self)
@@ -96,11 +106,18 @@ public enum TreeNode: Sendable, Hashable, CanonicalCodable {
         case 1:
             let l = try decoder.decode(Hash.self)
             let r = try decoder.decode(Hash.self)
-            guard l != .zero || r != .zero else {
-                throw .invalidValue(type: "TreeNode", reason: "an inner node with two empty children")
+            // One encoding per node: an inner node with an empty child has its own, shorter tag.
+            guard l != .zero, r != .zero else {
+                throw .invalidValue(type: "TreeNode", reason: "an inner node with an empty child under tag 1 (tags 2 and 3 encode those)")
             }
             self = .inner(left: l, right: r)
-        case let tag:
+        case 2, 3:
+            let child = try decoder.decode(Hash.self)
+            guard child != .zero else {
+                throw .invalidValue(type: "TreeNode", reason: "an inner node with two empty children")
+            }
+            self = tag == 2 ? .inner(left: .zero, right: child) : .inner(left: child, right: .zero)
+        default:
             throw .unknownTag(type: "TreeNode", tag: tag)
         }
     }

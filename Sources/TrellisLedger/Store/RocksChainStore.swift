@@ -8,14 +8,15 @@
 //   tree      "n" ‖ node hash ‖ u64 version → TreeNode (version = the height that wrote it)
 //             "r" ‖ u64 height             → state root after that height (kept heights only)
 //             "v" ‖ u16 len ‖ key ‖ u64 h  → the key's value before height h (superseded values, kept heights only)
-//             "s" ‖ u64 h ‖ tree key       → (empty) stale index: that node or value left the tree at height h
+//             "s" ‖ u64 h                  → StaleRecord: the nodes (hash, version) and the keys' values that
+//                                            left the tree at height h (one record per height, not per node)
 //   meta      "last_height" → u64, "genesis_hash" → Hash
 //   consensus free-form, owned by consensus (signing guard copy, WAL)
 //
 // Retention (Jellyfish-Merkle style): a node's key carries the version that wrote it, so a node re-created later
 // (same content, same hash) is written under a new key and pruning the old copy can never remove it. Each commit
-// records what it replaced in the stale index; with `.window(W)` the same synced batch deletes every node and value
-// that left the tree at or before the oldest kept height (the index is then range-deleted), and the roots below it.
+// records what it replaced in one stale record for its height; with `.window(W)` the same synced batch deletes every
+// node and value that left the tree at or before the oldest kept height, their records, and the roots below it.
 // So a crash leaves either the whole height, its prune included, or none of it. `.archive` prunes nothing.
 // Every `commit` is one synced WriteBatch. A store of another format is refused on open.
 import Foundation
@@ -33,9 +34,18 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     /// nodes of the last block or two — the top of the tree and the outputs the next transactions spend — stay
     /// cached across a block boundary.
     public static let nodeCacheCapacity = 131_072
-    /// Stale entries one commit prunes at most; a longer backlog (e.g. after lowering the window) is pruned over
-    /// the next commits. Bounds a commit's batch.
+    /// Stale entries (nodes and values) one commit prunes at most, in whole per-height records (at least one); a
+    /// longer backlog (e.g. after lowering the window) is pruned over the next commits. Bounds a commit's batch.
     public static let maxPrunedPerCommit = 200_000
+
+    /// RocksDB options of the chain store: zstd for the bottommost level of blocks, certificates and receipts
+    /// (encoded records, written once: 7 % smaller blocks and 22 % smaller receipts than LZ4 in `bench ledger`); the
+    /// tree (hashes, which do not compress) and the state keep LZ4.
+    public static var storeOptions: StoreOptions {
+        var options = StoreOptions()
+        for name in ["blocks", "certs", "txs"] { options.bottommostCompression[name] = .zstd }
+        return options
+    }
 
     public let database: Database
     public let stateRetention: StateRetention
@@ -59,7 +69,7 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     /// Opens (or creates) the store at `path`. Fails on a database of another format, naming it and what to do.
     public convenience init(path: String, retention: StateRetention = .default) throws(ChainStoreError) {
         let db: Database
-        do { db = try Database(path: path, columnFamilies: Self.columnFamilyNames, format: Self.format) } catch {
+        do { db = try Database(path: path, columnFamilies: Self.columnFamilyNames, format: Self.format, options: Self.storeOptions) } catch {
             if case .formatMismatch(let p, let found, let expected) = error { throw .unsupportedFormat(path: p, found: found, expected: expected) }
             throw .storage(error)
         }
@@ -202,6 +212,7 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         }
         if let block = commit.block { batch.put(blocks, key: height, value: block.canonicalBytes) }
         if let certificate = commit.certificate { batch.put(certs, key: height, value: certificate.canonicalBytes) }
+        var stale = StaleRecord()
         for change in commit.stateChanges {
             // The superseded value stays readable (for proofs at older kept heights) until it leaves the window.
             let previous: [UInt8]?
@@ -212,7 +223,7 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
             if let previous, change.key.count <= Int(UInt16.max) {
                 let historyKey = Self.valueHistoryPrefix(change.key) + height
                 batch.put(tree, key: historyKey, value: previous)
-                if pruning { batch.put(tree, key: [Self.stalePrefix] + height + historyKey, value: []) }
+                if pruning { stale.valueKeys.append(change.key) }
             }
             if let value = change.value { batch.put(state, key: change.key, value: value) } else { batch.delete(state, key: change.key) }
         }
@@ -221,8 +232,9 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
                 let replaced: CachedNode?
                 do { replaced = try cachedTreeNode(hash) } catch { throw .corrupt(what: "tree", reason: error.description) }
                 guard let replaced else { continue }  // never stored (an in-memory base): nothing to prune
-                batch.put(tree, key: [Self.stalePrefix] + height + Self.nodeKey(hash, version: replaced.version), value: [])
+                stale.nodes.append(StaleRecord.Node(hash: hash, version: replaced.version))
             }
+            if !stale.nodes.isEmpty || !stale.valueKeys.isEmpty { batch.put(tree, key: [Self.stalePrefix] + height, value: stale.canonicalBytes) }
         }
         for record in commit.treeNodes { batch.put(tree, key: Self.nodeKey(record.hash, version: commit.height), value: record.node.canonicalBytes) }
         batch.put(tree, key: Self.rootKey(commit.height), value: commit.stateRoot.canonicalBytes)
@@ -235,23 +247,29 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     }
 
     /// Adds to `batch` the deletion of every node and value that left the tree at or before `oldest` (no kept
-    /// height reaches them), their stale-index entries (one range delete), and the roots below `oldest`.
+    /// height reaches them), their stale records, and the roots below `oldest`.
     /// Idempotent: re-running it after a crash deletes nothing twice that matters.
     private func prune(keepingFrom oldest: UInt64, into batch: inout WriteBatch) throws(ChainStoreError) {
         let iterator = database.iterate(tree, prefix: [Self.stalePrefix])
         var count = 0
-        var lastKey: [UInt8]? = nil
         while count < Self.maxPrunedPerCommit, let entry = iterator.next() {
-            guard entry.key.count > 9 else { throw .corrupt(what: "stale index", reason: "key of \(entry.key.count) bytes") }
+            guard entry.key.count == 9 else {
+                throw .corrupt(what: "stale index", reason: "key of \(entry.key.count) bytes, expected \"s\" ‖ u64 height (a store written by an earlier build of format 2: re-sync its data directory)")
+            }
             var since: UInt64 = 0
             for b in entry.key[1..<9] { since = since << 8 | UInt64(b) }
             if since > oldest { break }
-            batch.delete(tree, key: Array(entry.key[9...]))
-            lastKey = entry.key
-            count += 1
+            let record: StaleRecord
+            do { record = try CanonicalDecoder.decode(StaleRecord.self, from: entry.value, limits: StaleRecord.limits) } catch {
+                throw .corrupt(what: "stale record of height \(since)", reason: error.description)
+            }
+            for node in record.nodes { batch.delete(tree, key: Self.nodeKey(node.hash, version: node.version)) }
+            let suffix = StoredRecord.height(since)
+            for key in record.valueKeys { batch.delete(tree, key: Self.valueHistoryPrefix(key) + suffix) }
+            batch.delete(tree, key: entry.key)
+            count += record.nodes.count + record.valueKeys.count
         }
         if let error = iterator.error { throw .storage(error) }
-        if let lastKey { batch.deleteRange(tree, from: [Self.stalePrefix], to: lastKey + [0]) }
         if oldest > 0 { batch.deleteRange(tree, from: Self.rootKey(0), to: Self.rootKey(oldest)) }
     }
 
@@ -267,6 +285,47 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
 
     static func valueHistoryPrefix(_ key: [UInt8]) -> [UInt8] {
         [valuePrefix, UInt8(truncatingIfNeeded: key.count >> 8), UInt8(truncatingIfNeeded: key.count)] + key
+    }
+}
+
+/// What one commit took out of the tree: the replaced nodes (hash and the version of the stored copy) and the keys
+/// whose superseded value it kept in the value history. One record per height, at `"s" ‖ u64 height` (a record
+/// instead of an index entry per node: each entry repeated the 9-byte height prefix and cost RocksDB's per-entry
+/// overhead).
+struct StaleRecord: CanonicalCodable, Equatable {
+    struct Node: Equatable {
+        let hash: Hash
+        let version: UInt64
+    }
+
+    var nodes: [Node] = []
+    var valueKeys: [[UInt8]] = []
+
+    /// Decoding bounds: a record lists at most what one block's tree update replaced (keys up to u16 long).
+    static let limits = DecodingLimits(maxBytesLength: Int(UInt16.max), maxCount: 1 << 26)
+
+    init() {}
+
+    func encode(to encoder: inout CanonicalEncoder) {
+        encoder.encode(UInt32(nodes.count))
+        for node in nodes {
+            encoder.encode(node.hash)
+            encoder.encode(node.version)
+        }
+        encoder.encode(UInt32(valueKeys.count))
+        for key in valueKeys { encoder.encode(bytes: key) }
+    }
+
+    init(from decoder: inout CanonicalDecoder) throws(CodecError) {
+        let nodeCount = try decoder.decodeCount(what: "stale nodes")
+        nodes.reserveCapacity(nodeCount)
+        for _ in 0..<nodeCount {
+            let hash = try decoder.decode(Hash.self)
+            nodes.append(Node(hash: hash, version: try decoder.decodeUInt64()))
+        }
+        let keyCount = try decoder.decodeCount(what: "stale values")
+        valueKeys.reserveCapacity(keyCount)
+        for _ in 0..<keyCount { valueKeys.append(try decoder.decodeBytes()) }
     }
 }
 

@@ -14,16 +14,21 @@ final class BlockBudget: Sendable {
     let seconds: Double
     /// Starts at a cautious 0.5 ms per transaction and follows the measured cost.
     private let secondsPerTransaction = NIOLockedValueBox<Double?>(0.000_5)
+    /// Told the new block size after every measurement (the mempool's admission control counts in it).
+    private let onChange: (@Sendable (Int) -> Void)?
 
-    init(maxTransactions: Int, seconds: Double) {
+    init(maxTransactions: Int, seconds: Double, onChange: (@Sendable (Int) -> Void)? = nil) {
         self.maxTransactions = maxTransactions
         self.seconds = seconds
+        self.onChange = onChange
+        onChange?(transactions)
     }
 
     func record(transactions: Int, nanoseconds: UInt64) {
         guard transactions >= 50 else { return }
         let sample = Double(nanoseconds) / 1e9 / Double(transactions)
         secondsPerTransaction.withLockedValue { $0 = $0.map { 0.7 * $0 + 0.3 * sample } ?? sample }
+        onChange?(self.transactions)
     }
 
     /// The most transactions the next proposal should take.

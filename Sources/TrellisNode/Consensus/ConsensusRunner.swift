@@ -84,8 +84,10 @@ public final class ConsensusRunner: @unchecked Sendable {
                 clock: @escaping @Sendable () -> Int64, onCommit: @escaping @Sendable (CommittedBlock) -> Void) throws {
         let guardState = try signingStore.load()
         let maxBytes = settings.maxBlockBytes
+        // Admission control counts in the blocks this node can build, not in max_block_transactions.
         let budget = BlockBudget(maxTransactions: settings.maxBlockTransactions,
-                                 seconds: Double(settings.timeouts.proposeBaseMilliseconds) * BlockBudget.shareOfProposeTimeout / 1000)
+                                 seconds: Double(settings.timeouts.proposeBaseMilliseconds) * BlockBudget.shareOfProposeTimeout / 1000,
+                                 onChange: { mempool.setMeasuredBlockTransactions($0) })
         let ledger = LedgerApplication(
             engine: engine, maxBlockTransactions: settings.maxBlockTransactions,
             signaturePolicy: .verified({ mempool.isVerified($0) ? true : nil }),  // nil: not seen here, the executor verifies it

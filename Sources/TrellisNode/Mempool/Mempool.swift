@@ -46,21 +46,31 @@ public struct MempoolConfiguration: Sendable {
     public var maxPerSigner: Int = 2_000
     /// Admission control for client submissions (peers' gossip is not subject to it): while this many transactions
     /// are pending — the next blocks' worth — new ones are refused with `overloaded` (API 429 + Retry-After), so
-    /// the node does not spend CPU and memory on work the cluster cannot finish soon.
+    /// the node does not spend CPU and memory on work the cluster cannot finish soon. The upper bound: the limit in
+    /// force is `admissionBlocks` × the block size this node measures (`setMeasuredBlockTransactions`), at most this.
     public var admissionMaxPending: Int = 10_000
+    /// How many blocks' worth of pending transactions admission control lets in (`[mempool] admission_blocks`).
+    public var admissionBlocks: Int = 2
     /// …or while this many bytes are pending.
     public var admissionMaxPendingBytes: Int = 32 << 20
     /// A signer with this many pending transactions gets `signer_backlog` (429) for its next ones.
     public var admissionMaxSignerRun: Int = 1_000
-    /// Transactions one block takes: sizes the Retry-After estimate (about one block per second).
+    /// Transactions one block takes at most (`max_block_transactions`): the block size assumed until this node has
+    /// measured one; sizes the admission limit and the Retry-After estimate (about one block per second).
     public var blockTransactions: Int = 5_000
     public init() {}
 
-    /// Seconds a refused client should wait: the blocks needed to drain `pending` below the admission limit, at
-    /// about one block per second, 1…60.
-    func retryAfterSeconds(pending: Int) -> Int {
-        let excess = max(0, pending - admissionMaxPending / 2)
-        return min(60, max(1, (excess + blockTransactions - 1) / max(blockTransactions, 1)))
+    /// The pending transactions admission control allows when blocks take `measuredBlockTransactions` each.
+    func admissionLimit(measuredBlockTransactions: Int) -> Int {
+        min(admissionMaxPending, max(1, admissionBlocks * measuredBlockTransactions))
+    }
+
+    /// Seconds a refused client should wait: the blocks (of `blockTransactions`, default the configured size) needed
+    /// to drain `pending` below half the admission limit, at about one block per second, 1…60.
+    func retryAfterSeconds(pending: Int, limit: Int? = nil, blockTransactions: Int? = nil) -> Int {
+        let block = max(blockTransactions ?? self.blockTransactions, 1)
+        let excess = max(0, pending - (limit ?? admissionMaxPending) / 2)
+        return min(60, max(1, (excess + block - 1) / block))
     }
 }
 
@@ -169,14 +179,28 @@ public final class Mempool: Sendable {
         var verified: Set<Hash> = []
         var totalBytes = 0
         var nextArrival: UInt64 = 0
+        /// The block size admission control counts in: the configured maximum until the node measures its blocks.
+        var blockTransactions: Int
     }
 
     public let configuration: MempoolConfiguration
-    private let pool = NIOLockedValueBox(Pool())
+    private let pool: NIOLockedValueBox<Pool>
 
     public init(configuration: MempoolConfiguration = MempoolConfiguration()) {
         self.configuration = configuration
+        pool = NIOLockedValueBox(Pool(blockTransactions: max(1, configuration.blockTransactions)))
     }
+
+    /// The block size this node's blocks actually take now (the proposer's budget, `BlockBudget`): admission control
+    /// lets in `admissionBlocks` blocks of this size, not of `max_block_transactions` — blocks far smaller than the
+    /// maximum (a slow machine) would otherwise let a dozen heights of backlog in. Clamped to 1…blockTransactions.
+    public func setMeasuredBlockTransactions(_ transactions: Int) {
+        let clamped = min(max(transactions, 1), max(configuration.blockTransactions, 1))
+        pool.withLockedValue { $0.blockTransactions = clamped }
+    }
+
+    /// The pending transactions past which clients are refused now.
+    public var admissionLimit: Int { pool.withLockedValue { configuration.admissionLimit(measuredBlockTransactions: $0.blockTransactions) } }
 
     public var count: Int { pool.withLockedValue { $0.byHash.count } }
     public var byteCount: Int { pool.withLockedValue { $0.totalBytes } }
@@ -274,13 +298,21 @@ public final class Mempool: Sendable {
 
     /// Why admission control refuses a client's transaction now (nil: admit). `signer` nil checks only the totals.
     private func admissionRefusal(_ p: Pool, signer: String?, size: Int) -> MempoolError? {
+        admissionRefusal(pending: p.byHash.count, pendingBytes: p.totalBytes, signer: signer, signerRun: signer.flatMap { p.bySigner[$0]?.count } ?? 0,
+                         size: size, blockTransactions: p.blockTransactions)
+    }
+
+    /// The same decision from counts: `pending`/`pendingBytes` in the pool (plus what this batch already let through),
+    /// `signerRun` the signer's pending transactions.
+    private func admissionRefusal(pending: Int, pendingBytes: Int, signer: String?, signerRun: Int, size: Int, blockTransactions: Int) -> MempoolError? {
         let c = configuration
-        if p.byHash.count >= c.admissionMaxPending || p.totalBytes + size > c.admissionMaxPendingBytes {
-            return .overloaded(pending: p.byHash.count, limit: c.admissionMaxPending, retryAfterSeconds: c.retryAfterSeconds(pending: p.byHash.count))
+        let limit = c.admissionLimit(measuredBlockTransactions: blockTransactions)
+        if pending >= limit || pendingBytes + size > c.admissionMaxPendingBytes {
+            return .overloaded(pending: pending, limit: limit, retryAfterSeconds: c.retryAfterSeconds(pending: pending, limit: limit, blockTransactions: blockTransactions))
         }
-        if let signer, let run = p.bySigner[signer]?.count, run >= c.admissionMaxSignerRun {
-            return .signerBacklog(signer: signer, pending: run, limit: c.admissionMaxSignerRun,
-                                  retryAfterSeconds: min(60, max(1, run / max(c.blockTransactions, 1))))
+        if let signer, signerRun >= c.admissionMaxSignerRun {
+            return .signerBacklog(signer: signer, pending: signerRun, limit: c.admissionMaxSignerRun,
+                                  retryAfterSeconds: min(60, max(1, signerRun / max(blockTransactions, 1))))
         }
         return nil
     }
@@ -294,14 +326,39 @@ public final class Mempool: Sendable {
         var checkOwner: [(index: Int, signature: Int)] = []
         var alive: [Int] = []
         let lifetime = ledger.maxTxLifetimeBlocks
+        // Admission control per transaction before any signature work (a refused one costs no verification): the
+        // pool's counts now plus what this batch already let through. Step 3 checks again under the lock.
+        var admission: (pending: Int, bytes: Int, runs: [String: Int], blockTransactions: Int)? = nil
+        if origin == .client {
+            let signers = Set(transactions.compactMap { $0?.body.signer })
+            admission = pool.withLockedValue { p in
+                var runs: [String: Int] = [:]
+                for signer in signers { runs[signer] = p.bySigner[signer]?.count ?? 0 }
+                return (p.byHash.count, p.totalBytes, runs, p.blockTransactions)
+            }
+        }
         for (i, candidate) in transactions.enumerated() {
             guard let tx = candidate else { continue }
             let hash = tx.hash
             hashes[i] = hash
             if contains(hash) { results[i] = .failure(.duplicate(hash)); continue }
+            if let counts = admission {
+                let size = sizes[i] ?? tx.canonicalBytes.count
+                let signer = tx.body.signer
+                if let refusal = admissionRefusal(pending: counts.pending, pendingBytes: counts.bytes, signer: signer, signerRun: counts.runs[signer] ?? 0,
+                                                  size: size, blockTransactions: counts.blockTransactions) {
+                    results[i] = .failure(refusal)
+                    continue
+                }
+            }
             do { try checkEnvelope(tx, ledger: ledger, lifetime: lifetime) } catch { results[i] = .failure(error); continue }
             do { try ledger.precheck(tx) } catch { results[i] = .failure(.rejected(error)); continue }
             alive.append(i)
+            if admission != nil {
+                admission?.pending += 1
+                admission?.bytes += sizes[i] ?? tx.canonicalBytes.count
+                admission?.runs[tx.body.signer, default: 0] += 1
+            }
             if !isVerified(hash) {
                 for (j, check) in tx.signatureChecks.enumerated() {
                     pendingChecks.append(check)

@@ -55,6 +55,8 @@ public final class Node: NodeService, Sendable {
     /// Admits gossiped transaction batches in arrival order, off the network threads.
     private let gossipQueue = DispatchQueue(label: "trellis.gossip")
     private let messageScreen: NIOLockedValueBox<PeerMessageScreen>
+    /// When a catch-up is worth a log line (docs/OPERATIONS.md "Catching up").
+    private let syncProgress = NIOLockedValueBox(SyncProgress())
 
     /// Monotonic times for the latency metrics: the last commit, and when each transaction submitted through this
     /// node's API was admitted (at most `maxTracked`; entries leave at their commit or when the pool dropped them).
@@ -96,8 +98,10 @@ public final class Node: NodeService, Sendable {
         mempoolConfig.maxTransactions = config.mempool.maxTransactions
         mempoolConfig.maxBytes = config.mempool.maxBytes
         mempoolConfig.maxPerSigner = config.mempool.maxPerSigner
-        // Admission control: clients are refused (429) beyond the next `admission_blocks` blocks' worth.
+        // Admission control: clients are refused (429) beyond the next `admission_blocks` blocks' worth, counted in
+        // the block size the proposer's budget measures (ConsensusRunner), at most max_block_transactions.
         mempoolConfig.blockTransactions = config.consensus.maxBlockTransactions
+        mempoolConfig.admissionBlocks = config.mempool.admissionBlocks
         mempoolConfig.admissionMaxPending = min(config.mempool.maxTransactions, config.mempool.admissionBlocks * config.consensus.maxBlockTransactions)
         mempoolConfig.admissionMaxPendingBytes = min(config.mempool.maxBytes, config.mempool.admissionBlocks * config.consensus.maxBlockBytes)
         mempoolConfig.admissionMaxSignerRun = min(config.mempool.maxPerSigner, config.mempool.admissionSignerRun)
@@ -230,8 +234,24 @@ public final class Node: NodeService, Sendable {
         mempool.update(afterCommitting: committed.block.transactions.map(\.hash), ledger: ledgerView)
         followValidatorSet()
         recordCommitMetrics(committed)
+        reportSyncProgress(committed.block.header.height)
         let subs = subscribers.withLockedValue { Array($0.values) }
         for s in subs { s.yield(committed) }
+    }
+
+    /// Logs how far a catch-up is (height, the height a third of the validators report, blocks behind): when it
+    /// starts, every `SyncProgress.reportEveryBlocks` blocks, and when the node is in step again.
+    private func reportSyncProgress(_ height: UInt64) {
+        let target = messageScreen.withLockedValue { $0.reportedHeightOfAThird }
+        guard let report = syncProgress.withLockedValue({ $0.committed(height: height, target: target) }) else { return }
+        switch report {
+        case .behind(let height, let target, let startedAt):
+            let done = height - startedAt, total = target - startedAt
+            logger.notice("catching up", metadata: ["height": "\(height)", "target": "\(target)", "behind": "\(target - height)",
+                                                    "percent": "\(total == 0 ? 100 : done * 100 / total)"])
+        case .caughtUp(let height, let startedAt):
+            logger.notice("caught up", metadata: ["height": "\(height)", "synced_blocks": "\(height - startedAt)"])
+        }
     }
 
     /// Per-block metrics, on the consensus queue right after the commit (monotonic time: metrics only).
@@ -419,6 +439,21 @@ public final class Node: NodeService, Sendable {
         let state: any StateReader
         do { state = try reader.state().reader } catch { throw Self.serviceError(error) }
         do { return try ValidatorSchedule.set(forHeight: height, in: state) } catch { throw .internalError(error.description) }
+    }
+
+    /// Read from the transaction index, one receipt per transaction of the block; nil when one is missing (the index
+    /// is written in the same batch as the block, so only a block not yet committed has none).
+    public func receipts(atHeight height: UInt64) throws(ServiceError) -> [Receipt]? {
+        do {
+            guard let block = try reader.block(atHeight: height) else { return nil }
+            var receipts: [Receipt] = []
+            receipts.reserveCapacity(block.transactions.count)
+            for tx in block.transactions {
+                guard let record = try reader.transaction(tx.hash), record.height == height else { return nil }
+                receipts.append(record.receipt)
+            }
+            return receipts
+        } catch { throw .internalError(error.description) }
     }
 
     public func block(at height: UInt64) throws(ServiceError) -> (Block, CommitCertificate?)? {

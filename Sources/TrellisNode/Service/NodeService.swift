@@ -210,6 +210,9 @@ public protocol NodeService: Sendable {
     /// The validator set in force at committed height `height` (its hash is that header's `validator_set_hash`), or
     /// nil when this service cannot say: what a light client needs beside a certified header (docs/LIGHT-CLIENT.md).
     func validatorSet(forHeight height: UInt64) throws(ServiceError) -> ValidatorSet?
+    /// The receipts of the committed block at `height`, in block order (their hashes are the leaves of that header's
+    /// `receipts_root`), or nil when this service cannot say: what proves a transaction's outcome (`GET /v1/tx`).
+    func receipts(atHeight height: UInt64) throws(ServiceError) -> [Receipt]?
 }
 
 extension NodeService {
@@ -221,6 +224,9 @@ extension NodeService {
 
     /// Services without a validator schedule serve no sets (block answers then carry no `validator_set_hex`).
     public func validatorSet(forHeight height: UInt64) throws(ServiceError) -> ValidatorSet? { nil }
+
+    /// Services without a receipt index serve no receipt proofs (`GET /v1/tx` then carries no `receipt_hex`).
+    public func receipts(atHeight height: UInt64) throws(ServiceError) -> [Receipt]? { nil }
 
     /// One transaction at a time (services without a batch path).
     public func submitTransactions(_ batch: [[UInt8]]) -> [Result<Hash, MempoolError>] {
