@@ -5,6 +5,32 @@ enum OpenAPIDocument {
     static let json = #"""
 {
   "components": {
+    "parameters": {
+      "Height": {
+        "description": "Answer as of this committed height (default: the latest).",
+        "in": "query",
+        "name": "height",
+        "required": false,
+        "schema": {
+          "$ref": "#/components/schemas/UInt64"
+        }
+      },
+      "Prove": {
+        "description": "true: include state proofs.",
+        "in": "query",
+        "name": "prove",
+        "required": false,
+        "schema": {
+          "enum": [
+            "true",
+            "false",
+            "1",
+            "0"
+          ],
+          "type": "string"
+        }
+      }
+    },
     "responses": {
       "Forbidden": {
         "content": {
@@ -16,6 +42,16 @@ enum OpenAPIDocument {
         },
         "description": "403: forbidden (the caller lacks the route's scope; the message names the route's pattern and the scope, never the object — another member's object and an absent one get the same answer), member_inactive (a suspended or revoked member's key)."
       },
+      "JSONError": {
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            }
+          }
+        },
+        "description": "JSON error"
+      },
       "NonceWindowFull": {
         "content": {
           "application/json": {
@@ -25,6 +61,34 @@ enum OpenAPIDocument {
           }
         },
         "description": "503: nonce_window_full — the node remembers [api] max_request_nonces live nonces; retry in a few seconds."
+      },
+      "Overloaded": {
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            }
+          }
+        },
+        "description": "overloaded or signer_backlog: admission control refused (Retry-After says when to retry)",
+        "headers": {
+          "Retry-After": {
+            "description": "seconds",
+            "schema": {
+              "type": "integer"
+            }
+          }
+        }
+      },
+      "StatePruned": {
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            }
+          }
+        },
+        "description": "state_pruned: the height is outside the node's proof window (the message names the window)"
       },
       "TooManySignedRequests": {
         "content": {
@@ -78,6 +142,29 @@ enum OpenAPIDocument {
           "error"
         ],
         "type": "object"
+      },
+      "Id": {
+        "description": "A member, certificate, programme, … id: 1–128 bytes.",
+        "maxLength": 128,
+        "minLength": 1,
+        "type": "string"
+      },
+      "Int64": {
+        "description": "A signed 64-bit integer (Unix seconds).",
+        "maximum": 9223372036854775807,
+        "minimum": -9223372036854775808,
+        "type": "integer"
+      },
+      "Sha256Hex": {
+        "description": "A SHA-256 as 64 hex digits.",
+        "pattern": "^[0-9a-fA-F]{64}$",
+        "type": "string"
+      },
+      "UInt64": {
+        "description": "An unsigned 64-bit integer (heights, serials).",
+        "maximum": 18446744073709551615,
+        "minimum": 0,
+        "type": "integer"
       }
     },
     "securitySchemes": {
@@ -176,14 +263,7 @@ enum OpenAPIDocument {
             "description": "the file"
           },
           "404": {
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            },
-            "description": "JSON error"
+            "$ref": "#/components/responses/JSONError"
           }
         },
         "security": [
@@ -233,6 +313,7 @@ enum OpenAPIDocument {
     },
     "/metrics": {
       "get": {
+        "description": "Scope operator: signed with the node's own key as @operator, or — for Prometheus, which cannot sign — Authorization: Bearer <the token in the node's [api] metrics_token_file> (this route only; every other route ignores that header). A wrong bearer token, or one sent to a node without a token file, answers 401 invalid_credentials (docs/ACCESS.md).",
         "operationId": "metrics",
         "responses": {
           "200": {
@@ -258,7 +339,6 @@ enum OpenAPIDocument {
             "$ref": "#/components/responses/NonceWindowFull"
           }
         },
-        "description": "Scope operator: signed with the node's own key as @operator, or — for Prometheus, which cannot sign — Authorization: Bearer <the token in the node's [api] metrics_token_file> (this route only; every other route ignores that header). A wrong bearer token, or one sent to a node without a token file, answers 401 invalid_credentials (docs/ACCESS.md).",
         "summary": "Prometheus text exposition (docs/OPERATIONS.md §8)."
       }
     },
@@ -407,14 +487,7 @@ enum OpenAPIDocument {
             "description": "header, transactions, last_commit, certificate, canonical_hex"
           },
           "400": {
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            },
-            "description": "JSON error"
+            "$ref": "#/components/responses/JSONError"
           },
           "401": {
             "$ref": "#/components/responses/Unauthorized"
@@ -481,14 +554,7 @@ enum OpenAPIDocument {
             "description": "text/event-stream"
           },
           "400": {
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            },
-            "description": "JSON error"
+            "$ref": "#/components/responses/JSONError"
           },
           "401": {
             "$ref": "#/components/responses/Unauthorized"
@@ -649,30 +715,10 @@ enum OpenAPIDocument {
             }
           },
           {
-            "description": "Answer as of this committed height (default: the latest).",
-            "in": "query",
-            "name": "height",
-            "required": false,
-            "schema": {
-              "maximum": 18446744073709551615,
-              "minimum": 0,
-              "type": "integer"
-            }
+            "$ref": "#/components/parameters/Height"
           },
           {
-            "description": "true: include state proofs.",
-            "in": "query",
-            "name": "prove",
-            "required": false,
-            "schema": {
-              "enum": [
-                "true",
-                "false",
-                "1",
-                "0"
-              ],
-              "type": "string"
-            }
+            "$ref": "#/components/parameters/Prove"
           },
           {
             "description": "member: the member id.",
@@ -680,9 +726,7 @@ enum OpenAPIDocument {
             "name": "id",
             "required": false,
             "schema": {
-              "maxLength": 128,
-              "minLength": 1,
-              "type": "string"
+              "$ref": "#/components/schemas/Id"
             }
           },
           {
@@ -691,9 +735,7 @@ enum OpenAPIDocument {
             "name": "cert",
             "required": false,
             "schema": {
-              "maxLength": 128,
-              "minLength": 1,
-              "type": "string"
+              "$ref": "#/components/schemas/Id"
             }
           },
           {
@@ -702,9 +744,7 @@ enum OpenAPIDocument {
             "name": "member",
             "required": false,
             "schema": {
-              "maxLength": 128,
-              "minLength": 1,
-              "type": "string"
+              "$ref": "#/components/schemas/Id"
             }
           },
           {
@@ -713,9 +753,7 @@ enum OpenAPIDocument {
             "name": "owner",
             "required": false,
             "schema": {
-              "maxLength": 128,
-              "minLength": 1,
-              "type": "string"
+              "$ref": "#/components/schemas/Id"
             }
           },
           {
@@ -724,9 +762,7 @@ enum OpenAPIDocument {
             "name": "program",
             "required": false,
             "schema": {
-              "maxLength": 128,
-              "minLength": 1,
-              "type": "string"
+              "$ref": "#/components/schemas/Id"
             }
           },
           {
@@ -735,9 +771,7 @@ enum OpenAPIDocument {
             "name": "serial",
             "required": false,
             "schema": {
-              "maximum": 18446744073709551615,
-              "minimum": 0,
-              "type": "integer"
+              "$ref": "#/components/schemas/UInt64"
             }
           },
           {
@@ -755,9 +789,7 @@ enum OpenAPIDocument {
             "name": "from",
             "required": false,
             "schema": {
-              "maximum": 9223372036854775807,
-              "minimum": -9223372036854775808,
-              "type": "integer"
+              "$ref": "#/components/schemas/Int64"
             }
           },
           {
@@ -766,9 +798,7 @@ enum OpenAPIDocument {
             "name": "to",
             "required": false,
             "schema": {
-              "maximum": 9223372036854775807,
-              "minimum": -9223372036854775808,
-              "type": "integer"
+              "$ref": "#/components/schemas/Int64"
             }
           },
           {
@@ -777,9 +807,7 @@ enum OpenAPIDocument {
             "name": "retirement",
             "required": false,
             "schema": {
-              "maxLength": 128,
-              "minLength": 1,
-              "type": "string"
+              "$ref": "#/components/schemas/Id"
             }
           },
           {
@@ -788,8 +816,7 @@ enum OpenAPIDocument {
             "name": "hash",
             "required": false,
             "schema": {
-              "pattern": "^[0-9a-fA-F]{64}$",
-              "type": "string"
+              "$ref": "#/components/schemas/Sha256Hex"
             }
           },
           {
@@ -798,8 +825,7 @@ enum OpenAPIDocument {
             "name": "after",
             "required": false,
             "schema": {
-              "pattern": "^[0-9a-fA-F]{64}$",
-              "type": "string"
+              "$ref": "#/components/schemas/Sha256Hex"
             }
           },
           {
@@ -919,14 +945,7 @@ enum OpenAPIDocument {
             "description": "{query, height, state_root, result, proofs?}"
           },
           "400": {
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            },
-            "description": "JSON error"
+            "$ref": "#/components/responses/JSONError"
           },
           "401": {
             "$ref": "#/components/responses/Unauthorized"
@@ -956,14 +975,7 @@ enum OpenAPIDocument {
             "description": "JSON error"
           },
           "410": {
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            },
-            "description": "state_pruned: the height is outside the node's proof window (the message names the window)"
+            "$ref": "#/components/responses/StatePruned"
           },
           "429": {
             "$ref": "#/components/responses/TooManySignedRequests"
@@ -999,30 +1011,10 @@ enum OpenAPIDocument {
             }
           },
           {
-            "description": "Answer as of this committed height (default: the latest).",
-            "in": "query",
-            "name": "height",
-            "required": false,
-            "schema": {
-              "maximum": 18446744073709551615,
-              "minimum": 0,
-              "type": "integer"
-            }
+            "$ref": "#/components/parameters/Height"
           },
           {
-            "description": "true: include state proofs.",
-            "in": "query",
-            "name": "prove",
-            "required": false,
-            "schema": {
-              "enum": [
-                "true",
-                "false",
-                "1",
-                "0"
-              ],
-              "type": "string"
-            }
+            "$ref": "#/components/parameters/Prove"
           }
         ],
         "responses": {
@@ -1077,24 +1069,10 @@ enum OpenAPIDocument {
             "$ref": "#/components/responses/Forbidden"
           },
           "404": {
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            },
-            "description": "JSON error"
+            "$ref": "#/components/responses/JSONError"
           },
           "410": {
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            },
-            "description": "state_pruned: the height is outside the node's proof window (the message names the window)"
+            "$ref": "#/components/responses/StatePruned"
           },
           "429": {
             "$ref": "#/components/responses/TooManySignedRequests"
@@ -1303,52 +1281,16 @@ enum OpenAPIDocument {
             "description": "JSON error"
           },
           "409": {
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            },
-            "description": "JSON error"
+            "$ref": "#/components/responses/JSONError"
           },
           "413": {
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            },
-            "description": "JSON error"
+            "$ref": "#/components/responses/JSONError"
           },
           "429": {
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            },
-            "description": "overloaded or signer_backlog: admission control refused (Retry-After says when to retry)",
-            "headers": {
-              "Retry-After": {
-                "description": "seconds",
-                "schema": {
-                  "type": "integer"
-                }
-              }
-            }
+            "$ref": "#/components/responses/Overloaded"
           },
           "503": {
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            },
-            "description": "JSON error"
+            "$ref": "#/components/responses/JSONError"
           }
         },
         "security": [
@@ -1367,8 +1309,7 @@ enum OpenAPIDocument {
             "name": "hash",
             "required": true,
             "schema": {
-              "pattern": "^[0-9a-fA-F]{64}$",
-              "type": "string"
+              "$ref": "#/components/schemas/Sha256Hex"
             }
           }
         ],
@@ -1455,14 +1396,7 @@ enum OpenAPIDocument {
             "$ref": "#/components/responses/Forbidden"
           },
           "404": {
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            },
-            "description": "JSON error"
+            "$ref": "#/components/responses/JSONError"
           },
           "429": {
             "$ref": "#/components/responses/TooManySignedRequests"
@@ -1500,52 +1434,16 @@ enum OpenAPIDocument {
             "description": "{accepted, refused, results}: per transaction {hash, status} or {error: {code, message, retry_after_s?}} (retry_after_s on overloaded/signer_backlog)"
           },
           "400": {
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            },
-            "description": "JSON error"
+            "$ref": "#/components/responses/JSONError"
           },
           "413": {
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            },
-            "description": "JSON error"
+            "$ref": "#/components/responses/JSONError"
           },
           "415": {
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            },
-            "description": "JSON error"
+            "$ref": "#/components/responses/JSONError"
           },
           "429": {
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            },
-            "description": "overloaded or signer_backlog: admission control refused (Retry-After says when to retry)",
-            "headers": {
-              "Retry-After": {
-                "description": "seconds",
-                "schema": {
-                  "type": "integer"
-                }
-              }
-            }
+            "$ref": "#/components/responses/Overloaded"
           },
           "503": {
             "content": {

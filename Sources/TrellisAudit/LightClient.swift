@@ -130,9 +130,11 @@ public enum LightVerifier {
         return .accepted
     }
 
-    /// More than one third: `signed · 3 > total` (powers are ≤ Int64.max in total, so no overflow in UInt64).
+    /// More than one third: `signed · 3 > total`, computed in full width (signed · 3 may exceed UInt64.max when the
+    /// powers are large; the product is exact, never wrapped).
     public static func exceedsTrustLevel(_ signed: UInt64, of total: UInt64) -> Bool {
-        signed.multipliedReportingOverflow(by: 3).partialValue > total
+        let product = signed.multipliedFullWidth(by: 3)
+        return product.high > 0 || product.low > total
     }
 }
 
@@ -188,9 +190,11 @@ public struct LightClient {
         return LightClient(trusted: .block(block))
     }
 
-    /// Verifies the header at `target` from the trusted state, bisecting as needed, and trusts it. Returns the light
-    /// blocks accepted on the way, in height order (the last one is `target`'s).
-    public mutating func verify(to target: UInt64, provider: any LightBlockProvider) throws(AuditError) -> [LightStep] {
+    /// Verifies the header at `target` from the trusted state, bisecting (at most `maxBisectionDepth` headers pending)
+    /// as needed, and trusts it. Returns the light blocks accepted on the way, in height order (the last one is
+    /// `target`'s).
+    public mutating func verify(to target: UInt64, provider: any LightBlockProvider, maxBisectionDepth: Int = LightClient.maxBisectionDepth) throws(AuditError) -> [LightStep] {
+        precondition(maxBisectionDepth >= 1, "bisection needs a depth of at least 1")
         guard target > trusted.height else {
             throw .malformed(line: 0, message: "height \(target) is not above the trusted height \(trusted.height)")
         }
@@ -214,8 +218,8 @@ public struct LightClient {
                 trustedSet = trusted.nextValidators
                 pending.removeLast()
             case .notEnoughTrust(let signed, let total):
-                guard pending.count < Self.maxBisectionDepth else {
-                    throw .verificationFailed(height: next.height, message: "bisection deeper than \(Self.maxBisectionDepth) levels (trusted signers hold \(signed) of \(total))")
+                guard pending.count < maxBisectionDepth else {
+                    throw .verificationFailed(height: next.height, message: "bisection deeper than \(maxBisectionDepth) levels (trusted signers hold \(signed) of \(total))")
                 }
                 let pivot = trusted.height + (next.height - trusted.height) / 2
                 pending.append(try provider.lightBlock(atHeight: pivot))
@@ -244,6 +248,15 @@ public struct LightClient {
         } catch {
             return .faulty(witness: witness.label, reason: "its header \(theirs.hash.hex) does not verify: \(error.description)")
         }
+    }
+
+    /// The validators whose precommits are in both certificates of a fork, sorted by key: each signed for two
+    /// different blocks at one height. In one round that is equivocation by each of them; across rounds the
+    /// certificates alone do not say which of them broke the protocol (CometBFT's amnesia attack), only that they
+    /// signed both.
+    public static func signersOfBoth(_ primary: LightBlock, _ conflicting: LightBlock) -> [PublicKey] {
+        let theirs = Set(conflicting.certificate.signatures.map(\.validator))
+        return primary.certificate.signatures.map(\.validator).filter { theirs.contains($0) }.sorted()
     }
 
     /// Checks a state proof against a header the client verified: the value of `key` (nil = absent) at that height.

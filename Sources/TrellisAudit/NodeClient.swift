@@ -4,8 +4,10 @@
 // `certificate.canonical_hex`) and GET /v1/state/{key}?key_hex=HEX&height=H&prove=true (`value_hex`, `proof_hex`;
 // the key travels as hex so any bytes are exact). Everything fetched is decoded strictly; nothing is trusted:
 // exports made from a node are verified like any other, and proofs are checked before they are written.
-// Requests are sequential with a bounded timeout. After `sign(with:)` every request is signed (docs/ACCESS.md): a node
-// under the consortium read policy serves full blocks and state to regulators, auditors and its operator only.
+// Requests are sequential and bounded: an idle timeout, an overall deadline and a cap on the body (a node that
+// drip-feeds or sends without end is cut off with an error). Text a node sends (an error message) is shown with its
+// control characters escaped. After `sign(with:)` every request is signed (docs/ACCESS.md): a node under the
+// consortium read policy serves full blocks and state to regulators, auditors and its operator only.
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -18,8 +20,13 @@ import TrellisLedger
 public final class NodeClient: ChainSource {
     public let baseURL: URL
     public let genesis: GenesisDocument
-    /// Per-request timeout.
+    /// Idle timeout of a request: the longest wait for the next bytes.
     public static let timeoutSeconds: TimeInterval = 30
+    /// The longest one request may take in all, whatever the node sends meanwhile.
+    public static let requestDeadlineSeconds: Double = 300
+    /// The largest response body read: a block of the largest size (`Limits.maxBlockBytes`) as hex with its JSON
+    /// views fits.
+    public static let maxResponseBytes = 4 * Limits.maxBlockBytes
 
     /// Signs every request when set (`sign(with:)`).
     public private(set) var credentials: APIClientCredentials?
@@ -41,12 +48,11 @@ public final class NodeClient: ChainSource {
         // member_key/<hex> is readable without credentials (docs/ACCESS.md): the client learns its member id first.
         let path = "/v1/state/member_key%2F" + key.publicKey.hex
         let (data, status, url) = try get(path, baseURL: baseURL)
-        guard status == 200, let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
-            throw .source("GET \(url): HTTP \(status): \(String(decoding: data.prefix(512), as: UTF8.self))")
-        }
+        guard status == 200 else { throw refusal(data, status: status, url: url) }
+        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { throw .source("GET \(url): response is not a JSON object") }
         var member = APIRequestSignature.operatorMember
-        if let hex = object["value_hex"] as? String {
-            guard let bytes = try? Hex.decode(hex), let id = try? CanonicalDecoder.decode(String.self, from: bytes) else {
+        if let value = object["value_hex"], !(value is NSNull) {
+            guard let hex = value as? String, let bytes = try? Hex.decode(hex), let id = try? CanonicalDecoder.decode(String.self, from: bytes) else {
                 throw .source("GET /v1/state/member_key/\(key.publicKey.hex): the value is not a member id")
             }
             member = id
@@ -72,7 +78,7 @@ public final class NodeClient: ChainSource {
     static func fetchGenesis(baseURL: URL) throws(AuditError) -> GenesisDocument? {
         let (data, status, url) = try get("/v1/genesis", baseURL: baseURL)
         if status == 404 { return nil }
-        guard status == 200 else { throw .source("GET \(url): HTTP \(status): \(String(decoding: data.prefix(512), as: UTF8.self))") }
+        guard status == 200 else { throw refusal(data, status: status, url: url) }
         do { return try GenesisDocument.parse(data) } catch { throw .source("GET \(url): the node's genesis does not parse: \(error)") }
     }
 
@@ -133,68 +139,125 @@ public final class NodeClient: ChainSource {
         guard (object["key_hex"] as? String) == hex else { throw .source("GET \(path): the node answered for another key") }
         guard (object["height"] as? NSNumber)?.uint64Value == height else { throw .source("GET \(path): the node answered for another height") }
         guard let proofHex = object["proof_hex"] as? String else { throw .source("GET \(path): no \"proof_hex\"") }
-        do {
-            let proof = try CanonicalDecoder.decode(StateProof.self, from: try Hex.decode(proofHex))
-            let value = try (object["value_hex"] as? String).map { (text: String) throws(HexError) in try Hex.decode(text) }
-            return (value, proof)
-        } catch { throw .source("GET \(path): \(error)") }
+        guard let proof = try? CanonicalDecoder.decode(StateProof.self, from: try Hex.decode(proofHex)) else { throw .source("GET \(path): proof_hex does not decode as a state proof") }
+        let value: [UInt8]?
+        switch object["value_hex"] {
+        case nil, is NSNull: value = nil
+        case let text as String:
+            guard let bytes = try? Hex.decode(text) else { throw .source("GET \(path): value_hex is not hex") }
+            value = bytes
+        default: throw .source("GET \(path): value_hex is not a string")
+        }
+        return (value, proof)
     }
 
     func getJSON(_ path: String) throws(AuditError) -> [String: Any] {
-        let (data, status, url) = try Self.get(path, baseURL: baseURL, credentials: credentials)
-        guard status == 200 else { throw .source("GET \(url): HTTP \(status): \(String(decoding: data.prefix(512), as: UTF8.self))") }
+        try Self.getJSON(path, baseURL: baseURL, credentials: credentials)
+    }
+
+    /// GET `path` answered 200 with a JSON object; any other answer is an error naming what the node said.
+    static func getJSON(_ path: String, baseURL: URL, credentials: APIClientCredentials?) throws(AuditError) -> [String: Any] {
+        let (data, status, url) = try get(path, baseURL: baseURL, credentials: credentials)
+        guard status == 200 else { throw refusal(data, status: status, url: url) }
         guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
             throw .source("GET \(url): response is not a JSON object")
         }
         return object
     }
 
-    /// One GET, signed with `credentials` when given: the body, the HTTP status and the URL (for messages).
-    static func get(_ path: String, baseURL: URL, credentials: APIClientCredentials? = nil) throws(AuditError) -> (Data, Int, String) {
+    /// The error for a non-200 answer: the API's `{"error": {"code", "message"}}` when it is one, else the first
+    /// bytes of the body — control characters escaped either way (the node's text reaches a terminal).
+    static func refusal(_ data: Data, status: Int, url: String) -> AuditError {
+        .source("GET \(url): HTTP \(status): " + apiErrorText(data))
+    }
+
+    /// What an error answer says, safe to print: `code: message` of the API's error object, else ≤ 200 bytes.
+    static func apiErrorText(_ data: Data) -> String {
+        if let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any], let error = object["error"] as? [String: Any],
+           let message = error["message"] as? String {
+            let code = (error["code"] as? String).map { $0 + ": " } ?? ""
+            return AuditCertificates.shown(String((code + message).prefix(1_000)))
+        }
+        let excerpt = AuditCertificates.shown(String(decoding: data.prefix(200), as: UTF8.self))
+        return excerpt.isEmpty ? "(empty body)" : excerpt + (data.count > 200 ? "…" : "")
+    }
+
+    /// One GET, signed with `credentials` when given: the body, the HTTP status and the URL (for messages). Bounded:
+    /// `timeoutSeconds` idle, `deadlineSeconds` in all, `maxBytes` of body — past any of them the request is
+    /// cancelled and an error says which.
+    static func get(_ path: String, baseURL: URL, credentials: APIClientCredentials? = nil, maxBytes: Int = maxResponseBytes,
+                    deadlineSeconds: Double = requestDeadlineSeconds) throws(AuditError) -> (Data, Int, String) {
+        precondition(maxBytes > 0 && deadlineSeconds > 0, "a request needs a positive size cap and deadline")
         guard let url = URL(string: path, relativeTo: baseURL) else { throw .source("bad URL \(baseURL)\(path)") }
         var request = URLRequest(url: url)
-        request.timeoutInterval = Self.timeoutSeconds
+        request.timeoutInterval = min(Self.timeoutSeconds, deadlineSeconds)
         if let credentials {
             let absolute = url.absoluteURL
             let target = absolute.path(percentEncoded: true) + (absolute.query(percentEncoded: true).map { "?" + $0 } ?? "")
             for (name, value) in credentials.headers(method: "GET", target: target) { request.setValue(value, forHTTPHeaderField: name) }
         }
-        let box = ResponseBox()
-        let done = DispatchSemaphore(value: 0)
-        URLSession.shared.dataTask(with: request) { data, response, error in
-            box.set(data: data, status: (response as? HTTPURLResponse)?.statusCode, error: error)
-            done.signal()
-        }.resume()
-        done.wait()
-        let (data, status, error) = box.get()
+        let reader = BoundedResponseReader(maxBytes: maxBytes)
+        let session = URLSession(configuration: .ephemeral, delegate: reader, delegateQueue: nil)
+        defer { session.invalidateAndCancel() }
+        let task = session.dataTask(with: request)
+        task.resume()
+        let shown = url.absoluteString
+        guard reader.done.wait(timeout: .now() + deadlineSeconds) == .success else {
+            task.cancel()
+            throw .source("GET \(shown): no complete answer within \(Int(deadlineSeconds)) s: the node is too slow or keeps the response open")
+        }
+        let (data, status, error, overLimit) = reader.result()
+        if overLimit { throw .source("GET \(shown): the response is larger than \(maxBytes) bytes; refused") }
         if let error {
             // Nothing answered at the address: say what to check (ops: newuser 16).
             let unreachable: Set<URLError.Code> = [.cannotConnectToHost, .cannotFindHost, .timedOut, .networkConnectionLost]
             let hint = (error as? URLError).map { unreachable.contains($0.code) } == true
                 ? ". Is the node running? A local testnet: `trellis testnet status`; the URL must be the node's [api] listen address" : ""
-            throw .source("GET \(url.absoluteString): \(error.localizedDescription)\(hint)")
+            throw .source("GET \(shown): \(AuditCertificates.shown(error.localizedDescription))\(hint)")
         }
-        guard let data else { throw .source("GET \(url.absoluteString): empty response") }
-        return (data, status ?? 0, url.absoluteString)
+        return (data, status ?? 0, shown)
     }
 }
 
-/// The result of one request, handed from URLSession's callback thread to the waiting caller.
-private final class ResponseBox: @unchecked Sendable {
+/// Collects one response body up to a size cap (cancelling the task past it) and signals when the task ends.
+/// URLSession calls it on its own queue; the waiting caller reads the result after `done`.
+private final class BoundedResponseReader: NSObject, URLSessionDataDelegate, @unchecked Sendable {
+    let maxBytes: Int
+    let done = DispatchSemaphore(value: 0)
     private let lock = NSLock()
-    private var data: Data?
+    private var data = Data()
     private var status: Int?
     private var error: Error?
+    private var overLimit = false
 
-    func set(data: Data?, status: Int?, error: Error?) {
-        lock.lock(); defer { lock.unlock() }
-        self.data = data
-        self.status = status
-        self.error = error
+    init(maxBytes: Int) { self.maxBytes = maxBytes }
+
+    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
+        lock.lock()
+        defer { lock.unlock() }
+        if status == nil { status = (dataTask.response as? HTTPURLResponse)?.statusCode }
+        guard !overLimit else { return }
+        let announced = dataTask.response?.expectedContentLength ?? -1
+        if announced > Int64(maxBytes) || self.data.count + data.count > maxBytes {
+            overLimit = true
+            self.data = Data()
+            dataTask.cancel()
+            return
+        }
+        self.data.append(data)
     }
 
-    func get() -> (Data?, Int?, Error?) {
-        lock.lock(); defer { lock.unlock() }
-        return (data, status, error)
+    func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: Error?) {
+        lock.lock()
+        if status == nil { status = (task.response as? HTTPURLResponse)?.statusCode }
+        self.error = error
+        lock.unlock()
+        done.signal()
+    }
+
+    func result() -> (Data, Int?, Error?, Bool) {
+        lock.lock()
+        defer { lock.unlock() }
+        return (data, status, error, overLimit)
     }
 }

@@ -3,7 +3,9 @@
 // Reads the public part of GET /v1/blocks/{h} (`header_hex`, `certificate.canonical_hex`, `validator_set_hex`) and
 // GET /v1/status (`height`), which docs/ACCESS.md serves to every caller; state reads with proofs
 // (GET /v1/state/{key}?key_hex=…&height=…&prove=true) are signed when credentials are given. Everything is decoded
-// strictly and nothing is trusted: `LightClient` checks it.
+// strictly and nothing is trusted: `LightClient` checks it. Answers are bounded as `NodeClient.get` bounds them; a
+// refusal says what to do (a height above the node's newest certified one names that height; a state read refused
+// for want of a signature says to pass a key), and the node's own text is shown with control characters escaped.
 import Foundation
 import TrellisCodec
 import TrellisCrypto
@@ -33,7 +35,15 @@ public final class NodeLightProvider: LightBlockProvider {
 
     public func lightBlock(atHeight height: UInt64) throws(AuditError) -> LightBlock {
         let path = "/v1/blocks/\(height)"
-        let object = try getJSON(path)
+        let (data, status, url) = try NodeClient.get(path, baseURL: baseURL, credentials: credentials)
+        if status == 404 {
+            // Most likely a height above the tip: say which height the node has (reading the tip may fail too).
+            if let tip = try? latestCertifiedHeight(), tip < height {
+                throw .notFound("\(label) has no certified block at height \(height): its newest certified height is \(tip)")
+            }
+            throw NodeClient.refusal(data, status: status, url: url)
+        }
+        let object = try Self.object(data, status: status, url: url)
         func field(_ value: Any?, _ name: String) throws(AuditError) -> [UInt8] {
             guard let text = value as? String else { throw .source("GET \(label)\(path): no \"\(name)\"") }
             do { return try Hex.decode(text) } catch { throw .verificationFailed(height: height, message: "\(label): \(name) is not hex: \(error)") }
@@ -55,20 +65,34 @@ public final class NodeLightProvider: LightBlockProvider {
     public func provedState(_ key: [UInt8], atHeight height: UInt64) throws(AuditError) -> (value: [UInt8]?, proof: StateProof) {
         let hex = Hex.encode(key)
         let path = "/v1/state/\(hex)?key_hex=\(hex)&height=\(height)&prove=true"
-        let object = try getJSON(path)
+        let (data, status, url) = try NodeClient.get(path, baseURL: baseURL, credentials: credentials)
+        if (status == 401 || status == 403) && credentials == nil {
+            throw .source("\(label) serves this state only to signed requests: pass --key with a regulator's or auditor's member key, or the node's own key (the node said: \(NodeClient.apiErrorText(data)))")
+        }
+        let object = try Self.object(data, status: status, url: url)
         guard (object["key_hex"] as? String) == hex else { throw .verificationFailed(height: height, message: "\(label) answered for another key") }
         guard (object["height"] as? NSNumber)?.uint64Value == height else { throw .verificationFailed(height: height, message: "\(label) answered for another height") }
         guard let proofHex = object["proof_hex"] as? String else { throw .verificationFailed(height: height, message: "\(label) sent no proof_hex") }
-        do {
-            let proof = try CanonicalDecoder.decode(StateProof.self, from: try Hex.decode(proofHex))
-            let value = try (object["value_hex"] as? String).map { (text: String) throws(HexError) in try Hex.decode(text) }
-            return (value, proof)
-        } catch { throw .verificationFailed(height: height, message: "\(label) sent a proof that does not decode: \(error)") }
+        let proof: StateProof
+        do { proof = try CanonicalDecoder.decode(StateProof.self, from: try Hex.decode(proofHex)) } catch {
+            throw .verificationFailed(height: height, message: "\(label) sent a proof that does not decode: \(error)")
+        }
+        switch object["value_hex"] {
+        case nil, is NSNull: return (nil, proof)
+        case let text as String:
+            do { return (try Hex.decode(text), proof) } catch { throw .verificationFailed(height: height, message: "\(label) sent a value_hex that is not hex: \(error)") }
+        default:
+            throw .verificationFailed(height: height, message: "\(label) sent a value_hex that is not a string")
+        }
     }
 
     func getJSON(_ path: String) throws(AuditError) -> [String: Any] {
-        let (data, status, url) = try NodeClient.get(path, baseURL: baseURL, credentials: credentials)
-        guard status == 200 else { throw .source("GET \(url): HTTP \(status): \(String(decoding: data.prefix(512), as: UTF8.self))") }
+        try NodeClient.getJSON(path, baseURL: baseURL, credentials: credentials)
+    }
+
+    /// A 200 answer's JSON object, or the error naming what the node said.
+    static func object(_ data: Data, status: Int, url: String) throws(AuditError) -> [String: Any] {
+        guard status == 200 else { throw NodeClient.refusal(data, status: status, url: url) }
         guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
             throw .source("GET \(url): response is not a JSON object")
         }

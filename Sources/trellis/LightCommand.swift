@@ -84,14 +84,18 @@ struct Light: ParsableCommand {
         }
         let reports = witnesses.map { LightClient.crossCheck(verified, origin: origin, witness: $0) }
         let output = LightOutput(origin: origin, steps: steps, verified: verified, proofs: proofs, reports: reports)
-        if json { try printJSON(output) } else { output.printText() }
-        for report in reports {
-            switch report {
-            case .faulty(let witness, let reason): printError("warning: witness \(witness) is faulty: \(reason)")
-            case .unavailable(let witness, let reason): printError("warning: witness \(witness) could not confirm: \(reason)")
-            case .agrees, .fork: break
+        if json {
+            try printJSON(output)
+            // The JSON carries every verdict; a person watching the terminal still sees the warnings (the text
+            // output already says them on stdout, once).
+            for report in reports {
+                switch report {
+                case .faulty(let witness, let reason): printError("warning: witness \(witness) is faulty: \(reason)")
+                case .unavailable(let witness, let reason): printError("warning: witness \(witness) could not confirm: \(reason)")
+                case .agrees, .fork: break
+                }
             }
-        }
+        } else { output.printText() }
         if reports.contains(where: { if case .fork = $0 { return true } else { return false } }) {
             printError("error: fork detected: a witness serves a conflicting certified header (see above)")
             throw ExitCode(Self.forkExitCode)
@@ -131,8 +135,15 @@ struct ProvedState: Encodable {
 /// What `trellis light` reports (text or --json).
 struct LightOutput: Encodable {
     struct Step: Encodable { let height: UInt64; let block_hash: String; let kind: String; let validator_set_hash: String; let validator_set_changed: Bool; let validators: Int }
-    struct Header: Encodable { let height: UInt64; let block_hash: String; let header_hex: String; let certificate_hex: String }
-    struct Witness: Encodable { let witness: String; let verdict: String; let reason: String?; let primary: Header?; let conflicting: Header? }
+    /// A light block in full (a fork report is self-contained evidence: each header with its certificate and the
+    /// validator set that certified it).
+    struct Header: Encodable { let height: UInt64; let round: UInt32; let block_hash: String; let header_hex: String; let certificate_hex: String; let validator_set_hex: String }
+    /// `signers_of_both`: validators whose precommits are in both certificates of a fork (equivocators when
+    /// `same_round`).
+    struct Witness: Encodable {
+        let witness: String; let verdict: String; let reason: String?; let primary: Header?; let conflicting: Header?
+        let signers_of_both: [String]?; let same_round: Bool?
+    }
 
     let trusted_height: UInt64
     let trusted_hash: String
@@ -159,15 +170,21 @@ struct LightOutput: Encodable {
         }
         state = proofs
         func header(_ block: LightBlock) -> Header {
-            Header(height: block.height, block_hash: block.hash.hex, header_hex: Hex.encode(block.header.canonicalBytes), certificate_hex: Hex.encode(block.certificate.canonicalBytes))
+            Header(height: block.height, round: block.header.round, block_hash: block.hash.hex, header_hex: Hex.encode(block.header.canonicalBytes),
+                   certificate_hex: Hex.encode(block.certificate.canonicalBytes), validator_set_hex: Hex.encode(block.validators.canonicalBytes))
+        }
+        func verdict(_ w: String, _ verdict: String, reason: String?) -> Witness {
+            Witness(witness: w, verdict: verdict, reason: reason, primary: nil, conflicting: nil, signers_of_both: nil, same_round: nil)
         }
         witnesses = reports.map { report in
             switch report {
-            case .agrees(let w): return Witness(witness: w, verdict: "agrees", reason: nil, primary: nil, conflicting: nil)
+            case .agrees(let w): return verdict(w, "agrees", reason: nil)
             case .fork(let w, let primary, let conflicting):
-                return Witness(witness: w, verdict: "fork", reason: nil, primary: header(primary), conflicting: header(conflicting))
-            case .faulty(let w, let reason): return Witness(witness: w, verdict: "faulty", reason: reason, primary: nil, conflicting: nil)
-            case .unavailable(let w, let reason): return Witness(witness: w, verdict: "unavailable", reason: reason, primary: nil, conflicting: nil)
+                return Witness(witness: w, verdict: "fork", reason: nil, primary: header(primary), conflicting: header(conflicting),
+                               signers_of_both: LightClient.signersOfBoth(primary, conflicting).map(\.hex),
+                               same_round: primary.certificate.round == conflicting.certificate.round)
+            case .faulty(let w, let reason): return verdict(w, "faulty", reason: reason)
+            case .unavailable(let w, let reason): return verdict(w, "unavailable", reason: reason)
             }
         }
     }
@@ -187,8 +204,11 @@ struct LightOutput: Encodable {
             switch w.verdict {
             case "fork":
                 print("FORK: witness \(w.witness) serves block \(w.conflicting?.block_hash ?? "?") at height \(verified_height), certified from the same trusted state; the primary serves \(verified_hash)")
-                if let p = w.primary { print("primary header_hex \(p.header_hex)\nprimary certificate_hex \(p.certificate_hex)") }
-                if let c = w.conflicting { print("witness header_hex \(c.header_hex)\nwitness certificate_hex \(c.certificate_hex)") }
+                if let p = w.primary { print("primary header_hex \(p.header_hex)\nprimary certificate_hex \(p.certificate_hex)\nprimary validator_set_hex \(p.validator_set_hex)") }
+                if let c = w.conflicting { print("witness header_hex \(c.header_hex)\nwitness certificate_hex \(c.certificate_hex)\nwitness validator_set_hex \(c.validator_set_hex)") }
+                let both = w.signers_of_both ?? []
+                let how = w.same_round == true ? "in the same round: each equivocated" : "in different rounds: the certificates alone do not say which of them broke the protocol"
+                print("signed both: \(both.count) validator\(both.count == 1 ? "" : "s") \(how)" + (both.isEmpty ? "" : ": " + both.joined(separator: " ")))
             default:
                 print("witness \(w.witness): \(w.verdict)" + (w.reason.map { " (\($0))" } ?? ""))
             }

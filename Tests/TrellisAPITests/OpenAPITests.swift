@@ -83,6 +83,31 @@ private let repository = URL(fileURLWithPath: #filePath).deletingLastPathCompone
         #expect(checked >= 8)
     }
 
+    /// A parameter or an answer that two operations share is written once, under `components`, and referenced with
+    /// `$ref` (answers with recorded examples stay with their operation): an inline copy of one fails here.
+    @Test func sharedParametersAndAnswersAreComponents() throws {
+        let paths = try #require(try document()["paths"] as? [String: [String: [String: Any]]])
+        var seen: [String: String] = [:]
+        func canonical(_ value: Any) throws -> String {
+            String(decoding: try JSONSerialization.data(withJSONObject: value, options: [.sortedKeys]), as: UTF8.self)
+        }
+        for (path, methods) in paths {
+            for (method, operation) in methods {
+                let parameters = (operation["parameters"] as? [[String: Any]] ?? []).filter { $0["$ref"] == nil }
+                let answers = (operation["responses"] as? [String: [String: Any]] ?? [:]).filter { $0.value["$ref"] == nil && $0.key != "200" }
+                for inline in parameters.map({ $0 as Any }) + answers.values.map({ $0 as Any }) {
+                    let text = try canonical(inline)
+                    if let first = seen[text] {
+                        Issue.record("\(method.uppercased()) \(path) repeats inline what \(first) has: put it under components and $ref it: \(text.prefix(160))")
+                    }
+                    seen[text] = "\(method.uppercased()) \(path)"
+                }
+            }
+        }
+        let components = try #require(try document()["components"] as? [String: [String: Any]])
+        #expect(components["parameters"]?["Height"] != nil && components["responses"]?["JSONError"] != nil)
+    }
+
     @Test func everyRegisteredRouteIsDescribed() throws {
         let source = try String(contentsOf: repository.appendingPathComponent("Sources/TrellisAPI/APIServer.swift"), encoding: .utf8)
         let pattern = try NSRegularExpression(pattern: #"router\.(get|post|put|delete|patch)\("([^"]+)"\)"#)

@@ -156,10 +156,12 @@ struct UnreachableProvider: LightBlockProvider {
 
         // One signature altered.
         var forgedSignature = honest
-        var certificate = honest.blocks[10]!.certificate
-        var bytes = certificate.signatures[0].signature.bytes
+        let original = honest.blocks[10]!.certificate
+        var signatures = original.signatures
+        var bytes = signatures[0].signature.bytes
         bytes[0] ^= 1
-        certificate.signatures[0] = CommitSignature(validator: certificate.signatures[0].validator, signature: try Signature(bytes: bytes))
+        signatures[0] = CommitSignature(validator: signatures[0].validator, signature: try Signature(bytes: bytes))
+        let certificate = CommitCertificate(height: original.height, round: original.round, blockID: original.blockID, signatures: signatures)
         forgedSignature.blocks[10] = LightBlock(header: honest.blocks[10]!.header, certificate: certificate, validators: honest.blocks[10]!.validators)
         refused(forgedSignature, at: 10, "does not verify")
 

@@ -198,7 +198,10 @@ struct FuzzGenerator {
                                              governanceQuorum: values.pick([1, 2, 3, 4, .max]),
                                              proposalTTLBlocks: values.pick([1, 100, .max - 1, .max, 0]),
                                              maxTxLifetimeBlocks: values.pick([1, 2, 100, .max - 1, .max, 0]),
-                                             acceptWindowSeconds: values.pick([1, 7 * FuzzWorld.day, .max, 0])))
+                                             acceptWindowSeconds: values.pick([1, 7 * FuzzWorld.day, .max, 0]),
+                                             minUpgradeLeadBlocks: values.pick([0, 1, Parameters.defaultMinUpgradeLeadBlocks, .max - 1, .max]),
+                                             // On now and then: issues and verifications must then cite attested documents.
+                                             requireDocumentAttestation: values.chance(40)))
         default:
             return .approveCreditCancellation(blockID: id(snapshot.blocks, where: { $0.status == .active || $0.status == .buffer }, prefix: "cblock"), reason: "fuzz")
         }
@@ -232,7 +235,8 @@ struct FuzzGenerator {
         let line = snapshot.lines[lineID]
         let available = line.map { $0.limit > $0.used ? $0.limit - $0.used : 0 } ?? 0
         let invoice = values.chance(90) ? fresh("INV") : "INV-1"
-        var tradeRef = TradeRef(contractNo: "PO", invoiceKeys: [invoice], docHash: FuzzWorld.hash(invoice))
+        // Sometimes an attested document (what require_document_attestation asks for), mostly a fresh one.
+        var tradeRef = TradeRef(contractNo: "PO", invoiceKeys: [invoice], docHash: values.chance(25) ? docHash() : FuzzWorld.hash(invoice))
         if values.chance(15) {
             let retirement = snapshot.ids(snapshot.retirements).first
             tradeRef.greenRef = retirement.map { GreenRef(kind: .retirement, id: $0) } ?? GreenRef(kind: .project, id: values.pick(["p1", "p-all", "nope"]))
@@ -331,7 +335,7 @@ struct FuzzGenerator {
         var end = values.chance(60) ? time : values.i64(related)
         if values.chance(80) && start > end { swap(&start, &end) }
         return FuzzIntent(signer(values.pick(["ver1", "ver2", "multi"])), "verification.submit",
-                          VerificationSubmitPayload(projectID: projectID, periodStart: start, periodEnd: end, quantity: values.u64([1_000_000]), reportHash: FuzzWorld.hash(fresh("report"))))
+                          VerificationSubmitPayload(projectID: projectID, periodStart: start, periodEnd: end, quantity: values.u64([1_000_000]), reportHash: values.chance(25) ? docHash() : FuzzWorld.hash(fresh("report"))))
     }
 
     mutating func issueCredits() -> FuzzIntent {

@@ -23,12 +23,14 @@ struct FuzzStats {
     var accepted: [String: Int] = [:]
     var rejected: [String: Int] = [:]
     var dropped = 0
+    /// Episodes whose genesis turned `require_document_attestation` on.
+    var attestationRequiredEpisodes = 0
 
     var summary: String {
         let acceptedTotal = accepted.values.reduce(0, +), rejectedTotal = rejected.values.reduce(0, +)
         let kinds = accepted.keys.sorted().map { "\($0)=\(accepted[$0]!)" }.joined(separator: " ")
-        let codes = rejected.sorted { $0.value > $1.value }.prefix(25).map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-        return "\(transactions) transactions in \(blocks) blocks, \(episodes) episodes: \(acceptedTotal) accepted, \(rejectedTotal) rejected, \(dropped) dropped (envelope)\n  accepted by kind: \(kinds)\n  top rejection codes: \(codes)"
+        let codes = rejected.sorted { $0.value > $1.value || ($0.value == $1.value && $0.key < $1.key) }.prefix(40).map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        return "\(transactions) transactions in \(blocks) blocks, \(episodes) episodes: \(acceptedTotal) accepted, \(rejectedTotal) rejected, \(dropped) dropped (envelope), \(attestationRequiredEpisodes) episodes with document attestation required\n  accepted by kind: \(kinds)\n  top rejection codes: \(codes)"
     }
 }
 
@@ -53,13 +55,15 @@ struct ExecutionFuzzer {
 
     mutating func episode(budget: Int) throws {
         stats.episodes += 1
-        let net = try FuzzWorld.net()
+        let requireAttestation = stats.episodes % 2 == 0
+        if requireAttestation { stats.attestationRequiredEpisodes += 1 }
+        let net = try FuzzWorld.net(requireDocumentAttestation: requireAttestation)
         let names = FuzzWorld.validatorNames + FuzzWorld.spareValidatorNames
         let chain = try TestChain(net: net), replica = try TestChain(net: net)
         chain.validatorNames = names
         replica.validatorNames = names
         var time = FuzzWorld.genesisTime + 10
-        for (i, block) in FuzzWorld.setup().enumerated() {
+        for (i, block) in FuzzWorld.setup(requireDocumentAttestation: requireAttestation).enumerated() {
             var nonces: [String: UInt64] = [:]
             var txs: [Transaction] = []
             for (signer, kind, payload, cosigners) in block {
@@ -194,6 +198,7 @@ extension TestChain {
             total.blocks += fuzzer.stats.blocks
             total.episodes += fuzzer.stats.episodes
             total.dropped += fuzzer.stats.dropped
+            total.attestationRequiredEpisodes += fuzzer.stats.attestationRequiredEpisodes
             total.accepted.merge(fuzzer.stats.accepted, uniquingKeysWith: +)
             total.rejected.merge(fuzzer.stats.rejected, uniquingKeysWith: +)
             if !fuzzer.problems.isEmpty { break }

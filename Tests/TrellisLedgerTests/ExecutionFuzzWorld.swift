@@ -38,7 +38,9 @@ enum FuzzWorld {
     /// Validators governance may add: their keys are known, so the test can still certify blocks.
     static let spareValidatorNames = ["fuzz-val5", "fuzz-val6"]
 
-    static func net() throws -> TestNet {
+    /// `requireDocumentAttestation`: the genesis turns `require_document_attestation` on (every other episode), so
+    /// issues and verifications run through the attestation check from the first block.
+    static func net(requireDocumentAttestation: Bool = false) throws -> TestNet {
         let specs = roster.map { id, roles in
             MemberSpec(memberID: id, legalName: "\(id) Ltd", registrationNo: id == "multi" ? "USCC-prop1" : "USCC-\(id)", publicKeys: [testKey(id).publicKey], roles: roles, accreditations: accreditations(id))
         }
@@ -46,7 +48,8 @@ enum FuzzWorld {
             GenesisValidator(name: name, validator: Validator(publicKey: testKey(name).publicKey, votingPower: 10, p2pAddress: "127.0.0.1:\(27656 + i)"))
         }
         let genesis = try GenesisDocument(chainID: TestNet.chainID, genesisTime: genesisTime, members: specs, validators: validators,
-                                          parameters: Parameters(governanceQuorum: 2, proposalTTLBlocks: 100, maxTxLifetimeBlocks: 100))
+                                          parameters: Parameters(governanceQuorum: 2, proposalTTLBlocks: 100, maxTxLifetimeBlocks: 100,
+                                                                 requireDocumentAttestation: requireDocumentAttestation))
         return TestNet(genesis: genesis, validatorNames: validatorNames)
     }
 
@@ -62,9 +65,17 @@ enum FuzzWorld {
     static func hash(_ text: String) -> Hash { SHA256.hash(Array(text.utf8)) }
 
     /// The setup blocks, as (signer, kind, payload, co-signers). Every one of them must be accepted.
-    static func setup() -> [[(String, String, any TransactionPayload, [String])]] {
+    /// With `requireDocumentAttestation` a first block attests the documents the setup's issues and verifications
+    /// cite, each by the member the rule asks for.
+    static func setup(requireDocumentAttestation: Bool = false) -> [[(String, String, any TransactionPayload, [String])]] {
         let t = genesisTime + 10
-        return [
+        let attestations: [[(String, String, any TransactionPayload, [String])]] = requireDocumentAttestation ? [[
+            ("core1", "evidence.attest", AttestPayload(docHash: hash("INV-1"), docKind: .invoice, title: "INV-1"), []),
+            ("core1", "evidence.attest", AttestPayload(docHash: hash("INV-2"), docKind: .invoice, title: "INV-2"), []),
+            ("ver1", "evidence.attest", AttestPayload(docHash: hash("r1"), docKind: .verificationReport, title: "r1"), []),
+            ("ver2", "evidence.attest", AttestPayload(docHash: hash("r-all"), docKind: .verificationReport, title: "r-all"), []),
+        ]] : []
+        return attestations + [
             [("registry", "program.register", ProgramRegisterPayload(programID: "CCER", unit: .tCO2e), []),
              ("registry", "methodology.register", MethodologyRegisterPayload(methodologyID: "AM0001", version: "1", title: "Grid power", active: true), []),
              ("bank1", "credit_line.set", CreditLineSetPayload(lineID: "line1", core: "core1", limit: 1_000_000_000, expiry: t + 730 * day), ["core1"]),

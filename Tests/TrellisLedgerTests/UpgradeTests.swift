@@ -79,6 +79,31 @@ import TrellisCrypto
         #expect(chain.engine.currentHeight == 6, "nothing was committed at the activation height")
     }
 
+    // MARK: version 2: no whole transfer to oneself
+
+    @Test func version2RefusesAWholeSplitTransferToItsOwnHolder() throws {
+        for version: UInt32 in [1, 2] {
+            let h = try ContractHarness.receivablesWorld()
+            h.rulesVersion = version
+            let root = try #require(try h.ok("certificate.issue", CertificateIssuePayload(creditLineID: "line1", holder: "sup1", face: 1_000, maturity: h.time + 30 * ContractHarness.day, tradeRef: h.tradeRef(["INV-S"])), by: "core1").first)
+            try h.ok("certificate.accept", CertificateRefPayload(certID: root), by: "sup1")
+            let toSelf = CertificateSplitTransferPayload(certID: root, outputs: [SplitOutput(to: "sup1", amount: 1_000)])
+            if version == 1 {
+                // Version 1 (replayed as it was): the piece is consumed and re-issued under a new id to the same holder.
+                let children = try h.ok("certificate.split_transfer", toSelf, by: "sup1")
+                #expect(children.count == 1)
+                #expect(try h.certificate(root).status == .consumed)
+                #expect(try h.certificate(#require(children.first)).holder == "sup1")
+            } else {
+                try h.rejects("self_transfer", "certificate.split_transfer", toSelf, by: "sup1")
+                #expect(try h.certificate(root).status == .active, "a refused self-transfer changed the piece")
+                // Splitting into several pieces kept by the holder is still a real change, and allowed.
+                let pieces = try h.ok("certificate.split_transfer", CertificateSplitTransferPayload(certID: root, outputs: [SplitOutput(to: "sup1", amount: 400), SplitOutput(to: "sup1", amount: 600)]), by: "sup1")
+                #expect(pieces.count == 2)
+            }
+        }
+    }
+
     // MARK: version 2: paged settlement
 
     /// A root of `pieces` live pieces held by sup1 (split into 64 outputs per split), at maturity.

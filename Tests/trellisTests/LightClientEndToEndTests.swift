@@ -153,9 +153,22 @@ final class StaticHTTPStub {
         #expect(fork.stdout.contains("FORK: witness \(witnessStub.url)"), "\(fork.stdout)")
         #expect(fork.stdout.contains("primary header_hex \(Hex.encode(original.canonicalBytes))"), "\(fork.stdout)")
         #expect(fork.stdout.contains("witness header_hex \(Hex.encode(conflicting.canonicalBytes))"), "\(fork.stdout)")
-        // The forged-header stub as a witness is faulty (its header is not certified), not a fork: exit 0 and a warning.
+        #expect(fork.stdout.contains("primary validator_set_hex ") && fork.stdout.contains("signed both: 1 validator in the same round"), "\(fork.stdout)")
+        // The forged-header stub as a witness is faulty (its header is not certified), not a fork: exit 0, said once
+        // (on stdout in text; with --json in the JSON and as a warning on stderr).
         let faulty = try CLI.run(["light", "--node", api, "--trust", genesisFile, "--height", "\(tip)", "--witness", headerStub.url])
         #expect(faulty.status == 0, "\(faulty.stdout) \(faulty.stderr)")
-        #expect(faulty.stderr.contains("warning: witness \(headerStub.url) is faulty"), "\(faulty.stderr)")
+        #expect(faulty.stdout.contains("witness \(headerStub.url): faulty"), "\(faulty.stdout)")
+        #expect(!faulty.stderr.contains("witness"), "\(faulty.stderr)")
+        let faultyJSON = try CLI.run(["light", "--node", api, "--trust", genesisFile, "--height", "\(tip)", "--witness", headerStub.url, "--json"])
+        #expect(faultyJSON.status == 0 && faultyJSON.stderr.contains("warning: witness \(headerStub.url) is faulty"), "\(faultyJSON.stderr)")
+
+        // A state read without --key is refused by the node's read policy: the message says to pass --key; a height
+        // above the node's newest certified one names that height.
+        let unsigned = try CLI.run(["light", "--node", api, "--trust", genesisFile, "--state", "member/bank"])
+        #expect(unsigned.status == 1 && unsigned.stderr.contains("pass --key"), "\(unsigned.stderr)")
+        #expect(!unsigned.stderr.contains("{\"error\""), "the node's JSON is not dumped: \(unsigned.stderr)")
+        let above = try CLI.run(["light", "--node", api, "--trust", genesisFile, "--height", "99999999"])
+        #expect(above.status == 1 && above.stderr.contains("has no certified block at height 99999999: its newest certified height is"), "\(above.stderr)")
     }
 }

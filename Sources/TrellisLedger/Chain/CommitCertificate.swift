@@ -49,8 +49,9 @@ public struct CommitCertificate: Sendable, Hashable, CanonicalCodable {
     public var height: UInt64
     public var round: UInt32
     public var blockID: Hash
-    /// Sorted by validator key, distinct.
-    public var signatures: [CommitSignature]
+    /// Sorted by validator key, distinct: set only by the initialisers (which keep one signature per validator) and
+    /// the strict decoder (which refuses duplicates), so `verify` counts each validator's power once.
+    public private(set) var signatures: [CommitSignature]
 
     public init(height: UInt64, round: UInt32, blockID: Hash, signatures: [CommitSignature]) {
         self.height = height

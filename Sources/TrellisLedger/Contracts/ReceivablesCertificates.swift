@@ -175,6 +175,10 @@ extension ReceivablesContract {
         }
         try Self.requireMovable(previous)
         try Self.requireBeforeMaturity(previous, context)
+        // Rules version 2: one output to the holder itself moves nothing and would only give the piece a new id.
+        if context.rulesVersion >= 2, p.outputs.count == 1, p.outputs[0].to == previous.holder {
+            throw TxRejection("self_transfer", "certificate \(p.certID) would go to its own holder \(previous.holder) whole: that moves nothing; name another recipient, or split it into several pieces")
+        }
         let total = try AssetCheck.sum(p.outputs.map(\.amount), "sum of outputs")
         guard total == previous.face else {
             throw TxRejection("split_sum_mismatch", "outputs sum to \(total) but certificate \(p.certID) has face \(previous.face); put any remainder in an output to yourself")
