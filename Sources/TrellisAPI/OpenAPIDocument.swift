@@ -1431,7 +1431,7 @@ enum OpenAPIDocument {
                 }
               }
             },
-            "description": "{accepted, refused, results}"
+            "description": "{accepted, refused, results}: per transaction {hash, status} or {error: {code, message, retry_after_s?}} (retry_after_s on overloaded/signer_backlog)"
           },
           "400": {
             "$ref": "#/components/responses/JSONError"

@@ -39,10 +39,11 @@ public struct StoreOptions: Sendable {
     /// Table files RocksDB keeps open at once (RocksDB's default, -1, grows with the database without bound; the
     /// node reserves this many descriptors before it sizes its connection caps: `FileDescriptorBudget`).
     public var maxOpenFiles: Int32 = 256
-    /// Compression of the bottommost level of the named column families (where nearly all their data ends up);
-    /// every other level, and every other column family, uses LZ4. zstd costs more CPU per compaction and saves
-    /// bytes on encoded records (blocks, receipts); it saves nothing on hashes (tree nodes).
-    public var bottommostCompression: [String: StoreCompression] = [:]
+    /// Compression of the named column families, at every level (flushes included: a column family written in key
+    /// order, like blocks by height, reaches the bottom level by trivial moves that never recompress, so a
+    /// bottommost-only setting would not reach it); every other column family uses LZ4. zstd costs more CPU per
+    /// flush and compaction and saves bytes on encoded records (blocks, receipts); it saves nothing on hashes.
+    public var compression: [String: StoreCompression] = [:]
 
     public init() {}
 }
@@ -79,7 +80,7 @@ public final class Database: @unchecked Sendable {
     let db: OpaquePointer
     let handles: [OpaquePointer]
     private let options: OpaquePointer
-    /// Copies of `options` for column families with their own bottommost compression.
+    /// Copies of `options` for column families with their own compression.
     private let familyOptions: [OpaquePointer]
     private let tableOptions: OpaquePointer
     let readOptions: OpaquePointer
@@ -119,9 +120,9 @@ public final class Database: @unchecked Sendable {
         defer { cNames.forEach { free($0) } }
         var familyOptions: [OpaquePointer] = []
         let cfOptions: [OpaquePointer?] = all.map { name in
-            guard let compression = storeOptions.bottommostCompression[name] else { return options }
+            guard let compression = storeOptions.compression[name] else { return options }
             let copy = rocksdb_options_create_copy(options)!
-            rocksdb_options_set_bottommost_compression(copy, compression.rocksdbType)
+            rocksdb_options_set_compression(copy, compression.rocksdbType)
             familyOptions.append(copy)
             return copy
         }

@@ -36,7 +36,7 @@ struct ClusterBench: AsyncParsableCommand {
     @Option(help: "Transactions per POST /v1/txs.") var batch = 500
     @Option(help: "Milliseconds between batches in the latency phase (a client at a moderate rate sends small batches often, not one large one every few seconds).") var latencyBatchIntervalMs = 50.0
     @Option(help: "Concurrent requests.") var inFlight = 4
-    @Option(help: "Most sent transactions waiting for their commit (closed loop above it). Default: 3 × the nodes' admission limit (mempool.admission_blocks = 2 blocks of max_block_transactions), so that above saturation the nodes' admission control (429 + Retry-After), not this loop, bounds what they take.") var maxOutstanding: Int?
+    @Option(help: "Most sent transactions waiting for their commit (closed loop above it). Default: 3 × the largest admission limit a node can have (mempool.admission_blocks = 2 blocks of max_block_transactions; a node admits 2 of the blocks it measures it can build, fewer), so that above saturation the nodes' admission control (429 + Retry-After), not this loop, bounds what they take.") var maxOutstanding: Int?
     @Option(help: "timeout_commit_ms of the nodes.") var timeoutCommitMs: UInt64 = 100
     @Option(help: "max_block_transactions of the nodes.") var maxBlockTransactions = 5_000
     @Option(help: "timeout_propose_ms of the nodes (default: the node's default).") var timeoutProposeMs: UInt64?
