@@ -58,7 +58,7 @@ public enum AuditBenchmark {
 
         let file = try ExportFile.read(path: path)
         var checks: [SignatureCheck] = []
-        var previous = Hash.zero
+        var previous = chain.genesis.hash  // block 1 links to the genesis
         for entry in try file.decodedLines() {
             let (block, certificate) = try ChainVerifier.checkStructure(entry.line, number: entry.number, previousHash: previous)
             for tx in block.transactions { checks += tx.signatureChecks }
