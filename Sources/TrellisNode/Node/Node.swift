@@ -184,11 +184,8 @@ public final class Node: NodeService, Sendable {
         try? await group.shutdownGracefully()
         // Off the cooperative pool: a flush writes table files and waits for them.
         let database = store.database, logger = self.logger
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            DispatchQueue.global().async {
-                do { try database.flush() } catch { logger.error("flushing the store at shutdown failed (nothing committed is lost)", metadata: ["reason": "\(error)"]) }
-                continuation.resume()
-            }
+        await Self.offPool {
+            do { try database.flush() } catch { logger.error("flushing the store at shutdown failed (nothing committed is lost)", metadata: ["reason": "\(error)"]) }
         }
     }
 
