@@ -538,6 +538,7 @@ public final class Node: NodeService, Sendable {
         metrics.consensusHalted.record(consensus.haltReason == nil ? 0 : 1)
         metrics.validators.record(tip.validators.validators.count)
         metrics.mempoolTransactions.record(mempool.count)
+        metrics.mempoolReadyTransactions.record(mempool.readyCount)
         metrics.peers.record(transport.connectedPeers.count)
         let highest = messageScreen.withLockedValue { $0.reportedHeightOfAThird } ?? tip.height
         metrics.syncLagBlocks.record(highest > tip.height ? highest - tip.height : 0)
