@@ -111,7 +111,8 @@ final class HistoricalTree: TreeNodeSource, TreeValueSource, @unchecked Sendable
         let bytes: [UInt8]?
         do { bytes = try snapshot.get(store.tree, key: RocksChainStore.nodeKey(hash)) } catch { throw .storage(error.description) }
         guard let bytes else { return nil }
-        return try RocksChainStore.decodeNode(bytes, hash: hash)
+        let snapshot = self.snapshot, state = store.state
+        return try RocksChainStore.decodeNode(bytes, hash: hash) { (key: [UInt8]) throws(StoreError) in try snapshot.get(state, key: key) }
     }
 
     /// Rebuilds `bucket` as it was at `height` (called with the lock held) and returns its nodes.
@@ -254,7 +255,8 @@ extension RocksChainStore {
         let bytes: [UInt8]?
         do { bytes = try snapshot.get(tree, key: Self.nodeKey(hash)) } catch { throw .storage(error.description) }
         guard let bytes else { return nil }
-        return try Self.decodeNode(bytes, hash: hash)
+        let state = self.state
+        return try Self.decodeNode(bytes, hash: hash) { (key: [UInt8]) throws(StoreError) in try snapshot.get(state, key: key) }
     }
 
     /// Value entries for heights at or below `oldest` (the value before h serves heights below h) and summaries

@@ -6,8 +6,9 @@
 //   txs       tx hash (32 bytes)           → stored TxRecord {height, index, nonce consumed, outcome}: the receipt
 //                                            without its tx hash, which is the key
 //   state     state key                    → value (latest committed; the only copy of a live value)
-//   tree      "n" ‖ node hash              → TreeNode of the LATEST tree only (a replaced node is deleted by the
-//                                            commit that replaces it)
+//   tree      "n" ‖ node hash              → a node of the LATEST tree only (a replaced node is deleted by the
+//                                            commit that replaces it): inner nodes as TreeNode, leaves as
+//                                            0x04 ‖ u16 len ‖ key (the value hash is that of the state's value)
 //             "r" ‖ u64 height             → state root after that height (kept heights only)
 //             "v" ‖ u8 bucket ‖ u16 len ‖ key ‖ u64 h → PriorValue: the key's value before height h (0x00 absent,
 //                                            0x01 ‖ value); every change writes one (kept heights only)
@@ -190,10 +191,25 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         let bytes: [UInt8]?
         do { bytes = try database.get(tree, key: Self.nodeKey(hash)) } catch { throw .storage(error.description) }
         guard let bytes else { return nil }
-        let node = try Self.decodeNode(bytes, hash: hash)
+        let node = try Self.decodeNode(bytes, hash: hash) { (key: [UInt8]) throws(StoreError) in try database.get(state, key: key) }
         remember([(hash, node)])
         return node
     }
+
+    /// The stored form of a node of the latest tree. A leaf is `0x04 ‖ u16 len ‖ key`: the latest tree's leaves are
+    /// exactly the `state` column family, so its value hash is SHA-256 of the key's value there (re-derived when
+    /// the leaf is read, and checked with the node's hash). Inner nodes keep `TreeNode`'s encoding (tags 1–3).
+    static func storedNode(_ node: TreeNode) -> [UInt8] {
+        switch node {
+        case .leaf(let leaf):
+            precondition(leaf.key.count <= Int(UInt16.max), "a leaf key longer than the commit's check allows")
+            return [storedLeafTag, UInt8(truncatingIfNeeded: leaf.key.count >> 8), UInt8(truncatingIfNeeded: leaf.key.count)] + leaf.key
+        case .inner:
+            return node.canonicalBytes
+        }
+    }
+
+    static let storedLeafTag: UInt8 = 4
 
     func cachedNode(_ hash: Hash) -> TreeNode? {
         cacheLock.lock()
@@ -201,11 +217,25 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         return nodeCache[NodeKey(hash)] ?? previousNodeCache[NodeKey(hash)]
     }
 
-    /// Decodes a stored node and checks that it hashes to its key.
-    static func decodeNode(_ bytes: [UInt8], hash: Hash) throws(StateError) -> TreeNode {
+    /// Decodes a stored node (a leaf's value read through `value`, from the same view of the store) and checks that
+    /// it hashes to its key.
+    static func decodeNode(_ bytes: [UInt8], hash: Hash, value: ([UInt8]) throws(StoreError) -> [UInt8]?) throws(StateError) -> TreeNode {
         let node: TreeNode
-        do { node = try CanonicalDecoder.decode(TreeNode.self, from: bytes) } catch {
-            throw .corruptValue(key: "tree node \(hash.hex)", reason: error.description)
+        if bytes.first == storedLeafTag {
+            guard bytes.count >= 3, bytes.count == 3 + (Int(bytes[1]) << 8 | Int(bytes[2])) else {
+                throw .corruptValue(key: "tree node \(hash.hex)", reason: "a stored leaf of \(bytes.count) bytes with another key length")
+            }
+            let key = Array(bytes[3...])
+            let current: [UInt8]?
+            do { current = try value(key) } catch { throw .storage(error.description) }
+            guard let current else {
+                throw .corruptValue(key: "tree node \(hash.hex)", reason: "a leaf of \(StateKey.describe(key)), which the state does not hold")
+            }
+            node = .leaf(TreeLeaf(key: key, value: current))
+        } else {
+            do { node = try CanonicalDecoder.decode(TreeNode.self, from: bytes) } catch {
+                throw .corruptValue(key: "tree node \(hash.hex)", reason: error.description)
+            }
         }
         guard node.hash == hash else { throw .corruptValue(key: "tree node \(hash.hex)", reason: "content hashes to \(node.hash.hex)") }
         return node
@@ -259,7 +289,7 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         }
         // The latest tree only: what this height replaced leaves the store now (history is the change sets above).
         for hash in commit.staleNodes { batch.delete(tree, key: Self.nodeKey(hash)) }
-        for record in commit.treeNodes { batch.put(tree, key: Self.nodeKey(record.hash), value: record.node.canonicalBytes) }
+        for record in commit.treeNodes { batch.put(tree, key: Self.nodeKey(record.hash), value: Self.storedNode(record.node)) }
         let newTree = CommitNodes(commit.treeNodes, base: self)
         for bucket in 0..<TreeBucket.count where touched[bucket] {
             let summary: BucketSummary
