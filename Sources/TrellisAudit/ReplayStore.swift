@@ -9,6 +9,7 @@
 // older; a historical read fails with a missing value). A
 // commit must come from one thread at a time; reads are safe from any thread (one lock).
 import Foundation
+import TrellisCodec
 import TrellisCrypto
 import TrellisLedger
 
@@ -72,17 +73,35 @@ public final class ReplayStore: ChainStore, @unchecked Sendable {
             guard commit.height == expected else { throw .heightMismatch(expected: expected, actual: commit.height) }
             if let block = commit.block { blocks[commit.height] = block }
             if let certificate = commit.certificate { certificates[commit.height] = certificate }
-            // Keys that appear or disappear, merged into the sorted index once per commit.
-            var wasPresent: [[UInt8]: Bool] = [:]
-            for change in commit.stateChanges {
-                let before: [UInt8]?
-                if let value = change.value { before = state.updateValue(value, forKey: change.key) } else { before = state.removeValue(forKey: change.key) }
-                if wasPresent[change.key] == nil { wasPresent[change.key] = before != nil }
+            // Keys that appear or disappear, merged into the sorted index once per commit. A block's changes are
+            // sorted by key and distinct (`BlockExecutor.netChanges`), so each one's replaced value tells whether
+            // its key was there; changes in any other shape take the general path.
+            let changes = commit.stateChanges
+            var sortedAndDistinct = true
+            for i in changes.indices.dropFirst() where !ByteOrder.less(changes[i - 1].key, changes[i].key) {
+                sortedAndDistinct = false
+                break
             }
             var added: [[UInt8]] = [], removed = Set<[UInt8]>()
-            for (key, was) in wasPresent {
-                let now = state[key] != nil
-                if now && !was { added.append(key) } else if was && !now { removed.insert(key) }
+            if sortedAndDistinct {
+                for change in changes {
+                    if let value = change.value {
+                        if state.updateValue(value, forKey: change.key) == nil { added.append(change.key) }
+                    } else if state.removeValue(forKey: change.key) != nil {
+                        removed.insert(change.key)
+                    }
+                }
+            } else {
+                var wasPresent: [[UInt8]: Bool] = [:]
+                for change in changes {
+                    let before: [UInt8]?
+                    if let value = change.value { before = state.updateValue(value, forKey: change.key) } else { before = state.removeValue(forKey: change.key) }
+                    if wasPresent[change.key] == nil { wasPresent[change.key] = before != nil }
+                }
+                for (key, was) in wasPresent {
+                    let now = state[key] != nil
+                    if now && !was { added.append(key) } else if was && !now { removed.insert(key) }
+                }
             }
             if !added.isEmpty || !removed.isEmpty { sortedKeys = Self.merge(removed.isEmpty ? sortedKeys : sortedKeys.filter { !removed.contains($0) }, added) }
             if commit.height == 1, expectedBlocks > 1 {
