@@ -156,7 +156,7 @@ enum FastChainVerifier {
               certificate.height == height, certificate.blockID == hash
         else { return nil }
         var out = LineJSON(capacity: 1024)
-        out.hex(hash.bytes)
+        out.hex(hash)
         guard same(bytes, at: hashAt - 1, out.bytes) else { return nil }
         out = LineJSON(capacity: 1024)
         out.raw(",\"header\":")
