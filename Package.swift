@@ -60,8 +60,10 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            // The web explorer's static files, compiled into the binary (`PackageResources`, ExplorerAssets.swift).
-            resources: [.embedInCode("Explorer")]
+            // Compiled into the binary (`PackageResources`), so nothing is looked up at run time: the web explorer's
+            // static files (ExplorerAssets.swift) and the OpenAPI description (OpenAPIDocument.swift; the one copy,
+            // docs/openapi.json links to it).
+            resources: [.embedInCode("Explorer"), .embedInCode("OpenAPI")]
         ),
 
         .executableTarget(

@@ -10,7 +10,8 @@ Plan: {"steps": [step, ...], "width": 1280, "height": 900}. Steps, in order:
   {"screenshot": PATH}                           a PNG of the whole page
 Output: {"ok": true|false, "results": {...}, "failed": "what failed", "exceptions": [...], "console": [...]}; exit 0
 when every step passed, 1 otherwise, 2 when Chromium cannot start. Chromium: $CHROMIUM or `chromium` on PATH
-(Debian's package). Used by ExplorerEndToEndTests and Scripts/explorer-screenshots.sh.
+(Debian's package). Used by ExplorerEndToEndTests, which with TRELLIS_EXPLORER_SCREENSHOTS=DIR also writes the
+screenshots of docs/EXPLORER.md.
 """
 import base64
 import fcntl

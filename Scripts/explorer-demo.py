@@ -4,15 +4,17 @@
 A payable certificate from issue to settlement: the core enterprise issues it to supplier1, who accepts it and
 splits it (600 to supplier2, 400 kept); the bank factors the 400 piece; supplier2 passes 100 on to supplier3; at
 maturity the clearing agent settles every live piece. A green credit from issuance to retirement: a programme,
-methodology, project, verification, issuance, a transfer to supplier1 and a retirement for a beneficiary. And a
-member admitted by governance. Some text fields hold HTML on purpose (a member's legal name, a certificate's
-contract number, a retirement's beneficiary and purpose): the explorer must show them as text.
+methodology, project, verification (its report attested by the verifier), issuance, a transfer to supplier1 and a
+retirement for a beneficiary. And a member admitted by governance. Some text fields hold HTML on purpose (a member's
+legal name, a certificate's contract number, the report's title, a retirement's beneficiary and purpose): the explorer
+must show them as text.
 
 Usage: Scripts/explorer-demo.py --dir TESTNET_DIR --node http://127.0.0.1:26700 [--trellis PATH] [--maturity-seconds 40]
 Prints one JSON object with the ids it created (ExplorerEndToEndTests reads it); progress goes to stderr.
 Needs only Python's standard library and the trellis binary. Exit 0 when every transaction committed.
 """
 import argparse
+import hashlib
 import json
 import subprocess
 import sys
@@ -23,7 +25,7 @@ HTML_MEMBER_NAME = '<img src=x onerror="window.__pwned=1">Evil & Co <b>bold</b>'
 HTML_CONTRACT = '<script>window.__pwned=2</script>PO-<b>77</b>'
 HTML_BENEFICIARY = '<img src=x onerror="window.__pwned=3">Acme Steel'
 HTML_PURPOSE = '2026 claim <i>scope 2</i>'
-DOC_HASH = "139d544b821b13ebea14f1b0fe18577222e415c2966e3a3511c4196055232202"
+HTML_REPORT_TITLE = 'Monitoring report <b>2025</b>'
 
 
 class DemoFailure(Exception):
@@ -58,6 +60,9 @@ def main():
 
     now = int(time.time())
     run = str(now)  # ids and invoice keys are unique per run, so the script can run again on the same testnet
+    # One document hash per run (an attester attests a hash once): the trade documents behind the certificate, and
+    # the verification report behind the credits.
+    doc_hash = hashlib.sha256(f"explorer-demo documents {run}".encode()).hexdigest()
     day = 86_400
     out = {}
 
@@ -66,7 +71,7 @@ def main():
     tx("bank", "credit-line", "set", "--line", line, "--core", "core", "--limit", "1000000", "--expiry", str(now + 200 * day), "--cosign", key("core"))
     maturity = int(time.time()) + args.maturity_seconds
     root = tx("core", "certificate", "issue", "--credit-line", line, "--holder", "supplier1", "--face", "1000", "--maturity", str(maturity),
-              "--contract-no", HTML_CONTRACT, "--invoices", f"INV-{run}", "--doc-hash", DOC_HASH)[0]
+              "--contract-no", HTML_CONTRACT, "--invoices", f"INV-{run}", "--doc-hash", doc_hash)[0]
     tx("supplier1", "certificate", "accept", "--certificate", root)
     c600, c400 = tx("supplier1", "certificate", "split", "--certificate", root, "--amounts", "600,400", "--to", "supplier2")
     tx("supplier2", "certificate", "accept", "--certificate", c600)
@@ -84,13 +89,19 @@ def main():
        "--country", "CN", "--location", f"Gansu-{run}", "--sector", "energy", "--devices", f"T-{run}", "--crediting-start", str(now - 300 * day),
        "--crediting-end", str(now + 300 * day), "--external-ids", f"VCS-{run}", "--cosign", key("registry"))
     verification = tx("verifier", "verification", "submit", "--project", project, "--period-start", str(now - 200 * day), "--period-end", str(now - 100 * day),
-                      "--quantity", "1000", "--report-hash", DOC_HASH)[0]
+                      "--quantity", "1000", "--report-hash", doc_hash)[0]
+    # The verifier attests its report's hash (the same document hash the certificate's trade_ref cites): provenance
+    # and lineage show the attestation.
+    report = {"doc_hash": doc_hash, "doc_kind": "verification_report", "title": HTML_REPORT_TITLE, "metadata": {"period": "2025"},
+              "refs": [{"kind": "verification", "id": verification}]}
+    tx("verifier", "send", "--kind", "evidence.attest", "--payload", json.dumps(report))
     issued = tx("registry", "credit", "issue", "--verification", verification, "--quantity", "1000", "--buffer", "100")
     main_block = issued[1]
     to_supplier, _ = tx("proponent", "credit", "transfer", "--block", main_block, "--quantities", "300,600", "--to", "supplier1")
     tx("supplier1", "credit", "retire", "--block", f"{to_supplier}:1-100", "--beneficiary", HTML_BENEFICIARY, "--purpose", HTML_PURPOSE,
        "--claim-start", str(now - 30 * day), "--claim-end", str(now))
-    out.update(program=program, serial=42, project=project, verification=verification, credit_block=to_supplier, beneficiary=HTML_BENEFICIARY, purpose=HTML_PURPOSE)
+    out.update(program=program, serial=42, project=project, verification=verification, credit_block=to_supplier, beneficiary=HTML_BENEFICIARY, purpose=HTML_PURPOSE,
+               report_title=HTML_REPORT_TITLE)
 
     print("governance: a member with HTML in its legal name", file=sys.stderr)
     keygen = subprocess.run([args.trellis, "keys", "generate", "--out", f"{args.dir}/members/html-{run}.key"], capture_output=True, text=True, timeout=60)

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""openapi-examples.py — records real request/response examples into docs/openapi.json (and its embedded copy,
-Sources/TrellisAPI/OpenAPIDocument.swift) from calls to a live node.
+"""openapi-examples.py — records real request/response examples into the API's OpenAPI description,
+Sources/TrellisAPI/OpenAPI/openapi.json (the one copy: the binary embeds it and docs/openapi.json links to it),
+from calls to a live node.
 
     Scripts/openapi-examples.py --dir TESTNET_DIR --node http://127.0.0.1:26700 [--trellis .build/debug/trellis]
 
@@ -23,8 +24,7 @@ import urllib.error
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DOC = os.path.join(ROOT, "docs/openapi.json")
-SWIFT = os.path.join(ROOT, "Sources/TrellisAPI/OpenAPIDocument.swift")
+DOC = os.path.join(ROOT, "Sources/TrellisAPI/OpenAPI/openapi.json")
 
 
 def load_signer():
@@ -167,12 +167,7 @@ def main():
     out = json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     with open(DOC, "w") as f:
         f.write(out)
-    with open(SWIFT) as f:
-        lines = f.read().split("\n")
-    head = lines[:lines.index('    static let json = #"""') + 1]
-    with open(SWIFT, "w") as f:
-        f.write("\n".join(head) + "\n" + out + '\n"""#\n}\n')
-    print(f"recorded {sum(len(v) for v in recorded.values())} examples for {len(recorded)} operations into docs/openapi.json and OpenAPIDocument.swift")
+    print(f"recorded {sum(len(v) for v in recorded.values())} examples for {len(recorded)} operations into {os.path.relpath(DOC, ROOT)} (rebuild to serve them)")
 
 
 if __name__ == "__main__":

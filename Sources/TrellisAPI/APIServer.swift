@@ -12,7 +12,7 @@
 //   GET  /v1/events[?from=H]      server-sent events, one `block` event per committed block, resumable from H
 //   GET  /metrics                 Prometheus text (MetricsRegistry: the node's metrics and request durations)
 //   GET  /health
-//   GET  /v1/openapi.json         the OpenAPI 3.1 description of all of this (docs/openapi.json)
+//   GET  /v1/openapi.json         the OpenAPI 3.1 description of all of this (Sources/TrellisAPI/OpenAPI/openapi.json)
 //   GET  /explorer/[file]         the web explorer's static files (ExplorerAssets, docs/EXPLORER.md)
 // Bodies over the configured limit get 413; every error is JSON {"error": {"code", "message"}}. Connection cap, read
 // deadlines and early refusals: APIConnectionGuard. Who may read what: every route but /health and the transaction
@@ -129,7 +129,7 @@ public enum APIServer {
         router.get("/v1/state/:key") { request, context in try await routes.state(request, key: context.parameters.get("key") ?? "") }
         router.get("/v1/query/:name") { request, context in try await routes.query(request, name: context.parameters.get("name") ?? "") }
         router.get("/v1/openapi.json") { _, _ in
-            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
+            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: OpenAPIDocument.body))
         }
         router.get("/v1/events") { request, _ in try await routes.events(request) }
         // The web explorer's static files (public: they hold no chain data; the page reads the routes above with the

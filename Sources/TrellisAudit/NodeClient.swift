@@ -158,7 +158,7 @@ public final class NodeClient: ChainSource {
     /// GET `path` answered 200 with a JSON object; any other answer is an error naming what the node said.
     static func getJSON(_ path: String, baseURL: URL, credentials: APIClientCredentials?) throws(AuditError) -> [String: Any] {
         let (data, status, url) = try get(path, baseURL: baseURL, credentials: credentials)
-        guard status == 200 else { throw refusal(data, status: status, url: url) }
+        guard status == 200 else { throw refusal(data, status: status, url: url, credentials: credentials) }
         guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
             throw .source("GET \(url): response is not a JSON object")
         }
@@ -166,9 +166,18 @@ public final class NodeClient: ChainSource {
     }
 
     /// The error for a non-200 answer: the API's `{"error": {"code", "message"}}` when it is one, else the first
-    /// bytes of the body — control characters escaped either way (the node's text reaches a terminal).
-    static func refusal(_ data: Data, status: Int, url: String) -> AuditError {
-        .source("GET \(url): HTTP \(status): " + apiErrorText(data))
+    /// bytes of the body — control characters escaped either way (the node's text reaches a terminal). When the node
+    /// refused the signature of a signed request, a second line names the key that signed and as whom
+    /// (`APIClientCredentials.refusedKeyNote`, the CLI's note).
+    static func refusal(_ data: Data, status: Int, url: String, credentials: APIClientCredentials? = nil) -> AuditError {
+        let note = credentials?.refusedKeyNote(status: status, code: apiErrorCode(data))
+        return .source("GET \(url): HTTP \(status): " + apiErrorText(data) + (note.map { "\n" + $0 } ?? ""))
+    }
+
+    /// The `error.code` of an API error answer, or nil.
+    static func apiErrorCode(_ data: Data) -> String? {
+        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { return nil }
+        return (object["error"] as? [String: Any])?["code"] as? String
     }
 
     /// What an error answer says, safe to print: `code: message` of the API's error object, else ≤ 200 bytes.

@@ -41,9 +41,9 @@ public final class NodeLightProvider: LightBlockProvider {
             if let tip = try? latestCertifiedHeight(), tip < height {
                 throw .notFound("\(label) has no certified block at height \(height): its newest certified height is \(tip)")
             }
-            throw NodeClient.refusal(data, status: status, url: url)
+            throw NodeClient.refusal(data, status: status, url: url, credentials: credentials)
         }
-        let object = try Self.object(data, status: status, url: url)
+        let object = try Self.object(data, status: status, url: url, credentials: credentials)
         func field(_ value: Any?, _ name: String) throws(AuditError) -> [UInt8] {
             guard let text = value as? String else { throw .source("GET \(label)\(path): no \"\(name)\"") }
             do { return try Hex.decode(text) } catch { throw .verificationFailed(height: height, message: "\(label): \(name) is not hex: \(error)") }
@@ -69,7 +69,7 @@ public final class NodeLightProvider: LightBlockProvider {
         if (status == 401 || status == 403) && credentials == nil {
             throw .source("\(label) serves this state only to signed requests: pass --key with a regulator's or auditor's member key, or the node's own key (the node said: \(NodeClient.apiErrorText(data)))")
         }
-        let object = try Self.object(data, status: status, url: url)
+        let object = try Self.object(data, status: status, url: url, credentials: credentials)
         guard (object["key_hex"] as? String) == hex else { throw .verificationFailed(height: height, message: "\(label) answered for another key") }
         guard (object["height"] as? NSNumber)?.uint64Value == height else { throw .verificationFailed(height: height, message: "\(label) answered for another height") }
         guard let proofHex = object["proof_hex"] as? String else { throw .verificationFailed(height: height, message: "\(label) sent no proof_hex") }
@@ -90,9 +90,10 @@ public final class NodeLightProvider: LightBlockProvider {
         try NodeClient.getJSON(path, baseURL: baseURL, credentials: credentials)
     }
 
-    /// A 200 answer's JSON object, or the error naming what the node said.
-    static func object(_ data: Data, status: Int, url: String) throws(AuditError) -> [String: Any] {
-        guard status == 200 else { throw NodeClient.refusal(data, status: status, url: url) }
+    /// A 200 answer's JSON object, or the error naming what the node said (and, for a refused signature, which key
+    /// signed).
+    static func object(_ data: Data, status: Int, url: String, credentials: APIClientCredentials?) throws(AuditError) -> [String: Any] {
+        guard status == 200 else { throw NodeClient.refusal(data, status: status, url: url, credentials: credentials) }
         guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
             throw .source("GET \(url): response is not a JSON object")
         }

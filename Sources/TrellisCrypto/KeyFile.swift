@@ -3,7 +3,7 @@
 // Format (JSON, one object): {"type": "trellis-ed25519-v1", "public_key": "<64 hex>", "secret_seed": "<64 hex>"}.
 // Loading checks that it is a regular file, its permissions and its size (PrivateFile, shared with token files),
 // then the type tag, both hex fields, and that the seed derives the stated public key. A key file is never created
-// over an existing file unless the caller asks to overwrite.
+// over an existing file unless the caller asks to overwrite, and never left half-written by a crash (PrivateFile).
 import Foundation
 #if canImport(Glibc)
 import Glibc

@@ -2,6 +2,12 @@
 // mode 0600 and synced to disk, created exclusively unless the caller overwrites; read only when it is a regular
 // file that neither group nor others may read or write, and only up to a size bound (checked on the file's size
 // before reading, and again on what was read). `KeyFile` and `TokenFile` map its failures to their own errors.
+//
+// Crash safety of a write: the bytes go to a new temporary file in the same directory (created exclusively, mode
+// 0600 from the start), are fsynced, and only then does the file take its name — by link(2) when the name must not
+// exist yet (atomic: two writers cannot both win), by rename(2) when overwriting — and the directory is fsynced so
+// the name itself survives a power loss. A crash at any point leaves at the path either nothing, the previous file
+// whole, or the new file whole — never a half-written key; at worst a `.<name>.tmp-XXXXXX` file stays beside it.
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -23,19 +29,53 @@ enum PrivateFile {
     }
 
     /// Writes `bytes` to `path` with mode 0600 — created exclusively (`alreadyExists` if a file is there) unless
-    /// `overwrite` — and fsyncs it before returning.
-    static func write(_ bytes: [UInt8], to path: String, overwrite: Bool) throws(Failure) {
-        let flags = O_WRONLY | O_CREAT | O_CLOEXEC | (overwrite ? O_TRUNC : O_EXCL)
-        let fd = open(path, flags, mode_t(0o600))
-        if fd < 0 {
+    /// `overwrite` — fsynced, then published under its name atomically and the directory fsynced (header comment).
+    /// `beforePublishing` runs once the temporary file holds every byte, synced, and before the name changes: tests
+    /// stop there (a simulated crash) to see what a crash would leave. On any failure the temporary file is removed.
+    static func write(_ bytes: [UInt8], to path: String, overwrite: Bool,
+                      beforePublishing: (_ temporaryPath: String) throws(Failure) -> Void = { _ in }) throws(Failure) {
+        let (directory, name) = split(path)
+        // The temporary file's name stays within NAME_MAX however long the target's is.
+        var template = Array("\(directory)/.\(String(name.utf8.prefix(200)) ?? "secret").tmp-XXXXXX".utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        if fd < 0 { throw .io(operation: "create", errno: errno) }
+        let temporary = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        var published = false
+        defer { if !published { unlink(temporary) } }
+        do { try fill(fd, with: bytes) } catch {
+            close(fd)
+            throw error
+        }
+        if close(fd) != 0 { throw .io(operation: "close", errno: errno) }
+        try beforePublishing(temporary)
+        if overwrite {
+            if rename(temporary, path) != 0 { throw .io(operation: "rename", errno: errno) }
+        } else if link(temporary, path) != 0 {
             let e = errno
             if e == EEXIST { throw .alreadyExists }
-            throw .io(operation: "create", errno: e)
+            // A file system without hard links: refuse an existing name, then rename (exclusive except against a
+            // writer racing in that instant, which link(2) would have caught).
+            guard [EPERM, EOPNOTSUPP, ENOSYS].contains(e) else { throw .io(operation: "link", errno: e) }
+            var st = stat()
+            if lstat(path, &st) == 0 { throw .alreadyExists }
+            if rename(temporary, path) != 0 { throw .io(operation: "rename", errno: errno) }
+        } else {
+            unlink(temporary)
         }
-        defer { close(fd) }
-        // An overwritten file may have had wider permissions (and a new one a narrower umask): set exactly 0600
-        // before the secret is written.
+        published = true
+        // The name (the directory entry) reaches the disk too: without this a power loss could undo the rename.
+        let directoryFD = open(directory, O_RDONLY | O_CLOEXEC)
+        if directoryFD < 0 { throw .io(operation: "open directory", errno: errno) }
+        defer { close(directoryFD) }
+        if fsync(directoryFD) != 0 { throw .io(operation: "fsync directory", errno: errno) }
+    }
+
+    /// Makes `fd` exactly 0600 and close-on-exec, writes every byte and fsyncs: the contents reach the disk before
+    /// any name points at them.
+    private static func fill(_ fd: Int32, with bytes: [UInt8]) throws(Failure) {
+        // mkstemp creates 0600 less the umask: set exactly 0600 before the secret is written.
         if fchmod(fd, mode_t(0o600)) != 0 { throw .io(operation: "chmod 600", errno: errno) }
+        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
         var written = 0
         while written < bytes.count {
             let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, $0.count - written) }
@@ -46,6 +86,13 @@ enum PrivateFile {
             written += n
         }
         if fsync(fd) != 0 { throw .io(operation: "fsync", errno: errno) }
+    }
+
+    /// The directory (`.` for a bare name) and the last component of `path`.
+    static func split(_ path: String) -> (directory: String, name: String) {
+        guard let slash = path.lastIndex(of: "/") else { return (".", path) }
+        let directory = String(path[..<slash])
+        return (directory.isEmpty ? "/" : directory, String(path[path.index(after: slash)...]))
     }
 
     /// The contents of `path`, at most `maxBytes`, after checking it is a regular file without group or other

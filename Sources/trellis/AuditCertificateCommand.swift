@@ -1,6 +1,7 @@
 // AuditCertificateCommand.swift — `trellis audit certificate retirement RET_ID | attestation HASH | holding MEMBER
 // CERT_ID`: writes an offline certificate (docs/EXPORT-FORMAT.md §7.1) that `trellis audit check-proof` verifies with
-// the genesis alone, and prints (and with --text writes) what it proves and at which height.
+// the genesis alone, and prints (and with --text writes) what it proves and at which height; with --json, one JSON
+// object naming the file, the subject, the height and block hash, and the statement.
 //
 // Exit codes as `audit prove`: 0 written; 1 no such record, its claim does not hold (e.g. another member holds the
 // certificate), or the source does not verify or cannot be read; 2 bad input.
@@ -29,6 +30,9 @@ struct AuditCertificate: ParsableCommand {
         @Option(help: "Also write the human-readable statement to this file.")
         var text: String?
 
+        @Flag(help: "Print one JSON object (file, subject, height, block_hash, genesis_hash, statement) instead of the statement.")
+        var json = false
+
         func write(_ subject: ProofSubject) throws {
             let chain = try source.open()
             let file = try auditing { () throws(AuditError) -> ProofFile in
@@ -56,6 +60,13 @@ struct AuditCertificate: ParsableCommand {
                 do { try Data(statement.utf8).write(to: URL(fileURLWithPath: text), options: .atomic) } catch {
                     throw failure("cannot write \(text): \(error.localizedDescription)")
                 }
+            }
+            if json {
+                var subjectFields: [String: Any] = ["type": subject.type, "id": subject.id]
+                if let member = subject.member { subjectFields["member"] = member }
+                print(jsonObject(["file": out, "subject": subjectFields, "height": fact.height, "block_hash": fact.blockHash.hex,
+                                  "genesis_hash": chain.genesis.hash.hex, "statement": fact.statement]))
+                return
             }
             print(statement, terminator: "")
         }

@@ -30,6 +30,7 @@ struct GenesisInit: ParsableCommand {
     @Option(help: "Time a recipient has to accept a certificate, seconds.") var acceptWindowSeconds = Parameters.default.acceptWindowSeconds
     @Flag(help: "Require certificate.issue's trade_ref.doc_hash and verification.submit's report_hash to be attested by their signer (docs/TRANSACTIONS.md §E).") var requireDocumentAttestation = false
     @Flag(help: "Replace an existing file.") var force = false
+    @Flag(help: "Print one JSON object (file, chain_id, genesis_time, parameters) instead of the summary and next steps.") var json = false
 
     func run() throws {
         let parameters = Parameters(maxMaturitySeconds: maxMaturitySeconds, gracePeriodSeconds: gracePeriodSeconds, governanceQuorum: governanceQuorum,
@@ -42,6 +43,18 @@ struct GenesisInit: ParsableCommand {
             throw badInput("\(out) already exists; refusing to replace it (pass --force, or choose another --out)")
         }
         try GenesisFileEditor.write(draft, to: out)
+        if json {
+            print(jsonObject([
+                "file": out, "chain_id": draft.chainID, "genesis_time": draft.genesisTime,
+                "parameters": [
+                    "governance_quorum": parameters.governanceQuorum, "max_maturity_seconds": parameters.maxMaturitySeconds,
+                    "grace_period_seconds": parameters.gracePeriodSeconds, "proposal_ttl_blocks": parameters.proposalTTLBlocks,
+                    "max_tx_lifetime_blocks": parameters.maxTxLifetimeBlocks, "accept_window_seconds": parameters.acceptWindowSeconds,
+                    "require_document_attestation": parameters.requireDocumentAttestation,
+                ] as [String: Any],
+            ]))
+            return
+        }
         print("wrote a draft genesis for chain \(draft.chainID) to \(out) (genesis_time \(draft.genesisTime), governance_quorum \(parameters.governanceQuorum))")
         print("next: trellis genesis add validator --genesis \(out) --from join.json   (one per organisation's `trellis node init --json`)")
         print("      trellis genesis add member --genesis \(out) --from join.json | --id ID --legal-name NAME --public-key HEX --role ROLE")

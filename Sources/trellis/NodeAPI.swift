@@ -99,19 +99,10 @@ struct NodeAPI {
         try await record(UInt64.self, at: LedgerKeys.nonce(member)) ?? 0
     }
 
-    /// What the CLI adds (on standard error) to a node's 401 `invalid_signature`: the node cannot say which key
-    /// signed — a request carries the member id and a signature, not the key — but the CLI knows it. Nil for any
-    /// other answer.
+    /// What the CLI adds (on standard error) to a node's 401 `invalid_signature`: which key signed, as whom
+    /// (`APIClientCredentials.refusedKeyNote`, shared with TrellisAudit's node client). Nil for any other answer.
     static func refusedKeyNote(status: Int, answer: [String: Any]?, credentials: APIClientCredentials?) -> String? {
-        guard status == 401, let credentials, (answer?["error"] as? [String: Any])?["code"] as? String == "invalid_signature" else { return nil }
-        let publicKey = credentials.key.publicKey.hex
-        if credentials.member == APIRequestSignature.operatorMember {
-            return "note: the key given (public key \(publicKey)) is not registered to any member of chain \(credentials.chainID), "
-                + "so it signed as \(credentials.member), and it is not this node's own key either: register it (member.add, or a key rotation "
-                + "of its member) or pass a registered member's key file (docs/ACCESS.md)"
-        }
-        return "note: the key given (public key \(publicKey)) is not among \(credentials.member)'s active keys on chain \(credentials.chainID): "
-            + "pass a key file of \(credentials.member) (a rotated-out key no longer signs), or, with `trellis tx`, leave --signer out to sign as the member the key belongs to"
+        credentials?.refusedKeyNote(status: status, code: (answer?["error"] as? [String: Any])?["code"] as? String)
     }
 
     /// Characters left as they are in a state key path segment ('/' is encoded; the API decodes it).

@@ -22,6 +22,7 @@ struct TestnetInit: ParsableCommand {
     @Option(help: "The p2p port on every host; the API uses base-port + 100.") var basePort = 26656
     @Option(help: "The address the HTTP API binds on each host (0.0.0.0 exposes it to the network).") var apiHost = "127.0.0.1"
     @Option(help: "The genesis template (default: Genesis/example/genesis.template.json of this checkout).") var template: String?
+    @Flag(help: "Print one JSON object (chain_id, genesis_hash, dir, members, and each node's name, home, host, public key, p2p and API addresses) instead of the guide.") var json = false
 
     func run() throws {
         let list = hosts.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
@@ -48,6 +49,14 @@ struct TestnetInit: ParsableCommand {
                      apiListen: "\(apiHost):\(basePort + 100)", apiURL: "http://\(host):\(basePort + 100)")
         }
         let (genesis, nodes) = try TestnetBundle.create(root: root, templatePath: try template ?? TestnetBundle.findTemplate(), plans: plans)
+        if json {
+            let rows: [[String: Any]] = zip(zip(nodes, plans), list).map { pair, host in
+                ["name": pair.0.name, "home": pair.0.home, "host": host, "public_key": pair.0.publicKey, "p2p_address": pair.0.p2pAddress,
+                 "api_listen": pair.1.apiListen]
+            }
+            print(jsonObject(["chain_id": genesis.chainID, "genesis_hash": genesis.hash.hex, "dir": root, "members": root + "/members", "nodes": rows]))
+            return
+        }
         print("Consortium \"\(genesis.chainID)\" for \(nodes.count) hosts in \(root) (genesis hash \(genesis.hash.hex))")
         print("")
         print("Copy each home to its host (it holds the node's private key: keep it 0600, copy over ssh):")

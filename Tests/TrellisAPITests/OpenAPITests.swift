@@ -1,6 +1,7 @@
-// OpenAPITests.swift — GET /v1/openapi.json is docs/openapi.json, an OpenAPI 3.1 document, and it describes exactly
-// the routes the router serves: every described operation reaches its route (the request metrics name the matched
-// route template), and every route APIServer.swift registers is described.
+// OpenAPITests.swift — GET /v1/openapi.json is Sources/TrellisAPI/OpenAPI/openapi.json byte for byte (the one copy;
+// docs/openapi.json links to it), an OpenAPI 3.1 document, and it describes exactly the routes the router serves:
+// every described operation reaches its route (the request metrics name the matched route template), and every
+// route APIServer.swift registers is described.
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -24,16 +25,39 @@ private let repository = URL(fileURLWithPath: #filePath).deletingLastPathCompone
         return Set(paths.flatMap { path, methods in methods.keys.map { "\($0.uppercased()) \(path)" } })
     }
 
-    @Test func servedDocumentIsTheRepositoryCopyAndOpenAPI31() async throws {
-        let docs = try Data(contentsOf: repository.appendingPathComponent("docs/openapi.json"))
-        #expect(String(decoding: docs, as: UTF8.self) == OpenAPIDocument.json, "docs/openapi.json and OpenAPIDocument.swift differ")
+    /// The one copy of the description: the served bytes are the file's, byte for byte, and docs/openapi.json is a
+    /// symbolic link to it (a regular file there would be a second copy that drifts).
+    @Test func servedDocumentIsTheRepositoryFileAndOpenAPI31() async throws {
+        let file = repository.appendingPathComponent("Sources/TrellisAPI/OpenAPI/openapi.json")
+        let bytes = [UInt8](try Data(contentsOf: file))
+        #expect(OpenAPIDocument.bytes == bytes, "the embedded description is not Sources/TrellisAPI/OpenAPI/openapi.json (rebuild)")
         #expect(try document()["openapi"] as? String == "3.1.0")
+        let docs = repository.appendingPathComponent("docs/openapi.json")
+        let link = try FileManager.default.destinationOfSymbolicLink(atPath: docs.path)
+        #expect(link == "../Sources/TrellisAPI/OpenAPI/openapi.json", "docs/openapi.json must be a relative symbolic link to the one copy, not \(link)")
+        #expect([UInt8](try Data(contentsOf: docs)) == bytes)
         let app = Application(router: APIServer.router(service: FakeNodeService(), configuration: APIConfiguration(readPolicy: .open)))
         try await app.test(.router) { client in
             let response = try await client.execute(uri: "/v1/openapi.json", method: .get)
             #expect(response.status == .ok)
-            #expect(String(buffer: response.body) == OpenAPIDocument.json)
+            #expect(response.headers[.contentType] == "application/json")
+            #expect(Array(response.body.readableBytesView) == bytes, "GET /v1/openapi.json is not the file byte for byte")
         }
+    }
+
+    /// No other file under Sources/ or docs/ holds an OpenAPI document (the Swift copy this replaced once drifted).
+    @Test func theDescriptionExistsOnce() throws {
+        var holders: [String] = []
+        for folder in ["Sources", "docs"] {
+            let root = repository.appendingPathComponent(folder)
+            let walker = try #require(FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey, .isSymbolicLinkKey]))
+            for case let url as URL in walker {
+                let values = try url.resourceValues(forKeys: [.isRegularFileKey, .isSymbolicLinkKey])
+                guard values.isRegularFile == true, values.isSymbolicLink != true, let text = try? String(contentsOf: url, encoding: .utf8) else { continue }
+                if text.contains("\"openapi\": \"3.1.0\"") { holders.append(url.path.replacingOccurrences(of: repository.path + "/", with: "")) }
+            }
+        }
+        #expect(holders == ["Sources/TrellisAPI/OpenAPI/openapi.json"])
     }
 
     @Test func everyDescribedOperationReachesItsRoute() async throws {
@@ -120,7 +144,7 @@ private let repository = URL(fileURLWithPath: #filePath).deletingLastPathCompone
         })
         #expect(registered.count >= 10, "found only \(registered.sorted()) in APIServer.swift")
         let described = try operations()
-        #expect(registered.subtracting(described).isEmpty, "served but not described in docs/openapi.json: \(registered.subtracting(described).sorted())")
+        #expect(registered.subtracting(described).isEmpty, "served but not described in Sources/TrellisAPI/OpenAPI/openapi.json: \(registered.subtracting(described).sorted())")
         #expect(described.subtracting(registered).isEmpty, "described but not registered: \(described.subtracting(registered).sorted())")
     }
 

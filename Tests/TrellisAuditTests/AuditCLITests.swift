@@ -107,5 +107,14 @@ enum TrellisBinary {
         #expect(try TrellisBinary.run(["audit", "check-proof", certificate, "--genesis", home + "/genesis.json"]).status == 1)
         let notHeld = try TrellisBinary.run(["audit", "certificate", "holding", "sup2", ids.certRoot, "--home", home, "--out", home + "/holding.json"])
         #expect(notHeld.status == 1 && notHeld.stderr.contains("is held by"), "\(notHeld.stderr)")
+        let notHeldJSON = try TrellisBinary.run(["audit", "certificate", "holding", "sup2", ids.certRoot, "--home", home, "--out", home + "/holding.json", "--json"])
+        #expect(notHeldJSON.status == 1 && notHeldJSON.stdout.isEmpty, "the exit code does not change with --json: \(notHeldJSON.stdout)")
+        // --json: one object naming the file, the subject, the height and the statement check-proof establishes.
+        let asJSON = try TrellisBinary.run(["audit", "certificate", "retirement", ids.retirement, "--home", home, "--out", home + "/retirement2.json", "--json"])
+        let answer = (try? JSONSerialization.jsonObject(with: Data(asJSON.stdout.utf8))) as? [String: Any] ?? [:]
+        #expect(asJSON.status == 0 && asJSON.stdout.split(separator: "\n").count == 1, "\(asJSON.stdout) \(asJSON.stderr)")
+        #expect(answer["file"] as? String == home + "/retirement2.json" && answer["height"] as? Int == 7 && (answer["block_hash"] as? String)?.count == 64, "\(answer)")
+        #expect((answer["subject"] as? [String: Any])?["id"] as? String == ids.retirement && (answer["statement"] as? String ?? "").contains("Retirement \(ids.retirement)"), "\(answer)")
+        #expect(try TrellisBinary.run(["audit", "check-proof", home + "/retirement2.json", "--genesis", home + "/genesis.json"]).status == 0)
     }
 }

@@ -1,5 +1,5 @@
-// KeyFileAndParallelTests.swift — key files are 0600 and refused when readable by others or malformed; parallel
-// verification answers exactly like one-by-one verification.
+// KeyFileAndParallelTests.swift — key files are 0600, written crash-safely (temporary file, fsync, link/rename) and
+// refused when readable by others or malformed; parallel verification answers exactly like one-by-one verification.
 import Foundation
 import Testing
 @testable import TrellisCrypto
@@ -152,5 +152,114 @@ private func mode(_ path: String) throws -> Int {
         #expect(throws: TokenFileError.notFound(path: "/nonexistent/metrics.token")) { try TokenFile.read(from: "/nonexistent/metrics.token") }
         #expect(throws: TokenFileError.io(path: "/nonexistent/metrics.token", operation: "create", errno: ENOENT)) { try TokenFile.write("x", to: "/nonexistent/metrics.token") }
         #expect(throws: KeyFileError.io(path: "/nonexistent/node.key", operation: "create", errno: ENOENT)) { try KeyFile.write(SigningKey.generate(), to: "/nonexistent/node.key") }
+    }
+}
+
+/// A private file takes its name only once it holds every byte, synced (temporary file, fsync, link or rename,
+/// fsync of the directory): a crash before that leaves nothing at the path, or the previous file whole. The
+/// crash is simulated by failing in `beforePublishing`, the last moment before the name changes.
+@Suite struct PrivateFileCrashSafetyTests {
+    struct SimulatedCrash: Error {}
+
+    private func entries(_ directory: String) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
+    }
+
+    private func inode(_ path: String) -> UInt64 {
+        var st = stat()
+        return lstat(path, &st) == 0 ? UInt64(st.st_ino) : 0
+    }
+
+    @Test func aCrashBeforeANewKeyIsPublishedLeavesNoFileAtThePath() throws {
+        let path = temporaryPath("node.key")
+        let directory = (path as NSString).deletingLastPathComponent
+        let secret = Array("{\"secret_seed\":\"\(String(repeating: "ab", count: 32))\"}\n".utf8)
+        var seen: String?
+        #expect(throws: PrivateFile.Failure.io(operation: "simulated crash", errno: EIO)) {
+            try PrivateFile.write(secret, to: path, overwrite: false) { temporary throws(PrivateFile.Failure) in
+                seen = temporary
+                // At the last moment before publication: the key path does not exist yet, and the temporary file
+                // beside it already holds every byte with mode 0600.
+                #expect(!FileManager.default.fileExists(atPath: path))
+                #expect((temporary as NSString).deletingLastPathComponent == directory)
+                #expect((try? mode(temporary)) == 0o600)
+                #expect(FileManager.default.contents(atPath: temporary).map(Array.init) == secret)
+                throw .io(operation: "simulated crash", errno: EIO)
+            }
+        }
+        #expect(seen != nil)
+        #expect(!FileManager.default.fileExists(atPath: path), "a failed write left a file at the key path")
+        #expect(try entries(directory) == [], "the temporary file was left behind")
+        // The same write without the crash publishes the whole file, and nothing else stays in the directory.
+        try PrivateFile.write(secret, to: path, overwrite: false)
+        #expect(FileManager.default.contents(atPath: path).map(Array.init) == secret)
+        #expect(try mode(path) == 0o600)
+        #expect(try entries(directory) == ["node.key"])
+    }
+
+    @Test func aCrashWhileOverwritingKeepsThePreviousKeyWhole() throws {
+        let path = temporaryPath("node.key")
+        let directory = (path as NSString).deletingLastPathComponent
+        let old = SigningKey.generate(), new = SigningKey.generate()
+        try KeyFile.write(old, to: path)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
+        let oldInode = inode(path)
+        #expect(throws: PrivateFile.Failure.io(operation: "simulated crash", errno: EIO)) {
+            try PrivateFile.write(Array("partial".utf8), to: path, overwrite: true) { _ throws(PrivateFile.Failure) in
+                #expect(self.inode(path) == oldInode, "the old key was touched before the new one was complete")
+                throw .io(operation: "simulated crash", errno: EIO)
+            }
+        }
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+        #expect(try KeyFile.read(from: path).publicKey == old.publicKey, "the previous key did not survive")
+        #expect(try entries(directory) == ["node.key"])
+        // A real overwrite replaces the file (a new inode, never the old one truncated and rewritten) with mode 0600.
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
+        try KeyFile.write(new, to: path, overwrite: true)
+        #expect(inode(path) != oldInode, "the key was rewritten in place")
+        #expect(try mode(path) == 0o600)
+        #expect(try KeyFile.read(from: path).publicKey == new.publicKey)
+        #expect(try entries(directory) == ["node.key"])
+    }
+
+    @Test func refusingAnExistingFileLeavesItAndNoTemporary() throws {
+        let path = temporaryPath("metrics.token")
+        let directory = (path as NSString).deletingLastPathComponent
+        let first = TokenFile.generate()
+        try TokenFile.write(first, to: path)
+        #expect(throws: PrivateFile.Failure.alreadyExists) { try PrivateFile.write(Array("other\n".utf8), to: path, overwrite: false) }
+        #expect(try TokenFile.read(from: path) == first)
+        #expect(try entries(directory) == ["metrics.token"])
+        // A directory in the way of an overwrite: an error naming the step, and no temporary left.
+        let blocked = directory + "/sub"
+        try FileManager.default.createDirectory(atPath: blocked + "/inner", withIntermediateDirectories: true)
+        #expect(throws: PrivateFile.Failure.self) { try PrivateFile.write(Array("x".utf8), to: blocked, overwrite: true) }
+        #expect(try entries(directory) == ["metrics.token", "sub"])
+    }
+
+    @Test func concurrentExclusiveWritersExactlyOneWins() throws {
+        let path = temporaryPath("node.key")
+        let directory = (path as NSString).deletingLastPathComponent
+        let keys = (0..<8).map { _ in SigningKey.generate() }
+        final class Wins: @unchecked Sendable {
+            let lock = NSLock()
+            var count = 0
+        }
+        let wins = Wins()
+        // Threads of their own (file I/O stays off the cooperative pool), all racing for the one name.
+        DispatchQueue.concurrentPerform(iterations: keys.count) { i in
+            if (try? KeyFile.write(keys[i], to: path)) != nil { wins.lock.withLock { wins.count += 1 } }
+        }
+        #expect(wins.count == 1)
+        let stored = try KeyFile.read(from: path).publicKey
+        #expect(keys.contains { $0.publicKey == stored })
+        #expect(try entries(directory) == ["node.key"])
+    }
+
+    @Test func theDirectoryOfAPath() {
+        for (path, directory, name) in [("node.key", ".", "node.key"), ("/node.key", "/", "node.key"), ("home/keys/node.key", "home/keys", "node.key")] {
+            let split = PrivateFile.split(path)
+            #expect(split.directory == directory && split.name == name, "\(path)")
+        }
     }
 }

@@ -52,6 +52,15 @@ struct DomainSnapshot {
         map.filter { keep($0.value) }.keys.sorted()
     }
 
+    /// Unpaid live pieces per open or overdue root (the fuzzer aims version 2's paged settlement at large roots).
+    func unpaidPiecesByRoot() -> [String: Int] {
+        var unpaid: [String: Int] = [:]
+        for cert in certs.values where cert.status.isLive && cert.status != .settled {
+            if let root = roots[cert.rootID], root.status == .open || root.status == .overdue { unpaid[cert.rootID, default: 0] += 1 }
+        }
+        return unpaid
+    }
+
     // MARK: invariants
 
     /// Every violation of the evidence rules: a record is keyed by its hash, has 1…max attestations by distinct
@@ -101,6 +110,7 @@ struct DomainSnapshot {
                 }
             }
         }
+        problems += settlementViolations()
         for line in lines.values where UInt128(line.used) != usedByLine[line.lineID, default: 0] {
             problems.append("credit line \(line.lineID) used \(line.used), unsettled roots \(usedByLine[line.lineID, default: 0])")
         }
@@ -138,6 +148,43 @@ struct DomainSnapshot {
         let liveCertificates = certs.values.filter(\.status.isLive).count
         if try state.scan(prefix: StateKey.prefix("certlive")).count != liveCertificates { problems.append("index certlive has stale entries") }
         if try state.scan(prefix: StateKey.prefix("certby")).count != liveCertificates { problems.append("index certby has stale entries") }
+        return problems
+    }
+
+    /// Every violation of settlement's bookkeeping, under both rules versions (version 2 pays a root in pages, so a
+    /// root may be open or overdue with some payouts): a root's payouts name distinct pieces of that root, each
+    /// settled and paid its face, and exactly its settled pieces; a settled root has no unpaid piece left; an open or
+    /// overdue root was paid less than its face (the page that pays the rest settles it).
+    func settlementViolations() -> [String] {
+        var problems: [String] = []
+        var settledByRoot: [String: Set<String>] = [:]
+        var unpaidByRoot: [String: Int] = [:]
+        for cert in certs.values {
+            if cert.status == .settled { settledByRoot[cert.rootID, default: []].insert(cert.certID) }
+            else if cert.status.isLive { unpaidByRoot[cert.rootID, default: 0] += 1 }
+        }
+        for root in roots.values {
+            let paid = root.payouts.map(\.certID)
+            if Set(paid).count != paid.count { problems.append("settle: root \(root.rootID) pays a piece twice") }
+            for payout in root.payouts {
+                guard let cert = certs[payout.certID] else { problems.append("settle: root \(root.rootID) pays unknown piece \(payout.certID)"); continue }
+                if cert.rootID != root.rootID { problems.append("settle: root \(root.rootID) pays \(payout.certID) of root \(cert.rootID)") }
+                if cert.status != .settled { problems.append("settle: paid piece \(payout.certID) is \(cert.status.rawValue)") }
+                if payout.amount != cert.face { problems.append("settle: piece \(payout.certID) of face \(cert.face) paid \(payout.amount)") }
+            }
+            if Set(paid) != settledByRoot[root.rootID, default: []] {
+                problems.append("settle: root \(root.rootID) settled pieces \(settledByRoot[root.rootID, default: []].count) differ from its \(paid.count) payouts")
+            }
+            let sum = root.payouts.reduce(UInt128(0)) { $0 + UInt128($1.amount) }
+            switch root.status {
+            case .settled:
+                if unpaidByRoot[root.rootID, default: 0] > 0 { problems.append("settle: settled root \(root.rootID) has \(unpaidByRoot[root.rootID]!) unpaid live pieces") }
+            case .open, .overdue:
+                if sum >= UInt128(root.face) { problems.append("settle: \(root.status) root \(root.rootID) was paid \(sum) of face \(root.face) yet is not settled") }
+            case .rejected:
+                if !paid.isEmpty { problems.append("settle: rejected root \(root.rootID) has payouts") }
+            }
+        }
         return problems
     }
 

@@ -77,6 +77,12 @@ struct FuzzGenerator {
     var counter: UInt64
     /// The height the transaction will execute at (for upgrade activation heights).
     var height: UInt64 = 0
+    /// The rules version in force at `height`. From version 2 on, splits may be wide (up to `AssetLimits.maxOutputs`
+    /// pieces), so roots grow past a settlement page; under version 1 they stay narrow, since a root of more live
+    /// pieces than a receipt may list cannot be settled there (the defect version 2 fixes).
+    var rulesVersion: UInt32 = AppVersion.initial
+    /// Unpaid live pieces per open or overdue root (filled under version 2): settlement aims at the largest roots.
+    var unpaidPiecesByRoot: [String: Int] = [:]
 
     static let kinds = [
         MembershipContract.rotateKeys, GovernanceContract.propose, GovernanceContract.approve,
@@ -263,17 +269,33 @@ struct FuzzGenerator {
         let certID = id(snapshot.certs, where: { $0.status == .active }, prefix: "cert")
         let cert = snapshot.certs[certID]
         let face = cert?.face ?? 100
+        let holder = cert?.holder ?? "sup1"
         var outputs: [SplitOutput] = []
-        switch values.rng.below(6) {
+        switch values.rng.below(8) {
         case 0, 1, 2:  // an exact partition (the one that can succeed)
-            let first = face > 1 ? 1 + values.rng.below(face - 1) : face
-            outputs = [SplitOutput(to: member([.supplier, .financier]), amount: first)]
-            if face > first { outputs.append(SplitOutput(to: cert?.holder ?? "sup1", amount: face - first)) }
+            outputs = exactPartition(face: face, holder: holder)
         case 3: outputs = [SplitOutput(to: member(), amount: .max), SplitOutput(to: member(), amount: face &+ 1)]  // sums past max
         case 4: outputs = [SplitOutput(to: member(), amount: face &+ 1)]
+        case 5: outputs = [SplitOutput(to: holder, amount: face)]  // whole to itself: accepted under version 1, `self_transfer` from 2
+        case 6:
+            // Wide (version 2 only): many pieces, most kept by the holder, so a root outgrows a settlement page.
+            guard rulesVersion >= 2, face >= 2 else { outputs = exactPartition(face: face, holder: holder); break }
+            let count = UInt64(2 + values.rng.below(UInt64(AssetLimits.maxOutputs - 1)))
+            let pieces = min(count, face)
+            outputs = (0..<pieces).map { i in
+                SplitOutput(to: values.chance(85) ? holder : member([.supplier, .financier]), amount: i == pieces - 1 ? face - (pieces - 1) * (face / pieces) : face / pieces)
+            }
         default: outputs = (0..<1 + values.rng.below(4)).map { _ in SplitOutput(to: member(), amount: values.u64([face])) }
         }
         return FuzzIntent(signer(cert?.holder), "certificate.split_transfer", CertificateSplitTransferPayload(certID: certID, outputs: outputs))
+    }
+
+    /// Two pieces summing exactly to `face`: one to a supplier or financier, the remainder kept by `holder`.
+    mutating func exactPartition(face: UInt64, holder: String) -> [SplitOutput] {
+        let first = face > 1 ? 1 + values.rng.below(face - 1) : face
+        var outputs = [SplitOutput(to: member([.supplier, .financier]), amount: first)]
+        if face > first { outputs.append(SplitOutput(to: holder, amount: face - first)) }
+        return outputs
     }
 
     mutating func requestFinancing() -> FuzzIntent {
@@ -292,7 +314,9 @@ struct FuzzGenerator {
     }
 
     mutating func rootAction() -> FuzzIntent {
-        let rootID = id(snapshot.roots, where: { $0.status == .open || $0.status == .overdue }, prefix: "cert")
+        var rootID = id(snapshot.roots, where: { $0.status == .open || $0.status == .overdue }, prefix: "cert")
+        // Under version 2, half the time the root with the most unpaid pieces (ties by id): paged settlement.
+        if rulesVersion >= 2, values.chance(50), let largest = unpaidPiecesByRoot.max(by: { ($0.value, $1.key) < ($1.value, $0.key) }) { rootID = largest.key }
         let root = snapshot.roots[rootID]
         if values.chance(50) { return FuzzIntent(signer(values.chance(50) ? "clear1" : root?.debtor), "certificate.settle", RootRefPayload(rootID: rootID)) }
         return FuzzIntent(signer(member()), "certificate.mark_overdue", RootRefPayload(rootID: rootID))

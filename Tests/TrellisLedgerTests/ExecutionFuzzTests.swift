@@ -5,7 +5,14 @@
 // wrong nonces). After every block: no trap (the process is alive), no `internal` receipt (an unanticipated error
 // is a defect), a one-transaction block whose transaction was rejected changed nothing but its nonce and the
 // receipts root, a second engine re-executing the block reaches the same state root and receipts, invariants A1–A4
-// and B1–B5 hold, and every domain query answers and adds up.
+// and B1–B5 hold (with settlement's bookkeeping), and every domain query answers and adds up.
+//
+// Rules versions: episodes cycle through three schedules (`EpisodeRules`) — version 1 throughout, version 2 from the
+// start (governance schedules it in the first two blocks; the setup and every fuzzed block run under it), and an
+// upgrade to version 2 at a height among the fuzzed blocks — crossed with document attestation on and off, so six
+// episodes cover every combination. Under version 2 also: every header carries the version in force, no accepted
+// split gives a piece whole to its own holder (`self_transfer`), and no settle pays more than a page; a version this
+// build lacks, scheduled by fuzzed governance, must stop execution at exactly its activation height on both engines.
 //
 // Bounded in the normal suite (TRELLIS_EXEC_FUZZ_ITERATIONS transactions, default 1,500 — a few seconds); longer
 // with `Scripts/fuzz-execution.sh [ITERATIONS] [SEED]`. Worlds are rebuilt every `blocksPerEpisode` blocks so state
@@ -25,13 +32,55 @@ struct FuzzStats {
     var dropped = 0
     /// Episodes whose genesis turned `require_document_attestation` on.
     var attestationRequiredEpisodes = 0
+    /// Episodes by rules schedule (`EpisodeRules`).
+    var episodesByRules: [String: Int] = [:]
+    /// Blocks and transactions executed under rules version 2.
+    var version2Blocks = 0
+    var version2Transactions = 0
+    /// Version 2: settle transactions that paid one page and left the root unsettled; whole self-transfers refused.
+    var pagedSettlements = 0
+    var selfTransferRefusals = 0
+    /// Version 1: whole self-transfers accepted (the behaviour version 2 ends).
+    var selfTransfersAcceptedUnderVersion1 = 0
+    /// Episodes that ended at the activation height of a version this build lacks (scheduled by fuzzed governance).
+    var unsupportedVersionHalts = 0
+
+    mutating func add(_ other: FuzzStats) {
+        transactions += other.transactions
+        blocks += other.blocks
+        episodes += other.episodes
+        dropped += other.dropped
+        attestationRequiredEpisodes += other.attestationRequiredEpisodes
+        accepted.merge(other.accepted, uniquingKeysWith: +)
+        rejected.merge(other.rejected, uniquingKeysWith: +)
+        episodesByRules.merge(other.episodesByRules, uniquingKeysWith: +)
+        version2Blocks += other.version2Blocks
+        version2Transactions += other.version2Transactions
+        pagedSettlements += other.pagedSettlements
+        selfTransferRefusals += other.selfTransferRefusals
+        selfTransfersAcceptedUnderVersion1 += other.selfTransfersAcceptedUnderVersion1
+        unsupportedVersionHalts += other.unsupportedVersionHalts
+    }
 
     var summary: String {
         let acceptedTotal = accepted.values.reduce(0, +), rejectedTotal = rejected.values.reduce(0, +)
         let kinds = accepted.keys.sorted().map { "\($0)=\(accepted[$0]!)" }.joined(separator: " ")
         let codes = rejected.sorted { $0.value > $1.value || ($0.value == $1.value && $0.key < $1.key) }.prefix(40).map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-        return "\(transactions) transactions in \(blocks) blocks, \(episodes) episodes: \(acceptedTotal) accepted, \(rejectedTotal) rejected, \(dropped) dropped (envelope), \(attestationRequiredEpisodes) episodes with document attestation required\n  accepted by kind: \(kinds)\n  top rejection codes: \(codes)"
+        let schedules = episodesByRules.keys.sorted().map { "\($0)=\(episodesByRules[$0]!)" }.joined(separator: " ")
+        return "\(transactions) transactions in \(blocks) blocks, \(episodes) episodes: \(acceptedTotal) accepted, \(rejectedTotal) rejected, \(dropped) dropped (envelope), \(attestationRequiredEpisodes) episodes with document attestation required\n"
+            + "  rules: episodes \(schedules); \(version2Transactions) transactions in \(version2Blocks) blocks under version 2: \(pagedSettlements) paged settlements, \(selfTransferRefusals) self_transfer refusals; \(selfTransfersAcceptedUnderVersion1) whole self-transfers accepted under version 1; \(unsupportedVersionHalts) halts at an unsupported version\n"
+            + "  accepted by kind: \(kinds)\n  top rejection codes: \(codes)"
     }
+}
+
+/// Which rules an episode runs under.
+enum EpisodeRules: String, CaseIterable {
+    /// Version 1 throughout (unless fuzzed governance schedules an upgrade and gets it approved).
+    case version1 = "v1"
+    /// Version 2 scheduled by the first two blocks and active from height 3: the setup and all fuzzed blocks.
+    case version2 = "v2"
+    /// Version 2 activating at a height among the fuzzed blocks.
+    case upgradeMidEpisode = "v1→v2"
 }
 
 struct ExecutionFuzzer {
@@ -40,10 +89,14 @@ struct ExecutionFuzzer {
     var stats = FuzzStats()
     var problems: [String] = []
     static let blocksPerEpisode = 40
+    /// The episode number the next episode gets: it picks the episode's rules (`number % 3`) and whether documents
+    /// must be attested (odd numbers), so six consecutive episodes cover every combination.
+    var episodeNumber: Int
 
-    init(seed: UInt64) {
+    init(seed: UInt64, firstEpisode: Int = 0) {
         self.seed = seed
         rng = SplitMix64(seed: seed)
+        episodeNumber = firstEpisode
     }
 
     /// Runs episodes until `iterations` transactions have been executed or a problem is found.
@@ -55,15 +108,45 @@ struct ExecutionFuzzer {
 
     mutating func episode(budget: Int) throws {
         stats.episodes += 1
-        let requireAttestation = stats.episodes % 2 == 0
+        let number = episodeNumber
+        episodeNumber += 1
+        let rules = EpisodeRules.allCases[number % EpisodeRules.allCases.count]
+        stats.episodesByRules[rules.rawValue, default: 0] += 1
+        let requireAttestation = number % 2 == 1
         if requireAttestation { stats.attestationRequiredEpisodes += 1 }
-        let net = try FuzzWorld.net(requireDocumentAttestation: requireAttestation)
+        let net = try FuzzWorld.net(requireDocumentAttestation: requireAttestation, minUpgradeLeadBlocks: rules == .version1 ? Parameters.defaultMinUpgradeLeadBlocks : 1)
         let names = FuzzWorld.validatorNames + FuzzWorld.spareValidatorNames
         let chain = try TestChain(net: net), replica = try TestChain(net: net)
         chain.validatorNames = names
         replica.validatorNames = names
         var time = FuzzWorld.genesisTime + 10
-        for (i, block) in FuzzWorld.setup(requireDocumentAttestation: requireAttestation).enumerated() {
+        let setup = FuzzWorld.setup(requireDocumentAttestation: requireAttestation)
+        // Version 2's activation height: height 3 (right after the two blocks that schedule it), or a height among
+        // the fuzzed blocks, which start after those two and the setup.
+        let firstFuzzedHeight = UInt64(2 + setup.count + 1)
+        let activation: UInt64? = switch rules {
+        case .version1: nil
+        case .version2: 3
+        case .upgradeMidEpisode: firstFuzzedHeight + 5 + rng.below(UInt64(Self.blocksPerEpisode - 10))
+        }
+        if let activation {
+            // gov1 proposes, gov2 approves: the quorum of 2, so the upgrade is scheduled at height 2.
+            let proposal = FuzzWorld.tx("gov1", GovernanceContract.propose, payload: ProposePayload(action: .scheduleUpgrade(version: 2, activationHeight: activation, description: "paged settlement"), summary: "rules v2").canonicalBytes, nonce: 1, expires: 50)
+            let proposed = try commit([proposal], time: time, chain: chain, replica: replica)
+            guard case .ok(let ids) = proposed[0].outcome, let proposalID = ids.first else {
+                problems.append("seed \(seed) episode \(stats.episodes): scheduling version 2 was refused: \(proposed[0].outcome)")
+                return
+            }
+            let approval = FuzzWorld.tx("gov2", GovernanceContract.approve, payload: ApprovePayload(proposalID: proposalID).canonicalBytes, nonce: 1, expires: 50)
+            let approved = try commit([approval], time: time + 1, chain: chain, replica: replica)
+            let upgrades = try RulesSchedule.all(in: CommittedState(store: chain.store))
+            if !approved[0].isOK || upgrades.map(\.version) != [2] || upgrades.map(\.activationHeight) != [activation] {
+                problems.append("seed \(seed) episode \(stats.episodes): version 2 at \(activation) not scheduled: \(approved[0].outcome), upgrades \(upgrades)")
+                return
+            }
+            time += 2
+        }
+        for (i, block) in setup.enumerated() {
             var nonces: [String: UInt64] = [:]
             var txs: [Transaction] = []
             for (signer, kind, payload, cosigners) in block {
@@ -93,10 +176,21 @@ struct ExecutionFuzzer {
                 time = next
             }
             let height = chain.engine.currentHeight + 1
+            let version: UInt32
+            do { version = try chain.engine.appVersion(forHeight: height) } catch {
+                // Fuzzed governance scheduled a version this build lacks: execution stops at its activation height.
+                checkHalt(error, height: height, time: time, chain: chain, replica: replica)
+                break
+            }
+            if let activation, version != (height >= activation ? 2 : 1) {
+                problems.append("seed \(seed) episode \(stats.episodes) height \(height): rules version \(version), but version 2 activates at \(activation)")
+            }
             let single = rng.chance(30)
             let count = single ? 1 : 1 + rng.below(24)
             var generator = FuzzGenerator(values: FuzzValues(rng: rng), snapshot: snapshot, time: time, counter: UInt64(stats.transactions) &* 64)
             generator.height = height
+            generator.rulesVersion = version
+            if version >= 2 { generator.unpaidPiecesByRoot = snapshot.unpaidPiecesByRoot() }
             var nonces: [String: UInt64] = [:]
             var txs: [Transaction] = []
             let lifetime = try CommittedState(store: chain.store).read(Parameters.self, Parameters.stateKey)?.maxTxLifetimeBlocks ?? 100
@@ -126,11 +220,17 @@ struct ExecutionFuzzer {
             executed += txs.count
             stats.blocks += 1
             stats.dropped += built.dropped.count
+            if version >= 2 {
+                stats.version2Blocks += 1
+                stats.version2Transactions += txs.count
+            }
+            if built.block.header.appVersion != version { problems.append("height \(height): header app_version \(built.block.header.appVersion), rules version \(version) in force") }
             check(built, single: single, height: height)
             try chain.commit(built.block, signatures: .allVerified)
             try replica.commit(built.block, signatures: .allVerified)  // validates by re-executing: the same on every node
             if replica.engine.stateRoot != chain.engine.stateRoot { problems.append("height \(height): replica state root differs") }
             snapshot = try DomainSnapshot(CommittedState(store: chain.store))
+            checkRules(built, version: version, height: height, after: snapshot)
             var created: [String] = []
             for case .ok(let ids) in built.result.receipts.map(\.outcome) { created += ids }
             let found = try snapshot.receivablesViolations() + snapshot.greenViolations() + snapshot.b5Violations(created: created, before: before) + snapshot.queryProblems() + snapshot.evidenceViolations()
@@ -159,6 +259,55 @@ struct ExecutionFuzzer {
         } else if !changed.isEmpty {
             problems.append("height \(height): a block of dropped transactions changed \(changed.map(StateKey.describe).sorted())")
         }
+    }
+
+    /// What rules version 2 changes, checked on each executed block: no accepted split gives a piece whole to its
+    /// own holder, and no settle pays more than a page (version 1 pays every unpaid piece at once). Counts the paged
+    /// settlements and refusals the run reached.
+    mutating func checkRules(_ built: BuiltBlock, version: UInt32, height: UInt64, after: DomainSnapshot) {
+        for (tx, receipt) in zip(built.block.transactions, built.result.receipts) {
+            switch (tx.body.kind, receipt.outcome) {
+            case ("certificate.split_transfer", .ok):
+                guard let p = try? CanonicalDecoder.decode(CertificateSplitTransferPayload.self, from: tx.body.payload),
+                      p.outputs.count == 1, let parent = after.certs[p.certID], p.outputs[0].to == parent.holder else { continue }
+                if version >= 2 { problems.append("height \(height): version 2 accepted a whole self-transfer of \(p.certID) to \(parent.holder)") }
+                else { stats.selfTransfersAcceptedUnderVersion1 += 1 }
+            case ("certificate.split_transfer", .rejected("self_transfer", _)):
+                if version < 2 { problems.append("height \(height): version \(version) refused a split as self_transfer") }
+                stats.selfTransferRefusals += 1
+            case ("certificate.settle", .ok(let ids)):
+                guard version >= 2 else { continue }
+                if ids.count > AssetLimits.settlementPageSize { problems.append("height \(height): one settle paid \(ids.count) pieces, more than a page (\(AssetLimits.settlementPageSize))") }
+                if let p = try? CanonicalDecoder.decode(RootRefPayload.self, from: tx.body.payload), after.roots[p.rootID]?.status != .settled { stats.pagedSettlements += 1 }
+            default: continue
+            }
+        }
+        // Only version 2 leaves a root partly paid: under version 1 (never upgraded, as versions only rise) none is.
+        if version < 2, let partial = after.roots.values.first(where: { $0.status != .settled && !$0.payouts.isEmpty }) {
+            problems.append("height \(height): root \(partial.rootID) is partly paid under version \(version)")
+        }
+    }
+
+    /// A version this build lacks is in force at `height`: both engines must refuse to execute it, with the typed
+    /// error naming the version and the height, and the schedule must say that version activates exactly there.
+    mutating func checkHalt(_ error: any Error, height: UInt64, time: Int64, chain: TestChain, replica: TestChain) {
+        guard case LedgerError.execution(.unsupportedRules(let version, let at))? = error as? LedgerError, at == height, !RuleVersions.supported.contains(version) else {
+            problems.append("height \(height): reading the rules version failed: \(error)")
+            return
+        }
+        let scheduled = (try? RulesSchedule.all(in: CommittedState(store: chain.store))) ?? []
+        if !scheduled.contains(where: { $0.version == version && $0.activationHeight == height }) {
+            problems.append("height \(height): halted for version \(version), which is not scheduled there: \(scheduled)")
+        }
+        do {
+            _ = try replica.engine.appVersion(forHeight: height)
+            problems.append("height \(height): the replica would execute version \(version)")
+        } catch { if error != .execution(.unsupportedRules(version: version, height: height)) { problems.append("height \(height): replica: \(error)") } }
+        do {
+            _ = try chain.makeFuzzBlock([], time: time)
+            problems.append("height \(height): a block was built under version \(version), which this build lacks")
+        } catch { if (error as? LedgerError) != .execution(.unsupportedRules(version: version, height: height)) { problems.append("height \(height): building: \(error)") } }
+        stats.unsupportedVersionHalts += 1
     }
 
     func commit(_ txs: [Transaction], time: Int64, chain: TestChain, replica: TestChain) throws -> [Receipt] {
@@ -190,21 +339,19 @@ extension TestChain {
         let perSeed = max(1, Self.iterations / Self.seeds.count)
         var total = FuzzStats()
         let started = ContinuousClock.now
-        for seed in Self.seeds {
-            var fuzzer = ExecutionFuzzer(seed: seed)
+        for (index, seed) in Self.seeds.enumerated() {
+            // Seeds start two episodes apart, so even the suite's short run (about two episodes a seed) meets all
+            // three rules schedules.
+            var fuzzer = ExecutionFuzzer(seed: seed, firstEpisode: 2 * index)
             try fuzzer.run(iterations: perSeed)
             #expect(fuzzer.problems.isEmpty, "seed \(seed): \(fuzzer.problems.prefix(3).joined(separator: "\n"))")
-            total.transactions += fuzzer.stats.transactions
-            total.blocks += fuzzer.stats.blocks
-            total.episodes += fuzzer.stats.episodes
-            total.dropped += fuzzer.stats.dropped
-            total.attestationRequiredEpisodes += fuzzer.stats.attestationRequiredEpisodes
-            total.accepted.merge(fuzzer.stats.accepted, uniquingKeysWith: +)
-            total.rejected.merge(fuzzer.stats.rejected, uniquingKeysWith: +)
+            total.add(fuzzer.stats)
             if !fuzzer.problems.isEmpty { break }
         }
         print("execution fuzz (\(ContinuousClock.now - started)): \(total.summary)")
         #expect(total.transactions >= Self.iterations - Self.seeds.count)
+        // Version 2's rules are reached, not only scheduled.
+        #expect(total.version2Blocks > 0 && total.version2Transactions > 0, "no block ran under rules version 2")
         // The run must reach the contracts, not just their lookups: most kinds succeed at least once.
         let missing = FuzzGenerator.kinds.filter { total.accepted[$0, default: 0] == 0 }
         #expect(missing.count <= 4, "kinds never accepted: \(missing)")

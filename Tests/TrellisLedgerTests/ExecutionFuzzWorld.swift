@@ -39,8 +39,9 @@ enum FuzzWorld {
     static let spareValidatorNames = ["fuzz-val5", "fuzz-val6"]
 
     /// `requireDocumentAttestation`: the genesis turns `require_document_attestation` on (every other episode), so
-    /// issues and verifications run through the attestation check from the first block.
-    static func net(requireDocumentAttestation: Bool = false) throws -> TestNet {
+    /// issues and verifications run through the attestation check from the first block. `minUpgradeLeadBlocks`:
+    /// episodes under rules version 2 schedule it in their first blocks, so they need a short lead.
+    static func net(requireDocumentAttestation: Bool = false, minUpgradeLeadBlocks: UInt64 = Parameters.defaultMinUpgradeLeadBlocks) throws -> TestNet {
         let specs = roster.map { id, roles in
             MemberSpec(memberID: id, legalName: "\(id) Ltd", registrationNo: id == "multi" ? "USCC-prop1" : "USCC-\(id)", publicKeys: [testKey(id).publicKey], roles: roles, accreditations: accreditations(id))
         }
@@ -49,7 +50,7 @@ enum FuzzWorld {
         }
         let genesis = try GenesisDocument(chainID: TestNet.chainID, genesisTime: genesisTime, members: specs, validators: validators,
                                           parameters: Parameters(governanceQuorum: 2, proposalTTLBlocks: 100, maxTxLifetimeBlocks: 100,
-                                                                 requireDocumentAttestation: requireDocumentAttestation))
+                                                                 minUpgradeLeadBlocks: minUpgradeLeadBlocks, requireDocumentAttestation: requireDocumentAttestation))
         return TestNet(genesis: genesis, validatorNames: validatorNames)
     }
 

@@ -55,6 +55,43 @@ import TrellisLedger
         try pool.add(f.tx("alice", key: f.alice, nonce: 3).canonicalBytes, ledger: f.ledger)
     }
 
+    /// Admission control counts only ready transactions (per signer the gap-free nonce run from its next nonce).
+    /// Regression: a 4-node cluster bench deadlocked when every pool held more gapped transactions (a signer's later
+    /// batch gossiped everywhere, its earlier one refused) than the limit — the gap-fillers were refused as
+    /// `overloaded` for ever, and blocks were empty.
+    @Test func transactionsBehindANonceGapDoNotCountAndTheGapFillerIsAdmitted() throws {
+        let f = Fixture(), pool = pool(pending: 3, signerRun: 2)
+        // Peers gossip alice 2…5 and bob 2…3: six pending, none ready (both signers' next nonce is 1).
+        let gossip = pool.addBatch((2...5).map { f.tx("alice", key: f.alice, nonce: $0) } + (2...3).map { f.tx("bob", key: f.bob, nonce: $0) }, ledger: f.ledger)
+        #expect(gossip.allSatisfy { (try? $0.get()) != nil })
+        #expect(pool.count == 6 && pool.readyCount == 0)
+        #expect(pool.reap(maxCount: 100, maxBytes: 1 << 20, ledger: f.ledger).isEmpty)
+        // The client's alice 1 fills the gap: admitted although 6 ≥ the limit of 3 are pending; her run is now 5.
+        try pool.add(f.tx("alice", key: f.alice, nonce: 1).canonicalBytes, ledger: f.ledger)
+        #expect(pool.readyCount == 5)
+        #expect(pool.reap(maxCount: 100, maxBytes: 1 << 20, ledger: f.ledger).map(\.body.nonce) == [1, 2, 3, 4, 5])
+        // Ready work is what is counted: now 5 ≥ 3, so bob's gap-filler waits (in a batch too), and alice is past
+        // her run limit.
+        do {
+            try pool.add(f.tx("bob", key: f.bob, nonce: 1).canonicalBytes, ledger: f.ledger)
+            Issue.record("admitted with 5 ready past the limit of 3")
+        } catch let error {
+            guard case .overloaded(5, 3, _) = error else { throw error }
+        }
+        let batch = pool.addBatch([f.tx("bob", key: f.bob, nonce: 1).canonicalBytes], ledger: f.ledger)
+        guard case .failure(.overloaded(5, 3, _)) = batch[0] else { Issue.record("bob 1 in a batch: \(batch[0])"); return }
+        // A commit of alice 1…4 recomputes the runs: alice 5 is ready, bob still waits behind his gap → 1 ready, and
+        // bob's gap-filler is admitted from a batch, making his run 3 long.
+        f.ledger.setHeight(11)
+        f.ledger.setNonce("alice", 5)
+        pool.update(afterCommitting: (1...4).map { f.tx("alice", key: f.alice, nonce: $0).hash }, ledger: f.ledger)
+        #expect(pool.count == 3 && pool.readyCount == 1)
+        let filler = pool.addBatch([f.tx("bob", key: f.bob, nonce: 1).canonicalBytes], ledger: f.ledger)
+        #expect((try? filler[0].get()) != nil)
+        #expect(pool.readyCount == 4)
+        #expect(pool.reap(maxCount: 100, maxBytes: 1 << 20, ledger: f.ledger).map { "\($0.body.signer)\($0.body.nonce)" }.sorted() == ["alice5", "bob1", "bob2", "bob3"])
+    }
+
     /// Inside one client batch, a signer's transactions past its run limit are refused as `signer_backlog` before
     /// any signature is verified (a forged one among them is refused for the backlog, not for its signature), and
     /// the batch's own admissions count towards the pending limit.

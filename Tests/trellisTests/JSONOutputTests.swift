@@ -1,7 +1,7 @@
 // JSONOutputTests.swift — the `--json` answers of commands that need no running node: `keys verify`, `genesis hash`,
-// `evidence hash`, and `testnet down`'s refusal; each JSON object carries the same facts as the human line, and the
-// exit codes do not change with `--json`. (`testnet up --json` is read by every end-to-end test through
-// LocalTestnet.start; `audit export|prove --json` by ExplorerEndToEndTests.)
+// `genesis init`, `testnet init`, `evidence hash`, and `testnet down`'s refusal; each JSON object carries the same
+// facts as the human line, and the exit codes do not change with `--json`. (`testnet up --json` is read by every
+// end-to-end test through LocalTestnet.start; `audit export|prove --json` by ExplorerEndToEndTests.)
 import Foundation
 import Testing
 import TrellisTesting
@@ -45,6 +45,28 @@ import TrellisTesting
         // SHA-256 of the bytes above, computed independently (`sha256sum`).
         let expected = try CLI.runProcess("/usr/bin/sha256sum", [document]).stdout.split(separator: " ").first.map(String.init)
         #expect(hashed["sha256"] as? String == expected && hashed["file"] as? String == document, "\(hashed)")
+    }
+
+    /// `genesis init --json` and `testnet init --json` name what they wrote, in one line, with the same exit codes.
+    @Test func genesisInitAndTestnetInitAnswerInJSON() throws {
+        let dir = CLI.temporaryDirectory()
+        let draft = try CLI.run(["genesis", "init", "--chain-id", "json-test-1", "--out", dir + "/genesis.json", "--time", "1767225600", "--json"])
+        #expect(draft.status == 0 && draft.stdout.split(separator: "\n").count == 1, "\(draft.stdout) \(draft.stderr)")
+        let written = json(draft.stdout)
+        #expect(written["file"] as? String == dir + "/genesis.json" && written["chain_id"] as? String == "json-test-1" && written["genesis_time"] as? Int == 1_767_225_600, "\(written)")
+        #expect((written["parameters"] as? [String: Any])?["governance_quorum"] as? Int == 2, "\(written)")
+        let again = try CLI.run(["genesis", "init", "--chain-id", "json-test-1", "--out", dir + "/genesis.json", "--json"])
+        #expect(again.status == 2 && again.stderr.contains("already exists"), "an existing file is still refused with exit 2: \(again.stderr)")
+
+        let bundle = try CLI.run(["testnet", "init", "--hosts", "10.0.0.1,10.0.0.2", "--dir", dir + "/net", "--json"])
+        #expect(bundle.status == 0 && bundle.stdout.split(separator: "\n").count == 1, "\(bundle.stdout) \(bundle.stderr)")
+        let made = json(bundle.stdout)
+        let nodes = made["nodes"] as? [[String: Any]] ?? []
+        #expect(made["chain_id"] as? String == "trellis-example-1" && (made["genesis_hash"] as? String)?.count == 64, "\(made)")
+        #expect(nodes.map { $0["host"] as? String ?? "" } == ["10.0.0.1", "10.0.0.2"] && nodes.map { $0["p2p_address"] as? String ?? "" } == ["10.0.0.1:26656", "10.0.0.2:26656"], "\(made)")
+        #expect(nodes.allSatisfy { FileManager.default.fileExists(atPath: ($0["home"] as? String ?? "/nonexistent") + "/node.key") && ($0["public_key"] as? String)?.count == 64 }, "\(made)")
+        let hashed = json(try CLI.run(["genesis", "hash", dir + "/net/genesis.json", "--json"]).stdout)
+        #expect(hashed["genesis_hash"] as? String == made["genesis_hash"] as? String, "the hash named is the genesis written: \(hashed) \(made)")
     }
 
     /// `tx kinds --json` is one compact line like every other answer, with `cosigners` only where a kind has them.

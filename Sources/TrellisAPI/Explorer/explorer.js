@@ -29,7 +29,8 @@
     return h("a", { href: "#/" + parts.map((p) => encodeURIComponent(String(p))).join("/"), ...attributes }, text);
   }
   const short = (hex) => (typeof hex === "string" && hex.length > 16 ? `${hex.slice(0, 8)}…${hex.slice(-6)}` : String(hex ?? ""));
-  const time = (seconds) => (typeof seconds === "number" ? `${new Date(seconds * 1000).toISOString().replace(".000Z", "Z")}` : "");
+  // A date only for times a Date can hold (a node-supplied i64 may not be one: toISOString would throw).
+  const time = (seconds) => (typeof seconds !== "number" ? "" : Math.abs(seconds) < 1e11 ? `${new Date(seconds * 1000).toISOString().replace(".000Z", "Z")}` : String(seconds));
   const pill = (status) => h("span", { class: `pill ${String(status).replace(/[^a-z_]/g, "")}` }, String(status));
   function fields(pairs) {
     return h("dl", { class: "fields" }, pairs.filter(([, v]) => v !== undefined && v !== null && v !== "").map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]));
@@ -100,45 +101,27 @@
     return validatorsCache;
   }
 
-  /** The proof badge and table of an answer with `proofs`, filled in once the checks finish (answers that are not
-   * re-derived from their records: the badge says the answer is the node's rendering of the proved records). */
-  function proofPanel(reads) {
-    const panel = h("div", { class: "card proof", "data-proof": "checking" }, badge("warn", "Checking proofs in this browser…"));
-    (async () => {
-      let result;
-      try { result = await Trellis.checkProofs(reads, await validators()); } catch (e) { result = { ok: false, reason: e.message, proofs: [] }; }
-      fillProofPanel(panel, result, reads, false);
-    })();
-    return panel;
-  }
-  /** A proof panel for a check that already ran (checkAnswer); `derived`: the answer shown was re-derived from the records. */
+  /** The proof badge and record table of an answer checked by checkAnswer: every answer with proofs is re-derived
+   * from its proved records in this page, and the green badge says so. */
   function answerPanel(result, reads) {
     const panel = h("div", { class: "card proof" });
-    fillProofPanel(panel, result, reads, true);
-    return panel;
-  }
-  function fillProofPanel(panel, result, reads, derived) {
-    panel.replaceChildren();
     if (result.ok) {
       panel.setAttribute("data-proof", "verified");
-      panel.append(badge("ok", derived
-        ? `✔ The answer below is derived from ${result.proofs.length} state records proved against the certified header at height ${result.height}`
-        : `✔ ${result.proofs.length} state records behind this answer are proved against the certified header at height ${result.height}`),
-      h("div", { class: "muted" }, `Each record's proof leads to state root ${short(reads[0].state_root)}; the header holding that root hashes to the certified block id; precommits of ${result.block.signed} validators carry ${result.block.power} of ${result.block.total} voting power (quorum ${result.block.quorum}), each signature checked with Ed25519 here, against the validator set ${result.block.setSource === "block" ? "in force at that height (sent with the block, matched against its header's validator_set_hash)" : "this node reports, matched against the header's validator_set_hash"}. ${derived
-        ? "What is shown below was decoded from those records in this page and matched the node's answer field by field."
-        : "The answer above is the node's rendering of these records, not re-derived from them here; the records themselves are listed below."}`));
+      panel.append(badge("ok", `✔ The answer below is derived from ${result.proofs.length} state records proved against the certified header at height ${result.height}`),
+        h("div", { class: "muted" }, `Each record's proof leads to state root ${short(reads[0].state_root)}; the header holding that root hashes to the certified block id; precommits of ${result.block.signed} validators carry ${result.block.power} of ${result.block.total} voting power (quorum ${result.block.quorum}), each signature checked with Ed25519 here, against the validator set ${result.block.setSource === "block" ? "in force at that height (sent with the block, matched against its header's validator_set_hash)" : "this node reports, matched against the header's validator_set_hash"}. What is shown below was decoded from those records in this page and matched the node's answer field by field.`));
     } else if (result.partial) {
       panel.setAttribute("data-proof", "partial");
       panel.append(badge("warn", result.block ? `State proofs lead to the header at height ${result.height}; that header's certificate was not checked, so nothing here is verified` : "Proofs not checked in this browser"),
         h("div", { class: "muted" }, result.reason));
     } else {
       panel.setAttribute("data-proof", "failed");
-      panel.append(badge("bad", "✘ Proof check failed"), h("div", {}, result.reason), derived ? h("div", { class: "muted" }, "Below is the node's answer as it sent it: nothing in it is verified.") : null);
+      panel.append(badge("bad", "✘ Proof check failed"), h("div", {}, result.reason), h("div", { class: "muted" }, "Below is the node's answer as it sent it: nothing in it is verified."));
     }
     if (result.proofs && result.proofs.length) {
       panel.append(h("details", {}, h("summary", {}, `the ${result.proofs.length} state records behind this answer`),
         table(["key (the proved key_hex, as text)", "value", "proof"], result.proofs.map((p) => [h("span", { class: "mono" }, keyText(p.key_hex)), p.present ? "present" : "absent", p.ok ? "✔ verifies" : `✘ ${p.reason}`]))));
     }
+    return panel;
   }
   /** A proved key as text (decoded from its key_hex, not the node's `key` field), hex when it is not UTF-8. */
   function keyText(hex) {
@@ -325,6 +308,9 @@
       h("h2", {}, "Settlement"),
       h("div", { class: "card settlement" }, fields([["root status", pill(root.status || "open")], ["face", String(root.face ?? "")], ["maturity", time(root.maturity)], ["settled at", root.settled_at ? time(root.settled_at) : "not settled"]]),
         (root.payouts || []).length ? [h("h2", {}, "Payouts"), value(root.payouts)] : null),
+      h("h2", {}, "Trade documents"),
+      h("div", { class: "card", "data-step": "document_attestation" }, l.document_attestation ? value(l.document_attestation)
+        : h("p", { class: "muted" }, `The document hash ${short(l.certificate.trade_ref && l.certificate.trade_ref.doc_hash)} is not attested on this chain.`)),
       h("h2", {}, `Financings (${(l.financings || []).length})`),
       (l.financings || []).length ? value(l.financings) : h("p", { class: "muted" }, "none (or none you are party to)"),
       h("h2", {}, `History (${(l.transactions || []).length} events)`),
@@ -413,19 +399,46 @@
   pages.provenance = async (program, serial) => {
     if (!program || !serial) throw new Trellis.TrellisError("a provenance needs a programme and a serial: #/provenance/PROGRAM/SERIAL");
     const answer = await Trellis.get(`/v1/query/provenance${Trellis.query({ program, serial, prove: "true" })}`);
-    const p = answer.result;
-    // From the rules to the unit: methodology, project, verification (and the verifier's accreditations), the
-    // issued batch, the chain of blocks the serial passed through, the block holding it now, its transfers.
+    // Checked before anything is drawn: when the check passes, every step shown — issuance, verification, each block
+    // the serial passed through with its events, the block holding it now — is decoded here from proved records (the
+    // node's JSON only had to match them); when it fails, the node's answer is shown under the red badge.
+    const checked = await checkedAnswer(answer, Trellis.deriveProvenance(program, serial));
+    const p = checked.derived || answer.result;
+    // From the rules to the unit: methodology, project, verification (and the verifier's accreditations, the report's
+    // attestation), the issued batch, the chain of blocks the serial passed through, the block holding it now, its
+    // retirement (a proved answer of its own), and every movement.
     const steps = [["methodology", "Methodology"], ["project", "Project"], ["verification", "Verification"], ["verifier_accreditations", "Verifier's accreditations"],
-      ["batch", "Issued batch"], ["history", "Blocks the serial passed through"], ["block", "Block holding it now"], ["transfers", "Every movement"]];
+      ["report_attestation", "Attestation of the verification report"], ["batch", "Issued batch"], ["history", "Blocks the serial passed through"],
+      ["block", "Block holding it now"], ["retirement", "Retirement"], ["transfers", "Every movement"]];
     const known = new Set(["program_id", "serial", "serial_text", ...steps.map(([k]) => k)]);
+    const retirementID = p.block && typeof p.block.retirement_id === "string" ? p.block.retirement_id : null;
     const cards = [h("div", { class: "card", "data-step": "serial" }, fields([["programme", p.program_id], ["serial", String(p.serial)], ["serial range", h("span", { class: "mono" }, p.serial_text)]]))];
     for (const [k, title] of [...steps, ...Object.keys(p).filter((k) => !known.has(k)).map((k) => [k, k])]) {
-      if (!(k in p)) continue;
-      cards.push(h("div", { class: "arrow" }, "↓"), h("div", { class: "card", "data-step": k }, h("h2", {}, title), value(p[k], 0, k)));
+      let content;
+      if (k === "retirement") {
+        if (retirementID === null) continue;
+        content = await retirementOf(retirementID, p.block.block_id, serial);
+      } else {
+        if (p[k] === undefined) continue;
+        content = value(p[k], 0, k);
+      }
+      cards.push(h("div", { class: "arrow" }, "↓"), h("div", { class: "card", "data-step": k }, h("h2", {}, title), content));
     }
-    return [h("h1", {}, `Provenance of serial ${p.serial} (${p.program_id})`), proofPanel(answer.proofs), h("div", { class: "chain" }, cards)];
+    return [h("h1", {}, `Provenance of serial ${p.serial} (${p.program_id})`), answerPanel(checked, answer.proofs), h("div", { class: "chain" }, cards)];
   };
+
+  /** The retirement of a retired serial, read as a proved answer of its own and re-derived from its record. */
+  async function retirementOf(id, blockID, serial) {
+    let answer;
+    try { answer = await Trellis.get(`/v1/query/retirements${Trellis.query({ retirement: id, prove: "true" })}`); } catch (e) { return errorBox(e, `retirement ${id}`); }
+    const checked = await checkedAnswer(answer, Trellis.deriveRetirement(id, blockID, serial));
+    const r = ((checked.derived || answer.result).retirements || [])[0] || {};
+    return [answerPanel(checked, answer.proofs), fields([
+      ["retirement", r.ret_id], ["beneficiary", r.beneficiary], ["purpose", r.purpose], ["retired by", r.retired_by ? link(["member", r.retired_by], r.retired_by) : null],
+      ["time", time(r.time)], ["claim period", r.claim_period_start !== undefined ? `${time(r.claim_period_start)} – ${time(r.claim_period_end)}` : null],
+      ["block", typeof r.height === "number" ? link(["block", r.height], String(r.height)) : null], ["transaction", r.tx_hash ? link(["tx", r.tx_hash], short(r.tx_hash), { class: "mono" }) : null],
+      ["ranges", value(r.ranges)]])];
+  }
 
   pages.retirements = async (beneficiary) => {
     if (!beneficiary) return pages.credits();

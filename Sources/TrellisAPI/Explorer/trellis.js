@@ -153,6 +153,16 @@ struct CertificateRoot: root_id string, debtor string, credit_line_id string, fa
 struct RetiredRange: block_id string, batch_id string, project_id string, vintage i64, serial_start u64, serial_end u64, serial_text string
 struct Retirement: ret_id string, ranges array<RetiredRange>, retired_by string, beneficiary string, purpose string, claim_period_start i64, claim_period_end i64, time i64, height u64, tx_hash hash32
 struct Financing: fin_id string, cert_id string, financier string, applicant string, advance u64, rate_bps u32, kind FinancingKind, recourse bool, status FinancingStatus, requested_at i64, approved_at optional<i64>, closed_at optional<i64>
+struct Program: program_id string, unit CreditUnit, serial_counter u64, registered_by string
+struct Methodology: methodology_id string, version string, title string, active bool
+struct Project: project_id string, proponent string, program_id string, methodology_id string, methodology_version string, country string, location string, device_ids array<string>, sector string, crediting_start i64, crediting_end i64, external_ids array<string>, registered_by string, registered_at i64, last_verified_end optional<i64>
+struct Verification: ver_id string, project_id string, verifier string, accreditation_scheme string, period_start i64, period_end i64, quantity u64, report_hash hash32, verified_at i64, height u64, batch_id optional<string>
+struct Batch: batch_id string, program_id string, project_id string, ver_id string, vintage i64, serial_start u64, serial_end u64, buffer_quantity u64, issued_by string, issued_at i64, height u64
+enum BlockStatus: active, locked, buffer, retired, cancelled, consumed
+struct CreditBlock: block_id string, batch_id string, program_id string, serial_start u64, serial_end u64, owner string, status BlockStatus, frozen bool, parent_id optional<string>, children array<string>, retirement_id optional<string>, events array<AssetEvent>
+struct EvidenceWithdrawal: height u64, time i64, tx_hash hash32, reason string
+struct Attestation: attester string, title string, metadata map<string, string>, refs set<EvidenceRef>, height u64, time i64, tx_hash hash32, withdrawal optional<EvidenceWithdrawal>
+struct EvidenceRecord: doc_hash hash32, doc_kind DocumentKind, attestations array<Attestation>
 `;
 
   /** Splits "a T, b map<K, V>" at the commas outside angle brackets. */
@@ -640,6 +650,12 @@ struct Financing: fin_id string, cert_id string, financier string, applicant str
         if (v === null) throw new TrellisError(`${key} is proved absent`);
         return v;
       },
+      /** The raw value bytes at text `key` (an index entry); null when proved absent; throws when not proved. */
+      raw(key) {
+        const hex = toHex(utf8(key));
+        if (!out.has(hex)) throw new TrellisError(`the answer carries no proof of ${key}`);
+        return out.get(hex);
+      },
     };
   }
 
@@ -682,7 +698,8 @@ struct Financing: fin_id string, cert_id string, financier string, applicant str
   /**
    * A certificate's lineage (ReceivablesQueries.lineage) re-derived from the proved `cert/`, `certroot/` and `fin/`
    * records alone: the piece asked for, its parent chain to the root, its descendants depth-first in output order,
-   * the live leaves, the root summary, the financings (those the answer lists, each its proved record), and every event ordered by (height, piece id, place in the piece's trail).
+   * the live leaves, the root summary, the financings (those the answer lists, each its proved record), every event
+   * ordered by (height, piece id, place in the piece's trail), and the attestation of the trade documents' hash.
    */
   function deriveLineage(certID) {
     return (records, result) => {
@@ -720,9 +737,12 @@ struct Financing: fin_id string, cert_id string, financier string, applicant str
       const events = [];
       for (const p of pieces) p.events.forEach((event, position) => events.push({ cert_id: p.cert_id, event, position }));
       events.sort((a, b) => (a.event.height !== b.event.height ? (a.event.height < b.event.height ? -1 : 1) : a.cert_id !== b.cert_id ? byUTF8(a.cert_id, b.cert_id) : a.position - b.position));
+      // Every piece carries the root's trade_ref: the attestation of its document hash, present or proved absent.
+      const attestation = records.read(`attest/${certificate.trade_ref.doc_hash}`, "EvidenceRecord");
       return {
         certificate, ancestors, root, descendants, live_leaves: leaves, financings,
         transactions: events.map((e) => ({ cert_id: e.cert_id, event: e.event })),
+        document_attestation: attestation === null ? undefined : evidenceView(attestation),
       };
     };
   }
@@ -742,6 +762,107 @@ struct Financing: fin_id string, cert_id string, financier string, applicant str
       let total = 0n;
       for (const r of retirements) for (const range of r.ranges) total += range.serial_end - range.serial_start + 1n;
       return { retirements, total_quantity: total };
+    };
+  }
+
+  /** A whole number of at most 64 bits from a route's text, or a TrellisError. */
+  function u64Text(text, what) {
+    if (!/^\d{1,20}$/.test(String(text))) throw new TrellisError(`${what} must be a whole number, got "${String(text).slice(0, 40)}"`);
+    const v = BigInt(text);
+    if (v > 0xffffffffffffffffn) throw new TrellisError(`${what} is larger than 2^64 - 1`);
+    return v;
+  }
+  const contains = (b, serial) => b.serial_start <= serial && serial <= b.serial_end;
+
+  /** An attestation record's JSON view as the API writes it (EvidenceRecord's and Attestation's `encode(to:)`). */
+  function evidenceView(record) {
+    const original = record.attestations[0];
+    const view = { doc_hash: record.doc_hash, doc_kind: record.doc_kind, status: record.attestations.some((a) => a.withdrawal === undefined) ? "active" : "revoked" };
+    if (original) Object.assign(view, { attester: original.attester, first_attested_height: original.height, first_attested_time: original.time });
+    view.attestations = record.attestations.map((a) => {
+      const out = { attester: a.attester, title: a.title, metadata: a.metadata, refs: a.refs, height: a.height, time: a.time, tx_hash: a.tx_hash, status: a.withdrawal === undefined ? "active" : "withdrawn" };
+      if (a.withdrawal !== undefined) out.withdrawal = a.withdrawal;
+      return out;
+    });
+    return view;
+  }
+
+  /**
+   * A serial's provenance (GreenAssetsQueries.provenance) re-derived from proved records alone: the program
+   * (`program/`), the batch holding the serial (`batch/`, named by the program's serial index `batchserial/`), the live
+   * block holding it now (`cblock/`, listed in the batch's live-block index `batchblock/`) and its parent chain to the
+   * batch's original block (each holding the serial, each naming its child), the verification, the project, the
+   * methodology, the verifier's accreditations under the scheme used (`member/`), every event on those blocks
+   * (transfers, retirement) and the attestation of the report hash (`attest/`, present or proved absent). Which batch and
+   * which block are the node's choice, but each is checked to hold the serial, and the ledger keeps a program's batch
+   * ranges disjoint (B2) and a batch's live blocks a partition (B1): only one batch and one live block can.
+   */
+  function deriveProvenance(programID, serialText) {
+    return (records, result) => {
+      const serial = u64Text(serialText, "the serial");
+      const program = records.need(`program/${programID}`, "Program");
+      const batchID = String((result && result.batch && result.batch.batch_id) ?? "");
+      const batch = records.need(`batch/${batchID}`, "Batch");
+      if (batch.program_id !== programID) throw new TrellisError(`batch ${batchID} belongs to program ${batch.program_id}, not ${programID}`);
+      if (batch.serial_start < 1n || batch.serial_start > batch.serial_end) throw new TrellisError(`batch ${batchID} has the empty range ${batch.serial_start}–${batch.serial_end}`);
+      if (!contains(batch, serial)) throw new TrellisError(`batch ${batchID} (serials ${batch.serial_start}–${batch.serial_end}) does not hold serial ${serial}`);
+      const indexed = records.raw(`batchserial/${programID}/${String(batch.serial_start).padStart(20, "0")}`);
+      if (indexed === null || new TextDecoder().decode(indexed) !== batchID) throw new TrellisError(`the program's serial index does not name batch ${batchID} at serial ${batch.serial_start}`);
+      const block = records.need(`cblock/${String((result && result.block && result.block.block_id) ?? "")}`, "CreditBlock");
+      const blockOf = (b, what) => {
+        if (b.batch_id !== batchID || b.program_id !== programID) throw new TrellisError(`${what} ${b.block_id} is not of batch ${batchID}`);
+        if (!contains(b, serial)) throw new TrellisError(`${what} ${b.block_id} (serials ${b.serial_start}–${b.serial_end}) does not hold serial ${serial}`);
+      };
+      blockOf(block, "the block");
+      if (block.status === "consumed") throw new TrellisError(`the block ${block.block_id} is consumed: it no longer holds the serial`);
+      if (records.raw(`batchblock/${batchID}/${block.block_id}`) === null) throw new TrellisError(`the block ${block.block_id} is not in its batch's live blocks`);
+      const history = [], seen = new Set([block.block_id]);
+      for (let child = block; child.parent_id !== undefined;) {
+        if (seen.has(child.parent_id)) throw new TrellisError(`the parent chain of ${block.block_id} loops at ${child.parent_id}`);
+        seen.add(child.parent_id);
+        const parent = records.need(`cblock/${child.parent_id}`, "CreditBlock");
+        blockOf(parent, "the ancestor");
+        if (!parent.children.includes(child.block_id)) throw new TrellisError(`the block ${parent.block_id} does not name ${child.block_id} among its children`);
+        history.push(parent);
+        child = parent;
+      }
+      history.reverse();
+      const verification = records.need(`verification/${batch.ver_id}`, "Verification");
+      if (verification.project_id !== batch.project_id || verification.batch_id !== batchID) throw new TrellisError(`verification ${batch.ver_id} does not back batch ${batchID}`);
+      const project = records.need(`project/${batch.project_id}`, "Project");
+      if (project.program_id !== programID) throw new TrellisError(`project ${project.project_id} is not of program ${programID}`);
+      const methodology = records.read(`methodology/${project.methodology_id}/${project.methodology_version}`, "Methodology");
+      const verifier = records.read(`member/${verification.verifier}`, "MemberRecord");
+      const attestation = records.read(`attest/${verification.report_hash}`, "EvidenceRecord");
+      const derived = {
+        program_id: programID, serial, block,
+        serial_text: [program.program_id, program.unit, project.country, project.project_id, String(batch.vintage), String(block.serial_start), String(block.serial_end)].join("-"),
+        history, batch, verification,
+        verifier_accreditations: (verifier ? verifier.accreditations : []).filter((a) => a.scheme === verification.accreditation_scheme),
+        project, methodology: methodology === null ? undefined : methodology,
+        transfers: [...history, block].flatMap((b) => b.events.map((event) => ({ block_id: b.block_id, event }))),
+        report_attestation: attestation === null ? undefined : evidenceView(attestation),
+      };
+      for (const k of Object.keys(result || {})) if (!(k in derived)) throw new TrellisError(`the answer has a field "${k}" that no proved record backs`);
+      return derived;
+    };
+  }
+
+  /**
+   * One retirement (the `retirements` query by `retirement=<id>`) re-derived from its proved `retirement/<id>` record;
+   * with `block`/`serial`, it must also be the retirement of that serial: one of its ranges is that block's and holds it.
+   */
+  function deriveRetirement(retID, block = null, serial = null) {
+    return (records, result) => {
+      const r = records.need(`retirement/${retID}`, "Retirement");
+      if (block !== null && !r.ranges.some((x) => x.block_id === block && contains(x, BigInt(serial)))) {
+        throw new TrellisError(`retirement ${retID} does not retire serial ${serial} of block ${block}`);
+      }
+      let total = 0n;
+      for (const range of r.ranges) total += range.serial_end - range.serial_start + 1n;
+      const derived = { beneficiary: r.beneficiary, retirements: [r], total_quantity: total };
+      for (const k of Object.keys(result || {})) if (!(k in derived)) throw new TrellisError(`the answer has a field "${k}" that no proved record backs`);
+      return derived;
     };
   }
 
@@ -867,6 +988,6 @@ struct Financing: fin_id string, cert_id string, financier string, applicant str
   return {
     TrellisError, fromHex, toHex, sha256, Writer, Reader, encode, query, get, setKey, forgetKey, currentSigner, ed25519Support,
     merkleRoot, decodeStateProof, checkStateRead, decodeHeader, validatorSetHash, checkBlock, checkBlockSafely, checkProofs, checkInclusion, parseKeyText,
-    decodeRecord, decodePayload, decodeTransaction, checkAuditPath, checkReceipt, PAYLOAD_LAYOUTS, checkAnswer, deriveLineage, deriveMember, deriveRetirements, firstDifference, jsonView,
+    decodeRecord, decodePayload, decodeTransaction, checkAuditPath, checkReceipt, PAYLOAD_LAYOUTS, checkAnswer, deriveLineage, deriveMember, deriveRetirements, deriveProvenance, deriveRetirement, firstDifference, jsonView,
   };
 })();

@@ -38,3 +38,21 @@ public struct APIClientCredentials: Sendable {
         return Hex.encode((0..<16).map { _ in UInt8.random(in: .min ... .max, using: &generator) })
     }
 }
+
+extension APIClientCredentials {
+    /// What a client adds to a node's answer `status` with error `code` when the node refused the signature
+    /// (401 `invalid_signature`): the node cannot say which key signed — a request carries the member id and a
+    /// signature, not the key — but the client knows it, and whether it signed as a member or as `@operator`. Nil
+    /// for any other answer. The CLI prints it on standard error; TrellisAudit's node client adds it to its error.
+    public func refusedKeyNote(status: Int, code: String?) -> String? {
+        guard status == 401, code == "invalid_signature" else { return nil }
+        let publicKey = key.publicKey.hex
+        if member == APIRequestSignature.operatorMember {
+            return "note: the key given (public key \(publicKey)) is not registered to any member of chain \(chainID), "
+                + "so it signed as \(member), and it is not this node's own key either: register it (member.add, or a key rotation "
+                + "of its member) or pass a registered member's key file (docs/ACCESS.md)"
+        }
+        return "note: the key given (public key \(publicKey)) is not among \(member)'s active keys on chain \(chainID): "
+            + "pass a key file of \(member) (a rotated-out key no longer signs), or, with `trellis tx`, leave --signer out to sign as the member the key belongs to"
+    }
+}

@@ -113,7 +113,9 @@ final class NodeReplicaHost: ReplicaHost {
         }
     }
 
-    var hasPendingTransactions: Bool { mempool.count > 0 }
+    /// Transactions the next block can take (gapped nonce runs cannot: proposing for them would build empty blocks
+    /// as fast as consensus runs).
+    var hasPendingTransactions: Bool { mempool.readyCount > 0 }
 }
 
 extension PeerMessage {

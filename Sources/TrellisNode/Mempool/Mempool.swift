@@ -143,9 +143,9 @@ public enum MempoolError: Error, Equatable, CustomStringConvertible {
         case .duplicate(let h): return "transaction \(h.hex) is already pending"
         case .tooLarge(let b, let l): return "transaction is \(b) bytes; the limit is \(l)"
         case .overloaded(let p, let l, let r):
-            return "the node is overloaded: \(p) transactions are pending, more than the next blocks can take (admission limit \(l)); retry in \(r) s"
+            return "the node is overloaded: \(p) transactions are ready for the next blocks, more than they can take (admission limit \(l)); retry in \(r) s"
         case .signerBacklog(let s, let p, let l, let r):
-            return "signer \(s) already has \(p) pending transactions (admission limit \(l)); retry in \(r) s, after some commit"
+            return "signer \(s) already has \(p) transactions ready for the next blocks (admission limit \(l)); retry in \(r) s, after some commit"
         case .malformed(let m): return "transaction does not decode: \(m)"
         case .wrongChain(let e, let a): return "transaction is for chain \"\(a)\", this chain is \"\(e)\""
         case .expired(let e, let h): return "transaction expired at height \(e); the chain is at \(h)"
@@ -171,6 +171,13 @@ public final class Mempool: Sendable {
         let arrival: UInt64
     }
 
+    /// A signer's ready run: its pending transactions with consecutive nonces from the ledger's next nonce — the
+    /// only ones the next blocks can take (`reap`). `end` is the first nonce past the run.
+    private struct ReadyRun {
+        var end: UInt64
+        var count: Int
+    }
+
     private struct Pool {
         var byHash: [Hash: Entry] = [:]
         /// signer → nonce → hash
@@ -178,6 +185,12 @@ public final class Mempool: Sendable {
         /// Hashes whose signatures this node verified (kept for included transactions until the next update).
         var verified: Set<Hash> = []
         var totalBytes = 0
+        /// Every signer's ready run, and their totals: what admission control counts. Transactions behind a nonce
+        /// gap are not counted — the next blocks cannot take them, and counting them once refused the very
+        /// transactions that would fill the gaps, for ever (a mempool full of gapped runs above the limit).
+        var runs: [String: ReadyRun] = [:]
+        var readyCount = 0
+        var readyBytes = 0
         var nextArrival: UInt64 = 0
         /// The block size admission control counts in: the configured maximum until the node measures its blocks.
         var blockTransactions: Int
@@ -203,6 +216,8 @@ public final class Mempool: Sendable {
     public var admissionLimit: Int { pool.withLockedValue { configuration.admissionLimit(measuredBlockTransactions: $0.blockTransactions) } }
 
     public var count: Int { pool.withLockedValue { $0.byHash.count } }
+    /// Pending transactions the next blocks can take: per signer the gap-free nonce run from its next nonce.
+    public var readyCount: Int { pool.withLockedValue { $0.readyCount } }
     public var byteCount: Int { pool.withLockedValue { $0.totalBytes } }
 
     public func contains(_ hash: Hash) -> Bool { pool.withLockedValue { $0.byHash[hash] != nil } }
@@ -232,7 +247,7 @@ public final class Mempool: Sendable {
         // Admission control before any signature work: refusing early is what keeps an overloaded node's CPU for
         // the blocks it can still finish.
         if origin == .client, let refusal = pool.withLockedValue({ admissionRefusal($0, signer: tx.body.signer, size: size) }) { throw refusal }
-        try checkEnvelope(tx, ledger: ledger, lifetime: ledger.maxTxLifetimeBlocks)
+        let nextNonce = try checkEnvelope(tx, ledger: ledger, lifetime: ledger.maxTxLifetimeBlocks)
         do { try ledger.precheck(tx) } catch { throw .rejected(error) }
         // Signatures: verified once, outside the lock.
         if !isVerified(hash) {
@@ -253,6 +268,7 @@ public final class Mempool: Sendable {
             p.bySigner[tx.body.signer, default: [:]][tx.body.nonce] = hash
             p.totalBytes += size
             p.verified.insert(hash)
+            Self.extendRun(of: tx.body.signer, ledgerNextNonce: nextNonce, in: &p)
             return nil
         }
         if let refusal { throw refusal }
@@ -298,12 +314,12 @@ public final class Mempool: Sendable {
 
     /// Why admission control refuses a client's transaction now (nil: admit). `signer` nil checks only the totals.
     private func admissionRefusal(_ p: Pool, signer: String?, size: Int) -> MempoolError? {
-        admissionRefusal(pending: p.byHash.count, pendingBytes: p.totalBytes, signer: signer, signerRun: signer.flatMap { p.bySigner[$0]?.count } ?? 0,
+        admissionRefusal(pending: p.readyCount, pendingBytes: p.readyBytes, signer: signer, signerRun: signer.flatMap { p.runs[$0]?.count } ?? 0,
                          size: size, blockTransactions: p.blockTransactions)
     }
 
-    /// The same decision from counts: `pending`/`pendingBytes` in the pool (plus what this batch already let through),
-    /// `signerRun` the signer's pending transactions.
+    /// The same decision from counts: `pending`/`pendingBytes` ready in the pool (plus what this batch already let
+    /// through), `signerRun` the signer's ready run.
     private func admissionRefusal(pending: Int, pendingBytes: Int, signer: String?, signerRun: Int, size: Int, blockTransactions: Int) -> MempoolError? {
         let c = configuration
         let limit = c.admissionLimit(measuredBlockTransactions: blockTransactions)
@@ -325,6 +341,7 @@ public final class Mempool: Sendable {
         var pendingChecks: [SignatureCheck] = []
         var checkOwner: [(index: Int, signature: Int)] = []
         var alive: [Int] = []
+        var nextNonces: [Int: UInt64] = [:]  // index → the signer's next nonce in the ledger the checks read
         let lifetime = ledger.maxTxLifetimeBlocks
         // Admission control per transaction before any signature work (a refused one costs no verification): the
         // pool's counts now plus what this batch already let through. Step 3 checks again under the lock.
@@ -333,8 +350,8 @@ public final class Mempool: Sendable {
             let signers = Set(transactions.compactMap { $0?.body.signer })
             admission = pool.withLockedValue { p in
                 var runs: [String: Int] = [:]
-                for signer in signers { runs[signer] = p.bySigner[signer]?.count ?? 0 }
-                return (p.byHash.count, p.totalBytes, runs, p.blockTransactions)
+                for signer in signers { runs[signer] = p.runs[signer]?.count ?? 0 }
+                return (p.readyCount, p.readyBytes, runs, p.blockTransactions)
             }
         }
         for (i, candidate) in transactions.enumerated() {
@@ -351,7 +368,7 @@ public final class Mempool: Sendable {
                     continue
                 }
             }
-            do { try checkEnvelope(tx, ledger: ledger, lifetime: lifetime) } catch { results[i] = .failure(error); continue }
+            do { nextNonces[i] = try checkEnvelope(tx, ledger: ledger, lifetime: lifetime) } catch { results[i] = .failure(error); continue }
             do { try ledger.precheck(tx) } catch { results[i] = .failure(.rejected(error)); continue }
             alive.append(i)
             if admission != nil {
@@ -395,6 +412,7 @@ public final class Mempool: Sendable {
                 p.bySigner[tx.body.signer, default: [:]][tx.body.nonce] = hash
                 p.totalBytes += size
                 p.verified.insert(hash)
+                if let next = nextNonces[i] { Self.extendRun(of: tx.body.signer, ledgerNextNonce: next, in: &p) }
                 results[i] = .success(hash)
             }
         }
@@ -404,7 +422,9 @@ public final class Mempool: Sendable {
     /// Envelope checks against the committed ledger. The expiry must lie in [next height, next height + `lifetime`]:
     /// the executor refuses a later one (`expiry_too_far`) at every height the transaction could reach before it
     /// expires, so admitting it would only hold it until it expired.
-    private func checkEnvelope(_ tx: Transaction, ledger: MempoolLedgerView, lifetime: UInt64) throws(MempoolError) {
+    /// Returns the signer's next nonce in `ledger`.
+    @discardableResult
+    private func checkEnvelope(_ tx: Transaction, ledger: MempoolLedgerView, lifetime: UInt64) throws(MempoolError) -> UInt64 {
         let body = tx.body
         guard body.chainID == ledger.chainID else { throw .wrongChain(expected: ledger.chainID, actual: body.chainID) }
         let nextHeight = ledger.committedHeight + 1
@@ -431,6 +451,7 @@ public final class Mempool: Sendable {
         guard windowUnbounded || body.nonce < window else {
             throw .nonceTooFarAhead(expected: signer.nextNonce, actual: body.nonce)
         }
+        return signer.nextNonce
     }
 
     /// Up to `maxCount` transactions (and `maxBytes`) for a block: per signer a gap-free nonce run from the ledger's
@@ -478,7 +499,28 @@ public final class Mempool: Sendable {
                 remove(h, from: &p)
                 p.verified.remove(h)
             }
+            // The ready runs from the new next nonces: a commit moves every run's start.
+            p.runs = [:]
+            p.readyCount = 0
+            p.readyBytes = 0
+            for signer in p.bySigner.keys {
+                if let next = ledger.account(signer)?.nextNonce { Self.extendRun(of: signer, ledgerNextNonce: next, in: &p) }
+            }
         }
+    }
+
+    /// Extends `signer`'s ready run over the pending nonces that now follow it (after an insertion that may fill a
+    /// gap, or from `ledgerNextNonce` when the signer has no run yet), updating the ready totals.
+    private static func extendRun(of signer: String, ledgerNextNonce: UInt64, in p: inout Pool) {
+        var run = p.runs[signer] ?? ReadyRun(end: ledgerNextNonce, count: 0)
+        guard let nonces = p.bySigner[signer] else { return }
+        while run.end < .max, let hash = nonces[run.end], let entry = p.byHash[hash] {
+            run.count += 1
+            p.readyCount += 1
+            p.readyBytes += entry.bytes
+            run.end += 1
+        }
+        p.runs[signer] = run
     }
 
     private func remove(_ hash: Hash, from p: inout Pool) {

@@ -25,6 +25,7 @@ public struct NodeMetrics: Sendable {
     let peers: Gauge
     let validators: Gauge
     let mempoolTransactions: Gauge
+    let mempoolReadyTransactions: Gauge
 
     // Per block.
     let blockInterval: CoreMetrics.Timer
@@ -144,6 +145,7 @@ public struct NodeMetrics: Sendable {
         peers = gauge("trellis_peers")
         validators = gauge("trellis_validators")
         mempoolTransactions = gauge("trellis_mempool_transactions")
+        mempoolReadyTransactions = gauge("trellis_mempool_ready_transactions")
         blockInterval = timer("trellis_block_interval_seconds")
         blockTransactions = histogram("trellis_block_transactions")
         blockBytes = histogram("trellis_block_size_bytes")

@@ -57,6 +57,8 @@ public final class Node: NodeService, Sendable {
     private let messageScreen: NIOLockedValueBox<PeerMessageScreen>
     /// When a catch-up is worth a log line (docs/OPERATIONS.md "Catching up").
     private let syncProgress = NIOLockedValueBox(SyncProgress())
+    /// Committed blocks' receipts by height, for `GET /v1/tx`'s receipt proofs (bounded; see ReceiptCache).
+    public let receiptCache = ReceiptCache()
 
     /// Monotonic times for the latency metrics: the last commit, and when each transaction submitted through this
     /// node's API was admitted (at most `maxTracked`; entries leave at their commit or when the pool dropped them).
@@ -438,19 +440,23 @@ public final class Node: NodeService, Sendable {
         do { return try ValidatorSchedule.set(forHeight: height, in: state) } catch { throw .internalError(error.description) }
     }
 
-    /// Read from the transaction index, one receipt per transaction of the block; nil when one is missing (the index
-    /// is written in the same batch as the block, so only a block not yet committed has none).
+    /// Read from the transaction index, one receipt per transaction of the block, once per height while the block stays
+    /// in `receiptCache`; nil when one is missing (the index is written in the same batch as the block, so only a block
+    /// not yet committed has none).
     public func receipts(atHeight height: UInt64) throws(ServiceError) -> [Receipt]? {
-        do {
-            guard let block = try reader.block(atHeight: height) else { return nil }
-            var receipts: [Receipt] = []
-            receipts.reserveCapacity(block.transactions.count)
-            for tx in block.transactions {
-                guard let record = try reader.transaction(tx.hash), record.height == height else { return nil }
-                receipts.append(record.receipt)
-            }
-            return receipts
-        } catch { throw .internalError(error.description) }
+        let reader = self.reader
+        return try receiptCache.receipts(atHeight: height) { () throws(ServiceError) -> [Receipt]? in
+            do {
+                guard let block = try reader.block(atHeight: height) else { return nil }
+                var receipts: [Receipt] = []
+                receipts.reserveCapacity(block.transactions.count)
+                for tx in block.transactions {
+                    guard let record = try reader.transaction(tx.hash), record.height == height else { return nil }
+                    receipts.append(record.receipt)
+                }
+                return receipts
+            } catch { throw .internalError(String(describing: error)) }
+        }
     }
 
     public func block(at height: UInt64) throws(ServiceError) -> (Block, CommitCertificate?)? {
@@ -538,6 +544,7 @@ public final class Node: NodeService, Sendable {
         metrics.consensusHalted.record(consensus.haltReason == nil ? 0 : 1)
         metrics.validators.record(tip.validators.validators.count)
         metrics.mempoolTransactions.record(mempool.count)
+        metrics.mempoolReadyTransactions.record(mempool.readyCount)
         metrics.peers.record(transport.connectedPeers.count)
         let highest = messageScreen.withLockedValue { $0.reportedHeightOfAThird } ?? tip.height
         metrics.syncLagBlocks.record(highest > tip.height ? highest - tip.height : 0)
