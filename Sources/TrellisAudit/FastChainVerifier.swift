@@ -16,8 +16,8 @@
 // (TransactionSignatures.swift) — it is not a failure. Nothing waits for a whole pass to finish, and no core idles
 // while there is work.
 //
-// It never reports a failure itself: on the first problem of any kind (a certificate signature that does not
-// verify included) everything stops and `verify` returns nil,
+// It never reports a failure itself: on the first problem of any kind (a certificate or last-commit signature that
+// does not verify included) everything stops and `verify` returns nil,
 // and `ChainVerifier` re-runs the reference passes, which name the failure exactly as before (same message, same
 // height, same tie-breaking). It returns a result only when every check passed.
 import Foundation
