@@ -284,11 +284,15 @@ public final class Database: @unchecked Sendable {
 
     /// The entry of `cf` with the greatest key that starts with `prefix`, or nil (one seek, no scan).
     public func lastEntry(_ cf: ColumnFamily, prefix: [UInt8]) throws(StoreError) -> (key: [UInt8], value: [UInt8])? {
-        let iterator = rocksdb_create_iterator_cf(db, readOptions, handles[cf.index])!
-        defer { rocksdb_iter_destroy(iterator) }
         // The greatest key with this prefix sorts at or before prefix ‖ 0xFF…; keys here are shorter than 64 bytes
         // past their prefix.
-        let bound = prefix + [UInt8](repeating: 0xFF, count: 64)
+        try lastEntry(cf, prefix: prefix, upTo: prefix + [UInt8](repeating: 0xFF, count: 64), readOptions: readOptions)
+    }
+
+    /// The entry of `cf` with the greatest key that starts with `prefix` and is at most `bound`, or nil (one seek).
+    func lastEntry(_ cf: ColumnFamily, prefix: [UInt8], upTo bound: [UInt8], readOptions: OpaquePointer) throws(StoreError) -> (key: [UInt8], value: [UInt8])? {
+        let iterator = rocksdb_create_iterator_cf(db, readOptions, handles[cf.index])!
+        defer { rocksdb_iter_destroy(iterator) }
         bound.withUnsafeBufferPointer { b in
             b.withMemoryRebound(to: CChar.self) { rocksdb_iter_seek_for_prev(iterator, $0.baseAddress, $0.count) }
         }

@@ -75,4 +75,10 @@ public final class Snapshot: @unchecked Sendable {
     public func iterate(_ cf: ColumnFamily, prefix: [UInt8] = [], from start: [UInt8]? = nil) -> StoreIterator {
         StoreIterator(database: database, cf: cf, prefix: prefix, start: start, snapshot: self)
     }
+
+    /// The entry of `cf` with the greatest key that starts with `prefix` and sorts at or before `bound`, or nil
+    /// (one seek, no scan).
+    public func lastEntry(_ cf: ColumnFamily, prefix: [UInt8], upTo bound: [UInt8]) throws(StoreError) -> (key: [UInt8], value: [UInt8])? {
+        try database.lastEntry(cf, prefix: prefix, upTo: bound, readOptions: readOptions)
+    }
 }

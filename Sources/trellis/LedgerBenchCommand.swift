@@ -62,7 +62,8 @@ struct LedgerBench: ParsableCommand {
                 "tree_nodes_replaced_per_tx": round2(rotations.treeNodesReplacedPerTransaction),
                 "live_state_bytes": storage.stats.stateBytes, "tree_node_bytes": storage.stats.treeNodeBytes,
                 "tree_bytes_per_live_state_byte": round2(storage.treeBytesPerStateByte),
-                "value_history_bytes": storage.stats.historyBytes, "stale_index_bytes": storage.stats.staleIndexBytes,
+                "value_history_bytes": storage.stats.historyBytes, "bucket_summary_bytes": storage.stats.summaryBytes,
+                "stale_index_bytes": storage.stats.staleIndexBytes,
                 "sst_bytes_by_column_family": storage.sstBytesByColumnFamily,
                 "peak_rss_mb": storage.peakResidentMegabytes,
             ]))
@@ -105,9 +106,9 @@ struct StorageReport: CustomStringConvertible {
 
     var description: String {
         let perFamily = RocksChainStore.columnFamilyNames.map { "\($0) \(sstBytesByColumnFamily[$0] ?? 0)" }.joined(separator: ", ")
-        return String(format: "%.0f bytes on disk per transaction = %.1f× its %.0f raw bytes; tree %d nodes, %d bytes = %.2f× the live state's %d bytes (%d keys); value history %d bytes, stale index %d bytes; peak RSS %d MB",
+        return String(format: "%.0f bytes on disk per transaction = %.1f× its %.0f raw bytes; tree %d nodes, %d bytes = %.2f× the live state's %d bytes (%d keys); value history %d bytes, bucket summaries %d bytes, stale records %d bytes; peak RSS %d MB",
                       diskBytesPerTransaction, diskBytesPerTransaction / rawBytesPerTransaction, rawBytesPerTransaction, stats.treeNodes, stats.treeNodeBytes,
-                      treeBytesPerStateByte, stats.stateBytes, stats.stateKeys, stats.historyBytes, stats.staleIndexBytes, peakResidentMegabytes)
+                      treeBytesPerStateByte, stats.stateBytes, stats.stateKeys, stats.historyBytes, stats.summaryBytes, stats.staleIndexBytes, peakResidentMegabytes)
             + "\n  SST bytes on disk by column family: " + perFamily
     }
 

@@ -54,7 +54,8 @@ import TrellisStore
         let check = try store.checkState()
         #expect(check.heights == (last - 2)...last)
         let stats = try store.storageStats()
-        #expect(stats.treeNodes == check.nodes)
+        #expect(stats.treeNodes == check.nodes)  // the latest tree only
+        #expect(check.unneededHistoryEntries == 0)
         // Blocks and receipts are kept whatever the window.
         #expect(try chain.engine.block(at: 1) != nil)
         // One stale record per height still to prune (not one entry per node), and no superseded value older than
@@ -91,13 +92,14 @@ import TrellisStore
         #expect(try archive.oldestStateHeight() == 0)
         #expect(try archive.checkState().heights == 0...a.engine.currentHeight)
         let archived = try archive.storageStats(), kept = try pruned.storageStats()
-        #expect(kept.treeNodes < archived.treeNodes)
+        #expect(kept.treeNodes == archived.treeNodes)  // both keep the latest tree only; history is change sets
         #expect(kept.historyBytes < archived.historyBytes)
         #expect(kept.stateBytes == archived.stateBytes)
     }
 
     /// A leaf replaced at h1 and re-created with the same content at h2 (same hash) must survive the pruning of
-    /// its first copy: the copies live under different versioned keys.
+    /// what went stale at h1: the store deletes a node when a height replaces it and writes it again when a later
+    /// height re-creates it, and pruning deletes history entries only, never a node.
     @Test func aPrunedThenRecreatedNodeIsNeverLost() throws {
         let path = temporaryPath("prune-recreate")
         defer { try? FileManager.default.removeItem(atPath: path) }
@@ -134,8 +136,18 @@ import TrellisStore
             #expect(read.value == [1])
             #expect(try #require(read.proof).verify(key: k(key), value: [1], root: root))
         }
+        // Every kept height still proves its values (height 4 rebuilt from the change sets, 5 the latest tree).
+        for (height, expected) in [(UInt64(4), ["a", "b", "c", "d"]), (5, ["a", "b", "c", "d", "e"])] {
+            for key in expected {
+                let read = try reader.read(k(key), atHeight: height, prove: true)
+                #expect(read.value == [1])
+                #expect(try #require(read.proof).verify(key: k(key), value: [1], root: roots[Int(height)]))
+            }
+        }
+        #expect(try reader.read(k("e"), atHeight: 4, prove: true).value == nil)
         let check = try store.checkState()
         #expect(check.liveKeys == 5)
+        #expect(check.unneededHistoryEntries == 0)
         #expect(try store.storageStats().treeNodes == check.nodes)
     }
 
@@ -143,16 +155,16 @@ import TrellisStore
         let path = temporaryPath("prune-old-format")
         defer { try? FileManager.default.removeItem(atPath: path) }
         do {
-            _ = try Database(path: path, columnFamilies: RocksChainStore.columnFamilyNames, format: StoreFormat(application: "trellis-ledger", version: 1))
+            _ = try Database(path: path, columnFamilies: RocksChainStore.columnFamilyNames, format: StoreFormat(application: "trellis-ledger", version: 2))
         }
         do {
             _ = try RocksChainStore(path: path)
             Issue.record("an old-format store was opened")
         } catch let error {
             guard case .unsupportedFormat(_, let found, let expected) = error else { throw error }
-            #expect(found == "trellis-ledger/1" && expected == "trellis-ledger/2")
+            #expect(found == "trellis-ledger/2" && expected == "trellis-ledger/3")
             #expect(error.description.contains("re-sync from peers"))
-            #expect(error.description.contains("\"trellis-ledger/1\""))
+            #expect(error.description.contains("\"trellis-ledger/2\""))
         }
     }
 }

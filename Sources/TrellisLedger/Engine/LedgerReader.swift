@@ -74,8 +74,22 @@ public struct LedgerReader: Sendable {
         let latest = try latestHeight()
         let h = height ?? latest
         guard h <= latest else { throw .unknownHeight(h) }
-        let root = try stateRoot(atHeight: h)
-        return (h, root, TreeState(root: root, height: h, source: store))
+        let (root, source) = try tree(atHeight: h)
+        return (h, root, TreeState(root: root, height: h, source: source))
+    }
+
+    /// The root of `height` and a reader of its tree that later commits do not disturb.
+    func tree(atHeight height: UInt64) throws(LedgerError) -> (root: Hash, source: any TreeNodeSource & TreeValueSource) {
+        let root = try stateRoot(atHeight: height)
+        let source: (any TreeNodeSource & TreeValueSource)?
+        do { source = try store.stateSource(atHeight: height) } catch { throw .store(error) }
+        guard let source else {
+            // Pruned between the two reads: answer as for a height read after its pruning.
+            let oldest: UInt64?
+            do { oldest = try store.oldestStateHeight() } catch { throw .store(error) }
+            throw .statePruned(height: height, oldestKept: oldest ?? height + 1, retention: store.stateRetention)
+        }
+        return (root, source)
     }
 
     /// The latest committed entries under `prefix` from the flat state, with the height they are true at (the scan
@@ -102,13 +116,17 @@ public struct LedgerReader: Sendable {
 
     /// The value at `key` after `height` (latest when nil), with a proof when `prove`.
     public func read(_ key: [UInt8], atHeight height: UInt64? = nil, prove: Bool = false) throws(LedgerError) -> StateRead {
-        let (h, root, reader) = try state(atHeight: height)
+        let latest = try latestHeight()
+        let h = height ?? latest
+        guard h <= latest else { throw LedgerError.unknownHeight(h) }
+        let (root, source) = try tree(atHeight: h)
+        let reader = TreeState(root: root, height: h, source: source)
         if prove {
             let leaf: TreeLeaf?, proof: StateProof
-            do { (leaf, proof) = try SparseMerkleTree.prove(key, root: root, source: store) } catch { throw .state(TreeState.stateError(error)) }
+            do { (leaf, proof) = try SparseMerkleTree.prove(key, root: root, source: source) } catch { throw .state(TreeState.stateError(error)) }
             var value: [UInt8]? = nil
             if let leaf {
-                do { value = try TreeState(root: root, height: h, source: store).value(of: leaf) } catch { throw .state(error) }
+                do { value = try reader.value(of: leaf) } catch { throw .state(error) }
             }
             return StateRead(key: key, value: value, height: h, stateRoot: root, proof: proof)
         }

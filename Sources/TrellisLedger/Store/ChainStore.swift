@@ -135,8 +135,8 @@ public enum ChainStoreError: Error, Equatable, CustomStringConvertible {
         switch self {
         case .storage(let e): return e.description
         case .unsupportedFormat(let p, let f, let e):
-            return "the data directory \(p) holds a \"\(f)\" store but this build reads \"\(e)\" (format 2: a pruned state tree whose "
-                + "leaves hold value hashes). It is not converted in place: stop the node, move the directory aside and start with an "
+            return "the data directory \(p) holds a \"\(f)\" store but this build reads \"\(e)\" (format 3: only the latest state tree's "
+                + "nodes, older heights kept as change sets). It is not converted in place: stop the node, move the directory aside and start with an "
                 + "empty one to re-sync from peers (or `trellis audit export` the old home with the previous release to keep its history)"
         case .corrupt(let w, let r): return "stored \(w) is corrupt: \(r); restore the data directory from a backup or resync"
         case .heightMismatch(let e, let a): return "commit for height \(a) but the store expects height \(e)"
@@ -165,10 +165,19 @@ public protocol ChainStore: TreeNodeSource, TreeValueSource, AnyObject, Sendable
     func stateScan(prefix: [UInt8]) throws(StateError) -> [(key: [UInt8], value: [UInt8])]
     /// Writes one height atomically and durably (synced).
     func commit(_ commit: BlockCommit) throws(ChainStoreError)
+    /// A reader of the tree and values of `height` that later commits do not disturb, or nil when the store does
+    /// not keep that height. A store that keeps every node it ever wrote is its own source (the default).
+    func stateSource(atHeight height: UInt64) throws(ChainStoreError) -> (any TreeNodeSource & TreeValueSource)?
     /// The consensus column family (signing state, WAL), owned by consensus (signing guard copy, WAL).
     func consensusValue(_ key: [UInt8]) throws(ChainStoreError) -> [UInt8]?
     /// Writes a consensus entry; with `sync` it is durable when this returns (sign only after that).
     func putConsensusValue(_ key: [UInt8], _ value: [UInt8], sync: Bool) throws(ChainStoreError)
+}
+
+extension ChainStore {
+    public func stateSource(atHeight height: UInt64) throws(ChainStoreError) -> (any TreeNodeSource & TreeValueSource)? {
+        try stateRoot(atHeight: height) == nil ? nil : self
+    }
 }
 
 /// The latest committed state of a store, as a `StateReader` for execution.

@@ -1,41 +1,52 @@
-// RocksChainStore.swift — the chain store on RocksDB (DESIGN.md §5), format `trellis-ledger/2`.
+// RocksChainStore.swift — the chain store on RocksDB (DESIGN.md §5), store format `trellis-ledger/3`.
 //
 // Column families and keys:
 //   blocks    u64 height (big-endian)      → Block (canonical)
 //   certs     u64 height                   → CommitCertificate
-//   txs       tx hash (32 bytes)           → TxRecord {height, index, receipt}
+//   txs       tx hash (32 bytes)           → stored TxRecord {height, index, nonce consumed, outcome}: the receipt
+//                                            without its tx hash, which is the key
 //   state     state key                    → value (latest committed; the only copy of a live value)
-//   tree      "n" ‖ node hash ‖ u64 version → TreeNode (version = the height that wrote it)
+//   tree      "n" ‖ node hash              → a node of the LATEST tree only (a replaced node is deleted by the
+//                                            commit that replaces it): inner nodes as TreeNode, leaves as
+//                                            0x04 ‖ u16 len ‖ key (the value hash is that of the state's value)
 //             "r" ‖ u64 height             → state root after that height (kept heights only)
-//             "v" ‖ u16 len ‖ key ‖ u64 h  → the key's value before height h (superseded values, kept heights only)
-//             "s" ‖ u64 h                  → StaleRecord: the nodes (hash, version) and the keys' values that
-//                                            left the tree at height h (one record per height, not per node)
+//             "v" ‖ u8 bucket ‖ u16 len ‖ key ‖ u64 h → PriorValue: the key's value before height h (0x00 absent,
+//                                            0x01 ‖ value); every change writes one (kept heights only)
+//             "b" ‖ u8 bucket ‖ u64 h      → BucketSummary of that bucket after height h (written when the bucket
+//                                            changed; kept while a kept height needs it)
+//             "s" ‖ u64 h                  → StaleRecord: the history entries height h superseded (one record per
+//                                            height)
 //   meta      "last_height" → u64, "genesis_hash" → Hash
 //   consensus free-form, owned by consensus (signing guard copy, WAL)
 //
-// Retention (Jellyfish-Merkle style): a node's key carries the version that wrote it, so a node re-created later
-// (same content, same hash) is written under a new key and pruning the old copy can never remove it. Each commit
-// records what it replaced in one stale record for its height; with `.window(W)` the same synced batch deletes every
-// node and value that left the tree at or before the oldest kept height, their records, and the roots below it.
-// So a crash leaves either the whole height, its prune included, or none of it. `.archive` prunes nothing.
-// Every `commit` is one synced WriteBatch. A store of another format is refused on open.
+// History is change sets, not node copies: the tree of an older kept height is the latest tree with the changes
+// made since undone, rebuilt on demand per bucket (`HistoricalTree`, TreeBuckets.swift): its 256 bucket summaries
+// give every node above depth 8 and the root (checked against the stored root), and a bucket read below depth 8 is
+// rebuilt from the latest bucket and that bucket's value history. So the tree column family holds one copy of the
+// live tree plus, per kept height, the values it changed and the summaries of the buckets it touched.
+// With `.window(W)` each commit's synced batch also deletes the history entries that no kept height needs (the
+// stale records of heights at or below the oldest kept one) and the roots below it, so a crash leaves either the
+// whole height, its prune included, or none of it. `.archive` prunes nothing. A store of another format is refused
+// on open.
 import Foundation
 import TrellisCodec
 import TrellisCrypto
 import TrellisStore
 
 public final class RocksChainStore: ChainStore, @unchecked Sendable {
-    /// The on-disk format this build reads and writes: the chain format's version (a store of another version is
-    /// refused on open, naming both).
-    public static let format = StoreFormat(application: "trellis-ledger", version: ChainFormat.version)
+    /// The on-disk layout this build reads and writes (a store of another version is refused on open, naming
+    /// both). Not the chain format: the stored layout is not consensus-critical (3: latest-only tree nodes, history
+    /// as change sets and bucket summaries, transaction records without their hash).
+    public static let formatVersion: UInt32 = 3
+    public static let format = StoreFormat(application: "trellis-ledger", version: formatVersion)
     public static let columnFamilyNames = ["blocks", "certs", "txs", "state", "tree", "meta", "consensus"]
     /// Decoded tree nodes kept in memory (the upper tree and the recent paths), in two generations of at most this
     /// many each: when the current one is full it becomes the previous one (the older is dropped). Bounded, and the
     /// nodes of the last block or two — the top of the tree and the outputs the next transactions spend — stay
-    /// cached across a block boundary.
+    /// cached across a block boundary. Content-addressed: a cached node is right whatever the store holds now.
     public static let nodeCacheCapacity = 131_072
-    /// Stale entries (nodes and values) one commit prunes at most, in whole per-height records (at least one); a
-    /// longer backlog (e.g. after lowering the window) is pruned over the next commits. Bounds a commit's batch.
+    /// Stale entries (values and summaries) one commit prunes at most, in whole per-height records (at least one);
+    /// a longer backlog (e.g. after lowering the window) is pruned over the next commits. Bounds a commit's batch.
     public static let maxPrunedPerCommit = 200_000
 
     /// RocksDB options of the chain store: zstd for blocks, certificates and receipts (encoded records, written
@@ -49,21 +60,17 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
 
     public let database: Database
     public let stateRetention: StateRetention
-    private let blocks, certs, txs, state, tree, meta, consensus: ColumnFamily
+    let blocks, certs, txs, state, tree, meta, consensus: ColumnFamily
     private let cacheLock = NSLock()
-    private var nodeCache: [NodeKey: CachedNode] = [:]
-    private var previousNodeCache: [NodeKey: CachedNode] = [:]
-
-    struct CachedNode {
-        let node: TreeNode
-        let version: UInt64
-    }
+    private var nodeCache: [NodeKey: TreeNode] = [:]
+    private var previousNodeCache: [NodeKey: TreeNode] = [:]
 
     static let lastHeightKey = Array("last_height".utf8)
     static let genesisHashKey = Array("genesis_hash".utf8)
     static let nodePrefix: UInt8 = 0x6E  // "n"
     static let rootPrefix: UInt8 = 0x72  // "r"
     static let valuePrefix: UInt8 = 0x76  // "v"
+    static let summaryPrefix: UInt8 = 0x62  // "b"
     static let stalePrefix: UInt8 = 0x73  // "s"
 
     /// Opens (or creates) the store at `path`. Fails on a database of another format, naming it and what to do.
@@ -132,7 +139,8 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
 
     public func transactionRecord(_ hash: Hash) throws(ChainStoreError) -> TxRecord? {
         guard let bytes = try get(txs, hash.bytes) else { return nil }
-        return try StoredRecord.decode(TxRecord.self, bytes, what: "transaction record \(hash.hex)")
+        let stored = try StoredRecord.decode(StoredTxRecord.self, bytes, what: "transaction record \(hash.hex)")
+        return stored.record(hash: hash)
     }
 
     public func stateValue(_ key: [UInt8]) throws(StateError) -> [UInt8]? {
@@ -147,55 +155,102 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         return out
     }
 
+    /// The value of `key` with hash `valueHash` as it was after `height`: the latest value, or the first value
+    /// history entry after `height`. Reads the store as it is now; `stateSource(atHeight:)` reads a snapshot.
     public func treeValue(_ key: [UInt8], valueHash: Hash, atHeight height: UInt64) throws(StateError) -> [UInt8]? {
-        if let latest = try stateValue(key), SHA256.hash(latest) == valueHash { return latest }
+        try Self.historicalValue(key, valueHash: valueHash, atHeight: height,
+                                 latest: { (k: [UInt8]) throws(StoreError) in try database.get(state, key: k) },
+                                 iterate: { database.iterate(tree, prefix: $0, from: $1) })
+    }
+
+    /// The value lookup shared by the store and its snapshots.
+    static func historicalValue(_ key: [UInt8], valueHash: Hash, atHeight height: UInt64,
+                                latest: ([UInt8]) throws(StoreError) -> [UInt8]?,
+                                iterate: ([UInt8], [UInt8]) -> StoreIterator) throws(StateError) -> [UInt8]? {
+        let current: [UInt8]?
+        do { current = try latest(key) } catch { throw .storage(error.description) }
+        if let current, SHA256.hash(current) == valueHash { return current }
         // The value in force at `height` is the one superseded by the first change after it.
         guard key.count <= Int(UInt16.max) else { return nil }
-        let prefix = Self.valueHistoryPrefix(key)
-        let iterator = database.iterate(tree, prefix: prefix, from: prefix + StoredRecord.height(height &+ 1))
+        let prefix = valueHistoryPrefix(key, bucket: TreeBucket.of(key: key))
+        let iterator = iterate(prefix, prefix + StoredRecord.height(height &+ 1))
         guard let entry = iterator.next() else {
             if let error = iterator.error { throw .storage(error.description) }
             return nil
         }
-        return SHA256.hash(entry.value) == valueHash ? entry.value : nil
+        guard entry.key.count == prefix.count + 8 else { return nil }
+        let prior: PriorValue
+        do { prior = try PriorValue(stored: entry.value) } catch { throw .corruptValue(key: StateKey.describe(key), reason: error.description) }
+        guard case .present(let value) = prior, SHA256.hash(value) == valueHash else { return nil }
+        return value
     }
 
+    /// A node of the latest tree (the engine's reads: the cache, else the store as it is now).
     public func treeNode(_ hash: Hash) throws(StateError) -> TreeNode? {
-        try cachedTreeNode(hash)?.node
+        if let cached = cachedNode(hash) { return cached }
+        let bytes: [UInt8]?
+        do { bytes = try database.get(tree, key: Self.nodeKey(hash)) } catch { throw .storage(error.description) }
+        guard let bytes else { return nil }
+        let node = try Self.decodeNode(bytes, hash: hash) { (key: [UInt8]) throws(StoreError) in try database.get(state, key: key) }
+        remember([(hash, node)])
+        return node
     }
 
-    /// The node and the version of its newest stored copy (every copy has the same content).
-    private func cachedTreeNode(_ hash: Hash) throws(StateError) -> CachedNode? {
-        cacheLock.lock()
-        let cached = nodeCache[NodeKey(hash)] ?? previousNodeCache[NodeKey(hash)]
-        cacheLock.unlock()
-        if let cached { return cached }
-        let entry: (key: [UInt8], value: [UInt8])?
-        do { entry = try database.lastEntry(tree, prefix: [Self.nodePrefix] + hash.bytes) } catch { throw .storage(error.description) }
-        guard let entry else { return nil }
-        guard entry.key.count == 1 + Hash.byteCount + 8 else { throw .corruptValue(key: "tree node \(hash.hex)", reason: "key of \(entry.key.count) bytes") }
-        let node: TreeNode
-        do { node = try CanonicalDecoder.decode(TreeNode.self, from: entry.value) } catch {
-            throw .corruptValue(key: "tree node \(hash.hex)", reason: error.description)
+    /// The stored form of a node of the latest tree. A leaf is `0x04 ‖ u16 len ‖ key`: the latest tree's leaves are
+    /// exactly the `state` column family, so its value hash is SHA-256 of the key's value there (re-derived when
+    /// the leaf is read, and checked with the node's hash). Inner nodes keep `TreeNode`'s encoding (tags 1–3).
+    static func storedNode(_ node: TreeNode) -> [UInt8] {
+        switch node {
+        case .leaf(let leaf):
+            precondition(leaf.key.count <= Int(UInt16.max), "a leaf key longer than the commit's check allows")
+            return [storedLeafTag, UInt8(truncatingIfNeeded: leaf.key.count >> 8), UInt8(truncatingIfNeeded: leaf.key.count)] + leaf.key
+        case .inner:
+            return node.canonicalBytes
         }
-        guard node.hash == hash else { throw .corruptValue(key: "tree node \(hash.hex)", reason: "content hashes to \(node.hash.hex)") }
-        var version: UInt64 = 0
-        for b in entry.key.suffix(8) { version = version << 8 | UInt64(b) }
-        let found = CachedNode(node: node, version: version)
-        remember([(hash, found)])
-        return found
     }
 
-    private func remember(_ records: [(Hash, CachedNode)]) {
+    static let storedLeafTag: UInt8 = 4
+
+    func cachedNode(_ hash: Hash) -> TreeNode? {
         cacheLock.lock()
         defer { cacheLock.unlock() }
-        for (hash, cached) in records.suffix(Self.nodeCacheCapacity) {
+        return nodeCache[NodeKey(hash)] ?? previousNodeCache[NodeKey(hash)]
+    }
+
+    /// Decodes a stored node (a leaf's value read through `value`, from the same view of the store) and checks that
+    /// it hashes to its key.
+    static func decodeNode(_ bytes: [UInt8], hash: Hash, value: ([UInt8]) throws(StoreError) -> [UInt8]?) throws(StateError) -> TreeNode {
+        let node: TreeNode
+        if bytes.first == storedLeafTag {
+            guard bytes.count >= 3, bytes.count == 3 + (Int(bytes[1]) << 8 | Int(bytes[2])) else {
+                throw .corruptValue(key: "tree node \(hash.hex)", reason: "a stored leaf of \(bytes.count) bytes with another key length")
+            }
+            let key = Array(bytes[3...])
+            let current: [UInt8]?
+            do { current = try value(key) } catch { throw .storage(error.description) }
+            guard let current else {
+                throw .corruptValue(key: "tree node \(hash.hex)", reason: "a leaf of \(StateKey.describe(key)), which the state does not hold")
+            }
+            node = .leaf(TreeLeaf(key: key, value: current))
+        } else {
+            do { node = try CanonicalDecoder.decode(TreeNode.self, from: bytes) } catch {
+                throw .corruptValue(key: "tree node \(hash.hex)", reason: error.description)
+            }
+        }
+        guard node.hash == hash else { throw .corruptValue(key: "tree node \(hash.hex)", reason: "content hashes to \(node.hash.hex)") }
+        return node
+    }
+
+    private func remember(_ records: [(Hash, TreeNode)]) {
+        cacheLock.lock()
+        defer { cacheLock.unlock() }
+        for (hash, node) in records.suffix(Self.nodeCacheCapacity) {
             if nodeCache.count >= Self.nodeCacheCapacity {
                 previousNodeCache = nodeCache
                 nodeCache = [:]
                 nodeCache.reserveCapacity(Self.nodeCacheCapacity)
             }
-            nodeCache[NodeKey(hash)] = cached
+            nodeCache[NodeKey(hash)] = node
         }
     }
 
@@ -206,68 +261,89 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         let height = StoredRecord.height(commit.height)
         let pruning: Bool
         if case .window = stateRetention { pruning = true } else { pruning = false }
-        // Prune first: its deletes touch only keys of heights below the window, never a key this batch writes.
+        // Prune first: its deletes touch only history entries no kept height needs, never a key this batch writes.
         if case .window(let heights) = stateRetention, commit.height + 1 > heights {
             try prune(keepingFrom: commit.height + 1 - heights, into: &batch)
         }
         if let block = commit.block { batch.put(blocks, key: height, value: block.canonicalBytes) }
         if let certificate = commit.certificate { batch.put(certs, key: height, value: certificate.canonicalBytes) }
         var stale = StaleRecord()
+        var touched = [Bool](repeating: false, count: TreeBucket.count)
         for change in commit.stateChanges {
-            // The superseded value stays readable (for proofs at older kept heights) until it leaves the window.
+            guard change.key.count <= Int(UInt16.max) else {
+                throw .corrupt(what: "state change", reason: "a key of \(change.key.count) bytes (the value history takes keys of at most 65,535)")
+            }
+            let bucket = TreeBucket.of(key: change.key)
+            touched[Int(bucket)] = true
+            // Every change files the value it replaces (or its absence): older kept heights are rebuilt from these.
             let previous: [UInt8]?
             switch change.previous {
             case .known(let value): previous = value  // read once, by execution, from the state this height replaces
             case .unknown: do { previous = try database.get(state, key: change.key) } catch { throw .storage(error) }
             }
-            if let previous, change.key.count <= Int(UInt16.max) {
-                let historyKey = Self.valueHistoryPrefix(change.key) + height
-                batch.put(tree, key: historyKey, value: previous)
+            if commit.height > 0 {  // genesis has no earlier height to serve
+                batch.put(tree, key: Self.valueHistoryPrefix(change.key, bucket: bucket) + height, value: PriorValue(previous).stored)
                 if pruning { stale.valueKeys.append(change.key) }
             }
             if let value = change.value { batch.put(state, key: change.key, value: value) } else { batch.delete(state, key: change.key) }
         }
-        if pruning {
-            for hash in commit.staleNodes {
-                let replaced: CachedNode?
-                do { replaced = try cachedTreeNode(hash) } catch { throw .corrupt(what: "tree", reason: error.description) }
-                guard let replaced else { continue }  // never stored (an in-memory base): nothing to prune
-                stale.nodes.append(StaleRecord.Node(hash: hash, version: replaced.version))
+        // The latest tree only: what this height replaced leaves the store now (history is the change sets above).
+        for hash in commit.staleNodes { batch.delete(tree, key: Self.nodeKey(hash)) }
+        for record in commit.treeNodes { batch.put(tree, key: Self.nodeKey(record.hash), value: Self.storedNode(record.node)) }
+        let newTree = CommitNodes(commit.treeNodes, base: self)
+        for bucket in 0..<TreeBucket.count where touched[bucket] {
+            let summary: BucketSummary
+            do { summary = try SparseMerkleTree.bucketSummary(UInt8(bucket), root: commit.stateRoot, source: newTree) } catch {
+                throw .corrupt(what: "tree", reason: error.description)
             }
-            if !stale.nodes.isEmpty || !stale.valueKeys.isEmpty { batch.put(tree, key: [Self.stalePrefix] + height, value: stale.canonicalBytes) }
+            if pruning, let previous = try latestSummaryHeight(UInt8(bucket)) { stale.summaries.append(.init(bucket: UInt8(bucket), height: previous)) }
+            batch.put(tree, key: Self.summaryKey(UInt8(bucket), height: commit.height), value: summary.canonicalBytes)
         }
-        for record in commit.treeNodes { batch.put(tree, key: Self.nodeKey(record.hash, version: commit.height), value: record.node.canonicalBytes) }
+        if pruning, !stale.valueKeys.isEmpty || !stale.summaries.isEmpty {
+            batch.put(tree, key: [Self.stalePrefix] + height, value: stale.canonicalBytes)
+        }
         batch.put(tree, key: Self.rootKey(commit.height), value: commit.stateRoot.canonicalBytes)
-        for tx in commit.transactions { batch.put(txs, key: tx.hash.bytes, value: tx.record.canonicalBytes) }
+        for tx in commit.transactions {
+            precondition(tx.record.receipt.txHash == tx.hash, "a transaction record filed under another transaction's hash")
+            batch.put(txs, key: tx.hash.bytes, value: StoredTxRecord(tx.record).canonicalBytes)
+        }
         if let genesis = commit.genesisHash { batch.put(meta, key: Self.genesisHashKey, value: genesis.canonicalBytes) }
         batch.put(meta, key: Self.lastHeightKey, value: height)
         // Durability: the batch is fsynced before this returns; only then may anyone be told "committed".
         do { try database.write(batch, sync: true) } catch { throw .storage(error) }
-        remember(commit.treeNodes.map { ($0.hash, CachedNode(node: $0.node, version: commit.height)) })
+        remember(commit.treeNodes.map { ($0.hash, $0.node) })
     }
 
-    /// Adds to `batch` the deletion of every node and value that left the tree at or before `oldest` (no kept
-    /// height reaches them), their stale records, and the roots below `oldest`.
+    /// The height of the newest stored summary of `bucket`, or nil when it never changed.
+    private func latestSummaryHeight(_ bucket: UInt8) throws(ChainStoreError) -> UInt64? {
+        let entry: (key: [UInt8], value: [UInt8])?
+        do { entry = try database.lastEntry(tree, prefix: [Self.summaryPrefix, bucket]) } catch { throw .storage(error) }
+        guard let entry else { return nil }
+        guard entry.key.count == 10 else { throw .corrupt(what: "bucket summary", reason: "key of \(entry.key.count) bytes") }
+        return Self.height(suffixOf: entry.key)
+    }
+
+    /// Adds to `batch` the deletion of every history entry that no height at or above `oldest` needs (those the
+    /// stale records of heights up to `oldest` name), the records, and the roots below `oldest`.
     /// Idempotent: re-running it after a crash deletes nothing twice that matters.
     private func prune(keepingFrom oldest: UInt64, into batch: inout WriteBatch) throws(ChainStoreError) {
         let iterator = database.iterate(tree, prefix: [Self.stalePrefix])
         var count = 0
         while count < Self.maxPrunedPerCommit, let entry = iterator.next() {
-            guard entry.key.count == 9 else {
-                throw .corrupt(what: "stale index", reason: "key of \(entry.key.count) bytes, expected \"s\" ‖ u64 height (a store written by an earlier build of format 2: re-sync its data directory)")
-            }
-            var since: UInt64 = 0
-            for b in entry.key[1..<9] { since = since << 8 | UInt64(b) }
+            guard entry.key.count == 9 else { throw .corrupt(what: "stale record", reason: "key of \(entry.key.count) bytes, expected \"s\" ‖ u64 height") }
+            let since = Self.height(suffixOf: entry.key)
             if since > oldest { break }
             let record: StaleRecord
             do { record = try CanonicalDecoder.decode(StaleRecord.self, from: entry.value, limits: StaleRecord.limits) } catch {
                 throw .corrupt(what: "stale record of height \(since)", reason: error.description)
             }
-            for node in record.nodes { batch.delete(tree, key: Self.nodeKey(node.hash, version: node.version)) }
             let suffix = StoredRecord.height(since)
-            for key in record.valueKeys { batch.delete(tree, key: Self.valueHistoryPrefix(key) + suffix) }
+            // The value before `since` serves heights below it only.
+            for key in record.valueKeys { batch.delete(tree, key: Self.valueHistoryPrefix(key, bucket: TreeBucket.of(key: key)) + suffix) }
+            // A summary superseded at `since` served heights below it only.
+            for summary in record.summaries { batch.delete(tree, key: Self.summaryKey(summary.bucket, height: summary.height)) }
             batch.delete(tree, key: entry.key)
-            count += record.nodes.count + record.valueKeys.count
+            count += record.valueKeys.count + record.summaries.count
         }
         if let error = iterator.error { throw .storage(error) }
         if oldest > 0 { batch.deleteRange(tree, from: Self.rootKey(0), to: Self.rootKey(oldest)) }
@@ -281,135 +357,141 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
 
     static func rootKey(_ height: UInt64) -> [UInt8] { [rootPrefix] + StoredRecord.height(height) }
 
-    static func nodeKey(_ hash: Hash, version: UInt64) -> [UInt8] { [nodePrefix] + hash.bytes + StoredRecord.height(version) }
+    static func nodeKey(_ hash: Hash) -> [UInt8] { [nodePrefix] + hash.bytes }
 
-    static func valueHistoryPrefix(_ key: [UInt8]) -> [UInt8] {
-        [valuePrefix, UInt8(truncatingIfNeeded: key.count >> 8), UInt8(truncatingIfNeeded: key.count)] + key
+    static func summaryKey(_ bucket: UInt8, height: UInt64) -> [UInt8] { [summaryPrefix, bucket] + StoredRecord.height(height) }
+
+    static func valueHistoryPrefix(_ key: [UInt8], bucket: UInt8) -> [UInt8] {
+        [valuePrefix, bucket, UInt8(truncatingIfNeeded: key.count >> 8), UInt8(truncatingIfNeeded: key.count)] + key
+    }
+
+    /// The big-endian u64 that ends `key`.
+    static func height<C: Collection>(suffixOf key: C) -> UInt64 where C.Element == UInt8 {
+        var value: UInt64 = 0
+        for b in key.suffix(8) { value = value << 8 | UInt64(b) }
+        return value
     }
 }
 
-/// What one commit took out of the tree: the replaced nodes (hash and the version of the stored copy) and the keys
-/// whose superseded value it kept in the value history. One record per height, at `"s" ‖ u64 height` (a record
-/// instead of an index entry per node: each entry repeated the 9-byte height prefix and cost RocksDB's per-entry
-/// overhead).
-struct StaleRecord: CanonicalCodable, Equatable {
-    struct Node: Equatable {
-        let hash: Hash
-        let version: UInt64
+/// The tree a commit writes, for reading its bucket summaries before the batch is applied: the new nodes, else the
+/// store's latest tree (the nodes the commit did not replace).
+private struct CommitNodes: TreeNodeSource {
+    let nodes: [NodeKey: TreeNode]
+    let base: RocksChainStore
+
+    init(_ records: [TreeNodeRecord], base: RocksChainStore) {
+        var nodes: [NodeKey: TreeNode] = [:]
+        nodes.reserveCapacity(records.count)
+        for record in records { nodes[NodeKey(record.hash)] = record.node }
+        self.nodes = nodes
+        self.base = base
     }
 
-    var nodes: [Node] = []
-    var valueKeys: [[UInt8]] = []
+    func treeNode(_ hash: Hash) throws(StateError) -> TreeNode? {
+        if let node = nodes[NodeKey(hash)] { return node }
+        return try base.treeNode(hash)
+    }
+}
 
-    /// Decoding bounds: a record lists at most what one block's tree update replaced (keys up to u16 long).
+/// A value history entry: what a key held before a height.
+enum PriorValue: Equatable {
+    case absent
+    case present([UInt8])
+
+    init(_ value: [UInt8]?) { self = value.map { .present($0) } ?? .absent }
+
+    init(stored bytes: [UInt8]) throws(CodecError) {
+        switch bytes.first {
+        case 0 where bytes.count == 1: self = .absent
+        case 1: self = .present(Array(bytes.dropFirst()))
+        default: throw .invalidValue(type: "PriorValue", reason: "a value history entry must start with 0x00 (absent, alone) or 0x01")
+        }
+    }
+
+    var stored: [UInt8] {
+        switch self {
+        case .absent: return [0]
+        case .present(let value): return [1] + value
+        }
+    }
+
+    var valueHash: Hash? {
+        if case .present(let value) = self { return SHA256.hash(value) }
+        return nil
+    }
+}
+
+/// A transaction record as stored under its hash: the receipt without the hash (the key) and without repeating the
+/// index (the record's index is the receipt's).
+struct StoredTxRecord: CanonicalCodable {
+    let height: UInt64
+    let index: UInt32
+    let nonceConsumed: Bool
+    let outcome: ReceiptOutcome
+
+    init(_ record: TxRecord) {
+        precondition(record.index == record.receipt.index, "a transaction record's index is its receipt's")
+        height = record.height
+        index = record.index
+        nonceConsumed = record.receipt.nonceConsumed
+        outcome = record.receipt.outcome
+    }
+
+    func record(hash: Hash) -> TxRecord {
+        TxRecord(height: height, index: index, receipt: Receipt(txHash: hash, index: index, nonceConsumed: nonceConsumed, outcome: outcome))
+    }
+
+    func encode(to encoder: inout CanonicalEncoder) {
+        encoder.encode(height)
+        encoder.encode(index)
+        encoder.encode(nonceConsumed)
+        encoder.encode(outcome)
+    }
+
+    init(from decoder: inout CanonicalDecoder) throws(CodecError) {
+        height = try decoder.decodeUInt64()
+        index = try decoder.decodeUInt32()
+        nonceConsumed = try decoder.decodeBool()
+        outcome = try decoder.decode(ReceiptOutcome.self)
+    }
+}
+
+/// What one commit superseded in the history: the keys whose prior value it filed (deleted with the record: the
+/// value before height h serves heights below h only) and the bucket summaries its own summaries replaced. One
+/// record per height, at `"s" ‖ u64 height`.
+struct StaleRecord: CanonicalCodable, Equatable {
+    struct Summary: Equatable {
+        let bucket: UInt8
+        let height: UInt64
+    }
+
+    var valueKeys: [[UInt8]] = []
+    var summaries: [Summary] = []
+
+    /// Decoding bounds: a record lists at most what one block changed (keys up to u16 long).
     static let limits = DecodingLimits(maxBytesLength: Int(UInt16.max), maxCount: 1 << 26)
 
     init() {}
 
     func encode(to encoder: inout CanonicalEncoder) {
-        encoder.encode(UInt32(nodes.count))
-        for node in nodes {
-            encoder.encode(node.hash)
-            encoder.encode(node.version)
-        }
         encoder.encode(UInt32(valueKeys.count))
         for key in valueKeys { encoder.encode(bytes: key) }
+        encoder.encode(UInt32(summaries.count))
+        for summary in summaries {
+            encoder.encode(summary.bucket)
+            encoder.encode(summary.height)
+        }
     }
 
     init(from decoder: inout CanonicalDecoder) throws(CodecError) {
-        let nodeCount = try decoder.decodeCount(what: "stale nodes")
-        nodes.reserveCapacity(nodeCount)
-        for _ in 0..<nodeCount {
-            let hash = try decoder.decode(Hash.self)
-            nodes.append(Node(hash: hash, version: try decoder.decodeUInt64()))
-        }
         let keyCount = try decoder.decodeCount(what: "stale values")
         valueKeys.reserveCapacity(keyCount)
         for _ in 0..<keyCount { valueKeys.append(try decoder.decodeBytes()) }
-    }
-}
-
-// MARK: checking and measuring
-
-/// What `RocksChainStore.checkState()` walked.
-public struct StateCheckReport: Sendable, Equatable {
-    /// The kept heights, oldest first.
-    public let heights: ClosedRange<UInt64>
-    /// Distinct tree nodes read (each checked against its hash).
-    public let nodes: Int
-    /// Leaves of the latest tree (= keys of the latest state).
-    public let liveKeys: Int
-}
-
-/// Bytes of the store by part (keys + values as stored, before compression), for the benchmark.
-public struct StateStorageStats: Sendable, Equatable {
-    /// Live state: keys and values of the `state` column family.
-    public var stateBytes = 0
-    public var stateKeys = 0
-    /// Tree nodes ("n" entries): the latest tree plus the nodes still kept for older heights.
-    public var treeNodeBytes = 0
-    public var treeNodes = 0
-    /// Superseded values kept for older heights ("v") and the stale index ("s").
-    public var historyBytes = 0
-    public var staleIndexBytes = 0
-}
-
-extension RocksChainStore {
-    /// Walks the tree of every kept height, checks that each node is stored and hashes to its id and that every
-    /// leaf's value is readable at that height, and that the latest tree holds exactly the `state` column family.
-    /// A store that passes answers every read and proof inside its window. (Cost: the whole tree per kept height.)
-    public func checkState() throws(ChainStoreError) -> StateCheckReport {
-        guard let last = try lastHeight(), let oldest = try oldestStateHeight() else {
-            throw .corrupt(what: "meta", reason: "nothing committed")
+        let summaryCount = try decoder.decodeCount(what: "stale summaries")
+        guard summaryCount <= TreeBucket.count else { throw .invalidValue(type: "StaleRecord", reason: "\(summaryCount) superseded summaries (at most one per bucket)") }
+        for _ in 0..<summaryCount {
+            let bucket = try decoder.decodeUInt8()
+            summaries.append(Summary(bucket: bucket, height: try decoder.decodeUInt64()))
         }
-        var seen = Set<NodeKey>()
-        var latestLeaves: [(key: [UInt8], value: [UInt8])] = []
-        for height in oldest...last {
-            guard let root = try stateRoot(atHeight: height) else { throw .corrupt(what: "tree", reason: "the state root of kept height \(height) is missing") }
-            var stack = [root]
-            while let hash = stack.popLast() {
-                if hash == .zero { continue }
-                let node: TreeNode?
-                do { node = try treeNode(hash) } catch { throw .corrupt(what: "tree", reason: error.description) }
-                guard let node else { throw .corrupt(what: "tree", reason: "node \(hash.hex) of height \(height) is missing") }
-                switch node {
-                case .inner(let l, let r):
-                    if seen.insert(NodeKey(hash)).inserted || height == last { stack.append(l); stack.append(r) }
-                case .leaf(let leaf):
-                    seen.insert(NodeKey(hash))
-                    let value: [UInt8]?
-                    do { value = try treeValue(leaf.key, valueHash: leaf.valueHash, atHeight: height) } catch { throw .corrupt(what: "state", reason: error.description) }
-                    guard let value else { throw .corrupt(what: "state", reason: "the value of \(StateKey.describe(leaf.key)) at height \(height) is missing") }
-                    if height == last { latestLeaves.append((leaf.key, value)) }
-                }
-            }
-        }
-        let flat: [(key: [UInt8], value: [UInt8])]
-        do { flat = try stateScan(prefix: []) } catch { throw .corrupt(what: "state", reason: error.description) }
-        latestLeaves.sort { ByteOrder.less($0.key, $1.key) }
-        guard flat.count == latestLeaves.count, zip(flat, latestLeaves).allSatisfy({ $0.key == $1.key && $0.value == $1.value }) else {
-            throw .corrupt(what: "state", reason: "the state column family (\(flat.count) keys) differs from the tree at height \(last) (\(latestLeaves.count) leaves)")
-        }
-        return StateCheckReport(heights: oldest...last, nodes: seen.count, liveKeys: flat.count)
-    }
-
-    /// Counts the stored bytes of the live state, the tree and the history (one pass over two column families).
-    public func storageStats() throws(ChainStoreError) -> StateStorageStats {
-        var stats = StateStorageStats()
-        let states = database.iterate(state)
-        while let e = states.next() { stats.stateBytes += e.key.count + e.value.count; stats.stateKeys += 1 }
-        if let error = states.error { throw .storage(error) }
-        let nodes = database.iterate(tree)
-        while let e = nodes.next() {
-            let bytes = e.key.count + e.value.count
-            switch e.key.first {
-            case Self.nodePrefix: stats.treeNodeBytes += bytes; stats.treeNodes += 1
-            case Self.valuePrefix: stats.historyBytes += bytes
-            case Self.stalePrefix: stats.staleIndexBytes += bytes
-            default: break
-            }
-        }
-        if let error = nodes.error { throw .storage(error) }
-        return stats
     }
 }

@@ -1,0 +1,300 @@
+// RocksChainStore+History.swift — reading the state of an older kept height from a store that keeps only the latest
+// tree's nodes (format 3, RocksChainStore.swift), and checking and measuring what the store holds.
+//
+// `HistoricalTree` reads one RocksDB snapshot, so a commit running meanwhile (which deletes the nodes it replaces)
+// never changes what it sees. For the snapshot's last height it is the latest tree. For an older height h it
+// recomputes the nodes above depth 8 from the 256 bucket summaries in force at h and checks their root against the
+// stored root of h (a mismatch is reported as corruption, never answered); a bucket that changed after h is rebuilt
+// when a read first reaches it: the latest bucket with each key changed since h set back to its value at h (the
+// first value history entry after h), checked against h's summary of that bucket. The cost of a read at h is
+// therefore one seek per bucket plus the changes made to the buckets it walks since h — bounded by the window.
+import Foundation
+import TrellisCodec
+import TrellisCrypto
+import TrellisStore
+
+extension RocksChainStore {
+    /// A consistent reader of the tree and values of `height`, or nil when the store does not keep that height.
+    public func stateSource(atHeight height: UInt64) throws(ChainStoreError) -> (any TreeNodeSource & TreeValueSource)? {
+        try historicalTree(atHeight: height)
+    }
+
+    func historicalTree(atHeight height: UInt64) throws(ChainStoreError) -> HistoricalTree? {
+        let snapshot = database.snapshot()
+        let rootBytes: [UInt8]?, lastBytes: [UInt8]?
+        do {
+            rootBytes = try snapshot.get(tree, key: Self.rootKey(height))
+            lastBytes = try snapshot.get(meta, key: Self.lastHeightKey)
+        } catch { throw .storage(error) }
+        guard let rootBytes, let lastBytes else { return nil }
+        let root = try StoredRecord.decode(Hash.self, rootBytes, what: "state root at height \(height)")
+        let last = try StoredRecord.decode(UInt64.self, lastBytes, what: "last height")
+        return try HistoricalTree(store: self, snapshot: snapshot, height: height, root: root, lastHeight: last)
+    }
+}
+
+/// The tree and values of one kept height, read from one snapshot (see the file header).
+final class HistoricalTree: TreeNodeSource, TreeValueSource, @unchecked Sendable {
+    /// Rebuilt buckets kept in memory at once; a walk that comes back to an evicted one rebuilds it again.
+    static let maxRebuiltBuckets = 8
+
+    let store: RocksChainStore
+    let snapshot: Snapshot
+    let height: UInt64
+    let root: Hash
+    private let lock = NSLock()
+    /// Nodes above depth 8 (and bucket leaves) of `height`; empty when `height` is the snapshot's last.
+    private var upper: [NodeKey: TreeNode] = [:]
+    /// Summaries at `height` and in the latest tree, for the buckets that changed since (the others are read from
+    /// the latest tree as they are).
+    private var changed: [UInt8: (then: BucketSummary, now: BucketSummary)] = [:]
+    /// The root of each changed inner bucket at `height` → its bucket.
+    private var bucketRoots: [NodeKey: UInt8] = [:]
+    private var rebuilt: [UInt8: [NodeKey: TreeNode]] = [:]
+    private var rebuiltOrder: [UInt8] = []
+    /// Buckets with inner nodes rebuilt so far (tests check that reads really rebuild below depth 8).
+    private(set) var rebuiltInnerBuckets = 0
+
+    init(store: RocksChainStore, snapshot: Snapshot, height: UInt64, root: Hash, lastHeight: UInt64) throws(ChainStoreError) {
+        self.store = store
+        self.snapshot = snapshot
+        self.height = height
+        self.root = root
+        guard height < lastHeight else { return }
+        var summaries: [BucketSummary] = []
+        summaries.reserveCapacity(TreeBucket.count)
+        for bucket in 0..<TreeBucket.count {
+            let then = try summary(UInt8(bucket), atHeight: height)
+            let now = try summary(UInt8(bucket), atHeight: lastHeight)
+            summaries.append(then)
+            if then != now {
+                changed[UInt8(bucket)] = (then, now)
+                if case .inner(let h) = then { bucketRoots[NodeKey(h)] = UInt8(bucket) }
+            }
+            if case .leaf(let leaf) = then { upper[NodeKey(leaf.hash)] = .leaf(leaf) }
+        }
+        let computed = SparseMerkleTree.upperTree(summaries)
+        guard computed.root == root else {
+            throw .corrupt(what: "tree", reason: "the bucket summaries of height \(height) give root \(computed.root.hex), the stored root is \(root.hex)")
+        }
+        for record in computed.nodes { upper[NodeKey(record.hash)] = record.node }
+    }
+
+    /// The summary of `bucket` in force after `atHeight`: its newest record at or below that height (none = empty).
+    private func summary(_ bucket: UInt8, atHeight: UInt64) throws(ChainStoreError) -> BucketSummary {
+        let prefix = [RocksChainStore.summaryPrefix, bucket]
+        let entry: (key: [UInt8], value: [UInt8])?
+        do { entry = try snapshot.lastEntry(store.tree, prefix: prefix, upTo: RocksChainStore.summaryKey(bucket, height: atHeight)) } catch { throw .storage(error) }
+        guard let entry else { return .empty }
+        return try StoredRecord.decode(BucketSummary.self, entry.value, what: "summary of bucket \(bucket) at height \(RocksChainStore.height(suffixOf: entry.key))")
+    }
+
+    func treeNode(_ hash: Hash) throws(StateError) -> TreeNode? {
+        let key = NodeKey(hash)
+        lock.lock()
+        defer { lock.unlock() }
+        if let node = upper[key] { return node }
+        for nodes in rebuilt.values { if let node = nodes[key] { return node } }
+        if let bucket = bucketRoots[key] { return try rebuild(bucket)[key] }
+        if let node = try latestNode(hash) { return node }
+        // Not in the latest tree: a node of a changed bucket whose rebuild was evicted (a walk that left a bucket
+        // and came back). Rebuild the changed buckets not in memory until one holds it.
+        for bucket in bucketRoots.values.sorted() where rebuilt[bucket] == nil {
+            if let node = try rebuild(bucket)[key] { return node }
+        }
+        return nil
+    }
+
+    /// A node of the snapshot's latest tree.
+    private func latestNode(_ hash: Hash) throws(StateError) -> TreeNode? {
+        if let cached = store.cachedNode(hash) { return cached }
+        let bytes: [UInt8]?
+        do { bytes = try snapshot.get(store.tree, key: RocksChainStore.nodeKey(hash)) } catch { throw .storage(error.description) }
+        guard let bytes else { return nil }
+        let snapshot = self.snapshot, state = store.state
+        return try RocksChainStore.decodeNode(bytes, hash: hash) { (key: [UInt8]) throws(StoreError) in try snapshot.get(state, key: key) }
+    }
+
+    /// Rebuilds `bucket` as it was at `height` (called with the lock held) and returns its nodes.
+    private func rebuild(_ bucket: UInt8) throws(StateError) -> [NodeKey: TreeNode] {
+        guard let summaries = changed[bucket] else { return [:] }
+        let (then, now) = summaries
+        // Each key of the bucket changed after `height`: its value at `height` is the first entry after it.
+        let prefix = [RocksChainStore.valuePrefix, bucket]
+        let iterator = snapshot.iterate(store.tree, prefix: prefix)
+        var changes: [(key: [UInt8], valueHash: Hash?)] = []
+        var lastKey: [UInt8]? = nil
+        while let entry = iterator.next() {
+            guard entry.key.count >= 4 + 8 else { throw .corruptValue(key: "value history", reason: "an entry key of \(entry.key.count) bytes") }
+            let length = Int(entry.key[2]) << 8 | Int(entry.key[3])
+            guard entry.key.count == 4 + length + 8 else { throw .corruptValue(key: "value history", reason: "an entry key of \(entry.key.count) bytes for a \(length)-byte key") }
+            let changedAt = RocksChainStore.height(suffixOf: entry.key)
+            guard changedAt > height else { continue }
+            let key = Array(entry.key[4..<(4 + length)])
+            if key == lastKey { continue }  // a later change of a key already set back
+            lastKey = key
+            let prior: PriorValue
+            do { prior = try PriorValue(stored: entry.value) } catch { throw .corruptValue(key: StateKey.describe(key), reason: error.description) }
+            changes.append((key, prior.valueHash))
+        }
+        if let error = iterator.error { throw .storage(error.description) }
+        let result: (summary: BucketSummary, nodes: [TreeNodeRecord])
+        do { result = try SparseMerkleTree.rebuildBucket(now, changes: changes, source: LatestNodes(tree: self)) } catch {
+            throw HistoricalTree.stateError(error)
+        }
+        guard result.summary == then else {
+            throw .corruptValue(key: "bucket \(bucket)", reason: "rebuilt at height \(height) as \(result.summary.hash.hex), its summary says \(then.hash.hex)")
+        }
+        var nodes: [NodeKey: TreeNode] = [:]
+        nodes.reserveCapacity(result.nodes.count)
+        for record in result.nodes { nodes[NodeKey(record.hash)] = record.node }
+        if rebuiltOrder.count >= Self.maxRebuiltBuckets {
+            rebuilt[rebuiltOrder.removeFirst()] = nil
+        }
+        rebuilt[bucket] = nodes
+        rebuiltOrder.append(bucket)
+        if case .inner = then { rebuiltInnerBuckets += 1 }
+        return nodes
+    }
+
+    /// The latest tree of the snapshot, for a rebuild (called with the lock held).
+    private struct LatestNodes: TreeNodeSource {
+        let tree: HistoricalTree
+        func treeNode(_ hash: Hash) throws(StateError) -> TreeNode? { try tree.latestNode(hash) }
+    }
+
+    func treeValue(_ key: [UInt8], valueHash: Hash, atHeight height: UInt64) throws(StateError) -> [UInt8]? {
+        let snapshot = self.snapshot, store = self.store
+        return try RocksChainStore.historicalValue(key, valueHash: valueHash, atHeight: height,
+                                                   latest: { (k: [UInt8]) throws(StoreError) in try snapshot.get(store.state, key: k) },
+                                                   iterate: { snapshot.iterate(store.tree, prefix: $0, from: $1) })
+    }
+
+    static func stateError(_ error: TreeError) -> StateError {
+        if case .state(let e) = error { return e }
+        return .storage(error.description)
+    }
+}
+
+// MARK: checking and measuring
+
+/// What `RocksChainStore.checkState()` walked.
+public struct StateCheckReport: Sendable, Equatable {
+    /// The kept heights, oldest first.
+    public let heights: ClosedRange<UInt64>
+    /// Nodes of the latest tree (each read from disk and checked against its hash).
+    public let nodes: Int
+    /// Leaves of the latest tree (= keys of the latest state).
+    public let liveKeys: Int
+    /// History entries (values, bucket summaries) that no kept height needs: 0 once pruning has caught up.
+    public let unneededHistoryEntries: Int
+}
+
+/// Bytes of the store by part (keys + values as stored, before compression), for the benchmark.
+public struct StateStorageStats: Sendable, Equatable {
+    /// Live state: keys and values of the `state` column family.
+    public var stateBytes = 0
+    public var stateKeys = 0
+    /// Tree nodes ("n" entries): the latest tree.
+    public var treeNodeBytes = 0
+    public var treeNodes = 0
+    /// Values kept for older heights ("v"), bucket summaries ("b") and the stale records ("s").
+    public var historyBytes = 0
+    public var summaryBytes = 0
+    public var staleIndexBytes = 0
+}
+
+extension RocksChainStore {
+    /// Walks the latest tree from disk (each node stored and hashing to its id, the leaves equal to the `state`
+    /// column family, no other node stored) and the tree of every older kept height through `HistoricalTree` (its
+    /// root recomputed and checked, every leaf's value readable at that height), and counts the history entries no
+    /// kept height needs. A store that passes answers every read and proof inside its window. (Cost: the whole tree
+    /// per kept height.)
+    public func checkState() throws(ChainStoreError) -> StateCheckReport {
+        guard let last = try lastHeight(), let oldest = try oldestStateHeight() else {
+            throw .corrupt(what: "meta", reason: "nothing committed")
+        }
+        var latestNodes = 0
+        var latestLeaves: [(key: [UInt8], value: [UInt8])] = []
+        for height in oldest...last {
+            guard let source = try historicalTree(atHeight: height) else { throw .corrupt(what: "tree", reason: "the state root of kept height \(height) is missing") }
+            var stack = [source.root]
+            while let hash = stack.popLast() {
+                if hash == .zero { continue }
+                let node: TreeNode?
+                do { node = try height == last ? diskNode(hash, snapshot: source.snapshot) : source.treeNode(hash) } catch {
+                    throw .corrupt(what: "tree", reason: error.description)
+                }
+                guard let node else { throw .corrupt(what: "tree", reason: "node \(hash.hex) of height \(height) is missing") }
+                if height == last { latestNodes += 1 }
+                switch node {
+                case .inner(let l, let r): stack.append(l); stack.append(r)
+                case .leaf(let leaf):
+                    let value: [UInt8]?
+                    do { value = try source.treeValue(leaf.key, valueHash: leaf.valueHash, atHeight: height) } catch { throw .corrupt(what: "state", reason: error.description) }
+                    guard let value else { throw .corrupt(what: "state", reason: "the value of \(StateKey.describe(leaf.key)) at height \(height) is missing") }
+                    if height == last { latestLeaves.append((leaf.key, value)) }
+                }
+            }
+        }
+        let flat: [(key: [UInt8], value: [UInt8])]
+        do { flat = try stateScan(prefix: []) } catch { throw .corrupt(what: "state", reason: error.description) }
+        latestLeaves.sort { ByteOrder.less($0.key, $1.key) }
+        guard flat.count == latestLeaves.count, zip(flat, latestLeaves).allSatisfy({ $0.key == $1.key && $0.value == $1.value }) else {
+            throw .corrupt(what: "state", reason: "the state column family (\(flat.count) keys) differs from the tree at height \(last) (\(latestLeaves.count) leaves)")
+        }
+        let stats = try storageStats()
+        guard stats.treeNodes == latestNodes else {
+            throw .corrupt(what: "tree", reason: "\(stats.treeNodes) nodes stored, the latest tree has \(latestNodes)")
+        }
+        return StateCheckReport(heights: oldest...last, nodes: latestNodes, liveKeys: flat.count, unneededHistoryEntries: try unneededHistory(oldest: oldest))
+    }
+
+    /// A node read from `snapshot`'s disk state, not the cache.
+    private func diskNode(_ hash: Hash, snapshot: Snapshot) throws(StateError) -> TreeNode? {
+        let bytes: [UInt8]?
+        do { bytes = try snapshot.get(tree, key: Self.nodeKey(hash)) } catch { throw .storage(error.description) }
+        guard let bytes else { return nil }
+        let state = self.state
+        return try Self.decodeNode(bytes, hash: hash) { (key: [UInt8]) throws(StoreError) in try snapshot.get(state, key: key) }
+    }
+
+    /// Value entries for heights at or below `oldest` (the value before h serves heights below h) and summaries
+    /// older than a bucket's newest one at or below `oldest`.
+    private func unneededHistory(oldest: UInt64) throws(ChainStoreError) -> Int {
+        var count = 0
+        let values = database.iterate(tree, prefix: [Self.valuePrefix])
+        while let entry = values.next() {
+            if Self.height(suffixOf: entry.key) <= oldest { count += 1 }
+        }
+        if let error = values.error { throw .storage(error) }
+        var bucketsAtOrBelowOldest: [UInt8: Int] = [:]
+        let summaries = database.iterate(tree, prefix: [Self.summaryPrefix])
+        while let entry = summaries.next() {
+            if Self.height(suffixOf: entry.key) <= oldest { bucketsAtOrBelowOldest[entry.key[1], default: 0] += 1 }
+        }
+        if let error = summaries.error { throw .storage(error) }
+        return count + bucketsAtOrBelowOldest.values.reduce(0) { $0 + $1 - 1 }
+    }
+
+    /// Counts the stored bytes of the live state, the tree and the history (one pass over two column families).
+    public func storageStats() throws(ChainStoreError) -> StateStorageStats {
+        var stats = StateStorageStats()
+        let states = database.iterate(state)
+        while let e = states.next() { stats.stateBytes += e.key.count + e.value.count; stats.stateKeys += 1 }
+        if let error = states.error { throw .storage(error) }
+        let nodes = database.iterate(tree)
+        while let e = nodes.next() {
+            let bytes = e.key.count + e.value.count
+            switch e.key.first {
+            case Self.nodePrefix: stats.treeNodeBytes += bytes; stats.treeNodes += 1
+            case Self.valuePrefix: stats.historyBytes += bytes
+            case Self.summaryPrefix: stats.summaryBytes += bytes
+            case Self.stalePrefix: stats.staleIndexBytes += bytes
+            default: break
+            }
+        }
+        if let error = nodes.error { throw .storage(error) }
+        return stats
+    }
+}
