@@ -24,7 +24,10 @@ let package = Package(
         .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
         .systemLibrary(name: "CRocksDB", pkgConfig: "rocksdb", providers: [.apt(["librocksdb-dev"])]),
 
-        .target(name: "TrellisCrypto", dependencies: ["CSodium"]),
+        // SHA-256 on the CPU's SHA instructions (x86-64 SHA-NI), with libsodium as the fallback (TrellisCrypto's SHA256).
+        .target(name: "CSHA256"),
+
+        .target(name: "TrellisCrypto", dependencies: ["CSodium", "CSHA256"]),
         .target(name: "TrellisCodec"),
         .target(name: "TrellisStore", dependencies: ["CRocksDB"]),
         .target(name: "TrellisLedger", dependencies: ["TrellisCrypto", "TrellisCodec", "TrellisStore"]),

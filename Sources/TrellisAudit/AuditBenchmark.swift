@@ -38,7 +38,8 @@ public enum AuditBenchmark {
     /// Builds a chain of `transactions` transactions in blocks of `perBlock`, exports it under `directory`, and
     /// measures. `now` reads a monotonic clock (injected so the module itself never reads time); `progress` hears
     /// (phase, done, total) as the chain is built, exported and verified (`trellis bench audit` shows it at a terminal).
-    public static func run(transactions: Int, perBlock: Int, directory: String, now: () -> Double,
+    /// With `keepExport`, the export is written there and kept (to profile `trellis audit verify` on it alone).
+    public static func run(transactions: Int, perBlock: Int, directory: String, keepExport: String? = nil, now: () -> Double,
                            progress: VerifyProgress? = nil) throws -> AuditBenchmarkResult {
         precondition(transactions > 0 && perBlock > 0, "benchmark sizes must be positive")
         let chain = try BenchChain(members: min(perBlock, transactions))
@@ -49,8 +50,8 @@ public enum AuditBenchmark {
             remaining -= min(perBlock, remaining)
             progress?("building the chain", block + 1, blocks)
         }
-        let path = directory + "/bench-export.jsonl"
-        defer { try? FileManager.default.removeItem(atPath: path) }
+        let path = keepExport ?? directory + "/bench-export.jsonl"
+        defer { if keepExport == nil { try? FileManager.default.removeItem(atPath: path) } }
         try ChainExporter.export(from: StoreChainSource(genesis: chain.genesis, store: chain.store, label: "the benchmark chain"), to: path) { done, total in
             progress?("exporting", Int(done), Int(total))
         }

@@ -30,9 +30,10 @@ public final class ChainReplay {
     }
 
     /// Validates, certifies and commits `block`; returns its receipts. The certificate's signatures must already be
-    /// verified; the transactions' are judged by `signatures` (answer only what was checked: see `SignaturePolicy`).
+    /// verified; the transactions' are judged by `signatures` (answer only what was checked: see `SignaturePolicy`);
+    /// `prechecked` names the checks of `LedgerEngine.validate` the caller has already made on this block.
     @discardableResult
-    public func apply(_ block: Block, certificate: CommitCertificate, signatures: SignaturePolicy = .verify) throws(AuditError) -> [Receipt] {
+    public func apply(_ block: Block, certificate: CommitCertificate, signatures: SignaturePolicy = .verify, prechecked: PrecheckedParts = []) throws(AuditError) -> [Receipt] {
         let height = block.header.height
         let set: ValidatorSet
         do { set = try engine.validatorSet(forHeight: height) } catch { throw .verificationFailed(height: height, message: "\(error)") }
@@ -40,7 +41,7 @@ public final class ChainReplay {
             try certificate.verify(chainID: engine.chainID, validatorSet: set, height: height, blockID: block.hash, verifySignatures: false)
         } catch { throw .verificationFailed(height: height, message: error.description) }
         let result: ExecutionResult
-        do { result = try engine.validate(block, signatures: signatures) } catch {
+        do { result = try engine.validate(block, signatures: signatures, prechecked: prechecked) } catch {
             throw .verificationFailed(height: height, message: "re-execution: \(error)")
         }
         do { try engine.commit(block, certificate: certificate, verifyCertificateSignatures: false, signatures: signatures) } catch {

@@ -16,8 +16,8 @@
 // (TransactionSignatures.swift) — it is not a failure. Nothing waits for a whole pass to finish, and no core idles
 // while there is work.
 //
-// It never reports a failure itself: on the first problem of any kind (a certificate signature that does not
-// verify included) everything stops and `verify` returns nil,
+// It never reports a failure itself: on the first problem of any kind (a certificate or last-commit signature that
+// does not verify included) everything stops and `verify` returns nil,
 // and `ChainVerifier` re-runs the reference passes, which name the failure exactly as before (same message, same
 // height, same tie-breaking). It returns a result only when every check passed.
 import Foundation
@@ -52,8 +52,10 @@ enum FastChainVerifier {
             let receipts: [Receipt], change: ValidatorSetChangeView?
             do throws(AuditError) {
                 guard block.header.previousBlockHash == previousHash else { throw .source("link") }
+                // The line's decoding checked tx_root, and its checks included last_commit's signatures.
                 receipts = try replay.apply(block, certificate: line.certificate,
-                                            signatures: TransactionSignatures.policy(for: block, invalid: line.invalidTransactions(failedChecks)))
+                                            signatures: TransactionSignatures.policy(for: block, invalid: line.invalidTransactions(failedChecks)),
+                                            prechecked: [.txRoot, .lastCommitSignatures])
                 change = try replay.validatorSetChange()
             } catch {
                 state.stop()
@@ -81,13 +83,17 @@ enum FastChainVerifier {
 
     /// One line after its local checks: the block, its certificate, what is left to compare after re-execution,
     /// and the signature checks it needs: the transactions' (`Transaction.signatureChecks`, transaction after
-    /// transaction), then the certificate's from `transactionChecks` on.
+    /// transaction), then from `transactionChecks` on the block's `last_commit`'s (re-execution is told they were
+    /// checked) and the certificate's — any failure among those stops the fast path.
     struct DecodedLine: @unchecked Sendable {
         let block: Block
         let certificate: CommitCertificate
         let rest: Rest
         let checks: [SignatureCheck]
         let transactionChecks: Int
+        /// The checks the summary counts, as the reference passes count them: the transactions' and the certificate's
+        /// (`last_commit`'s are checked, as in `LedgerEngine.validate`, but not counted).
+        let countedChecks: Int
 
         init(block: Block, certificate: CommitCertificate, rest: Rest, chainID: String) {
             self.block = block
@@ -96,7 +102,10 @@ enum FastChainVerifier {
             var checks: [SignatureCheck] = []
             for tx in block.transactions { checks += tx.signatureChecks }
             transactionChecks = checks.count
-            checks += certificate.signatureChecks(chainID: chainID)
+            if let lastCommit = block.lastCommit { checks += lastCommit.signatureChecks(chainID: chainID) }
+            let certificateChecks = certificate.signatureChecks(chainID: chainID)
+            checks += certificateChecks
+            countedChecks = transactionChecks + certificateChecks.count
             self.checks = checks
         }
 
@@ -143,11 +152,11 @@ enum FastChainVerifier {
         else { return nil }
         let hash = block.hash
         let hashes = block.transactions.map(\.hash)
-        guard block.header.txCount == block.transactions.count, block.header.txRoot == MerkleTree.root(leaves: hashes.map(\.bytes)),
+        guard block.header.txCount == block.transactions.count, block.header.txRoot == MerkleTree.root(hashLeaves: hashes),
               certificate.height == height, certificate.blockID == hash
         else { return nil }
         var out = LineJSON(capacity: 1024)
-        out.hex(hash.bytes)
+        out.hex(hash)
         guard same(bytes, at: hashAt - 1, out.bytes) else { return nil }
         out = LineJSON(capacity: 1024)
         out.raw(",\"header\":")
@@ -283,7 +292,8 @@ private final class PipelineState: @unchecked Sendable {
     }
 
     /// Takes the next queued chunk, verifies it with the lock released, and records the checks that failed: a
-    /// transaction's is a verdict for re-execution, a certificate's stops everything. Lock held on entry and exit.
+    /// transaction's is a verdict for re-execution, a last commit's or certificate's stops everything. Lock held on
+    /// entry and exit.
     private func runChunkLocked() {
         let chunk = chunks[nextChunk]
         nextChunk += 1
@@ -340,7 +350,7 @@ private final class PipelineState: @unchecked Sendable {
     private func storeLocked(_ i: Int, _ line: FastChainVerifier.DecodedLine?) {
         if let line {
             lines[i] = line
-            signatures += line.checks.count
+            signatures += line.countedChecks
             var start = 0
             while start < line.checks.count {
                 let end = min(start + FastChainVerifier.signatureChunk, line.checks.count)

@@ -29,21 +29,28 @@ enum PayloadJSONEncoder {
     fileprivate final class ArrayRef { var items: [Node] = [] }
 
     /// The node of one value: primitives directly, anything else through its own `encode(to:)`.
+    ///
+    /// Primitives are recognised by their type's identity, not by `as?` casts: a payload's values are mostly
+    /// structs, arrays and keys, for which each of a dozen failed dynamic casts cost more than writing the value
+    /// (most of the verifier's payload JSON time). A primitive wrapped in another type (an `Optional`, say) is not
+    /// recognised here, and reaches this function again as itself through its own `encode(to:)`.
     fileprivate static func box<T: Encodable>(_ value: T) throws -> Node {
-        switch value {
-        case let s as String: return .scalar(try string(s))
-        case let b as Bool: return .scalar(Array((b ? "true" : "false").utf8))
-        case let n as Int: return .scalar(Array(String(n).utf8))
-        case let n as Int64: return .scalar(Array(String(n).utf8))
-        case let n as UInt64: return .scalar(Array(String(n).utf8))
-        case let n as UInt32: return .scalar(Array(String(n).utf8))
-        case let n as Int32: return .scalar(Array(String(n).utf8))
-        case let n as UInt16: return .scalar(Array(String(n).utf8))
-        case let n as Int16: return .scalar(Array(String(n).utf8))
-        case let n as UInt8: return .scalar(Array(String(n).utf8))
-        case let n as Int8: return .scalar(Array(String(n).utf8))
-        case let n as UInt: return .scalar(Array(String(n).utf8))
-        case is Double, is Float, is Data, is Date, is URL, is Decimal: throw Unsupported()
+        switch ObjectIdentifier(T.self) {
+        case ObjectIdentifier(String.self): return .scalar(try string(value as! String))
+        case ObjectIdentifier(Bool.self): return .scalar(Array((value as! Bool ? "true" : "false").utf8))
+        case ObjectIdentifier(Int.self): return number(value as! Int)
+        case ObjectIdentifier(Int64.self): return number(value as! Int64)
+        case ObjectIdentifier(UInt64.self): return number(value as! UInt64)
+        case ObjectIdentifier(UInt32.self): return number(value as! UInt32)
+        case ObjectIdentifier(Int32.self): return number(value as! Int32)
+        case ObjectIdentifier(UInt16.self): return number(value as! UInt16)
+        case ObjectIdentifier(Int16.self): return number(value as! Int16)
+        case ObjectIdentifier(UInt8.self): return number(value as! UInt8)
+        case ObjectIdentifier(Int8.self): return number(value as! Int8)
+        case ObjectIdentifier(UInt.self): return number(value as! UInt)
+        case ObjectIdentifier(Double.self), ObjectIdentifier(Float.self), ObjectIdentifier(Data.self), ObjectIdentifier(Date.self),
+             ObjectIdentifier(URL.self), ObjectIdentifier(Decimal.self):
+            throw Unsupported()
         default:
             let encoder = NodeEncoder()
             try value.encode(to: encoder)
@@ -51,6 +58,8 @@ enum PayloadJSONEncoder {
             return node
         }
     }
+
+    private static func number<N: BinaryInteger>(_ n: N) -> Node { .scalar(Array(String(n).utf8)) }
 
     /// `"text"` for printable ASCII (only `"` and `\` escaped); throws for anything else.
     fileprivate static func string(_ text: String) throws -> [UInt8] {

@@ -24,16 +24,49 @@ public enum MerkleTree {
     public static let maxProofLength = 64
 
     public static func leafHash(_ leaf: [UInt8]) -> Hash {
-        SHA256.hash(parts: [[0x00], leaf])
+        leaf.withUnsafeBufferPointer { src in
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1 + src.count) { buffer in
+                buffer[0] = 0x00
+                if let base = src.baseAddress { (buffer.baseAddress! + 1).update(from: base, count: src.count) }
+                return SHA256.hash(UnsafeBufferPointer(buffer))
+            }
+        }
     }
 
+    /// The leaf hash of a leaf that is itself a hash (transaction and receipt roots), over one 33-byte buffer.
+    public static func leafHash(_ leaf: Hash) -> Hash {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1 + Hash.byteCount) { buffer in
+            buffer[0] = 0x00
+            leaf.withUnsafeBytes { src in
+                for i in 0..<Hash.byteCount { buffer[1 + i] = src[i] }
+            }
+            return SHA256.hash(UnsafeBufferPointer(buffer))
+        }
+    }
+
+    /// SHA-256(0x01 || left || right) over one 65-byte buffer.
     public static func nodeHash(_ left: Hash, _ right: Hash) -> Hash {
-        SHA256.hash(parts: [[0x01], left.bytes, right.bytes])
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1 + 2 * Hash.byteCount) { buffer in
+            buffer[0] = 0x01
+            left.withUnsafeBytes { src in
+                for i in 0..<Hash.byteCount { buffer[1 + i] = src[i] }
+            }
+            right.withUnsafeBytes { src in
+                for i in 0..<Hash.byteCount { buffer[1 + Hash.byteCount + i] = src[i] }
+            }
+            return SHA256.hash(UnsafeBufferPointer(buffer))
+        }
     }
 
     /// The root over `leaves` (each leaf is hashed with the 0x00 prefix first).
     public static func root(leaves: [[UInt8]]) -> Hash {
         root(leafHashes: leaves.map(leafHash))
+    }
+
+    /// The root over leaves that are hashes (a block's transaction ids, its receipts' hashes): the same root as
+    /// `root(leaves: hashes.map(\.bytes))`, without an array per leaf.
+    public static func root(hashLeaves hashes: [Hash]) -> Hash {
+        root(leafHashes: hashes.map { leafHash($0) })
     }
 
     /// The root over already-computed leaf hashes.

@@ -1,4 +1,9 @@
-// SHA256.swift — SHA-256 digests (libsodium `crypto_hash_sha256`) and the 32-byte `Hash` value type.
+// SHA256.swift — SHA-256 digests and the 32-byte `Hash` value type.
+//
+// One-shot digests use the CPU's SHA-256 instructions where it has them (CSHA256: x86-64 SHA-NI, detected once at
+// run time) and libsodium's `crypto_hash_sha256` elsewhere; both compute FIPS 180-4 SHA-256, so every digest is the
+// same on every machine (TrellisCryptoTests compare the two on every length up to 1,100 bytes).
+import CSHA256
 import CSodium
 
 /// A 32-byte SHA-256 digest. Ordered by its bytes, so sorted hashes are sorted as byte strings.
@@ -91,6 +96,15 @@ public enum SHA256 {
 
     /// SHA-256 of the bytes in `buffer`.
     public static func hash(_ buffer: UnsafeBufferPointer<UInt8>) -> Hash {
+        if accelerated { return Hash { out in trellis_sha256(buffer.baseAddress, buffer.count, out) } }
+        return portableHash(buffer)
+    }
+
+    /// True when this CPU runs SHA-256 in hardware (then `hash` uses CSHA256 instead of libsodium).
+    public static let accelerated = trellis_sha256_accelerated() != 0
+
+    /// SHA-256 of the bytes in `buffer` by libsodium (the fallback, and the reference the hardware path is tested against).
+    static func portableHash(_ buffer: UnsafeBufferPointer<UInt8>) -> Hash {
         Sodium.ensureReady()
         return Hash { out in _ = crypto_hash_sha256(out, buffer.baseAddress, UInt64(buffer.count)) }
     }

@@ -27,6 +27,9 @@ struct AuditBench: ParsableCommand {
     @Option(help: "Transactions per block.")
     var perBlock = 1_000
 
+    @Option(help: ArgumentHelp("Write the benchmark chain's export to this file and keep it (to profile `trellis audit verify FILE` alone).", valueName: "file"))
+    var keepExport: String?
+
     @Flag(help: "Print JSON.")
     var json = false
 
@@ -39,7 +42,8 @@ struct AuditBench: ParsableCommand {
         // Progress at a terminal only (never with --json's answer on stdout: it goes to stderr anyway).
         let progress: VerifyProgress = { phase, done, total in progressLine("\(phase): \(done)/\(total)") }
         do {
-            result = try AuditBenchmark.run(transactions: transactions, perBlock: perBlock, directory: directory, now: { seconds(clock.now - origin) }, progress: progress)
+            result = try AuditBenchmark.run(transactions: transactions, perBlock: perBlock, directory: directory, keepExport: keepExport,
+                                            now: { seconds(clock.now - origin) }, progress: progress)
         } catch {
             throw failure("\(error)")
         }

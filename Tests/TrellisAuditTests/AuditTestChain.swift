@@ -121,6 +121,17 @@ final class AuditTestChain {
         return Transaction(body: good.body, signatures: [TransactionSignature(memberID: signer, publicKey: key.publicKey, signature: key.sign(Array("not the sign bytes".utf8)))])
     }
 
+    /// Makes the next block's `last_commit` the last certificate with its first signature's bytes altered, as a
+    /// proposer that forges its predecessor's certificate would (the block's own certificate stays valid).
+    func forgeNextLastCommitSignature() throws {
+        let last = try #require(lastCommit)
+        var signatures = last.signatures
+        var bytes = signatures[0].signature.bytes
+        bytes[0] ^= 1
+        signatures[0] = CommitSignature(validator: signatures[0].validator, signature: try Signature(bytes: bytes))
+        lastCommit = CommitCertificate(height: last.height, round: last.round, blockID: last.blockID, signatures: signatures)
+    }
+
     /// Forgets the last nonce used for `signer` (after a transaction that did not use it).
     func unuseNonce(_ signer: String) { nonces[signer] = (nonces[signer] ?? 1) - 1 }
 

@@ -87,10 +87,25 @@ func fastVerify(_ data: Data) throws -> VerificationSummary? {
         #expect(throws: PayloadJSONEncoder.Unsupported.self) { try PayloadJSONEncoder.encode(Floating()) }
         #expect(throws: PayloadJSONEncoder.Unsupported.self) { try PayloadJSONEncoder.encode(Upper()) }
         #expect(throws: PayloadJSONEncoder.Unsupported.self) { try PayloadJSONEncoder.encode(Accented()) }
-        struct Nested: Encodable { var list: [Int?] = [1, nil]; var flag = true; var inner = ["b": "x/y", "a": "q\""] }
+        struct Blob: Encodable { var data = Data([1, 2]) }
+        #expect(throws: PayloadJSONEncoder.Unsupported.self) { try PayloadJSONEncoder.encode(Blob()) }
+        #expect(throws: PayloadJSONEncoder.Unsupported.self) { try PayloadJSONEncoder.encode([Float(1)]) }
+        struct Nested: Encodable {
+            var list: [Int?] = [1, nil]; var flag = true; var inner = ["b": "x/y", "a": "q\""]
+            var present: String? = "v"; var absent: Int? = nil; var wrapped: [String?] = ["w", nil]
+            var small: UInt8 = 7, tiny: Int8 = -8, short: Int16 = -300, ushort: UInt16 = 60_000, word: Int32 = -5, uword: UInt32 = 4_000_000_000
+            var big: UInt64 = .max, long: Int64 = .min, machine: UInt = 9
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         #expect(try PayloadJSONEncoder.encode(Nested()) == Array(try encoder.encode(Nested())))
+    }
+
+    @Test func exportLinesSplitAsTheStandardLibrarySplits() {
+        let inputs: [[UInt8]] = [[], [0x0A], Array("a\nb\n".utf8), Array("a\nb".utf8), Array("\n\nx\n\n".utf8), Array("abc".utf8), Array("é\n\u{0}\n".utf8)]
+        for input in inputs {
+            #expect(ExportFile.splitLines(input).map(Array.init) == input.split(separator: 0x0A, omittingEmptySubsequences: false).map(Array.init), "\(input)")
+        }
     }
 
     @Test func aValidExportIsConfirmedByTheFastPath() throws {
@@ -132,8 +147,18 @@ func fastVerify(_ data: Data) throws -> VerificationSummary? {
         #expect(scan.map(\.value) == [[5], [4]])
         #expect(try store.stateScan(prefix: []).count == 3)
         #expect(try store.stateValue(k("p/b")) == nil)
+        // Sorted, distinct keys (as blocks commit them) take the direct path: an update, an insert, a delete, and
+        // the deletion of a key that is not there.
+        let block2 = try #require(try chain.engine.block(at: 2))
+        try store.commit(BlockCommit(height: 2, block: block2, certificate: nil,
+                                     stateChanges: [StateChange(key: k("p/a"), value: [6]), StateChange(key: k("p/ab"), value: [7]), StateChange(key: k("p/aa"), value: nil),
+                                                    StateChange(key: k("p/zz"), value: nil)].sorted { $0.key.lexicographicallyPrecedes($1.key) },
+                                     treeNodes: [], stateRoot: .zero, transactions: [], genesisHash: nil))
+        #expect(try store.stateScan(prefix: k("p/")).map(\.key) == [k("p/a"), k("p/ab")])
+        #expect(try store.stateScan(prefix: k("p/")).map(\.value) == [[6], [7]])
+        #expect(try store.stateScan(prefix: []).map(\.key) == [k("p/a"), k("p/ab"), k("q/c")])
         #expect(throws: ChainStoreError.self) {
-            try store.commit(BlockCommit(height: 3, block: block, certificate: nil, stateChanges: [], treeNodes: [], stateRoot: .zero, transactions: [], genesisHash: nil))
+            try store.commit(BlockCommit(height: 4, block: block, certificate: nil, stateChanges: [], treeNodes: [], stateRoot: .zero, transactions: [], genesisHash: nil))
         }
     }
 
@@ -153,6 +178,19 @@ func fastVerify(_ data: Data) throws -> VerificationSummary? {
         let tampered = try editLine(data, height: 8) { $0.receipts[0].nonceConsumed.toggle() }
         #expect(try fastVerify(tampered) == nil)
         #expect(verifyError(tampered)?.description == "height 8: receipt 0: the decoded fields differ from canonical_hex")
+    }
+
+    /// The fast path verifies a block's last_commit signatures with the other signatures (re-execution is told
+    /// so and skips them): a forged one still fails the export, at that height, with the reference message.
+    @Test func aForgedLastCommitSignatureIsNeverConfirmed() throws {
+        let chain = try AuditTestChain.build()
+        try chain.forgeNextLastCommitSignature()
+        _ = try chain.commit([chain.tx("buyer1", MembershipContract.rotateKeys, RotateKeysPayload(addKeys: [auditKey("buyer1-next").publicKey], removeKeys: []))])
+        let data = try exportBytes(chain)
+        #expect(try fastVerify(data) == nil)
+        let error = try #require(verifyError(data))
+        #expect(error.failedHeight == 8)
+        #expect(error.description.contains("last commit: certificate signature of validator"), "\(error)")
     }
 
     @Test func tamperedLinesAreNeverConfirmedByTheFastPath() throws {

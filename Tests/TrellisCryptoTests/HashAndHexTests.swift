@@ -1,4 +1,5 @@
 // HashAndHexTests.swift — SHA-256 against published digests; hex encoding is lowercase and decoding strict.
+import Foundation
 import Testing
 @testable import TrellisCrypto
 
@@ -8,6 +9,33 @@ import Testing
         #expect(SHA256.hash(Array("abc".utf8)).hex == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
         #expect(SHA256.hash(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8)).hex
                 == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+    }
+
+    /// The hardware path (CSHA256, used when the CPU has SHA-NI) against libsodium on every length from 0 to 1,100
+    /// bytes (every padding case: 55/56/63/64 bytes and their multiples) over varied bytes, and on a 1 MB message.
+    @Test func hardwarePathMatchesLibsodium() {
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next() -> UInt8 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return UInt8(truncatingIfNeeded: state >> 33)
+        }
+        var messages: [[UInt8]] = (0...1_100).map { n in (0..<n).map { _ in next() } }
+        messages.append([UInt8](repeating: 0x61, count: 1_000_000))
+        for message in messages {
+            let expected = message.withUnsafeBufferPointer { SHA256.portableHash($0) }
+            #expect(SHA256.hash(message) == expected, "length \(message.count)")
+        }
+        // A million "a"s: FIPS 180-2's long vector, through whichever path this CPU takes.
+        #expect(SHA256.hash(messages[messages.count - 1]).hex == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+    }
+
+    /// The test above exercises the hardware path wherever the CPU has it (this machine and CI do).
+    @Test func hardwarePathIsUsedWhenTheCPUHasIt() throws {
+        #if arch(x86_64) && os(Linux)
+        let cpuinfo = try String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)
+        let flags = cpuinfo.split(separator: "\n").first { $0.hasPrefix("flags") } ?? ""
+        #expect(SHA256.accelerated == flags.split(separator: " ").contains("sha_ni"))
+        #endif
     }
 
     @Test func partsEqualConcatenation() {

@@ -25,6 +25,13 @@ private func leaves(_ n: Int) -> [[UInt8]] { (0..<n).map { [UInt8(truncatingIfNe
         #expect(MerkleTree.root(leaves: leaves(n)) == referenceRoot(leaves(n)))
     }
 
+    @Test(arguments: [0, 1, 2, 3, 5, 8, 13, 100])
+    func hashLeavesRootEqualsByteLeavesRoot(n: Int) {
+        let hashes = leaves(n).map { SHA256.hash($0) }
+        #expect(MerkleTree.root(hashLeaves: hashes) == MerkleTree.root(leaves: hashes.map(\.bytes)))
+        #expect(MerkleTree.root(hashLeaves: hashes) == referenceRoot(hashes.map(\.bytes)))
+    }
+
     @Test func leafAndNodeHashesAreDomainSeparated() {
         // A two-leaf tree's root must not equal the leaf hash of the concatenated children.
         let l = leaves(2)

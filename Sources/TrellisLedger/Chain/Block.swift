@@ -111,7 +111,7 @@ public struct Block: Sendable, Hashable, CanonicalCodable {
 
     /// RFC 6962 Merkle root over the transaction hashes (leaf data = the 32-byte hash).
     public static func txRoot(_ transactions: [Transaction]) -> Hash {
-        MerkleTree.root(leaves: transactions.map { $0.hash.bytes })
+        MerkleTree.root(hashLeaves: transactions.map(\.hash))
     }
 
     public static func lastCommitHash(_ certificate: CommitCertificate?) -> Hash { certificate?.hash ?? .zero }

@@ -12,6 +12,18 @@
 import TrellisCodec
 import TrellisCrypto
 
+/// Checks of `LedgerEngine.validate` that its caller has already made on the same block, so that validate skips
+/// them (an auditor verifies every signature and every transaction root of an export on other cores first).
+/// Pass only what was actually checked: a part named here is not checked again.
+public struct PrecheckedParts: OptionSet, Sendable {
+    public let rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+    /// `tx_root` is the RFC 6962 root over the block's transaction hashes (`Block.txRoot`).
+    public static let txRoot = PrecheckedParts(rawValue: 1 << 0)
+    /// Every signature of `last_commit` verifies over its vote's sign bytes (`CommitCertificate.signatureChecks`).
+    public static let lastCommitSignatures = PrecheckedParts(rawValue: 1 << 1)
+}
+
 /// A block built by the proposer, with what was left out.
 public struct BuiltBlock: Sendable {
     public let block: Block
@@ -145,8 +157,10 @@ public final class LedgerEngine {
 
     /// Checks every header field of `block` against the committed chain and re-executes it. Returns the result
     /// (also kept for `commit`). Throws `.invalidBlock` for a block honest validators must refuse.
+    /// `prechecked` names checks the caller has already made on this very block (an auditor does them on other
+    /// cores); they are skipped here and nothing else is.
     @discardableResult
-    public func validate(_ block: Block, signatures: SignaturePolicy = .verify) throws(LedgerError) -> ExecutionResult {
+    public func validate(_ block: Block, signatures: SignaturePolicy = .verify, prechecked: PrecheckedParts = []) throws(LedgerError) -> ExecutionResult {
         let h = block.header
         func fail(_ e: BlockValidationError) -> LedgerError { .invalidBlock(e) }
         guard h.chainID == chainID else { throw fail(.wrongChainID(expected: chainID, actual: h.chainID)) }
@@ -160,14 +174,16 @@ public final class LedgerEngine {
         let next = try validatorSet(forHeight: h.height + 1)
         guard h.nextValidatorSetHash == next.hash else { throw fail(.wrongNextValidatorSetHash(expected: next.hash, actual: h.nextValidatorSetHash)) }
         guard set.contains(h.proposer) else { throw fail(.proposerNotValidator(h.proposer)) }
-        try checkLastCommit(block)
+        try checkLastCommit(block, signaturesVerified: prechecked.contains(.lastCommitSignatures))
         let evidenceHash = Block.evidenceHash(block.evidence)
         guard h.evidenceHash == evidenceHash else { throw fail(.wrongEvidenceHash(expected: evidenceHash, actual: h.evidenceHash)) }
         try checkEvidence(block.evidence, height: h.height)
         guard block.transactions.count <= Limits.maxTransactionsPerBlock else { throw fail(.tooManyTransactions(block.transactions.count)) }
         guard h.txCount == block.transactions.count else { throw fail(.wrongTxCount(expected: block.transactions.count, actual: h.txCount)) }
-        let txRoot = Block.txRoot(block.transactions)
-        guard h.txRoot == txRoot else { throw fail(.wrongTxRoot(expected: txRoot, actual: h.txRoot)) }
+        if !prechecked.contains(.txRoot) {
+            let txRoot = Block.txRoot(block.transactions)
+            guard h.txRoot == txRoot else { throw fail(.wrongTxRoot(expected: txRoot, actual: h.txRoot)) }
+        }
         let result = try execute(height: h.height, time: h.time, transactions: block.transactions, evidence: block.evidence, signatures: signatures)
         guard h.receiptsRoot == result.receiptsRoot else { throw fail(.wrongReceiptsRoot(expected: result.receiptsRoot, actual: h.receiptsRoot)) }
         guard h.stateRoot == result.stateRoot else { throw fail(.wrongStateRoot(expected: result.stateRoot, actual: h.stateRoot)) }
@@ -184,7 +200,7 @@ public final class LedgerEngine {
         }
     }
 
-    private func checkLastCommit(_ block: Block) throws(LedgerError) {
+    private func checkLastCommit(_ block: Block, signaturesVerified: Bool) throws(LedgerError) {
         let h = block.header
         let expectedHash = Block.lastCommitHash(block.lastCommit)
         guard h.lastCommitHash == expectedHash else { throw .invalidBlock(.wrongLastCommitHash(expected: expectedHash, actual: h.lastCommitHash)) }
@@ -194,9 +210,11 @@ public final class LedgerEngine {
         }
         guard let last = block.lastCommit else { throw .invalidBlock(.missingLastCommit) }
         let set = try validatorSet(forHeight: h.height - 1)
-        let checks = last.signatureChecks(chainID: chainID)
-        let valid = ParallelVerifier.verify(checks)
-        if let bad = valid.firstIndex(of: false) { throw .invalidBlock(.invalidLastCommit(.badSignature(checks[bad].publicKey))) }
+        if !signaturesVerified {
+            let checks = last.signatureChecks(chainID: chainID)
+            let valid = ParallelVerifier.verify(checks)
+            if let bad = valid.firstIndex(of: false) { throw .invalidBlock(.invalidLastCommit(.badSignature(checks[bad].publicKey))) }
+        }
         do { try last.verify(chainID: chainID, validatorSet: set, height: h.height - 1, blockID: h.previousBlockHash, verifySignatures: false) } catch {
             throw .invalidBlock(.invalidLastCommit(error))
         }

@@ -63,7 +63,7 @@ public struct Receipt: Sendable, Hashable, CanonicalCodable {
 
     /// The block header's `receipts_root`: the RFC 6962 Merkle root over the receipt hashes (in block order).
     public static func root(_ receipts: [Receipt]) -> Hash {
-        MerkleTree.root(leaves: receipts.map(\.hash.bytes))
+        MerkleTree.root(hashLeaves: receipts.map(\.hash))
     }
 
     /// `text` cut to at most `maxBytes` of UTF-8, on a character boundary (so a stored receipt always decodes).
