@@ -9,6 +9,7 @@
 // - no budget is below `minimumSeconds` of polls: waiting longer costs nothing when the code works (the wait ends
 //   when the condition holds) and only delays a failure that is real.
 // Only for conditions a test expects to BECOME true. A test that checks something does NOT happen must not use these.
+// A synchronous test that blocks while it waits runs its body with `OwnThread.run`, off the cooperative pool.
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

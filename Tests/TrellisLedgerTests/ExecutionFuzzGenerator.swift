@@ -324,9 +324,11 @@ struct FuzzGenerator {
 
     mutating func freeze() -> FuzzIntent {
         let kind = values.chance(50) ? "asset.freeze" : "asset.unfreeze"
+        // An unfreeze aims at frozen assets (one frozen piece holds up its root's settlement), a freeze at live ones.
+        let unfreeze = kind == "asset.unfreeze"
         let payload = values.chance(50)
-            ? AssetFreezePayload(assetType: .certificate, assetID: id(snapshot.certs, where: { $0.status.isLive }, prefix: "cert"), reason: "court")
-            : AssetFreezePayload(assetType: .creditBlock, assetID: id(snapshot.blocks, where: { $0.status.isLive }, prefix: "cblock"), reason: "court")
+            ? AssetFreezePayload(assetType: .certificate, assetID: id(snapshot.certs, where: { unfreeze ? $0.status == .frozen : $0.status.isLive }, prefix: "cert"), reason: "court")
+            : AssetFreezePayload(assetType: .creditBlock, assetID: id(snapshot.blocks, where: { unfreeze ? $0.frozen : $0.status.isLive }, prefix: "cblock"), reason: "court")
         return FuzzIntent(signer("reg1"), kind, payload)
     }
 

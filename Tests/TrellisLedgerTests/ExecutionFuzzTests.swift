@@ -157,6 +157,8 @@ struct ExecutionFuzzer {
             let receipts = try commit(txs, time: time + Int64(i), chain: chain, replica: replica)
             for (tx, receipt) in zip(txs, receipts) where !receipt.isOK { problems.append("setup \(tx.body.kind) by \(tx.body.signer) was refused: \(receipt.outcome)") }
         }
+        time += Int64(setup.count)
+        if rules != .version1 { time = try largeRoot(requireAttestation: requireAttestation, time: time, chain: chain, replica: replica) }
         time += 10
         var snapshot = try DomainSnapshot(CommittedState(store: chain.store))
         var executed = 0
@@ -259,6 +261,34 @@ struct ExecutionFuzzer {
         } else if !changed.isEmpty {
             problems.append("height \(height): a block of dropped transactions changed \(changed.map(StateKey.describe).sorted())")
         }
+    }
+
+    /// Episodes that reach version 2 get a root of 66 live pieces (sup3's, face 6,400: split 64 ways, then its last
+    /// piece 3 ways) maturing 20 days on — two settlement pages — so paged settlement is exercised, not merely
+    /// possible: the fuzzed blocks' time jumps pass its maturity, and under version 2 settlement aims at the largest
+    /// root. Each step is one block at `time`, `time + 1`, …; returns the next free time. Every step must be accepted.
+    mutating func largeRoot(requireAttestation: Bool, time start: Int64, chain: TestChain, replica: TestChain) throws -> Int64 {
+        var time = start
+        func step(_ signer: String, _ kind: String, _ payload: any TransactionPayload) throws -> [String] {
+            let nonce = ((try chain.engine.reader.nonce(of: signer).value) ?? 0) + 1
+            let receipt = try commit([FuzzWorld.tx(signer, kind, payload: payload.canonicalBytes, nonce: nonce, expires: chain.engine.currentHeight + 50)], time: time, chain: chain, replica: replica)[0]
+            time += 1
+            guard case .ok(let ids) = receipt.outcome else {
+                problems.append("seed \(seed) episode \(stats.episodes): large root: \(kind) by \(signer) was refused: \(receipt.outcome)")
+                return []
+            }
+            return ids
+        }
+        let document = FuzzWorld.hash("INV-WIDE")
+        if requireAttestation { _ = try step("core1", "evidence.attest", AttestPayload(docHash: document, docKind: .invoice, title: "INV-WIDE")) }
+        let issued = try step("core1", "certificate.issue", CertificateIssuePayload(creditLineID: "line1", holder: "sup3", face: 6_400, maturity: start + 20 * FuzzWorld.day,
+                                                                                      tradeRef: TradeRef(contractNo: "PO-WIDE", invoiceKeys: ["INV-WIDE"], docHash: document)))
+        guard let root = issued.first, problems.isEmpty else { return time }
+        _ = try step("sup3", "certificate.accept", CertificateRefPayload(certID: root))
+        let first = try step("sup3", "certificate.split_transfer", CertificateSplitTransferPayload(certID: root, outputs: (0..<64).map { _ in SplitOutput(to: "sup3", amount: 100) }))
+        guard let last = first.last else { return time }
+        _ = try step("sup3", "certificate.split_transfer", CertificateSplitTransferPayload(certID: last, outputs: [1, 1, 98].map { SplitOutput(to: "sup3", amount: $0) }))
+        return time
     }
 
     /// What rules version 2 changes, checked on each executed block: no accepted split gives a piece whole to its

@@ -5,6 +5,7 @@
 // empty data directory syncs from genesis to the same state root.
 import Foundation
 import Testing
+import TrellisTesting
 import TrellisLedger
 #if canImport(Glibc)
 import Glibc
@@ -25,7 +26,11 @@ private struct Step {
 }
 
 @Suite(.serialized) struct ConsortiumEndToEndTests {
-    @Test func everyMemberKindCommitsRoundRobinQueriesAnswerAndALateNodeSyncs() throws {
+    @Test func everyMemberKindCommitsRoundRobinQueriesAnswerAndALateNodeSyncs() async throws { try await OwnThread.run { try everyMemberKindCommitsRoundRobinQueriesAnswerAndALateNodeSyncsBody() } }
+
+    /// The test: synchronous, it blocks while it waits for node and CLI processes, so it runs on a thread of its
+    /// own (`OwnThread`), never on one of the cooperative threads the in-process suites need.
+    func everyMemberKindCommitsRoundRobinQueriesAnswerAndALateNodeSyncsBody() throws {
         let net = try LocalTestnet.start(nodes: 4)
         let base = net.basePort
         defer { net.stop() }

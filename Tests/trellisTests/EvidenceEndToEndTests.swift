@@ -6,12 +6,17 @@
 // from the pinned genesis (the light client follows the certified headers across the change).
 import Foundation
 import Testing
+import TrellisTesting
 #if canImport(Glibc)
 import Glibc
 #endif
 
 @Suite(.serialized) struct EvidenceEndToEndTests {
-    @Test func attestVerifyOffByOneByteAndRevoke() throws {
+    @Test func attestVerifyOffByOneByteAndRevoke() async throws { try await OwnThread.run { try attestVerifyOffByOneByteAndRevokeBody() } }
+
+    /// The test: synchronous, it blocks while it waits for node and CLI processes, so it runs on a thread of its
+    /// own (`OwnThread`), never on one of the cooperative threads the in-process suites need.
+    func attestVerifyOffByOneByteAndRevokeBody() throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/curl") else {
             Issue.record("curl is missing: the end-to-end test needs it to query the nodes")
             return

@@ -15,6 +15,8 @@
 // Skipped, with the reason, where chromium or python3 is missing. Every wait is on a condition (generous budgets).
 import Foundation
 import Testing
+import TrellisCrypto
+import TrellisLedger
 
 enum BrowserSupport {
     static let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) }
@@ -314,6 +316,71 @@ private struct Plan {
         #expect(eras["era1WithoutItsSet"] as? String == "unchecked" && eras["era2WithoutItsSet"] as? String == "unchecked", "\(eras)")
         #expect(eras["era3WithoutItsSet"] as? String == "certified", "the set reported now is the third era's: \(eras)")
         #expect(eras["era1WithEra2Set"] as? String == "invalid" && eras["era3WithEra1Set"] as? String == "invalid", "\(eras)")
+    }
+
+    /// The page decodes state records with `RECORD_LAYOUTS` (trellis.js), written beside the ledger's Swift types: here
+    /// the ledger encodes a sample of every green-asset and evidence record the provenance and lineage pages re-derive
+    /// (each optional both present and absent, u64 values past 2⁵³, text with HTML and non-ASCII), and the browser
+    /// decodes the canonical bytes by the layouts alone; each decoded value must be the JSON the API writes for that
+    /// record, field by field (`Trellis.firstDifference`). A field added, dropped or moved in an `encode(to:)` without
+    /// the layout following fails here, without a testnet.
+    @Test(.enabled(if: BrowserSupport.available, Comment(rawValue: BrowserSupport.unavailableReason ?? "")))
+    func theRecordLayoutsDecodeWhatTheLedgerEncodes() throws {
+        let hash = SHA256.hash(Array("report".utf8)), other = SHA256.hash(Array("tx".utf8))
+        let event = AssetEvent(kind: "credits.transfer", height: 9_007_199_254_740_993, time: -5, txHash: other, actor: "supplier<b>1</b>")
+        var samples: [(type: String, bytes: [UInt8], json: Data)] = []
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]  // as the API writes query answers
+        func add<T: Encodable>(_ type: String, _ value: T, _ canonical: (T) -> [UInt8]) throws { samples.append((type, canonical(value), try encoder.encode(value))) }
+        try add("Program", Program(programID: "CCER", unit: .mwh, serialCounter: .max - 1, registeredBy: "registry")) { $0.canonicalBytes }
+        try add("Methodology", Methodology(methodologyID: "AMS-I.D", version: "18.0", title: "Grid <i>renewable</i> 电力", active: false)) { $0.canonicalBytes }
+        let project = Project(projectID: "wind-7", proponent: "proponent", programID: "CCER", methodologyID: "AMS-I.D", methodologyVersion: "18.0", country: "CN",
+                              location: "Gansu", deviceIDs: ["T-1", "T-2"], sector: "energy", creditingStart: -1, creditingEnd: .max, externalIDs: [],
+                              registeredBy: "registry", registeredAt: 1_767_225_600)
+        try add("Project", project) { $0.canonicalBytes }
+        var verified = project
+        verified.lastVerifiedEnd = 1_767_225_601
+        try add("Project", verified) { $0.canonicalBytes }
+        try add("Verification", Verification(verID: "ver-1", projectID: "wind-7", verifier: "verifier", accreditationScheme: "ISO-14065", periodStart: 1, periodEnd: 2,
+                                             quantity: 1_000, reportHash: hash, verifiedAt: 3, height: 4)) { $0.canonicalBytes }
+        try add("Verification", Verification(verID: "ver-2", projectID: "wind-7", verifier: "verifier", accreditationScheme: "ISO-14065", periodStart: 1, periodEnd: 2,
+                                             quantity: .max, reportHash: hash, verifiedAt: 3, height: 4, batchID: "batch-1")) { $0.canonicalBytes }
+        try add("Batch", Batch(batchID: "batch-1", programID: "CCER", projectID: "wind-7", verID: "ver-2", vintage: 2025, serialStart: 1, serialEnd: .max - 1,
+                               bufferQuantity: 100, issuedBy: "registry", issuedAt: 5, height: 6)) { $0.canonicalBytes }
+        try add("CreditBlock", CreditBlock(blockID: "cblock-1", batchID: "batch-1", programID: "CCER", serialStart: 1, serialEnd: 900, owner: "proponent", status: .consumed,
+                                           children: ["cblock-2", "cblock-3"], events: [event, event])) { $0.canonicalBytes }
+        try add("CreditBlock", CreditBlock(blockID: "cblock-2", batchID: "batch-1", programID: "CCER", serialStart: 1, serialEnd: 100, owner: "supplier1", status: .retired,
+                                           frozen: true, parentID: "cblock-1", retirementID: "ret-1", events: [event])) { $0.canonicalBytes }
+        try add("Retirement", Retirement(retID: "ret-1", ranges: [RetiredRange(blockID: "cblock-2", batchID: "batch-1", projectID: "wind-7", vintage: 2025, serialStart: 1,
+                                                                               serialEnd: 100, serialText: "CCER-MWh-CN-wind-7-2025-1-100")],
+                                         retiredBy: "supplier1", beneficiary: "<img src=x>Acme", purpose: "scope 2", claimPeriodStart: 0, claimPeriodEnd: 1, time: 7, height: 8, txHash: other)) { $0.canonicalBytes }
+        let attestations = [
+            Attestation(attester: "verifier", title: "Report <b>2025</b>", metadata: [EvidenceMetadataEntry(key: "period", value: "2025"), EvidenceMetadataEntry(key: "a", value: "b")],
+                        refs: [EvidenceRef(kind: .verification, id: "ver-2"), EvidenceRef(kind: .project, id: "wind-7")], height: 10, time: 11, txHash: other,
+                        withdrawal: EvidenceWithdrawal(height: 12, time: 13, txHash: hash, reason: "superseded")),
+            Attestation(attester: "registry", title: "", metadata: [], refs: [], height: 14, time: 15, txHash: hash),
+        ]
+        try add("EvidenceRecord", EvidenceRecord(docHash: hash, docKind: .verificationReport, attestations: attestations)) { $0.canonicalBytes }
+        try add("EvidenceRecord", EvidenceRecord(docHash: hash, docKind: .billOfLading, attestations: [attestations[0]])) { $0.canonicalBytes }
+
+        let script = try String(contentsOfFile: CLI.repositoryRoot + "/Sources/TrellisAPI/Explorer/trellis.js", encoding: .utf8)
+        let cases = samples.map { "[\(js($0.type)), \(js(Hex.encode($0.bytes))), \(js(String(decoding: $0.json, as: UTF8.self)))]" }.joined(separator: ",\n")
+        var plan = Plan()
+        plan.steps.append(["goto": "about:blank"])
+        plan.eval("(0, eval)(\(js(script + "\n;window.Trellis = Trellis;"))); typeof Trellis", as: "loaded")
+        plan.eval("""
+            [\(cases)].map(([type, hex, json]) => {
+              try {
+                const decoded = Trellis.decodeRecord(Trellis.fromHex(hex), type);
+                return `${type}: ${Trellis.firstDifference(type === 'EvidenceRecord' ? Trellis.evidenceView(decoded) : decoded, JSON.parse(json), type) || 'same'}`;
+              } catch (e) { return `${type}: ${e.message}`; }
+            })
+            """, as: "decoded")
+        let r = try runBrowser(plan).results
+        #expect(r["loaded"] as? String == "object")
+        let decoded = r["decoded"] as? [String] ?? []
+        #expect(decoded.count == samples.count, "\(r)")
+        for line in decoded { #expect(line.hasSuffix(": same"), "\(line)") }
     }
 
     /// A browser expression running Trellis.checkBlock / checkProofs / checkInclusion on the node's genuine answers

@@ -7,12 +7,17 @@
 // two victims (any two of the four, including the node a load request is waiting on).
 import Foundation
 import Testing
+import TrellisTesting
 #if canImport(Glibc)
 import Glibc
 #endif
 
 @Suite(.serialized) struct KillLoopEndToEndTests {
-    @Test func twoOfFourKilledTogetherRepeatedlyUnderLoad() throws {
+    @Test func twoOfFourKilledTogetherRepeatedlyUnderLoad() async throws { try await OwnThread.run { try twoOfFourKilledTogetherRepeatedlyUnderLoadBody() } }
+
+    /// The test: synchronous, it blocks while it waits for node and CLI processes, so it runs on a thread of its
+    /// own (`OwnThread`), never on one of the cooperative threads the in-process suites need.
+    func twoOfFourKilledTogetherRepeatedlyUnderLoadBody() throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/curl") else {
             Issue.record("curl is missing: the end-to-end test needs it to query the nodes")
             return
@@ -90,9 +95,8 @@ import Glibc
 }
 
 extension Thread {
-    /// Waits up to `timeout` seconds for the thread to finish.
+    /// Waits for the thread to finish: a budget of polls (`Patience`, at least its minimum), not a wall-clock deadline.
     func join(timeout: Double) {
-        let deadline = Date().addingTimeInterval(timeout)
-        while !isFinished && Date() < deadline { usleep(100_000) }
+        _ = Patience.eventuallyBlocking(timeout, intervalMilliseconds: 100) { isFinished }
     }
 }

@@ -5,12 +5,17 @@
 // while its new key works.
 import Foundation
 import Testing
+import TrellisTesting
 #if canImport(Glibc)
 import Glibc
 #endif
 
 @Suite(.serialized) struct MembershipEndToEndTests {
-    @Test func validatorJoinsAndLeavesThroughGovernanceWithoutRestarts() throws {
+    @Test func validatorJoinsAndLeavesThroughGovernanceWithoutRestarts() async throws { try await OwnThread.run { try validatorJoinsAndLeavesThroughGovernanceWithoutRestartsBody() } }
+
+    /// The test: synchronous, it blocks while it waits for node and CLI processes, so it runs on a thread of its
+    /// own (`OwnThread`), never on one of the cooperative threads the in-process suites need.
+    func validatorJoinsAndLeavesThroughGovernanceWithoutRestartsBody() throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/curl") else {
             Issue.record("curl is missing: the end-to-end test needs it to query the nodes")
             return

@@ -5,12 +5,17 @@
 // `serial_overflow`, and all four nodes go on committing the same blocks.
 import Foundation
 import Testing
+import TrellisTesting
 #if canImport(Glibc)
 import Glibc
 #endif
 
 @Suite(.serialized) struct PoisonedTransactionEndToEndTests {
-    @Test func theChainKeepsCommittingAfterThePoisonedTransactions() throws {
+    @Test func theChainKeepsCommittingAfterThePoisonedTransactions() async throws { try await OwnThread.run { try theChainKeepsCommittingAfterThePoisonedTransactionsBody() } }
+
+    /// The test: synchronous, it blocks while it waits for node and CLI processes, so it runs on a thread of its
+    /// own (`OwnThread`), never on one of the cooperative threads the in-process suites need.
+    func theChainKeepsCommittingAfterThePoisonedTransactionsBody() throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/curl") else {
             Issue.record("curl is missing: the end-to-end test needs it to query the nodes")
             return

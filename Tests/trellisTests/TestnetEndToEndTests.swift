@@ -3,12 +3,17 @@
 // validator catches up to the same state root; a bad transaction is rejected with its code; `testnet down` stops all.
 import Foundation
 import Testing
+import TrellisTesting
 #if canImport(Glibc)
 import Glibc
 #endif
 
 @Suite(.serialized) struct TestnetEndToEndTests {
-    @Test func testnetCommitsSurvivesKillNineAndCatchesUp() throws {
+    @Test func testnetCommitsSurvivesKillNineAndCatchesUp() async throws { try await OwnThread.run { try testnetCommitsSurvivesKillNineAndCatchesUpBody() } }
+
+    /// The test: synchronous, it blocks while it waits for node and CLI processes, so it runs on a thread of its
+    /// own (`OwnThread`), never on one of the cooperative threads the in-process suites need.
+    func testnetCommitsSurvivesKillNineAndCatchesUpBody() throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/curl") else {
             Issue.record("curl is missing: the end-to-end test needs it to query the nodes")
             return

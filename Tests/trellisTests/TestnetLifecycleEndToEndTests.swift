@@ -18,7 +18,11 @@ import Glibc
         return (recorded + homes.compactMap { LocalTestnet.pid(home: $0) }).filter { kill($0, 0) == 0 }
     }
 
-    @Test func ctrlCWhileNodesStartStopsThem() throws {
+    @Test func ctrlCWhileNodesStartStopsThem() async throws { try await OwnThread.run { try ctrlCWhileNodesStartStopsThemBody() } }
+
+    /// The test: synchronous, it blocks while it waits for node and CLI processes, so it runs on a thread of its
+    /// own (`OwnThread`), never on one of the cooperative threads the in-process suites need.
+    func ctrlCWhileNodesStartStopsThemBody() throws {
         let base = try TestPorts.reserveBase(nodes: 2)
         let dir = CLI.temporaryDirectory() + "/net"
         defer { _ = try? CLI.run(["testnet", "down", "--dir", dir]) }
@@ -44,7 +48,11 @@ import Glibc
         #expect(runningNodes(dir).isEmpty, "nodes left running after Ctrl-C: \(runningNodes(dir)); \(stderr())")
     }
 
-    @Test func upStartsAStoppedNodeAndStatusTellsScriptsWhetherAllAnswer() throws {
+    @Test func upStartsAStoppedNodeAndStatusTellsScriptsWhetherAllAnswer() async throws { try await OwnThread.run { try upStartsAStoppedNodeAndStatusTellsScriptsWhetherAllAnswerBody() } }
+
+    /// The test: synchronous, it blocks while it waits for node and CLI processes, so it runs on a thread of its
+    /// own (`OwnThread`), never on one of the cooperative threads the in-process suites need.
+    func upStartsAStoppedNodeAndStatusTellsScriptsWhetherAllAnswerBody() throws {
         let base = try TestPorts.reserveBase(nodes: 2)
         let dir = CLI.temporaryDirectory() + "/net"
         defer { _ = try? CLI.run(["testnet", "down", "--dir", dir]) }

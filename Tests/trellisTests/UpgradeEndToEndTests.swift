@@ -5,12 +5,17 @@
 // its activation height with a reason naming version 3 (none commits it).
 import Foundation
 import Testing
+import TrellisTesting
 #if canImport(Glibc)
 import Glibc
 #endif
 
 @Suite(.serialized) struct UpgradeEndToEndTests {
-    @Test func everyNodeSwitchesAtTheActivationHeightAndHaltsAtAnUnknownVersion() throws {
+    @Test func everyNodeSwitchesAtTheActivationHeightAndHaltsAtAnUnknownVersion() async throws { try await OwnThread.run { try everyNodeSwitchesAtTheActivationHeightAndHaltsAtAnUnknownVersionBody() } }
+
+    /// The test: synchronous, it blocks while it waits for node and CLI processes, so it runs on a thread of its
+    /// own (`OwnThread`), never on one of the cooperative threads the in-process suites need.
+    func everyNodeSwitchesAtTheActivationHeightAndHaltsAtAnUnknownVersionBody() throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/curl") else {
             Issue.record("curl is missing: the end-to-end test needs it to query the nodes")
             return

@@ -988,6 +988,6 @@ struct EvidenceRecord: doc_hash hash32, doc_kind DocumentKind, attestations arra
   return {
     TrellisError, fromHex, toHex, sha256, Writer, Reader, encode, query, get, setKey, forgetKey, currentSigner, ed25519Support,
     merkleRoot, decodeStateProof, checkStateRead, decodeHeader, validatorSetHash, checkBlock, checkBlockSafely, checkProofs, checkInclusion, parseKeyText,
-    decodeRecord, decodePayload, decodeTransaction, checkAuditPath, checkReceipt, PAYLOAD_LAYOUTS, checkAnswer, deriveLineage, deriveMember, deriveRetirements, deriveProvenance, deriveRetirement, firstDifference, jsonView,
+    decodeRecord, decodePayload, decodeTransaction, checkAuditPath, checkReceipt, PAYLOAD_LAYOUTS, checkAnswer, deriveLineage, deriveMember, deriveRetirements, deriveProvenance, deriveRetirement, evidenceView, firstDifference, jsonView,
   };
 })();
