@@ -139,6 +139,21 @@ import TrellisStore
         #expect(try chain.engine.reader.read(Array("member/alice".utf8), prove: true).proof != nil)
     }
 
+    /// A summary key cut short on disk (here the bare prefix) is reported by `checkState`, not indexed (it read
+    /// the key's bucket byte past its end).
+    @Test func aTruncatedSummaryKeyIsReportedByTheCheck() throws {
+        let path = temporaryPath("historical-short-key")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let store = try RocksChainStore(path: path, retention: .window(heights: 4))
+        let chain = try TestChain(net: TestNet(), store: store)
+        let height = chain.engine.currentHeight + 1
+        try chain.commitNext([TestNet.rotate("alice", add: "alice-\(height)", nonce: height, expires: height + 10)])
+        _ = try store.checkState()
+        let tree = try store.database.columnFamily("tree")
+        try store.database.put(tree, key: [RocksChainStore.summaryPrefix], value: BucketSummary.empty.canonicalBytes)
+        #expect(throws: ChainStoreError.self) { _ = try store.checkState() }
+    }
+
     @Test func storedTransactionRecordsDropTheirHashAndReadBackWhole() throws {
         let path = temporaryPath("historical-txrecord")
         defer { try? FileManager.default.removeItem(atPath: path) }
