@@ -255,21 +255,7 @@ public final class Mempool: Sendable {
             if let bad = results.firstIndex(of: false) { throw .badSignature(member: tx.signatures[bad].memberID) }
         }
         let refusal: MempoolError? = pool.withLockedValue { p in
-            if p.byHash[hash] != nil { return .duplicate(hash) }
-            if origin == .client, let refusal = admissionRefusal(p, signer: tx.body.signer, size: size) { return refusal }
-            guard p.byHash.count < configuration.maxTransactions, p.totalBytes + size <= configuration.maxBytes else {
-                return .full(transactions: p.byHash.count, bytes: p.totalBytes)
-            }
-            let pending = p.bySigner[tx.body.signer] ?? [:]
-            guard pending.count < configuration.maxPerSigner else { return .signerFull(tx.body.signer) }
-            guard pending[tx.body.nonce] == nil else { return .nonceTaken(signer: tx.body.signer, nonce: tx.body.nonce) }
-            p.byHash[hash] = Entry(transaction: tx, hash: hash, bytes: size, arrival: p.nextArrival)
-            p.nextArrival += 1
-            p.bySigner[tx.body.signer, default: [:]][tx.body.nonce] = hash
-            p.totalBytes += size
-            p.verified.insert(hash)
-            Self.extendRun(of: tx.body.signer, ledgerNextNonce: nextNonce, in: &p)
-            return nil
+            insert(tx, hash: hash, size: size, origin: origin, ledgerNextNonce: nextNonce, into: &p)
         }
         if let refusal { throw refusal }
         return hash
@@ -340,8 +326,7 @@ public final class Mempool: Sendable {
         // 1. Cheap checks, in order; collect the signatures still to verify.
         var pendingChecks: [SignatureCheck] = []
         var checkOwner: [(index: Int, signature: Int)] = []
-        var alive: [Int] = []
-        var nextNonces: [Int: UInt64] = [:]  // index → the signer's next nonce in the ledger the checks read
+        var alive: [(index: Int, nextNonce: UInt64)] = []  // with the signer's next nonce in the ledger the checks read
         let lifetime = ledger.maxTxLifetimeBlocks
         // Admission control per transaction before any signature work (a refused one costs no verification): the
         // pool's counts now plus what this batch already let through. Step 3 checks again under the lock.
@@ -368,9 +353,10 @@ public final class Mempool: Sendable {
                     continue
                 }
             }
-            do { nextNonces[i] = try checkEnvelope(tx, ledger: ledger, lifetime: lifetime) } catch { results[i] = .failure(error); continue }
+            let nextNonce: UInt64
+            do { nextNonce = try checkEnvelope(tx, ledger: ledger, lifetime: lifetime) } catch { results[i] = .failure(error); continue }
             do { try ledger.precheck(tx) } catch { results[i] = .failure(.rejected(error)); continue }
-            alive.append(i)
+            alive.append((i, nextNonce))
             if admission != nil {
                 admission?.pending += 1
                 admission?.bytes += sizes[i] ?? tx.canonicalBytes.count
@@ -394,26 +380,15 @@ public final class Mempool: Sendable {
         }
         // 3. Insert under the lock, in input order.
         pool.withLockedValue { p in
-            for i in alive {
+            for (i, nextNonce) in alive {
                 guard let tx = transactions[i], let hash = hashes[i] else { continue }
                 if let s = bad[i] { results[i] = .failure(.badSignature(member: tx.signatures[s].memberID)); continue }
                 let size = sizes[i] ?? tx.canonicalBytes.count
-                if p.byHash[hash] != nil { results[i] = .failure(.duplicate(hash)); continue }
-                if origin == .client, let refusal = admissionRefusal(p, signer: tx.body.signer, size: size) { results[i] = .failure(refusal); continue }
-                guard p.byHash.count < configuration.maxTransactions, p.totalBytes + size <= configuration.maxBytes else {
-                    results[i] = .failure(.full(transactions: p.byHash.count, bytes: p.totalBytes))
-                    continue
+                if let refusal = insert(tx, hash: hash, size: size, origin: origin, ledgerNextNonce: nextNonce, into: &p) {
+                    results[i] = .failure(refusal)
+                } else {
+                    results[i] = .success(hash)
                 }
-                let pending = p.bySigner[tx.body.signer] ?? [:]
-                guard pending.count < configuration.maxPerSigner else { results[i] = .failure(.signerFull(tx.body.signer)); continue }
-                guard pending[tx.body.nonce] == nil else { results[i] = .failure(.nonceTaken(signer: tx.body.signer, nonce: tx.body.nonce)); continue }
-                p.byHash[hash] = Entry(transaction: tx, hash: hash, bytes: size, arrival: p.nextArrival)
-                p.nextArrival += 1
-                p.bySigner[tx.body.signer, default: [:]][tx.body.nonce] = hash
-                p.totalBytes += size
-                p.verified.insert(hash)
-                if let next = nextNonces[i] { Self.extendRun(of: tx.body.signer, ledgerNextNonce: next, in: &p) }
-                results[i] = .success(hash)
             }
         }
         return results
@@ -423,7 +398,6 @@ public final class Mempool: Sendable {
     /// the executor refuses a later one (`expiry_too_far`) at every height the transaction could reach before it
     /// expires, so admitting it would only hold it until it expired.
     /// Returns the signer's next nonce in `ledger`.
-    @discardableResult
     private func checkEnvelope(_ tx: Transaction, ledger: MempoolLedgerView, lifetime: UInt64) throws(MempoolError) -> UInt64 {
         let body = tx.body
         guard body.chainID == ledger.chainID else { throw .wrongChain(expected: ledger.chainID, actual: body.chainID) }
@@ -507,6 +481,26 @@ public final class Mempool: Sendable {
                 if let next = ledger.account(signer)?.nextNonce { Self.extendRun(of: signer, ledgerNextNonce: next, in: &p) }
             }
         }
+    }
+
+    /// Inserts a checked, verified transaction under the pool's lock (nil), or says why not: a duplicate, admission
+    /// control for a client's, the hard bounds, a nonce already pending. The one place entries enter the pool.
+    private func insert(_ tx: Transaction, hash: Hash, size: Int, origin: MempoolOrigin, ledgerNextNonce: UInt64, into p: inout Pool) -> MempoolError? {
+        if p.byHash[hash] != nil { return .duplicate(hash) }
+        if origin == .client, let refusal = admissionRefusal(p, signer: tx.body.signer, size: size) { return refusal }
+        guard p.byHash.count < configuration.maxTransactions, p.totalBytes + size <= configuration.maxBytes else {
+            return .full(transactions: p.byHash.count, bytes: p.totalBytes)
+        }
+        let pending = p.bySigner[tx.body.signer] ?? [:]
+        guard pending.count < configuration.maxPerSigner else { return .signerFull(tx.body.signer) }
+        guard pending[tx.body.nonce] == nil else { return .nonceTaken(signer: tx.body.signer, nonce: tx.body.nonce) }
+        p.byHash[hash] = Entry(transaction: tx, hash: hash, bytes: size, arrival: p.nextArrival)
+        p.nextArrival += 1
+        p.bySigner[tx.body.signer, default: [:]][tx.body.nonce] = hash
+        p.totalBytes += size
+        p.verified.insert(hash)
+        Self.extendRun(of: tx.body.signer, ledgerNextNonce: ledgerNextNonce, in: &p)
+        return nil
     }
 
     /// Extends `signer`'s ready run over the pending nonces that now follow it (after an insertion that may fill a
