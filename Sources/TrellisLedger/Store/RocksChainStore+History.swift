@@ -273,7 +273,7 @@ extension RocksChainStore {
         while let entry = summaries.next() {
             // A summary key is prefix ‖ bucket ‖ u64 height; anything else is damage, reported (never indexed).
             guard entry.key.count == 2 + 8 else {
-                throw .corrupt(what: "bucket summary key \(entry.key.map { String(format: "%02x", $0) }.joined())", reason: "\(entry.key.count) bytes, not 10")
+                throw .corrupt(what: "bucket summary key \(Hex.encode(entry.key))", reason: "\(entry.key.count) bytes, not 10")
             }
             if Self.height(suffixOf: entry.key) <= oldest { bucketsAtOrBelowOldest[entry.key[1], default: 0] += 1 }
         }
