@@ -24,7 +24,7 @@ public final class ReplayStore: ChainStore, @unchecked Sendable {
     private var state: [ByteKey: [UInt8]] = [:]
     /// The keys of `state`, sorted bytewise (for prefix scans).
     private var sortedKeys: [[UInt8]] = []
-    private var nodes: [NodeID: TreeNode] = [:]
+    private var nodes = TreeNodeTable()
     private var consensus: [[UInt8]: [UInt8]] = [:]
     private var expectedBlocks = 0
 
@@ -54,7 +54,7 @@ public final class ReplayStore: ChainStore, @unchecked Sendable {
         }
     }
 
-    public func treeNode(_ hash: Hash) throws(StateError) -> TreeNode? { lock.withLock { nodes[NodeID(hash)] } }
+    public func treeNode(_ hash: Hash) throws(StateError) -> TreeNode? { lock.withLock { nodes.node(hash) } }
 
     /// Keeps every tree node, but values only as of the latest height (re-execution reads nothing older).
     public var stateRetention: StateRetention { .archive }
@@ -108,7 +108,7 @@ public final class ReplayStore: ChainStore, @unchecked Sendable {
             if commit.height == 1, expectedBlocks > 1 {
                 nodes.reserveCapacity(nodes.count + 2 * commit.treeNodes.count * expectedBlocks)
             }
-            for record in commit.treeNodes { nodes[NodeID(record.hash)] = record.node }
+            nodes.insert(contentsOf: commit.treeNodes)
             roots[commit.height] = commit.stateRoot
             if let g = commit.genesisHash { genesis = g }
             last = commit.height
@@ -144,16 +144,4 @@ public final class ReplayStore: ChainStore, @unchecked Sendable {
         }
         return low
     }
-}
-
-/// A tree node's hash as a dictionary key: hashes only its first 8 bytes (already uniformly random), read in place
-/// (`Hash.bytes` built an array on every lookup).
-private struct NodeID: Hashable {
-    let hash: Hash
-
-    init(_ hash: Hash) { self.hash = hash }
-
-    func hash(into hasher: inout Hasher) { hasher.combine(hash.prefix64) }
-
-    static func == (a: NodeID, b: NodeID) -> Bool { a.hash == b.hash }
 }
