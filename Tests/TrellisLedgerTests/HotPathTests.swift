@@ -63,6 +63,35 @@ import TrellisCrypto
     }
 }
 
+/// The membership contract's key arithmetic and key index, written without sets and strings, give exactly what the
+/// set and string forms give.
+@Suite struct MembershipHotPathTests {
+    @Test func rotatedKeysAreTheSetDifferenceAndUnionSorted() throws {
+        let pool = try (0..<12).map { i in try PublicKey(bytes: SHA256.hash([UInt8(i)]).bytes) }
+        var rng = SplitMix64(seed: 11)
+        func pick() -> [PublicKey] { Array(Set((0..<rng.below(6)).map { _ in pool[rng.below(pool.count)] })).sorted() }
+        for _ in 0..<300 {
+            let keys = pick(), removing = pick(), adding = pick()
+            let expected = Set(keys).subtracting(removing).union(adding).sorted()
+            #expect(MembershipContract.rotated(keys, removing: removing, adding: adding) == expected)
+        }
+    }
+
+    @Test func theMemberKeyIndexKeyIsThePathOfTheKeysHex() throws {
+        for i in 0..<20 {
+            let key = try PublicKey(bytes: SHA256.hash([UInt8(i), 0xfe]).bytes)
+            #expect(LedgerKeys.memberKey(key) == StateKey.make("member_key", key.hex))
+        }
+    }
+
+    @Test func aPublicKeysHashFollowsItsBytes() throws {
+        let a = try PublicKey(bytes: [UInt8](repeating: 1, count: 32)), b = try PublicKey(bytes: [UInt8](repeating: 1, count: 32))
+        let c = try PublicKey(bytes: [UInt8](repeating: 1, count: 31) + [2])
+        #expect(a.hashValue == b.hashValue)
+        #expect(Set([a, b, c]).count == 2)
+    }
+}
+
 /// A block's overlays reuse a member they decoded only while the member's stored bytes are the same: a member
 /// changed in the block (by this transaction, or by an earlier one merged into the block) reads as changed.
 @Suite struct DecodedMemberTests {
