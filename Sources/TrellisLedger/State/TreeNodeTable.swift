@@ -49,25 +49,30 @@ public struct TreeNodeTable: Sendable {
     /// Adds `node` under `hash` (its hash: the caller computed it). A node already held is left as it is: nodes are
     /// content-addressed, so the same hash is the same node.
     public mutating func insert(_ node: TreeNode, hash: Hash) {
-        assert(hash != .zero, "the empty subtree is never stored")
-        if (records.count + 1) * 2 > slots.count { grow(toHold: records.count + 1) }
-        let found = find(hash)
-        if found.record != nil { return }
-        precondition(records.count < Self.maxCount, "invalid state: a tree-node table past \(Self.maxCount) nodes")
-        records.append(TreeNodeRecord(hash: hash, node: node))
-        slots[found.slot] = Self.tag(hash) << 32 | UInt64(records.count)
+        insert(TreeNodeRecord(hash: hash, node: node))
     }
 
     /// Adds every record of `newRecords`.
     public mutating func insert(contentsOf newRecords: [TreeNodeRecord]) {
         reserveCapacity(records.count + newRecords.count)
-        for record in newRecords { insert(record.node, hash: record.hash) }
+        for record in newRecords { insert(record) }
+    }
+
+    private mutating func insert(_ record: TreeNodeRecord) {
+        assert(record.hash != .zero, "the empty subtree is never stored")
+        if (records.count + 1) * 2 > slots.count { grow(toHold: records.count + 1) }
+        let found = find(record.hash)
+        if found.record != nil { return }
+        precondition(records.count < Self.maxCount, "invalid state: a tree-node table past \(Self.maxCount) nodes")
+        records.append(record)
+        slots[found.slot] = Self.tag(record.hash) << 32 | UInt64(records.count)
     }
 
     /// Makes room for `capacity` nodes in all, so that inserting up to that many does not grow the table.
     public mutating func reserveCapacity(_ capacity: Int) {
         precondition(capacity >= 0 && capacity <= Self.maxCount, "invalid state: a tree-node table for \(capacity) nodes")
-        records.reserveCapacity(capacity)
+        // Geometric: reserving exactly what each block adds would copy every record on every block.
+        if capacity > records.capacity { records.reserveCapacity(max(capacity, records.capacity * 2)) }
         if capacity * 2 > slots.count { grow(toHold: capacity) }
     }
 
