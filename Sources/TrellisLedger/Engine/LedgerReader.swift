@@ -181,4 +181,16 @@ public struct HeightState {
         }
         do { return StateRead(key: key, value: try reader.get(key), height: height, stateRoot: root, proof: nil) } catch { throw .state(error) }
     }
+
+    /// `keys` read with their proofs, in the order given. They are proved in bucket order (the first byte of each
+    /// key's hash, where its path enters the bucket that an older height rebuilds), so each bucket a query touches
+    /// is rebuilt once however many of its keys the query proves; in the order given, a tree that keeps a few
+    /// rebuilt buckets would rebuild one for almost every key.
+    public func prove(_ keys: [[UInt8]]) throws(LedgerError) -> [StateRead] {
+        let buckets = keys.map { TreeBucket.of(key: $0) }
+        let order = keys.indices.sorted { (buckets[$0], $0) < (buckets[$1], $1) }
+        var reads = [StateRead?](repeating: nil, count: keys.count)
+        for index in order { reads[index] = try read(keys[index], prove: true) }
+        return reads.map { $0! }
+    }
 }

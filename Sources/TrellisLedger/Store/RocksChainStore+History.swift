@@ -58,6 +58,8 @@ final class HistoricalTree: TreeNodeSource, TreeValueSource, @unchecked Sendable
     private(set) var rebuiltInnerBuckets = 0
     /// Value history entries the rebuilds read so far (tests check that a rebuild seeks, not scans).
     private(set) var historyEntriesRead = 0
+    /// Buckets rebuilt so far, a bucket rebuilt again after its eviction included.
+    private(set) var bucketRebuilds = 0
 
     init(store: RocksChainStore, snapshot: Snapshot, height: UInt64, root: Hash, lastHeight: UInt64) throws(ChainStoreError) {
         self.store = store
@@ -147,6 +149,7 @@ final class HistoricalTree: TreeNodeSource, TreeValueSource, @unchecked Sendable
             iterator.seek(to: keyPrefix + Self.pastEveryHeight)  // a later change of this key: already set back
         }
         if let error = iterator.error { throw .storage(error.description) }
+        bucketRebuilds += 1
         let result: (summary: BucketSummary, nodes: [TreeNodeRecord])
         do { result = try SparseMerkleTree.rebuildBucket(now, changes: changes, source: LatestNodes(tree: self)) } catch {
             throw HistoricalTree.stateError(error)

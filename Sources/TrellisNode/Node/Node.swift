@@ -488,9 +488,8 @@ public final class Node: NodeService, Sendable {
         var proofs: [StateRead] = []
         if prove {
             var seen = Set<[UInt8]>()
-            for key in recording.keys where seen.insert(key).inserted {
-                do { proofs.append(try view.read(key, prove: true)) } catch { throw .internalError(error.description) }
-            }
+            let keys = recording.keys.filter { seen.insert($0).inserted }
+            do { proofs = try view.prove(keys) } catch { throw .internalError(error.description) }
         }
         return QueryResponse(height: view.height, stateRoot: view.root, result: result, proofs: proofs)
     }
