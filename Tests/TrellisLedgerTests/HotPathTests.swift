@@ -77,6 +77,16 @@ import TrellisCrypto
         }
     }
 
+    @Test func stateKeysAreTheJoinedPathsBytes() {
+        for id in ["alice", "m12", "a.b:c-d_e", "", "ünïcode"] {
+            #expect(LedgerKeys.member(id) == Array("member/\(id)".utf8))
+            #expect(LedgerKeys.nonce(id) == Array("nonce/\(id)".utf8))
+            #expect(StateKey.make("governance", "proposal", id) == Array(["governance", "proposal", id].joined(separator: "/").utf8))
+        }
+        #expect(StateKey.make([]) == [])
+        #expect(StateKey.make("one") == Array("one".utf8))
+    }
+
     @Test func theMemberKeyIndexKeyIsThePathOfTheKeysHex() throws {
         for i in 0..<20 {
             let key = try PublicKey(bytes: SHA256.hash([UInt8(i), 0xfe]).bytes)

@@ -5,7 +5,7 @@ import TrellisCrypto
 
 public enum LedgerKeys {
     /// `member/<id>` → `Member`.
-    public static func member(_ id: String) -> [UInt8] { StateKey.make("member", id) }
+    public static func member(_ id: String) -> [UInt8] { StateKey.make(prefix: memberPrefix, id) }
     public static let memberPrefix = StateKey.prefix("member")
     /// `member_key/<public key hex>` → member id (UTF-8 string, canonical): one key belongs to one member.
     public static func memberKey(_ key: PublicKey) -> [UInt8] {
@@ -15,7 +15,8 @@ public enum LedgerKeys {
     }
     static let memberKeyPrefix = StateKey.prefix("member_key")
     /// `nonce/<member id>` → UInt64, the member's last accepted nonce (absent = 0).
-    public static func nonce(_ id: String) -> [UInt8] { StateKey.make("nonce", id) }
+    public static func nonce(_ id: String) -> [UInt8] { StateKey.make(prefix: noncePrefix, id) }
+    static let noncePrefix = StateKey.prefix("nonce")
     /// `params` → `Parameters`.
     public static var parameters: [UInt8] { Parameters.stateKey }
     /// `validators/<effective height>` → `ValidatorSet` in force from that height on.

@@ -165,7 +165,24 @@ public final class MemoryState: StateReader {
 public enum StateKey {
     public static func make(_ components: String...) -> [UInt8] { make(components) }
 
-    public static func make(_ components: [String]) -> [UInt8] { Array(components.joined(separator: "/").utf8) }
+    public static func make(_ components: [String]) -> [UInt8] {
+        // The UTF-8 of `components.joined(separator: "/")`, written straight into one array (no joined String).
+        var out: [UInt8] = []
+        out.reserveCapacity(components.reduce(components.count) { $0 + $1.utf8.count })
+        for (i, component) in components.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: "/")) }
+            out.append(contentsOf: component.utf8)
+        }
+        return out
+    }
+
+    /// `prefix` (ending with "/") followed by the UTF-8 of `id`: `make` for the common two-component keys, without
+    /// an array of strings.
+    static func make(prefix: [UInt8], _ id: String) -> [UInt8] {
+        var out = prefix
+        out.append(contentsOf: id.utf8)
+        return out
+    }
 
     /// A prefix that matches keys under `components` (ends with "/").
     public static func prefix(_ components: String...) -> [UInt8] { Array((components.joined(separator: "/") + "/").utf8) }
