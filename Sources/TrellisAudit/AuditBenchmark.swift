@@ -50,7 +50,9 @@ public enum AuditBenchmark {
             remaining -= min(perBlock, remaining)
             progress?("building the chain", block + 1, blocks)
         }
-        let path = keepExport ?? directory + "/bench-export.jsonl"
+        // A name of its own per run: two benchmarks at once (two engineers, or `bench.sh` beside a profile) shared
+        // one fixed name and removed each other's export.
+        let path = keepExport ?? directory + "/trellis-bench-export-\(UUID().uuidString).jsonl"
         defer { if keepExport == nil { try? FileManager.default.removeItem(atPath: path) } }
         try ChainExporter.export(from: StoreChainSource(genesis: chain.genesis, store: chain.store, label: "the benchmark chain"), to: path) { done, total in
             progress?("exporting", Int(done), Int(total))
