@@ -33,7 +33,9 @@ public enum Hex {
     }
 
     /// Appends the lowercase hex digits of `bytes` to `out` (the bytes of `encode(bytes)`, without a String).
-    public static func append<C: Collection>(_ bytes: C, to out: inout [UInt8]) where C.Element == UInt8 {
+    /// Concrete (not generic over `Collection`): a generic version is not specialized across the module boundary
+    /// and iterated through witness tables, ten times slower on the ledger's hot path.
+    public static func append(_ bytes: [UInt8], to out: inout [UInt8]) {
         out.reserveCapacity(out.count + bytes.count * 2)
         for b in bytes {
             out.append(digits[Int(b >> 4)])
