@@ -202,6 +202,7 @@ struct ClusterBench: AsyncParsableCommand {
         let latencyBatch = max(1, min(batch, Int((latencyRate / Double(lanes.count) * latencyBatchIntervalMs / 1000).rounded(.up))))
         var latencySender = sender
         latencySender.batchSize = latencyBatch
+        benchLog(String(format: "latency phase: %.0f tx/s in batches of %d per lane for %.0f s", latencyRate, latencyBatch, latencySeconds))
         let latencyPhase = await offer(latencyRate, seconds: latencySeconds, sender: latencySender)
         try? await Task.sleep(nanoseconds: 3_000_000_000)
         let skip = latencyPhase.start + UInt64(min(3, latencySeconds / 4) * 1e9)
