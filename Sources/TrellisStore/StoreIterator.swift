@@ -10,6 +10,8 @@ public final class StoreIterator: Sequence, IteratorProtocol {
     private let prefix: [UInt8]
     private var started = false
     private let start: [UInt8]
+    /// Where the next `next()` starts, set by `seek(to:)`.
+    private var seekTarget: [UInt8]?
     /// Set when iteration stopped because RocksDB reported an error.
     public private(set) var error: StoreError?
 
@@ -24,12 +26,26 @@ public final class StoreIterator: Sequence, IteratorProtocol {
 
     deinit { rocksdb_iter_destroy(iterator) }
 
+    /// Repositions the iteration: the next `next()` returns the first entry at or after `key` within the prefix
+    /// (one RocksDB seek, instead of stepping over the entries between), and iteration goes on from there.
+    public func seek(to key: [UInt8]) {
+        started = true
+        seekTarget = key.lexicographicallyPrecedes(prefix) ? prefix : key
+    }
+
+    private func seekRocks(_ key: [UInt8]) {
+        key.withUnsafeBufferPointer { s in
+            s.withMemoryRebound(to: CChar.self) { rocksdb_iter_seek(iterator, $0.baseAddress, $0.count) }
+        }
+    }
+
     public func next() -> (key: [UInt8], value: [UInt8])? {
-        if !started {
+        if let target = seekTarget {
+            seekTarget = nil
+            seekRocks(target)
+        } else if !started {
             started = true
-            start.withUnsafeBufferPointer { s in
-                s.withMemoryRebound(to: CChar.self) { rocksdb_iter_seek(iterator, $0.baseAddress, $0.count) }
-            }
+            seekRocks(start)
         } else {
             rocksdb_iter_next(iterator)
         }

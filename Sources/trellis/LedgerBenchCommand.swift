@@ -17,11 +17,13 @@ struct LedgerBench: ParsableCommand {
     @Flag(help: "Keep every height's state ([state] archive = true).") var archive = false
     @Option(help: "Keep the RocksDB store in this (new) directory instead of a temporary one.") var dir: String?
     @Flag(help: "Print \"committed HEIGHT\" after every committed key-rotation block.") var progress = false
+    @Option(help: "Then time a proved query of this many live keys at the middle kept height, per-key reads vs one view (0: skip).") var oldHeightQueryKeys = 0
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
-        guard (1...Limits.maxTransactionsPerBlock).contains(transactions), blocks > 0, perBlock > 0, proofHistoryHeights > 0 else {
-            throw badInput("--transactions must be 1…\(Limits.maxTransactionsPerBlock); --blocks, --per-block and --proof-history-heights positive")
+        guard (1...Limits.maxTransactionsPerBlock).contains(transactions), blocks > 0, perBlock > 0, proofHistoryHeights > 0,
+              (0...OldHeightQuery.maxKeys).contains(oldHeightQueryKeys) else {
+            throw badInput("--transactions must be 1…\(Limits.maxTransactionsPerBlock); --blocks, --per-block and --proof-history-heights positive; --old-height-query-keys 0…\(OldHeightQuery.maxKeys)")
         }
         if let dir, FileManager.default.fileExists(atPath: dir) { throw badInput("--dir \(dir) exists; give a new directory") }
         let split: SplitTransferBenchmarkResult
@@ -30,6 +32,7 @@ struct LedgerBench: ParsableCommand {
         defer { if dir == nil { try? FileManager.default.removeItem(atPath: path) } }
         let rotations: LedgerBenchmarkResult
         let storage: StorageReport
+        var oldHeightQuery: OldHeightQuery? = nil
         do {
             let store = try RocksChainStore(path: path, retention: archive ? .archive : .window(heights: proofHistoryHeights))
             let progress = self.progress
@@ -39,11 +42,12 @@ struct LedgerBench: ParsableCommand {
                 progressLine("key-rotation blocks: \(height)/\(blocks) committed")
             }
             storage = try StorageReport.measure(store, path: path, result: rotations)
+            if oldHeightQueryKeys > 0 { oldHeightQuery = try OldHeightQuery.measure(store, keys: oldHeightQueryKeys) }
         } catch {
             throw failure("\(error)")
         }
         if json {
-            print(jsonObject([
+            var fields: [String: Any] = [
                 "split_transfers": split.transactions, "split_execute_ms": round2(split.executeSeconds * 1000),
                 "split_tx_per_second_1_core": Int(split.transactionsPerSecond), "split_state_root_ms": round2(split.stateRootSeconds * 1000),
                 "split_state_keys": split.stateKeysChanged, "target_tx_per_second": 20_000,
@@ -61,12 +65,21 @@ struct LedgerBench: ParsableCommand {
                 "tree_nodes_written_per_tx": round2(rotations.treeNodesWrittenPerTransaction),
                 "tree_nodes_replaced_per_tx": round2(rotations.treeNodesReplacedPerTransaction),
                 "live_state_bytes": storage.stats.stateBytes, "tree_node_bytes": storage.stats.treeNodeBytes,
-                "tree_bytes_per_live_state_byte": round2(storage.treeBytesPerStateByte),
+                "tree_node_bytes_per_live_state_byte": round2(storage.treeBytesPerStateByte),
+                "tree_and_history_bytes_per_live_state_byte": round2(storage.treeAndHistoryBytesPerStateByte),
                 "value_history_bytes": storage.stats.historyBytes, "bucket_summary_bytes": storage.stats.summaryBytes,
                 "stale_index_bytes": storage.stats.staleIndexBytes,
                 "sst_bytes_by_column_family": storage.sstBytesByColumnFamily,
                 "peak_rss_mb": storage.peakResidentMegabytes,
-            ]))
+            ]
+            if let q = oldHeightQuery {
+                fields["old_height_query"] = [
+                    "keys": q.keys, "height": q.height, "last_height": q.lastHeight,
+                    "per_key_reads_ms": round2(q.perKeySeconds * 1000), "per_key_reads_trees": q.perKeyTrees,
+                    "one_view_ms": round2(q.oneViewSeconds * 1000), "one_view_trees": q.oneViewTrees,
+                ] as [String: Any]
+            }
+            print(jsonObject(fields))
             return
         }
         print("Block execution on one core, signatures excluded (target ≥ 20,000 tx/s)")
@@ -75,6 +88,53 @@ struct LedgerBench: ParsableCommand {
         print("  \(rotations)")
         print("Storage after \(rotations.blocks * rotations.transactionsPerBlock) transactions, keeping \(archive ? "every height" : "\(proofHistoryHeights) heights")")
         print("  \(storage)")
+        if let oldHeightQuery { print("  \(oldHeightQuery)") }
+    }
+}
+
+/// The cost of proving a query's keys at an older kept height: one `LedgerReader.read` per key (what a node's query
+/// did before: a tree of that height set up per key) against one `LedgerReader.view` proving all of them (in bucket
+/// order, as the node's query does).
+struct OldHeightQuery: CustomStringConvertible {
+    static let maxKeys = 100_000
+    let keys: Int
+    let height: UInt64
+    let lastHeight: UInt64
+    let perKeySeconds: Double
+    let perKeyTrees: Int
+    let oneViewSeconds: Double
+    let oneViewTrees: Int
+
+    /// Proves the first `keys` live keys at the middle kept height both ways and checks that both give the same reads.
+    static func measure(_ store: RocksChainStore, keys count: Int) throws -> OldHeightQuery {
+        let reader = LedgerReader(store: store)
+        let last = try reader.latestHeight()
+        guard let oldest = try store.oldestStateHeight(), oldest < last else {
+            throw ValidationError("the old-height query needs at least two kept heights")
+        }
+        let height = oldest + (last - oldest) / 2
+        let keys = try store.stateScan(prefix: []).prefix(count).map(\.key)
+        let clock = ContinuousClock()
+        var treesBefore = store.olderHeightTreesBuilt
+        var perKey: [StateRead] = []
+        perKey.reserveCapacity(keys.count)
+        let perKeyTime = try clock.measure {
+            for key in keys { perKey.append(try reader.read(key, atHeight: height, prove: true)) }
+        }
+        let perKeyTrees = store.olderHeightTreesBuilt - treesBefore
+        treesBefore = store.olderHeightTreesBuilt
+        var oneView: [StateRead] = []
+        let oneViewTime = try clock.measure {
+            oneView = try reader.view(atHeight: height).prove(keys)
+        }
+        guard perKey == oneView else { throw ValidationError("per-key reads and one view proved different answers at height \(height)") }
+        return OldHeightQuery(keys: keys.count, height: height, lastHeight: last, perKeySeconds: seconds(perKeyTime), perKeyTrees: perKeyTrees,
+                              oneViewSeconds: seconds(oneViewTime), oneViewTrees: store.olderHeightTreesBuilt - treesBefore)
+    }
+
+    var description: String {
+        String(format: "a proved query of %d keys at height %llu of %llu: %.1f ms by one read per key (%d trees of that height), %.1f ms through one view (%d tree)",
+               keys, height, lastHeight, perKeySeconds * 1000, perKeyTrees, oneViewSeconds * 1000, oneViewTrees)
     }
 }
 
@@ -90,7 +150,14 @@ struct StorageReport: CustomStringConvertible {
     let sstBytesByColumnFamily: [String: Int]
 
     var diskBytesPerTransaction: Double { Double(diskBytes) / Double(max(transactions, 1)) }
+    /// The latest tree's nodes ("n") per byte of live state: format 3 keeps no older node, so this is NOT format
+    /// 2's tree figure (which held the window's replaced nodes too); compare that with the next one.
     var treeBytesPerStateByte: Double { Double(stats.treeNodeBytes) / Double(max(stats.stateBytes, 1)) }
+    /// The latest tree plus the window's history (values "v", bucket summaries "b", stale records "s") per byte of
+    /// live state: what keeps every kept height provable, as format 2's tree column family did.
+    var treeAndHistoryBytesPerStateByte: Double {
+        Double(stats.treeNodeBytes + stats.historyBytes + stats.summaryBytes + stats.staleIndexBytes) / Double(max(stats.stateBytes, 1))
+    }
 
     static func measure(_ store: RocksChainStore, path: String, result: LedgerBenchmarkResult) throws -> StorageReport {
         for name in RocksChainStore.columnFamilyNames { store.database.compact(try store.database.columnFamily(name)) }
@@ -106,9 +173,10 @@ struct StorageReport: CustomStringConvertible {
 
     var description: String {
         let perFamily = RocksChainStore.columnFamilyNames.map { "\($0) \(sstBytesByColumnFamily[$0] ?? 0)" }.joined(separator: ", ")
-        return String(format: "%.0f bytes on disk per transaction = %.1f× its %.0f raw bytes; tree %d nodes, %d bytes = %.2f× the live state's %d bytes (%d keys); value history %d bytes, bucket summaries %d bytes, stale records %d bytes; peak RSS %d MB",
+        return String(format: "%.0f bytes on disk per transaction = %.1f× its %.0f raw bytes; latest tree %d nodes, %d bytes = %.2f× the live state's %d bytes (%d keys); value history %d bytes, bucket summaries %d bytes, stale records %d bytes (tree + history = %.2f× the live state); peak RSS %d MB",
                       diskBytesPerTransaction, diskBytesPerTransaction / rawBytesPerTransaction, rawBytesPerTransaction, stats.treeNodes, stats.treeNodeBytes,
-                      treeBytesPerStateByte, stats.stateBytes, stats.stateKeys, stats.historyBytes, stats.summaryBytes, stats.staleIndexBytes, peakResidentMegabytes)
+                      treeBytesPerStateByte, stats.stateBytes, stats.stateKeys, stats.historyBytes, stats.summaryBytes, stats.staleIndexBytes,
+                      treeAndHistoryBytesPerStateByte, peakResidentMegabytes)
             + "\n  SST bytes on disk by column family: " + perFamily
     }
 

@@ -189,6 +189,27 @@ private func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
         #expect(throws: StoreError.foreignDatabase(path: path)) { try Database(path: path, columnFamilies: [], format: format) }
     }
 
+    @Test func seekRepositionsTheIterationWithinItsPrefix() throws {
+        let path = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let db = try Database(path: path, columnFamilies: ["x"], format: format)
+        let cf = try db.columnFamily("x")
+        for key: [UInt8] in [[0], [1, 1], [1, 2], [1, 5], [1, 9], [2]] { try db.put(cf, key: key, value: key) }
+        let iterator = db.iterate(cf, prefix: [1])
+        #expect(iterator.next()?.key == [1, 1])
+        iterator.seek(to: [1, 3])  // forward, between entries
+        #expect(iterator.next()?.key == [1, 5])
+        #expect(iterator.next()?.key == [1, 9])
+        iterator.seek(to: [0, 7])  // before the prefix: its first entry
+        #expect(iterator.next()?.key == [1, 1])
+        iterator.seek(to: [1, 10])  // past the prefix's last entry
+        #expect(iterator.next() == nil)
+        let fresh = db.iterate(cf, prefix: [1])
+        fresh.seek(to: [1, 2])  // before the first next()
+        #expect(fresh.next()?.key == [1, 2])
+        #expect(fresh.next()?.key == [1, 5])
+    }
+
     @Test func openingMissingWithoutCreateFails() {
         let path = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: path) }

@@ -7,12 +7,18 @@ import Foundation
 import Testing
 import TrellisCrypto
 import TrellisLedger
+import TrellisTesting
 #if canImport(Glibc)
 import Glibc
 #endif
 
 @Suite(.serialized) struct AuditNodeEndToEndTests {
-    @Test func exportProveAndCheckAgainstALiveNode() throws {
+    @Test func exportProveAndCheckAgainstALiveNode() async throws {
+        try await OwnThread.run { try exportProveAndCheckAgainstALiveNodeBody() }
+    }
+
+    /// The test, synchronous (it blocks on processes): run on a thread of its own by `OwnThread`.
+    func exportProveAndCheckAgainstALiveNodeBody() throws {
         let net = try LocalTestnet.start(nodes: 1)
         defer { net.stop() }
         let api = net.apis[0]

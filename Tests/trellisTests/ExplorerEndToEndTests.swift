@@ -17,6 +17,7 @@ import Foundation
 import Testing
 import TrellisCrypto
 import TrellisLedger
+import TrellisTesting
 
 enum BrowserSupport {
     static let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) }
@@ -72,7 +73,12 @@ private struct Plan {
 
 @Suite(.serialized) struct ExplorerEndToEndTests {
     @Test(.enabled(if: BrowserSupport.available, Comment(rawValue: BrowserSupport.unavailableReason ?? "")))
-    func pagesRenderProofsVerifyInTheBrowserAndHTMLStaysText() throws {
+    func pagesRenderProofsVerifyInTheBrowserAndHTMLStaysText() async throws {
+        try await OwnThread.run { try pagesRenderProofsVerifyInTheBrowserAndHTMLStaysTextBody() }
+    }
+
+    /// The test, synchronous (it blocks on processes): run on a thread of its own by `OwnThread`.
+    func pagesRenderProofsVerifyInTheBrowserAndHTMLStaysTextBody() throws {
         let net = try LocalTestnet.start(nodes: 1)  // ports from TestPorts
         defer { net.stop() }
         let api = net.apis[0]
@@ -254,7 +260,12 @@ private struct Plan {
     /// only the set the node reports now, the first two eras' blocks are "not checked" (that set was not in force
     /// then), and a block sent with another era's set is a red failure.
     @Test(.enabled(if: BrowserSupport.available, Comment(rawValue: BrowserSupport.unavailableReason ?? "")))
-    func certificatesVerifyAgainstTheSetOfTheirHeightAcrossAValidatorSetChange() throws {
+    func certificatesVerifyAgainstTheSetOfTheirHeightAcrossAValidatorSetChange() async throws {
+        try await OwnThread.run { try certificatesVerifyAgainstTheSetOfTheirHeightAcrossAValidatorSetChangeBody() }
+    }
+
+    /// The test, synchronous (it blocks on processes): run on a thread of its own by `OwnThread`.
+    func certificatesVerifyAgainstTheSetOfTheirHeightAcrossAValidatorSetChangeBody() throws {
         let net = try LocalTestnet.start(nodes: 4)  // ports from TestPorts
         defer { net.stop() }
         let api = net.apis[0], members = net.dir + "/members"
@@ -325,7 +336,12 @@ private struct Plan {
     /// record, field by field (`Trellis.firstDifference`). A field added, dropped or moved in an `encode(to:)` without
     /// the layout following fails here, without a testnet.
     @Test(.enabled(if: BrowserSupport.available, Comment(rawValue: BrowserSupport.unavailableReason ?? "")))
-    func theRecordLayoutsDecodeWhatTheLedgerEncodes() throws {
+    func theRecordLayoutsDecodeWhatTheLedgerEncodes() async throws {
+        try await OwnThread.run { try theRecordLayoutsDecodeWhatTheLedgerEncodesBody() }
+    }
+
+    /// The test, synchronous (it blocks on processes): run on a thread of its own by `OwnThread`.
+    func theRecordLayoutsDecodeWhatTheLedgerEncodesBody() throws {
         let hash = SHA256.hash(Array("report".utf8)), other = SHA256.hash(Array("tx".utf8))
         let event = AssetEvent(kind: "credits.transfer", height: 9_007_199_254_740_993, time: -5, txHash: other, actor: "supplier<b>1</b>")
         var samples: [(type: String, bytes: [UInt8], json: Data)] = []

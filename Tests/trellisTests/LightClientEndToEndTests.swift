@@ -7,6 +7,7 @@ import Testing
 import TrellisCodec
 import TrellisCrypto
 import TrellisLedger
+import TrellisTesting
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -69,7 +70,12 @@ final class StaticHTTPStub {
         return blocks
     }
 
-    @Test func followsALiveNodeAndCatchesForgeriesAndForks() throws {
+    @Test func followsALiveNodeAndCatchesForgeriesAndForks() async throws {
+        try await OwnThread.run { try followsALiveNodeAndCatchesForgeriesAndForksBody() }
+    }
+
+    /// The test, synchronous (it blocks on processes): run on a thread of its own by `OwnThread`.
+    func followsALiveNodeAndCatchesForgeriesAndForksBody() throws {
         let net = try LocalTestnet.start(nodes: 1)  // ports from TestPorts; the stubs bind port 0 (the kernel picks)
         defer { net.stop() }
         let api = net.apis[0]

@@ -5,13 +5,19 @@
 // another is removed, while everything runs. Needs root and iproute2: elsewhere the test is skipped with the reason.
 import Foundation
 import Testing
+import TrellisTesting
 #if canImport(Glibc)
 import Glibc
 #endif
 
 @Suite(.serialized) struct NetworkNamespaceTests {
     @Test(.enabled(if: NetLab.available, Comment(rawValue: NetLab.unavailableReason ?? "")))
-    func partitionsHaltSafelyHealAndMembershipChangesAcrossHosts() throws {
+    func partitionsHaltSafelyHealAndMembershipChangesAcrossHosts() async throws {
+        try await OwnThread.run { try partitionsHaltSafelyHealAndMembershipChangesAcrossHostsBody() }
+    }
+
+    /// The test, synchronous (it blocks on processes): run on a thread of its own by `OwnThread`.
+    func partitionsHaltSafelyHealAndMembershipChangesAcrossHostsBody() throws {
         let lab = try NetLab(hosts: 5)
         defer { lab.tearDown() }
         let dir = CLI.temporaryDirectory() + "/hosts"

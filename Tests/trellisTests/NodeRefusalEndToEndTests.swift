@@ -87,7 +87,12 @@ import Glibc
     /// `testnet up` names the error of a node that cannot listen — its P2P port taken (it exits before writing its
     /// pid file) or its API port taken (it exits after) — instead of waiting out its timeout, and leaves no node
     /// running.
-    @Test(arguments: [0, 100]) func testnetUpReportsANodeThatCannotListen(takenOffset: Int) throws {
+    @Test(arguments: [0, 100]) func testnetUpReportsANodeThatCannotListen(takenOffset: Int) async throws {
+        try await OwnThread.run { try testnetUpReportsANodeThatCannotListenBody(takenOffset: takenOffset) }
+    }
+
+    /// The test, synchronous (it blocks on processes): run on a thread of its own by `OwnThread`.
+    func testnetUpReportsANodeThatCannotListenBody(takenOffset: Int) throws {
         let base = try TestPorts.reserveBase(nodes: 1)
         let taken = try #require(TestPorts.listenSocket(port: base + takenOffset))
         defer { close(taken) }

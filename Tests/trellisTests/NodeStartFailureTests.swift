@@ -4,6 +4,7 @@
 import Foundation
 import Testing
 import TrellisNode
+import TrellisTesting
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -64,7 +65,12 @@ import Glibc
         return CLI.finish(running)
     }
 
-    @Test func apiPortInUseExitsNonZeroNamingTheAddress() throws {
+    @Test func apiPortInUseExitsNonZeroNamingTheAddress() async throws {
+        try await OwnThread.run { try apiPortInUseExitsNonZeroNamingTheAddressBody() }
+    }
+
+    /// The test, synchronous (it blocks on processes): run on a thread of its own by `OwnThread`.
+    func apiPortInUseExitsNonZeroNamingTheAddressBody() throws {
         let taken = try Listener()
         let p2pPort = try Self.freePort()
         let home = try Self.home { config in
@@ -77,7 +83,12 @@ import Glibc
         #expect(r.stderr.contains("api.listen"), "\(r.stderr)")
     }
 
-    @Test func p2pPortInUseExitsNonZeroNamingTheAddress() throws {
+    @Test func p2pPortInUseExitsNonZeroNamingTheAddress() async throws {
+        try await OwnThread.run { try p2pPortInUseExitsNonZeroNamingTheAddressBody() }
+    }
+
+    /// The test, synchronous (it blocks on processes): run on a thread of its own by `OwnThread`.
+    func p2pPortInUseExitsNonZeroNamingTheAddressBody() throws {
         let taken = try Listener()
         let apiPort = try Self.freePort()
         let home = try Self.home { config in
@@ -97,7 +108,12 @@ import Glibc
         ("[p2p]\nlisten = \"127.0.0.1:1\"\nlisten = \"127.0.0.1:2\"\n", "line 3"),
         ("[consensus]\ntimeout_commit_ms = 1.5\n", "line 2"),
     ])
-    func unusableConfigExitsNonZeroNamingKeyAndLine(config: String, mention: String) throws {
+    func unusableConfigExitsNonZeroNamingKeyAndLine(config: String, mention: String) async throws {
+        try await OwnThread.run { try unusableConfigExitsNonZeroNamingKeyAndLineBody(config: config, mention: mention) }
+    }
+
+    /// The test, synchronous (it blocks on processes): run on a thread of its own by `OwnThread`.
+    func unusableConfigExitsNonZeroNamingKeyAndLineBody(config: String, mention: String) throws {
         let home = try Self.home({ _ in }, rawConfig: config)
         let r = try Self.start(home)
         #expect(r.status == 1, "exit status \(r.status); stderr: \(r.stderr)")

@@ -21,7 +21,12 @@ import Glibc
         }
     }
 
-    @Test func prometheusScrapesALiveTestnet() throws {
+    @Test func prometheusScrapesALiveTestnet() async throws {
+        try await OwnThread.run { try prometheusScrapesALiveTestnetBody() }
+    }
+
+    /// The test, synchronous (it blocks on processes): run on a thread of its own by `OwnThread`.
+    func prometheusScrapesALiveTestnetBody() throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/curl") else {
             Issue.record("curl is missing: the end-to-end test needs it to query the nodes")
             return
@@ -82,7 +87,12 @@ extension OperationsEndToEndTests {
         return process
     }
 
-    @Test func sigtermDuringLoadLeavesAStoreThatOpensAndANodeThatRejoins() throws {
+    @Test func sigtermDuringLoadLeavesAStoreThatOpensAndANodeThatRejoins() async throws {
+        try await OwnThread.run { try sigtermDuringLoadLeavesAStoreThatOpensAndANodeThatRejoinsBody() }
+    }
+
+    /// The test, synchronous (it blocks on processes): run on a thread of its own by `OwnThread`.
+    func sigtermDuringLoadLeavesAStoreThatOpensAndANodeThatRejoinsBody() throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/curl") else {
             Issue.record("curl is missing: the end-to-end test needs it to query the nodes")
             return

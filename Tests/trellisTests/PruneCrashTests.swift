@@ -4,6 +4,7 @@
 import Foundation
 import Testing
 import TrellisLedger
+import TrellisTesting
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -25,7 +26,12 @@ import Glibc
         return false
     }
 
-    @Test func killNineDuringPruningLeavesAStoreThatOpensAndVerifies() throws {
+    @Test func killNineDuringPruningLeavesAStoreThatOpensAndVerifies() async throws {
+        try await OwnThread.run { try killNineDuringPruningLeavesAStoreThatOpensAndVerifiesBody() }
+    }
+
+    /// The test, synchronous (it blocks on processes): run on a thread of its own by `OwnThread`.
+    func killNineDuringPruningLeavesAStoreThatOpensAndVerifiesBody() throws {
         let root = CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: root) }
         for (round, target) in [6, 13, 21].enumerated() {

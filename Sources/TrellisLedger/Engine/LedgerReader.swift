@@ -71,11 +71,20 @@ public struct LedgerReader: Sendable {
     /// height's root, so its answers stay true for that height while the engine keeps committing. (Scans walk the
     /// whole tree: for large prefixes at the latest height use `scanLatest`.)
     public func state(atHeight height: UInt64? = nil) throws(LedgerError) -> (height: UInt64, root: Hash, reader: any StateReader) {
+        let view = try self.view(atHeight: height)
+        return (view.height, view.root, view.reader)
+    }
+
+    /// The state after `height` (the latest when nil) as one tree: every read and proof made through it comes
+    /// from the same consistent view, built once. A query that proves many keys must prove them through one view:
+    /// on a store that keeps only the latest tree, each new view of an older height rebuilds that height's upper
+    /// tree (`RocksChainStore.stateSource(atHeight:)`: 512 seeks, 255 hashes).
+    public func view(atHeight height: UInt64? = nil) throws(LedgerError) -> HeightState {
         let latest = try latestHeight()
         let h = height ?? latest
         guard h <= latest else { throw .unknownHeight(h) }
         let (root, source) = try tree(atHeight: h)
-        return (h, root, TreeState(root: root, height: h, source: source))
+        return HeightState(height: h, root: root, source: source)
     }
 
     /// The root of `height` and a reader of its tree that later commits do not disturb.
@@ -114,23 +123,10 @@ public struct LedgerReader: Sendable {
         do { return try CommittedState(store: store).read(T.self, key) } catch { throw .state(error) }
     }
 
-    /// The value at `key` after `height` (latest when nil), with a proof when `prove`.
+    /// The value at `key` after `height` (latest when nil), with a proof when `prove`. (One key: to read or prove
+    /// several at one height, use one `view(atHeight:)`.)
     public func read(_ key: [UInt8], atHeight height: UInt64? = nil, prove: Bool = false) throws(LedgerError) -> StateRead {
-        let latest = try latestHeight()
-        let h = height ?? latest
-        guard h <= latest else { throw LedgerError.unknownHeight(h) }
-        let (root, source) = try tree(atHeight: h)
-        let reader = TreeState(root: root, height: h, source: source)
-        if prove {
-            let leaf: TreeLeaf?, proof: StateProof
-            do { (leaf, proof) = try SparseMerkleTree.prove(key, root: root, source: source) } catch { throw .state(TreeState.stateError(error)) }
-            var value: [UInt8]? = nil
-            if let leaf {
-                do { value = try reader.value(of: leaf) } catch { throw .state(error) }
-            }
-            return StateRead(key: key, value: value, height: h, stateRoot: root, proof: proof)
-        }
-        do { return StateRead(key: key, value: try reader.get(key), height: h, stateRoot: root, proof: nil) } catch { throw .state(error) }
+        try view(atHeight: height).read(key, prove: prove)
     }
 
     /// Reads and decodes the value at `key` as `T`.
@@ -156,5 +152,45 @@ public struct LedgerReader: Sendable {
     /// Where a transaction landed and its receipt, or nil when it was never committed.
     public func transaction(_ hash: Hash) throws(LedgerError) -> TxRecord? {
         do { return try store.transactionRecord(hash) } catch { throw .store(error) }
+    }
+}
+
+/// One committed height's state through one consistent tree (`LedgerReader.view(atHeight:)`): its reads and proofs
+/// are true at `height` whatever the engine commits meanwhile, and cost no new tree each.
+public struct HeightState {
+    /// The height the answers are true at.
+    public let height: UInt64
+    /// The state root after `height` (the `state_root` of its header; genesis state at 0).
+    public let root: Hash
+    let source: any TreeNodeSource & TreeValueSource
+
+    /// A reader of this height's state (for queries that read many keys).
+    public var reader: any StateReader { TreeState(root: root, height: height, source: source) }
+
+    /// The value at `key` at this height, with its proof against `root` when `prove`.
+    public func read(_ key: [UInt8], prove: Bool = false) throws(LedgerError) -> StateRead {
+        let reader = TreeState(root: root, height: height, source: source)
+        if prove {
+            let leaf: TreeLeaf?, proof: StateProof
+            do { (leaf, proof) = try SparseMerkleTree.prove(key, root: root, source: source) } catch { throw .state(TreeState.stateError(error)) }
+            var value: [UInt8]? = nil
+            if let leaf {
+                do { value = try reader.value(of: leaf) } catch { throw .state(error) }
+            }
+            return StateRead(key: key, value: value, height: height, stateRoot: root, proof: proof)
+        }
+        do { return StateRead(key: key, value: try reader.get(key), height: height, stateRoot: root, proof: nil) } catch { throw .state(error) }
+    }
+
+    /// `keys` read with their proofs, in the order given. They are proved in bucket order (the first byte of each
+    /// key's hash, where its path enters the bucket that an older height rebuilds), so each bucket a query touches
+    /// is rebuilt once however many of its keys the query proves; in the order given, a tree that keeps a few
+    /// rebuilt buckets would rebuild one for almost every key.
+    public func prove(_ keys: [[UInt8]]) throws(LedgerError) -> [StateRead] {
+        let buckets = keys.map { TreeBucket.of(key: $0) }
+        let order = keys.indices.sorted { (buckets[$0], $0) < (buckets[$1], $1) }
+        var reads = [StateRead?](repeating: nil, count: keys.count)
+        for index in order { reads[index] = try read(keys[index], prove: true) }
+        return reads.map { $0! }
     }
 }

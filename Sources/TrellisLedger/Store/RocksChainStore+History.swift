@@ -6,8 +6,10 @@
 // recomputes the nodes above depth 8 from the 256 bucket summaries in force at h and checks their root against the
 // stored root of h (a mismatch is reported as corruption, never answered); a bucket that changed after h is rebuilt
 // when a read first reaches it: the latest bucket with each key changed since h set back to its value at h (the
-// first value history entry after h), checked against h's summary of that bucket. The cost of a read at h is
-// therefore one seek per bucket plus the changes made to the buckets it walks since h — bounded by the window.
+// first value history entry after h), checked against h's summary of that bucket. The cost of setting up a tree
+// of h is two seeks per bucket (its summary at h and the latest); a rebuild then costs at most two seeks per key
+// that bucket's value history holds (one to the key's first entry after h, one past the key), never a scan of
+// the key's older entries — so on an archive store it does not grow with the number of heights.
 import Foundation
 import TrellisCodec
 import TrellisCrypto
@@ -54,6 +56,10 @@ final class HistoricalTree: TreeNodeSource, TreeValueSource, @unchecked Sendable
     private var rebuiltOrder: [UInt8] = []
     /// Buckets with inner nodes rebuilt so far (tests check that reads really rebuild below depth 8).
     private(set) var rebuiltInnerBuckets = 0
+    /// Value history entries the rebuilds read so far (tests check that a rebuild seeks, not scans).
+    private(set) var historyEntriesRead = 0
+    /// Buckets rebuilt so far, a bucket rebuilt again after its eviction included.
+    private(set) var bucketRebuilds = 0
 
     init(store: RocksChainStore, snapshot: Snapshot, height: UInt64, root: Hash, lastHeight: UInt64) throws(ChainStoreError) {
         self.store = store
@@ -61,6 +67,7 @@ final class HistoricalTree: TreeNodeSource, TreeValueSource, @unchecked Sendable
         self.height = height
         self.root = root
         guard height < lastHeight else { return }
+        store.countOlderHeightTree()
         var summaries: [BucketSummary] = []
         summaries.reserveCapacity(TreeBucket.count)
         for bucket in 0..<TreeBucket.count {
@@ -119,25 +126,30 @@ final class HistoricalTree: TreeNodeSource, TreeValueSource, @unchecked Sendable
     private func rebuild(_ bucket: UInt8) throws(StateError) -> [NodeKey: TreeNode] {
         guard let summaries = changed[bucket] else { return [:] }
         let (then, now) = summaries
-        // Each key of the bucket changed after `height`: its value at `height` is the first entry after it.
+        // Each key of the bucket changed after `height`: its value at `height` is the first entry after it. The
+        // entries of one key sort by height, so per key one seek finds that entry (skipping the key's older
+        // history, which on an archive store grows without bound) and one more skips the key's later ones.
         let prefix = [RocksChainStore.valuePrefix, bucket]
         let iterator = snapshot.iterate(store.tree, prefix: prefix)
         var changes: [(key: [UInt8], valueHash: Hash?)] = []
-        var lastKey: [UInt8]? = nil
         while let entry = iterator.next() {
+            historyEntriesRead += 1
             guard entry.key.count >= 4 + 8 else { throw .corruptValue(key: "value history", reason: "an entry key of \(entry.key.count) bytes") }
             let length = Int(entry.key[2]) << 8 | Int(entry.key[3])
             guard entry.key.count == 4 + length + 8 else { throw .corruptValue(key: "value history", reason: "an entry key of \(entry.key.count) bytes for a \(length)-byte key") }
+            let keyPrefix = Array(entry.key[0..<(4 + length)])
             let changedAt = RocksChainStore.height(suffixOf: entry.key)
-            guard changedAt > height else { continue }
-            let key = Array(entry.key[4..<(4 + length)])
-            if key == lastKey { continue }  // a later change of a key already set back
-            lastKey = key
+            guard changedAt > height else {
+                iterator.seek(to: keyPrefix + StoredRecord.height(height + 1))
+                continue
+            }
             let prior: PriorValue
-            do { prior = try PriorValue(stored: entry.value) } catch { throw .corruptValue(key: StateKey.describe(key), reason: error.description) }
-            changes.append((key, prior.valueHash))
+            do { prior = try PriorValue(stored: entry.value) } catch { throw .corruptValue(key: StateKey.describe(Array(keyPrefix[4...])), reason: error.description) }
+            changes.append((Array(keyPrefix[4...]), prior.valueHash))
+            iterator.seek(to: keyPrefix + Self.pastEveryHeight)  // a later change of this key: already set back
         }
         if let error = iterator.error { throw .storage(error.description) }
+        bucketRebuilds += 1
         let result: (summary: BucketSummary, nodes: [TreeNodeRecord])
         do { result = try SparseMerkleTree.rebuildBucket(now, changes: changes, source: LatestNodes(tree: self)) } catch {
             throw HistoricalTree.stateError(error)
@@ -156,6 +168,10 @@ final class HistoricalTree: TreeNodeSource, TreeValueSource, @unchecked Sendable
         if case .inner = then { rebuiltInnerBuckets += 1 }
         return nodes
     }
+
+    /// Appended to a key's value history prefix: a position after every entry of that key (`prefix ‖ u64 h` for
+    /// any h) and before the next key's.
+    static let pastEveryHeight: [UInt8] = [UInt8](repeating: 0xFF, count: 8) + [0x00]
 
     /// The latest tree of the snapshot, for a rebuild (called with the lock held).
     private struct LatestNodes: TreeNodeSource {

@@ -64,6 +64,8 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     private let cacheLock = NSLock()
     private var nodeCache: [NodeKey: TreeNode] = [:]
     private var previousNodeCache: [NodeKey: TreeNode] = [:]
+    /// Guarded by `cacheLock`.
+    private var olderHeightTrees = 0
 
     static let lastHeightKey = Array("last_height".utf8)
     static let genesisHashKey = Array("genesis_hash".utf8)
@@ -210,6 +212,21 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     }
 
     static let storedLeafTag: UInt8 = 4
+
+    /// How many trees of an older height (`HistoricalTree`s below the last height: 512 summary seeks and the upper
+    /// tree's hashes each) this store has set up since it was opened. A query proves all its keys through one
+    /// (`LedgerReader.view(atHeight:)`); tests count them.
+    public var olderHeightTreesBuilt: Int {
+        cacheLock.lock()
+        defer { cacheLock.unlock() }
+        return olderHeightTrees
+    }
+
+    func countOlderHeightTree() {
+        cacheLock.lock()
+        defer { cacheLock.unlock() }
+        olderHeightTrees += 1
+    }
 
     func cachedNode(_ hash: Hash) -> TreeNode? {
         cacheLock.lock()

@@ -479,18 +479,19 @@ public final class Node: NodeService, Sendable {
 
     public func query(_ name: String, parameters: [String: String], height: UInt64?, prove: Bool) throws(ServiceError) -> QueryResponse {
         if let height, height > consensus.tip.height { throw .notFound("height \(height) is not committed yet (tip is \(consensus.tip.height))") }
-        let snapshot: (height: UInt64, root: Hash, reader: any StateReader)
-        do { snapshot = try reader.state(atHeight: height) } catch { throw Self.serviceError(error) }
-        let recording = RecordingReader(base: snapshot.reader)
+        // One view for the query and all its proofs: one tree per query (an older height's costs 512 seeks to
+        // set up), and every proof true at the height the answer names even while blocks commit.
+        let view: HeightState
+        do { view = try reader.view(atHeight: height) } catch { throw Self.serviceError(error) }
+        let recording = RecordingReader(base: view.reader)
         let result = try NodeQueries.run(name, parameters: parameters, state: recording)
         var proofs: [StateRead] = []
         if prove {
             var seen = Set<[UInt8]>()
-            for key in recording.keys where seen.insert(key).inserted {
-                do { proofs.append(try reader.read(key, atHeight: snapshot.height, prove: true)) } catch { throw .internalError(error.description) }
-            }
+            let keys = recording.keys.filter { seen.insert($0).inserted }
+            do { proofs = try view.prove(keys) } catch { throw .internalError(error.description) }
         }
-        return QueryResponse(height: snapshot.height, stateRoot: snapshot.root, result: result, proofs: proofs)
+        return QueryResponse(height: view.height, stateRoot: view.root, result: result, proofs: proofs)
     }
 
     public func committedBlocks(from height: UInt64) -> AsyncStream<CommittedBlock> {
