@@ -551,6 +551,11 @@ public final class Node: NodeService, Sendable {
         metrics.syncLagBlocks.record(highest > tip.height ? highest - tip.height : 0)
         metrics.peerMessagesDropped.update(to: consensus.droppedPeerMessages)
         metrics.record(transport.statistics)
+        let memory = store.database.memoryUsage()
+        metrics.rocksdbMemtableBytes.record(memory.memtableBytes)
+        metrics.rocksdbTableReadersBytes.record(memory.tableReadersBytes)
+        metrics.rocksdbBlockCacheBytes.record(memory.blockCacheBytes)
+        if let resident = ProcessMemory.residentBytes() { metrics.processResidentBytes.record(resident) }
     }
 
     public func payloadJSON(_ transaction: Transaction) -> Data? {
