@@ -213,6 +213,7 @@ struct ClusterBench: AsyncParsableCommand {
 
         // Memory, storage, errors.
         let final = cluster.samples()
+        report.memory = await cluster.memoryOfFirstNode()
         report.peakRSSMegabytesPerNode = final.map { round1(Double($0.peakRSSBytes) / 1_048_576) }
         let committed = monitor.committedTotal + setup.transactions
         let dataBytes = directoryBytes(cluster.homes[0] + "/data")

@@ -69,6 +69,25 @@ final class LocalCluster: @unchecked Sendable {
 
     func samples() -> [ProcessSample] { pids.map { ProcessSample.read(pid: $0) ?? ProcessSample(cpuSeconds: 0, peakRSSBytes: 0) } }
 
+    /// Node 1's memory gauges from its /metrics (read with its metrics token), in MB (transactions for the mempool);
+    /// empty when they cannot be read.
+    func memoryOfFirstNode() async -> [String: Double] {
+        guard let token = try? String(contentsOfFile: homes[0] + "/metrics.token", encoding: .utf8), let url = URL(string: apiURLs[0] + "/metrics") else { return [:] }
+        var request = URLRequest(url: url, timeoutInterval: 10)
+        request.setValue("Bearer " + token.trimmingCharacters(in: .whitespacesAndNewlines), forHTTPHeaderField: "Authorization")
+        guard let (data, _) = try? await URLSession.shared.data(for: request) else { return [:] }
+        let gauges = ["trellis_process_resident_bytes": "resident", "trellis_rocksdb_memtable_bytes": "rocksdb_memtables",
+                      "trellis_rocksdb_table_readers_bytes": "rocksdb_table_readers", "trellis_rocksdb_block_cache_bytes": "rocksdb_block_cache",
+                      "trellis_mempool_transactions": "mempool_transactions"]
+        var out: [String: Double] = [:]
+        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") where !line.hasPrefix("#") {
+            let fields = line.split(separator: " ")
+            guard fields.count == 2, let name = gauges[String(fields[0])], let value = Double(fields[1]) else { continue }
+            out[name] = name == "mempool_transactions" ? value : round1(value / 1_048_576)
+        }
+        return out
+    }
+
     /// Waits until every node's mempool is empty (or `seconds` pass).
     func waitForEmptyMempools(seconds: Double) async {
         let deadline = Date().addingTimeInterval(seconds)
