@@ -60,7 +60,7 @@ import TrellisTesting
         #expect((running.value("trellis_block_execution_seconds_count", ["phase": "build"]) ?? 0) >= 2)
         #expect(running.value("trellis_validators") == 1)
         // Where its memory goes: resident bytes and RocksDB's memtables (the genesis and the blocks are in them).
-        #expect((running.value("trellis_process_resident_bytes") ?? 0) > 1 << 20)
+        #expect((running.value("trellis_process_resident_bytes") ?? 0) > 1_048_576)
         #expect((running.value("trellis_rocksdb_memtable_bytes") ?? 0) > 0)
         #expect(running.value("trellis_rocksdb_table_readers_bytes") != nil)
         #expect(running.value("trellis_rocksdb_block_cache_bytes") != nil)
