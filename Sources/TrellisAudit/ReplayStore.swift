@@ -4,7 +4,7 @@
 //
 // Unlike `MemoryChainStore` it keeps blocks and certificates as values (no canonical re-encoding per block), keeps
 // no transaction records (the export has them; `transactionRecord` answers nil), answers prefix scans from a
-// sorted key index instead of filtering the whole state, and sizes its tree-node table ahead when told how many
+// key index grouped by first path component and sorted lazily (`ScanIndex`) instead of filtering the whole state, and sizes its tree-node table ahead when told how many
 // blocks are coming. It keeps every tree node but values only as of the latest height (re-execution reads nothing
 // older; a historical read fails with a missing value). A
 // commit must come from one thread at a time; reads are safe from any thread (one lock).
@@ -22,9 +22,9 @@ public final class ReplayStore: ChainStore, @unchecked Sendable {
     private var certificates: [UInt64: CommitCertificate] = [:]
     /// Keyed by `ByteKey` (hashed in one call; `[UInt8]` keys feed the hasher byte by byte).
     private var state: [ByteKey: [UInt8]] = [:]
-    /// The keys of `state`, sorted bytewise (for prefix scans).
-    private var sortedKeys: [[UInt8]] = []
-    private var nodes: [NodeID: TreeNode] = [:]
+    /// The keys of `state` for prefix scans, grouped by first path component.
+    private var index = ScanIndex()
+    private var nodes = TreeNodeTable()
     private var consensus: [[UInt8]: [UInt8]] = [:]
     private var expectedBlocks = 0
 
@@ -45,16 +45,14 @@ public final class ReplayStore: ChainStore, @unchecked Sendable {
     public func stateScan(prefix: [UInt8]) throws(StateError) -> [(key: [UInt8], value: [UInt8])] {
         lock.withLock {
             var out: [(key: [UInt8], value: [UInt8])] = []
-            var i = Self.insertionIndex(prefix, in: sortedKeys)
-            while i < sortedKeys.count, sortedKeys[i].starts(with: prefix) {
-                if let value = state[ByteKey(sortedKeys[i])] { out.append((sortedKeys[i], value)) }
-                i += 1
+            for key in index.keys(withPrefix: prefix) {
+                if let value = state[ByteKey(key)] { out.append((key, value)) }
             }
             return out
         }
     }
 
-    public func treeNode(_ hash: Hash) throws(StateError) -> TreeNode? { lock.withLock { nodes[NodeID(hash)] } }
+    public func treeNode(_ hash: Hash) throws(StateError) -> TreeNode? { lock.withLock { nodes.node(hash) } }
 
     /// Keeps every tree node, but values only as of the latest height (re-execution reads nothing older).
     public var stateRetention: StateRetention { .archive }
@@ -74,41 +72,19 @@ public final class ReplayStore: ChainStore, @unchecked Sendable {
             guard commit.height == expected else { throw .heightMismatch(expected: expected, actual: commit.height) }
             if let block = commit.block { blocks[commit.height] = block }
             if let certificate = commit.certificate { certificates[commit.height] = certificate }
-            // Keys that appear or disappear, merged into the sorted index once per commit. A block's changes are
-            // sorted by key and distinct (`BlockExecutor.netChanges`), so each one's replaced value tells whether
-            // its key was there; changes in any other shape take the general path.
-            let changes = commit.stateChanges
-            var sortedAndDistinct = true
-            for i in changes.indices.dropFirst() where !ByteOrder.less(changes[i - 1].key, changes[i].key) {
-                sortedAndDistinct = false
-                break
-            }
-            var added: [[UInt8]] = [], removed = Set<ByteKey>()
-            if sortedAndDistinct {
-                for change in changes {
-                    if let value = change.value {
-                        if state.updateValue(value, forKey: ByteKey(change.key)) == nil { added.append(change.key) }
-                    } else if state.removeValue(forKey: ByteKey(change.key)) != nil {
-                        removed.insert(ByteKey(change.key))
-                    }
-                }
-            } else {
-                var wasPresent: [[UInt8]: Bool] = [:]
-                for change in changes {
-                    let before: [UInt8]?
-                    if let value = change.value { before = state.updateValue(value, forKey: ByteKey(change.key)) } else { before = state.removeValue(forKey: ByteKey(change.key)) }
-                    if wasPresent[change.key] == nil { wasPresent[change.key] = before != nil }
-                }
-                for (key, was) in wasPresent {
-                    let now = state[ByteKey(key)] != nil
-                    if now && !was { added.append(key) } else if was && !now { removed.insert(ByteKey(key)) }
+            // Keys that appear or disappear go to the scan index (sorted lazily, per group, when a scan needs it).
+            for change in commit.stateChanges {
+                let key = ByteKey(change.key)
+                if let value = change.value {
+                    if state.updateValue(value, forKey: key) == nil { index.added(change.key) }
+                } else if state.removeValue(forKey: key) != nil {
+                    index.removed(change.key)
                 }
             }
-            if !added.isEmpty || !removed.isEmpty { sortedKeys = Self.merge(removed.isEmpty ? sortedKeys : sortedKeys.filter { !removed.contains(ByteKey($0)) }, added) }
             if commit.height == 1, expectedBlocks > 1 {
                 nodes.reserveCapacity(nodes.count + 2 * commit.treeNodes.count * expectedBlocks)
             }
-            for record in commit.treeNodes { nodes[NodeID(record.hash)] = record.node }
+            nodes.insert(contentsOf: commit.treeNodes)
             roots[commit.height] = commit.stateRoot
             if let g = commit.genesisHash { genesis = g }
             last = commit.height
@@ -117,22 +93,89 @@ public final class ReplayStore: ChainStore, @unchecked Sendable {
 
     public func consensusValue(_ key: [UInt8]) throws(ChainStoreError) -> [UInt8]? { lock.withLock { consensus[key] } }
     public func putConsensusValue(_ key: [UInt8], _ value: [UInt8], sync: Bool) throws(ChainStoreError) { lock.withLock { consensus[key] = value } }
+}
 
-    /// `sorted` (sorted bytewise) with `added` (none of them in `sorted`) merged in. Compares with memcmp
-    /// (`ByteOrder`): the generic `lexicographicallyPrecedes` made this merge a fifth of the store's commit time.
-    private static func merge(_ sorted: [[UInt8]], _ added: [[UInt8]]) -> [[UInt8]] {
-        let extra = added.sorted { ByteOrder.less($0, $1) }
+/// The state's keys for prefix scans, grouped by their first path component (up to and including the first "/",
+/// the whole key when it has none). Each group is sorted only when a scan reads it, so the keys a block adds cost
+/// nothing until then: re-execution scans only `validators/` and `upgrade/` (a few times per block), and merging
+/// every block's new `member_key/` and certificate keys into one sorted array cost a pass over the whole state per
+/// block. A key is added at most once while present (the caller adds it only when it appears, removes it only
+/// when it disappears).
+struct ScanIndex {
+    private struct Group {
+        var sorted: [[UInt8]] = []
+        /// Keys that appeared since the last settle and are not in `sorted`.
+        var added = Set<ByteKey>()
+        /// Keys of `sorted` that left since the last settle.
+        var removed = Set<ByteKey>()
+
+        /// Merges the pending changes into `sorted`.
+        mutating func settle() {
+            guard !added.isEmpty || !removed.isEmpty else { return }
+            var kept = removed.isEmpty ? sorted : sorted.filter { !removed.contains(ByteKey($0)) }
+            let extra = added.map(\.bytes).sorted { ByteOrder.less($0, $1) }
+            var merged: [[UInt8]] = []
+            merged.reserveCapacity(kept.count + extra.count)
+            var i = 0, j = 0
+            while i < kept.count || j < extra.count {
+                if j == extra.count || (i < kept.count && ByteOrder.less(kept[i], extra[j])) {
+                    merged.append(kept[i]); i += 1
+                } else {
+                    merged.append(extra[j]); j += 1
+                }
+            }
+            kept = []
+            sorted = merged
+            added = []
+            removed = []
+        }
+    }
+
+    private var groups: [ByteKey: Group] = [:]
+
+    /// `key` appeared in the state.
+    mutating func added(_ key: [UInt8]) {
+        let group = ByteKey(Self.component(of: key))
+        // Back after leaving since the last settle: it is still in `sorted`.
+        if groups[group, default: Group()].removed.remove(ByteKey(key)) == nil { groups[group, default: Group()].added.insert(ByteKey(key)) }
+    }
+
+    /// `key` left the state.
+    mutating func removed(_ key: [UInt8]) {
+        let group = ByteKey(Self.component(of: key))
+        // Added since the last settle: it never reached `sorted`.
+        if groups[group, default: Group()].added.remove(ByteKey(key)) == nil { groups[group, default: Group()].removed.insert(ByteKey(key)) }
+    }
+
+    /// Every key starting with `prefix`, sorted bytewise.
+    mutating func keys(withPrefix prefix: [UInt8]) -> [[UInt8]] {
+        // With a "/" in the prefix, every match is in the group of the prefix's first component; without one, a
+        // match's component starts with the prefix or is a prefix of it.
+        let names: [ByteKey]
+        if prefix.contains(UInt8(ascii: "/")) {
+            names = [ByteKey(Self.component(of: prefix))]
+        } else {
+            names = groups.keys.filter { $0.bytes.starts(with: prefix) || prefix.starts(with: $0.bytes) }
+        }
         var out: [[UInt8]] = []
-        out.reserveCapacity(sorted.count + extra.count)
-        var i = 0, j = 0
-        while i < sorted.count || j < extra.count {
-            if j == extra.count || (i < sorted.count && ByteOrder.less(sorted[i], extra[j])) {
-                out.append(sorted[i]); i += 1
-            } else {
-                out.append(extra[j]); j += 1
+        for name in names {
+            guard groups[name] != nil else { continue }
+            groups[name]!.settle()
+            let sorted = groups[name]!.sorted
+            var i = Self.insertionIndex(prefix, in: sorted)
+            while i < sorted.count, sorted[i].starts(with: prefix) {
+                out.append(sorted[i])
+                i += 1
             }
         }
+        if names.count > 1 { out.sort { ByteOrder.less($0, $1) } }
         return out
+    }
+
+    /// `key` up to and including its first "/", or all of it.
+    static func component(of key: [UInt8]) -> [UInt8] {
+        guard let slash = key.firstIndex(of: UInt8(ascii: "/")) else { return key }
+        return Array(key[...slash])
     }
 
     /// The first index of `keys` (sorted bytewise) whose key is not below `key`.
@@ -144,16 +187,4 @@ public final class ReplayStore: ChainStore, @unchecked Sendable {
         }
         return low
     }
-}
-
-/// A tree node's hash as a dictionary key: hashes only its first 8 bytes (already uniformly random), read in place
-/// (`Hash.bytes` built an array on every lookup).
-private struct NodeID: Hashable {
-    let hash: Hash
-
-    init(_ hash: Hash) { self.hash = hash }
-
-    func hash(into hasher: inout Hasher) { hasher.combine(hash.prefix64) }
-
-    static func == (a: NodeID, b: NodeID) -> Bool { a.hash == b.hash }
 }

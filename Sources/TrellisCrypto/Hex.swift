@@ -32,6 +32,15 @@ public enum Hex {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// Appends the lowercase hex digits of `bytes` to `out` (the bytes of `encode(bytes)`, without a String).
+    public static func append<C: Collection>(_ bytes: C, to out: inout [UInt8]) where C.Element == UInt8 {
+        out.reserveCapacity(out.count + bytes.count * 2)
+        for b in bytes {
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 0x0f)])
+        }
+    }
+
     /// Decodes hex text (either case). Throws on odd length or a non-hex character.
     public static func decode(_ text: String) throws(HexError) -> [UInt8] {
         let utf8 = Array(text.utf8)

@@ -50,17 +50,45 @@ import TrellisCrypto
         #expect(overlay.changes.map(\.key) == keys.sorted { $0.lexicographicallyPrecedes($1) })
     }
 
-    @Test func treeUpdatesListNewNodesInHashOrderAndAgreeAcrossBatchings() throws {
+    @Test func treeUpdatesListNewNodesOnceInAnOrderThatDoesNotDependOnTheInput() throws {
         let store = MemoryChainStore()
         let changes = (0..<300).map { i in (key: Array("k/\(i)".utf8), value: Optional(Array("v\(i)".utf8))) }
         let update = try SparseMerkleTree.update(root: .zero, changes: changes, source: store)
-        #expect(update.newNodes.map(\.hash) == update.newNodes.map(\.hash).sorted())
         #expect(Set(update.newNodes.map(\.hash)).count == update.newNodes.count)
         #expect(update.newNodes.allSatisfy { $0.node.hash == $0.hash })
         // The same key set applied in reverse order of input gives the same root and nodes.
         let reversed = try SparseMerkleTree.update(root: .zero, changes: changes.reversed(), source: store)
         #expect(reversed.root == update.root)
         #expect(reversed.newNodes == update.newNodes)
+    }
+}
+
+/// The membership contract's key arithmetic and key index, written without sets and strings, give exactly what the
+/// set and string forms give.
+@Suite struct MembershipHotPathTests {
+    @Test func rotatedKeysAreTheSetDifferenceAndUnionSorted() throws {
+        let pool = try (0..<12).map { i in try PublicKey(bytes: SHA256.hash([UInt8(i)]).bytes) }
+        var rng = SplitMix64(seed: 11)
+        func pick() -> [PublicKey] { Array(Set((0..<rng.below(6)).map { _ in pool[rng.below(pool.count)] })).sorted() }
+        for _ in 0..<300 {
+            let keys = pick(), removing = pick(), adding = pick()
+            let expected = Set(keys).subtracting(removing).union(adding).sorted()
+            #expect(MembershipContract.rotated(keys, removing: removing, adding: adding) == expected)
+        }
+    }
+
+    @Test func theMemberKeyIndexKeyIsThePathOfTheKeysHex() throws {
+        for i in 0..<20 {
+            let key = try PublicKey(bytes: SHA256.hash([UInt8(i), 0xfe]).bytes)
+            #expect(LedgerKeys.memberKey(key) == StateKey.make("member_key", key.hex))
+        }
+    }
+
+    @Test func aPublicKeysHashFollowsItsBytes() throws {
+        let a = try PublicKey(bytes: [UInt8](repeating: 1, count: 32)), b = try PublicKey(bytes: [UInt8](repeating: 1, count: 32))
+        let c = try PublicKey(bytes: [UInt8](repeating: 1, count: 31) + [2])
+        #expect(a.hashValue == b.hashValue)
+        #expect(Set([a, b, c]).count == 2)
     }
 }
 

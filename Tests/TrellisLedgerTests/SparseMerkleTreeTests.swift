@@ -78,6 +78,41 @@ func referenceRoot(_ entries: [[UInt8]: [UInt8]]) -> Hash {
         }
     }
 
+    /// Writes of the value a key already has and deletions of absent keys, alone or beside real changes under the
+    /// same nodes: the tree keeps those nodes, so they are neither new nor stale (a store would otherwise delete
+    /// and write them in one batch, or prune a node the new tree still reaches).
+    @Test func unchangedWritesAndAbsentDeletionsAreNeitherNewNorStale() throws {
+        var rng = SplitMix64(seed: 7)
+        let nodes = DictionaryNodes()
+        var root = SparseMerkleTree.emptyRoot
+        var model: [[UInt8]: [UInt8]] = [:]
+        for round in 0..<60 {
+            var batch: [[UInt8]: [UInt8]?] = [:]
+            for _ in 0..<(1 + rng.below(12)) {
+                let k = key(rng.below(24))
+                switch rng.below(3) {
+                case 0: batch[k] = .some(nil)  // often a key that is absent
+                case 1: batch[k] = .some(model[k] ?? [UInt8(rng.below(2))])  // often the value it has
+                default: batch[k] = .some([UInt8(rng.below(2))])  // two values: rewrites of the same value are common
+                }
+            }
+            let update = try SparseMerkleTree.update(root: root, changes: batch.map { (key: $0.key, value: $0.value) }, source: nodes)
+            nodes.add(update)
+            let before = try reachable(root, nodes), after = try reachable(update.root, nodes)
+            #expect(Set(update.staleNodes) == before.subtracting(after), "round \(round)")
+            #expect(Set(update.newNodes.map(\.hash)) == after.subtracting(before), "round \(round)")
+            #expect(update.newNodes.count == Set(update.newNodes.map(\.hash)).count)
+            #expect(update.staleNodes.count == Set(update.staleNodes).count)
+            if batch.allSatisfy({ model[$0.key] == $0.value }) {  // nothing changes: nothing to write or delete
+                #expect(update.root == root)
+                #expect(update.newNodes.isEmpty && update.staleNodes.isEmpty)
+            }
+            for (k, v) in batch { model[k] = v }
+            root = update.root
+            #expect(root == referenceRoot(model))
+        }
+    }
+
     @Test func rootDoesNotDependOnBatching() throws {
         let entries = (0..<64).map { (key: key($0), value: Array("v\($0)".utf8) as [UInt8]?) }
         let one = DictionaryNodes(), many = DictionaryNodes()

@@ -24,7 +24,7 @@ public struct RotateKeysPayload: TransactionPayload, Hashable {
 
     public func validate() throws(TxRejection) {
         if addKeys.isEmpty && removeKeys.isEmpty { throw TxRejection("empty_rotation", "add_keys and remove_keys are both empty") }
-        if !Set(addKeys).isDisjoint(with: removeKeys) { throw TxRejection("conflicting_keys", "a key is both added and removed") }
+        if addKeys.contains(where: removeKeys.contains) { throw TxRejection("conflicting_keys", "a key is both added and removed") }
     }
 
     public func encode(to encoder: inout CanonicalEncoder) {
@@ -78,15 +78,27 @@ public struct MembershipContract: Contract {
                 throw TxRejection("key_in_use", "key \(key.hex) is (or was) registered to \(owner)")
             }
         }
-        let keys = Set(member.publicKeys).subtracting(p.removeKeys).union(p.addKeys)
+        let keys = Self.rotated(member.publicKeys, removing: p.removeKeys, adding: p.addKeys)
         guard !keys.isEmpty else { throw TxRejection("no_keys_left", "a member must keep at least one key") }
         guard keys.count <= Limits.maxKeysPerMember else {
             throw TxRejection("too_many_keys", "a member may hold at most \(Limits.maxKeysPerMember) keys")
         }
-        member.publicKeys = keys.sorted()
+        member.publicKeys = keys
         for key in p.addKeys { state.write(member.memberID, at: LedgerKeys.memberKey(key)) }
         state.write(member, at: LedgerKeys.member(member.memberID))
         return []
+    }
+
+    /// `keys` without `removing`, with `adding`: sorted and distinct (at most a few dozen keys: plain scans beat
+    /// hashing every key into sets).
+    static func rotated(_ keys: [PublicKey], removing: [PublicKey], adding: [PublicKey]) -> [PublicKey] {
+        var out = keys.filter { !removing.contains($0) }
+        for key in adding where !out.contains(key) { out.append(key) }
+        out.sort()
+        var distinct: [PublicKey] = []
+        distinct.reserveCapacity(out.count)
+        for key in out where distinct.last != key { distinct.append(key) }
+        return distinct
     }
 
     // MARK: helpers for Governance and genesis

@@ -8,7 +8,12 @@ public enum LedgerKeys {
     public static func member(_ id: String) -> [UInt8] { StateKey.make("member", id) }
     public static let memberPrefix = StateKey.prefix("member")
     /// `member_key/<public key hex>` → member id (UTF-8 string, canonical): one key belongs to one member.
-    public static func memberKey(_ key: PublicKey) -> [UInt8] { StateKey.make("member_key", key.hex) }
+    public static func memberKey(_ key: PublicKey) -> [UInt8] {
+        var out = memberKeyPrefix  // the bytes of StateKey.make("member_key", key.hex), built without strings
+        Hex.append(key.bytes, to: &out)
+        return out
+    }
+    static let memberKeyPrefix = StateKey.prefix("member_key")
     /// `nonce/<member id>` → UInt64, the member's last accepted nonce (absent = 0).
     public static func nonce(_ id: String) -> [UInt8] { StateKey.make("nonce", id) }
     /// `params` → `Parameters`.

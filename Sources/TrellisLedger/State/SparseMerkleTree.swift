@@ -27,9 +27,11 @@ public enum TreeError: Error, Equatable, CustomStringConvertible {
 /// The result of applying one batch of changes.
 public struct TreeUpdate: Sendable {
     public let root: Hash
-    /// Nodes created by the update, sorted by hash (deterministic write order).
+    /// Nodes created by the update, each once, in the order the update's walk created them (deterministic: the
+    /// same tree and the same set of changes give the same list, whatever the order of the changes).
     public let newNodes: [TreeNodeRecord]
-    /// Hashes of the nodes of the old tree that are not in the new one (replaced or deleted), sorted.
+    /// Hashes of the nodes of the old tree that are not in the new one (replaced or deleted), each once, in the
+    /// order the walk met them. No node is in both lists.
     public let staleNodes: [Hash]
 }
 
@@ -39,13 +41,13 @@ public enum SparseMerkleTree {
 
     /// Applies `changes` (key → new value, nil = delete; keys distinct) to the tree at `root`.
     public static func update(root: Hash, changes: [(key: [UInt8], value: [UInt8]?)], source: any TreeNodeSource) throws(TreeError) -> TreeUpdate {
-        try update(root: root, ops: changes.map { Op(keyHash: SHA256.hash($0.key), key: $0.key, value: $0.value, valueHash: $0.value.map(SHA256.hash)) }, source: source)
+        try update(root: root, ops: changes.map { Op(keyHash: SHA256.hash($0.key), key: $0.key, valueHash: $0.value.map(SHA256.hash)) }, source: source)
     }
 
     /// Applies a block's changes (keys distinct), using their value hashes where the producer computed them.
     public static func update(root: Hash, changes: [StateChange], source: any TreeNodeSource) throws(TreeError) -> TreeUpdate {
         try update(root: root, ops: changes.map { change in
-            Op(keyHash: SHA256.hash(change.key), key: change.key, value: change.value, valueHash: change.valueHash ?? change.value.map(SHA256.hash))
+            Op(keyHash: SHA256.hash(change.key), key: change.key, valueHash: change.valueHash ?? change.value.map(SHA256.hash))
         }, source: source)
     }
 
@@ -58,17 +60,9 @@ public enum SparseMerkleTree {
         }
         var builder = Builder(source: source)
         builder.created.reserveCapacity(ops.count * 3)
-        let result = try builder.update(.existing(root), depth: 0, ops: ops[...])
-        // A node rebuilt with its old content (e.g. a deletion of an absent key) is neither new nor stale: the stored
-        // copy stays.
-        let recreated = Set(builder.replaced.map(NodeKey.init)).filter { builder.created[$0] != nil }
-        for key in recreated { builder.created[key] = nil }
-        if !recreated.isEmpty { builder.replaced.removeAll { recreated.contains(NodeKey($0)) } }
-        // Sorted on the first 64 bits first: comparing whole hashes of ~10⁵ records dominated the update.
-        let records = builder.created.map { TreeNodeRecord(hash: $0.key.hash, node: $0.value) }
-        let order = sortedPermutation(records.map(\.hash.prefix64)) { records[$0].hash < records[$1].hash }
-        let stale = builder.replaced.sorted { $0.prefix64 != $1.prefix64 ? $0.prefix64 < $1.prefix64 : $0 < $1 }
-        return TreeUpdate(root: result.hash, newNodes: order.map { records[$0] }, staleNodes: stale)
+        builder.replaced.reserveCapacity(ops.count * 2)
+        let result = try builder.update(root, depth: 0, ops: ops[...])
+        return TreeUpdate(root: result.hash, newNodes: builder.created, staleNodes: builder.replaced)
     }
 
     /// The leaf of `key` in the tree at `root` (it carries the value's hash), or nil when the key is absent.
@@ -144,7 +138,6 @@ public enum SparseMerkleTree {
     struct Op {
         let keyHash: Hash
         let key: [UInt8]
-        let value: [UInt8]?
         /// SHA-256(value); nil for a deletion.
         let valueHash: Hash?
     }
@@ -166,44 +159,68 @@ public enum SparseMerkleTree {
         }
     }
 
+    /// One descent over the sorted changes: each stored node on a changed path is loaded once, each new node hashed
+    /// once. New nodes are appended in the order the walk creates them and replaced ones in the order it meets
+    /// them — deterministic, since the walk depends only on the tree and the set of changes — so no table or sort
+    /// is needed to list them. A subtree that comes out with its old hash (a deletion of an absent key) is the very
+    /// same nodes: what the walk created and replaced inside it is dropped again, so a node is never both new and
+    /// stale.
     struct Builder {
         let source: any TreeNodeSource
-        var created: [NodeKey: TreeNode] = [:]
+        var created: [TreeNodeRecord] = []
         /// Nodes of the old tree this update replaces or deletes.
         var replaced: [Hash] = []
 
+        /// `subtree` at `depth` after `ops` (sorted by key hash, sharing their first `depth` bits).
         mutating func update(_ subtree: Subtree, depth: Int, ops: ArraySlice<Op>) throws(TreeError) -> Subtree {
             if ops.isEmpty { return subtree }
             switch subtree {
-            case .empty:
-                return build(depth: depth, leaves: newLeaves(ops))
-            case .leaf(let existing):
-                return merge(existing, depth: depth, ops: ops)
-            case .inner(let h), .existing(let h):
-                if h == .zero { return build(depth: depth, leaves: newLeaves(ops)) }
-                switch try load(h, source) {  // each touched node is loaded once
-                case .leaf(let existing):
-                    return merge(existing, depth: depth, ops: ops)
-                case .inner(let l, let r):
-                    // An inner node with changes below it is rebuilt (or collapses): this version replaces it.
-                    replaced.append(h)
-                    let split = ops.firstIndex { $0.keyHash.bit(depth) == 1 } ?? ops.endIndex
-                    let left = try update(.existing(l), depth: depth + 1, ops: ops[..<split])
-                    let right = try update(.existing(r), depth: depth + 1, ops: ops[split...])
-                    return try combine(left, right)
-                }
+            case .empty: return build(depth: depth, leaves: newLeaves(ops, except: nil)[...])
+            case .leaf(let existing): return merge(existing, depth: depth, ops: ops)
+            case .inner(let h), .existing(let h): return try update(h, depth: depth, ops: ops)
             }
+        }
+
+        /// The stored subtree `hash` at `depth` after `ops` (sorted by key hash, sharing their first `depth` bits).
+        mutating func update(_ hash: Hash, depth: Int, ops: ArraySlice<Op>) throws(TreeError) -> Subtree {
+            if ops.isEmpty { return .existing(hash) }
+            if hash == .zero { return build(depth: depth, leaves: newLeaves(ops, except: nil)[...]) }
+            let createdMark = created.count, replacedMark = replaced.count
+            let result: Subtree
+            switch try load(hash, source) {  // each touched node is loaded once
+            case .leaf(let existing):
+                result = merge(existing, depth: depth, ops: ops)
+            case .inner(let l, let r):
+                // An inner node with changes below it is rebuilt (or collapses): this version replaces it.
+                replaced.append(hash)
+                let split = Self.firstWithBitSet(ops, depth: depth)
+                let left = try update(l, depth: depth + 1, ops: ops[..<split])
+                let right = try update(r, depth: depth + 1, ops: ops[split...])
+                result = try combine(left, right)
+            }
+            if result.hash == hash {
+                created.removeSubrange(createdMark...)
+                replaced.removeSubrange(replacedMark...)
+            }
+            return result
         }
 
         /// The subtree that held only `existing` and now also receives `ops`.
         mutating func merge(_ existing: TreeLeaf, depth: Int, ops: ArraySlice<Op>) -> Subtree {
-            var leaves = newLeaves(ops)
-            if ops.contains(where: { $0.keyHash == existing.keyHash }) {
-                replaced.append(existing.hash)  // overwritten or deleted
+            var leaves: [TreeLeaf]
+            if let op = ops.first(where: { $0.keyHash == existing.keyHash }) {
+                if op.valueHash == existing.valueHash {
+                    // Written back with the value it has: the stored leaf stays, neither new nor stale.
+                    leaves = newLeaves(ops, except: existing.keyHash)
+                    leaves.insert(existing, at: leaves.firstIndex { existing.keyHash < $0.keyHash } ?? leaves.endIndex)
+                } else {
+                    replaced.append(existing.hash)  // overwritten or deleted
+                    leaves = newLeaves(ops, except: nil)
+                }
             } else {
                 // Untouched: the same stored leaf, now under a new inner node.
-                let at = leaves.firstIndex { existing.keyHash < $0.keyHash } ?? leaves.endIndex
-                leaves.insert(existing, at: at)
+                leaves = newLeaves(ops, except: nil)
+                leaves.insert(existing, at: leaves.firstIndex { existing.keyHash < $0.keyHash } ?? leaves.endIndex)
             }
             return build(depth: depth, leaves: leaves[...])
         }
@@ -218,16 +235,37 @@ public enum SparseMerkleTree {
             }
         }
 
-        mutating func newLeaves(_ ops: ArraySlice<Op>) -> ArraySlice<TreeLeaf> {
+        /// The new leaves of `ops` (deletions make none), but none for the key hash `except`.
+        mutating func newLeaves(_ ops: ArraySlice<Op>, except: Hash?) -> [TreeLeaf] {
             var leaves: [TreeLeaf] = []
-            leaves.reserveCapacity(ops.count)
+            leaves.reserveCapacity(ops.count + 1)
             for op in ops {
-                guard let valueHash = op.valueHash else { continue }
+                guard let valueHash = op.valueHash, op.keyHash != except else { continue }
                 let leaf = TreeLeaf(key: op.key, valueHash: valueHash, keyHash: op.keyHash)
-                created[NodeKey(leaf.hash)] = .leaf(leaf)
+                created.append(TreeNodeRecord(hash: leaf.hash, node: .leaf(leaf)))
                 leaves.append(leaf)
             }
-            return leaves[...]
+            return leaves
+        }
+
+        /// The first position in `items` (sorted by key hash, sharing their first `depth` bits) whose key hash has
+        /// bit `depth` set: a binary search.
+        static func firstWithBitSet(_ items: ArraySlice<Op>, depth: Int) -> Int {
+            var low = items.startIndex, high = items.endIndex
+            while low < high {
+                let mid = low + (high - low) / 2
+                if items[mid].keyHash.bit(depth) == 0 { low = mid + 1 } else { high = mid }
+            }
+            return low
+        }
+
+        static func firstWithBitSet(_ items: ArraySlice<TreeLeaf>, depth: Int) -> Int {
+            var low = items.startIndex, high = items.endIndex
+            while low < high {
+                let mid = low + (high - low) / 2
+                if items[mid].keyHash.bit(depth) == 0 { low = mid + 1 } else { high = mid }
+            }
+            return low
         }
 
         /// The canonical subtree over `leaves` (sorted by key hash, sharing their first `depth` bits).
@@ -235,7 +273,7 @@ public enum SparseMerkleTree {
             if leaves.isEmpty { return .empty }
             if leaves.count == 1 { return .leaf(leaves[leaves.startIndex]) }
             precondition(depth < 256, "two distinct key hashes share all 256 bits")
-            let split = leaves.firstIndex { $0.keyHash.bit(depth) == 1 } ?? leaves.endIndex
+            let split = Self.firstWithBitSet(leaves, depth: depth)
             let left = build(depth: depth + 1, leaves: leaves[..<split])
             let right = build(depth: depth + 1, leaves: leaves[split...])
             return makeInner(left, right)
@@ -268,7 +306,7 @@ public enum SparseMerkleTree {
         mutating func makeInner(_ left: Subtree, _ right: Subtree) -> Subtree {
             let node = TreeNode.inner(left: left.hash, right: right.hash)
             let h = node.hash
-            created[NodeKey(h)] = node
+            created.append(TreeNodeRecord(hash: h, node: node))
             return .inner(h)
         }
     }

@@ -109,17 +109,22 @@ public final class StateOverlay: StateReader {
     /// Net writes sorted by key (nil value = delete).
     public var changes: [(key: [UInt8], value: [UInt8]?)] {
         let entries = writes.map { (key: $0.key.bytes, value: $0.value) }
-        // Sorts positions on the keys' first 8 bytes (whole keys on ties) instead of moving the entries themselves,
-        // whose arrays cost a retain and release at every move.
-        let prefixes = entries.map { entry -> UInt64 in
-            var word: UInt64 = 0
-            for i in 0..<8 { word = word << 8 | UInt64(i < entry.key.count ? entry.key[i] : 0) }
-            return word
+        // Sorts (first 16 key bytes, position) pairs — whole keys only on ties — instead of moving the entries
+        // themselves, whose arrays cost a retain and release at every move. 16 bytes, not 8: keys share prefixes
+        // such as "member_k" and "nonce/m1", and ties fell through to whole-key comparisons.
+        var order = entries.indices.map { i -> (high: UInt64, low: UInt64, index: Int) in
+            let key = entries[i].key
+            var high: UInt64 = 0, low: UInt64 = 0
+            for j in 0..<8 { high = high << 8 | UInt64(j < key.count ? key[j] : 0) }
+            for j in 8..<16 { low = low << 8 | UInt64(j < key.count ? key[j] : 0) }
+            return (high, low, i)
         }
-        let order = Array(entries.indices).sorted { i, j in
-            prefixes[i] != prefixes[j] ? prefixes[i] < prefixes[j] : ByteOrder.less(entries[i].key, entries[j].key)
+        order.sort { a, b in
+            if a.high != b.high { return a.high < b.high }
+            if a.low != b.low { return a.low < b.low }
+            return ByteOrder.less(entries[a.index].key, entries[b.index].key)
         }
-        return order.map { entries[$0] }
+        return order.map { entries[$0.index] }
     }
 
     public var isEmpty: Bool { writes.isEmpty }

@@ -117,14 +117,14 @@ extension SparseMerkleTree {
             }
             level = next
         }
-        return (level[0].hash, builder.created.map { TreeNodeRecord(hash: $0.key.hash, node: $0.value) })
+        return (level[0].hash, builder.created)
     }
 
     /// The bucket that was `current` with `changes` applied (each key's value to set, nil = absent; keys distinct
     /// and all of this bucket): its new summary and the nodes the rebuild created. `source` holds the nodes of
     /// `current`.
     public static func rebuildBucket(_ current: BucketSummary, changes: [(key: [UInt8], valueHash: Hash?)], source: any TreeNodeSource) throws(TreeError) -> (summary: BucketSummary, nodes: [TreeNodeRecord]) {
-        let unsorted = changes.map { Op(keyHash: SHA256.hash($0.key), key: $0.key, value: nil, valueHash: $0.valueHash) }
+        let unsorted = changes.map { Op(keyHash: SHA256.hash($0.key), key: $0.key, valueHash: $0.valueHash) }
         let ops = sortedPermutation(unsorted.map(\.keyHash.prefix64)) { unsorted[$0].keyHash < unsorted[$1].keyHash }.map { unsorted[$0] }
         var builder = Builder(source: source)
         let updated = try builder.update(current.subtree, depth: TreeBucket.depth, ops: ops[...])
@@ -135,6 +135,6 @@ extension SparseMerkleTree {
         case .leaf(let leaf): summary = .leaf(leaf)
         case .inner(let h), .existing(let h): summary = h == .zero ? .empty : .inner(h)
         }
-        return (summary, builder.created.map { TreeNodeRecord(hash: $0.key.hash, node: $0.value) })
+        return (summary, builder.created)
     }
 }

@@ -18,7 +18,7 @@ public final class MemoryChainStore: ChainStore, @unchecked Sendable {
     private var certificates: [UInt64: [UInt8]] = [:]
     private var transactions: [Hash: [UInt8]] = [:]
     private var state: [ByteKey: [UInt8]] = [:]
-    private var nodes: [NodeKey: TreeNode] = [:]
+    private var nodes = TreeNodeTable()
     /// Every value ever written, by its hash (leaves commit to value hashes).
     private var values: [NodeKey: [UInt8]] = [:]
     private var consensus: [[UInt8]: [UInt8]] = [:]
@@ -69,7 +69,7 @@ public final class MemoryChainStore: ChainStore, @unchecked Sendable {
             .sorted { $0.key.lexicographicallyPrecedes($1.key) }
     }
 
-    public func treeNode(_ hash: Hash) throws(StateError) -> TreeNode? { locked { nodes[NodeKey(hash)] } }
+    public func treeNode(_ hash: Hash) throws(StateError) -> TreeNode? { locked { nodes.node(hash) } }
 
     public func commit(_ commit: BlockCommit) throws(ChainStoreError) {
         // Encode outside the lock; the commit itself is one critical section (atomic, like a synced batch).
@@ -84,7 +84,7 @@ public final class MemoryChainStore: ChainStore, @unchecked Sendable {
             if let blockBytes { blocks[commit.height] = blockBytes }
             if let certificateBytes { certificates[commit.height] = certificateBytes }
             for change in commit.stateChanges { state[ByteKey(change.key)] = change.value }
-            for record in commit.treeNodes { nodes[NodeKey(record.hash)] = record.node }
+            nodes.insert(contentsOf: commit.treeNodes)
             for (hash, value) in hashedValues { values[hash] = value }
             roots[commit.height] = commit.stateRoot
             for (hash, bytes) in records { transactions[hash] = bytes }

@@ -1,0 +1,135 @@
+// TreeNodeTable.swift — the in-memory tables of tree nodes keyed by their hash (the stores' hot path).
+//
+// A node's hash is a SHA-256 output, already uniformly spread: the table needs no general-purpose hash function
+// per lookup (a `Dictionary` seeds and runs SipHash on every probe). It is open addressing with linear probing
+// over a compact array of 8-byte slots — a 32-bit tag of the hash and the position of the node in a dense array of
+// records — so a probe reads one cache line, and a full 32-byte comparison is made only when the tag matches.
+//
+// The slot of a hash is its first 8 bytes times an odd multiplier taken from Swift's per-process hash seed (the one
+// `Dictionary` uses), top bits: key hashes ground to fall on one slot cannot be chosen from outside the process,
+// so no transaction can make lookups slow. The table's layout therefore differs between processes, and it offers
+// no iteration order: nothing hashed, signed or written ever depends on it.
+// Nodes are never removed one by one (content-addressed nodes do not change; stores drop whole tables).
+import TrellisCrypto
+
+/// Tree nodes by hash, in memory.
+public struct TreeNodeTable: Sendable {
+    /// `tag << 32 | (record index + 1)`; 0 is an empty slot. The count is a power of two.
+    private var slots: [UInt64]
+    /// The nodes, in insertion order.
+    private var records: [TreeNodeRecord] = []
+    /// 64 − log2(slots.count): the slot of a hash is the top bits of its mixed first word.
+    private var shift: UInt64
+    private let multiplier: UInt64
+
+    /// The most nodes a table holds (a record's position takes the slot's low 32 bits, 0 meaning empty).
+    public static let maxCount = Int(UInt32.max) - 1
+
+    /// An empty table with room for `capacity` nodes before it grows.
+    public init(capacity: Int = 0) {
+        precondition(capacity >= 0 && capacity <= Self.maxCount, "invalid state: a tree-node table for \(capacity) nodes")
+        let slotCount = Self.slotCount(for: capacity)
+        slots = [UInt64](repeating: 0, count: slotCount)
+        shift = UInt64(64 - slotCount.trailingZeroBitCount)
+        records.reserveCapacity(capacity)
+        var hasher = Hasher()
+        hasher.combine(0x7472_6565_6e6f_6465 as UInt64)
+        multiplier = UInt64(truncatingIfNeeded: hasher.finalize()) | 1
+    }
+
+    /// The number of nodes held.
+    public var count: Int { records.count }
+
+    /// The node whose hash is `hash`, or nil.
+    public func node(_ hash: Hash) -> TreeNode? {
+        guard let index = find(hash).record else { return nil }
+        return records[index].node
+    }
+
+    /// Adds `node` under `hash` (its hash: the caller computed it). A node already held is left as it is: nodes are
+    /// content-addressed, so the same hash is the same node.
+    public mutating func insert(_ node: TreeNode, hash: Hash) {
+        insert(TreeNodeRecord(hash: hash, node: node))
+    }
+
+    /// Adds every record of `newRecords`.
+    public mutating func insert(contentsOf newRecords: [TreeNodeRecord]) {
+        reserveCapacity(records.count + newRecords.count)
+        for record in newRecords { insert(record) }
+    }
+
+    private mutating func insert(_ record: TreeNodeRecord) {
+        assert(record.hash != .zero, "the empty subtree is never stored")
+        if (records.count + 1) * 2 > slots.count { grow(toHold: records.count + 1) }
+        let found = find(record.hash)
+        if found.record != nil { return }
+        precondition(records.count < Self.maxCount, "invalid state: a tree-node table past \(Self.maxCount) nodes")
+        records.append(record)
+        slots[found.slot] = Self.tag(record.hash) << 32 | UInt64(records.count)
+    }
+
+    /// Makes room for `capacity` nodes in all, so that inserting up to that many does not grow the table.
+    public mutating func reserveCapacity(_ capacity: Int) {
+        precondition(capacity >= 0 && capacity <= Self.maxCount, "invalid state: a tree-node table for \(capacity) nodes")
+        // Geometric: reserving exactly what each block adds would copy every record on every block.
+        if capacity > records.capacity { records.reserveCapacity(max(capacity, records.capacity * 2)) }
+        if capacity * 2 > slots.count { grow(toHold: capacity) }
+    }
+
+    /// Drops every node; keeps the allocated room when `keepingCapacity`.
+    public mutating func removeAll(keepingCapacity: Bool = false) {
+        records.removeAll(keepingCapacity: keepingCapacity)
+        if keepingCapacity {
+            for i in slots.indices { slots[i] = 0 }
+        } else {
+            slots = [UInt64](repeating: 0, count: Self.slotCount(for: 0))
+            shift = UInt64(64 - slots.count.trailingZeroBitCount)
+        }
+    }
+
+    // MARK: probing
+
+    /// The record holding `hash` if any, and the slot where it is (or where it would go).
+    private func find(_ hash: Hash) -> (slot: Int, record: Int?) {
+        let tag = Self.tag(hash)
+        let mask = slots.count - 1
+        var slot = home(hash)
+        while true {
+            let entry = slots[slot]
+            if entry == 0 { return (slot, nil) }
+            if entry >> 32 == tag {
+                let index = Int(truncatingIfNeeded: entry & 0xffff_ffff) - 1
+                if records[index].hash == hash { return (slot, index) }
+            }
+            slot = (slot + 1) & mask
+        }
+    }
+
+    /// The first slot probed for `hash`.
+    private func home(_ hash: Hash) -> Int {
+        Int(truncatingIfNeeded: (hash.prefix64 &* multiplier) >> shift)
+    }
+
+    /// The low 32 bits of the first word, compared before the whole hash (the slot comes mostly from the high bits).
+    private static func tag(_ hash: Hash) -> UInt64 { hash.prefix64 & 0xffff_ffff }
+
+    /// The slot count for `capacity` nodes at a load of at most one half (at least 16).
+    private static func slotCount(for capacity: Int) -> Int {
+        var count = 16
+        while count < capacity * 2 { count *= 2 }
+        return count
+    }
+
+    /// Rebuilds the slots with room for `capacity` nodes (at least twice the current slots).
+    private mutating func grow(toHold capacity: Int) {
+        let count = max(Self.slotCount(for: capacity), slots.count * 2)
+        slots = [UInt64](repeating: 0, count: count)
+        shift = UInt64(64 - count.trailingZeroBitCount)
+        let mask = count - 1
+        for (index, record) in records.enumerated() {
+            var slot = home(record.hash)
+            while slots[slot] != 0 { slot = (slot + 1) & mask }
+            slots[slot] = Self.tag(record.hash) << 32 | UInt64(index + 1)
+        }
+    }
+}
