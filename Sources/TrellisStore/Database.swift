@@ -176,13 +176,26 @@ public final class Database: @unchecked Sendable {
             if marker != format.marker {
                 throw .formatMismatch(path: path, found: String(decoding: marker, as: UTF8.self), expected: format.description)
             }
-        } else if isNew {
+        } else if isNew || isEmpty() {
+            // RocksDB creates the directory when it opens it; the marker is the first write after. A crash between
+            // the two leaves a database with no marker and nothing else in it: that is a new store, not a foreign
+            // one (it holds nothing to protect), so it gets its marker now. A database with any entry and no
+            // marker is not ours.
             var batch = WriteBatch()
             batch.put(defaultCF, key: StoreFormat.markerKey, value: format.marker)
             try write(batch, sync: true)
         } else {
             throw .foreignDatabase(path: path)
         }
+    }
+
+    /// Whether no column family holds any entry (one seek each).
+    private func isEmpty() -> Bool {
+        for family in columnFamilies.values {
+            let iterator = iterate(family)
+            if iterator.next() != nil || iterator.error != nil { return false }
+        }
+        return true
     }
 
     deinit {

@@ -89,7 +89,9 @@ public final class Node: NodeService, Sendable {
             if "\(error)".contains("LOCK") {
                 throw NodeStartError("the store \(home.dataPath) is in use: a node of this home is already running (its pid is in \(home.path)/node.pid); stop it first")
             }
-            throw NodeStartError("cannot open \(home.dataPath): \(error)")
+            // Most store errors (a refused format, RocksDB's open failure) name the directory already: once is enough.
+            let text = error.description
+            throw NodeStartError(text.contains(home.dataPath) ? text : "cannot open \(home.dataPath): \(text)")
         }
         descriptorBudget = try FileDescriptorBudget(softLimit: descriptorLimits.soft, hardLimit: descriptorLimits.hard,
                                                     storeMaxOpenFiles: Int(store.database.storeOptions.maxOpenFiles),
