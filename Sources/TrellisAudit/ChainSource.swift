@@ -95,7 +95,7 @@ public final class HomeChainSource: StoredChainSource {
             if text.localizedCaseInsensitiveContains("lock") {
                 throw .source("the node's database at \(dataPath) is in use (locked by a running node): stop the node first, or use --node URL")
             }
-            throw .source("cannot open \(dataPath): \(text)")
+            throw .source(text.contains(dataPath) ? text : "cannot open \(dataPath): \(text)")  // named once
         }
         source = StoreChainSource(genesis: genesis, store: store, label: path)
         let stored: Hash?

@@ -7,7 +7,9 @@
 // 0600 from the start), are fsynced, and only then does the file take its name — by link(2) when the name must not
 // exist yet (atomic: two writers cannot both win), by rename(2) when overwriting — and the directory is fsynced so
 // the name itself survives a power loss. A crash at any point leaves at the path either nothing, the previous file
-// whole, or the new file whole — never a half-written key; at worst a `.<name>.tmp-XXXXXX` file stays beside it.
+// whole, or the new file whole — never a half-written key; at worst a `.<name>.tmp-XXXXXX` file stays beside it,
+// which the next write of the same name removes (only files of exactly that pattern, regular, and untouched for
+// `leftoverAgeSeconds`, so a write running now in another process keeps its temporary file).
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -35,8 +37,8 @@ enum PrivateFile {
     static func write(_ bytes: [UInt8], to path: String, overwrite: Bool,
                       beforePublishing: (_ temporaryPath: String) throws(Failure) -> Void = { _ in }) throws(Failure) {
         let (directory, name) = split(path)
-        // The temporary file's name stays within NAME_MAX however long the target's is.
-        var template = Array("\(directory)/.\(String(name.utf8.prefix(200)) ?? "secret").tmp-XXXXXX".utf8CString)
+        removeLeftovers(directory: directory, name: name)
+        var template = Array("\(directory)/\(temporaryPrefix(name))XXXXXX".utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         if fd < 0 { throw .io(operation: "create", errno: errno) }
         let temporary = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
@@ -68,6 +70,37 @@ enum PrivateFile {
         if directoryFD < 0 { throw .io(operation: "open directory", errno: errno) }
         defer { close(directoryFD) }
         if fsync(directoryFD) != 0 { throw .io(operation: "fsync directory", errno: errno) }
+    }
+
+    /// A leftover temporary file must be at least this old (last modified) to be removed: a write takes
+    /// milliseconds, so one that old belongs to a crashed writer, never to one running now.
+    static let leftoverAgeSeconds = 60
+
+    /// `.<name>.tmp-` (the name cut to 200 bytes, so the temporary file's name stays within NAME_MAX however long
+    /// the target's is), followed by mkstemp's six characters.
+    static func temporaryPrefix(_ name: String) -> String {
+        ".\(String(name.utf8.prefix(200)) ?? "secret").tmp-"
+    }
+
+    /// Removes, best effort, the temporary files crashed writes of `name` left in `directory`: regular files named
+    /// exactly `temporaryPrefix(name)` + six letters or digits, last modified at least `leftoverAgeSeconds` ago.
+    /// Nothing else is touched — not another name's files, not a file of another shape. Returns what it removed.
+    @discardableResult
+    static func removeLeftovers(directory: String, name: String) -> [String] {
+        let prefix = temporaryPrefix(name)
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
+        let now = time(nil)
+        var removed: [String] = []
+        for entry in entries where entry.hasPrefix(prefix) {
+            let suffix = entry.utf8.dropFirst(prefix.utf8.count)
+            guard suffix.count == 6, suffix.allSatisfy({ (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) }) else { continue }
+            let path = "\(directory)/\(entry)"
+            var st = stat()
+            guard lstat(path, &st) == 0, (UInt32(st.st_mode) & UInt32(S_IFMT)) == UInt32(S_IFREG),
+                  now - st.st_mtim.tv_sec >= leftoverAgeSeconds else { continue }
+            if unlink(path) == 0 { removed.append(entry) }
+        }
+        return removed
     }
 
     /// Makes `fd` exactly 0600 and close-on-exec, writes every byte and fsyncs: the contents reach the disk before

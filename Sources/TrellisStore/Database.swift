@@ -30,12 +30,16 @@ public struct StoreOptions: Sendable {
     /// Bloom filter bits per key (point-read misses skip SST files).
     public var bloomBitsPerKey: Double = 10
     /// Memtable size per column family.
-    public var writeBufferBytes: Int = 64 << 20
+    public var writeBufferBytes: Int = 16 << 20
+    /// A whole-key Bloom filter in each memtable, this share of `writeBufferBytes` (0: none): a point read of a key
+    /// the memtable does not hold (most tree-node and state reads that miss the node cache) skips the memtable's
+    /// skip list instead of searching it.
+    public var memtableBloomRatio: Double = 0.01
     /// Background compaction/flush threads.
     public var backgroundJobs: Int32 = 2
     /// Memtables of all column families together (RocksDB's write buffer manager): without it every written
     /// column family may hold two full memtables, which dominated a node's resident memory under load.
-    public var totalWriteBufferBytes: Int = 128 << 20
+    public var totalWriteBufferBytes: Int = 64 << 20
     /// Table files RocksDB keeps open at once (RocksDB's default, -1, grows with the database without bound; the
     /// node reserves this many descriptors before it sizes its connection caps: `FileDescriptorBudget`).
     public var maxOpenFiles: Int32 = 256
@@ -100,6 +104,10 @@ public final class Database: @unchecked Sendable {
         rocksdb_options_set_max_background_jobs(options, storeOptions.backgroundJobs)
         rocksdb_options_set_write_buffer_size(options, storeOptions.writeBufferBytes)
         rocksdb_options_set_db_write_buffer_size(options, storeOptions.totalWriteBufferBytes)
+        if storeOptions.memtableBloomRatio > 0 {
+            rocksdb_options_set_memtable_prefix_bloom_size_ratio(options, storeOptions.memtableBloomRatio)
+            rocksdb_options_set_memtable_whole_key_filtering(options, 1)
+        }
         rocksdb_options_set_compression(options, Int32(rocksdb_lz4_compression))
         precondition(storeOptions.maxOpenFiles > 0, "max_open_files must be bounded, got \(storeOptions.maxOpenFiles)")
         rocksdb_options_set_max_open_files(options, storeOptions.maxOpenFiles)
@@ -168,13 +176,26 @@ public final class Database: @unchecked Sendable {
             if marker != format.marker {
                 throw .formatMismatch(path: path, found: String(decoding: marker, as: UTF8.self), expected: format.description)
             }
-        } else if isNew {
+        } else if isNew || isEmpty() {
+            // RocksDB creates the directory when it opens it; the marker is the first write after. A crash between
+            // the two leaves a database with no marker and nothing else in it: that is a new store, not a foreign
+            // one (it holds nothing to protect), so it gets its marker now. A database with any entry and no
+            // marker is not ours.
             var batch = WriteBatch()
             batch.put(defaultCF, key: StoreFormat.markerKey, value: format.marker)
             try write(batch, sync: true)
         } else {
             throw .foreignDatabase(path: path)
         }
+    }
+
+    /// Whether no column family holds any entry (one seek each).
+    private func isEmpty() -> Bool {
+        for family in columnFamilies.values {
+            let iterator = iterate(family)
+            if iterator.next() != nil || iterator.error != nil { return false }
+        }
+        return true
     }
 
     deinit {
@@ -318,6 +339,29 @@ public final class Database: @unchecked Sendable {
 
     /// A consistent read-only view of the whole database as it is now.
     public func snapshot() -> Snapshot { Snapshot(database: self) }
+
+    /// What RocksDB holds in memory now, over all column families (RocksDB's own estimates).
+    public struct MemoryUsage: Sendable, Equatable {
+        /// Active and immutable memtables (`rocksdb.cur-size-all-mem-tables`), at most `totalWriteBufferBytes` plus
+        /// the memtables being flushed.
+        public var memtableBytes: Int
+        /// Index and filter blocks of the open table files (`rocksdb.estimate-table-readers-mem`): grows with the
+        /// data, bounded by `maxOpenFiles`.
+        public var tableReadersBytes: Int
+        /// The block cache's content (`rocksdb.block-cache-usage`; one cache shared by every column family).
+        public var blockCacheBytes: Int
+    }
+
+    /// RocksDB's memory now (properties: no I/O).
+    public func memoryUsage() -> MemoryUsage {
+        var usage = MemoryUsage(memtableBytes: 0, tableReadersBytes: 0, blockCacheBytes: 0)
+        for family in columnFamilies.values {
+            usage.memtableBytes += property("rocksdb.cur-size-all-mem-tables", of: family).flatMap { Int($0) } ?? 0
+            usage.tableReadersBytes += property("rocksdb.estimate-table-readers-mem", of: family).flatMap { Int($0) } ?? 0
+            usage.blockCacheBytes = max(usage.blockCacheBytes, property("rocksdb.block-cache-usage", of: family).flatMap { Int($0) } ?? 0)
+        }
+        return usage
+    }
 
     /// A RocksDB property of a column family (e.g. "rocksdb.estimate-live-data-size"), or nil.
     public func property(_ name: String, of cf: ColumnFamily) -> String? {

@@ -35,7 +35,8 @@ struct ClusterBench: AsyncParsableCommand {
     @Option(help: "Seconds of the latency phase at 50 % of the maximum.") var latencySeconds = 20.0
     @Option(help: "Transactions per POST /v1/txs.") var batch = 500
     @Option(help: "Milliseconds between batches in the latency phase (a client at a moderate rate sends small batches often, not one large one every few seconds).") var latencyBatchIntervalMs = 50.0
-    @Option(help: "Concurrent requests.") var inFlight = 4
+    @Option(help: "Load signers (genesis members of their own, half splitting certificates, half transferring credits): a real consortium's load comes from many signers, each with its own nonce run.") var signers = 256
+    @Option(help: "Concurrent requests: one lane each, bound to one node, with its own signers (a signer's nonce run goes to one node, in order).") var inFlight = 4
     @Option(help: "Most sent transactions waiting for their commit (closed loop above it). Default: 3 × the largest admission limit a node can have (mempool.admission_blocks = 2 blocks of max_block_transactions; a node admits 2 of the blocks it measures it can build, fewer), so that above saturation the nodes' admission control (429 + Retry-After), not this loop, bounds what they take.") var maxOutstanding: Int?
     @Option(help: "timeout_commit_ms of the nodes.") var timeoutCommitMs: UInt64 = 100
     @Option(help: "max_block_transactions of the nodes.") var maxBlockTransactions = 5_000
@@ -49,13 +50,16 @@ struct ClusterBench: AsyncParsableCommand {
         guard nodes >= 1, nodes <= 10, windows >= 1, windowSeconds > 0, stepSeconds > 0, batch >= 1, batch <= TransactionBatch.maxTransactions, inFlight >= 1 else {
             throw badInput("--nodes 1…10; --windows, --window-seconds, --step-seconds, --in-flight positive; --batch 1…\(TransactionBatch.maxTransactions)")
         }
+        guard signers >= inFlight, signers >= 4, signers <= ClusterSetup.maxSigners else {
+            throw badInput("--signers must be 4…\(ClusterSetup.maxSigners) and at least --in-flight (\(inFlight)): every lane needs signers of its own")
+        }
         let rates = ramp.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }.filter { $0 > 0 }
         guard !rates.isEmpty else { throw badInput("--ramp must list positive rates") }
         let maxOutstanding = self.maxOutstanding ?? 3 * NodeConfig.Mempool().admissionBlocks * maxBlockTransactions
         var report = ClusterReport()
         report.machine = MachineInfo.current()
         report.settings = ["nodes": nodes, "ramp": rates, "step_seconds": stepSeconds, "windows": windows, "window_seconds": windowSeconds,
-                           "latency_seconds": latencySeconds, "latency_batch_interval_ms": latencyBatchIntervalMs, "batch": batch, "in_flight": inFlight, "max_outstanding": maxOutstanding, "timeout_commit_ms": timeoutCommitMs,
+                           "latency_seconds": latencySeconds, "latency_batch_interval_ms": latencyBatchIntervalMs, "batch": batch, "in_flight": inFlight, "signers": signers, "max_outstanding": maxOutstanding, "timeout_commit_ms": timeoutCommitMs,
                            "max_block_transactions": maxBlockTransactions, "timeout_propose_ms": timeoutProposeMs ?? NodeConfig.Consensus().timeoutProposeMilliseconds]
 
         benchLog("raw limits: libsodium verify (1 core, all cores), RocksDB synced batches…")
@@ -63,16 +67,23 @@ struct ClusterBench: AsyncParsableCommand {
         benchLog(String(format: "  verify %.0f/s (1 core), %.0f/s (%d cores); RocksDB %.0f synced batches/s", report.raw.verify1, report.raw.verifyAll, report.raw.cores, report.raw.rocksBatches))
 
         let root = dir ?? FileManager.default.temporaryDirectory.appendingPathComponent("trellis-bench-cluster-\(UUID().uuidString.prefix(8))").path
-        let cluster = try await LocalCluster.start(root: root, nodes: nodes, basePort: basePort, timeoutCommitMs: timeoutCommitMs, timeoutProposeMs: timeoutProposeMs, maxBlockTransactions: maxBlockTransactions, logLevel: logLevel)
+        // The example consortium plus the load members, as a genesis template beside the testnet's directory.
+        let template = root + ".genesis.template.json"
+        try ClusterSetup.writeTemplate(signers: signers, from: try TestnetBundle.findTemplate(), to: template)
+        defer { try? FileManager.default.removeItem(atPath: template) }
+        let cluster = try await LocalCluster.start(root: root, nodes: nodes, basePort: basePort, timeoutCommitMs: timeoutCommitMs, timeoutProposeMs: timeoutProposeMs,
+                                                   maxBlockTransactions: maxBlockTransactions, logLevel: logLevel, template: template)
         defer {
             cluster.stop()
             if !keep && dir == nil { try? FileManager.default.removeItem(atPath: root) }
         }
         benchLog("testnet up: \(nodes) validators in \(root)")
 
-        let setup = try await ClusterSetup.run(cluster: cluster)
+        let setup = try await ClusterSetup.run(cluster: cluster, signers: signers)
         benchLog("setup: \(setup.signers.count) signers funded in \(setup.transactions) transactions")
-        let queue = LoadQueue(signers: setup.signers, chainID: cluster.chainID)
+        let lanes = (0..<inFlight).map { lane in
+            LoadQueue(signers: setup.signers.enumerated().filter { $0.offset % inFlight == lane }.map(\.element), chainID: cluster.chainID)
+        }
         let sentAt = LockedBox<[Hash: UInt64]>([:])
         let errors = LockedBox<[String: Int]>([:])
         let refusals = LockedBox<[String: Int]>([:])
@@ -88,7 +99,7 @@ struct ClusterBench: AsyncParsableCommand {
         defer { monitor.stop() }
         let sessionConfig = URLSessionConfiguration.default
         sessionConfig.httpMaximumConnectionsPerHost = inFlight
-        let sender = LoadSender(nodeURLs: cluster.apiURLs, batchSize: batch, inFlight: inFlight, sentAt: sentAt, errors: errors, refusals: refusals,
+        let sender = LoadSender(nodeURLs: cluster.apiURLs, batchSize: batch, sentAt: sentAt, errors: errors, refusals: refusals,
                                 session: URLSession(configuration: sessionConfig), maxOutstanding: maxOutstanding)
         /// Admission refusals (429 answers and transactions refused for capacity) since `since`.
         func refusedSince(_ since: [String: Int]) -> [String: Double] {
@@ -97,14 +108,14 @@ struct ClusterBench: AsyncParsableCommand {
         var expiresAt = setup.height + 9_000
 
         func offer(_ rate: Double, seconds: Double, sender: LoadSender = sender) async -> (committed: Double, start: UInt64, end: UInt64) {
-            queue.fill(to: Int(rate * seconds), expiresAt: expiresAt)
+            for lane in lanes { lane.fill(to: Int(rate * seconds / Double(lanes.count)) + 1, expiresAt: expiresAt) }
             let start = monotonicNanoseconds()
             // At a terminal: how far this step is (elapsed of its length, the height reached), rewritten each second.
             let ticker = progressTicker { [monitor] in
                 String(format: "  offering %.0f tx/s: %.0f of %.0f s, height %d   ", rate, Double(monotonicNanoseconds() - start) / 1e9, seconds, monitor.lastHeight)
             }
             defer { ticker?.cancel() }
-            _ = await sender.run(queue: queue, rate: rate, seconds: seconds)
+            _ = await sender.run(queues: lanes, rate: rate, seconds: seconds)
             let end = monotonicNanoseconds()
             // Committed throughput over the step, skipping its first quarter (the pipeline filling).
             let from = start + (end - start) / 4
@@ -188,9 +199,10 @@ struct ClusterBench: AsyncParsableCommand {
         let latencyRate = max(1, maxRate * 0.5)
         // At half load the client sends a batch every `latencyBatchIntervalMs` (the saturating phases send full
         // batches; sending 500 at once every few seconds would measure the batching, not the cluster).
-        let latencyBatch = max(1, min(batch, Int((latencyRate * latencyBatchIntervalMs / 1000).rounded(.up))))
+        let latencyBatch = max(1, min(batch, Int((latencyRate / Double(lanes.count) * latencyBatchIntervalMs / 1000).rounded(.up))))
         var latencySender = sender
         latencySender.batchSize = latencyBatch
+        benchLog(String(format: "latency phase: %.0f tx/s in batches of %d per lane for %.0f s", latencyRate, latencyBatch, latencySeconds))
         let latencyPhase = await offer(latencyRate, seconds: latencySeconds, sender: latencySender)
         try? await Task.sleep(nanoseconds: 3_000_000_000)
         let skip = latencyPhase.start + UInt64(min(3, latencySeconds / 4) * 1e9)
@@ -201,10 +213,11 @@ struct ClusterBench: AsyncParsableCommand {
 
         // Memory, storage, errors.
         let final = cluster.samples()
+        report.memory = await cluster.memoryOfFirstNode()
         report.peakRSSMegabytesPerNode = final.map { round1(Double($0.peakRSSBytes) / 1_048_576) }
         let committed = monitor.committedTotal + setup.transactions
         let dataBytes = directoryBytes(cluster.homes[0] + "/data")
-        let meanTxBytes = Double(queue.sentBytes) / Double(max(1, queue.sentCount))
+        let meanTxBytes = Double(lanes.reduce(0) { $0 + $1.sentBytes }) / Double(max(1, lanes.reduce(0) { $0 + $1.sentCount }))
         report.storage = ["data_dir_bytes": Double(dataBytes), "committed_transactions": Double(committed), "bytes_per_transaction": round1(Double(dataBytes) / Double(max(1, committed))),
                           "raw_tx_bytes": round1(meanTxBytes), "ratio_to_raw": round2(Double(dataBytes) / Double(max(1, committed)) / max(1, meanTxBytes))]
         report.errors = errors.withLock { $0 }

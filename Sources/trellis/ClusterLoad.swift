@@ -1,11 +1,14 @@
 // ClusterLoad.swift — the load of `trellis bench cluster`: chains of pre-signed certificate split transfers and
-// credit transfers, one nonce run per signer, sent in binary batches (POST /v1/txs) at a paced offered rate.
+// credit transfers from many signers, one nonce run per signer, sent in binary batches (POST /v1/txs) at a paced
+// offered rate.
 //
 // Each transaction spends the output the previous one of its chain returned to the signer: the ids of created
 // objects are derived from the transaction hash (`<prefix>-<SHA-256(tx hash ‖ u32 index)[0..20]>`, as the ledger
-// derives them), so a whole chain can be signed before anything is sent. Transactions are signed in nonce order per
-// signer and queued round-robin across signers; what a phase does not send stays queued for the next phase, so no
-// nonce is ever skipped. Refusals for capacity (mempool full, nonce too far ahead) are retried after a pause: at
+// derives them), so a whole chain can be signed before anything is sent. The signers are split into lanes, one
+// request in flight per lane and each lane bound to one node, so a signer's nonce run goes to one node in order.
+// Transactions are signed in nonce order per signer and queued round-robin across a lane's signers; what a phase does
+// not send stays queued for the next phase, so no nonce is ever skipped. Refusals for capacity (429, overloaded,
+// signer backlog, mempool full) go back to the front of their lane after the pause the node asked for: at
 // saturation the offered load becomes what the cluster admits.
 import Foundation
 import TrellisAPI
@@ -89,13 +92,16 @@ func derivedID(_ prefix: String, _ txHash: Hash, _ index: UInt32) -> String {
     return prefix + "-" + String(SHA256.hash(encoder.bytes).hex.prefix(20))
 }
 
-/// Pre-signed transactions waiting to be sent, in sending order.
+/// Pre-signed transactions waiting to be sent, in sending order: one lane's (its signers go to one node only).
 final class LoadQueue: @unchecked Sendable {
     let signers: [LoadSigner]
     let chainID: String
     private(set) var pending: [SignedTx] = []
     private var head = 0
-    /// Transactions taken for sending, and their canonical bytes.
+    /// Transactions a node refused for capacity, in their order: sent again before anything new, so every signer's
+    /// nonce run reaches its node in order and without a gap.
+    private var refused: [SignedTx] = []
+    /// Transactions taken for sending (the first time), and their canonical bytes.
     private(set) var sentCount = 0
     private(set) var sentBytes = 0
 
@@ -104,12 +110,12 @@ final class LoadQueue: @unchecked Sendable {
         self.chainID = chainID
     }
 
-    var available: Int { pending.count - head }
+    var available: Int { refused.count + pending.count - head }
 
     /// Makes at least `count` transactions available, signing on all cores (one signer per task).
     func fill(to count: Int, expiresAt: UInt64) {
         let missing = count - available
-        guard missing > 0 else { return }
+        guard missing > 0, !signers.isEmpty else { return }
         let weightSum = signers.reduce(0) { $0 + $1.weight }
         let rounds = (missing + weightSum - 1) / weightSum
         let signed = LockedBox<[[SignedTx]]>(Array(repeating: [], count: signers.count))
@@ -131,14 +137,23 @@ final class LoadQueue: @unchecked Sendable {
         }
     }
 
-    /// Takes up to `count` transactions from the head of the queue.
+    /// Takes up to `count` transactions: the refused ones first, then from the head of the queue.
     func take(_ count: Int) -> [SignedTx] {
-        let n = min(count, available)
-        let out = Array(pending[head..<(head + n)])
+        var out = Array(refused.prefix(count))
+        refused.removeFirst(out.count)
+        let n = min(count - out.count, pending.count - head)
+        let fresh = pending[head..<(head + n)]
+        out.append(contentsOf: fresh)
         head += n
         sentCount += n
-        sentBytes += out.reduce(0) { $0 + $1.bytes.count }
+        sentBytes += fresh.reduce(0) { $0 + $1.bytes.count }
         return out
+    }
+
+    /// Puts transactions a node refused for capacity back in front of everything not yet sent (`txs` in the order
+    /// they were taken, which is each signer's nonce order).
+    func putBack(_ txs: [SignedTx]) {
+        refused = txs + refused
     }
 }
 
@@ -160,49 +175,59 @@ final class LockedCounter: @unchecked Sendable {
     var value: Int { box.withLock { $0 } }
 }
 
-/// Sends batches to the nodes at a paced rate and records when each transaction was first sent.
+/// Sends batches to the nodes at a paced rate and records when each transaction was sent.
+///
+/// One lane per queue: lane k sends only its own signers' transactions, only to node k mod nodes, one request at a
+/// time, so each signer's nonce run reaches one node in order. A transaction refused for capacity goes back to the
+/// front of its lane (the lane pauses as the node asked) and is sent again before anything newer: refusals never
+/// leave a nonce gap for other transactions to wait behind.
 struct LoadSender: Sendable {
     let nodeURLs: [String]
     var batchSize: Int
-    let inFlight: Int
+    /// Sent, admitted and not yet committed transactions → when they were sent (the latency's start).
     let sentAt: LockedBox<[Hash: UInt64]>
     let errors: LockedBox<[String: Int]>
     /// Admission refusals: `http_429` answers, and `transactions` refused for capacity (in a 429 answer or one by one:
-    /// overloaded, signer_backlog, mempool_full, nonce_too_far_ahead) — all retried.
+    /// overloaded, signer_backlog, mempool_full, nonce_too_far_ahead) — all sent again.
     let refusals: LockedBox<[String: Int]>
     let session: URLSession
     /// At most this many sent transactions may wait for their commit: above it the sender pauses (closed loop), so
-    /// the mempools never overflow and no nonce run gets a gap.
+    /// the mempools never overflow.
     let maxOutstanding: Int
 
-    /// Offers `rate` tx/s for `seconds` from `queue` (which must hold rate × seconds transactions). Returns how many
-    /// transactions the nodes admitted. Batches behind schedule go at once; refusals for capacity are retried.
-    func run(queue: LoadQueue, rate: Double, seconds: Double) async -> Int {
-        let total = Int(rate * seconds)
-        let batches = (total + batchSize - 1) / batchSize
+    /// Offers `rate` tx/s in all for `seconds`, split evenly over the lanes `queues` (each must hold its share of
+    /// rate × seconds). Returns how many transactions the nodes admitted. Batches behind schedule go at once; the
+    /// phase ends on time, leaving what was not sent (refused ones first) queued for the next phase.
+    func run(queues: [LoadQueue], rate: Double, seconds: Double) async -> Int {
+        let laneRate = rate / Double(max(1, queues.count))
+        let total = Int(laneRate * seconds)
         let start = monotonicNanoseconds()
-        let next = LockedBox(0)
+        let end = start + UInt64(seconds * 1e9)
         let admitted = LockedCounter()
-        let queueLock = LockedBox(())
-        let deadline = start + UInt64((seconds + 300) * 1e9)
         await withTaskGroup(of: Void.self) { group in
-            for _ in 0..<inFlight {
+            for (lane, queue) in queues.enumerated() {
+                let node = nodeURLs[lane % nodeURLs.count]
                 group.addTask {
-                    while true {
-                        let b = next.withLock { n -> Int in
-                            n += 1
-                            return n - 1
-                        }
-                        guard b < batches else { return }
-                        let due = start + UInt64(Double(b * batchSize) / rate * 1e9)
+                    var offered = 0
+                    while offered < total {
+                        // Lanes take turns: lane k's j-th batch is batch j × lanes + k of the whole phase, as if one
+                        // sender sent them all at `rate`.
+                        let due = start + UInt64((Double(offered) * Double(queues.count) + Double(lane * batchSize)) / rate * 1e9)
                         let now = monotonicNanoseconds()
                         if due > now { try? await Task.sleep(nanoseconds: due - now) }
-                        while sentAt.withLock({ $0.count }) > maxOutstanding { try? await Task.sleep(nanoseconds: 100_000_000) }
-                        // The phase ends on time even when the closed loop held the sender back: what was not taken
-                        // stays queued, in order, for the next phase.
-                        guard monotonicNanoseconds() < start + UInt64(seconds * 1e9) else { return }
-                        let txs = queueLock.withLock { _ in queue.take(min(batchSize, total - b * batchSize)) }
-                        admitted.add(await send(txs, to: nodeURLs[b % nodeURLs.count], deadline: deadline))
+                        while sentAt.withLock({ $0.count }) > maxOutstanding && monotonicNanoseconds() < end {
+                            try? await Task.sleep(nanoseconds: 100_000_000)
+                        }
+                        guard monotonicNanoseconds() < end else { return }
+                        let txs = queue.take(min(batchSize, total - offered))
+                        guard !txs.isEmpty else { return }
+                        let answer = await send(txs, to: node)
+                        admitted.add(answer.admitted)
+                        offered += txs.count - answer.refused.count
+                        if !answer.refused.isEmpty {
+                            queue.putBack(answer.refused)
+                            try? await Task.sleep(nanoseconds: min(answer.pauseNanoseconds, end > monotonicNanoseconds() ? end - monotonicNanoseconds() : 0))
+                        }
                     }
                 }
             }
@@ -210,46 +235,37 @@ struct LoadSender: Sendable {
         return admitted.value
     }
 
-    /// Posts one batch, retrying the transactions refused for capacity until `deadline`.
-    private func send(_ txs: [SignedTx], to node: String, deadline: UInt64) async -> Int {
-        var remaining = txs
+    /// Posts one batch: how many the node admitted, which it refused for capacity (to send again, in order) and how
+    /// long it asked the client to wait.
+    private func send(_ txs: [SignedTx], to node: String) async -> (admitted: Int, refused: [SignedTx], pauseNanoseconds: UInt64) {
+        let now = monotonicNanoseconds()
+        sentAt.withLock { m in for tx in txs { m[tx.hash] = now } }
+        var request = URLRequest(url: URL(string: node + "/v1/txs")!, timeoutInterval: 60)
+        request.httpMethod = "POST"
+        request.setValue("application/octet-stream", forHTTPHeaderField: "Content-Type")
+        request.httpBody = Data(TransactionBatch.encode(txs.map(\.bytes)))
+        var refused: [SignedTx] = []
         var admitted = 0
-        var first = true
-        while !remaining.isEmpty {
-            let now = monotonicNanoseconds()
-            if first {
-                sentAt.withLock { m in for tx in remaining { m[tx.hash] = now } }
-                first = false
+        var pauseNanoseconds: UInt64 = 100_000_000
+        do {
+            let (data, response) = try await session.data(for: request)
+            let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+            if status == 429 {
+                // Admission control: the node asks us to come back later; honour Retry-After (at most 2 s here, so a
+                // step keeps offering its rate).
+                let seconds = Double((response as? HTTPURLResponse)?.value(forHTTPHeaderField: "Retry-After") ?? "") ?? 1
+                pauseNanoseconds = UInt64(min(max(seconds, 0.1), 2) * 1e9)
+                refusals.withLock { $0["http_429", default: 0] += 1; $0["transactions", default: 0] += txs.count }
             }
-            var request = URLRequest(url: URL(string: node + "/v1/txs")!, timeoutInterval: 60)
-            request.httpMethod = "POST"
-            request.setValue("application/octet-stream", forHTTPHeaderField: "Content-Type")
-            request.httpBody = Data(TransactionBatch.encode(remaining.map(\.bytes)))
-            var retry: [SignedTx] = []
-            var pauseNanoseconds: UInt64 = 100_000_000
-            do {
-                let (data, response) = try await session.data(for: request)
-                let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-                if status == 429 {
-                    // Admission control: the node asks us to come back later; honour Retry-After (at most 2 s here,
-                    // so a step keeps offering its rate).
-                    let seconds = Double((response as? HTTPURLResponse)?.value(forHTTPHeaderField: "Retry-After") ?? "") ?? 1
-                    pauseNanoseconds = UInt64(min(max(seconds, 0.1), 2) * 1e9)
-                    refusals.withLock { $0["http_429", default: 0] += 1; $0["transactions", default: 0] += remaining.count }
-                }
-                let results = ((try? JSONSerialization.jsonObject(with: data)) as? [String: Any])?["results"] as? [[String: Any]] ?? []
-                let answered = status == 200 && results.count == remaining.count
-                if !answered {
-                    if status != 429 { errors.withLock { $0["http_\(status)", default: 0] += 1 } }  // 429 is counted in `refusals`
-                    retry = remaining
-                }
-                for (tx, result) in zip(remaining, results) where answered {
+            let results = ((try? JSONSerialization.jsonObject(with: data)) as? [String: Any])?["results"] as? [[String: Any]] ?? []
+            if status == 200 && results.count == txs.count {
+                for (tx, result) in zip(txs, results) {
                     if result["hash"] != nil { admitted += 1; continue }
                     let error = result["error"] as? [String: Any]
                     let code = (error?["code"] as? String) ?? "unknown"
                     switch code {
                     case "mempool_full", "nonce_too_far_ahead", "overloaded", "signer_backlog":
-                        retry.append(tx)
+                        refused.append(tx)
                         refusals.withLock { $0["transactions", default: 0] += 1 }
                         // Admission control's per-item hint, honoured like a 429's Retry-After (at most 2 s).
                         if let seconds = error?["retry_after_s"] as? Int {
@@ -261,21 +277,17 @@ struct LoadSender: Sendable {
                         _ = sentAt.withLock { $0.removeValue(forKey: tx.hash) }
                     }
                 }
-            } catch {
-                retry = remaining
-                errors.withLock { $0["transport", default: 0] += 1 }
+            } else {
+                if status != 429 { errors.withLock { $0["http_\(status)", default: 0] += 1 } }  // 429 is counted in `refusals`
+                refused = txs
             }
-            remaining = retry
-            if remaining.isEmpty || monotonicNanoseconds() > deadline {
-                if !remaining.isEmpty {
-                    errors.withLock { $0["gave_up", default: 0] += remaining.count }
-                    sentAt.withLock { m in for tx in remaining { m.removeValue(forKey: tx.hash) } }
-                }
-                break
-            }
-            try? await Task.sleep(nanoseconds: pauseNanoseconds)
+        } catch {
+            refused = txs
+            errors.withLock { $0["transport", default: 0] += 1 }
         }
-        return admitted
+        // Refused transactions are not outstanding: they are stamped again when they are sent again.
+        if !refused.isEmpty { sentAt.withLock { m in for tx in refused { m.removeValue(forKey: tx.hash) } } }
+        return (admitted, refused, pauseNanoseconds)
     }
 }
 

@@ -63,6 +63,8 @@ struct ClusterReport {
     var summary: [String: Double] = [:]
     /// Offered 1.5× and 3× the ramp's best offered load: committed tx/s and its share of the ramp's peak.
     var overload: [String: Double] = [:]
+    /// Node 1's memory at the end, from its /metrics (MB): resident, RocksDB memtables, table readers, block cache.
+    var memory: [String: Double] = [:]
 
     var object: [String: Any] {
         ["machine": machine.fields, "settings": settings,
@@ -70,7 +72,7 @@ struct ClusterReport {
                  "rocksdb_synced_batches_per_second": round1(raw.rocksBatches)],
          "ramp": ramp, "sustained": sustained, "cpu_cores_per_node": cpuCoresPerNode, "generator_cpu_cores": generatorCPUCores, "backlog_before_latency_phase": backlogAfterSustained, "latency_at_half_max": latency,
          "peak_rss_mb_per_node": peakRSSMegabytesPerNode, "storage": storage, "send_errors": errors, "rejected_by_code": rejections,
-         "overload": overload, "summary": summary]
+         "overload": overload, "memory_node1_mb": memory, "summary": summary]
     }
 
     func json() throws -> Data {
@@ -108,6 +110,9 @@ struct ClusterReport {
             "",
             "Ramp (offered → committed tx/s): " + ramp.map { "\(f($0["offered"])) → \(f($0["committed"]))" }.joined(separator: ", ") + ".",
         ]
+        if !memory.isEmpty {
+            lines.append("Node 1's memory at the end (MB, its /metrics): resident \(f(memory["resident"])), RocksDB memtables \(f(memory["rocksdb_memtables"])), table readers \(f(memory["rocksdb_table_readers"], 1)), block cache \(f(memory["rocksdb_block_cache"], 1)); mempool \(f(memory["mempool_transactions"])) transactions.")
+        }
         if !errors.isEmpty { lines.append("Send errors: " + errors.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ".") }
         if !rejections.isEmpty { lines.append("Rejected in blocks: " + rejections.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ".") }
         return lines.joined(separator: "\n") + "\n"

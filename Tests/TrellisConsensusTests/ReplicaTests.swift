@@ -11,6 +11,8 @@ struct FakeApplication: ConsensusApplication {
     let harness: Harness
     var blocks: [(block: Block, certificate: CommitCertificate)] = []
     var failCommits = false
+    /// Runs inside each commit (a test's clock advances by the commit's duration).
+    var duringCommit: (() -> Void)? = nil
 
     var committedHeight: UInt64 { UInt64(blocks.count) }
     func validatorSet(forHeight height: UInt64) throws(ApplicationError) -> ValidatorSet { harness.set }
@@ -18,6 +20,7 @@ struct FakeApplication: ConsensusApplication {
     func validate(_ block: Block) throws(ApplicationError) {}
     mutating func commit(_ block: Block, certificate: CommitCertificate) throws(ApplicationError) {
         if failCommits { throw .storage("disk full (injected)") }
+        duringCommit?()
         blocks.append((block, certificate))
     }
     func committedBlock(at height: UInt64) -> (block: Block, certificate: CommitCertificate)? {
@@ -36,6 +39,9 @@ final class RecordingHost: ReplicaHost {
     var halted: HaltReason?
     var failGuardSave = false
     var failWALSync = false
+    /// The monotonic clock (advanced by tests) and every timer scheduled, with its delay.
+    var clock: UInt64 = 0
+    var scheduled: [(timer: ReplicaTimer, milliseconds: UInt64)] = []
 
     func broadcast(_ message: ConsensusMessage) {
         log.append("broadcast")
@@ -44,8 +50,11 @@ final class RecordingHost: ReplicaHost {
     func gossip(_ messages: [ConsensusMessage]) { log.append("gossip") }
     func broadcastSync(_ message: SyncMessage) { log.append("status") }
     func send(_ message: SyncMessage, to peer: Int) { sent.append((message, peer)) }
-    func schedule(_ timer: ReplicaTimer, afterMilliseconds milliseconds: UInt64) { log.append("timer") }
-    var monotonicMilliseconds: UInt64 { 0 }
+    func schedule(_ timer: ReplicaTimer, afterMilliseconds milliseconds: UInt64) {
+        log.append("timer")
+        scheduled.append((timer, milliseconds))
+    }
+    var monotonicMilliseconds: UInt64 { clock }
     var unixSeconds: Int64 { 1_700_000_000 }
     func saveSigningState(_ signingGuard: SigningGuard) throws(PersistenceError) {
         if failGuardSave { throw .signingState("disk full (injected)") }
@@ -131,6 +140,24 @@ struct ReplicaTests {
         r.receive(.proposal(h.proposal(height: 1, round: 0, block: h.block(height: 1))))
         #expect(host.broadcasts.isEmpty)
         #expect(r.haltReason != nil)
+    }
+
+    @Test("timeout_commit counts from the decision: the block's commit runs inside the pause", arguments: [(0, 100), (30, 70), (100, 0), (250, 0)])
+    func commitDelayCountsFromTheDecision(commitMilliseconds: UInt64, expectedDelay: UInt64) throws {
+        let h = try Harness()
+        let i = h.nonProposer(height: 1)
+        let host = RecordingHost()
+        var app = FakeApplication(harness: h)
+        app.duringCommit = { host.clock += commitMilliseconds }
+        var r = TestReplica(config: h.config, signingKey: h.keys[i], signingGuard: host.durableGuard, application: app, host: host,
+                            settings: ReplicaSettings(commitDelayMilliseconds: 100))
+        try r.start()
+        let block = h.block(height: 1)
+        r.receive(.proposal(h.proposal(height: 1, round: 0, block: block)))
+        for v in h.keys.indices { r.receive(.vote(h.vote(.precommit, height: 1, round: 0, block.hash, by: v))) }
+        #expect(r.application.committedHeight == 1)
+        let start = try #require(host.scheduled.last { $0.timer == .startHeight(2) })
+        #expect(start.milliseconds == expectedDelay)
     }
 
     @Test("A failed block commit halts the replica")

@@ -222,6 +222,41 @@ private func mode(_ path: String) throws -> Int {
         #expect(try entries(directory) == ["node.key"])
     }
 
+    /// What a crash leaves beside a key (`.<name>.tmp-XXXXXX`, holding a secret) is removed by the next write of that
+    /// name — only files of exactly that pattern, regular, untouched for a minute: not another name's, not another
+    /// shape, not a directory, not one a write running now could own.
+    @Test func theNextWriteRemovesOnlyItsOwnCrashLeftovers() throws {
+        let path = temporaryPath("node.key")
+        let directory = (path as NSString).deletingLastPathComponent
+        func file(_ name: String, minutesOld: Int) {
+            let at = "\(directory)/\(name)"
+            #expect(FileManager.default.createFile(atPath: at, contents: Data("secret".utf8), attributes: [.posixPermissions: 0o600]))
+            try? FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: Double(-60 * minutesOld))], ofItemAtPath: at)
+        }
+        file(".node.key.tmp-Ab3xY9", minutesOld: 60)  // a crashed write of this key: removed
+        file(".node.key.tmp-Qr7ZZ0", minutesOld: 5)  // also
+        file(".node.key.tmp-fresh1", minutesOld: 0)  // could be a write running now: kept
+        file(".other.key.tmp-Ab3xY9", minutesOld: 60)  // another name's: kept
+        file(".node.key.tmp-Ab3", minutesOld: 60)  // not mkstemp's shape: kept
+        file(".node.key.tmp-Ab3xY9.bak", minutesOld: 60)
+        file("node.key.tmp-Ab3xY9", minutesOld: 60)
+        try FileManager.default.createDirectory(atPath: "\(directory)/.node.key.tmp-DIRDIR", withIntermediateDirectories: false)
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -3_600)], ofItemAtPath: "\(directory)/.node.key.tmp-DIRDIR")
+        let key = SigningKey.generate()
+        try KeyFile.write(key, to: path)
+        #expect(try KeyFile.read(from: path).publicKey == key.publicKey)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory).sorted() == [
+            ".node.key.tmp-Ab3", ".node.key.tmp-Ab3xY9.bak", ".node.key.tmp-DIRDIR", ".node.key.tmp-fresh1", ".other.key.tmp-Ab3xY9",
+            "node.key", "node.key.tmp-Ab3xY9",
+        ])
+        // A token file's write cleans its own name the same way (the shared PrivateFile).
+        let token = (directory as NSString).appendingPathComponent("metrics.token")
+        file(".metrics.token.tmp-000000", minutesOld: 2)
+        try TokenFile.write(TokenFile.generate(), to: token)
+        #expect(!FileManager.default.fileExists(atPath: "\(directory)/.metrics.token.tmp-000000"))
+        #expect(FileManager.default.fileExists(atPath: "\(directory)/.other.key.tmp-Ab3xY9"))
+    }
+
     @Test func refusingAnExistingFileLeavesItAndNoTemporary() throws {
         let path = temporaryPath("metrics.token")
         let directory = (path as NSString).deletingLastPathComponent

@@ -7,12 +7,14 @@
 // receipts root, a second engine re-executing the block reaches the same state root and receipts, invariants A1–A4
 // and B1–B5 hold (with settlement's bookkeeping), and every domain query answers and adds up.
 //
-// Rules versions: episodes cycle through three schedules (`EpisodeRules`) — version 1 throughout, version 2 from the
-// start (governance schedules it in the first two blocks; the setup and every fuzzed block run under it), and an
-// upgrade to version 2 at a height among the fuzzed blocks — crossed with document attestation on and off, so six
-// episodes cover every combination. Under version 2 also: every header carries the version in force, no accepted
-// split gives a piece whole to its own holder (`self_transfer`), and no settle pays more than a page; a version this
-// build lacks, scheduled by fuzzed governance, must stop execution at exactly its activation height on both engines.
+// Rules versions: episodes cycle through four schedules (`EpisodeRules`) — version 1 throughout, version 2 from the
+// start (governance schedules it in the first two blocks; the setup and every fuzzed block run under it), an
+// upgrade to version 2 at a height among the fuzzed blocks, and an upgrade to a version this build lacks at such a
+// height — crossed with document attestation on and off, so eight episodes cover every combination. Under version 2
+// also: every header carries the version in force, no accepted split gives a piece whole to its own holder
+// (`self_transfer`), and no settle pays more than a page. A version this build lacks (scheduled by the fourth
+// schedule, or by fuzzed governance) must stop execution at exactly its activation height on both engines, with
+// the typed `unsupportedRules` error naming the version and the height, and no block may be built there.
 //
 // Bounded in the normal suite (TRELLIS_EXEC_FUZZ_ITERATIONS transactions, default 1,500 — a few seconds); longer
 // with `Scripts/fuzz-execution.sh [ITERATIONS] [SEED]`. Worlds are rebuilt every `blocksPerEpisode` blocks so state
@@ -42,7 +44,8 @@ struct FuzzStats {
     var selfTransferRefusals = 0
     /// Version 1: whole self-transfers accepted (the behaviour version 2 ends).
     var selfTransfersAcceptedUnderVersion1 = 0
-    /// Episodes that ended at the activation height of a version this build lacks (scheduled by fuzzed governance).
+    /// Episodes that ended at the activation height of a version this build lacks (the fourth schedule's, or one
+    /// fuzzed governance scheduled).
     var unsupportedVersionHalts = 0
 
     mutating func add(_ other: FuzzStats) {
@@ -81,6 +84,10 @@ enum EpisodeRules: String, CaseIterable {
     case version2 = "v2"
     /// Version 2 activating at a height among the fuzzed blocks.
     case upgradeMidEpisode = "v1→v2"
+    /// Version 2 activating at a height among the fuzzed blocks, then (versions are consecutive) a version this
+    /// build does not implement (`RuleVersions.supported.upperBound + 1`) a few heights later: both engines must
+    /// halt there.
+    case unsupportedMidEpisode = "v1→v2→unsupported"
 }
 
 struct ExecutionFuzzer {
@@ -89,8 +96,8 @@ struct ExecutionFuzzer {
     var stats = FuzzStats()
     var problems: [String] = []
     static let blocksPerEpisode = 40
-    /// The episode number the next episode gets: it picks the episode's rules (`number % 3`) and whether documents
-    /// must be attested (odd numbers), so six consecutive episodes cover every combination.
+    /// The episode number the next episode gets: it picks the episode's rules (`number % 4`) and whether documents
+    /// must be attested (`(number + number / 4)` odd), so eight consecutive episodes cover every combination.
     var episodeNumber: Int
 
     init(seed: UInt64, firstEpisode: Int = 0) {
@@ -112,7 +119,7 @@ struct ExecutionFuzzer {
         episodeNumber += 1
         let rules = EpisodeRules.allCases[number % EpisodeRules.allCases.count]
         stats.episodesByRules[rules.rawValue, default: 0] += 1
-        let requireAttestation = number % 2 == 1
+        let requireAttestation = (number + number / EpisodeRules.allCases.count) % 2 == 1
         if requireAttestation { stats.attestationRequiredEpisodes += 1 }
         let net = try FuzzWorld.net(requireDocumentAttestation: requireAttestation, minUpgradeLeadBlocks: rules == .version1 ? Parameters.defaultMinUpgradeLeadBlocks : 1)
         let names = FuzzWorld.validatorNames + FuzzWorld.spareValidatorNames
@@ -122,29 +129,39 @@ struct ExecutionFuzzer {
         var time = FuzzWorld.genesisTime + 10
         let setup = FuzzWorld.setup(requireDocumentAttestation: requireAttestation)
         // Version 2's activation height: height 3 (right after the two blocks that schedule it), or a height among
-        // the fuzzed blocks, which start after those two and the setup.
-        let firstFuzzedHeight = UInt64(2 + setup.count + 1)
-        let activation: UInt64? = switch rules {
-        case .version1: nil
-        case .version2: 3
+        // the fuzzed blocks, which start after the scheduling blocks (two per upgrade) and the setup.
+        let schedulingBlocks = rules == .unsupportedMidEpisode ? 4 : 2
+        let firstFuzzedHeight = UInt64(schedulingBlocks + setup.count + 1)
+        let midEpisode: UInt64 = switch rules {
+        case .version1, .version2: 0
         case .upgradeMidEpisode: firstFuzzedHeight + 5 + rng.below(UInt64(Self.blocksPerEpisode - 10))
+        case .unsupportedMidEpisode: firstFuzzedHeight + 5 + rng.below(UInt64(Self.blocksPerEpisode - 14))
         }
-        if let activation {
-            // gov1 proposes, gov2 approves: the quorum of 2, so the upgrade is scheduled at height 2.
-            let proposal = FuzzWorld.tx("gov1", GovernanceContract.propose, payload: ProposePayload(action: .scheduleUpgrade(version: 2, activationHeight: activation, description: "paged settlement"), summary: "rules v2").canonicalBytes, nonce: 1, expires: 50)
+        // (version, activation height) in order; the last activation stays clear of the episode's final blocks,
+        // whose clock may jump to the end of Int64 and end the episode.
+        let upgrades: [(version: UInt32, height: UInt64)] = switch rules {
+        case .version1: []
+        case .version2: [(2, 3)]
+        case .upgradeMidEpisode: [(2, midEpisode)]
+        case .unsupportedMidEpisode: [(2, midEpisode), (RuleVersions.supported.upperBound + 1, midEpisode + 1 + rng.below(4))]
+        }
+        for (index, upgrade) in upgrades.enumerated() {
+            // gov1 proposes, gov2 approves: the quorum of 2, so the upgrade is scheduled in two blocks.
+            let proposal = FuzzWorld.tx("gov1", GovernanceContract.propose, payload: ProposePayload(action: .scheduleUpgrade(version: upgrade.version, activationHeight: upgrade.height, description: "rules v\(upgrade.version)"), summary: "rules v\(upgrade.version)").canonicalBytes, nonce: UInt64(index + 1), expires: 50)
             let proposed = try commit([proposal], time: time, chain: chain, replica: replica)
             guard case .ok(let ids) = proposed[0].outcome, let proposalID = ids.first else {
-                problems.append("seed \(seed) episode \(stats.episodes): scheduling version 2 was refused: \(proposed[0].outcome)")
+                problems.append("seed \(seed) episode \(stats.episodes): scheduling version \(upgrade.version) was refused: \(proposed[0].outcome)")
                 return
             }
-            let approval = FuzzWorld.tx("gov2", GovernanceContract.approve, payload: ApprovePayload(proposalID: proposalID).canonicalBytes, nonce: 1, expires: 50)
+            let approval = FuzzWorld.tx("gov2", GovernanceContract.approve, payload: ApprovePayload(proposalID: proposalID).canonicalBytes, nonce: UInt64(index + 1), expires: 50)
             let approved = try commit([approval], time: time + 1, chain: chain, replica: replica)
-            let upgrades = try RulesSchedule.all(in: CommittedState(store: chain.store))
-            if !approved[0].isOK || upgrades.map(\.version) != [2] || upgrades.map(\.activationHeight) != [activation] {
-                problems.append("seed \(seed) episode \(stats.episodes): version 2 at \(activation) not scheduled: \(approved[0].outcome), upgrades \(upgrades)")
+            time += 2
+            let scheduled = try RulesSchedule.all(in: CommittedState(store: chain.store))
+            let expected = upgrades.prefix(index + 1)
+            if !approved[0].isOK || scheduled.map(\.version) != expected.map(\.version) || scheduled.map(\.activationHeight) != expected.map(\.height) {
+                problems.append("seed \(seed) episode \(stats.episodes): version \(upgrade.version) at \(upgrade.height) not scheduled: \(approved[0].outcome), upgrades \(scheduled)")
                 return
             }
-            time += 2
         }
         for (i, block) in setup.enumerated() {
             var nonces: [String: UInt64] = [:]
@@ -158,7 +175,7 @@ struct ExecutionFuzzer {
             for (tx, receipt) in zip(txs, receipts) where !receipt.isOK { problems.append("setup \(tx.body.kind) by \(tx.body.signer) was refused: \(receipt.outcome)") }
         }
         time += Int64(setup.count)
-        if rules != .version1 { time = try largeRoot(requireAttestation: requireAttestation, time: time, chain: chain, replica: replica) }
+        if rules == .version2 || rules == .upgradeMidEpisode { time = try largeRoot(requireAttestation: requireAttestation, time: time, chain: chain, replica: replica) }
         time += 10
         var snapshot = try DomainSnapshot(CommittedState(store: chain.store))
         var executed = 0
@@ -180,12 +197,14 @@ struct ExecutionFuzzer {
             let height = chain.engine.currentHeight + 1
             let version: UInt32
             do { version = try chain.engine.appVersion(forHeight: height) } catch {
-                // Fuzzed governance scheduled a version this build lacks: execution stops at its activation height.
+                // A version this build lacks is in force (the episode's schedule, or one fuzzed governance made):
+                // execution stops at its activation height.
                 checkHalt(error, height: height, time: time, chain: chain, replica: replica)
                 break
             }
-            if let activation, version != (height >= activation ? 2 : 1) {
-                problems.append("seed \(seed) episode \(stats.episodes) height \(height): rules version \(version), but version 2 activates at \(activation)")
+            let expectedVersion = upgrades.last(where: { $0.height <= height })?.version ?? 1
+            if !upgrades.isEmpty, version != expectedVersion {
+                problems.append("seed \(seed) episode \(stats.episodes) height \(height): rules version \(version), but the schedule \(upgrades) says \(expectedVersion)")
             }
             let single = rng.chance(30)
             let count = single ? 1 : 1 + rng.below(24)
@@ -385,5 +404,22 @@ extension TestChain {
         // The run must reach the contracts, not just their lookups: most kinds succeed at least once.
         let missing = FuzzGenerator.kinds.filter { total.accepted[$0, default: 0] == 0 }
         #expect(missing.count <= 4, "kinds never accepted: \(missing)")
+    }
+
+    /// The fourth schedule on its own, with document attestation on and off: governance schedules a version this
+    /// build lacks at a height among the fuzzed blocks, the blocks before it execute under version 1, and at that
+    /// height both engines refuse to execute with `unsupportedRules(version, height)` and no block can be built
+    /// (`ExecutionFuzzer.checkHalt`) — the branch the mixed run reaches only now and then.
+    @Test func anUnsupportedScheduledVersionHaltsBothEnginesWithTheTypedError() throws {
+        let unsupported = try #require(EpisodeRules.allCases.firstIndex(of: .unsupportedMidEpisode))
+        for (index, seed) in Self.seeds.enumerated() {
+            // Episode numbers `unsupported` and `unsupported + 4` pick this schedule, one with attestation, one without.
+            var fuzzer = ExecutionFuzzer(seed: seed, firstEpisode: unsupported + 4 * (index % 2))
+            try fuzzer.episode(budget: .max)
+            #expect(fuzzer.problems.isEmpty, "seed \(seed): \(fuzzer.problems.prefix(3).joined(separator: "\n"))")
+            #expect(fuzzer.stats.episodesByRules == [EpisodeRules.unsupportedMidEpisode.rawValue: 1])
+            #expect(fuzzer.stats.unsupportedVersionHalts == 1, "seed \(seed): the episode did not halt at its activation height")
+            #expect(fuzzer.stats.blocks >= 5, "seed \(seed): fuzzed blocks ran under version 1 before the halt")
+        }
     }
 }

@@ -1,6 +1,6 @@
 // NodeHaltTests.swift — fail-stop and WAL recovery on a real single-validator node (RocksDB home, real timers):
 // an injected signing-state failure halts consensus for good and the status and metrics say why; a node stopped and
-// reopened on the same home replays its WAL and keeps committing.
+// reopened on the same home replays its WAL and keeps committing. Its metrics say where its memory goes.
 import Foundation
 import Logging
 import Prometheus
@@ -59,6 +59,11 @@ import TrellisTesting
         #expect((running.value("trellis_block_interval_seconds_count") ?? 0) >= 1)
         #expect((running.value("trellis_block_execution_seconds_count", ["phase": "build"]) ?? 0) >= 2)
         #expect(running.value("trellis_validators") == 1)
+        // Where its memory goes: resident bytes and RocksDB's memtables (the genesis and the blocks are in them).
+        #expect((running.value("trellis_process_resident_bytes") ?? 0) > 1_048_576)
+        #expect((running.value("trellis_rocksdb_memtable_bytes") ?? 0) > 0)
+        #expect(running.value("trellis_rocksdb_table_readers_bytes") != nil)
+        #expect(running.value("trellis_rocksdb_block_cache_bytes") != nil)
         node.consensus.injectSigningStateFailure(after: 0)
         #expect(await waitFor(seconds: 15) { node.haltReason != nil }, "no halt after the injected failure")
         let reason = try #require(node.haltReason)

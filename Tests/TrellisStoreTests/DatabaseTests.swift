@@ -183,10 +183,31 @@ private func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
         let path = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: path) }
         do {
-            let db = try Database(path: path, columnFamilies: [], format: format)
+            let db = try Database(path: path, columnFamilies: ["x"], format: format)
+            try db.put(try db.columnFamily("x"), key: [1], value: [1], sync: true)
             try db.delete(try db.columnFamily("default"), key: StoreFormat.markerKey, sync: true)
         }
-        #expect(throws: StoreError.foreignDatabase(path: path)) { try Database(path: path, columnFamilies: [], format: format) }
+        #expect(throws: StoreError.foreignDatabase(path: path)) { try Database(path: path, columnFamilies: ["x"], format: format) }
+    }
+
+    /// A kill -9 after RocksDB created the directory and before the marker's batch leaves a database with no marker
+    /// and no entry: it opens as a new store (and gets its marker), it is not refused as foreign.
+    @Test func anEmptyDatabaseWithoutMarkerIsANewStore() throws {
+        let path = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        do {
+            let db = try Database(path: path, columnFamilies: ["x"], format: format)
+            try db.delete(try db.columnFamily("default"), key: StoreFormat.markerKey, sync: true)
+            #expect(try db.get(try db.columnFamily("default"), key: StoreFormat.markerKey) == nil)
+        }
+        do {
+            let db = try Database(path: path, columnFamilies: ["x"], format: format)
+            #expect(try db.get(try db.columnFamily("default"), key: StoreFormat.markerKey) == Array("trellis-test/1".utf8))
+        }
+        // The marker was written: another format is now refused by name.
+        #expect(throws: StoreError.formatMismatch(path: path, found: "trellis-test/1", expected: "trellis-test/2")) {
+            try Database(path: path, columnFamilies: ["x"], format: StoreFormat(application: "trellis-test", version: 2))
+        }
     }
 
     @Test func seekRepositionsTheIterationWithinItsPrefix() throws {

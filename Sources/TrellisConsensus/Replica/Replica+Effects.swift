@@ -73,8 +73,13 @@ extension Replica {
             }
             pending.append(.blockValidated(blockID: block.hash, valid: valid))
         case .commit(let block, let certificate):
+            // timeout_commit counts from the decision, as CometBFT's does (start time = commit time + timeout_commit):
+            // the synced store write of the block (and the host's commit work) runs inside the pause, not before it.
+            // Only when the next height starts moves; rule 4 holds — the start is scheduled after the commit landed.
+            let decided = host.monotonicMilliseconds
             if commit(block, certificate: certificate, source: .consensus) {
-                host.schedule(.startHeight(block.header.height + 1), afterMilliseconds: settings.commitDelayMilliseconds)
+                let spent = host.monotonicMilliseconds >= decided ? host.monotonicMilliseconds - decided : 0
+                host.schedule(.startHeight(block.header.height + 1), afterMilliseconds: settings.commitDelayMilliseconds - min(spent, settings.commitDelayMilliseconds))
             }
         case .recordEvidence(let evidence):
             host.replicaRecordedEvidence(evidence)

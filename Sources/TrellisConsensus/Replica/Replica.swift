@@ -11,7 +11,8 @@
 //   3. Effects are performed strictly in order; answers of the application (`.blockValidated`,
 //      `.proposalBlockBuilt`) queue behind the current event.
 //   4. Commit: the ledger's synced batch lands before the host hears of the block and before the next height
-//      starts; a `.startHeight(h + 1)` WAL entry ends height h and truncates the WAL.
+//      starts (timeout_commit counts from the decision, so the write runs inside it); a `.startHeight(h + 1)` WAL
+//      entry ends height h and truncates the WAL.
 //   5. Fail-stop: a failed persist, a block that differs from the committed one at its height, or a certified
 //      block the application refuses halts the replica for good; every later input is ignored.
 // Recovery (Replica+Recovery `start`): the durable guard and WAL of the height after the last committed block are
@@ -21,7 +22,9 @@ import TrellisLedger
 
 /// Settings of a replica that are not consensus rules.
 public struct ReplicaSettings: Sendable, Hashable {
-    /// Pause between committing a height and starting the next (CometBFT's timeout_commit).
+    /// Pause between deciding a height and starting the next (CometBFT's timeout_commit); the commit of the decided
+    /// block runs inside it, so the next height starts this long after the decision or as soon as the commit is
+    /// stored, whichever is later.
     public var commitDelayMilliseconds: UInt64
     /// Minimum pause between two block requests for the same height.
     public var syncRetryMilliseconds: UInt64

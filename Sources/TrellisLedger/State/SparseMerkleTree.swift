@@ -5,8 +5,8 @@
 // inner node over its two halves, split on the next bit of the key hash. Depth is therefore about log2(n), not 256.
 //
 // Updates are batched: one call applies a block's sorted changes and returns the new root, the nodes it created
-// and the nodes it replaced (stale from this version on: the store keeps them while an older root inside its proof
-// window may still reach them, then prunes them — docs/LEDGER.md, "Storage of the tree").
+// and the nodes it replaced (the RocksDB store deletes those in the same commit — it keeps the latest tree only and
+// rebuilds older heights from change sets, docs/LEDGER.md, "Storage of the tree"; the in-memory stores keep them).
 // The tree itself is pure: it reads nodes through a `TreeNodeSource` and returns new ones; the caller writes them.
 // Leaves carry the value's hash only: readers get values from a `TreeValueSource`.
 import TrellisCrypto

@@ -7,10 +7,11 @@
 // The prefixes keep leaves and inner nodes apart; a leaf commits to its full key hash, so a leaf cannot be passed
 // off at another position. A stored leaf holds its key and the value's hash, not the value: values live once, in
 // the state (the latest) and the store's bounded value history (superseded values still inside the proof window).
-// Stores key nodes by hash and the version (height) that wrote them (docs/LEDGER.md, "Storage of the tree").
-// Stored encoding (not hashed): leaf = 0x00 ‖ u32 len ‖ key ‖ value hash; inner = 0x01 ‖ left ‖ right when both
+// Canonical encoding (not hashed): leaf = 0x00 ‖ u32 len ‖ key ‖ value hash; inner = 0x01 ‖ left ‖ right when both
 // children are non-empty, 0x02 ‖ right when the left is empty, 0x03 ‖ left when the right is empty (an empty
-// child's 32 zero bytes are not stored).
+// child's 32 zero bytes are not stored). The RocksDB store keys the latest tree's nodes by hash alone and keeps
+// inner nodes in this encoding, but a leaf as 0x04 ‖ u16 len ‖ key, its value hash re-derived from the state
+// (RocksChainStore.swift; docs/LEDGER.md, "Storage of the tree").
 import TrellisCodec
 import TrellisCrypto
 

@@ -81,7 +81,9 @@ public struct BlockCommit: Sendable {
     public let stateChanges: [StateChange]
     /// Sorted by hash.
     public let treeNodes: [TreeNodeRecord]
-    /// Nodes of the previous tree this height replaced, sorted by hash: prunable once no retained root reaches them.
+    /// Nodes of the previous tree this height replaced, each once: `RocksChainStore` deletes them in this height's
+    /// batch (it keeps the latest tree only; older heights are rebuilt from change sets), the in-memory stores keep
+    /// every node.
     public let staleNodes: [Hash]
     public let stateRoot: Hash
     public let transactions: [(hash: Hash, record: TxRecord)]
@@ -125,7 +127,8 @@ public enum StateRetention: Sendable, Equatable, CustomStringConvertible {
 /// A chain store failure.
 public enum ChainStoreError: Error, Equatable, CustomStringConvertible {
     case storage(StoreError)
-    /// The data directory holds a store of another (older) format, which this build does not read.
+    /// The data directory holds a store of another format (older, newer, or not a ledger store), which this build
+    /// does not read.
     case unsupportedFormat(path: String, found: String, expected: String)
     case corrupt(what: String, reason: String)
     /// A commit for a height other than the next one.
@@ -135,12 +138,36 @@ public enum ChainStoreError: Error, Equatable, CustomStringConvertible {
         switch self {
         case .storage(let e): return e.description
         case .unsupportedFormat(let p, let f, let e):
-            return "the data directory \(p) holds a \"\(f)\" store but this build reads \"\(e)\" (format 3: only the latest state tree's "
-                + "nodes, older heights kept as change sets). It is not converted in place: stop the node, move the directory aside and start with an "
-                + "empty one to re-sync from peers (or `trellis audit export` the old home with the previous release to keep its history)"
+            let refusal = "the data directory \(p) holds a \"\(f)\" store but this build reads \"\(e)\""
+            switch Self.formatDirection(found: f, expected: e) {
+            case .older:
+                return refusal + " (format 3: only the latest state tree's nodes, older heights kept as change sets). It is not converted in place: "
+                    + "stop the node, move the directory aside and start with an empty one to re-sync from peers (or `trellis audit export` the old "
+                    + "home with the previous release to keep its history)"
+            case .newer:
+                return refusal + ": it was written by a newer release, and a store is never converted back. Run that release (or a later one) on "
+                    + "it; to run this release instead, use the data directory you kept from before the upgrade, or move this one aside and start "
+                    + "with an empty one to re-sync from peers"
+            case .otherApplication:
+                return refusal + ": it is not a ledger store of any release. Check the path (`[paths]`/`--home`); do not reuse another "
+                    + "program's directory"
+            }
         case .corrupt(let w, let r): return "stored \(w) is corrupt: \(r); restore the data directory from a backup or resync"
         case .heightMismatch(let e, let a): return "commit for height \(a) but the store expects height \(e)"
         }
+    }
+
+    /// How a refused store's format relates to this build's: same application with a lower or higher version, or
+    /// another application (or a marker this build cannot parse).
+    enum FormatDirection: Equatable { case older, newer, otherApplication }
+
+    static func formatDirection(found: String, expected: String) -> FormatDirection {
+        func split(_ format: String) -> (application: Substring, version: UInt32)? {
+            guard let slash = format.lastIndex(of: "/"), let version = UInt32(format[format.index(after: slash)...]) else { return nil }
+            return (format[..<slash], version)
+        }
+        guard let f = split(found), let e = split(expected), f.application == e.application else { return .otherApplication }
+        return f.version > e.version ? .newer : .older
     }
 }
 

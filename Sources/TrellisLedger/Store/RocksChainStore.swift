@@ -188,14 +188,35 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     }
 
     /// A node of the latest tree (the engine's reads: the cache, else the store as it is now).
+    ///
+    /// A stored leaf is two reads, the node and then its key's `state` value, not one atomic view: a commit between
+    /// them (it deletes the leaf and changes the value) makes the value disagree with the leaf's hash. The engine
+    /// cannot hit that (execution and commit run on one thread), but the store does not rely on it: a leaf that
+    /// fails its hash check is read again, node and value, through one snapshot (only then, so the hot path pays
+    /// nothing), and only a leaf that fails there too is reported as corrupt; one the commit deleted is absent.
     public func treeNode(_ hash: Hash) throws(StateError) -> TreeNode? {
         if let cached = cachedNode(hash) { return cached }
         let bytes: [UInt8]?
         do { bytes = try database.get(tree, key: Self.nodeKey(hash)) } catch { throw .storage(error.description) }
         guard let bytes else { return nil }
-        let node = try Self.decodeNode(bytes, hash: hash) { (key: [UInt8]) throws(StoreError) in try database.get(state, key: key) }
+        let node: TreeNode
+        do { node = try Self.decodeNode(bytes, hash: hash) { (key: [UInt8]) throws(StoreError) in try database.get(state, key: key) } } catch {
+            guard bytes.first == Self.storedLeafTag else { throw error }
+            guard let consistent = try consistentNode(hash) else { return nil }
+            node = consistent
+        }
         remember([(hash, node)])
         return node
+    }
+
+    /// The node `hash` and (for a leaf) its value read through one snapshot: what the store held at one instant.
+    func consistentNode(_ hash: Hash) throws(StateError) -> TreeNode? {
+        let snapshot = database.snapshot()
+        let bytes: [UInt8]?
+        do { bytes = try snapshot.get(tree, key: Self.nodeKey(hash)) } catch { throw .storage(error.description) }
+        guard let bytes else { return nil }
+        let state = self.state
+        return try Self.decodeNode(bytes, hash: hash) { (key: [UInt8]) throws(StoreError) in try snapshot.get(state, key: key) }
     }
 
     /// The stored form of a node of the latest tree. A leaf is `0x04 ‖ u16 len ‖ key`: the latest tree's leaves are
@@ -249,6 +270,10 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
                 throw .corruptValue(key: "tree node \(hash.hex)", reason: "a leaf of \(StateKey.describe(key)), which the state does not hold")
             }
             node = .leaf(TreeLeaf(key: key, value: current))
+        } else if bytes.first == 0 {
+            // `TreeNode`'s own leaf encoding (key and value hash), which an unreleased build of format 3 stored: its
+            // value hash would never be compared with the state, so this format has one leaf layout only.
+            throw .corruptValue(key: "tree node \(hash.hex)", reason: "a leaf stored in full (tag 0), a layout this format does not use (its leaves are 0x04 ‖ u16 length ‖ key): the data directory was written by an unreleased build; move it aside and re-sync")
         } else {
             do { node = try CanonicalDecoder.decode(TreeNode.self, from: bytes) } catch {
                 throw .corruptValue(key: "tree node \(hash.hex)", reason: error.description)

@@ -179,7 +179,8 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         public var timeoutPrevoteDeltaMilliseconds: UInt64 = 250
         public var timeoutPrecommitMilliseconds: UInt64 = 500
         public var timeoutPrecommitDeltaMilliseconds: UInt64 = 250
-        /// Pause after a commit before the next height starts, so transactions can gather.
+        /// Pause after a height is decided before the next height starts, so transactions can gather (the decided block
+        /// is stored during it).
         public var timeoutCommitMilliseconds: UInt64 = 1_000
         /// Propose blocks even when the mempool is empty (keeps heights moving; useful for liveness checks). false: a
         /// height starts only once a transaction is waiting or a peer has started it.

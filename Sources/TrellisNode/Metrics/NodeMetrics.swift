@@ -26,6 +26,11 @@ public struct NodeMetrics: Sendable {
     let validators: Gauge
     let mempoolTransactions: Gauge
     let mempoolReadyTransactions: Gauge
+    // Memory (gauges, set before every scrape): where a node's resident memory goes (docs/OPERATIONS.md, "Memory").
+    let processResidentBytes: Gauge
+    let rocksdbMemtableBytes: Gauge
+    let rocksdbTableReadersBytes: Gauge
+    let rocksdbBlockCacheBytes: Gauge
 
     // Per block.
     let blockInterval: CoreMetrics.Timer
@@ -146,6 +151,10 @@ public struct NodeMetrics: Sendable {
         validators = gauge("trellis_validators")
         mempoolTransactions = gauge("trellis_mempool_transactions")
         mempoolReadyTransactions = gauge("trellis_mempool_ready_transactions")
+        processResidentBytes = gauge("trellis_process_resident_bytes")
+        rocksdbMemtableBytes = gauge("trellis_rocksdb_memtable_bytes")
+        rocksdbTableReadersBytes = gauge("trellis_rocksdb_table_readers_bytes")
+        rocksdbBlockCacheBytes = gauge("trellis_rocksdb_block_cache_bytes")
         blockInterval = timer("trellis_block_interval_seconds")
         blockTransactions = histogram("trellis_block_transactions")
         blockBytes = histogram("trellis_block_size_bytes")

@@ -89,7 +89,9 @@ public final class Node: NodeService, Sendable {
             if "\(error)".contains("LOCK") {
                 throw NodeStartError("the store \(home.dataPath) is in use: a node of this home is already running (its pid is in \(home.path)/node.pid); stop it first")
             }
-            throw NodeStartError("cannot open \(home.dataPath): \(error)")
+            // Most store errors (a refused format, RocksDB's open failure) name the directory already: once is enough.
+            let text = error.description
+            throw NodeStartError(text.contains(home.dataPath) ? text : "cannot open \(home.dataPath): \(text)")
         }
         descriptorBudget = try FileDescriptorBudget(softLimit: descriptorLimits.soft, hardLimit: descriptorLimits.hard,
                                                     storeMaxOpenFiles: Int(store.database.storeOptions.maxOpenFiles),
@@ -551,6 +553,11 @@ public final class Node: NodeService, Sendable {
         metrics.syncLagBlocks.record(highest > tip.height ? highest - tip.height : 0)
         metrics.peerMessagesDropped.update(to: consensus.droppedPeerMessages)
         metrics.record(transport.statistics)
+        let memory = store.database.memoryUsage()
+        metrics.rocksdbMemtableBytes.record(memory.memtableBytes)
+        metrics.rocksdbTableReadersBytes.record(memory.tableReadersBytes)
+        metrics.rocksdbBlockCacheBytes.record(memory.blockCacheBytes)
+        if let resident = ProcessMemory.residentBytes() { metrics.processResidentBytes.record(resident) }
     }
 
     public func payloadJSON(_ transaction: Transaction) -> Data? {
