@@ -193,7 +193,7 @@ public enum SparseMerkleTree {
             case .inner(let l, let r):
                 // An inner node with changes below it is rebuilt (or collapses): this version replaces it.
                 replaced.append(hash)
-                let split = Self.firstWithBitSet(ops, depth: depth)
+                let split = Self.firstWithBitSet(ops, depth: depth) { $0.keyHash }
                 let left = try update(l, depth: depth + 1, ops: ops[..<split])
                 let right = try update(r, depth: depth + 1, ops: ops[split...])
                 result = try combine(left, right)
@@ -249,21 +249,13 @@ public enum SparseMerkleTree {
         }
 
         /// The first position in `items` (sorted by key hash, sharing their first `depth` bits) whose key hash has
-        /// bit `depth` set: a binary search.
-        static func firstWithBitSet(_ items: ArraySlice<Op>, depth: Int) -> Int {
+        /// bit `depth` set: a binary search. `items` are the changes (`Op`) or the leaves (`TreeLeaf`) of a subtree.
+        @inline(__always)
+        static func firstWithBitSet<Item>(_ items: ArraySlice<Item>, depth: Int, keyHash: (Item) -> Hash) -> Int {
             var low = items.startIndex, high = items.endIndex
             while low < high {
                 let mid = low + (high - low) / 2
-                if items[mid].keyHash.bit(depth) == 0 { low = mid + 1 } else { high = mid }
-            }
-            return low
-        }
-
-        static func firstWithBitSet(_ items: ArraySlice<TreeLeaf>, depth: Int) -> Int {
-            var low = items.startIndex, high = items.endIndex
-            while low < high {
-                let mid = low + (high - low) / 2
-                if items[mid].keyHash.bit(depth) == 0 { low = mid + 1 } else { high = mid }
+                if keyHash(items[mid]).bit(depth) == 0 { low = mid + 1 } else { high = mid }
             }
             return low
         }
@@ -273,7 +265,7 @@ public enum SparseMerkleTree {
             if leaves.isEmpty { return .empty }
             if leaves.count == 1 { return .leaf(leaves[leaves.startIndex]) }
             precondition(depth < 256, "two distinct key hashes share all 256 bits")
-            let split = Self.firstWithBitSet(leaves, depth: depth)
+            let split = Self.firstWithBitSet(leaves, depth: depth) { $0.keyHash }
             let left = build(depth: depth + 1, leaves: leaves[..<split])
             let right = build(depth: depth + 1, leaves: leaves[split...])
             return makeInner(left, right)
