@@ -88,15 +88,22 @@ final class LocalCluster: @unchecked Sendable {
         return out
     }
 
-    /// Waits until every node's mempool is empty (or `seconds` pass).
-    func waitForEmptyMempools(seconds: Double) async {
+    /// Waits until every node's mempool is empty (or `seconds` pass). Returns the transactions still pending in all
+    /// (-1 when a node did not answer at the last poll).
+    func waitForEmptyMempools(seconds: Double) async -> Int {
         let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            var total = 0
+        var total = -1
+        while true {
+            total = 0
             for url in apiURLs {
-                if let (code, body, _) = try? await HTTP.get(url + "/v1/status", timeoutSeconds: 5), code == 200 { total += (body?["mempool_size"] as? Int) ?? 0 }
+                if let (code, body, _) = try? await HTTP.get(url + "/v1/status", timeoutSeconds: 5), code == 200, let size = body?["mempool_size"] as? Int {
+                    total += size
+                } else {
+                    total = -1
+                    break
+                }
             }
-            if total == 0 { return }
+            if total == 0 || Date() >= deadline { return total }
             try? await Task.sleep(nanoseconds: 500_000_000)
         }
     }
