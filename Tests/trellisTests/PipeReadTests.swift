@@ -38,15 +38,18 @@ private let interruptions = Atomic<Int>(0)
         action.__sigaction_handler.sa_handler = { _ in interruptions.add(1, ordering: .relaxed) }
         sigemptyset(&action.sa_mask)
         action.sa_flags = 0
-        var previous = sigaction()
-        #expect(sigaction(SIGUSR2, &action, &previous) == 0)
-        defer { sigaction(SIGUSR2, &previous, nil) }
+        // It stays installed: a signal still pending when the test ends must not meet the default action (which
+        // ends the process), and nothing else in the test process uses SIGUSR2.
+        #expect(sigaction(SIGUSR2, &action, nil) == 0)
 
+        // The child writes its line only when told to (a line on its standard input), so every signal below
+        // reaches the reader while it is blocked in read(2) or about to be.
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", "sleep 1; echo late"]
-        let out = Pipe()
+        process.arguments = ["-c", "read go; echo late"]
+        let out = Pipe(), input = Pipe()
         process.standardOutput = out
+        process.standardInput = input
         try process.run()
 
         let reader = Mutex<pthread_t?>(nil)
@@ -64,17 +67,20 @@ private let interruptions = Atomic<Int>(0)
             release.wait()  // alive until the test stops signalling it (a signal to an ended thread is undefined)
         }
         thread.start()
-        // Signal the reading thread, again and again, while it waits for the child's line.
+        defer { release.signal() }
+        // Signal the reading thread while it waits for the child's line, until several signals have arrived.
         let before = interruptions.load(ordering: .relaxed)
-        let finished = await Patience.eventually(Patience.minimumSeconds, intervalMilliseconds: 20) {
-            if result.withLock({ $0 != nil }) { return true }
+        let interrupted = await Patience.eventually(Patience.minimumSeconds, intervalMilliseconds: 20) {
             if let target = reader.withLock({ $0 }) { pthread_kill(target, SIGUSR2) }
-            return false
+            return interruptions.load(ordering: .relaxed) - before >= 5
         }
-        release.signal()
+        #expect(interrupted, "no signal reached the reading thread")
+        let go = Array("go\n".utf8)
+        _ = go.withUnsafeBytes { write(input.fileHandleForWriting.fileDescriptor, $0.baseAddress, $0.count) }
+        try input.fileHandleForWriting.close()
+        let finished = await Patience.eventually(Patience.minimumSeconds) { result.withLock { $0 != nil } }
         process.waitUntilExit()
         #expect(finished, "the read never returned")
-        #expect(interruptions.load(ordering: .relaxed) > before, "no signal reached the reading thread")
         #expect(result.withLock { $0 }.map { String(decoding: $0, as: UTF8.self) } == "late\n", "the read gave up on EINTR")
     }
 }
