@@ -90,10 +90,14 @@ public struct KindSpec: Sendable {
     public let summary: String
     /// The payload's Swift type, for decoding.
     public let payloadType: any TransactionPayload.Type
+    /// Decodes canonical bytes as `payloadType`, with code specialized for that type (made where the type is known:
+    /// decoding through the existential metatype ran the generic decoder unspecialized).
+    private let decodeCanonical: @Sendable ([UInt8]) throws(CodecError) -> any TransactionPayload
 
     public init<P: TransactionPayload>(_ kind: String, payload: P.Type, signerRoles: [Role], cosigners: String? = nil, summary: String) {
         self.kind = kind
         self.payloadType = payload
+        self.decodeCanonical = { (bytes: [UInt8]) throws(CodecError) -> any TransactionPayload in try Self.decode(P.self, bytes) }
         self.signerRoles = signerRoles
         self.cosigners = cosigners
         self.summary = summary
@@ -102,7 +106,7 @@ public struct KindSpec: Sendable {
     /// Strictly decodes canonical payload bytes and runs the stateless checks.
     public func decodePayload(_ bytes: [UInt8]) throws(TxRejection) -> any TransactionPayload {
         let payload: any TransactionPayload
-        do { payload = try Self.decode(payloadType, bytes) } catch {
+        do { payload = try decodeCanonical(bytes) } catch {
             throw TxRejection("malformed_payload", "payload of \(kind) does not decode: \(error)")
         }
         try payload.validate()
