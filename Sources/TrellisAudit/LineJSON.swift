@@ -33,6 +33,12 @@ struct LineJSON {
     /// `"text"` for the UTF-8 bytes of a text, escaped as `string(_:)` escapes it.
     mutating func string(utf8: UnsafeBufferPointer<UInt8>) {
         bytes.append(0x22)
+        // Mostly nothing to escape: then one append (a byte at a time was most of writing a line's strings).
+        if utf8.allSatisfy({ $0 >= 0x20 && $0 <= 0x7E && $0 != 0x22 && $0 != 0x5C }) {
+            bytes.append(contentsOf: utf8)
+            bytes.append(0x22)
+            return
+        }
         for c in utf8 {
             switch c {
             case 0x22: bytes.append(0x5C); bytes.append(0x22)

@@ -65,6 +65,12 @@ enum PayloadJSONEncoder {
     fileprivate static func string(_ text: String) throws -> [UInt8] {
         var out: [UInt8] = [0x22]
         out.reserveCapacity(text.utf8.count + 2)
+        // Mostly nothing to escape: then one append.
+        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 <= 0x7E && $0 != 0x22 && $0 != 0x5C }) {
+            out.append(contentsOf: text.utf8)
+            out.append(0x22)
+            return out
+        }
         for c in text.utf8 {
             switch c {
             case 0x22: out.append(0x5C); out.append(0x22)
