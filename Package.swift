@@ -126,7 +126,7 @@ let package = Package(
         .testTarget(
             name: "TrellisAuditTests",
             // TrellisFuzzing: its sample payload of every kind, decoded by the document's layouts (AuditDocumentTests).
-            dependencies: ["TrellisAudit", "TrellisLedger", "TrellisCrypto", "TrellisCodec", "TrellisStore", "TrellisFuzzing"],
+            dependencies: ["TrellisAudit", "TrellisLedger", "TrellisCrypto", "TrellisCodec", "TrellisStore", "TrellisFuzzing", "TrellisTesting"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "TrellisConsensusTests", dependencies: ["TrellisConsensus", "TrellisLedger", "TrellisCrypto", "TrellisCodec"]),

@@ -28,7 +28,7 @@ func auditing<T>(_ body: () throws(AuditError) -> T) throws -> T {
 /// Writes a progress line on stderr, overwritten in place — only at a terminal (a log file or a pipe gets none).
 func progressLine(_ text: String) {
     guard isatty(STDERR_FILENO) != 0 else { return }
-    FileHandle.standardError.write(Data((text + "\r").utf8))
+    writeOut(STDERR_FILENO, text + "\r")
 }
 
 /// Prints `value` as JSON (keys sorted).

@@ -38,7 +38,7 @@ struct LedgerBench: ParsableCommand {
             let progress = self.progress
             rotations = try LedgerBenchmark.run(transactionsPerBlock: perBlock, blocks: blocks, store: store) { height in
                 // Written unbuffered: a test reads it from a pipe and kills this process mid-run.
-                if progress { FileHandle.standardOutput.write(Data("committed \(height)\n".utf8)) }
+                if progress { writeOut(STDOUT_FILENO, "committed \(height)\n") }
                 progressLine("key-rotation blocks: \(height)/\(blocks) committed")
             }
             storage = try StorageReport.measure(store, path: path, result: rotations)

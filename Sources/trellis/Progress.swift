@@ -13,7 +13,7 @@ var progressShown: Bool { isatty(STDERR_FILENO) != 0 }
 /// A progress note on a line of its own on standard error — only at a terminal.
 func progressNote(_ text: String) {
     guard progressShown else { return }
-    FileHandle.standardError.write(Data((text + "\n").utf8))
+    writeOut(STDERR_FILENO, text + "\n")
 }
 
 /// Rewrites `describe()` in place on standard error every `seconds` until the returned task is cancelled — only at

@@ -226,7 +226,7 @@ struct Testnet: AsyncParsableCommand {
             guard let file = FileHandle(forReadingAtPath: path) else { return "" }
             defer { try? file.close() }
             file.seek(toFileOffset: offset)
-            return String(decoding: file.readData(ofLength: 65_536), as: UTF8.self)
+            return String(decoding: (try? file.read(upToCount: 65_536)) ?? Data(), as: UTF8.self)
         }
     }
 

@@ -53,7 +53,24 @@ func failure(_ message: String) -> ExitCode {
 }
 
 func printError(_ message: String) {
-    FileHandle.standardError.write(Data((message + "\n").utf8))
+    writeOut(STDERR_FILENO, message + "\n")
+}
+
+/// Writes all of `text` to descriptor `fd` (standard output or error), retrying writes a signal interrupted (EINTR);
+/// gives up silently on any other error (a closed pipe): a message that cannot be shown must not crash the command,
+/// which `FileHandle.write(_:)` does (it wraps write(2) in `try!`).
+func writeOut(_ fd: Int32, _ text: String) {
+    var bytes = Array(text.utf8)[...]
+    while !bytes.isEmpty {
+        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        if written > 0 {
+            bytes = bytes.dropFirst(written)
+        } else if written < 0 && errno == EINTR {
+            continue
+        } else {
+            return
+        }
+    }
 }
 
 /// Makes C's `stdout` (which `print` writes through) line-buffered. Swift 6 refuses to read the C global `stdout`

@@ -4,6 +4,7 @@ import Foundation
 import Testing
 import TrellisCrypto
 import TrellisLedger
+import TrellisTesting
 @testable import TrellisAudit
 
 enum TrellisBinary {
@@ -27,8 +28,7 @@ enum TrellisBinary {
         process.standardOutput = out
         process.standardError = err
         try process.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
+        let (o, e) = PipeRead.readToEnd(out.fileHandleForReading, err.fileHandleForReading)
         process.waitUntilExit()
         return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
     }

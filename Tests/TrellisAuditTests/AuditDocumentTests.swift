@@ -9,6 +9,7 @@ import Testing
 import TrellisCodec
 import TrellisCrypto
 import TrellisLedger
+import TrellisTesting
 @testable import TrellisAudit
 @testable import TrellisFuzzing
 
@@ -27,7 +28,7 @@ enum RepositoryFiles {
         process.standardOutput = pipe
         process.standardError = pipe
         do { try process.run() } catch { return nil }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        let data = PipeRead.readToEnd(pipe.fileHandleForReading)
         process.waitUntilExit()
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }

@@ -1,5 +1,6 @@
 // CLITestSupport.swift — runs the built `trellis` binary as a user would, capturing output and exit status.
 import Foundation
+import TrellisTesting
 
 struct CLIResult {
     let status: Int32
@@ -50,8 +51,7 @@ enum CLI {
 
     /// Reads the outputs to their end and waits for the exit status.
     static func finish(_ running: Running) -> CLIResult {
-        let outData = running.out.fileHandleForReading.readDataToEndOfFile()
-        let errData = running.err.fileHandleForReading.readDataToEndOfFile()
+        let (outData, errData) = PipeRead.readToEnd(running.out.fileHandleForReading, running.err.fileHandleForReading)
         running.process.waitUntilExit()
         return CLIResult(status: running.process.terminationStatus,
                          stdout: String(decoding: outData, as: UTF8.self),

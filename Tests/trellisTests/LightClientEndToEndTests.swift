@@ -34,7 +34,7 @@ final class StaticHTTPStub {
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
         try process.run()
-        let line = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let line = String(decoding: PipeRead.available(out.fileHandleForReading), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         guard let port = Int(line) else {
             kill(process.processIdentifier, SIGKILL)
             throw StubFailure(description: "the HTTP stub did not print its port: \(line)")

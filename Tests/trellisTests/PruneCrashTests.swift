@@ -15,7 +15,7 @@ import Glibc
         let deadline = Date().addingTimeInterval(budgetSeconds)
         var text = ""
         while Date() < deadline {
-            let data = running.out.fileHandleForReading.availableData
+            let data = PipeRead.available(running.out.fileHandleForReading)
             if data.isEmpty { return false }  // EOF: the process ended
             text += String(decoding: data, as: UTF8.self)
             let heights = text.split(separator: "\n").compactMap { line -> UInt64? in

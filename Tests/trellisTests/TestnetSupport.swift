@@ -68,8 +68,26 @@ struct LocalTestnet {
     /// `basePort`, APIs from `basePort + 100`; the rest of the 200-port block is free for nodes a test adds); throws
     /// with the command's output if it did not come up. With `openFileLimit`, `testnet up` and so every node runs
     /// under `ulimit -n` of it (soft and hard).
+    /// A port of the block may be taken by another process between the check `TestPorts` makes and the nodes'
+    /// binds (CI machines are shared: stop 24 failed on "127.0.0.1:16003 … Address already in use"): then the
+    /// testnet is stopped and started again on a block of its own, up to three times.
     static func start(nodes: Int, openFileLimit: Int? = nil) throws -> LocalTestnet {
-        struct StartFailure: Error, CustomStringConvertible { let description: String }
+        var attempt = 1
+        while true {
+            do {
+                return try startOnce(nodes: nodes, openFileLimit: openFileLimit)
+            } catch let failure as StartFailure where failure.portTaken && attempt < 3 {
+                attempt += 1
+            }
+        }
+    }
+
+    struct StartFailure: Error, CustomStringConvertible {
+        let description: String
+        var portTaken: Bool { description.contains("Address already in use") }
+    }
+
+    private static func startOnce(nodes: Int, openFileLimit: Int?) throws -> LocalTestnet {
         let basePort = try TestPorts.reserveBase(nodes: nodes)
         let dir = CLI.temporaryDirectory() + "/net"
         let arguments = ["testnet", "up", "--dir", dir, "--nodes", "\(nodes)", "--base-port", "\(basePort)", "--detach", "--timeout", "90", "--json"]
