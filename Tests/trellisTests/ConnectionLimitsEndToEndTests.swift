@@ -79,7 +79,7 @@ import Glibc
         #expect(get(net.apis[0] + "/health")["status"] as? String == "ok")
         // /metrics is the operator's: signed with node 1's own key (docs/ACCESS.md).
         let metricsHeaders = signedHeaders(net.apis[0] + "/metrics", keyFile: net.dir + "/node1/node.key", member: "@operator")
-        let metrics = try CLI.runProcess("/usr/bin/curl", ["-s", "--max-time", "3"] + metricsHeaders.flatMap { ["-H", $0] } + [net.apis[0] + "/metrics"]).stdout
+        let metrics = try CLI.runProcess("/usr/bin/curl", ["-s", "--max-time", curlMaxSeconds] + metricsHeaders.flatMap { ["-H", $0] } + [net.apis[0] + "/metrics"]).stdout
         let refused = metrics.split(separator: "\n").first { $0.hasPrefix("trellis_p2p_refused_connections_total ") }.flatMap { Int($0.split(separator: " ")[1]) } ?? 0
         #expect(refused > 0, "no connection was refused at accept:\n\(metrics)")
         let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""

@@ -14,7 +14,7 @@ import Glibc
     private func scrape(_ api: String, _ net: LocalTestnet) throws -> PrometheusText {
         let index = (net.apis.firstIndex(of: api) ?? 0) + 1
         let headers = signedHeaders(api + "/metrics", keyFile: net.dir + "/node\(index)/node.key", member: "@operator")
-        let text = try CLI.runProcess("/usr/bin/curl", ["-s", "--max-time", "5"] + headers.flatMap { ["-H", $0] } + [api + "/metrics"]).stdout
+        let text = try CLI.runProcess("/usr/bin/curl", ["-s", "--max-time", curlMaxSeconds] + headers.flatMap { ["-H", $0] } + [api + "/metrics"]).stdout
         do { return try PrometheusText(text) } catch {
             Issue.record("\(error)\n\(text)")
             throw error

@@ -13,16 +13,22 @@ func json(_ text: String) -> [String: Any] {
     (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:]
 }
 
+/// curl's `--max-time` for one request of the harness, in seconds. Many reads are asserted on once (a header, the
+/// signers of a block, /health, /metrics, a snapshot of blocks), and on a loaded shared machine a node may take a few
+/// seconds to answer: with 3-5 s budgets such a read could come back empty and fail the test. Not longer, because a poll of
+/// a node whose API hangs spends it on every poll of its wait.
+let curlMaxSeconds = "10"
+
 /// GET `url` with curl; the JSON object answered, or empty.
 func get(_ url: String) -> [String: Any] {
-    let r = try? CLI.runProcess("/usr/bin/curl", ["-s", "--max-time", "3", url])
+    let r = try? CLI.runProcess("/usr/bin/curl", ["-s", "--max-time", curlMaxSeconds, url])
     return json(r?.stdout ?? "")
 }
 
 /// GET `url` with curl and `headers` ("Name: value"); the HTTP status and the JSON object answered (empty when not
 /// JSON).
 func fetch(_ url: String, headers: [String] = []) -> (status: Int, body: [String: Any]) {
-    let r = try? CLI.runProcess("/usr/bin/curl", ["-s", "--max-time", "5", "-w", "\n%{http_code}"] + headers.flatMap { ["-H", $0] } + [url])
+    let r = try? CLI.runProcess("/usr/bin/curl", ["-s", "--max-time", curlMaxSeconds, "-w", "\n%{http_code}"] + headers.flatMap { ["-H", $0] } + [url])
     let lines = (r?.stdout ?? "").split(separator: "\n", omittingEmptySubsequences: false)
     return (Int(lines.last ?? "") ?? 0, json(lines.dropLast().joined(separator: "\n")))
 }
