@@ -56,10 +56,8 @@ import Glibc
     /// The test: synchronous, it blocks while it waits for node and CLI processes, so it runs on a thread of its
     /// own (`OwnThread`), never on one of the cooperative threads the in-process suites need.
     func upStartsAStoppedNodeAndStatusTellsScriptsWhetherAllAnswerBody() throws {
-        let base = try TestPorts.reserveBase(nodes: 2)
-        let dir = CLI.temporaryDirectory() + "/net"
+        let (dir, first) = try LocalTestnet.up(nodes: 2, ["--detach", "--timeout", "120"])
         defer { _ = try? CLI.run(["testnet", "down", "--dir", dir]) }
-        let first = try CLI.run(["testnet", "up", "--dir", dir, "--nodes", "2", "--base-port", "\(base)", "--detach", "--timeout", "120"])
         try #require(first.status == 0, "\(first.stderr)")
         #expect(!first.stderr.contains("waiting for"), "progress goes to a terminal only, not to 2>file: \(first.stderr)")
         #expect(try CLI.run(["testnet", "status", "--dir", dir]).status == 0)

@@ -114,6 +114,22 @@ struct LocalTestnet {
         return net
     }
 
+    /// `trellis testnet up --nodes nodes` with `arguments` in a new temporary directory on a block of ports of its
+    /// own, for tests that drive `testnet up` themselves: like `start`, it starts again on a new block and directory
+    /// when another process took a port of the block before a node bound it, up to three times. Returns the last
+    /// attempt; `testnet down --dir` its directory when done.
+    static func up(nodes: Int, _ arguments: [String]) throws -> (dir: String, result: CLIResult) {
+        var attempt = 1
+        while true {
+            let base = try TestPorts.reserveBase(nodes: nodes)
+            let dir = CLI.temporaryDirectory() + "/net"
+            let result = try CLI.run(["testnet", "up", "--dir", dir, "--nodes", "\(nodes)", "--base-port", "\(base)"] + arguments)
+            if result.status == 0 || !StartFailure(description: result.stderr).portTaken || attempt == 3 { return (dir, result) }
+            _ = try? CLI.run(["testnet", "down", "--dir", dir])
+            attempt += 1
+        }
+    }
+
     func stop() { _ = try? CLI.run(["testnet", "down", "--dir", dir]) }
 
     /// The key file of an example-consortium member.
