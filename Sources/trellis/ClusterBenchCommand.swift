@@ -5,7 +5,8 @@
 // (2) a fresh testnet (this binary, so a release build when run by Scripts/bench.sh) and setup transactions that
 // give every signer a certificate or credit block to spend; (3) a ramp of offered loads until committed throughput
 // stops rising; (4) the sustained phase above the maximum: committed tx/s in ≥ 3 windows (median), CPU per node;
-// (5) after the backlog drains, 50 % of that maximum for the commit latency (first send → block event of node 1);
+// (5) once the cluster is idle (backlog committed, mempools empty, empty blocks), 50 % of that maximum for the
+// commit latency (first send → block event of node 1);
 // then peak RSS per node and RocksDB bytes per transaction. Results: JSON (`--json-out`) and markdown (`--md-out`).
 // A benchmark, not a test: numbers depend on the machine and its load.
 import ArgumentParser
@@ -46,6 +47,9 @@ struct ClusterBench: AsyncParsableCommand {
     @Option(help: "Write the results as a markdown table to this file.") var mdOut: String?
     @Flag(help: "Keep the testnet directory.") var keep = false
 
+    /// Empty blocks in a row node 1 must commit before the latency phase starts (the cluster is idle).
+    static let idleEmptyBlocks = 3
+
     func run() async throws {
         guard nodes >= 1, nodes <= 10, windows >= 1, windowSeconds > 0, stepSeconds > 0, batch >= 1, batch <= TransactionBatch.maxTransactions, inFlight >= 1 else {
             throw badInput("--nodes 1…10; --windows, --window-seconds, --step-seconds, --in-flight positive; --batch 1…\(TransactionBatch.maxTransactions)")
@@ -85,9 +89,10 @@ struct ClusterBench: AsyncParsableCommand {
             LoadQueue(signers: setup.signers.enumerated().filter { $0.offset % inFlight == lane }.map(\.element), chainID: cluster.chainID)
         }
         let sentAt = LockedBox<[Hash: UInt64]>([:])
+        let firstSentAt = LockedBox<[Hash: UInt64]>([:])
         let errors = LockedBox<[String: Int]>([:])
         let refusals = LockedBox<[String: Int]>([:])
-        let monitor = BlockMonitor(sentAt: sentAt)
+        let monitor = BlockMonitor(sentAt: sentAt, firstSentAt: firstSentAt)
         guard let api = URL(string: cluster.apiURLs[0]), let apiHost = api.host, let apiPort = api.port else { throw failure("bad API URL \(cluster.apiURLs[0])") }
         // The event stream needs read_all (docs/ACCESS.md): signed with node 1's own key, as its operator.
         let eventsPath = "/v1/events?from=\(setup.height + 1)"
@@ -99,7 +104,7 @@ struct ClusterBench: AsyncParsableCommand {
         defer { monitor.stop() }
         let sessionConfig = URLSessionConfiguration.default
         sessionConfig.httpMaximumConnectionsPerHost = inFlight
-        let sender = LoadSender(nodeURLs: cluster.apiURLs, batchSize: batch, sentAt: sentAt, errors: errors, refusals: refusals,
+        let sender = LoadSender(nodeURLs: cluster.apiURLs, batchSize: batch, sentAt: sentAt, firstSentAt: firstSentAt, errors: errors, refusals: refusals,
                                 session: URLSession(configuration: sessionConfig), maxOutstanding: maxOutstanding)
         /// Admission refusals (429 answers and transactions refused for capacity) since `since`.
         func refusedSince(_ since: [String: Int]) -> [String: Double] {
@@ -189,13 +194,25 @@ struct ClusterBench: AsyncParsableCommand {
         report.generatorCPUCores = cores.last ?? 0
         benchLog(String(format: "sustained: windows %@ tx/s, median %.0f tx/s; CPU cores per node %@", windowRates.map { String(format: "%.0f", $0) }.joined(separator: ", "), maxRate, report.cpuCoresPerNode.map { String($0) }.joined(separator: ", ")))
 
-        // Drain, then 50 % of the maximum for the latency.
-        // Every transaction sent so far must have committed first: the latency phase's transactions continue the
-        // same nonce chains, so a backlog would be measured as latency.
-        let drainDeadline = monotonicNanoseconds() + 240_000_000_000
+        // Drain, then 50 % of the maximum for the latency, offered to an idle cluster: every transaction sent so far
+        // committed (the latency phase continues the same nonce chains, so a backlog would be measured as latency),
+        // every mempool empty, and the height advancing with empty blocks (no block still carries old work).
+        let drainStart = monotonicNanoseconds()
+        let drainDeadline = drainStart + 240_000_000_000
         while sentAt.withLock({ $0.count }) > 0 && monotonicNanoseconds() < drainDeadline { try? await Task.sleep(nanoseconds: 250_000_000) }
         report.backlogAfterSustained = sentAt.withLock { $0.count }
-        await cluster.waitForEmptyMempools(seconds: 30)
+        let backlogDrained = monotonicNanoseconds()
+        let mempoolLeft = await cluster.waitForEmptyMempools(seconds: 120)
+        let mempoolsEmpty = monotonicNanoseconds()
+        let emptyBlocks = await monitor.waitForEmptyBlocks(Self.idleEmptyBlocks, seconds: 60)
+        let idle = monotonicNanoseconds()
+        func seconds(_ from: UInt64, _ to: UInt64) -> Double { round1(Double(to - from) / 1e9) }
+        report.idleBeforeLatency = ["drain_seconds": seconds(drainStart, idle), "backlog_seconds": seconds(drainStart, backlogDrained),
+                                    "mempools_seconds": seconds(backlogDrained, mempoolsEmpty), "empty_blocks_seconds": seconds(mempoolsEmpty, idle),
+                                    "backlog": Double(report.backlogAfterSustained), "mempool_transactions": Double(mempoolLeft), "empty_blocks_seen": Double(emptyBlocks)]
+        benchLog(String(format: "idle before the latency phase after %.1f s (backlog committed %.1f s, mempools empty %.1f s, empty blocks %.1f s); backlog %d, mempools %d, %d empty blocks in a row",
+                        seconds(drainStart, idle), seconds(drainStart, backlogDrained), seconds(backlogDrained, mempoolsEmpty), seconds(mempoolsEmpty, idle),
+                        report.backlogAfterSustained, mempoolLeft, emptyBlocks))
         let latencyRate = max(1, maxRate * 0.5)
         // At half load the client sends a batch every `latencyBatchIntervalMs` (the saturating phases send full
         // batches; sending 500 at once every few seconds would measure the batching, not the cluster).
@@ -206,6 +223,7 @@ struct ClusterBench: AsyncParsableCommand {
         let latencyPhase = await offer(latencyRate, seconds: latencySeconds, sender: latencySender)
         try? await Task.sleep(nanoseconds: 3_000_000_000)
         let skip = latencyPhase.start + UInt64(min(3, latencySeconds / 4) * 1e9)
+        // From each transaction's first send (a refused one counts the wait it was asked for) to node 1's block event.
         let samples = monitor.latencies.withLock { $0.filter { $0.0 >= skip && $0.0 < latencyPhase.end }.map { Double($0.1) / 1e6 } }
         report.latency = ["offered": round1(latencyRate), "batch": Double(latencyBatch), "committed": round1(latencyPhase.committed), "samples": Double(samples.count),
                           "p50_ms": round1(quantile(samples, 0.5)), "p99_ms": round1(quantile(samples, 0.99)), "max_ms": round1(samples.max() ?? .nan)]

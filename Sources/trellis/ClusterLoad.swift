@@ -186,6 +186,8 @@ struct LoadSender: Sendable {
     var batchSize: Int
     /// Sent, admitted and not yet committed transactions → when they were sent (the latency's start).
     let sentAt: LockedBox<[Hash: UInt64]>
+    /// Transaction → its first send (kept across refusals and re-sends; the latency counts from here).
+    let firstSentAt: LockedBox<[Hash: UInt64]>
     let errors: LockedBox<[String: Int]>
     /// Admission refusals: `http_429` answers, and `transactions` refused for capacity (in a 429 answer or one by one:
     /// overloaded, signer_backlog, mempool_full, nonce_too_far_ahead) — all sent again.
@@ -240,6 +242,7 @@ struct LoadSender: Sendable {
     private func send(_ txs: [SignedTx], to node: String) async -> (admitted: Int, refused: [SignedTx], pauseNanoseconds: UInt64) {
         let now = monotonicNanoseconds()
         sentAt.withLock { m in for tx in txs { m[tx.hash] = now } }
+        firstSentAt.withLock { m in for tx in txs where m[tx.hash] == nil { m[tx.hash] = now } }
         var request = URLRequest(url: URL(string: node + "/v1/txs")!, timeoutInterval: 60)
         request.httpMethod = "POST"
         request.setValue("application/octet-stream", forHTTPHeaderField: "Content-Type")
@@ -275,6 +278,7 @@ struct LoadSender: Sendable {
                     default:
                         errors.withLock { $0[code, default: 0] += 1 }
                         _ = sentAt.withLock { $0.removeValue(forKey: tx.hash) }
+                        _ = firstSentAt.withLock { $0.removeValue(forKey: tx.hash) }
                     }
                 }
             } else {

@@ -18,14 +18,17 @@ struct SeenBlock: Sendable {
 /// recorded (first send → block event).
 final class BlockMonitor: @unchecked Sendable {
     let sentAt: LockedBox<[Hash: UInt64]>
+    /// Transaction → when it was first sent (a refused transaction is sent again later; its latency counts from here).
+    let firstSentAt: LockedBox<[Hash: UInt64]>
     let blocks = LockedBox<[SeenBlock]>([])
     /// (sent at, latency in ns) of each committed transaction the sender sent.
     let latencies = LockedBox<[(UInt64, UInt64)]>([])
     let rejectionCodes = LockedBox<[String: Int]>([:])
     private var buffer = Data()
 
-    init(sentAt: LockedBox<[Hash: UInt64]>) {
+    init(sentAt: LockedBox<[Hash: UInt64]>, firstSentAt: LockedBox<[Hash: UInt64]>) {
         self.sentAt = sentAt
+        self.firstSentAt = firstSentAt
     }
 
     /// Follows the event stream of `host:port` on a thread of its own with a plain blocking socket: URLSession on
@@ -66,7 +69,8 @@ final class BlockMonitor: @unchecked Sendable {
         if fd >= 0 { shutdown(fd, Int32(SHUT_RDWR)) }
     }
 
-    private func received(_ data: Data) {
+    /// Bytes of the event stream as they arrive (internal for tests).
+    func received(_ data: Data) {
         let now = monotonicNanoseconds()
         buffer.append(data)
         let separator = Data("\n\n".utf8)
@@ -93,7 +97,9 @@ final class BlockMonitor: @unchecked Sendable {
             }
         }
         let parsed = hashes.compactMap { try? Hash(hex: $0) }
-        let sent = sentAt.withLock { m in parsed.compactMap { m.removeValue(forKey: $0) } }
+        let lastSent = sentAt.withLock { m in parsed.map { m.removeValue(forKey: $0) } }
+        let firstSent = firstSentAt.withLock { m in parsed.map { m.removeValue(forKey: $0) } }
+        let sent = zip(firstSent, lastSent).compactMap { $0 ?? $1 }
         latencies.withLock { l in for s in sent where now >= s { l.append((s, now - s)) } }
         blocks.withLock { $0.append(SeenBlock(height: UInt64(heightValue), transactions: hashes.count, rejected: rejected, arrivedAt: now)) }
     }
@@ -102,6 +108,19 @@ final class BlockMonitor: @unchecked Sendable {
     func committedRate(from start: UInt64, to end: UInt64) -> Double {
         let n = blocks.withLock { $0.filter { $0.arrivedAt >= start && $0.arrivedAt < end }.reduce(0) { $0 + $1.transactions } }
         return Double(n) / (Double(end - start) / 1e9)
+    }
+
+    /// Waits until the last `count` blocks node 1 committed, all after this call, carried no transaction (or
+    /// `seconds` pass). Returns the empty blocks in a row seen at the end.
+    func waitForEmptyBlocks(_ count: Int, seconds: Double) async -> Int {
+        let from = lastHeight
+        let deadline = monotonicNanoseconds() + UInt64(seconds * 1e9)
+        var run = 0
+        while true {
+            run = blocks.withLock { seen in seen.reversed().prefix { $0.height > from && $0.transactions == 0 }.count }
+            if run >= count || monotonicNanoseconds() >= deadline { return run }
+            try? await Task.sleep(nanoseconds: 100_000_000)
+        }
     }
 
     var committedTotal: Int { blocks.withLock { $0.reduce(0) { $0 + $1.transactions } } }

@@ -55,6 +55,9 @@ struct ClusterReport {
     var generatorCPUCores = 0.0
     /// Sent transactions still uncommitted when the latency phase began (0 unless the drain timed out).
     var backlogAfterSustained = 0
+    /// How the cluster was made idle before the latency phase: seconds to drain, backlog and mempool transactions
+    /// left, empty blocks in a row seen.
+    var idleBeforeLatency: [String: Double] = [:]
     var latency: [String: Double] = [:]
     var peakRSSMegabytesPerNode: [Double] = []
     var storage: [String: Double] = [:]
@@ -70,7 +73,8 @@ struct ClusterReport {
         ["machine": machine.fields, "settings": settings,
          "raw": ["cores": raw.cores, "verify_per_second_1_core": Int(raw.verify1), "verify_per_second_all_cores": Int(raw.verifyAll),
                  "rocksdb_synced_batches_per_second": round1(raw.rocksBatches)],
-         "ramp": ramp, "sustained": sustained, "cpu_cores_per_node": cpuCoresPerNode, "generator_cpu_cores": generatorCPUCores, "backlog_before_latency_phase": backlogAfterSustained, "latency_at_half_max": latency,
+         "ramp": ramp, "sustained": sustained, "cpu_cores_per_node": cpuCoresPerNode, "generator_cpu_cores": generatorCPUCores, "backlog_before_latency_phase": backlogAfterSustained,
+         "idle_before_latency_phase": idleBeforeLatency, "latency_at_half_max": latency,
          "peak_rss_mb_per_node": peakRSSMegabytesPerNode, "storage": storage, "send_errors": errors, "rejected_by_code": rejections,
          "overload": overload, "memory_node1_mb": memory, "summary": summary]
     }
@@ -112,6 +116,9 @@ struct ClusterReport {
         ]
         if !memory.isEmpty {
             lines.append("Node 1's memory at the end (MB, its /metrics): resident \(f(memory["resident"])), RocksDB memtables \(f(memory["rocksdb_memtables"])), table readers \(f(memory["rocksdb_table_readers"], 1)), block cache \(f(memory["rocksdb_block_cache"], 1)); mempool \(f(memory["mempool_transactions"])) transactions.")
+        }
+        if !idleBeforeLatency.isEmpty {
+            lines.append("Before the latency phase: \(f(idleBeforeLatency["drain_seconds"])) s to drain; \(f(idleBeforeLatency["backlog"])) sent transactions uncommitted, \(f(idleBeforeLatency["mempool_transactions"])) in the mempools, \(f(idleBeforeLatency["empty_blocks_seen"])) empty blocks in a row (an idle cluster: 0, 0, ≥ \(ClusterBench.idleEmptyBlocks)).")
         }
         if !errors.isEmpty { lines.append("Send errors: " + errors.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ".") }
         if !rejections.isEmpty { lines.append("Rejected in blocks: " + rejections.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ".") }

@@ -88,15 +88,29 @@ final class LocalCluster: @unchecked Sendable {
         return out
     }
 
-    /// Waits until every node's mempool is empty (or `seconds` pass).
-    func waitForEmptyMempools(seconds: Double) async {
+    /// Waits until every node's mempool is empty (or `seconds` pass). Returns the transactions still pending in all
+    /// (-1 when a node did not answer at the last poll).
+    func waitForEmptyMempools(seconds: Double) async -> Int {
         let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            var total = 0
+        // A session of its own: a connection URLSession.shared kept from the setup minutes ago has been closed by the
+        // node's idle timeout, and reusing it cost each node's first poll its whole 5 s timeout (21 s for four).
+        let session = URLSession(configuration: .ephemeral)
+        defer { session.finishTasksAndInvalidate() }
+        var total = -1
+        while true {
+            total = 0
             for url in apiURLs {
-                if let (code, body, _) = try? await HTTP.get(url + "/v1/status", timeoutSeconds: 5), code == 200 { total += (body?["mempool_size"] as? Int) ?? 0 }
+                guard let status = URL(string: url + "/v1/status") else { total = -1; break }
+                let answer = try? await session.data(for: URLRequest(url: status, timeoutInterval: 5))
+                if let (data, response) = answer, (response as? HTTPURLResponse)?.statusCode == 200,
+                   let size = ((try? JSONSerialization.jsonObject(with: data)) as? [String: Any])?["mempool_size"] as? Int {
+                    total += size
+                } else {
+                    total = -1
+                    break
+                }
             }
-            if total == 0 { return }
+            if total == 0 || Date() >= deadline { return total }
             try? await Task.sleep(nanoseconds: 500_000_000)
         }
     }

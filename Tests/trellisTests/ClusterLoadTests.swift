@@ -55,4 +55,55 @@ import TrellisLedger
         let nonces = try (first[..<2] + next).map { try Transaction.decode($0.bytes).body.nonce }
         #expect(nonces == [1, 2, 3, 4, 5])
     }
+
+    /// A block event as node 1's stream sends it.
+    private func event(height: Int, transactions: [Hash]) -> Data {
+        let hashes = transactions.map { "\"\($0.hex)\"" }.joined(separator: ",")
+        return Data("event: block\ndata: {\"height\": \(height), \"transactions\": [\(hashes)]}\n\n".utf8)
+    }
+
+    @Test func latencyCountsFromTheFirstSendOfARefusedTransaction() {
+        let sentAt = LockedBox<[Hash: UInt64]>([:]), firstSentAt = LockedBox<[Hash: UInt64]>([:])
+        let monitor = BlockMonitor(sentAt: sentAt, firstSentAt: firstSentAt)
+        let refusedThenSent = SHA256.hash(Array("a".utf8)), sentOnce = SHA256.hash(Array("b".utf8))
+        let now = monotonicNanoseconds()
+        // Refused at `now - 5 s` and sent again at `now - 1 s`; the other one sent once at `now - 2 s`.
+        firstSentAt.withLock { $0 = [refusedThenSent: now - 5_000_000_000, sentOnce: now - 2_000_000_000] }
+        sentAt.withLock { $0 = [refusedThenSent: now - 1_000_000_000, sentOnce: now - 2_000_000_000] }
+        monitor.received(event(height: 3, transactions: [refusedThenSent, sentOnce]))
+        let latencies = monitor.latencies.withLock { $0 }.map(\.1).sorted()
+        #expect(latencies.count == 2)
+        #expect((latencies.first ?? 0) >= 2_000_000_000 && (latencies.first ?? 0) < 4_000_000_000)
+        #expect((latencies.last ?? 0) >= 5_000_000_000, "from the first send, not the re-send after the refusal")
+        #expect(sentAt.withLock { $0.isEmpty } && firstSentAt.withLock { $0.isEmpty })
+        #expect(monitor.committedTotal == 2)
+    }
+
+    @Test func theLatencyPhaseWaitsForEmptyBlocksAfterTheBacklog() async {
+        let monitor = BlockMonitor(sentAt: LockedBox([:]), firstSentAt: LockedBox([:]))
+        let tx = SHA256.hash(Array("c".utf8))
+        // Empty blocks before the wait began do not count.
+        for h in 1...5 { monitor.received(event(height: h, transactions: [])) }
+        let waited = LockedBox(false)
+        let feeder = Task {
+            // A block still carrying the backlog, then empty ones until the wait is over (however late it began).
+            monitor.received(event(height: 6, transactions: [tx]))
+            var h = 7
+            while !waited.withLock({ $0 }) && h < 10_000 {
+                try? await Task.sleep(nanoseconds: 10_000_000)
+                monitor.received(event(height: h, transactions: []))
+                h += 1
+            }
+        }
+        let seen = await monitor.waitForEmptyBlocks(3, seconds: 60)
+        waited.withLock { $0 = true }
+        await feeder.value
+        #expect(seen >= 3)
+        let blocks = monitor.blocks.withLock { $0 }
+        #expect(blocks.contains { $0.height == 6 && $0.transactions == 1 })
+        // Nothing committed: an empty-handed wait reports the run it saw when its budget ran out.
+        let idle = BlockMonitor(sentAt: LockedBox([:]), firstSentAt: LockedBox([:]))
+        #expect(await idle.waitForEmptyBlocks(3, seconds: 0.2) == 0)
+    }
 }
+

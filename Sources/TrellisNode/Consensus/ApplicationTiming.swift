@@ -12,6 +12,8 @@ struct TimedLedgerApplication: ConsensusApplication {
     let budget: BlockBudget
     let logger: Logger
     let metrics: NodeMetrics
+    /// The per-height timeline of the debug log (shared with the host).
+    let timeline: HeightTimelineRecorder
 
     var engine: LedgerEngine { ledger.engine }
     var committedHeight: UInt64 { ledger.committedHeight }
@@ -24,6 +26,7 @@ struct TimedLedgerApplication: ConsensusApplication {
         let elapsed = DispatchTime.now().uptimeNanoseconds - started
         budget.record(transactions: block.transactions.count, nanoseconds: elapsed)
         metrics.blockBuild.recordNanoseconds(Int64(clamping: elapsed))
+        timeline.built(height: request.height, nanoseconds: elapsed)
         logger.debug("built proposal", metadata: ["height": "\(request.height)", "round": "\(request.round)", "txs": "\(block.transactions.count)", "ms": "\(elapsed / 1_000_000)"])
         return block
     }
@@ -34,6 +37,7 @@ struct TimedLedgerApplication: ConsensusApplication {
             let elapsed = DispatchTime.now().uptimeNanoseconds - started
             budget.record(transactions: block.transactions.count, nanoseconds: elapsed)
             metrics.blockValidate.recordNanoseconds(Int64(clamping: elapsed))
+            timeline.validated(height: block.header.height, nanoseconds: elapsed)
             logger.debug("validated proposal", metadata: ["height": "\(block.header.height)", "txs": "\(block.transactions.count)", "ms": "\(elapsed / 1_000_000)"])
         }
         try ledger.validate(block)
@@ -41,8 +45,10 @@ struct TimedLedgerApplication: ConsensusApplication {
 
     mutating func commit(_ block: Block, certificate: CommitCertificate) throws(ApplicationError) {
         let started = DispatchTime.now().uptimeNanoseconds
+        timeline.decided(height: block.header.height, transactions: block.transactions.count)
         defer {
             let elapsed = DispatchTime.now().uptimeNanoseconds - started
+            timeline.stored(height: block.header.height)
             metrics.blockStoreWrite.recordNanoseconds(Int64(clamping: elapsed))
             logger.debug("stored block", metadata: ["height": "\(block.header.height)", "ms": "\(elapsed / 1_000_000)"])
         }

@@ -93,12 +93,13 @@ public final class ConsensusRunner: @unchecked Sendable {
             signaturePolicy: .verified({ mempool.isVerified($0) ? true : nil }),  // nil: not seen here, the executor verifies it
             transactionSource: { maxCount in mempool.reap(maxCount: min(maxCount, budget.transactions), maxBytes: maxBytes, ledger: ledgerView) },
             onDropped: { dropped in mempool.update(afterCommitting: dropped.map(\.hash), ledger: ledgerView) })
+        let timeline = HeightTimelineRecorder(logger: logger)
         let host = NodeReplicaHost(network: network, signingStore: signingStore, wal: wal, mempool: mempool, logger: logger, clock: clock, queue: queue,
-                                   metrics: settings.metrics)
+                                   metrics: settings.metrics, timeline: timeline)
         let replicaSettings = ReplicaSettings(commitDelayMilliseconds: settings.timeoutCommitMilliseconds, syncRetryMilliseconds: settings.syncRetryMilliseconds,
                                               gossipEveryTicks: settings.gossipEveryTicks, createEmptyBlocks: settings.createEmptyBlocks)
         self.replica = NodeReplica(config: ConsensusConfig(chainID: engine.chainID, timeouts: settings.timeouts), signingKey: signingKey,
-                                   signingGuard: guardState, application: TimedLedgerApplication(ledger: ledger, budget: budget, logger: logger, metrics: settings.metrics),
+                                   signingGuard: guardState, application: TimedLedgerApplication(ledger: ledger, budget: budget, logger: logger, metrics: settings.metrics, timeline: timeline),
                                    host: host, settings: replicaSettings)
         self.host = host
         self.engine = engine

@@ -30,6 +30,8 @@ final class NodeReplicaHost: ReplicaHost {
     let clock: @Sendable () -> Int64
     let queue: DispatchQueue
     let metrics: NodeMetrics
+    /// The per-height timeline of the debug log (shared with the timed application).
+    let timeline: HeightTimelineRecorder
     /// Receives timers, commits and halts (set by the runner right after creating the host).
     weak var runner: ConsensusRunner?
     #if DEBUG
@@ -38,7 +40,7 @@ final class NodeReplicaHost: ReplicaHost {
     #endif
 
     init(network: any ConsensusNetwork, signingStore: SigningStateStore, wal: RocksConsensusWAL, mempool: Mempool, logger: Logger,
-         clock: @escaping @Sendable () -> Int64, queue: DispatchQueue, metrics: NodeMetrics) {
+         clock: @escaping @Sendable () -> Int64, queue: DispatchQueue, metrics: NodeMetrics, timeline: HeightTimelineRecorder) {
         self.network = network
         self.signingStore = signingStore
         self.wal = wal
@@ -47,6 +49,7 @@ final class NodeReplicaHost: ReplicaHost {
         self.clock = clock
         self.queue = queue
         self.metrics = metrics
+        self.timeline = timeline
     }
 
     // MARK: ReplicaNetwork
@@ -81,19 +84,38 @@ final class NodeReplicaHost: ReplicaHost {
             failSigningStateSaveAfter = left - 1
         }
         #endif
+        let started = DispatchTimeNanoseconds.now()
         do { try timed(metrics.signingStateFsync) { () throws(StoreError) in try signingStore.save(signingGuard) } } catch {
             throw .signingState(error.description)
         }
+        if timeline.enabled, let position = signingGuard.last {
+            timeline.signatureDurable(position, guardNanoseconds: DispatchTimeNanoseconds.now() - started)
+        }
     }
 
-    func appendWAL(_ event: Event) throws(WALError) { try wal.append(event) }
-    func syncWAL() throws(WALError) { try timed(metrics.walSync) { () throws(WALError) in try wal.sync() } }
+    func appendWAL(_ event: Event) throws(WALError) {
+        try wal.append(event)
+        guard timeline.enabled else { return }
+        switch event {
+        case .startHeight(let height, _): timeline.heightStarted(height)
+        case .proposalReceived(let proposal): timeline.proposalArrived(height: proposal.body.height, round: proposal.body.round, builtHere: false)
+        case .proposalBlockBuilt(let height, let round, _): timeline.proposalArrived(height: height, round: round, builtHere: true)
+        case .voteReceived, .timeoutFired, .blockValidated: break
+        }
+    }
+
+    func syncWAL() throws(WALError) {
+        let started = DispatchTimeNanoseconds.now()
+        try timed(metrics.walSync) { () throws(WALError) in try wal.sync() }
+        timeline.walSynced(nanoseconds: DispatchTimeNanoseconds.now() - started)
+    }
     func walEntries() throws(WALError) -> [Event] { try wal.entries() }
 
     // MARK: ReplicaObserver
 
     func replicaCommitted(_ block: Block, certificate: CommitCertificate, validatorSet: ValidatorSet, source: CommitSource) {
         runner?.onConsensusQueueCommitted(block, certificate: certificate, source: source)
+        timeline.published(height: block.header.height)
     }
 
     func replicaHalted(_ reason: HaltReason) {

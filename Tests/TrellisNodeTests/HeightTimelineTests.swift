@@ -1,0 +1,127 @@
+// HeightTimelineTests.swift — the debug log's per-height timeline (HeightTimelineRecorder): each height is logged once,
+// when the next one starts, with its marks measured from the height's start; nothing is recorded above debug level,
+// and marks for another height than the current one are ignored.
+import Logging
+import Foundation
+import Testing
+import TrellisConsensus
+@testable import TrellisNode
+
+/// Log records (message and metadata), behind a lock.
+private final class Records: @unchecked Sendable {
+    private let lock = NSLock()
+    private var values: [(message: String, metadata: Logger.Metadata)] = []
+    func append(_ record: (message: String, metadata: Logger.Metadata)) { lock.withLock { values.append(record) } }
+    var all: [(message: String, metadata: Logger.Metadata)] { lock.withLock { values } }
+}
+
+/// Keeps every log record in memory.
+private struct CapturingLogHandler: LogHandler {
+    let records: Records
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level
+
+    init(level: Logger.Level, records: Records) {
+        self.logLevel = level
+        self.records = records
+    }
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        records.append((event.message.description, event.metadata ?? [:]))
+    }
+}
+
+/// A clock the test moves by hand (milliseconds, returned as nanoseconds).
+private final class ManualClock: @unchecked Sendable {
+    var milliseconds: UInt64 = 1_000
+    func now() -> UInt64 { milliseconds * 1_000_000 }
+}
+
+@Suite struct HeightTimelineTests {
+    private func recorder(level: Logger.Level) -> (HeightTimelineRecorder, ManualClock, Records) {
+        let records = Records()
+        let logger = Logger(label: "timeline") { _ in CapturingLogHandler(level: level, records: records) }
+        let clock = ManualClock()
+        return (HeightTimelineRecorder(logger: logger, now: { clock.now() }), clock, records)
+    }
+
+    @Test func aHeightIsLoggedWhenTheNextStartsWithItsMarksFromItsStart() {
+        let (timeline, clock, records) = recorder(level: .debug)
+        timeline.heightStarted(7)
+        clock.milliseconds += 30
+        timeline.proposalArrived(height: 7, round: 0, builtHere: false)
+        clock.milliseconds += 20
+        timeline.validated(height: 7, nanoseconds: 18_000_000)
+        clock.milliseconds += 2
+        timeline.walSynced(nanoseconds: 400_000)
+        timeline.signatureDurable(SigningPosition(height: 7, round: 0, step: .prevote), guardNanoseconds: 600_000)
+        clock.milliseconds += 10
+        timeline.walSynced(nanoseconds: 300_000)
+        timeline.signatureDurable(SigningPosition(height: 7, round: 0, step: .precommit), guardNanoseconds: 500_000)
+        clock.milliseconds += 8
+        timeline.decided(height: 7, transactions: 42)
+        clock.milliseconds += 60
+        timeline.stored(height: 7)
+        clock.milliseconds += 5
+        timeline.published(height: 7)
+        // A mark for another height (a late answer) changes nothing.
+        timeline.validated(height: 6, nanoseconds: 99_000_000)
+        #expect(records.all.isEmpty)
+        clock.milliseconds += 35
+        timeline.heightStarted(8)
+
+        let logged = records.all
+        #expect(logged.count == 1)
+        let fields = logged.first?.metadata ?? [:]
+        #expect(logged.first?.message == "height timeline")
+        #expect(fields["height"] == "7")
+        #expect(fields["txs"] == "42")
+        #expect(fields["rounds"] == "1")
+        #expect(fields["proposer"] == "false")
+        #expect(fields["proposal_ms"] == "30.0")
+        #expect(fields["validate_ms"] == "18.0")
+        #expect(fields["validated_ms"] == "50.0")
+        #expect(fields["prevote_synced_ms"] == "52.0")
+        #expect(fields["precommit_synced_ms"] == "62.0")
+        #expect(fields["decided_ms"] == "70.0")
+        #expect(fields["stored_ms"] == "130.0")
+        #expect(fields["published_ms"] == "135.0")
+        #expect(fields["next_start_ms"] == "170.0")
+        #expect(fields["wal_syncs"] == "2")
+        #expect(fields["wal_sync_ms"] == "0.7")
+        #expect(fields["guard_saves"] == "2")
+        #expect(fields["guard_save_ms"] == "1.1")
+        #expect(fields["build_ms"] == "0.0")
+    }
+
+    @Test func aMarkNotReachedIsADashAndALaterRoundIsCounted() {
+        let (timeline, clock, records) = recorder(level: .debug)
+        timeline.heightStarted(3)
+        clock.milliseconds += 10
+        timeline.proposalArrived(height: 3, round: 1, builtHere: true)
+        timeline.built(height: 3, nanoseconds: 4_000_000)
+        timeline.heightStarted(4)
+        let fields = records.all.first?.metadata ?? [:]
+        #expect(fields["rounds"] == "2")
+        #expect(fields["proposer"] == "true")
+        #expect(fields["build_ms"] == "4.0")
+        #expect(fields["decided_ms"] == "-")
+        #expect(fields["prevote_synced_ms"] == "-")
+    }
+
+    @Test func aboveDebugNothingIsRecordedOrLogged() {
+        let (timeline, clock, records) = recorder(level: .info)
+        #expect(!timeline.enabled)
+        timeline.heightStarted(1)
+        clock.milliseconds += 10
+        timeline.decided(height: 1, transactions: 1)
+        timeline.heightStarted(2)
+        #expect(timeline.current == nil)
+        #expect(records.all.isEmpty)
+    }
+}
