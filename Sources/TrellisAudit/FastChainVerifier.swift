@@ -217,31 +217,37 @@ enum FastChainVerifier {
     /// Lowercase hex digits from `p` up to the next `"` (not consumed), decoded; nil on anything else.
     static func lowerHex(_ bytes: [UInt8], _ p: inout Int) -> [UInt8]? {
         bytes.withUnsafeBufferPointer { b -> [UInt8]? in
-            var end = p
-            while end < b.count, b[end] != 0x22 { end += 1 }
-            guard end < b.count, (end - p) % 2 == 0 else { return nil }
-            var out = [UInt8](repeating: 0, count: (end - p) / 2)
-            let ok = out.withUnsafeMutableBufferPointer { o -> Bool in
-                var i = p, k = 0
-                while i < end {
-                    guard let hi = nibble(b[i]), let lo = nibble(b[i + 1]) else { return false }
-                    o[k] = hi << 4 | lo
-                    i += 2; k += 1
+            guard p <= b.count, let quote = memchr(b.baseAddress! + p, 0x22, b.count - p) else { return nil }
+            let end = UnsafeRawPointer(b.baseAddress!).distance(to: UnsafeRawPointer(quote))
+            guard (end - p) % 2 == 0 else { return nil }
+            let count = (end - p) / 2
+            var bad: UInt8 = 0
+            // Table lookups with the failures or-ed together and checked once (a branch per digit was most of
+            // decoding a line's hex); 0xFF marks a byte that is not a lowercase hex digit.
+            let out = [UInt8](unsafeUninitializedCapacity: count) { o, initialized in
+                Self.nibbles.withUnsafeBufferPointer { t in
+                    var i = p
+                    for k in 0..<count {
+                        let hi = t[Int(b[i])], lo = t[Int(b[i + 1])]
+                        bad |= hi | lo
+                        o[k] = hi << 4 | (lo & 0x0F)
+                        i += 2
+                    }
                 }
-                return true
+                initialized = count
             }
-            guard ok else { return nil }
+            guard bad & 0xF0 == 0 else { return nil }
             p = end
             return out
         }
     }
 
-    @inline(__always)
-    static func nibble(_ c: UInt8) -> UInt8? {
+    /// The value of each byte as a lowercase hex digit, 0xFF for any other byte.
+    static let nibbles: [UInt8] = (0...255).map { c -> UInt8 in
         switch c {
-        case 0x30...0x39: return c - 0x30
-        case 0x61...0x66: return c - 0x61 + 10
-        default: return nil
+        case 0x30...0x39: return UInt8(c - 0x30)
+        case 0x61...0x66: return UInt8(c - 0x61 + 10)
+        default: return 0xFF
         }
     }
 }

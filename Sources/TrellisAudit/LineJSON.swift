@@ -26,16 +26,25 @@ struct LineJSON {
 
     /// `"text"`, escaped as JSONEncoder escapes printable ASCII; anything else sets `ok` to false.
     mutating func string(_ text: String) {
-        bytes.append(0x22)
         var text = text
-        text.withUTF8 { utf8 in
-            for c in utf8 {
-                switch c {
-                case 0x22: bytes.append(0x5C); bytes.append(0x22)
-                case 0x5C: bytes.append(0x5C); bytes.append(0x5C)
-                case 0x20...0x7E: bytes.append(c)
-                default: ok = false
-                }
+        text.withUTF8 { string(utf8: $0) }
+    }
+
+    /// `"text"` for the UTF-8 bytes of a text, escaped as `string(_:)` escapes it.
+    mutating func string(utf8: UnsafeBufferPointer<UInt8>) {
+        bytes.append(0x22)
+        // Mostly nothing to escape: then one append (a byte at a time was most of writing a line's strings).
+        if utf8.allSatisfy({ $0 >= 0x20 && $0 <= 0x7E && $0 != 0x22 && $0 != 0x5C }) {
+            bytes.append(contentsOf: utf8)
+            bytes.append(0x22)
+            return
+        }
+        for c in utf8 {
+            switch c {
+            case 0x22: bytes.append(0x5C); bytes.append(0x22)
+            case 0x5C: bytes.append(0x5C); bytes.append(0x5C)
+            case 0x20...0x7E: bytes.append(c)
+            default: ok = false
             }
         }
         bytes.append(0x22)
@@ -115,8 +124,8 @@ enum LineParts {
             out.raw(",\"kind\":"); out.string(b.kind)
             out.raw(",\"nonce\":"); out.number(b.nonce)
             out.raw(",\"payload_hex\":"); out.hex(b.payload)
-            if let json = PayloadJSON.text(kind: b.kind, payload: b.payload, registry: registry) {
-                out.raw(",\"payload_json\":"); out.string(json)
+            if let json = PayloadJSON.utf8(kind: b.kind, payload: b.payload, registry: registry) {
+                out.raw(",\"payload_json\":"); json.withUnsafeBufferPointer { out.string(utf8: $0) }
             }
             out.raw(",\"signatures\":[")
             for (j, s) in tx.signatures.enumerated() {
@@ -178,9 +187,14 @@ enum LineParts {
 /// decodes, else nil. Written by `PayloadJSONEncoder` (the same bytes, faster) unless it declines.
 enum PayloadJSON {
     static func text(kind: String, payload: [UInt8], registry: ContractRegistry) -> String? {
+        utf8(kind: kind, payload: payload, registry: registry).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// `text`'s UTF-8 bytes (what a line holds, escaped), without building a String.
+    static func utf8(kind: String, payload: [UInt8], registry: ContractRegistry) -> [UInt8]? {
         guard let spec = registry.spec(for: kind), let value = try? spec.decodePayload(payload) else { return nil }
-        if let bytes = try? PayloadJSONEncoder.encode(value) { return String(decoding: bytes, as: UTF8.self) }
+        if let bytes = try? PayloadJSONEncoder.encode(value) { return bytes }
         guard let data = try? spec.jsonPayload(fromCanonical: payload) else { return nil }
-        return String(decoding: data, as: UTF8.self)
+        return Array(data)
     }
 }

@@ -48,6 +48,12 @@ enum PayloadJSONEncoder {
         case ObjectIdentifier(UInt8.self): return number(value as! UInt8)
         case ObjectIdentifier(Int8.self): return number(value as! Int8)
         case ObjectIdentifier(UInt.self): return number(value as! UInt)
+        case ObjectIdentifier([String].self):
+            // Lists of ids and hex keys, the commonest compound field: written here rather than through a nested
+            // encoder and a container per element (what `[String].encode(to:)` would ask for gives the same node).
+            let array = ArrayRef()
+            array.items = try (value as! [String]).map { .scalar(try string($0)) }
+            return .array(array)
         case ObjectIdentifier(Double.self), ObjectIdentifier(Float.self), ObjectIdentifier(Data.self), ObjectIdentifier(Date.self),
              ObjectIdentifier(URL.self), ObjectIdentifier(Decimal.self):
             throw Unsupported()
@@ -65,6 +71,14 @@ enum PayloadJSONEncoder {
     fileprivate static func string(_ text: String) throws -> [UInt8] {
         var out: [UInt8] = [0x22]
         out.reserveCapacity(text.utf8.count + 2)
+        // Mostly nothing to escape: then one append (scanned as a contiguous buffer: the UTF-8 view's iterator
+        // costs several times more per byte).
+        var text = text
+        if text.withUTF8({ $0.allSatisfy { $0 >= 0x20 && $0 <= 0x7E && $0 != 0x22 && $0 != 0x5C } }) {
+            text.withUTF8 { out.append(contentsOf: $0) }
+            out.append(0x22)
+            return out
+        }
         for c in text.utf8 {
             switch c {
             case 0x22: out.append(0x5C); out.append(0x22)
@@ -88,20 +102,26 @@ enum PayloadJSONEncoder {
             }
             out.append(0x5D)
         case .object(let o):
-            let entries = o.entries.sorted { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }
+            // Each key's bytes once (building them in the sort's comparisons was most of a small payload's cost);
+            // entries sorted by them unless already in order.
+            let keys = o.entries.map { Array($0.key.utf8) }
+            var order = Array(keys.indices)
+            if !zip(keys, keys.dropFirst()).allSatisfy({ $0.0.lexicographicallyPrecedes($0.1) }) {
+                order.sort { keys[$0].lexicographicallyPrecedes(keys[$1]) }
+            }
             out.append(0x7B)
-            for (i, entry) in entries.enumerated() {
-                let key = Array(entry.key.utf8)
+            for (i, k) in order.enumerated() {
+                let key = keys[k]
                 guard !key.isEmpty, key.allSatisfy({ (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == 0x5F }) else { throw Unsupported() }
                 if i > 0 {
                     out.append(0x2C)
-                    try checkOrder(Array(entries[i - 1].key.utf8), key)
+                    try checkOrder(keys[order[i - 1]], key)
                 }
                 out.append(0x22)
                 out += key
                 out.append(0x22)
                 out.append(0x3A)
-                try write(entry.value, into: &out)
+                try write(o.entries[k].value, into: &out)
             }
             out.append(0x7D)
         }

@@ -5,6 +5,8 @@
 // be valid UTF-8; sets and maps must be strictly increasing; nesting is bounded; `decode(_:from:)` rejects trailing
 // bytes. Any violation throws a `CodecError`; nothing traps.
 
+import Glibc
+
 /// Bounds applied while decoding.
 public struct DecodingLimits: Sendable, Equatable {
     /// Longest length-prefixed byte field or string.
@@ -26,10 +28,10 @@ public struct DecodingLimits: Sendable, Equatable {
 /// Reads canonical encodings from a byte array.
 public struct CanonicalDecoder {
     public let limits: DecodingLimits
-    private let input: [UInt8]
+    @usableFromInline let input: [UInt8]
     /// The offset of the next unread byte.
     public private(set) var offset: Int
-    private var depth = 0
+    @usableFromInline var depth = 0
 
     public init(_ input: [UInt8], limits: DecodingLimits = .default) {
         self.input = input
@@ -46,6 +48,7 @@ public struct CanonicalDecoder {
     }
 
     /// Decodes exactly one `T` from `bytes`; trailing bytes are an error.
+    @inlinable
     public static func decode<T: CanonicalDecodable>(_ type: T.Type, from bytes: [UInt8], limits: DecodingLimits = .default) throws(CodecError) -> T {
         var decoder = CanonicalDecoder(bytes, limits: limits)
         let value = try decoder.decode(T.self)
@@ -91,9 +94,15 @@ public struct CanonicalDecoder {
     }
 
     private mutating func readBigEndian(_ width: Int) throws(CodecError) -> UInt64 {
-        let slice = try take(width)
-        var v: UInt64 = 0
-        for b in slice { v = v << 8 | UInt64(b) }
+        guard width <= remaining else { throw .unexpectedEnd(offset: offset, needed: width - max(0, remaining)) }
+        // Read in place: a slice of the input costs a retain and release of its buffer.
+        let at = offset
+        let v = input.withUnsafeBufferPointer { b -> UInt64 in
+            var v: UInt64 = 0
+            for i in at..<(at + width) { v = v << 8 | UInt64(b[i]) }
+            return v
+        }
+        offset += width
         return v
     }
 
@@ -125,6 +134,15 @@ public struct CanonicalDecoder {
         Array(try take(count))
     }
 
+    /// Exactly `count` raw bytes (a fixed-size field), handed to `body` in place: no array is built (a hash
+    /// copies them into its own inline storage).
+    public mutating func decodeFixed<R>(count: Int, _ body: (UnsafeRawBufferPointer) -> R) throws(CodecError) -> R {
+        guard count >= 0, count <= remaining else { throw .unexpectedEnd(offset: offset, needed: count - max(0, remaining)) }
+        let at = offset
+        offset += count
+        return input.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[at..<(at + count)])) }
+    }
+
     /// Length-prefixed UTF-8, at most `maxLength` bytes.
     public mutating func decodeString(maxLength: Int? = nil) throws(CodecError) -> String {
         let limit = min(maxLength ?? limits.maxBytesLength, limits.maxBytesLength)
@@ -137,7 +155,11 @@ public struct CanonicalDecoder {
 
     // MARK: composites
 
+    // The generic composites are @inlinable so that the modules decoding their own types get them specialized:
+    // called across the module boundary they ran unspecialized (metadata lookups and witness calls per element).
+
     /// A nested value; counts one level of nesting.
+    @inlinable
     public mutating func decode<T: CanonicalDecodable>(_ type: T.Type) throws(CodecError) -> T {
         depth += 1
         defer { depth -= 1 }
@@ -146,6 +168,7 @@ public struct CanonicalDecoder {
     }
 
     /// An optional: marker byte 0 (absent) or 1 (present, then the value).
+    @inlinable
     public mutating func decodeOptional<T: CanonicalDecodable>(_ type: T.Type) throws(CodecError) -> T? {
         try decodeBool() ? try decode(T.self) : nil
     }
@@ -153,13 +176,17 @@ public struct CanonicalDecoder {
     /// An element count, checked against `maxCount` (and the configured limit).
     public mutating func decodeCount(what: String = "array", maxCount: Int? = nil) throws(CodecError) -> Int {
         let limit = min(maxCount ?? limits.maxCount, limits.maxCount)
-        let n = try decodeLength(what: "\(what) element count", limit: limit)
+        // The length check of `decodeLength`, with the message built only on failure (building it for every
+        // array, set and map decoded was a string allocation each).
+        let n = Int(try decodeUInt32())
+        guard UInt64(n) <= UInt64(limit) else { throw .lengthOverLimit(what: "\(what) element count", length: UInt64(n), limit: limit) }
         // Every element takes at least one byte; a larger count cannot be honest.
         guard n <= remaining else { throw .unexpectedEnd(offset: offset, needed: n - remaining) }
         return n
     }
 
     /// A u32-counted array of `T`, at most `maxCount` elements.
+    @inlinable
     public mutating func decodeArray<T: CanonicalDecodable>(_ type: T.Type, maxCount: Int? = nil) throws(CodecError) -> [T] {
         let n = try decodeCount(maxCount: maxCount)
         var out: [T] = []
@@ -169,42 +196,51 @@ public struct CanonicalDecoder {
     }
 
     /// A set: like an array, but the elements' canonical bytes must be strictly increasing.
+    @inlinable
     public mutating func decodeSet<T: CanonicalDecodable>(_ type: T.Type, what: String = "set", maxCount: Int? = nil) throws(CodecError) -> [T] {
         let n = try decodeCount(what: what, maxCount: maxCount)
         var out: [T] = []
         out.reserveCapacity(n)
-        var previous: ArraySlice<UInt8>? = nil
-        for _ in 0..<n {
+        var previous = 0..<0
+        for i in 0..<n {
             let start = offset
             out.append(try decode(T.self))
-            let current = input[start..<offset]
-            try Self.checkIncreasing(previous, current, what: what)
+            let current = start..<offset
+            if i > 0 { try checkIncreasing(previous, current, what: what) }
             previous = current
         }
         return out
     }
 
     /// A map: u32 count, then (key, value) pairs whose keys' canonical bytes strictly increase.
+    @inlinable
     public mutating func decodeMap<K: CanonicalDecodable, V: CanonicalDecodable>(_ key: K.Type, _ value: V.Type, what: String = "map", maxCount: Int? = nil) throws(CodecError) -> [(K, V)] {
         let n = try decodeCount(what: what, maxCount: maxCount)
         var out: [(K, V)] = []
         out.reserveCapacity(n)
-        var previous: ArraySlice<UInt8>? = nil
-        for _ in 0..<n {
+        var previous = 0..<0
+        for i in 0..<n {
             let start = offset
             let k = try decode(K.self)
-            let current = input[start..<offset]
-            try Self.checkIncreasing(previous, current, what: what)
+            let current = start..<offset
+            if i > 0 { try checkIncreasing(previous, current, what: what) }
             previous = current
             out.append((k, try decode(V.self)))
         }
         return out
     }
 
-    private static func checkIncreasing(_ previous: ArraySlice<UInt8>?, _ current: ArraySlice<UInt8>, what: String) throws(CodecError) {
-        guard let previous else { return }
-        if previous.elementsEqual(current) { throw .duplicateKey(what: what) }
-        if !previous.lexicographicallyPrecedes(current) { throw .unsortedKeys(what: what) }
+    /// Throws unless the input bytes in `current` sort strictly after those in `previous` (bytewise, a proper
+    /// prefix first): equal is a duplicate, lower is out of order.
+    @usableFromInline
+    func checkIncreasing(_ previous: Range<Int>, _ current: Range<Int>, what: String) throws(CodecError) {
+        let order = input.withUnsafeBufferPointer { p -> Int in
+            let common = min(previous.count, current.count)
+            let c = common == 0 ? 0 : Int(memcmp(p.baseAddress! + previous.lowerBound, p.baseAddress! + current.lowerBound, common))
+            return c != 0 ? c : previous.count - current.count
+        }
+        if order == 0 { throw .duplicateKey(what: what) }
+        if order > 0 { throw .unsortedKeys(what: what) }
     }
 
     /// A u8 enum tag.

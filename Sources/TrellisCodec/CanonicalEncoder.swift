@@ -8,6 +8,8 @@
 // - maps and sets: encoded as arrays sorted by the canonical bytes of the key, with no duplicates.
 // One value has exactly one encoding, so equal values hash equally on every node.
 
+import Glibc
+
 /// A type with one canonical byte encoding.
 public protocol CanonicalEncodable {
     func encode(to encoder: inout CanonicalEncoder)
@@ -21,7 +23,9 @@ public protocol CanonicalDecodable {
 public typealias CanonicalCodable = CanonicalEncodable & CanonicalDecodable
 
 extension CanonicalEncodable {
-    /// The canonical bytes of this value.
+    /// The canonical bytes of this value. (@inlinable, like the generic composites below: called across the module
+    /// boundary, generic code runs unspecialized.)
+    @inlinable
     public var canonicalBytes: [UInt8] {
         var encoder = CanonicalEncoder()
         encode(to: &encoder)
@@ -46,11 +50,12 @@ public struct CanonicalEncoder: Sendable {
     }
 
     public mutating func encode(_ value: UInt32) {
-        for shift in stride(from: 24, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt32(shift))) }
+        // One append of the big-endian bytes (a byte at a time checked capacity four times).
+        withUnsafeBytes(of: value.bigEndian) { bytes.append(contentsOf: $0) }
     }
 
     public mutating func encode(_ value: UInt64) {
-        for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
+        withUnsafeBytes(of: value.bigEndian) { bytes.append(contentsOf: $0) }
     }
 
     public mutating func encode(_ value: Int64) { encode(UInt64(bitPattern: value)) }
@@ -71,20 +76,29 @@ public struct CanonicalEncoder: Sendable {
     public mutating func encode(fixed value: UnsafeRawBufferPointer) { bytes.append(contentsOf: value) }
 
     /// Length-prefixed UTF-8.
-    public mutating func encode(_ value: String) { encode(bytes: Array(value.utf8)) }
+    public mutating func encode(_ value: String) {
+        // The UTF-8 appended in place (no intermediate array).
+        let count = value.utf8.count
+        precondition(count <= Int(UInt32.max), "string too long to encode: \(count)")
+        encode(UInt32(count))
+        bytes.append(contentsOf: value.utf8)
+    }
 
+    @inlinable
     public mutating func encode<T: CanonicalEncodable>(_ value: T) { value.encode(to: &self) }
 
+    @inlinable
     public mutating func encode<T: CanonicalEncodable>(_ value: T?) {
         if let value {
-            bytes.append(1)
+            encode(UInt8(1))
             value.encode(to: &self)
         } else {
-            bytes.append(0)
+            encode(UInt8(0))
         }
     }
 
     /// u32 count, then each element.
+    @inlinable
     public mutating func encode<T: CanonicalEncodable>(_ values: [T]) {
         precondition(values.count <= Int(UInt32.max), "array too long to encode: \(values.count)")
         encode(UInt32(values.count))
@@ -92,6 +106,7 @@ public struct CanonicalEncoder: Sendable {
     }
 
     /// A set of elements: sorted by canonical bytes, duplicates removed, then encoded as an array.
+    @inlinable
     public mutating func encode<T: CanonicalEncodable>(set values: [T]) {
         // A closure, not a key path: a key path through a generic requirement is instantiated at run time on every
         // call (it showed up as 13 % of block execution).
@@ -100,13 +115,47 @@ public struct CanonicalEncoder: Sendable {
             for v in values { v.encode(to: &self) }
             return
         }
+        // Sets are mostly kept sorted: write the elements in place and keep them when each one's bytes sort
+        // strictly after the previous one's (exactly what sorting and removing duplicates would produce); only
+        // otherwise encode each on its own and sort (an array per element).
+        let start = bytes.count
+        encode(UInt32(values.count))
+        var previous = bytes.count..<bytes.count
+        var inOrder = true
+        for (i, v) in values.enumerated() {
+            let at = bytes.count
+            v.encode(to: &self)
+            let current = at..<bytes.count
+            if i > 0 && !Self.less(bytes, previous, current) {
+                inOrder = false
+                break
+            }
+            previous = current
+        }
+        if inOrder { return }
+        truncate(to: start)
         let encoded = Self.sortedUnique(values.map { $0.canonicalBytes })
         encode(UInt32(encoded.count))
-        for e in encoded { bytes += e }
+        for e in encoded { encode(fixed: e) }
+    }
+
+    /// Drops the bytes from `count` on.
+    @usableFromInline
+    mutating func truncate(to count: Int) { bytes.removeSubrange(count...) }
+
+    /// True when `buffer[a]` sorts strictly before `buffer[b]`, bytewise (a proper prefix first), as `ByteOrder.less`.
+    @usableFromInline
+    static func less(_ buffer: [UInt8], _ a: Range<Int>, _ b: Range<Int>) -> Bool {
+        buffer.withUnsafeBufferPointer { p in
+            let common = min(a.count, b.count)
+            let c = common == 0 ? 0 : Int(memcmp(p.baseAddress! + a.lowerBound, p.baseAddress! + b.lowerBound, common))
+            return c != 0 ? c < 0 : a.count < b.count
+        }
     }
 
     /// A map: entries sorted by the canonical bytes of their keys. Keys must be distinct (an internal invariant:
     /// callers build maps from dictionaries or checked input).
+    @inlinable
     public mutating func encode<K: CanonicalEncodable, V: CanonicalEncodable>(map entries: [(K, V)]) {
         let keyed = entries.map { ($0.0.canonicalBytes, $0.1) }.sorted { ByteOrder.less($0.0, $1.0) }
         for i in keyed.indices.dropFirst() {
@@ -114,11 +163,12 @@ public struct CanonicalEncoder: Sendable {
         }
         encode(UInt32(keyed.count))
         for (k, v) in keyed {
-            bytes += k
+            encode(fixed: k)
             v.encode(to: &self)
         }
     }
 
+    @usableFromInline
     static func sortedUnique(_ items: [[UInt8]]) -> [[UInt8]] {
         let sorted = items.sorted(by: ByteOrder.less)
         var out: [[UInt8]] = []

@@ -19,9 +19,10 @@ public enum HexError: Error, Equatable, CustomStringConvertible {
 }
 
 public enum Hex {
-    private static let digits: [UInt8] = Array("0123456789abcdef".utf8)
+    @usableFromInline static let digits: [UInt8] = Array("0123456789abcdef".utf8)
 
-    /// Lowercase hex of `bytes`.
+    /// Lowercase hex of `bytes`. (@inlinable: a generic function is not specialized across the module boundary.)
+    @inlinable
     public static func encode<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
         var out = [UInt8]()
         out.reserveCapacity(bytes.count * 2)

@@ -32,6 +32,13 @@ public struct Hash: Hashable, Comparable, Sendable, CustomStringConvertible {
         self.init(unchecked: bytes)
     }
 
+    /// Copies exactly 32 bytes read in place; returns nil for any other length.
+    public init?(copying raw: UnsafeRawBufferPointer) {
+        guard raw.count == Hash.byteCount else { return nil }
+        words = (0, 0, 0, 0)
+        Swift.withUnsafeMutableBytes(of: &words) { $0.copyMemory(from: raw) }
+    }
+
     /// Parses 64 hex digits.
     public init(hex: String) throws(HexError) {
         self.init(unchecked: try Hex.decode(hex, count: Hash.byteCount))

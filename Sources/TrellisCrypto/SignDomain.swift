@@ -19,14 +19,16 @@ public enum SignDomain: String, Sendable, CaseIterable {
 
     /// The exact bytes that are signed for `body` on `chainID`.
     public func signBytes(chainID: String, body: [UInt8]) -> [UInt8] {
-        let chain = Array(chainID.utf8)
+        // Written straight into one array: the tag and the chain id as arrays cost three allocations per message.
+        let prefix: StaticString = "trellis/v1/"
         var out = [UInt8]()
-        out.reserveCapacity(tag.count + chain.count + body.count + 2)
-        out += tag
+        out.reserveCapacity(prefix.utf8CodeUnitCount + rawValue.utf8.count + chainID.utf8.count + body.count + 2)
+        prefix.withUTF8Buffer { out.append(contentsOf: $0) }
+        out.append(contentsOf: rawValue.utf8)
         out.append(0)
-        out += chain
+        out.append(contentsOf: chainID.utf8)
         out.append(0)
-        out += body
+        out.append(contentsOf: body)
         return out
     }
 }

@@ -119,7 +119,18 @@ public final class Database: @unchecked Sendable {
         var all = ["default"]
         for n in names where !all.contains(n) { all.append(n) }
         if !isNew {
-            for n in Database.listColumnFamilies(options: options, path: path) where !all.contains(n) { all.append(n) }
+            let onDisk = Database.listColumnFamilies(options: options, path: path)
+            // Opening creates the column families we name that the database lacks — a change an older (or another)
+            // program could no longer open the database through (RocksDB refuses to open a database without naming
+            // every family it has). Names missing on disk mean a database of another layout: read its marker through
+            // a read-only open first, and refuse it unchanged.
+            if !onDisk.isEmpty, all.contains(where: { !onDisk.contains($0) }),
+               let refusal = Database.refusal(path: path, families: onDisk, options: options, format: format) {
+                rocksdb_options_destroy(options)
+                rocksdb_block_based_options_destroy(table)
+                throw refusal
+            }
+            for n in onDisk where !all.contains(n) { all.append(n) }
         }
 
         var cfHandles = [OpaquePointer?](repeating: nil, count: all.count)
@@ -371,6 +382,52 @@ public final class Database: @unchecked Sendable {
     }
 
     // MARK: helpers
+
+    /// Why the existing database at `path` (with column families `families`) must not be opened read-write for
+    /// `format`, judged through a read-only open that changes nothing: its marker names another format, or it has
+    /// no marker and holds entries (not ours). Nil when it may be opened (our marker, or nothing in it) or when the
+    /// read-only open fails (the read-write open then reports the problem).
+    private static func refusal(path: String, families: [String], options: OpaquePointer, format: StoreFormat) -> StoreError? {
+        var handles = [OpaquePointer?](repeating: nil, count: families.count)
+        var err: UnsafeMutablePointer<CChar>? = nil
+        let cNames = families.map { strdup($0) }
+        defer { cNames.forEach { free($0) } }
+        let familyOptions = [OpaquePointer?](repeating: options, count: families.count)
+        let opened: OpaquePointer? = cNames.map { UnsafePointer($0) }.withUnsafeBufferPointer { namesPtr in
+            familyOptions.withUnsafeBufferPointer { optsPtr in
+                handles.withUnsafeMutableBufferPointer { handlesPtr in
+                    rocksdb_open_for_read_only_column_families(options, path, Int32(families.count), namesPtr.baseAddress, optsPtr.baseAddress,
+                                                               handlesPtr.baseAddress, 0, &err)
+                }
+            }
+        }
+        guard Database.takeError(err) == nil, let opened, let defaultIndex = families.firstIndex(of: "default") else { return nil }
+        defer {
+            handles.forEach { $0.map(rocksdb_column_family_handle_destroy) }
+            rocksdb_close(opened)
+        }
+        let readOptions = rocksdb_readoptions_create()!
+        defer { rocksdb_readoptions_destroy(readOptions) }
+        var length = 0
+        let value = StoreFormat.markerKey.withUnsafeBufferPointer { k in
+            k.withMemoryRebound(to: CChar.self) { kc in
+                rocksdb_get_cf(opened, readOptions, handles[defaultIndex], kc.baseAddress, kc.count, &length, &err)
+            }
+        }
+        guard Database.takeError(err) == nil else { return nil }
+        if let value {
+            defer { rocksdb_free(value) }
+            let marker = Array(UnsafeRawBufferPointer(start: value, count: length))
+            return marker == format.marker ? nil : .formatMismatch(path: path, found: String(decoding: marker, as: UTF8.self), expected: format.description)
+        }
+        for handle in handles {
+            let iterator = rocksdb_create_iterator_cf(opened, readOptions, handle)!
+            defer { rocksdb_iter_destroy(iterator) }
+            rocksdb_iter_seek_to_first(iterator)
+            if rocksdb_iter_valid(iterator) != 0 { return .foreignDatabase(path: path) }
+        }
+        return nil
+    }
 
     /// Converts (and frees) a RocksDB error string.
     static func takeError(_ err: UnsafeMutablePointer<CChar>?) -> String? {

@@ -90,15 +90,46 @@ func fastVerify(_ data: Data) throws -> VerificationSummary? {
         struct Blob: Encodable { var data = Data([1, 2]) }
         #expect(throws: PayloadJSONEncoder.Unsupported.self) { try PayloadJSONEncoder.encode(Blob()) }
         #expect(throws: PayloadJSONEncoder.Unsupported.self) { try PayloadJSONEncoder.encode([Float(1)]) }
+        #expect(throws: PayloadJSONEncoder.Unsupported.self) { try PayloadJSONEncoder.encode(["ok", "naïve"]) }
         struct Nested: Encodable {
             var list: [Int?] = [1, nil]; var flag = true; var inner = ["b": "x/y", "a": "q\""]
             var present: String? = "v"; var absent: Int? = nil; var wrapped: [String?] = ["w", nil]
             var small: UInt8 = 7, tiny: Int8 = -8, short: Int16 = -300, ushort: UInt16 = 60_000, word: Int32 = -5, uword: UInt32 = 4_000_000_000
             var big: UInt64 = .max, long: Int64 = .min, machine: UInt = 9
+            var names: [String] = ["a/b", "q\"", "", "back\\slash"], none: [String] = [], lists: [[String]] = [["x"], []]
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         #expect(try PayloadJSONEncoder.encode(Nested()) == Array(try encoder.encode(Nested())))
+    }
+
+    @Test func lineHexIsReadStrictly() {
+        func read(_ bytes: [UInt8], from start: Int = 0) -> (value: [UInt8]?, end: Int) {
+            var p = start
+            let value = FastChainVerifier.lowerHex(bytes, &p)
+            return (value, p)
+        }
+        let quote: UInt8 = 0x22
+        #expect(read(Array("00ff7a\"".utf8)) == ([0x00, 0xFF, 0x7A], 6))
+        #expect(read(Array("x\"0a1b\"".utf8), from: 2) == ([0x0A, 0x1B], 6))
+        #expect(read([quote]) == ([], 0))
+        #expect(read(Array("0F\"".utf8)).value == nil)   // uppercase
+        #expect(read(Array("abc\"".utf8)).value == nil)  // odd number of digits
+        #expect(read(Array("abcd".utf8)).value == nil)    // no closing quote
+        #expect(read([]).value == nil)
+        // Every byte value in either position: only 0-9 and a-f are digits; a refusal leaves the position alone.
+        let digits = Set(Array("0123456789abcdef".utf8))
+        for c in 0...255 {
+            let byte = UInt8(c)
+            for bytes in [[byte, 0x30, quote], [0x30, byte, quote]] {
+                let (value, end) = read(bytes)
+                if digits.contains(byte) {
+                    #expect(value?.count == 1 && end == 2, "\(c)")
+                } else if byte != quote {
+                    #expect(value == nil && end == 0, "\(c)")
+                }
+            }
+        }
     }
 
     @Test func exportLinesSplitAsTheStandardLibrarySplits() {

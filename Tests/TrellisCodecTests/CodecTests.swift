@@ -128,6 +128,46 @@ let sampleBytes: [UInt8] = [
         #expect(e.bytes == [0x0A, 0x0B, 0x0C, 0x0D, 0, 0, 0, 0, 0, 0, 0, 1, 7])
     }
 
+    @Test func setsEncodeSortedAndDistinctWhateverTheirOrder() {
+        // In order (written in place), out of order, with duplicates, with a prefix (a shorter string's length
+        // prefix sorts first: "b" before "aa"), and sets of sets: each must give the bytes of sorting the
+        // elements' encodings and dropping repeats.
+        let inputs: [[String]] = [[], ["a"], ["a", "b"], ["b", "a"], ["a", "a"], ["a", "b", "b"], ["aa", "b"], ["b", "aa"],
+                                  ["", "a"], ["a", ""], ["x", "y", "z", "y"], ["c", "b", "a", "b", "c"]]
+        for input in inputs {
+            var e = CanonicalEncoder()
+            e.encode(set: input)
+            let elements = input.map(\.canonicalBytes).sorted { ByteOrder.less($0, $1) }
+            var distinct: [[UInt8]] = []
+            for element in elements where distinct.last != element { distinct.append(element) }
+            #expect(e.bytes == UInt32(distinct.count).canonicalBytes + distinct.flatMap { $0 }, "\(input)")
+        }
+        struct Tags: CanonicalEncodable {
+            var tags: [String]
+            func encode(to encoder: inout CanonicalEncoder) { encoder.encode(set: tags) }
+        }
+        var nested = CanonicalEncoder()
+        nested.encode(set: [Tags(tags: ["z"]), Tags(tags: ["b", "a"]), Tags(tags: ["a", "b"])])
+        // By their own bytes: the one-element set's count (…0001) sorts before the two-element set's (…0002).
+        #expect(nested.bytes == [0, 0, 0, 2] + Tags(tags: ["z"]).canonicalBytes + Tags(tags: ["a", "b"]).canonicalBytes)
+    }
+
+    @Test func setsAndMapsOutOfOrderOrRepeatedAreRefused() throws {
+        // Strictly increasing canonical bytes, compared bytewise: a repeat and a descent are refused, a proper
+        // prefix sorts first.
+        #expect(throws: CodecError.duplicateKey(what: "tags")) { try CanonicalDecoder.decode(Sample.self, from: sampleBytes.replacing([0x61, 0, 0, 0, 1, 0x62], with: [0x61, 0, 0, 0, 1, 0x61])) }
+        #expect(throws: CodecError.unsortedKeys(what: "tags")) { try CanonicalDecoder.decode(Sample.self, from: sampleBytes.replacing([0x61, 0, 0, 0, 1, 0x62], with: [0x62, 0, 0, 0, 1, 0x61])) }
+        var e = CanonicalEncoder()
+        e.encode(UInt32(2)); e.encode("b"); e.encode("aa")
+        #expect(try CanonicalDecoder.decode(SetOfStrings.self, from: e.bytes).values == ["b", "aa"])
+        var descending = CanonicalEncoder()
+        descending.encode(UInt32(2)); descending.encode("aa"); descending.encode("b")
+        #expect(throws: CodecError.unsortedKeys(what: "set")) { try CanonicalDecoder.decode(SetOfStrings.self, from: descending.bytes) }
+        #expect(throws: CodecError.duplicateKey(what: "balances")) {
+            try CanonicalDecoder.decode(Sample.self, from: sampleBytes.replacing([0x78, 0, 0, 0, 1, 0, 0, 0, 1, 0x79], with: [0x78, 0, 0, 0, 1, 0, 0, 0, 1, 0x78]))
+        }
+    }
+
     @Test func integerRoundTripsAtBounds() throws {
         for v: UInt64 in [0, 1, 255, 256, UInt64(UInt32.max), .max] {
             #expect(try CanonicalDecoder.decode(UInt64.self, from: v.canonicalBytes) == v)
@@ -252,4 +292,10 @@ struct SplitMix64: RandomNumberGenerator {
         // Some mutations (e.g. of the blob byte) stay valid; the fuzzer must reach the success path too.
         #expect(decodedCount > 0)
     }
+}
+
+/// A bare set of strings, for the order checks.
+struct SetOfStrings: CanonicalDecodable {
+    var values: [String]
+    init(from decoder: inout CanonicalDecoder) throws(CodecError) { values = try decoder.decodeSet(String.self) }
 }

@@ -29,6 +29,30 @@ import TrellisCrypto
         #expect(tx.hash == SHA256.hash(tx.canonicalBytes))
     }
 
+    @Test func derivedIDsAreThePrefixAndTheFirst20HexDigitsOfTheHash() {
+        // The definition (docs/TRANSACTIONS.md), written the slow way: "<prefix>-" + hex(SHA-256(tx hash ‖ u32 index))[0..<20].
+        for (prefix, index) in [("cert", UInt32(0)), ("cert", 1), ("fin", 7), ("x", .max), ("", 2)] {
+            let txHash = SHA256.hash(Array("tx-\(prefix)-\(index)".utf8))
+            var input = txHash.bytes
+            input += [UInt8(index >> 24), UInt8(index >> 16 & 0xFF), UInt8(index >> 8 & 0xFF), UInt8(index & 0xFF)]
+            let expected = prefix + "-" + String(SHA256.hash(input).hex.prefix(20))
+            #expect(ExecutionContext.derivedID(prefix, txHash: txHash, index: index) == expected)
+        }
+    }
+
+    @Test func signatureChecksCoverTheDomainTagTheChainAndTheBody() {
+        let tx = TestNet.rotate("alice", add: "alice-2", nonce: 1)
+        let expected = Array("trellis/v1/tx".utf8) + [0] + Array(tx.body.chainID.utf8) + [0] + tx.body.canonicalBytes
+        #expect(tx.body.signBytes == expected)
+        #expect(tx.signatureChecks.allSatisfy { $0.message == expected && $0.publicKey.verify($0.signature, message: expected) })
+        #expect(tx.hasRequiredSigners)
+        var stranger = tx
+        stranger.signatures = [TransactionSignature(memberID: "bob", publicKey: tx.signatures[0].publicKey, signature: tx.signatures[0].signature)]
+        #expect(!stranger.hasRequiredSigners)
+        stranger.signatures = []
+        #expect(!stranger.hasRequiredSigners)
+    }
+
     @Test func latestFlatReadsAgreeWithTreeReads() throws {
         let chain = try TestChain(net: TestNet())
         for txs in scenarioBlocks() { try chain.commitNext(txs) }
@@ -82,6 +106,9 @@ import TrellisCrypto
             #expect(LedgerKeys.member(id) == Array("member/\(id)".utf8))
             #expect(LedgerKeys.nonce(id) == Array("nonce/\(id)".utf8))
             #expect(StateKey.make("governance", "proposal", id) == Array(["governance", "proposal", id].joined(separator: "/").utf8))
+            #expect(StateKey.make("cert", id) == Array(["cert", id].joined(separator: "/").utf8))
+            #expect(StateKey.make(id, "x", id) == StateKey.make([id, "x", id]))
+            #expect(StateKey.make("a", "b", "c", id) == Array(["a", "b", "c", id].joined(separator: "/").utf8))
         }
         #expect(StateKey.make([]) == [])
         #expect(StateKey.make("one") == Array("one".utf8))

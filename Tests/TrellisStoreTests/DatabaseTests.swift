@@ -179,6 +179,34 @@ private func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
         _ = try Database(path: path, columnFamilies: ["x"], format: format)
     }
 
+    /// A program whose layout names column families the database lacks refuses it without creating them: the program
+    /// that wrote it (an older build after a failed upgrade) must still be able to open it.
+    @Test func aRefusedDatabaseGetsNoNewColumnFamilies() throws {
+        let path = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        do {
+            let db = try Database(path: path, columnFamilies: ["x"], format: format)
+            try db.put(try db.columnFamily("x"), key: [1], value: [7], sync: true)
+        }
+        let newer = StoreFormat(application: "trellis-test", version: 2)
+        #expect(throws: StoreError.formatMismatch(path: path, found: "trellis-test/1", expected: "trellis-test/2")) {
+            try Database(path: path, columnFamilies: ["x", "y"], format: newer)
+        }
+        // No marker but entries (another program's database): refused as foreign, also without new families.
+        let foreign = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: foreign) }
+        do {
+            let db = try Database(path: foreign, columnFamilies: ["x"], format: format)
+            try db.put(try db.columnFamily("x"), key: [1], value: [1], sync: true)
+            try db.delete(try db.columnFamily("default"), key: StoreFormat.markerKey, sync: true)
+        }
+        #expect(throws: StoreError.foreignDatabase(path: foreign)) { try Database(path: foreign, columnFamilies: ["x", "y"], format: format) }
+        // The first database still holds exactly its own families and its value.
+        let db = try Database(path: path, columnFamilies: [], format: format)
+        #expect(db.columnFamilies.keys.sorted() == ["default", "x"])
+        #expect(try db.get(try db.columnFamily("x"), key: [1]) == [7])
+    }
+
     @Test func aDatabaseWithoutMarkerIsForeign() throws {
         let path = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: path) }

@@ -70,10 +70,18 @@ public struct ExecutionContext: Sendable {
     /// The id `derivedID(prefix, index:)` gives in the context of the transaction `txHash` (known before
     /// submission: clients and benchmarks chain transactions on outputs not yet created).
     public static func derivedID(_ prefix: String, txHash: Hash, index: UInt32) -> String {
-        var encoder = CanonicalEncoder()
-        encoder.encode(fixed: txHash.bytes)
+        // Built as bytes: the hash's 64 hex digits as a String, cut to 20, then two concatenations cost more than
+        // the SHA-256 (a split transfer derives two ids).
+        var encoder = CanonicalEncoder(reservingCapacity: Hash.byteCount + 4)
+        txHash.withUnsafeBytes { encoder.encode(fixed: $0) }
         encoder.encode(index)
-        return prefix + "-" + String(SHA256.hash(encoder.bytes).hex.prefix(20))
+        let digest = SHA256.hash(encoder.bytes)
+        var out: [UInt8] = []
+        out.reserveCapacity(prefix.utf8.count + 21)
+        out.append(contentsOf: prefix.utf8)
+        out.append(UInt8(ascii: "-"))
+        digest.withUnsafeBytes { Hex.append(Array($0.prefix(10)), to: &out) }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// True when `memberID` co-signed this transaction.
@@ -90,10 +98,14 @@ public struct KindSpec: Sendable {
     public let summary: String
     /// The payload's Swift type, for decoding.
     public let payloadType: any TransactionPayload.Type
+    /// Decodes canonical bytes as `payloadType`, with code specialized for that type (made where the type is known:
+    /// decoding through the existential metatype ran the generic decoder unspecialized).
+    private let decodeCanonical: @Sendable ([UInt8]) throws(CodecError) -> any TransactionPayload
 
     public init<P: TransactionPayload>(_ kind: String, payload: P.Type, signerRoles: [Role], cosigners: String? = nil, summary: String) {
         self.kind = kind
         self.payloadType = payload
+        self.decodeCanonical = { (bytes: [UInt8]) throws(CodecError) -> any TransactionPayload in try Self.decode(P.self, bytes) }
         self.signerRoles = signerRoles
         self.cosigners = cosigners
         self.summary = summary
@@ -102,7 +114,7 @@ public struct KindSpec: Sendable {
     /// Strictly decodes canonical payload bytes and runs the stateless checks.
     public func decodePayload(_ bytes: [UInt8]) throws(TxRejection) -> any TransactionPayload {
         let payload: any TransactionPayload
-        do { payload = try Self.decode(payloadType, bytes) } catch {
+        do { payload = try decodeCanonical(bytes) } catch {
             throw TxRejection("malformed_payload", "payload of \(kind) does not decode: \(error)")
         }
         try payload.validate()

@@ -104,7 +104,7 @@ public struct MembershipContract: Contract {
     // MARK: helpers for Governance and genesis
 
     /// The member `id`, or a `member_not_found` rejection.
-    public static func require(_ id: String, in state: any StateReader) throws -> Member {
+    public static func require<State: StateReader>(_ id: String, in state: State) throws -> Member {
         guard let m = try state.read(Member.self, LedgerKeys.member(id)) else {
             throw TxRejection("member_not_found", "no member \"\(id)\"")
         }

@@ -5,8 +5,7 @@ import TrellisCrypto
 extension Hash: CanonicalEncodable, CanonicalDecodable {
     public func encode(to encoder: inout CanonicalEncoder) { withUnsafeBytes { encoder.encode(fixed: $0) } }
     public init(from decoder: inout CanonicalDecoder) throws(CodecError) {
-        let raw = try decoder.decodeFixed(count: Hash.byteCount)
-        guard let h = Hash(bytes: raw) else { throw .invalidValue(type: "Hash", reason: "wrong length") }
+        guard let h = try decoder.decodeFixed(count: Hash.byteCount, { Hash(copying: $0) }) else { throw .invalidValue(type: "Hash", reason: "wrong length") }
         self = h
     }
 }

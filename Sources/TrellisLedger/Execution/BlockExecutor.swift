@@ -201,7 +201,9 @@ public struct BlockExecutor: Sendable {
     public static let internalRejectionCode = "internal"
 
     /// Steps 1–2. Throws `TxRejection` for a bad envelope, `StateError` for unreadable state.
-    func checkEnvelope(_ tx: Transaction, env: Envelope, signaturesValid: Bool, state: any StateReader) throws -> Admitted {
+    /// Generic over the reader so that block execution, on a `StateOverlay`, reads and decodes the members with
+    /// code specialized for them (through `any StateReader`, every read was an unspecialized generic decode).
+    func checkEnvelope<State: StateReader>(_ tx: Transaction, env: Envelope, signaturesValid: Bool, state: State) throws -> Admitted {
         let body = tx.body
         guard body.chainID == env.chainID else {
             throw TxRejection(EnvelopeRejection.wrongChain, "transaction is for chain \"\(body.chainID)\", this is \"\(env.chainID)\"")

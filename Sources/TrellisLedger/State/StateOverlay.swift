@@ -165,6 +165,28 @@ public final class MemoryState: StateReader {
 public enum StateKey {
     public static func make(_ components: String...) -> [UInt8] { make(components) }
 
+    /// `make` of two components, without the array of strings a variadic call builds (the contracts' hot path).
+    public static func make(_ first: String, _ second: String) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(first.utf8.count + second.utf8.count + 1)
+        out.append(contentsOf: first.utf8)
+        out.append(UInt8(ascii: "/"))
+        out.append(contentsOf: second.utf8)
+        return out
+    }
+
+    /// `make` of three components, without an array of strings.
+    public static func make(_ first: String, _ second: String, _ third: String) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(first.utf8.count + second.utf8.count + third.utf8.count + 2)
+        out.append(contentsOf: first.utf8)
+        out.append(UInt8(ascii: "/"))
+        out.append(contentsOf: second.utf8)
+        out.append(UInt8(ascii: "/"))
+        out.append(contentsOf: third.utf8)
+        return out
+    }
+
     public static func make(_ components: [String]) -> [UInt8] {
         // The UTF-8 of `components.joined(separator: "/")`, written straight into one array (no joined String).
         var out: [UInt8] = []
