@@ -16,7 +16,7 @@ enum ProcessMemory {
 /// up to 8 per core, and memory freed in one arena is not reused by the others: a node's NIO, Dispatch and RocksDB
 /// threads spread its heap over many arenas. Measured on the benchmark's 4-node cluster (2 cores, 2026-12-05, docs/
 /// PERFORMANCE.md): peak resident memory 364–368 MB per node with 2 arenas against 415–544 MB with glibc's default,
-/// with the same throughput and latency.
+/// throughput and latency within the run-to-run noise.
 public enum MallocArenas: Equatable, Sendable {
     /// The arenas the node limits itself to when the operator did not choose (MALLOC_ARENA_MAX unset).
     public static let nodeDefault: Int32 = 2
