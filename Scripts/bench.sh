@@ -8,7 +8,8 @@
 #            than the default proof window of 1,000, so pruning runs for half of them — on RocksDB: bytes on disk per
 #            transaction, tree vs live state bytes, keys and tree nodes written per transaction, peak RSS at the end);
 #            one .md and one .json in bench-results/. The cluster report includes the throughput at 1.5× and 3×
-#            the ramp's best offered load (admission control's share of the peak).
+#            the ramp's best offered load (admission control's share of the peak, and of
+#            the 1× steps run just before and after each, which leaves out the run's drift).
 # On a shared machine, run it alone: nodes, load generator and raw limits share the same cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."

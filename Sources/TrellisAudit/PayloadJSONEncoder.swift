@@ -48,6 +48,12 @@ enum PayloadJSONEncoder {
         case ObjectIdentifier(UInt8.self): return number(value as! UInt8)
         case ObjectIdentifier(Int8.self): return number(value as! Int8)
         case ObjectIdentifier(UInt.self): return number(value as! UInt)
+        case ObjectIdentifier([String].self):
+            // Lists of ids and hex keys, the commonest compound field: written here rather than through a nested
+            // encoder and a container per element (what `[String].encode(to:)` would ask for gives the same node).
+            let array = ArrayRef()
+            array.items = try (value as! [String]).map { .scalar(try string($0)) }
+            return .array(array)
         case ObjectIdentifier(Double.self), ObjectIdentifier(Float.self), ObjectIdentifier(Data.self), ObjectIdentifier(Date.self),
              ObjectIdentifier(URL.self), ObjectIdentifier(Decimal.self):
             throw Unsupported()
@@ -65,9 +71,11 @@ enum PayloadJSONEncoder {
     fileprivate static func string(_ text: String) throws -> [UInt8] {
         var out: [UInt8] = [0x22]
         out.reserveCapacity(text.utf8.count + 2)
-        // Mostly nothing to escape: then one append.
-        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 <= 0x7E && $0 != 0x22 && $0 != 0x5C }) {
-            out.append(contentsOf: text.utf8)
+        // Mostly nothing to escape: then one append (scanned as a contiguous buffer: the UTF-8 view's iterator
+        // costs several times more per byte).
+        var text = text
+        if text.withUTF8({ $0.allSatisfy { $0 >= 0x20 && $0 <= 0x7E && $0 != 0x22 && $0 != 0x5C } }) {
+            text.withUTF8 { out.append(contentsOf: $0) }
             out.append(0x22)
             return out
         }

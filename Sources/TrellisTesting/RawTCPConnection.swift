@@ -51,6 +51,7 @@ public final class RawTCPConnection {
         var offset = 0
         while offset < bytes.count {
             let n = bytes[offset...].withUnsafeBytes { Glibc_send(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }  // interrupted by a signal before anything was sent: again
             guard n > 0 else { throw RawTCPError(operation: "send", code: errno) }
             offset += n
         }

@@ -64,7 +64,8 @@ struct ClusterReport {
     var errors: [String: Int] = [:]
     var rejections: [String: Int] = [:]
     var summary: [String: Double] = [:]
-    /// Offered 1.5× and 3× the ramp's best offered load: committed tx/s and its share of the ramp's peak.
+    /// Offered 1.5× and 3× the ramp's best offered load: committed tx/s, its share of the ramp's peak and of the 1× steps
+    /// run just before and after each (the reference steps' committed tx/s too).
     var overload: [String: Double] = [:]
     /// Node 1's memory at the end, from its /metrics (MB): resident, RocksDB memtables, table readers, block cache.
     var memory: [String: Double] = [:]
@@ -106,6 +107,7 @@ struct ClusterReport {
             "| throughput ÷ signature limit | \(f(summary["throughput_vs_signature_limit"], 2)) | ≥ 0.60 |",
             "| committed at 1.5× the best offered load (\(f(overload["offered_1_5x"])) tx/s) ÷ ramp peak \(f(overload["peak"])); admission: \(f(overload["answers_429_1_5x"])) answers 429, \(f(overload["refused_transactions_1_5x"])) transactions refused | \(f(overload["committed_1_5x"])) tx/s = \(f(overload["share_1_5x"], 2)) | ≥ 0.90 |",
             "| committed at 3× the best offered load (\(f(overload["offered_3x"])) tx/s) ÷ ramp peak; admission: \(f(overload["answers_429_3x"])) answers 429, \(f(overload["refused_transactions_3x"])) transactions refused | \(f(overload["committed_3x"])) tx/s = \(f(overload["share_3x"], 2)) | ≥ 0.90 |",
+            "| the same steps ÷ the mean of the 1× steps just before and after (\(f(overload["reference_1x_before_1_5x"])), \(f(overload["reference_1x_after_1_5x"])), \(f(overload["reference_1x_after_3x"])) tx/s): what the excess load costs, apart from the run's drift | 1.5×: \(f(overload["share_1_5x_of_adjacent_1x"], 2)); 3×: \(f(overload["share_3x_of_adjacent_1x"], 2)) | ≥ 0.90 |",
             "| commit latency p50 at 50 % of max (\(f(latency["offered"])) tx/s in batches of \(f(latency["batch"]))) | \(f(latency["p50_ms"])) ms | < 300 ms |",
             "| commit latency p99 at 50 % of max | \(f(latency["p99_ms"])) ms | < 1000 ms |",
             "| CPU per node (cores, sustained phase) | \(cpuCoresPerNode.map { f($0, 2) }.joined(separator: ", ")); load generator \(f(generatorCPUCores, 2)) | |",

@@ -92,8 +92,8 @@ final class LocalCluster: @unchecked Sendable {
     /// (-1 when a node did not answer at the last poll).
     func waitForEmptyMempools(seconds: Double) async -> Int {
         let deadline = Date().addingTimeInterval(seconds)
-        // A session of its own: a connection URLSession.shared kept from the setup minutes ago has been closed by the
-        // node's idle timeout, and reusing it cost each node's first poll its whole 5 s timeout (21 s for four).
+        // A session of its own, apart from the load's and the setup's connections. (The mempools stay non-empty for
+        // 20–33 s after every sent transaction committed — measured 2026-12-05, not yet explained: docs/PERFORMANCE.md.)
         let session = URLSession(configuration: .ephemeral)
         defer { session.finishTasksAndInvalidate() }
         var total = -1

@@ -91,6 +91,8 @@ struct NodeCommand: AsyncParsableCommand {
         @Option(help: "The node's home directory.") var home: String
 
         func run() async throws {
+            // Before the node's threads allocate: a bounded number of malloc arenas (docs/OPERATIONS.md, "Memory").
+            let arenas = MallocArenas.limit()
             let nodeHome = NodeHome(path: home)
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: home, isDirectory: &isDirectory), isDirectory.boolValue else {
@@ -117,6 +119,11 @@ struct NodeCommand: AsyncParsableCommand {
                                                  operatorKey: node.nodeKey.publicKey, metricsToken: metricsToken)
             let app = APIServer.application(service: node, configuration: configuration, logger: logger, metrics: metrics)
             logger.info("API listening", metadata: ["url": "http://\(api.host):\(api.port)"])
+            switch arenas {
+            case .limited(let n): logger.info("malloc arenas limited", metadata: ["arenas": "\(n)"])
+            case .setByEnvironment(let value): logger.info("malloc arenas from MALLOC_ARENA_MAX", metadata: ["value": "\(value)"])
+            case .unchanged: logger.notice("malloc arenas not limited (mallopt refused)")
+            }
             // A signal shuts down gracefully and returns (exit 0; NodeLifecycle). Anything the API throws — the port
             // in use, an address that is not this host's — is fatal after the node stopped: exit non-zero naming the
             // address, so a supervisor sees the failure.

@@ -90,11 +90,13 @@ func fastVerify(_ data: Data) throws -> VerificationSummary? {
         struct Blob: Encodable { var data = Data([1, 2]) }
         #expect(throws: PayloadJSONEncoder.Unsupported.self) { try PayloadJSONEncoder.encode(Blob()) }
         #expect(throws: PayloadJSONEncoder.Unsupported.self) { try PayloadJSONEncoder.encode([Float(1)]) }
+        #expect(throws: PayloadJSONEncoder.Unsupported.self) { try PayloadJSONEncoder.encode(["ok", "naïve"]) }
         struct Nested: Encodable {
             var list: [Int?] = [1, nil]; var flag = true; var inner = ["b": "x/y", "a": "q\""]
             var present: String? = "v"; var absent: Int? = nil; var wrapped: [String?] = ["w", nil]
             var small: UInt8 = 7, tiny: Int8 = -8, short: Int16 = -300, ushort: UInt16 = 60_000, word: Int32 = -5, uword: UInt32 = 4_000_000_000
             var big: UInt64 = .max, long: Int64 = .min, machine: UInt = 9
+            var names: [String] = ["a/b", "q\"", "", "back\\slash"], none: [String] = [], lists: [[String]] = [["x"], []]
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

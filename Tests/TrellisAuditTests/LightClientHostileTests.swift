@@ -41,7 +41,10 @@ final class StubHTTPServer: @unchecked Sendable {
         self.port = UInt16(bigEndian: address.sin_port)
         Thread.detachNewThread { [self] in
             for _ in 0..<maxConnections {
-                let connection = accept(fd, nil, nil)
+                // Retried when a signal interrupts it (EINTR): it blocks for as long as the client takes, and giving
+                // up would leave the client's connection unanswered in the backlog. stop() ends it with EINVAL.
+                var connection: Int32
+                repeat { connection = accept(fd, nil, nil) } while connection < 0 && errno == EINTR
                 if connection < 0 { break }
                 serve(connection)
                 close(connection)
@@ -63,22 +66,39 @@ final class StubHTTPServer: @unchecked Sendable {
         var buffer = [UInt8](repeating: 0, count: 4096)
         while !request.containsHeaderEnd, request.count < 65_536 {
             let n = recv(connection, &buffer, buffer.count, 0)
+            if n < 0 && errno == EINTR { continue }
             if n <= 0 { return }
             request += buffer[0..<n]
         }
         let line = String(decoding: request.prefix { $0 != 0x0D }, as: UTF8.self).split(separator: " ")
         let path = line.count > 1 ? String(line[1]) : "/"
         if let response = respond(path) {
-            _ = response.withUnsafeBytes { send(connection, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            _ = Self.sendAll(connection, response)
             return
         }
         let head = Array("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000000\r\n\r\n{".utf8)
-        guard head.withUnsafeBytes({ send(connection, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) > 0 else { return }
-        var space: UInt8 = 0x20
+        guard Self.sendAll(connection, head) else { return }
         for _ in 0..<Self.dripBytes {
             usleep(20_000)
-            if send(connection, &space, 1, Int32(MSG_NOSIGNAL)) <= 0 { return }
+            if !Self.sendAll(connection, [0x20]) { return }
         }
+    }
+
+    /// Sends all of `bytes`, going on after a partial send or a signal's interruption (EINTR); false when the client
+    /// left (or any other error).
+    private static func sendAll(_ connection: Int32, _ bytes: [UInt8]) -> Bool {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes[offset...].withUnsafeBytes { send(connection, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n > 0 {
+                offset += n
+            } else if n < 0 && errno == EINTR {
+                continue
+            } else {
+                return false
+            }
+        }
+        return true
     }
 
     /// An HTTP response with a JSON (or any) body.

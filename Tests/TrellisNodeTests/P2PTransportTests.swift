@@ -57,10 +57,12 @@ private func makeTransport(_ key: SigningKey, allowed: [PublicKey], peers: [Peer
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
         let a = SigningKey.generate(), b = SigningKey.generate()
         let inbox = Inbox()
-        // Reserve ports by starting listeners first, then configure each to dial the other.
-        let probeA = makeTransport(a, allowed: [], group: group, inbox: inbox), probeB = makeTransport(b, allowed: [], group: group, inbox: inbox)
-        let pa = try await probeA.start(), pb = try await probeB.start()
-        await probeA.shutdown(); await probeB.shutdown()
+        // Each listens on a port it must know before the other starts: two of a block `TestPorts` claimed for this
+        // test, below the ephemeral range. (Ports the kernel picked for listeners that were then closed are in that
+        // range, free for any outgoing connection on the machine — the first transport's own dial included — to
+        // take before the transports bind them again.)
+        let base = try TestPorts.reserveBase(nodes: 2)
+        let pa = base, pb = base + 1
         let allowed = [a.publicKey, b.publicKey]
         var ca = P2PConfiguration(listenPort: pa, peers: [PeerAddress(key: b.publicKey, host: "127.0.0.1", port: pb)], maxFrameBytes: 1 << 20)
         var cb = P2PConfiguration(listenPort: pb, peers: [PeerAddress(key: a.publicKey, host: "127.0.0.1", port: pa)], maxFrameBytes: 1 << 20)

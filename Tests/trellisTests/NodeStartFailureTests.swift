@@ -38,8 +38,10 @@ import Glibc
         deinit { close(descriptor) }
     }
 
-    /// A free port now (bound then released).
-    static func freePort() throws -> Int { try Listener().port }
+    /// A port nothing listens on: the first of a block `TestPorts` claimed for this test, below the ephemeral range.
+    /// (A port the kernel picked for a socket that was then closed is in that range, free for any outgoing connection
+    /// on the machine to take before the node binds it — and then the node fails on the wrong address.)
+    static func freePort() throws -> Int { try TestPorts.reserveBase(nodes: 1) }
 
     /// One home of a fresh 4-host bundle, with `edit` applied to its config.toml text.
     static func home(_ edit: (inout NodeConfig) -> Void, rawConfig: String? = nil) throws -> NodeHome {

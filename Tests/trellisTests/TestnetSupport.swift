@@ -13,16 +13,22 @@ func json(_ text: String) -> [String: Any] {
     (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:]
 }
 
+/// curl's `--max-time` for one request of the harness, in seconds. Many reads are asserted on once (a header, the
+/// signers of a block, /health, /metrics, a snapshot of blocks), and on a loaded shared machine a node may take a few
+/// seconds to answer: with 3-5 s budgets such a read could come back empty and fail the test. Not longer, because a poll of
+/// a node whose API hangs spends it on every poll of its wait.
+let curlMaxSeconds = "10"
+
 /// GET `url` with curl; the JSON object answered, or empty.
 func get(_ url: String) -> [String: Any] {
-    let r = try? CLI.runProcess("/usr/bin/curl", ["-s", "--max-time", "3", url])
+    let r = try? CLI.runProcess("/usr/bin/curl", ["-s", "--max-time", curlMaxSeconds, url])
     return json(r?.stdout ?? "")
 }
 
 /// GET `url` with curl and `headers` ("Name: value"); the HTTP status and the JSON object answered (empty when not
 /// JSON).
 func fetch(_ url: String, headers: [String] = []) -> (status: Int, body: [String: Any]) {
-    let r = try? CLI.runProcess("/usr/bin/curl", ["-s", "--max-time", "5", "-w", "\n%{http_code}"] + headers.flatMap { ["-H", $0] } + [url])
+    let r = try? CLI.runProcess("/usr/bin/curl", ["-s", "--max-time", curlMaxSeconds, "-w", "\n%{http_code}"] + headers.flatMap { ["-H", $0] } + [url])
     let lines = (r?.stdout ?? "").split(separator: "\n", omittingEmptySubsequences: false)
     return (Int(lines.last ?? "") ?? 0, json(lines.dropLast().joined(separator: "\n")))
 }
@@ -106,6 +112,22 @@ struct LocalTestnet {
             throw StartFailure(description: "testnet up --json printed nodes \(printed), expected \(net.apis): \(up.stdout)")
         }
         return net
+    }
+
+    /// `trellis testnet up --nodes nodes` with `arguments` in a new temporary directory on a block of ports of its
+    /// own, for tests that drive `testnet up` themselves: like `start`, it starts again on a new block and directory
+    /// when another process took a port of the block before a node bound it, up to three times. Returns the last
+    /// attempt; `testnet down --dir` its directory when done.
+    static func up(nodes: Int, _ arguments: [String]) throws -> (dir: String, result: CLIResult) {
+        var attempt = 1
+        while true {
+            let base = try TestPorts.reserveBase(nodes: nodes)
+            let dir = CLI.temporaryDirectory() + "/net"
+            let result = try CLI.run(["testnet", "up", "--dir", dir, "--nodes", "\(nodes)", "--base-port", "\(base)"] + arguments)
+            if result.status == 0 || !StartFailure(description: result.stderr).portTaken || attempt == 3 { return (dir, result) }
+            _ = try? CLI.run(["testnet", "down", "--dir", dir])
+            attempt += 1
+        }
     }
 
     func stop() { _ = try? CLI.run(["testnet", "down", "--dir", dir]) }
