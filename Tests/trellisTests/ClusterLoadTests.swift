@@ -57,7 +57,7 @@ import TrellisLedger
     }
 
     /// A block event as node 1's stream sends it.
-    private func event(height: Int, transactions: [Hash]) -> Data {
+    private static func event(height: Int, transactions: [Hash]) -> Data {
         let hashes = transactions.map { "\"\($0.hex)\"" }.joined(separator: ",")
         return Data("event: block\ndata: {\"height\": \(height), \"transactions\": [\(hashes)]}\n\n".utf8)
     }
@@ -70,7 +70,7 @@ import TrellisLedger
         // Refused at `now - 5 s` and sent again at `now - 1 s`; the other one sent once at `now - 2 s`.
         firstSentAt.withLock { $0 = [refusedThenSent: now - 5_000_000_000, sentOnce: now - 2_000_000_000] }
         sentAt.withLock { $0 = [refusedThenSent: now - 1_000_000_000, sentOnce: now - 2_000_000_000] }
-        monitor.received(event(height: 3, transactions: [refusedThenSent, sentOnce]))
+        monitor.received(Self.event(height: 3, transactions: [refusedThenSent, sentOnce]))
         let latencies = monitor.latencies.withLock { $0 }.map(\.1).sorted()
         #expect(latencies.count == 2)
         #expect((latencies.first ?? 0) >= 2_000_000_000 && (latencies.first ?? 0) < 4_000_000_000)
@@ -83,21 +83,27 @@ import TrellisLedger
         let monitor = BlockMonitor(sentAt: LockedBox([:]), firstSentAt: LockedBox([:]))
         let tx = SHA256.hash(Array("c".utf8))
         // Empty blocks before the wait began do not count.
-        for h in 1...5 { monitor.received(event(height: h, transactions: [])) }
+        for h in 1...5 { monitor.received(Self.event(height: h, transactions: [])) }
         let waited = LockedBox(false)
-        let feeder = Task {
+        let fed = DispatchSemaphore(value: 0)
+        // The feeder is a thread of its own, not a task: on a loaded machine the cooperative pool can be starved for
+        // longer than the wait's budget, and a starved feeder task sent nothing while the waiter's deadline passed
+        // (seen 0 on a full-suite run). It feeds until the wait is over, however late that is.
+        let feeder = Thread {
             // A block still carrying the backlog, then empty ones until the wait is over (however late it began).
-            monitor.received(event(height: 6, transactions: [tx]))
+            monitor.received(Self.event(height: 6, transactions: [tx]))
             var h = 7
-            while !waited.withLock({ $0 }) && h < 10_000 {
-                try? await Task.sleep(nanoseconds: 10_000_000)
-                monitor.received(event(height: h, transactions: []))
+            while !waited.withLock({ $0 }) {
+                usleep(10_000)
+                monitor.received(Self.event(height: h, transactions: []))
                 h += 1
             }
+            fed.signal()
         }
+        feeder.start()
         let seen = await monitor.waitForEmptyBlocks(3, seconds: 60)
         waited.withLock { $0 = true }
-        await feeder.value
+        fed.wait()
         #expect(seen >= 3)
         let blocks = monitor.blocks.withLock { $0 }
         #expect(blocks.contains { $0.height == 6 && $0.transactions == 1 })

@@ -23,22 +23,30 @@ import Glibc
     /// The test: synchronous, it blocks while it waits for node and CLI processes, so it runs on a thread of its
     /// own (`OwnThread`), never on one of the cooperative threads the in-process suites need.
     func ctrlCWhileNodesStartStopsThemBody() throws {
-        let base = try TestPorts.reserveBase(nodes: 2)
-        let dir = CLI.temporaryDirectory() + "/net"
+        var dir = "", errPath = "", up = Process()
         defer { _ = try? CLI.run(["testnet", "down", "--dir", dir]) }
-        let errPath = CLI.temporaryDirectory() + "/up.err"
-        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-        let up = Process()
-        up.executableURL = CLI.binary
-        up.arguments = ["testnet", "up", "--dir", dir, "--nodes", "2", "--base-port", "\(base)", "--timeout", "120"]
-        up.standardOutput = FileHandle.nullDevice
-        up.standardError = FileHandle(forWritingAtPath: errPath)
-        try up.run()
         defer { if up.isRunning { kill(up.processIdentifier, SIGKILL) } }  // a failed wait must not leave it running
         let stderr = { (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "" }
-        // Both nodes spawned (each is recorded as it starts). "waiting for 2 nodes…" is progress: it goes to a
-        // terminal only, so this file never gets it.
-        #expect(waitUntil(120) { Set(runningNodes(dir)).count == 2 }, "up never started its nodes: \(stderr())")
+        // `up` in the foreground, its errors to a file; started again on a new block of ports and directory when
+        // another process took a port of the block before a node bound it (as `LocalTestnet.up` does), up to 3 times.
+        for attempt in 1...3 {
+            let base = try TestPorts.reserveBase(nodes: 2)
+            dir = CLI.temporaryDirectory() + "/net"
+            errPath = CLI.temporaryDirectory() + "/up.err"
+            _ = FileManager.default.createFile(atPath: errPath, contents: nil)
+            up = Process()
+            up.executableURL = CLI.binary
+            up.arguments = ["testnet", "up", "--dir", dir, "--nodes", "2", "--base-port", "\(base)", "--timeout", "120"]
+            up.standardOutput = FileHandle.nullDevice
+            up.standardError = FileHandle(forWritingAtPath: errPath)
+            try up.run()
+            // Both nodes spawned (each is recorded as it starts), or `up` ended. "waiting for 2 nodes…" is progress:
+            // it goes to a terminal only, so this file never gets it.
+            _ = waitUntil(120) { Set(runningNodes(dir)).count == 2 || !up.isRunning }
+            guard !up.isRunning, LocalTestnet.StartFailure(description: stderr()).portTaken, attempt < 3 else { break }
+            _ = try? CLI.run(["testnet", "down", "--dir", dir])
+        }
+        #expect(Set(runningNodes(dir)).count == 2, "up never started its nodes: \(stderr())")
         #expect(!runningNodes(dir).isEmpty, "no node was running when the signal was sent")
         #expect(!stderr().contains("waiting for"), "progress reached a file: \(stderr())")
         up.interrupt()  // SIGINT, as Ctrl-C at a terminal
