@@ -92,8 +92,7 @@ final class LocalCluster: @unchecked Sendable {
     /// (-1 when a node did not answer at the last poll).
     func waitForEmptyMempools(seconds: Double) async -> Int {
         let deadline = Date().addingTimeInterval(seconds)
-        // A session of its own, apart from the load's and the setup's connections. (The mempools stay non-empty for
-        // 20–33 s after every sent transaction committed — measured 2026-12-05, not yet explained: docs/PERFORMANCE.md.)
+        // A session of its own, apart from the load's and the setup's connections.
         let session = URLSession(configuration: .ephemeral)
         defer { session.finishTasksAndInvalidate() }
         var total = -1

@@ -420,8 +420,12 @@ public final class Node: NodeService, Sendable {
     }
 
     /// The rules in force for the next block and every scheduled upgrade, read from the latest committed state.
+    /// From the flat `state` column family (a prefix scan of the schedule's keys), never through the tree: tree keys
+    /// are hashed, so a prefix scan there visits every node — seconds per `GET /v1/status` once the state is large,
+    /// on the API's two blocking threads that also admit transactions (a status poll every second starved admission:
+    /// docs/PERFORMANCE.md, run h).
     func rulesStatus(nextHeight: UInt64) -> NodeStatus.RulesStatus? {
-        guard let upgrades = try? RulesSchedule.all(in: reader.state().reader) else { return nil }
+        guard let upgrades = try? RulesSchedule.all(in: CommittedState(store: reader.store)) else { return nil }
         return NodeStatus.RulesStatus(
             activeVersion: RulesSchedule.version(atHeight: nextHeight, upgrades: upgrades), supportedVersions: Array(RuleVersions.supported),
             upgrades: upgrades.map { .init(version: $0.version, activationHeight: $0.activationHeight, description: $0.description,
