@@ -133,39 +133,23 @@ public final class Database: @unchecked Sendable {
             for n in onDisk where !all.contains(n) { all.append(n) }
         }
 
-        var cfHandles = [OpaquePointer?](repeating: nil, count: all.count)
-        var err: UnsafeMutablePointer<CChar>? = nil
-        let cNames = all.map { strdup($0) }
-        defer { cNames.forEach { free($0) } }
         var familyOptions: [OpaquePointer] = []
-        let cfOptions: [OpaquePointer?] = all.map { name in
+        let cfOptions: [OpaquePointer] = all.map { name in
             guard let compression = storeOptions.compression[name] else { return options }
             let copy = rocksdb_options_create_copy(options)!
             rocksdb_options_set_compression(copy, compression.rocksdbType)
             familyOptions.append(copy)
             return copy
         }
-        let opened: OpaquePointer? = cNames.map { UnsafePointer($0) }.withUnsafeBufferPointer { namesPtr in
-            cfOptions.withUnsafeBufferPointer { optsPtr in
-                cfHandles.withUnsafeMutableBufferPointer { handlesPtr in
-                    rocksdb_open_column_families(options, path, Int32(all.count), namesPtr.baseAddress, optsPtr.baseAddress, handlesPtr.baseAddress, &err)
-                }
-            }
-        }
-        if let message = Database.takeError(err) {
+        let opened: OpaquePointer, cfHandles: [OpaquePointer]
+        do { (opened, cfHandles) = try Database.openColumnFamilies(path: path, families: all, options: options, familyOptions: cfOptions, readOnly: false) } catch {
             familyOptions.forEach { rocksdb_options_destroy($0) }
             rocksdb_options_destroy(options)
             rocksdb_block_based_options_destroy(table)
-            throw .openFailed(path: path, message: message)
-        }
-        guard let opened else {
-            familyOptions.forEach { rocksdb_options_destroy($0) }
-            rocksdb_options_destroy(options)
-            rocksdb_block_based_options_destroy(table)
-            throw .openFailed(path: path, message: "rocksdb returned no handle")
+            throw error
         }
         self.db = opened
-        self.handles = cfHandles.map { $0! }
+        self.handles = cfHandles
         self.options = options
         self.familyOptions = familyOptions
         self.tableOptions = table
@@ -388,24 +372,15 @@ public final class Database: @unchecked Sendable {
     /// no marker and holds entries (not ours). Nil when it may be opened (our marker, or nothing in it) or when the
     /// read-only open fails (the read-write open then reports the problem).
     private static func refusal(path: String, families: [String], options: OpaquePointer, format: StoreFormat) -> StoreError? {
-        var handles = [OpaquePointer?](repeating: nil, count: families.count)
-        var err: UnsafeMutablePointer<CChar>? = nil
-        let cNames = families.map { strdup($0) }
-        defer { cNames.forEach { free($0) } }
-        let familyOptions = [OpaquePointer?](repeating: options, count: families.count)
-        let opened: OpaquePointer? = cNames.map { UnsafePointer($0) }.withUnsafeBufferPointer { namesPtr in
-            familyOptions.withUnsafeBufferPointer { optsPtr in
-                handles.withUnsafeMutableBufferPointer { handlesPtr in
-                    rocksdb_open_for_read_only_column_families(options, path, Int32(families.count), namesPtr.baseAddress, optsPtr.baseAddress,
-                                                               handlesPtr.baseAddress, 0, &err)
-                }
-            }
-        }
-        guard Database.takeError(err) == nil, let opened, let defaultIndex = families.firstIndex(of: "default") else { return nil }
+        guard let defaultIndex = families.firstIndex(of: "default"),
+              let (opened, handles) = try? openColumnFamilies(path: path, families: families, options: options,
+                                                              familyOptions: [OpaquePointer](repeating: options, count: families.count), readOnly: true)
+        else { return nil }
         defer {
-            handles.forEach { $0.map(rocksdb_column_family_handle_destroy) }
+            handles.forEach(rocksdb_column_family_handle_destroy)
             rocksdb_close(opened)
         }
+        var err: UnsafeMutablePointer<CChar>? = nil
         let readOptions = rocksdb_readoptions_create()!
         defer { rocksdb_readoptions_destroy(readOptions) }
         var length = 0
@@ -427,6 +402,33 @@ public final class Database: @unchecked Sendable {
             if rocksdb_iter_valid(iterator) != 0 { return .foreignDatabase(path: path) }
         }
         return nil
+    }
+
+    /// Opens the column families `families` of the database at `path`, each with its options (`familyOptions`, in the
+    /// same order), read-write or read-only (a read-only open changes nothing on disk); the handles come in the order
+    /// of `families`. The one call of RocksDB's column-family open, shared by `init` and `refusal`'s read-only look.
+    private static func openColumnFamilies(path: String, families: [String], options: OpaquePointer, familyOptions: [OpaquePointer],
+                                           readOnly: Bool) throws(StoreError) -> (db: OpaquePointer, handles: [OpaquePointer]) {
+        precondition(familyOptions.count == families.count, "one options object per column family: \(familyOptions.count) for \(families.count)")
+        var handles = [OpaquePointer?](repeating: nil, count: families.count)
+        var err: UnsafeMutablePointer<CChar>? = nil
+        let cNames = families.map { strdup($0) }
+        defer { cNames.forEach { free($0) } }
+        let optionPointers = familyOptions.map { Optional($0) }
+        let opened: OpaquePointer? = cNames.map { UnsafePointer($0) }.withUnsafeBufferPointer { namesPtr in
+            optionPointers.withUnsafeBufferPointer { optsPtr in
+                handles.withUnsafeMutableBufferPointer { handlesPtr in
+                    readOnly
+                        ? rocksdb_open_for_read_only_column_families(options, path, Int32(families.count), namesPtr.baseAddress, optsPtr.baseAddress,
+                                                                     handlesPtr.baseAddress, 0, &err)
+                        : rocksdb_open_column_families(options, path, Int32(families.count), namesPtr.baseAddress, optsPtr.baseAddress,
+                                                       handlesPtr.baseAddress, &err)
+                }
+            }
+        }
+        if let message = takeError(err) { throw .openFailed(path: path, message: message) }
+        guard let opened else { throw .openFailed(path: path, message: "rocksdb returned no handle") }
+        return (opened, handles.map { $0! })
     }
 
     /// Converts (and frees) a RocksDB error string.
