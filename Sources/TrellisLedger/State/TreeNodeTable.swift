@@ -58,9 +58,13 @@ public struct TreeNodeTable: Sendable {
     /// Adds every record of `newRecords`.
     public mutating func insert(contentsOf newRecords: [TreeNodeRecord]) {
         reserveCapacity(count + newRecords.count)
-        for i in newRecords.indices { add(newRecords[i].node, hash: newRecords[i].hash) }
+        // Read in place: iterating (or subscripting) the array copied and destroyed each record.
+        newRecords.withUnsafeBufferPointer { records in
+            for i in records.indices { add(records[i].node, hash: records[i].hash) }
+        }
     }
 
+    @inline(__always)
     private mutating func add(_ node: TreeNode, hash: Hash) {
         assert(hash != .zero, "the empty subtree is never stored")
         if (count + 1) * 2 > slots.count { grow(toHold: count + 1) }
