@@ -57,7 +57,8 @@ import TrellisTesting
         // The counter sees a walk: the schedule's prefix scan through the latest tree looks up every node.
         let walk = try lookups(node) { try ValidatorSchedule.set(forHeight: tip, in: node.reader.state().reader) }
         #expect(walk.count >= 2 * Self.memberCount, "a prefix scan through the tree looked up only \(walk.count) nodes")
-        print("latest reads: one prefix scan through the tree of \(Self.memberCount) members' state looked up \(walk.count) tree nodes")
+        let liveKeys = try node.store.stateScan(prefix: []).count
+        print("latest reads: one prefix scan through the tree of \(liveKeys) live keys (\(Self.memberCount) members) looked up \(walk.count) tree nodes")
 
         let status = try lookups(node) { try node.status() }
         #expect(status.count == 0, "GET /v1/status looked up \(status.count) tree nodes")
