@@ -48,8 +48,33 @@ public struct StoreOptions: Sendable {
     /// bottommost-only setting would not reach it); every other column family uses LZ4. zstd costs more CPU per
     /// flush and compaction and saves bytes on encoded records (blocks, receipts); it saves nothing on hashes.
     public var compression: [String: StoreCompression] = [:]
+    /// Column families laid out for point reads (`PointLookupLayout`): a hash-indexed memtable instead of a skip
+    /// list. Their keys are only read, written and deleted one at a time; a scan of one still works (in key order,
+    /// through a sorted copy of the memtable: for checks and statistics, not for a hot path).
+    public var pointLookup: [String: PointLookupLayout] = [:]
 
     public init() {}
+}
+
+/// The layout of a column family whose keys are uniformly distributed (hashes) and only point-read, written and
+/// deleted: its memtable is a hash table of linked lists on the key's first `prefixBytes` bytes (RocksDB's
+/// hash-linklist memtable with a fixed-prefix extractor), so an insert or a read costs a hash and a short list walk
+/// instead of a skip list search whose every level is a cache miss. RocksDB's hash memtables take one writer at a
+/// time, so a database with such a column family applies its batches to the memtables serially
+/// (`allow_concurrent_memtable_write` off; batches are still grouped). The column family skips its Bloom filters
+/// on the last level (`optimize_filters_for_hits`): its reads are of keys that exist.
+public struct PointLookupLayout: Sendable, Equatable {
+    /// Leading key bytes that choose a memtable bucket; every key of the column family must be at least this long.
+    public var prefixBytes: Int
+    /// Buckets of each memtable's hash table (8 bytes each, allocated with the memtable).
+    public var memtableBuckets: Int
+
+    public init(prefixBytes: Int, memtableBuckets: Int) {
+        precondition(prefixBytes > 0, "a point-lookup prefix takes at least one byte, got \(prefixBytes)")
+        precondition(memtableBuckets > 0, "a hash memtable needs buckets, got \(memtableBuckets)")
+        self.prefixBytes = prefixBytes
+        self.memtableBuckets = memtableBuckets
+    }
 }
 
 /// A block compression RocksDB (Debian's librocksdb: snappy, zlib, bz2, lz4, zstd) applies to table files.
@@ -111,6 +136,8 @@ public final class Database: @unchecked Sendable {
         rocksdb_options_set_compression(options, Int32(rocksdb_lz4_compression))
         precondition(storeOptions.maxOpenFiles > 0, "max_open_files must be bounded, got \(storeOptions.maxOpenFiles)")
         rocksdb_options_set_max_open_files(options, storeOptions.maxOpenFiles)
+        // RocksDB's hash memtables refuse concurrent inserts (a DB-wide option).
+        if !storeOptions.pointLookup.isEmpty { rocksdb_options_set_allow_concurrent_memtable_write(options, 0) }
         let table = rocksdb_block_based_options_create()!
         // The table options take ownership of the filter policy: never destroy it here.
         rocksdb_block_based_options_set_filter_policy(table, rocksdb_filterpolicy_create_bloom_full(storeOptions.bloomBitsPerKey))
@@ -139,9 +166,16 @@ public final class Database: @unchecked Sendable {
         defer { cNames.forEach { free($0) } }
         var familyOptions: [OpaquePointer] = []
         let cfOptions: [OpaquePointer?] = all.map { name in
-            guard let compression = storeOptions.compression[name] else { return options }
+            let compression = storeOptions.compression[name], pointLookup = storeOptions.pointLookup[name]
+            if compression == nil && pointLookup == nil { return options }
             let copy = rocksdb_options_create_copy(options)!
-            rocksdb_options_set_compression(copy, compression.rocksdbType)
+            if let compression { rocksdb_options_set_compression(copy, compression.rocksdbType) }
+            if let pointLookup {
+                // The options take ownership of the extractor.
+                rocksdb_options_set_prefix_extractor(copy, rocksdb_slicetransform_create_fixed_prefix(pointLookup.prefixBytes))
+                rocksdb_options_set_hash_link_list_rep(copy, pointLookup.memtableBuckets)
+                rocksdb_options_set_optimize_filters_for_hits(copy, 1)
+            }
             familyOptions.append(copy)
             return copy
         }
@@ -175,7 +209,7 @@ public final class Database: @unchecked Sendable {
         var families: [String: ColumnFamily] = [:]
         for (i, n) in all.enumerated() { families[n] = ColumnFamily(name: n, index: i) }
         self.columnFamilies = families
-        self.readOptions = rocksdb_readoptions_create()!
+        self.readOptions = Database.makeReadOptions()
         self.syncWrite = rocksdb_writeoptions_create()!
         rocksdb_writeoptions_set_sync(syncWrite, 1)
         self.asyncWrite = rocksdb_writeoptions_create()!
@@ -406,7 +440,7 @@ public final class Database: @unchecked Sendable {
             handles.forEach { $0.map(rocksdb_column_family_handle_destroy) }
             rocksdb_close(opened)
         }
-        let readOptions = rocksdb_readoptions_create()!
+        let readOptions = makeReadOptions()
         defer { rocksdb_readoptions_destroy(readOptions) }
         var length = 0
         let value = StoreFormat.markerKey.withUnsafeBufferPointer { k in
@@ -427,6 +461,15 @@ public final class Database: @unchecked Sendable {
             if rocksdb_iter_valid(iterator) != 0 { return .foreignDatabase(path: path) }
         }
         return nil
+    }
+
+    /// Read options for every read and iterator: iterators seek in total key order even in a column family with a
+    /// prefix extractor (`PointLookupLayout`; without this a seek there would see only the keys sharing the target's
+    /// prefix). No effect on point reads or on the other column families.
+    static func makeReadOptions() -> OpaquePointer {
+        let options = rocksdb_readoptions_create()!
+        rocksdb_readoptions_set_total_order_seek(options, 1)
+        return options
     }
 
     /// Converts (and frees) a RocksDB error string.
