@@ -113,6 +113,9 @@ public final class Database: @unchecked Sendable {
     private let familyOptions: [OpaquePointer]
     private let tableOptions: OpaquePointer
     let readOptions: OpaquePointer
+    /// The shortest key each column family takes (by index): its `PointLookupLayout.prefixBytes`, else 0. RocksDB's
+    /// fixed-prefix extractor asserts on a shorter key, so such a key is refused here with an error instead.
+    private let minimumKeyBytes: [Int]
     private let syncWrite: OpaquePointer
     private let asyncWrite: OpaquePointer
 
@@ -209,6 +212,7 @@ public final class Database: @unchecked Sendable {
         var families: [String: ColumnFamily] = [:]
         for (i, n) in all.enumerated() { families[n] = ColumnFamily(name: n, index: i) }
         self.columnFamilies = families
+        self.minimumKeyBytes = all.map { storeOptions.pointLookup[$0]?.prefixBytes ?? 0 }
         self.readOptions = Database.makeReadOptions()
         self.syncWrite = rocksdb_writeoptions_create()!
         rocksdb_writeoptions_set_sync(syncWrite, 1)
@@ -268,6 +272,7 @@ public final class Database: @unchecked Sendable {
     }
 
     func get(_ cf: ColumnFamily, key: [UInt8], readOptions: OpaquePointer) throws(StoreError) -> [UInt8]? {
+        try checkKeyLength(key, cf, operation: "get")
         var length = 0
         var err: UnsafeMutablePointer<CChar>? = nil
         let value = key.withUnsafeBufferPointer { k in
@@ -299,6 +304,10 @@ public final class Database: @unchecked Sendable {
     /// fsynced: the batch then survives a crash of the process or the machine.
     public func write(_ batch: WriteBatch, sync: Bool) throws(StoreError) {
         if batch.operations.isEmpty { return }
+        for op in batch.operations {
+            try checkKeyLength(op.key, op.cf, operation: "write")
+            if let end = op.rangeEnd { try checkKeyLength(end, op.cf, operation: "write") }
+        }
         let wb = rocksdb_writebatch_create()!
         defer { rocksdb_writebatch_destroy(wb) }
         for op in batch.operations {
@@ -326,6 +335,14 @@ public final class Database: @unchecked Sendable {
         var err: UnsafeMutablePointer<CChar>? = nil
         rocksdb_write(db, sync ? syncWrite : asyncWrite, wb, &err)
         if let message = Database.takeError(err) { throw .operationFailed(operation: "write", message: message) }
+    }
+
+    /// Refuses a key shorter than its column family's point-lookup prefix (which RocksDB would abort on).
+    private func checkKeyLength(_ key: [UInt8], _ cf: ColumnFamily, operation: String) throws(StoreError) {
+        let minimum = minimumKeyBytes[cf.index]
+        if key.count < minimum {
+            throw .operationFailed(operation: operation, message: "a key of \(key.count) bytes in column family \(cf.name), whose keys are at least \(minimum) bytes (its point-lookup prefix)")
+        }
     }
 
     /// Writes every column family's memtable to table files and waits for it (a graceful shutdown: the next open

@@ -76,6 +76,8 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     private var previousNodeCache: [NodeKey: TreeNode] = [:]
     /// Guarded by `cacheLock`.
     private var olderHeightTrees = 0
+    /// Guarded by `cacheLock`.
+    private var rowsCommitted = CommittedRows()
 
     static let lastHeightKey = Array("last_height".utf8)
     static let genesisHashKey = Array("genesis_hash".utf8)
@@ -253,6 +255,14 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         return olderHeightTrees
     }
 
+    /// RocksDB rows (memtable entries) the commits since this store was opened put and deleted, over every column
+    /// family (a range delete counts one): what each commit's synced batch costs RocksDB, for the benchmark.
+    public var committedRows: CommittedRows {
+        cacheLock.lock()
+        defer { cacheLock.unlock() }
+        return rowsCommitted
+    }
+
     func countOlderHeightTree() {
         cacheLock.lock()
         defer { cacheLock.unlock() }
@@ -364,6 +374,11 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         // Durability: the batch is fsynced before this returns; only then may anyone be told "committed".
         do { try database.write(batch, sync: true) } catch { throw .storage(error) }
         remember(commit.treeNodes.map { ($0.hash, $0.node) })
+        let deletes = batch.deleteCount
+        cacheLock.lock()
+        rowsCommitted.written += batch.count - deletes
+        rowsCommitted.deleted += deletes
+        cacheLock.unlock()
     }
 
     /// The height of the newest stored summary of `bucket`, or nil when it never changed.
@@ -421,6 +436,12 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         for b in key.suffix(8) { value = value << 8 | UInt64(b) }
         return value
     }
+}
+
+/// Rows a store's commits put and deleted (`RocksChainStore.committedRows`).
+public struct CommittedRows: Sendable, Equatable {
+    public var written = 0
+    public var deleted = 0
 }
 
 /// The tree a commit writes, for reading its bucket summaries before the batch is applied: the new nodes, else the
