@@ -56,18 +56,12 @@ public final class StoreChainSource: StoredChainSource {
         } catch let e as AuditError { throw e } catch { throw .source("cannot read height \(height) of \(label): \(error)") }
     }
 
+    /// Read from the latest state's flat column family, whatever `height`: `validators/<h>` is written (or rewritten)
+    /// only by block h-2 and never deleted, so the sets in force at height+1 and height+2 read the same there as at
+    /// `height` — and a pruned height needs no fallback. (Through `height`'s tree, the schedule's prefix scan visited
+    /// every node of the tree, once per exported height.)
     public func validatorSetChange(afterHeight height: UInt64) throws(AuditError) -> ValidatorSetChangeView? {
-        let state: any StateReader
-        do { state = try reader.state(atHeight: height).reader } catch {
-            // A store that pruned this height (its proof window, docs/LEDGER.md) still answers from its latest state:
-            // `validators/<h>` is written once, by block h-2, and never deleted, so the sets in force at height+1 and
-            // height+2 read the same there.
-            guard case .statePruned = error, let latest = try? reader.state().reader else {
-                throw .source("cannot read the state at height \(height): \(error)")
-            }
-            return try ValidatorSetChangeView.scheduled(afterHeight: height, state: latest)
-        }
-        return try ValidatorSetChangeView.scheduled(afterHeight: height, state: state)
+        try ValidatorSetChangeView.scheduled(afterHeight: height, state: CommittedState(store: reader.store))
     }
 }
 

@@ -39,14 +39,19 @@ struct LineJSON {
             bytes.append(0x22)
             return
         }
-        for c in utf8 {
+        // Else runs without an escape are appended whole (payload JSON, a string inside the line, quotes every key).
+        var runStart = 0
+        for (i, c) in utf8.enumerated() {
             switch c {
-            case 0x22: bytes.append(0x5C); bytes.append(0x22)
-            case 0x5C: bytes.append(0x5C); bytes.append(0x5C)
-            case 0x20...0x7E: bytes.append(c)
+            case 0x22, 0x5C:
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<i]))
+                bytes.append(0x5C); bytes.append(c)
+                runStart = i + 1
+            case 0x20...0x7E: continue
             default: ok = false
             }
         }
+        bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...]))
         bytes.append(0x22)
     }
 
@@ -184,7 +189,8 @@ enum LineParts {
 }
 
 /// The payload JSON `TransactionView` shows: the kind's `KindSpec` JSON when the kind is known and the payload
-/// decodes, else nil. Written by `PayloadJSONEncoder` (the same bytes, faster) unless it declines.
+/// decodes, else nil. Written by the payload's direct writer, else by `PayloadJSONEncoder` (the same bytes, both
+/// faster), unless they decline.
 enum PayloadJSON {
     static func text(kind: String, payload: [UInt8], registry: ContractRegistry) -> String? {
         utf8(kind: kind, payload: payload, registry: registry).map { String(decoding: $0, as: UTF8.self) }
@@ -193,6 +199,9 @@ enum PayloadJSON {
     /// `text`'s UTF-8 bytes (what a line holds, escaped), without building a String.
     static func utf8(kind: String, payload: [UInt8], registry: ContractRegistry) -> [UInt8]? {
         guard let spec = registry.spec(for: kind), let value = try? spec.decodePayload(payload) else { return nil }
+        // The kind's direct writer when it has one and can promise every string (PayloadJSONWriter.swift).
+        var writer = PayloadJSONWriter(capacity: 2 * payload.count + 64)
+        if value.writeJSON(into: &writer), writer.ok { return writer.bytes }
         if let bytes = try? PayloadJSONEncoder.encode(value) { return bytes }
         guard let data = try? spec.jsonPayload(fromCanonical: payload) else { return nil }
         return Array(data)

@@ -102,7 +102,8 @@ public final class NodeLightProvider: LightBlockProvider {
 }
 
 /// A ledger store as a light-block provider (an auditor's own copy of the chain, and the tests): the set in force at
-/// a height is read from the latest state, where `validators/<effective height>` is never deleted.
+/// a height is read from the latest state's flat column family (never through the tree, where the schedule's prefix
+/// scan visits every node), where `validators/<effective height>` is never deleted.
 extension StoreChainSource: LightBlockProvider {
     public func latestCertifiedHeight() throws(AuditError) -> UInt64 { try latestHeight() }
 
@@ -110,7 +111,7 @@ extension StoreChainSource: LightBlockProvider {
         do {
             guard let block = try reader.block(atHeight: height) else { throw AuditError.notFound("block \(height) is not in \(label)") }
             guard let certificate = try reader.certificate(atHeight: height) else { throw AuditError.notFound("certificate \(height) is not in \(label)") }
-            guard let set = try ValidatorSchedule.set(forHeight: height, in: reader.state().reader) else {
+            guard let set = try ValidatorSchedule.set(forHeight: height, in: CommittedState(store: reader.store)) else {
                 throw AuditError.source("\(label) records no validator set for height \(height)")
             }
             return LightBlock(header: block.header, certificate: certificate, validators: set)

@@ -13,11 +13,13 @@ public struct ReportState {
     public let stateRoot: Hash
     public let reader: any StateReader
 
-    /// The latest state of a node home.
+    /// The latest state of a node home (a stopped node's: nothing commits while the report reads), from the flat
+    /// `state` column family: the queries' prefix scans through the tree would visit every node of it.
     public init(home: StoreChainSource) throws(AuditError) {
         do {
-            let s = try home.reader.state()
-            (height, stateRoot, reader) = (s.height, s.root, s.reader)
+            height = try home.reader.latestHeight()
+            stateRoot = try home.reader.stateRoot(atHeight: height)
+            reader = CommittedState(store: home.reader.store)
         } catch { throw .source("cannot read the state of \(home.label): \(error)") }
     }
 

@@ -109,15 +109,7 @@ enum PrivateFile {
         // mkstemp creates 0600 less the umask: set exactly 0600 before the secret is written.
         if fchmod(fd, mode_t(0o600)) != 0 { throw .io(operation: "chmod 600", errno: errno) }
         _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-        var written = 0
-        while written < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, $0.count - written) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw .io(operation: "write", errno: errno)
-            }
-            written += n
-        }
+        do { try Descriptor.writeAll(fd, bytes) } catch { throw .io(operation: "write", errno: error.errorNumber) }
         if fsync(fd) != 0 { throw .io(operation: "fsync", errno: errno) }
     }
 

@@ -59,12 +59,13 @@ public struct StoreOptions: Sendable {
 /// The layout of a column family whose keys are uniformly distributed (hashes) and only point-read, written and
 /// deleted: its memtable is a hash table of linked lists on the key's first `prefixBytes` bytes (RocksDB's
 /// hash-linklist memtable with a fixed-prefix extractor), so an insert or a read costs a hash and a short list walk
-/// instead of a skip list search whose every level is a cache miss. RocksDB's hash memtables take one writer at a
-/// time, so a database with such a column family applies its batches to the memtables serially
-/// (`allow_concurrent_memtable_write` off; batches are still grouped). The column family skips its Bloom filters
-/// on the last level (`optimize_filters_for_hits`): its reads are of keys that exist.
+/// instead of a skip list search whose every level is a cache miss. The price is paid at flush, in the background:
+/// the memtable is sorted then. RocksDB's hash memtables take one writer at a time, so a database with such a column
+/// family applies its batches to the memtables serially (`allow_concurrent_memtable_write` off; batches are still
+/// grouped). The column family skips its Bloom filters on the last level (`optimize_filters_for_hits`): its reads
+/// are of keys that exist. Every key of it must be at least `prefixBytes` long (`Database` refuses shorter ones).
 public struct PointLookupLayout: Sendable, Equatable {
-    /// Leading key bytes that choose a memtable bucket; every key of the column family must be at least this long.
+    /// Leading key bytes that choose a memtable bucket.
     public var prefixBytes: Int
     /// Buckets of each memtable's hash table (8 bytes each, allocated with the memtable).
     public var memtableBuckets: Int
@@ -163,12 +164,8 @@ public final class Database: @unchecked Sendable {
             for n in onDisk where !all.contains(n) { all.append(n) }
         }
 
-        var cfHandles = [OpaquePointer?](repeating: nil, count: all.count)
-        var err: UnsafeMutablePointer<CChar>? = nil
-        let cNames = all.map { strdup($0) }
-        defer { cNames.forEach { free($0) } }
         var familyOptions: [OpaquePointer] = []
-        let cfOptions: [OpaquePointer?] = all.map { name in
+        let cfOptions: [OpaquePointer] = all.map { name in
             let compression = storeOptions.compression[name], pointLookup = storeOptions.pointLookup[name]
             if compression == nil && pointLookup == nil { return options }
             let copy = rocksdb_options_create_copy(options)!
@@ -182,27 +179,15 @@ public final class Database: @unchecked Sendable {
             familyOptions.append(copy)
             return copy
         }
-        let opened: OpaquePointer? = cNames.map { UnsafePointer($0) }.withUnsafeBufferPointer { namesPtr in
-            cfOptions.withUnsafeBufferPointer { optsPtr in
-                cfHandles.withUnsafeMutableBufferPointer { handlesPtr in
-                    rocksdb_open_column_families(options, path, Int32(all.count), namesPtr.baseAddress, optsPtr.baseAddress, handlesPtr.baseAddress, &err)
-                }
-            }
-        }
-        if let message = Database.takeError(err) {
+        let opened: OpaquePointer, cfHandles: [OpaquePointer]
+        do { (opened, cfHandles) = try Database.openColumnFamilies(path: path, families: all, options: options, familyOptions: cfOptions, readOnly: false) } catch {
             familyOptions.forEach { rocksdb_options_destroy($0) }
             rocksdb_options_destroy(options)
             rocksdb_block_based_options_destroy(table)
-            throw .openFailed(path: path, message: message)
-        }
-        guard let opened else {
-            familyOptions.forEach { rocksdb_options_destroy($0) }
-            rocksdb_options_destroy(options)
-            rocksdb_block_based_options_destroy(table)
-            throw .openFailed(path: path, message: "rocksdb returned no handle")
+            throw error
         }
         self.db = opened
-        self.handles = cfHandles.map { $0! }
+        self.handles = cfHandles
         self.options = options
         self.familyOptions = familyOptions
         self.tableOptions = table
@@ -212,8 +197,8 @@ public final class Database: @unchecked Sendable {
         var families: [String: ColumnFamily] = [:]
         for (i, n) in all.enumerated() { families[n] = ColumnFamily(name: n, index: i) }
         self.columnFamilies = families
-        self.minimumKeyBytes = all.map { storeOptions.pointLookup[$0]?.prefixBytes ?? 0 }
         self.readOptions = Database.makeReadOptions()
+        self.minimumKeyBytes = all.map { storeOptions.pointLookup[$0]?.prefixBytes ?? 0 }
         self.syncWrite = rocksdb_writeoptions_create()!
         rocksdb_writeoptions_set_sync(syncWrite, 1)
         self.asyncWrite = rocksdb_writeoptions_create()!
@@ -439,24 +424,15 @@ public final class Database: @unchecked Sendable {
     /// no marker and holds entries (not ours). Nil when it may be opened (our marker, or nothing in it) or when the
     /// read-only open fails (the read-write open then reports the problem).
     private static func refusal(path: String, families: [String], options: OpaquePointer, format: StoreFormat) -> StoreError? {
-        var handles = [OpaquePointer?](repeating: nil, count: families.count)
-        var err: UnsafeMutablePointer<CChar>? = nil
-        let cNames = families.map { strdup($0) }
-        defer { cNames.forEach { free($0) } }
-        let familyOptions = [OpaquePointer?](repeating: options, count: families.count)
-        let opened: OpaquePointer? = cNames.map { UnsafePointer($0) }.withUnsafeBufferPointer { namesPtr in
-            familyOptions.withUnsafeBufferPointer { optsPtr in
-                handles.withUnsafeMutableBufferPointer { handlesPtr in
-                    rocksdb_open_for_read_only_column_families(options, path, Int32(families.count), namesPtr.baseAddress, optsPtr.baseAddress,
-                                                               handlesPtr.baseAddress, 0, &err)
-                }
-            }
-        }
-        guard Database.takeError(err) == nil, let opened, let defaultIndex = families.firstIndex(of: "default") else { return nil }
+        guard let defaultIndex = families.firstIndex(of: "default"),
+              let (opened, handles) = try? openColumnFamilies(path: path, families: families, options: options,
+                                                              familyOptions: [OpaquePointer](repeating: options, count: families.count), readOnly: true)
+        else { return nil }
         defer {
-            handles.forEach { $0.map(rocksdb_column_family_handle_destroy) }
+            handles.forEach(rocksdb_column_family_handle_destroy)
             rocksdb_close(opened)
         }
+        var err: UnsafeMutablePointer<CChar>? = nil
         let readOptions = makeReadOptions()
         defer { rocksdb_readoptions_destroy(readOptions) }
         var length = 0
@@ -480,9 +456,37 @@ public final class Database: @unchecked Sendable {
         return nil
     }
 
+    /// Opens the column families `families` of the database at `path`, each with its options (`familyOptions`, in the
+    /// same order), read-write or read-only (a read-only open changes nothing on disk); the handles come in the order
+    /// of `families`. The one call of RocksDB's column-family open, shared by `init` and `refusal`'s read-only look.
+    private static func openColumnFamilies(path: String, families: [String], options: OpaquePointer, familyOptions: [OpaquePointer],
+                                           readOnly: Bool) throws(StoreError) -> (db: OpaquePointer, handles: [OpaquePointer]) {
+        precondition(familyOptions.count == families.count, "one options object per column family: \(familyOptions.count) for \(families.count)")
+        var handles = [OpaquePointer?](repeating: nil, count: families.count)
+        var err: UnsafeMutablePointer<CChar>? = nil
+        let cNames = families.map { strdup($0) }
+        defer { cNames.forEach { free($0) } }
+        let optionPointers = familyOptions.map { Optional($0) }
+        let opened: OpaquePointer? = cNames.map { UnsafePointer($0) }.withUnsafeBufferPointer { namesPtr in
+            optionPointers.withUnsafeBufferPointer { optsPtr in
+                handles.withUnsafeMutableBufferPointer { handlesPtr in
+                    readOnly
+                        ? rocksdb_open_for_read_only_column_families(options, path, Int32(families.count), namesPtr.baseAddress, optsPtr.baseAddress,
+                                                                     handlesPtr.baseAddress, 0, &err)
+                        : rocksdb_open_column_families(options, path, Int32(families.count), namesPtr.baseAddress, optsPtr.baseAddress,
+                                                       handlesPtr.baseAddress, &err)
+                }
+            }
+        }
+        if let message = takeError(err) { throw .openFailed(path: path, message: message) }
+        guard let opened else { throw .openFailed(path: path, message: "rocksdb returned no handle") }
+        return (opened, handles.map { $0! })
+    }
+
     /// Read options for every read and iterator: iterators seek in total key order even in a column family with a
     /// prefix extractor (`PointLookupLayout`; without this a seek there would see only the keys sharing the target's
-    /// prefix). No effect on point reads or on the other column families.
+    /// prefix, and a seek to a key shorter than the prefix aborts in RocksDB). No effect on point reads or on the
+    /// other column families.
     static func makeReadOptions() -> OpaquePointer {
         let options = rocksdb_readoptions_create()!
         rocksdb_readoptions_set_total_order_seek(options, 1)

@@ -11,10 +11,12 @@
 import Dispatch
 
 public enum OwnThread {
-    /// Runs `body` on a thread of its own (see above) and returns what it returns.
-    public static func run<T>(_ body: () throws -> T) async throws -> T {
+    /// Runs `body` on a thread of its own (see above) and returns what it returns. An async body (one that also awaits
+    /// transports or polls with `Patience.eventually`) runs there too, between its suspensions: what it does
+    /// synchronously — starting a testnet, running curl, reading logs — blocks that thread, never a cooperative one.
+    public static func run<T>(_ body: () async throws -> T) async throws -> T {
         let executor = QueueTaskExecutor(DispatchQueue(label: "trellis-test-own-thread"))
-        return try await withTaskExecutorPreference(executor) { try body() }
+        return try await withTaskExecutorPreference(executor) { try await body() }
     }
 }
 

@@ -7,7 +7,7 @@
 // some other test's outgoing connection at the moment it binds: CI once failed with "Address already in use" on
 // 59800. Here a testnet gets a block of 200 ports below the ephemeral range; a block is claimed with an exclusive
 // `flock` on a file in the temporary directory (released by the kernel when the process exits, even on kill -9) and
-// then every port the testnet will listen on is test-bound first.
+// then every port of the block — the testnet's and those a test adds — is test-bound first.
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -31,8 +31,9 @@ public enum TestPorts {
         public let description: String
     }
 
-    /// A free base port for a testnet of `nodes` nodes (`nodes` ≤ 100): the block stays claimed until the process
-    /// ends (a test may stop and restart its testnet on the same ports).
+    /// A free base port for a testnet of `nodes` nodes (`nodes` ≤ 100), with all `blockSize` ports of its block free
+    /// when claimed (for nodes and stubs a test adds): the block stays claimed until the process ends (a test may
+    /// stop and restart its testnet on the same ports).
     public static func reserveBase(nodes: Int) throws -> Int {
         precondition((1...100).contains(nodes), "a testnet block holds at most 100 nodes")
         return try claimed.withLock { claimed in try reserve(nodes: nodes, claimed: &claimed) }
@@ -52,9 +53,11 @@ public enum TestPorts {
                 close(fd)
                 continue
             }
+            // Every port of the block, not only the testnet's first nodes': tests bind more of it (a node they add at
+            // base+4/base+104, an observer at base+10/base+110, a validator address at base+9), and a block with any
+            // port taken is skipped (below the ephemeral range only another listener can hold one).
             let base = firstPort + index * blockSize
-            let ports = (0..<nodes).flatMap { [base + $0, base + 100 + $0] }
-            guard ports.allSatisfy(canListen) else {
+            guard (base..<(base + blockSize)).allSatisfy(canListen) else {
                 close(fd)
                 continue
             }

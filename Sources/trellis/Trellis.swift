@@ -5,6 +5,7 @@
 // unreachable node.
 import ArgumentParser
 import Foundation
+import TrellisCrypto
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -60,17 +61,7 @@ func printError(_ message: String) {
 /// gives up silently on any other error (a closed pipe): a message that cannot be shown must not crash the command,
 /// which `FileHandle.write(_:)` does (it wraps write(2) in `try!`).
 func writeOut(_ fd: Int32, _ text: String) {
-    var bytes = Array(text.utf8)[...]
-    while !bytes.isEmpty {
-        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        if written > 0 {
-            bytes = bytes.dropFirst(written)
-        } else if written < 0 && errno == EINTR {
-            continue
-        } else {
-            return
-        }
-    }
+    try? Descriptor.writeAll(fd, Array(text.utf8))
 }
 
 /// Makes C's `stdout` (which `print` writes through) line-buffered. Swift 6 refuses to read the C global `stdout`

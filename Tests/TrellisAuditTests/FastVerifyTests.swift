@@ -73,11 +73,20 @@ func fastVerify(_ data: Data) throws -> VerificationSummary? {
             for tx in try #require(try chain.engine.block(at: height)).transactions {
                 let spec = try #require(ContractRegistry.standard.spec(for: tx.body.kind))
                 let fast = try PayloadJSONEncoder.encode(try spec.decodePayload(tx.body.payload))
-                #expect(fast == Array(try spec.jsonPayload(fromCanonical: tx.body.payload)), "\(tx.body.kind)")
+                let reference = Array(try spec.jsonPayload(fromCanonical: tx.body.payload))
+                #expect(fast == reference, "\(tx.body.kind)")
+                // What the line checks use: the kind's direct writer when it has one.
+                #expect(PayloadJSON.utf8(kind: tx.body.kind, payload: tx.body.payload, registry: .standard) == reference, "\(tx.body.kind)")
                 kinds.insert(tx.body.kind)
             }
         }
         #expect(kinds.count >= 12)
+        // A string the direct writer declines (non-ASCII, a control character) still gives JSONEncoder's bytes.
+        for reason in ["Café", "a\nb", "q\"/\\", "中文"] {
+            let payload = CertificateRejectPayload(certID: "cert-1", reason: reason).canonicalBytes
+            let spec = try #require(ContractRegistry.standard.spec(for: "certificate.reject"))
+            #expect(PayloadJSON.utf8(kind: "certificate.reject", payload: payload, registry: .standard) == Array(try spec.jsonPayload(fromCanonical: payload)), "\(reason)")
+        }
         // Shapes it cannot promise to write as JSONEncoder does are declined (the caller then uses JSONEncoder).
         struct Numeric: Encodable { var a9 = 1, a10 = 2 }
         struct Floating: Encodable { var x = 1.5 }

@@ -52,9 +52,16 @@ import Glibc
         // Two hosts cut off: no quorum. The chain halts (no commits on either side) and resumes when they return.
         try lab.cut(3)
         try lab.cut(4)
-        sleep(3)  // a block already decided before the cut may still land
-        let halted = (E2E.height(apis[0]), E2E.height(apis[1]))
-        sleep(6)
+        // A block decided before the cut may still land on one of them and reach the other by block sync: wait until
+        // both hold the same last block (a condition, not a fixed pause a loaded machine can outlast).
+        var halted = (0, 0)
+        let settled = waitUntil(60) {
+            halted = (E2E.height(apis[0]), E2E.height(apis[1]))
+            guard halted.0 > 0, halted.0 == halted.1, let hash = E2E.header(apis[0], halted.0, "hash") else { return false }
+            return E2E.header(apis[1], halted.1, "hash") == hash
+        }
+        #expect(settled, "hosts 1 and 2 did not settle on one block after the cut (heights \(halted))")
+        sleep(6)  // the observation window: nothing may commit without a quorum while it lasts
         #expect(E2E.height(apis[0]) == halted.0 && E2E.height(apis[1]) == halted.1, "hosts 1 and 2 committed without a quorum")
         try lab.heal(3)
         try lab.heal(4)

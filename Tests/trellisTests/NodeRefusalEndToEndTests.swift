@@ -16,6 +16,12 @@ import Glibc
 
 @Suite(.serialized) struct NodeRefusalEndToEndTests {
     @Test func unknownPeerKeyAndBadBodiesAreRefusedAndTheNodeKeepsServing() async throws {
+        try await OwnThread.run { try await unknownPeerKeyAndBadBodiesAreRefusedAndTheNodeKeepsServingBody() }
+    }
+
+    /// The test; it starts a testnet, runs curl and polls with blocking waits: run on a thread of its own by
+    /// `OwnThread`, so it holds none of the cooperative threads the in-process suites need.
+    func unknownPeerKeyAndBadBodiesAreRefusedAndTheNodeKeepsServingBody() async throws {
         let net = try LocalTestnet.start(nodes: 1)
         let base = net.basePort
         defer { net.stop() }

@@ -9,14 +9,27 @@ import TrellisTesting
 
 @Suite struct OwnThreadTests {
     @Test func blockedBodiesLeaveTheCooperativePoolFree() async throws {
+        try await expectBlockedBodiesReleased(awaitingFirst: false)
+    }
+
+    /// An async body (the end-to-end tests that await transports and polls) blocks after an `await` on its own thread
+    /// too: the executor preference holds across its suspensions.
+    @Test func asyncBodiesBlockedAfterAnAwaitLeaveTheCooperativePoolFree() async throws {
+        try await expectBlockedBodiesReleased(awaitingFirst: true)
+    }
+
+    /// More bodies than cores block until a signaller on the cooperative pool releases them (`awaitingFirst`: each
+    /// body suspends once before it blocks).
+    private func expectBlockedBodiesReleased(awaitingFirst: Bool) async throws {
         let bodies = ProcessInfo.processInfo.activeProcessorCount + 2
         let release = DispatchSemaphore(value: 0)
         let released = try await withThrowingTaskGroup(of: Bool.self) { group in
             for _ in 0..<bodies {
                 group.addTask {
                     try await OwnThread.run {
+                        if awaitingFirst { try await Task.sleep(nanoseconds: 1_000_000) }
                         // Blocks this thread until the signaller runs (a generous budget: only a starved pool misses it).
-                        release.wait(timeout: .now() + Patience.minimumSeconds) == .success
+                        return release.wait(timeout: .now() + Patience.minimumSeconds) == .success
                     }
                 }
             }

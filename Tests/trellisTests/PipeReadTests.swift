@@ -17,13 +17,8 @@ private let interruptions = Atomic<Int>(0)
     @Test func bothPipesAreReadAsTheyFill() async throws {
         try await OwnThread.run {
             // 300,000 bytes to standard error (more than a pipe holds) before a line on standard output.
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/bin/sh")
-            process.arguments = ["-c", "head -c 300000 /dev/zero >&2; echo done"]
-            let out = Pipe(), err = Pipe()
-            process.standardOutput = out
-            process.standardError = err
-            try process.run()
+            let err = Pipe()
+            let (process, out) = try shell("head -c 300000 /dev/zero >&2; echo done", standardError: err)
             let (stdout, stderr) = PipeRead.readToEnd(out.fileHandleForReading, err.fileHandleForReading)
             process.waitUntilExit()
             #expect(String(decoding: stdout, as: UTF8.self) == "done\n")
@@ -44,13 +39,8 @@ private let interruptions = Atomic<Int>(0)
 
         // The child writes its line only when told to (a line on its standard input), so every signal below
         // reaches the reader while it is blocked in read(2) or about to be.
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", "read go; echo late"]
-        let out = Pipe(), input = Pipe()
-        process.standardOutput = out
-        process.standardInput = input
-        try process.run()
+        let input = Pipe()
+        let (process, out) = try shell("read go; echo late", standardInput: input)
 
         let reader = Mutex<pthread_t?>(nil)
         let result = Mutex<Data?>(nil)
@@ -82,5 +72,19 @@ private let interruptions = Atomic<Int>(0)
         process.waitUntilExit()
         #expect(finished, "the read never returned")
         #expect(result.withLock { $0 }.map { String(decoding: $0, as: UTF8.self) } == "late\n", "the read gave up on EINTR")
+    }
+
+    /// `/bin/sh -c script`, started, with its standard output on a new pipe (returned) and its standard error and
+    /// input on the pipes given.
+    private func shell(_ script: String, standardError: Pipe? = nil, standardInput: Pipe? = nil) throws -> (Process, Pipe) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", script]
+        let out = Pipe()
+        process.standardOutput = out
+        if let standardError { process.standardError = standardError }
+        if let standardInput { process.standardInput = standardInput }
+        try process.run()
+        return (process, out)
     }
 }

@@ -90,7 +90,7 @@ public final class LedgerApplication: ConsensusApplication {
         for e in evidence where e.height < height && e.verify(chainID: engine.chainID) {
             let key = LedgerKeys.evidence(validator: e.validator, height: e.height)
             guard seen.insert(key).inserted else { continue }
-            if let recorded = try? engine.state(key), recorded.value != nil { continue }
+            if (try? engine.reader.store.stateValue(key)) != nil { continue }  // the flat latest state: one point read, no tree
             if let set = try? engine.validatorSet(forHeight: e.height), set.contains(e.validator) { out.append(e) }
         }
         return out

@@ -29,10 +29,16 @@ public protocol TransactionPayload: CanonicalCodable, Codable, Sendable {
     /// Checks that need no state (non-empty ids, positive amounts, sizes). Runs on entry to the mempool and again
     /// in execution.
     func validate() throws(TxRejection)
+    /// Writes the payload's JSON view straight from its fields — exactly the bytes `JSONEncoder` (sorted keys, "/"
+    /// unescaped) writes through `Encodable` — and returns true; false when the kind has no direct writer (then
+    /// nothing is written and callers encode through `Encodable`). A writer whose `ok` is cleared (a string it
+    /// cannot promise) must be discarded the same way (PayloadJSONWriter.swift).
+    func writeJSON(into writer: inout PayloadJSONWriter) -> Bool
 }
 
 extension TransactionPayload {
     public func validate() throws(TxRejection) {}
+    public func writeJSON(into writer: inout PayloadJSONWriter) -> Bool { false }
 }
 
 /// Everything a contract may know about the transaction being executed, besides its payload and the state.

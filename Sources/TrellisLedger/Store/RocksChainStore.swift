@@ -78,6 +78,8 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     private var olderHeightTrees = 0
     /// Guarded by `cacheLock`.
     private var rowsCommitted = CommittedRows()
+    /// Guarded by `cacheLock`.
+    private var latestTreeNodeLookups = 0
 
     static let lastHeightKey = Array("last_height".utf8)
     static let genesisHashKey = Array("genesis_hash".utf8)
@@ -269,9 +271,20 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         olderHeightTrees += 1
     }
 
+    /// How many nodes of the latest tree were looked up (from the cache or the disk) since the store was opened:
+    /// the engine's reads and those of a reader at the last height. A latest-height read that needs no proof reads
+    /// the flat `state` column family and looks up none; tests count them to hold read paths to that (a prefix scan
+    /// through the tree looks up every node: tree keys are hashed).
+    public var latestTreeNodesLookedUp: Int {
+        cacheLock.lock()
+        defer { cacheLock.unlock() }
+        return latestTreeNodeLookups
+    }
+
     func cachedNode(_ hash: Hash) -> TreeNode? {
         cacheLock.lock()
         defer { cacheLock.unlock() }
+        latestTreeNodeLookups += 1
         return nodeCache[NodeKey(hash)] ?? previousNodeCache[NodeKey(hash)]
     }
 

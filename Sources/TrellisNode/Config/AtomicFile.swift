@@ -3,6 +3,7 @@
 // the directory. Used for files edited in place (the genesis being assembled in a ceremony) and for the node's
 // signing state.
 import Foundation
+import TrellisCrypto
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -24,18 +25,7 @@ public enum AtomicFile {
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
         guard fd >= 0 else { throw WriteError(path: path, operation: "open \(temporary)", errorNumber: errno) }
         var failure: WriteError?
-        let bytes = [UInt8](data)
-        var written = 0
-        while written < bytes.count && failure == nil {
-            let n = bytes.withUnsafeBufferPointer { buffer in
-                Glibc.write(fd, UnsafeRawPointer(buffer.baseAddress.map { $0 + written }), bytes.count - written)
-            }
-            if n < 0 {
-                if errno != EINTR { failure = WriteError(path: path, operation: "write", errorNumber: errno) }
-            } else {
-                written += n
-            }
-        }
+        do { try Descriptor.writeAll(fd, [UInt8](data)) } catch { failure = WriteError(path: path, operation: "write", errorNumber: error.errorNumber) }
         if failure == nil && fsync(fd) != 0 { failure = WriteError(path: path, operation: "fsync", errorNumber: errno) }
         close(fd)
         if failure == nil && rename(temporary, path) != 0 { failure = WriteError(path: path, operation: "rename", errorNumber: errno) }

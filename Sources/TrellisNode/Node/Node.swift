@@ -439,11 +439,11 @@ public final class Node: NodeService, Sendable {
 
     /// Read from the latest committed state: the schedule keeps every set ever in force (`validators/<effective
     /// height>` is never pruned), so any committed height has its set.
+    /// From the flat `state` column family (a prefix scan of `validators/`), never through the tree, where the same
+    /// scan visits every node: `GET /v1/blocks/{height}` asks this for every block it serves.
     public func validatorSet(forHeight height: UInt64) throws(ServiceError) -> ValidatorSet? {
         guard height >= 1, height <= consensus.tip.height else { return nil }
-        let state: any StateReader
-        do { state = try reader.state().reader } catch { throw Self.serviceError(error) }
-        do { return try ValidatorSchedule.set(forHeight: height, in: state) } catch { throw .internalError(error.description) }
+        do { return try ValidatorSchedule.set(forHeight: height, in: CommittedState(store: reader.store)) } catch { throw .internalError(error.description) }
     }
 
     /// Read from the transaction index, one receipt per transaction of the block, once per height while the block stays
@@ -472,9 +472,47 @@ public final class Node: NodeService, Sendable {
         } catch { throw .internalError(error.description) }
     }
 
+    /// At the latest height without a proof, one point read of the flat state (every signed API request reads its
+    /// member this way); otherwise through the tree of the height asked for.
     public func state(key: [UInt8], height: UInt64?, prove: Bool) throws(ServiceError) -> StateRead {
         if let height, height > consensus.tip.height { throw .notFound("height \(height) is not committed yet (tip is \(consensus.tip.height))") }
+        if !prove, let latest = try onLatestFlatState(height: height, { (state) throws(ServiceError) -> [UInt8]? in
+            do throws(StateError) { return try state.get(key) } catch { throw .internalError(error.description) }
+        }) {
+            return StateRead(key: key, value: latest.value, height: latest.height, stateRoot: latest.root, proof: nil)
+        }
         do { return try reader.read(key, atHeight: height, prove: prove) } catch { throw Self.serviceError(error) }
+    }
+
+    /// Runs of a latest-height read on the flat state before it reads through the tree instead (each run after the
+    /// first follows a commit that landed while the previous one read).
+    static let latestFlatReadRuns = 3
+
+    /// `body` run on the latest committed state as the flat `state` column family holds it — point reads and prefix
+    /// scans in key order, never a walk through the tree, where a prefix scan visits every node (tree keys are
+    /// hashed: seconds on a large state, on the API's blocking threads that also admit transactions) — with the
+    /// height and state root its answer is true at. The last height is read before and after `body`, and a commit
+    /// writes the flat state and the height in one batch: when they differ, a block committed while `body` read, so
+    /// it runs again (its error too is kept only when no block committed: a torn read can fail). Nil when `height`
+    /// is not the latest, or after `latestFlatReadRuns` runs each crossed by a commit: the caller reads that
+    /// height's tree.
+    func onLatestFlatState<T>(height: UInt64?, _ body: (any StateReader) throws(ServiceError) -> T) throws(ServiceError) -> (height: UInt64, root: Hash, value: T)? {
+        let state = CommittedState(store: reader.store)
+        for _ in 0..<Self.latestFlatReadRuns {
+            let before: UInt64
+            do { before = try reader.latestHeight() } catch { throw Self.serviceError(error) }
+            if let height, height != before { return nil }
+            let outcome: Result<T, ServiceError>
+            do throws(ServiceError) { outcome = .success(try body(state)) } catch { outcome = .failure(error) }
+            let after: UInt64, root: Hash
+            do {
+                after = try reader.latestHeight()
+                if after != before { continue }
+                root = try reader.stateRoot(atHeight: before)
+            } catch { throw Self.serviceError(error) }
+            return (before, root, try outcome.get())
+        }
+        return nil
     }
 
     /// A read failure as the API reports it: a pruned height names the window (410), anything else is internal.
@@ -485,19 +523,36 @@ public final class Node: NodeService, Sendable {
 
     public func query(_ name: String, parameters: [String: String], height: UInt64?, prove: Bool) throws(ServiceError) -> QueryResponse {
         if let height, height > consensus.tip.height { throw .notFound("height \(height) is not committed yet (tip is \(consensus.tip.height))") }
-        // One view for the query and all its proofs: one tree per query (an older height's costs 512 seeks to
-        // set up), and every proof true at the height the answer names even while blocks commit.
+        // At the latest height the query reads the flat state (its scans would visit every node of the tree), and
+        // only the keys it read are proved, through that height's tree.
+        if let latest = try onLatestFlatState(height: height, { (state) throws(ServiceError) -> (Data, [[UInt8]]) in
+            let recording = RecordingReader(base: state)
+            return (try NodeQueries.run(name, parameters: parameters, state: recording), recording.keys)
+        }) {
+            let (result, keys) = latest.value
+            var proofs: [StateRead] = []
+            if prove {
+                do { proofs = try reader.view(atHeight: latest.height).prove(Self.distinct(keys)) } catch { throw Self.serviceError(error) }
+            }
+            return QueryResponse(height: latest.height, stateRoot: latest.root, result: result, proofs: proofs)
+        }
+        // An older height: one view for the query and all its proofs: one tree per query (an older height's costs
+        // 512 seeks to set up), and every proof true at the height the answer names even while blocks commit.
         let view: HeightState
         do { view = try reader.view(atHeight: height) } catch { throw Self.serviceError(error) }
         let recording = RecordingReader(base: view.reader)
         let result = try NodeQueries.run(name, parameters: parameters, state: recording)
         var proofs: [StateRead] = []
         if prove {
-            var seen = Set<[UInt8]>()
-            let keys = recording.keys.filter { seen.insert($0).inserted }
-            do { proofs = try view.prove(keys) } catch { throw .internalError(error.description) }
+            do { proofs = try view.prove(Self.distinct(recording.keys)) } catch { throw .internalError(error.description) }
         }
         return QueryResponse(height: view.height, stateRoot: view.root, result: result, proofs: proofs)
+    }
+
+    /// `keys` without repeats, in first-read order.
+    static func distinct(_ keys: [[UInt8]]) -> [[UInt8]] {
+        var seen = Set<[UInt8]>()
+        return keys.filter { seen.insert($0).inserted }
     }
 
     public func committedBlocks(from height: UInt64) -> AsyncStream<CommittedBlock> {

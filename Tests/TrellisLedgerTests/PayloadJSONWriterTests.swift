@@ -1,0 +1,110 @@
+// PayloadJSONWriterTests.swift — every direct payload JSON writer (PayloadJSON+Writers.swift) writes exactly the
+// bytes JSONEncoder writes through the payload's Encodable conformance (sorted keys, "/" unescaped), for the codec
+// samples of every kind and for strings with every kind of character: printable ASCII with the escaped characters
+// is written, anything else (control characters, DEL, non-ASCII) makes the writer decline (`ok` false) — never
+// different bytes.
+import Foundation
+import Testing
+import TrellisCodec
+import TrellisCrypto
+@testable import TrellisLedger
+
+@Suite struct PayloadJSONWriterTests {
+    static let key1 = try! PublicKey(bytes: (0..<32).map { UInt8($0) })
+    static let key2 = try! PublicKey(bytes: (0..<32).map { UInt8(255 - $0) })
+
+    /// Every sample payload: the codec samples of every receivables and green kind, and a key rotation.
+    static var samples: [(String, any TransactionPayload)] {
+        CodecSamples.receivables + CodecSamples.green + [
+            ("member.rotate_keys", RotateKeysPayload(addKeys: [key1, key2], removeKeys: [])),
+            ("member.rotate_keys", RotateKeysPayload(addKeys: [], removeKeys: [key2])),
+        ]
+    }
+
+    /// The kinds that have a direct writer; the rest take the Encodable path (a change here is deliberate).
+    static let kindsWithWriters: Set<String> = [
+        "member.rotate_keys", "credit_line.set", "certificate.issue", "certificate.accept", "certificate.reject",
+        "certificate.reclaim", "certificate.split_transfer", "financing.request", "financing.approve", "financing.cancel",
+        "financing.release", "financing.repay", "certificate.settle", "certificate.mark_overdue", "asset.freeze", "asset.unfreeze",
+    ]
+
+    static func encoderBytes(_ payload: any TransactionPayload) throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return Array(try encoder.encode(payload))
+    }
+
+    /// The direct writer's bytes, nil when the kind has none, or "declined" when it could not promise a string.
+    static func direct(_ payload: any TransactionPayload) -> (wrote: Bool, ok: Bool, bytes: [UInt8]) {
+        var writer = PayloadJSONWriter()
+        let wrote = payload.writeJSON(into: &writer)
+        return (wrote, writer.ok, writer.bytes)
+    }
+
+    @Test func everySampleIsWrittenAsJSONEncoderWritesIt() throws {
+        var written = Set<String>()
+        for (kind, payload) in Self.samples {
+            let d = Self.direct(payload)
+            guard d.wrote else {
+                #expect(d.bytes.isEmpty, "\(kind): a kind without a writer writes nothing")
+                continue
+            }
+            #expect(d.ok, "\(kind)")
+            #expect(d.bytes == (try Self.encoderBytes(payload)), "\(kind): \(String(decoding: d.bytes, as: UTF8.self))")
+            written.insert(kind)
+        }
+        #expect(written == Self.kindsWithWriters)
+    }
+
+    /// Texts with every class of character JSON treats differently.
+    static let texts: [(text: String, printable: Bool)] = [
+        ("", true), ("plain-id_1", true), ("a/b", true), ("q\"uote", true), ("back\\slash", true), ("\"\\\"", true),
+        (" ~!#$%&'()*+,-.:;<=>?@[]^`{|}", true),
+        ("tab\there", false), ("line\nbreak", false), ("nul\u{0}", false), ("del\u{7F}", false), ("\u{1F}", false),
+        ("é", false), ("中文", false), ("emoji 🙂", false), ("\u{2028}", false),
+    ]
+
+    @Test func stringsAreWrittenExactlyOrDeclined() throws {
+        for (text, printable) in Self.texts {
+            let variants: [any TransactionPayload] = [
+                CreditLineSetPayload(lineID: text, core: "core1", limit: 1, expiry: -1),
+                CertificateIssuePayload(creditLineID: "l", holder: text, face: 1, maturity: 2,
+                                        tradeRef: TradeRef(contractNo: text, invoiceKeys: [text, "b"], docHash: CodecSamples.docHash, greenRef: GreenRef(kind: .retirement, id: text))),
+                CertificateRefPayload(certID: text),
+                CertificateRejectPayload(certID: "c", reason: text),
+                CertificateSplitTransferPayload(certID: "c", outputs: [SplitOutput(to: text, amount: 5)]),
+                FinancingRequestPayload(certID: text, financier: text, advance: 1, rateBps: 2, kind: .pledge, recourse: false),
+                FinancingRefPayload(finID: text),
+                RootRefPayload(rootID: text),
+                AssetFreezePayload(assetType: .certificate, assetID: "a", reason: text),
+            ]
+            for payload in variants {
+                let d = Self.direct(payload)
+                #expect(d.wrote)
+                #expect(d.ok == printable, "\(text.debugDescription) in \(type(of: payload))")
+                if d.ok {
+                    #expect(d.bytes == (try Self.encoderBytes(payload)), "\(text.debugDescription) in \(type(of: payload))")
+                }
+            }
+        }
+    }
+
+    @Test func numbersAndOptionalsAreWrittenAsJSONEncoderWritesThem() throws {
+        let payloads: [any TransactionPayload] = [
+            CreditLineSetPayload(lineID: "l", core: "c", limit: .max, expiry: .min),
+            CreditLineSetPayload(lineID: "l", core: "c", limit: 0, expiry: .max),
+            CreditLineSetPayload(lineID: "l", core: "c", limit: 10, expiry: -10),
+            CertificateIssuePayload(creditLineID: "l", holder: "h", face: 9, maturity: 0,
+                                    tradeRef: TradeRef(contractNo: "", invoiceKeys: [], docHash: CodecSamples.docHash)),
+            CertificateSplitTransferPayload(certID: "c", outputs: []),
+            CertificateSplitTransferPayload(certID: "c", outputs: [SplitOutput(to: "a", amount: .max), SplitOutput(to: "b", amount: 0)]),
+            FinancingRequestPayload(certID: "c", financier: "f", advance: 100, rateBps: .max, kind: .factoring, recourse: true),
+            RotateKeysPayload(addKeys: [], removeKeys: []),
+        ]
+        for payload in payloads {
+            let d = Self.direct(payload)
+            #expect(d.wrote && d.ok)
+            #expect(d.bytes == (try Self.encoderBytes(payload)), "\(String(decoding: d.bytes, as: UTF8.self))")
+        }
+    }
+}
