@@ -12,20 +12,14 @@ import TrellisLedger
 @Suite(.serialized) struct EmptyBlocksTests {
     /// A started one-validator node whose only member is "core" (key `member`).
     private func startNode(createEmptyBlocks: Bool, member: SigningKey) async throws -> (Node, String) {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("trellis-empty-\(UUID().uuidString)").path
-        var config = NodeConfig()
-        config.p2p.listen = "127.0.0.1:0"
-        config.consensus.timeoutCommitMilliseconds = 100
-        config.consensus.createEmptyBlocks = createEmptyBlocks
-        let home = NodeHome(path: dir)
-        let nodeKey = try home.initialize(config: config)
-        let genesis = try GenesisDocument(
-            chainID: "empty-blocks-1", genesisTime: 1_767_225_600,
+        let home = try OneValidatorHome.make(
+            label: "empty", chainID: "empty-blocks-1",
             members: [MemberSpec(memberID: "core", legalName: "Core Ltd", registrationNo: "C-1", publicKeys: [member.publicKey], roles: [.coreEnterprise]),
-                      MemberSpec(memberID: "gov", legalName: "Governor", registrationNo: "G-1", publicKeys: [SigningKey.generate().publicKey], roles: [.governor])],
-            validators: [GenesisValidator(name: "v1", validator: Validator(publicKey: nodeKey, votingPower: 1, p2pAddress: "127.0.0.1:1"))],
-            parameters: Parameters(governanceQuorum: 1))
-        try genesis.json().write(to: URL(fileURLWithPath: home.genesisPath))
+                      OneValidatorHome.governor]) { config in
+            config.consensus.timeoutCommitMilliseconds = 100
+            config.consensus.createEmptyBlocks = createEmptyBlocks
+        }
+        let dir = home.path
         let node = try Node(home: home, logger: Logger(label: "test"))
         try await node.start()
         return (node, dir)

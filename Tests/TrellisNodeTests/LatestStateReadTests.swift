@@ -12,28 +12,22 @@ import TrellisTesting
 @testable import TrellisNode
 
 @Suite(.serialized) struct LatestStateReadTests {
-    /// Members in the genesis: each is several state keys, so a walk of the whole tree looks up thousands of nodes.
+    /// Members in the genesis: two state keys each (record and key index), so a walk of the whole tree looks up about
+    /// 2,460 nodes.
     static let memberCount = 500
 
     /// A one-validator node that committed a few blocks and was shut down (so no commit moves the counter while a
     /// test reads), with `memberCount` members "m0000"….
     private func committedNode() async throws -> (Node, String) {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("trellis-latest-\(UUID().uuidString)").path
-        var config = NodeConfig()
-        config.p2p.listen = "127.0.0.1:0"
-        config.consensus.timeoutCommitMilliseconds = 50
-        let home = NodeHome(path: dir)
-        let nodeKey = try home.initialize(config: config)
-        var members = [MemberSpec(memberID: "gov", legalName: "Governor", registrationNo: "G-1", publicKeys: [SigningKey.generate().publicKey], roles: [.governor])]
+        var members = [OneValidatorHome.governor]
         for i in 0..<Self.memberCount {
             let id = "m" + String(format: "%04d", i)
             members.append(MemberSpec(memberID: id, legalName: "Supplier \(i)", registrationNo: "S-\(i)", publicKeys: [SigningKey.generate().publicKey], roles: [.supplier]))
         }
-        let genesis = try GenesisDocument(
-            chainID: "latest-reads-1", genesisTime: 1_767_225_600, members: members,
-            validators: [GenesisValidator(name: "v1", validator: Validator(publicKey: nodeKey, votingPower: 1, p2pAddress: "127.0.0.1:1"))],
-            parameters: Parameters(governanceQuorum: 1))
-        try genesis.json().write(to: URL(fileURLWithPath: home.genesisPath))
+        let home = try OneValidatorHome.make(label: "latest", chainID: "latest-reads-1", members: members) { config in
+            config.consensus.timeoutCommitMilliseconds = 50
+        }
+        let dir = home.path
         let node = try Node(home: home, logger: Logger(label: "test"))
         try await node.start()
         let committed = await Patience.eventually(60, intervalMilliseconds: 100) { node.consensus.tip.height >= 2 }
@@ -57,7 +51,8 @@ import TrellisTesting
         // The counter sees a walk: the schedule's prefix scan through the latest tree looks up every node.
         let walk = try lookups(node) { try ValidatorSchedule.set(forHeight: tip, in: node.reader.state().reader) }
         #expect(walk.count >= 2 * Self.memberCount, "a prefix scan through the tree looked up only \(walk.count) nodes")
-        print("latest reads: one prefix scan through the tree of \(Self.memberCount) members' state looked up \(walk.count) tree nodes")
+        let liveKeys = try node.store.stateScan(prefix: []).count
+        print("latest reads: one prefix scan through the tree of \(liveKeys) live keys (\(Self.memberCount) members) looked up \(walk.count) tree nodes")
 
         let status = try lookups(node) { try node.status() }
         #expect(status.count == 0, "GET /v1/status looked up \(status.count) tree nodes")

@@ -12,19 +12,9 @@ import TrellisTesting
 
 @Suite(.serialized) struct NodeHaltTests {
     private func makeHome() throws -> NodeHome {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("trellis-halt-\(UUID().uuidString)").path
-        var config = NodeConfig()
-        config.p2p.listen = "127.0.0.1:0"
-        config.consensus.timeoutCommitMilliseconds = 50
-        let home = NodeHome(path: dir)
-        let nodeKey = try home.initialize(config: config)
-        let genesis = try GenesisDocument(
-            chainID: "halt-1", genesisTime: 1_767_225_600,
-            members: [MemberSpec(memberID: "gov", legalName: "Governor", registrationNo: "G-1", publicKeys: [SigningKey.generate().publicKey], roles: [.governor])],
-            validators: [GenesisValidator(name: "v1", validator: Validator(publicKey: nodeKey, votingPower: 1, p2pAddress: "127.0.0.1:1"))],
-            parameters: Parameters(governanceQuorum: 1))
-        try genesis.json().write(to: URL(fileURLWithPath: home.genesisPath))
-        return home
+        try OneValidatorHome.make(label: "halt", chainID: "halt-1", members: [OneValidatorHome.governor]) { config in
+            config.consensus.timeoutCommitMilliseconds = 50
+        }
     }
 
     /// Polls every 100 ms, `seconds` × 10 times (a budget of polls, not of wall time).
