@@ -48,8 +48,34 @@ public struct StoreOptions: Sendable {
     /// bottommost-only setting would not reach it); every other column family uses LZ4. zstd costs more CPU per
     /// flush and compaction and saves bytes on encoded records (blocks, receipts); it saves nothing on hashes.
     public var compression: [String: StoreCompression] = [:]
+    /// Column families laid out for point reads (`PointLookupLayout`): a hash-indexed memtable instead of a skip
+    /// list. Their keys are only read, written and deleted one at a time; a scan of one still works (in key order,
+    /// through a sorted copy of the memtable: for checks and statistics, not for a hot path).
+    public var pointLookup: [String: PointLookupLayout] = [:]
 
     public init() {}
+}
+
+/// The layout of a column family whose keys are uniformly distributed (hashes) and only point-read, written and
+/// deleted: its memtable is a hash table of linked lists on the key's first `prefixBytes` bytes (RocksDB's
+/// hash-linklist memtable with a fixed-prefix extractor), so an insert or a read costs a hash and a short list walk
+/// instead of a skip list search whose every level is a cache miss. The price is paid at flush, in the background:
+/// the memtable is sorted then. RocksDB's hash memtables take one writer at a time, so a database with such a column
+/// family applies its batches to the memtables serially (`allow_concurrent_memtable_write` off; batches are still
+/// grouped). The column family skips its Bloom filters on the last level (`optimize_filters_for_hits`): its reads
+/// are of keys that exist. Every key of it must be at least `prefixBytes` long (`Database` refuses shorter ones).
+public struct PointLookupLayout: Sendable, Equatable {
+    /// Leading key bytes that choose a memtable bucket.
+    public var prefixBytes: Int
+    /// Buckets of each memtable's hash table (8 bytes each, allocated with the memtable).
+    public var memtableBuckets: Int
+
+    public init(prefixBytes: Int, memtableBuckets: Int) {
+        precondition(prefixBytes > 0, "a point-lookup prefix takes at least one byte, got \(prefixBytes)")
+        precondition(memtableBuckets > 0, "a hash memtable needs buckets, got \(memtableBuckets)")
+        self.prefixBytes = prefixBytes
+        self.memtableBuckets = memtableBuckets
+    }
 }
 
 /// A block compression RocksDB (Debian's librocksdb: snappy, zlib, bz2, lz4, zstd) applies to table files.
@@ -88,6 +114,9 @@ public final class Database: @unchecked Sendable {
     private let familyOptions: [OpaquePointer]
     private let tableOptions: OpaquePointer
     let readOptions: OpaquePointer
+    /// The shortest key each column family takes (by index): its `PointLookupLayout.prefixBytes`, else 0. RocksDB's
+    /// fixed-prefix extractor asserts on a shorter key, so such a key is refused here with an error instead.
+    private let minimumKeyBytes: [Int]
     private let syncWrite: OpaquePointer
     private let asyncWrite: OpaquePointer
 
@@ -111,6 +140,8 @@ public final class Database: @unchecked Sendable {
         rocksdb_options_set_compression(options, Int32(rocksdb_lz4_compression))
         precondition(storeOptions.maxOpenFiles > 0, "max_open_files must be bounded, got \(storeOptions.maxOpenFiles)")
         rocksdb_options_set_max_open_files(options, storeOptions.maxOpenFiles)
+        // RocksDB's hash memtables refuse concurrent inserts (a DB-wide option).
+        if !storeOptions.pointLookup.isEmpty { rocksdb_options_set_allow_concurrent_memtable_write(options, 0) }
         let table = rocksdb_block_based_options_create()!
         // The table options take ownership of the filter policy: never destroy it here.
         rocksdb_block_based_options_set_filter_policy(table, rocksdb_filterpolicy_create_bloom_full(storeOptions.bloomBitsPerKey))
@@ -135,9 +166,16 @@ public final class Database: @unchecked Sendable {
 
         var familyOptions: [OpaquePointer] = []
         let cfOptions: [OpaquePointer] = all.map { name in
-            guard let compression = storeOptions.compression[name] else { return options }
+            let compression = storeOptions.compression[name], pointLookup = storeOptions.pointLookup[name]
+            if compression == nil && pointLookup == nil { return options }
             let copy = rocksdb_options_create_copy(options)!
-            rocksdb_options_set_compression(copy, compression.rocksdbType)
+            if let compression { rocksdb_options_set_compression(copy, compression.rocksdbType) }
+            if let pointLookup {
+                // The options take ownership of the extractor.
+                rocksdb_options_set_prefix_extractor(copy, rocksdb_slicetransform_create_fixed_prefix(pointLookup.prefixBytes))
+                rocksdb_options_set_hash_link_list_rep(copy, pointLookup.memtableBuckets)
+                rocksdb_options_set_optimize_filters_for_hits(copy, 1)
+            }
             familyOptions.append(copy)
             return copy
         }
@@ -159,7 +197,8 @@ public final class Database: @unchecked Sendable {
         var families: [String: ColumnFamily] = [:]
         for (i, n) in all.enumerated() { families[n] = ColumnFamily(name: n, index: i) }
         self.columnFamilies = families
-        self.readOptions = rocksdb_readoptions_create()!
+        self.readOptions = Database.makeReadOptions()
+        self.minimumKeyBytes = all.map { storeOptions.pointLookup[$0]?.prefixBytes ?? 0 }
         self.syncWrite = rocksdb_writeoptions_create()!
         rocksdb_writeoptions_set_sync(syncWrite, 1)
         self.asyncWrite = rocksdb_writeoptions_create()!
@@ -218,6 +257,7 @@ public final class Database: @unchecked Sendable {
     }
 
     func get(_ cf: ColumnFamily, key: [UInt8], readOptions: OpaquePointer) throws(StoreError) -> [UInt8]? {
+        try checkKeyLength(key, cf, operation: "get")
         var length = 0
         var err: UnsafeMutablePointer<CChar>? = nil
         let value = key.withUnsafeBufferPointer { k in
@@ -249,6 +289,10 @@ public final class Database: @unchecked Sendable {
     /// fsynced: the batch then survives a crash of the process or the machine.
     public func write(_ batch: WriteBatch, sync: Bool) throws(StoreError) {
         if batch.operations.isEmpty { return }
+        for op in batch.operations {
+            try checkKeyLength(op.key, op.cf, operation: "write")
+            if let end = op.rangeEnd { try checkKeyLength(end, op.cf, operation: "write") }
+        }
         let wb = rocksdb_writebatch_create()!
         defer { rocksdb_writebatch_destroy(wb) }
         for op in batch.operations {
@@ -276,6 +320,14 @@ public final class Database: @unchecked Sendable {
         var err: UnsafeMutablePointer<CChar>? = nil
         rocksdb_write(db, sync ? syncWrite : asyncWrite, wb, &err)
         if let message = Database.takeError(err) { throw .operationFailed(operation: "write", message: message) }
+    }
+
+    /// Refuses a key shorter than its column family's point-lookup prefix (which RocksDB would abort on).
+    private func checkKeyLength(_ key: [UInt8], _ cf: ColumnFamily, operation: String) throws(StoreError) {
+        let minimum = minimumKeyBytes[cf.index]
+        if key.count < minimum {
+            throw .operationFailed(operation: operation, message: "a key of \(key.count) bytes in column family \(cf.name), whose keys are at least \(minimum) bytes (its point-lookup prefix)")
+        }
     }
 
     /// Writes every column family's memtable to table files and waits for it (a graceful shutdown: the next open
@@ -381,7 +433,7 @@ public final class Database: @unchecked Sendable {
             rocksdb_close(opened)
         }
         var err: UnsafeMutablePointer<CChar>? = nil
-        let readOptions = rocksdb_readoptions_create()!
+        let readOptions = makeReadOptions()
         defer { rocksdb_readoptions_destroy(readOptions) }
         var length = 0
         let value = StoreFormat.markerKey.withUnsafeBufferPointer { k in
@@ -429,6 +481,16 @@ public final class Database: @unchecked Sendable {
         if let message = takeError(err) { throw .openFailed(path: path, message: message) }
         guard let opened else { throw .openFailed(path: path, message: "rocksdb returned no handle") }
         return (opened, handles.map { $0! })
+    }
+
+    /// Read options for every read and iterator: iterators seek in total key order even in a column family with a
+    /// prefix extractor (`PointLookupLayout`; without this a seek there would see only the keys sharing the target's
+    /// prefix, and a seek to a key shorter than the prefix aborts in RocksDB). No effect on point reads or on the
+    /// other column families.
+    static func makeReadOptions() -> OpaquePointer {
+        let options = rocksdb_readoptions_create()!
+        rocksdb_readoptions_set_total_order_seek(options, 1)
+        return options
     }
 
     /// Converts (and frees) a RocksDB error string.

@@ -75,7 +75,7 @@ public final class Snapshot: @unchecked Sendable {
     init(database: Database) {
         self.database = database
         self.snapshot = rocksdb_create_snapshot(database.db)!
-        self.readOptions = rocksdb_readoptions_create()!
+        self.readOptions = Database.makeReadOptions()
         rocksdb_readoptions_set_snapshot(readOptions, snapshot)
     }
 

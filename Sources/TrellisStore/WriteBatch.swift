@@ -19,6 +19,8 @@ public struct WriteBatch {
 
     public var count: Int { operations.count }
     public var isEmpty: Bool { operations.isEmpty }
+    /// Operations that delete (a key, or a range: one each); the others put.
+    public var deleteCount: Int { operations.reduce(0) { $0 + ($1.value == nil ? 1 : 0) } }
 
     /// Total key and value bytes in the batch.
     public var byteCount: Int { operations.reduce(0) { $0 + $1.key.count + ($1.value?.count ?? 0) } }

@@ -70,6 +70,8 @@ struct LedgerBench: ParsableCommand {
                 "value_history_bytes": storage.stats.historyBytes, "bucket_summary_bytes": storage.stats.summaryBytes,
                 "stale_index_bytes": storage.stats.staleIndexBytes,
                 "sst_bytes_by_column_family": storage.sstBytesByColumnFamily,
+                "rocksdb_rows_written_per_tx": round2(storage.rowsWrittenPerTransaction),
+                "rocksdb_rows_deleted_per_tx": round2(storage.rowsDeletedPerTransaction),
                 "peak_rss_mb": storage.peakResidentMegabytes,
             ]
             if let q = oldHeightQuery {
@@ -148,10 +150,14 @@ struct StorageReport: CustomStringConvertible {
     /// SST bytes on disk per column family after compaction (RocksDB's `rocksdb.total-sst-files-size`: compressed
     /// as stored, what `diskBytes` is made of besides the WAL and manifest).
     let sstBytesByColumnFamily: [String: Int]
+    /// RocksDB rows the run's commits put and deleted (every column family), per transaction.
+    let rowsWrittenPerTransaction: Double
+    let rowsDeletedPerTransaction: Double
 
     var diskBytesPerTransaction: Double { Double(diskBytes) / Double(max(transactions, 1)) }
-    /// The latest tree's nodes ("n") per byte of live state: format 3 keeps no older node, so this is NOT format
-    /// 2's tree figure (which held the window's replaced nodes too); compare that with the next one.
+    /// The latest tree's nodes (the `nodes` column family) per byte of live state: formats 3 and 4 keep no older
+    /// node, so this is NOT format 2's tree figure (which held the window's replaced nodes too); compare that with
+    /// the next one.
     var treeBytesPerStateByte: Double { Double(stats.treeNodeBytes) / Double(max(stats.stateBytes, 1)) }
     /// The latest tree plus the window's history (values "v", bucket summaries "b", stale records "s") per byte of
     /// live state: what keeps every kept height provable, as format 2's tree column family did.
@@ -168,7 +174,9 @@ struct StorageReport: CustomStringConvertible {
         }
         return StorageReport(stats: try store.storageStats(), diskBytes: directoryBytes(path), transactions: transactions,
                              rawBytesPerTransaction: Double(result.transactionBytes) / Double(max(transactions, 1)),
-                             peakResidentMegabytes: peakResidentMegabytes(), sstBytesByColumnFamily: sst)
+                             peakResidentMegabytes: peakResidentMegabytes(), sstBytesByColumnFamily: sst,
+                             rowsWrittenPerTransaction: Double(store.committedRows.written) / Double(max(transactions, 1)),
+                             rowsDeletedPerTransaction: Double(store.committedRows.deleted) / Double(max(transactions, 1)))
     }
 
     var description: String {
@@ -177,6 +185,7 @@ struct StorageReport: CustomStringConvertible {
                       diskBytesPerTransaction, diskBytesPerTransaction / rawBytesPerTransaction, rawBytesPerTransaction, stats.treeNodes, stats.treeNodeBytes,
                       treeBytesPerStateByte, stats.stateBytes, stats.stateKeys, stats.historyBytes, stats.summaryBytes, stats.staleIndexBytes,
                       treeAndHistoryBytesPerStateByte, peakResidentMegabytes)
+            + String(format: "\n  RocksDB rows per transaction: %.2f written, %.2f deleted", rowsWrittenPerTransaction, rowsDeletedPerTransaction)
             + "\n  SST bytes on disk by column family: " + perFamily
     }
 

@@ -162,7 +162,7 @@ import TrellisStore
             Issue.record("an old-format store was opened")
         } catch let error {
             guard case .unsupportedFormat(_, let found, let expected) = error else { throw error }
-            #expect(found == "trellis-ledger/2" && expected == "trellis-ledger/3")
+            #expect(found == "trellis-ledger/2" && expected == "trellis-ledger/4")
             #expect(error.description.contains("re-sync from peers"))
             #expect(error.description.contains("\"trellis-ledger/2\""))
         }

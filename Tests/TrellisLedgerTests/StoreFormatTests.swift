@@ -1,7 +1,8 @@
-// StoreFormatTests.swift — format 3 is one layout and says which way a refused store differs (review of format 3,
-// F4–F6): a leaf in the unreleased full layout is refused, a live leaf whose two reads disagree is re-read through
-// one snapshot before anything is called corrupt, and the refusal of another format tells an older store to
-// re-sync, a newer one to run its release, and another program's store that it is not a ledger store.
+// StoreFormatTests.swift — the store format is one layout and says which way a refused store differs (review of
+// format 3, F4–F6): a leaf in the unreleased full layout is refused, a live leaf whose two reads disagree is re-read
+// through one snapshot before anything is called corrupt, and the refusal of another format tells an older store to
+// re-sync, a newer one to run its release, and another program's store that it is not a ledger store. A real
+// format-3 data directory (its own column families, nodes in `tree`) is refused unchanged.
 import Foundation
 import Testing
 import TrellisCodec
@@ -33,7 +34,7 @@ import TrellisStore
             // The layout of b229565: TreeNode's own encoding (tag 0, key and value hash), which hashes right.
             let full = TreeNode.leaf(leaf).canonicalBytes
             #expect(full.first == 0)
-            try store.database.put(try store.database.columnFamily("tree"), key: RocksChainStore.nodeKey(leaf.hash), value: full, sync: true)
+            try store.database.put(try store.database.columnFamily("nodes"), key: leaf.hash.bytes, value: full, sync: true)
         }
         let store = try RocksChainStore(path: path)  // reopened: the node cache is empty
         do {
@@ -70,8 +71,8 @@ import TrellisStore
 
     /// The refusal says which way the versions differ, and names the directory once.
     @Test func aRefusedFormatSaysWhetherItIsOlderNewerOrNotALedgerStore() throws {
-        for (found, says, never) in [("trellis-ledger/2", "re-sync from peers", "newer release"),
-                                     ("trellis-ledger/4", "newer release", "(format 3:"),
+        for (found, says, never) in [("trellis-ledger/3", "re-sync from peers", "newer release"),
+                                     ("trellis-ledger/5", "newer release", "(format 4:"),
                                      ("someone-else/3", "not a ledger store", "re-sync")] {
             let path = temporaryPath("format-refusal")
             defer { try? FileManager.default.removeItem(atPath: path) }
@@ -83,12 +84,38 @@ import TrellisStore
                 Issue.record("a \(found) store was opened")
             } catch {
                 guard case .unsupportedFormat(let p, let f, let e) = error else { throw error }
-                #expect(p == path && f == found && e == "trellis-ledger/3")
+                #expect(p == path && f == found && e == "trellis-ledger/4")
                 let text = error.description
                 #expect(text.contains(says), "\(found): \(text)")
                 #expect(!text.contains(never), "\(found): \(text)")
                 #expect(text.components(separatedBy: path).count == 2, "the path once: \(text)")
             }
         }
+    }
+
+    /// A data directory written by format 3 (nodes under "n" ‖ hash in `tree`, no `nodes` column family) is refused
+    /// with its format and what to do, and left as it was: no column family is added to it.
+    @Test func aFormatThreeStoreIsRefusedAndLeftUnchanged() throws {
+        let path = temporaryPath("format-3")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let formatThreeFamilies = ["blocks", "certs", "txs", "state", "tree", "meta", "consensus"]
+        do {
+            let old = try Database(path: path, columnFamilies: formatThreeFamilies, format: StoreFormat(application: "trellis-ledger", version: 3))
+            try old.put(try old.columnFamily("tree"), key: [0x6E] + SHA256.hash([1]).bytes, value: [1] + SHA256.hash([2]).bytes + SHA256.hash([3]).bytes, sync: true)
+            try old.put(try old.columnFamily("meta"), key: Array("last_height".utf8), value: StoredRecord.height(7), sync: true)
+        }
+        do {
+            _ = try RocksChainStore(path: path)
+            Issue.record("a format-3 store was opened")
+        } catch {
+            guard case .unsupportedFormat(let p, let found, let expected) = error else { throw error }
+            #expect(p == path && found == "trellis-ledger/3" && expected == "trellis-ledger/4")
+            let text = error.description
+            #expect(text.contains("\"trellis-ledger/3\"") && text.contains("re-sync from peers") && text.contains("move the directory aside"), "\(text)")
+        }
+        // Still exactly format 3's families: the refusal happened before anything was created.
+        let reopened = try Database(path: path, columnFamilies: formatThreeFamilies, format: StoreFormat(application: "trellis-ledger", version: 3))
+        #expect(reopened.columnFamilies.keys.sorted() == (formatThreeFamilies + ["default"]).sorted())
+        #expect(try reopened.get(try reopened.columnFamily("meta"), key: Array("last_height".utf8)) == StoredRecord.height(7))
     }
 }

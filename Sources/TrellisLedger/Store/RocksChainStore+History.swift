@@ -116,7 +116,7 @@ final class HistoricalTree: TreeNodeSource, TreeValueSource, @unchecked Sendable
     private func latestNode(_ hash: Hash) throws(StateError) -> TreeNode? {
         if let cached = store.cachedNode(hash) { return cached }
         let bytes: [UInt8]?
-        do { bytes = try snapshot.get(store.tree, key: RocksChainStore.nodeKey(hash)) } catch { throw .storage(error.description) }
+        do { bytes = try snapshot.get(store.nodes, key: hash.bytes) } catch { throw .storage(error.description) }
         guard let bytes else { return nil }
         let snapshot = self.snapshot, state = store.state
         return try RocksChainStore.decodeNode(bytes, hash: hash) { (key: [UInt8]) throws(StoreError) in try snapshot.get(state, key: key) }
@@ -211,7 +211,7 @@ public struct StateStorageStats: Sendable, Equatable {
     /// Live state: keys and values of the `state` column family.
     public var stateBytes = 0
     public var stateKeys = 0
-    /// Tree nodes ("n" entries): the latest tree.
+    /// Tree nodes (the `nodes` column family, hash → node): the latest tree.
     public var treeNodeBytes = 0
     public var treeNodes = 0
     /// Values kept for older heights ("v"), bucket summaries ("b") and the stale records ("s").
@@ -269,7 +269,7 @@ extension RocksChainStore {
     /// A node read from `snapshot`'s disk state, not the cache.
     private func diskNode(_ hash: Hash, snapshot: Snapshot) throws(StateError) -> TreeNode? {
         let bytes: [UInt8]?
-        do { bytes = try snapshot.get(tree, key: Self.nodeKey(hash)) } catch { throw .storage(error.description) }
+        do { bytes = try snapshot.get(nodes, key: hash.bytes) } catch { throw .storage(error.description) }
         guard let bytes else { return nil }
         let state = self.state
         return try Self.decodeNode(bytes, hash: hash) { (key: [UInt8]) throws(StoreError) in try snapshot.get(state, key: key) }
@@ -297,24 +297,27 @@ extension RocksChainStore {
         return count + bucketsAtOrBelowOldest.values.reduce(0) { $0 + $1 - 1 }
     }
 
-    /// Counts the stored bytes of the live state, the tree and the history (one pass over two column families).
+    /// Counts the stored bytes of the live state, the tree and the history (one pass over three column families; the
+    /// `nodes` scan reads a sorted copy of its hash-indexed memtable: a check, not a hot path).
     public func storageStats() throws(ChainStoreError) -> StateStorageStats {
         var stats = StateStorageStats()
         let states = database.iterate(state)
         while let e = states.next() { stats.stateBytes += e.key.count + e.value.count; stats.stateKeys += 1 }
         if let error = states.error { throw .storage(error) }
-        let nodes = database.iterate(tree)
-        while let e = nodes.next() {
+        let treeNodes = database.iterate(nodes)
+        while let e = treeNodes.next() { stats.treeNodeBytes += e.key.count + e.value.count; stats.treeNodes += 1 }
+        if let error = treeNodes.error { throw .storage(error) }
+        let history = database.iterate(tree)
+        while let e = history.next() {
             let bytes = e.key.count + e.value.count
             switch e.key.first {
-            case Self.nodePrefix: stats.treeNodeBytes += bytes; stats.treeNodes += 1
             case Self.valuePrefix: stats.historyBytes += bytes
             case Self.summaryPrefix: stats.summaryBytes += bytes
             case Self.stalePrefix: stats.staleIndexBytes += bytes
             default: break
             }
         }
-        if let error = nodes.error { throw .storage(error) }
+        if let error = history.error { throw .storage(error) }
         return stats
     }
 }

@@ -1,4 +1,4 @@
-// RocksChainStore.swift — the chain store on RocksDB (DESIGN.md §5), store format `trellis-ledger/3`.
+// RocksChainStore.swift — the chain store on RocksDB (DESIGN.md §5), store format `trellis-ledger/4`.
 //
 // Column families and keys:
 //   blocks    u64 height (big-endian)      → Block (canonical)
@@ -6,10 +6,12 @@
 //   txs       tx hash (32 bytes)           → stored TxRecord {height, index, nonce consumed, outcome}: the receipt
 //                                            without its tx hash, which is the key
 //   state     state key                    → value (latest committed; the only copy of a live value)
-//   tree      "n" ‖ node hash              → a node of the LATEST tree only (a replaced node is deleted by the
+//   nodes     node hash (32 bytes)         → a node of the LATEST tree only (a replaced node is deleted by the
 //                                            commit that replaces it): inner nodes as TreeNode, leaves as
-//                                            0x04 ‖ u16 len ‖ key (the value hash is that of the state's value)
-//             "r" ‖ u64 height             → state root after that height (kept heights only)
+//                                            0x04 ‖ u16 len ‖ key (the value hash is that of the state's value).
+//                                            Only point-read, written and deleted: a hash-indexed memtable
+//                                            (`PointLookupLayout`; format 3 kept them in `tree` as "n" ‖ hash)
+//   tree      "r" ‖ u64 height             → state root after that height (kept heights only)
 //             "v" ‖ u8 bucket ‖ u16 len ‖ key ‖ u64 h → PriorValue: the key's value before height h (0x00 absent,
 //                                            0x01 ‖ value); every change writes one (kept heights only)
 //             "b" ‖ u8 bucket ‖ u64 h      → BucketSummary of that bucket after height h (written when the bucket
@@ -36,10 +38,14 @@ import TrellisStore
 public final class RocksChainStore: ChainStore, @unchecked Sendable {
     /// The on-disk layout this build reads and writes (a store of another version is refused on open, naming
     /// both). Not the chain format: the stored layout is not consensus-critical (3: latest-only tree nodes, history
-    /// as change sets and bucket summaries, transaction records without their hash).
-    public static let formatVersion: UInt32 = 3
+    /// as change sets and bucket summaries, transaction records without their hash; 4: the nodes in a column family
+    /// of their own, keyed by hash alone, with a hash-indexed memtable).
+    public static let formatVersion: UInt32 = 4
     public static let format = StoreFormat(application: "trellis-ledger", version: formatVersion)
-    public static let columnFamilyNames = ["blocks", "certs", "txs", "state", "tree", "meta", "consensus"]
+    public static let columnFamilyNames = ["blocks", "certs", "txs", "state", "nodes", "tree", "meta", "consensus"]
+    /// Buckets of each `nodes` memtable's hash table: about one per node a 16 MiB memtable holds (~130 bytes each),
+    /// 1 MiB of the memtable's own budget.
+    public static let nodeMemtableBuckets = 1 << 17
     /// Decoded tree nodes kept in memory (the upper tree and the recent paths), in two generations of at most this
     /// many each: when the current one is full it becomes the previous one (the older is dropped). Bounded, and the
     /// nodes of the last block or two — the top of the tree and the outputs the next transactions spend — stay
@@ -51,27 +57,32 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
 
     /// RocksDB options of the chain store: zstd for blocks, certificates and receipts (encoded records, written
     /// once: 7 % smaller blocks and 21 % smaller receipts than LZ4 in `bench ledger`); the tree (hashes, which do
-    /// not compress) and the state keep LZ4.
+    /// not compress) and the state keep LZ4. The `nodes` keys are SHA-256 outputs, read, written and deleted one
+    /// at a time and never scanned on a hot path (only `storageStats`/`checkState` walk them): a hash-indexed
+    /// memtable on their first 8 bytes, where a skip list spent ~20 % of a node's CPU searching (docs/PERFORMANCE.md,
+    /// "Store format 4").
     public static var storeOptions: StoreOptions {
         var options = StoreOptions()
         for name in ["blocks", "certs", "txs"] { options.compression[name] = .zstd }
+        options.pointLookup["nodes"] = PointLookupLayout(prefixBytes: 8, memtableBuckets: nodeMemtableBuckets)
         return options
     }
 
     public let database: Database
     public let stateRetention: StateRetention
-    let blocks, certs, txs, state, tree, meta, consensus: ColumnFamily
+    let blocks, certs, txs, state, nodes, tree, meta, consensus: ColumnFamily
     private let cacheLock = NSLock()
     private var nodeCache: [NodeKey: TreeNode] = [:]
     private var previousNodeCache: [NodeKey: TreeNode] = [:]
     /// Guarded by `cacheLock`.
     private var olderHeightTrees = 0
     /// Guarded by `cacheLock`.
+    private var rowsCommitted = CommittedRows()
+    /// Guarded by `cacheLock`.
     private var latestTreeNodeLookups = 0
 
     static let lastHeightKey = Array("last_height".utf8)
     static let genesisHashKey = Array("genesis_hash".utf8)
-    static let nodePrefix: UInt8 = 0x6E  // "n"
     static let rootPrefix: UInt8 = 0x72  // "r"
     static let valuePrefix: UInt8 = 0x76  // "v"
     static let summaryPrefix: UInt8 = 0x62  // "b"
@@ -97,6 +108,7 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
             certs = try database.columnFamily("certs")
             txs = try database.columnFamily("txs")
             state = try database.columnFamily("state")
+            nodes = try database.columnFamily("nodes")
             tree = try database.columnFamily("tree")
             meta = try database.columnFamily("meta")
             consensus = try database.columnFamily("consensus")
@@ -199,7 +211,7 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     public func treeNode(_ hash: Hash) throws(StateError) -> TreeNode? {
         if let cached = cachedNode(hash) { return cached }
         let bytes: [UInt8]?
-        do { bytes = try database.get(tree, key: Self.nodeKey(hash)) } catch { throw .storage(error.description) }
+        do { bytes = try database.get(nodes, key: hash.bytes) } catch { throw .storage(error.description) }
         guard let bytes else { return nil }
         let node: TreeNode
         do { node = try Self.decodeNode(bytes, hash: hash) { (key: [UInt8]) throws(StoreError) in try database.get(state, key: key) } } catch {
@@ -215,7 +227,7 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     func consistentNode(_ hash: Hash) throws(StateError) -> TreeNode? {
         let snapshot = database.snapshot()
         let bytes: [UInt8]?
-        do { bytes = try snapshot.get(tree, key: Self.nodeKey(hash)) } catch { throw .storage(error.description) }
+        do { bytes = try snapshot.get(nodes, key: hash.bytes) } catch { throw .storage(error.description) }
         guard let bytes else { return nil }
         let state = self.state
         return try Self.decodeNode(bytes, hash: hash) { (key: [UInt8]) throws(StoreError) in try snapshot.get(state, key: key) }
@@ -243,6 +255,14 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         cacheLock.lock()
         defer { cacheLock.unlock() }
         return olderHeightTrees
+    }
+
+    /// RocksDB rows (memtable entries) the commits since this store was opened put and deleted, over every column
+    /// family (a range delete counts one): what each commit's synced batch costs RocksDB, for the benchmark.
+    public var committedRows: CommittedRows {
+        cacheLock.lock()
+        defer { cacheLock.unlock() }
+        return rowsCommitted
     }
 
     func countOlderHeightTree() {
@@ -343,8 +363,8 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
             if let value = change.value { batch.put(state, key: change.key, value: value) } else { batch.delete(state, key: change.key) }
         }
         // The latest tree only: what this height replaced leaves the store now (history is the change sets above).
-        for hash in commit.staleNodes { batch.delete(tree, key: Self.nodeKey(hash)) }
-        for record in commit.treeNodes { batch.put(tree, key: Self.nodeKey(record.hash), value: Self.storedNode(record.node)) }
+        for hash in commit.staleNodes { batch.delete(nodes, key: hash.bytes) }
+        for record in commit.treeNodes { batch.put(nodes, key: record.hash.bytes, value: Self.storedNode(record.node)) }
         let newTree = CommitNodes(commit.treeNodes, base: self)
         for bucket in 0..<TreeBucket.count where touched[bucket] {
             let summary: BucketSummary
@@ -367,6 +387,11 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         // Durability: the batch is fsynced before this returns; only then may anyone be told "committed".
         do { try database.write(batch, sync: true) } catch { throw .storage(error) }
         remember(commit.treeNodes.map { ($0.hash, $0.node) })
+        let deletes = batch.deleteCount
+        cacheLock.lock()
+        rowsCommitted.written += batch.count - deletes
+        rowsCommitted.deleted += deletes
+        cacheLock.unlock()
     }
 
     /// The height of the newest stored summary of `bucket`, or nil when it never changed.
@@ -412,8 +437,6 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
 
     static func rootKey(_ height: UInt64) -> [UInt8] { [rootPrefix] + StoredRecord.height(height) }
 
-    static func nodeKey(_ hash: Hash) -> [UInt8] { [nodePrefix] + hash.bytes }
-
     static func summaryKey(_ bucket: UInt8, height: UInt64) -> [UInt8] { [summaryPrefix, bucket] + StoredRecord.height(height) }
 
     static func valueHistoryPrefix(_ key: [UInt8], bucket: UInt8) -> [UInt8] {
@@ -426,6 +449,12 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         for b in key.suffix(8) { value = value << 8 | UInt64(b) }
         return value
     }
+}
+
+/// Rows a store's commits put and deleted (`RocksChainStore.committedRows`).
+public struct CommittedRows: Sendable, Equatable {
+    public var written = 0
+    public var deleted = 0
 }
 
 /// The tree a commit writes, for reading its bucket summaries before the batch is applied: the new nodes, else the
