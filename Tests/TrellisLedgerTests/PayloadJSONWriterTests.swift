@@ -26,6 +26,8 @@ import TrellisCrypto
         "member.rotate_keys", "credit_line.set", "certificate.issue", "certificate.accept", "certificate.reject",
         "certificate.reclaim", "certificate.split_transfer", "financing.request", "financing.approve", "financing.cancel",
         "financing.release", "financing.repay", "certificate.settle", "certificate.mark_overdue", "asset.freeze", "asset.unfreeze",
+        "program.register", "methodology.register", "project.register", "verification.submit", "credits.issue",
+        "credits.transfer", "credits.retire", "credits.cancel", "credits.lock", "credits.unlock",
     ]
 
     static func encoderBytes(_ payload: any TransactionPayload) throws -> [UInt8] {
@@ -77,6 +79,16 @@ import TrellisCrypto
                 FinancingRefPayload(finID: text),
                 RootRefPayload(rootID: text),
                 AssetFreezePayload(assetType: .certificate, assetID: "a", reason: text),
+                ProgramRegisterPayload(programID: text, unit: .tCO2e),
+                MethodologyRegisterPayload(methodologyID: "m", version: text, title: text, active: false),
+                ProjectRegisterPayload(projectID: text, programID: "p", methodologyID: "m", methodologyVersion: text, country: text, location: text,
+                                       deviceIDs: [text], sector: text, creditingStart: -1, creditingEnd: 1, externalIDs: [text, text]),
+                VerificationSubmitPayload(projectID: text, periodStart: 0, periodEnd: 1, quantity: 2, reportHash: CodecSamples.docHash),
+                CreditsIssuePayload(verificationID: text, quantity: 1, bufferQuantity: 0),
+                CreditsTransferPayload(blockID: text, outputs: [CreditsOutput(to: text, quantity: 3)]),
+                CreditsRetirePayload(ranges: [RetireRange(blockID: text, serialStart: 1), RetireRange(blockID: "b", serialEnd: 9)], beneficiary: text,
+                                     purpose: text, claimPeriodStart: .min, claimPeriodEnd: .max),
+                CreditsBlockActionPayload(blockID: "b", reason: text),
             ]
             for payload in variants {
                 let d = Self.direct(payload)
@@ -100,6 +112,12 @@ import TrellisCrypto
             CertificateSplitTransferPayload(certID: "c", outputs: [SplitOutput(to: "a", amount: .max), SplitOutput(to: "b", amount: 0)]),
             FinancingRequestPayload(certID: "c", financier: "f", advance: 100, rateBps: .max, kind: .factoring, recourse: true),
             RotateKeysPayload(addKeys: [], removeKeys: []),
+            ProjectRegisterPayload(projectID: "p", programID: "q", methodologyID: "m", methodologyVersion: "1", country: "", location: "",
+                                   deviceIDs: [], sector: "", creditingStart: .min, creditingEnd: .max, externalIDs: []),
+            CreditsRetirePayload(ranges: [], beneficiary: "", purpose: "", claimPeriodStart: 0, claimPeriodEnd: 0),
+            CreditsRetirePayload(ranges: [RetireRange(blockID: "b"), RetireRange(blockID: "c", serialStart: .max, serialEnd: 0)], beneficiary: "x",
+                                 purpose: "y", claimPeriodStart: -5, claimPeriodEnd: 5),
+            CreditsTransferPayload(blockID: "b", outputs: []),
         ]
         for payload in payloads {
             let d = Self.direct(payload)
