@@ -109,6 +109,16 @@ struct ScanIndex {
         /// Keys of `sorted` that left since the last settle.
         var removed = Set<ByteKey>()
 
+        /// `key` appeared: back after leaving since the last settle (still in `sorted`), or new.
+        mutating func add(_ key: ByteKey) {
+            if removed.isEmpty || removed.remove(key) == nil { added.insert(key) }
+        }
+
+        /// `key` left: added since the last settle (never reached `sorted`), or one of `sorted`.
+        mutating func remove(_ key: ByteKey) {
+            if added.isEmpty || added.remove(key) == nil { removed.insert(key) }
+        }
+
         /// Merges the pending changes into `sorted`.
         mutating func settle() {
             guard !added.isEmpty || !removed.isEmpty else { return }
@@ -134,17 +144,14 @@ struct ScanIndex {
     private var groups: [ByteKey: Group] = [:]
 
     /// `key` appeared in the state.
+    /// (One lookup of the group, in place; the key hashed once per set it meets.)
     mutating func added(_ key: [UInt8]) {
-        let group = ByteKey(Self.component(of: key))
-        // Back after leaving since the last settle: it is still in `sorted`.
-        if groups[group, default: Group()].removed.remove(ByteKey(key)) == nil { groups[group, default: Group()].added.insert(ByteKey(key)) }
+        groups[ByteKey(Self.component(of: key)), default: Group()].add(ByteKey(key))
     }
 
     /// `key` left the state.
     mutating func removed(_ key: [UInt8]) {
-        let group = ByteKey(Self.component(of: key))
-        // Added since the last settle: it never reached `sorted`.
-        if groups[group, default: Group()].added.remove(ByteKey(key)) == nil { groups[group, default: Group()].removed.insert(ByteKey(key)) }
+        groups[ByteKey(Self.component(of: key)), default: Group()].remove(ByteKey(key))
     }
 
     /// Every key starting with `prefix`, sorted bytewise.

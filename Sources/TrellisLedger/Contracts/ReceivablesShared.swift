@@ -177,12 +177,13 @@ enum AssetCheck {
 enum AssetMembers {
     static func key(_ id: String) -> [UInt8] { StateKey.make("member", id) }
 
-    static func find(_ id: String, in state: StateReader) throws -> Member? {
+    static func find<R: StateReader>(_ id: String, in state: R) throws -> Member? {
         try state.read(Member.self, key(id))
     }
 
     /// The member `id`, which must exist, be active, and (when `roles` is not empty) hold one of `roles`.
-    static func active(_ id: String, in state: StateReader, roles: [Role] = [], field: String) throws -> Member {
+    /// Generic over the reader for the same reason as `AssetState.existing`: the member decodes with specialized code.
+    static func active<R: StateReader>(_ id: String, in state: R, roles: [Role] = [], field: String) throws -> Member {
         guard let member = try find(id, in: state) else {
             throw TxRejection("unknown_member", "\(field) \(id) is not a registered member")
         }
@@ -232,7 +233,10 @@ enum AssetState {
     }
 
     /// The record at `key`, or a rejection with `code` and `message` when there is none.
-    static func existing<T: CanonicalDecodable>(_ type: T.Type, _ key: [UInt8], in state: StateReader, _ code: String, _ message: @autoclosure () -> String) throws -> T {
+    /// Generic over the reader: called with a `StateOverlay` (the contracts' stores), the record decodes with code
+    /// specialized for its type (through `any StateReader` the generic decoder ran unspecialized: a witness call and
+    /// metadata lookups per field of a certificate).
+    static func existing<T: CanonicalDecodable, R: StateReader>(_ type: T.Type, _ key: [UInt8], in state: R, _ code: String, _ message: @autoclosure () -> String) throws -> T {
         guard let value = try state.read(T.self, key) else { throw TxRejection(code, message()) }
         return value
     }

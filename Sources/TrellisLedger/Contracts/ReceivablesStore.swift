@@ -41,11 +41,13 @@ struct ReceivablesStore {
 
     private func setIndexes(_ cert: Certificate, present: Bool) {
         guard cert.status.isLive else { return }
-        var keys = [ReceivablesKeys.liveLeaf(root: cert.rootID, cert: cert.certID), ReceivablesKeys.held(by: cert.holder, cert: cert.certID)]
-        if let to = cert.pendingTo { keys.append(ReceivablesKeys.incoming(to: to, cert: cert.certID)) }
-        for key in keys {
-            if present { state.put(key, []) } else { state.delete(key) }
-        }
+        setIndex(ReceivablesKeys.liveLeaf(root: cert.rootID, cert: cert.certID), present: present)
+        setIndex(ReceivablesKeys.held(by: cert.holder, cert: cert.certID), present: present)
+        if let to = cert.pendingTo { setIndex(ReceivablesKeys.incoming(to: to, cert: cert.certID), present: present) }
+    }
+
+    private func setIndex(_ key: [UInt8], present: Bool) {
+        if present { state.put(key, []) } else { state.delete(key) }
     }
 
     func save(_ root: CertificateRoot) { state.write(root, at: ReceivablesKeys.root(root.rootID)) }

@@ -272,27 +272,26 @@ public enum SparseMerkleTree {
         }
 
         /// Joins two halves, collapsing a lone leaf upwards so the shape stays canonical.
+        /// Decides on the halves' kinds without copying them (each copy of a leaf retained its key): two non-empty
+        /// halves make an inner node; with one half empty, the other is loaded if needed and a lone leaf moves up.
         mutating func combine(_ left: Subtree, _ right: Subtree) throws(TreeError) -> Subtree {
-            let left = Self.normalizeEmpty(left), right = Self.normalizeEmpty(right)
-            let l = try resolveIfOtherEmpty(left, other: right)
-            let r = try resolveIfOtherEmpty(right, other: left)
-            switch (l, r) {
-            case (.empty, .empty): return .empty
-            case (.empty, .leaf): return r
-            case (.leaf, .empty): return l
-            default: return makeInner(l, r)
+            let leftEmpty = Self.isEmpty(left), rightEmpty = Self.isEmpty(right)
+            if !leftEmpty && !rightEmpty { return makeInner(left, right) }
+            if leftEmpty && rightEmpty { return .empty }
+            let other = try resolve(leftEmpty ? right : left)
+            switch other {
+            case .empty, .leaf: return other
+            case .inner, .existing: return leftEmpty ? makeInner(.empty, other) : makeInner(other, .empty)
             }
         }
 
-        static func normalizeEmpty(_ subtree: Subtree) -> Subtree {
-            if case .existing(let h) = subtree, h == .zero { return .empty }
-            return subtree
-        }
-
-        /// When the other half is empty, the kind of this half decides whether it collapses: load it if needed.
-        func resolveIfOtherEmpty(_ subtree: Subtree, other: Subtree) throws(TreeError) -> Subtree {
-            guard case .empty = other else { return subtree }
-            return try resolve(subtree)
+        /// The empty subtree, written either way.
+        static func isEmpty(_ subtree: Subtree) -> Bool {
+            switch subtree {
+            case .empty: return true
+            case .existing(let h): return h == .zero
+            case .leaf, .inner: return false
+            }
         }
 
         mutating func makeInner(_ left: Subtree, _ right: Subtree) -> Subtree {

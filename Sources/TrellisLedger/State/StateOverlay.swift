@@ -99,9 +99,19 @@ public final class StateOverlay: StateReader {
         return merged.map { (key: $0.key.bytes, value: $0.value) }.sorted { ByteOrder.less($0.key, $1.key) }
     }
 
-    public func put(_ key: [UInt8], _ value: [UInt8]) { writes[ByteKey(key)] = .some(value) }
+    public func put(_ key: [UInt8], _ value: [UInt8]) {
+        if writes.isEmpty { writes.reserveCapacity(Self.firstWriteCapacity) }
+        writes[ByteKey(key)] = .some(value)
+    }
 
-    public func delete(_ key: [UInt8]) { writes[ByteKey(key)] = .some(nil) }
+    public func delete(_ key: [UInt8]) {
+        if writes.isEmpty { writes.reserveCapacity(Self.firstWriteCapacity) }
+        writes[ByteKey(key)] = .some(nil)
+    }
+
+    /// Room made on an overlay's first write: a transaction writes ~3–10 keys (a key rotation 4, a split transfer
+    /// 7–10), and growing from one entry rehashed every key at each doubling (two to four times per transaction).
+    static let firstWriteCapacity = 16
 
     /// Encodes and stores `value` at `key`.
     public func write<T: CanonicalEncodable>(_ value: T, at key: [UInt8]) { put(key, value.canonicalBytes) }

@@ -2,8 +2,8 @@
 //
 // A node's hash is a SHA-256 output, already uniformly spread: the table needs no general-purpose hash function
 // per lookup (a `Dictionary` seeds and runs SipHash on every probe). It is open addressing with linear probing
-// over a compact array of 8-byte slots — a 32-bit tag of the hash and the position of the node in a dense array of
-// records — so a probe reads one cache line, and a full 32-byte comparison is made only when the tag matches.
+// over a compact array of 8-byte slots — a 32-bit tag of the hash and the position of the node in dense arrays of
+// hashes and nodes — so a probe reads one cache line, and a full 32-byte comparison is made only when the tag matches.
 //
 // The slot of a hash is its first 8 bytes times an odd multiplier taken from Swift's per-process hash seed (the one
 // `Dictionary` uses), top bits: key hashes ground to fall on one slot cannot be chosen from outside the process,
@@ -16,8 +16,10 @@ import TrellisCrypto
 public struct TreeNodeTable: Sendable {
     /// `tag << 32 | (record index + 1)`; 0 is an empty slot. The count is a power of two.
     private var slots: [UInt64]
-    /// The nodes, in insertion order.
-    private var records: [TreeNodeRecord] = []
+    /// The nodes' hashes and the nodes, in insertion order, in two arrays: probing compares hashes without copying
+    /// (and retaining) a record, which a single array of `TreeNodeRecord`s did on every probe.
+    private var hashes: [Hash] = []
+    private var nodes: [TreeNode] = []
     /// 64 − log2(slots.count): the slot of a hash is the top bits of its mixed first word.
     private var shift: UInt64
     private let multiplier: UInt64
@@ -31,54 +33,64 @@ public struct TreeNodeTable: Sendable {
         let slotCount = Self.slotCount(for: capacity)
         slots = [UInt64](repeating: 0, count: slotCount)
         shift = UInt64(64 - slotCount.trailingZeroBitCount)
-        records.reserveCapacity(capacity)
+        hashes.reserveCapacity(capacity)
+        nodes.reserveCapacity(capacity)
         var hasher = Hasher()
         hasher.combine(0x7472_6565_6e6f_6465 as UInt64)
         multiplier = UInt64(truncatingIfNeeded: hasher.finalize()) | 1
     }
 
     /// The number of nodes held.
-    public var count: Int { records.count }
+    public var count: Int { hashes.count }
 
     /// The node whose hash is `hash`, or nil.
     public func node(_ hash: Hash) -> TreeNode? {
         guard let index = find(hash).record else { return nil }
-        return records[index].node
+        return nodes[index]
     }
 
     /// Adds `node` under `hash` (its hash: the caller computed it). A node already held is left as it is: nodes are
     /// content-addressed, so the same hash is the same node.
     public mutating func insert(_ node: TreeNode, hash: Hash) {
-        insert(TreeNodeRecord(hash: hash, node: node))
+        add(node, hash: hash)
     }
 
     /// Adds every record of `newRecords`.
     public mutating func insert(contentsOf newRecords: [TreeNodeRecord]) {
-        reserveCapacity(records.count + newRecords.count)
-        for record in newRecords { insert(record) }
+        reserveCapacity(count + newRecords.count)
+        // Read in place: iterating (or subscripting) the array copied and destroyed each record.
+        newRecords.withUnsafeBufferPointer { records in
+            for i in records.indices { add(records[i].node, hash: records[i].hash) }
+        }
     }
 
-    private mutating func insert(_ record: TreeNodeRecord) {
-        assert(record.hash != .zero, "the empty subtree is never stored")
-        if (records.count + 1) * 2 > slots.count { grow(toHold: records.count + 1) }
-        let found = find(record.hash)
+    @inline(__always)
+    private mutating func add(_ node: TreeNode, hash: Hash) {
+        assert(hash != .zero, "the empty subtree is never stored")
+        if (count + 1) * 2 > slots.count { grow(toHold: count + 1) }
+        let found = find(hash)
         if found.record != nil { return }
-        precondition(records.count < Self.maxCount, "invalid state: a tree-node table past \(Self.maxCount) nodes")
-        records.append(record)
-        slots[found.slot] = Self.tag(record.hash) << 32 | UInt64(records.count)
+        precondition(count < Self.maxCount, "invalid state: a tree-node table past \(Self.maxCount) nodes")
+        hashes.append(hash)
+        nodes.append(node)
+        slots[found.slot] = Self.tag(hash) << 32 | UInt64(hashes.count)
     }
 
     /// Makes room for `capacity` nodes in all, so that inserting up to that many does not grow the table.
     public mutating func reserveCapacity(_ capacity: Int) {
         precondition(capacity >= 0 && capacity <= Self.maxCount, "invalid state: a tree-node table for \(capacity) nodes")
         // Geometric: reserving exactly what each block adds would copy every record on every block.
-        if capacity > records.capacity { records.reserveCapacity(max(capacity, records.capacity * 2)) }
+        if capacity > hashes.capacity {
+            hashes.reserveCapacity(max(capacity, hashes.capacity * 2))
+            nodes.reserveCapacity(max(capacity, nodes.capacity * 2))
+        }
         if capacity * 2 > slots.count { grow(toHold: capacity) }
     }
 
     /// Drops every node; keeps the allocated room when `keepingCapacity`.
     public mutating func removeAll(keepingCapacity: Bool = false) {
-        records.removeAll(keepingCapacity: keepingCapacity)
+        hashes.removeAll(keepingCapacity: keepingCapacity)
+        nodes.removeAll(keepingCapacity: keepingCapacity)
         if keepingCapacity {
             for i in slots.indices { slots[i] = 0 }
         } else {
@@ -99,7 +111,7 @@ public struct TreeNodeTable: Sendable {
             if entry == 0 { return (slot, nil) }
             if entry >> 32 == tag {
                 let index = Int(truncatingIfNeeded: entry & 0xffff_ffff) - 1
-                if records[index].hash == hash { return (slot, index) }
+                if hashes[index] == hash { return (slot, index) }
             }
             slot = (slot + 1) & mask
         }
@@ -126,10 +138,10 @@ public struct TreeNodeTable: Sendable {
         slots = [UInt64](repeating: 0, count: count)
         shift = UInt64(64 - count.trailingZeroBitCount)
         let mask = count - 1
-        for (index, record) in records.enumerated() {
-            var slot = home(record.hash)
+        for (index, hash) in hashes.enumerated() {
+            var slot = home(hash)
             while slots[slot] != 0 { slot = (slot + 1) & mask }
-            slots[slot] = Self.tag(record.hash) << 32 | UInt64(index + 1)
+            slots[slot] = Self.tag(hash) << 32 | UInt64(index + 1)
         }
     }
 }
