@@ -80,6 +80,11 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     private var rowsCommitted = CommittedRows()
     /// Guarded by `cacheLock`.
     private var latestTreeNodeLookups = 0
+    /// The height of each bucket's newest stored summary, as far as this store has read or written it (`.unknown`
+    /// until then): the commit names the summary it supersedes without a reverse seek per changed bucket (5,370
+    /// seeks, ~200 M instructions per 10,000 key rotations). Only commits write summaries and pruning never deletes a
+    /// bucket's newest one, so a known entry stays right. Guarded by `cacheLock`.
+    private var newestSummaryHeights = [NewestSummary](repeating: .unknown, count: TreeBucket.count)
 
     static let lastHeightKey = Array("last_height".utf8)
     static let genesisHashKey = Array("genesis_hash".utf8)
@@ -371,7 +376,7 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
             do { summary = try SparseMerkleTree.bucketSummary(UInt8(bucket), root: commit.stateRoot, source: newTree) } catch {
                 throw .corrupt(what: "tree", reason: error.description)
             }
-            if pruning, let previous = try latestSummaryHeight(UInt8(bucket)) { stale.summaries.append(.init(bucket: UInt8(bucket), height: previous)) }
+            if pruning, let previous = try newestSummaryHeight(UInt8(bucket)) { stale.summaries.append(.init(bucket: UInt8(bucket), height: previous)) }
             batch.put(tree, key: Self.summaryKey(UInt8(bucket), height: commit.height), value: summary.canonicalBytes)
         }
         if pruning, !stale.valueKeys.isEmpty || !stale.summaries.isEmpty {
@@ -391,11 +396,29 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         cacheLock.lock()
         rowsCommitted.written += batch.count - deletes
         rowsCommitted.deleted += deletes
+        for bucket in 0..<TreeBucket.count where touched[bucket] { newestSummaryHeights[bucket] = .at(commit.height) }
         cacheLock.unlock()
     }
 
-    /// The height of the newest stored summary of `bucket`, or nil when it never changed.
-    private func latestSummaryHeight(_ bucket: UInt8) throws(ChainStoreError) -> UInt64? {
+    /// The height of the newest stored summary of `bucket`, or nil when it never changed: remembered, else read.
+    private func newestSummaryHeight(_ bucket: UInt8) throws(ChainStoreError) -> UInt64? {
+        cacheLock.lock()
+        let known = newestSummaryHeights[Int(bucket)]
+        cacheLock.unlock()
+        switch known {
+        case .at(let height): return height
+        case .neverChanged: return nil
+        case .unknown:
+            let stored = try storedNewestSummaryHeight(bucket)
+            cacheLock.lock()
+            newestSummaryHeights[Int(bucket)] = stored.map { .at($0) } ?? .neverChanged
+            cacheLock.unlock()
+            return stored
+        }
+    }
+
+    /// The height of the newest stored summary of `bucket`, read from the store (one reverse seek).
+    private func storedNewestSummaryHeight(_ bucket: UInt8) throws(ChainStoreError) -> UInt64? {
         let entry: (key: [UInt8], value: [UInt8])?
         do { entry = try database.lastEntry(tree, prefix: [Self.summaryPrefix, bucket]) } catch { throw .storage(error) }
         guard let entry else { return nil }
@@ -449,6 +472,14 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         for b in key.suffix(8) { value = value << 8 | UInt64(b) }
         return value
     }
+}
+
+/// What a store knows of a bucket's newest summary.
+private enum NewestSummary {
+    case unknown
+    /// The bucket never changed.
+    case neverChanged
+    case at(UInt64)
 }
 
 /// Rows a store's commits put and deleted (`RocksChainStore.committedRows`).
