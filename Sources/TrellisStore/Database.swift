@@ -155,11 +155,14 @@ public final class Database: @unchecked Sendable {
             // program could no longer open the database through (RocksDB refuses to open a database without naming
             // every family it has). Names missing on disk mean a database of another layout: read its marker through
             // a read-only open first, and refuse it unchanged.
-            if !onDisk.isEmpty, all.contains(where: { !onDisk.contains($0) }),
-               let refusal = Database.refusal(path: path, families: onDisk, options: options, format: format) {
-                rocksdb_options_destroy(options)
-                rocksdb_block_based_options_destroy(table)
-                throw refusal
+            if !onDisk.isEmpty, all.contains(where: { !onDisk.contains($0) }) {
+                let refusal: StoreError?
+                do { refusal = try Database.refusal(path: path, families: onDisk, options: options, format: format) } catch { refusal = error }
+                if let refusal {
+                    rocksdb_options_destroy(options)
+                    rocksdb_block_based_options_destroy(table)
+                    throw refusal
+                }
             }
             for n in onDisk where !all.contains(n) { all.append(n) }
         }
@@ -421,13 +424,14 @@ public final class Database: @unchecked Sendable {
 
     /// Why the existing database at `path` (with column families `families`) must not be opened read-write for
     /// `format`, judged through a read-only open that changes nothing: its marker names another format, or it has
-    /// no marker and holds entries (not ours). Nil when it may be opened (our marker, or nothing in it) or when the
-    /// read-only open fails (the read-write open then reports the problem).
-    private static func refusal(path: String, families: [String], options: OpaquePointer, format: StoreFormat) -> StoreError? {
-        guard let defaultIndex = families.firstIndex(of: "default"),
-              let (opened, handles) = try? openColumnFamilies(path: path, families: families, options: options,
-                                                              familyOptions: [OpaquePointer](repeating: options, count: families.count), readOnly: true)
-        else { return nil }
+    /// no marker and holds entries (not ours). Nil when it may be opened (our marker, or nothing in it). Throws when
+    /// the read-only look fails (a transient error such as too many open files): the read-write open would add the
+    /// missing column families before anyone read the marker, and a database of another format could then no longer
+    /// be opened by the program that wrote it.
+    private static func refusal(path: String, families: [String], options: OpaquePointer, format: StoreFormat) throws(StoreError) -> StoreError? {
+        guard let defaultIndex = families.firstIndex(of: "default") else { return .foreignDatabase(path: path) }
+        let (opened, handles) = try openColumnFamilies(path: path, families: families, options: options,
+                                                       familyOptions: [OpaquePointer](repeating: options, count: families.count), readOnly: true)
         defer {
             handles.forEach(rocksdb_column_family_handle_destroy)
             rocksdb_close(opened)
@@ -441,7 +445,7 @@ public final class Database: @unchecked Sendable {
                 rocksdb_get_cf(opened, readOptions, handles[defaultIndex], kc.baseAddress, kc.count, &length, &err)
             }
         }
-        guard Database.takeError(err) == nil else { return nil }
+        if let message = Database.takeError(err) { throw .openFailed(path: path, message: "cannot read its format marker: \(message)") }
         if let value {
             defer { rocksdb_free(value) }
             let marker = Array(UnsafeRawBufferPointer(start: value, count: length))

@@ -509,7 +509,11 @@ public final class Node: NodeService, Sendable {
                 after = try reader.latestHeight()
                 if after != before { continue }
                 root = try reader.stateRoot(atHeight: before)
-            } catch { throw Self.serviceError(error) }
+            } catch {
+                // A commit after the second height read pruned `before` (a one-height window): a commit crossed.
+                if case .statePruned = error { continue }
+                throw Self.serviceError(error)
+            }
             return (before, root, try outcome.get())
         }
         return nil
@@ -524,22 +528,31 @@ public final class Node: NodeService, Sendable {
     public func query(_ name: String, parameters: [String: String], height: UInt64?, prove: Bool) throws(ServiceError) -> QueryResponse {
         if let height, height > consensus.tip.height { throw .notFound("height \(height) is not committed yet (tip is \(consensus.tip.height))") }
         // At the latest height the query reads the flat state (its scans would visit every node of the tree), and
-        // only the keys it read are proved, through that height's tree.
-        if let latest = try onLatestFlatState(height: height, { (state) throws(ServiceError) -> (Data, [[UInt8]]) in
+        // only the keys it read are proved. A proved query takes its height's view first: the view reads through a
+        // snapshot, so its tree stays readable even when a block commits meanwhile and prunes that height (a window of
+        // one height prunes it at the next commit); the flat answer is used only if it is true at the view's height.
+        let proofView: HeightState?
+        if prove {
+            do { proofView = try reader.view(atHeight: height) } catch { throw Self.serviceError(error) }
+        } else {
+            proofView = nil
+        }
+        if let latest = try onLatestFlatState(height: proofView?.height ?? height, { (state) throws(ServiceError) -> (Data, [[UInt8]]) in
             let recording = RecordingReader(base: state)
             return (try NodeQueries.run(name, parameters: parameters, state: recording), recording.keys)
         }) {
             let (result, keys) = latest.value
-            var proofs: [StateRead] = []
-            if prove {
-                do { proofs = try reader.view(atHeight: latest.height).prove(Self.distinct(keys)) } catch { throw Self.serviceError(error) }
-            }
-            return QueryResponse(height: latest.height, stateRoot: latest.root, result: result, proofs: proofs)
+            guard let proofView else { return QueryResponse(height: latest.height, stateRoot: latest.root, result: result, proofs: []) }
+            let proofs: [StateRead]
+            do { proofs = try proofView.prove(Self.distinct(keys)) } catch { throw .internalError(error.description) }
+            return QueryResponse(height: proofView.height, stateRoot: proofView.root, result: result, proofs: proofs)
         }
         // An older height: one view for the query and all its proofs: one tree per query (an older height's costs
         // 512 seeks to set up), and every proof true at the height the answer names even while blocks commit.
         let view: HeightState
-        do { view = try reader.view(atHeight: height) } catch { throw Self.serviceError(error) }
+        if let proofView { view = proofView } else {
+            do { view = try reader.view(atHeight: height) } catch { throw Self.serviceError(error) }
+        }
         let recording = RecordingReader(base: view.reader)
         let result = try NodeQueries.run(name, parameters: parameters, state: recording)
         var proofs: [StateRead] = []
