@@ -68,4 +68,16 @@ struct FaultyContract: Contract {
             #expect(try b.engine.receipt(tx.hash)?.receipt.canonicalBytes == receipt.canonicalBytes)
         }
     }
+
+    /// A failed transaction's writes are undone to what the block held before it: a key an earlier transaction of the
+    /// block wrote keeps that value, a key nobody wrote stays absent.
+    @Test func aFailedTransactionsWritesAreUndoneToTheBlocksValue() throws {
+        let a = try TestChain(net: TestNet(), registry: Self.registry)
+        let (_, first, _) = try a.commitNext([faulty("write-then-throw", nonce: 1)])
+        #expect(first.map(\.rejectionCode) == ["internal"])
+        #expect(try a.engine.state(FaultyContract.marker).value == nil)
+        let (_, second, _) = try a.commitNext([faulty("fine", nonce: 2), faulty("write-then-throw", nonce: 3)])
+        #expect(second.map(\.rejectionCode) == [nil, "internal"])
+        #expect(try a.engine.state(FaultyContract.marker).value == [2])
+    }
 }

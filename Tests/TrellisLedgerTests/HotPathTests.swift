@@ -160,3 +160,118 @@ import TrellisCrypto
         #expect(try block.read(UInt64.self, LedgerKeys.nonce("alice")) == 7)
     }
 }
+
+/// A transaction written in place on a block's overlay (`beginTransaction`) reads like an overlay of its own stacked on
+/// the block's, and leaves exactly the block's earlier writes when rolled back, exactly its own added when committed.
+@Suite struct TransactionJournalTests {
+    static let a = StateKey.make("k", "a"), b = StateKey.make("k", "b"), c = StateKey.make("k", "c"), d = StateKey.make("k", "d")
+
+    /// A block overlay over a base holding a and c, with b written and c deleted by the block.
+    func block() throws -> StateOverlay {
+        let base = MemoryState()
+        let seed = StateOverlay(base: base)
+        seed.put(Self.a, [1])
+        seed.put(Self.c, [3])
+        base.apply(seed)
+        let block = StateOverlay(base: base)
+        block.put(Self.b, [2])
+        block.delete(Self.c)
+        return block
+    }
+
+    func snapshot(_ overlay: StateOverlay) throws -> [[UInt8]?] {
+        try [Self.a, Self.b, Self.c, Self.d].map { try overlay.get($0) }
+    }
+
+    @Test func aRolledBackTransactionLeavesTheBlocksWritesAsTheyWere() throws {
+        let block = try block()
+        let before = block.changes
+        #expect(try snapshot(block) == [[1], [2], nil, nil])
+        block.beginTransaction()
+        block.put(Self.a, [9])
+        block.put(Self.b, [8])
+        block.delete(Self.b)
+        block.put(Self.c, [7])
+        block.put(Self.d, [6])
+        block.put(Self.d, [5])
+        block.delete(Self.a)
+        #expect(try snapshot(block) == [nil, nil, [7], [5]])
+        block.rollbackTransaction()
+        #expect(try snapshot(block) == [[1], [2], nil, nil])
+        #expect(block.changes.map(\.key) == before.map(\.key))
+        #expect(block.changes.map(\.value) == before.map(\.value))
+    }
+
+    @Test func aCommittedTransactionWritesWhatAnOverlayOfItsOwnMergedWould() throws {
+        let inPlace = try block(), merged = try block()
+        let tx = StateOverlay(base: merged)
+        inPlace.beginTransaction()
+        for overlay in [inPlace, tx] {
+            overlay.put(Self.a, [9])
+            overlay.delete(Self.b)
+            overlay.put(Self.c, [7])
+            overlay.put(Self.d, [6])
+        }
+        #expect(try snapshot(inPlace) == snapshot(tx))
+        inPlace.commitTransaction()
+        tx.merge(into: merged)
+        #expect(inPlace.changes.map(\.key) == merged.changes.map(\.key))
+        #expect(inPlace.changes.map(\.value) == merged.changes.map(\.value))
+        // The journal is cleared: a later rollback undoes only the later transaction.
+        inPlace.beginTransaction()
+        inPlace.put(Self.a, [0])
+        inPlace.rollbackTransaction()
+        #expect(try snapshot(inPlace) == [[9], nil, [7], [6]])
+    }
+}
+
+/// `StateOverlay.changes` sorts bytewise whatever the keys share: long common prefixes (past the 32 bytes its sort
+/// compares as words), zero bytes (a shorter key pads with zeros), empty keys.
+@Suite struct OverlayChangesOrderTests {
+    @Test func changesAreInBytewiseKeyOrder() throws {
+        let overlay = StateOverlay(base: MemoryState())
+        var keys: Set<[UInt8]> = [[], [0], [0, 0], [0xff]]
+        var seed: UInt64 = 0x9e37_79b9_7f4a_7c15
+        func next() -> UInt64 {
+            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return seed >> 33
+        }
+        let prefixes: [[UInt8]] = [[], Array("certby/supplier1/cert-".utf8), Array(repeating: 0x61, count: 31), Array(repeating: 0, count: 32), Array(repeating: 0x61, count: 33)]
+        for _ in 0..<600 {
+            var key = prefixes[Int(next() % UInt64(prefixes.count))]
+            for _ in 0..<Int(next() % 6) { key.append([0, 1, 0x61, 0xff][Int(next() % 4)]) }
+            keys.insert(key)
+        }
+        for (i, key) in keys.enumerated() {
+            if i % 3 == 0 { overlay.delete(key) } else { overlay.put(key, [UInt8(i & 0xff)]) }
+        }
+        let sorted = keys.sorted { ByteOrder.less($0, $1) }
+        #expect(overlay.changes.map(\.key) == sorted)
+        #expect(overlay.changes.count == keys.count)
+    }
+}
+
+/// The value hashes execution hands to the tree and the store are SHA-256 of the values, the empty values of index
+/// entries included (their hash is taken from a constant).
+@Suite struct NetChangeValueHashTests {
+    @Test func everyChangeCarriesTheHashOfItsValue() throws {
+        let base = MemoryState()
+        let seed = StateOverlay(base: base)
+        seed.put(StateKey.make("k", "old"), [1])
+        seed.put(StateKey.make("k", "gone"), [])
+        base.apply(seed)
+        let block = StateOverlay(base: base)
+        block.put(StateKey.make("k", "index"), [])
+        block.put(StateKey.make("k", "old"), [2, 3])
+        block.put(StateKey.make("k", "same"), [])
+        block.delete(StateKey.make("k", "gone"))
+        block.delete(StateKey.make("k", "never"))
+        let changes = try BlockExecutor.netChanges(block, base: base)
+        #expect(changes.map { String(decoding: $0.key, as: UTF8.self) } == ["k/gone", "k/index", "k/old", "k/same"])
+        for change in changes {
+            #expect(change.valueHash == change.value.map { SHA256.hash($0) })
+        }
+        #expect(changes.first?.valueHash == nil)
+        #expect(changes[1].valueHash == SHA256.hash([]))
+    }
+}

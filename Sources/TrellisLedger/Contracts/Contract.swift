@@ -1,8 +1,9 @@
 // Contract.swift — the protocol every domain contract implements, and what execution hands it.
 //
 // A contract owns transaction kinds. For each kind it declares the payload type (canonical + JSON forms), which
-// roles may sign it, and applies it: validate against state, then write to the transaction's overlay. Throwing a
-// `TxRejection` rejects the transaction with a stable code (the overlay is discarded); a `StateError` means the
+// roles may sign it, and applies it: validate against state, then write to the state it is given (the block's overlay, with
+// the transaction's writes journaled). Throwing a `TxRejection` rejects the transaction with a stable code (its writes
+// are undone); a `StateError` means the
 // state itself is unreadable or corrupt and stops execution of the block; any other error is a defect, which the
 // executor turns into a rejection with code `internal`. Arithmetic on values from payloads or state is checked
 // (`AssetCheck`): an overflow is a rejection (`amount_overflow`, `serial_overflow`, `time_overflow`), never a trap. Contracts are deterministic: they use only the

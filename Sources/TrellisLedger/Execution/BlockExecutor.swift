@@ -10,7 +10,7 @@
 //   A failure up to here rejects the transaction with no state change at all.
 //   3. the nonce is consumed (written to the block overlay);
 //   4. the signer holds a role the kind allows; the payload decodes strictly and passes its stateless checks;
-//   5. the contract applies it on a per-transaction overlay, merged into the block only on success.
+//   5. the contract applies it as a transaction on the block's overlay, its writes kept only on success.
 //   A failure in 4–5 rejects the transaction but keeps the nonce consumed. A contract error that is neither a
 //   `TxRejection` nor a `StateError` (a defect, not a rule) rejects the transaction with code `internal` and a
 //   message that names only the kind, so every node writes the same receipt; only unreadable state
@@ -44,6 +44,7 @@ public struct BlockExecutor: Sendable {
         let hashes = transactions.map(\.hash)
         let signaturesValid = Self.checkSignatures(transactions, hashes: hashes, policy: signatures)
         let blockState = StateOverlay(base: base)
+        blockState.reserveWrites(transactions.count * Self.expectedWritesPerTransaction + evidence.count)
         var receipts: [Receipt] = []
         receipts.reserveCapacity(transactions.count)
         for (i, tx) in transactions.enumerated() {
@@ -61,6 +62,10 @@ public struct BlockExecutor: Sendable {
                                stateChanges: changes, treeNodes: update.newNodes, transactionHashes: hashes, staleNodes: update.staleNodes)
     }
 
+    /// Room made in a block's overlay per transaction: a split transfer writes 7–10 keys, an issue 9, a key rotation
+    /// 3–4. Only the dictionary's growth depends on it (a block that writes more grows it as before), never a result.
+    static let expectedWritesPerTransaction = 8
+
     /// The block's writes that change the base state, sorted by key, each with the value it replaces. A write that
     /// leaves a key as it was — the deletion of a key the base does not hold (an index entry created and removed in
     /// the same block, e.g. the remainder of a split spent by the signer's next transaction), or a value written
@@ -75,10 +80,16 @@ public struct BlockExecutor: Sendable {
         for write in writes {
             let previous = try base.get(write.key)
             if previous == write.value { continue }
-            changes.append(StateChange(key: write.key, value: write.value, previous: .known(previous), valueHash: write.value.map(SHA256.hash)))
+            changes.append(StateChange(key: write.key, value: write.value, previous: .known(previous), valueHash: write.value.map(valueHash)))
         }
         return changes
     }
+
+    /// SHA-256 of a written value. Index entries are empty values (about half of a split transfer's writes): their
+    /// hash is the constant SHA-256("").
+    static func valueHash(_ value: [UInt8]) -> Hash { value.isEmpty ? emptyValueHash : SHA256.hash(value) }
+
+    static let emptyValueHash = SHA256.hash([])
 
     /// The envelope and nonce checks alone, against `state` as of the last committed block, for a transaction that
     /// would go into block `height` (mempool admission). Returns nil when the transaction may be proposed.
@@ -167,26 +178,32 @@ public struct BlockExecutor: Sendable {
         let payload: any TransactionPayload
         do { payload = try spec.decodePayload(tx.body.payload) } catch { return rejected(error, consumed: true) }
 
-        // 5: the contract, on its own overlay.
+        // 5: the contract, as a transaction on the block's overlay: its writes are kept only on success (journaled and
+        // undone otherwise — the same reads and the same net writes as an overlay of its own merged on success,
+        // without the second dictionary and the merge).
         let context = ExecutionContext(chainID: env.chainID, height: env.height, blockTime: env.time, txHash: env.txHash, txIndex: env.index,
                                        signer: admitted.signer, cosigners: admitted.cosigners, parameters: env.parameters,
                                        rulesVersion: env.rulesVersion)
-        let txState = StateOverlay(base: blockState)
+        blockState.beginTransaction()
         do {
-            let created = try contract.apply(kind: tx.body.kind, payload: payload, context: context, state: txState)
+            let created = try contract.apply(kind: tx.body.kind, payload: payload, context: context, state: blockState)
             guard created.count <= Limits.maxListCount else {
+                blockState.rollbackTransaction()
                 return rejected(Self.internalRejection(kind: tx.body.kind, stage: "receipt (more than \(Limits.maxListCount) created ids)"), consumed: true)
             }
-            txState.merge(into: blockState)
+            blockState.commitTransaction()
             return Receipt(txHash: env.txHash, index: index, nonceConsumed: true, outcome: .ok(createdIDs: created))
         } catch let r as TxRejection {
+            blockState.rollbackTransaction()
             return rejected(r, consumed: true)
         } catch let e as StateError {
+            // Execution stops: the block's overlay is dropped with the open transaction.
             throw .state(e)
         } catch {
-            // Defence in depth: an error the contract did not anticipate rejects this transaction alone (its overlay
-            // is dropped) instead of stopping the block. The receipt is hashed into the state, so its message names
+            // Defence in depth: an error the contract did not anticipate rejects this transaction alone (its writes
+            // are undone) instead of stopping the block. The receipt is hashed into the state, so its message names
             // only the kind — never the error's text, which may carry addresses or differ between builds.
+            blockState.rollbackTransaction()
             return rejected(Self.internalRejection(kind: tx.body.kind, stage: "contract"), consumed: true)
         }
     }

@@ -1,8 +1,8 @@
 // StateOverlay.swift — reading and buffering writes to the ledger's key-value state.
 //
 // Execution never writes to the store directly. A block runs over a `StateOverlay` on the committed state; each
-// transaction runs over its own overlay on the block's, merged in only if the transaction succeeds, so a rejected
-// transaction leaves no trace but its receipt and nonce. `changes` lists the net writes sorted by key: the order
+// transaction's contract writes into it as a journaled transaction (`beginTransaction`), kept only if the transaction
+// succeeds and undone otherwise, so a rejected transaction leaves no trace but its receipt and nonce. `changes` lists the net writes sorted by key: the order
 // in which they reach the authenticated tree and the write batch never depends on hashing or insertion order.
 import TrellisCodec
 
@@ -69,10 +69,57 @@ public final class StateOverlay: StateReader {
     private var writes: [ByteKey: [UInt8]?] = [:]
     /// Shared with the overlays stacked on this one (a block's and its transactions').
     let decodedMembers: DecodedMembers
+    /// While a transaction runs directly on this overlay (`beginTransaction`): every write's key with the entry it
+    /// replaced (nil = the key had no entry), in write order, so `rollbackTransaction` can undo them.
+    private var journal: [(key: ByteKey, replaced: [UInt8]??)] = []
+    private var journaling = false
 
     public init(base: any StateReader) {
         self.base = base
         self.decodedMembers = (base as? StateOverlay)?.decodedMembers ?? DecodedMembers()
+    }
+
+    /// Makes room for `count` written keys at once (a block's overlay: growing from a few entries rehashed every
+    /// key at each doubling).
+    public func reserveWrites(_ count: Int) {
+        writes.reserveCapacity(count)
+    }
+
+    // MARK: one transaction, written in place
+
+    /// Starts a transaction on this overlay: its writes land here directly (no overlay of its own to merge, no
+    /// second dictionary to look through on every read) and are journaled until `commitTransaction` keeps them or
+    /// `rollbackTransaction` undoes them. What reads return is the same as on a transaction overlay stacked on this
+    /// one and merged on success. Transactions do not nest.
+    public func beginTransaction() {
+        precondition(!journaling, "a transaction is already open on this overlay")
+        journaling = true
+    }
+
+    /// Keeps the open transaction's writes.
+    public func commitTransaction() {
+        precondition(journaling, "no transaction is open on this overlay")
+        journal.removeAll(keepingCapacity: true)
+        journaling = false
+    }
+
+    /// Undoes the open transaction's writes: every key is left with the entry it had at `beginTransaction`.
+    public func rollbackTransaction() {
+        precondition(journaling, "no transaction is open on this overlay")
+        for entry in journal.reversed() {
+            if let replaced = entry.replaced { writes[entry.key] = replaced } else { writes[entry.key] = nil }
+        }
+        journal.removeAll(keepingCapacity: true)
+        journaling = false
+    }
+
+    private func record(_ key: ByteKey, _ value: [UInt8]?) {
+        if writes.isEmpty { writes.reserveCapacity(Self.firstWriteCapacity) }
+        if journaling {
+            journal.append((key, writes.updateValue(value, forKey: key)))
+        } else {
+            writes[key] = .some(value)
+        }
     }
 
     public func read<T: CanonicalDecodable>(_ type: T.Type, _ key: [UInt8]) throws(StateError) -> T? {
@@ -99,15 +146,9 @@ public final class StateOverlay: StateReader {
         return merged.map { (key: $0.key.bytes, value: $0.value) }.sorted { ByteOrder.less($0.key, $1.key) }
     }
 
-    public func put(_ key: [UInt8], _ value: [UInt8]) {
-        if writes.isEmpty { writes.reserveCapacity(Self.firstWriteCapacity) }
-        writes[ByteKey(key)] = .some(value)
-    }
+    public func put(_ key: [UInt8], _ value: [UInt8]) { record(ByteKey(key), value) }
 
-    public func delete(_ key: [UInt8]) {
-        if writes.isEmpty { writes.reserveCapacity(Self.firstWriteCapacity) }
-        writes[ByteKey(key)] = .some(nil)
-    }
+    public func delete(_ key: [UInt8]) { record(ByteKey(key), nil) }
 
     /// Room made on an overlay's first write: a transaction writes ~3–10 keys (a key rotation 4, a split transfer
     /// 7–10), and growing from one entry rehashed every key at each doubling (two to four times per transaction).
@@ -119,34 +160,55 @@ public final class StateOverlay: StateReader {
     /// Net writes sorted by key (nil value = delete).
     public var changes: [(key: [UInt8], value: [UInt8]?)] {
         let entries = writes.map { (key: $0.key.bytes, value: $0.value) }
-        // Sorts (first 16 key bytes, position) pairs — whole keys only on ties — instead of moving the entries
-        // themselves, whose arrays cost a retain and release at every move. 16 bytes, not 8: keys share prefixes
-        // such as "member_k" and "nonce/m1", and ties fell through to whole-key comparisons.
-        var order = entries.indices.map { i -> (high: UInt64, low: UInt64, index: Int) in
-            let key = entries[i].key
-            var high: UInt64 = 0, low: UInt64 = 0
-            for j in 0..<8 { high = high << 8 | UInt64(j < key.count ? key[j] : 0) }
-            for j in 8..<16 { low = low << 8 | UInt64(j < key.count ? key[j] : 0) }
-            return (high, low, i)
-        }
+        // Sorts (first 32 key bytes as four big-endian words, position) — whole keys only on ties — instead of moving
+        // the entries themselves, whose arrays cost a retain and release at every move. 32 bytes: keys share long
+        // prefixes ("certby/supplier1/cert-" is 22 bytes, "certlive/cert-<20 hex>/…" 34), and with 16 bytes half the
+        // comparisons of a block of split transfers fell through to whole-key comparisons.
+        var order: [SortKey] = []
+        order.reserveCapacity(entries.count)
+        for i in entries.indices { order.append(SortKey(entries[i].key, index: i)) }
         order.sort { a, b in
-            if a.high != b.high { return a.high < b.high }
-            if a.low != b.low { return a.low < b.low }
+            if a.w0 != b.w0 { return a.w0 < b.w0 }
+            if a.w1 != b.w1 { return a.w1 < b.w1 }
+            if a.w2 != b.w2 { return a.w2 < b.w2 }
+            if a.w3 != b.w3 { return a.w3 < b.w3 }
             return ByteOrder.less(entries[a.index].key, entries[b.index].key)
         }
         return order.map { entries[$0.index] }
     }
 
+    /// A key's first 32 bytes (zero-padded) as four big-endian words: they order like the key on those bytes (a
+    /// shorter key pads with zeros, so it ties with a longer one that continues with zeros; the whole keys decide).
+    private struct SortKey {
+        var w0: UInt64 = 0, w1: UInt64 = 0, w2: UInt64 = 0, w3: UInt64 = 0
+        let index: Int
+
+        init(_ key: [UInt8], index: Int) {
+            self.index = index
+            key.withUnsafeBufferPointer { p in
+                func word(_ from: Int) -> UInt64 {
+                    var w: UInt64 = 0
+                    for j in from..<from + 8 { w = w << 8 | UInt64(j < p.count ? p[j] : 0) }
+                    return w
+                }
+                w0 = word(0)
+                w1 = word(8)
+                w2 = word(16)
+                w3 = word(24)
+            }
+        }
+    }
+
     public var isEmpty: Bool { writes.isEmpty }
 
-    /// Applies this overlay's writes to `parent` (used to keep a successful transaction's effects).
+    /// Applies this overlay's writes to `parent` (through `parent`'s journal when a transaction is open on it).
     public func merge(into parent: StateOverlay) {
-        if parent.writes.isEmpty {
+        if parent.writes.isEmpty && !parent.journaling {
             parent.writes = writes
             return
         }
         parent.writes.reserveCapacity(parent.writes.count + writes.count)
-        for (k, v) in writes { parent.writes[k] = v }
+        for (k, v) in writes { parent.record(k, v) }
     }
 }
 
