@@ -114,4 +114,30 @@ import TrellisStore
         #expect(check.liveKeys == keys.count - 1 && check.unneededHistoryEntries == 0)
         #expect(try store.storageStats().treePages == check.pages)
     }
+
+    /// A new page may reference an unchanged page 4 levels down only if the page it replaces held that reference
+    /// (`TreeDiff.member`): `DecodedPage.references` is true exactly for the children of its inner members that are
+    /// page roots, never for a member, the empty hash or any other hash.
+    @Test func aPageReferencesExactlyThePagesBelowIt() throws {
+        let (path, _, root) = try StoreFormatTests.storeOfKeys("paged-references", count: 2_000)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let store = try RocksChainStore(path: path)
+        let page = try #require(try store.page(root))
+        var references = 0
+        for node in page.nodes {
+            guard case .inner(let l, let r) = node else { continue }
+            for child in [l, r] where child != .zero {
+                let isPageRoot = page.member(child) == nil
+                #expect(page.references(child) == isPageRoot)
+                if isPageRoot {
+                    references += 1
+                    #expect(try store.page(child) != nil, "a referenced page is stored")
+                }
+            }
+        }
+        #expect(references == 16, "a 2,000-key tree's root page is full: \(references) references")
+        for member in page.hashes { #expect(!page.references(member)) }
+        #expect(!page.references(.zero))
+        #expect(!page.references(SHA256.hash(Array("not a node".utf8))))
+    }
 }

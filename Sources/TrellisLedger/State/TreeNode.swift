@@ -9,9 +9,9 @@
 // the state (the latest) and the store's bounded value history (superseded values still inside the proof window).
 // Canonical encoding (not hashed): leaf = 0x00 ‖ u32 len ‖ key ‖ value hash; inner = 0x01 ‖ left ‖ right when both
 // children are non-empty, 0x02 ‖ right when the left is empty, 0x03 ‖ left when the right is empty (an empty
-// child's 32 zero bytes are not stored). The RocksDB store keys the latest tree's nodes by hash alone and keeps
-// inner nodes in this encoding, but a leaf as 0x04 ‖ u16 len ‖ key, its value hash re-derived from the state
-// (RocksChainStore.swift; docs/LEDGER.md, "Storage of the tree").
+// child's 32 zero bytes are not stored). The RocksDB store (format 5) does not store nodes one by one: it keeps the
+// latest tree in pages of 4 levels, one row per page keyed by the page root's hash (StoredPage.swift; docs/LEDGER.md,
+// "Storage of the tree").
 import TrellisCodec
 import TrellisCrypto
 

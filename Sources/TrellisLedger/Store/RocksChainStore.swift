@@ -412,9 +412,14 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
             try self.treeNode(hash, depth: depth, page: page)
         }
         var newPages: [DecodedPage] = []
+        // Every delete goes into the batch before any put: a row the commit writes can then never be removed by the
+        // same batch, even if a page root were both replaced at one position and written at another (the walk says
+        // it cannot be: an inner node's hash fixes its position).
+        var puts: [(key: Hash, value: [UInt8])] = []
         do throws(StateError) {
             try diff.walk(old: oldRoot == .zero ? .empty : TreeDiff.OldSide(kind: .stored(oldRoot), page: .zero),
                           new: commit.stateRoot == .zero ? .empty : .node(commit.stateRoot), depth: 0)
+            puts.reserveCapacity(diff.pageChanges.count)
             for change in diff.pageChanges {
                 let removed = change.removedRow
                 if let removed { batch.delete(nodes, key: removed.bytes) }
@@ -430,12 +435,13 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
                 let encoded = try DecodedPage.encode(rootHash: added.hash, root: added.node) { (hash: Hash, level: Int) throws(StateError) in
                     try diff.member(hash, level: level, oldPage: oldPage)
                 }
-                batch.put(nodes, key: added.hash.bytes, value: encoded.bytes)
+                puts.append((added.hash, encoded.bytes))
                 newPages.append(encoded.page)
             }
         } catch {
             throw .corrupt(what: "tree", reason: error.description)
         }
+        for put in puts { batch.put(nodes, key: put.key.bytes, value: put.value) }
         return (diff, newPages)
     }
 

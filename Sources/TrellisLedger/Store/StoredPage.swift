@@ -28,6 +28,16 @@ struct DecodedPage: Sendable {
         return nil
     }
 
+    /// Whether one of the page's inner members has `hash` as a child that is not itself a member: the root of a
+    /// page below (4 levels down).
+    func references(_ hash: Hash) -> Bool {
+        guard hash != .zero else { return false }
+        for node in nodes {
+            if case .inner(let l, let r) = node, l == hash || r == hash { return member(hash) == nil }
+        }
+        return false
+    }
+
     static let emptyTag: UInt8 = 0
     static let innerTag: UInt8 = 1
     static let leafTag: UInt8 = 2

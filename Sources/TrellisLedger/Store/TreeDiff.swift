@@ -219,6 +219,12 @@ struct TreeDiff {
         if let node = oldPage?.member(hash) { return .node(node) }
         if let leaf = movedLeaves[NodeKey(hash)] { return .node(.leaf(leaf)) }
         guard level == TreePage.levels else { throw Self.corrupt(hash, "a node of a new page (\(level) levels below its root) is neither new nor in the page it replaces") }
+        // An unchanged page below a changed one sits at the same position in the old tree (an inner node's hash
+        // fixes its position), so the page this one replaces references it. Anything else would be a reference to a
+        // row that may not exist: refuse the commit rather than write it.
+        guard let oldPage, oldPage.references(hash) else {
+            throw Self.corrupt(hash, "a page reference 4 levels below a new page that the page it replaces does not hold")
+        }
         return .pageRoot
     }
 
