@@ -241,9 +241,9 @@ public enum StateKey {
     public static func make(_ first: String, _ second: String) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(first.utf8.count + second.utf8.count + 1)
-        out.append(contentsOf: first.utf8)
+        out.appendUTF8(of: first)
         out.append(UInt8(ascii: "/"))
-        out.append(contentsOf: second.utf8)
+        out.appendUTF8(of: second)
         return out
     }
 
@@ -251,11 +251,11 @@ public enum StateKey {
     public static func make(_ first: String, _ second: String, _ third: String) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(first.utf8.count + second.utf8.count + third.utf8.count + 2)
-        out.append(contentsOf: first.utf8)
+        out.appendUTF8(of: first)
         out.append(UInt8(ascii: "/"))
-        out.append(contentsOf: second.utf8)
+        out.appendUTF8(of: second)
         out.append(UInt8(ascii: "/"))
-        out.append(contentsOf: third.utf8)
+        out.appendUTF8(of: third)
         return out
     }
 
@@ -265,7 +265,7 @@ public enum StateKey {
         out.reserveCapacity(components.reduce(components.count) { $0 + $1.utf8.count })
         for (i, component) in components.enumerated() {
             if i > 0 { out.append(UInt8(ascii: "/")) }
-            out.append(contentsOf: component.utf8)
+            out.appendUTF8(of: component)
         }
         return out
     }
@@ -274,7 +274,7 @@ public enum StateKey {
     /// an array of strings.
     static func make(prefix: [UInt8], _ id: String) -> [UInt8] {
         var out = prefix
-        out.append(contentsOf: id.utf8)
+        out.appendUTF8(of: id)
         return out
     }
 
