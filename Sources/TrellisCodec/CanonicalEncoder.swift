@@ -149,6 +149,9 @@ public struct CanonicalEncoder: Sendable {
         for e in encoded { encode(fixed: e) }
     }
 
+    /// Drops every byte, keeping the buffer (to encode one value after another into the same storage).
+    public mutating func removeAll() { bytes.removeAll(keepingCapacity: true) }
+
     /// Drops the bytes from `count` on.
     @usableFromInline
     mutating func truncate(to count: Int) { bytes.removeSubrange(count...) }
