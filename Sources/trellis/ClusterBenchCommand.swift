@@ -35,6 +35,7 @@ struct ClusterBench: AsyncParsableCommand {
     @Option(help: "Seconds per window.") var windowSeconds = 20.0
     @Option(help: "Seconds of the latency phase at 50 % of the maximum.") var latencySeconds = 20.0
     @Option(help: "Transactions per POST /v1/txs.") var batch = 500
+    @Option(help: "Offered tx/s of the latency phase (default: 50 % of the sustained maximum, the issue's half load). A fixed rate compares two builds at the same load when their sustained maxima differ (a diagnosis; reports name it).") var latencyRate: Double?
     @Option(help: "Milliseconds between batches in the latency phase (a client at a moderate rate sends small batches often, not one large one every few seconds).") var latencyBatchIntervalMs = 50.0
     @Option(help: "Load signers (genesis members of their own, half splitting certificates, half transferring credits): a real consortium's load comes from many signers, each with its own nonce run.") var signers = 256
     @Option(help: "Concurrent requests: one lane each, bound to one node, with its own signers (a signer's nonce run goes to one node, in order).") var inFlight = 4
@@ -54,6 +55,7 @@ struct ClusterBench: AsyncParsableCommand {
         guard nodes >= 1, nodes <= 10, windows >= 1, windowSeconds > 0, stepSeconds > 0, batch >= 1, batch <= TransactionBatch.maxTransactions, inFlight >= 1 else {
             throw badInput("--nodes 1…10; --windows, --window-seconds, --step-seconds, --in-flight positive; --batch 1…\(TransactionBatch.maxTransactions)")
         }
+        if let latencyRate, !(latencyRate > 0) { throw badInput("--latency-rate must be positive") }
         guard signers >= inFlight, signers >= 4, signers <= ClusterSetup.maxSigners else {
             throw badInput("--signers must be 4…\(ClusterSetup.maxSigners) and at least --in-flight (\(inFlight)): every lane needs signers of its own")
         }
@@ -67,6 +69,7 @@ struct ClusterBench: AsyncParsableCommand {
                            "max_block_transactions": maxBlockTransactions, "timeout_propose_ms": timeoutProposeMs ?? NodeConfig.Consensus().timeoutProposeMilliseconds]
 
         benchLog("raw limits: libsodium verify (1 core, all cores), RocksDB synced batches…")
+        if let latencyRate { report.settings["latency_rate"] = latencyRate }  // fixed: not 50 % of the sustained maximum
         report.raw = RawLimits.measure()
         benchLog(String(format: "  verify %.0f/s (1 core), %.0f/s (%d cores); RocksDB %.0f synced batches/s", report.raw.verify1, report.raw.verifyAll, report.raw.cores, report.raw.rocksBatches))
 
@@ -230,7 +233,7 @@ struct ClusterBench: AsyncParsableCommand {
         benchLog(String(format: "idle before the latency phase after %.1f s (backlog committed %.1f s, mempools empty %.1f s, empty blocks %.1f s); backlog %d, mempools %d, %d empty blocks in a row",
                         seconds(drainStart, idle), seconds(drainStart, backlogDrained), seconds(backlogDrained, mempoolsEmpty), seconds(mempoolsEmpty, idle),
                         report.backlogAfterSustained, mempoolLeft, emptyBlocks))
-        let latencyRate = max(1, maxRate * 0.5)
+        let latencyRate = max(1, self.latencyRate ?? maxRate * 0.5)
         // At half load the client sends a batch every `latencyBatchIntervalMs` (the saturating phases send full
         // batches; sending 500 at once every few seconds would measure the batching, not the cluster).
         let latencyBatch = max(1, min(batch, Int((latencyRate / Double(lanes.count) * latencyBatchIntervalMs / 1000).rounded(.up))))

@@ -72,6 +72,9 @@ struct LedgerBench: ParsableCommand {
                 "sst_bytes_by_column_family": storage.sstBytesByColumnFamily,
                 "rocksdb_rows_written_per_tx": round2(storage.rowsWrittenPerTransaction),
                 "rocksdb_rows_deleted_per_tx": round2(storage.rowsDeletedPerTransaction),
+                "tree_page_rows_written_per_tx": round2(storage.pageRowsWrittenPerTransaction),
+                "tree_page_rows_deleted_per_tx": round2(storage.pageRowsDeletedPerTransaction),
+                "tree_page_reads_per_tx": round2(storage.pageRowsReadPerTransaction), "tree_pages": storage.stats.treePages,
                 "peak_rss_mb": storage.peakResidentMegabytes,
             ]
             if let q = oldHeightQuery {
@@ -153,9 +156,14 @@ struct StorageReport: CustomStringConvertible {
     /// RocksDB rows the run's commits put and deleted (every column family), per transaction.
     let rowsWrittenPerTransaction: Double
     let rowsDeletedPerTransaction: Double
+    /// Of those, the tree's page rows (the `nodes` column family), and the page rows read from RocksDB (point
+    /// reads of pages the cache did not hold), per transaction.
+    let pageRowsWrittenPerTransaction: Double
+    let pageRowsDeletedPerTransaction: Double
+    let pageRowsReadPerTransaction: Double
 
     var diskBytesPerTransaction: Double { Double(diskBytes) / Double(max(transactions, 1)) }
-    /// The latest tree's nodes (the `nodes` column family) per byte of live state: formats 3 and 4 keep no older
+    /// The latest tree's pages (the `nodes` column family) per byte of live state: formats 3–5 keep no older
     /// node, so this is NOT format 2's tree figure (which held the window's replaced nodes too); compare that with
     /// the next one.
     var treeBytesPerStateByte: Double { Double(stats.treeNodeBytes) / Double(max(stats.stateBytes, 1)) }
@@ -176,16 +184,20 @@ struct StorageReport: CustomStringConvertible {
                              rawBytesPerTransaction: Double(result.transactionBytes) / Double(max(transactions, 1)),
                              peakResidentMegabytes: peakResidentMegabytes(), sstBytesByColumnFamily: sst,
                              rowsWrittenPerTransaction: Double(store.committedRows.written) / Double(max(transactions, 1)),
-                             rowsDeletedPerTransaction: Double(store.committedRows.deleted) / Double(max(transactions, 1)))
+                             rowsDeletedPerTransaction: Double(store.committedRows.deleted) / Double(max(transactions, 1)),
+                             pageRowsWrittenPerTransaction: Double(store.committedPageRows.written) / Double(max(transactions, 1)),
+                             pageRowsDeletedPerTransaction: Double(store.committedPageRows.deleted) / Double(max(transactions, 1)),
+                             pageRowsReadPerTransaction: Double(store.treePagesRead) / Double(max(transactions, 1)))
     }
 
     var description: String {
         let perFamily = RocksChainStore.columnFamilyNames.map { "\($0) \(sstBytesByColumnFamily[$0] ?? 0)" }.joined(separator: ", ")
-        return String(format: "%.0f bytes on disk per transaction = %.1f× its %.0f raw bytes; latest tree %d nodes, %d bytes = %.2f× the live state's %d bytes (%d keys); value history %d bytes, bucket summaries %d bytes, stale records %d bytes (tree + history = %.2f× the live state); peak RSS %d MB",
-                      diskBytesPerTransaction, diskBytesPerTransaction / rawBytesPerTransaction, rawBytesPerTransaction, stats.treeNodes, stats.treeNodeBytes,
+        return String(format: "%.0f bytes on disk per transaction = %.1f× its %.0f raw bytes; latest tree %d pages, %d bytes = %.2f× the live state's %d bytes (%d keys); value history %d bytes, bucket summaries %d bytes, stale records %d bytes (tree + history = %.2f× the live state); peak RSS %d MB",
+                      diskBytesPerTransaction, diskBytesPerTransaction / rawBytesPerTransaction, rawBytesPerTransaction, stats.treePages, stats.treeNodeBytes,
                       treeBytesPerStateByte, stats.stateBytes, stats.stateKeys, stats.historyBytes, stats.summaryBytes, stats.staleIndexBytes,
                       treeAndHistoryBytesPerStateByte, peakResidentMegabytes)
-            + String(format: "\n  RocksDB rows per transaction: %.2f written, %.2f deleted", rowsWrittenPerTransaction, rowsDeletedPerTransaction)
+            + String(format: "\n  RocksDB rows per transaction: %.2f written, %.2f deleted (tree pages %.2f written, %.2f deleted; %.2f page reads)",
+                     rowsWrittenPerTransaction, rowsDeletedPerTransaction, pageRowsWrittenPerTransaction, pageRowsDeletedPerTransaction, pageRowsReadPerTransaction)
             + "\n  SST bytes on disk by column family: " + perFamily
     }
 

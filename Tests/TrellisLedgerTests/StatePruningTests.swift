@@ -54,7 +54,7 @@ import TrellisStore
         let check = try store.checkState()
         #expect(check.heights == (last - 2)...last)
         let stats = try store.storageStats()
-        #expect(stats.treeNodes == check.nodes)  // the latest tree only
+        #expect(stats.treePages == check.pages)  // the latest tree only
         #expect(check.unneededHistoryEntries == 0)
         // Blocks and receipts are kept whatever the window.
         #expect(try chain.engine.block(at: 1) != nil)
@@ -92,7 +92,7 @@ import TrellisStore
         #expect(try archive.oldestStateHeight() == 0)
         #expect(try archive.checkState().heights == 0...a.engine.currentHeight)
         let archived = try archive.storageStats(), kept = try pruned.storageStats()
-        #expect(kept.treeNodes == archived.treeNodes)  // both keep the latest tree only; history is change sets
+        #expect(kept.treePages == archived.treePages)  // both keep the latest tree only; history is change sets
         #expect(kept.historyBytes < archived.historyBytes)
         #expect(kept.stateBytes == archived.stateBytes)
     }
@@ -148,7 +148,7 @@ import TrellisStore
         let check = try store.checkState()
         #expect(check.liveKeys == 5)
         #expect(check.unneededHistoryEntries == 0)
-        #expect(try store.storageStats().treeNodes == check.nodes)
+        #expect(try store.storageStats().treePages == check.pages)
     }
 
     @Test func aStoreOfTheOldFormatIsRefusedWithWhatToDo() throws {
@@ -162,7 +162,7 @@ import TrellisStore
             Issue.record("an old-format store was opened")
         } catch let error {
             guard case .unsupportedFormat(_, let found, let expected) = error else { throw error }
-            #expect(found == "trellis-ledger/2" && expected == "trellis-ledger/4")
+            #expect(found == "trellis-ledger/2" && expected == "trellis-ledger/5")
             #expect(error.description.contains("re-sync from peers"))
             #expect(error.description.contains("\"trellis-ledger/2\""))
         }

@@ -1,8 +1,8 @@
-// StoreFormatTests.swift — the store format is one layout and says which way a refused store differs (review of
-// format 3, F4–F6): a leaf in the unreleased full layout is refused, a live leaf whose two reads disagree is re-read
-// through one snapshot before anything is called corrupt, and the refusal of another format tells an older store to
-// re-sync, a newer one to run its release, and another program's store that it is not a ledger store. A real
-// format-3 data directory (its own column families, nodes in `tree`) is refused unchanged.
+// StoreFormatTests.swift — the store format is one layout and says which way a refused store differs: the latest
+// tree is stored in pages of 4 levels (format 5) whose bytes from disk are decoded and checked, never trusted (a bad
+// or short page is a typed error, never a crash); a state value that disagrees with its leaf is corruption; the
+// refusal of another format tells an older store to re-sync, a newer one to run its release, and another
+// program's store that it is not a ledger store. Real format-3 and format-4 data directories are refused unchanged.
 import Foundation
 import Testing
 import TrellisCodec
@@ -26,53 +26,143 @@ import TrellisStore
         return (path, leaf)
     }
 
-    @Test func aLeafStoredInTheUnreleasedFullLayoutIsRefused() throws {
-        let (path, leaf) = try Self.storeWithALeaf("format-tag0")
+    /// A store of `count` keys (enough for pages 3 levels deep at 2,000), closed again, with its keys and root.
+    static func storeOfKeys(_ label: String, count: Int) throws -> (path: String, keys: [[UInt8]], root: Hash) {
+        let path = temporaryPath(label)
+        let store = try RocksChainStore(path: path, retention: .window(heights: 4))
+        let keys = (0..<count).map { Array("key-\($0)".utf8) }
+        let update = try SparseMerkleTree.update(root: .zero, changes: keys.map { ($0, Optional($0 + [1])) }, source: store)
+        try store.commit(BlockCommit(height: 0, block: nil, certificate: nil, stateChanges: keys.map { StateChange(key: $0, value: $0 + [1]) },
+                                     treeNodes: update.newNodes, stateRoot: update.root, transactions: [], genesisHash: .zero, staleNodes: update.staleNodes))
+        return (path, keys, update.root)
+    }
+
+    /// Every page decodes to nodes that hash to its key, encodes back to the same bytes, and the pages hold every
+    /// node of the tree once: the stored rows are one per node at a depth that is a multiple of 4 (and no other).
+    @Test func pagesRoundTripAndHoldEveryNodeOnce() throws {
+        let (path, keys, root) = try Self.storeOfKeys("format-pages", count: 2_000)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        // The same tree in memory, node by node.
+        let memory = MemoryChainStore()
+        let update = try SparseMerkleTree.update(root: .zero, changes: keys.map { ($0, Optional($0 + [1])) }, source: memory)
+        #expect(update.root == root)
+        var all: [NodeKey: TreeNode] = [:]
+        for record in update.newNodes { all[NodeKey(record.hash)] = record.node }
+        // Depth of each node, and the inner ones at depths 0, 4, 8, …: exactly the stored pages' roots.
+        var pageRoots: Set<Hash> = []
+        var depths: [(Hash, Int)] = [(root, 0)]
+        var nodeCount = 0
+        while let (hash, depth) = depths.popLast() {
+            nodeCount += 1
+            guard case .inner(let l, let r) = try #require(all[NodeKey(hash)]) else { continue }
+            if depth % TreePage.levels == 0 { pageRoots.insert(hash) }
+            for child in [l, r] where child != .zero { depths.append((child, depth + 1)) }
+        }
+        let store = try RocksChainStore(path: path)
+        let rows = store.database.iterate(try store.database.columnFamily("nodes"))
+        var stored: Set<Hash> = []
+        var members = 0
+        while let row = rows.next() {
+            let key = try #require(Hash(bytes: row.key))
+            stored.insert(key)
+            let page = try DecodedPage.decode(row.value, key: key)
+            members += page.nodes.count
+            for (hash, node) in zip(page.hashes, page.nodes) { #expect(all[NodeKey(hash)] == node && node.hash == hash) }
+            // Encoding the decoded page again gives the stored bytes.
+            let again = try DecodedPage.encode(rootHash: key, root: page.rootNode) { (hash: Hash, level: Int) throws(StateError) in
+                if let node = page.member(hash) { return .node(node) }
+                return .pageRoot
+            }
+            #expect(again.bytes == row.value)
+        }
+        #expect(rows.error == nil)
+        #expect(stored == pageRoots)
+        #expect(members == nodeCount, "each node in exactly one page")
+        #expect(pageRoots.count > 17, "the test tree should have pages at depth 8: \(pageRoots.count)")
+        let check = try store.checkState()
+        #expect(check.pages == pageRoots.count && check.nodes == nodeCount && check.liveKeys == keys.count)
+        // Reopened (empty cache): every key reads and proves through the pages.
+        for key in keys.prefix(300) {
+            let (leaf, proof) = try SparseMerkleTree.prove(key, root: root, source: store)
+            #expect(leaf?.valueHash == SHA256.hash(key + [1]))
+            #expect(proof.verify(key: key, value: key + [1], root: root))
+        }
+        #expect(store.treePagesRead > 0)
+    }
+
+    /// Short, cut or altered page bytes never trap: decoding reports a typed error for each.
+    @Test func badOrShortPageBytesAreATypedError() throws {
+        let (path, _, root) = try Self.storeOfKeys("format-bad-page", count: 200)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let store = try RocksChainStore(path: path)
+        let nodes = try store.database.columnFamily("nodes")
+        let bytes = try #require(try store.database.get(nodes, key: root.bytes))
+        #expect(bytes.count > 64)
+        var rejected = 0
+        for length in 0..<bytes.count {
+            #expect(throws: StateError.self) { _ = try DecodedPage.decode(Array(bytes.prefix(length)), key: root) }
+            rejected += 1
+        }
+        for i in bytes.indices {
+            for flip: UInt8 in [0x01, 0x80, 0xFF] {
+                var altered = bytes
+                altered[i] ^= flip
+                #expect(throws: StateError.self) { _ = try DecodedPage.decode(altered, key: root) }
+                rejected += 1
+            }
+        }
+        #expect(throws: StateError.self) { _ = try DecodedPage.decode(bytes + [0], key: root) }
+        #expect(throws: StateError.self) { _ = try DecodedPage.decode(bytes, key: SHA256.hash([1])) }
+        for garbage: [UInt8] in [[], [0], [1], [3], [2, 0], [2, 0xFF, 0xFF], [1, 1, 1, 1, 1, 0, 0], [9]] {
+            #expect(throws: StateError.self) { _ = try DecodedPage.decode(garbage, key: root) }
+        }
+        #expect(rejected == bytes.count * 4)
+    }
+
+    /// A damaged root page on disk: a read through the tree is a typed `TreeError`, the check a `ChainStoreError`.
+    @Test func aDamagedPageOnDiskIsReportedNotAnswered() throws {
+        let (path, keys, root) = try Self.storeOfKeys("format-damaged-page", count: 200)
         defer { try? FileManager.default.removeItem(atPath: path) }
         do {
             let store = try RocksChainStore(path: path)
-            // The layout of b229565: TreeNode's own encoding (tag 0, key and value hash), which hashes right.
-            let full = TreeNode.leaf(leaf).canonicalBytes
-            #expect(full.first == 0)
-            try store.database.put(try store.database.columnFamily("nodes"), key: leaf.hash.bytes, value: full, sync: true)
+            let nodes = try store.database.columnFamily("nodes")
+            let bytes = try #require(try store.database.get(nodes, key: root.bytes))
+            try store.database.put(nodes, key: root.bytes, value: Array(bytes.prefix(bytes.count - 5)), sync: true)
         }
-        let store = try RocksChainStore(path: path)  // reopened: the node cache is empty
+        let store = try RocksChainStore(path: path)  // reopened: the page cache is empty
         do {
-            _ = try store.treeNode(leaf.hash)
-            Issue.record("a tag-0 leaf was accepted")
+            _ = try SparseMerkleTree.get(keys[0], root: root, source: store)
+            Issue.record("a cut page was answered")
         } catch {
-            guard case .corruptValue(_, let reason) = error else { throw error }
-            #expect(reason.contains("tag 0") && reason.contains("re-sync"), "\(reason)")
+            guard case .state(.corruptValue(let what, _)) = error else { throw error }
+            #expect(what.contains(root.hex))
         }
-        // The store's own check reports it too.
         #expect(throws: ChainStoreError.self) { _ = try store.checkState() }
     }
 
-    @Test func aLiveLeafIsReadConsistentlyAndAWrongValueIsStillCorrupt() throws {
+    /// A value in the state that disagrees with its leaf (the leaf commits to the value's hash) is corruption: the
+    /// check and a read through the tree report it.
+    @Test func aStateValueThatDisagreesWithItsLeafIsCorrupt() throws {
         let (path, leaf) = try Self.storeWithALeaf("format-live-leaf")
         defer { try? FileManager.default.removeItem(atPath: path) }
         do {
             let store = try RocksChainStore(path: path)
-            #expect(try store.treeNode(leaf.hash) == .leaf(leaf))
-            #expect(try store.consistentNode(leaf.hash) == .leaf(leaf))
-            // A node the latest tree no longer holds (what a commit between the two reads leaves) is absent.
-            #expect(try store.consistentNode(SHA256.hash([1, 2, 3])) == nil)
-            // A value that disagrees with the leaf in one consistent view is corruption, reported after the re-read.
+            #expect(try store.checkState().liveKeys > 0)
             try store.database.put(try store.database.columnFamily("state"), key: leaf.key, value: [9, 9], sync: true)
         }
         let store = try RocksChainStore(path: path)
-        do {
-            _ = try store.treeNode(leaf.hash)
-            Issue.record("a leaf whose value does not match was answered")
-        } catch {
-            guard case .corruptValue = error else { throw error }
-        }
+        #expect(throws: ChainStoreError.self) { _ = try store.checkState() }
+        let last = try #require(try store.lastHeight())
+        let root = try #require(try store.stateRoot(atHeight: last))
+        let reader = TreeState(root: root, height: last, source: store)
+        #expect(throws: StateError.self) { _ = try reader.get(leaf.key) }
     }
 
     /// The refusal says which way the versions differ, and names the directory once.
     @Test func aRefusedFormatSaysWhetherItIsOlderNewerOrNotALedgerStore() throws {
         for (found, says, never) in [("trellis-ledger/3", "re-sync from peers", "newer release"),
-                                     ("trellis-ledger/5", "newer release", "(format 4:"),
+                                     ("trellis-ledger/4", "re-sync from peers", "newer release"),
+                                     ("trellis-ledger/6", "newer release", "(format 5:"),
                                      ("someone-else/3", "not a ledger store", "re-sync")] {
             let path = temporaryPath("format-refusal")
             defer { try? FileManager.default.removeItem(atPath: path) }
@@ -84,7 +174,7 @@ import TrellisStore
                 Issue.record("a \(found) store was opened")
             } catch {
                 guard case .unsupportedFormat(let p, let f, let e) = error else { throw error }
-                #expect(p == path && f == found && e == "trellis-ledger/4")
+                #expect(p == path && f == found && e == "trellis-ledger/5")
                 let text = error.description
                 #expect(text.contains(says), "\(found): \(text)")
                 #expect(!text.contains(never), "\(found): \(text)")
@@ -109,7 +199,7 @@ import TrellisStore
             Issue.record("a format-3 store was opened")
         } catch {
             guard case .unsupportedFormat(let p, let found, let expected) = error else { throw error }
-            #expect(p == path && found == "trellis-ledger/3" && expected == "trellis-ledger/4")
+            #expect(p == path && found == "trellis-ledger/3" && expected == "trellis-ledger/5")
             let text = error.description
             #expect(text.contains("\"trellis-ledger/3\"") && text.contains("re-sync from peers") && text.contains("move the directory aside"), "\(text)")
         }
@@ -117,5 +207,28 @@ import TrellisStore
         let reopened = try Database(path: path, columnFamilies: formatThreeFamilies, format: StoreFormat(application: "trellis-ledger", version: 3))
         #expect(reopened.columnFamilies.keys.sorted() == (formatThreeFamilies + ["default"]).sorted())
         #expect(try reopened.get(try reopened.columnFamily("meta"), key: Array("last_height".utf8)) == StoredRecord.height(7))
+    }
+
+    /// A data directory written by format 4 (one row per binary node in `nodes`, the same column families) is
+    /// refused with its format and what to do, and left as it was.
+    @Test func aFormatFourStoreIsRefusedAndLeftUnchanged() throws {
+        let path = temporaryPath("format-4")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let node = TreeNode.inner(left: SHA256.hash([2]), right: SHA256.hash([3]))
+        do {
+            let old = try Database(path: path, columnFamilies: RocksChainStore.columnFamilyNames, format: StoreFormat(application: "trellis-ledger", version: 4))
+            try old.put(try old.columnFamily("nodes"), key: node.hash.bytes, value: node.canonicalBytes, sync: true)
+        }
+        do {
+            _ = try RocksChainStore(path: path)
+            Issue.record("a format-4 store was opened")
+        } catch {
+            guard case .unsupportedFormat(let p, let found, let expected) = error else { throw error }
+            #expect(p == path && found == "trellis-ledger/4" && expected == "trellis-ledger/5")
+            let text = error.description
+            #expect(text.contains("\"trellis-ledger/4\"") && text.contains("re-sync from peers") && text.contains("move the directory aside"), "\(text)")
+        }
+        let reopened = try Database(path: path, columnFamilies: RocksChainStore.columnFamilyNames, format: StoreFormat(application: "trellis-ledger", version: 4))
+        #expect(try reopened.get(try reopened.columnFamily("nodes"), key: node.hash.bytes) == node.canonicalBytes)
     }
 }

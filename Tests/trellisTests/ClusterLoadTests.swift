@@ -113,3 +113,22 @@ import TrellisLedger
     }
 }
 
+
+/// `--latency-rate` fixes the latency phase's load (to compare two builds at one load when their sustained maxima
+/// differ); the report then says so instead of "50 % of max".
+@Suite struct ClusterLatencyRateTests {
+    @Test func theReportNamesAFixedLatencyRate() throws {
+        var report = ClusterReport()
+        report.latency = ["offered": 300, "batch": 4, "p50_ms": 500, "p99_ms": 900]
+        #expect(report.markdown().contains("commit latency p50 at 50 % of max (300 tx/s"))
+        report.settings["latency_rate"] = 300.0
+        let fixed = report.markdown()
+        #expect(fixed.contains("commit latency p50 at a fixed rate (--latency-rate) (300 tx/s"))
+        #expect(!fixed.contains("50 % of max"))
+    }
+
+    @Test func theOptionParsesAndDefaultsToHalfTheMaximum() throws {
+        #expect(try ClusterBench.parse([]).latencyRate == nil)
+        #expect(try ClusterBench.parse(["--latency-rate", "250"]).latencyRate == 250)
+    }
+}

@@ -50,7 +50,7 @@ import Glibc
             #expect(try store.oldestStateHeight() == last - 1)
             let check = try store.checkState()
             #expect(check.heights == (last - 1)...last)
-            #expect(try store.storageStats().treeNodes == check.nodes)  // the latest tree and no other node
+            #expect(try store.storageStats().treePages == check.pages)  // the latest tree and no other node
             #expect(check.unneededHistoryEntries == 0)  // no history entry outside the window survived
             #expect(try store.stateRoot(atHeight: last) == (try store.block(atHeight: last))?.header.stateRoot)
         }

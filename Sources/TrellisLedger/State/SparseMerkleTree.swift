@@ -5,9 +5,11 @@
 // inner node over its two halves, split on the next bit of the key hash. Depth is therefore about log2(n), not 256.
 //
 // Updates are batched: one call applies a block's sorted changes and returns the new root, the nodes it created
-// and the nodes it replaced (the RocksDB store deletes those in the same commit — it keeps the latest tree only and
-// rebuilds older heights from change sets, docs/LEDGER.md, "Storage of the tree"; the in-memory stores keep them).
+// and the nodes it replaced (the RocksDB store keeps the latest tree only, in pages of 4 levels, and rebuilds older
+// heights from change sets, docs/LEDGER.md, "Storage of the tree"; the in-memory stores keep every node).
 // The tree itself is pure: it reads nodes through a `TreeNodeSource` and returns new ones; the caller writes them.
+// Every walk passes the source each node's depth and the node it passed at the page depth above it, so a store of
+// pages reads one row per 4 levels (`TreeNodeSource.treeNode(_:depth:page:)`).
 // Leaves carry the value's hash only: readers get values from a `TreeValueSource`.
 import TrellisCrypto
 
@@ -61,7 +63,7 @@ public enum SparseMerkleTree {
         var builder = Builder(source: source)
         builder.created.reserveCapacity(ops.count * 3)
         builder.replaced.reserveCapacity(ops.count * 2)
-        let result = try builder.update(root, depth: 0, ops: ops[...])
+        let result = try builder.update(root, depth: 0, page: .zero, ops: ops[...])
         return TreeUpdate(root: result.hash, newNodes: builder.created, staleNodes: builder.replaced)
     }
 
@@ -70,10 +72,12 @@ public enum SparseMerkleTree {
         let keyHash = SHA256.hash(key)
         var node = root
         var depth = 0
+        var page = Hash.zero
         while node != .zero {
-            switch try load(node, source) {
+            switch try load(node, depth: depth, page: page, source) {
             case .leaf(let leaf): return leaf.keyHash == keyHash ? leaf : nil
             case .inner(let l, let r):
+                page = TreePage.childPage(of: node, atDepth: depth, page: page)
                 node = keyHash.bit(depth) == 0 ? l : r
                 depth += 1
             }
@@ -87,12 +91,14 @@ public enum SparseMerkleTree {
         var siblings: [Hash] = []
         var node = root
         var depth = 0
+        var page = Hash.zero
         while node != .zero {
-            switch try load(node, source) {
+            switch try load(node, depth: depth, page: page, source) {
             case .leaf(let leaf):
                 let found: TreeLeaf? = leaf.keyHash == keyHash ? leaf : nil
                 return (found, StateProof(siblings: siblings, terminal: .leaf(keyHash: leaf.keyHash, valueHash: leaf.valueHash)))
             case .inner(let l, let r):
+                page = TreePage.childPage(of: node, atDepth: depth, page: page)
                 if keyHash.bit(depth) == 0 {
                     siblings.append(r)
                     node = l
@@ -110,12 +116,15 @@ public enum SparseMerkleTree {
     /// meant for historical queries over small trees and for tests, not for the hot path.
     public static func scan(prefix: [UInt8], root: Hash, source: any TreeNodeSource) throws(TreeError) -> [TreeLeaf] {
         var out: [TreeLeaf] = []
-        var stack = [root]
-        while let node = stack.popLast() {
+        var stack = [(node: root, depth: 0, page: Hash.zero)]
+        while let (node, depth, page) = stack.popLast() {
             if node == .zero { continue }
-            switch try load(node, source) {
+            switch try load(node, depth: depth, page: page, source) {
             case .leaf(let leaf): if leaf.key.starts(with: prefix) { out.append(leaf) }
-            case .inner(let l, let r): stack.append(l); stack.append(r)
+            case .inner(let l, let r):
+                let childPage = TreePage.childPage(of: node, atDepth: depth, page: page)
+                stack.append((l, depth + 1, childPage))
+                stack.append((r, depth + 1, childPage))
             }
         }
         return out.sorted { $0.key.lexicographicallyPrecedes($1.key) }
@@ -126,9 +135,10 @@ public enum SparseMerkleTree {
         Array(keys.indices).sorted { i, j in keys[i] != keys[j] ? keys[i] < keys[j] : tieLess(i, j) }
     }
 
-    static func load(_ hash: Hash, _ source: any TreeNodeSource) throws(TreeError) -> TreeNode {
+    /// The node `hash` met at `depth` below `page` (see `TreeNodeSource.treeNode(_:depth:page:)`).
+    static func load(_ hash: Hash, depth: Int, page: Hash, _ source: any TreeNodeSource) throws(TreeError) -> TreeNode {
         let node: TreeNode?
-        do { node = try source.treeNode(hash) } catch { throw .state(error) }
+        do { node = try source.treeNode(hash, depth: depth, page: page) } catch { throw .state(error) }
         guard let node else { throw .missingNode(hash) }
         return node
     }
@@ -171,32 +181,35 @@ public enum SparseMerkleTree {
         /// Nodes of the old tree this update replaces or deletes.
         var replaced: [Hash] = []
 
-        /// `subtree` at `depth` after `ops` (sorted by key hash, sharing their first `depth` bits).
-        mutating func update(_ subtree: Subtree, depth: Int, ops: ArraySlice<Op>) throws(TreeError) -> Subtree {
+        /// `subtree` at `depth` (below `page`: `TreeNodeSource.treeNode(_:depth:page:)`) after `ops` (sorted by
+        /// key hash, sharing their first `depth` bits).
+        mutating func update(_ subtree: Subtree, depth: Int, page: Hash, ops: ArraySlice<Op>) throws(TreeError) -> Subtree {
             if ops.isEmpty { return subtree }
             switch subtree {
             case .empty: return build(depth: depth, leaves: newLeaves(ops, except: nil)[...])
             case .leaf(let existing): return merge(existing, depth: depth, ops: ops)
-            case .inner(let h), .existing(let h): return try update(h, depth: depth, ops: ops)
+            case .inner(let h), .existing(let h): return try update(h, depth: depth, page: page, ops: ops)
             }
         }
 
-        /// The stored subtree `hash` at `depth` after `ops` (sorted by key hash, sharing their first `depth` bits).
-        mutating func update(_ hash: Hash, depth: Int, ops: ArraySlice<Op>) throws(TreeError) -> Subtree {
+        /// The stored subtree `hash` at `depth` (below `page`) after `ops` (sorted by key hash, sharing their first
+        /// `depth` bits).
+        mutating func update(_ hash: Hash, depth: Int, page: Hash, ops: ArraySlice<Op>) throws(TreeError) -> Subtree {
             if ops.isEmpty { return .existing(hash) }
             if hash == .zero { return build(depth: depth, leaves: newLeaves(ops, except: nil)[...]) }
             let createdMark = created.count, replacedMark = replaced.count
             let result: Subtree
-            switch try load(hash, source) {  // each touched node is loaded once
+            switch try load(hash, depth: depth, page: page, source) {  // each touched node is loaded once
             case .leaf(let existing):
                 result = merge(existing, depth: depth, ops: ops)
             case .inner(let l, let r):
                 // An inner node with changes below it is rebuilt (or collapses): this version replaces it.
                 replaced.append(hash)
                 let split = Self.firstWithBitSet(ops, depth: depth) { $0.keyHash }
-                let left = try update(l, depth: depth + 1, ops: ops[..<split])
-                let right = try update(r, depth: depth + 1, ops: ops[split...])
-                result = try combine(left, right)
+                let childPage = TreePage.childPage(of: hash, atDepth: depth, page: page)
+                let left = try update(l, depth: depth + 1, page: childPage, ops: ops[..<split])
+                let right = try update(r, depth: depth + 1, page: childPage, ops: ops[split...])
+                result = try combine(left, right, depth: depth + 1, page: childPage)
             }
             if result.hash == hash {
                 created.removeSubrange(createdMark...)
@@ -225,11 +238,11 @@ public enum SparseMerkleTree {
             return build(depth: depth, leaves: leaves[...])
         }
 
-        /// Loads an `.existing` subtree to learn its kind.
-        func resolve(_ subtree: Subtree) throws(TreeError) -> Subtree {
+        /// Loads an `.existing` subtree (at `depth`, below `page`) to learn its kind.
+        func resolve(_ subtree: Subtree, depth: Int, page: Hash) throws(TreeError) -> Subtree {
             guard case .existing(let h) = subtree else { return subtree }
             if h == .zero { return .empty }
-            switch try load(h, source) {
+            switch try load(h, depth: depth, page: page, source) {
             case .leaf(let leaf): return .leaf(leaf)
             case .inner: return .inner(h)
             }
@@ -271,14 +284,14 @@ public enum SparseMerkleTree {
             return makeInner(left, right)
         }
 
-        /// Joins two halves, collapsing a lone leaf upwards so the shape stays canonical.
+        /// Joins two halves (at `depth`, below `page`), collapsing a lone leaf upwards so the shape stays canonical.
         /// Decides on the halves' kinds without copying them (each copy of a leaf retained its key): two non-empty
         /// halves make an inner node; with one half empty, the other is loaded if needed and a lone leaf moves up.
-        mutating func combine(_ left: Subtree, _ right: Subtree) throws(TreeError) -> Subtree {
+        mutating func combine(_ left: Subtree, _ right: Subtree, depth: Int, page: Hash) throws(TreeError) -> Subtree {
             let leftEmpty = Self.isEmpty(left), rightEmpty = Self.isEmpty(right)
             if !leftEmpty && !rightEmpty { return makeInner(left, right) }
             if leftEmpty && rightEmpty { return .empty }
-            let other = try resolve(leftEmpty ? right : left)
+            let other = try resolve(leftEmpty ? right : left, depth: depth, page: page)
             switch other {
             case .empty, .leaf: return other
             case .inner, .existing: return leftEmpty ? makeInner(.empty, other) : makeInner(other, .empty)

@@ -86,14 +86,16 @@ extension SparseMerkleTree {
     public static func bucketSummary(_ bucket: UInt8, root: Hash, source: any TreeNodeSource) throws(TreeError) -> BucketSummary {
         var node = root
         var depth = 0
+        var page = Hash.zero
         while node != .zero {
-            switch try load(node, source) {
+            switch try load(node, depth: depth, page: page, source) {
             case .leaf(let leaf):
                 // A lone leaf sits as high as the canonical shape lets it: it is this bucket's only key, or the
                 // bucket is empty.
                 return TreeBucket.of(leaf.keyHash) == bucket ? .leaf(leaf) : .empty
             case .inner(let l, let r):
                 if depth == TreeBucket.depth { return .inner(node) }
+                page = TreePage.childPage(of: node, atDepth: depth, page: page)
                 node = (Int(bucket) >> (TreeBucket.depth - 1 - depth)) & 1 == 0 ? l : r
                 depth += 1
             }
@@ -112,7 +114,7 @@ extension SparseMerkleTree {
             next.reserveCapacity(level.count / 2)
             for i in stride(from: 0, to: level.count, by: 2) {
                 // Summaries are never `.existing`, so combining loads nothing and cannot fail.
-                guard let joined = try? builder.combine(level[i], level[i + 1]) else { preconditionFailure("combining summaries loaded a node") }
+                guard let joined = try? builder.combine(level[i], level[i + 1], depth: 0, page: .zero) else { preconditionFailure("combining summaries loaded a node") }
                 next.append(joined)
             }
             level = next
@@ -127,8 +129,9 @@ extension SparseMerkleTree {
         let unsorted = changes.map { Op(keyHash: SHA256.hash($0.key), key: $0.key, valueHash: $0.valueHash) }
         let ops = sortedPermutation(unsorted.map(\.keyHash.prefix64)) { unsorted[$0].keyHash < unsorted[$1].keyHash }.map { unsorted[$0] }
         var builder = Builder(source: source)
-        let updated = try builder.update(current.subtree, depth: TreeBucket.depth, ops: ops[...])
-        let result = try builder.resolve(updated)
+        // The walk starts at the bucket's root (depth 8, a page root): no page above it is known.
+        let updated = try builder.update(current.subtree, depth: TreeBucket.depth, page: .zero, ops: ops[...])
+        let result = try builder.resolve(updated, depth: TreeBucket.depth, page: .zero)
         let summary: BucketSummary
         switch result {
         case .empty: summary = .empty

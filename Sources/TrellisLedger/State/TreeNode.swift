@@ -128,6 +128,34 @@ public enum TreeNode: Sendable, Hashable, CanonicalCodable {
 public protocol TreeNodeSource {
     /// The node whose hash is `hash`, or nil when it is not stored.
     func treeNode(_ hash: Hash) throws(StateError) -> TreeNode?
+    /// The node `hash` that a walk down from a root meets at `depth`, where `page` is the node the walk passed at
+    /// depth `TreePage.pageDepth(ofNodeAt: depth)` (the nearest multiple of `TreePage.levels` strictly above;
+    /// `.zero` at the root, or when the walk did not start at the root). The tree's walks always call this one:
+    /// a store that keeps nodes in pages (RocksChainStore, format 5) finds a page member through its page; a store
+    /// that keeps nodes one by one ignores the position (the default).
+    func treeNode(_ hash: Hash, depth: Int, page: Hash) throws(StateError) -> TreeNode?
+}
+
+extension TreeNodeSource {
+    public func treeNode(_ hash: Hash, depth: Int, page: Hash) throws(StateError) -> TreeNode? { try treeNode(hash) }
+}
+
+/// The tree's storage pages (store format 5): the binary subtree of a node at a depth that is a multiple of
+/// `levels`, down to `levels` levels below it. Hashing is not affected: a page is only how a store groups nodes.
+public enum TreePage {
+    /// Binary levels per page: one stored row per 4 levels (a 16-ary tree of rows).
+    public static let levels = 4
+
+    /// The depth of the page root that holds a node at `depth` as a member below its root: the nearest multiple of
+    /// `levels` strictly above (0 for the root itself, which has no such page).
+    @inline(__always)
+    public static func pageDepth(ofNodeAt depth: Int) -> Int { depth == 0 ? 0 : (depth - 1) / levels * levels }
+
+    /// The `page` argument for the children of `node` at `depth`, whose own was `page`.
+    @inline(__always)
+    public static func childPage(of node: Hash, atDepth depth: Int, page: Hash) -> Hash {
+        depth % levels == 0 ? node : page
+    }
 }
 
 /// Where a tree reader finds the value a leaf commits to. Implemented by the chain stores.

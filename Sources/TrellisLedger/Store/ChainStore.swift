@@ -81,9 +81,9 @@ public struct BlockCommit: Sendable {
     public let stateChanges: [StateChange]
     /// Sorted by hash.
     public let treeNodes: [TreeNodeRecord]
-    /// Nodes of the previous tree this height replaced, each once: `RocksChainStore` deletes them in this height's
-    /// batch (it keeps the latest tree only; older heights are rebuilt from change sets), the in-memory stores keep
-    /// every node.
+    /// Nodes of the previous tree this height replaced, each once. The in-memory stores keep every node;
+    /// `RocksChainStore` keeps the latest tree only, in pages, and finds the pages this height replaces by walking
+    /// the stored and the new tree side by side (`TreeDiff`), which also gives each node's depth.
     public let staleNodes: [Hash]
     public let stateRoot: Hash
     public let transactions: [(hash: Hash, record: TxRecord)]
@@ -141,7 +141,7 @@ public enum ChainStoreError: Error, Equatable, CustomStringConvertible {
             let refusal = "the data directory \(p) holds a \"\(f)\" store but this build reads \"\(e)\""
             switch Self.formatDirection(found: f, expected: e) {
             case .older:
-                return refusal + " (format 4: the latest state tree's nodes in a column family of their own, older heights kept as change sets). It is not converted in place: "
+                return refusal + " (format 5: the latest state tree stored in pages of 4 levels, older heights kept as change sets). It is not converted in place: "
                     + "stop the node, move the directory aside and start with an empty one to re-sync from peers (or `trellis audit export` the old "
                     + "home with the previous release to keep its history)"
             case .newer:

@@ -1,5 +1,5 @@
 // RocksChainStore+History.swift — reading the state of an older kept height from a store that keeps only the latest
-// tree's nodes (format 3, RocksChainStore.swift), and checking and measuring what the store holds.
+// tree's nodes (formats 3–5, RocksChainStore.swift), and checking and measuring what the store holds.
 //
 // `HistoricalTree` reads one RocksDB snapshot, so a commit running meanwhile (which deletes the nodes it replaces)
 // never changes what it sees. For the snapshot's last height it is the latest tree. For an older height h it
@@ -10,6 +10,9 @@
 // of h is two seeks per bucket (its summary at h and the latest); a rebuild then costs at most two seeks per key
 // that bucket's value history holds (one to the key's first entry after h, one past the key), never a scan of
 // the key's older entries — so on an archive store it does not grow with the number of heights.
+// The latest tree is stored in pages (format 5): a node below a rebuilt one is found through its page, which for a
+// rebuilt page root is the latest tree's page at the same position (`aliases`, from a `TreeDiff` of the rebuilt
+// bucket against the latest one); a leaf that sits elsewhere in the latest tree is kept with the rebuilt nodes.
 import Foundation
 import TrellisCodec
 import TrellisCrypto
@@ -52,7 +55,7 @@ final class HistoricalTree: TreeNodeSource, TreeValueSource, @unchecked Sendable
     private var changed: [UInt8: (then: BucketSummary, now: BucketSummary)] = [:]
     /// The root of each changed inner bucket at `height` → its bucket.
     private var bucketRoots: [NodeKey: UInt8] = [:]
-    private var rebuilt: [UInt8: [NodeKey: TreeNode]] = [:]
+    private var rebuilt: [UInt8: RebuiltBucket] = [:]
     private var rebuiltOrder: [UInt8] = []
     /// Buckets with inner nodes rebuilt so far (tests check that reads really rebuild below depth 8).
     private(set) var rebuiltInnerBuckets = 0
@@ -96,35 +99,51 @@ final class HistoricalTree: TreeNodeSource, TreeValueSource, @unchecked Sendable
         return try StoredRecord.decode(BucketSummary.self, entry.value, what: "summary of bucket \(bucket) at height \(RocksChainStore.height(suffixOf: entry.key))")
     }
 
+    /// The nodes of a bucket rebuilt at `height`: those that differ from the latest tree, the latest leaves that sit
+    /// elsewhere there, and for each rebuilt page root the latest tree's page root at its position.
+    struct RebuiltBucket {
+        var nodes: [NodeKey: TreeNode] = [:]
+        var aliases: [NodeKey: Hash] = [:]
+    }
+
     func treeNode(_ hash: Hash) throws(StateError) -> TreeNode? {
+        try treeNode(hash, depth: 0, page: .zero)
+    }
+
+    func treeNode(_ hash: Hash, depth: Int, page: Hash) throws(StateError) -> TreeNode? {
         let key = NodeKey(hash)
         lock.lock()
         defer { lock.unlock() }
         if let node = upper[key] { return node }
-        for nodes in rebuilt.values { if let node = nodes[key] { return node } }
-        if let bucket = bucketRoots[key] { return try rebuild(bucket)[key] }
-        if let node = try latestNode(hash) { return node }
-        // Not in the latest tree: a node of a changed bucket whose rebuild was evicted (a walk that left a bucket
-        // and came back). Rebuild the changed buckets not in memory until one holds it.
+        for bucket in rebuilt.values { if let node = bucket.nodes[key] { return node } }
+        if let bucket = bucketRoots[key] { return try rebuild(bucket).nodes[key] }
+        if let node = try latestNode(hash, depth: depth, page: latestPage(page)) { return node }
+        // Not in the latest tree, or below a page root of a changed bucket whose rebuild was evicted (a walk that left
+        // a bucket and came back). Rebuild the changed buckets not in memory until one holds it.
         for bucket in bucketRoots.values.sorted() where rebuilt[bucket] == nil {
-            if let node = try rebuild(bucket)[key] { return node }
+            let nodes = try rebuild(bucket)
+            if let node = nodes.nodes[key] { return node }
+            if let alias = nodes.aliases[NodeKey(page)], let node = try latestNode(hash, depth: depth, page: alias) { return node }
         }
         return nil
     }
 
-    /// A node of the snapshot's latest tree.
-    private func latestNode(_ hash: Hash) throws(StateError) -> TreeNode? {
-        if let cached = store.cachedNode(hash) { return cached }
-        let bytes: [UInt8]?
-        do { bytes = try snapshot.get(store.nodes, key: hash.bytes) } catch { throw .storage(error.description) }
-        guard let bytes else { return nil }
-        let snapshot = self.snapshot, state = store.state
-        return try RocksChainStore.decodeNode(bytes, hash: hash) { (key: [UInt8]) throws(StoreError) in try snapshot.get(state, key: key) }
+    /// The latest tree's page at the position of `page` (a rebuilt page root's alias, else `page` itself).
+    private func latestPage(_ page: Hash) -> Hash {
+        for bucket in rebuilt.values { if let alias = bucket.aliases[NodeKey(page)] { return alias } }
+        return page
+    }
+
+    /// A node of the snapshot's latest tree, at `depth` below `page` (a page of the latest tree).
+    private func latestNode(_ hash: Hash, depth: Int, page: Hash) throws(StateError) -> TreeNode? {
+        if let cached = store.cachedNode(hash, depth: depth, page: page) { return cached }
+        let snapshot = self.snapshot, nodes = store.nodes
+        return try RocksChainStore.pagedNode(hash, depth: depth, page: page, cache: store) { (key: Hash) throws(StoreError) in try snapshot.get(nodes, key: key.bytes) }
     }
 
     /// Rebuilds `bucket` as it was at `height` (called with the lock held) and returns its nodes.
-    private func rebuild(_ bucket: UInt8) throws(StateError) -> [NodeKey: TreeNode] {
-        guard let summaries = changed[bucket] else { return [:] }
+    private func rebuild(_ bucket: UInt8) throws(StateError) -> RebuiltBucket {
+        guard let summaries = changed[bucket] else { return RebuiltBucket() }
         let (then, now) = summaries
         // Each key of the bucket changed after `height`: its value at `height` is the first entry after it. The
         // entries of one key sort by height, so per key one seek finds that entry (skipping the key's older
@@ -157,9 +176,28 @@ final class HistoricalTree: TreeNodeSource, TreeValueSource, @unchecked Sendable
         guard result.summary == then else {
             throw .corruptValue(key: "bucket \(bucket)", reason: "rebuilt at height \(height) as \(result.summary.hash.hex), its summary says \(then.hash.hex)")
         }
-        var nodes: [NodeKey: TreeNode] = [:]
-        nodes.reserveCapacity(result.nodes.count)
-        for record in result.nodes { nodes[NodeKey(record.hash)] = record.node }
+        var nodes = RebuiltBucket()
+        nodes.nodes.reserveCapacity(result.nodes.count)
+        for record in result.nodes { nodes.nodes[NodeKey(record.hash)] = record.node }
+        if case .inner(let root) = then {
+            // Where the rebuilt bucket's pages sit in the latest tree, and the latest leaves it holds elsewhere.
+            var diff = TreeDiff(created: nodes.nodes, summaryDepth: nil) { [unowned self] (hash: Hash, depth: Int, page: Hash) throws(StateError) in
+                try self.latestNode(hash, depth: depth, page: page)
+            }
+            let latest: TreeDiff.OldSide
+            switch now {
+            case .empty: latest = .empty
+            case .leaf(let leaf): latest = TreeDiff.OldSide(kind: .pushed(leaf), page: .zero)
+            case .inner(let h): latest = TreeDiff.OldSide(kind: .stored(h), page: .zero)
+            }
+            try diff.walk(old: latest, new: .node(root), depth: TreeBucket.depth)
+            for change in diff.pageChanges {
+                if let rebuiltRoot = change.newHash, case .inner = change.newNode, let latestRoot = change.old.storedHash, case .inner = change.oldNode {
+                    nodes.aliases[NodeKey(rebuiltRoot)] = latestRoot
+                }
+            }
+            for (key, leaf) in diff.movedLeaves { nodes.nodes[key] = .leaf(leaf) }
+        }
         if rebuiltOrder.count >= Self.maxRebuiltBuckets {
             rebuilt[rebuiltOrder.removeFirst()] = nil
         }
@@ -173,10 +211,12 @@ final class HistoricalTree: TreeNodeSource, TreeValueSource, @unchecked Sendable
     /// any h) and before the next key's.
     static let pastEveryHeight: [UInt8] = [UInt8](repeating: 0xFF, count: 8) + [0x00]
 
-    /// The latest tree of the snapshot, for a rebuild (called with the lock held).
+    /// The latest tree of the snapshot, for a rebuild (called with the lock held; the rebuild walks the latest
+    /// bucket, so its pages are the latest tree's).
     private struct LatestNodes: TreeNodeSource {
         let tree: HistoricalTree
-        func treeNode(_ hash: Hash) throws(StateError) -> TreeNode? { try tree.latestNode(hash) }
+        func treeNode(_ hash: Hash) throws(StateError) -> TreeNode? { try tree.latestNode(hash, depth: 0, page: .zero) }
+        func treeNode(_ hash: Hash, depth: Int, page: Hash) throws(StateError) -> TreeNode? { try tree.latestNode(hash, depth: depth, page: page) }
     }
 
     func treeValue(_ key: [UInt8], valueHash: Hash, atHeight height: UInt64) throws(StateError) -> [UInt8]? {
@@ -198,8 +238,10 @@ final class HistoricalTree: TreeNodeSource, TreeValueSource, @unchecked Sendable
 public struct StateCheckReport: Sendable, Equatable {
     /// The kept heights, oldest first.
     public let heights: ClosedRange<UInt64>
-    /// Nodes of the latest tree (each read from disk and checked against its hash).
+    /// Nodes of the latest tree (each read from disk, in its page, and checked against its hash).
     public let nodes: Int
+    /// Pages of the latest tree (rows of the `nodes` column family).
+    public let pages: Int
     /// Leaves of the latest tree (= keys of the latest state).
     public let liveKeys: Int
     /// History entries (values, bucket summaries) that no kept height needs: 0 once pruning has caught up.
@@ -211,9 +253,9 @@ public struct StateStorageStats: Sendable, Equatable {
     /// Live state: keys and values of the `state` column family.
     public var stateBytes = 0
     public var stateKeys = 0
-    /// Tree nodes (the `nodes` column family, hash → node): the latest tree.
+    /// The latest tree (the `nodes` column family, page root hash → page): bytes and rows.
     public var treeNodeBytes = 0
-    public var treeNodes = 0
+    public var treePages = 0
     /// Values kept for older heights ("v"), bucket summaries ("b") and the stale records ("s").
     public var historyBytes = 0
     public var summaryBytes = 0
@@ -221,8 +263,8 @@ public struct StateStorageStats: Sendable, Equatable {
 }
 
 extension RocksChainStore {
-    /// Walks the latest tree from disk (each node stored and hashing to its id, the leaves equal to the `state`
-    /// column family, no other node stored) and the tree of every older kept height through `HistoricalTree` (its
+    /// Walks the latest tree from disk (each page stored and hashing to its key, the leaves equal to the `state`
+    /// column family, no other page stored) and the tree of every older kept height through `HistoricalTree` (its
     /// root recomputed and checked, every leaf's value readable at that height), and counts the history entries no
     /// kept height needs. A store that passes answers every read and proof inside its window. (Cost: the whole tree
     /// per kept height.)
@@ -230,26 +272,52 @@ extension RocksChainStore {
         guard let last = try lastHeight(), let oldest = try oldestStateHeight() else {
             throw .corrupt(what: "meta", reason: "nothing committed")
         }
-        var latestNodes = 0
+        var latestNodes = 0, latestPages = 0
         var latestLeaves: [(key: [UInt8], value: [UInt8])] = []
         for height in oldest...last {
             guard let source = try historicalTree(atHeight: height) else { throw .corrupt(what: "tree", reason: "the state root of kept height \(height) is missing") }
-            var stack = [source.root]
-            while let hash = stack.popLast() {
+            func leafValue(_ leaf: TreeLeaf) throws(ChainStoreError) -> [UInt8] {
+                let value: [UInt8]?
+                do { value = try source.treeValue(leaf.key, valueHash: leaf.valueHash, atHeight: height) } catch { throw .corrupt(what: "state", reason: error.description) }
+                guard let value else { throw .corrupt(what: "state", reason: "the value of \(StateKey.describe(leaf.key)) at height \(height) is missing") }
+                return value
+            }
+            if height == last {
+                // The latest tree page by page, from disk (not the cache).
+                var pages = source.root == .zero ? [] : [source.root]
+                while let root = pages.popLast() {
+                    let page: DecodedPage
+                    do {
+                        guard let bytes = try source.snapshot.get(nodes, key: root.bytes) else {
+                            throw ChainStoreError.corrupt(what: "tree", reason: "page \(root.hex) of height \(height) is missing")
+                        }
+                        page = try DecodedPage.decode(bytes, key: root)
+                    } catch let error as ChainStoreError { throw error } catch { throw .corrupt(what: "tree", reason: "\(error)") }
+                    latestPages += 1
+                    latestNodes += page.nodes.count
+                    for node in page.nodes {
+                        switch node {
+                        case .inner(let l, let r):
+                            // A child that is not a member is the root of the page below.
+                            for child in [l, r] where child != .zero && page.member(child) == nil { pages.append(child) }
+                        case .leaf(let leaf): latestLeaves.append((leaf.key, try leafValue(leaf)))
+                        }
+                    }
+                }
+                continue
+            }
+            var stack = [(hash: source.root, depth: 0, page: Hash.zero)]
+            while let (hash, depth, page) = stack.popLast() {
                 if hash == .zero { continue }
                 let node: TreeNode?
-                do { node = try height == last ? diskNode(hash, snapshot: source.snapshot) : source.treeNode(hash) } catch {
-                    throw .corrupt(what: "tree", reason: error.description)
-                }
+                do { node = try source.treeNode(hash, depth: depth, page: page) } catch { throw .corrupt(what: "tree", reason: error.description) }
                 guard let node else { throw .corrupt(what: "tree", reason: "node \(hash.hex) of height \(height) is missing") }
-                if height == last { latestNodes += 1 }
                 switch node {
-                case .inner(let l, let r): stack.append(l); stack.append(r)
-                case .leaf(let leaf):
-                    let value: [UInt8]?
-                    do { value = try source.treeValue(leaf.key, valueHash: leaf.valueHash, atHeight: height) } catch { throw .corrupt(what: "state", reason: error.description) }
-                    guard let value else { throw .corrupt(what: "state", reason: "the value of \(StateKey.describe(leaf.key)) at height \(height) is missing") }
-                    if height == last { latestLeaves.append((leaf.key, value)) }
+                case .inner(let l, let r):
+                    let childPage = TreePage.childPage(of: hash, atDepth: depth, page: page)
+                    stack.append((l, depth + 1, childPage))
+                    stack.append((r, depth + 1, childPage))
+                case .leaf(let leaf): _ = try leafValue(leaf)
                 }
             }
         }
@@ -260,19 +328,10 @@ extension RocksChainStore {
             throw .corrupt(what: "state", reason: "the state column family (\(flat.count) keys) differs from the tree at height \(last) (\(latestLeaves.count) leaves)")
         }
         let stats = try storageStats()
-        guard stats.treeNodes == latestNodes else {
-            throw .corrupt(what: "tree", reason: "\(stats.treeNodes) nodes stored, the latest tree has \(latestNodes)")
+        guard stats.treePages == latestPages else {
+            throw .corrupt(what: "tree", reason: "\(stats.treePages) pages stored, the latest tree has \(latestPages)")
         }
-        return StateCheckReport(heights: oldest...last, nodes: latestNodes, liveKeys: flat.count, unneededHistoryEntries: try unneededHistory(oldest: oldest))
-    }
-
-    /// A node read from `snapshot`'s disk state, not the cache.
-    private func diskNode(_ hash: Hash, snapshot: Snapshot) throws(StateError) -> TreeNode? {
-        let bytes: [UInt8]?
-        do { bytes = try snapshot.get(nodes, key: hash.bytes) } catch { throw .storage(error.description) }
-        guard let bytes else { return nil }
-        let state = self.state
-        return try Self.decodeNode(bytes, hash: hash) { (key: [UInt8]) throws(StoreError) in try snapshot.get(state, key: key) }
+        return StateCheckReport(heights: oldest...last, nodes: latestNodes, pages: latestPages, liveKeys: flat.count, unneededHistoryEntries: try unneededHistory(oldest: oldest))
     }
 
     /// Value entries for heights at or below `oldest` (the value before h serves heights below h) and summaries
@@ -305,7 +364,7 @@ extension RocksChainStore {
         while let e = states.next() { stats.stateBytes += e.key.count + e.value.count; stats.stateKeys += 1 }
         if let error = states.error { throw .storage(error) }
         let treeNodes = database.iterate(nodes)
-        while let e = treeNodes.next() { stats.treeNodeBytes += e.key.count + e.value.count; stats.treeNodes += 1 }
+        while let e = treeNodes.next() { stats.treeNodeBytes += e.key.count + e.value.count; stats.treePages += 1 }
         if let error = treeNodes.error { throw .storage(error) }
         let history = database.iterate(tree)
         while let e = history.next() {

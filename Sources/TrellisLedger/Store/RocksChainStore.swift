@@ -1,4 +1,4 @@
-// RocksChainStore.swift — the chain store on RocksDB (DESIGN.md §5), store format `trellis-ledger/4`.
+// RocksChainStore.swift — the chain store on RocksDB (DESIGN.md §5), store format `trellis-ledger/5`.
 //
 // Column families and keys:
 //   blocks    u64 height (big-endian)      → Block (canonical)
@@ -6,11 +6,12 @@
 //   txs       tx hash (32 bytes)           → stored TxRecord {height, index, nonce consumed, outcome}: the receipt
 //                                            without its tx hash, which is the key
 //   state     state key                    → value (latest committed; the only copy of a live value)
-//   nodes     node hash (32 bytes)         → a node of the LATEST tree only (a replaced node is deleted by the
-//                                            commit that replaces it): inner nodes as TreeNode, leaves as
-//                                            0x04 ‖ u16 len ‖ key (the value hash is that of the state's value).
+//   nodes     page root hash (32 bytes)    → a PAGE of the LATEST tree only (StoredPage.swift): the binary subtree
+//                                            of a node at a depth that is a multiple of 4, down to 4 levels below,
+//                                            its leaves inline (key and value hash), the inner nodes 4 levels down
+//                                            by hash (the next pages). A page the commit replaces is deleted by it.
 //                                            Only point-read, written and deleted: a hash-indexed memtable
-//                                            (`PointLookupLayout`; format 3 kept them in `tree` as "n" ‖ hash)
+//                                            (`PointLookupLayout`; format 4 kept one row per binary node)
 //   tree      "r" ‖ u64 height             → state root after that height (kept heights only)
 //             "v" ‖ u8 bucket ‖ u16 len ‖ key ‖ u64 h → PriorValue: the key's value before height h (0x00 absent,
 //                                            0x01 ‖ value); every change writes one (kept heights only)
@@ -39,18 +40,20 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     /// The on-disk layout this build reads and writes (a store of another version is refused on open, naming
     /// both). Not the chain format: the stored layout is not consensus-critical (3: latest-only tree nodes, history
     /// as change sets and bucket summaries, transaction records without their hash; 4: the nodes in a column family
-    /// of their own, keyed by hash alone, with a hash-indexed memtable).
-    public static let formatVersion: UInt32 = 4
+    /// of their own, keyed by hash alone, with a hash-indexed memtable; 5: one row per 4-level page of the tree
+    /// instead of one per binary node).
+    public static let formatVersion: UInt32 = 5
     public static let format = StoreFormat(application: "trellis-ledger", version: formatVersion)
     public static let columnFamilyNames = ["blocks", "certs", "txs", "state", "nodes", "tree", "meta", "consensus"]
-    /// Buckets of each `nodes` memtable's hash table: about one per node a 16 MiB memtable holds (~130 bytes each),
-    /// 1 MiB of the memtable's own budget.
+    /// Buckets of each `nodes` memtable's hash table: about one per node a 16 MiB memtable held in format 4 (~130
+    /// bytes each; pages are larger, so fewer per memtable), 1 MiB of the memtable's own budget.
     public static let nodeMemtableBuckets = 1 << 17
-    /// Decoded tree nodes kept in memory (the upper tree and the recent paths), in two generations of at most this
+    /// Decoded tree pages kept in memory (the upper tree and the recent paths), in two generations of at most this
     /// many each: when the current one is full it becomes the previous one (the older is dropped). Bounded, and the
-    /// nodes of the last block or two — the top of the tree and the outputs the next transactions spend — stay
-    /// cached across a block boundary. Content-addressed: a cached node is right whatever the store holds now.
-    public static let nodeCacheCapacity = 131_072
+    /// pages of the last block or two — the top of the tree and the outputs the next transactions spend — stay
+    /// cached across a block boundary. Content-addressed: a cached page is right whatever the store holds now.
+    /// (A page holds ~6.6 binary nodes on average at 250,000 keys: about the 131,072 nodes format 4 cached.)
+    public static let pageCacheCapacity = 24_576
     /// Stale entries (values and summaries) one commit prunes at most, in whole per-height records (at least one);
     /// a longer backlog (e.g. after lowering the window) is pruned over the next commits. Bounds a commit's batch.
     public static let maxPrunedPerCommit = 200_000
@@ -72,12 +75,16 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     public let stateRetention: StateRetention
     let blocks, certs, txs, state, nodes, tree, meta, consensus: ColumnFamily
     private let cacheLock = NSLock()
-    private var nodeCache: [NodeKey: TreeNode] = [:]
-    private var previousNodeCache: [NodeKey: TreeNode] = [:]
+    private var pageCache: [NodeKey: DecodedPage] = [:]
+    private var previousPageCache: [NodeKey: DecodedPage] = [:]
+    /// Guarded by `cacheLock`.
+    private var pageRowsRead = 0
     /// Guarded by `cacheLock`.
     private var olderHeightTrees = 0
     /// Guarded by `cacheLock`.
     private var rowsCommitted = CommittedRows()
+    /// Guarded by `cacheLock`.
+    private var pageRowsCommitted = CommittedRows()
     /// Guarded by `cacheLock`.
     private var latestTreeNodeLookups = 0
     /// The height of each bucket's newest stored summary, as far as this store has read or written it (`.unknown`
@@ -206,52 +213,59 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         return value
     }
 
-    /// A node of the latest tree (the engine's reads: the cache, else the store as it is now).
-    ///
-    /// A stored leaf is two reads, the node and then its key's `state` value, not one atomic view: a commit between
-    /// them (it deletes the leaf and changes the value) makes the value disagree with the leaf's hash. The engine
-    /// cannot hit that (execution and commit run on one thread), but the store does not rely on it: a leaf that
-    /// fails its hash check is read again, node and value, through one snapshot (only then, so the hot path pays
-    /// nothing), and only a leaf that fails there too is reported as corrupt; one the commit deleted is absent.
+    /// The root node of the page `hash` (a node at a depth that is a multiple of 4, or the root of a lone-leaf
+    /// tree): the cache, else the store as it is now. Nodes inside a page are found through their page
+    /// (`treeNode(_:depth:page:)`, what the tree's walks call).
     public func treeNode(_ hash: Hash) throws(StateError) -> TreeNode? {
-        if let cached = cachedNode(hash) { return cached }
+        try treeNode(hash, depth: 0, page: .zero)
+    }
+
+    /// A node of the latest tree (the engine's reads): a page the cache holds, else one page read (the node's own
+    /// when it may be a page root, else the page above it, which holds it).
+    public func treeNode(_ hash: Hash, depth: Int, page: Hash) throws(StateError) -> TreeNode? {
+        if let cached = cachedNode(hash, depth: depth, page: page) { return cached }
+        return try Self.pagedNode(hash, depth: depth, page: page, cache: self) { (key: Hash) throws(StoreError) in try database.get(nodes, key: key.bytes) }
+    }
+
+    /// The node `hash` at `depth` below `page`, read through `read` (the store or a snapshot), its page cached.
+    static func pagedNode(_ hash: Hash, depth: Int, page: Hash, cache: RocksChainStore, read: (Hash) throws(StoreError) -> [UInt8]?) throws(StateError) -> TreeNode? {
+        if depth % TreePage.levels == 0, let own = try cache.readPage(hash, read: read) { return own.rootNode }
+        // Inside a page (or a leaf 4 levels below a page root, which is stored in that page).
+        guard page != .zero, let above = try cache.readPage(page, read: read) else { return nil }
+        return above.member(hash)
+    }
+
+    /// The page rooted at `root`, read through `read` and cached; nil when no such row exists.
+    func readPage(_ root: Hash, read: (Hash) throws(StoreError) -> [UInt8]?) throws(StateError) -> DecodedPage? {
+        if let cached = cachedPage(root) { return cached }
         let bytes: [UInt8]?
-        do { bytes = try database.get(nodes, key: hash.bytes) } catch { throw .storage(error.description) }
+        do { bytes = try read(root) } catch { throw .storage(error.description) }
+        cacheLock.lock()
+        pageRowsRead += 1
+        cacheLock.unlock()
         guard let bytes else { return nil }
-        let node: TreeNode
-        do { node = try Self.decodeNode(bytes, hash: hash) { (key: [UInt8]) throws(StoreError) in try database.get(state, key: key) } } catch {
-            guard bytes.first == Self.storedLeafTag else { throw error }
-            guard let consistent = try consistentNode(hash) else { return nil }
-            node = consistent
-        }
-        remember([(hash, node)])
-        return node
+        let page = try DecodedPage.decode(bytes, key: root)
+        remember([page])
+        return page
     }
 
-    /// The node `hash` and (for a leaf) its value read through one snapshot: what the store held at one instant.
-    func consistentNode(_ hash: Hash) throws(StateError) -> TreeNode? {
-        let snapshot = database.snapshot()
-        let bytes: [UInt8]?
-        do { bytes = try snapshot.get(nodes, key: hash.bytes) } catch { throw .storage(error.description) }
-        guard let bytes else { return nil }
-        let state = self.state
-        return try Self.decodeNode(bytes, hash: hash) { (key: [UInt8]) throws(StoreError) in try snapshot.get(state, key: key) }
+    /// The page rooted at `root` of the store as it is now (the cache, else one read), or nil.
+    func page(_ root: Hash) throws(StateError) -> DecodedPage? {
+        try readPage(root) { (key: Hash) throws(StoreError) in try database.get(nodes, key: key.bytes) }
     }
 
-    /// The stored form of a node of the latest tree. A leaf is `0x04 ‖ u16 len ‖ key`: the latest tree's leaves are
-    /// exactly the `state` column family, so its value hash is SHA-256 of the key's value there (re-derived when
-    /// the leaf is read, and checked with the node's hash). Inner nodes keep `TreeNode`'s encoding (tags 1–3).
-    static func storedNode(_ node: TreeNode) -> [UInt8] {
-        switch node {
-        case .leaf(let leaf):
-            precondition(leaf.key.count <= Int(UInt16.max), "a leaf key longer than the commit's check allows")
-            return [storedLeafTag, UInt8(truncatingIfNeeded: leaf.key.count >> 8), UInt8(truncatingIfNeeded: leaf.key.count)] + leaf.key
-        case .inner:
-            return node.canonicalBytes
+    private func remember(_ pages: [DecodedPage]) {
+        cacheLock.lock()
+        defer { cacheLock.unlock() }
+        for page in pages.suffix(Self.pageCacheCapacity) {
+            if pageCache.count >= Self.pageCacheCapacity {
+                previousPageCache = pageCache
+                pageCache = [:]
+                pageCache.reserveCapacity(Self.pageCacheCapacity)
+            }
+            pageCache[NodeKey(page.root)] = page
         }
     }
-
-    static let storedLeafTag: UInt8 = 4
 
     /// How many trees of an older height (`HistoricalTree`s below the last height: 512 summary seeks and the upper
     /// tree's hashes each) this store has set up since it was opened. A query proves all its keys through one
@@ -270,6 +284,13 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         return rowsCommitted
     }
 
+    /// Of `committedRows`, the tree's page rows (the `nodes` column family).
+    public var committedPageRows: CommittedRows {
+        cacheLock.lock()
+        defer { cacheLock.unlock() }
+        return pageRowsCommitted
+    }
+
     func countOlderHeightTree() {
         cacheLock.lock()
         defer { cacheLock.unlock() }
@@ -286,52 +307,28 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         return latestTreeNodeLookups
     }
 
-    func cachedNode(_ hash: Hash) -> TreeNode? {
+    /// The node `hash` at `depth` below `page` from the cached pages, or nil (counted as a lookup).
+    func cachedNode(_ hash: Hash, depth: Int, page: Hash) -> TreeNode? {
         cacheLock.lock()
         defer { cacheLock.unlock() }
         latestTreeNodeLookups += 1
-        return nodeCache[NodeKey(hash)] ?? previousNodeCache[NodeKey(hash)]
+        if depth % TreePage.levels == 0, let own = pageCache[NodeKey(hash)] ?? previousPageCache[NodeKey(hash)] { return own.rootNode }
+        guard page != .zero, let above = pageCache[NodeKey(page)] ?? previousPageCache[NodeKey(page)] else { return nil }
+        return above.member(hash)
     }
 
-    /// Decodes a stored node (a leaf's value read through `value`, from the same view of the store) and checks that
-    /// it hashes to its key.
-    static func decodeNode(_ bytes: [UInt8], hash: Hash, value: ([UInt8]) throws(StoreError) -> [UInt8]?) throws(StateError) -> TreeNode {
-        let node: TreeNode
-        if bytes.first == storedLeafTag {
-            guard bytes.count >= 3, bytes.count == 3 + (Int(bytes[1]) << 8 | Int(bytes[2])) else {
-                throw .corruptValue(key: "tree node \(hash.hex)", reason: "a stored leaf of \(bytes.count) bytes with another key length")
-            }
-            let key = Array(bytes[3...])
-            let current: [UInt8]?
-            do { current = try value(key) } catch { throw .storage(error.description) }
-            guard let current else {
-                throw .corruptValue(key: "tree node \(hash.hex)", reason: "a leaf of \(StateKey.describe(key)), which the state does not hold")
-            }
-            node = .leaf(TreeLeaf(key: key, value: current))
-        } else if bytes.first == 0 {
-            // `TreeNode`'s own leaf encoding (key and value hash), which an unreleased build of format 3 stored: its
-            // value hash would never be compared with the state, so this format has one leaf layout only.
-            throw .corruptValue(key: "tree node \(hash.hex)", reason: "a leaf stored in full (tag 0), a layout this format does not use (its leaves are 0x04 ‖ u16 length ‖ key): the data directory was written by an unreleased build; move it aside and re-sync")
-        } else {
-            do { node = try CanonicalDecoder.decode(TreeNode.self, from: bytes) } catch {
-                throw .corruptValue(key: "tree node \(hash.hex)", reason: error.description)
-            }
-        }
-        guard node.hash == hash else { throw .corruptValue(key: "tree node \(hash.hex)", reason: "content hashes to \(node.hash.hex)") }
-        return node
-    }
-
-    private func remember(_ records: [(Hash, TreeNode)]) {
+    private func cachedPage(_ root: Hash) -> DecodedPage? {
         cacheLock.lock()
         defer { cacheLock.unlock() }
-        for (hash, node) in records.suffix(Self.nodeCacheCapacity) {
-            if nodeCache.count >= Self.nodeCacheCapacity {
-                previousNodeCache = nodeCache
-                nodeCache = [:]
-                nodeCache.reserveCapacity(Self.nodeCacheCapacity)
-            }
-            nodeCache[NodeKey(hash)] = node
-        }
+        return pageCache[NodeKey(root)] ?? previousPageCache[NodeKey(root)]
+    }
+
+    /// Rows of the `nodes` column family (pages) read from RocksDB since the store was opened (each a point read of
+    /// a page the cache did not hold, present or not): what the tree's walks cost the disk, for the benchmark.
+    public var treePagesRead: Int {
+        cacheLock.lock()
+        defer { cacheLock.unlock() }
+        return pageRowsRead
     }
 
     public func commit(_ commit: BlockCommit) throws(ChainStoreError) {
@@ -348,13 +345,11 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         if let block = commit.block { batch.put(blocks, key: height, value: block.canonicalBytes) }
         if let certificate = commit.certificate { batch.put(certs, key: height, value: certificate.canonicalBytes) }
         var stale = StaleRecord()
-        var touched = [Bool](repeating: false, count: TreeBucket.count)
         for change in commit.stateChanges {
             guard change.key.count <= Int(UInt16.max) else {
                 throw .corrupt(what: "state change", reason: "a key of \(change.key.count) bytes (the value history takes keys of at most 65,535)")
             }
             let bucket = TreeBucket.of(key: change.key)
-            touched[Int(bucket)] = true
             // Every change files the value it replaces (or its absence): older kept heights are rebuilt from these.
             let previous: [UInt8]?
             switch change.previous {
@@ -367,17 +362,12 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
             }
             if let value = change.value { batch.put(state, key: change.key, value: value) } else { batch.delete(state, key: change.key) }
         }
-        // The latest tree only: what this height replaced leaves the store now (history is the change sets above).
-        for hash in commit.staleNodes { batch.delete(nodes, key: hash.bytes) }
-        for record in commit.treeNodes { batch.put(nodes, key: record.hash.bytes, value: Self.storedNode(record.node)) }
-        let newTree = CommitNodes(commit.treeNodes, base: self)
-        for bucket in 0..<TreeBucket.count where touched[bucket] {
-            let summary: BucketSummary
-            do { summary = try SparseMerkleTree.bucketSummary(UInt8(bucket), root: commit.stateRoot, source: newTree) } catch {
-                throw .corrupt(what: "tree", reason: error.description)
-            }
-            if pruning, let previous = try newestSummaryHeight(UInt8(bucket)) { stale.summaries.append(.init(bucket: UInt8(bucket), height: previous)) }
-            batch.put(tree, key: Self.summaryKey(UInt8(bucket), height: commit.height), value: summary.canonicalBytes)
+        // The latest tree only, in pages: the pages this height replaced leave the store now and its new ones are
+        // written (history is the change sets above); the buckets whose subtree changed get a summary.
+        let (diff, newPages) = try treeChanges(commit, into: &batch)
+        for (bucket, summary) in diff.summaries {
+            if pruning, let previous = try newestSummaryHeight(bucket) { stale.summaries.append(.init(bucket: bucket, height: previous)) }
+            batch.put(tree, key: Self.summaryKey(bucket, height: commit.height), value: summary.canonicalBytes)
         }
         if pruning, !stale.valueKeys.isEmpty || !stale.summaries.isEmpty {
             batch.put(tree, key: [Self.stalePrefix] + height, value: stale.canonicalBytes)
@@ -391,13 +381,62 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         batch.put(meta, key: Self.lastHeightKey, value: height)
         // Durability: the batch is fsynced before this returns; only then may anyone be told "committed".
         do { try database.write(batch, sync: true) } catch { throw .storage(error) }
-        remember(commit.treeNodes.map { ($0.hash, $0.node) })
+        remember(newPages)
         let deletes = batch.deleteCount
         cacheLock.lock()
         rowsCommitted.written += batch.count - deletes
         rowsCommitted.deleted += deletes
-        for bucket in 0..<TreeBucket.count where touched[bucket] { newestSummaryHeights[bucket] = .at(commit.height) }
+        for (bucket, _) in diff.summaries { newestSummaryHeights[Int(bucket)] = .at(commit.height) }
+        pageRowsCommitted.written += newPages.count
+        pageRowsCommitted.deleted += diff.pageChanges.count { $0.removedRow != nil }
         cacheLock.unlock()
+    }
+
+    /// Adds to `batch` the page rows `commit` removes and adds (the stored tree, the last committed height's, side
+    /// by side with the committed one: TreeDiff.swift), and returns the walk (its changed bucket summaries) and the
+    /// new pages decoded (for the cache).
+    private func treeChanges(_ commit: BlockCommit, into batch: inout WriteBatch) throws(ChainStoreError) -> (TreeDiff, [DecodedPage]) {
+        let oldRoot: Hash
+        if commit.height == 0 {
+            oldRoot = .zero
+        } else {
+            guard let root = try stateRoot(atHeight: commit.height - 1) else {
+                throw .corrupt(what: "tree", reason: "the state root of height \(commit.height - 1), which the commit of \(commit.height) replaces, is missing")
+            }
+            oldRoot = root
+        }
+        var created: [NodeKey: TreeNode] = [:]
+        created.reserveCapacity(commit.treeNodes.count)
+        for record in commit.treeNodes { created[NodeKey(record.hash)] = record.node }
+        var diff = TreeDiff(created: created, summaryDepth: TreeBucket.depth) { [unowned self] (hash: Hash, depth: Int, page: Hash) throws(StateError) in
+            try self.treeNode(hash, depth: depth, page: page)
+        }
+        var newPages: [DecodedPage] = []
+        do throws(StateError) {
+            try diff.walk(old: oldRoot == .zero ? .empty : TreeDiff.OldSide(kind: .stored(oldRoot), page: .zero),
+                          new: commit.stateRoot == .zero ? .empty : .node(commit.stateRoot), depth: 0)
+            for change in diff.pageChanges {
+                let removed = change.removedRow
+                if let removed { batch.delete(nodes, key: removed.bytes) }
+                guard let added = change.addedRow else { continue }
+                // The members this page keeps unchanged are in the page it replaces (the stored page at its position).
+                let oldPage: DecodedPage?
+                if let removed {
+                    guard let stored = try page(removed) else { throw TreeDiff.corrupt(removed, "a page the commit replaces is missing") }
+                    oldPage = stored
+                } else {
+                    oldPage = nil
+                }
+                let encoded = try DecodedPage.encode(rootHash: added.hash, root: added.node) { (hash: Hash, level: Int) throws(StateError) in
+                    try diff.member(hash, level: level, oldPage: oldPage)
+                }
+                batch.put(nodes, key: added.hash.bytes, value: encoded.bytes)
+                newPages.append(encoded.page)
+            }
+        } catch {
+            throw .corrupt(what: "tree", reason: error.description)
+        }
+        return (diff, newPages)
     }
 
     /// The height of the newest stored summary of `bucket`, or nil when it never changed: remembered, else read.
@@ -486,26 +525,6 @@ private enum NewestSummary {
 public struct CommittedRows: Sendable, Equatable {
     public var written = 0
     public var deleted = 0
-}
-
-/// The tree a commit writes, for reading its bucket summaries before the batch is applied: the new nodes, else the
-/// store's latest tree (the nodes the commit did not replace).
-private struct CommitNodes: TreeNodeSource {
-    let nodes: [NodeKey: TreeNode]
-    let base: RocksChainStore
-
-    init(_ records: [TreeNodeRecord], base: RocksChainStore) {
-        var nodes: [NodeKey: TreeNode] = [:]
-        nodes.reserveCapacity(records.count)
-        for record in records { nodes[NodeKey(record.hash)] = record.node }
-        self.nodes = nodes
-        self.base = base
-    }
-
-    func treeNode(_ hash: Hash) throws(StateError) -> TreeNode? {
-        if let node = nodes[NodeKey(hash)] { return node }
-        return try base.treeNode(hash)
-    }
 }
 
 /// A value history entry: what a key held before a height.

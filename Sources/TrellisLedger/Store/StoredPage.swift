@@ -1,0 +1,181 @@
+// StoredPage.swift — how RocksChainStore (format `trellis-ledger/5`) stores the latest tree: one row per page, a
+// page being the binary subtree of a node at a depth that is a multiple of `TreePage.levels` (4), down to 4 levels
+// below it (docs/LEDGER.md, "Storage of the tree"). Hashing is unchanged: a page is decoded back into the binary
+// nodes the tree hashes, and its root must hash to the row's key.
+//
+// Bytes of a page (pre-order; `r` is the depth below the page root, 0…4):
+//   node(r) := 0x00                                  the empty subtree (a child only, r ≥ 1)
+//            | 0x01 ‖ node(r+1) ‖ node(r+1)          an inner node (r ≤ 3): its left, then its right half
+//            | 0x02 ‖ u16 len ‖ key ‖ value hash     a leaf (any r; at r = 0 only as the whole tree's lone leaf)
+//            | 0x03 ‖ hash                           an inner node at r = 4: the root of the page below (its row)
+// Leaves are inline (with their value hash, so decoding a page reads nothing else); an inner node at r = 4 is the
+// next page. A page holds at most 15 inner nodes and 16 leaves.
+import TrellisCrypto
+
+/// One decoded page: its member nodes (inner nodes down to 3 levels below the root, leaves down to 4), each with
+/// its hash, in pre-order (the root first). An inner node 4 levels below the root is not a member: it is the root of
+/// another page.
+struct DecodedPage: Sendable {
+    let hashes: [Hash]
+    let nodes: [TreeNode]
+
+    var root: Hash { hashes[0] }
+    var rootNode: TreeNode { nodes[0] }
+
+    /// The member `hash`, or nil.
+    func member(_ hash: Hash) -> TreeNode? {
+        for i in hashes.indices where hashes[i] == hash { return nodes[i] }
+        return nil
+    }
+
+    static let emptyTag: UInt8 = 0
+    static let innerTag: UInt8 = 1
+    static let leafTag: UInt8 = 2
+    static let pageTag: UInt8 = 3
+
+    // MARK: decoding (untrusted bytes)
+
+    /// Decodes the page stored under `key`; every member is hashed and the root must be `key`. Never traps: bad
+    /// bytes are `StateError.corruptValue`.
+    static func decode(_ bytes: [UInt8], key: Hash) throws(StateError) -> DecodedPage {
+        var reader = Reader(bytes: bytes, key: key)
+        let root = try reader.node(level: 0)
+        guard reader.offset == bytes.count else { throw reader.corrupt("\(bytes.count - reader.offset) bytes after the page") }
+        guard root == key else { throw reader.corrupt("content hashes to \(root.hex)") }
+        guard !reader.hashes.isEmpty, reader.hashes[0] == key else { throw reader.corrupt("a page whose root is not a node of it") }
+        return DecodedPage(hashes: reader.hashes, nodes: reader.nodes)
+    }
+
+    private struct Reader {
+        let bytes: [UInt8]
+        let key: Hash
+        var offset = 0
+        var hashes: [Hash] = []
+        var nodes: [TreeNode] = []
+
+        init(bytes: [UInt8], key: Hash) {
+            self.bytes = bytes
+            self.key = key
+            hashes.reserveCapacity(8)
+            nodes.reserveCapacity(8)
+        }
+
+        func corrupt(_ reason: String) -> StateError { .corruptValue(key: "tree page \(key.hex)", reason: reason) }
+
+        mutating func byte() throws(StateError) -> UInt8 {
+            guard offset < bytes.count else { throw corrupt("ends early, at byte \(offset)") }
+            defer { offset += 1 }
+            return bytes[offset]
+        }
+
+        mutating func hash() throws(StateError) -> Hash {
+            guard bytes.count - offset >= Hash.byteCount else { throw corrupt("ends early, inside a hash at byte \(offset)") }
+            defer { offset += Hash.byteCount }
+            return bytes.withUnsafeBytes { Hash(copying: UnsafeRawBufferPointer(rebasing: $0[offset..<(offset + Hash.byteCount)]))! }
+        }
+
+        /// The subtree at `level` below the page root; returns its hash (zero when empty).
+        mutating func node(level: Int) throws(StateError) -> Hash {
+            let tag = try byte()
+            switch tag {
+            case emptyTag:
+                guard level > 0 else { throw corrupt("an empty page") }
+                return .zero
+            case innerTag:
+                guard level < TreePage.levels else { throw corrupt("an inner node \(level) levels below the page root (a page has \(TreePage.levels))") }
+                // Reserve the member's place (pre-order), fill it once both halves are hashed.
+                let index = hashes.count
+                hashes.append(.zero)
+                nodes.append(.inner(left: .zero, right: .zero))
+                let left = try node(level: level + 1)
+                let right = try node(level: level + 1)
+                guard left != .zero || right != .zero else { throw corrupt("an inner node with two empty halves") }
+                let hash = TreeNode.innerHash(left, right)
+                hashes[index] = hash
+                nodes[index] = .inner(left: left, right: right)
+                return hash
+            case leafTag:
+                guard bytes.count - offset >= 2 else { throw corrupt("ends early, inside a leaf's key length") }
+                let length = Int(bytes[offset]) << 8 | Int(bytes[offset + 1])
+                offset += 2
+                guard bytes.count - offset >= length else { throw corrupt("ends early, inside a leaf key of \(length) bytes") }
+                let key = Array(bytes[offset..<(offset + length)])
+                offset += length
+                let leaf = TreeLeaf(key: key, valueHash: try hash())
+                hashes.append(leaf.hash)
+                nodes.append(.leaf(leaf))
+                return leaf.hash
+            case pageTag:
+                guard level == TreePage.levels else { throw corrupt("a page reference \(level) levels below the page root (only \(TreePage.levels))") }
+                let child = try hash()
+                guard child != .zero else { throw corrupt("a reference to the empty page") }
+                return child
+            default:
+                throw corrupt("unknown node tag \(tag) at byte \(offset - 1)")
+            }
+        }
+    }
+
+    // MARK: encoding
+
+    /// What a page's encoder knows of a node 1–4 levels below the page root.
+    enum Member {
+        case node(TreeNode)
+        /// An inner node 4 levels below: the root of another page, referenced by its hash.
+        case pageRoot
+    }
+
+    /// Encodes the page rooted at `root` (hash `rootHash`); `member(hash, level)` gives each node below it, at
+    /// `level` 1…4 below the root. Returns the bytes and the decoded form (for the cache).
+    static func encode(rootHash: Hash, root: TreeNode, member: (Hash, Int) throws(StateError) -> Member) throws(StateError) -> (bytes: [UInt8], page: DecodedPage) {
+        var writer = Writer()
+        try writer.write(rootHash, root, level: 0, member: member)
+        return (writer.bytes, DecodedPage(hashes: writer.hashes, nodes: writer.nodes))
+    }
+
+    private struct Writer {
+        var bytes: [UInt8] = []
+        var hashes: [Hash] = []
+        var nodes: [TreeNode] = []
+
+        init() { bytes.reserveCapacity(256) }
+
+        mutating func write(_ hash: Hash, _ node: TreeNode, level: Int, member: (Hash, Int) throws(StateError) -> Member) throws(StateError) {
+            hashes.append(hash)
+            nodes.append(node)
+            switch node {
+            case .leaf(let leaf):
+                precondition(leaf.key.count <= Int(UInt16.max), "a leaf key longer than the commit's check allows")
+                bytes.append(leafTag)
+                bytes.append(UInt8(truncatingIfNeeded: leaf.key.count >> 8))
+                bytes.append(UInt8(truncatingIfNeeded: leaf.key.count))
+                bytes.append(contentsOf: leaf.key)
+                leaf.valueHash.withUnsafeBytes { bytes.append(contentsOf: $0) }
+            case .inner(let l, let r):
+                precondition(level < TreePage.levels, "an inner page member at the page boundary")
+                bytes.append(innerTag)
+                for child in [l, r] {
+                    if child == .zero {
+                        bytes.append(emptyTag)
+                        continue
+                    }
+                    switch try member(child, level + 1) {
+                    case .node(let childNode):
+                        if case .inner = childNode, level + 1 == TreePage.levels {
+                            bytes.append(pageTag)
+                            child.withUnsafeBytes { bytes.append(contentsOf: $0) }
+                        } else {
+                            try write(child, childNode, level: level + 1, member: member)
+                        }
+                    case .pageRoot:
+                        guard level + 1 == TreePage.levels else {
+                            throw .corruptValue(key: "tree node \(child.hex)", reason: "a page root \(level + 1) levels below another page's root")
+                        }
+                        bytes.append(pageTag)
+                        child.withUnsafeBytes { bytes.append(contentsOf: $0) }
+                    }
+                }
+            }
+        }
+    }
+}

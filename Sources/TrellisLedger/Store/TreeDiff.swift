@@ -1,0 +1,228 @@
+// TreeDiff.swift — the positions where a new tree differs from a stored one, walked side by side from one position
+// down (RocksChainStore, format 5: docs/LEDGER.md "Storage of the tree").
+//
+// A store of pages (StoredPage.swift) needs what a tree update does not say: where each changed node sits. The walk
+// pairs, position by position, the stored ("old") subtree and the new one, descending only where they differ, so it
+// sees every changed position with its depth: the page roots (depths that are multiples of 4) whose rows go, the
+// ones whose rows come, the bucket summaries (depth 8) that changed, and the leaves that moved up or down (a lone
+// leaf sits as high as the canonical shape lets it, so adding or removing a neighbour moves it without changing it).
+// Stored nodes are loaded with their true page (the old tree's node at the page depth), so no load depends on what
+// a cache still holds. New nodes come from the update's created nodes; a node of the new tree that is not new is
+// either the same stored node at the same position (an inner node's hash fixes its position) or a moved leaf, found
+// below. Used by the commit (old = the latest stored tree, new = the committed one) and by `HistoricalTree` (old =
+// the latest bucket, new = the bucket as rebuilt at an older height).
+import TrellisCrypto
+
+struct TreeDiff {
+    /// A stored node at `depth` below `page` (`TreeNodeSource.treeNode(_:depth:page:)`), or nil when absent.
+    typealias Loader = (Hash, Int, Hash) throws(StateError) -> TreeNode?
+
+    /// The stored tree's subtree at one position.
+    struct OldSide {
+        enum Kind {
+            case empty
+            /// The stored node at this position.
+            case stored(Hash)
+            /// A lone leaf stored higher up: the subtree here holds just it.
+            case pushed(TreeLeaf)
+        }
+
+        let kind: Kind
+        /// For `.stored`: the `page` argument of its load.
+        let page: Hash
+
+        static let empty = OldSide(kind: .empty, page: .zero)
+
+        var hash: Hash {
+            switch kind {
+            case .empty: return .zero
+            case .stored(let h): return h
+            case .pushed(let leaf): return leaf.hash
+            }
+        }
+
+        var storedHash: Hash? {
+            if case .stored(let h) = kind { return h }
+            return nil
+        }
+    }
+
+    /// The new tree's subtree at one position.
+    enum NewSide {
+        case empty
+        /// The new tree's node at this position.
+        case node(Hash)
+        /// A lone leaf of the new tree that sits higher up.
+        case pushed(TreeLeaf)
+
+        var hash: Hash {
+            switch self {
+            case .empty: return .zero
+            case .node(let h): return h
+            case .pushed(let leaf): return leaf.hash
+            }
+        }
+    }
+
+    /// A position at a depth that is a multiple of `TreePage.levels` whose subtree changed.
+    struct PageChange {
+        let depth: Int
+        let old: OldSide
+        let oldNode: TreeNode?
+        /// The new tree's node here, when it sits here (not a leaf pushed down from above).
+        let newHash: Hash?
+        let newNode: TreeNode?
+
+        /// The stored row this position loses: an inner node here was a page root, and so was the root of a lone
+        /// leaf tree.
+        var removedRow: Hash? {
+            guard let h = old.storedHash, let oldNode else { return nil }
+            if case .inner = oldNode { return h }
+            return depth == 0 ? h : nil
+        }
+
+        /// The row this position gains (its root's hash and node).
+        var addedRow: (hash: Hash, node: TreeNode)? {
+            guard let newHash, let newNode else { return nil }
+            if case .inner = newNode { return (newHash, newNode) }
+            return depth == 0 ? (newHash, newNode) : nil
+        }
+    }
+
+    let created: [NodeKey: TreeNode]
+    let load: Loader
+    /// Depth of the bucket summaries to report (`TreeBucket.depth`), or nil for none.
+    let summaryDepth: Int?
+    /// Leaves of the new tree that are stored at another position (or, for a rebuilt history, not at this one).
+    private(set) var movedLeaves: [NodeKey: TreeLeaf] = [:]
+    private(set) var pageChanges: [PageChange] = []
+    /// The buckets whose summary changed, with the new summary, in bucket order.
+    private(set) var summaries: [(bucket: UInt8, summary: BucketSummary)] = []
+
+    init(created: [NodeKey: TreeNode], summaryDepth: Int?, load: @escaping Loader) {
+        self.created = created
+        self.summaryDepth = summaryDepth
+        self.load = load
+    }
+
+    /// Walks the positions below (and at) one position at `depth` (`path`: the first `depth` bits of its keys, for
+    /// depths up to the summaries').
+    mutating func walk(old: OldSide, new: NewSide, depth: Int, path: Int = 0) throws(StateError) {
+        if old.hash == new.hash {
+            // The same subtree. A leaf pushed down from where the stored tree has it, and sitting here in the new
+            // one, moved down.
+            if case .pushed(let leaf) = old.kind, case .node = new { movedLeaves[NodeKey(leaf.hash)] = leaf }
+            return
+        }
+        guard depth < 256 else { throw Self.corrupt(new.hash, "two leaves below depth 256") }
+        let oldNode = try resolve(old, depth: depth)
+        let newNode: TreeNode?
+        let newHash: Hash?
+        switch new {
+        case .empty: newNode = nil; newHash = nil
+        case .pushed(let leaf): newNode = .leaf(leaf); newHash = nil
+        case .node(let h): newNode = try resolveNew(h, old: old, oldNode: oldNode, depth: depth); newHash = h
+        }
+        if depth % TreePage.levels == 0 {
+            pageChanges.append(PageChange(depth: depth, old: old, oldNode: oldNode, newHash: newHash, newNode: newNode))
+        }
+        if let summaryDepth, depth == summaryDepth {
+            let summary: BucketSummary
+            switch newNode {
+            case nil: summary = .empty
+            case .leaf(let leaf): summary = .leaf(leaf)
+            case .inner: summary = .inner(new.hash)
+            }
+            summaries.append((UInt8(truncatingIfNeeded: path), summary))
+        }
+        // Below: where either side has an inner node (pages), or down to the summaries' depth (a leaf that moved
+        // changes the summaries of the buckets it leaves and enters).
+        var descend = depth < (summaryDepth ?? 0)
+        if case .inner = oldNode { descend = true }
+        if case .inner = newNode { descend = true }
+        guard descend else { return }
+        let (oldLeft, oldRight) = children(old, oldNode, depth: depth)
+        let (newLeft, newRight) = children(newNode, depth: depth)
+        let deeper = depth < 62 ? path << 1 : 0
+        try walk(old: oldLeft, new: newLeft, depth: depth + 1, path: deeper)
+        try walk(old: oldRight, new: newRight, depth: depth + 1, path: deeper | 1)
+    }
+
+    /// The stored node of `side` (nil when empty).
+    func resolve(_ side: OldSide, depth: Int) throws(StateError) -> TreeNode? {
+        switch side.kind {
+        case .empty: return nil
+        case .pushed(let leaf): return .leaf(leaf)
+        case .stored(let h):
+            guard let node = try load(h, depth, side.page) else { throw Self.corrupt(h, "a node of the stored tree is missing (depth \(depth))") }
+            return node
+        }
+    }
+
+    /// The new tree's node `hash` at a position where the stored tree has `old`.
+    mutating func resolveNew(_ hash: Hash, old: OldSide, oldNode: TreeNode?, depth: Int) throws(StateError) -> TreeNode {
+        if let node = created[NodeKey(hash)] { return node }
+        if hash == old.hash, let oldNode { return oldNode }
+        if let leaf = movedLeaves[NodeKey(hash)] { return .leaf(leaf) }
+        // Not new and not the stored node here: a leaf that moved up (its neighbours below were deleted), stored
+        // somewhere below this position.
+        if let leaf = try findLeaf(hash, in: old, node: oldNode, depth: depth) {
+            movedLeaves[NodeKey(hash)] = leaf
+            return .leaf(leaf)
+        }
+        throw Self.corrupt(hash, "a node of the new tree (depth \(depth)) is neither new nor in the stored tree")
+    }
+
+    /// The stored leaf `hash` in the subtree `side` (whose node is `node`), searched depth first.
+    private func findLeaf(_ hash: Hash, in side: OldSide, node: TreeNode?, depth: Int) throws(StateError) -> TreeLeaf? {
+        switch node {
+        case nil: return nil
+        case .leaf(let leaf): return leaf.hash == hash ? leaf : nil
+        case .inner:
+            guard depth < 256 else { return nil }
+            let (left, right) = children(side, node, depth: depth)
+            for child in [left, right] {
+                if let found = try findLeaf(hash, in: child, node: try resolve(child, depth: depth + 1), depth: depth + 1) { return found }
+            }
+            return nil
+        }
+    }
+
+    /// The stored subtrees of the two halves of `side`.
+    func children(_ side: OldSide, _ node: TreeNode?, depth: Int) -> (OldSide, OldSide) {
+        switch node {
+        case nil: return (.empty, .empty)
+        case .leaf(let leaf):
+            let pushed = OldSide(kind: .pushed(leaf), page: .zero)
+            return leaf.keyHash.bit(depth) == 0 ? (pushed, .empty) : (.empty, pushed)
+        case .inner(let l, let r):
+            let page = side.storedHash.map { TreePage.childPage(of: $0, atDepth: depth, page: side.page) } ?? .zero
+            return (l == .zero ? .empty : OldSide(kind: .stored(l), page: page),
+                    r == .zero ? .empty : OldSide(kind: .stored(r), page: page))
+        }
+    }
+
+    /// The new subtrees of the two halves of `node`.
+    func children(_ node: TreeNode?, depth: Int) -> (NewSide, NewSide) {
+        switch node {
+        case nil: return (.empty, .empty)
+        case .leaf(let leaf): return leaf.keyHash.bit(depth) == 0 ? (.pushed(leaf), .empty) : (.empty, .pushed(leaf))
+        case .inner(let l, let r): return (l == .zero ? .empty : .node(l), r == .zero ? .empty : .node(r))
+        }
+    }
+
+    /// The member resolver of a new page at `change` (`DecodedPage.encode`): a node below the page root is new, a
+    /// member of the stored page it replaces (`oldPage`, unchanged), a moved leaf, or — 4 levels down — the root of
+    /// an unchanged page.
+    func member(_ hash: Hash, level: Int, oldPage: DecodedPage?) throws(StateError) -> DecodedPage.Member {
+        if let node = created[NodeKey(hash)] { return .node(node) }
+        if let node = oldPage?.member(hash) { return .node(node) }
+        if let leaf = movedLeaves[NodeKey(hash)] { return .node(.leaf(leaf)) }
+        guard level == TreePage.levels else { throw Self.corrupt(hash, "a node of a new page (\(level) levels below its root) is neither new nor in the page it replaces") }
+        return .pageRoot
+    }
+
+    static func corrupt(_ hash: Hash, _ reason: String) -> StateError {
+        .corruptValue(key: "tree node \(hash.hex)", reason: reason)
+    }
+}

@@ -1,0 +1,117 @@
+// PagedStoreTests.swift — store format 5 keeps the latest tree in pages of 4 levels: a tree deep enough for pages
+// below the buckets (depths 8 and 12) must prove at every kept height exactly what an archive of every node proves,
+// from a store reopened with an empty cache (so every page comes from disk, and a rebuilt bucket's unchanged nodes are
+// found through the latest tree's page at their position), with more buckets read than a tree keeps rebuilt; and a
+// page deleted by one height and re-created by a later one (a key set back) is written again and never lost.
+import Foundation
+import Testing
+import TrellisCodec
+import TrellisCrypto
+import TrellisStore
+@testable import TrellisLedger
+
+@Suite struct PagedStoreTests {
+    static func key(_ i: Int) -> [UInt8] { Array("p/\(i)".utf8) }
+
+    static func commit(_ changes: [(key: [UInt8], value: [UInt8]?)], height: Int, root: inout Hash, stores: [any ChainStore], block: Block) throws {
+        let sorted = changes.sorted { ByteOrder.less($0.key, $1.key) }
+        let update = try SparseMerkleTree.update(root: root, changes: sorted, source: stores[0])
+        let commit = BlockCommit(height: UInt64(height), block: height == 0 ? nil : block, certificate: nil,
+                                 stateChanges: sorted.map { StateChange(key: $0.key, value: $0.value) }, treeNodes: update.newNodes,
+                                 stateRoot: update.root, transactions: [], genesisHash: height == 0 ? .zero : nil, staleNodes: update.staleNodes)
+        for store in stores { try store.commit(commit) }
+        root = update.root
+    }
+
+    @Test func aDeepTreeProvesEveryKeptHeightFromDiskAsAnArchiveDoes() throws {
+        let path = temporaryPath("paged-deep")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let block = try TestChain(net: TestNet()).commitNext([]).block
+        let archive = MemoryChainStore()
+        var root = Hash.zero
+        let keyCount = 20_000
+        do {
+            let store = try RocksChainStore(path: path, retention: .window(heights: 8))
+            try Self.commit((0..<keyCount).map { (Self.key($0), [1]) }, height: 0, root: &root, stores: [archive, store], block: block)
+            var rng = SplitMix64(seed: 5)
+            for height in 1...6 {
+                var picked: [Int: [UInt8]?] = [:]
+                for _ in 0..<80 {
+                    let i = rng.below(keyCount + 600)  // some new keys: leaves pushed down beside them
+                    picked[i] = rng.below(3) == 0 ? .some(nil) : [UInt8(height), 2]
+                }
+                try Self.commit(picked.map { (Self.key($0.key), $0.value) }, height: height, root: &root, stores: [archive, store], block: block)
+            }
+        }
+        let store = try RocksChainStore(path: path, retention: .window(heights: 8))  // an empty cache: pages from disk
+        var rebuilds = 0, changedBuckets = 0
+        for height in UInt64(0)...6 {
+            let keptRoot = try #require(try archive.stateRoot(atHeight: height))
+            let source = try #require(try store.stateSource(atHeight: height))
+            // Keys in index order fall in buckets at random: more buckets than a tree keeps rebuilt at once.
+            for i in stride(from: Int(height), to: keyCount + 600, by: 11) {
+                let (leaf, proof) = try SparseMerkleTree.prove(Self.key(i), root: keptRoot, source: source)
+                let (expectedLeaf, expectedProof) = try SparseMerkleTree.prove(Self.key(i), root: keptRoot, source: archive)
+                #expect(proof == expectedProof && leaf == expectedLeaf, "key \(i) at height \(height)")
+            }
+            if let tree = source as? HistoricalTree {
+                rebuilds += tree.bucketRebuilds
+                changedBuckets += tree.rebuiltInnerBuckets
+            }
+        }
+        #expect(changedBuckets > 100, "the test should rebuild many buckets with inner nodes: \(changedBuckets)")
+        // Six older heights have at most 6 × 256 changed buckets: more rebuilds means buckets rebuilt again after
+        // their eviction (found again through the fallback of `HistoricalTree.treeNode`).
+        #expect(rebuilds > 6 * TreeBucket.count, "no bucket was rebuilt again after its eviction: \(rebuilds)")
+        let check = try store.checkState()
+        #expect(check.heights == 0...6 && check.unneededHistoryEntries == 0)
+        #expect(try store.storageStats().treePages == check.pages)
+        // Pages below the buckets: a tree of 20,000 keys is ~15 levels deep.
+        #expect(check.pages > 1 + 16 + 256 + 4_096 / 2, "\(check.pages) pages")
+    }
+
+    /// A key changed at h1 and set back at h2 re-creates, at h2, every page on its path with the hashes of h0: those
+    /// rows were deleted at h1 and are written again at h2; pruning h1's history never touches them.
+    @Test func aPageDeletedThenRecreatedIsWrittenAgainAndNeverLost() throws {
+        let path = temporaryPath("paged-recreate")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let block = try TestChain(net: TestNet()).commitNext([]).block
+        var root = Hash.zero
+        var roots: [Hash] = []
+        let keys = (0..<3_000).map(Self.key)
+        let target = Self.key(1_234)
+        do {
+            let store = try RocksChainStore(path: path, retention: .window(heights: 2))
+            let steps: [[(key: [UInt8], value: [UInt8]?)]] = [
+                keys.map { ($0, [1]) },
+                [(target, [2])],                  // 1: the pages on target's path go stale
+                [(target, [1])],                  // 2: the same pages again (the tree of height 0)
+                [(Self.key(7), [3])],             // 3–5: prune heights 1 and 2's history
+                [(Self.key(8), [3])],
+                [(Self.key(9), nil)],
+            ]
+            var pagesAfter: [Int] = []
+            for (height, changes) in steps.enumerated() {
+                try Self.commit(changes, height: height, root: &root, stores: [store], block: block)
+                roots.append(root)
+                pagesAfter.append(store.committedPageRows.written - store.committedPageRows.deleted)
+            }
+            #expect(roots[2] == roots[0])
+            // Height 1 replaced the pages on one path (as many deleted as written), height 2 wrote them back.
+            #expect(pagesAfter[1] == pagesAfter[0] && pagesAfter[2] == pagesAfter[0])
+            #expect(store.committedPageRows.deleted >= 2 * 4, "a path through a 3,000-key tree crosses at least 4 pages")
+        }
+        let store = try RocksChainStore(path: path, retention: .window(heights: 2))
+        let reader = LedgerReader(store: store)
+        for key in [target, Self.key(0), Self.key(2_999), Self.key(7)] {
+            let read = try reader.read(key, prove: true)
+            let value: [UInt8]? = key == Self.key(7) ? [3] : [1]
+            #expect(read.value == value)
+            #expect(try #require(read.proof).verify(key: key, value: value, root: root))
+        }
+        #expect(try reader.read(target, atHeight: 4, prove: true).value == [1])
+        let check = try store.checkState()
+        #expect(check.liveKeys == keys.count - 1 && check.unneededHistoryEntries == 0)
+        #expect(try store.storageStats().treePages == check.pages)
+    }
+}
