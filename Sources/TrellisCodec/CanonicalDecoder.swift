@@ -148,9 +148,26 @@ public struct CanonicalDecoder {
         let limit = min(maxLength ?? limits.maxBytesLength, limits.maxBytesLength)
         let start = offset
         let n = try decodeLength(what: "string", limit: limit)
-        let slice = try take(n)
-        guard let s = String(validating: slice, as: UTF8.self) else { throw .invalidUTF8(offset: start) }
-        return s
+        guard n <= remaining else { throw .unexpectedEnd(offset: offset, needed: n - max(0, remaining)) }
+        let at = offset
+        offset += n
+        // Read in place (a slice costs a retain and release, and validation through the generic sequence path cost
+        // ~1,000 instructions per short string). ASCII — ids, kinds, names: nearly every string — is valid UTF-8
+        // whatever its bytes, so it is taken as it is; anything else is validated as before.
+        let string: String? = input.withUnsafeBufferPointer { buffer in
+            let bytes = UnsafeBufferPointer(rebasing: buffer[at..<(at + n)])
+            if Self.isASCII(bytes) { return String(decoding: bytes, as: UTF8.self) }
+            return String(validating: bytes, as: UTF8.self)
+        }
+        guard let string else { throw .invalidUTF8(offset: start) }
+        return string
+    }
+
+    /// True when every byte is below 0x80.
+    static func isASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var high: UInt8 = 0
+        for b in bytes { high |= b }
+        return high < 0x80
     }
 
     // MARK: composites

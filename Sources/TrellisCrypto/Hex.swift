@@ -36,13 +36,26 @@ public enum Hex {
     /// Appends the lowercase hex digits of `bytes` to `out` (the bytes of `encode(bytes)`, without a String).
     /// Concrete (not generic over `Collection`): a generic version is not specialized across the module boundary
     /// and iterated through witness tables, ten times slower on the ledger's hot path.
+    /// The digits are written in place after one resize (appending them one by one checked capacity and
+    /// uniqueness 64 times for a key).
     public static func append(_ bytes: [UInt8], to out: inout [UInt8]) {
-        out.reserveCapacity(out.count + bytes.count * 2)
-        for b in bytes {
-            out.append(digits[Int(b >> 4)])
-            out.append(digits[Int(b & 0x0f)])
+        let start = out.count
+        out.append(contentsOf: repeatElement(0, count: bytes.count * 2))
+        out.withUnsafeMutableBufferPointer { o in
+            bytes.withUnsafeBufferPointer { b in
+                var i = start
+                for x in b {
+                    o[i] = hexDigit(x >> 4)
+                    o[i + 1] = hexDigit(x & 0x0f)
+                    i += 2
+                }
+            }
         }
     }
+
+    /// The lowercase digit of a nibble (0…15).
+    @inline(__always)
+    static func hexDigit(_ nibble: UInt8) -> UInt8 { nibble < 10 ? 0x30 + nibble : 0x57 + nibble }
 
     /// Decodes hex text (either case). Throws on odd length or a non-hex character.
     public static func decode(_ text: String) throws(HexError) -> [UInt8] {

@@ -239,6 +239,25 @@ let sampleBytes: [UInt8] = [
         #expect(try CanonicalDecoder.decode(String.self, from: [0, 0, 0, 2, 0xc3, 0xa9]) == "é")
     }
 
+    /// Strings decode exactly as `String(validating:)` judges their bytes — the ASCII shortcut included: every byte
+    /// value alone and after ASCII, overlong forms, surrogates, truncated sequences, and every ASCII byte together.
+    @Test func stringsDecodeExactlyWhenTheirBytesAreValidUTF8() throws {
+        func wire(_ bytes: [UInt8]) -> [UInt8] { [0, 0, 0, UInt8(bytes.count)] + bytes }
+        var samples: [[UInt8]] = [[], Array(0...127), [0xc0, 0x80], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80], [0xe6, 0x97], Array("日本 naïve".utf8)]
+        for b in 0...255 { samples.append([UInt8(b)]); samples.append(Array("cert-".utf8) + [UInt8(b)]); samples.append([UInt8(b)] + Array("-cert".utf8)) }
+        for sample in samples {
+            let expected = String(validating: sample, as: UTF8.self)
+            if let expected {
+                #expect(try CanonicalDecoder.decode(String.self, from: wire(sample)) == expected)
+                #expect(Array(try CanonicalDecoder.decode(String.self, from: wire(sample)).utf8) == sample)
+            } else {
+                #expect(throws: CodecError.invalidUTF8(offset: 0)) { try CanonicalDecoder.decode(String.self, from: wire(sample)) }
+            }
+        }
+        // A length past the end: the same error as any other field.
+        #expect(throws: CodecError.unexpectedEnd(offset: 4, needed: 2)) { try CanonicalDecoder.decode(String.self, from: [0, 0, 0, 5, 0x61, 0x62, 0x63]) }
+    }
+
     @Test func nestingIsBounded() {
         var value = Nest.leaf
         for _ in 0..<40 { value = .node(value) }

@@ -275,3 +275,49 @@ import TrellisCrypto
         #expect(changes[1].valueHash == SHA256.hash([]))
     }
 }
+
+/// State keys built in place are the UTF-8 of the components joined by "/", whatever the components: empty,
+/// small (inline) or long strings, non-ASCII.
+@Suite struct StateKeyBytesTests {
+    @Test func keysAreTheJoinedComponentsUTF8() {
+        let parts = ["", "a", "cert", "supplier1", "cert-0123456789abcdef0123", "naïve-日本", String(repeating: "x", count: 300)]
+        for a in parts {
+            #expect(StateKey.make(prefix: [], a) == Array(a.utf8))
+            #expect(StateKey.make(prefix: Array("member/".utf8), a) == Array("member/\(a)".utf8))
+            for b in parts {
+                #expect(StateKey.make(a, b) == Array("\(a)/\(b)".utf8))
+                #expect(StateKey.make([a, b]) == Array("\(a)/\(b)".utf8))
+                for c in parts {
+                    #expect(StateKey.make(a, b, c) == Array("\(a)/\(b)/\(c)".utf8))
+                }
+            }
+        }
+    }
+}
+
+/// The receipts root built from one reused encoding buffer is the RFC 6962 root over each receipt's own hash, whatever
+/// the order of long and short receipts (no bytes of one may reach the next); hex appended in place is `Hex.encode`.
+@Suite struct ReceiptsRootTests {
+    @Test func theRootIsOverEachReceiptsHash() {
+        let long = Receipt(txHash: SHA256.hash([1]), index: 0, nonceConsumed: true, outcome: .rejected(code: "bad_nonce", message: String(repeating: "m", count: 900)))
+        let ok = Receipt(txHash: SHA256.hash([2]), index: 1, nonceConsumed: true, outcome: .ok(createdIDs: ["cert-0123456789abcdef0123", "cert-2"]))
+        let empty = Receipt(txHash: SHA256.hash([3]), index: 2, nonceConsumed: false, outcome: .ok(createdIDs: []))
+        let kinds = [long, ok, empty]
+        for n in [0, 1, 2, 3, 5, 17] {
+            let receipts = (0..<n).map { i in
+                let r = kinds[(i * 7 + n) % kinds.count]
+                return Receipt(txHash: r.txHash, index: UInt32(i), nonceConsumed: r.nonceConsumed, outcome: r.outcome)
+            }
+            #expect(Receipt.root(receipts) == MerkleTree.root(leaves: receipts.map { SHA256.hash($0.canonicalBytes).bytes }))
+        }
+    }
+
+    @Test func hexAppendedInPlaceIsTheEncoding() {
+        for n in [0, 1, 2, 31, 32, 33, 100] {
+            let bytes = (0..<n).map { UInt8(truncatingIfNeeded: $0 * 37 + 5) }
+            var out = Array("member_key/".utf8)
+            Hex.append(bytes, to: &out)
+            #expect(out == Array(("member_key/" + Hex.encode(bytes)).utf8))
+        }
+    }
+}

@@ -78,18 +78,32 @@ public struct ExecutionContext: Sendable {
     /// submission: clients and benchmarks chain transactions on outputs not yet created).
     public static func derivedID(_ prefix: String, txHash: Hash, index: UInt32) -> String {
         // Built as bytes: the hash's 64 hex digits as a String, cut to 20, then two concatenations cost more than
-        // the SHA-256 (a split transfer derives two ids).
-        var encoder = CanonicalEncoder(reservingCapacity: Hash.byteCount + 4)
-        txHash.withUnsafeBytes { encoder.encode(fixed: $0) }
-        encoder.encode(index)
-        let digest = SHA256.hash(encoder.bytes)
+        // the SHA-256 (a split transfer derives two ids). The hashed 36 bytes (the hash, then the index as a canonical
+        // u32: big-endian) are laid out on the stack, and the 20 digits written from the digest in place.
+        let digest = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Hash.byteCount + 4) { buffer in
+            txHash.withUnsafeBytes { src in
+                for i in 0..<Hash.byteCount { buffer[i] = src[i] }
+            }
+            withUnsafeBytes(of: index.bigEndian) { src in
+                for i in 0..<4 { buffer[Hash.byteCount + i] = src[i] }
+            }
+            return SHA256.hash(UnsafeBufferPointer(buffer))
+        }
         var out: [UInt8] = []
         out.reserveCapacity(prefix.utf8.count + 21)
-        out.append(contentsOf: prefix.utf8)
+        out.appendUTF8(of: prefix)
         out.append(UInt8(ascii: "-"))
-        digest.withUnsafeBytes { Hex.append(Array($0.prefix(10)), to: &out) }
+        digest.withUnsafeBytes { d in
+            for i in 0..<10 {
+                out.append(Self.hexDigit(d[i] >> 4))
+                out.append(Self.hexDigit(d[i] & 0x0f))
+            }
+        }
         return String(decoding: out, as: UTF8.self)
     }
+
+    /// The lowercase hex digit of `nibble` (0…15).
+    private static func hexDigit(_ nibble: UInt8) -> UInt8 { nibble < 10 ? 0x30 + nibble : 0x57 + nibble }
 
     /// True when `memberID` co-signed this transaction.
     public func cosigned(by memberID: String) -> Bool { cosigners.contains { $0.memberID == memberID } }

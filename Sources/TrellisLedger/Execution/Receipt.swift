@@ -62,8 +62,18 @@ public struct Receipt: Sendable, Hashable, CanonicalCodable {
     public var hash: Hash { SHA256.hash(canonicalBytes) }
 
     /// The block header's `receipts_root`: the RFC 6962 Merkle root over the receipt hashes (in block order).
+    /// Each receipt is encoded into one reused buffer and its leaf hash taken at once (no array per receipt, no
+    /// array of receipt hashes beside the leaves).
     public static func root(_ receipts: [Receipt]) -> Hash {
-        MerkleTree.root(hashLeaves: receipts.map(\.hash))
+        var encoder = CanonicalEncoder(reservingCapacity: 256)
+        var leaves: [Hash] = []
+        leaves.reserveCapacity(receipts.count)
+        for receipt in receipts {
+            encoder.removeAll()
+            receipt.encode(to: &encoder)
+            leaves.append(MerkleTree.leafHash(SHA256.hash(encoder.bytes)))
+        }
+        return MerkleTree.root(leafHashes: leaves)
     }
 
     /// `text` cut to at most `maxBytes` of UTF-8, on a character boundary (so a stored receipt always decodes).
