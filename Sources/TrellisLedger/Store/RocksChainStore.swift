@@ -52,8 +52,9 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     /// many each: when the current one is full it becomes the previous one (the older is dropped). Bounded, and the
     /// pages of the last block or two — the top of the tree and the outputs the next transactions spend — stay
     /// cached across a block boundary. Content-addressed: a cached page is right whatever the store holds now.
-    /// (A page holds ~6.6 binary nodes on average at 250,000 keys: about the 131,072 nodes format 4 cached.)
-    public static let pageCacheCapacity = 24_576
+    /// 8,192: with 24,576 the four nodes of the cluster benchmark peaked at 778–887 MB each against 411–582 MB with
+    /// 8,192 (~190,000 transactions; docs/PERFORMANCE.md, "Run of 2026-12-06 01:36 UTC"), at the same throughput.
+    public static let pageCacheCapacity = 8_192
     /// Stale entries (values and summaries) one commit prunes at most, in whole per-height records (at least one);
     /// a longer backlog (e.g. after lowering the window) is pruned over the next commits. Bounds a commit's batch.
     public static let maxPrunedPerCommit = 200_000
