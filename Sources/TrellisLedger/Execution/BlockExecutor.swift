@@ -160,9 +160,8 @@ public struct BlockExecutor: Sendable {
             Receipt(txHash: env.txHash, index: index, nonceConsumed: consumed, outcome: .rejected(code: r.code, message: r.message))
         }
         // 1–2: envelope and nonce; no state change on failure.
-        let entry = registry.entry(for: tx.body.kind)
         let admitted: Admitted
-        do { admitted = try checkEnvelope(tx, env: env, signaturesValid: signaturesValid, state: blockState, kindKnown: entry != nil) } catch let r as TxRejection {
+        do { admitted = try checkEnvelope(tx, env: env, signaturesValid: signaturesValid, state: blockState) } catch let r as TxRejection {
             return rejected(r, consumed: false)
         } catch let e as StateError { throw .state(e) } catch {
             return rejected(Self.internalRejection(kind: tx.body.kind, stage: "envelope check"), consumed: false)
@@ -171,10 +170,9 @@ public struct BlockExecutor: Sendable {
         // 3: the nonce is used from here on, whatever happens next.
         blockState.write(admitted.nonce, at: LedgerKeys.nonce(tx.body.signer))
 
-        guard let entry else {
+        guard let spec = registry.spec(for: tx.body.kind), let contract = registry.contract(for: tx.body.kind) else {
             preconditionFailure("kind \(tx.body.kind) passed the envelope check but has no contract")
         }
-        let spec = entry.spec, contract = entry.contract
         // 4: role and payload.
         if let r = Self.roleRejection(spec, admitted.signer) { return rejected(r, consumed: true) }
         let payload: any TransactionPayload
@@ -222,8 +220,7 @@ public struct BlockExecutor: Sendable {
     /// Steps 1–2. Throws `TxRejection` for a bad envelope, `StateError` for unreadable state.
     /// Generic over the reader so that block execution, on a `StateOverlay`, reads and decodes the members with
     /// code specialized for them (through `any StateReader`, every read was an unspecialized generic decode).
-    /// `kindKnown`: whether the registry has the kind, when the caller has looked it up already (nil: look it up).
-    func checkEnvelope<State: StateReader>(_ tx: Transaction, env: Envelope, signaturesValid: Bool, state: State, kindKnown: Bool? = nil) throws -> Admitted {
+    func checkEnvelope<State: StateReader>(_ tx: Transaction, env: Envelope, signaturesValid: Bool, state: State) throws -> Admitted {
         let body = tx.body
         guard body.chainID == env.chainID else {
             throw TxRejection(EnvelopeRejection.wrongChain, "transaction is for chain \"\(body.chainID)\", this is \"\(env.chainID)\"")
@@ -235,7 +232,7 @@ public struct BlockExecutor: Sendable {
         guard overflow || body.expiresAtHeight <= latest else {
             throw TxRejection(EnvelopeRejection.expiryTooFar, "expires_at_height \(body.expiresAtHeight) is beyond height \(env.height) + max_tx_lifetime_blocks \(env.parameters.maxTxLifetimeBlocks)")
         }
-        guard kindKnown ?? (registry.spec(for: body.kind) != nil) else {
+        guard registry.spec(for: body.kind) != nil else {
             throw TxRejection(EnvelopeRejection.unknownKind, "no contract handles transaction kind \"\(body.kind)\"")
         }
         guard tx.hasRequiredSigners else {

@@ -37,12 +37,6 @@ public struct ContractRegistry: Sendable {
     /// The contract owning `kind`, or nil.
     public func contract(for kind: String) -> (any Contract)? { entries[kind].map { contracts[$0.contract] } }
 
-    /// The declaration of `kind` and the contract owning it, in one lookup; nil when no contract owns it.
-    public func entry(for kind: String) -> (spec: KindSpec, contract: any Contract)? {
-        guard let e = entries[kind] else { return nil }
-        return (e.spec, contracts[e.contract])
-    }
-
     /// Every kind, sorted by name.
     public var kinds: [KindSpec] { entries.values.map(\.spec).sorted { $0.kind < $1.kind } }
 }

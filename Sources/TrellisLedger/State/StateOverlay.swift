@@ -272,9 +272,7 @@ public enum StateKey {
     /// `prefix` (ending with "/") followed by the UTF-8 of `id`: `make` for the common two-component keys, without
     /// an array of strings.
     static func make(prefix: [UInt8], _ id: String) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(prefix.count + id.utf8.count)
-        out.append(contentsOf: prefix)
+        var out = prefix
         out.appendUTF8(of: id)
         return out
     }
