@@ -212,7 +212,8 @@ import TrellisStore
         let root = try #require(try fixture.archive.stateRoot(atHeight: 1))
         // Two keys in two different buckets that changed after height 1, the first with its leaf below depth 9.
         let candidates = try fixture.keys.filter { key in
-            fixture.changedAfterOne.contains(TreeBucket.of(key: key)) && (try SparseMerkleTree.prove(key, root: root, source: fixture.archive).proof.siblings.count) > TreeBucket.depth + 1
+            guard fixture.changedAfterOne.contains(TreeBucket.of(key: key)) else { return false }
+            return try SparseMerkleTree.prove(key, root: root, source: fixture.archive).proof.siblings.count > TreeBucket.depth + 1
         }
         let first = try #require(candidates.first)
         let second = try #require(candidates.first { TreeBucket.of(key: $0) != TreeBucket.of(key: first) })
@@ -245,10 +246,11 @@ import TrellisStore
         }
     }
 
-    /// Readers of three older heights, each height's tree shared by three threads that keep at most one rebuilt bucket
-    /// (so they evict each other's mid-walk), prove keys while a writer commits seven more heights — pruning the
-    /// heights being read out of the window. Every proof equals the archive's: a reader's snapshot never sees the
-    /// commits, and the shared page cache only ever answers with the content a hash names.
+    /// Readers of three older heights, each height's tree shared by three threads and keeping one rebuilt bucket (so
+    /// a read may evict the bucket another thread is walking; the step-by-step test above takes that path for sure),
+    /// prove keys while a writer commits seven more heights — pruning the heights being read out of the window. Every
+    /// proof equals the archive's: a reader's snapshot never sees the commits, and the shared page cache only ever
+    /// answers with the content a hash names.
     @Test func readersOfOlderHeightsShareTreesWhileCommitsPruneThem() throws {
         let fixture = try HistoricalFixture(label: "paged-concurrent", heights: 3)
         defer { fixture.remove() }
@@ -281,7 +283,8 @@ import TrellisStore
         for height in UInt64(1)...3 {
             let keptRoot = try #require(try fixture.archive.stateRoot(atHeight: height))
             expected[height] = try proved.map { try SparseMerkleTree.prove($0, root: keptRoot, source: fixture.archive).proof }
-            trees[height] = try #require(try store.historicalTree(atHeight: height, maxRebuiltBuckets: 1))
+            let tree = try #require(try store.historicalTree(atHeight: height, maxRebuiltBuckets: 1))
+            trees[height] = tree
         }
         let failures = Failures()
         let group = DispatchGroup()

@@ -22,4 +22,24 @@ import Testing
         for index in stride(from: 1, to: chunks.count, by: 2) { free(chunks[index]) }
         #endif
     }
+
+    /// A trimmer trims once the process grew past its slack, and not while it has not.
+    @Test func aTrimmerTrimsOnlyPastItsSlack() throws {
+        #if os(Linux)
+        let patient = HeapTrimmer(slackBytes: 1 << 40)
+        let eager = HeapTrimmer(slackBytes: 0)
+        let size = 16 << 10
+        var chunks: [UnsafeMutableRawPointer] = []
+        for _ in 0..<4_096 {  // 64 MiB touched: the process grows
+            let chunk = try #require(malloc(size))
+            memset(chunk, 0x5A, size)
+            chunks.append(chunk)
+        }
+        for index in stride(from: 0, to: chunks.count, by: 2) { free(chunks[index]) }
+        #expect(!patient.trimIfGrown() && patient.trims == 0)
+        #expect(eager.trimIfGrown() && eager.trims == 1)
+        for index in stride(from: 1, to: chunks.count, by: 2) { free(chunks[index]) }
+        #expect(try #require(HeapTrim.residentBytes()) > 0)
+        #endif
+    }
 }

@@ -76,8 +76,12 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     public let stateRetention: StateRetention
     /// This store's bound on each generation of decoded pages (`pageCacheCapacity` unless opened with another).
     public let pageCachePages: Int
-    /// Whether each commit ends by returning the C heap's free pages to the system (`HeapTrim`).
+    /// Whether a commit ends by returning the C heap's free pages to the system when the process grew by more than
+    /// `heapTrimSlack` since the last time (`HeapTrimmer`).
     public let trimsHeap: Bool
+    /// Resident growth a commit tolerates before it trims the heap.
+    public static let heapTrimSlack = 32 << 20
+    private let heapTrimmer: HeapTrimmer?
     let blocks, certs, txs, state, nodes, tree, meta, consensus: ColumnFamily
     private let cacheLock = NSLock()
     private var pageCache: [NodeKey: DecodedPage] = [:]
@@ -121,6 +125,7 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         precondition(pageCachePages >= 1, "the page cache holds at least one page per generation, got \(pageCachePages)")
         self.pageCachePages = pageCachePages
         self.trimsHeap = trimsHeap
+        heapTrimmer = trimsHeap ? HeapTrimmer(slackBytes: Self.heapTrimSlack) : nil
         self.database = database
         self.stateRetention = retention
         do {
@@ -342,9 +347,9 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     public func commit(_ commit: BlockCommit) throws(ChainStoreError) {
         try write(commit)
         // The commit's walk, pages and batch are freed now, and any cache generation it dropped; the heights before
-        // left their transient memory (decoded blocks, tree updates) free too: give the pages back to the system
-        // (docs/PERFORMANCE.md, "Peak RSS on store format 5").
-        if trimsHeap { HeapTrim.releaseFreeMemory() }
+        // left their transient memory (decoded blocks, tree updates) free too: when that made the process grow, give
+        // the pages back to the system (docs/PERFORMANCE.md, "Peak RSS on store format 5").
+        heapTrimmer?.trimIfGrown()
     }
 
     /// Writes `commit` in one synced batch (`commit(_:)`).
