@@ -54,6 +54,17 @@ def main():
     heights = values("next_start_ms")
     if heights:
         print(f"  committed: {sum(int(r['txs']) for r in rows) / (sum(heights) / 1000):.0f} tx/s over these heights")
+    # Rounds lost: the heights that needed more than one round, and which timeouts fired (`timeouts`, since 2026-12-06).
+    lost = [r for r in rows if int(r.get("rounds", "1")) > 1]
+    fired = {}
+    for r in rows:
+        for t in r.get("timeouts", "-").split(","):
+            if t != "-":
+                step = t.split("@")[0].rstrip("0123456789")
+                fired[step] = fired.get(step, 0) + 1
+    if lost or fired:
+        print(f"  heights with more than one round: {len(lost)} of {len(rows)}; timeouts fired: "
+              + (", ".join(f"{k} {v}" for k, v in sorted(fired.items())) or "none logged"))
 
 
 if __name__ == "__main__":

@@ -505,20 +505,10 @@ struct Routes: Sendable {
             from = h
         }
         let stream = service.committedBlocks(from: from)
-        let service = self.service
         let body = ResponseBody { writer in
             // Ends when the server shuts down gracefully (else an open stream would hold the shutdown up).
             for await committed in stream.cancelOnGracefulShutdown() {
-                var event: [String: Any] = [
-                    "height": committed.block.header.height,
-                    "hash": committed.block.hash.hex,
-                    "header": Views.header(committed.block.header),
-                    "transactions": committed.block.transactions.map { $0.hash.hex },
-                    "receipts": committed.receipts.map(Views.receipt),
-                ]
-                event["certificate"] = Views.certificate(committed.certificate)
-                _ = service
-                let data = (try? JSONSerialization.data(withJSONObject: event, options: [.sortedKeys])) ?? Data("{}".utf8)
+                let data = Self.blockEventJSON(committed)  // written directly (BlockEventJSON.swift)
                 var buffer = ByteBuffer()
                 buffer.writeString("id: \(committed.block.header.height)\nevent: block\ndata: ")
                 buffer.writeBytes(data)

@@ -5,9 +5,9 @@
 // Unlike `MemoryChainStore` it keeps blocks and certificates as values (no canonical re-encoding per block), keeps
 // no transaction records (the export has them; `transactionRecord` answers nil), answers prefix scans from a
 // key index grouped by first path component and sorted lazily (`ScanIndex`) instead of filtering the whole state, and sizes its tree-node table ahead when told how many
-// blocks are coming. It keeps every tree node but values only as of the latest height (re-execution reads nothing
-// older; a historical read fails with a missing value). A
-// commit must come from one thread at a time; reads are safe from any thread (one lock).
+// blocks are coming. It keeps the latest height's state alone — values and tree nodes: each commit drops the nodes
+// its height replaced (`BlockCommit.staleNodes`) — since re-execution reads nothing older; a historical read is
+// refused as pruned. A commit must come from one thread at a time; reads are safe from any thread (one lock).
 import Foundation
 import TrellisCodec
 import TrellisCrypto
@@ -54,9 +54,12 @@ public final class ReplayStore: ChainStore, @unchecked Sendable {
 
     public func treeNode(_ hash: Hash) throws(StateError) -> TreeNode? { lock.withLock { nodes.node(hash) } }
 
-    /// Keeps every tree node, but values only as of the latest height (re-execution reads nothing older).
-    public var stateRetention: StateRetention { .archive }
-    public func oldestStateHeight() throws(ChainStoreError) -> UInt64? { lock.withLock { last == nil ? nil : 0 } }
+    /// The latest height's state alone: its values and its tree (re-execution reads nothing older).
+    public var stateRetention: StateRetention { .window(heights: 1) }
+    public func oldestStateHeight() throws(ChainStoreError) -> UInt64? { lock.withLock { last } }
+
+    /// The number of tree nodes held (the latest tree's).
+    var treeNodeCount: Int { lock.withLock { nodes.count } }
 
     /// The latest value of `key` when it is the one `valueHash` names; older values are not kept.
     public func treeValue(_ key: [UInt8], valueHash: Hash, atHeight height: UInt64) throws(StateError) -> [UInt8]? {
@@ -81,8 +84,12 @@ public final class ReplayStore: ChainStore, @unchecked Sendable {
                     index.removed(change.key)
                 }
             }
+            // The latest tree only: the nodes this height replaced go (re-execution reads no older tree), so the
+            // table holds about two nodes per key instead of every node ever created, and its lookups stay in cache.
+            nodes.remove(contentsOf: commit.staleNodes)
             if commit.height == 1, expectedBlocks > 1 {
-                nodes.reserveCapacity(nodes.count + 2 * commit.treeNodes.count * expectedBlocks)
+                let growth = max(commit.treeNodes.count - commit.staleNodes.count, 0)
+                nodes.reserveCapacity(nodes.count + commit.treeNodes.count + growth * expectedBlocks)
             }
             nodes.insert(contentsOf: commit.treeNodes)
             roots[commit.height] = commit.stateRoot

@@ -55,6 +55,28 @@ func editLine(_ data: Data, height: UInt64, _ edit: (inout BlockLine) throws -> 
         #expect(try replay.engine.validatorSet(forHeight: 4).count == 5)
     }
 
+    @Test func aFileIsReadWhole() throws {
+        let data = try exportBytes(try AuditTestChain.build())
+        let dir = try temporaryDirectory("read")
+        let path = dir + "/chain.jsonl"
+        try data.write(to: URL(fileURLWithPath: path))
+        #expect(try ExportFile.readBytes(path: path) == [UInt8](data))
+        #expect(try ChainVerifier.verify(path: path) == ChainVerifier.verify(try ExportFile.parse(data)).summary)
+        // A file whose size `fstat` does not tell (0 for /proc files): read on to its end all the same.
+        let procFile = "/proc/self/cmdline"
+        #expect(try ExportFile.readBytes(path: procFile) == [UInt8](try Data(contentsOf: URL(fileURLWithPath: procFile))))
+        #expect(try ExportFile.readBytes(path: procFile).count > 1)
+        // Empty, missing, a directory: typed errors, never a crash.
+        try Data().write(to: URL(fileURLWithPath: dir + "/empty.jsonl"))
+        #expect(try ExportFile.readBytes(path: dir + "/empty.jsonl") == [])
+        for bad in [dir + "/absent.jsonl", dir] {
+            #expect { _ = try ExportFile.readBytes(path: bad) } throws: { error in
+                guard case AuditError.unreadable(let p, _) = error else { return false }
+                return p == bad
+            }
+        }
+    }
+
     @Test func rocksHomeExportsTheSameBytesAndRefusesWhileLocked() throws {
         let home = try temporaryDirectory("home")
         var memoryExport = Data()

@@ -173,6 +173,28 @@ func fastVerify(_ data: Data) throws -> VerificationSummary? {
         #expect(try replay.store.stateRoot(atHeight: 7) == chain.engine.stateRoot)
     }
 
+    @Test func theReplayStoreKeepsExactlyTheLatestTree() throws {
+        // Each commit drops the nodes its height replaced: after the replay the store holds the nodes reachable
+        // from the final root, every one of them, and nothing else (a replaced node kept would show in the count,
+        // a live node dropped would fail the walk).
+        let chain = try AuditTestChain.build()
+        let (file, rows) = try rawRows(try exportBytes(chain))
+        let replay = try #require(FastChainVerifier.verify(header: file.header, genesis: file.genesis, rows: rows, progress: nil)).replay
+        var reachable = 0
+        var stack = [chain.engine.stateRoot]
+        while let hash = stack.popLast() {
+            if hash == .zero { continue }
+            let node = try #require(try replay.store.treeNode(hash))
+            #expect(try chain.store.treeNode(hash) == node)
+            reachable += 1
+            if case .inner(let l, let r) = node { stack += [l, r] }
+        }
+        #expect(reachable > 20)
+        #expect(replay.store.treeNodeCount == reachable)
+        #expect(try replay.store.oldestStateHeight() == chain.engine.currentHeight)
+        #expect(replay.store.stateRetention == .window(heights: 1))
+    }
+
     @Test func replayStoreScansFollowInsertsAndDeletes() throws {
         let chain = try AuditTestChain.build()
         let store = ReplayStore()

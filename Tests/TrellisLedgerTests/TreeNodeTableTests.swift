@@ -1,5 +1,5 @@
 // TreeNodeTableTests.swift — the stores' in-memory node table: what goes in comes out under its hash, and nothing
-// else does, through growth, colliding slots and clearing.
+// else does, through growth, colliding slots, removals and clearing.
 import Testing
 import TrellisCrypto
 @testable import TrellisLedger
@@ -47,5 +47,45 @@ import TrellisCrypto
         #expect(table.node(records[10].hash) == nil)
         table.removeAll()
         #expect(table.count == 0 && table.node(records[9].hash) == nil)
+    }
+
+    /// Hashes whose first 8 bytes (the slot and the tag) come from a handful of values: long probe runs that wrap
+    /// around the end of the slots, where a removal must shift later entries back.
+    func crowdedHash(_ i: Int, prefixes: Int) throws -> Hash {
+        var bytes = [UInt8](repeating: UInt8(i % prefixes), count: 8)
+        withUnsafeBytes(of: UInt64(i).bigEndian) { bytes += $0 }
+        bytes += [UInt8](repeating: 0x5a, count: 16)
+        return try #require(Hash(bytes: bytes))
+    }
+
+    @Test func removalsLeaveExactlyTheOtherNodesFindable() throws {
+        // A deterministic mix of inserts and removals against a dictionary, over real hashes and crowded ones.
+        var rng = SplitMix64(seed: 7)
+        for crowded in [false, true] {
+            var table = TreeNodeTable()
+            var model: [Hash: TreeNode] = [:]
+            let universe = try (0..<600).map { i in crowded ? try crowdedHash(i, prefixes: 5) : record(i).hash }
+            for step in 0..<6_000 {
+                let h = universe[rng.below(universe.count)]
+                if rng.next() % 3 == 0 {
+                    #expect(table.remove(h) == (model.removeValue(forKey: h) != nil))
+                } else {
+                    let node = TreeNode.inner(left: h, right: .zero)
+                    table.insert(node, hash: h)
+                    if model[h] == nil { model[h] = node }
+                }
+                #expect(table.count == model.count)
+                if step % 500 == 499 {
+                    for h in universe { #expect(table.node(h) == model[h]) }
+                }
+            }
+            for h in universe { #expect(table.node(h) == model[h]) }
+            // Everything removed, then the table still takes nodes.
+            table.remove(contentsOf: universe)
+            #expect(table.count == 0)
+            for h in universe { #expect(table.node(h) == nil) }
+            table.insert(.inner(left: universe[3], right: .zero), hash: universe[3])
+            #expect(table.node(universe[3]) == .inner(left: universe[3], right: .zero) && table.count == 1)
+        }
     }
 }

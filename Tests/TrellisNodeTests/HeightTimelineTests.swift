@@ -97,6 +97,21 @@ private final class ManualClock: @unchecked Sendable {
         #expect(fields["guard_saves"] == "2")
         #expect(fields["guard_save_ms"] == "1.1")
         #expect(fields["build_ms"] == "0.0")
+        #expect(fields["timeouts"] == "-")
+    }
+
+    /// The timeouts that fired in a height are listed with their step, round and time; one of another height is not.
+    @Test func theTimeoutsOfAHeightAreListed() {
+        let (timeline, clock, records) = recorder(level: .debug)
+        timeline.heightStarted(5)
+        clock.milliseconds += 3_000
+        timeline.timeoutFired(Timeout(height: 5, round: 0, step: .propose))
+        clock.milliseconds += 1_000
+        timeline.timeoutFired(Timeout(height: 5, round: 0, step: .prevote))
+        timeline.timeoutFired(Timeout(height: 4, round: 2, step: .precommit))
+        timeline.heightStarted(6)
+        let fields = records.all.first?.metadata ?? [:]
+        #expect(fields["timeouts"] == "propose0@3000,prevote0@4000")
     }
 
     @Test func aMarkNotReachedIsADashAndALaterRoundIsCounted() {

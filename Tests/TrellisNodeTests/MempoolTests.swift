@@ -23,9 +23,25 @@ final class FakeLedger: MempoolLedgerView, @unchecked Sendable {
     func add(_ m: Member, nextNonce: UInt64 = 1) { lock.withLock { members[m.memberID] = m; nonces[m.memberID] = nextNonce } }
     func setNonce(_ id: String, _ n: UInt64) { lock.withLock { nonces[id] = n } }
 
+    /// Ledger reads so far: `account` (member record and nonce) and `nextNonce` (the nonce alone).
+    private(set) var accountReads = 0
+    private(set) var nonceReads = 0
+
     func account(_ memberID: String) -> MempoolAccount? {
-        lock.withLock { members[memberID].map { MempoolAccount(member: $0, nextNonce: nonces[memberID] ?? 1) } }
+        lock.withLock {
+            accountReads += 1
+            return members[memberID].map { MempoolAccount(member: $0, nextNonce: nonces[memberID] ?? 1) }
+        }
     }
+
+    func nextNonce(_ memberID: String) -> UInt64? {
+        lock.withLock {
+            nonceReads += 1
+            return members[memberID] == nil ? nil : nonces[memberID] ?? 1
+        }
+    }
+
+    func resetReadCounts() { lock.withLock { accountReads = 0; nonceReads = 0 } }
 
     func precheck(_ transaction: Transaction) throws(TxRejection) {
         if rejectKinds.contains(transaction.body.kind) { throw TxRejection("unknown_kind", "no such kind") }
@@ -157,5 +173,43 @@ struct Fixture {
         #expect(pool.contains(b2.hash))
         #expect(pool.count == 1)
         #expect(pool.byteCount == b2.canonicalBytes.count)
+    }
+
+    /// A batch reads each signer's record and nonce once, however many of its transactions the signer has.
+    @Test func batchAdmissionReadsEachSignerOnce() throws {
+        let f = Fixture(), pool = Mempool()
+        let batch = (1...4 as ClosedRange<UInt64>).flatMap { n in [f.tx("alice", key: f.alice, nonce: n), f.tx("bob", key: f.bob, nonce: n)] }
+        f.ledger.resetReadCounts()
+        let results = pool.addBatch(batch.map(\.canonicalBytes), ledger: f.ledger)
+        #expect(results.allSatisfy { if case .success = $0 { return true } else { return false } })
+        #expect(f.ledger.accountReads == 2)
+        #expect(pool.readyCount == 8)
+        // A refusal by the cached reads is the same as by fresh ones: a stale nonce in the batch is refused.
+        f.ledger.setNonce("alice", 6)
+        f.ledger.resetReadCounts()
+        let late = pool.addBatch([f.tx("alice", key: f.alice, nonce: 5).canonicalBytes, f.tx("alice", key: f.alice, nonce: 7).canonicalBytes], ledger: f.ledger)
+        #expect(late[0] == .failure(.staleNonce(expected: 6, actual: 5)))
+        #expect((try? late[1].get()) != nil)
+        #expect(f.ledger.accountReads == 1)
+    }
+
+    /// The post-commit update and the proposer's reap run on the consensus queue: they read each pending signer's
+    /// nonce once and no member record (they read both, twice per signer, before).
+    @Test func updateAndReapReadEachSignersNonceOnce() throws {
+        let f = Fixture(), pool = Mempool()
+        for n in 1...3 as ClosedRange<UInt64> {
+            try pool.add(f.tx("alice", key: f.alice, nonce: n), ledger: f.ledger)
+            try pool.add(f.tx("bob", key: f.bob, nonce: n), ledger: f.ledger)
+        }
+        f.ledger.resetReadCounts()
+        #expect(pool.reap(maxCount: 100, maxBytes: 1 << 20, ledger: f.ledger).count == 6)
+        #expect(f.ledger.nonceReads == 2 && f.ledger.accountReads == 0)
+        f.ledger.resetReadCounts()
+        f.ledger.setHeight(11)
+        f.ledger.setNonce("alice", 3)
+        pool.update(afterCommitting: [f.tx("alice", key: f.alice, nonce: 1).hash, f.tx("alice", key: f.alice, nonce: 2).hash], ledger: f.ledger)
+        #expect(f.ledger.nonceReads == 2 && f.ledger.accountReads == 0)
+        #expect(pool.count == 4 && pool.readyCount == 4)
+        #expect(pool.reap(maxCount: 100, maxBytes: 1 << 20, ledger: f.ledger).map { "\($0.body.signer)/\($0.body.nonce)" } == ["bob/1", "bob/2", "bob/3", "alice/3"])
     }
 }

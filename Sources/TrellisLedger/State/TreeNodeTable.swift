@@ -9,7 +9,9 @@
 // `Dictionary` uses), top bits: key hashes ground to fall on one slot cannot be chosen from outside the process,
 // so no transaction can make lookups slow. The table's layout therefore differs between processes, and it offers
 // no iteration order: nothing hashed, signed or written ever depends on it.
-// Nodes are never removed one by one (content-addressed nodes do not change; stores drop whole tables).
+// Nodes are removed one by one only by a store that keeps the latest tree alone (the audit's `ReplayStore` drops each
+// block's replaced nodes): the slot is freed by backward-shift deletion (no tombstones, so probes stay as short as
+// if the node had never been there) and the last record moves into the freed position of the dense arrays.
 import TrellisCrypto
 
 /// Tree nodes by hash, in memory.
@@ -76,6 +78,46 @@ public struct TreeNodeTable: Sendable {
         slots[found.slot] = Self.tag(hash) << 32 | UInt64(hashes.count)
     }
 
+    /// Removes the node under `hash`, if held. Returns whether it was.
+    @discardableResult
+    public mutating func remove(_ hash: Hash) -> Bool {
+        let found = find(hash)
+        guard let index = found.record else { return false }
+        // Backward-shift deletion: each entry after the hole in its probe run moves into the hole unless its home
+        // slot lies cyclically in (hole, its slot] (it would then be found before reaching the hole).
+        let mask = slots.count - 1
+        var hole = found.slot
+        var next = (hole + 1) & mask
+        while slots[next] != 0 {
+            let home = home(hashes[Self.record(slots[next])])
+            let stays = hole <= next ? (hole < home && home <= next) : (hole < home || home <= next)
+            if !stays {
+                slots[hole] = slots[next]
+                hole = next
+            }
+            next = (next + 1) & mask
+        }
+        slots[hole] = 0
+        // The last record moves into the freed position; its slot is repointed.
+        let last = hashes.count - 1
+        if index != last {
+            let moved = hashes[last]
+            var slot = home(moved)
+            while Self.record(slots[slot]) != last { slot = (slot + 1) & mask }
+            slots[slot] = Self.tag(moved) << 32 | UInt64(index + 1)
+            hashes[index] = moved
+            nodes.swapAt(index, last)
+        }
+        hashes.removeLast()
+        nodes.removeLast()
+        return true
+    }
+
+    /// Removes every node of `hashes` that is held.
+    public mutating func remove(contentsOf hashes: [Hash]) {
+        for hash in hashes { remove(hash) }
+    }
+
     /// Makes room for `capacity` nodes in all, so that inserting up to that many does not grow the table.
     public mutating func reserveCapacity(_ capacity: Int) {
         precondition(capacity >= 0 && capacity <= Self.maxCount, "invalid state: a tree-node table for \(capacity) nodes")
@@ -110,12 +152,16 @@ public struct TreeNodeTable: Sendable {
             let entry = slots[slot]
             if entry == 0 { return (slot, nil) }
             if entry >> 32 == tag {
-                let index = Int(truncatingIfNeeded: entry & 0xffff_ffff) - 1
+                let index = Self.record(entry)
                 if hashes[index] == hash { return (slot, index) }
             }
             slot = (slot + 1) & mask
         }
     }
+
+    /// The record position an occupied slot's entry points to.
+    @inline(__always)
+    private static func record(_ entry: UInt64) -> Int { Int(truncatingIfNeeded: entry & 0xffff_ffff) - 1 }
 
     /// The first slot probed for `hash`.
     private func home(_ hash: Hash) -> Int {

@@ -22,9 +22,10 @@ struct TimedLedgerApplication: ConsensusApplication {
 
     mutating func buildBlock(_ request: BuildRequest, time: Int64) throws(ApplicationError) -> Block {
         let started = DispatchTime.now().uptimeNanoseconds
+        budget.building(round: request.round)  // the reap inside the build asks the budget for this round's size
         let block = try ledger.buildBlock(request, time: time)
         let elapsed = DispatchTime.now().uptimeNanoseconds - started
-        budget.record(transactions: block.transactions.count, nanoseconds: elapsed)
+        budget.record(transactions: block.transactions.count, nanoseconds: elapsed, build: true)
         metrics.blockBuild.recordNanoseconds(Int64(clamping: elapsed))
         timeline.built(height: request.height, nanoseconds: elapsed)
         logger.debug("built proposal", metadata: ["height": "\(request.height)", "round": "\(request.round)", "txs": "\(block.transactions.count)", "ms": "\(elapsed / 1_000_000)"])
@@ -45,6 +46,7 @@ struct TimedLedgerApplication: ConsensusApplication {
 
     mutating func commit(_ block: Block, certificate: CommitCertificate) throws(ApplicationError) {
         let started = DispatchTime.now().uptimeNanoseconds
+        budget.decided()
         timeline.decided(height: block.header.height, transactions: block.transactions.count)
         defer {
             let elapsed = DispatchTime.now().uptimeNanoseconds - started

@@ -2,39 +2,108 @@
 // timeout, and the monotonic milliseconds the node paces itself by (neither is part of consensus).
 import NIOConcurrencyHelpers
 
-/// How many transactions a proposal may carry so that building it takes about `seconds`: a proposer that takes
-/// longer than timeout_propose makes every other validator prevote nil, and the round is lost. The cost per
-/// transaction is a moving average of this node's own block executions (builds and validations of ≥ 50
-/// transactions). Not part of consensus: only the proposer's choice of how much to take from the mempool.
+/// How many transactions a proposal may carry so that building it ends within `shareOfProposeTimeout` of the other
+/// validators' propose timeout: a proposal that reaches them after it makes them prevote nil, and the round — the
+/// proposer's build and every validator's validation of it — is lost. Not part of consensus: only the proposer's
+/// choice of how much to take from the mempool.
+///
+/// Two things decide the size (issue 16, docs/PERFORMANCE.md "… on store format 5"):
+/// - the cost per transaction of this node's own **builds** (a moving average of their wall time, ≥ 50
+///   transactions). Validations (the same execution on the validators' side) are only the prior until the first
+///   build is measured: at saturation a build took ~3 × a validation's wall time per transaction (0.44 against
+///   0.14 ms; the proposer builds while the other nodes store, on the same cores), and a budget counted in
+///   validations made blocks that arrived after the 1 s propose timeout in 6 of 23 overloaded heights;
+/// - how **late** the build starts: every validator's propose timer runs from its own height start, at the
+///   earliest `timeout_commit` after the decision; a proposer whose synced store ran longer than that starts
+///   building that much later, and the time is taken from the build's share.
 final class BlockBudget: Sendable {
-    /// The share of timeout_propose a proposal's execution may take.
+    /// The share of timeout_propose a proposal's execution may take (from the earliest the other validators' timers
+    /// can have started).
     static let shareOfProposeTimeout = 0.4
     static let minimumTransactions = 100
     let maxTransactions: Int
-    let seconds: Double
-    /// Starts at a cautious 0.5 ms per transaction and follows the measured cost.
-    private let secondsPerTransaction = NIOLockedValueBox<Double?>(0.000_5)
+    /// timeout_propose of round 0 and its growth per round, and timeout_commit, in seconds (nil: a late start is not
+    /// counted — without empty blocks a height waits for transactions, and the validators' timers with it).
+    let proposeBase: Double
+    let proposeDelta: Double
+    let commitDelay: Double?
+
+    private struct Measured {
+        /// Seconds per transaction of this node's validations (the prior) and of its builds.
+        var validation: Double? = 0.000_5
+        var build: Double?
+        /// When this node's last decision was taken, and the round being built (monotonic seconds; nil: none yet).
+        var decidedAt: Double?
+        var buildRound: UInt32 = 0
+    }
+
+    private let measured = NIOLockedValueBox(Measured())
+    private let now: @Sendable () -> Double
     /// Told the new block size after every measurement (the mempool's admission control counts in it).
     private let onChange: (@Sendable (Int) -> Void)?
 
-    init(maxTransactions: Int, seconds: Double, onChange: (@Sendable (Int) -> Void)? = nil) {
+    /// - Parameters:
+    ///   - proposeBase / proposeDelta / commitDelay: timeout_propose (round 0, growth per round) and timeout_commit,
+    ///     in seconds.
+    init(maxTransactions: Int, proposeBase: Double, proposeDelta: Double = 0, commitDelay: Double? = nil,
+         now: @escaping @Sendable () -> Double = { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 },
+         onChange: (@Sendable (Int) -> Void)? = nil) {
         self.maxTransactions = maxTransactions
-        self.seconds = seconds
+        self.proposeBase = proposeBase
+        self.proposeDelta = proposeDelta
+        self.commitDelay = commitDelay
+        self.now = now
         self.onChange = onChange
-        onChange?(transactions)
+        onChange?(expectedTransactions)
     }
 
-    func record(transactions: Int, nanoseconds: UInt64) {
+    /// A validation (`build` false) or a build of `transactions` took `nanoseconds` of wall time.
+    func record(transactions: Int, nanoseconds: UInt64, build: Bool = false) {
         guard transactions >= 50 else { return }
         let sample = Double(nanoseconds) / 1e9 / Double(transactions)
-        secondsPerTransaction.withLockedValue { $0 = $0.map { 0.7 * $0 + 0.3 * sample } ?? sample }
-        onChange?(self.transactions)
+        measured.withLockedValue { m in
+            if build {
+                m.build = m.build.map { 0.7 * $0 + 0.3 * sample } ?? sample
+            } else {
+                m.validation = m.validation.map { 0.7 * $0 + 0.3 * sample } ?? sample
+            }
+        }
+        onChange?(expectedTransactions)
     }
 
-    /// The most transactions the next proposal should take.
+    /// This node decided a height (its commit starts): the other validators start the next height's timers at the
+    /// earliest `commitDelay` from now.
+    func decided() {
+        let at = now()
+        measured.withLockedValue { $0.decidedAt = at }
+    }
+
+    /// A proposal for `round` is about to be built (the transactions are reaped inside the build).
+    func building(round: UInt32) { measured.withLockedValue { $0.buildRound = round } }
+
+    /// The most transactions the proposal being built now should take: its round's share of timeout_propose, less
+    /// how late the build starts in round 0, at the measured build cost per transaction.
     var transactions: Int {
-        guard let perTransaction = secondsPerTransaction.withLockedValue({ $0 }), perTransaction > 0 else { return maxTransactions }
-        return max(Self.minimumTransactions, min(maxTransactions, Int(seconds / perTransaction)))
+        let at = now()
+        let (perTransaction, seconds) = measured.withLockedValue { m -> (Double?, Double) in
+            var seconds = Self.shareOfProposeTimeout * (proposeBase + proposeDelta * Double(m.buildRound))
+            if m.buildRound == 0, let decided = m.decidedAt, let commitDelay { seconds -= max(0, at - decided - commitDelay) }
+            return (m.build ?? m.validation, seconds)
+        }
+        return Self.size(perTransaction: perTransaction, seconds: seconds, maxTransactions: maxTransactions)
+    }
+
+    /// The size of a round-0 block built on time at the measured cost (what admission control counts in).
+    var expectedTransactions: Int {
+        let perTransaction = measured.withLockedValue { $0.build ?? $0.validation }
+        return Self.size(perTransaction: perTransaction, seconds: Self.shareOfProposeTimeout * proposeBase, maxTransactions: maxTransactions)
+    }
+
+    private static func size(perTransaction: Double?, seconds: Double, maxTransactions: Int) -> Int {
+        guard let perTransaction, perTransaction > 0 else { return maxTransactions }
+        let fit = seconds / perTransaction
+        guard fit.isFinite else { return maxTransactions }
+        return max(minimumTransactions, min(maxTransactions, Int(max(0, fit))))
     }
 }
 

@@ -86,7 +86,9 @@ public final class ConsensusRunner: @unchecked Sendable {
         let maxBytes = settings.maxBlockBytes
         // Admission control counts in the blocks this node can build, not in max_block_transactions.
         let budget = BlockBudget(maxTransactions: settings.maxBlockTransactions,
-                                 seconds: Double(settings.timeouts.proposeBaseMilliseconds) * BlockBudget.shareOfProposeTimeout / 1000,
+                                 proposeBase: Double(settings.timeouts.proposeBaseMilliseconds) / 1000,
+                                 proposeDelta: Double(settings.timeouts.proposeDeltaMilliseconds) / 1000,
+                                 commitDelay: settings.createEmptyBlocks ? Double(settings.timeoutCommitMilliseconds) / 1000 : nil,
                                  onChange: { mempool.setMeasuredBlockTransactions($0) })
         let ledger = LedgerApplication(
             engine: engine, maxBlockTransactions: settings.maxBlockTransactions,

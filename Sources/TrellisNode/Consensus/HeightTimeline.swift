@@ -34,6 +34,9 @@ struct HeightTimeline: Equatable {
     var storedAt: UInt64?
     var publishedAt: UInt64?
     var transactions = 0
+    /// The timeouts that fired in this height, in order: `<step><round>@<ms from the height's start>` (a round lost to
+    /// a timeout shows which step ran out, e.g. `propose0@3001`).
+    var timeouts: [String] = []
 
     init(height: UInt64, startedAt: UInt64) {
         self.height = height
@@ -58,6 +61,7 @@ struct HeightTimeline: Equatable {
             "stored_ms": ms(sinceStart(storedAt)), "published_ms": ms(sinceStart(publishedAt)), "next_start_ms": ms(sinceStart(nextStartedAt)),
             "wal_syncs": "\(walSyncs)", "wal_sync_ms": ms(nanoseconds: walSyncNanoseconds),
             "guard_saves": "\(guardSaves)", "guard_save_ms": ms(nanoseconds: guardSaveNanoseconds),
+            "timeouts": .string(timeouts.isEmpty ? "-" : timeouts.joined(separator: ",")),
         ]
     }
 }
@@ -123,6 +127,13 @@ final class HeightTimelineRecorder {
             case .prevote: t.prevoteSyncedAt = at
             case .precommit: t.precommitSyncedAt = at
             }
+        }
+    }
+
+    /// A timeout of this height fired (a stale one of an earlier height is not recorded).
+    func timeoutFired(_ timeout: Timeout) {
+        update(timeout.height) { t, at in
+            t.timeouts.append("\(timeout.step)\(timeout.round)@" + String(format: "%.0f", t.sinceStart(at) ?? 0))
         }
     }
 

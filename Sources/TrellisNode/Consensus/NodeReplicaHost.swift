@@ -100,7 +100,8 @@ final class NodeReplicaHost: ReplicaHost {
         case .startHeight(let height, _): timeline.heightStarted(height)
         case .proposalReceived(let proposal): timeline.proposalArrived(height: proposal.body.height, round: proposal.body.round, builtHere: false)
         case .proposalBlockBuilt(let height, let round, _): timeline.proposalArrived(height: height, round: round, builtHere: true)
-        case .voteReceived, .timeoutFired, .blockValidated: break
+        case .timeoutFired(let timeout): timeline.timeoutFired(timeout)
+        case .voteReceived, .blockValidated: break
         }
     }
 

@@ -26,8 +26,15 @@ public protocol MempoolLedgerView: Sendable {
     var maxTxLifetimeBlocks: UInt64 { get }
     /// The signer's record and next expected nonce, or nil when the member does not exist.
     func account(_ memberID: String) -> MempoolAccount?
+    /// The signer's next expected nonce alone (what `reap` and `update` need for signers already admitted: one read
+    /// instead of the member's record and its nonce), or nil when it cannot be read.
+    func nextNonce(_ memberID: String) -> UInt64?
     /// Stateless checks of the kind and payload (the contract registry); throws `TxRejection`.
     func precheck(_ transaction: Transaction) throws(TxRejection)
+}
+
+extension MempoolLedgerView {
+    public func nextNonce(_ memberID: String) -> UInt64? { account(memberID)?.nextNonce }
 }
 
 public struct MempoolAccount: Sendable {
@@ -247,7 +254,8 @@ public final class Mempool: Sendable {
         // Admission control before any signature work: refusing early is what keeps an overloaded node's CPU for
         // the blocks it can still finish.
         if origin == .client, let refusal = pool.withLockedValue({ admissionRefusal($0, signer: tx.body.signer, size: size) }) { throw refusal }
-        let nextNonce = try checkEnvelope(tx, ledger: ledger, lifetime: ledger.maxTxLifetimeBlocks)
+        var accounts = AccountReads(ledger: ledger)
+        let nextNonce = try checkEnvelope(tx, accounts: &accounts, lifetime: ledger.maxTxLifetimeBlocks)
         do { try ledger.precheck(tx) } catch { throw .rejected(error) }
         // Signatures: verified once, outside the lock.
         if !isVerified(hash) {
@@ -328,6 +336,9 @@ public final class Mempool: Sendable {
         var checkOwner: [(index: Int, signature: Int)] = []
         var alive: [(index: Int, nextNonce: UInt64)] = []  // with the signer's next nonce in the ledger the checks read
         let lifetime = ledger.maxTxLifetimeBlocks
+        // The ledger's committed height and each signer's record and nonce, read once per batch (a batch holds runs
+        // of a few signers; each transaction read them again until 2026-12-06).
+        var accounts = AccountReads(ledger: ledger)
         // Admission control per transaction before any signature work (a refused one costs no verification): the
         // pool's counts now plus what this batch already let through. Step 3 checks again under the lock.
         var admission: (pending: Int, bytes: Int, runs: [String: Int], blockTransactions: Int)? = nil
@@ -354,7 +365,7 @@ public final class Mempool: Sendable {
                 }
             }
             let nextNonce: UInt64
-            do { nextNonce = try checkEnvelope(tx, ledger: ledger, lifetime: lifetime) } catch { results[i] = .failure(error); continue }
+            do { nextNonce = try checkEnvelope(tx, accounts: &accounts, lifetime: lifetime) } catch { results[i] = .failure(error); continue }
             do { try ledger.precheck(tx) } catch { results[i] = .failure(.rejected(error)); continue }
             alive.append((i, nextNonce))
             if admission != nil {
@@ -398,23 +409,25 @@ public final class Mempool: Sendable {
     /// the executor refuses a later one (`expiry_too_far`) at every height the transaction could reach before it
     /// expires, so admitting it would only hold it until it expired.
     /// Returns the signer's next nonce in `ledger`.
-    private func checkEnvelope(_ tx: Transaction, ledger: MempoolLedgerView, lifetime: UInt64) throws(MempoolError) -> UInt64 {
+    private func checkEnvelope(_ tx: Transaction, accounts: inout AccountReads, lifetime: UInt64) throws(MempoolError) -> UInt64 {
         let body = tx.body
+        let ledger = accounts.ledger
         guard body.chainID == ledger.chainID else { throw .wrongChain(expected: ledger.chainID, actual: body.chainID) }
-        let nextHeight = ledger.committedHeight + 1
-        guard body.expiresAtHeight >= nextHeight else { throw .expired(expiresAt: body.expiresAtHeight, height: ledger.committedHeight) }
+        let committedHeight = accounts.committedHeight
+        let nextHeight = committedHeight + 1
+        guard body.expiresAtHeight >= nextHeight else { throw .expired(expiresAt: body.expiresAtHeight, height: committedHeight) }
         let (latest, unbounded) = nextHeight.addingReportingOverflow(lifetime)
         guard unbounded || body.expiresAtHeight <= latest else {
             throw .expiryTooFar(expiresAt: body.expiresAtHeight, latest: latest, lifetime: lifetime)
         }
         guard tx.hasRequiredSigners else { throw .missingSignatures }
-        guard let signer = ledger.account(body.signer) else { throw .unknownSigner(body.signer) }
+        guard let signer = accounts.account(body.signer) else { throw .unknownSigner(body.signer) }
         for s in tx.signatures {
             let member: Member
             if s.memberID == body.signer {
                 member = signer.member
             } else {
-                guard let cosigner = ledger.account(s.memberID) else { throw .unknownSigner(s.memberID) }
+                guard let cosigner = accounts.account(s.memberID) else { throw .unknownSigner(s.memberID) }
                 member = cosigner.member
             }
             guard member.isActive else { throw .inactiveMember(member.memberID) }
@@ -428,10 +441,39 @@ public final class Mempool: Sendable {
         return signer.nextNonce
     }
 
+    /// The ledger reads of one admission call (one transaction or one batch): the committed height and each
+    /// member's record and next nonce are read the first time a check needs them and then reused. Each read is true
+    /// at some committed height, as separate reads always were (a commit may land between two of them).
+    struct AccountReads {
+        let ledger: MempoolLedgerView
+        private var height: UInt64?
+        private var accounts: [String: MempoolAccount?] = [:]
+
+        init(ledger: MempoolLedgerView) { self.ledger = ledger }
+
+        var committedHeight: UInt64 {
+            mutating get {
+                if let height { return height }
+                let read = ledger.committedHeight
+                height = read
+                return read
+            }
+        }
+
+        mutating func account(_ memberID: String) -> MempoolAccount? {
+            if let read = accounts[memberID] { return read }
+            let read = ledger.account(memberID)
+            accounts[memberID] = .some(read)
+            return read
+        }
+    }
+
     /// Up to `maxCount` transactions (and `maxBytes`) for a block: per signer a gap-free nonce run from the ledger's
     /// next nonce, signers in order of their earliest pending transaction.
+    /// The signers' next nonces are read from the ledger before the pool's lock is taken (admission waits on it).
     public func reap(maxCount: Int, maxBytes: Int, ledger: MempoolLedgerView) -> [Transaction] {
-        pool.withLockedValue { p in
+        let known = nextNonces(ledger)
+        return pool.withLockedValue { p in
             let signers = p.bySigner.compactMap { signer, nonces -> (String, UInt64)? in
                 let first = nonces.values.compactMap { p.byHash[$0]?.arrival }.min()
                 return first.map { (signer, $0) }
@@ -439,7 +481,8 @@ public final class Mempool: Sendable {
             var out: [Transaction] = []
             var bytes = 0
             outer: for (signer, _) in signers {
-                guard let nonces = p.bySigner[signer], var nonce = ledger.account(signer)?.nextNonce else { continue }
+                // A signer that arrived after the reads above is read now, under the lock.
+                guard let nonces = p.bySigner[signer], var nonce = known[signer] ?? ledger.nextNonce(signer) else { continue }
                 while let hash = nonces[nonce], let entry = p.byHash[hash] {
                     if out.count >= maxCount { break outer }
                     if bytes + entry.bytes > maxBytes { break }
@@ -455,14 +498,22 @@ public final class Mempool: Sendable {
 
     /// After a block commits: drops the included transactions and any that can no longer be included (expired, or
     /// with a nonce below the signer's next nonce). `ledger` reflects the new committed state.
+    /// Each pending signer's next nonce is read once, before the pool's lock is taken (admission waits on it; until
+    /// 2026-12-06 it read the member's record and nonce twice per signer under the lock).
     public func update(afterCommitting included: [Hash], ledger: MempoolLedgerView) {
+        var known = nextNonces(ledger)
+        let nextHeight = ledger.committedHeight + 1
         pool.withLockedValue { p in
             for h in included { remove(h, from: &p) }
             p.verified.subtract(included)
-            let nextHeight = ledger.committedHeight + 1
             var drop: [Hash] = []
             for (signer, nonces) in p.bySigner {
-                let next = ledger.account(signer)?.nextNonce
+                // A signer that arrived after the reads above is read now, under the lock.
+                let next: UInt64?
+                if let read = known[signer] { next = read } else {
+                    next = ledger.nextNonce(signer)
+                    known[signer] = .some(next)
+                }
                 for (nonce, hash) in nonces {
                     guard let entry = p.byHash[hash] else { continue }
                     if let next, nonce >= next, entry.transaction.body.expiresAtHeight >= nextHeight { continue }
@@ -478,9 +529,19 @@ public final class Mempool: Sendable {
             p.readyCount = 0
             p.readyBytes = 0
             for signer in p.bySigner.keys {
-                if let next = ledger.account(signer)?.nextNonce { Self.extendRun(of: signer, ledgerNextNonce: next, in: &p) }
+                if let next = known[signer] ?? ledger.nextNonce(signer) { Self.extendRun(of: signer, ledgerNextNonce: next, in: &p) }
             }
         }
+    }
+
+    /// The next nonce of every signer pending now, read from the ledger outside the pool's lock (nil inside: the
+    /// read failed). Signers that arrive after the snapshot are read by the caller under the lock.
+    private func nextNonces(_ ledger: MempoolLedgerView) -> [String: UInt64?] {
+        let signers = pool.withLockedValue { Array($0.bySigner.keys) }
+        var known: [String: UInt64?] = [:]
+        known.reserveCapacity(signers.count)
+        for signer in signers { known[signer] = .some(ledger.nextNonce(signer)) }
+        return known
     }
 
     /// Inserts a checked, verified transaction under the pool's lock (nil), or says why not: a duplicate, admission

@@ -32,6 +32,16 @@ public struct NodeLedgerView: MempoolLedgerView {
         return MempoolAccount(member: member, nextNonce: last == .max ? .max : last + 1)
     }
 
+    /// The nonce alone (one point read, no member record decoded): for signers the pool already admitted, whose
+    /// member record exists (a member is never deleted, only suspended or revoked). Nil when the read
+    /// fails, as `account` is.
+    public func nextNonce(_ memberID: String) -> UInt64? {
+        guard Identifier.isValid(memberID) else { return nil }
+        let last: UInt64
+        do { last = try reader.latest(UInt64.self, LedgerKeys.nonce(memberID)) ?? 0 } catch { return nil }
+        return last == .max ? .max : last + 1
+    }
+
     /// True when `key` is listed now by an active member (a rotated-out or revoked key is not).
     public func isActiveMemberKey(_ key: PublicKey) -> Bool {
         guard let id = try? reader.latest(String.self, LedgerKeys.memberKey(key)),

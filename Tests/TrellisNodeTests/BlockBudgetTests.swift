@@ -1,0 +1,64 @@
+// BlockBudgetTests.swift — the proposer's block size: its builds' cost per transaction, its round's share of
+// timeout_propose, less how late the build starts.
+import NIOConcurrencyHelpers
+import Testing
+@testable import TrellisNode
+
+@Suite struct BlockBudgetTests {
+    final class Clock: @unchecked Sendable {
+        private let lock = NIOLock()
+        private var seconds = 100.0
+        var now: Double { lock.withLock { seconds } }
+        func advance(_ s: Double) { lock.withLock { seconds += s } }
+    }
+
+    /// timeout_propose 1 s (+0.5 s per round), timeout_commit 0.1 s, blocks of at most 5,000.
+    func budget(_ clock: Clock, commitDelay: Double? = 0.1, sizes: NIOLockedValueBox<[Int]> = NIOLockedValueBox([])) -> BlockBudget {
+        BlockBudget(maxTransactions: 5_000, proposeBase: 1.0, proposeDelta: 0.5, commitDelay: commitDelay, now: { clock.now },
+                    onChange: { size in sizes.withLockedValue { $0.append(size) } })
+    }
+
+    @Test func buildsNotValidationsSizeTheProposalOnceOneIsMeasured() {
+        let clock = Clock(), sizes = NIOLockedValueBox<[Int]>([])
+        let b = budget(clock, sizes: sizes)
+        #expect(b.transactions == 800)                                   // the 0.5 ms prior: 0.4 s / 0.5 ms
+        b.record(transactions: 1_000, nanoseconds: 100_000_000)          // a validation at 0.1 ms: the average 0.38 ms
+        #expect(b.transactions == 1_052)
+        b.record(transactions: 1_000, nanoseconds: 300_000_000, build: true)  // a build at 0.3 ms: three times dearer
+        #expect(b.transactions == 1_333)
+        b.record(transactions: 1_000, nanoseconds: 50_000_000)           // later validations no longer size it
+        #expect(b.transactions == 1_333)
+        b.record(transactions: 10, nanoseconds: 900_000_000, build: true)  // under 50 transactions: not a sample
+        #expect(b.transactions == 1_333)
+        // Admission control counts in the on-time round-0 size.
+        #expect(b.expectedTransactions == 1_333)
+        #expect(sizes.withLockedValue { $0 } == [800, 1_052, 1_333, 1_333])
+    }
+
+    @Test func aLateStartInRoundZeroShrinksTheBlockALaterRoundGrowsIt() {
+        let clock = Clock()
+        let b = budget(clock)
+        b.record(transactions: 1_000, nanoseconds: 300_000_000, build: true)  // 0.3 ms per transaction
+        b.decided()
+        clock.advance(0.1)                                                // the earliest start: timeout_commit after
+        b.building(round: 0)
+        #expect(b.transactions == 1_333)                                  // 0.4 s
+        clock.advance(0.2)                                                // the store ran 0.2 s past timeout_commit
+        #expect(b.transactions == 666)                                    // 0.2 s left
+        clock.advance(0.5)
+        #expect(b.transactions == BlockBudget.minimumTransactions)        // past the share: the minimum
+        b.building(round: 1)                                              // round 1 starts together: 0.4 × 1.5 s
+        #expect(b.transactions == 2_000)
+        #expect(b.expectedTransactions == 1_333)
+    }
+
+    @Test func withoutEmptyBlocksALateStartIsNotCounted() {
+        let clock = Clock()
+        let b = budget(clock, commitDelay: nil)
+        b.record(transactions: 1_000, nanoseconds: 300_000_000, build: true)
+        b.decided()
+        clock.advance(30)                                                 // the height waited for transactions
+        b.building(round: 0)
+        #expect(b.transactions == 1_333)
+    }
+}
