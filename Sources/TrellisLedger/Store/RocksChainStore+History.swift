@@ -191,7 +191,7 @@ final class HistoricalTree: TreeNodeSource, TreeValueSource, @unchecked Sendable
         for record in result.nodes { nodes.nodes[NodeKey(record.hash)] = record.node }
         if case .inner(let root) = then {
             // Where the rebuilt bucket's pages sit in the latest tree, and the latest leaves it holds elsewhere.
-            var diff = TreeDiff(created: nodes.nodes, summaryDepth: nil) { [unowned self] (hash: Hash, depth: Int, page: Hash) throws(StateError) in
+            var diff = TreeDiff(created: CreatedNodes(result.nodes), summaryDepth: nil) { [unowned self] (hash: Hash, depth: Int, page: Hash) throws(StateError) in
                 try self.latestNode(hash, depth: depth, page: page)
             }
             let latest: TreeDiff.OldSide

@@ -386,7 +386,7 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         }
         // The latest tree only, in pages: the pages this height replaced leave the store now and its new ones are
         // written (history is the change sets above); the buckets whose subtree changed get a summary.
-        let (diff, newPages) = try treeChanges(commit, into: &batch)
+        let (diff, newPages, pagesWritten) = try treeChanges(commit, into: &batch)
         for (bucket, summary) in diff.summaries {
             if pruning, let previous = try newestSummaryHeight(bucket) { stale.summaries.append(.init(bucket: bucket, height: previous)) }
             batch.put(tree, key: Self.summaryKey(bucket, height: commit.height), value: summary.canonicalBytes)
@@ -409,15 +409,15 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         rowsCommitted.written += batch.count - deletes
         rowsCommitted.deleted += deletes
         for (bucket, _) in diff.summaries { newestSummaryHeights[Int(bucket)] = .at(commit.height) }
-        pageRowsCommitted.written += newPages.count
+        pageRowsCommitted.written += pagesWritten
         pageRowsCommitted.deleted += diff.pageChanges.count { $0.removedRow != nil }
         cacheLock.unlock()
     }
 
     /// Adds to `batch` the page rows `commit` removes and adds (the stored tree, the last committed height's, side
-    /// by side with the committed one: TreeDiff.swift), and returns the walk (its changed bucket summaries) and the
-    /// new pages decoded (for the cache).
-    private func treeChanges(_ commit: BlockCommit, into batch: inout WriteBatch) throws(ChainStoreError) -> (TreeDiff, [DecodedPage]) {
+    /// by side with the committed one: TreeDiff.swift), and returns the walk (its changed bucket summaries), the
+    /// last new pages decoded (as many as the cache keeps) and how many pages it writes.
+    private func treeChanges(_ commit: BlockCommit, into batch: inout WriteBatch) throws(ChainStoreError) -> (TreeDiff, [DecodedPage], Int) {
         let oldRoot: Hash
         if commit.height == 0 {
             oldRoot = .zero
@@ -427,24 +427,24 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
             }
             oldRoot = root
         }
-        var created: [NodeKey: TreeNode] = [:]
-        created.reserveCapacity(commit.treeNodes.count)
-        for record in commit.treeNodes { created[NodeKey(record.hash)] = record.node }
-        var diff = TreeDiff(created: created, summaryDepth: TreeBucket.depth) { [unowned self] (hash: Hash, depth: Int, page: Hash) throws(StateError) in
+        var diff = TreeDiff(created: CreatedNodes(commit.treeNodes), summaryDepth: TreeBucket.depth) { [unowned self] (hash: Hash, depth: Int, page: Hash) throws(StateError) in
             try self.treeNode(hash, depth: depth, page: page)
         }
         var newPages: [DecodedPage] = []
-        // Every delete goes into the batch before any put: a row the commit writes can then never be removed by the
-        // same batch, even if a page root were both replaced at one position and written at another (the walk says
-        // it cannot be: an inner node's hash fixes its position).
-        var puts: [(key: Hash, value: [UInt8])] = []
+        var written = 0
         do throws(StateError) {
             try diff.walk(old: oldRoot == .zero ? .empty : TreeDiff.OldSide(kind: .stored(oldRoot), page: .zero),
                           new: commit.stateRoot == .zero ? .empty : .node(commit.stateRoot), depth: 0)
-            puts.reserveCapacity(diff.pageChanges.count)
+            // Every delete goes into the batch before any put: a row the commit writes can then never be removed by
+            // the same batch, even if a page root were both replaced at one position and written at another (the
+            // walk says it cannot be: an inner node's hash fixes its position).
+            for change in diff.pageChanges { if let removed = change.removedRow { batch.delete(nodes, key: removed.bytes) } }
+            // Only the last pages the cache keeps are decoded (`remember` keeps no more of one commit's).
+            let adding = diff.pageChanges.count { $0.addedRow != nil }
+            let firstDecoded = adding - min(adding, pageCachePages)
+            newPages.reserveCapacity(adding - firstDecoded)
             for change in diff.pageChanges {
                 let removed = change.removedRow
-                if let removed { batch.delete(nodes, key: removed.bytes) }
                 guard let added = change.addedRow else { continue }
                 // The members this page keeps unchanged are in the page it replaces (the stored page at its position).
                 let oldPage: DecodedPage?
@@ -454,17 +454,17 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
                 } else {
                     oldPage = nil
                 }
-                let encoded = try DecodedPage.encode(rootHash: added.hash, root: added.node) { (hash: Hash, level: Int) throws(StateError) in
+                let encoded = try DecodedPage.encode(rootHash: added.hash, root: added.node, decoded: written >= firstDecoded) { (hash: Hash, level: Int) throws(StateError) in
                     try diff.member(hash, level: level, oldPage: oldPage)
                 }
-                puts.append((added.hash, encoded.bytes))
-                newPages.append(encoded.page)
+                batch.put(nodes, key: added.hash.bytes, value: encoded.bytes)
+                if let page = encoded.page { newPages.append(page) }
+                written += 1
             }
         } catch {
             throw .corrupt(what: "tree", reason: error.description)
         }
-        for put in puts { batch.put(nodes, key: put.key.bytes, value: put.value) }
-        return (diff, newPages)
+        return (diff, newPages, written)
     }
 
     /// The height of the newest stored summary of `bucket`, or nil when it never changed: remembered, else read.

@@ -136,23 +136,29 @@ struct DecodedPage: Sendable {
     }
 
     /// Encodes the page rooted at `root` (hash `rootHash`); `member(hash, level)` gives each node below it, at
-    /// `level` 1…4 below the root. Returns the bytes and the decoded form (for the cache).
-    static func encode(rootHash: Hash, root: TreeNode, member: (Hash, Int) throws(StateError) -> Member) throws(StateError) -> (bytes: [UInt8], page: DecodedPage) {
-        var writer = Writer()
+    /// `level` 1…4 below the root. Returns the bytes and, when `decoded`, the decoded form (for the cache).
+    static func encode(rootHash: Hash, root: TreeNode, decoded: Bool = true, member: (Hash, Int) throws(StateError) -> Member) throws(StateError) -> (bytes: [UInt8], page: DecodedPage?) {
+        var writer = Writer(decoded: decoded)
         try writer.write(rootHash, root, level: 0, member: member)
-        return (writer.bytes, DecodedPage(hashes: writer.hashes, nodes: writer.nodes))
+        return (writer.bytes, decoded ? DecodedPage(hashes: writer.hashes, nodes: writer.nodes) : nil)
     }
 
     private struct Writer {
+        let decoded: Bool
         var bytes: [UInt8] = []
         var hashes: [Hash] = []
         var nodes: [TreeNode] = []
 
-        init() { bytes.reserveCapacity(256) }
+        init(decoded: Bool) {
+            self.decoded = decoded
+            bytes.reserveCapacity(256)
+        }
 
         mutating func write(_ hash: Hash, _ node: TreeNode, level: Int, member: (Hash, Int) throws(StateError) -> Member) throws(StateError) {
-            hashes.append(hash)
-            nodes.append(node)
+            if decoded {
+                hashes.append(hash)
+                nodes.append(node)
+            }
             switch node {
             case .leaf(let leaf):
                 precondition(leaf.key.count <= Int(UInt16.max), "a leaf key longer than the commit's check allows")

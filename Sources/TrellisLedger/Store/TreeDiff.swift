@@ -89,7 +89,7 @@ struct TreeDiff {
         }
     }
 
-    let created: [NodeKey: TreeNode]
+    let created: CreatedNodes
     let load: Loader
     /// Depth of the bucket summaries to report (`TreeBucket.depth`), or nil for none.
     let summaryDepth: Int?
@@ -99,7 +99,7 @@ struct TreeDiff {
     /// The buckets whose summary changed, with the new summary, in bucket order.
     private(set) var summaries: [(bucket: UInt8, summary: BucketSummary)] = []
 
-    init(created: [NodeKey: TreeNode], summaryDepth: Int?, load: @escaping Loader) {
+    init(created: CreatedNodes, summaryDepth: Int?, load: @escaping Loader) {
         self.created = created
         self.summaryDepth = summaryDepth
         self.load = load
@@ -230,5 +230,25 @@ struct TreeDiff {
 
     static func corrupt(_ hash: Hash, _ reason: String) -> StateError {
         .corruptValue(key: "tree node \(hash.hex)", reason: reason)
+    }
+}
+
+/// The nodes a tree update created, found by hash: an index into the update's records (a 4-byte position per node,
+/// not a copy of it — a 5,000-transaction block creates ~125,000 nodes, which a dictionary of nodes held twice
+/// over: 144 bytes a slot against 36; docs/PERFORMANCE.md, "Peak RSS on store format 5").
+struct CreatedNodes {
+    let records: [TreeNodeRecord]
+    private var index: [NodeKey: Int32] = [:]
+
+    init(_ records: [TreeNodeRecord]) {
+        precondition(records.count < Int(Int32.max), "more created nodes than a position of 32 bits indexes")
+        self.records = records
+        index.reserveCapacity(records.count)
+        for (position, record) in records.enumerated() { index[NodeKey(record.hash)] = Int32(truncatingIfNeeded: position) }
+    }
+
+    subscript(key: NodeKey) -> TreeNode? {
+        guard let position = index[key] else { return nil }
+        return records[Int(position)].node
     }
 }
