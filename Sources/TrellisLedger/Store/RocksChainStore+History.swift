@@ -24,7 +24,8 @@ extension RocksChainStore {
         try historicalTree(atHeight: height)
     }
 
-    func historicalTree(atHeight height: UInt64) throws(ChainStoreError) -> HistoricalTree? {
+    /// `maxRebuiltBuckets`: rebuilt buckets the tree keeps at once (tests lower it to make readers evict each other's).
+    func historicalTree(atHeight height: UInt64, maxRebuiltBuckets: Int = HistoricalTree.maxRebuiltBuckets) throws(ChainStoreError) -> HistoricalTree? {
         let snapshot = database.snapshot()
         let rootBytes: [UInt8]?, lastBytes: [UInt8]?
         do {
@@ -34,14 +35,16 @@ extension RocksChainStore {
         guard let rootBytes, let lastBytes else { return nil }
         let root = try StoredRecord.decode(Hash.self, rootBytes, what: "state root at height \(height)")
         let last = try StoredRecord.decode(UInt64.self, lastBytes, what: "last height")
-        return try HistoricalTree(store: self, snapshot: snapshot, height: height, root: root, lastHeight: last)
+        return try HistoricalTree(store: self, snapshot: snapshot, height: height, root: root, lastHeight: last, maxRebuiltBuckets: maxRebuiltBuckets)
     }
 }
 
 /// The tree and values of one kept height, read from one snapshot (see the file header).
 final class HistoricalTree: TreeNodeSource, TreeValueSource, @unchecked Sendable {
-    /// Rebuilt buckets kept in memory at once; a walk that comes back to an evicted one rebuilds it again.
+    /// Rebuilt buckets kept in memory at once (the default); a walk that comes back to an evicted one rebuilds it again.
     static let maxRebuiltBuckets = 8
+
+    let maxRebuiltBuckets: Int
 
     let store: RocksChainStore
     let snapshot: Snapshot
@@ -63,8 +66,13 @@ final class HistoricalTree: TreeNodeSource, TreeValueSource, @unchecked Sendable
     private(set) var historyEntriesRead = 0
     /// Buckets rebuilt so far, a bucket rebuilt again after its eviction included.
     private(set) var bucketRebuilds = 0
+    /// Reads that found their node neither in memory nor in the latest tree and searched the buckets not in memory
+    /// (a walk inside a bucket that another read evicted meanwhile): tests check that path is taken.
+    private(set) var evictedBucketSearches = 0
 
-    init(store: RocksChainStore, snapshot: Snapshot, height: UInt64, root: Hash, lastHeight: UInt64) throws(ChainStoreError) {
+    init(store: RocksChainStore, snapshot: Snapshot, height: UInt64, root: Hash, lastHeight: UInt64, maxRebuiltBuckets: Int = HistoricalTree.maxRebuiltBuckets) throws(ChainStoreError) {
+        precondition(maxRebuiltBuckets >= 1, "a historical tree keeps at least one rebuilt bucket")
+        self.maxRebuiltBuckets = maxRebuiltBuckets
         self.store = store
         self.snapshot = snapshot
         self.height = height
@@ -119,7 +127,9 @@ final class HistoricalTree: TreeNodeSource, TreeValueSource, @unchecked Sendable
         if let bucket = bucketRoots[key] { return try rebuild(bucket).nodes[key] }
         if let node = try latestNode(hash, depth: depth, page: latestPage(page)) { return node }
         // Not in the latest tree, or below a page root of a changed bucket whose rebuild was evicted (a walk that left
-        // a bucket and came back). Rebuild the changed buckets not in memory until one holds it.
+        // a bucket and came back, or whose bucket another reader of this tree evicted). Rebuild the changed buckets
+        // not in memory until one holds it.
+        if !bucketRoots.isEmpty { evictedBucketSearches += 1 }
         for bucket in bucketRoots.values.sorted() where rebuilt[bucket] == nil {
             let nodes = try rebuild(bucket)
             if let node = nodes.nodes[key] { return node }
@@ -198,7 +208,7 @@ final class HistoricalTree: TreeNodeSource, TreeValueSource, @unchecked Sendable
             }
             for (key, leaf) in diff.movedLeaves { nodes.nodes[key] = .leaf(leaf) }
         }
-        if rebuiltOrder.count >= Self.maxRebuiltBuckets {
+        if rebuiltOrder.count >= maxRebuiltBuckets {
             rebuilt[rebuiltOrder.removeFirst()] = nil
         }
         rebuilt[bucket] = nodes

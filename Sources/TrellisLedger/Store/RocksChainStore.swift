@@ -74,6 +74,14 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
 
     public let database: Database
     public let stateRetention: StateRetention
+    /// This store's bound on each generation of decoded pages (`pageCacheCapacity` unless opened with another).
+    public let pageCachePages: Int
+    /// Whether a commit ends by returning the C heap's free pages to the system when the process grew by more than
+    /// `heapTrimSlack` since the last time (`HeapTrimmer`).
+    public let trimsHeap: Bool
+    /// Resident growth a commit tolerates before it trims the heap.
+    public static let heapTrimSlack = 32 << 20
+    private let heapTrimmer: HeapTrimmer?
     let blocks, certs, txs, state, nodes, tree, meta, consensus: ColumnFamily
     private let cacheLock = NSLock()
     private var pageCache: [NodeKey: DecodedPage] = [:]
@@ -102,18 +110,22 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     static let stalePrefix: UInt8 = 0x73  // "s"
 
     /// Opens (or creates) the store at `path`. Fails on a database of another format, naming it and what to do.
-    public convenience init(path: String, retention: StateRetention = .default) throws(ChainStoreError) {
+    public convenience init(path: String, retention: StateRetention = .default, pageCachePages: Int = RocksChainStore.pageCacheCapacity, trimsHeap: Bool = true) throws(ChainStoreError) {
         let db: Database
         do { db = try Database(path: path, columnFamilies: Self.columnFamilyNames, format: Self.format, options: Self.storeOptions) } catch {
             if case .formatMismatch(let p, let found, let expected) = error { throw .unsupportedFormat(path: p, found: found, expected: expected) }
             throw .storage(error)
         }
-        try self.init(database: db, retention: retention)
+        try self.init(database: db, retention: retention, pageCachePages: pageCachePages, trimsHeap: trimsHeap)
     }
 
     /// Uses an already open database that has the ledger's column families.
-    public init(database: Database, retention: StateRetention = .default) throws(ChainStoreError) {
+    public init(database: Database, retention: StateRetention = .default, pageCachePages: Int = RocksChainStore.pageCacheCapacity, trimsHeap: Bool = true) throws(ChainStoreError) {
         if case .window(let n) = retention { precondition(n >= 1, "a proof window keeps at least the latest height") }
+        precondition(pageCachePages >= 1, "the page cache holds at least one page per generation, got \(pageCachePages)")
+        self.pageCachePages = pageCachePages
+        self.trimsHeap = trimsHeap
+        heapTrimmer = trimsHeap ? HeapTrimmer(slackBytes: Self.heapTrimSlack) : nil
         self.database = database
         self.stateRetention = retention
         do {
@@ -258,11 +270,11 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     private func remember(_ pages: [DecodedPage]) {
         cacheLock.lock()
         defer { cacheLock.unlock() }
-        for page in pages.suffix(Self.pageCacheCapacity) {
-            if pageCache.count >= Self.pageCacheCapacity {
+        for page in pages.suffix(pageCachePages) {
+            if pageCache.count >= pageCachePages {
                 previousPageCache = pageCache
                 pageCache = [:]
-                pageCache.reserveCapacity(Self.pageCacheCapacity)
+                pageCache.reserveCapacity(pageCachePages)
             }
             pageCache[NodeKey(page.root)] = page
         }
@@ -333,6 +345,15 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     }
 
     public func commit(_ commit: BlockCommit) throws(ChainStoreError) {
+        try write(commit)
+        // The commit's walk, pages and batch are freed now, and any cache generation it dropped; the heights before
+        // left their transient memory (decoded blocks, tree updates) free too: when that made the process grow, give
+        // the pages back to the system (docs/PERFORMANCE.md, "Peak RSS on store format 5").
+        heapTrimmer?.trimIfGrown()
+    }
+
+    /// Writes `commit` in one synced batch (`commit(_:)`).
+    private func write(_ commit: BlockCommit) throws(ChainStoreError) {
         let expected = try lastHeight().map { $0 + 1 } ?? 0
         guard commit.height == expected else { throw .heightMismatch(expected: expected, actual: commit.height) }
         var batch = WriteBatch()
