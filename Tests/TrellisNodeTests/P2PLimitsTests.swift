@@ -149,9 +149,12 @@ private func smallLimits() -> P2PLimits {
         let port = try await server.start()
         let client = transport(sender, allowed: allowed, peers: [PeerAddress(key: serverKey.publicKey, host: "127.0.0.1", port: port)], limits: smallLimits(), group: group)
         _ = try await client.start()
-        #expect(await waitUntil { server.connectedPeers == [sender.publicKey] })
-        for _ in 0..<3 { client.send([UInt8](repeating: 1, count: 3_000), to: serverKey.publicKey) }
-        #expect(await waitUntil { server.statistics.misbehavingPeersDisconnected == 1 }, "a peer over its byte rate was not disconnected")
+        // Both ends must see the connection: the server authenticates the client before the client has finished
+        // its side of the handshake, and a send to a peer the client does not see yet is dropped (`send` is false).
+        #expect(await waitUntil(30) { server.connectedPeers == [sender.publicKey] && client.connectedPeers == [serverKey.publicKey] })
+        let sent = (0..<3).map { _ in client.send([UInt8](repeating: 1, count: 3_000), to: serverKey.publicKey) }
+        #expect(sent == [true, true, true], "the client dropped a send: not connected")
+        #expect(await waitUntil(30) { server.statistics.misbehavingPeersDisconnected == 1 }, "a peer over its byte rate was not disconnected")
         #expect(server.connectedPeers.isEmpty)
         await client.shutdown(); await server.shutdown()
         try await group.shutdownGracefully()

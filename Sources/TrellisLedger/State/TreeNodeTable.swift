@@ -2,8 +2,9 @@
 //
 // A node's hash is a SHA-256 output, already uniformly spread: the table needs no general-purpose hash function
 // per lookup (a `Dictionary` seeds and runs SipHash on every probe). It is open addressing with linear probing
-// over a compact array of 8-byte slots — a 32-bit tag of the hash and the position of the node in dense arrays of
-// hashes and nodes — so a probe reads one cache line, and a full 32-byte comparison is made only when the tag matches.
+// over a compact array of 8-byte slots — a 32-bit tag of the hash and the position of the node in a dense array of
+// records (hash and node side by side) — so a probe reads one cache line, and a full 32-byte comparison is made only
+// when the tag matches.
 //
 // The slot of a hash is its first 8 bytes times an odd multiplier taken from Swift's per-process hash seed (the one
 // `Dictionary` uses), top bits: key hashes ground to fall on one slot cannot be chosen from outside the process,
@@ -18,10 +19,10 @@ import TrellisCrypto
 public struct TreeNodeTable: Sendable {
     /// `tag << 32 | (record index + 1)`; 0 is an empty slot. The count is a power of two.
     private var slots: [UInt64]
-    /// The nodes' hashes and the nodes, in insertion order, in two arrays: probing compares hashes without copying
-    /// (and retaining) a record, which a single array of `TreeNodeRecord`s did on every probe.
-    private var hashes: [Hash] = []
-    private var nodes: [TreeNode] = []
+    /// The records (hash and node side by side: a load's hash comparison and its node's children are one or two
+    /// adjacent cache lines, where two arrays cost a miss each). Probes read a record's hash in place
+    /// (`hash(at:)`), never copying — and retaining — a record.
+    private var records: [TreeNodeRecord] = []
     /// 64 − log2(slots.count): the slot of a hash is the top bits of its mixed first word.
     private var shift: UInt64
     private let multiplier: UInt64
@@ -35,20 +36,23 @@ public struct TreeNodeTable: Sendable {
         let slotCount = Self.slotCount(for: capacity)
         slots = [UInt64](repeating: 0, count: slotCount)
         shift = UInt64(64 - slotCount.trailingZeroBitCount)
-        hashes.reserveCapacity(capacity)
-        nodes.reserveCapacity(capacity)
+        records.reserveCapacity(capacity)
         var hasher = Hasher()
         hasher.combine(0x7472_6565_6e6f_6465 as UInt64)
         multiplier = UInt64(truncatingIfNeeded: hasher.finalize()) | 1
     }
 
     /// The number of nodes held.
-    public var count: Int { hashes.count }
+    public var count: Int { records.count }
 
     /// The node whose hash is `hash`, or nil.
     public func node(_ hash: Hash) -> TreeNode? {
         guard let index = find(hash).record else { return nil }
-        return nodes[index]
+        // The node field alone, through its offset: `$0[index].node` copied the whole record (an outlined copy and
+        // a memmove per load) before taking the node out of it.
+        return records.withUnsafeBufferPointer { buffer in
+            UnsafeRawPointer(buffer.baseAddress! + index).advanced(by: Self.nodeOffset).assumingMemoryBound(to: TreeNode.self).pointee
+        }
     }
 
     /// Adds `node` under `hash` (its hash: the caller computed it). A node already held is left as it is: nodes are
@@ -73,9 +77,8 @@ public struct TreeNodeTable: Sendable {
         let found = find(hash)
         if found.record != nil { return }
         precondition(count < Self.maxCount, "invalid state: a tree-node table past \(Self.maxCount) nodes")
-        hashes.append(hash)
-        nodes.append(node)
-        slots[found.slot] = Self.tag(hash) << 32 | UInt64(hashes.count)
+        records.append(TreeNodeRecord(hash: hash, node: node))
+        slots[found.slot] = Self.tag(hash) << 32 | UInt64(records.count)
     }
 
     /// Removes the node under `hash`, if held. Returns whether it was.
@@ -89,7 +92,7 @@ public struct TreeNodeTable: Sendable {
         var hole = found.slot
         var next = (hole + 1) & mask
         while slots[next] != 0 {
-            let home = home(hashes[Self.record(slots[next])])
+            let home = home(self.hash(at: Self.record(slots[next])))
             let stays = hole <= next ? (hole < home && home <= next) : (hole < home || home <= next)
             if !stays {
                 slots[hole] = slots[next]
@@ -99,17 +102,15 @@ public struct TreeNodeTable: Sendable {
         }
         slots[hole] = 0
         // The last record moves into the freed position; its slot is repointed.
-        let last = hashes.count - 1
+        let last = records.count - 1
         if index != last {
-            let moved = hashes[last]
+            let moved = self.hash(at: last)
             var slot = home(moved)
             while Self.record(slots[slot]) != last { slot = (slot + 1) & mask }
             slots[slot] = Self.tag(moved) << 32 | UInt64(index + 1)
-            hashes[index] = moved
-            nodes.swapAt(index, last)
+            records.swapAt(index, last)
         }
-        hashes.removeLast()
-        nodes.removeLast()
+        records.removeLast()
         return true
     }
 
@@ -122,17 +123,15 @@ public struct TreeNodeTable: Sendable {
     public mutating func reserveCapacity(_ capacity: Int) {
         precondition(capacity >= 0 && capacity <= Self.maxCount, "invalid state: a tree-node table for \(capacity) nodes")
         // Geometric: reserving exactly what each block adds would copy every record on every block.
-        if capacity > hashes.capacity {
-            hashes.reserveCapacity(max(capacity, hashes.capacity * 2))
-            nodes.reserveCapacity(max(capacity, nodes.capacity * 2))
+        if capacity > records.capacity {
+            records.reserveCapacity(max(capacity, records.capacity * 2))
         }
         if capacity * 2 > slots.count { grow(toHold: capacity) }
     }
 
     /// Drops every node; keeps the allocated room when `keepingCapacity`.
     public mutating func removeAll(keepingCapacity: Bool = false) {
-        hashes.removeAll(keepingCapacity: keepingCapacity)
-        nodes.removeAll(keepingCapacity: keepingCapacity)
+        records.removeAll(keepingCapacity: keepingCapacity)
         if keepingCapacity {
             for i in slots.indices { slots[i] = 0 }
         } else {
@@ -153,11 +152,18 @@ public struct TreeNodeTable: Sendable {
             if entry == 0 { return (slot, nil) }
             if entry >> 32 == tag {
                 let index = Self.record(entry)
-                if hashes[index] == hash { return (slot, index) }
+                if self.hash(at: index) == hash { return (slot, index) }
             }
             slot = (slot + 1) & mask
         }
     }
+
+    /// Where a record's node lies in it.
+    private static let nodeOffset = MemoryLayout<TreeNodeRecord>.offset(of: \TreeNodeRecord.node)!
+
+    /// The hash of record `index`, read in place.
+    @inline(__always)
+    private func hash(at index: Int) -> Hash { records.withUnsafeBufferPointer { $0[index].hash } }
 
     /// The record position an occupied slot's entry points to.
     @inline(__always)
@@ -184,7 +190,8 @@ public struct TreeNodeTable: Sendable {
         slots = [UInt64](repeating: 0, count: count)
         shift = UInt64(64 - count.trailingZeroBitCount)
         let mask = count - 1
-        for (index, hash) in hashes.enumerated() {
+        for index in records.indices {
+            let hash = self.hash(at: index)
             var slot = home(hash)
             while slots[slot] != 0 { slot = (slot + 1) & mask }
             slots[slot] = Self.tag(hash) << 32 | UInt64(index + 1)

@@ -34,14 +34,16 @@ struct TimedLedgerApplication: ConsensusApplication {
 
     func validate(_ block: Block) throws(ApplicationError) {
         let started = DispatchTime.now().uptimeNanoseconds
+        var outcome = "invalid"  // until `ledger.validate` returns
         defer {
             let elapsed = DispatchTime.now().uptimeNanoseconds - started
             budget.record(transactions: block.transactions.count, nanoseconds: elapsed)
             metrics.blockValidate.recordNanoseconds(Int64(clamping: elapsed))
             timeline.validated(height: block.header.height, nanoseconds: elapsed)
-            logger.debug("validated proposal", metadata: ["height": "\(block.header.height)", "txs": "\(block.transactions.count)", "ms": "\(elapsed / 1_000_000)"])
+            logger.debug("validated proposal", metadata: ["height": "\(block.header.height)", "txs": "\(block.transactions.count)", "ms": "\(elapsed / 1_000_000)", "outcome": "\(outcome)"])
         }
         try ledger.validate(block)
+        outcome = "valid"
     }
 
     mutating func commit(_ block: Block, certificate: CommitCertificate) throws(ApplicationError) {
