@@ -7,7 +7,7 @@
 // key index grouped by first path component and sorted lazily (`ScanIndex`) instead of filtering the whole state, and sizes its tree-node table ahead when told how many
 // blocks are coming. It keeps the latest height's state alone — values and tree nodes: each commit drops the nodes
 // its height replaced (`BlockCommit.staleNodes`) — since re-execution reads nothing older; a historical read is
-// refused as pruned. A commit must come from one thread at a time; reads are safe from any thread (one lock).
+// refused as pruned (`stateSource(atHeight:)` answers nil for any height but the latest). A commit must come from one thread at a time; reads are safe from any thread (one lock).
 import Foundation
 import TrellisCodec
 import TrellisCrypto
@@ -58,6 +58,15 @@ public final class ReplayStore: ChainStore, @unchecked Sendable {
     public var stateRetention: StateRetention { .window(heights: 1) }
     public func oldestStateHeight() throws(ChainStoreError) -> UInt64? { lock.withLock { last } }
 
+    /// The most tree nodes the store reserves room for ahead of the blocks (`expect(blocks:)`): ~4 million.
+    static let maxReservedNodes = 1 << 22
+
+    /// The latest height's tree and values, or nil for any other height: older trees are not kept, so a reader of
+    /// one is told the height is pruned (it would otherwise meet missing nodes, which reads as a damaged store).
+    public func stateSource(atHeight height: UInt64) throws(ChainStoreError) -> (any TreeNodeSource & TreeValueSource)? {
+        lock.withLock { last == height } ? self : nil
+    }
+
     /// The number of tree nodes held (the latest tree's).
     var treeNodeCount: Int { lock.withLock { nodes.count } }
 
@@ -88,8 +97,13 @@ public final class ReplayStore: ChainStore, @unchecked Sendable {
             // table holds about two nodes per key instead of every node ever created, and its lookups stay in cache.
             nodes.remove(contentsOf: commit.staleNodes)
             if commit.height == 1, expectedBlocks > 1 {
+                // Block 1's growth projected over the file, capped: the block count comes from the file being
+                // verified, and past the cap the table grows geometrically (an uncapped projection of a long export
+                // asked for more records than the table can index, a precondition failure on input).
                 let growth = max(commit.treeNodes.count - commit.staleNodes.count, 0)
-                nodes.reserveCapacity(nodes.count + commit.treeNodes.count + growth * expectedBlocks)
+                let (projected, overflow) = growth.multipliedReportingOverflow(by: expectedBlocks)
+                let capacity = nodes.count + commit.treeNodes.count + (overflow ? Self.maxReservedNodes : min(projected, Self.maxReservedNodes))
+                nodes.reserveCapacity(capacity)
             }
             nodes.insert(contentsOf: commit.treeNodes)
             roots[commit.height] = commit.stateRoot

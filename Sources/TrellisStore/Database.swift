@@ -8,6 +8,7 @@
 // - Keys iterate in bytewise order (RocksDB's default comparator).
 // - Every buffer RocksDB mallocs (values, error strings, CF lists) is released with `rocksdb_free`.
 import CRocksDB
+import Foundation
 
 /// Identifies what wrote a database: an application name and a format version. Both must match to open.
 public struct StoreFormat: Sendable, Equatable, CustomStringConvertible {
@@ -100,6 +101,12 @@ public struct ColumnFamily: Hashable, Sendable, CustomStringConvertible {
 
 /// An open RocksDB database. Thread-safe: RocksDB serialises writers and lets readers run concurrently.
 public final class Database: @unchecked Sendable {
+    /// The databases of this process that are open: opened, and not yet closed by their deinit (which closes
+    /// RocksDB). A process must not exit while one is open or closing: RocksDB's static destructors then race the
+    /// close on another thread (`pthread lock: Invalid argument`, SIGABRT — seen at a node's shutdown, where the
+    /// store's last reference was dropped on a Dispatch thread as the main thread returned).
+    public static let openDatabases = OpenDatabases()
+
     public let path: String
     public let format: StoreFormat
     /// The column families by name, including `default`.
@@ -205,6 +212,7 @@ public final class Database: @unchecked Sendable {
         self.syncWrite = rocksdb_writeoptions_create()!
         rocksdb_writeoptions_set_sync(syncWrite, 1)
         self.asyncWrite = rocksdb_writeoptions_create()!
+        Database.openDatabases.opened()  // every property is set: deinit runs (and counts the close) from here on
 
         // Format check (after init so deinit releases everything if it throws).
         let defaultCF = families["default"]!
@@ -236,6 +244,7 @@ public final class Database: @unchecked Sendable {
     }
 
     deinit {
+        defer { Database.openDatabases.closed() }
         for h in handles { rocksdb_column_family_handle_destroy(h) }
         rocksdb_close(db)
         rocksdb_readoptions_destroy(readOptions)
@@ -522,3 +531,30 @@ public final class Database: @unchecked Sendable {
 #if canImport(Glibc)
 import Glibc
 #endif
+
+/// Counts the open databases of the process (`Database.openDatabases`).
+public final class OpenDatabases: @unchecked Sendable {
+    private let lock = NSLock()
+    private var open = 0  // guarded by `lock`
+
+    fileprivate func opened() { lock.lock(); open += 1; lock.unlock() }
+    fileprivate func closed() { lock.lock(); open -= 1; lock.unlock() }
+
+    /// How many are open now.
+    public var count: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return open
+    }
+
+    /// Waits until none is open (each closed by its deinit, RocksDB's close returned), polling every 10 ms for at
+    /// most `seconds`; true when none is.
+    public func waitUntilAllClosed(seconds: Double) async -> Bool {
+        let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1_000))
+        while count > 0 {
+            if ContinuousClock.now >= deadline { return false }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return true
+    }
+}

@@ -6,6 +6,7 @@ import TrellisAPI
 import TrellisCrypto
 import TrellisLedger
 import TrellisNode
+import TrellisStore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -93,6 +94,27 @@ struct NodeCommand: AsyncParsableCommand {
         func run() async throws {
             // Before the node's threads allocate: a bounded number of malloc arenas (docs/OPERATIONS.md, "Memory").
             let arenas = MallocArenas.limit()
+            let pidFile = NodeHome(path: home).path + "/node.pid"
+            // The pid file goes last: once it is gone the store is closed (RocksDB's LOCK released), so a node
+            // started on this home then opens it.
+            defer { try? FileManager.default.removeItem(atPath: pidFile) }
+            let served: Result<Void, any Error>
+            do { try await serve(arenas: arenas, pidFile: pidFile); served = .success(()) } catch { served = .failure(error) }
+            // The node and its store are released by now, perhaps on another thread: wait until RocksDB's close has
+            // returned. Exiting during it aborts the process in RocksDB's static destructors (SIGABRT after a
+            // clean shutdown). A store still open after the wait is held by something that outlived the node:
+            // exit without the C++ destructors (the store was flushed, every commit was synced).
+            if !(await Database.openDatabases.waitUntilAllClosed(seconds: 15)) {
+                FileHandle.standardError.write(Data("trellis: the store did not close within 15 s of the node stopping; exiting without closing it (it was flushed; nothing is lost)\n".utf8))
+                try? FileManager.default.removeItem(atPath: pidFile)
+                fflush(nil)
+                _exit(0)
+            }
+            try served.get()
+        }
+
+        /// Runs the node until a signal stops it (or its API fails); returns after the graceful shutdown.
+        private func serve(arenas: MallocArenas, pidFile: String) async throws {
             let nodeHome = NodeHome(path: home)
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: home, isDirectory: &isDirectory), isDirectory.boolValue else {
@@ -108,10 +130,9 @@ struct NodeCommand: AsyncParsableCommand {
             let metrics = MetricsRegistry()
             do { node = try Node(home: nodeHome, logger: logger, metrics: NodeMetrics(factory: metrics.factory)) } catch { throw failure("\(error)") }
             do { try await node.start() } catch { throw failure("\(error)") }
-            // The pid file tells `testnet` (and operators) which process owns this home; removed on clean exit.
-            let pidFile = nodeHome.path + "/node.pid"
+            // The pid file tells `testnet` (and operators) which process owns this home; removed on clean exit, once
+            // the store is closed (`run`).
             try? "\(getpid())\n".write(toFile: pidFile, atomically: true, encoding: .utf8)
-            defer { try? FileManager.default.removeItem(atPath: pidFile) }
             guard let api = HostPort(node.config.api.listen) else { throw failure("api.listen is not host:port") }
             let metricsToken: String?
             do { metricsToken = try nodeHome.loadMetricsToken(node.config) } catch { throw failure("\(error) (in \(nodeHome.configPath))") }

@@ -193,6 +193,23 @@ func fastVerify(_ data: Data) throws -> VerificationSummary? {
         #expect(replay.store.treeNodeCount == reachable)
         #expect(try replay.store.oldestStateHeight() == chain.engine.currentHeight)
         #expect(replay.store.stateRetention == .window(heights: 1))
+        // Only the latest height can be read; an older one is pruned, not a damaged store.
+        #expect(try replay.store.stateSource(atHeight: chain.engine.currentHeight) != nil)
+        #expect(try replay.store.stateSource(atHeight: chain.engine.currentHeight - 1) == nil)
+    }
+
+    @Test func aLongExportDoesNotOversizeTheReplayStore() throws {
+        // The block count comes from the file: block 1's growth projected over 2^40 blocks is more records than a
+        // node table can index, and reserving it was a precondition failure. The reservation is capped.
+        let store = ReplayStore()
+        store.expect(blocks: 1 << 40)
+        let chain = try AuditTestChain.build()
+        let block = try #require(try chain.engine.block(at: 1))
+        try store.commit(BlockCommit(height: 0, block: nil, certificate: nil, stateChanges: [], treeNodes: [], stateRoot: .zero, transactions: [], genesisHash: .zero))
+        let leaves = (0..<3).map { TreeLeaf(key: Array("k/\($0)".utf8), value: [UInt8($0)]) }
+        try store.commit(BlockCommit(height: 1, block: block, certificate: nil, stateChanges: [],
+                                     treeNodes: leaves.map { TreeNodeRecord(hash: $0.hash, node: .leaf($0)) }, stateRoot: .zero, transactions: [], genesisHash: nil))
+        #expect(store.treeNodeCount == 3)
     }
 
     @Test func replayStoreScansFollowInsertsAndDeletes() throws {

@@ -103,7 +103,8 @@ final class BlockBudget: Sendable {
         guard let perTransaction, perTransaction > 0 else { return maxTransactions }
         let fit = seconds / perTransaction
         guard fit.isFinite else { return maxTransactions }
-        return max(minimumTransactions, min(maxTransactions, Int(max(0, fit))))
+        // Clamped as a Double first: a fit beyond Int's range (a tiny cost sample) must not trap in the conversion.
+        return max(minimumTransactions, Int(min(max(0, fit), Double(maxTransactions))))
     }
 }
 
