@@ -77,7 +77,10 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     /// This store's bound on each generation of decoded pages (`pageCacheCapacity` unless opened with another).
     public let pageCachePages: Int
     /// Whether a commit ends by returning the C heap's free pages to the system when the process grew by more than
-    /// `heapTrimSlack` since the last time (`HeapTrimmer`).
+    /// `heapTrimSlack` since the last time (`HeapTrimmer`). Off unless asked for: the trim is process-wide, so the
+    /// process that owns the heap decides — the node turns it on (`Node`); tools and test processes, which open many
+    /// stores beside other work, leave it off (a test process that trimmed from every store crashed once inside
+    /// Foundation's `Process.run` — not explained; see docs/PERFORMANCE.md "Peak RSS on store format 5").
     public let trimsHeap: Bool
     /// Resident growth a commit tolerates before it trims the heap.
     public static let heapTrimSlack = 32 << 20
@@ -110,7 +113,7 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     static let stalePrefix: UInt8 = 0x73  // "s"
 
     /// Opens (or creates) the store at `path`. Fails on a database of another format, naming it and what to do.
-    public convenience init(path: String, retention: StateRetention = .default, pageCachePages: Int = RocksChainStore.pageCacheCapacity, trimsHeap: Bool = true) throws(ChainStoreError) {
+    public convenience init(path: String, retention: StateRetention = .default, pageCachePages: Int = RocksChainStore.pageCacheCapacity, trimsHeap: Bool = false) throws(ChainStoreError) {
         let db: Database
         do { db = try Database(path: path, columnFamilies: Self.columnFamilyNames, format: Self.format, options: Self.storeOptions) } catch {
             if case .formatMismatch(let p, let found, let expected) = error { throw .unsupportedFormat(path: p, found: found, expected: expected) }
@@ -120,7 +123,7 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     }
 
     /// Uses an already open database that has the ledger's column families.
-    public init(database: Database, retention: StateRetention = .default, pageCachePages: Int = RocksChainStore.pageCacheCapacity, trimsHeap: Bool = true) throws(ChainStoreError) {
+    public init(database: Database, retention: StateRetention = .default, pageCachePages: Int = RocksChainStore.pageCacheCapacity, trimsHeap: Bool = false) throws(ChainStoreError) {
         if case .window(let n) = retention { precondition(n >= 1, "a proof window keeps at least the latest height") }
         precondition(pageCachePages >= 1, "the page cache holds at least one page per generation, got \(pageCachePages)")
         self.pageCachePages = pageCachePages

@@ -84,7 +84,7 @@ public final class Node: NodeService, Sendable {
         self.listen = listen
         let persistentPeers = try PeerList.parse(config.p2p.persistentPeers)
         let descriptorLimits = FileDescriptorBudget.raiseSoftLimit()  // before RocksDB opens its files
-        do { store = try RocksChainStore(path: home.dataPath, retention: config.state.retention) } catch {
+        do { store = try RocksChainStore(path: home.dataPath, retention: config.state.retention, trimsHeap: true) } catch {
             // RocksDB's LOCK file: another process has this store open.
             if "\(error)".contains("LOCK") {
                 throw NodeStartError("the store \(home.dataPath) is in use: a node of this home is already running (its pid is in \(home.path)/node.pid); stop it first")
