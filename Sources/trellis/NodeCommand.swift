@@ -107,8 +107,13 @@ struct NodeCommand: AsyncParsableCommand {
             if !(await Database.openDatabases.waitUntilAllClosed(seconds: 15)) {
                 FileHandle.standardError.write(Data("trellis: the store did not close within 15 s of the node stopping; exiting without closing it (it was flushed; nothing is lost)\n".utf8))
                 try? FileManager.default.removeItem(atPath: pidFile)
+                var status: Int32 = 0
+                if case .failure(let error) = served {  // the API failed: still a failure, named as ArgumentParser would
+                    FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
+                    status = 1
+                }
                 fflush(nil)
-                _exit(0)
+                _exit(status)
             }
             try served.get()
         }
