@@ -105,11 +105,11 @@ struct NodeCommand: AsyncParsableCommand {
             // clean shutdown). A store still open after the wait is held by something that outlived the node:
             // exit without the C++ destructors (the store was flushed, every commit was synced).
             if !(await Database.openDatabases.waitUntilAllClosed(seconds: 15)) {
-                FileHandle.standardError.write(Data("trellis: the store did not close within 15 s of the node stopping; exiting without closing it (it was flushed; nothing is lost)\n".utf8))
+                printError("trellis: the store did not close within 15 s of the node stopping; exiting without closing it (it was flushed; nothing is lost)")
                 try? FileManager.default.removeItem(atPath: pidFile)
                 var status: Int32 = 0
                 if case .failure(let error) = served {  // the API failed: still a failure, named as ArgumentParser would
-                    FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
+                    printError("Error: \(error)")
                     status = 1
                 }
                 fflush(nil)
