@@ -86,6 +86,8 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     /// Resident growth a commit tolerates before it trims the heap.
     public static let heapTrimSlack = 32 << 20
     private let heapTrimmer: HeapTrimmer?
+    /// How many times this store's commits trimmed the heap (0 unless `trimsHeap`).
+    public var heapTrims: Int { heapTrimmer?.trims ?? 0 }
     let blocks, certs, txs, state, nodes, tree, meta, consensus: ColumnFamily
     private let cacheLock = NSLock()
     private var pageCache: [NodeKey: DecodedPage] = [:]
