@@ -30,6 +30,9 @@ let package = Package(
         .target(name: "TrellisCrypto", dependencies: ["CSodium", "CSHA256"]),
         .target(name: "TrellisCodec"),
         .target(name: "TrellisStore", dependencies: ["CRocksDB"]),
+        // Child processes through posix_spawn (not Foundation's Process: see ChildProcess.swift).
+        .target(name: "CSpawn"),
+        .target(name: "TrellisSpawn", dependencies: ["CSpawn"]),
         .target(name: "TrellisLedger", dependencies: ["TrellisCrypto", "TrellisCodec", "TrellisStore"]),
         .target(name: "TrellisConsensus", dependencies: ["TrellisLedger", "TrellisCrypto", "TrellisCodec"]),
         .target(name: "TrellisAudit", dependencies: ["TrellisLedger", "TrellisCrypto", "TrellisCodec", "TrellisStore"]),
@@ -70,7 +73,7 @@ let package = Package(
             name: "trellis",
             dependencies: [
                 "TrellisCrypto", "TrellisCodec", "TrellisStore", "TrellisLedger",
-                "TrellisConsensus", "TrellisSimulation", "TrellisNode", "TrellisAPI", "TrellisAudit",
+                "TrellisConsensus", "TrellisSimulation", "TrellisNode", "TrellisAPI", "TrellisAudit", "TrellisSpawn",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -97,6 +100,7 @@ let package = Package(
         .testTarget(name: "TrellisCryptoTests", dependencies: ["TrellisCrypto"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrellisCodecTests", dependencies: ["TrellisCodec"]),
         .testTarget(name: "TrellisStoreTests", dependencies: ["TrellisStore"]),
+        .testTarget(name: "TrellisSpawnTests", dependencies: ["TrellisSpawn", "TrellisTesting"]),
         .testTarget(name: "TrellisLedgerTests", dependencies: ["TrellisLedger", "TrellisCrypto", "TrellisCodec", "TrellisStore"]),
         .testTarget(
             name: "TrellisNodeTests",
@@ -118,7 +122,7 @@ let package = Package(
         .testTarget(
             name: "trellisTests",
             dependencies: [
-                "trellis", "TrellisNode", "TrellisLedger", "TrellisCrypto", "TrellisTesting",
+                "trellis", "TrellisNode", "TrellisLedger", "TrellisCrypto", "TrellisTesting", "TrellisSpawn",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -126,7 +130,7 @@ let package = Package(
         .testTarget(
             name: "TrellisAuditTests",
             // TrellisFuzzing: its sample payload of every kind, decoded by the document's layouts (AuditDocumentTests).
-            dependencies: ["TrellisAudit", "TrellisLedger", "TrellisCrypto", "TrellisCodec", "TrellisStore", "TrellisFuzzing", "TrellisTesting"],
+            dependencies: ["TrellisAudit", "TrellisLedger", "TrellisCrypto", "TrellisCodec", "TrellisStore", "TrellisFuzzing", "TrellisTesting", "TrellisSpawn"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "TrellisConsensusTests", dependencies: ["TrellisConsensus", "TrellisLedger", "TrellisCrypto", "TrellisCodec"]),

@@ -18,6 +18,7 @@ struct LedgerBench: ParsableCommand {
     @Option(help: "Keep the RocksDB store in this (new) directory instead of a temporary one.") var dir: String?
     @Flag(help: "Print \"committed HEIGHT\" after every committed key-rotation block.") var progress = false
     @Option(help: "Then time a proved query of this many live keys at the middle kept height, per-key reads vs one view (0: skip).") var oldHeightQueryKeys = 0
+    @Flag(help: "Trim the C heap after a commit that grew the process, as a node does (RocksChainStore trimsHeap).") var trimHeap = false
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
@@ -33,14 +34,16 @@ struct LedgerBench: ParsableCommand {
         let rotations: LedgerBenchmarkResult
         let storage: StorageReport
         var oldHeightQuery: OldHeightQuery? = nil
+        var storeHeapTrims = 0
         do {
-            let store = try RocksChainStore(path: path, retention: archive ? .archive : .window(heights: proofHistoryHeights))
+            let store = try RocksChainStore(path: path, retention: archive ? .archive : .window(heights: proofHistoryHeights), trimsHeap: trimHeap)
             let progress = self.progress
             rotations = try LedgerBenchmark.run(transactionsPerBlock: perBlock, blocks: blocks, store: store) { height in
                 // Written unbuffered: a test reads it from a pipe and kills this process mid-run.
                 if progress { writeOut(STDOUT_FILENO, "committed \(height)\n") }
                 progressLine("key-rotation blocks: \(height)/\(blocks) committed")
             }
+            storeHeapTrims = store.heapTrims
             storage = try StorageReport.measure(store, path: path, result: rotations)
             if oldHeightQueryKeys > 0 { oldHeightQuery = try OldHeightQuery.measure(store, keys: oldHeightQueryKeys) }
         } catch {
@@ -57,6 +60,10 @@ struct LedgerBench: ParsableCommand {
                 "split_chained_tree_nodes_per_tx": round2(split.chainedTreeNodesPerTransaction),
                 "rocksdb_rotation_tx_per_second": Int(rotations.transactionsPerSecond),
                 "rocksdb_rotation_commit_ms": round2(rotations.commitSecondsMedian * 1000),
+                "rocksdb_rotation_commit_ms_p90": round2(rotations.commitSecondsPercentile(90) * 1000),
+                "rocksdb_rotation_commit_ms_p99": round2(rotations.commitSecondsPercentile(99) * 1000),
+                "rocksdb_rotation_commit_ms_max": round2(rotations.commitSecondsPercentile(100) * 1000),
+                "heap_trims": storeHeapTrims,
                 "rocksdb_rotation_transactions": rotations.blocks * rotations.transactionsPerBlock,
                 "state_retention": archive ? "archive" : "window \(proofHistoryHeights)",
                 "disk_bytes_per_tx": round2(storage.diskBytesPerTransaction), "raw_tx_bytes": round2(storage.rawBytesPerTransaction),

@@ -14,6 +14,7 @@ import TrellisCrypto
 import TrellisLedger
 import TrellisNode
 import Synchronization
+import TrellisSpawn
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -190,18 +191,18 @@ struct Testnet: AsyncParsableCommand {
             let log = home + "/node.log"
             if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
             guard let handle = FileHandle(forWritingAtPath: log) else { throw failure("cannot write \(log)") }
+            defer { try? handle.close() }
             let logStart = handle.seekToEndOfFile()
-            let process = Process()
-            // setsid: the nodes get their own session, so a terminal's Ctrl-C reaches only this command, which then
-            // stops them cleanly (and with --detach they outlive it).
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
-            process.arguments = [binary, "node", "start", "--home", home]
-            process.standardOutput = handle
-            process.standardError = handle
-            process.standardInput = FileHandle.nullDevice
             let pidFile = home + "/node.pid"
             try? FileManager.default.removeItem(atPath: pidFile)
-            do { try process.run() } catch { throw failure("cannot start \(binary): \(error.localizedDescription)") }
+            // setsid: the nodes get their own session, so a terminal's Ctrl-C reaches only this command, which then
+            // stops them cleanly (and with --detach they outlive it). posix_spawn, not Foundation's Process: its
+            // run() can crash the caller (ChildProcess.swift says why).
+            let process: ChildProcess
+            do {
+                process = try ChildProcess("/usr/bin/setsid", [binary, "node", "start", "--home", home], standardInput: .null,
+                                           standardOutput: .descriptor(handle.fileDescriptor), standardError: .descriptor(handle.fileDescriptor))
+            } catch { throw failure("\(error)") }
             // setsid may fork, so the node's own pid comes from the pid file it writes once it is listening; and the
             // node's own exit shows as the "error: …" line it prints last.
             let deadline = Date().addingTimeInterval(TimeInterval(seconds))
@@ -213,8 +214,8 @@ struct Testnet: AsyncParsableCommand {
                 if let fatal = printed.split(separator: "\n").last(where: { $0.hasPrefix("error: ") }) {
                     throw failure("the node in \(home) did not start: \(fatal.dropFirst("error: ".count)) (see \(log))")
                 }
-                if !process.isRunning && process.terminationStatus != 0 {
-                    throw failure("the node in \(home) exited with status \(process.terminationStatus) before listening; see \(log)")
+                if let ended = process.termination, ended != .exit(0) {
+                    throw failure("the node in \(home) \(ended.description) before listening; see \(log)")
                 }
                 usleep(100_000)
             }

@@ -4,6 +4,7 @@ import Foundation
 import Testing
 import TrellisCrypto
 import TrellisLedger
+import TrellisSpawn
 import TrellisTesting
 @testable import TrellisAudit
 
@@ -21,16 +22,9 @@ enum TrellisBinary {
     }
 
     static func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = url
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let (o, e) = PipeRead.readToEnd(out.fileHandleForReading, err.fileHandleForReading)
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+        let process = try ChildProcess(url.path, arguments, standardOutput: .pipe, standardError: .pipe)
+        let (o, e) = PipeRead.readToEnd(process.standardOutput!, process.standardError!)
+        return (process.waitUntilExit().status, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
     }
 }
 

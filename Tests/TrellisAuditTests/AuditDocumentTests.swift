@@ -9,6 +9,10 @@ import Testing
 import TrellisCodec
 import TrellisCrypto
 import TrellisLedger
+import TrellisSpawn
+#if canImport(Glibc)
+import Glibc
+#endif
 import TrellisTesting
 @testable import TrellisAudit
 @testable import TrellisFuzzing
@@ -21,16 +25,17 @@ enum RepositoryFiles {
 
     /// Runs `python3 args`, returning (status, output); nil when python3 cannot be started.
     static func python(_ args: [String]) -> (status: Int32, output: String)? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3"] + args
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        do { try process.run() } catch { return nil }
-        let data = PipeRead.readToEnd(pipe.fileHandleForReading)
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        // Output and errors on one pipe, in the order written: the pipe's write end is the child's 1 and 2.
+        var fds: [Int32] = [-1, -1]
+        guard pipe(&fds) == 0 else { return nil }
+        let reader = FileHandle(fileDescriptor: fds[0], closeOnDealloc: true)
+        let process: ChildProcess
+        do {
+            defer { close(fds[1]) }
+            process = try ChildProcess("/usr/bin/env", ["python3"] + args, standardOutput: .descriptor(fds[1]), standardError: .descriptor(fds[1]))
+        } catch { return nil }
+        let data = PipeRead.readToEnd(reader)
+        return (process.waitUntilExit().status, String(decoding: data, as: UTF8.self))
     }
 
     /// True when python3 with the `cryptography` package runs.

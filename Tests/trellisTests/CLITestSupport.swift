@@ -1,5 +1,6 @@
 // CLITestSupport.swift — runs the built `trellis` binary as a user would, capturing output and exit status.
 import Foundation
+import TrellisSpawn
 import TrellisTesting
 
 struct CLIResult {
@@ -31,29 +32,22 @@ enum CLI {
         try finish(launch(binary, arguments))
     }
 
-    /// A started process with its output pipes.
+    /// A started process with its output pipes (started by posix_spawn: Foundation's `Process.run` can crash the
+    /// test process — see ChildProcess.swift).
     struct Running {
-        let process: Process
-        let out: Pipe
-        let err: Pipe
+        let process: ChildProcess
+        var out: FileHandle { process.standardOutput! }
+        var err: FileHandle { process.standardError! }
     }
 
     static func launch(_ executable: URL, _ arguments: [String]) throws -> Running {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        return Running(process: process, out: out, err: err)
+        Running(process: try ChildProcess(executable.path, arguments, standardOutput: .pipe, standardError: .pipe))
     }
 
-    /// Reads the outputs to their end and waits for the exit status.
+    /// Reads the outputs to their end and waits for the exit status (a signal's number when one ended it).
     static func finish(_ running: Running) -> CLIResult {
-        let (outData, errData) = PipeRead.readToEnd(running.out.fileHandleForReading, running.err.fileHandleForReading)
-        running.process.waitUntilExit()
-        return CLIResult(status: running.process.terminationStatus,
+        let (outData, errData) = PipeRead.readToEnd(running.out, running.err)
+        return CLIResult(status: running.process.waitUntilExit().status,
                          stdout: String(decoding: outData, as: UTF8.self),
                          stderr: String(decoding: errData, as: UTF8.self))
     }

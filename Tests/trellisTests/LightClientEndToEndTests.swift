@@ -7,6 +7,7 @@ import Testing
 import TrellisCodec
 import TrellisCrypto
 import TrellisLedger
+import TrellisSpawn
 import TrellisTesting
 #if canImport(Glibc)
 import Glibc
@@ -15,7 +16,7 @@ import Glibc
 /// A static HTTP server (Python's http.server, bound to 127.0.0.1 on a port the kernel picks) serving `root`: a
 /// request for /v1/blocks/5?x=y answers the file root/v1/blocks/5. Stop it with `stop()`.
 final class StaticHTTPStub {
-    let process = Process()
+    let process: ChildProcess
     let url: String
 
     init(root: String) throws {
@@ -28,23 +29,17 @@ final class StaticHTTPStub {
         print(server.server_address[1], flush=True)
         server.serve_forever()
         """
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = ["-c", script, root]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let line = String(decoding: PipeRead.available(out.fileHandleForReading), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        process = try ChildProcess("/usr/bin/python3", ["-c", script, root], standardOutput: .pipe, standardError: .null)
+        let line = String(decoding: PipeRead.available(process.standardOutput!), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         guard let port = Int(line) else {
-            kill(process.processIdentifier, SIGKILL)
+            process.send(SIGKILL)
             throw StubFailure(description: "the HTTP stub did not print its port: \(line)")
         }
         url = "http://127.0.0.1:\(port)"
     }
 
-    /// SIGKILL: a child of the test process may inherit a signal mask that blocks SIGTERM.
     func stop() {
-        kill(process.processIdentifier, SIGKILL)
+        process.send(SIGKILL)
         process.waitUntilExit()
     }
 }

@@ -61,7 +61,7 @@ import Glibc
         let running = try CLI.launch(CLI.binary, ["node", "start", "--home", home.path])
         let exited = waitUntil(60) { !running.process.isRunning }
         if !exited {
-            running.process.terminate()
+            running.process.send(SIGTERM)
             Issue.record("node start kept running; it should have exited with an error")
         }
         return CLI.finish(running)

@@ -3,6 +3,7 @@
 // mempool and API metrics moving as the chain does.
 import Foundation
 import Testing
+import TrellisSpawn
 import TrellisTesting
 #if canImport(Glibc)
 import Glibc
@@ -75,16 +76,12 @@ import Glibc
 
 extension OperationsEndToEndTests {
     /// `trellis node start --home home` as this test's own child (so its exit status can be read); output to node.log.
-    private func startChildNode(home: String) throws -> Process {
-        let process = Process()
-        process.executableURL = CLI.binary
-        process.arguments = ["node", "start", "--home", home]
+    private func startChildNode(home: String) throws -> ChildProcess {
         let handle = try #require(FileHandle(forWritingAtPath: home + "/node.log"))
+        defer { try? handle.close() }
         handle.seekToEndOfFile()
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        return process
+        return try ChildProcess(CLI.binary.path, ["node", "start", "--home", home],
+                                standardOutput: .descriptor(handle.fileDescriptor), standardError: .descriptor(handle.fileDescriptor))
     }
 
     @Test func sigtermDuringLoadLeavesAStoreThatOpensAndANodeThatRejoins() async throws {
@@ -108,7 +105,7 @@ extension OperationsEndToEndTests {
         E2E.stopNode(home: home)
         #expect(waitUntil(60) { !FileManager.default.fileExists(atPath: home + "/node.pid") }, "node 2 did not stop on SIGTERM")
         var node = try startChildNode(home: home)
-        defer { if node.isRunning { kill(node.processIdentifier, SIGKILL) } }
+        defer { node.send(SIGKILL) }
         #expect(waitUntil(60) { E2E.height(apis[1]) >= E2E.height(apis[0]) - 1 && E2E.height(apis[1]) > 0 }, "node 2 did not come back")
 
         // Load: transactions sent alternately to nodes 1 and 2, each waited for until committed.
@@ -131,17 +128,14 @@ extension OperationsEndToEndTests {
 
         // An open event stream must not hold the shutdown up.
         let events = try CLI.launch(URL(fileURLWithPath: "/usr/bin/curl"), ["-sN", apis[1] + "/v1/events?from=1"])
-        defer { if events.process.isRunning { events.process.terminate() } }
+        defer { events.process.send(SIGTERM) }
         #expect(waitUntil(10) { events.process.isRunning })
         let stoppedAt = E2E.height(apis[1])
 
         // SIGTERM in the middle of the load: a graceful exit with status 0, the store flushed and closed.
-        kill(node.processIdentifier, SIGTERM)
-        // Required: the exit status of a process still running is a precondition failure in Foundation, which would
-        // take the whole test process down.
+        node.send(SIGTERM)
         try #require(waitUntil(60) { !node.isRunning }, "node 2 is still running 60 s after SIGTERM")
-        #expect(node.terminationReason == .exit && node.terminationStatus == 0,
-                "node 2 exited with \(node.terminationReason == .exit ? "status" : "signal") \(node.terminationStatus)")
+        #expect(node.termination == .exit(0), "node 2 \(node.termination.map { "\($0)" } ?? "?")")
         #expect(!FileManager.default.fileExists(atPath: home + "/node.pid"), "node.pid left behind")
         let rocksLog = (try? String(contentsOfFile: home + "/data/LOG", encoding: .utf8)) ?? ""
         #expect(rocksLog.contains("Shutdown complete"), "RocksDB was not closed (no \"Shutdown complete\" in data/LOG)")
@@ -164,10 +158,9 @@ extension OperationsEndToEndTests {
         }
         let common = min(E2E.height(apis[0]), E2E.height(apis[1]))
         #expect(E2E.header(apis[0], common, "state_root") == E2E.header(apis[1], common, "state_root"), "state roots differ at \(common)")
-        kill(node.processIdentifier, SIGTERM)
+        node.send(SIGTERM)
         try #require(waitUntil(60) { !node.isRunning }, "node 2 is still running 60 s after SIGTERM")
         let lastLines = ((try? String(contentsOfFile: home + "/node.log", encoding: .utf8)) ?? "").split(separator: "\n").suffix(25).joined(separator: "\n")
-        #expect(node.terminationReason == .exit && node.terminationStatus == 0,
-                "node 2 exited with \(node.terminationReason == .exit ? "status" : "signal") \(node.terminationStatus) on its second SIGTERM; its log ends:\n\(lastLines)")
+        #expect(node.termination == .exit(0), "node 2 \(node.termination.map { "\($0)" } ?? "?") on its second SIGTERM; its log ends:\n\(lastLines)")
     }
 }

@@ -15,7 +15,7 @@ import Glibc
         let deadline = Date().addingTimeInterval(budgetSeconds)
         var text = ""
         while Date() < deadline {
-            let data = PipeRead.available(running.out.fileHandleForReading)
+            let data = PipeRead.available(running.out)
             if data.isEmpty { return false }  // EOF: the process ended
             text += String(decoding: data, as: UTF8.self)
             let heights = text.split(separator: "\n").compactMap { line -> UInt64? in
@@ -39,7 +39,7 @@ import Glibc
             let running = try CLI.launch(CLI.binary, ["bench", "ledger", "--transactions", "1", "--blocks", "100000", "--per-block", "\(10 + 7 * round)",
                                                       "--proof-history-heights", "2", "--dir", dir, "--progress"])
             let reached = waitForCommitted(running, height: UInt64(target), budgetSeconds: 300)
-            kill(running.process.processIdentifier, SIGKILL)
+            running.process.send(SIGKILL)
             running.process.waitUntilExit()
             #expect(reached, "the benchmark never reported height \(target)")
             guard reached else { return }

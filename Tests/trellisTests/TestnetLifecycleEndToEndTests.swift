@@ -4,6 +4,7 @@
 // answer; `down` says when nothing was running.
 import Foundation
 import Testing
+import TrellisSpawn
 import TrellisTesting
 #if canImport(Glibc)
 import Glibc
@@ -23,9 +24,9 @@ import Glibc
     /// The test: synchronous, it blocks while it waits for node and CLI processes, so it runs on a thread of its
     /// own (`OwnThread`), never on one of the cooperative threads the in-process suites need.
     func ctrlCWhileNodesStartStopsThemBody() throws {
-        var dir = "", errPath = "", up = Process()
+        var dir = "", errPath = "", up: ChildProcess?
         defer { _ = try? CLI.run(["testnet", "down", "--dir", dir]) }
-        defer { if up.isRunning { kill(up.processIdentifier, SIGKILL) } }  // a failed wait must not leave it running
+        defer { up?.send(SIGKILL) }  // a failed wait must not leave it running
         let stderr = { (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "" }
         // `up` in the foreground, its errors to a file; started again on a new block of ports and directory when
         // another process took a port of the block before a node bound it (as `LocalTestnet.up` does), up to 3 times.
@@ -34,28 +35,26 @@ import Glibc
             dir = CLI.temporaryDirectory() + "/net"
             errPath = CLI.temporaryDirectory() + "/up.err"
             _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-            up = Process()
-            up.executableURL = CLI.binary
-            up.arguments = ["testnet", "up", "--dir", dir, "--nodes", "2", "--base-port", "\(base)", "--timeout", "120"]
-            up.standardOutput = FileHandle.nullDevice
-            up.standardError = FileHandle(forWritingAtPath: errPath)
-            try up.run()
+            let errFile = try #require(FileHandle(forWritingAtPath: errPath))
+            defer { try? errFile.close() }
+            let started = try ChildProcess(CLI.binary.path, ["testnet", "up", "--dir", dir, "--nodes", "2", "--base-port", "\(base)", "--timeout", "120"],
+                                           standardOutput: .null, standardError: .descriptor(errFile.fileDescriptor))
+            up = started
             // Both nodes spawned (each is recorded as it starts), or `up` ended. "waiting for 2 nodes…" is progress:
             // it goes to a terminal only, so this file never gets it.
-            _ = waitUntil(120) { Set(runningNodes(dir)).count == 2 || !up.isRunning }
-            guard !up.isRunning, LocalTestnet.StartFailure(description: stderr()).portTaken, attempt < 3 else { break }
+            _ = waitUntil(120) { Set(runningNodes(dir)).count == 2 || !started.isRunning }
+            guard !started.isRunning, LocalTestnet.StartFailure(description: stderr()).portTaken, attempt < 3 else { break }
             _ = try? CLI.run(["testnet", "down", "--dir", dir])
         }
         #expect(Set(runningNodes(dir)).count == 2, "up never started its nodes: \(stderr())")
         #expect(!runningNodes(dir).isEmpty, "no node was running when the signal was sent")
         #expect(!stderr().contains("waiting for"), "progress reached a file: \(stderr())")
-        up.interrupt()  // SIGINT, as Ctrl-C at a terminal
-        // Required: the exit status of a process still running is a precondition failure in Foundation, which would
-        // take the whole test process down.
-        try #require(waitUntil(60) { !up.isRunning }, "up did not end after SIGINT")
+        let upProcess = try #require(up)
+        upProcess.send(SIGINT)  // as Ctrl-C at a terminal
+        try #require(waitUntil(60) { !upProcess.isRunning }, "up did not end after SIGINT")
         // 130 when the signal came while the nodes started; 0 if they had committed and `up` was already waiting
         // for Ctrl-C. Either way no node may be left running.
-        #expect([0, 130].contains(up.terminationStatus), "exit \(up.terminationStatus): \(stderr())")
+        #expect([.exit(0), .exit(130)].contains(upProcess.termination), "up \(upProcess.termination.map { "\($0)" } ?? "?"): \(stderr())")
         #expect(runningNodes(dir).isEmpty, "nodes left running after Ctrl-C: \(runningNodes(dir)); \(stderr())")
     }
 

@@ -2,6 +2,7 @@
 // (`trellis testnet up --detach` in a temporary directory), JSON over curl, several CLI invocations at once, and
 // polling helpers. Nothing here asserts on time: waits return false and the test's own expectation fails.
 import Foundation
+import TrellisSpawn
 import TrellisTesting
 import TrellisCrypto
 import TrellisLedger
@@ -155,25 +156,24 @@ struct LocalTestnet {
     /// `namespace` when given); output is appended to home/node.log. Stop it with a signal to the pid in
     /// home/node.pid (`E2E.stopNode`).
     static func startNode(home: String, namespace: String? = nil, openFileLimit: Int? = nil) throws {
-        let process = Process()
         let node = ["/usr/bin/setsid", CLI.binary.path, "node", "start", "--home", home]
+        let (executable, arguments): (String, [String])
         if let openFileLimit {
-            process.executableURL = URL(fileURLWithPath: "/bin/sh")
-            process.arguments = ["-c", "ulimit -n \(openFileLimit) && exec \"$0\" \"$@\""] + node
+            (executable, arguments) = ("/bin/sh", ["-c", "ulimit -n \(openFileLimit) && exec \"$0\" \"$@\""] + node)
         } else if let namespace {
-            process.executableURL = URL(fileURLWithPath: NetLab.ip)
-            process.arguments = ["netns", "exec", namespace] + node
+            (executable, arguments) = (NetLab.ip, ["netns", "exec", namespace] + node)
         } else {
-            process.executableURL = URL(fileURLWithPath: node[0])
-            process.arguments = Array(node.dropFirst())
+            (executable, arguments) = (node[0], Array(node.dropFirst()))
         }
         let log = home + "/node.log"
         if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
         let handle = FileHandle(forWritingAtPath: log)
+        defer { try? handle?.close() }
         handle?.seekToEndOfFile()
-        process.standardOutput = handle ?? FileHandle.nullDevice
-        process.standardError = handle ?? FileHandle.nullDevice
-        try process.run()
+        let output: ChildProcess.Stream = handle.map { .descriptor($0.fileDescriptor) } ?? .null
+        // Not waited for: setsid detaches the node, which `E2E.stopNode` stops by the pid in node.pid. The
+        // short-lived setsid (or sh, ip) is reaped by the ChildProcess when it is released.
+        _ = try ChildProcess(executable, arguments, standardOutput: output, standardError: output)
     }
 }
 

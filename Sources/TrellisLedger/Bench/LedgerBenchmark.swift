@@ -16,6 +16,8 @@ public struct LedgerBenchmarkResult: Sendable, CustomStringConvertible {
     public let stateRootSecondsMedian: Double
     /// Median seconds to commit one block (synced batch).
     public let commitSecondsMedian: Double
+    /// Seconds to commit each block, in height order.
+    public let commitSeconds: [Double]
     public let stateKeysChangedPerBlock: Int
     /// Over the whole run: state keys changed, tree nodes written and tree nodes replaced, per transaction.
     public let stateKeysPerTransaction: Double
@@ -24,6 +26,9 @@ public struct LedgerBenchmarkResult: Sendable, CustomStringConvertible {
     public let transactionsPerSecond: Double
     /// Canonical bytes of all committed transactions.
     public let transactionBytes: Int
+
+    /// The `p`-th percentile (0…100, nearest rank) of the blocks' commit seconds.
+    public func commitSecondsPercentile(_ p: Double) -> Double { LedgerBenchmark.percentile(commitSeconds, p) }
 
     public var description: String {
         String(format: "%d blocks × %d txs: build %.1f ms/block (state root %.1f ms for %d keys), commit %.1f ms/block, %.0f tx/s; per transaction %.2f state keys, %.2f tree nodes written, %.2f replaced",
@@ -92,7 +97,7 @@ public enum LedgerBenchmark {
         let build = median(builds), root = median(roots), commit = median(commits)
         let transactions = Double(blocks * transactionsPerBlock)
         return LedgerBenchmarkResult(blocks: blocks, transactionsPerBlock: transactionsPerBlock, buildSecondsMedian: build, stateRootSecondsMedian: root,
-                                     commitSecondsMedian: commit, stateKeysChangedPerBlock: keysChanged,
+                                     commitSecondsMedian: commit, commitSeconds: commits, stateKeysChangedPerBlock: keysChanged,
                                      stateKeysPerTransaction: Double(totalKeys) / transactions, treeNodesWrittenPerTransaction: Double(totalNodes) / transactions,
                                      treeNodesReplacedPerTransaction: Double(totalReplaced) / transactions,
                                      transactionsPerSecond: Double(transactionsPerBlock) / (build + commit), transactionBytes: transactionBytes)
@@ -101,4 +106,13 @@ public enum LedgerBenchmark {
     static func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
 
     static func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+
+    /// The `p`-th percentile (0…100) of `values` by nearest rank: the smallest value with at least p % of the values
+    /// at or below it.
+    static func percentile(_ values: [Double], _ p: Double) -> Double {
+        precondition(!values.isEmpty && (0...100).contains(p), "a percentile of no values or out of 0…100")
+        let sorted = values.sorted()
+        let rank = Int((p / 100 * Double(sorted.count)).rounded(.up))
+        return sorted[max(rank, 1) - 1]
+    }
 }

@@ -86,6 +86,8 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     /// Resident growth a commit tolerates before it trims the heap.
     public static let heapTrimSlack = 32 << 20
     private let heapTrimmer: HeapTrimmer?
+    /// How many times this store's commits trimmed the heap (0 unless `trimsHeap`).
+    public var heapTrims: Int { heapTrimmer?.trims ?? 0 }
     let blocks, certs, txs, state, nodes, tree, meta, consensus: ColumnFamily
     private let cacheLock = NSLock()
     private var pageCache: [NodeKey: DecodedPage] = [:]
@@ -447,22 +449,21 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
             let adding = diff.pageChanges.count { $0.addedRow != nil }
             let firstDecoded = adding - min(adding, pageCachePages)
             newPages.reserveCapacity(adding - firstDecoded)
+            var encoder = PageEncoder()
+            var members = diff.pageMembers
             for change in diff.pageChanges {
                 let removed = change.removedRow
                 guard let added = change.addedRow else { continue }
                 // The members this page keeps unchanged are in the page it replaces (the stored page at its position).
-                let oldPage: DecodedPage?
                 if let removed {
                     guard let stored = try page(removed) else { throw TreeDiff.corrupt(removed, "a page the commit replaces is missing") }
-                    oldPage = stored
+                    members.oldPage = stored
                 } else {
-                    oldPage = nil
+                    members.oldPage = nil
                 }
-                let encoded = try DecodedPage.encode(rootHash: added.hash, root: added.node, decoded: written >= firstDecoded) { (hash: Hash, level: Int) throws(StateError) in
-                    try diff.member(hash, level: level, oldPage: oldPage)
-                }
-                batch.put(nodes, key: added.hash.bytes, value: encoded.bytes)
-                if let page = encoded.page { newPages.append(page) }
+                let page = try encoder.encode(rootHash: added.hash, root: added.node, decoded: written >= firstDecoded, members: members)
+                batch.put(nodes, key: added.hash.bytes, value: encoder.bytesCopy)
+                if let page { newPages.append(page) }
                 written += 1
             }
         } catch {

@@ -138,60 +138,110 @@ struct DecodedPage: Sendable {
     /// Encodes the page rooted at `root` (hash `rootHash`); `member(hash, level)` gives each node below it, at
     /// `level` 1…4 below the root. Returns the bytes and, when `decoded`, the decoded form (for the cache).
     static func encode(rootHash: Hash, root: TreeNode, decoded: Bool = true, member: (Hash, Int) throws(StateError) -> Member) throws(StateError) -> (bytes: [UInt8], page: DecodedPage?) {
-        var writer = Writer(decoded: decoded)
-        try writer.write(rootHash, root, level: 0, member: member)
-        return (writer.bytes, decoded ? DecodedPage(hashes: writer.hashes, nodes: writer.nodes) : nil)
+        try withoutActuallyEscaping(member) { (member) throws(StateError) in
+            var encoder = PageEncoder()
+            let page = try encoder.encode(rootHash: rootHash, root: root, decoded: decoded, members: ClosureMembers(resolve: member))
+            return (encoder.bytesCopy, page)
+        }
     }
 
-    private struct Writer {
-        let decoded: Bool
-        var bytes: [UInt8] = []
-        var hashes: [Hash] = []
-        var nodes: [TreeNode] = []
+    private struct ClosureMembers: PageMembers {
+        let resolve: (Hash, Int) throws(StateError) -> Member
+        func member(_ hash: Hash, level: Int) throws(StateError) -> Member { try resolve(hash, level) }
+    }
+}
 
-        init(decoded: Bool) {
-            self.decoded = decoded
-            bytes.reserveCapacity(256)
-        }
+/// What a page's encoder knows of the nodes below a page root.
+protocol PageMembers {
+    /// The node `hash`, `level` 1…4 below the page root being encoded.
+    func member(_ hash: Hash, level: Int) throws(StateError) -> DecodedPage.Member
+}
 
-        mutating func write(_ hash: Hash, _ node: TreeNode, level: Int, member: (Hash, Int) throws(StateError) -> Member) throws(StateError) {
-            if decoded {
-                hashes.append(hash)
-                nodes.append(node)
-            }
-            switch node {
-            case .leaf(let leaf):
-                precondition(leaf.key.count <= Int(UInt16.max), "a leaf key longer than the commit's check allows")
-                bytes.append(leafTag)
-                bytes.append(UInt8(truncatingIfNeeded: leaf.key.count >> 8))
-                bytes.append(UInt8(truncatingIfNeeded: leaf.key.count))
-                bytes.append(contentsOf: leaf.key)
-                leaf.valueHash.withUnsafeBytes { bytes.append(contentsOf: $0) }
-            case .inner(let l, let r):
-                precondition(level < TreePage.levels, "an inner page member at the page boundary")
-                bytes.append(innerTag)
-                for child in [l, r] {
-                    if child == .zero {
-                        bytes.append(emptyTag)
-                        continue
-                    }
-                    switch try member(child, level + 1) {
-                    case .node(let childNode):
-                        if case .inner = childNode, level + 1 == TreePage.levels {
-                            bytes.append(pageTag)
-                            child.withUnsafeBytes { bytes.append(contentsOf: $0) }
-                        } else {
-                            try write(child, childNode, level: level + 1, member: member)
-                        }
-                    case .pageRoot:
-                        guard level + 1 == TreePage.levels else {
-                            throw .corruptValue(key: "tree node \(child.hex)", reason: "a page root \(level + 1) levels below another page's root")
-                        }
-                        bytes.append(pageTag)
-                        child.withUnsafeBytes { bytes.append(contentsOf: $0) }
-                    }
-                }
-            }
+/// Encodes pages one after another into buffers it keeps (a commit writes thousands): no page allocates its bytes
+/// or grows its member arrays; a decoded page gets arrays of its exact size.
+struct PageEncoder {
+    /// The last encoded page's bytes, valid until the next `encode`.
+    private(set) var bytes: [UInt8] = []
+    private var hashes: [Hash] = []
+    private var nodes: [TreeNode] = []
+    private var decoded = false
+
+    init() {
+        // A page holds at most 15 inner nodes and 16 leaves; its bytes grow with its leaves' keys.
+        bytes.reserveCapacity(1_024)
+        hashes.reserveCapacity(31)
+        nodes.reserveCapacity(31)
+    }
+
+    /// Encodes the page rooted at `root` (hash `rootHash`) into `bytes`, each node below the root from `members`.
+    /// Returns the decoded page when `decoded` (for the cache).
+    mutating func encode<Members: PageMembers>(rootHash: Hash, root: TreeNode, decoded: Bool, members: Members) throws(StateError) -> DecodedPage? {
+        bytes.removeAll(keepingCapacity: true)
+        hashes.removeAll(keepingCapacity: true)
+        nodes.removeAll(keepingCapacity: true)
+        self.decoded = decoded
+        try write(rootHash, root, level: 0, members: members)
+        guard decoded else { return nil }
+        return DecodedPage(hashes: Self.exactCopy(hashes), nodes: Self.exactCopy(nodes))
+    }
+
+    /// A copy of the last encoded page's bytes in an array of their size.
+    var bytesCopy: [UInt8] { Self.exactCopy(bytes) }
+
+    /// A copy of `array` in a buffer of its size (the page cache keeps it; `Array(array)` would share the buffer
+    /// this encoder reuses).
+    @inline(__always)
+    private static func exactCopy<T>(_ array: [T]) -> [T] {
+        var copy: [T] = []
+        copy.reserveCapacity(array.count)
+        copy.append(contentsOf: array)
+        return copy
+    }
+
+    private mutating func write<Members: PageMembers>(_ hash: Hash, _ node: TreeNode, level: Int, members: Members) throws(StateError) {
+        if decoded {
+            hashes.append(hash)
+            nodes.append(node)
         }
+        switch node {
+        case .leaf(let leaf):
+            precondition(leaf.key.count <= Int(UInt16.max), "a leaf key longer than the commit's check allows")
+            bytes.append(DecodedPage.leafTag)
+            bytes.append(UInt8(truncatingIfNeeded: leaf.key.count >> 8))
+            bytes.append(UInt8(truncatingIfNeeded: leaf.key.count))
+            bytes.append(contentsOf: leaf.key)
+            append(leaf.valueHash)
+        case .inner(let l, let r):
+            precondition(level < TreePage.levels, "an inner page member at the page boundary")
+            bytes.append(DecodedPage.innerTag)
+            try writeChild(l, level: level + 1, members: members)
+            try writeChild(r, level: level + 1, members: members)
+        }
+    }
+
+    private mutating func writeChild<Members: PageMembers>(_ child: Hash, level: Int, members: Members) throws(StateError) {
+        if child == .zero {
+            bytes.append(DecodedPage.emptyTag)
+            return
+        }
+        switch try members.member(child, level: level) {
+        case .node(let childNode):
+            if case .inner = childNode, level == TreePage.levels {
+                bytes.append(DecodedPage.pageTag)
+                append(child)
+            } else {
+                try write(child, childNode, level: level, members: members)
+            }
+        case .pageRoot:
+            guard level == TreePage.levels else {
+                throw .corruptValue(key: "tree node \(child.hex)", reason: "a page root \(level) levels below another page's root")
+            }
+            bytes.append(DecodedPage.pageTag)
+            append(child)
+        }
+    }
+
+    private mutating func append(_ hash: Hash) {
+        hash.withUnsafeBytes { bytes.append(contentsOf: $0) }
     }
 }

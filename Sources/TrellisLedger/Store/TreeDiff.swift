@@ -211,25 +211,36 @@ struct TreeDiff {
         }
     }
 
-    /// The member resolver of a new page at `change` (`DecodedPage.encode`): a node below the page root is new, a
-    /// member of the stored page it replaces (`oldPage`, unchanged), a moved leaf, or — 4 levels down — the root of
-    /// an unchanged page.
-    func member(_ hash: Hash, level: Int, oldPage: DecodedPage?) throws(StateError) -> DecodedPage.Member {
+    /// The members of the new pages (`PageEncoder.encode`), after the walk: a node below a new page's root is new
+    /// (`created`), a member of the stored page it replaces (`oldPage`, unchanged), a moved leaf (`movedLeaves`), or
+    /// — 4 levels down — the root of an unchanged page. A value of its own (not a method of the walk: the encoder
+    /// calls it per member, and a call on the walk from the encoder's closure copied the whole walk each time).
+    var pageMembers: NewPageMembers { NewPageMembers(created: created, movedLeaves: movedLeaves, oldPage: nil) }
+
+    static func corrupt(_ hash: Hash, _ reason: String) -> StateError {
+        .corruptValue(key: "tree node \(hash.hex)", reason: reason)
+    }
+}
+
+/// The members of a new page (`TreeDiff.pageMembers`).
+struct NewPageMembers: PageMembers {
+    let created: CreatedNodes
+    let movedLeaves: [NodeKey: TreeLeaf]
+    /// The stored page the one being encoded replaces, if any.
+    var oldPage: DecodedPage?
+
+    func member(_ hash: Hash, level: Int) throws(StateError) -> DecodedPage.Member {
         if let node = created[NodeKey(hash)] { return .node(node) }
         if let node = oldPage?.member(hash) { return .node(node) }
         if let leaf = movedLeaves[NodeKey(hash)] { return .node(.leaf(leaf)) }
-        guard level == TreePage.levels else { throw Self.corrupt(hash, "a node of a new page (\(level) levels below its root) is neither new nor in the page it replaces") }
+        guard level == TreePage.levels else { throw TreeDiff.corrupt(hash, "a node of a new page (\(level) levels below its root) is neither new nor in the page it replaces") }
         // An unchanged page below a changed one sits at the same position in the old tree (an inner node's hash
         // fixes its position), so the page this one replaces references it. Anything else would be a reference to a
         // row that may not exist: refuse the commit rather than write it.
         guard let oldPage, oldPage.references(hash) else {
-            throw Self.corrupt(hash, "a page reference 4 levels below a new page that the page it replaces does not hold")
+            throw TreeDiff.corrupt(hash, "a page reference 4 levels below a new page that the page it replaces does not hold")
         }
         return .pageRoot
-    }
-
-    static func corrupt(_ hash: Hash, _ reason: String) -> StateError {
-        .corruptValue(key: "tree node \(hash.hex)", reason: reason)
     }
 }
 
