@@ -20,10 +20,8 @@ public final class ChainReplay {
     public let engine: LedgerEngine
 
     /// Starts from the genesis state of `genesis`.
-    /// `expectedBlocks`, when known, sizes the store's tables ahead.
-    public init(genesis: GenesisDocument, expectedBlocks: Int = 0) throws(AuditError) {
+    public init(genesis: GenesisDocument) throws(AuditError) {
         store = ReplayStore()
-        store.expect(blocks: expectedBlocks)
         do { engine = try LedgerEngine(genesis: genesis, store: store) } catch {
             throw .verificationFailed(height: 0, message: "genesis does not initialise: \(error)")
         }

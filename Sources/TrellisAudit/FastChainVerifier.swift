@@ -32,7 +32,7 @@ enum FastChainVerifier {
     /// Verifies `rows` (block lines from height 1) against `genesis`; nil when anything fails or cannot be confirmed.
     static func verify(header: ExportHeader, genesis: GenesisDocument, rows: [ArraySlice<UInt8>], progress: VerifyProgress?) -> (summary: VerificationSummary, replay: ChainReplay)? {
         let n = rows.count
-        guard n > 0, header.fromHeight == 1, UInt64(n) == header.toHeight, let replay = try? ChainReplay(genesis: genesis, expectedBlocks: rows.count) else { return nil }
+        guard n > 0, header.fromHeight == 1, UInt64(n) == header.toHeight, let replay = try? ChainReplay(genesis: genesis) else { return nil }
         let chainID = genesis.chainID
         let registry = ContractRegistry.standard
         let state = PipelineState(count: n)

@@ -4,10 +4,13 @@
 //
 // Unlike `MemoryChainStore` it keeps blocks and certificates as values (no canonical re-encoding per block), keeps
 // no transaction records (the export has them; `transactionRecord` answers nil), answers prefix scans from a
-// key index grouped by first path component and sorted lazily (`ScanIndex`) instead of filtering the whole state, and sizes its tree-node table ahead when told how many
-// blocks are coming. It keeps the latest height's state alone — values and tree nodes: each commit drops the nodes
+// key index grouped by first path component and sorted lazily (`ScanIndex`) instead of filtering the whole state.
+// It keeps the latest height's state alone — values and tree nodes: each commit drops the nodes
 // its height replaced (`BlockCommit.staleNodes`) — since re-execution reads nothing older; a historical read is
-// refused as pruned (`stateSource(atHeight:)` answers nil for any height but the latest). A commit must come from one thread at a time; reads are safe from any thread (one lock).
+// refused as pruned (`stateSource(atHeight:)` answers nil for any height but the latest). The node table is
+// not sized ahead: it holds the latest tree alone, so it grows with the state (geometrically), not with the blocks —
+// a projection from the first block's growth reserved slots for every node ever created, and the live tree's
+// probes then spread over a slot array many times its size (a cache miss each). A commit must come from one thread at a time; reads are safe from any thread (one lock).
 import Foundation
 import TrellisCodec
 import TrellisCrypto
@@ -26,12 +29,8 @@ public final class ReplayStore: ChainStore, @unchecked Sendable {
     private var index = ScanIndex()
     private var nodes = TreeNodeTable()
     private var consensus: [[UInt8]: [UInt8]] = [:]
-    private var expectedBlocks = 0
 
     public init() {}
-
-    /// Announces how many blocks will be committed, so the tree-node table can be sized after the first one.
-    public func expect(blocks: Int) { lock.withLock { expectedBlocks = blocks } }
 
     public func lastHeight() throws(ChainStoreError) -> UInt64? { lock.withLock { last } }
     public func genesisHash() throws(ChainStoreError) -> Hash? { lock.withLock { genesis } }
@@ -58,9 +57,6 @@ public final class ReplayStore: ChainStore, @unchecked Sendable {
     public var stateRetention: StateRetention { .window(heights: 1) }
     public func oldestStateHeight() throws(ChainStoreError) -> UInt64? { lock.withLock { last } }
 
-    /// The most tree nodes the store reserves room for ahead of the blocks (`expect(blocks:)`): ~4 million.
-    static let maxReservedNodes = 1 << 22
-
     /// The latest height's tree and values, or nil for any other height: older trees are not kept, so a reader of
     /// one is told the height is pruned (it would otherwise meet missing nodes, which reads as a damaged store).
     public func stateSource(atHeight height: UInt64) throws(ChainStoreError) -> (any TreeNodeSource & TreeValueSource)? {
@@ -69,6 +65,9 @@ public final class ReplayStore: ChainStore, @unchecked Sendable {
 
     /// The number of tree nodes held (the latest tree's).
     var treeNodeCount: Int { lock.withLock { nodes.count } }
+
+    /// The slots of the tree-node table (a power of two, at least twice the nodes held).
+    var treeNodeSlots: Int { lock.withLock { nodes.slotCount } }
 
     /// The latest value of `key` when it is the one `valueHash` names; older values are not kept.
     public func treeValue(_ key: [UInt8], valueHash: Hash, atHeight height: UInt64) throws(StateError) -> [UInt8]? {
@@ -96,15 +95,6 @@ public final class ReplayStore: ChainStore, @unchecked Sendable {
             // The latest tree only: the nodes this height replaced go (re-execution reads no older tree), so the
             // table holds about two nodes per key instead of every node ever created, and its lookups stay in cache.
             nodes.remove(contentsOf: commit.staleNodes)
-            if commit.height == 1, expectedBlocks > 1 {
-                // Block 1's growth projected over the file, capped: the block count comes from the file being
-                // verified, and past the cap the table grows geometrically (an uncapped projection of a long export
-                // asked for more records than the table can index, a precondition failure on input).
-                let growth = max(commit.treeNodes.count - commit.staleNodes.count, 0)
-                let (projected, overflow) = growth.multipliedReportingOverflow(by: expectedBlocks)
-                let capacity = nodes.count + commit.treeNodes.count + (overflow ? Self.maxReservedNodes : min(projected, Self.maxReservedNodes))
-                nodes.reserveCapacity(capacity)
-            }
             nodes.insert(contentsOf: commit.treeNodes)
             roots[commit.height] = commit.stateRoot
             if let g = commit.genesisHash { genesis = g }

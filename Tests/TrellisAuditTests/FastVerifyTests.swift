@@ -198,18 +198,22 @@ func fastVerify(_ data: Data) throws -> VerificationSummary? {
         #expect(try replay.store.stateSource(atHeight: chain.engine.currentHeight - 1) == nil)
     }
 
-    @Test func aLongExportDoesNotOversizeTheReplayStore() throws {
-        // The block count comes from the file: block 1's growth projected over 2^40 blocks is more records than a
-        // node table can index, and reserving it was a precondition failure. The reservation is capped.
-        let store = ReplayStore()
-        store.expect(blocks: 1 << 40)
-        let chain = try AuditTestChain.build()
-        let block = try #require(try chain.engine.block(at: 1))
-        try store.commit(BlockCommit(height: 0, block: nil, certificate: nil, stateChanges: [], treeNodes: [], stateRoot: .zero, transactions: [], genesisHash: .zero))
-        let leaves = (0..<3).map { TreeLeaf(key: Array("k/\($0)".utf8), value: [UInt8($0)]) }
-        try store.commit(BlockCommit(height: 1, block: block, certificate: nil, stateChanges: [],
-                                     treeNodes: leaves.map { TreeNodeRecord(hash: $0.hash, node: .leaf($0)) }, stateRoot: .zero, transactions: [], genesisHash: nil))
-        #expect(store.treeNodeCount == 3)
+    @Test func theReplayStoresNodeTableGrowsWithTheTreeNotWithTheBlocks() throws {
+        // 30 blocks of 20 key rotations: the first block adds two state keys per member, every later block one. The
+        // table holds the latest tree alone, so its slots follow the nodes held (at most 4 per node: grown at half
+        // load, by doubling). Sizing it from the first block's growth times the block count (as before) reserved
+        // room for every node ever created: over 8,000 slots here for ~1,300 live nodes.
+        let chain = try BenchChain(members: 20)
+        for _ in 0..<30 { try chain.commitBlock(count: 20) }
+        let dir = try temporaryDirectory("replay-slots")
+        let path = dir + "/chain.jsonl"
+        try ChainExporter.export(from: StoreChainSource(genesis: chain.genesis, store: chain.store, label: "the test chain"), to: path)
+        let (file, rows) = try rawRows(try Data(contentsOf: URL(fileURLWithPath: path)))
+        let replay = try #require(FastChainVerifier.verify(header: file.header, genesis: file.genesis, rows: rows, progress: nil)).replay
+        #expect(replay.engine.stateRoot == chain.engine.stateRoot)
+        let nodes = replay.store.treeNodeCount, slots = replay.store.treeNodeSlots
+        #expect(nodes > 1_000)
+        #expect(slots >= 2 * nodes && slots <= 4 * nodes, "\(slots) slots for \(nodes) nodes")
     }
 
     @Test func replayStoreScansFollowInsertsAndDeletes() throws {

@@ -45,6 +45,9 @@ public struct TreeNodeTable: Sendable {
     /// The number of nodes held.
     public var count: Int { records.count }
 
+    /// The number of slots (a power of two, at least 16; at most half of them are in use).
+    public var slotCount: Int { slots.count }
+
     /// The node whose hash is `hash`, or nil.
     public func node(_ hash: Hash) -> TreeNode? {
         guard let index = find(hash).record else { return nil }

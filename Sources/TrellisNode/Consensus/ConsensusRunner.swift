@@ -41,6 +41,9 @@ public final class ConsensusRunner: @unchecked Sendable {
         public var createEmptyBlocks = true
         /// Where block execution, store-write, signing-state fsync and WAL sync times are recorded.
         public var metrics = NodeMetrics.disabled
+        /// Give the C heap's free pages back to the system in the pause after a commit (`HeapTrimSchedule`). The trim
+        /// is process-wide: the node's process turns it on, tests and tools leave it off.
+        public var trimsHeap = false
 
         public init(timeouts: TimeoutConfig, timeoutCommitMilliseconds: UInt64, maxBlockTransactions: Int, maxBlockBytes: Int) {
             self.timeouts = timeouts
@@ -97,7 +100,7 @@ public final class ConsensusRunner: @unchecked Sendable {
             onDropped: { dropped in mempool.update(afterCommitting: dropped.map(\.hash), ledger: ledgerView) })
         let timeline = HeightTimelineRecorder(logger: logger)
         let host = NodeReplicaHost(network: network, signingStore: signingStore, wal: wal, mempool: mempool, logger: logger, clock: clock, queue: queue,
-                                   metrics: settings.metrics, timeline: timeline)
+                                   metrics: settings.metrics, timeline: timeline, heapTrims: settings.trimsHeap ? HeapTrimSchedule() : nil)
         let replicaSettings = ReplicaSettings(commitDelayMilliseconds: settings.timeoutCommitMilliseconds, syncRetryMilliseconds: settings.syncRetryMilliseconds,
                                               gossipEveryTicks: settings.gossipEveryTicks, createEmptyBlocks: settings.createEmptyBlocks)
         self.replica = NodeReplica(config: ConsensusConfig(chainID: engine.chainID, timeouts: settings.timeouts), signingKey: signingKey,
@@ -226,6 +229,15 @@ public final class ConsensusRunner: @unchecked Sendable {
         logger.info(source == .consensus ? "committed block" : "synced block",
                     metadata: ["height": "\(block.header.height)", "round": "\(certificate.round)", "txs": "\(block.transactions.count)"])
         onCommit(CommittedBlock(block: block, certificate: certificate, receipts: receipts))
+        // A synced block starts no timeout_commit pause (the host trims in that pause after a decided one).
+        if source != .consensus { host.trimHeapIfGrown(pauseMilliseconds: 0) }
+    }
+
+    /// The pause after a commit, until the next height starts at `nextHeightAtMilliseconds` (monotonic).
+    func onConsensusQueueTrimHeap(nextHeightAtMilliseconds: UInt64) {
+        guard running else { return }
+        let now = DispatchTimeMilliseconds.now()
+        host.trimHeapIfGrown(pauseMilliseconds: nextHeightAtMilliseconds > now ? nextHeightAtMilliseconds - now : 0)
     }
 
     /// Called by the replica from inside a step: must not read `replica`.

@@ -32,6 +32,8 @@ final class NodeReplicaHost: ReplicaHost {
     let metrics: NodeMetrics
     /// The per-height timeline of the debug log (shared with the timed application).
     let timeline: HeightTimelineRecorder
+    /// When the heap is trimmed (nil: never, e.g. in tests).
+    let heapTrims: HeapTrimSchedule?
     /// Receives timers, commits and halts (set by the runner right after creating the host).
     weak var runner: ConsensusRunner?
     #if DEBUG
@@ -40,7 +42,8 @@ final class NodeReplicaHost: ReplicaHost {
     #endif
 
     init(network: any ConsensusNetwork, signingStore: SigningStateStore, wal: RocksConsensusWAL, mempool: Mempool, logger: Logger,
-         clock: @escaping @Sendable () -> Int64, queue: DispatchQueue, metrics: NodeMetrics, timeline: HeightTimelineRecorder) {
+         clock: @escaping @Sendable () -> Int64, queue: DispatchQueue, metrics: NodeMetrics, timeline: HeightTimelineRecorder,
+         heapTrims: HeapTrimSchedule? = nil) {
         self.network = network
         self.signingStore = signingStore
         self.wal = wal
@@ -50,6 +53,7 @@ final class NodeReplicaHost: ReplicaHost {
         self.queue = queue
         self.metrics = metrics
         self.timeline = timeline
+        self.heapTrims = heapTrims
     }
 
     // MARK: ReplicaNetwork
@@ -70,6 +74,22 @@ final class NodeReplicaHost: ReplicaHost {
         queue.asyncAfter(deadline: .now() + .milliseconds(Int(min(milliseconds, UInt64(Int32.max))))) { [weak runner] in
             runner?.onConsensusQueueTimerFired(timer)
         }
+        // The start of the next height is scheduled after a commit: the pause until it is timeout_commit less the
+        // commit's own time, in which the consensus queue has nothing to do. The trim runs once the replica's step
+        // (this commit's effects) is over.
+        if case .startHeight = timer, heapTrims != nil {
+            let startsAt = DispatchTimeMilliseconds.now() + milliseconds
+            queue.async { [weak runner] in runner?.onConsensusQueueTrimHeap(nextHeightAtMilliseconds: startsAt) }
+        }
+    }
+
+    /// Trims the heap when it grew (`HeapTrimSchedule`), `pauseMilliseconds` before the next height starts.
+    func trimHeapIfGrown(pauseMilliseconds: UInt64) {
+        guard let heapTrims else { return }
+        let started = DispatchTimeNanoseconds.now()
+        guard let (before, after) = heapTrims.committed(pauseMilliseconds: pauseMilliseconds) else { return }
+        logger.debug("heap trimmed", metadata: ["pause_ms": "\(pauseMilliseconds)", "ms": "\((DispatchTimeNanoseconds.now() - started) / 1_000_000)",
+                                                "resident_mb": "\(before >> 20)", "after_mb": "\(after >> 20)"])
     }
 
     var monotonicMilliseconds: UInt64 { DispatchTimeMilliseconds.now() }

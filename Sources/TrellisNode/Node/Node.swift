@@ -84,7 +84,8 @@ public final class Node: NodeService, Sendable {
         self.listen = listen
         let persistentPeers = try PeerList.parse(config.p2p.persistentPeers)
         let descriptorLimits = FileDescriptorBudget.raiseSoftLimit()  // before RocksDB opens its files
-        do { store = try RocksChainStore(path: home.dataPath, retention: config.state.retention, trimsHeap: true) } catch {
+        // The heap is trimmed by the consensus runner between heights (`Settings.trimsHeap`), not inside the store's commit.
+        do { store = try RocksChainStore(path: home.dataPath, retention: config.state.retention, trimsHeap: false) } catch {
             // RocksDB's LOCK file: another process has this store open.
             if "\(error)".contains("LOCK") {
                 throw NodeStartError("the store \(home.dataPath) is in use: a node of this home is already running (its pid is in \(home.path)/node.pid); stop it first")
@@ -140,6 +141,7 @@ public final class Node: NodeService, Sendable {
                                                 maxBlockTransactions: c.maxBlockTransactions, maxBlockBytes: c.maxBlockBytes)
         settings.createEmptyBlocks = c.createEmptyBlocks
         settings.metrics = metrics
+        settings.trimsHeap = true
         let wal: RocksConsensusWAL
         do { wal = try RocksConsensusWAL(database: store.database, path: home.dataPath, chainID: genesis.chainID) } catch { throw NodeStartError(error.description) }
         if let torn = wal.droppedTornRecord {
