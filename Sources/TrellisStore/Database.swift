@@ -53,6 +53,13 @@ public struct StoreOptions: Sendable {
     /// list. Their keys are only read, written and deleted one at a time; a scan of one still works (in key order,
     /// through a sorted copy of the memtable: for checks and statistics, not for a hot path).
     public var pointLookup: [String: PointLookupLayout] = [:]
+    /// Skip-list column families whose memtable inserts a batch's keys from a hint per key prefix (its first byte):
+    /// a remembered position in the list, moved only as far as the next key needs, so keys that arrive in order
+    /// (`Database.write` sorts each of these families' operations in a batch) skip most of the search. RocksDB keeps
+    /// one hint per prefix for a memtable's point entries and its range deletions together, and a hint used on the
+    /// other list aborts the process (an assertion in its skip list): a range delete on one of these families is
+    /// refused with an error. Not for a `pointLookup` family (its hash memtable takes no hint).
+    public var insertHint: Set<String> = []
 
     public init() {}
 }
@@ -124,6 +131,9 @@ public final class Database: @unchecked Sendable {
     /// The shortest key each column family takes (by index): its `PointLookupLayout.prefixBytes`, else 0. RocksDB's
     /// fixed-prefix extractor asserts on a shorter key, so such a key is refused here with an error instead.
     private let minimumKeyBytes: [Int]
+    /// Whether a batch's operations on each column family (by index) reach RocksDB in key order: those of the
+    /// families that insert from a hint (`StoreOptions.insertHint`, `WriteBatch.insertionOrder`).
+    private let sortsInserts: [Bool]
     private let syncWrite: OpaquePointer
     private let asyncWrite: OpaquePointer
 
@@ -175,10 +185,28 @@ public final class Database: @unchecked Sendable {
         }
 
         var familyOptions: [OpaquePointer] = []
+        // The hinted families (`StoreOptions.insertHint`): no C setter exists; RocksDB's options parser sets the hint's
+        // prefix extractor on a copy of the options.
+        var hinted: OpaquePointer? = nil
+        if !storeOptions.insertHint.isEmpty {
+            precondition(storeOptions.insertHint.isDisjoint(with: storeOptions.pointLookup.keys), "a point-lookup column family takes no insert hint")
+            let copy = rocksdb_options_create()!
+            var hintError: UnsafeMutablePointer<CChar>? = nil
+            rocksdb_get_options_from_string(options, "memtable_insert_with_hint_prefix_extractor=rocksdb.FixedPrefix.1", copy, &hintError)
+            if let message = Database.takeError(hintError) {
+                rocksdb_options_destroy(copy)
+                rocksdb_options_destroy(options)
+                rocksdb_block_based_options_destroy(table)
+                throw .openFailed(path: path, message: "setting the memtable insert hint: \(message)")
+            }
+            familyOptions.append(copy)
+            hinted = copy
+        }
         let cfOptions: [OpaquePointer] = all.map { name in
             let compression = storeOptions.compression[name], pointLookup = storeOptions.pointLookup[name]
-            if compression == nil && pointLookup == nil { return options }
-            let copy = rocksdb_options_create_copy(options)!
+            let base = storeOptions.insertHint.contains(name) ? hinted! : options
+            if compression == nil && pointLookup == nil { return base }
+            let copy = rocksdb_options_create_copy(base)!
             if let compression { rocksdb_options_set_compression(copy, compression.rocksdbType) }
             if let pointLookup {
                 // The options take ownership of the extractor.
@@ -209,6 +237,7 @@ public final class Database: @unchecked Sendable {
         self.columnFamilies = families
         self.readOptions = Database.makeReadOptions()
         self.minimumKeyBytes = all.map { storeOptions.pointLookup[$0]?.prefixBytes ?? 0 }
+        self.sortsInserts = all.map { storeOptions.insertHint.contains($0) }
         self.syncWrite = rocksdb_writeoptions_create()!
         rocksdb_writeoptions_set_sync(syncWrite, 1)
         self.asyncWrite = rocksdb_writeoptions_create()!
@@ -302,29 +331,32 @@ public final class Database: @unchecked Sendable {
     public func write(_ batch: WriteBatch, sync: Bool) throws(StoreError) {
         if batch.operations.isEmpty { return }
         for op in batch.operations {
-            try checkKeyLength(op.key, op.cf, operation: "write")
-            if let end = op.rangeEnd { try checkKeyLength(end, op.cf, operation: "write") }
+            let minimum = minimumKeyBytes[Int(op.family)]
+            if op.kind == .deleteRange && sortsInserts[Int(op.family)] {
+                let name = batch.families[op.family]?.name ?? "#\(op.family)"
+                throw .operationFailed(operation: "write", message: "a range delete in column family \(name), whose memtable inserts from a hint (StoreOptions.insertHint): RocksDB would use a point entry's hint on its range deletions")
+            }
+            if op.keyCount < minimum || (op.kind == .deleteRange && op.valueCount < minimum) {
+                let name = batch.families[op.family]?.name ?? "#\(op.family)"
+                let short = op.keyCount < minimum ? op.keyCount : op.valueCount
+                throw .operationFailed(operation: "write", message: "a key of \(short) bytes in column family \(name), whose keys are at least \(minimum) bytes (its point-lookup prefix)")
+            }
         }
         let wb = rocksdb_writebatch_create()!
         defer { rocksdb_writebatch_destroy(wb) }
-        for op in batch.operations {
-            let handle = handles[op.cf.index]
-            op.key.withUnsafeBufferPointer { k in
-                k.withMemoryRebound(to: CChar.self) { kc in
-                    if let value = op.value {
-                        value.withUnsafeBufferPointer { v in
-                            v.withMemoryRebound(to: CChar.self) { vc in
-                                rocksdb_writebatch_put_cf(wb, handle, kc.baseAddress, kc.count, vc.baseAddress, vc.count)
-                            }
-                        }
-                    } else if let end = op.rangeEnd {
-                        end.withUnsafeBufferPointer { e in
-                            e.withMemoryRebound(to: CChar.self) { ec in
-                                rocksdb_writebatch_delete_range_cf(wb, handle, kc.baseAddress, kc.count, ec.baseAddress, ec.count)
-                            }
-                        }
-                    } else {
-                        rocksdb_writebatch_delete_cf(wb, handle, kc.baseAddress, kc.count)
+        let order = batch.insertionOrder { sortsInserts[Int($0)] }
+        batch.bytes.withUnsafeBufferPointer { raw in
+            raw.withMemoryRebound(to: CChar.self) { chars in
+                let base = chars.baseAddress
+                for index in order {
+                    let op = batch.operations[index]
+                    let handle = handles[Int(op.family)]
+                    let key = base.map { $0 + op.keyStart }
+                    let value = base.map { $0 + op.valueStart }
+                    switch op.kind {
+                    case .put: rocksdb_writebatch_put_cf(wb, handle, key, op.keyCount, value, op.valueCount)
+                    case .delete: rocksdb_writebatch_delete_cf(wb, handle, key, op.keyCount)
+                    case .deleteRange: rocksdb_writebatch_delete_range_cf(wb, handle, key, op.keyCount, value, op.valueCount)
                     }
                 }
             }

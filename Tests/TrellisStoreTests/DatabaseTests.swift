@@ -91,6 +91,83 @@ private func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
         #expect(try db.get(cf, key: [1]) == nil)
     }
 
+    /// `Database.write` hands a batch's keys to RocksDB in key order per column family (the memtable insert hint);
+    /// the batch still means what it says: operations on one key keep their order (the last wins) and none crosses a
+    /// range delete, in either direction.
+    @Test func aBatchInKeyOrderMeansWhatItWasWrittenAs() throws {
+        let path = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let db = try Database(path: path, columnFamilies: ["x", "y", "hinted"], format: format, options: hintedOptions)
+        let x = try db.columnFamily("x"), y = try db.columnFamily("y")
+        var batch = WriteBatch()
+        batch.put(x, key: [9], value: [1])
+        batch.put(x, key: [5, 1], value: [1])  // before the range delete: removed by it
+        batch.put(y, key: [5, 1], value: [7])  // another column family: not
+        batch.put(x, key: [2], value: [1])
+        batch.delete(x, key: [9])
+        batch.put(x, key: [9], value: [2])
+        batch.put(x, key: [2], value: [2])
+        batch.delete(x, key: [2])
+        batch.deleteRange(x, from: [5], to: [6])
+        batch.put(x, key: [5, 2], value: [3])  // after it: kept
+        batch.put(x, key: [1], value: [4])
+        batch.put(x, key: [1], value: [5])
+        // Keys sorted within each stretch between range deletes, the same key's operations in the order added.
+        #expect(batch.insertionOrder { _ in true } == [3, 6, 7, 1, 0, 4, 5, 2, 8, 10, 11, 9])
+        #expect(batch.insertionOrder { _ in false } == Array(0..<12), "a column family not sorted keeps the order added")
+        try db.write(batch, sync: false)
+        #expect(try db.get(x, key: [9]) == [2])
+        #expect(try db.get(x, key: [2]) == nil)
+        #expect(try db.get(x, key: [5, 1]) == nil)
+        #expect(try db.get(y, key: [5, 1]) == [7])
+        #expect(try db.get(x, key: [5, 2]) == [3])
+        #expect(try db.get(x, key: [1]) == [5])
+    }
+
+    private var hintedOptions: StoreOptions {
+        var options = StoreOptions()
+        options.insertHint = ["hinted"]
+        return options
+    }
+
+    /// A family that inserts from a hint gets its keys in order and reads them back; a range delete on it is refused
+    /// (RocksDB would reuse a point entry's hint on its range-deletion list and abort), and the batch with it writes
+    /// nothing.
+    @Test func aHintedFamilyTakesBatchesInOrderAndRefusesARangeDelete() throws {
+        let path = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let db = try Database(path: path, columnFamilies: ["hinted", "plain"], format: format, options: hintedOptions)
+        let hinted = try db.columnFamily("hinted"), plain = try db.columnFamily("plain")
+        for round in 0..<20 {
+            var batch = WriteBatch()
+            for i in stride(from: 499, through: 0, by: -1) { batch.put(hinted, key: [UInt8(i % 7), UInt8(i >> 8), UInt8(i & 0xFF), UInt8(round)], value: [UInt8(round)]) }
+            batch.deleteRange(plain, from: [0], to: [1])  // on another family: allowed
+            try db.write(batch, sync: false)
+        }
+        var count = 0
+        let rows = db.iterate(hinted)
+        var last: [UInt8]? = nil
+        while let row = rows.next() {
+            if let last { #expect(ByteCompare.less(last, row.key)) }
+            last = row.key
+            #expect(row.value == [row.key[3]])
+            count += 1
+        }
+        #expect(count == 20 * 500)
+        var refused = WriteBatch()
+        refused.put(hinted, key: [200], value: [1])
+        refused.deleteRange(hinted, from: [0], to: [1])
+        #expect(throws: StoreError.self) { try db.write(refused, sync: false) }
+        #expect(try db.get(hinted, key: [200]) == nil)
+        // The option is set on the hinted family only (RocksDB's options file names it).
+        let files = try FileManager.default.contentsOfDirectory(atPath: path).filter { $0.hasPrefix("OPTIONS-") }.sorted()
+        let text = try String(contentsOfFile: path + "/" + files.last!, encoding: .utf8)
+        let hintedSection = text.components(separatedBy: "[CFOptions \"hinted\"]")[1].components(separatedBy: "[TableOptions")[0]
+        let plainSection = text.components(separatedBy: "[CFOptions \"plain\"]")[1].components(separatedBy: "[TableOptions")[0]
+        #expect(hintedSection.contains("memtable_insert_with_hint_prefix_extractor=rocksdb.FixedPrefix.1"))
+        #expect(plainSection.contains("memtable_insert_with_hint_prefix_extractor=nullptr"))
+    }
+
     @Test func aBatchIsVisibleAllOrNothing() throws {
         // A reader taking snapshots while batches of 500 keys are written must see each batch whole or not at all.
         let path = temporaryDirectory()
