@@ -18,7 +18,7 @@ struct LedgerBench: ParsableCommand {
     @Option(help: "Keep the RocksDB store in this (new) directory instead of a temporary one.") var dir: String?
     @Flag(help: "Print \"committed HEIGHT\" after every committed key-rotation block.") var progress = false
     @Option(help: "Then time a proved query of this many live keys at the middle kept height, per-key reads vs one view (0: skip).") var oldHeightQueryKeys = 0
-    @Flag(help: "Trim the C heap after a commit that grew the process, as a node does (RocksChainStore trimsHeap).") var trimHeap = false
+    @Flag(help: "Trim the C heap inside each commit that grew the process by 32 MiB (RocksChainStore trimsHeap), to measure the trim's cost to a commit; a node trims between heights instead.") var trimHeap = false
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {

@@ -81,10 +81,9 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     public let pageCachePages: Int
     /// Whether a commit ends by returning the C heap's free pages to the system when the process grew by more than
     /// `heapTrimSlack` since the last time (`HeapTrimmer`). Off unless asked for: the trim is process-wide, so the
-    /// process that owns the heap decides — the node turns it on (`Node`); tools and test processes, which open many
-    /// stores beside other work, leave it off (a test process that trimmed from every store crashed once in
-    /// Foundation's `Process.run`, whose known `d_name` over-read faults more often when the heap ends at its last
-    /// allocation: docs/PERFORMANCE.md "Peak RSS on store format 5").
+    /// process that owns the heap decides. The node leaves it off and trims between heights instead
+    /// (TrellisNode's `HeapTrimSchedule`: a trim inside every grown commit gave back the heights' own working memory
+    /// at half load); `trellis bench ledger --trim-heap` turns it on to measure what a trim costs a commit.
     public let trimsHeap: Bool
     /// Resident growth a commit tolerates before it trims the heap.
     public static let heapTrimSlack = 32 << 20
