@@ -8,12 +8,18 @@
 // test process (which starts hundreds of CLI and node processes) in two of three clean-clone CI runs, and
 // `trellis testnet up` / `trellis bench cluster` start their nodes the same way.
 //
-// This launcher asks posix_spawn for exactly what the callers used from `Process`: an executable with arguments and
-// the caller's environment; standard input, output and error each inherited, /dev/null, a descriptor the caller owns,
-// or a new pipe; every other descriptor closed in the child (`posix_spawn_file_actions_addclosefrom_np`, glibc ≥ 2.34,
-// done by the kernel's close_range — no walk over /proc); signal mask emptied and every signal's disposition back to
-// its default (as `Process` does: the parent may block or ignore signals its child must see). The exit status comes
-// from waitpid, reaped exactly once.
+// This launcher asks posix_spawn for what the callers used from `Process`: an executable with arguments and the
+// caller's environment; standard input, output and error each inherited, /dev/null, a descriptor the caller owns, or a
+// new pipe; every other descriptor closed in the child (`posix_spawn_file_actions_addclosefrom_np`, glibc ≥ 2.34,
+// done by the kernel's close_range — no walk over /proc). Two differences from `Process`, both deliberate:
+// - the signal mask is emptied and every signal's disposition set back to its default (`Process` left them as the
+//   parent had them: a node started by `testnet up` inherited SIGINT/SIGTERM ignored by its stop handling);
+// - the child stays in the caller's process group (`Process` put it in a group of its own). A Ctrl-C at a terminal
+//   therefore reaches a short-lived child with its caller; nodes get a session of their own from /usr/bin/setsid,
+//   which — its child no longer a group leader — calls setsid(2) and execs the node without forking, so the node is
+//   this process's direct child (reaped by `termination`, or by `deinit`'s thread when released while it runs).
+// Every setup call is checked: a child that would inherit descriptors or streams it was not given is not started.
+// The exit status comes from waitpid, reaped exactly once.
 import CSpawn
 import Foundation
 import Synchronization
@@ -86,6 +92,15 @@ public final class ChildProcess: Sendable {
         var parentEnds: [Int32?] = [nil, nil, nil]
         var childEnds: [Int32] = []
         defer { for fd in childEnds { close(fd) } }
+        // A setup call's result: 0, or an error number that stops the start (checked: a failed closefrom would let the
+        // child inherit every descriptor; a failed dup2 of `.descriptor(-1)` would leave it the parent's stream).
+        func check(_ code: Int32) throws(SpawnError) {
+            if code != 0 { throw SpawnError(executable: executable, code: code) }
+        }
+        var code: Int32 = 0
+        var child: pid_t = 0
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
         do {
             for (target, stream) in [stdin, stdout, stderr].enumerated() {
                 switch stream {
@@ -93,38 +108,33 @@ public final class ChildProcess: Sendable {
                     break
                 case .null:
                     let mode = target == 0 ? O_RDONLY : O_WRONLY
-                    posix_spawn_file_actions_addopen(&actions, Int32(target), "/dev/null", mode, 0)
+                    try check(posix_spawn_file_actions_addopen(&actions, Int32(target), "/dev/null", mode, 0))
                 case .descriptor(let fd):
-                    posix_spawn_file_actions_adddup2(&actions, fd, Int32(target))
+                    guard fd >= 0, fcntl(fd, F_GETFD) >= 0 else { throw SpawnError(executable: executable, code: EBADF) }
+                    try check(posix_spawn_file_actions_adddup2(&actions, fd, Int32(target)))
                 case .pipe:
                     var fds: [Int32] = [-1, -1]
                     guard trellis_pipe_cloexec(&fds) == 0 else { throw SpawnError(executable: executable, code: errno) }
                     let (childEnd, parentEnd) = target == 0 ? (fds[0], fds[1]) : (fds[1], fds[0])
                     childEnds.append(childEnd)
                     parentEnds[target] = parentEnd
-                    posix_spawn_file_actions_adddup2(&actions, childEnd, Int32(target))
+                    try check(posix_spawn_file_actions_adddup2(&actions, childEnd, Int32(target)))
                 }
             }
+            try check(trellis_spawn_add_closefrom(&actions, 3))
+
+            var noSignals = sigset_t(), allSignals = sigset_t()
+            sigemptyset(&noSignals)
+            sigfillset(&allSignals)
+            try check(posix_spawnattr_setsigmask(&attributes, &noSignals))
+            try check(posix_spawnattr_setsigdefault(&attributes, &allSignals))
+            try check(posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)))
+
+            code = posix_spawn(&child, executable, &actions, &attributes, argv, environ)
+            try check(code)
         } catch {
             for fd in parentEnds.compactMap({ $0 }) { close(fd) }
             throw error
-        }
-        trellis_spawn_add_closefrom(&actions, 3)
-
-        var noSignals = sigset_t(), allSignals = sigset_t()
-        sigemptyset(&noSignals)
-        sigfillset(&allSignals)
-        posix_spawnattr_setsigmask(&attributes, &noSignals)
-        posix_spawnattr_setsigdefault(&attributes, &allSignals)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
-        var child: pid_t = 0
-        let code = posix_spawn(&child, executable, &actions, &attributes, argv, environ)
-        guard code == 0 else {
-            for fd in parentEnds.compactMap({ $0 }) { close(fd) }
-            throw SpawnError(executable: executable, code: code)
         }
         pid = child
         standardInput = parentEnds[0].map { FileHandle(fileDescriptor: $0, closeOnDealloc: true) }
@@ -132,7 +142,7 @@ public final class ChildProcess: Sendable {
         standardError = parentEnds[2].map { FileHandle(fileDescriptor: $0, closeOnDealloc: true) }
     }
 
-    /// A child still running when its last reference goes (a node started detached, by setsid) is reaped by a thread
+    /// A child still running when its last reference goes (a node started by setsid, watched by its pid) is reaped by a thread
     /// of its own once it ends, as `Process` did: otherwise it would stay a zombie, which `kill(pid, 0)` — how
     /// callers watch a node by its pid file — reports as alive.
     deinit {
@@ -173,11 +183,19 @@ public final class ChildProcess: Sendable {
         }
     }
 
-    /// Sends `signal` (SIGTERM by default); false when the child is already gone.
+    /// Sends `signal` (SIGTERM by default); false when the child is already gone. Under the lock that reaps it, so
+    /// the pid cannot have been reaped — and reused by another process — between the check and the kill.
     @discardableResult
     public func send(_ signal: Int32 = SIGTERM) -> Bool {
-        guard isRunning else { return false }
-        return kill(pid, signal) == 0
+        reaped.withLock { known in
+            if known != nil { return false }
+            var status: Int32 = 0
+            if waitpid(pid, &status, WNOHANG) == pid {
+                known = Self.termination(status)
+                return false
+            }
+            return kill(pid, signal) == 0
+        }
     }
 
     static func termination(_ status: Int32) -> Termination {

@@ -203,18 +203,21 @@ struct Testnet: AsyncParsableCommand {
                 process = try ChildProcess("/usr/bin/setsid", [binary, "node", "start", "--home", home], standardInput: .null,
                                            standardOutput: .descriptor(handle.fileDescriptor), standardError: .descriptor(handle.fileDescriptor))
             } catch { throw failure("\(error)") }
-            // setsid may fork, so the node's own pid comes from the pid file it writes once it is listening; and the
-            // node's own exit shows as the "error: …" line it prints last.
+            // The node is this command's direct child (setsid execs it: ChildProcess.swift); it is listening once it
+            // has written node.pid. Its end is checked first: an ended child is a zombie until reaped, and a zombie's
+            // pid still answers kill(pid, 0). Its own exit shows as the "error: …" line it prints last.
             let deadline = Date().addingTimeInterval(TimeInterval(seconds))
             while Date() < deadline {
-                if let text = try? String(contentsOfFile: pidFile, encoding: .utf8), let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), isRunning(pid) {
+                let ended = process.termination
+                if ended == nil, let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
+                   let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), isRunning(pid) {
                     return pid
                 }
                 let printed = Self.text(of: log, from: logStart)
                 if let fatal = printed.split(separator: "\n").last(where: { $0.hasPrefix("error: ") }) {
                     throw failure("the node in \(home) did not start: \(fatal.dropFirst("error: ".count)) (see \(log))")
                 }
-                if let ended = process.termination, ended != .exit(0) {
+                if let ended {
                     throw failure("the node in \(home) \(ended.description) before listening; see \(log)")
                 }
                 usleep(100_000)

@@ -28,6 +28,8 @@ enum RepositoryFiles {
         // Output and errors on one pipe, in the order written: the pipe's write end is the child's 1 and 2.
         var fds: [Int32] = [-1, -1]
         guard pipe(&fds) == 0 else { return nil }
+        // Close-on-exec, so no other child started meanwhile inherits the write end (and holds the read open).
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         let reader = FileHandle(fileDescriptor: fds[0], closeOnDealloc: true)
         let process: ChildProcess
         do {

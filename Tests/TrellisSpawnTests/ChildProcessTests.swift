@@ -85,6 +85,34 @@ import Glibc
         #expect(masks["SigIgn:"].map { $0 & 0x7fff_ffff } == 0, "a signal is ignored in the child: \(lines)")
     }
 
+    /// A descriptor that is not open is refused before anything starts (dup2 in the child would fail silently and
+    /// leave it the parent's stream).
+    @Test func aBadDescriptorIsRefused() {
+        #expect {
+            _ = try ChildProcess("/bin/true", [], standardOutput: .descriptor(-1))
+        } throws: { error in "\(error)".contains("Bad file descriptor") }
+    }
+
+    /// A signal is sent only to a child still running: once it has ended (and been reaped) `send` says so and kills
+    /// nothing — its pid may already belong to another process.
+    @Test func sendReachesOnlyARunningChild() throws {
+        let sleeper = try ChildProcess("/bin/sleep", ["30"])
+        #expect(sleeper.send(SIGKILL))
+        #expect(sleeper.waitUntilExit() == .signal(SIGKILL))
+        #expect(!sleeper.send(SIGKILL))
+        let quick = try ChildProcess("/bin/true", [])
+        // Ended but not yet reaped (a zombie): `send` must reap it and refuse, not signal the pid.
+        try #require(Patience.eventuallyBlocking(Patience.minimumSeconds, intervalMilliseconds: 20) { isZombie(quick.pid) })
+        #expect(!quick.send(SIGTERM), "send signalled a child that had ended")
+        #expect(quick.termination == .exit(0))
+    }
+
+    /// Whether `pid` is a zombie (state Z in /proc/PID/stat).
+    func isZombie(_ pid: pid_t) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return false }
+        return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).hasPrefix("Z")
+    }
+
     @Test func aMissingExecutableIsAClearError() {
         #expect {
             _ = try ChildProcess("/nonexistent/trellis-\(UUID().uuidString)", [])

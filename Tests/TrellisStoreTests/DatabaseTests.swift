@@ -162,10 +162,18 @@ private func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
         // The option is set on the hinted family only (RocksDB's options file names it).
         let files = try FileManager.default.contentsOfDirectory(atPath: path).filter { $0.hasPrefix("OPTIONS-") }.sorted()
         let text = try String(contentsOfFile: path + "/" + files.last!, encoding: .utf8)
-        let hintedSection = text.components(separatedBy: "[CFOptions \"hinted\"]")[1].components(separatedBy: "[TableOptions")[0]
-        let plainSection = text.components(separatedBy: "[CFOptions \"plain\"]")[1].components(separatedBy: "[TableOptions")[0]
+        func section(_ header: String) -> String {
+            text.components(separatedBy: header).dropFirst().first?.components(separatedBy: "\n[").first ?? ""
+        }
+        let hintedSection = section("[CFOptions \"hinted\"]"), plainSection = section("[CFOptions \"plain\"]")
         #expect(hintedSection.contains("memtable_insert_with_hint_prefix_extractor=rocksdb.FixedPrefix.1"))
         #expect(plainSection.contains("memtable_insert_with_hint_prefix_extractor=nullptr"))
+        // And nothing else differs: the hinted family's options are a copy of the base options (write buffer,
+        // compression, table factory with its block cache and filters) with the hint set, not fresh defaults.
+        let withoutHint = { (section: String) in section.split(separator: "\n").filter { !$0.contains("memtable_insert_with_hint_prefix_extractor") } }
+        #expect(!hintedSection.isEmpty && withoutHint(hintedSection) == withoutHint(plainSection), "the hinted family's other options differ")
+        let hintedTable = section("[TableOptions/BlockBasedTable \"hinted\"]"), plainTable = section("[TableOptions/BlockBasedTable \"plain\"]")
+        #expect(!hintedTable.isEmpty && hintedTable == plainTable, "the hinted family's table options differ")
     }
 
     @Test func aBatchIsVisibleAllOrNothing() throws {

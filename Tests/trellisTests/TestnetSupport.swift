@@ -171,8 +171,8 @@ struct LocalTestnet {
         defer { try? handle?.close() }
         handle?.seekToEndOfFile()
         let output: ChildProcess.Stream = handle.map { .descriptor($0.fileDescriptor) } ?? .null
-        // Not waited for: setsid detaches the node, which `E2E.stopNode` stops by the pid in node.pid. The
-        // short-lived setsid (or sh, ip) is reaped by the ChildProcess when it is released.
+        // Not waited for: the node (setsid execs it) is stopped by the pid in node.pid (`E2E.stopNode`); released
+        // here, the ChildProcess reaps it from a thread of its own when it ends, so no zombie answers kill(pid, 0).
         _ = try ChildProcess(executable, arguments, standardOutput: output, standardError: output)
     }
 }
