@@ -52,13 +52,19 @@ import Glibc
         // Two hosts cut off: no quorum. The chain halts (no commits on either side) and resumes when they return.
         try lab.cut(3)
         try lab.cut(4)
-        // A block decided before the cut may still land on one of them and reach the other by block sync: wait until
-        // both hold the same last block (a condition, not a fixed pause a loaded machine can outlast).
+        // A block decided before the cut may still land on one of them and reach the other by block sync — a node
+        // holding the precommits of height h+1 from before the cut commits it when its store gets to it, which on a
+        // loaded machine can be seconds later: wait until both hold the same last block and have held it for 5 s
+        // of polls (a condition, not a fixed pause a loaded machine can outlast).
         var halted = (0, 0)
-        let settled = waitUntil(60) {
+        var stableSince: (heights: (Int, Int), at: Date)? = nil
+        let settled = waitUntil(90) {
             halted = (E2E.height(apis[0]), E2E.height(apis[1]))
-            guard halted.0 > 0, halted.0 == halted.1, let hash = E2E.header(apis[0], halted.0, "hash") else { return false }
-            return E2E.header(apis[1], halted.1, "hash") == hash
+            guard halted.0 > 0, halted.0 == halted.1, let hash = E2E.header(apis[0], halted.0, "hash"),
+                  E2E.header(apis[1], halted.1, "hash") == hash else { stableSince = nil; return false }
+            if let since = stableSince, since.heights == halted { return Date().timeIntervalSince(since.at) >= 5 }
+            stableSince = (halted, Date())
+            return false
         }
         #expect(settled, "hosts 1 and 2 did not settle on one block after the cut (heights \(halted))")
         sleep(6)  // the observation window: nothing may commit without a quorum while it lasts
