@@ -97,7 +97,6 @@ public final class ChildProcess: Sendable {
         func check(_ code: Int32) throws(SpawnError) {
             if code != 0 { throw SpawnError(executable: executable, code: code) }
         }
-        var code: Int32 = 0
         var child: pid_t = 0
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
@@ -130,8 +129,7 @@ public final class ChildProcess: Sendable {
             try check(posix_spawnattr_setsigdefault(&attributes, &allSignals))
             try check(posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)))
 
-            code = posix_spawn(&child, executable, &actions, &attributes, argv, environ)
-            try check(code)
+            try check(posix_spawn(&child, executable, &actions, &attributes, argv, environ))
         } catch {
             for fd in parentEnds.compactMap({ $0 }) { close(fd) }
             throw error
@@ -156,14 +154,16 @@ public final class ChildProcess: Sendable {
 
     /// How the child ended, once it has (nil while it runs). Reaps it the first time it is seen ended.
     public var termination: Termination? {
-        reaped.withLock { known in
-            if let known { return known }
-            var status: Int32 = 0
-            let result = waitpid(pid, &status, WNOHANG)
-            guard result == pid else { return nil }
-            known = Self.termination(status)
-            return known
-        }
+        reaped.withLock { reapIfEnded(&$0) }
+    }
+
+    /// The child's end, reaping it (without blocking) the first time it is seen ended; `known` is the lock's value.
+    private func reapIfEnded(_ known: inout Termination?) -> Termination? {
+        if let known { return known }
+        var status: Int32 = 0
+        guard waitpid(pid, &status, WNOHANG) == pid else { return nil }
+        known = Self.termination(status)
+        return known
     }
 
     public var isRunning: Bool { termination == nil }
@@ -188,13 +188,7 @@ public final class ChildProcess: Sendable {
     @discardableResult
     public func send(_ signal: Int32 = SIGTERM) -> Bool {
         reaped.withLock { known in
-            if known != nil { return false }
-            var status: Int32 = 0
-            if waitpid(pid, &status, WNOHANG) == pid {
-                known = Self.termination(status)
-                return false
-            }
-            return kill(pid, signal) == 0
+            reapIfEnded(&known) == nil && kill(pid, signal) == 0
         }
     }
 
