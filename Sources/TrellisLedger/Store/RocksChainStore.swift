@@ -111,6 +111,13 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     /// seeks, ~200 M instructions per 10,000 key rotations). Only commits write summaries and pruning never deletes a
     /// bucket's newest one, so a known entry stays right. Guarded by `cacheLock`.
     private var newestSummaryHeights = [NewestSummary](repeating: .unknown, count: TreeBucket.count)
+    /// The height of the first stale record this store's prunes have not deleted (nil until its first prune, which
+    /// seeks from the start of the records): the next prune seeks there. From the start, the iterator stepped over
+    /// every record deleted since the last compaction of their range — a put of the whole record and its tombstone
+    /// each, a cost that grew with the chain (docs/PERFORMANCE.md, "The commit on a large state (eleventh)").
+    /// Stale records are written at the committing height, above every height pruned before, so none appears below
+    /// it later. Set only after the batch that deleted up to it is written. Guarded by `cacheLock`.
+    private var staleRecordsFrom: UInt64?
 
     static let lastHeightKey = Array("last_height".utf8)
     static let genesisHashKey = Array("genesis_hash".utf8)
@@ -349,6 +356,14 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         return pageCache[NodeKey(root)] ?? previousPageCache[NodeKey(root)]
     }
 
+    /// The height of the first stale record the next prune reads (`staleRecordsFrom`), or nil before this store's
+    /// first prune.
+    var staleRecordsResumeHeight: UInt64? {
+        cacheLock.lock()
+        defer { cacheLock.unlock() }
+        return staleRecordsFrom
+    }
+
     /// Where this store's commits spent their time since it was opened (`CommitPhases`), for the benchmark.
     public var commitPhases: CommitPhases {
         cacheLock.lock()
@@ -383,8 +398,9 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         let pruning: Bool
         if case .window = stateRetention { pruning = true } else { pruning = false }
         // Prune first: its deletes touch only history entries no kept height needs, never a key this batch writes.
+        var prunedStaleTo: UInt64? = nil
         if case .window(let heights) = stateRetention, commit.height + 1 > heights {
-            try prune(keepingFrom: commit.height + 1 - heights, into: &batch)
+            prunedStaleTo = try prune(keepingFrom: commit.height + 1 - heights, into: &batch)
         }
         let pruned = clock.now
         if let block = commit.block { batch.put(blocks, key: height, value: block.canonicalBytes) }
@@ -434,6 +450,7 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         let deletes = batch.deleteCount
         let end = clock.now
         cacheLock.lock()
+        if let prunedStaleTo { staleRecordsFrom = prunedStaleTo }
         phases.commits += 1
         phases.pruneSeconds += CommitPhases.seconds(pruned - start)
         phases.valueHistorySeconds += CommitPhases.seconds(historyFiled - pruned)
@@ -532,15 +549,24 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     }
 
     /// Adds to `batch` the deletion of every history entry that no height at or above `oldest` needs (those the
-    /// stale records of heights up to `oldest` name), the records, and the roots below `oldest`.
+    /// stale records of heights up to `oldest` name), the records, and the roots below `oldest`; returns the height
+    /// of the first stale record it leaves (`staleRecordsFrom` once the batch is written).
     /// Idempotent: re-running it after a crash deletes nothing twice that matters.
-    private func prune(keepingFrom oldest: UInt64, into batch: inout WriteBatch) throws(ChainStoreError) {
-        let iterator = database.iterate(tree, prefix: [Self.stalePrefix])
+    private func prune(keepingFrom oldest: UInt64, into batch: inout WriteBatch) throws(ChainStoreError) -> UInt64 {
+        cacheLock.lock()
+        let resume = staleRecordsFrom
+        cacheLock.unlock()
+        let iterator = database.iterate(tree, prefix: [Self.stalePrefix], from: resume.map { [Self.stalePrefix] + StoredRecord.height($0) })
         var count = 0
-        while count < Self.maxPrunedPerCommit, let entry = iterator.next() {
+        var next = oldest + 1  // every record up to `oldest` deleted, unless the budget stops the loop first
+        while let entry = iterator.next() {
             guard entry.key.count == 9 else { throw .corrupt(what: "stale record", reason: "key of \(entry.key.count) bytes, expected \"s\" ‖ u64 height") }
             let since = Self.height(suffixOf: entry.key)
             if since > oldest { break }
+            if count >= Self.maxPrunedPerCommit {
+                next = since  // the budget is spent: the next commit starts here
+                break
+            }
             let record: StaleRecord
             do { record = try CanonicalDecoder.decode(StaleRecord.self, from: entry.value, limits: StaleRecord.limits) } catch {
                 throw .corrupt(what: "stale record of height \(since)", reason: error.description)
@@ -555,6 +581,7 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         }
         if let error = iterator.error { throw .storage(error) }
         if oldest > 0 { batch.deleteRange(tree, from: Self.rootKey(0), to: Self.rootKey(oldest)) }
+        return min(next, oldest + 1)
     }
 
     public func consensusValue(_ key: [UInt8]) throws(ChainStoreError) -> [UInt8]? { try get(consensus, key) }
