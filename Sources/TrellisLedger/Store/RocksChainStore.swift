@@ -69,9 +69,9 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         var options = StoreOptions()
         for name in ["blocks", "certs", "txs"] { options.compression[name] = .zstd }
         options.pointLookup["nodes"] = PointLookupLayout(prefixBytes: 8, memtableBuckets: nodeMemtableBuckets)
-        // The skip-list families a commit writes most that never take a range delete (the tree's root prune is one):
+        // The skip-list families a commit writes (none takes a range delete: the tree's roots are pruned one by one):
         // their keys reach RocksDB in order, inserted from a hint (`StoreOptions.insertHint`).
-        options.insertHint = ["blocks", "certs", "txs", "state"]
+        options.insertHint = ["blocks", "certs", "txs", "state", "tree"]
         return options
     }
 
@@ -118,6 +118,10 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     /// Stale records are written at the committing height, above every height pruned before, so none appears below
     /// it later. Set only after the batch that deleted up to it is written. Guarded by `cacheLock`.
     private var staleRecordsFrom: UInt64?
+    /// The lowest height whose root may still be stored below the window (nil until this store's first prune, which
+    /// looks them up): the next prune deletes the roots from there up to its oldest kept height, one point delete
+    /// each (usually the one root that left the window). Guarded by `cacheLock`.
+    private var rootsFrom: UInt64?
 
     static let lastHeightKey = Array("last_height".utf8)
     static let genesisHashKey = Array("genesis_hash".utf8)
@@ -398,11 +402,11 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         let pruning: Bool
         if case .window = stateRetention { pruning = true } else { pruning = false }
         // Prune first: its deletes touch only history entries no kept height needs, never a key this batch writes.
-        var prunedStaleTo: UInt64? = nil
+        var pruned: (staleFrom: UInt64, rootsFrom: UInt64)? = nil
         if case .window(let heights) = stateRetention, commit.height + 1 > heights {
-            prunedStaleTo = try prune(keepingFrom: commit.height + 1 - heights, into: &batch)
+            pruned = try prune(keepingFrom: commit.height + 1 - heights, into: &batch)
         }
-        let pruned = clock.now
+        let prunedAt = clock.now
         if let block = commit.block { batch.put(blocks, key: height, value: block.canonicalBytes) }
         if let certificate = commit.certificate { batch.put(certs, key: height, value: certificate.canonicalBytes) }
         var stale = StaleRecord()
@@ -450,10 +454,10 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         let deletes = batch.deleteCount
         let end = clock.now
         cacheLock.lock()
-        if let prunedStaleTo { staleRecordsFrom = prunedStaleTo }
+        if let pruned { (staleRecordsFrom, rootsFrom) = pruned }
         phases.commits += 1
-        phases.pruneSeconds += CommitPhases.seconds(pruned - start)
-        phases.valueHistorySeconds += CommitPhases.seconds(historyFiled - pruned)
+        phases.pruneSeconds += CommitPhases.seconds(prunedAt - start)
+        phases.valueHistorySeconds += CommitPhases.seconds(historyFiled - prunedAt)
         phases.treeWalkSeconds += CommitPhases.seconds(walked - historyFiled)
         phases.pageEncodeSeconds += CommitPhases.seconds(paged - walked)
         phases.otherSeconds += CommitPhases.seconds((built - paged) + (end - written))
@@ -550,11 +554,12 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
 
     /// Adds to `batch` the deletion of every history entry that no height at or above `oldest` needs (those the
     /// stale records of heights up to `oldest` name), the records, and the roots below `oldest`; returns the height
-    /// of the first stale record it leaves (`staleRecordsFrom` once the batch is written).
+    /// of the first stale record it leaves and the first root height it did not delete (`staleRecordsFrom` and
+    /// `rootsFrom` once the batch is written).
     /// Idempotent: re-running it after a crash deletes nothing twice that matters.
-    private func prune(keepingFrom oldest: UInt64, into batch: inout WriteBatch) throws(ChainStoreError) -> UInt64 {
+    private func prune(keepingFrom oldest: UInt64, into batch: inout WriteBatch) throws(ChainStoreError) -> (staleFrom: UInt64, rootsFrom: UInt64) {
         cacheLock.lock()
-        let resume = staleRecordsFrom
+        let resume = staleRecordsFrom, rootsResume = rootsFrom
         cacheLock.unlock()
         let iterator = database.iterate(tree, prefix: [Self.stalePrefix], from: resume.map { [Self.stalePrefix] + StoredRecord.height($0) })
         var count = 0
@@ -580,8 +585,22 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
             count += record.valueKeys.count + record.summaries.count
         }
         if let error = iterator.error { throw .storage(error) }
-        if oldest > 0 { batch.deleteRange(tree, from: Self.rootKey(0), to: Self.rootKey(oldest)) }
-        return min(next, oldest + 1)
+        // Every root below `oldest` goes in this batch (no budget: a kept root says its height is readable). Point
+        // deletes, not one range delete: `tree` inserts from a memtable hint, which a range delete must not meet.
+        if let rootsResume {
+            for height in rootsResume..<max(rootsResume, oldest) { batch.delete(tree, key: Self.rootKey(height)) }
+        } else {
+            // The first prune of this store: the roots still stored below `oldest` (none, unless the window was
+            // lowered), one seek.
+            let roots = database.iterate(tree, prefix: [Self.rootPrefix])
+            while let entry = roots.next() {
+                guard entry.key.count == 9 else { throw .corrupt(what: "state root", reason: "key of \(entry.key.count) bytes, expected \"r\" ‖ u64 height") }
+                if Self.height(suffixOf: entry.key) >= oldest { break }
+                batch.delete(tree, key: entry.key)
+            }
+            if let error = roots.error { throw .storage(error) }
+        }
+        return (min(next, oldest + 1), max(rootsResume ?? 0, oldest))
     }
 
     public func consensusValue(_ key: [UInt8]) throws(ChainStoreError) -> [UInt8]? { try get(consensus, key) }
