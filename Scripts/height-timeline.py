@@ -15,7 +15,8 @@ import statistics
 import sys
 
 FIELDS = ["txs", "proposal_ms", "build_ms", "validate_ms", "validated_ms", "prevote_synced_ms", "precommit_synced_ms",
-          "decided_ms", "stored_ms", "published_ms", "next_start_ms", "wal_sync_ms", "guard_save_ms", "rounds"]
+          "decided_ms", "stored_ms", "published_ms", "next_start_ms", "wal_sync_ms", "guard_save_ms", "rounds",
+          "build_cpu_ms", "build_runq_ms", "validate_cpu_ms", "validate_runq_ms", "store_cpu_ms", "store_runq_ms"]
 
 
 def main():
@@ -54,6 +55,16 @@ def main():
     heights = values("next_start_ms")
     if heights:
         print(f"  committed: {sum(int(r['txs']) for r in rows) / (sum(heights) / 1000):.0f} tx/s over these heights")
+    # The consensus thread's CPU in a height's execution and store (the *_cpu_ms fields, since 2026-12-06): a least-
+    # squares line over the heights, CPU ms = fixed per height + per transaction × txs.
+    cpu = [(int(r["txs"]), sum(float(r.get(f, "-")) for f in ("build_cpu_ms", "validate_cpu_ms", "store_cpu_ms") if r.get(f, "-") != "-"))
+           for r in rows if r.get("store_cpu_ms", "-") != "-"]
+    if len(cpu) >= 3 and len({t for t, _ in cpu}) >= 2:
+        mx = statistics.mean(t for t, _ in cpu)
+        my = statistics.mean(c for _, c in cpu)
+        slope = sum((t - mx) * (c - my) for t, c in cpu) / sum((t - mx) ** 2 for t, _ in cpu)
+        print(f"  consensus-thread CPU (build + validate + store) per height ≈ {my - slope * mx:.1f} ms + {slope:.3f} ms × txs"
+              f" (n={len(cpu)}; mean {my:.1f} ms at {mx:.0f} txs)")
     # Rounds lost: the heights that needed more than one round, and which timeouts fired (`timeouts`, since 2026-12-06).
     lost = [r for r in rows if int(r.get("rounds", "1")) > 1]
     fired = {}

@@ -42,12 +42,24 @@ private final class ManualClock: @unchecked Sendable {
     func now() -> UInt64 { milliseconds * 1_000_000 }
 }
 
+/// Scheduler counters the test moves by hand (milliseconds on a CPU and in the run queue); nil: none available.
+private final class ManualSchedule: @unchecked Sendable {
+    var cpuMilliseconds: UInt64 = 5_000
+    var waitMilliseconds: UInt64 = 700
+    var available = true
+    var reads = 0
+    func now() -> ThreadSchedule? {
+        reads += 1
+        return available ? ThreadSchedule(cpuNanoseconds: cpuMilliseconds * 1_000_000, waitNanoseconds: waitMilliseconds * 1_000_000) : nil
+    }
+}
+
 @Suite struct HeightTimelineTests {
-    private func recorder(level: Logger.Level) -> (HeightTimelineRecorder, ManualClock, Records) {
+    private func recorder(level: Logger.Level, schedule: ManualSchedule = ManualSchedule()) -> (HeightTimelineRecorder, ManualClock, Records) {
         let records = Records()
         let logger = Logger(label: "timeline") { _ in CapturingLogHandler(level: level, records: records) }
         let clock = ManualClock()
-        return (HeightTimelineRecorder(logger: logger, now: { clock.now() }), clock, records)
+        return (HeightTimelineRecorder(logger: logger, now: { clock.now() }, schedule: { schedule.now() }), clock, records)
     }
 
     @Test func aHeightIsLoggedWhenTheNextStartsWithItsMarksFromItsStart() {
@@ -98,6 +110,84 @@ private final class ManualClock: @unchecked Sendable {
         #expect(fields["guard_save_ms"] == "1.1")
         #expect(fields["build_ms"] == "0.0")
         #expect(fields["timeouts"] == "-")
+        // No scheduler counters were handed in: those fields are not measured.
+        #expect(fields["validate_cpu_ms"] == "-")
+        #expect(fields["store_runq_ms"] == "-")
+        #expect(fields["build_cpu_ms"] == "-")
+    }
+
+    /// The build, the validations (summed) and the store carry the thread's CPU time and run-queue wait between the
+    /// reading taken at their start and their end.
+    @Test func theWorkCarriesTheThreadsCPUTimeAndRunQueueWait() {
+        let schedule = ManualSchedule()
+        let (timeline, clock, records) = recorder(level: .debug, schedule: schedule)
+        timeline.heightStarted(9)
+        var start = timeline.threadSchedule()
+        schedule.cpuMilliseconds += 12
+        schedule.waitMilliseconds += 30
+        timeline.built(height: 9, nanoseconds: 45_000_000, from: start)
+        start = timeline.threadSchedule()
+        schedule.cpuMilliseconds += 20
+        schedule.waitMilliseconds += 5
+        timeline.validated(height: 9, nanoseconds: 26_000_000, from: start)
+        start = timeline.threadSchedule()  // a second validation (a later round) adds to the first
+        schedule.cpuMilliseconds += 4
+        timeline.validated(height: 9, nanoseconds: 4_000_000, from: start)
+        start = timeline.threadSchedule()
+        schedule.cpuMilliseconds += 50
+        schedule.waitMilliseconds += 70
+        clock.milliseconds += 200
+        timeline.stored(height: 9, from: start)
+        timeline.heightStarted(10)
+        let fields = records.all.first?.metadata ?? [:]
+        #expect(fields["build_cpu_ms"] == "12.0")
+        #expect(fields["build_runq_ms"] == "30.0")
+        #expect(fields["validate_cpu_ms"] == "24.0")
+        #expect(fields["validate_runq_ms"] == "5.0")
+        #expect(fields["store_cpu_ms"] == "50.0")
+        #expect(fields["store_runq_ms"] == "70.0")
+    }
+
+    /// Where the kernel gives no counters the fields are "-", and above debug level the counters are never read.
+    @Test func withoutCountersTheFieldsAreDashesAndAboveDebugNothingIsRead() {
+        let missing = ManualSchedule()
+        missing.available = false
+        let (timeline, _, records) = recorder(level: .debug, schedule: missing)
+        timeline.heightStarted(2)
+        let start = timeline.threadSchedule()
+        #expect(start == nil)
+        timeline.validated(height: 2, nanoseconds: 1_000_000, from: start)
+        timeline.stored(height: 2, from: start)
+        timeline.heightStarted(3)
+        let fields = records.all.first?.metadata ?? [:]
+        #expect(fields["validate_cpu_ms"] == "-")
+        #expect(fields["store_cpu_ms"] == "-")
+        #expect(fields["validate_ms"] == "1.0")
+
+        let counted = ManualSchedule()
+        let (quiet, _, _) = recorder(level: .info, schedule: counted)
+        #expect(quiet.threadSchedule() == nil)
+        quiet.stored(height: 1, from: nil)
+        #expect(counted.reads == 0)
+    }
+
+    /// /proc/thread-self/schedstat: `<cpu ns> <wait ns> <slices>\n`; a malformed reading is nil, never a crash.
+    @Test func theSchedstatLineIsParsedAndBadInputRefused() {
+        #expect(ThreadSchedule.parse(Array("325886202 6277960 69\n".utf8)) == ThreadSchedule(cpuNanoseconds: 325_886_202, waitNanoseconds: 6_277_960))
+        #expect(ThreadSchedule.parse(Array("0 0 1".utf8)) == ThreadSchedule(cpuNanoseconds: 0, waitNanoseconds: 0))
+        #expect(ThreadSchedule.parse(Array("".utf8)) == nil)
+        #expect(ThreadSchedule.parse(Array("12\n".utf8)) == nil)
+        #expect(ThreadSchedule.parse(Array("12 -3 1\n".utf8)) == nil)
+        #expect(ThreadSchedule.parse(Array("12 x 1".utf8)) == nil)
+        #expect(ThreadSchedule.parse(Array("99999999999999999999 1 1".utf8)) == nil)  // 20 digits: refused, not wrapped
+        let before = ThreadSchedule(cpuNanoseconds: 10, waitNanoseconds: 50)
+        #expect(ThreadSchedule(cpuNanoseconds: 25, waitNanoseconds: 40).since(before) == ThreadSchedule(cpuNanoseconds: 15, waitNanoseconds: 0))
+        #if os(Linux)
+        // This thread's own counters, read twice: they never go back.
+        if let first = ThreadSchedule.current(), let second = ThreadSchedule.current() {
+            #expect(second.cpuNanoseconds >= first.cpuNanoseconds)
+        }
+        #endif
     }
 
     /// The timeouts that fired in a height are listed with their step, round and time; one of another height is not.
