@@ -131,9 +131,11 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     static let stalePrefix: UInt8 = 0x73  // "s"
 
     /// Opens (or creates) the store at `path`. Fails on a database of another format, naming it and what to do.
-    public convenience init(path: String, retention: StateRetention = .default, pageCachePages: Int = RocksChainStore.pageCacheCapacity, trimsHeap: Bool = false) throws(ChainStoreError) {
+    /// `options`: RocksDB's (`storeOptions` unless a benchmark tries others).
+    public convenience init(path: String, retention: StateRetention = .default, pageCachePages: Int = RocksChainStore.pageCacheCapacity, trimsHeap: Bool = false,
+                            options: StoreOptions = RocksChainStore.storeOptions) throws(ChainStoreError) {
         let db: Database
-        do { db = try Database(path: path, columnFamilies: Self.columnFamilyNames, format: Self.format, options: Self.storeOptions) } catch {
+        do { db = try Database(path: path, columnFamilies: Self.columnFamilyNames, format: Self.format, options: options) } catch {
             if case .formatMismatch(let p, let found, let expected) = error { throw .unsupportedFormat(path: p, found: found, expected: expected) }
             throw .storage(error)
         }
