@@ -355,6 +355,26 @@ import TrellisStore
     }
 }
 
+/// The created nodes' own table (`CreatedNodes`: open addressing on the hash) finds every record it was built from,
+/// nothing else, and keeps a hash's last record when it is listed twice, as the dictionary it replaced did.
+@Suite struct CreatedNodesTests {
+    @Test func everyCreatedNodeIsFoundAndNothingElse() {
+        for count in [0, 1, 7, 8, 9, 1_000, 4_097] {
+            let records = (0..<count).map { i in
+                TreeNodeRecord(hash: SHA256.hash(Array("created/\(count)/\(i)".utf8)), node: .inner(left: SHA256.hash([UInt8(i & 0xFF)]), right: .zero))
+            }
+            let created = CreatedNodes(records)
+            for record in records { #expect(created[NodeKey(record.hash)] == record.node) }
+            for i in 0..<200 { #expect(created[NodeKey(SHA256.hash(Array("absent/\(count)/\(i)".utf8)))] == nil) }
+            #expect(created[NodeKey(.zero)] == nil)
+        }
+        let hash = SHA256.hash(Array("twice".utf8))
+        let first = TreeNode.inner(left: hash, right: .zero), last = TreeNode.inner(left: .zero, right: hash)
+        let twice = CreatedNodes([TreeNodeRecord(hash: hash, node: first), TreeNodeRecord(hash: SHA256.hash([1]), node: first), TreeNodeRecord(hash: hash, node: last)])
+        #expect(twice[NodeKey(hash)] == last)
+    }
+}
+
 /// Failures collected from several threads.
 private final class Failures: @unchecked Sendable {
     private let lock = NSLock()
