@@ -1,4 +1,4 @@
-// ChainReplay.swift — re-executes a chain from genesis with the real executor on a MemoryChainStore.
+// ChainReplay.swift — re-executes a chain from genesis with the real executor, in memory (`ReplayStore`).
 //
 // Each block is checked by `LedgerEngine.validate` (every header field, the previous certificate, re-execution to
 // the header's state root) and its own certificate against the validator set in force at its height, then

@@ -5,12 +5,14 @@
 // Unlike `MemoryChainStore` it keeps blocks and certificates as values (no canonical re-encoding per block), keeps
 // no transaction records (the export has them; `transactionRecord` answers nil), answers prefix scans from a
 // key index grouped by first path component and sorted lazily (`ScanIndex`) instead of filtering the whole state.
-// It keeps the latest height's state alone — values and tree nodes: each commit drops the nodes
-// its height replaced (`BlockCommit.staleNodes`) — since re-execution reads nothing older; a historical read is
-// refused as pruned (`stateSource(atHeight:)` answers nil for any height but the latest). The node table is
-// not sized ahead: it holds the latest tree alone, so it grows with the state (geometrically), not with the blocks —
-// a projection from the first block's growth reserved slots for every node ever created, and the live tree's
-// probes then spread over a slot array many times its size (a cache miss each). A commit must come from one thread at a time; reads are safe from any thread (one lock).
+// It keeps the latest height's state alone — values and the tree — since re-execution reads nothing older; a
+// historical read is refused as pruned (`stateSource(atHeight:)` answers nil for any height but the latest). The tree
+// is a `ReplayTree` (linked records, no table by hash): execution asks the store for its update
+// (`stagedTreeUpdate`), which the store computes on its own tree and keeps pending; the commit of that root adopts
+// it (a commit with another root, or none staged, is applied from its state changes and must come out at its root).
+// `BlockCommit.treeNodes` and `staleNodes` are not read. Reads of nodes by hash use a table of the latest tree built
+// on the first such read after a commit. A commit must come from one thread at a time; reads are safe from any
+// thread (one lock).
 import Foundation
 import TrellisCodec
 import TrellisCrypto
@@ -27,7 +29,9 @@ public final class ReplayStore: ChainStore, @unchecked Sendable {
     private var state: [ByteKey: [UInt8]] = [:]
     /// The keys of `state` for prefix scans, grouped by first path component.
     private var index = ScanIndex()
-    private var nodes = TreeNodeTable()
+    private var tree = ReplayTree()
+    /// The latest tree's nodes by hash, built when first read after a commit.
+    private var nodeTable: TreeNodeTable?
     private var consensus: [[UInt8]: [UInt8]] = [:]
 
     public init() {}
@@ -51,7 +55,21 @@ public final class ReplayStore: ChainStore, @unchecked Sendable {
         }
     }
 
-    public func treeNode(_ hash: Hash) throws(StateError) -> TreeNode? { lock.withLock { nodes.node(hash) } }
+    public func treeNode(_ hash: Hash) throws(StateError) -> TreeNode? {
+        lock.withLock {
+            if nodeTable == nil { nodeTable = tree.table() }
+            return nodeTable!.node(hash)
+        }
+    }
+
+    /// The update of the latest tree by `changes`, computed on the store's own tree and kept for the commit of its
+    /// root; nil when `root` is not the latest tree.
+    public func stagedTreeUpdate(root: Hash, changes: [StateChange]) throws(TreeError) -> TreeUpdate? {
+        lock.withLock {
+            guard root == tree.rootHash else { return nil }
+            return TreeUpdate(root: tree.stage(changes), newNodes: [], staleNodes: [])
+        }
+    }
 
     /// The latest height's state alone: its values and its tree (re-execution reads nothing older).
     public var stateRetention: StateRetention { .window(heights: 1) }
@@ -64,10 +82,10 @@ public final class ReplayStore: ChainStore, @unchecked Sendable {
     }
 
     /// The number of tree nodes held (the latest tree's).
-    var treeNodeCount: Int { lock.withLock { nodes.count } }
+    var treeNodeCount: Int { lock.withLock { tree.liveNodeCount } }
 
-    /// The slots of the tree-node table (a power of two, at least twice the nodes held).
-    var treeNodeSlots: Int { lock.withLock { nodes.slotCount } }
+    /// The tree's records, in use or free for reuse.
+    var treeRecords: Int { lock.withLock { tree.recordCount } }
 
     /// The latest value of `key` when it is the one `valueHash` names; older values are not kept.
     public func treeValue(_ key: [UInt8], valueHash: Hash, atHeight height: UInt64) throws(StateError) -> [UInt8]? {
@@ -81,6 +99,19 @@ public final class ReplayStore: ChainStore, @unchecked Sendable {
         do {
             let expected = last.map { $0 + 1 } ?? 0
             guard commit.height == expected else { throw .heightMismatch(expected: expected, actual: commit.height) }
+            // The tree first: a commit whose changes do not come out at its root changes nothing. The update staged
+            // by its execution is adopted when it has the commit's changes and root; otherwise the commit's changes
+            // are applied here.
+            if !tree.pendingIs(commit.stateChanges, root: commit.stateRoot) {
+                let root = tree.stage(commit.stateChanges)
+                guard root == commit.stateRoot else {
+                    tree.drop()
+                    throw .storage(.operationFailed(operation: "commit of height \(commit.height)",
+                                                    message: "its state changes give the state root \(root.hex), not the commit's \(commit.stateRoot.hex)"))
+                }
+            }
+            tree.adopt()
+            nodeTable = nil
             if let block = commit.block { blocks[commit.height] = block }
             if let certificate = commit.certificate { certificates[commit.height] = certificate }
             // Keys that appear or disappear go to the scan index (sorted lazily, per group, when a scan needs it).
@@ -92,10 +123,6 @@ public final class ReplayStore: ChainStore, @unchecked Sendable {
                     index.removed(change.key)
                 }
             }
-            // The latest tree only: the nodes this height replaced go (re-execution reads no older tree), so the
-            // table holds about two nodes per key instead of every node ever created, and its lookups stay in cache.
-            nodes.remove(contentsOf: commit.staleNodes)
-            nodes.insert(contentsOf: commit.treeNodes)
             roots[commit.height] = commit.stateRoot
             if let g = commit.genesisHash { genesis = g }
             last = commit.height

@@ -57,7 +57,14 @@ public struct BlockExecutor: Sendable {
         let changes: [StateChange]
         do { changes = try Self.netChanges(blockState, base: base) } catch { throw .state(error) }
         let update: TreeUpdate
-        do { update = try SparseMerkleTree.update(root: baseRoot, changes: changes, source: nodes) } catch { throw .tree(error) }
+        do throws(TreeError) {
+            // A source that keeps its own latest tree (the audit's replay) updates it itself; others are walked.
+            if let staged = try nodes.stagedTreeUpdate(root: baseRoot, changes: changes) {
+                update = staged
+            } else {
+                update = try SparseMerkleTree.update(root: baseRoot, changes: changes, source: nodes)
+            }
+        } catch { throw .tree(error) }
         return ExecutionResult(height: height, stateRoot: update.root, receipts: receipts, receiptsRoot: receiptsRoot,
                                stateChanges: changes, treeNodes: update.newNodes, transactionHashes: hashes, staleNodes: update.staleNodes)
     }

@@ -35,6 +35,13 @@ public struct TreeUpdate: Sendable {
     /// Hashes of the nodes of the old tree that are not in the new one (replaced or deleted), each once, in the
     /// order the walk met them. No node is in both lists.
     public let staleNodes: [Hash]
+
+    /// Both lists are empty in an update a source computed on a tree of its own (`TreeNodeSource.stagedTreeUpdate`).
+    public init(root: Hash, newNodes: [TreeNodeRecord], staleNodes: [Hash]) {
+        self.root = root
+        self.newNodes = newNodes
+        self.staleNodes = staleNodes
+    }
 }
 
 public enum SparseMerkleTree {

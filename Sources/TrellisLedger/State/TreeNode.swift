@@ -134,10 +134,18 @@ public protocol TreeNodeSource {
     /// a store that keeps nodes in pages (RocksChainStore, format 5) finds a page member through its page; a store
     /// that keeps nodes one by one ignores the position (the default).
     func treeNode(_ hash: Hash, depth: Int, page: Hash) throws(StateError) -> TreeNode?
+    /// A fast path for a source that keeps the latest tree in a structure of its own and applies updates there (the
+    /// audit's `ReplayStore`): the update of the tree at `root` by a block's `changes` (keys distinct), computed by
+    /// the source and kept for the commit that follows; nil to have `SparseMerkleTree.update` walk this source's
+    /// nodes (the default, and the answer when `root` is not the tree the source keeps). Execution asks this first.
+    /// The root is the one `SparseMerkleTree.update` computes; the node lists may be empty (such a source takes a
+    /// commit's tree from its own update, not from `BlockCommit.treeNodes`).
+    func stagedTreeUpdate(root: Hash, changes: [StateChange]) throws(TreeError) -> TreeUpdate?
 }
 
 extension TreeNodeSource {
     public func treeNode(_ hash: Hash, depth: Int, page: Hash) throws(StateError) -> TreeNode? { try treeNode(hash) }
+    public func stagedTreeUpdate(root: Hash, changes: [StateChange]) throws(TreeError) -> TreeUpdate? { nil }
 }
 
 /// The tree's storage pages (store format 5): the binary subtree of a node at a depth that is a multiple of

@@ -10,8 +10,8 @@
 // `Dictionary` uses), top bits: key hashes ground to fall on one slot cannot be chosen from outside the process,
 // so no transaction can make lookups slow. The table's layout therefore differs between processes, and it offers
 // no iteration order: nothing hashed, signed or written ever depends on it.
-// Nodes are removed one by one only by a store that keeps the latest tree alone (the audit's `ReplayStore` drops each
-// block's replaced nodes): the slot is freed by backward-shift deletion (no tombstones, so probes stay as short as
+// Nodes can be removed one by one, for a store that keeps the latest tree alone (no store does today: the audit's
+// `ReplayStore`, which did, keeps a `ReplayTree`): the slot is freed by backward-shift deletion (no tombstones, so probes stay as short as
 // if the node had never been there) and the last record moves into the freed position of the dense arrays.
 import TrellisCrypto
 

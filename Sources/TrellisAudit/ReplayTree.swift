@@ -1,0 +1,271 @@
+// ReplayTree.swift — the audit replay's state tree: the latest tree alone, as linked records in one array.
+//
+// Re-execution reads no older tree, so the replay does not need what a node's tree storage is built for (nodes found
+// by hash, older roots readable). Here a node is a record holding its hash and, for an inner node, its children as
+// positions in the same array: an update walks down by position with the block's sorted key hashes (one descent per
+// shared prefix) and hashes each node on a changed path once — no hash-keyed table on the way, no list of created
+// nodes to insert afterwards, no replaced nodes to look up and remove.
+//
+// Shape and hashes are exactly `SparseMerkleTree`'s (TreeNode.swift): a subtree with no key is empty, with one key
+// that key's leaf, with two or more an inner node over its two halves (split on the next bit of the key hash),
+// leaf = SHA-256(0x00 ‖ key hash ‖ value hash), inner = SHA-256(0x01 ‖ left ‖ right), empty = 32 zero bytes.
+//
+// An update copies the path it changes (new records for new nodes; the old tree's records stay as they were) and is
+// held as pending until the store adopts it: the replaced records are then freed for reuse, or, if another update
+// is computed first, the pending one's records are freed instead. So the committed tree is intact until its commit.
+// Reads by hash (proofs and tree reads at the latest height, rare in an audit) go through a table of the committed
+// tree's nodes built on the first such read after a commit.
+import TrellisCrypto
+import TrellisLedger
+
+struct ReplayTree {
+    /// A node: its hash; for an inner node its children (`empty` for an empty subtree), for a leaf `leafMark` and
+    /// the position of its key and value hash in `leaves`.
+    struct Node {
+        var hash: Hash
+        var left: Int32
+        var right: Int32
+    }
+
+    /// A leaf's key, its hash and the hash of its value.
+    struct Leaf {
+        var keyHash: Hash
+        var valueHash: Hash
+        var key: [UInt8]
+    }
+
+    /// One change of an update: a key hash, the new value's hash (`delete` for a deletion) and where its key is.
+    struct Op {
+        let keyHash: Hash
+        let valueHash: Hash
+        let delete: Bool
+        let change: Int
+    }
+
+    /// An update computed on the committed tree, not yet adopted.
+    struct Pending {
+        /// The changes it applies.
+        let changes: [StateChange]
+        let root: Int32
+        /// Records this update allocated (freed again if it is dropped).
+        let createdNodes: [Int32]
+        let createdLeaves: [Int32]
+        /// Records of the committed tree it replaces (freed when it is adopted).
+        let replacedNodes: [Int32]
+        let replacedLeaves: [Int32]
+    }
+
+    static let empty: Int32 = -1
+    static let leafMark: Int32 = -2
+
+    private(set) var nodes: [Node] = []
+    private(set) var leaves: [Leaf] = []
+    private var freeNodes: [Int32] = []
+    private var freeLeaves: [Int32] = []
+    /// The committed tree's root.
+    private(set) var root: Int32 = empty
+    private(set) var pending: Pending?
+
+    // The update in progress.
+    private var ops: [Op] = []
+    private var scratch: [(node: Int32, keyHash: Hash)] = []
+    private var createdNodes: [Int32] = []
+    private var createdLeaves: [Int32] = []
+    private var replacedNodes: [Int32] = []
+    private var replacedLeaves: [Int32] = []
+
+    /// The committed tree's root hash.
+    var rootHash: Hash { hash(root) }
+
+    /// Whether the pending update applies exactly `changes` and comes out at `root` (the changes are compared as
+    /// arrays: the same array, as a commit of the executed update passes it, compares at once).
+    func pendingIs(_ changes: [StateChange], root: Hash) -> Bool {
+        guard let pending else { return false }
+        return hash(pending.root) == root && pending.changes == changes
+    }
+
+    /// The nodes of the committed tree (records in use when nothing is pending).
+    var liveNodeCount: Int { nodes.count - freeNodes.count - (pending?.createdNodes.count ?? 0) }
+
+    /// The records allocated, in use or free.
+    var recordCount: Int { nodes.count }
+
+    @inline(__always)
+    func hash(_ node: Int32) -> Hash { node == Self.empty ? .zero : nodes[Int(node)].hash }
+
+    @inline(__always)
+    func isLeaf(_ node: Int32) -> Bool { node != Self.empty && nodes[Int(node)].left == Self.leafMark }
+
+    // MARK: updates
+
+    /// Computes the committed tree after `changes` (keys distinct) as the pending update (dropping the one pending
+    /// before) and returns its root hash. The committed tree is not changed until `adopt`.
+    mutating func stage(_ changes: [StateChange]) -> Hash {
+        drop()
+        ops.removeAll(keepingCapacity: true)
+        ops.reserveCapacity(changes.count)
+        for (i, change) in changes.enumerated() {
+            let valueHash = change.valueHash ?? change.value.map(SHA256.hash) ?? .zero
+            ops.append(Op(keyHash: SHA256.hash(change.key), valueHash: valueHash, delete: change.value == nil, change: i))
+        }
+        // Sorted on the first 64 bits, whole hashes on ties (as `SparseMerkleTree.update`).
+        ops.sort { $0.keyHash.prefix64 != $1.keyHash.prefix64 ? $0.keyHash.prefix64 < $1.keyHash.prefix64 : $0.keyHash < $1.keyHash }
+        for i in ops.indices.dropFirst() {
+            precondition(ops[i - 1].keyHash != ops[i].keyHash, "tree update with a duplicate key")
+        }
+        createdNodes.removeAll(keepingCapacity: true)
+        createdLeaves.removeAll(keepingCapacity: true)
+        replacedNodes.removeAll(keepingCapacity: true)
+        replacedLeaves.removeAll(keepingCapacity: true)
+        let newRoot = changes.withUnsafeBufferPointer { changes in apply(root, depth: 0, 0, ops.count, changes) }
+        pending = Pending(changes: changes, root: newRoot, createdNodes: createdNodes, createdLeaves: createdLeaves,
+                          replacedNodes: replacedNodes, replacedLeaves: replacedLeaves)
+        return hash(newRoot)
+    }
+
+    /// Makes the pending update the committed tree; the records it replaced are reused by later updates.
+    mutating func adopt() {
+        guard let p = pending else { preconditionFailure("invalid state: adopting a tree update that was not staged") }
+        root = p.root
+        freeNodes += p.replacedNodes
+        freeLeaves += p.replacedLeaves
+        pending = nil
+    }
+
+    /// Drops the pending update, if any: the committed tree stays as it is.
+    mutating func drop() {
+        guard let p = pending else { return }
+        freeNodes += p.createdNodes
+        freeLeaves += p.createdLeaves
+        pending = nil
+    }
+
+    /// `node` at `depth` after `ops[lo..<hi]` (sorted, sharing their first `depth` bits).
+    private mutating func apply(_ node: Int32, depth: Int, _ lo: Int, _ hi: Int, _ changes: UnsafeBufferPointer<StateChange>) -> Int32 {
+        if lo == hi { return node }
+        if node == Self.empty { return merge(nil, depth: depth, lo, hi, changes) }
+        let n = nodes[Int(node)]
+        if n.left == Self.leafMark { return merge(node, depth: depth, lo, hi, changes) }
+        replacedNodes.append(node)
+        let split = firstOpWithBitSet(lo, hi, depth: depth)
+        let left = apply(n.left, depth: depth + 1, lo, split, changes)
+        let right = apply(n.right, depth: depth + 1, split, hi, changes)
+        // Two non-empty halves make an inner node; with one half empty, a lone leaf moves up (the shape stays
+        // canonical) and an inner node gets an empty sibling.
+        if left == Self.empty && right == Self.empty { return Self.empty }
+        if left == Self.empty && isLeaf(right) { return right }
+        if right == Self.empty && isLeaf(left) { return left }
+        return newInner(left, right)
+    }
+
+    /// The subtree at `depth` that held only the leaf `existing` (or nothing) after `ops[lo..<hi]`.
+    private mutating func merge(_ existing: Int32?, depth: Int, _ lo: Int, _ hi: Int, _ changes: UnsafeBufferPointer<StateChange>) -> Int32 {
+        scratch.removeAll(keepingCapacity: true)
+        var pendingExisting: (node: Int32, keyHash: Hash, valueHash: Hash)?
+        if let existing {
+            let leaf = leaves[Int(nodes[Int(existing)].right)]
+            pendingExisting = (existing, leaf.keyHash, leaf.valueHash)
+        }
+        for i in lo..<hi {
+            let op = ops[i]
+            if let e = pendingExisting {
+                if op.keyHash == e.keyHash {
+                    pendingExisting = nil
+                    if !op.delete && op.valueHash == e.valueHash {
+                        scratch.append((e.node, e.keyHash))  // written back with the value it has: the same leaf
+                        continue
+                    }
+                    replacedNodes.append(e.node)  // overwritten or deleted
+                    replacedLeaves.append(nodes[Int(e.node)].right)
+                } else if e.keyHash < op.keyHash {
+                    scratch.append((e.node, e.keyHash))  // untouched: the same leaf, under new inner nodes
+                    pendingExisting = nil
+                }
+            }
+            if op.delete { continue }  // a deletion of an absent key changes nothing
+            scratch.append((newLeaf(op, changes), op.keyHash))
+        }
+        if let e = pendingExisting { scratch.append((e.node, e.keyHash)) }
+        return build(depth: depth, 0, scratch.count)
+    }
+
+    /// The canonical subtree at `depth` over the leaves `scratch[lo..<hi]` (sorted, sharing their first `depth` bits).
+    private mutating func build(depth: Int, _ lo: Int, _ hi: Int) -> Int32 {
+        if lo == hi { return Self.empty }
+        if hi - lo == 1 { return scratch[lo].node }
+        precondition(depth < 256, "two distinct key hashes share all 256 bits")
+        var low = lo, high = hi
+        while low < high {
+            let mid = low + (high - low) / 2
+            if scratch[mid].keyHash.bit(depth) == 0 { low = mid + 1 } else { high = mid }
+        }
+        let left = build(depth: depth + 1, lo, low)
+        let right = build(depth: depth + 1, low, hi)
+        return newInner(left, right)
+    }
+
+    /// The first position in `ops[lo..<hi]` whose key hash has bit `depth` set.
+    @inline(__always)
+    private func firstOpWithBitSet(_ lo: Int, _ hi: Int, depth: Int) -> Int {
+        var low = lo, high = hi
+        while low < high {
+            let mid = low + (high - low) / 2
+            if ops[mid].keyHash.bit(depth) == 0 { low = mid + 1 } else { high = mid }
+        }
+        return low
+    }
+
+    private mutating func newInner(_ left: Int32, _ right: Int32) -> Int32 {
+        allocate(Node(hash: TreeNode.innerHash(hash(left), hash(right)), left: left, right: right))
+    }
+
+    private mutating func newLeaf(_ op: Op, _ changes: UnsafeBufferPointer<StateChange>) -> Int32 {
+        let leaf = Leaf(keyHash: op.keyHash, valueHash: op.valueHash, key: changes[op.change].key)
+        let slot: Int32
+        if let free = freeLeaves.popLast() {
+            slot = free
+            leaves[Int(free)] = leaf
+        } else {
+            precondition(leaves.count < Int(Int32.max), "invalid state: a replay tree past \(Int32.max) leaves")
+            slot = Int32(leaves.count)
+            leaves.append(leaf)
+        }
+        createdLeaves.append(slot)
+        return allocate(Node(hash: TreeLeaf.hash(keyHash: op.keyHash, valueHash: op.valueHash), left: Self.leafMark, right: slot))
+    }
+
+    private mutating func allocate(_ node: Node) -> Int32 {
+        let slot: Int32
+        if let free = freeNodes.popLast() {
+            slot = free
+            nodes[Int(free)] = node
+        } else {
+            precondition(nodes.count < Int(Int32.max), "invalid state: a replay tree past \(Int32.max) nodes")
+            slot = Int32(nodes.count)
+            nodes.append(node)
+        }
+        createdNodes.append(slot)
+        return slot
+    }
+
+    // MARK: reads
+
+    /// The committed tree's nodes by hash (for reads by hash: proofs, tree reads).
+    func table() -> TreeNodeTable {
+        var table = TreeNodeTable(capacity: liveNodeCount)
+        var stack = [root]
+        while let node = stack.popLast() {
+            if node == Self.empty { continue }
+            let n = nodes[Int(node)]
+            if n.left == Self.leafMark {
+                let leaf = leaves[Int(n.right)]
+                table.insert(.leaf(TreeLeaf(key: leaf.key, valueHash: leaf.valueHash)), hash: n.hash)
+            } else {
+                table.insert(.inner(left: hash(n.left), right: hash(n.right)), hash: n.hash)
+                stack.append(n.left)
+                stack.append(n.right)
+            }
+        }
+        return table
+    }
+}
