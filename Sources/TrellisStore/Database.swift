@@ -96,11 +96,15 @@ public struct PointLookupLayout: Sendable, Equatable {
 public enum StoreCompression: Sendable, Equatable {
     case lz4
     case zstd
+    /// Blocks stored as they are: for data that does not compress (hashes), where compressing every flush and
+    /// compaction and decompressing every read buys no bytes.
+    case none
 
     var rocksdbType: Int32 {
         switch self {
         case .lz4: return Int32(rocksdb_lz4_compression)
         case .zstd: return Int32(rocksdb_zstd_compression)
+        case .none: return Int32(rocksdb_no_compression)
         }
     }
 }

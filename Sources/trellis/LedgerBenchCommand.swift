@@ -3,6 +3,7 @@
 import ArgumentParser
 import Foundation
 import TrellisLedger
+import TrellisStore
 
 struct LedgerBench: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -24,6 +25,7 @@ struct LedgerBench: ParsableCommand {
     @Option(help: "With --grow-transactions: the measured block sizes, comma-separated (interleaved).") var measureSizes = "50,150,500"
     @Option(help: "With --grow-transactions: blocks of each measured size per measurement.") var measureBlocks = 20
     @Option(help: "With --grow-transactions: L0 files of the tree's pages (the nodes column family) that start a compaction (0: the store's own setting).") var nodesCompactionTrigger: Int32 = 0
+    @Option(help: "With --grow-transactions: compression of the tree's pages (the nodes column family): lz4, zstd or none (default: the store's own setting).") var nodesCompression: String?
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
@@ -121,13 +123,25 @@ extension LedgerBench {
         let path = dir ?? FileManager.default.temporaryDirectory.appendingPathComponent("trellis-bench-ledger-\(UUID().uuidString)").path
         defer { if dir == nil { try? FileManager.default.removeItem(atPath: path) } }
         let result: GrownStateResult
+        var sst: [String: Int] = [:]
         do {
             var options = RocksChainStore.storeOptions
             if nodesCompactionTrigger > 0 { options.level0CompactionTrigger["nodes"] = nodesCompactionTrigger }
+            switch nodesCompression {
+            case nil: break
+            case "lz4": options.compression["nodes"] = .lz4
+            case "zstd": options.compression["nodes"] = .zstd
+            case "none": options.compression["nodes"] = StoreCompression.none
+            case let other?: throw badInput("--nodes-compression \(other): lz4, zstd or none")
+            }
             let store = try RocksChainStore(path: path, retention: archive ? .archive : .window(heights: proofHistoryHeights), options: options)
             let total = growTransactions
             result = try GrownStateBenchmark.run(growTransactions: growTransactions, measureEvery: measureEvery, sizes: sizes, measureBlocks: measureBlocks, store: store) { grown in
                 progressLine("grown: \(grown)/\(total) transactions")
+            }
+            // As the run left them (not compacted first: what a node's disk holds).
+            for name in RocksChainStore.columnFamilyNames {
+                sst[name] = Int(store.database.property("rocksdb.total-sst-files-size", of: try store.database.columnFamily(name)) ?? "") ?? 0
             }
         } catch {
             throw failure("\(error)")
@@ -164,7 +178,7 @@ extension LedgerBench {
         if json {
             print(jsonObject(["chains": result.chains, "grow_block_size": result.growBlockSize,
                               "state_retention": archive ? "archive" : "window \(proofHistoryHeights)", "peak_rss_mb": StorageReport.peakResidentMegabytes(),
-                              "samples": samples, "growth": stretches, "fits": fits]))
+                              "samples": samples, "growth": stretches, "fits": fits, "sst_bytes_by_column_family": sst]))
             return
         }
         print("Commits on a growing state: \(result.chains) chains of split transfers, grown in blocks of \(result.growBlockSize)")

@@ -37,28 +37,30 @@ private func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
         defer { try? FileManager.default.removeItem(atPath: path) }
         var options = StoreOptions()
         options.compression["zstd"] = .zstd
+        options.compression["none"] = StoreCompression.none
         // Records with the redundancy of encoded blocks and receipts: repeated field names, small numbers.
         let records = (0..<20_000).map { i in bytes("{\"kind\":\"credits.transfer\",\"signer\":\"member-\(i % 97)\",\"nonce\":\(i),\"status\":\"committed\",\"height\":\(i / 500)}") }
         do {
-            let db = try Database(path: path, columnFamilies: ["lz4", "zstd"], format: format, options: options)
+            let db = try Database(path: path, columnFamilies: ["lz4", "zstd", "none"], format: format, options: options)
             var batch = WriteBatch()
             for (i, record) in records.enumerated() {
                 let key = withUnsafeBytes(of: UInt32(i).bigEndian) { Array($0) }
-                batch.put(try db.columnFamily("lz4"), key: key, value: record)
-                batch.put(try db.columnFamily("zstd"), key: key, value: record)
+                for name in ["lz4", "zstd", "none"] { batch.put(try db.columnFamily(name), key: key, value: record) }
             }
             try db.write(batch, sync: true)
-            for name in ["lz4", "zstd"] { db.compact(try db.columnFamily(name)) }
+            for name in ["lz4", "zstd", "none"] { db.compact(try db.columnFamily(name)) }
             let lz4 = Int(db.property("rocksdb.total-sst-files-size", of: try db.columnFamily("lz4")) ?? "") ?? 0
             let zstd = Int(db.property("rocksdb.total-sst-files-size", of: try db.columnFamily("zstd")) ?? "") ?? 0
+            let none = Int(db.property("rocksdb.total-sst-files-size", of: try db.columnFamily("none")) ?? "") ?? 0
             #expect(lz4 > 0 && zstd > 0)
             #expect(zstd < lz4, "zstd \(zstd) bytes, lz4 \(lz4)")
+            // Stored as they are: at least the records' own bytes.
+            #expect(none > lz4 && none >= records.reduce(0) { $0 + $1.count }, "none \(none) bytes, lz4 \(lz4)")
         }
-        let db = try Database(path: path, columnFamilies: ["lz4", "zstd"], format: format)
+        let db = try Database(path: path, columnFamilies: ["lz4", "zstd", "none"], format: format)
         for i in [0, 7_777, 19_999] {
             let key = withUnsafeBytes(of: UInt32(i).bigEndian) { Array($0) }
-            #expect(try db.get(db.columnFamily("zstd"), key: key) == records[i])
-            #expect(try db.get(db.columnFamily("lz4"), key: key) == records[i])
+            for name in ["lz4", "zstd", "none"] { #expect(try db.get(db.columnFamily(name), key: key) == records[i]) }
         }
     }
 
