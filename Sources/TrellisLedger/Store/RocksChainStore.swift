@@ -67,14 +67,18 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     public static let maxPrunedPerCommit = 200_000
 
     /// RocksDB options of the chain store: zstd for blocks, certificates and receipts (encoded records, written
-    /// once: 7 % smaller blocks and 21 % smaller receipts than LZ4 in `bench ledger`); the tree (hashes, which do
-    /// not compress) and the state keep LZ4. The `nodes` keys are SHA-256 outputs, read, written and deleted one
+    /// once: 7 % smaller blocks and 21 % smaller receipts than LZ4 in `bench ledger`); the tree's pages (`nodes`)
+    /// none; the history (`tree`) and the state keep LZ4. The `nodes` keys are SHA-256 outputs, read, written and deleted one
     /// at a time and never scanned on a hot path (only `storageStats`/`checkState` walk them): a hash-indexed
     /// memtable on their first 8 bytes, where a skip list spent ~20 % of a node's CPU searching (docs/PERFORMANCE.md,
     /// "Store format 4").
     public static var storeOptions: StoreOptions {
         var options = StoreOptions()
         for name in ["blocks", "certs", "txs"] { options.compression[name] = .zstd }
+        // The pages (hashes and the leaves' keys) are stored uncompressed: LZ4 saved 27 % of their bytes but cost
+        // every flush and compaction of them and every page read (docs/PERFORMANCE.md, "The commit on a large state
+        // (eleventh)").
+        options.compression["nodes"] = StoreCompression.none
         options.pointLookup["nodes"] = PointLookupLayout(prefixBytes: 8, memtableBuckets: nodeMemtableBuckets)
         // The skip-list families a commit writes (none takes a range delete: the tree's roots are pruned one by one):
         // their keys reach RocksDB in order, inserted from a hint (`StoreOptions.insertHint`).
