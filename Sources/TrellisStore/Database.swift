@@ -60,6 +60,12 @@ public struct StoreOptions: Sendable {
     /// other list aborts the process (an assertion in its skip list): a range delete on one of these families is
     /// refused with an error. Not for a `pointLookup` family (its hash memtable takes no hint).
     public var insertHint: Set<String> = []
+    /// L0 files that start a compaction into L1, per named column family (RocksDB's
+    /// `level0_file_num_compaction_trigger`; 4 where not named). For a family of hashed keys every L0 file overlaps
+    /// the whole of L1, so each L0→L1 compaction rewrites all of L1: a higher trigger rewrites it less often per byte
+    /// flushed, at the price of more L0 files per read (each behind its Bloom filter). The write slowdown and stop
+    /// triggers are kept above it.
+    public var level0CompactionTrigger: [String: Int32] = [:]
 
     public init() {}
 }
@@ -206,10 +212,18 @@ public final class Database: @unchecked Sendable {
         func optionsOfFamilies(withHints: Bool) -> [OpaquePointer] {
             all.map { name in
             let compression = storeOptions.compression[name], pointLookup = storeOptions.pointLookup[name]
+            let trigger = storeOptions.level0CompactionTrigger[name]
             let base = withHints && storeOptions.insertHint.contains(name) ? hinted! : options
-            if compression == nil && pointLookup == nil { return base }
+            if compression == nil && pointLookup == nil && trigger == nil { return base }
             let copy = rocksdb_options_create_copy(base)!
             if let compression { rocksdb_options_set_compression(copy, compression.rocksdbType) }
+            if let trigger {
+                precondition(trigger >= 1, "a compaction trigger of at least one L0 file, got \(trigger)")
+                rocksdb_options_set_level0_file_num_compaction_trigger(copy, trigger)
+                // RocksDB's defaults are 20 (slow writes down) and 36 (stop them).
+                rocksdb_options_set_level0_slowdown_writes_trigger(copy, max(20, trigger + 8))
+                rocksdb_options_set_level0_stop_writes_trigger(copy, max(36, trigger + 16))
+            }
             if let pointLookup {
                 // The options take ownership of the extractor.
                 rocksdb_options_set_prefix_extractor(copy, rocksdb_slicetransform_create_fixed_prefix(pointLookup.prefixBytes))

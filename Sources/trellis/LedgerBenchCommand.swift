@@ -23,6 +23,7 @@ struct LedgerBench: ParsableCommand {
     @Option(help: "With --grow-transactions: measure after every this many grown transactions.") var measureEvery = 100_000
     @Option(help: "With --grow-transactions: the measured block sizes, comma-separated (interleaved).") var measureSizes = "50,150,500"
     @Option(help: "With --grow-transactions: blocks of each measured size per measurement.") var measureBlocks = 20
+    @Option(help: "With --grow-transactions: L0 files of the tree's pages (the nodes column family) that start a compaction (0: the store's own setting).") var nodesCompactionTrigger: Int32 = 0
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
@@ -121,7 +122,9 @@ extension LedgerBench {
         defer { if dir == nil { try? FileManager.default.removeItem(atPath: path) } }
         let result: GrownStateResult
         do {
-            let store = try RocksChainStore(path: path, retention: archive ? .archive : .window(heights: proofHistoryHeights))
+            var options = RocksChainStore.storeOptions
+            if nodesCompactionTrigger > 0 { options.level0CompactionTrigger["nodes"] = nodesCompactionTrigger }
+            let store = try RocksChainStore(path: path, retention: archive ? .archive : .window(heights: proofHistoryHeights), options: options)
             let total = growTransactions
             result = try GrownStateBenchmark.run(growTransactions: growTransactions, measureEvery: measureEvery, sizes: sizes, measureBlocks: measureBlocks, store: store) { grown in
                 progressLine("grown: \(grown)/\(total) transactions")
@@ -152,6 +155,8 @@ extension LedgerBench {
             [
                 "from_tx": s.fromTransactions, "to_tx": s.toTransactions, "commit_ms": round2(s.commitSecondsMedian * 1000),
                 "commit_ms_p99": round2(s.commitSecondsP99 * 1000), "commit_page_reads_per_tx": round2(s.commitPageReadsPerTransaction),
+                "flush_cpu_us_per_tx": round2(s.flushCPUSeconds * 1e6 / Double(s.toTransactions - s.fromTransactions)),
+                "compaction_cpu_us_per_tx": round2(s.compactionCPUSeconds * 1e6 / Double(s.toTransactions - s.fromTransactions)),
                 "phases_per_block": phaseFields(s.phases, per: Double(max(s.phases.commits, 1))),
             ]
         }
@@ -174,8 +179,10 @@ extension LedgerBench {
             print(String(format: "  after %7d tx: commit ≈ %.2f ms + %.2f us per changed key", f.grownTransactions, f.fixedSeconds * 1000, f.perKeySeconds * 1e6))
         }
         for s in result.stretches {
-            print(String(format: "  growth %d–%d tx: commit of %d-tx blocks %.2f ms (p99 %.2f), %.2f page reads per tx", s.fromTransactions, s.toTransactions,
-                         result.growBlockSize, s.commitSecondsMedian * 1000, s.commitSecondsP99 * 1000, s.commitPageReadsPerTransaction))
+            print(String(format: "  growth %d–%d tx: commit of %d-tx blocks %.2f ms (p99 %.2f), %.2f page reads per tx; RocksDB flushes %.1f, compactions %.1f us of CPU per tx",
+                         s.fromTransactions, s.toTransactions, result.growBlockSize, s.commitSecondsMedian * 1000, s.commitSecondsP99 * 1000,
+                         s.commitPageReadsPerTransaction, s.flushCPUSeconds * 1e6 / Double(s.toTransactions - s.fromTransactions),
+                         s.compactionCPUSeconds * 1e6 / Double(s.toTransactions - s.fromTransactions)))
         }
     }
 }

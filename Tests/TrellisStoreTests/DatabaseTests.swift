@@ -210,6 +210,26 @@ private func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
         #expect(try db.get(family, key: [3, 50]) == [1])
     }
 
+    /// A family's own L0 compaction trigger (`StoreOptions.level0CompactionTrigger`) reaches RocksDB for that family
+    /// only, with the write slowdown and stop triggers kept above it.
+    @Test func aCompactionTriggerIsSetOnItsFamilyOnly() throws {
+        let path = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var options = StoreOptions()
+        options.level0CompactionTrigger["tuned"] = 30
+        _ = try Database(path: path, columnFamilies: ["tuned", "plain"], format: format, options: options)
+        let files = try FileManager.default.contentsOfDirectory(atPath: path).filter { $0.hasPrefix("OPTIONS-") }.sorted()
+        let text = try String(contentsOfFile: path + "/" + files.last!, encoding: .utf8)
+        func section(_ header: String) -> [Substring] {
+            (text.components(separatedBy: header).dropFirst().first?.components(separatedBy: "\n[").first ?? "").split(separator: "\n")
+        }
+        let tuned = section("[CFOptions \"tuned\"]"), plain = section("[CFOptions \"plain\"]")
+        #expect(tuned.contains { $0.trimmingCharacters(in: .whitespaces) == "level0_file_num_compaction_trigger=30" })
+        #expect(tuned.contains { $0.trimmingCharacters(in: .whitespaces) == "level0_slowdown_writes_trigger=38" })
+        #expect(tuned.contains { $0.trimmingCharacters(in: .whitespaces) == "level0_stop_writes_trigger=46" })
+        #expect(plain.contains { $0.trimmingCharacters(in: .whitespaces) == "level0_file_num_compaction_trigger=4" })
+    }
+
     @Test func aBatchIsVisibleAllOrNothing() throws {
         // A reader taking snapshots while batches of 500 keys are written must see each batch whole or not at all.
         let path = temporaryDirectory()

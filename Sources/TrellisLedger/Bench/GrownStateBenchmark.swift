@@ -43,6 +43,9 @@ public struct GrownStateStretch: Sendable {
     public let commitSecondsP99: Double
     public let phases: CommitPhases
     public let commitPageReadsPerTransaction: Double
+    /// CPU seconds of RocksDB's flush and compaction threads over the stretch (`backgroundCPUSeconds`).
+    public let flushCPUSeconds: Double
+    public let compactionCPUSeconds: Double
 }
 
 public struct GrownStateResult: Sendable {
@@ -123,6 +126,7 @@ public enum GrownStateBenchmark {
         var stretchCommits: [Double] = []
         var stretchPhases = CommitPhases()
         var stretchReads = 0
+        var background = backgroundCPUSeconds()
         while grown < growTransactions {
             let size = min(growBlockSize, growTransactions - grown)
             let block = try bench.commitBlock(size)
@@ -132,17 +136,38 @@ public enum GrownStateBenchmark {
             stretchReads += block.commitPageReads
             progress?(grown)
             if grown % measureEvery == 0 || grown == growTransactions {
+                let now = backgroundCPUSeconds()
                 stretches.append(GrownStateStretch(fromTransactions: stretchStart, toTransactions: grown, commitSecondsMedian: LedgerBenchmark.median(stretchCommits),
                                                    commitSecondsP99: LedgerBenchmark.percentile(stretchCommits, 99), phases: stretchPhases,
-                                                   commitPageReadsPerTransaction: Double(stretchReads) / Double(grown - stretchStart)))
+                                                   commitPageReadsPerTransaction: Double(stretchReads) / Double(grown - stretchStart),
+                                                   flushCPUSeconds: now.flush - background.flush, compactionCPUSeconds: now.compaction - background.compaction))
                 stretchStart = grown
                 stretchCommits = []
                 stretchPhases = CommitPhases()
                 stretchReads = 0
                 try measure()
+                background = backgroundCPUSeconds()
             }
         }
         return GrownStateResult(chains: chains, growBlockSize: growBlockSize, samples: samples, stretches: stretches)
+    }
+
+    /// CPU seconds this process's RocksDB background threads have used so far, by pool: flushes (`rocksdb:high`)
+    /// and compactions (`rocksdb:low`), from Linux's /proc/self/task/*/stat; zero where that is not there.
+    static func backgroundCPUSeconds() -> (flush: Double, compaction: Double) {
+        guard let tasks = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task") else { return (0, 0) }
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        var flush = 0.0, compaction = 0.0
+        for task in tasks {
+            guard let stat = try? String(contentsOfFile: "/proc/self/task/\(task)/stat", encoding: .utf8),
+                  let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")"), stat.index(after: close) < stat.endIndex else { continue }
+            let name = stat[stat.index(after: open)..<close]
+            // After the name: state (field 3) … utime (14) and stime (15), in clock ticks.
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { continue }
+            if name.hasPrefix("rocksdb:high") { flush += (user + system) / ticks } else if name.hasPrefix("rocksdb:low") { compaction += (user + system) / ticks }
+        }
+        return (flush, compaction)
     }
 
     /// Keys of the latest state (one pass over the `state` column family).

@@ -55,6 +55,13 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     /// 8,192: with 24,576 the four nodes of the cluster benchmark peaked at 778–887 MB each against 411–582 MB with
     /// 8,192 (~190,000 transactions; docs/PERFORMANCE.md, "Run of 2026-12-06 01:36 UTC"), at the same throughput.
     public static let pageCacheCapacity = 8_192
+    /// The deepest new pages a commit decodes into the cache: those rooted at most this deep (the top four levels of
+    /// pages, at most 1 + 16 + 256 + 4,096 = 4,369), which the next blocks' paths cross again. A deeper page — one
+    /// of the ~65,000 at depth 16 of a tree of a million keys — is seldom on the next block's paths: decoding every
+    /// new page (~6,500 for a 500-transaction block on 1.1M keys) cost the commit its copies into the cache and
+    /// rotated a cache generation out each block, the upper tree's read pages with it (docs/PERFORMANCE.md, "The
+    /// commit on a large state (eleventh)"). A deep page read again is read from the store (and then cached).
+    public static let cachedNewPageDepth = 12
     /// Stale entries (values and summaries) one commit prunes at most, in whole per-height records (at least one);
     /// a longer backlog (e.g. after lowering the window) is pruned over the next commits. Bounds a commit's batch.
     public static let maxPrunedPerCommit = 200_000
@@ -131,9 +138,11 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     static let stalePrefix: UInt8 = 0x73  // "s"
 
     /// Opens (or creates) the store at `path`. Fails on a database of another format, naming it and what to do.
-    public convenience init(path: String, retention: StateRetention = .default, pageCachePages: Int = RocksChainStore.pageCacheCapacity, trimsHeap: Bool = false) throws(ChainStoreError) {
+    /// `options`: RocksDB's (`storeOptions` unless a benchmark tries others).
+    public convenience init(path: String, retention: StateRetention = .default, pageCachePages: Int = RocksChainStore.pageCacheCapacity, trimsHeap: Bool = false,
+                            options: StoreOptions = RocksChainStore.storeOptions) throws(ChainStoreError) {
         let db: Database
-        do { db = try Database(path: path, columnFamilies: Self.columnFamilyNames, format: Self.format, options: Self.storeOptions) } catch {
+        do { db = try Database(path: path, columnFamilies: Self.columnFamilyNames, format: Self.format, options: options) } catch {
             if case .formatMismatch(let p, let found, let expected) = error { throw .unsupportedFormat(path: p, found: found, expected: expected) }
             throw .storage(error)
         }
@@ -499,10 +508,12 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
             // the same batch, even if a page root were both replaced at one position and written at another (the
             // walk says it cannot be: an inner node's hash fixes its position).
             for change in diff.pageChanges { if let removed = change.removedRow { batch.delete(nodes, key: removed.bytes) } }
-            // Only the last pages the cache keeps are decoded (`remember` keeps no more of one commit's).
-            let adding = diff.pageChanges.count { $0.addedRow != nil }
-            let firstDecoded = adding - min(adding, pageCachePages)
-            newPages.reserveCapacity(adding - firstDecoded)
+            // Only the new pages of the upper tree are decoded for the cache (`cachedNewPageDepth`), at most as many as
+            // it keeps (`remember` keeps no more of one commit's): the last ones.
+            let cachable = diff.pageChanges.count { $0.addedRow != nil && $0.depth <= Self.cachedNewPageDepth }
+            let skipped = cachable - min(cachable, pageCachePages)
+            var cachableSeen = 0
+            newPages.reserveCapacity(cachable - skipped)
             var encoder = PageEncoder()
             var members = diff.pageMembers
             for change in diff.pageChanges {
@@ -515,7 +526,12 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
                 } else {
                     members.oldPage = nil
                 }
-                let page = try encoder.encode(rootHash: added.hash, root: added.node, decoded: written >= firstDecoded, members: members)
+                var decoded = false
+                if change.depth <= Self.cachedNewPageDepth {
+                    decoded = cachableSeen >= skipped
+                    cachableSeen += 1
+                }
+                let page = try encoder.encode(rootHash: added.hash, root: added.node, decoded: decoded, members: members)
                 batch.put(nodes, key: added.hash.bytes, value: encoder.bytesCopy)
                 if let page { newPages.append(page) }
                 written += 1
