@@ -115,9 +115,10 @@ struct ClusterBench: AsyncParsableCommand {
         }
         var expiresAt = setup.height + 9_000
 
-        func offer(_ rate: Double, seconds: Double, sender: LoadSender = sender) async -> (committed: Double, start: UInt64, end: UInt64) {
+        func offer(_ rate: Double, seconds: Double, sender: LoadSender = sender) async -> (committed: Double, start: UInt64, end: UInt64, cpu: PhaseCPU) {
             for lane in lanes { lane.fill(to: Int(rate * seconds / Double(lanes.count)) + 1, expiresAt: expiresAt) }
             let start = monotonicNanoseconds()
+            let nodesBefore = cluster.samples(), generatorBefore = ProcessSample.read(pid: getpid())
             // At a terminal: how far this step is (elapsed of its length, the height reached), rewritten each second.
             let ticker = progressTicker { [monitor] in
                 String(format: "  offering %.0f tx/s: %.0f of %.0f s, height %d   ", rate, Double(monotonicNanoseconds() - start) / 1e9, seconds, monitor.lastHeight)
@@ -125,9 +126,11 @@ struct ClusterBench: AsyncParsableCommand {
             defer { ticker?.cancel() }
             _ = await sender.run(queues: lanes, rate: rate, seconds: seconds)
             let end = monotonicNanoseconds()
+            let cpu = PhaseCPU.between(nodes: nodesBefore, cluster.samples(), generator: generatorBefore, ProcessSample.read(pid: getpid()),
+                                       seconds: Double(end - start) / 1e9, committed: monitor.committedCount(from: start, to: end))
             // Committed throughput over the step, skipping its first quarter (the pipeline filling).
             let from = start + (end - start) / 4
-            return (monitor.committedRate(from: from, to: end), start, end)
+            return (monitor.committedRate(from: from, to: end), start, end, cpu)
         }
 
         // Ramp.
@@ -138,7 +141,7 @@ struct ClusterBench: AsyncParsableCommand {
             let refused = refusedSince(before)
             benchLog(String(format: "  offered %6.0f tx/s → committed %6.0f tx/s (height %d; %.0f answers 429)", rate, step.committed, monitor.lastHeight, refused["http_429"] ?? 0))
             report.ramp.append(["offered": rate, "committed": round1(step.committed), "answers_429": refused["http_429"] ?? 0,
-                                "refused_transactions": refused["transactions"] ?? 0])
+                                "refused_transactions": refused["transactions"] ?? 0].merging(step.cpu.fields) { $1 })
             if step.committed > best * 1.05 {
                 best = max(best, step.committed)
                 bestOffered = rate
@@ -156,13 +159,14 @@ struct ClusterBench: AsyncParsableCommand {
         // time; the share of the adjacent 1× steps (the mean of the one before and the one after) is what the excess
         // load itself costs. Both are reported.
         report.overload["peak"] = round1(best)
-        func referenceStep() async -> Double {
+        func referenceStep(_ label: String) async -> Double {
             let step = await offer(bestOffered, seconds: stepSeconds)
             benchLog(String(format: "  reference 1× (%6.0f tx/s offered) → committed %6.0f tx/s", bestOffered, step.committed))
+            report.overload[label] = round1(step.committed)
+            for (key, value) in step.cpu.fields { report.overload[key + "_" + label] = value }
             return step.committed
         }
-        var reference = await referenceStep()
-        report.overload["reference_1x_before_1_5x"] = round1(reference)
+        var reference = await referenceStep("reference_1x_before_1_5x")
         for (factor, label) in [(1.5, "1_5x"), (3.0, "3x")] {
             let before = refusals.withLock { $0 }
             let step = await offer(bestOffered * factor, seconds: stepSeconds * 2)
@@ -173,10 +177,10 @@ struct ClusterBench: AsyncParsableCommand {
             // Admission control at work: 429 answers (whole batches) and transactions refused for capacity.
             report.overload["answers_429_\(label)"] = refused["http_429"] ?? 0
             report.overload["refused_transactions_\(label)"] = refused["transactions"] ?? 0
+            for (key, value) in step.cpu.fields { report.overload[key + "_\(label)"] = value }
             benchLog(String(format: "  overload %.1f× (%6.0f tx/s offered) → committed %6.0f tx/s = %.2f of the peak; %.0f answers 429, %.0f transactions refused for capacity",
                             factor, bestOffered * factor, step.committed, step.committed / max(best, 1), refused["http_429"] ?? 0, refused["transactions"] ?? 0))
-            let after = await referenceStep()
-            report.overload["reference_1x_after_\(label)"] = round1(after)
+            let after = await referenceStep("reference_1x_after_\(label)")
             let adjacent = (reference + after) / 2
             report.overload["share_\(label)_of_adjacent_1x"] = round2(step.committed / max(adjacent, 1))
             benchLog(String(format: "  overload %.1f× ÷ the adjacent 1× steps (%.0f, %.0f) = %.2f", factor, reference, after, step.committed / max(adjacent, 1)))
@@ -210,6 +214,11 @@ struct ClusterBench: AsyncParsableCommand {
         _ = sustained
         report.sustained = ["offered": round1(sustainedRate), "window_tx_per_second": windowRates.map(round1), "median_tx_per_second": round1(maxRate)]
         let cores = zip(cpuBefore, cpuAfter).map { round2(($1.cpuSeconds - $0.cpuSeconds) / elapsed) }
+        // Over the windows: the nodes' CPU per transaction committed in them (their committed total, not the median).
+        let windowsStart = sustainedStart + UInt64(warmup * 1e9)
+        let windowsCPU = PhaseCPU.between(nodes: Array(cpuBefore.dropLast()), Array(cpuAfter.dropLast()), generator: cpuBefore.last, cpuAfter.last, seconds: elapsed,
+                                          committed: monitor.committedCount(from: windowsStart, to: windowsStart + UInt64(elapsed * 1e9)))
+        if let perTransaction = windowsCPU.nodeMillisecondsPerTransaction { report.sustained["node_cpu_ms_per_tx"] = round3(perTransaction) }
         report.cpuCoresPerNode = Array(cores.dropLast())
         report.generatorCPUCores = cores.last ?? 0
         benchLog(String(format: "sustained: windows %@ tx/s, median %.0f tx/s; CPU cores per node %@", windowRates.map { String(format: "%.0f", $0) }.joined(separator: ", "), maxRate, report.cpuCoresPerNode.map { String($0) }.joined(separator: ", ")))
@@ -247,6 +256,7 @@ struct ClusterBench: AsyncParsableCommand {
         let samples = monitor.latencies.withLock { $0.filter { $0.0 >= skip && $0.0 < latencyPhase.end }.map { Double($0.1) / 1e6 } }
         report.latency = ["offered": round1(latencyRate), "batch": Double(latencyBatch), "committed": round1(latencyPhase.committed), "samples": Double(samples.count),
                           "p50_ms": round1(quantile(samples, 0.5)), "p99_ms": round1(quantile(samples, 0.99)), "max_ms": round1(samples.max() ?? .nan)]
+            .merging(latencyPhase.cpu.fields) { $1 }
         benchLog(String(format: "latency at %.0f tx/s: p50 %.0f ms, p99 %.0f ms (%d samples)", latencyRate, quantile(samples, 0.5), quantile(samples, 0.99), samples.count))
 
         // Memory, storage, errors.

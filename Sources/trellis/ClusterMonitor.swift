@@ -106,8 +106,12 @@ final class BlockMonitor: @unchecked Sendable {
 
     /// Committed transactions per second between two monotonic instants (blocks that arrived in between).
     func committedRate(from start: UInt64, to end: UInt64) -> Double {
-        let n = blocks.withLock { $0.filter { $0.arrivedAt >= start && $0.arrivedAt < end }.reduce(0) { $0 + $1.transactions } }
-        return Double(n) / (Double(end - start) / 1e9)
+        Double(committedCount(from: start, to: end)) / (Double(end - start) / 1e9)
+    }
+
+    /// Transactions in the blocks that arrived between two monotonic instants.
+    func committedCount(from start: UInt64, to end: UInt64) -> Int {
+        blocks.withLock { $0.filter { $0.arrivedAt >= start && $0.arrivedAt < end }.reduce(0) { $0 + $1.transactions } }
     }
 
     /// Waits until the last `count` blocks node 1 committed, all after this call, carried no transaction (or

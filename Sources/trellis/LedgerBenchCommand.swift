@@ -19,6 +19,11 @@ struct LedgerBench: ParsableCommand {
     @Flag(help: "Print \"committed HEIGHT\" after every committed key-rotation block.") var progress = false
     @Option(help: "Then time a proved query of this many live keys at the middle kept height, per-key reads vs one view (0: skip).") var oldHeightQueryKeys = 0
     @Flag(help: "Trim the C heap inside each commit that grew the process by 32 MiB (RocksChainStore trimsHeap), to measure the trim's cost to a commit; a node trims between heights instead.") var trimHeap = false
+    @Option(help: "Instead of the key rotations: grow a state by this many chained split transfers (bench cluster's load) in blocks of 500, timing commits of blocks of --measure-sizes at the start and every --measure-every transactions (0: off).") var growTransactions = 0
+    @Option(help: "With --grow-transactions: measure after every this many grown transactions.") var measureEvery = 100_000
+    @Option(help: "With --grow-transactions: the measured block sizes, comma-separated (interleaved).") var measureSizes = "50,150,500"
+    @Option(help: "With --grow-transactions: blocks of each measured size per measurement.") var measureBlocks = 20
+    @Option(help: "With --grow-transactions: L0 files of the tree's pages (the nodes column family) that start a compaction (0: the store's own setting).") var nodesCompactionTrigger: Int32 = 0
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
@@ -27,6 +32,7 @@ struct LedgerBench: ParsableCommand {
             throw badInput("--transactions must be 1…\(Limits.maxTransactionsPerBlock); --blocks, --per-block and --proof-history-heights positive; --old-height-query-keys 0…\(OldHeightQuery.maxKeys)")
         }
         if let dir, FileManager.default.fileExists(atPath: dir) { throw badInput("--dir \(dir) exists; give a new directory") }
+        if growTransactions > 0 { return try runGrown() }
         let split: SplitTransferBenchmarkResult
         do { split = try SplitTransferBenchmark.run(transactions: transactions) } catch { throw failure("\(error)") }
         let path = dir ?? FileManager.default.temporaryDirectory.appendingPathComponent("trellis-bench-ledger-\(UUID().uuidString)").path
@@ -101,6 +107,83 @@ struct LedgerBench: ParsableCommand {
         print("Storage after \(rotations.blocks * rotations.transactionsPerBlock) transactions, keeping \(archive ? "every height" : "\(proofHistoryHeights) heights")")
         print("  \(storage)")
         if let oldHeightQuery { print("  \(oldHeightQuery)") }
+    }
+}
+
+extension LedgerBench {
+    /// `--grow-transactions`: the commit on a state that grows with the chain (`GrownStateBenchmark`).
+    func runGrown() throws {
+        let sizes = measureSizes.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard growTransactions > 0, measureEvery > 0, measureBlocks > 0, !sizes.isEmpty, sizes.count == measureSizes.split(separator: ",").count,
+              sizes.allSatisfy({ (1...Limits.maxTransactionsPerBlock).contains($0) }) else {
+            throw badInput("--measure-every and --measure-blocks positive; --measure-sizes a comma-separated list of 1…\(Limits.maxTransactionsPerBlock)")
+        }
+        let path = dir ?? FileManager.default.temporaryDirectory.appendingPathComponent("trellis-bench-ledger-\(UUID().uuidString)").path
+        defer { if dir == nil { try? FileManager.default.removeItem(atPath: path) } }
+        let result: GrownStateResult
+        do {
+            var options = RocksChainStore.storeOptions
+            if nodesCompactionTrigger > 0 { options.level0CompactionTrigger["nodes"] = nodesCompactionTrigger }
+            let store = try RocksChainStore(path: path, retention: archive ? .archive : .window(heights: proofHistoryHeights), options: options)
+            let total = growTransactions
+            result = try GrownStateBenchmark.run(growTransactions: growTransactions, measureEvery: measureEvery, sizes: sizes, measureBlocks: measureBlocks, store: store) { grown in
+                progressLine("grown: \(grown)/\(total) transactions")
+            }
+        } catch {
+            throw failure("\(error)")
+        }
+        func phaseFields(_ p: CommitPhases, per divisor: Double) -> [String: Any] {
+            [
+                "prune_ms": round2(p.pruneSeconds * 1000 / divisor), "value_history_ms": round2(p.valueHistorySeconds * 1000 / divisor),
+                "tree_walk_ms": round2(p.treeWalkSeconds * 1000 / divisor), "page_encode_ms": round2(p.pageEncodeSeconds * 1000 / divisor),
+                "other_ms": round2(p.otherSeconds * 1000 / divisor), "write_ms": round2(p.writeSeconds * 1000 / divisor),
+                "page_read_ms": round2(p.pageReadSeconds * 1000 / divisor), "batch_kb": round2(Double(p.batchBytes) / 1024 / divisor),
+                "batch_operations": round2(Double(p.batchOperations) / divisor),
+            ]
+        }
+        let samples: [[String: Any]] = result.samples.map { s in
+            [
+                "grown_tx": s.grownTransactions, "live_state_keys": s.liveStateKeys, "block_size": s.blockSize, "blocks": s.blocks,
+                "state_keys_per_block": s.stateKeysPerBlock, "commit_ms": round2(s.commitSecondsMedian * 1000),
+                "commit_ms_p90": round2(s.commitSecondsPercentile(90) * 1000), "commit_ms_p99": round2(s.commitSecondsPercentile(99) * 1000),
+                "commit_us_per_tx": round2(s.commitSecondsMedian * 1e6 / Double(s.blockSize)), "build_ms": round2(s.buildSecondsMedian * 1000),
+                "commit_page_reads_per_block": round2(s.commitPageReadsPerBlock), "build_page_reads_per_block": round2(s.buildPageReadsPerBlock),
+                "phases_per_block": phaseFields(s.phases, per: Double(s.blocks)),
+            ]
+        }
+        let stretches: [[String: Any]] = result.stretches.map { s in
+            [
+                "from_tx": s.fromTransactions, "to_tx": s.toTransactions, "commit_ms": round2(s.commitSecondsMedian * 1000),
+                "commit_ms_p99": round2(s.commitSecondsP99 * 1000), "commit_page_reads_per_tx": round2(s.commitPageReadsPerTransaction),
+                "flush_cpu_us_per_tx": round2(s.flushCPUSeconds * 1e6 / Double(s.toTransactions - s.fromTransactions)),
+                "compaction_cpu_us_per_tx": round2(s.compactionCPUSeconds * 1e6 / Double(s.toTransactions - s.fromTransactions)),
+                "phases_per_block": phaseFields(s.phases, per: Double(max(s.phases.commits, 1))),
+            ]
+        }
+        let fits: [[String: Any]] = result.fits.map { ["grown_tx": $0.grownTransactions, "fixed_ms": round2($0.fixedSeconds * 1000), "per_key_us": round2($0.perKeySeconds * 1e6)] }
+        if json {
+            print(jsonObject(["chains": result.chains, "grow_block_size": result.growBlockSize,
+                              "state_retention": archive ? "archive" : "window \(proofHistoryHeights)", "peak_rss_mb": StorageReport.peakResidentMegabytes(),
+                              "samples": samples, "growth": stretches, "fits": fits]))
+            return
+        }
+        print("Commits on a growing state: \(result.chains) chains of split transfers, grown in blocks of \(result.growBlockSize)")
+        for s in result.samples {
+            let p = s.phases, n = Double(s.blocks)
+            print(String(format: "  after %7d tx (%8d live keys), blocks of %4d (%5d keys): commit %.2f ms (p99 %.2f) = %.1f us/tx; walk %.2f, pages %.2f, write %.2f, prune %.2f, history %.2f ms; %.1f page reads (%.2f ms)",
+                         s.grownTransactions, s.liveStateKeys, s.blockSize, s.stateKeysPerBlock, s.commitSecondsMedian * 1000, s.commitSecondsPercentile(99) * 1000,
+                         s.commitSecondsMedian * 1e6 / Double(s.blockSize), p.treeWalkSeconds * 1000 / n, p.pageEncodeSeconds * 1000 / n, p.writeSeconds * 1000 / n,
+                         p.pruneSeconds * 1000 / n, p.valueHistorySeconds * 1000 / n, s.commitPageReadsPerBlock, p.pageReadSeconds * 1000 / n))
+        }
+        for f in result.fits {
+            print(String(format: "  after %7d tx: commit ≈ %.2f ms + %.2f us per changed key", f.grownTransactions, f.fixedSeconds * 1000, f.perKeySeconds * 1e6))
+        }
+        for s in result.stretches {
+            print(String(format: "  growth %d–%d tx: commit of %d-tx blocks %.2f ms (p99 %.2f), %.2f page reads per tx; RocksDB flushes %.1f, compactions %.1f us of CPU per tx",
+                         s.fromTransactions, s.toTransactions, result.growBlockSize, s.commitSecondsMedian * 1000, s.commitSecondsP99 * 1000,
+                         s.commitPageReadsPerTransaction, s.flushCPUSeconds * 1e6 / Double(s.toTransactions - s.fromTransactions),
+                         s.compactionCPUSeconds * 1e6 / Double(s.toTransactions - s.fromTransactions)))
+        }
     }
 }
 

@@ -315,6 +315,64 @@ import TrellisStore
         let report = try store.checkState()
         #expect(report.heights == 7...10 && report.unneededHistoryEntries == 0)
     }
+
+    /// A commit decodes into the cache only its new pages rooted at most `cachedNewPageDepth` deep (the upper tree,
+    /// which the next blocks cross again), not the deep ones (seldom on the next paths): two keys sharing 18 leading
+    /// bits put pages at depths 0 … 16 on their path, and after the commit those down to 12 answer from the cache and
+    /// the one at 16 does not — it is read from the store when a walk needs it, and every key still proves.
+    @Test func aCommitCachesItsUpperPagesOnly() throws {
+        let path = temporaryPath("paged-cache-depth")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect(RocksChainStore.cachedNewPageDepth == 12)
+        let block = try TestChain(net: TestNet()).commitNext([]).block
+        let a = Array("deep/a".utf8)
+        let b = Self.sibling(of: a, sharing: 18, "deep/b")
+        let others = (0..<40).map { Array("wide/\($0)".utf8) }
+        let store = try RocksChainStore(path: path, retention: .window(heights: 4))
+        let archive = MemoryChainStore()
+        var root = Hash.zero
+        try Self.commit(others.map { ($0, [0]) }, height: 0, root: &root, stores: [store, archive], block: block)
+        try Self.commit([(a, [1]), (b, [1])], height: 1, root: &root, stores: [store, archive], block: block)
+        // The path of `a`, page root by page root, from the archive (which keeps every node).
+        var pageRoots: [(depth: Int, hash: Hash)] = []
+        var hash = root, depth = 0
+        let pathBits = SHA256.hash(a)
+        while case .inner(let l, let r)? = try archive.treeNode(hash) {
+            if depth % TreePage.levels == 0 { pageRoots.append((depth, hash)) }
+            hash = pathBits.bit(depth) == 0 ? l : r
+            depth += 1
+        }
+        #expect(pageRoots.map(\.depth) == [0, 4, 8, 12, 16])
+        for (depth, hash) in pageRoots {
+            let cached = store.cachedNode(hash, depth: depth, page: .zero) != nil
+            #expect(cached == (depth <= RocksChainStore.cachedNewPageDepth), "the new page at depth \(depth) cached: \(cached)")
+        }
+        // The deep page is read from the store by the next walk that needs it, and cached then.
+        let reads = store.treePagesRead
+        try Self.commit([(a, [2])], height: 2, root: &root, stores: [store, archive], block: block)
+        #expect(store.treePagesRead > reads)
+        try Self.expectSameAsArchive(store, archive, keys: others + [a, b], "after the deep commits")
+    }
+}
+
+/// The created nodes' own table (`CreatedNodes`: open addressing on the hash) finds every record it was built from,
+/// nothing else, and keeps a hash's last record when it is listed twice, as the dictionary it replaced did.
+@Suite struct CreatedNodesTests {
+    @Test func everyCreatedNodeIsFoundAndNothingElse() {
+        for count in [0, 1, 7, 8, 9, 1_000, 4_097] {
+            let records = (0..<count).map { i in
+                TreeNodeRecord(hash: SHA256.hash(Array("created/\(count)/\(i)".utf8)), node: .inner(left: SHA256.hash([UInt8(i & 0xFF)]), right: .zero))
+            }
+            let created = CreatedNodes(records)
+            for record in records { #expect(created[NodeKey(record.hash)] == record.node) }
+            for i in 0..<200 { #expect(created[NodeKey(SHA256.hash(Array("absent/\(count)/\(i)".utf8)))] == nil) }
+            #expect(created[NodeKey(.zero)] == nil)
+        }
+        let hash = SHA256.hash(Array("twice".utf8))
+        let first = TreeNode.inner(left: hash, right: .zero), last = TreeNode.inner(left: .zero, right: hash)
+        let twice = CreatedNodes([TreeNodeRecord(hash: hash, node: first), TreeNodeRecord(hash: SHA256.hash([1]), node: first), TreeNodeRecord(hash: hash, node: last)])
+        #expect(twice[NodeKey(hash)] == last)
+    }
 }
 
 /// Failures collected from several threads.

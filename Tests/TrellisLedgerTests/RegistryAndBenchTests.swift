@@ -1,4 +1,5 @@
 // RegistryAndBenchTests.swift — the contract registry, the signature cache and the benchmark entry point.
+import Foundation
 import Testing
 import TrellisCodec
 import TrellisCrypto
@@ -63,5 +64,40 @@ import TrellisCrypto
         // Per chain of 10: the first split consumes a stored certificate (its record + 2 index deletions), every split
         // creates a pending child (4 keys) and a remainder (its record; the last one's 2 index entries stay); one nonce.
         #expect(result.chained.stateKeysChanged == 4 * (3 + 10 * 5 + 2) + 1)
+    }
+}
+
+@Suite struct GrownStateBenchmarkTests {
+    /// The grown-state benchmark commits accepted chained splits (it throws on a rejection), its state really grows,
+    /// every measured size is sampled at every point, and the store's split of each commit adds up to at most the
+    /// commit's own time.
+    @Test func theStateGrowsAndEveryMeasuredCommitIsSplitIntoPhases() throws {
+        let path = temporaryPath("grown-bench")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let store = try RocksChainStore(path: path, retention: .window(heights: 3))
+        let result = try GrownStateBenchmark.run(growTransactions: 120, measureEvery: 60, sizes: [4, 12], measureBlocks: 2, chains: 4,
+                                                 growBlockSize: 30, store: store)
+        #expect(result.samples.map(\.grownTransactions) == [0, 0, 60, 60, 120, 120])
+        #expect(result.samples.map(\.blockSize) == [4, 12, 4, 12, 4, 12])
+        let first = result.samples[0].liveStateKeys, last = result.samples[4].liveStateKeys
+        #expect(last > first + 120 * 3, "live keys \(first) → \(last): every split leaves new live keys")
+        for sample in result.samples {
+            #expect(sample.commitSeconds.count == 2)
+            #expect(sample.phases.commits == 2)
+            #expect(sample.stateKeysPerBlock > sample.blockSize)
+            #expect(sample.phases.totalSeconds <= sample.commitSeconds.reduce(0, +))
+            #expect(sample.phases.batchOperations > sample.blockSize * 2)
+        }
+        // The window of 3 heights prunes from the fourth height on: later commits pay a prune.
+        #expect(result.samples[5].phases.pruneSeconds > 0)
+        #expect(result.stretches.map(\.toTransactions) == [60, 120])
+        #expect(result.fits.count == 3)
+        let heights = try #require(try store.lastHeight())
+        // Setup (3 blocks), 3 measurements of 2 × 2 blocks, 120 grown in blocks of 30.
+        #expect(heights == 3 + 12 + 4)
+        // The grown store is whole: every kept height reads and proves, nothing unneeded is left.
+        let check = try store.checkState()
+        #expect(check.liveKeys > last)
+        #expect(check.unneededHistoryEntries == 0)
     }
 }

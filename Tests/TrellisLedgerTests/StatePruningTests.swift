@@ -74,6 +74,41 @@ import TrellisStore
         #expect(historyHeights == Set((last - 1)...last))
     }
 
+    /// Each prune seeks to the first stale record the last one left (after its batch is written), not to the start
+    /// of the records, where the iterator would step over every record deleted since their last compaction (a cost
+    /// that grew with the chain); a reopened store starts from the start once, and a window lowered across the reopen
+    /// is caught up whole.
+    @Test func thePruneResumesAtTheFirstRecordTheLastOneLeft() throws {
+        let path = temporaryPath("prune-resume")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let net = try TestNet()
+        do {
+            let store = try RocksChainStore(path: path, retention: .window(heights: 6))
+            let chain = try TestChain(net: net, store: store)
+            _ = try grow(chain, blocks: 4)
+            #expect(store.staleRecordsResumeHeight == nil)  // nothing pruned yet: 5 heights of a window of 6
+            _ = try grow(chain, blocks: 8)
+            for _ in 0..<3 {
+                _ = try grow(chain, blocks: 1)
+                // Height h keeps h − 5 … h: the records up to h − 5 are gone, the prune resumes at h − 4.
+                #expect(store.staleRecordsResumeHeight == chain.engine.currentHeight - 4)
+            }
+            #expect(try store.checkState().unneededHistoryEntries == 0)
+        }
+        let store = try RocksChainStore(path: path, retention: .window(heights: 2))
+        #expect(store.staleRecordsResumeHeight == nil)
+        let chain = try TestChain(net: net, store: store)
+        _ = try grow(chain, blocks: 1)
+        let last = chain.engine.currentHeight
+        #expect(store.staleRecordsResumeHeight == last)
+        let check = try store.checkState()
+        #expect(check.heights == (last - 1)...last)
+        #expect(check.unneededHistoryEntries == 0)
+        let tree = try store.database.columnFamily("tree")
+        let records = store.database.iterate(tree, prefix: [0x73]).map { Array($0.key.dropFirst()) }
+        #expect(records == [StoredRecord.height(last)])
+    }
+
     @Test func anArchiveStoreKeepsEveryHeightAndAPrunedOneStaysSmaller() throws {
         let archivePath = temporaryPath("prune-archive"), windowPath = temporaryPath("prune-window-size")
         defer { for p in [archivePath, windowPath] { try? FileManager.default.removeItem(atPath: p) } }

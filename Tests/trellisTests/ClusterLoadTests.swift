@@ -132,3 +132,43 @@ import TrellisLedger
         #expect(try ClusterBench.parse(["--latency-rate", "250"]).latencyRate == 250)
     }
 }
+
+/// Every phase reports the nodes' CPU per committed transaction (and the cores the nodes and the generator used):
+/// the cost per transaction grows with the cluster's state, and small blocks cost more than large ones.
+@Suite struct ClusterPhaseCPUTests {
+    @Test func theNodesCPUIsSummedAndDividedByWhatWasCommitted() {
+        let before = [ProcessSample(cpuSeconds: 10, peakRSSBytes: 0), ProcessSample(cpuSeconds: 20, peakRSSBytes: 0)]
+        let after = [ProcessSample(cpuSeconds: 14, peakRSSBytes: 0), ProcessSample(cpuSeconds: 22, peakRSSBytes: 0)]
+        let cpu = PhaseCPU.between(nodes: before, after, generator: ProcessSample(cpuSeconds: 1, peakRSSBytes: 0), ProcessSample(cpuSeconds: 2, peakRSSBytes: 0),
+                                   seconds: 8, committed: 3_000)
+        #expect(cpu.nodeCores == 0.75)  // 6 CPU seconds in 8 s
+        #expect(cpu.generatorCores == 0.125)
+        #expect(cpu.nodeMillisecondsPerTransaction == 2)  // 6,000 ms for 3,000 transactions
+        #expect(cpu.fields == ["node_cores": 0.75, "generator_cores": 0.13, "node_cpu_ms_per_tx": 2])
+    }
+
+    @Test func aPhaseWithoutCommitsHasNoPerTransactionFigureAndACounterThatWentBackCountsNothing() {
+        let cpu = PhaseCPU.between(nodes: [ProcessSample(cpuSeconds: 5, peakRSSBytes: 0), ProcessSample(cpuSeconds: 9, peakRSSBytes: 0)],
+                                   [ProcessSample(cpuSeconds: 0, peakRSSBytes: 0), ProcessSample(cpuSeconds: 10, peakRSSBytes: 0)],
+                                   generator: nil, nil, seconds: 2, committed: 0)
+        #expect(cpu.nodeCores == 0.5)
+        #expect(cpu.generatorCores == 0)
+        #expect(cpu.nodeMillisecondsPerTransaction == nil)
+        #expect(cpu.fields["node_cpu_ms_per_tx"] == nil)
+    }
+
+    @Test func theReportListsEachPhasesCostPerTransaction() {
+        var report = ClusterReport()
+        report.machine.fields["cores"] = 2
+        report.ramp = [["offered": 250, "committed": 220, "node_cpu_ms_per_tx": 0.8], ["offered": 500, "committed": 470, "node_cpu_ms_per_tx": 0.9]]
+        report.overload = ["node_cpu_ms_per_tx_reference_1x_before_1_5x": 1.1, "node_cpu_ms_per_tx_reference_1x_after_1_5x": 1.4,
+                           "node_cpu_ms_per_tx_reference_1x_after_3x": 1.6, "node_cpu_ms_per_tx_1_5x": 1.5, "node_cpu_ms_per_tx_3x": 1.9]
+        report.sustained = ["node_cpu_ms_per_tx": 1.81]
+        report.latency = ["offered": 480, "batch": 6, "p50_ms": 430, "p99_ms": 1_345, "node_cpu_ms_per_tx": 3.67, "node_cores": 1.82, "generator_cores": 0.08]
+        let text = report.markdown()
+        #expect(text.contains("Nodes' CPU per committed transaction (ms, all 4 nodes together): ramp 250 → 0.80, 500 → 0.90; the 1× steps in order 1.10, 1.40, 1.60; 1.5× 1.50, 3× 1.90; sustained 1.81; latency phase 3.67 — the nodes used 1.82 cores and the load generator 0.08 of the machine's 2 in that phase."))
+        // A report without the figures (an older run's fields) leaves the line out.
+        report.latency["node_cpu_ms_per_tx"] = nil
+        #expect(!report.markdown().contains("Nodes' CPU per committed transaction"))
+    }
+}

@@ -55,6 +55,13 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     /// 8,192: with 24,576 the four nodes of the cluster benchmark peaked at 778–887 MB each against 411–582 MB with
     /// 8,192 (~190,000 transactions; docs/PERFORMANCE.md, "Run of 2026-12-06 01:36 UTC"), at the same throughput.
     public static let pageCacheCapacity = 8_192
+    /// The deepest new pages a commit decodes into the cache: those rooted at most this deep (the top four levels of
+    /// pages, at most 1 + 16 + 256 + 4,096 = 4,369), which the next blocks' paths cross again. A deeper page — one
+    /// of the ~65,000 at depth 16 of a tree of a million keys — is seldom on the next block's paths: decoding every
+    /// new page (~6,500 for a 500-transaction block on 1.1M keys) cost the commit its copies into the cache and
+    /// rotated a cache generation out each block, the upper tree's read pages with it (docs/PERFORMANCE.md, "The
+    /// commit on a large state (eleventh)"). A deep page read again is read from the store (and then cached).
+    public static let cachedNewPageDepth = 12
     /// Stale entries (values and summaries) one commit prunes at most, in whole per-height records (at least one);
     /// a longer backlog (e.g. after lowering the window) is pruned over the next commits. Bounds a commit's batch.
     public static let maxPrunedPerCommit = 200_000
@@ -69,9 +76,9 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         var options = StoreOptions()
         for name in ["blocks", "certs", "txs"] { options.compression[name] = .zstd }
         options.pointLookup["nodes"] = PointLookupLayout(prefixBytes: 8, memtableBuckets: nodeMemtableBuckets)
-        // The skip-list families a commit writes most that never take a range delete (the tree's root prune is one):
+        // The skip-list families a commit writes (none takes a range delete: the tree's roots are pruned one by one):
         // their keys reach RocksDB in order, inserted from a hint (`StoreOptions.insertHint`).
-        options.insertHint = ["blocks", "certs", "txs", "state"]
+        options.insertHint = ["blocks", "certs", "txs", "state", "tree"]
         return options
     }
 
@@ -104,11 +111,24 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     private var pageRowsCommitted = CommittedRows()
     /// Guarded by `cacheLock`.
     private var latestTreeNodeLookups = 0
+    /// Guarded by `cacheLock`.
+    private var phases = CommitPhases()
     /// The height of each bucket's newest stored summary, as far as this store has read or written it (`.unknown`
     /// until then): the commit names the summary it supersedes without a reverse seek per changed bucket (5,370
     /// seeks, ~200 M instructions per 10,000 key rotations). Only commits write summaries and pruning never deletes a
     /// bucket's newest one, so a known entry stays right. Guarded by `cacheLock`.
     private var newestSummaryHeights = [NewestSummary](repeating: .unknown, count: TreeBucket.count)
+    /// The height of the first stale record this store's prunes have not deleted (nil until its first prune, which
+    /// seeks from the start of the records): the next prune seeks there. From the start, the iterator stepped over
+    /// every record deleted since the last compaction of their range — a put of the whole record and its tombstone
+    /// each, a cost that grew with the chain (docs/PERFORMANCE.md, "The commit on a large state (eleventh)").
+    /// Stale records are written at the committing height, above every height pruned before, so none appears below
+    /// it later. Set only after the batch that deleted up to it is written. Guarded by `cacheLock`.
+    private var staleRecordsFrom: UInt64?
+    /// The lowest height whose root may still be stored below the window (nil until this store's first prune, which
+    /// looks them up): the next prune deletes the roots from there up to its oldest kept height, one point delete
+    /// each (usually the one root that left the window). Guarded by `cacheLock`.
+    private var rootsFrom: UInt64?
 
     static let lastHeightKey = Array("last_height".utf8)
     static let genesisHashKey = Array("genesis_hash".utf8)
@@ -118,9 +138,11 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     static let stalePrefix: UInt8 = 0x73  // "s"
 
     /// Opens (or creates) the store at `path`. Fails on a database of another format, naming it and what to do.
-    public convenience init(path: String, retention: StateRetention = .default, pageCachePages: Int = RocksChainStore.pageCacheCapacity, trimsHeap: Bool = false) throws(ChainStoreError) {
+    /// `options`: RocksDB's (`storeOptions` unless a benchmark tries others).
+    public convenience init(path: String, retention: StateRetention = .default, pageCachePages: Int = RocksChainStore.pageCacheCapacity, trimsHeap: Bool = false,
+                            options: StoreOptions = RocksChainStore.storeOptions) throws(ChainStoreError) {
         let db: Database
-        do { db = try Database(path: path, columnFamilies: Self.columnFamilyNames, format: Self.format, options: Self.storeOptions) } catch {
+        do { db = try Database(path: path, columnFamilies: Self.columnFamilyNames, format: Self.format, options: options) } catch {
             if case .formatMismatch(let p, let found, let expected) = error { throw .unsupportedFormat(path: p, found: found, expected: expected) }
             throw .storage(error)
         }
@@ -260,9 +282,12 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     func readPage(_ root: Hash, read: (Hash) throws(StoreError) -> [UInt8]?) throws(StateError) -> DecodedPage? {
         if let cached = cachedPage(root) { return cached }
         let bytes: [UInt8]?
+        let start = ContinuousClock.now
         do { bytes = try read(root) } catch { throw .storage(error.description) }
+        let elapsed = ContinuousClock.now - start
         cacheLock.lock()
         pageRowsRead += 1
+        phases.pageReadSeconds += CommitPhases.seconds(elapsed)
         cacheLock.unlock()
         guard let bytes else { return nil }
         let page = try DecodedPage.decode(bytes, key: root)
@@ -344,6 +369,21 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         return pageCache[NodeKey(root)] ?? previousPageCache[NodeKey(root)]
     }
 
+    /// The height of the first stale record the next prune reads (`staleRecordsFrom`), or nil before this store's
+    /// first prune.
+    var staleRecordsResumeHeight: UInt64? {
+        cacheLock.lock()
+        defer { cacheLock.unlock() }
+        return staleRecordsFrom
+    }
+
+    /// Where this store's commits spent their time since it was opened (`CommitPhases`), for the benchmark.
+    public var commitPhases: CommitPhases {
+        cacheLock.lock()
+        defer { cacheLock.unlock() }
+        return phases
+    }
+
     /// Rows of the `nodes` column family (pages) read from RocksDB since the store was opened (each a point read of
     /// a page the cache did not hold, present or not): what the tree's walks cost the disk, for the benchmark.
     public var treePagesRead: Int {
@@ -362,6 +402,8 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
 
     /// Writes `commit` in one synced batch (`commit(_:)`).
     private func write(_ commit: BlockCommit) throws(ChainStoreError) {
+        let clock = ContinuousClock()
+        let start = clock.now
         let expected = try lastHeight().map { $0 + 1 } ?? 0
         guard commit.height == expected else { throw .heightMismatch(expected: expected, actual: commit.height) }
         var batch = WriteBatch()
@@ -369,9 +411,11 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         let pruning: Bool
         if case .window = stateRetention { pruning = true } else { pruning = false }
         // Prune first: its deletes touch only history entries no kept height needs, never a key this batch writes.
+        var pruned: (staleFrom: UInt64, rootsFrom: UInt64)? = nil
         if case .window(let heights) = stateRetention, commit.height + 1 > heights {
-            try prune(keepingFrom: commit.height + 1 - heights, into: &batch)
+            pruned = try prune(keepingFrom: commit.height + 1 - heights, into: &batch)
         }
+        let prunedAt = clock.now
         if let block = commit.block { batch.put(blocks, key: height, value: block.canonicalBytes) }
         if let certificate = commit.certificate { batch.put(certs, key: height, value: certificate.canonicalBytes) }
         var stale = StaleRecord()
@@ -394,7 +438,9 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         }
         // The latest tree only, in pages: the pages this height replaced leave the store now and its new ones are
         // written (history is the change sets above); the buckets whose subtree changed get a summary.
-        let (diff, newPages, pagesWritten) = try treeChanges(commit, into: &batch)
+        let historyFiled = clock.now
+        let (diff, newPages, pagesWritten, walked) = try treeChanges(commit, into: &batch)
+        let paged = clock.now
         for (bucket, summary) in diff.summaries {
             if pruning, let previous = try newestSummaryHeight(bucket) { stale.summaries.append(.init(bucket: bucket, height: previous)) }
             batch.put(tree, key: Self.summaryKey(bucket, height: commit.height), value: summary.canonicalBytes)
@@ -410,10 +456,23 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         if let genesis = commit.genesisHash { batch.put(meta, key: Self.genesisHashKey, value: genesis.canonicalBytes) }
         batch.put(meta, key: Self.lastHeightKey, value: height)
         // Durability: the batch is fsynced before this returns; only then may anyone be told "committed".
+        let built = clock.now
         do { try database.write(batch, sync: true) } catch { throw .storage(error) }
+        let written = clock.now
         remember(newPages)
         let deletes = batch.deleteCount
+        let end = clock.now
         cacheLock.lock()
+        if let pruned { (staleRecordsFrom, rootsFrom) = pruned }
+        phases.commits += 1
+        phases.pruneSeconds += CommitPhases.seconds(prunedAt - start)
+        phases.valueHistorySeconds += CommitPhases.seconds(historyFiled - prunedAt)
+        phases.treeWalkSeconds += CommitPhases.seconds(walked - historyFiled)
+        phases.pageEncodeSeconds += CommitPhases.seconds(paged - walked)
+        phases.otherSeconds += CommitPhases.seconds((built - paged) + (end - written))
+        phases.writeSeconds += CommitPhases.seconds(written - built)
+        phases.batchBytes += batch.byteCount
+        phases.batchOperations += batch.count
         rowsCommitted.written += batch.count - deletes
         rowsCommitted.deleted += deletes
         for (bucket, _) in diff.summaries { newestSummaryHeights[Int(bucket)] = .at(commit.height) }
@@ -425,7 +484,7 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     /// Adds to `batch` the page rows `commit` removes and adds (the stored tree, the last committed height's, side
     /// by side with the committed one: TreeDiff.swift), and returns the walk (its changed bucket summaries), the
     /// last new pages decoded (as many as the cache keeps) and how many pages it writes.
-    private func treeChanges(_ commit: BlockCommit, into batch: inout WriteBatch) throws(ChainStoreError) -> (TreeDiff, [DecodedPage], Int) {
+    private func treeChanges(_ commit: BlockCommit, into batch: inout WriteBatch) throws(ChainStoreError) -> (TreeDiff, [DecodedPage], Int, ContinuousClock.Instant) {
         let oldRoot: Hash
         if commit.height == 0 {
             oldRoot = .zero
@@ -440,17 +499,21 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         }
         var newPages: [DecodedPage] = []
         var written = 0
+        var walked = ContinuousClock.now
         do throws(StateError) {
             try diff.walk(old: oldRoot == .zero ? .empty : TreeDiff.OldSide(kind: .stored(oldRoot), page: .zero),
                           new: commit.stateRoot == .zero ? .empty : .node(commit.stateRoot), depth: 0)
+            walked = ContinuousClock.now
             // Every delete goes into the batch before any put: a row the commit writes can then never be removed by
             // the same batch, even if a page root were both replaced at one position and written at another (the
             // walk says it cannot be: an inner node's hash fixes its position).
             for change in diff.pageChanges { if let removed = change.removedRow { batch.delete(nodes, key: removed.bytes) } }
-            // Only the last pages the cache keeps are decoded (`remember` keeps no more of one commit's).
-            let adding = diff.pageChanges.count { $0.addedRow != nil }
-            let firstDecoded = adding - min(adding, pageCachePages)
-            newPages.reserveCapacity(adding - firstDecoded)
+            // Only the new pages of the upper tree are decoded for the cache (`cachedNewPageDepth`), at most as many as
+            // it keeps (`remember` keeps no more of one commit's): the last ones.
+            let cachable = diff.pageChanges.count { $0.addedRow != nil && $0.depth <= Self.cachedNewPageDepth }
+            let skipped = cachable - min(cachable, pageCachePages)
+            var cachableSeen = 0
+            newPages.reserveCapacity(cachable - skipped)
             var encoder = PageEncoder()
             var members = diff.pageMembers
             for change in diff.pageChanges {
@@ -463,7 +526,12 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
                 } else {
                     members.oldPage = nil
                 }
-                let page = try encoder.encode(rootHash: added.hash, root: added.node, decoded: written >= firstDecoded, members: members)
+                var decoded = false
+                if change.depth <= Self.cachedNewPageDepth {
+                    decoded = cachableSeen >= skipped
+                    cachableSeen += 1
+                }
+                let page = try encoder.encode(rootHash: added.hash, root: added.node, decoded: decoded, members: members)
                 batch.put(nodes, key: added.hash.bytes, value: encoder.bytesCopy)
                 if let page { newPages.append(page) }
                 written += 1
@@ -471,7 +539,7 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         } catch {
             throw .corrupt(what: "tree", reason: error.description)
         }
-        return (diff, newPages, written)
+        return (diff, newPages, written, walked)
     }
 
     /// The height of the newest stored summary of `bucket`, or nil when it never changed: remembered, else read.
@@ -501,15 +569,25 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     }
 
     /// Adds to `batch` the deletion of every history entry that no height at or above `oldest` needs (those the
-    /// stale records of heights up to `oldest` name), the records, and the roots below `oldest`.
+    /// stale records of heights up to `oldest` name), the records, and the roots below `oldest`; returns the height
+    /// of the first stale record it leaves and the first root height it did not delete (`staleRecordsFrom` and
+    /// `rootsFrom` once the batch is written).
     /// Idempotent: re-running it after a crash deletes nothing twice that matters.
-    private func prune(keepingFrom oldest: UInt64, into batch: inout WriteBatch) throws(ChainStoreError) {
-        let iterator = database.iterate(tree, prefix: [Self.stalePrefix])
+    private func prune(keepingFrom oldest: UInt64, into batch: inout WriteBatch) throws(ChainStoreError) -> (staleFrom: UInt64, rootsFrom: UInt64) {
+        cacheLock.lock()
+        let resume = staleRecordsFrom, rootsResume = rootsFrom
+        cacheLock.unlock()
+        let iterator = database.iterate(tree, prefix: [Self.stalePrefix], from: resume.map { [Self.stalePrefix] + StoredRecord.height($0) })
         var count = 0
-        while count < Self.maxPrunedPerCommit, let entry = iterator.next() {
+        var next = oldest + 1  // every record up to `oldest` deleted, unless the budget stops the loop first
+        while let entry = iterator.next() {
             guard entry.key.count == 9 else { throw .corrupt(what: "stale record", reason: "key of \(entry.key.count) bytes, expected \"s\" ‖ u64 height") }
             let since = Self.height(suffixOf: entry.key)
             if since > oldest { break }
+            if count >= Self.maxPrunedPerCommit {
+                next = since  // the budget is spent: the next commit starts here
+                break
+            }
             let record: StaleRecord
             do { record = try CanonicalDecoder.decode(StaleRecord.self, from: entry.value, limits: StaleRecord.limits) } catch {
                 throw .corrupt(what: "stale record of height \(since)", reason: error.description)
@@ -523,7 +601,22 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
             count += record.valueKeys.count + record.summaries.count
         }
         if let error = iterator.error { throw .storage(error) }
-        if oldest > 0 { batch.deleteRange(tree, from: Self.rootKey(0), to: Self.rootKey(oldest)) }
+        // Every root below `oldest` goes in this batch (no budget: a kept root says its height is readable). Point
+        // deletes, not one range delete: `tree` inserts from a memtable hint, which a range delete must not meet.
+        if let rootsResume {
+            for height in rootsResume..<max(rootsResume, oldest) { batch.delete(tree, key: Self.rootKey(height)) }
+        } else {
+            // The first prune of this store: the roots still stored below `oldest` (none, unless the window was
+            // lowered), one seek.
+            let roots = database.iterate(tree, prefix: [Self.rootPrefix])
+            while let entry = roots.next() {
+                guard entry.key.count == 9 else { throw .corrupt(what: "state root", reason: "key of \(entry.key.count) bytes, expected \"r\" ‖ u64 height") }
+                if Self.height(suffixOf: entry.key) >= oldest { break }
+                batch.delete(tree, key: entry.key)
+            }
+            if let error = roots.error { throw .storage(error) }
+        }
+        return (min(next, oldest + 1), max(rootsResume ?? 0, oldest))
     }
 
     public func consensusValue(_ key: [UInt8]) throws(ChainStoreError) -> [UInt8]? { try get(consensus, key) }
@@ -554,6 +647,49 @@ private enum NewestSummary {
     /// The bucket never changed.
     case neverChanged
     case at(UInt64)
+}
+
+/// Where a store's commits spent their (monotonic clock) time, summed over the commits since it was opened
+/// (`RocksChainStore.commitPhases`): measurement for the benchmark, never part of what is stored.
+public struct CommitPhases: Sendable, Equatable {
+    public var commits = 0
+    /// Reading the stale records and adding the prune's deletes.
+    public var pruneSeconds = 0.0
+    /// The state rows and their value history entries.
+    public var valueHistorySeconds = 0.0
+    /// The side-by-side walk of the stored and the new tree (`TreeDiff.walk`), its page reads included.
+    public var treeWalkSeconds = 0.0
+    /// The pages' deletes and their new rows encoded, the replaced pages read when not cached.
+    public var pageEncodeSeconds = 0.0
+    /// Summaries, roots, receipts, meta, and the cache and counters after the write.
+    public var otherSeconds = 0.0
+    /// `Database.write`: the batch handed to RocksDB, the memtable inserts and the WAL's fsync.
+    public var writeSeconds = 0.0
+    /// Of every caller's page reads (the commit's and the tree update's), the RocksDB point reads of pages the
+    /// cache did not hold.
+    public var pageReadSeconds = 0.0
+    public var batchBytes = 0
+    public var batchOperations = 0
+
+    public var totalSeconds: Double { pruneSeconds + valueHistorySeconds + treeWalkSeconds + pageEncodeSeconds + otherSeconds + writeSeconds }
+
+    static func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
+
+    /// The difference of two readings of the same store (`self` the later).
+    public func since(_ earlier: CommitPhases) -> CommitPhases {
+        var d = CommitPhases()
+        d.commits = commits - earlier.commits
+        d.pruneSeconds = pruneSeconds - earlier.pruneSeconds
+        d.valueHistorySeconds = valueHistorySeconds - earlier.valueHistorySeconds
+        d.treeWalkSeconds = treeWalkSeconds - earlier.treeWalkSeconds
+        d.pageEncodeSeconds = pageEncodeSeconds - earlier.pageEncodeSeconds
+        d.otherSeconds = otherSeconds - earlier.otherSeconds
+        d.writeSeconds = writeSeconds - earlier.writeSeconds
+        d.pageReadSeconds = pageReadSeconds - earlier.pageReadSeconds
+        d.batchBytes = batchBytes - earlier.batchBytes
+        d.batchOperations = batchOperations - earlier.batchOperations
+        return d
+    }
 }
 
 /// Rows a store's commits put and deleted (`RocksChainStore.committedRows`).
