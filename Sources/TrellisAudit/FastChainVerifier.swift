@@ -32,7 +32,7 @@ enum FastChainVerifier {
     /// Verifies `rows` (block lines from height 1) against `genesis`; nil when anything fails or cannot be confirmed.
     static func verify(header: ExportHeader, genesis: GenesisDocument, rows: [ArraySlice<UInt8>], progress: VerifyProgress?) -> (summary: VerificationSummary, replay: ChainReplay)? {
         let n = rows.count
-        guard n > 0, header.fromHeight == 1, UInt64(n) == header.toHeight, let replay = try? ChainReplay(genesis: genesis) else { return nil }
+        guard n > 0, header.fromHeight == 1, UInt64(n) == header.toHeight else { return nil }
         let chainID = genesis.chainID
         let registry = ContractRegistry.standard
         let state = PipelineState(count: n)
@@ -41,6 +41,12 @@ enum FastChainVerifier {
         let decodeLine: @Sendable (Int) -> DecodedLine? = { i in decode(rows[i], number: i + 2, height: UInt64(i + 1), chainID: chainID, registry: registry) }
         for _ in 0..<workers {
             DispatchQueue.global().async(group: group) { state.work(decodeLine) }
+        }
+        // The genesis state is built while the workers decode the first lines and check their signatures.
+        guard let replay = try? ChainReplay(genesis: genesis) else {
+            state.stop()
+            group.wait()
+            return nil
         }
 
         // Re-execution, in order, as lines become available.

@@ -138,7 +138,7 @@ struct ClusterReport {
             "| measure | result | target |",
             "|---|---|---|",
             "| sustained committed tx/s (median of \(settings["windows"] ?? 3) × \(f(settings["window_seconds"] as? Double)) s) | \(f(summary["throughput_tx_per_second"])) (windows \((sustained["window_tx_per_second"] as? [Double] ?? []).map { f($0) }.joined(separator: ", "))) | |",
-            "| throughput ÷ signature limit | \(f(summary["throughput_vs_signature_limit"], 2)) | ≥ 0.60 |",
+            "| throughput ÷ signature limit | \(f(summary["throughput_vs_signature_limit"], 2)) | ≥ 0.30 (issue 16; the project's goal 0.60) |",
             "| committed at 1.5× the best offered load (\(f(overload["offered_1_5x"])) tx/s) ÷ ramp peak \(f(overload["peak"])); admission: \(f(overload["answers_429_1_5x"])) answers 429, \(f(overload["refused_transactions_1_5x"])) transactions refused | \(f(overload["committed_1_5x"])) tx/s = \(f(overload["share_1_5x"], 2)) | ≥ 0.90 |",
             "| committed at 3× the best offered load (\(f(overload["offered_3x"])) tx/s) ÷ ramp peak; admission: \(f(overload["answers_429_3x"])) answers 429, \(f(overload["refused_transactions_3x"])) transactions refused | \(f(overload["committed_3x"])) tx/s = \(f(overload["share_3x"], 2)) | ≥ 0.90 |",
             "| the same steps ÷ the mean of the 1× steps just before and after (\(f(overload["reference_1x_before_1_5x"])), \(f(overload["reference_1x_after_1_5x"])), \(f(overload["reference_1x_after_3x"])) tx/s): what the excess load costs, apart from the run's drift | 1.5×: \(f(overload["share_1_5x_of_adjacent_1x"], 2)); 3×: \(f(overload["share_3x_of_adjacent_1x"], 2)) | ≥ 0.90 |",
@@ -146,7 +146,7 @@ struct ClusterReport {
             "| commit latency p99 at \(latencyLoad) | \(f(latency["p99_ms"])) ms | < 1000 ms |",
             "| CPU per node (cores, sustained phase) | \(cpuCoresPerNode.map { f($0, 2) }.joined(separator: ", ")); load generator \(f(generatorCPUCores, 2)) | |",
             "| peak RSS per node | \(peakRSSMegabytesPerNode.map { f($0) }.joined(separator: ", ")) MB | < 500 MB |",
-            "| RocksDB bytes per tx (node 1 data dir ÷ committed tx) | \(f(storage["bytes_per_transaction"])) B vs \(f(storage["raw_tx_bytes"])) B raw = \(f(storage["ratio_to_raw"], 2))× | < 2× |",
+            "| RocksDB bytes per tx (node 1 data dir ÷ committed tx) | \(f(storage["bytes_per_transaction"])) B vs \(f(storage["raw_tx_bytes"])) B raw = \(f(storage["ratio_to_raw"], 2))× | ≤ 6× (issue 16, all blocks kept; a short run's directory still holds unflushed logs and uncompacted files — `bench ledger`'s long run measures the store) |",
             "",
             "Ramp (offered → committed tx/s): " + ramp.map { "\(f($0["offered"])) → \(f($0["committed"]))" }.joined(separator: ", ") + ".",
         ]

@@ -24,9 +24,12 @@ public struct ExecutionResult: Sendable {
     public let receiptsRoot: Hash
     /// The net state writes, sorted by key.
     public let stateChanges: [StateChange]
-    /// The tree nodes the block created, sorted by hash.
+    /// The tree nodes the block created, in the order the update's walk created them (`TreeUpdate.newNodes`); empty
+    /// when the node source computed the update on a tree of its own (`TreeNodeSource.stagedTreeUpdate`: the audit's
+    /// replay, whose commit adopts that update).
     public let treeNodes: [TreeNodeRecord]
-    /// The tree nodes the block replaced (stale from this height on), sorted by hash.
+    /// The tree nodes the block replaced (stale from this height on), in the order the walk met them
+    /// (`TreeUpdate.staleNodes`); empty like `treeNodes`.
     public let staleNodes: [Hash]
     /// The transaction hashes, in block order.
     public let transactionHashes: [Hash]
