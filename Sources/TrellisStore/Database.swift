@@ -130,6 +130,9 @@ public final class Database: @unchecked Sendable {
     public let columnFamilies: [String: ColumnFamily]
     /// The options it was opened with.
     public let storeOptions: StoreOptions
+    /// Whether this open replayed a crash's write-ahead log by an open without memtable hints (and flushed it) before
+    /// opening with them.
+    public let replayedLogWithoutHints: Bool
 
     let db: OpaquePointer
     let handles: [OpaquePointer]
@@ -240,6 +243,7 @@ public final class Database: @unchecked Sendable {
         }
         let cfOptions = optionsOfFamilies(withHints: true)
         let opened: OpaquePointer, cfHandles: [OpaquePointer]
+        var replayedWithoutHints = false
         do throws(StoreError) {
             // A write-ahead log left by a crash is replayed into the memtables on open, hinted ones included; one
             // written by an older build may hold a range delete on a family now hinted, which RocksDB would insert
@@ -247,6 +251,7 @@ public final class Database: @unchecked Sendable {
             // hints first, and flushed: the hinted open then finds it empty. Logs of this build never hold one
             // (`write` refuses a range delete on a hinted family).
             if !isNew, !storeOptions.insertHint.isEmpty, Database.writeAheadLogHoldsEntries(path) {
+                replayedWithoutHints = true
                 let (plain, plainHandles) = try Database.openColumnFamilies(path: path, families: all, options: options,
                                                                             familyOptions: optionsOfFamilies(withHints: false), readOnly: false)
                 let flushed = Database.flushAll(plain, plainHandles)
@@ -268,6 +273,7 @@ public final class Database: @unchecked Sendable {
         self.tableOptions = table
         self.path = path
         self.format = format
+        self.replayedLogWithoutHints = replayedWithoutHints
         self.storeOptions = storeOptions
         var families: [String: ColumnFamily] = [:]
         for (i, n) in all.enumerated() { families[n] = ColumnFamily(name: n, index: i) }

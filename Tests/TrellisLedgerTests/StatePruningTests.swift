@@ -109,6 +109,26 @@ import TrellisStore
         #expect(records == [StoredRecord.height(last)])
     }
 
+    /// With a window of one height the stale record a commit writes is below the window at the next commit: the
+    /// prune must still find it there (the resume height never passes the committing height), or every height's
+    /// history would stay until a restart.
+    @Test func aWindowOfOneHeightKeepsNoStaleRecordBehind() throws {
+        let path = temporaryPath("prune-window-one")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let store = try RocksChainStore(path: path, retention: .window(heights: 1))
+        let chain = try TestChain(net: TestNet(), store: store)
+        let tree = try store.database.columnFamily("tree")
+        for _ in 0..<5 {
+            _ = try grow(chain, blocks: 1)
+            let last = chain.engine.currentHeight
+            #expect(store.staleRecordsResumeHeight == last)
+            // Only the record this height wrote is left: every earlier one was pruned by the commit after it.
+            let records = store.database.iterate(tree, prefix: [0x73]).map { Array($0.key.dropFirst()) }
+            #expect(records == [StoredRecord.height(last)])
+            #expect(try store.checkState().heights == last...last)
+        }
+    }
+
     @Test func anArchiveStoreKeepsEveryHeightAndAPrunedOneStaysSmaller() throws {
         let archivePath = temporaryPath("prune-archive"), windowPath = temporaryPath("prune-window-size")
         defer { for p in [archivePath, windowPath] { try? FileManager.default.removeItem(atPath: p) } }

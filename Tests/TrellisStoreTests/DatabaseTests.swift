@@ -200,6 +200,7 @@ private func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
         #expect(Database.writeAheadLogHoldsEntries(path))
         let db = try Database(path: path, columnFamilies: ["hinted", "plain"], format: format, options: hintedOptions)
         #expect(!Database.writeAheadLogHoldsEntries(path), "the log was replayed and flushed before the hinted open")
+        #expect(db.replayedLogWithoutHints, "the log was replayed by an open without hints")
         let family = try db.columnFamily("hinted")
         var kept: [[UInt8]] = []
         for row in db.iterate(family) { kept.append(row.key) }

@@ -126,8 +126,10 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     /// seeks from the start of the records): the next prune seeks there. From the start, the iterator stepped over
     /// every record deleted since the last compaction of their range — a put of the whole record and its tombstone
     /// each, a cost that grew with the chain (docs/PERFORMANCE.md, "The commit on a large state (eleventh)").
-    /// Stale records are written at the committing height, above every height pruned before, so none appears below
-    /// it later. Set only after the batch that deleted up to it is written. Guarded by `cacheLock`.
+    /// Stale records are written at the committing height, so none appears below it later; the height resumed from is
+    /// at most the committing height (with a window of one height, the record a commit writes is already below the
+    /// window at the next commit, which must still find it). Set only after the batch that deleted up to it is
+    /// written. Guarded by `cacheLock`.
     private var staleRecordsFrom: UInt64?
     /// The lowest height whose root may still be stored below the window (nil until this store's first prune, which
     /// looks them up): the next prune deletes the roots from there up to its oldest kept height, one point delete
@@ -194,7 +196,12 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     }
 
     public func oldestStateHeight() throws(ChainStoreError) -> UInt64? {
-        let iterator = database.iterate(tree, prefix: [Self.rootPrefix])
+        // From the lowest root this store's prunes have not deleted, when known: the roots are deleted one by one, and
+        // a read from the start of the prefix would step over each tombstone until a compaction drops it.
+        cacheLock.lock()
+        let from = rootsFrom
+        cacheLock.unlock()
+        let iterator = database.iterate(tree, prefix: [Self.rootPrefix], from: from.map(Self.rootKey))
         guard let first = iterator.next() else {
             if let error = iterator.error { throw .storage(error) }
             return nil
@@ -417,7 +424,7 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         // Prune first: its deletes touch only history entries no kept height needs, never a key this batch writes.
         var pruned: (staleFrom: UInt64, rootsFrom: UInt64)? = nil
         if case .window(let heights) = stateRetention, commit.height + 1 > heights {
-            pruned = try prune(keepingFrom: commit.height + 1 - heights, into: &batch)
+            pruned = try prune(keepingFrom: commit.height + 1 - heights, committing: commit.height, into: &batch)
         }
         let prunedAt = clock.now
         if let block = commit.block { batch.put(blocks, key: height, value: block.canonicalBytes) }
@@ -575,9 +582,10 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     /// Adds to `batch` the deletion of every history entry that no height at or above `oldest` needs (those the
     /// stale records of heights up to `oldest` name), the records, and the roots below `oldest`; returns the height
     /// of the first stale record it leaves and the first root height it did not delete (`staleRecordsFrom` and
-    /// `rootsFrom` once the batch is written).
+    /// `rootsFrom` once the batch is written). The first is at most `height`, the committing height, whose own stale
+    /// record `batch` adds (this iteration cannot see it): with a window of one height it is pruned by the next commit.
     /// Idempotent: re-running it after a crash deletes nothing twice that matters.
-    private func prune(keepingFrom oldest: UInt64, into batch: inout WriteBatch) throws(ChainStoreError) -> (staleFrom: UInt64, rootsFrom: UInt64) {
+    private func prune(keepingFrom oldest: UInt64, committing height: UInt64, into batch: inout WriteBatch) throws(ChainStoreError) -> (staleFrom: UInt64, rootsFrom: UInt64) {
         cacheLock.lock()
         let resume = staleRecordsFrom, rootsResume = rootsFrom
         cacheLock.unlock()
@@ -620,7 +628,7 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
             }
             if let error = roots.error { throw .storage(error) }
         }
-        return (min(next, oldest + 1), max(rootsResume ?? 0, oldest))
+        return (min(next, oldest + 1, height), max(rootsResume ?? 0, oldest))
     }
 
     public func consensusValue(_ key: [UInt8]) throws(ChainStoreError) -> [UInt8]? { try get(consensus, key) }
