@@ -23,6 +23,26 @@ import TrellisCrypto
         #expect(table.count == records.count)
     }
 
+    /// A table over an update's records (`init(records:)`) finds each under its hash and nothing else; a hash listed
+    /// twice is held once, with its last record, and the table then takes inserts and removals like any other.
+    @Test func aTableOverGivenRecordsFindsThemAndHoldsARepeatedHashOnce() {
+        for count in [0, 1, 9, 3_000] {
+            let records = (0..<count).map(record)
+            let table = TreeNodeTable(records: records)
+            #expect(table.count == count)
+            for r in records { #expect(table.node(r.hash) == r.node) }
+            for i in count..<(count + 100) { #expect(table.node(record(i).hash) == nil) }
+        }
+        let other = record(1).node
+        var twice = TreeNodeTable(records: [record(0), record(1), TreeNodeRecord(hash: record(0).hash, node: other)])
+        #expect(twice.count == 2)
+        #expect(twice.node(record(0).hash) == other)
+        twice.insert(record(2).node, hash: record(2).hash)
+        let removed = twice.remove(record(1).hash)
+        #expect(removed)
+        #expect(twice.node(record(2).hash) == record(2).node && twice.node(record(1).hash) == nil && twice.count == 2)
+    }
+
     @Test func hashesThatShareTheirFirstBytesAreTellApart() throws {
         // Same first 16 bytes: the same first slot and the same tag, so only the whole-hash comparison separates them.
         var table = TreeNodeTable(capacity: 64)

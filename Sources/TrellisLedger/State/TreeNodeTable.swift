@@ -37,9 +37,31 @@ public struct TreeNodeTable: Sendable {
         slots = [UInt64](repeating: 0, count: slotCount)
         shift = UInt64(64 - slotCount.trailingZeroBitCount)
         records.reserveCapacity(capacity)
+        multiplier = Self.processMultiplier()
+    }
+
+    /// A table over `nodes` as they are: the array is shared, not copied (a commit indexes the ~125,000 nodes of a
+    /// 5,000-transaction block's update this way without a second copy of them). A hash listed twice is held once,
+    /// with its last record (as a dictionary's assignment keeps it; nodes are content-addressed, so both are the same
+    /// node in any update).
+    public init(records nodes: [TreeNodeRecord]) {
+        precondition(nodes.count <= Self.maxCount, "invalid state: a tree-node table for \(nodes.count) nodes")
+        var table = TreeNodeTable()
+        table.records = nodes
+        if !table.rebuildSlots(count: Self.slotCount(for: nodes.count)) {
+            // A repeated hash: the records are inserted one by one instead, the last first (`insert` keeps a hash's
+            // first record).
+            table = TreeNodeTable(capacity: nodes.count)
+            table.insert(contentsOf: nodes.reversed())
+        }
+        self = table
+    }
+
+    /// An odd multiplier from Swift's per-process hash seed.
+    private static func processMultiplier() -> UInt64 {
         var hasher = Hasher()
         hasher.combine(0x7472_6565_6e6f_6465 as UInt64)
-        multiplier = UInt64(truncatingIfNeeded: hasher.finalize()) | 1
+        return UInt64(truncatingIfNeeded: hasher.finalize()) | 1
     }
 
     /// The number of nodes held.
@@ -189,15 +211,25 @@ public struct TreeNodeTable: Sendable {
 
     /// Rebuilds the slots with room for `capacity` nodes (at least twice the current slots).
     private mutating func grow(toHold capacity: Int) {
-        let count = max(Self.slotCount(for: capacity), slots.count * 2)
+        _ = rebuildSlots(count: max(Self.slotCount(for: capacity), slots.count * 2))
+    }
+
+    /// Makes `count` (a power of two) empty slots and indexes every record in them; false, leaving the slots
+    /// partial, when two records have the same hash.
+    private mutating func rebuildSlots(count: Int) -> Bool {
         slots = [UInt64](repeating: 0, count: count)
         shift = UInt64(64 - count.trailingZeroBitCount)
         let mask = count - 1
         for index in records.indices {
             let hash = self.hash(at: index)
+            let tag = Self.tag(hash)
             var slot = home(hash)
-            while slots[slot] != 0 { slot = (slot + 1) & mask }
-            slots[slot] = Self.tag(hash) << 32 | UInt64(index + 1)
+            while slots[slot] != 0 {
+                if slots[slot] >> 32 == tag && self.hash(at: Self.record(slots[slot])) == hash { return false }
+                slot = (slot + 1) & mask
+            }
+            slots[slot] = tag << 32 | UInt64(index + 1)
         }
+        return true
     }
 }

@@ -244,72 +244,20 @@ struct NewPageMembers: PageMembers {
     }
 }
 
-/// The nodes a tree update created, found by hash: an index into the update's records (a 4-byte position per node,
-/// not a copy of it — a 5,000-transaction block creates ~125,000 nodes, which a dictionary of nodes held twice
-/// over: 144 bytes a slot against 36; docs/PERFORMANCE.md, "Peak RSS on store format 5"). The index is a table of
-/// its own, not a `Dictionary`: the walk and the page encoder look up every node they meet (most of them, in a deep
-/// tree, not created), and a dictionary's seeded hash of each key cost more than the rest of the lookup
-/// (docs/PERFORMANCE.md, "The commit on a large state (eleventh)"). Open addressing, linear probing, at most half
-/// full; a node's slot is the top bits of its hash's first 64 bits times a multiplier drawn once per process, so
-/// nobody can choose keys whose nodes fall into one run of slots (what `Dictionary`'s per-process seed guards
-/// against too). Lookups only: nothing stored or hashed depends on the slots.
+/// The nodes a tree update created, found by hash: a `TreeNodeTable` over the update's records, which it shares
+/// rather than copies (a 5,000-transaction block creates ~125,000 nodes, which a dictionary of nodes held twice over:
+/// 144 bytes a slot against 36; docs/PERFORMANCE.md, "Peak RSS on store format 5"). Not a `Dictionary`: the walk and
+/// the page encoder look up every node they meet (most of them, in a deep tree, not created), and a dictionary's
+/// seeded hash of each key cost more than the rest of the lookup (docs/PERFORMANCE.md, "The commit on a large state
+/// (eleventh)"). Lookups only: nothing stored or hashed depends on the table's slots.
 struct CreatedNodes {
-    let records: [TreeNodeRecord]
-    /// Per slot, the position + 1 of the record there (0: empty).
-    private let slots: [Int32]
-    private let shift: UInt64
-    private let mask: Int
-
-    /// Odd, drawn once per process.
-    private static let multiplier = UInt64.random(in: 0...UInt64.max) | 1
+    private let table: TreeNodeTable
 
     init(_ records: [TreeNodeRecord]) {
-        precondition(records.count < Int(Int32.max) / 2, "more created nodes than a position of 32 bits indexes")
-        self.records = records
-        var bits = 4
-        while (1 << bits) < 2 * records.count { bits += 1 }
-        let shift = UInt64(64 - bits), mask = (1 << bits) - 1
-        self.shift = shift
-        self.mask = mask
-        var table = [Int32](repeating: 0, count: 1 << bits)
-        table.withUnsafeMutableBufferPointer { table in
-            records.withUnsafeBufferPointer { records in
-                for position in records.indices {
-                    let hash = records[position].hash
-                    var slot = Self.slot(hash, shift)
-                    while true {
-                        let occupant = Int(table[slot])
-                        // A hash listed twice keeps its last record, as a dictionary's assignment would.
-                        if occupant == 0 || records[occupant - 1].hash == hash {
-                            table[slot] = Int32(truncatingIfNeeded: position + 1)
-                            break
-                        }
-                        slot = (slot + 1) & mask
-                    }
-                }
-            }
-        }
-        slots = table
+        table = TreeNodeTable(records: records)
     }
 
-    @inline(__always)
-    private static func slot(_ hash: Hash, _ shift: UInt64) -> Int {
-        Int(truncatingIfNeeded: (hash.prefix64 &* multiplier) >> shift)
-    }
+    subscript(key: NodeKey) -> TreeNode? { table.node(key.hash) }
 
-    subscript(key: NodeKey) -> TreeNode? { self[key.hash] }
-
-    subscript(hash: Hash) -> TreeNode? {
-        slots.withUnsafeBufferPointer { slots in
-            records.withUnsafeBufferPointer { records in
-                var slot = Self.slot(hash, shift)
-                while true {
-                    let occupant = Int(slots[slot])
-                    if occupant == 0 { return nil }
-                    if records[occupant - 1].hash == hash { return records[occupant - 1].node }
-                    slot = (slot + 1) & mask
-                }
-            }
-        }
-    }
+    subscript(hash: Hash) -> TreeNode? { table.node(hash) }
 }
