@@ -221,31 +221,27 @@ struct ReplayTree {
 
     private mutating func newLeaf(_ op: Op, _ changes: UnsafeBufferPointer<StateChange>) -> Int32 {
         let leaf = Leaf(keyHash: op.keyHash, valueHash: op.valueHash, key: changes[op.change].key)
-        let slot: Int32
-        if let free = freeLeaves.popLast() {
-            slot = free
-            leaves[Int(free)] = leaf
-        } else {
-            precondition(leaves.count < Int(Int32.max), "invalid state: a replay tree past \(Int32.max) leaves")
-            slot = Int32(leaves.count)
-            leaves.append(leaf)
-        }
+        let slot = Self.place(leaf, in: &leaves, reusing: &freeLeaves, what: "leaves")
         createdLeaves.append(slot)
         return allocate(Node(hash: TreeLeaf.hash(keyHash: op.keyHash, valueHash: op.valueHash), left: Self.leafMark, right: slot))
     }
 
     private mutating func allocate(_ node: Node) -> Int32 {
-        let slot: Int32
-        if let free = freeNodes.popLast() {
-            slot = free
-            nodes[Int(free)] = node
-        } else {
-            precondition(nodes.count < Int(Int32.max), "invalid state: a replay tree past \(Int32.max) nodes")
-            slot = Int32(nodes.count)
-            nodes.append(node)
-        }
+        let slot = Self.place(node, in: &nodes, reusing: &freeNodes, what: "nodes")
         createdNodes.append(slot)
         return slot
+    }
+
+    /// Puts `value` in a free position of `array` if there is one, else at its end; returns the position.
+    @inline(__always)
+    private static func place<Element>(_ value: Element, in array: inout [Element], reusing free: inout [Int32], what: String) -> Int32 {
+        if let position = free.popLast() {
+            array[Int(position)] = value
+            return position
+        }
+        precondition(array.count < Int(Int32.max), "invalid state: a replay tree past \(Int32.max) \(what)")
+        array.append(value)
+        return Int32(array.count - 1)
     }
 
     // MARK: reads
