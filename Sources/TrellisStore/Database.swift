@@ -66,6 +66,20 @@ public struct StoreOptions: Sendable {
     /// flushed, at the price of more L0 files per read (each behind its Bloom filter). The write slowdown and stop
     /// triggers are kept above it.
     public var level0CompactionTrigger: [String: Int32] = [:]
+    /// Column families whose deletes are RocksDB single deletes (`SingleDelete`): a delete that meets the put it
+    /// deletes in a flush or a compaction drops both, so a key put and deleted inside one memtable never reaches a
+    /// table file, and a delete never travels down to the last level as a tombstone. RocksDB's contract, which the
+    /// caller must keep for every key of such a family: a key is never put again before it was deleted (no two puts
+    /// without a delete between: an older put could come back), and a key that is not present is never deleted.
+    /// Rows and reads are the same as with plain deletes (a key is present or not).
+    public var singleDelete: Set<String> = []
+    /// Memtable size of the named column families (`writeBufferBytes` where not named); all memtables together stay
+    /// within `totalWriteBufferBytes`.
+    public var familyWriteBufferBytes: [String: Int] = [:]
+    /// Column families compacted in RocksDB's universal style (sorted runs merged by size) instead of by level.
+    public var universalCompaction: Set<String> = []
+    /// RocksDB's block cache, one LRU cache shared by every column family, in bytes (0: RocksDB's default, 8 MiB).
+    public var blockCacheBytes: Int = 0
 
     public init() {}
 }
@@ -189,6 +203,8 @@ public final class Database: @unchecked Sendable {
     /// Whether a batch's operations on each column family (by index) reach RocksDB in key order: those of the
     /// families that insert from a hint (`StoreOptions.insertHint`, `WriteBatch.insertionOrder`).
     private let sortsInserts: [Bool]
+    /// Whether a delete in each column family (by index) is a single delete (`StoreOptions.singleDelete`).
+    private let singleDeletes: [Bool]
     private let syncWrite: OpaquePointer
     private let asyncWrite: OpaquePointer
 
@@ -217,6 +233,12 @@ public final class Database: @unchecked Sendable {
         let table = rocksdb_block_based_options_create()!
         // The table options take ownership of the filter policy: never destroy it here.
         rocksdb_block_based_options_set_filter_policy(table, rocksdb_filterpolicy_create_bloom_full(storeOptions.bloomBitsPerKey))
+        if storeOptions.blockCacheBytes > 0 {
+            // The table options keep their own reference to the cache.
+            let cache = rocksdb_cache_create_lru(storeOptions.blockCacheBytes)!
+            rocksdb_block_based_options_set_block_cache(table, cache)
+            rocksdb_cache_destroy(cache)
+        }
         rocksdb_options_set_block_based_table_factory(options, table)
 
         var all = ["default"]
@@ -261,10 +283,18 @@ public final class Database: @unchecked Sendable {
         func optionsOfFamilies(withHints: Bool) -> [OpaquePointer] {
             all.map { name in
             let compression = storeOptions.compression[name], pointLookup = storeOptions.pointLookup[name]
-            let trigger = storeOptions.level0CompactionTrigger[name]
+            let trigger = storeOptions.level0CompactionTrigger[name], writeBuffer = storeOptions.familyWriteBufferBytes[name]
+            let universal = storeOptions.universalCompaction.contains(name)
             let base = withHints && storeOptions.insertHint.contains(name) ? hinted! : options
-            if compression == nil && pointLookup == nil && trigger == nil { return base }
+            if compression == nil && pointLookup == nil && trigger == nil && writeBuffer == nil && !universal { return base }
             let copy = rocksdb_options_create_copy(base)!
+            if let writeBuffer {
+                precondition(writeBuffer > 0, "a memtable of at least one byte, got \(writeBuffer)")
+                rocksdb_options_set_write_buffer_size(copy, writeBuffer)
+            }
+            if universal {
+                rocksdb_options_set_compaction_style(copy, Int32(rocksdb_universal_compaction))
+            }
             if let compression { rocksdb_options_set_compression(copy, compression.rocksdbType) }
             if let trigger {
                 precondition(trigger >= 1, "a compaction trigger of at least one L0 file, got \(trigger)")
@@ -323,6 +353,7 @@ public final class Database: @unchecked Sendable {
         self.readOptions = Database.makeReadOptions()
         self.minimumKeyBytes = all.map { storeOptions.pointLookup[$0]?.prefixBytes ?? 0 }
         self.sortsInserts = all.map { storeOptions.insertHint.contains($0) }
+        self.singleDeletes = all.map { storeOptions.singleDelete.contains($0) }
         self.syncWrite = rocksdb_writeoptions_create()!
         rocksdb_writeoptions_set_sync(syncWrite, 1)
         self.asyncWrite = rocksdb_writeoptions_create()!
@@ -421,6 +452,10 @@ public final class Database: @unchecked Sendable {
                 let name = batch.families[op.family]?.name ?? "#\(op.family)"
                 throw .operationFailed(operation: "write", message: "a range delete in column family \(name), whose memtable inserts from a hint (StoreOptions.insertHint): RocksDB would use a point entry's hint on its range deletions")
             }
+            if op.kind == .deleteRange && singleDeletes[Int(op.family)] {
+                let name = batch.families[op.family]?.name ?? "#\(op.family)"
+                throw .operationFailed(operation: "write", message: "a range delete in column family \(name), whose deletes are single deletes (StoreOptions.singleDelete): a put it covers would meet a later single delete with no put left")
+            }
             if op.keyCount < minimum || (op.kind == .deleteRange && op.valueCount < minimum) {
                 let name = batch.families[op.family]?.name ?? "#\(op.family)"
                 let short = op.keyCount < minimum ? op.keyCount : op.valueCount
@@ -440,6 +475,7 @@ public final class Database: @unchecked Sendable {
                     let value = base.map { $0 + op.valueStart }
                     switch op.kind {
                     case .put: rocksdb_writebatch_put_cf(wb, handle, key, op.keyCount, value, op.valueCount)
+                    case .delete where singleDeletes[Int(op.family)]: rocksdb_writebatch_singledelete_cf(wb, handle, key, op.keyCount)
                     case .delete: rocksdb_writebatch_delete_cf(wb, handle, key, op.keyCount)
                     case .deleteRange: rocksdb_writebatch_delete_range_cf(wb, handle, key, op.keyCount, value, op.valueCount)
                     }

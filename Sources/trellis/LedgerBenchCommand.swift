@@ -26,6 +26,12 @@ struct LedgerBench: ParsableCommand {
     @Option(help: "With --grow-transactions: blocks of each measured size per measurement.") var measureBlocks = 20
     @Option(help: "With --grow-transactions: L0 files of the tree's pages (the nodes column family) that start a compaction (0: the store's own setting).") var nodesCompactionTrigger: Int32 = 0
     @Option(help: "With --grow-transactions: compression of the tree's pages (the nodes column family): lz4, zstd or none (default: the store's own setting).") var nodesCompression: String?
+    @Option(help: "With --grow-transactions: how the tree's replaced pages are deleted: single (RocksDB's SingleDelete) or plain (default: the store's own setting).") var nodesDelete: String?
+    @Option(help: "With --grow-transactions: memtable MiB of the tree's pages (0: the store's own setting).") var nodesWriteBufferMb = 0
+    @Option(help: "With --grow-transactions: compaction style of the tree's pages: level or universal (default: the store's own setting).") var nodesCompactionStyle: String?
+    @Option(help: "With --grow-transactions: MiB of RocksDB's block cache, shared by every column family (0: the store's own setting).") var blockCacheMb = 0
+    @Option(help: "With --grow-transactions: memtable of the tree's pages: hash (a hash-indexed memtable, sorted at flush) or skiplist (inserted in key order from a hint) (default: the store's own setting).") var nodesMemtable: String?
+    @Option(help: "With --grow-transactions: MiB of all memtables together (RocksDB's write buffer manager; 0: the store's own setting).") var totalWriteBufferMb = 0
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
@@ -133,6 +139,31 @@ extension LedgerBench {
             case "zstd": options.compression["nodes"] = .zstd
             case "none": options.compression["nodes"] = StoreCompression.none
             case let other?: throw badInput("--nodes-compression \(other): lz4, zstd or none")
+            }
+            if nodesWriteBufferMb > 0 { options.familyWriteBufferBytes["nodes"] = nodesWriteBufferMb << 20 }
+            if blockCacheMb > 0 { options.blockCacheBytes = blockCacheMb << 20 }
+            if totalWriteBufferMb > 0 { options.totalWriteBufferBytes = totalWriteBufferMb << 20 }
+            switch nodesCompactionStyle {
+            case nil: break
+            case "level": options.universalCompaction.remove("nodes")
+            case "universal": options.universalCompaction.insert("nodes")
+            case let other?: throw badInput("--nodes-compaction-style \(other): level or universal")
+            }
+            switch nodesMemtable {
+            case nil: break
+            case "hash":
+                options.insertHint.remove("nodes")
+                options.pointLookup["nodes"] = PointLookupLayout(prefixBytes: 8, memtableBuckets: RocksChainStore.nodeMemtableBuckets)
+            case "skiplist":
+                options.pointLookup["nodes"] = nil
+                options.insertHint.insert("nodes")
+            case let other?: throw badInput("--nodes-memtable \(other): hash or skiplist")
+            }
+            switch nodesDelete {
+            case nil: break
+            case "single": options.singleDelete.insert("nodes")
+            case "plain": options.singleDelete.remove("nodes")
+            case let other?: throw badInput("--nodes-delete \(other): single or plain")
             }
             let store = try RocksChainStore(path: path, retention: archive ? .archive : .window(heights: proofHistoryHeights), options: options)
             let total = growTransactions

@@ -233,6 +233,52 @@ private func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
         #expect(plain.contains { $0.trimmingCharacters(in: .whitespaces) == "level0_file_num_compaction_trigger=4" })
     }
 
+    /// A family of single deletes (`StoreOptions.singleDelete`): a key put and deleted inside one memtable leaves
+    /// nothing at flush (a plain delete leaves its tombstone); a key put again after its delete reads back, also
+    /// after the put, the single delete and the new put met in a compaction; a range delete on it is refused.
+    @Test func aSingleDeleteMeetingItsPutLeavesNothing() throws {
+        let path = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var options = StoreOptions()
+        options.singleDelete = ["single"]
+        let db = try Database(path: path, columnFamilies: ["single", "plain"], format: format, options: options)
+        let single = try db.columnFamily("single"), plain = try db.columnFamily("plain")
+        func tableProperty(_ cf: ColumnFamily, _ name: String) -> Int? {
+            guard let text = db.property("rocksdb.aggregated-table-properties", of: cf) else { return nil }
+            for field in text.split(separator: ";") {
+                let parts = field.split(separator: "=")
+                if parts.count == 2, parts[0].trimmingCharacters(in: .whitespaces) == name { return Int(parts[1]) }
+            }
+            return nil
+        }
+        var batch = WriteBatch()
+        for i in 0..<100 { for cf in [single, plain] { batch.put(cf, key: [UInt8(i)], value: [1]) } }
+        try db.write(batch, sync: true)
+        var deletes = WriteBatch()
+        for i in 0..<50 { for cf in [single, plain] { deletes.delete(cf, key: [UInt8(i)]) } }
+        try db.write(deletes, sync: true)
+        try db.flush()
+        #expect(tableProperty(single, "# entries") == 50 && tableProperty(single, "# deletions") == 0)
+        #expect(tableProperty(plain, "# entries") == 100 && tableProperty(plain, "# deletions") == 50)
+        // Put again after the delete, across table files: each key's put, single delete and put meet in a compaction.
+        var again = WriteBatch()
+        for i in 0..<25 { again.put(single, key: [UInt8(i)], value: [2]) }
+        for i in 50..<75 { again.delete(single, key: [UInt8(i)]) }
+        try db.write(again, sync: true)
+        try db.flush()
+        db.compact(single)
+        for i in 0..<100 {
+            let expected: [UInt8]? = i < 25 ? [2] : i < 75 ? nil : [1]
+            #expect(try db.get(single, key: [UInt8(i)]) == expected, "key \(i)")
+        }
+        #expect(tableProperty(single, "# entries") == 50 && tableProperty(single, "# deletions") == 0)
+        var refused = WriteBatch()
+        refused.put(single, key: [200], value: [1])
+        refused.deleteRange(single, from: [0], to: [1])
+        #expect(throws: StoreError.self) { try db.write(refused, sync: false) }
+        #expect(try db.get(single, key: [200]) == nil)
+    }
+
     /// A column family's flush and compaction totals, read from RocksDB's statistics text.
     @Test func backgroundWritesAreReadFromRocksDBsStatistics() throws {
         let text = """
@@ -263,6 +309,30 @@ private func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
         try db.flush()
         let flushed = try #require(db.backgroundWrites(of: x)).flushedBytes
         #expect(flushed >= 3 << 20 && flushed <= 6 << 20, "\(flushed) bytes flushed")
+    }
+
+    /// A family's own memtable size and compaction style (`StoreOptions.familyWriteBufferBytes`,
+    /// `universalCompaction`) reach RocksDB for that family only, and `blockCacheBytes` sizes the one block cache.
+    @Test func aFamilysMemtableSizeCompactionStyleAndTheBlockCacheReachRocksDB() throws {
+        let path = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var options = StoreOptions()
+        options.familyWriteBufferBytes["tuned"] = 48 << 20
+        options.universalCompaction = ["tuned"]
+        options.blockCacheBytes = 24 << 20
+        let db = try Database(path: path, columnFamilies: ["tuned", "plain"], format: format, options: options)
+        let files = try FileManager.default.contentsOfDirectory(atPath: path).filter { $0.hasPrefix("OPTIONS-") }.sorted()
+        let text = try String(contentsOfFile: path + "/" + files.last!, encoding: .utf8)
+        func section(_ header: String) -> [String] {
+            (text.components(separatedBy: header).dropFirst().first?.components(separatedBy: "\n[").first ?? "").split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        }
+        let tuned = section("[CFOptions \"tuned\"]"), plain = section("[CFOptions \"plain\"]")
+        #expect(tuned.contains("write_buffer_size=\(48 << 20)") && tuned.contains("compaction_style=kCompactionStyleUniversal"))
+        #expect(plain.contains("write_buffer_size=\(16 << 20)") && plain.contains("compaction_style=kCompactionStyleLevel"))
+        #expect(db.property("rocksdb.block-cache-capacity", of: try db.columnFamily("plain")) == "\(24 << 20)")
+        let defaults = try Database(path: temporaryDirectory(), columnFamilies: ["plain"], format: format)
+        defer { try? FileManager.default.removeItem(atPath: defaults.path) }
+        #expect(defaults.property("rocksdb.block-cache-capacity", of: try defaults.columnFamily("plain")) == "\(8 << 20)")
     }
 
     @Test func aBatchIsVisibleAllOrNothing() throws {
