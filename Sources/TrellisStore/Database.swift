@@ -109,6 +109,48 @@ public enum StoreCompression: Sendable, Equatable {
     }
 }
 
+/// What a column family's flushes wrote and its compactions read and wrote (`Database.backgroundWrites(of:)`).
+public struct BackgroundWrites: Sendable, Equatable {
+    public var flushedBytes: Int
+    public var compactionReadBytes: Int
+    /// Written by compactions (flushes not included).
+    public var compactionWrittenBytes: Int
+
+    public init(flushedBytes: Int, compactionReadBytes: Int, compactionWrittenBytes: Int) {
+        self.flushedBytes = flushedBytes
+        self.compactionReadBytes = compactionReadBytes
+        self.compactionWrittenBytes = compactionWrittenBytes
+    }
+
+    /// The difference of two readings (`self` the later).
+    public func since(_ earlier: BackgroundWrites) -> BackgroundWrites {
+        BackgroundWrites(flushedBytes: flushedBytes - earlier.flushedBytes, compactionReadBytes: compactionReadBytes - earlier.compactionReadBytes,
+                         compactionWrittenBytes: compactionWrittenBytes - earlier.compactionWrittenBytes)
+    }
+
+    /// Reads RocksDB's "rocksdb.cfstats" text: `Flush(GB): cumulative F, …` (GB to 3 decimals: 1 MB) and
+    /// `Cumulative compaction: W GB write, … R GB read, …` (2 decimals: 10 MB), whose write counts the flushes too (a
+    /// flush is filed as a compaction into level 0). Nil when a line is missing or does not read.
+    static func parse(_ text: String) -> BackgroundWrites? {
+        var flushed: Double?, written: Double?, read: Double?
+        for line in text.split(separator: "\n") {
+            if line.hasPrefix("Flush(GB): cumulative ") {
+                flushed = Double(line.dropFirst("Flush(GB): cumulative ".count).prefix { $0 != "," })
+            } else if line.hasPrefix("Cumulative compaction: ") {
+                let fields = line.dropFirst("Cumulative compaction: ".count).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                for field in fields {
+                    if field.hasSuffix(" GB write") { written = Double(field.dropLast(" GB write".count)) }
+                    if field.hasSuffix(" GB read") { read = Double(field.dropLast(" GB read".count)) }
+                }
+            }
+        }
+        guard let flushed, let written, let read else { return nil }
+        let gigabyte = 1_073_741_824.0
+        return BackgroundWrites(flushedBytes: Int(flushed * gigabyte), compactionReadBytes: Int(read * gigabyte),
+                                compactionWrittenBytes: max(0, Int(written * gigabyte) - Int(flushed * gigabyte)))
+    }
+}
+
 /// A handle to one column family of an open `Database`.
 public struct ColumnFamily: Hashable, Sendable, CustomStringConvertible {
     public let name: String
@@ -512,6 +554,12 @@ public final class Database: @unchecked Sendable {
             usage.blockCacheBytes = max(usage.blockCacheBytes, property("rocksdb.block-cache-usage", of: family).flatMap { Int($0) } ?? 0)
         }
         return usage
+    }
+
+    /// Bytes a column family's flushes wrote and its compactions read and wrote since the database was opened, in
+    /// RocksDB's own rounding (`BackgroundWrites.parse`), for benchmarks; nil when RocksDB does not say.
+    public func backgroundWrites(of cf: ColumnFamily) -> BackgroundWrites? {
+        property("rocksdb.cfstats", of: cf).flatMap(BackgroundWrites.parse)
     }
 
     /// A RocksDB property of a column family (e.g. "rocksdb.estimate-live-data-size"), or nil.

@@ -171,6 +171,12 @@ extension LedgerBench {
                 "commit_ms_p99": round2(s.commitSecondsP99 * 1000), "commit_page_reads_per_tx": round2(s.commitPageReadsPerTransaction),
                 "flush_cpu_us_per_tx": round2(s.flushCPUSeconds * 1e6 / Double(s.toTransactions - s.fromTransactions)),
                 "compaction_cpu_us_per_tx": round2(s.compactionCPUSeconds * 1e6 / Double(s.toTransactions - s.fromTransactions)),
+                "nodes_flushed_mb": round2(Double(s.nodesBackgroundWrites.flushedBytes) / 1_048_576),
+                "nodes_compaction_read_mb": round2(Double(s.nodesBackgroundWrites.compactionReadBytes) / 1_048_576),
+                "nodes_compaction_written_mb": round2(Double(s.nodesBackgroundWrites.compactionWrittenBytes) / 1_048_576),
+                "all_flushed_mb": round2(Double(s.allBackgroundWrites.flushedBytes) / 1_048_576),
+                "all_compaction_read_mb": round2(Double(s.allBackgroundWrites.compactionReadBytes) / 1_048_576),
+                "all_compaction_written_mb": round2(Double(s.allBackgroundWrites.compactionWrittenBytes) / 1_048_576),
                 "phases_per_block": phaseFields(s.phases, per: Double(max(s.phases.commits, 1))),
             ]
         }
@@ -193,10 +199,12 @@ extension LedgerBench {
             print(String(format: "  after %7d tx: commit ≈ %.2f ms + %.2f us per changed key", f.grownTransactions, f.fixedSeconds * 1000, f.perKeySeconds * 1e6))
         }
         for s in result.stretches {
-            print(String(format: "  growth %d–%d tx: commit of %d-tx blocks %.2f ms (p99 %.2f), %.2f page reads per tx; RocksDB flushes %.1f, compactions %.1f us of CPU per tx",
+            let n = s.nodesBackgroundWrites, mb = 1_048_576.0
+            print(String(format: "  growth %d–%d tx: commit of %d-tx blocks %.2f ms (p99 %.2f), %.2f page reads per tx; RocksDB flushes %.1f, compactions %.1f us of CPU per tx; nodes flushed %.0f MB, compactions read %.0f MB, wrote %.0f MB",
                          s.fromTransactions, s.toTransactions, result.growBlockSize, s.commitSecondsMedian * 1000, s.commitSecondsP99 * 1000,
                          s.commitPageReadsPerTransaction, s.flushCPUSeconds * 1e6 / Double(s.toTransactions - s.fromTransactions),
-                         s.compactionCPUSeconds * 1e6 / Double(s.toTransactions - s.fromTransactions)))
+                         s.compactionCPUSeconds * 1e6 / Double(s.toTransactions - s.fromTransactions),
+                         Double(n.flushedBytes) / mb, Double(n.compactionReadBytes) / mb, Double(n.compactionWrittenBytes) / mb))
         }
     }
 }

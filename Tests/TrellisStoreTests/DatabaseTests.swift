@@ -233,6 +233,38 @@ private func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
         #expect(plain.contains { $0.trimmingCharacters(in: .whitespaces) == "level0_file_num_compaction_trigger=4" })
     }
 
+    /// A column family's flush and compaction totals, read from RocksDB's statistics text.
+    @Test func backgroundWritesAreReadFromRocksDBsStatistics() throws {
+        let text = """
+            Uptime(secs): 0.9 total, 0.9 interval
+            Flush(GB): cumulative 1.250, interval 0.002
+            AddFile(GB): cumulative 0.000, interval 0.000
+            Cumulative compaction: 3.75 GB write, 3.52 MB/s write, 2.50 GB read, 3.15 MB/s read, 0.2 seconds
+            Interval compaction: 0.00 GB write, 3.55 MB/s write, 0.00 GB read, 3.17 MB/s read, 0.2 seconds
+            """
+        #expect(BackgroundWrites.parse(text) == BackgroundWrites(flushedBytes: 1_342_177_280, compactionReadBytes: 2_684_354_560, compactionWrittenBytes: 2_684_354_560))
+        #expect(BackgroundWrites.parse("Flush(GB): cumulative 1.250, interval 0.002") == nil)
+        let path = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let db = try Database(path: path, columnFamilies: ["x"], format: format)
+        let x = try db.columnFamily("x")
+        #expect(db.backgroundWrites(of: x) == BackgroundWrites(flushedBytes: 0, compactionReadBytes: 0, compactionWrittenBytes: 0))
+        var batch = WriteBatch()
+        var state: UInt64 = 1
+        for i in 0..<40_000 {
+            // 100 bytes LZ4 cannot shrink (a linear congruential sequence's high bytes): 4 MB flushed.
+            let value = (0..<100).map { _ in
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                return UInt8(truncatingIfNeeded: state >> 56)
+            }
+            batch.put(x, key: withUnsafeBytes(of: UInt32(i).bigEndian) { Array($0) }, value: value)
+        }
+        try db.write(batch, sync: true)
+        try db.flush()
+        let flushed = try #require(db.backgroundWrites(of: x)).flushedBytes
+        #expect(flushed >= 3 << 20 && flushed <= 6 << 20, "\(flushed) bytes flushed")
+    }
+
     @Test func aBatchIsVisibleAllOrNothing() throws {
         // A reader taking snapshots while batches of 500 keys are written must see each batch whole or not at all.
         let path = temporaryDirectory()

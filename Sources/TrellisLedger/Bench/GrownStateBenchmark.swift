@@ -12,6 +12,7 @@
 import Foundation
 import TrellisCodec
 import TrellisCrypto
+import TrellisStore
 
 /// One measured block size at one point of the growth.
 public struct GrownStateSample: Sendable {
@@ -46,6 +47,10 @@ public struct GrownStateStretch: Sendable {
     /// CPU seconds of RocksDB's flush and compaction threads over the stretch (`backgroundCPUSeconds`).
     public let flushCPUSeconds: Double
     public let compactionCPUSeconds: Double
+    /// What the flushes and compactions of the tree's pages (the `nodes` column family), and of every column family,
+    /// wrote and read over the stretch (`Database.backgroundWrites(of:)`; zero where RocksDB does not say).
+    public let nodesBackgroundWrites: BackgroundWrites
+    public let allBackgroundWrites: BackgroundWrites
 }
 
 public struct GrownStateResult: Sendable {
@@ -127,6 +132,7 @@ public enum GrownStateBenchmark {
         var stretchPhases = CommitPhases()
         var stretchReads = 0
         var background = backgroundCPUSeconds()
+        var writes = backgroundWrites(store)
         while grown < growTransactions {
             let size = min(growBlockSize, growTransactions - grown)
             let block = try bench.commitBlock(size)
@@ -137,16 +143,19 @@ public enum GrownStateBenchmark {
             progress?(grown)
             if grown % measureEvery == 0 || grown == growTransactions {
                 let now = backgroundCPUSeconds()
+                let nowWrites = backgroundWrites(store)
                 stretches.append(GrownStateStretch(fromTransactions: stretchStart, toTransactions: grown, commitSecondsMedian: LedgerBenchmark.median(stretchCommits),
                                                    commitSecondsP99: LedgerBenchmark.percentile(stretchCommits, 99), phases: stretchPhases,
                                                    commitPageReadsPerTransaction: Double(stretchReads) / Double(grown - stretchStart),
-                                                   flushCPUSeconds: now.flush - background.flush, compactionCPUSeconds: now.compaction - background.compaction))
+                                                   flushCPUSeconds: now.flush - background.flush, compactionCPUSeconds: now.compaction - background.compaction,
+                                                   nodesBackgroundWrites: nowWrites.nodes.since(writes.nodes), allBackgroundWrites: nowWrites.all.since(writes.all)))
                 stretchStart = grown
                 stretchCommits = []
                 stretchPhases = CommitPhases()
                 stretchReads = 0
                 try measure()
                 background = backgroundCPUSeconds()
+                writes = backgroundWrites(store)
             }
         }
         return GrownStateResult(chains: chains, growBlockSize: growBlockSize, samples: samples, stretches: stretches)
@@ -168,6 +177,20 @@ public enum GrownStateBenchmark {
             if name.hasPrefix("rocksdb:high") { flush += (user + system) / ticks } else if name.hasPrefix("rocksdb:low") { compaction += (user + system) / ticks }
         }
         return (flush, compaction)
+    }
+
+    /// What the flushes and compactions of the `nodes` column family and of all of them wrote and read so far.
+    static func backgroundWrites(_ store: RocksChainStore) -> (nodes: BackgroundWrites, all: BackgroundWrites) {
+        let zero = BackgroundWrites(flushedBytes: 0, compactionReadBytes: 0, compactionWrittenBytes: 0)
+        var all = zero, nodes = zero
+        for family in store.database.columnFamilies.values {
+            guard let writes = store.database.backgroundWrites(of: family) else { continue }
+            all.flushedBytes += writes.flushedBytes
+            all.compactionReadBytes += writes.compactionReadBytes
+            all.compactionWrittenBytes += writes.compactionWrittenBytes
+            if family == store.nodes { nodes = writes }
+        }
+        return (nodes, all)
     }
 
     /// Keys of the latest state (one pass over the `state` column family).
