@@ -79,26 +79,117 @@ static void compress(uint32_t state[8], const uint8_t *data, size_t blocks) {
     _mm_storeu_si128((__m128i *)&state[4], state1);
 }
 
-void trellis_sha256(const uint8_t *data, size_t length, uint8_t *out) {
-    uint32_t state[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+/// `compress` on two independent messages at once, round for round: one message's rounds are a chain of dependent
+/// SHA256RNDS2 instructions whose latency bounds the speed; interleaving a second chain fills the gaps (two 65-byte
+/// hashes in ~0.65 of the time of two in a row, measured on this project's EPYC host).
+__attribute__((target("sha,sse4.1,ssse3")))
+static void compressPair(uint32_t stateA[8], uint32_t stateB[8], const uint8_t *dataA, const uint8_t *dataB, size_t blocks) {
+    const __m128i byteSwap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+    __m128i tmpA = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&stateA[0]), 0xB1);  // CDAB
+    __m128i a1 = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&stateA[4]), 0x1B);    // EFGH
+    __m128i a0 = _mm_alignr_epi8(tmpA, a1, 8);                                              // ABEF
+    a1 = _mm_blend_epi16(a1, tmpA, 0xF0);                                                   // CDGH
+    __m128i tmpB = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&stateB[0]), 0xB1);
+    __m128i b1 = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&stateB[4]), 0x1B);
+    __m128i b0 = _mm_alignr_epi8(tmpB, b1, 8);
+    b1 = _mm_blend_epi16(b1, tmpB, 0xF0);
+
+    while (blocks > 0) {
+        const __m128i a0Saved = a0, a1Saved = a1, b0Saved = b0, b1Saved = b1;
+        __m128i wa[4], wb[4];
+        for (int i = 0; i < 16; i++) {
+            __m128i ma, mb;
+            if (i < 4) {
+                ma = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(dataA + 16 * i)), byteSwap);
+                mb = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(dataB + 16 * i)), byteSwap);
+            } else {
+                ma = _mm_sha256msg1_epu32(wa[(i - 4) & 3], wa[(i - 3) & 3]);
+                mb = _mm_sha256msg1_epu32(wb[(i - 4) & 3], wb[(i - 3) & 3]);
+                ma = _mm_add_epi32(ma, _mm_alignr_epi8(wa[(i - 1) & 3], wa[(i - 2) & 3], 4));
+                mb = _mm_add_epi32(mb, _mm_alignr_epi8(wb[(i - 1) & 3], wb[(i - 2) & 3], 4));
+                ma = _mm_sha256msg2_epu32(ma, wa[(i - 1) & 3]);
+                mb = _mm_sha256msg2_epu32(mb, wb[(i - 1) & 3]);
+            }
+            wa[i & 3] = ma;
+            wb[i & 3] = mb;
+            const __m128i k = _mm_loadu_si128((const __m128i *)&K[4 * i]);
+            __m128i wka = _mm_add_epi32(ma, k), wkb = _mm_add_epi32(mb, k);
+            a1 = _mm_sha256rnds2_epu32(a1, a0, wka);
+            b1 = _mm_sha256rnds2_epu32(b1, b0, wkb);
+            wka = _mm_shuffle_epi32(wka, 0x0E);
+            wkb = _mm_shuffle_epi32(wkb, 0x0E);
+            a0 = _mm_sha256rnds2_epu32(a0, a1, wka);
+            b0 = _mm_sha256rnds2_epu32(b0, b1, wkb);
+        }
+        a0 = _mm_add_epi32(a0, a0Saved);
+        a1 = _mm_add_epi32(a1, a1Saved);
+        b0 = _mm_add_epi32(b0, b0Saved);
+        b1 = _mm_add_epi32(b1, b1Saved);
+        dataA += 64;
+        dataB += 64;
+        blocks -= 1;
+    }
+
+    tmpA = _mm_shuffle_epi32(a0, 0x1B);                                                      // FEBA
+    a1 = _mm_shuffle_epi32(a1, 0xB1);                                                        // DCHG
+    _mm_storeu_si128((__m128i *)&stateA[0], _mm_blend_epi16(tmpA, a1, 0xF0));                // DCBA
+    _mm_storeu_si128((__m128i *)&stateA[4], _mm_alignr_epi8(a1, tmpA, 8));                   // HGFE
+    tmpB = _mm_shuffle_epi32(b0, 0x1B);
+    b1 = _mm_shuffle_epi32(b1, 0xB1);
+    _mm_storeu_si128((__m128i *)&stateB[0], _mm_blend_epi16(tmpB, b1, 0xF0));
+    _mm_storeu_si128((__m128i *)&stateB[4], _mm_alignr_epi8(b1, tmpB, 8));
+}
+
+/// The initial state (FIPS 180-4 §5.3.3).
+static const uint32_t initialState[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+
+/// The last partial block of a `length`-byte message at `data`, 0x80, zeros, and the length in bits (big-endian),
+/// written to `tail` (128 bytes); returns its blocks (1 or 2).
+static size_t padTail(const uint8_t *data, size_t length, uint8_t tail[128]) {
     const size_t full = length / 64;
-    if (full > 0) compress(state, data, full);
-    // The last partial block, 0x80, zeros, and the message length in bits (big-endian), in one or two blocks.
-    uint8_t tail[128];
-    memset(tail, 0, sizeof tail);
+    memset(tail, 0, 128);
     const size_t rest = length - full * 64;
     if (rest > 0) memcpy(tail, data + full * 64, rest);
     tail[rest] = 0x80;
     const size_t tailBlocks = rest + 9 <= 64 ? 1 : 2;
     const uint64_t bits = (uint64_t)length * 8;
     for (int i = 0; i < 8; i++) tail[tailBlocks * 64 - 1 - i] = (uint8_t)(bits >> (8 * i));
-    compress(state, tail, tailBlocks);
+    return tailBlocks;
+}
+
+/// The state's words as the digest's bytes (big-endian).
+static void writeDigest(const uint32_t state[8], uint8_t *out) {
     for (int i = 0; i < 8; i++) {
         out[4 * i] = (uint8_t)(state[i] >> 24);
         out[4 * i + 1] = (uint8_t)(state[i] >> 16);
         out[4 * i + 2] = (uint8_t)(state[i] >> 8);
         out[4 * i + 3] = (uint8_t)state[i];
     }
+}
+
+void trellis_sha256(const uint8_t *data, size_t length, uint8_t *out) {
+    uint32_t state[8];
+    memcpy(state, initialState, sizeof state);
+    const size_t full = length / 64;
+    if (full > 0) compress(state, data, full);
+    uint8_t tail[128];
+    const size_t tailBlocks = padTail(data, length, tail);
+    compress(state, tail, tailBlocks);
+    writeDigest(state, out);
+}
+
+void trellis_sha256_pair(const uint8_t *dataA, const uint8_t *dataB, size_t length, uint8_t *outA, uint8_t *outB) {
+    uint32_t stateA[8], stateB[8];
+    memcpy(stateA, initialState, sizeof stateA);
+    memcpy(stateB, initialState, sizeof stateB);
+    const size_t full = length / 64;
+    if (full > 0) compressPair(stateA, stateB, dataA, dataB, full);
+    uint8_t tailA[128], tailB[128];
+    const size_t tailBlocks = padTail(dataA, length, tailA);
+    (void)padTail(dataB, length, tailB);  // the same length: the same number of blocks
+    compressPair(stateA, stateB, tailA, tailB, tailBlocks);
+    writeDigest(stateA, outA);
+    writeDigest(stateB, outB);
 }
 
 #else
@@ -109,6 +200,15 @@ void trellis_sha256(const uint8_t *data, size_t length, uint8_t *out) {
     (void)data;
     (void)length;
     (void)out;
+    __builtin_trap();  // callers check trellis_sha256_accelerated() first
+}
+
+void trellis_sha256_pair(const uint8_t *dataA, const uint8_t *dataB, size_t length, uint8_t *outA, uint8_t *outB) {
+    (void)dataA;
+    (void)dataB;
+    (void)length;
+    (void)outA;
+    (void)outB;
     __builtin_trap();  // callers check trellis_sha256_accelerated() first
 }
 

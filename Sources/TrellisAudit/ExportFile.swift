@@ -56,6 +56,7 @@ public struct ExportFile: Sendable {
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw .unreadable(path: path, message: String(cString: strerror(errno))) }
+        if Int(st.st_size) >= parallelReadMinimum, let bytes = readInParallel(fd, size: Int(st.st_size)) { return bytes }
         var failure: Int32 = 0
         /// Reads into `buffer` from `start` until it is full or the file ends; returns the bytes now held.
         func fill(_ buffer: UnsafeMutableBufferPointer<UInt8>, from start: Int) -> Int {
@@ -87,6 +88,40 @@ public struct ExportFile: Sendable {
         return bytes
     }
 
+    /// Files from this size on are read by several threads at once (`readInParallel`).
+    static let parallelReadMinimum = 4 << 20
+
+    /// Exactly `size` bytes of the file read by `parts` threads (one per core) at once, each its own range (`pread`): the
+    /// kernel's copy and the new buffer's page faults took ~70 ms on one core for a 150 MB export before any
+    /// verification could start. Nil when the file does not hold exactly `size` bytes as read (it changed, or a read
+    /// failed): the caller then reads it the sequential way, which reads to its end or names the error.
+    static func readInParallel(_ fd: Int32, size: Int, parts: Int = min(ParallelVerifier.defaultConcurrency, 8)) -> [UInt8]? {
+        guard parts > 1, size > 0 else { return nil }
+        var complete = false
+        let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+            let target = ReadTarget(base: buffer.baseAddress!, parts: parts)
+            defer { target.filled.deallocate() }
+            DispatchQueue.concurrentPerform(iterations: parts) { w in
+                let end = size * (w + 1) / parts
+                var at = size * w / parts
+                while at < end {
+                    let n = pread(fd, target.base + at, end - at, off_t(at))
+                    if n < 0 && errno == EINTR { continue }
+                    if n <= 0 { break }
+                    at += n
+                }
+                target.filled[w] = at == end
+            }
+            // Nothing after the `size` bytes (a file that grew is read the sequential way, to its end).
+            var next: UInt8 = 0
+            var after: Int
+            repeat { after = pread(fd, &next, 1, off_t(size)) } while after < 0 && errno == EINTR
+            complete = after == 0 && !UnsafeBufferPointer(start: target.filled, count: parts).contains(false)
+            initialized = complete ? size : 0
+        }
+        return complete ? bytes : nil
+    }
+
     /// Parses export bytes strictly; with `anchor`, a file of another genesis is refused first.
     public static func parse(_ data: Data, trusting anchor: TrustAnchor? = nil) throws(AuditError) -> ExportFile {
         try parse(bytes: [UInt8](data), trusting: anchor)
@@ -107,9 +142,14 @@ public struct ExportFile: Sendable {
         var byteRows = splitLines(bytes)
         guard byteRows.last?.isEmpty == true else { throw .malformed(line: byteRows.count, message: "the last line has no final newline (truncated file?)") }
         byteRows.removeLast()
-        for (i, row) in byteRows.enumerated() {
-            guard !row.isEmpty else { throw .malformed(line: i + 1, message: "blank line") }
-            guard isUTF8(row) else { throw .malformed(line: i + 1, message: "not UTF-8") }
+        // Each row checked on all cores (a pass over every byte of the file), the first bad one reported.
+        let verdicts = Parallel.map(byteRows) { row -> RowVerdict in row.isEmpty ? .blank : isUTF8(row) ? .fine : .notUTF8 }
+        for (i, verdict) in verdicts.enumerated() {
+            switch verdict {
+            case .fine: continue
+            case .blank: throw .malformed(line: i + 1, message: "blank line")
+            case .notUTF8: throw .malformed(line: i + 1, message: "not UTF-8")
+            }
         }
         let rows = byteRows
         let header = try parseHeader(Substring(String(decoding: rows[0], as: UTF8.self)))
@@ -168,7 +208,11 @@ public struct ExportFile: Sendable {
         return lines
     }
 
-    /// True when `row` is valid UTF-8 (all-ASCII rows, the usual case, are confirmed without copying).
+    /// What the row checks of `parse` say of one row.
+    enum RowVerdict: Sendable {
+        case fine, blank, notUTF8
+    }
+
     /// `bytes` cut at every 0x0A, empty pieces kept: the same pieces as `split(separator: 0x0A,
     /// omittingEmptySubsequences: false)`, found with memchr (a 150 MB export was split byte by byte before any
     /// verification could start).
@@ -193,6 +237,7 @@ public struct ExportFile: Sendable {
         return rows
     }
 
+    /// True when `row` is valid UTF-8 (all-ASCII rows, the usual case, are confirmed without copying).
     static func isUTF8(_ row: ArraySlice<UInt8>) -> Bool {
         let ascii = row.withUnsafeBufferPointer { b -> Bool in
             var acc: UInt8 = 0
@@ -213,5 +258,18 @@ public struct ExportFile: Sendable {
             throw .malformed(line: 1, message: "unsupported format version \(object["version"].map { "\($0)" } ?? "(missing)"); this build reads version \(ExportHeader.formatVersion)")
         }
         return try ExportJSON.decode(ExportHeader.self, row, line: 1, what: "export header")
+    }
+}
+
+/// The buffer `readInParallel`'s threads fill, each its own range, and whether each filled its range (each thread
+/// writes only its own flag; the caller deallocates `filled`).
+private struct ReadTarget: @unchecked Sendable {
+    let base: UnsafeMutablePointer<UInt8>
+    let filled: UnsafeMutablePointer<Bool>
+
+    init(base: UnsafeMutablePointer<UInt8>, parts: Int) {
+        self.base = base
+        filled = .allocate(capacity: parts)
+        filled.initialize(repeating: false, count: parts)
     }
 }

@@ -146,7 +146,11 @@ enum FastChainVerifier {
     /// The fast form: `{"block_hash":H,"block_hex":B,"certificate_hex":C,"header":…,"height":N,"receipts":` with
     /// B and C lowercase hex, everything else exactly as written from the decoded block.
     static func decodeFast(_ row: ArraySlice<UInt8>, height: UInt64, chainID: String, registry: ContractRegistry) -> DecodedLine? {
-        let bytes = Array(row)
+        // Read in place: a copy of the row (~1.5 MB at 1,000 transactions) cost a memmove and fresh pages per line.
+        row.withUnsafeBufferPointer { bytes in decodeFast(bytes, height: height, chainID: chainID, registry: registry) }
+    }
+
+    private static func decodeFast(_ bytes: UnsafeBufferPointer<UInt8>, height: UInt64, chainID: String, registry: ContractRegistry) -> DecodedLine? {
         var p = 0
         guard expect(bytes, &p, "{\"block_hash\":\""), p + 64 <= bytes.count else { return nil }
         let hashAt = p
@@ -191,11 +195,11 @@ enum FastChainVerifier {
             var tail = LineJSON(capacity: 64)
             LineParts.validatorSetChange(validatorSetChange, into: &tail)
             tail.raw("}")
-            let bytes = Array(row)
-            if out.ok, tail.ok, txAt + transactions.count + tail.bytes.count == bytes.count,
-               same(bytes, at: receiptsAt, out.bytes), same(bytes, at: txAt, transactions), same(bytes, at: txAt + transactions.count, tail.bytes) {
-                return true
+            let matches = row.withUnsafeBufferPointer { bytes in
+                out.ok && tail.ok && txAt + transactions.count + tail.bytes.count == bytes.count
+                    && same(bytes, at: receiptsAt, out.bytes) && same(bytes, at: txAt, transactions) && same(bytes, at: txAt + transactions.count, tail.bytes)
             }
+            if matches { return true }
             guard let text = String(validating: row, as: UTF8.self),
                   let decoded = try? ExportJSON.decode(BlockLine.self, Substring(text), line: number, what: "block line"),
                   case .success = ChainVerifier.checkLocal(decoded, number: number, registry: registry)
@@ -205,47 +209,51 @@ enum FastChainVerifier {
     }
 
     /// Consumes `literal` at `p`.
-    static func expect(_ bytes: [UInt8], _ p: inout Int, _ literal: StaticString) -> Bool {
+    static func expect(_ bytes: UnsafeBufferPointer<UInt8>, _ p: inout Int, _ literal: StaticString) -> Bool {
         let n = literal.utf8CodeUnitCount
         guard p + n <= bytes.count else { return false }
-        let ok = literal.withUTF8Buffer { lit in bytes.withUnsafeBufferPointer { b in memcmp(b.baseAddress! + p, lit.baseAddress!, n) == 0 } }
+        let ok = literal.withUTF8Buffer { lit in memcmp(bytes.baseAddress! + p, lit.baseAddress!, n) == 0 }
         if ok { p += n }
         return ok
     }
 
     /// True when `bytes[at..<at + expected.count]` is `expected`.
-    static func same(_ bytes: [UInt8], at: Int, _ expected: [UInt8]) -> Bool {
+    static func same(_ bytes: UnsafeBufferPointer<UInt8>, at: Int, _ expected: [UInt8]) -> Bool {
         guard at >= 0, at + expected.count <= bytes.count else { return false }
         if expected.isEmpty { return true }
-        return bytes.withUnsafeBufferPointer { b in expected.withUnsafeBufferPointer { e in memcmp(b.baseAddress! + at, e.baseAddress!, e.count) == 0 } }
+        return expected.withUnsafeBufferPointer { e in memcmp(bytes.baseAddress! + at, e.baseAddress!, e.count) == 0 }
+    }
+
+    /// `lowerHex` on an array.
+    static func lowerHex(_ bytes: [UInt8], _ p: inout Int) -> [UInt8]? {
+        bytes.withUnsafeBufferPointer { lowerHex($0, &p) }
     }
 
     /// Lowercase hex digits from `p` up to the next `"` (not consumed), decoded; nil on anything else.
-    static func lowerHex(_ bytes: [UInt8], _ p: inout Int) -> [UInt8]? {
-        bytes.withUnsafeBufferPointer { b -> [UInt8]? in
-            guard p <= b.count, let quote = memchr(b.baseAddress! + p, 0x22, b.count - p) else { return nil }
-            let end = UnsafeRawPointer(b.baseAddress!).distance(to: UnsafeRawPointer(quote))
-            guard (end - p) % 2 == 0 else { return nil }
-            let count = (end - p) / 2
-            var bad: UInt8 = 0
-            // Table lookups with the failures or-ed together and checked once (a branch per digit was most of
-            // decoding a line's hex); 0xFF marks a byte that is not a lowercase hex digit.
-            let out = [UInt8](unsafeUninitializedCapacity: count) { o, initialized in
-                Self.nibbles.withUnsafeBufferPointer { t in
-                    var i = p
-                    for k in 0..<count {
-                        let hi = t[Int(b[i])], lo = t[Int(b[i + 1])]
-                        bad |= hi | lo
-                        o[k] = hi << 4 | (lo & 0x0F)
-                        i += 2
-                    }
+    static func lowerHex(_ b: UnsafeBufferPointer<UInt8>, _ p: inout Int) -> [UInt8]? {
+        guard p <= b.count, let base = b.baseAddress, let quote = memchr(base + p, 0x22, b.count - p) else { return nil }
+        let end = UnsafeRawPointer(base).distance(to: UnsafeRawPointer(quote))
+        guard (end - p) % 2 == 0 else { return nil }
+        let count = (end - p) / 2
+        var bad: UInt8 = 0
+        // Table lookups with the failures or-ed together and checked once (a branch per digit was most of
+        // decoding a line's hex); 0xFF marks a byte that is not a lowercase hex digit.
+        let start = p
+        let out = [UInt8](unsafeUninitializedCapacity: count) { o, initialized in
+            Self.nibbles.withUnsafeBufferPointer { t in
+                var i = start
+                for k in 0..<count {
+                    let hi = t[Int(b[i])], lo = t[Int(b[i + 1])]
+                    bad |= hi | lo
+                    o[k] = hi << 4 | (lo & 0x0F)
+                    i += 2
                 }
-                initialized = count
             }
-            guard bad & 0xF0 == 0 else { return nil }
-            p = end
-            return out
+            initialized = count
         }
+        guard bad & 0xF0 == 0 else { return nil }
+        p = end
+        return out
     }
 
     /// The value of each byte as a lowercase hex digit, 0xFF for any other byte.

@@ -138,30 +138,38 @@ public final class ReplayStore: ChainStore, @unchecked Sendable {
 /// nothing until then: re-execution scans only `validators/` and `upgrade/` (a few times per block), and merging
 /// every block's new `member_key/` and certificate keys into one sorted array cost a pass over the whole state per
 /// block. A key is added at most once while present (the caller adds it only when it appears, removes it only
-/// when it disappears).
+/// when it disappears). A new key is appended to its group's list, not hashed; the group is found without hashing
+/// when it is the previous key's (a block's changes come sorted, so keys of one group come together).
 struct ScanIndex {
     private struct Group {
         var sorted: [[UInt8]] = []
-        /// Keys that appeared since the last settle and are not in `sorted`.
-        var added = Set<ByteKey>()
-        /// Keys of `sorted` that left since the last settle.
+        /// Keys that appeared since the last settle, in no order; each is in `sorted` ∪ `fresh` once at most.
+        var fresh: [[UInt8]] = []
+        /// Keys of `sorted` or `fresh` that left since the last settle.
         var removed = Set<ByteKey>()
 
-        /// `key` appeared: back after leaving since the last settle (still in `sorted`), or new.
-        mutating func add(_ key: ByteKey) {
-            if removed.isEmpty || removed.remove(key) == nil { added.insert(key) }
+        /// `key` appeared: back after leaving since the last settle (still in `sorted` or `fresh`), or new.
+        mutating func add(_ key: [UInt8]) {
+            if removed.isEmpty || removed.remove(ByteKey(key)) == nil { fresh.append(key) }
+            if fresh.count + removed.count > max(4 * sorted.count, Self.pendingBound) { settle() }
         }
 
-        /// `key` left: added since the last settle (never reached `sorted`), or one of `sorted`.
-        mutating func remove(_ key: ByteKey) {
-            if added.isEmpty || added.remove(key) == nil { removed.insert(key) }
+        /// `key` left (it is in `sorted` or `fresh`, not in `removed`).
+        mutating func remove(_ key: [UInt8]) {
+            removed.insert(ByteKey(key))
+            if fresh.count + removed.count > max(4 * sorted.count, Self.pendingBound) { settle() }
         }
+
+        /// Pending changes of a group no scan reads are merged once they outnumber its sorted keys four to one and
+        /// pass this many (memory stays within a small multiple of the group; merges stay rare).
+        static let pendingBound = 1 << 20
 
         /// Merges the pending changes into `sorted`.
         mutating func settle() {
-            guard !added.isEmpty || !removed.isEmpty else { return }
+            guard !fresh.isEmpty || !removed.isEmpty else { return }
             var kept = removed.isEmpty ? sorted : sorted.filter { !removed.contains(ByteKey($0)) }
-            let extra = added.map(\.bytes).sorted { ByteOrder.less($0, $1) }
+            var extra = removed.isEmpty ? fresh : fresh.filter { !removed.contains(ByteKey($0)) }
+            extra.sort { ByteOrder.less($0, $1) }
             var merged: [[UInt8]] = []
             merged.reserveCapacity(kept.count + extra.count)
             var i = 0, j = 0
@@ -174,46 +182,76 @@ struct ScanIndex {
             }
             kept = []
             sorted = merged
-            added = []
+            fresh = []
             removed = []
         }
     }
 
-    private var groups: [ByteKey: Group] = [:]
+    private var groups: [Group] = []
+    /// Each group's position in `groups`, by name.
+    private var positions: [ByteKey: Int] = [:]
+    /// The last group a key was added to or removed from, and its name.
+    private var last: (name: [UInt8], position: Int)?
 
     /// `key` appeared in the state.
-    /// (One lookup of the group, in place; the key hashed once per set it meets.)
     mutating func added(_ key: [UInt8]) {
-        groups[ByteKey(Self.component(of: key)), default: Group()].add(ByteKey(key))
+        groups[position(of: key)].add(key)
     }
 
     /// `key` left the state.
     mutating func removed(_ key: [UInt8]) {
-        groups[ByteKey(Self.component(of: key)), default: Group()].remove(ByteKey(key))
+        groups[position(of: key)].remove(key)
+    }
+
+    /// The position of `key`'s group (created empty when new): the last one's when `key` is in it (no hashing), else
+    /// found by name.
+    private mutating func position(of key: [UInt8]) -> Int {
+        if let last, Self.isIn(key, group: last.name) { return last.position }
+        let name = Self.component(of: key)
+        let position: Int
+        if let known = positions[ByteKey(name)] {
+            position = known
+        } else {
+            position = groups.count
+            groups.append(Group())
+            positions[ByteKey(name)] = position
+        }
+        last = (name, position)
+        return position
+    }
+
+    /// Whether `key`'s first component is `name` (a component: up to and including the first "/", or a whole key).
+    static func isIn(_ key: [UInt8], group name: [UInt8]) -> Bool {
+        if name.last == UInt8(ascii: "/") {
+            // `name` holds one "/", at its end: a key starting with it has its first "/" there.
+            return key.count >= name.count && key.withUnsafeBufferPointer { k in
+                name.withUnsafeBufferPointer { n in memcmp(k.baseAddress!, n.baseAddress!, n.count) == 0 }
+            }
+        }
+        return key == name
     }
 
     /// Every key starting with `prefix`, sorted bytewise.
     mutating func keys(withPrefix prefix: [UInt8]) -> [[UInt8]] {
         // With a "/" in the prefix, every match is in the group of the prefix's first component; without one, a
         // match's component starts with the prefix or is a prefix of it.
-        let names: [ByteKey]
+        let matching: [Int]
         if prefix.contains(UInt8(ascii: "/")) {
-            names = [ByteKey(Self.component(of: prefix))]
+            matching = positions[ByteKey(Self.component(of: prefix))].map { [$0] } ?? []
         } else {
-            names = groups.keys.filter { $0.bytes.starts(with: prefix) || prefix.starts(with: $0.bytes) }
+            matching = positions.filter { $0.key.bytes.starts(with: prefix) || prefix.starts(with: $0.key.bytes) }.map(\.value)
         }
         var out: [[UInt8]] = []
-        for name in names {
-            guard groups[name] != nil else { continue }
-            groups[name]!.settle()
-            let sorted = groups[name]!.sorted
+        for position in matching {
+            groups[position].settle()
+            let sorted = groups[position].sorted
             var i = Self.insertionIndex(prefix, in: sorted)
             while i < sorted.count, sorted[i].starts(with: prefix) {
                 out.append(sorted[i])
                 i += 1
             }
         }
-        if names.count > 1 { out.sort { ByteOrder.less($0, $1) } }
+        if matching.count > 1 { out.sort { ByteOrder.less($0, $1) } }
         return out
     }
 

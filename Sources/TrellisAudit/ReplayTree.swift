@@ -10,6 +10,10 @@
 // that key's leaf, with two or more an inner node over its two halves (split on the next bit of the key hash),
 // leaf = SHA-256(0x00 ‖ key hash ‖ value hash), inner = SHA-256(0x01 ‖ left ‖ right), empty = 32 zero bytes.
 //
+// Hashes are computed after the update's shape, level by level from the leaves up: the nodes of one level are
+// independent, so they are hashed two at a time (`SHA256.hashPair`, the two messages' rounds interleaved) — the
+// tree's hashing was half of the update.
+//
 // An update copies the path it changes (new records for new nodes; the old tree's records stay as they were) and is
 // held as pending until the store adopts it: the replaced records are then freed for reuse, or, if another update
 // is computed first, the pending one's records are freed instead. So the committed tree is intact until its commit.
@@ -32,6 +36,13 @@ struct ReplayTree {
         var keyHash: Hash
         var valueHash: Hash
         var key: [UInt8]
+    }
+
+    /// A node returned by a step of the update, with its level among the nodes still to hash: 0 for a node of the
+    /// committed tree (hashed), 1 for a new leaf, 1 + its children's highest level for a new inner node.
+    struct Ref {
+        let node: Int32
+        let level: Int
     }
 
     /// One change of an update: a key hash, the new value's hash (`delete` for a deletion) and where its key is.
@@ -68,7 +79,11 @@ struct ReplayTree {
 
     // The update in progress.
     private var ops: [Op] = []
-    private var scratch: [(node: Int32, keyHash: Hash)] = []
+    private var scratch: [(node: Ref, keyHash: Hash)] = []
+    /// The level of each of `createdNodes` (same positions): what `hashNewNodes` orders them by.
+    private var createdLevels: [UInt16] = []
+    /// `hashNewNodes`' scratch: the created nodes ordered by level.
+    private var byLevel: [Int32] = []
     private var createdNodes: [Int32] = []
     private var createdLeaves: [Int32] = []
     private var replacedNodes: [Int32] = []
@@ -114,10 +129,12 @@ struct ReplayTree {
             precondition(ops[i - 1].keyHash != ops[i].keyHash, "tree update with a duplicate key")
         }
         createdNodes.removeAll(keepingCapacity: true)
+        createdLevels.removeAll(keepingCapacity: true)
         createdLeaves.removeAll(keepingCapacity: true)
         replacedNodes.removeAll(keepingCapacity: true)
         replacedLeaves.removeAll(keepingCapacity: true)
-        let newRoot = changes.withUnsafeBufferPointer { changes in apply(root, depth: 0, 0, ops.count, changes) }
+        let newRoot = changes.withUnsafeBufferPointer { changes in apply(root, depth: 0, 0, ops.count, changes) }.node
+        hashNewNodes()
         pending = Pending(changes: changes, root: newRoot, createdNodes: createdNodes, createdLeaves: createdLeaves,
                           replacedNodes: replacedNodes, replacedLeaves: replacedLeaves)
         return hash(newRoot)
@@ -141,8 +158,8 @@ struct ReplayTree {
     }
 
     /// `node` at `depth` after `ops[lo..<hi]` (sorted, sharing their first `depth` bits).
-    private mutating func apply(_ node: Int32, depth: Int, _ lo: Int, _ hi: Int, _ changes: UnsafeBufferPointer<StateChange>) -> Int32 {
-        if lo == hi { return node }
+    private mutating func apply(_ node: Int32, depth: Int, _ lo: Int, _ hi: Int, _ changes: UnsafeBufferPointer<StateChange>) -> Ref {
+        if lo == hi { return Ref(node: node, level: 0) }
         if node == Self.empty { return merge(nil, depth: depth, lo, hi, changes) }
         let n = nodes[Int(node)]
         if n.left == Self.leafMark { return merge(node, depth: depth, lo, hi, changes) }
@@ -152,14 +169,14 @@ struct ReplayTree {
         let right = apply(n.right, depth: depth + 1, split, hi, changes)
         // Two non-empty halves make an inner node; with one half empty, a lone leaf moves up (the shape stays
         // canonical) and an inner node gets an empty sibling.
-        if left == Self.empty && right == Self.empty { return Self.empty }
-        if left == Self.empty && isLeaf(right) { return right }
-        if right == Self.empty && isLeaf(left) { return left }
+        if left.node == Self.empty && right.node == Self.empty { return Ref(node: Self.empty, level: 0) }
+        if left.node == Self.empty && isLeaf(right.node) { return right }
+        if right.node == Self.empty && isLeaf(left.node) { return left }
         return newInner(left, right)
     }
 
     /// The subtree at `depth` that held only the leaf `existing` (or nothing) after `ops[lo..<hi]`.
-    private mutating func merge(_ existing: Int32?, depth: Int, _ lo: Int, _ hi: Int, _ changes: UnsafeBufferPointer<StateChange>) -> Int32 {
+    private mutating func merge(_ existing: Int32?, depth: Int, _ lo: Int, _ hi: Int, _ changes: UnsafeBufferPointer<StateChange>) -> Ref {
         scratch.removeAll(keepingCapacity: true)
         var pendingExisting: (node: Int32, keyHash: Hash, valueHash: Hash)?
         if let existing {
@@ -172,26 +189,26 @@ struct ReplayTree {
                 if op.keyHash == e.keyHash {
                     pendingExisting = nil
                     if !op.delete && op.valueHash == e.valueHash {
-                        scratch.append((e.node, e.keyHash))  // written back with the value it has: the same leaf
+                        scratch.append((Ref(node: e.node, level: 0), e.keyHash))  // written back with the value it has: the same leaf
                         continue
                     }
                     replacedNodes.append(e.node)  // overwritten or deleted
                     replacedLeaves.append(nodes[Int(e.node)].right)
                 } else if e.keyHash < op.keyHash {
-                    scratch.append((e.node, e.keyHash))  // untouched: the same leaf, under new inner nodes
+                    scratch.append((Ref(node: e.node, level: 0), e.keyHash))  // untouched: the same leaf, under new inner nodes
                     pendingExisting = nil
                 }
             }
             if op.delete { continue }  // a deletion of an absent key changes nothing
             scratch.append((newLeaf(op, changes), op.keyHash))
         }
-        if let e = pendingExisting { scratch.append((e.node, e.keyHash)) }
+        if let e = pendingExisting { scratch.append((Ref(node: e.node, level: 0), e.keyHash)) }
         return build(depth: depth, 0, scratch.count)
     }
 
     /// The canonical subtree at `depth` over the leaves `scratch[lo..<hi]` (sorted, sharing their first `depth` bits).
-    private mutating func build(depth: Int, _ lo: Int, _ hi: Int) -> Int32 {
-        if lo == hi { return Self.empty }
+    private mutating func build(depth: Int, _ lo: Int, _ hi: Int) -> Ref {
+        if lo == hi { return Ref(node: Self.empty, level: 0) }
         if hi - lo == 1 { return scratch[lo].node }
         precondition(depth < 256, "two distinct key hashes share all 256 bits")
         var low = lo, high = hi
@@ -215,21 +232,90 @@ struct ReplayTree {
         return low
     }
 
-    private mutating func newInner(_ left: Int32, _ right: Int32) -> Int32 {
-        allocate(Node(hash: TreeNode.innerHash(hash(left), hash(right)), left: left, right: right))
+    /// A new inner node over `left` and `right`, hashed later (`hashNewNodes`).
+    private mutating func newInner(_ left: Ref, _ right: Ref) -> Ref {
+        allocate(Node(hash: .zero, left: left.node, right: right.node), level: max(left.level, right.level) + 1)
     }
 
-    private mutating func newLeaf(_ op: Op, _ changes: UnsafeBufferPointer<StateChange>) -> Int32 {
+    /// A new leaf for `op`, hashed later (`hashNewNodes`).
+    private mutating func newLeaf(_ op: Op, _ changes: UnsafeBufferPointer<StateChange>) -> Ref {
         let leaf = Leaf(keyHash: op.keyHash, valueHash: op.valueHash, key: changes[op.change].key)
         let slot = Self.place(leaf, in: &leaves, reusing: &freeLeaves, what: "leaves")
         createdLeaves.append(slot)
-        return allocate(Node(hash: TreeLeaf.hash(keyHash: op.keyHash, valueHash: op.valueHash), left: Self.leafMark, right: slot))
+        return allocate(Node(hash: .zero, left: Self.leafMark, right: slot), level: 1)
     }
 
-    private mutating func allocate(_ node: Node) -> Int32 {
+    private mutating func allocate(_ node: Node, level: Int) -> Ref {
         let slot = Self.place(node, in: &nodes, reusing: &freeNodes, what: "nodes")
         createdNodes.append(slot)
-        return slot
+        createdLevels.append(UInt16(level))
+        return Ref(node: slot, level: level)
+    }
+
+    /// Hashes the update's new nodes, level by level from the leaves up (a node's children are of lower levels, so
+    /// hashed before it), two of one level at a time. Leaf = SHA-256(0x00 ‖ key hash ‖ value hash), inner =
+    /// SHA-256(0x01 ‖ left ‖ right): both 65 bytes.
+    private mutating func hashNewNodes() {
+        let count = createdNodes.count
+        guard count > 0 else { return }
+        // The created nodes ordered by level (a counting sort: levels are at most 257).
+        var starts = [Int](repeating: 0, count: Int(createdLevels.max() ?? 0) + 2)
+        for level in createdLevels { starts[Int(level) + 1] += 1 }
+        for level in 1..<starts.count { starts[level] += starts[level - 1] }
+        var next = starts
+        byLevel.removeAll(keepingCapacity: true)
+        byLevel.append(contentsOf: repeatElement(Self.empty, count: count))
+        byLevel.withUnsafeMutableBufferPointer { order in
+            for (i, level) in createdLevels.enumerated() {
+                order[next[Int(level)]] = createdNodes[i]
+                next[Int(level)] += 1
+            }
+        }
+        let order = byLevel
+        nodes.withUnsafeMutableBufferPointer { nodes in
+            leaves.withUnsafeBufferPointer { leaves in
+                withUnsafeTemporaryAllocation(byteCount: 2 * Self.messageBytes, alignment: 16) { buffer in
+                    let a = buffer.baseAddress!.bindMemory(to: UInt8.self, capacity: 2 * Self.messageBytes)
+                    let b = a + Self.messageBytes
+                    for level in 1..<(starts.count - 1) {
+                        var i = starts[level]
+                        let end = starts[level + 1]
+                        while i + 1 < end {
+                            let (x, y) = (Int(order[i]), Int(order[i + 1]))
+                            Self.message(of: nodes[x], nodes: nodes, leaves: leaves, into: a)
+                            Self.message(of: nodes[y], nodes: nodes, leaves: leaves, into: b)
+                            (nodes[x].hash, nodes[y].hash) = SHA256.hashPair(UnsafeBufferPointer(start: a, count: Self.messageBytes),
+                                                                             UnsafeBufferPointer(start: b, count: Self.messageBytes))
+                            i += 2
+                        }
+                        if i < end {
+                            let x = Int(order[i])
+                            Self.message(of: nodes[x], nodes: nodes, leaves: leaves, into: a)
+                            nodes[x].hash = SHA256.hash(UnsafeBufferPointer(start: a, count: Self.messageBytes))
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The bytes a node's hash is the SHA-256 of: a prefix byte and two hashes.
+    private static let messageBytes = 1 + 2 * Hash.byteCount
+
+    /// Writes the 65 bytes `node` is the hash of (its children hashed already) to `out`.
+    @inline(__always)
+    private static func message(of node: Node, nodes: UnsafeMutableBufferPointer<Node>, leaves: UnsafeBufferPointer<Leaf>, into out: UnsafeMutablePointer<UInt8>) {
+        let raw = UnsafeMutableRawPointer(out)
+        if node.left == leafMark {
+            let leaf = leaves.baseAddress! + Int(node.right)
+            raw.storeBytes(of: 0x00, as: UInt8.self)
+            raw.storeBytes(of: leaf.pointee.keyHash, toByteOffset: 1, as: Hash.self)
+            raw.storeBytes(of: leaf.pointee.valueHash, toByteOffset: 1 + Hash.byteCount, as: Hash.self)
+        } else {
+            raw.storeBytes(of: 0x01, as: UInt8.self)
+            raw.storeBytes(of: node.left == empty ? .zero : nodes[Int(node.left)].hash, toByteOffset: 1, as: Hash.self)
+            raw.storeBytes(of: node.right == empty ? .zero : nodes[Int(node.right)].hash, toByteOffset: 1 + Hash.byteCount, as: Hash.self)
+        }
     }
 
     /// Puts `value` in a free position of `array` if there is one, else at its end; returns the position.

@@ -107,6 +107,16 @@ public enum SHA256 {
         return portableHash(buffer)
     }
 
+    /// SHA-256 of the bytes in `a` and of those in `b` (the same length): `(hash(a), hash(b))`, computed together
+    /// where the CPU runs SHA-256 in hardware (the two messages' rounds interleaved; ~0.65 of the time of two calls).
+    public static func hashPair(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> (Hash, Hash) {
+        precondition(a.count == b.count, "a hash pair of messages of different lengths")
+        guard accelerated else { return (portableHash(a), portableHash(b)) }
+        var second = Hash.zero
+        let first = Hash { outA in second = Hash { outB in trellis_sha256_pair(a.baseAddress, b.baseAddress, a.count, outA, outB) } }
+        return (first, second)
+    }
+
     /// True when this CPU runs SHA-256 in hardware (then `hash` uses CSHA256 instead of libsodium).
     public static let accelerated = trellis_sha256_accelerated() != 0
 

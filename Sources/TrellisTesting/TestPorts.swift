@@ -40,7 +40,9 @@ public enum TestPorts {
     }
 
     private static func reserve(nodes: Int, claimed: inout [Int: Int32]) throws -> Int {
-        let directory = NSTemporaryDirectory() + "/trellis-test-ports"
+        // One directory for every test process on the machine, even when each has its own temporary directory
+        // (Scripts/test.sh gives a run its own TMPDIR and names this one).
+        let directory = ProcessInfo.processInfo.environment["TRELLIS_TEST_PORTS_DIR"] ?? (NSTemporaryDirectory() + "/trellis-test-ports")
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         // Start where this process's id points, so concurrent processes mostly try different blocks first.
         let start = Int(getpid()) % blockCount

@@ -77,6 +77,29 @@ func editLine(_ data: Data, height: UInt64, _ edit: (inout BlockLine) throws -> 
         }
     }
 
+    @Test func aLargeFileIsReadByRangesAtOnceAndExactly() throws {
+        let dir = try temporaryDirectory("read-parallel")
+        let path = dir + "/large.jsonl"
+        // Past the parallel read's threshold, and not a multiple of the ranges: every byte where it belongs.
+        let size = ExportFile.parallelReadMinimum + 12_345
+        var seed: UInt64 = 0x2545_f491_4f6c_dd1d
+        let data = (0..<size).map { _ -> UInt8 in
+            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return UInt8(truncatingIfNeeded: seed >> 56)
+        }
+        try Data(data).write(to: URL(fileURLWithPath: path))
+        #expect(try ExportFile.readBytes(path: path) == data)
+        let fd = open(path, O_RDONLY)
+        #expect(fd >= 0)
+        defer { close(fd) }
+        for parts in [2, 3, 8] {
+            #expect(ExportFile.readInParallel(fd, size: size, parts: parts) == data)
+            // A file that is not the size it was taken to be (it grew, or shrank) is not read this way.
+            #expect(ExportFile.readInParallel(fd, size: size - 1, parts: parts) == nil)
+            #expect(ExportFile.readInParallel(fd, size: size + 1, parts: parts) == nil)
+        }
+    }
+
     @Test func rocksHomeExportsTheSameBytesAndRefusesWhileLocked() throws {
         let home = try temporaryDirectory("home")
         var memoryExport = Data()

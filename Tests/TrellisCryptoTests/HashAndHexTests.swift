@@ -29,6 +29,26 @@ import Testing
         #expect(SHA256.hash(messages[messages.count - 1]).hex == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
     }
 
+    /// Two messages hashed together (`hashPair`: their rounds interleaved on SHA-NI) give each its own digest, on
+    /// every length from 0 to 300 bytes (every padding case, up to five blocks) and on the tree's 65-byte messages.
+    @Test func aPairHashesAsTwoSingles() {
+        var state: UInt64 = 0x2545_F491_4F6C_DD1D
+        func next() -> UInt8 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return UInt8(truncatingIfNeeded: state >> 33)
+        }
+        for length in Array(0...300) + Array(repeating: 65, count: 50) {
+            let a = (0..<length).map { _ in next() }, b = (0..<length).map { _ in next() }
+            a.withUnsafeBufferPointer { pa in
+                b.withUnsafeBufferPointer { pb in
+                    let (x, y) = SHA256.hashPair(pa, pb)
+                    #expect(x == SHA256.portableHash(pa), "length \(length)")
+                    #expect(y == SHA256.portableHash(pb), "length \(length)")
+                }
+            }
+        }
+    }
+
     /// The test above exercises the hardware path wherever the CPU has it (this machine and CI do).
     @Test func hardwarePathIsUsedWhenTheCPUHasIt() throws {
         #if arch(x86_64) && os(Linux)

@@ -1,5 +1,5 @@
 // HeapTrimScheduleTests.swift — when the node trims its heap: in the pause after a commit once it grew by the slack,
-// at once only when it grew by the larger slack (made-up resident sizes; no real trim).
+// at once only when it grew by the larger slack and is a slack past the floor (made-up resident sizes; no real trim).
 import Testing
 @testable import TrellisNode
 
@@ -43,6 +43,15 @@ import Testing
         #expect(answers == [false, true])
         // under the floor; past it by 63 MiB over the baseline of 200, no pause; 70 MiB over it in a pause
         #expect(Self.decisions(&p, [(250, 0), (263, 0), (270, 100)]) == [false, false, true])
+    }
+
+    @Test func justPastTheFloorALargeGrowthWaitsForAPause() {
+        var p = HeapTrimPolicy(slackBytes: 32 * Self.mib, forcedSlackBytes: 64 * Self.mib, minimumPauseMilliseconds: 30,
+                               floorBytes: 320 * Self.mib, baseline: 210 * Self.mib)
+        // 110 MiB over the baseline, 10 past the floor, no pause: wait; the same in a pause: trim
+        #expect(Self.decisions(&p, [(330, 0), (340, 10), (330, 45)], trimmedTo: 210) == [false, false, true])
+        // without a pause only once more than 32 MiB past the floor
+        #expect(Self.decisions(&p, [(350, 0), (352, 0), (353, 0)], trimmedTo: 215) == [false, false, true])
     }
 
     @Test func aSmallerProcessLowersTheBaseline() {

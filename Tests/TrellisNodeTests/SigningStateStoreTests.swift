@@ -1,7 +1,9 @@
 // SigningStateStoreTests.swift — the signing guard lives beside node.key: a lost or restored data directory cannot
-// roll it back; a home from before the file existed keeps its chain-store copy; a corrupt copy stops the start.
+// roll it back; a home from before the file existed keeps its chain-store copy; a corrupt copy stops the start; the
+// version-2 file is written in place, slot by slot, and a save cut short leaves the previous guard readable.
 import Foundation
 import Testing
+import TrellisCodec
 import TrellisConsensus
 import TrellisCrypto
 import TrellisLedger
@@ -61,5 +63,92 @@ import TrellisStore
         try Data([0xFF, 0x00, 0x13]).write(to: URL(fileURLWithPath: file))
         let store = try SigningStateStore(database: try database(home + "/data"), filePath: file)
         #expect(throws: StoreError.self) { try store.load() }
+    }
+
+    private func inode(_ path: String) throws -> Int {
+        try #require(FileManager.default.attributesOfItem(atPath: path)[.systemFileNumber] as? Int)
+    }
+
+    @Test func savesAfterTheFirstOverwriteTheFileInPlaceAndTheLastOneIsLoaded() throws {
+        let home = directory()
+        defer { try? FileManager.default.removeItem(atPath: home) }
+        let file = home + "/signing_state"
+        let store = try SigningStateStore(database: try database(home + "/data"), filePath: file)
+        try store.save(guardSigned(at: 1))
+        let first = try inode(file)
+        #expect(try FileManager.default.attributesOfItem(atPath: file)[.size] as? Int == SigningStateFile.fileBytes)
+        for height in 2...9 as ClosedRange<UInt64> {
+            try store.save(guardSigned(at: height))
+            #expect(try inode(file) == first, "save \(height) replaced the file instead of writing a slot in place")
+            // A fresh process (a restart) reads what was saved last.
+            let reloaded = try SigningStateStore(database: try database(home + "/data2-\(height)"), filePath: file).load()
+            #expect(reloaded.last?.height == height)
+        }
+        #expect((try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int) == 0o600)
+    }
+
+    @Test func aSaveCutShortLeavesThePreviousGuard() throws {
+        let home = directory()
+        defer { try? FileManager.default.removeItem(atPath: home) }
+        let file = home + "/signing_state"
+        let store = try SigningStateStore(database: try database(home + "/data"), filePath: file)
+        for height in 1...4 as ClosedRange<UInt64> { try store.save(guardSigned(at: height)) }
+        // The save of height 5 was cut short by a crash: its slot holds part of the new bytes over the old ones.
+        let whole = try SigningStateFile.slot(guardSigned(at: 5).canonicalBytes, sequence: 5)
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: file)))
+        let offset = SigningStateFile.slotBytes  // sequence 5 → slot 1
+        for cut in [1, 20, whole.count / 2, whole.count - 1] {
+            var torn = bytes
+            torn.replaceSubrange(offset..<(offset + cut), with: whole[0..<cut])
+            try Data(torn).write(to: URL(fileURLWithPath: file))
+            let loaded = try SigningStateStore(database: try database(home + "/data-\(cut)"), filePath: file).load()
+            #expect(loaded.last?.height == 4, "a torn slot (\(cut) of \(whole.count) bytes) must leave the previous guard")
+        }
+        // Whole, it is the guard in force.
+        bytes.replaceSubrange(offset..<(offset + whole.count), with: whole)
+        try Data(bytes).write(to: URL(fileURLWithPath: file))
+        #expect(try SigningStateStore(database: try database(home + "/data-whole"), filePath: file).load().last?.height == 5)
+    }
+
+    @Test func aFileWithNeitherSlotValidStopsTheStart() throws {
+        let home = directory()
+        defer { try? FileManager.default.removeItem(atPath: home) }
+        let file = home + "/signing_state"
+        try SigningStateStore(database: try database(home + "/data"), filePath: file).save(guardSigned(at: 3))
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: file)))
+        bytes[30] ^= 0x01                                // slot 0's guard bytes
+        bytes[SigningStateFile.slotBytes + 30] ^= 0x01   // slot 1's
+        try Data(bytes).write(to: URL(fileURLWithPath: file))
+        let store = try SigningStateStore(database: try database(home + "/data2"), filePath: file)
+        #expect(throws: StoreError.self) { try store.load() }
+    }
+
+    @Test func aVersionOneFileIsReadAndReplacedByTheFirstSave() throws {
+        let home = directory()
+        defer { try? FileManager.default.removeItem(atPath: home) }
+        let file = home + "/signing_state"
+        // What the node wrote until 2026-12-06: the guard's canonical bytes alone.
+        try Data(guardSigned(at: 7).canonicalBytes).write(to: URL(fileURLWithPath: file))
+        let store = try SigningStateStore(database: try database(home + "/data"), filePath: file)
+        #expect(try store.load().last?.height == 7)
+        try store.save(guardSigned(at: 8))
+        #expect(try FileManager.default.attributesOfItem(atPath: file)[.size] as? Int == SigningStateFile.fileBytes)
+        #expect(try SigningStateStore(database: try database(home + "/data2"), filePath: file).load().last?.height == 8)
+        // An earlier release reads the file as one guard's canonical bytes: a version-2 file does not decode, so it
+        // refuses to start instead of signing from an empty guard.
+        let image = [UInt8](try Data(contentsOf: URL(fileURLWithPath: file)))
+        #expect(throws: CodecError.self) { try CanonicalDecoder.decode(SigningGuard.self, from: image) }
+    }
+
+    @Test func theLargestGuardFitsASlot() throws {
+        var g = SigningGuard()
+        for round in 0..<UInt32(SigningGuard.maxRecords) {
+            let bytes = Array("round \(round)".utf8)
+            g.record(key.sign(bytes), at: SigningPosition(height: .max, round: round, step: .precommit), signBytes: bytes)
+        }
+        #expect(g.records.count == SigningGuard.maxRecords)
+        #expect(g.canonicalBytes.count <= SigningStateFile.maxGuardBytes)
+        let image = try SigningStateFile.image(g.canonicalBytes, sequence: 1)
+        #expect(try SigningStateFile.newestSlot(image).payload == g.canonicalBytes)
     }
 }

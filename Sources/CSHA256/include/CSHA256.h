@@ -17,4 +17,9 @@ int trellis_sha256_accelerated(void);
 /// Only valid when `trellis_sha256_accelerated()` returned 1.
 void trellis_sha256(const uint8_t *data, size_t length, uint8_t *out);
 
+/// SHA-256 of `length` bytes at `dataA` into `outA` and of `length` bytes at `dataB` into `outB` (32 bytes each):
+/// the same digests as two `trellis_sha256` calls, computed together (the two messages' rounds interleaved).
+/// Only valid when `trellis_sha256_accelerated()` returned 1.
+void trellis_sha256_pair(const uint8_t *dataA, const uint8_t *dataB, size_t length, uint8_t *outA, uint8_t *outB);
+
 #endif

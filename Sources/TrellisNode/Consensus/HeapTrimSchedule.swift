@@ -8,7 +8,9 @@
 // queue) — and p50/p99 were 425–486 / 1,521–1,541 ms against 271–302 / 1,076–1,202 ms without trimming. Under the
 // floor the free pages are that working memory; past it a trim gives back what an overloaded height left. A trim
 // that fits in the wait for timeout_commit costs no height any time; without a wait (the store running past
-// timeout_commit, or block sync) a larger growth trims at once, so memory stays bounded.
+// timeout_commit, or block sync) a larger growth trims at once, so memory stays bounded — once the process is more than
+// the slack past the floor (since 2026-12-06: until then the first commit past the floor trimmed at once, on the
+// height's path, in half of the trims at half load; docs/PERFORMANCE.md "The fixed cost of a height (twelfth)").
 // Not part of consensus: memory only; nothing here is hashed, signed or replicated.
 import TrellisStore
 
@@ -36,10 +38,16 @@ struct HeapTrimPolicy: Equatable {
     }
 
     /// Whether to trim now, with the process at `resident` bytes and `pauseMilliseconds` before the next height
-    /// starts (0: no pause). Without a trim, a smaller resident size becomes the baseline.
+    /// starts (0: no pause). Past the floor it trims in a pause once grown by the slack; at once only when grown by
+    /// the forced slack AND more than the slack past the floor: the first commit past the floor has usually grown by
+    /// more than the forced slack since the last trim (the baseline after a trim is well under the floor), and a trim
+    /// then (11–118 ms) delayed that height; between the floor and a slack past it the trim waits for a pause.
+    /// Without a trim, a smaller resident size becomes the baseline.
     mutating func shouldTrim(resident: Int, pauseMilliseconds: UInt64) -> Bool {
         let grown = resident - baseline
-        if resident > floorBytes, grown > forcedSlackBytes || (grown > slackBytes && pauseMilliseconds >= minimumPauseMilliseconds) { return true }
+        let inPause = grown > slackBytes && pauseMilliseconds >= minimumPauseMilliseconds
+        let atOnce = grown > forcedSlackBytes && resident > floorBytes + slackBytes
+        if resident > floorBytes, inPause || atOnce { return true }
         baseline = min(baseline, resident)
         return false
     }
