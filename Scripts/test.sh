@@ -20,7 +20,7 @@ keep_or_remove() {
 }
 trap keep_or_remove EXIT
 # Port blocks are claimed with locks in one directory shared by every test process on the machine (TestPorts).
-export TRELLIS_TEST_PORTS_DIR="$system_tmp/trellis-test-ports"
+export TRELLIS_TEST_PORTS_DIR="${TRELLIS_TEST_PORTS_DIR:-$system_tmp/trellis-test-ports}"
 export TMPDIR="$run_tmp"
 swift test "$@"
 fuzz_seconds="${TRELLIS_FUZZ_SECONDS:-10}"

@@ -100,6 +100,28 @@ func editLine(_ data: Data, height: UInt64, _ edit: (inout BlockLine) throws -> 
         }
     }
 
+    @Test func theFirstBadRowIsReportedWhenRowsAreCheckedOnAllCores() throws {
+        // Enough rows for the checks to run in parallel chunks; the two bad rows in different chunks.
+        func file(badAt first: Int, _ firstRow: [UInt8], then second: Int, _ secondRow: [UInt8]) -> [UInt8] {
+            var bytes: [UInt8] = []
+            for line in 1...400 {
+                bytes += line == first ? firstRow : line == second ? secondRow : Array("{\"row\":\(line)}".utf8)
+                bytes.append(0x0A)
+            }
+            return bytes
+        }
+        let notUTF8: [UInt8] = [0x7B, 0xFF, 0xFE, 0x7D]
+        #expect(throws: AuditError.malformed(line: 150, message: "not UTF-8")) {
+            try ExportFile.parse(bytes: file(badAt: 150, notUTF8, then: 370, []))
+        }
+        #expect(throws: AuditError.malformed(line: 150, message: "blank line")) {
+            try ExportFile.parse(bytes: file(badAt: 150, [], then: 370, notUTF8))
+        }
+        #expect(throws: AuditError.malformed(line: 370, message: "not UTF-8")) {
+            try ExportFile.parse(bytes: file(badAt: 370, notUTF8, then: 399, []))
+        }
+    }
+
     @Test func rocksHomeExportsTheSameBytesAndRefusesWhileLocked() throws {
         let home = try temporaryDirectory("home")
         var memoryExport = Data()

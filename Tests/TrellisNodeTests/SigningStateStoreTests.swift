@@ -97,17 +97,80 @@ import TrellisStore
         let whole = try SigningStateFile.slot(guardSigned(at: 5).canonicalBytes, sequence: 5)
         var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: file)))
         let offset = SigningStateFile.slotBytes  // sequence 5 → slot 1
-        for cut in [1, 20, whole.count / 2, whole.count - 1] {
+        for cut in [16, 20, whole.count / 2, whole.count - 1] {  // 16: magic and the new sequence, nothing after
             var torn = bytes
             torn.replaceSubrange(offset..<(offset + cut), with: whole[0..<cut])
             try Data(torn).write(to: URL(fileURLWithPath: file))
-            let loaded = try SigningStateStore(database: try database(home + "/data-\(cut)"), filePath: file).load()
-            #expect(loaded.last?.height == 4, "a torn slot (\(cut) of \(whole.count) bytes) must leave the previous guard")
+            let reopened = try SigningStateStore(database: try database(home + "/data-\(cut)"), filePath: file)
+            #expect(try reopened.load().last?.height == 4, "a torn slot (\(cut) of \(whole.count) bytes) must leave the previous guard")
+            #expect(reopened.damagedSlot?.contains("slot 1") == true, "the torn slot is reported, to be logged at start")
         }
+        // Only the slot's tail reached the disk (sectors written out of order): the same.
+        var tailOnly = bytes
+        tailOnly.replaceSubrange((offset + 40)..<(offset + whole.count), with: whole[40...])
+        try Data(tailOnly).write(to: URL(fileURLWithPath: file))
+        #expect(try SigningStateStore(database: try database(home + "/data-tail"), filePath: file).load().last?.height == 4)
         // Whole, it is the guard in force.
         bytes.replaceSubrange(offset..<(offset + whole.count), with: whole)
         try Data(bytes).write(to: URL(fileURLWithPath: file))
         #expect(try SigningStateStore(database: try database(home + "/data-whole"), filePath: file).load().last?.height == 5)
+    }
+
+    @Test func aRestartAfterATornSaveWritesTheTornSlotAndKeepsThePreviousGuard() throws {
+        let home = directory()
+        defer { try? FileManager.default.removeItem(atPath: home) }
+        let file = home + "/signing_state"
+        let store = try SigningStateStore(database: try database(home + "/data"), filePath: file)
+        for height in 1...4 as ClosedRange<UInt64> { try store.save(guardSigned(at: height)) }
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: file)))
+        bytes[SigningStateFile.slotBytes + 30] ^= 0x01  // the save of height 5 into slot 1 was cut short
+        try Data(bytes).write(to: URL(fileURLWithPath: file))
+        let slotZero = Array(bytes[0..<SigningStateFile.slotBytes])
+        // The restarted node loads the previous guard, then saves its next one: into the torn slot, not over slot 0.
+        let restarted = try SigningStateStore(database: try database(home + "/data2"), filePath: file)
+        #expect(try restarted.load().last?.height == 4)
+        try restarted.save(guardSigned(at: 6))
+        let after = [UInt8](try Data(contentsOf: URL(fileURLWithPath: file)))
+        #expect(Array(after[0..<SigningStateFile.slotBytes]) == slotZero, "the valid slot must not be overwritten")
+        let reloaded = try SigningStateStore(database: try database(home + "/data3"), filePath: file)
+        #expect(try reloaded.load().last?.height == 6)
+        #expect(reloaded.damagedSlot == nil)
+    }
+
+    @Test func aFileReplacedWhileOpenIsWrittenAnewByTheNextSave() throws {
+        let home = directory()
+        defer { try? FileManager.default.removeItem(atPath: home) }
+        let file = home + "/signing_state"
+        let store = try SigningStateStore(database: try database(home + "/data"), filePath: file)
+        for height in 1...3 as ClosedRange<UInt64> { try store.save(guardSigned(at: height)) }
+        // An operator restores an old copy over the path (a rename, as `mv` and most restore tools do).
+        let old = home + "/restored"
+        try Data(guardSigned(at: 1).canonicalBytes).write(to: URL(fileURLWithPath: old))
+        #expect(rename(old, file) == 0)
+        try store.save(guardSigned(at: 4))
+        #expect(try SigningStateStore(database: try database(home + "/data2"), filePath: file).load().last?.height == 4,
+                "the save must reach the file at the path, not the replaced one")
+        // Removed: the next save creates it again.
+        try FileManager.default.removeItem(atPath: file)
+        try store.save(guardSigned(at: 5))
+        #expect(try SigningStateStore(database: try database(home + "/data3"), filePath: file).load().last?.height == 5)
+    }
+
+    @Test func aFileThatCannotBeReadOrHasTheWrongSizeStopsTheStart() throws {
+        let home = directory()
+        defer { try? FileManager.default.removeItem(atPath: home) }
+        let file = home + "/signing_state"
+        // A directory where the file should be: not "no guard", a refusal.
+        try FileManager.default.createDirectory(atPath: file, withIntermediateDirectories: false)
+        let store = try SigningStateStore(database: try database(home + "/data"), filePath: file)
+        #expect(throws: StoreError.self) { try store.load() }
+        try FileManager.default.removeItem(atPath: file)
+        // A version-2 file cut to another size.
+        try store.save(guardSigned(at: 3))
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: file)))
+        try Data(bytes[0..<(SigningStateFile.slotBytes + 100)]).write(to: URL(fileURLWithPath: file))
+        let reopened = try SigningStateStore(database: try database(home + "/data2"), filePath: file)
+        #expect(throws: StoreError.self) { try reopened.load() }
     }
 
     @Test func aFileWithNeitherSlotValidStopsTheStart() throws {

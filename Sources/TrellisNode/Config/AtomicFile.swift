@@ -9,7 +9,8 @@ import Glibc
 #endif
 
 public enum AtomicFile {
-    /// Why a file could not be replaced; the target is untouched in every case.
+    /// Why a file could not be replaced; the target is untouched in every case but a failed sync of the directory
+    /// after the rename.
     public struct WriteError: Error, CustomStringConvertible {
         public let path: String
         public let operation: String
@@ -33,11 +34,11 @@ public enum AtomicFile {
             unlink(temporary)
             throw failure
         }
-        // The rename itself must reach the disk too.
+        // The rename itself must reach the disk too: a caller told "written" relies on it (the signing guard), so a
+        // directory that cannot be synced is an error (the new content is in place, but may not survive a power loss).
         let directoryFD = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if directoryFD >= 0 {
-            _ = fsync(directoryFD)
-            close(directoryFD)
-        }
+        guard directoryFD >= 0 else { throw WriteError(path: path, operation: "open directory \(directory)", errorNumber: errno) }
+        defer { close(directoryFD) }
+        guard fsync(directoryFD) == 0 else { throw WriteError(path: path, operation: "fsync directory \(directory)", errorNumber: errno) }
     }
 }

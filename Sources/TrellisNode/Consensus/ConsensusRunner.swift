@@ -86,6 +86,10 @@ public final class ConsensusRunner: @unchecked Sendable {
                 ledgerView: MempoolLedgerView, network: any ConsensusNetwork, settings: Settings, logger: Logger,
                 clock: @escaping @Sendable () -> Int64, onCommit: @escaping @Sendable (CommittedBlock) -> Void) throws {
         let guardState = try signingStore.load()
+        if let damaged = signingStore.damagedSlot {
+            logger.warning("signing guard: one slot of the signing-state file is invalid; using the other (a save cut short by a crash, or a damaged disk)",
+                           metadata: ["path": "\(signingStore.filePath ?? "")", "reason": "\(damaged)"])
+        }
         let maxBytes = settings.maxBlockBytes
         // Admission control counts in the blocks this node can build, not in max_block_transactions.
         let budget = BlockBudget(maxTransactions: settings.maxBlockTransactions,

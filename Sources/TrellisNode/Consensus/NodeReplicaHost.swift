@@ -1,5 +1,5 @@
 // NodeReplicaHost.swift — the real world of the node's replica: P2P transport, dispatch timers on the consensus
-// queue, the wall clock for proposals, the fsynced signing guard (SigningStateStore) and the RocksDB WAL.
+// queue, the wall clock for proposals, the signing guard synced in place (SigningStateStore, fdatasync) and the RocksDB WAL.
 //
 // Every method runs on the consensus queue (ConsensusRunner), which is a dedicated Dispatch queue — never Swift's
 // cooperative pool — so the fsyncs and block executions the replica does through it block only that queue.

@@ -37,6 +37,10 @@ public final class SigningStateStore: Sendable {
     public let filePath: String?
     /// The open version-2 file and the sequence of its newer slot (nil until the first load or save found or made one).
     private let open = NIOLockedValueBox<SigningStateFile.Open?>(nil)
+    /// Why the last `load` found one slot of the version-2 file invalid while the other was valid (nil: both valid):
+    /// a save cut short by a crash — or a damaged disk, which the node cannot tell apart; the node logs it at start.
+    public var damagedSlot: String? { damaged.withLockedValue { $0 } }
+    private let damaged = NIOLockedValueBox<String?>(nil)
 
     public init(database: Database, filePath: String?) throws(StoreError) {
         self.database = database
@@ -71,7 +75,14 @@ public final class SigningStateStore: Sendable {
             return
         }
         try locked { (file) throws(StoreError) in
-            if file == nil { _ = try readFile(filePath, into: &file) }
+            if let current = file, !SigningStateFile.descriptor(current.descriptor, isStillAt: filePath) {
+                // The file at the path was replaced or removed while open (a restore, an operator's `mv`): saving into
+                // the orphan would leave the path's guard behind what this node sends. Write the path anew, whole.
+                close(current.descriptor)
+                file = nil
+            } else if file == nil {
+                _ = try readFile(filePath, into: &file)
+            }
             if let current = file {
                 // In place: the slot of the older guard, then fdatasync.
                 let sequence = current.sequence + 1
@@ -109,22 +120,38 @@ public final class SigningStateStore: Sendable {
         }.get()
     }
 
+    /// Reads the file at `path` through one descriptor (nil: no such file; any other failure to open or read it stops
+    /// the start, as a corrupt file does); a version-2 file's descriptor is kept open for the next saves.
     private func readFile(_ path: String, into file: inout SigningStateFile.Open?) throws(StoreError) -> SigningGuard? {
-        guard let data = FileManager.default.contents(atPath: path) else { return nil }
-        let bytes = [UInt8](data)
-        guard SigningStateFile.isVersion2(bytes) else { return try Self.decode(bytes, source: path) }  // version 1
-        let newest: (sequence: UInt64, payload: [UInt8])
-        do { newest = try SigningStateFile.newestSlot(bytes) } catch {
-            throw .operationFailed(operation: "load signing guard",
-                                   message: "the signing guard in \(path) is corrupt: \(error); refusing to start (it protects against double-signing)")
+        func failure(_ message: String) -> StoreError {
+            .operationFailed(operation: "load signing guard",
+                             message: "\(path): \(message); refusing to start (the signing guard protects against double-signing)")
         }
+        let descriptor = Glibc.open(path, O_RDWR | O_CLOEXEC)
+        if descriptor < 0 {
+            let error = errno
+            if error == ENOENT { return nil }
+            throw failure("open: \(String(cString: strerror(error)))")
+        }
+        var keep = false
+        defer { if !keep { close(descriptor) } }
+        let bytes: [UInt8]
+        do { bytes = try SigningStateFile.readAll(descriptor) } catch { throw failure("\(error)") }
+        guard SigningStateFile.isVersion2(bytes) else {
+            if bytes.starts(with: SigningStateFile.magic) {
+                throw failure("a version-2 signing-state file of \(bytes.count) bytes (expected \(SigningStateFile.fileBytes))")
+            }
+            return try Self.decode(bytes, source: path)  // version 1
+        }
+        let newest: (sequence: UInt64, payload: [UInt8], damaged: String?)
+        do { newest = try SigningStateFile.newestSlot(bytes) } catch {
+            throw failure("the signing guard is corrupt: \(error)")
+        }
+        damaged.withLockedValue { $0 = newest.damaged }
         let guardState = try Self.decode(newest.payload, source: path)
         if file == nil {
-            let descriptor = Glibc.open(path, O_RDWR | O_CLOEXEC)
-            guard descriptor >= 0 else {
-                throw .operationFailed(operation: "load signing guard", message: "\(path): open: \(String(cString: strerror(errno)))")
-            }
             file = SigningStateFile.Open(descriptor: descriptor, sequence: newest.sequence)
+            keep = true
         }
         return guardState
     }
@@ -194,6 +221,7 @@ enum SigningStateFile {
 
     /// A whole new file: the guard in both slots, sequences `sequence − 1` and `sequence`.
     static func image(_ guardBytes: [UInt8], sequence: UInt64) throws(FileError) -> [UInt8] {
+        precondition(sequence >= 1, "a new file's slots hold sequences sequence - 1 and sequence")
         var image = [UInt8](repeating: 0, count: fileBytes)
         for s in [sequence - 1, sequence] {
             let bytes = try slot(guardBytes, sequence: s)
@@ -203,8 +231,9 @@ enum SigningStateFile {
         return image
     }
 
-    /// The valid slot with the higher sequence: its sequence and guard bytes.
-    static func newestSlot(_ file: [UInt8]) throws(FileError) -> (sequence: UInt64, payload: [UInt8]) {
+    /// The valid slot with the higher sequence: its sequence and guard bytes, and why the other slot is invalid
+    /// when it is (nil when both are valid).
+    static func newestSlot(_ file: [UInt8]) throws(FileError) -> (sequence: UInt64, payload: [UInt8], damaged: String?) {
         var best: (sequence: UInt64, payload: [UInt8])?
         var reasons: [String] = []
         for index in 0..<2 {
@@ -216,7 +245,32 @@ enum SigningStateFile {
             }
         }
         guard let best else { throw .noValidSlot(reasons.joined(separator: "; ")) }
-        return best
+        return (best.sequence, best.payload, reasons.isEmpty ? nil : reasons.joined(separator: "; "))
+    }
+
+    /// The whole content of the open file `descriptor` (from offset 0), at most `fileBytes` + 1 bytes: a larger
+    /// file is neither version (a version-1 guard is at most `maxGuardBytes`).
+    static func readAll(_ descriptor: Int32) throws(FileError) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: fileBytes + 1)
+        var total = 0
+        while total < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress! + total, $0.count - total, off_t(total)) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .io("read", errno)
+            }
+            if n == 0 { break }
+            total += n
+        }
+        guard total <= fileBytes else { throw .io("read (the file is larger than \(fileBytes) bytes)", EFBIG) }
+        return Array(bytes[0..<total])
+    }
+
+    /// Whether the open `descriptor` is still the file at `path` (not replaced by a rename, not removed).
+    static func descriptor(_ descriptor: Int32, isStillAt path: String) -> Bool {
+        var open = stat(), named = stat()
+        guard fstat(descriptor, &open) == 0, open.st_nlink > 0, stat(path, &named) == 0 else { return false }
+        return open.st_dev == named.st_dev && open.st_ino == named.st_ino
     }
 
     struct Reason: Error { let text: String }
@@ -238,8 +292,16 @@ enum SigningStateFile {
     /// size never changes, so the data alone is synced).
     static func writeSlot(_ guardBytes: [UInt8], sequence: UInt64, descriptor: Int32) throws(FileError) {
         let bytes = try slot(guardBytes, sequence: sequence)
-        guard lseek(descriptor, off_t(Int(sequence % 2) * slotBytes), SEEK_SET) >= 0 else { throw .io("lseek", errno) }
-        do { try Descriptor.writeAll(descriptor, bytes) } catch { throw .io("write", error.errorNumber) }
+        var written = 0
+        let offset = Int(sequence % 2) * slotBytes
+        while written < bytes.count {
+            let n = bytes.withUnsafeBytes { pwrite(descriptor, $0.baseAddress! + written, $0.count - written, off_t(offset + written)) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .io("write", errno)
+            }
+            written += n
+        }
         guard fdatasync(descriptor) == 0 else { throw .io("fdatasync", errno) }
     }
 }
