@@ -26,9 +26,20 @@ public enum Descriptor {
     /// `write` is write(2); tests pass another to script short writes and interruptions.
     public static func writeAll(_ fd: Int32, _ bytes: [UInt8],
                                 using write: (Int32, UnsafeRawPointer, Int) -> Int = { Glibc.write($0, $1, $2) }) throws(WriteAllError) {
+        try writeAll(fd, bytes, from: { fd, pointer, count, _ in write(fd, pointer, count) })
+    }
+
+    /// Writes every byte of `bytes` at `offset` of `fd` (pwrite(2): the descriptor's file offset does not move), with
+    /// the same continuation, retry and errors as `writeAll(_:_:using:)`.
+    public static func writeAll(_ fd: Int32, _ bytes: [UInt8], at offset: Int) throws(WriteAllError) {
+        try writeAll(fd, bytes, from: { fd, pointer, count, written in pwrite(fd, pointer, count, off_t(offset + written)) })
+    }
+
+    /// The one loop: `write(fd, pointer, count, bytesWrittenSoFar)` until every byte is written.
+    private static func writeAll(_ fd: Int32, _ bytes: [UInt8], from write: (Int32, UnsafeRawPointer, Int, Int) -> Int) throws(WriteAllError) {
         var written = 0
         while written < bytes.count {
-            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written, written) }
             if n > 0 {
                 written += n
             } else if n < 0 && errno == EINTR {

@@ -36,6 +36,23 @@ import Glibc
 
     static let payload = (0..<1_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
 
+    @Test func aWriteAtAnOffsetLandsThereAndLeavesTheFileOffset() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("trellis-writeall-\(UUID().uuidString)").path
+        defer { unlink(path) }
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        #expect(fd >= 0)
+        defer { close(fd) }
+        try Descriptor.writeAll(fd, [UInt8](repeating: 0x2E, count: 64))
+        try Descriptor.writeAll(fd, Array("slot".utf8), at: 40)
+        #expect(lseek(fd, 0, SEEK_CUR) == 64, "pwrite must not move the descriptor's offset")
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        #expect(bytes.count == 64)
+        #expect(Array(bytes[40..<44]) == Array("slot".utf8))
+        #expect(bytes[0..<40].allSatisfy { $0 == 0x2E } && bytes[44...].allSatisfy { $0 == 0x2E })
+        // A descriptor that cannot be written throws its errno, as the plain write does.
+        #expect(throws: WriteAllError(errorNumber: EBADF, bytesWritten: 0)) { try Descriptor.writeAll(-1, [1], at: 0) }
+    }
+
     @Test func shortWritesAndInterruptionsStillWriteEveryByteInOrder() throws {
         let script = ScriptedWrite([.write(3), .fail(EINTR), .write(100), .fail(EINTR), .fail(EINTR), .write(1)])
         try Descriptor.writeAll(9, Self.payload, using: script.call)

@@ -292,16 +292,7 @@ enum SigningStateFile {
     /// size never changes, so the data alone is synced).
     static func writeSlot(_ guardBytes: [UInt8], sequence: UInt64, descriptor: Int32) throws(FileError) {
         let bytes = try slot(guardBytes, sequence: sequence)
-        var written = 0
-        let offset = Int(sequence % 2) * slotBytes
-        while written < bytes.count {
-            let n = bytes.withUnsafeBytes { pwrite(descriptor, $0.baseAddress! + written, $0.count - written, off_t(offset + written)) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw .io("write", errno)
-            }
-            written += n
-        }
+        do { try Descriptor.writeAll(descriptor, bytes, at: Int(sequence % 2) * slotBytes) } catch { throw .io("write", error.errorNumber) }
         guard fdatasync(descriptor) == 0 else { throw .io("fdatasync", errno) }
     }
 }
