@@ -24,6 +24,7 @@ struct LedgerBench: ParsableCommand {
     @Option(help: "With --grow-transactions: measure after every this many grown transactions.") var measureEvery = 100_000
     @Option(help: "With --grow-transactions: the measured block sizes, comma-separated (interleaved).") var measureSizes = "50,150,500"
     @Option(help: "With --grow-transactions: blocks of each measured size per measurement.") var measureBlocks = 20
+    @Option(help: "With --grow-transactions: draw the measured blocks' transactions in turn from this many signers (at least the growth's 50 chains), so a block of at most this many holds one transaction per signer, as in bench cluster's latency phase (0: drawn like the growth's, chained runs of 50 signers).") var measureSigners = 0
     @Option(help: "With --grow-transactions: L0 files of the tree's pages (the nodes column family) that start a compaction (0: the store's own setting).") var nodesCompactionTrigger: Int32 = 0
     @Option(help: "With --grow-transactions: compression of the tree's pages (the nodes column family): lz4, zstd or none (default: the store's own setting).") var nodesCompression: String?
     @Option(help: "With --grow-transactions: how the tree's replaced pages are deleted: single (RocksDB's SingleDelete) or plain (default: the store's own setting).") var nodesDelete: String?
@@ -123,8 +124,9 @@ extension LedgerBench {
     func runGrown() throws {
         let sizes = measureSizes.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard growTransactions > 0, measureEvery > 0, measureBlocks > 0, !sizes.isEmpty, sizes.count == measureSizes.split(separator: ",").count,
-              sizes.allSatisfy({ (1...Limits.maxTransactionsPerBlock).contains($0) }) else {
-            throw badInput("--measure-every and --measure-blocks positive; --measure-sizes a comma-separated list of 1…\(Limits.maxTransactionsPerBlock)")
+              sizes.allSatisfy({ (1...Limits.maxTransactionsPerBlock).contains($0) }),
+              measureSigners == 0 || (GrownStateBenchmark.defaultChains...GrownStateBenchmark.maxSigners).contains(measureSigners) else {
+            throw badInput("--measure-every and --measure-blocks positive; --measure-sizes a comma-separated list of 1…\(Limits.maxTransactionsPerBlock); --measure-signers 0 or \(GrownStateBenchmark.defaultChains)…\(GrownStateBenchmark.maxSigners)")
         }
         let path = dir ?? FileManager.default.temporaryDirectory.appendingPathComponent("trellis-bench-ledger-\(UUID().uuidString)").path
         defer { if dir == nil { try? FileManager.default.removeItem(atPath: path) } }
@@ -167,7 +169,8 @@ extension LedgerBench {
             }
             let store = try RocksChainStore(path: path, retention: archive ? .archive : .window(heights: proofHistoryHeights), options: options)
             let total = growTransactions
-            result = try GrownStateBenchmark.run(growTransactions: growTransactions, measureEvery: measureEvery, sizes: sizes, measureBlocks: measureBlocks, store: store) { grown in
+            result = try GrownStateBenchmark.run(growTransactions: growTransactions, measureEvery: measureEvery, sizes: sizes, measureBlocks: measureBlocks,
+                                                 measureSigners: measureSigners > 0 ? measureSigners : nil, store: store) { grown in
                 progressLine("grown: \(grown)/\(total) transactions")
             }
             // As the run left them (not compacted first: what a node's disk holds).
@@ -193,6 +196,10 @@ extension LedgerBench {
                 "commit_ms_p90": round2(s.commitSecondsPercentile(90) * 1000), "commit_ms_p99": round2(s.commitSecondsPercentile(99) * 1000),
                 "commit_us_per_tx": round2(s.commitSecondsMedian * 1e6 / Double(s.blockSize)), "build_ms": round2(s.buildSecondsMedian * 1000),
                 "commit_page_reads_per_block": round2(s.commitPageReadsPerBlock), "build_page_reads_per_block": round2(s.buildPageReadsPerBlock),
+                "signers_per_block": s.signersPerBlock, "tree_update_ms": round2(s.treeUpdateSecondsMedian * 1000),
+                "build_cpu_us_per_tx": round2(s.buildCPUSeconds * 1e6 / Double(s.blocks * s.blockSize)),
+                "commit_cpu_us_per_tx": round2(s.commitCPUSeconds * 1e6 / Double(s.blocks * s.blockSize)),
+                "cpu_us_per_tx": round2(s.cpuSecondsPerTransaction * 1e6), "process_cpu_us_per_tx": round2(s.processCPUSecondsPerTransaction * 1e6),
                 "phases_per_block": phaseFields(s.phases, per: Double(s.blocks)),
             ]
         }
@@ -213,18 +220,22 @@ extension LedgerBench {
         }
         let fits: [[String: Any]] = result.fits.map { ["grown_tx": $0.grownTransactions, "fixed_ms": round2($0.fixedSeconds * 1000), "per_key_us": round2($0.perKeySeconds * 1e6)] }
         if json {
-            print(jsonObject(["chains": result.chains, "grow_block_size": result.growBlockSize,
+            print(jsonObject(["chains": result.chains, "grow_block_size": result.growBlockSize, "measure_signers": measureSigners,
                               "state_retention": archive ? "archive" : "window \(proofHistoryHeights)", "peak_rss_mb": StorageReport.peakResidentMegabytes(),
                               "samples": samples, "growth": stretches, "fits": fits, "sst_bytes_by_column_family": sst]))
             return
         }
-        print("Commits on a growing state: \(result.chains) chains of split transfers, grown in blocks of \(result.growBlockSize)")
+        print("Commits on a growing state: \(result.chains) chains of split transfers, grown in blocks of \(result.growBlockSize)"
+              + (measureSigners > 0 ? "; measured blocks drawn from \(measureSigners) signers in turn" : ""))
         for s in result.samples {
-            let p = s.phases, n = Double(s.blocks)
-            print(String(format: "  after %7d tx (%8d live keys), blocks of %4d (%5d keys): commit %.2f ms (p99 %.2f) = %.1f us/tx; walk %.2f, pages %.2f, write %.2f, prune %.2f, history %.2f ms; %.1f page reads (%.2f ms)",
-                         s.grownTransactions, s.liveStateKeys, s.blockSize, s.stateKeysPerBlock, s.commitSecondsMedian * 1000, s.commitSecondsPercentile(99) * 1000,
+            let p = s.phases, n = Double(s.blocks), txs = Double(s.blocks * s.blockSize)
+            print(String(format: "  after %7d tx (%8d live keys), blocks of %4d (%5d keys, %d signers): commit %.2f ms (p99 %.2f) = %.1f us/tx; walk %.2f, pages %.2f, write %.2f, prune %.2f, history %.2f ms; %.1f page reads (%.2f ms)",
+                         s.grownTransactions, s.liveStateKeys, s.blockSize, s.stateKeysPerBlock, s.signersPerBlock, s.commitSecondsMedian * 1000, s.commitSecondsPercentile(99) * 1000,
                          s.commitSecondsMedian * 1e6 / Double(s.blockSize), p.treeWalkSeconds * 1000 / n, p.pageEncodeSeconds * 1000 / n, p.writeSeconds * 1000 / n,
                          p.pruneSeconds * 1000 / n, p.valueHistorySeconds * 1000 / n, s.commitPageReadsPerBlock, p.pageReadSeconds * 1000 / n))
+            print(String(format: "      build %.2f ms (tree update alone, cached pages: %.2f ms; %.1f page reads); CPU per tx: build %.1f + commit %.1f = %.1f us (process, RocksDB's threads included: %.1f us)",
+                         s.buildSecondsMedian * 1000, s.treeUpdateSecondsMedian * 1000, s.buildPageReadsPerBlock, s.buildCPUSeconds * 1e6 / txs,
+                         s.commitCPUSeconds * 1e6 / txs, s.cpuSecondsPerTransaction * 1e6, s.processCPUSecondsPerTransaction * 1e6))
         }
         for f in result.fits {
             print(String(format: "  after %7d tx: commit ≈ %.2f ms + %.2f us per changed key", f.grownTransactions, f.fixedSeconds * 1000, f.perKeySeconds * 1e6))

@@ -87,6 +87,8 @@ import TrellisCrypto
             #expect(sample.stateKeysPerBlock > sample.blockSize)
             #expect(sample.phases.totalSeconds <= sample.commitSeconds.reduce(0, +))
             #expect(sample.phases.batchOperations > sample.blockSize * 2)
+            // Drawn like the growth: the next transaction of each of the 4 chains in turn.
+            #expect(sample.signersPerBlock == min(4, sample.blockSize))
         }
         // The window of 3 heights prunes from the fourth height on: later commits pay a prune.
         #expect(result.samples[5].phases.pruneSeconds > 0)
@@ -99,5 +101,31 @@ import TrellisCrypto
         let check = try store.checkState()
         #expect(check.liveKeys > last)
         #expect(check.unneededHistoryEntries == 0)
+    }
+
+    /// With `measureSigners` every measured block holds one transaction per signer (the latency phase's composition):
+    /// more distinct state keys per transaction than the same block size drawn as chained runs of fewer signers; the
+    /// growth is unchanged, and every measured block reports its CPU and the tree update's time.
+    @Test func measuredBlocksOfOneTransactionPerSigner() throws {
+        func run(measureSigners: Int?) throws -> GrownStateResult {
+            let path = temporaryPath("grown-bench-signers")
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            let store = try RocksChainStore(path: path, retention: .window(heights: 3))
+            return try GrownStateBenchmark.run(growTransactions: 40, measureEvery: 40, sizes: [6, 12], measureBlocks: 2, chains: 4,
+                                               growBlockSize: 20, measureSigners: measureSigners, store: store)
+        }
+        let spread = try run(measureSigners: 12)
+        let chained = try run(measureSigners: nil)
+        #expect(spread.samples.map(\.blockSize) == [6, 12, 6, 12])
+        for sample in spread.samples {
+            #expect(sample.signersPerBlock == sample.blockSize)
+            #expect(sample.buildCPUSeconds > 0 && sample.commitCPUSeconds > 0 && sample.processCPUSeconds > 0)
+            #expect(sample.treeUpdateSecondsMedian > 0)
+        }
+        for (one, runs) in zip(spread.samples, chained.samples) where one.blockSize == 12 {
+            #expect(runs.signersPerBlock == 4)
+            #expect(one.stateKeysPerBlock > runs.stateKeysPerBlock, "one tx per signer: \(one.stateKeysPerBlock) keys, chained runs: \(runs.stateKeysPerBlock)")
+        }
+        #expect(spread.stretches.map(\.toTransactions) == [40])
     }
 }

@@ -7,8 +7,16 @@
 // sign one chain; a block takes the next transaction of each chain in turn. The state is grown in blocks of
 // `growBlockSize` on a RocksDB store with the default window; at the start and after every `measureEvery` grown
 // transactions, blocks of each measured size (interleaved: 50, 150, 500, 50, …) are committed and timed, with the
-// store's own split of each commit (`CommitPhases`). Signatures are made beforehand and not verified (as
-// `LedgerBenchmark`). Benchmarks, not tests: numbers depend on the machine.
+// store's own split of each commit (`CommitPhases`) and the CPU the block cost. Signatures are made beforehand and
+// not verified (as `LedgerBenchmark`). Benchmarks, not tests: numbers depend on the machine.
+//
+// The measured blocks' composition: by default they are drawn like the growth's, the next transaction of each of the
+// `chains` chains in turn, so a block larger than `chains` holds runs of chained transactions of one signer (what a
+// node's mempool reaps at saturation: the outputs one creates and the next spends never reach the store). With
+// `measureSigners` they are drawn in turn from that many signers (the growth's chains and more), so a block of at
+// most that many transactions holds ONE transaction per signer — the composition of `bench cluster`'s latency phase,
+// whose generator sends round-robin over 256 signers (docs/PERFORMANCE.md, "The tree's per-key cost (thirteenth)"):
+// more distinct keys and tree paths per transaction.
 import Foundation
 import TrellisCodec
 import TrellisCrypto
@@ -31,6 +39,22 @@ public struct GrownStateSample: Sendable {
     /// Pages read from RocksDB while executing these blocks (the tree update), per block.
     public let buildPageReadsPerBlock: Double
     public let buildSecondsMedian: Double
+    /// Distinct signers per block (median): the block size when every transaction has its own signer.
+    public let signersPerBlock: Int
+    /// CPU seconds of the benchmark's thread in the blocks' builds (execution and the tree update) and commits,
+    /// summed over the blocks.
+    public let buildCPUSeconds: Double
+    public let commitCPUSeconds: Double
+    /// CPU seconds of the whole process over the blocks (RocksDB's flushes and compactions included), summed; the
+    /// tree updates re-run for `treeUpdateSecondsMedian` excluded.
+    public let processCPUSeconds: Double
+    /// The tree update of each block's changes alone (`SparseMerkleTree.update` on the store), re-run after the build
+    /// on the pages the build left in the cache: the walk and the new nodes' hashes, without execution or page reads.
+    public let treeUpdateSecondsMedian: Double
+
+    /// The benchmark thread's CPU per transaction in the builds and commits.
+    public var cpuSecondsPerTransaction: Double { (buildCPUSeconds + commitCPUSeconds) / Double(blocks * blockSize) }
+    public var processCPUSecondsPerTransaction: Double { processCPUSeconds / Double(blocks * blockSize) }
 
     public var commitSecondsMedian: Double { LedgerBenchmark.median(commitSeconds) }
     public func commitSecondsPercentile(_ p: Double) -> Double { LedgerBenchmark.percentile(commitSeconds, p) }
@@ -79,15 +103,22 @@ public struct GrownStateResult: Sendable {
 public enum GrownStateBenchmark {
     public static let defaultChains = 50
     public static let defaultGrowBlockSize = 500
+    /// The most signers the measured blocks draw from (`measureSigners`): each is a genesis member with a certificate.
+    public static let maxSigners = 4_096
 
     /// Grows the state of `store` (a fresh store) by `growTransactions` chained splits in blocks of `growBlockSize`,
     /// measuring `measureBlocks` blocks of each of `sizes` at the start and after every `measureEvery` grown
     /// transactions (and at the end). `progress` is called with the grown transactions after each growth block.
+    /// With `measureSigners`, the measured blocks take their transactions in turn from that many signers (at least
+    /// `chains`: the growth's and more), one per signer in a block of at most that many.
     public static func run(growTransactions: Int, measureEvery: Int, sizes: [Int], measureBlocks: Int, chains: Int = defaultChains,
-                           growBlockSize: Int = defaultGrowBlockSize, store: RocksChainStore, progress: ((Int) -> Void)? = nil) throws -> GrownStateResult {
+                           growBlockSize: Int = defaultGrowBlockSize, measureSigners: Int? = nil, store: RocksChainStore,
+                           progress: ((Int) -> Void)? = nil) throws -> GrownStateResult {
         precondition(growTransactions >= 0 && measureEvery > 0 && measureBlocks > 0 && chains > 0 && growBlockSize > 0, "benchmark sizes must be positive")
         precondition(!sizes.isEmpty && sizes.allSatisfy { $0 > 0 && $0 <= Limits.maxTransactionsPerBlock }, "block sizes 1…\(Limits.maxTransactionsPerBlock)")
-        var bench = try Chain(chains: chains, store: store)
+        precondition(measureSigners.map { $0 >= chains && $0 <= maxSigners } ?? true, "the measured blocks' signers: the growth's \(chains) chains and more, at most \(maxSigners)")
+        var bench = try Chain(chains: measureSigners ?? chains, store: store)
+        let growthChains = chains
         var samples: [GrownStateSample] = []
         var stretches: [GrownStateStretch] = []
         var grown = 0
@@ -96,10 +127,19 @@ public enum GrownStateBenchmark {
             var keys = [[Int]](repeating: [], count: sizes.count)
             var phases = [CommitPhases](repeating: CommitPhases(), count: sizes.count)
             var commitReads = [Int](repeating: 0, count: sizes.count), buildReads = [Int](repeating: 0, count: sizes.count)
+            var signers = [[Int]](repeating: [], count: sizes.count), updates = [[Double]](repeating: [], count: sizes.count)
+            var buildCPU = [Double](repeating: 0, count: sizes.count), commitCPU = [Double](repeating: 0, count: sizes.count)
+            var processCPU = [Double](repeating: 0, count: sizes.count)
             let liveKeys = try liveStateKeys(store)
             for _ in 0..<measureBlocks {
                 for (i, size) in sizes.enumerated() {
-                    let block = try bench.commitBlock(size)
+                    let processBefore = CPUTime.process()
+                    let block = try bench.commitBlock(size, signers: measureSigners ?? growthChains, measuring: true)
+                    processCPU[i] += CPUTime.process() - processBefore - block.treeUpdateCPUSeconds
+                    signers[i].append(block.signers)
+                    updates[i].append(block.treeUpdateSeconds)
+                    buildCPU[i] += block.buildCPUSeconds
+                    commitCPU[i] += block.commitCPUSeconds
                     commits[i].append(block.commitSeconds)
                     builds[i].append(block.buildSeconds)
                     keys[i].append(block.stateKeys)
@@ -123,7 +163,9 @@ public enum GrownStateBenchmark {
                                                 stateKeysPerBlock: keys[i].sorted()[keys[i].count / 2], phases: phases[i],
                                                 commitPageReadsPerBlock: Double(commitReads[i]) / Double(measureBlocks),
                                                 buildPageReadsPerBlock: Double(buildReads[i]) / Double(measureBlocks),
-                                                buildSecondsMedian: LedgerBenchmark.median(builds[i])))
+                                                buildSecondsMedian: LedgerBenchmark.median(builds[i]), signersPerBlock: signers[i].sorted()[signers[i].count / 2],
+                                                buildCPUSeconds: buildCPU[i], commitCPUSeconds: commitCPU[i], processCPUSeconds: processCPU[i],
+                                                treeUpdateSecondsMedian: LedgerBenchmark.median(updates[i])))
             }
         }
         try measure()
@@ -135,7 +177,7 @@ public enum GrownStateBenchmark {
         var writes = backgroundWrites(store)
         while grown < growTransactions {
             let size = min(growBlockSize, growTransactions - grown)
-            let block = try bench.commitBlock(size)
+            let block = try bench.commitBlock(size, signers: growthChains, measuring: false)
             grown += size
             stretchCommits.append(block.commitSeconds)
             stretchPhases = stretchPhases.adding(block.phases)
@@ -210,6 +252,13 @@ public enum GrownStateBenchmark {
         let phases: CommitPhases
         let commitPageReads: Int
         let buildPageReads: Int
+        /// Distinct signers of the block's transactions.
+        let signers: Int
+        let buildCPUSeconds: Double
+        let commitCPUSeconds: Double
+        /// The re-run tree update's wall and thread CPU time (zero unless measuring).
+        let treeUpdateSeconds: Double
+        let treeUpdateCPUSeconds: Double
     }
 
     /// The chain being grown: one signer and one certificate chain per supplier.
@@ -220,7 +269,8 @@ public enum GrownStateBenchmark {
         let suppliers: [(id: String, key: SigningKey)]
         /// Per chain: the certificate it spends next, its face, the signer's next nonce.
         var heads: [(cert: String, face: UInt64, nonce: UInt64)]
-        var next = 0
+        /// Per number of chains drawn from (the first that many): the chain whose transaction comes next.
+        var next: [Int: Int] = [:]
         var lastCommit: CommitCertificate?
         static let genesisTime: Int64 = 1_767_225_600
         /// Each chain's certificate: enough for every split a long run makes (each sends 1 away).
@@ -281,17 +331,21 @@ public enum GrownStateBenchmark {
             return CommitCertificate(height: height, round: 0, blockID: block.hash, precommits: [vote])
         }
 
-        /// The next `count` split transfers, one chain after another (each chain's in nonce order), signed on every core.
-        private mutating func nextTransactions(_ count: Int) -> [Transaction] {
+        /// The next `count` split transfers of the first `signers` chains, one chain after another (each chain's in
+        /// nonce order), signed on every core.
+        private mutating func nextTransactions(_ count: Int, signers: Int) -> [Transaction] {
+            precondition(signers > 0 && signers <= heads.count, "transactions of \(signers) of \(heads.count) chains")
             let expires = engine.currentHeight + 11
             var perChain = [Int](repeating: 0, count: heads.count)
             var order: [Int] = []
             order.reserveCapacity(count)
+            var cursor = next[signers] ?? 0
             for _ in 0..<count {
-                order.append(next)
-                perChain[next] += 1
-                next = (next + 1) % heads.count
+                order.append(cursor)
+                perChain[cursor] += 1
+                cursor = (cursor + 1) % signers
             }
+            next[signers] = cursor
             // Each chain's splits depend on the hash of the one before (the remainder's id): sign chains in parallel.
             let heads = self.heads, suppliers = self.suppliers, counts = perChain
             let signed = SignedChains(count: heads.count)
@@ -324,28 +378,43 @@ public enum GrownStateBenchmark {
             return out
         }
 
-        /// Builds, times and commits a block of `count` splits; every one must be accepted.
-        mutating func commitBlock(_ count: Int) throws -> CommittedBlock {
-            let transactions = nextTransactions(count)
+        /// Builds, times and commits a block of `count` splits of the first `signers` chains; every one must be
+        /// accepted. `measuring`: the tree update is then re-run alone and timed (`treeUpdateSeconds`).
+        mutating func commitBlock(_ count: Int, signers: Int, measuring: Bool) throws -> CommittedBlock {
+            let transactions = nextTransactions(count, signers: signers)
             let clock = ContinuousClock()
             let height = engine.currentHeight + 1
             let readsBefore = store.treePagesRead
+            let cpuStart = CPUTime.thread()
             let start = clock.now
             let built = try engine.proposeBlock(height: height, round: 0, time: Self.genesisTime + Int64(height), proposer: validator.publicKey,
                                                 lastCommit: lastCommit, transactions: transactions, signatures: .allVerified)
             let buildSeconds = LedgerBenchmark.seconds(clock.now - start)
+            let buildCPU = CPUTime.thread() - cpuStart
             let accepted = built.result.receipts.count { $0.isOK }
             guard accepted == count else { throw GrownStateError.rejected(height: height, accepted: accepted, of: count) }
-            let certificate = self.certificate(built.block)
             let readsBuilt = store.treePagesRead
+            var updateSeconds = 0.0, updateCPU = 0.0
+            if measuring {
+                let updateCPUStart = CPUTime.thread()
+                let updateStart = clock.now
+                let update = try SparseMerkleTree.update(root: engine.stateRoot, changes: built.result.stateChanges, source: store)
+                updateSeconds = LedgerBenchmark.seconds(clock.now - updateStart)
+                updateCPU = CPUTime.thread() - updateCPUStart
+                precondition(update.root == built.result.stateRoot, "the re-run tree update computed another root")
+            }
+            let certificate = self.certificate(built.block)
             let phasesBefore = store.commitPhases
+            let commitCPUStart = CPUTime.thread()
             let commitStart = clock.now
             try engine.commit(built.block, certificate: certificate)
             let commitSeconds = LedgerBenchmark.seconds(clock.now - commitStart)
+            let commitCPU = CPUTime.thread() - commitCPUStart
             lastCommit = certificate
             return CommittedBlock(buildSeconds: buildSeconds, commitSeconds: commitSeconds, stateKeys: built.result.stateChanges.count,
                                   phases: store.commitPhases.since(phasesBefore), commitPageReads: store.treePagesRead - readsBuilt,
-                                  buildPageReads: readsBuilt - readsBefore)
+                                  buildPageReads: readsBuilt - readsBefore, signers: Set(transactions.map(\.body.signer)).count,
+                                  buildCPUSeconds: buildCPU, commitCPUSeconds: commitCPU, treeUpdateSeconds: updateSeconds, treeUpdateCPUSeconds: updateCPU)
         }
     }
 
@@ -367,6 +436,20 @@ public enum GrownStateBenchmark {
             defer { lock.unlock() }
             return chains
         }
+    }
+}
+
+/// CPU time from the kernel's clocks (Linux, and any POSIX system with per-thread clocks); 0 where unavailable.
+enum CPUTime {
+    /// CPU seconds the calling thread has used.
+    static func thread() -> Double { read(CLOCK_THREAD_CPUTIME_ID) }
+    /// CPU seconds every thread of the process has used.
+    static func process() -> Double { read(CLOCK_PROCESS_CPUTIME_ID) }
+
+    private static func read(_ clock: clockid_t) -> Double {
+        var ts = timespec()
+        guard clock_gettime(clock, &ts) == 0 else { return 0 }
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 }
 
