@@ -105,10 +105,14 @@ struct ClusterBench: AsyncParsableCommand {
             .headers(method: "GET", target: eventsPath)
         monitor.start(host: apiHost, port: apiPort, path: eventsPath, headers: eventHeaders)
         defer { monitor.stop() }
-        let sessionConfig = URLSessionConfiguration.default
-        sessionConfig.httpMaximumConnectionsPerHost = inFlight
-        let sender = LoadSender(nodeURLs: cluster.apiURLs, batchSize: batch, sentAt: sentAt, firstSentAt: firstSentAt, errors: errors, refusals: refusals,
-                                session: URLSession(configuration: sessionConfig), maxOutstanding: maxOutstanding)
+        // One kept-alive connection per lane, lane k to node k mod nodes (blocking sockets on the lanes' threads: URLSession
+        // on Linux cost the generator up to half a core at the rates that matter, taken from the nodes it measures).
+        let connections = try (0..<inFlight).map { lane -> LoadConnection in
+            guard let connection = LoadConnection(url: cluster.apiURLs[lane % cluster.apiURLs.count]) else { throw failure("bad API URL \(cluster.apiURLs[lane % cluster.apiURLs.count])") }
+            return connection
+        }
+        let sender = LoadSender(connections: connections, batchSize: batch, sentAt: sentAt, firstSentAt: firstSentAt, errors: errors, refusals: refusals,
+                                maxOutstanding: maxOutstanding)
         /// Admission refusals (429 answers and transactions refused for capacity) since `since`.
         func refusedSince(_ since: [String: Int]) -> [String: Double] {
             refusals.withLock { now in Dictionary(uniqueKeysWithValues: now.map { ($0.key, Double($0.value - (since[$0.key] ?? 0))) }) }

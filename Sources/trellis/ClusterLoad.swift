@@ -15,9 +15,6 @@ import TrellisAPI
 import TrellisCodec
 import TrellisCrypto
 import TrellisLedger
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// One pre-signed transaction.
 struct SignedTx: Sendable {
@@ -178,11 +175,13 @@ final class LockedCounter: @unchecked Sendable {
 /// Sends batches to the nodes at a paced rate and records when each transaction was sent.
 ///
 /// One lane per queue: lane k sends only its own signers' transactions, only to node k mod nodes, one request at a
-/// time, so each signer's nonce run reaches one node in order. A transaction refused for capacity goes back to the
-/// front of its lane (the lane pauses as the node asked) and is sent again before anything newer: refusals never
-/// leave a nonce gap for other transactions to wait behind.
+/// time over its own kept-alive connection (`LoadConnection`, blocking calls on the lane's own thread), so each
+/// signer's nonce run reaches one node in order. A transaction refused for capacity goes back to the front of its
+/// lane (the lane pauses as the node asked) and is sent again before anything newer: refusals never leave a nonce gap
+/// for other transactions to wait behind.
 struct LoadSender: Sendable {
-    let nodeURLs: [String]
+    /// One connection per lane (lane k's to node k mod nodes), kept across phases.
+    let connections: [LoadConnection]
     var batchSize: Int
     /// Sent, admitted and not yet committed transactions → when they were sent (the latency's start).
     let sentAt: LockedBox<[Hash: UInt64]>
@@ -192,15 +191,16 @@ struct LoadSender: Sendable {
     /// Admission refusals: `http_429` answers, and `transactions` refused for capacity (in a 429 answer or one by one:
     /// overloaded, signer_backlog, mempool_full, nonce_too_far_ahead) — all sent again.
     let refusals: LockedBox<[String: Int]>
-    let session: URLSession
     /// At most this many sent transactions may wait for their commit: above it the sender pauses (closed loop), so
     /// the mempools never overflow.
     let maxOutstanding: Int
 
     /// Offers `rate` tx/s in all for `seconds`, split evenly over the lanes `queues` (each must hold its share of
-    /// rate × seconds). Returns how many transactions the nodes admitted. Batches behind schedule go at once; the
-    /// phase ends on time, leaving what was not sent (refused ones first) queued for the next phase.
+    /// rate × seconds; lane k sends over `connections[k]`). Returns how many transactions the nodes admitted. Batches
+    /// behind schedule go at once; the phase ends on time, leaving what was not sent (refused ones first) queued for
+    /// the next phase.
     func run(queues: [LoadQueue], rate: Double, seconds: Double) async -> Int {
+        precondition(queues.count <= connections.count, "one connection per lane")
         let laneRate = rate / Double(max(1, queues.count))
         let total = Int(laneRate * seconds)
         let start = monotonicNanoseconds()
@@ -208,27 +208,29 @@ struct LoadSender: Sendable {
         let admitted = LockedCounter()
         await withTaskGroup(of: Void.self) { group in
             for (lane, queue) in queues.enumerated() {
-                let node = nodeURLs[lane % nodeURLs.count]
+                let connection = connections[lane]
                 group.addTask {
-                    var offered = 0
-                    while offered < total {
-                        // Lanes take turns: lane k's j-th batch is batch j × lanes + k of the whole phase, as if one
-                        // sender sent them all at `rate`.
-                        let due = start + UInt64((Double(offered) * Double(queues.count) + Double(lane * batchSize)) / rate * 1e9)
-                        let now = monotonicNanoseconds()
-                        if due > now { try? await Task.sleep(nanoseconds: due - now) }
-                        while sentAt.withLock({ $0.count }) > maxOutstanding && monotonicNanoseconds() < end {
-                            try? await Task.sleep(nanoseconds: 100_000_000)
-                        }
-                        guard monotonicNanoseconds() < end else { return }
-                        let txs = queue.take(min(batchSize, total - offered))
-                        guard !txs.isEmpty else { return }
-                        let answer = await send(txs, to: node)
-                        admitted.add(answer.admitted)
-                        offered += txs.count - answer.refused.count
-                        if !answer.refused.isEmpty {
-                            queue.putBack(answer.refused)
-                            try? await Task.sleep(nanoseconds: min(answer.pauseNanoseconds, end > monotonicNanoseconds() ? end - monotonicNanoseconds() : 0))
+                    // Blocking sends and sleeps: on a thread of the lane's own, never on the cooperative pool.
+                    await onThread {
+                        var offered = 0
+                        while offered < total {
+                            // Lanes take turns: lane k's j-th batch is batch j × lanes + k of the whole phase, as if one
+                            // sender sent them all at `rate`.
+                            let due = start + UInt64((Double(offered) * Double(queues.count) + Double(lane * batchSize)) / rate * 1e9)
+                            let now = monotonicNanoseconds()
+                            if due > now { sleepNanoseconds(due - now) }
+                            while sentAt.withLock({ $0.count }) > maxOutstanding && monotonicNanoseconds() < end { sleepNanoseconds(100_000_000) }
+                            guard monotonicNanoseconds() < end else { return }
+                            let txs = queue.take(min(batchSize, total - offered))
+                            guard !txs.isEmpty else { return }
+                            let answer = send(txs, over: connection)
+                            admitted.add(answer.admitted)
+                            offered += txs.count - answer.refused.count
+                            if !answer.refused.isEmpty {
+                                queue.putBack(answer.refused)
+                                let left = end > monotonicNanoseconds() ? end - monotonicNanoseconds() : 0
+                                sleepNanoseconds(min(answer.pauseNanoseconds, left))
+                            }
                         }
                     }
                 }
@@ -239,29 +241,29 @@ struct LoadSender: Sendable {
 
     /// Posts one batch: how many the node admitted, which it refused for capacity (to send again, in order) and how
     /// long it asked the client to wait.
-    private func send(_ txs: [SignedTx], to node: String) async -> (admitted: Int, refused: [SignedTx], pauseNanoseconds: UInt64) {
+    func send(_ txs: [SignedTx], over connection: LoadConnection) -> (admitted: Int, refused: [SignedTx], pauseNanoseconds: UInt64) {
         let now = monotonicNanoseconds()
         sentAt.withLock { m in for tx in txs { m[tx.hash] = now } }
         firstSentAt.withLock { m in for tx in txs where m[tx.hash] == nil { m[tx.hash] = now } }
-        var request = URLRequest(url: URL(string: node + "/v1/txs")!, timeoutInterval: 60)
-        request.httpMethod = "POST"
-        request.setValue("application/octet-stream", forHTTPHeaderField: "Content-Type")
-        request.httpBody = Data(TransactionBatch.encode(txs.map(\.bytes)))
         var refused: [SignedTx] = []
         var admitted = 0
         var pauseNanoseconds: UInt64 = 100_000_000
         do {
-            let (data, response) = try await session.data(for: request)
-            let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+            let answer = try connection.request("POST", path: "/v1/txs", headers: [("Content-Type", "application/octet-stream")],
+                                                body: TransactionBatch.encode(txs.map(\.bytes)))
+            let status = answer.status
             if status == 429 {
                 // Admission control: the node asks us to come back later; honour Retry-After (at most 2 s here, so a
                 // step keeps offering its rate).
-                let seconds = Double((response as? HTTPURLResponse)?.value(forHTTPHeaderField: "Retry-After") ?? "") ?? 1
+                let seconds = Double(answer.headers["retry-after"] ?? "") ?? 1
                 pauseNanoseconds = UInt64(min(max(seconds, 0.1), 2) * 1e9)
                 refusals.withLock { $0["http_429", default: 0] += 1; $0["transactions", default: 0] += txs.count }
             }
-            let results = ((try? JSONSerialization.jsonObject(with: data)) as? [String: Any])?["results"] as? [[String: Any]] ?? []
-            if status == 200 && results.count == txs.count {
+            if status == 200, let counts = Self.batchCounts(answer.body), counts.refused == 0, counts.accepted == txs.count {
+                // Every transaction admitted (the answer's leading counts say so): no need to read the items.
+                admitted = txs.count
+            } else if status == 200, let results = ((try? JSONSerialization.jsonObject(with: Data(answer.body))) as? [String: Any])?["results"] as? [[String: Any]],
+                      results.count == txs.count {
                 for (tx, result) in zip(txs, results) {
                     if result["hash"] != nil { admitted += 1; continue }
                     let error = result["error"] as? [String: Any]
@@ -293,6 +295,48 @@ struct LoadSender: Sendable {
         if !refused.isEmpty { sentAt.withLock { m in for tx in refused { m.removeValue(forKey: tx.hash) } } }
         return (admitted, refused, pauseNanoseconds)
     }
+
+    /// The leading counts of a `POST /v1/txs` answer, `{"accepted":A,"refused":R,…` as the API writes it
+    /// (`APIServer.batchAnswer`); nil when the body does not start that way (then its items are read).
+    static func batchCounts(_ body: [UInt8]) -> (accepted: Int, refused: Int)? {
+        var at = 0
+        func expect(_ text: String) -> Bool {
+            let bytes = Array(text.utf8)
+            guard at + bytes.count <= body.count, body[at..<(at + bytes.count)].elementsEqual(bytes) else { return false }
+            at += bytes.count
+            return true
+        }
+        func number() -> Int? {
+            var value = 0, digits = 0
+            while at < body.count, body[at] >= 48, body[at] <= 57, digits < 9 {
+                value = value * 10 + Int(body[at] - 48)
+                at += 1
+                digits += 1
+            }
+            return digits > 0 ? value : nil
+        }
+        guard expect("{\"accepted\":"), let accepted = number(), expect(",\"refused\":"), let refused = number(), expect(",") else { return nil }
+        return (accepted, refused)
+    }
+}
+
+/// Runs `body` on a new thread of its own and returns when it has finished (blocking work kept off the cooperative pool).
+func onThread(_ body: @escaping @Sendable () -> Void) async {
+    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+        let thread = Thread {
+            body()
+            continuation.resume()
+        }
+        thread.start()
+    }
+}
+
+/// Sleeps the calling thread (a lane's own thread, never the cooperative pool).
+func sleepNanoseconds(_ nanoseconds: UInt64) {
+    guard nanoseconds > 0 else { return }
+    var request = timespec(tv_sec: Int(nanoseconds / 1_000_000_000), tv_nsec: Int(nanoseconds % 1_000_000_000))
+    var remaining = timespec()
+    while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
 }
 
 func monotonicNanoseconds() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
