@@ -18,14 +18,33 @@ import TrellisCrypto
 struct DecodedPage: Sendable {
     let hashes: [Hash]
     let nodes: [TreeNode]
+    /// Each member's first 8 bytes (`Hash.prefix64`), in the members' order: `member(_:)` scans these 8-byte words
+    /// (4 cache lines for a full page) instead of the 32-byte hashes.
+    let prefixes: [UInt64]
+    /// The page root's hash (its row key), kept inline for the page cache's probes.
+    let root: Hash
 
-    var root: Hash { hashes[0] }
+    /// `hashes` and `nodes` in pre-order, the root first; not empty.
+    init(hashes: [Hash], nodes: [TreeNode]) {
+        precondition(!hashes.isEmpty && hashes.count == nodes.count, "a decoded page of \(hashes.count) hashes and \(nodes.count) nodes")
+        self.hashes = hashes
+        self.nodes = nodes
+        var prefixes: [UInt64] = []
+        prefixes.reserveCapacity(hashes.count)
+        for hash in hashes { prefixes.append(hash.prefix64) }
+        self.prefixes = prefixes
+        root = hashes[0]
+    }
+
     var rootNode: TreeNode { nodes[0] }
 
     /// The member `hash`, or nil.
     func member(_ hash: Hash) -> TreeNode? {
-        for i in hashes.indices where hashes[i] == hash { return nodes[i] }
-        return nil
+        let prefix = hash.prefix64
+        return prefixes.withUnsafeBufferPointer { prefixes in
+            for i in 0..<prefixes.count where prefixes[i] == prefix && hashes[i] == hash { return nodes[i] }
+            return nil
+        }
     }
 
     /// Whether one of the page's inner members has `hash` as a child that is not itself a member: the root of a
