@@ -93,7 +93,7 @@ public enum ChainVerifier {
     /// line (the fast form when the line matches it, else strict JSON decoding and the reference local checks);
     /// true when they pass. Public for fuzzing (TrellisFuzzing feeds it hostile lines); use `verify` otherwise.
     public static func lineChecksPass(_ row: [UInt8], height: UInt64, chainID: String) -> Bool {
-        FastChainVerifier.decode(row[...], number: 2, height: height, chainID: chainID, registry: .standard) != nil
+        FastChainVerifier.decode(row[...], number: 2, height: height, chainID: chainID, registry: .standard, scratch: LineScratch()) != nil
     }
 
     /// Verifies a parsed export; returns the summary and the replayed ledger (for reports).

@@ -3,8 +3,9 @@
 // Per line (workers, in height order): the line's bytes must be exactly the JSON `ExportJSON.line` writes for the
 // block its own `block_hex` decodes to (strictly), so instead of decoding the JSON and re-encoding it, the hex
 // fields are read in place and the decoded views are written from the block (LineJSON.swift) and compared byte for
-// byte; then block_hash, tx_count, tx_root (from the transaction hashes, computed once) and the certificate's
-// height and block. Receipts and validator_set_change are compared the same way after re-execution (which checks
+// byte (the transactions' JSON too, found just before the line's end); then block_hash, tx_count, tx_root (from the
+// transaction hashes, computed once) and the certificate's height and block. Receipts and validator_set_change are
+// compared the same way after re-execution, in the bytes left around the transactions (re-execution checks
 // the header's receipts_root against the receipts it produced). A line the writer cannot
 // reproduce (say, a message outside printable ASCII) is checked the slow way (JSONDecoder), on its own.
 //
@@ -38,7 +39,9 @@ enum FastChainVerifier {
         let state = PipelineState(count: n)
         let workers = max(1, ParallelVerifier.defaultConcurrency - 1)
         let group = DispatchGroup()
-        let decodeLine: @Sendable (Int) -> DecodedLine? = { i in decode(rows[i], number: i + 2, height: UInt64(i + 1), chainID: chainID, registry: registry) }
+        let decodeLine: @Sendable (Int, LineScratch) -> DecodedLine? = { i, scratch in
+            decode(rows[i], number: i + 2, height: UInt64(i + 1), chainID: chainID, registry: registry, scratch: scratch)
+        }
         for _ in 0..<workers {
             DispatchQueue.global().async(group: group) { state.work(decodeLine) }
         }
@@ -52,8 +55,9 @@ enum FastChainVerifier {
         // Re-execution, in order, as lines become available.
         var previousHash = genesis.hash  // block 1 links to the genesis
         var transactions = 0
+        let scratch = LineScratch()
         for i in 0..<n {
-            guard let line = state.waitDecoded(i, decode: decodeLine), let failedChecks = state.waitSignatures(i) else { break }
+            guard let line = state.waitDecoded(i, decode: decodeLine, scratch: scratch), let failedChecks = state.waitSignatures(i) else { break }
             let block = line.block
             let receipts: [Receipt], change: ValidatorSetChangeView?
             do throws(AuditError) {
@@ -67,7 +71,7 @@ enum FastChainVerifier {
                 state.stop()
                 break
             }
-            guard viewsMatch(line, row: rows[i], number: i + 2, receipts: receipts, validatorSetChange: change, registry: registry) else {
+            guard viewsMatch(line, row: rows[i], number: i + 2, receipts: receipts, validatorSetChange: change, registry: registry, scratch: scratch) else {
                 state.stop()
                 break
             }
@@ -125,16 +129,18 @@ enum FastChainVerifier {
         }
 
         enum Rest {
-            /// The receipts start at byte `receiptsAt` of the line and are followed by exactly `transactions`.
-            case fast(receiptsAt: Int, transactions: [UInt8])
+            /// The receipts are the line's bytes `receiptsAt..<transactionsAt`, followed by the transactions (checked:
+            /// exactly the JSON written from the block) up to `transactionsEnd`, then what comes after them.
+            case fast(receiptsAt: Int, transactionsAt: Int, transactionsEnd: Int)
             /// The line did not match the fast form and was decoded with JSONDecoder (all but receipts checked).
             case decoded(BlockLine)
         }
     }
 
     /// The local checks of one line (the fast form, else the reference checks on the decoded line); nil on failure.
-    static func decode(_ row: ArraySlice<UInt8>, number: Int, height: UInt64, chainID: String, registry: ContractRegistry) -> DecodedLine? {
-        if let line = decodeFast(row, height: height, chainID: chainID, registry: registry) { return line }
+    /// `scratch` holds the calling thread's buffers (reused from line to line).
+    static func decode(_ row: ArraySlice<UInt8>, number: Int, height: UInt64, chainID: String, registry: ContractRegistry, scratch: LineScratch) -> DecodedLine? {
+        if let line = decodeFast(row, height: height, chainID: chainID, registry: registry, scratch: scratch) { return line }
         guard let text = String(validating: row, as: UTF8.self),
               let line = try? ExportJSON.decode(BlockLine.self, Substring(text), line: number, what: "block line"),
               line.height == height,
@@ -143,21 +149,23 @@ enum FastChainVerifier {
         return DecodedLine(block: pair.block, certificate: pair.certificate, rest: .decoded(line), chainID: chainID)
     }
 
-    /// The fast form: `{"block_hash":H,"block_hex":B,"certificate_hex":C,"header":…,"height":N,"receipts":` with
-    /// B and C lowercase hex, everything else exactly as written from the decoded block.
-    static func decodeFast(_ row: ArraySlice<UInt8>, height: UInt64, chainID: String, registry: ContractRegistry) -> DecodedLine? {
+    /// The fast form: `{"block_hash":H,"block_hex":B,"certificate_hex":C,"header":…,"height":N,"receipts":R,` then
+    /// the transactions, with B and C lowercase hex and everything but R (and what follows the transactions, both
+    /// compared after re-execution) exactly as written from the decoded block.
+    static func decodeFast(_ row: ArraySlice<UInt8>, height: UInt64, chainID: String, registry: ContractRegistry, scratch: LineScratch) -> DecodedLine? {
         // Read in place: a copy of the row (~1.5 MB at 1,000 transactions) cost a memmove and fresh pages per line.
-        row.withUnsafeBufferPointer { bytes in decodeFast(bytes, height: height, chainID: chainID, registry: registry) }
+        row.withUnsafeBufferPointer { bytes in decodeFast(bytes, height: height, chainID: chainID, registry: registry, scratch: scratch) }
     }
 
-    private static func decodeFast(_ bytes: UnsafeBufferPointer<UInt8>, height: UInt64, chainID: String, registry: ContractRegistry) -> DecodedLine? {
+    private static func decodeFast(_ bytes: UnsafeBufferPointer<UInt8>, height: UInt64, chainID: String, registry: ContractRegistry, scratch: LineScratch) -> DecodedLine? {
         var p = 0
         guard expect(bytes, &p, "{\"block_hash\":\""), p + 64 <= bytes.count else { return nil }
         let hashAt = p
         p += 64
-        guard expect(bytes, &p, "\",\"block_hex\":\""), let blockBytes = lowerHex(bytes, &p),
+        // The block's bytes go into the thread's buffer (~0.6 MB at 1,000 transactions; the block keeps no part of it).
+        guard expect(bytes, &p, "\",\"block_hex\":\""), lowerHex(bytes, &p, into: &scratch.blockBytes),
               expect(bytes, &p, "\",\"certificate_hex\":\""), let certBytes = lowerHex(bytes, &p), expect(bytes, &p, "\""),
-              let block = try? Block.decode(blockBytes), block.header.height == height,
+              let block = try? Block.decode(scratch.blockBytes), block.header.height == height,
               let certificate = try? CanonicalDecoder.decode(CommitCertificate.self, from: certBytes)
         else { return nil }
         let hash = block.hash
@@ -175,29 +183,45 @@ enum FastChainVerifier {
         out.raw(",\"receipts\":")
         guard out.ok, same(bytes, at: p, out.bytes) else { return nil }
         let receiptsAt = p + out.bytes.count
-        var txs = LineJSON(capacity: bytes.count - receiptsAt)
-        LineParts.transactions(block.transactions, hashes: hashes, registry: registry, into: &txs)
-        guard txs.ok else { return nil }
-        return DecodedLine(block: block, certificate: certificate, rest: .fast(receiptsAt: receiptsAt, transactions: txs.bytes), chainID: chainID)
+        // The transactions are compared here, where they are written (into the thread's buffer: ~1.2 MB at 1,000
+        // transactions), so no line keeps them until re-execution. They come right after the receipts, which only
+        // re-execution can write: they are found from the line's end — the line ends with them and "}", or with them
+        // and `,"validator_set_change":{…}}` (no string in a line holds an unescaped quote, so the first such key
+        // after the receipts is that one). A wrong guess only fails the comparison (the line is then decoded the
+        // reference way); after re-execution the receipts must fill exactly the bytes before the transactions and
+        // the change exactly those after, so every byte of the line is still compared.
+        scratch.json.reset()
+        LineParts.transactions(block.transactions, hashes: hashes, registry: registry, into: &scratch.json)
+        guard scratch.json.ok else { return nil }
+        let count = scratch.json.bytes.count
+        var txAt = bytes.count - 1 - count
+        if !(txAt >= receiptsAt && bytes[bytes.count - 1] == UInt8(ascii: "}") && same(bytes, at: txAt, scratch.json.bytes)) {
+            guard let change = find(bytes, from: receiptsAt, ",\"validator_set_change\":") else { return nil }
+            txAt = change - count
+            guard txAt >= receiptsAt, same(bytes, at: txAt, scratch.json.bytes) else { return nil }
+        }
+        return DecodedLine(block: block, certificate: certificate, rest: .fast(receiptsAt: receiptsAt, transactionsAt: txAt, transactionsEnd: txAt + count),
+                           chainID: chainID)
     }
 
     /// After re-execution: the line's receipts and validator_set_change are the re-execution's (in the fast form,
     /// the rest of the line is exactly receipts, transactions, change, "}"). A fast-form line that does not match
     /// is checked once more the reference way before it counts as a failure.
-    static func viewsMatch(_ line: DecodedLine, row: ArraySlice<UInt8>, number: Int, receipts: [Receipt], validatorSetChange: ValidatorSetChangeView?, registry: ContractRegistry) -> Bool {
+    static func viewsMatch(_ line: DecodedLine, row: ArraySlice<UInt8>, number: Int, receipts: [Receipt], validatorSetChange: ValidatorSetChangeView?, registry: ContractRegistry,
+                           scratch: LineScratch) -> Bool {
         switch line.rest {
         case .decoded(let decoded):
             return (try? ChainVerifier.compare(decoded, receipts: receipts, validatorSetChange: validatorSetChange)) != nil
-        case .fast(let receiptsAt, let transactions):
-            var out = LineJSON(capacity: 256 * receipts.count)
-            LineParts.receipts(receipts, into: &out)
-            let txAt = receiptsAt + out.bytes.count
+        case .fast(let receiptsAt, let txAt, let txEnd):
+            scratch.json.reset()
+            LineParts.receipts(receipts, into: &scratch.json)
             var tail = LineJSON(capacity: 64)
             LineParts.validatorSetChange(validatorSetChange, into: &tail)
             tail.raw("}")
+            let out = scratch.json
             let matches = row.withUnsafeBufferPointer { bytes in
-                out.ok && tail.ok && txAt + transactions.count + tail.bytes.count == bytes.count
-                    && same(bytes, at: receiptsAt, out.bytes) && same(bytes, at: txAt, transactions) && same(bytes, at: txAt + transactions.count, tail.bytes)
+                out.ok && tail.ok && receiptsAt + out.bytes.count == txAt && txEnd + tail.bytes.count == bytes.count
+                    && same(bytes, at: receiptsAt, out.bytes) && same(bytes, at: txEnd, tail.bytes)
             }
             if matches { return true }
             guard let text = String(validating: row, as: UTF8.self),
@@ -224,6 +248,20 @@ enum FastChainVerifier {
         return expected.withUnsafeBufferPointer { e in memcmp(bytes.baseAddress! + at, e.baseAddress!, e.count) == 0 }
     }
 
+    /// The position of the first `literal` in `bytes` at or after `from`, or nil.
+    static func find(_ bytes: UnsafeBufferPointer<UInt8>, from: Int, _ literal: StaticString) -> Int? {
+        guard from >= 0, from <= bytes.count, literal.utf8CodeUnitCount > 0, let base = bytes.baseAddress else { return nil }
+        return literal.withUTF8Buffer { lit -> Int? in
+            var at = from
+            while at + lit.count <= bytes.count, let first = memchr(base + at, Int32(lit[0]), bytes.count - at) {
+                at = UnsafeRawPointer(base).distance(to: UnsafeRawPointer(first))
+                if at + lit.count <= bytes.count && memcmp(base + at, lit.baseAddress!, lit.count) == 0 { return at }
+                at += 1
+            }
+            return nil
+        }
+    }
+
     /// `lowerHex` on an array.
     static func lowerHex(_ bytes: [UInt8], _ p: inout Int) -> [UInt8]? {
         bytes.withUnsafeBufferPointer { lowerHex($0, &p) }
@@ -231,15 +269,24 @@ enum FastChainVerifier {
 
     /// Lowercase hex digits from `p` up to the next `"` (not consumed), decoded; nil on anything else.
     static func lowerHex(_ b: UnsafeBufferPointer<UInt8>, _ p: inout Int) -> [UInt8]? {
-        guard p <= b.count, let base = b.baseAddress, let quote = memchr(base + p, 0x22, b.count - p) else { return nil }
+        var out: [UInt8] = []
+        return lowerHex(b, &p, into: &out) ? out : nil
+    }
+
+    /// `lowerHex` into `out` (replacing its contents, keeping its capacity: a thread's buffer reused from line to
+    /// line); false on anything else (`p` then stays, `out` holds no meaning).
+    static func lowerHex(_ b: UnsafeBufferPointer<UInt8>, _ p: inout Int, into out: inout [UInt8]) -> Bool {
+        guard p <= b.count, let base = b.baseAddress, let quote = memchr(base + p, 0x22, b.count - p) else { return false }
         let end = UnsafeRawPointer(base).distance(to: UnsafeRawPointer(quote))
-        guard (end - p) % 2 == 0 else { return nil }
+        guard (end - p) % 2 == 0 else { return false }
         let count = (end - p) / 2
         var bad: UInt8 = 0
         // Table lookups with the failures or-ed together and checked once (a branch per digit was most of
         // decoding a line's hex); 0xFF marks a byte that is not a lowercase hex digit.
         let start = p
-        let out = [UInt8](unsafeUninitializedCapacity: count) { o, initialized in
+        out.removeAll(keepingCapacity: true)
+        out.append(contentsOf: repeatElement(0, count: count))
+        out.withUnsafeMutableBufferPointer { o in
             Self.nibbles.withUnsafeBufferPointer { t in
                 var i = start
                 for k in 0..<count {
@@ -249,11 +296,10 @@ enum FastChainVerifier {
                     i += 2
                 }
             }
-            initialized = count
         }
-        guard bad & 0xF0 == 0 else { return nil }
+        guard bad & 0xF0 == 0 else { return false }
         p = end
-        return out
+        return true
     }
 
     /// The value of each byte as a lowercase hex digit, 0xFF for any other byte.
@@ -264,6 +310,14 @@ enum FastChainVerifier {
         default: return 0xFF
         }
     }
+}
+
+/// Buffers one thread reuses from line to line: a line's block bytes and its transactions' JSON (~0.6 and ~1.2 MB
+/// at 1,000 transactions), and on the re-executing thread the receipts' JSON. Fresh buffers per line cost their
+/// pages' first-touch faults and, once glibc's mmap threshold has risen, heap consolidation at each free.
+final class LineScratch {
+    var blockBytes: [UInt8] = []
+    var json = LineJSON()
 }
 
 /// The shared state of one fast verification: decoded lines (slots filled by workers, read in order by the
@@ -287,7 +341,8 @@ private final class PipelineState: @unchecked Sendable {
     }
 
     /// Runs until nothing is left: decodes lines (in order) with `decode`, else verifies queued signature chunks.
-    func work(_ decode: (Int) -> FastChainVerifier.DecodedLine?) {
+    func work(_ decode: (Int, LineScratch) -> FastChainVerifier.DecodedLine?) {
+        let scratch = LineScratch()
         while true {
             condition.lock()
             if stopped { condition.unlock(); return }
@@ -295,7 +350,7 @@ private final class PipelineState: @unchecked Sendable {
                 let i = nextDecode
                 nextDecode += 1
                 condition.unlock()
-                let line = decode(i)
+                let line = decode(i, scratch)
                 condition.lock()
                 storeLocked(i, line)
                 condition.unlock()
@@ -349,14 +404,14 @@ private final class PipelineState: @unchecked Sendable {
 
     /// Line `i` once decoded (decoding it here when no worker has taken it yet, rather than idling); nil when the
     /// verification stopped.
-    func waitDecoded(_ i: Int, decode: (Int) -> FastChainVerifier.DecodedLine?) -> FastChainVerifier.DecodedLine? {
+    func waitDecoded(_ i: Int, decode: (Int, LineScratch) -> FastChainVerifier.DecodedLine?, scratch: LineScratch) -> FastChainVerifier.DecodedLine? {
         condition.lock()
         defer { condition.unlock() }
         while lines[i] == nil && !stopped {
             if nextDecode == i {
                 nextDecode += 1
                 condition.unlock()
-                let line = decode(i)
+                let line = decode(i, scratch)
                 condition.lock()
                 storeLocked(i, line)
             } else {

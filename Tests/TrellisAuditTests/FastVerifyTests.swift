@@ -159,6 +159,45 @@ func fastVerify(_ data: Data) throws -> VerificationSummary? {
         #expect(try ChainVerifier.verifyReference(file, lines: try file.decodedLines(), progress: nil).summary == summary)
     }
 
+    /// The fast form finds each line's transactions from its end (just before "}" or before the
+    /// validator_set_change), compares them while the line is decoded, and leaves exactly the receipts before them
+    /// and the change after them for re-execution — with or without a change; a line whose transactions differ is
+    /// no longer passed by the line checks.
+    @Test func aLinesTransactionsAreFoundAndComparedWhenItIsDecoded() throws {
+        let data = try exportBytes(try AuditTestChain.build())
+        let (file, rows) = try rawRows(data)
+        var withChange = 0
+        for (i, row) in rows.enumerated() {
+            let line = try #require(FastChainVerifier.decode(row, number: i + 2, height: UInt64(i + 1), chainID: file.genesis.chainID,
+                                                             registry: .standard, scratch: LineScratch()))
+            guard case .fast(let receiptsAt, let transactionsAt, let transactionsEnd) = line.rest else {
+                Issue.record("line \(i + 2) was not read in the fast form")
+                continue
+            }
+            let bytes = Array(row)
+            let decoded = try JSONDecoder().decode(BlockLine.self, from: Data(bytes))
+            // The receipts are exactly the bytes up to the transactions; the transactions end where the change (or "}") starts.
+            let receipts = String(decoding: bytes[receiptsAt..<transactionsAt], as: UTF8.self)
+            #expect(try JSONDecoder().decode([ReceiptView].self, from: Data(receipts.utf8)) == decoded.receipts)
+            #expect(String(decoding: bytes[transactionsAt..<min(transactionsAt + 17, bytes.count)], as: UTF8.self) == ",\"transactions\":[")
+            let after = String(decoding: bytes[transactionsEnd...], as: UTF8.self)
+            if decoded.validatorSetChange == nil {
+                #expect(after == "}")
+            } else {
+                withChange += 1
+                #expect(after.hasPrefix(",\"validator_set_change\":{"))
+            }
+            #expect(ChainVerifier.lineChecksPass(bytes, height: UInt64(i + 1), chainID: file.genesis.chainID))
+        }
+        #expect(withChange > 0)
+        // A payload shown differently in a line (another JSON, the same length or not) fails that line's checks.
+        for json in ["{}", String(repeating: " ", count: 2)] {
+            let tampered = try editLine(data, height: 5) { $0.transactions[0].payloadJSON = json }
+            let (_, tamperedRows) = try rawRows(tampered)
+            #expect(!ChainVerifier.lineChecksPass(Array(tamperedRows[4]), height: 5, chainID: file.genesis.chainID))
+        }
+    }
+
     @Test func theReplayStoreHoldsTheSameStateAsTheNodeStore() throws {
         let chain = try AuditTestChain.build()
         let (file, rows) = try rawRows(try exportBytes(chain))

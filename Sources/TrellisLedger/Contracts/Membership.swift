@@ -69,12 +69,17 @@ public struct MembershipContract: Contract {
         guard kind == Self.rotateKeys, let p = payload as? RotateKeysPayload else {
             throw TxRejection(EnvelopeRejection.unknownKind, "membership does not handle \(kind)")
         }
-        var member = try Self.require(context.signer.memberID, in: state)
+        // The signer as the envelope check just read it from `member/<its id>`: nothing was written to that key
+        // since (only the signer's nonce), and every member record is written under its own id (`register`, and
+        // writes of records read back from their key), so reading it again here gave the same member.
+        var member = context.signer
         for key in p.removeKeys where !member.publicKeys.contains(key) {
             throw TxRejection("key_not_found", "key \(key.hex) is not a key of \(member.memberID)")
         }
-        for key in p.addKeys {
-            if let owner = try state.read(String.self, LedgerKeys.memberKey(key)) {
+        // Each added key's state key is built once (its hex), for the read and for the write.
+        let addedKeys = p.addKeys.map(LedgerKeys.memberKey)
+        for (key, stateKey) in zip(p.addKeys, addedKeys) {
+            if let owner = try state.read(String.self, stateKey) {
                 throw TxRejection("key_in_use", "key \(key.hex) is (or was) registered to \(owner)")
             }
         }
@@ -84,7 +89,7 @@ public struct MembershipContract: Contract {
             throw TxRejection("too_many_keys", "a member may hold at most \(Limits.maxKeysPerMember) keys")
         }
         member.publicKeys = keys
-        for key in p.addKeys { state.write(member.memberID, at: LedgerKeys.memberKey(key)) }
+        for stateKey in addedKeys { state.write(member.memberID, at: stateKey) }
         state.write(member, at: LedgerKeys.member(member.memberID))
         return []
     }
