@@ -90,6 +90,35 @@ import TrellisStore
         #expect(store.treePagesRead > 0)
     }
 
+    /// A page's members are hashed two at a time on decode (keys of one length together, leaves together, inner nodes
+    /// level by level): with keys of every length from 1 to 120 bytes (one or several SHA-256 blocks, most lengths
+    /// without a partner in their page), every decoded member is the tree's own node under its own hash.
+    @Test func pagesOfKeysOfManyLengthsDecodeToTheTreesNodes() throws {
+        let path = temporaryPath("format-key-lengths")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let keys = (0..<1_500).map { i in Array("k\(i)-".utf8) + [UInt8](repeating: UInt8(i % 251), count: (i * 7) % 117) }
+        let memory = MemoryChainStore()
+        let update = try SparseMerkleTree.update(root: .zero, changes: keys.map { ($0, Optional([UInt8(1)])) }, source: memory)
+        var all: [NodeKey: TreeNode] = [:]
+        for record in update.newNodes { all[NodeKey(record.hash)] = record.node }
+        let store = try RocksChainStore(path: path, retention: .window(heights: 4))
+        try store.commit(BlockCommit(height: 0, block: nil, certificate: nil, stateChanges: keys.map { StateChange(key: $0, value: [1]) },
+                                     treeNodes: update.newNodes, stateRoot: update.root, transactions: [], genesisHash: .zero, staleNodes: update.staleNodes))
+        let rows = store.database.iterate(try store.database.columnFamily("nodes"))
+        var members = 0, pages = 0
+        while let row = rows.next() {
+            let page = try DecodedPage.decode(row.value, key: try #require(Hash(bytes: row.key)))
+            pages += 1
+            members += page.nodes.count
+            for (hash, node) in zip(page.hashes, page.nodes) {
+                #expect(all[NodeKey(hash)] == node)
+                if case .leaf(let leaf) = node { #expect(leaf.keyHash == SHA256.hash(leaf.key) && leaf.hash == TreeLeaf(key: leaf.key, valueHash: leaf.valueHash).hash) }
+            }
+        }
+        #expect(rows.error == nil)
+        #expect(members == update.newNodes.count && pages > 17)
+    }
+
     /// Short, cut or altered page bytes never trap: decoding reports a typed error for each.
     @Test func badOrShortPageBytesAreATypedError() throws {
         let (path, _, root) = try Self.storeOfKeys("format-bad-page", count: 200)

@@ -40,6 +40,15 @@ public struct TreeLeaf: Sendable, Hashable {
         self.hash = TreeLeaf.hash(keyHash: keyHash, valueHash: valueHash)
     }
 
+    /// A leaf whose hashes the caller computed (`hash` = `TreeLeaf.hash(keyHash:valueHash:)`, `keyHash` = SHA-256 of
+    /// `key`): a page decoder that hashes its members two at a time.
+    init(key: [UInt8], keyHash: Hash, valueHash: Hash, hash: Hash) {
+        self.key = key
+        self.keyHash = keyHash
+        self.valueHash = valueHash
+        self.hash = hash
+    }
+
     /// The leaf hash for a key hash and a value hash.
     public static func hash(keyHash: Hash, valueHash: Hash) -> Hash {
         TreeNode.prefixedHash(0x00, keyHash, valueHash)
@@ -67,6 +76,23 @@ public enum TreeNode: Sendable, Hashable, CanonicalCodable {
                 for i in 0..<Hash.byteCount { buffer[1 + Hash.byteCount + i] = src[i] }
             }
             return SHA256.hash(UnsafeBufferPointer(buffer))
+        }
+    }
+
+    /// `(prefixedHash(prefix, a1, b1), prefixedHash(prefix, a2, b2))`, the two messages hashed together
+    /// (`SHA256.hashPair`: their rounds interleaved where the CPU hashes in hardware).
+    static func prefixedHashPair(_ prefix: UInt8, _ a1: Hash, _ b1: Hash, _ a2: Hash, _ b2: Hash) -> (Hash, Hash) {
+        let length = 1 + 2 * Hash.byteCount
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 2 * length) { buffer in
+            let raw = UnsafeMutableRawBufferPointer(buffer)
+            func fill(at start: Int, _ a: Hash, _ b: Hash) {
+                raw[start] = prefix
+                a.withUnsafeBytes { (raw.baseAddress! + start + 1).copyMemory(from: $0.baseAddress!, byteCount: Hash.byteCount) }
+                b.withUnsafeBytes { (raw.baseAddress! + start + 1 + Hash.byteCount).copyMemory(from: $0.baseAddress!, byteCount: Hash.byteCount) }
+            }
+            fill(at: 0, a1, b1)
+            fill(at: length, a2, b2)
+            return SHA256.hashPair(UnsafeBufferPointer(rebasing: buffer[0..<length]), UnsafeBufferPointer(rebasing: buffer[length..<(2 * length)]))
         }
     }
 

@@ -103,8 +103,8 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     public var heapTrims: Int { heapTrimmer?.trims ?? 0 }
     let blocks, certs, txs, state, nodes, tree, meta, consensus: ColumnFamily
     private let cacheLock = NSLock()
-    private var pageCache: [NodeKey: DecodedPage] = [:]
-    private var previousPageCache: [NodeKey: DecodedPage] = [:]
+    /// Guarded by `cacheLock`.
+    private var pageCache: PageCache
     /// Guarded by `cacheLock`.
     private var pageRowsRead = 0
     /// Guarded by `cacheLock`.
@@ -160,6 +160,7 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         if case .window(let n) = retention { precondition(n >= 1, "a proof window keeps at least the latest height") }
         precondition(pageCachePages >= 1, "the page cache holds at least one page per generation, got \(pageCachePages)")
         self.pageCachePages = pageCachePages
+        pageCache = PageCache(capacity: pageCachePages)
         self.trimsHeap = trimsHeap
         heapTrimmer = trimsHeap ? HeapTrimmer(slackBytes: Self.heapTrimSlack) : nil
         self.database = database
@@ -302,7 +303,9 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         cacheLock.unlock()
         guard let bytes else { return nil }
         let page = try DecodedPage.decode(bytes, key: root)
-        remember([page])
+        cacheLock.lock()
+        pageCache.insert(page)
+        cacheLock.unlock()
         return page
     }
 
@@ -314,14 +317,7 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     private func remember(_ pages: [DecodedPage]) {
         cacheLock.lock()
         defer { cacheLock.unlock() }
-        for page in pages.suffix(pageCachePages) {
-            if pageCache.count >= pageCachePages {
-                previousPageCache = pageCache
-                pageCache = [:]
-                pageCache.reserveCapacity(pageCachePages)
-            }
-            pageCache[NodeKey(page.root)] = page
-        }
+        for page in pages.suffix(pageCachePages) { pageCache.insert(page) }
     }
 
     /// How many trees of an older height (`HistoricalTree`s below the last height: 512 summary seeks and the upper
@@ -369,15 +365,13 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         cacheLock.lock()
         defer { cacheLock.unlock() }
         latestTreeNodeLookups += 1
-        if depth % TreePage.levels == 0, let own = pageCache[NodeKey(hash)] ?? previousPageCache[NodeKey(hash)] { return own.rootNode }
-        guard page != .zero, let above = pageCache[NodeKey(page)] ?? previousPageCache[NodeKey(page)] else { return nil }
-        return above.member(hash)
+        return pageCache.node(hash, depth: depth, page: page)
     }
 
     private func cachedPage(_ root: Hash) -> DecodedPage? {
         cacheLock.lock()
         defer { cacheLock.unlock() }
-        return pageCache[NodeKey(root)] ?? previousPageCache[NodeKey(root)]
+        return pageCache.page(root)
     }
 
     /// The height of the first stale record the next prune reads (`staleRecordsFrom`), or nil before this store's

@@ -18,14 +18,33 @@ import TrellisCrypto
 struct DecodedPage: Sendable {
     let hashes: [Hash]
     let nodes: [TreeNode]
+    /// Each member's first 8 bytes (`Hash.prefix64`), in the members' order: `member(_:)` scans these 8-byte words
+    /// (4 cache lines for a full page) instead of the 32-byte hashes.
+    let prefixes: [UInt64]
+    /// The page root's hash (its row key), kept inline for the page cache's probes.
+    let root: Hash
 
-    var root: Hash { hashes[0] }
+    /// `hashes` and `nodes` in pre-order, the root first; not empty.
+    init(hashes: [Hash], nodes: [TreeNode]) {
+        precondition(!hashes.isEmpty && hashes.count == nodes.count, "a decoded page of \(hashes.count) hashes and \(nodes.count) nodes")
+        self.hashes = hashes
+        self.nodes = nodes
+        var prefixes: [UInt64] = []
+        prefixes.reserveCapacity(hashes.count)
+        for hash in hashes { prefixes.append(hash.prefix64) }
+        self.prefixes = prefixes
+        root = hashes[0]
+    }
+
     var rootNode: TreeNode { nodes[0] }
 
     /// The member `hash`, or nil.
     func member(_ hash: Hash) -> TreeNode? {
-        for i in hashes.indices where hashes[i] == hash { return nodes[i] }
-        return nil
+        let prefix = hash.prefix64
+        return prefixes.withUnsafeBufferPointer { prefixes in
+            for i in 0..<prefixes.count where prefixes[i] == prefix && hashes[i] == hash { return nodes[i] }
+            return nil
+        }
     }
 
     /// Whether one of the page's inner members has `hash` as a child that is not itself a member: the root of a
@@ -47,30 +66,84 @@ struct DecodedPage: Sendable {
 
     /// Decodes the page stored under `key`; every member is hashed and the root must be `key`. Never traps: bad
     /// bytes are `StateError.corruptValue`.
+    ///
+    /// Two passes: the bytes are parsed first (the members' shape, in pre-order, in a stack buffer), then hashed —
+    /// the leaves' key hashes (two keys of one length at a time), the leaf hashes, then the inner nodes one level at a
+    /// time from the deepest, two at a time (`SHA256.hashPair`: the members of one level are independent). Every
+    /// member is hashed exactly as `TreeLeaf` and `TreeNode.innerHash` hash it; only the order of the work changes.
     static func decode(_ bytes: [UInt8], key: Hash) throws(StateError) -> DecodedPage {
-        var reader = Reader(bytes: bytes, key: key)
-        let root = try reader.node(level: 0)
-        guard reader.offset == bytes.count else { throw reader.corrupt("\(bytes.count - reader.offset) bytes after the page") }
-        guard root == key else { throw reader.corrupt("content hashes to \(root.hex)") }
-        guard !reader.hashes.isEmpty, reader.hashes[0] == key else { throw reader.corrupt("a page whose root is not a node of it") }
-        return DecodedPage(hashes: reader.hashes, nodes: reader.nodes)
+        let result: Result<DecodedPage, StateError> = bytes.withUnsafeBufferPointer { bytes in
+            withUnsafeTemporaryAllocation(of: Parsed.self, capacity: maxMembers) { parsed in
+                var reader = Reader(bytes: bytes, key: key, parsed: parsed)
+                do throws(StateError) {
+                    return .success(try reader.decode())
+                } catch {
+                    return .failure(error)
+                }
+            }
+        }
+        return try result.get()
+    }
+
+    /// The most members a page has: a binary tree of 4 levels below its root (15 inner nodes and 16 leaves).
+    static let maxMembers = (1 << (TreePage.levels + 1)) - 1
+
+    /// A member as parsed, before it is hashed.
+    private struct Parsed {
+        /// Levels below the page root (0…4).
+        var level: Int
+        var isLeaf: Bool
+        /// Inner: the members that are its halves (-1 when a half is not a member: then `leftHash` / `rightHash` is
+        /// zero for an empty half or the hash of the page below).
+        var left: Int
+        var right: Int
+        var leftHash: Hash
+        var rightHash: Hash
+        /// Leaf: where its key starts in the page's bytes and how long it is (its value hash follows the key).
+        var keyOffset: Int
+        var keyLength: Int
+        var keyHash: Hash
+        /// The member's hash, once hashed.
+        var hash: Hash
     }
 
     private struct Reader {
-        let bytes: [UInt8]
+        let bytes: UnsafeBufferPointer<UInt8>
         let key: Hash
+        let parsed: UnsafeMutableBufferPointer<Parsed>
         var offset = 0
-        var hashes: [Hash] = []
-        var nodes: [TreeNode] = []
+        var count = 0
 
-        init(bytes: [UInt8], key: Hash) {
+        init(bytes: UnsafeBufferPointer<UInt8>, key: Hash, parsed: UnsafeMutableBufferPointer<Parsed>) {
             self.bytes = bytes
             self.key = key
-            hashes.reserveCapacity(8)
-            nodes.reserveCapacity(8)
+            self.parsed = parsed
         }
 
         func corrupt(_ reason: String) -> StateError { .corruptValue(key: "tree page \(key.hex)", reason: reason) }
+
+        mutating func decode() throws(StateError) -> DecodedPage {
+            let root = try node(level: 0)
+            guard offset == bytes.count else { throw corrupt("\(bytes.count - offset) bytes after the page") }
+            guard root.member == 0 else { throw corrupt("a page whose root is not a node of it") }
+            hashMembers()
+            guard parsed[0].hash == key else { throw corrupt("content hashes to \(parsed[0].hash.hex)") }
+            var hashes: [Hash] = []
+            var nodes: [TreeNode] = []
+            hashes.reserveCapacity(count)
+            nodes.reserveCapacity(count)
+            for i in 0..<count {
+                let member = parsed[i]
+                hashes.append(member.hash)
+                if member.isLeaf {
+                    let key = Array(bytes[member.keyOffset..<(member.keyOffset + member.keyLength)])
+                    nodes.append(.leaf(TreeLeaf(key: key, keyHash: member.keyHash, valueHash: valueHash(of: member), hash: member.hash)))
+                } else {
+                    nodes.append(.inner(left: half(member.left, member.leftHash), right: half(member.right, member.rightHash)))
+                }
+            }
+            return DecodedPage(hashes: hashes, nodes: nodes)
+        }
 
         mutating func byte() throws(StateError) -> UInt8 {
             guard offset < bytes.count else { throw corrupt("ends early, at byte \(offset)") }
@@ -81,47 +154,132 @@ struct DecodedPage: Sendable {
         mutating func hash() throws(StateError) -> Hash {
             guard bytes.count - offset >= Hash.byteCount else { throw corrupt("ends early, inside a hash at byte \(offset)") }
             defer { offset += Hash.byteCount }
-            return bytes.withUnsafeBytes { Hash(copying: UnsafeRawBufferPointer(rebasing: $0[offset..<(offset + Hash.byteCount)]))! }
+            return Hash(copying: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(bytes)[offset..<(offset + Hash.byteCount)]))!
         }
 
-        /// The subtree at `level` below the page root; returns its hash (zero when empty).
-        mutating func node(level: Int) throws(StateError) -> Hash {
+        /// A new member's place (pre-order: a node before its halves).
+        mutating func newMember(level: Int, isLeaf: Bool) throws(StateError) -> Int {
+            guard count < parsed.count else { throw corrupt("more than \(parsed.count) members") }
+            parsed[count] = Parsed(level: level, isLeaf: isLeaf, left: -1, right: -1, leftHash: .zero, rightHash: .zero,
+                                   keyOffset: 0, keyLength: 0, keyHash: .zero, hash: .zero)
+            count += 1
+            return count - 1
+        }
+
+        /// Parses the subtree at `level` below the page root: a member (its position), or not a member (-1: the empty
+        /// subtree, hash zero, or the page below, its hash).
+        mutating func node(level: Int) throws(StateError) -> (member: Int, hash: Hash) {
             let tag = try byte()
             switch tag {
             case emptyTag:
                 guard level > 0 else { throw corrupt("an empty page") }
-                return .zero
+                return (-1, .zero)
             case innerTag:
                 guard level < TreePage.levels else { throw corrupt("an inner node \(level) levels below the page root (a page has \(TreePage.levels))") }
-                // Reserve the member's place (pre-order), fill it once both halves are hashed.
-                let index = hashes.count
-                hashes.append(.zero)
-                nodes.append(.inner(left: .zero, right: .zero))
+                let index = try newMember(level: level, isLeaf: false)
                 let left = try node(level: level + 1)
                 let right = try node(level: level + 1)
-                guard left != .zero || right != .zero else { throw corrupt("an inner node with two empty halves") }
-                let hash = TreeNode.innerHash(left, right)
-                hashes[index] = hash
-                nodes[index] = .inner(left: left, right: right)
-                return hash
+                guard left.member >= 0 || left.hash != .zero || right.member >= 0 || right.hash != .zero else { throw corrupt("an inner node with two empty halves") }
+                parsed[index].left = left.member
+                parsed[index].leftHash = left.hash
+                parsed[index].right = right.member
+                parsed[index].rightHash = right.hash
+                return (index, .zero)
             case leafTag:
                 guard bytes.count - offset >= 2 else { throw corrupt("ends early, inside a leaf's key length") }
                 let length = Int(bytes[offset]) << 8 | Int(bytes[offset + 1])
                 offset += 2
                 guard bytes.count - offset >= length else { throw corrupt("ends early, inside a leaf key of \(length) bytes") }
-                let key = Array(bytes[offset..<(offset + length)])
+                let keyOffset = offset
                 offset += length
-                let leaf = TreeLeaf(key: key, valueHash: try hash())
-                hashes.append(leaf.hash)
-                nodes.append(.leaf(leaf))
-                return leaf.hash
+                guard bytes.count - offset >= Hash.byteCount else { throw corrupt("ends early, inside a hash at byte \(offset)") }
+                offset += Hash.byteCount
+                let index = try newMember(level: level, isLeaf: true)
+                parsed[index].keyOffset = keyOffset
+                parsed[index].keyLength = length
+                return (index, .zero)
             case pageTag:
                 guard level == TreePage.levels else { throw corrupt("a page reference \(level) levels below the page root (only \(TreePage.levels))") }
                 let child = try hash()
                 guard child != .zero else { throw corrupt("a reference to the empty page") }
-                return child
+                return (-1, child)
             default:
                 throw corrupt("unknown node tag \(tag) at byte \(offset - 1)")
+            }
+        }
+
+        /// A half's hash: its member's, or the one recorded for a half that is not a member.
+        func half(_ member: Int, _ hash: Hash) -> Hash { member >= 0 ? parsed[member].hash : hash }
+
+        func valueHash(of member: Parsed) -> Hash {
+            let start = member.keyOffset + member.keyLength
+            return Hash(copying: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(bytes)[start..<(start + Hash.byteCount)]))!
+        }
+
+        func keyBytes(_ member: Parsed) -> UnsafeBufferPointer<UInt8> {
+            UnsafeBufferPointer(rebasing: bytes[member.keyOffset..<(member.keyOffset + member.keyLength)])
+        }
+
+        /// Hashes every parsed member: leaves' keys and leaves first, then inner nodes level by level from the deepest,
+        /// two independent messages at a time where there are two.
+        mutating func hashMembers() {
+            // Key hashes: two keys of the same length together (a key waits for a partner of its length).
+            var waiting = -1
+            for i in 0..<count where parsed[i].isLeaf {
+                var partner = -1
+                if waiting >= 0 {
+                    var w = waiting
+                    while w >= 0 {
+                        if parsed[w].keyLength == parsed[i].keyLength { partner = w; break }
+                        w = parsed[w].left  // the waiting list, through the leaves' unused `left`
+                    }
+                }
+                if partner < 0 {
+                    parsed[i].left = waiting
+                    waiting = i
+                    continue
+                }
+                let (a, b) = SHA256.hashPair(keyBytes(parsed[partner]), keyBytes(parsed[i]))
+                parsed[partner].keyHash = a
+                parsed[i].keyHash = b
+                // Unlink the partner from the waiting list.
+                if waiting == partner {
+                    waiting = parsed[partner].left
+                } else {
+                    var w = waiting
+                    while parsed[w].left != partner { w = parsed[w].left }
+                    parsed[w].left = parsed[partner].left
+                }
+                parsed[partner].left = -1
+            }
+            while waiting >= 0 {
+                parsed[waiting].keyHash = SHA256.hash(keyBytes(parsed[waiting]))
+                let next = parsed[waiting].left
+                parsed[waiting].left = -1
+                waiting = next
+            }
+            // Leaf hashes, two at a time.
+            var pending = -1
+            for i in 0..<count where parsed[i].isLeaf {
+                if pending < 0 { pending = i; continue }
+                (parsed[pending].hash, parsed[i].hash) = TreeNode.prefixedHashPair(0x00, parsed[pending].keyHash, valueHash(of: parsed[pending]),
+                                                                                     parsed[i].keyHash, valueHash(of: parsed[i]))
+                pending = -1
+            }
+            if pending >= 0 { parsed[pending].hash = TreeLeaf.hash(keyHash: parsed[pending].keyHash, valueHash: valueHash(of: parsed[pending])) }
+            // Inner nodes from the deepest level up: a level's halves are all hashed before it.
+            for level in stride(from: TreePage.levels - 1, through: 0, by: -1) {
+                pending = -1
+                for i in 0..<count where !parsed[i].isLeaf && parsed[i].level == level {
+                    if pending < 0 { pending = i; continue }
+                    (parsed[pending].hash, parsed[i].hash) = TreeNode.prefixedHashPair(
+                        0x01, half(parsed[pending].left, parsed[pending].leftHash), half(parsed[pending].right, parsed[pending].rightHash),
+                        half(parsed[i].left, parsed[i].leftHash), half(parsed[i].right, parsed[i].rightHash))
+                    pending = -1
+                }
+                if pending >= 0 {
+                    parsed[pending].hash = TreeNode.innerHash(half(parsed[pending].left, parsed[pending].leftHash), half(parsed[pending].right, parsed[pending].rightHash))
+                }
             }
         }
     }
