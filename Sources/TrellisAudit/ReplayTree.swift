@@ -119,9 +119,21 @@ struct ReplayTree {
         drop()
         ops.removeAll(keepingCapacity: true)
         ops.reserveCapacity(changes.count)
-        for (i, change) in changes.enumerated() {
+        // Key hashes two at a time when consecutive keys have one length (they come sorted: one kind's keys together).
+        var i = 0
+        while i < changes.count {
+            let change = changes[i]
             let valueHash = change.valueHash ?? change.value.map(SHA256.hash) ?? .zero
-            ops.append(Op(keyHash: SHA256.hash(change.key), valueHash: valueHash, delete: change.value == nil, change: i))
+            if i + 1 < changes.count, !change.key.isEmpty, changes[i + 1].key.count == change.key.count {
+                let next = changes[i + 1]
+                let (first, second) = change.key.withUnsafeBufferPointer { a in next.key.withUnsafeBufferPointer { b in SHA256.hashPair(a, b) } }
+                ops.append(Op(keyHash: first, valueHash: valueHash, delete: change.value == nil, change: i))
+                ops.append(Op(keyHash: second, valueHash: next.valueHash ?? next.value.map(SHA256.hash) ?? .zero, delete: next.value == nil, change: i + 1))
+                i += 2
+            } else {
+                ops.append(Op(keyHash: SHA256.hash(change.key), valueHash: valueHash, delete: change.value == nil, change: i))
+                i += 1
+            }
         }
         // Sorted on the first 64 bits, whole hashes on ties (as `SparseMerkleTree.update`).
         ops.sort { $0.keyHash.prefix64 != $1.keyHash.prefix64 ? $0.keyHash.prefix64 < $1.keyHash.prefix64 : $0.keyHash < $1.keyHash }

@@ -64,15 +64,72 @@ public enum MerkleTree {
     }
 
     /// The root over leaves that are hashes (a block's transaction ids, its receipts' hashes): the same root as
-    /// `root(leaves: hashes.map(\.bytes))`, without an array per leaf.
+    /// `root(leaves: hashes.map(\.bytes))`, without an array per leaf. The leaf hashes are computed two at a time.
     public static func root(hashLeaves hashes: [Hash]) -> Hash {
-        root(leafHashes: hashes.map { leafHash($0) })
+        var leaves = [Hash](repeating: .zero, count: hashes.count)
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 2 * (1 + Hash.byteCount)) { buffer in
+            let a = buffer.baseAddress!, b = a + 1 + Hash.byteCount
+            a[0] = 0x00
+            b[0] = 0x00
+            var i = 0
+            while i < hashes.count {
+                UnsafeMutableRawPointer(a + 1).storeBytes(of: hashes[i], as: Hash.self)
+                if i + 1 < hashes.count {
+                    UnsafeMutableRawPointer(b + 1).storeBytes(of: hashes[i + 1], as: Hash.self)
+                    (leaves[i], leaves[i + 1]) = SHA256.hashPair(UnsafeBufferPointer(start: a, count: 1 + Hash.byteCount),
+                                                                 UnsafeBufferPointer(start: b, count: 1 + Hash.byteCount))
+                    i += 2
+                } else {
+                    leaves[i] = SHA256.hash(UnsafeBufferPointer(start: a, count: 1 + Hash.byteCount))
+                    i += 1
+                }
+            }
+        }
+        return root(leafHashes: leaves)
     }
 
     /// The root over already-computed leaf hashes.
+    ///
+    /// Computed level by level from the leaves up, a level's last node carried up unpaired when the level is odd —
+    /// the same tree as RFC 6962's split at the largest power of two below n (the left part is a whole aligned
+    /// subtree; the right part's levels pair up within it alone) — so that a level's nodes, independent of each
+    /// other, are hashed two at a time (`SHA256.hashPair`).
     public static func root(leafHashes: [Hash]) -> Hash {
         if leafHashes.isEmpty { return SHA256.hash([]) }
-        return subtreeRoot(leafHashes[...])
+        var level = leafHashes
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 2 * (1 + 2 * Hash.byteCount)) { buffer in
+            let a = buffer.baseAddress!, b = a + 1 + 2 * Hash.byteCount
+            a[0] = 0x01
+            b[0] = 0x01
+            while level.count > 1 {
+                let count = level.count
+                var next = 0
+                var i = 0
+                // Pairs (i, i+1) of this level; two pairs at a time. The result overwrites the level's front.
+                while i + 1 < count {
+                    UnsafeMutableRawPointer(a + 1).storeBytes(of: level[i], as: Hash.self)
+                    UnsafeMutableRawPointer(a + 1 + Hash.byteCount).storeBytes(of: level[i + 1], as: Hash.self)
+                    if i + 3 < count {
+                        UnsafeMutableRawPointer(b + 1).storeBytes(of: level[i + 2], as: Hash.self)
+                        UnsafeMutableRawPointer(b + 1 + Hash.byteCount).storeBytes(of: level[i + 3], as: Hash.self)
+                        (level[next], level[next + 1]) = SHA256.hashPair(UnsafeBufferPointer(start: a, count: 1 + 2 * Hash.byteCount),
+                                                                         UnsafeBufferPointer(start: b, count: 1 + 2 * Hash.byteCount))
+                        next += 2
+                        i += 4
+                    } else {
+                        level[next] = SHA256.hash(UnsafeBufferPointer(start: a, count: 1 + 2 * Hash.byteCount))
+                        next += 1
+                        i += 2
+                    }
+                }
+                if i < count {  // the odd one out goes up as it is
+                    level[next] = level[i]
+                    next += 1
+                }
+                level.removeLast(count - next)
+            }
+        }
+        return level[0]
     }
 
     /// The inclusion proof for the leaf at `index`, or nil when `index` is out of range.

@@ -32,6 +32,16 @@ private func leaves(_ n: Int) -> [[UInt8]] { (0..<n).map { [UInt8(truncatingIfNe
         #expect(MerkleTree.root(hashLeaves: hashes) == referenceRoot(hashes.map(\.bytes)))
     }
 
+    /// The root is computed level by level (an odd level's last node carried up) and two hashes at a time: the same
+    /// tree as RFC 6962's split at every size — odd and even levels, one pair or a pair and a single.
+    @Test func everySizeUpTo70MatchesTheReference() {
+        for n in 1...70 {
+            #expect(MerkleTree.root(leaves: leaves(n)) == referenceRoot(leaves(n)), "\(n) leaves")
+            let hashes = leaves(n).map { SHA256.hash($0) }
+            #expect(MerkleTree.root(hashLeaves: hashes) == referenceRoot(hashes.map(\.bytes)), "\(n) hash leaves")
+        }
+    }
+
     @Test func leafAndNodeHashesAreDomainSeparated() {
         // A two-leaf tree's root must not equal the leaf hash of the concatenated children.
         let l = leaves(2)

@@ -1,5 +1,6 @@
 // BlockBudgetTests.swift — the proposer's block size: its builds' cost per transaction, its round's share of
-// timeout_propose, less how late the build starts.
+// timeout_propose, less how late the build starts; at most what the height's validation + store take in one
+// timeout_propose.
 import NIOConcurrencyHelpers
 import Testing
 @testable import TrellisNode
@@ -60,5 +61,23 @@ import Testing
         clock.advance(30)                                                 // the height waited for transactions
         b.building(round: 0)
         #expect(b.transactions == 1_333)
+    }
+
+    @Test func theHeightsValidationAndStoreCapTheBlockOnceAStoreIsMeasured() {
+        let clock = Clock(), sizes = NIOLockedValueBox<[Int]>([])
+        let b = budget(clock, sizes: sizes)
+        b.record(transactions: 1_000, nanoseconds: 100_000_000, build: true)   // builds at 0.1 ms: 4,000 fit in 0.4 s
+        b.record(transactions: 1_000, nanoseconds: 200_000_000)                // validations: 0.7 × 0.5 + 0.3 × 0.2 = 0.41 ms
+        #expect(b.transactions == 4_000)                                      // no store measured: the build's share alone
+        b.recordStore(transactions: 10, nanoseconds: 900_000_000)             // under 50 transactions: not a sample
+        #expect(b.transactions == 4_000)
+        b.recordStore(transactions: 2_000, nanoseconds: 1_000_000_000)        // stores at 0.5 ms: 1 s / (0.41 + 0.5 ms)
+        #expect(b.transactions == 1_098)
+        #expect(b.expectedTransactions == 4_000, "admission control counts in the build's share: the pool holds more than the capped blocks")
+        b.building(round: 1)                                                  // a later round's longer timeout: the same cap
+        #expect(b.transactions == 1_098)
+        b.recordStore(transactions: 1_000, nanoseconds: 90_000_000)           // cheaper stores: 0.7 × 0.5 + 0.3 × 0.09 = 0.377 ms
+        #expect(b.transactions == 1_270)                                      // 1 s / 0.787 ms
+        #expect(sizes.withLockedValue { $0 } == [800, 4_000, 4_000], "stores do not move admission control's size")
     }
 }

@@ -80,15 +80,39 @@ public struct BlockExecutor: Sendable {
     /// cost a tree walk, a tombstone and a history entry. Reading the replaced value here, once, spares the store
     /// reading it again at commit for the value history; each value is hashed here, once, for its leaf and for
     /// stores that keep values by hash.
+    ///
+    /// Values are hashed two at a time (`SHA256.hashPair`) when consecutive changed values have one length (keys
+    /// come sorted, so one kind's values mostly follow each other: nonces, a block's member records, index ids).
     static func netChanges(_ overlay: StateOverlay, base: any StateReader) throws(StateError) -> [StateChange] {
         let writes = overlay.changes
         var changes: [StateChange] = []
         changes.reserveCapacity(writes.count)
+        // A change whose value waits for the next one's, to be hashed with it when their lengths match.
+        var waiting: (key: [UInt8], value: [UInt8], previous: [UInt8]?)?
+        func flush() {
+            guard let w = waiting else { return }
+            changes.append(StateChange(key: w.key, value: w.value, previous: .known(w.previous), valueHash: SHA256.hash(w.value)))
+            waiting = nil
+        }
         for write in writes {
             let previous = try base.get(write.key)
             if previous == write.value { continue }
-            changes.append(StateChange(key: write.key, value: write.value, previous: .known(previous), valueHash: write.value.map(valueHash)))
+            guard let value = write.value, !value.isEmpty else {
+                flush()
+                changes.append(StateChange(key: write.key, value: write.value, previous: .known(previous), valueHash: write.value.map(valueHash)))
+                continue
+            }
+            if let w = waiting, w.value.count == value.count {
+                let (first, second) = w.value.withUnsafeBufferPointer { a in value.withUnsafeBufferPointer { b in SHA256.hashPair(a, b) } }
+                changes.append(StateChange(key: w.key, value: w.value, previous: .known(w.previous), valueHash: first))
+                changes.append(StateChange(key: write.key, value: value, previous: .known(previous), valueHash: second))
+                waiting = nil
+                continue
+            }
+            flush()
+            waiting = (write.key, value, previous)
         }
+        flush()
         return changes
     }
 

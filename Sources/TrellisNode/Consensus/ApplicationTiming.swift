@@ -55,6 +55,7 @@ struct TimedLedgerApplication: ConsensusApplication {
         timeline.decided(height: block.header.height, transactions: block.transactions.count)
         defer {
             let elapsed = DispatchTime.now().uptimeNanoseconds - started
+            budget.recordStore(transactions: block.transactions.count, nanoseconds: elapsed)
             timeline.stored(height: block.header.height, from: schedule)
             metrics.blockStoreWrite.recordNanoseconds(Int64(clamping: elapsed))
             logger.debug("stored block", metadata: ["height": "\(block.header.height)", "ms": "\(elapsed / 1_000_000)"])

@@ -15,11 +15,19 @@ import NIOConcurrencyHelpers
 ///   validations made blocks that arrived after the 1 s propose timeout in 6 of 23 overloaded heights;
 /// - how **late** the build starts: every validator's propose timer runs from its own height start, at the
 ///   earliest `timeout_commit` after the decision; a proposer whose synced store ran longer than that starts
-///   building that much later, and the time is taken from the build's share.
+///   building that much later, and the time is taken from the build's share;
+/// - the **height's block path**: every validator validates the block and then stores it (the synced commit), one
+///   after the other on its consensus thread. A block whose validation + store (this node's moving averages per
+///   transaction, wall time) would take longer than round 0's timeout_propose is cut to that size (since the
+///   thirteenth session): builds are ~4× cheaper than validation + store, so the build's share alone let blocks grow
+///   to 3,000–5,000 transactions above saturation, whose store cost twice as much CPU per transaction as blocks of
+///   500–3,000 and ran 2–4 s (docs/PERFORMANCE.md "Overload on a grown state (thirteenth)").
 final class BlockBudget: Sendable {
     /// The share of timeout_propose a proposal's execution may take (from the earliest the other validators' timers
     /// can have started).
     static let shareOfProposeTimeout = 0.4
+    /// The share of round 0's timeout_propose a block's validation + synced store may take.
+    static let shareOfHeight = 1.0
     static let minimumTransactions = 100
     let maxTransactions: Int
     /// timeout_propose of round 0 and its growth per round, and timeout_commit, in seconds (nil: a late start is not
@@ -32,6 +40,8 @@ final class BlockBudget: Sendable {
         /// Seconds per transaction of this node's validations (the prior) and of its builds.
         var validation: Double? = 0.000_5
         var build: Double?
+        /// Seconds per transaction of this node's synced stores (the commit of a decided block; nil until measured).
+        var store: Double?
         /// When this node's last decision was taken, and the round being built (monotonic seconds; nil: none yet).
         var decidedAt: Double?
         var buildRound: UInt32 = 0
@@ -71,6 +81,13 @@ final class BlockBudget: Sendable {
         onChange?(expectedTransactions)
     }
 
+    /// A synced store (the commit of a decided block) of `transactions` took `nanoseconds` of wall time.
+    func recordStore(transactions: Int, nanoseconds: UInt64) {
+        guard transactions >= 50 else { return }
+        let sample = Double(nanoseconds) / 1e9 / Double(transactions)
+        measured.withLockedValue { m in m.store = m.store.map { 0.7 * $0 + 0.3 * sample } ?? sample }
+    }
+
     /// This node decided a height (its commit starts): the other validators start the next height's timers at the
     /// earliest `commitDelay` from now.
     func decided() {
@@ -82,21 +99,32 @@ final class BlockBudget: Sendable {
     func building(round: UInt32) { measured.withLockedValue { $0.buildRound = round } }
 
     /// The most transactions the proposal being built now should take: its round's share of timeout_propose, less
-    /// how late the build starts in round 0, at the measured build cost per transaction.
+    /// how late the build starts in round 0, at the measured build cost per transaction; and no more than the
+    /// height's block path (validation + store) fits in round 0's timeout_propose.
     var transactions: Int {
         let at = now()
-        let (perTransaction, seconds) = measured.withLockedValue { m -> (Double?, Double) in
+        let (perTransaction, seconds, height) = measured.withLockedValue { m -> (Double?, Double, Int) in
             var seconds = Self.shareOfProposeTimeout * (proposeBase + proposeDelta * Double(m.buildRound))
             if m.buildRound == 0, let decided = m.decidedAt, let commitDelay { seconds -= max(0, at - decided - commitDelay) }
-            return (m.build ?? m.validation, seconds)
+            return (m.build ?? m.validation, seconds, heightFit(m))
         }
-        return Self.size(perTransaction: perTransaction, seconds: seconds, maxTransactions: maxTransactions)
+        return min(Self.size(perTransaction: perTransaction, seconds: seconds, maxTransactions: maxTransactions), height)
     }
 
-    /// The size of a round-0 block built on time at the measured cost (what admission control counts in).
+    /// The size of a round-0 block built on time at the measured cost (what admission control counts in). Not cut
+    /// to the height's block path: the pool must hold more work than the blocks the proposers take in the shortest
+    /// pause admission control asks a refused client for (Retry-After is whole seconds, at least 1 s; with heights of
+    /// ~0.5 s, two capped blocks drained before the refused clients came back and the 3× step's blocks ran empty).
     var expectedTransactions: Int {
         let perTransaction = measured.withLockedValue { $0.build ?? $0.validation }
         return Self.size(perTransaction: perTransaction, seconds: Self.shareOfProposeTimeout * proposeBase, maxTransactions: maxTransactions)
+    }
+
+    /// The most transactions whose validation + synced store (per transaction: this node's validations, its stores)
+    /// fit in `shareOfHeight` of round 0's timeout_propose; no limit until a store is measured.
+    private func heightFit(_ m: Measured) -> Int {
+        guard let store = m.store else { return maxTransactions }
+        return Self.size(perTransaction: (m.validation ?? 0) + store, seconds: Self.shareOfHeight * proposeBase, maxTransactions: maxTransactions)
     }
 
     private static func size(perTransaction: Double?, seconds: Double, maxTransactions: Int) -> Int {
