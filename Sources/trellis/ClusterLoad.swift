@@ -297,7 +297,7 @@ struct LoadSender: Sendable {
     }
 
     /// The leading counts of a `POST /v1/txs` answer, `{"accepted":A,"refused":R,…` as the API writes it
-    /// (`APIServer.batchAnswer`); nil when the body does not start that way (then its items are read).
+    /// (`Routes.batchAnswer`); nil when the body does not start that way (then its items are read).
     static func batchCounts(_ body: [UInt8]) -> (accepted: Int, refused: Int)? {
         var at = 0
         func expect(_ text: String) -> Bool {

@@ -32,8 +32,6 @@ final class LoadConnection: @unchecked Sendable {
     let port: Int
     let timeoutSeconds: Int
     private var fd: Int32 = -1
-    /// Bytes read past the end of the last answer (a server never sends them unasked; kept for correctness).
-    private var pending: [UInt8] = []
     private var chunk = [UInt8](repeating: 0, count: 64 << 10)
 
     init(host: String, port: Int, timeoutSeconds: Int = 60) {
@@ -55,18 +53,20 @@ final class LoadConnection: @unchecked Sendable {
     func close() {
         if fd >= 0 { _ = Glibc.close(fd) }
         fd = -1
-        pending = []
     }
 
-    /// Sends one request and reads its answer. A kept-alive connection the server closed while idle (its header
-    /// timeout) fails before any answer byte: the request is sent once more on a new connection — the server never
-    /// read it.
+    /// Sends one request and reads its answer. A kept-alive connection is first checked for an end or stray bytes
+    /// the server sent while it was idle (then it is replaced). If a reused connection still ends before any byte of
+    /// an answer (the server closed it as the request went out), the request is sent once more on a new connection:
+    /// the server may have read the first copy — the API refuses a transaction it already holds as
+    /// `duplicate_transaction`, which the generator counts as admitted, so a batch sent twice is counted once.
     func request(_ method: String, path: String, headers: [(String, String)] = [], body: [UInt8] = []) throws(Failure) -> Answer {
         var head = "\(method) \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nContent-Length: \(body.count)\r\n"
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
         head += "\r\n"
         var bytes = Array(head.utf8)
         bytes += body
+        if fd >= 0 && !idleConnectionIsUsable() { close() }
         let reused = fd >= 0
         do {
             return try exchange(bytes)
@@ -89,23 +89,34 @@ final class LoadConnection: @unchecked Sendable {
     private func exchange(_ request: [UInt8]) throws(ExchangeFailure) -> Answer {
         if fd < 0 { try open() }
         try sendAll(request)
-        // The head: up to the blank line.
-        var buffer = pending
-        pending = []
-        var headEnd: Int? = Self.find(Self.blankLine, in: buffer, from: 0)
-        while headEnd == nil {
-            guard buffer.count <= Self.maxHeadBytes else { throw ExchangeFailure(description: "answer head over \(Self.maxHeadBytes) bytes", beforeAnswer: false) }
-            let before = buffer.count
-            try receive(into: &buffer, beforeAnswer: buffer.isEmpty)
-            headEnd = Self.find(Self.blankLine, in: buffer, from: max(0, before - 3))
-        }
-        let headBytes = buffer[0..<headEnd!]
-        var rest = Array(buffer[(headEnd! + 4)...])
-        let lines = String(decoding: headBytes, as: UTF8.self).split(separator: "\r\n", omittingEmptySubsequences: false)
-        let statusParts = lines.first?.split(separator: " ", maxSplits: 2) ?? []
-        guard statusParts.count >= 2, statusParts[0].hasPrefix("HTTP/1."), let status = Int(statusParts[1]), (100...599).contains(status) else {
-            throw ExchangeFailure(description: "malformed status line \"\(lines.first?.prefix(80) ?? "")\"", beforeAnswer: false)
-        }
+        var buffer: [UInt8] = []
+        var interim = 0
+        var status = 0
+        var lines: [Substring] = []
+        var rest: [UInt8] = []
+        // The head: up to the blank line. Interim (1xx) answers come before the final one: each is read and skipped.
+        repeat {
+            var headEnd: Int? = Self.find(Self.blankLine, in: buffer, from: 0)
+            while headEnd == nil {
+                guard buffer.count <= Self.maxHeadBytes else { throw ExchangeFailure(description: "answer head over \(Self.maxHeadBytes) bytes", beforeAnswer: false) }
+                let before = buffer.count
+                try receive(into: &buffer, beforeAnswer: buffer.isEmpty && interim == 0)
+                headEnd = Self.find(Self.blankLine, in: buffer, from: max(0, before - 3))
+            }
+            lines = String(decoding: buffer[0..<headEnd!], as: UTF8.self).split(separator: "\r\n", omittingEmptySubsequences: false)
+            rest = Array(buffer[(headEnd! + 4)...])
+            let statusParts = lines.first?.split(separator: " ", maxSplits: 2) ?? []
+            guard statusParts.count >= 2, statusParts[0].hasPrefix("HTTP/1."), let code = Int(statusParts[1]), (100...599).contains(code) else {
+                throw ExchangeFailure(description: "malformed status line \"\(lines.first?.prefix(80) ?? "")\"", beforeAnswer: false)
+            }
+            guard code != 101 else { throw ExchangeFailure(description: "unexpected 101 Switching Protocols", beforeAnswer: false) }
+            status = code
+            if (100..<200).contains(code) {
+                interim += 1
+                guard interim <= 8 else { throw ExchangeFailure(description: "more than 8 interim (1xx) answers", beforeAnswer: false) }
+                buffer = rest
+            }
+        } while (100..<200).contains(status)
         var headers: [String: String] = [:]
         for line in lines.dropFirst() {
             guard let colon = line.firstIndex(of: ":") else { continue }
@@ -120,17 +131,20 @@ final class LoadConnection: @unchecked Sendable {
             }
             while rest.count < length { try receive(into: &rest, beforeAnswer: false) }
             body = Array(rest[0..<length])
-            pending = Array(rest[length...])
+            rest.removeFirst(length)
         } else {
-            // No length: the body runs to the end of the connection.
-            while true {
+            // No length: the body runs to the end of the connection — a clean end only; a timeout or a reset is a
+            // failure (the body may be cut short).
+            while try receiveUnlessEnded(into: &rest) {
                 guard rest.count <= Self.maxBodyBytes else { throw ExchangeFailure(description: "answer body over \(Self.maxBodyBytes) bytes", beforeAnswer: false) }
-                do { try receive(into: &rest, beforeAnswer: false) } catch { break }
             }
             body = rest
+            rest = []
             close()
         }
-        if headers["connection"]?.lowercased() == "close" { close() }
+        // Bytes past the answer were never asked for: the stream is out of step with the requests, so the connection
+        // is not used again (its next answer could be read as this one's successor).
+        if !rest.isEmpty || headers["connection"]?.lowercased() == "close" { close() }
         return Answer(status: status, headers: headers, body: body)
     }
 
@@ -147,7 +161,7 @@ final class LoadConnection: @unchecked Sendable {
                 lineEnd = Self.find(Self.crlf, in: buffer, from: at)
             }
             let sizeText = String(decoding: buffer[at..<lineEnd!], as: UTF8.self).split(separator: ";").first.map(String.init) ?? ""
-            guard let size = Int(sizeText.trimmingCharacters(in: .whitespaces), radix: 16), size >= 0, body.count + size <= Self.maxBodyBytes else {
+            guard let size = Int(sizeText.trimmingCharacters(in: .whitespaces), radix: 16), size >= 0, size <= Self.maxBodyBytes - body.count else {
                 throw ExchangeFailure(description: "bad chunk size \"\(sizeText.prefix(20))\"", beforeAnswer: false)
             }
             at = lineEnd! + 2
@@ -165,7 +179,7 @@ final class LoadConnection: @unchecked Sendable {
                     if empty { break }
                     end = Self.find(Self.crlf, in: buffer, from: at)
                 }
-                pending = Array(buffer[at...])
+                buffer.removeFirst(at)
                 return body
             }
             while buffer.count < at + size + 2 { try receive(into: &buffer, beforeAnswer: false) }
@@ -206,6 +220,28 @@ final class LoadConnection: @unchecked Sendable {
             guard n > 0 else { throw ExchangeFailure(description: "send: \(n < 0 ? String(cString: strerror(errno)) : "closed")", beforeAnswer: true) }
             sent += n
         }
+    }
+
+    /// Reads what is there into `buffer`; false at a clean end of the connection, a failure on a timeout or an error.
+    private func receiveUnlessEnded(into buffer: inout [UInt8]) throws(ExchangeFailure) -> Bool {
+        while true {
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n < 0 && errno == EINTR { continue }
+            if n == 0 { return false }
+            guard n > 0 else { throw ExchangeFailure(description: "recv: \(String(cString: strerror(errno)))", beforeAnswer: false) }
+            buffer += chunk[0..<n]
+            return true
+        }
+    }
+
+    /// Whether a kept-alive connection that was idle since its last answer can carry a request: not if the server
+    /// closed it (an end is readable) or sent bytes nobody asked for.
+    private func idleConnectionIsUsable() -> Bool {
+        var probe = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        let ready = poll(&probe, 1, 0)
+        if ready == 0 { return true }
+        if ready < 0 { return errno == EINTR }
+        return false
     }
 
     private func receive(into buffer: inout [UInt8], beforeAnswer: Bool) throws(ExchangeFailure) {

@@ -1,7 +1,8 @@
 // LoadConnectionTests.swift — the load generator's HTTP/1.1 client (`LoadConnection`) against a scripted local server:
-// answers with a length and chunked, a kept-alive connection the server closed while idle (sent once more on a new
-// connection), answers that must be refused (malformed status line, oversized length); and the batch answer's leading
-// counts (`LoadSender.batchCounts`) on the bytes the API writes.
+// answers with a length and chunked, a kept-alive connection the server closed (the request sent once more on a new
+// connection), interim (1xx) answers skipped, bytes past an answer closing the connection, answers that must be
+// refused (malformed status line, oversized length or chunk size, a body without a length cut short by a timeout);
+// and the batch answer's leading counts (`LoadSender.batchCounts`) on the bytes the API writes.
 import Foundation
 import Testing
 import TrellisCrypto
@@ -15,8 +16,11 @@ private final class ScriptedServer: @unchecked Sendable {
     private let listener: Int32
     private let lock = NSLock()
     private var script: [[UInt8]?]
-    private(set) var connections = 0
-    private(set) var requests: [(head: String, body: [UInt8])] = []
+    private var acceptedConnections = 0
+    private var readRequests: [(head: String, body: [UInt8])] = []
+    /// Read under the lock: the serving thread writes them.
+    var connections: Int { lock.withLock { acceptedConnections } }
+    var requests: [(head: String, body: [UInt8])] { lock.withLock { readRequests } }
 
     init(script: [[UInt8]?]) throws {
         self.script = script
@@ -51,7 +55,7 @@ private final class ScriptedServer: @unchecked Sendable {
         while true {
             let fd = accept(listener, nil, nil)
             guard fd >= 0 else { return }
-            lock.lock(); connections += 1; lock.unlock()
+            lock.lock(); acceptedConnections += 1; lock.unlock()
             var buffer: [UInt8] = []
             var chunk = [UInt8](repeating: 0, count: 1 << 16)
             connection: while true {
@@ -70,7 +74,7 @@ private final class ScriptedServer: @unchecked Sendable {
                     guard n > 0 else { break connection }
                     buffer += chunk[0..<n]
                 }
-                lock.lock(); requests.append((head, Array(buffer[(headEnd! + 4)..<(headEnd! + 4 + length)]))); lock.unlock()
+                lock.lock(); readRequests.append((head, Array(buffer[(headEnd! + 4)..<(headEnd! + 4 + length)]))); lock.unlock()
                 buffer.removeFirst(headEnd! + 4 + length)
                 guard case .some(let answer) = next(), let answer else { break connection }
                 _ = answer.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
@@ -102,7 +106,7 @@ private final class ScriptedServer: @unchecked Sendable {
         #expect(server.requests[0].body == [1, 2, 3])
     }
 
-    @Test func aKeptConnectionTheServerClosedIsOpenedAgainAndTheRequestSentOnce() throws {
+    @Test func aKeptConnectionTheServerClosedIsOpenedAgainAndTheRequestSentAgain() throws {
         // The first connection answers once, then closes (as the API does after its header timeout on an idle one).
         let server = try ScriptedServer(script: [Self.answer("200 OK", body: "a"), nil, Self.answer("200 OK", body: "b")])
         let connection = try #require(LoadConnection(url: "http://127.0.0.1:\(server.port)", timeoutSeconds: 5))
@@ -116,12 +120,15 @@ private final class ScriptedServer: @unchecked Sendable {
     @Test func anAnswerThatDoesNotParseIsAFailureAndTheConnectionIsClosed() throws {
         let server = try ScriptedServer(script: [Array("HTTQ/1.1 200 OK\r\nContent-Length: 0\r\n\r\n".utf8),
                                                  Array("HTTP/1.1 200 OK\r\nContent-Length: 999999999999\r\n\r\n".utf8),
-                                                 Array("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n".utf8)])
+                                                 Array("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n".utf8),
+                                                 // A chunk size near Int.max: refused, not an overflow trap.
+                                                 Array("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n7fffffffffffffff\r\n".utf8),
+                                                 Array("HTTP/1.1 101 Switching Protocols\r\n\r\n".utf8)])
         let connection = try #require(LoadConnection(url: "http://127.0.0.1:\(server.port)", timeoutSeconds: 5))
-        #expect(throws: LoadConnection.Failure.self) { try connection.request("GET", path: "/") }
-        #expect(throws: LoadConnection.Failure.self) { try connection.request("GET", path: "/") }
-        #expect(throws: LoadConnection.Failure.self) { try connection.request("GET", path: "/") }
-        #expect(server.connections == 3, "each failure closed its connection")
+        for _ in 0..<5 {
+            #expect(throws: LoadConnection.Failure.self) { try connection.request("GET", path: "/") }
+        }
+        #expect(server.connections == 5, "each failure closed its connection")
         #expect(LoadConnection(url: "http://localhost:1") == nil, "an IPv4 address only")
     }
 
@@ -134,5 +141,27 @@ private final class ScriptedServer: @unchecked Sendable {
         #expect(LoadSender.batchCounts(Array("{\"refused\":0,\"accepted\":2}".utf8)) == nil)
         #expect(LoadSender.batchCounts(Array("{\"accepted\":2".utf8)) == nil)
         #expect(LoadSender.batchCounts([]) == nil)
+    }
+
+    @Test func interimAnswersAreSkippedAndBytesPastAnAnswerCloseTheConnection() throws {
+        let interim = Array("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 102 Processing\r\n\r\n".utf8) + Self.answer("200 OK", body: "x")
+        // An answer followed by bytes nobody asked for: read as this request's answer, then the connection is dropped
+        // (the stray answer must not be taken for the next request's).
+        let stray = Self.answer("200 OK", body: "y") + Self.answer("200 OK", body: "stray")
+        let server = try ScriptedServer(script: [interim, stray, Self.answer("200 OK", body: "z")])
+        let connection = try #require(LoadConnection(url: "http://127.0.0.1:\(server.port)", timeoutSeconds: 5))
+        let first = try connection.request("POST", path: "/1")
+        #expect(first.status == 200)
+        #expect(first.body == Array("x".utf8))
+        #expect(try connection.request("POST", path: "/2").body == Array("y".utf8))
+        #expect(try connection.request("POST", path: "/3").body == Array("z".utf8), "not the stray answer")
+        #expect(server.connections == 2)
+    }
+
+    @Test func aBodyWithoutALengthCutShortByATimeoutIsAFailure() throws {
+        // No Content-Length and no chunking: the body runs to the end of the connection, which never comes here.
+        let server = try ScriptedServer(script: [Array("HTTP/1.1 200 OK\r\n\r\n{\"accepted\":1".utf8)])
+        let connection = try #require(LoadConnection(url: "http://127.0.0.1:\(server.port)", timeoutSeconds: 1))
+        #expect(throws: LoadConnection.Failure.self) { try connection.request("POST", path: "/v1/txs") }
     }
 }
