@@ -237,6 +237,40 @@ struct ReplicaTests {
         #expect(try #require(host.halted).description.contains(theirs.hash.hex))
     }
 
+    @Test("A fresh start hands the WAL's kept messages of the new height to the machine, so a later replay derives the votes it signed")
+    func freshStartSeesKeptMessages() throws {
+        // The previous life finished height 1 and, before starting height 2, received (and logged) the proposer's
+        // proposal for height 2; it crashed before writing `.startHeight(2)`. Height 1 is committed.
+        let h = try Harness()
+        let i = h.nonProposer(height: 2)
+        let host = RecordingHost()
+        let block1 = h.block(height: 1)
+        var app = FakeApplication(harness: h)
+        app.blocks = [(block1, CommitCertificate(height: 1, round: 0, blockID: block1.hash,
+                                                 precommits: h.keys.indices.map { h.vote(.precommit, height: 1, round: 0, block1.hash, by: $0) }))]
+        let early = h.proposal(height: 2, round: 0, block: h.block(height: 2, variant: 1))
+        let late = h.proposal(height: 2, round: 0, block: h.block(height: 2, variant: 2))  // the proposer equivocating
+        try host.wal.append(.startHeight(height: 1, validatorSet: h.set))
+        try host.wal.append(.proposalReceived(early))
+        try host.wal.sync()
+        var r = try replica(h, i, host: host, app: app)
+        #expect(r.replayedEntries == 0, "no .startHeight(2) in the WAL: a fresh start")
+        r.receive(.proposal(late))
+        let prevotes = host.broadcasts.compactMap { message -> Hash?? in
+            if case .vote(let v) = message, v.body.type == .prevote { return .some(v.body.blockID) }
+            return nil
+        }
+        // The live run kept the first proposal of the round, as the log (and so any replay) has it.
+        #expect(prevotes == [.some(early.body.blockID)])
+        let sent = host.broadcasts
+        host.crash()
+        host.broadcasts.removeAll()
+        let restarted = try replica(h, i, host: host, app: app)
+        #expect(restarted.replayedEntries > 0)
+        #expect(restarted.machine.refusedSignatures == 0, "the replay asked the guard for exactly what it signed")
+        #expect(host.broadcasts == sent, "the restarted validator repeats its prevote instead of staying silent")
+    }
+
     @Test("A WAL for a later height than the ledger's next one refuses the start")
     func walAheadRefused() throws {
         let h = try Harness()
