@@ -244,15 +244,11 @@ final class LoadConnection: @unchecked Sendable {
         return false
     }
 
+    /// Reads what is there into `buffer`; the end of the connection is a failure (before any byte of an answer when
+    /// `beforeAnswer`).
     private func receive(into buffer: inout [UInt8], beforeAnswer: Bool) throws(ExchangeFailure) {
-        while true {
-            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else {
-                throw ExchangeFailure(description: n == 0 ? "connection closed by the node" : "recv: \(String(cString: strerror(errno)))", beforeAnswer: beforeAnswer && n == 0)
-            }
-            buffer += chunk[0..<n]
-            return
+        guard try receiveUnlessEnded(into: &buffer) else {
+            throw ExchangeFailure(description: "connection closed by the node", beforeAnswer: beforeAnswer)
         }
     }
 
