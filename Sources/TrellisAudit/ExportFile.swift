@@ -24,6 +24,8 @@ public struct ExportFile: Sendable {
     public let genesis: GenesisDocument
     /// The block lines: raw bytes (line i + 2 of the file), or already decoded (a node home's chain).
     let body: Body
+    /// True when the block lines' UTF-8 and blank-line checks were left to `checkRows` (`read(path:trusting:deferringRowChecks:)`).
+    let rowChecksDeferred: Bool
 
     enum Body: Sendable {
         case raw([ArraySlice<UInt8>])
@@ -34,17 +36,48 @@ public struct ExportFile: Sendable {
         self.header = header
         self.genesis = genesis
         body = .decoded(lines)
+        rowChecksDeferred = false
     }
 
-    init(header: ExportHeader, genesis: GenesisDocument, rows: [ArraySlice<UInt8>]) {
+    init(header: ExportHeader, genesis: GenesisDocument, rows: [ArraySlice<UInt8>], rowChecksDeferred: Bool = false) {
         self.header = header
         self.genesis = genesis
         body = .raw(rows)
+        self.rowChecksDeferred = rowChecksDeferred
     }
 
     /// Reads and parses the file at `path`; with `anchor`, a file of another genesis is refused first.
     public static func read(path: String, trusting anchor: TrustAnchor? = nil) throws(AuditError) -> ExportFile {
         try parse(bytes: readBytes(path: path), trusting: anchor)
+    }
+
+    /// `read`, with the block lines' UTF-8 and blank-line checks (a pass over every byte of the file, on all cores,
+    /// before anything else could start) left to `checkRows`: `ChainVerifier` runs them only when the fast path
+    /// cannot confirm the file — a line the fast path confirms is exactly what the exporter writes (or decoded from
+    /// validated UTF-8), so it is neither blank nor invalid UTF-8 — and before anything else is reported, so every
+    /// error is the one `read` gives. Every other check of `parse`, and its order, is unchanged.
+    static func read(path: String, trusting anchor: TrustAnchor?, deferringRowChecks: Bool) throws(AuditError) -> ExportFile {
+        try parse(bytes: readBytes(path: path), trusting: anchor, deferringRowChecks: deferringRowChecks)
+    }
+
+    /// The block lines' checks `read(path:trusting:deferringRowChecks:)` left out (nothing when none were): throws
+    /// what `parse` throws for the first blank or non-UTF-8 line.
+    func checkRows() throws(AuditError) {
+        guard rowChecksDeferred, case .raw(let rows) = body else { return }
+        try Self.checkRows(rows, firstNumber: 2)
+    }
+
+    /// Throws `malformed` for the first blank or non-UTF-8 row (`rows[0]` is line `firstNumber`), each row checked
+    /// on all cores.
+    static func checkRows(_ rows: [ArraySlice<UInt8>], firstNumber: Int) throws(AuditError) {
+        let verdicts = Parallel.map(rows) { row -> RowVerdict in row.isEmpty ? .blank : isUTF8(row) ? .fine : .notUTF8 }
+        for (i, verdict) in verdicts.enumerated() {
+            switch verdict {
+            case .fine: continue
+            case .blank: throw .malformed(line: i + firstNumber, message: "blank line")
+            case .notUTF8: throw .malformed(line: i + firstNumber, message: "not UTF-8")
+            }
+        }
     }
 
     /// The whole file at `path`, read straight into one array: `Data(contentsOf:)` then `[UInt8](data)` wrote every
@@ -127,8 +160,10 @@ public struct ExportFile: Sendable {
         try parse(bytes: [UInt8](data), trusting: anchor)
     }
 
-    /// Parses export bytes strictly; with `anchor`, a file of another genesis is refused first.
-    static func parse(bytes: [UInt8], trusting anchor: TrustAnchor? = nil) throws(AuditError) -> ExportFile {
+    /// Parses export bytes strictly; with `anchor`, a file of another genesis is refused first. With
+    /// `deferringRowChecks`, the block lines' row checks are left to `checkRows` — except that any error found later
+    /// in the parse is reported only after them, as without deferring.
+    static func parse(bytes: [UInt8], trusting anchor: TrustAnchor? = nil, deferringRowChecks: Bool = false) throws(AuditError) -> ExportFile {
         // Split on 0x0A bytes (UTF-8 never uses 0x0A inside a multi-byte character); each row is then checked as
         // UTF-8 on its own. Much faster than splitting a String by Character.
         guard !bytes.isEmpty else { throw .malformed(line: 1, message: "the file is empty") }
@@ -142,16 +177,22 @@ public struct ExportFile: Sendable {
         var byteRows = splitLines(bytes)
         guard byteRows.last?.isEmpty == true else { throw .malformed(line: byteRows.count, message: "the last line has no final newline (truncated file?)") }
         byteRows.removeLast()
-        // Each row checked on all cores (a pass over every byte of the file), the first bad one reported.
-        let verdicts = Parallel.map(byteRows) { row -> RowVerdict in row.isEmpty ? .blank : isUTF8(row) ? .fine : .notUTF8 }
-        for (i, verdict) in verdicts.enumerated() {
-            switch verdict {
-            case .fine: continue
-            case .blank: throw .malformed(line: i + 1, message: "blank line")
-            case .notUTF8: throw .malformed(line: i + 1, message: "not UTF-8")
-            }
-        }
         let rows = byteRows
+        // Each row checked on all cores (a pass over every byte of the file), the first bad one reported. Deferred:
+        // the header row alone now; the block rows before any later error of this parse is thrown, or by `checkRows`.
+        guard deferringRowChecks else {
+            try checkRows(rows, firstNumber: 1)
+            return try parseRest(rows, deferredRowChecks: false)
+        }
+        try checkRows(Array(rows.prefix(1)), firstNumber: 1)
+        do { return try parseRest(rows, deferredRowChecks: true) } catch {
+            try checkRows(Array(rows.dropFirst()), firstNumber: 2)
+            throw error
+        }
+    }
+
+    /// The header, the genesis and the height range of split rows whose row checks passed (or are deferred).
+    private static func parseRest(_ rows: [ArraySlice<UInt8>], deferredRowChecks: Bool) throws(AuditError) -> ExportFile {
         let header = try parseHeader(Substring(String(decoding: rows[0], as: UTF8.self)))
         let genesis: GenesisDocument
         do { genesis = try GenesisDocument.parse(Data(header.genesisJSON.utf8)) } catch {
@@ -170,7 +211,7 @@ public struct ExportFile: Sendable {
         guard UInt64(rows.count - 1) <= expectedCount else {
             throw .malformed(line: Int(expectedCount) + 2, message: "content after the last declared height \(header.toHeight)")
         }
-        return ExportFile(header: header, genesis: genesis, rows: Array(rows.dropFirst()))
+        return ExportFile(header: header, genesis: genesis, rows: Array(rows.dropFirst()), rowChecksDeferred: deferredRowChecks)
     }
 
     /// The block lines decoded strictly (canonical JSON of a `BlockLine`, heights consecutive from `from_height`,

@@ -122,6 +122,36 @@ func editLine(_ data: Data, height: UInt64, _ edit: (inout BlockLine) throws -> 
         }
     }
 
+    @Test func rowChecksLeftToTheVerifierReportWhatTheReaderReports() throws {
+        let data = [UInt8](try exportBytes(try AuditTestChain.build()))
+        let lines = data.split(separator: 0x0A, omittingEmptySubsequences: false).map(Array.init)
+        func variant(_ edit: (inout [[UInt8]]) -> Void) -> [UInt8] {
+            var edited = lines
+            edit(&edited)
+            return Array(edited.joined(separator: [0x0A]))
+        }
+        let notUTF8 = variant { $0[2][10] = 0xFF }
+        // Deferred: the parse passes over the bad block line, and `checkRows` reports it.
+        let deferred = try ExportFile.parse(bytes: notUTF8, deferringRowChecks: true)
+        #expect(deferred.rowChecksDeferred)
+        #expect(throws: AuditError.malformed(line: 3, message: "not UTF-8")) { try deferred.checkRows() }
+        try ExportFile.parse(bytes: data, deferringRowChecks: true).checkRows()  // nothing to report
+        #expect(!(try ExportFile.parse(bytes: data)).rowChecksDeferred)
+        let dir = try temporaryDirectory("deferred-rows")
+        let cases: [(String, [UInt8], AuditError)] = [
+            ("not-utf8", notUTF8, .malformed(line: 3, message: "not UTF-8")),
+            ("blank", variant { $0.insert([], at: 3) }, .malformed(line: 4, message: "blank line")),
+            // A bad header too: the bad block line is still what is reported (rows are checked before the header).
+            ("bad-header", variant { $0[0] = Array("{\"format\":\"other\"}".utf8); $0[2][10] = 0xFF }, .malformed(line: 3, message: "not UTF-8")),
+        ]
+        for (name, bytes, expected) in cases {
+            let path = dir + "/\(name).jsonl"
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            #expect(throws: expected) { try ExportFile.read(path: path) }
+            #expect(throws: expected) { try ChainVerifier.verify(path: path) }
+        }
+    }
+
     @Test func rocksHomeExportsTheSameBytesAndRefusesWhileLocked() throws {
         let home = try temporaryDirectory("home")
         var memoryExport = Data()
