@@ -4,10 +4,11 @@
 // handing it to the state machine and syncs before releasing any signed message (Effect.persistSigningState), so
 // after a restart the durable log holds at least every event that led to a released signature. Replaying it
 // (ConsensusRecovery) rebuilds the state, locks included; the signing guard makes any replayed signature identical.
-// A `.startHeight(h)` entry ends the previous height (already committed in the application), so entries before it
-// are compacted away — except messages for heights ≥ h, which the state machine had buffered and handles right
-// after starting h: they are kept, in order, after the new entry, so that replay sees them exactly as the live
-// run did. The log is bounded by one height's events and by `maxEntries`.
+// A `.startHeight(h)` entry ends the previous height (already committed in the application), so every entry before
+// it is compacted away, messages for heights ≥ h included: the messages the state machine buffered for h are
+// delivered again by the replica right after the entry (each logged then, in the order handled), and nothing
+// logged before the entry may be replayed after it — a replay would handle messages the live run's bounded buffer
+// had dropped (Replica+Effects `startHeightIfStill`). The log is bounded by one height's events and by `maxEntries`.
 import TrellisCodec
 
 /// Why the WAL could not append or read.
@@ -30,8 +31,8 @@ public enum WALError: Error, Equatable, CustomStringConvertible {
 
 /// An append-only log of consensus events for the height in progress.
 public protocol ConsensusWAL {
-    /// Appends `event` (not yet durable). A `.startHeight(h)` entry may compact away earlier entries, but must keep
-    /// the messages for heights ≥ h, in order, after it (the state machine replays its buffer at that point).
+    /// Appends `event` (not yet durable). A `.startHeight(h)` entry must compact away every earlier entry: the log
+    /// then starts with it (the replica logs again, after it, each buffered message the machine handles at h).
     mutating func append(_ event: Event) throws(WALError)
     /// Makes every appended entry durable.
     mutating func sync() throws(WALError)
@@ -45,8 +46,6 @@ public struct InMemoryWAL: ConsensusWAL, Sendable {
     public let maxEntries: Int
     /// Entries stored as canonical bytes, as a disk would hold them.
     private var stored: [[UInt8]] = []
-    /// The height of each entry that is a received message (nil for other events), for compaction.
-    private var messageHeights: [UInt64?] = []
     /// How many of `stored` (a prefix) survive a crash.
     public private(set) var durableCount = 0
 
@@ -55,22 +54,15 @@ public struct InMemoryWAL: ConsensusWAL, Sendable {
     }
 
     public mutating func append(_ event: Event) throws(WALError) {
-        if case .startHeight(let h, _) = event {
-            // The previous height is committed in the application: its events are no longer needed, but messages
-            // for h and later were buffered by the state machine and are handled right after this entry.
-            let kept = stored.indices.filter { messageHeights[$0].map { $0 >= h } ?? false }
-            stored = [event.canonicalBytes] + kept.map { stored[$0] }
-            messageHeights = [nil] + kept.map { messageHeights[$0] }
+        if case .startHeight = event {
+            // The previous height is committed in the application: none of the log is needed any more (the
+            // messages buffered for the new height are logged again as the replica delivers them).
+            stored = [event.canonicalBytes]
             durableCount = 0
             return
         }
         guard stored.count < maxEntries else { throw .full(limit: maxEntries) }
         stored.append(event.canonicalBytes)
-        switch event {
-        case .proposalReceived(let p): messageHeights.append(p.height)
-        case .voteReceived(let v): messageHeights.append(v.body.height)
-        default: messageHeights.append(nil)
-        }
     }
 
     public mutating func sync() throws(WALError) {
@@ -91,7 +83,6 @@ public struct InMemoryWAL: ConsensusWAL, Sendable {
     /// Simulates a crash: entries appended since the last sync are lost.
     public mutating func crash() {
         stored.removeLast(stored.count - durableCount)
-        messageHeights.removeLast(messageHeights.count - durableCount)
     }
 
     /// Number of entries (durable or not).
