@@ -271,6 +271,136 @@ struct ReplicaTests {
         #expect(host.broadcasts == sent, "the restarted validator repeats its prevote instead of staying silent")
     }
 
+    /// Commits `height` through block sync (a certificate of every validator); the next height starts at once.
+    func syncCommit(_ r: inout TestReplica, _ h: Harness, height: UInt64) {
+        let block = h.block(height: height)
+        let certificate = CommitCertificate(height: height, round: 0, blockID: block.hash,
+                                            precommits: h.keys.indices.map { h.vote(.precommit, height: height, round: 0, block.hash, by: $0) })
+        r.receiveSync(.blockResponse(block: block, certificate: certificate), from: 1)
+    }
+
+    /// The block ids of the prevotes `host` broadcast for `height` (nil inside: a nil prevote).
+    func prevotes(_ host: RecordingHost, height: UInt64) -> [Hash?] {
+        host.broadcasts.compactMap { message -> Hash?? in
+            if case .vote(let v) = message, v.body.type == .prevote, v.body.height == height { return .some(v.body.blockID) }
+            return nil
+        }
+    }
+
+    /// kill -9 and a restart over the same disk: the replay must ask the guard for exactly what the live run signed
+    /// at `height` (no refusal) and re-send it, instead of leaving the validator silent there.
+    func expectReplayRepeats(_ h: Harness, _ i: Int, host: RecordingHost, app: FakeApplication, config: ConsensusConfig, height: UInt64) throws {
+        let sent = host.broadcasts.filter { $0.height == height }
+        #expect(!sent.isEmpty)
+        host.crash()
+        host.broadcasts.removeAll()
+        let restarted = try replica(h, i, host: host, app: app, config: config)
+        #expect(restarted.replayedEntries > 0, "a .startHeight(\(height)) in the WAL: the replica resumes from it")
+        #expect(restarted.machine.refusedSignatures == 0, "the replay asked the guard for exactly what it signed")
+        #expect(host.broadcasts == sent, "the restarted validator repeats its messages instead of staying silent")
+    }
+
+    @Test("A flood of messages for the next height past the buffer's bound: the replay derives the prevote the live run signed")
+    func floodPastTheBufferBound() throws {
+        // While at height 1, the Byzantine proposer of height 2 sends its proposal, then enough distinct messages for
+        // height 2 to push it out of the bounded buffer, then an equivocating proposal. The live run handles what the
+        // buffer still holds when height 2 starts; the WAL logged all of them.
+        let h = try Harness()
+        var config = h.config
+        config.maxBufferedFutureMessages = 4
+        let i = h.nonProposer(height: 2)
+        let byzantine = h.proposerIndex(height: 2, round: 0)
+        let host = RecordingHost()
+        var r = try replica(h, i, host: host, config: config)
+        let early = h.proposal(height: 2, round: 0, block: h.block(height: 2, variant: 1))
+        let late = h.proposal(height: 2, round: 0, block: h.block(height: 2, variant: 2))
+        r.receive(.proposal(early))
+        for round: UInt32 in 1...4 { r.receive(.vote(h.vote(.prevote, height: 2, round: round, nil, by: byzantine))) }
+        r.receive(.proposal(late))
+        syncCommit(&r, h, height: 1)
+        #expect(r.machine.height == 2)
+        #expect(prevotes(host, height: 2) == [.some(late.body.blockID)], "the buffer had dropped the early proposal: the live run kept the late one")
+        try expectReplayRepeats(h, i, host: host, app: r.application, config: config, height: 2)
+    }
+
+    @Test("A message two heights ahead is dropped by the live run, and a replay of a later height does not see it either")
+    func messageTwoHeightsAhead() throws {
+        let h = try Harness()
+        let i = h.nonProposer(height: 3)
+        let host = RecordingHost()
+        var r = try replica(h, i, host: host)
+        let early = h.proposal(height: 3, round: 0, block: h.block(height: 3, variant: 1))
+        let late = h.proposal(height: 3, round: 0, block: h.block(height: 3, variant: 2))  // the proposer equivocating
+        r.receive(.proposal(early))  // at height 1: beyond maxFutureHeights, dropped by the machine (the WAL logged it)
+        syncCommit(&r, h, height: 1)
+        syncCommit(&r, h, height: 2)
+        #expect(r.machine.height == 3)
+        r.receive(.proposal(late))
+        #expect(prevotes(host, height: 3) == [.some(late.body.blockID)])
+        try expectReplayRepeats(h, i, host: host, app: r.application, config: h.config, height: 3)
+    }
+
+    @Test("A fresh start whose WAL holds more messages for the new height than the buffer keeps: the replay derives the signed prevote")
+    func freshStartPastTheBufferBound() throws {
+        let h = try Harness()
+        var config = h.config
+        config.maxBufferedFutureMessages = 4
+        let i = h.nonProposer(height: 2)
+        let byzantine = h.proposerIndex(height: 2, round: 0)
+        let host = RecordingHost()
+        let block1 = h.block(height: 1)
+        var app = FakeApplication(harness: h)
+        app.blocks = [(block1, CommitCertificate(height: 1, round: 0, blockID: block1.hash,
+                                                 precommits: h.keys.indices.map { h.vote(.precommit, height: 1, round: 0, block1.hash, by: $0) }))]
+        let early = h.proposal(height: 2, round: 0, block: h.block(height: 2, variant: 1))
+        let late = h.proposal(height: 2, round: 0, block: h.block(height: 2, variant: 2))
+        // The previous life logged these during height 1 and crashed after committing it, before `.startHeight(2)`.
+        try host.wal.append(.startHeight(height: 1, validatorSet: h.set))
+        try host.wal.append(.proposalReceived(early))
+        for round: UInt32 in 1...4 { try host.wal.append(.voteReceived(h.vote(.prevote, height: 2, round: round, nil, by: byzantine))) }
+        try host.wal.append(.proposalReceived(late))
+        try host.wal.sync()
+        let r = try replica(h, i, host: host, app: app, config: config)
+        #expect(r.replayedEntries == 0, "no .startHeight(2) in the WAL: a fresh start")
+        #expect(prevotes(host, height: 2) == [.some(late.body.blockID)], "the new machine's buffer kept the last four messages")
+        try expectReplayRepeats(h, i, host: host, app: app, config: config, height: 2)
+    }
+
+    @Test("A Byzantine validator's flood cannot fill the WAL: forged, conflicting and next-height messages are bounded, and the height is decided")
+    func floodDoesNotFillTheWAL() throws {
+        let h = try Harness()
+        var config = h.config
+        config.maxRoundsAhead = 2  // rounds 0–2 of the next height: at most 8 votes of one signer per round reach the log
+        let i = h.nonProposer(height: 1)
+        let proposer = h.proposerIndex(height: 1, round: 0)
+        let byzantine = try #require(h.keys.indices.first { $0 != i && $0 != proposer })
+        let host = RecordingHost()
+        host.wal = InMemoryWAL(maxEntries: 128)
+        var r = try replica(h, i, host: host, config: config)
+        for k in 0..<200 {
+            let id = try #require(Hash(bytes: [UInt8](repeating: UInt8(k % 256), count: 31) + [UInt8(k / 256)]))
+            // Validly signed conflicting prevotes, and precommits for the next height over every round.
+            r.receive(.vote(h.vote(.prevote, height: 1, round: 0, id, by: byzantine)))
+            r.receive(.vote(h.vote(.precommit, height: 2, round: UInt32(k % 3), id, by: byzantine)))
+            // Prevotes under the other validators' keys with the Byzantine one's signature (forged).
+            let forged = h.vote(.prevote, height: 1, round: 0, id, by: byzantine).signature
+            for v in h.keys.indices where v != byzantine {
+                r.receive(.vote(Vote(body: VoteBody(type: .prevote, height: 1, round: 0, blockID: id, validator: h.keys[v].publicKey), signature: forged)))
+            }
+        }
+        let logged = try host.wal.entries().filter(\.isReceivedMessage).count
+        // Height 1: its first prevote, then conflicting ones only while each adds evidence; height 2: its allowance.
+        #expect(logged <= 1 + config.maxPendingEvidence + 3 * TestReplica.maxFutureVotesPerSignerRound)
+        #expect(r.refusedMessages >= 800 - logged)
+        // The honest validators' messages still reach the machine: the height is decided and committed.
+        let block = h.block(height: 1)
+        r.receive(.proposal(h.proposal(height: 1, round: 0, block: block)))
+        for v in h.keys.indices where v != i && v != byzantine { r.receive(.vote(h.vote(.prevote, height: 1, round: 0, block.hash, by: v))) }
+        for v in h.keys.indices where v != i && v != byzantine { r.receive(.vote(h.vote(.precommit, height: 1, round: 0, block.hash, by: v))) }
+        #expect(r.application.committedHeight == 1)
+        #expect(host.halted == nil)
+    }
+
     @Test("A WAL for a later height than the ledger's next one refuses the start")
     func walAheadRefused() throws {
         let h = try Harness()

@@ -221,7 +221,7 @@ import TrellisStore
         var hash = root, depth = 0, page = Hash.zero
         let path = SHA256.hash(first).bytes
         while depth <= TreeBucket.depth {
-            guard case .inner(let l, let r) = try #require(try tree.treeNode(hash, depth: depth, page: page)) else {
+            guard case .inner(let l, let r) = try #require(try tree.treeNode(hash, depth: depth, page: page, path: TreePath(SHA256.hash(first)))) else {
                 Issue.record("a leaf above depth 9 on the path of a key proved deeper")
                 return
             }
@@ -234,7 +234,7 @@ import TrellisStore
         _ = try SparseMerkleTree.prove(second, root: root, source: tree)
         #expect(tree.bucketRebuilds == 2)
         let searches = tree.evictedBucketSearches
-        let node = try tree.treeNode(hash, depth: depth, page: page)
+        let node = try tree.treeNode(hash, depth: depth, page: page, path: TreePath(SHA256.hash(first)))
         let expectedNode = try fixture.archive.treeNode(hash)
         #expect(node != nil && node == expectedNode, "the node below the evicted bucket's root")
         #expect(tree.evictedBucketSearches == searches + 1, "found through the search of the buckets not in memory")

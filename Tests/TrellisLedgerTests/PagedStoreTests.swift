@@ -75,7 +75,8 @@ import TrellisStore
     }
 
     /// A key changed at h1 and set back at h2 re-creates, at h2, every page on its path with the hashes of h0: those
-    /// rows were deleted at h1 and are written again at h2; pruning h1's history never touches them.
+    /// positions' rows were overwritten at h1 (one put each, no delete: pages are keyed by position) and are written
+    /// again at h2; pruning h1's history never touches them.
     @Test func aPageDeletedThenRecreatedIsWrittenAgainAndNeverLost() throws {
         let path = temporaryPath("paged-recreate")
         defer { try? FileManager.default.removeItem(atPath: path) }
@@ -94,16 +95,18 @@ import TrellisStore
                 [(Self.key(8), [3])],
                 [(Self.key(9), nil)],
             ]
-            var pagesAfter: [Int] = []
+            var written: [Int] = [], deleted: [Int] = []
             for (height, changes) in steps.enumerated() {
                 try Self.commit(changes, height: height, root: &root, stores: [store], block: block)
                 roots.append(root)
-                pagesAfter.append(store.committedPageRows.written - store.committedPageRows.deleted)
+                written.append(store.committedPageRows.written)
+                deleted.append(store.committedPageRows.deleted)
             }
             #expect(roots[2] == roots[0])
-            // Height 1 replaced the pages on one path (as many deleted as written), height 2 wrote them back.
-            #expect(pagesAfter[1] == pagesAfter[0] && pagesAfter[2] == pagesAfter[0])
-            #expect(store.committedPageRows.deleted >= 2 * 4, "a path through a 3,000-key tree crosses at least 4 pages")
+            // Height 1 rewrote the pages on one path in place, height 2 wrote them back: as many puts, no delete.
+            #expect(written[1] - written[0] >= 4, "a path through a 3,000-key tree crosses at least 4 pages")
+            #expect(written[2] - written[1] == written[1] - written[0])
+            #expect(deleted[2] == 0)
         }
         let store = try RocksChainStore(path: path, retention: .window(heights: 2))
         let reader = LedgerReader(store: store)
@@ -119,6 +122,40 @@ import TrellisStore
         #expect(try store.storageStats().treePages == check.pages)
     }
 
+    /// A position that stops holding a page loses its row in the commit's batch (pages are keyed by position, so a
+    /// replaced page needs no delete, an emptied position does): after all but ten keys are deleted the store holds
+    /// exactly the pages of the small tree, which reads, proves and checks, also reopened.
+    @Test func positionsThatNoLongerHoldAPageLoseTheirRows() throws {
+        let path = temporaryPath("paged-shrink")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let block = try TestChain(net: TestNet()).commitNext([]).block
+        var root = Hash.zero
+        let keys = (0..<3_000).map(Self.key)
+        do {
+            let store = try RocksChainStore(path: path, retention: .window(heights: 2))
+            try Self.commit(keys.map { ($0, [1]) }, height: 0, root: &root, stores: [store], block: block)
+            let before = try store.storageStats().treePages
+            #expect(store.committedPageRows.deleted == 0 && before > 17)
+            let deletions: [(key: [UInt8], value: [UInt8]?)] = keys.dropFirst(10).map { ($0, nil) }
+            try Self.commit(deletions, height: 1, root: &root, stores: [store], block: block)
+            let check = try store.checkState()
+            #expect(check.liveKeys == 10)
+            let after = try store.storageStats().treePages
+            #expect(after == check.pages && after < 10, "\(after) pages for 10 keys")
+            #expect(store.committedPageRows.deleted == before - after, "every emptied position deleted, none twice")
+        }
+        let store = try RocksChainStore(path: path, retention: .window(heights: 2))
+        let reader = LedgerReader(store: store)
+        for key in keys.prefix(12) {
+            let read = try reader.read(key, prove: true)
+            let value: [UInt8]? = keys.prefix(10).contains(key) ? [1] : nil
+            #expect(read.value == value)
+            #expect(try #require(read.proof).verify(key: key, value: value, root: root))
+        }
+        #expect(try reader.read(keys[2_000], atHeight: 0, prove: true).value == [1])
+        #expect(try store.checkState().liveKeys == 10)
+    }
+
     /// A new page may reference an unchanged page 4 levels down only if the page it replaces held that reference
     /// (`TreeDiff.member`): `DecodedPage.references` is true exactly for the children of its inner members that are
     /// page roots, never for a member, the empty hash or any other hash.
@@ -126,7 +163,9 @@ import TrellisStore
         let (path, _, root) = try StoreFormatTests.storeOfKeys("paged-references", count: 2_000)
         defer { try? FileManager.default.removeItem(atPath: path) }
         let store = try RocksChainStore(path: path)
-        let page = try #require(try store.page(root))
+        let page = try #require(try store.page(root, depth: 0, path: .root))
+        let below = page.pagesBelow(depth: 0, path: .root)
+        #expect(Set(below.map(\.root.hex)).count == below.count, "each page below once")
         var references = 0
         for node in page.nodes {
             guard case .inner(let l, let r) = node else { continue }
@@ -135,7 +174,13 @@ import TrellisStore
                 #expect(page.references(child) == isPageRoot)
                 if isPageRoot {
                     references += 1
-                    #expect(try store.page(child) != nil, "a referenced page is stored")
+                    // Stored at its position (the path `pagesBelow` gives it), and not at another page's: read there
+                    // (before it is cached: the cache finds a page by its root wherever it is asked for), the other
+                    // page is damage for a walk that names this one.
+                    let at = try #require(below.first { $0.root == child })
+                    let elsewhere = try #require(below.first { $0.root != child })
+                    #expect(throws: StateError.self) { _ = try store.page(child, depth: TreePage.levels, path: elsewhere.path) }
+                    #expect(try store.page(child, depth: TreePage.levels, path: at.path)?.root == child, "a referenced page is stored at its position")
                 }
             }
         }

@@ -1,8 +1,9 @@
 // StoreFormatTests.swift — the store format is one layout and says which way a refused store differs: the latest
-// tree is stored in pages of 4 levels (format 5) whose bytes from disk are decoded and checked, never trusted (a bad
+// tree is stored in pages of 4 levels, one row per position (format 6), whose bytes from disk are decoded and checked, never trusted (a bad
 // or short page is a typed error, never a crash); a state value that disagrees with its leaf is corruption; the
 // refusal of another format tells an older store to re-sync, a newer one to run its release, and another
-// program's store that it is not a ledger store. Real format-3 and format-4 data directories are refused unchanged.
+// program's store that it is not a ledger store. Real format-3, format-4 and format-5 data directories are refused
+// unchanged.
 import Foundation
 import Testing
 import TrellisCodec
@@ -48,23 +49,28 @@ import TrellisStore
         #expect(update.root == root)
         var all: [NodeKey: TreeNode] = [:]
         for record in update.newNodes { all[NodeKey(record.hash)] = record.node }
-        // Depth of each node, and the inner ones at depths 0, 4, 8, …: exactly the stored pages' roots.
-        var pageRoots: Set<Hash> = []
-        var depths: [(Hash, Int)] = [(root, 0)]
+        // Depth and position of each node, and the inner ones at depths 0, 4, 8, …: exactly the stored pages' roots,
+        // each under its position's key (u8 depth ‖ the path's bits, zero-padded to 32 bytes).
+        var pageRoots: [[UInt8]: Hash] = [:]
+        var depths: [(Hash, Int, TreePath)] = [(root, 0, .root)]
         var nodeCount = 0
-        while let (hash, depth) = depths.popLast() {
+        while let (hash, depth, position) = depths.popLast() {
             nodeCount += 1
             guard case .inner(let l, let r) = try #require(all[NodeKey(hash)]) else { continue }
-            if depth % TreePage.levels == 0 { pageRoots.insert(hash) }
-            for child in [l, r] where child != .zero { depths.append((child, depth + 1)) }
+            if depth % TreePage.levels == 0 {
+                let key = RocksChainStore.pageKey(depth: depth, path: position)
+                #expect(key.count == 33 && Int(key[0]) == depth)
+                pageRoots[key] = hash
+            }
+            for (bit, child) in [(0, l), (1, r)] where child != .zero { depths.append((child, depth + 1, position.with(bit: bit, at: depth))) }
         }
         let store = try RocksChainStore(path: path)
         let rows = store.database.iterate(try store.database.columnFamily("nodes"))
-        var stored: Set<Hash> = []
+        var stored: Set<[UInt8]> = []
         var members = 0
         while let row = rows.next() {
-            let key = try #require(Hash(bytes: row.key))
-            stored.insert(key)
+            let key = try #require(pageRoots[row.key], "a row at \(Hex.encode(row.key)), which is no page root's position")
+            stored.insert(row.key)
             let page = try DecodedPage.decode(row.value, key: key)
             members += page.nodes.count
             for (hash, node) in zip(page.hashes, page.nodes) { #expect(all[NodeKey(hash)] == node && node.hash == hash) }
@@ -76,7 +82,7 @@ import TrellisStore
             #expect(again.bytes == row.value)
         }
         #expect(rows.error == nil)
-        #expect(stored == pageRoots)
+        #expect(stored == Set(pageRoots.keys))
         #expect(members == nodeCount, "each node in exactly one page")
         #expect(pageRoots.count > 17, "the test tree should have pages at depth 8: \(pageRoots.count)")
         let check = try store.checkState()
@@ -107,7 +113,8 @@ import TrellisStore
         let rows = store.database.iterate(try store.database.columnFamily("nodes"))
         var members = 0, pages = 0
         while let row = rows.next() {
-            let page = try DecodedPage.decode(row.value, key: try #require(Hash(bytes: row.key)))
+            #expect(row.key.count == RocksChainStore.pageKeyBytes && Int(row.key[0]) % TreePage.levels == 0)
+            let page = try DecodedPage.decode(row.value, label: .row(key: row.key, root: nil))
             pages += 1
             members += page.nodes.count
             for (hash, node) in zip(page.hashes, page.nodes) {
@@ -125,7 +132,7 @@ import TrellisStore
         defer { try? FileManager.default.removeItem(atPath: path) }
         let store = try RocksChainStore(path: path)
         let nodes = try store.database.columnFamily("nodes")
-        let bytes = try #require(try store.database.get(nodes, key: root.bytes))
+        let bytes = try #require(try store.database.get(nodes, key: RocksChainStore.pageKey(depth: 0, path: .root)))
         #expect(bytes.count > 64)
         var rejected = 0
         for length in 0..<bytes.count {
@@ -155,8 +162,9 @@ import TrellisStore
         do {
             let store = try RocksChainStore(path: path)
             let nodes = try store.database.columnFamily("nodes")
-            let bytes = try #require(try store.database.get(nodes, key: root.bytes))
-            try store.database.put(nodes, key: root.bytes, value: Array(bytes.prefix(bytes.count - 5)), sync: true)
+            let rootKey = RocksChainStore.pageKey(depth: 0, path: .root)
+            let bytes = try #require(try store.database.get(nodes, key: rootKey))
+            try store.database.put(nodes, key: rootKey, value: Array(bytes.prefix(bytes.count - 5)), sync: true)
         }
         let store = try RocksChainStore(path: path)  // reopened: the page cache is empty
         do {
@@ -191,7 +199,8 @@ import TrellisStore
     @Test func aRefusedFormatSaysWhetherItIsOlderNewerOrNotALedgerStore() throws {
         for (found, says, never) in [("trellis-ledger/3", "re-sync from peers", "newer release"),
                                      ("trellis-ledger/4", "re-sync from peers", "newer release"),
-                                     ("trellis-ledger/6", "newer release", "(format 5:"),
+                                     ("trellis-ledger/5", "re-sync from peers", "newer release"),
+                                     ("trellis-ledger/7", "newer release", "(format 6:"),
                                      ("someone-else/3", "not a ledger store", "re-sync")] {
             let path = temporaryPath("format-refusal")
             defer { try? FileManager.default.removeItem(atPath: path) }
@@ -203,7 +212,7 @@ import TrellisStore
                 Issue.record("a \(found) store was opened")
             } catch {
                 guard case .unsupportedFormat(let p, let f, let e) = error else { throw error }
-                #expect(p == path && f == found && e == "trellis-ledger/5")
+                #expect(p == path && f == found && e == "trellis-ledger/6")
                 let text = error.description
                 #expect(text.contains(says), "\(found): \(text)")
                 #expect(!text.contains(never), "\(found): \(text)")
@@ -228,7 +237,7 @@ import TrellisStore
             Issue.record("a format-3 store was opened")
         } catch {
             guard case .unsupportedFormat(let p, let found, let expected) = error else { throw error }
-            #expect(p == path && found == "trellis-ledger/3" && expected == "trellis-ledger/5")
+            #expect(p == path && found == "trellis-ledger/3" && expected == "trellis-ledger/6")
             let text = error.description
             #expect(text.contains("\"trellis-ledger/3\"") && text.contains("re-sync from peers") && text.contains("move the directory aside"), "\(text)")
         }
@@ -253,11 +262,40 @@ import TrellisStore
             Issue.record("a format-4 store was opened")
         } catch {
             guard case .unsupportedFormat(let p, let found, let expected) = error else { throw error }
-            #expect(p == path && found == "trellis-ledger/4" && expected == "trellis-ledger/5")
+            #expect(p == path && found == "trellis-ledger/4" && expected == "trellis-ledger/6")
             let text = error.description
             #expect(text.contains("\"trellis-ledger/4\"") && text.contains("re-sync from peers") && text.contains("move the directory aside"), "\(text)")
         }
         let reopened = try Database(path: path, columnFamilies: RocksChainStore.columnFamilyNames, format: StoreFormat(application: "trellis-ledger", version: 4))
         #expect(try reopened.get(try reopened.columnFamily("nodes"), key: node.hash.bytes) == node.canonicalBytes)
+    }
+
+    /// A data directory written by format 5 (one row per page keyed by the page root's hash, the same column
+    /// families) is refused with its format and what to do, and left as it was: its rows are not read as positions.
+    @Test func aFormatFiveStoreIsRefusedAndLeftUnchanged() throws {
+        let path = temporaryPath("format-5")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let leaf = TreeLeaf(key: Array("k".utf8), value: [1])
+        let (bytes, _) = try DecodedPage.encode(rootHash: leaf.hash, root: .leaf(leaf)) { (hash: Hash, _: Int) throws(StateError) -> DecodedPage.Member in
+            throw .corruptValue(key: hash.hex, reason: "a lone leaf has no members below it")
+        }
+        do {
+            let old = try Database(path: path, columnFamilies: RocksChainStore.columnFamilyNames, format: StoreFormat(application: "trellis-ledger", version: 5))
+            try old.put(try old.columnFamily("nodes"), key: leaf.hash.bytes, value: bytes, sync: true)
+            try old.put(try old.columnFamily("meta"), key: Array("last_height".utf8), value: StoredRecord.height(0), sync: true)
+        }
+        do {
+            _ = try RocksChainStore(path: path)
+            Issue.record("a format-5 store was opened")
+        } catch {
+            guard case .unsupportedFormat(let p, let found, let expected) = error else { throw error }
+            #expect(p == path && found == "trellis-ledger/5" && expected == "trellis-ledger/6")
+            let text = error.description
+            #expect(text.contains("\"trellis-ledger/5\"") && text.contains("(format 6:") && text.contains("re-sync from peers")
+                    && text.contains("move the directory aside"), "\(text)")
+        }
+        let reopened = try Database(path: path, columnFamilies: RocksChainStore.columnFamilyNames, format: StoreFormat(application: "trellis-ledger", version: 5))
+        #expect(try reopened.get(try reopened.columnFamily("nodes"), key: leaf.hash.bytes) == bytes)
+        #expect(reopened.columnFamilies.keys.sorted() == (RocksChainStore.columnFamilyNames + ["default"]).sorted())
     }
 }

@@ -49,8 +49,25 @@ import TrellisStore
             try wal.sync()
         }
         let wal = try RocksConsensusWAL(database: try database(path), path: path, chainID: chainID)
-        // Height 1's events are gone; the message for height 2 follows the new start.
-        #expect(try wal.entries() == [.startHeight(height: 2, validatorSet: set), .voteReceived(vote(height: 2, round: 0))])
+        // Every earlier entry is gone, the message for height 2 too: the replica logs it again when it hands it to
+        // the state machine after the start (a replay must not see what the machine's bounded buffer dropped).
+        #expect(try wal.entries() == [.startHeight(height: 2, validatorSet: set)])
+    }
+
+    @Test func aFullWALRefusesReceivedMessagesButNotTheNodesOwnEvents() throws {
+        let path = directory()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        do {
+            let wal = try RocksConsensusWAL(database: try database(path), path: path, chainID: chainID, maxEntries: 2)
+            try wal.append(.startHeight(height: 1, validatorSet: set))
+            try wal.append(.voteReceived(vote(height: 1, round: 0)))
+            #expect(throws: WALError.full(limit: 2)) { try wal.append(.voteReceived(vote(height: 1, round: 1))) }
+            try wal.append(.timeoutFired(Timeout(height: 1, round: 0, step: .propose)))
+            try wal.sync()
+        }
+        let reopened = try RocksConsensusWAL(database: try database(path), path: path, chainID: chainID, maxEntries: 2)
+        #expect(try reopened.entries() == [.startHeight(height: 1, validatorSet: set), .voteReceived(vote(height: 1, round: 0)),
+                                           .timeoutFired(Timeout(height: 1, round: 0, step: .propose))])
     }
 
     @Test func aTornLastRecordIsDroppedAndACorruptEarlierOneRefusesTheStart() throws {

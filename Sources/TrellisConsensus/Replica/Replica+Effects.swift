@@ -8,10 +8,12 @@ import TrellisCrypto
 import TrellisLedger
 
 extension Replica {
-    /// Feeds `event` (and the answers it causes) through WAL → state machine → effects.
-    mutating func deliver(_ event: Event) {
+    /// Feeds `event` (and the answers it causes) through WAL → state machine → effects; `followers` are fed right
+    /// after `event`, ahead of the answers its effects queue.
+    mutating func deliver(_ event: Event, followedBy followers: [Event] = []) {
         guard haltReason == nil else { return }
         pending.append(event)
+        pending.append(contentsOf: followers)
         while haltReason == nil, !pending.isEmpty {
             let next = pending.removeFirst()
             if machine.isRedundant(next) { continue }
@@ -135,7 +137,12 @@ extension Replica {
             if case .unsupportedRules(let reason) = error { return halt(.applicationFailed(reason)) }
             return halt(.applicationFailed("no validator set for height \(height): \(error)"))
         }
-        // This WAL entry is the end-of-height marker of height − 1 and truncates the WAL (ConsensusWAL).
-        deliver(.startHeight(height: height, validatorSet: set))
+        // This WAL entry is the end-of-height marker of height − 1 and truncates the WAL to itself (ConsensusWAL).
+        // The messages for this height that the machine buffered are taken out and delivered right after it, each
+        // logged like any received message: the log then holds exactly what the machine handles at this height, in
+        // order — what the bounded buffer dropped (oldest first, or beyond maxFutureHeights) is in neither.
+        let early = machine.takeBufferedMessages(forHeight: height)
+        pruneIntake(below: height)
+        deliver(.startHeight(height: height, validatorSet: set), followedBy: early.map(Event.received))
     }
 }

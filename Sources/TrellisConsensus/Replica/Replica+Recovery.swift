@@ -27,13 +27,14 @@ extension Replica {
         }
         started = true
         if !resumes {
-            // The WAL's messages for this height and later (received while the previous height was finishing, and
-            // buffered by the state machine that ran then) survive the `.startHeight` entry written next: the log
-            // keeps them after it, because the machine handles its buffer right after starting (ConsensusWAL). This
-            // machine is new and its buffer empty, so it is given them now, in order — else the live run would not
-            // have seen what a later replay of the same log sees (a Byzantine proposer's early proposal kept first),
-            // the replay would derive another vote than the one signed, and the guard's refusal would silence this
-            // validator at that height (sim seed 4000877).
+            // The WAL's messages for this height and later (received while the previous height was finishing) go
+            // into the new machine's buffer, in order and through its bound, as they went into the buffer of the
+            // machine that crashed. The start below takes this height's ones out and delivers each after the
+            // `.startHeight` entry, which truncates the log to itself: the log then holds exactly what this machine
+            // handles (before, the log kept every such message after the entry, so a replay could handle one the
+            // live run never did — an early proposal of a Byzantine proposer dropped by the bound or accepted only by
+            // the replay — derive another vote than the one signed, and the guard's refusal silenced this validator
+            // at that height: sim seed 4000877).
             for entry in entries where !machine.config.testOnlyFaults.skipWALReplay {
                 switch entry {
                 case .proposalReceived(let p) where p.height >= height: _ = machine.handle(entry)

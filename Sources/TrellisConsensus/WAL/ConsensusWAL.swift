@@ -4,15 +4,19 @@
 // handing it to the state machine and syncs before releasing any signed message (Effect.persistSigningState), so
 // after a restart the durable log holds at least every event that led to a released signature. Replaying it
 // (ConsensusRecovery) rebuilds the state, locks included; the signing guard makes any replayed signature identical.
-// A `.startHeight(h)` entry ends the previous height (already committed in the application), so entries before it
-// are compacted away — except messages for heights ≥ h, which the state machine had buffered and handles right
-// after starting h: they are kept, in order, after the new entry, so that replay sees them exactly as the live
-// run did. The log is bounded by one height's events and by `maxEntries`.
+// A `.startHeight(h)` entry ends the previous height (already committed in the application), so every entry before
+// it is compacted away, messages for heights ≥ h included: the messages the state machine buffered for h are
+// delivered again by the replica right after the entry (each logged then, in the order handled), and nothing
+// logged before the entry may be replayed after it — a replay would handle messages the live run's bounded buffer
+// had dropped (Replica+Effects `startHeightIfStill`). The log is bounded by one height's events: received messages
+// are refused past `maxEntries` (the replica's intake bounds them per signer and round well below it: Replica+Intake);
+// the node's own events (starts, timeouts, application answers) are never refused — a few per round, they are
+// bounded by the rounds the node runs, and refusing them would freeze the height (a timeout that never fires).
 import TrellisCodec
 
 /// Why the WAL could not append or read.
 public enum WALError: Error, Equatable, CustomStringConvertible {
-    /// The height in progress produced more events than the log keeps.
+    /// The height in progress brought more received messages than the log keeps.
     case full(limit: Int)
     /// The backing store failed.
     case storage(String)
@@ -21,17 +25,27 @@ public enum WALError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .full(let limit): return "consensus WAL is full (\(limit) entries for one height); raise maxEntries or investigate the event flood"
+        case .full(let limit): return "consensus WAL is full (\(limit) entries for one height): received message refused; investigate the message flood"
         case .storage(let reason): return "consensus WAL storage failed: \(reason)"
         case .corrupt(let index, let error): return "consensus WAL entry \(index) does not decode: \(error)"
         }
     }
 }
 
+extension Event {
+    /// A proposal or vote from the network (the only events a full WAL refuses).
+    public var isReceivedMessage: Bool {
+        switch self {
+        case .proposalReceived, .voteReceived: return true
+        case .startHeight, .timeoutFired, .blockValidated, .proposalBlockBuilt: return false
+        }
+    }
+}
+
 /// An append-only log of consensus events for the height in progress.
 public protocol ConsensusWAL {
-    /// Appends `event` (not yet durable). A `.startHeight(h)` entry may compact away earlier entries, but must keep
-    /// the messages for heights ≥ h, in order, after it (the state machine replays its buffer at that point).
+    /// Appends `event` (not yet durable). A `.startHeight(h)` entry must compact away every earlier entry: the log
+    /// then starts with it (the replica logs again, after it, each buffered message the machine handles at h).
     mutating func append(_ event: Event) throws(WALError)
     /// Makes every appended entry durable.
     mutating func sync() throws(WALError)
@@ -45,8 +59,6 @@ public struct InMemoryWAL: ConsensusWAL, Sendable {
     public let maxEntries: Int
     /// Entries stored as canonical bytes, as a disk would hold them.
     private var stored: [[UInt8]] = []
-    /// The height of each entry that is a received message (nil for other events), for compaction.
-    private var messageHeights: [UInt64?] = []
     /// How many of `stored` (a prefix) survive a crash.
     public private(set) var durableCount = 0
 
@@ -55,22 +67,15 @@ public struct InMemoryWAL: ConsensusWAL, Sendable {
     }
 
     public mutating func append(_ event: Event) throws(WALError) {
-        if case .startHeight(let h, _) = event {
-            // The previous height is committed in the application: its events are no longer needed, but messages
-            // for h and later were buffered by the state machine and are handled right after this entry.
-            let kept = stored.indices.filter { messageHeights[$0].map { $0 >= h } ?? false }
-            stored = [event.canonicalBytes] + kept.map { stored[$0] }
-            messageHeights = [nil] + kept.map { messageHeights[$0] }
+        if case .startHeight = event {
+            // The previous height is committed in the application: none of the log is needed any more (the
+            // messages buffered for the new height are logged again as the replica delivers them).
+            stored = [event.canonicalBytes]
             durableCount = 0
             return
         }
-        guard stored.count < maxEntries else { throw .full(limit: maxEntries) }
+        if event.isReceivedMessage && stored.count >= maxEntries { throw .full(limit: maxEntries) }
         stored.append(event.canonicalBytes)
-        switch event {
-        case .proposalReceived(let p): messageHeights.append(p.height)
-        case .voteReceived(let v): messageHeights.append(v.body.height)
-        default: messageHeights.append(nil)
-        }
     }
 
     public mutating func sync() throws(WALError) {
@@ -91,7 +96,6 @@ public struct InMemoryWAL: ConsensusWAL, Sendable {
     /// Simulates a crash: entries appended since the last sync are lost.
     public mutating func crash() {
         stored.removeLast(stored.count - durableCount)
-        messageHeights.removeLast(messageHeights.count - durableCount)
     }
 
     /// Number of entries (durable or not).

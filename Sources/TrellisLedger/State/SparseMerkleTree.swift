@@ -77,11 +77,12 @@ public enum SparseMerkleTree {
     /// The leaf of `key` in the tree at `root` (it carries the value's hash), or nil when the key is absent.
     public static func get(_ key: [UInt8], root: Hash, source: any TreeNodeSource) throws(TreeError) -> TreeLeaf? {
         let keyHash = SHA256.hash(key)
+        let path = TreePath(keyHash)
         var node = root
         var depth = 0
         var page = Hash.zero
         while node != .zero {
-            switch try load(node, depth: depth, page: page, source) {
+            switch try load(node, depth: depth, page: page, path: path, source) {
             case .leaf(let leaf): return leaf.keyHash == keyHash ? leaf : nil
             case .inner(let l, let r):
                 page = TreePage.childPage(of: node, atDepth: depth, page: page)
@@ -95,12 +96,13 @@ public enum SparseMerkleTree {
     /// A proof of the value at `key` (or of its absence) in the tree at `root`, and the key's leaf when present.
     public static func prove(_ key: [UInt8], root: Hash, source: any TreeNodeSource) throws(TreeError) -> (leaf: TreeLeaf?, proof: StateProof) {
         let keyHash = SHA256.hash(key)
+        let path = TreePath(keyHash)
         var siblings: [Hash] = []
         var node = root
         var depth = 0
         var page = Hash.zero
         while node != .zero {
-            switch try load(node, depth: depth, page: page, source) {
+            switch try load(node, depth: depth, page: page, path: path, source) {
             case .leaf(let leaf):
                 let found: TreeLeaf? = leaf.keyHash == keyHash ? leaf : nil
                 return (found, StateProof(siblings: siblings, terminal: .leaf(keyHash: leaf.keyHash, valueHash: leaf.valueHash)))
@@ -123,15 +125,15 @@ public enum SparseMerkleTree {
     /// meant for historical queries over small trees and for tests, not for the hot path.
     public static func scan(prefix: [UInt8], root: Hash, source: any TreeNodeSource) throws(TreeError) -> [TreeLeaf] {
         var out: [TreeLeaf] = []
-        var stack = [(node: root, depth: 0, page: Hash.zero)]
-        while let (node, depth, page) = stack.popLast() {
+        var stack = [(node: root, depth: 0, page: Hash.zero, path: TreePath.root)]
+        while let (node, depth, page, path) = stack.popLast() {
             if node == .zero { continue }
-            switch try load(node, depth: depth, page: page, source) {
+            switch try load(node, depth: depth, page: page, path: path, source) {
             case .leaf(let leaf): if leaf.key.starts(with: prefix) { out.append(leaf) }
             case .inner(let l, let r):
                 let childPage = TreePage.childPage(of: node, atDepth: depth, page: page)
-                stack.append((l, depth + 1, childPage))
-                stack.append((r, depth + 1, childPage))
+                stack.append((l, depth + 1, childPage, path.with(bit: 0, at: depth)))
+                stack.append((r, depth + 1, childPage, path.with(bit: 1, at: depth)))
             }
         }
         return out.sorted { $0.key.lexicographicallyPrecedes($1.key) }
@@ -142,10 +144,10 @@ public enum SparseMerkleTree {
         Array(keys.indices).sorted { i, j in keys[i] != keys[j] ? keys[i] < keys[j] : tieLess(i, j) }
     }
 
-    /// The node `hash` met at `depth` below `page` (see `TreeNodeSource.treeNode(_:depth:page:)`).
-    static func load(_ hash: Hash, depth: Int, page: Hash, _ source: any TreeNodeSource) throws(TreeError) -> TreeNode {
+    /// The node `hash` met at `depth` below `page`, at `path` (see `TreeNodeSource.treeNode(_:depth:page:path:)`).
+    static func load(_ hash: Hash, depth: Int, page: Hash, path: TreePath, _ source: any TreeNodeSource) throws(TreeError) -> TreeNode {
         let node: TreeNode?
-        do { node = try source.treeNode(hash, depth: depth, page: page) } catch { throw .state(error) }
+        do { node = try source.treeNode(hash, depth: depth, page: page, path: path) } catch { throw .state(error) }
         guard let node else { throw .missingNode(hash) }
         return node
     }
@@ -206,7 +208,9 @@ public enum SparseMerkleTree {
             if hash == .zero { return build(depth: depth, leaves: newLeaves(ops, except: nil)[...]) }
             let createdMark = created.count, replacedMark = replaced.count
             let result: Subtree
-            switch try load(hash, depth: depth, page: page, source) {  // each touched node is loaded once
+            // The changes share the first `depth` bits of their key hashes: any of them is this position's path.
+            let path = TreePath(ops[ops.startIndex].keyHash)
+            switch try load(hash, depth: depth, page: page, path: path, source) {  // each touched node is loaded once
             case .leaf(let existing):
                 result = merge(existing, depth: depth, ops: ops)
             case .inner(let l, let r):
@@ -216,7 +220,7 @@ public enum SparseMerkleTree {
                 let childPage = TreePage.childPage(of: hash, atDepth: depth, page: page)
                 let left = try update(l, depth: depth + 1, page: childPage, ops: ops[..<split])
                 let right = try update(r, depth: depth + 1, page: childPage, ops: ops[split...])
-                result = try combine(left, right, depth: depth + 1, page: childPage)
+                result = try combine(left, right, depth: depth + 1, page: childPage, path: path)
             }
             if result.hash == hash {
                 created.removeSubrange(createdMark...)
@@ -245,11 +249,11 @@ public enum SparseMerkleTree {
             return build(depth: depth, leaves: leaves[...])
         }
 
-        /// Loads an `.existing` subtree (at `depth`, below `page`) to learn its kind.
-        func resolve(_ subtree: Subtree, depth: Int, page: Hash) throws(TreeError) -> Subtree {
+        /// Loads an `.existing` subtree (at `depth`, below `page`, at `path`) to learn its kind.
+        func resolve(_ subtree: Subtree, depth: Int, page: Hash, path: TreePath) throws(TreeError) -> Subtree {
             guard case .existing(let h) = subtree else { return subtree }
             if h == .zero { return .empty }
-            switch try load(h, depth: depth, page: page, source) {
+            switch try load(h, depth: depth, page: page, path: path, source) {
             case .leaf(let leaf): return .leaf(leaf)
             case .inner: return .inner(h)
             }
@@ -291,14 +295,19 @@ public enum SparseMerkleTree {
             return makeInner(left, right)
         }
 
-        /// Joins two halves (at `depth`, below `page`), collapsing a lone leaf upwards so the shape stays canonical.
-        /// Decides on the halves' kinds without copying them (each copy of a leaf retained its key): two non-empty
-        /// halves make an inner node; with one half empty, the other is loaded if needed and a lone leaf moves up.
-        mutating func combine(_ left: Subtree, _ right: Subtree, depth: Int, page: Hash) throws(TreeError) -> Subtree {
+        /// Joins two halves (at `depth`, below `page`; `path` is their parent's), collapsing a lone leaf upwards so the
+        /// shape stays canonical. Decides on the halves' kinds without copying them (each copy of a leaf retained its
+        /// key): two non-empty halves make an inner node; with one half empty, the other is loaded if needed and a
+        /// lone leaf moves up.
+        mutating func combine(_ left: Subtree, _ right: Subtree, depth: Int, page: Hash, path: TreePath) throws(TreeError) -> Subtree {
             let leftEmpty = Self.isEmpty(left), rightEmpty = Self.isEmpty(right)
             if !leftEmpty && !rightEmpty { return makeInner(left, right) }
             if leftEmpty && rightEmpty { return .empty }
-            let other = try resolve(leftEmpty ? right : left, depth: depth, page: page)
+            let half = leftEmpty ? right : left
+            // Only an `.existing` half is loaded, at its own path (summaries, combined at depth 0 by `upperTree`, never
+            // are).
+            var other = half
+            if case .existing = half { other = try resolve(half, depth: depth, page: page, path: path.with(bit: leftEmpty ? 1 : 0, at: depth - 1)) }
             switch other {
             case .empty, .leaf: return other
             case .inner, .existing: return leftEmpty ? makeInner(.empty, other) : makeInner(other, .empty)

@@ -74,6 +74,9 @@ public enum TreeBucket {
 
     /// The bucket of a state key.
     public static func of(key: [UInt8]) -> UInt8 { of(SHA256.hash(key)) }
+
+    /// The path of `bucket`'s position (its 8 bits; `TreePath`).
+    public static func path(_ bucket: UInt8) -> TreePath { TreePath(words: (UInt64(bucket) << 56, 0, 0, 0)) }
 }
 
 /// A node source with no nodes (for rebuilding from summaries, which never needs to load one).
@@ -87,8 +90,9 @@ extension SparseMerkleTree {
         var node = root
         var depth = 0
         var page = Hash.zero
+        let path = TreeBucket.path(bucket)
         while node != .zero {
-            switch try load(node, depth: depth, page: page, source) {
+            switch try load(node, depth: depth, page: page, path: path, source) {
             case .leaf(let leaf):
                 // A lone leaf sits as high as the canonical shape lets it: it is this bucket's only key, or the
                 // bucket is empty.
@@ -114,7 +118,7 @@ extension SparseMerkleTree {
             next.reserveCapacity(level.count / 2)
             for i in stride(from: 0, to: level.count, by: 2) {
                 // Summaries are never `.existing`, so combining loads nothing and cannot fail.
-                guard let joined = try? builder.combine(level[i], level[i + 1], depth: 0, page: .zero) else { preconditionFailure("combining summaries loaded a node") }
+                guard let joined = try? builder.combine(level[i], level[i + 1], depth: 0, page: .zero, path: .root) else { preconditionFailure("combining summaries loaded a node") }
                 next.append(joined)
             }
             level = next
@@ -122,16 +126,16 @@ extension SparseMerkleTree {
         return (level[0].hash, builder.created)
     }
 
-    /// The bucket that was `current` with `changes` applied (each key's value to set, nil = absent; keys distinct
-    /// and all of this bucket): its new summary and the nodes the rebuild created. `source` holds the nodes of
-    /// `current`.
-    public static func rebuildBucket(_ current: BucketSummary, changes: [(key: [UInt8], valueHash: Hash?)], source: any TreeNodeSource) throws(TreeError) -> (summary: BucketSummary, nodes: [TreeNodeRecord]) {
+    /// The bucket `bucket` that was `current` with `changes` applied (each key's value to set, nil = absent; keys
+    /// distinct and all of this bucket): its new summary and the nodes the rebuild created. `source` holds the nodes
+    /// of `current`.
+    public static func rebuildBucket(_ current: BucketSummary, bucket: UInt8, changes: [(key: [UInt8], valueHash: Hash?)], source: any TreeNodeSource) throws(TreeError) -> (summary: BucketSummary, nodes: [TreeNodeRecord]) {
         let unsorted = changes.map { Op(keyHash: SHA256.hash($0.key), key: $0.key, valueHash: $0.valueHash) }
         let ops = sortedPermutation(unsorted.map(\.keyHash.prefix64)) { unsorted[$0].keyHash < unsorted[$1].keyHash }.map { unsorted[$0] }
         var builder = Builder(source: source)
         // The walk starts at the bucket's root (depth 8, a page root): no page above it is known.
         let updated = try builder.update(current.subtree, depth: TreeBucket.depth, page: .zero, ops: ops[...])
-        let result = try builder.resolve(updated, depth: TreeBucket.depth, page: .zero)
+        let result = try builder.resolve(updated, depth: TreeBucket.depth, page: .zero, path: TreeBucket.path(bucket))
         let summary: BucketSummary
         switch result {
         case .empty: summary = .empty

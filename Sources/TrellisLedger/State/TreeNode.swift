@@ -9,8 +9,8 @@
 // the state (the latest) and the store's bounded value history (superseded values still inside the proof window).
 // Canonical encoding (not hashed): leaf = 0x00 ‖ u32 len ‖ key ‖ value hash; inner = 0x01 ‖ left ‖ right when both
 // children are non-empty, 0x02 ‖ right when the left is empty, 0x03 ‖ left when the right is empty (an empty
-// child's 32 zero bytes are not stored). The RocksDB store (format 5) does not store nodes one by one: it keeps the
-// latest tree in pages of 4 levels, one row per page keyed by the page root's hash (StoredPage.swift; docs/LEDGER.md,
+// child's 32 zero bytes are not stored). The RocksDB store (format 6) does not store nodes one by one: it keeps the
+// latest tree in pages of 4 levels, one row per page keyed by the page root's position (StoredPage.swift; docs/LEDGER.md,
 // "Storage of the tree").
 import TrellisCodec
 import TrellisCrypto
@@ -157,9 +157,14 @@ public protocol TreeNodeSource {
     /// The node `hash` that a walk down from a root meets at `depth`, where `page` is the node the walk passed at
     /// depth `TreePage.pageDepth(ofNodeAt: depth)` (the nearest multiple of `TreePage.levels` strictly above;
     /// `.zero` at the root, or when the walk did not start at the root). The tree's walks always call this one:
-    /// a store that keeps nodes in pages (RocksChainStore, format 5) finds a page member through its page; a store
-    /// that keeps nodes one by one ignores the position (the default).
+    /// a store that keeps nodes one by one ignores the position (the default). A store of pages by position
+    /// (RocksChainStore) needs the path too (the next requirement): without it, it answers only what it has in memory.
     func treeNode(_ hash: Hash, depth: Int, page: Hash) throws(StateError) -> TreeNode?
+    /// The same node, with its position's path: `path`'s first `depth` bits are the bits of the key hashes below
+    /// the node (the rest is ignored). The tree's walks call this one: a store that keeps its pages by position
+    /// (RocksChainStore, format 6) reads the page at that position; every other source ignores the path (the
+    /// default: `treeNode(_:depth:page:)`).
+    func treeNode(_ hash: Hash, depth: Int, page: Hash, path: TreePath) throws(StateError) -> TreeNode?
     /// A fast path for a source that keeps the latest tree in a structure of its own and applies updates there (the
     /// audit's `ReplayStore`): the update of the tree at `root` by a block's `changes` (keys distinct), computed by
     /// the source and kept for the commit that follows; nil to have `SparseMerkleTree.update` walk this source's
@@ -171,10 +176,11 @@ public protocol TreeNodeSource {
 
 extension TreeNodeSource {
     public func treeNode(_ hash: Hash, depth: Int, page: Hash) throws(StateError) -> TreeNode? { try treeNode(hash) }
+    public func treeNode(_ hash: Hash, depth: Int, page: Hash, path: TreePath) throws(StateError) -> TreeNode? { try treeNode(hash, depth: depth, page: page) }
     public func stagedTreeUpdate(root: Hash, changes: [StateChange]) throws(TreeError) -> TreeUpdate? { nil }
 }
 
-/// The tree's storage pages (store format 5): the binary subtree of a node at a depth that is a multiple of
+/// The tree's storage pages (store formats 5 and 6): the binary subtree of a node at a depth that is a multiple of
 /// `levels`, down to `levels` levels below it. Hashing is not affected: a page is only how a store groups nodes.
 public enum TreePage {
     /// Binary levels per page: one stored row per 4 levels (a 16-ary tree of rows).
@@ -189,6 +195,71 @@ public enum TreePage {
     @inline(__always)
     public static func childPage(of node: Hash, atDepth depth: Int, page: Hash) -> Hash {
         depth % levels == 0 ? node : page
+    }
+}
+
+/// The path of a position in the tree: a node at depth d sits where the key hashes below it share their first d bits
+/// (bit 0 = the most significant bit of byte 0, as `Hash.bit`). Only the first d bits say anything: a walk passes the
+/// key hash of any key below the node (or a path built bit by bit), and a reader masks the rest
+/// (`RocksChainStore`'s page keys, format 6).
+public struct TreePath: Sendable, Equatable {
+    /// The 256 bits, big-endian words: bit i is bit 63 - i % 64 of word i / 64.
+    var words: (UInt64, UInt64, UInt64, UInt64)
+
+    /// The empty path (the root's; any bits past depth 0).
+    public static let root = TreePath(words: (0, 0, 0, 0))
+
+    init(words: (UInt64, UInt64, UInt64, UInt64)) { self.words = words }
+
+    /// The path of every position on the way to the key whose hash is `keyHash`.
+    public init(_ keyHash: Hash) {
+        words = keyHash.withUnsafeBytes { raw in
+            (UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self)), UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)),
+             UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self)), UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 24, as: UInt64.self)))
+        }
+    }
+
+    /// Bit `index` (0…255).
+    @inline(__always)
+    public func bit(_ index: Int) -> Int {
+        let word: UInt64
+        switch index >> 6 {
+        case 0: word = words.0
+        case 1: word = words.1
+        case 2: word = words.2
+        default: word = words.3
+        }
+        return Int(truncatingIfNeeded: word >> UInt64(63 - (index & 63))) & 1
+    }
+
+    /// This path with bit `index` (0…255) set to `bit` (0 or 1): the path of a child at depth `index + 1`.
+    @inline(__always)
+    public func with(bit value: Int, at index: Int) -> TreePath {
+        let mask = UInt64(1) << UInt64(63 - (index & 63))
+        func apply(_ word: UInt64) -> UInt64 { value == 0 ? word & ~mask : word | mask }
+        var copy = self
+        switch index >> 6 {
+        case 0: copy.words.0 = apply(words.0)
+        case 1: copy.words.1 = apply(words.1)
+        case 2: copy.words.2 = apply(words.2)
+        default: copy.words.3 = apply(words.3)
+        }
+        return copy
+    }
+
+    /// Writes the first `depth` bits (0…256) and zeros after them to the 32 bytes of `out`: the position's bits alone.
+    public func writePrefix(_ depth: Int, into out: UnsafeMutableBufferPointer<UInt8>) {
+        precondition(depth >= 0 && depth <= 256 && out.count == Hash.byteCount, "a tree position at depth \(depth) into \(out.count) bytes")
+        let all = [words.0, words.1, words.2, words.3]
+        for i in 0..<Hash.byteCount {
+            let byte = UInt8(truncatingIfNeeded: all[i / 8] >> UInt64(56 - (i % 8) * 8))
+            let kept = depth - i * 8  // bits of this byte inside the position
+            out[i] = kept >= 8 ? byte : kept <= 0 ? 0 : byte & UInt8(truncatingIfNeeded: 0xFF << (8 - kept))
+        }
+    }
+
+    public static func == (a: TreePath, b: TreePath) -> Bool {
+        a.words.0 == b.words.0 && a.words.1 == b.words.1 && a.words.2 == b.words.2 && a.words.3 == b.words.3
     }
 }
 

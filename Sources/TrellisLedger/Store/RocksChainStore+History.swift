@@ -1,5 +1,5 @@
 // RocksChainStore+History.swift — reading the state of an older kept height from a store that keeps only the latest
-// tree's nodes (formats 3–5, RocksChainStore.swift), and checking and measuring what the store holds.
+// tree's nodes (formats 3–6, RocksChainStore.swift), and checking and measuring what the store holds.
 //
 // `HistoricalTree` reads one RocksDB snapshot, so a commit running meanwhile (which deletes the nodes it replaces)
 // never changes what it sees. For the snapshot's last height it is the latest tree. For an older height h it
@@ -10,9 +10,11 @@
 // of h is two seeks per bucket (its summary at h and the latest); a rebuild then costs at most two seeks per key
 // that bucket's value history holds (one to the key's first entry after h, one past the key), never a scan of
 // the key's older entries — so on an archive store it does not grow with the number of heights.
-// The latest tree is stored in pages (format 5): a node below a rebuilt one is found through its page, which for a
-// rebuilt page root is the latest tree's page at the same position (`aliases`, from a `TreeDiff` of the rebuilt
-// bucket against the latest one); a leaf that sits elsewhere in the latest tree is kept with the rebuilt nodes.
+// The latest tree is stored in pages keyed by position (format 6): a node of h that is not rebuilt is read from the
+// latest tree's page at its position, found there by hash (a page the latest tree replaced there does not hold it);
+// a rebuilt page root is mapped to the latest tree's page root at the same position (`aliases`, from a `TreeDiff` of
+// the rebuilt bucket against the latest one) for the page cache; a leaf that sits elsewhere in the latest tree is
+// kept with the rebuilt nodes.
 import Foundation
 import TrellisCodec
 import TrellisCrypto
@@ -50,6 +52,8 @@ final class HistoricalTree: TreeNodeSource, TreeValueSource, @unchecked Sendable
     let snapshot: Snapshot
     let height: UInt64
     let root: Hash
+    /// Whether `height` is the snapshot's last: its tree is the stored one, position by position.
+    let isLatest: Bool
     private let lock = NSLock()
     /// Nodes above depth 8 (and bucket leaves) of `height`; empty when `height` is the snapshot's last.
     private var upper: [NodeKey: TreeNode] = [:]
@@ -77,6 +81,7 @@ final class HistoricalTree: TreeNodeSource, TreeValueSource, @unchecked Sendable
         self.snapshot = snapshot
         self.height = height
         self.root = root
+        isLatest = height >= lastHeight
         guard height < lastHeight else { return }
         store.countOlderHeightTree()
         var summaries: [BucketSummary] = []
@@ -115,17 +120,29 @@ final class HistoricalTree: TreeNodeSource, TreeValueSource, @unchecked Sendable
     }
 
     func treeNode(_ hash: Hash) throws(StateError) -> TreeNode? {
-        try treeNode(hash, depth: 0, page: .zero)
+        try treeNode(hash, depth: 0, page: .zero, path: .root)
     }
 
+    /// Without a path: the nodes held in memory (rebuilt or above the buckets) and the cached pages only, since the
+    /// latest tree's pages are stored by position. The tree's walks call `treeNode(_:depth:page:path:)`.
     func treeNode(_ hash: Hash, depth: Int, page: Hash) throws(StateError) -> TreeNode? {
+        if depth == 0 { return try treeNode(hash) }
+        let key = NodeKey(hash)
+        lock.lock()
+        defer { lock.unlock() }
+        if let node = upper[key] { return node }
+        for bucket in rebuilt.values { if let node = bucket.nodes[key] { return node } }
+        return store.cachedNode(hash, depth: depth, page: latestPage(page))
+    }
+
+    func treeNode(_ hash: Hash, depth: Int, page: Hash, path: TreePath) throws(StateError) -> TreeNode? {
         let key = NodeKey(hash)
         lock.lock()
         defer { lock.unlock() }
         if let node = upper[key] { return node }
         for bucket in rebuilt.values { if let node = bucket.nodes[key] { return node } }
         if let bucket = bucketRoots[key] { return try rebuild(bucket).nodes[key] }
-        if let node = try latestNode(hash, depth: depth, page: latestPage(page)) { return node }
+        if let node = try latestNode(hash, depth: depth, page: latestPage(page), path: path) { return node }
         // Not in the latest tree, or below a page root of a changed bucket whose rebuild was evicted (a walk that left
         // a bucket and came back, or whose bucket another reader of this tree evicted). Rebuild the changed buckets
         // not in memory until one holds it.
@@ -133,7 +150,7 @@ final class HistoricalTree: TreeNodeSource, TreeValueSource, @unchecked Sendable
         for bucket in bucketRoots.values.sorted() where rebuilt[bucket] == nil {
             let nodes = try rebuild(bucket)
             if let node = nodes.nodes[key] { return node }
-            if let alias = nodes.aliases[NodeKey(page)], let node = try latestNode(hash, depth: depth, page: alias) { return node }
+            if let alias = nodes.aliases[NodeKey(page)], let node = try latestNode(hash, depth: depth, page: alias, path: path) { return node }
         }
         return nil
     }
@@ -144,11 +161,15 @@ final class HistoricalTree: TreeNodeSource, TreeValueSource, @unchecked Sendable
         return page
     }
 
-    /// A node of the snapshot's latest tree, at `depth` below `page` (a page of the latest tree).
-    private func latestNode(_ hash: Hash, depth: Int, page: Hash) throws(StateError) -> TreeNode? {
+    /// A node of the snapshot's latest tree, at `depth` below `page` (a page of the latest tree), at `path`. For the
+    /// snapshot's last height a page at the position that is not the one named is damage; for an older height it
+    /// is a page the latest tree replaced there, and the node is not found in it.
+    private func latestNode(_ hash: Hash, depth: Int, page: Hash, path: TreePath) throws(StateError) -> TreeNode? {
         if let cached = store.cachedNode(hash, depth: depth, page: page) { return cached }
         let snapshot = self.snapshot, nodes = store.nodes
-        return try RocksChainStore.pagedNode(hash, depth: depth, page: page, cache: store) { (key: Hash) throws(StoreError) in try snapshot.get(nodes, key: key.bytes) }
+        return try RocksChainStore.pagedNode(hash, depth: depth, page: page, path: path, strict: isLatest, cache: store) { (key: [UInt8]) throws(StoreError) in
+            try snapshot.get(nodes, key: key)
+        }
     }
 
     /// Rebuilds `bucket` as it was at `height` (called with the lock held) and returns its nodes.
@@ -180,7 +201,7 @@ final class HistoricalTree: TreeNodeSource, TreeValueSource, @unchecked Sendable
         if let error = iterator.error { throw .storage(error.description) }
         bucketRebuilds += 1
         let result: (summary: BucketSummary, nodes: [TreeNodeRecord])
-        do { result = try SparseMerkleTree.rebuildBucket(now, changes: changes, source: LatestNodes(tree: self)) } catch {
+        do { result = try SparseMerkleTree.rebuildBucket(now, bucket: bucket, changes: changes, source: LatestNodes(tree: self)) } catch {
             throw HistoricalTree.stateError(error)
         }
         guard result.summary == then else {
@@ -191,8 +212,8 @@ final class HistoricalTree: TreeNodeSource, TreeValueSource, @unchecked Sendable
         for record in result.nodes { nodes.nodes[NodeKey(record.hash)] = record.node }
         if case .inner(let root) = then {
             // Where the rebuilt bucket's pages sit in the latest tree, and the latest leaves it holds elsewhere.
-            var diff = TreeDiff(created: CreatedNodes(result.nodes), summaryDepth: nil) { [unowned self] (hash: Hash, depth: Int, page: Hash) throws(StateError) in
-                try self.latestNode(hash, depth: depth, page: page)
+            var diff = TreeDiff(created: CreatedNodes(result.nodes), summaryDepth: nil) { [unowned self] (hash: Hash, depth: Int, page: Hash, path: TreePath) throws(StateError) in
+                try self.latestNode(hash, depth: depth, page: page, path: path)
             }
             let latest: TreeDiff.OldSide
             switch now {
@@ -200,7 +221,7 @@ final class HistoricalTree: TreeNodeSource, TreeValueSource, @unchecked Sendable
             case .leaf(let leaf): latest = TreeDiff.OldSide(kind: .pushed(leaf), page: .zero)
             case .inner(let h): latest = TreeDiff.OldSide(kind: .stored(h), page: .zero)
             }
-            try diff.walk(old: latest, new: .node(root), depth: TreeBucket.depth)
+            try diff.walk(old: latest, new: .node(root), depth: TreeBucket.depth, position: TreeBucket.path(bucket))
             for change in diff.pageChanges {
                 if let rebuiltRoot = change.newHash, case .inner = change.newNode, let latestRoot = change.old.storedHash, case .inner = change.oldNode {
                     nodes.aliases[NodeKey(rebuiltRoot)] = latestRoot
@@ -225,8 +246,10 @@ final class HistoricalTree: TreeNodeSource, TreeValueSource, @unchecked Sendable
     /// bucket, so its pages are the latest tree's).
     private struct LatestNodes: TreeNodeSource {
         let tree: HistoricalTree
-        func treeNode(_ hash: Hash) throws(StateError) -> TreeNode? { try tree.latestNode(hash, depth: 0, page: .zero) }
-        func treeNode(_ hash: Hash, depth: Int, page: Hash) throws(StateError) -> TreeNode? { try tree.latestNode(hash, depth: depth, page: page) }
+        func treeNode(_ hash: Hash) throws(StateError) -> TreeNode? { try tree.latestNode(hash, depth: 0, page: .zero, path: .root) }
+        func treeNode(_ hash: Hash, depth: Int, page: Hash, path: TreePath) throws(StateError) -> TreeNode? {
+            try tree.latestNode(hash, depth: depth, page: page, path: path)
+        }
     }
 
     func treeValue(_ key: [UInt8], valueHash: Hash, atHeight height: UInt64) throws(StateError) -> [UInt8]? {
@@ -263,7 +286,7 @@ public struct StateStorageStats: Sendable, Equatable {
     /// Live state: keys and values of the `state` column family.
     public var stateBytes = 0
     public var stateKeys = 0
-    /// The latest tree (the `nodes` column family, page root hash → page): bytes and rows.
+    /// The latest tree (the `nodes` column family, page position → page): bytes and rows.
     public var treeNodeBytes = 0
     public var treePages = 0
     /// Values kept for older heights ("v"), bucket summaries ("b") and the stale records ("s").
@@ -273,7 +296,8 @@ public struct StateStorageStats: Sendable, Equatable {
 }
 
 extension RocksChainStore {
-    /// Walks the latest tree from disk (each page stored and hashing to its key, the leaves equal to the `state`
+    /// Walks the latest tree from disk (each page stored at its position and hashing to the root its parent names, the
+    /// leaves equal to the `state`
     /// column family, no other page stored) and the tree of every older kept height through `HistoricalTree` (its
     /// root recomputed and checked, every leaf's value readable at that height), and counts the history entries no
     /// kept height needs. A store that passes answers every read and proof inside its window. (Cost: the whole tree
@@ -293,40 +317,45 @@ extension RocksChainStore {
                 return value
             }
             if height == last {
-                // The latest tree page by page, from disk (not the cache).
-                var pages = source.root == .zero ? [] : [source.root]
-                while let root = pages.popLast() {
+                // The latest tree page by page, from disk (not the cache): each position's row, which must hash to the
+                // root its parent page names.
+                var pages = source.root == .zero ? [] : [(root: source.root, depth: 0, path: TreePath.root)]
+                while let (root, depth, path) = pages.popLast() {
                     let page: DecodedPage
+                    let key = Self.pageKey(depth: depth, path: path)
                     do {
-                        guard let bytes = try source.snapshot.get(nodes, key: root.bytes) else {
-                            throw ChainStoreError.corrupt(what: "tree", reason: "page \(root.hex) of height \(height) is missing")
+                        guard let bytes = try source.snapshot.get(nodes, key: key) else {
+                            throw ChainStoreError.corrupt(what: "tree", reason: "page \(root.hex) of height \(height) (\(Self.describePage(key))) is missing")
                         }
-                        page = try DecodedPage.decode(bytes, key: root)
+                        page = try DecodedPage.decode(bytes, label: .row(key: key, root: root))
                     } catch let error as ChainStoreError { throw error } catch { throw .corrupt(what: "tree", reason: "\(error)") }
+                    guard page.root == root else {
+                        throw .corrupt(what: "tree", reason: "\(Self.describePage(key)) holds a page hashing to \(page.root.hex), the tree of height \(height) names \(root.hex)")
+                    }
                     latestPages += 1
                     latestNodes += page.nodes.count
                     for node in page.nodes {
-                        switch node {
-                        case .inner(let l, let r):
-                            // A child that is not a member is the root of the page below.
-                            for child in [l, r] where child != .zero && page.member(child) == nil { pages.append(child) }
-                        case .leaf(let leaf): latestLeaves.append((leaf.key, try leafValue(leaf)))
-                        }
+                        if case .leaf(let leaf) = node { latestLeaves.append((leaf.key, try leafValue(leaf))) }
+                    }
+                    for below in page.pagesBelow(depth: depth, path: path) {
+                        guard depth + TreePage.levels < 256 else { throw .corrupt(what: "tree", reason: "\(Self.describePage(key)) references a page below depth 252") }
+                        pages.append((below.root, depth + TreePage.levels, below.path))
                     }
                 }
                 continue
             }
-            var stack = [(hash: source.root, depth: 0, page: Hash.zero)]
-            while let (hash, depth, page) = stack.popLast() {
+            var stack = [(hash: source.root, depth: 0, page: Hash.zero, path: TreePath.root)]
+            while let (hash, depth, page, path) = stack.popLast() {
                 if hash == .zero { continue }
                 let node: TreeNode?
-                do { node = try source.treeNode(hash, depth: depth, page: page) } catch { throw .corrupt(what: "tree", reason: error.description) }
+                do { node = try source.treeNode(hash, depth: depth, page: page, path: path) } catch { throw .corrupt(what: "tree", reason: error.description) }
                 guard let node else { throw .corrupt(what: "tree", reason: "node \(hash.hex) of height \(height) is missing") }
                 switch node {
                 case .inner(let l, let r):
+                    guard depth < 255 else { throw .corrupt(what: "tree", reason: "an inner node at depth \(depth) of height \(height)") }
                     let childPage = TreePage.childPage(of: hash, atDepth: depth, page: page)
-                    stack.append((l, depth + 1, childPage))
-                    stack.append((r, depth + 1, childPage))
+                    stack.append((l, depth + 1, childPage, path.with(bit: 0, at: depth)))
+                    stack.append((r, depth + 1, childPage, path.with(bit: 1, at: depth)))
                 case .leaf(let leaf): _ = try leafValue(leaf)
                 }
             }

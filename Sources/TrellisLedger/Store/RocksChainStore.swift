@@ -1,4 +1,4 @@
-// RocksChainStore.swift — the chain store on RocksDB (DESIGN.md §5), store format `trellis-ledger/5`.
+// RocksChainStore.swift — the chain store on RocksDB (DESIGN.md §5), store format `trellis-ledger/6`.
 //
 // Column families and keys:
 //   blocks    u64 height (big-endian)      → Block (canonical)
@@ -6,12 +6,15 @@
 //   txs       tx hash (32 bytes)           → stored TxRecord {height, index, nonce consumed, outcome}: the receipt
 //                                            without its tx hash, which is the key
 //   state     state key                    → value (latest committed; the only copy of a live value)
-//   nodes     page root hash (32 bytes)    → a PAGE of the LATEST tree only (StoredPage.swift): the binary subtree
-//                                            of a node at a depth that is a multiple of 4, down to 4 levels below,
-//                                            its leaves inline (key and value hash), the inner nodes 4 levels down
-//                                            by hash (the next pages). A page the commit replaces is deleted by it.
-//                                            Only point-read, written and deleted: a hash-indexed memtable
-//                                            (`PointLookupLayout`; format 4 kept one row per binary node)
+//   nodes     u8 depth ‖ 32 bytes of path  → a PAGE of the LATEST tree only (StoredPage.swift): the binary subtree
+//             (the page root's position:     of a node at a depth that is a multiple of 4, down to 4 levels below,
+//             its first `depth` bits of      its leaves inline (key and value hash), the inner nodes 4 levels down
+//             key hash, zero-padded)         by hash (the next pages). A commit writes a changed page over its
+//                                            position's row and deletes the row of a position that no longer holds
+//                                            a page. Only point-read, written and deleted: a hash-indexed memtable
+//                                            (`PointLookupLayout`; format 4 kept one row per binary node, format 5
+//                                            keyed each page by its root's hash, so each replaced page cost a delete
+//                                            and a put of another key)
 //   tree      "r" ‖ u64 height             → state root after that height (kept heights only)
 //             "v" ‖ u8 bucket ‖ u16 len ‖ key ‖ u64 h → PriorValue: the key's value before height h (0x00 absent,
 //                                            0x01 ‖ value); every change writes one (kept heights only)
@@ -41,8 +44,8 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     /// both). Not the chain format: the stored layout is not consensus-critical (3: latest-only tree nodes, history
     /// as change sets and bucket summaries, transaction records without their hash; 4: the nodes in a column family
     /// of their own, keyed by hash alone, with a hash-indexed memtable; 5: one row per 4-level page of the tree
-    /// instead of one per binary node).
-    public static let formatVersion: UInt32 = 5
+    /// instead of one per binary node; 6: each page keyed by its position in the tree instead of its root's hash).
+    public static let formatVersion: UInt32 = 6
     public static let format = StoreFormat(application: "trellis-ledger", version: formatVersion)
     public static let columnFamilyNames = ["blocks", "certs", "txs", "state", "nodes", "tree", "meta", "consensus"]
     /// Buckets of each `nodes` memtable's hash table: about one per node a 16 MiB memtable held in format 4 (~130
@@ -68,10 +71,10 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
 
     /// RocksDB options of the chain store: zstd for blocks, certificates and receipts (encoded records, written
     /// once: 7 % smaller blocks and 21 % smaller receipts than LZ4 in `bench ledger`); the tree's pages (`nodes`)
-    /// none; the history (`tree`) and the state keep LZ4. The `nodes` keys are SHA-256 outputs, read, written and deleted one
-    /// at a time and never scanned on a hot path (only `storageStats`/`checkState` walk them): a hash-indexed
-    /// memtable on their first 8 bytes, where a skip list spent ~20 % of a node's CPU searching (docs/PERFORMANCE.md,
-    /// "Store format 4").
+    /// none; the history (`tree`) and the state keep LZ4. The `nodes` keys (pages' positions) are read, written and
+    /// deleted one at a time and never scanned on a hot path (only `storageStats`/`checkState` walk them): a
+    /// hash-indexed memtable on their first 8 bytes (depth and 56 bits of path), where a skip list spent ~20 % of a
+    /// node's CPU searching (docs/PERFORMANCE.md, "Store format 4").
     public static var storeOptions: StoreOptions {
         var options = StoreOptions()
         for name in ["blocks", "certs", "txs"] { options.compression[name] = .zstd }
@@ -268,50 +271,96 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         return value
     }
 
-    /// The root node of the page `hash` (a node at a depth that is a multiple of 4, or the root of a lone-leaf
-    /// tree): the cache, else the store as it is now. Nodes inside a page are found through their page
-    /// (`treeNode(_:depth:page:)`, what the tree's walks call).
+    /// The root node of the latest tree if its hash is `hash`, or of a cached page rooted at `hash`, else nil. A
+    /// store of pages by position finds another node only with its position: the tree's walks call
+    /// `treeNode(_:depth:page:path:)`.
     public func treeNode(_ hash: Hash) throws(StateError) -> TreeNode? {
-        try treeNode(hash, depth: 0, page: .zero)
+        if let cached = cachedNode(hash, depth: 0, page: .zero) { return cached }
+        return try Self.pagedNode(hash, depth: 0, page: .zero, path: .root, strict: false, cache: self) { (key: [UInt8]) throws(StoreError) in try database.get(nodes, key: key) }
     }
 
-    /// A node of the latest tree (the engine's reads): a page the cache holds, else one page read (the node's own
-    /// when it may be a page root, else the page above it, which holds it).
+    /// A node without its path: from the cached pages only (and the root), since pages are stored by position.
+    /// The tree's walks call `treeNode(_:depth:page:path:)`.
     public func treeNode(_ hash: Hash, depth: Int, page: Hash) throws(StateError) -> TreeNode? {
-        if let cached = cachedNode(hash, depth: depth, page: page) { return cached }
-        return try Self.pagedNode(hash, depth: depth, page: page, cache: self) { (key: Hash) throws(StoreError) in try database.get(nodes, key: key.bytes) }
+        if depth == 0 { return try treeNode(hash) }
+        return cachedNode(hash, depth: depth, page: page)
     }
 
-    /// The node `hash` at `depth` below `page`, read through `read` (the store or a snapshot), its page cached.
-    static func pagedNode(_ hash: Hash, depth: Int, page: Hash, cache: RocksChainStore, read: (Hash) throws(StoreError) -> [UInt8]?) throws(StateError) -> TreeNode? {
-        if depth % TreePage.levels == 0, let own = try cache.readPage(hash, read: read) { return own.rootNode }
+    /// A node of the latest tree (the engine's reads): a page the cache holds, else one page read at its position
+    /// (the node's own when it may be a page root, else the page above it, which holds it). A page there that is
+    /// not the one the walk came for is a damaged store (`StateError.corruptValue`): a walk down the latest tree
+    /// asks only for nodes of that tree, and every position holds the latest tree's page or none.
+    public func treeNode(_ hash: Hash, depth: Int, page: Hash, path: TreePath) throws(StateError) -> TreeNode? {
+        if let cached = cachedNode(hash, depth: depth, page: page) { return cached }
+        return try Self.pagedNode(hash, depth: depth, page: page, path: path, strict: true, cache: self) { (key: [UInt8]) throws(StoreError) in try database.get(nodes, key: key) }
+    }
+
+    /// The node `hash` at `depth` below `page`, at `path`, read through `read` (the store or a snapshot), its page
+    /// cached. `strict`: a page at the position whose root is not the expected one (`hash` for the node's own page,
+    /// `page` for the page above, when known) is reported as damage; else it is not this node's page (a reader of
+    /// an older tree, whose pages the latest tree replaced) and the node is not found there.
+    static func pagedNode(_ hash: Hash, depth: Int, page: Hash, path: TreePath, strict: Bool, cache: RocksChainStore,
+                          read: ([UInt8]) throws(StoreError) -> [UInt8]?) throws(StateError) -> TreeNode? {
+        if depth % TreePage.levels == 0, let own = try cache.readPage(depth: depth, path: path, root: hash, strict: strict, read: read) {
+            if own.root == hash { return own.rootNode }
+        }
         // Inside a page (or a leaf 4 levels below a page root, which is stored in that page).
-        guard page != .zero, let above = try cache.readPage(page, read: read) else { return nil }
+        guard depth > 0, let above = try cache.readPage(depth: TreePage.pageDepth(ofNodeAt: depth), path: path, root: page == .zero ? nil : page, strict: strict, read: read) else {
+            return nil
+        }
+        if page != .zero && above.root != page { return nil }
         return above.member(hash)
     }
 
-    /// The page rooted at `root`, read through `read` and cached; nil when no such row exists.
-    func readPage(_ root: Hash, read: (Hash) throws(StoreError) -> [UInt8]?) throws(StateError) -> DecodedPage? {
-        if let cached = cachedPage(root) { return cached }
+    /// The page at the position `depth`, `path` whose root is `root` (when known), read through `read` and cached:
+    /// the cache when it holds `root`, else the row at the position (nil when there is none). A row whose page does
+    /// not hash to `root` is returned as it is unless `strict` (then `StateError.corruptValue`); the caller compares.
+    func readPage(depth: Int, path: TreePath, root: Hash?, strict: Bool, read: ([UInt8]) throws(StoreError) -> [UInt8]?) throws(StateError) -> DecodedPage? {
+        if let root, let cached = cachedPage(root) { return cached }
         let bytes: [UInt8]?
         let start = ContinuousClock.now
-        do { bytes = try read(root) } catch { throw .storage(error.description) }
+        let key = Self.pageKey(depth: depth, path: path)
+        do { bytes = try read(key) } catch { throw .storage(error.description) }
         let elapsed = ContinuousClock.now - start
         cacheLock.lock()
         pageRowsRead += 1
         phases.pageReadSeconds += CommitPhases.seconds(elapsed)
         cacheLock.unlock()
         guard let bytes else { return nil }
-        let page = try DecodedPage.decode(bytes, key: root)
+        let page = try DecodedPage.decode(bytes, label: .row(key: key, root: root))
+        if strict, let root, page.root != root {
+            throw .corruptValue(key: Self.describePage(key), reason: "holds a page hashing to \(page.root.hex), the tree names \(root.hex) there")
+        }
         cacheLock.lock()
         pageCache.insert(page)
         cacheLock.unlock()
         return page
     }
 
-    /// The page rooted at `root` of the store as it is now (the cache, else one read), or nil.
-    func page(_ root: Hash) throws(StateError) -> DecodedPage? {
-        try readPage(root) { (key: Hash) throws(StoreError) in try database.get(nodes, key: key.bytes) }
+    /// The page rooted at `root` at the position `depth`, `path` of the store as it is now (the cache, else one
+    /// read), or nil when the position holds no page; a page of another root there is damage.
+    func page(_ root: Hash, depth: Int, path: TreePath) throws(StateError) -> DecodedPage? {
+        try readPage(depth: depth, path: path, root: root, strict: true) { (key: [UInt8]) throws(StoreError) in try database.get(nodes, key: key) }
+    }
+
+    /// The `nodes` key of the page at depth `depth` (a multiple of `TreePage.levels`, below 256) whose path is `path`:
+    /// u8 depth ‖ the path's first `depth` bits, zero-padded to 32 bytes (33 bytes; format 6).
+    static func pageKey(depth: Int, path: TreePath) -> [UInt8] {
+        precondition(depth >= 0 && depth < 256 && depth % TreePage.levels == 0, "a page at depth \(depth)")
+        var key = [UInt8](repeating: 0, count: pageKeyBytes)
+        key[0] = UInt8(truncatingIfNeeded: depth)
+        key.withUnsafeMutableBufferPointer { path.writePrefix(depth, into: UnsafeMutableBufferPointer(rebasing: $0[1...])) }
+        return key
+    }
+
+    /// Bytes of a `nodes` key: the depth and 32 bytes of path.
+    static let pageKeyBytes = 1 + Hash.byteCount
+
+    /// A page key in error messages: its depth and path bits in hex.
+    static func describePage(_ key: [UInt8]) -> String {
+        guard key.count == pageKeyBytes else { return "tree page key \(Hex.encode(key))" }
+        let depth = Int(key[0])
+        return "tree page at depth \(depth), path \(Hex.encode(Array(key[1..<(1 + (depth + 7) / 8)])))"
     }
 
     private func remember(_ pages: [DecodedPage]) {
@@ -481,15 +530,15 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         rowsCommitted.written += batch.count - deletes
         rowsCommitted.deleted += deletes
         for (bucket, _) in diff.summaries { newestSummaryHeights[Int(bucket)] = .at(commit.height) }
-        pageRowsCommitted.written += pagesWritten
-        pageRowsCommitted.deleted += diff.pageChanges.count { $0.removedRow != nil }
+        pageRowsCommitted.written += pagesWritten.written
+        pageRowsCommitted.deleted += pagesWritten.deleted
         cacheLock.unlock()
     }
 
     /// Adds to `batch` the page rows `commit` removes and adds (the stored tree, the last committed height's, side
     /// by side with the committed one: TreeDiff.swift), and returns the walk (its changed bucket summaries), the
     /// last new pages decoded (as many as the cache keeps) and how many pages it writes.
-    private func treeChanges(_ commit: BlockCommit, into batch: inout WriteBatch) throws(ChainStoreError) -> (TreeDiff, [DecodedPage], Int, ContinuousClock.Instant) {
+    private func treeChanges(_ commit: BlockCommit, into batch: inout WriteBatch) throws(ChainStoreError) -> (TreeDiff, [DecodedPage], (written: Int, deleted: Int), ContinuousClock.Instant) {
         let oldRoot: Hash
         if commit.height == 0 {
             oldRoot = .zero
@@ -499,20 +548,23 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
             }
             oldRoot = root
         }
-        var diff = TreeDiff(created: CreatedNodes(commit.treeNodes), summaryDepth: TreeBucket.depth) { [unowned self] (hash: Hash, depth: Int, page: Hash) throws(StateError) in
-            try self.treeNode(hash, depth: depth, page: page)
+        var diff = TreeDiff(created: CreatedNodes(commit.treeNodes), summaryDepth: TreeBucket.depth) { [unowned self] (hash: Hash, depth: Int, page: Hash, path: TreePath) throws(StateError) in
+            try self.treeNode(hash, depth: depth, page: page, path: path)
         }
         var newPages: [DecodedPage] = []
-        var written = 0
+        var written = 0, deleted = 0
         var walked = ContinuousClock.now
         do throws(StateError) {
             try diff.walk(old: oldRoot == .zero ? .empty : TreeDiff.OldSide(kind: .stored(oldRoot), page: .zero),
-                          new: commit.stateRoot == .zero ? .empty : .node(commit.stateRoot), depth: 0)
+                          new: commit.stateRoot == .zero ? .empty : .node(commit.stateRoot), depth: 0, position: .root)
             walked = ContinuousClock.now
-            // Every delete goes into the batch before any put: a row the commit writes can then never be removed by
-            // the same batch, even if a page root were both replaced at one position and written at another (the
-            // walk says it cannot be: an inner node's hash fixes its position).
-            for change in diff.pageChanges { if let removed = change.removedRow { batch.delete(nodes, key: removed.bytes) } }
+            // A position that held a page and holds none now loses its row; a position that holds a page gets its new
+            // page written over the old one (one put, no delete). Each position is one change of the walk, so no row
+            // is both deleted and written.
+            for change in diff.pageChanges where change.removedRow != nil && change.addedRow == nil {
+                batch.delete(nodes, key: Self.pageKey(depth: change.depth, path: change.path))
+                deleted += 1
+            }
             // Only the new pages of the upper tree are decoded for the cache (`cachedNewPageDepth`), at most as many as
             // it keeps (`remember` keeps no more of one commit's): the last ones.
             let cachable = diff.pageChanges.count { $0.addedRow != nil && $0.depth <= Self.cachedNewPageDepth }
@@ -526,7 +578,7 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
                 guard let added = change.addedRow else { continue }
                 // The members this page keeps unchanged are in the page it replaces (the stored page at its position).
                 if let removed {
-                    guard let stored = try page(removed) else { throw TreeDiff.corrupt(removed, "a page the commit replaces is missing") }
+                    guard let stored = try page(removed, depth: change.depth, path: change.path) else { throw TreeDiff.corrupt(removed, "a page the commit replaces is missing") }
                     members.oldPage = stored
                 } else {
                     members.oldPage = nil
@@ -537,14 +589,14 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
                     cachableSeen += 1
                 }
                 let page = try encoder.encode(rootHash: added.hash, root: added.node, decoded: decoded, members: members)
-                batch.put(nodes, key: added.hash.bytes, value: encoder.bytesCopy)
+                batch.put(nodes, key: Self.pageKey(depth: change.depth, path: change.path), value: encoder.bytesCopy)
                 if let page { newPages.append(page) }
                 written += 1
             }
         } catch {
             throw .corrupt(what: "tree", reason: error.description)
         }
-        return (diff, newPages, written, walked)
+        return (diff, newPages, (written, deleted), walked)
     }
 
     /// The height of the newest stored summary of `bucket`, or nil when it never changed: remembered, else read.

@@ -1,7 +1,8 @@
-// StoredPage.swift — how RocksChainStore (format `trellis-ledger/5`) stores the latest tree: one row per page, a
+// StoredPage.swift — how RocksChainStore (format `trellis-ledger/6`) stores the latest tree: one row per page, a
 // page being the binary subtree of a node at a depth that is a multiple of `TreePage.levels` (4), down to 4 levels
-// below it (docs/LEDGER.md, "Storage of the tree"). Hashing is unchanged: a page is decoded back into the binary
-// nodes the tree hashes, and its root must hash to the row's key.
+// below it, keyed by its position (docs/LEDGER.md, "Storage of the tree"). Hashing is unchanged: a page is decoded
+// back into the binary nodes the tree hashes, and its root must hash to the hash its parent (or the state root)
+// names. The page bytes are format 5's.
 //
 // Bytes of a page (pre-order; `r` is the depth below the page root, 0…4):
 //   node(r) := 0x00                                  the empty subtree (a child only, r ≥ 1)
@@ -21,7 +22,7 @@ struct DecodedPage: Sendable {
     /// Each member's first 8 bytes (`Hash.prefix64`), in the members' order: `member(_:)` scans these 8-byte words
     /// (4 cache lines for a full page) instead of the 32-byte hashes.
     let prefixes: [UInt64]
-    /// The page root's hash (its row key), kept inline for the page cache's probes.
+    /// The page root's hash (its key in the page cache), kept inline for the cache's probes.
     let root: Hash
 
     /// `hashes` and `nodes` in pre-order, the root first; not empty.
@@ -47,6 +48,21 @@ struct DecodedPage: Sendable {
         }
     }
 
+    /// The roots of the pages below this one (its inner members' children that are not members, 4 levels down),
+    /// with their paths, for a page at `depth` whose path is `path`, in pre-order.
+    func pagesBelow(depth: Int, path: TreePath) -> [(root: Hash, path: TreePath)] {
+        var out: [(root: Hash, path: TreePath)] = []
+        var stack = [(node: nodes[0], level: 0, path: path)]
+        while let (node, level, nodePath) = stack.popLast() {
+            guard case .inner(let l, let r) = node else { continue }
+            for (bit, child) in [(1, r), (0, l)] where child != .zero {
+                let childPath = nodePath.with(bit: bit, at: depth + level)
+                if let member = member(child) { stack.append((member, level + 1, childPath)) } else { out.append((child, childPath)) }
+            }
+        }
+        return out
+    }
+
     /// Whether one of the page's inner members has `hash` as a child that is not itself a member: the root of a
     /// page below (4 levels down).
     func references(_ hash: Hash) -> Bool {
@@ -64,17 +80,39 @@ struct DecodedPage: Sendable {
 
     // MARK: decoding (untrusted bytes)
 
-    /// Decodes the page stored under `key`; every member is hashed and the root must be `key`. Never traps: bad
-    /// bytes are `StateError.corruptValue`.
+    /// Decodes a page whose root must be `key`; every member is hashed. Never traps: bad bytes, or a root of
+    /// another hash, are `StateError.corruptValue`.
+    static func decode(_ bytes: [UInt8], key: Hash) throws(StateError) -> DecodedPage {
+        let page = try decode(bytes, label: .hash(key))
+        guard page.root == key else { throw .corruptValue(key: "tree page \(key.hex)", reason: "content hashes to \(page.root.hex)") }
+        return page
+    }
+
+    /// What a decoding error names: the page's root hash, or its row (a `nodes` key, format 6) and the root the tree
+    /// names there when known. Formatted only for an error.
+    enum Label {
+        case hash(Hash)
+        case row(key: [UInt8], root: Hash?)
+
+        var description: String {
+            switch self {
+            case .hash(let h): return "tree page \(h.hex)"
+            case .row(let key, let root): return RocksChainStore.describePage(key) + (root.map { " (page \($0.hex))" } ?? "")
+            }
+        }
+    }
+
+    /// Decodes a page (`label` names it in errors); every member is hashed, the root's hash is the page's `root`.
+    /// Never traps: bad bytes are `StateError.corruptValue`.
     ///
     /// Two passes: the bytes are parsed first (the members' shape, in pre-order, in a stack buffer), then hashed —
     /// the leaves' key hashes (two keys of one length at a time), the leaf hashes, then the inner nodes one level at a
     /// time from the deepest, two at a time (`SHA256.hashPair`: the members of one level are independent). Every
     /// member is hashed exactly as `TreeLeaf` and `TreeNode.innerHash` hash it; only the order of the work changes.
-    static func decode(_ bytes: [UInt8], key: Hash) throws(StateError) -> DecodedPage {
+    static func decode(_ bytes: [UInt8], label: Label) throws(StateError) -> DecodedPage {
         let result: Result<DecodedPage, StateError> = bytes.withUnsafeBufferPointer { bytes in
             withUnsafeTemporaryAllocation(of: Parsed.self, capacity: maxMembers) { parsed in
-                var reader = Reader(bytes: bytes, key: key, parsed: parsed)
+                var reader = Reader(bytes: bytes, label: label, parsed: parsed)
                 do throws(StateError) {
                     return .success(try reader.decode())
                 } catch {
@@ -109,25 +147,24 @@ struct DecodedPage: Sendable {
 
     private struct Reader {
         let bytes: UnsafeBufferPointer<UInt8>
-        let key: Hash
+        let label: Label
         let parsed: UnsafeMutableBufferPointer<Parsed>
         var offset = 0
         var count = 0
 
-        init(bytes: UnsafeBufferPointer<UInt8>, key: Hash, parsed: UnsafeMutableBufferPointer<Parsed>) {
+        init(bytes: UnsafeBufferPointer<UInt8>, label: Label, parsed: UnsafeMutableBufferPointer<Parsed>) {
             self.bytes = bytes
-            self.key = key
+            self.label = label
             self.parsed = parsed
         }
 
-        func corrupt(_ reason: String) -> StateError { .corruptValue(key: "tree page \(key.hex)", reason: reason) }
+        func corrupt(_ reason: String) -> StateError { .corruptValue(key: label.description, reason: reason) }
 
         mutating func decode() throws(StateError) -> DecodedPage {
             let root = try node(level: 0)
             guard offset == bytes.count else { throw corrupt("\(bytes.count - offset) bytes after the page") }
             guard root.member == 0 else { throw corrupt("a page whose root is not a node of it") }
             hashMembers()
-            guard parsed[0].hash == key else { throw corrupt("content hashes to \(parsed[0].hash.hex)") }
             var hashes: [Hash] = []
             var nodes: [TreeNode] = []
             hashes.reserveCapacity(count)

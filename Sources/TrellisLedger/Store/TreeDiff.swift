@@ -1,10 +1,10 @@
 // TreeDiff.swift — the positions where a new tree differs from a stored one, walked side by side from one position
-// down (RocksChainStore, format 5: docs/LEDGER.md "Storage of the tree").
+// down (RocksChainStore, format 6: docs/LEDGER.md "Storage of the tree").
 //
 // A store of pages (StoredPage.swift) needs what a tree update does not say: where each changed node sits. The walk
 // pairs, position by position, the stored ("old") subtree and the new one, descending only where they differ, so it
-// sees every changed position with its depth: the page roots (depths that are multiples of 4) whose rows go, the
-// ones whose rows come, the bucket summaries (depth 8) that changed, and the leaves that moved up or down (a lone
+// sees every changed position with its depth and path: the page roots (depths that are multiples of 4) that go, the
+// ones that come, the bucket summaries (depth 8) that changed, and the leaves that moved up or down (a lone
 // leaf sits as high as the canonical shape lets it, so adding or removing a neighbour moves it without changing it).
 // Stored nodes are loaded with their true page (the old tree's node at the page depth), so no load depends on what
 // a cache still holds. New nodes come from the update's created nodes; a node of the new tree that is not new is
@@ -14,8 +14,9 @@
 import TrellisCrypto
 
 struct TreeDiff {
-    /// A stored node at `depth` below `page` (`TreeNodeSource.treeNode(_:depth:page:)`), or nil when absent.
-    typealias Loader = (Hash, Int, Hash) throws(StateError) -> TreeNode?
+    /// A stored node at `depth` below `page`, at `path` (`TreeNodeSource.treeNode(_:depth:page:path:)`), or nil when
+    /// absent.
+    typealias Loader = (Hash, Int, Hash, TreePath) throws(StateError) -> TreeNode?
 
     /// The stored tree's subtree at one position.
     struct OldSide {
@@ -67,13 +68,16 @@ struct TreeDiff {
     /// A position at a depth that is a multiple of `TreePage.levels` whose subtree changed.
     struct PageChange {
         let depth: Int
+        /// The position's path (its first `depth` bits).
+        let path: TreePath
         let old: OldSide
         let oldNode: TreeNode?
         /// The new tree's node here, when it sits here (not a leaf pushed down from above).
         let newHash: Hash?
         let newNode: TreeNode?
 
-        /// The stored row this position loses: an inner node here was a page root, and so was the root of a lone
+        /// The stored page this position held (its root's hash; the row is overwritten by `addedRow`'s page, or deleted
+        /// when there is none): an inner node here was a page root, and so was the root of a lone
         /// leaf tree.
         var removedRow: Hash? {
             guard let h = old.storedHash, let oldNode else { return nil }
@@ -81,7 +85,7 @@ struct TreeDiff {
             return depth == 0 ? h : nil
         }
 
-        /// The row this position gains (its root's hash and node).
+        /// The page this position holds now (its root's hash and node).
         var addedRow: (hash: Hash, node: TreeNode)? {
             guard let newHash, let newNode else { return nil }
             if case .inner = newNode { return (newHash, newNode) }
@@ -105,9 +109,9 @@ struct TreeDiff {
         self.load = load
     }
 
-    /// Walks the positions below (and at) one position at `depth` (`path`: the first `depth` bits of its keys, for
-    /// depths up to the summaries').
-    mutating func walk(old: OldSide, new: NewSide, depth: Int, path: Int = 0) throws(StateError) {
+    /// Walks the positions below (and at) one position at `depth` (`position`: its path; `path`: the same first
+    /// `depth` bits as an integer, for depths up to the summaries').
+    mutating func walk(old: OldSide, new: NewSide, depth: Int, position: TreePath, path: Int = 0) throws(StateError) {
         if old.hash == new.hash {
             // The same subtree. A leaf pushed down from where the stored tree has it, and sitting here in the new
             // one, moved down.
@@ -115,16 +119,16 @@ struct TreeDiff {
             return
         }
         guard depth < 256 else { throw Self.corrupt(new.hash, "two leaves below depth 256") }
-        let oldNode = try resolve(old, depth: depth)
+        let oldNode = try resolve(old, depth: depth, path: position)
         let newNode: TreeNode?
         let newHash: Hash?
         switch new {
         case .empty: newNode = nil; newHash = nil
         case .pushed(let leaf): newNode = .leaf(leaf); newHash = nil
-        case .node(let h): newNode = try resolveNew(h, old: old, oldNode: oldNode, depth: depth); newHash = h
+        case .node(let h): newNode = try resolveNew(h, old: old, oldNode: oldNode, depth: depth, path: position); newHash = h
         }
         if depth % TreePage.levels == 0 {
-            pageChanges.append(PageChange(depth: depth, old: old, oldNode: oldNode, newHash: newHash, newNode: newNode))
+            pageChanges.append(PageChange(depth: depth, path: position, old: old, oldNode: oldNode, newHash: newHash, newNode: newNode))
         }
         if let summaryDepth, depth == summaryDepth {
             let summary: BucketSummary
@@ -144,45 +148,46 @@ struct TreeDiff {
         let (oldLeft, oldRight) = children(old, oldNode, depth: depth)
         let (newLeft, newRight) = children(newNode, depth: depth)
         let deeper = depth < 62 ? path << 1 : 0
-        try walk(old: oldLeft, new: newLeft, depth: depth + 1, path: deeper)
-        try walk(old: oldRight, new: newRight, depth: depth + 1, path: deeper | 1)
+        try walk(old: oldLeft, new: newLeft, depth: depth + 1, position: position.with(bit: 0, at: depth), path: deeper)
+        try walk(old: oldRight, new: newRight, depth: depth + 1, position: position.with(bit: 1, at: depth), path: deeper | 1)
     }
 
-    /// The stored node of `side` (nil when empty).
-    func resolve(_ side: OldSide, depth: Int) throws(StateError) -> TreeNode? {
+    /// The stored node of `side` at `depth`, at `path` (nil when empty).
+    func resolve(_ side: OldSide, depth: Int, path: TreePath) throws(StateError) -> TreeNode? {
         switch side.kind {
         case .empty: return nil
         case .pushed(let leaf): return .leaf(leaf)
         case .stored(let h):
-            guard let node = try load(h, depth, side.page) else { throw Self.corrupt(h, "a node of the stored tree is missing (depth \(depth))") }
+            guard let node = try load(h, depth, side.page, path) else { throw Self.corrupt(h, "a node of the stored tree is missing (depth \(depth))") }
             return node
         }
     }
 
     /// The new tree's node `hash` at a position where the stored tree has `old`.
-    mutating func resolveNew(_ hash: Hash, old: OldSide, oldNode: TreeNode?, depth: Int) throws(StateError) -> TreeNode {
+    mutating func resolveNew(_ hash: Hash, old: OldSide, oldNode: TreeNode?, depth: Int, path: TreePath) throws(StateError) -> TreeNode {
         if let node = created[NodeKey(hash)] { return node }
         if hash == old.hash, let oldNode { return oldNode }
         if let leaf = movedLeaves[NodeKey(hash)] { return .leaf(leaf) }
         // Not new and not the stored node here: a leaf that moved up (its neighbours below were deleted), stored
         // somewhere below this position.
-        if let leaf = try findLeaf(hash, in: old, node: oldNode, depth: depth) {
+        if let leaf = try findLeaf(hash, in: old, node: oldNode, depth: depth, path: path) {
             movedLeaves[NodeKey(hash)] = leaf
             return .leaf(leaf)
         }
         throw Self.corrupt(hash, "a node of the new tree (depth \(depth)) is neither new nor in the stored tree")
     }
 
-    /// The stored leaf `hash` in the subtree `side` (whose node is `node`), searched depth first.
-    private func findLeaf(_ hash: Hash, in side: OldSide, node: TreeNode?, depth: Int) throws(StateError) -> TreeLeaf? {
+    /// The stored leaf `hash` in the subtree `side` (whose node is `node`, at `path`), searched depth first.
+    private func findLeaf(_ hash: Hash, in side: OldSide, node: TreeNode?, depth: Int, path: TreePath) throws(StateError) -> TreeLeaf? {
         switch node {
         case nil: return nil
         case .leaf(let leaf): return leaf.hash == hash ? leaf : nil
         case .inner:
             guard depth < 256 else { return nil }
             let (left, right) = children(side, node, depth: depth)
-            for child in [left, right] {
-                if let found = try findLeaf(hash, in: child, node: try resolve(child, depth: depth + 1), depth: depth + 1) { return found }
+            for (bit, child) in [(0, left), (1, right)] {
+                let childPath = path.with(bit: bit, at: depth)
+                if let found = try findLeaf(hash, in: child, node: try resolve(child, depth: depth + 1, path: childPath), depth: depth + 1, path: childPath) { return found }
             }
             return nil
         }

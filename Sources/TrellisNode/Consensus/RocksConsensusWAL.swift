@@ -6,8 +6,10 @@
 // syncs before every signed message leaves (Replica+Effects). RocksDB recovers a prefix of its log, so what
 // survives is always a prefix of the appends.
 // Bounded: a `.startHeight(h)` entry — the end-of-height marker of h − 1, written after h − 1 is committed —
-// deletes every earlier entry in the same atomic batch except messages for heights ≥ h (buffered by the state
-// machine, replayed right after it), so the WAL holds one height's events, at most `maxEntries`.
+// deletes every earlier entry in the same atomic batch (the messages the state machine buffered for h are logged
+// again as the replica delivers them after it: ConsensusWAL), so the WAL holds one height's events; received messages
+// past `maxEntries` are refused (the node's own events are not). A log written by an earlier build may hold such messages right after the entry; they are replayed
+// in order like any other entry.
 // Record: u32 big-endian payload length ‖ the first 4 bytes of SHA-256(payload) ‖ payload (a canonical `Event`).
 // Bad input at open: a record whose length or checksum is wrong is a torn write if it is the last one (dropped and
 // reported through `droppedTornRecord`), and corruption anywhere else; corruption, an unknown format version or
@@ -49,8 +51,8 @@ public final class RocksConsensusWAL: ConsensusWAL {
     public let path: String
     private let database: Database
     private let columnFamily: ColumnFamily
-    /// Entries in the database, in order: key and the height of a received message (nil for other events).
-    private var index: [(key: [UInt8], messageHeight: UInt64?)] = []
+    /// The keys of the entries in the database, in order.
+    private var index: [[UInt8]] = []
     private var nextSequence: UInt64 = 0
     private var unsynced = false
     private var loaded: [Event]
@@ -93,7 +95,7 @@ public final class RocksConsensusWAL: ConsensusWAL {
             do {
                 let event = try Self.decodeRecord(record.value)
                 events.append(event)
-                index.append((record.key, Self.messageHeight(of: event)))
+                index.append(record.key)
                 nextSequence = Self.sequence(of: record.key) + 1
             } catch {
                 if position == records.count - 1 {
@@ -117,25 +119,14 @@ public final class RocksConsensusWAL: ConsensusWAL {
 
     public func append(_ event: Event) throws(WALError) {
         var batch = WriteBatch()
-        if case .startHeight(let h, _) = event {
-            // End of height h − 1 (committed): truncate, keeping buffered messages for heights ≥ h after this entry.
-            var kept: [(value: [UInt8], messageHeight: UInt64?)] = []
-            for entry in index {
-                if let mh = entry.messageHeight, mh >= h {
-                    do {
-                        guard let value = try database.get(columnFamily, key: entry.key) else { continue }
-                        kept.append((value, mh))
-                    } catch { throw .storage("\(error)") }
-                }
-                batch.delete(columnFamily, key: entry.key)
-            }
+        if case .startHeight = event {
+            // End of height h − 1 (committed): truncate to this entry.
+            for key in index { batch.delete(columnFamily, key: key) }
             index.removeAll()
-            put(Self.encodeRecord(event), messageHeight: nil, into: &batch)
-            for entry in kept { put(entry.value, messageHeight: entry.messageHeight, into: &batch) }
-        } else {
-            guard index.count < maxEntries else { throw .full(limit: maxEntries) }
-            put(Self.encodeRecord(event), messageHeight: Self.messageHeight(of: event), into: &batch)
+        } else if event.isReceivedMessage && index.count >= maxEntries {
+            throw .full(limit: maxEntries)  // the node's own events are never refused (ConsensusWAL)
         }
+        put(Self.encodeRecord(event), into: &batch)
         do { try database.write(batch, sync: false) } catch { throw .storage("\(error)") }
         unsynced = true
     }
@@ -151,12 +142,12 @@ public final class RocksConsensusWAL: ConsensusWAL {
         unsynced = false
     }
 
-    private func put(_ value: [UInt8], messageHeight: UInt64?, into batch: inout WriteBatch) {
+    private func put(_ value: [UInt8], into batch: inout WriteBatch) {
         var key = Self.entryPrefix
         withUnsafeBytes(of: nextSequence.bigEndian) { key += $0 }
         nextSequence += 1
         batch.put(columnFamily, key: key, value: value)
-        index.append((key, messageHeight))
+        index.append(key)
     }
 
     // MARK: record format
@@ -189,13 +180,5 @@ public final class RocksConsensusWAL: ConsensusWAL {
 
     static func sequence(of key: [UInt8]) -> UInt64 {
         key.suffix(8).reduce(0) { $0 << 8 | UInt64($1) }
-    }
-
-    static func messageHeight(of event: Event) -> UInt64? {
-        switch event {
-        case .proposalReceived(let p): return p.height
-        case .voteReceived(let v): return v.body.height
-        default: return nil
-        }
     }
 }
