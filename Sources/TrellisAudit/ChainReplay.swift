@@ -48,27 +48,6 @@ public final class ChainReplay {
         return result.receipts
     }
 
-    /// `apply` up to its commit, with every transaction signature taken as verified: the checks and re-execution,
-    /// kept by the engine for `commitPrepared` (which then does not execute again). Nil when anything fails — the
-    /// caller then uses `apply` with the real verdicts, which re-executes (a transaction whose signature turns out not
-    /// to verify is executed as a rejection there). Lets re-execution start before the last signatures are checked.
-    func prepareAssumingValidSignatures(_ block: Block, certificate: CommitCertificate, prechecked: PrecheckedParts) -> ExecutionResult? {
-        let height = block.header.height
-        guard let set = try? engine.validatorSet(forHeight: height),
-              (try? certificate.verify(chainID: engine.chainID, validatorSet: set, height: height, blockID: block.hash, verifySignatures: false)) != nil
-        else { return nil }
-        return try? engine.validate(block, signatures: .allVerified, prechecked: prechecked)
-    }
-
-    /// Commits `block` as `prepareAssumingValidSignatures` executed it (every transaction signature verified: the
-    /// executor's `.allVerified`, exactly what `apply` passes for such a block); returns its receipts.
-    func commitPrepared(_ block: Block, certificate: CommitCertificate, result: ExecutionResult) throws(AuditError) -> [Receipt] {
-        do { try engine.commit(block, certificate: certificate, verifyCertificateSignatures: false, signatures: .allVerified) } catch {
-            throw .verificationFailed(height: block.header.height, message: "commit: \(error)")
-        }
-        return result.receipts
-    }
-
     /// The validator set scheduled by the last applied block, if it changed.
     public func validatorSetChange() throws(AuditError) -> ValidatorSetChangeView? {
         try ValidatorSetChangeView.scheduled(afterHeight: engine.currentHeight, state: CommittedState(store: store))

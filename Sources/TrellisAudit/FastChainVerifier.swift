@@ -29,9 +29,6 @@ import TrellisLedger
 enum FastChainVerifier {
     /// Signatures per unit of work handed to a thread.
     static let signatureChunk = 256
-    /// … for the last line: when its chunks are the only work left, the threads finish within a smaller one of each
-    /// other (a 256-signature chunk is ~9 ms of one core).
-    static let lastLineSignatureChunk = 32
 
     /// Verifies `rows` (block lines from height 1) against `genesis`; nil when anything fails or cannot be confirmed.
     static func verify(header: ExportHeader, genesis: GenesisDocument, rows: [ArraySlice<UInt8>], progress: VerifyProgress?) -> (summary: VerificationSummary, replay: ChainReplay)? {
@@ -60,29 +57,15 @@ enum FastChainVerifier {
         var transactions = 0
         let scratch = LineScratch()
         for i in 0..<n {
-            guard let line = state.waitDecoded(i, decode: decodeLine, scratch: scratch) else { break }
+            guard let line = state.waitDecoded(i, decode: decodeLine, scratch: scratch), let failedChecks = state.waitSignatures(i) else { break }
             let block = line.block
-            guard block.header.previousBlockHash == previousHash else {
-                state.stop()
-                break
-            }
-            // The line's decoding checked tx_root, and its checks include last_commit's signatures.
-            let prechecked: PrecheckedParts = [.txRoot, .lastCommitSignatures]
-            // Re-executed before its signatures are all checked, as if they all verify: the block's re-execution then
-            // overlaps the checking of its last chunks (the last block's alone left one core idle at the end). It is
-            // committed only once every signature of the line is verified (and redone with the real verdicts when a
-            // transaction's is not); a failed last_commit or certificate signature stops everything before that.
-            let prepared = replay.prepareAssumingValidSignatures(block, certificate: line.certificate, prechecked: prechecked)
-            guard let failedChecks = state.waitSignatures(i) else { break }
             let receipts: [Receipt], change: ValidatorSetChangeView?
             do throws(AuditError) {
-                if let prepared, failedChecks.isEmpty {
-                    receipts = try replay.commitPrepared(block, certificate: line.certificate, result: prepared)
-                } else {
-                    receipts = try replay.apply(block, certificate: line.certificate,
-                                                signatures: TransactionSignatures.policy(for: block, invalid: line.invalidTransactions(failedChecks)),
-                                                prechecked: prechecked)
-                }
+                guard block.header.previousBlockHash == previousHash else { throw .source("link") }
+                // The line's decoding checked tx_root, and its checks included last_commit's signatures.
+                receipts = try replay.apply(block, certificate: line.certificate,
+                                            signatures: TransactionSignatures.policy(for: block, invalid: line.invalidTransactions(failedChecks)),
+                                            prechecked: [.txRoot, .lastCommitSignatures])
                 change = try replay.validatorSetChange()
             } catch {
                 state.stop()
@@ -405,9 +388,7 @@ private final class PipelineState: @unchecked Sendable {
 
     /// The failed transaction checks of line `i` (indices into its `checks`) once all its signatures are verified
     /// (verifying queued chunks itself rather than idling: lines are queued as they are decoded, so the next chunk
-    /// may be a later line's); nil when the verification stopped. The line is then dropped from the shared state
-    /// (no chunk of it is left; the caller holds it while it uses it): freed line by line during the run, not all
-    /// at once (~10⁵ signature checks) on this thread before the verdict.
+    /// may be a later line's); nil when the verification stopped.
     func waitSignatures(_ i: Int) -> [Int]? {
         condition.lock()
         defer { condition.unlock() }
@@ -418,9 +399,7 @@ private final class PipelineState: @unchecked Sendable {
                 condition.wait()
             }
         }
-        if stopped { return nil }
-        lines[i] = nil
-        return failedChecks[i].sorted()
+        return stopped ? nil : failedChecks[i].sorted()
     }
 
     /// Line `i` once decoded (decoding it here when no worker has taken it yet, rather than idling); nil when the
@@ -447,10 +426,9 @@ private final class PipelineState: @unchecked Sendable {
         if let line {
             lines[i] = line
             signatures += line.countedChecks
-            let size = i == lines.count - 1 ? FastChainVerifier.lastLineSignatureChunk : FastChainVerifier.signatureChunk
             var start = 0
             while start < line.checks.count {
-                let end = min(start + size, line.checks.count)
+                let end = min(start + FastChainVerifier.signatureChunk, line.checks.count)
                 chunks.append((i, start..<end))
                 unfinishedChunks[i] += 1
                 start = end
