@@ -65,6 +65,10 @@ final class RecordingHost: ReplicaHost {
         log.append("wal.append")
         try wal.append(event)
     }
+    func appendWAL(contentsOf events: [Event]) throws(WALError) {
+        log.append("wal.append×\(events.count)")
+        try wal.append(contentsOf: events)
+    }
     func syncWAL() throws(WALError) {
         if failWALSync { throw .storage("fsync failed (injected)") }
         log.append("wal.sync")
@@ -237,7 +241,7 @@ struct ReplicaTests {
         #expect(try #require(host.halted).description.contains(theirs.hash.hex))
     }
 
-    @Test("A fresh start hands the WAL's kept messages of the new height to the machine, so a later replay derives the votes it signed")
+    @Test("A fresh start does not lose the WAL's early messages of the new height, and a later replay derives the votes it signed")
     func freshStartSeesKeptMessages() throws {
         // The previous life finished height 1 and, before starting height 2, received (and logged) the proposer's
         // proposal for height 2; it crashed before writing `.startHeight(2)`. Height 1 is committed.
@@ -298,6 +302,24 @@ struct ReplicaTests {
         #expect(restarted.replayedEntries > 0, "a .startHeight(\(height)) in the WAL: the replica resumes from it")
         #expect(restarted.machine.refusedSignatures == 0, "the replay asked the guard for exactly what it signed")
         #expect(host.broadcasts == sent, "the restarted validator repeats its messages instead of staying silent")
+    }
+
+    @Test("A start logs its entry and the messages taken from the buffer in one write, in order, then handles them")
+    func startLogsTakenMessagesWithTheEntry() throws {
+        let h = try Harness()
+        let i = h.nonProposer(height: 2)
+        let host = RecordingHost()
+        var r = try replica(h, i, host: host)
+        let early = h.proposal(height: 2, round: 0, block: h.block(height: 2, variant: 1))
+        let vote = h.vote(.prevote, height: 2, round: 0, early.body.blockID, by: h.proposerIndex(height: 2, round: 0))
+        r.receive(.proposal(early))
+        r.receive(.vote(vote))
+        host.log.removeAll()
+        syncCommit(&r, h, height: 1)
+        #expect(host.log.first { $0.hasPrefix("wal.append") } == "wal.append×3", "one write: the entry and both taken messages")
+        let entries = try host.wal.entries()
+        #expect(Array(entries.prefix(3)) == [.startHeight(height: 2, validatorSet: h.set), .proposalReceived(early), .voteReceived(vote)])
+        #expect(prevotes(host, height: 2) == [.some(early.body.blockID)])
     }
 
     @Test("A flood of messages for the next height past the buffer's bound: the replay derives the prevote the live run signed")

@@ -59,7 +59,8 @@ extension ConsensusState {
         return out
     }
 
-    /// Whether handling `event` would certainly change nothing: a message for a past height, or for this height
+    /// Whether handling `event` would certainly change nothing (and yield no effect — a replay handles such an event
+    /// if it was logged before it became redundant): a message for a past height, or for this height
     /// once it is decided; a vote already counted; a proposal for a round that has one (the first wins, and its
     /// proposer's sender power is already noted); a message for a later
     /// height already buffered; a timeout of another height or round. Drivers skip such events before logging them,
