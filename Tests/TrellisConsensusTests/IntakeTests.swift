@@ -86,6 +86,28 @@ struct IntakeTests {
         #expect(s.takeBufferedMessages(forHeight: 2).isEmpty)
     }
 
+    @Test("A counted vote signed again (another signature of the same body) is redundant and no new evidence")
+    func resignedVoteIsRedundant() throws {
+        let t = try Harness()
+        let n = t.nonProposer(height: 1)
+        let v = t.block(height: 1)
+        var s = t.machine(n)
+        let other = (n + 1) % 4
+        _ = t.feed(&s, [.startHeight(height: 1, validatorSet: t.set), .proposalReceived(t.proposal(height: 1, round: 0, block: v))])
+        let first = t.vote(.prevote, height: 1, round: 0, nil, by: other)
+        let second = t.vote(.prevote, height: 1, round: 0, v.hash, by: other)  // equivocation: counted, evidence
+        #expect(t.feed(&s, [.voteReceived(first), .voteReceived(second)]).evidence.count == 1)
+        // The same bodies under other signature bytes (a Byzantine signer can make many valid ones).
+        for original in [first, second] {
+            let copy = Vote(body: original.body, signature: t.vote(.precommit, height: 9, round: 9, nil, by: other).signature)
+            #expect(s.isRedundant(.voteReceived(copy)))
+        }
+        var set = VoteSet(type: .prevote, height: 1, round: 0)
+        _ = set.add(first, power: 1)
+        _ = set.add(second, power: 1, countConflicting: true)
+        #expect(set.add(Vote(body: second.body, signature: first.signature), power: 1, countConflicting: true) == .duplicate)
+    }
+
     @Test("The future-message buffer is bounded, dropping the oldest")
     func boundedBuffer() throws {
         let t = try Harness()

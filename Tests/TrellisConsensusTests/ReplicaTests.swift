@@ -423,6 +423,21 @@ struct ReplicaTests {
         #expect(host.halted == nil)
     }
 
+    @Test("Proposals the machine would drop (a block for another height) never reach the WAL, however many")
+    func malformedProposalsAreNotLogged() throws {
+        let h = try Harness()
+        let i = h.nonProposer(height: 1)
+        let host = RecordingHost()
+        var r = try replica(h, i, host: host)
+        // Signed by the round's proposer, naming its block's id, but the block's header is for height 5.
+        for k in 0..<50 { r.receive(.proposal(h.proposal(height: 1, round: 0, block: h.block(height: 5, variant: UInt8(k))))) }
+        #expect(try host.wal.entries().filter(\.isReceivedMessage).isEmpty)
+        #expect(r.refusedMessages == 50)
+        let block = h.block(height: 1)
+        r.receive(.proposal(h.proposal(height: 1, round: 0, block: block)))
+        #expect(prevotes(host, height: 1) == [.some(block.hash)])
+    }
+
     @Test("A WAL for a later height than the ledger's next one refuses the start")
     func walAheadRefused() throws {
         let h = try Harness()

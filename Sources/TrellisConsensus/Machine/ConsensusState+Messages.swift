@@ -22,10 +22,7 @@ extension ConsensusState {
         }
         switch message {
         case .proposal(let proposal):
-            guard proposal.body.proposer == schedule?.proposer(height: height, round: proposal.round),
-                  proposal.block.header.height == height,
-                  proposal.body.polRound.map({ $0 < proposal.round }) ?? true,
-                  proposal.verify(chainID: config.chainID) else {
+            guard let schedule, Self.isWellFormed(proposal, schedule: schedule), proposal.verify(chainID: config.chainID) else {
                 droppedMessages += 1
                 return
             }
@@ -39,6 +36,16 @@ extension ConsensusState {
             }
             addVote(vote, effects: &effects)
         }
+    }
+
+    /// A proposal's checks before its signature, shared by the machine and the replica's intake (Replica+Intake): its
+    /// signer is proposer(height, round), its block is for its height and is the one its body names, its pol round
+    /// is below its round.
+    public static func isWellFormed(_ proposal: Proposal, schedule: ProposerSchedule) -> Bool {
+        proposal.body.proposer == schedule.proposer(height: proposal.height, round: proposal.round)
+            && proposal.block.header.height == proposal.height
+            && (proposal.body.polRound.map { $0 < proposal.round } ?? true)
+            && proposal.block.hash == proposal.body.blockID
     }
 
     /// The messages a replica should re-send to its peers periodically (gossip), so that messages lost before the
@@ -81,7 +88,9 @@ extension ConsensusState {
         case .proposal(let p): return proposals[p.round] != nil
         case .vote(let v):
             let set = votes.votes(v.body.type, round: v.body.round)
-            if set.contains(v) { return true }
+            // Counted already for this block — the same vote, or the same body signed again (a signer can make any
+            // number of valid signatures of one message): `VoteSet.add` changes nothing and records no evidence.
+            if set.hasVote(of: v.body.validator, for: v.body.blockID) { return true }
             // A validator's further vote that `addVote` would not count (its block not proposed here, or the
             // validator at its cap) only yields evidence: with that evidence pending (or no room for more), nothing.
             // Once its block is proposed here the same vote counts, so it is not redundant then.

@@ -11,8 +11,8 @@
 //   2. its height is the next uncommitted one or at most `maxFutureHeights` after the machine's, and its round at
 //      most `maxRoundsAhead` after the machine's round at that height (the machine drops the others anyway);
 //   3. its signer is in the validator set of its height (for a later height the application's, or, where it does not
-//      know it yet, the set of the height running); a proposal's signer is proposer(height, round) and its block the
-//      one its body names;
+//      know it yet, the set of the height running); a proposal passes the machine's own checks before its signature
+//      (`ConsensusState.isWellFormed`: proposer(height, round), its block for its height and the one its body names);
 //   4. for a later height than the one running (buffered, not yet counted): its signer has logged fewer than
 //      `maxFutureProposalsPerSignerRound` proposals or `maxFutureVotesPerSignerRound` votes for that (height, round);
 //   5. its signature verifies (checked last: a forged message never uses up its claimed signer's allowance).
@@ -68,7 +68,7 @@ extension Replica {
         let signed: Bool
         switch message {
         case .proposal(let p):
-            guard schedule.proposer(height: height, round: p.round) == p.body.proposer, p.block.hash == p.body.blockID else { return refuse() }
+            guard ConsensusState.isWellFormed(p, schedule: schedule) else { return refuse() }
             signed = p.body.proposer.verify(p.signature, message: p.body.signBytes(chainID: chainID))
         case .vote(let v):
             signed = v.verify(chainID: chainID)
