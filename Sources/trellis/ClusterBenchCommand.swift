@@ -262,6 +262,7 @@ struct ClusterBench: AsyncParsableCommand {
                           "p50_ms": round1(quantile(samples, 0.5)), "p99_ms": round1(quantile(samples, 0.99)), "max_ms": round1(samples.max() ?? .nan)]
             .merging(latencyPhase.cpu.fields) { $1 }
         benchLog(String(format: "latency at %.0f tx/s: p50 %.0f ms, p99 %.0f ms (%d samples)", latencyRate, quantile(samples, 0.5), quantile(samples, 0.99), samples.count))
+        if keep { writeLatencyPhase(root: root, from: skip, to: latencyPhase.end, monitor: monitor) }
 
         // Memory, storage, errors.
         let final = cluster.samples()
@@ -294,3 +295,27 @@ struct ClusterBench: AsyncParsableCommand {
 
 func benchLog(_ message: String) { printError("[\(ISO8601DateFormatter().string(from: Date()))] \(message)") }
 func round1(_ x: Double) -> Double { x.isFinite ? (x * 10).rounded() / 10 : -1 }
+
+extension ClusterBench {
+    /// With `--keep`: the latency phase's transactions (`latency-phase.tsv`: first send in ms from the measured part's
+    /// start, latency in ms, the height of the block that carried it) and node 1's blocks as the event stream delivered
+    /// them (`latency-blocks.tsv`: height, arrival in ms on the same clock, transactions), so a transaction's time can be
+    /// split at its block's marks in node 1's `height timeline` debug lines (joined by height:
+    /// Scripts/latency-phases.py).
+    func writeLatencyPhase(root: String, from start: UInt64, to end: UInt64, monitor: BlockMonitor) {
+        func ms(_ t: UInt64) -> String { String(format: "%.3f", (Double(t) - Double(start)) / 1e6) }
+        let samples = monitor.latencies.withLock { $0.filter { $0.sent >= start && $0.sent < end } }
+        var phase = "sent_ms\tlatency_ms\theight\n"
+        for s in samples { phase += "\(ms(s.sent))\t\(String(format: "%.3f", Double(s.latency) / 1e6))\t\(s.height)\n" }
+        let first = samples.map(\.height).min() ?? 0
+        let blocks = monitor.blocks.withLock { $0.filter { $0.height + 1 >= first } }
+        var seen = "height\tarrived_ms\ttxs\n"
+        for b in blocks { seen += "\(b.height)\t\(ms(b.arrivedAt))\t\(b.transactions)\n" }
+        do {
+            try phase.write(toFile: root + "/latency-phase.tsv", atomically: true, encoding: .utf8)
+            try seen.write(toFile: root + "/latency-blocks.tsv", atomically: true, encoding: .utf8)
+        } catch {
+            benchLog("could not write the latency phase's samples to \(root): \(error)")
+        }
+    }
+}

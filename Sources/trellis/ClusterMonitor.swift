@@ -21,8 +21,8 @@ final class BlockMonitor: @unchecked Sendable {
     /// Transaction → when it was first sent (a refused transaction is sent again later; its latency counts from here).
     let firstSentAt: LockedBox<[Hash: UInt64]>
     let blocks = LockedBox<[SeenBlock]>([])
-    /// (sent at, latency in ns) of each committed transaction the sender sent.
-    let latencies = LockedBox<[(UInt64, UInt64)]>([])
+    /// (sent at, latency in ns, the block's height) of each committed transaction the sender sent.
+    let latencies = LockedBox<[(sent: UInt64, latency: UInt64, height: UInt64)]>([])
     let rejectionCodes = LockedBox<[String: Int]>([:])
     private var buffer = Data()
 
@@ -100,7 +100,7 @@ final class BlockMonitor: @unchecked Sendable {
         let lastSent = sentAt.withLock { m in parsed.map { m.removeValue(forKey: $0) } }
         let firstSent = firstSentAt.withLock { m in parsed.map { m.removeValue(forKey: $0) } }
         let sent = zip(firstSent, lastSent).compactMap { $0 ?? $1 }
-        latencies.withLock { l in for s in sent where now >= s { l.append((s, now - s)) } }
+        latencies.withLock { l in for s in sent where now >= s { l.append((s, now - s, UInt64(heightValue))) } }
         blocks.withLock { $0.append(SeenBlock(height: UInt64(heightValue), transactions: hashes.count, rejected: rejected, arrivedAt: now)) }
     }
 

@@ -366,6 +366,41 @@ struct ReplicaTests {
         try expectReplayRepeats(h, i, host: host, app: app, config: config, height: 2)
     }
 
+    @Test("A Byzantine validator's flood cannot fill the WAL: forged, conflicting and next-height messages are bounded, and the height is decided")
+    func floodDoesNotFillTheWAL() throws {
+        let h = try Harness()
+        var config = h.config
+        config.maxRoundsAhead = 2  // rounds 0–2 of the next height: at most 8 votes of one signer per round reach the log
+        let i = h.nonProposer(height: 1)
+        let proposer = h.proposerIndex(height: 1, round: 0)
+        let byzantine = try #require(h.keys.indices.first { $0 != i && $0 != proposer })
+        let host = RecordingHost()
+        host.wal = InMemoryWAL(maxEntries: 128)
+        var r = try replica(h, i, host: host, config: config)
+        for k in 0..<200 {
+            let id = try #require(Hash(bytes: [UInt8](repeating: UInt8(k % 256), count: 31) + [UInt8(k / 256)]))
+            // Validly signed conflicting prevotes, and precommits for the next height over every round.
+            r.receive(.vote(h.vote(.prevote, height: 1, round: 0, id, by: byzantine)))
+            r.receive(.vote(h.vote(.precommit, height: 2, round: UInt32(k % 3), id, by: byzantine)))
+            // Prevotes under the other validators' keys with the Byzantine one's signature (forged).
+            let forged = h.vote(.prevote, height: 1, round: 0, id, by: byzantine).signature
+            for v in h.keys.indices where v != byzantine {
+                r.receive(.vote(Vote(body: VoteBody(type: .prevote, height: 1, round: 0, blockID: id, validator: h.keys[v].publicKey), signature: forged)))
+            }
+        }
+        let logged = try host.wal.entries().filter(\.isReceivedMessage).count
+        // Height 1: its first prevote, then conflicting ones only while each adds evidence; height 2: its allowance.
+        #expect(logged <= 1 + config.maxPendingEvidence + 3 * TestReplica.maxFutureVotesPerSignerRound)
+        #expect(r.refusedMessages >= 800 - logged)
+        // The honest validators' messages still reach the machine: the height is decided and committed.
+        let block = h.block(height: 1)
+        r.receive(.proposal(h.proposal(height: 1, round: 0, block: block)))
+        for v in h.keys.indices where v != i && v != byzantine { r.receive(.vote(h.vote(.prevote, height: 1, round: 0, block.hash, by: v))) }
+        for v in h.keys.indices where v != i && v != byzantine { r.receive(.vote(h.vote(.precommit, height: 1, round: 0, block.hash, by: v))) }
+        #expect(r.application.committedHeight == 1)
+        #expect(host.halted == nil)
+    }
+
     @Test("A WAL for a later height than the ledger's next one refuses the start")
     func walAheadRefused() throws {
         let h = try Harness()

@@ -60,8 +60,10 @@ extension ConsensusState {
     }
 
     /// Whether handling `event` would certainly change nothing: a message for a past height, or for this height
-    /// once it is decided; a vote already counted; the proposal already kept for its round; a timeout of another
-    /// height or round. Drivers skip such events before logging them, so gossip repeats do not grow the WAL.
+    /// once it is decided; a vote already counted; a proposal for a round that has one (the first wins, and its
+    /// proposer's sender power is already noted); a message for a later
+    /// height already buffered; a timeout of another height or round. Drivers skip such events before logging them,
+    /// so gossip repeats do not grow the WAL.
     public func isRedundant(_ event: Event) -> Bool {
         let message: ConsensusMessage
         switch event {
@@ -70,13 +72,23 @@ extension ConsensusState {
         case .timeoutFired(let t): return phase != .running || t.height != height || t.round != round
         case .startHeight, .blockValidated, .proposalBlockBuilt: return false
         }
-        guard phase != .waitingForHeight else { return false }
+        guard phase != .waitingForHeight else { return futureMessages.contains(message) }
         if message.height < height { return true }
-        guard message.height == height else { return false }
+        guard message.height == height else { return futureMessages.contains(message) }
         if phase == .decided { return true }
         switch message {
-        case .proposal(let p): return proposals[p.round] == p
-        case .vote(let v): return votes.votes(v.body.type, round: v.body.round).contains(v)
+        case .proposal(let p): return proposals[p.round] != nil
+        case .vote(let v):
+            let set = votes.votes(v.body.type, round: v.body.round)
+            if set.contains(v) { return true }
+            // A validator's further vote that `addVote` would not count (its block not proposed here, or the
+            // validator at its cap) only yields evidence: with that evidence pending (or no room for more), nothing.
+            // Once its block is proposed here the same vote counts, so it is not redundant then.
+            guard let first = set.vote(of: v.body.validator) else { return false }
+            let countable = v.body.blockID.map { blocks[$0] != nil } ?? true
+            guard !countable || set.voteCount(of: v.body.validator) >= VoteSet.maxVotesPerValidator else { return false }
+            guard let evidence = DuplicateVoteEvidence(first, v) else { return false }
+            return pendingEvidence.contains(evidence) || pendingEvidence.count >= config.maxPendingEvidence
         }
     }
 

@@ -142,6 +142,7 @@ extension Replica {
         // logged like any received message: the log then holds exactly what the machine handles at this height, in
         // order — what the bounded buffer dropped (oldest first, or beyond maxFutureHeights) is in neither.
         let early = machine.takeBufferedMessages(forHeight: height)
+        pruneIntake(below: height)
         deliver(.startHeight(height: height, validatorSet: set), followedBy: early.map(Event.received))
     }
 }

@@ -79,6 +79,9 @@ public struct Replica<Application: ConsensusApplication, Host: ReplicaHost> {
     public internal(set) var haltReason: HaltReason?
     /// WAL entries replayed at start.
     public internal(set) var replayedEntries = 0
+    /// Received messages refused before the WAL (Replica+Intake): out of range, not a validator's, over the signer's
+    /// allowance, or a signature that does not verify.
+    public internal(set) var refusedMessages = 0
 
     /// Events waiting behind the current one (application answers, starts), oldest first.
     var pending: [Event] = []
@@ -89,6 +92,9 @@ public struct Replica<Application: ConsensusApplication, Host: ReplicaHost> {
     /// The height whose start waits for transactions (only without empty blocks).
     var waitingToStart: UInt64?
     var started = false
+    /// Messages logged per (height, round, signer) (Replica+Intake), and the validator set it last asked for.
+    var intakeCounts: [IntakeKey: Int] = [:]
+    var intakeSetCache: (height: UInt64, schedule: ProposerSchedule)?
 
     /// A replica for the validator holding `signingKey`, resuming from its durable `signingGuard`. Call `start()`.
     public init(config: ConsensusConfig, signingKey: SigningKey, signingGuard: SigningGuard, application: Application, host: Host,
@@ -110,6 +116,7 @@ public struct Replica<Application: ConsensusApplication, Host: ReplicaHost> {
     public mutating func receive(_ message: ConsensusMessage) {
         guard started, haltReason == nil else { return }
         if let waiting = waitingToStart, message.height >= waiting { startHeightIfStill(waiting, waited: true) }
+        guard admit(message) else { return }
         deliver(.received(message))
     }
 

@@ -88,4 +88,7 @@ public struct VoteSet: Sendable {
 
     /// The first vote of `validator`, if any.
     public func vote(of validator: PublicKey) -> Vote? { votesByValidator[validator]?.first }
+
+    /// How many votes of `validator` are counted here (at most `maxVotesPerValidator`).
+    public func voteCount(of validator: PublicKey) -> Int { votesByValidator[validator]?.count ?? 0 }
 }

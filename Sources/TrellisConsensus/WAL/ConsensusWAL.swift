@@ -8,12 +8,15 @@
 // it is compacted away, messages for heights ≥ h included: the messages the state machine buffered for h are
 // delivered again by the replica right after the entry (each logged then, in the order handled), and nothing
 // logged before the entry may be replayed after it — a replay would handle messages the live run's bounded buffer
-// had dropped (Replica+Effects `startHeightIfStill`). The log is bounded by one height's events and by `maxEntries`.
+// had dropped (Replica+Effects `startHeightIfStill`). The log is bounded by one height's events: received messages
+// are refused past `maxEntries` (the replica's intake bounds them per signer and round well below it: Replica+Intake);
+// the node's own events (starts, timeouts, application answers) are never refused — a few per round, they are
+// bounded by the rounds the node runs, and refusing them would freeze the height (a timeout that never fires).
 import TrellisCodec
 
 /// Why the WAL could not append or read.
 public enum WALError: Error, Equatable, CustomStringConvertible {
-    /// The height in progress produced more events than the log keeps.
+    /// The height in progress brought more received messages than the log keeps.
     case full(limit: Int)
     /// The backing store failed.
     case storage(String)
@@ -22,9 +25,19 @@ public enum WALError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .full(let limit): return "consensus WAL is full (\(limit) entries for one height); raise maxEntries or investigate the event flood"
+        case .full(let limit): return "consensus WAL is full (\(limit) entries for one height): received message refused; investigate the message flood"
         case .storage(let reason): return "consensus WAL storage failed: \(reason)"
         case .corrupt(let index, let error): return "consensus WAL entry \(index) does not decode: \(error)"
+        }
+    }
+}
+
+extension Event {
+    /// A proposal or vote from the network (the only events a full WAL refuses).
+    public var isReceivedMessage: Bool {
+        switch self {
+        case .proposalReceived, .voteReceived: return true
+        case .startHeight, .timeoutFired, .blockValidated, .proposalBlockBuilt: return false
         }
     }
 }
@@ -61,7 +74,7 @@ public struct InMemoryWAL: ConsensusWAL, Sendable {
             durableCount = 0
             return
         }
-        guard stored.count < maxEntries else { throw .full(limit: maxEntries) }
+        if event.isReceivedMessage && stored.count >= maxEntries { throw .full(limit: maxEntries) }
         stored.append(event.canonicalBytes)
     }
 

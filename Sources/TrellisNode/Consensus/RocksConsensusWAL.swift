@@ -7,8 +7,8 @@
 // survives is always a prefix of the appends.
 // Bounded: a `.startHeight(h)` entry — the end-of-height marker of h − 1, written after h − 1 is committed —
 // deletes every earlier entry in the same atomic batch (the messages the state machine buffered for h are logged
-// again as the replica delivers them after it: ConsensusWAL), so the WAL holds one height's events, at most
-// `maxEntries`. A log written by an earlier build may hold such messages right after the entry; they are replayed
+// again as the replica delivers them after it: ConsensusWAL), so the WAL holds one height's events; received messages
+// past `maxEntries` are refused (the node's own events are not). A log written by an earlier build may hold such messages right after the entry; they are replayed
 // in order like any other entry.
 // Record: u32 big-endian payload length ‖ the first 4 bytes of SHA-256(payload) ‖ payload (a canonical `Event`).
 // Bad input at open: a record whose length or checksum is wrong is a torn write if it is the last one (dropped and
@@ -123,8 +123,8 @@ public final class RocksConsensusWAL: ConsensusWAL {
             // End of height h − 1 (committed): truncate to this entry.
             for key in index { batch.delete(columnFamily, key: key) }
             index.removeAll()
-        } else {
-            guard index.count < maxEntries else { throw .full(limit: maxEntries) }
+        } else if event.isReceivedMessage && index.count >= maxEntries {
+            throw .full(limit: maxEntries)  // the node's own events are never refused (ConsensusWAL)
         }
         put(Self.encodeRecord(event), into: &batch)
         do { try database.write(batch, sync: false) } catch { throw .storage("\(error)") }

@@ -1,0 +1,107 @@
+// Replica+Intake.swift — what a received message must pass before it reaches the WAL, so a flood cannot fill it.
+//
+// Fault model: a peer (a Byzantine validator, or whatever its connection carries) may send any number of distinct
+// messages — garbage signatures under any validator's key, validly signed conflicting votes, proposals for every
+// round, messages for the next height. Every message the state machine handles is logged first (Replica+Effects rule
+// 1), and the log of a height is bounded (`maxEntries`); unchecked, one validator filled it within seconds (a peer may
+// send 10,000 messages/s) and the node then dropped every later event of that height — it could not decide it, and
+// with every honest node flooded during one slow height the chain stopped. So a received message is logged only when
+//   1. the machine would not ignore it (`ConsensusState.isRedundant`: repeats, past heights, a proposal for a round
+//      that has one, a message already buffered, a vote that would only repeat pending evidence);
+//   2. its height is the next uncommitted one or at most `maxFutureHeights` after the machine's, and its round at
+//      most `maxRoundsAhead` after the machine's round at that height (the machine drops the others anyway);
+//   3. its signer is in the validator set of its height (for a later height the application's, or, where it does not
+//      know it yet, the set of the height running); a proposal's signer is proposer(height, round) and its block the
+//      one its body names;
+//   4. for a later height than the one running (buffered, not yet counted): its signer has logged fewer than
+//      `maxFutureProposalsPerSignerRound` proposals or `maxFutureVotesPerSignerRound` votes for that (height, round);
+//   5. its signature verifies (checked last: a forged message never uses up its claimed signer's allowance).
+// At the height running no allowance applies — there the machine's own bounds make everything else redundant: one
+// proposal per round, at most `VoteSet.maxVotesPerValidator` counted votes per validator, round and type, and a vote it
+// would not count only repeats evidence once `maxPendingEvidence` is reached. An allowance there would refuse a vote
+// that counts later (a Byzantine validator's vote for a block proposed again in a later round, relayed by a correct
+// node: Tendermint's liveness needs it delivered). A message refused here is a lost message, which the protocol
+// tolerates (gossip repeats it). The node's own events (timeouts, application answers) are never refused by the
+// WAL's bound (ConsensusWAL). The machine checks each message again when it handles it (a WAL replay goes through the
+// same checks); the allowances live in memory only — what they refused was never logged, so a replay needs nothing.
+import TrellisCrypto
+import TrellisLedger
+
+/// The (height, round, signer, kind) a received message's allowance is counted under.
+struct IntakeKey: Hashable, Sendable {
+    let height: UInt64
+    let round: UInt32
+    let signer: PublicKey
+    let proposal: Bool
+}
+
+extension Replica {
+    /// Proposals for a later height one signer (the round's proposer) may have logged per (height, round): one, and
+    /// one more for a proposal the bounded future buffer dropped and its proposer sent again.
+    public static var maxFutureProposalsPerSignerRound: Int { 2 }
+    /// Votes for a later height one signer may have logged per (height, round): per type, as many as a vote set counts.
+    public static var maxFutureVotesPerSignerRound: Int { 2 * VoteSet.maxVotesPerValidator }
+
+    /// Whether `message` may be logged and handed to the state machine (see the header); counts it when it may.
+    mutating func admit(_ message: ConsensusMessage) -> Bool {
+        if machine.isRedundant(.received(message)) { return false }
+        // The machine runs (or has decided) `machine.height` ≤ the next uncommitted height, or waits for its first.
+        let next = application.committedHeight + 1
+        let running = machine.phase != .waitingForHeight
+        let reference = running ? min(machine.height, next) : next
+        let height = message.height
+        guard height >= next, height - reference <= machine.config.maxFutureHeights else { return refuse() }
+        let current = running && machine.height == height
+        let roundBase: UInt32 = current ? machine.round : 0
+        guard UInt64(message.round) <= UInt64(roundBase) + UInt64(machine.config.maxRoundsAhead) else { return refuse() }
+        guard let (set, schedule) = intakeValidators(height: height), set.contains(message.signer) else { return refuse() }
+        let chainID = machine.config.chainID
+        var key: IntakeKey?
+        if !current {
+            let isProposal: Bool
+            if case .proposal = message { isProposal = true } else { isProposal = false }
+            let counted = IntakeKey(height: height, round: message.round, signer: message.signer, proposal: isProposal)
+            let limit = isProposal ? Self.maxFutureProposalsPerSignerRound : Self.maxFutureVotesPerSignerRound
+            guard intakeCounts[counted, default: 0] < limit else { return refuse() }
+            key = counted
+        }
+        let signed: Bool
+        switch message {
+        case .proposal(let p):
+            guard schedule.proposer(height: height, round: p.round) == p.body.proposer, p.block.hash == p.body.blockID else { return refuse() }
+            signed = p.body.proposer.verify(p.signature, message: p.body.signBytes(chainID: chainID))
+        case .vote(let v):
+            signed = v.verify(chainID: chainID)
+        }
+        guard signed else { return refuse() }
+        if let key { intakeCounts[key, default: 0] += 1 }
+        return true
+    }
+
+    private mutating func refuse() -> Bool {
+        refusedMessages += 1
+        return false
+    }
+
+    /// The validator set of `height` and its proposer schedule for the intake check: the machine's while it runs
+    /// that height, else the application's (cached per height), else — a later height the application cannot
+    /// answer for yet — the machine's for the height running.
+    private mutating func intakeValidators(height: UInt64) -> (ValidatorSet, ProposerSchedule)? {
+        let running = machine.phase != .waitingForHeight
+        if running, machine.height == height, let set = machine.validatorSet, let schedule = machine.schedule { return (set, schedule) }
+        if let cached = intakeSetCache, cached.height == height { return (cached.schedule.validatorSet, cached.schedule) }
+        if let set = try? application.validatorSet(forHeight: height) {
+            let schedule = machine.schedule.flatMap { $0.validatorSet == set ? $0 : nil } ?? ProposerSchedule(validatorSet: set)
+            intakeSetCache = (height, schedule)
+            return (set, schedule)
+        }
+        guard running, let set = machine.validatorSet, let schedule = machine.schedule else { return nil }
+        return (set, schedule)
+    }
+
+    /// A new height starts: the allowances of earlier heights are dropped (those of later ones stay).
+    mutating func pruneIntake(below height: UInt64) {
+        intakeCounts = intakeCounts.filter { $0.key.height >= height }
+        if let cached = intakeSetCache, cached.height < height { intakeSetCache = nil }
+    }
+}
