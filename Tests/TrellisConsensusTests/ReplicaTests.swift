@@ -326,7 +326,7 @@ struct ReplicaTests {
     func floodPastTheBufferBound() throws {
         // While at height 1, the Byzantine proposer of height 2 sends its proposal, then enough distinct messages for
         // height 2 to push it out of the bounded buffer, then an equivocating proposal. The live run handles what the
-        // buffer still holds when height 2 starts; the WAL logged all of them.
+        // buffer still holds when height 2 starts (the intake logged each of them: within the signer's allowance).
         let h = try Harness()
         var config = h.config
         config.maxBufferedFutureMessages = 4
@@ -353,7 +353,7 @@ struct ReplicaTests {
         var r = try replica(h, i, host: host)
         let early = h.proposal(height: 3, round: 0, block: h.block(height: 3, variant: 1))
         let late = h.proposal(height: 3, round: 0, block: h.block(height: 3, variant: 2))  // the proposer equivocating
-        r.receive(.proposal(early))  // at height 1: beyond maxFutureHeights, dropped by the machine (the WAL logged it)
+        r.receive(.proposal(early))  // at height 1: beyond maxFutureHeights — refused by the intake, never logged
         syncCommit(&r, h, height: 1)
         syncCommit(&r, h, height: 2)
         #expect(r.machine.height == 3)
