@@ -27,7 +27,7 @@ struct LedgerBench: ParsableCommand {
     @Option(help: "With --grow-transactions: draw the measured blocks' transactions in turn from this many signers (at least the growth's 50 chains), so a block of at most this many holds one transaction per signer, as in bench cluster's latency phase (0: drawn like the growth's, chained runs of 50 signers).") var measureSigners = 0
     @Option(help: "With --grow-transactions: L0 files of the tree's pages (the nodes column family) that start a compaction (0: the store's own setting).") var nodesCompactionTrigger: Int32 = 0
     @Option(help: "With --grow-transactions: compression of the tree's pages (the nodes column family): lz4, zstd or none (default: the store's own setting).") var nodesCompression: String?
-    @Option(help: "With --grow-transactions: how the tree's replaced pages are deleted: single (RocksDB's SingleDelete) or plain (default: the store's own setting).") var nodesDelete: String?
+    @Option(help: "With --grow-transactions: how the tree's emptied page positions are deleted: plain (the store's own setting). single (RocksDB's SingleDelete) is refused: store format 6 puts a page over its position again and again, which SingleDelete's contract forbids.") var nodesDelete: String?
     @Option(help: "With --grow-transactions: memtable MiB of the tree's pages (0: the store's own setting).") var nodesWriteBufferMb = 0
     @Option(help: "With --grow-transactions: compaction style of the tree's pages: level or universal (default: the store's own setting).") var nodesCompactionStyle: String?
     @Option(help: "With --grow-transactions: MiB of RocksDB's block cache, shared by every column family (0: the store's own setting).") var blockCacheMb = 0
@@ -163,7 +163,10 @@ extension LedgerBench {
             }
             switch nodesDelete {
             case nil: break
-            case "single": options.singleDelete.insert("nodes")
+            case "single":
+                // Format 6 puts each changed page over its position's row, many times between deletes: a single delete
+                // could then cancel only the newest put and bring an older page back.
+                throw badInput("--nodes-delete single: store format 6 writes a page over its position again and again, which RocksDB's SingleDelete forbids (a key put twice without a delete between); use plain")
             case "plain": options.singleDelete.remove("nodes")
             case let other?: throw badInput("--nodes-delete \(other): single or plain")
             }

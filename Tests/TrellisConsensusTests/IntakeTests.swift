@@ -49,22 +49,63 @@ struct IntakeTests {
         #expect(s.round == 0)
     }
 
-    @Test("Messages for the next height are buffered and used when it starts; past heights and far rounds are dropped")
+    @Test("Messages for the next height are buffered, taken by the driver and handled after the start; past heights and far rounds are dropped")
     func buffering() throws {
         let t = try Harness()
         let n = t.nonProposer(height: 2)
         var s = t.machine(n)
         _ = s.handle(.startHeight(height: 1, validatorSet: t.set))
         let v = t.block(height: 2)
-        #expect(s.handle(.proposalReceived(t.proposal(height: 2, round: 0, block: v))).isEmpty)
+        let early = t.proposal(height: 2, round: 0, block: v)
+        #expect(s.handle(.proposalReceived(early)).isEmpty)
         _ = s.handle(.voteReceived(t.vote(.prevote, height: 5, round: 0, nil, by: 1)))  // too far ahead
         #expect(s.droppedMessages == 1)
-        let effects = s.handle(.startHeight(height: 2, validatorSet: t.set))
+        let taken = s.takeBufferedMessages(forHeight: 2)
+        #expect(taken == [.proposal(early)])
+        var effects = s.handle(.startHeight(height: 2, validatorSet: t.set))
+        #expect(!effects.contains(.validateBlock(v)), "the start itself handles no buffered message")
+        for message in taken { effects += s.handle(.received(message)) }
         #expect(effects.contains(.validateBlock(v)))
         _ = s.handle(.voteReceived(t.vote(.prevote, height: 1, round: 0, nil, by: 1)))  // past height: ignored
         _ = s.handle(.voteReceived(t.vote(.prevote, height: 2, round: 1_000, nil, by: 1)))  // beyond maxRoundsAhead
         #expect(s.round == 0)
         #expect(s.droppedMessages == 2)
+    }
+
+    @Test("A buffered message the driver did not take is dropped at the start, never handled without being logged")
+    func untakenBufferIsDropped() throws {
+        let t = try Harness()
+        var s = t.machine(t.nonProposer(height: 2))
+        _ = s.handle(.startHeight(height: 1, validatorSet: t.set))
+        let v = t.block(height: 2)
+        _ = s.handle(.proposalReceived(t.proposal(height: 2, round: 0, block: v)))
+        _ = s.handle(.voteReceived(t.vote(.prevote, height: 2, round: 0, v.hash, by: 1)))
+        let effects = s.handle(.startHeight(height: 2, validatorSet: t.set))
+        #expect(!effects.contains(.validateBlock(v)))
+        #expect(s.messagesToGossip().isEmpty, "neither the proposal nor the prevote was handled")
+        #expect(s.takeBufferedMessages(forHeight: 2).isEmpty)
+    }
+
+    @Test("A counted vote signed again (another signature of the same body) is redundant and no new evidence")
+    func resignedVoteIsRedundant() throws {
+        let t = try Harness()
+        let n = t.nonProposer(height: 1)
+        let v = t.block(height: 1)
+        var s = t.machine(n)
+        let other = (n + 1) % 4
+        _ = t.feed(&s, [.startHeight(height: 1, validatorSet: t.set), .proposalReceived(t.proposal(height: 1, round: 0, block: v))])
+        let first = t.vote(.prevote, height: 1, round: 0, nil, by: other)
+        let second = t.vote(.prevote, height: 1, round: 0, v.hash, by: other)  // equivocation: counted, evidence
+        #expect(t.feed(&s, [.voteReceived(first), .voteReceived(second)]).evidence.count == 1)
+        // The same bodies under other signature bytes (a Byzantine signer can make many valid ones).
+        for original in [first, second] {
+            let copy = Vote(body: original.body, signature: t.vote(.precommit, height: 9, round: 9, nil, by: other).signature)
+            #expect(s.isRedundant(.voteReceived(copy)))
+        }
+        var set = VoteSet(type: .prevote, height: 1, round: 0)
+        _ = set.add(first, power: 1)
+        _ = set.add(second, power: 1, countConflicting: true)
+        #expect(set.add(Vote(body: second.body, signature: first.signature), power: 1, countConflicting: true) == .duplicate)
     }
 
     @Test("The future-message buffer is bounded, dropping the oldest")

@@ -65,6 +65,10 @@ final class RecordingHost: ReplicaHost {
         log.append("wal.append")
         try wal.append(event)
     }
+    func appendWAL(contentsOf events: [Event]) throws(WALError) {
+        log.append("wal.append×\(events.count)")
+        try wal.append(contentsOf: events)
+    }
     func syncWAL() throws(WALError) {
         if failWALSync { throw .storage("fsync failed (injected)") }
         log.append("wal.sync")
@@ -237,7 +241,7 @@ struct ReplicaTests {
         #expect(try #require(host.halted).description.contains(theirs.hash.hex))
     }
 
-    @Test("A fresh start hands the WAL's kept messages of the new height to the machine, so a later replay derives the votes it signed")
+    @Test("A fresh start does not lose the WAL's early messages of the new height, and a later replay derives the votes it signed")
     func freshStartSeesKeptMessages() throws {
         // The previous life finished height 1 and, before starting height 2, received (and logged) the proposer's
         // proposal for height 2; it crashed before writing `.startHeight(2)`. Height 1 is committed.
@@ -300,11 +304,29 @@ struct ReplicaTests {
         #expect(host.broadcasts == sent, "the restarted validator repeats its messages instead of staying silent")
     }
 
+    @Test("A start logs its entry and the messages taken from the buffer in one write, in order, then handles them")
+    func startLogsTakenMessagesWithTheEntry() throws {
+        let h = try Harness()
+        let i = h.nonProposer(height: 2)
+        let host = RecordingHost()
+        var r = try replica(h, i, host: host)
+        let early = h.proposal(height: 2, round: 0, block: h.block(height: 2, variant: 1))
+        let vote = h.vote(.prevote, height: 2, round: 0, early.body.blockID, by: h.proposerIndex(height: 2, round: 0))
+        r.receive(.proposal(early))
+        r.receive(.vote(vote))
+        host.log.removeAll()
+        syncCommit(&r, h, height: 1)
+        #expect(host.log.first { $0.hasPrefix("wal.append") } == "wal.append×3", "one write: the entry and both taken messages")
+        let entries = try host.wal.entries()
+        #expect(Array(entries.prefix(3)) == [.startHeight(height: 2, validatorSet: h.set), .proposalReceived(early), .voteReceived(vote)])
+        #expect(prevotes(host, height: 2) == [.some(early.body.blockID)])
+    }
+
     @Test("A flood of messages for the next height past the buffer's bound: the replay derives the prevote the live run signed")
     func floodPastTheBufferBound() throws {
         // While at height 1, the Byzantine proposer of height 2 sends its proposal, then enough distinct messages for
         // height 2 to push it out of the bounded buffer, then an equivocating proposal. The live run handles what the
-        // buffer still holds when height 2 starts; the WAL logged all of them.
+        // buffer still holds when height 2 starts (the intake logged each of them: within the signer's allowance).
         let h = try Harness()
         var config = h.config
         config.maxBufferedFutureMessages = 4
@@ -331,7 +353,7 @@ struct ReplicaTests {
         var r = try replica(h, i, host: host)
         let early = h.proposal(height: 3, round: 0, block: h.block(height: 3, variant: 1))
         let late = h.proposal(height: 3, round: 0, block: h.block(height: 3, variant: 2))  // the proposer equivocating
-        r.receive(.proposal(early))  // at height 1: beyond maxFutureHeights, dropped by the machine (the WAL logged it)
+        r.receive(.proposal(early))  // at height 1: beyond maxFutureHeights — refused by the intake, never logged
         syncCommit(&r, h, height: 1)
         syncCommit(&r, h, height: 2)
         #expect(r.machine.height == 3)
@@ -399,6 +421,21 @@ struct ReplicaTests {
         for v in h.keys.indices where v != i && v != byzantine { r.receive(.vote(h.vote(.precommit, height: 1, round: 0, block.hash, by: v))) }
         #expect(r.application.committedHeight == 1)
         #expect(host.halted == nil)
+    }
+
+    @Test("Proposals the machine would drop (a block for another height) never reach the WAL, however many")
+    func malformedProposalsAreNotLogged() throws {
+        let h = try Harness()
+        let i = h.nonProposer(height: 1)
+        let host = RecordingHost()
+        var r = try replica(h, i, host: host)
+        // Signed by the round's proposer, naming its block's id, but the block's header is for height 5.
+        for k in 0..<50 { r.receive(.proposal(h.proposal(height: 1, round: 0, block: h.block(height: 5, variant: UInt8(k))))) }
+        #expect(try host.wal.entries().filter(\.isReceivedMessage).isEmpty)
+        #expect(r.refusedMessages == 50)
+        let block = h.block(height: 1)
+        r.receive(.proposal(h.proposal(height: 1, round: 0, block: block)))
+        #expect(prevotes(host, height: 1) == [.some(block.hash)])
     }
 
     @Test("A WAL for a later height than the ledger's next one refuses the start")

@@ -1,4 +1,4 @@
-// PagedStoreEdgeTests.swift — the corners of store format 5 (pages of 4 levels, StoredPage.swift) that the deep
+// PagedStoreEdgeTests.swift — the corners of store format 6 (pages of 4 levels by position, StoredPage.swift) that the deep
 // random tree of PagedStoreTests reaches only by chance: leaves exactly at a page boundary (depths 4, 8, 12) pushed
 // down below it and pulled back up; a tree of one key emptied and refilled; a page the commit replaces read from disk
 // once a small cache has dropped it; and readers of older heights sharing one tree (evicting each other's rebuilt
@@ -126,7 +126,7 @@ import TrellisStore
     }
 
     /// A tree of one key: empty, one leaf (the whole tree, a page of one leaf), two (a root page), one again (the
-    /// root page deleted, the lone leaf's row written again), empty (no page at all), and one again; reopened
+    /// root position's row overwritten by the lone leaf), empty (no page at all), and one again; reopened
     /// between every height, each kept height read and proved, the page rows counted.
     @Test func aTreeOfOneKeyGoesFromEmptyToTwoKeysAndBack() throws {
         let path = temporaryPath("paged-one-key")

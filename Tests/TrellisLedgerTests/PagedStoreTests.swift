@@ -1,4 +1,4 @@
-// PagedStoreTests.swift — store format 5 keeps the latest tree in pages of 4 levels: a tree deep enough for pages
+// PagedStoreTests.swift — store format 6 keeps the latest tree in pages of 4 levels, one row per position: a tree deep enough for pages
 // below the buckets (depths 8 and 12) must prove at every kept height exactly what an archive of every node proves,
 // from a store reopened with an empty cache (so every page comes from disk, and a rebuilt bucket's unchanged nodes are
 // found through the latest tree's page at their position), with more buckets read than a tree keeps rebuilt; and a

@@ -177,6 +177,79 @@ import TrellisStore
         #expect(throws: ChainStoreError.self) { _ = try store.checkState() }
     }
 
+    /// Two pages swapped between their positions (each intact, each at the other's place): a normal read through the
+    /// tree is a typed corrupt-store error naming the position, and so is the check. A row at a position no page of
+    /// the tree holds (an extra row) fails the check, which counts the rows against the tree's pages.
+    @Test func aPageAtAnotherPositionOrAnExtraRowIsCaught() throws {
+        let (path, keys, root) = try Self.storeOfKeys("format-swapped-pages", count: 2_000)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let rootPage: DecodedPage
+        do {
+            let store = try RocksChainStore(path: path)
+            rootPage = try #require(try store.page(root, depth: 0, path: .root))
+            let below = rootPage.pagesBelow(depth: 0, path: .root)
+            let nodes = try store.database.columnFamily("nodes")
+            let (a, b) = (RocksChainStore.pageKey(depth: TreePage.levels, path: below[0].path), RocksChainStore.pageKey(depth: TreePage.levels, path: below[1].path))
+            let (bytesA, bytesB) = (try #require(try store.database.get(nodes, key: a)), try #require(try store.database.get(nodes, key: b)))
+            try store.database.put(nodes, key: a, value: bytesB, sync: true)
+            try store.database.put(nodes, key: b, value: bytesA, sync: true)
+        }
+        do {
+            let store = try RocksChainStore(path: path)  // reopened: nothing cached
+            var corrupt = 0
+            for key in keys.prefix(64) {
+                do { _ = try SparseMerkleTree.get(key, root: root, source: store) } catch {
+                    guard case .state(.corruptValue(let what, let reason)) = error else { throw error }
+                    #expect(what.contains("depth 4") && reason.contains("the tree names"), "\(what): \(reason)")
+                    corrupt += 1
+                }
+            }
+            #expect(corrupt > 0, "a read through a swapped page is refused")
+            #expect(throws: ChainStoreError.self) { _ = try store.checkState() }
+        }
+        // Put them back, then add a row at a position the tree does not have (depth 252): the check fails on it.
+        do {
+            let store = try RocksChainStore(path: path)
+            let below = rootPage.pagesBelow(depth: 0, path: .root)
+            let nodes = try store.database.columnFamily("nodes")
+            let (a, b) = (RocksChainStore.pageKey(depth: TreePage.levels, path: below[0].path), RocksChainStore.pageKey(depth: TreePage.levels, path: below[1].path))
+            let (bytesA, bytesB) = (try #require(try store.database.get(nodes, key: a)), try #require(try store.database.get(nodes, key: b)))
+            try store.database.put(nodes, key: a, value: bytesB, sync: true)
+            try store.database.put(nodes, key: b, value: bytesA, sync: true)
+            #expect(try store.checkState().liveKeys == keys.count)
+            try store.database.put(nodes, key: RocksChainStore.pageKey(depth: 252, path: .root), value: bytesA, sync: true)
+            #expect(throws: ChainStoreError.self) { _ = try store.checkState() }
+        }
+    }
+
+    /// A stray row at the position of a leaf 4k levels down (the leaf lives inline in the page above): a read of the
+    /// leaf from a cold cache still answers it (the page above holds it), whatever the stray row holds; the check
+    /// reports the extra row.
+    @Test func aStrayRowAtALeafsPositionDoesNotHideTheLeaf() throws {
+        let (path, keys, root) = try Self.storeOfKeys("format-stray-row", count: 2_000)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var strayKey: [UInt8]? = nil
+        do {
+            let store = try RocksChainStore(path: path)
+            // A key whose leaf sits at a depth that is a multiple of 4.
+            var found: (key: [UInt8], depth: Int)? = nil
+            for key in keys where found == nil {
+                let proof = try SparseMerkleTree.prove(key, root: root, source: store).proof
+                if proof.siblings.count % TreePage.levels == 0 && proof.siblings.count > 0 { found = (key, proof.siblings.count) }
+            }
+            let (key, depth) = try #require(found)
+            strayKey = key
+            let nodesFamily = try store.database.columnFamily("nodes")
+            let rootBytes = try #require(try store.database.get(nodesFamily, key: RocksChainStore.pageKey(depth: 0, path: .root)))
+            try store.database.put(nodesFamily, key: RocksChainStore.pageKey(depth: depth, path: TreePath(SHA256.hash(key))), value: rootBytes, sync: true)
+        }
+        let key = try #require(strayKey)
+        let store = try RocksChainStore(path: path)  // reopened: nothing cached
+        let leaf = try #require(try SparseMerkleTree.get(key, root: root, source: store))
+        #expect(leaf.valueHash == SHA256.hash(key + [1]))
+        #expect(throws: ChainStoreError.self) { _ = try store.checkState() }
+    }
+
     /// A value in the state that disagrees with its leaf (the leaf commits to the value's hash) is corruption: the
     /// check and a read through the tree report it.
     @Test func aStateValueThatDisagreesWithItsLeafIsCorrupt() throws {

@@ -70,6 +70,23 @@ import TrellisStore
                                            .timeoutFired(Timeout(height: 1, round: 0, step: .propose))])
     }
 
+    @Test func aStartAndItsTakenMessagesAreOneWrite() throws {
+        let path = directory()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        do {
+            let wal = try RocksConsensusWAL(database: try database(path), path: path, chainID: chainID)
+            try wal.append(.startHeight(height: 1, validatorSet: set))
+            try wal.append(.voteReceived(vote(height: 2, round: 0)))
+            try wal.append(contentsOf: [.startHeight(height: 2, validatorSet: set), .voteReceived(vote(height: 2, round: 0)),
+                                        .voteReceived(vote(height: 2, round: 1))])
+            #expect(wal.count == 3)
+            // No sync: the write survives a process kill (RocksDB's log), whole.
+        }
+        let wal = try RocksConsensusWAL(database: try database(path), path: path, chainID: chainID)
+        #expect(try wal.entries() == [.startHeight(height: 2, validatorSet: set), .voteReceived(vote(height: 2, round: 0)),
+                                      .voteReceived(vote(height: 2, round: 1))])
+    }
+
     @Test func aTornLastRecordIsDroppedAndACorruptEarlierOneRefusesTheStart() throws {
         let path = directory()
         defer { try? FileManager.default.removeItem(atPath: path) }

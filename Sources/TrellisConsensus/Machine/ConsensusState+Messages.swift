@@ -22,10 +22,7 @@ extension ConsensusState {
         }
         switch message {
         case .proposal(let proposal):
-            guard proposal.body.proposer == schedule?.proposer(height: height, round: proposal.round),
-                  proposal.block.header.height == height,
-                  proposal.body.polRound.map({ $0 < proposal.round }) ?? true,
-                  proposal.verify(chainID: config.chainID) else {
+            guard let schedule, Self.isWellFormed(proposal, schedule: schedule), proposal.verify(chainID: config.chainID) else {
                 droppedMessages += 1
                 return
             }
@@ -39,6 +36,16 @@ extension ConsensusState {
             }
             addVote(vote, effects: &effects)
         }
+    }
+
+    /// A proposal's checks before its signature, shared by the machine and the replica's intake (Replica+Intake): its
+    /// signer is proposer(height, round), its block is for its height and is the one its body names, its pol round
+    /// is below its round.
+    public static func isWellFormed(_ proposal: Proposal, schedule: ProposerSchedule) -> Bool {
+        proposal.body.proposer == schedule.proposer(height: proposal.height, round: proposal.round)
+            && proposal.block.header.height == proposal.height
+            && (proposal.body.polRound.map { $0 < proposal.round } ?? true)
+            && proposal.block.hash == proposal.body.blockID
     }
 
     /// The messages a replica should re-send to its peers periodically (gossip), so that messages lost before the
@@ -59,7 +66,8 @@ extension ConsensusState {
         return out
     }
 
-    /// Whether handling `event` would certainly change nothing: a message for a past height, or for this height
+    /// Whether handling `event` would certainly change nothing (and yield no effect — a replay handles such an event
+    /// if it was logged before it became redundant): a message for a past height, or for this height
     /// once it is decided; a vote already counted; a proposal for a round that has one (the first wins, and its
     /// proposer's sender power is already noted); a message for a later
     /// height already buffered; a timeout of another height or round. Drivers skip such events before logging them,
@@ -80,7 +88,9 @@ extension ConsensusState {
         case .proposal(let p): return proposals[p.round] != nil
         case .vote(let v):
             let set = votes.votes(v.body.type, round: v.body.round)
-            if set.contains(v) { return true }
+            // Counted already for this block — the same vote, or the same body signed again (a signer can make any
+            // number of valid signatures of one message): `VoteSet.add` changes nothing and records no evidence.
+            if set.hasVote(of: v.body.validator, for: v.body.blockID) { return true }
             // A validator's further vote that `addVote` would not count (its block not proposed here, or the
             // validator at its cap) only yields evidence: with that evidence pending (or no room for more), nothing.
             // Once its block is proposed here the same vote counts, so it is not redundant then.

@@ -142,19 +142,18 @@ public struct ConsensusState: Sendable {
         validationRequested = []
         buildRequestedRound = nil
         startRound(0, effects: &effects)  // line 54
-        // Messages that arrived early for this height are handled now; older ones are dropped. (The replica takes
-        // them out first — `takeBufferedMessages` — and delivers each through its WAL, so this finds none there.)
-        for message in takeBufferedMessages(forHeight: h) {
-            receive(message, effects: &effects)
-        }
+        // Buffered messages for this height are not handled here: the driver took them (`takeBufferedMessages`) and
+        // delivers each as an event of its own, logged first. What it did not take is dropped with older heights' —
+        // a lost message, never one handled without being in the WAL.
+        futureMessages.removeAll { $0.height <= h }
     }
 
-    /// Drops the buffered messages for heights below `h` and removes and returns those for `h`, oldest first: what
-    /// `.startHeight(h)` handles right after StartRound(0). The replica takes them just before it delivers
-    /// `.startHeight(h)` and then delivers each as an event of its own — logged in the WAL after that entry, so a
-    /// replay of the log handles exactly the messages the live run handled, in the same order. (The buffer itself is
-    /// never logged: its bound drops the oldest, and messages beyond `maxFutureHeights` are never buffered.)
-    mutating func takeBufferedMessages(forHeight h: UInt64) -> [ConsensusMessage] {
+    /// Drops the buffered messages for heights below `h` and removes and returns those for `h`, oldest first. A driver
+    /// calls it right before it delivers `.startHeight(h)`, logs the messages right after that entry (one atomic write
+    /// with it: ConsensusWAL `append(contentsOf:)`) and delivers each as `.received` after the start — so the log holds
+    /// exactly what the machine handles at h, in order. (The buffer itself is never logged: its bound drops the
+    /// oldest, and messages beyond `maxFutureHeights` are never buffered.)
+    public mutating func takeBufferedMessages(forHeight h: UInt64) -> [ConsensusMessage] {
         let buffered = futureMessages
         futureMessages = buffered.filter { $0.height > h }
         return buffered.filter { $0.height == h }

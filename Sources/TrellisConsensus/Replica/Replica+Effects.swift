@@ -9,14 +9,26 @@ import TrellisLedger
 
 extension Replica {
     /// Feeds `event` (and the answers it causes) through WAL → state machine → effects; `followers` are fed right
-    /// after `event`, ahead of the answers its effects queue.
+    /// after `event`, ahead of the answers its effects queue, and logged with it in one write (a crash keeps the
+    /// `.startHeight` entry and the messages taken for its height together, or neither).
     mutating func deliver(_ event: Event, followedBy followers: [Event] = []) {
         guard haltReason == nil else { return }
+        // Events already in the WAL: the first `preLogged` ones taken from `pending` (it is empty when a height
+        // starts — every input enters here from outside — else the followers are logged one by one as usual).
+        var preLogged = 0
+        if !followers.isEmpty && pending.isEmpty {
+            do { try host.appendWAL(contentsOf: [event] + followers) } catch { return halt(.persistFailed("\(error)")) }
+            preLogged = 1 + followers.count
+        }
         pending.append(event)
         pending.append(contentsOf: followers)
         while haltReason == nil, !pending.isEmpty {
             let next = pending.removeFirst()
+            let logged = preLogged > 0
+            if logged { preLogged -= 1 }
+            // A logged event the machine now ignores changes nothing in a replay either (isRedundant's contract).
             if machine.isRedundant(next) { continue }
+            if logged { perform(machine.handle(next)); continue }
             // Rule 1: the WAL holds the event before the state machine acts on it.
             do { try host.appendWAL(next) } catch {
                 if case .full(let limit) = error {
@@ -138,9 +150,10 @@ extension Replica {
             return halt(.applicationFailed("no validator set for height \(height): \(error)"))
         }
         // This WAL entry is the end-of-height marker of height − 1 and truncates the WAL to itself (ConsensusWAL).
-        // The messages for this height that the machine buffered are taken out and delivered right after it, each
-        // logged like any received message: the log then holds exactly what the machine handles at this height, in
-        // order — what the bounded buffer dropped (oldest first, or beyond maxFutureHeights) is in neither.
+        // The messages for this height that the machine buffered are taken out, logged right after it in the same
+        // write, and delivered after the start: the log then holds exactly what the machine handles at this height,
+        // in order — what the bounded buffer dropped (oldest first, or beyond maxFutureHeights) is in neither, and
+        // a crash cannot keep the entry without them.
         let early = machine.takeBufferedMessages(forHeight: height)
         pruneIntake(below: height)
         deliver(.startHeight(height: height, validatorSet: set), followedBy: early.map(Event.received))

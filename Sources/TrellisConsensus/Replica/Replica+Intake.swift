@@ -11,8 +11,8 @@
 //   2. its height is the next uncommitted one or at most `maxFutureHeights` after the machine's, and its round at
 //      most `maxRoundsAhead` after the machine's round at that height (the machine drops the others anyway);
 //   3. its signer is in the validator set of its height (for a later height the application's, or, where it does not
-//      know it yet, the set of the height running); a proposal's signer is proposer(height, round) and its block the
-//      one its body names;
+//      know it yet, the set of the height running); a proposal passes the machine's own checks before its signature
+//      (`ConsensusState.isWellFormed`: proposer(height, round), its block for its height and the one its body names);
 //   4. for a later height than the one running (buffered, not yet counted): its signer has logged fewer than
 //      `maxFutureProposalsPerSignerRound` proposals or `maxFutureVotesPerSignerRound` votes for that (height, round);
 //   5. its signature verifies (checked last: a forged message never uses up its claimed signer's allowance).
@@ -37,9 +37,12 @@ struct IntakeKey: Hashable, Sendable {
 
 extension Replica {
     /// Proposals for a later height one signer (the round's proposer) may have logged per (height, round): one, and
-    /// one more for a proposal the bounded future buffer dropped and its proposer sent again.
+    /// one more for a proposal the bounded future buffer dropped and its proposer sent again (also what
+    /// `ReplicaTests.floodPastTheBufferBound`'s early and late proposals need: do not lower it to 1).
     public static var maxFutureProposalsPerSignerRound: Int { 2 }
-    /// Votes for a later height one signer may have logged per (height, round): per type, as many as a vote set counts.
+    /// Votes for a later height one signer may have logged per (height, round), either type: twice what a vote set
+    /// counts for one validator. (Allowances live in memory: a restart gives every signer a fresh one — bounded by
+    /// restarts.)
     public static var maxFutureVotesPerSignerRound: Int { 2 * VoteSet.maxVotesPerValidator }
 
     /// Whether `message` may be logged and handed to the state machine (see the header); counts it when it may.
@@ -68,7 +71,7 @@ extension Replica {
         let signed: Bool
         switch message {
         case .proposal(let p):
-            guard schedule.proposer(height: height, round: p.round) == p.body.proposer, p.block.hash == p.body.blockID else { return refuse() }
+            guard ConsensusState.isWellFormed(p, schedule: schedule) else { return refuse() }
             signed = p.body.proposer.verify(p.signature, message: p.body.signBytes(chainID: chainID))
         case .vote(let v):
             signed = v.verify(chainID: chainID)
@@ -84,8 +87,8 @@ extension Replica {
     }
 
     /// The validator set of `height` and its proposer schedule for the intake check: the machine's while it runs
-    /// that height, else the application's (cached per height), else — a later height the application cannot
-    /// answer for yet — the machine's for the height running.
+    /// that height, else the application's (cached per height); nil — the message is refused, a lost message — for a
+    /// later height the application cannot answer for yet (only reachable with `maxFutureHeights` > 1).
     private mutating func intakeValidators(height: UInt64) -> (ValidatorSet, ProposerSchedule)? {
         let running = machine.phase != .waitingForHeight
         if running, machine.height == height, let set = machine.validatorSet, let schedule = machine.schedule { return (set, schedule) }
@@ -95,8 +98,7 @@ extension Replica {
             intakeSetCache = (height, schedule)
             return (set, schedule)
         }
-        guard running, let set = machine.validatorSet, let schedule = machine.schedule else { return nil }
-        return (set, schedule)
+        return nil
     }
 
     /// A new height starts: the allowances of earlier heights are dropped (those of later ones stay).

@@ -28,10 +28,10 @@ extension Replica {
         started = true
         if !resumes {
             // The WAL's messages for this height and later (received while the previous height was finishing) go
-            // into the new machine's buffer, in order and through its bound, as they went into the buffer of the
-            // machine that crashed. The start below takes this height's ones out and delivers each after the
-            // `.startHeight` entry, which truncates the log to itself: the log then holds exactly what this machine
-            // handles (before, the log kept every such message after the entry, so a replay could handle one the
+            // into the new machine's buffer, in order and through its bound (a machine waiting for its first height
+            // buffers any height), so they are not lost. The start below takes this height's ones out and logs them
+            // with the `.startHeight` entry, which truncates the log to itself: the log then holds exactly what this
+            // machine handles (before, the log kept every such message after the entry, so a replay could handle one the
             // live run never did — an early proposal of a Byzantine proposer dropped by the bound or accepted only by
             // the replay — derive another vote than the one signed, and the guard's refusal silenced this validator
             // at that height: sim seed 4000877).

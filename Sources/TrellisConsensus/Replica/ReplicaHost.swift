@@ -117,6 +117,8 @@ public protocol ReplicaStorage {
     /// Appends an event to the WAL (not yet durable). A `.startHeight(h)` entry ends height h − 1 and truncates the
     /// log (ConsensusWAL).
     func appendWAL(_ event: Event) throws(WALError)
+    /// Appends `events` to the WAL in one write (a crash keeps all or none; ConsensusWAL `append(contentsOf:)`).
+    func appendWAL(contentsOf events: [Event]) throws(WALError)
     /// Makes every appended WAL entry durable before returning.
     func syncWAL() throws(WALError)
     /// The durable WAL entries, oldest first (read once, at start).

@@ -53,9 +53,10 @@ public struct VoteSet: Sendable {
             totalPower += power
             return .added
         }
-        if existing.contains(where: { $0.body.blockID == vote.body.blockID }) {
-            return first.body.blockID == vote.body.blockID ? .duplicate : .conflict(existing: first, counted: true)
-        }
+        // A vote for a block id this validator already has counted here — the same vote, or the same body signed again
+        // (a signer can make any number of valid signatures of one message) — changes nothing and is no new evidence
+        // (the pair with its first vote was reported when that id was first counted).
+        if existing.contains(where: { $0.body.blockID == vote.body.blockID }) { return .duplicate }
         guard countConflicting, existing.count < Self.maxVotesPerValidator else { return .conflict(existing: first, counted: false) }
         votesByValidator[validator, default: []].append(vote)
         powerByBlock[vote.body.blockID, default: 0] += power
@@ -88,6 +89,11 @@ public struct VoteSet: Sendable {
 
     /// The first vote of `validator`, if any.
     public func vote(of validator: PublicKey) -> Vote? { votesByValidator[validator]?.first }
+
+    /// Whether a vote of `validator` for `blockID` (nil: for nil) is counted here, whatever its signature.
+    public func hasVote(of validator: PublicKey, for blockID: Hash?) -> Bool {
+        votesByValidator[validator]?.contains { $0.body.blockID == blockID } ?? false
+    }
 
     /// How many votes of `validator` are counted here (at most `maxVotesPerValidator`).
     public func voteCount(of validator: PublicKey) -> Int { votesByValidator[validator]?.count ?? 0 }

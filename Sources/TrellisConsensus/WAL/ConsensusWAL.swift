@@ -47,6 +47,9 @@ public protocol ConsensusWAL {
     /// Appends `event` (not yet durable). A `.startHeight(h)` entry must compact away every earlier entry: the log
     /// then starts with it (the replica logs again, after it, each buffered message the machine handles at h).
     mutating func append(_ event: Event) throws(WALError)
+    /// Appends `events` in order as one write: a crash keeps all of them or none (the replica writes a
+    /// `.startHeight` entry and the buffered messages it takes for that height so).
+    mutating func append(contentsOf events: [Event]) throws(WALError)
     /// Makes every appended entry durable.
     mutating func sync() throws(WALError)
     /// The entries a restarted node would read, oldest first.
@@ -76,6 +79,11 @@ public struct InMemoryWAL: ConsensusWAL, Sendable {
         }
         if event.isReceivedMessage && stored.count >= maxEntries { throw .full(limit: maxEntries) }
         stored.append(event.canonicalBytes)
+    }
+
+    /// In memory a series of appends is one write: a crash keeps only what a `sync` made durable.
+    public mutating func append(contentsOf events: [Event]) throws(WALError) {
+        for event in events { try append(event) }
     }
 
     public mutating func sync() throws(WALError) {

@@ -8,8 +8,8 @@
 // and the nodes it replaced (the RocksDB store keeps the latest tree only, in pages of 4 levels, and rebuilds older
 // heights from change sets, docs/LEDGER.md, "Storage of the tree"; the in-memory stores keep every node).
 // The tree itself is pure: it reads nodes through a `TreeNodeSource` and returns new ones; the caller writes them.
-// Every walk passes the source each node's depth and the node it passed at the page depth above it, so a store of
-// pages reads one row per 4 levels (`TreeNodeSource.treeNode(_:depth:page:)`).
+// Every walk passes the source each node's depth, its path and the node it passed at the page depth above it, so a
+// store of pages by position reads one row per 4 levels (`TreeNodeSource.treeNode(_:depth:page:path:)`).
 // Leaves carry the value's hash only: readers get values from a `TreeValueSource`.
 import TrellisCrypto
 

@@ -152,11 +152,13 @@ public enum TreeNode: Sendable, Hashable, CanonicalCodable {
 
 /// Where the tree reads its nodes from. Implemented by both chain stores (RocksDB and memory).
 public protocol TreeNodeSource {
-    /// The node whose hash is `hash`, or nil when it is not stored.
+    /// The node whose hash is `hash`, or nil when it is not stored — or, for a store of pages by position
+    /// (RocksChainStore, format 6), when it is neither the root nor in a cached page: such a store finds a node only
+    /// with its position (`treeNode(_:depth:page:path:)`, what the tree's walks call).
     func treeNode(_ hash: Hash) throws(StateError) -> TreeNode?
     /// The node `hash` that a walk down from a root meets at `depth`, where `page` is the node the walk passed at
     /// depth `TreePage.pageDepth(ofNodeAt: depth)` (the nearest multiple of `TreePage.levels` strictly above;
-    /// `.zero` at the root, or when the walk did not start at the root). The tree's walks always call this one:
+    /// `.zero` at the root, or when the walk did not start at the root). The tree's walks call the next one (with the path):
     /// a store that keeps nodes one by one ignores the position (the default). A store of pages by position
     /// (RocksChainStore) needs the path too (the next requirement): without it, it answers only what it has in memory.
     func treeNode(_ hash: Hash, depth: Int, page: Hash) throws(StateError) -> TreeNode?

@@ -1,8 +1,8 @@
 // RocksChainStore+History.swift — reading the state of an older kept height from a store that keeps only the latest
 // tree's nodes (formats 3–6, RocksChainStore.swift), and checking and measuring what the store holds.
 //
-// `HistoricalTree` reads one RocksDB snapshot, so a commit running meanwhile (which deletes the nodes it replaces)
-// never changes what it sees. For the snapshot's last height it is the latest tree. For an older height h it
+// `HistoricalTree` reads one RocksDB snapshot, so a commit running meanwhile (which overwrites the pages it replaces
+// and deletes emptied positions) never changes what it sees. For the snapshot's last height it is the latest tree. For an older height h it
 // recomputes the nodes above depth 8 from the 256 bucket summaries in force at h and checks their root against the
 // stored root of h (a mismatch is reported as corruption, never answered); a bucket that changed after h is rebuilt
 // when a read first reaches it: the latest bucket with each key changed since h set back to its value at h (the

@@ -287,9 +287,11 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     }
 
     /// A node of the latest tree (the engine's reads): a page the cache holds, else one page read at its position
-    /// (the node's own when it may be a page root, else the page above it, which holds it). A page there that is
-    /// not the one the walk came for is a damaged store (`StateError.corruptValue`): a walk down the latest tree
-    /// asks only for nodes of that tree, and every position holds the latest tree's page or none.
+    /// (the node's own when it may be a page root, then the page above it, which holds it otherwise). A page there
+    /// that is not the one the walk came for is a damaged store (`StateError.corruptValue`): a walk down the latest
+    /// tree asks only for nodes of that tree, and every position holds the latest tree's page or none. These strict
+    /// reads of the live database require that no commit runs meanwhile (the engine walks and commits in turn);
+    /// every other reader reads a snapshot (`stateSource(atHeight:)`), whose pages a commit does not change.
     public func treeNode(_ hash: Hash, depth: Int, page: Hash, path: TreePath) throws(StateError) -> TreeNode? {
         if let cached = cachedNode(hash, depth: depth, page: page) { return cached }
         return try Self.pagedNode(hash, depth: depth, page: page, path: path, strict: true, cache: self) { (key: [UInt8]) throws(StoreError) in try database.get(nodes, key: key) }
@@ -301,15 +303,24 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     /// an older tree, whose pages the latest tree replaced) and the node is not found there.
     static func pagedNode(_ hash: Hash, depth: Int, page: Hash, path: TreePath, strict: Bool, cache: RocksChainStore,
                           read: ([UInt8]) throws(StoreError) -> [UInt8]?) throws(StateError) -> TreeNode? {
-        if depth % TreePage.levels == 0, let own = try cache.readPage(depth: depth, path: path, root: hash, strict: strict, read: read) {
+        // The node's own position first (no page below depth 252: a deeper walk is a damaged tree, found below). A
+        // page of another root there is not taken for damage yet: the node may be a leaf 4 levels below the page
+        // above, which holds it inline (a stray row at a leaf's position is an extra row, which `checkState` reports).
+        var strayOwnRow: Hash? = nil
+        if depth % TreePage.levels == 0 && depth < 256, let own = try cache.readPage(depth: depth, path: path, root: hash, strict: false, read: read) {
             if own.root == hash { return own.rootNode }
+            strayOwnRow = own.root
         }
         // Inside a page (or a leaf 4 levels below a page root, which is stored in that page).
-        guard depth > 0, let above = try cache.readPage(depth: TreePage.pageDepth(ofNodeAt: depth), path: path, root: page == .zero ? nil : page, strict: strict, read: read) else {
-            return nil
+        if depth > 0, let above = try cache.readPage(depth: TreePage.pageDepth(ofNodeAt: depth), path: path, root: page == .zero ? nil : page, strict: strict, read: read),
+           page == .zero || above.root == page, let node = above.member(hash) {
+            return node
         }
-        if page != .zero && above.root != page { return nil }
-        return above.member(hash)
+        if strict, let strayOwnRow {
+            let key = pageKey(depth: depth, path: path)
+            throw .corruptValue(key: describePage(key), reason: "holds a page hashing to \(strayOwnRow.hex), the tree names \(hash.hex) there")
+        }
+        return nil
     }
 
     /// The page at the position `depth`, `path` whose root is `root` (when known), read through `read` and cached:

@@ -115,6 +115,15 @@ final class NodeReplicaHost: ReplicaHost {
 
     func appendWAL(_ event: Event) throws(WALError) {
         try wal.append(event)
+        noteInTimeline(event)
+    }
+
+    func appendWAL(contentsOf events: [Event]) throws(WALError) {
+        try wal.append(contentsOf: events)
+        for event in events { noteInTimeline(event) }
+    }
+
+    private func noteInTimeline(_ event: Event) {
         guard timeline.enabled else { return }
         switch event {
         case .startHeight(let height, _): timeline.heightStarted(height)

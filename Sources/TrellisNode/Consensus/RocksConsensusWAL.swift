@@ -118,16 +118,28 @@ public final class RocksConsensusWAL: ConsensusWAL {
     public var count: Int { index.count }
 
     public func append(_ event: Event) throws(WALError) {
+        try append(contentsOf: [event])
+    }
+
+    /// One RocksDB write for all of `events` (atomic: a crash keeps all or none).
+    public func append(contentsOf events: [Event]) throws(WALError) {
         var batch = WriteBatch()
-        if case .startHeight = event {
-            // End of height h − 1 (committed): truncate to this entry.
-            for key in index { batch.delete(columnFamily, key: key) }
-            index.removeAll()
-        } else if event.isReceivedMessage && index.count >= maxEntries {
-            throw .full(limit: maxEntries)  // the node's own events are never refused (ConsensusWAL)
+        let before = (index, nextSequence)
+        for event in events {
+            if case .startHeight = event {
+                // End of height h − 1 (committed): truncate to this entry.
+                for key in index { batch.delete(columnFamily, key: key) }
+                index.removeAll()
+            } else if event.isReceivedMessage && index.count >= maxEntries {
+                (index, nextSequence) = before
+                throw .full(limit: maxEntries)  // the node's own events are never refused (ConsensusWAL)
+            }
+            put(Self.encodeRecord(event), into: &batch)
         }
-        put(Self.encodeRecord(event), into: &batch)
-        do { try database.write(batch, sync: false) } catch { throw .storage("\(error)") }
+        do { try database.write(batch, sync: false) } catch {
+            (index, nextSequence) = before
+            throw .storage("\(error)")
+        }
         unsynced = true
     }
 

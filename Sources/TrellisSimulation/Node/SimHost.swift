@@ -90,6 +90,12 @@ final class SimHost: ReplicaHost {
         try disk.wal.append(event)
     }
 
+    /// One I/O operation: a crash lands before or after the whole write, as RocksDB's batch.
+    func appendWAL(contentsOf events: [Event]) throws(WALError) {
+        guard operate() else { return }
+        try disk.wal.append(contentsOf: events)
+    }
+
     func syncWAL() throws(WALError) {
         guard !skipWALSync, operate() else { return }
         try disk.wal.sync()
