@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "TrellisSpawn", dependencies: ["CSpawn"]),
         .target(name: "TrellisLedger", dependencies: ["TrellisCrypto", "TrellisCodec", "TrellisStore"]),
         .target(name: "TrellisConsensus", dependencies: ["TrellisLedger", "TrellisCrypto", "TrellisCodec"]),
-        .target(name: "TrellisAudit", dependencies: ["TrellisLedger", "TrellisCrypto", "TrellisCodec", "TrellisStore"]),
+        .target(name: "TrellisAudit", dependencies: ["TrellisLedger", "TrellisCrypto", "TrellisCodec", "TrellisStore", "CSHA256"]),
         .target(name: "TrellisSimulation", dependencies: ["TrellisConsensus", "TrellisLedger", "TrellisCrypto", "TrellisCodec"]),
         .target(
             name: "TrellisNode",

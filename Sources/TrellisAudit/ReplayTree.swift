@@ -19,6 +19,7 @@
 // is computed first, the pending one's records are freed instead. So the committed tree is intact until its commit.
 // Reads by hash (proofs and tree reads at the latest height, rare in an audit) go through a table of the committed
 // tree's nodes built on the first such read after a commit.
+import CSHA256
 import TrellisCrypto
 import TrellisLedger
 
@@ -289,10 +290,27 @@ struct ReplayTree {
                 withUnsafeTemporaryAllocation(byteCount: 2 * Self.messageBytes, alignment: 16) { buffer in
                     let a = buffer.baseAddress!.bindMemory(to: UInt8.self, capacity: 2 * Self.messageBytes)
                     let b = a + Self.messageBytes
+                    // The children of the nodes `prefetchDistance` places ahead are asked for now: below the upper
+                    // levels one child of each new node is an untouched record the walk never loaded (a miss), and
+                    // those loads do not depend on each other, so they overlap the hashing of the nodes before.
+                    let total = order.count
+                    func prefetchChildren(_ k: Int) {
+                        guard k < total else { return }
+                        let node = nodes[Int(order[k])]
+                        if node.left == Self.leafMark {
+                            trellis_prefetch(leaves.baseAddress! + Int(node.right))
+                        } else {
+                            if node.left != Self.empty { trellis_prefetch(nodes.baseAddress! + Int(node.left)) }
+                            if node.right != Self.empty { trellis_prefetch(nodes.baseAddress! + Int(node.right)) }
+                        }
+                    }
+                    for k in 0..<min(Self.prefetchDistance, total) { prefetchChildren(k) }
                     for level in 1..<(starts.count - 1) {
                         var i = starts[level]
                         let end = starts[level + 1]
                         while i + 1 < end {
+                            prefetchChildren(i + Self.prefetchDistance)
+                            prefetchChildren(i + Self.prefetchDistance + 1)
                             let (x, y) = (Int(order[i]), Int(order[i + 1]))
                             Self.message(of: nodes[x], nodes: nodes, leaves: leaves, into: a)
                             Self.message(of: nodes[y], nodes: nodes, leaves: leaves, into: b)
@@ -301,6 +319,7 @@ struct ReplayTree {
                             i += 2
                         }
                         if i < end {
+                            prefetchChildren(i + Self.prefetchDistance)
                             let x = Int(order[i])
                             Self.message(of: nodes[x], nodes: nodes, leaves: leaves, into: a)
                             nodes[x].hash = SHA256.hash(UnsafeBufferPointer(start: a, count: Self.messageBytes))
@@ -310,6 +329,9 @@ struct ReplayTree {
             }
         }
     }
+
+    /// How many created nodes ahead of the one being hashed its children are prefetched.
+    private static let prefetchDistance = 8
 
     /// The bytes a node's hash is the SHA-256 of: a prefix byte and two hashes.
     private static let messageBytes = 1 + 2 * Hash.byteCount

@@ -22,4 +22,7 @@ void trellis_sha256(const uint8_t *data, size_t length, uint8_t *out);
 /// Only valid when `trellis_sha256_accelerated()` returned 1.
 void trellis_sha256_pair(const uint8_t *dataA, const uint8_t *dataB, size_t length, uint8_t *outA, uint8_t *outB);
 
+/// Asks the CPU to bring the cache line at `p` into its caches for a read (a hint: it changes no result).
+static inline void trellis_prefetch(const void *p) { __builtin_prefetch(p, 0, 3); }
+
 #endif
