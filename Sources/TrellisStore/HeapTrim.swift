@@ -71,17 +71,21 @@ public final class HeapTrimmer: @unchecked Sendable {
     private var baseline: Int
     /// Trims so far. Guarded by `lock`.
     private var trimCount = 0
+    /// Reads the process's resident bytes (`HeapTrim.residentBytes`; a test injects its own, since other tests in
+    /// the same process grow and shrink the real figure at any moment).
+    private let resident: @Sendable () -> Int?
 
-    public init(slackBytes: Int) {
+    public init(slackBytes: Int, resident: @escaping @Sendable () -> Int? = { HeapTrim.residentBytes() }) {
         precondition(slackBytes >= 0, "a negative slack")
         self.slackBytes = slackBytes
-        baseline = HeapTrim.residentBytes() ?? 0
+        self.resident = resident
+        baseline = resident() ?? 0
     }
 
     /// Trims when resident memory is over the baseline by more than the slack; returns whether it trimmed.
     @discardableResult
     public func trimIfGrown() -> Bool {
-        guard HeapTrim.isAvailable, let resident = HeapTrim.residentBytes() else { return false }
+        guard HeapTrim.isAvailable, let resident = self.resident() else { return false }
         lock.lock()
         defer { lock.unlock() }
         guard resident > baseline + slackBytes else {
@@ -89,7 +93,7 @@ public final class HeapTrimmer: @unchecked Sendable {
             return false
         }
         HeapTrim.releaseFreeMemory()
-        baseline = HeapTrim.residentBytes() ?? resident
+        baseline = self.resident() ?? resident
         trimCount += 1
         return true
     }
