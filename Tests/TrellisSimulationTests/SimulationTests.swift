@@ -49,6 +49,16 @@ struct SimulationTests {
         await runSeeds((3_000 + chunk * 10)..<(3_000 + (chunk + 1) * 10), config: config)
     }
 
+    @Test("A validator cut off while the others run more rounds than maxRoundsAhead without deciding catches up, and the chain goes on (PRE-1)")
+    func laggardCatchesUpRounds() async {
+        // One Byzantine validator votes nil: the two honest ones present run rounds, but no block has a quorum without
+        // the third, cut off for the fault phase — by its end the others are past its window (4 rounds here).
+        var config = SimulationConfig(byzantine: 1, byzantineBehaviour: [.voteNil], faults: false, faultPhaseMilliseconds: 20_000)
+        config.laggard = true
+        config.maxRoundsAhead = 4
+        await runSeeds(4_000..<4_004, config: config)
+    }
+
     @Test("A fault-free run commits steadily and every validator reaches the same height")
     func faultFree() {
         let result = Simulation.run(seed: 42, config: SimulationConfig(faults: false, faultPhaseMilliseconds: 3_000, livenessBlocks: 3))

@@ -17,7 +17,7 @@ extension ConsensusState {
         }
         guard phase == .running, message.height == height, let set = validatorSet else { return }
         guard UInt64(message.round) <= UInt64(round) + UInt64(config.maxRoundsAhead) else {
-            droppedMessages += 1
+            noteFarRound(message, validatorSet: set)
             return
         }
         switch message {
@@ -36,6 +36,48 @@ extension ConsensusState {
             }
             addVote(vote, effects: &effects)
         }
+    }
+
+    /// A message for a round beyond `round_p + maxRoundsAhead` is not counted (vote storage stays bounded by the
+    /// window), but its signer's round is noted — the first such message per validator since round_p last changed —
+    /// so that a node that fell more than the window behind at its height (partitioned, or restarted, while the others
+    /// ran rounds without deciding) can still follow line 55: once validators with more than f of the power sent
+    /// messages beyond the window, it moves to the highest round that much power has reached (at least one honest
+    /// validator is there), and from there the window takes in the others' messages again (gossip repeats them).
+    /// Before, such a node dropped every message it heard and its own round never advanced (its prevote timeout
+    /// needs 2f + 1 prevotes of its round): stuck at its height for good, and the chain with it when its vote was
+    /// needed. A Byzantine validator gets one note per round change of this node (the WAL holds it): it cannot push
+    /// the node past every honest validator's round, nor grow its state.
+    mutating func noteFarRound(_ message: ConsensusMessage, validatorSet set: ValidatorSet) {
+        let signer = message.signer
+        guard farRoundSenders[signer] == nil, set.contains(signer), verifies(message) else {
+            droppedMessages += 1
+            return
+        }
+        farRoundSenders[signer] = message.round
+    }
+
+    /// The signature and, for a proposal, the machine's well-formedness checks.
+    func verifies(_ message: ConsensusMessage) -> Bool {
+        switch message {
+        case .proposal(let proposal):
+            guard let schedule else { return false }
+            return Self.isWellFormed(proposal, schedule: schedule) && proposal.verify(chainID: config.chainID)
+        case .vote(let vote):
+            return vote.verify(chainID: config.chainID)
+        }
+    }
+
+    /// The highest round above the window that validators with at least `power` have sent messages for (each at its
+    /// noted round or above), if any: the rounds are sorted, so the answer does not depend on dictionary order.
+    func farRound(withSenderPowerAtLeast power: UInt64) -> UInt32? {
+        guard let set = validatorSet else { return nil }
+        var reached: UInt64 = 0
+        for (signer, r) in farRoundSenders.sorted(by: { ($0.value, $0.key) > ($1.value, $1.key) }) {
+            reached += set.power(of: signer)
+            if reached >= power { return r }
+        }
+        return nil
     }
 
     /// A proposal's checks before its signature, shared by the machine and the replica's intake (Replica+Intake): its
@@ -84,6 +126,8 @@ extension ConsensusState {
         if message.height < height { return true }
         guard message.height == height else { return futureMessages.contains(message) }
         if phase == .decided { return true }
+        // Beyond the window only a validator's first message since round_p last changed is noted.
+        if UInt64(message.round) > UInt64(round) + UInt64(config.maxRoundsAhead) { return farRoundSenders[message.signer] != nil }
         switch message {
         case .proposal(let p): return proposals[p.round] != nil
         case .vote(let v):

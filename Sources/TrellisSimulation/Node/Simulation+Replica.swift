@@ -55,8 +55,9 @@ extension Simulation {
                     trace("n\(i) → all: \(summary(message))")
                     for j in nodes.indices where j != i { send(.consensus(message), from: i, to: j) }
                 }
-            case .gossip(let messages):
+            case .gossip(var messages):
                 guard nodes[i].byzantine?.contains(.withholdVotes) != true else { continue }
+                if let behaviour = nodes[i].byzantine { messages = byzantineGossip(messages, from: i, behaviour: behaviour) }
                 for j in nodes.indices where j != i {
                     for message in messages { send(.consensus(message), from: i, to: j) }
                 }
