@@ -140,6 +140,7 @@ extension ConsensusState {
             // Once its block is proposed here the same vote counts, so it is not redundant then.
             guard let first = set.vote(of: v.body.validator) else { return false }
             let countable = v.body.blockID.map { blocks[$0] != nil } ?? true
+            if countable && isClaimed(v.body.blockID, round: v.body.round) { return false }  // counted past the cap
             guard !countable || set.voteCount(of: v.body.validator) >= VoteSet.maxVotesPerValidator else { return false }
             guard let evidence = DuplicateVoteEvidence(first, v) else { return false }
             return pendingEvidence.contains(evidence) || pendingEvidence.count >= config.maxPendingEvidence
@@ -167,13 +168,26 @@ extension ConsensusState {
         guard let set = validatorSet else { return }
         // A conflicting vote counts only for nil or a block proposed at this height (no other id satisfies a rule).
         let countable = vote.body.blockID.map { blocks[$0] != nil } ?? true
-        switch votes.add(vote, power: set.power(of: vote.body.validator), countConflicting: countable) {
+        let claimed = isClaimed(vote.body.blockID, round: vote.body.round)
+        switch votes.add(vote, power: set.power(of: vote.body.validator), countConflicting: countable, claimed: claimed) {
         case .added, .duplicate:
             break
         case .conflict(let existing, _):
             guard let evidence = DuplicateVoteEvidence(existing, vote) else { return }
             recordEvidence(evidence, effects: &effects)
         }
+    }
+
+    /// Whether a vote of `round` for `blockID` may be one a rule needs, so its validator's cap of counted votes does not
+    /// apply to it (VoteSet's header): nil (lines 44, 34, 47 count it), the block of round's proposal (lines 36, 49),
+    /// or the block a proposal of a later round names with `round` as its proof-of-lock round (line 28). A Byzantine
+    /// validator that used up its cap on other proposed blocks could otherwise hide its vote for the polka a correct
+    /// node needs — and with f + 1 correct nodes needing it, stop the chain (PRE-2). Bounded: a height has one
+    /// proposal per round, so at most one claim per proposal besides its own round's.
+    func isClaimed(_ blockID: Hash?, round r: UInt32) -> Bool {
+        guard let id = blockID else { return true }
+        if proposals[r]?.body.blockID == id { return true }
+        return proposals.values.contains { $0.body.polRound == r && $0.body.blockID == id }
     }
 
     mutating func recordEvidence(_ evidence: DuplicateVoteEvidence, effects: inout [Effect]) {

@@ -1,0 +1,41 @@
+// EquivocationBoundsTests.swift — a Byzantine validator's equivocations and floods use up only its own share of the
+// machine's bounds: its vote for a claimed block is counted past the per-validator cap (PRE-2).
+import Testing
+import TrellisConsensus
+import TrellisCrypto
+import TrellisLedger
+
+@Suite("Equivocation and flood bounds")
+struct EquivocationBoundsTests {
+    @Test("A Byzantine validator at its cap of counted votes still counts for the proof-of-lock a later proposal names (line 28)")
+    func capCannotHideTheProofOfLock() throws {
+        let t = try Harness()
+        let n = t.nonProposer(height: 1, rounds: 0...1)
+        let others = t.keys.indices.filter { $0 != n }
+        let byzantine = others[0]
+        var s = t.machine(n)
+        _ = s.handle(.startHeight(height: 1, validatorSet: t.set))
+        // Blocks proposed at this height in rounds 2–5: votes for them are countable.
+        let decoys = (2...5).map { t.block(height: 1, variant: UInt8($0)) }
+        for (k, block) in decoys.enumerated() { _ = s.handle(.proposalReceived(t.proposal(height: 1, round: UInt32(k + 2), block: block))) }
+        // Round 0 (whose proposal this node missed): the Byzantine validator prevotes the four decoys, reaching its cap;
+        // the two others prevote v.
+        let v = t.block(height: 1, variant: 1)
+        for block in decoys { _ = s.handle(.voteReceived(t.vote(.prevote, height: 1, round: 0, block.hash, by: byzantine))) }
+        for i in others.dropFirst() { _ = s.handle(.voteReceived(t.vote(.prevote, height: 1, round: 0, v.hash, by: i))) }
+        // Round 1's proposal re-proposes v with proof-of-lock round 0; the Byzantine validator's prevote for v at round 0
+        // arrives again (gossip of the node that locked on it): it must count.
+        _ = s.handle(.proposalReceived(t.proposal(height: 1, round: 1, polRound: 0, block: v)))
+        _ = s.handle(.blockValidated(blockID: v.hash, valid: true))
+        let byzantineVote = t.vote(.prevote, height: 1, round: 0, v.hash, by: byzantine)
+        #expect(!s.isRedundant(.voteReceived(byzantineVote)))
+        _ = s.handle(.voteReceived(byzantineVote))
+        // Round 0 ends without a proposal: prevote nil, precommit nil, and round 1 starts.
+        var effects = s.handle(.timeoutFired(Timeout(height: 1, round: 0, step: .propose)))
+        effects += s.handle(.timeoutFired(Timeout(height: 1, round: 0, step: .prevote)))
+        for i in others.dropFirst() { effects += s.handle(.voteReceived(t.vote(.precommit, height: 1, round: 0, nil, by: i))) }
+        effects = s.handle(.timeoutFired(Timeout(height: 1, round: 0, step: .precommit)))
+        #expect(s.round == 1)
+        #expect(effects.broadcastVotes.map(\.body.blockID) == [v.hash], "line 28: 2f + 1 prevotes for v at round 0")
+    }
+}
