@@ -1,5 +1,6 @@
 // EquivocationBoundsTests.swift — a Byzantine validator's equivocations and floods use up only its own share of the
-// machine's bounds: its vote for a claimed block is counted past the per-validator cap (PRE-2).
+// machine's bounds: its vote for a claimed block is counted past the per-validator cap (PRE-2), the evidence pool
+// keeps one pair per validator and height (PRE-3).
 import Testing
 import TrellisConsensus
 import TrellisCrypto
@@ -37,5 +38,33 @@ struct EquivocationBoundsTests {
         effects = s.handle(.timeoutFired(Timeout(height: 1, round: 0, step: .precommit)))
         #expect(s.round == 1)
         #expect(effects.broadcastVotes.map(\.body.blockID) == [v.hash], "line 28: 2f + 1 prevotes for v at round 0")
+    }
+
+    @Test("One validator's equivocations over many rounds and blocks leave one pending evidence: another's still finds room")
+    func evidencePoolIsPerValidator() throws {
+        let t = try Harness()
+        var config = t.config
+        config.maxPendingEvidence = 4
+        let n = t.nonProposer(height: 1)
+        let others = t.keys.indices.filter { $0 != n }
+        var s = t.machine(n, config: config)
+        _ = s.handle(.startHeight(height: 1, validatorSet: t.set))
+        let block = t.block(height: 1, variant: 3)
+        for r: UInt32 in 0..<10 {
+            for type in [VoteType.prevote, .precommit] {
+                _ = s.handle(.voteReceived(t.vote(type, height: 1, round: r, nil, by: others[0])))
+                _ = s.handle(.voteReceived(t.vote(type, height: 1, round: r, block.hash, by: others[0])))
+            }
+        }
+        #expect(s.pendingEvidence.map(\.validator) == [t.keys[others[0]].publicKey])
+        #expect(s.isRedundant(.voteReceived(t.vote(.prevote, height: 1, round: 11, block.hash, by: others[0]))) == false,
+                "a first vote of a round is not redundant")
+        _ = s.handle(.voteReceived(t.vote(.prevote, height: 1, round: 11, nil, by: others[0])))
+        #expect(s.isRedundant(.voteReceived(t.vote(.prevote, height: 1, round: 11, block.hash, by: others[0]))),
+                "a further equivocation only repeats the pending evidence")
+        _ = s.handle(.voteReceived(t.vote(.prevote, height: 1, round: 0, nil, by: others[1])))
+        let effects = s.handle(.voteReceived(t.vote(.prevote, height: 1, round: 0, block.hash, by: others[1])))
+        #expect(effects.evidence.map(\.validator) == [t.keys[others[1]].publicKey])
+        #expect(s.pendingEvidence.count == 2)
     }
 }

@@ -15,7 +15,8 @@ public struct ConsensusConfig: Sendable, Hashable {
     public var maxBufferedFutureMessages: Int
     /// Messages for heights above `h_p + maxFutureHeights` are dropped; block sync catches the node up instead.
     public var maxFutureHeights: UInt64
-    /// Evidence waiting to be included in a block, at most this many (newest dropped when full).
+    /// Evidence waiting to be included in a block, at most this many (newest dropped when full), and at most one per
+    /// validator and height.
     public var maxPendingEvidence: Int
     /// Planted bugs for checker tests. Never set outside tests.
     public var testOnlyFaults: TestOnlyFaults

@@ -142,8 +142,8 @@ extension ConsensusState {
             let countable = v.body.blockID.map { blocks[$0] != nil } ?? true
             if countable && isClaimed(v.body.blockID, round: v.body.round) { return false }  // counted past the cap
             guard !countable || set.voteCount(of: v.body.validator) >= VoteSet.maxVotesPerValidator else { return false }
-            guard let evidence = DuplicateVoteEvidence(first, v) else { return false }
-            return pendingEvidence.contains(evidence) || pendingEvidence.count >= config.maxPendingEvidence
+            guard DuplicateVoteEvidence(first, v) != nil else { return false }
+            return hasPendingEvidence(against: v.body.validator, height: v.body.height) || pendingEvidence.count >= config.maxPendingEvidence
         }
     }
 
@@ -190,15 +190,26 @@ extension ConsensusState {
         return proposals.values.contains { $0.body.polRound == r && $0.body.blockID == id }
     }
 
+    /// Keeps `evidence` for the next blocks this node proposes: one per validator and height — enough to punish it
+    /// (a second pair proves nothing more), so one validator's equivocations over many blocks, rounds and both vote
+    /// types cannot fill the bounded pool and keep the others' out (before, 64 pairs of one validator at one height
+    /// filled it for good).
     mutating func recordEvidence(_ evidence: DuplicateVoteEvidence, effects: inout [Effect]) {
-        guard !pendingEvidence.contains(evidence), pendingEvidence.count < config.maxPendingEvidence else { return }
+        guard !hasPendingEvidence(against: evidence.validator, height: evidence.height),
+              pendingEvidence.count < config.maxPendingEvidence else { return }
         pendingEvidence.append(evidence)
         effects.append(.recordEvidence(evidence))
     }
 
-    /// Drops evidence that a committed block carried.
+    /// Whether evidence against `validator` at `height` is pending.
+    func hasPendingEvidence(against validator: PublicKey, height h: UInt64) -> Bool {
+        pendingEvidence.contains { $0.validator == validator && $0.height == h }
+    }
+
+    /// Drops evidence against a (validator, height) that a committed block punished — with this pair or another (the
+    /// ledger records one per validator and height and refuses a second).
     mutating func pruneEvidence(committedIn block: Block) {
-        pendingEvidence.removeAll { block.evidence.contains($0) }
+        pendingEvidence.removeAll { pending in block.evidence.contains { $0.validator == pending.validator && $0.height == pending.height } }
     }
 
     mutating func bufferFutureMessage(_ message: ConsensusMessage) {
