@@ -1,6 +1,7 @@
 // EquivocationBoundsTests.swift — a Byzantine validator's equivocations and floods use up only its own share of the
 // machine's bounds: its vote for a claimed block is counted past the per-validator cap (PRE-2), the evidence pool
-// keeps one pair per validator and height (PRE-3).
+// keeps one pair per validator and height (PRE-3), a flood of messages for the next height pushes out only the
+// flooder's own (item 4).
 import Testing
 import TrellisConsensus
 import TrellisCrypto
@@ -66,5 +67,28 @@ struct EquivocationBoundsTests {
         let effects = s.handle(.voteReceived(t.vote(.prevote, height: 1, round: 0, block.hash, by: others[1])))
         #expect(effects.evidence.map(\.validator) == [t.keys[others[1]].publicKey])
         #expect(s.pendingEvidence.count == 2)
+    }
+
+    @Test("Two Byzantine validators flooding the next height push out only their own buffered messages, not an honest proposal")
+    func futureBufferIsShared() throws {
+        let t = try Harness()
+        var config = t.config
+        config.maxBufferedFutureMessages = 8
+        let n = t.nonProposer(height: 2)
+        let proposer = t.proposerIndex(height: 2, round: 0)
+        let flooders = t.keys.indices.filter { $0 != n && $0 != proposer }
+        var s = t.machine(n, config: config)
+        _ = s.handle(.startHeight(height: 1, validatorSet: t.set))
+        let early = t.proposal(height: 2, round: 0, block: t.block(height: 2, variant: 1))
+        let prevote = t.vote(.prevote, height: 2, round: 0, early.body.blockID, by: proposer)
+        _ = s.handle(.proposalReceived(early))
+        _ = s.handle(.voteReceived(prevote))
+        for r: UInt32 in 0..<40 {
+            for f in flooders { _ = s.handle(.voteReceived(t.vote(.precommit, height: 2, round: r, nil, by: f))) }
+        }
+        let taken = s.takeBufferedMessages(forHeight: 2)
+        #expect(taken.count == 8)
+        #expect(taken.prefix(2) == [.proposal(early), .vote(prevote)], "the honest proposer's messages stay")
+        #expect(taken.filter { $0.signer == t.keys[flooders[0]].publicKey }.count == 3)
     }
 }

@@ -2,9 +2,10 @@
 //
 // Fault model: any message may come from a Byzantine validator or be a replay. A message is counted only when its
 // signer is in the validator set of its height, its signature verifies, a proposal comes from proposer(h, r) and
-// its round is at most round_p + maxRoundsAhead. Messages for the next heights are buffered (bounded, oldest
-// dropped); messages for past heights are dropped (block sync serves lagging nodes). Conflicting votes become
-// DuplicateVoteEvidence.
+// its round is at most round_p + maxRoundsAhead (beyond it, a validator's first message per round of this node is
+// noted for the round catch-up, `noteFarRound`). Messages for the next heights are buffered (bounded: the signer
+// holding the most loses its oldest); messages for past heights are dropped (block sync serves lagging nodes).
+// Conflicting votes become DuplicateVoteEvidence, one pending pair per validator and height.
 import TrellisCrypto
 import TrellisLedger
 
@@ -218,10 +219,25 @@ extension ConsensusState {
             return
         }
         guard !futureMessages.contains(message) else { return }
-        if futureMessages.count >= config.maxBufferedFutureMessages {
-            futureMessages.removeFirst()
+        futureMessages.append(message)
+        if futureMessages.count > config.maxBufferedFutureMessages {
+            futureMessages.remove(at: oldestOfTheLargestSigner())
             droppedMessages += 1
         }
-        futureMessages.append(message)
+    }
+
+    /// The buffer is full: the index of the message to drop — the oldest of the signer holding the most (the first in
+    /// buffer order among equals, so no dictionary order decides). Each signer keeps its share (the bound over the
+    /// signers present) whatever the others send: a flood, even of several Byzantine validators, only pushes out its
+    /// own messages, never an honest validator's early proposal or votes for the next height (before, one global
+    /// queue dropped the oldest message whoever sent it).
+    func oldestOfTheLargestSigner() -> Int {
+        var counts: [PublicKey: Int] = [:]
+        for message in futureMessages { counts[message.signer, default: 0] += 1 }
+        let largest = counts.values.max() ?? 0
+        guard let index = futureMessages.firstIndex(where: { counts[$0.signer] == largest }) else {
+            preconditionFailure("invalid state: an empty future buffer over its bound \(config.maxBufferedFutureMessages)")
+        }
+        return index
     }
 }

@@ -71,7 +71,8 @@ public struct ConsensusState: Sendable {
     /// reached (ConsensusState+Rules `skipRoundIfPossible`).
     var farRoundSenders: [PublicKey: UInt32] = [:]
 
-    /// Messages for later heights, oldest first, bounded by `config.maxBufferedFutureMessages`.
+    /// Messages for later heights, oldest first, bounded by `config.maxBufferedFutureMessages` (ConsensusState+Messages
+    /// `bufferFutureMessage`: the signer holding the most loses its oldest).
     var futureMessages: [ConsensusMessage] = []
     /// Evidence not yet seen committed, oldest first, bounded by `config.maxPendingEvidence`.
     public internal(set) var pendingEvidence: [DuplicateVoteEvidence] = []
