@@ -122,6 +122,7 @@ extension Simulation {
     mutating func syncTick(_ i: Int) {
         guard nodes[i].isUp else { return }
         step(i) { $0.tick() }
+        if nodes[i].byzantine?.contains(.flood) == true { flood(from: i) }
         if nodes[i].byzantine?.contains(.replayOld) == true, !nodes[i].replayBuffer.isEmpty {
             for _ in 0..<3 {
                 let message = random.pick(nodes[i].replayBuffer)

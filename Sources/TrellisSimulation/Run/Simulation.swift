@@ -236,7 +236,7 @@ public struct Simulation {
 
     func describe(_ behaviour: ByzantineBehaviour) -> String {
         let names: [(ByzantineBehaviour, String)] = [(.equivocateProposals, "equivocate-proposals"), (.doubleVote, "double-vote"),
-            (.withholdVotes, "withhold-votes"), (.invalidProposals, "invalid-proposals"), (.replayOld, "replay-old"), (.voteNil, "vote-nil")]
+            (.withholdVotes, "withhold-votes"), (.invalidProposals, "invalid-proposals"), (.replayOld, "replay-old"), (.voteNil, "vote-nil"), (.flood, "flood")]
         return names.filter { behaviour.contains($0.0) }.map(\.1).joined(separator: ",")
     }
 }

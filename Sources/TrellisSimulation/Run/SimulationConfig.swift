@@ -23,6 +23,12 @@ public struct ByzantineBehaviour: OptionSet, Sendable, Hashable {
     /// no block gets a quorum without every honest validator. Not in the random mix (`all`); a scenario sets it.
     public static let voteNil = ByzantineBehaviour(rawValue: 1 << 5)
 
+    /// Every sync tick, send every other validator a burst of distinct validly signed votes: for later rounds of the
+    /// running height (within the window and beyond it), for the next height, and conflicting ones at the running
+    /// round over the blocks proposed there and phantom ones — what fills bounded buffers, the evidence pool and the
+    /// WAL if a bound is per node rather than per signer. Not in the random mix (`all`); a scenario sets it.
+    public static let flood = ByzantineBehaviour(rawValue: 1 << 6)
+
     /// The behaviours a seed draws its random mix from.
     public static let all: ByzantineBehaviour = [.equivocateProposals, .doubleVote, .withholdVotes, .invalidProposals, .replayOld]
 }
