@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Where a transaction's time goes in `trellis bench cluster`'s latency phase, split at its block's marks.
 
-    python3 Scripts/latency-phases.py DIR [--node 1]
+    python3 Scripts/latency-phases.py DIR [--node 1] [--phase latency|latency-old-definition]
 
-DIR is a `trellis bench cluster --dir DIR --keep --log-level debug` directory: `latency-phase.tsv` (each committed
-transaction of the measured part: first send, latency, block height), `latency-blocks.tsv` (node 1's block events as
-the client received them) and `nodeN/node.log` (its `height timeline` debug lines). The client's clock and the node's
+DIR is a `trellis bench cluster --dir DIR --keep --log-level debug` directory: `PHASE-phase.tsv` (each committed
+transaction of the measured part: first send, latency, block height), `PHASE-blocks.tsv` (node 1's block events as
+the client received them) and `nodeN/node.log` (its `height timeline` debug lines). PHASE is `latency` (half load,
+the default) or `latency-old-definition` (half of the sustained maximum, measured after it). The client's clock and the node's
 are joined at each block: the height started at (block event arrival − published_ms), the event's delivery counted in
 the fan-out. For each transaction, latency = queue (first send → its block's proposal reached node N; of it "missed":
 the time after an earlier proposal it was not in) + consensus (proposal → decided: validation, votes, rounds) + store
@@ -30,9 +31,10 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("dir")
     parser.add_argument("--node", default="1")
+    parser.add_argument("--phase", default="latency", choices=["latency", "latency-old-definition"])
     args = parser.parse_args()
-    txs = read_tsv(f"{args.dir}/latency-phase.tsv")
-    blocks = {int(b["height"]): b for b in read_tsv(f"{args.dir}/latency-blocks.tsv")}
+    txs = read_tsv(f"{args.dir}/{args.phase}-phase.tsv")
+    blocks = {int(b["height"]): b for b in read_tsv(f"{args.dir}/{args.phase}-blocks.tsv")}
     logs = glob.glob(f"{args.dir}/node{args.node}/**/node.log", recursive=True) or glob.glob(f"{args.dir}/node{args.node}/*.log")
     if not logs:
         sys.exit(f"no node log under {args.dir}/node{args.node}")

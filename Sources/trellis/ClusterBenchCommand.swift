@@ -5,8 +5,9 @@
 // (2) a fresh testnet (this binary, so a release build when run by Scripts/bench.sh) and setup transactions that
 // give every signer a certificate or credit block to spend; (3) a ramp of offered loads until committed throughput
 // stops rising; (4) the sustained phase above the maximum: committed tx/s in ≥ 3 windows (median), CPU per node;
-// (5) once the cluster is idle (backlog committed, mempools empty, empty blocks), 50 % of that maximum for the
-// commit latency (first send → block event of node 1);
+// (5) once the cluster is idle (backlog committed, mempools empty, empty blocks), the latency workload's own sustained
+// rate (short steps of it, bisected: HalfLoad.swift), then half of that for the commit latency (first send → block
+// event of node 1), and half of the sustained phase's maximum (the definition before 2026-12-06) beside it;
 // then peak RSS per node and RocksDB bytes per transaction. Results: JSON (`--json-out`) and markdown (`--md-out`).
 // A benchmark, not a test: numbers depend on the machine and its load.
 import ArgumentParser
@@ -33,9 +34,12 @@ struct ClusterBench: AsyncParsableCommand {
     @Option(help: "Seconds per ramp step.") var stepSeconds = 8.0
     @Option(help: "Measurement windows of the sustained phase.") var windows = 3
     @Option(help: "Seconds per window.") var windowSeconds = 20.0
-    @Option(help: "Seconds of the latency phase at 50 % of the maximum.") var latencySeconds = 20.0
+    @Option(help: "Seconds of each latency phase (half load, and half of the sustained maximum beside it).") var latencySeconds = 20.0
+    @Option(help: "Steps of the search for the latency workload's sustained rate (bisection below the sustained maximum; half of what it finds is the latency phase's rate).") var keepUpSteps = 5
+    @Option(help: "Seconds per step of that search (its committed rate is measured over the last three quarters).") var keepUpSeconds = 8.0
+    @Flag(help: "Skip the latency phase at half of the sustained maximum (the definition of half load before 2026-12-06, reported beside the current one).") var skipOldHalfLoad = false
     @Option(help: "Transactions per POST /v1/txs.") var batch = 500
-    @Option(help: "Offered tx/s of the latency phase (default: 50 % of the sustained maximum, the issue's half load). A fixed rate compares two builds at the same load when their sustained maxima differ (a diagnosis; reports name it).") var latencyRate: Double?
+    @Option(help: "Offered tx/s of the latency phase (default: half of the rate the latency workload is sustained at, searched in the same run). A fixed rate compares two builds at the same load (a diagnosis; reports name it): no search and no phase at half of the sustained maximum.") var latencyRate: Double?
     @Option(help: "Milliseconds between batches in the latency phase (a client at a moderate rate sends small batches often, not one large one every few seconds).") var latencyBatchIntervalMs = 50.0
     @Option(help: "Load signers (genesis members of their own, half splitting certificates, half transferring credits): a real consortium's load comes from many signers, each with its own nonce run.") var signers = 256
     @Option(help: "Concurrent requests: one lane each, bound to one node, with its own signers (a signer's nonce run goes to one node, in order).") var inFlight = 4
@@ -52,8 +56,9 @@ struct ClusterBench: AsyncParsableCommand {
     static let idleEmptyBlocks = 3
 
     func run() async throws {
-        guard nodes >= 1, nodes <= 10, windows >= 1, windowSeconds > 0, stepSeconds > 0, batch >= 1, batch <= TransactionBatch.maxTransactions, inFlight >= 1 else {
-            throw badInput("--nodes 1…10; --windows, --window-seconds, --step-seconds, --in-flight positive; --batch 1…\(TransactionBatch.maxTransactions)")
+        guard nodes >= 1, nodes <= 10, windows >= 1, windowSeconds > 0, stepSeconds > 0, batch >= 1, batch <= TransactionBatch.maxTransactions, inFlight >= 1,
+              keepUpSteps >= 1, keepUpSeconds > 0 else {
+            throw badInput("--nodes 1…10; --windows, --window-seconds, --step-seconds, --in-flight, --keep-up-steps, --keep-up-seconds positive; --batch 1…\(TransactionBatch.maxTransactions)")
         }
         if let latencyRate, !(latencyRate > 0) { throw badInput("--latency-rate must be positive") }
         guard signers >= inFlight, signers >= 4, signers <= ClusterSetup.maxSigners else {
@@ -65,7 +70,7 @@ struct ClusterBench: AsyncParsableCommand {
         var report = ClusterReport()
         report.machine = MachineInfo.current()
         report.settings = ["nodes": nodes, "ramp": rates, "step_seconds": stepSeconds, "windows": windows, "window_seconds": windowSeconds,
-                           "latency_seconds": latencySeconds, "latency_batch_interval_ms": latencyBatchIntervalMs, "batch": batch, "in_flight": inFlight, "signers": signers, "max_outstanding": maxOutstanding, "timeout_commit_ms": timeoutCommitMs,
+                           "latency_seconds": latencySeconds, "latency_batch_interval_ms": latencyBatchIntervalMs, "keep_up_steps": keepUpSteps, "keep_up_seconds": keepUpSeconds, "batch": batch, "in_flight": inFlight, "signers": signers, "max_outstanding": maxOutstanding, "timeout_commit_ms": timeoutCommitMs,
                            "max_block_transactions": maxBlockTransactions, "timeout_propose_ms": timeoutProposeMs ?? NodeConfig.Consensus().timeoutProposeMilliseconds]
 
         benchLog("raw limits: libsodium verify (1 core, all cores), RocksDB synced batches…")
@@ -227,42 +232,88 @@ struct ClusterBench: AsyncParsableCommand {
         report.generatorCPUCores = cores.last ?? 0
         benchLog(String(format: "sustained: windows %@ tx/s, median %.0f tx/s; CPU cores per node %@", windowRates.map { String(format: "%.0f", $0) }.joined(separator: ", "), maxRate, report.cpuCoresPerNode.map { String($0) }.joined(separator: ", ")))
 
-        // Drain, then 50 % of the maximum for the latency, offered to an idle cluster: every transaction sent so far
-        // committed (the latency phase continues the same nonce chains, so a backlog would be measured as latency),
-        // every mempool empty, and the height advancing with empty blocks (no block still carries old work).
-        let drainStart = monotonicNanoseconds()
-        let drainDeadline = drainStart + 240_000_000_000
-        while sentAt.withLock({ $0.count }) > 0 && monotonicNanoseconds() < drainDeadline { try? await Task.sleep(nanoseconds: 250_000_000) }
-        report.backlogAfterSustained = sentAt.withLock { $0.count }
-        let backlogDrained = monotonicNanoseconds()
-        let mempoolLeft = await cluster.waitForEmptyMempools(seconds: 120)
-        let mempoolsEmpty = monotonicNanoseconds()
-        let emptyBlocks = await monitor.waitForEmptyBlocks(Self.idleEmptyBlocks, seconds: 60)
-        let idle = monotonicNanoseconds()
+        // Until the cluster is idle: every transaction sent so far committed (the next phase continues the same nonce
+        // chains, so a backlog would be measured as latency), every mempool empty, and the height advancing with empty
+        // blocks (no block still carries old work).
         func seconds(_ from: UInt64, _ to: UInt64) -> Double { round1(Double(to - from) / 1e9) }
-        report.idleBeforeLatency = ["drain_seconds": seconds(drainStart, idle), "backlog_seconds": seconds(drainStart, backlogDrained),
-                                    "mempools_seconds": seconds(backlogDrained, mempoolsEmpty), "empty_blocks_seconds": seconds(mempoolsEmpty, idle),
-                                    "backlog": Double(report.backlogAfterSustained), "mempool_transactions": Double(mempoolLeft), "empty_blocks_seen": Double(emptyBlocks)]
-        benchLog(String(format: "idle before the latency phase after %.1f s (backlog committed %.1f s, mempools empty %.1f s, empty blocks %.1f s); backlog %d, mempools %d, %d empty blocks in a row",
-                        seconds(drainStart, idle), seconds(drainStart, backlogDrained), seconds(backlogDrained, mempoolsEmpty), seconds(mempoolsEmpty, idle),
-                        report.backlogAfterSustained, mempoolLeft, emptyBlocks))
-        let latencyRate = max(1, self.latencyRate ?? maxRate * 0.5)
-        // At half load the client sends a batch every `latencyBatchIntervalMs` (the saturating phases send full
-        // batches; sending 500 at once every few seconds would measure the batching, not the cluster).
-        let latencyBatch = max(1, min(batch, Int((latencyRate / Double(lanes.count) * latencyBatchIntervalMs / 1000).rounded(.up))))
-        var latencySender = sender
-        latencySender.batchSize = latencyBatch
-        benchLog(String(format: "latency phase: %.0f tx/s in batches of %d per lane for %.0f s", latencyRate, latencyBatch, latencySeconds))
-        let latencyPhase = await offer(latencyRate, seconds: latencySeconds, sender: latencySender)
-        try? await Task.sleep(nanoseconds: 3_000_000_000)
-        let skip = latencyPhase.start + UInt64(min(3, latencySeconds / 4) * 1e9)
-        // From each transaction's first send (a refused one counts the wait it was asked for) to node 1's block event.
-        let samples = monitor.latencies.withLock { $0.filter { $0.0 >= skip && $0.0 < latencyPhase.end }.map { Double($0.1) / 1e6 } }
-        report.latency = ["offered": round1(latencyRate), "batch": Double(latencyBatch), "committed": round1(latencyPhase.committed), "samples": Double(samples.count),
-                          "p50_ms": round1(quantile(samples, 0.5)), "p99_ms": round1(quantile(samples, 0.99)), "max_ms": round1(samples.max() ?? .nan)]
-            .merging(latencyPhase.cpu.fields) { $1 }
-        benchLog(String(format: "latency at %.0f tx/s: p50 %.0f ms, p99 %.0f ms (%d samples)", latencyRate, quantile(samples, 0.5), quantile(samples, 0.99), samples.count))
-        if keep { writeLatencyPhase(root: root, from: skip, to: latencyPhase.end, monitor: monitor) }
+        func waitUntilIdle() async -> [String: Double] {
+            let drainStart = monotonicNanoseconds()
+            let drainDeadline = drainStart + 240_000_000_000
+            while sentAt.withLock({ $0.count }) > 0 && monotonicNanoseconds() < drainDeadline { try? await Task.sleep(nanoseconds: 250_000_000) }
+            let backlog = sentAt.withLock { $0.count }
+            let backlogDrained = monotonicNanoseconds()
+            let mempoolLeft = await cluster.waitForEmptyMempools(seconds: 120)
+            let mempoolsEmpty = monotonicNanoseconds()
+            let emptyBlocks = await monitor.waitForEmptyBlocks(Self.idleEmptyBlocks, seconds: 60)
+            let idle = monotonicNanoseconds()
+            return ["drain_seconds": seconds(drainStart, idle), "backlog_seconds": seconds(drainStart, backlogDrained),
+                    "mempools_seconds": seconds(backlogDrained, mempoolsEmpty), "empty_blocks_seconds": seconds(mempoolsEmpty, idle),
+                    "backlog": Double(backlog), "mempool_transactions": Double(mempoolLeft), "empty_blocks_seen": Double(emptyBlocks)]
+        }
+        report.idleBeforeLatency = await waitUntilIdle()
+        report.backlogAfterSustained = Int(report.idleBeforeLatency["backlog"] ?? 0)
+        benchLog(String(format: "idle after %.1f s (backlog committed %.1f s, mempools empty %.1f s, empty blocks %.1f s); backlog %.0f, mempools %.0f, %.0f empty blocks in a row",
+                        report.idleBeforeLatency["drain_seconds"] ?? 0, report.idleBeforeLatency["backlog_seconds"] ?? 0, report.idleBeforeLatency["mempools_seconds"] ?? 0,
+                        report.idleBeforeLatency["empty_blocks_seconds"] ?? 0, report.idleBeforeLatency["backlog"] ?? 0,
+                        report.idleBeforeLatency["mempool_transactions"] ?? 0, report.idleBeforeLatency["empty_blocks_seen"] ?? 0))
+        expiresAt = UInt64(monitor.lastHeight) + 9_000
+
+        // The latency workload: each lane sends a small batch every `latencyBatchIntervalMs` (the saturating phases
+        // send full batches; 500 at once every few seconds at half load would measure the batching, not the cluster),
+        // round-robin over its signers — one transaction per signer per block at these rates.
+        func offerLatencyWorkload(_ rate: Double, seconds: Double) async -> (committed: Double, start: UInt64, end: UInt64, cpu: PhaseCPU, batch: Int) {
+            var latencySender = sender
+            latencySender.batchSize = latencyBatchSize(rate: rate, lanes: lanes.count, intervalMilliseconds: latencyBatchIntervalMs, maxBatch: batch)
+            let step = await offer(rate, seconds: seconds, sender: latencySender)
+            return (step.committed, step.start, step.end, step.cpu, latencySender.batchSize)
+        }
+
+        // Half load is half of what that workload is sustained at (HalfLoad.swift: its small blocks cost ~2× the
+        // sustained phase's CPU per transaction, so half of the sustained maximum saturated the machine).
+        let latencyRate: Double
+        if let fixed = self.latencyRate {
+            latencyRate = fixed
+        } else {
+            var search = KeepUpSearch(upperBound: max(maxRate, 1), steps: keepUpSteps)
+            var steps: [[String: Double]] = []
+            while let rate = search.nextRate {
+                let step = await offerLatencyWorkload(rate, seconds: keepUpSeconds)
+                let result = KeepUpStep(offered: rate, committed: step.committed)
+                search.record(result)
+                let idle = await waitUntilIdle()
+                steps.append(["offered": round1(rate), "committed": round1(step.committed), "kept_up": result.keptUp ? 1 : 0, "batch": Double(step.batch),
+                              "drain_seconds": idle["drain_seconds"] ?? -1, "backlog": idle["backlog"] ?? -1].merging(step.cpu.fields) { $1 })
+                benchLog(String(format: "  latency workload at %6.0f tx/s → committed %6.0f tx/s: %@ (drained in %.1f s)", rate, step.committed,
+                                result.keptUp ? "kept up" : "falls behind", idle["drain_seconds"] ?? 0))
+            }
+            latencyRate = search.halfLoadRate
+            report.halfLoad = ["sustained_tx_per_second": round1(search.sustainedRate), "rate": round1(latencyRate), "keep_up_share": KeepUpSearch.keepUpShare,
+                               "old_definition_rate": round1(max(1, maxRate * 0.5)), "steps": steps]
+            benchLog(String(format: "the latency workload is kept up with at %.0f tx/s (half of the sustained maximum: %.0f tx/s)", search.sustainedRate, maxRate * 0.5))
+        }
+
+        // Commit latency at `rate`, from each transaction's first send (a refused one counts the wait it was asked for)
+        // to node 1's block event; the first 3 s skipped.
+        func latencyPhase(_ rate: Double, files: String?) async -> [String: Double] {
+            let rate = max(1, rate)
+            benchLog(String(format: "latency phase: %.0f tx/s in batches of %d per lane for %.0f s", rate,
+                            latencyBatchSize(rate: rate, lanes: lanes.count, intervalMilliseconds: latencyBatchIntervalMs, maxBatch: batch), latencySeconds))
+            let phase = await offerLatencyWorkload(rate, seconds: latencySeconds)
+            try? await Task.sleep(nanoseconds: 3_000_000_000)
+            let skip = phase.start + UInt64(min(3, latencySeconds / 4) * 1e9)
+            let samples = monitor.latencies.withLock { $0.filter { $0.0 >= skip && $0.0 < phase.end }.map { Double($0.1) / 1e6 } }
+            benchLog(String(format: "latency at %.0f tx/s: p50 %.0f ms, p99 %.0f ms (%d samples)", rate, quantile(samples, 0.5), quantile(samples, 0.99), samples.count))
+            if let files { writeLatencyPhase(root: root, prefix: files, from: skip, to: phase.end, monitor: monitor) }
+            return ["offered": round1(rate), "batch": Double(phase.batch), "committed": round1(phase.committed), "samples": Double(samples.count),
+                    "p50_ms": round1(quantile(samples, 0.5)), "p99_ms": round1(quantile(samples, 0.99)), "max_ms": round1(samples.max() ?? .nan)]
+                .merging(phase.cpu.fields) { $1 }
+        }
+        report.latency = await latencyPhase(latencyRate, files: keep ? "latency" : nil)
+        if self.latencyRate == nil && !skipOldHalfLoad {
+            // The definition before 2026-12-06, measured after the current one (its backlog, if any, is drained first).
+            report.idleBeforeOldHalfLoad = await waitUntilIdle()
+            report.latencyOldDefinition = await latencyPhase(maxRate * 0.5, files: keep ? "latency-old-definition" : nil)
+        }
 
         // Memory, storage, errors.
         let final = cluster.samples()
@@ -279,7 +330,10 @@ struct ClusterBench: AsyncParsableCommand {
         report.summary = [
             "signature_limit_tx_per_second": round1(limit), "throughput_tx_per_second": round1(maxRate),
             "throughput_vs_signature_limit": round2(maxRate / limit),
-            "latency_p50_ms": report.latency["p50_ms"] ?? 0, "latency_p99_ms": report.latency["p99_ms"] ?? 0,
+            "latency_p50_ms": report.latency["p50_ms"] ?? 0, "latency_p99_ms": report.latency["p99_ms"] ?? 0, "latency_offered_tx_per_second": report.latency["offered"] ?? 0,
+            "latency_old_definition_p50_ms": report.latencyOldDefinition["p50_ms"] ?? -1, "latency_old_definition_p99_ms": report.latencyOldDefinition["p99_ms"] ?? -1,
+            "latency_old_definition_offered_tx_per_second": report.latencyOldDefinition["offered"] ?? -1,
+            "half_load_sustained_tx_per_second": report.halfLoad["sustained_tx_per_second"] as? Double ?? -1,
             "peak_rss_mb_max": report.peakRSSMegabytesPerNode.max() ?? 0,
             "rocksdb_bytes_per_tx_vs_raw": report.storage["ratio_to_raw"] ?? 0,
             "overload_1_5x_share_of_peak": report.overload["share_1_5x"] ?? 0, "overload_3x_share_of_peak": report.overload["share_3x"] ?? 0,
@@ -297,12 +351,13 @@ func benchLog(_ message: String) { printError("[\(ISO8601DateFormatter().string(
 func round1(_ x: Double) -> Double { x.isFinite ? (x * 10).rounded() / 10 : -1 }
 
 extension ClusterBench {
-    /// With `--keep`: the latency phase's transactions (`latency-phase.tsv`: first send in ms from the measured part's
+    /// With `--keep`: a latency phase's transactions (`<prefix>-phase.tsv`: first send in ms from the measured part's
     /// start, latency in ms, the height of the block that carried it) and node 1's blocks as the event stream delivered
-    /// them (`latency-blocks.tsv`: height, arrival in ms on the same clock, transactions), so a transaction's time can be
-    /// split at its block's marks in node 1's `height timeline` debug lines (joined by height:
-    /// Scripts/latency-phases.py).
-    func writeLatencyPhase(root: String, from start: UInt64, to end: UInt64, monitor: BlockMonitor) {
+    /// them (`<prefix>-blocks.tsv`: height, arrival in ms on the same clock, transactions), so a transaction's time can
+    /// be split at its block's marks in node 1's `height timeline` debug lines (joined by height:
+    /// Scripts/latency-phases.py). Prefixes: `latency` (half load), `latency-old-definition` (half of the sustained
+    /// maximum).
+    func writeLatencyPhase(root: String, prefix: String, from start: UInt64, to end: UInt64, monitor: BlockMonitor) {
         func ms(_ t: UInt64) -> String { String(format: "%.3f", (Double(t) - Double(start)) / 1e6) }
         let samples = monitor.latencies.withLock { $0.filter { $0.sent >= start && $0.sent < end } }
         var phase = "sent_ms\tlatency_ms\theight\n"
@@ -312,8 +367,8 @@ extension ClusterBench {
         var seen = "height\tarrived_ms\ttxs\n"
         for b in blocks { seen += "\(b.height)\t\(ms(b.arrivedAt))\t\(b.transactions)\n" }
         do {
-            try phase.write(toFile: root + "/latency-phase.tsv", atomically: true, encoding: .utf8)
-            try seen.write(toFile: root + "/latency-blocks.tsv", atomically: true, encoding: .utf8)
+            try phase.write(toFile: root + "/\(prefix)-phase.tsv", atomically: true, encoding: .utf8)
+            try seen.write(toFile: root + "/\(prefix)-blocks.tsv", atomically: true, encoding: .utf8)
         } catch {
             benchLog("could not write the latency phase's samples to \(root): \(error)")
         }

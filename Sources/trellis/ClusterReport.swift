@@ -91,6 +91,12 @@ struct ClusterReport {
     /// left, empty blocks in a row seen.
     var idleBeforeLatency: [String: Double] = [:]
     var latency: [String: Double] = [:]
+    /// The search for the latency workload's sustained rate (HalfLoad.swift): its steps, the rate found, half of it.
+    var halfLoad: [String: Any] = [:]
+    /// The latency at half of the sustained phase's maximum (the definition before 2026-12-06), and how the cluster
+    /// was made idle before it.
+    var latencyOldDefinition: [String: Double] = [:]
+    var idleBeforeOldHalfLoad: [String: Double] = [:]
     var peakRSSMegabytesPerNode: [Double] = []
     var storage: [String: Double] = [:]
     var errors: [String: Int] = [:]
@@ -107,7 +113,8 @@ struct ClusterReport {
          "raw": ["cores": raw.cores, "verify_per_second_1_core": Int(raw.verify1), "verify_per_second_all_cores": Int(raw.verifyAll),
                  "rocksdb_synced_batches_per_second": round1(raw.rocksBatches)],
          "ramp": ramp, "sustained": sustained, "cpu_cores_per_node": cpuCoresPerNode, "generator_cpu_cores": generatorCPUCores, "backlog_before_latency_phase": backlogAfterSustained,
-         "idle_before_latency_phase": idleBeforeLatency, "latency_at_half_max": latency,
+         "idle_before_latency_phase": idleBeforeLatency, "latency_at_half_load": latency, "half_load": halfLoad,
+         "latency_at_half_sustained_max": latencyOldDefinition, "idle_before_half_sustained_max": idleBeforeOldHalfLoad,
          "peak_rss_mb_per_node": peakRSSMegabytesPerNode, "storage": storage, "send_errors": errors, "rejected_by_code": rejections,
          "overload": overload, "memory_node1_mb": memory, "summary": summary]
     }
@@ -120,9 +127,11 @@ struct ClusterReport {
         func f(_ x: Double?, _ digits: Int = 0) -> String { guard let x, x >= 0 else { return "–" }; return String(format: "%.\(digits)f", x) }
         let limit = summary["signature_limit_tx_per_second"]
         let m = machine.fields
-        // The latency phase's load: half of the sustained maximum, unless the run fixed it (`--latency-rate`).
-        let latencyLoad = settings["latency_rate"] == nil ? "50 % of max" : "a fixed rate (--latency-rate)"
-        var lines = [
+        // The latency phase's load: half of the rate the latency workload is kept up with, unless the run fixed it
+        // (`--latency-rate`).
+        let latencyLoad = settings["latency_rate"] == nil
+            ? "half load (half of the latency workload's sustained \(f(halfLoad["sustained_tx_per_second"] as? Double)) tx/s)" : "a fixed rate (--latency-rate)"
+        var lines: [String] = ([
             "## Cluster benchmark — \(m["date_utc"] ?? "")",
             "",
             "Machine: \(m["cores"] ?? "?") cores, \(m["cpu"] ?? "unknown CPU"), \(m["memory_gib"] ?? "?") GiB, \(m["os"] ?? "") (kernel \(m["kernel"] ?? "")).",
@@ -144,12 +153,14 @@ struct ClusterReport {
             "| the same steps ÷ the mean of the 1× steps just before and after (\(f(overload["reference_1x_before_1_5x"])), \(f(overload["reference_1x_after_1_5x"])), \(f(overload["reference_1x_after_3x"])) tx/s): what the excess load costs, apart from the run's drift | 1.5×: \(f(overload["share_1_5x_of_adjacent_1x"], 2)); 3×: \(f(overload["share_3x_of_adjacent_1x"], 2)) | ≥ 0.90 |",
             "| commit latency p50 at \(latencyLoad) (\(f(latency["offered"])) tx/s in batches of \(f(latency["batch"]))) | \(f(latency["p50_ms"])) ms | < 300 ms |",
             "| commit latency p99 at \(latencyLoad) | \(f(latency["p99_ms"])) ms | < 1000 ms |",
+            latencyOldDefinition.isEmpty ? nil
+                : "| the same at half of the sustained maximum (the definition before 2026-12-06: \(f(latencyOldDefinition["offered"])) tx/s in batches of \(f(latencyOldDefinition["batch"]))) | p50 \(f(latencyOldDefinition["p50_ms"])) ms, p99 \(f(latencyOldDefinition["p99_ms"])) ms | |",
             "| CPU per node (cores, sustained phase) | \(cpuCoresPerNode.map { f($0, 2) }.joined(separator: ", ")); load generator \(f(generatorCPUCores, 2)) | |",
             "| peak RSS per node | \(peakRSSMegabytesPerNode.map { f($0) }.joined(separator: ", ")) MB | < 500 MB |",
             "| RocksDB bytes per tx (node 1 data dir ÷ committed tx) | \(f(storage["bytes_per_transaction"])) B vs \(f(storage["raw_tx_bytes"])) B raw = \(f(storage["ratio_to_raw"], 2))× | ≤ 6× (issue 16, all blocks kept; a short run's directory still holds unflushed logs and uncompacted files — `bench ledger`'s long run measures the store) |",
             "",
             "Ramp (offered → committed tx/s): " + ramp.map { "\(f($0["offered"])) → \(f($0["committed"]))" }.joined(separator: ", ") + ".",
-        ]
+        ] as [String?]).compactMap { $0 }
         if let perTransaction = latency["node_cpu_ms_per_tx"] {
             // What a committed transaction cost the nodes in each phase: early and late at the same load (the 1×
             // steps), large blocks (sustained) and small ones (the latency phase).
@@ -158,6 +169,14 @@ struct ClusterReport {
             lines.append("Nodes' CPU per committed transaction (ms, all \(settings["nodes"] ?? 4) nodes together): ramp \(steps); the 1× steps in order \(references); "
                          + "1.5× \(f(overload["node_cpu_ms_per_tx_1_5x"], 2)), 3× \(f(overload["node_cpu_ms_per_tx_3x"], 2)); sustained \(f(sustained["node_cpu_ms_per_tx"] as? Double, 2)); "
                          + "latency phase \(f(perTransaction, 2)) — the nodes used \(f(latency["node_cores"], 2)) cores and the load generator \(f(latency["generator_cores"], 2)) of the machine's \(m["cores"] ?? "?") in that phase.")
+        }
+        if let steps = halfLoad["steps"] as? [[String: Double]], !steps.isEmpty {
+            lines.append("The latency workload's sustained rate (bisection, \(f(settings["keep_up_seconds"] as? Double)) s steps; kept up = committed ≥ \(f(KeepUpSearch.keepUpShare * 100)) % of offered), offered → committed tx/s (nodes' CPU ms per tx): "
+                         + steps.map { "\(f($0["offered"])) → \(f($0["committed"])) (\(f($0["node_cpu_ms_per_tx"], 2)))\(($0["kept_up"] ?? 0) > 0 ? " kept up" : " behind")" }.joined(separator: ", ")
+                         + "; half load = \(f(halfLoad["rate"] as? Double)) tx/s.")
+        }
+        if let perTransaction = latencyOldDefinition["node_cpu_ms_per_tx"] {
+            lines.append("At half of the sustained maximum the nodes' CPU per committed transaction was \(f(perTransaction, 2)) ms, \(f(latencyOldDefinition["node_cores"], 2)) cores.")
         }
         if !memory.isEmpty {
             lines.append("Node 1's memory at the end (MB, its /metrics): resident \(f(memory["resident"])), RocksDB memtables \(f(memory["rocksdb_memtables"])), table readers \(f(memory["rocksdb_table_readers"], 1)), block cache \(f(memory["rocksdb_block_cache"], 1)); mempool \(f(memory["mempool_transactions"])) transactions.")

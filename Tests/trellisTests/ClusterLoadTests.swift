@@ -114,17 +114,22 @@ import TrellisLedger
 }
 
 
-/// `--latency-rate` fixes the latency phase's load (to compare two builds at one load when their sustained maxima
-/// differ); the report then says so instead of "50 % of max".
+/// `--latency-rate` fixes the latency phase's load (to compare two builds at one load); the report then says so
+/// instead of "half load". Half load names the rate the latency workload was kept up with, and the old definition's
+/// figure (half of the sustained maximum) is reported beside it.
 @Suite struct ClusterLatencyRateTests {
     @Test func theReportNamesAFixedLatencyRate() throws {
         var report = ClusterReport()
         report.latency = ["offered": 300, "batch": 4, "p50_ms": 500, "p99_ms": 900]
-        #expect(report.markdown().contains("commit latency p50 at 50 % of max (300 tx/s"))
+        report.halfLoad = ["sustained_tx_per_second": 600.0, "rate": 300.0]
+        report.latencyOldDefinition = ["offered": 700, "batch": 9, "p50_ms": 1_016, "p99_ms": 3_574]
+        let halfLoad = report.markdown()
+        #expect(halfLoad.contains("commit latency p50 at half load (half of the latency workload's sustained 600 tx/s) (300 tx/s"))
+        #expect(halfLoad.contains("the same at half of the sustained maximum (the definition before 2026-12-06: 700 tx/s in batches of 9) | p50 1016 ms, p99 3574 ms"))
         report.settings["latency_rate"] = 300.0
         let fixed = report.markdown()
         #expect(fixed.contains("commit latency p50 at a fixed rate (--latency-rate) (300 tx/s"))
-        #expect(!fixed.contains("50 % of max"))
+        #expect(!fixed.contains("half load"))
     }
 
     @Test func theOptionParsesAndDefaultsToHalfTheMaximum() throws {

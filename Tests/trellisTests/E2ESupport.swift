@@ -60,7 +60,12 @@ final class NetLab {
         guard getuid() == 0 else { return "creating network namespaces needs root (uid \(getuid()))" }
         let probe = "trlprobe\(getpid() % 100_000)"
         guard let r = try? CLI.runProcess(ip, ["netns", "add", probe]), r.status == 0 else { return "`ip netns add` failed: namespaces are not permitted here" }
-        _ = try? CLI.runProcess(ip, ["netns", "del", probe])
+        defer { _ = try? CLI.runProcess(ip, ["netns", "del", probe]) }
+        // `ip netns exec` also needs a mount namespace of its own (it remounts /sys): some containers allow the
+        // first and refuse the second, and then no node could start in a namespace.
+        guard let exec = try? CLI.runProcess(ip, ["netns", "exec", probe, "/bin/true"]), exec.status == 0 else {
+            return "`ip netns exec` failed: processes cannot be started in a namespace here"
+        }
         return nil
     }()
 
@@ -104,6 +109,21 @@ final class NetLab {
     func namespace(_ i: Int) -> String { "trlh\(i)\(tag)" }
     func link(_ i: Int) -> String { "trl\(i)\(tag)" }
     func address(_ i: Int) -> String { "\(subnet).\(i)" }
+
+    /// What a failed start looks like from outside, host by host: whether the node's process runs, what its API
+    /// answers (curl's status line or error), and the last lines of its node.log — so a failure in CI says why.
+    func diagnosis(homes: [String], apis: [String]) -> String {
+        zip(homes, apis).enumerated().map { i, pair in
+            let (home, api) = pair
+            let pid = LocalTestnet.pid(home: home)
+            let running = pid.map { kill($0, 0) == 0 } ?? false
+            let probe = try? CLI.runProcess("/usr/bin/curl", ["-s", "-S", "--max-time", "5", "-o", "/dev/null", "-w", "%{http_code}", api + "/v1/status"])
+            let answer = probe.map { "curl exit \($0.status), HTTP \($0.stdout) \($0.stderr.trimmingCharacters(in: .whitespacesAndNewlines))" } ?? "curl did not run"
+            let log = ((try? String(contentsOfFile: home + "/node.log", encoding: .utf8)) ?? "(no node.log)")
+                .split(separator: "\n").suffix(12).map { "    " + $0 }.joined(separator: "\n")
+            return "host \(i + 1) (\(namespace(i + 1)), \(address(i + 1))): pid \(pid.map(String.init) ?? "none") \(running ? "running" : "not running"); \(answer)\n\(log)"
+        }.joined(separator: "\n")
+    }
 
     /// Cuts host i off the network.
     func cut(_ i: Int) throws { try run(["-n", switchNamespace, "link", "set", link(i), "down"]) }
