@@ -2,8 +2,9 @@
 //
 // `trellis sim --seeds N [--start S] [--validators V] [--byzantine K]` prints one line per failing seed (with the
 // command that replays it) and ends with exactly `N passed, M failed`; exit 0 only when all pass.
-// `trellis sim --seed S --trace` replays one seed with a readable event log. `--json` prints one JSON object instead
-// (the counts, each failing seed with its violations and replay command, and with --seed the run's figures); at a
+// `--behaviour`, `--laggard` and `--small-bounds` select the scenarios of the consensus robustness work (a validator
+// far behind in rounds, floods against small bounds). `trellis sim --seed S --trace` replays one seed with a readable
+// event log. `--json` prints one JSON object instead (the counts, each failing seed with its violations and replay command, and with --seed the run's figures); at a
 // terminal, progress ("seed i/N, F failed") goes to standard error.
 import ArgumentParser
 import Foundation
@@ -36,6 +37,15 @@ struct Sim: ParsableCommand {
 
     @Flag(help: "Twins: the first Byzantine validator runs as two honest instances with one key, in different partitions.")
     var twins = false
+
+    @Option(help: "Fix the Byzantine validators' behaviours (comma-separated: equivocate-proposals, double-vote, withhold-votes, invalid-proposals, replay-old, vote-nil, flood, or none); default: a random mix per seed.")
+    var behaviour: String?
+
+    @Flag(help: "Laggard: the first honest validator is cut off for the whole fault phase (use with --behaviour vote-nil: the others run rounds without deciding).")
+    var laggard = false
+
+    @Flag(help: "Small consensus bounds (4 rounds ahead, 16 buffered future messages, 4 pending evidence): reach the paths a long stall or a flood reaches.")
+    var smallBounds = false
 
     @Flag(help: "Run without network faults and crashes.")
     var noFaults = false
@@ -70,6 +80,29 @@ struct Sim: ParsableCommand {
         }
         guard faultPhaseMs >= 1_000 else { throw badInput("--fault-phase-ms must be at least 1000") }
         guard SimApplicationKind(rawValue: app) != nil else { throw badInput("--app must be ledger or test") }
+        if let behaviour {
+            guard Self.parseBehaviour(behaviour) != nil else {
+                throw badInput("--behaviour must be none or a comma-separated list of \(Self.behaviourNames.map(\.0).joined(separator: ", "))")
+            }
+            guard byzantine >= 1 else { throw badInput("--behaviour needs --byzantine 1 or more") }
+            guard !twins else { throw badInput("--twins runs its Byzantine validators without behaviours; --behaviour cannot be combined with it") }
+        }
+        if laggard && byzantine >= validators { throw badInput("--laggard needs an honest validator") }
+    }
+
+    static let behaviourNames: [(String, ByzantineBehaviour)] = [
+        ("equivocate-proposals", .equivocateProposals), ("double-vote", .doubleVote), ("withhold-votes", .withholdVotes),
+        ("invalid-proposals", .invalidProposals), ("replay-old", .replayOld), ("vote-nil", .voteNil), ("flood", .flood)]
+
+    /// `none` or comma-separated names; nil for an unknown name.
+    static func parseBehaviour(_ text: String) -> ByzantineBehaviour? {
+        if text == "none" { return [] }
+        var result: ByzantineBehaviour = []
+        for name in text.split(separator: ",") {
+            guard let match = behaviourNames.first(where: { $0.0 == name }) else { return nil }
+            result.insert(match.1)
+        }
+        return result
     }
 
     func run() throws {
@@ -88,8 +121,16 @@ struct Sim: ParsableCommand {
             config.twins = true
             config.byzantineBehaviour = []
         }
+        if let behaviour { config.byzantineBehaviour = Self.parseBehaviour(behaviour) }
+        config.laggard = laggard
+        if smallBounds {
+            config.maxRoundsAhead = 4
+            config.maxBufferedFutureMessages = 16
+            config.maxPendingEvidence = 4
+        }
         let flags = "--app \(app) --validators \(validators) --byzantine \(byzantine) --fault-phase-ms \(faultPhaseMs)"
             + (noFaults ? " --no-faults" : "") + (twins ? " --twins" : "") + (plantedBug.map { " --planted-bug \($0)" } ?? "")
+            + (behaviour.map { " --behaviour \($0)" } ?? "") + (laggard ? " --laggard" : "") + (smallBounds ? " --small-bounds" : "")
         let range: [UInt64] = seed.map { [$0] } ?? Array(start..<(start + (seeds ?? 0)))
         var failed = 0
         var failures: [[String: Any]] = []

@@ -1,6 +1,6 @@
 // SimulationTests.swift — many seeds through the simulator: faults, crashes, one Byzantine validator of four.
 //
-// 301 seeds in all (225 + 50 + 6 + 20 Twins): CI keeps at least 300. Budget: these must run in CI well under five
+// 317 seeds in all (225 + 50 + 6 + 20 Twins + 4 laggard + 8 flood): CI keeps at least 300. Budget: these must run in CI well under five
 // minutes on two cores in a debug build; seeds are split into chunks
 // that Swift Testing runs in parallel — on Dispatch threads, not on the cooperative pool (one thread per core),
 // which real nodes of other suites running at the same time need for their timers and actors.
@@ -47,6 +47,26 @@ struct SimulationTests {
     func twinsSeeds(chunk: UInt64) async {
         let config = SimulationConfig(byzantine: 1, byzantineBehaviour: [], twins: true)
         await runSeeds((3_000 + chunk * 10)..<(3_000 + (chunk + 1) * 10), config: config)
+    }
+
+    @Test("A validator cut off while the others run more rounds than maxRoundsAhead without deciding catches up, and the chain goes on (PRE-1)")
+    func laggardCatchesUpRounds() async {
+        // One Byzantine validator votes nil: the two honest ones present run rounds, but no block has a quorum without
+        // the third, cut off for the fault phase — by its end the others are past its window (4 rounds here).
+        var config = SimulationConfig(byzantine: 1, byzantineBehaviour: [.voteNil], faults: false, faultPhaseMilliseconds: 20_000)
+        config.laggard = true
+        config.maxRoundsAhead = 4
+        await runSeeds(4_000..<4_004, config: config)
+    }
+
+    @Test("Flooding Byzantine validators against small bounds (4 rounds ahead, 16 buffered, 4 pending evidence), with faults", arguments: [4, 7])
+    func floodAgainstSmallBounds(validators: Int) async {
+        var config = SimulationConfig(validators: validators, byzantine: (validators - 1) / 3,
+                                      byzantineBehaviour: [.flood, .doubleVote, .equivocateProposals])
+        config.maxRoundsAhead = 4
+        config.maxBufferedFutureMessages = 16
+        config.maxPendingEvidence = 4
+        await runSeeds(UInt64(5_000 + validators * 10)..<UInt64(5_000 + validators * 10 + 4), config: config)
     }
 
     @Test("A fault-free run commits steadily and every validator reaches the same height")

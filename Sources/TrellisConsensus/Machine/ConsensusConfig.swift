@@ -11,11 +11,13 @@ public struct ConsensusConfig: Sendable, Hashable {
     public var timeouts: TimeoutConfig
     /// Messages for rounds above `round_p + maxRoundsAhead` are dropped (bounds vote storage per height).
     public var maxRoundsAhead: UInt32
-    /// Messages for a height above the current one are kept, at most this many (oldest dropped first).
+    /// Messages for a height above the current one are kept, at most this many (when full, the signer holding the
+    /// most loses its oldest: each signer keeps its share whatever the others send).
     public var maxBufferedFutureMessages: Int
     /// Messages for heights above `h_p + maxFutureHeights` are dropped; block sync catches the node up instead.
     public var maxFutureHeights: UInt64
-    /// Evidence waiting to be included in a block, at most this many (newest dropped when full).
+    /// Evidence waiting to be included in a block, at most this many (newest dropped when full), and at most one per
+    /// validator and height.
     public var maxPendingEvidence: Int
     /// Planted bugs for checker tests. Never set outside tests.
     public var testOnlyFaults: TestOnlyFaults

@@ -2,9 +2,10 @@
 //
 // Fault model: any message may come from a Byzantine validator or be a replay. A message is counted only when its
 // signer is in the validator set of its height, its signature verifies, a proposal comes from proposer(h, r) and
-// its round is at most round_p + maxRoundsAhead. Messages for the next heights are buffered (bounded, oldest
-// dropped); messages for past heights are dropped (block sync serves lagging nodes). Conflicting votes become
-// DuplicateVoteEvidence.
+// its round is at most round_p + maxRoundsAhead (beyond it, a validator's first message per round of this node is
+// noted for the round catch-up, `noteFarRound`). Messages for the next heights are buffered (bounded: the signer
+// holding the most loses its oldest); messages for past heights are dropped (block sync serves lagging nodes).
+// Conflicting votes become DuplicateVoteEvidence, one pending pair per validator and height.
 import TrellisCrypto
 import TrellisLedger
 
@@ -17,7 +18,7 @@ extension ConsensusState {
         }
         guard phase == .running, message.height == height, let set = validatorSet else { return }
         guard UInt64(message.round) <= UInt64(round) + UInt64(config.maxRoundsAhead) else {
-            droppedMessages += 1
+            noteFarRound(message, validatorSet: set)
             return
         }
         switch message {
@@ -36,6 +37,48 @@ extension ConsensusState {
             }
             addVote(vote, effects: &effects)
         }
+    }
+
+    /// A message for a round beyond `round_p + maxRoundsAhead` is not counted (vote storage stays bounded by the
+    /// window), but its signer's round is noted — the first such message per validator since round_p last changed —
+    /// so that a node that fell more than the window behind at its height (partitioned, or restarted, while the others
+    /// ran rounds without deciding) can still follow line 55: once validators with more than f of the power sent
+    /// messages beyond the window, it moves to the highest round that much power has reached (at least one honest
+    /// validator is there), and from there the window takes in the others' messages again (gossip repeats them).
+    /// Before, such a node dropped every message it heard and its own round never advanced (its prevote timeout
+    /// needs 2f + 1 prevotes of its round): stuck at its height for good, and the chain with it when its vote was
+    /// needed. A Byzantine validator gets one note per round change of this node (the WAL holds it): it cannot push
+    /// the node past every honest validator's round, nor grow its state.
+    mutating func noteFarRound(_ message: ConsensusMessage, validatorSet set: ValidatorSet) {
+        let signer = message.signer
+        guard farRoundSenders[signer] == nil, set.contains(signer), verifies(message) else {
+            droppedMessages += 1
+            return
+        }
+        farRoundSenders[signer] = message.round
+    }
+
+    /// The signature and, for a proposal, the machine's well-formedness checks.
+    func verifies(_ message: ConsensusMessage) -> Bool {
+        switch message {
+        case .proposal(let proposal):
+            guard let schedule else { return false }
+            return Self.isWellFormed(proposal, schedule: schedule) && proposal.verify(chainID: config.chainID)
+        case .vote(let vote):
+            return vote.verify(chainID: config.chainID)
+        }
+    }
+
+    /// The highest round above the window that validators with at least `power` have sent messages for (each at its
+    /// noted round or above), if any: the rounds are sorted, so the answer does not depend on dictionary order.
+    func farRound(withSenderPowerAtLeast power: UInt64) -> UInt32? {
+        guard let set = validatorSet else { return nil }
+        var reached: UInt64 = 0
+        for (signer, r) in farRoundSenders.sorted(by: { ($0.value, $0.key) > ($1.value, $1.key) }) {
+            reached += set.power(of: signer)
+            if reached >= power { return r }
+        }
+        return nil
     }
 
     /// A proposal's checks before its signature, shared by the machine and the replica's intake (Replica+Intake): its
@@ -84,6 +127,8 @@ extension ConsensusState {
         if message.height < height { return true }
         guard message.height == height else { return futureMessages.contains(message) }
         if phase == .decided { return true }
+        // Beyond the window only a validator's first message since round_p last changed is noted.
+        if UInt64(message.round) > UInt64(round) + UInt64(config.maxRoundsAhead) { return farRoundSenders[message.signer] != nil }
         switch message {
         case .proposal(let p): return proposals[p.round] != nil
         case .vote(let v):
@@ -96,9 +141,10 @@ extension ConsensusState {
             // Once its block is proposed here the same vote counts, so it is not redundant then.
             guard let first = set.vote(of: v.body.validator) else { return false }
             let countable = v.body.blockID.map { blocks[$0] != nil } ?? true
+            if countable && isClaimed(v.body.blockID, round: v.body.round) { return false }  // counted past the cap
             guard !countable || set.voteCount(of: v.body.validator) >= VoteSet.maxVotesPerValidator else { return false }
-            guard let evidence = DuplicateVoteEvidence(first, v) else { return false }
-            return pendingEvidence.contains(evidence) || pendingEvidence.count >= config.maxPendingEvidence
+            guard DuplicateVoteEvidence(first, v) != nil else { return false }
+            return hasPendingEvidence(against: v.body.validator, height: v.body.height) || pendingEvidence.count >= config.maxPendingEvidence
         }
     }
 
@@ -123,7 +169,8 @@ extension ConsensusState {
         guard let set = validatorSet else { return }
         // A conflicting vote counts only for nil or a block proposed at this height (no other id satisfies a rule).
         let countable = vote.body.blockID.map { blocks[$0] != nil } ?? true
-        switch votes.add(vote, power: set.power(of: vote.body.validator), countConflicting: countable) {
+        let claimed = isClaimed(vote.body.blockID, round: vote.body.round)
+        switch votes.add(vote, power: set.power(of: vote.body.validator), countConflicting: countable, claimed: claimed) {
         case .added, .duplicate:
             break
         case .conflict(let existing, _):
@@ -132,15 +179,38 @@ extension ConsensusState {
         }
     }
 
+    /// Whether a vote of `round` for `blockID` may be one a rule needs, so its validator's cap of counted votes does not
+    /// apply to it (VoteSet's header): nil (lines 44, 34, 47 count it), the block of round's proposal (lines 36, 49),
+    /// or the block a proposal of a later round names with `round` as its proof-of-lock round (line 28). A Byzantine
+    /// validator that used up its cap on other proposed blocks could otherwise hide its vote for the polka a correct
+    /// node needs — and with f + 1 correct nodes needing it, stop the chain (PRE-2). Bounded: a height has one
+    /// proposal per round, so at most one claim per proposal besides its own round's.
+    func isClaimed(_ blockID: Hash?, round r: UInt32) -> Bool {
+        guard let id = blockID else { return true }
+        if proposals[r]?.body.blockID == id { return true }
+        return proposals.values.contains { $0.body.polRound == r && $0.body.blockID == id }
+    }
+
+    /// Keeps `evidence` for the next blocks this node proposes: one per validator and height — enough to punish it
+    /// (a second pair proves nothing more), so one validator's equivocations over many blocks, rounds and both vote
+    /// types cannot fill the bounded pool and keep the others' out (before, 64 pairs of one validator at one height
+    /// filled it for good).
     mutating func recordEvidence(_ evidence: DuplicateVoteEvidence, effects: inout [Effect]) {
-        guard !pendingEvidence.contains(evidence), pendingEvidence.count < config.maxPendingEvidence else { return }
+        guard !hasPendingEvidence(against: evidence.validator, height: evidence.height),
+              pendingEvidence.count < config.maxPendingEvidence else { return }
         pendingEvidence.append(evidence)
         effects.append(.recordEvidence(evidence))
     }
 
-    /// Drops evidence that a committed block carried.
+    /// Whether evidence against `validator` at `height` is pending.
+    func hasPendingEvidence(against validator: PublicKey, height h: UInt64) -> Bool {
+        pendingEvidence.contains { $0.validator == validator && $0.height == h }
+    }
+
+    /// Drops evidence against a (validator, height) that a committed block punished — with this pair or another (the
+    /// ledger records one per validator and height and refuses a second).
     mutating func pruneEvidence(committedIn block: Block) {
-        pendingEvidence.removeAll { block.evidence.contains($0) }
+        pendingEvidence.removeAll { pending in block.evidence.contains { $0.validator == pending.validator && $0.height == pending.height } }
     }
 
     mutating func bufferFutureMessage(_ message: ConsensusMessage) {
@@ -149,10 +219,25 @@ extension ConsensusState {
             return
         }
         guard !futureMessages.contains(message) else { return }
-        if futureMessages.count >= config.maxBufferedFutureMessages {
-            futureMessages.removeFirst()
+        futureMessages.append(message)
+        if futureMessages.count > config.maxBufferedFutureMessages {
+            futureMessages.remove(at: oldestOfTheLargestSigner())
             droppedMessages += 1
         }
-        futureMessages.append(message)
+    }
+
+    /// The buffer is full: the index of the message to drop — the oldest of the signer holding the most (the first in
+    /// buffer order among equals, so no dictionary order decides). Each signer keeps its share (the bound over the
+    /// signers present) whatever the others send: a flood, even of several Byzantine validators, only pushes out its
+    /// own messages, never an honest validator's early proposal or votes for the next height (before, one global
+    /// queue dropped the oldest message whoever sent it).
+    func oldestOfTheLargestSigner() -> Int {
+        var counts: [PublicKey: Int] = [:]
+        for message in futureMessages { counts[message.signer, default: 0] += 1 }
+        let largest = counts.values.max() ?? 0
+        guard let index = futureMessages.firstIndex(where: { counts[$0.signer] == largest }) else {
+            preconditionFailure("invalid state: an empty future buffer over its bound \(config.maxBufferedFutureMessages)")
+        }
+        return index
     }
 }

@@ -118,8 +118,17 @@ extension ConsensusState {
         return true
     }
 
-    /// Lines 55–56: upon f + 1 ⟨∗, h_p, round, ∗, ∗⟩ with round > round_p do StartRound(round).
+    /// Lines 55–56: upon f + 1 ⟨∗, h_p, round, ∗, ∗⟩ with round > round_p do StartRound(round). Beyond the window
+    /// (`farRoundSenders`, ConsensusState+Messages `noteFarRound`) the f + 1 may have sent different rounds: the node
+    /// moves to the highest round that f + 1 have reached or passed — at least one of them honest, so no Byzantine
+    /// minority can push it further than an honest validator went. (Skipping rounds never endangers safety: locks
+    /// carry over; the f + 1 bound is what keeps liveness.)
     mutating func skipRoundIfPossible(effects: inout [Effect]) -> Bool {
+        if let far = farRound(withSenderPowerAtLeast: skipPower) {
+            precondition(far > round, "invalid state: far round \(far) not above round_p \(round)")
+            startRound(far, effects: &effects)
+            return true
+        }
         guard let target = votes.roundsAbove(round, withSenderPowerAtLeast: skipPower).first else { return false }
         startRound(target, effects: &effects)
         return true

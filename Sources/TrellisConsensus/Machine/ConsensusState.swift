@@ -65,8 +65,14 @@ public struct ConsensusState: Sendable {
     var prevoteTimeoutScheduled = false
     var polkaRuleFired = false
     var precommitTimeoutScheduled = false
+    /// Round catch-up beyond the window: per validator, the round of the first verified message it sent for a round
+    /// above `round_p + maxRoundsAhead` since round_p last changed (one entry per validator: bounded by the set).
+    /// Reset by StartRound; line 55 moves to the highest round that validators with more than f of the power have
+    /// reached (ConsensusState+Rules `skipRoundIfPossible`).
+    var farRoundSenders: [PublicKey: UInt32] = [:]
 
-    /// Messages for later heights, oldest first, bounded by `config.maxBufferedFutureMessages`.
+    /// Messages for later heights, oldest first, bounded by `config.maxBufferedFutureMessages` (ConsensusState+Messages
+    /// `bufferFutureMessage`: the signer holding the most loses its oldest).
     var futureMessages: [ConsensusMessage] = []
     /// Evidence not yet seen committed, oldest first, bounded by `config.maxPendingEvidence`.
     public internal(set) var pendingEvidence: [DuplicateVoteEvidence] = []
@@ -167,6 +173,7 @@ public struct ConsensusState: Sendable {
         prevoteTimeoutScheduled = false
         polkaRuleFired = false
         precommitTimeoutScheduled = false
+        farRoundSenders = [:]
         if isProposer(round: r) {                                     // line 14
             if let value = validValue {                               // line 15
                 propose(value, polRound: validRound, effects: &effects)  // lines 16, 19

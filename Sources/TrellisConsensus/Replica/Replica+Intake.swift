@@ -8,8 +8,10 @@
 // with every honest node flooded during one slow height the chain stopped. So a received message is logged only when
 //   1. the machine would not ignore it (`ConsensusState.isRedundant`: repeats, past heights, a proposal for a round
 //      that has one, a message already buffered, a vote that would only repeat pending evidence);
-//   2. its height is the next uncommitted one or at most `maxFutureHeights` after the machine's, and its round at
-//      most `maxRoundsAhead` after the machine's round at that height (the machine drops the others anyway);
+//   2. its height is the next uncommitted one or at most `maxFutureHeights` after the machine's, and, for a later
+//      height than the one running, its round at most `maxRoundsAhead` (the machine drops the others anyway; at the
+//      height running, a round beyond the window is its signer's one note per round change of the machine — the
+//      round catch-up of ConsensusState+Messages `noteFarRound` — and `isRedundant` refuses the others);
 //   3. its signer is in the validator set of its height (for a later height the application's, or, where it does not
 //      know it yet, the set of the height running); a proposal passes the machine's own checks before its signature
 //      (`ConsensusState.isWellFormed`: proposer(height, round), its block for its height and the one its body names);
@@ -55,8 +57,9 @@ extension Replica {
         let height = message.height
         guard height >= next, height - reference <= machine.config.maxFutureHeights else { return refuse() }
         let current = running && machine.height == height
-        let roundBase: UInt32 = current ? machine.round : 0
-        guard UInt64(message.round) <= UInt64(roundBase) + UInt64(machine.config.maxRoundsAhead) else { return refuse() }
+        // At the height running a round beyond the window is noted once per signer and round change (the machine's
+        // round catch-up; `isRedundant` refuses the rest), so it passes here; at a later height it is a lost message.
+        guard current || message.round <= machine.config.maxRoundsAhead else { return refuse() }
         guard let (set, schedule) = intakeValidators(height: height), set.contains(message.signer) else { return refuse() }
         let chainID = machine.config.chainID
         var key: IntakeKey?

@@ -25,18 +25,18 @@ public struct HeightVotes: Sendable {
     }
 
     /// Adds a verified vote of a validator with `power`.
-    public mutating func add(_ vote: Vote, power: UInt64, countConflicting: Bool = false) -> VoteAddResult {
+    public mutating func add(_ vote: Vote, power: UInt64, countConflicting: Bool = false, claimed: Bool = false) -> VoteAddResult {
         let round = vote.body.round
         noteSender(vote.body.validator, round: round, power: power)
         switch vote.body.type {
         case .prevote:
             var set = prevotes[round] ?? VoteSet(type: .prevote, height: height, round: round)
-            let result = set.add(vote, power: power, countConflicting: countConflicting)
+            let result = set.add(vote, power: power, countConflicting: countConflicting, claimed: claimed)
             prevotes[round] = set
             return result
         case .precommit:
             var set = precommits[round] ?? VoteSet(type: .precommit, height: height, round: round)
-            let result = set.add(vote, power: power, countConflicting: countConflicting)
+            let result = set.add(vote, power: power, countConflicting: countConflicting, claimed: claimed)
             precommits[round] = set
             return result
         }

@@ -7,7 +7,12 @@
 // the polka for v, even if they first saw the equivocator's other vote. A second, different vote of a validator
 // is reported as a conflict (the pair is DuplicateVoteEvidence); it is counted only when the caller allows it
 // (for nil or a block id proposed at this height — other ids cannot satisfy any rule) and at most
-// `maxVotesPerValidator` per validator, so the set stays bounded. Callers check signatures and membership first.
+// `maxVotesPerValidator` per validator, so the set stays bounded — except a vote the caller marks `claimed`: one for
+// nil, or for a block a proposal of this height names for this round (its own proposal, or a later one's proof-of-lock
+// round). Those are the votes a rule may need, and a Byzantine validator's equivocations on other blocks must not hide
+// them by using up its cap (CometBFT tracks a block past the cap once a peer claims +2/3 for it, "VoteSetMaj23"; here
+// the proposal is the claim). They stay bounded: one per validator and claimed id, and a height has one proposal per
+// round. Callers check signatures and membership first.
 import TrellisCrypto
 import TrellisLedger
 
@@ -42,8 +47,8 @@ public struct VoteSet: Sendable {
     }
 
     /// Adds a verified vote of a validator with `power`; `countConflicting` allows counting a validator's second,
-    /// different vote (see the header).
-    public mutating func add(_ vote: Vote, power: UInt64, countConflicting: Bool = false) -> VoteAddResult {
+    /// different vote, `claimed` counting it past `maxVotesPerValidator` (see the header).
+    public mutating func add(_ vote: Vote, power: UInt64, countConflicting: Bool = false, claimed: Bool = false) -> VoteAddResult {
         precondition(vote.body.type == type && vote.body.height == height && vote.body.round == round,
                      "vote \(vote.body) added to the vote set of \(type) h=\(height) r=\(round)")
         let validator = vote.body.validator
@@ -57,7 +62,7 @@ public struct VoteSet: Sendable {
         // (a signer can make any number of valid signatures of one message) — changes nothing and is no new evidence
         // (the pair with its first vote was reported when that id was first counted).
         if existing.contains(where: { $0.body.blockID == vote.body.blockID }) { return .duplicate }
-        guard countConflicting, existing.count < Self.maxVotesPerValidator else { return .conflict(existing: first, counted: false) }
+        guard countConflicting, claimed || existing.count < Self.maxVotesPerValidator else { return .conflict(existing: first, counted: false) }
         votesByValidator[validator, default: []].append(vote)
         powerByBlock[vote.body.blockID, default: 0] += power
         return .conflict(existing: first, counted: true)
@@ -95,6 +100,6 @@ public struct VoteSet: Sendable {
         votesByValidator[validator]?.contains { $0.body.blockID == blockID } ?? false
     }
 
-    /// How many votes of `validator` are counted here (at most `maxVotesPerValidator`).
+    /// How many votes of `validator` are counted here (at most `maxVotesPerValidator`, plus claimed ones).
     public func voteCount(of validator: PublicKey) -> Int { votesByValidator[validator]?.count ?? 0 }
 }

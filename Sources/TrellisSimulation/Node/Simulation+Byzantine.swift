@@ -4,7 +4,7 @@
 // the conflicting messages here with their key:
 // equivocating proposals, double votes split between two halves of the honest validators (all Byzantine nodes use
 // the same split and the same pair of blocks, i.e. they collude), fresh proposals where a proof-of-lock should be
-// re-proposed, withheld votes and invalid proposals. Replays
+// re-proposed, withheld votes, nil votes and invalid proposals. Replays and floods
 // are sent from the sync tick. With at most f of them, none of this may break an invariant.
 import TrellisCodec
 import TrellisConsensus
@@ -42,11 +42,12 @@ extension Simulation {
                 return
             }
             for j in others { send(.consensus(message), from: i, to: j) }
-        case .vote(let v):
+        case .vote(var v):
+            if behaviour.contains(.voteNil) { v = nilVote(v, key: key) }
             var recipients = others
             if behaviour.contains(.withholdVotes) { recipients = recipients.filter { _ in !random.chance(permille: 700) } }
             guard behaviour.contains(.doubleVote) else {
-                for j in recipients { send(.consensus(message), from: i, to: j) }
+                for j in recipients { send(.consensus(.vote(v)), from: i, to: j) }
                 return
             }
             let pair = twins[TwinKey(height: v.body.height, round: v.body.round)]
@@ -60,6 +61,61 @@ extension Simulation {
             trace("n\(i) (Byzantine) DOUBLE-VOTES \(v.body.type) h=\(v.body.height) r=\(v.body.round): \(pair.0.map(short) ?? "nil") / \(pair.1.map(short) ?? "nil")")
             let split = groupB
             for j in recipients { send(.consensus(.vote(split.contains(j) ? voteB : voteA)), from: i, to: j) }
+        }
+    }
+
+    /// Distinct votes a flooding validator sends per sync tick to every other validator.
+    static var floodVotesPerTick: Int { 16 }
+
+    /// A flooding Byzantine validator's burst (ByzantineBehaviour.flood): distinct validly signed votes for later
+    /// rounds (up to 200 ahead: within the window and beyond), for the next height, for earlier rounds, and conflicting
+    /// ones at the running round over the blocks proposed there (which count up to the cap) and phantom ids.
+    mutating func flood(from i: Int) {
+        guard let machine = nodes[i].replica?.machine, machine.phase == .running else { return }
+        let key = nodes[i].key
+        let (height, round) = (machine.height, machine.round)
+        let proposed: [Hash] = machine.messagesToGossip().compactMap { if case .proposal(let p) = $0 { return p.body.blockID } else { return nil } }
+        var votes: [Vote] = []
+        for _ in 0..<Self.floodVotesPerTick {
+            let type: VoteType = random.chance(permille: 500) ? .prevote : .precommit
+            let target: (height: UInt64, round: UInt32)
+            switch random.below(4) {
+            case 0: target = (height, round)
+            case 1: target = (height, round + UInt32(random.int(in: 1...200)))
+            case 2: target = (height + 1, UInt32(random.int(in: 0...8)))
+            default: target = (height, UInt32(random.int(in: 0...Int(round))))
+            }
+            let blockID: Hash?
+            switch random.below(3) {
+            case 0: blockID = nil
+            case 1 where !proposed.isEmpty: blockID = random.pick(proposed)
+            default: blockID = SHA256.hash(Array("flood/\(random.next())".utf8))
+            }
+            let body = VoteBody(type: type, height: target.height, round: target.round, blockID: blockID, validator: key.publicKey)
+            votes.append(Vote.signed(body, chainID: chainID, key: key))
+        }
+        trace("n\(i) (Byzantine) FLOODS \(votes.count) votes around h=\(height) r=\(round)")
+        for j in nodes.indices where j != i {
+            for vote in votes { send(.consensus(.vote(vote)), from: i, to: j) }
+        }
+    }
+
+    /// `vote` signed again for nil (itself when it is for nil already).
+    func nilVote(_ vote: Vote, key: SigningKey) -> Vote {
+        guard vote.body.blockID != nil else { return vote }
+        var body = vote.body
+        body.blockID = nil
+        return Vote.signed(body, chainID: chainID, key: key)
+    }
+
+    /// What a Byzantine validator's gossip carries: with `voteNil`, its own votes turned to nil (its state machine
+    /// counted the honest ones it signed).
+    func byzantineGossip(_ messages: [ConsensusMessage], from i: Int, behaviour: ByzantineBehaviour) -> [ConsensusMessage] {
+        guard behaviour.contains(.voteNil) else { return messages }
+        let key = nodes[i].key
+        return messages.map { message in
+            guard case .vote(let v) = message, v.body.validator == key.publicKey else { return message }
+            return .vote(nilVote(v, key: key))
         }
     }
 }

@@ -55,8 +55,9 @@ extension Simulation {
                     trace("n\(i) → all: \(summary(message))")
                     for j in nodes.indices where j != i { send(.consensus(message), from: i, to: j) }
                 }
-            case .gossip(let messages):
+            case .gossip(var messages):
                 guard nodes[i].byzantine?.contains(.withholdVotes) != true else { continue }
+                if let behaviour = nodes[i].byzantine { messages = byzantineGossip(messages, from: i, behaviour: behaviour) }
                 for j in nodes.indices where j != i {
                     for message in messages { send(.consensus(message), from: i, to: j) }
                 }
@@ -121,6 +122,7 @@ extension Simulation {
     mutating func syncTick(_ i: Int) {
         guard nodes[i].isUp else { return }
         step(i) { $0.tick() }
+        if nodes[i].byzantine?.contains(.flood) == true { flood(from: i) }
         if nodes[i].byzantine?.contains(.replayOld) == true, !nodes[i].replayBuffer.isEmpty {
             for _ in 0..<3 {
                 let message = random.pick(nodes[i].replayBuffer)

@@ -115,7 +115,9 @@ public struct Simulation {
             }
             // Byzantine validators keep their signing guard: their lies are signed on the way out
             // (Simulation+Byzantine), so no planted fault is needed to model them and release builds run them too.
-            let consensusConfig = ConsensusConfig(chainID: chainID, timeouts: config.timeouts, testOnlyFaults: config.plantedBug)
+            let consensusConfig = ConsensusConfig(chainID: chainID, timeouts: config.timeouts, maxRoundsAhead: config.maxRoundsAhead,
+                                                  maxBufferedFutureMessages: config.maxBufferedFutureMessages,
+                                                  maxPendingEvidence: config.maxPendingEvidence, testOnlyFaults: config.plantedBug)
             nodes.append(SimNode(index: i, key: key, byzantine: behaviour, config: consensusConfig, replica: nil, parkedApp: app))
         }
         if config.twins, let original = byzantineNodes.min() {
@@ -139,12 +141,18 @@ public struct Simulation {
         return [(0, .partition(side, asymmetric: false)), (healAt, .heal)]
     }
 
+    /// Laggard: the first honest validator is cut off until the end of the fault phase.
+    private func laggardPartition() -> [(time: UInt64, action: FaultAction)] {
+        guard config.laggard, let laggard = honest.first else { return [] }
+        return [(0, .partition([laggard], asymmetric: false))]
+    }
+
     mutating func run() -> SimulationResult {
         for (i, node) in nodes.enumerated() {
             trace("n\(i) is \(node.byzantine.map { "Byzantine \(describe($0))" } ?? "honest") key \(node.key.publicKey.hex.prefix(8))")
             schedule(.syncTick(node: i), after: config.syncIntervalMilliseconds + UInt64(i))
         }
-        for (time, action) in twinPartition() + FaultPlan.make(config: config, random: &random) { schedule(.fault(action), at: time) }
+        for (time, action) in twinPartition() + laggardPartition() + FaultPlan.make(config: config, random: &random) { schedule(.fault(action), at: time) }
         for i in nodes.indices { restart(i) }
         while checker.violations.isEmpty, let (time, event) = queue.pop() {
             now = time
@@ -228,7 +236,7 @@ public struct Simulation {
 
     func describe(_ behaviour: ByzantineBehaviour) -> String {
         let names: [(ByzantineBehaviour, String)] = [(.equivocateProposals, "equivocate-proposals"), (.doubleVote, "double-vote"),
-            (.withholdVotes, "withhold-votes"), (.invalidProposals, "invalid-proposals"), (.replayOld, "replay-old")]
+            (.withholdVotes, "withhold-votes"), (.invalidProposals, "invalid-proposals"), (.replayOld, "replay-old"), (.voteNil, "vote-nil"), (.flood, "flood")]
         return names.filter { behaviour.contains($0.0) }.map(\.1).joined(separator: ",")
     }
 }

@@ -19,6 +19,17 @@ public struct ByzantineBehaviour: OptionSet, Sendable, Hashable {
     /// Resend old messages (past rounds and heights) to random peers.
     public static let replayOld = ByzantineBehaviour(rawValue: 1 << 4)
 
+    /// Vote nil in every vote it sends (broadcast and gossip): with 2f + 1 others present the rounds advance, but
+    /// no block gets a quorum without every honest validator. Not in the random mix (`all`); a scenario sets it.
+    public static let voteNil = ByzantineBehaviour(rawValue: 1 << 5)
+
+    /// Every sync tick, send every other validator a burst of distinct validly signed votes: for later rounds of the
+    /// running height (within the window and beyond it), for the next height, and conflicting ones at the running
+    /// round over the blocks proposed there and phantom ones — what fills bounded buffers, the evidence pool and the
+    /// WAL if a bound is per node rather than per signer. Not in the random mix (`all`); a scenario sets it.
+    public static let flood = ByzantineBehaviour(rawValue: 1 << 6)
+
+    /// The behaviours a seed draws its random mix from.
     public static let all: ByzantineBehaviour = [.equivocateProposals, .doubleVote, .withholdVotes, .invalidProposals, .replayOld]
 }
 
@@ -56,6 +67,15 @@ public struct SimulationConfig: Sendable {
     /// guard and WAL and each in a different partition at the start (healed within the fault phase) — equivocation
     /// by real replica code. Use with `byzantineBehaviour: []` for pure twins.
     public var twins = false
+    /// Laggard: the first honest validator is cut off from the others for the whole fault phase (it heals with
+    /// everything at its end) — with a `voteNil` Byzantine validator the others run rounds without deciding, and the
+    /// laggard must catch up rounds beyond `maxRoundsAhead` to let the chain go on.
+    public var laggard = false
+    /// The state machine's bounds (ConsensusConfig): small values reach the paths that only a long stall or a flood
+    /// reaches with the defaults.
+    public var maxRoundsAhead: UInt32 = 64
+    public var maxBufferedFutureMessages = 1024
+    public var maxPendingEvidence = 64
     /// Bounds: pending simulator events, and events processed per run.
     public var maxQueuedEvents: Int
     public var maxProcessedEvents: Int

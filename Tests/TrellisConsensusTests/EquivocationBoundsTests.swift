@@ -1,0 +1,94 @@
+// EquivocationBoundsTests.swift — a Byzantine validator's equivocations and floods use up only its own share of the
+// machine's bounds: its vote for a claimed block is counted past the per-validator cap (PRE-2), the evidence pool
+// keeps one pair per validator and height (PRE-3), a flood of messages for the next height pushes out only the
+// flooder's own (item 4).
+import Testing
+import TrellisConsensus
+import TrellisCrypto
+import TrellisLedger
+
+@Suite("Equivocation and flood bounds")
+struct EquivocationBoundsTests {
+    @Test("A Byzantine validator at its cap of counted votes still counts for the proof-of-lock a later proposal names (line 28)")
+    func capCannotHideTheProofOfLock() throws {
+        let t = try Harness()
+        let n = t.nonProposer(height: 1, rounds: 0...1)
+        let others = t.keys.indices.filter { $0 != n }
+        let byzantine = others[0]
+        var s = t.machine(n)
+        _ = s.handle(.startHeight(height: 1, validatorSet: t.set))
+        // Blocks proposed at this height in rounds 2–5: votes for them are countable.
+        let decoys = (2...5).map { t.block(height: 1, variant: UInt8($0)) }
+        for (k, block) in decoys.enumerated() { _ = s.handle(.proposalReceived(t.proposal(height: 1, round: UInt32(k + 2), block: block))) }
+        // Round 0 (whose proposal this node missed): the Byzantine validator prevotes the four decoys, reaching its cap;
+        // the two others prevote v.
+        let v = t.block(height: 1, variant: 1)
+        for block in decoys { _ = s.handle(.voteReceived(t.vote(.prevote, height: 1, round: 0, block.hash, by: byzantine))) }
+        for i in others.dropFirst() { _ = s.handle(.voteReceived(t.vote(.prevote, height: 1, round: 0, v.hash, by: i))) }
+        // Round 1's proposal re-proposes v with proof-of-lock round 0; the Byzantine validator's prevote for v at round 0
+        // arrives again (gossip of the node that locked on it): it must count.
+        _ = s.handle(.proposalReceived(t.proposal(height: 1, round: 1, polRound: 0, block: v)))
+        _ = s.handle(.blockValidated(blockID: v.hash, valid: true))
+        let byzantineVote = t.vote(.prevote, height: 1, round: 0, v.hash, by: byzantine)
+        #expect(!s.isRedundant(.voteReceived(byzantineVote)))
+        _ = s.handle(.voteReceived(byzantineVote))
+        // Round 0 ends without a proposal: prevote nil, precommit nil, and round 1 starts.
+        var effects = s.handle(.timeoutFired(Timeout(height: 1, round: 0, step: .propose)))
+        effects += s.handle(.timeoutFired(Timeout(height: 1, round: 0, step: .prevote)))
+        for i in others.dropFirst() { effects += s.handle(.voteReceived(t.vote(.precommit, height: 1, round: 0, nil, by: i))) }
+        effects = s.handle(.timeoutFired(Timeout(height: 1, round: 0, step: .precommit)))
+        #expect(s.round == 1)
+        #expect(effects.broadcastVotes.map(\.body.blockID) == [v.hash], "line 28: 2f + 1 prevotes for v at round 0")
+    }
+
+    @Test("One validator's equivocations over many rounds and blocks leave one pending evidence: another's still finds room")
+    func evidencePoolIsPerValidator() throws {
+        let t = try Harness()
+        var config = t.config
+        config.maxPendingEvidence = 4
+        let n = t.nonProposer(height: 1)
+        let others = t.keys.indices.filter { $0 != n }
+        var s = t.machine(n, config: config)
+        _ = s.handle(.startHeight(height: 1, validatorSet: t.set))
+        let block = t.block(height: 1, variant: 3)
+        for r: UInt32 in 0..<10 {
+            for type in [VoteType.prevote, .precommit] {
+                _ = s.handle(.voteReceived(t.vote(type, height: 1, round: r, nil, by: others[0])))
+                _ = s.handle(.voteReceived(t.vote(type, height: 1, round: r, block.hash, by: others[0])))
+            }
+        }
+        #expect(s.pendingEvidence.map(\.validator) == [t.keys[others[0]].publicKey])
+        #expect(s.isRedundant(.voteReceived(t.vote(.prevote, height: 1, round: 11, block.hash, by: others[0]))) == false,
+                "a first vote of a round is not redundant")
+        _ = s.handle(.voteReceived(t.vote(.prevote, height: 1, round: 11, nil, by: others[0])))
+        #expect(s.isRedundant(.voteReceived(t.vote(.prevote, height: 1, round: 11, block.hash, by: others[0]))),
+                "a further equivocation only repeats the pending evidence")
+        _ = s.handle(.voteReceived(t.vote(.prevote, height: 1, round: 0, nil, by: others[1])))
+        let effects = s.handle(.voteReceived(t.vote(.prevote, height: 1, round: 0, block.hash, by: others[1])))
+        #expect(effects.evidence.map(\.validator) == [t.keys[others[1]].publicKey])
+        #expect(s.pendingEvidence.count == 2)
+    }
+
+    @Test("Two Byzantine validators flooding the next height push out only their own buffered messages, not an honest proposal")
+    func futureBufferIsShared() throws {
+        let t = try Harness()
+        var config = t.config
+        config.maxBufferedFutureMessages = 8
+        let n = t.nonProposer(height: 2)
+        let proposer = t.proposerIndex(height: 2, round: 0)
+        let flooders = t.keys.indices.filter { $0 != n && $0 != proposer }
+        var s = t.machine(n, config: config)
+        _ = s.handle(.startHeight(height: 1, validatorSet: t.set))
+        let early = t.proposal(height: 2, round: 0, block: t.block(height: 2, variant: 1))
+        let prevote = t.vote(.prevote, height: 2, round: 0, early.body.blockID, by: proposer)
+        _ = s.handle(.proposalReceived(early))
+        _ = s.handle(.voteReceived(prevote))
+        for r: UInt32 in 0..<40 {
+            for f in flooders { _ = s.handle(.voteReceived(t.vote(.precommit, height: 2, round: r, nil, by: f))) }
+        }
+        let taken = s.takeBufferedMessages(forHeight: 2)
+        #expect(taken.count == 8)
+        #expect(taken.prefix(2) == [.proposal(early), .vote(prevote)], "the honest proposer's messages stay")
+        #expect(taken.filter { $0.signer == t.keys[flooders[0]].publicKey }.count == 3)
+    }
+}
