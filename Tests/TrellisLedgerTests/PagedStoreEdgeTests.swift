@@ -169,10 +169,11 @@ import TrellisStore
         }
     }
 
-    /// With a cache of two pages per generation (and no upper pages kept by position), the pages a commit replaces
-    /// have been dropped from the cache by the reads in between, so the commit reads them (the members it keeps) from
-    /// disk; every height still proves as the archive does, before and after reopening.
-    @Test func aReplacedPageIsReadFromDiskOnceTheCacheHasDroppedIt() throws {
+    /// With a cache of two pages per generation, the pages a commit replaces have been dropped from the cache by the
+    /// reads in between, so the commit reads them (the members it keeps) from disk — every page on the changed key's
+    /// path without upper pages kept by position, the pages rooted below depth 12 with them (the production
+    /// setting); every height still proves as the archive does, before and after reopening.
+    @Test(arguments: [nil, 12] as [Int?]) func aReplacedPageIsReadFromDiskOnceTheCacheHasDroppedIt(upperPageDepth: Int?) throws {
         let path = temporaryPath("paged-small-cache")
         defer { try? FileManager.default.removeItem(atPath: path) }
         let block = try TestChain(net: TestNet()).commitNext([]).block
@@ -181,9 +182,12 @@ import TrellisStore
         var root = Hash.zero
         var rng = SplitMix64(seed: 11)
         do {
-            let store = try RocksChainStore(path: path, retention: .window(heights: 4), pageCachePages: 2, upperPageDepth: nil)
+            let store = try RocksChainStore(path: path, retention: .window(heights: 4), pageCachePages: 2, upperPageDepth: upperPageDepth)
             try Self.commit(keys.map { ($0, [0]) }, height: 0, root: &root, stores: [archive, store], block: block)
-            let target = keys[1_717]
+            // The key whose leaf sits deepest: pages rooted below depth 12 on its path.
+            let depths = try keys.map { try UpperPagesTests.leafDepth($0, root: root, archive: archive) }
+            let target = keys[try #require(depths.indices.max { depths[$0] < depths[$1] })]
+            #expect(depths.max()! > 20)
             for height in 1...8 {
                 // Reads elsewhere in the tree: the pages on target's path leave both generations of the cache.
                 for _ in 0..<20 { _ = try SparseMerkleTree.get(keys[rng.below(keys.count)], root: root, source: store) }
@@ -192,13 +196,16 @@ import TrellisStore
                 for _ in 0..<10 { changes[keys[rng.below(keys.count)]] = rng.below(4) == 0 ? .some(nil) : [UInt8(height), 1] }
                 changes[target] = [UInt8(height)]
                 try Self.commit(changes.map { ($0.key, $0.value) }, height: height, root: &root, stores: [store, archive], block: block)
-                // The update (on the store) and the commit read target's path: 4 pages in a 3,000-key tree, from disk.
-                #expect(store.treePagesRead - before >= 4, "height \(height): \(store.treePagesRead - before) pages read")
+                // The update (on the store) and the commit read target's path from disk: its pages (at least 6 for a
+                // leaf more than 20 deep), or those rooted below the upper pages (at depths 16 and 20).
+                let pagesBelow = (try UpperPagesTests.leafDepth(target, root: root, archive: archive) - 1) / TreePage.levels + 1
+                    - (upperPageDepth.map { $0 / TreePage.levels + 1 } ?? 0)
+                #expect(pagesBelow >= 2 && store.treePagesRead - before >= pagesBelow, "height \(height): \(store.treePagesRead - before) pages read, \(pagesBelow) below the upper pages")
                 #expect(try store.stateRoot(atHeight: UInt64(height)) == root)
             }
             try Self.expectSameAsArchive(store, archive, keys: Array(keys.prefix(300)) + [target], "small cache")
         }
-        let reopened = try RocksChainStore(path: path, retention: .window(heights: 4), pageCachePages: 2, upperPageDepth: nil)
+        let reopened = try RocksChainStore(path: path, retention: .window(heights: 4), pageCachePages: 2, upperPageDepth: upperPageDepth)
         try Self.expectSameAsArchive(reopened, archive, keys: Array(keys.suffix(300)) + [keys[1_717]], "small cache, reopened")
     }
 

@@ -4,6 +4,7 @@
 // that lose theirs; a slot answers only for the root it holds. Every proof is checked against a `MemoryChainStore`.
 import Foundation
 import Testing
+import TrellisCodec
 import TrellisCrypto
 @testable import TrellisLedger
 
@@ -34,6 +35,22 @@ import TrellisCrypto
             for child in [l, r] where child != .zero { stack.append((child, depth + 1)) }
         }
         return count
+    }
+
+    /// What each upper slot (`UpperPages.slot(depth:path:)` order, pages rooted at most `maxDepth` deep) holds when
+    /// it holds the tree at `root`'s page at its position: the root of that page (an inner node at a page depth, or
+    /// the tree's root), nil where the tree has no page.
+    static func slotRoots(root: Hash, maxDepth: Int, archive: MemoryChainStore) throws -> [Hash?] {
+        var roots = [Hash?](repeating: nil, count: UpperPages.slotCount(maxDepth: maxDepth))
+        guard root != .zero else { return roots }
+        roots[0] = root
+        var stack = [(root, 0, TreePath.root)]
+        while let (hash, depth, path) = stack.popLast() {
+            guard depth <= maxDepth, case .inner(let l, let r)? = try archive.treeNode(hash) else { continue }
+            if depth % TreePage.levels == 0 { roots[UpperPages.slot(depth: depth, path: path)] = hash }
+            for (bit, child) in [(0, l), (1, r)] where child != .zero { stack.append((child, depth + 1, path.with(bit: bit, at: depth))) }
+        }
+        return roots
     }
 
     /// With a rotating cache of two pages a generation, walks to keys whose leaves sit at most 16 deep (every node on
@@ -93,8 +110,10 @@ import TrellisCrypto
     }
 
     /// A commit puts its new upper pages at their positions and empties those that no longer hold a page: after keys
-    /// are added, changed and most of them deleted, the store holds exactly the tree's pages rooted at most 12 deep,
-    /// and every key proves as in the archive at every kept height.
+    /// are added, changed and most of them deleted, every slot holds exactly the tree's page at its position (the
+    /// root the archive's tree has there; none where it has none: a slot left holding a replaced page, or a page put
+    /// at another position, fails), walks to the keys whose leaves sit at most 16 deep read nothing from disk (with
+    /// a rotating cache of two pages), and every key proves as in the archive at every kept height.
     @Test func commitsKeepExactlyTheTreesUpperPages() throws {
         let path = temporaryPath("upper-pages-commits")
         defer { try? FileManager.default.removeItem(atPath: path) }
@@ -102,7 +121,7 @@ import TrellisCrypto
         let keys = (0..<2_500).map { Array("c/\($0)".utf8) }
         let archive = MemoryChainStore()
         var root = Hash.zero
-        let store = try RocksChainStore(path: path, retention: .window(heights: 4))
+        let store = try RocksChainStore(path: path, retention: .window(heights: 4), pageCachePages: 2)
         var rng = SplitMix64(seed: 5)
         let steps: [[PagedStoreEdgeTests.Change]] = [
             keys.map { ($0, [0]) },
@@ -117,10 +136,51 @@ import TrellisCrypto
             try PagedStoreEdgeTests.commit(unique.map { ($0.key, $0.value) }, height: height, root: &root, stores: [archive, store], block: block)
             let expected = try Self.pages(root: root, maxDepth: 12, archive: archive)
             #expect(store.upperPagesHeld == expected, "height \(height)")
+            let slots = store.upperPageRoots, expectedSlots = try Self.slotRoots(root: root, maxDepth: 12, archive: archive)
+            let wrong = slots.indices.filter { $0 >= expectedSlots.count || slots[$0] != expectedSlots[$0] }
+            #expect(slots.count == expectedSlots.count && wrong.isEmpty, "height \(height): \(wrong.count) slots hold another page than the tree's, first \(wrong.prefix(5))")
+            let before = store.treePagesRead
+            var walked = 0
+            for key in keys {
+                guard let leaf = try SparseMerkleTree.get(key, root: root, source: archive), try Self.leafDepth(key, root: root, archive: archive) <= 16 else { continue }
+                #expect(try SparseMerkleTree.get(key, root: root, source: store) == leaf)
+                walked += 1
+            }
+            #expect(walked > 0 && store.treePagesRead == before, "height \(height): \(store.treePagesRead - before) pages read walking \(walked) keys")
             counts.append(expected)
         }
         #expect(counts[2] < counts[1], "the deletions emptied upper positions: \(counts)")
         try PagedStoreEdgeTests.expectSameAsArchive(store, archive, keys: Array(keys.prefix(100)), "upper pages")
+    }
+
+    /// A block executed against the store (the tree update a proposal or a validation runs: its walks read the
+    /// committed tree, its new nodes stay in the result) and never committed leaves every slot holding the committed
+    /// tree's page, and walks to the committed tree's shallow keys read nothing from disk and find its values.
+    @Test func anExecutedBlockNotCommittedLeavesTheCommittedTreesPages() throws {
+        let path = temporaryPath("upper-pages-uncommitted")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let block = try TestChain(net: TestNet()).commitNext([]).block
+        let keys = (0..<2_500).map { Array("x/\($0)".utf8) }
+        let archive = MemoryChainStore()
+        var root = Hash.zero
+        let store = try RocksChainStore(path: path, retention: .window(heights: 4), pageCachePages: 2)
+        try PagedStoreEdgeTests.commit(keys.map { ($0, [0]) }, height: 0, root: &root, stores: [archive, store], block: block)
+        let committed = try Self.slotRoots(root: root, maxDepth: 12, archive: archive)
+        #expect(store.upperPageRoots == committed)
+        // Two blocks executed on the committed tree, neither committed: one changes and deletes keys, one adds keys.
+        let changes: [PagedStoreEdgeTests.Change] = keys.prefix(600).enumerated().map { ($1, $0 % 3 == 0 ? nil : [9]) }
+        let added: [PagedStoreEdgeTests.Change] = (0..<600).map { (Array("y/\($0)".utf8), [7]) }
+        for executed in [changes, added] {
+            let sorted = executed.sorted { ByteOrder.less($0.key, $1.key) }
+            let update = try SparseMerkleTree.update(root: root, changes: sorted, source: store)
+            #expect(update.root != root)
+        }
+        #expect(store.upperPageRoots == committed)
+        let before = store.treePagesRead
+        for key in keys where try Self.leafDepth(key, root: root, archive: archive) <= 16 {
+            #expect(try SparseMerkleTree.get(key, root: root, source: store) == (try SparseMerkleTree.get(key, root: root, source: archive)))
+        }
+        #expect(store.treePagesRead == before, "\(store.treePagesRead - before) pages read from disk")
     }
 
     /// A slot answers only for the root it holds: a page at a position does not answer for another root there (nor

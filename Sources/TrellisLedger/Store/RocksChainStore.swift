@@ -395,16 +395,27 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     }
 
     /// After a commit's write: its decoded new pages go to their positions (upper pages) or into the rotating cache
-    /// (at most as many as it keeps: the last ones), and the upper positions that lost their page are emptied.
+    /// (at most as many as it keeps: the last ones), and the upper positions that lost their page are emptied. The
+    /// pages displaced from their slots (up to a few thousand a block, each several arrays) are released after the
+    /// lock is: readers' node lookups take the same lock.
     private func remember(_ pages: [NewPage], emptied: [(depth: Int, path: TreePath)]) {
-        cacheLock.lock()
-        defer { cacheLock.unlock() }
-        for position in emptied { upperPages?.remove(depth: position.depth, path: position.path) }
+        var displaced: [DecodedPage] = []
         var cached: [DecodedPage] = []
+        cacheLock.lock()
+        if upperPages != nil { displaced.reserveCapacity(emptied.count + pages.count) }
+        for position in emptied {
+            if let old = upperPages?.remove(depth: position.depth, path: position.path) { displaced.append(old) }
+        }
         for new in pages {
-            if upperPages?.holds(depth: new.depth) == true { upperPages?.set(new.page, depth: new.depth, path: new.path) } else { cached.append(new.page) }
+            if upperPages?.holds(depth: new.depth) == true {
+                if let old = upperPages?.set(new.page, depth: new.depth, path: new.path) { displaced.append(old) }
+            } else {
+                cached.append(new.page)
+            }
         }
         for page in cached.suffix(pageCachePages) { pageCache.insert(page) }
+        cacheLock.unlock()
+        withExtendedLifetime(displaced) {}
     }
 
     /// A page a commit wrote, decoded, at its position.
@@ -419,6 +430,13 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         cacheLock.lock()
         defer { cacheLock.unlock() }
         return upperPages?.count ?? 0
+    }
+
+    /// The root of the page each upper slot holds (nil: empty), in `UpperPages.slot(depth:path:)` order, for tests.
+    var upperPageRoots: [Hash?] {
+        cacheLock.lock()
+        defer { cacheLock.unlock() }
+        return upperPages?.roots ?? []
     }
 
     /// How many trees of an older height (`HistoricalTree`s below the last height: 512 summary seeks and the upper

@@ -70,20 +70,31 @@ struct UpperPages {
         }
     }
 
-    /// Puts `page` at its position (`depth`, a page depth ≤ `maxDepth`, on `path`), replacing what the slot held.
-    mutating func set(_ page: DecodedPage, depth: Int, path: TreePath) {
+    /// The root of the page each slot holds (nil: empty), in slot order (`slot(depth:path:)`), for tests.
+    var roots: [Hash?] { slots.map { $0?.root } }
+
+    /// Puts `page` at its position (`depth`, a page depth ≤ `maxDepth`, on `path`), replacing what the slot held;
+    /// returns the page replaced (for the caller to release outside its lock).
+    @discardableResult
+    mutating func set(_ page: DecodedPage, depth: Int, path: TreePath) -> DecodedPage? {
         precondition(holds(depth: depth), "invalid state: an upper page at depth \(depth), deeper than \(maxDepth)")
         let slot = Self.slot(depth: depth, path: path)
         if slots[slot] == nil { count += 1 }
+        let replaced = slots[slot]
         slots[slot] = page
+        return replaced
     }
 
     /// Empties the position (`depth`, a page depth ≤ `maxDepth`, on `path`): the latest tree has no page there now,
     /// or one this store did not decode.
-    mutating func remove(depth: Int, path: TreePath) {
+    /// Returns the page removed (for the caller to release outside its lock).
+    @discardableResult
+    mutating func remove(depth: Int, path: TreePath) -> DecodedPage? {
         precondition(holds(depth: depth), "invalid state: an upper page at depth \(depth), deeper than \(maxDepth)")
         let slot = Self.slot(depth: depth, path: path)
         if slots[slot] != nil { count -= 1 }
+        let removed = slots[slot]
         slots[slot] = nil
+        return removed
     }
 }
