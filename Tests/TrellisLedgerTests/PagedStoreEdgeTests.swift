@@ -169,9 +169,9 @@ import TrellisStore
         }
     }
 
-    /// With a cache of two pages per generation, the pages a commit replaces have been dropped from the cache by the
-    /// reads in between, so the commit reads them (the members it keeps) from disk; every height still proves as
-    /// the archive does, before and after reopening.
+    /// With a cache of two pages per generation (and no upper pages kept by position), the pages a commit replaces
+    /// have been dropped from the cache by the reads in between, so the commit reads them (the members it keeps) from
+    /// disk; every height still proves as the archive does, before and after reopening.
     @Test func aReplacedPageIsReadFromDiskOnceTheCacheHasDroppedIt() throws {
         let path = temporaryPath("paged-small-cache")
         defer { try? FileManager.default.removeItem(atPath: path) }
@@ -181,7 +181,7 @@ import TrellisStore
         var root = Hash.zero
         var rng = SplitMix64(seed: 11)
         do {
-            let store = try RocksChainStore(path: path, retention: .window(heights: 4), pageCachePages: 2)
+            let store = try RocksChainStore(path: path, retention: .window(heights: 4), pageCachePages: 2, upperPageDepth: nil)
             try Self.commit(keys.map { ($0, [0]) }, height: 0, root: &root, stores: [archive, store], block: block)
             let target = keys[1_717]
             for height in 1...8 {
@@ -198,7 +198,7 @@ import TrellisStore
             }
             try Self.expectSameAsArchive(store, archive, keys: Array(keys.prefix(300)) + [target], "small cache")
         }
-        let reopened = try RocksChainStore(path: path, retention: .window(heights: 4), pageCachePages: 2)
+        let reopened = try RocksChainStore(path: path, retention: .window(heights: 4), pageCachePages: 2, upperPageDepth: nil)
         try Self.expectSameAsArchive(reopened, archive, keys: Array(keys.suffix(300)) + [keys[1_717]], "small cache, reopened")
     }
 
@@ -344,7 +344,7 @@ import TrellisStore
         }
         #expect(pageRoots.map(\.depth) == [0, 4, 8, 12, 16])
         for (depth, hash) in pageRoots {
-            let cached = store.cachedNode(hash, depth: depth, page: .zero) != nil
+            let cached = store.cachedNode(hash, depth: depth, page: .zero, path: TreePath(pathBits)) != nil
             #expect(cached == (depth <= RocksChainStore.cachedNewPageDepth), "the new page at depth \(depth) cached: \(cached)")
         }
         // The deep page is read from the store by the next walk that needs it, and cached then.

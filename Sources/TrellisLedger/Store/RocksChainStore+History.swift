@@ -165,9 +165,9 @@ final class HistoricalTree: TreeNodeSource, TreeValueSource, @unchecked Sendable
     /// snapshot's last height a page at the position that is not the one named is damage; for an older height it
     /// is a page the latest tree replaced there, and the node is not found in it.
     private func latestNode(_ hash: Hash, depth: Int, page: Hash, path: TreePath) throws(StateError) -> TreeNode? {
-        if let cached = store.cachedNode(hash, depth: depth, page: page) { return cached }
+        if let cached = store.cachedNode(hash, depth: depth, page: page, path: path) { return cached }
         let snapshot = self.snapshot, nodes = store.nodes
-        return try RocksChainStore.pagedNode(hash, depth: depth, page: page, path: path, strict: isLatest, cache: store) { (key: [UInt8]) throws(StoreError) in
+        return try RocksChainStore.pagedNode(hash, depth: depth, page: page, path: path, strict: isLatest, latest: false, cache: store) { (key: [UInt8]) throws(StoreError) in
             try snapshot.get(nodes, key: key)
         }
     }

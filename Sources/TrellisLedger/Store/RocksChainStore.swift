@@ -65,6 +65,11 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     /// rotated a cache generation out each block, the upper tree's read pages with it (docs/PERFORMANCE.md, "The
     /// commit on a large state (eleventh)"). A deep page read again is read from the store (and then cached).
     public static let cachedNewPageDepth = 12
+    /// The deepest page roots the store keeps decoded by position, never evicted (`UpperPages`: the top four levels of
+    /// pages, at most 4,369): every block's paths cross them, and in the rotating cache a depth-12 page untouched for
+    /// a few blocks had gone and was read and decoded again (docs/PERFORMANCE.md, "(fifteenth, store)"). The commit
+    /// puts its new pages there (at most `cachedNewPageDepth` deep, whatever the cache's capacity).
+    public static let upperPageDepth = 12
     /// Stale entries (values and summaries) one commit prunes at most, in whole per-height records (at least one);
     /// a longer backlog (e.g. after lowering the window) is pruned over the next commits. Bounds a commit's batch.
     public static let maxPrunedPerCommit = 200_000
@@ -93,6 +98,9 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     public let stateRetention: StateRetention
     /// This store's bound on each generation of decoded pages (`pageCacheCapacity` unless opened with another).
     public let pageCachePages: Int
+    /// The deepest page roots this store keeps by position (`upperPageDepth` unless opened with another; nil: none,
+    /// every page in the rotating cache).
+    public let upperPagesDepth: Int?
     /// Whether a commit ends by returning the C heap's free pages to the system when the process grew by more than
     /// `heapTrimSlack` since the last time (`HeapTrimmer`). Off unless asked for: the trim is process-wide, so the
     /// process that owns the heap decides. The node leaves it off and trims between heights instead
@@ -108,6 +116,8 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     private let cacheLock = NSLock()
     /// Guarded by `cacheLock`.
     private var pageCache: PageCache
+    /// Guarded by `cacheLock`.
+    private var upperPages: UpperPages?
     /// Guarded by `cacheLock`.
     private var pageRowsRead = 0
     /// Guarded by `cacheLock`.
@@ -148,22 +158,28 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
 
     /// Opens (or creates) the store at `path`. Fails on a database of another format, naming it and what to do.
     /// `options`: RocksDB's (`storeOptions` unless a benchmark tries others).
-    public convenience init(path: String, retention: StateRetention = .default, pageCachePages: Int = RocksChainStore.pageCacheCapacity, trimsHeap: Bool = false,
+    public convenience init(path: String, retention: StateRetention = .default, pageCachePages: Int = RocksChainStore.pageCacheCapacity,
+                            upperPageDepth: Int? = RocksChainStore.upperPageDepth, trimsHeap: Bool = false,
                             options: StoreOptions = RocksChainStore.storeOptions) throws(ChainStoreError) {
         let db: Database
         do { db = try Database(path: path, columnFamilies: Self.columnFamilyNames, format: Self.format, options: options) } catch {
             if case .formatMismatch(let p, let found, let expected) = error { throw .unsupportedFormat(path: p, found: found, expected: expected) }
             throw .storage(error)
         }
-        try self.init(database: db, retention: retention, pageCachePages: pageCachePages, trimsHeap: trimsHeap)
+        try self.init(database: db, retention: retention, pageCachePages: pageCachePages, upperPageDepth: upperPageDepth, trimsHeap: trimsHeap)
     }
 
     /// Uses an already open database that has the ledger's column families.
-    public init(database: Database, retention: StateRetention = .default, pageCachePages: Int = RocksChainStore.pageCacheCapacity, trimsHeap: Bool = false) throws(ChainStoreError) {
+    public init(database: Database, retention: StateRetention = .default, pageCachePages: Int = RocksChainStore.pageCacheCapacity,
+                upperPageDepth: Int? = RocksChainStore.upperPageDepth, trimsHeap: Bool = false) throws(ChainStoreError) {
         if case .window(let n) = retention { precondition(n >= 1, "a proof window keeps at least the latest height") }
         precondition(pageCachePages >= 1, "the page cache holds at least one page per generation, got \(pageCachePages)")
+        precondition(upperPageDepth.map { $0 >= 0 && $0 <= Self.cachedNewPageDepth && $0 % TreePage.levels == 0 } ?? true,
+                     "upper pages down to a page depth of at most \(Self.cachedNewPageDepth), got \(upperPageDepth ?? -1)")
         self.pageCachePages = pageCachePages
         pageCache = PageCache(capacity: pageCachePages)
+        upperPagesDepth = upperPageDepth
+        upperPages = upperPageDepth.map { UpperPages(maxDepth: $0) }
         self.trimsHeap = trimsHeap
         heapTrimmer = trimsHeap ? HeapTrimmer(slackBytes: Self.heapTrimSlack) : nil
         self.database = database
@@ -275,8 +291,8 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     /// store of pages by position finds another node only with its position: the tree's walks call
     /// `treeNode(_:depth:page:path:)`.
     public func treeNode(_ hash: Hash) throws(StateError) -> TreeNode? {
-        if let cached = cachedNode(hash, depth: 0, page: .zero) { return cached }
-        return try Self.pagedNode(hash, depth: 0, page: .zero, path: .root, strict: false, cache: self) { (key: [UInt8]) throws(StoreError) in try database.get(nodes, key: key) }
+        if let cached = cachedNode(hash, depth: 0, page: .zero, path: .root) { return cached }
+        return try Self.pagedNode(hash, depth: 0, page: .zero, path: .root, strict: false, latest: true, cache: self) { (key: [UInt8]) throws(StoreError) in try database.get(nodes, key: key) }
     }
 
     /// A node without its path: from the cached pages only (and the root), since pages are stored by position.
@@ -293,26 +309,27 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     /// reads of the live database require that no commit runs meanwhile (the engine walks and commits in turn);
     /// every other reader reads a snapshot (`stateSource(atHeight:)`), whose pages a commit does not change.
     public func treeNode(_ hash: Hash, depth: Int, page: Hash, path: TreePath) throws(StateError) -> TreeNode? {
-        if let cached = cachedNode(hash, depth: depth, page: page) { return cached }
-        return try Self.pagedNode(hash, depth: depth, page: page, path: path, strict: true, cache: self) { (key: [UInt8]) throws(StoreError) in try database.get(nodes, key: key) }
+        if let cached = cachedNode(hash, depth: depth, page: page, path: path) { return cached }
+        return try Self.pagedNode(hash, depth: depth, page: page, path: path, strict: true, latest: true, cache: self) { (key: [UInt8]) throws(StoreError) in try database.get(nodes, key: key) }
     }
 
     /// The node `hash` at `depth` below `page`, at `path`, read through `read` (the store or a snapshot), its page
     /// cached. `strict`: a page at the position whose root is not the expected one (`hash` for the node's own page,
     /// `page` for the page above, when known) is reported as damage; else it is not this node's page (a reader of
-    /// an older tree, whose pages the latest tree replaced) and the node is not found there.
-    static func pagedNode(_ hash: Hash, depth: Int, page: Hash, path: TreePath, strict: Bool, cache: RocksChainStore,
+    /// an older tree, whose pages the latest tree replaced) and the node is not found there. `latest`: `read` reads
+    /// the live database (its pages are the latest tree's: an upper one is kept by position, `readPage`).
+    static func pagedNode(_ hash: Hash, depth: Int, page: Hash, path: TreePath, strict: Bool, latest: Bool, cache: RocksChainStore,
                           read: ([UInt8]) throws(StoreError) -> [UInt8]?) throws(StateError) -> TreeNode? {
         // The node's own position first (no page below depth 252: a deeper walk is a damaged tree, found below). A
         // page of another root there is not taken for damage yet: the node may be a leaf 4 levels below the page
         // above, which holds it inline (a stray row at a leaf's position is an extra row, which `checkState` reports).
         var strayOwnRow: Hash? = nil
-        if depth % TreePage.levels == 0 && depth < 256, let own = try cache.readPage(depth: depth, path: path, root: hash, strict: false, read: read) {
+        if depth % TreePage.levels == 0 && depth < 256, let own = try cache.readPage(depth: depth, path: path, root: hash, strict: false, latest: latest, read: read) {
             if own.root == hash { return own.rootNode }
             strayOwnRow = own.root
         }
         // Inside a page (or a leaf 4 levels below a page root, which is stored in that page).
-        if depth > 0, let above = try cache.readPage(depth: TreePage.pageDepth(ofNodeAt: depth), path: path, root: page == .zero ? nil : page, strict: strict, read: read),
+        if depth > 0, let above = try cache.readPage(depth: TreePage.pageDepth(ofNodeAt: depth), path: path, root: page == .zero ? nil : page, strict: strict, latest: latest, read: read),
            page == .zero || above.root == page, let node = above.member(hash) {
             return node
         }
@@ -326,8 +343,11 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     /// The page at the position `depth`, `path` whose root is `root` (when known), read through `read` and cached:
     /// the cache when it holds `root`, else the row at the position (nil when there is none). A row whose page does
     /// not hash to `root` is returned as it is unless `strict` (then `StateError.corruptValue`); the caller compares.
-    func readPage(depth: Int, path: TreePath, root: Hash?, strict: Bool, read: ([UInt8]) throws(StoreError) -> [UInt8]?) throws(StateError) -> DecodedPage? {
-        if let root, let cached = cachedPage(root) { return cached }
+    /// `latest`: `read` reads the live database, whose row at the position is the latest tree's page, so a page read
+    /// at an upper position (`UpperPages`) takes that position's slot; any other page goes into the rotating cache
+    /// (a snapshot's page of an older tree must not displace the latest one).
+    func readPage(depth: Int, path: TreePath, root: Hash?, strict: Bool, latest: Bool, read: ([UInt8]) throws(StoreError) -> [UInt8]?) throws(StateError) -> DecodedPage? {
+        if let root, let cached = cachedPage(root, depth: depth, path: path) { return cached }
         let bytes: [UInt8]?
         let start = ContinuousClock.now
         let key = Self.pageKey(depth: depth, path: path)
@@ -343,7 +363,7 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
             throw .corruptValue(key: Self.describePage(key), reason: "holds a page hashing to \(page.root.hex), the tree names \(root.hex) there")
         }
         cacheLock.lock()
-        pageCache.insert(page)
+        if latest, upperPages?.holds(depth: depth) == true { upperPages?.set(page, depth: depth, path: path) } else { pageCache.insert(page) }
         cacheLock.unlock()
         return page
     }
@@ -351,7 +371,7 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     /// The page rooted at `root` at the position `depth`, `path` of the store as it is now (the cache, else one
     /// read), or nil when the position holds no page; a page of another root there is damage.
     func page(_ root: Hash, depth: Int, path: TreePath) throws(StateError) -> DecodedPage? {
-        try readPage(depth: depth, path: path, root: root, strict: true) { (key: [UInt8]) throws(StoreError) in try database.get(nodes, key: key) }
+        try readPage(depth: depth, path: path, root: root, strict: true, latest: true) { (key: [UInt8]) throws(StoreError) in try database.get(nodes, key: key) }
     }
 
     /// The `nodes` key of the page at depth `depth` (a multiple of `TreePage.levels`, below 256) whose path is `path`:
@@ -374,10 +394,31 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         return "tree page at depth \(depth), path \(Hex.encode(Array(key[1..<(1 + (depth + 7) / 8)])))"
     }
 
-    private func remember(_ pages: [DecodedPage]) {
+    /// After a commit's write: its decoded new pages go to their positions (upper pages) or into the rotating cache
+    /// (at most as many as it keeps: the last ones), and the upper positions that lost their page are emptied.
+    private func remember(_ pages: [NewPage], emptied: [(depth: Int, path: TreePath)]) {
         cacheLock.lock()
         defer { cacheLock.unlock() }
-        for page in pages.suffix(pageCachePages) { pageCache.insert(page) }
+        for position in emptied { upperPages?.remove(depth: position.depth, path: position.path) }
+        var cached: [DecodedPage] = []
+        for new in pages {
+            if upperPages?.holds(depth: new.depth) == true { upperPages?.set(new.page, depth: new.depth, path: new.path) } else { cached.append(new.page) }
+        }
+        for page in cached.suffix(pageCachePages) { pageCache.insert(page) }
+    }
+
+    /// A page a commit wrote, decoded, at its position.
+    struct NewPage {
+        let page: DecodedPage
+        let depth: Int
+        let path: TreePath
+    }
+
+    /// Pages held by position (`UpperPages`), for tests.
+    var upperPagesHeld: Int {
+        cacheLock.lock()
+        defer { cacheLock.unlock() }
+        return upperPages?.count ?? 0
     }
 
     /// How many trees of an older height (`HistoricalTree`s below the last height: 512 summary seeks and the upper
@@ -420,17 +461,21 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         return latestTreeNodeLookups
     }
 
-    /// The node `hash` at `depth` below `page` from the cached pages, or nil (counted as a lookup).
-    func cachedNode(_ hash: Hash, depth: Int, page: Hash) -> TreeNode? {
+    /// The node `hash` at `depth` below `page` (at `path`, when known) from the pages in memory — the upper pages at
+    /// their positions, then the rotating cache — or nil (counted as a lookup).
+    func cachedNode(_ hash: Hash, depth: Int, page: Hash, path: TreePath? = nil) -> TreeNode? {
         cacheLock.lock()
         defer { cacheLock.unlock() }
         latestTreeNodeLookups += 1
+        if let path, let node = upperPages?.node(hash, depth: depth, page: page, path: path) { return node }
         return pageCache.node(hash, depth: depth, page: page)
     }
 
-    private func cachedPage(_ root: Hash) -> DecodedPage? {
+    /// The page rooted at `root` at the position `depth`, `path` from memory: its upper slot, else the rotating cache.
+    private func cachedPage(_ root: Hash, depth: Int, path: TreePath) -> DecodedPage? {
         cacheLock.lock()
         defer { cacheLock.unlock() }
+        if let page = upperPages?.page(depth: depth, path: path, root: root) { return page }
         return pageCache.page(root)
     }
 
@@ -504,7 +549,7 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         // The latest tree only, in pages: the pages this height replaced leave the store now and its new ones are
         // written (history is the change sets above); the buckets whose subtree changed get a summary.
         let historyFiled = clock.now
-        let (diff, newPages, pagesWritten, walked) = try treeChanges(commit, into: &batch)
+        let (diff, newPages, emptied, pagesWritten, walked) = try treeChanges(commit, into: &batch)
         let paged = clock.now
         for (bucket, summary) in diff.summaries {
             if pruning, let previous = try newestSummaryHeight(bucket) { stale.summaries.append(.init(bucket: bucket, height: previous)) }
@@ -524,7 +569,7 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         let built = clock.now
         do { try database.write(batch, sync: true) } catch { throw .storage(error) }
         let written = clock.now
-        remember(newPages)
+        remember(newPages, emptied: emptied)
         let deletes = batch.deleteCount
         let end = clock.now
         cacheLock.lock()
@@ -547,9 +592,11 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     }
 
     /// Adds to `batch` the page rows `commit` removes and adds (the stored tree, the last committed height's, side
-    /// by side with the committed one: TreeDiff.swift), and returns the walk (its changed bucket summaries), the
-    /// last new pages decoded (as many as the cache keeps) and how many pages it writes.
-    private func treeChanges(_ commit: BlockCommit, into batch: inout WriteBatch) throws(ChainStoreError) -> (TreeDiff, [DecodedPage], (written: Int, deleted: Int), ContinuousClock.Instant) {
+    /// by side with the committed one: TreeDiff.swift), and returns the walk (its changed bucket summaries), the new
+    /// pages decoded (each upper one, `upperPagesDepth`; of the other pages at most `cachedNewPageDepth` deep, the last
+    /// as many as the cache keeps), the upper positions that lose their page, and how many pages it writes.
+    private func treeChanges(_ commit: BlockCommit, into batch: inout WriteBatch) throws(ChainStoreError)
+        -> (TreeDiff, [NewPage], [(depth: Int, path: TreePath)], (written: Int, deleted: Int), ContinuousClock.Instant) {
         let oldRoot: Hash
         if commit.height == 0 {
             oldRoot = .zero
@@ -562,8 +609,10 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         var diff = TreeDiff(created: CreatedNodes(commit.treeNodes), summaryDepth: TreeBucket.depth) { [unowned self] (hash: Hash, depth: Int, page: Hash, path: TreePath) throws(StateError) in
             try self.treeNode(hash, depth: depth, page: page, path: path)
         }
-        var newPages: [DecodedPage] = []
+        var newPages: [NewPage] = []
+        var emptied: [(depth: Int, path: TreePath)] = []
         var written = 0, deleted = 0
+        let upperDepth = upperPagesDepth ?? -1
         var walked = ContinuousClock.now
         do throws(StateError) {
             try diff.walk(old: oldRoot == .zero ? .empty : TreeDiff.OldSide(kind: .stored(oldRoot), page: .zero),
@@ -574,11 +623,13 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
             // is both deleted and written.
             for change in diff.pageChanges where change.removedRow != nil && change.addedRow == nil {
                 batch.delete(nodes, key: Self.pageKey(depth: change.depth, path: change.path))
+                if change.depth <= upperDepth { emptied.append((change.depth, change.path)) }
                 deleted += 1
             }
-            // Only the new pages of the upper tree are decoded for the cache (`cachedNewPageDepth`), at most as many as
-            // it keeps (`remember` keeps no more of one commit's): the last ones.
-            let cachable = diff.pageChanges.count { $0.addedRow != nil && $0.depth <= Self.cachedNewPageDepth }
+            // Only the new pages of the upper tree are decoded: every one kept by position (`upperPagesDepth`), and for
+            // the rotating cache those at most `cachedNewPageDepth` deep, at most as many as it keeps (`remember` keeps
+            // no more of one commit's): the last ones.
+            let cachable = diff.pageChanges.count { $0.addedRow != nil && $0.depth > upperDepth && $0.depth <= Self.cachedNewPageDepth }
             let skipped = cachable - min(cachable, pageCachePages)
             var cachableSeen = 0
             newPages.reserveCapacity(cachable - skipped)
@@ -594,20 +645,20 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
                 } else {
                     members.oldPage = nil
                 }
-                var decoded = false
-                if change.depth <= Self.cachedNewPageDepth {
+                var decoded = change.depth <= upperDepth
+                if !decoded && change.depth <= Self.cachedNewPageDepth {
                     decoded = cachableSeen >= skipped
                     cachableSeen += 1
                 }
                 let page = try encoder.encode(rootHash: added.hash, root: added.node, decoded: decoded, members: members)
                 batch.put(nodes, key: Self.pageKey(depth: change.depth, path: change.path), value: encoder.bytesCopy)
-                if let page { newPages.append(page) }
+                if let page { newPages.append(NewPage(page: page, depth: change.depth, path: change.path)) }
                 written += 1
             }
         } catch {
             throw .corrupt(what: "tree", reason: error.description)
         }
-        return (diff, newPages, (written, deleted), walked)
+        return (diff, newPages, emptied, (written, deleted), walked)
     }
 
     /// The height of the newest stored summary of `bucket`, or nil when it never changed: remembered, else read.
