@@ -120,7 +120,7 @@ public struct ConsensusState: Sendable {
     /// `handle(event)` for a received message whose signature the driver has just checked (the replica's intake, under
     /// this machine's chain id): the machine does not check it again — one Ed25519 verification per message instead of
     /// two. Everything else is checked as usual; a WAL replay calls `handle(_:)`, which checks the signature.
-    public mutating func handle(_ event: Event, signatureVerified: Bool) -> [Effect] {
+    mutating func handle(_ event: Event, signatureVerified: Bool) -> [Effect] {
         signatureVerifiedByDriver = signatureVerified
         defer { signatureVerifiedByDriver = false }
         return handle(event)
