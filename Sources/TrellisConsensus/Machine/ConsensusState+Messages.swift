@@ -23,7 +23,7 @@ extension ConsensusState {
         }
         switch message {
         case .proposal(let proposal):
-            guard let schedule, Self.isWellFormed(proposal, schedule: schedule), proposal.verify(chainID: config.chainID) else {
+            guard let schedule, Self.isWellFormed(proposal, schedule: schedule), signatureVerifies(message) else {
                 droppedMessages += 1
                 return
             }
@@ -31,7 +31,7 @@ extension ConsensusState {
         case .vote(let vote):
             // A vote we already counted (gossip repeats them) costs no signature check.
             if votes.votes(vote.body.type, round: vote.body.round).contains(vote) { return }
-            guard set.contains(vote.body.validator), vote.verify(chainID: config.chainID) else {
+            guard set.contains(vote.body.validator), signatureVerifies(message) else {
                 droppedMessages += 1
                 return
             }
@@ -59,13 +59,21 @@ extension ConsensusState {
     }
 
     /// The signature and, for a proposal, the machine's well-formedness checks.
-    func verifies(_ message: ConsensusMessage) -> Bool {
+    mutating func verifies(_ message: ConsensusMessage) -> Bool {
+        if case .proposal(let proposal) = message {
+            guard let schedule, Self.isWellFormed(proposal, schedule: schedule) else { return false }
+        }
+        return signatureVerifies(message)
+    }
+
+    /// Whether `message`'s signature verifies — known already when the driver checked it on the live path just before
+    /// (`handle(_:signatureVerified:)`, the replica's intake); a WAL replay checks it again.
+    mutating func signatureVerifies(_ message: ConsensusMessage) -> Bool {
+        if signatureVerifiedByDriver { return true }
+        signatureChecks += 1
         switch message {
-        case .proposal(let proposal):
-            guard let schedule else { return false }
-            return Self.isWellFormed(proposal, schedule: schedule) && proposal.verify(chainID: config.chainID)
-        case .vote(let vote):
-            return vote.verify(chainID: config.chainID)
+        case .proposal(let proposal): return proposal.verify(chainID: config.chainID)
+        case .vote(let vote): return vote.verify(chainID: config.chainID)
         }
     }
 

@@ -11,9 +11,11 @@ public enum Event: Sendable, Hashable, CanonicalCodable {
     /// Begin `height` (after the previous block is committed and executed) with the validator set in force at it.
     /// Line 10 (`upon start do StartRound(0)`) and line 54 are both this event.
     case startHeight(height: UInt64, validatorSet: ValidatorSet)
-    /// A PROPOSAL from the network (signature not yet checked; the state machine checks it).
+    /// A PROPOSAL from the network (signature not yet checked; the state machine checks it — unless the module's own
+    /// replica already did on the live path, `ConsensusState.handle(_:signatureVerified:)`, which is internal).
     case proposalReceived(Proposal)
-    /// A PREVOTE or PRECOMMIT from the network (signature not yet checked; the state machine checks it).
+    /// A PREVOTE or PRECOMMIT from the network (signature not yet checked; the state machine checks it — unless the
+    /// module's own replica already did on the live path, `ConsensusState.handle(_:signatureVerified:)`).
     case voteReceived(Vote)
     /// A timeout scheduled by `Effect.scheduleTimeout` fired.
     case timeoutFired(Timeout)

@@ -11,8 +11,12 @@ extension Replica {
     /// Feeds `event` (and the answers it causes) through WAL → state machine → effects; `followers` are fed right
     /// after `event`, ahead of the answers its effects queue, and logged with it in one write (a crash keeps the
     /// `.startHeight` entry and the messages taken for its height together, or neither).
-    mutating func deliver(_ event: Event, followedBy followers: [Event] = []) {
+    /// `intakeVerified`: `event` is a received message whose signature the intake just checked (Replica+Intake), so the
+    /// machine does not check it again.
+    mutating func deliver(_ event: Event, followedBy followers: [Event] = [], intakeVerified: Bool = false) {
         guard haltReason == nil else { return }
+        // How many pending events precede `event` (its signature was checked by the intake), nil: none was.
+        var beforeVerified: Int? = intakeVerified ? pending.count : nil
         // Events already in the WAL: the first `preLogged` ones taken from `pending` (it is empty when a height
         // starts — every input enters here from outside — else the followers are logged one by one as usual).
         var preLogged = 0
@@ -24,11 +28,13 @@ extension Replica {
         pending.append(contentsOf: followers)
         while haltReason == nil, !pending.isEmpty {
             let next = pending.removeFirst()
+            let verified = beforeVerified == 0
+            beforeVerified = beforeVerified.map { $0 - 1 }
             let logged = preLogged > 0
             if logged { preLogged -= 1 }
             // A logged event the machine now ignores changes nothing in a replay either (isRedundant's contract).
             if machine.isRedundant(next) { continue }
-            if logged { perform(machine.handle(next)); continue }
+            if logged { perform(machine.handle(next, signatureVerified: verified)); continue }
             // Rule 1: the WAL holds the event before the state machine acts on it.
             do { try host.appendWAL(next) } catch {
                 if case .full(let limit) = error {
@@ -39,7 +45,7 @@ extension Replica {
                 }
                 return halt(.persistFailed("\(error)"))
             }
-            perform(machine.handle(next))
+            perform(machine.handle(next, signatureVerified: verified))
         }
     }
 

@@ -25,7 +25,10 @@
 // node: Tendermint's liveness needs it delivered). A message refused here is a lost message, which the protocol
 // tolerates (gossip repeats it). The node's own events (timeouts, application answers) are never refused by the
 // WAL's bound (ConsensusWAL). The machine checks each message again when it handles it (a WAL replay goes through the
-// same checks); the allowances live in memory only — what they refused was never logged, so a replay needs nothing.
+// same checks), except the signature of a message admitted here, handed over right after its check
+// (`ConsensusState.handle(_:signatureVerified:)`: one Ed25519 verification per message on the live path; a replay
+// verifies, since a disk may hand back anything); the allowances live in memory only — what they refused was never
+// logged, so a replay needs nothing.
 import TrellisCrypto
 import TrellisLedger
 

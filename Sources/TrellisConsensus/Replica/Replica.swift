@@ -117,7 +117,7 @@ public struct Replica<Application: ConsensusApplication, Host: ReplicaHost> {
         guard started, haltReason == nil else { return }
         if let waiting = waitingToStart, message.height >= waiting { startHeightIfStill(waiting, waited: true) }
         guard admit(message) else { return }
-        deliver(.received(message))
+        deliver(.received(message), intakeVerified: true)  // admit checked its signature last
     }
 
     /// A timer scheduled through the host fired.
