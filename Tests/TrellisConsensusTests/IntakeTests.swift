@@ -49,7 +49,7 @@ struct IntakeTests {
         #expect(s.round == 0)
     }
 
-    @Test("Messages for the next height are buffered, taken by the driver and handled after the start; past heights and far rounds are dropped")
+    @Test("Messages for the next height are buffered, taken by the driver and handled after the start; past heights are dropped and a round beyond the window is only noted (round catch-up), never counted")
     func buffering() throws {
         let t = try Harness()
         let n = t.nonProposer(height: 2)

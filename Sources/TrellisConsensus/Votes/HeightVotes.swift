@@ -2,7 +2,9 @@
 //
 // The per-round sender power is what line 55 (f+1 messages of a higher round → skip to it) counts: distinct
 // validators that sent any message (proposal, prevote or precommit) for that round. Rounds are bounded by the
-// caller (ConsensusConfig.maxRoundsAhead), so this structure is bounded by rounds × validators × 2 votes.
+// caller (ConsensusConfig.maxRoundsAhead), so this structure is bounded by rounds × 2 types × validators × the
+// votes each validator has counted in a set: at most VoteSet.maxVotesPerValidator (4), plus its claimed votes — one
+// per claimed block id, and a round has one proposal to claim through (VoteSet's header).
 import TrellisCrypto
 import TrellisLedger
 
