@@ -38,13 +38,13 @@ struct Sim: ParsableCommand {
     @Flag(help: "Twins: the first Byzantine validator runs as two honest instances with one key, in different partitions.")
     var twins = false
 
-    @Option(help: "Fix the Byzantine validators' behaviours (comma-separated: equivocate-proposals, double-vote, withhold-votes, invalid-proposals, replay-old, vote-nil, flood, or none); default: a random mix per seed.")
+    @Option(help: "Fix the Byzantine validators' behaviours (comma-separated: equivocate-proposals, double-vote, withhold-votes, invalid-proposals, replay-old, vote-nil, flood, flood-window, or none); default: a random mix per seed.")
     var behaviour: String?
 
     @Flag(help: "Laggard: the first honest validator is cut off for the whole fault phase (use with --behaviour vote-nil: the others run rounds without deciding).")
     var laggard = false
 
-    @Flag(help: "Small consensus bounds (4 rounds ahead, 16 buffered future messages, 4 pending evidence): reach the paths a long stall or a flood reaches.")
+    @Flag(help: "Small consensus bounds (4 rounds ahead, 16 buffered future messages, 4 pending evidence, a WAL of 64 entries a height): reach the paths a long stall or a flood reaches.")
     var smallBounds = false
 
     @Flag(help: "Run without network faults and crashes.")
@@ -92,7 +92,8 @@ struct Sim: ParsableCommand {
 
     static let behaviourNames: [(String, ByzantineBehaviour)] = [
         ("equivocate-proposals", .equivocateProposals), ("double-vote", .doubleVote), ("withhold-votes", .withholdVotes),
-        ("invalid-proposals", .invalidProposals), ("replay-old", .replayOld), ("vote-nil", .voteNil), ("flood", .flood)]
+        ("invalid-proposals", .invalidProposals), ("replay-old", .replayOld), ("vote-nil", .voteNil), ("flood", .flood),
+        ("flood-window", .floodWindow)]
 
     /// `none` or comma-separated names; nil for an unknown name.
     static func parseBehaviour(_ text: String) -> ByzantineBehaviour? {
@@ -123,11 +124,7 @@ struct Sim: ParsableCommand {
         }
         if let behaviour { config.byzantineBehaviour = Self.parseBehaviour(behaviour) }
         config.laggard = laggard
-        if smallBounds {
-            config.maxRoundsAhead = 4
-            config.maxBufferedFutureMessages = 16
-            config.maxPendingEvidence = 4
-        }
+        if smallBounds { config.smallBounds() }
         let flags = "--app \(app) --validators \(validators) --byzantine \(byzantine) --fault-phase-ms \(faultPhaseMs)"
             + (noFaults ? " --no-faults" : "") + (twins ? " --twins" : "") + (plantedBug.map { " --planted-bug \($0)" } ?? "")
             + (behaviour.map { " --behaviour \($0)" } ?? "") + (laggard ? " --laggard" : "") + (smallBounds ? " --small-bounds" : "")

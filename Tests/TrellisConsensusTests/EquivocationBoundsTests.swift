@@ -92,3 +92,43 @@ struct EquivocationBoundsTests {
         #expect(taken.filter { $0.signer == t.keys[flooders[0]].publicKey }.count == 3)
     }
 }
+
+extension ReplicaTests {
+    @Test("A Byzantine proposer's blocks sent ahead for the whole round window and a Byzantine validator's 4 votes per (round, type) over it fill a small WAL, yet the height is decided: a full WAL refuses only what the rules can do without")
+    func countableVotesOverTheWindowCannotFreezeTheHeight() throws {
+        let h = try Harness()
+        let i = h.nonProposer(height: 1)
+        let byzantine = try #require(h.keys.indices.first { $0 != i && $0 != h.proposerIndex(height: 1, round: 0) })
+        let honest = h.keys.indices.filter { $0 != i && $0 != byzantine }
+        let host = RecordingHost()
+        let maxEntries = 128
+        host.wal = InMemoryWAL(maxEntries: maxEntries)
+        var r = try replica(h, i, host: host)
+        let window = h.config.maxRoundsAhead
+        // The Byzantine proposer's blocks for its rounds of the window, sent ahead of time: votes for them count.
+        let early = (1...window).filter { h.proposerIndex(height: 1, round: $0) == byzantine }
+            .map { h.proposal(height: 1, round: $0, block: h.block(height: 1, variant: UInt8($0))) }
+        #expect(early.count >= 5)
+        for proposal in early { r.receive(.proposal(proposal)) }
+        // Over every round of the window, 4 of those blocks per type — never its own round's: counted, not claimed.
+        for round in 0...window {
+            let ids = early.filter { $0.round != round }.prefix(4).map(\.body.blockID)
+            for type in [VoteType.prevote, .precommit] {
+                for id in ids { r.receive(.vote(h.vote(type, height: 1, round: round, id, by: byzantine))) }
+            }
+        }
+        #expect(host.wal.count >= maxEntries, "the WAL is full")
+        // The honest proposal and votes of round 0 are still logged and handled: the height is decided.
+        let block = h.block(height: 1)
+        r.receive(.proposal(h.proposal(height: 1, round: 0, block: block)))
+        for v in honest { r.receive(.vote(h.vote(.prevote, height: 1, round: 0, block.hash, by: v))) }
+        for v in honest { r.receive(.vote(h.vote(.precommit, height: 1, round: 0, block.hash, by: v))) }
+        #expect(r.application.committedHeight == 1)
+        #expect(host.halted == nil)
+        // Past the bound only what the rules need was logged: the proposals, the Byzantine validator's first vote per
+        // (round, type) and the honest messages — its 3 further votes per (round, type) were refused.
+        let received = try host.wal.entries().filter(\.isReceivedMessage).count
+        #expect(received <= maxEntries + early.count + 1 + 2 * (Int(window) + 1) + 2 * honest.count)
+        #expect(received < early.count + 1 + 2 * 4 * (Int(window) + 1))
+    }
+}

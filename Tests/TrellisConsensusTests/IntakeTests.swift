@@ -186,18 +186,19 @@ struct IntakeTests {
         #expect(try wal.entries() == [.startHeight(height: 2, validatorSet: t.set)])
     }
 
-    @Test("A full WAL refuses received messages but never the node's own events")
+    @Test("A full WAL refuses the received messages marked refusable, never the others nor the node's own events")
     func fullWALKeepsOwnEvents() throws {
         let t = try Harness()
         var wal = InMemoryWAL(maxEntries: 2)
         try wal.append(.startHeight(height: 1, validatorSet: t.set))
-        try wal.append(.voteReceived(t.vote(.prevote, height: 1, round: 0, nil, by: 1)))
-        #expect(throws: WALError.full(limit: 2)) { try wal.append(.voteReceived(t.vote(.prevote, height: 1, round: 0, nil, by: 2))) }
-        #expect(throws: WALError.full(limit: 2)) { try wal.append(.proposalReceived(t.proposal(height: 1, round: 0, block: t.block(height: 1)))) }
+        try wal.append(.voteReceived(t.vote(.prevote, height: 1, round: 0, nil, by: 1)), refusable: true)
+        #expect(throws: WALError.full(limit: 2)) { try wal.append(.voteReceived(t.vote(.prevote, height: 1, round: 0, nil, by: 2)), refusable: true) }
+        #expect(throws: WALError.full(limit: 2)) { try wal.append(.proposalReceived(t.proposal(height: 1, round: 0, block: t.block(height: 1))), refusable: true) }
+        try wal.append(.voteReceived(t.vote(.prevote, height: 1, round: 0, nil, by: 3)), refusable: false)
         try wal.append(.timeoutFired(Timeout(height: 1, round: 0, step: .propose)))
         try wal.append(.blockValidated(blockID: t.block(height: 1).hash, valid: true))
         try wal.append(.proposalBlockBuilt(height: 1, round: 1, block: t.block(height: 1)))
-        #expect(wal.count == 5)
+        #expect(wal.count == 6)
     }
 
     @Test("Gossip carries the current round's proposal and votes, sorted")

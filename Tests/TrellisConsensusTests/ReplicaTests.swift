@@ -61,9 +61,9 @@ final class RecordingHost: ReplicaHost {
         log.append("guard.save")
         durableGuard = signingGuard
     }
-    func appendWAL(_ event: Event) throws(WALError) {
+    func appendWAL(_ event: Event, refusable: Bool) throws(WALError) {
         log.append("wal.append")
-        try wal.append(event)
+        try wal.append(event, refusable: refusable)
     }
     func appendWAL(contentsOf events: [Event]) throws(WALError) {
         log.append("wal.append×\(events.count)")

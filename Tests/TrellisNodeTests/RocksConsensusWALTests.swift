@@ -54,20 +54,21 @@ import TrellisStore
         #expect(try wal.entries() == [.startHeight(height: 2, validatorSet: set)])
     }
 
-    @Test func aFullWALRefusesReceivedMessagesButNotTheNodesOwnEvents() throws {
+    @Test func aFullWALRefusesRefusableReceivedMessagesButNotTheOthersNorTheNodesOwnEvents() throws {
         let path = directory()
         defer { try? FileManager.default.removeItem(atPath: path) }
         do {
             let wal = try RocksConsensusWAL(database: try database(path), path: path, chainID: chainID, maxEntries: 2)
             try wal.append(.startHeight(height: 1, validatorSet: set))
-            try wal.append(.voteReceived(vote(height: 1, round: 0)))
-            #expect(throws: WALError.full(limit: 2)) { try wal.append(.voteReceived(vote(height: 1, round: 1))) }
+            try wal.append(.voteReceived(vote(height: 1, round: 0)), refusable: true)
+            #expect(throws: WALError.full(limit: 2)) { try wal.append(.voteReceived(vote(height: 1, round: 1)), refusable: true) }
+            try wal.append(.voteReceived(vote(height: 1, round: 2)), refusable: false)
             try wal.append(.timeoutFired(Timeout(height: 1, round: 0, step: .propose)))
             try wal.sync()
         }
         let reopened = try RocksConsensusWAL(database: try database(path), path: path, chainID: chainID, maxEntries: 2)
         #expect(try reopened.entries() == [.startHeight(height: 1, validatorSet: set), .voteReceived(vote(height: 1, round: 0)),
-                                           .timeoutFired(Timeout(height: 1, round: 0, step: .propose))])
+                                           .voteReceived(vote(height: 1, round: 2)), .timeoutFired(Timeout(height: 1, round: 0, step: .propose))])
     }
 
     @Test func aStartAndItsTakenMessagesAreOneWrite() throws {

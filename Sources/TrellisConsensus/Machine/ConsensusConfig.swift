@@ -22,9 +22,15 @@ public struct ConsensusConfig: Sendable, Hashable {
     /// Planted bugs for checker tests. Never set outside tests.
     public var testOnlyFaults: TestOnlyFaults
 
-    public init(chainID: String, timeouts: TimeoutConfig = TimeoutConfig(), maxRoundsAhead: UInt32 = 64,
-                maxBufferedFutureMessages: Int = 1024, maxFutureHeights: UInt64 = 1, maxPendingEvidence: Int = 64,
-                testOnlyFaults: TestOnlyFaults = .none) {
+    /// The bounds' defaults (the simulator starts from them too).
+    public static let defaultMaxRoundsAhead: UInt32 = 64
+    public static let defaultMaxBufferedFutureMessages = 1024
+    public static let defaultMaxFutureHeights: UInt64 = 1
+    public static let defaultMaxPendingEvidence = 64
+
+    public init(chainID: String, timeouts: TimeoutConfig = TimeoutConfig(), maxRoundsAhead: UInt32 = Self.defaultMaxRoundsAhead,
+                maxBufferedFutureMessages: Int = Self.defaultMaxBufferedFutureMessages, maxFutureHeights: UInt64 = Self.defaultMaxFutureHeights,
+                maxPendingEvidence: Int = Self.defaultMaxPendingEvidence, testOnlyFaults: TestOnlyFaults = .none) {
         self.chainID = chainID
         self.timeouts = timeouts
         self.maxRoundsAhead = maxRoundsAhead

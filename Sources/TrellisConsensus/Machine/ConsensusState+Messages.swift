@@ -156,6 +156,40 @@ extension ConsensusState {
         }
     }
 
+    /// Whether the WAL's bound may refuse `event`, a received message the machine would not ignore (`isRedundant` is
+    /// false): a message liveness can do without — one for a later height (buffered; at that height gossip repeats
+    /// it), or a validator's further vote at a (round, type) where it has one already, unless claimed (`isClaimed`: a
+    /// rule may need it). Never refusable: the node's own events, and at the height running a round's first proposal,
+    /// each validator's first vote per (round, type), its claimed votes and its note of a round beyond the window —
+    /// what the rules need, which ≤ f Byzantine validators cannot crowd out however many extra votes they send (before,
+    /// their countable equivocations over the window filled the log and it refused every later message, honest first
+    /// votes included: the height was never decided — review 15). Those grow only with the rounds reached: with n
+    /// validators, per round up to round_p + maxRoundsAhead one proposal, 2n first votes and at most 6n claimed votes
+    /// (nil and the round's block, per type, plus one per later proposal naming the round as its proof-of-lock round),
+    /// and n far-round notes per round change.
+    public func isRefusable(_ event: Event) -> Bool {
+        let message: ConsensusMessage
+        switch event {
+        case .proposalReceived(let p): message = .proposal(p)
+        case .voteReceived(let v): message = .vote(v)
+        case .startHeight, .timeoutFired, .blockValidated, .proposalBlockBuilt: return false
+        }
+        guard phase == .running, message.height == height, let set = validatorSet else { return true }
+        guard set.contains(message.signer) else { return true }
+        // Beyond the window: a validator's one note per round change of this node (`isRedundant` refuses the rest).
+        if UInt64(message.round) > UInt64(round) + UInt64(config.maxRoundsAhead) { return false }
+        switch message {
+        case .proposal(let p):
+            // Not redundant: the first of its round.
+            guard let schedule else { return true }
+            return !Self.isWellFormed(p, schedule: schedule)
+        case .vote(let v):
+            guard votes.votes(v.body.type, round: v.body.round).vote(of: v.body.validator) != nil else { return false }
+            let countable = v.body.blockID.map { blocks[$0] != nil } ?? true
+            return !(countable && isClaimed(v.body.blockID, round: v.body.round))
+        }
+    }
+
     /// Keeps a verified proposal of proposer(h_p, r): the first one per round wins; asks for `valid(v)`.
     mutating func accept(_ proposal: Proposal, effects: inout [Effect]) {
         let r = proposal.round

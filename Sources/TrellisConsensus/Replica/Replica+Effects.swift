@@ -36,10 +36,11 @@ extension Replica {
             if machine.isRedundant(next) { continue }
             if logged { perform(machine.handle(next, signatureVerified: verified)); continue }
             // Rule 1: the WAL holds the event before the state machine acts on it.
-            do { try host.appendWAL(next) } catch {
+            do { try host.appendWAL(next, refusable: machine.isRefusable(next)) } catch {
                 if case .full(let limit) = error {
-                    // A flood of distinct messages within one height: dropping one is a lost message, which the
-                    // protocol tolerates; halting would let a Byzantine peer stop us.
+                    // A flood of distinct messages within one height: the full log refuses only what liveness can do
+                    // without (`isRefusable`) — a lost message, which the protocol tolerates; halting would let a
+                    // Byzantine peer stop us.
                     host.replicaReported(.walFull(limit: limit))
                     continue
                 }

@@ -3,9 +3,10 @@
 // Fault model: a peer (a Byzantine validator, or whatever its connection carries) may send any number of distinct
 // messages — garbage signatures under any validator's key, validly signed conflicting votes, proposals for every
 // round, messages for the next height. Every message the state machine handles is logged first (Replica+Effects rule
-// 1), and the log of a height is bounded (`maxEntries`); unchecked, one validator filled it within seconds (a peer may
-// send 10,000 messages/s) and the node then dropped every later event of that height — it could not decide it, and
-// with every honest node flooded during one slow height the chain stopped. So a received message is logged only when
+// 1), and the log of a height refuses, past `maxEntries`, what liveness can do without (ConsensusWAL); unchecked, one
+// validator filled it within seconds (a peer may send 10,000 messages/s) and the node then dropped every later event
+// of that height — it could not decide it, and with every honest node flooded during one slow height the chain
+// stopped. So a received message is logged only when
 //   1. the machine would not ignore it (`ConsensusState.isRedundant`: repeats, past heights, a proposal for a round
 //      that has one, a message already buffered, a vote that would only repeat pending evidence);
 //   2. its height is the next uncommitted one or at most `maxFutureHeights` after the machine's, and, for a later
@@ -19,8 +20,8 @@
 //      `maxFutureProposalsPerSignerRound` proposals or `maxFutureVotesPerSignerRound` votes for that (height, round);
 //   5. its signature verifies (checked last: a forged message never uses up its claimed signer's allowance).
 // At the height running no allowance applies — there the machine's own bounds make everything else redundant: one
-// proposal per round, at most `VoteSet.maxVotesPerValidator` counted votes per validator, round and type, and a vote it
-// would not count only repeats evidence once `maxPendingEvidence` is reached. An allowance there would refuse a vote
+// proposal per round, at most `VoteSet.maxVotesPerValidator` counted votes per validator, round and type plus its
+// claimed ones (VoteSet), and a vote it would not count only repeats evidence once `maxPendingEvidence` is reached. An allowance there would refuse a vote
 // that counts later (a Byzantine validator's vote for a block proposed again in a later round, relayed by a correct
 // node: Tendermint's liveness needs it delivered). A message refused here is a lost message, which the protocol
 // tolerates (gossip repeats it). The node's own events (timeouts, application answers) are never refused by the

@@ -81,7 +81,7 @@ public enum ReplicaReport: Sendable, CustomStringConvertible {
         case .proposalInvalid(let h, let id, let reason): return "proposal \(id.hex.prefix(12)) at height \(h) is invalid: \(reason)"
         case .buildFailed(let h, let r, let reason): return "could not build a proposal at height \(h) round \(r): \(reason)"
         case .syncBlockRefused(let h, let reason): return "refused a synced block at height \(h): \(reason)"
-        case .walFull(let limit): return "consensus WAL is full (\(limit) entries this height): message dropped"
+        case .walFull(let limit): return "consensus WAL is full (\(limit) entries this height): a message liveness does not need was dropped"
         case .recovered(let h, let n, let r): return "recovered at height \(h): replayed \(n) WAL entries, now round \(r)"
         }
     }
@@ -115,8 +115,8 @@ public protocol ReplicaStorage {
     /// Makes `signingGuard` durable (fsync) before returning.
     func saveSigningState(_ signingGuard: SigningGuard) throws(PersistenceError)
     /// Appends an event to the WAL (not yet durable). A `.startHeight(h)` entry ends height h − 1 and truncates the
-    /// log (ConsensusWAL).
-    func appendWAL(_ event: Event) throws(WALError)
+    /// log (ConsensusWAL). `refusable`: the WAL's bound may refuse it (`ConsensusWAL.append(_:refusable:)`).
+    func appendWAL(_ event: Event, refusable: Bool) throws(WALError)
     /// Appends `events` to the WAL in one write (a crash keeps all or none; ConsensusWAL `append(contentsOf:)`).
     func appendWAL(contentsOf events: [Event]) throws(WALError)
     /// Makes every appended WAL entry durable before returning.

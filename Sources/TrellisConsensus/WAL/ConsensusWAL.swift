@@ -8,15 +8,21 @@
 // it is compacted away, messages for heights ≥ h included: the messages the state machine buffered for h are
 // delivered again by the replica right after the entry (each logged then, in the order handled), and nothing
 // logged before the entry may be replayed after it — a replay would handle messages the live run's bounded buffer
-// had dropped (Replica+Effects `startHeightIfStill`). The log is bounded by one height's events: received messages
-// are refused past `maxEntries` (the replica's intake bounds them per signer and round well below it: Replica+Intake);
-// the node's own events (starts, timeouts, application answers) are never refused — a few per round, they are
-// bounded by the rounds the node runs, and refusing them would freeze the height (a timeout that never fires).
+// had dropped (Replica+Effects `startHeightIfStill`). The log is bounded by one height's events. Past `maxEntries`
+// entries it refuses what the replica marks refusable — received messages liveness can do without
+// (`ConsensusState.isRefusable`: a validator's further votes at a (round, type) that no rule can need, messages for
+// later heights); everything else is always appended: the node's own events (starts, timeouts, application answers)
+// and, at the height running, a round's first proposal, each validator's first vote per (round, type), its claimed
+// votes and its far-round notes. Those grow only with the rounds the height reaches (a round starts after 2f + 1 of
+// the previous one, or f + 1 ahead of it): with n validators at most (8n + 1) per round up to round_p +
+// maxRoundsAhead, plus n far-round notes and a few own events per round run (ConsensusState `isRefusable`) — so
+// storage stays bounded by `maxEntries` plus that. Refusing one of them once the log was full let ≤ f Byzantine
+// validators, with countable votes over the round window, freeze the height for good (review 15).
 import TrellisCodec
 
 /// Why the WAL could not append or read.
 public enum WALError: Error, Equatable, CustomStringConvertible {
-    /// The height in progress brought more received messages than the log keeps.
+    /// The log holds `limit` entries: a refusable received message was refused.
     case full(limit: Int)
     /// The backing store failed.
     case storage(String)
@@ -25,7 +31,7 @@ public enum WALError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .full(let limit): return "consensus WAL is full (\(limit) entries for one height): received message refused; investigate the message flood"
+        case .full(let limit): return "consensus WAL is full (\(limit) entries for one height): a received message liveness does not need was refused; investigate the message flood"
         case .storage(let reason): return "consensus WAL storage failed: \(reason)"
         case .corrupt(let index, let error): return "consensus WAL entry \(index) does not decode: \(error)"
         }
@@ -33,7 +39,7 @@ public enum WALError: Error, Equatable, CustomStringConvertible {
 }
 
 extension Event {
-    /// A proposal or vote from the network (the only events a full WAL refuses).
+    /// A proposal or vote from the network (the only events a full WAL may refuse).
     public var isReceivedMessage: Bool {
         switch self {
         case .proposalReceived, .voteReceived: return true
@@ -46,14 +52,24 @@ extension Event {
 public protocol ConsensusWAL {
     /// Appends `event` (not yet durable). A `.startHeight(h)` entry must compact away every earlier entry: the log
     /// then starts with it (the replica logs again, after it, each buffered message the machine handles at h).
-    mutating func append(_ event: Event) throws(WALError)
-    /// Appends `events` in order as one write: a crash keeps all of them or none (the replica writes a
-    /// `.startHeight` entry and the buffered messages it takes for that height so).
+    /// `refusable`: a received message liveness can do without (`ConsensusState.isRefusable`) — refused with `.full`
+    /// once the log holds `maxEntries` entries; any other event is always appended.
+    mutating func append(_ event: Event, refusable: Bool) throws(WALError)
+    /// Appends `events` in order as one write, never refusing one: a crash keeps all of them or none (the replica
+    /// writes a `.startHeight` entry and the buffered messages it takes for that height so — at most
+    /// `maxBufferedFutureMessages` of them after an entry that truncates the log).
     mutating func append(contentsOf events: [Event]) throws(WALError)
     /// Makes every appended entry durable.
     mutating func sync() throws(WALError)
     /// The entries a restarted node would read, oldest first.
     func entries() throws(WALError) -> [Event]
+}
+
+extension ConsensusWAL {
+    /// Appends `event`, never refusing it (`append(_:refusable: false)`).
+    public mutating func append(_ event: Event) throws(WALError) {
+        try append(event, refusable: false)
+    }
 }
 
 /// A WAL held in memory with explicit durability: `crash()` drops what was not synced. Used by the simulator
@@ -65,11 +81,14 @@ public struct InMemoryWAL: ConsensusWAL, Sendable {
     /// How many of `stored` (a prefix) survive a crash.
     public private(set) var durableCount = 0
 
-    public init(maxEntries: Int = 1 << 16) {
+    /// The bound the node's WAL uses too (RocksConsensusWAL).
+    public static let defaultMaxEntries = 1 << 16
+
+    public init(maxEntries: Int = Self.defaultMaxEntries) {
         self.maxEntries = maxEntries
     }
 
-    public mutating func append(_ event: Event) throws(WALError) {
+    public mutating func append(_ event: Event, refusable: Bool) throws(WALError) {
         if case .startHeight = event {
             // The previous height is committed in the application: none of the log is needed any more (the
             // messages buffered for the new height are logged again as the replica delivers them).
@@ -77,13 +96,13 @@ public struct InMemoryWAL: ConsensusWAL, Sendable {
             durableCount = 0
             return
         }
-        if event.isReceivedMessage && stored.count >= maxEntries { throw .full(limit: maxEntries) }
+        if refusable && stored.count >= maxEntries { throw .full(limit: maxEntries) }
         stored.append(event.canonicalBytes)
     }
 
     /// In memory a series of appends is one write: a crash keeps only what a `sync` made durable.
     public mutating func append(contentsOf events: [Event]) throws(WALError) {
-        for event in events { try append(event) }
+        for event in events { try append(event, refusable: false) }
     }
 
     public mutating func sync() throws(WALError) {

@@ -113,8 +113,8 @@ final class NodeReplicaHost: ReplicaHost {
         }
     }
 
-    func appendWAL(_ event: Event) throws(WALError) {
-        try wal.append(event)
+    func appendWAL(_ event: Event, refusable: Bool) throws(WALError) {
+        try wal.append(event, refusable: refusable)
         noteInTimeline(event)
     }
 

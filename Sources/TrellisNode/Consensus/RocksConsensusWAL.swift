@@ -7,9 +7,10 @@
 // survives is always a prefix of the appends.
 // Bounded: a `.startHeight(h)` entry — the end-of-height marker of h − 1, written after h − 1 is committed —
 // deletes every earlier entry in the same atomic batch (the messages the state machine buffered for h are logged
-// again as the replica delivers them after it: ConsensusWAL), so the WAL holds one height's events; received messages
-// past `maxEntries` are refused (the node's own events are not). A log written by an earlier build may hold such messages right after the entry; they are replayed
-// in order like any other entry.
+// again as the replica delivers them after it: ConsensusWAL), so the WAL holds one height's events; past `maxEntries`
+// it refuses the received messages the replica marks refusable (what liveness can do without — never the node's own
+// events nor what the rules need: ConsensusWAL's header says what that bounds). A log written by an earlier build may
+// hold such messages right after the entry; they are replayed in order like any other entry.
 // Record: u32 big-endian payload length ‖ the first 4 bytes of SHA-256(payload) ‖ payload (a canonical `Event`).
 // Bad input at open: a record whose length or checksum is wrong is a torn write if it is the last one (dropped and
 // reported through `droppedTornRecord`), and corruption anywhere else; corruption, an unknown format version or
@@ -60,7 +61,7 @@ public final class RocksConsensusWAL: ConsensusWAL {
     public private(set) var droppedTornRecord: String?
 
     /// Opens the WAL of `database` (at `path`, for messages), creating its meta record for a new node.
-    public init(database: Database, path: String, chainID: String, maxEntries: Int = 1 << 16) throws(WALOpenError) {
+    public init(database: Database, path: String, chainID: String, maxEntries: Int = InMemoryWAL.defaultMaxEntries) throws(WALOpenError) {
         self.database = database
         self.path = path
         self.maxEntries = maxEntries
@@ -117,22 +118,26 @@ public final class RocksConsensusWAL: ConsensusWAL {
 
     public var count: Int { index.count }
 
+    /// Appends `event`, never refusing it.
     public func append(_ event: Event) throws(WALError) {
+        try append(event, refusable: false)
+    }
+
+    public func append(_ event: Event, refusable: Bool) throws(WALError) {
+        // Only a refusable received message is refused (ConsensusWAL): never the node's own events nor what the rules need.
+        if refusable, index.count >= maxEntries, !isStartHeight(event) { throw .full(limit: maxEntries) }
         try append(contentsOf: [event])
     }
 
-    /// One RocksDB write for all of `events` (atomic: a crash keeps all or none).
+    /// One RocksDB write for all of `events` (atomic: a crash keeps all or none); never refuses one.
     public func append(contentsOf events: [Event]) throws(WALError) {
         var batch = WriteBatch()
         let before = (index, nextSequence)
         for event in events {
-            if case .startHeight = event {
+            if isStartHeight(event) {
                 // End of height h − 1 (committed): truncate to this entry.
                 for key in index { batch.delete(columnFamily, key: key) }
                 index.removeAll()
-            } else if event.isReceivedMessage && index.count >= maxEntries {
-                (index, nextSequence) = before
-                throw .full(limit: maxEntries)  // the node's own events are never refused (ConsensusWAL)
             }
             put(Self.encodeRecord(event), into: &batch)
         }
@@ -152,6 +157,11 @@ public final class RocksConsensusWAL: ConsensusWAL {
         batch.put(columnFamily, key: Self.syncedKey, value: encoder.bytes)
         do { try database.write(batch, sync: true) } catch { throw .storage("\(error)") }
         unsynced = false
+    }
+
+    private func isStartHeight(_ event: Event) -> Bool {
+        if case .startHeight = event { return true }
+        return false
     }
 
     private func put(_ value: [UInt8], into batch: inout WriteBatch) {

@@ -11,7 +11,11 @@ import TrellisLedger
 
 /// A node's disk: what survives a crash.
 final class SimDisk {
-    var wal = InMemoryWAL()
+    var wal: InMemoryWAL
+
+    init(maxWALEntries: Int) {
+        wal = InMemoryWAL(maxEntries: maxWALEntries)
+    }
     /// The signing guard as last persisted.
     var durableGuard = SigningGuard()
 }
@@ -85,9 +89,9 @@ final class SimHost: ReplicaHost {
         disk.durableGuard = signingGuard
     }
 
-    func appendWAL(_ event: Event) throws(WALError) {
+    func appendWAL(_ event: Event, refusable: Bool) throws(WALError) {
         guard operate() else { return }
-        try disk.wal.append(event)
+        try disk.wal.append(event, refusable: refusable)
     }
 
     /// One I/O operation: a crash lands before or after the whole write, as RocksDB's batch.

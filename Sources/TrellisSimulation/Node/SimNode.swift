@@ -18,7 +18,7 @@ struct SimNode {
     var replica: SimReplica?
     /// The ledger while the node is down (while up, the replica owns it).
     var parkedApp: SimApplication
-    let disk = SimDisk()
+    let disk: SimDisk
     /// Bumped at every crash and restart; timers of an older incarnation are discarded.
     var incarnation = 0
     /// A mid-step crash is pending: the next step performs only some of its I/O, then the node crashes.

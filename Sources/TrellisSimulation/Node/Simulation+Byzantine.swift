@@ -100,6 +100,53 @@ extension Simulation {
         }
     }
 
+    /// Votes per (round, type) a window-flooding validator sends: the cap of counted votes per validator.
+    static var windowVotesPerRoundAndType: Int { VoteSet.maxVotesPerValidator }
+
+    /// A window-flooding Byzantine validator's burst (ByzantineBehaviour.floodWindow): its proposals for its rounds of
+    /// the window, ahead of time (signed once per round, re-sent every tick), then for every round of the window and both
+    /// types 4 votes for blocks proposed at this height — the Byzantine validators' early ones (colluding: they share
+    /// them) and the running round's — never the round's own block, so none is claimed: all countable, none redundant
+    /// (the first takes the validator's slot in the vote set, the 3 others its cap). Ed25519 signatures are
+    /// deterministic: the votes re-signed each tick are repeats a receiver drops before its WAL.
+    mutating func floodWindow(from i: Int) {
+        guard let machine = nodes[i].replica?.machine, machine.phase == .running,
+              let set = try? nodes[i].app.validatorSet(forHeight: machine.height) else { return }
+        let key = nodes[i].key
+        let height = machine.height
+        let window = machine.round...(machine.round + nodes[i].config.maxRoundsAhead)
+        let schedule = ProposerSchedule(validatorSet: set)
+        var messages: [ConsensusMessage] = []
+        for r in window where schedule.proposer(height: height, round: r) == key.publicKey {
+            let slot = TwinKey(height: height, round: r)
+            if aheadProposals[slot] == nil {
+                let request = BuildRequest(height: height, round: r, proposer: key.publicKey, evidence: [])
+                guard let block = try? nodes[i].app.makeBlock(request, time: Int64(now / 1_000), variant: random.next() | 1) else { continue }
+                let body = ProposalBody(height: height, round: r, polRound: nil, blockID: block.hash, proposer: key.publicKey)
+                aheadProposals[slot] = Proposal.signed(body, block: block, chainID: chainID, key: key)
+            }
+            if let proposal = aheadProposals[slot] { messages.append(.proposal(proposal)) }
+        }
+        var proposed: [(round: UInt32, id: Hash)] = (0...window.upperBound).compactMap { r in
+            aheadProposals[TwinKey(height: height, round: r)].map { (r, $0.body.blockID) }
+        }
+        for message in machine.messagesToGossip() {
+            if case .proposal(let p) = message, !proposed.contains(where: { $0.id == p.body.blockID }) { proposed.append((p.round, p.body.blockID)) }
+        }
+        for r in window {
+            let ids = proposed.filter { $0.round != r }.prefix(Self.windowVotesPerRoundAndType).map(\.id)
+            for type in [VoteType.prevote, .precommit] {
+                for id in ids {
+                    messages.append(.vote(Vote.signed(VoteBody(type: type, height: height, round: r, blockID: id, validator: key.publicKey), chainID: chainID, key: key)))
+                }
+            }
+        }
+        trace("n\(i) (Byzantine) FLOODS THE WINDOW h=\(height) r=\(window.lowerBound)…\(window.upperBound): \(messages.count) messages")
+        for j in nodes.indices where j != i {
+            for message in messages { send(.consensus(message), from: i, to: j) }
+        }
+    }
+
     /// `vote` signed again for nil (itself when it is for nil already).
     func nilVote(_ vote: Vote, key: SigningKey) -> Vote {
         guard vote.body.blockID != nil else { return vote }

@@ -123,6 +123,7 @@ extension Simulation {
         guard nodes[i].isUp else { return }
         step(i) { $0.tick() }
         if nodes[i].byzantine?.contains(.flood) == true { flood(from: i) }
+        if nodes[i].byzantine?.contains(.floodWindow) == true { floodWindow(from: i) }
         if nodes[i].byzantine?.contains(.replayOld) == true, !nodes[i].replayBuffer.isEmpty {
             for _ in 0..<3 {
                 let message = random.pick(nodes[i].replayBuffer)

@@ -51,6 +51,9 @@ public struct Simulation {
     var nodeOfKey: [PublicKey: Int] = [:]
     /// Colluding Byzantine validators' shared split: (height, round) → (block for group A, block for group B).
     var twins: [TwinKey: (Hash?, Hash?)] = [:]
+    /// `floodWindow`: the proposals Byzantine proposers sent ahead of time, per (height, round) — signed once, re-sent
+    /// every tick (looked up only, never iterated).
+    var aheadProposals: [TwinKey: TrellisConsensus.Proposal] = [:]
     var processedEvents = 0
     var evidenceRecorded = 0
     /// Set at the end of the fault phase.
@@ -116,9 +119,10 @@ public struct Simulation {
             // Byzantine validators keep their signing guard: their lies are signed on the way out
             // (Simulation+Byzantine), so no planted fault is needed to model them and release builds run them too.
             let consensusConfig = ConsensusConfig(chainID: chainID, timeouts: config.timeouts, maxRoundsAhead: config.maxRoundsAhead,
-                                                  maxBufferedFutureMessages: config.maxBufferedFutureMessages,
+                                                  maxBufferedFutureMessages: config.maxBufferedFutureMessages, maxFutureHeights: config.maxFutureHeights,
                                                   maxPendingEvidence: config.maxPendingEvidence, testOnlyFaults: config.plantedBug)
-            nodes.append(SimNode(index: i, key: key, byzantine: behaviour, config: consensusConfig, replica: nil, parkedApp: app))
+            nodes.append(SimNode(index: i, key: key, byzantine: behaviour, config: consensusConfig, replica: nil, parkedApp: app,
+                                 disk: SimDisk(maxWALEntries: config.maxWALEntries)))
         }
         if config.twins, let original = byzantineNodes.min() {
             // The twin: the same key and configuration, its own ledger, disk and guard (index `validators`).
@@ -129,7 +133,8 @@ public struct Simulation {
                 app = .test(testApp)
             }
             let twin = nodes[original]
-            nodes.append(SimNode(index: nodes.count, key: twin.key, byzantine: twin.byzantine, config: twin.config, replica: nil, parkedApp: app))
+            nodes.append(SimNode(index: nodes.count, key: twin.key, byzantine: twin.byzantine, config: twin.config, replica: nil, parkedApp: app,
+                                 disk: SimDisk(maxWALEntries: config.maxWALEntries)))
         }
     }
 
@@ -236,7 +241,8 @@ public struct Simulation {
 
     func describe(_ behaviour: ByzantineBehaviour) -> String {
         let names: [(ByzantineBehaviour, String)] = [(.equivocateProposals, "equivocate-proposals"), (.doubleVote, "double-vote"),
-            (.withholdVotes, "withhold-votes"), (.invalidProposals, "invalid-proposals"), (.replayOld, "replay-old"), (.voteNil, "vote-nil"), (.flood, "flood")]
+            (.withholdVotes, "withhold-votes"), (.invalidProposals, "invalid-proposals"), (.replayOld, "replay-old"), (.voteNil, "vote-nil"), (.flood, "flood"),
+            (.floodWindow, "flood-window")]
         return names.filter { behaviour.contains($0.0) }.map(\.1).joined(separator: ",")
     }
 }

@@ -29,6 +29,13 @@ public struct ByzantineBehaviour: OptionSet, Sendable, Hashable {
     /// WAL if a bound is per node rather than per signer. Not in the random mix (`all`); a scenario sets it.
     public static let flood = ByzantineBehaviour(rawValue: 1 << 6)
 
+    /// Every sync tick, fill the round window of the running height with countable votes: as proposer of a round in
+    /// [round_p, round_p + maxRoundsAhead], send that round's proposal ahead of time (once per round), and for every
+    /// round of the window and both vote types send 4 votes for the blocks so proposed — what filled the per-height WAL
+    /// bound with ≤ f Byzantine validators and froze the height (review 15; run with `smallBounds()`, whose WAL bound
+    /// it fills within a round). Not in the random mix (`all`); a scenario sets it.
+    public static let floodWindow = ByzantineBehaviour(rawValue: 1 << 7)
+
     /// The behaviours a seed draws its random mix from.
     public static let all: ByzantineBehaviour = [.equivocateProposals, .doubleVote, .withholdVotes, .invalidProposals, .replayOld]
 }
@@ -71,11 +78,14 @@ public struct SimulationConfig: Sendable {
     /// everything at its end) — with a `voteNil` Byzantine validator the others run rounds without deciding, and the
     /// laggard must catch up rounds beyond `maxRoundsAhead` to let the chain go on.
     public var laggard = false
-    /// The state machine's bounds (ConsensusConfig): small values reach the paths that only a long stall or a flood
-    /// reaches with the defaults.
-    public var maxRoundsAhead: UInt32 = 64
-    public var maxBufferedFutureMessages = 1024
-    public var maxPendingEvidence = 64
+    /// The state machine's bounds (ConsensusConfig, whose defaults they start from): small values reach the paths
+    /// that only a long stall or a flood reaches with the defaults (`smallBounds()`).
+    public var maxRoundsAhead = ConsensusConfig.defaultMaxRoundsAhead
+    public var maxBufferedFutureMessages = ConsensusConfig.defaultMaxBufferedFutureMessages
+    public var maxFutureHeights = ConsensusConfig.defaultMaxFutureHeights
+    public var maxPendingEvidence = ConsensusConfig.defaultMaxPendingEvidence
+    /// Each node's WAL bound (`InMemoryWAL.maxEntries`, the node's default unless set).
+    public var maxWALEntries = InMemoryWAL.defaultMaxEntries
     /// Bounds: pending simulator events, and events processed per run.
     public var maxQueuedEvents: Int
     public var maxProcessedEvents: Int
@@ -101,6 +111,15 @@ public struct SimulationConfig: Sendable {
         self.maxQueuedEvents = maxQueuedEvents
         self.maxProcessedEvents = maxProcessedEvents
         self.twins = twins
+    }
+
+    /// Small bounds (`trellis sim --small-bounds`): 4 rounds ahead, 16 buffered future messages, 4 pending evidence
+    /// and a WAL of 64 entries a height — a flood reaches each of them within a few rounds.
+    public mutating func smallBounds() {
+        maxRoundsAhead = 4
+        maxBufferedFutureMessages = 16
+        maxPendingEvidence = 4
+        maxWALEntries = 64
     }
 
     /// Short simulated timeouts: the network delays are tens of milliseconds.
