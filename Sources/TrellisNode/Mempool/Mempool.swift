@@ -375,8 +375,10 @@ public final class Mempool: Sendable {
             let hash = tx.hash
             hashes[i] = hash
             if contains(hash) { results[i] = .failure(.duplicate(hash)); continue }
-            let size = sizes[i] ?? tx.canonicalBytes.count
             if let counts = admission {
+                // The size of an encoded candidate is its bytes'; a decoded one is encoded once, here (a peer's never: insert sizes it).
+                let size = sizes[i] ?? tx.canonicalBytes.count
+                sizes[i] = size
                 let signer = tx.body.signer
                 let run = (counts.runs[signer]?.count ?? 0) + (counts.added[signer] ?? 0)
                 if let refusal = admissionRefusal(pending: counts.pending, pendingBytes: counts.bytes, signer: signer, signerRun: run,
@@ -389,7 +391,7 @@ public final class Mempool: Sendable {
             do { nextNonce = try checkEnvelope(tx, accounts: &accounts, lifetime: lifetime) } catch { results[i] = .failure(error); continue }
             do { try ledger.precheck(tx) } catch { results[i] = .failure(.rejected(error)); continue }
             alive.append((i, nextNonce))
-            if admission != nil {
+            if admission != nil, let size = sizes[i] {
                 admission?.pending += 1
                 admission?.bytes += size
                 admission?.added[tx.body.signer, default: 0] += 1
