@@ -310,6 +310,16 @@ import TrellisCrypto
         for change in changes { expected[change.key] = change.value }
         #expect(given.root == referenceRoot(expected))
     }
+
+    /// Key hashes that do not line up with their changes (reordered) stop the process rather than place leaves on
+    /// other keys' paths — in release builds too (first, middle and last pairs are checked there).
+    @Test func misalignedKeyHashesStopTheProcess() async {
+        await #expect(processExitsWith: .failure) {
+            let changes = (0..<5).map { StateChange(key: StateKey.make("k", "key-\($0)"), value: [UInt8($0)]) }
+            let hashes = changes.map { SHA256.hash($0.key) }
+            _ = try? SparseMerkleTree.update(root: .zero, changes: changes, keyHashes: Array(hashes.reversed()), source: DictionaryNodes())
+        }
+    }
 }
 
 /// State keys built in place are the UTF-8 of the components joined by "/", whatever the components: empty,

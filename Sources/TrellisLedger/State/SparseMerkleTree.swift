@@ -68,6 +68,12 @@ public enum SparseMerkleTree {
     /// never reads the keys but to put them in new leaves.
     static func update(root: Hash, changes: [StateChange], keyHashes: [Hash], source: any TreeNodeSource) throws(TreeError) -> TreeUpdate {
         precondition(keyHashes.count == changes.count, "invalid state: \(keyHashes.count) key hashes for \(changes.count) changes")
+        // A misaligned array would put leaves on other keys' paths: every node would agree (same code), but an audit
+        // replay, which hashes keys itself, would not. Release builds check the first, middle and last pairs (three
+        // hashes a block); debug builds check every one.
+        for i in Set([0, changes.count / 2, changes.count - 1]) where changes.indices.contains(i) {
+            precondition(keyHashes[i] == SHA256.hash(changes[i].key), "invalid state: the key hash of change \(i) is not SHA-256 of its key")
+        }
         return try update(root: root, keys: .changes(changes), ops: changes.indices.map { i in
             let change = changes[i]
             assert(keyHashes[i] == SHA256.hash(change.key), "the key hash of change \(i) is not SHA-256 of its key")
