@@ -139,14 +139,14 @@ struct Sim: ParsableCommand {
             let replay = "trellis sim --seed \(s) \(flags) --trace"
             if seed != nil {
                 single = ["seed": s, "passed": result.passed, "committed_heights": result.committedHeights, "simulated_ms": result.simulatedMilliseconds,
-                          "events": result.processedEvents, "evidence": result.evidenceRecorded, "violations": result.violations.map(\.description)]
+                          "events": result.processedEvents, "evidence": result.evidenceRecorded, "wal_full": result.walFullReports, "violations": result.violations.map(\.description)]
             }
             if !result.passed {
                 failed += 1
                 failures.append(["seed": s, "violations": result.violations.map(\.description), "replay": replay])
                 if !json { print("seed \(s) FAILED: \(result.violations.map(\.description).joined(separator: "; ")) — replay: \(replay)") }
             } else if seed != nil && !json {
-                print("seed \(s) passed: heights \(result.committedHeights), \(result.simulatedMilliseconds) ms simulated, \(result.processedEvents) events, \(result.evidenceRecorded) evidence")
+                print("seed \(s) passed: heights \(result.committedHeights), \(result.simulatedMilliseconds) ms simulated, \(result.processedEvents) events, \(result.evidenceRecorded) evidence, \(result.walFullReports) messages refused by full WALs")
             }
         }
         let seconds = Date().timeIntervalSince(began)

@@ -69,6 +69,33 @@ struct EquivocationBoundsTests {
         #expect(s.pendingEvidence.count == 2)
     }
 
+    @Test("One validator equivocating at 70 heights towards a node that never gets to propose fills the evidence pool with its own pairs, yet another validator's pair still finds room")
+    func evidencePoolAcrossHeights() throws {
+        let t = try Harness()
+        let n = t.nonProposer(height: 1)
+        let others = t.keys.indices.filter { $0 != n }
+        let (repeated, other) = (others[0], others[1])
+        var s = t.machine(n)
+        let block = t.block(height: 1, variant: 3)
+        for h: UInt64 in 1...70 {
+            _ = s.handle(.startHeight(height: h, validatorSet: t.set))
+            _ = s.handle(.voteReceived(t.vote(.prevote, height: h, round: 0, nil, by: repeated)))
+            _ = s.handle(.voteReceived(t.vote(.prevote, height: h, round: 0, block.hash, by: repeated)))
+        }
+        #expect(s.pendingEvidence.count == t.config.maxPendingEvidence)
+        #expect(s.pendingEvidence.allSatisfy { $0.validator == t.keys[repeated].publicKey })
+        #expect(s.isRedundant(.voteReceived(t.vote(.precommit, height: 70, round: 0, block.hash, by: repeated))) == false, "its first precommit")
+        _ = s.handle(.voteReceived(t.vote(.precommit, height: 70, round: 1, nil, by: repeated)))
+        #expect(s.isRedundant(.voteReceived(t.vote(.precommit, height: 70, round: 1, block.hash, by: repeated))),
+                "its share is the largest: a further pair of it is not kept")
+        _ = s.handle(.voteReceived(t.vote(.prevote, height: 70, round: 0, nil, by: other)))
+        let effects = s.handle(.voteReceived(t.vote(.prevote, height: 70, round: 0, block.hash, by: other)))
+        #expect(effects.evidence.map(\.validator) == [t.keys[other].publicKey])
+        #expect(s.pendingEvidence.count == t.config.maxPendingEvidence)
+        #expect(s.pendingEvidence.first?.height == 2, "the repeated validator's oldest pair made room")
+        #expect(s.pendingEvidence.last?.validator == t.keys[other].publicKey)
+    }
+
     @Test("Two Byzantine validators flooding the next height push out only their own buffered messages, not an honest proposal")
     func futureBufferIsShared() throws {
         let t = try Harness()
@@ -130,5 +157,27 @@ extension ReplicaTests {
         let received = try host.wal.entries().filter(\.isReceivedMessage).count
         #expect(received <= maxEntries + early.count + 1 + 2 * (Int(window) + 1) + 2 * honest.count)
         #expect(received < early.count + 1 + 2 * 4 * (Int(window) + 1))
+    }
+}
+
+extension ReplicaTests {
+    @Test("A block committed through block sync drops the pending evidence it carries, as a decided one does")
+    func syncedBlockPrunesEvidence() throws {
+        let h = try Harness()
+        let i = h.nonProposer(height: 1)
+        let equivocator = try #require(h.keys.indices.first { $0 != i })
+        let host = RecordingHost()
+        var r = try replica(h, i, host: host)
+        let block = h.block(height: 1)
+        r.receive(.vote(h.vote(.prevote, height: 1, round: 0, nil, by: equivocator)))
+        r.receive(.vote(h.vote(.prevote, height: 1, round: 0, block.hash, by: equivocator)))
+        let evidence = try #require(r.machine.pendingEvidence.first)
+        // Another proposer's block recorded that pair; this node commits it by sync.
+        let punishing = Block(header: block.header, transactions: [], lastCommit: nil, evidence: [evidence])
+        let certificate = CommitCertificate(height: 1, round: 0, blockID: punishing.hash,
+                                            precommits: h.keys.indices.map { h.vote(.precommit, height: 1, round: 0, punishing.hash, by: $0) })
+        r.receiveSync(.blockResponse(block: punishing, certificate: certificate), from: 1)
+        #expect(r.application.committedHeight == 1)
+        #expect(r.machine.pendingEvidence.isEmpty)
     }
 }

@@ -83,7 +83,39 @@ extension ReplicaTests {
         }
         #expect(r.machine.round == far)
         #expect(prevotes(host, height: 1).last == .some(block.hash))
+        // kill -9 after the jump: the far notes (the only logged trace of it) bring the replay back to round `far`, and
+        // it re-signs the same prevote.
+        try expectReplayRepeats(h, i, host: host, app: r.application, config: h.config, height: 1)
+        r = try replica(h, i, host: host)
+        #expect(r.machine.round == far)
         for v in others { r.receive(.vote(h.vote(.precommit, height: 1, round: far, block.hash, by: v))) }
         #expect(r.application.committedHeight == 1)
+    }
+
+    @Test("A crash between the far-round notes: the durable first note is replayed, the second moves the node, and a restart after the jump re-signs its prevote")
+    func restartBetweenTheFarNotes() throws {
+        let h = try Harness()
+        let i = h.nonProposer(height: 1)
+        var far = h.config.maxRoundsAhead + 20
+        while h.proposerIndex(height: 1, round: far) == i { far += 1 }
+        let proposer = h.proposerIndex(height: 1, round: far)
+        let second = try #require(h.keys.indices.first { $0 != i && $0 != proposer })
+        let block = h.block(height: 1)
+        let proposal = h.proposal(height: 1, round: far, block: block)
+        let host = RecordingHost()
+        var r = try replica(h, i, host: host)
+        r.receive(.proposal(proposal))  // the first note: f of the power, no move
+        #expect(r.machine.round == 0)
+        try host.wal.sync()  // durable, as the sync before a later signature would make it
+        host.crash()
+        r = try replica(h, i, host: host)
+        #expect(r.replayedEntries == 2, "the start and the first note")
+        #expect(r.machine.round == 0)
+        #expect(r.machine.isRedundant(.proposalReceived(proposal)), "the replayed note counts: its signer is noted")
+        r.receive(.vote(h.vote(.prevote, height: 1, round: far, block.hash, by: second)))  // f + 1
+        #expect(r.machine.round == far)
+        r.receive(.proposal(proposal))  // gossip repeats it; now within the window
+        #expect(prevotes(host, height: 1).last == .some(block.hash))
+        try expectReplayRepeats(h, i, host: host, app: r.application, config: h.config, height: 1)
     }
 }

@@ -59,14 +59,24 @@ struct SimulationTests {
         await runSeeds(4_000..<4_004, config: config)
     }
 
-    @Test("Flooding Byzantine validators against small bounds (4 rounds ahead, 16 buffered, 4 pending evidence), with faults", arguments: [4, 7])
+    @Test("Flooding Byzantine validators against small bounds (4 rounds ahead, 16 buffered, 4 pending evidence), with faults: the bounds hold (checked after every step), and the WAL's default bound never refuses a message",
+          arguments: [4, 7])
     func floodAgainstSmallBounds(validators: Int) async {
         var config = SimulationConfig(validators: validators, byzantine: (validators - 1) / 3,
                                       byzantineBehaviour: [.flood, .doubleVote, .equivocateProposals])
         config.maxRoundsAhead = 4
         config.maxBufferedFutureMessages = 16
         config.maxPendingEvidence = 4
-        await runSeeds(UInt64(5_000 + validators * 10)..<UInt64(5_000 + validators * 10 + 4), config: config)
+        let bounded = config
+        var evidence = 0
+        for seed in UInt64(5_000 + validators * 10)..<UInt64(5_000 + validators * 10 + 4) {
+            let result = await Self.offPool { Simulation.run(seed: seed, config: bounded) }
+            // `passed` includes the per-step bounds: at most one pending pair per (validator, height), pool and buffer sizes.
+            #expect(result.passed, "seed \(seed): \(result.violations.map(\.description))")
+            #expect(result.walFullReports == 0, "seed \(seed): the flood reached the WAL's bound")
+            evidence += result.evidenceRecorded
+        }
+        #expect(evidence > 0, "the flooders' equivocations were recorded")
     }
 
     @Test("Byzantine validators fill the round window with countable votes (their proposals ahead of time, 4 votes per round and type) while the others run rounds without deciding: a 64-entry WAL fills, and the chain still goes on (review 15)",
@@ -78,7 +88,14 @@ struct SimulationTests {
         config.application = .test
         config.laggard = true
         config.smallBounds()
-        await runSeeds(UInt64(5_500 + validators * 10)..<UInt64(5_500 + validators * 10 + 4), config: config)
+        let bounded = config
+        var refused = 0
+        for seed in UInt64(5_500 + validators * 10)..<UInt64(5_500 + validators * 10 + 4) {
+            let result = await Self.offPool { Simulation.run(seed: seed, config: bounded) }
+            #expect(result.passed, "seed \(seed): \(result.violations.map(\.description))")
+            refused += result.walFullReports
+        }
+        #expect(refused > 0, "the flood filled the WAL (its refusals are what this scenario is about)")
     }
 
     @Test("A fault-free run commits steadily and every validator reaches the same height")

@@ -16,8 +16,9 @@ public struct ConsensusConfig: Sendable, Hashable {
     public var maxBufferedFutureMessages: Int
     /// Messages for heights above `h_p + maxFutureHeights` are dropped; block sync catches the node up instead.
     public var maxFutureHeights: UInt64
-    /// Evidence waiting to be included in a block, at most this many (newest dropped when full), and at most one per
-    /// validator and height.
+    /// Evidence waiting to be included in a block, at most this many (when full, the validator holding the most loses
+    /// its oldest pair, if it holds more than the new pair's validator; else the new pair is dropped), and at most one
+    /// per validator and height.
     public var maxPendingEvidence: Int
     /// Planted bugs for checker tests. Never set outside tests.
     public var testOnlyFaults: TestOnlyFaults

@@ -5,7 +5,8 @@
 // its round is at most round_p + maxRoundsAhead (beyond it, a validator's first message per round of this node is
 // noted for the round catch-up, `noteFarRound`). Messages for the next heights are buffered (bounded: the signer
 // holding the most loses its oldest); messages for past heights are dropped (block sync serves lagging nodes).
-// Conflicting votes become DuplicateVoteEvidence, one pending pair per validator and height.
+// Conflicting votes become DuplicateVoteEvidence, one pending pair per validator and height (a full pool drops the
+// oldest pair of the validator holding the most).
 import TrellisCrypto
 import TrellisLedger
 
@@ -152,7 +153,7 @@ extension ConsensusState {
             if countable && isClaimed(v.body.blockID, round: v.body.round) { return false }  // counted past the cap
             guard !countable || set.voteCount(of: v.body.validator) >= VoteSet.maxVotesPerValidator else { return false }
             guard DuplicateVoteEvidence(first, v) != nil else { return false }
-            return hasPendingEvidence(against: v.body.validator, height: v.body.height) || pendingEvidence.count >= config.maxPendingEvidence
+            return !mayRecordEvidence(against: v.body.validator, height: v.body.height)
         }
     }
 
@@ -234,14 +235,28 @@ extension ConsensusState {
     }
 
     /// Keeps `evidence` for the next blocks this node proposes: one per validator and height — enough to punish it
-    /// (a second pair proves nothing more), so one validator's equivocations over many blocks, rounds and both vote
-    /// types cannot fill the bounded pool and keep the others' out (before, 64 pairs of one validator at one height
-    /// filled it for good).
+    /// (a second pair proves nothing more), so one validator's equivocations over many rounds and both vote types
+    /// cannot fill the bounded pool (before, 64 pairs of one validator at one height filled it for good). Across
+    /// heights a full pool drops the oldest pair of the validator holding the most, when that is more than the new
+    /// pair's validator holds (`evidenceToDrop`): one validator equivocating at every height towards a node that
+    /// rarely proposes (the pool drains only when its blocks commit) fills the pool with its own pairs, but cannot keep
+    /// another validator's out (review 15, RISK 2).
     mutating func recordEvidence(_ evidence: DuplicateVoteEvidence, effects: inout [Effect]) {
-        guard !hasPendingEvidence(against: evidence.validator, height: evidence.height),
-              pendingEvidence.count < config.maxPendingEvidence else { return }
+        guard mayRecordEvidence(against: evidence.validator, height: evidence.height) else { return }
+        if pendingEvidence.count >= config.maxPendingEvidence {
+            guard let index = evidenceToDrop(for: evidence.validator) else {
+                preconditionFailure("invalid state: a full evidence pool with nothing to drop for \(evidence.validator)")
+            }
+            pendingEvidence.remove(at: index)
+        }
         pendingEvidence.append(evidence)
         effects.append(.recordEvidence(evidence))
+    }
+
+    /// Whether `recordEvidence` would keep a new pair against `validator` at `h` (`isRedundant` asks the same).
+    func mayRecordEvidence(against validator: PublicKey, height h: UInt64) -> Bool {
+        guard !hasPendingEvidence(against: validator, height: h) else { return false }
+        return pendingEvidence.count < config.maxPendingEvidence || evidenceToDrop(for: validator) != nil
     }
 
     /// Whether evidence against `validator` at `height` is pending.
@@ -249,8 +264,20 @@ extension ConsensusState {
         pendingEvidence.contains { $0.validator == validator && $0.height == h }
     }
 
+    /// The pool is full: the index of the pair to drop for a new one against `validator` — the oldest pair of the
+    /// validator holding the most (the first in pool order among equals: no dictionary order decides), if it holds more
+    /// than `validator` does; nil: the new pair is refused (its validator already holds a largest share).
+    func evidenceToDrop(for validator: PublicKey) -> Int? {
+        var counts: [PublicKey: Int] = [:]
+        for pending in pendingEvidence { counts[pending.validator, default: 0] += 1 }
+        let largest = counts.values.max() ?? 0
+        guard largest > counts[validator, default: 0] else { return nil }
+        return pendingEvidence.firstIndex { counts[$0.validator] == largest }
+    }
+
     /// Drops evidence against a (validator, height) that a committed block punished — with this pair or another (the
-    /// ledger records one per validator and height and refuses a second).
+    /// ledger records one per validator and height and refuses a second). The replica calls it for every block it
+    /// commits, decided here or synced (pending evidence never changes a vote: a replay needs nothing).
     mutating func pruneEvidence(committedIn block: Block) {
         pendingEvidence.removeAll { pending in block.evidence.contains { $0.validator == pending.validator && $0.height == pending.height } }
     }

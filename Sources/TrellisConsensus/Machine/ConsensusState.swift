@@ -74,6 +74,8 @@ public struct ConsensusState: Sendable {
     /// Messages for later heights, oldest first, bounded by `config.maxBufferedFutureMessages` (ConsensusState+Messages
     /// `bufferFutureMessage`: the signer holding the most loses its oldest).
     var futureMessages: [ConsensusMessage] = []
+    /// How many messages for later heights are buffered (diagnostics, and the simulator's bound check).
+    public var bufferedFutureMessages: Int { futureMessages.count }
     /// Evidence not yet seen committed, oldest first, bounded by `config.maxPendingEvidence`.
     public internal(set) var pendingEvidence: [DuplicateVoteEvidence] = []
     /// Counters for diagnostics: messages dropped as invalid, and signatures refused by the guard.

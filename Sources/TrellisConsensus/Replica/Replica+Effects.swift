@@ -133,6 +133,9 @@ extension Replica {
             }
             return false
         }
+        // Evidence the block punished leaves the pool whether the block was decided here or synced (a node that
+        // commits by sync never reaches `decide`, which prunes too).
+        machine.pruneEvidence(committedIn: block)
         host.replicaCommitted(block, certificate: certificate, validatorSet: set, source: source)
         return true
     }

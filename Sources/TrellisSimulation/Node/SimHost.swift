@@ -32,6 +32,8 @@ enum SimOutput {
     case halted(HaltReason)
     case evidence(DuplicateVoteEvidence)
     case report(String)
+    /// The WAL's bound refused a received message (reported as text too).
+    case walFull
 }
 
 /// One incarnation's I/O.
@@ -114,7 +116,11 @@ final class SimHost: ReplicaHost {
     }
     func replicaHalted(_ reason: HaltReason) { if !crashed { outbox.append(.halted(reason)) } }
     func replicaRecordedEvidence(_ evidence: DuplicateVoteEvidence) { if !crashed { outbox.append(.evidence(evidence)) } }
-    func replicaReported(_ report: ReplicaReport) { if !crashed { outbox.append(.report(report.description)) } }
+    func replicaReported(_ report: ReplicaReport) {
+        guard !crashed else { return }
+        outbox.append(.report(report.description))
+        if case .walFull = report { outbox.append(.walFull) }
+    }
     var hasPendingTransactions: Bool { true }
 }
 

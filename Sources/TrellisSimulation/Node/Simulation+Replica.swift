@@ -16,6 +16,12 @@ enum NetMessage: Sendable {
     case sync(SyncMessage)
 }
 
+/// A (validator, height) that pending evidence punishes.
+struct EvidenceSlot: Hashable {
+    let validator: PublicKey
+    let height: UInt64
+}
+
 extension Simulation {
     /// Replica settings of a simulated node.
     var replicaSettings: ReplicaSettings {
@@ -87,7 +93,27 @@ extension Simulation {
                 trace("n\(i) evidence: n\(nodeOfKey[evidence.validator] ?? -1) double-voted at h=\(evidence.height) r=\(evidence.first.body.round)")
             case .report(let text):
                 trace("n\(i) \(text)")
+            case .walFull:
+                if nodes[i].isHonest { walFullReports += 1 }
             }
+        }
+        if nodes[i].isHonest, let machine = nodes[i].replica?.machine { checkBounds(machine, node: i) }
+    }
+
+    /// The machine's bounds on what a flood can make it keep, checked after every step of an honest node: pending
+    /// evidence holds at most one pair per (validator, height) and at most `maxPendingEvidence`, the future buffer at
+    /// most `maxBufferedFutureMessages`.
+    mutating func checkBounds(_ machine: ConsensusState, node i: Int) {
+        let evidence = machine.pendingEvidence
+        if evidence.count > machine.config.maxPendingEvidence {
+            checker.report(.resourceBound("n\(i) holds \(evidence.count) pending evidence, more than \(machine.config.maxPendingEvidence)"))
+        }
+        var seen = Set<EvidenceSlot>()
+        for pair in evidence where !seen.insert(EvidenceSlot(validator: pair.validator, height: pair.height)).inserted {
+            checker.report(.resourceBound("n\(i) holds two pending evidence pairs against n\(nodeOfKey[pair.validator] ?? -1) at height \(pair.height)"))
+        }
+        if machine.bufferedFutureMessages > machine.config.maxBufferedFutureMessages {
+            checker.report(.resourceBound("n\(i) buffers \(machine.bufferedFutureMessages) future messages, more than \(machine.config.maxBufferedFutureMessages)"))
         }
     }
 

@@ -19,6 +19,8 @@ public struct SimulationResult: Sendable {
     public let simulatedMilliseconds: UInt64
     public let processedEvents: Int
     public let evidenceRecorded: Int
+    /// Received messages the WAL's bound refused at honest nodes (`ReplicaReport.walFull`).
+    public let walFullReports: Int
     public var passed: Bool { violations.isEmpty }
 }
 
@@ -56,6 +58,7 @@ public struct Simulation {
     var aheadProposals: [TwinKey: TrellisConsensus.Proposal] = [:]
     var processedEvents = 0
     var evidenceRecorded = 0
+    var walFullReports = 0
     /// Set at the end of the fault phase.
     var livenessDeadline: UInt64?
     var livenessTarget: UInt64 = 0
@@ -185,7 +188,8 @@ public struct Simulation {
             }
         }
         return SimulationResult(seed: seed, violations: checker.violations, committedHeights: nodes.map(\.app.committedHeight),
-                                simulatedMilliseconds: now, processedEvents: processedEvents, evidenceRecorded: evidenceRecorded)
+                                simulatedMilliseconds: now, processedEvents: processedEvents, evidenceRecorded: evidenceRecorded,
+                                walFullReports: walFullReports)
     }
 
     mutating func schedule(_ event: SimEvent, after delay: UInt64) { schedule(event, at: now + delay) }
