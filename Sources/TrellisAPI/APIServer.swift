@@ -346,20 +346,52 @@ struct Routes: Sendable {
         var accepted = 0
         var items: [String] = []
         items.reserveCapacity(results.count)
+        // Above saturation most of a batch's tail is refused for the same reason (admission control's counts stop
+        // moving once the limit is reached): the item is written once and repeated.
+        var last: (error: MempoolError, item: String)?
         for result in results {
             switch result {
             case .success(let hash):
                 accepted += 1
                 items.append("{\"hash\":\"\(hash.hex)\",\"status\":\"pending\"}")
             case .failure(let error):
-                var refusal: [String: Any] = ["code": error.code, "message": error.description]
-                // Admission control's refusals carry their retry hint, as a 429's Retry-After does for a whole batch.
-                if let seconds = error.retryAfterSeconds { refusal["retry_after_s"] = seconds }
-                let object: [String: Any] = ["error": refusal]
-                items.append(String(decoding: JSONBody.data(object), as: UTF8.self))
+                if let last, last.error == error {
+                    items.append(last.item)
+                } else {
+                    let item = refusalItem(error)
+                    last = (error, item)
+                    items.append(item)
+                }
             }
         }
         return "{\"accepted\":\(accepted),\"refused\":\(results.count - accepted),\"results\":[" + items.joined(separator: ",") + "]}"
+    }
+
+    /// One refused item of a batch answer: `{"error":{"code","message","retry_after_s"?}}` (admission control's
+    /// refusals carry their retry hint, as a 429's Retry-After does for a whole batch). Written directly, the same bytes
+    /// as JSONSerialization with sorted keys and unescaped slashes; a message with a byte outside printable ASCII goes
+    /// through JSONSerialization.
+    static func refusalItem(_ error: MempoolError) -> String {
+        let code = error.code, message = error.description
+        func printable(_ text: String) -> Bool { text.utf8.allSatisfy { $0 >= 0x20 && $0 <= 0x7E } }
+        guard printable(code), printable(message) else {
+            var refusal: [String: Any] = ["code": code, "message": message]
+            if let seconds = error.retryAfterSeconds { refusal["retry_after_s"] = seconds }
+            return String(decoding: JSONBody.data(["error": refusal]), as: UTF8.self)
+        }
+        func quoted(_ text: String) -> String {
+            var out = "\""
+            for c in text.unicodeScalars {
+                switch c {
+                case "\"": out += "\\\""
+                case "\\": out += "\\\\"
+                default: out.unicodeScalars.append(c)
+                }
+            }
+            return out + "\""
+        }
+        let retry = error.retryAfterSeconds.map { ",\"retry_after_s\":\($0)" } ?? ""
+        return "{\"error\":{\"code\":\(quoted(code)),\"message\":\(quoted(message))\(retry)}}"
     }
 
     func status(_ request: Request) async throws -> Response {

@@ -71,6 +71,9 @@ public final class ReplayStore: ChainStore, @unchecked Sendable {
         }
     }
 
+    /// Execution leaves the keys' hashes to `stagedTreeUpdate` (the replay tree hashes them itself).
+    public var stagesTreeUpdates: Bool { true }
+
     /// The latest height's state alone: its values and its tree (re-execution reads nothing older).
     public var stateRetention: StateRetention { .window(heights: 1) }
     public func oldestStateHeight() throws(ChainStoreError) -> UInt64? { lock.withLock { last } }

@@ -38,6 +38,7 @@ struct ClusterBench: AsyncParsableCommand {
     @Option(help: "Steps of the search for the latency workload's sustained rate (bisection below the sustained maximum; half of what it finds is the latency phase's rate).") var keepUpSteps = 5
     @Option(help: "Seconds per step of that search (its committed rate is measured over the last three quarters).") var keepUpSeconds = 8.0
     @Flag(help: "Skip the latency phase at half of the sustained maximum (the definition of half load before 2026-12-06, reported beside the current one).") var skipOldHalfLoad = false
+    @Option(help: "The two overload steps' offered loads as factors of the ramp's best offered load, comma-separated. The report keeps naming the steps 1.5× and 3× and gives the factors in its settings: `--overload-factors 1,1` is the control run — the same phases at 1×, so the run's drift alone, step by step — to set beside a default run.") var overloadFactors = "1.5,3"
     @Option(help: "Transactions per POST /v1/txs.") var batch = 500
     @Option(help: "Offered tx/s of the latency phase (default: half of the rate the latency workload is sustained at, searched in the same run). A fixed rate compares two builds at the same load (a diagnosis; reports name it): no search and no phase at half of the sustained maximum.") var latencyRate: Double?
     @Option(help: "Milliseconds between batches in the latency phase (a client at a moderate rate sends small batches often, not one large one every few seconds).") var latencyBatchIntervalMs = 50.0
@@ -66,12 +67,17 @@ struct ClusterBench: AsyncParsableCommand {
         }
         let rates = ramp.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }.filter { $0 > 0 }
         guard !rates.isEmpty else { throw badInput("--ramp must list positive rates") }
+        let factors = overloadFactors.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+        guard factors.count == 2, let factor1 = factors[0], let factor2 = factors[1], factor1 > 0, factor2 > 0 else {
+            throw badInput("--overload-factors takes two positive factors, e.g. 1.5,3 (the default) or 1,1 (the control run)")
+        }
         let maxOutstanding = self.maxOutstanding ?? 3 * NodeConfig.Mempool().admissionBlocks * maxBlockTransactions
         var report = ClusterReport()
         report.machine = MachineInfo.current()
         report.settings = ["nodes": nodes, "ramp": rates, "step_seconds": stepSeconds, "windows": windows, "window_seconds": windowSeconds,
                            "latency_seconds": latencySeconds, "latency_batch_interval_ms": latencyBatchIntervalMs, "keep_up_steps": keepUpSteps, "keep_up_seconds": keepUpSeconds, "batch": batch, "in_flight": inFlight, "signers": signers, "max_outstanding": maxOutstanding, "timeout_commit_ms": timeoutCommitMs,
-                           "max_block_transactions": maxBlockTransactions, "timeout_propose_ms": timeoutProposeMs ?? NodeConfig.Consensus().timeoutProposeMilliseconds]
+                           "max_block_transactions": maxBlockTransactions, "timeout_propose_ms": timeoutProposeMs ?? NodeConfig.Consensus().timeoutProposeMilliseconds,
+                           "overload_factors": [factor1, factor2]]
 
         benchLog("raw limits: libsodium verify (1 core, all cores), RocksDB synced batches…")
         if let latencyRate { report.settings["latency_rate"] = latencyRate }  // fixed: not 50 % of the sustained maximum
@@ -176,7 +182,9 @@ struct ClusterBench: AsyncParsableCommand {
             return step.committed
         }
         var reference = await referenceStep("reference_1x_before_1_5x")
-        for (factor, label) in [(1.5, "1_5x"), (3.0, "3x")] {
+        // The steps keep their names (1_5x, 3x) whatever `--overload-factors` offers: a control run's report reads as a
+        // default run's, its settings say what was offered.
+        for (factor, label) in [(factor1, "1_5x"), (factor2, "3x")] {
             let before = refusals.withLock { $0 }
             let step = await offer(bestOffered * factor, seconds: stepSeconds * 2)
             let refused = refusedSince(before)

@@ -131,6 +131,10 @@ struct ClusterReport {
         // (`--latency-rate`).
         let latencyLoad = settings["latency_rate"] == nil
             ? "half load (half of the latency workload's sustained \(f(halfLoad["sustained_tx_per_second"] as? Double)) tx/s)" : "a fixed rate (--latency-rate)"
+        // The overload steps' factors (`--overload-factors`; 1.5 and 3 unless a control run changed them).
+        let factors = settings["overload_factors"] as? [Double] ?? [1.5, 3]
+        let factor1 = factors.first.map { f($0, $0 == $0.rounded() ? 0 : 1) } ?? "1.5"
+        let factor2 = factors.last.map { f($0, $0 == $0.rounded() ? 0 : 1) } ?? "3"
         var lines: [String] = ([
             "## Cluster benchmark — \(m["date_utc"] ?? "")",
             "",
@@ -148,9 +152,9 @@ struct ClusterReport {
             "|---|---|---|",
             "| sustained committed tx/s (median of \(settings["windows"] ?? 3) × \(f(settings["window_seconds"] as? Double)) s) | \(f(summary["throughput_tx_per_second"])) (windows \((sustained["window_tx_per_second"] as? [Double] ?? []).map { f($0) }.joined(separator: ", "))) | |",
             "| throughput ÷ signature limit | \(f(summary["throughput_vs_signature_limit"], 2)) | ≥ 0.30 (issue 16; the project's goal 0.60) |",
-            "| committed at 1.5× the best offered load (\(f(overload["offered_1_5x"])) tx/s) ÷ ramp peak \(f(overload["peak"])); admission: \(f(overload["answers_429_1_5x"])) answers 429, \(f(overload["refused_transactions_1_5x"])) transactions refused | \(f(overload["committed_1_5x"])) tx/s = \(f(overload["share_1_5x"], 2)) | ≥ 0.90 |",
-            "| committed at 3× the best offered load (\(f(overload["offered_3x"])) tx/s) ÷ ramp peak; admission: \(f(overload["answers_429_3x"])) answers 429, \(f(overload["refused_transactions_3x"])) transactions refused | \(f(overload["committed_3x"])) tx/s = \(f(overload["share_3x"], 2)) | ≥ 0.90 |",
-            "| the same steps ÷ the mean of the 1× steps just before and after (\(f(overload["reference_1x_before_1_5x"])), \(f(overload["reference_1x_after_1_5x"])), \(f(overload["reference_1x_after_3x"])) tx/s): what the excess load costs, apart from the run's drift | 1.5×: \(f(overload["share_1_5x_of_adjacent_1x"], 2)); 3×: \(f(overload["share_3x_of_adjacent_1x"], 2)) | ≥ 0.90 |",
+            "| committed at \(factor1)× the best offered load (\(f(overload["offered_1_5x"])) tx/s) ÷ ramp peak \(f(overload["peak"])); admission: \(f(overload["answers_429_1_5x"])) answers 429, \(f(overload["refused_transactions_1_5x"])) transactions refused | \(f(overload["committed_1_5x"])) tx/s = \(f(overload["share_1_5x"], 2)) | ≥ 0.90 |",
+            "| committed at \(factor2)× the best offered load (\(f(overload["offered_3x"])) tx/s) ÷ ramp peak; admission: \(f(overload["answers_429_3x"])) answers 429, \(f(overload["refused_transactions_3x"])) transactions refused | \(f(overload["committed_3x"])) tx/s = \(f(overload["share_3x"], 2)) | ≥ 0.90 |",
+            "| the same steps ÷ the mean of the 1× steps just before and after (\(f(overload["reference_1x_before_1_5x"])), \(f(overload["reference_1x_after_1_5x"])), \(f(overload["reference_1x_after_3x"])) tx/s): what the excess load costs, apart from the run's drift | \(factor1)×: \(f(overload["share_1_5x_of_adjacent_1x"], 2)); \(factor2)×: \(f(overload["share_3x_of_adjacent_1x"], 2)) | ≥ 0.90 |",
             "| commit latency p50 at \(latencyLoad) (\(f(latency["offered"])) tx/s in batches of \(f(latency["batch"]))) | \(f(latency["p50_ms"])) ms | < 300 ms |",
             "| commit latency p99 at \(latencyLoad) | \(f(latency["p99_ms"])) ms | < 1000 ms |",
             latencyOldDefinition.isEmpty ? nil
@@ -167,7 +171,7 @@ struct ClusterReport {
             let steps = ramp.compactMap { step in step["node_cpu_ms_per_tx"].map { "\(f(step["offered"])) → \(f($0, 2))" } }.joined(separator: ", ")
             let references = ["reference_1x_before_1_5x", "reference_1x_after_1_5x", "reference_1x_after_3x"].map { f(overload["node_cpu_ms_per_tx_" + $0], 2) }.joined(separator: ", ")
             lines.append("Nodes' CPU per committed transaction (ms, all \(settings["nodes"] ?? 4) nodes together): ramp \(steps); the 1× steps in order \(references); "
-                         + "1.5× \(f(overload["node_cpu_ms_per_tx_1_5x"], 2)), 3× \(f(overload["node_cpu_ms_per_tx_3x"], 2)); sustained \(f(sustained["node_cpu_ms_per_tx"] as? Double, 2)); "
+                         + "\(factor1)× \(f(overload["node_cpu_ms_per_tx_1_5x"], 2)), \(factor2)× \(f(overload["node_cpu_ms_per_tx_3x"], 2)); sustained \(f(sustained["node_cpu_ms_per_tx"] as? Double, 2)); "
                          + "latency phase \(f(perTransaction, 2)) — the nodes used \(f(latency["node_cores"], 2)) cores and the load generator \(f(latency["generator_cores"], 2)) of the machine's \(m["cores"] ?? "?") in that phase.")
         }
         if let steps = halfLoad["steps"] as? [[String: Double]], !steps.isEmpty {

@@ -104,8 +104,13 @@ private let binary: HTTPFields = [.contentType: "application/octet-stream"]
     /// admissions and refusals alike, and stays valid JSON with quotes and slashes in refusal messages.
     @Test func theBatchAnswerIsTheSortedKeyJSONOfTheResults() throws {
         let h1 = SHA256.hash([1]), h2 = SHA256.hash([2])
-        let results: [Result<Hash, MempoolError>] = [.success(h1), .failure(.malformed("bad \"tx\" / field")), .success(h2), .failure(.missingSignatures),
-                                                     .failure(.signerBacklog(signer: "m1", pending: 1_000, limit: 1_000, retryAfterSeconds: 2))]
+        let overloaded = MempoolError.overloaded(pending: 4_000, limit: 3_200, retryAfterSeconds: 3)
+        let results: [Result<Hash, MempoolError>] = [.success(h1), .failure(.malformed("bad \"tx\" / field \\ end")), .success(h2), .failure(.missingSignatures),
+                                                     .failure(.signerBacklog(signer: "m1", pending: 1_000, limit: 1_000, retryAfterSeconds: 2)),
+                                                     // a repeated refusal (written once, repeated), then one that differs only in its counts
+                                                     .failure(overloaded), .failure(overloaded), .failure(.overloaded(pending: 4_001, limit: 3_200, retryAfterSeconds: 3)),
+                                                     // outside printable ASCII: a control character and a non-ASCII signer (through JSONSerialization)
+                                                     .failure(.malformed("tab\there")), .failure(.unknownSigner("m\u{e9}mbre"))]
         let items: [[String: Any]] = results.map { result in
             switch result {
             case .success(let hash): return ["hash": hash.hex, "status": "pending"]
@@ -114,7 +119,7 @@ private let binary: HTTPFields = [.contentType: "application/octet-stream"]
                 return ["error": ["code": error.code, "message": error.description, "retry_after_s": seconds]]
             }
         }
-        let expected = try JSONSerialization.data(withJSONObject: ["accepted": 2, "refused": 3, "results": items] as [String: Any],
+        let expected = try JSONSerialization.data(withJSONObject: ["accepted": 2, "refused": 8, "results": items] as [String: Any],
                                                   options: [.sortedKeys, .withoutEscapingSlashes])
         let answer = Routes.batchAnswer(results)
         #expect(answer == String(decoding: expected, as: UTF8.self))

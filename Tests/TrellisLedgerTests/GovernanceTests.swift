@@ -147,4 +147,27 @@ import TrellisCrypto
         let badType = #"{"action": {"type": "member.delete", "member_id": "alice"}}"#
         #expect(throws: TxRejection.self) { try spec.canonicalPayload(fromJSON: Data(badType.utf8)) }
     }
+
+    /// Every string an action carries has the canonical form's length limit in its JSON form too: the API refuses it
+    /// with the field's reason instead of signing bytes that every node's mempool refuses (fuzz target api_json).
+    @Test func actionStringsLongerThanTheCanonicalLimitAreRefusedFromJSON() throws {
+        let spec = try #require(ContractRegistry.standard.spec(for: GovernanceContract.propose))
+        let long = String(repeating: "x", count: Limits.maxNameBytes + 1)
+        let key = testKey("v9").publicKey.hex
+        let cases: [(String, String)] = [
+            (#"{"type": "upgrade.schedule", "version": 9, "activation_height": 100, "description": "\#(long)"}"#, "description_too_long"),
+            (#"{"type": "credits.approve_cancel", "block_id": "blk-1", "reason": "\#(long)"}"#, "reason_too_long"),
+            (#"{"type": "verifier.revoke", "member_id": "alice", "scheme": "\#(long)"}"#, "invalid_scheme"),
+            (#"{"type": "validator.add", "public_key": "\#(key)", "voting_power": 5, "p2p_address": "h:\#(String(repeating: "0", count: Limits.maxNameBytes))1"}"#, "invalid_validator"),
+        ]
+        for (action, code) in cases {
+            let json = Data(#"{"action": \#(action)}"#.utf8)
+            let error = #expect(throws: TxRejection.self) { try spec.canonicalPayload(fromJSON: json) }
+            #expect(error?.code == code, "\(action.prefix(60)): \(String(describing: error))")
+        }
+        // At the limit, each is accepted and its bytes decode as the mempool decodes them.
+        let atLimit = String(repeating: "x", count: Limits.maxNameBytes)
+        let ok = #"{"action": {"type": "upgrade.schedule", "version": 9, "activation_height": 100, "description": "\#(atLimit)"}}"#
+        #expect((try? spec.decodePayload(try spec.canonicalPayload(fromJSON: Data(ok.utf8)))) != nil)
+    }
 }

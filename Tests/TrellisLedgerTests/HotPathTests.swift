@@ -274,6 +274,42 @@ import TrellisCrypto
         #expect(changes.first?.valueHash == nil)
         #expect(changes[1].valueHash == SHA256.hash([]))
     }
+
+    /// The key hashes execution hands to the tree (two at a time where consecutive kept keys have one length) are
+    /// SHA-256 of the kept changes' keys, in their order — dropped writes between them included, keys of every
+    /// length —, and the tree updated with them is the tree updated from the keys: same root, same nodes created and
+    /// replaced, in the same order.
+    @Test func everyChangeCarriesTheHashOfItsKeyAndTheTreeIsTheSame() throws {
+        let base = MemoryState()
+        let seed = StateOverlay(base: base)
+        for i in 0..<40 { seed.put(StateKey.make("k", "held-\(i)"), [UInt8(i)]) }
+        base.apply(seed)
+        let nodes = DictionaryNodes()
+        let baseUpdate = try SparseMerkleTree.update(root: .zero, changes: seed.changes, source: nodes)
+        nodes.add(baseUpdate)
+
+        let block = StateOverlay(base: base)
+        for i in 0..<40 where i % 3 != 0 { block.put(StateKey.make("k", "held-\(i)"), [UInt8(i), 1]) }  // changed
+        for i in 0..<40 where i % 5 == 0 { block.delete(StateKey.make("k", "held-\(i)")) }              // removed
+        for i in 0..<40 where i % 7 == 0 { block.put(StateKey.make("k", "held-\(i)"), [UInt8(i)]) }     // written back
+        for i in 0..<30 { block.put(StateKey.make("k", String(repeating: "n", count: 1 + i % 9) + "\(i)"), i % 2 == 0 ? [] : [UInt8(i)]) }
+        block.delete(StateKey.make("k", "never"))  // absent: dropped
+        let (changes, keyHashes) = try BlockExecutor.netChangesAndKeyHashes(block, base: base, hashingKeys: true)
+        #expect(changes.count > 40)
+        #expect(keyHashes == changes.map { SHA256.hash($0.key) })
+        #expect(try BlockExecutor.netChangesAndKeyHashes(block, base: base, hashingKeys: false).keyHashes == nil)
+
+        let given = try SparseMerkleTree.update(root: baseUpdate.root, changes: changes, keyHashes: try #require(keyHashes), source: nodes)
+        let computed = try SparseMerkleTree.update(root: baseUpdate.root, changes: changes.map { ($0.key, $0.value) }, source: nodes)
+        #expect(given.root == computed.root)
+        #expect(given.newNodes.map(\.hash) == computed.newNodes.map(\.hash))
+        #expect(given.newNodes.map(\.node) == computed.newNodes.map(\.node))
+        #expect(given.staleNodes == computed.staleNodes)
+        var expected: [[UInt8]: [UInt8]] = [:]
+        for i in 0..<40 { expected[StateKey.make("k", "held-\(i)")] = [UInt8(i)] }
+        for change in changes { expected[change.key] = change.value }
+        #expect(given.root == referenceRoot(expected))
+    }
 }
 
 /// State keys built in place are the UTF-8 of the components joined by "/", whatever the components: empty,

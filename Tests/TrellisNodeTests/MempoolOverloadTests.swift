@@ -110,6 +110,35 @@ import TrellisLedger
         #expect(pool.count == 4)
     }
 
+    /// A client batch that overflows the admission limit: the transactions past the totals are refused as `overloaded`
+    /// (with their retry hint) without being decoded, hashed or verified — the work a refusal saves is what grows with
+    /// the offered load above saturation (docs/PERFORMANCE.md "No collapse above saturation (sixteenth, exec)"). The
+    /// pool's `work` counters say what was done: only the admitted ones were decoded and verified; a gossiped batch
+    /// (not subject to admission control) is counted as verified, never as decoded here.
+    @Test func aBatchTailPastTheLimitIsRefusedWithoutBeingDecoded() throws {
+        let f = Fixture(), pool = pool(pending: 3, signerRun: 100)
+        let admitted = (1...3).map { f.tx("alice", key: f.alice, nonce: UInt64($0)) }
+        // Past the limit: bob's run, a forged one and bytes that do not decode — none is looked at.
+        let forged = try f.forged(f.tx("bob", key: f.bob, nonce: 3), byte: 3, mask: 0x10)
+        let tail = (1...2).map { f.tx("bob", key: f.bob, nonce: UInt64($0)).canonicalBytes } + [forged.canonicalBytes, [0xFF, 0x00]]
+        let results = pool.addBatch(admitted.map(\.canonicalBytes) + tail, ledger: f.ledger)
+        #expect(results.prefix(3).allSatisfy { (try? $0.get()) != nil })
+        for result in results.dropFirst(3) {
+            guard case .failure(let refusal) = result, case .overloaded(3, 3, _) = refusal else { Issue.record("past the limit: \(result)"); continue }
+            #expect(refusal.retryAfterSeconds != nil)
+        }
+        #expect(pool.work == Mempool.Work(decodedTransactions: 3, verifiedSignatures: 3))
+        #expect(pool.count == 3 && pool.readyCount == 3)
+        // Peers' gossip is admitted past the limit and verified; it arrives decoded.
+        let gossip = pool.addBatch([f.tx("bob", key: f.bob, nonce: 1)], ledger: f.ledger)
+        #expect((try? gossip[0].get()) != nil)
+        #expect(pool.work == Mempool.Work(decodedTransactions: 3, verifiedSignatures: 4))
+        // A whole batch refused (the pool over its limit before the batch) costs no decoding either.
+        let refused = pool.addBatch(tail, ledger: f.ledger)
+        #expect(refused.allSatisfy { if case .failure(.overloaded) = $0 { return true } else { return false } })
+        #expect(pool.work == Mempool.Work(decodedTransactions: 3, verifiedSignatures: 4))
+    }
+
     /// The limit counts in the block size the node measures, not the configured maximum: blocks of 2 with
     /// admission_blocks = 2 let 4 in, whatever admissionMaxPending allows; the measured size never exceeds the maximum.
     @Test func theAdmissionLimitFollowsTheMeasuredBlockSize() throws {

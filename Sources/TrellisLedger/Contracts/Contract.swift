@@ -162,7 +162,14 @@ public struct KindSpec: Sendable {
             throw TxRejection("malformed_payload", "JSON payload of \(kind) has no field \"\(unknown)\" (docs/TRANSACTIONS.md lists each kind's fields)")
         }
         try payload.validate()
-        return payload.canonicalBytes
+        let bytes = payload.canonicalBytes
+        // What the API accepts, the mempool must accept: the canonical decoder's limits (string lengths, counts) are
+        // checked here too, so a JSON form that `validate` lets through but the bytes exceed is refused with the reason
+        // instead of becoming a transaction every node refuses.
+        do { _ = try decodePayload(bytes) } catch {
+            throw TxRejection("malformed_payload", "JSON payload of \(kind) does not fit its canonical form: \(error.message)")
+        }
+        return bytes
     }
 
     /// The JSON form (sorted keys) of canonical payload bytes.

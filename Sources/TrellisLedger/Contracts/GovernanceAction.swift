@@ -220,8 +220,11 @@ public enum GovernanceAction: Sendable, Hashable, CanonicalCodable, Codable {
             // The JSON form has no status: a member is added active (found by the payload fuzz target, a canonical
             // payload adding a suspended member read as an ordinary member.add in its JSON).
             if m.status != .active { throw TxRejection("invalid_member", "a member is added active, not \(m.status); suspend or revoke it by its own action") }
-        case .suspendMember(let id), .reinstateMember(let id), .revokeMember(let id), .setRoles(let id, _), .revokeAccreditation(let id, _):
+        case .suspendMember(let id), .reinstateMember(let id), .revokeMember(let id), .setRoles(let id, _):
             if !Identifier.isValid(id) { throw TxRejection("invalid_member_id", "\"\(id)\" is not a valid member id") }
+        case .revokeAccreditation(let id, let scheme):
+            if !Identifier.isValid(id) { throw TxRejection("invalid_member_id", "\"\(id)\" is not a valid member id") }
+            if scheme.utf8.count > Limits.maxNameBytes { throw TxRejection("invalid_scheme", "scheme longer than \(Limits.maxNameBytes) bytes") }
         case .grantAccreditation(let id, let a):
             if !Identifier.isValid(id) { throw TxRejection("invalid_member_id", "\"\(id)\" is not a valid member id") }
             if let first = AccreditationSpec(a).problems().first { throw TxRejection("invalid_accreditation", first) }
@@ -234,9 +237,11 @@ public enum GovernanceAction: Sendable, Hashable, CanonicalCodable, Codable {
         case .approveCreditCancellation(let id, let reason):
             if !Identifier.isValid(id) { throw TxRejection("invalid_block_id", "\"\(id)\" is not a valid credit block id") }
             if reason.isEmpty { throw TxRejection("missing_reason", "a cancellation needs a reason") }
+            if reason.utf8.count > Limits.maxNameBytes { throw TxRejection("reason_too_long", "reason longer than \(Limits.maxNameBytes) bytes") }
         case .scheduleUpgrade(let version, _, let description):
             if version <= AppVersion.initial { throw TxRejection("unknown_version", "rules version \(version) cannot be scheduled: versions after the genesis rules start at \(AppVersion.initial + 1)") }
             if description.isEmpty { throw TxRejection("missing_field", "an upgrade needs a description (what changes, which release implements it)") }
+            if description.utf8.count > Limits.maxNameBytes { throw TxRejection("description_too_long", "description longer than \(Limits.maxNameBytes) bytes") }
         case .addObserver(_, let name):
             if name.isEmpty || name.utf8.count > Limits.maxNameBytes { throw TxRejection("invalid_observer", "an observer needs a name of 1…\(Limits.maxNameBytes) bytes") }
         case .removeObserver: break
@@ -247,6 +252,8 @@ public enum GovernanceAction: Sendable, Hashable, CanonicalCodable, Codable {
 extension Validator {
     /// Why `address` is not a usable "host:port", or nil when it is.
     public static func addressProblem(_ address: String) -> String? {
+        // The canonical form holds at most Limits.maxNameBytes (a port with many leading zeros still parses below).
+        guard address.utf8.count <= Limits.maxNameBytes else { return "p2p_address is longer than \(Limits.maxNameBytes) bytes" }
         guard let colon = address.lastIndex(of: ":") else { return "p2p_address \"\(address)\" must be host:port" }
         let host = address[..<colon], port = address[address.index(after: colon)...]
         guard !host.isEmpty, host.utf8.count <= 253 else { return "p2p_address \"\(address)\" has no host" }

@@ -54,13 +54,15 @@ public struct BlockExecutor: Sendable {
         for e in evidence { blockState.write(SHA256.hash(e.canonicalBytes), at: LedgerKeys.evidence(validator: e.validator, height: e.height)) }
         let receiptsRoot = Receipt.root(receipts)  // committed by the header (chain format 2), not by the state
 
-        let changes: [StateChange]
-        do { changes = try Self.netChanges(blockState, base: base) } catch { throw .state(error) }
+        let changes: [StateChange], keyHashes: [Hash]?
+        do { (changes, keyHashes) = try Self.netChangesAndKeyHashes(blockState, base: base, hashingKeys: !nodes.stagesTreeUpdates) } catch { throw .state(error) }
         let update: TreeUpdate
         do throws(TreeError) {
             // A source that keeps its own latest tree (the audit's replay) updates it itself; others are walked.
             if let staged = try nodes.stagedTreeUpdate(root: baseRoot, changes: changes) {
                 update = staged
+            } else if let keyHashes {
+                update = try SparseMerkleTree.update(root: baseRoot, changes: changes, keyHashes: keyHashes, source: nodes)
             } else {
                 update = try SparseMerkleTree.update(root: baseRoot, changes: changes, source: nodes)
             }
@@ -69,9 +71,12 @@ public struct BlockExecutor: Sendable {
                                stateChanges: changes, treeNodes: update.newNodes, transactionHashes: hashes, staleNodes: update.staleNodes)
     }
 
-    /// Room made in a block's overlay per transaction: a split transfer writes 7–10 keys, an issue 9, a key rotation
-    /// 3–4. Only the dictionary's growth depends on it (a block that writes more grows it as before), never a result.
-    static let expectedWritesPerTransaction = 8
+    /// Room made in a block's overlay per transaction: a split transfer writes 10 distinct keys (`bench ledger`'s
+    /// block of 10,000: 100,001 with the signer's nonce), an issue 9, a key rotation 3–4. At 8, a block of splits
+    /// outgrew its table near the end and rehashed all ~10⁵ entries once (4.6 % of that block's samples,
+    /// 2026-12-06); unused room costs 16 bytes a slot. Only the dictionary's growth depends on it (a block that
+    /// writes more grows it as before), never a result.
+    static let expectedWritesPerTransaction = 10
 
     /// The block's writes that change the base state, sorted by key, each with the value it replaces. A write that
     /// leaves a key as it was — the deletion of a key the base does not hold (an index entry created and removed in
@@ -84,9 +89,33 @@ public struct BlockExecutor: Sendable {
     /// Values are hashed two at a time (`SHA256.hashPair`) when consecutive changed values have one length (keys
     /// come sorted, so one kind's values mostly follow each other: nonces, a block's member records, index ids).
     static func netChanges(_ overlay: StateOverlay, base: any StateReader) throws(StateError) -> [StateChange] {
+        try netChangesAndKeyHashes(overlay, base: base, hashingKeys: false).changes
+    }
+
+    /// `netChanges`, with SHA-256 of each change's key (`keyHashes[i]` is the hash of `changes[i].key`), for the
+    /// tree update: each key is hashed here, where its bytes were just read for the base read, two at a time when
+    /// consecutive kept keys have one length (sorted keys of one kind mostly do) — the tree update then never reads
+    /// a key but to put it in a new leaf. Without `hashingKeys` (a source that stages its own updates hashes them
+    /// itself), no key hashes.
+    static func netChangesAndKeyHashes(_ overlay: StateOverlay, base: any StateReader, hashingKeys: Bool) throws(StateError) -> (changes: [StateChange], keyHashes: [Hash]?) {
         let writes = overlay.changes
         var changes: [StateChange] = []
         changes.reserveCapacity(writes.count)
+        var keyHashes: [Hash] = []
+        if hashingKeys { keyHashes.reserveCapacity(writes.count) }
+        // A kept key whose hash waits for the next kept key's, to be hashed with it when their lengths match.
+        var waitingKey: [UInt8]?
+        func hashKey(_ key: [UInt8]) {
+            if let w = waitingKey, w.count == key.count {
+                let (first, second) = w.withUnsafeBufferPointer { a in key.withUnsafeBufferPointer { b in SHA256.hashPair(a, b) } }
+                keyHashes.append(first)
+                keyHashes.append(second)
+                waitingKey = nil
+                return
+            }
+            if let w = waitingKey { keyHashes.append(SHA256.hash(w)) }
+            waitingKey = key
+        }
         // A change whose value waits for the next one's, to be hashed with it when their lengths match.
         var waiting: (key: [UInt8], value: [UInt8], previous: [UInt8]?)?
         func flush() {
@@ -97,6 +126,7 @@ public struct BlockExecutor: Sendable {
         for write in writes {
             let previous = try base.get(write.key)
             if previous == write.value { continue }
+            if hashingKeys { hashKey(write.key) }  // kept: changes are appended in this order (the value's hash may wait, never the order)
             guard let value = write.value, !value.isEmpty else {
                 flush()
                 changes.append(StateChange(key: write.key, value: write.value, previous: .known(previous), valueHash: write.value.map(valueHash)))
@@ -113,7 +143,10 @@ public struct BlockExecutor: Sendable {
             waiting = (write.key, value, previous)
         }
         flush()
-        return changes
+        guard hashingKeys else { return (changes, nil) }
+        if let w = waitingKey { keyHashes.append(SHA256.hash(w)) }
+        precondition(keyHashes.count == changes.count, "invalid state: \(keyHashes.count) key hashes for \(changes.count) changes")
+        return (changes, keyHashes)
     }
 
     /// SHA-256 of a written value. Index entries are empty values (about half of a split transfer's writes): their

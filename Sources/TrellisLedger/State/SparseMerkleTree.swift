@@ -50,28 +50,64 @@ public enum SparseMerkleTree {
 
     /// Applies `changes` (key → new value, nil = delete; keys distinct) to the tree at `root`.
     public static func update(root: Hash, changes: [(key: [UInt8], value: [UInt8]?)], source: any TreeNodeSource) throws(TreeError) -> TreeUpdate {
-        try update(root: root, ops: changes.map { Op(keyHash: SHA256.hash($0.key), key: $0.key, valueHash: $0.value.map(SHA256.hash)) }, source: source)
+        try update(root: root, keys: .pairs(changes), ops: changes.indices.map { i in
+            Op(keyHash: SHA256.hash(changes[i].key), valueHash: changes[i].value.map(SHA256.hash), key: i)
+        }, source: source)
     }
 
     /// Applies a block's changes (keys distinct), using their value hashes where the producer computed them.
     public static func update(root: Hash, changes: [StateChange], source: any TreeNodeSource) throws(TreeError) -> TreeUpdate {
-        try update(root: root, ops: changes.map { change in
-            Op(keyHash: SHA256.hash(change.key), key: change.key, valueHash: change.valueHash ?? change.value.map(SHA256.hash))
+        try update(root: root, keys: .changes(changes), ops: changes.indices.map { i in
+            let change = changes[i]
+            return Op(keyHash: SHA256.hash(change.key), valueHash: change.valueHash ?? change.value.map(SHA256.hash), key: i)
         }, source: source)
     }
 
-    static func update(root: Hash, ops unsorted: [Op], source: any TreeNodeSource) throws(TreeError) -> TreeUpdate {
-        // Sorting positions on the first 64 bits (whole hashes only on ties) instead of moving the ops themselves:
-        // comparing and moving ~10⁵ values that hold arrays dominated the update in the profile.
-        let ops = sortedPermutation(unsorted.map(\.keyHash.prefix64)) { unsorted[$0].keyHash < unsorted[$1].keyHash }.map { unsorted[$0] }
-        for i in ops.indices.dropFirst() {
-            precondition(ops[i - 1].keyHash != ops[i].keyHash, "tree update with a duplicate key")
-        }
-        var builder = Builder(source: source)
+    /// Applies a block's changes whose key hashes the producer computed (`keyHashes[i]` = SHA-256 of
+    /// `changes[i].key`: execution hashes each key while it reads it, `BlockExecutor.netChanges`), so the update
+    /// never reads the keys but to put them in new leaves.
+    static func update(root: Hash, changes: [StateChange], keyHashes: [Hash], source: any TreeNodeSource) throws(TreeError) -> TreeUpdate {
+        precondition(keyHashes.count == changes.count, "invalid state: \(keyHashes.count) key hashes for \(changes.count) changes")
+        return try update(root: root, keys: .changes(changes), ops: changes.indices.map { i in
+            let change = changes[i]
+            assert(keyHashes[i] == SHA256.hash(change.key), "the key hash of change \(i) is not SHA-256 of its key")
+            return Op(keyHash: keyHashes[i], valueHash: change.valueHash ?? change.value.map(SHA256.hash), key: i)
+        }, source: source)
+    }
+
+    /// `ops[i].key` is a position in `keys`.
+    static func update(root: Hash, keys: Keys, ops unsorted: [Op], source: any TreeNodeSource) throws(TreeError) -> TreeUpdate {
+        let (ops, leafHashes) = prepare(unsorted)
+        var builder = Builder(source: source, keys: keys, leafHashes: leafHashes)
         builder.created.reserveCapacity(ops.count * 3)
         builder.replaced.reserveCapacity(ops.count * 2)
         let result = try builder.update(root, depth: 0, page: .zero, ops: ops[...])
         return TreeUpdate(root: result.hash, newNodes: builder.created, staleNodes: builder.replaced)
+    }
+
+    /// `unsorted` sorted by key hash (keys distinct), and the hash of the leaf each op would make (zero for a
+    /// deletion), computed two at a time (`TreeNode.prefixedHashPair`: where the CPU hashes in hardware, two
+    /// interleaved messages cost about one and a half). A leaf that is not made after all (a value written back
+    /// unchanged) costs its hash and nothing else.
+    static func prepare(_ unsorted: [Op]) -> (ops: [Op], leafHashes: [Hash]) {
+        // Sorting positions on the first 64 bits (whole hashes only on ties) instead of moving the ops themselves.
+        let ops = sortedPermutation(unsorted.map(\.keyHash.prefix64)) { unsorted[$0].keyHash < unsorted[$1].keyHash }.map { unsorted[$0] }
+        for i in ops.indices.dropFirst() {
+            precondition(ops[i - 1].keyHash != ops[i].keyHash, "tree update with a duplicate key")
+        }
+        var leafHashes = [Hash](repeating: .zero, count: ops.count)
+        var waiting: (index: Int, valueHash: Hash)?
+        for i in ops.indices {
+            guard let valueHash = ops[i].valueHash else { continue }
+            if let w = waiting {
+                (leafHashes[w.index], leafHashes[i]) = TreeNode.prefixedHashPair(0x00, ops[w.index].keyHash, w.valueHash, ops[i].keyHash, valueHash)
+                waiting = nil
+            } else {
+                waiting = (i, valueHash)
+            }
+        }
+        if let w = waiting { leafHashes[w.index] = TreeLeaf.hash(keyHash: ops[w.index].keyHash, valueHash: w.valueHash) }
+        return (ops, leafHashes)
     }
 
     /// The leaf of `key` in the tree at `root` (it carries the value's hash), or nil when the key is absent.
@@ -154,11 +190,34 @@ public enum SparseMerkleTree {
 
     // MARK: batched update
 
+    /// One change, as the walk moves it: plain values only (its key is a position in the builder's `keys`, read
+    /// when the change makes a leaf).
     struct Op {
         let keyHash: Hash
-        let key: [UInt8]
         /// SHA-256(value); nil for a deletion.
         let valueHash: Hash?
+        /// The key's position in `Builder.keys`.
+        let key: Int
+    }
+
+    /// The keys of an update's ops, as the caller passed them: held, not copied into an array of their own — each
+    /// key's array is then touched once, when its leaf is made (a pass copying them all cost a retain, a cache miss
+    /// on each key's header, per key).
+    enum Keys {
+        case changes([StateChange])
+        case pairs([(key: [UInt8], value: [UInt8]?)])
+        case buckets([(key: [UInt8], valueHash: Hash?)])
+        /// No ops (combining summaries).
+        case none
+
+        subscript(position: Int) -> [UInt8] {
+            switch self {
+            case .changes(let changes): return changes[position].key
+            case .pairs(let pairs): return pairs[position].key
+            case .buckets(let changes): return changes[position].key
+            case .none: preconditionFailure("invalid state: a key asked of an update without keys")
+            }
+        }
     }
 
     /// A subtree during an update.
@@ -186,6 +245,10 @@ public enum SparseMerkleTree {
     /// stale.
     struct Builder {
         let source: any TreeNodeSource
+        /// The ops' keys (`Op.key` is a position here).
+        let keys: Keys
+        /// `leafHashes[i]` is the hash of the leaf the op at position `i` of the sorted ops makes (`prepare`).
+        let leafHashes: [Hash]
         var created: [TreeNodeRecord] = []
         /// Nodes of the old tree this update replaces or deletes.
         var replaced: [Hash] = []
@@ -263,9 +326,10 @@ public enum SparseMerkleTree {
         mutating func newLeaves(_ ops: ArraySlice<Op>, except: Hash?) -> [TreeLeaf] {
             var leaves: [TreeLeaf] = []
             leaves.reserveCapacity(ops.count + 1)
-            for op in ops {
+            for i in ops.indices {
+                let op = ops[i]
                 guard let valueHash = op.valueHash, op.keyHash != except else { continue }
-                let leaf = TreeLeaf(key: op.key, valueHash: valueHash, keyHash: op.keyHash)
+                let leaf = TreeLeaf(key: keys[op.key], keyHash: op.keyHash, valueHash: valueHash, hash: leafHashes[i])
                 created.append(TreeNodeRecord(hash: leaf.hash, node: .leaf(leaf)))
                 leaves.append(leaf)
             }

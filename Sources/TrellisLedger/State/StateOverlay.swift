@@ -65,13 +65,14 @@ final class DecodedMembers {
 /// Buffered writes over a base state.
 public final class StateOverlay: StateReader {
     public let base: any StateReader
-    /// key → new value, or nil for a deletion.
-    private var writes: [ByteKey: [UInt8]?] = [:]
+    /// key → new value, or nil for a deletion, in first-write order (`OverlayWrites`).
+    private var writes = OverlayWrites()
     /// Shared with the overlays stacked on this one (a block's and its transactions').
     let decodedMembers: DecodedMembers
-    /// While a transaction runs directly on this overlay (`beginTransaction`): every write's key with the entry it
-    /// replaced (nil = the key had no entry), in write order, so `rollbackTransaction` can undo them.
-    private var journal: [(key: ByteKey, replaced: [UInt8]??)] = []
+    /// While a transaction runs directly on this overlay (`beginTransaction`): every write's entry position with the
+    /// value it replaced (nil = the key had no entry: the write appended it), in write order, so
+    /// `rollbackTransaction` can undo them.
+    private var journal: [(index: Int, replaced: [UInt8]??)] = []
     private var journaling = false
 
     public init(base: any StateReader) {
@@ -106,20 +107,18 @@ public final class StateOverlay: StateReader {
     /// Undoes the open transaction's writes: every key is left with the entry it had at `beginTransaction`.
     public func rollbackTransaction() {
         precondition(journaling, "no transaction is open on this overlay")
+        // In reverse: an entry the transaction appended is the newest one when its first write is undone.
         for entry in journal.reversed() {
-            if let replaced = entry.replaced { writes[entry.key] = replaced } else { writes[entry.key] = nil }
+            if let replaced = entry.replaced { writes.restore(replaced, at: entry.index) } else { writes.removeLast() }
         }
         journal.removeAll(keepingCapacity: true)
         journaling = false
     }
 
-    private func record(_ key: ByteKey, _ value: [UInt8]?) {
+    private func record(_ key: [UInt8], _ value: [UInt8]?) {
         if writes.isEmpty { writes.reserveCapacity(Self.firstWriteCapacity) }
-        if journaling {
-            journal.append((key, writes.updateValue(value, forKey: key)))
-        } else {
-            writes[key] = .some(value)
-        }
+        let written = writes.set(key, value)
+        if journaling { journal.append(written) }
     }
 
     public func read<T: CanonicalDecodable>(_ type: T.Type, _ key: [UInt8]) throws(StateError) -> T? {
@@ -133,22 +132,22 @@ public final class StateOverlay: StateReader {
     }
 
     public func get(_ key: [UInt8]) throws(StateError) -> [UInt8]? {
-        if let pending = writes[ByteKey(key)] { return pending }
+        if let pending = writes.value(of: key) { return pending }
         return try base.get(key)
     }
 
     public func scan(prefix: [UInt8]) throws(StateError) -> [(key: [UInt8], value: [UInt8])] {
         var merged: [ByteKey: [UInt8]] = [:]
         for (k, v) in try base.scan(prefix: prefix) { merged[ByteKey(k)] = v }
-        for (k, v) in writes where k.bytes.starts(with: prefix) {
-            if let v { merged[k] = v } else { merged[k] = nil }
+        for i in writes.keys.indices where writes.keys[i].starts(with: prefix) {
+            if let v = writes.values[i] { merged[ByteKey(writes.keys[i])] = v } else { merged[ByteKey(writes.keys[i])] = nil }
         }
         return merged.map { (key: $0.key.bytes, value: $0.value) }.sorted { ByteOrder.less($0.key, $1.key) }
     }
 
-    public func put(_ key: [UInt8], _ value: [UInt8]) { record(ByteKey(key), value) }
+    public func put(_ key: [UInt8], _ value: [UInt8]) { record(key, value) }
 
-    public func delete(_ key: [UInt8]) { record(ByteKey(key), nil) }
+    public func delete(_ key: [UInt8]) { record(key, nil) }
 
     /// Room made on an overlay's first write: a transaction writes ~3–10 keys (a key rotation 4, a split transfer
     /// 7–10), and growing from one entry rehashed every key at each doubling (two to four times per transaction).
@@ -159,22 +158,22 @@ public final class StateOverlay: StateReader {
 
     /// Net writes sorted by key (nil value = delete).
     public var changes: [(key: [UInt8], value: [UInt8]?)] {
-        let entries = writes.map { (key: $0.key.bytes, value: $0.value) }
+        let keys = writes.keys, values = writes.values
         // Sorts (first 32 key bytes as four big-endian words, position) — whole keys only on ties — instead of moving
         // the entries themselves, whose arrays cost a retain and release at every move. 32 bytes: keys share long
         // prefixes ("certby/supplier1/cert-" is 22 bytes, "certlive/cert-<20 hex>/…" 34), and with 16 bytes half the
         // comparisons of a block of split transfers fell through to whole-key comparisons.
         var order: [SortKey] = []
-        order.reserveCapacity(entries.count)
-        for i in entries.indices { order.append(SortKey(entries[i].key, index: i)) }
+        order.reserveCapacity(keys.count)
+        for i in keys.indices { order.append(SortKey(keys[i], index: i)) }
         order.sort { a, b in
             if a.w0 != b.w0 { return a.w0 < b.w0 }
             if a.w1 != b.w1 { return a.w1 < b.w1 }
             if a.w2 != b.w2 { return a.w2 < b.w2 }
             if a.w3 != b.w3 { return a.w3 < b.w3 }
-            return ByteOrder.less(entries[a.index].key, entries[b.index].key)
+            return ByteOrder.less(keys[a.index], keys[b.index])
         }
-        return order.map { entries[$0.index] }
+        return order.map { (key: keys[$0.index], value: values[$0.index]) }
     }
 
     /// A key's first 32 bytes (zero-padded) as four big-endian words: they order like the key on those bytes (a
@@ -205,7 +204,7 @@ public final class StateOverlay: StateReader {
             return
         }
         parent.writes.reserveCapacity(parent.writes.count + writes.count)
-        for (k, v) in writes { parent.record(k, v) }
+        for i in writes.keys.indices { parent.record(writes.keys[i], writes.values[i]) }
     }
 }
 

@@ -111,7 +111,7 @@ extension SparseMerkleTree {
     /// them, in bucket order).
     public static func upperTree(_ summaries: [BucketSummary]) -> (root: Hash, nodes: [TreeNodeRecord]) {
         precondition(summaries.count == TreeBucket.count, "upperTree takes one summary per bucket")
-        var builder = Builder(source: NoTreeNodes())
+        var builder = Builder(source: NoTreeNodes(), keys: .none, leafHashes: [])
         var level = summaries.map(\.subtree)
         while level.count > 1 {
             var next: [Subtree] = []
@@ -130,9 +130,8 @@ extension SparseMerkleTree {
     /// distinct and all of this bucket): its new summary and the nodes the rebuild created. `source` holds the nodes
     /// of `current`.
     public static func rebuildBucket(_ current: BucketSummary, bucket: UInt8, changes: [(key: [UInt8], valueHash: Hash?)], source: any TreeNodeSource) throws(TreeError) -> (summary: BucketSummary, nodes: [TreeNodeRecord]) {
-        let unsorted = changes.map { Op(keyHash: SHA256.hash($0.key), key: $0.key, valueHash: $0.valueHash) }
-        let ops = sortedPermutation(unsorted.map(\.keyHash.prefix64)) { unsorted[$0].keyHash < unsorted[$1].keyHash }.map { unsorted[$0] }
-        var builder = Builder(source: source)
+        let (ops, leafHashes) = prepare(changes.indices.map { i in Op(keyHash: SHA256.hash(changes[i].key), valueHash: changes[i].valueHash, key: i) })
+        var builder = Builder(source: source, keys: .buckets(changes), leafHashes: leafHashes)
         // The walk starts at the bucket's root (depth 8, a page root): no page above it is known.
         let updated = try builder.update(current.subtree, depth: TreeBucket.depth, page: .zero, ops: ops[...])
         let result = try builder.resolve(updated, depth: TreeBucket.depth, page: .zero, path: TreeBucket.path(bucket))

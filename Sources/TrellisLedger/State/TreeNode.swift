@@ -174,12 +174,16 @@ public protocol TreeNodeSource {
     /// The root is the one `SparseMerkleTree.update` computes; the node lists may be empty (such a source takes a
     /// commit's tree from its own update, not from `BlockCommit.treeNodes`).
     func stagedTreeUpdate(root: Hash, changes: [StateChange]) throws(TreeError) -> TreeUpdate?
+    /// True for a source whose `stagedTreeUpdate` computes updates (default false): execution then leaves the keys'
+    /// hashes to it instead of computing them for a walk (`BlockExecutor.netChangesAndKeyHashes`).
+    var stagesTreeUpdates: Bool { get }
 }
 
 extension TreeNodeSource {
     public func treeNode(_ hash: Hash, depth: Int, page: Hash) throws(StateError) -> TreeNode? { try treeNode(hash) }
     public func treeNode(_ hash: Hash, depth: Int, page: Hash, path: TreePath) throws(StateError) -> TreeNode? { try treeNode(hash, depth: depth, page: page) }
     public func stagedTreeUpdate(root: Hash, changes: [StateChange]) throws(TreeError) -> TreeUpdate? { nil }
+    public var stagesTreeUpdates: Bool { false }
 }
 
 /// The tree's storage pages (store formats 5 and 6): the binary subtree of a node at a depth that is a multiple of

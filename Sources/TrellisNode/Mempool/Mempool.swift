@@ -11,6 +11,9 @@
 //   order of first arrival: a proposer never includes a transaction that must fail for a nonce gap.
 // - `update(afterCommitting:)` evicts included, expired and stale transactions.
 // - `addBatch` checks a batch in order and verifies all its signatures together on all cores.
+// - Admission control (clients only) refuses before any work it can spare: a whole batch under the lock's counts before
+//   anything is decoded; within a batch, a transaction past the totals before it is decoded or hashed, one past its
+//   signer's run before its signatures are verified (`work` counts what was decoded and verified).
 // Thread-safe: one lock guards the pool; signature verification runs outside it.
 import NIOConcurrencyHelpers
 import TrellisCodec
@@ -201,6 +204,14 @@ public final class Mempool: Sendable {
         var nextArrival: UInt64 = 0
         /// The block size admission control counts in: the configured maximum until the node measures its blocks.
         var blockTransactions: Int
+        var work = Work()
+    }
+
+    /// One transaction of a batch: still encoded (a client's bytes, decoded only once admission control has room for
+    /// it) or decoded (a peer's gossip).
+    private enum Candidate {
+        case encoded([UInt8])
+        case decoded(Transaction)
     }
 
     public let configuration: MempoolConfiguration
@@ -241,6 +252,7 @@ public final class Mempool: Sendable {
         guard bytes.count <= Limits.maxTransactionBytes else { throw .tooLarge(bytes: bytes.count, limit: Limits.maxTransactionBytes) }
         if origin == .client, let refusal = pool.withLockedValue({ admissionRefusal($0, signer: nil, size: bytes.count) }) { throw refusal }
         let tx: Transaction
+        pool.withLockedValue { $0.work.decodedTransactions += 1 }
         do { tx = try Transaction.decode(bytes) } catch { throw .malformed(error.description) }
         return try add(tx, encodedBytes: bytes.count, origin: origin, ledger: ledger)
     }
@@ -259,6 +271,7 @@ public final class Mempool: Sendable {
         do { try ledger.precheck(tx) } catch { throw .rejected(error) }
         // Signatures: verified once, outside the lock.
         if !isVerified(hash) {
+            pool.withLockedValue { $0.work.verifiedSignatures += tx.signatureChecks.count }
             let results = ParallelVerifier.verify(tx.signatureChecks, concurrency: 1)
             if let bad = results.firstIndex(of: false) { throw .badSignature(member: tx.signatures[bad].memberID) }
         }
@@ -278,33 +291,26 @@ public final class Mempool: Sendable {
         if origin == .client, let refusal = pool.withLockedValue({ admissionRefusal($0, signer: nil, size: 0) }) {
             return encoded.map { _ in .failure(refusal) }
         }
-        var decoded: [(Transaction, Int)?] = []
-        var results: [Result<Hash, MempoolError>] = []
-        decoded.reserveCapacity(encoded.count)
-        results.reserveCapacity(encoded.count)
-        for bytes in encoded {
-            guard bytes.count <= Limits.maxTransactionBytes else {
-                decoded.append(nil)
-                results.append(.failure(.tooLarge(bytes: bytes.count, limit: Limits.maxTransactionBytes)))
-                continue
-            }
-            do {
-                decoded.append((try Transaction.decode(bytes), bytes.count))
-                results.append(.failure(.malformed("not checked")))  // replaced below
-            } catch {
-                decoded.append(nil)
-                results.append(.failure(.malformed(error.description)))
-            }
-        }
-        let transactions = decoded.map { $0?.0 }
-        return addDecodedBatch(transactions, sizes: decoded.map { $0?.1 }, results: results, origin: origin, ledger: ledger)
+        // Each transaction is decoded inside the checks, after admission control's count has room for it: the tail of
+        // a batch that overflows the limit is refused without being decoded or hashed (its cost grew with the offered
+        // load: at 3× the peak about a third of each batch).
+        return addCandidates(encoded.map { .encoded($0) }, origin: origin, ledger: ledger)
     }
 
     /// Admits a batch of decoded transactions (from a peer's gossip); as `addBatch(_:ledger:)`.
     public func addBatch(_ transactions: [Transaction], origin: MempoolOrigin = .peer, ledger: MempoolLedgerView) -> [Result<Hash, MempoolError>] {
-        addDecodedBatch(transactions, sizes: transactions.map { _ in nil }, results: transactions.map { _ in .failure(.malformed("not checked")) },
-                        origin: origin, ledger: ledger)
+        addCandidates(transactions.map { .decoded($0) }, origin: origin, ledger: ledger)
     }
+
+    /// What admission has done so far, counted for tests and diagnosis: transactions decoded from a client's or a
+    /// peer's bytes, and signatures verified.
+    public struct Work: Sendable, Equatable {
+        public var decodedTransactions = 0
+        public var verifiedSignatures = 0
+    }
+
+    /// The admission work done since this pool was created.
+    public var work: Work { pool.withLockedValue { $0.work } }
 
     /// Why admission control refuses a client's transaction now (nil: admit). `signer` nil checks only the totals.
     private func admissionRefusal(_ p: Pool, signer: String?, size: Int) -> MempoolError? {
@@ -327,10 +333,12 @@ public final class Mempool: Sendable {
         return nil
     }
 
-    private func addDecodedBatch(_ transactions: [Transaction?], sizes: [Int?], results initial: [Result<Hash, MempoolError>],
-                                 origin: MempoolOrigin, ledger: MempoolLedgerView) -> [Result<Hash, MempoolError>] {
-        var results = initial
-        var hashes: [Hash?] = Array(repeating: nil, count: transactions.count)
+    private func addCandidates(_ candidates: [Candidate], origin: MempoolOrigin, ledger: MempoolLedgerView) -> [Result<Hash, MempoolError>] {
+        var results: [Result<Hash, MempoolError>] = Array(repeating: .failure(.malformed("not checked")), count: candidates.count)
+        var transactions: [Transaction?] = Array(repeating: nil, count: candidates.count)
+        var sizes: [Int?] = Array(repeating: nil, count: candidates.count)  // the encoded size, when it came encoded
+        var hashes: [Hash?] = Array(repeating: nil, count: candidates.count)
+        var decodedCount = 0
         // 1. Cheap checks, in order; collect the signatures still to verify.
         var pendingChecks: [SignatureCheck] = []
         var checkOwner: [(index: Int, signature: Int)] = []
@@ -339,26 +347,41 @@ public final class Mempool: Sendable {
         // The ledger's committed height and each signer's record and nonce, read once per batch (a batch holds runs
         // of a few signers; each transaction read them again until 2026-12-06).
         var accounts = AccountReads(ledger: ledger)
-        // Admission control per transaction before any signature work (a refused one costs no verification): the
-        // pool's counts now plus what this batch already let through. Step 3 checks again under the lock.
-        var admission: (pending: Int, bytes: Int, runs: [String: Int], blockTransactions: Int)? = nil
+        // Admission control per transaction before any decoding or signature work (a refused one costs neither): the
+        // pool's counts now plus what this batch already let through (`added`: per signer). Step 3 checks again
+        // under the lock.
+        var admission: (pending: Int, bytes: Int, runs: [String: ReadyRun], added: [String: Int], blockTransactions: Int)? = nil
         if origin == .client {
-            let signers = Set(transactions.compactMap { $0?.body.signer })
-            admission = pool.withLockedValue { p in
-                var runs: [String: Int] = [:]
-                for signer in signers { runs[signer] = p.runs[signer]?.count ?? 0 }
-                return (p.readyCount, p.readyBytes, runs, p.blockTransactions)
-            }
+            admission = pool.withLockedValue { p in (p.readyCount, p.readyBytes, p.runs, [:], p.blockTransactions) }
         }
-        for (i, candidate) in transactions.enumerated() {
-            guard let tx = candidate else { continue }
+        for (i, candidate) in candidates.enumerated() {
+            let tx: Transaction
+            switch candidate {
+            case .decoded(let decoded):
+                tx = decoded
+            case .encoded(let bytes):
+                guard bytes.count <= Limits.maxTransactionBytes else { results[i] = .failure(.tooLarge(bytes: bytes.count, limit: Limits.maxTransactionBytes)); continue }
+                sizes[i] = bytes.count
+                // The totals need no decoding: past them, the transaction is refused as it came.
+                if let counts = admission, let refusal = admissionRefusal(pending: counts.pending, pendingBytes: counts.bytes, signer: nil, signerRun: 0,
+                                                                          size: bytes.count, blockTransactions: counts.blockTransactions) {
+                    results[i] = .failure(refusal)
+                    continue
+                }
+                decodedCount += 1
+                do { tx = try Transaction.decode(bytes) } catch { results[i] = .failure(.malformed(error.description)); continue }
+            }
+            transactions[i] = tx
             let hash = tx.hash
             hashes[i] = hash
             if contains(hash) { results[i] = .failure(.duplicate(hash)); continue }
             if let counts = admission {
+                // The size of an encoded candidate is its bytes'; a decoded one is encoded once, here (a peer's never: insert sizes it).
                 let size = sizes[i] ?? tx.canonicalBytes.count
+                sizes[i] = size
                 let signer = tx.body.signer
-                if let refusal = admissionRefusal(pending: counts.pending, pendingBytes: counts.bytes, signer: signer, signerRun: counts.runs[signer] ?? 0,
+                let run = (counts.runs[signer]?.count ?? 0) + (counts.added[signer] ?? 0)
+                if let refusal = admissionRefusal(pending: counts.pending, pendingBytes: counts.bytes, signer: signer, signerRun: run,
                                                   size: size, blockTransactions: counts.blockTransactions) {
                     results[i] = .failure(refusal)
                     continue
@@ -368,10 +391,10 @@ public final class Mempool: Sendable {
             do { nextNonce = try checkEnvelope(tx, accounts: &accounts, lifetime: lifetime) } catch { results[i] = .failure(error); continue }
             do { try ledger.precheck(tx) } catch { results[i] = .failure(.rejected(error)); continue }
             alive.append((i, nextNonce))
-            if admission != nil {
+            if admission != nil, let size = sizes[i] {
                 admission?.pending += 1
-                admission?.bytes += sizes[i] ?? tx.canonicalBytes.count
-                admission?.runs[tx.body.signer, default: 0] += 1
+                admission?.bytes += size
+                admission?.added[tx.body.signer, default: 0] += 1
             }
             if !isVerified(hash) {
                 for (j, check) in tx.signatureChecks.enumerated() {
@@ -391,11 +414,12 @@ public final class Mempool: Sendable {
         }
         // 3. Insert under the lock, in input order.
         pool.withLockedValue { p in
+            p.work.decodedTransactions += decodedCount
+            p.work.verifiedSignatures += pendingChecks.count
             for (i, nextNonce) in alive {
                 guard let tx = transactions[i], let hash = hashes[i] else { continue }
                 if let s = bad[i] { results[i] = .failure(.badSignature(member: tx.signatures[s].memberID)); continue }
-                let size = sizes[i] ?? tx.canonicalBytes.count
-                if let refusal = insert(tx, hash: hash, size: size, origin: origin, ledgerNextNonce: nextNonce, into: &p) {
+                if let refusal = insert(tx, hash: hash, size: sizes[i] ?? tx.canonicalBytes.count, origin: origin, ledgerNextNonce: nextNonce, into: &p) {
                     results[i] = .failure(refusal)
                 } else {
                     results[i] = .success(hash)
