@@ -1,6 +1,7 @@
 // SimulationTests.swift — many seeds through the simulator: faults, crashes, one Byzantine validator of four.
 //
-// 325 seeds in all (225 + 50 + 6 + 20 Twins + 4 laggard + 8 flood + 8 window flood): CI keeps at least 300. Budget: these must run in CI well under five
+// 333 seeds in all (225 + 50 + 6 + 20 Twins + 4 laggard + 8 flood + 8 window flood + 8 window flood with crashes):
+// CI keeps at least 300. Budget: these must run in CI well under five
 // minutes on two cores in a debug build; seeds are split into chunks
 // that Swift Testing runs in parallel — on Dispatch threads, not on the cooperative pool (one thread per core),
 // which real nodes of other suites running at the same time need for their timers and actors.
@@ -96,6 +97,16 @@ struct SimulationTests {
             refused += result.walFullReports
         }
         #expect(refused > 0, "the flood filled the WAL (its refusals are what this scenario is about)")
+    }
+
+    @Test("Window floods, double votes and equivocating proposals against all the small bounds, a 64-entry WAL included, with crashes and restarts: replays over a WAL past its bound keep the chain safe and live",
+          arguments: [4, 7])
+    func windowFloodWithCrashes(validators: Int) async {
+        var config = SimulationConfig(validators: validators, byzantine: (validators - 1) / 3,
+                                      byzantineBehaviour: [.floodWindow, .doubleVote, .equivocateProposals])
+        config.application = .test
+        config.smallBounds()
+        await runSeeds(UInt64(5_700 + validators * 10)..<UInt64(5_700 + validators * 10 + 4), config: config)
     }
 
     @Test("A fault-free run commits steadily and every validator reaches the same height")

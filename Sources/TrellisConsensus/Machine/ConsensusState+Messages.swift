@@ -165,9 +165,10 @@ extension ConsensusState {
     /// what the rules need, which ≤ f Byzantine validators cannot crowd out however many extra votes they send (before,
     /// their countable equivocations over the window filled the log and it refused every later message, honest first
     /// votes included: the height was never decided — review 15). Those grow only with the rounds reached: with n
-    /// validators, per round up to round_p + maxRoundsAhead one proposal, 2n first votes and at most 6n claimed votes
-    /// (nil and the round's block, per type, plus one per later proposal naming the round as its proof-of-lock round),
-    /// and n far-round notes per round change.
+    /// validators, per round up to round_p + maxRoundsAhead one proposal and 2n first votes, 6n claimed votes on
+    /// average over those rounds (nil and the round's block, per type, plus one per later proposal naming the round as
+    /// its proof-of-lock round), n far-round notes per round change, and a validator's first equivocation a height that
+    /// yields kept evidence (≤ n a height). Bounded in entries, not bytes: a proposal carries its block.
     public func isRefusable(_ event: Event) -> Bool {
         let message: ConsensusMessage
         switch event {
@@ -185,9 +186,14 @@ extension ConsensusState {
             guard let schedule else { return true }
             return !Self.isWellFormed(p, schedule: schedule)
         case .vote(let v):
-            guard votes.votes(v.body.type, round: v.body.round).vote(of: v.body.validator) != nil else { return false }
+            guard let first = votes.votes(v.body.type, round: v.body.round).vote(of: v.body.validator) else { return false }
             let countable = v.body.blockID.map { blocks[$0] != nil } ?? true
-            return !(countable && isClaimed(v.body.blockID, round: v.body.round))
+            if countable && isClaimed(v.body.blockID, round: v.body.round) { return false }
+            // A validator's first equivocation this height that the pool would keep: its evidence (≤ n entries a
+            // height) — else ≤ f flooders filling the log would hide every other validator's equivocation.
+            if !equivocatorsThisHeight.contains(v.body.validator), DuplicateVoteEvidence(first, v) != nil,
+               mayRecordEvidence(against: v.body.validator, height: v.body.height) { return false }
+            return true
         }
     }
 
@@ -250,6 +256,7 @@ extension ConsensusState {
             pendingEvidence.remove(at: index)
         }
         pendingEvidence.append(evidence)
+        equivocatorsThisHeight.insert(evidence.validator)
         effects.append(.recordEvidence(evidence))
     }
 

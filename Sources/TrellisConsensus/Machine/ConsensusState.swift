@@ -78,6 +78,9 @@ public struct ConsensusState: Sendable {
     public var bufferedFutureMessages: Int { futureMessages.count }
     /// Evidence not yet seen committed, oldest first, bounded by `config.maxPendingEvidence`.
     public internal(set) var pendingEvidence: [DuplicateVoteEvidence] = []
+    /// Validators whose evidence this machine recorded at h_p (the WAL never refuses a validator's first such vote a
+    /// height: ConsensusState+Messages `isRefusable`); reset by a height start, bounded by the set.
+    var equivocatorsThisHeight: Set<PublicKey> = []
     /// Counters for diagnostics: messages dropped as invalid, and signatures refused by the guard.
     public internal(set) var droppedMessages = 0
     public internal(set) var refusedSignatures = 0
@@ -163,6 +166,7 @@ public struct ConsensusState: Sendable {
         validity = [:]
         validationRequested = []
         buildRequestedRound = nil
+        equivocatorsThisHeight = []
         startRound(0, effects: &effects)  // line 54
         // Buffered messages for this height are not handled here: the driver took them (`takeBufferedMessages`) and
         // delivers each as an event of its own, logged first. What it did not take is dropped with older heights' —
