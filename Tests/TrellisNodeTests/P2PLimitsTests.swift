@@ -153,7 +153,9 @@ private func smallLimits() -> P2PLimits {
         // its side of the handshake, and a send to a peer the client does not see yet is dropped (`send` is false).
         #expect(await waitUntil(30) { server.connectedPeers == [sender.publicKey] && client.connectedPeers == [serverKey.publicKey] })
         let sent = (0..<3).map { _ in client.send([UInt8](repeating: 1, count: 3_000), to: serverKey.publicKey) }
-        #expect(sent == [true, true, true], "the client dropped a send: not connected")
+        // The first two (6,000 bytes, past the 4,096 burst) must go out; the third may find the connection already
+        // closed by the server — that is the behaviour under test arriving early, not a dropped send (seen in CI).
+        #expect(Array(sent.prefix(2)) == [true, true], "the client dropped a send before the burst was exceeded: not connected")
         #expect(await waitUntil(30) { server.statistics.misbehavingPeersDisconnected == 1 }, "a peer over its byte rate was not disconnected")
         #expect(server.connectedPeers.isEmpty)
         await client.shutdown(); await server.shutdown()
