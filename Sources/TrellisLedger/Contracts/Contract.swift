@@ -165,9 +165,9 @@ public struct KindSpec: Sendable {
         let bytes = payload.canonicalBytes
         // What the API accepts, the mempool must accept: the canonical decoder's limits (string lengths, counts) are
         // checked here too, so a JSON form that `validate` lets through but the bytes exceed is refused with the reason
-        // instead of becoming a transaction every node refuses.
-        do { _ = try decodePayload(bytes) } catch {
-            throw TxRejection("malformed_payload", "JSON payload of \(kind) does not fit its canonical form: \(error.message)")
+        // instead of becoming a transaction every node refuses. (The stateless checks ran just above: decode only.)
+        do { _ = try decodeCanonical(bytes) } catch {
+            throw TxRejection("malformed_payload", "JSON payload of \(kind) does not fit its canonical form: \(error)")
         }
         return bytes
     }
