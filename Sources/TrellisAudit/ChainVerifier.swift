@@ -344,3 +344,17 @@ final class Leftovers: @unchecked Sendable {
         DispatchQueue.global(qos: .utility).async { withExtendedLifetime(self) {} }
     }
 }
+
+/// A value whose last reference is dropped on another thread, so that its teardown is off the caller's path.
+/// Unchecked: the caller never reads it; only that thread touches it after `releaseElsewhere`.
+final class Discarded<Value>: @unchecked Sendable {
+    private var value: Value?
+
+    init(_ value: Value) {
+        self.value = value
+    }
+
+    func releaseElsewhere() {
+        DispatchQueue.global(qos: .utility).async { self.value = nil }
+    }
+}
