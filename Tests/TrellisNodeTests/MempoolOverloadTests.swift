@@ -50,7 +50,7 @@ import TrellisLedger
         // Once blocks take transactions out, clients are admitted again.
         f.ledger.setHeight(11)
         f.ledger.setNonce("alice", 3)
-        pool.update(afterCommitting: [f.tx("alice", key: f.alice, nonce: 1).hash, f.tx("alice", key: f.alice, nonce: 2).hash], ledger: f.ledger)
+        pool.update(afterCommitting: [f.tx("alice", key: f.alice, nonce: 1), f.tx("alice", key: f.alice, nonce: 2)], ledger: f.ledger)
         #expect(pool.count == 2)
         try pool.add(f.tx("alice", key: f.alice, nonce: 3).canonicalBytes, ledger: f.ledger)
     }
@@ -84,7 +84,7 @@ import TrellisLedger
         // bob's gap-filler is admitted from a batch, making his run 3 long.
         f.ledger.setHeight(11)
         f.ledger.setNonce("alice", 5)
-        pool.update(afterCommitting: (1...4).map { f.tx("alice", key: f.alice, nonce: $0).hash }, ledger: f.ledger)
+        pool.update(afterCommitting: (1...4).map { f.tx("alice", key: f.alice, nonce: $0) }, ledger: f.ledger)
         #expect(pool.count == 3 && pool.readyCount == 1)
         let filler = pool.addBatch([f.tx("bob", key: f.bob, nonce: 1).canonicalBytes], ledger: f.ledger)
         #expect((try? filler[0].get()) != nil)

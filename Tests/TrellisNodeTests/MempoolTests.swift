@@ -165,7 +165,7 @@ struct Fixture {
         // Block 11 includes a1; another node's block already used alice's nonce 2 for a different transaction.
         f.ledger.setHeight(11)
         f.ledger.setNonce("alice", 3)
-        pool.update(afterCommitting: [a1.hash], ledger: f.ledger)
+        pool.update(afterCommitting: [a1], ledger: f.ledger)
         #expect(!pool.contains(a1.hash) && !pool.contains(a2.hash))
         #expect(!pool.isVerified(a1.hash))
         // b1 expires at 11: it can no longer be included in block 12.
@@ -193,8 +193,9 @@ struct Fixture {
         #expect(f.ledger.accountReads == 1)
     }
 
-    /// The post-commit update and the proposer's reap run on the consensus queue: they read each pending signer's
-    /// nonce once and no member record (they read both, twice per signer, before).
+    /// The post-commit update and the proposer's reap run on the consensus queue: reap reads each pending signer's
+    /// nonce once, the update only the committed transactions' signers' (it read every pending signer's before
+    /// 2026-12-07), and neither reads a member record.
     @Test func updateAndReapReadEachSignersNonceOnce() throws {
         let f = Fixture(), pool = Mempool()
         for n in 1...3 as ClosedRange<UInt64> {
@@ -207,9 +208,101 @@ struct Fixture {
         f.ledger.resetReadCounts()
         f.ledger.setHeight(11)
         f.ledger.setNonce("alice", 3)
-        pool.update(afterCommitting: [f.tx("alice", key: f.alice, nonce: 1).hash, f.tx("alice", key: f.alice, nonce: 2).hash], ledger: f.ledger)
-        #expect(f.ledger.nonceReads == 2 && f.ledger.accountReads == 0)
+        pool.update(afterCommitting: [f.tx("alice", key: f.alice, nonce: 1), f.tx("alice", key: f.alice, nonce: 2)], ledger: f.ledger)
+        #expect(f.ledger.nonceReads == 1 && f.ledger.accountReads == 0)
         #expect(pool.count == 4 && pool.readyCount == 4)
         #expect(pool.reap(maxCount: 100, maxBytes: 1 << 20, ledger: f.ledger).map { "\($0.body.signer)/\($0.body.nonce)" } == ["bob/1", "bob/2", "bob/3", "alice/3"])
+    }
+}
+
+/// A seeded generator (SplitMix64): the same sequence on every run.
+private struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+@Suite struct MempoolUpdateTests {
+    /// After every commit the pool holds exactly the transactions a whole re-evaluation keeps — not included, nonce
+    /// at or above the signer's next nonce, not expired — and its ready count is the gap-free runs from the next
+    /// nonces, although the update looks only at the committed transactions' signers and at expired transactions.
+    /// Blocks include pooled transactions, other nodes' transactions for the same nonces (which make pooled ones
+    /// stale), or none; transactions expire while waiting behind gaps.
+    @Test func anUpdateKeepsWhatAWholeReevaluationKeeps() throws {
+        let f = Fixture(), pool = Mempool()
+        var keys: [String: SigningKey] = ["alice": f.alice, "bob": f.bob]
+        for i in 0..<4 {
+            let key = SigningKey.generate()
+            keys["m\(i)"] = key
+            f.ledger.add(Member(memberID: "m\(i)", legalName: "M\(i)", registrationNo: "r\(i)", publicKeys: [key.publicKey], roles: [.supplier]))
+        }
+        let signers = keys.keys.sorted()
+        var next: [String: UInt64] = Dictionary(uniqueKeysWithValues: signers.map { ($0, 1) })
+        var model: [Hash: Transaction] = [:]
+        var height: UInt64 = 10
+        var random = SeededGenerator(state: 17)
+        var commits = 0, staleDrops = 0, expiryDrops = 0
+        for step in 0..<400 {
+            if Int.random(in: 0..<3, using: &random) > 0 {
+                let signer = signers.randomElement(using: &random)!
+                let nonce = next[signer]! + UInt64.random(in: 0...5, using: &random)
+                let tx = f.tx(signer, key: keys[signer]!, nonce: nonce, expires: height + UInt64.random(in: 1...8, using: &random))
+                if (try? pool.add(tx, ledger: f.ledger)) != nil { model[tx.hash] = tx }
+                continue
+            }
+            // A block: some signers' next nonces taken, by pooled transactions or by other nodes' for those nonces.
+            var block: [Transaction] = []
+            for signer in signers where Bool.random(using: &random) {
+                for _ in 0..<Int.random(in: 1...3, using: &random) {
+                    let nonce = next[signer]!
+                    let pooled = model.values.first { $0.body.signer == signer && $0.body.nonce == nonce }
+                    block.append(pooled.flatMap { Bool.random(using: &random) ? $0 : nil }
+                                 ?? f.tx(signer, key: keys[signer]!, nonce: nonce, expires: height + 1, kind: "test.other"))
+                    next[signer] = nonce + 1
+                }
+            }
+            height += 1
+            f.ledger.setHeight(height)
+            for (signer, n) in next { f.ledger.setNonce(signer, n) }
+            pool.update(afterCommitting: block, ledger: f.ledger)
+            commits += 1
+            // The whole re-evaluation.
+            for tx in block { model[tx.hash] = nil }
+            for (hash, tx) in model {
+                if tx.body.nonce < next[tx.body.signer]! { model[hash] = nil; staleDrops += 1 } else if tx.body.expiresAtHeight < height + 1 { model[hash] = nil; expiryDrops += 1 }
+            }
+            var ready = 0
+            for signer in signers {
+                var nonce = next[signer]!
+                while model.values.contains(where: { $0.body.signer == signer && $0.body.nonce == nonce }) { ready += 1; nonce += 1 }
+            }
+            #expect(pool.count == model.count, "step \(step)")
+            #expect(model.keys.allSatisfy { pool.contains($0) }, "step \(step)")
+            #expect(pool.readyCount == ready, "step \(step)")
+            #expect(pool.byteCount == model.values.reduce(0) { $0 + $1.canonicalBytes.count }, "step \(step)")
+        }
+        // The run exercised what it is meant to.
+        #expect(commits > 50 && staleDrops > 10 && expiryDrops > 10)
+    }
+
+    /// The update reads the nonces of the committed transactions' signers only, however many signers are pending.
+    @Test func anUpdateReadsOnlyTheCommittedSigners() throws {
+        let f = Fixture(), pool = Mempool()
+        for n in 1...3 as ClosedRange<UInt64> {
+            try pool.add(f.tx("alice", key: f.alice, nonce: n), ledger: f.ledger)
+            try pool.add(f.tx("bob", key: f.bob, nonce: n), ledger: f.ledger)
+        }
+        f.ledger.resetReadCounts()
+        f.ledger.setHeight(11)
+        pool.update(afterCommitting: [], ledger: f.ledger)
+        #expect(f.ledger.nonceReads == 0 && pool.count == 6 && pool.readyCount == 6)
+        f.ledger.setNonce("bob", 2)
+        pool.update(afterCommitting: [f.tx("bob", key: f.bob, nonce: 1)], ledger: f.ledger)
+        #expect(f.ledger.nonceReads == 1 && pool.count == 5 && pool.readyCount == 5)
     }
 }

@@ -101,7 +101,7 @@ public final class ConsensusRunner: @unchecked Sendable {
             engine: engine, maxBlockTransactions: settings.maxBlockTransactions,
             signaturePolicy: .verified({ mempool.isVerified($0) ? true : nil }),  // nil: not seen here, the executor verifies it
             transactionSource: { maxCount in mempool.reap(maxCount: min(maxCount, budget.transactions), maxBytes: maxBytes, ledger: ledgerView) },
-            onDropped: { dropped in mempool.update(afterCommitting: dropped.map(\.hash), ledger: ledgerView) })
+            onDropped: { dropped in mempool.update(afterCommitting: dropped, ledger: ledgerView) })
         let timeline = HeightTimelineRecorder(logger: logger)
         let host = NodeReplicaHost(network: network, signingStore: signingStore, wal: wal, mempool: mempool, logger: logger, clock: clock, queue: queue,
                                    metrics: settings.metrics, timeline: timeline, heapTrims: settings.trimsHeap ? HeapTrimSchedule() : nil)

@@ -234,7 +234,7 @@ public final class Node: NodeService, Sendable {
     }
 
     fileprivate func didCommit(_ committed: CommittedBlock) {
-        mempool.update(afterCommitting: committed.block.transactions.map(\.hash), ledger: ledgerView)
+        mempool.update(afterCommitting: committed.block.transactions, ledger: ledgerView)
         followValidatorSet()
         recordCommitMetrics(committed)
         reportSyncProgress(committed.block.header.height)
