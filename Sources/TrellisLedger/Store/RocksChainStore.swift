@@ -330,7 +330,7 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         }
         // Inside a page (or a leaf 4 levels below a page root, which is stored in that page).
         if depth > 0, let above = try cache.readPage(depth: TreePage.pageDepth(ofNodeAt: depth), path: path, root: page == .zero ? nil : page, strict: strict, latest: latest, read: read),
-           page == .zero || above.root == page, let node = above.member(hash) {
+           page == .zero || above.root == page, let node = above.member(hash, depth: depth, pageDepth: TreePage.pageDepth(ofNodeAt: depth), path: path) {
             return node
         }
         if strict, let strayOwnRow {
@@ -486,7 +486,7 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         defer { cacheLock.unlock() }
         latestTreeNodeLookups += 1
         if let path, let node = upperPages?.node(hash, depth: depth, page: page, path: path) { return node }
-        return pageCache.node(hash, depth: depth, page: page)
+        return pageCache.node(hash, depth: depth, page: page, path: path)
     }
 
     /// The page rooted at `root` at the position `depth`, `path` from memory: its upper slot, else the rotating cache.
@@ -659,9 +659,9 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
                 // The members this page keeps unchanged are in the page it replaces (the stored page at its position).
                 if let removed {
                     guard let stored = try page(removed, depth: change.depth, path: change.path) else { throw TreeDiff.corrupt(removed, "a page the commit replaces is missing") }
-                    members.oldPage = stored
+                    members.replacing(stored)
                 } else {
-                    members.oldPage = nil
+                    members.replacing(nil)
                 }
                 var decoded = change.depth <= upperDepth
                 if !decoded && change.depth <= Self.cachedNewPageDepth {
