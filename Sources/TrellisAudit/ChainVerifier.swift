@@ -105,7 +105,7 @@ public enum ChainVerifier {
     public static func verify(_ file: ExportFile, progress: VerifyProgress? = nil) throws(AuditError) -> (summary: VerificationSummary, replay: ChainReplay) {
         if case .raw(let rows) = file.body, file.header.fromHeight == 1,
            let result = FastChainVerifier.verify(header: file.header, genesis: file.genesis, rows: rows, progress: progress) {
-            return result
+            return (result.summary, result.replay)
         }
         // Whatever the fast path found, a blank or non-UTF-8 line is reported first, as `ExportFile.read` reports it.
         try file.checkRows()
@@ -342,5 +342,19 @@ final class Leftovers: @unchecked Sendable {
 
     func releaseElsewhere() {
         DispatchQueue.global(qos: .utility).async { withExtendedLifetime(self) {} }
+    }
+}
+
+/// A value whose last reference is dropped on another thread, so that its teardown is off the caller's path.
+/// Unchecked: the caller never reads it; only that thread touches it after `releaseElsewhere`.
+final class Discarded<Value>: @unchecked Sendable {
+    private var value: Value?
+
+    init(_ value: Value) {
+        self.value = value
+    }
+
+    func releaseElsewhere() {
+        DispatchQueue.global(qos: .utility).async { self.value = nil }
     }
 }

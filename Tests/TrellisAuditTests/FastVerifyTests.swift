@@ -317,6 +317,36 @@ func fastVerify(_ data: Data) throws -> VerificationSummary? {
         #expect(error.description.contains("last commit: certificate signature of validator"), "\(error)")
     }
 
+    /// A block's last_commit signature that is byte for byte one of the previous block's certificate (signer,
+    /// signature, signed bytes) is verified once, with that certificate; every other check is verified. (A forged
+    /// last_commit signature differs from the certificate's and is verified: the test above.)
+    @Test func aLastCommitRepeatingThePreviousCertificateIsVerifiedOnce() throws {
+        let chain = try AuditTestChain.build()
+        let data = try exportBytes(chain)
+        let (file, rows) = try rawRows(data)
+        let chainID = file.genesis.chainID
+        var checks = 0, repeated = 0
+        var previousCertificate: [SignatureCheck] = []
+        for entry in try file.decodedLines() {
+            let block = try Block.decode(try Hex.decode(entry.line.blockHex))
+            let certificate = try CanonicalDecoder.decode(CommitCertificate.self, from: try Hex.decode(entry.line.certificateHex))
+            let certificateChecks = certificate.signatureChecks(chainID: chainID)
+            checks += block.transactions.reduce(0) { $0 + $1.signatureChecks.count } + certificateChecks.count
+            for c in block.lastCommit?.signatureChecks(chainID: chainID) ?? [] {
+                checks += 1
+                if previousCertificate.contains(where: { $0.publicKey == c.publicKey && $0.signature == c.signature && $0.message == c.message }) {
+                    repeated += 1
+                }
+            }
+            previousCertificate = certificateChecks
+        }
+        #expect(repeated >= 6 * 3)  // heights 2–7 each repeat a quorum of the 4 validators' signatures
+        let result = try #require(FastChainVerifier.verify(header: file.header, genesis: file.genesis, rows: rows, progress: nil))
+        #expect(result.verifications == checks - repeated)
+        // The summary (the signatures counted included) is the reference passes'.
+        #expect(try ChainVerifier.verifyReference(file, lines: try file.decodedLines(), progress: nil).summary == result.summary)
+    }
+
     @Test func tamperedLinesAreNeverConfirmedByTheFastPath() throws {
         let data = try exportBytes(try AuditTestChain.build())
         let edits: [(UInt64, (inout BlockLine) throws -> Void)] = [
