@@ -35,16 +35,16 @@ struct PageCache {
     }
 
     /// The node `hash` at `depth` below `page` from the cached pages (`TreeNodeSource.treeNode(_:depth:page:)`): the
-    /// root of its own page when `depth` is a page depth and that page is cached, else a member of the page `page`,
-    /// else nil.
-    func node(_ hash: Hash, depth: Int, page: Hash) -> TreeNode? {
+    /// root of its own page when `depth` is a page depth and that page is cached, else a member of the page `page`
+    /// (looked for at its position on `path` first, when given), else nil.
+    func node(_ hash: Hash, depth: Int, page: Hash, path: TreePath? = nil) -> TreeNode? {
         if depth % TreePage.levels == 0 {
             if let i = current.index(of: hash) { return current.rootNode(at: i) }
             if let i = previous.index(of: hash) { return previous.rootNode(at: i) }
         }
         guard page != .zero else { return nil }
-        if let i = current.index(of: page) { return current.member(hash, ofPageAt: i) }
-        if let i = previous.index(of: page) { return previous.member(hash, ofPageAt: i) }
+        if let i = current.index(of: page) { return current.member(hash, depth: depth, path: path, ofPageAt: i) }
+        if let i = previous.index(of: page) { return previous.member(hash, depth: depth, path: path, ofPageAt: i) }
         return nil
     }
 
@@ -120,9 +120,13 @@ struct PageTable {
         pages.withUnsafeBufferPointer { $0[index].rootNode }
     }
 
-    /// The member `hash` of the page at `index`, read in place.
-    func member(_ hash: Hash, ofPageAt index: Int) -> TreeNode? {
-        pages.withUnsafeBufferPointer { $0[index].member(hash) }
+    /// The member `hash` at `depth` of the page at `index` (at its position on `path` first, when given), read in
+    /// place.
+    func member(_ hash: Hash, depth: Int, path: TreePath?, ofPageAt index: Int) -> TreeNode? {
+        pages.withUnsafeBufferPointer { pages in
+            guard let path else { return pages[index].member(hash) }
+            return pages[index].member(hash, depth: depth, pageDepth: TreePage.pageDepth(ofNodeAt: depth), path: path)
+        }
     }
 
     /// Adds `page` (not held yet; the table has room: the cache rotates before).

@@ -34,6 +34,8 @@
 // stale records of heights at or below the oldest kept one) and the roots below it, so a crash leaves either the
 // whole height, its prune included, or none of it. `.archive` prunes nothing. A store of another format is refused
 // on open.
+// This file: opening, the commit's write and prune. The tree's page reads and the pages kept in memory:
+// RocksChainStore+Pages.swift; reads at an older height and the checks: RocksChainStore+History.swift.
 import Foundation
 import TrellisCodec
 import TrellisCrypto
@@ -69,7 +71,7 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     /// pages, at most 4,369): every block's paths cross them, and in the rotating cache a depth-12 page untouched for
     /// a few blocks had gone and was read and decoded again (docs/PERFORMANCE.md, "(fifteenth, store)"). The commit
     /// puts its new pages there (at most `cachedNewPageDepth` deep, whatever the cache's capacity).
-    public static let upperPageDepth = 12
+    public static let defaultUpperPageDepth = 12
     /// Stale entries (values and summaries) one commit prunes at most, in whole per-height records (at least one);
     /// a longer backlog (e.g. after lowering the window) is pruned over the next commits. Bounds a commit's batch.
     public static let maxPrunedPerCommit = 200_000
@@ -98,9 +100,9 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     public let stateRetention: StateRetention
     /// This store's bound on each generation of decoded pages (`pageCacheCapacity` unless opened with another).
     public let pageCachePages: Int
-    /// The deepest page roots this store keeps by position (`upperPageDepth` unless opened with another; nil: none,
+    /// The deepest page roots this store keeps by position (`defaultUpperPageDepth` unless opened with another; nil: none,
     /// every page in the rotating cache).
-    public let upperPagesDepth: Int?
+    public let upperPageDepth: Int?
     /// Whether a commit ends by returning the C heap's free pages to the system when the process grew by more than
     /// `heapTrimSlack` since the last time (`HeapTrimmer`). Off unless asked for: the trim is process-wide, so the
     /// process that owns the heap decides. The node leaves it off and trims between heights instead
@@ -113,13 +115,13 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     /// How many times this store's commits trimmed the heap (0 unless `trimsHeap`).
     public var heapTrims: Int { heapTrimmer?.trims ?? 0 }
     let blocks, certs, txs, state, nodes, tree, meta, consensus: ColumnFamily
-    private let cacheLock = NSLock()
+    let cacheLock = NSLock()
     /// Guarded by `cacheLock`.
-    private var pageCache: PageCache
+    var pageCache: PageCache
     /// Guarded by `cacheLock`.
-    private var upperPages: UpperPages?
+    var upperPages: UpperPages?
     /// Guarded by `cacheLock`.
-    private var pageRowsRead = 0
+    var pageRowsRead = 0
     /// Guarded by `cacheLock`.
     private var olderHeightTrees = 0
     /// Guarded by `cacheLock`.
@@ -127,9 +129,9 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     /// Guarded by `cacheLock`.
     private var pageRowsCommitted = CommittedRows()
     /// Guarded by `cacheLock`.
-    private var latestTreeNodeLookups = 0
+    var latestTreeNodeLookups = 0
     /// Guarded by `cacheLock`.
-    private var phases = CommitPhases()
+    var phases = CommitPhases()
     /// The height of each bucket's newest stored summary, as far as this store has read or written it (`.unknown`
     /// until then): the commit names the summary it supersedes without a reverse seek per changed bucket (5,370
     /// seeks, ~200 M instructions per 10,000 key rotations). Only commits write summaries and pruning never deletes a
@@ -159,7 +161,7 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     /// Opens (or creates) the store at `path`. Fails on a database of another format, naming it and what to do.
     /// `options`: RocksDB's (`storeOptions` unless a benchmark tries others).
     public convenience init(path: String, retention: StateRetention = .default, pageCachePages: Int = RocksChainStore.pageCacheCapacity,
-                            upperPageDepth: Int? = RocksChainStore.upperPageDepth, trimsHeap: Bool = false,
+                            upperPageDepth: Int? = RocksChainStore.defaultUpperPageDepth, trimsHeap: Bool = false,
                             options: StoreOptions = RocksChainStore.storeOptions) throws(ChainStoreError) {
         let db: Database
         do { db = try Database(path: path, columnFamilies: Self.columnFamilyNames, format: Self.format, options: options) } catch {
@@ -171,14 +173,14 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
 
     /// Uses an already open database that has the ledger's column families.
     public init(database: Database, retention: StateRetention = .default, pageCachePages: Int = RocksChainStore.pageCacheCapacity,
-                upperPageDepth: Int? = RocksChainStore.upperPageDepth, trimsHeap: Bool = false) throws(ChainStoreError) {
+                upperPageDepth: Int? = RocksChainStore.defaultUpperPageDepth, trimsHeap: Bool = false) throws(ChainStoreError) {
         if case .window(let n) = retention { precondition(n >= 1, "a proof window keeps at least the latest height") }
         precondition(pageCachePages >= 1, "the page cache holds at least one page per generation, got \(pageCachePages)")
         precondition(upperPageDepth.map { $0 >= 0 && $0 <= Self.cachedNewPageDepth && $0 % TreePage.levels == 0 } ?? true,
                      "upper pages down to a page depth of at most \(Self.cachedNewPageDepth), got \(upperPageDepth ?? -1)")
         self.pageCachePages = pageCachePages
         pageCache = PageCache(capacity: pageCachePages)
-        upperPagesDepth = upperPageDepth
+        self.upperPageDepth = upperPageDepth
         upperPages = upperPageDepth.map { UpperPages(maxDepth: $0) }
         self.trimsHeap = trimsHeap
         heapTrimmer = trimsHeap ? HeapTrimmer(slackBytes: Self.heapTrimSlack) : nil
@@ -287,158 +289,6 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         return value
     }
 
-    /// The root node of the latest tree if its hash is `hash`, or of a cached page rooted at `hash`, else nil. A
-    /// store of pages by position finds another node only with its position: the tree's walks call
-    /// `treeNode(_:depth:page:path:)`.
-    public func treeNode(_ hash: Hash) throws(StateError) -> TreeNode? {
-        if let cached = cachedNode(hash, depth: 0, page: .zero, path: .root) { return cached }
-        return try Self.pagedNode(hash, depth: 0, page: .zero, path: .root, strict: false, latest: true, cache: self) { (key: [UInt8]) throws(StoreError) in try database.get(nodes, key: key) }
-    }
-
-    /// A node without its path: from the cached pages only (and the root), since pages are stored by position.
-    /// The tree's walks call `treeNode(_:depth:page:path:)`.
-    public func treeNode(_ hash: Hash, depth: Int, page: Hash) throws(StateError) -> TreeNode? {
-        if depth == 0 { return try treeNode(hash) }
-        return cachedNode(hash, depth: depth, page: page)
-    }
-
-    /// A node of the latest tree (the engine's reads): a page the cache holds, else one page read at its position
-    /// (the node's own when it may be a page root, then the page above it, which holds it otherwise). A page there
-    /// that is not the one the walk came for is a damaged store (`StateError.corruptValue`): a walk down the latest
-    /// tree asks only for nodes of that tree, and every position holds the latest tree's page or none. These strict
-    /// reads of the live database require that no commit runs meanwhile (the engine walks and commits in turn);
-    /// every other reader reads a snapshot (`stateSource(atHeight:)`), whose pages a commit does not change.
-    public func treeNode(_ hash: Hash, depth: Int, page: Hash, path: TreePath) throws(StateError) -> TreeNode? {
-        if let cached = cachedNode(hash, depth: depth, page: page, path: path) { return cached }
-        return try Self.pagedNode(hash, depth: depth, page: page, path: path, strict: true, latest: true, cache: self) { (key: [UInt8]) throws(StoreError) in try database.get(nodes, key: key) }
-    }
-
-    /// The node `hash` at `depth` below `page`, at `path`, read through `read` (the store or a snapshot), its page
-    /// cached. `strict`: a page at the position whose root is not the expected one (`hash` for the node's own page,
-    /// `page` for the page above, when known) is reported as damage; else it is not this node's page (a reader of
-    /// an older tree, whose pages the latest tree replaced) and the node is not found there. `latest`: `read` reads
-    /// the live database (its pages are the latest tree's: an upper one is kept by position, `readPage`).
-    static func pagedNode(_ hash: Hash, depth: Int, page: Hash, path: TreePath, strict: Bool, latest: Bool, cache: RocksChainStore,
-                          read: ([UInt8]) throws(StoreError) -> [UInt8]?) throws(StateError) -> TreeNode? {
-        // The node's own position first (no page below depth 252: a deeper walk is a damaged tree, found below). A
-        // page of another root there is not taken for damage yet: the node may be a leaf 4 levels below the page
-        // above, which holds it inline (a stray row at a leaf's position is an extra row, which `checkState` reports).
-        var strayOwnRow: Hash? = nil
-        if depth % TreePage.levels == 0 && depth < 256, let own = try cache.readPage(depth: depth, path: path, root: hash, strict: false, latest: latest, read: read) {
-            if own.root == hash { return own.rootNode }
-            strayOwnRow = own.root
-        }
-        // Inside a page (or a leaf 4 levels below a page root, which is stored in that page).
-        if depth > 0, let above = try cache.readPage(depth: TreePage.pageDepth(ofNodeAt: depth), path: path, root: page == .zero ? nil : page, strict: strict, latest: latest, read: read),
-           page == .zero || above.root == page, let node = above.member(hash) {
-            return node
-        }
-        if strict, let strayOwnRow {
-            let key = pageKey(depth: depth, path: path)
-            throw .corruptValue(key: describePage(key), reason: "holds a page hashing to \(strayOwnRow.hex), the tree names \(hash.hex) there")
-        }
-        return nil
-    }
-
-    /// The page at the position `depth`, `path` whose root is `root` (when known), read through `read` and cached:
-    /// the cache when it holds `root`, else the row at the position (nil when there is none). A row whose page does
-    /// not hash to `root` is returned as it is unless `strict` (then `StateError.corruptValue`); the caller compares.
-    /// `latest`: `read` reads the live database, whose row at the position is the latest tree's page, so a page read
-    /// at an upper position (`UpperPages`) takes that position's slot; any other page goes into the rotating cache
-    /// (a snapshot's page of an older tree must not displace the latest one).
-    func readPage(depth: Int, path: TreePath, root: Hash?, strict: Bool, latest: Bool, read: ([UInt8]) throws(StoreError) -> [UInt8]?) throws(StateError) -> DecodedPage? {
-        if let root, let cached = cachedPage(root, depth: depth, path: path) { return cached }
-        let bytes: [UInt8]?
-        let start = ContinuousClock.now
-        let key = Self.pageKey(depth: depth, path: path)
-        do { bytes = try read(key) } catch { throw .storage(error.description) }
-        let elapsed = ContinuousClock.now - start
-        cacheLock.lock()
-        pageRowsRead += 1
-        phases.pageReadSeconds += CommitPhases.seconds(elapsed)
-        cacheLock.unlock()
-        guard let bytes else { return nil }
-        let page = try DecodedPage.decode(bytes, label: .row(key: key, root: root))
-        if strict, let root, page.root != root {
-            throw .corruptValue(key: Self.describePage(key), reason: "holds a page hashing to \(page.root.hex), the tree names \(root.hex) there")
-        }
-        cacheLock.lock()
-        if latest, upperPages?.holds(depth: depth) == true { upperPages?.set(page, depth: depth, path: path) } else { pageCache.insert(page) }
-        cacheLock.unlock()
-        return page
-    }
-
-    /// The page rooted at `root` at the position `depth`, `path` of the store as it is now (the cache, else one
-    /// read), or nil when the position holds no page; a page of another root there is damage.
-    func page(_ root: Hash, depth: Int, path: TreePath) throws(StateError) -> DecodedPage? {
-        try readPage(depth: depth, path: path, root: root, strict: true, latest: true) { (key: [UInt8]) throws(StoreError) in try database.get(nodes, key: key) }
-    }
-
-    /// The `nodes` key of the page at depth `depth` (a multiple of `TreePage.levels`, below 256) whose path is `path`:
-    /// u8 depth ‖ the path's first `depth` bits, zero-padded to 32 bytes (33 bytes; format 6).
-    static func pageKey(depth: Int, path: TreePath) -> [UInt8] {
-        precondition(depth >= 0 && depth < 256 && depth % TreePage.levels == 0, "a page at depth \(depth)")
-        var key = [UInt8](repeating: 0, count: pageKeyBytes)
-        key[0] = UInt8(truncatingIfNeeded: depth)
-        key.withUnsafeMutableBufferPointer { path.writePrefix(depth, into: UnsafeMutableBufferPointer(rebasing: $0[1...])) }
-        return key
-    }
-
-    /// Bytes of a `nodes` key: the depth and 32 bytes of path.
-    static let pageKeyBytes = 1 + Hash.byteCount
-
-    /// A page key in error messages: its depth and path bits in hex.
-    static func describePage(_ key: [UInt8]) -> String {
-        guard key.count == pageKeyBytes else { return "tree page key \(Hex.encode(key))" }
-        let depth = Int(key[0])
-        return "tree page at depth \(depth), path \(Hex.encode(Array(key[1..<(1 + (depth + 7) / 8)])))"
-    }
-
-    /// After a commit's write: its decoded new pages go to their positions (upper pages) or into the rotating cache
-    /// (at most as many as it keeps: the last ones), and the upper positions that lost their page are emptied. The
-    /// pages displaced from their slots (up to a few thousand a block, each several arrays) are released after the
-    /// lock is: readers' node lookups take the same lock.
-    private func remember(_ pages: [NewPage], emptied: [(depth: Int, path: TreePath)]) {
-        var displaced: [DecodedPage] = []
-        var cached: [DecodedPage] = []
-        cacheLock.lock()
-        if upperPages != nil { displaced.reserveCapacity(emptied.count + pages.count) }
-        for position in emptied {
-            if let old = upperPages?.remove(depth: position.depth, path: position.path) { displaced.append(old) }
-        }
-        for new in pages {
-            if upperPages?.holds(depth: new.depth) == true {
-                if let old = upperPages?.set(new.page, depth: new.depth, path: new.path) { displaced.append(old) }
-            } else {
-                cached.append(new.page)
-            }
-        }
-        for page in cached.suffix(pageCachePages) { pageCache.insert(page) }
-        cacheLock.unlock()
-        withExtendedLifetime(displaced) {}
-    }
-
-    /// A page a commit wrote, decoded, at its position.
-    struct NewPage {
-        let page: DecodedPage
-        let depth: Int
-        let path: TreePath
-    }
-
-    /// Pages held by position (`UpperPages`), for tests.
-    var upperPagesHeld: Int {
-        cacheLock.lock()
-        defer { cacheLock.unlock() }
-        return upperPages?.count ?? 0
-    }
-
-    /// The root of the page each upper slot holds (nil: empty), in `UpperPages.slot(depth:path:)` order, for tests.
-    var upperPageRoots: [Hash?] {
-        cacheLock.lock()
-        defer { cacheLock.unlock() }
-        return upperPages?.roots ?? []
-    }
-
     /// How many trees of an older height (`HistoricalTree`s below the last height: 512 summary seeks and the upper
     /// tree's hashes each) this store has set up since it was opened. A query proves all its keys through one
     /// (`LedgerReader.view(atHeight:)`); tests count them.
@@ -469,34 +319,6 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         olderHeightTrees += 1
     }
 
-    /// How many nodes of the latest tree were looked up (from the cache or the disk) since the store was opened:
-    /// the engine's reads and those of a reader at the last height. A latest-height read that needs no proof reads
-    /// the flat `state` column family and looks up none; tests count them to hold read paths to that (a prefix scan
-    /// through the tree looks up every node: tree keys are hashed).
-    public var latestTreeNodesLookedUp: Int {
-        cacheLock.lock()
-        defer { cacheLock.unlock() }
-        return latestTreeNodeLookups
-    }
-
-    /// The node `hash` at `depth` below `page` (at `path`, when known) from the pages in memory — the upper pages at
-    /// their positions, then the rotating cache — or nil (counted as a lookup).
-    func cachedNode(_ hash: Hash, depth: Int, page: Hash, path: TreePath? = nil) -> TreeNode? {
-        cacheLock.lock()
-        defer { cacheLock.unlock() }
-        latestTreeNodeLookups += 1
-        if let path, let node = upperPages?.node(hash, depth: depth, page: page, path: path) { return node }
-        return pageCache.node(hash, depth: depth, page: page)
-    }
-
-    /// The page rooted at `root` at the position `depth`, `path` from memory: its upper slot, else the rotating cache.
-    private func cachedPage(_ root: Hash, depth: Int, path: TreePath) -> DecodedPage? {
-        cacheLock.lock()
-        defer { cacheLock.unlock() }
-        if let page = upperPages?.page(depth: depth, path: path, root: root) { return page }
-        return pageCache.page(root)
-    }
-
     /// The height of the first stale record the next prune reads (`staleRecordsFrom`), or nil before this store's
     /// first prune.
     var staleRecordsResumeHeight: UInt64? {
@@ -510,14 +332,6 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         cacheLock.lock()
         defer { cacheLock.unlock() }
         return phases
-    }
-
-    /// Rows of the `nodes` column family (pages) read from RocksDB since the store was opened (each a point read of
-    /// a page the cache did not hold, present or not): what the tree's walks cost the disk, for the benchmark.
-    public var treePagesRead: Int {
-        cacheLock.lock()
-        defer { cacheLock.unlock() }
-        return pageRowsRead
     }
 
     public func commit(_ commit: BlockCommit) throws(ChainStoreError) {
@@ -611,7 +425,7 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
 
     /// Adds to `batch` the page rows `commit` removes and adds (the stored tree, the last committed height's, side
     /// by side with the committed one: TreeDiff.swift), and returns the walk (its changed bucket summaries), the new
-    /// pages decoded (each upper one, `upperPagesDepth`; of the other pages at most `cachedNewPageDepth` deep, the last
+    /// pages decoded (each upper one, `upperPageDepth`; of the other pages at most `cachedNewPageDepth` deep, the last
     /// as many as the cache keeps), the upper positions that lose their page, and how many pages it writes.
     private func treeChanges(_ commit: BlockCommit, into batch: inout WriteBatch) throws(ChainStoreError)
         -> (TreeDiff, [NewPage], [(depth: Int, path: TreePath)], (written: Int, deleted: Int), ContinuousClock.Instant) {
@@ -630,7 +444,7 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         var newPages: [NewPage] = []
         var emptied: [(depth: Int, path: TreePath)] = []
         var written = 0, deleted = 0
-        let upperDepth = upperPagesDepth ?? -1
+        let upperDepth = upperPageDepth ?? -1
         var walked = ContinuousClock.now
         do throws(StateError) {
             try diff.walk(old: oldRoot == .zero ? .empty : TreeDiff.OldSide(kind: .stored(oldRoot), page: .zero),
@@ -644,7 +458,7 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
                 if change.depth <= upperDepth { emptied.append((change.depth, change.path)) }
                 deleted += 1
             }
-            // Only the new pages of the upper tree are decoded: every one kept by position (`upperPagesDepth`), and for
+            // Only the new pages of the upper tree are decoded: every one kept by position (`upperPageDepth`), and for
             // the rotating cache those at most `cachedNewPageDepth` deep, at most as many as it keeps (`remember` keeps
             // no more of one commit's): the last ones.
             let cachable = diff.pageChanges.count { $0.addedRow != nil && $0.depth > upperDepth && $0.depth <= Self.cachedNewPageDepth }
@@ -659,9 +473,9 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
                 // The members this page keeps unchanged are in the page it replaces (the stored page at its position).
                 if let removed {
                     guard let stored = try page(removed, depth: change.depth, path: change.path) else { throw TreeDiff.corrupt(removed, "a page the commit replaces is missing") }
-                    members.oldPage = stored
+                    members.replacing(stored)
                 } else {
-                    members.oldPage = nil
+                    members.replacing(nil)
                 }
                 var decoded = change.depth <= upperDepth
                 if !decoded && change.depth <= Self.cachedNewPageDepth {

@@ -24,6 +24,9 @@ struct DecodedPage: Sendable {
     let prefixes: [UInt64]
     /// The page root's hash (its key in the page cache), kept inline for the cache's probes.
     let root: Hash
+    /// The members by position (`PagePositions`), read off the pre-order once: a walk that knows a node's path finds
+    /// it with one hash comparison (`member(_:at:)`).
+    let positions: PagePositions
 
     /// `hashes` and `nodes` in pre-order, the root first; not empty.
     init(hashes: [Hash], nodes: [TreeNode]) {
@@ -35,6 +38,7 @@ struct DecodedPage: Sendable {
         for hash in hashes { prefixes.append(hash.prefix64) }
         self.prefixes = prefixes
         root = hashes[0]
+        positions = PagePositions(hashes: hashes, nodes: nodes)
     }
 
     var rootNode: TreeNode { nodes[0] }
@@ -46,6 +50,24 @@ struct DecodedPage: Sendable {
             for i in 0..<prefixes.count where prefixes[i] == prefix && hashes[i] == hash { return nodes[i] }
             return nil
         }
+    }
+
+    /// The member `hash`, looked for at `position` (`PagePositions`) first — where a walk down this page finds it —,
+    /// else anywhere in the page (`member(_:)`); nil when it is not a member.
+    @inline(__always)
+    func member(_ hash: Hash, at position: Int) -> TreeNode? {
+        if let index = positions.member(at: position), hashes.withUnsafeBufferPointer({ $0[index] == hash }) {
+            return nodes.withUnsafeBufferPointer { $0[index] }
+        }
+        return member(hash)
+    }
+
+    /// The member `hash` at `depth` (1…4 below the page's root, which is `pageDepth` deep) on `path`: at the position
+    /// the path's bits from `pageDepth` name, else anywhere in the page.
+    @inline(__always)
+    func member(_ hash: Hash, depth: Int, pageDepth: Int, path: TreePath) -> TreeNode? {
+        guard depth > pageDepth, depth - pageDepth <= TreePage.levels else { return member(hash) }
+        return member(hash, at: PagePositions.position(depth: depth, pageDepth: pageDepth, path: path))
     }
 
     /// The roots of the pages below this one (its inner members' children that are not members, 4 levels down),
@@ -342,14 +364,68 @@ struct DecodedPage: Sendable {
 
     private struct ClosureMembers: PageMembers {
         let resolve: (Hash, Int) throws(StateError) -> Member
-        func member(_ hash: Hash, level: Int) throws(StateError) -> Member { try resolve(hash, level) }
+        func member(_ hash: Hash, level: Int, position: Int) throws(StateError) -> Member { try resolve(hash, level) }
     }
 }
 
 /// What a page's encoder knows of the nodes below a page root.
 protocol PageMembers {
-    /// The node `hash`, `level` 1…4 below the page root being encoded.
-    func member(_ hash: Hash, level: Int) throws(StateError) -> DecodedPage.Member
+    /// The node `hash`, `level` 1…4 below the page root being encoded, at `position` in the page (`PagePositions`:
+    /// 1 the root, 2p and 2p + 1 the halves of p).
+    func member(_ hash: Hash, level: Int, position: Int) throws(StateError) -> DecodedPage.Member
+}
+
+/// The members of one page by position: 1 is the page root, 2p and 2p + 1 the left and right halves of position p,
+/// so the positions of a page's 5 levels are 1…31. Each position holds the member there (its index in the page's
+/// pre-order) or none (an empty half, a page below, or below a leaf). A lookup is an array read and one hash
+/// comparison, where a search by hash scans the page.
+struct PagePositions: Sendable, Equatable {
+    /// Member index + 1 per position (0: none); index 0 unused.
+    private var members = SIMD32<UInt8>(repeating: 0)
+
+    /// No member anywhere.
+    init() {}
+
+    /// The positions of a page's members (`hashes` and `nodes` in pre-order, the root first), read off the pre-order
+    /// without hashing or searching by hash: a member's left half, when a member, is the next member; its right half,
+    /// when a member, follows the left half's subtree. Members whose place does not follow from that (never in a page
+    /// of the tree) get none, and are found by hash.
+    init(hashes: [Hash], nodes: [TreeNode]) {
+        hashes.withUnsafeBufferPointer { hashes in
+            nodes.withUnsafeBufferPointer { nodes in
+                func visit(_ index: Int, position: Int, level: Int) -> Int {
+                    set(member: index, at: position)
+                    var next = index + 1
+                    guard level < TreePage.levels, case .inner(let left, let right) = nodes[index] else { return next }
+                    if left != .zero, next < hashes.count, hashes[next] == left { next = visit(next, position: position << 1, level: level + 1) }
+                    if right != .zero, next < hashes.count, hashes[next] == right { next = visit(next, position: position << 1 | 1, level: level + 1) }
+                    return next
+                }
+                _ = visit(0, position: 1, level: 0)
+            }
+        }
+    }
+
+    /// The position of a node at `depth`, 1…4 levels below a page root at `pageDepth`, on `path`: 1 followed by the
+    /// path's bits from `pageDepth` to `depth`.
+    @inline(__always)
+    static func position(depth: Int, pageDepth: Int, path: TreePath) -> Int {
+        var position = 1
+        for bit in pageDepth..<depth { position = position << 1 | path.bit(bit) }
+        return position
+    }
+
+    /// The member at `position` (1…31), or nil.
+    @inline(__always)
+    func member(at position: Int) -> Int? {
+        let entry = members[position]
+        return entry == 0 ? nil : Int(entry) - 1
+    }
+
+    mutating func set(member index: Int, at position: Int) {
+        precondition(position >= 1 && position < 32 && index < DecodedPage.maxMembers, "invalid state: member \(index) at page position \(position)")
+        members[position] = UInt8(truncatingIfNeeded: index + 1)
+    }
 }
 
 /// Encodes pages one after another into buffers it keeps (a commit writes thousands): no page allocates its bytes
@@ -375,7 +451,7 @@ struct PageEncoder {
         hashes.removeAll(keepingCapacity: true)
         nodes.removeAll(keepingCapacity: true)
         self.decoded = decoded
-        try write(rootHash, root, level: 0, members: members)
+        try write(rootHash, root, level: 0, position: 1, members: members)
         guard decoded else { return nil }
         return DecodedPage(hashes: Self.exactCopy(hashes), nodes: Self.exactCopy(nodes))
     }
@@ -393,7 +469,7 @@ struct PageEncoder {
         return copy
     }
 
-    private mutating func write<Members: PageMembers>(_ hash: Hash, _ node: TreeNode, level: Int, members: Members) throws(StateError) {
+    private mutating func write<Members: PageMembers>(_ hash: Hash, _ node: TreeNode, level: Int, position: Int, members: Members) throws(StateError) {
         if decoded {
             hashes.append(hash)
             nodes.append(node)
@@ -409,23 +485,23 @@ struct PageEncoder {
         case .inner(let l, let r):
             precondition(level < TreePage.levels, "an inner page member at the page boundary")
             bytes.append(DecodedPage.innerTag)
-            try writeChild(l, level: level + 1, members: members)
-            try writeChild(r, level: level + 1, members: members)
+            try writeChild(l, level: level + 1, position: position << 1, members: members)
+            try writeChild(r, level: level + 1, position: position << 1 | 1, members: members)
         }
     }
 
-    private mutating func writeChild<Members: PageMembers>(_ child: Hash, level: Int, members: Members) throws(StateError) {
+    private mutating func writeChild<Members: PageMembers>(_ child: Hash, level: Int, position: Int, members: Members) throws(StateError) {
         if child == .zero {
             bytes.append(DecodedPage.emptyTag)
             return
         }
-        switch try members.member(child, level: level) {
+        switch try members.member(child, level: level, position: position) {
         case .node(let childNode):
             if case .inner = childNode, level == TreePage.levels {
                 bytes.append(DecodedPage.pageTag)
                 append(child)
             } else {
-                try write(child, childNode, level: level, members: members)
+                try write(child, childNode, level: level, position: position, members: members)
             }
         case .pageRoot:
             guard level == TreePage.levels else {

@@ -220,21 +220,55 @@ struct TreeDiff {
     /// (`created`), a member of the stored page it replaces (`oldPage`, unchanged), a moved leaf (`movedLeaves`), or
     /// — 4 levels down — the root of an unchanged page. A value of its own (not a method of the walk: the encoder
     /// calls it per member, and a call on the walk from the encoder's closure copied the whole walk each time).
-    var pageMembers: NewPageMembers { NewPageMembers(created: created, movedLeaves: movedLeaves, oldPage: nil) }
+    var pageMembers: NewPageMembers { NewPageMembers(created: created, movedLeaves: movedLeaves) }
 
     static func corrupt(_ hash: Hash, _ reason: String) -> StateError {
         .corruptValue(key: "tree node \(hash.hex)", reason: reason)
     }
 }
 
-/// The members of a new page (`TreeDiff.pageMembers`).
+/// The members of a new page (`TreeDiff.pageMembers`). Most of a changed page's members are unchanged, and an
+/// unchanged member sits at its position in the page it replaces (an inner node's hash fixes its position; a leaf
+/// that moved is in `movedLeaves`): each member is first compared with the stored page's member at the same position
+/// (`PagePositions`), and only a member that differs is looked up by hash — a probe of the created nodes' table, a
+/// scan of the stored page, a dictionary of moved leaves —, which every member paid before (docs/PERFORMANCE.md,
+/// "(seventeenth, store)"). Whichever way a member is found, it is the node of that hash: the bytes are the same.
 struct NewPageMembers: PageMembers {
     let created: CreatedNodes
     let movedLeaves: [NodeKey: TreeLeaf]
-    /// The stored page the one being encoded replaces, if any.
-    var oldPage: DecodedPage?
+    /// The stored page the one being encoded replaces, if any (`replacing(_:)`).
+    private(set) var oldPage: DecodedPage?
+    /// `oldPage`'s members and their positions (none without one), held apart so that a lookup reads them in place
+    /// instead of copying the page (and retaining its arrays) per member.
+    private var oldHashes: [Hash] = []
+    private var oldNodes: [TreeNode] = []
+    private var oldPositions = PagePositions()
 
-    func member(_ hash: Hash, level: Int) throws(StateError) -> DecodedPage.Member {
+    init(created: CreatedNodes, movedLeaves: [NodeKey: TreeLeaf]) {
+        self.created = created
+        self.movedLeaves = movedLeaves
+    }
+
+    /// Encodes the next page against `page`, the stored page it replaces (nil: none).
+    mutating func replacing(_ page: DecodedPage?) {
+        oldPage = page
+        oldHashes = page?.hashes ?? []
+        oldNodes = page?.nodes ?? []
+        oldPositions = page?.positions ?? PagePositions()
+    }
+
+    func member(_ hash: Hash, level: Int, position: Int) throws(StateError) -> DecodedPage.Member {
+        // The stored page's member at this position, when it is the same node.
+        if let index = oldPositions.member(at: position) {
+            if oldHashes.withUnsafeBufferPointer({ $0[index] == hash }) { return .node(oldNodes.withUnsafeBufferPointer { $0[index] }) }
+        } else if level == TreePage.levels, let parent = oldPositions.member(at: position >> 1),
+                  oldNodes.withUnsafeBufferPointer({ nodes in
+                      guard case .inner(let left, let right) = nodes[parent] else { return false }
+                      return (position & 1 == 0 ? left : right) == hash
+                  }) {
+            // The same page below, referenced from the same position.
+            return .pageRoot
+        }
         if let node = created[NodeKey(hash)] { return .node(node) }
         if let node = oldPage?.member(hash) { return .node(node) }
         if let leaf = movedLeaves[NodeKey(hash)] { return .node(.leaf(leaf)) }

@@ -66,7 +66,7 @@ struct UpperPages {
             guard holds(depth: pageDepth) else { return nil }
             let above = Self.slot(depth: pageDepth, path: path)
             guard slots[above]?.root == page else { return nil }
-            return slots[above]?.member(hash)
+            return slots[above]?.member(hash, depth: depth, pageDepth: pageDepth, path: path)
         }
     }
 

@@ -1,0 +1,201 @@
+// RocksChainStore+Pages.swift — the latest tree's pages as the store reads and keeps them (store format 6,
+// docs/LEDGER.md "Storage of the tree"): a node is read from the page at its own position or the page above it
+// (`pagedNode`, `readPage`), every page read is decoded and checked against the hash the walk came for, and decoded
+// pages are kept in memory — the upper tree by position (`UpperPages`), the others in the rotating `PageCache` —
+// where a walk finds a node at the position its path names (`PagePositions`) before any search by hash. After a
+// commit's write, its new upper pages take their positions (`remember`). Guarantees: a cached page is content-
+// addressed (right wherever it is asked for); a page on disk that is not the one the tree names is a typed
+// `StateError`, never an answer.
+import Foundation
+import TrellisCrypto
+import TrellisStore
+
+extension RocksChainStore {
+    /// The root node of the latest tree if its hash is `hash`, or of a cached page rooted at `hash`, else nil. A
+    /// store of pages by position finds another node only with its position: the tree's walks call
+    /// `treeNode(_:depth:page:path:)`.
+    public func treeNode(_ hash: Hash) throws(StateError) -> TreeNode? {
+        if let cached = cachedNode(hash, depth: 0, page: .zero, path: .root) { return cached }
+        return try Self.pagedNode(hash, depth: 0, page: .zero, path: .root, strict: false, latest: true, cache: self) { (key: [UInt8]) throws(StoreError) in try database.get(nodes, key: key) }
+    }
+
+    /// A node without its path: from the cached pages only (and the root), since pages are stored by position.
+    /// The tree's walks call `treeNode(_:depth:page:path:)`.
+    public func treeNode(_ hash: Hash, depth: Int, page: Hash) throws(StateError) -> TreeNode? {
+        if depth == 0 { return try treeNode(hash) }
+        return cachedNode(hash, depth: depth, page: page)
+    }
+
+    /// A node of the latest tree (the engine's reads): a page the cache holds, else one page read at its position
+    /// (the node's own when it may be a page root, then the page above it, which holds it otherwise). A page there
+    /// that is not the one the walk came for is a damaged store (`StateError.corruptValue`): a walk down the latest
+    /// tree asks only for nodes of that tree, and every position holds the latest tree's page or none. These strict
+    /// reads of the live database require that no commit runs meanwhile (the engine walks and commits in turn);
+    /// every other reader reads a snapshot (`stateSource(atHeight:)`), whose pages a commit does not change.
+    public func treeNode(_ hash: Hash, depth: Int, page: Hash, path: TreePath) throws(StateError) -> TreeNode? {
+        if let cached = cachedNode(hash, depth: depth, page: page, path: path) { return cached }
+        return try Self.pagedNode(hash, depth: depth, page: page, path: path, strict: true, latest: true, cache: self) { (key: [UInt8]) throws(StoreError) in try database.get(nodes, key: key) }
+    }
+
+    /// The node `hash` at `depth` below `page`, at `path`, read through `read` (the store or a snapshot), its page
+    /// cached. `strict`: a page at the position whose root is not the expected one (`hash` for the node's own page,
+    /// `page` for the page above, when known) is reported as damage; else it is not this node's page (a reader of
+    /// an older tree, whose pages the latest tree replaced) and the node is not found there. `latest`: `read` reads
+    /// the live database (its pages are the latest tree's: an upper one is kept by position, `readPage`).
+    static func pagedNode(_ hash: Hash, depth: Int, page: Hash, path: TreePath, strict: Bool, latest: Bool, cache: RocksChainStore,
+                          read: ([UInt8]) throws(StoreError) -> [UInt8]?) throws(StateError) -> TreeNode? {
+        // The node's own position first (no page below depth 252: a deeper walk is a damaged tree, found below). A
+        // page of another root there is not taken for damage yet: the node may be a leaf 4 levels below the page
+        // above, which holds it inline (a stray row at a leaf's position is an extra row, which `checkState` reports).
+        var strayOwnRow: Hash? = nil
+        if depth % TreePage.levels == 0 && depth < 256, let own = try cache.readPage(depth: depth, path: path, root: hash, strict: false, latest: latest, read: read) {
+            if own.root == hash { return own.rootNode }
+            strayOwnRow = own.root
+        }
+        // Inside a page (or a leaf 4 levels below a page root, which is stored in that page).
+        if depth > 0, let above = try cache.readPage(depth: TreePage.pageDepth(ofNodeAt: depth), path: path, root: page == .zero ? nil : page, strict: strict, latest: latest, read: read),
+           page == .zero || above.root == page, let node = above.member(hash, depth: depth, pageDepth: TreePage.pageDepth(ofNodeAt: depth), path: path) {
+            return node
+        }
+        if strict, let strayOwnRow {
+            let key = pageKey(depth: depth, path: path)
+            throw .corruptValue(key: describePage(key), reason: "holds a page hashing to \(strayOwnRow.hex), the tree names \(hash.hex) there")
+        }
+        return nil
+    }
+
+    /// The page at the position `depth`, `path` whose root is `root` (when known), read through `read` and cached:
+    /// the cache when it holds `root`, else the row at the position (nil when there is none). A row whose page does
+    /// not hash to `root` is returned as it is unless `strict` (then `StateError.corruptValue`); the caller compares.
+    /// `latest`: `read` reads the live database, whose row at the position is the latest tree's page, so a page read
+    /// at an upper position (`UpperPages`) takes that position's slot; any other page goes into the rotating cache
+    /// (a snapshot's page of an older tree must not displace the latest one).
+    func readPage(depth: Int, path: TreePath, root: Hash?, strict: Bool, latest: Bool, read: ([UInt8]) throws(StoreError) -> [UInt8]?) throws(StateError) -> DecodedPage? {
+        if let root, let cached = cachedPage(root, depth: depth, path: path) { return cached }
+        let bytes: [UInt8]?
+        let start = ContinuousClock.now
+        let key = Self.pageKey(depth: depth, path: path)
+        do { bytes = try read(key) } catch { throw .storage(error.description) }
+        let elapsed = ContinuousClock.now - start
+        cacheLock.lock()
+        pageRowsRead += 1
+        phases.pageReadSeconds += CommitPhases.seconds(elapsed)
+        cacheLock.unlock()
+        guard let bytes else { return nil }
+        let page = try DecodedPage.decode(bytes, label: .row(key: key, root: root))
+        if strict, let root, page.root != root {
+            throw .corruptValue(key: Self.describePage(key), reason: "holds a page hashing to \(page.root.hex), the tree names \(root.hex) there")
+        }
+        cacheLock.lock()
+        if latest, upperPages?.holds(depth: depth) == true { upperPages?.set(page, depth: depth, path: path) } else { pageCache.insert(page) }
+        cacheLock.unlock()
+        return page
+    }
+
+    /// The page rooted at `root` at the position `depth`, `path` of the store as it is now (the cache, else one
+    /// read), or nil when the position holds no page; a page of another root there is damage.
+    func page(_ root: Hash, depth: Int, path: TreePath) throws(StateError) -> DecodedPage? {
+        try readPage(depth: depth, path: path, root: root, strict: true, latest: true) { (key: [UInt8]) throws(StoreError) in try database.get(nodes, key: key) }
+    }
+
+    /// The `nodes` key of the page at depth `depth` (a multiple of `TreePage.levels`, below 256) whose path is `path`:
+    /// u8 depth ‖ the path's first `depth` bits, zero-padded to 32 bytes (33 bytes; format 6).
+    static func pageKey(depth: Int, path: TreePath) -> [UInt8] {
+        precondition(depth >= 0 && depth < 256 && depth % TreePage.levels == 0, "a page at depth \(depth)")
+        var key = [UInt8](repeating: 0, count: pageKeyBytes)
+        key[0] = UInt8(truncatingIfNeeded: depth)
+        key.withUnsafeMutableBufferPointer { path.writePrefix(depth, into: UnsafeMutableBufferPointer(rebasing: $0[1...])) }
+        return key
+    }
+
+    /// Bytes of a `nodes` key: the depth and 32 bytes of path.
+    static let pageKeyBytes = 1 + Hash.byteCount
+
+    /// A page key in error messages: its depth and path bits in hex.
+    static func describePage(_ key: [UInt8]) -> String {
+        guard key.count == pageKeyBytes else { return "tree page key \(Hex.encode(key))" }
+        let depth = Int(key[0])
+        return "tree page at depth \(depth), path \(Hex.encode(Array(key[1..<(1 + (depth + 7) / 8)])))"
+    }
+
+    /// After a commit's write: its decoded new pages go to their positions (upper pages) or into the rotating cache
+    /// (at most as many as it keeps: the last ones), and the upper positions that lost their page are emptied. The
+    /// pages displaced from their slots (up to a few thousand a block, each several arrays) are released after the
+    /// lock is: readers' node lookups take the same lock.
+    func remember(_ pages: [NewPage], emptied: [(depth: Int, path: TreePath)]) {
+        var displaced: [DecodedPage] = []
+        var cached: [DecodedPage] = []
+        cacheLock.lock()
+        if upperPages != nil { displaced.reserveCapacity(emptied.count + pages.count) }
+        for position in emptied {
+            if let old = upperPages?.remove(depth: position.depth, path: position.path) { displaced.append(old) }
+        }
+        for new in pages {
+            if upperPages?.holds(depth: new.depth) == true {
+                if let old = upperPages?.set(new.page, depth: new.depth, path: new.path) { displaced.append(old) }
+            } else {
+                cached.append(new.page)
+            }
+        }
+        for page in cached.suffix(pageCachePages) { pageCache.insert(page) }
+        cacheLock.unlock()
+        withExtendedLifetime(displaced) {}
+    }
+
+    /// A page a commit wrote, decoded, at its position.
+    struct NewPage {
+        let page: DecodedPage
+        let depth: Int
+        let path: TreePath
+    }
+
+    /// Pages held by position (`UpperPages`), for tests.
+    var upperPagesHeld: Int {
+        cacheLock.lock()
+        defer { cacheLock.unlock() }
+        return upperPages?.count ?? 0
+    }
+
+    /// The root of the page each upper slot holds (nil: empty), in `UpperPages.slot(depth:path:)` order, for tests.
+    var upperPageRoots: [Hash?] {
+        cacheLock.lock()
+        defer { cacheLock.unlock() }
+        return upperPages?.roots ?? []
+    }
+
+    /// How many nodes of the latest tree were looked up (from the cache or the disk) since the store was opened:
+    /// the engine's reads and those of a reader at the last height. A latest-height read that needs no proof reads
+    /// the flat `state` column family and looks up none; tests count them to hold read paths to that (a prefix scan
+    /// through the tree looks up every node: tree keys are hashed).
+    public var latestTreeNodesLookedUp: Int {
+        cacheLock.lock()
+        defer { cacheLock.unlock() }
+        return latestTreeNodeLookups
+    }
+
+    /// The node `hash` at `depth` below `page` (at `path`, when known) from the pages in memory — the upper pages at
+    /// their positions, then the rotating cache — or nil (counted as a lookup).
+    func cachedNode(_ hash: Hash, depth: Int, page: Hash, path: TreePath? = nil) -> TreeNode? {
+        cacheLock.lock()
+        defer { cacheLock.unlock() }
+        latestTreeNodeLookups += 1
+        if let path, let node = upperPages?.node(hash, depth: depth, page: page, path: path) { return node }
+        return pageCache.node(hash, depth: depth, page: page, path: path)
+    }
+
+    /// The page rooted at `root` at the position `depth`, `path` from memory: its upper slot, else the rotating cache.
+    func cachedPage(_ root: Hash, depth: Int, path: TreePath) -> DecodedPage? {
+        cacheLock.lock()
+        defer { cacheLock.unlock() }
+        if let page = upperPages?.page(depth: depth, path: path, root: root) { return page }
+        return pageCache.page(root)
+    }
+
+    /// Rows of the `nodes` column family (pages) read from RocksDB since the store was opened (each a point read of
+    /// a page the cache did not hold, present or not): what the tree's walks cost the disk, for the benchmark.
+    public var treePagesRead: Int {
+        cacheLock.lock()
+        defer { cacheLock.unlock() }
+        return pageRowsRead
+    }
+}
