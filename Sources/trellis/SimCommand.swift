@@ -38,7 +38,7 @@ struct Sim: ParsableCommand {
     @Flag(help: "Twins: the first Byzantine validator runs as two honest instances with one key, in different partitions.")
     var twins = false
 
-    @Option(help: "Fix the Byzantine validators' behaviours (comma-separated: equivocate-proposals, double-vote, withhold-votes, invalid-proposals, replay-old, vote-nil, flood, flood-window, or none); default: a random mix per seed.")
+    @Option(help: "Fix the Byzantine validators' behaviours (comma-separated: equivocate-proposals, double-vote, withhold-votes, invalid-proposals, replay-old, vote-nil, flood, flood-window, flood-proposals, or none); default: a random mix per seed.")
     var behaviour: String?
 
     @Flag(help: "Laggard: the first honest validator is cut off for the whole fault phase (use with --behaviour vote-nil: the others run rounds without deciding).")
@@ -93,7 +93,7 @@ struct Sim: ParsableCommand {
     static let behaviourNames: [(String, ByzantineBehaviour)] = [
         ("equivocate-proposals", .equivocateProposals), ("double-vote", .doubleVote), ("withhold-votes", .withholdVotes),
         ("invalid-proposals", .invalidProposals), ("replay-old", .replayOld), ("vote-nil", .voteNil), ("flood", .flood),
-        ("flood-window", .floodWindow)]
+        ("flood-window", .floodWindow), ("flood-proposals", .floodProposals)]
 
     /// `none` or comma-separated names; nil for an unknown name.
     static func parseBehaviour(_ text: String) -> ByzantineBehaviour? {

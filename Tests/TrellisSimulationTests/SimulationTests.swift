@@ -1,6 +1,7 @@
 // SimulationTests.swift — many seeds through the simulator: faults, crashes, one Byzantine validator of four.
 //
-// 333 seeds in all (225 + 50 + 6 + 20 Twins + 4 laggard + 8 flood + 8 window flood + 8 window flood with crashes):
+// 341 seeds in all (225 + 50 + 6 + 20 Twins + 4 laggard + 8 flood + 8 window flood + 8 window flood with crashes +
+// 8 proposal flood):
 // CI keeps at least 300. Budget: these must run in CI well under five
 // minutes on two cores in a debug build; seeds are split into chunks
 // that Swift Testing runs in parallel — on Dispatch threads, not on the cooperative pool (one thread per core),
@@ -107,6 +108,16 @@ struct SimulationTests {
         config.application = .test
         config.smallBounds()
         await runSeeds(UInt64(5_700 + validators * 10)..<UInt64(5_700 + validators * 10 + 4), config: config)
+    }
+
+    @Test("Byzantine proposers send, every tick, their proposals with large blocks for every round they own in the window and the next height's, against the small bounds, with faults and crashes: honest nodes hold and validate one block per round up to round_p + 1 (checked after every step), and the chain goes on",
+          arguments: [4, 7])
+    func proposalFloodAgainstSmallBounds(validators: Int) async {
+        var config = SimulationConfig(validators: validators, byzantine: (validators - 1) / 3,
+                                      byzantineBehaviour: [.floodProposals, .doubleVote, .equivocateProposals])
+        config.application = .test
+        config.smallBounds()
+        await runSeeds(UInt64(5_900 + validators * 10)..<UInt64(5_900 + validators * 10 + 4), config: config)
     }
 
     @Test("A fault-free run commits steadily and every validator reaches the same height")

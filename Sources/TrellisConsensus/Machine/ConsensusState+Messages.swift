@@ -2,17 +2,22 @@
 //
 // Fault model: any message may come from a Byzantine validator or be a replay. A message is counted only when its
 // signer is in the validator set of its height, its signature verifies, a proposal comes from proposer(h, r) and
-// its round is at most round_p + maxRoundsAhead (beyond it, a validator's first message per round of this node is
-// noted for the round catch-up, `noteFarRound`). Messages for the next heights are buffered (bounded: the signer
-// holding the most loses its oldest); messages for past heights are dropped (block sync serves lagging nodes).
+// its round is at most round_p + maxRoundsAhead (beyond it, a validator's first vote per round of this node is
+// noted for the round catch-up, `noteFarRound`). A proposal is kept only for rounds up to round_p + 1 (at a later
+// height: rounds 0 and 1), so its block is held, logged and validated only there (`maxProposalRoundsAhead`).
+// Messages for the next heights are buffered (bounded: the signer holding the most loses its oldest); messages for
+// past heights are dropped (block sync serves lagging nodes).
 // Conflicting votes become DuplicateVoteEvidence, one pending pair per validator and height (a full pool drops the
 // oldest pair of the validator holding the most).
 import TrellisCrypto
 import TrellisLedger
 
 extension ConsensusState {
-    /// Routes a message by height: past → drop, future → buffer, current → check and count.
+    /// Routes a message by height: past → drop, future → buffer, current → check and count. A proposal beyond the
+    /// proposal reach (`isWithinProposalReach`) is dropped whatever its height: its block is neither held, logged nor
+    /// validated.
     mutating func receive(_ message: ConsensusMessage, effects: inout [Effect]) {
+        if case .proposal(let proposal) = message, !isWithinProposalReach(proposal) { return }
         if phase == .waitingForHeight || message.height > height {
             bufferFutureMessage(message)
             return
@@ -41,7 +46,9 @@ extension ConsensusState {
     }
 
     /// A message for a round beyond `round_p + maxRoundsAhead` is not counted (vote storage stays bounded by the
-    /// window), but its signer's round is noted — the first such message per validator since round_p last changed —
+    /// window), but its signer's round is noted — the first such message per validator since round_p last changed; a
+    /// vote, since a proposal that far ahead is beyond the proposal reach and dropped (a validator in a round sends its
+    /// prevote there, at the latest on its propose timeout) —
     /// so that a node that fell more than the window behind at its height (partitioned, or restarted, while the others
     /// ran rounds without deciding) can still follow line 55: once validators with more than f of the power sent
     /// messages beyond the window, it moves to the highest round that much power has reached (at least one honest
@@ -58,6 +65,34 @@ extension ConsensusState {
         }
         farRoundSenders[signer] = message.round
     }
+
+    /// Rounds ahead of round_p whose proposals are kept: a proposal's block is held (`blocks`), logged and validated
+    /// only for rounds up to round_p + 1 (CometBFT keeps only the current round's) — later ones are dropped and come
+    /// back with the proposer's gossip once this node reaches their round (`messagesToGossip` re-sends round_p's
+    /// proposal; a node that decided moves on, and block sync serves one that missed the decision). Before, a
+    /// round's first well-formed proposal was kept anywhere in the `maxRoundsAhead` window: a Byzantine proposer
+    /// sending its proposals for every round it owns there (~16 at n = 4, each block up to `Limits.maxBlockBytes`)
+    /// made every honest node hold, log and execute all of them at once — memory, WAL bytes and CPU per height grew
+    /// with what one validator chose to send. Now a height holds at most one block per round up to round_p + 1,
+    /// which only the rounds actually reached move (≤ f Byzantine validators cannot advance round_p).
+    public static let maxProposalRoundsAhead: UInt32 = 1
+
+    /// Whether `proposal` is within the proposal reach: its round at most `maxProposalRoundsAhead` (never more than
+    /// `config.maxRoundsAhead`) above round_p at the height running, above round 0 at a later height — where this
+    /// node starts (a buffered proposal is handled right after the height's start). The same answer on the live path
+    /// and in a WAL replay: both ask it at the same state.
+    func isWithinProposalReach(_ proposal: Proposal) -> Bool {
+        let base: UInt32 = phase != .waitingForHeight && proposal.height == height ? round : 0
+        let reach = min(Self.maxProposalRoundsAhead, config.maxRoundsAhead)
+        return UInt64(proposal.round) <= UInt64(base) + UInt64(reach)
+    }
+
+    /// Blocks this machine holds at the height running, from the proposals it kept (diagnostics and the simulator's
+    /// bound check: at most round_p + 1 + `maxProposalRoundsAhead`).
+    public var heldBlocks: Int { blocks.count }
+
+    /// Block validations this machine asked for at the height running (one per kept block; the same bound).
+    public var requestedValidations: Int { validationRequested.count }
 
     /// The signature and, for a proposal, the machine's well-formedness checks.
     mutating func verifies(_ message: ConsensusMessage) -> Bool {
@@ -120,8 +155,8 @@ extension ConsensusState {
 
     /// Whether handling `event` would certainly change nothing (and yield no effect — a replay handles such an event
     /// if it was logged before it became redundant): a message for a past height, or for this height
-    /// once it is decided; a vote already counted; a proposal for a round that has one (the first wins, and its
-    /// proposer's sender power is already noted); a message for a later
+    /// once it is decided; a vote already counted; a proposal beyond the proposal reach (`isWithinProposalReach`) or
+    /// for a round that has one (the first wins, and its proposer's sender power is already noted); a message for a later
     /// height already buffered; a timeout of another height or round. Drivers skip such events before logging them,
     /// so gossip repeats do not grow the WAL.
     public func isRedundant(_ event: Event) -> Bool {
@@ -132,6 +167,7 @@ extension ConsensusState {
         case .timeoutFired(let t): return phase != .running || t.height != height || t.round != round
         case .startHeight, .blockValidated, .proposalBlockBuilt: return false
         }
+        if case .proposal(let p) = message, !isWithinProposalReach(p) { return true }  // `receive` drops it
         guard phase != .waitingForHeight else { return futureMessages.contains(message) }
         if message.height < height { return true }
         guard message.height == height else { return futureMessages.contains(message) }
@@ -168,7 +204,9 @@ extension ConsensusState {
     /// validators, per round up to round_p + maxRoundsAhead one proposal and 2n first votes, 6n claimed votes on
     /// average over those rounds (nil and the round's block, per type, plus one per later proposal naming the round as
     /// its proof-of-lock round), n far-round notes per round change, and a validator's first equivocation a height that
-    /// yields kept evidence (≤ n a height). Bounded in entries, not bytes: a proposal carries its block.
+    /// yields kept evidence (≤ n a height). In bytes too: every entry is a vote or an own event of a few hundred bytes
+    /// except a proposal, which carries its block (≤ `Limits.maxBlockBytes`), and proposals are kept only within the
+    /// proposal reach — one per round up to round_p + 1 (`maxProposalRoundsAhead`), not per round of the window.
     public func isRefusable(_ event: Event) -> Bool {
         let message: ConsensusMessage
         switch event {

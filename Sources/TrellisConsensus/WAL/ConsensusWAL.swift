@@ -17,7 +17,10 @@
 // the previous one, or f + 1 ahead of it): with n validators at most (8n + 1) per round up to round_p +
 // maxRoundsAhead, plus n far-round notes and a few own events per round run (ConsensusState `isRefusable`) — so
 // storage stays bounded by `maxEntries` plus that. Refusing one of them once the log was full let ≤ f Byzantine
-// validators, with countable votes over the round window, freeze the height for good (review 15).
+// validators, with countable votes over the round window, freeze the height for good (review 15). In bytes: the only
+// large entries are proposals (their blocks, ≤ `Limits.maxBlockBytes` each), and the machine keeps — so the replica
+// logs — at most one per round up to round_p + 1 at the height running, and proposals of rounds 0 and 1 only for a
+// later height (ConsensusState `maxProposalRoundsAhead`): one block per round reached, not per round of the window.
 import TrellisCodec
 
 /// Why the WAL could not append or read.
@@ -127,4 +130,7 @@ public struct InMemoryWAL: ConsensusWAL, Sendable {
 
     /// Number of entries (durable or not).
     public var count: Int { stored.count }
+
+    /// Bytes of the entries (durable or not), as a disk would hold them.
+    public var byteCount: Int { stored.reduce(0) { $0 + $1.count } }
 }

@@ -56,6 +56,9 @@ public struct Simulation {
     /// `floodWindow`: the proposals Byzantine proposers sent ahead of time, per (height, round) — signed once, re-sent
     /// every tick (looked up only, never iterated).
     var aheadProposals: [TwinKey: TrellisConsensus.Proposal] = [:]
+    /// `floodProposals`: the large proposals Byzantine proposers sent ahead of time, per (height, round) — signed once,
+    /// re-sent every tick (looked up only, never iterated).
+    var largeProposals: [TwinKey: TrellisConsensus.Proposal] = [:]
     var processedEvents = 0
     var evidenceRecorded = 0
     var walFullReports = 0
@@ -117,7 +120,7 @@ public struct Simulation {
             nodeOfKey[key.publicKey] = i
             var behaviour: ByzantineBehaviour? = nil
             if byzantineNodes.contains(i) {
-                behaviour = config.byzantineBehaviour ?? ByzantineBehaviour(rawValue: UInt8(random.int(in: 1...Int(ByzantineBehaviour.all.rawValue))))
+                behaviour = config.byzantineBehaviour ?? ByzantineBehaviour(rawValue: UInt16(random.int(in: 1...Int(ByzantineBehaviour.all.rawValue))))
             }
             // Byzantine validators keep their signing guard: their lies are signed on the way out
             // (Simulation+Byzantine), so no planted fault is needed to model them and release builds run them too.
@@ -246,7 +249,7 @@ public struct Simulation {
     func describe(_ behaviour: ByzantineBehaviour) -> String {
         let names: [(ByzantineBehaviour, String)] = [(.equivocateProposals, "equivocate-proposals"), (.doubleVote, "double-vote"),
             (.withholdVotes, "withhold-votes"), (.invalidProposals, "invalid-proposals"), (.replayOld, "replay-old"), (.voteNil, "vote-nil"), (.flood, "flood"),
-            (.floodWindow, "flood-window")]
+            (.floodWindow, "flood-window"), (.floodProposals, "flood-proposals")]
         return names.filter { behaviour.contains($0.0) }.map(\.1).joined(separator: ",")
     }
 }

@@ -1,0 +1,72 @@
+// ProposalReachTests.swift — what a Byzantine proposer can make an honest node hold, log and execute is bounded in
+// bytes: a proposal's block is kept only for rounds up to round_p + 1 (ConsensusState `maxProposalRoundsAhead`), at
+// a later height for rounds 0 and 1, and a dropped proposal is taken when gossip repeats it in its round.
+import Testing
+import TrellisConsensus
+import TrellisCrypto
+import TrellisLedger
+
+extension Harness {
+    /// A block of about `kilobytes` KiB at `height` (transactions with large payloads; the fake application accepts it).
+    func largeBlock(height: UInt64, variant: UInt8, kilobytes: Int = 256) -> Block {
+        let header = block(height: height, variant: variant).header
+        let transactions = (0..<(kilobytes / 64)).map { k in
+            Transaction(body: TransactionBody(chainID: chainID, kind: "test.padding", payload: [UInt8](repeating: variant, count: 63 * 1024),
+                                              signer: "byzantine", nonce: UInt64(k), expiresAtHeight: height + 10),
+                        signatures: [])
+        }
+        return Block(header: header, transactions: transactions, lastCommit: nil)
+    }
+}
+
+extension ReplicaTests {
+    /// `.blockValidated` entries in the WAL: the blocks the replica had the application validate (execute) this height.
+    func validations(_ host: RecordingHost) throws -> Int {
+        try host.wal.entries().filter { if case .blockValidated = $0 { return true } else { return false } }.count
+    }
+
+    @Test("A Byzantine proposer's proposals with large blocks for every round it owns in the window, at this height and the next: the node holds, logs and validates only those of rounds ≤ round_p + 1, and takes a later one when gossip repeats it in its round")
+    func proposalsAheadAreBoundedInBytes() throws {
+        let h = try Harness()
+        let i = h.nonProposer(height: 1)
+        let byzantine = try #require(h.keys.indices.first { $0 != i && $0 != h.proposerIndex(height: 1, round: 0) })
+        let honest = h.keys.indices.filter { $0 != i && $0 != byzantine }
+        let host = RecordingHost()
+        var r = try replica(h, i, host: host)
+        let window = h.config.maxRoundsAhead
+        let ahead = (0...window).filter { h.proposerIndex(height: 1, round: $0) == byzantine }
+            .map { h.proposal(height: 1, round: $0, block: h.largeBlock(height: 1, variant: UInt8($0))) }
+        let next = (0...window).filter { h.proposerIndex(height: 2, round: $0) == byzantine }
+            .map { h.proposal(height: 2, round: $0, block: h.largeBlock(height: 2, variant: UInt8($0))) }
+        #expect(ahead.count >= 10)
+        for proposal in ahead + next { r.receive(.proposal(proposal)) }
+        let blockBytes = try #require(ahead.first).block.canonicalBytes.count
+        #expect(blockBytes >= 200 * 1024)
+        // At round 0 the rounds within reach are 0 and 1, at this height and at the next.
+        let keptAhead = ahead.filter { $0.round <= 1 }.count
+        let keptNext = next.filter { $0.round <= 1 }.count
+        #expect(r.machine.heldBlocks == keptAhead)
+        #expect(r.machine.requestedValidations == keptAhead)
+        #expect(try validations(host) == keptAhead, "only the blocks within reach are executed")
+        #expect(r.machine.bufferedFutureMessages == keptNext)
+        #expect(host.wal.byteCount < (keptAhead + keptNext + 1) * blockBytes, "the WAL holds only the proposals within reach")
+
+        // The node gets to the first of its rounds beyond reach (two others are there: line 55); the proposer's gossip
+        // repeats that round's proposal: now it is kept, validated and prevoted.
+        let target = try #require(ahead.first { $0.round > 1 })
+        for v in honest { r.receive(.vote(h.vote(.prevote, height: 1, round: target.round, nil, by: v))) }
+        #expect(r.machine.round == target.round)
+        r.receive(.proposal(target))
+        #expect(r.machine.heldBlocks == keptAhead + 1)
+        #expect(try validations(host) == keptAhead + 1)
+        #expect(prevotes(host, height: 1).last == .some(target.body.blockID))
+        #expect(r.machine.heldBlocks <= Int(r.machine.round) + 1 + Int(ConsensusState.maxProposalRoundsAhead))
+
+        // kill -9: the replay keeps and drops what the live run did, and re-signs the same prevotes.
+        let held = r.machine.heldBlocks
+        try expectReplayRepeats(h, i, host: host, app: r.application, config: h.config, height: 1)
+        r = try replica(h, i, host: host)
+        #expect(r.machine.heldBlocks == held)
+        #expect(r.machine.bufferedFutureMessages == keptNext)
+    }
+}
