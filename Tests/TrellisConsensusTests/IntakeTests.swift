@@ -161,7 +161,7 @@ struct IntakeTests {
         #expect(wal.count == wal.durableCount)
         let entries = try wal.entries()
         let (recovered, effects) = ConsensusRecovery.recover(config: t.config, signingKey: t.keys[n], signingGuard: durableGuard,
-                                                             height: 1, validatorSet: t.set, wal: entries)
+                                                             height: 1, validatorSet: t.set, wal: entries, pendingEvidence: [])
         #expect(recovered.lockedRound == 0)
         #expect(recovered.lockedValue == v)
         #expect(recovered.step == .precommit)

@@ -75,6 +75,11 @@ final class RecordingHost: ReplicaHost {
         try wal.sync()
     }
     func walEntries() throws(WALError) -> [Event] { try wal.entries() }
+    func saveEvidence(_ evidence: [DuplicateVoteEvidence]) throws(WALError) {
+        log.append("evidence.save")
+        try wal.saveEvidence(evidence)
+    }
+    func storedEvidence() throws(WALError) -> [DuplicateVoteEvidence] { try wal.evidence() }
     func replicaCommitted(_ block: Block, certificate: CommitCertificate, validatorSet: ValidatorSet, source: CommitSource) { log.append("committed") }
     func replicaHalted(_ reason: HaltReason) { halted = reason }
     func replicaRecordedEvidence(_ evidence: DuplicateVoteEvidence) {}

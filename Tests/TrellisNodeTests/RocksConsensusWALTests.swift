@@ -121,6 +121,32 @@ import TrellisStore
         }
     }
 
+    @Test func theEvidenceRecordSurvivesAReopenAndANewHeightAndABadOneIsDroppedNotFatal() throws {
+        let path = directory()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let other = Vote.signed(VoteBody(type: .prevote, height: 1, round: 0, blockID: SHA256.hash([1]), validator: key.publicKey), chainID: chainID, key: key)
+        let pair = try #require(DuplicateVoteEvidence(vote(height: 1, round: 0), other))
+        do {
+            let wal = try RocksConsensusWAL(database: try database(path), path: path, chainID: chainID)
+            #expect(try wal.evidence().isEmpty)
+            try wal.append(.startHeight(height: 1, validatorSet: set))
+            try wal.saveEvidence([pair])
+            try wal.append(.startHeight(height: 2, validatorSet: set))  // truncates the entries, not the evidence
+            try wal.sync()
+        }
+        do {
+            let wal = try RocksConsensusWAL(database: try database(path), path: path, chainID: chainID)
+            #expect(try wal.evidence() == [pair])
+            #expect(try wal.entries() == [.startHeight(height: 2, validatorSet: set)])
+        }
+        let db = try database(path)
+        try db.put(try db.columnFamily("consensus"), key: RocksConsensusWAL.evidenceKey, value: [0, 0, 0, 9, 1, 2, 3, 4, 5], sync: true)
+        let wal = try RocksConsensusWAL(database: db, path: path, chainID: chainID)
+        #expect(try wal.evidence().isEmpty)
+        #expect(wal.droppedEvidenceRecord != nil)
+        #expect(try wal.entries() == [.startHeight(height: 2, validatorSet: set)])
+    }
+
     @Test func aWALOfAnotherChainRefusesTheStart() throws {
         let path = directory()
         defer { try? FileManager.default.removeItem(atPath: path) }

@@ -298,6 +298,16 @@ extension ConsensusState {
         effects.append(.recordEvidence(evidence))
     }
 
+    /// Puts back the pending evidence a previous life stored (Replica+Recovery `start`, before the WAL's replay or a fresh
+    /// start): one pair per (validator, height), at most `maxPendingEvidence` — the newest kept if the bound shrank.
+    /// Pending evidence never changes a vote, so the replay derives the same signatures; a pair the replay finds again
+    /// is already pending (kept once), and its validator's further votes are redundant as in the live run.
+    mutating func restorePendingEvidence(_ stored: [DuplicateVoteEvidence]) {
+        precondition(pendingEvidence.isEmpty, "invalid state: evidence restored into a pool holding \(pendingEvidence.count) pairs")
+        for pair in stored where !hasPendingEvidence(against: pair.validator, height: pair.height) { pendingEvidence.append(pair) }
+        if pendingEvidence.count > config.maxPendingEvidence { pendingEvidence.removeFirst(pendingEvidence.count - config.maxPendingEvidence) }
+    }
+
     /// Whether `recordEvidence` would keep a new pair against `validator` at `h` (`isRedundant` asks the same).
     func mayRecordEvidence(against validator: PublicKey, height h: UInt64) -> Bool {
         guard !hasPendingEvidence(against: validator, height: h) else { return false }

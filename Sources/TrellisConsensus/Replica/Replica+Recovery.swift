@@ -5,7 +5,8 @@
 // valid values come back, and every message this replica signed is re-signed byte for byte (the guard reuses the
 // stored signature) and re-sent — a restarted validator repeats its votes instead of staying silent. Without such
 // an entry the WAL belongs to a committed height and the height starts afresh. A WAL for a later height than the
-// ledger's next one refuses the start.
+// ledger's next one refuses the start. The pending evidence stored beside the log (ConsensusWAL `saveEvidence`) is
+// put back first — before the replay or the fresh start — less the pairs the last committed block punished.
 import TrellisCrypto
 import TrellisLedger
 
@@ -18,6 +19,9 @@ extension Replica {
         do { set = try application.validatorSet(forHeight: height) } catch { throw .application(error) }
         let entries: [Event]
         do { entries = try host.walEntries() } catch { throw .wal(error) }
+        let evidence: [DuplicateVoteEvidence]
+        do { evidence = try host.storedEvidence() } catch { throw .wal(error) }
+        savedEvidence = evidence
         for entry in entries {
             if case .startHeight(let h, _) = entry, h > height { throw .walAhead(walHeight: h, expectedHeight: height) }
         }
@@ -26,7 +30,9 @@ extension Replica {
             return false
         }
         started = true
+        defer { forgetPunishedEvidence() }
         if !resumes {
+            machine.restorePendingEvidence(evidence)
             // The WAL's messages for this height and later (received while the previous height was finishing) go
             // into the new machine's buffer, in order and through its bound (a machine waiting for its first height
             // buffers any height), so they are not lost. The start below takes this height's ones out and logs them
@@ -50,7 +56,7 @@ extension Replica {
             return startHeightIfStill(height, waited: true)
         }
         let (state, effects) = ConsensusRecovery.recover(config: machine.config, signingKey: machine.signingKey, signingGuard: machine.signingGuard,
-                                                         height: height, validatorSet: set, wal: entries)
+                                                         height: height, validatorSet: set, wal: entries, pendingEvidence: evidence)
         machine = state
         replayedEntries = entries.count
         host.replicaReported(.recovered(height: height, replayedEntries: entries.count, round: machine.round))
@@ -58,5 +64,13 @@ extension Replica {
         // syncing the guard again, as rule 2 requires); `.commit` of a block already held is compared and skipped.
         perform(effects)
         if haltReason == nil, !pending.isEmpty { deliver(pending.removeFirst()) }
+    }
+
+    /// Drops the stored pairs the last committed block punished: a crash between the ledger's synced commit and the
+    /// synced store of the pruned pool (Replica+Effects `commit`) left them stored, and no later block would prune them.
+    private mutating func forgetPunishedEvidence() {
+        guard let last = application.committedBlock(at: application.committedHeight) else { return }
+        machine.pruneEvidence(committedIn: last.block)
+        persistEvidence(sync: false)
     }
 }

@@ -92,6 +92,8 @@ public struct Replica<Application: ConsensusApplication, Host: ReplicaHost> {
     /// The height whose start waits for transactions (only without empty blocks).
     var waitingToStart: UInt64?
     var started = false
+    /// The pending evidence as this replica last stored it (`persistEvidence`).
+    var savedEvidence: [DuplicateVoteEvidence] = []
     /// Messages logged per (height, round, signer) (Replica+Intake), and the validator set it last asked for.
     var intakeCounts: [IntakeKey: Int] = [:]
     var intakeSetCache: (height: UInt64, schedule: ProposerSchedule)?
