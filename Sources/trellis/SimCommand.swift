@@ -3,7 +3,7 @@
 // `trellis sim --seeds N [--start S] [--validators V] [--byzantine K]` prints one line per failing seed (with the
 // command that replays it) and ends with exactly `N passed, M failed`; exit 0 only when all pass.
 // `--behaviour`, `--laggard` and `--small-bounds` select the scenarios of the consensus robustness work (a validator
-// far behind in rounds, floods against small bounds). `trellis sim --seed S --trace` replays one seed with a readable
+// far behind in rounds, floods against small bounds); `--node-cadence` runs with the node's timeouts and gossip. `trellis sim --seed S --trace` replays one seed with a readable
 // event log. `--json` prints one JSON object instead (the counts, each failing seed with its violations and replay command, and with --seed the run's figures); at a
 // terminal, progress ("seed i/N, F failed") goes to standard error.
 import ArgumentParser
@@ -46,6 +46,9 @@ struct Sim: ParsableCommand {
 
     @Flag(help: "Small consensus bounds (4 rounds ahead, 16 buffered future messages, 4 pending evidence, a WAL of 64 entries a height): reach the paths a long stall or a flood reaches.")
     var smallBounds = false
+
+    @Flag(help: "The node's cadence: its default timeouts and timeout_commit, gossip every 4 ticks of 500 ms only while stalled (the simulator's default gossips every tick with shorter timeouts).")
+    var nodeCadence = false
 
     @Flag(help: "Run without network faults and crashes.")
     var noFaults = false
@@ -125,9 +128,10 @@ struct Sim: ParsableCommand {
         if let behaviour { config.byzantineBehaviour = Self.parseBehaviour(behaviour) }
         config.laggard = laggard
         if smallBounds { config.smallBounds() }
+        if nodeCadence { config.nodeCadence() }
         let flags = "--app \(app) --validators \(validators) --byzantine \(byzantine) --fault-phase-ms \(faultPhaseMs)"
             + (noFaults ? " --no-faults" : "") + (twins ? " --twins" : "") + (plantedBug.map { " --planted-bug \($0)" } ?? "")
-            + (behaviour.map { " --behaviour \($0)" } ?? "") + (laggard ? " --laggard" : "") + (smallBounds ? " --small-bounds" : "")
+            + (behaviour.map { " --behaviour \($0)" } ?? "") + (laggard ? " --laggard" : "") + (smallBounds ? " --small-bounds" : "") + (nodeCadence ? " --node-cadence" : "")
         let range: [UInt64] = seed.map { [$0] } ?? Array(start..<(start + (seeds ?? 0)))
         var failed = 0
         var failures: [[String: Any]] = []

@@ -16,7 +16,9 @@ struct EquivocationBoundsTests {
         let n = t.nonProposer(height: 1, rounds: 0...5)
         let others = t.keys.indices.filter { $0 != n }
         let byzantine = others[0]
-        let honest = Array(others.dropFirst())
+        // Four of the five others: with the node, five precommits end round 4; with the Byzantine validator's claimed
+        // prevote, five prevotes for v at round 4 — without it four, below the quorum.
+        let honest = Array(others.dropFirst().prefix(4))
         var s = t.machine(n)
         _ = s.handle(.startHeight(height: 1, validatorSet: t.set))
         // Blocks proposed at this height in rounds 0–3, each taken within the proposal reach (round_p + 1) as the node
@@ -40,12 +42,19 @@ struct EquivocationBoundsTests {
         _ = s.handle(.blockValidated(blockID: v.hash, valid: true))
         let byzantineVote = t.vote(.prevote, height: 1, round: 4, v.hash, by: byzantine)
         #expect(!s.isRedundant(.voteReceived(byzantineVote)))
-        _ = s.handle(.voteReceived(byzantineVote))
         // Round 4 ends without a proposal: prevote nil, precommit nil, and round 5 starts.
-        var effects = s.handle(.timeoutFired(Timeout(height: 1, round: 4, step: .propose)))
-        effects += s.handle(.timeoutFired(Timeout(height: 1, round: 4, step: .prevote)))
-        for i in honest { effects += s.handle(.voteReceived(t.vote(.precommit, height: 1, round: 4, nil, by: i))) }
-        effects = s.handle(.timeoutFired(Timeout(height: 1, round: 4, step: .precommit)))
+        func endRound4(_ s: inout ConsensusState) -> [Effect] {
+            _ = s.handle(.timeoutFired(Timeout(height: 1, round: 4, step: .propose)))
+            _ = s.handle(.timeoutFired(Timeout(height: 1, round: 4, step: .prevote)))
+            for i in honest { _ = s.handle(.voteReceived(t.vote(.precommit, height: 1, round: 4, nil, by: i))) }
+            return s.handle(.timeoutFired(Timeout(height: 1, round: 4, step: .precommit)))
+        }
+        var without = s
+        let control = endRound4(&without)
+        #expect(without.round == 5)
+        #expect(control.broadcastVotes.isEmpty, "without the Byzantine vote four prevotes for v: no proof-of-lock, the node waits")
+        _ = s.handle(.voteReceived(byzantineVote))
+        let effects = endRound4(&s)
         #expect(s.round == 5)
         #expect(effects.broadcastVotes.map(\.body.blockID) == [v.hash], "line 28: 2f + 1 prevotes for v at round 4")
     }
@@ -169,6 +178,12 @@ extension ReplicaTests {
             return false
         }.count
         let fillPoint = maxEntries - 3  // entries before the bound: the start, the kept proposal and its validation
+        // Every refused vote is a further (kept-block) vote after the fill: its first vote per (round, type) is all logged.
+        let logged2 = logged.compactMap { entry -> Vote? in
+            if case .voteReceived(let v) = entry, v.body.validator == byzantineKey { return v }
+            return nil
+        }
+        #expect(logged2.filter { $0.body.blockID != kept }.count == 2 * (Int(window) + 1), "every first vote (a phantom block)")
         #expect(byzantineVotes <= fillPoint + 2 * (Int(window) + 1))
         #expect(byzantineVotes < 2 * 2 * (Int(window) + 1) - 2)
         // A second validator's first equivocation, unclaimed, is still logged: its evidence is recorded.

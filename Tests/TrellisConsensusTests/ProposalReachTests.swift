@@ -45,6 +45,7 @@ extension ReplicaTests {
         // At round 0 the rounds within reach are 0 and 1, at this height and at the next.
         let keptAhead = ahead.filter { $0.round <= 1 }.count
         let keptNext = next.filter { $0.round <= 1 }.count
+        #expect(keptAhead == 1 && keptNext == 1, "the schedule gives it round 1 here and round 0 at the next height")
         #expect(r.machine.heldBlocks == keptAhead)
         #expect(r.machine.requestedValidations == keptAhead)
         #expect(try validations(host) == keptAhead, "only the blocks within reach are executed")
@@ -68,5 +69,59 @@ extension ReplicaTests {
         r = try replica(h, i, host: host)
         #expect(r.machine.heldBlocks == held)
         #expect(r.machine.bufferedFutureMessages == keptNext)
+    }
+}
+
+@Suite("Proposal reach")
+struct ProposalReachTests {
+    @Test("A WAL written by an earlier build, which kept a proposal two rounds ahead and locked on it, replays to the same lock: a later proposal of another block draws a nil prevote (REVIEW-17 BUG 1)")
+    func anEarlierBuildsLogReplaysItsLock() throws {
+        let t = try Harness()
+        // Node x proposes round 1 only; rounds 0, 2 and 3 are the others'.
+        let x = t.proposerIndex(height: 1, round: 1)
+        let others = t.keys.indices.filter { $0 != x }
+        #expect(!(0...3).filter { $0 != 1 }.contains { t.proposerIndex(height: 1, round: $0) == x })
+        let v = t.block(height: 1, variant: 1)
+        let vPrime = t.block(height: 1, variant: 2)
+        // What the earlier build logged at round 0: round 2's proposal (kept then, anywhere in the window), then the
+        // prevotes for v at round 2 that moved it there (line 55), v's validation and its own lock (line 36).
+        var wal: [Event] = [.startHeight(height: 1, validatorSet: t.set), .proposalReceived(t.proposal(height: 1, round: 2, block: v))]
+        let voters = others.filter { $0 != t.proposerIndex(height: 1, round: 0) }
+        wal += voters.map { .voteReceived(t.vote(.prevote, height: 1, round: 2, v.hash, by: $0)) }
+        wal.append(.blockValidated(blockID: v.hash, valid: true))
+        let (state, effects) = ConsensusRecovery.recover(config: t.config, signingKey: t.keys[x], signingGuard: SigningGuard(), height: 1,
+                                                         validatorSet: t.set, wal: wal, pendingEvidence: [])
+        #expect(effects.broadcastVotes.map(\.body.blockID) == [v.hash, v.hash], "it prevoted and precommitted v at round 2")
+        var s = state
+        #expect(s.round == 2)
+        #expect(s.lockedRound == 2)
+        // Round 3: another block, no proof-of-lock — the locked node prevotes nil (line 26).
+        for i in voters { _ = s.handle(.voteReceived(t.vote(.prevote, height: 1, round: 3, nil, by: i))) }
+        #expect(s.round == 3)
+        var round3 = s.handle(.proposalReceived(t.proposal(height: 1, round: 3, block: vPrime)))
+        round3 += s.handle(.blockValidated(blockID: vPrime.hash, valid: true))
+        #expect(round3.broadcastVotes.filter { $0.body.type == .prevote }.map(\.body.blockID) == [nil])
+    }
+
+    @Test("A proposal of a past round is logged only once its block has precommits of more than f of the power there: a withheld proposal sent at a later round is no burst")
+    func pastRoundProposalsNeedPrecommits() throws {
+        let t = try Harness()
+        let n = t.nonProposer(height: 1)
+        let others = t.keys.indices.filter { $0 != n }
+        var s = t.machine(n)
+        _ = s.handle(.startHeight(height: 1, validatorSet: t.set))
+        // The node is at round 5; round 2's proposal arrives only now.
+        for i in others.prefix(2) { _ = s.handle(.voteReceived(t.vote(.prevote, height: 1, round: 5, nil, by: i))) }
+        #expect(s.round == 5)
+        let late = t.proposal(height: 1, round: 2, block: t.block(height: 1, variant: 4))
+        #expect(s.isRedundant(.proposalReceived(late)), "no precommit for it at round 2")
+        _ = s.handle(.voteReceived(t.vote(.precommit, height: 1, round: 2, late.body.blockID, by: others[0])))
+        #expect(s.isRedundant(.proposalReceived(late)), "f of the power is not enough")
+        _ = s.handle(.voteReceived(t.vote(.precommit, height: 1, round: 2, late.body.blockID, by: others[1])))
+        #expect(!s.isRedundant(.proposalReceived(late)), "f + 1 precommitted it: it may decide round 2")
+        _ = s.handle(.voteReceived(t.vote(.precommit, height: 1, round: 2, late.body.blockID, by: others[2])))
+        _ = s.handle(.proposalReceived(late))
+        let effects = s.handle(.blockValidated(blockID: late.body.blockID, valid: true))
+        #expect(effects.commits.map(\.0.hash) == [late.body.blockID], "line 49 at round 2")
     }
 }

@@ -1,7 +1,7 @@
 // SimulationTests.swift — many seeds through the simulator: faults, crashes, one Byzantine validator of four.
 //
-// 341 seeds in all (225 + 50 + 6 + 20 Twins + 4 laggard + 8 flood + 8 window flood + 8 window flood with crashes +
-// 8 proposal flood):
+// 345 seeds in all (225 + 50 + 6 + 20 Twins + 4 laggard + 8 flood + 8 window flood + 8 window flood with crashes +
+// 8 proposal flood + 4 at the node's cadence):
 // CI keeps at least 300. Budget: these must run in CI well under five
 // minutes on two cores in a debug build; seeds are split into chunks
 // that Swift Testing runs in parallel — on Dispatch threads, not on the cooperative pool (one thread per core),
@@ -118,6 +118,16 @@ struct SimulationTests {
         config.application = .test
         config.smallBounds()
         await runSeeds(UInt64(5_900 + validators * 10)..<UInt64(5_900 + validators * 10 + 4), config: config)
+    }
+
+    @Test("The node's cadence (its timeouts, gossip every 4 ticks only while stalled) with a Byzantine validator that votes nil and floods large proposals, and a laggard: the laggard gets the proposals of the rounds it reaches late from gossip, and the chain goes on")
+    func nodeCadenceWithALaggard() async {
+        var config = SimulationConfig(byzantine: 1, byzantineBehaviour: [.voteNil, .floodProposals], faults: false, faultPhaseMilliseconds: 12_000)
+        config.application = .test
+        config.laggard = true
+        config.maxRoundsAhead = 4
+        config.nodeCadence()
+        await runSeeds(6_100..<6_104, config: config)
     }
 
     @Test("A fault-free run commits steadily and every validator reaches the same height")

@@ -13,11 +13,12 @@ import TrellisCrypto
 import TrellisLedger
 
 extension ConsensusState {
-    /// Routes a message by height: past → drop, future → buffer, current → check and count. A proposal beyond the
-    /// proposal reach (`isWithinProposalReach`) is dropped whatever its height: its block is neither held, logged nor
-    /// validated.
+    /// Routes a message by height: past → drop, future → buffer, current → check and count. The proposal reach
+    /// (`isWithinProposalReach`) is not asked here but where messages enter the log — `isRedundant`, which the driver
+    /// asks before it logs and hands over a message, and the future buffer — so a replay handles every logged
+    /// proposal as the run that logged it did, a log written by an earlier build (which kept proposals anywhere in the
+    /// window, and locked on them) included (REVIEW-17 BUG 1).
     mutating func receive(_ message: ConsensusMessage, effects: inout [Effect]) {
-        if case .proposal(let proposal) = message, !isWithinProposalReach(proposal) { return }
         if phase == .waitingForHeight || message.height > height {
             bufferFutureMessage(message)
             return
@@ -67,24 +68,30 @@ extension ConsensusState {
     }
 
     /// Rounds ahead of round_p whose proposals are kept: a proposal's block is held (`blocks`), logged and validated
-    /// only for rounds up to round_p + 1 (CometBFT keeps only the current round's) — later ones are dropped and come
-    /// back with the proposer's gossip once this node reaches their round (`messagesToGossip` re-sends round_p's
-    /// proposal; a node that decided moves on, and block sync serves one that missed the decision). Before, a
-    /// round's first well-formed proposal was kept anywhere in the `maxRoundsAhead` window: a Byzantine proposer
-    /// sending its proposals for every round it owns there (~16 at n = 4, each block up to `Limits.maxBlockBytes`)
-    /// made every honest node hold, log and execute all of them at once — memory, WAL bytes and CPU per height grew
-    /// with what one validator chose to send. Now a height holds at most one block per round up to round_p + 1,
-    /// which only the rounds actually reached move (≤ f Byzantine validators cannot advance round_p).
+    /// only for rounds up to round_p + 1 (CometBFT keeps only the current round's) — later ones are not logged and
+    /// come back with gossip once this node reaches their round (`messagesToGossip` re-sends round_p's proposal and
+    /// validRound's; a node that missed a decision is served by block sync). Before, a round's first well-formed
+    /// proposal was kept anywhere in the `maxRoundsAhead` window: a Byzantine proposer sending its proposals for
+    /// every round it owns there (~16 at n = 4, each block up to `Limits.maxBlockBytes`) made every honest node hold,
+    /// log and execute all of them at once — memory, WAL bytes and CPU per height grew with what one validator chose
+    /// to send (REVIEW-16 RISK 3).
     public static let maxProposalRoundsAhead: UInt32 = 1
 
-    /// Whether `proposal` is within the proposal reach: its round at most `maxProposalRoundsAhead` (never more than
-    /// `config.maxRoundsAhead`) above round_p at the height running, above round 0 at a later height — where this
-    /// node starts (a buffered proposal is handled right after the height's start). The same answer on the live path
-    /// and in a WAL replay: both ask it at the same state.
+    /// Whether the driver may log `proposal` (`isRedundant` is true otherwise; the future buffer drops it): at the
+    /// height running, its round at most `maxProposalRoundsAhead` (never more than `config.maxRoundsAhead`) above
+    /// round_p, and for a round below round_p only once the precommits of that round for its block carry more than f
+    /// of the power — a past round's proposal serves only to decide that round (line 49), at least one honest validator
+    /// then precommitted it, and those locked on it re-send it as their validRound (without this, a Byzantine proposer
+    /// could withhold its proposals through a long stall and send them all at once at a high round: the same burst
+    /// of blocks as before, only later — REVIEW-17 RISK 1). At a later height: rounds up to `maxProposalRoundsAhead`
+    /// (the node starts there at round 0). So a height holds, logs and validates at most one block per round up to
+    /// round_p + 1, and of the rounds below round_p only blocks honest validators precommitted.
     func isWithinProposalReach(_ proposal: Proposal) -> Bool {
-        let base: UInt32 = phase != .waitingForHeight && proposal.height == height ? round : 0
-        let reach = min(Self.maxProposalRoundsAhead, config.maxRoundsAhead)
-        return UInt64(proposal.round) <= UInt64(base) + UInt64(reach)
+        let reach = UInt64(min(Self.maxProposalRoundsAhead, config.maxRoundsAhead))
+        guard phase != .waitingForHeight, proposal.height == height else { return UInt64(proposal.round) <= reach }
+        guard UInt64(proposal.round) <= UInt64(round) + reach else { return false }
+        guard proposal.round < round else { return true }
+        return votes.votes(.precommit, round: proposal.round).power(for: proposal.body.blockID) >= skipPower
     }
 
     /// Blocks this machine holds at the height running, from the proposals it kept (diagnostics and the simulator's
@@ -155,10 +162,11 @@ extension ConsensusState {
 
     /// Whether handling `event` would certainly change nothing (and yield no effect — a replay handles such an event
     /// if it was logged before it became redundant): a message for a past height, or for this height
-    /// once it is decided; a vote already counted; a proposal beyond the proposal reach (`isWithinProposalReach`) or
-    /// for a round that has one (the first wins, and its proposer's sender power is already noted); a message for a later
-    /// height already buffered; a timeout of another height or round. Drivers skip such events before logging them,
-    /// so gossip repeats do not grow the WAL.
+    /// once it is decided; a vote already counted; a proposal for a round that has one (the first wins, and its
+    /// proposer's sender power is already noted); a message for a later height already buffered; a timeout of another
+    /// height or round. Drivers skip such events before logging them, so gossip repeats do not grow the WAL. Also true
+    /// for a proposal beyond the proposal reach (`isWithinProposalReach`), which the machine would keep if handed but
+    /// which no driver logs (its block is neither held, logged nor validated): it comes back with gossip in its round.
     public func isRedundant(_ event: Event) -> Bool {
         let message: ConsensusMessage
         switch event {
@@ -167,7 +175,9 @@ extension ConsensusState {
         case .timeoutFired(let t): return phase != .running || t.height != height || t.round != round
         case .startHeight, .blockValidated, .proposalBlockBuilt: return false
         }
-        if case .proposal(let p) = message, !isWithinProposalReach(p) { return true }  // `receive` drops it
+        // Beyond the proposal reach: not logged, so never handled (a replay of a log holding one — an earlier build's —
+        // handles it as that build did).
+        if case .proposal(let p) = message, !isWithinProposalReach(p) { return true }
         guard phase != .waitingForHeight else { return futureMessages.contains(message) }
         if message.height < height { return true }
         guard message.height == height else { return futureMessages.contains(message) }
@@ -201,12 +211,14 @@ extension ConsensusState {
     /// what the rules need, which ≤ f Byzantine validators cannot crowd out however many extra votes they send (before,
     /// their countable equivocations over the window filled the log and it refused every later message, honest first
     /// votes included: the height was never decided — review 15). Those grow only with the rounds reached: with n
-    /// validators, per round up to round_p + maxRoundsAhead one proposal and 2n first votes, 6n claimed votes on
+    /// validators, one proposal per round up to round_p + 1, per round up to round_p + maxRoundsAhead 2n first votes, 6n claimed votes on
     /// average over those rounds (nil and the round's block, per type, plus one per later proposal naming the round as
     /// its proof-of-lock round), n far-round notes per round change, and a validator's first equivocation a height that
     /// yields kept evidence (≤ n a height). In bytes too: every entry is a vote or an own event of a few hundred bytes
-    /// except a proposal, which carries its block (≤ `Limits.maxBlockBytes`), and proposals are kept only within the
-    /// proposal reach — one per round up to round_p + 1 (`maxProposalRoundsAhead`), not per round of the window.
+    /// except a proposal, which carries its block (≤ `Limits.maxBlockBytes`), and proposals are logged only within the
+    /// proposal reach (`isWithinProposalReach`) — one per round up to round_p + 1, not per round of the window — plus
+    /// the ≤ 2 × 2 taken from the buffer at the height's start (an equivocating proposer's second one is logged with
+    /// the start and skipped).
     public func isRefusable(_ event: Event) -> Bool {
         let message: ConsensusMessage
         switch event {
@@ -339,6 +351,12 @@ extension ConsensusState {
 
     mutating func bufferFutureMessage(_ message: ConsensusMessage) {
         guard phase == .waitingForHeight || message.height <= height &+ config.maxFutureHeights else {
+            droppedMessages += 1
+            return
+        }
+        // Only proposals of the rounds the node starts a height with (a fresh start buffers what the log held for this
+        // height and later — an earlier build's log too).
+        if case .proposal(let p) = message, !isWithinProposalReach(p) {
             droppedMessages += 1
             return
         }

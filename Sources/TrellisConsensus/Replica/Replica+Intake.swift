@@ -8,8 +8,9 @@
 // of that height — it could not decide it, and with every honest node flooded during one slow height the chain
 // stopped. So a received message is logged only when
 //   1. the machine would not ignore it (`ConsensusState.isRedundant`: repeats, past heights, a proposal for a round
-//      that has one or beyond the proposal reach — round_p + 1, at a later height round 1: its block is never held,
-//      logged nor executed —, a message already buffered, a vote that would only repeat pending evidence);
+//      that has one or beyond the proposal reach — above round_p + 1, below round_p until more than f precommitted
+//      its block, at a later height above round 1: its block is never held, logged nor executed —, a message already
+//      buffered, a vote that would only repeat pending evidence);
 //   2. its height is the next uncommitted one or at most `maxFutureHeights` after the machine's, and, for a later
 //      height than the one running, its round at most `maxRoundsAhead` (the machine drops the others anyway; at the
 //      height running, a round beyond the window is its signer's one note per round change of the machine — the

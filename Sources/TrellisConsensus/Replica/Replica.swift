@@ -139,15 +139,19 @@ public struct Replica<Application: ConsensusApplication, Host: ReplicaHost> {
 
     /// The periodic tick: announces the committed height (block sync) and re-sends this height's messages
     /// (every `gossipEveryTicks` ticks; with `gossipOnlyWhenStalled`, only if no block was committed since the last
-    /// check).
+    /// check) — at every tick once the height is past round 0: a node that reached a round late gets that round's
+    /// proposal only from gossip (proposals are kept only within reach: ConsensusState `maxProposalRoundsAhead`), and
+    /// every 4 ticks of 500 ms, the node's cadence, would often come after its propose timeout (1 s at round 0,
+    /// + 0.5 s a round) — a wasted round (REVIEW-17 RISK 2). Round 0, the common case, keeps the cadence.
     public mutating func tick() {
         guard started, haltReason == nil else { return }
         let height = application.committedHeight
         host.broadcastSync(.status(committedHeight: height))
         ticks += 1
-        guard ticks % settings.gossipEveryTicks == 0 else { return }
+        let pastRoundZero = machine.phase == .running && machine.round > 0
+        guard pastRoundZero || ticks % settings.gossipEveryTicks == 0 else { return }
         defer { lastGossipCheckHeight = height }
-        guard !settings.gossipOnlyWhenStalled || height == lastGossipCheckHeight else { return }
+        guard pastRoundZero || !settings.gossipOnlyWhenStalled || height == lastGossipCheckHeight else { return }
         let messages = machine.messagesToGossip()
         if !messages.isEmpty { host.gossip(messages) }
     }

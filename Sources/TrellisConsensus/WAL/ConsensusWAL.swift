@@ -18,9 +18,10 @@
 // maxRoundsAhead, plus n far-round notes and a few own events per round run (ConsensusState `isRefusable`) — so
 // storage stays bounded by `maxEntries` plus that. Refusing one of them once the log was full let ≤ f Byzantine
 // validators, with countable votes over the round window, freeze the height for good (review 15). In bytes: the only
-// large entries are proposals (their blocks, ≤ `Limits.maxBlockBytes` each), and the machine keeps — so the replica
-// logs — at most one per round up to round_p + 1 at the height running, and proposals of rounds 0 and 1 only for a
-// later height (ConsensusState `maxProposalRoundsAhead`): one block per round reached, not per round of the window.
+// large entries are proposals (their blocks, ≤ `Limits.maxBlockBytes` each), and the replica logs at most one per
+// round up to round_p + 1 at the height running (below round_p only once more than f precommitted its block), the
+// ≤ 2 × 2 of rounds 0 and 1 taken from the buffer with the height's start, and proposals of rounds 0 and 1 only for
+// a later height (ConsensusState `isWithinProposalReach`): one block per round reached, not per round of the window.
 // Beside the log, one record of the pending evidence pool (`saveEvidence`): equivocations this node saw, which a
 // restart must not forget — the log holds one height, and a pair of an earlier height is rebuilt by nothing (votes
 // of past heights are dropped), so a restart of the only node that saw a second vote lost it for good (REVIEW-16 b

@@ -152,7 +152,8 @@ extension Simulation {
     static var floodProposalBlockBytes: Int { 4 * 63 * 1024 }
 
     /// A proposal-flooding Byzantine validator's burst (ByzantineBehaviour.floodProposals): as proposer of a round of the
-    /// running height's window, or of rounds 0…maxRoundsAhead of the next height, its proposal for that round with a
+    /// running height up to the end of its window (past rounds included), or of rounds 0…maxRoundsAhead of the next
+    /// height, its proposal for that round with a
     /// large block, signed once per (height, round) and re-sent every tick. The block is its application's block for the
     /// running height, moved to the target (height, round) and padded with transactions the header does not commit to:
     /// a well-formed, validly signed proposal whose block is invalid.
@@ -163,7 +164,9 @@ extension Simulation {
         let height = machine.height
         let window = nodes[i].config.maxRoundsAhead
         let schedule = ProposerSchedule(validatorSet: set)
-        let targets = (machine.round...(machine.round + window)).map { (height, $0) } + (0...window).map { (height + 1, $0) }
+        largeProposals = largeProposals.filter { $0.key.height >= height }  // earlier heights' are never sent again
+        // Its rounds from 0 — past ones too: a proposal withheld through a stall and sent at a high round — and of the window.
+        let targets = (0...(machine.round + window)).map { (height, $0) } + (0...window).map { (height + 1, $0) }
         var messages: [ConsensusMessage] = []
         for (h, r) in targets where schedule.proposer(height: h, round: r) == key.publicKey {
             let slot = TwinKey(height: h, round: r)

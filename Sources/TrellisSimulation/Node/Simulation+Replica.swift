@@ -25,8 +25,8 @@ struct EvidenceSlot: Hashable {
 extension Simulation {
     /// Replica settings of a simulated node.
     var replicaSettings: ReplicaSettings {
-        ReplicaSettings(commitDelayMilliseconds: config.commitDelayMilliseconds, syncRetryMilliseconds: config.syncIntervalMilliseconds, gossipEveryTicks: 1,
-                        gossipOnlyWhenStalled: false)
+        ReplicaSettings(commitDelayMilliseconds: config.commitDelayMilliseconds, syncRetryMilliseconds: config.syncIntervalMilliseconds,
+                        gossipEveryTicks: config.gossipEveryTicks, gossipOnlyWhenStalled: config.gossipOnlyWhenStalled)
     }
 
     /// Runs one step of node `i`'s replica, then carries out its outputs; a planned crash strikes during the step.

@@ -57,7 +57,7 @@ public struct Simulation {
     /// every tick (looked up only, never iterated).
     var aheadProposals: [TwinKey: TrellisConsensus.Proposal] = [:]
     /// `floodProposals`: the large proposals Byzantine proposers sent ahead of time, per (height, round) — signed once,
-    /// re-sent every tick (looked up only, never iterated).
+    /// re-sent every tick, dropped once their height is past (looked up or filtered, never iterated in order).
     var largeProposals: [TwinKey: TrellisConsensus.Proposal] = [:]
     var processedEvents = 0
     var evidenceRecorded = 0

@@ -96,6 +96,10 @@ public struct SimulationConfig: Sendable {
     public var maxPendingEvidence = ConsensusConfig.defaultMaxPendingEvidence
     /// Each node's WAL bound (`InMemoryWAL.maxEntries`, the node's default unless set).
     public var maxWALEntries = InMemoryWAL.defaultMaxEntries
+    /// Gossip every this many sync ticks, and only when no block was committed since the last check (ReplicaSettings);
+    /// the simulator's default gossips at every tick, the node every 4 ticks while stalled (`nodeCadence()`).
+    public var gossipEveryTicks = 1
+    public var gossipOnlyWhenStalled = false
     /// Bounds: pending simulator events, and events processed per run.
     public var maxQueuedEvents: Int
     public var maxProcessedEvents: Int
@@ -130,6 +134,22 @@ public struct SimulationConfig: Sendable {
         maxBufferedFutureMessages = 16
         maxPendingEvidence = 4
         maxWALEntries = 64
+    }
+
+    /// The node's own cadence (`trellis sim --node-cadence`): its default timeouts (propose 1 s + 0.5 s a round,
+    /// prevote and precommit 0.5 s + 0.25 s), timeout_commit of 1 s, a 500 ms tick with gossip every 4 ticks only
+    /// while stalled (ConsensusRunner.Settings) — what the default simulator, with its shorter timeouts and gossip
+    /// at every tick, does not exercise: how soon a node that reached a round late gets its proposal. The liveness
+    /// window grows to 60 s with the longer timeouts.
+    public mutating func nodeCadence() {
+        timeouts = TimeoutConfig(proposeBaseMilliseconds: 1_000, proposeDeltaMilliseconds: 500,
+                                 prevoteBaseMilliseconds: 500, prevoteDeltaMilliseconds: 250,
+                                 precommitBaseMilliseconds: 500, precommitDeltaMilliseconds: 250)
+        commitDelayMilliseconds = 1_000
+        syncIntervalMilliseconds = 500
+        gossipEveryTicks = 4
+        gossipOnlyWhenStalled = true
+        livenessWindowMilliseconds = 60_000
     }
 
     /// Short simulated timeouts: the network delays are tens of milliseconds.
