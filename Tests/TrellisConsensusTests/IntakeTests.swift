@@ -211,6 +211,6 @@ struct IntakeTests {
                         .blockValidated(blockID: v.hash, valid: true), .voteReceived(t.vote(.prevote, height: 1, round: 0, v.hash, by: (n + 1) % 4))])
         let gossip = s.messagesToGossip()
         #expect(gossip.count == 3)
-        if case .proposal(let p) = gossip.first { #expect(p.block == v) } else { Issue.record("gossip should start with the proposal") }
+        if case .proposal(let p) = gossip.last { #expect(p.block == v) } else { Issue.record("gossip should end with the proposal (votes first)") }
     }
 }

@@ -72,6 +72,57 @@ extension ReplicaTests {
     }
 }
 
+extension ReplicaTests {
+    @Test("Proposals logged with a height's start are handled even when the votes before them moved the round past theirs: the replay, which handles them, holds the same blocks (REVIEW-17 b BUG B)")
+    func startProposalsAreHandledAsTheReplayHandlesThem() throws {
+        let h = try Harness()
+        let i = h.nonProposer(height: 2, rounds: 0...1)
+        let voters = h.keys.indices.filter { $0 != i }.prefix(2)
+        let host = RecordingHost()
+        var r = try replica(h, i, host: host)
+        // For height 2, in this order: two prevotes of round 1 (f + 1: line 55), then round 0's proposal, late.
+        for v in voters { r.receive(.vote(h.vote(.prevote, height: 2, round: 1, nil, by: v))) }
+        let late = h.proposal(height: 2, round: 0, block: h.block(height: 2, variant: 5))
+        r.receive(.proposal(late))
+        syncCommit(&r, h, height: 1)
+        #expect(r.machine.height == 2 && r.machine.round == 1)
+        #expect(r.machine.heldBlocks == 1, "logged with the start, so handled")
+        try host.wal.sync()
+        host.crash()
+        let restarted = try replica(h, i, host: host, app: r.application)
+        #expect(restarted.replayedEntries > 0)
+        #expect(restarted.machine.heldBlocks == r.machine.heldBlocks)
+    }
+
+    @Test("Past round 0 a replica gossips its votes at every tick, but its proposals only at the cadence, while stalled, and one per block id: a locked height's re-proposal is not sent twice (REVIEW-17 b BUG A)")
+    func gossipKeepsProposalsOnTheCadence() throws {
+        let h = try Harness()
+        let i = h.nonProposer(height: 1, rounds: 0...1)
+        let others = h.keys.indices.filter { $0 != i }
+        let host = RecordingHost()
+        var r = TestReplica(config: h.config, signingKey: h.keys[i], signingGuard: SigningGuard(), application: FakeApplication(harness: h), host: host,
+                            settings: ReplicaSettings(commitDelayMilliseconds: 0, gossipEveryTicks: 4, gossipOnlyWhenStalled: true))
+        try r.start()
+        // Round 0: v is proposed and locked (a polka), the precommits are lost; round 1 re-proposes v with its proof-of-lock.
+        let v = h.block(height: 1)
+        r.receive(.proposal(h.proposal(height: 1, round: 0, block: v)))
+        for j in others { r.receive(.vote(h.vote(.prevote, height: 1, round: 0, v.hash, by: j))) }
+        for j in others { r.receive(.vote(h.vote(.precommit, height: 1, round: 0, nil, by: j))) }
+        r.timerFired(.consensus(Timeout(height: 1, round: 0, step: .precommit)))
+        r.receive(.proposal(h.proposal(height: 1, round: 1, polRound: 0, block: v)))
+        #expect(r.machine.round == 1 && r.machine.lockedRound == 0)
+        host.gossiped.removeAll()
+        for _ in 0..<12 { r.tick() }
+        func proposals(_ batch: [ConsensusMessage]) -> [Proposal] { batch.compactMap { if case .proposal(let p) = $0 { return p } else { return nil } } }
+        #expect(host.gossiped.count == 12, "votes at every tick past round 0")
+        #expect(host.gossiped.allSatisfy { batch in batch.contains { if case .vote = $0 { return true } else { return false } } })
+        #expect(host.gossiped.map { proposals($0).count } == [0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1],
+                "a proposal at the cadence checks while stalled (ticks 8 and 12), one for the block of rounds 1 and 0")
+        #expect(host.gossiped.allSatisfy { batch in batch.firstIndex { if case .proposal = $0 { return true } else { return false } }.map { index in
+            batch[index...].allSatisfy { if case .proposal = $0 { return true } else { return false } } } ?? true }, "votes before proposals")
+    }
+}
+
 @Suite("Proposal reach")
 struct ProposalReachTests {
     @Test("A WAL written by an earlier build, which kept a proposal two rounds ahead and locked on it, replays to the same lock: a later proposal of another block draws a nil prevote (REVIEW-17 BUG 1)")
@@ -114,11 +165,11 @@ struct ProposalReachTests {
         for i in others.prefix(2) { _ = s.handle(.voteReceived(t.vote(.prevote, height: 1, round: 5, nil, by: i))) }
         #expect(s.round == 5)
         let late = t.proposal(height: 1, round: 2, block: t.block(height: 1, variant: 4))
-        #expect(s.isRedundant(.proposalReceived(late)), "no precommit for it at round 2")
+        #expect(s.isBeyondProposalReach(.proposalReceived(late)), "no precommit for it at round 2")
         _ = s.handle(.voteReceived(t.vote(.precommit, height: 1, round: 2, late.body.blockID, by: others[0])))
-        #expect(s.isRedundant(.proposalReceived(late)), "f of the power is not enough")
+        #expect(s.isBeyondProposalReach(.proposalReceived(late)), "f of the power is not enough")
         _ = s.handle(.voteReceived(t.vote(.precommit, height: 1, round: 2, late.body.blockID, by: others[1])))
-        #expect(!s.isRedundant(.proposalReceived(late)), "f + 1 precommitted it: it may decide round 2")
+        #expect(!s.isBeyondProposalReach(.proposalReceived(late)), "f + 1 precommitted it: it may decide round 2")
         _ = s.handle(.voteReceived(t.vote(.precommit, height: 1, round: 2, late.body.blockID, by: others[2])))
         _ = s.handle(.proposalReceived(late))
         let effects = s.handle(.blockValidated(blockID: late.body.blockID, valid: true))

@@ -47,7 +47,11 @@ final class RecordingHost: ReplicaHost {
         log.append("broadcast")
         broadcasts.append(message)
     }
-    func gossip(_ messages: [ConsensusMessage]) { log.append("gossip") }
+    var gossiped: [[ConsensusMessage]] = []
+    func gossip(_ messages: [ConsensusMessage]) {
+        log.append("gossip")
+        gossiped.append(messages)
+    }
     func broadcastSync(_ message: SyncMessage) { log.append("status") }
     func send(_ message: SyncMessage, to peer: Int) { sent.append((message, peer)) }
     func schedule(_ timer: ReplicaTimer, afterMilliseconds milliseconds: UInt64) {

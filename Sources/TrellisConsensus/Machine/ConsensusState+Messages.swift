@@ -14,8 +14,8 @@ import TrellisLedger
 
 extension ConsensusState {
     /// Routes a message by height: past → drop, future → buffer, current → check and count. The proposal reach
-    /// (`isWithinProposalReach`) is not asked here but where messages enter the log — `isRedundant`, which the driver
-    /// asks before it logs and hands over a message, and the future buffer — so a replay handles every logged
+    /// (`isWithinProposalReach`) is not asked here but where messages enter the log — `isBeyondProposalReach`, which the
+    /// driver asks before it logs and hands over a message, and the future buffer — so a replay handles every logged
     /// proposal as the run that logged it did, a log written by an earlier build (which kept proposals anywhere in the
     /// window, and locked on them) included (REVIEW-17 BUG 1).
     mutating func receive(_ message: ConsensusMessage, effects: inout [Effect]) {
@@ -48,8 +48,8 @@ extension ConsensusState {
 
     /// A message for a round beyond `round_p + maxRoundsAhead` is not counted (vote storage stays bounded by the
     /// window), but its signer's round is noted — the first such message per validator since round_p last changed; a
-    /// vote, since a proposal that far ahead is beyond the proposal reach and dropped (a validator in a round sends its
-    /// prevote there, at the latest on its propose timeout) —
+    /// vote, since a proposal that far ahead is beyond the proposal reach and not logged (a validator in a round sends
+    /// its prevote there, at the latest on its propose timeout; an earlier build's log replays its proposal notes) —
     /// so that a node that fell more than the window behind at its height (partitioned, or restarted, while the others
     /// ran rounds without deciding) can still follow line 55: once validators with more than f of the power sent
     /// messages beyond the window, it moves to the highest round that much power has reached (at least one honest
@@ -77,7 +77,18 @@ extension ConsensusState {
     /// to send (REVIEW-16 RISK 3).
     public static let maxProposalRoundsAhead: UInt32 = 1
 
-    /// Whether the driver may log `proposal` (`isRedundant` is true otherwise; the future buffer drops it): at the
+    /// Whether `event` is a proposal beyond the proposal reach (`isWithinProposalReach`): one a driver does not log —
+    /// and so the machine never handles, its block neither held nor validated — unlike `isRedundant`, handling it
+    /// would change the state (the machine keeps what it is handed: a replay handles every logged event as the run
+    /// that logged it did). Asked before an event is logged, never of one logged already: the proposals logged with a
+    /// height's start (taken from the buffer, rounds 0 and 1) are handled even if the messages before them moved the
+    /// round on, since a replay handles them too (REVIEW-17 b BUG B). It comes back with gossip in its round.
+    public func isBeyondProposalReach(_ event: Event) -> Bool {
+        guard case .proposalReceived(let proposal) = event else { return false }
+        return !isWithinProposalReach(proposal)
+    }
+
+    /// Whether the driver may log `proposal` (`isBeyondProposalReach` is true otherwise; the future buffer drops it): at the
     /// height running, its round at most `maxProposalRoundsAhead` (never more than `config.maxRoundsAhead`) above
     /// round_p, and for a round below round_p only once the precommits of that round for its block carry more than f
     /// of the power — a past round's proposal serves only to decide that round (line 49), at least one honest validator
@@ -147,16 +158,23 @@ extension ConsensusState {
     /// received. For the current height: the proposals of round_p and validRound_p, every vote of round_p, the
     /// precommits of round_p − 1 (the 2f + 1 that moved this node on let a peer still in round_p − 1 follow; from
     /// further behind, line 55 lifts it), and the prevotes of validRound_p and lockedRound_p (the proof-of-lock
-    /// that line 28 needs). Bounded by 3 proposals and 5 votes per validator (×4 for equivocators); deterministic.
+    /// that line 28 needs). Votes first: a receiver then counts the precommits that make a past round's proposal
+    /// worth logging before that proposal arrives (`isWithinProposalReach`). One proposal per block id (a re-proposal
+    /// of validValue carries the block validRound's proposal does). Bounded by 3 proposals and 5 votes per validator
+    /// (×4 for equivocators); deterministic.
     public func messagesToGossip() -> [ConsensusMessage] {
         guard phase == .running else { return [] }
         var rounds = [round]
         for r in [validRound, lockedRound].compactMap({ $0 }) where !rounds.contains(r) { rounds.append(r) }
-        var out: [ConsensusMessage] = rounds.compactMap { proposals[$0].map(ConsensusMessage.proposal) }
-        out += votes.votes(.prevote, round: round).allVotes.map(ConsensusMessage.vote)
+        var out: [ConsensusMessage] = votes.votes(.prevote, round: round).allVotes.map(ConsensusMessage.vote)
         out += votes.votes(.precommit, round: round).allVotes.map(ConsensusMessage.vote)
         if round > 0 { out += votes.votes(.precommit, round: round - 1).allVotes.map(ConsensusMessage.vote) }
         for r in rounds.dropFirst() { out += votes.votes(.prevote, round: r).allVotes.map(ConsensusMessage.vote) }
+        var blockIDs: [Hash] = []
+        for proposal in rounds.compactMap({ proposals[$0] }) where !blockIDs.contains(proposal.body.blockID) {
+            blockIDs.append(proposal.body.blockID)
+            out.append(.proposal(proposal))
+        }
         return out
     }
 
@@ -164,9 +182,7 @@ extension ConsensusState {
     /// if it was logged before it became redundant): a message for a past height, or for this height
     /// once it is decided; a vote already counted; a proposal for a round that has one (the first wins, and its
     /// proposer's sender power is already noted); a message for a later height already buffered; a timeout of another
-    /// height or round. Drivers skip such events before logging them, so gossip repeats do not grow the WAL. Also true
-    /// for a proposal beyond the proposal reach (`isWithinProposalReach`), which the machine would keep if handed but
-    /// which no driver logs (its block is neither held, logged nor validated): it comes back with gossip in its round.
+    /// height or round. Drivers skip such events before logging them, so gossip repeats do not grow the WAL.
     public func isRedundant(_ event: Event) -> Bool {
         let message: ConsensusMessage
         switch event {
@@ -175,9 +191,6 @@ extension ConsensusState {
         case .timeoutFired(let t): return phase != .running || t.height != height || t.round != round
         case .startHeight, .blockValidated, .proposalBlockBuilt: return false
         }
-        // Beyond the proposal reach: not logged, so never handled (a replay of a log holding one — an earlier build's —
-        // handles it as that build did).
-        if case .proposal(let p) = message, !isWithinProposalReach(p) { return true }
         guard phase != .waitingForHeight else { return futureMessages.contains(message) }
         if message.height < height { return true }
         guard message.height == height else { return futureMessages.contains(message) }

@@ -35,6 +35,9 @@ extension Replica {
             // A logged event the machine now ignores changes nothing in a replay either (isRedundant's contract).
             if machine.isRedundant(next) { continue }
             if logged { perform(machine.handle(next, signatureVerified: verified)); continue }
+            // Not logged yet: a proposal beyond the proposal reach is not logged, so never handled (a logged one is, as
+            // its replay will: the proposals logged with a height's start).
+            if machine.isBeyondProposalReach(next) { continue }
             // Rule 1: the WAL holds the event before the state machine acts on it.
             do { try host.appendWAL(next, refusable: machine.isRefusable(next)) } catch {
                 if case .full(let limit) = error {

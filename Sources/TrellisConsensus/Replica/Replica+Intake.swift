@@ -8,9 +8,9 @@
 // of that height — it could not decide it, and with every honest node flooded during one slow height the chain
 // stopped. So a received message is logged only when
 //   1. the machine would not ignore it (`ConsensusState.isRedundant`: repeats, past heights, a proposal for a round
-//      that has one or beyond the proposal reach — above round_p + 1, below round_p until more than f precommitted
-//      its block, at a later height above round 1: its block is never held, logged nor executed —, a message already
-//      buffered, a vote that would only repeat pending evidence);
+//      that has one, a message already buffered, a vote that would only repeat pending evidence), and it is no
+//      proposal beyond the proposal reach (`isBeyondProposalReach`: above round_p + 1, below round_p until more than f
+//      precommitted its block, at a later height above round 1 — its block is never held, logged nor executed);
 //   2. its height is the next uncommitted one or at most `maxFutureHeights` after the machine's, and, for a later
 //      height than the one running, its round at most `maxRoundsAhead` (the machine drops the others anyway; at the
 //      height running, a round beyond the window is its signer's one note per round change of the machine — the
@@ -56,7 +56,8 @@ extension Replica {
 
     /// Whether `message` may be logged and handed to the state machine (see the header); counts it when it may.
     mutating func admit(_ message: ConsensusMessage) -> Bool {
-        if machine.isRedundant(.received(message)) { return false }
+        let event = Event.received(message)
+        if machine.isRedundant(event) || machine.isBeyondProposalReach(event) { return false }
         // The machine runs (or has decided) `machine.height` ≤ the next uncommitted height, or waits for its first.
         let next = application.committedHeight + 1
         let running = machine.phase != .waitingForHeight

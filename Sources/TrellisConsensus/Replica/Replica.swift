@@ -139,20 +139,25 @@ public struct Replica<Application: ConsensusApplication, Host: ReplicaHost> {
 
     /// The periodic tick: announces the committed height (block sync) and re-sends this height's messages
     /// (every `gossipEveryTicks` ticks; with `gossipOnlyWhenStalled`, only if no block was committed since the last
-    /// check) — at every tick once the height is past round 0: a node that reached a round late gets that round's
-    /// proposal only from gossip (proposals are kept only within reach: ConsensusState `maxProposalRoundsAhead`), and
-    /// every 4 ticks of 500 ms, the node's cadence, would often come after its propose timeout (1 s at round 0,
-    /// + 0.5 s a round) — a wasted round (REVIEW-17 RISK 2). Round 0, the common case, keeps the cadence.
+    /// check). Once the height is past round 0 its votes (a few hundred bytes each) go at every tick: a node that
+    /// reached a round late needs the round's precommits and prevotes soon, and the node's cadence (4 ticks of 500 ms)
+    /// would often come after its propose timeout (REVIEW-17 RISK 2). Proposals — a block each, up to 16 MiB by default
+    /// — keep the cadence: at every tick, the two or three a locked height gossips would exceed a peer's byte rate
+    /// (32 MiB/s) and get this node cut off and banned by honest peers (REVIEW-17 b BUG A).
     public mutating func tick() {
         guard started, haltReason == nil else { return }
         let height = application.committedHeight
         host.broadcastSync(.status(committedHeight: height))
         ticks += 1
-        let pastRoundZero = machine.phase == .running && machine.round > 0
-        guard pastRoundZero || ticks % settings.gossipEveryTicks == 0 else { return }
-        defer { lastGossipCheckHeight = height }
-        guard pastRoundZero || !settings.gossipOnlyWhenStalled || height == lastGossipCheckHeight else { return }
-        let messages = machine.messagesToGossip()
+        var withProposals = false
+        if ticks % settings.gossipEveryTicks == 0 {
+            withProposals = !settings.gossipOnlyWhenStalled || height == lastGossipCheckHeight
+            lastGossipCheckHeight = height
+        }
+        let votesOnly = !withProposals && machine.phase == .running && machine.round > 0
+        guard withProposals || votesOnly else { return }
+        var messages = machine.messagesToGossip()
+        if votesOnly { messages.removeAll { if case .proposal = $0 { return true } else { return false } } }
         if !messages.isEmpty { host.gossip(messages) }
     }
 

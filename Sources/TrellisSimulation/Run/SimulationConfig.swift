@@ -138,7 +138,7 @@ public struct SimulationConfig: Sendable {
 
     /// The node's own cadence (`trellis sim --node-cadence`): its default timeouts (propose 1 s + 0.5 s a round,
     /// prevote and precommit 0.5 s + 0.25 s), timeout_commit of 1 s, a 500 ms tick with gossip every 4 ticks only
-    /// while stalled (ConsensusRunner.Settings) — what the default simulator, with its shorter timeouts and gossip
+    /// while stalled, votes at every tick past round 0 (ConsensusRunner.Settings, Replica `tick`) — what the default simulator, with its shorter timeouts and gossip
     /// at every tick, does not exercise: how soon a node that reached a round late gets its proposal. The liveness
     /// window grows to 60 s with the longer timeouts.
     public mutating func nodeCadence() {
