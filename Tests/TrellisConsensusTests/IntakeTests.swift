@@ -150,7 +150,7 @@ struct IntakeTests {
         for i in t.keys.indices where i != n { events.append(.voteReceived(t.vote(.prevote, height: 1, round: 0, v.hash, by: i))) }
         events.append(.voteReceived(t.vote(.precommit, height: 1, round: 0, nil, by: (n + 1) % 4)))  // not synced: lost
         for event in events {
-            try wal.append(event)
+            try wal.appendUnrefusable(event)
             for effect in s.handle(event) {
                 if case .persistSigningState(let g) = effect { durableGuard = g; try wal.sync() }
                 if case .broadcast(let m) = effect { released.append(m) }
@@ -177,11 +177,11 @@ struct IntakeTests {
         var wal = InMemoryWAL()
         for event in [Event.startHeight(height: 1, validatorSet: t.set), .voteReceived(t.vote(.prevote, height: 1, round: 0, nil, by: 1)),
                       early, .voteReceived(t.vote(.prevote, height: 3, round: 0, nil, by: 2))] {
-            try wal.append(event)
+            try wal.appendUnrefusable(event)
         }
         try wal.sync()
         #expect(try wal.entries().count == 4)
-        try wal.append(.startHeight(height: 2, validatorSet: t.set))
+        try wal.appendUnrefusable(.startHeight(height: 2, validatorSet: t.set))
         // The replica logs the machine's buffered messages for height 2 again as it delivers them (ReplicaTests).
         #expect(try wal.entries() == [.startHeight(height: 2, validatorSet: t.set)])
     }
@@ -190,14 +190,14 @@ struct IntakeTests {
     func fullWALKeepsOwnEvents() throws {
         let t = try Harness()
         var wal = InMemoryWAL(maxEntries: 2)
-        try wal.append(.startHeight(height: 1, validatorSet: t.set))
+        try wal.appendUnrefusable(.startHeight(height: 1, validatorSet: t.set))
         try wal.append(.voteReceived(t.vote(.prevote, height: 1, round: 0, nil, by: 1)), refusable: true)
         #expect(throws: WALError.full(limit: 2)) { try wal.append(.voteReceived(t.vote(.prevote, height: 1, round: 0, nil, by: 2)), refusable: true) }
         #expect(throws: WALError.full(limit: 2)) { try wal.append(.proposalReceived(t.proposal(height: 1, round: 0, block: t.block(height: 1))), refusable: true) }
         try wal.append(.voteReceived(t.vote(.prevote, height: 1, round: 0, nil, by: 3)), refusable: false)
-        try wal.append(.timeoutFired(Timeout(height: 1, round: 0, step: .propose)))
-        try wal.append(.blockValidated(blockID: t.block(height: 1).hash, valid: true))
-        try wal.append(.proposalBlockBuilt(height: 1, round: 1, block: t.block(height: 1)))
+        try wal.appendUnrefusable(.timeoutFired(Timeout(height: 1, round: 0, step: .propose)))
+        try wal.appendUnrefusable(.blockValidated(blockID: t.block(height: 1).hash, valid: true))
+        try wal.appendUnrefusable(.proposalBlockBuilt(height: 1, round: 1, block: t.block(height: 1)))
         #expect(wal.count == 6)
     }
 

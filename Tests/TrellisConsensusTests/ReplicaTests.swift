@@ -263,8 +263,8 @@ struct ReplicaTests {
                                                  precommits: h.keys.indices.map { h.vote(.precommit, height: 1, round: 0, block1.hash, by: $0) }))]
         let early = h.proposal(height: 2, round: 0, block: h.block(height: 2, variant: 1))
         let late = h.proposal(height: 2, round: 0, block: h.block(height: 2, variant: 2))  // the proposer equivocating
-        try host.wal.append(.startHeight(height: 1, validatorSet: h.set))
-        try host.wal.append(.proposalReceived(early))
+        try host.wal.appendUnrefusable(.startHeight(height: 1, validatorSet: h.set))
+        try host.wal.appendUnrefusable(.proposalReceived(early))
         try host.wal.sync()
         var r = try replica(h, i, host: host, app: app)
         #expect(r.replayedEntries == 0, "no .startHeight(2) in the WAL: a fresh start")
@@ -386,10 +386,10 @@ struct ReplicaTests {
         let early = h.proposal(height: 2, round: 0, block: h.block(height: 2, variant: 1))
         let late = h.proposal(height: 2, round: 0, block: h.block(height: 2, variant: 2))
         // The previous life logged these during height 1 and crashed after committing it, before `.startHeight(2)`.
-        try host.wal.append(.startHeight(height: 1, validatorSet: h.set))
-        try host.wal.append(.proposalReceived(early))
-        for round: UInt32 in 1...4 { try host.wal.append(.voteReceived(h.vote(.prevote, height: 2, round: round, nil, by: byzantine))) }
-        try host.wal.append(.proposalReceived(late))
+        try host.wal.appendUnrefusable(.startHeight(height: 1, validatorSet: h.set))
+        try host.wal.appendUnrefusable(.proposalReceived(early))
+        for round: UInt32 in 1...4 { try host.wal.appendUnrefusable(.voteReceived(h.vote(.prevote, height: 2, round: round, nil, by: byzantine))) }
+        try host.wal.appendUnrefusable(.proposalReceived(late))
         try host.wal.sync()
         let r = try replica(h, i, host: host, app: app, config: config)
         #expect(r.replayedEntries == 0, "no .startHeight(2) in the WAL: a fresh start")
@@ -451,7 +451,7 @@ struct ReplicaTests {
     func walAheadRefused() throws {
         let h = try Harness()
         let host = RecordingHost()
-        try host.wal.append(.startHeight(height: 5, validatorSet: h.set))
+        try host.wal.appendUnrefusable(.startHeight(height: 5, validatorSet: h.set))
         try host.wal.sync()
         var r = TestReplica(config: h.config, signingKey: h.keys[0], signingGuard: SigningGuard(), application: FakeApplication(harness: h), host: host,
                             settings: ReplicaSettings(commitDelayMilliseconds: 0))

@@ -35,17 +35,17 @@ import TrellisStore
         defer { try? FileManager.default.removeItem(atPath: path) }
         do {
             let wal = try RocksConsensusWAL(database: try database(path), path: path, chainID: chainID)
-            try wal.append(.startHeight(height: 1, validatorSet: set))
-            try wal.append(.voteReceived(vote(height: 1, round: 0)))
-            try wal.append(.voteReceived(vote(height: 2, round: 0)))  // buffered for the next height
-            try wal.append(.timeoutFired(Timeout(height: 1, round: 0, step: .propose)))
+            try wal.appendUnrefusable(.startHeight(height: 1, validatorSet: set))
+            try wal.appendUnrefusable(.voteReceived(vote(height: 1, round: 0)))
+            try wal.appendUnrefusable(.voteReceived(vote(height: 2, round: 0)))  // buffered for the next height
+            try wal.appendUnrefusable(.timeoutFired(Timeout(height: 1, round: 0, step: .propose)))
             try wal.sync()
         }
         do {
             let wal = try RocksConsensusWAL(database: try database(path), path: path, chainID: chainID)
             #expect(try wal.entries().count == 4)
             #expect(wal.droppedTornRecord == nil)
-            try wal.append(.startHeight(height: 2, validatorSet: set))
+            try wal.appendUnrefusable(.startHeight(height: 2, validatorSet: set))
             try wal.sync()
         }
         let wal = try RocksConsensusWAL(database: try database(path), path: path, chainID: chainID)
@@ -59,11 +59,11 @@ import TrellisStore
         defer { try? FileManager.default.removeItem(atPath: path) }
         do {
             let wal = try RocksConsensusWAL(database: try database(path), path: path, chainID: chainID, maxEntries: 2)
-            try wal.append(.startHeight(height: 1, validatorSet: set))
+            try wal.appendUnrefusable(.startHeight(height: 1, validatorSet: set))
             try wal.append(.voteReceived(vote(height: 1, round: 0)), refusable: true)
             #expect(throws: WALError.full(limit: 2)) { try wal.append(.voteReceived(vote(height: 1, round: 1)), refusable: true) }
             try wal.append(.voteReceived(vote(height: 1, round: 2)), refusable: false)
-            try wal.append(.timeoutFired(Timeout(height: 1, round: 0, step: .propose)))
+            try wal.appendUnrefusable(.timeoutFired(Timeout(height: 1, round: 0, step: .propose)))
             try wal.sync()
         }
         let reopened = try RocksConsensusWAL(database: try database(path), path: path, chainID: chainID, maxEntries: 2)
@@ -76,8 +76,8 @@ import TrellisStore
         defer { try? FileManager.default.removeItem(atPath: path) }
         do {
             let wal = try RocksConsensusWAL(database: try database(path), path: path, chainID: chainID)
-            try wal.append(.startHeight(height: 1, validatorSet: set))
-            try wal.append(.voteReceived(vote(height: 2, round: 0)))
+            try wal.appendUnrefusable(.startHeight(height: 1, validatorSet: set))
+            try wal.appendUnrefusable(.voteReceived(vote(height: 2, round: 0)))
             try wal.append(contentsOf: [.startHeight(height: 2, validatorSet: set), .voteReceived(vote(height: 2, round: 0)),
                                         .voteReceived(vote(height: 2, round: 1))])
             #expect(wal.count == 3)
@@ -93,9 +93,9 @@ import TrellisStore
         defer { try? FileManager.default.removeItem(atPath: path) }
         do {
             let wal = try RocksConsensusWAL(database: try database(path), path: path, chainID: chainID)
-            try wal.append(.startHeight(height: 1, validatorSet: set))
-            try wal.append(.voteReceived(vote(height: 1, round: 0)))
-            try wal.append(.voteReceived(vote(height: 1, round: 1)))
+            try wal.appendUnrefusable(.startHeight(height: 1, validatorSet: set))
+            try wal.appendUnrefusable(.voteReceived(vote(height: 1, round: 0)))
+            try wal.appendUnrefusable(.voteReceived(vote(height: 1, round: 1)))
             try wal.sync()
         }
         func cut(_ sequence: UInt64, keep: Int) throws {
@@ -129,9 +129,9 @@ import TrellisStore
         do {
             let wal = try RocksConsensusWAL(database: try database(path), path: path, chainID: chainID)
             #expect(try wal.evidence().isEmpty)
-            try wal.append(.startHeight(height: 1, validatorSet: set))
+            try wal.appendUnrefusable(.startHeight(height: 1, validatorSet: set))
             try wal.saveEvidence([pair])
-            try wal.append(.startHeight(height: 2, validatorSet: set))  // truncates the entries, not the evidence
+            try wal.appendUnrefusable(.startHeight(height: 2, validatorSet: set))  // truncates the entries, not the evidence
             try wal.sync()
         }
         do {
@@ -145,6 +145,7 @@ import TrellisStore
         #expect(try wal.evidence().isEmpty)
         #expect(wal.droppedEvidenceRecord != nil)
         #expect(try wal.entries() == [.startHeight(height: 2, validatorSet: set)])
+        #expect(try db.get(try db.columnFamily("consensus"), key: RocksConsensusWAL.evidenceKey) == nil, "deleted: the next start does not warn again")
     }
 
     @Test func aWALOfAnotherChainRefusesTheStart() throws {

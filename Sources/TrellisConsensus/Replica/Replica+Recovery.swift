@@ -19,9 +19,13 @@ extension Replica {
         do { set = try application.validatorSet(forHeight: height) } catch { throw .application(error) }
         let entries: [Event]
         do { entries = try host.walEntries() } catch { throw .wal(error) }
-        let evidence: [DuplicateVoteEvidence]
-        do { evidence = try host.storedEvidence() } catch { throw .wal(error) }
-        savedEvidence = evidence
+        let stored: [DuplicateVoteEvidence]
+        do { stored = try host.storedEvidence() } catch { throw .wal(error) }
+        savedEvidence = stored
+        // Less the pairs the last committed block punished: a crash between the ledger's synced commit and the synced
+        // store of the pruned pool (Replica+Effects `commit`) left them stored, and no later block would prune them.
+        let punished = application.committedBlock(at: application.committedHeight)?.block.evidence ?? []
+        let evidence = stored.filter { pair in !punished.contains { $0.validator == pair.validator && $0.height == pair.height } }
         for entry in entries {
             if case .startHeight(let h, _) = entry, h > height { throw .walAhead(walHeight: h, expectedHeight: height) }
         }
@@ -30,9 +34,9 @@ extension Replica {
             return false
         }
         started = true
-        defer { forgetPunishedEvidence() }
         if !resumes {
             machine.restorePendingEvidence(evidence)
+            persistEvidence(sync: false)
             // The WAL's messages for this height and later (received while the previous height was finishing) go
             // into the new machine's buffer, in order and through its bound (a machine waiting for its first height
             // buffers any height), so they are not lost. The start below takes this height's ones out and logs them
@@ -58,19 +62,12 @@ extension Replica {
         let (state, effects) = ConsensusRecovery.recover(config: machine.config, signingKey: machine.signingKey, signingGuard: machine.signingGuard,
                                                          height: height, validatorSet: set, wal: entries, pendingEvidence: evidence)
         machine = state
+        persistEvidence(sync: false)
         replayedEntries = entries.count
         host.replicaReported(.recovered(height: height, replayedEntries: entries.count, round: machine.round))
         // The replayed effects re-arm timers, re-request validation and re-send what this replica signed (after
         // syncing the guard again, as rule 2 requires); `.commit` of a block already held is compared and skipped.
         perform(effects)
         if haltReason == nil, !pending.isEmpty { deliver(pending.removeFirst()) }
-    }
-
-    /// Drops the stored pairs the last committed block punished: a crash between the ledger's synced commit and the
-    /// synced store of the pruned pool (Replica+Effects `commit`) left them stored, and no later block would prune them.
-    private mutating func forgetPunishedEvidence() {
-        guard let last = application.committedBlock(at: application.committedHeight) else { return }
-        machine.pruneEvidence(committedIn: last.block)
-        persistEvidence(sync: false)
     }
 }

@@ -88,6 +88,7 @@ public enum EvidenceRecord {
     public static let maxPairs = 4 * Limits.maxValidators
 
     public static func encode(_ evidence: [DuplicateVoteEvidence]) -> [UInt8] {
+        precondition(evidence.count <= maxPairs, "a pending evidence pool of \(evidence.count) pairs, more than a record holds (\(maxPairs)): maxPendingEvidence too large")
         var encoder = CanonicalEncoder()
         encoder.encode(evidence)
         return encoder.bytes
@@ -102,8 +103,9 @@ public enum EvidenceRecord {
 }
 
 extension ConsensusWAL {
-    /// Appends `event`, never refusing it (`append(_:refusable: false)`).
-    public mutating func append(_ event: Event) throws(WALError) {
+    /// Appends `event`, never refusing it (`append(_:refusable: false)`): named so, since an append that forgets the
+    /// flag would silently escape the bound (REVIEW-16 NIT 7).
+    public mutating func appendUnrefusable(_ event: Event) throws(WALError) {
         try append(event, refusable: false)
     }
 }

@@ -128,6 +128,8 @@ public final class RocksConsensusWAL: ConsensusWAL {
                 do { storedEvidence = try EvidenceRecord.decode(payload) } catch { throw RecordError(description: "payload does not decode: \(error)") }
             } catch {
                 droppedEvidenceRecord = "\(evidenceRecord.count) bytes: \(error)"
+                // Deleted, so the next start does not warn again about the same record.
+                do { try database.delete(columnFamily, key: Self.evidenceKey, sync: true) } catch { throw .storage(path: path, reason: "\(error)") }
             }
         }
     }
@@ -137,8 +139,8 @@ public final class RocksConsensusWAL: ConsensusWAL {
 
     public var count: Int { index.count }
 
-    /// Appends `event`, never refusing it.
-    public func append(_ event: Event) throws(WALError) {
+    /// Appends `event`, never refusing it (a class: no `mutating` needed, unlike the protocol extension's).
+    public func appendUnrefusable(_ event: Event) throws(WALError) {
         try append(event, refusable: false)
     }
 

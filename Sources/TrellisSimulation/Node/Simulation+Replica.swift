@@ -79,6 +79,7 @@ extension Simulation {
                 trace("n\(i) COMMIT h=\(h) \(short(block.hash)) round \(certificate.round) (\(source))")
                 if nodes[i].isHonest {
                     checker.noteCommit(node: i, block: block, certificate: certificate, validatorSet: set, stateRoot: nodes[i].app.stateRoot(at: h))
+                    for evidence in block.evidence { if let j = nodeOfKey[evidence.validator] { punishedOnChain.insert(j) } }
                 }
             case .halted(let reason):
                 trace("n\(i) HALTED: \(reason)")
