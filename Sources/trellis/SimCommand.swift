@@ -3,7 +3,7 @@
 // `trellis sim --seeds N [--start S] [--validators V] [--byzantine K]` prints one line per failing seed (with the
 // command that replays it) and ends with exactly `N passed, M failed`; exit 0 only when all pass.
 // `--behaviour`, `--laggard` and `--small-bounds` select the scenarios of the consensus robustness work (a validator
-// far behind in rounds, floods against small bounds). `trellis sim --seed S --trace` replays one seed with a readable
+// far behind in rounds, floods against small bounds); `--node-cadence` runs with the node's timeouts and gossip. `trellis sim --seed S --trace` replays one seed with a readable
 // event log. `--json` prints one JSON object instead (the counts, each failing seed with its violations and replay command, and with --seed the run's figures); at a
 // terminal, progress ("seed i/N, F failed") goes to standard error.
 import ArgumentParser
@@ -38,7 +38,7 @@ struct Sim: ParsableCommand {
     @Flag(help: "Twins: the first Byzantine validator runs as two honest instances with one key, in different partitions.")
     var twins = false
 
-    @Option(help: "Fix the Byzantine validators' behaviours (comma-separated: equivocate-proposals, double-vote, withhold-votes, invalid-proposals, replay-old, vote-nil, flood, flood-window, or none); default: a random mix per seed.")
+    @Option(help: "Fix the Byzantine validators' behaviours (comma-separated: equivocate-proposals, double-vote, withhold-votes, invalid-proposals, replay-old, vote-nil, flood, flood-window, flood-proposals, or none); default: a random mix per seed.")
     var behaviour: String?
 
     @Flag(help: "Laggard: the first honest validator is cut off for the whole fault phase (use with --behaviour vote-nil: the others run rounds without deciding).")
@@ -46,6 +46,9 @@ struct Sim: ParsableCommand {
 
     @Flag(help: "Small consensus bounds (4 rounds ahead, 16 buffered future messages, 4 pending evidence, a WAL of 64 entries a height): reach the paths a long stall or a flood reaches.")
     var smallBounds = false
+
+    @Flag(help: "The node's cadence: its default timeouts and timeout_commit, gossip every 4 ticks of 500 ms only while stalled (the simulator's default gossips every tick with shorter timeouts).")
+    var nodeCadence = false
 
     @Flag(help: "Run without network faults and crashes.")
     var noFaults = false
@@ -93,7 +96,7 @@ struct Sim: ParsableCommand {
     static let behaviourNames: [(String, ByzantineBehaviour)] = [
         ("equivocate-proposals", .equivocateProposals), ("double-vote", .doubleVote), ("withhold-votes", .withholdVotes),
         ("invalid-proposals", .invalidProposals), ("replay-old", .replayOld), ("vote-nil", .voteNil), ("flood", .flood),
-        ("flood-window", .floodWindow)]
+        ("flood-window", .floodWindow), ("flood-proposals", .floodProposals)]
 
     /// `none` or comma-separated names; nil for an unknown name.
     static func parseBehaviour(_ text: String) -> ByzantineBehaviour? {
@@ -125,9 +128,10 @@ struct Sim: ParsableCommand {
         if let behaviour { config.byzantineBehaviour = Self.parseBehaviour(behaviour) }
         config.laggard = laggard
         if smallBounds { config.smallBounds() }
+        if nodeCadence { config.nodeCadence() }
         let flags = "--app \(app) --validators \(validators) --byzantine \(byzantine) --fault-phase-ms \(faultPhaseMs)"
             + (noFaults ? " --no-faults" : "") + (twins ? " --twins" : "") + (plantedBug.map { " --planted-bug \($0)" } ?? "")
-            + (behaviour.map { " --behaviour \($0)" } ?? "") + (laggard ? " --laggard" : "") + (smallBounds ? " --small-bounds" : "")
+            + (behaviour.map { " --behaviour \($0)" } ?? "") + (laggard ? " --laggard" : "") + (smallBounds ? " --small-bounds" : "") + (nodeCadence ? " --node-cadence" : "")
         let range: [UInt64] = seed.map { [$0] } ?? Array(start..<(start + (seeds ?? 0)))
         var failed = 0
         var failures: [[String: Any]] = []

@@ -11,34 +11,52 @@ import TrellisLedger
 struct EquivocationBoundsTests {
     @Test("A Byzantine validator at its cap of counted votes still counts for the proof-of-lock a later proposal names (line 28)")
     func capCannotHideTheProofOfLock() throws {
-        let t = try Harness()
-        let n = t.nonProposer(height: 1, rounds: 0...1)
+        // Seven validators (f = 2): the node must not propose in rounds 0–5, and 2f + 1 = 5 prevotes need the Byzantine one.
+        let t = try Harness(powers: [1, 1, 1, 1, 1, 1, 1])
+        let n = t.nonProposer(height: 1, rounds: 0...5)
         let others = t.keys.indices.filter { $0 != n }
         let byzantine = others[0]
+        // Four of the five others: with the node, five precommits end round 4; with the Byzantine validator's claimed
+        // prevote, five prevotes for v at round 4 — without it four, below the quorum.
+        let honest = Array(others.dropFirst().prefix(4))
         var s = t.machine(n)
         _ = s.handle(.startHeight(height: 1, validatorSet: t.set))
-        // Blocks proposed at this height in rounds 2–5: votes for them are countable.
-        let decoys = (2...5).map { t.block(height: 1, variant: UInt8($0)) }
-        for (k, block) in decoys.enumerated() { _ = s.handle(.proposalReceived(t.proposal(height: 1, round: UInt32(k + 2), block: block))) }
-        // Round 0 (whose proposal this node missed): the Byzantine validator prevotes the four decoys, reaching its cap;
-        // the two others prevote v.
+        // Blocks proposed at this height in rounds 0–3, each taken within the proposal reach (round_p + 1) as the node
+        // moves on (f + 1 prevotes of a later round: line 55): votes for them are countable.
+        let decoys = (0...3).map { t.block(height: 1, variant: UInt8($0 + 2)) }
+        for (k, block) in decoys.enumerated() {
+            if k == 2 { for i in honest.prefix(3) { _ = s.handle(.voteReceived(t.vote(.prevote, height: 1, round: 2, nil, by: i))) } }
+            _ = s.handle(.proposalReceived(t.proposal(height: 1, round: UInt32(k), block: block)))
+        }
+        #expect(s.round == 2)
+        #expect(s.heldBlocks == 4)
+        // Round 4 (whose proposal this node missed): the Byzantine validator prevotes the four decoys, reaching its cap;
+        // the four honest others prevote v (4 of the 5 a polka needs) — and move the node there.
         let v = t.block(height: 1, variant: 1)
-        for block in decoys { _ = s.handle(.voteReceived(t.vote(.prevote, height: 1, round: 0, block.hash, by: byzantine))) }
-        for i in others.dropFirst() { _ = s.handle(.voteReceived(t.vote(.prevote, height: 1, round: 0, v.hash, by: i))) }
-        // Round 1's proposal re-proposes v with proof-of-lock round 0; the Byzantine validator's prevote for v at round 0
+        for block in decoys { _ = s.handle(.voteReceived(t.vote(.prevote, height: 1, round: 4, block.hash, by: byzantine))) }
+        for i in honest { _ = s.handle(.voteReceived(t.vote(.prevote, height: 1, round: 4, v.hash, by: i))) }
+        #expect(s.round == 4)
+        // Round 5's proposal re-proposes v with proof-of-lock round 4; the Byzantine validator's prevote for v at round 4
         // arrives again (gossip of the node that locked on it): it must count.
-        _ = s.handle(.proposalReceived(t.proposal(height: 1, round: 1, polRound: 0, block: v)))
+        _ = s.handle(.proposalReceived(t.proposal(height: 1, round: 5, polRound: 4, block: v)))
         _ = s.handle(.blockValidated(blockID: v.hash, valid: true))
-        let byzantineVote = t.vote(.prevote, height: 1, round: 0, v.hash, by: byzantine)
+        let byzantineVote = t.vote(.prevote, height: 1, round: 4, v.hash, by: byzantine)
         #expect(!s.isRedundant(.voteReceived(byzantineVote)))
+        // Round 4 ends without a proposal: prevote nil, precommit nil, and round 5 starts.
+        func endRound4(_ s: inout ConsensusState) -> [Effect] {
+            _ = s.handle(.timeoutFired(Timeout(height: 1, round: 4, step: .propose)))
+            _ = s.handle(.timeoutFired(Timeout(height: 1, round: 4, step: .prevote)))
+            for i in honest { _ = s.handle(.voteReceived(t.vote(.precommit, height: 1, round: 4, nil, by: i))) }
+            return s.handle(.timeoutFired(Timeout(height: 1, round: 4, step: .precommit)))
+        }
+        var without = s
+        let control = endRound4(&without)
+        #expect(without.round == 5)
+        #expect(control.broadcastVotes.isEmpty, "without the Byzantine vote four prevotes for v: no proof-of-lock, the node waits")
         _ = s.handle(.voteReceived(byzantineVote))
-        // Round 0 ends without a proposal: prevote nil, precommit nil, and round 1 starts.
-        var effects = s.handle(.timeoutFired(Timeout(height: 1, round: 0, step: .propose)))
-        effects += s.handle(.timeoutFired(Timeout(height: 1, round: 0, step: .prevote)))
-        for i in others.dropFirst() { effects += s.handle(.voteReceived(t.vote(.precommit, height: 1, round: 0, nil, by: i))) }
-        effects = s.handle(.timeoutFired(Timeout(height: 1, round: 0, step: .precommit)))
-        #expect(s.round == 1)
-        #expect(effects.broadcastVotes.map(\.body.blockID) == [v.hash], "line 28: 2f + 1 prevotes for v at round 0")
+        let effects = endRound4(&s)
+        #expect(s.round == 5)
+        #expect(effects.broadcastVotes.map(\.body.blockID) == [v.hash], "line 28: 2f + 1 prevotes for v at round 4")
     }
 
     @Test("One validator's equivocations over many rounds and blocks leave one pending evidence: another's still finds room")
@@ -121,27 +139,33 @@ struct EquivocationBoundsTests {
 }
 
 extension ReplicaTests {
-    @Test("A Byzantine proposer's blocks sent ahead for the whole round window and a Byzantine validator's 4 votes per (round, type) over it fill a small WAL, yet the height is decided: a full WAL refuses only what the rules can do without")
+    @Test("A Byzantine proposer's blocks sent ahead for the whole round window and its countable votes over every round of it fill a small WAL, yet the height is decided: a full WAL refuses only what the rules can do without")
     func countableVotesOverTheWindowCannotFreezeTheHeight() throws {
         let h = try Harness()
-        let i = h.nonProposer(height: 1)
-        let byzantine = try #require(h.keys.indices.first { $0 != i && $0 != h.proposerIndex(height: 1, round: 0) })
+        let i = h.nonProposer(height: 1, rounds: 0...1)
+        let byzantine = h.proposerIndex(height: 1, round: 1)
+        #expect(byzantine != i && byzantine != h.proposerIndex(height: 1, round: 0))
         let honest = h.keys.indices.filter { $0 != i && $0 != byzantine }
         let host = RecordingHost()
         let maxEntries = 128
         host.wal = InMemoryWAL(maxEntries: maxEntries)
         var r = try replica(h, i, host: host)
         let window = h.config.maxRoundsAhead
-        // The Byzantine proposer's blocks for its rounds of the window, sent ahead of time: votes for them count.
+        // The Byzantine proposer's blocks for its rounds of the window, sent ahead of time: only round 1's is within the
+        // proposal reach (round_p + 1) and kept — votes for it count; the others are dropped, never logged.
         let early = (1...window).filter { h.proposerIndex(height: 1, round: $0) == byzantine }
             .map { h.proposal(height: 1, round: $0, block: h.block(height: 1, variant: UInt8($0))) }
         #expect(early.count >= 5)
         for proposal in early { r.receive(.proposal(proposal)) }
-        // Over every round of the window, 4 of those blocks per type — never its own round's: counted, not claimed.
+        let kept = try #require(early.first { $0.round == 1 }).body.blockID
+        #expect(r.machine.heldBlocks == 1)
+        // Over every round of the window and both types: a first vote for a phantom block, then one for the kept block —
+        // counted, and not claimed except at round 1 (its own round).
         for round in 0...window {
-            let ids = early.filter { $0.round != round }.prefix(4).map(\.body.blockID)
             for type in [VoteType.prevote, .precommit] {
-                for id in ids { r.receive(.vote(h.vote(type, height: 1, round: round, id, by: byzantine))) }
+                let phantom = SHA256.hash(Array("phantom/\(round)".utf8))
+                r.receive(.vote(h.vote(type, height: 1, round: round, phantom, by: byzantine)))
+                if round != 1 { r.receive(.vote(h.vote(type, height: 1, round: round, kept, by: byzantine))) }
             }
         }
         #expect(host.wal.count >= maxEntries, "the WAL is full")
@@ -153,12 +177,19 @@ extension ReplicaTests {
             if case .voteReceived(let v) = entry { return v.body.validator == byzantineKey }
             return false
         }.count
-        let fillPoint = maxEntries - 1 - 2 * early.count  // entries before the bound: the start, the proposals and their validations
+        let fillPoint = maxEntries - 3  // entries before the bound: the start, the kept proposal and its validation
+        // Every refused vote is a further (kept-block) vote after the fill: its first vote per (round, type) is all logged.
+        let logged2 = logged.compactMap { entry -> Vote? in
+            if case .voteReceived(let v) = entry, v.body.validator == byzantineKey { return v }
+            return nil
+        }
+        #expect(logged2.filter { $0.body.blockID != kept }.count == 2 * (Int(window) + 1), "every first vote (a phantom block)")
         #expect(byzantineVotes <= fillPoint + 2 * (Int(window) + 1))
-        #expect(byzantineVotes < 2 * 4 * (Int(window) + 1))
+        #expect(byzantineVotes < 2 * 2 * (Int(window) + 1) - 2)
         // A second validator's first equivocation, unclaimed, is still logged: its evidence is recorded.
         let second = honest[0]
-        for proposal in early.prefix(2) { r.receive(.vote(h.vote(.prevote, height: 1, round: 0, proposal.body.blockID, by: second))) }
+        r.receive(.vote(h.vote(.prevote, height: 1, round: 0, SHA256.hash(Array("phantom/second".utf8)), by: second)))
+        r.receive(.vote(h.vote(.prevote, height: 1, round: 0, kept, by: second)))
         #expect(r.machine.pendingEvidence.contains { $0.validator == h.keys[second].publicKey })
         // The honest proposal and votes of round 0 are still logged and handled: this node prevotes and precommits it.
         let block = h.block(height: 1)

@@ -150,7 +150,7 @@ struct IntakeTests {
         for i in t.keys.indices where i != n { events.append(.voteReceived(t.vote(.prevote, height: 1, round: 0, v.hash, by: i))) }
         events.append(.voteReceived(t.vote(.precommit, height: 1, round: 0, nil, by: (n + 1) % 4)))  // not synced: lost
         for event in events {
-            try wal.append(event)
+            try wal.appendUnrefusable(event)
             for effect in s.handle(event) {
                 if case .persistSigningState(let g) = effect { durableGuard = g; try wal.sync() }
                 if case .broadcast(let m) = effect { released.append(m) }
@@ -161,7 +161,7 @@ struct IntakeTests {
         #expect(wal.count == wal.durableCount)
         let entries = try wal.entries()
         let (recovered, effects) = ConsensusRecovery.recover(config: t.config, signingKey: t.keys[n], signingGuard: durableGuard,
-                                                             height: 1, validatorSet: t.set, wal: entries)
+                                                             height: 1, validatorSet: t.set, wal: entries, pendingEvidence: [])
         #expect(recovered.lockedRound == 0)
         #expect(recovered.lockedValue == v)
         #expect(recovered.step == .precommit)
@@ -177,11 +177,11 @@ struct IntakeTests {
         var wal = InMemoryWAL()
         for event in [Event.startHeight(height: 1, validatorSet: t.set), .voteReceived(t.vote(.prevote, height: 1, round: 0, nil, by: 1)),
                       early, .voteReceived(t.vote(.prevote, height: 3, round: 0, nil, by: 2))] {
-            try wal.append(event)
+            try wal.appendUnrefusable(event)
         }
         try wal.sync()
         #expect(try wal.entries().count == 4)
-        try wal.append(.startHeight(height: 2, validatorSet: t.set))
+        try wal.appendUnrefusable(.startHeight(height: 2, validatorSet: t.set))
         // The replica logs the machine's buffered messages for height 2 again as it delivers them (ReplicaTests).
         #expect(try wal.entries() == [.startHeight(height: 2, validatorSet: t.set)])
     }
@@ -190,14 +190,14 @@ struct IntakeTests {
     func fullWALKeepsOwnEvents() throws {
         let t = try Harness()
         var wal = InMemoryWAL(maxEntries: 2)
-        try wal.append(.startHeight(height: 1, validatorSet: t.set))
+        try wal.appendUnrefusable(.startHeight(height: 1, validatorSet: t.set))
         try wal.append(.voteReceived(t.vote(.prevote, height: 1, round: 0, nil, by: 1)), refusable: true)
         #expect(throws: WALError.full(limit: 2)) { try wal.append(.voteReceived(t.vote(.prevote, height: 1, round: 0, nil, by: 2)), refusable: true) }
         #expect(throws: WALError.full(limit: 2)) { try wal.append(.proposalReceived(t.proposal(height: 1, round: 0, block: t.block(height: 1))), refusable: true) }
         try wal.append(.voteReceived(t.vote(.prevote, height: 1, round: 0, nil, by: 3)), refusable: false)
-        try wal.append(.timeoutFired(Timeout(height: 1, round: 0, step: .propose)))
-        try wal.append(.blockValidated(blockID: t.block(height: 1).hash, valid: true))
-        try wal.append(.proposalBlockBuilt(height: 1, round: 1, block: t.block(height: 1)))
+        try wal.appendUnrefusable(.timeoutFired(Timeout(height: 1, round: 0, step: .propose)))
+        try wal.appendUnrefusable(.blockValidated(blockID: t.block(height: 1).hash, valid: true))
+        try wal.appendUnrefusable(.proposalBlockBuilt(height: 1, round: 1, block: t.block(height: 1)))
         #expect(wal.count == 6)
     }
 
@@ -211,6 +211,6 @@ struct IntakeTests {
                         .blockValidated(blockID: v.hash, valid: true), .voteReceived(t.vote(.prevote, height: 1, round: 0, v.hash, by: (n + 1) % 4))])
         let gossip = s.messagesToGossip()
         #expect(gossip.count == 3)
-        if case .proposal(let p) = gossip.first { #expect(p.block == v) } else { Issue.record("gossip should start with the proposal") }
+        if case .proposal(let p) = gossip.last { #expect(p.block == v) } else { Issue.record("gossip should end with the proposal (votes first)") }
     }
 }

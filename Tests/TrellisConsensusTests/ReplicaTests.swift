@@ -47,7 +47,11 @@ final class RecordingHost: ReplicaHost {
         log.append("broadcast")
         broadcasts.append(message)
     }
-    func gossip(_ messages: [ConsensusMessage]) { log.append("gossip") }
+    var gossiped: [[ConsensusMessage]] = []
+    func gossip(_ messages: [ConsensusMessage]) {
+        log.append("gossip")
+        gossiped.append(messages)
+    }
     func broadcastSync(_ message: SyncMessage) { log.append("status") }
     func send(_ message: SyncMessage, to peer: Int) { sent.append((message, peer)) }
     func schedule(_ timer: ReplicaTimer, afterMilliseconds milliseconds: UInt64) {
@@ -75,6 +79,11 @@ final class RecordingHost: ReplicaHost {
         try wal.sync()
     }
     func walEntries() throws(WALError) -> [Event] { try wal.entries() }
+    func saveEvidence(_ evidence: [DuplicateVoteEvidence]) throws(WALError) {
+        log.append("evidence.save")
+        try wal.saveEvidence(evidence)
+    }
+    func storedEvidence() throws(WALError) -> [DuplicateVoteEvidence] { try wal.evidence() }
     func replicaCommitted(_ block: Block, certificate: CommitCertificate, validatorSet: ValidatorSet, source: CommitSource) { log.append("committed") }
     func replicaHalted(_ reason: HaltReason) { halted = reason }
     func replicaRecordedEvidence(_ evidence: DuplicateVoteEvidence) {}
@@ -254,8 +263,8 @@ struct ReplicaTests {
                                                  precommits: h.keys.indices.map { h.vote(.precommit, height: 1, round: 0, block1.hash, by: $0) }))]
         let early = h.proposal(height: 2, round: 0, block: h.block(height: 2, variant: 1))
         let late = h.proposal(height: 2, round: 0, block: h.block(height: 2, variant: 2))  // the proposer equivocating
-        try host.wal.append(.startHeight(height: 1, validatorSet: h.set))
-        try host.wal.append(.proposalReceived(early))
+        try host.wal.appendUnrefusable(.startHeight(height: 1, validatorSet: h.set))
+        try host.wal.appendUnrefusable(.proposalReceived(early))
         try host.wal.sync()
         var r = try replica(h, i, host: host, app: app)
         #expect(r.replayedEntries == 0, "no .startHeight(2) in the WAL: a fresh start")
@@ -377,10 +386,10 @@ struct ReplicaTests {
         let early = h.proposal(height: 2, round: 0, block: h.block(height: 2, variant: 1))
         let late = h.proposal(height: 2, round: 0, block: h.block(height: 2, variant: 2))
         // The previous life logged these during height 1 and crashed after committing it, before `.startHeight(2)`.
-        try host.wal.append(.startHeight(height: 1, validatorSet: h.set))
-        try host.wal.append(.proposalReceived(early))
-        for round: UInt32 in 1...4 { try host.wal.append(.voteReceived(h.vote(.prevote, height: 2, round: round, nil, by: byzantine))) }
-        try host.wal.append(.proposalReceived(late))
+        try host.wal.appendUnrefusable(.startHeight(height: 1, validatorSet: h.set))
+        try host.wal.appendUnrefusable(.proposalReceived(early))
+        for round: UInt32 in 1...4 { try host.wal.appendUnrefusable(.voteReceived(h.vote(.prevote, height: 2, round: round, nil, by: byzantine))) }
+        try host.wal.appendUnrefusable(.proposalReceived(late))
         try host.wal.sync()
         let r = try replica(h, i, host: host, app: app, config: config)
         #expect(r.replayedEntries == 0, "no .startHeight(2) in the WAL: a fresh start")
@@ -442,7 +451,7 @@ struct ReplicaTests {
     func walAheadRefused() throws {
         let h = try Harness()
         let host = RecordingHost()
-        try host.wal.append(.startHeight(height: 5, validatorSet: h.set))
+        try host.wal.appendUnrefusable(.startHeight(height: 5, validatorSet: h.set))
         try host.wal.sync()
         var r = TestReplica(config: h.config, signingKey: h.keys[0], signingGuard: SigningGuard(), application: FakeApplication(harness: h), host: host,
                             settings: ReplicaSettings(commitDelayMilliseconds: 0))

@@ -104,14 +104,19 @@ extension ReplicaTests {
         let proposal = h.proposal(height: 1, round: far, block: block)
         let host = RecordingHost()
         var r = try replica(h, i, host: host)
-        r.receive(.proposal(proposal))  // the first note: f of the power, no move
+        // A proposal that far ahead is no note: beyond the proposal reach (round_p + 1) it is dropped, never logged.
+        r.receive(.proposal(proposal))
+        #expect(host.wal.count == 1)
+        let note = h.vote(.prevote, height: 1, round: far, block.hash, by: proposer)
+        r.receive(.vote(note))  // the first note: f of the power, no move
         #expect(r.machine.round == 0)
         try host.wal.sync()  // durable, as the sync before a later signature would make it
         host.crash()
         r = try replica(h, i, host: host)
         #expect(r.replayedEntries == 2, "the start and the first note")
         #expect(r.machine.round == 0)
-        #expect(r.machine.isRedundant(.proposalReceived(proposal)), "the replayed note counts: its signer is noted")
+        #expect(r.machine.isRedundant(.voteReceived(h.vote(.precommit, height: 1, round: far + 1, nil, by: proposer))),
+                "the replayed note counts: its signer is noted")
         r.receive(.vote(h.vote(.prevote, height: 1, round: far, block.hash, by: second)))  // f + 1
         #expect(r.machine.round == far)
         r.receive(.proposal(proposal))  // gossip repeats it; now within the window

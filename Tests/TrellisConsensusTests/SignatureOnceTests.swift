@@ -21,7 +21,7 @@ extension ReplicaTests {
         // The disk hands back a vote whose signature does not verify (corruption): the replay checks and drops it.
         var forged = h.vote(.precommit, height: 1, round: 0, block.hash, by: others[0])
         forged.body.round = 1
-        try host.wal.append(.voteReceived(forged))
+        try host.wal.appendUnrefusable(.voteReceived(forged))
         try host.wal.sync()
         host.broadcasts.removeAll()
         let restarted = try replica(h, i, host: host)

@@ -35,17 +35,17 @@ import TrellisStore
         defer { try? FileManager.default.removeItem(atPath: path) }
         do {
             let wal = try RocksConsensusWAL(database: try database(path), path: path, chainID: chainID)
-            try wal.append(.startHeight(height: 1, validatorSet: set))
-            try wal.append(.voteReceived(vote(height: 1, round: 0)))
-            try wal.append(.voteReceived(vote(height: 2, round: 0)))  // buffered for the next height
-            try wal.append(.timeoutFired(Timeout(height: 1, round: 0, step: .propose)))
+            try wal.appendUnrefusable(.startHeight(height: 1, validatorSet: set))
+            try wal.appendUnrefusable(.voteReceived(vote(height: 1, round: 0)))
+            try wal.appendUnrefusable(.voteReceived(vote(height: 2, round: 0)))  // buffered for the next height
+            try wal.appendUnrefusable(.timeoutFired(Timeout(height: 1, round: 0, step: .propose)))
             try wal.sync()
         }
         do {
             let wal = try RocksConsensusWAL(database: try database(path), path: path, chainID: chainID)
             #expect(try wal.entries().count == 4)
             #expect(wal.droppedTornRecord == nil)
-            try wal.append(.startHeight(height: 2, validatorSet: set))
+            try wal.appendUnrefusable(.startHeight(height: 2, validatorSet: set))
             try wal.sync()
         }
         let wal = try RocksConsensusWAL(database: try database(path), path: path, chainID: chainID)
@@ -59,11 +59,11 @@ import TrellisStore
         defer { try? FileManager.default.removeItem(atPath: path) }
         do {
             let wal = try RocksConsensusWAL(database: try database(path), path: path, chainID: chainID, maxEntries: 2)
-            try wal.append(.startHeight(height: 1, validatorSet: set))
+            try wal.appendUnrefusable(.startHeight(height: 1, validatorSet: set))
             try wal.append(.voteReceived(vote(height: 1, round: 0)), refusable: true)
             #expect(throws: WALError.full(limit: 2)) { try wal.append(.voteReceived(vote(height: 1, round: 1)), refusable: true) }
             try wal.append(.voteReceived(vote(height: 1, round: 2)), refusable: false)
-            try wal.append(.timeoutFired(Timeout(height: 1, round: 0, step: .propose)))
+            try wal.appendUnrefusable(.timeoutFired(Timeout(height: 1, round: 0, step: .propose)))
             try wal.sync()
         }
         let reopened = try RocksConsensusWAL(database: try database(path), path: path, chainID: chainID, maxEntries: 2)
@@ -76,8 +76,8 @@ import TrellisStore
         defer { try? FileManager.default.removeItem(atPath: path) }
         do {
             let wal = try RocksConsensusWAL(database: try database(path), path: path, chainID: chainID)
-            try wal.append(.startHeight(height: 1, validatorSet: set))
-            try wal.append(.voteReceived(vote(height: 2, round: 0)))
+            try wal.appendUnrefusable(.startHeight(height: 1, validatorSet: set))
+            try wal.appendUnrefusable(.voteReceived(vote(height: 2, round: 0)))
             try wal.append(contentsOf: [.startHeight(height: 2, validatorSet: set), .voteReceived(vote(height: 2, round: 0)),
                                         .voteReceived(vote(height: 2, round: 1))])
             #expect(wal.count == 3)
@@ -93,9 +93,9 @@ import TrellisStore
         defer { try? FileManager.default.removeItem(atPath: path) }
         do {
             let wal = try RocksConsensusWAL(database: try database(path), path: path, chainID: chainID)
-            try wal.append(.startHeight(height: 1, validatorSet: set))
-            try wal.append(.voteReceived(vote(height: 1, round: 0)))
-            try wal.append(.voteReceived(vote(height: 1, round: 1)))
+            try wal.appendUnrefusable(.startHeight(height: 1, validatorSet: set))
+            try wal.appendUnrefusable(.voteReceived(vote(height: 1, round: 0)))
+            try wal.appendUnrefusable(.voteReceived(vote(height: 1, round: 1)))
             try wal.sync()
         }
         func cut(_ sequence: UInt64, keep: Int) throws {
@@ -119,6 +119,33 @@ import TrellisStore
             let text = "\(error)"
             return text.contains(path) && text.contains("corrupt") && text.contains("record 0")
         }
+    }
+
+    @Test func theEvidenceRecordSurvivesAReopenAndANewHeightAndABadOneIsDroppedNotFatal() throws {
+        let path = directory()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let other = Vote.signed(VoteBody(type: .prevote, height: 1, round: 0, blockID: SHA256.hash([1]), validator: key.publicKey), chainID: chainID, key: key)
+        let pair = try #require(DuplicateVoteEvidence(vote(height: 1, round: 0), other))
+        do {
+            let wal = try RocksConsensusWAL(database: try database(path), path: path, chainID: chainID)
+            #expect(try wal.evidence().isEmpty)
+            try wal.appendUnrefusable(.startHeight(height: 1, validatorSet: set))
+            try wal.saveEvidence([pair])
+            try wal.appendUnrefusable(.startHeight(height: 2, validatorSet: set))  // truncates the entries, not the evidence
+            try wal.sync()
+        }
+        do {
+            let wal = try RocksConsensusWAL(database: try database(path), path: path, chainID: chainID)
+            #expect(try wal.evidence() == [pair])
+            #expect(try wal.entries() == [.startHeight(height: 2, validatorSet: set)])
+        }
+        let db = try database(path)
+        try db.put(try db.columnFamily("consensus"), key: RocksConsensusWAL.evidenceKey, value: [0, 0, 0, 9, 1, 2, 3, 4, 5], sync: true)
+        let wal = try RocksConsensusWAL(database: db, path: path, chainID: chainID)
+        #expect(try wal.evidence().isEmpty)
+        #expect(wal.droppedEvidenceRecord != nil)
+        #expect(try wal.entries() == [.startHeight(height: 2, validatorSet: set)])
+        #expect(try db.get(try db.columnFamily("consensus"), key: RocksConsensusWAL.evidenceKey) == nil, "deleted: the next start does not warn again")
     }
 
     @Test func aWALOfAnotherChainRefusesTheStart() throws {

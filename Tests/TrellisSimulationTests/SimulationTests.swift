@@ -1,6 +1,7 @@
 // SimulationTests.swift — many seeds through the simulator: faults, crashes, one Byzantine validator of four.
 //
-// 333 seeds in all (225 + 50 + 6 + 20 Twins + 4 laggard + 8 flood + 8 window flood + 8 window flood with crashes):
+// 349 seeds in all (225 + 50 + 6 + 20 Twins + 8 laggard + 8 flood + 8 window flood + 8 window flood with crashes +
+// 8 proposal flood + 4 at the node's cadence):
 // CI keeps at least 300. Budget: these must run in CI well under five
 // minutes on two cores in a debug build; seeds are split into chunks
 // that Swift Testing runs in parallel — on Dispatch threads, not on the cooperative pool (one thread per core),
@@ -60,6 +61,14 @@ struct SimulationTests {
         await runSeeds(4_000..<4_004, config: config)
     }
 
+    @Test("The laggard scenario with faults on: the laggard stays cut off through the fault plan's heals, and still catches up")
+    func laggardWithFaults() async {
+        var config = SimulationConfig(byzantine: 1, byzantineBehaviour: [.voteNil], faultPhaseMilliseconds: 20_000)
+        config.laggard = true
+        config.maxRoundsAhead = 4
+        await runSeeds(4_010..<4_014, config: config)
+    }
+
     @Test("Flooding Byzantine validators against small bounds (4 rounds ahead, 16 buffered, 4 pending evidence), with faults: the bounds hold (checked after every step), and the WAL's default bound never refuses a message",
           arguments: [4, 7])
     func floodAgainstSmallBounds(validators: Int) async {
@@ -106,7 +115,34 @@ struct SimulationTests {
                                       byzantineBehaviour: [.floodWindow, .doubleVote, .equivocateProposals])
         config.application = .test
         config.smallBounds()
-        await runSeeds(UInt64(5_700 + validators * 10)..<UInt64(5_700 + validators * 10 + 4), config: config)
+        let bounded = config
+        for seed in UInt64(5_700 + validators * 10)..<UInt64(5_700 + validators * 10 + 4) {
+            let result = await Self.offPool { Simulation.run(seed: seed, config: bounded) }
+            #expect(result.passed, "seed \(seed): \(result.violations.map(\.description))")
+            // Evidence completeness: every double-voting validator's equivocation reached the chain, through crashes and
+            // small WALs (a full WAL never refuses a validator's first equivocation of a height; the pool is stored).
+            #expect(result.punishedOnChain == result.byzantine, "seed \(seed): punished \(result.punishedOnChain.sorted()) of \(result.byzantine.sorted())")
+        }
+    }
+
+    @Test("Byzantine proposers send, every tick, their proposals with large blocks for every round they own in the window and the next height's, against the small bounds, with faults and crashes: honest nodes hold and validate one block per round up to round_p + 1 (checked after every step), and the chain goes on",
+          arguments: [4, 7])
+    func proposalFloodAgainstSmallBounds(validators: Int) async {
+        var config = SimulationConfig(validators: validators, byzantine: (validators - 1) / 3,
+                                      byzantineBehaviour: [.floodProposals, .doubleVote, .equivocateProposals])
+        config.application = .test
+        config.smallBounds()
+        await runSeeds(UInt64(5_900 + validators * 10)..<UInt64(5_900 + validators * 10 + 4), config: config)
+    }
+
+    @Test("The node's cadence (its timeouts, gossip every 4 ticks only while stalled) with a Byzantine validator that votes nil and floods large proposals, and a laggard: the laggard gets the proposals of the rounds it reaches late from gossip, and the chain goes on")
+    func nodeCadenceWithALaggard() async {
+        var config = SimulationConfig(byzantine: 1, byzantineBehaviour: [.voteNil, .floodProposals], faults: false, faultPhaseMilliseconds: 12_000)
+        config.application = .test
+        config.laggard = true
+        config.maxRoundsAhead = 4
+        config.nodeCadence()
+        await runSeeds(6_100..<6_104, config: config)
     }
 
     @Test("A fault-free run commits steadily and every validator reaches the same height")

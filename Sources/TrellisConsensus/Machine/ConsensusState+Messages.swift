@@ -2,16 +2,22 @@
 //
 // Fault model: any message may come from a Byzantine validator or be a replay. A message is counted only when its
 // signer is in the validator set of its height, its signature verifies, a proposal comes from proposer(h, r) and
-// its round is at most round_p + maxRoundsAhead (beyond it, a validator's first message per round of this node is
-// noted for the round catch-up, `noteFarRound`). Messages for the next heights are buffered (bounded: the signer
-// holding the most loses its oldest); messages for past heights are dropped (block sync serves lagging nodes).
+// its round is at most round_p + maxRoundsAhead (beyond it, a validator's first vote per round of this node is
+// noted for the round catch-up, `noteFarRound`). A proposal is kept only for rounds up to round_p + 1 (at a later
+// height: rounds 0 and 1), so its block is held, logged and validated only there (`maxProposalRoundsAhead`).
+// Messages for the next heights are buffered (bounded: the signer holding the most loses its oldest); messages for
+// past heights are dropped (block sync serves lagging nodes).
 // Conflicting votes become DuplicateVoteEvidence, one pending pair per validator and height (a full pool drops the
 // oldest pair of the validator holding the most).
 import TrellisCrypto
 import TrellisLedger
 
 extension ConsensusState {
-    /// Routes a message by height: past → drop, future → buffer, current → check and count.
+    /// Routes a message by height: past → drop, future → buffer, current → check and count. The proposal reach
+    /// (`isWithinProposalReach`) is not asked here but where messages enter the log — `isBeyondProposalReach`, which the
+    /// driver asks before it logs and hands over a message, and the future buffer — so a replay handles every logged
+    /// proposal as the run that logged it did, a log written by an earlier build (which kept proposals anywhere in the
+    /// window, and locked on them) included (REVIEW-17 BUG 1).
     mutating func receive(_ message: ConsensusMessage, effects: inout [Effect]) {
         if phase == .waitingForHeight || message.height > height {
             bufferFutureMessage(message)
@@ -41,7 +47,9 @@ extension ConsensusState {
     }
 
     /// A message for a round beyond `round_p + maxRoundsAhead` is not counted (vote storage stays bounded by the
-    /// window), but its signer's round is noted — the first such message per validator since round_p last changed —
+    /// window), but its signer's round is noted — the first such message per validator since round_p last changed; a
+    /// vote, since a proposal that far ahead is beyond the proposal reach and not logged (a validator in a round sends
+    /// its prevote there, at the latest on its propose timeout; an earlier build's log replays its proposal notes) —
     /// so that a node that fell more than the window behind at its height (partitioned, or restarted, while the others
     /// ran rounds without deciding) can still follow line 55: once validators with more than f of the power sent
     /// messages beyond the window, it moves to the highest round that much power has reached (at least one honest
@@ -58,6 +66,51 @@ extension ConsensusState {
         }
         farRoundSenders[signer] = message.round
     }
+
+    /// Rounds ahead of round_p whose proposals are kept: a proposal's block is held (`blocks`), logged and validated
+    /// only for rounds up to round_p + 1 (CometBFT keeps only the current round's) — later ones are not logged and
+    /// come back with gossip once this node reaches their round (`messagesToGossip` re-sends round_p's proposal and
+    /// validRound's; a node that missed a decision is served by block sync). Before, a round's first well-formed
+    /// proposal was kept anywhere in the `maxRoundsAhead` window: a Byzantine proposer sending its proposals for
+    /// every round it owns there (~16 at n = 4, each block up to `Limits.maxBlockBytes`) made every honest node hold,
+    /// log and execute all of them at once — memory, WAL bytes and CPU per height grew with what one validator chose
+    /// to send (REVIEW-16 RISK 3).
+    public static let maxProposalRoundsAhead: UInt32 = 1
+
+    /// Whether `event` is a proposal beyond the proposal reach (`isWithinProposalReach`): one a driver does not log —
+    /// and so the machine never handles, its block neither held nor validated — unlike `isRedundant`, handling it
+    /// would change the state (the machine keeps what it is handed: a replay handles every logged event as the run
+    /// that logged it did). Asked before an event is logged, never of one logged already: the proposals logged with a
+    /// height's start (taken from the buffer, rounds 0 and 1) are handled even if the messages before them moved the
+    /// round on, since a replay handles them too (REVIEW-17 b BUG B). It comes back with gossip in its round.
+    public func isBeyondProposalReach(_ event: Event) -> Bool {
+        guard case .proposalReceived(let proposal) = event else { return false }
+        return !isWithinProposalReach(proposal)
+    }
+
+    /// Whether the driver may log `proposal` (`isBeyondProposalReach` is true otherwise; the future buffer drops it): at the
+    /// height running, its round at most `maxProposalRoundsAhead` (never more than `config.maxRoundsAhead`) above
+    /// round_p, and for a round below round_p only once the precommits of that round for its block carry more than f
+    /// of the power — a past round's proposal serves only to decide that round (line 49), at least one honest validator
+    /// then precommitted it, and those locked on it re-send it as their validRound (without this, a Byzantine proposer
+    /// could withhold its proposals through a long stall and send them all at once at a high round: the same burst
+    /// of blocks as before, only later — REVIEW-17 RISK 1). At a later height: rounds up to `maxProposalRoundsAhead`
+    /// (the node starts there at round 0). So a height holds, logs and validates at most one block per round up to
+    /// round_p + 1, and of the rounds below round_p only blocks honest validators precommitted.
+    func isWithinProposalReach(_ proposal: Proposal) -> Bool {
+        let reach = UInt64(min(Self.maxProposalRoundsAhead, config.maxRoundsAhead))
+        guard phase != .waitingForHeight, proposal.height == height else { return UInt64(proposal.round) <= reach }
+        guard UInt64(proposal.round) <= UInt64(round) + reach else { return false }
+        guard proposal.round < round else { return true }
+        return votes.votes(.precommit, round: proposal.round).power(for: proposal.body.blockID) >= skipPower
+    }
+
+    /// Blocks this machine holds at the height running, from the proposals it kept (diagnostics and the simulator's
+    /// bound check: at most round_p + 1 + `maxProposalRoundsAhead`).
+    public var heldBlocks: Int { blocks.count }
+
+    /// Block validations this machine asked for at the height running (one per kept block; the same bound).
+    public var requestedValidations: Int { validationRequested.count }
 
     /// The signature and, for a proposal, the machine's well-formedness checks.
     mutating func verifies(_ message: ConsensusMessage) -> Bool {
@@ -105,25 +158,31 @@ extension ConsensusState {
     /// received. For the current height: the proposals of round_p and validRound_p, every vote of round_p, the
     /// precommits of round_p − 1 (the 2f + 1 that moved this node on let a peer still in round_p − 1 follow; from
     /// further behind, line 55 lifts it), and the prevotes of validRound_p and lockedRound_p (the proof-of-lock
-    /// that line 28 needs). Bounded by 3 proposals and 5 votes per validator (×4 for equivocators); deterministic.
+    /// that line 28 needs). Votes first: a receiver then counts the precommits that make a past round's proposal
+    /// worth logging before that proposal arrives (`isWithinProposalReach`). One proposal per block id (a re-proposal
+    /// of validValue carries the block validRound's proposal does). Bounded by 3 proposals and 5 votes per validator
+    /// (×4 for equivocators); deterministic.
     public func messagesToGossip() -> [ConsensusMessage] {
         guard phase == .running else { return [] }
         var rounds = [round]
         for r in [validRound, lockedRound].compactMap({ $0 }) where !rounds.contains(r) { rounds.append(r) }
-        var out: [ConsensusMessage] = rounds.compactMap { proposals[$0].map(ConsensusMessage.proposal) }
-        out += votes.votes(.prevote, round: round).allVotes.map(ConsensusMessage.vote)
+        var out: [ConsensusMessage] = votes.votes(.prevote, round: round).allVotes.map(ConsensusMessage.vote)
         out += votes.votes(.precommit, round: round).allVotes.map(ConsensusMessage.vote)
         if round > 0 { out += votes.votes(.precommit, round: round - 1).allVotes.map(ConsensusMessage.vote) }
         for r in rounds.dropFirst() { out += votes.votes(.prevote, round: r).allVotes.map(ConsensusMessage.vote) }
+        var blockIDs: [Hash] = []
+        for proposal in rounds.compactMap({ proposals[$0] }) where !blockIDs.contains(proposal.body.blockID) {
+            blockIDs.append(proposal.body.blockID)
+            out.append(.proposal(proposal))
+        }
         return out
     }
 
     /// Whether handling `event` would certainly change nothing (and yield no effect — a replay handles such an event
     /// if it was logged before it became redundant): a message for a past height, or for this height
     /// once it is decided; a vote already counted; a proposal for a round that has one (the first wins, and its
-    /// proposer's sender power is already noted); a message for a later
-    /// height already buffered; a timeout of another height or round. Drivers skip such events before logging them,
-    /// so gossip repeats do not grow the WAL.
+    /// proposer's sender power is already noted); a message for a later height already buffered; a timeout of another
+    /// height or round. Drivers skip such events before logging them, so gossip repeats do not grow the WAL.
     public func isRedundant(_ event: Event) -> Bool {
         let message: ConsensusMessage
         switch event {
@@ -165,10 +224,14 @@ extension ConsensusState {
     /// what the rules need, which ≤ f Byzantine validators cannot crowd out however many extra votes they send (before,
     /// their countable equivocations over the window filled the log and it refused every later message, honest first
     /// votes included: the height was never decided — review 15). Those grow only with the rounds reached: with n
-    /// validators, per round up to round_p + maxRoundsAhead one proposal and 2n first votes, 6n claimed votes on
+    /// validators, one proposal per round up to round_p + 1, per round up to round_p + maxRoundsAhead 2n first votes, 6n claimed votes on
     /// average over those rounds (nil and the round's block, per type, plus one per later proposal naming the round as
     /// its proof-of-lock round), n far-round notes per round change, and a validator's first equivocation a height that
-    /// yields kept evidence (≤ n a height). Bounded in entries, not bytes: a proposal carries its block.
+    /// yields kept evidence (≤ n a height). In bytes too: every entry is a vote or an own event of a few hundred bytes
+    /// except a proposal, which carries its block (≤ `Limits.maxBlockBytes`), and proposals are logged only within the
+    /// proposal reach (`isWithinProposalReach`) — one per round up to round_p + 1, not per round of the window — plus
+    /// the ≤ 2 × 2 taken from the buffer at the height's start (an equivocating proposer's second one is logged with
+    /// the start and skipped).
     public func isRefusable(_ event: Event) -> Bool {
         let message: ConsensusMessage
         switch event {
@@ -260,6 +323,16 @@ extension ConsensusState {
         effects.append(.recordEvidence(evidence))
     }
 
+    /// Puts back the pending evidence a previous life stored (Replica+Recovery `start`, before the WAL's replay or a fresh
+    /// start): one pair per (validator, height), at most `maxPendingEvidence` — the newest kept if the bound shrank.
+    /// Pending evidence never changes a vote, so the replay derives the same signatures; a pair the replay finds again
+    /// is already pending (kept once), and its validator's further votes are redundant as in the live run.
+    mutating func restorePendingEvidence(_ stored: [DuplicateVoteEvidence]) {
+        precondition(pendingEvidence.isEmpty, "invalid state: evidence restored into a pool holding \(pendingEvidence.count) pairs")
+        for pair in stored where !hasPendingEvidence(against: pair.validator, height: pair.height) { pendingEvidence.append(pair) }
+        if pendingEvidence.count > config.maxPendingEvidence { pendingEvidence.removeFirst(pendingEvidence.count - config.maxPendingEvidence) }
+    }
+
     /// Whether `recordEvidence` would keep a new pair against `validator` at `h` (`isRedundant` asks the same).
     func mayRecordEvidence(against validator: PublicKey, height h: UInt64) -> Bool {
         guard !hasPendingEvidence(against: validator, height: h) else { return false }
@@ -291,6 +364,12 @@ extension ConsensusState {
 
     mutating func bufferFutureMessage(_ message: ConsensusMessage) {
         guard phase == .waitingForHeight || message.height <= height &+ config.maxFutureHeights else {
+            droppedMessages += 1
+            return
+        }
+        // Only proposals of the rounds the node starts a height with (a fresh start buffers what the log held for this
+        // height and later — an earlier build's log too).
+        if case .proposal(let p) = message, !isWithinProposalReach(p) {
             droppedMessages += 1
             return
         }

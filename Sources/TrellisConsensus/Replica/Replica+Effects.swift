@@ -35,6 +35,9 @@ extension Replica {
             // A logged event the machine now ignores changes nothing in a replay either (isRedundant's contract).
             if machine.isRedundant(next) { continue }
             if logged { perform(machine.handle(next, signatureVerified: verified)); continue }
+            // Not logged yet: a proposal beyond the proposal reach is not logged, so never handled (a logged one is, as
+            // its replay will: the proposals logged with a height's start).
+            if machine.isBeyondProposalReach(next) { continue }
             // Rule 1: the WAL holds the event before the state machine acts on it.
             do { try host.appendWAL(next, refusable: machine.isRefusable(next)) } catch {
                 if case .full(let limit) = error {
@@ -104,7 +107,26 @@ extension Replica {
             }
         case .recordEvidence(let evidence):
             host.replicaRecordedEvidence(evidence)
+            // Durable with the next WAL sync — at the latest before this node's next signature, as the votes that
+            // made the pair (a crash before it loses both: a replay of the log records the pair again).
+            persistEvidence(sync: false)
         }
+    }
+
+    /// Stores the machine's pending evidence if it changed since it was last stored (ConsensusWAL `saveEvidence`), so
+    /// a restart keeps the equivocations this node saw — the log holds one height, and nothing rebuilds an earlier
+    /// height's pair (REVIEW-16 b RISK 1: a restart of the only node that saw a second vote lost it for good).
+    /// `sync`: make it durable now (a commit that pruned the pool: else a crash could bring back pairs already punished,
+    /// which no later block would prune).
+    mutating func persistEvidence(sync: Bool) {
+        guard haltReason == nil, machine.pendingEvidence != savedEvidence else { return }
+        do {
+            try host.saveEvidence(machine.pendingEvidence)
+            if sync { try host.syncWAL() }
+        } catch {
+            return halt(.persistFailed("\(error)"))
+        }
+        savedEvidence = machine.pendingEvidence
     }
 
     /// Commits a decided or synced block. A block for a height already committed must be the same block, or the
@@ -137,6 +159,7 @@ extension Replica {
         // commits by sync never reaches `decide`, which prunes too).
         machine.pruneEvidence(committedIn: block)
         host.replicaCommitted(block, certificate: certificate, validatorSet: set, source: source)
+        persistEvidence(sync: true)
         return true
     }
 

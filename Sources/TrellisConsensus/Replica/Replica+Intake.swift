@@ -8,7 +8,9 @@
 // of that height — it could not decide it, and with every honest node flooded during one slow height the chain
 // stopped. So a received message is logged only when
 //   1. the machine would not ignore it (`ConsensusState.isRedundant`: repeats, past heights, a proposal for a round
-//      that has one, a message already buffered, a vote that would only repeat pending evidence);
+//      that has one, a message already buffered, a vote that would only repeat pending evidence), and it is no
+//      proposal beyond the proposal reach (`isBeyondProposalReach`: above round_p + 1, below round_p until more than f
+//      precommitted its block, at a later height above round 1 — its block is never held, logged nor executed);
 //   2. its height is the next uncommitted one or at most `maxFutureHeights` after the machine's, and, for a later
 //      height than the one running, its round at most `maxRoundsAhead` (the machine drops the others anyway; at the
 //      height running, a round beyond the window is its signer's one note per round change of the machine — the
@@ -21,7 +23,8 @@
 //   5. its signature verifies (checked last: a forged message never uses up its claimed signer's allowance).
 // At the height running no allowance applies — there the machine's own bounds make everything else redundant: one
 // proposal per round, at most `VoteSet.maxVotesPerValidator` counted votes per validator, round and type plus its
-// claimed ones (VoteSet), and a vote it would not count only repeats evidence once `maxPendingEvidence` is reached. An allowance there would refuse a vote
+// claimed ones (VoteSet), and a vote it would not count only repeats evidence (one pair per validator and height,
+// while the pool keeps it). An allowance there would refuse a vote
 // that counts later (a Byzantine validator's vote for a block proposed again in a later round, relayed by a correct
 // node: Tendermint's liveness needs it delivered). A message refused here is a lost message, which the protocol
 // tolerates (gossip repeats it). The node's own events (timeouts, application answers) are never refused by the
@@ -53,7 +56,8 @@ extension Replica {
 
     /// Whether `message` may be logged and handed to the state machine (see the header); counts it when it may.
     mutating func admit(_ message: ConsensusMessage) -> Bool {
-        if machine.isRedundant(.received(message)) { return false }
+        let event = Event.received(message)
+        if machine.isRedundant(event) || machine.isBeyondProposalReach(event) { return false }
         // The machine runs (or has decided) `machine.height` ≤ the next uncommitted height, or waits for its first.
         let next = application.committedHeight + 1
         let running = machine.phase != .waitingForHeight

@@ -5,7 +5,8 @@
 // valid values come back, and every message this replica signed is re-signed byte for byte (the guard reuses the
 // stored signature) and re-sent — a restarted validator repeats its votes instead of staying silent. Without such
 // an entry the WAL belongs to a committed height and the height starts afresh. A WAL for a later height than the
-// ledger's next one refuses the start.
+// ledger's next one refuses the start. The pending evidence stored beside the log (ConsensusWAL `saveEvidence`) is
+// put back first — before the replay or the fresh start — less the pairs the last committed block punished.
 import TrellisCrypto
 import TrellisLedger
 
@@ -18,6 +19,13 @@ extension Replica {
         do { set = try application.validatorSet(forHeight: height) } catch { throw .application(error) }
         let entries: [Event]
         do { entries = try host.walEntries() } catch { throw .wal(error) }
+        let stored: [DuplicateVoteEvidence]
+        do { stored = try host.storedEvidence() } catch { throw .wal(error) }
+        savedEvidence = stored
+        // Less the pairs the last committed block punished: a crash between the ledger's synced commit and the synced
+        // store of the pruned pool (Replica+Effects `commit`) left them stored, and no later block would prune them.
+        let punished = application.committedBlock(at: application.committedHeight)?.block.evidence ?? []
+        let evidence = stored.filter { pair in !punished.contains { $0.validator == pair.validator && $0.height == pair.height } }
         for entry in entries {
             if case .startHeight(let h, _) = entry, h > height { throw .walAhead(walHeight: h, expectedHeight: height) }
         }
@@ -27,6 +35,8 @@ extension Replica {
         }
         started = true
         if !resumes {
+            machine.restorePendingEvidence(evidence)
+            persistEvidence(sync: false)
             // The WAL's messages for this height and later (received while the previous height was finishing) go
             // into the new machine's buffer, in order and through its bound (a machine waiting for its first height
             // buffers any height), so they are not lost. The start below takes this height's ones out and logs them
@@ -50,8 +60,9 @@ extension Replica {
             return startHeightIfStill(height, waited: true)
         }
         let (state, effects) = ConsensusRecovery.recover(config: machine.config, signingKey: machine.signingKey, signingGuard: machine.signingGuard,
-                                                         height: height, validatorSet: set, wal: entries)
+                                                         height: height, validatorSet: set, wal: entries, pendingEvidence: evidence)
         machine = state
+        persistEvidence(sync: false)
         replayedEntries = entries.count
         host.replicaReported(.recovered(height: height, replayedEntries: entries.count, round: machine.round))
         // The replayed effects re-arm timers, re-request validation and re-send what this replica signed (after

@@ -92,6 +92,8 @@ public struct Replica<Application: ConsensusApplication, Host: ReplicaHost> {
     /// The height whose start waits for transactions (only without empty blocks).
     var waitingToStart: UInt64?
     var started = false
+    /// The pending evidence as this replica last stored it (`persistEvidence`).
+    var savedEvidence: [DuplicateVoteEvidence] = []
     /// Messages logged per (height, round, signer) (Replica+Intake), and the validator set it last asked for.
     var intakeCounts: [IntakeKey: Int] = [:]
     var intakeSetCache: (height: UInt64, schedule: ProposerSchedule)?
@@ -137,16 +139,25 @@ public struct Replica<Application: ConsensusApplication, Host: ReplicaHost> {
 
     /// The periodic tick: announces the committed height (block sync) and re-sends this height's messages
     /// (every `gossipEveryTicks` ticks; with `gossipOnlyWhenStalled`, only if no block was committed since the last
-    /// check).
+    /// check). Once the height is past round 0 its votes (a few hundred bytes each) go at every tick: a node that
+    /// reached a round late needs the round's precommits and prevotes soon, and the node's cadence (4 ticks of 500 ms)
+    /// would often come after its propose timeout (REVIEW-17 RISK 2). Proposals — a block each, up to 16 MiB by default
+    /// — keep the cadence: at every tick, the two or three a locked height gossips would exceed a peer's byte rate
+    /// (32 MiB/s) and get this node cut off and banned by honest peers (REVIEW-17 b BUG A).
     public mutating func tick() {
         guard started, haltReason == nil else { return }
         let height = application.committedHeight
         host.broadcastSync(.status(committedHeight: height))
         ticks += 1
-        guard ticks % settings.gossipEveryTicks == 0 else { return }
-        defer { lastGossipCheckHeight = height }
-        guard !settings.gossipOnlyWhenStalled || height == lastGossipCheckHeight else { return }
-        let messages = machine.messagesToGossip()
+        var withProposals = false
+        if ticks % settings.gossipEveryTicks == 0 {
+            withProposals = !settings.gossipOnlyWhenStalled || height == lastGossipCheckHeight
+            lastGossipCheckHeight = height
+        }
+        let votesOnly = !withProposals && machine.phase == .running && machine.round > 0
+        guard withProposals || votesOnly else { return }
+        var messages = machine.messagesToGossip()
+        if votesOnly { messages.removeAll { if case .proposal = $0 { return true } else { return false } } }
         if !messages.isEmpty { host.gossip(messages) }
     }
 

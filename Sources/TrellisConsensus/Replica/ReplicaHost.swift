@@ -123,6 +123,10 @@ public protocol ReplicaStorage {
     func syncWAL() throws(WALError)
     /// The durable WAL entries, oldest first (read once, at start).
     func walEntries() throws(WALError) -> [Event]
+    /// Replaces the stored pending evidence (ConsensusWAL `saveEvidence`: not yet durable; `syncWAL` makes it so).
+    func saveEvidence(_ evidence: [DuplicateVoteEvidence]) throws(WALError)
+    /// The stored pending evidence, oldest first (read once, at start).
+    func storedEvidence() throws(WALError) -> [DuplicateVoteEvidence]
 }
 
 /// What a replica tells its host.

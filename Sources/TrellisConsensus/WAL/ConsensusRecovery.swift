@@ -10,11 +10,14 @@ import TrellisLedger
 /// Restart logic for `ConsensusState`.
 public enum ConsensusRecovery {
     /// Rebuilds the state for `height` (the application's committed height + 1) with `validatorSet`, replaying the
-    /// WAL entries that follow the last `.startHeight` for that height. Without such entries, starts the height
-    /// afresh. Returns the state and the effects to perform, in order.
+    /// WAL entries that follow the last `.startHeight` for that height, over the pending evidence stored beside the log
+    /// (`ConsensusWAL.evidence()`). Without such entries, starts the height afresh. Returns the state and the effects
+    /// to perform, in order.
     public static func recover(config: ConsensusConfig, signingKey: SigningKey, signingGuard: SigningGuard,
-                               height: UInt64, validatorSet: ValidatorSet, wal: [Event]) -> (state: ConsensusState, effects: [Effect]) {
+                               height: UInt64, validatorSet: ValidatorSet, wal: [Event],
+                               pendingEvidence: [DuplicateVoteEvidence]) -> (state: ConsensusState, effects: [Effect]) {
         var state = ConsensusState(config: config, signingKey: signingKey, signingGuard: signingGuard)
+        state.restorePendingEvidence(pendingEvidence)
         var effects = state.handle(.startHeight(height: height, validatorSet: validatorSet))
         let start = wal.lastIndex { event in
             if case .startHeight(let h, _) = event { return h == height }

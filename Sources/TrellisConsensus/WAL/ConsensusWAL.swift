@@ -17,8 +17,17 @@
 // the previous one, or f + 1 ahead of it): with n validators at most (8n + 1) per round up to round_p +
 // maxRoundsAhead, plus n far-round notes and a few own events per round run (ConsensusState `isRefusable`) — so
 // storage stays bounded by `maxEntries` plus that. Refusing one of them once the log was full let ≤ f Byzantine
-// validators, with countable votes over the round window, freeze the height for good (review 15).
+// validators, with countable votes over the round window, freeze the height for good (review 15). In bytes: the only
+// large entries are proposals (their blocks, ≤ `Limits.maxBlockBytes` each), and the replica logs at most one per
+// round up to round_p + 1 at the height running (below round_p only once more than f precommitted its block), the
+// ≤ 2 × 2 of rounds 0 and 1 taken from the buffer with the height's start, and proposals of rounds 0 and 1 only for
+// a later height (ConsensusState `isWithinProposalReach`): one block per round reached, not per round of the window.
+// Beside the log, one record of the pending evidence pool (`saveEvidence`): equivocations this node saw, which a
+// restart must not forget — the log holds one height, and a pair of an earlier height is rebuilt by nothing (votes
+// of past heights are dropped), so a restart of the only node that saw a second vote lost it for good (REVIEW-16 b
+// RISK 1). The record survives the log's truncation and is durable with the next `sync()`.
 import TrellisCodec
+import TrellisLedger
 
 /// Why the WAL could not append or read.
 public enum WALError: Error, Equatable, CustomStringConvertible {
@@ -28,12 +37,15 @@ public enum WALError: Error, Equatable, CustomStringConvertible {
     case storage(String)
     /// A stored entry does not decode.
     case corrupt(index: Int, CodecError)
+    /// The stored pending evidence does not decode.
+    case corruptEvidence(CodecError)
 
     public var description: String {
         switch self {
         case .full(let limit): return "consensus WAL is full (\(limit) entries for one height): a received message liveness does not need was refused; investigate the message flood"
         case .storage(let reason): return "consensus WAL storage failed: \(reason)"
         case .corrupt(let index, let error): return "consensus WAL entry \(index) does not decode: \(error)"
+        case .corruptEvidence(let error): return "the consensus WAL's pending evidence record does not decode: \(error)"
         }
     }
 }
@@ -63,11 +75,37 @@ public protocol ConsensusWAL {
     mutating func sync() throws(WALError)
     /// The entries a restarted node would read, oldest first.
     func entries() throws(WALError) -> [Event]
+    /// Replaces the stored pending evidence with `evidence` (the machine's pool, oldest first; not yet durable — the
+    /// next `sync()` makes it so). A `.startHeight` entry leaves it alone.
+    mutating func saveEvidence(_ evidence: [DuplicateVoteEvidence]) throws(WALError)
+    /// The stored pending evidence a restarted node would read, oldest first.
+    func evidence() throws(WALError) -> [DuplicateVoteEvidence]
+}
+
+/// The canonical bytes of a stored pending evidence pool: the list of pairs, oldest first.
+public enum EvidenceRecord {
+    /// More pairs than this is not a record a pool wrote (pools hold `maxPendingEvidence`, 64 by default).
+    public static let maxPairs = 4 * Limits.maxValidators
+
+    public static func encode(_ evidence: [DuplicateVoteEvidence]) -> [UInt8] {
+        precondition(evidence.count <= maxPairs, "a pending evidence pool of \(evidence.count) pairs, more than a record holds (\(maxPairs)): maxPendingEvidence too large")
+        var encoder = CanonicalEncoder()
+        encoder.encode(evidence)
+        return encoder.bytes
+    }
+
+    public static func decode(_ bytes: [UInt8]) throws(CodecError) -> [DuplicateVoteEvidence] {
+        var decoder = CanonicalDecoder(bytes)
+        let evidence = try decoder.decodeArray(DuplicateVoteEvidence.self, maxCount: maxPairs)
+        try decoder.finish()
+        return evidence
+    }
 }
 
 extension ConsensusWAL {
-    /// Appends `event`, never refusing it (`append(_:refusable: false)`).
-    public mutating func append(_ event: Event) throws(WALError) {
+    /// Appends `event`, never refusing it (`append(_:refusable: false)`): named so, since an append that forgets the
+    /// flag would silently escape the bound (REVIEW-16 NIT 7).
+    public mutating func appendUnrefusable(_ event: Event) throws(WALError) {
         try append(event, refusable: false)
     }
 }
@@ -80,6 +118,9 @@ public struct InMemoryWAL: ConsensusWAL, Sendable {
     private var stored: [[UInt8]] = []
     /// How many of `stored` (a prefix) survive a crash.
     public private(set) var durableCount = 0
+    /// The pending evidence record as last saved, and as a crash would leave it (the last synced one).
+    private var storedEvidence = EvidenceRecord.encode([])
+    private var durableEvidence = EvidenceRecord.encode([])
 
     /// The bound the node's WAL uses too (RocksConsensusWAL).
     public static let defaultMaxEntries = 1 << 16
@@ -107,6 +148,15 @@ public struct InMemoryWAL: ConsensusWAL, Sendable {
 
     public mutating func sync() throws(WALError) {
         durableCount = stored.count
+        durableEvidence = storedEvidence
+    }
+
+    public mutating func saveEvidence(_ evidence: [DuplicateVoteEvidence]) throws(WALError) {
+        storedEvidence = EvidenceRecord.encode(evidence)
+    }
+
+    public func evidence() throws(WALError) -> [DuplicateVoteEvidence] {
+        do { return try EvidenceRecord.decode(storedEvidence) } catch { throw .corruptEvidence(error) }
     }
 
     public func entries() throws(WALError) -> [Event] {
@@ -123,8 +173,12 @@ public struct InMemoryWAL: ConsensusWAL, Sendable {
     /// Simulates a crash: entries appended since the last sync are lost.
     public mutating func crash() {
         stored.removeLast(stored.count - durableCount)
+        storedEvidence = durableEvidence
     }
 
     /// Number of entries (durable or not).
     public var count: Int { stored.count }
+
+    /// Bytes of the entries (durable or not), as a disk would hold them.
+    public var byteCount: Int { stored.reduce(0) { $0 + $1.count } }
 }

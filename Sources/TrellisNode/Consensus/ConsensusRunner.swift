@@ -90,6 +90,10 @@ public final class ConsensusRunner: @unchecked Sendable {
             logger.warning("signing guard: one slot of the signing-state file is invalid; using the other (a save cut short by a crash, or a damaged disk)",
                            metadata: ["path": "\(signingStore.filePath ?? "")", "reason": "\(damaged)"])
         }
+        if let dropped = wal.droppedEvidenceRecord {
+            logger.warning("consensus WAL: the pending evidence record does not read and was dropped (those equivocations will not be proposed by this node)",
+                           metadata: ["record": "\(dropped)"])
+        }
         let maxBytes = settings.maxBlockBytes
         // Admission control counts in the blocks this node can build, not in max_block_transactions.
         let budget = BlockBudget(maxTransactions: settings.maxBlockTransactions,

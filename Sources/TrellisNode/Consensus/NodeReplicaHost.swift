@@ -123,6 +123,10 @@ final class NodeReplicaHost: ReplicaHost {
         for event in events { noteInTimeline(event) }
     }
 
+    func saveEvidence(_ evidence: [DuplicateVoteEvidence]) throws(WALError) { try wal.saveEvidence(evidence) }
+
+    func storedEvidence() throws(WALError) -> [DuplicateVoteEvidence] { try wal.evidence() }
+
     private func noteInTimeline(_ event: Event) {
         guard timeline.enabled else { return }
         switch event {

@@ -15,6 +15,10 @@
 // Bad input at open: a record whose length or checksum is wrong is a torn write if it is the last one (dropped and
 // reported through `droppedTornRecord`), and corruption anywhere else; corruption, an unknown format version or
 // another chain's id refuse the start with the database path and what is wrong.
+// `wal.evidence`: the pending evidence pool (ConsensusWAL `saveEvidence`), one record in the same format whose payload
+// is `EvidenceRecord` (a canonical list of `DuplicateVoteEvidence`); a `.startHeight` entry leaves it, `sync` makes it
+// durable. A bad evidence record at open is dropped and reported (`droppedEvidenceRecord`): accountability is lost
+// for those pairs, but the node starts — pending evidence never changes a vote.
 import TrellisCodec
 import TrellisConsensus
 import TrellisCrypto
@@ -47,6 +51,7 @@ public final class RocksConsensusWAL: ConsensusWAL {
     static let metaKey = Array("wal.meta".utf8)
     static let syncedKey = Array("wal.synced".utf8)
     static let entryPrefix = Array("wal/".utf8)
+    static let evidenceKey = Array("wal.evidence".utf8)
 
     public let maxEntries: Int
     public let path: String
@@ -59,6 +64,10 @@ public final class RocksConsensusWAL: ConsensusWAL {
     private var loaded: [Event]
     /// Set when open dropped a torn last record (what it was), for the node's log.
     public private(set) var droppedTornRecord: String?
+    /// The pending evidence as last saved (or read at open).
+    private var storedEvidence: [DuplicateVoteEvidence] = []
+    /// Set when open dropped an evidence record that does not read (why), for the node's log.
+    public private(set) var droppedEvidenceRecord: String?
 
     /// Opens the WAL of `database` (at `path`, for messages), creating its meta record for a new node.
     public init(database: Database, path: String, chainID: String, maxEntries: Int = InMemoryWAL.defaultMaxEntries) throws(WALOpenError) {
@@ -111,6 +120,18 @@ public final class RocksConsensusWAL: ConsensusWAL {
             throw .corrupt(path: path, reason: "the first record is not a start-of-height entry")
         }
         loaded = events
+        let evidenceRecord: [UInt8]?
+        do { evidenceRecord = try database.get(columnFamily, key: Self.evidenceKey) } catch { throw .storage(path: path, reason: "\(error)") }
+        if let evidenceRecord {
+            do {
+                let payload = try Self.recordPayload(evidenceRecord)
+                do { storedEvidence = try EvidenceRecord.decode(payload) } catch { throw RecordError(description: "payload does not decode: \(error)") }
+            } catch {
+                droppedEvidenceRecord = "\(evidenceRecord.count) bytes: \(error)"
+                // Deleted, so the next start does not warn again about the same record.
+                do { try database.delete(columnFamily, key: Self.evidenceKey, sync: true) } catch { throw .storage(path: path, reason: "\(error)") }
+            }
+        }
     }
 
     /// The entries read at open (what a restarted replica replays), oldest first.
@@ -118,8 +139,8 @@ public final class RocksConsensusWAL: ConsensusWAL {
 
     public var count: Int { index.count }
 
-    /// Appends `event`, never refusing it.
-    public func append(_ event: Event) throws(WALError) {
+    /// Appends `event`, never refusing it (a class: no `mutating` needed, unlike the protocol extension's).
+    public func appendUnrefusable(_ event: Event) throws(WALError) {
         try append(event, refusable: false)
     }
 
@@ -148,6 +169,18 @@ public final class RocksConsensusWAL: ConsensusWAL {
         unsynced = true
     }
 
+    /// Replaces the `wal.evidence` record (unsynced, like an append: the next `sync` makes it durable).
+    public func saveEvidence(_ evidence: [DuplicateVoteEvidence]) throws(WALError) {
+        var batch = WriteBatch()
+        batch.put(columnFamily, key: Self.evidenceKey, value: Self.record(payload: EvidenceRecord.encode(evidence)))
+        do { try database.write(batch, sync: false) } catch { throw .storage("\(error)") }
+        storedEvidence = evidence
+        unsynced = true
+    }
+
+    /// The pending evidence as last saved, or as read at open.
+    public func evidence() throws(WALError) -> [DuplicateVoteEvidence] { storedEvidence }
+
     /// fsyncs RocksDB's log through the last append (a synced write covers every earlier write).
     public func sync() throws(WALError) {
         guard unsynced else { return }
@@ -174,8 +207,9 @@ public final class RocksConsensusWAL: ConsensusWAL {
 
     // MARK: record format
 
-    static func encodeRecord(_ event: Event) -> [UInt8] {
-        let payload = event.canonicalBytes
+    static func encodeRecord(_ event: Event) -> [UInt8] { record(payload: event.canonicalBytes) }
+
+    static func record(payload: [UInt8]) -> [UInt8] {
         var record: [UInt8] = []
         record.reserveCapacity(payload.count + 8)
         withUnsafeBytes(of: UInt32(payload.count).bigEndian) { record += $0 }
@@ -190,14 +224,20 @@ public final class RocksConsensusWAL: ConsensusWAL {
     }
 
     static func decodeRecord(_ record: [UInt8]) throws(RecordError) -> Event {
+        let payload = try recordPayload(record)
+        do { return try CanonicalDecoder.decode(Event.self, from: payload, limits: DecodingLimits(maxBytesLength: Limits.maxBlockBytes, maxCount: Limits.maxTransactionsPerBlock)) } catch {
+            throw RecordError(description: "payload does not decode: \(error)")
+        }
+    }
+
+    /// A record's payload, after its length and checksum are checked.
+    static func recordPayload(_ record: [UInt8]) throws(RecordError) -> [UInt8] {
         guard record.count >= 8 else { throw RecordError(description: "shorter than its 8-byte header") }
         let length = record[0..<4].reduce(0) { $0 << 8 | Int($1) }
         guard record.count - 8 == length else { throw RecordError(description: "header says \(length) payload bytes, found \(record.count - 8) (truncated)") }
         let payload = Array(record[8...])
         guard Array(SHA256.hash(payload).bytes.prefix(4)) == Array(record[4..<8]) else { throw RecordError(description: "checksum mismatch") }
-        do { return try CanonicalDecoder.decode(Event.self, from: payload, limits: DecodingLimits(maxBytesLength: Limits.maxBlockBytes, maxCount: Limits.maxTransactionsPerBlock)) } catch {
-            throw RecordError(description: "payload does not decode: \(error)")
-        }
+        return payload
     }
 
     static func sequence(of key: [UInt8]) -> UInt64 {

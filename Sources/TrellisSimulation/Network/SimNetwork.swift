@@ -2,7 +2,9 @@
 //
 // Fault model: any message may be dropped, delayed within [minDelay, maxDelay], delivered twice, or overtaken by
 // a later one (independent random delays reorder). A partition blocks directed links: symmetric partitions block
-// both directions between two groups, asymmetric ones only one, flaky links block random single directions. After `heal()` with loss and duplication off,
+// both directions between two groups, asymmetric ones only one, flaky links block random single directions; an
+// isolated node (the laggard) stays cut off through every partition and heal of the fault phase. After the final heal
+// (`isolated` cleared, `heal()`) with loss and duplication off,
 // every message is delivered within maxDelay — the "global stabilisation" that liveness needs.
 import TrellisConsensus
 import TrellisLedger
@@ -15,6 +17,8 @@ struct SimNetwork {
     var duplicatePermille: UInt64 = 0
     /// blocked[from][to]: messages on that directed link are dropped.
     private(set) var blocked: [[Bool]]
+    /// Nodes cut off from every other whatever the partitions and heals (the laggard), until `healAll` clears it.
+    var isolated: Set<Int> = []
 
     init(nodes: Int, minDelayMilliseconds: UInt64, maxDelayMilliseconds: UInt64) {
         self.minDelayMilliseconds = minDelayMilliseconds
@@ -45,7 +49,7 @@ struct SimNetwork {
 
     /// The delivery delays of one message on a link: empty when dropped, two entries when duplicated.
     func deliveries(from: Int, to: Int, random: inout SimRandom) -> [UInt64] {
-        guard !blocked[from][to], !random.chance(permille: lossPermille) else { return [] }
+        guard !blocked[from][to], !isolated.contains(from), !isolated.contains(to), !random.chance(permille: lossPermille) else { return [] }
         var delays = [random.uint(in: minDelayMilliseconds...maxDelayMilliseconds)]
         if random.chance(permille: duplicatePermille) { delays.append(random.uint(in: minDelayMilliseconds...maxDelayMilliseconds)) }
         return delays

@@ -109,6 +109,13 @@ final class SimHost: ReplicaHost {
 
     func walEntries() throws(WALError) -> [Event] { try disk.wal.entries() }
 
+    func saveEvidence(_ evidence: [DuplicateVoteEvidence]) throws(WALError) {
+        guard operate() else { return }
+        try disk.wal.saveEvidence(evidence)
+    }
+
+    func storedEvidence() throws(WALError) -> [DuplicateVoteEvidence] { try disk.wal.evidence() }
+
     // MARK: ReplicaObserver
 
     func replicaCommitted(_ block: Block, certificate: CommitCertificate, validatorSet: ValidatorSet, source: CommitSource) {

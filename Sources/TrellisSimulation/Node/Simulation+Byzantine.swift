@@ -147,6 +147,51 @@ extension Simulation {
         }
     }
 
+    /// Padding bytes of a `floodProposals` block (four transactions just under the payload limit): large enough that
+    /// holding, logging or validating one per window round shows, small enough for thousands of seeds.
+    static var floodProposalBlockBytes: Int { 4 * 63 * 1024 }
+
+    /// A proposal-flooding Byzantine validator's burst (ByzantineBehaviour.floodProposals): as proposer of a round of the
+    /// running height up to the end of its window (past rounds included), or of rounds 0…maxRoundsAhead of the next
+    /// height, its proposal for that round with a
+    /// large block, signed once per (height, round) and re-sent every tick. The block is its application's block for the
+    /// running height, moved to the target (height, round) and padded with transactions the header does not commit to:
+    /// a well-formed, validly signed proposal whose block is invalid.
+    mutating func floodProposals(from i: Int) {
+        guard let machine = nodes[i].replica?.machine, machine.phase == .running,
+              let set = try? nodes[i].app.validatorSet(forHeight: machine.height) else { return }
+        let key = nodes[i].key
+        let height = machine.height
+        let window = nodes[i].config.maxRoundsAhead
+        let schedule = ProposerSchedule(validatorSet: set)
+        largeProposals = largeProposals.filter { $0.key.height >= height }  // earlier heights' are never sent again
+        // Its rounds from 0 — past ones too: a proposal withheld through a stall and sent at a high round — and of the window.
+        let targets = (0...(machine.round + window)).map { (height, $0) } + (0...window).map { (height + 1, $0) }
+        var messages: [ConsensusMessage] = []
+        for (h, r) in targets where schedule.proposer(height: h, round: r) == key.publicKey {
+            let slot = TwinKey(height: h, round: r)
+            if largeProposals[slot] == nil {
+                let request = BuildRequest(height: height, round: machine.round, proposer: key.publicKey, evidence: [])
+                guard var block = try? nodes[i].app.makeBlock(request, time: Int64(now / 1_000), variant: random.next() | 1) else { continue }
+                block.header.height = h
+                block.header.round = r
+                let padding = Self.floodProposalBlockBytes / 4
+                block.transactions = (0..<4).map { k in
+                    Transaction(body: TransactionBody(chainID: chainID, kind: "sim.padding", payload: [UInt8](repeating: UInt8(truncatingIfNeeded: r), count: padding),
+                                                      signer: "sim-flood", nonce: h &* 1_000 &+ UInt64(r) &* 8 &+ UInt64(k), expiresAtHeight: h + 100),
+                                signatures: [])
+                }
+                let body = ProposalBody(height: h, round: r, polRound: nil, blockID: block.hash, proposer: key.publicKey)
+                largeProposals[slot] = Proposal.signed(body, block: block, chainID: chainID, key: key)
+            }
+            if let proposal = largeProposals[slot] { messages.append(.proposal(proposal)) }
+        }
+        trace("n\(i) (Byzantine) FLOODS PROPOSALS h=\(height) r=\(machine.round)…\(machine.round + window) and h=\(height + 1): \(messages.count) large proposals")
+        for j in nodes.indices where j != i {
+            for message in messages { send(.consensus(message), from: i, to: j) }
+        }
+    }
+
     /// `vote` signed again for nil (itself when it is for nil already).
     func nilVote(_ vote: Vote, key: SigningKey) -> Vote {
         guard vote.body.blockID != nil else { return vote }

@@ -25,8 +25,8 @@ struct EvidenceSlot: Hashable {
 extension Simulation {
     /// Replica settings of a simulated node.
     var replicaSettings: ReplicaSettings {
-        ReplicaSettings(commitDelayMilliseconds: config.commitDelayMilliseconds, syncRetryMilliseconds: config.syncIntervalMilliseconds, gossipEveryTicks: 1,
-                        gossipOnlyWhenStalled: false)
+        ReplicaSettings(commitDelayMilliseconds: config.commitDelayMilliseconds, syncRetryMilliseconds: config.syncIntervalMilliseconds,
+                        gossipEveryTicks: config.gossipEveryTicks, gossipOnlyWhenStalled: config.gossipOnlyWhenStalled)
     }
 
     /// Runs one step of node `i`'s replica, then carries out its outputs; a planned crash strikes during the step.
@@ -79,6 +79,7 @@ extension Simulation {
                 trace("n\(i) COMMIT h=\(h) \(short(block.hash)) round \(certificate.round) (\(source))")
                 if nodes[i].isHonest {
                     checker.noteCommit(node: i, block: block, certificate: certificate, validatorSet: set, stateRoot: nodes[i].app.stateRoot(at: h))
+                    for evidence in block.evidence { if let j = nodeOfKey[evidence.validator] { punishedOnChain.insert(j) } }
                 }
             case .halted(let reason):
                 trace("n\(i) HALTED: \(reason)")
@@ -102,7 +103,7 @@ extension Simulation {
 
     /// The machine's bounds on what a flood can make it keep, checked after every step of an honest node: pending
     /// evidence holds at most one pair per (validator, height) and at most `maxPendingEvidence`, the future buffer at
-    /// most `maxBufferedFutureMessages`.
+    /// most `maxBufferedFutureMessages`, the proposed blocks held and validated at most one per round up to round_p + 1.
     mutating func checkBounds(_ machine: ConsensusState, node i: Int) {
         let evidence = machine.pendingEvidence
         if evidence.count > machine.config.maxPendingEvidence {
@@ -111,6 +112,15 @@ extension Simulation {
         var seen = Set<EvidenceSlot>()
         for pair in evidence where !seen.insert(EvidenceSlot(validator: pair.validator, height: pair.height)).inserted {
             checker.report(.resourceBound("n\(i) holds two pending evidence pairs against n\(nodeOfKey[pair.validator] ?? -1) at height \(pair.height)"))
+        }
+        // Proposals are kept only within the proposal reach: one block per round up to round_p + 1, whatever a
+        // Byzantine proposer sends ahead (`floodProposals`), so what the node holds and executes is bounded in bytes.
+        let reach = Int(machine.round) + 1 + Int(min(ConsensusState.maxProposalRoundsAhead, machine.config.maxRoundsAhead))
+        if machine.heldBlocks > reach {
+            checker.report(.resourceBound("n\(i) holds \(machine.heldBlocks) proposed blocks at round \(machine.round), more than one per round up to round_p + 1"))
+        }
+        if machine.requestedValidations > reach {
+            checker.report(.resourceBound("n\(i) asked for \(machine.requestedValidations) block validations at round \(machine.round), more than one per round up to round_p + 1"))
         }
         if machine.bufferedFutureMessages > machine.config.maxBufferedFutureMessages {
             checker.report(.resourceBound("n\(i) buffers \(machine.bufferedFutureMessages) future messages, more than \(machine.config.maxBufferedFutureMessages)"))
@@ -150,6 +160,7 @@ extension Simulation {
         step(i) { $0.tick() }
         if nodes[i].byzantine?.contains(.flood) == true { flood(from: i) }
         if nodes[i].byzantine?.contains(.floodWindow) == true { floodWindow(from: i) }
+        if nodes[i].byzantine?.contains(.floodProposals) == true { floodProposals(from: i) }
         if nodes[i].byzantine?.contains(.replayOld) == true, !nodes[i].replayBuffer.isEmpty {
             for _ in 0..<3 {
                 let message = random.pick(nodes[i].replayBuffer)

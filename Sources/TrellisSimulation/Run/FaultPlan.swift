@@ -12,6 +12,8 @@ enum FaultAction: Sendable, CustomStringConvertible {
     /// Each directed link blocked independently with this probability (‰).
     case flakyLinks(permille: UInt64)
     case heal
+    /// These nodes are cut off from all others until the end of the fault phase, whatever else heals (the laggard).
+    case isolate(Set<Int>)
     case setLoss(permille: UInt64)
     case setDuplicate(permille: UInt64)
     case crash(node: Int, midStep: Bool)
@@ -28,6 +30,7 @@ enum FaultAction: Sendable, CustomStringConvertible {
             return "\(asymmetric ? "asymmetric" : "symmetric") partition \(group.sorted()) | rest"
         case .flakyLinks(let p): return "flaky links: each direction blocked with \(p)‰"
         case .heal: return "heal partitions"
+        case .isolate(let group): return "isolate \(group.sorted()) until the end of the fault phase"
         case .setLoss(let p): return "loss \(p)‰"
         case .setDuplicate(let p): return "duplication \(p)‰"
         case .crash(let n, let mid): return "crash n\(n)\(mid ? " (mid-step)" : "")"

@@ -21,6 +21,10 @@ public struct SimulationResult: Sendable {
     public let evidenceRecorded: Int
     /// Received messages the WAL's bound refused at honest nodes (`ReplicaReport.walFull`).
     public let walFullReports: Int
+    /// Byzantine validators (node indices) an honest node committed a block punishing — the evidence got on chain.
+    public let punishedOnChain: Set<Int>
+    /// The Byzantine validators (node indices) of the run.
+    public let byzantine: Set<Int>
     public var passed: Bool { violations.isEmpty }
 }
 
@@ -56,9 +60,14 @@ public struct Simulation {
     /// `floodWindow`: the proposals Byzantine proposers sent ahead of time, per (height, round) — signed once, re-sent
     /// every tick (looked up only, never iterated).
     var aheadProposals: [TwinKey: TrellisConsensus.Proposal] = [:]
+    /// `floodProposals`: the large proposals Byzantine proposers sent ahead of time, per (height, round) — signed once,
+    /// re-sent every tick, dropped once their height is past (looked up or filtered, never iterated in order).
+    var largeProposals: [TwinKey: TrellisConsensus.Proposal] = [:]
     var processedEvents = 0
     var evidenceRecorded = 0
     var walFullReports = 0
+    /// Validators whose evidence an honest node committed (SimulationResult.punishedOnChain).
+    var punishedOnChain: Set<Int> = []
     /// Set at the end of the fault phase.
     var livenessDeadline: UInt64?
     var livenessTarget: UInt64 = 0
@@ -117,7 +126,7 @@ public struct Simulation {
             nodeOfKey[key.publicKey] = i
             var behaviour: ByzantineBehaviour? = nil
             if byzantineNodes.contains(i) {
-                behaviour = config.byzantineBehaviour ?? ByzantineBehaviour(rawValue: UInt8(random.int(in: 1...Int(ByzantineBehaviour.all.rawValue))))
+                behaviour = config.byzantineBehaviour ?? ByzantineBehaviour(rawValue: UInt16(random.int(in: 1...Int(ByzantineBehaviour.all.rawValue))))
             }
             // Byzantine validators keep their signing guard: their lies are signed on the way out
             // (Simulation+Byzantine), so no planted fault is needed to model them and release builds run them too.
@@ -149,10 +158,11 @@ public struct Simulation {
         return [(0, .partition(side, asymmetric: false)), (healAt, .heal)]
     }
 
-    /// Laggard: the first honest validator is cut off until the end of the fault phase.
+    /// Laggard: the first honest validator is cut off until the end of the fault phase — through the fault plan's
+    /// partitions and heals too (before, with faults on, the first random heal reconnected it).
     private func laggardPartition() -> [(time: UInt64, action: FaultAction)] {
         guard config.laggard, let laggard = honest.first else { return [] }
-        return [(0, .partition([laggard], asymmetric: false))]
+        return [(0, .isolate([laggard]))]
     }
 
     mutating func run() -> SimulationResult {
@@ -189,7 +199,8 @@ public struct Simulation {
         }
         return SimulationResult(seed: seed, violations: checker.violations, committedHeights: nodes.map(\.app.committedHeight),
                                 simulatedMilliseconds: now, processedEvents: processedEvents, evidenceRecorded: evidenceRecorded,
-                                walFullReports: walFullReports)
+                                walFullReports: walFullReports, punishedOnChain: punishedOnChain,
+                                byzantine: Set(nodes.indices.filter { !nodes[$0].isHonest }))
     }
 
     mutating func schedule(_ event: SimEvent, after delay: UInt64) { schedule(event, at: now + delay) }
@@ -220,6 +231,7 @@ public struct Simulation {
         case .partition(let group, let asymmetric): network.partition(group, asymmetric: asymmetric)
         case .flakyLinks(let p): network.blockRandomLinks(permille: p, random: &random)
         case .heal: network.heal()
+        case .isolate(let group): network.isolated.formUnion(group)
         case .setLoss(let p): network.lossPermille = p
         case .setDuplicate(let p): network.duplicatePermille = p
         case .crash(let i, let midStep):
@@ -228,6 +240,7 @@ public struct Simulation {
         case .crashTogether(let group): for i in group.sorted() { crash(i) }
         case .restartTogether(let group): for i in group.sorted() { restart(i) }
         case .healAll:
+            network.isolated = []
             network.heal()
             network.lossPermille = 0
             network.duplicatePermille = 0
@@ -246,7 +259,7 @@ public struct Simulation {
     func describe(_ behaviour: ByzantineBehaviour) -> String {
         let names: [(ByzantineBehaviour, String)] = [(.equivocateProposals, "equivocate-proposals"), (.doubleVote, "double-vote"),
             (.withholdVotes, "withhold-votes"), (.invalidProposals, "invalid-proposals"), (.replayOld, "replay-old"), (.voteNil, "vote-nil"), (.flood, "flood"),
-            (.floodWindow, "flood-window")]
+            (.floodWindow, "flood-window"), (.floodProposals, "flood-proposals")]
         return names.filter { behaviour.contains($0.0) }.map(\.1).joined(separator: ",")
     }
 }

@@ -3,8 +3,8 @@ import TrellisConsensus
 
 /// Byzantine behaviours a faulty validator may combine (chosen per seed unless fixed here).
 public struct ByzantineBehaviour: OptionSet, Sendable, Hashable {
-    public let rawValue: UInt8
-    public init(rawValue: UInt8) { self.rawValue = rawValue }
+    public let rawValue: UInt16
+    public init(rawValue: UInt16) { self.rawValue = rawValue }
 
     /// As proposer, send one block to half of the honest validators and another to the rest (also instead of
     /// re-proposing a locked value with its proof-of-lock).
@@ -29,12 +29,22 @@ public struct ByzantineBehaviour: OptionSet, Sendable, Hashable {
     /// WAL if a bound is per node rather than per signer. Not in the random mix (`all`); a scenario sets it.
     public static let flood = ByzantineBehaviour(rawValue: 1 << 6)
 
-    /// Every sync tick, fill the round window of the running height with countable votes: as proposer of a round in
+    /// Every sync tick, fill the round window of the running height with votes: as proposer of a round in
     /// [round_p, round_p + maxRoundsAhead], send that round's proposal ahead of time (once per round), and for every
     /// round of the window and both vote types send 4 votes for the blocks so proposed — what filled the per-height WAL
     /// bound with ≤ f Byzantine validators and froze the height (review 15; run with `smallBounds()`, whose WAL bound
-    /// it fills within a round). Not in the random mix (`all`); a scenario sets it.
+    /// it fills within a round). Since proposals are kept only for rounds ≤ round_p + 1, only the votes for the blocks
+    /// proposed there count (the others are one equivocation, then redundant). Not in the random mix (`all`).
     public static let floodWindow = ByzantineBehaviour(rawValue: 1 << 7)
+
+    /// Every sync tick, as proposer of a round of the running height's window ([round_p, round_p + maxRoundsAhead]) or
+    /// of rounds 0…maxRoundsAhead of the next height, send that round's proposal ahead of time with a large block
+    /// (`Simulation.floodProposalBlockBytes` of padding transactions; signed once per round, re-sent every tick) — what
+    /// made every honest node hold, log and execute one block per round it owns in the window (memory, WAL bytes and CPU
+    /// per height growing with what one validator sends) until proposals were kept only for rounds ≤ round_p + 1.
+    /// Its blocks are invalid (the padding is not in the header's tx root): where one is kept, it is validated and
+    /// refused. Not in the random mix (`all`); a scenario sets it.
+    public static let floodProposals = ByzantineBehaviour(rawValue: 1 << 8)
 
     /// The behaviours a seed draws its random mix from.
     public static let all: ByzantineBehaviour = [.equivocateProposals, .doubleVote, .withholdVotes, .invalidProposals, .replayOld]
@@ -86,6 +96,10 @@ public struct SimulationConfig: Sendable {
     public var maxPendingEvidence = ConsensusConfig.defaultMaxPendingEvidence
     /// Each node's WAL bound (`InMemoryWAL.maxEntries`, the node's default unless set).
     public var maxWALEntries = InMemoryWAL.defaultMaxEntries
+    /// Gossip every this many sync ticks, and only when no block was committed since the last check (ReplicaSettings);
+    /// the simulator's default gossips at every tick, the node every 4 ticks while stalled (`nodeCadence()`).
+    public var gossipEveryTicks = 1
+    public var gossipOnlyWhenStalled = false
     /// Bounds: pending simulator events, and events processed per run.
     public var maxQueuedEvents: Int
     public var maxProcessedEvents: Int
@@ -120,6 +134,22 @@ public struct SimulationConfig: Sendable {
         maxBufferedFutureMessages = 16
         maxPendingEvidence = 4
         maxWALEntries = 64
+    }
+
+    /// The node's own cadence (`trellis sim --node-cadence`): its default timeouts (propose 1 s + 0.5 s a round,
+    /// prevote and precommit 0.5 s + 0.25 s), timeout_commit of 1 s, a 500 ms tick with gossip every 4 ticks only
+    /// while stalled, votes at every tick past round 0 (ConsensusRunner.Settings, Replica `tick`) — what the default simulator, with its shorter timeouts and gossip
+    /// at every tick, does not exercise: how soon a node that reached a round late gets its proposal. The liveness
+    /// window grows to 60 s with the longer timeouts.
+    public mutating func nodeCadence() {
+        timeouts = TimeoutConfig(proposeBaseMilliseconds: 1_000, proposeDeltaMilliseconds: 500,
+                                 prevoteBaseMilliseconds: 500, prevoteDeltaMilliseconds: 250,
+                                 precommitBaseMilliseconds: 500, precommitDeltaMilliseconds: 250)
+        commitDelayMilliseconds = 1_000
+        syncIntervalMilliseconds = 500
+        gossipEveryTicks = 4
+        gossipOnlyWhenStalled = true
+        livenessWindowMilliseconds = 60_000
     }
 
     /// Short simulated timeouts: the network delays are tens of milliseconds.
