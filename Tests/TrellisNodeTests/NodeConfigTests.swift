@@ -78,6 +78,38 @@ import TrellisCrypto
         }
     }
 
+    /// A proposal carries its whole block in one frame and a stalled round's gossip sends a peer up to three proposals
+    /// every two seconds: a block size the frame or the peer byte limits cannot carry would make peers with the same
+    /// configuration cut an honest proposer off. Each such configuration is refused naming the key; the defaults and
+    /// the largest block the defaults' limits carry are accepted.
+    @Test func blockSizeMustFitTheFrameAndThePeerByteLimits() throws {
+        let refused: [(String, String)] = [
+            ("[consensus]\nmax_block_bytes = 67108865", "consensus.max_block_bytes (line 2)"),        // over the decoder's 64 MiB
+            ("[p2p]\nmax_frame_bytes = 8388608", "p2p.max_frame_bytes (line 2)"),                    // 8 MiB < 16 MiB + 64 KiB
+            ("[p2p]\npeer_byte_burst = 50000000\nmax_frame_bytes = 20000000", "p2p.peer_byte_burst (line 2)"),
+            ("[p2p]\npeer_bytes_per_second = 25000000", "p2p.peer_bytes_per_second (line 2)"),
+            ("[consensus]\nmax_block_bytes = 33554432", "p2p.peer_byte_burst"),                     // 3 × 32 MiB > 96 MiB
+        ]
+        for (text, mention) in refused {
+            do {
+                _ = try NodeConfig.parse(text)
+                Issue.record("accepted: \(text)")
+            } catch {
+                #expect(error.reason.contains(mention), "\(error)")
+            }
+        }
+        let defaults = try NodeConfig.parse("")
+        let frame = defaults.consensus.maxBlockBytes + NodeConfig.proposalFrameOverhead
+        #expect(defaults.p2p.maxFrameBytes >= frame && defaults.p2p.peerByteBurst >= 3 * frame)
+        // The largest block the default byte burst carries three of.
+        let largest = defaults.p2p.peerByteBurst / 3 - NodeConfig.proposalFrameOverhead
+        let wide = try NodeConfig.parse("[consensus]\nmax_block_bytes = \(largest)\n[p2p]\npeer_bytes_per_second = 100663296")
+        #expect(wide.consensus.maxBlockBytes == largest)
+        #expect(throws: NodeConfigError.self) {
+            try NodeConfig.parse("[consensus]\nmax_block_bytes = \(largest + 1)\n[p2p]\npeer_bytes_per_second = 100663296")
+        }
+    }
+
     @Test func anExistingOpenHomeDirectoryIsNarrowedTo0700() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("trellis-home-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])

@@ -343,6 +343,9 @@ extension NodeConfig {
     /// Upper bound of every timeout: an hour. Larger values are surely mistakes, and bounding them keeps every
     /// conversion to nanoseconds far from overflow.
     public static let maxTimeoutMilliseconds: UInt64 = 3_600_000
+    /// What a proposal's frame holds besides its block (the proposal's fields and signature, the message tag, the
+    /// channel's framing), rounded well up.
+    public static let proposalFrameOverhead = 64 << 10
 
     /// Range checks with messages naming the key (and its line when the file sets it).
     func check(path: String, lines table: TOMLTable = TOMLTable(line: 0, definedByHeader: true)) throws(NodeConfigError) {
@@ -401,7 +404,25 @@ extension NodeConfig {
             throw fail(key, "\(value) is out of range \(range.lowerBound) … \(range.upperBound) (milliseconds)")
         }
         guard (1...20_000).contains(consensus.maxBlockTransactions) else { throw fail("consensus.max_block_transactions", "must be 1 … 20000") }
-        guard (1024...(256 << 20)).contains(consensus.maxBlockBytes) else { throw fail("consensus.max_block_bytes", "must be 1 KiB … 256 MiB") }
+        guard (1024...Limits.maxBlockBytes).contains(consensus.maxBlockBytes) else {
+            throw fail("consensus.max_block_bytes", "must be 1 KiB … \(Limits.maxBlockBytes >> 20) MiB: every node's decoder refuses a larger block")
+        }
+        // A proposal carries its whole block in one frame, and a stalled round's gossip sends a peer up to three
+        // proposals at once, every gossip interval: limits that cannot carry that make peers with this same
+        // configuration cut an honest proposer off (and ban it) exactly when a round is slow.
+        let proposalFrame = consensus.maxBlockBytes + Self.proposalFrameOverhead
+        guard p2p.maxFrameBytes >= proposalFrame else {
+            throw fail("p2p.max_frame_bytes", "must be at least consensus.max_block_bytes + \(Self.proposalFrameOverhead >> 10) KiB (\(proposalFrame)): a proposal carries its whole block in one frame")
+        }
+        let gossipBurst = ConsensusRunner.Settings.proposalsPerGossip * proposalFrame
+        guard p2p.peerByteBurst >= gossipBurst else {
+            throw fail("p2p.peer_byte_burst", "must be at least \(ConsensusRunner.Settings.proposalsPerGossip) × (consensus.max_block_bytes + \(Self.proposalFrameOverhead >> 10) KiB) = \(gossipBurst): a stalled round's gossip sends a peer up to \(ConsensusRunner.Settings.proposalsPerGossip) proposals at once, and a peer with this limit would cut this node off")
+        }
+        let intervalMilliseconds = Int(ConsensusRunner.Settings.defaultTickMilliseconds) * ConsensusRunner.Settings.defaultGossipEveryTicks
+        let gossipRate = (gossipBurst * 1000 + intervalMilliseconds - 1) / intervalMilliseconds
+        guard p2p.peerBytesPerSecond >= gossipRate else {
+            throw fail("p2p.peer_bytes_per_second", "must be at least \(gossipRate) (\(ConsensusRunner.Settings.proposalsPerGossip) proposals of consensus.max_block_bytes + \(Self.proposalFrameOverhead >> 10) KiB every \(intervalMilliseconds) ms of a stalled round's gossip), or a peer with this limit would cut this node off")
+        }
         guard (1...10_000_000).contains(mempool.maxTransactions) else { throw fail("mempool.max_transactions", "must be 1 … 10000000") }
         guard (1...(16 << 30)).contains(mempool.maxBytes) else { throw fail("mempool.max_bytes", "must be 1 … 16 GiB") }
         guard (1...10_000_000).contains(mempool.maxPerSigner) else { throw fail("mempool.max_per_signer", "must be 1 … 10000000") }

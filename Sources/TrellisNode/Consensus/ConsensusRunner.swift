@@ -36,8 +36,13 @@ public final class ConsensusRunner: @unchecked Sendable {
         public var maxBlockBytes: Int
         public var syncRetryMilliseconds: UInt64 = 1_000
         /// Status to peers every tick; gossip of a stalled height every `gossipEveryTicks` ticks.
-        public var tickMilliseconds: UInt64 = 500
-        public var gossipEveryTicks = 4
+        public var tickMilliseconds: UInt64 = Self.defaultTickMilliseconds
+        public var gossipEveryTicks = Self.defaultGossipEveryTicks
+        public static let defaultTickMilliseconds: UInt64 = 500
+        public static let defaultGossipEveryTicks = 4
+        /// The most proposals one gossip of a stalled height sends a peer: its round's, its valid round's and its
+        /// locked round's (one per block id; `ConsensusState.messagesToGossip`).
+        public static let proposalsPerGossip = 3
         public var createEmptyBlocks = true
         /// Where block execution, store-write, signing-state fsync and WAL sync times are recorded.
         public var metrics = NodeMetrics.disabled
