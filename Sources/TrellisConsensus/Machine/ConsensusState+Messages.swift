@@ -153,6 +153,10 @@ extension ConsensusState {
             && proposal.block.hash == proposal.body.blockID
     }
 
+    /// The most proposals one `messagesToGossip` holds: round_p's, validRound's and lockedRound's, one per block id
+    /// (what a peer's byte limits must carry per gossip: NodeConfig checks `consensus.max_block_bytes` against them).
+    public static let maxGossipedProposals = 3
+
     /// The messages a replica should re-send to its peers periodically (gossip), so that messages lost before the
     /// network stabilised still arrive — Algorithm 1 assumes every message of a correct process is eventually
     /// received. For the current height: the proposals of round_p and validRound_p, every vote of round_p, the
@@ -160,8 +164,8 @@ extension ConsensusState {
     /// further behind, line 55 lifts it), and the prevotes of validRound_p and lockedRound_p (the proof-of-lock
     /// that line 28 needs). Votes first: a receiver then counts the precommits that make a past round's proposal
     /// worth logging before that proposal arrives (`isWithinProposalReach`). One proposal per block id (a re-proposal
-    /// of validValue carries the block validRound's proposal does). Bounded by 3 proposals and 5 votes per validator
-    /// (×4 for equivocators); deterministic.
+    /// of validValue carries the block validRound's proposal does). Bounded by `maxGossipedProposals` proposals and 5
+    /// votes per validator (×4 for equivocators); deterministic.
     public func messagesToGossip() -> [ConsensusMessage] {
         guard phase == .running else { return [] }
         var rounds = [round]

@@ -3,6 +3,7 @@
 // Decoding is strict: unknown keys and out-of-range values are errors naming the key, so a typo never silently
 // falls back to a default. Every field has a default, so a minimal file is valid.
 import Foundation
+import TrellisConsensus
 import TrellisLedger
 
 public struct NodeConfig: Codable, Sendable, Equatable {
@@ -411,17 +412,19 @@ extension NodeConfig {
         // proposals at once, every gossip interval: limits that cannot carry that make peers with this same
         // configuration cut an honest proposer off (and ban it) exactly when a round is slow.
         let proposalFrame = consensus.maxBlockBytes + Self.proposalFrameOverhead
+        let frameText = "consensus.max_block_bytes + \(Self.proposalFrameOverhead >> 10) KiB"
+        let gossiped = ConsensusState.maxGossipedProposals
         guard p2p.maxFrameBytes >= proposalFrame else {
-            throw fail("p2p.max_frame_bytes", "must be at least consensus.max_block_bytes + \(Self.proposalFrameOverhead >> 10) KiB (\(proposalFrame)): a proposal carries its whole block in one frame")
+            throw fail("p2p.max_frame_bytes", "must be at least \(frameText) (\(proposalFrame)): a proposal carries its whole block in one frame")
         }
-        let gossipBurst = ConsensusRunner.Settings.proposalsPerGossip * proposalFrame
+        let gossipBurst = gossiped * proposalFrame
         guard p2p.peerByteBurst >= gossipBurst else {
-            throw fail("p2p.peer_byte_burst", "must be at least \(ConsensusRunner.Settings.proposalsPerGossip) × (consensus.max_block_bytes + \(Self.proposalFrameOverhead >> 10) KiB) = \(gossipBurst): a stalled round's gossip sends a peer up to \(ConsensusRunner.Settings.proposalsPerGossip) proposals at once, and a peer with this limit would cut this node off")
+            throw fail("p2p.peer_byte_burst", "must be at least \(gossiped) × (\(frameText)) = \(gossipBurst): a stalled round's gossip sends a peer up to \(gossiped) proposals at once, and a peer with this limit would cut this node off")
         }
         let intervalMilliseconds = Int(ConsensusRunner.Settings.defaultTickMilliseconds) * ConsensusRunner.Settings.defaultGossipEveryTicks
         let gossipRate = (gossipBurst * 1000 + intervalMilliseconds - 1) / intervalMilliseconds
         guard p2p.peerBytesPerSecond >= gossipRate else {
-            throw fail("p2p.peer_bytes_per_second", "must be at least \(gossipRate) (\(ConsensusRunner.Settings.proposalsPerGossip) proposals of consensus.max_block_bytes + \(Self.proposalFrameOverhead >> 10) KiB every \(intervalMilliseconds) ms of a stalled round's gossip), or a peer with this limit would cut this node off")
+            throw fail("p2p.peer_bytes_per_second", "must be at least \(gossipRate) (\(gossiped) proposals of \(frameText) every \(intervalMilliseconds) ms of a stalled round's gossip), or a peer with this limit would cut this node off")
         }
         guard (1...10_000_000).contains(mempool.maxTransactions) else { throw fail("mempool.max_transactions", "must be 1 … 10000000") }
         guard (1...(16 << 30)).contains(mempool.maxBytes) else { throw fail("mempool.max_bytes", "must be 1 … 16 GiB") }

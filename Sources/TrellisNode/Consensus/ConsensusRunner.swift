@@ -40,9 +40,6 @@ public final class ConsensusRunner: @unchecked Sendable {
         public var gossipEveryTicks = Self.defaultGossipEveryTicks
         public static let defaultTickMilliseconds: UInt64 = 500
         public static let defaultGossipEveryTicks = 4
-        /// The most proposals one gossip of a stalled height sends a peer: its round's, its valid round's and its
-        /// locked round's (one per block id; `ConsensusState.messagesToGossip`).
-        public static let proposalsPerGossip = 3
         public var createEmptyBlocks = true
         /// Where block execution, store-write, signing-state fsync and WAL sync times are recorded.
         public var metrics = NodeMetrics.disabled
