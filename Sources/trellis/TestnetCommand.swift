@@ -300,7 +300,9 @@ struct Testnet: AsyncParsableCommand {
     }
 }
 
-func isRunning(_ pid: Int32) -> Bool { kill(pid, 0) == 0 }
+/// Whether `pid` runs: not only answering kill(pid, 0) but not a zombie — a node killed (or stopped) whose parent has not
+/// reaped it yet would make `up` call the testnet up while `status` (which asks the API) calls the node stopped.
+func isRunning(_ pid: Int32) -> Bool { ChildProcess.isAlive(pid) }
 
 /// Stops every node of the testnet (SIGTERM, then SIGKILL after 10 s) and returns how many were running.
 @discardableResult
