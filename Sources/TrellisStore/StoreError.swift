@@ -13,6 +13,9 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     /// A read, write or iteration failed inside RocksDB.
     case operationFailed(operation: String, message: String)
 
+    /// The operation of `operationFailed` for the validator's signing guard (a file, not the database).
+    public static let signingGuardOperation = "signing guard"
+
     public var description: String {
         switch self {
         case .openFailed(let p, let m): return "cannot open database at \(p): \(m)"
@@ -21,6 +24,9 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
         case .foreignDatabase(let p):
             return "database at \(p) is not a Trellis store (no format marker); refusing to touch it"
         case .unknownColumnFamily(let n): return "unknown column family \"\(n)\""
+        case .operationFailed(let op, let m) where op == Self.signingGuardOperation:
+            // The validator's signing guard (`<home>/signing_state`) is a file outside the database.
+            return "signing guard: \(m) — it keeps this validator from signing twice, so the node does not run without it (docs/OPERATIONS.md §6 says what to do)"
         case .operationFailed(let op, let m): return "database \(op) failed: \(m)"
         }
     }

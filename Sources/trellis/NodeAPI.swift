@@ -20,6 +20,10 @@ struct NodeAPI {
         guard let parsed = URL(string: trimmed), let scheme = parsed.scheme, ["http", "https"].contains(scheme), parsed.host != nil else {
             throw badInput("--node \"\(url)\" is not an http(s) URL such as http://127.0.0.1:26700")
         }
+        // The API's routes are under /v1 already: a URL copied with it (…:26700/v1) would ask for /v1/v1/status.
+        guard !parsed.path.hasSuffix("/v1") else {
+            throw badInput("--node \"\(url)\" ends with /v1: give the API's base URL, such as http://\(parsed.host!)\(parsed.port.map { ":\($0)" } ?? "") (the node's [api] listen address)")
+        }
         base = trimmed
     }
 

@@ -146,7 +146,8 @@ struct NodeCommand: AsyncParsableCommand {
             let configuration = APIConfiguration(node.config.api, host: api.host, port: api.port, maxConnections: node.descriptorBudget.apiConnections,
                                                  operatorKey: node.nodeKey.publicKey, metricsToken: metricsToken)
             let app = APIServer.application(service: node, configuration: configuration, logger: logger, metrics: metrics)
-            logger.info("API listening", metadata: ["url": "http://\(api.host):\(api.port)"])
+            // Not yet listening: the server binds in NodeLifecycle.run (a port in use fails there, after this line).
+            logger.info("starting the API", metadata: ["url": "http://\(api.host):\(api.port)"])
             switch arenas {
             case .limited(let n): logger.info("malloc arenas limited", metadata: ["arenas": "\(n)"])
             case .setByEnvironment(let value): logger.info("malloc arenas from MALLOC_ARENA_MAX", metadata: ["value": "\(value)"])

@@ -183,7 +183,10 @@ import TrellisStore
         bytes[SigningStateFile.slotBytes + 30] ^= 0x01   // slot 1's
         try Data(bytes).write(to: URL(fileURLWithPath: file))
         let store = try SigningStateStore(database: try database(home + "/data2"), filePath: file)
-        #expect(throws: StoreError.self) { try store.load() }
+        let error = #expect(throws: StoreError.self) { try store.load() }
+        // Said as what it is — the signing guard, not a database operation — and where to read what to do.
+        let message = error.map { "\($0)" } ?? ""
+        #expect(message.hasPrefix("signing guard: \(file)") && message.contains("OPERATIONS.md §6") && !message.contains("database"), "\(message)")
     }
 
     @Test func aVersionOneFileIsReadAndReplacedByTheFirstSave() throws {

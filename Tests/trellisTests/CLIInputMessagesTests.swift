@@ -35,6 +35,11 @@ import Testing
         #expect(!result.stderr.contains("--maturity") && result.stderr.contains("/nonexistent/core.key"), "\(result.stderr)")
     }
 
+    @Test func aNodeURLWithV1SaysToGiveTheBase() throws {
+        let result = try CLI.run(["query", "status", "--node", "http://127.0.0.1:1/v1/"])
+        #expect(result.status == 2 && result.stderr.contains("ends with /v1: give the API's base URL, such as http://127.0.0.1:1"), "\(result.stderr)")
+    }
+
     @Test func anUnknownDocumentKindListsTheKinds() throws {
         let payload = #"{"doc_hash":"\#(String(repeating: "ab", count: 32))","doc_kind":"receipt","title":"x"}"#
         let result = try CLI.run(["tx", "send", "--kind", "evidence.attest", "--payload", payload, "--node", "http://127.0.0.1:1", "--key", "/nonexistent/k.key"])

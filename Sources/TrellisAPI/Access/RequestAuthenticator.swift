@@ -145,7 +145,7 @@ public final class RequestAuthenticator: Sendable {
                 throw invalidSignature(credentials.member)
             }
             guard member.isActive else {
-                throw APIError(.forbidden, code: "member_inactive", message: "member \(member.memberID) is \(member.status.name): only active members read through the API")
+                throw APIError(.forbidden, code: "member_inactive", message: "member \(member.memberID) is \(member.status.name): the API serves only active members' signed requests — reads, and those `trellis tx` makes before it signs — and the ledger refuses its transactions (a suspended member until governance's member.reinstate)")
             }
             caller = .member(id: member.memberID, roles: Set(member.roles))
         }

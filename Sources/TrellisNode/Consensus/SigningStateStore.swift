@@ -87,7 +87,7 @@ public final class SigningStateStore: Sendable {
                 // In place: the slot of the older guard, then fdatasync.
                 let sequence = current.sequence + 1
                 do { try SigningStateFile.writeSlot(bytes, sequence: sequence, descriptor: current.descriptor) } catch {
-                    throw .operationFailed(operation: "save signing guard", message: "\(filePath): \(error)")
+                    throw .operationFailed(operation: StoreError.signingGuardOperation, message: "cannot save \(filePath): \(error)")
                 }
                 file?.sequence = sequence
                 return
@@ -95,14 +95,14 @@ public final class SigningStateStore: Sendable {
             // No version-2 file yet (a new home, or a version-1 file): write one whole, atomically, then keep it open.
             let image: [UInt8]
             do { image = try SigningStateFile.image(bytes, sequence: 1) } catch {
-                throw .operationFailed(operation: "save signing guard", message: "\(filePath): \(error)")
+                throw .operationFailed(operation: StoreError.signingGuardOperation, message: "cannot save \(filePath): \(error)")
             }
             do { try AtomicFile.write(Data(image), to: filePath, mode: 0o600) } catch {
-                throw .operationFailed(operation: "save signing guard", message: "\(error)")
+                throw .operationFailed(operation: StoreError.signingGuardOperation, message: "cannot save: \(error)")
             }
             let descriptor = Glibc.open(filePath, O_RDWR | O_CLOEXEC)
             guard descriptor >= 0 else {
-                throw .operationFailed(operation: "save signing guard", message: "\(filePath): open: \(String(cString: strerror(errno)))")
+                throw .operationFailed(operation: StoreError.signingGuardOperation, message: "cannot save \(filePath): open: \(String(cString: strerror(errno)))")
             }
             file = SigningStateFile.Open(descriptor: descriptor, sequence: 1)
         }
@@ -124,8 +124,7 @@ public final class SigningStateStore: Sendable {
     /// the start, as a corrupt file does); a version-2 file's descriptor is kept open for the next saves.
     private func readFile(_ path: String, into file: inout SigningStateFile.Open?) throws(StoreError) -> SigningGuard? {
         func failure(_ message: String) -> StoreError {
-            .operationFailed(operation: "load signing guard",
-                             message: "\(path): \(message); refusing to start (the signing guard protects against double-signing)")
+            .operationFailed(operation: StoreError.signingGuardOperation, message: "\(path): \(message); refusing to start")
         }
         let descriptor = Glibc.open(path, O_RDWR | O_CLOEXEC)
         if descriptor < 0 {
@@ -164,8 +163,7 @@ public final class SigningStateStore: Sendable {
 
     private static func decode(_ bytes: [UInt8], source: String) throws(StoreError) -> SigningGuard {
         do { return try CanonicalDecoder.decode(SigningGuard.self, from: bytes) } catch {
-            throw .operationFailed(operation: "load signing guard",
-                                   message: "the signing guard in \(source) is corrupt: \(error); refusing to start (it protects against double-signing)")
+            throw .operationFailed(operation: StoreError.signingGuardOperation, message: "\(source) is corrupt: \(error); refusing to start")
         }
     }
 }
