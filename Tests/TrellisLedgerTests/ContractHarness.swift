@@ -57,6 +57,8 @@ final class ContractHarness {
     var parameters = Parameters.default
     /// The rules version the contracts see (`ExecutionContext.rulesVersion`).
     var rulesVersion: UInt32 = AppVersion.initial
+    /// The last contract rejection `submit` saw, with its message (the receipt's text).
+    var lastRejection: TxRejection?
     let contracts: [any Contract] = [ReceivablesContract(), GreenAssetsContract(), EvidenceContract()]
     private var txCounter: UInt64 = 0
 
@@ -125,6 +127,7 @@ final class ContractHarness {
             state.apply(overlay)
             return .accepted(ids)
         } catch let rejection as TxRejection {
+            lastRejection = rejection
             return .rejected(rejection.code)
         }
     }

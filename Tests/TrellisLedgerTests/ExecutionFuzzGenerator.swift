@@ -319,7 +319,10 @@ struct FuzzGenerator {
         if rulesVersion >= 2, values.chance(50), let largest = unpaidPiecesByRoot.max(by: { ($0.value, $1.key) < ($1.value, $0.key) }) { rootID = largest.key }
         let root = snapshot.roots[rootID]
         if values.chance(50) { return FuzzIntent(signer(values.chance(50) ? "clear1" : root?.debtor), "certificate.settle", RootRefPayload(rootID: rootID)) }
-        return FuzzIntent(signer(member()), "certificate.mark_overdue", RootRefPayload(rootID: rootID))
+        // Version 3 refuses mark_overdue from anyone but a clearing agent or the debtor: mostly ask one of them
+        // (under versions 1 and 2 no extra draw, so their episodes are unchanged).
+        let overdueSigner: String? = rulesVersion >= 3 && values.chance(75) ? (values.chance(50) ? "clear1" : root?.debtor) : member()
+        return FuzzIntent(signer(overdueSigner), "certificate.mark_overdue", RootRefPayload(rootID: rootID))
     }
 
     mutating func freeze() -> FuzzIntent {

@@ -7,10 +7,14 @@
 // receipts root, a second engine re-executing the block reaches the same state root and receipts, invariants A1–A4
 // and B1–B5 hold (with settlement's bookkeeping), and every domain query answers and adds up.
 //
-// Rules versions: episodes cycle through four schedules (`EpisodeRules`) — version 1 throughout, version 2 from the
-// start (governance schedules it in the first two blocks; the setup and every fuzzed block run under it), an
-// upgrade to version 2 at a height among the fuzzed blocks, and an upgrade to a version this build lacks at such a
-// height — crossed with document attestation on and off, so eight episodes cover every combination. Under version 2
+// Rules versions: episodes cycle through five schedules (`EpisodeRules`) — version 1 throughout, version 2 from the
+// start (governance schedules it in the first two blocks; the setup and every fuzzed block run under it), version 3
+// from the start (the first four blocks), upgrades to versions 2 and 3 at heights among the fuzzed blocks, and
+// upgrades through every supported version to one this build lacks at such heights — crossed with document
+// attestation on and off, so ten episodes cover every combination. Under version 3 also: no mark_overdue is
+// accepted from a member that is neither a clearing agent nor the root's debtor, and no attestation is accepted
+// whose ref names a certificate, financing, credit line, credit block or retirement its signer is not party to.
+// Under version 2
 // also: every header carries the version in force, no accepted split gives a piece whole to its own holder
 // (`self_transfer`), and no settle pays more than a page. A version this build lacks (scheduled by the fourth
 // schedule, or by fuzzed governance) must stop execution at exactly its activation height on both engines, with
@@ -42,6 +46,10 @@ struct FuzzStats {
     /// Version 2: settle transactions that paid one page and left the root unsettled; whole self-transfers refused.
     var pagedSettlements = 0
     var selfTransferRefusals = 0
+    /// Blocks executed under rules version 3; its entitlement checks' refusals (mark_overdue by a member that is
+    /// neither a clearing agent nor the debtor, attestation refs to objects the signer is not party to).
+    var version3Blocks = 0
+    var version3EntitlementRefusals = 0
     /// Version 1: whole self-transfers accepted (the behaviour version 2 ends).
     var selfTransfersAcceptedUnderVersion1 = 0
     /// Episodes that ended at the activation height of a version this build lacks (the fourth schedule's, or one
@@ -59,6 +67,8 @@ struct FuzzStats {
         episodesByRules.merge(other.episodesByRules, uniquingKeysWith: +)
         version2Blocks += other.version2Blocks
         version2Transactions += other.version2Transactions
+        version3Blocks += other.version3Blocks
+        version3EntitlementRefusals += other.version3EntitlementRefusals
         pagedSettlements += other.pagedSettlements
         selfTransferRefusals += other.selfTransferRefusals
         selfTransfersAcceptedUnderVersion1 += other.selfTransfersAcceptedUnderVersion1
@@ -71,7 +81,7 @@ struct FuzzStats {
         let codes = rejected.sorted { $0.value > $1.value || ($0.value == $1.value && $0.key < $1.key) }.prefix(40).map { "\($0.key)=\($0.value)" }.joined(separator: " ")
         let schedules = episodesByRules.keys.sorted().map { "\($0)=\(episodesByRules[$0]!)" }.joined(separator: " ")
         return "\(transactions) transactions in \(blocks) blocks, \(episodes) episodes: \(acceptedTotal) accepted, \(rejectedTotal) rejected, \(dropped) dropped (envelope), \(attestationRequiredEpisodes) episodes with document attestation required\n"
-            + "  rules: episodes \(schedules); \(version2Transactions) transactions in \(version2Blocks) blocks under version 2: \(pagedSettlements) paged settlements, \(selfTransferRefusals) self_transfer refusals; \(selfTransfersAcceptedUnderVersion1) whole self-transfers accepted under version 1; \(unsupportedVersionHalts) halts at an unsupported version\n"
+            + "  rules: episodes \(schedules); \(version2Transactions) transactions in \(version2Blocks) blocks under version 2: \(pagedSettlements) paged settlements, \(selfTransferRefusals) self_transfer refusals; \(selfTransfersAcceptedUnderVersion1) whole self-transfers accepted under version 1; \(version3Blocks) blocks under version 3 with \(version3EntitlementRefusals) entitlement refusals (mark_overdue, attest refs); \(unsupportedVersionHalts) halts at an unsupported version\n"
             + "  accepted by kind: \(kinds)\n  top rejection codes: \(codes)"
     }
 }
@@ -82,12 +92,25 @@ enum EpisodeRules: String, CaseIterable {
     case version1 = "v1"
     /// Version 2 scheduled by the first two blocks and active from height 3: the setup and all fuzzed blocks.
     case version2 = "v2"
-    /// Version 2 activating at a height among the fuzzed blocks.
-    case upgradeMidEpisode = "v1→v2"
-    /// Version 2 activating at a height among the fuzzed blocks, then (versions are consecutive) a version this
-    /// build does not implement (`RuleVersions.supported.upperBound + 1`) a few heights later: both engines must
-    /// halt there.
-    case unsupportedMidEpisode = "v1→v2→unsupported"
+    /// Version 2 from height 3 and version 3 from height 5 (scheduled by the first four blocks): the setup and all
+    /// fuzzed blocks run under version 3.
+    case version3 = "v3"
+    /// Version 2 activating at a height among the fuzzed blocks, version 3 a few heights later.
+    case upgradeMidEpisode = "v1→v2→v3"
+    /// Every supported version after 1 activating at heights among the fuzzed blocks, then (versions are
+    /// consecutive) a version this build does not implement (`RuleVersions.supported.upperBound + 1`) a few heights
+    /// later: both engines must halt there.
+    case unsupportedMidEpisode = "v1→…→unsupported"
+
+    /// The versions the episode's governance schedules, in order.
+    var versions: [UInt32] {
+        switch self {
+        case .version1: []
+        case .version2: [2]
+        case .version3, .upgradeMidEpisode: [2, 3]
+        case .unsupportedMidEpisode: Array(2...(RuleVersions.supported.upperBound + 1))
+        }
+    }
 }
 
 struct ExecutionFuzzer {
@@ -96,8 +119,8 @@ struct ExecutionFuzzer {
     var stats = FuzzStats()
     var problems: [String] = []
     static let blocksPerEpisode = 40
-    /// The episode number the next episode gets: it picks the episode's rules (`number % 4`) and whether documents
-    /// must be attested (`(number + number / 4)` odd), so eight consecutive episodes cover every combination.
+    /// The episode number the next episode gets: it picks the episode's rules (`number % 5`) and whether documents
+    /// must be attested (`(number + number / 5)` odd), so ten consecutive episodes cover every combination.
     var episodeNumber: Int
 
     init(seed: UInt64, firstEpisode: Int = 0) {
@@ -128,22 +151,28 @@ struct ExecutionFuzzer {
         replica.validatorNames = names
         var time = FuzzWorld.genesisTime + 10
         let setup = FuzzWorld.setup(requireDocumentAttestation: requireAttestation)
-        // Version 2's activation height: height 3 (right after the two blocks that schedule it), or a height among
-        // the fuzzed blocks, which start after the scheduling blocks (two per upgrade) and the setup.
-        let schedulingBlocks = rules == .unsupportedMidEpisode ? 4 : 2
+        // Activation heights: heights 3 and 5 (right after the blocks that schedule them), or heights among the
+        // fuzzed blocks, which start after the scheduling blocks (two per upgrade) and the setup; each later upgrade
+        // activates 1–4 heights after the one before.
+        let schedulingBlocks = 2 * rules.versions.count
         let firstFuzzedHeight = UInt64(schedulingBlocks + setup.count + 1)
         let midEpisode: UInt64 = switch rules {
-        case .version1, .version2: 0
-        case .upgradeMidEpisode: firstFuzzedHeight + 5 + rng.below(UInt64(Self.blocksPerEpisode - 10))
-        case .unsupportedMidEpisode: firstFuzzedHeight + 5 + rng.below(UInt64(Self.blocksPerEpisode - 14))
+        case .version1, .version2, .version3: 0
+        case .upgradeMidEpisode, .unsupportedMidEpisode: firstFuzzedHeight + 5 + rng.below(UInt64(Self.blocksPerEpisode - 6 - 4 * rules.versions.count))
         }
         // (version, activation height) in order; the last activation stays clear of the episode's final blocks,
         // whose clock may jump to the end of Int64 and end the episode.
-        let upgrades: [(version: UInt32, height: UInt64)] = switch rules {
-        case .version1: []
-        case .version2: [(2, 3)]
-        case .upgradeMidEpisode: [(2, midEpisode)]
-        case .unsupportedMidEpisode: [(2, midEpisode), (RuleVersions.supported.upperBound + 1, midEpisode + 1 + rng.below(4))]
+        var upgrades: [(version: UInt32, height: UInt64)] = []
+        switch rules {
+        case .version1: break
+        case .version2: upgrades = [(2, 3)]
+        case .version3: upgrades = [(2, 3), (3, 5)]
+        case .upgradeMidEpisode, .unsupportedMidEpisode:
+            var height = midEpisode
+            for version in rules.versions {
+                upgrades.append((version, height))
+                height += 1 + rng.below(4)
+            }
         }
         for (index, upgrade) in upgrades.enumerated() {
             // gov1 proposes, gov2 approves: the quorum of 2, so the upgrade is scheduled in two blocks.
@@ -175,7 +204,7 @@ struct ExecutionFuzzer {
             for (tx, receipt) in zip(txs, receipts) where !receipt.isOK { problems.append("setup \(tx.body.kind) by \(tx.body.signer) was refused: \(receipt.outcome)") }
         }
         time += Int64(setup.count)
-        if rules == .version2 || rules == .upgradeMidEpisode { time = try largeRoot(requireAttestation: requireAttestation, time: time, chain: chain, replica: replica) }
+        if rules == .version2 || rules == .version3 || rules == .upgradeMidEpisode { time = try largeRoot(requireAttestation: requireAttestation, time: time, chain: chain, replica: replica) }
         time += 10
         var snapshot = try DomainSnapshot(CommittedState(store: chain.store))
         var executed = 0
@@ -245,6 +274,7 @@ struct ExecutionFuzzer {
                 stats.version2Blocks += 1
                 stats.version2Transactions += txs.count
             }
+            if version >= 3 { stats.version3Blocks += 1 }
             if built.block.header.appVersion != version { problems.append("height \(height): header app_version \(built.block.header.appVersion), rules version \(version) in force") }
             check(built, single: single, height: height)
             try chain.commit(built.block, signatures: .allVerified)
@@ -328,6 +358,34 @@ struct ExecutionFuzzer {
                 guard version >= 2 else { continue }
                 if ids.count > AssetLimits.settlementPageSize { problems.append("height \(height): one settle paid \(ids.count) pieces, more than a page (\(AssetLimits.settlementPageSize))") }
                 if let p = try? CanonicalDecoder.decode(RootRefPayload.self, from: tx.body.payload), after.roots[p.rootID]?.status != .settled { stats.pagedSettlements += 1 }
+            case ("certificate.mark_overdue", .ok):
+                // Version 3: only a clearing agent or the root's debtor marks a root overdue.
+                guard version >= 3, let p = try? CanonicalDecoder.decode(RootRefPayload.self, from: tx.body.payload) else { continue }
+                let signer = tx.body.signer
+                if after.members[signer]?.has(.clearingAgent) != true && after.roots[p.rootID]?.debtor != signer {
+                    problems.append("height \(height): version \(version) let \(signer), neither a clearing agent nor the debtor, mark \(p.rootID) overdue")
+                }
+            case ("certificate.mark_overdue", .rejected("not_debtor", _)):
+                if version < 3 { problems.append("height \(height): version \(version) refused mark_overdue as not_debtor") }
+                stats.version3EntitlementRefusals += 1
+            case ("evidence.attest", .ok):
+                // Version 3: a ref to a certificate, financing, credit line or credit block names the signer as a
+                // party (parties only grow within a block: holders and owners of consumed pieces stay recorded).
+                guard version >= 3, let p = try? CanonicalDecoder.decode(AttestPayload.self, from: tx.body.payload) else { continue }
+                let signer = tx.body.signer
+                for ref in p.refs {
+                    let parties: [String]? = switch ref.kind {
+                    case .certificate: after.certs[ref.id].map { [$0.holder, $0.debtor] + ($0.pendingTo.map { [$0] } ?? []) + $0.events.map(\.actor) }
+                    case .financing: after.financings[ref.id].map { [$0.applicant, $0.financier] }
+                    case .creditLine: after.lines[ref.id].map { [$0.financier, $0.core] }
+                    case .creditBlock: after.blocks[ref.id].map { [$0.owner] + $0.events.map(\.actor) }
+                    case .retirement: after.retirements[ref.id].map { [$0.retiredBy] }
+                    default: nil
+                    }
+                    if let parties, !parties.contains(signer) { problems.append("height \(height): version \(version) accepted \(signer)'s attestation referring to \(ref.kind.rawValue) \(ref.id), which it is not party to") }
+                }
+            case ("evidence.attest", .rejected("unknown_ref", _)):
+                if version >= 3 { stats.version3EntitlementRefusals += 1 }
             default: continue
             }
         }
@@ -390,7 +448,7 @@ extension TestChain {
         let started = ContinuousClock.now
         for (index, seed) in Self.seeds.enumerated() {
             // Seeds start two episodes apart, so even the suite's short run (about two episodes a seed) meets all
-            // three rules schedules.
+            // five rules schedules.
             var fuzzer = ExecutionFuzzer(seed: seed, firstEpisode: 2 * index)
             try fuzzer.run(iterations: perSeed)
             #expect(fuzzer.problems.isEmpty, "seed \(seed): \(fuzzer.problems.prefix(3).joined(separator: "\n"))")
@@ -401,6 +459,7 @@ extension TestChain {
         #expect(total.transactions >= Self.iterations - Self.seeds.count)
         // Version 2's rules are reached, not only scheduled.
         #expect(total.version2Blocks > 0 && total.version2Transactions > 0, "no block ran under rules version 2")
+        #expect(total.version3Blocks > 0, "no block ran under rules version 3")
         // The run must reach the contracts, not just their lookups: most kinds succeed at least once.
         let missing = FuzzGenerator.kinds.filter { total.accepted[$0, default: 0] == 0 }
         #expect(missing.count <= 4, "kinds never accepted: \(missing)")
@@ -413,8 +472,9 @@ extension TestChain {
     @Test func anUnsupportedScheduledVersionHaltsBothEnginesWithTheTypedError() throws {
         let unsupported = try #require(EpisodeRules.allCases.firstIndex(of: .unsupportedMidEpisode))
         for (index, seed) in Self.seeds.enumerated() {
-            // Episode numbers `unsupported` and `unsupported + 4` pick this schedule, one with attestation, one without.
-            var fuzzer = ExecutionFuzzer(seed: seed, firstEpisode: unsupported + 4 * (index % 2))
+            // Episode numbers `unsupported` and `unsupported + 5` pick this schedule, one with attestation, one without.
+            let schedules = EpisodeRules.allCases.count
+            var fuzzer = ExecutionFuzzer(seed: seed, firstEpisode: unsupported + schedules * (index % 2))
             try fuzzer.episode(budget: .max)
             #expect(fuzzer.problems.isEmpty, "seed \(seed): \(fuzzer.problems.prefix(3).joined(separator: "\n"))")
             #expect(fuzzer.stats.episodesByRules == [EpisodeRules.unsupportedMidEpisode.rawValue: 1])

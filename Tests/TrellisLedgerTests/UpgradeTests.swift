@@ -63,20 +63,23 @@ import TrellisCrypto
 
     @Test func aVersionThisBuildDoesNotSupportStopsExecutionAtItsActivationHeight() throws {
         let chain = try chain()  // height 1
-        #expect(try schedule(chain, version: 2, at: 5, nonce: 1).isOK)  // h2
-        #expect(try schedule(chain, version: 3, at: 7, nonce: 2).isOK)  // h3 (3 is not in this build)
-        try chain.commitNext([])  // 4
-        try chain.commitNext([])  // 5 (version 2)
-        try chain.commitNext([])  // 6
-        #expect(chain.engine.currentHeight == 6)
+        // Versions are consecutive: schedule every supported one after 1, then the first this build lacks. The one
+        // scheduled at height 2 + i activates at 5 + i (min_upgrade_lead_blocks 3).
+        let unsupported = RuleVersions.supported.upperBound + 1
+        for (i, version) in (2...unsupported).enumerated() {
+            #expect(try schedule(chain, version: version, at: UInt64(5 + i), nonce: UInt64(i + 1)).isOK)
+        }
+        let activation = UInt64(5 + Int(unsupported) - 2)
+        while chain.engine.currentHeight < activation - 1 { try chain.commitNext([]) }
+        #expect(chain.engine.currentHeight == activation - 1)
         do {
             _ = try chain.makeBlock([])
-            Issue.record("block 7 was built under rules version 3, which this build does not have")
+            Issue.record("block \(activation) was built under rules version \(unsupported), which this build does not have")
         } catch let error as LedgerError {
-            #expect(error == .execution(.unsupportedRules(version: 3, height: 7)))
-            #expect(error.description.contains("rules version 3") && error.description.contains("height 7"), "\(error)")
+            #expect(error == .execution(.unsupportedRules(version: unsupported, height: activation)))
+            #expect(error.description.contains("rules version \(unsupported)") && error.description.contains("height \(activation)"), "\(error)")
         }
-        #expect(chain.engine.currentHeight == 6, "nothing was committed at the activation height")
+        #expect(chain.engine.currentHeight == activation - 1, "nothing was committed at the activation height")
     }
 
     // MARK: version 2: no whole transfer to oneself

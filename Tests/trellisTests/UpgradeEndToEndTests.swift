@@ -1,8 +1,9 @@
 // UpgradeEndToEndTests.swift — rule versions on a live 4-validator testnet: governance lowers
 // min_upgrade_lead_blocks, schedules rules version 2, and every node's block at the activation height (and none
 // before) carries app_version 2; /v1/status shows it active; the chain exported across the upgrade verifies with
-// `audit verify`; then version 3, which this build does not implement, is scheduled and every node halts cleanly at
-// its activation height with a reason naming version 3 (none commits it).
+// `audit verify`; then version 3 is scheduled and runs from its activation height, and version 4, which this build
+// does not implement, is scheduled and every node halts cleanly at its activation height with a reason naming
+// version 4 (none commits it).
 import Foundation
 import Testing
 import TrellisTesting
@@ -50,18 +51,26 @@ import Glibc
         let verified = try CLI.run(["audit", "verify", export, "--genesis", net.dir + "/genesis.json"])
         #expect(verified.status == 0, "\(verified.stdout) \(verified.stderr)")
 
-        // Version 3 is not in this build: every node halts at its activation height, naming it.
-        let next = E2E.height(apis[0]) + 10
-        _ = try E2E.govern(#"{"type":"upgrade.schedule","version":3,"activation_height":\#(next),"description":"a future release"}"#, api: apis[0], members: members)
+        // Version 3 is in this build: scheduled next, the nodes run it from its activation height. Version 4
+        // (`RuleVersions.supported.upperBound + 1`; versions are consecutive, so it comes after 3) is not: every node
+        // halts at its activation height, naming it.
+        let third = E2E.height(apis[0]) + 10
+        _ = try E2E.govern(#"{"type":"upgrade.schedule","version":3,"activation_height":\#(third),"description":"entitlement before state"}"#, api: apis[0], members: members)
+        let next = max(E2E.height(apis[0]) + 10, third + 2)
+        _ = try E2E.govern(#"{"type":"upgrade.schedule","version":4,"activation_height":\#(next),"description":"a future release"}"#, api: apis[0], members: members)
         let status = fullStatus(apis[2])["rules"] as? [String: Any] ?? [:]
         let upgrades = status["upgrades"] as? [[String: Any]] ?? []
-        #expect(upgrades.contains { $0["version"] as? Int == 3 && $0["supported"] as? Bool == false }, "\(status)")
+        #expect(upgrades.contains { $0["version"] as? Int == 3 && $0["supported"] as? Bool == true }, "\(status)")
+        #expect(upgrades.contains { $0["version"] as? Int == 4 && $0["supported"] as? Bool == false }, "\(status)")
         #expect(waitUntil(120) { apis.allSatisfy { fullStatus($0)["consensus_status"] as? String == "halted" } }, "the nodes did not halt at \(next)")
         for api in apis {
             let s = fullStatus(api)
             let reason = s["halt_reason"] as? String ?? ""
-            #expect(reason.contains("rules version 3") && reason.contains("height \(next)"), "\(api): \(reason)")
+            #expect(reason.contains("rules version 4") && reason.contains("height \(next)"), "\(api): \(reason)")
             #expect(s["height"] as? Int == next - 1, "\(api) committed past the activation height: \(s["height"] ?? "nil")")
+            let before = (get(api + "/v1/blocks/\(third - 1)")["header"] as? [String: Any])?["app_version"] as? Int
+            let at = (get(api + "/v1/blocks/\(third)")["header"] as? [String: Any])?["app_version"] as? Int
+            #expect(before == 2 && at == 3, "\(api): app_version \(String(describing: before)) at \(third - 1), \(String(describing: at)) at \(third)")
         }
     }
 }

@@ -7,7 +7,8 @@
 // regulators and auditors; the API shows every other caller those rejections as one code and one message, the same
 // whether the object is absent or another member's. For most kinds the contracts check existence and entitlement
 // before anything that depends on the object's state, so a member who is not entitled meets no other code about the
-// object; the kinds that do not (rules version 1 and 2) are listed in docs/ACCESS.md "What a rejection tells".
+// object; rules version 3 makes certificate.accept/reject/reclaim, mark_overdue and evidence.attest's refs do so
+// too; what remains (and those kinds under versions 1 and 2) is listed in docs/ACCESS.md "What a rejection tells".
 import TrellisLedger
 
 enum RejectionRedaction {
@@ -24,6 +25,8 @@ enum RejectionRedaction {
         "not_line_financier", "not_credit_line_core",
         // verification.submit: the project's sector decides whether the verifier is accredited for it
         "verifier_not_accredited",
+        // evidence.attest: a ref that does not exist or (rules version 3, party-readable kinds) names no party the signer is
+        "unknown_ref",
     ]
 
     /// Whether `receipt` is shown redacted to a caller who does not read everything.

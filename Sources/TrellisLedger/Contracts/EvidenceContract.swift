@@ -4,7 +4,9 @@
 // and block time, and is never overwritten; a later attestation by another member is appended as a
 // co-attestation (same document kind); a member attests a hash at most once (`already_attested`, also after
 // withdrawing); a withdrawal marks only the signer's own attestation and keeps it in the record; every reference
-// names an object that exists at the attestation's height; the `attestby/<member>/<hash>` index lists exactly the
+// names an object that exists at the attestation's height (from rules version 3, a certificate, financing, credit
+// line, credit block or retirement must also name the signer as a party: holder, debtor, offeree or an event's
+// actor; applicant or financier; financier or core; owner or an event's actor; retirer); the `attestby/<member>/<hash>` index lists exactly the
 // hashes whose record has an attestation by that member. Only the payload, the context and the state are read.
 import TrellisCodec
 import TrellisCrypto
@@ -37,8 +39,16 @@ public struct EvidenceContract: Contract {
 
     func attest(_ p: AttestPayload, _ context: ExecutionContext, _ state: StateOverlay) throws -> [String] {
         let me = context.signer.memberID
-        for ref in p.refs where try state.get(ref.kind.stateKey(ref.id)) == nil {
-            throw TxRejection("unknown_ref", "refs names \(ref.kind.rawValue) \(ref.id), which does not exist")
+        for ref in p.refs {
+            if context.rulesVersion >= 3, let parties = try Self.parties(of: ref, in: state) {
+                // Rules version 3: a party-readable object must exist and name the signer as a party; absent and
+                // not a party are one answer, so the attestation is no existence oracle (docs/ACCESS.md).
+                guard parties.contains(me) else {
+                    throw TxRejection("unknown_ref", "refs names \(ref.kind.rawValue) \(ref.id), which does not exist or to which \(me) is not party")
+                }
+            } else if try state.get(ref.kind.stateKey(ref.id)) == nil {
+                throw TxRejection("unknown_ref", "refs names \(ref.kind.rawValue) \(ref.id), which does not exist")
+            }
         }
         let attestation = Attestation(attester: me, title: p.title, metadata: p.metadata, refs: p.refs,
                                       height: context.height, time: context.blockTime, txHash: context.txHash)
@@ -62,6 +72,33 @@ public struct EvidenceContract: Contract {
         state.write(record, at: key)
         state.put(EvidenceKeys.attested(by: me, p.docHash), [])
         return []
+    }
+
+    /// The members party to a referenced object of a kind members read only as its parties (the API's
+    /// `ObjectParties`: certificates, financings, credit lines, credit blocks, retirements), empty when it does not
+    /// exist; nil for the other kinds (attestations, projects, verifications, batches), which are only checked to
+    /// exist. Decided from the record alone (only membership is asked of the set, never an order).
+    static func parties(of ref: EvidenceRef, in state: StateOverlay) throws -> Set<String>? {
+        let key = ref.kind.stateKey(ref.id)
+        switch ref.kind {
+        case .attestation, .project, .verification, .batch:
+            return nil
+        case .certificate:
+            guard let c = try state.read(Certificate.self, key) else { return [] }
+            return Set([c.holder, c.debtor] + (c.pendingTo.map { [$0] } ?? []) + c.events.map(\.actor))
+        case .financing:
+            guard let f = try state.read(Financing.self, key) else { return [] }
+            return [f.applicant, f.financier]
+        case .creditLine:
+            guard let l = try state.read(CreditLine.self, key) else { return [] }
+            return [l.financier, l.core]
+        case .creditBlock:
+            guard let b = try state.read(CreditBlock.self, key) else { return [] }
+            return Set([b.owner] + b.events.map(\.actor))
+        case .retirement:
+            guard let r = try state.read(Retirement.self, key) else { return [] }
+            return [r.retiredBy]
+        }
     }
 
     func revoke(_ p: RevokeAttestationPayload, _ context: ExecutionContext, _ state: StateOverlay) throws -> [String] {

@@ -92,8 +92,13 @@ extension ReceivablesContract {
     }
 
     /// A pending piece addressed to the signer.
+    /// Rules version 3 checks the offeree first, so a member it is not offered to learns nothing of its state (not
+    /// whether it is frozen or pending, nor whom it is offered to); versions 1 and 2 checked the state first.
     private func pendingForSigner(_ certID: String, _ context: ExecutionContext, _ store: ReceivablesStore) throws -> Certificate {
         let cert = try store.certificate(certID)
+        if context.rulesVersion >= 3, cert.pendingTo != context.signer.memberID {
+            throw TxRejection("not_recipient", "certificate \(certID) is not offered to \(context.signer.memberID)")
+        }
         if cert.status == .frozen { throw TxRejection("asset_frozen", "certificate \(certID) is frozen by a regulator") }
         guard cert.status == .pendingAccept, let to = cert.pendingTo else {
             throw TxRejection("not_pending", "certificate \(certID) is \(cert.status.rawValue), not pending acceptance")
@@ -129,6 +134,10 @@ extension ReceivablesContract {
 
     func reclaim(_ p: CertificateRefPayload, _ context: ExecutionContext, _ store: ReceivablesStore) throws -> [String] {
         let previous = try store.certificate(p.certID)
+        // Rules version 3: the sender first, so another member learns nothing of the piece's state or holder.
+        if context.rulesVersion >= 3, previous.holder != context.signer.memberID {
+            throw TxRejection("not_holder", "\(context.signer.memberID) is not the sender of \(p.certID); only its sender may reclaim it")
+        }
         if previous.status == .frozen { throw TxRejection("asset_frozen", "certificate \(p.certID) is frozen by a regulator") }
         guard previous.status == .pendingAccept else {
             throw TxRejection("not_pending", "certificate \(p.certID) is \(previous.status.rawValue), not pending acceptance")

@@ -11,6 +11,9 @@
 // next page, and the one that pays the last piece checks that all payouts sum to the face, releases the credit
 // line and marks the root `settled`. Under version 1 every live piece is paid at once (a root with more live
 // pieces than a receipt may list created ids, 256, can never be settled: the defect version 2 fixes).
+//
+// Rules version 3: `certificate.mark_overdue` is for those `certificate.settle` is for (a clearing agent, or the
+// root's debtor): others get `not_debtor` before any check of the root's state, and never its live pieces' ids.
 import TrellisCodec
 
 extension ReceivablesContract {
@@ -88,6 +91,11 @@ extension ReceivablesContract {
 
     func markOverdue(_ p: RootRefPayload, _ context: ExecutionContext, _ store: ReceivablesStore) throws -> [String] {
         var root = try store.root(p.rootID)
+        // Rules version 3: only those who may settle the root (a clearing agent or its debtor) may mark it overdue,
+        // checked before anything about its state; versions 1 and 2 let any member do it.
+        if context.rulesVersion >= 3, !(context.signer.has(.clearingAgent) || context.signer.memberID == root.debtor) {
+            throw TxRejection("not_debtor", "only a clearing agent or the root's debtor may mark \(p.rootID) overdue")
+        }
         switch root.status {
         case .open: break
         case .settled: throw TxRejection("already_settled", "root \(p.rootID) was settled at \(root.settledAt ?? 0)")

@@ -53,14 +53,18 @@ public struct ScheduledUpgrade: Hashable, Sendable, CanonicalCodable, Codable {
 /// The rules versions this build can execute.
 public enum RuleVersions {
     /// 1: the genesis rules. 2: `certificate.settle` pays at most `ReceivablesLimits.settlementPageSize` live pieces
-    /// per transaction (a root with more is `settling` until a later settle pays the rest).
-    public static let supported: ClosedRange<UInt32> = AppVersion.initial...2
+    /// per transaction (a root with more is `settling` until a later settle pays the rest). 3: a member not entitled
+    /// to an object learns nothing of its state from its own receipt (accept/reject check the offeree and reclaim
+    /// the sender first; mark_overdue is for a clearing agent or the debtor; evidence refs to party-readable objects
+    /// need the signer to be a party).
+    public static let supported: ClosedRange<UInt32> = AppVersion.initial...3
 
     /// What each version changes, for people (`/v1/status`, docs).
     public static func summary(_ version: UInt32) -> String? {
         switch version {
         case 1: return "genesis rules"
         case 2: return "paged settlement: certificate.settle pays at most 64 live pieces per transaction"
+        case 3: return "entitlement before state: accept/reject check the offeree and reclaim the sender first; mark_overdue only by a clearing agent or the debtor; evidence refs to certificates, financings, credit lines, credit blocks and retirements only by their parties"
         default: return nil
         }
     }
