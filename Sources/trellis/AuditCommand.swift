@@ -87,7 +87,7 @@ struct AuditExport: ParsableCommand {
     @Option(help: "Output file.")
     var out: String
 
-    @Option(help: "First height (default 1).")
+    @Option(help: "First height (default 1). A partial export (from > 1) is for reading a range — `audit lineage`, `audit retirements`, proofs — not for `audit verify`, which re-executes from the genesis and needs height 1.")
     var from: UInt64?
 
     @Option(help: "Last height (default: the last committed).")

@@ -55,6 +55,9 @@ def get(url, headers=None):
             return response.status, response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.read()
+    except (urllib.error.URLError, OSError) as error:
+        reason = getattr(error, "reason", error)
+        sys.exit(f"cannot reach {url}: {reason} (is the node running? the URL must be the node's [api] listen address)")
 
 
 def example():
