@@ -197,7 +197,8 @@ struct LightOutput: Encodable {
         }
         print("verified: height \(verified_height) block \(verified_hash) state_root \(state_root) app_version \(app_version)")
         for proved in state {
-            let value = proved.value_hex.map { "\($0.count / 2) bytes \($0)" } ?? "absent"
+            // Long values as the other commands show long hex at a terminal (start, end, size); --json has them whole.
+            let value = proved.value_hex.map { $0.count > HumanFormat.maxHexDigits ? HumanFormat.shortenedHex($0) : "\($0.count / 2) bytes \($0)" } ?? "absent"
             print("state \(proved.key) = \(value) (proved at height \(verified_height))")
         }
         for w in witnesses {
