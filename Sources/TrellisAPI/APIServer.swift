@@ -308,8 +308,11 @@ struct Routes: Sendable {
         }
         let lookup: TransactionLookup
         do { lookup = try await service.waitForCommit(hash, timeoutMilliseconds: configuration.commitWaitMilliseconds) } catch { throw APIError.from(error) }
-        if case .committed = lookup { return JSONBody.response(Views.lookup(hash, lookup, service: service)) }
-        var timedOut = Views.lookup(hash, lookup, service: service)
+        // The submitter is not authenticated here (a transaction carries its own signatures): a rejection that
+        // would tell whether a named object exists or whose it is is shown redacted unless the node is open.
+        let redacting = policy.readPolicy != .open
+        if case .committed = lookup { return JSONBody.response(Views.lookup(hash, lookup, service: service, redactingRejections: redacting)) }
+        var timedOut = Views.lookup(hash, lookup, service: service, redactingRejections: redacting)
         timedOut["error"] = ["code": "commit_timeout", "message": "not committed within \(configuration.commitWaitMilliseconds) ms; it may still commit: poll GET /v1/tx/\(hash.hex)"]
         return JSONBody.response(status: .accepted, timedOut)
     }
@@ -424,8 +427,12 @@ struct Routes: Sendable {
             try await access.requireParty(nil, policy: policy)
             throw APIError.notFound("transaction \(hash.hex) is not known to this node")
         }
-        var answer = Views.lookup(hash, lookup, service: service)
-        if case .committed(_, let record) = lookup {
+        // Regulators, auditors and the operator (and everyone on an open node) see rejections whole; a member sees
+        // one that would tell whether a named object exists or whose it is redacted, without the receipt's proof
+        // (the proof would carry the rule's own answer).
+        let redacting = policy.readPolicy != .open && !access.caller.readsAll
+        var answer = Views.lookup(hash, lookup, service: service, redactingRejections: redacting)
+        if case .committed(_, let record) = lookup, !(redacting && RejectionRedaction.redacts(record.receipt)) {
             // The receipt's canonical bytes and its RFC 9162 path to the header's receipts_root: the outcome is
             // provable, not only the inclusion (the explorer checks both).
             let receipts = try await Self.read { () throws(ServiceError) in try service.receipts(atHeight: record.height) }

@@ -41,9 +41,12 @@ enum Views {
         return out
     }
 
-    static func receipt(_ r: Receipt) -> [String: Any] {
+    static func receipt(_ r: Receipt) -> [String: Any] { receipt(r, rejection: r.outcome) }
+
+    /// A receipt with `rejection` in place of its own outcome (a redacted rejection, `RejectionRedaction`).
+    private static func receipt(_ r: Receipt, rejection outcome: ReceiptOutcome) -> [String: Any] {
         var out: [String: Any] = ["tx_hash": r.txHash.hex, "index": r.index, "nonce_consumed": r.nonceConsumed]
-        switch r.outcome {
+        switch outcome {
         case .ok(let ids):
             out["status"] = "ok"
             out["created"] = ids
@@ -87,7 +90,8 @@ enum Views {
         return out
     }
 
-    /// `/v1/status` for anyone: the chain's progress and validators, without the node's identity and peers.
+    /// `/v1/status` for anyone: the chain's progress, validators and rules versions, without the node's identity
+    /// and peers.
     static func publicStatus(_ status: NodeStatus) -> [String: Any] {
         var out: [String: Any] = [
             "chain_id": status.chainID, "height": status.height, "latest_block_hash": status.latestBlockHash,
@@ -96,6 +100,11 @@ enum Views {
             "validators": status.validators.map { ["public_key": $0.publicKey, "voting_power": $0.votingPower, "p2p_address": $0.p2pAddress] as [String: Any] },
         ]
         if let reason = status.haltReason { out["halt_reason"] = reason }
+        // The rules versions are the chain's, not a member's business: operators of every organisation check them
+        // before an upgrade (docs/OPERATIONS.md "Upgrading a consortium").
+        if let rules = status.rules, let data = try? JSONEncoder().encode(rules), let object = try? JSONSerialization.jsonObject(with: data) {
+            out["rules"] = object
+        }
         return out
     }
 
@@ -109,14 +118,20 @@ enum Views {
         return out
     }
 
-    /// The result shape of `tx send --wait` and `GET /v1/tx/{hash}`.
-    static func lookup(_ hash: Hash, _ lookup: TransactionLookup, service: NodeService) -> [String: Any] {
+    /// The result shape of `tx send --wait` and `GET /v1/tx/{hash}`. With `redactingRejections` (a caller who does
+    /// not read everything), a rejection that would say whether a named object exists or whose it is shows as
+    /// `RejectionRedaction`'s one code and message.
+    static func lookup(_ hash: Hash, _ lookup: TransactionLookup, service: NodeService, redactingRejections: Bool) -> [String: Any] {
         switch lookup {
         case .committed(let tx, let record):
+            var outcome = record.receipt.outcome
+            if redactingRejections, RejectionRedaction.redacts(record.receipt) {
+                outcome = .rejected(code: RejectionRedaction.code, message: RejectionRedaction.message(kind: tx.body.kind, signer: tx.body.signer))
+            }
             var out: [String: Any] = ["hash": hash.hex, "height": record.height, "index": record.index,
                                       "status": record.receipt.isOK ? "committed" : "rejected",
-                                      "receipt": receipt(record.receipt), "transaction": transaction(tx, service: service)]
-            if case .rejected(let code, let message) = record.receipt.outcome { out["error"] = ["code": code, "message": message] }
+                                      "receipt": receipt(record.receipt, rejection: outcome), "transaction": transaction(tx, service: service)]
+            if case .rejected(let code, let message) = outcome { out["error"] = ["code": code, "message": message] }
             return out
         case .pending(let tx):
             return ["hash": hash.hex, "status": "pending", "transaction": transaction(tx, service: service)]

@@ -49,6 +49,21 @@ private func tableRows(_ text: String, header: String) -> [[String]] {
         }
     }
 
+    /// The codes "What a rejection tells" lists are the ones the API redacts, and every one is a code the contracts
+    /// use (a misspelt code would never be redacted).
+    @Test func theRedactedRejectionCodesAreTheDocumentedOnes() throws {
+        let start = try #require(doc.range(of: "The codes shown so:"))
+        let end = try #require(doc.range(of: "(`RejectionRedaction`)", range: start.upperBound..<doc.endIndex))
+        let listed = Set(doc[start.upperBound..<end.lowerBound].split(separator: "`").enumerated().filter { $0.offset % 2 == 1 }.map { String($0.element) })
+        #expect(listed == RejectionRedaction.codes, "docs/ACCESS.md lists \(listed.sorted()); the API redacts \(RejectionRedaction.codes.sorted())")
+        let contracts = repository.appendingPathComponent("Sources/TrellisLedger/Contracts")
+        var sources = ""
+        for file in try FileManager.default.contentsOfDirectory(atPath: contracts.path) where file.hasSuffix(".swift") {
+            sources += try String(contentsOf: contracts.appendingPathComponent(file), encoding: .utf8)
+        }
+        for code in RejectionRedaction.codes { #expect(sources.contains("\"\(code)\""), "no contract rejects with \(code)") }
+    }
+
     @Test func aPartyRefusalSaysNotFoundOrNotVisible() {
         let caller = APICaller.member(id: "supplier2", roles: [.supplier])
         let party = Routes.refusal(.party, caller: caller, route: .query(name: "lineage", parameters: ["cert": "cert-typo"]))

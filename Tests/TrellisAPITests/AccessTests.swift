@@ -60,6 +60,9 @@ private func code(_ response: TestResponse) -> String? { (body(response)["error"
             let status = try await client.execute(uri: "/v1/status", method: .get)
             #expect(status.status == .ok && body(status)["height"] as? Int == 3)
             #expect(body(status)["peers"] == nil && body(status)["node_key"] == nil, "public status shows the node's identity: \(body(status))")
+            // The rules versions are the chain's: every organisation's operator checks them before an upgrade.
+            let rules = body(status)["rules"] as? [String: Any]
+            #expect(rules?["active_version"] as? Int == 1 && (rules?["upgrades"] as? [[String: Any]])?.first?["activation_height"] as? Int == 10, "\(body(status))")
             let block = try await client.execute(uri: "/v1/blocks/2", method: .get)
             #expect(body(block)["header"] != nil && body(block)["certificate"] != nil && body(block)["transaction_hashes"] != nil)
             #expect(body(block)["transactions"] == nil && body(block)["canonical_hex"] == nil, "public block shows transactions")
@@ -109,6 +112,54 @@ private func code(_ response: TestResponse) -> String? { (body(response)["error"
             #expect(try await get("/v1/tx/" + String(repeating: "ab", count: 32), c.regulator, "regulator").status == .notFound)
             #expect(try await get("/v1/state/member%2Fsupplier1", c.supplier1, "supplier1").status == .ok)
             #expect(try await get("/v1/state/member%2Fsupplier2", c.supplier1, "supplier1").status == .forbidden)
+        }
+    }
+
+    @Test func rejectionsDoNotTellWhetherAnObjectExistsOrWhoseItIs() async throws {
+        let c = Consortium()
+        try await c.app().test(.router) { client in
+            // supplier1's transactions rejected as the contracts answer them: another member's certificate, an absent
+            // one, another's financing, and a rule about supplier1's own piece.
+            let outcomes: [(code: String, message: String)] = [
+                ("not_holder", "certificate cert-7 is held by supplier2, not supplier1"),
+                ("unknown_certificate", "no certificate cert-0"),
+                ("not_party", "only applicant supplier2 or financier bank2 may cancel fin-3"),
+                ("split_sum_mismatch", "outputs sum to 5, the piece's face is 7"),
+            ]
+            var posted: [[String: Any]] = [], read: [[String: Any]] = [], readByRegulator: [[String: Any]] = []
+            for (i, outcome) in outcomes.enumerated() {
+                c.service.waitOutcome = .rejected(code: outcome.code, message: outcome.message)
+                let tx = c.service.sampleTransaction(nonce: UInt64(i + 1), signer: "supplier1")
+                let answer = try await client.execute(uri: "/v1/tx?wait=commit", method: .post, body: ByteBuffer(string: "{\"tx\":\"\(Hex.encode(tx.canonicalBytes))\"}"))
+                #expect(answer.status == .ok)
+                posted.append(body(answer))
+                let target = "/v1/tx/\(tx.hash.hex)"
+                read.append(body(try await client.execute(uri: target, method: .get, headers: c.signed(target, c.supplier1, as: "supplier1"))))
+                readByRegulator.append(body(try await client.execute(uri: target, method: .get, headers: c.signed(target, c.regulator, as: "regulator"))))
+            }
+            func error(_ answer: [String: Any]) -> [String: String] {
+                ((answer["receipt"] as? [String: Any])?["error"] as? [String: String]) ?? [:]
+            }
+            for answers in [posted, read] {
+                // Another's certificate, an absent one and another's financing: one code, one message, no holder, no
+                // financier, no id, and no receipt proof (it would carry the rule's own answer).
+                let hidden = answers.prefix(3).map(error)
+                #expect(hidden.allSatisfy { $0["code"] == RejectionRedaction.code }, "\(hidden)")
+                #expect(Set(hidden.map { $0["message"] ?? "" }).count == 1, "\(hidden)")
+                for answer in answers.prefix(3) {
+                    let text = String(describing: answer)
+                    #expect(!text.contains("supplier2") && !text.contains("bank2") && !text.contains("cert-7") && !text.contains("cert-0"), "\(text)")
+                    #expect(answer["receipt_hex"] == nil && answer["receipt_path"] == nil && answer["status"] as? String == "rejected")
+                    #expect((answer["error"] as? [String: String])?["code"] == RejectionRedaction.code)
+                }
+                // A rule about the signer's own piece is shown as the contract said it.
+                #expect(error(answers[3])["code"] == "split_sum_mismatch" && error(answers[3])["message"] == outcomes[3].message)
+            }
+            #expect(read[3]["receipt_hex"] != nil, "an unredacted rejection keeps its receipt proof")
+            // A regulator reads every rejection whole, with its proof.
+            for (answer, outcome) in zip(readByRegulator, outcomes) {
+                #expect(error(answer)["code"] == outcome.code && error(answer)["message"] == outcome.message && answer["receipt_hex"] != nil, "\(answer)")
+            }
         }
     }
 

@@ -16,6 +16,8 @@ final class FakeNodeService: NodeService, @unchecked Sendable {
     /// Set: every submission is refused with this (e.g. admission control's `overloaded`).
     var refusal: MempoolError?
     var commitOnWait = true
+    /// The outcome of the next transactions committed by `waitForCommit` (accepted, creating `cert-1`, by default).
+    var waitOutcome: ReceiptOutcome = .ok(createdIDs: ["cert-1"])
     /// Set: the node halted (fail-stop).
     var halt: String?
     var haltReason: String? { halt }
@@ -106,8 +108,10 @@ final class FakeNodeService: NodeService, @unchecked Sendable {
         if commitOnWait {
             lock.withLock {
                 if let tx = pending.removeValue(forKey: hash) {
-                    let receipt = Receipt(txHash: hash, index: 0, nonceConsumed: true, outcome: .ok(createdIDs: ["cert-1"]))
-                    committed[hash] = (tx, TxRecord(height: 4, index: 0, receipt: receipt))
+                    // Each at the next index of block 4, so every one's receipt has its own path.
+                    let index = UInt32(committed.values.filter { $0.1.height == 4 }.count)
+                    let receipt = Receipt(txHash: hash, index: index, nonceConsumed: true, outcome: waitOutcome)
+                    committed[hash] = (tx, TxRecord(height: 4, index: index, receipt: receipt))
                 }
             }
         }
@@ -119,7 +123,9 @@ final class FakeNodeService: NodeService, @unchecked Sendable {
         return NodeStatus(chainID: chainID, nodeName: "fake", nodeKey: proposer.publicKey.hex, height: last.header.height, latestBlockHash: last.hash.hex,
                           stateRoot: last.header.stateRoot.hex, latestBlockTime: last.header.time,
                           validators: [.init(publicKey: proposer.publicKey.hex, votingPower: 1, p2pAddress: "127.0.0.1:1")],
-                          peers: [], catchingUp: false, mempoolSize: lock.withLock { pending.count }, consensusRound: 0)
+                          peers: [], catchingUp: false, mempoolSize: lock.withLock { pending.count }, consensusRound: 0,
+                          rules: .init(activeVersion: 1, supportedVersions: [1, 2],
+                                       upgrades: [.init(version: 2, activationHeight: 10, description: "paged settlement", active: false, supported: true)]))
     }
 
     func block(at height: UInt64) throws(ServiceError) -> (Block, CommitCertificate?)? {
