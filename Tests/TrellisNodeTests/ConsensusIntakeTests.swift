@@ -35,7 +35,7 @@ import TrellisTesting
         var intake = PeerIntake<Int, String>(maxMessages: 100, maxBytes: 1_000)
         for i in 0..<10 { _ = intake.enqueue("proposal \(i)", bytes: 300, from: 1) }
         #expect(intake.bytes == 900)
-        // The second peer's first proposal pushes out the first peer's newest; its next ones are refused (it would
+        // The second peer's first proposal pushes out the first peer's oldest; its next ones are refused (it would
         // hold as much as the first).
         #expect(intake.enqueue("proposal 0", bytes: 300, from: 2) == .init(queued: true, evicted: 1))
         for i in 1..<10 { #expect(!intake.enqueue("proposal \(i)", bytes: 300, from: 2).queued) }
@@ -50,6 +50,48 @@ import TrellisTesting
         #expect(intake.held(by: 2).bytes == 300)
         // A message larger than the whole bound is refused.
         #expect(!intake.enqueue("huge", bytes: 1_001, from: 4).queued)
+    }
+
+    @Test("A message that does not fit drops nothing, even where room for part of it was found (REVIEW-18-node BUG 1)")
+    func refusedMessageDropsNothing() {
+        var intake = PeerIntake<Int, String>(maxMessages: 100, maxBytes: 150)
+        for i in 0..<4 { _ = intake.enqueue("a\(i)", bytes: 20, from: 1) }
+        _ = intake.enqueue("b", bytes: 40, from: 2)
+        _ = intake.enqueue("d", bytes: 30, from: 4)
+        #expect(intake.bytes == 150)
+        // Room for 45 bytes would take two of the first peer's messages and then a third peer's tie: refused whole.
+        #expect(intake.enqueue("c", bytes: 45, from: 3) == .init(queued: false, evicted: 0))
+        #expect(intake.bytes == 150 && intake.messages == 6)
+        #expect(intake.held(by: 1) == (4, 80))
+        // The same with the message bound full: nothing of the largest holder is dropped for a refused message.
+        var full = PeerIntake<Int, String>(maxMessages: 3, maxBytes: 100)
+        _ = full.enqueue("a0", bytes: 10, from: 1)
+        _ = full.enqueue("a1", bytes: 10, from: 1)
+        _ = full.enqueue("b", bytes: 80, from: 2)
+        #expect(full.enqueue("c", bytes: 90, from: 3) == .init(queued: false, evicted: 0))
+        #expect(full.messages == 3 && full.bytes == 100)
+    }
+
+    @Test("Room is made from the largest holder's oldest messages: a relay's freshest proposal, at the end of its gossip burst, stays")
+    func theOldestGoFirst() {
+        var intake = PeerIntake<Int, String>(maxMessages: 5, maxBytes: 1_000)
+        for i in 0..<4 { _ = intake.enqueue("vote \(i)", bytes: 10, from: 1) }
+        _ = intake.enqueue("proposal", bytes: 100, from: 1)
+        #expect(intake.enqueue("other vote", bytes: 10, from: 2) == .init(queued: true, evicted: 1))
+        #expect(intake.held(by: 1) == (4, 130))
+        #expect(intake.dequeue()?.element == "vote 1")
+    }
+
+    @Test("A sender holding nothing gets in against equal holders of messages its size (ties go to the empty sender)")
+    func anEmptySenderWinsATie() {
+        var intake = PeerIntake<Int, String>(maxMessages: 100, maxBytes: 200)
+        _ = intake.enqueue("p1", bytes: 100, from: 1)
+        _ = intake.enqueue("p2", bytes: 100, from: 2)
+        #expect(intake.enqueue("p3", bytes: 100, from: 3) == .init(queued: true, evicted: 1))
+        #expect(intake.held(by: 1) == (0, 0))
+        #expect(intake.held(by: 3) == (1, 100))
+        // A sender that holds something does not win a tie.
+        #expect(!intake.enqueue("p3'", bytes: 100, from: 3).queued)
     }
 
     @Test("Messages are handed over one peer after the other, each peer's in arrival order")
@@ -122,8 +164,9 @@ import TrellisTesting
         let flooders = (0..<3).map { _ in SigningKey.generate().publicKey }
         let honest = SigningKey.generate().publicKey
 
-        let release = runner.occupyQueue()
-        let bound = (messages: ConsensusRunner.maxQueuedPeerMessages, bytes: ConsensusRunner.Settings.defaultMaxQueuedPeerBytes)
+        let release = await runner.occupyQueue()
+        let bound = (messages: ConsensusRunner.maxQueuedPeerMessages, bytes: runner.maxQueuedPeerBytes)
+        #expect(bound.bytes == max(256 << 20, 3 * NodeConfig().p2p.maxFrameBytes))
         var mostHeld = (messages: 0, bytes: 0)
         for _ in 0..<100 {  // 3 × 100 × 4 MiB offered: 1.2 GiB
             for peer in flooders {

@@ -150,6 +150,8 @@ public final class ConsensusRunner: @unchecked Sendable {
     /// Peer messages dropped because the intake was full (refused on arrival, or dropped to make room for another
     /// peer's).
     public var droppedPeerMessages: Int { intake.withLockedValue { $0.dropped } }
+    /// Bytes of peer messages the intake holds at most (`Settings.maxQueuedPeerBytes`).
+    public var maxQueuedPeerBytes: Int { settings.maxQueuedPeerBytes }
     /// Peer messages waiting in the intake, and their bytes (as received).
     public var queuedPeerMessages: (messages: Int, bytes: Int) { intake.withLockedValue { ($0.waiting.messages, $0.waiting.bytes) } }
 
@@ -171,8 +173,8 @@ public final class ConsensusRunner: @unchecked Sendable {
     }
 
     /// Stops consensus: from now on inputs, timers and ticks are ignored (node shutdown).
-    /// Returns once the step in progress (an event being handled, a block being committed) has finished: nothing
-    /// runs on the consensus queue after that.
+    /// Returns once the step in progress (an event being handled, a block being committed) has finished: no input
+    /// reaches the replica after that (peer messages still waiting are taken off the intake and dropped).
     public func stop() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             queue.async {
@@ -209,13 +211,14 @@ public final class ConsensusRunner: @unchecked Sendable {
 
     /// Tests: occupies the consensus queue, as a long block validation does, until the returned function is called;
     /// returns once the queue is occupied.
-    public func occupyQueue() -> @Sendable () -> Void {
-        let occupied = DispatchSemaphore(value: 0), released = DispatchSemaphore(value: 0)
-        queue.async {
-            occupied.signal()
-            released.wait()
+    public func occupyQueue() async -> @Sendable () -> Void {
+        let released = DispatchSemaphore(value: 0)
+        await withCheckedContinuation { (occupied: CheckedContinuation<Void, Never>) in
+            queue.async {
+                occupied.resume()
+                released.wait()
+            }
         }
-        occupied.wait()
         return { released.signal() }
     }
     #endif

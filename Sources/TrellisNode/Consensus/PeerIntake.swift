@@ -7,13 +7,18 @@
 // validates. Bounded per peer only, n peers could make a node hold n × their burst (GBs: out of memory, the chain
 // stopped), and one peer could fill every slot and crowd out the others' votes (REVIEW-17-node RISK 3). So:
 // - the intake holds at most `maxMessages` messages and `maxBytes` bytes (each message counted at its encoded size,
-//   the frame it came in) for all peers together;
+//   the frame it came in — decoded, a block of many small transactions takes up to about 3 × that in memory: each
+//   transaction's keys, signatures and payload are arrays of their own) for all peers together;
 // - when a new message does not fit, room is made only at the expense of the peer holding the most (messages or
-//   bytes, whichever is short) and only while that peer holds more than the sender would with the message: it
-//   loses its newest messages (as if they had been refused on arrival). A message is refused (drop-newest) when its
-//   sender would hold at least as much as every other peer — so each of k peers with messages waiting keeps at least
-//   about a k-th of either bound whatever the others send (max-min fair), and a peer sending votes (a few hundred
-//   bytes each) is never crowded out by peers sending proposals, nor a proposal by a peer's flood of votes;
+//   bytes, whichever is short) and only while that peer holds more than the sender would with the message (or, for
+//   a sender holding nothing, at least as much as the message): it loses its oldest messages — the ones its later
+//   gossip repeats. The room is planned before anything is dropped: a message that does not fit then is refused and
+//   drops nothing. So a message is refused when its sender would hold at least as much as every other peer: each of
+//   k peers with messages waiting keeps about a k-th of either bound whatever the others send (max-min fair) — for
+//   messages up to about a k-th of the bound: with the default 256 MiB and 64 MiB proposals that is k ≤ 4 peers
+//   each holding a proposal, beyond which a new proposal waits for the queue to drain (gossip repeats it). A peer
+//   sending votes (a few hundred bytes each) is never crowded out by peers sending proposals, nor by one peer's
+//   flood of votes;
 // - the consensus queue takes one message at a time, one peer after the other (round-robin over the peers with
 //   messages waiting; each peer's in arrival order), so a peer's backlog delays the others by one message per turn.
 // What is dropped is re-obtained: a stalled height's proposals and votes are re-gossiped by every node holding them
@@ -27,7 +32,7 @@ struct PeerIntake<Peer: Hashable, Element> {
     struct Admission: Equatable {
         /// Whether the new message was queued.
         var queued: Bool
-        /// Messages of other peers dropped to make room for it.
+        /// Messages of other peers dropped to make room for it (0 when it was refused).
         var evicted: Int
     }
 
@@ -64,25 +69,14 @@ struct PeerIntake<Peer: Hashable, Element> {
     }
 
     /// Queues `element` (`bytes` long, as received) from `peer`, making room at the expense of the peer holding the
-    /// most when the intake is full (see the header), or refuses it.
+    /// most when the intake is full (see the header), or refuses it — then nothing else changes: the room a message
+    /// needs is planned first and made only if the message then fits.
     mutating func enqueue(_ element: Element, bytes size: Int, from peer: Peer) -> Admission {
         precondition(size >= 0, "a message of \(size) bytes")
-        var evicted = 0
         guard size <= maxBytes else { return Admission(queued: false, evicted: 0) }
-        let own = held(by: peer)
-        while messages + 1 > maxMessages {
-            guard let largest = largestHolder(other: peer, by: { $0.items.count }), lanes[largest]!.items.count > own.messages + 1 else {
-                return Admission(queued: false, evicted: evicted)
-            }
-            dropNewest(of: largest)
-            evicted += 1
-        }
-        while bytes + size > maxBytes {
-            guard let largest = largestHolder(other: peer, by: { $0.bytes }), lanes[largest]!.bytes > own.bytes + size else {
-                return Admission(queued: false, evicted: evicted)
-            }
-            dropNewest(of: largest)
-            evicted += 1
+        guard let plan = room(for: size, from: peer) else { return Admission(queued: false, evicted: 0) }
+        for (victim, count) in plan {
+            for _ in 0..<count { dropOldest(of: victim) }
         }
         if lanes[peer] == nil {
             lanes[peer] = Lane()
@@ -92,7 +86,44 @@ struct PeerIntake<Peer: Hashable, Element> {
         lanes[peer]!.bytes += size
         messages += 1
         bytes += size
-        return Admission(queued: true, evicted: evicted)
+        return Admission(queued: true, evicted: plan.reduce(0) { $0 + $1.count })
+    }
+
+    /// How many of their oldest messages which peers lose so that one more message of `size` bytes from `peer` fits,
+    /// or nil when it does not fit (a dry run: nothing changes). A peer loses messages only while it holds more than
+    /// `peer` would with the new one — or, for a sender holding nothing, at least as much as the new one (ties go to
+    /// the peer that holds nothing, so equal holders of near-bound messages cannot keep a new sender out for good).
+    private func room(for size: Int, from peer: Peer) -> [(victim: Peer, count: Int)]? {
+        let own = held(by: peer)
+        var dropped: [Peer: (count: Int, bytes: Int)] = [:]
+        var order: [Peer] = []
+        var (heldMessages, heldBytes) = (messages, bytes)
+        func left(_ q: Peer) -> (messages: Int, bytes: Int) {
+            let lane = lanes[q]!, gone = dropped[q] ?? (0, 0)
+            return (lane.items.count - gone.count, lane.bytes - gone.bytes)
+        }
+        func mayLose(_ amount: Int, ownAmount: Int, adding: Int) -> Bool {
+            amount > ownAmount + adding || (ownAmount == 0 && amount >= adding && amount > 0)
+        }
+        func dropOne(_ q: Peer) {
+            let gone = dropped[q] ?? (0, 0)
+            if gone.count == 0 { order.append(q) }
+            let item = lanes[q]!.items[lanes[q]!.items.index(lanes[q]!.items.startIndex, offsetBy: gone.count)]
+            dropped[q] = (gone.count + 1, gone.bytes + item.bytes)
+            heldMessages -= 1
+            heldBytes -= item.bytes
+        }
+        while heldMessages + 1 > maxMessages {
+            guard let largest = largestHolder(other: peer, by: { left($0).messages }),
+                  mayLose(left(largest).messages, ownAmount: own.messages, adding: 1) else { return nil }
+            dropOne(largest)
+        }
+        while heldBytes + size > maxBytes {
+            guard let largest = largestHolder(other: peer, by: { left($0).bytes }),
+                  mayLose(left(largest).bytes, ownAmount: own.bytes, adding: size) else { return nil }
+            dropOne(largest)
+        }
+        return order.map { ($0, dropped[$0]!.count) }
     }
 
     /// The next message to handle: the oldest of the next peer in turn.
@@ -113,17 +144,19 @@ struct PeerIntake<Peer: Hashable, Element> {
     }
 
     /// The peer other than `peer` holding the most by `measure` (nil when no other peer holds anything).
-    private func largestHolder(other peer: Peer, by measure: (Lane) -> Int) -> Peer? {
+    private func largestHolder(other peer: Peer, by measure: (Peer) -> Int) -> Peer? {
         var best: (peer: Peer, amount: Int)?
         for candidate in ring where candidate != peer {
-            let amount = measure(lanes[candidate]!)
+            let amount = measure(candidate)
             if best == nil || amount > best!.amount { best = (candidate, amount) }
         }
         return best?.peer
     }
 
-    private mutating func dropNewest(of peer: Peer) {
-        let item = lanes[peer]!.items.removeLast()
+    /// Drops `peer`'s oldest message: while the consensus queue is held up, a peer's oldest messages are the ones its
+    /// later gossip repeats (its newest is often the freshest round's proposal — a gossip burst ends with them).
+    private mutating func dropOldest(of peer: Peer) {
+        let item = lanes[peer]!.items.removeFirst()
         lanes[peer]!.bytes -= item.bytes
         messages -= 1
         bytes -= item.bytes
