@@ -168,6 +168,17 @@ public final class ChildProcess: Sendable {
 
     public var isRunning: Bool { termination == nil }
 
+    /// Whether any process `pid` (not only a child of this one) is alive: it answers kill(pid, 0) and is not a zombie.
+    /// A process that ended but whose parent has not reaped it yet still answers kill(pid, 0); Linux's
+    /// /proc/<pid>/stat says it is one (state `Z` or `X` after the command's closing parenthesis). Where /proc is
+    /// missing, kill's answer stands.
+    public static func isAlive(_ pid: pid_t) -> Bool {
+        guard kill(pid, 0) == 0 else { return false }
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return true }
+        let state = stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first
+        return state != "Z" && state != "X"
+    }
+
     /// Blocks until the child has ended (without reaping it: `termination` does) and returns how.
     @discardableResult
     public func waitUntilExit() -> Termination {

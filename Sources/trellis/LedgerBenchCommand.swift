@@ -33,6 +33,7 @@ struct LedgerBench: ParsableCommand {
     @Option(help: "With --grow-transactions: MiB of RocksDB's block cache, shared by every column family (0: the store's own setting).") var blockCacheMb = 0
     @Option(help: "With --grow-transactions: memtable of the tree's pages: hash (a hash-indexed memtable, sorted at flush) or skiplist (inserted in key order from a hint) (default: the store's own setting).") var nodesMemtable: String?
     @Option(help: "With --grow-transactions: MiB of all memtables together (RocksDB's write buffer manager; 0: the store's own setting).") var totalWriteBufferMb = 0
+    @Option(help: "With --grow-transactions: the deepest new pages a commit decodes into the page cache (default: the store's own setting).") var newPageCacheDepth: Int?
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
@@ -170,7 +171,8 @@ extension LedgerBench {
             case "plain": options.singleDelete.remove("nodes")
             case let other?: throw badInput("--nodes-delete \(other): single or plain")
             }
-            let store = try RocksChainStore(path: path, retention: archive ? .archive : .window(heights: proofHistoryHeights), options: options)
+            let store = try RocksChainStore(path: path, retention: archive ? .archive : .window(heights: proofHistoryHeights),
+                                        newPageCacheDepth: newPageCacheDepth ?? RocksChainStore.cachedNewPageDepth, options: options)
             let total = growTransactions
             result = try GrownStateBenchmark.run(growTransactions: growTransactions, measureEvery: measureEvery, sizes: sizes, measureBlocks: measureBlocks,
                                                  measureSigners: measureSigners > 0 ? measureSigners : nil, store: store) { grown in
@@ -190,6 +192,11 @@ extension LedgerBench {
                 "other_ms": round2(p.otherSeconds * 1000 / divisor), "write_ms": round2(p.writeSeconds * 1000 / divisor),
                 "page_read_ms": round2(p.pageReadSeconds * 1000 / divisor), "batch_kb": round2(Double(p.batchBytes) / 1024 / divisor),
                 "batch_operations": round2(Double(p.batchOperations) / divisor),
+                // The page rows put per block by the page root's depth, with their mean bytes: {"16": [rows, bytes], …}.
+                "page_rows_by_depth": Dictionary(uniqueKeysWithValues: (0..<CommitPhases.pageLevels).filter { p.pageRowsByLevel[$0] > 0 }.map { level in
+                    (String(level * TreePage.levels), [round2(Double(p.pageRowsByLevel[level]) / divisor),
+                                                       round2(Double(p.pageBytesByLevel[level]) / Double(p.pageRowsByLevel[level]))])
+                }),
             ]
         }
         let samples: [[String: Any]] = result.samples.map { s in

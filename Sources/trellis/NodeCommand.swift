@@ -25,8 +25,10 @@ struct NodeCommand: AsyncParsableCommand {
             <home>/join.json (also printed with --json) is the join request to send to the genesis ceremony's \
             coordinator: name, node public key and p2p address, plus the chain id with --chain-id and a member \
             entry with --legal-name, --member-key and --role. It holds public keys only. Copy the chain's \
-            genesis.json into the home before `trellis node start`. Peers accept nodes whose key is a validator's \
-            or a current member's; a node that is not a validator follows the chain without voting.
+            genesis.json into the home before `trellis node start`. Peers accept a node whose key is a validator's, \
+            one of their persistent_peers, or an observer governance registered (`observer.add`); any other key, an \
+            active member's included, is refused at the handshake (docs/ACCESS.md). A node that is not a validator \
+            follows the chain without voting.
             """
         )
 

@@ -235,14 +235,17 @@ struct Testnet: AsyncParsableCommand {
     }
 
     struct Status: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show each node's height, peers and health; exit 0 only when every node is healthy.")
+        static let configuration = CommandConfiguration(abstract: "Show each node's height, peers and health; exit 0 only when every node is healthy and the chain makes blocks.")
 
         @Option(help: "The testnet directory.") var dir = "testnet"
+        @Option(help: "Seconds without a new block after which the chain counts as stalled (empty blocks are on by default, so a live chain makes one every few seconds).")
+        var stallSeconds = 60
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
             let root = URL(fileURLWithPath: dir).standardizedFileURL.path
             guard let state = try? TestnetState.load(root) else { throw badInput("no testnet in \(root) (run `trellis testnet up --dir \(dir)`)") }
+            guard stallSeconds > 0 else { throw badInput("--stall-seconds must be at least 1") }
             var rows: [[String: Any]] = []
             for n in state.nodes {
                 var row: [String: Any] = ["name": n.name, "api_url": n.apiURL, "home": n.home, "running": runningPid(n) != nil]
@@ -258,26 +261,39 @@ struct Testnet: AsyncParsableCommand {
                     row["peers"] = (body["peers"] as? [Any])?.count ?? 0
                     row["state_root"] = body["state_root"] ?? ""
                     row["catching_up"] = body["catching_up"] ?? false
+                    // Empty blocks are on by default, so a chain that makes progress has a block every few seconds; a
+                    // node that answers but whose newest block is old is on a stalled chain (no quorum reachable).
+                    if let height = body["height"] as? Int, height > 0, let time = body["latest_block_time"] as? Int {
+                        let age = Int(Date().timeIntervalSince1970) - time
+                        row["last_block_age_s"] = age
+                        row["stalled"] = age > stallSeconds
+                    }
                 } else {
                     row["healthy"] = false
                 }
                 rows.append(row)
             }
             let healthy = rows.filter { ($0["healthy"] as? Bool) == true }.count
+            let stalled = rows.contains { ($0["stalled"] as? Bool) == true }
             if json {
                 print(jsonObject(["chain_id": state.chainID, "nodes": rows]))
             } else {
                 print("chain \(state.chainID)")
                 for r in rows {
                     let health = (r["healthy"] as? Bool) == true ? "healthy" : ((r["running"] as? Bool) == true ? "starting/unresponsive" : "stopped")
-                    print("  \(r["name"]!)  \(r["api_url"]!)  \(health)  height=\(r["height"] ?? "-")  peers=\(r["peers"] ?? "-")")
+                    let stall = (r["stalled"] as? Bool) == true ? "  stalled (last block \(r["last_block_age_s"] ?? 0) s ago)" : ""
+                    print("  \(r["name"]!)  \(r["api_url"]!)  \(health)  height=\(r["height"] ?? "-")  peers=\(r["peers"] ?? "-")\(stall)")
                 }
                 if healthy < rows.count {
                     print("\(rows.count - healthy) of \(rows.count) nodes not healthy: see \(root)/node<i>/node.log; `trellis testnet up --dir \(dir) --detach` starts the stopped ones")
                 }
+                if stalled {
+                    let age = rows.compactMap { $0["last_block_age_s"] as? Int }.min() ?? 0
+                    print("the chain is stalled: no block for \(age) s — more than a third of the voting power is not reachable (stopped nodes, a partition); see each node's node.log")
+                }
             }
-            // Scripts can test the exit status: 0 only when every node answers.
-            if healthy < rows.count { throw ExitCode(1) }
+            // Scripts can test the exit status: 0 only when every node answers and the chain makes blocks.
+            if healthy < rows.count || stalled { throw ExitCode(1) }
         }
     }
 
@@ -300,7 +316,9 @@ struct Testnet: AsyncParsableCommand {
     }
 }
 
-func isRunning(_ pid: Int32) -> Bool { kill(pid, 0) == 0 }
+/// Whether `pid` runs: not only answering kill(pid, 0) but not a zombie — a node killed (or stopped) whose parent has not
+/// reaped it yet would make `up` call the testnet up while `status` (which asks the API) calls the node stopped.
+func isRunning(_ pid: Int32) -> Bool { ChildProcess.isAlive(pid) }
 
 /// Stops every node of the testnet (SIGTERM, then SIGKILL after 10 s) and returns how many were running.
 @discardableResult

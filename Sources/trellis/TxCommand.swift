@@ -3,7 +3,8 @@
 // `tx send` takes any kind with its payload as JSON; the friendly subcommands build the payload from typed flags.
 // All of them sign and submit through `TxSubmitOptions.submit` (TxSubmission.swift), so they print the same one JSON
 // object — hash, status (committed | rejected | pending), height, receipt (with `created`) or error {code, message}
-// — and exit 0 committed (or accepted without --wait), 1 rejected by a rule, 2 bad input or an unreachable node.
+// — and exit 0 committed (or accepted without --wait), 1 rejected by a rule, 2 bad input or an unreachable node, 3
+// not committed within --wait (it may still commit).
 import ArgumentParser
 import Foundation
 import TrellisLedger

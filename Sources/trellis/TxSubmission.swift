@@ -19,7 +19,7 @@ struct TxSubmitOptions: ParsableArguments {
     @Option(help: "The signer's member id (default: looked up by the key).") var signer: String?
     @Option(parsing: .unconditional, help: "The nonce (default: the signer's last committed nonce + 1).", transform: NumberArgument.parse) var nonce: UInt64?
     @Option(parsing: .unconditional, help: "Blocks after the current height until the transaction expires (default: 1000).", transform: NumberArgument.parse) var expiresIn: UInt64 = 1_000
-    @Flag(help: "Wait until the transaction is committed and print its receipt.") var wait = false
+    @Flag(help: "Wait until the transaction is committed and print its receipt (exit 0 committed, 1 rejected, 3 not committed within the node's wait).") var wait = false
     @OptionGroup var output: OutputOptions
 }
 
@@ -87,10 +87,16 @@ extension TxSubmitOptions {
         if let signer { signerID = signer } else { signerID = try await unsignedAPI.memberID(of: signerKey.publicKey) }
         // Reads of the signer's nonce and of the objects it moves are signed with its key (docs/ACCESS.md).
         let api = try await unsignedAPI.signing(with: signerKey, as: signerID)
-        let payload = try await payloadBytes(TxContext(api: api, signerID: signerID))
-        let (chainID, height) = try await api.chainAndHeight()
-        let txNonce: UInt64
-        if let nonce { txNonce = nonce } else { txNonce = try await api.lastNonce(of: signerID) + 1 }
+        let payload: [UInt8], txNonce: UInt64, chainID: String, height: UInt64
+        do {
+            payload = try await payloadBytes(TxContext(api: api, signerID: signerID))
+            (chainID, height) = try await api.chainAndHeight()
+            if let nonce { txNonce = nonce } else { txNonce = try await api.lastNonce(of: signerID) + 1 }
+        } catch let exit as ExitCode where exit.rawValue == 1 {
+            // A refused read (printed above): the objects a friendly command moves, or the signer's nonce.
+            printError("nothing was submitted: \(kind) reads what it moves and \(signerID)'s nonce before it is signed, and the node refused that read")
+            throw exit
+        }
         let body = TransactionBody(chainID: chainID, kind: kind, payload: payload, signer: signerID, nonce: txNonce,
                                    expiresAtHeight: height + expiresIn, cosigners: cosigners.map(\.0))
         let tx = Transaction.signed(body, by: [(signerID, signerKey)] + cosigners)
@@ -103,9 +109,23 @@ extension TxSubmitOptions {
         var out = object
         out.removeValue(forKey: "transaction")
         output.print(json: Data(jsonObject(output.printsJSON ? out : Self.answerForTerminal(out)).utf8))
-        if object["error"] is [String: Any], object["status"] == nil || code >= 400 { throw ExitCode(2) }
+        if let error = object["error"] as? [String: Any], object["status"] == nil || code >= 400 {
+            if error["code"] as? String == "nonce_taken" {
+                // The default nonce is the last committed one + 1: a second transaction sent before the first commits
+                // takes the same one.
+                printError("\(signerID) already has a transaction pending with nonce \(txNonce): send the next with --nonce \(txNonce + 1), or use --wait so each commits before the next is signed")
+            }
+            throw ExitCode(2)
+        }
         switch object["status"] as? String {
-        case "committed", "pending": return
+        case "committed": return
+        case "pending":
+            guard wait else { return }
+            // --wait promised a committed transaction: a script's `&&` must not go on with one that may still be
+            // rejected (or expire).
+            let hash = object["hash"] as? String ?? tx.hash.hex
+            printError("not committed yet (the node waited for it and it may still commit, or expire at height \(body.expiresAtHeight)): `trellis query tx \(hash) --node \(api.base) --key KEY` says where it is")
+            throw ExitCode(3)
         case "rejected": throw ExitCode(1)
         default: throw ExitCode(2)
         }

@@ -63,7 +63,7 @@ import TrellisNode
         for caller in Self.callers {
             let routes: [APIRoute] = [.transaction, .query(name: "lineage", parameters: ["cert": "c1"]), .query(name: "provenance", parameters: [:]),
                                       .query(name: "retirements", parameters: [:]), .state(key: Array("cert/c1".utf8)), .state(key: Array("cblock/b1".utf8)),
-                                      .state(key: Array("fin/f1".utf8)), .state(key: Array("creditline/l1".utf8))]
+                                      .state(key: Array("fin/f1".utf8)), .state(key: Array("creditline/l1".utf8)), .state(key: Array("retirement/r1".utf8))]
             for route in routes {
                 let decision = consortium.decide(route, caller: caller)
                 if Self.readsAll(caller) {
@@ -119,6 +119,10 @@ import TrellisNode
         let answer = #"{"certificate":{"holder":"s1","debtor":"core"},"financings":[{"financier":"bank","applicant":"s1"}],"transactions":[{"event":{"actor":"s0"}}],"note":{"name":"x"}}"#
         #expect(ObjectParties.of(json: Data(answer.utf8)) == ["s1", "core", "bank", "s0"])
         #expect(ObjectParties.of(json: Data("not json".utf8)).isEmpty)
+        // A retirement's party is its retirer (who hands its offline certificate on), not the beneficiary's name.
+        let retirement = Retirement(retID: "ret-1", ranges: [], retiredBy: "buyer", beneficiary: "Acme Steel Ltd", purpose: "offset", claimPeriodStart: 0,
+                                    claimPeriodEnd: 1, time: 2, height: 3, txHash: .zero)
+        #expect(ObjectParties.of(stateKey: GreenAssetsKeys.retirement("ret-1"), value: retirement.canonicalBytes) == ["buyer"])
     }
 
     /// An attestation record embedded in a lineage or provenance names attesters and carries metadata whose keys the

@@ -360,6 +360,38 @@ import TrellisStore
         #expect(store.treePagesRead > reads)
         try Self.expectSameAsArchive(store, archive, keys: others + [a, b], "after the deep commits")
     }
+
+    /// The commit's page shape (`CommitPhases.pageRowsByLevel` / `pageBytesByLevel`, what `bench ledger` reports as
+    /// `page_rows_by_depth`) counts every page row a commit puts at its page root's depth, with the row's bytes: two
+    /// keys sharing 18 leading bits, changed below 40 others, put one page at each of the depths 0 … 16 of their path
+    /// and none deeper, each as long as its stored row.
+    @Test func theCommitsPageShapeCountsEachRowAtItsDepth() throws {
+        let path = temporaryPath("paged-shape")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let block = try TestChain(net: TestNet()).commitNext([]).block
+        let a = Array("shape/a".utf8)
+        let b = Self.sibling(of: a, sharing: 18, "shape/b")
+        let others = (0..<40).map { Array("wide/\($0)".utf8) }
+        let store = try RocksChainStore(path: path, retention: .window(heights: 4))
+        var root = Hash.zero
+        try Self.commit(others.map { ($0, [0]) }, height: 0, root: &root, stores: [store], block: block)
+        try Self.commit([(a, [1]), (b, [1])], height: 1, root: &root, stores: [store], block: block)
+        let before = store.commitPhases
+        try Self.commit([(a, [2]), (b, [2])], height: 2, root: &root, stores: [store], block: block)
+        let shape = store.commitPhases.since(before)
+        let keyHash = SHA256.hash(a)
+        for level in 0..<CommitPhases.pageLevels {
+            let depth = level * TreePage.levels
+            guard depth <= 16 else {
+                #expect(shape.pageRowsByLevel[level] == 0 && shape.pageBytesByLevel[level] == 0, "depth \(depth)")
+                continue
+            }
+            #expect(shape.pageRowsByLevel[level] == 1, "depth \(depth): \(shape.pageRowsByLevel[level]) rows")
+            let row = try #require(try store.database.get(store.nodes, key: RocksChainStore.pageKey(depth: depth, path: TreePath(keyHash))))
+            #expect(shape.pageBytesByLevel[level] == row.count, "depth \(depth): \(shape.pageBytesByLevel[level]) bytes, the row \(row.count)")
+        }
+        #expect(shape.pageRowsByLevel.reduce(0, +) == 5)
+    }
 }
 
 /// The created nodes' own table (`CreatedNodes`: open addressing on the hash) finds every record it was built from,

@@ -15,6 +15,9 @@ final class FakeLedger: MempoolLedgerView, @unchecked Sendable {
     private var members: [String: Member] = [:]
     private var nonces: [String: UInt64] = [:]
     var rejectKinds: Set<String> = []
+    /// Called at each `account` read, after it read (outside the view's lock): a test's commit landing between an
+    /// admission's reads and its insertion.
+    var onAccountRead: (() -> Void)?
 
     var committedHeight: UInt64 { lock.withLock { height } }
     var maxTxLifetimeBlocks: UInt64 { lock.withLock { lifetime } }
@@ -28,10 +31,12 @@ final class FakeLedger: MempoolLedgerView, @unchecked Sendable {
     private(set) var nonceReads = 0
 
     func account(_ memberID: String) -> MempoolAccount? {
-        lock.withLock {
+        let read = lock.withLock {
             accountReads += 1
             return members[memberID].map { MempoolAccount(member: $0, nextNonce: nonces[memberID] ?? 1) }
         }
+        onAccountRead?()
+        return read
     }
 
     func nextNonce(_ memberID: String) -> UInt64? {
@@ -193,10 +198,11 @@ struct Fixture {
         #expect(f.ledger.accountReads == 1)
     }
 
-    /// The post-commit update and the proposer's reap run on the consensus queue: reap reads each pending signer's
-    /// nonce once, the update only the committed transactions' signers' (it read every pending signer's before
-    /// 2026-12-07), and neither reads a member record.
-    @Test func updateAndReapReadEachSignersNonceOnce() throws {
+    /// The post-commit update and the proposer's reap run on the consensus queue: the update reads only the committed
+    /// transactions' signers' nonces (it read every pending signer's before 2026-12-07), reap none — it takes the ready
+    /// runs the updates keep (it read every pending signer's nonce per proposal before 2026-12-07) — and neither reads
+    /// a member record.
+    @Test func updateReadsTheCommittedSignersNoncesAndReapNone() throws {
         let f = Fixture(), pool = Mempool()
         for n in 1...3 as ClosedRange<UInt64> {
             try pool.add(f.tx("alice", key: f.alice, nonce: n), ledger: f.ledger)
@@ -204,14 +210,40 @@ struct Fixture {
         }
         f.ledger.resetReadCounts()
         #expect(pool.reap(maxCount: 100, maxBytes: 1 << 20, ledger: f.ledger).count == 6)
-        #expect(f.ledger.nonceReads == 2 && f.ledger.accountReads == 0)
+        #expect(f.ledger.nonceReads == 0 && f.ledger.accountReads == 0)
         f.ledger.resetReadCounts()
         f.ledger.setHeight(11)
         f.ledger.setNonce("alice", 3)
         pool.update(afterCommitting: [f.tx("alice", key: f.alice, nonce: 1), f.tx("alice", key: f.alice, nonce: 2)], ledger: f.ledger)
         #expect(f.ledger.nonceReads == 1 && f.ledger.accountReads == 0)
         #expect(pool.count == 4 && pool.readyCount == 4)
+        f.ledger.resetReadCounts()
         #expect(pool.reap(maxCount: 100, maxBytes: 1 << 20, ledger: f.ledger).map { "\($0.body.signer)/\($0.body.nonce)" } == ["bob/1", "bob/2", "bob/3", "alice/3"])
+        #expect(f.ledger.nonceReads == 0)
+    }
+
+    /// An insertion whose ledger reads came before a commit (admission reads outside the pool's lock) may have read a
+    /// nonce that commit moved: reap reads that signer's nonce again rather than trust the run it started from.
+    @Test func reapReadsASignerInsertedWithReadsOlderThanACommit() throws {
+        let f = Fixture(), pool = Mempool()
+        let alice2 = f.tx("alice", key: f.alice, nonce: 2)
+        // While alice/2's admission reads alice (next nonce 1), another node's alice/1 commits.
+        f.ledger.onAccountRead = { [pool] in
+            f.ledger.onAccountRead = nil
+            f.ledger.setHeight(11)
+            f.ledger.setNonce("alice", 2)
+            pool.update(afterCommitting: [f.tx("alice", key: f.alice, nonce: 1, kind: "test.other")], ledger: f.ledger)
+        }
+        try pool.add(alice2, ledger: f.ledger)
+        #expect(pool.readyCount == 0, "the run was started from the nonce read before the commit")
+        f.ledger.resetReadCounts()
+        #expect(pool.reap(maxCount: 100, maxBytes: 1 << 20, ledger: f.ledger).map(\.hash) == [alice2.hash])
+        #expect(f.ledger.nonceReads == 1)
+        pool.update(afterCommitting: [], ledger: f.ledger)  // the next update settles it
+        #expect(pool.readyCount == 1)
+        f.ledger.resetReadCounts()
+        #expect(pool.reap(maxCount: 100, maxBytes: 1 << 20, ledger: f.ledger).map(\.hash) == [alice2.hash])
+        #expect(f.ledger.nonceReads == 0)
     }
 }
 
@@ -244,6 +276,7 @@ private struct SeededGenerator: RandomNumberGenerator {
         let signers = keys.keys.sorted()
         var next: [String: UInt64] = Dictionary(uniqueKeysWithValues: signers.map { ($0, 1) })
         var model: [Hash: Transaction] = [:]
+        var arrivals: [Hash: Int] = [:]  // admission order, for the order reap takes signers in
         var height: UInt64 = 10
         var random = SeededGenerator(state: 17)
         var commits = 0, staleDrops = 0, expiryDrops = 0
@@ -252,7 +285,10 @@ private struct SeededGenerator: RandomNumberGenerator {
                 let signer = signers.randomElement(using: &random)!
                 let nonce = next[signer]! + UInt64.random(in: 0...5, using: &random)
                 let tx = f.tx(signer, key: keys[signer]!, nonce: nonce, expires: height + UInt64.random(in: 1...8, using: &random))
-                if (try? pool.add(tx, ledger: f.ledger)) != nil { model[tx.hash] = tx }
+                if (try? pool.add(tx, ledger: f.ledger)) != nil {
+                    model[tx.hash] = tx
+                    arrivals[tx.hash] = arrivals.count
+                }
                 continue
             }
             // A block: some signers' next nonces taken, by pooled transactions or by other nodes' for those nonces.
@@ -281,6 +317,18 @@ private struct SeededGenerator: RandomNumberGenerator {
                 var nonce = next[signer]!
                 while model.values.contains(where: { $0.body.signer == signer && $0.body.nonce == nonce }) { ready += 1; nonce += 1 }
             }
+            // What a proposal takes: signers by their earliest pending transaction, each its run from its next nonce.
+            let order = signers.compactMap { signer in
+                model.values.filter { $0.body.signer == signer }.map { arrivals[$0.hash]! }.min().map { (signer, $0) }
+            }.sorted { $0.1 < $1.1 }.map(\.0)
+            var expectedReap: [Hash] = []
+            for signer in order {
+                var nonce = next[signer]!
+                while let tx = model.values.first(where: { $0.body.signer == signer && $0.body.nonce == nonce }) { expectedReap.append(tx.hash); nonce += 1 }
+            }
+            f.ledger.resetReadCounts()
+            #expect(pool.reap(maxCount: 10_000, maxBytes: 1 << 30, ledger: f.ledger).map(\.hash) == expectedReap, "step \(step)")
+            #expect(f.ledger.nonceReads == 0, "step \(step)")
             #expect(pool.count == model.count, "step \(step)")
             #expect(model.keys.allSatisfy { pool.contains($0) }, "step \(step)")
             #expect(pool.readyCount == ready, "step \(step)")

@@ -22,6 +22,21 @@ import Glibc
         #expect(killed.waitUntilExit().status == SIGTERM)
     }
 
+    /// `testnet up|down|status` watch nodes by pid: a node that ended but is not reaped yet (a zombie) is not alive,
+    /// though it still answers kill(pid, 0).
+    @Test func aZombieIsNotAlive() throws {
+        let sleeper = try ChildProcess("/bin/sleep", ["30"])
+        #expect(ChildProcess.isAlive(sleeper.pid))
+        sleeper.send(SIGKILL)
+        #expect(sleeper.waitUntilExit() == .signal(SIGKILL))
+        let ended = try ChildProcess("/bin/sh", ["-c", "exit 0"])
+        var info = siginfo_t()
+        while waitid(P_PID, id_t(ended.pid), &info, WEXITED | WNOWAIT) != 0 && errno == EINTR {}  // ended, left a zombie
+        #expect(kill(ended.pid, 0) == 0, "an unreaped child still answers kill(pid, 0)")
+        #expect(!ChildProcess.isAlive(ended.pid))
+        #expect(ended.termination == .exit(0))
+    }
+
     @Test func pipesCarryInputOutputAndErrorSeparately() throws {
         let child = try ChildProcess("/bin/sh", ["-c", "cat; echo oops >&2"], standardInput: .pipe, standardOutput: .pipe, standardError: .pipe)
         let hello = Array("hello\n".utf8)

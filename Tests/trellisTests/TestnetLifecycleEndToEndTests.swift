@@ -75,6 +75,13 @@ import Glibc
         let degraded = try CLI.run(["testnet", "status", "--dir", dir])
         #expect(degraded.status == 1, "status exits 1 while a node is down: \(degraded.stdout)")
         #expect(degraded.stdout.contains("node2") && degraded.stdout.contains("stopped"))
+        // One of two validators cannot commit: node1 answers, but its chain makes no block — status says so.
+        var stalled = degraded
+        #expect(waitUntil(60) {
+            stalled = (try? CLI.run(["testnet", "status", "--dir", dir, "--stall-seconds", "3"])) ?? stalled
+            return stalled.stdout.contains("the chain is stalled")
+        }, "status never called the chain stalled: \(stalled.stdout)")
+        #expect(stalled.status == 1 && stalled.stdout.contains("node1") && stalled.stdout.contains("stalled (last block"), "\(stalled.stdout)")
 
         let again = try CLI.run(["testnet", "up", "--dir", dir, "--detach", "--timeout", "120"])
         #expect(again.status == 0, "\(again.stderr)")

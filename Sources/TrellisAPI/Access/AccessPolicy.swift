@@ -128,12 +128,15 @@ public struct AccessPolicy: Sendable, Equatable {
     static let publicQueries: Set<String> = ["evidence"]
 
     /// State records a member reads when it is a party to them (the CLI reads a certificate or credit block before
-    /// it splits or transfers it): certificates, credit blocks, financings, credit lines.
+    /// it splits or transfers it): certificates, credit blocks, financings, credit lines, retirements.
     static let certificatePrefix = Array("cert/".utf8)
     static let creditBlockPrefix = Array("cblock/".utf8)
     static let financingPrefix = Array("fin/".utf8)
     static let creditLinePrefix = Array("creditline/".utf8)
-    static let partyStatePrefixes = [certificatePrefix, creditBlockPrefix, financingPrefix, creditLinePrefix]
+    /// A retirement's retirer proves it offline (`trellis audit certificate retirement`): the buyer who retired
+    /// credits is who hands the certificate on.
+    static let retirementPrefix = Array("retirement/".utf8)
+    static let partyStatePrefixes = [certificatePrefix, creditBlockPrefix, financingPrefix, creditLinePrefix, retirementPrefix]
 
     /// The decision for `route` asked by `caller`.
     public func decide(_ route: APIRoute, caller: APICaller) -> AccessDecision {

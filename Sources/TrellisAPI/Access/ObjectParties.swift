@@ -28,7 +28,8 @@ enum ObjectParties {
     }
 
     /// The parties of a state record a member may read when it is party to it (`AccessPolicy.partyStatePrefixes`):
-    /// certificates, credit blocks, financings and credit lines. Nil for a value that does not decode (refused).
+    /// certificates, credit blocks, financings, credit lines and retirements (its retirer; the beneficiary is a
+    /// name, not a member). Nil for a value that does not decode (refused).
     static func of(stateKey key: [UInt8], value: [UInt8]) -> Set<String>? {
         func parties<T: CanonicalDecodable & Encodable>(_ type: T.Type) -> Set<String>? {
             guard let record = try? CanonicalDecoder.decode(T.self, from: value), let json = try? JSONEncoder().encode(record) else { return nil }
@@ -38,6 +39,7 @@ enum ObjectParties {
         if key.starts(with: AccessPolicy.creditBlockPrefix) { return parties(CreditBlock.self) }
         if key.starts(with: AccessPolicy.financingPrefix) { return parties(Financing.self) }
         if key.starts(with: AccessPolicy.creditLinePrefix) { return parties(CreditLine.self) }
+        if key.starts(with: AccessPolicy.retirementPrefix) { return parties(Retirement.self) }
         return nil
     }
 

@@ -154,6 +154,10 @@ public enum GrownStateBenchmark {
                     phases[i].pageReadSeconds += p.pageReadSeconds
                     phases[i].batchBytes += p.batchBytes
                     phases[i].batchOperations += p.batchOperations
+                    for level in 0..<CommitPhases.pageLevels {
+                        phases[i].pageRowsByLevel[level] += p.pageRowsByLevel[level]
+                        phases[i].pageBytesByLevel[level] += p.pageBytesByLevel[level]
+                    }
                     commitReads[i] += block.commitPageReads
                     buildReads[i] += block.buildPageReads
                 }
@@ -481,6 +485,10 @@ extension CommitPhases {
         s.pageReadSeconds += other.pageReadSeconds
         s.batchBytes += other.batchBytes
         s.batchOperations += other.batchOperations
+        for level in 0..<Self.pageLevels {
+            s.pageRowsByLevel[level] += other.pageRowsByLevel[level]
+            s.pageBytesByLevel[level] += other.pageBytesByLevel[level]
+        }
         return s
     }
 }

@@ -103,6 +103,9 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     /// The deepest page roots this store keeps by position (`defaultUpperPageDepth` unless opened with another; nil: none,
     /// every page in the rotating cache).
     public let upperPageDepth: Int?
+    /// The deepest new pages this store's commits decode into the rotating cache (`cachedNewPageDepth` unless opened
+    /// with another).
+    public let newPageCacheDepth: Int
     /// Whether a commit ends by returning the C heap's free pages to the system when the process grew by more than
     /// `heapTrimSlack` since the last time (`HeapTrimmer`). Off unless asked for: the trim is process-wide, so the
     /// process that owns the heap decides. The node leaves it off and trims between heights instead
@@ -161,19 +164,21 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     /// Opens (or creates) the store at `path`. Fails on a database of another format, naming it and what to do.
     /// `options`: RocksDB's (`storeOptions` unless a benchmark tries others).
     public convenience init(path: String, retention: StateRetention = .default, pageCachePages: Int = RocksChainStore.pageCacheCapacity,
-                            upperPageDepth: Int? = RocksChainStore.defaultUpperPageDepth, trimsHeap: Bool = false,
-                            options: StoreOptions = RocksChainStore.storeOptions) throws(ChainStoreError) {
+                            upperPageDepth: Int? = RocksChainStore.defaultUpperPageDepth, newPageCacheDepth: Int = RocksChainStore.cachedNewPageDepth,
+                            trimsHeap: Bool = false, options: StoreOptions = RocksChainStore.storeOptions) throws(ChainStoreError) {
         let db: Database
         do { db = try Database(path: path, columnFamilies: Self.columnFamilyNames, format: Self.format, options: options) } catch {
             if case .formatMismatch(let p, let found, let expected) = error { throw .unsupportedFormat(path: p, found: found, expected: expected) }
             throw .storage(error)
         }
-        try self.init(database: db, retention: retention, pageCachePages: pageCachePages, upperPageDepth: upperPageDepth, trimsHeap: trimsHeap)
+        try self.init(database: db, retention: retention, pageCachePages: pageCachePages, upperPageDepth: upperPageDepth,
+                      newPageCacheDepth: newPageCacheDepth, trimsHeap: trimsHeap)
     }
 
     /// Uses an already open database that has the ledger's column families.
     public init(database: Database, retention: StateRetention = .default, pageCachePages: Int = RocksChainStore.pageCacheCapacity,
-                upperPageDepth: Int? = RocksChainStore.defaultUpperPageDepth, trimsHeap: Bool = false) throws(ChainStoreError) {
+                upperPageDepth: Int? = RocksChainStore.defaultUpperPageDepth, newPageCacheDepth: Int = RocksChainStore.cachedNewPageDepth,
+                trimsHeap: Bool = false) throws(ChainStoreError) {
         if case .window(let n) = retention { precondition(n >= 1, "a proof window keeps at least the latest height") }
         precondition(pageCachePages >= 1, "the page cache holds at least one page per generation, got \(pageCachePages)")
         precondition(upperPageDepth.map { $0 >= 0 && $0 <= Self.cachedNewPageDepth && $0 % TreePage.levels == 0 } ?? true,
@@ -181,6 +186,7 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         self.pageCachePages = pageCachePages
         pageCache = PageCache(capacity: pageCachePages)
         self.upperPageDepth = upperPageDepth
+        self.newPageCacheDepth = newPageCacheDepth
         upperPages = upperPageDepth.map { UpperPages(maxDepth: $0) }
         self.trimsHeap = trimsHeap
         heapTrimmer = trimsHeap ? HeapTrimmer(slackBytes: Self.heapTrimSlack) : nil
@@ -420,15 +426,20 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         for (bucket, _) in diff.summaries { newestSummaryHeights[Int(bucket)] = .at(commit.height) }
         pageRowsCommitted.written += pagesWritten.written
         pageRowsCommitted.deleted += pagesWritten.deleted
+        for level in 0..<CommitPhases.pageLevels {
+            phases.pageRowsByLevel[level] += pagesWritten.rowsByLevel[level]
+            phases.pageBytesByLevel[level] += pagesWritten.bytesByLevel[level]
+        }
         cacheLock.unlock()
     }
 
     /// Adds to `batch` the page rows `commit` removes and adds (the stored tree, the last committed height's, side
     /// by side with the committed one: TreeDiff.swift), and returns the walk (its changed bucket summaries), the new
     /// pages decoded (each upper one, `upperPageDepth`; of the other pages at most `cachedNewPageDepth` deep, the last
-    /// as many as the cache keeps), the upper positions that lose their page, and how many pages it writes.
+    /// as many as the cache keeps), the upper positions that lose their page, and how many pages it writes (with the
+    /// rows and bytes it puts by page depth).
     private func treeChanges(_ commit: BlockCommit, into batch: inout WriteBatch) throws(ChainStoreError)
-        -> (TreeDiff, [NewPage], [(depth: Int, path: TreePath)], (written: Int, deleted: Int), ContinuousClock.Instant) {
+        -> (TreeDiff, [NewPage], [(depth: Int, path: TreePath)], (written: Int, deleted: Int, rowsByLevel: [Int], bytesByLevel: [Int]), ContinuousClock.Instant) {
         let oldRoot: Hash
         if commit.height == 0 {
             oldRoot = .zero
@@ -444,6 +455,7 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         var newPages: [NewPage] = []
         var emptied: [(depth: Int, path: TreePath)] = []
         var written = 0, deleted = 0
+        var shape = (rows: [Int](repeating: 0, count: CommitPhases.pageLevels), bytes: [Int](repeating: 0, count: CommitPhases.pageLevels))
         let upperDepth = upperPageDepth ?? -1
         var walked = ContinuousClock.now
         do throws(StateError) {
@@ -461,7 +473,7 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
             // Only the new pages of the upper tree are decoded: every one kept by position (`upperPageDepth`), and for
             // the rotating cache those at most `cachedNewPageDepth` deep, at most as many as it keeps (`remember` keeps
             // no more of one commit's): the last ones.
-            let cachable = diff.pageChanges.count { $0.addedRow != nil && $0.depth > upperDepth && $0.depth <= Self.cachedNewPageDepth }
+            let cachable = diff.pageChanges.count { $0.addedRow != nil && $0.depth > upperDepth && $0.depth <= newPageCacheDepth }
             let skipped = cachable - min(cachable, pageCachePages)
             var cachableSeen = 0
             newPages.reserveCapacity(cachable - skipped)
@@ -478,19 +490,21 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
                     members.replacing(nil)
                 }
                 var decoded = change.depth <= upperDepth
-                if !decoded && change.depth <= Self.cachedNewPageDepth {
+                if !decoded && change.depth <= newPageCacheDepth {
                     decoded = cachableSeen >= skipped
                     cachableSeen += 1
                 }
                 let page = try encoder.encode(rootHash: added.hash, root: added.node, decoded: decoded, members: members)
                 batch.put(nodes, key: Self.pageKey(depth: change.depth, path: change.path), value: encoder.bytesCopy)
+                shape.rows[change.depth / TreePage.levels] += 1
+                shape.bytes[change.depth / TreePage.levels] += encoder.bytes.count
                 if let page { newPages.append(NewPage(page: page, depth: change.depth, path: change.path)) }
                 written += 1
             }
         } catch {
             throw .corrupt(what: "tree", reason: error.description)
         }
-        return (diff, newPages, emptied, (written, deleted), walked)
+        return (diff, newPages, emptied, (written, deleted, shape.rows, shape.bytes), walked)
     }
 
     /// The height of the newest stored summary of `bucket`, or nil when it never changed: remembered, else read.
@@ -622,6 +636,12 @@ public struct CommitPhases: Sendable, Equatable {
     public var pageReadSeconds = 0.0
     public var batchBytes = 0
     public var batchOperations = 0
+    /// The page rows the commits put, by the page root's depth ÷ `TreePage.levels` (index 0: the root page, 1: depth 4,
+    /// …), and their bytes: the shape of the write path (docs/PERFORMANCE.md, "(eighteenth, store)").
+    public var pageRowsByLevel = [Int](repeating: 0, count: CommitPhases.pageLevels)
+    public var pageBytesByLevel = [Int](repeating: 0, count: CommitPhases.pageLevels)
+    /// Page depths 0, 4, …, 252.
+    public static let pageLevels = 256 / TreePage.levels
 
     public var totalSeconds: Double { pruneSeconds + valueHistorySeconds + treeWalkSeconds + pageEncodeSeconds + otherSeconds + writeSeconds }
 
@@ -640,6 +660,10 @@ public struct CommitPhases: Sendable, Equatable {
         d.pageReadSeconds = pageReadSeconds - earlier.pageReadSeconds
         d.batchBytes = batchBytes - earlier.batchBytes
         d.batchOperations = batchOperations - earlier.batchOperations
+        for level in 0..<Self.pageLevels {
+            d.pageRowsByLevel[level] = pageRowsByLevel[level] - earlier.pageRowsByLevel[level]
+            d.pageBytesByLevel[level] = pageBytesByLevel[level] - earlier.pageBytesByLevel[level]
+        }
         return d
     }
 }

@@ -16,6 +16,14 @@ import NIOConcurrencyHelpers
 /// - how **late** the build starts: every validator's propose timer runs from its own height start, at the
 ///   earliest `timeout_commit` after the decision; a proposer whose synced store ran longer than that starts
 ///   building that much later, and the time is taken from the build's share;
+/// - a **steady size** for round 0 once a store is measured: a block of n transactions stored in s·n seconds makes the
+///   next proposer start s·n − timeout_commit late, which leaves it (share · timeout_propose − s·n + timeout_commit) / b
+///   transactions at b seconds each. When s > b that map overshoots: after a large block the next one fell to the
+///   minimum, after the minimum the next one was large again — blocks alternated ~1,600 / ~100 transactions above
+///   saturation (docs/PERFORMANCE.md "No collapse above saturation (sixteenth, exec)"). Round-0 blocks are now at most
+///   the size whose own store leaves time to build the same size again, n* = (share · timeout_propose +
+///   timeout_commit) / (b + s): a block of n* is followed by n* (the late start's own answer at n*), a smaller one by
+///   n* (capped), a larger one by one below n* and then n* (docs/PERFORMANCE.md "… (eighteenth, exec)");
 /// - the **height's block path**: every validator validates the block and then stores it (the synced commit), one
 ///   after the other on its consensus thread. A block whose validation + store (this node's moving averages per
 ///   transaction, wall time) would take longer than round 0's timeout_propose is cut to that size (since the
@@ -99,14 +107,19 @@ final class BlockBudget: Sendable {
     func building(round: UInt32) { measured.withLockedValue { $0.buildRound = round } }
 
     /// The most transactions the proposal being built now should take: its round's share of timeout_propose, less
-    /// how late the build starts in round 0, at the measured build cost per transaction; and no more than the
-    /// height's block path (validation + store) fits in round 0's timeout_propose.
+    /// how late the build starts in round 0, at the measured build cost per transaction; in round 0 no more than the
+    /// steady size (`steadyFit`); and no more than the height's block path (validation + store) fits in round 0's
+    /// timeout_propose.
     var transactions: Int {
         let at = now()
         let (perTransaction, seconds, height) = measured.withLockedValue { m -> (Double?, Double, Int) in
             var seconds = Self.shareOfProposeTimeout * (proposeBase + proposeDelta * Double(m.buildRound))
-            if m.buildRound == 0, let decided = m.decidedAt, let commitDelay { seconds -= max(0, at - decided - commitDelay) }
-            return (m.build ?? m.validation, seconds, heightFit(m))
+            var height = heightFit(m)
+            if m.buildRound == 0, let commitDelay {
+                if let decided = m.decidedAt { seconds -= max(0, at - decided - commitDelay) }
+                height = min(height, steadyFit(m, commitDelay: commitDelay))
+            }
+            return (m.build ?? m.validation, seconds, height)
         }
         return min(Self.size(perTransaction: perTransaction, seconds: seconds, maxTransactions: maxTransactions), height)
     }
@@ -125,6 +138,15 @@ final class BlockBudget: Sendable {
     private func heightFit(_ m: Measured) -> Int {
         guard let store = m.store else { return maxTransactions }
         return Self.size(perTransaction: (m.validation ?? 0) + store, seconds: Self.shareOfHeight * proposeBase, maxTransactions: maxTransactions)
+    }
+
+    /// The round-0 size whose own synced store, past `commitDelay`, leaves the next proposer the time to build the same
+    /// size again: (share · timeout_propose + timeout_commit) / (build + store per transaction). No limit until a
+    /// store is measured.
+    private func steadyFit(_ m: Measured, commitDelay: Double) -> Int {
+        guard let store = m.store else { return maxTransactions }
+        return Self.size(perTransaction: (m.build ?? m.validation ?? 0) + store, seconds: Self.shareOfProposeTimeout * proposeBase + commitDelay,
+                         maxTransactions: maxTransactions)
     }
 
     private static func size(perTransaction: Double?, seconds: Double, maxTransactions: Int) -> Int {

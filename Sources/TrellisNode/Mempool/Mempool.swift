@@ -201,6 +201,8 @@ public final class Mempool: Sendable {
         /// gap are not counted — the next blocks cannot take them, and counting them once refused the very
         /// transactions that would fill the gaps, for ever (a mempool full of gapped runs above the limit).
         var runs: [String: ReadyRun] = [:]
+        /// signer → the arrival of its earliest pending transaction (the order `reap` takes signers in).
+        var firstArrival: [String: UInt64] = [:]
         var readyCount = 0
         var readyBytes = 0
         /// expiry height → the pending transactions that expire after it: what `update` drops as heights pass.
@@ -506,19 +508,37 @@ public final class Mempool: Sendable {
 
     /// Up to `maxCount` transactions (and `maxBytes`) for a block: per signer a gap-free nonce run from the ledger's
     /// next nonce, signers in order of their earliest pending transaction.
-    /// The signers' next nonces are read from the ledger before the pool's lock is taken (admission waits on it).
+    ///
+    /// The runs are the pool's ready runs, which start at the ledger's next nonce as of the latest commit
+    /// (`update(afterCommitting:)` moves them): no nonce is read, except for the signers whose insertion read the
+    /// ledger before the latest commit (`unsettled`, read again here, outside the pool's lock, as the next update
+    /// will). Until 2026-12-07 every pending signer's nonce was read from the ledger per proposal (a RocksDB point
+    /// read each, on the consensus queue, inside the build's share of timeout_propose: O(pool)).
     public func reap(maxCount: Int, maxBytes: Int, ledger: MempoolLedgerView) -> [Transaction] {
-        let known = nextNonces(ledger)
+        let unsettled = pool.withLockedValue { $0.unsettled }
+        var known: [String: UInt64?] = [:]
+        for signer in unsettled { known[signer] = .some(ledger.nextNonce(signer)) }
         return pool.withLockedValue { p in
-            let signers = p.bySigner.compactMap { signer, nonces -> (String, UInt64)? in
-                let first = nonces.values.compactMap { p.byHash[$0]?.arrival }.min()
-                return first.map { (signer, $0) }
-            }.sorted { $0.1 < $1.1 }
+            var signers: [(signer: String, first: UInt64)] = []
+            signers.reserveCapacity(p.runs.count)
+            for (signer, run) in p.runs where run.count > 0 || p.unsettled.contains(signer) {
+                guard let first = p.firstArrival[signer] else { continue }
+                signers.append((signer, first))
+            }
+            signers.sort { $0.first < $1.first }
             var out: [Transaction] = []
             var bytes = 0
             outer: for (signer, _) in signers {
-                // A signer that arrived after the reads above is read now, under the lock.
-                guard let nonces = p.bySigner[signer], var nonce = known[signer] ?? ledger.nextNonce(signer) else { continue }
+                guard let nonces = p.bySigner[signer], let run = p.runs[signer] else { continue }
+                var nonce: UInt64
+                if p.unsettled.contains(signer) {
+                    // Inserted with reads older than the latest commit: its run may start at a nonce that commit used.
+                    // A signer that became unsettled after the reads above is read now, under the lock.
+                    guard let read = known[signer] ?? ledger.nextNonce(signer) else { continue }
+                    nonce = read
+                } else {
+                    nonce = run.end - UInt64(run.count)
+                }
                 while let hash = nonces[nonce], let entry = p.byHash[hash] {
                     if out.count >= maxCount { break outer }
                     if bytes + entry.bytes > maxBytes { break }
@@ -573,26 +593,22 @@ public final class Mempool: Sendable {
                     p.readyCount -= run.count
                     p.readyBytes -= run.bytes
                 }
-                guard let nonces = p.bySigner[signer] else { continue }
+                guard let nonces = p.bySigner[signer] else { p.firstArrival[signer] = nil; continue }
                 for (nonce, hash) in nonces {
                     if let next, nonce >= next { continue }
                     remove(hash, from: &p)
                     p.verified.remove(hash)
                 }
+                // Its earliest pending transaction may have gone (every removal is of a touched signer's).
+                var first: UInt64?
+                for hash in p.bySigner[signer]?.values ?? [:].values {
+                    if let arrival = p.byHash[hash]?.arrival, arrival < first ?? .max { first = arrival }
+                }
+                p.firstArrival[signer] = first
                 // The ready run from the new next nonce: a commit of the signer's transactions moves its start.
                 if let next, p.bySigner[signer] != nil { Self.extendRun(of: signer, ledgerNextNonce: next, in: &p) }
             }
         }
-    }
-
-    /// The next nonce of every signer pending now, read from the ledger outside the pool's lock (nil inside: the
-    /// read failed). Signers that arrive after the snapshot are read by the caller under the lock.
-    private func nextNonces(_ ledger: MempoolLedgerView) -> [String: UInt64?] {
-        let signers = pool.withLockedValue { Array($0.bySigner.keys) }
-        var known: [String: UInt64?] = [:]
-        known.reserveCapacity(signers.count)
-        for signer in signers { known[signer] = .some(ledger.nextNonce(signer)) }
-        return known
     }
 
     /// Inserts a checked, verified transaction under the pool's lock (nil), or says why not: a duplicate, admission
@@ -609,6 +625,7 @@ public final class Mempool: Sendable {
         guard pending.count < configuration.maxPerSigner else { return .signerFull(tx.body.signer) }
         guard pending[tx.body.nonce] == nil else { return .nonceTaken(signer: tx.body.signer, nonce: tx.body.nonce) }
         p.byHash[hash] = Entry(transaction: tx, hash: hash, bytes: size, arrival: p.nextArrival)
+        if p.firstArrival[tx.body.signer] == nil { p.firstArrival[tx.body.signer] = p.nextArrival }  // arrivals only grow
         p.nextArrival += 1
         p.bySigner[tx.body.signer, default: [:]][tx.body.nonce] = hash
         p.totalBytes += size
