@@ -3,9 +3,11 @@
 // Concurrency shape: one serial Dispatch queue owns the replica and the ledger engine; every input (peer message,
 // timer, tick) is a block on it, so inputs are handled one at a time in arrival order, and the fsyncs and block
 // executions the replica performs block that queue only — never Swift's cooperative pool or NIO's event loops.
-// Peer messages enter through a bounded intake (`maxQueuedPeerMessages`): when that many wait, a new one is
-// dropped and counted (drop-newest: consensus messages are re-gossiped while a height stalls and block requests are
-// retried, so a drop costs latency, never safety). Status pages read a lock-protected copy of the tip.
+// Peer messages enter through a bounded intake (`PeerIntake`): at most `maxQueuedPeerMessages` messages and
+// `Settings.maxQueuedPeerBytes` bytes wait, for all peers together, shared fairly between them (room for a new one is
+// made only at the expense of the peer holding the most) and handed to the replica one at a time, round-robin over the
+// peers; what does not fit is dropped and counted (consensus messages are re-gossiped while a height stalls and block
+// requests are retried, so a drop costs latency, never safety). Status pages read a lock-protected copy of the tip.
 // Fail-stop: once the replica halts, `haltReason` is set for `/health` and `/v1/status`, and nothing else runs.
 import Dispatch
 import Logging
@@ -41,6 +43,10 @@ public final class ConsensusRunner: @unchecked Sendable {
         public static let defaultTickMilliseconds: UInt64 = 500
         public static let defaultGossipEveryTicks = 4
         public var createEmptyBlocks = true
+        /// Bytes of peer messages (at their encoded size) the intake holds at most, all peers together: at least the
+        /// largest frame a peer may send (`Node` uses max(this default, 3 × p2p.max_frame_bytes)).
+        public var maxQueuedPeerBytes = Self.defaultMaxQueuedPeerBytes
+        public static let defaultMaxQueuedPeerBytes = 256 << 20
         /// Where block execution, store-write, signing-state fsync and WAL sync times are recorded.
         public var metrics = NodeMetrics.disabled
         /// Give the C heap's free pages back to the system in the pause after a commit (`HeapTrimSchedule`). The trim
@@ -55,7 +61,7 @@ public final class ConsensusRunner: @unchecked Sendable {
         }
     }
 
-    /// Peer messages waiting on the consensus queue, at most.
+    /// Peer messages waiting for the consensus queue, at most, all peers together.
     public static let maxQueuedPeerMessages = 4_096
 
     typealias NodeReplica = Replica<TimedLedgerApplication, NodeReplicaHost>
@@ -71,14 +77,22 @@ public final class ConsensusRunner: @unchecked Sendable {
     private let onCommit: @Sendable (CommittedBlock) -> Void
     private let tipBox: NIOLockedValueBox<ChainTip>
     private let haltBox = NIOLockedValueBox<HaltReason?>(nil)
-    private let intake = NIOLockedValueBox(Intake())
+    private let intake: NIOLockedValueBox<Intake>
     private var ticking = false
     /// false after `stop()`: inputs, timers and ticks are ignored (queue-confined).
     private var running = true
 
+    /// A peer message as the intake holds it.
+    enum PeerInput: Sendable {
+        case consensus(ConsensusMessage)
+        case sync(SyncMessage)
+    }
+
     struct Intake {
-        var queued = 0
+        var waiting: PeerIntake<PublicKey, PeerInput>
         var dropped = 0
+        /// Whether a block that hands the next waiting message to the replica is on the queue (at most one is).
+        var handOverScheduled = false
     }
 
     /// - Parameters:
@@ -96,6 +110,8 @@ public final class ConsensusRunner: @unchecked Sendable {
             logger.warning("consensus WAL: the pending evidence record does not read and was dropped (those equivocations will not be proposed by this node)",
                            metadata: ["record": "\(dropped)"])
         }
+        precondition(settings.maxQueuedPeerBytes > 0, "an intake that holds no byte")
+        self.intake = NIOLockedValueBox(Intake(waiting: PeerIntake(maxMessages: Self.maxQueuedPeerMessages, maxBytes: settings.maxQueuedPeerBytes)))
         let maxBytes = settings.maxBlockBytes
         // Admission control counts in the blocks this node can build, not in max_block_transactions.
         let budget = BlockBudget(maxTransactions: settings.maxBlockTransactions,
@@ -131,8 +147,13 @@ public final class ConsensusRunner: @unchecked Sendable {
     public var tip: ChainTip { tipBox.withLockedValue { $0 } }
     /// Why consensus halted, nil while it participates.
     public var haltReason: HaltReason? { haltBox.withLockedValue { $0 } }
-    /// Peer messages dropped because the intake was full.
+    /// Peer messages dropped because the intake was full (refused on arrival, or dropped to make room for another
+    /// peer's).
     public var droppedPeerMessages: Int { intake.withLockedValue { $0.dropped } }
+    /// Bytes of peer messages the intake holds at most (`Settings.maxQueuedPeerBytes`).
+    public var maxQueuedPeerBytes: Int { settings.maxQueuedPeerBytes }
+    /// Peer messages waiting in the intake, and their bytes (as received).
+    public var queuedPeerMessages: (messages: Int, bytes: Int) { intake.withLockedValue { ($0.waiting.messages, $0.waiting.bytes) } }
 
     /// Recovers from the WAL and starts consensus and the tick; throws when the WAL refuses the start.
     public func start() async throws {
@@ -152,8 +173,8 @@ public final class ConsensusRunner: @unchecked Sendable {
     }
 
     /// Stops consensus: from now on inputs, timers and ticks are ignored (node shutdown).
-    /// Returns once the step in progress (an event being handled, a block being committed) has finished: nothing
-    /// runs on the consensus queue after that.
+    /// Returns once the step in progress (an event being handled, a block being committed) has finished: no input
+    /// reaches the replica after that (peer messages still waiting are taken off the intake and dropped).
     public func stop() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             queue.async {
@@ -164,14 +185,14 @@ public final class ConsensusRunner: @unchecked Sendable {
         }
     }
 
-    /// A proposal or vote from a peer (bounded intake).
-    public func receive(_ message: ConsensusMessage) {
-        admit { $0.receive(message) }
+    /// A proposal or vote from `peer`, `bytes` long as received (bounded intake).
+    public func receive(_ message: ConsensusMessage, from peer: PublicKey, bytes: Int) {
+        admit(.consensus(message), from: peer, bytes: bytes)
     }
 
-    /// A block-sync message from a peer (bounded intake).
-    public func receiveSync(_ message: SyncMessage, from peer: PublicKey) {
-        admit { $0.receiveSync(message, from: peer) }
+    /// A block-sync message from `peer`, `bytes` long as received (bounded intake).
+    public func receiveSync(_ message: SyncMessage, from peer: PublicKey, bytes: Int) {
+        admit(.sync(message), from: peer, bytes: bytes)
     }
 
     /// The mempool received transactions: a height waiting for them starts.
@@ -187,26 +208,56 @@ public final class ConsensusRunner: @unchecked Sendable {
     public func injectSigningStateFailure(after count: Int) {
         queue.sync { host.failSigningStateSaveAfter = count }
     }
+
+    /// Tests: occupies the consensus queue, as a long block validation does, until the returned function is called;
+    /// returns once the queue is occupied.
+    public func occupyQueue() async -> @Sendable () -> Void {
+        let released = DispatchSemaphore(value: 0)
+        await withCheckedContinuation { (occupied: CheckedContinuation<Void, Never>) in
+            queue.async {
+                occupied.resume()
+                released.wait()
+            }
+        }
+        return { released.signal() }
+    }
     #endif
 
-    // MARK: on the consensus queue
+    // MARK: the intake, and on the consensus queue
 
-    private func admit(_ body: @escaping @Sendable (inout NodeReplica) -> Void) {
-        let admitted = intake.withLockedValue { intake -> Bool in
-            guard intake.queued < Self.maxQueuedPeerMessages else {
-                intake.dropped += 1
-                return false
-            }
-            intake.queued += 1
+    private func admit(_ input: PeerInput, from peer: PublicKey, bytes: Int) {
+        let scheduleHandOver = intake.withLockedValue { intake -> Bool in
+            let admission = intake.waiting.enqueue(input, bytes: bytes, from: peer)
+            intake.dropped += admission.evicted + (admission.queued ? 0 : 1)
+            guard admission.queued, !intake.handOverScheduled else { return false }
+            intake.handOverScheduled = true
             return true
         }
-        guard admitted else { return }
-        queue.async {
-            self.intake.withLockedValue { $0.queued -= 1 }
-            guard self.running else { return }
-            body(&self.replica)
-            self.publishRound()
+        if scheduleHandOver { queue.async { self.onConsensusQueueHandOver() } }
+    }
+
+    /// Hands the next waiting peer message to the replica, then schedules itself again behind whatever else waits on
+    /// the queue (timers, ticks) while messages wait: one message per block, so a backlog never holds up a timeout.
+    private func onConsensusQueueHandOver() {
+        guard let (input, peer) = intake.withLockedValue({ intake -> (PeerInput, PublicKey)? in
+            guard let next = intake.waiting.dequeue() else {
+                intake.handOverScheduled = false
+                return nil
+            }
+            return (next.element, next.peer)
+        }) else { return }
+        if running {
+            switch input {
+            case .consensus(let message): replica.receive(message)
+            case .sync(let message): replica.receiveSync(message, from: peer)
+            }
+            publishRound()
         }
+        let more = intake.withLockedValue { intake -> Bool in
+            intake.handOverScheduled = !intake.waiting.isEmpty
+            return intake.handOverScheduled
+        }
+        if more { queue.async { self.onConsensusQueueHandOver() } }
     }
 
     private func scheduleTick() {

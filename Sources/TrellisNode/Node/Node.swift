@@ -142,6 +142,8 @@ public final class Node: NodeService, Sendable {
         settings.createEmptyBlocks = c.createEmptyBlocks
         settings.metrics = metrics
         settings.trimsHeap = true
+        // The intake holds at least three of the largest messages a peer may send (a proposal carries its block).
+        settings.maxQueuedPeerBytes = max(ConsensusRunner.Settings.defaultMaxQueuedPeerBytes, 3 * config.p2p.maxFrameBytes)
         let wal: RocksConsensusWAL
         do { wal = try RocksConsensusWAL(database: store.database, path: home.dataPath, chainID: genesis.chainID) } catch { throw NodeStartError(error.description) }
         if let torn = wal.droppedTornRecord {
@@ -212,7 +214,7 @@ public final class Node: NodeService, Sendable {
         }
         switch message {
         case .consensus(let m):
-            consensus.receive(m)
+            consensus.receive(m, from: peer, bytes: bytes.count)
         case .transactions(let txs):
             // Off the event loop: the batch's signatures are verified together on all cores.
             let mempool = self.mempool, view = ledgerView
@@ -222,14 +224,14 @@ public final class Node: NodeService, Sendable {
                 self?.wakeConsensusIfWaiting()
             }
         case .status(let height):
-            consensus.receiveSync(.status(committedHeight: height), from: peer)
+            consensus.receiveSync(.status(committedHeight: height), from: peer, bytes: bytes.count)
         case .blockRequest(let height):
             // Served here, from the store (thread-safe reads), without waiting behind consensus.
             if let block = try? reader.block(atHeight: height), let certificate = try? reader.certificate(atHeight: height) {
                 transport.send(PeerMessage.blockResponse(block: block, certificate: certificate).canonicalBytes, to: peer)
             }
         case .blockResponse(let block, let certificate):
-            consensus.receiveSync(.blockResponse(block: block, certificate: certificate), from: peer)
+            consensus.receiveSync(.blockResponse(block: block, certificate: certificate), from: peer, bytes: bytes.count)
         }
     }
 
