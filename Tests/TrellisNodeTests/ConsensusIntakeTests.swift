@@ -19,7 +19,7 @@ import TrellisTesting
         for i in 0..<20 { _ = intake.enqueue("flood \(i)", bytes: 10, from: 1) }
         #expect(intake.messages == 8)
         #expect(intake.held(by: 1).messages == 8)
-        // The other peer's messages are queued, the flooder losing its newest, until they hold about as much.
+        // The other peer's messages are queued, the flooder losing its oldest, until they hold about as much.
         for i in 0..<4 { #expect(intake.enqueue("vote \(i)", bytes: 10, from: 2) == .init(queued: true, evicted: 1), "message \(i) of the second peer") }
         #expect(intake.held(by: 1).messages == 4)
         #expect(intake.held(by: 2).messages == 4)
@@ -59,7 +59,7 @@ import TrellisTesting
         _ = intake.enqueue("b", bytes: 40, from: 2)
         _ = intake.enqueue("d", bytes: 30, from: 4)
         #expect(intake.bytes == 150)
-        // Room for 45 bytes would take two of the first peer's messages and then a third peer's tie: refused whole.
+        // Room for 45 bytes would take two of the first peer's messages, then peers 1 and 2 each hold 40 < 45: refused whole.
         #expect(intake.enqueue("c", bytes: 45, from: 3) == .init(queued: false, evicted: 0))
         #expect(intake.bytes == 150 && intake.messages == 6)
         #expect(intake.held(by: 1) == (4, 80))
@@ -92,6 +92,24 @@ import TrellisTesting
         #expect(intake.held(by: 3) == (1, 100))
         // A sender that holds something does not win a tie.
         #expect(!intake.enqueue("p3'", bytes: 100, from: 3).queued)
+    }
+
+    @Test("A plan that empties a lane before the next peer in turn keeps the round-robin order (planned drops meet the ring's index)")
+    func anEmptiedLaneKeepsTheTurns() {
+        var intake = PeerIntake<Int, String>(maxMessages: 100, maxBytes: 300)
+        _ = intake.enqueue("a0", bytes: 10, from: 1)
+        _ = intake.enqueue("a1", bytes: 140, from: 1)
+        _ = intake.enqueue("b0", bytes: 50, from: 2)
+        _ = intake.enqueue("b1", bytes: 50, from: 2)
+        _ = intake.enqueue("c0", bytes: 50, from: 3)
+        #expect(intake.dequeue()?.element == "a0")  // peer 2 is next in turn
+        // Peer 4 holds nothing: peer 1, the largest holder, loses its only message left — and its lane, which sits
+        // before the next in turn.
+        #expect(intake.enqueue("d", bytes: 100, from: 4) == .init(queued: true, evicted: 1))
+        #expect(intake.held(by: 1) == (0, 0))
+        var order: [String] = []
+        while let next = intake.dequeue() { order.append(next.element) }
+        #expect(order == ["b0", "c0", "d", "b1"])
     }
 
     @Test("Messages are handed over one peer after the other, each peer's in arrival order")

@@ -174,7 +174,7 @@ public final class ConsensusRunner: @unchecked Sendable {
 
     /// Stops consensus: from now on inputs, timers and ticks are ignored (node shutdown).
     /// Returns once the step in progress (an event being handled, a block being committed) has finished: no input
-    /// reaches the replica after that (peer messages still waiting are taken off the intake and dropped).
+    /// reaches the replica after that (peer messages still waiting are taken off the intake and dropped, uncounted).
     public func stop() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             queue.async {

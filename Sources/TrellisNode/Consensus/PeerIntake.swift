@@ -15,8 +15,10 @@
 //   gossip repeats. The room is planned before anything is dropped: a message that does not fit then is refused and
 //   drops nothing. So a message is refused when its sender would hold at least as much as every other peer: each of
 //   k peers with messages waiting keeps about a k-th of either bound whatever the others send (max-min fair) — for
-//   messages up to about a k-th of the bound: with the default 256 MiB and 64 MiB proposals that is k ≤ 4 peers
-//   each holding a proposal, beyond which a new proposal waits for the queue to drain (gossip repeats it). A peer
+//   messages up to about a k-th of the bound: 3 peers each holding a near-maximum proposal (64 MiB and its
+//   signature) fill the default 256 MiB; a further proposal from a peer holding nothing replaces the oldest lane's
+//   (ties go to the empty sender), one from a peer already holding one waits until the queue drains (gossip repeats
+//   it), and peers holding just under a proposal's size can keep it out while the queue is held up. A peer
 //   sending votes (a few hundred bytes each) is never crowded out by peers sending proposals, nor by one peer's
 //   flood of votes;
 // - the consensus queue takes one message at a time, one peer after the other (round-robin over the peers with
@@ -92,7 +94,10 @@ struct PeerIntake<Peer: Hashable, Element> {
     /// How many of their oldest messages which peers lose so that one more message of `size` bytes from `peer` fits,
     /// or nil when it does not fit (a dry run: nothing changes). A peer loses messages only while it holds more than
     /// `peer` would with the new one — or, for a sender holding nothing, at least as much as the new one (ties go to
-    /// the peer that holds nothing, so equal holders of near-bound messages cannot keep a new sender out for good).
+    /// the peer that holds nothing: holders of messages at least its size cannot keep a new sender out; holders just
+    /// below its size can, and a peer holding a single large message loses it to any empty sender's message). The
+    /// tie rule reaches the message bound too, where it matters only once 4,096 peers each hold one message. Work: each
+    /// planned drop scans the peers holding messages (O(drops × k), under the runner's lock).
     private func room(for size: Int, from peer: Peer) -> [(victim: Peer, count: Int)]? {
         let own = held(by: peer)
         var dropped: [Peer: (count: Int, bytes: Int)] = [:]
