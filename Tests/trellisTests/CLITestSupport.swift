@@ -2,6 +2,9 @@
 import Foundation
 import TrellisSpawn
 import TrellisTesting
+#if canImport(Glibc)
+import Glibc
+#endif
 
 struct CLIResult {
     let status: Int32
@@ -57,4 +60,17 @@ enum CLI {
         try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         return path
     }
+}
+
+/// Starts `python3 -c script arguments…`, a small HTTP server that prints the port the kernel gave it (bound to
+/// 127.0.0.1 port 0) as its first line: the process and its base URL. The stubs of the CLI tests are such servers.
+func startPythonHTTPStub(_ script: String, _ arguments: [String]) throws -> (process: ChildProcess, url: String) {
+    struct StubFailure: Error, CustomStringConvertible { let description: String }
+    let process = try ChildProcess("/usr/bin/python3", ["-c", script] + arguments, standardOutput: .pipe, standardError: .null)
+    let line = String(decoding: PipeRead.available(process.standardOutput!), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    guard let port = Int(line) else {
+        process.send(SIGKILL)
+        throw StubFailure(description: "the HTTP stub did not print its port: \(line)")
+    }
+    return (process, "http://127.0.0.1:\(port)")
 }

@@ -20,7 +20,6 @@ final class StaticHTTPStub {
     let url: String
 
     init(root: String) throws {
-        struct StubFailure: Error, CustomStringConvertible { let description: String }
         let script = """
         import functools, http.server, sys
         handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[1])
@@ -29,13 +28,7 @@ final class StaticHTTPStub {
         print(server.server_address[1], flush=True)
         server.serve_forever()
         """
-        process = try ChildProcess("/usr/bin/python3", ["-c", script, root], standardOutput: .pipe, standardError: .null)
-        let line = String(decoding: PipeRead.available(process.standardOutput!), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        guard let port = Int(line) else {
-            process.send(SIGKILL)
-            throw StubFailure(description: "the HTTP stub did not print its port: \(line)")
-        }
-        url = "http://127.0.0.1:\(port)"
+        (process, url) = try startPythonHTTPStub(script, [root])
     }
 
     func stop() {

@@ -16,7 +16,6 @@ private final class SubmitStub {
     let url: String
 
     init(postStatus: Int, postAnswer: [String: Any]) throws {
-        struct StubFailure: Error, CustomStringConvertible { let description: String }
         let answer = String(decoding: try JSONSerialization.data(withJSONObject: postAnswer), as: UTF8.self)
         let script = """
         import http.server, sys
@@ -39,13 +38,7 @@ private final class SubmitStub {
         print(server.server_address[1], flush=True)
         server.serve_forever()
         """
-        process = try ChildProcess("/usr/bin/python3", ["-c", script, "\(postStatus)", answer], standardOutput: .pipe, standardError: .null)
-        let line = String(decoding: PipeRead.available(process.standardOutput!), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        guard let port = Int(line) else {
-            process.send(SIGKILL)
-            throw StubFailure(description: "the HTTP stub did not print its port: \(line)")
-        }
-        url = "http://127.0.0.1:\(port)"
+        (process, url) = try startPythonHTTPStub(script, ["\(postStatus)", answer])
     }
 
     func stop() {
