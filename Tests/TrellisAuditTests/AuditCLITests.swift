@@ -85,6 +85,15 @@ enum TrellisBinary {
         #expect(retirements.status == 0 && retirements.stdout.contains(ids.retirement) && retirements.stdout.contains("100 units"), "\(retirements.stdout)")
         let missing = try TrellisBinary.run(["audit", "lineage", "cert-none", "--home", home])
         #expect(missing.status == 1 && missing.stderr.contains("does not exist at height 7"))
+        // The ids as `trellis query` spells them (--cert, --serial) give the same reports; both forms at once, or
+        // neither, is bad usage.
+        let flagged = try TrellisBinary.run(["audit", "lineage", "--cert", ids.certRoot, "--home", home])
+        #expect(flagged.status == 0 && flagged.stdout == lineage.stdout, "\(flagged.stderr)")
+        let bySerialFlag = try TrellisBinary.run(["audit", "provenance", "--serial", "CCER-tCO2e-CN-wind-7-2025-150-150", "--export", out, "--json"])
+        #expect(bySerialFlag.status == 0 && bySerialFlag.stdout == provenance.stdout, "\(bySerialFlag.stderr)")
+        #expect(try TrellisBinary.run(["audit", "lineage", ids.certRoot, "--cert", ids.certRoot, "--home", home]).status == 2)
+        let neither = try TrellisBinary.run(["audit", "lineage", "--home", home])
+        #expect(neither.status == 2 && neither.stderr.contains("as an argument or with --cert"), "\(neither.stderr)")
 
         // An offline certificate of the retirement: checked with the genesis alone (its validator chain carries the set
         // that changed at height 4), with a text rendering; a holding by the wrong member is refused (exit 1).
