@@ -96,5 +96,21 @@ import TrellisLedger
             _ = try Self.certificate(ProofSubject(type: ProofSubject.attestation, id: SHA256.hash(Array("never attested".utf8)).hex), chain: chain)
         }
         #expect(throws: AuditError.self) { _ = try Self.certificate(ProofSubject(type: ProofSubject.attestation, id: "not-a-hash"), chain: chain) }
+
+        // A co-attestation, then each attester withdraws: ATTESTED while one stands, REVOKED once none does.
+        let subject = ProofSubject(type: ProofSubject.attestation, id: document.hex)
+        func statement() throws -> String {
+            try ProofChecker.check(try ProofChecker.parse(try proofData(try Self.certificate(subject, chain: chain))), genesis: chain.genesis).statement
+        }
+        try chain.commit([chain.tx("sup2", "evidence.attest", AttestPayload(docHash: document, docKind: .billOfLading, title: "B/L 42 copy"))])
+        try chain.commit([chain.tx("sup1", "evidence.revoke", RevokeAttestationPayload(docHash: document, reason: "superseded"))])
+        let oneStands = try statement()
+        #expect(oneStands.hasPrefix("Document \(document.hex) (bill_of_lading) is ATTESTED at height 10 "), "\(oneStands)")
+        #expect(oneStands.contains("attested by sup1 at height 8") && oneStands.contains(": withdrawn"), "\(oneStands)")
+        #expect(oneStands.contains("attested by sup2 at height 9") && oneStands.contains(": stands"), "\(oneStands)")
+        try chain.commit([chain.tx("sup2", "evidence.revoke", RevokeAttestationPayload(docHash: document, reason: "void"))])
+        let revoked = try statement()
+        #expect(revoked.hasPrefix("Document \(document.hex) (bill_of_lading) is REVOKED (every attester withdrew) at height 11 "), "\(revoked)")
+        #expect(revoked.split(separator: "\n").count == 3 && !revoked.contains(": stands"), "\(revoked)")
     }
 }
