@@ -373,6 +373,46 @@ private let skipWithoutPython = "SKIPPED: python3 with the 'cryptography' packag
         #expect(rejected >= shown.count + 1)
     }
 
+    /// §3.1's edge cases, each refused by libsodium (what Trellis verifies with) and by the independent verifier.
+    /// Made with Python from the example key (seed 32 bytes 0x07, its scalar a = clamp(SHA-512(seed)[0..<32])) over
+    /// the message "trellis ed25519 edge vector": `small_order_r` is R = the identity's encoding (01 00…00) with
+    /// S = k·a mod L, k = SHA-512(R ‖ A ‖ M) mod L, so [S]B − [k]A is the identity and the cofactorless equation
+    /// holds; `small_order_a` is A = R = the identity with S = 0 (holds for any message); both verify under RFC 8032
+    /// alone (OpenSSL says valid), only rules 2 and 3 refuse them. `s_not_below_l` is the valid signature with
+    /// S + L; `noncanonical_a` is the valid signature under A = p + 3 little-endian (y = 3 is on the curve and of
+    /// large order; its canonical encoding is 03 00…00).
+    static let ed25519Vectors: [(name: String, key: String, signature: String, valid: Bool, rfc8032Alone: Bool)] = [
+        ("valid", "ea4a6c63e29c520abef5507b132ec5f9954776aebebe7b92421eea691446d22c",
+         "e55df68714bd2f6a87cc04081d48f5cc1a3f48dd08fd5b3fb922f1c1d048e46beee079948b491da2c3474bdafda8c5e9c5c2efe6572f2f6b3d70843780480e0a", true, true),
+        ("small_order_r", "ea4a6c63e29c520abef5507b132ec5f9954776aebebe7b92421eea691446d22c",
+         "010000000000000000000000000000000000000000000000000000000000000098a21b44dfe3b01f2843416c80d285777333082508d741b7e371f19e19e33107", false, true),
+        ("small_order_a", "0100000000000000000000000000000000000000000000000000000000000000",
+         "01000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000", false, true),
+        ("s_not_below_l", "ea4a6c63e29c520abef5507b132ec5f9954776aebebe7b92421eea691446d22c",
+         "e55df68714bd2f6a87cc04081d48f5cc1a3f48dd08fd5b3fb922f1c1d048e46bdbb46ff1a5ac2ffa99e4427ddca2a4fec5c2efe6572f2f6b3d70843780480e1a", false, false),
+        ("noncanonical_a", "f0ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+         "e55df68714bd2f6a87cc04081d48f5cc1a3f48dd08fd5b3fb922f1c1d048e46beee079948b491da2c3474bdafda8c5e9c5c2efe6572f2f6b3d70843780480e0a", false, false),
+    ]
+    static let ed25519Message = Array("trellis ed25519 edge vector".utf8)
+
+    @Test func libsodiumRefusesEveryEd25519EdgeCaseOfTheDocument() throws {
+        for v in Self.ed25519Vectors {
+            let key = try PublicKey(bytes: try Hex.decode(v.key))
+            let signature = try Signature(bytes: try Hex.decode(v.signature))
+            #expect(key.verify(signature, message: Self.ed25519Message) == v.valid, "\(v.name)")
+        }
+    }
+
+    @Test(.enabled(if: RepositoryFiles.pythonWithCryptography, Comment(rawValue: skipWithoutPython)))
+    func independentVerifierRefusesEveryEd25519EdgeCaseOfTheDocument() throws {
+        let dir = try temporaryDirectory("ed25519")
+        let text = Self.ed25519Vectors.map { "\($0.name) \($0.key) \($0.signature) \(Hex.encode(Self.ed25519Message))" }.joined(separator: "\n") + "\n"
+        try Data(text.utf8).write(to: URL(fileURLWithPath: dir + "/vectors.txt"))
+        let run = try #require(RepositoryFiles.python([RepositoryFiles.script, "--ed25519", dir + "/vectors.txt"]))
+        let expected = Self.ed25519Vectors.map { "\($0.name): \($0.valid ? "valid" : "invalid") (rfc8032 alone: \($0.rfc8032Alone ? "valid" : "invalid"))" }
+        #expect(run.output.split(separator: "\n").map(String.init) == expected, "\(run.output)")
+    }
+
     /// Runs the independent verifier on `cases` and returns its answer per case name ("ok" or "exit N: …").
     func pythonAnswers(_ cases: [(name: String, data: Data)]) throws -> [String: String] {
         let dir = try temporaryDirectory("answers")

@@ -16,6 +16,7 @@ Usage:
   verify_export.py [--doc DOC] --batch DIR                          every *.jsonl in DIR: "NAME: ok|exit N: message"
   verify_export.py [--doc DOC] --payloads FILE                      JSON lines {kind, payload_hex, payload_json}:
                                                                      each decoded by §9 and compared
+  verify_export.py [--doc DOC] --ed25519 FILE                       lines "NAME KEY SIGNATURE MESSAGE" (hex): §3.1's verdict
   verify_export.py [--doc DOC] --bounds FILE                        JSON lines {kind, payload_hex} (samples): a payload at
                                                                      and past every §9 bound of each, as JSON lines
   verify_export.py [--doc DOC] --canonical FILE                     each line must be the §6.1 encoding of itself
@@ -861,6 +862,18 @@ def main(argv):
                     print("payload %d (%s): decoded %s, expected %s" % (n, item["kind"], got, item["payload_json"])); bad += 1
         print("payloads: %d mismatches" % bad)
         return 1 if bad else 0
+    if len(args) == 2 and args[0] == "--ed25519":
+        # Lines "NAME PUBLIC_KEY SIGNATURE MESSAGE" (hex): "NAME: valid|invalid (rfc8032 alone: valid|invalid)".
+        with open(args[1], encoding="utf-8") as f:
+            for raw in f:
+                name, pk, sig, msg = raw.split()
+                pk, sig, msg = bytes.fromhex(pk), bytes.fromhex(sig), bytes.fromhex(msg)
+                try:
+                    Ed25519PublicKey.from_public_bytes(pk).verify(sig, msg); alone = "valid"
+                except (InvalidSignature, ValueError):
+                    alone = "invalid"
+                print("%s: %s (rfc8032 alone: %s)" % (name, "valid" if ed25519_valid(pk, sig, msg) else "invalid", alone))
+        return 0
     if len(args) == 2 and args[0] == "--bounds":
         # Each sample payload ({kind, payload_hex}) gives a payload at and past every §9 bound: printed as JSON lines
         # {what, kind, payload_hex, decodes, payload_json} for the Trellis decoders to be compared with.
