@@ -32,12 +32,31 @@ enum CanonicalHarnesses {
     }
 
     static func peerMessage(_ data: [UInt8]) throws(FuzzViolation) {
-        guard let message = try? PeerMessage.decode(data) else { return }
-        try expectCanonical(message, data, .peerMessage)
-        try checkPeerMessage(message, target: .peerMessage)
+        // As the node reads it (`Node.handle`): a known kind decoded strictly, an unknown one reported unread.
+        guard let inbound = try? PeerMessage.decodeInbound(data) else { return }
+        switch inbound {
+        case .message(let message):
+            try expectCanonical(message, data, .peerMessage)
+            try checkPeerMessage(message, target: .peerMessage)
+        case .unknownKind(let tag):
+            try checkUnknownKind(tag, data, target: .peerMessage)
+        }
     }
 
     // MARK: checks shared with other harnesses
+
+    /// An unknown kind is exactly a first byte outside the known kinds, and one the decoder does not know either (a
+    /// known kind is never waved through unread).
+    static func checkUnknownKind(_ tag: UInt8, _ data: [UInt8], target: FuzzTarget) throws(FuzzViolation) {
+        guard data.first == tag, !PeerMessage.knownKinds.contains(tag) else {
+            throw FuzzViolation(target, "a message starting \(data.prefix(1)) was reported as unknown kind \(tag)")
+        }
+        let decoded: Result<PeerMessage, CodecError>
+        do { decoded = .success(try PeerMessage.decode(data)) } catch { decoded = .failure(error) }
+        guard case .failure(let error) = decoded, error == .unknownTag(type: "PeerMessage", tag: tag) else {
+            throw FuzzViolation(target, "kind \(tag), dropped as unknown, is one the decoder reads (\(decoded))")
+        }
+    }
 
     static func checkPeerMessage(_ message: PeerMessage, target: FuzzTarget) throws(FuzzViolation) {
         switch message {

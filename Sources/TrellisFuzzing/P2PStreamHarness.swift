@@ -4,7 +4,7 @@
 // Input: the first byte sets the size of the chunks the stream arrives in (1…255; 0 = all at once), the rest is
 // the stream. The node's identity and ephemeral key are fixed (FuzzWorld) and it accepts any key, so a corpus
 // file holding a real initiator's frames (`initiatorStream`) completes the handshake and reaches the encrypted
-// phase, where every decrypted message is decoded as a `PeerMessage` as the transport does.
+// phase, where every decrypted message is read as a `PeerMessage` as the node does (`decodeInbound`).
 //
 // Contract: nothing traps; a violation closes the channel (the stream ends there); no frame over the limit in
 // force reaches the handshake (≤ `maxHandshakeFrameBytes` until the peer is authenticated, then ≤ `maxFrameBytes`);
@@ -132,10 +132,15 @@ private final class MessageSink: ChannelInboundHandler {
             return
         }
         let bytes = unwrapInboundIn(data)
-        guard let message = try? PeerMessage.decode(bytes) else { return }
+        guard let inbound = try? PeerMessage.decodeInbound(bytes) else { return }
         do throws(FuzzViolation) {
-            try CanonicalHarnesses.expectCanonical(message, bytes, .p2pStream)
-            try CanonicalHarnesses.checkPeerMessage(message, target: .p2pStream)
+            switch inbound {
+            case .message(let message):
+                try CanonicalHarnesses.expectCanonical(message, bytes, .p2pStream)
+                try CanonicalHarnesses.checkPeerMessage(message, target: .p2pStream)
+            case .unknownKind(let tag):
+                try CanonicalHarnesses.checkUnknownKind(tag, bytes, target: .p2pStream)
+            }
         } catch {
             observed.violation = observed.violation ?? error.message
         }

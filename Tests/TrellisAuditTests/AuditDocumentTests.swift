@@ -222,7 +222,14 @@ private let skipWithoutPython = "SKIPPED: python3 with the 'cryptography' packag
         add("extra-field") { var r = rows; r[4] = String(r[4].dropLast()) + ",\"zzz\":1}"; return join(r) }
         add("whitespace") { var r = rows; r[3] = r[3] + " "; return join(r) }
 
-        // Byte by byte: 16 positions spread over every line, each character replaced by a neighbour of its class.
+        cases += byteTamperings(rows)
+        let rejected = try expectAgreement(cases)
+        #expect(rejected >= cases.count / 2, "\(rejected) of \(cases.count) tamperings rejected")
+    }
+
+    /// Byte by byte: 16 positions spread over every line, each character replaced by a neighbour of its class.
+    func byteTamperings(_ rows: [String]) -> [(name: String, data: Data)] {
+        var cases: [(name: String, data: Data)] = []
         for (i, row) in rows.enumerated() {
             let bytes = Array(row.utf8)
             for k in 0..<16 {
@@ -239,7 +246,13 @@ private let skipWithoutPython = "SKIPPED: python3 with the 'cryptography' packag
                 cases.append(("byte-\(i + 1)-\(at)", join(r)))
             }
         }
+        return cases
+    }
 
+    /// Runs the independent verifier on every case (the first must be the untampered export) and expects it to
+    /// accept exactly the cases `trellis audit verify` accepts. Returns how many both rejected.
+    @discardableResult
+    func expectAgreement(_ cases: [(name: String, data: Data)]) throws -> Int {
         let dir = try temporaryDirectory("tamper")
         var verdicts: [String: Bool] = [:]  // name → trellis audit verify accepts
         for (n, c) in cases.enumerated() {
@@ -264,7 +277,137 @@ private let skipWithoutPython = "SKIPPED: python3 with the 'cryptography' packag
                 #expect(answer != "ok", "\(name): trellis audit verify rejects it, the independent verifier accepts it")
             }
         }
-        #expect(verdicts["000-original"] == true && python["000-original"] == "ok")
-        #expect(rejected >= cases.count / 2, "\(rejected) of \(cases.count) tamperings rejected")
+        let original = try #require(verdicts.keys.min())
+        #expect(verdicts[original] == true && python[original] == "ok", "\(original): \(python[original] ?? "(no answer)")")
+        return rejected
+    }
+
+    // MARK: what a proposer bypassing its mempool can commit
+
+    /// Block 1, by a proposer that bypasses its mempool, executed by honest validators: every transaction validly
+    /// signed by an active member of a role its kind allows, so each reaches the payload's decoding. Each is
+    /// paired with whether its payload has a view (§9: it decodes by the layout; the stateless checks do not count).
+    /// Block 2 records duplicate-vote evidence of both vote types (so the independent verifier's evidence checks run).
+    static func bypassingChain() throws -> (chain: AuditTestChain, shown: [Bool]) {
+        let c = try AuditTestChain()
+        let doc = SHA256.hash(Array("doc-a".utf8))
+        // Keys that differ as bytes but that Unicode calls equal ("e" + U+0301, U+00E9), digits and case that a
+        // collating sort would order otherwise, escapes: a view must keep and byte-sort every one.
+        let metadata = [("B", "1"), ("a", "2"), ("a10", "3"), ("a9", "4"), ("e\u{301}", "5"), ("\u{e9}", "6"), ("k\u{0}\u{1F}\"\\/", "7\n\u{2028}")]
+            .map { EvidenceMetadataEntry(key: $0.0, value: $0.1) }
+        let suspended = Member(memberID: "new9", legalName: "New Nine", registrationNo: "R-9", publicKeys: [auditKey("new9").publicKey], roles: [.supplier],
+                               status: .suspended)
+        let outputs = (0...AssetLimits.maxOutputs).map { SplitOutput(to: "sup\($0)", amount: 1) }
+        let keys = (0...Limits.maxKeysPerMember).map { auditKey("rotate-\($0)").publicKey }
+        let items: [(Transaction, Bool)] = [
+            // Decodes, fails its stateless checks (empty title; metadata keys outside [A-Za-z0-9._:-]): shown.
+            (c.tx("sup1", EvidenceContract.attest, AttestPayload(docHash: doc, docKind: .invoice, title: "", metadata: metadata,
+                                                                  refs: [EvidenceRef(kind: .certificate, id: "cert 1")])), true),
+            // A title of 2,000 bytes (execution allows 256; decoding bounds it only by the payload): shown.
+            (c.tx("sup2", EvidenceContract.attest, AttestPayload(docHash: doc, docKind: .other, title: String(repeating: "é", count: 1_000))), true),
+            // member.add of a suspended member: the hidden status is not 0, so no view.
+            (c.tx("gov1", GovernanceContract.propose, ProposePayload(action: .addMember(suspended), summary: "admit")), false),
+            // 65 outputs, over max=64: does not decode.
+            (c.tx("sup1", "certificate.split_transfer", CertificateSplitTransferPayload(certID: "c", outputs: outputs)), false),
+            // A line id of 129 bytes, over max=128: does not decode. Of 128 bytes that are no id (64 × "é"): shown.
+            (c.tx("bank1", "credit_line.set", CreditLineSetPayload(lineID: String(repeating: "x", count: 129), core: "core1", limit: 1, expiry: 1),
+                  cosigners: ["core1"]), false),
+            (c.tx("bank1", "credit_line.set", CreditLineSetPayload(lineID: String(repeating: "é", count: 64), core: "core1", limit: 1, expiry: 1),
+                  cosigners: ["core1"]), true),
+            // 17 keys to add, over max=16: does not decode.
+            (c.tx("buyer1", "member.rotate_keys", RotateKeysPayload(addKeys: keys, removeKeys: [])), false),
+            // A kind no contract owns: no layout, so no view (rejected in the envelope, its nonce unused).
+            (c.rawTx("auditor1", "no.such_kind", payload: [1, 2, 3]), false),
+            (c.tx("registry", "program.register", ProgramRegisterPayload(programID: "CCER", unit: .tCO2e)), true),
+        ]
+        let receipts = try c.commitAsProposer(items.map(\.0), signatures: .verify)
+        let registry = ContractRegistry.standard
+        // What execution made of each: the stateless checks' codes where the payload decodes, `malformed_payload`
+        // where it does not (the hidden status decodes, and the checks refuse it).
+        let codes = ["missing_field", "title_too_long", "invalid_member", "malformed_payload", "malformed_payload", "invalid_id",
+                     "malformed_payload", "unknown_kind", nil]
+        for (i, ((tx, shown), receipt)) in zip(items, receipts).enumerated() {
+            let spec = registry.spec(for: tx.body.kind)
+            #expect(((try? spec?.decodeLayout(tx.body.payload)) != nil) == shown, "transaction \(i)")
+            switch receipt.outcome {
+            case .ok: #expect(codes[i] == nil, "transaction \(i) executed")
+            case .rejected(let code, _): #expect(code == codes[i], "transaction \(i): \(receipt.outcome)")
+            }
+        }
+        let block1 = c.engine.lastBlockHash
+        try c.commit([], evidence: [try c.equivocation("validator1", type: .prevote, height: 1, blockID: block1),
+                                    try c.equivocation("validator2", type: .precommit, height: 1, blockID: block1)])
+        try c.commit([])
+        return (c, items.map(\.1))
+    }
+
+    @Test func payloadsThatDecodeHaveTheirViewWhateverTheStatelessChecksSay() throws {
+        let (chain, shown) = try Self.bypassingChain()
+        let data = try exportBytes(chain)
+        let line = try JSONDecoder().decode(BlockLine.self, from: Data(lines(data)[1].utf8))
+        #expect(line.transactions.map { $0.payloadJSON != nil } == shown)
+        // Every metadata key is kept, sorted by its UTF-8 bytes, escaped as §6.1 says.
+        #expect(line.transactions[0].payloadJSON == #"{"doc_hash":"\#(SHA256.hash(Array("doc-a".utf8)).hex)","doc_kind":"invoice","metadata":{"B":"1","a":"2","a10":"3","a9":"4","e\#u{301}":"5","k\u0000\u001f\"\\/":"7\n\#u{2028}","\#u{e9}":"6"},"refs":[{"id":"cert 1","kind":"certificate"}],"title":""}"#)
+        #expect(verifyError(data) == nil, "\(String(describing: verifyError(data)))")
+        #expect(try fastVerify(data) != nil, "the fast path must confirm the chain")
+        let (file, _) = try rawRows(data)
+        #expect(try ChainVerifier.verifyReference(file, lines: try file.decodedLines(), progress: nil).summary.blocks == 3)
+    }
+
+    @Test(.enabled(if: RepositoryFiles.pythonWithCryptography, Comment(rawValue: skipWithoutPython)))
+    func independentVerifierAgreesOnWhatAProposerBypassingItsMempoolCommits() throws {
+        let (chain, shown) = try Self.bypassingChain()
+        let data = try exportBytes(chain)
+        let rows = lines(data)
+        var cases: [(name: String, data: Data)] = [("original", data)]
+        // The view of each transaction taken away or given: both verifiers refuse each one.
+        for (i, isShown) in shown.enumerated() {
+            cases.append(("view-\(i)", try editLine(data, height: 1) { $0.transactions[i].payloadJSON = isShown ? nil : "{}" }))
+        }
+        // What JSONEncoder would have written for the first payload: two keys Unicode calls equal, merged.
+        cases.append(("view-merged-keys", try editLine(data, height: 1) { line in
+            line.transactions[0].payloadJSON = line.transactions[0].payloadJSON?.replacingOccurrences(of: "\"e\u{301}\":\"5\",", with: "")
+        }))
+        cases += byteTamperings(rows)
+        let rejected = try expectAgreement(cases)
+        #expect(rejected >= shown.count + 1)
+    }
+
+    @Test(.enabled(if: RepositoryFiles.pythonWithCryptography, Comment(rawValue: skipWithoutPython)))
+    func everyBoundOfTheLayoutsIsTheDecodersBound() throws {
+        // Every kind's samples, plus a green-backed issue (its optional GreenRef reached).
+        let registry = ContractRegistry.standard
+        var samples = PayloadSamples.all(validatorKey: FuzzWorld.validatorKeys[0].publicKey.hex)
+        samples.append(("certificate.issue", #"{"credit_line_id":"line1","face":1,"holder":"sup1","maturity":1,"trade_ref":{"contract_no":"PO-7","doc_hash":"\#(String(repeating: "ab", count: 32))","green_ref":{"id":"wind-7","kind":"project"},"invoice_keys":["INV-1"]}}"#))
+        var lines: [String] = []
+        for sample in samples {
+            let spec = try #require(registry.spec(for: sample.kind))
+            struct Item: Encodable { let kind: String; let payload_hex: String }
+            lines.append(try ExportJSON.line(Item(kind: sample.kind, payload_hex: Hex.encode(try spec.canonicalPayload(fromJSON: Data(sample.json.utf8))))))
+        }
+        let dir = try temporaryDirectory("bounds")
+        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: dir + "/samples.jsonl"))
+        let run = try #require(RepositoryFiles.python([RepositoryFiles.script, "--bounds", dir + "/samples.jsonl"]))
+        #expect(run.status == 0, "\(run.output.prefix(2_000))")
+        struct Variant: Decodable { let what: String; let kind: String; let payload_hex: String; let decodes: Bool; let payload_json: String? }
+        let variants = try run.output.split(separator: "\n").map { try JSONDecoder().decode(Variant.self, from: Data($0.utf8)) }
+        var bounded = Set<String>()
+        for v in variants {
+            let spec = try #require(registry.spec(for: v.kind))
+            let bytes = try Hex.decode(v.payload_hex)
+            let decodes = (try? spec.decodeLayout(bytes)) != nil
+            #expect(decodes == v.decodes, "\(v.what): the document says it \(v.decodes ? "decodes" : "does not"), the decoder says otherwise")
+            if decodes && v.decodes {
+                #expect(PayloadJSON.text(kind: v.kind, payload: bytes, registry: registry) == v.payload_json, "\(v.what)")
+                #expect(String(decoding: try spec.jsonPayload(fromCanonical: bytes), as: UTF8.self) == v.payload_json, "\(v.what)")
+            }
+            if !v.decodes { bounded.insert(String(v.what.prefix { $0 != "=" })) }
+        }
+        // Every `max=` of §9 was reached by some sample (a max inside a union case or a struct counts once per path).
+        let document = try String(contentsOf: RepositoryFiles.document, encoding: .utf8)
+        let layouts = try #require(document.components(separatedBy: "```layouts\n").dropFirst().first?.components(separatedBy: "```").first)
+        let maxima = layouts.components(separatedBy: " max=").count - 1
+        #expect(bounded.count >= maxima, "\(bounded.count) bounds tested, the layouts give \(maxima): \(bounded.sorted())")
+        #expect(variants.count > 2 * maxima)
     }
 }

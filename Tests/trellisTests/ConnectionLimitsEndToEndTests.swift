@@ -135,7 +135,7 @@ import Glibc
         }
         let before = heights()
         let garbage = try await connect(as: "supplier1")
-        garbage.0.send([0xff, 0x00, 0x13, 0x37], to: nodeKey)
+        garbage.0.send([0x01, 0xff, 0x13, 0x37], to: nodeKey)  // a consensus message of no known kind: malformed (an unknown PeerMessage kind is only dropped)
         let flooder = try await connect(as: "supplier2")
         for _ in 0..<20_000 { flooder.0.send(PeerMessage.status(height: 1).canonicalBytes, to: nodeKey) }
         let farFuture = try await connect(as: "supplier3")

@@ -57,6 +57,7 @@ public struct NodeMetrics: Sendable {
     let p2pHandshakeTimeouts: MirroredCounter
     let p2pMisbehavingPeersDisconnected: MirroredCounter
     let p2pBannedPeersRefused: MirroredCounter
+    let p2pUnknownMessagesDropped: MirroredCounter
     let p2pInboundConnections: Gauge
     let p2pHandshakingConnections: Gauge
 
@@ -182,6 +183,7 @@ public struct NodeMetrics: Sendable {
         p2pHandshakeTimeouts = MirroredCounter(counter("trellis_p2p_handshake_timeouts_total"))
         p2pMisbehavingPeersDisconnected = MirroredCounter(counter("trellis_p2p_misbehaving_peers_disconnected_total"))
         p2pBannedPeersRefused = MirroredCounter(counter("trellis_p2p_banned_peers_refused_total"))
+        p2pUnknownMessagesDropped = MirroredCounter(counter("trellis_p2p_unknown_messages_dropped_total"))
         p2pInboundConnections = gauge("trellis_p2p_inbound_connections")
         p2pHandshakingConnections = gauge("trellis_p2p_handshaking_connections")
     }

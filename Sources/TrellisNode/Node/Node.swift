@@ -55,6 +55,12 @@ public final class Node: NodeService, Sendable {
     /// Admits gossiped transaction batches in arrival order, off the network threads.
     private let gossipQueue = DispatchQueue(label: "trellis.gossip")
     private let messageScreen: NIOLockedValueBox<PeerMessageScreen>
+    /// Peer messages of unknown kinds: how many were dropped, and how often one is logged.
+    private let unknownKindDrops = NIOLockedValueBox(UnknownKindDrops())
+    private struct UnknownKindDrops {
+        var count = 0
+        var logThrottle = LogThrottle()
+    }
     /// When a catch-up is worth a log line (docs/OPERATIONS.md "Catching up").
     private let syncProgress = NIOLockedValueBox(SyncProgress())
     /// Committed blocks' receipts by height, for `GET /v1/tx`'s receipt proofs (bounded; see ReceiptCache).
@@ -200,8 +206,16 @@ public final class Node: NodeService, Sendable {
     // MARK: network input
 
     fileprivate func handle(_ bytes: [UInt8], from peer: PublicKey) {
+        // The transport has already charged the message to the peer's message and byte rates, whatever its kind.
         let message: PeerMessage
-        do { message = try PeerMessage.decode(bytes) } catch {
+        do {
+            switch try PeerMessage.decodeInbound(bytes) {
+            case .message(let decoded): message = decoded
+            case .unknownKind(let tag):
+                droppedUnknownKind(tag: tag, bytes: bytes.count, from: peer)
+                return
+            }
+        } catch {
             transport.disconnect(peer, for: .malformedMessage("\(error)"))
             return
         }
@@ -234,6 +248,23 @@ public final class Node: NodeService, Sendable {
             consensus.receiveSync(.blockResponse(block: block, certificate: certificate), from: peer, bytes: bytes.count)
         }
     }
+
+    /// A message of a kind a later release added: dropped and counted, the link kept (a disconnect and ban would cut
+    /// every upgraded node off from every older one in a rolling upgrade). Logged at debug level, a few lines a second
+    /// at most.
+    private func droppedUnknownKind(tag: UInt8, bytes: Int, from peer: PublicKey) {
+        let suppressed = unknownKindDrops.withLockedValue { drops -> Int? in
+            drops.count += 1
+            return drops.logThrottle.permit("unknown-kind", nowNanoseconds: NIODeadline.now().uptimeNanoseconds)
+        }
+        guard let suppressed else { return }
+        logger.debug("dropped a peer message of a kind this release does not know", metadata: [
+            "peer": "\(peer.hex.prefix(16))", "tag": "\(tag)", "bytes": "\(bytes)", "suppressed_lines": "\(suppressed)",
+        ])
+    }
+
+    /// Peer messages of kinds this build does not know, dropped since start (`trellis_p2p_unknown_messages_dropped_total`).
+    public var droppedUnknownPeerMessages: Int { unknownKindDrops.withLockedValue { $0.count } }
 
     fileprivate func didCommit(_ committed: CommittedBlock) {
         mempool.update(afterCommitting: committed.block.transactions, ledger: ledgerView)
@@ -628,6 +659,7 @@ public final class Node: NodeService, Sendable {
         let highest = messageScreen.withLockedValue { $0.reportedHeightOfAThird } ?? tip.height
         metrics.syncLagBlocks.record(highest > tip.height ? highest - tip.height : 0)
         metrics.peerMessagesDropped.update(to: consensus.droppedPeerMessages)
+        metrics.p2pUnknownMessagesDropped.update(to: droppedUnknownPeerMessages)
         metrics.record(transport.statistics)
         let memory = store.database.memoryUsage()
         metrics.rocksdbMemtableBytes.record(memory.memtableBytes)

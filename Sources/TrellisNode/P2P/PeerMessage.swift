@@ -1,6 +1,8 @@
 // PeerMessage.swift — what nodes say to each other over an authenticated connection (canonical encoding; no JSON on
-// the hot path). Every message is decoded strictly with size limits; a peer sending an undecodable message is
-// disconnected.
+// the hot path). Every message of a kind this build knows is decoded strictly with size limits; a peer sending one
+// that does not decode is disconnected. A message of a kind this build does not know (its first byte outside
+// `knownKinds`) is a later release's: it is reported as such, never decoded, and the node drops it and keeps the link
+// (forward compatibility: a release may add a kind without splitting a network that runs two releases).
 import TrellisCodec
 import TrellisConsensus
 import TrellisCrypto
@@ -21,22 +23,44 @@ public enum PeerMessage: Sendable, CanonicalCodable {
     /// The most transactions one gossip message may carry.
     public static let maxGossipBatch = 1_000
 
+    /// The kinds (a message's first byte, its tag) this build decodes: exactly the tags of `kind` and of the decoder's
+    /// switch (`encode` refuses a kind outside it; PeerMessageKindTests and the fuzz harness check the decoder). A release
+    /// adds kinds after these and never changes what a known kind's bytes mean.
+    public static let knownKinds: ClosedRange<UInt8> = 1...5
+
+    /// What a peer sent, as this build reads it.
+    public enum Inbound: Sendable {
+        /// A message of a known kind, decoded whole.
+        case message(PeerMessage)
+        /// A message whose kind `tag` is outside `knownKinds` (a later release's); nothing after the tag was read.
+        case unknownKind(tag: UInt8)
+    }
+
+    /// This message's kind: its first byte on the wire.
+    public var kind: UInt8 {
+        switch self {
+        case .consensus: return 1
+        case .transactions: return 2
+        case .status: return 3
+        case .blockRequest: return 4
+        case .blockResponse: return 5
+        }
+    }
+
     public func encode(to encoder: inout CanonicalEncoder) {
+        // A kind outside `knownKinds` would be dropped unread by every node of this build (`decodeInbound`).
+        precondition(Self.knownKinds.contains(kind), "PeerMessage kind \(kind) is not in knownKinds \(Self.knownKinds): extend it with the decoder")
+        encoder.encode(kind)
         switch self {
         case .consensus(let m):
-            encoder.encode(UInt8(1))
             encoder.encode(m)
         case .transactions(let txs):
-            encoder.encode(UInt8(2))
             encoder.encode(txs)
         case .status(let h):
-            encoder.encode(UInt8(3))
             encoder.encode(h)
         case .blockRequest(let h):
-            encoder.encode(UInt8(4))
             encoder.encode(h)
         case .blockResponse(let b, let c):
-            encoder.encode(UInt8(5))
             encoder.encode(b)
             encoder.encode(c)
         }
@@ -54,7 +78,15 @@ public enum PeerMessage: Sendable, CanonicalCodable {
         }
     }
 
-    /// Strict decoding of a message from a peer.
+    /// What a peer sent: a known kind decoded strictly (`decode`; an error means the peer sent a malformed message),
+    /// or an unknown kind reported unread. Empty bytes are malformed.
+    public static func decodeInbound(_ bytes: [UInt8]) throws(CodecError) -> Inbound {
+        guard let tag = bytes.first else { throw .unexpectedEnd(offset: 0, needed: 1) }
+        guard knownKinds.contains(tag) else { return .unknownKind(tag: tag) }
+        return .message(try decode(bytes))
+    }
+
+    /// Strict decoding of a message from a peer (an unknown kind is an error here: `decodeInbound` tells it apart).
     public static func decode(_ bytes: [UInt8]) throws(CodecError) -> PeerMessage {
         try CanonicalDecoder.decode(PeerMessage.self, from: bytes,
                                     limits: DecodingLimits(maxBytesLength: Limits.maxBlockBytes, maxCount: Limits.maxTransactionsPerBlock))

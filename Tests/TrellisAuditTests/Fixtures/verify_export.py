@@ -16,6 +16,8 @@ Usage:
   verify_export.py [--doc DOC] --batch DIR                          every *.jsonl in DIR: "NAME: ok|exit N: message"
   verify_export.py [--doc DOC] --payloads FILE                      JSON lines {kind, payload_hex, payload_json}:
                                                                      each decoded by §9 and compared
+  verify_export.py [--doc DOC] --bounds FILE                        JSON lines {kind, payload_hex} (samples): a payload at
+                                                                     and past every §9 bound of each, as JSON lines
   verify_export.py [--doc DOC] --canonical FILE                     each line must be the §6.1 encoding of itself
   verify_export.py [--doc DOC] --examples                           recomputes the §8 worked examples (prints them)
 Exit 77 when the `cryptography` package is missing.
@@ -105,12 +107,15 @@ class Reader:
     def marker(self):
         return self.bool()
 
-    def bytes(self):
-        return self.take(self.u32())
+    def bytes(self, bound=None):
+        n = self.u32()
+        if bound is not None and n > bound:
+            raise ValueError("%s: %d bytes, over the bound %d" % (self.what, n, bound))
+        return self.take(n)
 
-    def string(self):
+    def string(self, bound=None):
         try:
-            return self.bytes().decode("utf-8", errors="strict")
+            return self.bytes(bound).decode("utf-8", errors="strict")
         except UnicodeDecodeError:
             raise ValueError("%s: invalid UTF-8" % self.what)
 
@@ -118,8 +123,10 @@ class Reader:
         if self.i != len(self.b):
             raise ValueError("%s: %d trailing bytes" % (self.what, len(self.b) - self.i))
 
-    def elements(self, read_one, is_set):
+    def elements(self, read_one, is_set, bound=None):
         n = self.u32()
+        if bound is not None and n > bound:
+            raise ValueError("%s: %d entries, over the bound %d" % (self.what, n, bound))
         if n > len(self.b) - self.i:
             raise ValueError("%s: count %d is larger than the bytes left" % (self.what, n))
         out, previous = [], None
@@ -179,18 +186,26 @@ class Schema:
         out = []
         for part in [p.strip() for p in parts if p.strip()]:
             name, _, type_ = part.partition(" ")
-            hidden = None
+            hidden = bound = None
+            if " max=" in type_:
+                type_, _, value = type_.partition(" max=")
+                bound = int(value)
             if " hidden=" in type_:
                 type_, _, value = type_.partition(" hidden=")
                 hidden = int(value)
-            out.append((name, type_.strip(), hidden))
+            out.append((name, type_.strip(), hidden, bound))
         return out
 
-    def read(self, r, t):
-        """Decodes one value of type `t` from `r`; returns its JSON view."""
+    # A field without `max` is bounded only by the payload (§9): its strings by 65,536 bytes, its lists by 4,096.
+    STRING_BOUND, COUNT_BOUND = 65536, 4096
+
+    def read(self, r, t, bound=None):
+        """Decodes one value of type `t` from `r` (a string of at most `bound` bytes, a list of at most `bound`
+        entries: the field's `max`, §9); returns its JSON view."""
         m = re.match(r"^map<(.+), (.+)>$", t)
         if m:
             n = r.u32()
+            if n > (self.COUNT_BOUND if bound is None else bound): raise ValueError("map of %d entries, over its max" % n)
             if n > len(r.b) - r.i: raise ValueError("map count %d is larger than the bytes left" % n)
             out, previous = {}, None
             for _ in range(n):
@@ -206,8 +221,8 @@ class Schema:
             inner = m.group(2)
             if m.group(1) == "optional":
                 return self.read(r, inner) if r.marker() else None
-            return r.elements(lambda: self.read(r, inner), m.group(1) == "set")
-        if t == "string": return r.string()
+            return r.elements(lambda: self.read(r, inner), m.group(1) == "set", self.COUNT_BOUND if bound is None else bound)
+        if t == "string": return r.string(self.STRING_BOUND if bound is None else bound)
         if t == "bool": return r.bool()
         if t == "u8": return r.u8()
         if t == "u32": return r.u32()
@@ -232,8 +247,8 @@ class Schema:
 
     def read_fields(self, r, fields):
         out = {}
-        for name, t, hidden in fields:
-            value = self.read(r, t)
+        for name, t, hidden, bound in fields:
+            value = self.read(r, t, bound)
             if hidden is not None:
                 if value != hidden: raise ValueError("%s must be %d" % (name, hidden))
                 continue
@@ -252,6 +267,127 @@ class Schema:
             return value
         except ValueError:
             return None
+
+    # -------------------------------------------------------- the inverse, for testing §9's bounds against a decoder
+    def write(self, t, v):
+        """The canonical bytes of the JSON view `v` of type `t` (read's inverse; sets and maps sorted here)."""
+        m = re.match(r"^map<(.+), (.+)>$", t)
+        if m:
+            entries = sorted((self.write(m.group(1), k), self.write(m.group(2), x)) for k, x in v.items())
+            return u32(len(entries)) + b"".join(k + x for k, x in entries)
+        m = re.match(r"^(array|set|optional)<(.+)>$", t)
+        if m:
+            if m.group(1) == "optional":
+                return b"\x00" if v is None else b"\x01" + self.write(m.group(2), v)
+            items = [self.write(m.group(2), x) for x in v]
+            return u32(len(items)) + b"".join(sorted(items) if m.group(1) == "set" else items)
+        if t == "string": return text(v)
+        if t == "bool": return u8(1 if v else 0)
+        if t == "u8": return u8(v)
+        if t == "u32": return u32(v)
+        if t == "u64": return u64(v)
+        if t == "i64": return i64(v)
+        if t in ("hash32", "key32"): return bytes.fromhex(v)
+        if t in self.enums: return u8(self.enums[t].index(v))
+        if t in self.structs: return self.write_fields(self.structs[t], v)
+        if t in self.unions:
+            for tag, name, fields in self.unions[t]:
+                if name == v["type"]:
+                    return u8(tag) + self.write_fields(fields, v)
+        raise SystemExit("layouts: cannot write %s" % t)
+
+    def write_fields(self, fields, obj):
+        return b"".join(self.write(t, hidden if hidden is not None else obj.get(name)) for name, t, hidden, _ in fields)
+
+    def default(self, t):
+        """A small value of type `t` (an element for a list the sample left empty)."""
+        if t.startswith("map<"): return {}
+        if t.startswith("array<") or t.startswith("set<"): return []
+        if t.startswith("optional<"): return None
+        if t == "string": return "d"
+        if t == "bool": return False
+        if t in ("u8", "u32", "u64", "i64"): return 0
+        if t in ("hash32", "key32"): return "00" * 32
+        if t in self.enums: return self.enums[t][0]
+        if t in self.structs: return {n: self.default(ft) for n, ft, hidden, _ in self.structs[t] if hidden is None}
+        tag, name, fields = self.unions[t][0]
+        return dict({n: self.default(ft) for n, ft, hidden, _ in fields if hidden is None}, type=name)
+
+    def element(self, t, i, sample):
+        """The i-th of a run of distinct values of type `t` (like `sample` when given), or None past the type's room."""
+        if t == "string": return "e%d" % i
+        if t in ("hash32", "key32"): return (i + 1).to_bytes(32, "big").hex()
+        if t in self.enums: return self.enums[t][i % len(self.enums[t])]  # past its cases, a repeat: a set refuses it anyway
+        if t in ("u8", "u32", "u64", "i64"): return i
+        value = json.loads(json.dumps(sample if sample is not None else self.default(t)))
+        for name, ft, hidden, _ in self.structs.get(t, []):
+            if ft == "string" and hidden is None:
+                value[name] = "e%d" % i
+                return value
+        return None
+
+    def bounded_fields(self, t, v, path, bound):
+        """(path, type, max) of every string and list reached in the JSON view `v` of type `t` (a list's first
+        element, a map's first value), `max` None where §9 gives none."""
+        m = re.match(r"^(array|set|map|optional)<(.+?)(, (.+))?>$", t)
+        if t == "string":
+            yield path, t, bound
+        elif m and m.group(1) == "optional":
+            if v is not None:
+                yield from self.bounded_fields(m.group(2), v, path, None)
+        elif m:
+            yield path, t, bound
+            if m.group(1) == "map":
+                for key in sorted(v)[:1]:
+                    yield from self.bounded_fields(m.group(4), v[key], path + [key], None)
+            elif v:
+                yield from self.bounded_fields(m.group(2), v[0], path + [0], None)
+        elif t in self.structs or t in self.unions:
+            fields = self.structs.get(t) or next(f for _, name, f in self.unions[t] if name == v["type"])
+            for name, ft, hidden, b in fields:
+                if hidden is None and name in v:
+                    yield from self.bounded_fields(ft, v[name], path + [name], b)
+
+    def bound_variants(self, kind, payload):
+        """Payloads of `kind` made from a sample: for every string and list of it, one at its §9 `max` and one past it
+        (a string of 60,000 bytes, a list of 300 entries where §9 gives none). Yields (what, bytes, decodes by §9)."""
+        view = self.payload_json(kind, payload)
+        if view is None:
+            raise SystemExit("bounds: the sample of %s does not decode" % kind)
+
+        def put(obj, path, value):
+            obj = json.loads(json.dumps(obj))
+            target = obj
+            for step in path[:-1]:
+                target = target[step]
+            target[path[-1]] = value
+            return obj
+
+        for path, t, bound in self.bounded_fields_of_kind(kind, view):
+            sizes = [(bound, True), (bound + 1, False)] if bound is not None else [(60000 if t == "string" else 300, True)]
+            for n, expected in sizes:
+                m = re.match(r"^(array|set|map)<(.+?)(, (.+))?>$", t)
+                if t == "string":
+                    value = "x" * n
+                elif m.group(1) == "map":
+                    value = {"k%04d" % i: "v" for i in range(n)}
+                else:
+                    current = view
+                    for step in path: current = current[step]
+                    sample = current[0] if current else None
+                    if m.group(1) == "array" and sample is not None:
+                        value = [sample] * n
+                    else:
+                        value = [self.element(m.group(2), i, sample) for i in range(n)]
+                        if None in value: continue
+                data = self.write_fields(self.kinds[kind], put(view, path, value))
+                case = view.get("action", {}).get("type") if isinstance(view.get("action"), dict) else None
+                yield ("%s%s %s=%d" % (kind, "[%s]" % case if case else "", ".".join(map(str, path)), n), data, expected)
+
+    def bounded_fields_of_kind(self, kind, view):
+        for name, t, hidden, bound in self.kinds[kind]:
+            if hidden is None and name in view:
+                yield from self.bounded_fields(t, view[name], [name], bound)
 
 
 # ---------------------------------------------------------------- §6 JSON rules
@@ -634,6 +770,21 @@ def main(argv):
                 if got is None or got != json.loads(item["payload_json"]):
                     print("payload %d (%s): decoded %s, expected %s" % (n, item["kind"], got, item["payload_json"])); bad += 1
         print("payloads: %d mismatches" % bad)
+        return 1 if bad else 0
+    if len(args) == 2 and args[0] == "--bounds":
+        # Each sample payload ({kind, payload_hex}) gives a payload at and past every §9 bound: printed as JSON lines
+        # {what, kind, payload_hex, decodes, payload_json} for the Trellis decoders to be compared with.
+        bad = 0
+        with open(args[1], encoding="utf-8") as f:
+            for raw in f:
+                item = json.loads(raw)
+                for what, data, expected in schema.bound_variants(item["kind"], bytes.fromhex(item["payload_hex"])):
+                    view = schema.payload_json(item["kind"], data)
+                    if (view is not None) != expected:
+                        print("bounds: %s: §9 says it %s, yet this reading of §9 says otherwise" % (what, "decodes" if expected else "does not decode")); bad += 1
+                    line = {"what": what, "kind": item["kind"], "payload_hex": data.hex(), "decodes": view is not None}
+                    if view is not None: line["payload_json"] = canonical_json(view)
+                    print(canonical_json(line))
         return 1 if bad else 0
     if len(args) == 2 and args[0] == "--canonical":
         bad = 0
