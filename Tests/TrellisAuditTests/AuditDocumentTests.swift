@@ -373,6 +373,96 @@ private let skipWithoutPython = "SKIPPED: python3 with the 'cryptography' packag
         #expect(rejected >= shown.count + 1)
     }
 
+    /// Runs the independent verifier on `cases` and returns its answer per case name ("ok" or "exit N: …").
+    func pythonAnswers(_ cases: [(name: String, data: Data)]) throws -> [String: String] {
+        let dir = try temporaryDirectory("answers")
+        for c in cases { try c.data.write(to: URL(fileURLWithPath: "\(dir)/\(c.name).jsonl")) }
+        let run = try #require(RepositoryFiles.python([RepositoryFiles.script, "--batch", dir]))
+        var answers: [String: String] = [:]
+        for line in run.output.split(separator: "\n") {
+            let parts = line.split(separator: ":", maxSplits: 1)
+            if parts.count == 2, parts[0].hasSuffix(".jsonl") { answers[String(parts[0].dropLast(6))] = parts[1].trimmingCharacters(in: .whitespaces) }
+        }
+        return answers
+    }
+
+    /// A chain whose rules version changes: `app_version` 1, then 2 from the activation height on (§6.3 step 2).
+    @Test(.enabled(if: RepositoryFiles.pythonWithCryptography, Comment(rawValue: skipWithoutPython)))
+    func bothVerifiersAcceptAChainAcrossARulesUpgrade() throws {
+        let c = try AuditTestChain(parameters: Parameters(governanceQuorum: 2, minUpgradeLeadBlocks: 1))
+        let r1 = try c.commit([c.tx("gov1", GovernanceContract.propose, ProposePayload(action: .scheduleUpgrade(version: 2, activationHeight: 4, description: "paged settlement")))])
+        try c.commit([c.tx("gov2", GovernanceContract.approve, ApprovePayload(proposalID: try #require(c.created(r1[0]).first)))])
+        for _ in 3...5 { try c.commit([]) }
+        let data = try exportBytes(c)
+        let versions = try lines(data).dropFirst().map { try JSONDecoder().decode(BlockLine.self, from: Data($0.utf8)).header.appVersion }
+        #expect(versions == [1, 1, 1, 2, 2])
+        #expect(verifyError(data) == nil, "\(String(describing: verifyError(data)))")
+        #expect(try pythonAnswers([("upgraded", data)])["upgraded"] == "ok")
+    }
+
+    /// §6.4: the exit code of hex that is not hex and of a genesis_json that is not a genesis, the same in both.
+    @Test(.enabled(if: RepositoryFiles.pythonWithCryptography, Comment(rawValue: skipWithoutPython)))
+    func bothVerifiersGiveTheSameExitCodeForBadHexAndBadGenesis() throws {
+        let data = try exportBytes(try AuditTestChain.build())
+        let rows = lines(data)
+        func genesis(_ edit: (String) -> String) throws -> Data {
+            var header = try JSONDecoder().decode(ExportHeader.self, from: Data(rows[0].utf8))
+            header.genesisJSON = edit(header.genesisJSON)
+            var r = rows
+            r[0] = try ExportJSON.line(header)
+            return join(r)
+        }
+        /// The genesis JSON with `edit` applied to its object (members and validators as arrays of objects).
+        func object(_ edit: @escaping (inout [String: Any]) -> Void) -> (String) -> String {
+            { text in
+                guard var g = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] else { Issue.record("genesis_json"); return text }
+                edit(&g)
+                return String(decoding: (try? JSONSerialization.data(withJSONObject: g)) ?? Data(), as: UTF8.self)
+            }
+        }
+        func member(_ id: String, _ edit: @escaping (inout [String: Any]) -> Void) -> (String) -> String {
+            object { g in
+                var members = g["members"] as? [[String: Any]] ?? []
+                for i in members.indices where members[i]["member_id"] as? String == id { edit(&members[i]) }
+                g["members"] = members
+            }
+        }
+        let cases: [(name: String, data: Data, exit: Int32)] = [
+            ("block-hex-uppercase", try editLine(data, height: 3) { $0.blockHex = $0.blockHex.uppercased() }, 0),
+            ("block-hex-space", try editLine(data, height: 3) { $0.blockHex = String($0.blockHex.prefix(10)) + " " + String($0.blockHex.dropFirst(10)) }, 2),
+            ("block-hex-odd", try editLine(data, height: 3) { $0.blockHex = String($0.blockHex.dropLast()) }, 2),
+            ("certificate-hex-letter", try editLine(data, height: 2) { $0.certificateHex = "g" + String($0.certificateHex.dropFirst()) }, 2),
+            ("receipt-hex-space", try editLine(data, height: 4) { $0.receipts[0].canonicalHex = " " + $0.receipts[0].canonicalHex }, 1),
+            ("genesis-not-json", try genesis { _ in "{" }, 2),
+            ("genesis-unknown-key", try genesis { "{\"zzz\":1," + $0.dropFirst() }, 2),
+            ("genesis-empty-legal-name", try genesis(member("auditor1") { $0["legal_name"] = "" }), 2),
+            ("genesis-zero-power", try genesis(object { g in
+                var validators = g["validators"] as? [[String: Any]] ?? []
+                validators[0]["voting_power"] = 0
+                g["validators"] = validators
+            }), 2),
+            ("genesis-quorum-over-governors", try genesis(object { g in
+                var parameters = g["parameters"] as? [String: Any] ?? [:]
+                parameters["governance_quorum"] = 3
+                g["parameters"] = parameters
+            }), 2),
+            // Two scopes distinct as bytes that Unicode calls equal: a duplicate to `trellis`.
+            ("genesis-scope-twice", try genesis(member("ver1") { m in
+                var accreditations = m["accreditations"] as? [[String: Any]] ?? []
+                accreditations[0]["sectoral_scopes"] = ["\u{e9}", "e\u{301}"]
+                m["accreditations"] = accreditations
+            }), 2),
+            ("genesis-other-hash", try genesis(object { $0["genesis_time"] = AuditTestChain.genesisTime + 1 }), 1),
+        ]
+        let answers = try pythonAnswers(cases.map { ($0.name, $0.data) })
+        for c in cases {
+            let swift = verifyError(c.data)?.exitCode ?? 0
+            #expect(swift == c.exit, "\(c.name): trellis audit verify exits \(swift): \(String(describing: verifyError(c.data)))")
+            let python = answers[c.name] ?? "(no answer)"
+            #expect(c.exit == 0 ? python == "ok" : python.hasPrefix("exit \(c.exit):"), "\(c.name): the independent verifier says \(python)")
+        }
+    }
+
     @Test(.enabled(if: RepositoryFiles.pythonWithCryptography, Comment(rawValue: skipWithoutPython)))
     func everyBoundOfTheLayoutsIsTheDecodersBound() throws {
         // Every kind's samples, plus a green-backed issue (its optional GreenRef reached).

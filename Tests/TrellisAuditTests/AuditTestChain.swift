@@ -40,7 +40,7 @@ final class AuditTestChain {
     var certRoot = "", certChildren: [String] = [], batchID = "", creditBlock = "", buyerBlock = "", retirementID = ""
     var txHashes: [Hash] = []
 
-    static func makeGenesis() throws -> GenesisDocument {
+    static func makeGenesis(parameters: Parameters = Parameters(governanceQuorum: 2)) throws -> GenesisDocument {
         let accreditation = AccreditationSpec(Accreditation(scheme: "CNAS", sectoralScopes: ["energy"], validFrom: 1_700_000_000, validTo: 1_800_000_000, active: true))
         let members = roster.map { id, roles in
             MemberSpec(memberID: id, legalName: "\(id) Ltd", registrationNo: "REG-\(id)", publicKeys: [auditKey(id).publicKey], roles: roles,
@@ -49,11 +49,11 @@ final class AuditTestChain {
         let validators = (1...4).map { i in
             GenesisValidator(name: "validator\(i)", validator: Validator(publicKey: auditKey("validator\(i)").publicKey, votingPower: 1, p2pAddress: "127.0.0.1:\(26655 + i)"))
         }
-        return try GenesisDocument(chainID: chainID, genesisTime: genesisTime, members: members, validators: validators, parameters: Parameters(governanceQuorum: 2))
+        return try GenesisDocument(chainID: chainID, genesisTime: genesisTime, members: members, validators: validators, parameters: parameters)
     }
 
-    init(store: any ChainStore = MemoryChainStore()) throws {
-        genesis = try Self.makeGenesis()
+    init(store: any ChainStore = MemoryChainStore(), parameters: Parameters = Parameters(governanceQuorum: 2)) throws {
+        genesis = try Self.makeGenesis(parameters: parameters)
         self.store = store
         engine = try LedgerEngine(genesis: genesis, store: store)
     }

@@ -22,7 +22,7 @@ Usage:
   verify_export.py [--doc DOC] --examples                           recomputes the §8 worked examples (prints them)
 Exit 77 when the `cryptography` package is missing.
 """
-import hashlib, json, os, re, struct, sys
+import hashlib, json, os, re, struct, sys, unicodedata
 
 try:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey, Ed25519PrivateKey
@@ -412,7 +412,74 @@ ROLES = ["governor", "regulator", "core_enterprise", "supplier", "financier", "c
 
 def strict(obj, required, optional=()):
     if not isinstance(obj, dict) or not set(required) <= set(obj) or not set(obj) <= set(required) | set(optional):
-        raise Invalid("genesis: unknown or missing keys in %s" % sorted(obj) if isinstance(obj, dict) else "genesis: not an object")
+        raise Malformed("line 1: genesis_json: unknown or missing keys in %s" % sorted(obj) if isinstance(obj, dict) else "line 1: genesis_json: not an object")
+
+
+HEX = re.compile(r"^(?:[0-9a-fA-F]{2})*$")
+
+
+def hex_bytes(value, what, count=None):
+    """Hex of either case, even length, nothing else (§6): else Malformed."""
+    if not isinstance(value, str) or not HEX.match(value) or (count is not None and len(value) != 2 * count):
+        raise Malformed("%s is not %shex" % (what, "%d bytes of " % count if count else ""))
+    return bytes.fromhex(value)
+
+
+def genesis_problem(g):
+    """§2.1's loading rules (what `trellis` refuses a genesis for, exit 2), or None. JSON types first."""
+    def integer(v, lo, hi): return isinstance(v, int) and not isinstance(v, bool) and lo <= v <= hi
+    def ident(v): return isinstance(v, str) and re.fullmatch(r"[A-Za-z0-9._:-]{1,128}", v) is not None
+    def size(v, lo, hi): return isinstance(v, str) and lo <= len(v.encode("utf-8")) <= hi
+    def canonical(v): return unicodedata.normalize("NFD", v)  # Swift compares strings by canonical equivalence
+    I64, U64, U32 = (-2 ** 63, 2 ** 63 - 1), (0, 2 ** 64 - 1), (0, 2 ** 32 - 1)
+    if not isinstance(g["chain_id"], str) or not re.fullmatch(r"[a-z0-9._-]{1,64}", g["chain_id"]): return "chain_id"
+    if not integer(g["genesis_time"], 1, I64[1]): return "genesis_time"
+    if not isinstance(g["members"], list) or not g["members"]: return "no members"
+    ids, keys, governors = set(), set(), 0
+    for m in g["members"]:
+        if not ident(m["member_id"]) or m["member_id"] in ids: return "member_id"
+        ids.add(m["member_id"])
+        if not size(m["legal_name"], 1, 512) or not size(m["registration_no"], 0, 512): return "legal_name or registration_no"
+        ks = m["public_keys"]
+        if not isinstance(ks, list) or not 1 <= len(ks) <= 16: return "public_keys"
+        for k in ks:
+            if not isinstance(k, str) or not re.fullmatch(r"[0-9a-fA-F]{64}", k): return "public key"
+        raw = [bytes.fromhex(k) for k in ks]
+        if len(set(raw)) != len(raw) or keys & set(raw): return "a public key twice"
+        keys |= set(raw)
+        if not isinstance(m["roles"], list) or any(r not in ROLES for r in m["roles"]) or len(set(m["roles"])) != len(m["roles"]): return "roles"
+        governors += "governor" in m["roles"]
+        accreditations = m.get("accreditations", [])
+        if not isinstance(accreditations, list) or len(accreditations) > 256: return "accreditations"
+        for a in accreditations:
+            scopes = a["sectoral_scopes"]
+            if not size(a["scheme"], 1, 512) or not isinstance(scopes, list) or not 1 <= len(scopes) <= 256: return "accreditation"
+            if any(not size(x, 1, 512) for x in scopes) or len({canonical(x) for x in scopes}) != len(scopes): return "sectoral_scopes"
+            if not integer(a["valid_from"], *I64) or not integer(a["valid_to"], *I64) or a["valid_from"] > a["valid_to"]: return "valid_from/valid_to"
+            if not isinstance(a.get("active", True), bool): return "active"
+    vs = g["validators"]
+    if not isinstance(vs, list) or not 1 <= len(vs) <= 128: return "validators"
+    names, vkeys, total = set(), set(), 0
+    for v in vs:
+        if not ident(v["name"]) or v["name"] in names: return "validator name"
+        names.add(v["name"])
+        if not isinstance(v["public_key"], str) or not re.fullmatch(r"[0-9a-fA-F]{64}", v["public_key"]) or v["public_key"].lower() in vkeys: return "validator key"
+        vkeys.add(v["public_key"].lower())
+        if not integer(v["voting_power"], 1, U64[1]): return "voting_power"
+        total += v["voting_power"]
+        address = v["p2p_address"]
+        host, colon, port = address.rpartition(":") if isinstance(address, str) else ("", "", "")
+        if not size(address, 0, 512) or not colon or not size(host, 1, 253) or not re.fullmatch(r"\+?[0-9]+", port) or not 0 < int(port) <= 65535:
+            return "p2p_address"
+    if total > 2 ** 63 - 1: return "total voting power"
+    p = g["parameters"]
+    if not (integer(p["max_maturity_seconds"], 1, I64[1]) and integer(p["grace_period_seconds"], 0, I64[1])
+            and integer(p["governance_quorum"], 1, U32[1]) and integer(p["proposal_ttl_blocks"], 1, U64[1])
+            and integer(p["max_tx_lifetime_blocks"], 1, U64[1]) and integer(p["accept_window_seconds"], 1, I64[1])
+            and integer(p.get("min_upgrade_lead_blocks", 100), 1, U64[1]) and isinstance(p.get("require_document_attestation", False), bool)):
+        return "parameters"
+    if p["governance_quorum"] > governors: return "governance_quorum exceeds the governors"
+    return None
 
 
 def genesis_bytes(g):
@@ -457,9 +524,14 @@ def sign_bytes(kind, chain_id, body):
     return b"trellis/v1/" + kind.encode() + b"\x00" + chain_id.encode() + b"\x00" + body
 
 
+# §1.1: the structures' decoding bounds.
+MAX_BLOCK_BYTES, MAX_TXS, MAX_EVIDENCE, MAX_COSIGNERS, MAX_VALIDATORS = 64 << 20, 20000, 128, 8, 128
+
+
 def read_vote(r):
     start = r.i
     vote_type, height, rnd = r.u8(), r.u64(), r.u32()
+    if vote_type not in (1, 2): raise ValueError("vote type %d" % vote_type)
     block_id = r.raw(32) if r.marker() else None
     validator = r.raw(32)
     body = r.b[start:r.i]
@@ -469,34 +541,38 @@ def read_vote(r):
 
 def read_certificate(r):
     height, rnd, block_id = r.u64(), r.u32(), r.raw(32)
-    signatures = r.elements(lambda: (r.raw(32), r.raw(64)), True)
+    signatures = r.elements(lambda: (r.raw(32), r.raw(64)), True, MAX_VALIDATORS)
+    if len({key for key, _ in signatures}) != len(signatures): raise ValueError("a validator signs the certificate twice")
     return {"height": height, "round": rnd, "block_id": block_id, "signatures": signatures}
 
 
 def read_transaction(r):
     start = r.i
-    body = {"chain_id": r.string(), "kind": r.string(), "payload": r.bytes(), "signer": r.string(),
-            "nonce": r.u64(), "expires_at_height": r.u64(), "cosigners": r.elements(r.string, True)}
+    body = {"chain_id": r.string(64), "kind": r.string(64), "payload": r.bytes(65536), "signer": r.string(128),
+            "nonce": r.u64(), "expires_at_height": r.u64(), "cosigners": r.elements(r.string, True, MAX_COSIGNERS)}
+    if body["signer"] in body["cosigners"]: raise ValueError("the signer is its own co-signer")
     body_bytes = r.b[start:r.i]
-    signatures = r.elements(lambda: (r.string(), r.raw(32), r.raw(64)), True)
+    signatures = r.elements(lambda: (r.string(128), r.raw(32), r.raw(64)), True, MAX_COSIGNERS + 1)
+    if len({m for m, _, _ in signatures}) != len(signatures): raise ValueError("a member signs twice")
     return {"body": body, "body_bytes": body_bytes, "signatures": signatures, "bytes": r.b[start:r.i]}
 
 
 def read_block(data):
+    if len(data) > MAX_BLOCK_BYTES: raise ValueError("a block of %d bytes" % len(data))
     r = Reader(data, "block")
     hs = r.i
-    h = {"chain_id": r.string(), "height": r.u64(), "round": r.u32(), "time": r.i64(), "app_version": r.u32(),
+    h = {"chain_id": r.string(64), "height": r.u64(), "round": r.u32(), "time": r.i64(), "app_version": r.u32(),
          "previous_block_hash": r.raw(32).hex(), "tx_count": r.u32(), "tx_root": r.raw(32).hex(),
          "receipts_root": r.raw(32).hex(), "state_root": r.raw(32).hex(), "validator_set_hash": r.raw(32).hex(),
          "next_validator_set_hash": r.raw(32).hex(), "proposer": r.raw(32).hex(), "last_commit_hash": r.raw(32).hex(),
          "evidence_hash": r.raw(32).hex()}
     header_bytes = r.b[hs:r.i]
-    txs = r.elements(lambda: read_transaction(r), False)
+    txs = r.elements(lambda: read_transaction(r), False, MAX_TXS)
     lc_start = r.i
     last_commit = read_certificate(r) if r.marker() else None
     lc_bytes = r.b[lc_start + 1:r.i] if last_commit else None
     ev_start = r.i
-    evidence = r.elements(lambda: (read_vote(r), read_vote(r)), False)
+    evidence = r.elements(lambda: (read_vote(r), read_vote(r)), False, MAX_EVIDENCE)
     evidence_bytes = r.b[ev_start:r.i]
     r.end()
     return h, header_bytes, txs, last_commit, lc_bytes, evidence, evidence_bytes
@@ -509,10 +585,10 @@ def read_receipt(data):
     view = {"tx_hash": tx_hash.hex(), "index": index, "nonce_consumed": consumed, "canonical_hex": data.hex()}
     if tag == 0:
         view["status"] = "ok"
-        view["created_ids"] = r.elements(r.string, False)
+        view["created_ids"] = r.elements(r.string, False, 256)
     elif tag == 1:
         view["status"] = "rejected"
-        view["code"], view["message"] = r.string(), r.string()
+        view["code"], view["message"] = r.string(64), r.string(1024)
     else:
         raise ValueError("receipt: unknown outcome tag %d" % tag)
     r.end()
@@ -572,8 +648,16 @@ def verify_file(path, schema, pinned=None):
         raise Malformed("line 1: unknown or missing header fields")
     if pinned is not None and head["genesis_hash"] != pinned:
         raise Invalid("the export is of genesis %s, not the trusted genesis %s" % (head["genesis_hash"], pinned))
-    genesis = json.loads(head["genesis_json"])
-    if sha(genesis_bytes(genesis)).hex() != head["genesis_hash"]: raise Invalid("genesis: genesis_json does not hash to genesis_hash")
+    try:
+        genesis = json.loads(head["genesis_json"])
+        canonical_genesis = genesis_bytes(genesis)
+        problem = genesis_problem(genesis)
+    except Malformed:
+        raise
+    except (ValueError, KeyError, TypeError, AttributeError, struct.error) as e:
+        raise Malformed("line 1: genesis_json is not a genesis document: %s: %s" % (type(e).__name__, e))
+    if problem is not None: raise Malformed("line 1: genesis_json breaks a loading rule of §2.1: %s" % problem)
+    if sha(canonical_genesis).hex() != head["genesis_hash"]: raise Invalid("genesis: genesis_json does not hash to genesis_hash")
     chain = genesis["chain_id"]
     if chain != head["chain_id"]: raise Invalid("genesis: chain id differs from the header's")
     if head["from_height"] != 1: raise Malformed("line 1: verification starts at height 1")
@@ -583,6 +667,7 @@ def verify_file(path, schema, pinned=None):
     sets = {1: genesis_set, 2: genesis_set}  # the set in force at each height
     previous = bytes.fromhex(head["genesis_hash"])  # block 1 links to the genesis (§2)
     previous_time = None
+    previous_version = 1
     recorded = set()  # (validator, height) of evidence already in the chain
     txs_total = sigs = 0
     for number, raw in enumerate(rows[1:], start=2):
@@ -592,8 +677,10 @@ def verify_file(path, schema, pinned=None):
         if not set(line) <= allowed or not (allowed - {"validator_set_change"}) <= set(line):
             raise Malformed("line %d: unknown or missing fields" % number)
         if line["height"] != h: raise Malformed("line %d: expected height %d" % (number, h))
+        block_data = hex_bytes(line["block_hex"], "line %d: block_hex" % number)
+        certificate_data = hex_bytes(line["certificate_hex"], "line %d: certificate_hex" % number)
         try:
-            header, header_bytes, txs, last_commit, lc_bytes, evidence, evidence_bytes = read_block(bytes.fromhex(line["block_hex"]))
+            header, header_bytes, txs, last_commit, lc_bytes, evidence, evidence_bytes = read_block(block_data)
         except ValueError as e:
             raise Invalid("height %d: block bytes do not decode: %s" % (h, e))
         block_hash = sha(header_bytes)
@@ -602,7 +689,10 @@ def verify_file(path, schema, pinned=None):
         if line["block_hash"] != block_hash.hex(): raise Invalid("height %d: block_hash is not SHA-256 of the header" % h)
         if header["chain_id"] != chain: raise Invalid("height %d: header of another chain" % h)
         if bytes.fromhex(header["previous_block_hash"]) != previous: raise Invalid("height %d: previous_block_hash does not link" % h)
-        if header["app_version"] != 1: raise Invalid("height %d: app_version %d (rules version 1 is in force)" % (h, header["app_version"]))
+        # §6.3 step 2: 1 at height 1, then the previous block's or one more (which one, re-execution settles).
+        if header["app_version"] not in ((1,) if h == 1 else (previous_version, previous_version + 1)):
+            raise Invalid("height %d: app_version %d after %s" % (h, header["app_version"], previous_version if h > 1 else "the genesis (1)"))
+        previous_version = header["app_version"]
         if (h == 1 and header["time"] < genesis["genesis_time"]) or (h > 1 and header["time"] <= previous_time):
             raise Invalid("height %d: block time %d is not after the previous block's" % (h, header["time"]))
         previous_time = header["time"]
@@ -669,7 +759,7 @@ def verify_file(path, schema, pinned=None):
             sets[h + 2] = sets[h + 1]
         # This block's certificate.
         try:
-            r = Reader(bytes.fromhex(line["certificate_hex"]), "certificate")
+            r = Reader(certificate_data, "certificate")
             cert = read_certificate(r)
             r.end()
         except ValueError as e:
