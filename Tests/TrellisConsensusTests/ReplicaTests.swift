@@ -10,13 +10,18 @@ import TrellisLedger
 struct FakeApplication: ConsensusApplication {
     let harness: Harness
     var blocks: [(block: Block, certificate: CommitCertificate)] = []
+    /// Every build request, in order.
+    var buildRequests: [BuildRequest] = []
     var failCommits = false
     /// Runs inside each commit (a test's clock advances by the commit's duration).
     var duringCommit: (() -> Void)? = nil
 
     var committedHeight: UInt64 { UInt64(blocks.count) }
     func validatorSet(forHeight height: UInt64) throws(ApplicationError) -> ValidatorSet { harness.set }
-    mutating func buildBlock(_ request: BuildRequest, time: Int64) throws(ApplicationError) -> Block { harness.block(height: request.height, variant: 7) }
+    mutating func buildBlock(_ request: BuildRequest, time: Int64) throws(ApplicationError) -> Block {
+        buildRequests.append(request)
+        return harness.block(height: request.height, variant: 7)
+    }
     func validate(_ block: Block) throws(ApplicationError) {}
     mutating func commit(_ block: Block, certificate: CommitCertificate) throws(ApplicationError) {
         if failCommits { throw .storage("disk full (injected)") }
@@ -25,6 +30,9 @@ struct FakeApplication: ConsensusApplication {
     }
     func committedBlock(at height: UInt64) -> (block: Block, certificate: CommitCertificate)? {
         height >= 1 && height <= committedHeight ? blocks[Int(height) - 1] : nil
+    }
+    func hasRecordedEvidence(against validator: PublicKey, height: UInt64) -> Bool {
+        blocks.contains { $0.block.evidence.contains { $0.validator == validator && $0.height == height } }
     }
 }
 
@@ -52,7 +60,13 @@ final class RecordingHost: ReplicaHost {
         log.append("gossip")
         gossiped.append(messages)
     }
-    func broadcastSync(_ message: SyncMessage) { log.append("status") }
+    /// Sync messages to every peer other than status (evidence gossip).
+    var syncBroadcasts: [SyncMessage] = []
+    func broadcastSync(_ message: SyncMessage) {
+        log.append("status")
+        if case .status = message { return }
+        syncBroadcasts.append(message)
+    }
     func send(_ message: SyncMessage, to peer: Int) { sent.append((message, peer)) }
     func schedule(_ timer: ReplicaTimer, afterMilliseconds milliseconds: UInt64) {
         log.append("timer")

@@ -209,3 +209,27 @@ import TrellisTesting
         await node.shutdown()
     }
 }
+
+@Suite struct EvidenceMessageTests {
+    @Test("An evidence message decodes strictly: it round-trips, and more than EvidenceGossip.maxPairsPerMessage pairs or a pair that does not conflict is refused")
+    func evidenceMessageIsDecodedStrictly() throws {
+        let key = SigningKey.generate()
+        func pair(height: UInt64) throws -> DuplicateVoteEvidence {
+            let a = Vote.signed(VoteBody(type: .prevote, height: height, round: 0, blockID: nil, validator: key.publicKey), chainID: "c", key: key)
+            let b = Vote.signed(VoteBody(type: .prevote, height: height, round: 0, blockID: SHA256.hash([1]), validator: key.publicKey), chainID: "c", key: key)
+            return try #require(DuplicateVoteEvidence(a, b))
+        }
+        let full = try (1...UInt64(EvidenceGossip.maxPairsPerMessage)).map { try pair(height: $0) }
+        let bytes = PeerMessage.evidence(full).canonicalBytes
+        guard case .evidence(let decoded) = try PeerMessage.decode(bytes) else { Issue.record("not an evidence message"); return }
+        #expect(decoded == full)
+        #expect(throws: CodecError.self) { try PeerMessage.decode(PeerMessage.evidence(full + [try pair(height: 999)]).canonicalBytes) }
+        // Two votes that agree are no evidence: the same vote twice.
+        var encoder = CanonicalEncoder()
+        encoder.encode(UInt8(6))
+        encoder.encode(UInt32(1))
+        encoder.encode(full[0].first)
+        encoder.encode(full[0].first)
+        #expect(throws: CodecError.self) { try PeerMessage.decode(encoder.bytes) }
+    }
+}

@@ -82,6 +82,8 @@ public struct Replica<Application: ConsensusApplication, Host: ReplicaHost> {
     /// Received messages refused before the WAL (Replica+Intake): out of range, not a validator's, over the signer's
     /// allowance, or a signature that does not verify.
     public internal(set) var refusedMessages = 0
+    /// Gossiped evidence pairs refused (Replica+Evidence), repeats of pending pairs included.
+    public internal(set) var refusedEvidence = 0
 
     /// Events waiting behind the current one (application answers, starts), oldest first.
     var pending: [Event] = []
@@ -97,6 +99,8 @@ public struct Replica<Application: ConsensusApplication, Host: ReplicaHost> {
     /// Messages logged per (height, round, signer) (Replica+Intake), and the validator set it last asked for.
     var intakeCounts: [IntakeKey: Int] = [:]
     var intakeSetCache: (height: UInt64, schedule: ProposerSchedule)?
+    /// Gossiped evidence pairs checked per peer at this height (Replica+Evidence).
+    var evidenceChecks: [Host.Peer: Int] = [:]
 
     /// A replica for the validator holding `signingKey`, resuming from its durable `signingGuard`. Call `start()`.
     public init(config: ConsensusConfig, signingKey: SigningKey, signingGuard: SigningGuard, application: Application, host: Host,
@@ -153,6 +157,7 @@ public struct Replica<Application: ConsensusApplication, Host: ReplicaHost> {
         if ticks % settings.gossipEveryTicks == 0 {
             withProposals = !settings.gossipOnlyWhenStalled || height == lastGossipCheckHeight
             lastGossipCheckHeight = height
+            gossipEvidence()  // stalled or not: the chain runs, and a pair seen by a node that does not propose must get out
         }
         let votesOnly = !withProposals && machine.phase == .running && machine.round > 0
         guard withProposals || votesOnly else { return }

@@ -6,7 +6,8 @@
 import TrellisCrypto
 import TrellisLedger
 
-/// Block-sync traffic between replicas: one protocol for the node and the simulator.
+/// Traffic between replicas outside the consensus log — block sync and evidence gossip: one protocol for the node and
+/// the simulator.
 public enum SyncMessage: Sendable, Hashable {
     /// "My committed height is …" (broadcast on every tick; a peer behind asks for the next block).
     case status(committedHeight: UInt64)
@@ -14,6 +15,9 @@ public enum SyncMessage: Sendable, Hashable {
     case blockRequest(height: UInt64)
     /// A committed block and the certificate that finalised it.
     case blockResponse(block: Block, certificate: CommitCertificate)
+    /// The sender's pending evidence (at most `EvidenceGossip.maxPairsPerMessage` pairs; Replica+Evidence), so any
+    /// proposer can put an equivocation on chain, not only the nodes that saw both votes.
+    case evidence([DuplicateVoteEvidence])
 }
 
 /// What a replica asks its host to call back later.

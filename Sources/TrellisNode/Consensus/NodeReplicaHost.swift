@@ -175,12 +175,13 @@ final class NodeReplicaHost: ReplicaHost {
 }
 
 extension PeerMessage {
-    /// The wire form of a block-sync message.
+    /// The wire form of a block-sync or evidence message.
     init(_ message: SyncMessage) {
         switch message {
         case .status(let height): self = .status(height: height)
         case .blockRequest(let height): self = .blockRequest(height: height)
         case .blockResponse(let block, let certificate): self = .blockResponse(block: block, certificate: certificate)
+        case .evidence(let pairs): self = .evidence(pairs)
         }
     }
 }

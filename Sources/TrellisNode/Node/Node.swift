@@ -246,6 +246,8 @@ public final class Node: NodeService, Sendable {
             }
         case .blockResponse(let block, let certificate):
             consensus.receiveSync(.blockResponse(block: block, certificate: certificate), from: peer, bytes: bytes.count)
+        case .evidence(let pairs):
+            consensus.receiveSync(.evidence(pairs), from: peer, bytes: bytes.count)
         }
     }
 

@@ -19,6 +19,9 @@ public enum PeerMessage: Sendable, CanonicalCodable {
     case blockRequest(height: UInt64)
     /// A committed block and its certificate.
     case blockResponse(block: Block, certificate: CommitCertificate)
+    /// The sender's pending evidence: equivocations' vote pairs, at most `EvidenceGossip.maxPairsPerMessage`
+    /// (checked by the receiving replica, Replica+Evidence).
+    case evidence([DuplicateVoteEvidence])
 
     /// The most transactions one gossip message may carry.
     public static let maxGossipBatch = 1_000
@@ -53,6 +56,9 @@ public enum PeerMessage: Sendable, CanonicalCodable {
             encoder.encode(UInt8(5))
             encoder.encode(b)
             encoder.encode(c)
+        case .evidence(let pairs):
+            encoder.encode(UInt8(6))
+            encoder.encode(pairs)
         }
     }
 
@@ -64,6 +70,7 @@ public enum PeerMessage: Sendable, CanonicalCodable {
         case 3: self = .status(height: try decoder.decodeUInt64())
         case 4: self = .blockRequest(height: try decoder.decodeUInt64())
         case 5: self = .blockResponse(block: try decoder.decode(Block.self), certificate: try decoder.decode(CommitCertificate.self))
+        case 6: self = .evidence(try decoder.decodeArray(DuplicateVoteEvidence.self, maxCount: EvidenceGossip.maxPairsPerMessage))
         default: throw .unknownTag(type: "PeerMessage", tag: tag)
         }
     }

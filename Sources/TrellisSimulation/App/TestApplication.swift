@@ -47,6 +47,10 @@ public struct TestApplication: ConsensusApplication, Sendable {
         height < UInt64(stateRoots.count) ? stateRoots[Int(height)] : nil
     }
 
+    public func hasRecordedEvidence(against validator: PublicKey, height: UInt64) -> Bool {
+        committedEvidence.contains { $0.validator == validator && $0.height == height }
+    }
+
     public func committedBlock(at height: UInt64) -> (block: Block, certificate: CommitCertificate)? {
         guard height >= 1, height <= committedHeight else { return nil }
         return (blocks[Int(height) - 1], certificates[Int(height) - 1])
