@@ -97,6 +97,7 @@ struct Sim: ParsableCommand {
         if evidenceWitness {
             guard byzantine == 1, (validators - 1) / 3 >= 2 else { throw badInput("--evidence-witness needs --byzantine 1 and at least 7 validators (the Byzantine validator and the witness are two faults)") }
             guard let behaviour, Self.parseBehaviour(behaviour)?.contains(.doubleVote) == true else { throw badInput("--evidence-witness needs --behaviour with double-vote") }
+            guard noFaults else { throw badInput("--evidence-witness needs --no-faults (a crash or partition of the witness before its gossip would lose the pair without a bug)") }
         }
     }
 

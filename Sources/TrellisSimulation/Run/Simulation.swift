@@ -110,7 +110,8 @@ public struct Simulation {
         let validators = keys.enumerated().map { Validator(publicKey: $0.element.publicKey, votingPower: 1, p2pAddress: "sim-\($0.offset)") }
         let genesis: ValidatorSet
         do { genesis = try ValidatorSet(validators) } catch { preconditionFailure("simulated validator set rejected: \(error)") }
-        precondition(!config.evidenceWitness || (config.byzantine == 1 && config.tolerated >= 2), "the evidence witness needs one Byzantine validator and f ≥ 2")
+        precondition(!config.evidenceWitness || (config.byzantine == 1 && config.tolerated >= 2 && !config.faults),
+                     "the evidence witness needs one Byzantine validator, f ≥ 2 and no faults (a crash or partition of the witness before its gossip loses the pair without a bug)")
         let eligible = config.evidenceWitness ? Array(honest.dropFirst()) : honest  // the witness's power never changes
         let testApp = TestApplication(chainID: chainID, genesis: genesis, eligibleForPowerChange: eligible.map { keys[$0].publicKey },
                                       powerChangeInterval: config.powerChangeInterval)
