@@ -16,8 +16,16 @@ struct FakeApplication: ConsensusApplication {
     /// Runs inside each commit (a test's clock advances by the commit's duration).
     var duringCommit: (() -> Void)? = nil
 
+    /// Counts store reads and overrides validator sets (a class: the replica owns the application).
+    var probe: ApplicationProbe? = nil
+
     var committedHeight: UInt64 { UInt64(blocks.count) }
-    func validatorSet(forHeight height: UInt64) throws(ApplicationError) -> ValidatorSet { harness.set }
+    func validatorSet(forHeight height: UInt64) throws(ApplicationError) -> ValidatorSet {
+        guard let probe else { return harness.set }
+        probe.validatorSetReads += 1
+        if probe.unknownSetHeights.contains(height) { throw .storage("no validator set for height \(height) (injected)") }
+        return probe.setFromHeight.last { $0.height <= height }?.set ?? harness.set
+    }
     mutating func buildBlock(_ request: BuildRequest, time: Int64) throws(ApplicationError) -> Block {
         buildRequests.append(request)
         return harness.block(height: request.height, variant: 7)
@@ -32,8 +40,20 @@ struct FakeApplication: ConsensusApplication {
         height >= 1 && height <= committedHeight ? blocks[Int(height) - 1] : nil
     }
     func hasRecordedEvidence(against validator: PublicKey, height: UInt64) -> Bool {
-        blocks.contains { $0.block.evidence.contains { $0.validator == validator && $0.height == height } }
+        probe?.recordedEvidenceReads += 1
+        return blocks.contains { $0.block.evidence.contains { $0.validator == validator && $0.height == height } }
     }
+}
+
+/// What a `FakeApplication` was asked, and the validator sets it answers with.
+final class ApplicationProbe: @unchecked Sendable {
+    var recordedEvidenceReads = 0
+    var validatorSetReads = 0
+    /// Heights whose set the application does not know.
+    var unknownSetHeights: Set<UInt64> = []
+    /// Sets in force from a height on (ascending); the harness's set before the first.
+    var setFromHeight: [(height: UInt64, set: ValidatorSet)] = []
+    var reads: Int { recordedEvidenceReads + validatorSetReads }
 }
 
 /// A host that records every operation in order and keeps a WAL and guard as a disk would.
@@ -112,9 +132,10 @@ final class RecordingHost: ReplicaHost {
 struct ReplicaTests {
     typealias TestReplica = Replica<FakeApplication, RecordingHost>
 
-    func replica(_ h: Harness, _ i: Int, host: RecordingHost, app: FakeApplication? = nil, config: ConsensusConfig? = nil) throws -> TestReplica {
+    func replica(_ h: Harness, _ i: Int, host: RecordingHost, app: FakeApplication? = nil, config: ConsensusConfig? = nil,
+                 settings: ReplicaSettings = ReplicaSettings(commitDelayMilliseconds: 0)) throws -> TestReplica {
         var r = TestReplica(config: config ?? h.config, signingKey: h.keys[i], signingGuard: host.durableGuard, application: app ?? FakeApplication(harness: h),
-                            host: host, settings: ReplicaSettings(commitDelayMilliseconds: 0))
+                            host: host, settings: settings)
         try r.start()
         return r
     }

@@ -1,6 +1,6 @@
 // UnknownPeerMessageTests.swift — forward compatibility of the peer protocol on a real single-validator node (RocksDB
-// home, P2P over loopback): a peer message of a kind this release does not know — what a later release sends, such
-// as evidence gossip's tag 6 — is dropped and counted, and the link stays up (before, it disconnected and banned the
+// home, P2P over loopback): a peer message of a kind this release does not know — what a later release sends — is
+// dropped and counted, and the link stays up (before, it disconnected and banned the
 // sender for 60 s, which in a rolling upgrade cut every upgraded node off from every older one); it is still charged
 // to the sender's message rate, so a flood of them ends as any flood does; a malformed message of a known kind
 // still disconnects.
@@ -63,8 +63,8 @@ import TrellisTesting
         let peer = try await connect(peerKey, to: node, port: port, group: group, received: received)
         let nodeKey = node.nodeKey.publicKey
 
-        // A later release's kinds (evidence gossip's tag 6, and further ones), one a bare tag; then a block request.
-        let unknown: [[UInt8]] = [[6] + [UInt8](repeating: 0xab, count: 300), [7], [200, 1, 2, 3], [0, 0]]
+        // A later release's kinds, one a bare tag; then a block request.
+        let unknown: [[UInt8]] = [[7] + [UInt8](repeating: 0xab, count: 300), [8], [200, 1, 2, 3], [0, 0]]
         for bytes in unknown { peer.send(bytes, to: nodeKey) }
         peer.send(PeerMessage.blockRequest(height: 1).canonicalBytes, to: nodeKey)
         #expect(await Patience.eventually(30, intervalMilliseconds: 50) {

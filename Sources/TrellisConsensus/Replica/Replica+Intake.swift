@@ -115,7 +115,8 @@ extension Replica {
     /// A new height starts: the allowances of earlier heights are dropped (those of later ones stay).
     mutating func pruneIntake(below height: UInt64) {
         intakeCounts = intakeCounts.filter { $0.key.height >= height }
-        evidenceChecks = [:]  // Replica+Evidence: each peer's checks are counted per height
+        evidenceChecks = [:]  // Replica+Evidence: each peer's checks and the node's verifications are counted per height
+        evidenceVerifications = 0
         if let cached = intakeSetCache, cached.height < height { intakeSetCache = nil }
     }
 }

@@ -23,9 +23,7 @@ extension Replica {
         case .blockResponse(let block, let certificate):
             applySynced(block, certificate: certificate, from: peer)
         case .evidence(let pairs):
-            for pair in pairs.prefix(EvidenceGossip.maxPairsPerMessage) {
-                do { try receiveEvidence(pair, from: peer) } catch { refusedEvidence += 1 }
-            }
+            receiveEvidence(pairs, from: peer)
         }
     }
 

@@ -36,15 +36,19 @@ public struct ReplicaSettings: Sendable, Hashable {
     /// false: after a commit, start the next height only when transactions wait or a peer moves on to it
     /// (`consensus.create_empty_blocks`). Only delays a start; never changes a vote.
     public var createEmptyBlocks: Bool
+    /// Send the pending evidence to peers (Replica+Evidence; the node's `consensus.evidence_gossip`). Receiving is
+    /// always on. Only delays a punishment; never changes a vote.
+    public var gossipsEvidence: Bool
 
     public init(commitDelayMilliseconds: UInt64, syncRetryMilliseconds: UInt64 = 1_000, gossipEveryTicks: Int = 1, gossipOnlyWhenStalled: Bool = true,
-                createEmptyBlocks: Bool = true) {
+                createEmptyBlocks: Bool = true, gossipsEvidence: Bool = true) {
         precondition(gossipEveryTicks >= 1, "gossipEveryTicks must be ≥ 1, got \(gossipEveryTicks)")
         self.commitDelayMilliseconds = commitDelayMilliseconds
         self.syncRetryMilliseconds = syncRetryMilliseconds
         self.gossipEveryTicks = gossipEveryTicks
         self.gossipOnlyWhenStalled = gossipOnlyWhenStalled
         self.createEmptyBlocks = createEmptyBlocks
+        self.gossipsEvidence = gossipsEvidence
     }
 }
 
@@ -101,6 +105,8 @@ public struct Replica<Application: ConsensusApplication, Host: ReplicaHost> {
     var intakeSetCache: (height: UInt64, schedule: ProposerSchedule)?
     /// Gossiped evidence pairs checked per peer at this height (Replica+Evidence).
     var evidenceChecks: [Host.Peer: Int] = [:]
+    /// Gossiped evidence pairs verified at this height, all peers together (Replica+Evidence).
+    var evidenceVerifications = 0
 
     /// A replica for the validator holding `signingKey`, resuming from its durable `signingGuard`. Call `start()`.
     public init(config: ConsensusConfig, signingKey: SigningKey, signingGuard: SigningGuard, application: Application, host: Host,

@@ -146,6 +146,7 @@ public final class Node: NodeService, Sendable {
         var settings = ConsensusRunner.Settings(timeouts: timeouts, timeoutCommitMilliseconds: c.timeoutCommitMilliseconds,
                                                 maxBlockTransactions: c.maxBlockTransactions, maxBlockBytes: c.maxBlockBytes)
         settings.createEmptyBlocks = c.createEmptyBlocks
+        settings.gossipsEvidence = c.evidenceGossip
         settings.metrics = metrics
         settings.trimsHeap = true
         // The intake holds at least three of the largest messages a peer may send (a proposal carries its block).

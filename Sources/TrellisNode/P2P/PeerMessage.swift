@@ -19,8 +19,8 @@ public enum PeerMessage: Sendable, CanonicalCodable {
     case blockRequest(height: UInt64)
     /// A committed block and its certificate.
     case blockResponse(block: Block, certificate: CommitCertificate)
-    /// The sender's pending evidence: equivocations' vote pairs, at most `EvidenceGossip.maxPairsPerMessage`
-    /// (checked by the receiving replica, Replica+Evidence).
+    /// The sender's pending evidence: equivocations' vote pairs, at most `EvidenceGossip.maxPairsPerMessage`, in the
+    /// order of their canonical bytes without repeats (checked by the receiving replica, Replica+Evidence).
     case evidence([DuplicateVoteEvidence])
 
     /// The most transactions one gossip message may carry.
@@ -28,7 +28,7 @@ public enum PeerMessage: Sendable, CanonicalCodable {
 
     /// The kinds (a message's first byte, its tag) this build decodes. A release adds kinds after these and never
     /// changes what a known kind's bytes mean.
-    public static let knownKinds: ClosedRange<UInt8> = 1...5
+    public static let knownKinds: ClosedRange<UInt8> = 1...6
 
     /// What a peer sent, as this build reads it.
     public enum Inbound: Sendable {
@@ -58,7 +58,7 @@ public enum PeerMessage: Sendable, CanonicalCodable {
             encoder.encode(c)
         case .evidence(let pairs):
             encoder.encode(UInt8(6))
-            encoder.encode(pairs)
+            encoder.encode(DuplicateVoteEvidence.canonicallyOrdered(pairs))
         }
     }
 
@@ -70,7 +70,7 @@ public enum PeerMessage: Sendable, CanonicalCodable {
         case 3: self = .status(height: try decoder.decodeUInt64())
         case 4: self = .blockRequest(height: try decoder.decodeUInt64())
         case 5: self = .blockResponse(block: try decoder.decode(Block.self), certificate: try decoder.decode(CommitCertificate.self))
-        case 6: self = .evidence(try decoder.decodeArray(DuplicateVoteEvidence.self, maxCount: EvidenceGossip.maxPairsPerMessage))
+        case 6: self = .evidence(try decoder.decodeSet(DuplicateVoteEvidence.self, what: "evidence pairs", maxCount: EvidenceGossip.maxPairsPerMessage))
         default: throw .unknownTag(type: "PeerMessage", tag: tag)
         }
     }
