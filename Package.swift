@@ -122,7 +122,7 @@ let package = Package(
         .testTarget(
             name: "trellisTests",
             dependencies: [
-                "trellis", "TrellisNode", "TrellisLedger", "TrellisCrypto", "TrellisTesting", "TrellisSpawn",
+                "trellis", "TrellisAudit", "TrellisNode", "TrellisLedger", "TrellisCrypto", "TrellisTesting", "TrellisSpawn",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -190,7 +190,7 @@ public enum AuditCertificates {
         func decode<T: CanonicalDecodable>(_ type: T.Type) throws(AuditError) -> T {
             do { return try CanonicalDecoder.decode(T.self, from: value) } catch { throw fail("the \(subject.type) record does not decode: \(error)") }
         }
-        let at = "at height \(height) (block time \(header.time), block \(header.hash.hex), chain \(header.chainID))"
+        let at = "at height \(height) (block time \(UnixTimeText.labelled(header.time)), block \(header.hash.hex), chain \(header.chainID))"
         switch subject.type {
         case ProofSubject.retirement:
             let r = try decode(Retirement.self)
@@ -198,9 +198,9 @@ public enum AuditCertificates {
             let units = r.ranges.reduce(UInt64(0)) { $0 &+ ($1.serialEnd - $1.serialStart + 1) }
             return ["Retirement \(r.retID) is recorded on the ledger \(at):",
                     "  \(units) units retired by \(shown(r.retiredBy)) for beneficiary \(shown(r.beneficiary))",
-                    "  purpose: \(shown(r.purpose)); claim period \(r.claimPeriodStart)–\(r.claimPeriodEnd) (Unix seconds)",
+                    "  purpose: \(shown(r.purpose)); claim period \(UnixTimeText.labelled(r.claimPeriodStart)) – \(UnixTimeText.labelled(r.claimPeriodEnd))",
                     "  serials: " + r.ranges.map { shown($0.serialText) }.joined(separator: ", "),
-                    "  retired at height \(r.height) (block time \(r.time)) by transaction \(r.txHash.hex)"].joined(separator: "\n")
+                    "  retired at height \(r.height) (block time \(UnixTimeText.labelled(r.time))) by transaction \(r.txHash.hex)"].joined(separator: "\n")
         case ProofSubject.holding:
             let c = try decode(Certificate.self)
             guard c.certID == subject.id else { throw fail("the record is certificate \(c.certID), not \(subject.id)") }
@@ -210,7 +210,7 @@ public enum AuditCertificates {
             let held: Set<CertificateStatus> = [.active, .financed, .pledged, .frozen, .overdue]
             guard held.contains(c.status) else { throw fail("certificate \(c.certID) is \(c.status.rawValue): \(member) no longer holds it") }
             return ["Member \(shown(member)) holds payable certificate \(c.certID) \(at):",
-                    "  face \(c.face) (分), debtor \(shown(c.debtor)), maturity \(c.maturity) (Unix seconds), status \(c.status.rawValue)",
+                    "  face \(c.face) (分), debtor \(shown(c.debtor)), maturity \(UnixTimeText.labelled(c.maturity)), status \(c.status.rawValue)",
                     "  root \(c.rootID)" + (c.parentID.map { ", parent \($0)" } ?? "") + ", depth \(c.depth); contract \(shown(c.tradeRef.contractNo))"].joined(separator: "\n")
         case ProofSubject.attestation:
             let e = try decode(EvidenceRecord.self)
@@ -218,7 +218,7 @@ public enum AuditCertificates {
             var lines = ["Document \(e.docHash.hex) (\(e.docKind.rawValue)) is \(e.isActive ? "ATTESTED" : "REVOKED (every attester withdrew)") \(at):"]
             for a in e.attestations {
                 let state = a.withdrawal == nil ? "stands" : "withdrawn"
-                lines.append("  attested by \(shown(a.attester)) at height \(a.height) (block time \(a.time)), \"\(shown(a.title))\", transaction \(a.txHash.hex): \(state)")
+                lines.append("  attested by \(shown(a.attester)) at height \(a.height) (block time \(UnixTimeText.labelled(a.time))), \"\(shown(a.title))\", transaction \(a.txHash.hex): \(state)")
             }
             return lines.joined(separator: "\n")
         default:

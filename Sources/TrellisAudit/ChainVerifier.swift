@@ -264,11 +264,58 @@ public enum ChainVerifier {
         do { certificate = try CanonicalDecoder.decode(CommitCertificate.self, from: certBytes) } catch { return fail("certificate bytes do not decode: \(error)") }
         guard certificate.height == h else { return fail("the certificate is for height \(certificate.height)") }
         guard certificate.blockID == hash else { return fail("the certificate is for block \(certificate.blockID.hex), not \(hash.hex)") }
-        guard line.header == HeaderView(block.header) else { return fail("the decoded header fields differ from the canonical bytes") }
-        guard line.transactions == block.transactions.map({ TransactionView($0, registry: registry) }) else {
-            return fail("the decoded transactions differ from the canonical bytes")
+        let header = HeaderView(block.header)
+        guard line.header == header else {
+            return fail("the decoded header fields differ from the canonical bytes: \(firstDifference(line.header, header))")
+        }
+        let transactions = block.transactions.map { TransactionView($0, registry: registry) }
+        guard line.transactions == transactions else {
+            guard line.transactions.count == transactions.count else {
+                return fail("the line lists \(line.transactions.count) transactions, the canonical bytes hold \(transactions.count)")
+            }
+            let i = transactions.indices.first { line.transactions[$0] != transactions[$0] } ?? 0
+            return fail("transaction \(i) (hash \(transactions[i].hash)): the decoded fields differ from the canonical bytes: \(firstDifference(line.transactions[i], transactions[i]))")
         }
         return .success((block, certificate))
+    }
+
+    /// Where a line's decoded view first differs from the view of the canonical bytes, for a failure's message:
+    /// the export's field name and both values, long ones shortened around their first differing character
+    /// (`payload_json (line: …"amount":9000…; canonical bytes: …"amount":1000…)`). Only on the failure path.
+    static func firstDifference<View: Encodable>(_ line: View, _ canonical: View) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        guard let lineData = try? encoder.encode(line), let canonicalData = try? encoder.encode(canonical),
+              let lineObject = (try? JSONSerialization.jsonObject(with: lineData)) as? [String: Any],
+              let canonicalObject = (try? JSONSerialization.jsonObject(with: canonicalData)) as? [String: Any] else { return "(not comparable)" }
+        func text(_ value: Any?) -> String {
+            guard let value else { return "(absent)" }
+            if let string = value as? String { return string }
+            guard let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .fragmentsAllowed, .withoutEscapingSlashes]) else { return "\(value)" }
+            return String(decoding: data, as: UTF8.self)
+        }
+        for key in Set(lineObject.keys).union(canonicalObject.keys).sorted() {
+            let a = text(lineObject[key]), b = text(canonicalObject[key])
+            guard a != b else { continue }
+            let (x, y) = shortenedAroundFirstDifference(Array(a), Array(b))
+            return "\(key) (line: \(x); canonical bytes: \(y))"
+        }
+        return "(no field differs)"
+    }
+
+    /// Both texts cut to a window of ~60 characters starting a little before their first difference.
+    static func shortenedAroundFirstDifference(_ a: [Character], _ b: [Character]) -> (String, String) {
+        let common = zip(a, b).prefix { $0 == $1 }.count
+        let start = max(0, common - 20)
+        func window(_ t: [Character]) -> String {
+            let end = min(t.count, start + 60)
+            // An export is untrusted: control characters (escape sequences) are shown, not sent to the terminal.
+            let shown = String(t[start..<end]).unicodeScalars.map {
+                $0.properties.generalCategory == .control ? "\\u{\(String($0.value, radix: 16))}" : String($0)
+            }.joined()
+            return (start > 0 ? "…" : "") + shown + (end < t.count ? "…" : "")
+        }
+        return (window(a), window(b))
     }
 
     /// The receipts checks that need no re-execution: one receipt per transaction, each `canonical_hex` decodes

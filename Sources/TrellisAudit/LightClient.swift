@@ -259,6 +259,12 @@ public struct LightClient {
         return primary.certificate.signatures.map(\.validator).filter { theirs.contains($0) }.sorted()
     }
 
+    /// Checks a transaction proof against a header the client verified: `hash` is transaction `fact.index` of that
+    /// block, with the receipt the proof carries.
+    public static func checkTransaction(_ hash: Hash, fact: TransactionFact, against block: LightBlock) throws(AuditError) -> CheckedFact {
+        try NodeTransactionProof.check(fact, proves: hash, header: block.header)
+    }
+
     /// Checks a state proof against a header the client verified: the value of `key` (nil = absent) at that height.
     public static func checkState(key: [UInt8], value: [UInt8]?, proof: StateProof, against block: LightBlock) throws(AuditError) {
         guard proof.verify(key: key, value: value, root: block.header.stateRoot) else {

@@ -2,7 +2,8 @@
 //
 // Reads the public part of GET /v1/blocks/{h} (`header_hex`, `certificate.canonical_hex`, `validator_set_hex`) and
 // GET /v1/status (`height`), which docs/ACCESS.md serves to every caller; state reads with proofs
-// (GET /v1/state/{key}?key_hex=…&height=…&prove=true) are signed when credentials are given. Everything is decoded
+// (GET /v1/state/{key}?key_hex=…&height=…&prove=true) and transaction proofs (GET /v1/tx/{hash}, `NodeTransactionProof`) are
+// signed when credentials are given. Everything is decoded
 // strictly and nothing is trusted: `LightClient` checks it. Answers are bounded as `NodeClient.get` bounds them; a
 // refusal says what to do (a height above the node's newest certified one names that height; a state read refused
 // for want of a signature says to pass a key), and the node's own text is shown with control characters escaped.
@@ -83,6 +84,19 @@ public final class NodeLightProvider: LightBlockProvider {
             do { return (try Hex.decode(text), proof) } catch { throw .verificationFailed(height: height, message: "\(label) sent a value_hex that is not hex: \(error)") }
         default:
             throw .verificationFailed(height: height, message: "\(label) sent a value_hex that is not a string")
+        }
+    }
+
+    /// The height and proof of committed transaction `hash` (unverified: check it against a verified header with
+    /// `LightClient.checkTransaction`).
+    public func provedTransaction(_ hash: Hash) throws(AuditError) -> (height: UInt64, fact: TransactionFact) {
+        do throws(AuditError) {
+            return try NodeTransactionProof.fetch(hash, label: label) { (path: String) throws(AuditError) in try getJSON(path) }
+        } catch {
+            if case .source(let message) = error, credentials == nil, message.contains("HTTP 401") || message.contains("HTTP 403") {
+                throw .source("\(label) serves transactions only to their parties and to read_all callers: pass --key with the signer's, a co-signer's or a party's member key (docs/ACCESS.md) (\(message))")
+            }
+            throw error
         }
     }
 

@@ -1,4 +1,5 @@
-// ProofBuilder.swift — makes `ProofFile`s from a node home (any height it retains) or a node URL (state only).
+// ProofBuilder.swift — makes `ProofFile`s from a node home (any height it retains) or a node URL (state at the
+// heights in its proof window; transactions with their receipts).
 import Foundation
 import TrellisCodec
 import TrellisCrypto
@@ -52,6 +53,20 @@ public enum ProofBuilder {
         var file = try certified(record.height, source: home)
         file.transaction = TransactionFact(txHex: Hex.encode(txs[index].canonicalBytes), index: UInt64(index), txPath: txPath.path.map(\.hex),
                                            receiptHex: Hex.encode(receipts[index].canonicalBytes), receiptPath: receiptPath.path.map(\.hex))
+        return file
+    }
+
+    /// A proof that transaction `hash` is in its block, with its receipt, from a running node (GET /v1/tx/{hash}
+    /// and the block's transaction hashes: `NodeTransactionProof`). The node is not trusted: a proof that does not
+    /// verify against its own certified header is not written.
+    public static func transaction(_ hash: Hash, node: NodeClient) throws(AuditError) -> ProofFile {
+        let (height, fact) = try NodeTransactionProof.fetch(hash, label: node.baseURL.absoluteString) { (path: String) throws(AuditError) in try node.getJSON(path) }
+        var file = try certified(height, source: node)
+        let header: BlockHeader = try ProofChecker.decode(BlockHeader.self, file.headerHex, what: "header", height: height)
+        do { _ = try NodeTransactionProof.check(fact, proves: hash, header: header) } catch {
+            throw .source("the node at \(node.baseURL.absoluteString) sent a transaction proof that does not verify against its own certified header at height \(height): \(error)")
+        }
+        file.transaction = fact
         return file
     }
 

@@ -45,10 +45,16 @@ enum CanonicalHarnesses {
 
     // MARK: checks shared with other harnesses
 
-    /// An unknown kind is exactly a first byte outside the known kinds (a known kind is never waved through unread).
+    /// An unknown kind is exactly a first byte outside the known kinds, and one the decoder does not know either (a
+    /// known kind is never waved through unread).
     static func checkUnknownKind(_ tag: UInt8, _ data: [UInt8], target: FuzzTarget) throws(FuzzViolation) {
         guard data.first == tag, !PeerMessage.knownKinds.contains(tag) else {
             throw FuzzViolation(target, "a message starting \(data.prefix(1)) was reported as unknown kind \(tag)")
+        }
+        let decoded: Result<PeerMessage, CodecError>
+        do { decoded = .success(try PeerMessage.decode(data)) } catch { decoded = .failure(error) }
+        guard case .failure(let error) = decoded, error == .unknownTag(type: "PeerMessage", tag: tag) else {
+            throw FuzzViolation(target, "kind \(tag), dropped as unknown, is one the decoder reads (\(decoded))")
         }
     }
 

@@ -177,7 +177,7 @@ struct AuditProve: ParsableCommand {
 
     @OptionGroup var source: SourceOptions
 
-    @Option(help: "Transaction hash (64 hex digits); needs --home (the API does not serve receipt bytes).")
+    @Option(help: "Transaction hash (64 hex digits): its inclusion and receipt, at its block's height. From --node, sign with --key as one of its parties (or a read_all key).")
     var tx: String?
 
     @Option(help: "State key (text, e.g. cert/cert-0123…).")
@@ -199,8 +199,12 @@ struct AuditProve: ParsableCommand {
         case (let tx?, nil):
             let hash: Hash
             do { hash = try Hash(hex: tx) } catch { throw badInput("--tx: \(error)") }
-            guard let home = chain as? HomeChainSource else { throw badInput("transaction proofs need the block's receipts: use --home (the node API does not serve receipt bytes)") }
-            file = try auditing { () throws(AuditError) in try ProofBuilder.transaction(hash, home: home.source) }
+            guard height == nil else { throw badInput("--height is for --state: a transaction is proved at its own block's height") }
+            if let home = chain as? HomeChainSource {
+                file = try auditing { () throws(AuditError) in try ProofBuilder.transaction(hash, home: home.source) }
+            } else if let node = chain as? NodeClient {
+                file = try auditing { () throws(AuditError) in try ProofBuilder.transaction(hash, node: node) }
+            } else { preconditionFailure("invalid state: unknown chain source") }
         case (nil, let key?):
             if let home = chain as? HomeChainSource {
                 file = try auditing { () throws(AuditError) in try ProofBuilder.state(Array(key.utf8), atHeight: height, home: home.source) }

@@ -5,6 +5,7 @@
 // a pipe or a file still gets the JSON, so scripts that never passed `--json` keep working. Standard output is
 // line-buffered from the start (Trellis.main), so a program reading a pipe sees each line as it is printed.
 import ArgumentParser
+import TrellisAudit
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -55,7 +56,7 @@ enum HumanFormat {
                 let field = object[key]!
                 let label = key + String(repeating: " ", count: max(0, width - key.count))
                 if isScalar(field) || isScalarList(field) {
-                    out += pad + label + "  " + scalarText(field) + "\n"
+                    out += pad + label + "  " + fieldText(key, field) + "\n"
                 } else if isOneLine(field) {
                     out += pad + label + "  (none)\n"
                 } else {
@@ -86,7 +87,7 @@ enum HumanFormat {
         var columns: [String] = []
         for row in rows { for key in orderedKeys(row) where !columns.contains(key) { columns.append(key) } }
         guard !columns.isEmpty, columns.count <= maxTableColumns else { return nil }
-        let cells = rows.map { row in columns.map { row[$0].map(scalarText) ?? "" } }
+        let cells = rows.map { row in columns.map { column in row[column].map { fieldText(column, $0) } ?? "" } }
         let widths = columns.indices.map { c in max(columns[c].count, cells.map { $0[c].count }.max() ?? 0) }
         func line(_ values: [String]) -> String {
             zip(values, widths).map { $0 + String(repeating: " ", count: max(0, $1 - $0.count)) }.joined(separator: "  ")
@@ -116,6 +117,24 @@ enum HumanFormat {
     static func isScalarList(_ value: Any) -> Bool {
         guard let list = value as? [Any], !list.isEmpty else { return false }
         return list.allSatisfy(isScalar)
+    }
+
+    /// Fields that hold Unix seconds (block times, maturities, periods): shown with their UTC date, and the open
+    /// ends of a period (Int64.min, Int64.max) as "(any)".
+    static let unixTimeKeys: Set<String> = [
+        "time", "genesis_time", "latest_block_time", "maturity", "expiry", "issue_time", "pending_since", "settled_at",
+        "requested_at", "approved_at", "closed_at", "registered_at", "verified_at", "issued_at", "retired_at",
+        "period_start", "period_end", "period_from", "period_to", "crediting_start", "crediting_end",
+        "claim_period_start", "claim_period_end", "valid_from", "valid_to", "last_verified_end", "first_attested_time",
+    ]
+
+    /// `value` as shown under `key`: a time field's integer with its date, else `scalarText`.
+    static func fieldText(_ key: String, _ value: Any) -> String {
+        if unixTimeKeys.contains(key), let number = value as? NSNumber, String(cString: number.objCType) != "c",
+           let seconds = Int64(number.stringValue) {
+            return UnixTimeText.labelled(seconds)
+        }
+        return scalarText(value)
     }
 
     static func scalarText(_ value: Any) -> String {

@@ -1,5 +1,5 @@
-// LightCommand.swift — `trellis light`: follow certified headers from a trusted point, check state proofs against
-// them, cross-check witnesses (docs/LIGHT-CLIENT.md).
+// LightCommand.swift — `trellis light`: follow certified headers from a trusted point, check state and transaction
+// proofs against them, cross-check witnesses (docs/LIGHT-CLIENT.md).
 //
 // Thin shell over TrellisAudit's `LightClient`. Exit codes: 0 verified (witnesses agree, or could not say: warnings
 // on stderr); 1 the primary served something that does not verify (header, validator set, certificate, proof) or
@@ -39,6 +39,9 @@ struct Light: ParsableCommand {
     @Option(help: "A state key (text) whose value to prove at the verified height (repeatable).")
     var state: [String] = []
 
+    @Option(help: "A transaction hash to prove (its inclusion and receipt); its block's height becomes the verified height.")
+    var tx: String?
+
     @Option(help: "Key file that signs the state reads (docs/ACCESS.md): a regulator's or auditor's member key, or a node's own key.")
     var key: String?
 
@@ -55,17 +58,28 @@ struct Light: ParsableCommand {
         if let key {
             do { signingKey = try KeyFile.read(from: key) } catch { throw badInput("--key: \(error.description)") }
         }
+        var txHash: Hash? = nil
+        if let tx {
+            do { txHash = try Hash(hex: tx) } catch { throw badInput("--tx: \(error)") }
+            guard height == nil else { throw badInput("--tx is proved at its own block's height: drop --height") }
+        }
         let primary = NodeLightProvider(baseURL: url)
         var client = try auditing { () throws(AuditError) -> LightClient in try openTrust(primary: primary) }
         let origin = client.trusted
-        let target = try auditing { () throws(AuditError) -> UInt64 in
-            if let height { return height }
-            return try primary.latestCertifiedHeight()
-        }
-        guard target > origin.height else { throw badInput("nothing to verify: height \(target) is not above the trusted height \(origin.height)") }
         if let signingKey {
             primary.credentials = try auditing { () throws(AuditError) in try NodeClient.credentials(for: signingKey, chainID: origin.chainID, baseURL: url) }
         }
+        // A transaction's proof is read first: its block is the height to verify.
+        let txProof = try txHash.map { hash in try auditing { () throws(AuditError) in try primary.provedTransaction(hash) } }
+        let target = try auditing { () throws(AuditError) -> UInt64 in
+            if let txProof { return txProof.height }
+            if let height { return height }
+            return try primary.latestCertifiedHeight()
+        }
+        if let txProof, txProof.height <= origin.height {
+            throw badInput("transaction \(tx ?? "") is in block \(txProof.height), at or below the trusted height \(origin.height): trust an earlier block or the genesis")
+        }
+        guard target > origin.height else { throw badInput("nothing to verify: height \(target) is not above the trusted height \(origin.height)") }
 
         let steps = try auditing { () throws(AuditError) -> [LightStep] in
             guard sequential else { return try client.verify(to: target, provider: primary) }
@@ -82,8 +96,14 @@ struct Light: ParsableCommand {
                 return ProvedState(key: text, value_hex: value.map { Hex.encode($0) }, value_sha256: value.map { SHA256.hash($0).hex })
             }
         }
+        let provedTransaction = try txHash.flatMap { hash in
+            try txProof.map { proof in
+                let checked = try auditing { () throws(AuditError) in try LightClient.checkTransaction(hash, fact: proof.fact, against: verified) }
+                return ProvedTransaction(hash: hash.hex, height: checked.height, index: proof.fact.index, statement: checked.statement)
+            }
+        }
         let reports = witnesses.map { LightClient.crossCheck(verified, origin: origin, witness: $0) }
-        let output = LightOutput(origin: origin, steps: steps, verified: verified, proofs: proofs, reports: reports)
+        let output = LightOutput(origin: origin, steps: steps, verified: verified, proofs: proofs, transaction: provedTransaction, reports: reports)
         if json {
             try printJSON(output)
             // The JSON carries every verdict; a person watching the terminal still sees the warnings (the text
@@ -132,6 +152,14 @@ struct ProvedState: Encodable {
     let value_sha256: String?
 }
 
+/// A transaction proved against the verified header (its inclusion at `index` and its receipt).
+struct ProvedTransaction: Encodable {
+    let hash: String
+    let height: UInt64
+    let index: UInt64
+    let statement: String
+}
+
 /// What `trellis light` reports (text or --json).
 struct LightOutput: Encodable {
     struct Step: Encodable { let height: UInt64; let block_hash: String; let kind: String; let validator_set_hash: String; let validator_set_changed: Bool; let validators: Int }
@@ -154,9 +182,10 @@ struct LightOutput: Encodable {
     let app_version: UInt32
     let steps: [Step]
     let state: [ProvedState]
+    let transaction: ProvedTransaction?
     let witnesses: [Witness]
 
-    init(origin: LightTrustedState, steps: [LightStep], verified: LightBlock, proofs: [ProvedState], reports: [WitnessReport]) {
+    init(origin: LightTrustedState, steps: [LightStep], verified: LightBlock, proofs: [ProvedState], transaction: ProvedTransaction?, reports: [WitnessReport]) {
         trusted_height = origin.height
         trusted_hash = origin.blockHash.hex
         chain_id = origin.chainID
@@ -169,6 +198,7 @@ struct LightOutput: Encodable {
                  validator_set_changed: $0.validatorSetChanged, validators: $0.block.validators.count)
         }
         state = proofs
+        self.transaction = transaction
         func header(_ block: LightBlock) -> Header {
             Header(height: block.height, round: block.header.round, block_hash: block.hash.hex, header_hex: Hex.encode(block.header.canonicalBytes),
                    certificate_hex: Hex.encode(block.certificate.canonicalBytes), validator_set_hex: Hex.encode(block.validators.canonicalBytes))
@@ -201,6 +231,7 @@ struct LightOutput: Encodable {
             let value = proved.value_hex.map { $0.count > HumanFormat.maxHexDigits ? HumanFormat.shortenedHex($0) : "\($0.count / 2) bytes \($0)" } ?? "absent"
             print("state \(proved.key) = \(value) (proved at height \(verified_height))")
         }
+        if let transaction { print("proved: \(transaction.statement)") }
         for w in witnesses {
             switch w.verdict {
             case "fork":

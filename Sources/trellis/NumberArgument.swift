@@ -1,6 +1,6 @@
 // NumberArgument.swift — numeric option values, negative ones included: `--face -3` reaches the option (declared with
 // `parsing: .unconditional`, so a value that starts with "-" is not taken for a flag) and is refused with its reason
-// ("must be positive") instead of swift-argument-parser's "Missing value for '--face <face>'".
+// ("must not be negative") instead of swift-argument-parser's "Missing value for '--face <face>'".
 import ArgumentParser
 
 enum NumberArgument {
@@ -18,7 +18,7 @@ enum NumberArgument {
             throw Invalid(description: "not a whole number (decimal digits\(T.isSigned ? ", optionally signed" : ""); range \(T.min)…\(T.max))")
         }
         if !T.isSigned, text.hasPrefix("-") {
-            throw Invalid(description: "the value must be positive (a whole number from 0 to \(T.max))")
+            throw Invalid(description: "the value must not be negative (a whole number from 0 to \(T.max))")
         }
         throw Invalid(description: "out of range: the value must be from \(T.min) to \(T.max)")
     }

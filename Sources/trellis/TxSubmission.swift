@@ -135,6 +135,17 @@ extension TxSubmitOptions {
 /// The bytes of a JSON flag value: the text itself, or the contents of FILE when it is written @FILE.
 func jsonArgument(_ value: String) throws -> Data {
     guard value.hasPrefix("@") else { return Data(value.utf8) }
-    guard let data = FileManager.default.contents(atPath: String(value.dropFirst())) else { throw badInput("cannot read \(value.dropFirst())") }
+    let path = String(value.dropFirst())
+    guard let data = FileManager.default.contents(atPath: path) else {
+        // Say why, as `audit verify FILE` does: a missing file, a permission, a directory.
+        let fd = open(path, O_RDONLY)
+        let reason = fd < 0 ? String(cString: strerror(errno)) : "not a readable file"
+        if fd >= 0 { close(fd) }
+        throw badInput("cannot read \(path): \(reason)")
+    }
+    // JSON is UTF-8 text: say so, with where, rather than a JSON parser's "not valid JSON".
+    if String(validating: data, as: UTF8.self) == nil {
+        throw badInput("\(path) is not UTF-8 text (a JSON value must be)")
+    }
     return data
 }

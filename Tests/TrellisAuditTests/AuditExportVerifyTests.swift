@@ -272,9 +272,35 @@ func editLine(_ data: Data, height: UInt64, _ edit: (inout BlockLine) throws -> 
         let data = try exportBytes(try AuditTestChain.build())
         let receipt = try editLine(data, height: 4) { $0.receipts[0].createdIDs = ["cert-forged"] }
         #expect(verifyError(receipt)?.description == "height 4: receipt 0: the decoded fields differ from canonical_hex")
-        let header = try editLine(data, height: 5) { $0.header.time += 1 }
-        #expect(verifyError(header)?.description == "height 5: the decoded header fields differ from the canonical bytes")
+        var time: Int64 = 0
+        let header = try editLine(data, height: 5) { time = $0.header.time; $0.header.time += 1 }
+        #expect(verifyError(header)?.description == "height 5: the decoded header fields differ from the canonical bytes: time (line: \(time + 1); canonical bytes: \(time))")
         let payload = try editLine(data, height: 5) { $0.transactions[0].payloadJSON = "{}" }
         #expect(verifyError(payload)?.failedHeight == 5)
+    }
+
+    /// An auditor told only "height 52" has to diff the whole line; the message names the transaction, the field and
+    /// the two values around where they part.
+    @Test func anEditedPayloadIsNamedByTransactionFieldAndValue() throws {
+        let data = try exportBytes(try AuditTestChain.build())
+        var original = "", hash = ""
+        let edited = try editLine(data, height: 5) {
+            original = $0.transactions[0].payloadJSON ?? ""
+            hash = $0.transactions[0].hash
+            $0.transactions[0].payloadJSON = String(original.dropLast()) + ",\"forged\":9000}"
+        }
+        let error = try #require(verifyError(edited))
+        #expect(error.failedHeight == 5 && error.exitCode == 1)
+        let text = error.description
+        #expect(text.hasPrefix("height 5: transaction 0 (hash \(hash)): the decoded fields differ from the canonical bytes: payload_json (line: "), "\(text)")
+        #expect(text.contains(",\"forged\":9000}; canonical bytes: ") && text.hasSuffix(String(original.suffix(10)) + ")"), "\(text)")
+        #expect(text.count < 400, "a window of each value, not the whole payload: \(text)")
+        // A control character in the line is shown escaped, never sent to the terminal.
+        let escaped = try editLine(data, height: 5) { $0.transactions[0].kind = "\u{1b}[2J" + $0.transactions[0].kind }
+        let shown = try #require(verifyError(escaped)).description
+        #expect(shown.contains("kind (line: \\u{1b}[2J") && !shown.contains("\u{1b}"), "\(shown)")
+        // A transaction dropped from the line's list.
+        let dropped = try editLine(data, height: 4) { $0.transactions.removeLast() }
+        #expect(try #require(verifyError(dropped)).description.contains("transactions, the canonical bytes hold"))
     }
 }

@@ -11,10 +11,49 @@ import NIOCore
 import NIOPosix
 import Prometheus
 import Testing
+import TrellisCodec
+import TrellisConsensus
 import TrellisCrypto
 import TrellisLedger
 import TrellisTesting
 @testable import TrellisNode
+
+/// One message of every kind this build sends.
+func everyPeerMessageKind() -> [PeerMessage] {
+    let key = SigningKey.generate()
+    let vote = Vote.signed(VoteBody(type: .prevote, height: 1, round: 0, blockID: nil, validator: key.publicKey), chainID: "c", key: key)
+    let header = BlockHeader(chainID: "c", height: 1, round: 0, time: 1, appVersion: AppVersion.initial, previousBlockHash: .zero, txCount: 0,
+                             txRoot: .zero, receiptsRoot: .zero, stateRoot: .zero, validatorSetHash: .zero, nextValidatorSetHash: .zero,
+                             proposer: key.publicKey, lastCommitHash: .zero, evidenceHash: .zero)
+    let block = Block(header: header, transactions: [], lastCommit: nil)
+    let conflicting = Vote.signed(VoteBody(type: .prevote, height: 1, round: 0, blockID: block.hash, validator: key.publicKey), chainID: "c", key: key)
+    let pair = DuplicateVoteEvidence(vote, conflicting).map { [$0] } ?? []
+    return [.evidence(pair), .consensus(.vote(vote)), .transactions([]), .status(height: 1), .blockRequest(height: 1),
+            .blockResponse(block: block, certificate: CommitCertificate(height: 1, round: 0, blockID: block.hash, precommits: [vote]))]
+}
+
+@Suite struct PeerMessageKindTests {
+    @Test("Every kind this build sends is one it reads (knownKinds is the decoder's), and every other first byte is an unknown kind the decoder refuses")
+    func knownKindsAreTheDecodersKinds() throws {
+        let samples = everyPeerMessageKind()
+        #expect(Set(samples.map(\.kind)) == Set(PeerMessage.knownKinds), "a kind without a sample here, or knownKinds out of step with the kinds")
+        for message in samples {
+            guard case .message(let decoded) = try PeerMessage.decodeInbound(message.canonicalBytes) else {
+                Issue.record("kind \(message.kind) was dropped as unknown")
+                continue
+            }
+            #expect(decoded.kind == message.kind)
+        }
+        for tag in UInt8.min...UInt8.max where !PeerMessage.knownKinds.contains(tag) {
+            guard case .unknownKind(tag) = try PeerMessage.decodeInbound([tag, 0, 0, 0, 0, 0, 0, 0, 0]) else {
+                Issue.record("tag \(tag) is not an unknown kind")
+                continue
+            }
+            #expect(throws: CodecError.unknownTag(type: "PeerMessage", tag: tag)) { try PeerMessage.decode([tag, 0, 0, 0, 0, 0, 0, 0, 0]) }
+        }
+        #expect(throws: CodecError.self) { try PeerMessage.decodeInbound([]) }
+    }
+}
 
 @Suite(.serialized) struct UnknownPeerMessageTests {
     /// A one-validator node that accepts `peer` (a persistent peer at an address nobody listens on: the peer dials).
@@ -104,6 +143,9 @@ import TrellisTesting
         for i in 0..<flood { peer.send([7, UInt8(i & 0xff)], to: nodeKey) }
         #expect(await Patience.eventually(30, intervalMilliseconds: 50) { node.transport.statistics.misbehavingPeersDisconnected >= 1 },
                 "the flood was not cut")
+        // Banned as any flooder: the peer redials at once and is refused.
+        #expect(await Patience.eventually(30, intervalMilliseconds: 50) { node.transport.statistics.bannedPeersRefused >= 1 },
+                "the flooder was not banned")
         // The burst was spent on unknown kinds (each dropped and counted), then the rate limit disconnected the sender:
         // at 1 message/s, a flood the rest of the way would take 15 minutes.
         let dropped = node.droppedUnknownPeerMessages

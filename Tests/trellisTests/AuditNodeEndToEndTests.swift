@@ -2,7 +2,8 @@
 // `audit export --node URL` needs nothing else and names the genesis it took; `audit verify` pins a genesis
 // (--genesis-hash) or names the one it took from the file, and refuses another; `audit prove --node URL --state KEY`
 // at the latest and at an older height writes proofs that `audit check-proof` verifies offline (the bug: the key
-// went to the API as hex text in the path, so the node proved another key).
+// went to the API as hex text in the path, so the node proved another key); `audit prove --node URL --tx HASH` proves a
+// transaction's inclusion and receipt, signed by its signer.
 import Foundation
 import Testing
 import TrellisCrypto
@@ -60,6 +61,17 @@ import Glibc
         tampered.replaceSubrange(value, with: "\"value_hex\":\"0000000000000002\"")
         try tampered.write(toFile: latestProof, atomically: true, encoding: .utf8)
         #expect(try CLI.run(["audit", "check-proof", latestProof, "--genesis", genesisFile]).status == 1)
+
+        // The transaction, proved from the node by its signer (a party: GET /v1/tx answers it) and checked offline;
+        // --height belongs to --state.
+        let txHash = try #require(json(sent.stdout)["hash"] as? String)
+        let txProof = work + "/tx.json"
+        let proveTx = try CLI.run(["audit", "prove", "--node", api, "--key", net.key("bank"), "--tx", txHash, "--out", txProof])
+        #expect(proveTx.status == 0, "\(proveTx.stderr)")
+        let checkTx = try CLI.run(["audit", "check-proof", txProof, "--genesis", genesisFile])
+        #expect(checkTx.status == 0 && checkTx.stdout.contains("transaction \(txHash) (credit_line.set by bank) is transaction 0 of block \(committedAt); receipt ok"),
+                "\(checkTx.stdout) \(checkTx.stderr)")
+        #expect(try CLI.run(["audit", "prove", "--node", api, "--key", net.key("bank"), "--tx", txHash, "--height", "1", "--out", txProof]).status == 2)
 
         // Export with nothing but the URL; the genesis taken is named.
         let export = work + "/chain.jsonl"

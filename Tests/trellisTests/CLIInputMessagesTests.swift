@@ -1,5 +1,5 @@
 // CLIInputMessagesTests.swift — bad command-line input is refused with a message that says what is wrong, before any
-// network access: a negative amount is "must be positive" (not "Missing value", as when "-3" was taken for a flag),
+// network access: a negative amount is "must not be negative" (not "Missing value", as when "-3" was taken for a flag),
 // a negative time is a time like any other, and an unknown enum value in a payload lists the values there are.
 import Foundation
 import Testing
@@ -16,7 +16,7 @@ import Testing
     @Test func aNegativeAmountMustBePositive() throws {
         let negative = try issue(face: "-3", maturity: "1900000000")
         #expect(negative.status == 2)
-        #expect(negative.stderr.contains("The value '-3' is invalid for '--face <face>': the value must be positive"), "\(negative.stderr)")
+        #expect(negative.stderr.contains("The value '-3' is invalid for '--face <face>': the value must not be negative"), "\(negative.stderr)")
         #expect(!negative.stderr.contains("Missing value"), "\(negative.stderr)")
         let word = try issue(face: "3x", maturity: "1900000000")
         #expect(word.status == 2 && word.stderr.contains("'3x' is invalid for '--face <face>': not a whole number"), "\(word.stderr)")
@@ -25,7 +25,7 @@ import Testing
         // The same for an optional option and one with a default.
         let nonce = try CLI.run(["tx", "send", "--kind", "credit_line.set", "--payload", "{}", "--nonce", "-1", "--expires-in", "-2",
                                  "--node", "http://127.0.0.1:1", "--key", "/nonexistent/bank.key"])
-        #expect(nonce.status == 2 && nonce.stderr.contains("'-1' is invalid for '--nonce <nonce>': the value must be positive"), "\(nonce.stderr)")
+        #expect(nonce.status == 2 && nonce.stderr.contains("'-1' is invalid for '--nonce <nonce>': the value must not be negative"), "\(nonce.stderr)")
     }
 
     @Test func aNegativeTimeIsAValueNotAFlag() throws {
@@ -47,4 +47,20 @@ import Testing
         #expect(result.stderr.contains(#""receipt" is not one of contract, invoice, bill_of_lading, verification_report, delivery_note, other"#), "\(result.stderr)")
         #expect(!result.stderr.contains("Cannot initialize"), "\(result.stderr)")
     }
+
+    /// `--payload @FILE`: a file that cannot be read says why; bytes that are not UTF-8 say so (not "not valid JSON").
+    @Test func aPayloadFileThatCannotBeReadSaysWhy() throws {
+        func send(_ payload: String) throws -> CLIResult {
+            try CLI.run(["tx", "send", "--kind", "evidence.attest", "--payload", payload, "--node", "http://127.0.0.1:1", "--key", "/nonexistent/k.key"])
+        }
+        let missing = try send("@/nonexistent/payload.json")
+        #expect(missing.status == 2 && missing.stderr.contains("cannot read /nonexistent/payload.json: No such file or directory"), "\(missing.stderr)")
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("latin1-\(getpid()).json")
+        try Data([0x7B, 0x22, 0x74, 0x69, 0x74, 0x6C, 0x65, 0x22, 0x3A, 0x22, 0xE9, 0x22, 0x7D]).write(to: file)  // {"title":"é"} in Latin-1
+        defer { try? FileManager.default.removeItem(at: file) }
+        let latin1 = try send("@" + file.path)
+        #expect(latin1.status == 2 && latin1.stderr.contains("\(file.path) is not UTF-8 text"), "\(latin1.stderr)")
+        #expect(!latin1.stderr.contains("not valid JSON"), "\(latin1.stderr)")
+    }
 }
+

@@ -4,6 +4,7 @@
 import Foundation
 import Testing
 @testable import trellis
+import TrellisAudit
 
 private func layout(_ json: String) throws -> String {
     HumanFormat.render(try JSONSerialization.jsonObject(with: Data(json.utf8), options: [.fragmentsAllowed]))
@@ -80,5 +81,27 @@ private func layout(_ json: String) throws -> String {
                 c  4
 
             """)
+    }
+
+    /// Block times, maturities and periods are Unix seconds in JSON; a person at a terminal gets the UTC date beside
+    /// them, and a query's open period end (Int64.min / Int64.max) reads "(any)", not -9223372036854775808.
+    @Test func timesShowTheirDateAndOpenPeriodEndsReadAny() throws {
+        let text = try layout(#"{"maturity":1796617944,"period_from":-9223372036854775808,"period_to":9223372036854775807,"face":1796617944,"time":0}"#)
+        #expect(text.contains("maturity     1796617944 (2026-12-07 04:32:24 UTC)"), "\(text)")
+        #expect(text.contains("period_from  (any)") && text.contains("period_to    (any)"), "\(text)")
+        #expect(text.contains("face         1796617944\n"), "an amount is not a time: \(text)")
+        #expect(text.contains("time         0 (1970-01-01 00:00:00 UTC)"), "\(text)")
+        let table = try layout(#"[{"event":"issue","time":951782400},{"event":"split","time":-1}]"#)
+        #expect(table.contains("issue  951782400 (2000-02-29 00:00:00 UTC)") && table.contains("split  -1 (1969-12-31 23:59:59 UTC)"), "\(table)")
+        #expect(try layout(#"{"time":true}"#).contains("time  yes"), "a boolean under a time key stays a boolean")
+    }
+
+    @Test func unixTimeTextCoversTheYearsAReaderMeansAndNothingElse() {
+        #expect(UnixTimeText.utc(253_402_300_799) == "9999-12-31 23:59:59 UTC")
+        #expect(UnixTimeText.utc(253_402_300_800) == nil)
+        #expect(UnixTimeText.utc(-62_135_596_800) == "0001-01-01 00:00:00 UTC")
+        #expect(UnixTimeText.utc(-62_135_596_801) == nil)
+        #expect(UnixTimeText.labelled(253_402_300_800) == "253402300800")
+        #expect(UnixTimeText.labelled(.min) == "(any)" && UnixTimeText.labelled(.max) == "(any)")
     }
 }

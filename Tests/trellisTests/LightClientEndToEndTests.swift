@@ -1,5 +1,5 @@
 // LightClientEndToEndTests.swift — `trellis light` against a live node (from the genesis and from a HEIGHT:HASH,
-// with a state proof and the node itself as an agreeing witness), and against static HTTP stubs serving the node's
+// with a state proof, a transaction proof and the node itself as an agreeing witness), and against static HTTP stubs serving the node's
 // own answers with one thing forged: a header (exit 1), a state proof (exit 1), and a witness with a conflicting
 // header certified by the validator's real key — what an equivocating validator produces (exit 3, both headers shown).
 import Foundation
@@ -168,5 +168,37 @@ final class StaticHTTPStub {
         #expect(!unsigned.stderr.contains("{\"error\""), "the node's JSON is not dumped: \(unsigned.stderr)")
         let above = try CLI.run(["light", "--node", api, "--trust", genesisFile, "--height", "99999999"])
         #expect(above.status == 1 && above.stderr.contains("has no certified block at height 99999999: its newest certified height is"), "\(above.stderr)")
+
+        // 4. A transaction proved by the light client: read as its signer (a party), its block verified from the
+        // genesis, inclusion and receipt checked against that header; the same answers with a forged receipt (a
+        // rejection instead of ok) served by a stub: exit 1. Without a key the node's refusal says to pass one.
+        let expiry = Int(Date().timeIntervalSince1970) + 30 * 86_400
+        let sent = try CLI.run(["tx", "send", "--node", api, "--key", net.key("bank"), "--cosign", net.key("core"), "--kind", "credit_line.set",
+                                "--payload", "{\"line_id\":\"light-e2e\",\"core\":\"core\",\"limit\":1000,\"expiry\":\(expiry)}", "--wait", "--json"])
+        #expect(sent.status == 0, "\(sent.stdout) \(sent.stderr)")
+        let txHash = try #require(json(sent.stdout)["hash"] as? String)
+        let txHeight = try #require(json(sent.stdout)["height"] as? Int)
+        #expect(waitUntil(60) { net.height(api) > txHeight }, "the transaction's block is not certified")
+        let provedTx = try CLI.run(["light", "--node", api, "--trust", genesisFile, "--tx", txHash, "--key", net.key("bank"), "--json"])
+        #expect(provedTx.status == 0, "\(provedTx.stdout) \(provedTx.stderr)")
+        let txReport = json(provedTx.stdout)
+        #expect(txReport["verified_height"] as? Int == txHeight, "\(provedTx.stdout)")
+        let statement = (txReport["transaction"] as? [String: Any])?["statement"] as? String ?? ""
+        #expect(statement.hasPrefix("transaction \(txHash) (credit_line.set by bank) is transaction ") && statement.contains("of block \(txHeight); receipt ok"), "\(provedTx.stdout)")
+        let unsignedTx = try CLI.run(["light", "--node", api, "--trust", genesisFile, "--tx", txHash])
+        #expect(unsignedTx.status == 1 && unsignedTx.stderr.contains("pass --key"), "\(unsignedTx.stderr)")
+        #expect(try CLI.run(["light", "--node", api, "--trust", genesisFile, "--tx", txHash, "--height", "\(txHeight)"]).status == 2)
+
+        let forgedTxRoot = work + "/forged-tx"
+        _ = try snapshot(of: api, tip: txHeight, into: forgedTxRoot)
+        var txAnswer = get(api + "/v1/tx/\(txHash)", keyFile: net.key("bank"), member: "bank")
+        let realReceipt = try CanonicalDecoder.decode(Receipt.self, from: try Hex.decode(try #require(txAnswer["receipt_hex"] as? String)))
+        let forgedReceipt = Receipt(txHash: realReceipt.txHash, index: realReceipt.index, nonceConsumed: true, outcome: .rejected(code: "not_member", message: "forged"))
+        txAnswer["receipt_hex"] = Hex.encode(forgedReceipt.canonicalBytes)
+        try serve(txAnswer, at: "v1/tx/\(txHash)", root: forgedTxRoot)
+        let txStub = try StaticHTTPStub(root: forgedTxRoot)
+        defer { txStub.stop() }
+        let forgedTx = try CLI.run(["light", "--node", txStub.url, "--trust", genesisFile, "--tx", txHash])
+        #expect(forgedTx.status == 1 && forgedTx.stderr.contains("receipt's Merkle path does not lead to receipts_root"), "\(forgedTx.stdout) \(forgedTx.stderr)")
     }
 }

@@ -26,8 +26,9 @@ public enum PeerMessage: Sendable, CanonicalCodable {
     /// The most transactions one gossip message may carry.
     public static let maxGossipBatch = 1_000
 
-    /// The kinds (a message's first byte, its tag) this build decodes. A release adds kinds after these and never
-    /// changes what a known kind's bytes mean.
+    /// The kinds (a message's first byte, its tag) this build decodes: exactly the tags of `kind` and of the decoder's
+    /// switch (`encode` refuses a kind outside it; PeerMessageKindTests and the fuzz harness check the decoder). A release
+    /// adds kinds after these and never changes what a known kind's bytes mean.
     public static let knownKinds: ClosedRange<UInt8> = 1...6
 
     /// What a peer sent, as this build reads it.
@@ -38,26 +39,35 @@ public enum PeerMessage: Sendable, CanonicalCodable {
         case unknownKind(tag: UInt8)
     }
 
+    /// This message's kind: its first byte on the wire.
+    public var kind: UInt8 {
+        switch self {
+        case .consensus: return 1
+        case .transactions: return 2
+        case .status: return 3
+        case .blockRequest: return 4
+        case .blockResponse: return 5
+        case .evidence: return 6
+        }
+    }
+
     public func encode(to encoder: inout CanonicalEncoder) {
+        // A kind outside `knownKinds` would be dropped unread by every node of this build (`decodeInbound`).
+        precondition(Self.knownKinds.contains(kind), "PeerMessage kind \(kind) is not in knownKinds \(Self.knownKinds): extend it with the decoder")
+        encoder.encode(kind)
         switch self {
         case .consensus(let m):
-            encoder.encode(UInt8(1))
             encoder.encode(m)
         case .transactions(let txs):
-            encoder.encode(UInt8(2))
             encoder.encode(txs)
         case .status(let h):
-            encoder.encode(UInt8(3))
             encoder.encode(h)
         case .blockRequest(let h):
-            encoder.encode(UInt8(4))
             encoder.encode(h)
         case .blockResponse(let b, let c):
-            encoder.encode(UInt8(5))
             encoder.encode(b)
             encoder.encode(c)
         case .evidence(let pairs):
-            encoder.encode(UInt8(6))
             encoder.encode(DuplicateVoteEvidence.canonicallyOrdered(pairs))
         }
     }
