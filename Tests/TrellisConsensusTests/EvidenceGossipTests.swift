@@ -83,9 +83,14 @@ extension ReplicaTests {
         // Another pair against the same validator and height proves nothing more: also pending.
         let otherRound = try pair(h, height: 1, round: 3, by: h.keys[equivocator])
         #expect(throws: EvidenceRefusal.alreadyPending) { try r.receiveEvidence(otherRound, from: 9) }
-        // A message with every kind: only the counts change.
+        // A message with both: only the counts change (the forgery is against a pending (validator, height): refused in
+        // memory, never verified).
         r.receiveSync(.evidence([forgery, valid]), from: 10)
         #expect(r.refusedEvidence == 2)
+        // The host hears of each: a kept pair (a log line) and every refusal with its reason (a metric).
+        let reasons = host.reports.compactMap { if case .evidenceRefused(let refusal) = $0 { return refusal.reason } else { return nil } }
+        #expect(reasons == ["already_pending", "already_pending"])
+        #expect(host.reports.contains { if case .evidenceReceived(let v, 1, "9") = $0 { v == valid.validator } else { false } })
         // A block punishing the pair commits: the pool drops it, gossip no longer carries it, and a peer sending it again is refused.
         r.tick()
         #expect(gossipedEvidence(host).last == [valid])

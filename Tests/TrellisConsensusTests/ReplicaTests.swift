@@ -121,7 +121,8 @@ final class RecordingHost: ReplicaHost {
     func replicaCommitted(_ block: Block, certificate: CommitCertificate, validatorSet: ValidatorSet, source: CommitSource) { log.append("committed") }
     func replicaHalted(_ reason: HaltReason) { halted = reason }
     func replicaRecordedEvidence(_ evidence: DuplicateVoteEvidence) {}
-    func replicaReported(_ report: ReplicaReport) {}
+    var reports: [ReplicaReport] = []
+    func replicaReported(_ report: ReplicaReport) { reports.append(report) }
     var hasPendingTransactions: Bool { true }
 
     /// A crash: the unsynced WAL tail is lost; the guard on disk stays.

@@ -115,6 +115,7 @@ func everyPeerMessageKind() -> [PeerMessage] {
         let metrics = try scrape(node, registry)
         #expect(metrics.value("trellis_p2p_unknown_messages_dropped_total") == Double(unknown.count))
         #expect(metrics.value("trellis_p2p_misbehaving_peers_disconnected_total") == 0)
+        for reason in EvidenceRefusal.reasons { #expect(metrics.value("trellis_evidence_refused_total", ["reason": reason]) == 0, "\(reason) not exported") }
 
         // A malformed message of a known kind (a status whose height is cut short) still disconnects the sender.
         peer.send([3, 0, 0, 1], to: nodeKey)

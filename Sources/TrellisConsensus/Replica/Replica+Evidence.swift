@@ -79,6 +79,27 @@ public enum EvidenceRefusal: Error, Equatable, CustomStringConvertible {
     /// A signature does not verify.
     case badSignature
 
+    /// The refusal as a metric label (`trellis_evidence_refused_total{reason}`).
+    public var reason: String {
+        switch self {
+        case .invalidHeight: return "invalid_height"
+        case .futureHeight: return "future_height"
+        case .tooOld: return "too_old"
+        case .alreadyPending: return "already_pending"
+        case .poolFull: return "pool_full"
+        case .overPeerAllowance: return "over_peer_allowance"
+        case .alreadyPunished: return "already_punished"
+        case .unknownValidatorSet: return "unknown_validator_set"
+        case .notAValidator: return "not_a_validator"
+        case .overNodeAllowance: return "over_node_allowance"
+        case .badSignature: return "bad_signature"
+        }
+    }
+
+    /// Every `reason` label.
+    public static let reasons = ["invalid_height", "future_height", "too_old", "already_pending", "pool_full", "over_peer_allowance",
+                                 "already_punished", "unknown_validator_set", "not_a_validator", "over_node_allowance", "bad_signature"]
+
     public var description: String {
         switch self {
         case .invalidHeight: return "evidence for height 0"
@@ -107,7 +128,10 @@ extension Replica {
     mutating func receiveEvidence(_ pairs: [DuplicateVoteEvidence], from peer: Host.Peer) {
         var sets: [UInt64: ValidatorSet] = [:]  // one look-up per height and message
         for pair in pairs.prefix(EvidenceGossip.maxPairsPerMessage) {
-            do { try receiveEvidence(pair, from: peer, sets: &sets) } catch { refusedEvidence += 1 }
+            do { try receiveEvidence(pair, from: peer, sets: &sets) } catch {
+                refusedEvidence += 1
+                host.replicaReported(.evidenceRefused(error))
+            }
         }
     }
 
@@ -150,6 +174,7 @@ extension Replica {
         let kept = machine.keepGossipedEvidence(evidence)
         precondition(kept, "invalid state: a pair the pool may record was not kept")
         persistEvidence(sync: false)
+        host.replicaReported(.evidenceReceived(validator: evidence.validator, height: evidence.height, peer: "\(peer)"))
     }
 
     /// Drops from the pending pool what the chain recorded and, when this replica gossips evidence, sends the rest

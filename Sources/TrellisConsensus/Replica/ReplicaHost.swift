@@ -79,6 +79,10 @@ public enum ReplicaReport: Sendable, CustomStringConvertible {
     case syncBlockRefused(height: UInt64, reason: String)
     case walFull(limit: Int)
     case recovered(height: UInt64, replayedEntries: Int, round: UInt32)
+    /// A peer's gossiped evidence pair was kept (Replica+Evidence); `peer` as the host names it.
+    case evidenceReceived(validator: PublicKey, height: UInt64, peer: String)
+    /// A peer's gossiped evidence pair was refused.
+    case evidenceRefused(EvidenceRefusal)
 
     public var description: String {
         switch self {
@@ -87,6 +91,8 @@ public enum ReplicaReport: Sendable, CustomStringConvertible {
         case .syncBlockRefused(let h, let reason): return "refused a synced block at height \(h): \(reason)"
         case .walFull(let limit): return "consensus WAL is full (\(limit) entries this height): a message liveness does not need was dropped"
         case .recovered(let h, let n, let r): return "recovered at height \(h): replayed \(n) WAL entries, now round \(r)"
+        case .evidenceReceived(let v, let h, let peer): return "evidence received from \(peer): validator \(v.hex.prefix(16)) double-voted at height \(h)"
+        case .evidenceRefused(let refusal): return "refused gossiped evidence: \(refusal)"
         }
     }
 }
