@@ -153,7 +153,7 @@ extension ReplicaTests {
         #expect(throws: EvidenceRefusal.unknownValidatorSet(height: 1)) { try r.receiveEvidence(try pair(h, height: 1, by: h.keys[2]), from: 7) }
     }
 
-    @Test("A peer's allowance and the node's verifications are counted per height: both start again when a height starts")
+    @Test("A peer's allowance and the node's look-ups and verifications are counted per height: all start again when a height starts")
     func allowancesStartAgainAtEachHeight() throws {
         let h = try Harness()
         let i = h.nonProposer(height: 1)
@@ -165,6 +165,13 @@ extension ReplicaTests {
         for peer in 0..<EvidenceGossip.maxVerificationsPerHeight { #expect(throws: EvidenceRefusal.badSignature) { try r.receiveEvidence(forgery, from: 100 + peer) } }
         #expect(throws: EvidenceRefusal.overNodeAllowance(limit: EvidenceGossip.maxVerificationsPerHeight)) { try r.receiveEvidence(valid, from: 7) }
         #expect(throws: EvidenceRefusal.overPeerAllowance(limit: EvidenceGossip.maxChecksPerPeerHeight)) { try r.receiveEvidence(valid, from: 100) }
+        // The node-wide bound on look-ups: pairs that cost a store read, from ever more peers, until it is spent.
+        let stranger = try pair(h, height: 1, by: SigningKey.generate())
+        let lookedUp = EvidenceGossip.maxVerificationsPerHeight + 1  // the forgers' pairs and peer 7's
+        for n in lookedUp..<EvidenceGossip.maxChecksPerHeight {
+            #expect(throws: EvidenceRefusal.notAValidator(height: 1)) { try r.receiveEvidence(stranger, from: 1_000 + n / EvidenceGossip.maxChecksPerPeerHeight) }
+        }
+        #expect(throws: EvidenceRefusal.overNodeChecks(limit: EvidenceGossip.maxChecksPerHeight)) { try r.receiveEvidence(stranger, from: 2_000) }
         syncCommit(&r, h, height: 1)
         // Height 2: the forger's allowance and the node's verifications start again.
         try r.receiveEvidence(valid, from: 100)
@@ -210,13 +217,13 @@ extension ReplicaTests {
         #expect(r.machine.pendingEvidence == [old, oldest], "the proposer keeps its older pair for its own blocks")
     }
 
-    @Test("With evidence gossip off (the node's default in the release that introduced it), a replica receives pairs but sends none")
+    @Test("With evidence gossip off (the default, the node's too, in the release that introduced it), a replica receives pairs but sends none")
     func gossipOffSendsNothing() throws {
         let h = try Harness()
         let i = h.nonProposer(height: 1)
         let equivocator = try #require(h.keys.indices.first { $0 != i })
         let host = RecordingHost()
-        var r = try replica(h, i, host: host, settings: ReplicaSettings(commitDelayMilliseconds: 0, gossipsEvidence: false))
+        var r = try replica(h, i, host: host, settings: ReplicaSettings(commitDelayMilliseconds: 0))
         r.receive(.vote(h.vote(.prevote, height: 1, round: 0, nil, by: equivocator)))
         r.receive(.vote(h.vote(.prevote, height: 1, round: 0, h.block(height: 1, variant: 9).hash, by: equivocator)))
         #expect(r.machine.pendingEvidence.count == 1)

@@ -134,7 +134,7 @@ struct ReplicaTests {
     typealias TestReplica = Replica<FakeApplication, RecordingHost>
 
     func replica(_ h: Harness, _ i: Int, host: RecordingHost, app: FakeApplication? = nil, config: ConsensusConfig? = nil,
-                 settings: ReplicaSettings = ReplicaSettings(commitDelayMilliseconds: 0)) throws -> TestReplica {
+                 settings: ReplicaSettings = ReplicaSettings(commitDelayMilliseconds: 0, gossipsEvidence: true)) throws -> TestReplica {
         var r = TestReplica(config: config ?? h.config, signingKey: h.keys[i], signingGuard: host.durableGuard, application: app ?? FakeApplication(harness: h),
                             host: host, settings: settings)
         try r.start()

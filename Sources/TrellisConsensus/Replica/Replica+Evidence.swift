@@ -18,8 +18,9 @@
 //   2. no pair against its (validator, height) is pending here, and the pool would keep it
 //      (`ConsensusState.mayRecordEvidence`: one pair per (validator, height), at most `maxPendingEvidence`, a full
 //      pool drops from the validator holding the most) — both in memory, so an honest peer's repeats cost nothing;
-//   3. the sender has had fewer than `EvidenceGossip.maxChecksPerPeerHeight` pairs past this point this height (the
-//      allowance is charged here, before any store read or signature check);
+//   3. the sender has had fewer than `EvidenceGossip.maxChecksPerPeerHeight` pairs past this point this height, and the
+//      node fewer than `maxChecksPerHeight` from all peers (both charged here, before any store read or signature
+//      check);
 //   4. the chain has not recorded a pair against its (validator, height) (one store read; such a pair is stale);
 //   5. its validator is in the validator set of its height — past sets included, as the ledger's evidence check
 //      (LedgerApplication `usableEvidence`) asks; a set is read once per height and message;
@@ -27,8 +28,8 @@
 //      together, and both signatures verify. A pair whose signature does not verify ends its sender's allowance for
 //      the height: an honest node sends only pairs it verified (its own votes' signatures are checked at intake).
 // Anything else is refused with an `EvidenceRefusal`. So per height a peer causes at most `maxChecksPerPeerHeight`
-// store reads and set look-ups and one failed verification (plus the genuine pairs the pool keeps), the node at most
-// `maxVerificationsPerHeight` × 2 verifications; the pool holds `maxPendingEvidence` for the whole node, and a message
+// store reads and set look-ups and one failed verification (plus the genuine pairs the pool keeps), all peers at most
+// `maxChecksPerHeight` look-ups and `maxVerificationsPerHeight` × 2 verifications; the pool holds `maxPendingEvidence` for the whole node, and a message
 // `maxPairsPerMessage` (the decoder's bound). Kept pairs join the pool outside the WAL (pending evidence never changes
 // a vote; the pool is stored, `persistEvidence`). Every `gossipEveryTicks` ticks — stalled or not: a chain that runs
 // still needs the pair from a node that does not propose — a replica drops the pairs the chain recorded and, when it
@@ -45,9 +46,12 @@ public enum EvidenceGossip {
     /// Pairs of one peer a replica looks up (store read, validator set) per height at most (twice a full message: an
     /// honest peer's pairs are checked once, then pending).
     public static let maxChecksPerPeerHeight = 2 * maxPairsPerMessage
+    /// Pairs a replica looks up per height at most, all peers together (four peers' allowances: a node's store work
+    /// is bounded however many member keys send).
+    public static let maxChecksPerHeight = 4 * maxChecksPerPeerHeight
     /// Pairs a replica verifies per height at most, all peers together (an honest network needs one verification per
     /// new pair; a Byzantine peer gets one failed verification per height before its allowance ends).
-    public static let maxVerificationsPerHeight = 8 * maxPairsPerMessage
+    public static let maxVerificationsPerHeight = 4 * maxPairsPerMessage
     /// A pair is accepted from a peer only for the `maxAgeHeights` heights up to the next uncommitted one (and only
     /// such pairs are sent). A local policy, not a consensus rule: the ledger takes evidence of any past height, and a
     /// proposer still puts its own older pairs in its blocks.
@@ -68,6 +72,8 @@ public enum EvidenceRefusal: Error, Equatable, CustomStringConvertible {
     case poolFull
     /// The sender used up its checks for this height (or sent a pair whose signature does not verify).
     case overPeerAllowance(limit: Int)
+    /// The node looked up its most pairs for this height, all peers together.
+    case overNodeChecks(limit: Int)
     /// The chain already recorded an equivocation of this validator at this height.
     case alreadyPunished(height: UInt64)
     /// The application does not know the validator set of the pair's height.
@@ -88,6 +94,7 @@ public enum EvidenceRefusal: Error, Equatable, CustomStringConvertible {
         case .alreadyPending: return "already_pending"
         case .poolFull: return "pool_full"
         case .overPeerAllowance: return "over_peer_allowance"
+        case .overNodeChecks: return "over_node_checks"
         case .alreadyPunished: return "already_punished"
         case .unknownValidatorSet: return "unknown_validator_set"
         case .notAValidator: return "not_a_validator"
@@ -97,7 +104,7 @@ public enum EvidenceRefusal: Error, Equatable, CustomStringConvertible {
     }
 
     /// Every `reason` label.
-    public static let reasons = ["invalid_height", "future_height", "too_old", "already_pending", "pool_full", "over_peer_allowance",
+    public static let reasons = ["invalid_height", "future_height", "too_old", "already_pending", "pool_full", "over_peer_allowance", "over_node_checks",
                                  "already_punished", "unknown_validator_set", "not_a_validator", "over_node_allowance", "bad_signature"]
 
     public var description: String {
@@ -108,6 +115,7 @@ public enum EvidenceRefusal: Error, Equatable, CustomStringConvertible {
         case .alreadyPending: return "evidence against this validator and height is already pending"
         case .poolFull: return "the evidence pool is full and keeps no more of this validator's pairs"
         case .overPeerAllowance(let limit): return "the peer sent more than \(limit) pairs to check this height, or a forged one"
+        case .overNodeChecks(let limit): return "this node looked up \(limit) gossiped pairs this height"
         case .alreadyPunished(let h): return "the chain already punished this validator's equivocation at height \(h)"
         case .unknownValidatorSet(let h): return "the validator set of height \(h) is not known"
         case .notAValidator(let h): return "the signer was not a validator at height \(h)"
@@ -122,17 +130,23 @@ extension Replica {
     public mutating func receiveEvidence(_ evidence: DuplicateVoteEvidence, from peer: Host.Peer) throws(EvidenceRefusal) {
         var sets: [UInt64: ValidatorSet] = [:]
         try receiveEvidence(evidence, from: peer, sets: &sets)
+        persistEvidence(sync: false)
     }
 
     /// The pairs of one message, in order; each refusal counted.
     mutating func receiveEvidence(_ pairs: [DuplicateVoteEvidence], from peer: Host.Peer) {
         var sets: [UInt64: ValidatorSet] = [:]  // one look-up per height and message
+        var kept = false
         for pair in pairs.prefix(EvidenceGossip.maxPairsPerMessage) {
-            do { try receiveEvidence(pair, from: peer, sets: &sets) } catch {
+            do {
+                try receiveEvidence(pair, from: peer, sets: &sets)
+                kept = true
+            } catch {
                 refusedEvidence += 1
                 host.replicaReported(.evidenceRefused(error))
             }
         }
+        if kept { persistEvidence(sync: false) }  // the pool is stored once per message
     }
 
     private mutating func receiveEvidence(_ evidence: DuplicateVoteEvidence, from peer: Host.Peer,
@@ -151,7 +165,9 @@ extension Replica {
         // 3. The sender's allowance, charged before any store read.
         let checked = evidenceChecks[peer, default: 0]
         guard checked < EvidenceGossip.maxChecksPerPeerHeight else { throw .overPeerAllowance(limit: EvidenceGossip.maxChecksPerPeerHeight) }
+        guard evidenceNodeChecks < EvidenceGossip.maxChecksPerHeight else { throw .overNodeChecks(limit: EvidenceGossip.maxChecksPerHeight) }
         evidenceChecks[peer] = checked + 1
+        evidenceNodeChecks += 1
         // 4–5. The store: the chain's record and the height's validator set.
         guard !application.hasRecordedEvidence(against: evidence.validator, height: evidence.height) else { throw .alreadyPunished(height: evidence.height) }
         let set: ValidatorSet
@@ -173,7 +189,6 @@ extension Replica {
         }
         let kept = machine.keepGossipedEvidence(evidence)
         precondition(kept, "invalid state: a pair the pool may record was not kept")
-        persistEvidence(sync: false)
         host.replicaReported(.evidenceReceived(validator: evidence.validator, height: evidence.height, peer: "\(peer)"))
     }
 
@@ -188,7 +203,8 @@ extension Replica {
         let next = application.committedHeight + 1
         let fresh = machine.pendingEvidence.filter { $0.height <= next && next - $0.height < EvidenceGossip.maxAgeHeights }
         guard !fresh.isEmpty else { return }
-        host.broadcastSync(.evidence(DuplicateVoteEvidence.canonicallyOrdered(fresh)))
+        // The pool fits one message (ConsensusConfig); the prefix keeps a message peers accept if the bound was lifted.
+        host.broadcastSync(.evidence(Array(DuplicateVoteEvidence.canonicallyOrdered(fresh).prefix(EvidenceGossip.maxPairsPerMessage))))
     }
 }
 

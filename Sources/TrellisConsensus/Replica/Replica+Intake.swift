@@ -117,6 +117,7 @@ extension Replica {
         intakeCounts = intakeCounts.filter { $0.key.height >= height }
         evidenceChecks = [:]  // Replica+Evidence: each peer's checks and the node's verifications are counted per height
         evidenceVerifications = 0
+        evidenceNodeChecks = 0
         if let cached = intakeSetCache, cached.height < height { intakeSetCache = nil }
     }
 }

@@ -37,11 +37,12 @@ public struct ReplicaSettings: Sendable, Hashable {
     /// (`consensus.create_empty_blocks`). Only delays a start; never changes a vote.
     public var createEmptyBlocks: Bool
     /// Send the pending evidence to peers (Replica+Evidence; the node's `consensus.evidence_gossip`). Receiving is
-    /// always on. Only delays a punishment; never changes a vote.
+    /// always on. Only delays a punishment; never changes a vote. Off unless asked for, as in the node (the simulator
+    /// turns it on: all its replicas run one build).
     public var gossipsEvidence: Bool
 
     public init(commitDelayMilliseconds: UInt64, syncRetryMilliseconds: UInt64 = 1_000, gossipEveryTicks: Int = 1, gossipOnlyWhenStalled: Bool = true,
-                createEmptyBlocks: Bool = true, gossipsEvidence: Bool = true) {
+                createEmptyBlocks: Bool = true, gossipsEvidence: Bool = false) {
         precondition(gossipEveryTicks >= 1, "gossipEveryTicks must be ≥ 1, got \(gossipEveryTicks)")
         self.commitDelayMilliseconds = commitDelayMilliseconds
         self.syncRetryMilliseconds = syncRetryMilliseconds
@@ -107,6 +108,8 @@ public struct Replica<Application: ConsensusApplication, Host: ReplicaHost> {
     var evidenceChecks: [Host.Peer: Int] = [:]
     /// Gossiped evidence pairs verified at this height, all peers together (Replica+Evidence).
     var evidenceVerifications = 0
+    /// Gossiped evidence pairs looked up at this height, all peers together (Replica+Evidence).
+    var evidenceNodeChecks = 0
 
     /// A replica for the validator holding `signingKey`, resuming from its durable `signingGuard`. Call `start()`.
     public init(config: ConsensusConfig, signingKey: SigningKey, signingGuard: SigningGuard, application: Application, host: Host,

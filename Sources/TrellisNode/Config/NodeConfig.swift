@@ -497,8 +497,8 @@ extension NodeConfig {
         timeout_commit_ms = \(consensus.timeoutCommitMilliseconds)
         create_empty_blocks = \(consensus.createEmptyBlocks)
         # Send pending evidence to peers: only once no node of the consortium runs a release before the one that
-        # receives it (it would disconnect and ban this one: docs/OPERATIONS.md §12). Left out: this release's default.
-        # evidence_gossip = true
+        # receives it (it would disconnect and ban this one: docs/OPERATIONS.md §12).
+        evidence_gossip = \(consensus.evidenceGossip)
         max_block_transactions = \(consensus.maxBlockTransactions)
         max_block_bytes = \(consensus.maxBlockBytes)
 

@@ -26,7 +26,7 @@ extension Simulation {
     /// Replica settings of a simulated node.
     var replicaSettings: ReplicaSettings {
         ReplicaSettings(commitDelayMilliseconds: config.commitDelayMilliseconds, syncRetryMilliseconds: config.syncIntervalMilliseconds,
-                        gossipEveryTicks: config.gossipEveryTicks, gossipOnlyWhenStalled: config.gossipOnlyWhenStalled)
+                        gossipEveryTicks: config.gossipEveryTicks, gossipOnlyWhenStalled: config.gossipOnlyWhenStalled, gossipsEvidence: true)
     }
 
     /// Runs one step of node `i`'s replica, then carries out its outputs; a planned crash strikes during the step.
