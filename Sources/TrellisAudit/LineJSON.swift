@@ -194,9 +194,9 @@ enum LineParts {
     }
 }
 
-/// The payload JSON `TransactionView` shows: the kind's `KindSpec` JSON when the kind is known and the payload
-/// decodes, else nil. Written by the payload's direct writer, else by `PayloadJSONEncoder` (the same bytes, both
-/// faster), unless they decline.
+/// The payload JSON `TransactionView` shows: the kind's `KindSpec` JSON view when the kind is known and the payload
+/// decodes by its layout (`KindSpec.decodeLayout`: the stateless checks are execution's business), else nil. Written
+/// by the payload's direct writer, else by `PayloadJSONEncoder` (the same bytes, both faster), unless they decline.
 enum PayloadJSON {
     static func text(kind: String, payload: [UInt8], registry: ContractRegistry) -> String? {
         utf8(kind: kind, payload: payload, registry: registry).map { String(decoding: $0, as: UTF8.self) }
@@ -204,7 +204,7 @@ enum PayloadJSON {
 
     /// `text`'s UTF-8 bytes (what a line holds, escaped), without building a String.
     static func utf8(kind: String, payload: [UInt8], registry: ContractRegistry) -> [UInt8]? {
-        guard let spec = registry.spec(for: kind), let value = try? spec.decodePayload(payload) else { return nil }
+        guard let spec = registry.spec(for: kind), let value = try? spec.decodeLayout(payload) else { return nil }
         // The kind's direct writer when it has one and can promise every string (PayloadJSONWriter.swift).
         var writer = PayloadJSONWriter(capacity: 2 * payload.count + 64)
         if value.writeJSON(into: &writer), writer.ok { return writer.bytes }

@@ -1,6 +1,7 @@
 // UnixTimeText.swift — Unix seconds as a person reads them: "1796617944 (2026-12-05 08:32:24 UTC)" at a terminal
 // and in the offline certificates' text; `Int64.min` / `Int64.max`, the open ends of a query's period, as "(any)".
 // Only for people: JSON answers and everything hashed keep the integer.
+import TrellisLedger
 
 public enum UnixTimeText {
     /// The proleptic Gregorian UTC date and time of `seconds`, "YYYY-MM-DD HH:MM:SS UTC", or nil outside years
@@ -9,16 +10,7 @@ public enum UnixTimeText {
         // Seconds of 0001-01-01T00:00:00Z and of 10000-01-01T00:00:00Z.
         guard seconds >= -62_135_596_800, seconds < 253_402_300_800 else { return nil }
         let (days, secondOfDay) = floorDivide(seconds, 86_400)
-        // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let mp = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        let (year, month, day) = CivilCalendar.date(ofDay: days)
         func two(_ n: Int64) -> String { n < 10 ? "0\(n)" : "\(n)" }
         let yearText = String(repeating: "0", count: max(0, 4 - String(year).count)) + String(year)
         return "\(yearText)-\(two(month))-\(two(day)) \(two(secondOfDay / 3600)):\(two(secondOfDay / 60 % 60)):\(two(secondOfDay % 60)) UTC"

@@ -32,9 +32,10 @@ func progressLine(_ text: String) {
 }
 
 /// Prints `value` as JSON (keys sorted).
+/// One line, keys sorted: the same shape as every other `--json` answer of the CLI (a script reads one line).
 func printJSON<T: Encodable>(_ value: T) throws {
     let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     print(String(decoding: try encoder.encode(value), as: UTF8.self))
 }
 

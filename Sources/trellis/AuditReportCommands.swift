@@ -47,11 +47,17 @@ struct AuditLineage: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "lineage", abstract: "A certificate piece's ancestors, descendants, live leaves, financings and events.")
 
     @Argument(help: "Certificate piece id (cert-…).")
-    var certID: String
+    var piece: String?
+
+    @Option(help: "The same id as a flag, as `trellis query lineage --cert` spells it.")
+    var cert: String?
 
     @OptionGroup var source: ReportSource
 
     func run() throws {
+        guard let certID = piece ?? cert, piece == nil || cert == nil else {
+            throw badInput(piece == nil ? "give the certificate piece id (cert-…), as an argument or with --cert" : "give the certificate piece id once: as an argument or with --cert")
+        }
         let state = try source.state()
         let answer = try auditing { () throws(AuditError) in try Reports.lineage(certID, in: state) }
         let l = answer.result
@@ -72,7 +78,10 @@ struct AuditProvenance: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "provenance", abstract: "Where a credit serial came from: block, batch, verification, project, methodology, transfers.")
 
     @Argument(help: "Serial text PROGRAM-UNIT-COUNTRY-PROJECT-VINTAGE-START-END, or a serial number with --program.")
-    var serial: String
+    var serialText: String?
+
+    @Option(help: "The same serial as a flag, as `trellis query provenance --serial` spells it.")
+    var serial: String?
 
     @Option(help: "Program id, when SERIAL is a number.")
     var program: String?
@@ -80,6 +89,9 @@ struct AuditProvenance: ParsableCommand {
     @OptionGroup var source: ReportSource
 
     func run() throws {
+        guard let serial = serialText ?? serial, serialText == nil || self.serial == nil else {
+            throw badInput(serialText == nil ? "give the serial, as an argument or with --serial" : "give the serial once: as an argument or with --serial")
+        }
         let state = try source.state()
         let answer = try auditing { () throws(AuditError) in try Reports.provenance(serial, program: program, in: state) }
         let p = answer.result

@@ -54,7 +54,7 @@ final class LocalCluster: @unchecked Sendable {
         }
         let binary = executablePath()
         for i in state.nodes.indices {
-            state.nodes[i].pid = try up.spawn(binary: binary, home: state.nodes[i].home, seconds: 90)
+            state.nodes[i].pid = try up.spawn(binary: binary, home: state.nodes[i].home, seconds: 90, busyPortHint: "another cluster or testnet may be running on these ports: pass another --base-port")
             try state.save(root)
         }
         let cluster = LocalCluster(root: root, state: state)

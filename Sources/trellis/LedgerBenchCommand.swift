@@ -27,7 +27,7 @@ struct LedgerBench: ParsableCommand {
     @Option(help: "With --grow-transactions: draw the measured blocks' transactions in turn from this many signers (at least the growth's 50 chains), so a block of at most this many holds one transaction per signer, as in bench cluster's latency phase (0: drawn like the growth's, chained runs of 50 signers).") var measureSigners = 0
     @Option(help: "With --grow-transactions: L0 files of the tree's pages (the nodes column family) that start a compaction (0: the store's own setting).") var nodesCompactionTrigger: Int32 = 0
     @Option(help: "With --grow-transactions: compression of the tree's pages (the nodes column family): lz4, zstd or none (default: the store's own setting).") var nodesCompression: String?
-    @Option(help: "With --grow-transactions: how the tree's emptied page positions are deleted: plain (the store's own setting). single (RocksDB's SingleDelete) is refused: store format 6 puts a page over its position again and again, which SingleDelete's contract forbids.") var nodesDelete: String?
+    @Option(help: "With --grow-transactions: how the tree's emptied page positions are deleted: plain (the store's own setting). single (RocksDB's SingleDelete) is refused: store format 7 puts a page over its position again and again, which SingleDelete's contract forbids.") var nodesDelete: String?
     @Option(help: "With --grow-transactions: memtable MiB of the tree's pages (0: the store's own setting).") var nodesWriteBufferMb = 0
     @Option(help: "With --grow-transactions: compaction style of the tree's pages: level or universal (default: the store's own setting).") var nodesCompactionStyle: String?
     @Option(help: "With --grow-transactions: MiB of RocksDB's block cache, shared by every column family (0: the store's own setting).") var blockCacheMb = 0
@@ -131,8 +131,11 @@ extension LedgerBench {
         }
         let path = dir ?? FileManager.default.temporaryDirectory.appendingPathComponent("trellis-bench-ledger-\(UUID().uuidString)").path
         defer { if dir == nil { try? FileManager.default.removeItem(atPath: path) } }
-        let result: GrownStateResult
+        var result: GrownStateResult? = nil
         var sst: [String: Int] = [:]
+        // The grown store opened again (format 7 recomputes its upper tree from the rows at depth 16): the open's wall
+        // time, of which the upper tree's.
+        var reopen: (seconds: Double, upperTreeSeconds: Double)? = nil
         do {
             var options = RocksChainStore.storeOptions
             if nodesCompactionTrigger > 0 { options.level0CompactionTrigger["nodes"] = nodesCompactionTrigger }
@@ -165,22 +168,32 @@ extension LedgerBench {
             switch nodesDelete {
             case nil: break
             case "single":
-                // Format 6 puts each changed page over its position's row, many times between deletes: a single delete
+                // Format 7 (as 6) puts each changed page over its position's row, many times between deletes: a single delete
                 // could then cancel only the newest put and bring an older page back.
-                throw badInput("--nodes-delete single: store format 6 writes a page over its position again and again, which RocksDB's SingleDelete forbids (a key put twice without a delete between); use plain")
+                throw badInput("--nodes-delete single: store format 7 writes a page over its position again and again, which RocksDB's SingleDelete forbids (a key put twice without a delete between); use plain")
             case "plain": options.singleDelete.remove("nodes")
             case let other?: throw badInput("--nodes-delete \(other): single or plain")
             }
-            let store = try RocksChainStore(path: path, retention: archive ? .archive : .window(heights: proofHistoryHeights),
-                                        newPageCacheDepth: newPageCacheDepth ?? RocksChainStore.cachedNewPageDepth, options: options)
-            let total = growTransactions
-            result = try GrownStateBenchmark.run(growTransactions: growTransactions, measureEvery: measureEvery, sizes: sizes, measureBlocks: measureBlocks,
-                                                 measureSigners: measureSigners > 0 ? measureSigners : nil, store: store) { grown in
-                progressLine("grown: \(grown)/\(total) transactions")
+            let retention: StateRetention = archive ? .archive : .window(heights: proofHistoryHeights)
+            do {
+                let store = try RocksChainStore(path: path, retention: retention,
+                                                newPageCacheDepth: newPageCacheDepth ?? RocksChainStore.cachedNewPageDepth, options: options)
+                let total = growTransactions
+                result = try GrownStateBenchmark.run(growTransactions: growTransactions, measureEvery: measureEvery, sizes: sizes, measureBlocks: measureBlocks,
+                                                     measureSigners: measureSigners > 0 ? measureSigners : nil, store: store) { grown in
+                    progressLine("grown: \(grown)/\(total) transactions")
+                }
+                // As the run left them (not compacted first: what a node's disk holds).
+                for name in RocksChainStore.columnFamilyNames {
+                    sst[name] = Int(store.database.property("rocksdb.total-sst-files-size", of: try store.database.columnFamily(name)) ?? "") ?? 0
+                }
             }
-            // As the run left them (not compacted first: what a node's disk holds).
-            for name in RocksChainStore.columnFamilyNames {
-                sst[name] = Int(store.database.property("rocksdb.total-sst-files-size", of: try store.database.columnFamily(name)) ?? "") ?? 0
+            // The run's store is closed (its last reference gone with the scope above); a failure to open it again is
+            // reported as no figure, not as a failed run.
+            let start = ContinuousClock.now
+            if let reopened = try? RocksChainStore(path: path, retention: retention, options: options) {
+                let elapsed = ContinuousClock.now - start
+                reopen = (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, reopened.upperTreeOpenSeconds)
             }
         } catch {
             throw failure("\(error)")
@@ -199,6 +212,7 @@ extension LedgerBench {
                 }),
             ]
         }
+        guard let result else { throw failure("the benchmark returned no result") }
         let samples: [[String: Any]] = result.samples.map { s in
             [
                 "grown_tx": s.grownTransactions, "live_state_keys": s.liveStateKeys, "block_size": s.blockSize, "blocks": s.blocks,
@@ -232,7 +246,8 @@ extension LedgerBench {
         if json {
             print(jsonObject(["chains": result.chains, "grow_block_size": result.growBlockSize, "measure_signers": measureSigners,
                               "state_retention": archive ? "archive" : "window \(proofHistoryHeights)", "peak_rss_mb": StorageReport.peakResidentMegabytes(),
-                              "samples": samples, "growth": stretches, "fits": fits, "sst_bytes_by_column_family": sst]))
+                              "samples": samples, "growth": stretches, "fits": fits, "sst_bytes_by_column_family": sst,
+                              "reopen_ms": round2((reopen?.seconds ?? 0) * 1000), "reopen_upper_tree_ms": round2((reopen?.upperTreeSeconds ?? 0) * 1000)]))
             return
         }
         print("Commits on a growing state: \(result.chains) chains of split transfers, grown in blocks of \(result.growBlockSize)"

@@ -85,6 +85,7 @@ struct Testnet: AsyncParsableCommand {
             // run in their own sessions, so the terminal's signal reaches only this command).
             let signals = StopSignals()
             var toStart: [Int]
+            var restarted = false
             if let existing = try? TestnetState.load(root) {
                 state = existing
                 for i in state.nodes.indices { state.nodes[i].pid = runningPid(state.nodes[i]) }
@@ -100,6 +101,7 @@ struct Testnet: AsyncParsableCommand {
                     }
                     return
                 }
+                restarted = true
                 let running = state.nodes.filter { $0.pid != nil }.map(\.name)
                 printError("restarting the existing testnet in \(root): " + (running.isEmpty
                     ? "\(state.nodes.count) nodes"
@@ -111,7 +113,11 @@ struct Testnet: AsyncParsableCommand {
             let binary = executablePath()
             for i in toStart {
                 // A signal while a node starts takes effect once it has written its pid, so that it can be stopped.
-                state.nodes[i].pid = try spawn(binary: binary, home: state.nodes[i].home, seconds: timeout)
+                // Ports are written into the homes when a testnet is created: a port in use is another testnet's (or program's).
+                let busyPortHint = restarted
+                    ? "another program holds this testnet's ports (another testnet? see `trellis testnet status --dir` of it); stop it, or create a testnet in a new --dir with another --base-port"
+                    : "another testnet may be running on these ports: remove \(root) and run again with another --base-port (e.g. --base-port \(basePort + 1000))"
+                state.nodes[i].pid = try spawn(binary: binary, home: state.nodes[i].home, seconds: timeout, busyPortHint: busyPortHint)
                 // Saved after every node, so when a later node cannot start, `testnet down` still stops the earlier ones.
                 try state.save(root)
                 if signals.received { break }
@@ -131,14 +137,14 @@ struct Testnet: AsyncParsableCommand {
             if json {
                 printJSON(state, root: root)
             } else {
-                printGuide(state, root: root)
+                printGuide(state, root: root, restarted: restarted)
             }
             if detach {
                 if !json { print("Stop it with: trellis testnet down --dir \(dir)") }
                 return
             }
             if !json { print("Press Ctrl-C to stop the testnet.") }
-            await signals.wait()
+            await watchUntilSignalled(state, signals: signals)
             if !json { print("stopping \(state.nodes.count) nodes…") }
             let stopped = stopAll(state, root: root)
             if !json { print("stopped \(stopped) node\(stopped == 1 ? "" : "s")") }
@@ -150,21 +156,42 @@ struct Testnet: AsyncParsableCommand {
                               "nodes": state.nodes.map { ["name": $0.name, "api_url": $0.apiURL, "home": $0.home] }]))
         }
 
-        /// What `up` prints at a terminal: the nodes, a first transaction, reads, the explorer.
-        func printGuide(_ state: TestnetState, root: String) {
+        /// While the testnet runs in the foreground: says on stderr, once per node, when a node's process ends
+        /// (with the error line it printed last), until SIGINT or SIGTERM arrives.
+        func watchUntilSignalled(_ state: TestnetState, signals: StopSignals) async {
+            var reported: Set<String> = []
+            while !signals.received {
+                for n in state.nodes where !reported.contains(n.name) {
+                    guard let pid = n.pid, !isRunning(pid) else { continue }
+                    reported.insert(n.name)
+                    printError("\(n.name) exited: \(lastErrorLine(ofLog: n.home + "/node.log") ?? "no error line") (see \(n.home)/node.log); the others keep running — `trellis testnet up --dir \(dir)` in another terminal starts it again")
+                }
+                try? await Task.sleep(nanoseconds: 500_000_000)
+            }
+        }
+
+        /// What `up` prints at a terminal: the nodes, a first transaction (on a new testnet), reads, the explorer.
+        func printGuide(_ state: TestnetState, root: String, restarted: Bool) {
             print("Trellis testnet \"\(state.chainID)\" is up: \(state.nodes.count) validators")
             for n in state.nodes { print("  \(n.name)  \(n.apiURL)  (home \(n.home))") }
             let expiry = Int64(Date().timeIntervalSince1970) + 180 * 86_400
-            print("""
+            let trellis = displayedExecutable()
+            if !restarted {
+                print("""
 
-            Member keys of the example consortium are in \(root)/members/. A first transaction — the bank opens a
-            credit line for the core enterprise (co-signed by it):
-              \(executablePath()) tx send --node \(state.nodes[0].apiURL) \\
-                --key \(root)/members/bank.key --cosign \(root)/members/core.key --kind credit_line.set \\
-                --payload '{"line_id":"line1","core":"core","limit":1000000,"expiry":\(expiry)}' --wait
-            Then: \(executablePath()) query status --node \(state.nodes[state.nodes.count > 1 ? 1 : 0].apiURL)
+                Member keys of the example consortium are in \(root)/members/. A first transaction — the bank opens a
+                credit line for the core enterprise (co-signed by it):
+                  \(trellis) tx send --node \(state.nodes[0].apiURL) \\
+                    --key \(root)/members/bank.key --cosign \(root)/members/core.key --kind credit_line.set \\
+                    --payload '{"line_id":"line1","core":"core","limit":1000000,"expiry":\(expiry)}' --wait
+                """)
+            } else {
+                print("\nThe chain continues where it stopped; member keys are in \(root)/members/.")
+            }
+            print("""
+            Then: \(trellis) query status --node \(state.nodes[state.nodes.count > 1 ? 1 : 0].apiURL)
             Reads are signed with a member key (docs/ACCESS.md): the regulator reads everything, a member its own objects:
-              \(executablePath()) query exposure --node \(state.nodes[0].apiURL) --key \(root)/members/regulator.key
+              \(trellis) query exposure --node \(state.nodes[0].apiURL) --key \(root)/members/regulator.key
             (a command per kind: trellis tx --help; every kind: trellis tx kinds; docs/TRANSACTIONS.md)
 
             Explorer: \(state.nodes[0].apiURL)/explorer/ (status and blocks are public; under "Key" paste
@@ -187,7 +214,7 @@ struct Testnet: AsyncParsableCommand {
         /// Starts the node of `home` and returns its pid once it listens. Fails at once, with what the node printed,
         /// when it exits before that (a port in use, a bad config); otherwise waits up to `seconds` (a loaded machine
         /// may take long to open a store).
-        func spawn(binary: String, home: String, seconds: Int) throws -> Int32 {
+        func spawn(binary: String, home: String, seconds: Int, busyPortHint: String) throws -> Int32 {
             let log = home + "/node.log"
             if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
             guard let handle = FileHandle(forWritingAtPath: log) else { throw failure("cannot write \(log)") }
@@ -215,7 +242,8 @@ struct Testnet: AsyncParsableCommand {
                 }
                 let printed = Self.text(of: log, from: logStart)
                 if let fatal = printed.split(separator: "\n").last(where: { $0.hasPrefix("error: ") }) {
-                    throw failure("the node in \(home) did not start: \(fatal.dropFirst("error: ".count)) (see \(log))")
+                    let hint = fatal.contains("Address already in use") ? "\n" + busyPortHint : ""
+                    throw failure("the node in \(home) did not start: \(fatal.dropFirst("error: ".count)) (see \(log))" + hint)
                 }
                 if let ended {
                     throw failure("the node in \(home) \(ended.description) before listening; see \(log)")
@@ -351,6 +379,31 @@ func executablePath() -> String {
     (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
 }
 
+/// How to name this binary in a command a person copies: `trellis` when that is what PATH finds, else the checkout's
+/// `.build/debug/trellis` or `.build/release/trellis` (relative to the current directory) when it is this binary,
+/// else the absolute path.
+func displayedExecutable() -> String {
+    let me = URL(fileURLWithPath: executablePath()).resolvingSymlinksInPath().path
+    func same(_ path: String) -> Bool {
+        FileManager.default.isExecutableFile(atPath: path) && URL(fileURLWithPath: path).resolvingSymlinksInPath().path == me
+    }
+    let searchPath = ProcessInfo.processInfo.environment["PATH"] ?? ""
+    if let first = searchPath.split(separator: ":").map({ String($0) + "/trellis" }).first(where: { FileManager.default.isExecutableFile(atPath: $0) }), same(first) {
+        return "trellis"
+    }
+    for relative in [".build/debug/trellis", ".build/release/trellis"] where same(FileManager.default.currentDirectoryPath + "/" + relative) {
+        return relative
+    }
+    return executablePath()
+}
+
+/// The last "error: …" line of a node's log (its text after "error: "), read from the log's last 64 KiB.
+func lastErrorLine(ofLog log: String) -> String? {
+    let size = (try? FileManager.default.attributesOfItem(atPath: log)[.size] as? UInt64) ?? 0
+    let tail = Testnet.Up.text(of: log, from: size > 65_536 ? size - 65_536 : 0)
+    return tail.split(separator: "\n").last(where: { $0.hasPrefix("error: ") }).map { String($0.dropFirst("error: ".count)) }
+}
+
 /// How waiting for a testnet's first blocks ended.
 enum BlockWait {
     case ready
@@ -382,10 +435,7 @@ func waitForBlocks(_ nodes: [TestnetNode], seconds: Int, interrupted: () -> Bool
                 ready += 1
             } else if let pid = n.pid, !isRunning(pid) {
                 let log = n.home + "/node.log"
-                let size = (try? FileManager.default.attributesOfItem(atPath: log)[.size] as? UInt64) ?? 0
-                let tail = Testnet.Up.text(of: log, from: size > 65_536 ? size - 65_536 : 0)
-                let reason = tail.split(separator: "\n").last(where: { $0.hasPrefix("error: ") }).map { String($0.dropFirst("error: ".count)) }
-                return .exited(n.name, (reason ?? "it exited") + " (see \(log))")
+                return .exited(n.name, (lastErrorLine(ofLog: log) ?? "it exited") + " (see \(log))")
             }
         }
         if ready == nodes.count { return .ready }

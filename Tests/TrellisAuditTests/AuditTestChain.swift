@@ -40,7 +40,7 @@ final class AuditTestChain {
     var certRoot = "", certChildren: [String] = [], batchID = "", creditBlock = "", buyerBlock = "", retirementID = ""
     var txHashes: [Hash] = []
 
-    static func makeGenesis() throws -> GenesisDocument {
+    static func makeGenesis(parameters: Parameters = Parameters(governanceQuorum: 2)) throws -> GenesisDocument {
         let accreditation = AccreditationSpec(Accreditation(scheme: "CNAS", sectoralScopes: ["energy"], validFrom: 1_700_000_000, validTo: 1_800_000_000, active: true))
         let members = roster.map { id, roles in
             MemberSpec(memberID: id, legalName: "\(id) Ltd", registrationNo: "REG-\(id)", publicKeys: [auditKey(id).publicKey], roles: roles,
@@ -49,11 +49,11 @@ final class AuditTestChain {
         let validators = (1...4).map { i in
             GenesisValidator(name: "validator\(i)", validator: Validator(publicKey: auditKey("validator\(i)").publicKey, votingPower: 1, p2pAddress: "127.0.0.1:\(26655 + i)"))
         }
-        return try GenesisDocument(chainID: chainID, genesisTime: genesisTime, members: members, validators: validators, parameters: Parameters(governanceQuorum: 2))
+        return try GenesisDocument(chainID: chainID, genesisTime: genesisTime, members: members, validators: validators, parameters: parameters)
     }
 
-    init(store: any ChainStore = MemoryChainStore()) throws {
-        genesis = try Self.makeGenesis()
+    init(store: any ChainStore = MemoryChainStore(), parameters: Parameters = Parameters(governanceQuorum: 2)) throws {
+        genesis = try Self.makeGenesis(parameters: parameters)
         self.store = store
         engine = try LedgerEngine(genesis: genesis, store: store)
     }
@@ -66,13 +66,32 @@ final class AuditTestChain {
         return Transaction.signed(body, by: ([signer] + cosigners).map { ($0, auditKey($0)) })
     }
 
+    /// A transaction of `signer` with its next nonce whose payload is `payload` as given: bytes a proposer that
+    /// bypasses its mempool can commit (that do not decode, or decode but fail the kind's stateless checks).
+    func rawTx(_ signer: String, _ kind: String, payload: [UInt8], cosigners: [String] = []) -> Transaction {
+        let nonce = (nonces[signer] ?? 0) + 1
+        nonces[signer] = nonce
+        let body = TransactionBody(chainID: Self.chainID, kind: kind, payload: payload, signer: signer, nonce: nonce,
+                                   expiresAtHeight: engine.currentHeight + 20, cosigners: cosigners)
+        return Transaction.signed(body, by: ([signer] + cosigners).map { ($0, auditKey($0)) })
+    }
+
+    /// Two conflicting votes of validator `name` at `height`, round 0 (`type`): one for `blockID`, one for nil.
+    func equivocation(_ name: String, type: VoteType, height: UInt64, blockID: Hash) throws -> DuplicateVoteEvidence {
+        let key = auditKey(name)
+        let votes = [blockID, nil].map { id in
+            Vote.signed(VoteBody(type: type, height: height, round: 0, blockID: id, validator: key.publicKey), chainID: Self.chainID, key: key)
+        }
+        return try #require(DuplicateVoteEvidence(votes[0], votes[1]))
+    }
+
     /// Builds, certifies (every validator in force) and commits the next block; returns the receipts.
     @discardableResult
-    func commit(_ transactions: [Transaction]) throws -> [Receipt] {
+    func commit(_ transactions: [Transaction], evidence: [DuplicateVoteEvidence] = []) throws -> [Receipt] {
         let height = engine.currentHeight + 1
         let set = try engine.validatorSet(forHeight: height)
         let built = try engine.proposeBlock(height: height, round: 0, time: engine.lastBlockTime + 5, proposer: set.validators[0].publicKey,
-                                            lastCommit: lastCommit, transactions: transactions)
+                                            lastCommit: lastCommit, transactions: transactions, evidence: evidence)
         #expect(built.dropped.isEmpty, "dropped: \(built.dropped.map(\.rejection))")
         let votes = validatorNames.map(auditKey).filter { set.contains($0.publicKey) }.map { key in
             Vote.signed(VoteBody(type: .precommit, height: height, round: 0, blockID: built.block.hash, validator: key.publicKey), chainID: Self.chainID, key: key)

@@ -26,7 +26,14 @@ import TrellisStore
         func page(depth: Int, path: TreePath) throws -> DecodedPage {
             let key = RocksChainStore.pageKey(depth: depth, path: path)
             if let page = pages[key] { return page }
-            let page = try DecodedPage.decode(try #require(try store.database.get(nodes, key: key)), label: .row(key: key, root: nil))
+            // Above depth 16 the store's page in memory (format 7 stores none there), else the row.
+            let page: DecodedPage
+            if depth < RocksChainStore.storedPageDepth {
+                let held = try #require(store.upperPageRoots[UpperPages.slot(depth: depth, path: path)])
+                page = try #require(try store.page(held, depth: depth, path: path))
+            } else {
+                page = try DecodedPage.decode(try #require(try store.database.get(nodes, key: key)), label: .row(key: key, root: nil))
+            }
             pages[key] = page
             return page
         }

@@ -1,4 +1,4 @@
-// PagedStoreEdgeTests.swift — the corners of store format 6 (pages of 4 levels by position, StoredPage.swift) that the deep
+// PagedStoreEdgeTests.swift — the corners of store format 7 (pages of 4 levels by position, StoredPage.swift) that the deep
 // random tree of PagedStoreTests reaches only by chance: leaves exactly at a page boundary (depths 4, 8, 12) pushed
 // down below it and pulled back up; a tree of one key emptied and refilled; a page the commit replaces read from disk
 // once a small cache has dropped it; and readers of older heights sharing one tree (evicting each other's rebuilt
@@ -125,9 +125,10 @@ import TrellisStore
         }
     }
 
-    /// A tree of one key: empty, one leaf (the whole tree, a page of one leaf), two (a root page), one again (the
-    /// root position's row overwritten by the lone leaf), empty (no page at all), and one again; reopened
-    /// between every height, each kept height read and proved, the page rows counted.
+    /// A tree of one key: empty, one leaf (the whole tree: in memory the root page of one leaf; stored, format 7, as the
+    /// leaf's row at its depth-16 position), two (two leaf rows: the root page above depth 16 is not stored), one again
+    /// (the other's row deleted), empty (no row at all), and one again; reopened between every height (the upper
+    /// tree recomputed from the rows), each kept height read and proved, the page rows counted.
     @Test func aTreeOfOneKeyGoesFromEmptyToTwoKeysAndBack() throws {
         let path = temporaryPath("paged-one-key")
         defer { try? FileManager.default.removeItem(atPath: path) }
@@ -136,11 +137,11 @@ import TrellisStore
         let steps: [(changes: [Change], pages: Int, live: [[UInt8]])] = [
             ([], 0, []),
             ([(a, [1])], 1, [a]),
-            ([(b, [2])], 1, [a, b]),
+            ([(b, [2])], 2, [a, b]),
             ([(a, nil)], 1, [b]),
             ([(b, nil)], 0, []),
             ([(a, [1])], 1, [a]),
-            ([(a, [5]), (b, [2])], 1, [a, b]),
+            ([(a, [5]), (b, [2])], 2, [a, b]),
         ]
         let archive = MemoryChainStore()
         var root = Hash.zero
@@ -170,10 +171,10 @@ import TrellisStore
     }
 
     /// With a cache of two pages per generation, the pages a commit replaces have been dropped from the cache by the
-    /// reads in between, so the commit reads them (the members it keeps) from disk — every page on the changed key's
-    /// path without upper pages kept by position, the pages rooted below depth 12 with them (the production
-    /// setting); every height still proves as the archive does, before and after reopening.
-    @Test(arguments: [nil, 12] as [Int?]) func aReplacedPageIsReadFromDiskOnceTheCacheHasDroppedIt(upperPageDepth: Int?) throws {
+    /// reads in between, so the commit reads them (the members it keeps) from disk — the pages rooted below depth 12
+    /// on the changed key's path (those above are all kept by position); every height still proves as the archive
+    /// does, before and after reopening.
+    @Test func aReplacedPageIsReadFromDiskOnceTheCacheHasDroppedIt() throws {
         let path = temporaryPath("paged-small-cache")
         defer { try? FileManager.default.removeItem(atPath: path) }
         let block = try TestChain(net: TestNet()).commitNext([]).block
@@ -182,7 +183,7 @@ import TrellisStore
         var root = Hash.zero
         var rng = SplitMix64(seed: 11)
         do {
-            let store = try RocksChainStore(path: path, retention: .window(heights: 4), pageCachePages: 2, upperPageDepth: upperPageDepth)
+            let store = try RocksChainStore(path: path, retention: .window(heights: 4), pageCachePages: 2)
             try Self.commit(keys.map { ($0, [0]) }, height: 0, root: &root, stores: [archive, store], block: block)
             // The key whose leaf sits deepest: pages rooted below depth 12 on its path.
             let depths = try keys.map { try UpperPagesTests.leafDepth($0, root: root, archive: archive) }
@@ -199,13 +200,13 @@ import TrellisStore
                 // The update (on the store) and the commit read target's path from disk: its pages (at least 6 for a
                 // leaf more than 20 deep), or those rooted below the upper pages (at depths 16 and 20).
                 let pagesBelow = (try UpperPagesTests.leafDepth(target, root: root, archive: archive) - 1) / TreePage.levels + 1
-                    - (upperPageDepth.map { $0 / TreePage.levels + 1 } ?? 0)
+                    - (RocksChainStore.upperPageDepth / TreePage.levels + 1)
                 #expect(pagesBelow >= 2 && store.treePagesRead - before >= pagesBelow, "height \(height): \(store.treePagesRead - before) pages read, \(pagesBelow) below the upper pages")
                 #expect(try store.stateRoot(atHeight: UInt64(height)) == root)
             }
             try Self.expectSameAsArchive(store, archive, keys: Array(keys.prefix(300)) + [target], "small cache")
         }
-        let reopened = try RocksChainStore(path: path, retention: .window(heights: 4), pageCachePages: 2, upperPageDepth: upperPageDepth)
+        let reopened = try RocksChainStore(path: path, retention: .window(heights: 4), pageCachePages: 2)
         try Self.expectSameAsArchive(reopened, archive, keys: Array(keys.suffix(300)) + [keys[1_717]], "small cache, reopened")
     }
 
@@ -323,6 +324,36 @@ import TrellisStore
         #expect(report.heights == 7...10 && report.unneededHistoryEntries == 0)
     }
 
+    /// A reader of the latest height (and one of an older height) whose snapshot was taken before commits replaced
+    /// the upper pages it walks (format 7 stores none of them) gets them recomputed from its snapshot's rows at depth
+    /// 16 — with a cache of two pages a generation, which the replaced pages have left — and proves every key exactly
+    /// as the archive does at that height.
+    @Test func aSnapshotsUpperPagesAreRecomputedFromItsRowsAfterCommits() throws {
+        let fixture = try HistoricalFixture(label: "paged-snapshot-upper", heights: 3)
+        defer { fixture.remove() }
+        let store = try RocksChainStore(path: fixture.path, retention: .window(heights: 8), pageCachePages: 2)
+        let latest = try #require(try store.historicalTree(atHeight: 3))
+        let older = try #require(try store.historicalTree(atHeight: 2))
+        #expect(latest.isLatest && !older.isLatest)
+        var root = try #require(try fixture.archive.stateRoot(atHeight: 3))
+        var rng = SplitMix64(seed: 31)
+        for height in 4...6 {
+            var changes: [[UInt8]: [UInt8]?] = [:]
+            for _ in 0..<300 { changes[fixture.keys[rng.below(fixture.keys.count)]] = rng.below(3) == 0 ? .some(nil) : [UInt8(height), 7] }
+            try Self.commit(changes.map { ($0.key, $0.value) }, height: height, root: &root, stores: [fixture.archive, store], block: fixture.block)
+        }
+        let before = store.snapshotUpperPagesRecomputed
+        for (tree, height) in [(latest, UInt64(3)), (older, UInt64(2))] {
+            let keptRoot = try #require(try fixture.archive.stateRoot(atHeight: height))
+            for key in stride(from: 0, to: fixture.keys.count, by: 13).map({ fixture.keys[$0] }) {
+                let (leaf, proof) = try SparseMerkleTree.prove(key, root: keptRoot, source: tree)
+                let (expectedLeaf, expectedProof) = try SparseMerkleTree.prove(key, root: keptRoot, source: fixture.archive)
+                #expect(leaf == expectedLeaf && proof == expectedProof, "height \(height)")
+            }
+        }
+        #expect(store.snapshotUpperPagesRecomputed > before, "no upper page was recomputed from a snapshot")
+    }
+
     /// A commit decodes into the cache only its new pages rooted at most `cachedNewPageDepth` deep (the upper tree,
     /// which the next blocks cross again), not the deep ones (seldom on the next paths): two keys sharing 18 leading
     /// bits put pages at depths 0 … 16 on their path, and after the commit those down to 12 answer from the cache and
@@ -363,8 +394,9 @@ import TrellisStore
 
     /// The commit's page shape (`CommitPhases.pageRowsByLevel` / `pageBytesByLevel`, what `bench ledger` reports as
     /// `page_rows_by_depth`) counts every page row a commit puts at its page root's depth, with the row's bytes: two
-    /// keys sharing 18 leading bits, changed below 40 others, put one page at each of the depths 0 … 16 of their path
-    /// and none deeper, each as long as its stored row.
+    /// keys sharing 18 leading bits, changed below 40 others, change a page at each of the depths 0 … 16 of their path
+    /// and none deeper, of which format 7 stores only the one at 16 (as long as its stored row): the upper pages are
+    /// in memory only.
     @Test func theCommitsPageShapeCountsEachRowAtItsDepth() throws {
         let path = temporaryPath("paged-shape")
         defer { try? FileManager.default.removeItem(atPath: path) }
@@ -382,7 +414,7 @@ import TrellisStore
         let keyHash = SHA256.hash(a)
         for level in 0..<CommitPhases.pageLevels {
             let depth = level * TreePage.levels
-            guard depth <= 16 else {
+            guard depth == RocksChainStore.storedPageDepth else {
                 #expect(shape.pageRowsByLevel[level] == 0 && shape.pageBytesByLevel[level] == 0, "depth \(depth)")
                 continue
             }
@@ -390,7 +422,7 @@ import TrellisStore
             let row = try #require(try store.database.get(store.nodes, key: RocksChainStore.pageKey(depth: depth, path: TreePath(keyHash))))
             #expect(shape.pageBytesByLevel[level] == row.count, "depth \(depth): \(shape.pageBytesByLevel[level]) bytes, the row \(row.count)")
         }
-        #expect(shape.pageRowsByLevel.reduce(0, +) == 5)
+        #expect(shape.pageRowsByLevel.reduce(0, +) == 1)
     }
 }
 

@@ -18,6 +18,10 @@ import TrellisCrypto
         CodecSamples.receivables + CodecSamples.green + [
             ("member.rotate_keys", RotateKeysPayload(addKeys: [key1, key2], removeKeys: [])),
             ("member.rotate_keys", RotateKeysPayload(addKeys: [], removeKeys: [key2])),
+            ("evidence.attest", AttestPayload(docHash: CodecSamples.docHash, docKind: .invoice, title: "Invoice 1",
+                                              metadata: [EvidenceMetadataEntry(key: "seller", value: "sup1"), EvidenceMetadataEntry(key: "no", value: "INV-1")],
+                                              refs: [EvidenceRef(kind: .certificate, id: "cert-1")])),
+            ("evidence.attest", AttestPayload(docHash: CodecSamples.docHash, docKind: .other, title: "t")),
         ]
     }
 
@@ -27,7 +31,7 @@ import TrellisCrypto
         "certificate.reclaim", "certificate.split_transfer", "financing.request", "financing.approve", "financing.cancel",
         "financing.release", "financing.repay", "certificate.settle", "certificate.mark_overdue", "asset.freeze", "asset.unfreeze",
         "program.register", "methodology.register", "project.register", "verification.submit", "credits.issue",
-        "credits.transfer", "credits.retire", "credits.cancel", "credits.lock", "credits.unlock",
+        "credits.transfer", "credits.retire", "credits.cancel", "credits.lock", "credits.unlock", "evidence.attest",
     ]
 
     static func encoderBytes(_ payload: any TransactionPayload) throws -> [UInt8] {
@@ -99,6 +103,25 @@ import TrellisCrypto
                 }
             }
         }
+    }
+
+    /// The attestation's writer never declines (`PayloadJSONWriter.text`): for every class of character it writes
+    /// JSONEncoder's bytes — metadata keys included, sorted by their UTF-8 bytes.
+    @Test func attestationsAreWrittenForEveryStringAsJSONEncoderWritesThem() throws {
+        for (text, _) in Self.texts {
+            let payload = AttestPayload(docHash: CodecSamples.docHash, docKind: .billOfLading, title: text,
+                                        metadata: [EvidenceMetadataEntry(key: text, value: text), EvidenceMetadataEntry(key: "B" + text, value: "1"),
+                                                   EvidenceMetadataEntry(key: "a10", value: text), EvidenceMetadataEntry(key: "a9", value: "")],
+                                        refs: [EvidenceRef(kind: .project, id: text), EvidenceRef(kind: .attestation, id: "x")])
+            let d = Self.direct(payload)
+            #expect(d.wrote && d.ok, "\(text.debugDescription)")
+            #expect(d.bytes == (try Self.encoderBytes(payload)), "\(text.debugDescription): \(String(decoding: d.bytes, as: UTF8.self))")
+        }
+        // Keys distinct as bytes that Unicode calls equal: JSONEncoder keeps one, the view keeps both, byte-sorted.
+        let both = AttestPayload(docHash: CodecSamples.docHash, docKind: .invoice, title: "t",
+                                 metadata: [EvidenceMetadataEntry(key: "\u{e9}", value: "1"), EvidenceMetadataEntry(key: "e\u{301}", value: "2")])
+        let d = Self.direct(both)
+        #expect(String(decoding: d.bytes, as: UTF8.self).contains(#""metadata":{"e\#u{301}":"2","\#u{e9}":"1"}"#), "\(String(decoding: d.bytes, as: UTF8.self))")
     }
 
     @Test func numbersAndOptionalsAreWrittenAsJSONEncoderWritesThem() throws {

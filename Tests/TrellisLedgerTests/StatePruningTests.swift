@@ -217,7 +217,7 @@ import TrellisStore
             Issue.record("an old-format store was opened")
         } catch let error {
             guard case .unsupportedFormat(_, let found, let expected) = error else { throw error }
-            #expect(found == "trellis-ledger/2" && expected == "trellis-ledger/6")
+            #expect(found == "trellis-ledger/2" && expected == "trellis-ledger/7")
             #expect(error.description.contains("re-sync from peers"))
             #expect(error.description.contains("\"trellis-ledger/2\""))
         }

@@ -1,9 +1,8 @@
 // StoreFormatTests.swift — the store format is one layout and says which way a refused store differs: the latest
-// tree is stored in pages of 4 levels, one row per position (format 6), whose bytes from disk are decoded and checked, never trusted (a bad
+// tree is stored in pages of 4 levels from depth 16 down, one row per position (format 7), whose bytes from disk are decoded and checked, never trusted (a bad
 // or short page is a typed error, never a crash); a state value that disagrees with its leaf is corruption; the
 // refusal of another format tells an older store to re-sync, a newer one to run its release, and another
-// program's store that it is not a ledger store. Real format-3, format-4 and format-5 data directories are refused
-// unchanged.
+// program's store that it is not a ledger store. Real format-3, 4, 5 and 6 data directories are refused unchanged.
 import Foundation
 import Testing
 import TrellisCodec
@@ -38,8 +37,24 @@ import TrellisStore
         return (path, keys, update.root)
     }
 
+    /// Members of the pages a store holds in memory by position (`UpperPages`).
+    static func upperMembers(_ store: RocksChainStore) throws -> Int {
+        store.cacheLock.lock()
+        defer { store.cacheLock.unlock() }
+        var count = 0
+        for depth in stride(from: 0, through: RocksChainStore.upperPageDepth, by: TreePage.levels) {
+            for index in 0..<(1 << depth) {
+                let path = TreePath(words: (depth == 0 ? 0 : UInt64(index) << UInt64(64 - depth), 0, 0, 0))
+                count += store.upperPages.page(depth: depth, path: path)?.nodes.count ?? 0
+            }
+        }
+        return count
+    }
+
     /// Every page decodes to nodes that hash to its key, encodes back to the same bytes, and the pages hold every
-    /// node of the tree once: the stored rows are one per node at a depth that is a multiple of 4 (and no other).
+    /// node of the tree once (format 7): the stored rows are one per inner node at depth 16, 20, … (and no other), plus,
+    /// at depth 16, one per position whose subtree is a lone leaf (the leaf's page); the upper pages (in memory,
+    /// recomputed at open) hold the nodes above depth 16 and every leaf above it.
     @Test func pagesRoundTripAndHoldEveryNodeOnce() throws {
         let (path, keys, root) = try Self.storeOfKeys("format-pages", count: 2_000)
         defer { try? FileManager.default.removeItem(atPath: path) }
@@ -53,11 +68,18 @@ import TrellisStore
         // each under its position's key (u8 depth ‖ the path's bits, zero-padded to 32 bytes).
         var pageRoots: [[UInt8]: Hash] = [:]
         var depths: [(Hash, Int, TreePath)] = [(root, 0, .root)]
-        var nodeCount = 0
+        var nodeCount = 0, leafRows = 0
         while let (hash, depth, position) = depths.popLast() {
             nodeCount += 1
-            guard case .inner(let l, let r) = try #require(all[NodeKey(hash)]) else { continue }
-            if depth % TreePage.levels == 0 {
+            guard case .inner(let l, let r) = try #require(all[NodeKey(hash)]) else {
+                // A leaf at depth 16 or above is alone under its depth-16 position: its own row there.
+                if depth <= RocksChainStore.storedPageDepth, case .leaf(let leaf) = all[NodeKey(hash)] {
+                    pageRoots[RocksChainStore.pageKey(depth: RocksChainStore.storedPageDepth, path: TreePath(leaf.keyHash))] = hash
+                    leafRows += 1
+                }
+                continue
+            }
+            if depth % TreePage.levels == 0 && depth >= RocksChainStore.storedPageDepth {
                 let key = RocksChainStore.pageKey(depth: depth, path: position)
                 #expect(key.count == 33 && Int(key[0]) == depth)
                 pageRoots[key] = hash
@@ -83,8 +105,9 @@ import TrellisStore
         }
         #expect(rows.error == nil)
         #expect(stored == Set(pageRoots.keys))
-        #expect(members == nodeCount, "each node in exactly one page")
-        #expect(pageRoots.count > 17, "the test tree should have pages at depth 8: \(pageRoots.count)")
+        // The upper pages hold the other nodes, each once.
+        #expect(members - leafRows + (try Self.upperMembers(store)) == nodeCount, "each node in exactly one page")
+        #expect(pageRoots.count - leafRows > 10, "the test tree should have pages at depth 16: \(pageRoots.count - leafRows) of \(pageRoots.count) rows")
         let check = try store.checkState()
         #expect(check.pages == pageRoots.count && check.nodes == nodeCount && check.liveKeys == keys.count)
         // Reopened (empty cache): every key reads and proves through the pages.
@@ -111,28 +134,36 @@ import TrellisStore
         try store.commit(BlockCommit(height: 0, block: nil, certificate: nil, stateChanges: keys.map { StateChange(key: $0, value: [1]) },
                                      treeNodes: update.newNodes, stateRoot: update.root, transactions: [], genesisHash: .zero, staleNodes: update.staleNodes))
         let rows = store.database.iterate(try store.database.columnFamily("nodes"))
-        var members = 0, pages = 0
+        var members = 0, pages = 0, leafRows = 0
         while let row = rows.next() {
-            #expect(row.key.count == RocksChainStore.pageKeyBytes && Int(row.key[0]) % TreePage.levels == 0)
+            #expect(row.key.count == RocksChainStore.pageKeyBytes && Int(row.key[0]) % TreePage.levels == 0 && Int(row.key[0]) >= RocksChainStore.storedPageDepth)
             let page = try DecodedPage.decode(row.value, label: .row(key: row.key, root: nil))
             pages += 1
             members += page.nodes.count
+            if case .leaf = page.rootNode { leafRows += 1 }
             for (hash, node) in zip(page.hashes, page.nodes) {
                 #expect(all[NodeKey(hash)] == node)
                 if case .leaf(let leaf) = node { #expect(leaf.keyHash == SHA256.hash(leaf.key) && leaf.hash == TreeLeaf(key: leaf.key, valueHash: leaf.valueHash).hash) }
             }
         }
         #expect(rows.error == nil)
-        #expect(members == update.newNodes.count && pages > 17)
+        // A lone leaf's row repeats a member of an upper page (in memory, recomputed at open from the rows).
+        #expect(members - leafRows + (try Self.upperMembers(store)) == update.newNodes.count && pages > 17)
     }
 
     /// Short, cut or altered page bytes never trap: decoding reports a typed error for each.
     @Test func badOrShortPageBytesAreATypedError() throws {
-        let (path, _, root) = try Self.storeOfKeys("format-bad-page", count: 200)
+        let (path, _, _) = try Self.storeOfKeys("format-bad-page", count: 2_000)
         defer { try? FileManager.default.removeItem(atPath: path) }
         let store = try RocksChainStore(path: path)
-        let nodes = try store.database.columnFamily("nodes")
-        let bytes = try #require(try store.database.get(nodes, key: RocksChainStore.pageKey(depth: 0, path: .root)))
+        // The longest row: a page of several members at depth 16.
+        let rows = store.database.iterate(try store.database.columnFamily("nodes"))
+        var longest: [UInt8] = []
+        while let row = rows.next() {
+            if row.value.count > longest.count { longest = row.value }
+        }
+        let bytes = longest
+        let root = try DecodedPage.decode(bytes, label: .hash(.zero)).root
         #expect(bytes.count > 64)
         var rejected = 0
         for length in 0..<bytes.count {
@@ -155,70 +186,86 @@ import TrellisStore
         #expect(rejected == bytes.count * 4)
     }
 
-    /// A damaged root page on disk: a read through the tree is a typed `TreeError`, the check a `ChainStoreError`.
+    /// A damaged page on disk: at depth 16 (the rows the upper tree is recomputed from) the store refuses to open,
+    /// naming the row; a read through the tree of a damaged page below it (a root page swapped in for its bytes when
+    /// the store was open) is a typed `TreeError`, the check a `ChainStoreError`.
     @Test func aDamagedPageOnDiskIsReportedNotAnswered() throws {
-        let (path, keys, root) = try Self.storeOfKeys("format-damaged-page", count: 200)
+        let (path, keys, _) = try Self.storeOfKeys("format-damaged-page", count: 200)
         defer { try? FileManager.default.removeItem(atPath: path) }
+        let key = keys[0]
+        let rowKey = RocksChainStore.pageKey(depth: RocksChainStore.storedPageDepth, path: TreePath(SHA256.hash(key)))
+        let bytes: [UInt8]
         do {
             let store = try RocksChainStore(path: path)
             let nodes = try store.database.columnFamily("nodes")
-            let rootKey = RocksChainStore.pageKey(depth: 0, path: .root)
-            let bytes = try #require(try store.database.get(nodes, key: rootKey))
-            try store.database.put(nodes, key: rootKey, value: Array(bytes.prefix(bytes.count - 5)), sync: true)
+            bytes = try #require(try store.database.get(nodes, key: rowKey))
+            try store.database.put(nodes, key: rowKey, value: Array(bytes.prefix(bytes.count - 5)), sync: true)
         }
-        let store = try RocksChainStore(path: path)  // reopened: the page cache is empty
         do {
-            _ = try SparseMerkleTree.get(keys[0], root: root, source: store)
-            Issue.record("a cut page was answered")
+            _ = try RocksChainStore(path: path)
+            Issue.record("a store with a cut row at depth 16 was opened")
         } catch {
-            guard case .state(.corruptValue(let what, _)) = error else { throw error }
-            #expect(what.contains(root.hex))
+            guard case .corrupt(_, let reason) = error else { throw error }
+            #expect(reason.contains("depth 16"), "\(reason)")
         }
+        // Without the row (a key's leaf gone from the rows), the rows give another root than the stored one: refused.
+        do {
+            let database = try Database(path: path, columnFamilies: RocksChainStore.columnFamilyNames, format: RocksChainStore.format)
+            try database.delete(try database.columnFamily("nodes"), key: rowKey, sync: true)
+        }
+        do {
+            _ = try RocksChainStore(path: path)
+            Issue.record("a store missing a row at depth 16 was opened")
+        } catch {
+            guard case .corrupt(_, let reason) = error else { throw error }
+            #expect(reason.contains("give the root") && reason.contains("the state root of height 0"), "\(reason)")
+        }
+        // Put back; then, with the store open (its upper tree recomputed), the row cut again: the check reports it.
+        let store: RocksChainStore
+        do {
+            let database = try Database(path: path, columnFamilies: RocksChainStore.columnFamilyNames, format: RocksChainStore.format)
+            try database.put(try database.columnFamily("nodes"), key: rowKey, value: bytes, sync: true)
+        }
+        store = try RocksChainStore(path: path)
+        #expect(try store.checkState().liveKeys == keys.count)
+        try store.database.put(try store.database.columnFamily("nodes"), key: rowKey, value: Array(bytes.prefix(bytes.count - 5)), sync: true)
         #expect(throws: ChainStoreError.self) { _ = try store.checkState() }
     }
 
-    /// Two pages swapped between their positions (each intact, each at the other's place): a normal read through the
-    /// tree is a typed corrupt-store error naming the position, and so is the check. A row at a position no page of
-    /// the tree holds (an extra row) fails the check, which counts the rows against the tree's pages.
+    /// Two rows at depth 16 swapped between their positions (each intact, each at the other's place): the open
+    /// refuses the store (a lone leaf at a position its key hash does not name, or the root the rows give is not the
+    /// stored one), naming it. A row at a position no page of the tree holds (an extra row, below depth 16 or above
+    /// it, where format 7 stores nothing) fails the check, which counts the rows against the tree's pages.
     @Test func aPageAtAnotherPositionOrAnExtraRowIsCaught() throws {
-        let (path, keys, root) = try Self.storeOfKeys("format-swapped-pages", count: 2_000)
+        let (path, keys, _) = try Self.storeOfKeys("format-swapped-pages", count: 2_000)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let rootPage: DecodedPage
-        do {
-            let store = try RocksChainStore(path: path)
-            rootPage = try #require(try store.page(root, depth: 0, path: .root))
-            let below = rootPage.pagesBelow(depth: 0, path: .root)
-            let nodes = try store.database.columnFamily("nodes")
-            let (a, b) = (RocksChainStore.pageKey(depth: TreePage.levels, path: below[0].path), RocksChainStore.pageKey(depth: TreePage.levels, path: below[1].path))
-            let (bytesA, bytesB) = (try #require(try store.database.get(nodes, key: a)), try #require(try store.database.get(nodes, key: b)))
-            try store.database.put(nodes, key: a, value: bytesB, sync: true)
-            try store.database.put(nodes, key: b, value: bytesA, sync: true)
+        let (a, b) = (RocksChainStore.pageKey(depth: RocksChainStore.storedPageDepth, path: TreePath(SHA256.hash(keys[0]))),
+                      RocksChainStore.pageKey(depth: RocksChainStore.storedPageDepth, path: TreePath(SHA256.hash(keys[1]))))
+        func swap() throws {
+            let database = try Database(path: path, columnFamilies: RocksChainStore.columnFamilyNames, format: RocksChainStore.format)
+            let nodes = try database.columnFamily("nodes")
+            let (bytesA, bytesB) = (try #require(try database.get(nodes, key: a)), try #require(try database.get(nodes, key: b)))
+            try database.put(nodes, key: a, value: bytesB, sync: true)
+            try database.put(nodes, key: b, value: bytesA, sync: true)
         }
+        try swap()
         do {
-            let store = try RocksChainStore(path: path)  // reopened: nothing cached
-            var corrupt = 0
-            for key in keys.prefix(64) {
-                do { _ = try SparseMerkleTree.get(key, root: root, source: store) } catch {
-                    guard case .state(.corruptValue(let what, let reason)) = error else { throw error }
-                    #expect(what.contains("depth 4") && reason.contains("the tree names"), "\(what): \(reason)")
-                    corrupt += 1
-                }
-            }
-            #expect(corrupt > 0, "a read through a swapped page is refused")
-            #expect(throws: ChainStoreError.self) { _ = try store.checkState() }
+            _ = try RocksChainStore(path: path)
+            Issue.record("a store with two rows swapped was opened")
+        } catch {
+            guard case .corrupt(let what, let reason) = error else { throw error }
+            #expect(what == "tree" && reason.contains("depth 16"), "\(what): \(reason)")
         }
-        // Put them back, then add a row at a position the tree does not have (depth 252): the check fails on it.
-        do {
+        // Put them back, then add a row at a position the tree does not have (depth 252, and depth 4): the check fails.
+        try swap()
+        for extra in [RocksChainStore.pageKey(depth: 252, path: .root), RocksChainStore.pageKey(depth: TreePage.levels, path: .root)] {
             let store = try RocksChainStore(path: path)
-            let below = rootPage.pagesBelow(depth: 0, path: .root)
             let nodes = try store.database.columnFamily("nodes")
-            let (a, b) = (RocksChainStore.pageKey(depth: TreePage.levels, path: below[0].path), RocksChainStore.pageKey(depth: TreePage.levels, path: below[1].path))
-            let (bytesA, bytesB) = (try #require(try store.database.get(nodes, key: a)), try #require(try store.database.get(nodes, key: b)))
-            try store.database.put(nodes, key: a, value: bytesB, sync: true)
-            try store.database.put(nodes, key: b, value: bytesA, sync: true)
             #expect(try store.checkState().liveKeys == keys.count)
-            try store.database.put(nodes, key: RocksChainStore.pageKey(depth: 252, path: .root), value: bytesA, sync: true)
+            let bytes = try #require(try store.database.get(nodes, key: a))
+            try store.database.put(nodes, key: extra, value: bytes, sync: true)
             #expect(throws: ChainStoreError.self) { _ = try store.checkState() }
+            try store.database.delete(nodes, key: extra, sync: true)
         }
     }
 
@@ -240,8 +287,9 @@ import TrellisStore
             let (key, depth) = try #require(found)
             strayKey = key
             let nodesFamily = try store.database.columnFamily("nodes")
-            let rootBytes = try #require(try store.database.get(nodesFamily, key: RocksChainStore.pageKey(depth: 0, path: .root)))
-            try store.database.put(nodesFamily, key: RocksChainStore.pageKey(depth: depth, path: TreePath(SHA256.hash(key))), value: rootBytes, sync: true)
+            // Another key's row (format 7 stores no root page).
+            let otherBytes = try #require(try store.database.get(nodesFamily, key: RocksChainStore.pageKey(depth: RocksChainStore.storedPageDepth, path: TreePath(SHA256.hash(keys.first { $0 != key }!)))))
+            try store.database.put(nodesFamily, key: RocksChainStore.pageKey(depth: depth, path: TreePath(SHA256.hash(key))), value: otherBytes, sync: true)
         }
         let key = try #require(strayKey)
         let store = try RocksChainStore(path: path)  // reopened: nothing cached
@@ -273,7 +321,8 @@ import TrellisStore
         for (found, says, never) in [("trellis-ledger/3", "re-sync from peers", "newer release"),
                                      ("trellis-ledger/4", "re-sync from peers", "newer release"),
                                      ("trellis-ledger/5", "re-sync from peers", "newer release"),
-                                     ("trellis-ledger/7", "newer release", "(format 6:"),
+                                     ("trellis-ledger/6", "re-sync from peers", "newer release"),
+                                     ("trellis-ledger/8", "newer release", "(format 7:"),
                                      ("someone-else/3", "not a ledger store", "re-sync")] {
             let path = temporaryPath("format-refusal")
             defer { try? FileManager.default.removeItem(atPath: path) }
@@ -285,7 +334,7 @@ import TrellisStore
                 Issue.record("a \(found) store was opened")
             } catch {
                 guard case .unsupportedFormat(let p, let f, let e) = error else { throw error }
-                #expect(p == path && f == found && e == "trellis-ledger/6")
+                #expect(p == path && f == found && e == "trellis-ledger/7")
                 let text = error.description
                 #expect(text.contains(says), "\(found): \(text)")
                 #expect(!text.contains(never), "\(found): \(text)")
@@ -310,7 +359,7 @@ import TrellisStore
             Issue.record("a format-3 store was opened")
         } catch {
             guard case .unsupportedFormat(let p, let found, let expected) = error else { throw error }
-            #expect(p == path && found == "trellis-ledger/3" && expected == "trellis-ledger/6")
+            #expect(p == path && found == "trellis-ledger/3" && expected == "trellis-ledger/7")
             let text = error.description
             #expect(text.contains("\"trellis-ledger/3\"") && text.contains("re-sync from peers") && text.contains("move the directory aside"), "\(text)")
         }
@@ -335,7 +384,7 @@ import TrellisStore
             Issue.record("a format-4 store was opened")
         } catch {
             guard case .unsupportedFormat(let p, let found, let expected) = error else { throw error }
-            #expect(p == path && found == "trellis-ledger/4" && expected == "trellis-ledger/6")
+            #expect(p == path && found == "trellis-ledger/4" && expected == "trellis-ledger/7")
             let text = error.description
             #expect(text.contains("\"trellis-ledger/4\"") && text.contains("re-sync from peers") && text.contains("move the directory aside"), "\(text)")
         }
@@ -362,13 +411,45 @@ import TrellisStore
             Issue.record("a format-5 store was opened")
         } catch {
             guard case .unsupportedFormat(let p, let found, let expected) = error else { throw error }
-            #expect(p == path && found == "trellis-ledger/5" && expected == "trellis-ledger/6")
+            #expect(p == path && found == "trellis-ledger/5" && expected == "trellis-ledger/7")
             let text = error.description
-            #expect(text.contains("\"trellis-ledger/5\"") && text.contains("(format 6:") && text.contains("re-sync from peers")
+            #expect(text.contains("\"trellis-ledger/5\"") && text.contains("(format 7:") && text.contains("re-sync from peers")
                     && text.contains("move the directory aside"), "\(text)")
         }
         let reopened = try Database(path: path, columnFamilies: RocksChainStore.columnFamilyNames, format: StoreFormat(application: "trellis-ledger", version: 5))
         #expect(try reopened.get(try reopened.columnFamily("nodes"), key: leaf.hash.bytes) == bytes)
+        #expect(reopened.columnFamilies.keys.sorted() == (RocksChainStore.columnFamilyNames + ["default"]).sorted())
+    }
+
+    /// A data directory written by format 6 (the same column families and keys, but the pages rooted above depth 16
+    /// stored too, and a lone leaf above depth 16 only inside them) is refused with its format and what to do, and
+    /// left as it was: its rows are not read as format 7's (its root page at depth 0 is still there).
+    @Test func aFormatSixStoreIsRefusedAndLeftUnchanged() throws {
+        let path = temporaryPath("format-6")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let leaf = TreeLeaf(key: Array("k".utf8), value: [1])
+        let (bytes, _) = try DecodedPage.encode(rootHash: leaf.hash, root: .leaf(leaf)) { (hash: Hash, _: Int) throws(StateError) -> DecodedPage.Member in
+            throw .corruptValue(key: hash.hex, reason: "a lone leaf has no members below it")
+        }
+        let rootKey = RocksChainStore.pageKey(depth: 0, path: .root)
+        do {
+            let old = try Database(path: path, columnFamilies: RocksChainStore.columnFamilyNames, format: StoreFormat(application: "trellis-ledger", version: 6))
+            try old.put(try old.columnFamily("nodes"), key: rootKey, value: bytes, sync: true)
+            try old.put(try old.columnFamily("tree"), key: RocksChainStore.rootKey(0), value: leaf.hash.canonicalBytes, sync: true)
+            try old.put(try old.columnFamily("meta"), key: Array("last_height".utf8), value: StoredRecord.height(0), sync: true)
+        }
+        do {
+            _ = try RocksChainStore(path: path)
+            Issue.record("a format-6 store was opened")
+        } catch {
+            guard case .unsupportedFormat(let p, let found, let expected) = error else { throw error }
+            #expect(p == path && found == "trellis-ledger/6" && expected == "trellis-ledger/7")
+            let text = error.description
+            #expect(text.contains("\"trellis-ledger/6\"") && text.contains("(format 7:") && text.contains("re-sync from peers")
+                    && text.contains("move the directory aside") && text.contains("trellis audit export"), "\(text)")
+        }
+        let reopened = try Database(path: path, columnFamilies: RocksChainStore.columnFamilyNames, format: StoreFormat(application: "trellis-ledger", version: 6))
+        #expect(try reopened.get(try reopened.columnFamily("nodes"), key: rootKey) == bytes)
         #expect(reopened.columnFamilies.keys.sorted() == (RocksChainStore.columnFamilyNames + ["default"]).sorted())
     }
 }

@@ -31,12 +31,12 @@ import Testing
         #expect(chainedSamples.allSatisfy { $0["signers_per_block"] as? Int == 50 }, "\(chainedSamples)")
     }
 
-    /// Format 6 puts a page over its position again and again: RocksDB's SingleDelete (a key never put twice without a
+    /// Format 7 (as 6) puts a page over its position again and again: RocksDB's SingleDelete (a key never put twice without a
     /// delete between) would bring older pages back, so the benchmark refuses to use it for the pages.
     @Test func singleDeletesForThePagesAreRefused() throws {
         let result = try CLI.run(["bench", "ledger", "--grow-transactions", "60", "--nodes-delete", "single"])
         #expect(result.status != 0)
-        #expect(result.stderr.contains("--nodes-delete single: store format 6"), "\(result.stderr)")
+        #expect(result.stderr.contains("--nodes-delete single: store format 7"), "\(result.stderr)")
     }
 
     @Test func fewerMeasuredSignersThanTheGrowthsChainsAreRefused() throws {

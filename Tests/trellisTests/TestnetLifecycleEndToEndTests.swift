@@ -23,39 +23,71 @@ import Glibc
 
     /// The test: synchronous, it blocks while it waits for node and CLI processes, so it runs on a thread of its
     /// own (`OwnThread`), never on one of the cooperative threads the in-process suites need.
-    func ctrlCWhileNodesStartStopsThemBody() throws {
-        var dir = "", errPath = "", up: ChildProcess?
-        defer { _ = try? CLI.run(["testnet", "down", "--dir", dir]) }
-        defer { up?.send(SIGKILL) }  // a failed wait must not leave it running
-        let stderr = { (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "" }
-        // `up` in the foreground, its errors to a file; started again on a new block of ports and directory when
-        // another process took a port of the block before a node bound it (as `LocalTestnet.up` does), up to 3 times.
+    /// `testnet up` of 2 nodes in the foreground, its errors to a file, returned once both nodes are spawned (or
+    /// `up` ended); started again on a new block of ports and directory when another process took a port of the
+    /// block before a node bound it (as `LocalTestnet.up` does), up to 3 times. The caller stops it.
+    private func foregroundUp() throws -> (dir: String, errPath: String, outPath: String, up: ChildProcess) {
+        var dir = "", errPath = "", outPath = "", up: ChildProcess?
         for attempt in 1...3 {
             let base = try TestPorts.reserveBase(nodes: 2)
             dir = CLI.temporaryDirectory() + "/net"
             errPath = CLI.temporaryDirectory() + "/up.err"
+            outPath = CLI.temporaryDirectory() + "/up.out"
             _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-            let errFile = try #require(FileHandle(forWritingAtPath: errPath))
-            defer { try? errFile.close() }
+            _ = FileManager.default.createFile(atPath: outPath, contents: nil)
+            let errFile = try #require(FileHandle(forWritingAtPath: errPath)), outFile = try #require(FileHandle(forWritingAtPath: outPath))
+            defer { try? errFile.close(); try? outFile.close() }
             let started = try ChildProcess(CLI.binary.path, ["testnet", "up", "--dir", dir, "--nodes", "2", "--base-port", "\(base)", "--timeout", "120"],
-                                           standardOutput: .null, standardError: .descriptor(errFile.fileDescriptor))
+                                           standardOutput: .descriptor(outFile.fileDescriptor), standardError: .descriptor(errFile.fileDescriptor))
             up = started
             // Both nodes spawned (each is recorded as it starts), or `up` ended. "waiting for 2 nodes…" is progress:
             // it goes to a terminal only, so this file never gets it.
             _ = waitUntil(120) { Set(runningNodes(dir)).count == 2 || !started.isRunning }
-            guard !started.isRunning, LocalTestnet.StartFailure(description: stderr()).portTaken, attempt < 3 else { break }
+            let stderr = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
+            guard !started.isRunning, LocalTestnet.StartFailure(description: stderr).portTaken, attempt < 3 else { break }
             _ = try? CLI.run(["testnet", "down", "--dir", dir])
         }
+        return (dir, errPath, outPath, try #require(up))
+    }
+
+    func ctrlCWhileNodesStartStopsThemBody() throws {
+        let (dir, errPath, _, up) = try foregroundUp()
+        defer { _ = try? CLI.run(["testnet", "down", "--dir", dir]) }
+        defer { up.send(SIGKILL) }  // a failed wait must not leave it running
+        let stderr = { (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "" }
         #expect(Set(runningNodes(dir)).count == 2, "up never started its nodes: \(stderr())")
         #expect(!runningNodes(dir).isEmpty, "no node was running when the signal was sent")
         #expect(!stderr().contains("waiting for"), "progress reached a file: \(stderr())")
-        let upProcess = try #require(up)
+        let upProcess = up
         upProcess.send(SIGINT)  // as Ctrl-C at a terminal
         try #require(waitUntil(60) { !upProcess.isRunning }, "up did not end after SIGINT")
         // 130 when the signal came while the nodes started; 0 if they had committed and `up` was already waiting
         // for Ctrl-C. Either way no node may be left running.
         #expect([.exit(0), .exit(130)].contains(upProcess.termination), "up \(upProcess.termination.map { "\($0)" } ?? "?"): \(stderr())")
         #expect(runningNodes(dir).isEmpty, "nodes left running after Ctrl-C: \(runningNodes(dir)); \(stderr())")
+    }
+
+    @Test func aForegroundUpSaysWhenANodeExits() async throws { try await OwnThread.run { try aForegroundUpSaysWhenANodeExitsBody() } }
+
+    /// A person watching `testnet up` in the foreground learns there when a node ends (it said nothing before: only
+    /// `testnet status` showed it); the others keep running until Ctrl-C.
+    func aForegroundUpSaysWhenANodeExitsBody() throws {
+        let (dir, errPath, outPath, up) = try foregroundUp()
+        defer { _ = try? CLI.run(["testnet", "down", "--dir", dir]) }
+        defer { up.send(SIGKILL) }
+        let stderr = { (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "" }
+        let stdout = { (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "" }
+        // Up, and waiting for Ctrl-C (it printed the guide).
+        try #require(waitUntil(120) { stdout().contains("Press Ctrl-C") || !up.isRunning }, "the testnet did not come up: \(stderr())")
+        try #require(up.isRunning, "up ended: \(stderr())")
+        let node2 = try #require(LocalTestnet.pid(home: dir + "/node2"))
+        kill(node2, SIGTERM)
+        #expect(waitUntil(60) { stderr().contains("node2 exited: ") }, "up said nothing when node2 ended: \(stderr())")
+        #expect(stderr().contains("the others keep running") && !stderr().contains("node1 exited"), "\(stderr())")
+        #expect(up.isRunning, "up ended with one node")
+        up.send(SIGINT)
+        try #require(waitUntil(60) { !up.isRunning }, "up did not end after SIGINT")
+        #expect(runningNodes(dir).isEmpty, "nodes left running after Ctrl-C: \(runningNodes(dir))")
     }
 
     @Test func upStartsAStoppedNodeAndStatusTellsScriptsWhetherAllAnswer() async throws { try await OwnThread.run { try upStartsAStoppedNodeAndStatusTellsScriptsWhetherAllAnswerBody() } }
@@ -86,6 +118,9 @@ import Glibc
         let again = try CLI.run(["testnet", "up", "--dir", dir, "--detach", "--timeout", "120"])
         #expect(again.status == 0, "\(again.stderr)")
         #expect(again.stderr.contains("node2 (node1 already running)"), "\(again.stderr)")
+        // The first-transaction guide is for a new chain; a restart says the chain continues.
+        #expect(first.stdout.contains("A first transaction") && !again.stdout.contains("A first transaction"), "\(again.stdout)")
+        #expect(again.stdout.contains("The chain continues where it stopped"), "\(again.stdout)")
         #expect(try CLI.run(["testnet", "status", "--dir", dir]).status == 0)
         let idle = try CLI.run(["testnet", "up", "--dir", dir, "--detach"])
         #expect(idle.status == 0 && idle.stdout.contains("already up"), "\(idle.stdout)\(idle.stderr)")

@@ -53,8 +53,10 @@ const Trellis = (() => {
     u32() { const s = this.need(4); return new DataView(s.buffer, s.byteOffset, 4).getUint32(0); }
     u64() { const s = this.need(8); return new DataView(s.buffer, s.byteOffset, 8).getBigUint64(0); }
     i64() { const s = this.need(8); return new DataView(s.buffer, s.byteOffset, 8).getBigInt64(0); }
-    str() {
+    /** A string of at most `max` bytes when given (a layout's bound, §9). */
+    str(max = null) {
       const n = this.u32();
+      if (max !== null && n > max) throw new TrellisError(`${this.what}: a string of ${n} bytes over the layout's max=${max}`);
       try { return new TextDecoder("utf-8", { fatal: true }).decode(this.need(n)); } catch (e) {
         if (e instanceof TrellisError) throw e;
         throw new TrellisError(`${this.what}: invalid UTF-8`);
@@ -77,59 +79,59 @@ enum GreenRefKind: project, retirement
 enum CreditUnit: tCO2e, MWh
 enum DocumentKind: contract, invoice, bill_of_lading, verification_report, delivery_note, other
 enum EvidenceRefKind: attestation, certificate, credit_line, financing, project, verification, batch, credit_block, retirement
-struct GreenRef: kind GreenRefKind, id string
-struct EvidenceRef: kind EvidenceRefKind, id string
-struct TradeRef: contract_no string, invoice_keys array<string>, doc_hash hash32, green_ref optional<GreenRef>
-struct SplitOutput: to string, amount u64
-struct CreditsOutput: to string, quantity u64
-struct RetireRange: block_id string, serial_start optional<u64>, serial_end optional<u64>
-struct Accreditation: scheme string, sectoral_scopes set<string>, valid_from i64, valid_to i64, active bool
-struct Member: member_id string, legal_name string, registration_no string, public_keys set<key32>, roles set<Role>, status u8 hidden=0, accreditations array<Accreditation>
+struct GreenRef: kind GreenRefKind, id string max=128
+struct EvidenceRef: kind EvidenceRefKind, id string max=128
+struct TradeRef: contract_no string max=512, invoice_keys array<string> max=256, doc_hash hash32, green_ref optional<GreenRef>
+struct SplitOutput: to string max=128, amount u64
+struct CreditsOutput: to string max=128, quantity u64
+struct RetireRange: block_id string max=128, serial_start optional<u64>, serial_end optional<u64>
+struct Accreditation: scheme string max=512, sectoral_scopes set<string> max=256, valid_from i64, valid_to i64, active bool
+struct Member: member_id string max=128, legal_name string max=512, registration_no string max=512, public_keys set<key32> max=16, roles set<Role> max=11, status u8 hidden=0, accreditations array<Accreditation> max=256
 struct Parameters: max_maturity_seconds i64, grace_period_seconds i64, governance_quorum u32, proposal_ttl_blocks u64, max_tx_lifetime_blocks u64, accept_window_seconds i64, min_upgrade_lead_blocks u64, require_document_attestation bool
 union GovernanceAction:
   0 member.add: member Member
-  1 member.suspend: member_id string
-  2 member.reinstate: member_id string
-  3 member.revoke: member_id string
-  4 member.set_roles: member_id string, roles set<Role>
-  5 verifier.accredit: member_id string, accreditation Accreditation
-  6 verifier.revoke: member_id string, scheme string
-  7 validator.add: public_key key32, voting_power u64, p2p_address string
+  1 member.suspend: member_id string max=128
+  2 member.reinstate: member_id string max=128
+  3 member.revoke: member_id string max=128
+  4 member.set_roles: member_id string max=128, roles set<Role> max=11
+  5 verifier.accredit: member_id string max=128, accreditation Accreditation
+  6 verifier.revoke: member_id string max=128, scheme string max=512
+  7 validator.add: public_key key32, voting_power u64, p2p_address string max=512
   8 validator.remove: public_key key32
   9 parameters.set: parameters Parameters
-  10 credits.approve_cancel: block_id string, reason string
-  11 upgrade.schedule: version u32, activation_height u64, description string
-  12 observer.add: public_key key32, name string
+  10 credits.approve_cancel: block_id string max=128, reason string max=512
+  11 upgrade.schedule: version u32, activation_height u64, description string max=512
+  12 observer.add: public_key key32, name string max=512
   13 observer.remove: public_key key32
-kind credit_line.set: line_id string, core string, limit u64, expiry i64
-kind certificate.issue: credit_line_id string, holder string, face u64, maturity i64, trade_ref TradeRef
-kind certificate.accept: cert_id string
-kind certificate.reject: cert_id string, reason string
-kind certificate.reclaim: cert_id string
-kind certificate.split_transfer: cert_id string, outputs array<SplitOutput>
-kind financing.request: cert_id string, financier string, advance u64, rate_bps u32, kind FinancingKind, recourse bool
-kind financing.approve: fin_id string
-kind financing.cancel: fin_id string
-kind financing.release: fin_id string
-kind financing.repay: fin_id string
-kind certificate.settle: root_id string
-kind certificate.mark_overdue: root_id string
-kind asset.freeze: asset_type AssetType, asset_id string, reason string
-kind asset.unfreeze: asset_type AssetType, asset_id string, reason string
-kind program.register: program_id string, unit CreditUnit
-kind methodology.register: methodology_id string, version string, title string, active bool
-kind project.register: project_id string, program_id string, methodology_id string, methodology_version string, country string, location string, device_ids array<string>, sector string, crediting_start i64, crediting_end i64, external_ids array<string>
-kind verification.submit: project_id string, period_start i64, period_end i64, quantity u64, report_hash hash32
-kind credits.issue: verification_id string, quantity u64, buffer_quantity u64
-kind credits.transfer: block_id string, outputs array<CreditsOutput>
-kind credits.retire: ranges array<RetireRange>, beneficiary string, purpose string, claim_period_start i64, claim_period_end i64
-kind credits.cancel: block_id string, reason string
-kind credits.lock: block_id string, reason string
-kind credits.unlock: block_id string, reason string
-kind member.rotate_keys: add_keys set<key32>, remove_keys set<key32>
-kind governance.propose: action GovernanceAction, summary string
-kind governance.approve: proposal_id string
-kind evidence.attest: doc_hash hash32, doc_kind DocumentKind, title string, metadata map<string, string>, refs set<EvidenceRef>
+kind credit_line.set: line_id string max=128, core string max=128, limit u64, expiry i64
+kind certificate.issue: credit_line_id string max=128, holder string max=128, face u64, maturity i64, trade_ref TradeRef
+kind certificate.accept: cert_id string max=128
+kind certificate.reject: cert_id string max=128, reason string max=512
+kind certificate.reclaim: cert_id string max=128
+kind certificate.split_transfer: cert_id string max=128, outputs array<SplitOutput> max=64
+kind financing.request: cert_id string max=128, financier string max=128, advance u64, rate_bps u32, kind FinancingKind, recourse bool
+kind financing.approve: fin_id string max=128
+kind financing.cancel: fin_id string max=128
+kind financing.release: fin_id string max=128
+kind financing.repay: fin_id string max=128
+kind certificate.settle: root_id string max=128
+kind certificate.mark_overdue: root_id string max=128
+kind asset.freeze: asset_type AssetType, asset_id string max=128, reason string max=512
+kind asset.unfreeze: asset_type AssetType, asset_id string max=128, reason string max=512
+kind program.register: program_id string max=128, unit CreditUnit
+kind methodology.register: methodology_id string max=128, version string max=128, title string max=512, active bool
+kind project.register: project_id string max=128, program_id string max=128, methodology_id string max=128, methodology_version string max=128, country string max=128, location string max=512, device_ids array<string> max=256, sector string max=128, crediting_start i64, crediting_end i64, external_ids array<string> max=256
+kind verification.submit: project_id string max=128, period_start i64, period_end i64, quantity u64, report_hash hash32
+kind credits.issue: verification_id string max=128, quantity u64, buffer_quantity u64
+kind credits.transfer: block_id string max=128, outputs array<CreditsOutput> max=64
+kind credits.retire: ranges array<RetireRange> max=64, beneficiary string max=512, purpose string max=512, claim_period_start i64, claim_period_end i64
+kind credits.cancel: block_id string max=128, reason string max=512
+kind credits.lock: block_id string max=128, reason string max=512
+kind credits.unlock: block_id string max=128, reason string max=512
+kind member.rotate_keys: add_keys set<key32> max=16, remove_keys set<key32> max=16
+kind governance.propose: action GovernanceAction, summary string max=512
+kind governance.approve: proposal_id string max=128
+kind evidence.attest: doc_hash hash32, doc_kind DocumentKind, title string, metadata map<string, string> max=256, refs set<EvidenceRef> max=256
 kind evidence.revoke: doc_hash hash32, reason string
 `;
   const RECORD_LAYOUTS = `
@@ -179,9 +181,9 @@ struct EvidenceRecord: doc_hash hash32, doc_kind DocumentKind, attestations arra
   }
   function parseFields(text) {
     return splitTop(text).map((f) => {
-      const m = /^(\w+) (.+?)(?: hidden=(\d+))?$/.exec(f);
+      const m = /^(\w+) (.+?)(?: hidden=(\d+))?(?: max=(\d+))?$/.exec(f);
       if (!m) throw new TrellisError(`layout: cannot read the field "${f}"`);
-      return { name: m[1], type: m[2], hidden: m[3] === undefined ? null : BigInt(m[3]) };
+      return { name: m[1], type: m[2], hidden: m[3] === undefined ? null : BigInt(m[3]), max: m[4] === undefined ? null : Number(m[4]) };
     });
   }
   /** {types: Map(name → {enum|struct|union}), kinds: Map(kind → fields)} of layout text in §9's notation. */
@@ -208,11 +210,16 @@ struct EvidenceRecord: doc_hash hash32, doc_kind DocumentKind, attestations arra
     return a.length - b.length;
   }
 
-  /** Decodes one value of layout type `type` from `r` into its JSON view (u64/i64 as BigInt; hashes, keys, bytes as hex). */
-  function decodeValue(r, type) {
+  /** Over a field's `max` (§9: a string's bytes, a list's or map's entries): the payload does not decode. */
+  function checkMax(r, n, max) {
+    if (max !== null && n > max) throw new TrellisError(`${r.what}: ${n} over the layout's max=${max}`);
+  }
+  /** Decodes one value of layout type `type` from `r` into its JSON view (u64/i64 as BigInt; hashes, keys, bytes as
+   *  hex); `max` is the field's bound (§9), if any. */
+  function decodeValue(r, type, max = null) {
     let m;
     switch (type) {
-      case "string": return r.str();
+      case "string": return r.str(max);
       case "bool": { const b = r.u8(); if (b > 1) throw new TrellisError(`${r.what}: a boolean byte is ${b}`); return b === 1; }
       case "u8": return r.u8();
       case "u32": return r.u32();
@@ -229,6 +236,7 @@ struct EvidenceRecord: doc_hash hash32, doc_kind DocumentKind, attestations arra
     }
     if ((m = /^(array|set)<(.+)>$/.exec(type))) {
       const count = r.u32();
+      checkMax(r, count, max);
       if (count > r.b.length - r.at) throw new TrellisError(`${r.what}: a list of ${count} entries in ${r.b.length - r.at} bytes`);
       const out = [];
       let previous = null;
@@ -243,6 +251,7 @@ struct EvidenceRecord: doc_hash hash32, doc_kind DocumentKind, attestations arra
     }
     if ((m = /^map<(.+?), (.+)>$/.exec(type))) {
       const count = r.u32();
+      checkMax(r, count, max);
       if (count > r.b.length - r.at) throw new TrellisError(`${r.what}: a map of ${count} entries in ${r.b.length - r.at} bytes`);
       const out = {};
       let previous = null;
@@ -271,7 +280,7 @@ struct EvidenceRecord: doc_hash hash32, doc_kind DocumentKind, attestations arra
   }
   function decodeFields(r, fields, out) {
     for (const f of fields) {
-      const v = decodeValue(r, f.type);
+      const v = decodeValue(r, f.type, f.max);
       if (f.hidden !== null) {
         if (BigInt(v) !== f.hidden) throw new TrellisError(`${r.what}: ${f.name} must be ${f.hidden}`);
       } else if (v !== undefined) {

@@ -35,11 +35,16 @@ public protocol TransactionPayload: CanonicalCodable, Codable, Sendable {
     /// nothing is written and callers encode through `Encodable`). A writer whose `ok` is cleared (a string it
     /// cannot promise) must be discarded the same way (PayloadJSONWriter.swift).
     func writeJSON(into writer: inout PayloadJSONWriter) -> Bool
+    /// False when a field the JSON view leaves out (docs/EXPORT-FORMAT.md §9, `hidden=V`) does not hold its one
+    /// value V: the view would then not determine the bytes, so there is none. Decoding accepts such a payload and
+    /// `validate()` refuses it.
+    var hiddenFieldsHold: Bool { get }
 }
 
 extension TransactionPayload {
     public func validate() throws(TxRejection) {}
     public func writeJSON(into writer: inout PayloadJSONWriter) -> Bool { false }
+    public var hiddenFieldsHold: Bool { true }
 }
 
 /// Everything a contract may know about the transaction being executed, besides its payload and the state.
@@ -142,6 +147,21 @@ public struct KindSpec: Sendable {
         return payload
     }
 
+    /// Strictly decodes canonical payload bytes by the kind's layout — the decoder's bounds and the layout's hidden
+    /// fields (docs/EXPORT-FORMAT.md §9) — without the stateless checks: the payloads that have a JSON view
+    /// (`payload_json` in an export, the API's transaction views). A payload that decodes but fails `validate()`
+    /// still has one; its transaction's receipt says why it was rejected.
+    public func decodeLayout(_ bytes: [UInt8]) throws(TxRejection) -> any TransactionPayload {
+        let payload: any TransactionPayload
+        do { payload = try decodeCanonical(bytes) } catch {
+            throw TxRejection("malformed_payload", "payload of \(kind) does not decode: \(error)")
+        }
+        guard payload.hiddenFieldsHold else {
+            throw TxRejection("malformed_payload", "payload of \(kind) has a field its JSON form leaves out at another value than its fixed one")
+        }
+        return payload
+    }
+
     /// Converts the JSON form of a payload to its canonical bytes (stateless checks included).
     /// Strict: a field the kind does not have is refused (a misspelt optional field would otherwise be dropped
     /// without a word), and a number that does not fit its field is named.
@@ -172,9 +192,12 @@ public struct KindSpec: Sendable {
         return bytes
     }
 
-    /// The JSON form (sorted keys) of canonical payload bytes.
+    /// The JSON view (sorted keys) of canonical payload bytes that decode by the kind's layout (`decodeLayout`):
+    /// the kind's direct writer when it has one and can promise every string, else `JSONEncoder`.
     public func jsonPayload(fromCanonical bytes: [UInt8]) throws(TxRejection) -> Data {
-        let payload = try decodePayload(bytes)
+        let payload = try decodeLayout(bytes)
+        var writer = PayloadJSONWriter(capacity: 2 * bytes.count + 64)
+        if payload.writeJSON(into: &writer), writer.ok { return Data(writer.bytes) }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         do { return try encoder.encode(payload) } catch {

@@ -95,8 +95,37 @@ public struct AttestPayload: TransactionPayload, Hashable {
         try c.encode(docHash.hex, forKey: .docHash)
         try c.encode(docKind, forKey: .docKind)
         try c.encode(title, forKey: .title)
-        try c.encode(Dictionary(uniqueKeysWithValues: metadata.map { ($0.key, $0.value) }), forKey: .metadata)
+        // Keys are distinct as bytes (the canonical map), not always as Strings (canonically equivalent Unicode):
+        // the first of such keys is kept here, never a trap. The JSON view is the direct writer's (`writeJSON`),
+        // which keeps every key.
+        try c.encode(Dictionary(metadata.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first }), forKey: .metadata)
         try c.encode(refs, forKey: .refs)
+    }
+
+    /// The JSON view, for every payload whatever its strings (`PayloadJSONWriter.text`): metadata keys sorted by
+    /// their UTF-8 bytes, each written, as docs/EXPORT-FORMAT.md §6.1 and §9 (`map`) say. `JSONEncoder` would merge
+    /// two keys that differ as bytes but that Unicode calls equal (a payload that decodes but that `validate()`
+    /// refuses, which a proposer bypassing the mempool can commit).
+    public func writeJSON(into w: inout PayloadJSONWriter) -> Bool {
+        w.raw("{\"doc_hash\":"); w.hex(docHash)
+        w.raw(",\"doc_kind\":"); w.text(docKind.rawValue)
+        w.raw(",\"metadata\":{")
+        let byKeyBytes = metadata.map { (key: Array($0.key.utf8), entry: $0) }.sorted { $0.key.lexicographicallyPrecedes($1.key) }
+        for (i, item) in byKeyBytes.enumerated() {
+            if i > 0 { w.raw(",") }
+            w.text(item.entry.key)
+            w.raw(":")
+            w.text(item.entry.value)
+        }
+        w.raw("},\"refs\":")
+        w.array(refs) { w, ref in
+            w.raw("{\"id\":"); w.text(ref.id)
+            w.raw(",\"kind\":"); w.text(ref.kind.rawValue)
+            w.raw("}")
+        }
+        w.raw(",\"title\":"); w.text(title)
+        w.raw("}")
+        return true
     }
 }
 

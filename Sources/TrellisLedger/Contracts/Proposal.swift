@@ -109,6 +109,12 @@ public struct ProposePayload: TransactionPayload, Hashable {
         try action.validate()
     }
 
+    /// A member added by `member.add` carries a status its JSON form leaves out (it is added active).
+    public var hiddenFieldsHold: Bool {
+        if case .addMember(let member) = action { return member.status == .active }
+        return true
+    }
+
     public func encode(to encoder: inout CanonicalEncoder) {
         encoder.encode(action)
         encoder.encode(summary)

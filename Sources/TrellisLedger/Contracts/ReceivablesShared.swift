@@ -210,15 +210,25 @@ enum AssetCalendar {
 
     /// The UTC year containing `unixSeconds` (astronomical numbering: year 0 is 1 BCE), for every Int64.
     static func year(of unixSeconds: Int64) -> Int64 {
-        let days = day(of: unixSeconds)  // |days| < 1.1·10¹⁴
+        CivilCalendar.date(ofDay: day(of: unixSeconds)).year  // |days| < 1.1·10¹⁴
+    }
+}
+
+/// The proleptic Gregorian calendar (UTC), for contracts (a credit's vintage) and for people (dates beside Unix
+/// seconds in human output). Integer arithmetic only: deterministic on every node.
+public enum CivilCalendar {
+    /// The (year, month 1…12, day 1…31) of day `days` counted from 1970-01-01 (H. Hinnant's civil_from_days;
+    /// astronomical years: 0 is 1 BCE), for |days| < 1.1·10¹⁴ (every day an Int64 of seconds reaches).
+    public static func date(ofDay days: Int64) -> (year: Int64, month: Int64, day: Int64) {
         let z = days + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097
         let dayOfEra = z - era * 146_097
         let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
         let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
         let mp = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * mp + 2) / 5 + 1
         let month = mp < 10 ? mp + 3 : mp - 9
-        return yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 }
 

@@ -44,6 +44,33 @@ public struct PayloadJSONWriter {
         }
     }
 
+    /// `"text"` for any text, escaped as docs/EXPORT-FORMAT.md §6.1 says (and `JSONEncoder` escapes, which
+    /// `PayloadJSONWriterTests` checks for every class of character): `"` and `\` with a backslash, U+0008, U+0009,
+    /// U+000A, U+000C and U+000D as `\b \t \n \f \r`, the other control characters below U+0020 as `\u00xx`; all
+    /// else (DEL, non-ASCII) as it is. Never clears `ok`: for a payload whose view must not depend on `JSONEncoder`
+    /// (evidence metadata, whose distinct keys `JSONEncoder` would merge when Unicode calls them equal).
+    public mutating func text(_ text: String) {
+        var text = text
+        text.withUTF8 { utf8 in
+            bytes.append(0x22)
+            for c in utf8 {
+                switch c {
+                case 0x22, 0x5C: bytes.append(0x5C); bytes.append(c)
+                case 0x08: bytes.append(0x5C); bytes.append(UInt8(ascii: "b"))
+                case 0x09: bytes.append(0x5C); bytes.append(UInt8(ascii: "t"))
+                case 0x0A: bytes.append(0x5C); bytes.append(UInt8(ascii: "n"))
+                case 0x0C: bytes.append(0x5C); bytes.append(UInt8(ascii: "f"))
+                case 0x0D: bytes.append(0x5C); bytes.append(UInt8(ascii: "r"))
+                case 0x00..<0x20:
+                    bytes.append(contentsOf: Array("\\u00".utf8))
+                    bytes.append(Self.digits[Int(c >> 4)]); bytes.append(Self.digits[Int(c & 0x0F)])
+                default: bytes.append(c)
+                }
+            }
+            bytes.append(0x22)
+        }
+    }
+
     /// `["a","b"]`.
     public mutating func strings(_ list: [String]) {
         bytes.append(0x5B)

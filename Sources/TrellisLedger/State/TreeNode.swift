@@ -9,7 +9,7 @@
 // the state (the latest) and the store's bounded value history (superseded values still inside the proof window).
 // Canonical encoding (not hashed): leaf = 0x00 ‖ u32 len ‖ key ‖ value hash; inner = 0x01 ‖ left ‖ right when both
 // children are non-empty, 0x02 ‖ right when the left is empty, 0x03 ‖ left when the right is empty (an empty
-// child's 32 zero bytes are not stored). The RocksDB store (format 6) does not store nodes one by one: it keeps the
+// child's 32 zero bytes are not stored). The RocksDB store (format 7) does not store nodes one by one: it keeps the
 // latest tree in pages of 4 levels, one row per page keyed by the page root's position (StoredPage.swift; docs/LEDGER.md,
 // "Storage of the tree").
 import TrellisCodec
@@ -153,7 +153,7 @@ public enum TreeNode: Sendable, Hashable, CanonicalCodable {
 /// Where the tree reads its nodes from. Implemented by both chain stores (RocksDB and memory).
 public protocol TreeNodeSource {
     /// The node whose hash is `hash`, or nil when it is not stored — or, for a store of pages by position
-    /// (RocksChainStore, format 6), when it is neither the root nor in a cached page: such a store finds a node only
+    /// (RocksChainStore, format 7), when it is neither the root nor in a cached page: such a store finds a node only
     /// with its position (`treeNode(_:depth:page:path:)`, what the tree's walks call).
     func treeNode(_ hash: Hash) throws(StateError) -> TreeNode?
     /// The node `hash` that a walk down from a root meets at `depth`, where `page` is the node the walk passed at
@@ -164,7 +164,7 @@ public protocol TreeNodeSource {
     func treeNode(_ hash: Hash, depth: Int, page: Hash) throws(StateError) -> TreeNode?
     /// The same node, with its position's path: `path`'s first `depth` bits are the bits of the key hashes below
     /// the node (the rest is ignored). The tree's walks call this one: a store that keeps its pages by position
-    /// (RocksChainStore, format 6) reads the page at that position; every other source ignores the path (the
+    /// (RocksChainStore, format 7) reads the page at that position; every other source ignores the path (the
     /// default: `treeNode(_:depth:page:)`).
     func treeNode(_ hash: Hash, depth: Int, page: Hash, path: TreePath) throws(StateError) -> TreeNode?
     /// A fast path for a source that keeps the latest tree in a structure of its own and applies updates there (the
@@ -207,7 +207,7 @@ public enum TreePage {
 /// The path of a position in the tree: a node at depth d sits where the key hashes below it share their first d bits
 /// (bit 0 = the most significant bit of byte 0, as `Hash.bit`). Only the first d bits say anything: a walk passes the
 /// key hash of any key below the node (or a path built bit by bit), and a reader masks the rest
-/// (`RocksChainStore`'s page keys, format 6).
+/// (`RocksChainStore`'s page keys, format 7).
 public struct TreePath: Sendable, Equatable {
     /// The 256 bits, big-endian words: bit i is bit 63 - i % 64 of word i / 64.
     var words: (UInt64, UInt64, UInt64, UInt64)

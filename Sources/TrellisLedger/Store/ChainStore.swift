@@ -141,7 +141,7 @@ public enum ChainStoreError: Error, Equatable, CustomStringConvertible {
             let refusal = "the data directory \(p) holds a \"\(f)\" store but this build reads \"\(e)\""
             switch Self.formatDirection(found: f, expected: e) {
             case .older:
-                return refusal + " (format 6: the latest state tree stored in pages of 4 levels, one row per position in the tree, older heights kept as change sets). "
+                return refusal + " (format 7: the latest state tree stored in pages of 4 levels from depth 16 down, one row per position in the tree, the pages above it recomputed at open; older heights kept as change sets). "
                     + "It is not converted in place: "
                     + "stop the node, move the directory aside and start with an empty one to re-sync from peers (or `trellis audit export` the old "
                     + "home with the previous release to keep its history)"

@@ -10,7 +10,9 @@
 // of h is two seeks per bucket (its summary at h and the latest); a rebuild then costs at most two seeks per key
 // that bucket's value history holds (one to the key's first entry after h, one past the key), never a scan of
 // the key's older entries — so on an archive store it does not grow with the number of heights.
-// The latest tree is stored in pages keyed by position (format 6): a node of h that is not rebuilt is read from the
+// The latest tree is stored in pages keyed by position (format 7: from depth 16 down; the pages above are the store's
+// `UpperPages`, or recomputed from the snapshot's rows at depth 16 when the live tree has replaced them since the
+// snapshot): a node of h that is not rebuilt is read from the
 // latest tree's page at its position, found there by hash (a page the latest tree replaced there does not hold it);
 // a rebuilt page root is mapped to the latest tree's page root at the same position (`aliases`, from a `TreeDiff` of
 // the rebuilt bucket against the latest one) for the page cache; a leaf that sits elsewhere in the latest tree is
@@ -63,6 +65,9 @@ final class HistoricalTree: TreeNodeSource, TreeValueSource, @unchecked Sendable
     /// The root of each changed inner bucket at `height` → its bucket.
     private var bucketRoots: [NodeKey: UInt8] = [:]
     private var rebuilt: [UInt8: RebuiltBucket] = [:]
+    /// The snapshot's upper pages recomputed so far (`snapshotUpperPage`), by `UpperPages` slot: a page, or nil for a
+    /// position whose subtree is no page.
+    private var snapshotUpper: [Int: DecodedPage?] = [:]
     private var rebuiltOrder: [UInt8] = []
     /// Buckets with inner nodes rebuilt so far (tests check that reads really rebuild below depth 8).
     private(set) var rebuiltInnerBuckets = 0
@@ -166,10 +171,41 @@ final class HistoricalTree: TreeNodeSource, TreeValueSource, @unchecked Sendable
     /// is a page the latest tree replaced there, and the node is not found in it.
     private func latestNode(_ hash: Hash, depth: Int, page: Hash, path: TreePath) throws(StateError) -> TreeNode? {
         if let cached = store.cachedNode(hash, depth: depth, page: page, path: path) { return cached }
+        if depth <= RocksChainStore.storedPageDepth {
+            // A node of the upper tree (format 7 stores none of it) that the store's pages in memory no longer hold (a
+            // commit replaced them since the snapshot): from the snapshot's upper pages, recomputed once per position
+            // from its rows at depth 16 — its own page at a page depth, else the page above it.
+            if depth % TreePage.levels == 0, depth <= RocksChainStore.upperPageDepth, let own = try snapshotUpperPage(depth: depth, path: path), own.root == hash {
+                return own.rootNode
+            }
+            let pageDepth = TreePage.pageDepth(ofNodeAt: depth)
+            if depth > 0, let above = try snapshotUpperPage(depth: pageDepth, path: path), page == .zero || above.root == page,
+               let node = above.member(hash, depth: depth, pageDepth: pageDepth, path: path) {
+                return node
+            }
+            // A page root at depth 16 is its own row, read below.
+            guard depth == RocksChainStore.storedPageDepth else { return nil }
+        }
         let snapshot = self.snapshot, nodes = store.nodes
-        return try RocksChainStore.pagedNode(hash, depth: depth, page: page, path: path, strict: isLatest, latest: false, cache: store) { (key: [UInt8]) throws(StoreError) in
+        return try RocksChainStore.pagedNode(hash, depth: depth, page: page, path: path, strict: isLatest, latest: false, cache: store,
+                                             scan: { snapshot.iterate(nodes, prefix: $0, from: $1) }) { (key: [UInt8]) throws(StoreError) in
             try snapshot.get(nodes, key: key)
         }
+    }
+
+    /// The snapshot's upper page at the position `depth` (at most `upperPageDepth`), `path`, or nil when the subtree there
+    /// is no page: recomputed from the snapshot's rows at depth 16 below it (`RocksChainStore.upperTree`) the first time
+    /// a walk of this tree needs it, with every page below it, and kept by position for this tree (at most the 4,369 of
+    /// a whole upper tree). Called with the lock held.
+    private func snapshotUpperPage(depth: Int, path: TreePath) throws(StateError) -> DecodedPage? {
+        let slot = UpperPages.slot(depth: depth, path: path)
+        if let known = snapshotUpper[slot] { return known }
+        let snapshot = self.snapshot, nodes = store.nodes
+        let upper = try RocksChainStore.upperTree(depth: depth, path: path, scan: { snapshot.iterate(nodes, prefix: $0, from: $1) })
+        store.countRecomputedUpperPages(upper)
+        snapshotUpper[slot] = .some(nil)
+        for page in upper.pages { snapshotUpper[UpperPages.slot(depth: page.depth, path: page.path)] = .some(page.page) }
+        return snapshotUpper[slot] ?? nil
     }
 
     /// Rebuilds `bucket` as it was at `height` (called with the lock held) and returns its nodes.
@@ -296,8 +332,8 @@ public struct StateStorageStats: Sendable, Equatable {
 }
 
 extension RocksChainStore {
-    /// Walks the latest tree from disk (each page stored at its position and hashing to the root its parent names, the
-    /// leaves equal to the `state`
+    /// Walks the latest tree from disk (the upper tree recomputed from the rows at depth 16 giving the stored root, each
+    /// page below stored at its position and hashing to the root its parent names, the leaves equal to the `state`
     /// column family, no other page stored) and the tree of every older kept height through `HistoricalTree` (its
     /// root recomputed and checked, every leaf's value readable at that height), and counts the history entries no
     /// kept height needs. A store that passes answers every read and proof inside its window. (Cost: the whole tree
@@ -317,9 +353,28 @@ extension RocksChainStore {
                 return value
             }
             if height == last {
-                // The latest tree page by page, from disk (not the cache): each position's row, which must hash to the
-                // root its parent page names.
-                var pages = source.root == .zero ? [] : [(root: source.root, depth: 0, path: TreePath.root)]
+                // The latest tree from disk (not the cache): the upper tree recomputed from the rows at depth 16 (format
+                // 7 stores none above), which must give the stored root; then page by page below, each position's row,
+                // which must hash to the root its parent page names.
+                let upper: UpperTree
+                let snapshot = source.snapshot, nodes = self.nodes
+                do { upper = try Self.upperTree(depth: 0, path: .root, scan: { snapshot.iterate(nodes, prefix: $0, from: $1) }) } catch {
+                    throw .corrupt(what: "tree", reason: error.description)
+                }
+                guard upper.root == source.root else {
+                    throw .corrupt(what: "tree", reason: "the \(upper.rows) pages at depth \(Self.storedPageDepth) give the root \(upper.root.hex), the state root of height \(height) is \(source.root.hex)")
+                }
+                // A row holding a lone leaf is that leaf's page: the leaf is counted in the upper page that holds it.
+                latestPages += upper.leafRows
+                var pages: [(root: Hash, depth: Int, path: TreePath)] = []
+                for page in upper.pages {
+                    latestNodes += page.page.nodes.count
+                    for node in page.page.nodes {
+                        if case .leaf(let leaf) = node { latestLeaves.append((leaf.key, try leafValue(leaf))) }
+                    }
+                    guard page.depth == Self.upperPageDepth else { continue }
+                    for below in page.page.pagesBelow(depth: page.depth, path: page.path) { pages.append((below.root, Self.storedPageDepth, below.path)) }
+                }
                 while let (root, depth, path) = pages.popLast() {
                     let page: DecodedPage
                     let key = Self.pageKey(depth: depth, path: path)

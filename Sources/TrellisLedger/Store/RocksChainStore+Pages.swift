@@ -1,11 +1,13 @@
-// RocksChainStore+Pages.swift — the latest tree's pages as the store reads and keeps them (store format 6,
+// RocksChainStore+Pages.swift — the latest tree's pages as the store reads and keeps them (store format 7,
 // docs/LEDGER.md "Storage of the tree"): a node is read from the page at its own position or the page above it
 // (`pagedNode`, `readPage`), every page read is decoded and checked against the hash the walk came for, and decoded
-// pages are kept in memory — the upper tree by position (`UpperPages`), the others in the rotating `PageCache` —
-// where a walk finds a node at the position its path names (`PagePositions`) before any search by hash. After a
-// commit's write, its new upper pages take their positions (`remember`). Guarantees: a cached page is content-
-// addressed (right wherever it is asked for); a page on disk that is not the one the tree names is a typed
-// `StateError`, never an answer.
+// pages are kept in memory — the upper tree by position (`UpperPages`: all of it, since format 7 stores none of it),
+// the others in the rotating `PageCache` — where a walk finds a node at the position its path names (`PagePositions`)
+// before any search by hash. After a commit's write, its new upper pages take their positions (`remember`), and the
+// upper pages they displace from depths 0–8 go to the rotating cache for the readers of older snapshots. A reader of a
+// snapshot that needs an upper page the live tree no longer has gets it recomputed from that snapshot's rows at depth
+// 16 (`upperTree`). Guarantees: a cached page is content-addressed (right wherever it is asked for); a page on disk
+// that is not the one the tree names is a typed `StateError`, never an answer.
 import Foundation
 import TrellisCrypto
 import TrellisStore
@@ -16,7 +18,7 @@ extension RocksChainStore {
     /// `treeNode(_:depth:page:path:)`.
     public func treeNode(_ hash: Hash) throws(StateError) -> TreeNode? {
         if let cached = cachedNode(hash, depth: 0, page: .zero, path: .root) { return cached }
-        return try Self.pagedNode(hash, depth: 0, page: .zero, path: .root, strict: false, latest: true, cache: self) { (key: [UInt8]) throws(StoreError) in try database.get(nodes, key: key) }
+        return try Self.pagedNode(hash, depth: 0, page: .zero, path: .root, strict: false, latest: true, cache: self, scan: nil) { (key: [UInt8]) throws(StoreError) in try database.get(nodes, key: key) }
     }
 
     /// A node without its path: from the cached pages only (and the root), since pages are stored by position.
@@ -34,26 +36,27 @@ extension RocksChainStore {
     /// every other reader reads a snapshot (`stateSource(atHeight:)`), whose pages a commit does not change.
     public func treeNode(_ hash: Hash, depth: Int, page: Hash, path: TreePath) throws(StateError) -> TreeNode? {
         if let cached = cachedNode(hash, depth: depth, page: page, path: path) { return cached }
-        return try Self.pagedNode(hash, depth: depth, page: page, path: path, strict: true, latest: true, cache: self) { (key: [UInt8]) throws(StoreError) in try database.get(nodes, key: key) }
+        return try Self.pagedNode(hash, depth: depth, page: page, path: path, strict: true, latest: true, cache: self, scan: nil) { (key: [UInt8]) throws(StoreError) in try database.get(nodes, key: key) }
     }
 
     /// The node `hash` at `depth` below `page`, at `path`, read through `read` (the store or a snapshot), its page
     /// cached. `strict`: a page at the position whose root is not the expected one (`hash` for the node's own page,
     /// `page` for the page above, when known) is reported as damage; else it is not this node's page (a reader of
     /// an older tree, whose pages the latest tree replaced) and the node is not found there. `latest`: `read` reads
-    /// the live database (its pages are the latest tree's: an upper one is kept by position, `readPage`).
+    /// the live database (its upper pages are all held by position, `readPage`); else `scan` lists the snapshot's rows
+    /// (for an upper page recomputed from them).
     static func pagedNode(_ hash: Hash, depth: Int, page: Hash, path: TreePath, strict: Bool, latest: Bool, cache: RocksChainStore,
-                          read: ([UInt8]) throws(StoreError) -> [UInt8]?) throws(StateError) -> TreeNode? {
+                          scan: (([UInt8], [UInt8]) -> StoreIterator)?, read: ([UInt8]) throws(StoreError) -> [UInt8]?) throws(StateError) -> TreeNode? {
         // The node's own position first (no page below depth 252: a deeper walk is a damaged tree, found below). A
         // page of another root there is not taken for damage yet: the node may be a leaf 4 levels below the page
         // above, which holds it inline (a stray row at a leaf's position is an extra row, which `checkState` reports).
         var strayOwnRow: Hash? = nil
-        if depth % TreePage.levels == 0 && depth < 256, let own = try cache.readPage(depth: depth, path: path, root: hash, strict: false, latest: latest, read: read) {
+        if depth % TreePage.levels == 0 && depth < 256, let own = try cache.readPage(depth: depth, path: path, root: hash, strict: false, latest: latest, scan: scan, read: read) {
             if own.root == hash { return own.rootNode }
             strayOwnRow = own.root
         }
         // Inside a page (or a leaf 4 levels below a page root, which is stored in that page).
-        if depth > 0, let above = try cache.readPage(depth: TreePage.pageDepth(ofNodeAt: depth), path: path, root: page == .zero ? nil : page, strict: strict, latest: latest, read: read),
+        if depth > 0, let above = try cache.readPage(depth: TreePage.pageDepth(ofNodeAt: depth), path: path, root: page == .zero ? nil : page, strict: strict, latest: latest, scan: scan, read: read),
            page == .zero || above.root == page, let node = above.member(hash, depth: depth, pageDepth: TreePage.pageDepth(ofNodeAt: depth), path: path) {
             return node
         }
@@ -67,11 +70,25 @@ extension RocksChainStore {
     /// The page at the position `depth`, `path` whose root is `root` (when known), read through `read` and cached:
     /// the cache when it holds `root`, else the row at the position (nil when there is none). A row whose page does
     /// not hash to `root` is returned as it is unless `strict` (then `StateError.corruptValue`); the caller compares.
-    /// `latest`: `read` reads the live database, whose row at the position is the latest tree's page, so a page read
-    /// at an upper position (`UpperPages`) takes that position's slot; any other page goes into the rotating cache
-    /// (a snapshot's page of an older tree must not displace the latest one).
-    func readPage(depth: Int, path: TreePath, root: Hash?, strict: Bool, latest: Bool, read: ([UInt8]) throws(StoreError) -> [UInt8]?) throws(StateError) -> DecodedPage? {
+    /// `latest`: `read` reads the live database, whose upper tree (the pages rooted above depth 16, which format 7
+    /// does not store) is all in `UpperPages`: its slot there is the answer. Else (a snapshot) an upper page not in
+    /// memory is recomputed from the rows at depth 16 below it that `scan` lists (`upperTree`), and every page read
+    /// goes into the rotating cache (a snapshot's page of an older tree must not displace the latest one).
+    func readPage(depth: Int, path: TreePath, root: Hash?, strict: Bool, latest: Bool, scan: (([UInt8], [UInt8]) -> StoreIterator)?,
+                  read: ([UInt8]) throws(StoreError) -> [UInt8]?) throws(StateError) -> DecodedPage? {
         if let root, let cached = cachedPage(root, depth: depth, path: path) { return cached }
+        if depth < Self.storedPageDepth {
+            if latest || scan == nil {
+                cacheLock.lock()
+                let held = upperPages.page(depth: depth, path: path)
+                cacheLock.unlock()
+                if strict, let root, let held, held.root != root {
+                    throw .corruptValue(key: Self.describePage(Self.pageKey(depth: depth, path: path)), reason: "holds a page hashing to \(held.root.hex), the tree names \(root.hex) there")
+                }
+                return held
+            }
+            return try recomputedUpperPage(depth: depth, path: path, root: root, strict: strict, scan: scan!)
+        }
         let bytes: [UInt8]?
         let start = ContinuousClock.now
         let key = Self.pageKey(depth: depth, path: path)
@@ -87,15 +104,40 @@ extension RocksChainStore {
             throw .corruptValue(key: Self.describePage(key), reason: "holds a page hashing to \(page.root.hex), the tree names \(root.hex) there")
         }
         cacheLock.lock()
-        if latest, upperPages?.holds(depth: depth) == true { upperPages?.set(page, depth: depth, path: path) } else { pageCache.insert(page) }
+        pageCache.insert(page)
         cacheLock.unlock()
         return page
+    }
+
+    /// The upper page at `depth` (above 16), `path` of a snapshot, recomputed from the snapshot's rows at depth 16 below
+    /// it (16 rows for a page at depth 12, 256 at 8, 4,096 at 4, 65,536 at 0), or nil when the subtree there is no page.
+    /// Every page recomputed goes into the rotating cache (content-addressed). A page of another root than `root`, when
+    /// `strict`, is damage.
+    private func recomputedUpperPage(depth: Int, path: TreePath, root: Hash?, strict: Bool, scan: ([UInt8], [UInt8]) -> StoreIterator) throws(StateError) -> DecodedPage? {
+        let upper = try Self.upperTree(depth: depth, path: path, scan: scan)
+        countRecomputedUpperPages(upper)
+        cacheLock.lock()
+        for page in upper.pages { pageCache.insert(page.page) }
+        cacheLock.unlock()
+        guard let page = upper.pages.first, page.depth == depth else { return nil }
+        if strict, let root, page.page.root != root {
+            throw .corruptValue(key: Self.describePage(Self.pageKey(depth: depth, path: path)), reason: "the rows below give a page hashing to \(page.page.root.hex), the tree names \(root.hex) there")
+        }
+        return page.page
+    }
+
+    /// Counts an upper tree recomputed from a snapshot's rows: its rows read, its pages.
+    func countRecomputedUpperPages(_ upper: UpperTree) {
+        cacheLock.lock()
+        pageRowsRead += upper.rows
+        upperPagesRecomputed += upper.pages.count
+        cacheLock.unlock()
     }
 
     /// The page rooted at `root` at the position `depth`, `path` of the store as it is now (the cache, else one
     /// read), or nil when the position holds no page; a page of another root there is damage.
     func page(_ root: Hash, depth: Int, path: TreePath) throws(StateError) -> DecodedPage? {
-        try readPage(depth: depth, path: path, root: root, strict: true, latest: true) { (key: [UInt8]) throws(StoreError) in try database.get(nodes, key: key) }
+        try readPage(depth: depth, path: path, root: root, strict: true, latest: true, scan: nil) { (key: [UInt8]) throws(StoreError) in try database.get(nodes, key: key) }
     }
 
     /// The `nodes` key of the page at depth `depth` (a multiple of `TreePage.levels`, below 256) whose path is `path`:
@@ -121,18 +163,24 @@ extension RocksChainStore {
     /// After a commit's write: its decoded new pages go to their positions (upper pages) or into the rotating cache
     /// (at most as many as it keeps: the last ones), and the upper positions that lost their page are emptied. The
     /// pages displaced from their slots (up to a few thousand a block, each several arrays) are released after the
-    /// lock is: readers' node lookups take the same lock.
+    /// lock is: readers' node lookups take the same lock. Those displaced from depths 0–8 (at most 273) go to the
+    /// rotating cache instead: a reader of a snapshot taken before this commit walks through them, and recomputing one
+    /// from the snapshot's rows reads 256 to 65,536 of them (`recomputedUpperPage`; a depth-12 page reads 16).
     func remember(_ pages: [NewPage], emptied: [(depth: Int, path: TreePath)]) {
         var displaced: [DecodedPage] = []
         var cached: [DecodedPage] = []
         cacheLock.lock()
-        if upperPages != nil { displaced.reserveCapacity(emptied.count + pages.count) }
+        displaced.reserveCapacity(emptied.count + pages.count)
         for position in emptied {
-            if let old = upperPages?.remove(depth: position.depth, path: position.path) { displaced.append(old) }
+            if let old = upperPages.remove(depth: position.depth, path: position.path) {
+                if position.depth < Self.upperPageDepth { pageCache.insert(old) } else { displaced.append(old) }
+            }
         }
         for new in pages {
-            if upperPages?.holds(depth: new.depth) == true {
-                if let old = upperPages?.set(new.page, depth: new.depth, path: new.path) { displaced.append(old) }
+            if upperPages.holds(depth: new.depth) {
+                if let old = upperPages.set(new.page, depth: new.depth, path: new.path) {
+                    if new.depth < Self.upperPageDepth { pageCache.insert(old) } else { displaced.append(old) }
+                }
             } else {
                 cached.append(new.page)
             }
@@ -153,14 +201,14 @@ extension RocksChainStore {
     var upperPagesHeld: Int {
         cacheLock.lock()
         defer { cacheLock.unlock() }
-        return upperPages?.count ?? 0
+        return upperPages.count
     }
 
     /// The root of the page each upper slot holds (nil: empty), in `UpperPages.slot(depth:path:)` order, for tests.
     var upperPageRoots: [Hash?] {
         cacheLock.lock()
         defer { cacheLock.unlock() }
-        return upperPages?.roots ?? []
+        return upperPages.roots
     }
 
     /// How many nodes of the latest tree were looked up (from the cache or the disk) since the store was opened:
@@ -179,7 +227,7 @@ extension RocksChainStore {
         cacheLock.lock()
         defer { cacheLock.unlock() }
         latestTreeNodeLookups += 1
-        if let path, let node = upperPages?.node(hash, depth: depth, page: page, path: path) { return node }
+        if let path, let node = upperPages.node(hash, depth: depth, page: page, path: path) { return node }
         return pageCache.node(hash, depth: depth, page: page, path: path)
     }
 
@@ -187,15 +235,30 @@ extension RocksChainStore {
     func cachedPage(_ root: Hash, depth: Int, path: TreePath) -> DecodedPage? {
         cacheLock.lock()
         defer { cacheLock.unlock() }
-        if let page = upperPages?.page(depth: depth, path: path, root: root) { return page }
+        if let page = upperPages.page(depth: depth, path: path, root: root) { return page }
         return pageCache.page(root)
     }
 
     /// Rows of the `nodes` column family (pages) read from RocksDB since the store was opened (each a point read of
-    /// a page the cache did not hold, present or not): what the tree's walks cost the disk, for the benchmark.
+    /// a page the cache did not hold, present or not, and the rows an upper page of a snapshot was recomputed from):
+    /// what the tree's walks cost the disk, for the benchmark.
     public var treePagesRead: Int {
         cacheLock.lock()
         defer { cacheLock.unlock() }
         return pageRowsRead
+    }
+
+    /// Upper pages recomputed from a snapshot's rows since the store was opened (`recomputedUpperPage`), for tests.
+    public var snapshotUpperPagesRecomputed: Int {
+        cacheLock.lock()
+        defer { cacheLock.unlock() }
+        return upperPagesRecomputed
+    }
+
+    /// How long the open took to recompute the upper tree from the rows at depth 16 (seconds), for the benchmark.
+    public var upperTreeOpenSeconds: Double {
+        cacheLock.lock()
+        defer { cacheLock.unlock() }
+        return upperTreeLoadSeconds
     }
 }

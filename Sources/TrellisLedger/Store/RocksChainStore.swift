@@ -1,4 +1,4 @@
-// RocksChainStore.swift — the chain store on RocksDB (DESIGN.md §5), store format `trellis-ledger/6`.
+// RocksChainStore.swift — the chain store on RocksDB (DESIGN.md §5), store format `trellis-ledger/7`.
 //
 // Column families and keys:
 //   blocks    u64 height (big-endian)      → Block (canonical)
@@ -7,9 +7,11 @@
 //                                            without its tx hash, which is the key
 //   state     state key                    → value (latest committed; the only copy of a live value)
 //   nodes     u8 depth ‖ 32 bytes of path  → a PAGE of the LATEST tree only (StoredPage.swift): the binary subtree
-//             (the page root's position:     of a node at a depth that is a multiple of 4, down to 4 levels below,
-//             its first `depth` bits of      its leaves inline (key and value hash), the inner nodes 4 levels down
-//             key hash, zero-padded)         by hash (the next pages). A commit writes a changed page over its
+//             (the page root's position:     of a node at a depth that is a multiple of 4 — 16 or more: the pages
+//             its first `depth` bits of      above are recomputed at open, UpperTree.swift —, down to 4 levels below,
+//             key hash, zero-padded)         its leaves inline (key and value hash), the inner nodes 4 levels down
+//                                            by hash (the next pages); at depth 16, a position holding one key has
+//                                            that leaf as its page. A commit writes a changed page over its
 //                                            position's row and deletes the row of a position that no longer holds
 //                                            a page. Only point-read, written and deleted: a hash-indexed memtable
 //                                            (`PointLookupLayout`; format 4 kept one row per binary node, format 5
@@ -46,8 +48,10 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     /// both). Not the chain format: the stored layout is not consensus-critical (3: latest-only tree nodes, history
     /// as change sets and bucket summaries, transaction records without their hash; 4: the nodes in a column family
     /// of their own, keyed by hash alone, with a hash-indexed memtable; 5: one row per 4-level page of the tree
-    /// instead of one per binary node; 6: each page keyed by its position in the tree instead of its root's hash).
-    public static let formatVersion: UInt32 = 6
+    /// instead of one per binary node; 6: each page keyed by its position in the tree instead of its root's hash; 7: no
+    /// page rooted above depth 16 stored — they are recomputed at open from the rows at depth 16, which hold a lone
+    /// leaf too).
+    public static let formatVersion: UInt32 = 7
     public static let format = StoreFormat(application: "trellis-ledger", version: formatVersion)
     public static let columnFamilyNames = ["blocks", "certs", "txs", "state", "nodes", "tree", "meta", "consensus"]
     /// Buckets of each `nodes` memtable's hash table: about one per node a 16 MiB memtable held in format 4 (~130
@@ -67,11 +71,6 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     /// rotated a cache generation out each block, the upper tree's read pages with it (docs/PERFORMANCE.md, "The
     /// commit on a large state (eleventh)"). A deep page read again is read from the store (and then cached).
     public static let cachedNewPageDepth = 12
-    /// The deepest page roots the store keeps decoded by position, never evicted (`UpperPages`: the top four levels of
-    /// pages, at most 4,369): every block's paths cross them, and in the rotating cache a depth-12 page untouched for
-    /// a few blocks had gone and was read and decoded again (docs/PERFORMANCE.md, "(fifteenth, store)"). The commit
-    /// puts its new pages there (at most `cachedNewPageDepth` deep, whatever the cache's capacity).
-    public static let defaultUpperPageDepth = 12
     /// Stale entries (values and summaries) one commit prunes at most, in whole per-height records (at least one);
     /// a longer backlog (e.g. after lowering the window) is pruned over the next commits. Bounds a commit's batch.
     public static let maxPrunedPerCommit = 200_000
@@ -100,9 +99,6 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     public let stateRetention: StateRetention
     /// This store's bound on each generation of decoded pages (`pageCacheCapacity` unless opened with another).
     public let pageCachePages: Int
-    /// The deepest page roots this store keeps by position (`defaultUpperPageDepth` unless opened with another; nil: none,
-    /// every page in the rotating cache).
-    public let upperPageDepth: Int?
     /// The deepest new pages this store's commits decode into the rotating cache (`cachedNewPageDepth` unless opened
     /// with another).
     public let newPageCacheDepth: Int
@@ -121,8 +117,13 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     let cacheLock = NSLock()
     /// Guarded by `cacheLock`.
     var pageCache: PageCache
+    /// The latest tree's pages rooted above depth 16, all of them (format 7 stores none: `loadUpperTree` recomputes them
+    /// at open, each commit puts its new ones). Guarded by `cacheLock`.
+    var upperPages: UpperPages
+    /// How long the open took to recompute the upper tree (`loadUpperTree`), for the benchmark. Guarded by `cacheLock`.
+    var upperTreeLoadSeconds = 0.0
     /// Guarded by `cacheLock`.
-    var upperPages: UpperPages?
+    var upperPagesRecomputed = 0
     /// Guarded by `cacheLock`.
     var pageRowsRead = 0
     /// Guarded by `cacheLock`.
@@ -164,30 +165,26 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     /// Opens (or creates) the store at `path`. Fails on a database of another format, naming it and what to do.
     /// `options`: RocksDB's (`storeOptions` unless a benchmark tries others).
     public convenience init(path: String, retention: StateRetention = .default, pageCachePages: Int = RocksChainStore.pageCacheCapacity,
-                            upperPageDepth: Int? = RocksChainStore.defaultUpperPageDepth, newPageCacheDepth: Int = RocksChainStore.cachedNewPageDepth,
+                            newPageCacheDepth: Int = RocksChainStore.cachedNewPageDepth,
                             trimsHeap: Bool = false, options: StoreOptions = RocksChainStore.storeOptions) throws(ChainStoreError) {
         let db: Database
         do { db = try Database(path: path, columnFamilies: Self.columnFamilyNames, format: Self.format, options: options) } catch {
             if case .formatMismatch(let p, let found, let expected) = error { throw .unsupportedFormat(path: p, found: found, expected: expected) }
             throw .storage(error)
         }
-        try self.init(database: db, retention: retention, pageCachePages: pageCachePages, upperPageDepth: upperPageDepth,
-                      newPageCacheDepth: newPageCacheDepth, trimsHeap: trimsHeap)
+        try self.init(database: db, retention: retention, pageCachePages: pageCachePages, newPageCacheDepth: newPageCacheDepth, trimsHeap: trimsHeap)
     }
 
-    /// Uses an already open database that has the ledger's column families.
+    /// Uses an already open database that has the ledger's column families. Recomputes the upper tree from the rows at
+    /// depth 16 (`upperTree`, UpperTree.swift) and refuses a store whose rows do not give the last height's root.
     public init(database: Database, retention: StateRetention = .default, pageCachePages: Int = RocksChainStore.pageCacheCapacity,
-                upperPageDepth: Int? = RocksChainStore.defaultUpperPageDepth, newPageCacheDepth: Int = RocksChainStore.cachedNewPageDepth,
-                trimsHeap: Bool = false) throws(ChainStoreError) {
+                newPageCacheDepth: Int = RocksChainStore.cachedNewPageDepth, trimsHeap: Bool = false) throws(ChainStoreError) {
         if case .window(let n) = retention { precondition(n >= 1, "a proof window keeps at least the latest height") }
         precondition(pageCachePages >= 1, "the page cache holds at least one page per generation, got \(pageCachePages)")
-        precondition(upperPageDepth.map { $0 >= 0 && $0 <= Self.cachedNewPageDepth && $0 % TreePage.levels == 0 } ?? true,
-                     "upper pages down to a page depth of at most \(Self.cachedNewPageDepth), got \(upperPageDepth ?? -1)")
         self.pageCachePages = pageCachePages
         pageCache = PageCache(capacity: pageCachePages)
-        self.upperPageDepth = upperPageDepth
         self.newPageCacheDepth = newPageCacheDepth
-        upperPages = upperPageDepth.map { UpperPages(maxDepth: $0) }
+        upperPages = UpperPages(maxDepth: Self.upperPageDepth)
         self.trimsHeap = trimsHeap
         heapTrimmer = trimsHeap ? HeapTrimmer(slackBytes: Self.heapTrimSlack) : nil
         self.database = database
@@ -202,6 +199,30 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
             meta = try database.columnFamily("meta")
             consensus = try database.columnFamily("consensus")
         } catch { throw .storage(error) }
+        try loadUpperTree()
+    }
+
+    /// Fills `upperPages` with the latest tree's pages rooted above depth 16, recomputed from the rows at depth 16
+    /// (format 7 stores none of them), and checks the root they give against the last height's stored root. Timed
+    /// (`upperTreeLoadSeconds`).
+    private func loadUpperTree() throws(ChainStoreError) {
+        let start = ContinuousClock.now
+        guard let last = try lastHeight() else { return }
+        guard let root = try stateRoot(atHeight: last) else {
+            throw .corrupt(what: "tree", reason: "the state root of the last height \(last) is missing")
+        }
+        let database = self.database, nodes = self.nodes
+        let upper: UpperTree
+        do { upper = try Self.upperTree(depth: 0, path: .root, scan: { database.iterate(nodes, prefix: $0, from: $1) }) } catch {
+            throw .corrupt(what: "tree", reason: error.description)
+        }
+        guard upper.root == root else {
+            throw .corrupt(what: "tree", reason: "the \(upper.rows) pages at depth \(Self.storedPageDepth) give the root \(upper.root.hex), the state root of height \(last) is \(root.hex)")
+        }
+        cacheLock.lock()
+        for page in upper.pages { upperPages.set(page.page, depth: page.depth, path: page.path) }
+        upperTreeLoadSeconds = CommitPhases.seconds(ContinuousClock.now - start)
+        cacheLock.unlock()
     }
 
     private func get(_ cf: ColumnFamily, _ key: [UInt8]) throws(ChainStoreError) -> [UInt8]? {
@@ -435,7 +456,7 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
 
     /// Adds to `batch` the page rows `commit` removes and adds (the stored tree, the last committed height's, side
     /// by side with the committed one: TreeDiff.swift), and returns the walk (its changed bucket summaries), the new
-    /// pages decoded (each upper one, `upperPageDepth`; of the other pages at most `cachedNewPageDepth` deep, the last
+    /// pages decoded (each upper one, `upperPageDepth`, which is not written; of the other pages at most `cachedNewPageDepth` deep, the last
     /// as many as the cache keeps), the upper positions that lose their page, and how many pages it writes (with the
     /// rows and bytes it puts by page depth).
     private func treeChanges(_ commit: BlockCommit, into batch: inout WriteBatch) throws(ChainStoreError)
@@ -449,14 +470,14 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
             }
             oldRoot = root
         }
-        var diff = TreeDiff(created: CreatedNodes(commit.treeNodes), summaryDepth: TreeBucket.depth) { [unowned self] (hash: Hash, depth: Int, page: Hash, path: TreePath) throws(StateError) in
+        var diff = TreeDiff(created: CreatedNodes(commit.treeNodes), summaryDepth: TreeBucket.depth, leafRowDepth: Self.storedPageDepth) { [unowned self] (hash: Hash, depth: Int, page: Hash, path: TreePath) throws(StateError) in
             try self.treeNode(hash, depth: depth, page: page, path: path)
         }
         var newPages: [NewPage] = []
         var emptied: [(depth: Int, path: TreePath)] = []
         var written = 0, deleted = 0
         var shape = (rows: [Int](repeating: 0, count: CommitPhases.pageLevels), bytes: [Int](repeating: 0, count: CommitPhases.pageLevels))
-        let upperDepth = upperPageDepth ?? -1
+        let upperDepth = Self.upperPageDepth
         var walked = ContinuousClock.now
         do throws(StateError) {
             try diff.walk(old: oldRoot == .zero ? .empty : TreeDiff.OldSide(kind: .stored(oldRoot), page: .zero),
@@ -464,11 +485,15 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
             walked = ContinuousClock.now
             // A position that held a page and holds none now loses its row; a position that holds a page gets its new
             // page written over the old one (one put, no delete). Each position is one change of the walk, so no row
-            // is both deleted and written.
+            // is both deleted and written. Above depth 16 nothing is stored (format 7): an upper position only loses
+            // its page in memory.
             for change in diff.pageChanges where change.removedRow != nil && change.addedRow == nil {
-                batch.delete(nodes, key: Self.pageKey(depth: change.depth, path: change.path))
-                if change.depth <= upperDepth { emptied.append((change.depth, change.path)) }
-                deleted += 1
+                if change.depth <= upperDepth {
+                    emptied.append((change.depth, change.path))
+                } else {
+                    batch.delete(nodes, key: Self.pageKey(depth: change.depth, path: change.path))
+                    deleted += 1
+                }
             }
             // Only the new pages of the upper tree are decoded: every one kept by position (`upperPageDepth`), and for
             // the rotating cache those at most `cachedNewPageDepth` deep, at most as many as it keeps (`remember` keeps
@@ -495,10 +520,12 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
                     cachableSeen += 1
                 }
                 let page = try encoder.encode(rootHash: added.hash, root: added.node, decoded: decoded, members: members)
+                if let page { newPages.append(NewPage(page: page, depth: change.depth, path: change.path)) }
+                // An upper page is kept in memory only (format 7): the rows at depth 16 give it back at open.
+                guard change.depth > upperDepth else { continue }
                 batch.put(nodes, key: Self.pageKey(depth: change.depth, path: change.path), value: encoder.bytesCopy)
                 shape.rows[change.depth / TreePage.levels] += 1
                 shape.bytes[change.depth / TreePage.levels] += encoder.bytes.count
-                if let page { newPages.append(NewPage(page: page, depth: change.depth, path: change.path)) }
                 written += 1
             }
         } catch {

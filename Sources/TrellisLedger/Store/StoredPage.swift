@@ -1,6 +1,8 @@
-// StoredPage.swift — how RocksChainStore (format `trellis-ledger/6`) stores the latest tree: one row per page, a
+// StoredPage.swift — how RocksChainStore (format `trellis-ledger/7`) stores the latest tree: one row per page, a
 // page being the binary subtree of a node at a depth that is a multiple of `TreePage.levels` (4), down to 4 levels
-// below it, keyed by its position (docs/LEDGER.md, "Storage of the tree"). Hashing is unchanged: a page is decoded
+// below it, keyed by its position (docs/LEDGER.md, "Storage of the tree"); only the pages rooted at depth 16 or deeper
+// are stored (those above are recomputed from them: UpperTree.swift), and a lone leaf's position at depth 16 holds
+// a page whose root is the leaf. Hashing is unchanged: a page is decoded
 // back into the binary nodes the tree hashes, and its root must hash to the hash its parent (or the state root)
 // names. The page bytes are format 5's.
 //
@@ -110,7 +112,7 @@ struct DecodedPage: Sendable {
         return page
     }
 
-    /// What a decoding error names: the page's root hash, or its row (a `nodes` key, format 6) and the root the tree
+    /// What a decoding error names: the page's root hash, or its row (a `nodes` key, format 7) and the root the tree
     /// names there when known. Formatted only for an error.
     enum Label {
         case hash(Hash)

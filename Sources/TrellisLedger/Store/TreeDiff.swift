@@ -1,5 +1,5 @@
 // TreeDiff.swift — the positions where a new tree differs from a stored one, walked side by side from one position
-// down (RocksChainStore, format 6: docs/LEDGER.md "Storage of the tree").
+// down (RocksChainStore, format 7: docs/LEDGER.md "Storage of the tree").
 //
 // A store of pages (StoredPage.swift) needs what a tree update does not say: where each changed node sits. The walk
 // pairs, position by position, the stored ("old") subtree and the new one, descending only where they differ, so it
@@ -76,20 +76,33 @@ struct TreeDiff {
         let newHash: Hash?
         let newNode: TreeNode?
 
-        /// The stored page this position held (its root's hash; the row is overwritten by `addedRow`'s page, or deleted
-        /// when there is none): an inner node here was a page root, and so was the root of a lone
-        /// leaf tree.
+        /// Whether this position is at the walk's `leafRowDepth`, where a lone leaf has a page (a row) of its own.
+        let leafRow: Bool
+
+        /// The page this position held (its root's hash; the row is overwritten by `addedRow`'s page, or deleted when
+        /// there is none): an inner node here was a page root, and so was the root of a lone leaf tree; at the
+        /// `leafRowDepth` (store format 7) so was a lone leaf, whether it sat here or higher up.
         var removedRow: Hash? {
-            guard let h = old.storedHash, let oldNode else { return nil }
-            if case .inner = oldNode { return h }
-            return depth == 0 ? h : nil
+            switch old.kind {
+            case .empty: return nil
+            case .pushed(let leaf): return leafRow ? leaf.hash : nil
+            case .stored(let h):
+                guard let oldNode else { return nil }
+                if case .inner = oldNode { return h }
+                return depth == 0 || leafRow ? h : nil
+            }
         }
 
-        /// The page this position holds now (its root's hash and node).
+        /// The page this position holds now (its root's hash and node): an inner node, the whole tree's lone leaf, or
+        /// at the `leafRowDepth` a lone leaf here or higher up.
         var addedRow: (hash: Hash, node: TreeNode)? {
-            guard let newHash, let newNode else { return nil }
+            guard let newNode else { return nil }
+            guard let newHash else {
+                if leafRow, case .leaf(let leaf) = newNode { return (leaf.hash, newNode) }
+                return nil
+            }
             if case .inner = newNode { return (newHash, newNode) }
-            return depth == 0 ? (newHash, newNode) : nil
+            return depth == 0 || leafRow ? (newHash, newNode) : nil
         }
     }
 
@@ -97,15 +110,20 @@ struct TreeDiff {
     let load: Loader
     /// Depth of the bucket summaries to report (`TreeBucket.depth`), or nil for none.
     let summaryDepth: Int?
+    /// The depth whose positions hold a lone leaf as a page of its own (`RocksChainStore.storedPageDepth`, store format
+    /// 7), or nil: the walk goes down to it wherever the trees differ, so a leaf that moves, changes or goes above it is
+    /// a `PageChange` there.
+    let leafRowDepth: Int?
     /// Leaves of the new tree that are stored at another position (or, for a rebuilt history, not at this one).
     private(set) var movedLeaves: [NodeKey: TreeLeaf] = [:]
     private(set) var pageChanges: [PageChange] = []
     /// The buckets whose summary changed, with the new summary, in bucket order.
     private(set) var summaries: [(bucket: UInt8, summary: BucketSummary)] = []
 
-    init(created: CreatedNodes, summaryDepth: Int?, load: @escaping Loader) {
+    init(created: CreatedNodes, summaryDepth: Int?, leafRowDepth: Int? = nil, load: @escaping Loader) {
         self.created = created
         self.summaryDepth = summaryDepth
+        self.leafRowDepth = leafRowDepth
         self.load = load
     }
 
@@ -128,7 +146,8 @@ struct TreeDiff {
         case .node(let h): newNode = try resolveNew(h, old: old, oldNode: oldNode, depth: depth, path: position); newHash = h
         }
         if depth % TreePage.levels == 0 {
-            pageChanges.append(PageChange(depth: depth, path: position, old: old, oldNode: oldNode, newHash: newHash, newNode: newNode))
+            pageChanges.append(PageChange(depth: depth, path: position, old: old, oldNode: oldNode, newHash: newHash, newNode: newNode,
+                                          leafRow: depth == leafRowDepth))
         }
         if let summaryDepth, depth == summaryDepth {
             let summary: BucketSummary
@@ -139,9 +158,10 @@ struct TreeDiff {
             }
             summaries.append((UInt8(truncatingIfNeeded: path), summary))
         }
-        // Below: where either side has an inner node (pages), or down to the summaries' depth (a leaf that moved
-        // changes the summaries of the buckets it leaves and enters).
-        var descend = depth < (summaryDepth ?? 0)
+        // Below: where either side has an inner node (pages), or down to the summaries' depth and the leaf rows' (a leaf
+        // that moved changes the summaries of the buckets it leaves and enters; a leaf above the leaf rows' depth has
+        // its row there).
+        var descend = depth < max(summaryDepth ?? 0, leafRowDepth ?? 0)
         if case .inner = oldNode { descend = true }
         if case .inner = newNode { descend = true }
         guard descend else { return }

@@ -53,6 +53,13 @@ struct UpperPages {
         }
     }
 
+    /// The page held at the position `depth`, `path` (whatever its root), or nil: for store format 7, where every upper
+    /// page of the latest tree is held, the answer for the latest tree.
+    func page(depth: Int, path: TreePath) -> DecodedPage? {
+        guard holds(depth: depth) else { return nil }
+        return slots[Self.slot(depth: depth, path: path)]
+    }
+
     /// The node `hash` at `depth` below `page`, at `path` (`TreeNodeSource.treeNode(_:depth:page:path:)`), from the
     /// held pages: the root of its own page at a page depth, else a member of the page above, else nil. Read in place.
     func node(_ hash: Hash, depth: Int, page: Hash, path: TreePath) -> TreeNode? {

@@ -16,11 +16,14 @@ Usage:
   verify_export.py [--doc DOC] --batch DIR                          every *.jsonl in DIR: "NAME: ok|exit N: message"
   verify_export.py [--doc DOC] --payloads FILE                      JSON lines {kind, payload_hex, payload_json}:
                                                                      each decoded by §9 and compared
+  verify_export.py [--doc DOC] --ed25519 FILE                       lines "NAME KEY SIGNATURE MESSAGE" (hex): §3.1's verdict
+  verify_export.py [--doc DOC] --bounds FILE                        JSON lines {kind, payload_hex} (samples): a payload at
+                                                                     and past every §9 bound of each, as JSON lines
   verify_export.py [--doc DOC] --canonical FILE                     each line must be the §6.1 encoding of itself
   verify_export.py [--doc DOC] --examples                           recomputes the §8 worked examples (prints them)
 Exit 77 when the `cryptography` package is missing.
 """
-import hashlib, json, os, re, struct, sys
+import hashlib, json, os, re, struct, sys, unicodedata
 
 try:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey, Ed25519PrivateKey
@@ -105,12 +108,15 @@ class Reader:
     def marker(self):
         return self.bool()
 
-    def bytes(self):
-        return self.take(self.u32())
+    def bytes(self, bound=None):
+        n = self.u32()
+        if bound is not None and n > bound:
+            raise ValueError("%s: %d bytes, over the bound %d" % (self.what, n, bound))
+        return self.take(n)
 
-    def string(self):
+    def string(self, bound=None):
         try:
-            return self.bytes().decode("utf-8", errors="strict")
+            return self.bytes(bound).decode("utf-8", errors="strict")
         except UnicodeDecodeError:
             raise ValueError("%s: invalid UTF-8" % self.what)
 
@@ -118,8 +124,10 @@ class Reader:
         if self.i != len(self.b):
             raise ValueError("%s: %d trailing bytes" % (self.what, len(self.b) - self.i))
 
-    def elements(self, read_one, is_set):
+    def elements(self, read_one, is_set, bound=None):
         n = self.u32()
+        if bound is not None and n > bound:
+            raise ValueError("%s: %d entries, over the bound %d" % (self.what, n, bound))
         if n > len(self.b) - self.i:
             raise ValueError("%s: count %d is larger than the bytes left" % (self.what, n))
         out, previous = [], None
@@ -179,18 +187,26 @@ class Schema:
         out = []
         for part in [p.strip() for p in parts if p.strip()]:
             name, _, type_ = part.partition(" ")
-            hidden = None
+            hidden = bound = None
+            if " max=" in type_:
+                type_, _, value = type_.partition(" max=")
+                bound = int(value)
             if " hidden=" in type_:
                 type_, _, value = type_.partition(" hidden=")
                 hidden = int(value)
-            out.append((name, type_.strip(), hidden))
+            out.append((name, type_.strip(), hidden, bound))
         return out
 
-    def read(self, r, t):
-        """Decodes one value of type `t` from `r`; returns its JSON view."""
+    # A field without `max` is bounded only by the payload (§9): its strings by 65,536 bytes, its lists by 4,096.
+    STRING_BOUND, COUNT_BOUND = 65536, 4096
+
+    def read(self, r, t, bound=None):
+        """Decodes one value of type `t` from `r` (a string of at most `bound` bytes, a list of at most `bound`
+        entries: the field's `max`, §9); returns its JSON view."""
         m = re.match(r"^map<(.+), (.+)>$", t)
         if m:
             n = r.u32()
+            if n > (self.COUNT_BOUND if bound is None else bound): raise ValueError("map of %d entries, over its max" % n)
             if n > len(r.b) - r.i: raise ValueError("map count %d is larger than the bytes left" % n)
             out, previous = {}, None
             for _ in range(n):
@@ -206,8 +222,8 @@ class Schema:
             inner = m.group(2)
             if m.group(1) == "optional":
                 return self.read(r, inner) if r.marker() else None
-            return r.elements(lambda: self.read(r, inner), m.group(1) == "set")
-        if t == "string": return r.string()
+            return r.elements(lambda: self.read(r, inner), m.group(1) == "set", self.COUNT_BOUND if bound is None else bound)
+        if t == "string": return r.string(self.STRING_BOUND if bound is None else bound)
         if t == "bool": return r.bool()
         if t == "u8": return r.u8()
         if t == "u32": return r.u32()
@@ -232,8 +248,8 @@ class Schema:
 
     def read_fields(self, r, fields):
         out = {}
-        for name, t, hidden in fields:
-            value = self.read(r, t)
+        for name, t, hidden, bound in fields:
+            value = self.read(r, t, bound)
             if hidden is not None:
                 if value != hidden: raise ValueError("%s must be %d" % (name, hidden))
                 continue
@@ -252,6 +268,127 @@ class Schema:
             return value
         except ValueError:
             return None
+
+    # -------------------------------------------------------- the inverse, for testing §9's bounds against a decoder
+    def write(self, t, v):
+        """The canonical bytes of the JSON view `v` of type `t` (read's inverse; sets and maps sorted here)."""
+        m = re.match(r"^map<(.+), (.+)>$", t)
+        if m:
+            entries = sorted((self.write(m.group(1), k), self.write(m.group(2), x)) for k, x in v.items())
+            return u32(len(entries)) + b"".join(k + x for k, x in entries)
+        m = re.match(r"^(array|set|optional)<(.+)>$", t)
+        if m:
+            if m.group(1) == "optional":
+                return b"\x00" if v is None else b"\x01" + self.write(m.group(2), v)
+            items = [self.write(m.group(2), x) for x in v]
+            return u32(len(items)) + b"".join(sorted(items) if m.group(1) == "set" else items)
+        if t == "string": return text(v)
+        if t == "bool": return u8(1 if v else 0)
+        if t == "u8": return u8(v)
+        if t == "u32": return u32(v)
+        if t == "u64": return u64(v)
+        if t == "i64": return i64(v)
+        if t in ("hash32", "key32"): return bytes.fromhex(v)
+        if t in self.enums: return u8(self.enums[t].index(v))
+        if t in self.structs: return self.write_fields(self.structs[t], v)
+        if t in self.unions:
+            for tag, name, fields in self.unions[t]:
+                if name == v["type"]:
+                    return u8(tag) + self.write_fields(fields, v)
+        raise SystemExit("layouts: cannot write %s" % t)
+
+    def write_fields(self, fields, obj):
+        return b"".join(self.write(t, hidden if hidden is not None else obj.get(name)) for name, t, hidden, _ in fields)
+
+    def default(self, t):
+        """A small value of type `t` (an element for a list the sample left empty)."""
+        if t.startswith("map<"): return {}
+        if t.startswith("array<") or t.startswith("set<"): return []
+        if t.startswith("optional<"): return None
+        if t == "string": return "d"
+        if t == "bool": return False
+        if t in ("u8", "u32", "u64", "i64"): return 0
+        if t in ("hash32", "key32"): return "00" * 32
+        if t in self.enums: return self.enums[t][0]
+        if t in self.structs: return {n: self.default(ft) for n, ft, hidden, _ in self.structs[t] if hidden is None}
+        tag, name, fields = self.unions[t][0]
+        return dict({n: self.default(ft) for n, ft, hidden, _ in fields if hidden is None}, type=name)
+
+    def element(self, t, i, sample):
+        """The i-th of a run of distinct values of type `t` (like `sample` when given), or None past the type's room."""
+        if t == "string": return "e%d" % i
+        if t in ("hash32", "key32"): return (i + 1).to_bytes(32, "big").hex()
+        if t in self.enums: return self.enums[t][i % len(self.enums[t])]  # past its cases, a repeat: a set refuses it anyway
+        if t in ("u8", "u32", "u64", "i64"): return i
+        value = json.loads(json.dumps(sample if sample is not None else self.default(t)))
+        for name, ft, hidden, _ in self.structs.get(t, []):
+            if ft == "string" and hidden is None:
+                value[name] = "e%d" % i
+                return value
+        return None
+
+    def bounded_fields(self, t, v, path, bound):
+        """(path, type, max) of every string and list reached in the JSON view `v` of type `t` (a list's first
+        element, a map's first value), `max` None where §9 gives none."""
+        m = re.match(r"^(array|set|map|optional)<(.+?)(, (.+))?>$", t)
+        if t == "string":
+            yield path, t, bound
+        elif m and m.group(1) == "optional":
+            if v is not None:
+                yield from self.bounded_fields(m.group(2), v, path, None)
+        elif m:
+            yield path, t, bound
+            if m.group(1) == "map":
+                for key in sorted(v)[:1]:
+                    yield from self.bounded_fields(m.group(4), v[key], path + [key], None)
+            elif v:
+                yield from self.bounded_fields(m.group(2), v[0], path + [0], None)
+        elif t in self.structs or t in self.unions:
+            fields = self.structs.get(t) or next(f for _, name, f in self.unions[t] if name == v["type"])
+            for name, ft, hidden, b in fields:
+                if hidden is None and name in v:
+                    yield from self.bounded_fields(ft, v[name], path + [name], b)
+
+    def bound_variants(self, kind, payload):
+        """Payloads of `kind` made from a sample: for every string and list of it, one at its §9 `max` and one past it
+        (a string of 60,000 bytes, a list of 300 entries where §9 gives none). Yields (what, bytes, decodes by §9)."""
+        view = self.payload_json(kind, payload)
+        if view is None:
+            raise SystemExit("bounds: the sample of %s does not decode" % kind)
+
+        def put(obj, path, value):
+            obj = json.loads(json.dumps(obj))
+            target = obj
+            for step in path[:-1]:
+                target = target[step]
+            target[path[-1]] = value
+            return obj
+
+        for path, t, bound in self.bounded_fields_of_kind(kind, view):
+            sizes = [(bound, True), (bound + 1, False)] if bound is not None else [(60000 if t == "string" else 300, True)]
+            for n, expected in sizes:
+                m = re.match(r"^(array|set|map)<(.+?)(, (.+))?>$", t)
+                if t == "string":
+                    value = "x" * n
+                elif m.group(1) == "map":
+                    value = {"k%04d" % i: "v" for i in range(n)}
+                else:
+                    current = view
+                    for step in path: current = current[step]
+                    sample = current[0] if current else None
+                    if m.group(1) == "array" and sample is not None:
+                        value = [sample] * n
+                    else:
+                        value = [self.element(m.group(2), i, sample) for i in range(n)]
+                        if None in value: continue
+                data = self.write_fields(self.kinds[kind], put(view, path, value))
+                case = view.get("action", {}).get("type") if isinstance(view.get("action"), dict) else None
+                yield ("%s%s %s=%d" % (kind, "[%s]" % case if case else "", ".".join(map(str, path)), n), data, expected)
+
+    def bounded_fields_of_kind(self, kind, view):
+        for name, t, hidden, bound in self.kinds[kind]:
+            if hidden is None and name in view:
+                yield from self.bounded_fields(t, view[name], [name], bound)
 
 
 # ---------------------------------------------------------------- §6 JSON rules
@@ -276,7 +413,74 @@ ROLES = ["governor", "regulator", "core_enterprise", "supplier", "financier", "c
 
 def strict(obj, required, optional=()):
     if not isinstance(obj, dict) or not set(required) <= set(obj) or not set(obj) <= set(required) | set(optional):
-        raise Invalid("genesis: unknown or missing keys in %s" % sorted(obj) if isinstance(obj, dict) else "genesis: not an object")
+        raise Malformed("line 1: genesis_json: unknown or missing keys in %s" % sorted(obj) if isinstance(obj, dict) else "line 1: genesis_json: not an object")
+
+
+HEX = re.compile(r"^(?:[0-9a-fA-F]{2})*$")
+
+
+def hex_bytes(value, what, count=None):
+    """Hex of either case, even length, nothing else (§6): else Malformed."""
+    if not isinstance(value, str) or not HEX.match(value) or (count is not None and len(value) != 2 * count):
+        raise Malformed("%s is not %shex" % (what, "%d bytes of " % count if count else ""))
+    return bytes.fromhex(value)
+
+
+def genesis_problem(g):
+    """§2.1's loading rules (what `trellis` refuses a genesis for, exit 2), or None. JSON types first."""
+    def integer(v, lo, hi): return isinstance(v, int) and not isinstance(v, bool) and lo <= v <= hi
+    def ident(v): return isinstance(v, str) and re.fullmatch(r"[A-Za-z0-9._:-]{1,128}", v) is not None
+    def size(v, lo, hi): return isinstance(v, str) and lo <= len(v.encode("utf-8")) <= hi
+    def canonical(v): return unicodedata.normalize("NFD", v)  # Swift compares strings by canonical equivalence
+    I64, U64, U32 = (-2 ** 63, 2 ** 63 - 1), (0, 2 ** 64 - 1), (0, 2 ** 32 - 1)
+    if not isinstance(g["chain_id"], str) or not re.fullmatch(r"[a-z0-9._-]{1,64}", g["chain_id"]): return "chain_id"
+    if not integer(g["genesis_time"], 1, I64[1]): return "genesis_time"
+    if not isinstance(g["members"], list) or not g["members"]: return "no members"
+    ids, keys, governors = set(), set(), 0
+    for m in g["members"]:
+        if not ident(m["member_id"]) or m["member_id"] in ids: return "member_id"
+        ids.add(m["member_id"])
+        if not size(m["legal_name"], 1, 512) or not size(m["registration_no"], 0, 512): return "legal_name or registration_no"
+        ks = m["public_keys"]
+        if not isinstance(ks, list) or not 1 <= len(ks) <= 16: return "public_keys"
+        for k in ks:
+            if not isinstance(k, str) or not re.fullmatch(r"[0-9a-fA-F]{64}", k): return "public key"
+        raw = [bytes.fromhex(k) for k in ks]
+        if len(set(raw)) != len(raw) or keys & set(raw): return "a public key twice"
+        keys |= set(raw)
+        if not isinstance(m["roles"], list) or any(r not in ROLES for r in m["roles"]) or len(set(m["roles"])) != len(m["roles"]): return "roles"
+        governors += "governor" in m["roles"]
+        accreditations = m.get("accreditations", [])
+        if not isinstance(accreditations, list) or len(accreditations) > 256: return "accreditations"
+        for a in accreditations:
+            scopes = a["sectoral_scopes"]
+            if not size(a["scheme"], 1, 512) or not isinstance(scopes, list) or not 1 <= len(scopes) <= 256: return "accreditation"
+            if any(not size(x, 1, 512) for x in scopes) or len({canonical(x) for x in scopes}) != len(scopes): return "sectoral_scopes"
+            if not integer(a["valid_from"], *I64) or not integer(a["valid_to"], *I64) or a["valid_from"] > a["valid_to"]: return "valid_from/valid_to"
+            if not isinstance(a.get("active", True), bool): return "active"
+    vs = g["validators"]
+    if not isinstance(vs, list) or not 1 <= len(vs) <= 128: return "validators"
+    names, vkeys, total = set(), set(), 0
+    for v in vs:
+        if not ident(v["name"]) or v["name"] in names: return "validator name"
+        names.add(v["name"])
+        if not isinstance(v["public_key"], str) or not re.fullmatch(r"[0-9a-fA-F]{64}", v["public_key"]) or v["public_key"].lower() in vkeys: return "validator key"
+        vkeys.add(v["public_key"].lower())
+        if not integer(v["voting_power"], 1, U64[1]): return "voting_power"
+        total += v["voting_power"]
+        address = v["p2p_address"]
+        host, colon, port = address.rpartition(":") if isinstance(address, str) else ("", "", "")
+        if not size(address, 0, 512) or not colon or not size(host, 1, 253) or not re.fullmatch(r"\+?[0-9]+", port) or not 0 < int(port) <= 65535:
+            return "p2p_address"
+    if total > 2 ** 63 - 1: return "total voting power"
+    p = g["parameters"]
+    if not (integer(p["max_maturity_seconds"], 1, I64[1]) and integer(p["grace_period_seconds"], 0, I64[1])
+            and integer(p["governance_quorum"], 1, U32[1]) and integer(p["proposal_ttl_blocks"], 1, U64[1])
+            and integer(p["max_tx_lifetime_blocks"], 1, U64[1]) and integer(p["accept_window_seconds"], 1, I64[1])
+            and integer(p.get("min_upgrade_lead_blocks", 100), 1, U64[1]) and isinstance(p.get("require_document_attestation", False), bool)):
+        return "parameters"
+    if p["governance_quorum"] > governors: return "governance_quorum exceeds the governors"
+    return None
 
 
 def genesis_bytes(g):
@@ -321,9 +525,14 @@ def sign_bytes(kind, chain_id, body):
     return b"trellis/v1/" + kind.encode() + b"\x00" + chain_id.encode() + b"\x00" + body
 
 
+# §1.1: the structures' decoding bounds.
+MAX_BLOCK_BYTES, MAX_TXS, MAX_EVIDENCE, MAX_COSIGNERS, MAX_VALIDATORS = 64 << 20, 20000, 128, 8, 128
+
+
 def read_vote(r):
     start = r.i
     vote_type, height, rnd = r.u8(), r.u64(), r.u32()
+    if vote_type not in (1, 2): raise ValueError("vote type %d" % vote_type)
     block_id = r.raw(32) if r.marker() else None
     validator = r.raw(32)
     body = r.b[start:r.i]
@@ -333,34 +542,38 @@ def read_vote(r):
 
 def read_certificate(r):
     height, rnd, block_id = r.u64(), r.u32(), r.raw(32)
-    signatures = r.elements(lambda: (r.raw(32), r.raw(64)), True)
+    signatures = r.elements(lambda: (r.raw(32), r.raw(64)), True, MAX_VALIDATORS)
+    if len({key for key, _ in signatures}) != len(signatures): raise ValueError("a validator signs the certificate twice")
     return {"height": height, "round": rnd, "block_id": block_id, "signatures": signatures}
 
 
 def read_transaction(r):
     start = r.i
-    body = {"chain_id": r.string(), "kind": r.string(), "payload": r.bytes(), "signer": r.string(),
-            "nonce": r.u64(), "expires_at_height": r.u64(), "cosigners": r.elements(r.string, True)}
+    body = {"chain_id": r.string(64), "kind": r.string(64), "payload": r.bytes(65536), "signer": r.string(128),
+            "nonce": r.u64(), "expires_at_height": r.u64(), "cosigners": r.elements(r.string, True, MAX_COSIGNERS)}
+    if body["signer"] in body["cosigners"]: raise ValueError("the signer is its own co-signer")
     body_bytes = r.b[start:r.i]
-    signatures = r.elements(lambda: (r.string(), r.raw(32), r.raw(64)), True)
+    signatures = r.elements(lambda: (r.string(128), r.raw(32), r.raw(64)), True, MAX_COSIGNERS + 1)
+    if len({m for m, _, _ in signatures}) != len(signatures): raise ValueError("a member signs twice")
     return {"body": body, "body_bytes": body_bytes, "signatures": signatures, "bytes": r.b[start:r.i]}
 
 
 def read_block(data):
+    if len(data) > MAX_BLOCK_BYTES: raise ValueError("a block of %d bytes" % len(data))
     r = Reader(data, "block")
     hs = r.i
-    h = {"chain_id": r.string(), "height": r.u64(), "round": r.u32(), "time": r.i64(), "app_version": r.u32(),
+    h = {"chain_id": r.string(64), "height": r.u64(), "round": r.u32(), "time": r.i64(), "app_version": r.u32(),
          "previous_block_hash": r.raw(32).hex(), "tx_count": r.u32(), "tx_root": r.raw(32).hex(),
          "receipts_root": r.raw(32).hex(), "state_root": r.raw(32).hex(), "validator_set_hash": r.raw(32).hex(),
          "next_validator_set_hash": r.raw(32).hex(), "proposer": r.raw(32).hex(), "last_commit_hash": r.raw(32).hex(),
          "evidence_hash": r.raw(32).hex()}
     header_bytes = r.b[hs:r.i]
-    txs = r.elements(lambda: read_transaction(r), False)
+    txs = r.elements(lambda: read_transaction(r), False, MAX_TXS)
     lc_start = r.i
     last_commit = read_certificate(r) if r.marker() else None
     lc_bytes = r.b[lc_start + 1:r.i] if last_commit else None
     ev_start = r.i
-    evidence = r.elements(lambda: (read_vote(r), read_vote(r)), False)
+    evidence = r.elements(lambda: (read_vote(r), read_vote(r)), False, MAX_EVIDENCE)
     evidence_bytes = r.b[ev_start:r.i]
     r.end()
     return h, header_bytes, txs, last_commit, lc_bytes, evidence, evidence_bytes
@@ -373,10 +586,10 @@ def read_receipt(data):
     view = {"tx_hash": tx_hash.hex(), "index": index, "nonce_consumed": consumed, "canonical_hex": data.hex()}
     if tag == 0:
         view["status"] = "ok"
-        view["created_ids"] = r.elements(r.string, False)
+        view["created_ids"] = r.elements(r.string, False, 256)
     elif tag == 1:
         view["status"] = "rejected"
-        view["code"], view["message"] = r.string(), r.string()
+        view["code"], view["message"] = r.string(64), r.string(1024)
     else:
         raise ValueError("receipt: unknown outcome tag %d" % tag)
     r.end()
@@ -436,8 +649,16 @@ def verify_file(path, schema, pinned=None):
         raise Malformed("line 1: unknown or missing header fields")
     if pinned is not None and head["genesis_hash"] != pinned:
         raise Invalid("the export is of genesis %s, not the trusted genesis %s" % (head["genesis_hash"], pinned))
-    genesis = json.loads(head["genesis_json"])
-    if sha(genesis_bytes(genesis)).hex() != head["genesis_hash"]: raise Invalid("genesis: genesis_json does not hash to genesis_hash")
+    try:
+        genesis = json.loads(head["genesis_json"])
+        canonical_genesis = genesis_bytes(genesis)
+        problem = genesis_problem(genesis)
+    except Malformed:
+        raise
+    except (ValueError, KeyError, TypeError, AttributeError, struct.error) as e:
+        raise Malformed("line 1: genesis_json is not a genesis document: %s: %s" % (type(e).__name__, e))
+    if problem is not None: raise Malformed("line 1: genesis_json breaks a loading rule of §2.1: %s" % problem)
+    if sha(canonical_genesis).hex() != head["genesis_hash"]: raise Invalid("genesis: genesis_json does not hash to genesis_hash")
     chain = genesis["chain_id"]
     if chain != head["chain_id"]: raise Invalid("genesis: chain id differs from the header's")
     if head["from_height"] != 1: raise Malformed("line 1: verification starts at height 1")
@@ -447,6 +668,7 @@ def verify_file(path, schema, pinned=None):
     sets = {1: genesis_set, 2: genesis_set}  # the set in force at each height
     previous = bytes.fromhex(head["genesis_hash"])  # block 1 links to the genesis (§2)
     previous_time = None
+    previous_version = 1
     recorded = set()  # (validator, height) of evidence already in the chain
     txs_total = sigs = 0
     for number, raw in enumerate(rows[1:], start=2):
@@ -456,8 +678,10 @@ def verify_file(path, schema, pinned=None):
         if not set(line) <= allowed or not (allowed - {"validator_set_change"}) <= set(line):
             raise Malformed("line %d: unknown or missing fields" % number)
         if line["height"] != h: raise Malformed("line %d: expected height %d" % (number, h))
+        block_data = hex_bytes(line["block_hex"], "line %d: block_hex" % number)
+        certificate_data = hex_bytes(line["certificate_hex"], "line %d: certificate_hex" % number)
         try:
-            header, header_bytes, txs, last_commit, lc_bytes, evidence, evidence_bytes = read_block(bytes.fromhex(line["block_hex"]))
+            header, header_bytes, txs, last_commit, lc_bytes, evidence, evidence_bytes = read_block(block_data)
         except ValueError as e:
             raise Invalid("height %d: block bytes do not decode: %s" % (h, e))
         block_hash = sha(header_bytes)
@@ -466,7 +690,10 @@ def verify_file(path, schema, pinned=None):
         if line["block_hash"] != block_hash.hex(): raise Invalid("height %d: block_hash is not SHA-256 of the header" % h)
         if header["chain_id"] != chain: raise Invalid("height %d: header of another chain" % h)
         if bytes.fromhex(header["previous_block_hash"]) != previous: raise Invalid("height %d: previous_block_hash does not link" % h)
-        if header["app_version"] != 1: raise Invalid("height %d: app_version %d (rules version 1 is in force)" % (h, header["app_version"]))
+        # §6.3 step 2: 1 at height 1, then the previous block's or one more (which one, re-execution settles).
+        if header["app_version"] not in ((1,) if h == 1 else (previous_version, previous_version + 1)):
+            raise Invalid("height %d: app_version %d after %s" % (h, header["app_version"], previous_version if h > 1 else "the genesis (1)"))
+        previous_version = header["app_version"]
         if (h == 1 and header["time"] < genesis["genesis_time"]) or (h > 1 and header["time"] <= previous_time):
             raise Invalid("height %d: block time %d is not after the previous block's" % (h, header["time"]))
         previous_time = header["time"]
@@ -533,7 +760,7 @@ def verify_file(path, schema, pinned=None):
             sets[h + 2] = sets[h + 1]
         # This block's certificate.
         try:
-            r = Reader(bytes.fromhex(line["certificate_hex"]), "certificate")
+            r = Reader(certificate_data, "certificate")
             cert = read_certificate(r)
             r.end()
         except ValueError as e:
@@ -634,6 +861,33 @@ def main(argv):
                 if got is None or got != json.loads(item["payload_json"]):
                     print("payload %d (%s): decoded %s, expected %s" % (n, item["kind"], got, item["payload_json"])); bad += 1
         print("payloads: %d mismatches" % bad)
+        return 1 if bad else 0
+    if len(args) == 2 and args[0] == "--ed25519":
+        # Lines "NAME PUBLIC_KEY SIGNATURE MESSAGE" (hex): "NAME: valid|invalid (rfc8032 alone: valid|invalid)".
+        with open(args[1], encoding="utf-8") as f:
+            for raw in f:
+                name, pk, sig, msg = raw.split()
+                pk, sig, msg = bytes.fromhex(pk), bytes.fromhex(sig), bytes.fromhex(msg)
+                try:
+                    Ed25519PublicKey.from_public_bytes(pk).verify(sig, msg); alone = "valid"
+                except (InvalidSignature, ValueError):
+                    alone = "invalid"
+                print("%s: %s (rfc8032 alone: %s)" % (name, "valid" if ed25519_valid(pk, sig, msg) else "invalid", alone))
+        return 0
+    if len(args) == 2 and args[0] == "--bounds":
+        # Each sample payload ({kind, payload_hex}) gives a payload at and past every §9 bound: printed as JSON lines
+        # {what, kind, payload_hex, decodes, payload_json} for the Trellis decoders to be compared with.
+        bad = 0
+        with open(args[1], encoding="utf-8") as f:
+            for raw in f:
+                item = json.loads(raw)
+                for what, data, expected in schema.bound_variants(item["kind"], bytes.fromhex(item["payload_hex"])):
+                    view = schema.payload_json(item["kind"], data)
+                    if (view is not None) != expected:
+                        print("bounds: %s: §9 says it %s, yet this reading of §9 says otherwise" % (what, "decodes" if expected else "does not decode")); bad += 1
+                    line = {"what": what, "kind": item["kind"], "payload_hex": data.hex(), "decodes": view is not None}
+                    if view is not None: line["payload_json"] = canonical_json(view)
+                    print(canonical_json(line))
         return 1 if bad else 0
     if len(args) == 2 and args[0] == "--canonical":
         bad = 0
