@@ -58,9 +58,14 @@ enum FastChainVerifier {
         var previousHash = genesis.hash  // block 1 links to the genesis
         var transactions = 0
         let scratch = LineScratch()
+        // How far through the lines re-execution is, in bytes: the replay sizes its state for the rest from it.
+        let bytesTotal = rows.reduce(0) { $0 + $1.count }
+        var bytesDone = 0
         for i in 0..<n {
             guard let line = state.waitDecoded(i, decode: decodeLine, scratch: scratch), let failedChecks = state.waitSignatures(i) else { break }
             let block = line.block
+            bytesDone += rows[i].count
+            replay.store.noteProgress(bytesDone: bytesDone, bytesTotal: bytesTotal)
             let receipts: [Receipt], change: ValidatorSetChangeView?
             do throws(AuditError) {
                 guard block.header.previousBlockHash == previousHash else { throw .source("link") }

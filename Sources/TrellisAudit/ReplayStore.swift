@@ -13,6 +13,11 @@
 // `BlockCommit.treeNodes` and `staleNodes` are not read. Reads of nodes by hash use a table of the latest tree built
 // on the first such read after a commit. A commit must come from one thread at a time; reads are safe from any
 // thread (one lock).
+//
+// Growth: a verifier that knows how far through the export it is (`noteProgress`) lets the store size its state
+// dictionary and the tree's records for the whole replay at once — the keys grown so far, per byte of block lines,
+// projected to the export's end — instead of doubling them, each doubling a rehash of every key or a copy of every
+// record into fresh pages. Only capacity depends on it, never a result.
 import Foundation
 import TrellisCodec
 import TrellisCrypto
@@ -33,8 +38,38 @@ public final class ReplayStore: ChainStore, @unchecked Sendable {
     /// The latest tree's nodes by hash, built when first read after a commit.
     private var nodeTable: TreeNodeTable?
     private var consensus: [[UInt8]: [UInt8]] = [:]
+    /// The bytes of block lines up to and including the block being replayed, and of all of them (`noteProgress`).
+    private var progress: (done: Int, total: Int)?
+    /// The state's keys and `progress.done` after the first commit with progress noted (the first block, whose
+    /// growth is often unlike the rest's: every signer's first nonce), and after the last commit.
+    private var grownFrom: (keys: Int, bytes: Int)?
+    private var grownThrough: (keys: Int, bytes: Int)?
 
     public init() {}
+
+    /// Re-execution is about to commit the block whose line ends `bytesDone` bytes into the export's `bytesTotal`
+    /// bytes of block lines: what the state's growth is projected from when it needs more room.
+    public func noteProgress(bytesDone: Int, bytesTotal: Int) {
+        precondition(bytesDone >= 0 && bytesDone <= bytesTotal, "invalid state: progress \(bytesDone) of \(bytesTotal) bytes")
+        lock.withLock { progress = (bytesDone, bytesTotal) }
+    }
+
+    /// The room to make when `needed` keys do not fit: twice `needed` without a projection; with one, the keys the
+    /// replay will hold at the export's end if the state grows on as it did since the first block (keys grown ÷ bytes
+    /// replayed, times the bytes left, plus a margin), at least 1.5 times `needed` (a chain growing faster than so far
+    /// grows in steps) and at most `projectionBound` times (a chain whose early blocks grew fastest wastes that much
+    /// room at most).
+    private func capacity(forNeeded needed: Int) -> Int {
+        guard let progress, let grownFrom, let grownThrough, grownThrough.bytes > grownFrom.bytes else { return 2 * needed }
+        let rate = Double(max(grownThrough.keys - grownFrom.keys, 0)) / Double(grownThrough.bytes - grownFrom.bytes)
+        let projected = Double(needed) + rate * Double(progress.total - grownThrough.bytes) * Self.projectionMargin
+        return max(needed + needed / 2, min(Int(projected.rounded(.up)), Self.projectionBound * needed))
+    }
+
+    /// Room kept above the projection (a chain's growth per byte is not exactly even).
+    static let projectionMargin = 1.0625
+    /// The projection's limit, as a multiple of the keys needed now.
+    static let projectionBound = 8
 
     public func lastHeight() throws(ChainStoreError) -> UInt64? { lock.withLock { last } }
     public func genesisHash() throws(ChainStoreError) -> Hash? { lock.withLock { genesis } }
@@ -84,6 +119,9 @@ public final class ReplayStore: ChainStore, @unchecked Sendable {
         lock.withLock { last == height } ? self : nil
     }
 
+    /// How many times the state dictionary was given more room (each a rehash of every key).
+    private(set) var stateGrowths = 0
+
     /// The number of tree nodes held (the latest tree's).
     var treeNodeCount: Int { lock.withLock { tree.liveNodeCount } }
 
@@ -117,6 +155,14 @@ public final class ReplayStore: ChainStore, @unchecked Sendable {
             nodeTable = nil
             if let block = commit.block { blocks[commit.height] = block }
             if let certificate = commit.certificate { certificates[commit.height] = certificate }
+            // Room for every change to be a new key: the state and the tree's records sized for the projected replay.
+            let needed = state.count + commit.stateChanges.count
+            if needed > state.capacity {
+                let keys = capacity(forNeeded: needed)
+                state.reserveCapacity(keys)
+                tree.reserve(keys: keys)
+                stateGrowths += 1
+            }
             // Keys that appear or disappear go to the scan index (sorted lazily, per group, when a scan needs it).
             for change in commit.stateChanges {
                 let key = ByteKey(change.key)
@@ -128,6 +174,10 @@ public final class ReplayStore: ChainStore, @unchecked Sendable {
             }
             roots[commit.height] = commit.stateRoot
             if let g = commit.genesisHash { genesis = g }
+            if let progress {
+                grownThrough = (state.count, progress.done)
+                if grownFrom == nil { grownFrom = grownThrough }
+            }
             last = commit.height
         }
     }

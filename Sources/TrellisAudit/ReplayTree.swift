@@ -112,6 +112,21 @@ struct ReplayTree {
     @inline(__always)
     func isLeaf(_ node: Int32) -> Bool { node != Self.empty && nodes[Int(node)].left == Self.leafMark }
 
+    /// Makes room for a tree of `keys` leaves and an update beside it, so the records are not copied into a fresh
+    /// array each time they outgrow it. A tree of n random key hashes has ~n / ln 2 ≈ 1.44 n inner nodes
+    /// (`SparseMerkleTree`'s shape: an inner node wherever two keys share a prefix), so ~2.5 n nodes; the room is
+    /// reserved, not touched, until records are placed in it.
+    mutating func reserve(keys: Int) {
+        precondition(keys >= 0, "invalid state: room for \(keys) keys")
+        let nodeRoom = keys * 5 / 2 + Self.updateRoom
+        if nodes.capacity < nodeRoom { nodes.reserveCapacity(nodeRoom) }
+        let leafRoom = keys + Self.updateRoom
+        if leaves.capacity < leafRoom { leaves.reserveCapacity(leafRoom) }
+    }
+
+    /// Records reserved beyond the tree itself: a pending update's and the freed ones'.
+    static let updateRoom = 1 << 16
+
     // MARK: updates
 
     /// Computes the committed tree after `changes` (keys distinct) as the pending update (dropping the one pending

@@ -73,6 +73,14 @@ enum CanonicalHarnesses {
         case .blockResponse(let block, let certificate):
             try checkBlock(block, target: target)
             try checkCertificate(certificate, target: target)
+        case .evidence(let pairs):
+            guard pairs.count <= EvidenceGossip.maxPairsPerMessage else { throw FuzzViolation(target, "an evidence message of \(pairs.count) pairs was accepted") }
+            for pair in pairs {
+                guard pair.first.body.validator == pair.second.body.validator, pair.first.body.height == pair.second.body.height,
+                      pair.first.body.round == pair.second.body.round, pair.first.body.type == pair.second.body.type,
+                      pair.first.body.blockID != pair.second.body.blockID else { throw FuzzViolation(target, "an evidence pair of votes that do not conflict was accepted") }
+                _ = pair.verify(chainID: FuzzWorld.chainID)
+            }
         }
     }
 

@@ -73,10 +73,12 @@ public enum FuzzCorpus {
         let proposal = Proposal.signed(ProposalBody(height: block.header.height, round: 0, polRound: nil, blockID: block.hash, proposer: proposer.publicKey),
                                        block: block, chainID: FuzzWorld.chainID, key: proposer)
         let vote = Vote.signed(VoteBody(type: .prevote, height: 2, round: 1, blockID: nil, validator: proposer.publicKey), chainID: FuzzWorld.chainID, key: proposer)
+        let conflicting = Vote.signed(VoteBody(type: .prevote, height: 2, round: 1, blockID: block.hash, validator: proposer.publicKey), chainID: FuzzWorld.chainID, key: proposer)
+        guard let equivocation = DuplicateVoteEvidence(vote, conflicting) else { preconditionFailure("a nil and a block prevote of one round conflict") }
         let messages: [PeerMessage] = [
             .status(height: 3), .blockRequest(height: 2), .transactions(Array(transactions.prefix(3))),
             .blockResponse(block: committed[3].block, certificate: committed[3].certificate),
-            .consensus(.proposal(proposal)), .consensus(.vote(vote)),
+            .consensus(.proposal(proposal)), .consensus(.vote(vote)), .evidence([equivocation]),
         ]
         seeds[.peerMessage] = messages.map(\.canonicalBytes)
         seeds[.p2pStream] = [

@@ -189,7 +189,7 @@ extension LedgerBench {
                 }
             }
             // The run's store is closed (its last reference gone with the scope above); a failure to open it again is
-            // reported as no figure, not as a failed run.
+            // reported as no figure (null), not as a failed run.
             let start = ContinuousClock.now
             if let reopened = try? RocksChainStore(path: path, retention: retention, options: options) {
                 let elapsed = ContinuousClock.now - start
@@ -247,7 +247,8 @@ extension LedgerBench {
             print(jsonObject(["chains": result.chains, "grow_block_size": result.growBlockSize, "measure_signers": measureSigners,
                               "state_retention": archive ? "archive" : "window \(proofHistoryHeights)", "peak_rss_mb": StorageReport.peakResidentMegabytes(),
                               "samples": samples, "growth": stretches, "fits": fits, "sst_bytes_by_column_family": sst,
-                              "reopen_ms": round2((reopen?.seconds ?? 0) * 1000), "reopen_upper_tree_ms": round2((reopen?.upperTreeSeconds ?? 0) * 1000)]))
+                              "reopen_ms": reopen.map { round2($0.seconds * 1000) as Any } ?? NSNull(),
+                              "reopen_upper_tree_ms": reopen.map { round2($0.upperTreeSeconds * 1000) as Any } ?? NSNull()]))
             return
         }
         print("Commits on a growing state: \(result.chains) chains of split transfers, grown in blocks of \(result.growBlockSize)"

@@ -44,6 +44,9 @@ struct Sim: ParsableCommand {
     @Flag(help: "Laggard: the first honest validator is cut off for the whole fault phase (use with --behaviour vote-nil: the others run rounds without deciding).")
     var laggard = false
 
+    @Flag(help: "Evidence witness (with --behaviour double-vote, --byzantine 1, 7+ validators): the conflicting vote goes to one honest validator only, which crashes for good soon after recording it; only evidence gossip gets the equivocation on chain (checked).")
+    var evidenceWitness = false
+
     @Flag(help: "Small consensus bounds (4 rounds ahead, 16 buffered future messages, 4 pending evidence, a WAL of 64 entries a height): reach the paths a long stall or a flood reaches.")
     var smallBounds = false
 
@@ -91,6 +94,11 @@ struct Sim: ParsableCommand {
             guard !twins else { throw badInput("--twins runs its Byzantine validators without behaviours; --behaviour cannot be combined with it") }
         }
         if laggard && byzantine >= validators { throw badInput("--laggard needs an honest validator") }
+        if evidenceWitness {
+            guard byzantine == 1, (validators - 1) / 3 >= 2 else { throw badInput("--evidence-witness needs --byzantine 1 and at least 7 validators (the Byzantine validator and the witness are two faults)") }
+            guard let behaviour, Self.parseBehaviour(behaviour)?.contains(.doubleVote) == true else { throw badInput("--evidence-witness needs --behaviour with double-vote") }
+            guard noFaults else { throw badInput("--evidence-witness needs --no-faults (a crash or partition of the witness before its gossip would lose the pair without a bug)") }
+        }
     }
 
     static let behaviourNames: [(String, ByzantineBehaviour)] = [
@@ -127,11 +135,12 @@ struct Sim: ParsableCommand {
         }
         if let behaviour { config.byzantineBehaviour = Self.parseBehaviour(behaviour) }
         config.laggard = laggard
+        config.evidenceWitness = evidenceWitness
         if smallBounds { config.smallBounds() }
         if nodeCadence { config.nodeCadence() }
         let flags = "--app \(app) --validators \(validators) --byzantine \(byzantine) --fault-phase-ms \(faultPhaseMs)"
             + (noFaults ? " --no-faults" : "") + (twins ? " --twins" : "") + (plantedBug.map { " --planted-bug \($0)" } ?? "")
-            + (behaviour.map { " --behaviour \($0)" } ?? "") + (laggard ? " --laggard" : "") + (smallBounds ? " --small-bounds" : "") + (nodeCadence ? " --node-cadence" : "")
+            + (behaviour.map { " --behaviour \($0)" } ?? "") + (laggard ? " --laggard" : "") + (smallBounds ? " --small-bounds" : "") + (nodeCadence ? " --node-cadence" : "") + (evidenceWitness ? " --evidence-witness" : "")
         let range: [UInt64] = seed.map { [$0] } ?? Array(start..<(start + (seeds ?? 0)))
         var failed = 0
         var failures: [[String: Any]] = []

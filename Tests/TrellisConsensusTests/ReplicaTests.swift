@@ -10,13 +10,26 @@ import TrellisLedger
 struct FakeApplication: ConsensusApplication {
     let harness: Harness
     var blocks: [(block: Block, certificate: CommitCertificate)] = []
+    /// Every build request, in order.
+    var buildRequests: [BuildRequest] = []
     var failCommits = false
     /// Runs inside each commit (a test's clock advances by the commit's duration).
     var duringCommit: (() -> Void)? = nil
 
+    /// Counts store reads and overrides validator sets (a class: the replica owns the application).
+    var probe: ApplicationProbe? = nil
+
     var committedHeight: UInt64 { UInt64(blocks.count) }
-    func validatorSet(forHeight height: UInt64) throws(ApplicationError) -> ValidatorSet { harness.set }
-    mutating func buildBlock(_ request: BuildRequest, time: Int64) throws(ApplicationError) -> Block { harness.block(height: request.height, variant: 7) }
+    func validatorSet(forHeight height: UInt64) throws(ApplicationError) -> ValidatorSet {
+        guard let probe else { return harness.set }
+        probe.validatorSetReads += 1
+        if probe.unknownSetHeights.contains(height) { throw .storage("no validator set for height \(height) (injected)") }
+        return probe.setFromHeight.last { $0.height <= height }?.set ?? harness.set
+    }
+    mutating func buildBlock(_ request: BuildRequest, time: Int64) throws(ApplicationError) -> Block {
+        buildRequests.append(request)
+        return harness.block(height: request.height, variant: 7)
+    }
     func validate(_ block: Block) throws(ApplicationError) {}
     mutating func commit(_ block: Block, certificate: CommitCertificate) throws(ApplicationError) {
         if failCommits { throw .storage("disk full (injected)") }
@@ -26,6 +39,21 @@ struct FakeApplication: ConsensusApplication {
     func committedBlock(at height: UInt64) -> (block: Block, certificate: CommitCertificate)? {
         height >= 1 && height <= committedHeight ? blocks[Int(height) - 1] : nil
     }
+    func hasRecordedEvidence(against validator: PublicKey, height: UInt64) -> Bool {
+        probe?.recordedEvidenceReads += 1
+        return blocks.contains { $0.block.evidence.contains { $0.validator == validator && $0.height == height } }
+    }
+}
+
+/// What a `FakeApplication` was asked, and the validator sets it answers with.
+final class ApplicationProbe: @unchecked Sendable {
+    var recordedEvidenceReads = 0
+    var validatorSetReads = 0
+    /// Heights whose set the application does not know.
+    var unknownSetHeights: Set<UInt64> = []
+    /// Sets in force from a height on (ascending); the harness's set before the first.
+    var setFromHeight: [(height: UInt64, set: ValidatorSet)] = []
+    var reads: Int { recordedEvidenceReads + validatorSetReads }
 }
 
 /// A host that records every operation in order and keeps a WAL and guard as a disk would.
@@ -52,7 +80,13 @@ final class RecordingHost: ReplicaHost {
         log.append("gossip")
         gossiped.append(messages)
     }
-    func broadcastSync(_ message: SyncMessage) { log.append("status") }
+    /// Sync messages to every peer other than status (evidence gossip).
+    var syncBroadcasts: [SyncMessage] = []
+    func broadcastSync(_ message: SyncMessage) {
+        log.append("status")
+        if case .status = message { return }
+        syncBroadcasts.append(message)
+    }
     func send(_ message: SyncMessage, to peer: Int) { sent.append((message, peer)) }
     func schedule(_ timer: ReplicaTimer, afterMilliseconds milliseconds: UInt64) {
         log.append("timer")
@@ -87,7 +121,8 @@ final class RecordingHost: ReplicaHost {
     func replicaCommitted(_ block: Block, certificate: CommitCertificate, validatorSet: ValidatorSet, source: CommitSource) { log.append("committed") }
     func replicaHalted(_ reason: HaltReason) { halted = reason }
     func replicaRecordedEvidence(_ evidence: DuplicateVoteEvidence) {}
-    func replicaReported(_ report: ReplicaReport) {}
+    var reports: [ReplicaReport] = []
+    func replicaReported(_ report: ReplicaReport) { reports.append(report) }
     var hasPendingTransactions: Bool { true }
 
     /// A crash: the unsynced WAL tail is lost; the guard on disk stays.
@@ -98,9 +133,10 @@ final class RecordingHost: ReplicaHost {
 struct ReplicaTests {
     typealias TestReplica = Replica<FakeApplication, RecordingHost>
 
-    func replica(_ h: Harness, _ i: Int, host: RecordingHost, app: FakeApplication? = nil, config: ConsensusConfig? = nil) throws -> TestReplica {
+    func replica(_ h: Harness, _ i: Int, host: RecordingHost, app: FakeApplication? = nil, config: ConsensusConfig? = nil,
+                 settings: ReplicaSettings = ReplicaSettings(commitDelayMilliseconds: 0, gossipsEvidence: true)) throws -> TestReplica {
         var r = TestReplica(config: config ?? h.config, signingKey: h.keys[i], signingGuard: host.durableGuard, application: app ?? FakeApplication(harness: h),
-                            host: host, settings: ReplicaSettings(commitDelayMilliseconds: 0))
+                            host: host, settings: settings)
         try r.start()
         return r
     }

@@ -125,6 +125,70 @@ import TrellisStore
         }
     }
 
+    /// The depth-16 rows (format 7: a position's lone leaf or its page) through every transition, each height reopened
+    /// (the open recomputes the upper tree and checks its root), checked (`checkState`) and proved at every kept height
+    /// as the archive does: a leaf at exactly depth 16 pushed below it by a neighbour sharing 17 bits, changed there
+    /// and pulled back; a position holding two keys emptied in one block; in one block a key leaving a position and
+    /// another arriving there (a lone leaf replaced by another, a page replaced by another key's lone leaf); a lone
+    /// leaf above 16 whose value changes. The depth-16 rows are counted against the tree's.
+    @Test func depthSixteenRowsThroughEveryTransition() throws {
+        let path = temporaryPath("paged-depth-16")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let block = try TestChain(net: TestNet()).commitNext([]).block
+        // Regions by the top 3 bits: 000 → A (depth 16), 001 → B (a position of two keys), 010 → C (replacements).
+        let a1 = Self.grind("a") { Self.region($0) == 0 }
+        let a2 = Self.sibling(of: a1, sharing: 15, "a2")  // a1 and a2 sit at depth 16, in two positions
+        let a3 = Self.sibling(of: a1, sharing: 17, "a3")  // pushes a1 to depth 18, its position a page
+        let b1 = Self.grind("b") { Self.region($0) == 1 }
+        let b2 = Self.sibling(of: b1, sharing: 17, "b2")
+        let c1 = Self.grind("c") { Self.region($0) == 2 }
+        let c2 = Self.sibling(of: c1, sharing: 16, "c2")  // c1's position, not below c1's depth-17 neighbour
+        let c3 = Self.sibling(of: c1, sharing: 18, "c3")
+        let filler = (0..<300).map { i in Self.grind("g\(i)") { $0.bytes[0] >= 0x80 } }
+        let keys = [a1, a2, a3, b1, b2, c1, c2, c3] + filler
+        let steps: [(changes: [Change], depths: [[UInt8]: Int?])] = [
+            (filler.map { ($0, [0]) } + [(a1, [1]), (a2, [1]), (c1, [1])], [a1: 16, a2: 16]),
+            ([(a3, [1]), (b1, [1]), (b2, [1])], [a1: 18, a3: 18, a2: 16, b1: 18, b2: 18]),  // a1 below 16; B a page
+            ([(a1, [2])], [a1: 18]),                                                         // changed below 16
+            ([(a3, nil), (b1, nil), (b2, nil)], [a1: 16, a3: nil, b1: nil, b2: nil]),        // pulled back; B emptied
+            ([(c1, nil), (c2, [1])], [c1: nil, c2: 3]),                                      // lone → another lone
+            ([(c2, [2]), (c3, [1]), (c1, [1])], [c1: 19, c3: 19]),                           // C a page
+            ([(c1, nil), (c3, nil), (c2, [3])], [c1: nil, c3: nil, c2: 3]),                  // page → another lone, changed
+            ([(filler[0], [9]), (c2, [4])], [c2: 3]),                                        // lone leaves above 16 changed
+        ]
+        let archive = MemoryChainStore()
+        var root = Hash.zero
+        for (height, step) in steps.enumerated() {
+            do {
+                let store = try RocksChainStore(path: path, retention: .window(heights: 3))
+                try Self.commit(step.changes, height: height, root: &root, stores: [archive, store], block: block)
+                for (key, depth) in step.depths {
+                    let (leaf, proof) = try SparseMerkleTree.prove(key, root: root, source: archive)
+                    if let depth {
+                        if depth == 3 {
+                            #expect(leaf?.key == key && proof.siblings.count < 16, "height \(height): \(String(decoding: key, as: UTF8.self)) at depth \(proof.siblings.count), meant above 16")
+                        } else {
+                            #expect(leaf?.key == key && proof.siblings.count == depth, "height \(height): \(String(decoding: key, as: UTF8.self)) at depth \(proof.siblings.count), meant \(depth)")
+                        }
+                    } else {
+                        #expect(leaf?.key != key, "height \(height): \(String(decoding: key, as: UTF8.self)) should be absent")
+                    }
+                }
+            }
+            let reopened = try RocksChainStore(path: path, retention: .window(heights: 3))
+            try Self.expectSameAsArchive(reopened, archive, keys: keys, "height \(height), reopened")
+            // One row at depth 16 per position holding a key (a leaf or a page: distinct 16-bit prefixes).
+            var positions = Set<Int>()
+            for key in keys where try SparseMerkleTree.get(key, root: root, source: archive)?.key == key {
+                positions.insert(Int(SHA256.hash(key).bytes[0]) << 8 | Int(SHA256.hash(key).bytes[1]))
+            }
+            let rows = reopened.database.iterate(try reopened.database.columnFamily("nodes"), prefix: [UInt8(RocksChainStore.storedPageDepth)])
+            var stored = 0
+            while rows.next() != nil { stored += 1 }
+            #expect(stored == positions.count, "height \(height): \(stored) rows at depth 16, \(positions.count) positions with a key")
+        }
+    }
+
     /// A tree of one key: empty, one leaf (the whole tree: in memory the root page of one leaf; stored, format 7, as the
     /// leaf's row at its depth-16 position), two (two leaf rows: the root page above depth 16 is not stored), one again
     /// (the other's row deleted), empty (no row at all), and one again; reopened between every height (the upper

@@ -209,3 +209,53 @@ import TrellisTesting
         await node.shutdown()
     }
 }
+
+@Suite struct EvidenceMessageTests {
+    @Test("An evidence message decodes strictly: it round-trips in canonical order, and more than EvidenceGossip.maxPairsPerMessage pairs, pairs out of order or repeated, trailing bytes, or a pair that does not conflict are refused")
+    func evidenceMessageIsDecodedStrictly() throws {
+        let key = SigningKey.generate()
+        func pair(height: UInt64) throws -> DuplicateVoteEvidence {
+            let a = Vote.signed(VoteBody(type: .prevote, height: height, round: 0, blockID: nil, validator: key.publicKey), chainID: "c", key: key)
+            let b = Vote.signed(VoteBody(type: .prevote, height: height, round: 0, blockID: SHA256.hash([1]), validator: key.publicKey), chainID: "c", key: key)
+            return try #require(DuplicateVoteEvidence(a, b))
+        }
+        let full = try (1...UInt64(EvidenceGossip.maxPairsPerMessage)).map { try pair(height: $0) }
+        let bytes = PeerMessage.evidence(full).canonicalBytes
+        guard case .evidence(let decoded) = try PeerMessage.decode(bytes) else { Issue.record("not an evidence message"); return }
+        #expect(decoded == DuplicateVoteEvidence.canonicallyOrdered(full))
+        #expect(PeerMessage.evidence(full.reversed()).canonicalBytes == bytes, "the encoding is canonical whatever the pool's order")
+        #expect(throws: CodecError.self) { try PeerMessage.decode(PeerMessage.evidence(full + [try pair(height: 999)]).canonicalBytes) }
+        // Pairs out of canonical order, a repeated pair, and bytes after the last pair are refused.
+        func message(_ pairs: [DuplicateVoteEvidence], trailing: [UInt8] = []) -> [UInt8] {
+            var encoder = CanonicalEncoder()
+            encoder.encode(UInt8(6))
+            encoder.encode(UInt32(pairs.count))
+            for p in pairs { encoder.encode(p) }
+            return encoder.bytes + trailing
+        }
+        let ordered = DuplicateVoteEvidence.canonicallyOrdered(Array(full.prefix(2)))
+        #expect(try PeerMessage.decode(message(ordered)).canonicalBytes == message(ordered))
+        #expect(throws: CodecError.unsortedKeys(what: "evidence pairs")) { try PeerMessage.decode(message(ordered.reversed())) }
+        #expect(throws: CodecError.duplicateKey(what: "evidence pairs")) { try PeerMessage.decode(message([ordered[0], ordered[0]])) }
+        #expect(throws: CodecError.trailingBytes(count: 1)) { try PeerMessage.decode(message(ordered, trailing: [0])) }
+        // A pair whose votes differ in round, height or type is no evidence.
+        for (round, height, type) in [(UInt32(1), UInt64(1), VoteType.prevote), (0, 2, .prevote), (0, 1, .precommit)] {
+            let a = Vote.signed(VoteBody(type: .prevote, height: 1, round: 0, blockID: nil, validator: key.publicKey), chainID: "c", key: key)
+            let b = Vote.signed(VoteBody(type: type, height: height, round: round, blockID: SHA256.hash([1]), validator: key.publicKey), chainID: "c", key: key)
+            let (x, y) = a.canonicalBytes.lexicographicallyPrecedes(b.canonicalBytes) ? (a, b) : (b, a)
+            var encoder = CanonicalEncoder()
+            encoder.encode(UInt8(6))
+            encoder.encode(UInt32(1))
+            encoder.encode(x)
+            encoder.encode(y)
+            #expect(throws: CodecError.self) { try PeerMessage.decode(encoder.bytes) }
+        }
+        // Two votes that agree are no evidence: the same vote twice.
+        var encoder = CanonicalEncoder()
+        encoder.encode(UInt8(6))
+        encoder.encode(UInt32(1))
+        encoder.encode(full[0].first)
+        encoder.encode(full[0].first)
+        #expect(throws: CodecError.self) { try PeerMessage.decode(encoder.bytes) }
+    }
+}

@@ -29,6 +29,7 @@ import TrellisCrypto
         c.p2p.persistentPeers = ["ab@10.0.0.3:26656"]
         c.mempool.maxPerSigner = 7
         c.consensus.createEmptyBlocks = false
+        c.consensus.evidenceGossip = true  // off by default: a writer that leaves it out turns it off (REVIEW-19-node-b BUG 1)
         c.api.maxRequestNoncesPerMember = 77
         c.api.refusalFloorMilliseconds = 0
         #expect(try NodeConfig.parse(c.toml()) == c)

@@ -1,6 +1,6 @@
 // UnknownPeerMessageTests.swift — forward compatibility of the peer protocol on a real single-validator node (RocksDB
-// home, P2P over loopback): a peer message of a kind this release does not know — what a later release sends, such
-// as evidence gossip's tag 6 — is dropped and counted, and the link stays up (before, it disconnected and banned the
+// home, P2P over loopback): a peer message of a kind this release does not know — what a later release sends — is
+// dropped and counted, and the link stays up (before, it disconnected and banned the
 // sender for 60 s, which in a rolling upgrade cut every upgraded node off from every older one); it is still charged
 // to the sender's message rate, so a flood of them ends as any flood does; a malformed message of a known kind
 // still disconnects.
@@ -26,7 +26,9 @@ func everyPeerMessageKind() -> [PeerMessage] {
                              txRoot: .zero, receiptsRoot: .zero, stateRoot: .zero, validatorSetHash: .zero, nextValidatorSetHash: .zero,
                              proposer: key.publicKey, lastCommitHash: .zero, evidenceHash: .zero)
     let block = Block(header: header, transactions: [], lastCommit: nil)
-    return [.consensus(.vote(vote)), .transactions([]), .status(height: 1), .blockRequest(height: 1),
+    let conflicting = Vote.signed(VoteBody(type: .prevote, height: 1, round: 0, blockID: block.hash, validator: key.publicKey), chainID: "c", key: key)
+    let pair = DuplicateVoteEvidence(vote, conflicting).map { [$0] } ?? []
+    return [.evidence(pair), .consensus(.vote(vote)), .transactions([]), .status(height: 1), .blockRequest(height: 1),
             .blockResponse(block: block, certificate: CommitCertificate(height: 1, round: 0, blockID: block.hash, precommits: [vote]))]
 }
 
@@ -100,8 +102,8 @@ func everyPeerMessageKind() -> [PeerMessage] {
         let peer = try await connect(peerKey, to: node, port: port, group: group, received: received)
         let nodeKey = node.nodeKey.publicKey
 
-        // A later release's kinds (evidence gossip's tag 6, and further ones), one a bare tag; then a block request.
-        let unknown: [[UInt8]] = [[6] + [UInt8](repeating: 0xab, count: 300), [7], [200, 1, 2, 3], [0, 0]]
+        // A later release's kinds, one a bare tag; then a block request.
+        let unknown: [[UInt8]] = [[7] + [UInt8](repeating: 0xab, count: 300), [8], [200, 1, 2, 3], [0, 0]]
         for bytes in unknown { peer.send(bytes, to: nodeKey) }
         peer.send(PeerMessage.blockRequest(height: 1).canonicalBytes, to: nodeKey)
         #expect(await Patience.eventually(30, intervalMilliseconds: 50) {
@@ -113,6 +115,7 @@ func everyPeerMessageKind() -> [PeerMessage] {
         let metrics = try scrape(node, registry)
         #expect(metrics.value("trellis_p2p_unknown_messages_dropped_total") == Double(unknown.count))
         #expect(metrics.value("trellis_p2p_misbehaving_peers_disconnected_total") == 0)
+        for reason in EvidenceRefusal.reasons { #expect(metrics.value("trellis_evidence_refused_total", ["reason": reason]) == 0, "\(reason) not exported") }
 
         // A malformed message of a known kind (a status whose height is cut short) still disconnects the sender.
         peer.send([3, 0, 0, 1], to: nodeKey)

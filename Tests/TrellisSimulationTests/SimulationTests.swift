@@ -125,6 +125,21 @@ struct SimulationTests {
         }
     }
 
+    @Test("Evidence gossip: a double-voting validator sends its conflicting vote to one honest validator only, which crashes for good soon after recording it — the equivocation still gets on chain, through another proposer's block (the run reports evidenceLost otherwise)",
+          arguments: [7, 10])
+    func evidenceOfACrashedWitnessGetsOnChain(validators: Int) async {
+        var config = SimulationConfig(validators: validators, byzantine: 1, byzantineBehaviour: [.doubleVote], faults: false)
+        config.application = .test
+        config.evidenceWitness = true
+        let witnessed = config
+        for seed in UInt64(6_100 + validators * 10)..<UInt64(6_100 + validators * 10 + 6) {
+            let result = await Self.offPool { Simulation.run(seed: seed, config: witnessed) }
+            #expect(result.passed, "seed \(seed): \(result.violations.map(\.description))")
+            #expect(!result.byzantine.isEmpty && result.punishedOnChain == result.byzantine, "seed \(seed): punished \(result.punishedOnChain.sorted()) of \(result.byzantine.sorted())")
+            #expect(result.evidenceRecorded > 0)
+        }
+    }
+
     @Test("Byzantine proposers send, every tick, their proposals with large blocks for every round they own in the window and the next height's, against the small bounds, with faults and crashes: honest nodes hold and validate one block per round up to round_p + 1 (checked after every step), and the chain goes on",
           arguments: [4, 7])
     func proposalFloodAgainstSmallBounds(validators: Int) async {

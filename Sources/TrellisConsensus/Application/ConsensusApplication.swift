@@ -48,4 +48,7 @@ public protocol ConsensusApplication {
     mutating func commit(_ block: Block, certificate: CommitCertificate) throws(ApplicationError)
     /// A committed block and its certificate, for serving block sync; nil when not stored.
     func committedBlock(at height: UInt64) -> (block: Block, certificate: CommitCertificate)?
+    /// Whether the committed chain already punished `validator`'s equivocation at `height` (it records one pair per
+    /// validator and height, and a block carrying another is invalid).
+    func hasRecordedEvidence(against validator: PublicKey, height: UInt64) -> Bool
 }

@@ -82,6 +82,10 @@ public final class LedgerApplication: ConsensusApplication {
         return (block, certificate)
     }
 
+    public func hasRecordedEvidence(against validator: PublicKey, height: UInt64) -> Bool {
+        (try? engine.reader.store.stateValue(LedgerKeys.evidence(validator: validator, height: height))) != nil  // the flat latest state
+    }
+
     /// Evidence the engine will accept: for past heights, signed by a validator of that height, one per (validator,
     /// height), and not already recorded on chain (a proposer offering recorded evidence could never build a block).
     private func usableEvidence(_ evidence: [DuplicateVoteEvidence], height: UInt64) -> [DuplicateVoteEvidence] {

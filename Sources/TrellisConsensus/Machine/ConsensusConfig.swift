@@ -18,7 +18,7 @@ public struct ConsensusConfig: Sendable, Hashable {
     public var maxFutureHeights: UInt64
     /// Evidence waiting to be included in a block, at most this many (when full, the validator holding the most loses
     /// its oldest pair, if it holds more than the new pair's validator; else the new pair is dropped), and at most one
-    /// per validator and height.
+    /// per validator and height. At most `EvidenceGossip.maxPairsPerMessage`: the pool is gossiped in one message.
     public var maxPendingEvidence: Int
     /// Planted bugs for checker tests. Never set outside tests.
     public var testOnlyFaults: TestOnlyFaults
@@ -37,6 +37,8 @@ public struct ConsensusConfig: Sendable, Hashable {
         self.maxRoundsAhead = maxRoundsAhead
         self.maxBufferedFutureMessages = maxBufferedFutureMessages
         self.maxFutureHeights = maxFutureHeights
+        precondition(maxPendingEvidence >= 1 && maxPendingEvidence <= EvidenceGossip.maxPairsPerMessage,
+                     "maxPendingEvidence must be 1…\(EvidenceGossip.maxPairsPerMessage) (the pool is gossiped in one message), got \(maxPendingEvidence)")
         self.maxPendingEvidence = maxPendingEvidence
         self.testOnlyFaults = testOnlyFaults
     }

@@ -315,7 +315,21 @@ extension ConsensusState {
     /// rarely proposes (the pool drains only when its blocks commit) fills the pool with its own pairs, but cannot keep
     /// another validator's out (review 15, RISK 2).
     mutating func recordEvidence(_ evidence: DuplicateVoteEvidence, effects: inout [Effect]) {
-        guard mayRecordEvidence(against: evidence.validator, height: evidence.height) else { return }
+        guard keepEvidence(evidence) else { return }
+        equivocatorsThisHeight.insert(evidence.validator)
+        effects.append(.recordEvidence(evidence))
+    }
+
+    /// Keeps evidence a peer gossiped (Replica+Evidence `receiveEvidence`, which checked it against the validator set
+    /// of its height and the chain) under the pool's rules; false when the pool would not keep it. Outside the log:
+    /// pending evidence never changes a vote (only which votes the machine may skip unlogged, those it would not count),
+    /// and the pool is stored and put back before a replay, as `restorePendingEvidence` says.
+    mutating func keepGossipedEvidence(_ evidence: DuplicateVoteEvidence) -> Bool {
+        keepEvidence(evidence)
+    }
+
+    private mutating func keepEvidence(_ evidence: DuplicateVoteEvidence) -> Bool {
+        guard mayRecordEvidence(against: evidence.validator, height: evidence.height) else { return false }
         if pendingEvidence.count >= config.maxPendingEvidence {
             guard let index = evidenceToDrop(for: evidence.validator) else {
                 preconditionFailure("invalid state: a full evidence pool with nothing to drop for \(evidence.validator)")
@@ -323,8 +337,7 @@ extension ConsensusState {
             pendingEvidence.remove(at: index)
         }
         pendingEvidence.append(evidence)
-        equivocatorsThisHeight.insert(evidence.validator)
-        effects.append(.recordEvidence(evidence))
+        return true
     }
 
     /// Puts back the pending evidence a previous life stored (Replica+Recovery `start`, before the WAL's replay or a fresh
@@ -364,6 +377,11 @@ extension ConsensusState {
     /// commits, decided here or synced (pending evidence never changes a vote: a replay needs nothing).
     mutating func pruneEvidence(committedIn block: Block) {
         pendingEvidence.removeAll { pending in block.evidence.contains { $0.validator == pending.validator && $0.height == pending.height } }
+    }
+
+    /// Drops the pending pairs `isPunished` says the chain recorded (Replica+Evidence, before gossiping the pool).
+    mutating func pruneEvidence(where isPunished: (DuplicateVoteEvidence) -> Bool) {
+        pendingEvidence.removeAll(where: isPunished)
     }
 
     mutating func bufferFutureMessage(_ message: ConsensusMessage) {

@@ -115,6 +115,9 @@ extension Replica {
     /// A new height starts: the allowances of earlier heights are dropped (those of later ones stay).
     mutating func pruneIntake(below height: UInt64) {
         intakeCounts = intakeCounts.filter { $0.key.height >= height }
+        evidenceChecks = [:]  // Replica+Evidence: each peer's checks and the node's verifications are counted per height
+        evidenceVerifications = 0
+        evidenceNodeChecks = 0
         if let cached = intakeSetCache, cached.height < height { intakeSetCache = nil }
     }
 }

@@ -22,6 +22,8 @@ extension Replica {
             }
         case .blockResponse(let block, let certificate):
             applySynced(block, certificate: certificate, from: peer)
+        case .evidence(let pairs):
+            receiveEvidence(pairs, from: peer)
         }
     }
 

@@ -36,15 +36,20 @@ public struct ReplicaSettings: Sendable, Hashable {
     /// false: after a commit, start the next height only when transactions wait or a peer moves on to it
     /// (`consensus.create_empty_blocks`). Only delays a start; never changes a vote.
     public var createEmptyBlocks: Bool
+    /// Send the pending evidence to peers (Replica+Evidence; the node's `consensus.evidence_gossip`). Receiving is
+    /// always on. Only delays a punishment; never changes a vote. Off unless asked for, as in the node (the simulator
+    /// turns it on: all its replicas run one build).
+    public var gossipsEvidence: Bool
 
     public init(commitDelayMilliseconds: UInt64, syncRetryMilliseconds: UInt64 = 1_000, gossipEveryTicks: Int = 1, gossipOnlyWhenStalled: Bool = true,
-                createEmptyBlocks: Bool = true) {
+                createEmptyBlocks: Bool = true, gossipsEvidence: Bool = false) {
         precondition(gossipEveryTicks >= 1, "gossipEveryTicks must be ≥ 1, got \(gossipEveryTicks)")
         self.commitDelayMilliseconds = commitDelayMilliseconds
         self.syncRetryMilliseconds = syncRetryMilliseconds
         self.gossipEveryTicks = gossipEveryTicks
         self.gossipOnlyWhenStalled = gossipOnlyWhenStalled
         self.createEmptyBlocks = createEmptyBlocks
+        self.gossipsEvidence = gossipsEvidence
     }
 }
 
@@ -82,6 +87,8 @@ public struct Replica<Application: ConsensusApplication, Host: ReplicaHost> {
     /// Received messages refused before the WAL (Replica+Intake): out of range, not a validator's, over the signer's
     /// allowance, or a signature that does not verify.
     public internal(set) var refusedMessages = 0
+    /// Gossiped evidence pairs refused (Replica+Evidence), repeats of pending pairs included.
+    public internal(set) var refusedEvidence = 0
 
     /// Events waiting behind the current one (application answers, starts), oldest first.
     var pending: [Event] = []
@@ -97,6 +104,12 @@ public struct Replica<Application: ConsensusApplication, Host: ReplicaHost> {
     /// Messages logged per (height, round, signer) (Replica+Intake), and the validator set it last asked for.
     var intakeCounts: [IntakeKey: Int] = [:]
     var intakeSetCache: (height: UInt64, schedule: ProposerSchedule)?
+    /// Gossiped evidence pairs checked per peer at this height (Replica+Evidence).
+    var evidenceChecks: [Host.Peer: Int] = [:]
+    /// Gossiped evidence pairs verified at this height, all peers together (Replica+Evidence).
+    var evidenceVerifications = 0
+    /// Gossiped evidence pairs looked up at this height, all peers together (Replica+Evidence).
+    var evidenceNodeChecks = 0
 
     /// A replica for the validator holding `signingKey`, resuming from its durable `signingGuard`. Call `start()`.
     public init(config: ConsensusConfig, signingKey: SigningKey, signingGuard: SigningGuard, application: Application, host: Host,
@@ -153,6 +166,7 @@ public struct Replica<Application: ConsensusApplication, Host: ReplicaHost> {
         if ticks % settings.gossipEveryTicks == 0 {
             withProposals = !settings.gossipOnlyWhenStalled || height == lastGossipCheckHeight
             lastGossipCheckHeight = height
+            gossipEvidence()  // stalled or not: the chain runs, and a pair seen by a node that does not propose must get out
         }
         let votesOnly = !withProposals && machine.phase == .running && machine.round > 0
         guard withProposals || votesOnly else { return }

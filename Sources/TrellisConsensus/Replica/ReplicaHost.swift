@@ -6,7 +6,8 @@
 import TrellisCrypto
 import TrellisLedger
 
-/// Block-sync traffic between replicas: one protocol for the node and the simulator.
+/// Traffic between replicas outside the consensus log — block sync and evidence gossip: one protocol for the node and
+/// the simulator.
 public enum SyncMessage: Sendable, Hashable {
     /// "My committed height is …" (broadcast on every tick; a peer behind asks for the next block).
     case status(committedHeight: UInt64)
@@ -14,6 +15,9 @@ public enum SyncMessage: Sendable, Hashable {
     case blockRequest(height: UInt64)
     /// A committed block and the certificate that finalised it.
     case blockResponse(block: Block, certificate: CommitCertificate)
+    /// The sender's pending evidence (at most `EvidenceGossip.maxPairsPerMessage` pairs; Replica+Evidence), so any
+    /// proposer can put an equivocation on chain, not only the nodes that saw both votes.
+    case evidence([DuplicateVoteEvidence])
 }
 
 /// What a replica asks its host to call back later.
@@ -75,6 +79,10 @@ public enum ReplicaReport: Sendable, CustomStringConvertible {
     case syncBlockRefused(height: UInt64, reason: String)
     case walFull(limit: Int)
     case recovered(height: UInt64, replayedEntries: Int, round: UInt32)
+    /// A peer's gossiped evidence pair was kept (Replica+Evidence); `peer` as the host names it.
+    case evidenceReceived(validator: PublicKey, height: UInt64, peer: String)
+    /// A peer's gossiped evidence pair was refused.
+    case evidenceRefused(EvidenceRefusal)
 
     public var description: String {
         switch self {
@@ -83,6 +91,8 @@ public enum ReplicaReport: Sendable, CustomStringConvertible {
         case .syncBlockRefused(let h, let reason): return "refused a synced block at height \(h): \(reason)"
         case .walFull(let limit): return "consensus WAL is full (\(limit) entries this height): a message liveness does not need was dropped"
         case .recovered(let h, let n, let r): return "recovered at height \(h): replayed \(n) WAL entries, now round \(r)"
+        case .evidenceReceived(let v, let h, let peer): return "evidence received from \(peer): validator \(v.hex.prefix(16)) double-voted at height \(h)"
+        case .evidenceRefused(let refusal): return "refused gossiped evidence: \(refusal)"
         }
     }
 }

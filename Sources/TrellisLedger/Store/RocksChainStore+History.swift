@@ -1,5 +1,5 @@
 // RocksChainStore+History.swift — reading the state of an older kept height from a store that keeps only the latest
-// tree's nodes (formats 3–6, RocksChainStore.swift), and checking and measuring what the store holds.
+// tree's nodes (formats 3–7, RocksChainStore.swift), and checking and measuring what the store holds.
 //
 // `HistoricalTree` reads one RocksDB snapshot, so a commit running meanwhile (which overwrites the pages it replaces
 // and deletes emptied positions) never changes what it sees. For the snapshot's last height it is the latest tree. For an older height h it
@@ -201,7 +201,8 @@ final class HistoricalTree: TreeNodeSource, TreeValueSource, @unchecked Sendable
         let slot = UpperPages.slot(depth: depth, path: path)
         if let known = snapshotUpper[slot] { return known }
         let snapshot = self.snapshot, nodes = store.nodes
-        let upper = try RocksChainStore.upperTree(depth: depth, path: path, scan: { snapshot.iterate(nodes, prefix: $0, from: $1) })
+        let upper = try RocksChainStore.upperTree(depth: depth, path: path, scan: { snapshot.iterate(nodes, prefix: $0, from: $1) },
+                                                  get: { (key: [UInt8]) throws(StoreError) in try snapshot.get(nodes, key: key) })
         store.countRecomputedUpperPages(upper)
         snapshotUpper[slot] = .some(nil)
         for page in upper.pages { snapshotUpper[UpperPages.slot(depth: page.depth, path: page.path)] = .some(page.page) }

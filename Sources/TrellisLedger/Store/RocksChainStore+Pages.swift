@@ -87,7 +87,7 @@ extension RocksChainStore {
                 }
                 return held
             }
-            return try recomputedUpperPage(depth: depth, path: path, root: root, strict: strict, scan: scan!)
+            return try recomputedUpperPage(depth: depth, path: path, root: root, strict: strict, scan: scan!, get: read)
         }
         let bytes: [UInt8]?
         let start = ContinuousClock.now
@@ -113,8 +113,9 @@ extension RocksChainStore {
     /// it (16 rows for a page at depth 12, 256 at 8, 4,096 at 4, 65,536 at 0), or nil when the subtree there is no page.
     /// Every page recomputed goes into the rotating cache (content-addressed). A page of another root than `root`, when
     /// `strict`, is damage.
-    private func recomputedUpperPage(depth: Int, path: TreePath, root: Hash?, strict: Bool, scan: ([UInt8], [UInt8]) -> StoreIterator) throws(StateError) -> DecodedPage? {
-        let upper = try Self.upperTree(depth: depth, path: path, scan: scan)
+    private func recomputedUpperPage(depth: Int, path: TreePath, root: Hash?, strict: Bool, scan: ([UInt8], [UInt8]) -> StoreIterator,
+                                     get: ([UInt8]) throws(StoreError) -> [UInt8]?) throws(StateError) -> DecodedPage? {
+        let upper = try withoutActuallyEscaping(get) { (get) throws(StateError) in try Self.upperTree(depth: depth, path: path, scan: scan, get: get) }
         countRecomputedUpperPages(upper)
         cacheLock.lock()
         for page in upper.pages { pageCache.insert(page.page) }

@@ -35,7 +35,12 @@ extension RocksChainStore {
     /// depth 16 that `scan` lists (`scan(prefix, from)`: the `nodes` rows from `from` on whose keys start with
     /// `prefix`, in key order; the live database's or a snapshot's). Bad rows (a key that is not a depth-16 position,
     /// undecodable bytes, a lone leaf at a position its key hash does not name) are `StateError.corruptValue`.
-    static func upperTree(depth: Int, path: TreePath, scan: ([UInt8], [UInt8]) -> StoreIterator) throws(StateError) -> UpperTree {
+    ///
+    /// `get` (a point read of the same rows), when given, reads the rows below a position at depth 8 or 12 (256 or 16
+    /// keys, known in advance) one by one instead: a scan of `nodes` makes RocksDB build a sorted copy of each of its
+    /// hash-indexed memtables (`PointLookupLayout`), which a page of a snapshot read on a proof's path must not pay.
+    static func upperTree(depth: Int, path: TreePath, scan: ([UInt8], [UInt8]) -> StoreIterator,
+                          get: (([UInt8]) throws(StoreError) -> [UInt8]?)? = nil) throws(StateError) -> UpperTree {
         precondition(depth >= 0 && depth <= upperPageDepth && depth % TreePage.levels == 0, "an upper tree below depth \(depth)")
         let below = storedPageDepth - depth
         // The depth-16 positions below this one: a range of their 16-bit indices.
@@ -45,15 +50,9 @@ extension RocksChainStore {
         var level: [(index: Int, subtree: SparseMerkleTree.Subtree)] = []
         var leaves: [NodeKey: TreeLeaf] = [:]
         var rows = 0
-        let iterator = scan([UInt8(storedPageDepth)], [UInt8(storedPageDepth), UInt8(truncatingIfNeeded: first >> 8), UInt8(truncatingIfNeeded: first)])
-        while let entry = iterator.next() {
-            let key = entry.key
-            guard key.count == pageKeyBytes, key[3...].allSatisfy({ $0 == 0 }) else {
-                throw .corruptValue(key: describePage(key), reason: "not the key of a position at depth \(storedPageDepth)")
-            }
-            let index = Int(key[1]) << 8 | Int(key[2])
-            guard index < first + count else { break }
-            let page = try DecodedPage.decode(entry.value, label: .row(key: key, root: nil))
+        /// Takes the row at the depth-16 position `index` (its key and bytes).
+        func take(_ index: Int, _ key: [UInt8], _ value: [UInt8]) throws(StateError) {
+            let page = try DecodedPage.decode(value, label: .row(key: key, root: nil))
             rows += 1
             switch page.rootNode {
             case .leaf(let leaf):
@@ -66,7 +65,29 @@ extension RocksChainStore {
                 level.append((index - first, .inner(page.root)))
             }
         }
-        if let error = iterator.error { throw .storage(error.description) }
+        if let get, depth >= TreeBucket.depth {
+            for index in first..<(first + count) {
+                var key = [UInt8](repeating: 0, count: pageKeyBytes)
+                key[0] = UInt8(storedPageDepth)
+                key[1] = UInt8(truncatingIfNeeded: index >> 8)
+                key[2] = UInt8(truncatingIfNeeded: index)
+                let value: [UInt8]?
+                do { value = try get(key) } catch { throw .storage(error.description) }
+                if let value { try take(index, key, value) }
+            }
+        } else {
+            let iterator = scan([UInt8(storedPageDepth)], [UInt8(storedPageDepth), UInt8(truncatingIfNeeded: first >> 8), UInt8(truncatingIfNeeded: first)])
+            while let entry = iterator.next() {
+                let key = entry.key
+                guard key.count == pageKeyBytes, key[3...].allSatisfy({ $0 == 0 }) else {
+                    throw .corruptValue(key: describePage(key), reason: "not the key of a position at depth \(storedPageDepth)")
+                }
+                let index = Int(key[1]) << 8 | Int(key[2])
+                guard index < first + count else { break }
+                try take(index, key, entry.value)
+            }
+            if let error = iterator.error { throw .storage(error.description) }
+        }
         let (top, created) = SparseMerkleTree.combineUp(level, levels: below)
         let members = UpperMembers(created: CreatedNodes(created), leaves: leaves)
         var pages: [NewPage] = []

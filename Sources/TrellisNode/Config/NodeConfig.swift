@@ -186,6 +186,10 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         /// Propose blocks even when the mempool is empty (keeps heights moving; useful for liveness checks). false: a
         /// height starts only once a transaction is waiting or a peer has started it.
         public var createEmptyBlocks: Bool = true
+        /// Send pending evidence (equivocations' vote pairs) to peers, so any proposer can put it on chain. Off by
+        /// default in this release: a build before it disconnects and bans a peer that sends it (docs/OPERATIONS.md
+        /// §12 says when to turn it on). Receiving is always on.
+        public var evidenceGossip: Bool = false
         public var maxBlockTransactions: Int = 5_000
         public var maxBlockBytes: Int = 16 << 20
 
@@ -202,6 +206,7 @@ public struct NodeConfig: Codable, Sendable, Equatable {
             timeoutPrecommitDeltaMilliseconds = try c.value(.timeoutPrecommitDeltaMilliseconds, defaults.timeoutPrecommitDeltaMilliseconds)
             timeoutCommitMilliseconds = try c.value(.timeoutCommitMilliseconds, defaults.timeoutCommitMilliseconds)
             createEmptyBlocks = try c.value(.createEmptyBlocks, defaults.createEmptyBlocks)
+            evidenceGossip = try c.value(.evidenceGossip, defaults.evidenceGossip)
             maxBlockTransactions = try c.value(.maxBlockTransactions, defaults.maxBlockTransactions)
             maxBlockBytes = try c.value(.maxBlockBytes, defaults.maxBlockBytes)
         }
@@ -215,6 +220,7 @@ public struct NodeConfig: Codable, Sendable, Equatable {
             case timeoutPrecommitDeltaMilliseconds = "timeout_precommit_delta_ms"
             case timeoutCommitMilliseconds = "timeout_commit_ms"
             case createEmptyBlocks = "create_empty_blocks"
+            case evidenceGossip = "evidence_gossip"
             case maxBlockTransactions = "max_block_transactions"
             case maxBlockBytes = "max_block_bytes"
         }
@@ -490,6 +496,9 @@ extension NodeConfig {
         timeout_precommit_delta_ms = \(consensus.timeoutPrecommitDeltaMilliseconds)
         timeout_commit_ms = \(consensus.timeoutCommitMilliseconds)
         create_empty_blocks = \(consensus.createEmptyBlocks)
+        # Send pending evidence to peers: only once no node of the consortium runs a release before the one that
+        # receives it (it would disconnect and ban this one: docs/OPERATIONS.md §12).
+        evidence_gossip = \(consensus.evidenceGossip)
         max_block_transactions = \(consensus.maxBlockTransactions)
         max_block_bytes = \(consensus.maxBlockBytes)
 

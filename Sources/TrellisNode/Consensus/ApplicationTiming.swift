@@ -64,4 +64,5 @@ struct TimedLedgerApplication: ConsensusApplication {
     }
 
     func committedBlock(at height: UInt64) -> (block: Block, certificate: CommitCertificate)? { ledger.committedBlock(at: height) }
+    func hasRecordedEvidence(against validator: PublicKey, height: UInt64) -> Bool { ledger.hasRecordedEvidence(against: validator, height: height) }
 }

@@ -43,6 +43,8 @@ public final class ConsensusRunner: @unchecked Sendable {
         public static let defaultTickMilliseconds: UInt64 = 500
         public static let defaultGossipEveryTicks = 4
         public var createEmptyBlocks = true
+        /// Send pending evidence to peers (`consensus.evidence_gossip`; receiving is always on).
+        public var gossipsEvidence = false
         /// Bytes of peer messages (at their encoded size) the intake holds at most, all peers together: at least the
         /// largest frame a peer may send (`Node` uses max(this default, 3 × p2p.max_frame_bytes)).
         public var maxQueuedPeerBytes = Self.defaultMaxQueuedPeerBytes
@@ -128,7 +130,8 @@ public final class ConsensusRunner: @unchecked Sendable {
         let host = NodeReplicaHost(network: network, signingStore: signingStore, wal: wal, mempool: mempool, logger: logger, clock: clock, queue: queue,
                                    metrics: settings.metrics, timeline: timeline, heapTrims: settings.trimsHeap ? HeapTrimSchedule() : nil)
         let replicaSettings = ReplicaSettings(commitDelayMilliseconds: settings.timeoutCommitMilliseconds, syncRetryMilliseconds: settings.syncRetryMilliseconds,
-                                              gossipEveryTicks: settings.gossipEveryTicks, createEmptyBlocks: settings.createEmptyBlocks)
+                                              gossipEveryTicks: settings.gossipEveryTicks, createEmptyBlocks: settings.createEmptyBlocks,
+                                              gossipsEvidence: settings.gossipsEvidence)
         self.replica = NodeReplica(config: ConsensusConfig(chainID: engine.chainID, timeouts: settings.timeouts), signingKey: signingKey,
                                    signingGuard: guardState, application: TimedLedgerApplication(ledger: ledger, budget: budget, logger: logger, metrics: settings.metrics, timeline: timeline),
                                    host: host, settings: replicaSettings)

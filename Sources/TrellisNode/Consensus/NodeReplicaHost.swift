@@ -166,6 +166,10 @@ final class NodeReplicaHost: ReplicaHost {
         case .proposalInvalid, .syncBlockRefused, .walFull: logger.warning("\(report)")
         case .buildFailed: logger.error("\(report)")
         case .recovered: logger.info("\(report)")
+        case .evidenceReceived(let validator, let height, let peer):
+            logger.notice("evidence received", metadata: ["peer": "\(peer.prefix(16))", "validator": "\(validator.hex.prefix(16))", "height": "\(height)"])
+        case .evidenceRefused(let refusal):
+            metrics.recordEvidenceRefusal(refusal.reason)  // a counter only: honest peers repeat pending pairs every 2 s
         }
     }
 
@@ -175,12 +179,13 @@ final class NodeReplicaHost: ReplicaHost {
 }
 
 extension PeerMessage {
-    /// The wire form of a block-sync message.
+    /// The wire form of a block-sync or evidence message.
     init(_ message: SyncMessage) {
         switch message {
         case .status(let height): self = .status(height: height)
         case .blockRequest(let height): self = .blockRequest(height: height)
         case .blockResponse(let block, let certificate): self = .blockResponse(block: block, certificate: certificate)
+        case .evidence(let pairs): self = .evidence(pairs)
         }
     }
 }

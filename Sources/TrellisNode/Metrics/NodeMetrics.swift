@@ -11,6 +11,7 @@
 import CoreMetrics
 import Dispatch
 import NIOConcurrencyHelpers
+import TrellisConsensus
 import TrellisCrypto
 import TrellisLedger
 
@@ -50,6 +51,9 @@ public struct NodeMetrics: Sendable {
     // Admission.
     private let admitted: [AdmissionSource: CoreMetrics.Counter]
     private let refused: [RefusalKey: CoreMetrics.Counter]
+
+    // Gossiped evidence refused, by reason (EvidenceRefusal.reason).
+    private let evidenceRefused: [String: CoreMetrics.Counter]
 
     // Counters kept by other components as running totals, mirrored into counters at every scrape.
     let peerMessagesDropped: MirroredCounter
@@ -178,6 +182,7 @@ public struct NodeMetrics: Sendable {
         }
         self.admitted = admitted
         self.refused = refused
+        evidenceRefused = Dictionary(uniqueKeysWithValues: EvidenceRefusal.reasons.map { ($0, counter("trellis_evidence_refused_total", [("reason", $0)])) })
         peerMessagesDropped = MirroredCounter(counter("trellis_peer_messages_dropped_total"))
         p2pRefusedConnections = MirroredCounter(counter("trellis_p2p_refused_connections_total"))
         p2pHandshakeTimeouts = MirroredCounter(counter("trellis_p2p_handshake_timeouts_total"))
@@ -198,6 +203,11 @@ public struct NodeMetrics: Sendable {
             }
         }
         if accepted > 0 { admitted[source]?.increment(by: accepted) }
+    }
+
+    /// Counts a gossiped evidence pair refused for `reason` (an `EvidenceRefusal.reason`).
+    func recordEvidenceRefusal(_ reason: String) {
+        evidenceRefused[reason]?.increment()
     }
 
     /// Mirrors the transport's running totals and connection gauges.

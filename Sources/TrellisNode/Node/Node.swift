@@ -146,6 +146,7 @@ public final class Node: NodeService, Sendable {
         var settings = ConsensusRunner.Settings(timeouts: timeouts, timeoutCommitMilliseconds: c.timeoutCommitMilliseconds,
                                                 maxBlockTransactions: c.maxBlockTransactions, maxBlockBytes: c.maxBlockBytes)
         settings.createEmptyBlocks = c.createEmptyBlocks
+        settings.gossipsEvidence = c.evidenceGossip
         settings.metrics = metrics
         settings.trimsHeap = true
         // The intake holds at least three of the largest messages a peer may send (a proposal carries its block).
@@ -246,6 +247,8 @@ public final class Node: NodeService, Sendable {
             }
         case .blockResponse(let block, let certificate):
             consensus.receiveSync(.blockResponse(block: block, certificate: certificate), from: peer, bytes: bytes.count)
+        case .evidence(let pairs):
+            consensus.receiveSync(.evidence(pairs), from: peer, bytes: bytes.count)
         }
     }
 

@@ -42,7 +42,7 @@ public struct PeerMessageScreen: Sendable {
             guard let reported = reportedHeights[peer] else { return .drop }
             guard height > reported, height - reported > maxHeightsAhead else { return .deliver }
             return .disconnect(.farFutureConsensus(height: height, ourHeight: ourHeight, peerHeight: reported, maxHeightsAhead: maxHeightsAhead))
-        case .transactions, .blockRequest, .blockResponse:
+        case .transactions, .blockRequest, .blockResponse, .evidence:
             return .deliver
         }
     }

@@ -19,6 +19,9 @@ public enum PeerMessage: Sendable, CanonicalCodable {
     case blockRequest(height: UInt64)
     /// A committed block and its certificate.
     case blockResponse(block: Block, certificate: CommitCertificate)
+    /// The sender's pending evidence: equivocations' vote pairs, at most `EvidenceGossip.maxPairsPerMessage`, in the
+    /// order of their canonical bytes without repeats (checked by the receiving replica, Replica+Evidence).
+    case evidence([DuplicateVoteEvidence])
 
     /// The most transactions one gossip message may carry.
     public static let maxGossipBatch = 1_000
@@ -26,7 +29,7 @@ public enum PeerMessage: Sendable, CanonicalCodable {
     /// The kinds (a message's first byte, its tag) this build decodes: exactly the tags of `kind` and of the decoder's
     /// switch (`encode` refuses a kind outside it; PeerMessageKindTests and the fuzz harness check the decoder). A release
     /// adds kinds after these and never changes what a known kind's bytes mean.
-    public static let knownKinds: ClosedRange<UInt8> = 1...5
+    public static let knownKinds: ClosedRange<UInt8> = 1...6
 
     /// What a peer sent, as this build reads it.
     public enum Inbound: Sendable {
@@ -44,6 +47,7 @@ public enum PeerMessage: Sendable, CanonicalCodable {
         case .status: return 3
         case .blockRequest: return 4
         case .blockResponse: return 5
+        case .evidence: return 6
         }
     }
 
@@ -63,6 +67,8 @@ public enum PeerMessage: Sendable, CanonicalCodable {
         case .blockResponse(let b, let c):
             encoder.encode(b)
             encoder.encode(c)
+        case .evidence(let pairs):
+            encoder.encode(DuplicateVoteEvidence.canonicallyOrdered(pairs))
         }
     }
 
@@ -74,6 +80,7 @@ public enum PeerMessage: Sendable, CanonicalCodable {
         case 3: self = .status(height: try decoder.decodeUInt64())
         case 4: self = .blockRequest(height: try decoder.decodeUInt64())
         case 5: self = .blockResponse(block: try decoder.decode(Block.self), certificate: try decoder.decode(CommitCertificate.self))
+        case 6: self = .evidence(try decoder.decodeSet(DuplicateVoteEvidence.self, what: "evidence pairs", maxCount: EvidenceGossip.maxPairsPerMessage))
         default: throw .unknownTag(type: "PeerMessage", tag: tag)
         }
     }

@@ -72,6 +72,7 @@ public struct LedgerSimApplication: ConsensusApplication {
     public func validate(_ block: Block) throws(ApplicationError) { try ledger.validate(block) }
     public mutating func commit(_ block: Block, certificate: CommitCertificate) throws(ApplicationError) { try ledger.commit(block, certificate: certificate) }
     public func committedBlock(at height: UInt64) -> (block: Block, certificate: CommitCertificate)? { ledger.committedBlock(at: height) }
+    public func hasRecordedEvidence(against validator: PublicKey, height: UInt64) -> Bool { ledger.hasRecordedEvidence(against: validator, height: height) }
 
     /// The client's transactions for the next block, from the committed state.
     static func workload(reader: LedgerReader, count: Int) -> [Transaction] {

@@ -80,4 +80,11 @@ enum SimApplication: ConsensusApplication {
         case .test(let a): return a.committedBlock(at: height)
         }
     }
+
+    func hasRecordedEvidence(against validator: PublicKey, height: UInt64) -> Bool {
+        switch self {
+        case .ledger(let a): return a.hasRecordedEvidence(against: validator, height: height)
+        case .test(let a): return a.hasRecordedEvidence(against: validator, height: height)
+        }
+    }
 }

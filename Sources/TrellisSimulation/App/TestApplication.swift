@@ -47,6 +47,10 @@ public struct TestApplication: ConsensusApplication, Sendable {
         height < UInt64(stateRoots.count) ? stateRoots[Int(height)] : nil
     }
 
+    public func hasRecordedEvidence(against validator: PublicKey, height: UInt64) -> Bool {
+        committedEvidence.contains { $0.validator == validator && $0.height == height }
+    }
+
     public func committedBlock(at height: UInt64) -> (block: Block, certificate: CommitCertificate)? {
         guard height >= 1, height <= committedHeight else { return nil }
         return (blocks[Int(height) - 1], certificates[Int(height) - 1])
@@ -136,12 +140,16 @@ public struct TestApplication: ConsensusApplication, Sendable {
         for e in block.evidence where !isAdmissible(e, atHeight: h) {
             throw .invalidBlock("inadmissible evidence against \(e.validator.hex) at height \(e.height)")
         }
+        for (i, e) in block.evidence.enumerated() where block.evidence[..<i].contains(where: { $0.validator == e.validator && $0.height == e.height }) {
+            throw .invalidBlock("two pieces of evidence against \(e.validator.hex) at height \(e.height)")
+        }
     }
 
-    /// Evidence is admissible when it is for a height up to `h`, its validator was in the set of that height,
-    /// both signatures verify, and it is not already on chain.
+    /// Evidence is admissible in a block at `h` when it is for an earlier height, its validator was in the set of that
+    /// height, both signatures verify, and the chain has recorded no equivocation of that validator at that height —
+    /// the ledger's rules (LedgerEngine `checkEvidence`; the ConsensusApplication contract).
     func isAdmissible(_ evidence: DuplicateVoteEvidence, atHeight h: UInt64) -> Bool {
-        guard evidence.height >= 1, evidence.height <= h, !committedEvidence.contains(evidence),
+        guard evidence.height >= 1, evidence.height < h, !hasRecordedEvidence(against: evidence.validator, height: evidence.height),
               let set = try? validatorSet(forHeight: evidence.height), set.contains(evidence.validator) else { return false }
         return evidence.verify(chainID: chainID)
     }

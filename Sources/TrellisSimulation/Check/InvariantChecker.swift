@@ -23,6 +23,8 @@ public enum Violation: Sendable, Equatable, CustomStringConvertible {
     case stateRootMismatch(height: UInt64, node: Int)
     case liveness(node: Int, committedHeight: UInt64, needed: UInt64, deadlineMilliseconds: UInt64)
     case resourceBound(String)
+    /// Accountability: a validator's equivocation that an honest node recorded never got on chain by the end of the run.
+    case evidenceLost(node: Int)
 
     public var description: String {
         switch self {
@@ -35,6 +37,7 @@ public enum Violation: Sendable, Equatable, CustomStringConvertible {
         case .liveness(let n, let c, let need, let d):
             return "liveness: n\(n) reached height \(c), needed \(need) by t=\(d)ms (after the last fault healed)"
         case .resourceBound(let what): return "bound exceeded: \(what)"
+        case .evidenceLost(let n): return "accountability: n\(n)'s equivocation, recorded by an honest node, never got on chain"
         }
     }
 }

@@ -146,6 +146,7 @@ struct SimNodeApplication: ConsensusApplication {
         try app.commit(block, certificate: certificate)
     }
     func committedBlock(at height: UInt64) -> (block: Block, certificate: CommitCertificate)? { app.committedBlock(at: height) }
+    func hasRecordedEvidence(against validator: PublicKey, height: UInt64) -> Bool { app.hasRecordedEvidence(against: validator, height: height) }
 }
 
 typealias SimReplica = Replica<SimNodeApplication, SimHost>

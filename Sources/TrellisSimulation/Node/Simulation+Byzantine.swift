@@ -50,6 +50,17 @@ extension Simulation {
                 for j in recipients { send(.consensus(.vote(v)), from: i, to: j) }
                 return
             }
+            if config.evidenceWitness, let witness = honest.first {
+                // The vote to everyone; a conflicting one for a block nobody proposed (never counted, so never relayed)
+                // to the witness only.
+                for j in recipients { send(.consensus(.vote(v)), from: i, to: j) }
+                guard recipients.contains(witness) else { return }
+                var phantom = v.body
+                phantom.blockID = SHA256.hash(Array("witness-phantom/\(v.body.height)/\(v.body.round)/\(v.body.type)".utf8))
+                trace("n\(i) (Byzantine) DOUBLE-VOTES \(v.body.type) h=\(v.body.height) r=\(v.body.round) to the witness n\(witness) only")
+                send(.consensus(.vote(Vote.signed(phantom, chainID: chainID, key: key))), from: i, to: witness)
+                return
+            }
             let pair = twins[TwinKey(height: v.body.height, round: v.body.round)]
                 ?? (v.body.blockID, v.body.blockID == nil ? SHA256.hash(Array("phantom/\(v.body.height)/\(v.body.round)".utf8)) : nil)
             var bodyA = v.body

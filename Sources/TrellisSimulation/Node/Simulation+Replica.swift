@@ -26,7 +26,7 @@ extension Simulation {
     /// Replica settings of a simulated node.
     var replicaSettings: ReplicaSettings {
         ReplicaSettings(commitDelayMilliseconds: config.commitDelayMilliseconds, syncRetryMilliseconds: config.syncIntervalMilliseconds,
-                        gossipEveryTicks: config.gossipEveryTicks, gossipOnlyWhenStalled: config.gossipOnlyWhenStalled)
+                        gossipEveryTicks: config.gossipEveryTicks, gossipOnlyWhenStalled: config.gossipOnlyWhenStalled, gossipsEvidence: true)
     }
 
     /// Runs one step of node `i`'s replica, then carries out its outputs; a planned crash strikes during the step.
@@ -91,6 +91,11 @@ extension Simulation {
                 }
             case .evidence(let evidence):
                 evidenceRecorded += 1
+                if config.evidenceWitness, !witnessRetirementScheduled, i == honest.first {
+                    // Two gossip intervals: the witness's pool goes out once (with evidence gossip) before it is gone.
+                    witnessRetirementScheduled = true
+                    schedule(.fault(.retire(node: i)), after: 2 * config.syncIntervalMilliseconds * UInt64(config.gossipEveryTicks) + 50)
+                }
                 trace("n\(i) evidence: n\(nodeOfKey[evidence.validator] ?? -1) double-voted at h=\(evidence.height) r=\(evidence.first.body.round)")
             case .report(let text):
                 trace("n\(i) \(text)")
@@ -140,7 +145,7 @@ extension Simulation {
     /// Boots node `i` from its disk and ledger (first start and every restart).
     mutating func restart(_ i: Int) {
         if nodes[i].crashMidStep { crash(i) }
-        guard nodes[i].replica == nil else { return }
+        guard nodes[i].replica == nil, !retired.contains(i) else { return }
         nodes[i].incarnation += 1
         let host = SimHost(disk: nodes[i].disk, skipWALSync: config.plantedUnsyncedWAL)
         host.now = now

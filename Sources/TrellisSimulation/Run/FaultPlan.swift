@@ -23,6 +23,8 @@ enum FaultAction: Sendable, CustomStringConvertible {
     case restartTogether(Set<Int>)
     /// Ends the fault phase: heal, no loss, no duplication, everyone restarted.
     case healAll
+    /// The node crashes for good: it never restarts and is left out of the liveness check (the evidence witness).
+    case retire(node: Int)
 
     var description: String {
         switch self {
@@ -38,6 +40,7 @@ enum FaultAction: Sendable, CustomStringConvertible {
         case .crashTogether(let group): return "crash together \(group.sorted())"
         case .restartTogether(let group): return "restart together \(group.sorted())"
         case .healAll: return "end of fault phase: heal everything"
+        case .retire(let n): return "n\(n) crashes for good"
         }
     }
 }

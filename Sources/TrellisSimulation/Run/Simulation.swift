@@ -68,6 +68,10 @@ public struct Simulation {
     var walFullReports = 0
     /// Validators whose evidence an honest node committed (SimulationResult.punishedOnChain).
     var punishedOnChain: Set<Int> = []
+    /// Nodes crashed for good (`FaultAction.retire`): never restarted, left out of the liveness check.
+    var retired: Set<Int> = []
+    /// `evidenceWitness`: whether the witness's retirement is scheduled.
+    var witnessRetirementScheduled = false
     /// Set at the end of the fault phase.
     var livenessDeadline: UInt64?
     var livenessTarget: UInt64 = 0
@@ -106,7 +110,10 @@ public struct Simulation {
         let validators = keys.enumerated().map { Validator(publicKey: $0.element.publicKey, votingPower: 1, p2pAddress: "sim-\($0.offset)") }
         let genesis: ValidatorSet
         do { genesis = try ValidatorSet(validators) } catch { preconditionFailure("simulated validator set rejected: \(error)") }
-        let testApp = TestApplication(chainID: chainID, genesis: genesis, eligibleForPowerChange: honest.map { keys[$0].publicKey },
+        precondition(!config.evidenceWitness || (config.byzantine == 1 && config.tolerated >= 2 && !config.faults),
+                     "the evidence witness needs one Byzantine validator, f ≥ 2 and no faults (a crash or partition of the witness before its gossip loses the pair without a bug)")
+        let eligible = config.evidenceWitness ? Array(honest.dropFirst()) : honest  // the witness's power never changes
+        let testApp = TestApplication(chainID: chainID, genesis: genesis, eligibleForPowerChange: eligible.map { keys[$0].publicKey },
                                       powerChangeInterval: config.powerChangeInterval)
         let ledgerGenesis: GenesisDocument?
         do { ledgerGenesis = config.application == .ledger ? try LedgerSimApplication.genesis(validators: genesis) : nil } catch {
@@ -175,7 +182,7 @@ public struct Simulation {
         while checker.violations.isEmpty, let (time, event) = queue.pop() {
             now = time
             if let deadline = livenessDeadline {
-                if honest.allSatisfy({ nodes[$0].app.committedHeight >= livenessTarget }) { break }
+                if live.allSatisfy({ nodes[$0].app.committedHeight >= livenessTarget }) { break }
                 if now > deadline { break }
             }
             processedEvents += 1
@@ -186,9 +193,13 @@ public struct Simulation {
             process(event)
         }
         if checker.violations.isEmpty, let deadline = livenessDeadline {
-            for i in honest where nodes[i].app.committedHeight < livenessTarget {
+            for i in live where nodes[i].app.committedHeight < livenessTarget {
                 checker.report(.liveness(node: i, committedHeight: nodes[i].app.committedHeight, needed: livenessTarget, deadlineMilliseconds: deadline))
             }
+        }
+        // The evidence witness recorded the equivocation and is gone: only evidence gossip can have put it on chain.
+        if checker.violations.isEmpty, config.evidenceWitness, witnessRetirementScheduled {
+            for i in nodes.indices where !nodes[i].isHonest && !punishedOnChain.contains(i) { checker.report(.evidenceLost(node: i)) }
         }
         for node in nodes {
             if let s = node.replica?.machine {
@@ -202,6 +213,9 @@ public struct Simulation {
                                 walFullReports: walFullReports, punishedOnChain: punishedOnChain,
                                 byzantine: Set(nodes.indices.filter { !nodes[$0].isHonest }))
     }
+
+    /// The honest nodes the liveness check waits for (all but the retired).
+    var live: [Int] { honest.filter { !retired.contains($0) } }
 
     mutating func schedule(_ event: SimEvent, after delay: UInt64) { schedule(event, at: now + delay) }
 
@@ -239,13 +253,16 @@ public struct Simulation {
         case .restart(let i): restart(i)
         case .crashTogether(let group): for i in group.sorted() { crash(i) }
         case .restartTogether(let group): for i in group.sorted() { restart(i) }
+        case .retire(let i):
+            crash(i)
+            retired.insert(i)
         case .healAll:
             network.isolated = []
             network.heal()
             network.lossPermille = 0
             network.duplicatePermille = 0
             for i in nodes.indices { restart(i) }
-            livenessTarget = (honest.map { nodes[$0].app.committedHeight }.max() ?? 0) + config.livenessBlocks
+            livenessTarget = (live.map { nodes[$0].app.committedHeight }.max() ?? 0) + config.livenessBlocks
             livenessDeadline = now + config.livenessWindowMilliseconds
             trace("liveness: every honest node must reach height \(livenessTarget) by t=\(now + config.livenessWindowMilliseconds)ms")
         }

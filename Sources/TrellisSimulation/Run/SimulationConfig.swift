@@ -88,6 +88,14 @@ public struct SimulationConfig: Sendable {
     /// everything at its end) — with a `voteNil` Byzantine validator the others run rounds without deciding, and the
     /// laggard must catch up rounds beyond `maxRoundsAhead` to let the chain go on.
     public var laggard = false
+    /// Evidence witness (with `doubleVote`): a double-voting Byzantine validator sends its conflicting vote — for a
+    /// block nobody proposed, which no node counts or relays — to one honest validator only, the witness (the first
+    /// honest one), which crashes for good (never restarts; left out of the liveness check) two gossip intervals after
+    /// it first recorded a pair: only evidence gossip can get the equivocation on chain (`SimulationResult
+    /// .punishedOnChain`). Needs f ≥ 2 (7 validators or more) with one Byzantine validator — it and the witness are two
+    /// faults — and no fault plan (a crash or partition of the witness before its gossip would lose the pair without a
+    /// bug). The witness's power never changes.
+    public var evidenceWitness = false
     /// The state machine's bounds (ConsensusConfig, whose defaults they start from): small values reach the paths
     /// that only a long stall or a flood reaches with the defaults (`smallBounds()`).
     public var maxRoundsAhead = ConsensusConfig.defaultMaxRoundsAhead
