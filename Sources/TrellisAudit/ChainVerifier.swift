@@ -310,10 +310,7 @@ public enum ChainVerifier {
         func window(_ t: [Character]) -> String {
             let end = min(t.count, start + 60)
             // An export is untrusted: control characters (escape sequences) are shown, not sent to the terminal.
-            let shown = String(t[start..<end]).unicodeScalars.map {
-                $0.properties.generalCategory == .control ? "\\u{\(String($0.value, radix: 16))}" : String($0)
-            }.joined()
-            return (start > 0 ? "…" : "") + shown + (end < t.count ? "…" : "")
+            return (start > 0 ? "…" : "") + AuditCertificates.shown(String(t[start..<end])) + (end < t.count ? "…" : "")
         }
         return (window(a), window(b))
     }
