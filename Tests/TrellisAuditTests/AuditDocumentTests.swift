@@ -66,7 +66,7 @@ private let skipWithoutPython = "SKIPPED: python3 with the 'cryptography' packag
 
     @Test func workedExamplesAreRebuiltFromTheDocumentsNumbers() throws {
         let example = try documentExamples()
-        #expect(example.count == 13)
+        #expect(example.count == 17)
         let key = try SigningKey(seed: [UInt8](repeating: 7, count: 32))
         let cosigner = try SigningKey(seed: [UInt8](repeating: 8, count: 32))
         #expect(example["public_key"] == key.publicKey.hex)
@@ -88,6 +88,19 @@ private let skipWithoutPython = "SKIPPED: python3 with the 'cryptography' packag
         let receipt = Receipt(txHash: tx.hash, index: 0, nonceConsumed: true, outcome: .ok(createdIDs: []))
         #expect(example["receipt"] == Hex.encode(receipt.canonicalBytes))
         #expect(example["receipts_root"] == Receipt.root([receipt]).hex)
+
+        // Two more receipts, and the roots of two and three leaves (§4's split: 3 leaves split at 2).
+        let rejected = Receipt(txHash: try #require(Hash(bytes: [UInt8](repeating: 0x11, count: 32))), index: 1, nonceConsumed: true,
+                               outcome: .rejected(code: "credit_line_exceeded", message: "limit 1000000 would be exceeded"))
+        let created = Receipt(txHash: try #require(Hash(bytes: [UInt8](repeating: 0x22, count: 32))), index: 2, nonceConsumed: true, outcome: .ok(createdIDs: ["cert-1"]))
+        #expect(example["receipt_1"] == Hex.encode(rejected.canonicalBytes))
+        #expect(example["receipt_2"] == Hex.encode(created.canonicalBytes))
+        #expect(example["receipts_root_2"] == Receipt.root([receipt, rejected]).hex)
+        #expect(example["receipts_root_3"] == Receipt.root([receipt, rejected, created]).hex)
+        // The document's own arithmetic: the three-leaf root is node(receipts_root_2, L₂).
+        let leaf2 = SHA256.hash([0x00] + SHA256.hash(created.canonicalBytes).bytes)
+        let twoLeafRoot = try Hex.decode(try #require(example["receipts_root_2"]))
+        #expect(example["receipts_root_3"] == SHA256.hash([0x01] + twoLeafRoot + leaf2.bytes).hex)
 
         // A certificate of a one-validator set.
         let blockID = try #require(Hash(bytes: [UInt8](repeating: 0xAB, count: 32)))

@@ -2,7 +2,8 @@
 // tree is stored in pages of 4 levels from depth 16 down, one row per position (format 7), whose bytes from disk are decoded and checked, never trusted (a bad
 // or short page is a typed error, never a crash); a state value that disagrees with its leaf is corruption; the
 // refusal of another format tells an older store to re-sync, a newer one to run its release, and another
-// program's store that it is not a ledger store. Real format-3, 4, 5 and 6 data directories are refused unchanged.
+// program's store that it is not a ledger store. Real format-3, 4, 5 and 6 data directories are refused unchanged. The
+// rows of a tiny fixed state are pinned byte for byte (golden bytes), so a layout change fails a test.
 import Foundation
 import Testing
 import TrellisCodec
@@ -149,6 +150,66 @@ import TrellisStore
         #expect(rows.error == nil)
         // A lone leaf's row repeats a member of an upper page (in memory, recomputed at open from the rows).
         #expect(members - leafRows + (try Self.upperMembers(store)) == update.newNodes.count && pages > 17)
+    }
+
+    /// Golden bytes of format 7 (docs/LEDGER.md, "Storage of the tree"; computed apart from this code, from the
+    /// document's layout: a Python script of SHA-256 and the byte rules): five keys whose key hashes give each kind of
+    /// stored row once. golden/0 is alone under its depth-16 position (a lone leaf's page: `0x02 ‖ u16 len ‖ key ‖
+    /// value hash`); golden/275 and golden/432 share the first 17 bits (ec1b0…, ec1b7…), so their depth-16 page is an
+    /// inner node with an empty half (`0x00`), an inner node and the two leaves inline; golden/654 and golden/1407 share
+    /// 21 bits (505c93…, 505c94…), so their depth-16 page is four inner nodes down to the page root below (`0x03 ‖
+    /// hash`), stored as the depth-20 row. Rows are keyed `u8 depth ‖ the path's first depth bits, zero-padded to 32
+    /// bytes`, and nothing else is stored (the pages above depth 16 live in memory). Round trips cannot see a layout
+    /// change that the encoder and decoder make together; this test fails on any.
+    @Test func theRowsOfATinyStateAreTheseBytes() throws {
+        let path = temporaryPath("format-golden")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let keys = ["golden/275", "golden/432", "golden/654", "golden/1407", "golden/0"].map { Array($0.utf8) }
+        let changes = keys.map { StateChange(key: $0, value: Array("v:".utf8) + $0) }
+        let root = try Self.commitOnce(changes, path: path)
+        #expect(root.hex == "6640c9dde06badf0ff8b4b108372c97eddd195ecae2e49c858870b6e0816020c")
+        let zeros = String(repeating: "0", count: 60)  // the rest of a 33-byte key after its first 3 bytes
+        let golden: [String: String] = [
+            // golden/0, a lone leaf: 0x02, length 8, "golden/0", SHA-256("v:golden/0").
+            "10ce49" + zeros: "02" + "0008" + "676f6c64656e2f30" + "a01ba14e7f3b4184713792754cd2b78aa9d7e854564a622b32d28559e7a591b2",
+            // golden/275 and golden/432 (bit 16 is 0: the right half of the depth-16 node is empty).
+            "10ec1b" + zeros: "01" + "01"
+                + "02" + "000a" + "676f6c64656e2f323735" + "75f2656b19feaa5b55ab33f9104120a23004f64273742a49d8763ef3591d2ee0"
+                + "02" + "000a" + "676f6c64656e2f343332" + "bad386fd61e80e3fc3eecb423d75ad59cdd6e7c5704aa2a54e87189e958bcfbc"
+                + "00",
+            // golden/654 and golden/1407 at depth 16: their bits 16–19 are 1, 0, 0, 1 (depth 16: empty left; 17 and 18:
+            // empty right, written after the left; 19: empty left), then the depth-20 node by its hash.
+            "10505c" + zeros: "01" + "00" + "01" + "01" + "01" + "00"
+                + "03" + "1f746e23205f3f93e43a4aacb9724a91287129976fda963cd3ceddb2640f4539"
+                + "00" + "00",
+            // … and at depth 20 (path 505c9): bit 20 is 0, the leaves split at bit 21.
+            "14505c90" + String(zeros.dropLast(2)): "01" + "01"
+                + "02" + "000a" + "676f6c64656e2f363534" + "c4a52b95f1ac530537ebc519b8ea3f29b787eb1e8fbe0e54a8f8feb781376ad0"
+                + "02" + "000b" + "676f6c64656e2f31343037" + "f2f96d580afbf5b98224e64b7de8ca383fed915fbce03fb3a56293297139bdea"
+                + "00",
+        ]
+        // Reopened: the open recomputes the upper pages from these rows and checks them against the stored root.
+        let store = try RocksChainStore(path: path)
+        var stored: [String: String] = [:]
+        let rows = store.database.iterate(try store.database.columnFamily("nodes"))
+        while let row = rows.next() { stored[Hex.encode(row.key)] = Hex.encode(row.value) }
+        #expect(rows.error == nil)
+        #expect(Set(stored.keys) == Set(golden.keys), "rows stored at \(stored.keys.sorted())")
+        for (key, bytes) in golden { #expect(stored[key] == bytes, "row \(key)") }
+        #expect(try store.checkState().liveKeys == keys.count)
+        for change in changes {
+            let (_, proof) = try SparseMerkleTree.prove(change.key, root: root, source: store)
+            #expect(proof.verify(key: change.key, value: change.value, root: root))
+        }
+    }
+
+    /// Commits `changes` as height 0 of a new store at `path` and closes it; the state root.
+    static func commitOnce(_ changes: [StateChange], path: String) throws -> Hash {
+        let store = try RocksChainStore(path: path, retention: .window(heights: 4))
+        let update = try SparseMerkleTree.update(root: .zero, changes: changes.map { ($0.key, $0.value) }, source: store)
+        try store.commit(BlockCommit(height: 0, block: nil, certificate: nil, stateChanges: changes, treeNodes: update.newNodes,
+                                     stateRoot: update.root, transactions: [], genesisHash: .zero, staleNodes: update.staleNodes))
+        return update.root
     }
 
     /// Short, cut or altered page bytes never trap: decoding reports a typed error for each.

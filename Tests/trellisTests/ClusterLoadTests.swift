@@ -177,3 +177,47 @@ import TrellisLedger
         #expect(!report.markdown().contains("Nodes' CPU per committed transaction"))
     }
 }
+
+/// `bench cluster` sizes node 1's store twice: as the run left it, and compacted after the nodes stopped (the figure
+/// issue 16's ≤ 6× concerns). The compacted measure opens the stopped node's store, compacts every column family and
+/// reports each one's SST bytes; a store still open elsewhere (a node not yet stopped) is an error, not a crash.
+@Suite struct ClusterCompactedStoreTests {
+    @Test func aStoppedNodesStoreIsCompactedAndSizedByColumnFamily() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("trellis-compacted-\(UUID().uuidString.prefix(8))").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        do {
+            let store = try RocksChainStore(path: path)
+            _ = try LedgerBenchmark.run(transactionsPerBlock: 50, blocks: 20, store: store) { _ in }
+        }
+        let asLeft = StorageReport.directoryBytes(path)
+        let measured = try CompactedStore.measure(dataPath: path)
+        #expect(Set(measured.sstBytesByColumnFamily.keys) == Set(RocksChainStore.columnFamilyNames))
+        // After compaction every committed row is in SST files (the write-ahead log replayed into them), so the blocks'
+        // and the state's families hold bytes, and the directory is what the files add up to plus RocksDB's small logs.
+        #expect((measured.sstBytesByColumnFamily["blocks"] ?? 0) > 0 && (measured.sstBytesByColumnFamily["state"] ?? 0) > 0)
+        let sst = measured.sstBytesByColumnFamily.values.reduce(0, +)
+        #expect(measured.directoryBytes >= sst && measured.directoryBytes > 0)
+        #expect(asLeft > 0)
+        // The measured store still opens and holds its chain.
+        let reopened = try RocksChainStore(path: path)
+        #expect(try reopened.lastHeight() == 20)
+    }
+
+    @Test func theReportShowsBothFiguresAndTheFamiliesLargestFirst() {
+        var report = ClusterReport()
+        report.storage = ["bytes_per_transaction": 2_561, "raw_tx_bytes": 269, "ratio_to_raw": 9.52]
+        #expect(!report.markdown().contains("compacted after the run"))  // not measured: no row
+        report.storage["compacted_bytes_per_transaction"] = 1_345
+        report.storage["compacted_ratio_to_raw"] = 5.0
+        report.compactedBytesPerTransactionByFamily = ["state": 200, "blocks": 700, "txs": 300]
+        #expect(report.markdown().contains("| RocksDB bytes per tx, node 1's store compacted after the run (all blocks kept) | 1345 B = 5.00× raw; by column family: blocks 700, txs 300, state 200 | ≤ 6× (issue 16) |"))
+    }
+
+    @Test func aStoreStillOpenIsRefusedWithAnError() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("trellis-compacted-\(UUID().uuidString.prefix(8))").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let running = try RocksChainStore(path: path)
+        #expect(throws: (any Error).self) { try CompactedStore.measure(dataPath: path) }
+        _ = running
+    }
+}

@@ -334,7 +334,8 @@ private struct Plan {
     /// (each optional both present and absent, u64 values past 2⁵³, text with HTML and non-ASCII), and the browser
     /// decodes the canonical bytes by the layouts alone; each decoded value must be the JSON the API writes for that
     /// record, field by field (`Trellis.firstDifference`). A field added, dropped or moved in an `encode(to:)` without
-    /// the layout following fails here, without a testnet.
+    /// the layout following fails here, without a testnet. A text that starts with U+FEFF decodes with it (TextDecoder's
+    /// default strips a leading byte-order mark).
     @Test(.enabled(if: BrowserSupport.available, Comment(rawValue: BrowserSupport.unavailableReason ?? "")))
     func theRecordLayoutsDecodeWhatTheLedgerEncodes() async throws {
         try await OwnThread.run { try theRecordLayoutsDecodeWhatTheLedgerEncodesBody() }
@@ -350,6 +351,8 @@ private struct Plan {
         func add<T: Encodable>(_ type: String, _ value: T, _ canonical: (T) -> [UInt8]) throws { samples.append((type, canonical(value), try encoder.encode(value))) }
         try add("Program", Program(programID: "CCER", unit: .mwh, serialCounter: .max - 1, registeredBy: "registry")) { $0.canonicalBytes }
         try add("Methodology", Methodology(methodologyID: "AMS-I.D", version: "18.0", title: "Grid <i>renewable</i> 电力", active: false)) { $0.canonicalBytes }
+        // A text that starts with U+FEFF keeps it (a decoder that takes it for a byte-order mark drops it).
+        try add("Methodology", Methodology(methodologyID: "AMS-III.B", version: "1.0", title: "\u{FEFF}BOM-led title", active: true)) { $0.canonicalBytes }
         let project = Project(projectID: "wind-7", proponent: "proponent", programID: "CCER", methodologyID: "AMS-I.D", methodologyVersion: "18.0", country: "CN",
                               location: "Gansu", deviceIDs: ["T-1", "T-2"], sector: "energy", creditingStart: -1, creditingEnd: .max, externalIDs: [],
                               registeredBy: "registry", registeredAt: 1_767_225_600)

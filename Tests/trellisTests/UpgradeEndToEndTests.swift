@@ -58,7 +58,13 @@ import Glibc
         _ = try E2E.govern(#"{"type":"upgrade.schedule","version":3,"activation_height":\#(third),"description":"entitlement before state"}"#, api: apis[0], members: members)
         let next = max(E2E.height(apis[0]) + 10, third + 2)
         _ = try E2E.govern(#"{"type":"upgrade.schedule","version":4,"activation_height":\#(next),"description":"a future release"}"#, api: apis[0], members: members)
-        let status = fullStatus(apis[2])["rules"] as? [String: Any] ?? [:]
+        // `govern` returns once apis[0] committed the approval; another node may apply that block a moment later,
+        // so its schedule is read when it shows version 4 (or the budget runs out and the expectations below say so).
+        var status: [String: Any] = [:]
+        _ = waitUntil(60) {
+            status = fullStatus(apis[2])["rules"] as? [String: Any] ?? [:]
+            return (status["upgrades"] as? [[String: Any]] ?? []).contains { $0["version"] as? Int == 4 }
+        }
         let upgrades = status["upgrades"] as? [[String: Any]] ?? []
         #expect(upgrades.contains { $0["version"] as? Int == 3 && $0["supported"] as? Bool == true }, "\(status)")
         #expect(upgrades.contains { $0["version"] as? Int == 4 && $0["supported"] as? Bool == false }, "\(status)")

@@ -125,7 +125,7 @@
   }
   /** A proved key as text (decoded from its key_hex, not the node's `key` field), hex when it is not UTF-8. */
   function keyText(hex) {
-    try { return new TextDecoder("utf-8", { fatal: true }).decode(Trellis.fromHex(hex || "", "key_hex")); } catch { return hex || ""; }
+    try { return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(Trellis.fromHex(hex || "", "key_hex")); } catch { return hex || ""; }
   }
   /** Runs checkAnswer, never throwing. */
   async function checkedAnswer(answer, derive) {

@@ -57,7 +57,8 @@ const Trellis = (() => {
     str(max = null) {
       const n = this.u32();
       if (max !== null && n > max) throw new TrellisError(`${this.what}: a string of ${n} bytes over the layout's max=${max}`);
-      try { return new TextDecoder("utf-8", { fatal: true }).decode(this.need(n)); } catch (e) {
+      // ignoreBOM: a text that starts with U+FEFF keeps it (the default drops it as a byte-order mark).
+      try { return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(this.need(n)); } catch (e) {
         if (e instanceof TrellisError) throw e;
         throw new TrellisError(`${this.what}: invalid UTF-8`);
       }
@@ -816,7 +817,7 @@ struct EvidenceRecord: doc_hash hash32, doc_kind DocumentKind, attestations arra
       if (batch.serial_start < 1n || batch.serial_start > batch.serial_end) throw new TrellisError(`batch ${batchID} has the empty range ${batch.serial_start}–${batch.serial_end}`);
       if (!contains(batch, serial)) throw new TrellisError(`batch ${batchID} (serials ${batch.serial_start}–${batch.serial_end}) does not hold serial ${serial}`);
       const indexed = records.raw(`batchserial/${programID}/${String(batch.serial_start).padStart(20, "0")}`);
-      if (indexed === null || new TextDecoder().decode(indexed) !== batchID) throw new TrellisError(`the program's serial index does not name batch ${batchID} at serial ${batch.serial_start}`);
+      if (indexed === null || new TextDecoder("utf-8", { ignoreBOM: true }).decode(indexed) !== batchID) throw new TrellisError(`the program's serial index does not name batch ${batchID} at serial ${batch.serial_start}`);
       const block = records.need(`cblock/${String((result && result.block && result.block.block_id) ?? "")}`, "CreditBlock");
       const blockOf = (b, what) => {
         if (b.batch_id !== batchID || b.program_id !== programID) throw new TrellisError(`${what} ${b.block_id} is not of batch ${batchID}`);

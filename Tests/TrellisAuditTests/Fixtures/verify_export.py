@@ -825,6 +825,12 @@ def examples(schema):
     # Its receipt (ok, nothing created) and a receipts root of that one receipt.
     receipt = sha(tx) + u32(0) + u8(1) + u8(0) + u32(0)
     out += [("receipt", receipt.hex()), ("receipts_root", merkle_root([sha(receipt)]).hex())]
+    # Two more receipts (stand-in tx hashes): a rejection and an ok that created an id; roots of two and three leaves.
+    receipt_1 = bytes([0x11]) * 32 + u32(1) + u8(1) + u8(1) + text("credit_line_exceeded") + text("limit 1000000 would be exceeded")
+    receipt_2 = bytes([0x22]) * 32 + u32(2) + u8(1) + u8(0) + u32(1) + text("cert-1")
+    out += [("receipt_1", receipt_1.hex()), ("receipt_2", receipt_2.hex()),
+            ("receipts_root_2", merkle_root([sha(receipt), sha(receipt_1)]).hex()),
+            ("receipts_root_3", merkle_root([sha(receipt), sha(receipt_1), sha(receipt_2)]).hex())]
     # A certificate of one validator (the example key, power 1) for a block id of 32 bytes 0xab at height 5, round 0.
     block_id = bytes([0xAB]) * 32
     vote = u8(2) + u64(5) + u32(0) + b"\x01" + block_id + pub
