@@ -92,7 +92,14 @@ public final class ReplayStore: ChainStore, @unchecked Sendable {
 
     public func treeNode(_ hash: Hash) throws(StateError) -> TreeNode? {
         lock.withLock {
-            if nodeTable == nil { nodeTable = tree.table() }
+            if nodeTable == nil {
+                // The tree's leaves hold key hashes: their keys are the state's (one SHA-256 per key, on the first
+                // read by hash after a commit — proofs, rare in an audit).
+                var keys: [Hash: [UInt8]] = [:]
+                keys.reserveCapacity(state.count)
+                for key in state.keys { keys[SHA256.hash(key.bytes)] = key.bytes }
+                nodeTable = tree.table { keys[$0] }
+            }
             return nodeTable!.node(hash)
         }
     }
