@@ -82,8 +82,30 @@ struct LineJSON {
         hash.withUnsafeBytes { hex($0) }
     }
 
+    /// `n` in decimal, as JSONEncoder writes an integer. The digits are written in place: `String(n)` allocated a
+    /// string for every number of a line (each transaction's nonce and expiry, each receipt's index).
     mutating func number<T: BinaryInteger>(_ n: T) {
-        bytes.append(contentsOf: String(n).utf8)
+        if let v = UInt64(exactly: n) {
+            decimal(v)
+        } else if let v = Int64(exactly: n) {
+            bytes.append(0x2D)  // "-"
+            decimal(v.magnitude)
+        } else {
+            bytes.append(contentsOf: String(n).utf8)
+        }
+    }
+
+    /// The decimal digits of `v`.
+    private mutating func decimal(_ v: UInt64) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var v = v, at = 20
+            repeat {
+                at -= 1
+                digits[at] = 0x30 + UInt8(v % 10)
+                v /= 10
+            } while v > 0
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: digits[at...]))
+        }
     }
 
     mutating func bool(_ b: Bool) { b ? raw("true") : raw("false") }

@@ -45,6 +45,31 @@ func fastVerify(_ data: Data) throws -> VerificationSummary? {
         }
     }
 
+    @Test func numbersAreWrittenAsTheEncoderWritesThem() throws {
+        // Every digit count, both ends of each type, signs: the digits LineJSON writes in place against ExportJSON's.
+        var unsigned: [UInt64] = [0, 1, 9, 10, 99, 100, UInt64.max, UInt64.max - 1]
+        var signed: [Int64] = [0, -1, 1, -9, -10, Int64.max, Int64.min, Int64.min + 1]
+        var power: UInt64 = 1
+        for digits in 1...19 {
+            power *= 10
+            unsigned += [power - 1, power, power + 1]
+            if digits < 19 { signed += [Int64(power) - 1, -Int64(power), -Int64(power) + 1] }
+        }
+        for n in unsigned {
+            var out = LineJSON()
+            out.number(n)
+            #expect(String(decoding: out.bytes, as: UTF8.self) == (try ExportJSON.line(n)), "\(n)")
+        }
+        for n in signed {
+            var out = LineJSON()
+            out.number(n)
+            #expect(String(decoding: out.bytes, as: UTF8.self) == (try ExportJSON.line(n)), "\(n)")
+        }
+        var small = LineJSON()
+        small.number(UInt16(65_535)); small.raw(","); small.number(Int32(-7)); small.raw(","); small.number(0 as Int)
+        #expect(String(decoding: small.bytes, as: UTF8.self) == "65535,-7,0")
+    }
+
     @Test func receiptsAndEscapesMatchTheEncoder() throws {
         let hash = SHA256.hash(Array("tx".utf8))
         let receipts = [
