@@ -443,6 +443,7 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         phases.otherSeconds += CommitPhases.seconds((built - paged) + (end - written))
         phases.writeSeconds += CommitPhases.seconds(written - built)
         phases.batchBytes += batch.byteCount
+        phases.createdNodeLookups += diff.created.lookups
         phases.batchOperations += batch.count
         rowsCommitted.written += batch.count - deletes
         rowsCommitted.deleted += deletes
@@ -506,15 +507,16 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
             newPages.reserveCapacity(cachable - skipped)
             var encoder = PageEncoder()
             var members = diff.pageMembers
-            for change in diff.pageChanges {
+            for (index, change) in diff.pageChanges.enumerated() {
                 let removed = change.removedRow
                 guard let added = change.addedRow else { continue }
-                // The members this page keeps unchanged are in the page it replaces (the stored page at its position).
+                // The members this page keeps unchanged are in the page it replaces (the stored page at its position);
+                // its new members are the created nodes the walk met below it.
                 if let removed {
                     guard let stored = try page(removed, depth: change.depth, path: change.path) else { throw TreeDiff.corrupt(removed, "a page the commit replaces is missing") }
-                    members.replacing(stored)
+                    members.replacing(stored, created: diff.createdMembers(ofPage: index))
                 } else {
-                    members.replacing(nil)
+                    members.replacing(nil, created: diff.createdMembers(ofPage: index))
                 }
                 var decoded = change.depth <= upperDepth
                 if !decoded && change.depth <= newPageCacheDepth {
@@ -665,6 +667,10 @@ public struct CommitPhases: Sendable, Equatable {
     public var pageReadSeconds = 0.0
     public var batchBytes = 0
     public var batchOperations = 0
+    /// Lookups by hash in the commits' created nodes (`CreatedNodes.lookups`: the walk's and the page encoder's);
+    /// about one a created node since the encoder takes a new member from the walk (docs/PERFORMANCE.md,
+    /// "(twentieth, store)").
+    public var createdNodeLookups = 0
     /// The page rows the commits put, by the page root's depth ÷ `TreePage.levels` (index 0: the root page, 1: depth 4,
     /// …), and their bytes: the shape of the write path (docs/PERFORMANCE.md, "(eighteenth, store)").
     public var pageRowsByLevel = [Int](repeating: 0, count: CommitPhases.pageLevels)
@@ -689,6 +695,7 @@ public struct CommitPhases: Sendable, Equatable {
         d.pageReadSeconds = pageReadSeconds - earlier.pageReadSeconds
         d.batchBytes = batchBytes - earlier.batchBytes
         d.batchOperations = batchOperations - earlier.batchOperations
+        d.createdNodeLookups = createdNodeLookups - earlier.createdNodeLookups
         for level in 0..<Self.pageLevels {
             d.pageRowsByLevel[level] = pageRowsByLevel[level] - earlier.pageRowsByLevel[level]
             d.pageBytesByLevel[level] = pageBytesByLevel[level] - earlier.pageBytesByLevel[level]
