@@ -443,7 +443,7 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         phases.otherSeconds += CommitPhases.seconds((built - paged) + (end - written))
         phases.writeSeconds += CommitPhases.seconds(written - built)
         phases.batchBytes += batch.byteCount
-        phases.createdNodeLookups += diff.created.lookups
+        phases.createdNodeLookups += pagesWritten.createdLookups
         phases.batchOperations += batch.count
         rowsCommitted.written += batch.count - deletes
         rowsCommitted.deleted += deletes
@@ -463,7 +463,7 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     /// as many as the cache keeps), the upper positions that lose their page, and how many pages it writes (with the
     /// rows and bytes it puts by page depth).
     private func treeChanges(_ commit: BlockCommit, into batch: inout WriteBatch) throws(ChainStoreError)
-        -> (TreeDiff, [NewPage], [(depth: Int, path: TreePath)], (written: Int, deleted: Int, rowsByLevel: [Int], bytesByLevel: [Int]), ContinuousClock.Instant) {
+        -> (TreeDiff, [NewPage], [(depth: Int, path: TreePath)], (written: Int, deleted: Int, rowsByLevel: [Int], bytesByLevel: [Int], createdLookups: Int), ContinuousClock.Instant) {
         let oldRoot: Hash
         if commit.height == 0 {
             oldRoot = .zero
@@ -478,7 +478,7 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         }
         var newPages: [NewPage] = []
         var emptied: [(depth: Int, path: TreePath)] = []
-        var written = 0, deleted = 0
+        var written = 0, deleted = 0, createdLookups = 0
         var shape = (rows: [Int](repeating: 0, count: CommitPhases.pageLevels), bytes: [Int](repeating: 0, count: CommitPhases.pageLevels))
         let upperDepth = Self.upperPageDepth
         var walked = ContinuousClock.now
@@ -523,7 +523,7 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
                     decoded = cachableSeen >= skipped
                     cachableSeen += 1
                 }
-                let page = try encoder.encode(rootHash: added.hash, root: added.node, decoded: decoded, members: members)
+                let page = try encoder.encode(rootHash: added.hash, root: added.node, decoded: decoded, members: &members)
                 if let page { newPages.append(NewPage(page: page, depth: change.depth, path: change.path)) }
                 // An upper page is kept in memory only (format 7): the rows at depth 16 give it back at open.
                 guard change.depth > upperDepth else { continue }
@@ -532,10 +532,11 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
                 shape.bytes[change.depth / TreePage.levels] += encoder.bytes.count
                 written += 1
             }
+            createdLookups = diff.createdLookups + members.createdLookups
         } catch {
             throw .corrupt(what: "tree", reason: error.description)
         }
-        return (diff, newPages, emptied, (written, deleted, shape.rows, shape.bytes), walked)
+        return (diff, newPages, emptied, (written, deleted, shape.rows, shape.bytes, createdLookups), walked)
     }
 
     /// The height of the newest stored summary of `bucket`, or nil when it never changed: remembered, else read.

@@ -121,6 +121,8 @@ struct TreeDiff {
     /// (`PagePositions` numbering, 2…31; 0: none): the record index + 1 in `created`. The page encoder takes a new
     /// member from here instead of looking it up by hash a second time.
     private(set) var pageCreated: [SIMD32<UInt32>] = []
+    /// The walk's lookups by hash in `created` (`CommitPhases.createdNodeLookups`).
+    private(set) var createdLookups = 0
     /// The buckets whose summary changed, with the new summary, in bucket order.
     private(set) var summaries: [(bucket: UInt8, summary: BucketSummary)] = []
 
@@ -199,6 +201,7 @@ struct TreeDiff {
     /// The new tree's node `hash` at a position where the stored tree has `old`, and its record in `created` when
     /// it is new.
     mutating func resolveNew(_ hash: Hash, old: OldSide, oldNode: TreeNode?, depth: Int, path: TreePath) throws(StateError) -> (node: TreeNode, created: Int?) {
+        createdLookups += 1
         if let record = created.index(of: hash) { return (created.node(at: record), record) }
         if hash == old.hash, let oldNode { return (oldNode, nil) }
         if let leaf = movedLeaves[NodeKey(hash)] { return (.leaf(leaf), nil) }
@@ -285,6 +288,8 @@ struct NewPageMembers: PageMembers {
     private var oldPositions = PagePositions()
     /// The created nodes at the page's positions (`TreeDiff.pageCreated`: record index + 1, 0 none).
     private var createdAt = SIMD32<UInt32>(repeating: 0)
+    /// The lookups by hash in `created` so far (`CommitPhases.createdNodeLookups`).
+    private(set) var createdLookups = 0
 
     init(created: CreatedNodes, movedLeaves: [NodeKey: TreeLeaf]) {
         self.created = created
@@ -301,7 +306,7 @@ struct NewPageMembers: PageMembers {
         oldPositions = page?.positions ?? PagePositions()
     }
 
-    func member(_ hash: Hash, level: Int, position: Int) throws(StateError) -> DecodedPage.Member {
+    mutating func member(_ hash: Hash, level: Int, position: Int) throws(StateError) -> DecodedPage.Member {
         // The stored page's member at this position, when it is the same node.
         if let index = oldPositions.member(at: position) {
             if oldHashes.withUnsafeBufferPointer({ $0[index] == hash }) { return .node(oldNodes.withUnsafeBufferPointer { $0[index] }) }
@@ -316,6 +321,7 @@ struct NewPageMembers: PageMembers {
         // The created node the walk met here (a new member's hash differs from the stored one's at its position).
         let record = createdAt[position]
         if record != 0, created.hash(at: Int(record) - 1) == hash { return .node(created.node(at: Int(record) - 1)) }
+        createdLookups += 1
         if let node = created[NodeKey(hash)] { return .node(node) }
         if let node = oldPage?.member(hash) { return .node(node) }
         if let leaf = movedLeaves[NodeKey(hash)] { return .node(.leaf(leaf)) }
@@ -338,36 +344,21 @@ struct NewPageMembers: PageMembers {
 /// (eleventh)"). Lookups only: nothing stored or hashed depends on the table's slots.
 struct CreatedNodes {
     private let table: TreeNodeTable
-    /// The lookups by hash made so far (`lookups`), for the commit's measurement and its test.
-    private let counter = LookupCounter()
 
     init(_ records: [TreeNodeRecord]) {
         table = TreeNodeTable(records: records)
     }
 
-    subscript(key: NodeKey) -> TreeNode? { self[key.hash] }
+    subscript(key: NodeKey) -> TreeNode? { table.node(key.hash) }
 
-    subscript(hash: Hash) -> TreeNode? {
-        counter.count += 1
-        return table.node(hash)
-    }
+    subscript(hash: Hash) -> TreeNode? { table.node(hash) }
 
     /// The record of `hash`, for `node(at:)` and `hash(at:)` (a lookup by hash, as the subscript).
-    func index(of hash: Hash) -> Int? {
-        counter.count += 1
-        return table.index(of: hash)
-    }
+    func index(of hash: Hash) -> Int? { table.index(of: hash) }
 
     /// The node of record `index` (no lookup).
     func node(at index: Int) -> TreeNode { table.node(at: index) }
 
     /// The hash of record `index` (no lookup).
     func hash(at index: Int) -> Hash { table.recordHash(at: index) }
-
-    /// How many lookups by hash (subscripts and `index(of:)`) were made on this table and its copies.
-    var lookups: Int { counter.count }
-
-    private final class LookupCounter {
-        var count = 0
-    }
 }
