@@ -135,20 +135,32 @@ public final class NodeClient: ChainSource {
     public func provedState(_ key: [UInt8], atHeight height: UInt64) throws(AuditError) -> (value: [UInt8]?, proof: StateProof) {
         let hex = Hex.encode(key)
         let path = "/v1/state/\(hex)?key_hex=\(hex)&height=\(height)&prove=true"
-        let object = try getJSON(path)
-        guard (object["key_hex"] as? String) == hex else { throw .source("GET \(path): the node answered for another key") }
-        guard (object["height"] as? NSNumber)?.uint64Value == height else { throw .source("GET \(path): the node answered for another height") }
-        guard let proofHex = object["proof_hex"] as? String else { throw .source("GET \(path): no \"proof_hex\"") }
-        guard let proof = try? CanonicalDecoder.decode(StateProof.self, from: try Hex.decode(proofHex)) else { throw .source("GET \(path): proof_hex does not decode as a state proof") }
+        let shown = Self.stateRead(baseURL: baseURL, key: key, height: height)
+        let (data, status, _) = try Self.get(path, baseURL: baseURL, credentials: credentials)
+        guard status == 200 else { throw Self.refusal(data, status: status, url: shown, credentials: credentials) }
+        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { throw .source("GET \(shown): response is not a JSON object") }
+        guard (object["key_hex"] as? String) == hex else { throw .source("GET \(shown): the node answered for another key") }
+        guard (object["height"] as? NSNumber)?.uint64Value == height else { throw .source("GET \(shown): the node answered for another height") }
+        guard let proofHex = object["proof_hex"] as? String else { throw .source("GET \(shown): no \"proof_hex\"") }
+        guard let proof = try? CanonicalDecoder.decode(StateProof.self, from: try Hex.decode(proofHex)) else { throw .source("GET \(shown): proof_hex does not decode as a state proof") }
         let value: [UInt8]?
         switch object["value_hex"] {
         case nil, is NSNull: value = nil
         case let text as String:
-            guard let bytes = try? Hex.decode(text) else { throw .source("GET \(path): value_hex is not hex") }
+            guard let bytes = try? Hex.decode(text) else { throw .source("GET \(shown): value_hex is not hex") }
             value = bytes
-        default: throw .source("GET \(path): value_hex is not a string")
+        default: throw .source("GET \(shown): value_hex is not a string")
         }
         return (value, proof)
+    }
+
+    /// A proved state read as messages name it: the key as text (hex when it is not UTF-8, control characters
+    /// escaped) and the height — not the request's path and query, which carry the key twice in hex (a retirement's
+    /// key made a 300-character URL of hex).
+    static func stateRead(baseURL: URL, key: [UInt8], height: UInt64) -> String {
+        var base = baseURL.absoluteString
+        while base.hasSuffix("/") { base.removeLast() }
+        return base + "/v1/state/" + AuditCertificates.shown(StateKeyText.show(key)) + " at height \(height)"
     }
 
     func getJSON(_ path: String) throws(AuditError) -> [String: Any] {

@@ -66,11 +66,11 @@ public final class NodeLightProvider: LightBlockProvider {
     public func provedState(_ key: [UInt8], atHeight height: UInt64) throws(AuditError) -> (value: [UInt8]?, proof: StateProof) {
         let hex = Hex.encode(key)
         let path = "/v1/state/\(hex)?key_hex=\(hex)&height=\(height)&prove=true"
-        let (data, status, url) = try NodeClient.get(path, baseURL: baseURL, credentials: credentials)
+        let (data, status, _) = try NodeClient.get(path, baseURL: baseURL, credentials: credentials)
         if (status == 401 || status == 403) && credentials == nil {
             throw .source("\(label) serves this state only to signed requests: pass --key with a regulator's or auditor's member key, or the node's own key (the node said: \(NodeClient.apiErrorText(data)))")
         }
-        let object = try Self.object(data, status: status, url: url, credentials: credentials)
+        let object = try Self.object(data, status: status, url: NodeClient.stateRead(baseURL: baseURL, key: key, height: height), credentials: credentials)
         guard (object["key_hex"] as? String) == hex else { throw .verificationFailed(height: height, message: "\(label) answered for another key") }
         guard (object["height"] as? NSNumber)?.uint64Value == height else { throw .verificationFailed(height: height, message: "\(label) answered for another height") }
         guard let proofHex = object["proof_hex"] as? String else { throw .verificationFailed(height: height, message: "\(label) sent no proof_hex") }

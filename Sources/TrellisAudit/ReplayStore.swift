@@ -30,9 +30,8 @@ public final class ReplayStore: ChainStore, @unchecked Sendable {
     private var roots: [UInt64: Hash] = [:]
     private var blocks: [UInt64: Block] = [:]
     private var certificates: [UInt64: CommitCertificate] = [:]
-    /// Keyed by `HashedKey`: each bucket holds its key's hash, so a probe compares keys' bytes only when the hashes
-    /// agree.
-    private var state: [HashedKey: [UInt8]] = [:]
+    /// Keyed by `ByteKey` (hashed in one call; `[UInt8]` keys feed the hasher byte by byte).
+    private var state: [ByteKey: [UInt8]] = [:]
     /// The keys of `state` for prefix scans, grouped by first path component.
     private var index = ScanIndex()
     private var tree = ReplayTree()
@@ -79,13 +78,13 @@ public final class ReplayStore: ChainStore, @unchecked Sendable {
     public func certificate(atHeight height: UInt64) throws(ChainStoreError) -> CommitCertificate? { lock.withLock { certificates[height] } }
     /// Always nil: re-execution keeps no transaction records.
     public func transactionRecord(_ hash: Hash) throws(ChainStoreError) -> TxRecord? { nil }
-    public func stateValue(_ key: [UInt8]) throws(StateError) -> [UInt8]? { lock.withLock { state[HashedKey(key)] } }
+    public func stateValue(_ key: [UInt8]) throws(StateError) -> [UInt8]? { lock.withLock { state[ByteKey(key)] } }
 
     public func stateScan(prefix: [UInt8]) throws(StateError) -> [(key: [UInt8], value: [UInt8])] {
         lock.withLock {
             var out: [(key: [UInt8], value: [UInt8])] = []
             for key in index.keys(withPrefix: prefix) {
-                if let value = state[HashedKey(key)] { out.append((key, value)) }
+                if let value = state[ByteKey(key)] { out.append((key, value)) }
             }
             return out
         }
@@ -93,7 +92,14 @@ public final class ReplayStore: ChainStore, @unchecked Sendable {
 
     public func treeNode(_ hash: Hash) throws(StateError) -> TreeNode? {
         lock.withLock {
-            if nodeTable == nil { nodeTable = tree.table() }
+            if nodeTable == nil {
+                // The tree's leaves hold key hashes: their keys are the state's (one SHA-256 per key, on the first
+                // read by hash after a commit — proofs, rare in an audit).
+                var keys: [Hash: [UInt8]] = [:]
+                keys.reserveCapacity(state.count)
+                for key in state.keys { keys[SHA256.hash(key.bytes)] = key.bytes }
+                nodeTable = tree.table { keys[$0] }
+            }
             return nodeTable!.node(hash)
         }
     }
@@ -131,7 +137,7 @@ public final class ReplayStore: ChainStore, @unchecked Sendable {
 
     /// The latest value of `key` when it is the one `valueHash` names; older values are not kept.
     public func treeValue(_ key: [UInt8], valueHash: Hash, atHeight height: UInt64) throws(StateError) -> [UInt8]? {
-        guard let value = lock.withLock({ state[HashedKey(key)] }), SHA256.hash(value) == valueHash else { return nil }
+        guard let value = lock.withLock({ state[ByteKey(key)] }), SHA256.hash(value) == valueHash else { return nil }
         return value
     }
 
@@ -166,7 +172,7 @@ public final class ReplayStore: ChainStore, @unchecked Sendable {
             }
             // Keys that appear or disappear go to the scan index (sorted lazily, per group, when a scan needs it).
             for change in commit.stateChanges {
-                let key = HashedKey(change.key)
+                let key = ByteKey(change.key)
                 if let value = change.value {
                     if state.updateValue(value, forKey: key) == nil { index.added(change.key) }
                 } else if state.removeValue(forKey: key) != nil {
@@ -185,27 +191,6 @@ public final class ReplayStore: ChainStore, @unchecked Sendable {
 
     public func consensusValue(_ key: [UInt8]) throws(ChainStoreError) -> [UInt8]? { lock.withLock { consensus[key] } }
     public func putConsensusValue(_ key: [UInt8], _ value: [UInt8], sync: Bool) throws(ChainStoreError) { lock.withLock { consensus[key] = value } }
-}
-
-/// A state key and its hash, computed once (`Hasher`, seeded per process, so an export cannot choose keys that
-/// collide). A dictionary probe meets other keys before the one it looks for (several when the key is absent — a
-/// rotation's new key is looked up before it is written), and comparing a `ByteKey` reads the other key's bytes from
-/// their own heap allocation: a cache miss per probe in a state of ~10⁵ keys. The hash, held inline in the bucket,
-/// settles nearly all of those comparisons without it.
-struct HashedKey: Hashable {
-    let bytes: [UInt8]
-    let hash: Int
-
-    init(_ bytes: [UInt8]) {
-        var hasher = Hasher()
-        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
-        self.hash = hasher.finalize()
-        self.bytes = bytes
-    }
-
-    static func == (lhs: HashedKey, rhs: HashedKey) -> Bool { lhs.hash == rhs.hash && ByteOrder.compare(lhs.bytes, rhs.bytes) == 0 }
-
-    func hash(into hasher: inout Hasher) { hasher.combine(hash) }
 }
 
 /// The state's keys for prefix scans, grouped by their first path component (up to and including the first "/",

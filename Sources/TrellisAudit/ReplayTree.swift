@@ -23,7 +23,9 @@
 // held as pending until the store adopts it: the replaced records are then freed for reuse, or, if another update
 // is computed first, the pending one's records are freed instead. So the committed tree is intact until its commit.
 // Reads by hash (proofs and tree reads at the latest height, rare in an audit) go through a table of the committed
-// tree's nodes built on the first such read after a commit.
+// tree's nodes built on the first such read after a commit. A leaf holds its key's hash, not the key: the table gets
+// the keys from the state they are the keys of (`table(keys:)`), so an update neither retains a new leaf's key nor
+// releases a replaced one's — each a touch of the key's heap allocation, long out of the caches.
 import CSHA256
 import TrellisCrypto
 import TrellisLedger
@@ -36,11 +38,10 @@ struct ReplayTree {
         var right: Int32
     }
 
-    /// A leaf's key, its hash and the hash of its value.
+    /// A leaf's key hash and the hash of its value.
     struct Leaf {
         var keyHash: Hash
         var valueHash: Hash
-        var key: [UInt8]
     }
 
     /// A node returned by a step of the update, with its level among the nodes still to hash: 0 for a node of the
@@ -50,12 +51,11 @@ struct ReplayTree {
         let level: Int
     }
 
-    /// One change of an update: a key hash, the new value's hash (`delete` for a deletion) and where its key is.
+    /// One change of an update: a key hash and the new value's hash (`delete` for a deletion).
     struct Op {
         let keyHash: Hash
         let valueHash: Hash
         let delete: Bool
-        let change: Int
     }
 
     /// An update computed on the committed tree, not yet adopted.
@@ -150,11 +150,11 @@ struct ReplayTree {
             if i + 1 < changes.count, !change.key.isEmpty, changes[i + 1].key.count == change.key.count {
                 let next = changes[i + 1]
                 let (first, second) = change.key.withUnsafeBufferPointer { a in next.key.withUnsafeBufferPointer { b in SHA256.hashPair(a, b) } }
-                ops.append(Op(keyHash: first, valueHash: valueHash, delete: change.value == nil, change: i))
-                ops.append(Op(keyHash: second, valueHash: next.valueHash ?? next.value.map(SHA256.hash) ?? .zero, delete: next.value == nil, change: i + 1))
+                ops.append(Op(keyHash: first, valueHash: valueHash, delete: change.value == nil))
+                ops.append(Op(keyHash: second, valueHash: next.valueHash ?? next.value.map(SHA256.hash) ?? .zero, delete: next.value == nil))
                 i += 2
             } else {
-                ops.append(Op(keyHash: SHA256.hash(change.key), valueHash: valueHash, delete: change.value == nil, change: i))
+                ops.append(Op(keyHash: SHA256.hash(change.key), valueHash: valueHash, delete: change.value == nil))
                 i += 1
             }
         }
@@ -168,7 +168,7 @@ struct ReplayTree {
         createdLeaves.removeAll(keepingCapacity: true)
         replacedNodes.removeAll(keepingCapacity: true)
         replacedLeaves.removeAll(keepingCapacity: true)
-        let newRoot = changes.withUnsafeBufferPointer { changes in apply(root, depth: 0, 0, ops.count, changes) }.node
+        let newRoot = apply(root, depth: 0, 0, ops.count).node
         hashNewNodes()
         pending = Pending(changes: changes, root: newRoot, createdNodes: createdNodes, createdLeaves: createdLeaves,
                           replacedNodes: replacedNodes, replacedLeaves: replacedLeaves)
@@ -193,15 +193,15 @@ struct ReplayTree {
     }
 
     /// `node` at `depth` after `ops[lo..<hi]` (sorted, sharing their first `depth` bits).
-    private mutating func apply(_ node: Int32, depth: Int, _ lo: Int, _ hi: Int, _ changes: UnsafeBufferPointer<StateChange>) -> Ref {
+    private mutating func apply(_ node: Int32, depth: Int, _ lo: Int, _ hi: Int) -> Ref {
         if lo == hi { return Ref(node: node, level: 0) }
-        if node == Self.empty { return merge(nil, depth: depth, lo, hi, changes) }
+        if node == Self.empty { return merge(nil, depth: depth, lo, hi) }
         let n = nodes[Int(node)]
-        if n.left == Self.leafMark { return merge(node, depth: depth, lo, hi, changes) }
+        if n.left == Self.leafMark { return merge(node, depth: depth, lo, hi) }
         replacedNodes.append(node)
         let split = firstOpWithBitSet(lo, hi, depth: depth)
-        let left = apply(n.left, depth: depth + 1, lo, split, changes)
-        let right = apply(n.right, depth: depth + 1, split, hi, changes)
+        let left = apply(n.left, depth: depth + 1, lo, split)
+        let right = apply(n.right, depth: depth + 1, split, hi)
         // Two non-empty halves make an inner node; with one half empty, a lone leaf moves up (the shape stays
         // canonical) and an inner node gets an empty sibling.
         if left.node == Self.empty && right.node == Self.empty { return Ref(node: Self.empty, level: 0) }
@@ -211,7 +211,7 @@ struct ReplayTree {
     }
 
     /// The subtree at `depth` that held only the leaf `existing` (or nothing) after `ops[lo..<hi]`.
-    private mutating func merge(_ existing: Int32?, depth: Int, _ lo: Int, _ hi: Int, _ changes: UnsafeBufferPointer<StateChange>) -> Ref {
+    private mutating func merge(_ existing: Int32?, depth: Int, _ lo: Int, _ hi: Int) -> Ref {
         scratch.removeAll(keepingCapacity: true)
         var pendingExisting: (node: Int32, keyHash: Hash, valueHash: Hash)?
         if let existing {
@@ -235,7 +235,7 @@ struct ReplayTree {
                 }
             }
             if op.delete { continue }  // a deletion of an absent key changes nothing
-            scratch.append((newLeaf(op, changes), op.keyHash))
+            scratch.append((newLeaf(op), op.keyHash))
         }
         if let e = pendingExisting { scratch.append((Ref(node: e.node, level: 0), e.keyHash)) }
         return build(depth: depth, 0, scratch.count)
@@ -273,8 +273,8 @@ struct ReplayTree {
     }
 
     /// A new leaf for `op`, hashed later (`hashNewNodes`).
-    private mutating func newLeaf(_ op: Op, _ changes: UnsafeBufferPointer<StateChange>) -> Ref {
-        let leaf = Leaf(keyHash: op.keyHash, valueHash: op.valueHash, key: changes[op.change].key)
+    private mutating func newLeaf(_ op: Op) -> Ref {
+        let leaf = Leaf(keyHash: op.keyHash, valueHash: op.valueHash)
         let slot = Self.place(leaf, in: &leaves, reusing: &freeLeaves, what: "leaves")
         createdLeaves.append(slot)
         return allocate(Node(left: Self.leafMark, right: slot), level: 1)
@@ -402,8 +402,9 @@ struct ReplayTree {
 
     // MARK: reads
 
-    /// The committed tree's nodes by hash (for reads by hash: proofs, tree reads).
-    func table() -> TreeNodeTable {
+    /// The committed tree's nodes by hash (for reads by hash: proofs, tree reads); `keys` gives each leaf's key from
+    /// its hash — the committed state's keys, which are exactly the committed tree's leaves.
+    func table(keys: (Hash) -> [UInt8]?) -> TreeNodeTable {
         var table = TreeNodeTable(capacity: liveNodeCount)
         var stack = [root]
         while let node = stack.popLast() {
@@ -411,7 +412,8 @@ struct ReplayTree {
             let n = nodes[Int(node)]
             if n.left == Self.leafMark {
                 let leaf = leaves[Int(n.right)]
-                table.insert(.leaf(TreeLeaf(key: leaf.key, valueHash: leaf.valueHash)), hash: hashes[Int(node)])
+                guard let key = keys(leaf.keyHash) else { preconditionFailure("invalid state: the replay tree has a leaf whose key is not in the state") }
+                table.insert(.leaf(TreeLeaf(key: key, valueHash: leaf.valueHash)), hash: hashes[Int(node)])
             } else {
                 table.insert(.inner(left: hash(n.left), right: hash(n.right)), hash: hashes[Int(node)])
                 stack.append(n.left)

@@ -16,7 +16,19 @@ struct ReportSource: ParsableArguments {
     @Flag(help: "Print JSON.")
     var json = false
 
-    func state() throws -> ReportState {
+    /// Accepted only to be refused with what to do instead: a report reads a stopped node's home or a verified
+    /// export, never a running node (`trellis query … --node` answers the same question from one, with proofs).
+    @Option(help: .hidden)
+    var node: String?
+
+    /// The state the report reads. `query` is the `trellis query` command line that asks a running node the same
+    /// question, named when --node is given.
+    func state(query: String) throws -> ReportState {
+        if node != nil {
+            throw badInput("audit reports read a stopped node's home (--home DIR) or a verified export (--export FILE), not a running node: "
+                + "ask the node with `trellis query \(query) --node URL --key KEY --prove` (the answer comes with state proofs), "
+                + "or write an export from it first with `trellis audit export --node URL --key KEY --out FILE`")
+        }
         switch (home, exportFile) {
         case (let home?, nil): return try auditing { () throws(AuditError) in try ReportState(home: try HomeChainSource(path: home).source) }
         case (nil, let file?): return try auditing { () throws(AuditError) in try ReportState(export: file) }
@@ -58,7 +70,7 @@ struct AuditLineage: ParsableCommand {
         guard let certID = piece ?? cert, piece == nil || cert == nil else {
             throw badInput(piece == nil ? "give the certificate piece id (cert-…), as an argument or with --cert" : "give the certificate piece id once: as an argument or with --cert")
         }
-        let state = try source.state()
+        let state = try source.state(query: "lineage --cert \(certID)")
         let answer = try auditing { () throws(AuditError) in try Reports.lineage(certID, in: state) }
         let l = answer.result
         let pieces = [("self", l.certificate)] + l.ancestors.map { ("ancestor", $0) } + l.descendants.map { ("descendant", $0) }
@@ -92,7 +104,7 @@ struct AuditProvenance: ParsableCommand {
         guard let serial = serialText ?? serial, serialText == nil || self.serial == nil else {
             throw badInput(serialText == nil ? "give the serial, as an argument or with --serial" : "give the serial once: as an argument or with --serial")
         }
-        let state = try source.state()
+        let state = try source.state(query: "provenance --serial SERIAL --program PROGRAM")
         let answer = try auditing { () throws(AuditError) in try Reports.provenance(serial, program: program, in: state) }
         let p = answer.result
         var rows: [[String]] = [
@@ -127,7 +139,7 @@ struct AuditRetirements: ParsableCommand {
     @OptionGroup var source: ReportSource
 
     func run() throws {
-        let state = try source.state()
+        let state = try source.state(query: "retirements --beneficiary NAME")
         let answer = try auditing { () throws(AuditError) in try Reports.retirements(beneficiary: beneficiary, from: from, to: to, in: state) }
         let rows = answer.result.retirements.flatMap { r in
             r.ranges.map { [r.retID, $0.serialText, $0.projectID, "\($0.vintage)", "\($0.serialEnd - $0.serialStart + 1)", r.purpose, "height \(r.height)", r.txHash.hex] }

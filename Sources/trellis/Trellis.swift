@@ -33,11 +33,27 @@ struct Trellis: AsyncParsableCommand {
             }
         } catch {
             if exitCode(for: error) == .validationFailure {
-                printError(fullMessage(for: error))
+                let message = fullMessage(for: error)
+                printError(negativeArgumentMessage(arguments: Array(CommandLine.arguments.dropFirst()), parserMessage: message) ?? message)
                 Foundation.exit(2)
             }
             exit(withError: error)
         }
+    }
+
+    /// The parser's message for a command line whose positional argument was given as a negative number
+    /// (`trellis query block -1`): the parser reads "-1" as an option and then reports the argument as missing
+    /// ("Missing expected argument '<height>'"). This says what happened instead, keeping the parser's help and usage
+    /// lines. Nil for any other refusal, and when the number follows an option or flag (whose value it may be).
+    static func negativeArgumentMessage(arguments: [String], parserMessage: String) -> String? {
+        guard let missing = parserMessage.firstMatch(of: /Missing expected argument '(<[^>]+>)'/) else { return nil }
+        let negative = arguments.indices.first { i in
+            arguments[i].wholeMatch(of: /-[0-9][0-9.eE+\-]*/) != nil && (i == 0 || !arguments[i - 1].hasPrefix("-"))
+        }
+        guard let negative else { return nil }
+        let name = missing.1
+        let lines = parserMessage.split(separator: "\n", omittingEmptySubsequences: false)
+        return (["error: \(name) is never negative: \"\(arguments[negative])\" was read as an option (it starts with \"-\")"] + lines.dropFirst()).joined(separator: "\n")
     }
 }
 

@@ -59,7 +59,10 @@ extension TxSubmitOptions {
     }
 
     private static func canonicalPayload(_ json: Data, spec: KindSpec) throws -> [UInt8] {
-        do { return try spec.canonicalPayload(fromJSON: json) } catch { throw badInput("payload of \(spec.kind): \(error.message)") }
+        do { return try spec.canonicalPayload(fromJSON: json) } catch {
+            // The JSON form's own refusals name the kind already ("JSON payload of credit_line.set has no field …").
+            throw badInput(error.message.hasPrefix("JSON payload of \(spec.kind) ") ? error.message : "payload of \(spec.kind): \(error.message)")
+        }
     }
 
     /// A submission's answer as a terminal shows it: a rejection's error once — the receipt's copy of the top-level

@@ -62,11 +62,17 @@ final class WalkedTree: TreeNodeSource {
         return changes
     }
 
+    /// Every key these tests write (`key(0..<2_000)`), by its hash: where the tree's leaves get their keys from.
+    static let keysByHash: [Hash: [UInt8]] = Dictionary(uniqueKeysWithValues: (0..<2_000).map { i in
+        let k = Array("k/\(i)".utf8)
+        return (SHA256.hash(k), k)
+    })
+
     /// The linked tree holds exactly `walked`'s latest tree: the same nodes, nothing else.
     func expectSameTree(_ tree: ReplayTree, _ walked: WalkedTree, _ note: String) throws {
         #expect(tree.rootHash == walked.root, "\(note)")
         let expected = try walked.reachable()
-        let table = tree.table()
+        let table = tree.table { Self.keysByHash[$0] }
         #expect(tree.liveNodeCount == expected.count, "\(note)")
         #expect(table.count == expected.count, "\(note)")
         for (hash, node) in expected { #expect(table.node(hash) == node, "\(note)") }

@@ -3,7 +3,8 @@
 // (--genesis-hash) or names the one it took from the file, and refuses another; `audit prove --node URL --state KEY`
 // at the latest and at an older height writes proofs that `audit check-proof` verifies offline (the bug: the key
 // went to the API as hex text in the path, so the node proved another key); `audit prove --node URL --tx HASH` proves a
-// transaction's inclusion and receipt, signed by its signer.
+// transaction's inclusion and receipt, signed by its signer; `audit certificate attestation HASH --node URL` writes an
+// offline certificate that `audit check-proof` verifies with the genesis alone.
 import Foundation
 import Testing
 import TrellisCrypto
@@ -94,5 +95,31 @@ import Glibc
         #expect(refused.status == 1)
         #expect(refused.stderr.contains("not the trusted genesis \(otherHash)"), "\(refused.stderr)")
         #expect(try CLI.run(["audit", "verify", export, "--genesis-hash", otherHash, "--genesis", genesisFile]).status == 2)
+
+        // An offline certificate from the node (`audit certificate … --node`; the unit tests read a home): bank attests
+        // a document, the regulator certifies the attestation record, and check-proof verifies it with the genesis
+        // alone. At a height before the attestation there is no record: exit 1, nothing written.
+        let documentText = "invoice INV-E2E-1\n"
+        let document = work + "/invoice.txt"
+        try Data(documentText.utf8).write(to: URL(fileURLWithPath: document))
+        let attested = try CLI.run(["evidence", "attest", document, "--kind", "invoice", "--title", "Invoice INV-E2E-1", "--node", api, "--key", net.key("bank"),
+                                    "--wait", "--json"])
+        #expect(attested.status == 0, "\(attested.stdout) \(attested.stderr)")
+        let attestedAt = (json(attested.stdout)["height"] as? Int) ?? 0
+        #expect(waitUntil(60) { net.height(api) > attestedAt }, "no block after the attestation")
+        let documentHash = SHA256.hash(Array(documentText.utf8)).hex
+        let certificate = work + "/attestation.json"
+        let certified = try CLI.run(["audit", "certificate", "attestation", documentHash, "--node", api, "--key", net.key("regulator"), "--out", certificate, "--json"])
+        #expect(certified.status == 0, "\(certified.stdout) \(certified.stderr)")
+        #expect(((json(certified.stdout)["height"] as? Int) ?? 0) >= attestedAt, "\(certified.stdout)")
+        let checkCertificate = try CLI.run(["audit", "check-proof", certificate, "--genesis", genesisFile])
+        #expect(checkCertificate.status == 0, "\(checkCertificate.stdout) \(checkCertificate.stderr)")
+        #expect(checkCertificate.stdout.contains("Document \(documentHash) (invoice) is ATTESTED at height"), "\(checkCertificate.stdout)")
+        #expect(checkCertificate.stdout.contains("attested by bank at height \(attestedAt) "), "\(checkCertificate.stdout)")
+        let early = work + "/early.json"
+        let tooEarly = try CLI.run(["audit", "certificate", "attestation", documentHash, "--node", api, "--key", net.key("regulator"),
+                                    "--height", "\(attestedAt - 1)", "--out", early])
+        #expect(tooEarly.status == 1 && tooEarly.stderr.contains("no record"), "\(tooEarly.status): \(tooEarly.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: early))
     }
 }

@@ -1,6 +1,9 @@
 // CLIInputMessagesTests.swift — bad command-line input is refused with a message that says what is wrong, before any
 // network access: a negative amount is "must not be negative" (not "Missing value", as when "-3" was taken for a flag),
-// a negative time is a time like any other, and an unknown enum value in a payload lists the values there are.
+// a negative time is a time like any other, and an unknown enum value in a payload lists the values there are. A
+// negative height (`query block -1`) is named as such, not as a missing argument; a payload integer written 1e3 is
+// refused naming its field; an unknown payload field gets one message whichever kind it is; and the audit reports
+// refuse --node saying how to ask a running node.
 import Foundation
 import Testing
 
@@ -33,6 +36,63 @@ import Testing
         let result = try issue(face: "5", maturity: "-5")
         #expect(result.status == 2)
         #expect(!result.stderr.contains("--maturity") && result.stderr.contains("/nonexistent/core.key"), "\(result.stderr)")
+    }
+
+    /// USER-FINDINGS #22: "-1" was taken for an option, and the parser then said the height was missing.
+    @Test func aNegativeHeightIsNamedNotMissing() throws {
+        let negative = try CLI.run(["query", "block", "-1", "--node", "http://127.0.0.1:1"])
+        #expect(negative.status == 2)
+        #expect(negative.stderr.hasPrefix("error: <height> is never negative: \"-1\" was read as an option"), "\(negative.stderr)")
+        #expect(!negative.stderr.contains("Missing expected argument"), "\(negative.stderr)")
+        #expect(negative.stderr.contains("Usage: trellis query block <height>"), "\(negative.stderr)")
+        let exponent = try CLI.run(["query", "block", "1e3", "--node", "http://127.0.0.1:1"])
+        #expect(exponent.status == 2 && exponent.stderr.contains(#"height "1e3" must be a non-negative integer or latest"#), "\(exponent.stderr)")
+        // Without a number the parser's own message stands.
+        let missing = try CLI.run(["query", "block", "--node", "http://127.0.0.1:1"])
+        #expect(missing.status == 2 && missing.stderr.contains("Missing expected argument '<height>'"), "\(missing.stderr)")
+    }
+
+    /// USER-FINDINGS #9: `"limit":1e3` was taken as 1000, and an unknown field read differently by kind.
+    @Test func payloadIntegersAreDigitsAndUnknownFieldsReadAlike() throws {
+        func send(_ kind: String, _ payload: String) throws -> CLIResult {
+            try CLI.run(["tx", "send", "--kind", kind, "--payload", payload, "--node", "http://127.0.0.1:1", "--key", "/nonexistent/k.key"])
+        }
+        for written in ["1e3", "1E3", "1000.0"] {
+            let result = try send("credit_line.set", #"{"line_id":"l","core":"c","limit":\#(written),"expiry":5}"#)
+            #expect(result.status == 2, "\(written): \(result.stderr)")
+            #expect(result.stderr.contains(#"error: JSON payload of credit_line.set is invalid: "limit" is written with a fraction or an exponent (read as 1000.0); a whole number is written in digits only"#),
+                    "\(written): \(result.stderr)")
+        }
+        // Whole numbers in digits go on (to the key file).
+        let digits = try send("credit_line.set", #"{"line_id":"l","core":"c","limit":1000,"expiry":-5}"#)
+        #expect(digits.status == 2 && digits.stderr.contains("/nonexistent/k.key"), "\(digits.stderr)")
+
+        let hash = String(repeating: "ab", count: 32)
+        let unknown = [
+            ("credit_line.set", #"{"line_id":"l","core":"c","limit":1,"expiry":5,"extra":1}"#, "extra"),
+            ("evidence.attest", #"{"doc_hash":"\#(hash)","doc_kind":"invoice","title":"t","kind":1}"#, "kind"),
+            ("evidence.attest", #"{"doc_hash":"\#(hash)","doc_kind":"invoice","title":"t","refs":[{"kind":"project","id":"p","zz":1}]}"#, "refs[0].zz"),
+        ]
+        for (kind, payload, field) in unknown {
+            let result = try send(kind, payload)
+            #expect(result.status == 2)
+            #expect(result.stderr == "error: JSON payload of \(kind) has no field \"\(field)\" (docs/TRANSACTIONS.md lists each kind's fields)\n", "\(result.stderr)")
+        }
+    }
+
+    /// USER-FINDINGS #21: `audit retirements --node` was "Unknown option '--node'. Did you mean '--home'?".
+    @Test func auditReportsRefuseANodeSayingHowToAskOne() throws {
+        let cases = [
+            (["audit", "retirements", "--beneficiary", "Acme", "--node", "http://127.0.0.1:1"], "trellis query retirements --beneficiary NAME --node URL"),
+            (["audit", "lineage", "cert-1", "--node", "http://127.0.0.1:1"], "trellis query lineage --cert cert-1 --node URL"),
+            (["audit", "provenance", "CCER-MWh-CN-p-2025-1-10", "--node", "http://127.0.0.1:1"], "trellis query provenance --serial SERIAL --program PROGRAM --node URL"),
+        ]
+        for (arguments, query) in cases {
+            let result = try CLI.run(arguments)
+            #expect(result.status == 2, "\(arguments): \(result.stderr)")
+            #expect(result.stderr.contains("audit reports read a stopped node's home (--home DIR) or a verified export (--export FILE), not a running node"), "\(result.stderr)")
+            #expect(result.stderr.contains(query), "\(result.stderr)")
+        }
     }
 
     @Test func aNodeURLWithV1SaysToGiveTheBase() throws {

@@ -164,13 +164,18 @@ public struct KindSpec: Sendable {
 
     /// Converts the JSON form of a payload to its canonical bytes (stateless checks included).
     /// Strict: a field the kind does not have is refused (a misspelt optional field would otherwise be dropped
-    /// without a word), and a number that does not fit its field is named.
+    /// without a word) with one message for every kind (whether its decoder or the check after it finds the field),
+    /// a number that does not fit its field is named, and so is a whole number written with a fraction or an exponent
+    /// (`1e3`, `1000.0`: JSON's integers have neither, docs/EXPORT-FORMAT.md §6.1; no payload field is fractional).
     public func canonicalPayload(fromJSON json: Data) throws(TxRejection) -> [UInt8] {
         let payload: any TransactionPayload
         do { payload = try JSONDecoder().decode(payloadType, from: json) } catch let rejection as TxRejection {
             // A payload's JSON form may refuse a field with a precise code (e.g. evidence's invalid_doc_hash).
             throw rejection
         } catch {
+            if case DecodingError.dataCorrupted(let context) = error, context.underlyingError is UnknownJSONField {
+                throw unknownField(PayloadJSONCheck.pathText(context.codingPath))
+            }
             if let field = PayloadJSONCheck.numberThatDoesNotFit(payloadType, json: json) {
                 throw TxRejection("malformed_payload", "JSON payload of \(kind) is invalid: \(field) does not fit the field (a whole number within its range)")
             }
@@ -179,7 +184,10 @@ public struct KindSpec: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         if let known = try? encoder.encode(payload), let unknown = PayloadJSONCheck.unknownField(given: json, known: known) {
-            throw TxRejection("malformed_payload", "JSON payload of \(kind) has no field \"\(unknown)\" (docs/TRANSACTIONS.md lists each kind's fields)")
+            throw unknownField(unknown)
+        }
+        if let (path, value) = PayloadJSONCheck.numberWithFractionOrExponent(json) {
+            throw TxRejection("malformed_payload", "JSON payload of \(kind) is invalid: \"\(path)\" is written with a fraction or an exponent (read as \(value)); a whole number is written in digits only")
         }
         try payload.validate()
         let bytes = payload.canonicalBytes
@@ -190,6 +198,11 @@ public struct KindSpec: Sendable {
             throw TxRejection("malformed_payload", "JSON payload of \(kind) does not fit its canonical form: \(error)")
         }
         return bytes
+    }
+
+    /// The one refusal of a field `path` (e.g. "trade_ref.green_reff") the kind does not have.
+    private func unknownField(_ path: String) -> TxRejection {
+        TxRejection("malformed_payload", "JSON payload of \(kind) has no field \"\(path)\" (docs/TRANSACTIONS.md lists each kind's fields)")
     }
 
     /// The JSON view (sorted keys) of canonical payload bytes that decode by the kind's layout (`decodeLayout`):
@@ -261,6 +274,39 @@ enum PayloadJSONCheck {
         return nil
     }
 
+    /// A coding path as `unknownField` writes key paths: keys joined by ".", array positions as "[i]".
+    static func pathText(_ codingPath: [any CodingKey]) -> String {
+        var out = ""
+        for key in codingPath {
+            if let index = key.intValue { out += "[\(index)]" } else { out += out.isEmpty ? key.stringValue : "." + key.stringValue }
+        }
+        return out
+    }
+
+    /// The first number (its path, keys in sorted order, and its value) that the JSON writes with a fraction or an
+    /// exponent (`1e3`, `1000.0`): Foundation parses it as a floating-point number (type "d"), which an integer
+    /// field then takes when it is whole. Nil when every number is written in digits.
+    static func numberWithFractionOrExponent(_ json: Data) -> (path: String, value: String)? {
+        guard let object = try? JSONSerialization.jsonObject(with: json, options: [.fragmentsAllowed]) else { return nil }
+        var paths: [[PathStep]] = []
+        collectNumbers(object, path: [], into: &paths)
+        for path in paths {
+            guard let number = lookup(object, at: path[...]) as? NSNumber, ["d", "f"].contains(String(cString: number.objCType)) else { continue }
+            return (text(path), "\(number)")
+        }
+        return nil
+    }
+
+    private static func text(_ path: [PathStep]) -> String {
+        let joined = path.map { step -> String in
+            switch step {
+            case .key(let k): return "." + k
+            case .index(let i): return "[\(i)]"
+            }
+        }.joined()
+        return String(joined.drop(while: { (c: Character) in c == "." }))
+    }
+
     /// When decoding failed: the number (as "path = value") whose presence alone makes `type` fail to decode — found
     /// by decoding with every other number set to 0. Nil when the JSON does not parse or no single number is to blame.
     static func numberThatDoesNotFit(_ type: any TransactionPayload.Type, json: Data) -> String? {
@@ -273,13 +319,7 @@ enum PayloadJSONCheck {
         for path in paths {
             let value = lookup(object, at: path[...])
             guard !decodes(type, replace(zeroed, at: path[...], with: value)) else { continue }
-            let text = path.map { step -> String in
-                switch step {
-                case .key(let k): return "." + k
-                case .index(let i): return "[\(i)]"
-                }
-            }.joined().drop(while: { $0 == "." })
-            return "\"\(text)\" = \(value)"
+            return "\"\(text(path))\" = \(value)"
         }
         return nil
     }

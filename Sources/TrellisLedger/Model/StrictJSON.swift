@@ -21,6 +21,16 @@ public struct AnyCodingKey: CodingKey, Hashable, Sendable {
     }
 }
 
+/// A field the decoded type does not have: the underlying error of the `DecodingError` that
+/// `StrictJSON.rejectUnknownKeys` throws, so a caller can tell it from other decoding failures (a payload's JSON form
+/// names it the same way for every kind).
+public struct UnknownJSONField: Error, Sendable {
+    /// The field's name.
+    public let field: String
+    /// The fields the object may have, sorted.
+    public let allowed: [String]
+}
+
 public enum StrictJSON {
     /// Throws when the object being decoded has a field not in `allowed`.
     public static func rejectUnknownKeys(_ decoder: any Decoder, allowed: [String]) throws {
@@ -28,7 +38,8 @@ public enum StrictJSON {
         let unknown = container.allKeys.map(\.stringValue).filter { !allowed.contains($0) }.sorted()
         if let first = unknown.first {
             throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath + [AnyCodingKey(first)],
-                                                    debugDescription: "unknown field \"\(first)\" (allowed: \(allowed.sorted().joined(separator: ", ")))"))
+                                                    debugDescription: "unknown field \"\(first)\" (allowed: \(allowed.sorted().joined(separator: ", ")))",
+                                                    underlyingError: UnknownJSONField(field: first, allowed: allowed.sorted())))
         }
     }
 
