@@ -60,12 +60,18 @@ import Testing
         for written in ["1e3", "1E3", "1000.0"] {
             let result = try send("credit_line.set", #"{"line_id":"l","core":"c","limit":\#(written),"expiry":5}"#)
             #expect(result.status == 2, "\(written): \(result.stderr)")
-            #expect(result.stderr.contains(#"error: JSON payload of credit_line.set is invalid: "limit" is written with a fraction or an exponent (read as 1000.0); a whole number is written in digits only"#),
+            #expect(result.stderr.contains(#"error: JSON payload of credit_line.set is invalid: "limit" is written with a fraction or an exponent (\#(written)); a whole number is written in digits only"#),
                     "\(written): \(result.stderr)")
         }
-        // Whole numbers in digits go on (to the key file).
+        // Whole numbers in digits go on (to the key file) — the 64-bit extremes too, which Foundation reads as
+        // floating point (PoisonedTransactionEndToEndTests sends them on purpose); and digits inside a string are text.
         let digits = try send("credit_line.set", #"{"line_id":"l","core":"c","limit":1000,"expiry":-5}"#)
         #expect(digits.status == 2 && digits.stderr.contains("/nonexistent/k.key"), "\(digits.stderr)")
+        let extremes = try send("project.register", """
+            {"project_id":"p1.5e3","program_id":"P","methodology_id":"M","methodology_version":"1.0","country":"CN","location":"L",\
+            "device_ids":["D"],"sector":"energy","crediting_start":\(Int64.min),"crediting_end":\(Int64.max),"external_ids":[]}
+            """)
+        #expect(extremes.status == 2 && extremes.stderr.contains("/nonexistent/k.key"), "\(extremes.stderr)")
 
         let hash = String(repeating: "ab", count: 32)
         let unknown = [

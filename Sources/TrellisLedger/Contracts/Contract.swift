@@ -187,7 +187,7 @@ public struct KindSpec: Sendable {
             throw unknownField(unknown)
         }
         if let (path, value) = PayloadJSONCheck.numberWithFractionOrExponent(json) {
-            throw TxRejection("malformed_payload", "JSON payload of \(kind) is invalid: \"\(path)\" is written with a fraction or an exponent (read as \(value)); a whole number is written in digits only")
+            throw TxRejection("malformed_payload", "JSON payload of \(kind) is invalid: \"\(path)\" is written with a fraction or an exponent (\(value)); a whole number is written in digits only")
         }
         try payload.validate()
         let bytes = payload.canonicalBytes
@@ -283,16 +283,62 @@ enum PayloadJSONCheck {
         return out
     }
 
-    /// The first number (its path, keys in sorted order, and its value) that the JSON writes with a fraction or an
-    /// exponent (`1e3`, `1000.0`): Foundation parses it as a floating-point number (type "d"), which an integer
-    /// field then takes when it is whole. Nil when every number is written in digits.
+    /// The first number, in the text's order, that the JSON writes with a fraction or an exponent (`1e3`, `1000.0`),
+    /// with its path and as it is written: Foundation reads such a number as floating point, which an integer field
+    /// then takes when it is whole. Judged on the text itself — Foundation also reads some integers written in digits
+    /// as floating point (-9223372036854775808, 9223372036854775807), and those are whole numbers a field may hold.
+    /// Nil when every number is written in digits (or the JSON does not parse: the decoder said why already).
     static func numberWithFractionOrExponent(_ json: Data) -> (path: String, value: String)? {
-        guard let object = try? JSONSerialization.jsonObject(with: json, options: [.fragmentsAllowed]) else { return nil }
-        var paths: [[PathStep]] = []
-        collectNumbers(object, path: [], into: &paths)
-        for path in paths {
-            guard let number = lookup(object, at: path[...]) as? NSNumber, ["d", "f"].contains(String(cString: number.objCType)) else { continue }
-            return (text(path), "\(number)")
+        guard (try? JSONSerialization.jsonObject(with: json, options: [.fragmentsAllowed])) != nil else { return nil }
+        // A scan of the (valid) text with a stack of the containers it is in: an object's frame holds the key last
+        // read (and whether a key comes next), an array's the position of its current element.
+        struct Frame { var isObject: Bool; var key = ""; var expectsKey = true; var index = 0 }
+        let bytes = [UInt8](json)
+        var stack: [Frame] = []
+        var i = 0
+        func path() -> String {
+            var out = ""
+            for frame in stack {
+                if frame.isObject { out += out.isEmpty ? frame.key : "." + frame.key } else { out += "[\(frame.index)]" }
+            }
+            return out
+        }
+        while i < bytes.count {
+            let c = bytes[i]
+            switch c {
+            case UInt8(ascii: "{"): stack.append(Frame(isObject: true)); i += 1
+            case UInt8(ascii: "["): stack.append(Frame(isObject: false)); i += 1
+            case UInt8(ascii: "}"), UInt8(ascii: "]"): _ = stack.popLast(); i += 1
+            case UInt8(ascii: ","):
+                if let top = stack.indices.last {
+                    if stack[top].isObject { stack[top].expectsKey = true } else { stack[top].index += 1 }
+                }
+                i += 1
+            case UInt8(ascii: "\""):
+                var j = i + 1
+                while j < bytes.count && bytes[j] != UInt8(ascii: "\"") { j += bytes[j] == UInt8(ascii: "\\") ? 2 : 1 }
+                if let top = stack.indices.last, stack[top].isObject, stack[top].expectsKey {
+                    let raw = Data(bytes[(i + 1)..<min(j, bytes.count)])
+                    // The key as JSON reads it (escapes resolved); its raw text if that fails.
+                    let quoted = Data([UInt8(ascii: "\"")]) + raw + Data([UInt8(ascii: "\"")])
+                    stack[top].key = (try? JSONSerialization.jsonObject(with: quoted, options: [.fragmentsAllowed])) as? String ?? String(decoding: raw, as: UTF8.self)
+                    stack[top].expectsKey = false
+                }
+                i = j + 1
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                // A number's characters: digits, sign, point, exponent.
+                let marks: Set<UInt8> = [UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E")]
+                let signs: Set<UInt8> = [UInt8(ascii: "-"), UInt8(ascii: "+")]
+                var j = i
+                var fractionOrExponent = false
+                while j < bytes.count, bytes[j] >= UInt8(ascii: "0") && bytes[j] <= UInt8(ascii: "9") || marks.contains(bytes[j]) || signs.contains(bytes[j]) {
+                    if marks.contains(bytes[j]) { fractionOrExponent = true }
+                    j += 1
+                }
+                if fractionOrExponent { return (path(), String(decoding: bytes[i..<j], as: UTF8.self)) }
+                i = j
+            default: i += 1
+            }
         }
         return nil
     }
