@@ -349,6 +349,10 @@ private final class PipelineState: @unchecked Sendable {
     private var nextDecode = 0
     private var chunks: [(line: Int, range: Range<Int>)] = []
     private var nextChunk = 0
+    /// Lines below this one have their chunks queued. Chunks are queued in line order — a line's once every line
+    /// before it is decoded — so when a chunk runs, the previous line is there to compare its last commit with
+    /// (`runChunkLocked`): the verifications made do not depend on which thread finished decoding first.
+    private var queuedLines = 0
     private var unfinishedChunks: [Int]
     private var failedChecks: [[Int]]
     private var stopped = false
@@ -420,12 +424,14 @@ private final class PipelineState: @unchecked Sendable {
     }
 
     /// The failed transaction checks of line `i` (indices into its `checks`) once all its signatures are verified
-    /// (verifying queued chunks itself rather than idling: lines are queued as they are decoded, so the next chunk
+    /// (verifying queued chunks itself rather than idling: lines are queued in order as they are decoded, so the next chunk
     /// may be a later line's); nil when the verification stopped.
     func waitSignatures(_ i: Int) -> [Int]? {
         condition.lock()
         defer { condition.unlock() }
-        while unfinishedChunks[i] > 0 && !stopped {
+        // `queuedLines > i` holds whenever lines 0...i are decoded (which re-execution waited for); the check keeps a
+        // line whose chunks were not queued yet from reading as verified.
+        while (queuedLines <= i || unfinishedChunks[i] > 0) && !stopped {
             if nextChunk < chunks.count {
                 runChunkLocked()
             } else {
@@ -454,17 +460,21 @@ private final class PipelineState: @unchecked Sendable {
         return stopped ? nil : lines[i]
     }
 
-    /// Stores a decoded line (or the failure to decode it) and queues its signature chunks. Lock held.
+    /// Stores a decoded line (or the failure to decode it) and queues the signature chunks of every line that now
+    /// has all lines before it decoded (`queuedLines`). Lock held.
     private func storeLocked(_ i: Int, _ line: FastChainVerifier.DecodedLine?) {
         if let line {
             lines[i] = line
             signatures += line.countedChecks
-            var start = 0
-            while start < line.checks.count {
-                let end = min(start + FastChainVerifier.signatureChunk, line.checks.count)
-                chunks.append((i, start..<end))
-                unfinishedChunks[i] += 1
-                start = end
+            while queuedLines < lines.count, let ready = lines[queuedLines] {
+                var start = 0
+                while start < ready.checks.count {
+                    let end = min(start + FastChainVerifier.signatureChunk, ready.checks.count)
+                    chunks.append((queuedLines, start..<end))
+                    unfinishedChunks[queuedLines] += 1
+                    start = end
+                }
+                queuedLines += 1
             }
         } else { stopped = true }
         condition.broadcast()
