@@ -36,9 +36,15 @@ enum HTTP {
         return (status, object, data)
     }
 
-    /// What to do next when nothing answered at a node's address (connection refused, no such host, timed out).
+    /// What to do next when nothing answered at a node's address (connection refused, no such host, timed out), or
+    /// something answered that does not speak HTTP ("Empty reply from server": a node's p2p port, USER-FINDINGS #13).
     static func unreachableHint(_ error: Error) -> String {
-        guard let code = (error as? URLError)?.code, [.cannotConnectToHost, .cannotFindHost, .timedOut, .networkConnectionLost, .notConnectedToInternet].contains(code) else { return "" }
+        guard let code = (error as? URLError)?.code else { return "" }
+        if code == .badServerResponse {
+            return ". Something listens there but does not answer HTTP — a node's p2p port? The URL must be the node's [api] listen "
+                + "address, not its [p2p] one (a local testnet's APIs are its p2p ports + 100: `trellis testnet status` lists them)"
+        }
+        guard [.cannotConnectToHost, .cannotFindHost, .timedOut, .networkConnectionLost, .notConnectedToInternet].contains(code) else { return "" }
         return ". Is the node running? A local testnet: `trellis testnet status` (and `trellis testnet up` to start it); "
             + "a node: `trellis node start --home DIR`; the URL must be the node's [api] listen address"
     }

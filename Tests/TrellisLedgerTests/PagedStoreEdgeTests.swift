@@ -488,38 +488,6 @@ import TrellisStore
         }
         #expect(shape.pageRowsByLevel.reduce(0, +) == 1)
     }
-
-    /// The commit looks each node the tree update created up by hash once: the walk meets it at its position and
-    /// the page encoder takes it from there (`TreeDiff.pageCreated`), where it was looked up a second time — about
-    /// twice the created nodes a commit. A few more lookups are the leaves that moved (not created, searched by hash
-    /// then), at most one a changed key here. The pages written are the same: the store proves what the archive does.
-    @Test func theCommitLooksUpEachCreatedNodeOnce() throws {
-        let path = temporaryPath("paged-lookups")
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let block = try TestChain(net: TestNet()).commitNext([]).block
-        let keys = (0..<3_000).map { Array("once/\($0)".utf8) }
-        let store = try RocksChainStore(path: path, retention: .window(heights: 4))
-        let archive = MemoryChainStore()
-        var root = Hash.zero
-        try Self.commit(keys.map { ($0, [0]) }, height: 0, root: &root, stores: [archive, store], block: block)
-        // Updates, inserts (leaves pushed down) and deletes (leaves pulled up).
-        var changes: [Change] = keys[0..<300].map { ($0, [1]) }
-        changes += keys[300..<400].map { ($0, nil) }
-        changes += (0..<200).map { (Array("once/new/\($0)".utf8), [2]) }
-        let sorted = changes.sorted { ByteOrder.less($0.key, $1.key) }
-        let update = try SparseMerkleTree.update(root: root, changes: sorted, source: archive)
-        let commit = BlockCommit(height: 1, block: block, certificate: nil, stateChanges: sorted.map { StateChange(key: $0.key, value: $0.value) },
-                                 treeNodes: update.newNodes, stateRoot: update.root, transactions: [], genesisHash: nil, staleNodes: update.staleNodes)
-        try archive.commit(commit)
-        let before = store.commitPhases
-        try store.commit(commit)
-        root = update.root
-        let lookups = store.commitPhases.since(before).createdNodeLookups
-        #expect(update.newNodes.count > 4 * changes.count, "\(update.newNodes.count) created nodes")
-        #expect(lookups >= update.newNodes.count && lookups <= update.newNodes.count + changes.count,
-                "\(lookups) lookups for \(update.newNodes.count) created nodes, \(changes.count) changed keys")
-        try Self.expectSameAsArchive(store, archive, keys: keys + changes.map(\.key), "after the changes")
-    }
 }
 
 /// The created nodes' own table (`CreatedNodes`: open addressing on the hash) finds every record it was built from,

@@ -3,9 +3,13 @@
 // a negative time is a time like any other, and an unknown enum value in a payload lists the values there are. A
 // negative height (`query block -1`) is named as such, not as a missing argument; a payload integer written 1e3 is
 // refused naming its field; an unknown payload field gets one message whichever kind it is; and the audit reports
-// refuse --node saying how to ask a running node.
+// refuse --node saying how to ask a running node. An address that answers no HTTP (a p2p port) says which to give.
 import Foundation
 import Testing
+import TrellisSpawn
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @Suite struct CLIInputMessagesTests {
     /// `tx certificate issue` with the given face and maturity, a node nobody listens on and a key file that does
@@ -99,6 +103,23 @@ import Testing
             #expect(result.stderr.contains("audit reports read a stopped node's home (--home DIR) or a verified export (--export FILE), not a running node"), "\(result.stderr)")
             #expect(result.stderr.contains(query), "\(result.stderr)")
         }
+    }
+
+    /// USER-FINDINGS #13: a node's p2p port (it reads the request and closes) gave a bare "Empty reply from server".
+    @Test func aPortThatDoesNotSpeakHTTPSaysWhichAddressToGive() throws {
+        let script = """
+        import socket
+        s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(8)
+        print(s.getsockname()[1], flush=True)
+        while True:
+            c, _ = s.accept(); c.recv(65536); c.shutdown(socket.SHUT_WR); c.close()
+        """
+        let (stub, url) = try startPythonHTTPStub(script, [])
+        defer { stub.send(SIGKILL); stub.waitUntilExit() }
+        let result = try CLI.run(["query", "status", "--node", url])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("Empty reply from server. Something listens there but does not answer HTTP — a node's p2p port? "
+                                       + "The URL must be the node's [api] listen address, not its [p2p] one"), "\(result.stderr)")
     }
 
     @Test func aNodeURLWithV1SaysToGiveTheBase() throws {

@@ -154,7 +154,6 @@ public enum GrownStateBenchmark {
                     phases[i].pageReadSeconds += p.pageReadSeconds
                     phases[i].batchBytes += p.batchBytes
                     phases[i].batchOperations += p.batchOperations
-                    phases[i].createdNodeLookups += p.createdNodeLookups
                     for level in 0..<CommitPhases.pageLevels {
                         phases[i].pageRowsByLevel[level] += p.pageRowsByLevel[level]
                         phases[i].pageBytesByLevel[level] += p.pageBytesByLevel[level]
@@ -486,7 +485,6 @@ extension CommitPhases {
         s.pageReadSeconds += other.pageReadSeconds
         s.batchBytes += other.batchBytes
         s.batchOperations += other.batchOperations
-        s.createdNodeLookups += other.createdNodeLookups
         for level in 0..<Self.pageLevels {
             s.pageRowsByLevel[level] += other.pageRowsByLevel[level]
             s.pageBytesByLevel[level] += other.pageBytesByLevel[level]

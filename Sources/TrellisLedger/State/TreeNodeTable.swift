@@ -80,24 +80,6 @@ public struct TreeNodeTable: Sendable {
         }
     }
 
-    /// The position of the record holding `hash` (for `node(at:)`), or nil: a caller that meets the same node again
-    /// keeps the position instead of probing a second time.
-    public func index(of hash: Hash) -> Int? { find(hash).record }
-
-    /// The node of the record at `index` (from `index(of:)`, with no insert or removal since), read in place.
-    public func node(at index: Int) -> TreeNode {
-        precondition(index >= 0 && index < records.count, "a tree-node table's record \(index) of \(records.count)")
-        return records.withUnsafeBufferPointer { buffer in
-            UnsafeRawPointer(buffer.baseAddress! + index).advanced(by: Self.nodeOffset).assumingMemoryBound(to: TreeNode.self).pointee
-        }
-    }
-
-    /// The hash of the record at `index` (from `index(of:)`), read in place.
-    public func recordHash(at index: Int) -> Hash {
-        precondition(index >= 0 && index < records.count, "a tree-node table's record \(index) of \(records.count)")
-        return hash(at: index)
-    }
-
     /// Adds `node` under `hash` (its hash: the caller computed it). A node already held is left as it is: nodes are
     /// content-addressed, so the same hash is the same node.
     public mutating func insert(_ node: TreeNode, hash: Hash) {

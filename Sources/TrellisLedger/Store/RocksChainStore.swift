@@ -443,7 +443,6 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         phases.otherSeconds += CommitPhases.seconds((built - paged) + (end - written))
         phases.writeSeconds += CommitPhases.seconds(written - built)
         phases.batchBytes += batch.byteCount
-        phases.createdNodeLookups += pagesWritten.createdLookups
         phases.batchOperations += batch.count
         rowsCommitted.written += batch.count - deletes
         rowsCommitted.deleted += deletes
@@ -463,7 +462,7 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     /// as many as the cache keeps), the upper positions that lose their page, and how many pages it writes (with the
     /// rows and bytes it puts by page depth).
     private func treeChanges(_ commit: BlockCommit, into batch: inout WriteBatch) throws(ChainStoreError)
-        -> (TreeDiff, [NewPage], [(depth: Int, path: TreePath)], (written: Int, deleted: Int, rowsByLevel: [Int], bytesByLevel: [Int], createdLookups: Int), ContinuousClock.Instant) {
+        -> (TreeDiff, [NewPage], [(depth: Int, path: TreePath)], (written: Int, deleted: Int, rowsByLevel: [Int], bytesByLevel: [Int]), ContinuousClock.Instant) {
         let oldRoot: Hash
         if commit.height == 0 {
             oldRoot = .zero
@@ -478,7 +477,7 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         }
         var newPages: [NewPage] = []
         var emptied: [(depth: Int, path: TreePath)] = []
-        var written = 0, deleted = 0, createdLookups = 0
+        var written = 0, deleted = 0
         var shape = (rows: [Int](repeating: 0, count: CommitPhases.pageLevels), bytes: [Int](repeating: 0, count: CommitPhases.pageLevels))
         let upperDepth = Self.upperPageDepth
         var walked = ContinuousClock.now
@@ -507,23 +506,22 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
             newPages.reserveCapacity(cachable - skipped)
             var encoder = PageEncoder()
             var members = diff.pageMembers
-            for (index, change) in diff.pageChanges.enumerated() {
+            for change in diff.pageChanges {
                 let removed = change.removedRow
                 guard let added = change.addedRow else { continue }
-                // The members this page keeps unchanged are in the page it replaces (the stored page at its position);
-                // its new members are the created nodes the walk met below it.
+                // The members this page keeps unchanged are in the page it replaces (the stored page at its position).
                 if let removed {
                     guard let stored = try page(removed, depth: change.depth, path: change.path) else { throw TreeDiff.corrupt(removed, "a page the commit replaces is missing") }
-                    members.replacing(stored, created: diff.createdMembers(ofPage: index))
+                    members.replacing(stored)
                 } else {
-                    members.replacing(nil, created: diff.createdMembers(ofPage: index))
+                    members.replacing(nil)
                 }
                 var decoded = change.depth <= upperDepth
                 if !decoded && change.depth <= newPageCacheDepth {
                     decoded = cachableSeen >= skipped
                     cachableSeen += 1
                 }
-                let page = try encoder.encode(rootHash: added.hash, root: added.node, decoded: decoded, members: &members)
+                let page = try encoder.encode(rootHash: added.hash, root: added.node, decoded: decoded, members: members)
                 if let page { newPages.append(NewPage(page: page, depth: change.depth, path: change.path)) }
                 // An upper page is kept in memory only (format 7): the rows at depth 16 give it back at open.
                 guard change.depth > upperDepth else { continue }
@@ -532,11 +530,10 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
                 shape.bytes[change.depth / TreePage.levels] += encoder.bytes.count
                 written += 1
             }
-            createdLookups = diff.createdLookups + members.createdLookups
         } catch {
             throw .corrupt(what: "tree", reason: error.description)
         }
-        return (diff, newPages, emptied, (written, deleted, shape.rows, shape.bytes, createdLookups), walked)
+        return (diff, newPages, emptied, (written, deleted, shape.rows, shape.bytes), walked)
     }
 
     /// The height of the newest stored summary of `bucket`, or nil when it never changed: remembered, else read.
@@ -668,10 +665,6 @@ public struct CommitPhases: Sendable, Equatable {
     public var pageReadSeconds = 0.0
     public var batchBytes = 0
     public var batchOperations = 0
-    /// Lookups by hash in the commits' created nodes (`CreatedNodes.lookups`: the walk's and the page encoder's);
-    /// about one a created node since the encoder takes a new member from the walk (docs/PERFORMANCE.md,
-    /// "(twentieth, store)").
-    public var createdNodeLookups = 0
     /// The page rows the commits put, by the page root's depth ÷ `TreePage.levels` (index 0: the root page, 1: depth 4,
     /// …), and their bytes: the shape of the write path (docs/PERFORMANCE.md, "(eighteenth, store)").
     public var pageRowsByLevel = [Int](repeating: 0, count: CommitPhases.pageLevels)
@@ -696,7 +689,6 @@ public struct CommitPhases: Sendable, Equatable {
         d.pageReadSeconds = pageReadSeconds - earlier.pageReadSeconds
         d.batchBytes = batchBytes - earlier.batchBytes
         d.batchOperations = batchOperations - earlier.batchOperations
-        d.createdNodeLookups = createdNodeLookups - earlier.createdNodeLookups
         for level in 0..<Self.pageLevels {
             d.pageRowsByLevel[level] = pageRowsByLevel[level] - earlier.pageRowsByLevel[level]
             d.pageBytesByLevel[level] = pageBytesByLevel[level] - earlier.pageBytesByLevel[level]

@@ -359,8 +359,7 @@ struct DecodedPage: Sendable {
     static func encode(rootHash: Hash, root: TreeNode, decoded: Bool = true, member: (Hash, Int) throws(StateError) -> Member) throws(StateError) -> (bytes: [UInt8], page: DecodedPage?) {
         try withoutActuallyEscaping(member) { (member) throws(StateError) in
             var encoder = PageEncoder()
-            var members = ClosureMembers(resolve: member)
-            let page = try encoder.encode(rootHash: rootHash, root: root, decoded: decoded, members: &members)
+            let page = try encoder.encode(rootHash: rootHash, root: root, decoded: decoded, members: ClosureMembers(resolve: member))
             return (encoder.bytesCopy, page)
         }
     }
@@ -375,7 +374,7 @@ struct DecodedPage: Sendable {
 protocol PageMembers {
     /// The node `hash`, `level` 1…4 below the page root being encoded, at `position` in the page (`PagePositions`:
     /// 1 the root, 2p and 2p + 1 the halves of p).
-    mutating func member(_ hash: Hash, level: Int, position: Int) throws(StateError) -> DecodedPage.Member
+    func member(_ hash: Hash, level: Int, position: Int) throws(StateError) -> DecodedPage.Member
 }
 
 /// The members of one page by position: 1 is the page root, 2p and 2p + 1 the left and right halves of position p,
@@ -449,12 +448,12 @@ struct PageEncoder {
 
     /// Encodes the page rooted at `root` (hash `rootHash`) into `bytes`, each node below the root from `members`.
     /// Returns the decoded page when `decoded` (for the cache).
-    mutating func encode<Members: PageMembers>(rootHash: Hash, root: TreeNode, decoded: Bool, members: inout Members) throws(StateError) -> DecodedPage? {
+    mutating func encode<Members: PageMembers>(rootHash: Hash, root: TreeNode, decoded: Bool, members: Members) throws(StateError) -> DecodedPage? {
         bytes.removeAll(keepingCapacity: true)
         hashes.removeAll(keepingCapacity: true)
         nodes.removeAll(keepingCapacity: true)
         self.decoded = decoded
-        try write(rootHash, root, level: 0, position: 1, members: &members)
+        try write(rootHash, root, level: 0, position: 1, members: members)
         guard decoded else { return nil }
         return DecodedPage(hashes: Self.exactCopy(hashes), nodes: Self.exactCopy(nodes))
     }
@@ -472,7 +471,7 @@ struct PageEncoder {
         return copy
     }
 
-    private mutating func write<Members: PageMembers>(_ hash: Hash, _ node: TreeNode, level: Int, position: Int, members: inout Members) throws(StateError) {
+    private mutating func write<Members: PageMembers>(_ hash: Hash, _ node: TreeNode, level: Int, position: Int, members: Members) throws(StateError) {
         if decoded {
             hashes.append(hash)
             nodes.append(node)
@@ -488,12 +487,12 @@ struct PageEncoder {
         case .inner(let l, let r):
             precondition(level < TreePage.levels, "an inner page member at the page boundary")
             bytes.append(DecodedPage.innerTag)
-            try writeChild(l, level: level + 1, position: position << 1, members: &members)
-            try writeChild(r, level: level + 1, position: position << 1 | 1, members: &members)
+            try writeChild(l, level: level + 1, position: position << 1, members: members)
+            try writeChild(r, level: level + 1, position: position << 1 | 1, members: members)
         }
     }
 
-    private mutating func writeChild<Members: PageMembers>(_ child: Hash, level: Int, position: Int, members: inout Members) throws(StateError) {
+    private mutating func writeChild<Members: PageMembers>(_ child: Hash, level: Int, position: Int, members: Members) throws(StateError) {
         if child == .zero {
             bytes.append(DecodedPage.emptyTag)
             return
@@ -504,7 +503,7 @@ struct PageEncoder {
                 bytes.append(DecodedPage.pageTag)
                 append(child)
             } else {
-                try write(child, childNode, level: level, position: position, members: &members)
+                try write(child, childNode, level: level, position: position, members: members)
             }
         case .pageRoot:
             guard level == TreePage.levels else {

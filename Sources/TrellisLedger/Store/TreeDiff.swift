@@ -117,12 +117,6 @@ struct TreeDiff {
     /// Leaves of the new tree that are stored at another position (or, for a rebuilt history, not at this one).
     private(set) var movedLeaves: [NodeKey: TreeLeaf] = [:]
     private(set) var pageChanges: [PageChange] = []
-    /// Per page change (same index), the created nodes the walk met at each position of its page below the root
-    /// (`PagePositions` numbering, 2…31; 0: none): the record index + 1 in `created`. The page encoder takes a new
-    /// member from here instead of looking it up by hash a second time.
-    private(set) var pageCreated: [SIMD32<UInt32>] = []
-    /// The walk's lookups by hash in `created` (`CommitPhases.createdNodeLookups`).
-    private(set) var createdLookups = 0
     /// The buckets whose summary changed, with the new summary, in bucket order.
     private(set) var summaries: [(bucket: UInt8, summary: BucketSummary)] = []
 
@@ -135,9 +129,7 @@ struct TreeDiff {
 
     /// Walks the positions below (and at) one position at `depth` (`position`: its path; `path`: the same first
     /// `depth` bits as an integer, for depths up to the summaries').
-    /// `page` is the index of the page change whose page holds this position below its root (nil above the walk's
-    /// first page root), and `slot` the position's place in it (`PagePositions`).
-    mutating func walk(old: OldSide, new: NewSide, depth: Int, position: TreePath, path: Int = 0, page: Int? = nil, slot: Int = 0) throws(StateError) {
+    mutating func walk(old: OldSide, new: NewSide, depth: Int, position: TreePath, path: Int = 0) throws(StateError) {
         if old.hash == new.hash {
             // The same subtree. A leaf pushed down from where the stored tree has it, and sitting here in the new
             // one, moved down.
@@ -151,18 +143,11 @@ struct TreeDiff {
         switch new {
         case .empty: newNode = nil; newHash = nil
         case .pushed(let leaf): newNode = .leaf(leaf); newHash = nil
-        case .node(let h):
-            let resolved = try resolveNew(h, old: old, oldNode: oldNode, depth: depth, path: position)
-            newNode = resolved.node; newHash = h
-            if let page, let record = resolved.created { pageCreated[page][slot] = UInt32(truncatingIfNeeded: record + 1) }
+        case .node(let h): newNode = try resolveNew(h, old: old, oldNode: oldNode, depth: depth, path: position); newHash = h
         }
-        var childPage = page, childSlot = slot << 1
         if depth % TreePage.levels == 0 {
             pageChanges.append(PageChange(depth: depth, path: position, old: old, oldNode: oldNode, newHash: newHash, newNode: newNode,
                                           leafRow: depth == leafRowDepth))
-            pageCreated.append(SIMD32(repeating: 0))
-            childPage = pageChanges.count - 1
-            childSlot = 2
         }
         if let summaryDepth, depth == summaryDepth {
             let summary: BucketSummary
@@ -183,8 +168,8 @@ struct TreeDiff {
         let (oldLeft, oldRight) = children(old, oldNode, depth: depth)
         let (newLeft, newRight) = children(newNode, depth: depth)
         let deeper = depth < 62 ? path << 1 : 0
-        try walk(old: oldLeft, new: newLeft, depth: depth + 1, position: position.with(bit: 0, at: depth), path: deeper, page: childPage, slot: childSlot)
-        try walk(old: oldRight, new: newRight, depth: depth + 1, position: position.with(bit: 1, at: depth), path: deeper | 1, page: childPage, slot: childSlot | 1)
+        try walk(old: oldLeft, new: newLeft, depth: depth + 1, position: position.with(bit: 0, at: depth), path: deeper)
+        try walk(old: oldRight, new: newRight, depth: depth + 1, position: position.with(bit: 1, at: depth), path: deeper | 1)
     }
 
     /// The stored node of `side` at `depth`, at `path` (nil when empty).
@@ -198,18 +183,16 @@ struct TreeDiff {
         }
     }
 
-    /// The new tree's node `hash` at a position where the stored tree has `old`, and its record in `created` when
-    /// it is new.
-    mutating func resolveNew(_ hash: Hash, old: OldSide, oldNode: TreeNode?, depth: Int, path: TreePath) throws(StateError) -> (node: TreeNode, created: Int?) {
-        createdLookups += 1
-        if let record = created.index(of: hash) { return (created.node(at: record), record) }
-        if hash == old.hash, let oldNode { return (oldNode, nil) }
-        if let leaf = movedLeaves[NodeKey(hash)] { return (.leaf(leaf), nil) }
+    /// The new tree's node `hash` at a position where the stored tree has `old`.
+    mutating func resolveNew(_ hash: Hash, old: OldSide, oldNode: TreeNode?, depth: Int, path: TreePath) throws(StateError) -> TreeNode {
+        if let node = created[NodeKey(hash)] { return node }
+        if hash == old.hash, let oldNode { return oldNode }
+        if let leaf = movedLeaves[NodeKey(hash)] { return .leaf(leaf) }
         // Not new and not the stored node here: a leaf that moved up (its neighbours below were deleted), stored
         // somewhere below this position.
         if let leaf = try findLeaf(hash, in: old, node: oldNode, depth: depth, path: path) {
             movedLeaves[NodeKey(hash)] = leaf
-            return (.leaf(leaf), nil)
+            return .leaf(leaf)
         }
         throw Self.corrupt(hash, "a node of the new tree (depth \(depth)) is neither new nor in the stored tree")
     }
@@ -259,9 +242,6 @@ struct TreeDiff {
     /// calls it per member, and a call on the walk from the encoder's closure copied the whole walk each time).
     var pageMembers: NewPageMembers { NewPageMembers(created: created, movedLeaves: movedLeaves) }
 
-    /// The created nodes the walk met in the page of `pageChanges[index]` (`NewPageMembers.replacing(_:created:)`).
-    func createdMembers(ofPage index: Int) -> SIMD32<UInt32> { pageCreated[index] }
-
     static func corrupt(_ hash: Hash, _ reason: String) -> StateError {
         .corruptValue(key: "tree node \(hash.hex)", reason: reason)
     }
@@ -270,12 +250,9 @@ struct TreeDiff {
 /// The members of a new page (`TreeDiff.pageMembers`). Most of a changed page's members are unchanged, and an
 /// unchanged member sits at its position in the page it replaces (an inner node's hash fixes its position; a leaf
 /// that moved is in `movedLeaves`): each member is first compared with the stored page's member at the same position
-/// (`PagePositions`), then a member that differs with the created node the walk met at that position
-/// (`TreeDiff.pageCreated`: the walk looked every changed position's node up already, so a new member costs no second
-/// probe of the created nodes' table; docs/PERFORMANCE.md, "(twentieth, store)"), and only what is neither is looked
-/// up by hash — a probe of the created nodes' table, a scan of the stored page, a dictionary of moved leaves —, which
-/// every member paid before (docs/PERFORMANCE.md, "(seventeenth, store)"). Whichever way a member is found, it is the
-/// node of that hash: the bytes are the same.
+/// (`PagePositions`), and only a member that differs is looked up by hash — a probe of the created nodes' table, a
+/// scan of the stored page, a dictionary of moved leaves —, which every member paid before (docs/PERFORMANCE.md,
+/// "(seventeenth, store)"). Whichever way a member is found, it is the node of that hash: the bytes are the same.
 struct NewPageMembers: PageMembers {
     let created: CreatedNodes
     let movedLeaves: [NodeKey: TreeLeaf]
@@ -286,27 +263,21 @@ struct NewPageMembers: PageMembers {
     private var oldHashes: [Hash] = []
     private var oldNodes: [TreeNode] = []
     private var oldPositions = PagePositions()
-    /// The created nodes at the page's positions (`TreeDiff.pageCreated`: record index + 1, 0 none).
-    private var createdAt = SIMD32<UInt32>(repeating: 0)
-    /// The lookups by hash in `created` so far (`CommitPhases.createdNodeLookups`).
-    private(set) var createdLookups = 0
 
     init(created: CreatedNodes, movedLeaves: [NodeKey: TreeLeaf]) {
         self.created = created
         self.movedLeaves = movedLeaves
     }
 
-    /// Encodes the next page against `page`, the stored page it replaces (nil: none), with the created nodes the
-    /// walk met at its positions (`TreeDiff.createdMembers(ofPage:)`; none: every new member is looked up by hash).
-    mutating func replacing(_ page: DecodedPage?, created: SIMD32<UInt32> = SIMD32(repeating: 0)) {
-        createdAt = created
+    /// Encodes the next page against `page`, the stored page it replaces (nil: none).
+    mutating func replacing(_ page: DecodedPage?) {
         oldPage = page
         oldHashes = page?.hashes ?? []
         oldNodes = page?.nodes ?? []
         oldPositions = page?.positions ?? PagePositions()
     }
 
-    mutating func member(_ hash: Hash, level: Int, position: Int) throws(StateError) -> DecodedPage.Member {
+    func member(_ hash: Hash, level: Int, position: Int) throws(StateError) -> DecodedPage.Member {
         // The stored page's member at this position, when it is the same node.
         if let index = oldPositions.member(at: position) {
             if oldHashes.withUnsafeBufferPointer({ $0[index] == hash }) { return .node(oldNodes.withUnsafeBufferPointer { $0[index] }) }
@@ -318,10 +289,6 @@ struct NewPageMembers: PageMembers {
             // The same page below, referenced from the same position.
             return .pageRoot
         }
-        // The created node the walk met here (a new member's hash differs from the stored one's at its position).
-        let record = createdAt[position]
-        if record != 0, created.hash(at: Int(record) - 1) == hash { return .node(created.node(at: Int(record) - 1)) }
-        createdLookups += 1
         if let node = created[NodeKey(hash)] { return .node(node) }
         if let node = oldPage?.member(hash) { return .node(node) }
         if let leaf = movedLeaves[NodeKey(hash)] { return .node(.leaf(leaf)) }
@@ -352,13 +319,4 @@ struct CreatedNodes {
     subscript(key: NodeKey) -> TreeNode? { table.node(key.hash) }
 
     subscript(hash: Hash) -> TreeNode? { table.node(hash) }
-
-    /// The record of `hash`, for `node(at:)` and `hash(at:)` (a lookup by hash, as the subscript).
-    func index(of hash: Hash) -> Int? { table.index(of: hash) }
-
-    /// The node of record `index` (no lookup).
-    func node(at index: Int) -> TreeNode { table.node(at: index) }
-
-    /// The hash of record `index` (no lookup).
-    func hash(at index: Int) -> Hash { table.recordHash(at: index) }
 }

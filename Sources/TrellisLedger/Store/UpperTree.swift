@@ -103,8 +103,7 @@ extension RocksChainStore {
         }
         var encoder = PageEncoder()
         while let (pageDepth, pagePath, hash, node) = stack.popLast() {
-            var pageMembers = members.at(depth: pageDepth)
-            guard let page = try encoder.encode(rootHash: hash, root: node, decoded: true, members: &pageMembers) else {
+            guard let page = try encoder.encode(rootHash: hash, root: node, decoded: true, members: members.at(depth: pageDepth)) else {
                 preconditionFailure("an encoder asked for the decoded page returned none")
             }
             pages.append(NewPage(page: page, depth: pageDepth, path: pagePath))
