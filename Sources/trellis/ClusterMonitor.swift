@@ -57,6 +57,9 @@ final class BlockMonitor: @unchecked Sendable {
                 if n <= 0 { break }
                 received(Data(chunk[0..<n]))
             }
+            // Forgotten before it is closed: `stop` (called after the nodes stopped and ended the stream) must not
+            // shut down whatever the process opens next under the same number.
+            socketFD.withLock { $0 = -1 }
             close(fd)
         }
         thread.start()
