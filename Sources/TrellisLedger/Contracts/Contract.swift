@@ -296,13 +296,7 @@ enum PayloadJSONCheck {
         let bytes = [UInt8](json)
         var stack: [Frame] = []
         var i = 0
-        func path() -> String {
-            var out = ""
-            for frame in stack {
-                if frame.isObject { out += out.isEmpty ? frame.key : "." + frame.key } else { out += "[\(frame.index)]" }
-            }
-            return out
-        }
+        func path() -> String { text(stack.map { $0.isObject ? .key($0.key) : .index($0.index) }) }
         while i < bytes.count {
             let c = bytes[i]
             switch c {
