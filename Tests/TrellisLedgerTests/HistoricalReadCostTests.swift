@@ -35,7 +35,7 @@ import TrellisStore
             let update = try SparseMerkleTree.update(root: root, changes: sorted, source: archive)
             let commit = BlockCommit(height: next, block: next == 0 ? nil : block, certificate: nil,
                                      stateChanges: sorted.map { StateChange(key: $0.key, value: $0.value) }, treeNodes: update.newNodes,
-                                     stateRoot: update.root, transactions: [], genesisHash: next == 0 ? .zero : nil, staleNodes: update.staleNodes)
+                                     stateRoot: update.root, transactions: [], genesisHash: next == 0 ? .zero : nil, staleNodes: update.staleNodes, treePositions: update.positions)
             try archive.commit(commit)
             try store.commit(commit)
             root = update.root

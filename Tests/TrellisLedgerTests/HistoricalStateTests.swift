@@ -53,7 +53,7 @@ import TrellisStore
             let update = try SparseMerkleTree.update(root: root, changes: changes, source: archive)
             let commit = BlockCommit(height: UInt64(height), block: height == 0 ? nil : block, certificate: nil,
                                      stateChanges: changes.map { StateChange(key: $0.key, value: $0.value) }, treeNodes: update.newNodes,
-                                     stateRoot: update.root, transactions: [], genesisHash: height == 0 ? .zero : nil, staleNodes: update.staleNodes)
+                                     stateRoot: update.root, transactions: [], genesisHash: height == 0 ? .zero : nil, staleNodes: update.staleNodes, treePositions: update.positions)
             try archive.commit(commit)
             try #require(opened).commit(commit)
             root = update.root

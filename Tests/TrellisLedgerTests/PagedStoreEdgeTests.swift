@@ -45,7 +45,7 @@ import TrellisStore
         let update = try SparseMerkleTree.update(root: root, changes: sorted, source: stores[0])
         let commit = BlockCommit(height: UInt64(height), block: height == 0 ? nil : block, certificate: nil,
                                  stateChanges: sorted.map { StateChange(key: $0.key, value: $0.value) }, treeNodes: update.newNodes,
-                                 stateRoot: update.root, transactions: [], genesisHash: height == 0 ? .zero : nil, staleNodes: update.staleNodes)
+                                 stateRoot: update.root, transactions: [], genesisHash: height == 0 ? .zero : nil, staleNodes: update.staleNodes, treePositions: update.positions)
         for store in stores { try store.commit(commit) }
         root = update.root
     }
@@ -343,7 +343,7 @@ import TrellisStore
             let update = try SparseMerkleTree.update(root: root, changes: sorted, source: planner)
             let commit = BlockCommit(height: UInt64(height), block: fixture.block, certificate: nil,
                                      stateChanges: sorted.map { StateChange(key: $0.key, value: $0.value) }, treeNodes: update.newNodes,
-                                     stateRoot: update.root, transactions: [], genesisHash: nil, staleNodes: update.staleNodes)
+                                     stateRoot: update.root, transactions: [], genesisHash: nil, staleNodes: update.staleNodes, treePositions: update.positions)
             try planner.commit(commit)
             pending.append(commit)
             root = update.root
@@ -547,7 +547,7 @@ private struct HistoricalFixture {
             let update = try SparseMerkleTree.update(root: root, changes: sorted, source: archive)
             let commit = BlockCommit(height: UInt64(height), block: height == 0 ? nil : block, certificate: nil,
                                      stateChanges: sorted.map { StateChange(key: $0.key, value: $0.value) }, treeNodes: update.newNodes,
-                                     stateRoot: update.root, transactions: [], genesisHash: height == 0 ? .zero : nil, staleNodes: update.staleNodes)
+                                     stateRoot: update.root, transactions: [], genesisHash: height == 0 ? .zero : nil, staleNodes: update.staleNodes, treePositions: update.positions)
             try archive.commit(commit)
             try store.commit(commit)
             commits[height] = commit

@@ -18,7 +18,7 @@ import TrellisStore
         let update = try SparseMerkleTree.update(root: root, changes: sorted, source: stores[0])
         let commit = BlockCommit(height: UInt64(height), block: height == 0 ? nil : block, certificate: nil,
                                  stateChanges: sorted.map { StateChange(key: $0.key, value: $0.value) }, treeNodes: update.newNodes,
-                                 stateRoot: update.root, transactions: [], genesisHash: height == 0 ? .zero : nil, staleNodes: update.staleNodes)
+                                 stateRoot: update.root, transactions: [], genesisHash: height == 0 ? .zero : nil, staleNodes: update.staleNodes, treePositions: update.positions)
         for store in stores { try store.commit(commit) }
         root = update.root
     }

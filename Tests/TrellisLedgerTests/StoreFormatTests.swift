@@ -34,7 +34,7 @@ import TrellisStore
         let keys = (0..<count).map { Array("key-\($0)".utf8) }
         let update = try SparseMerkleTree.update(root: .zero, changes: keys.map { ($0, Optional($0 + [1])) }, source: store)
         try store.commit(BlockCommit(height: 0, block: nil, certificate: nil, stateChanges: keys.map { StateChange(key: $0, value: $0 + [1]) },
-                                     treeNodes: update.newNodes, stateRoot: update.root, transactions: [], genesisHash: .zero, staleNodes: update.staleNodes))
+                                     treeNodes: update.newNodes, stateRoot: update.root, transactions: [], genesisHash: .zero, staleNodes: update.staleNodes, treePositions: update.positions))
         return (path, keys, update.root)
     }
 
@@ -133,7 +133,7 @@ import TrellisStore
         for record in update.newNodes { all[NodeKey(record.hash)] = record.node }
         let store = try RocksChainStore(path: path, retention: .window(heights: 4))
         try store.commit(BlockCommit(height: 0, block: nil, certificate: nil, stateChanges: keys.map { StateChange(key: $0, value: [1]) },
-                                     treeNodes: update.newNodes, stateRoot: update.root, transactions: [], genesisHash: .zero, staleNodes: update.staleNodes))
+                                     treeNodes: update.newNodes, stateRoot: update.root, transactions: [], genesisHash: .zero, staleNodes: update.staleNodes, treePositions: update.positions))
         let rows = store.database.iterate(try store.database.columnFamily("nodes"))
         var members = 0, pages = 0, leafRows = 0
         while let row = rows.next() {
@@ -208,7 +208,7 @@ import TrellisStore
         let store = try RocksChainStore(path: path, retention: .window(heights: 4))
         let update = try SparseMerkleTree.update(root: .zero, changes: changes.map { ($0.key, $0.value) }, source: store)
         try store.commit(BlockCommit(height: 0, block: nil, certificate: nil, stateChanges: changes, treeNodes: update.newNodes,
-                                     stateRoot: update.root, transactions: [], genesisHash: .zero, staleNodes: update.staleNodes))
+                                     stateRoot: update.root, transactions: [], genesisHash: .zero, staleNodes: update.staleNodes, treePositions: update.positions))
         return update.root
     }
 

@@ -93,7 +93,8 @@ public final class LedgerEngine {
             throw .execution(.tree(error))
         }
         let commit = BlockCommit(height: 0, block: nil, certificate: nil, stateChanges: changes.map { StateChange(key: $0.key, value: $0.value, previous: .known(nil)) },
-                                 treeNodes: update.newNodes, stateRoot: update.root, transactions: [], genesisHash: genesis.hash)
+                                 treeNodes: update.newNodes, stateRoot: update.root, transactions: [], genesisHash: genesis.hash,
+                                 treePositions: update.positions)
         do { try store.commit(commit) } catch { throw .store(error) }
     }
 
@@ -262,7 +263,7 @@ public final class LedgerEngine {
         }
         let commit = BlockCommit(height: block.header.height, block: block, certificate: certificate, stateChanges: result.stateChanges,
                                  treeNodes: result.treeNodes, stateRoot: result.stateRoot, transactions: records, genesisHash: nil,
-                                 staleNodes: result.staleNodes)
+                                 staleNodes: result.staleNodes, treePositions: result.treePositions)
         do { try store.commit(commit) } catch { throw .store(error) }
         // The batch is durable: only now does the tip move.
         currentHeight = block.header.height

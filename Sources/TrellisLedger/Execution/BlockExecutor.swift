@@ -68,7 +68,8 @@ public struct BlockExecutor: Sendable {
             }
         } catch { throw .tree(error) }
         return ExecutionResult(height: height, stateRoot: update.root, receipts: receipts, receiptsRoot: receiptsRoot,
-                               stateChanges: changes, treeNodes: update.newNodes, transactionHashes: hashes, staleNodes: update.staleNodes)
+                               stateChanges: changes, treeNodes: update.newNodes, transactionHashes: hashes, staleNodes: update.staleNodes,
+                               treePositions: update.positions)
     }
 
     /// Room made in a block's overlay per transaction: a split transfer writes 10 distinct keys (`bench ledger`'s

@@ -31,10 +31,13 @@ public struct ExecutionResult: Sendable {
     /// The tree nodes the block replaced (stale from this height on), in the order the walk met them
     /// (`TreeUpdate.staleNodes`); empty like `treeNodes`.
     public let staleNodes: [Hash]
+    /// Where the update changed the tree (`TreeUpdate.positions`); nil like `treeNodes` is empty.
+    public let treePositions: TreePositionChanges?
     /// The transaction hashes, in block order.
     public let transactionHashes: [Hash]
 
-    public init(height: UInt64, stateRoot: Hash, receipts: [Receipt], receiptsRoot: Hash, stateChanges: [StateChange], treeNodes: [TreeNodeRecord], transactionHashes: [Hash], staleNodes: [Hash] = []) {
+    public init(height: UInt64, stateRoot: Hash, receipts: [Receipt], receiptsRoot: Hash, stateChanges: [StateChange], treeNodes: [TreeNodeRecord], transactionHashes: [Hash], staleNodes: [Hash] = [],
+                treePositions: TreePositionChanges? = nil) {
         self.height = height
         self.stateRoot = stateRoot
         self.receipts = receipts
@@ -42,6 +45,7 @@ public struct ExecutionResult: Sendable {
         self.stateChanges = stateChanges
         self.treeNodes = treeNodes
         self.staleNodes = staleNodes
+        self.treePositions = treePositions
         self.transactionHashes = transactionHashes
     }
 }

@@ -5,8 +5,9 @@
 // inner node over its two halves, split on the next bit of the key hash. Depth is therefore about log2(n), not 256.
 //
 // Updates are batched: one call applies a block's sorted changes and returns the new root, the nodes it created
-// and the nodes it replaced (the RocksDB store keeps the latest tree only, in pages of 4 levels, and rebuilds older
-// heights from change sets, docs/LEDGER.md, "Storage of the tree"; the in-memory stores keep every node).
+// and the nodes it replaced, and where it changed the tree (TreePositionChanges.swift: the RocksDB store keeps the
+// latest tree only, in pages of 4 levels by position, and rebuilds older heights from change sets, docs/LEDGER.md,
+// "Storage of the tree"; the in-memory stores keep every node).
 // The tree itself is pure: it reads nodes through a `TreeNodeSource` and returns new ones; the caller writes them.
 // Every walk passes the source each node's depth, its path and the node it passed at the page depth above it, so a
 // store of pages by position reads one row per 4 levels (`TreeNodeSource.treeNode(_:depth:page:path:)`).
@@ -35,12 +36,17 @@ public struct TreeUpdate: Sendable {
     /// Hashes of the nodes of the old tree that are not in the new one (replaced or deleted), each once, in the
     /// order the walk met them. No node is in both lists.
     public let staleNodes: [Hash]
+    /// Where the update changed the tree (its changed page positions and bucket summaries, and each new node's halves),
+    /// recorded as it built the new nodes: a store of pages by position commits from this instead of walking the old
+    /// and the new tree side by side (RocksChainStore). Nil when the source computed the update itself.
+    public let positions: TreePositionChanges?
 
     /// Both lists are empty in an update a source computed on a tree of its own (`TreeNodeSource.stagedTreeUpdate`).
-    public init(root: Hash, newNodes: [TreeNodeRecord], staleNodes: [Hash]) {
+    public init(root: Hash, newNodes: [TreeNodeRecord], staleNodes: [Hash], positions: TreePositionChanges? = nil) {
         self.root = root
         self.newNodes = newNodes
         self.staleNodes = staleNodes
+        self.positions = positions
     }
 }
 
@@ -87,8 +93,10 @@ public enum SparseMerkleTree {
         var builder = Builder(source: source, keys: keys, leafHashes: leafHashes)
         builder.created.reserveCapacity(ops.count * 3)
         builder.replaced.reserveCapacity(ops.count * 2)
+        builder.startRecording(expectedNodes: ops.count * 3)
         let result = try builder.update(root, depth: 0, page: .zero, ops: ops[...])
-        return TreeUpdate(root: result.hash, newNodes: builder.created, staleNodes: builder.replaced)
+        return TreeUpdate(root: result.hash, newNodes: builder.created, staleNodes: builder.replaced,
+                          positions: builder.positions(baseRoot: root, root: result.hash))
     }
 
     /// `unsorted` sorted by key hash (keys distinct), and the hash of the leaf each op would make (zero for a
@@ -229,16 +237,22 @@ public enum SparseMerkleTree {
     /// A subtree during an update.
     enum Subtree {
         case empty
+        /// A leaf this update did not create (a stored one, or a bucket's summary).
         case leaf(TreeLeaf)
+        /// An inner node this update did not create, at its own position (a stored one, or a bucket's summary).
         case inner(Hash)
         /// An unchanged stored subtree whose kind is not known yet (loaded only if needed).
         case existing(Hash)
+        /// A leaf this update created: its position in `Builder.created`.
+        case createdLeaf(TreeLeaf, index: Int32)
+        /// An inner node this update created: its position in `Builder.created`.
+        case createdInner(Hash, index: Int32)
 
         var hash: Hash {
             switch self {
             case .empty: return .zero
-            case .leaf(let l): return l.hash
-            case .inner(let h), .existing(let h): return h
+            case .leaf(let l), .createdLeaf(let l, _): return l.hash
+            case .inner(let h), .existing(let h), .createdInner(let h, _): return h
             }
         }
     }
@@ -258,15 +272,18 @@ public enum SparseMerkleTree {
         var created: [TreeNodeRecord] = []
         /// Nodes of the old tree this update replaces or deletes.
         var replaced: [Hash] = []
+        /// Where the update changes the tree, when recording (`startRecording`; TreePositionChanges.swift).
+        var recorder: PositionRecorder?
 
         /// `subtree` at `depth` (below `page`: `TreeNodeSource.treeNode(_:depth:page:)`) after `ops` (sorted by
         /// key hash, sharing their first `depth` bits).
         mutating func update(_ subtree: Subtree, depth: Int, page: Hash, ops: ArraySlice<Op>) throws(TreeError) -> Subtree {
             if ops.isEmpty { return subtree }
             switch subtree {
-            case .empty: return build(depth: depth, leaves: newLeaves(ops, except: nil)[...])
+            case .empty: return build(depth: depth, leaves: newLeaves(ops, except: nil)[...], old: .empty)
             case .leaf(let existing): return merge(existing, depth: depth, ops: ops)
             case .inner(let h), .existing(let h): return try update(h, depth: depth, page: page, ops: ops)
+            case .createdLeaf, .createdInner: preconditionFailure("invalid state: an update applied to a node it created")
             }
         }
 
@@ -274,8 +291,9 @@ public enum SparseMerkleTree {
         /// `depth` bits).
         mutating func update(_ hash: Hash, depth: Int, page: Hash, ops: ArraySlice<Op>) throws(TreeError) -> Subtree {
             if ops.isEmpty { return .existing(hash) }
-            if hash == .zero { return build(depth: depth, leaves: newLeaves(ops, except: nil)[...]) }
+            if hash == .zero { return build(depth: depth, leaves: newLeaves(ops, except: nil)[...], old: .empty) }
             let createdMark = created.count, replacedMark = replaced.count
+            let recorded = recorder?.mark
             let result: Subtree
             // The changes share the first `depth` bits of their key hashes: any of them is this position's path.
             let path = TreePath(ops[ops.startIndex].keyHash)
@@ -290,22 +308,32 @@ public enum SparseMerkleTree {
                 let left = try update(l, depth: depth + 1, page: childPage, ops: ops[..<split])
                 let right = try update(r, depth: depth + 1, page: childPage, ops: ops[split...])
                 result = try combine(left, right, depth: depth + 1, page: childPage, path: path)
+                recorder?.note(depth: depth, path: path, old: .inner(hash), new: result)
             }
             if result.hash == hash {
                 created.removeSubrange(createdMark...)
                 replaced.removeSubrange(replacedMark...)
+                if let recorded { recorder?.truncate(to: recorded) }
+                // The stored node itself, not a created one (those were just dropped, their positions with them).
+                switch result {
+                case .createdInner(let h, _): return .inner(h)
+                case .createdLeaf(let leaf, _): return .leaf(leaf)
+                default: return result
+                }
             }
             return result
         }
 
-        /// The subtree that held only `existing` and now also receives `ops`.
+        /// The subtree that held only `existing` (a leaf at `depth` or, for a bucket's summary, above it) and now also
+        /// receives `ops`.
         mutating func merge(_ existing: TreeLeaf, depth: Int, ops: ArraySlice<Op>) -> Subtree {
-            var leaves: [TreeLeaf]
+            var leaves: [NewLeaf]
+            let kept = NewLeaf(leaf: existing, index: -1)
             if let op = ops.first(where: { $0.keyHash == existing.keyHash }) {
                 if op.valueHash == existing.valueHash {
                     // Written back with the value it has: the stored leaf stays, neither new nor stale.
                     leaves = newLeaves(ops, except: existing.keyHash)
-                    leaves.insert(existing, at: leaves.firstIndex { existing.keyHash < $0.keyHash } ?? leaves.endIndex)
+                    leaves.insert(kept, at: leaves.firstIndex { existing.keyHash < $0.leaf.keyHash } ?? leaves.endIndex)
                 } else {
                     replaced.append(existing.hash)  // overwritten or deleted
                     leaves = newLeaves(ops, except: nil)
@@ -313,9 +341,9 @@ public enum SparseMerkleTree {
             } else {
                 // Untouched: the same stored leaf, now under a new inner node.
                 leaves = newLeaves(ops, except: nil)
-                leaves.insert(existing, at: leaves.firstIndex { existing.keyHash < $0.keyHash } ?? leaves.endIndex)
+                leaves.insert(kept, at: leaves.firstIndex { existing.keyHash < $0.leaf.keyHash } ?? leaves.endIndex)
             }
-            return build(depth: depth, leaves: leaves[...])
+            return build(depth: depth, leaves: leaves[...], old: .leaf(hash: existing.hash, keyHash: existing.keyHash))
         }
 
         /// Loads an `.existing` subtree (at `depth`, below `page`, at `path`) to learn its kind.
@@ -328,16 +356,25 @@ public enum SparseMerkleTree {
             }
         }
 
+        /// A leaf on its way into a subtree being built: created by this update (`index` in `created`) or not (-1).
+        struct NewLeaf {
+            let leaf: TreeLeaf
+            let index: Int32
+
+            var subtree: Subtree { index >= 0 ? .createdLeaf(leaf, index: index) : .leaf(leaf) }
+        }
+
         /// The new leaves of `ops` (deletions make none), but none for the key hash `except`.
-        mutating func newLeaves(_ ops: ArraySlice<Op>, except: Hash?) -> [TreeLeaf] {
-            var leaves: [TreeLeaf] = []
+        mutating func newLeaves(_ ops: ArraySlice<Op>, except: Hash?) -> [NewLeaf] {
+            var leaves: [NewLeaf] = []
             leaves.reserveCapacity(ops.count + 1)
             for i in ops.indices {
                 let op = ops[i]
                 guard let valueHash = op.valueHash, op.keyHash != except else { continue }
                 let leaf = TreeLeaf(key: keys[op.key], keyHash: op.keyHash, valueHash: valueHash, hash: leafHashes[i])
+                leaves.append(NewLeaf(leaf: leaf, index: Int32(truncatingIfNeeded: created.count)))
                 created.append(TreeNodeRecord(hash: leaf.hash, node: .leaf(leaf)))
-                leaves.append(leaf)
+                recorder?.created(halves: PositionRecorder.noHalves)
             }
             return leaves
         }
@@ -354,15 +391,22 @@ public enum SparseMerkleTree {
             return low
         }
 
-        /// The canonical subtree over `leaves` (sorted by key hash, sharing their first `depth` bits).
-        mutating func build(depth: Int, leaves: ArraySlice<TreeLeaf>) -> Subtree {
-            if leaves.isEmpty { return .empty }
-            if leaves.count == 1 { return .leaf(leaves[leaves.startIndex]) }
+        /// The canonical subtree over `leaves` (sorted by key hash, sharing their first `depth` bits), at a position
+        /// where the old tree has `old` (empty, or a lone leaf at this depth or above: never an inner node).
+        mutating func build(depth: Int, leaves: ArraySlice<NewLeaf>, old: PositionRecorder.Old) -> Subtree {
+            if leaves.count <= 1 {
+                let result = leaves.first?.subtree ?? .empty
+                recorder?.stop(depth: depth, old: old, new: result)
+                return result
+            }
             precondition(depth < 256, "two distinct key hashes share all 256 bits")
-            let split = Self.firstWithBitSet(leaves, depth: depth) { $0.keyHash }
-            let left = build(depth: depth + 1, leaves: leaves[..<split])
-            let right = build(depth: depth + 1, leaves: leaves[split...])
-            return makeInner(left, right)
+            let split = Self.firstWithBitSet(leaves, depth: depth) { $0.leaf.keyHash }
+            let (oldLeft, oldRight) = old.halves(depth: depth)
+            let left = build(depth: depth + 1, leaves: leaves[..<split], old: oldLeft)
+            let right = build(depth: depth + 1, leaves: leaves[split...], old: oldRight)
+            let result = makeInner(left, right)
+            recorder?.note(depth: depth, path: TreePath(leaves[leaves.startIndex].leaf.keyHash), old: old, new: result)
+            return result
         }
 
         /// Joins two halves (at `depth`, below `page`; `path` is their parent's), collapsing a lone leaf upwards so the
@@ -379,8 +423,8 @@ public enum SparseMerkleTree {
             var other = half
             if case .existing = half { other = try resolve(half, depth: depth, page: page, path: path.with(bit: leftEmpty ? 1 : 0, at: depth - 1)) }
             switch other {
-            case .empty, .leaf: return other
-            case .inner, .existing: return leftEmpty ? makeInner(.empty, other) : makeInner(other, .empty)
+            case .empty, .leaf, .createdLeaf: return other
+            case .inner, .existing, .createdInner: return leftEmpty ? makeInner(.empty, other) : makeInner(other, .empty)
             }
         }
 
@@ -389,15 +433,20 @@ public enum SparseMerkleTree {
             switch subtree {
             case .empty: return true
             case .existing(let h): return h == .zero
-            case .leaf, .inner: return false
+            case .leaf, .inner, .createdLeaf, .createdInner: return false
             }
         }
 
         mutating func makeInner(_ left: Subtree, _ right: Subtree) -> Subtree {
             let node = TreeNode.inner(left: left.hash, right: right.hash)
             let h = node.hash
+            let index = Int32(truncatingIfNeeded: created.count)
             created.append(TreeNodeRecord(hash: h, node: node))
-            return .inner(h)
+            if recorder != nil {
+                let halves = SIMD2(recorder!.reference(left), recorder!.reference(right))
+                recorder!.created(halves: halves)
+            }
+            return .createdInner(h, index: index)
         }
     }
 }

@@ -138,8 +138,8 @@ extension SparseMerkleTree {
         let summary: BucketSummary
         switch result {
         case .empty: summary = .empty
-        case .leaf(let leaf): summary = .leaf(leaf)
-        case .inner(let h), .existing(let h): summary = h == .zero ? .empty : .inner(h)
+        case .leaf(let leaf), .createdLeaf(let leaf, _): summary = .leaf(leaf)
+        case .inner(let h), .existing(let h), .createdInner(let h, _): summary = h == .zero ? .empty : .inner(h)
         }
         return (summary, builder.created)
     }

@@ -83,14 +83,19 @@ public struct BlockCommit: Sendable {
     public let treeNodes: [TreeNodeRecord]
     /// Nodes of the previous tree this height replaced, each once. The in-memory stores keep every node;
     /// `RocksChainStore` keeps the latest tree only, in pages, and finds the pages this height replaces by walking
-    /// the stored and the new tree side by side (`TreeDiff`), which also gives each node's depth.
+    /// the changed page positions the update recorded (`treePositions`), or else by walking the stored and the new
+    /// tree side by side (`TreeDiff`).
     public let staleNodes: [Hash]
+    /// Where the update that made `treeNodes` changed the tree (`TreeUpdate.positions`): a store of pages by position
+    /// (RocksChainStore) commits from these when they describe the tree it holds, and walks the two trees otherwise.
+    public let treePositions: TreePositionChanges?
     public let stateRoot: Hash
     public let transactions: [(hash: Hash, record: TxRecord)]
     /// Set at height 0 only.
     public let genesisHash: Hash?
 
-    public init(height: UInt64, block: Block?, certificate: CommitCertificate?, stateChanges: [StateChange], treeNodes: [TreeNodeRecord], stateRoot: Hash, transactions: [(hash: Hash, record: TxRecord)], genesisHash: Hash?, staleNodes: [Hash] = []) {
+    public init(height: UInt64, block: Block?, certificate: CommitCertificate?, stateChanges: [StateChange], treeNodes: [TreeNodeRecord], stateRoot: Hash, transactions: [(hash: Hash, record: TxRecord)], genesisHash: Hash?, staleNodes: [Hash] = [],
+                treePositions: TreePositionChanges? = nil) {
         precondition((height == 0) == (block == nil), "only height 0 (genesis) commits without a block")
         precondition((height == 0) == (genesisHash != nil), "the genesis hash is written at height 0 and only there")
         self.height = height
@@ -99,6 +104,7 @@ public struct BlockCommit: Sendable {
         self.stateChanges = stateChanges
         self.treeNodes = treeNodes
         self.staleNodes = staleNodes
+        self.treePositions = treePositions
         self.stateRoot = stateRoot
         self.transactions = transactions
         self.genesisHash = genesisHash

@@ -410,9 +410,9 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         // The latest tree only, in pages: the pages this height replaced leave the store now and its new ones are
         // written (history is the change sets above); the buckets whose subtree changed get a summary.
         let historyFiled = clock.now
-        let (diff, newPages, emptied, pagesWritten, walked) = try treeChanges(commit, into: &batch)
+        let (summaries, newPages, emptied, pagesWritten, walked) = try treeChanges(commit, into: &batch)
         let paged = clock.now
-        for (bucket, summary) in diff.summaries {
+        for (bucket, summary) in summaries {
             if pruning, let previous = try newestSummaryHeight(bucket) { stale.summaries.append(.init(bucket: bucket, height: previous)) }
             batch.put(tree, key: Self.summaryKey(bucket, height: commit.height), value: summary.canonicalBytes)
         }
@@ -446,7 +446,7 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         phases.batchOperations += batch.count
         rowsCommitted.written += batch.count - deletes
         rowsCommitted.deleted += deletes
-        for (bucket, _) in diff.summaries { newestSummaryHeights[Int(bucket)] = .at(commit.height) }
+        for (bucket, _) in summaries { newestSummaryHeights[Int(bucket)] = .at(commit.height) }
         pageRowsCommitted.written += pagesWritten.written
         pageRowsCommitted.deleted += pagesWritten.deleted
         for level in 0..<CommitPhases.pageLevels {
@@ -456,13 +456,74 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         cacheLock.unlock()
     }
 
-    /// Adds to `batch` the page rows `commit` removes and adds (the stored tree, the last committed height's, side
-    /// by side with the committed one: TreeDiff.swift), and returns the walk (its changed bucket summaries), the new
-    /// pages decoded (each upper one, `upperPageDepth`, which is not written; of the other pages at most `cachedNewPageDepth` deep, the last
-    /// as many as the cache keeps), the upper positions that lose their page, and how many pages it writes (with the
-    /// rows and bytes it puts by page depth).
-    private func treeChanges(_ commit: BlockCommit, into batch: inout WriteBatch) throws(ChainStoreError)
-        -> (TreeDiff, [NewPage], [(depth: Int, path: TreePath)], (written: Int, deleted: Int, rowsByLevel: [Int], bytesByLevel: [Int]), ContinuousClock.Instant) {
+    /// The page rows a commit removes and adds, and what it keeps in memory of them (`treeChanges`).
+    private struct PageRows {
+        let nodes: ColumnFamily
+        let upperDepth: Int
+        var newPages: [NewPage] = []
+        /// Upper positions that lose their page (kept in memory only: format 7 stores no row above depth 16).
+        var emptied: [(depth: Int, path: TreePath)] = []
+        var written = 0, deleted = 0
+        var rowsByLevel = [Int](repeating: 0, count: CommitPhases.pageLevels)
+        var bytesByLevel = [Int](repeating: 0, count: CommitPhases.pageLevels)
+        /// Which new pages below the upper tree are decoded for the rotating cache: those at most `newPageCacheDepth`
+        /// deep, at most as many as it keeps (`remember` keeps no more of one commit's): the last ones.
+        let newPageCacheDepth: Int
+        let skipped: Int
+        var cachableSeen = 0
+
+        init(nodes: ColumnFamily, upperDepth: Int, newPageCacheDepth: Int, cachable: Int, cachePages: Int) {
+            self.nodes = nodes
+            self.upperDepth = upperDepth
+            self.newPageCacheDepth = newPageCacheDepth
+            skipped = cachable - min(cachable, cachePages)
+            newPages.reserveCapacity(cachable - skipped)
+        }
+
+        /// The position lost its page and holds none.
+        mutating func remove(depth: Int, path: TreePath, into batch: inout WriteBatch) {
+            if depth <= upperDepth {
+                emptied.append((depth, path))
+            } else {
+                batch.delete(nodes, key: RocksChainStore.pageKey(depth: depth, path: path))
+                deleted += 1
+            }
+        }
+
+        /// Whether the new page at `depth` is decoded (call once per new page, in order).
+        mutating func decodes(depth: Int) -> Bool {
+            if depth <= upperDepth { return true }
+            guard depth <= newPageCacheDepth else { return false }
+            defer { cachableSeen += 1 }
+            return cachableSeen >= skipped
+        }
+
+        /// The position holds the page `encoder` just encoded (`page`: its decoded form, when decoded). An upper page is
+        /// kept in memory only (format 7): the rows at depth 16 give it back at open.
+        mutating func add(depth: Int, path: TreePath, encoder: PageEncoder, page: DecodedPage?, into batch: inout WriteBatch) {
+            if let page { newPages.append(NewPage(page: page, depth: depth, path: path)) }
+            guard depth > upperDepth else { return }
+            batch.put(nodes, key: RocksChainStore.pageKey(depth: depth, path: path), value: encoder.bytesCopy)
+            rowsByLevel[depth / TreePage.levels] += 1
+            bytesByLevel[depth / TreePage.levels] += encoder.bytes.count
+            written += 1
+        }
+    }
+
+    /// What `treeChanges` returns: the buckets whose summary changed (in bucket order) with their new summaries, the new
+    /// pages decoded (each upper one, `upperPageDepth`, which is not written; of the other pages at most
+    /// `cachedNewPageDepth` deep, the last as many as the cache keeps), the upper positions that lose their page, how
+    /// many pages it writes (with the rows and bytes it puts by page depth), and when the positions were known.
+    private typealias TreeChanges = (summaries: [(bucket: UInt8, summary: BucketSummary)], newPages: [NewPage], emptied: [(depth: Int, path: TreePath)],
+                                     pages: (written: Int, deleted: Int, rowsByLevel: [Int], bytesByLevel: [Int]), walked: ContinuousClock.Instant)
+
+    /// Adds to `batch` the page rows `commit` removes and adds. The changed positions come from the tree update
+    /// (`BlockCommit.treePositions`: recorded as it built the new nodes, TreePositionChanges.swift) when it was applied
+    /// to the tree this store holds; otherwise from walking the stored tree (the last committed height's) side by side
+    /// with the committed one (TreeDiff.swift). Both give the same rows.
+    /// (Not inlined: profiles measure the commit's tree work as this function, `--toggle-collect='*treeChanges*'`.)
+    @inline(never)
+    private func treeChanges(_ commit: BlockCommit, into batch: inout WriteBatch) throws(ChainStoreError) -> TreeChanges {
         let oldRoot: Hash
         if commit.height == 0 {
             oldRoot = .zero
@@ -472,68 +533,90 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
             }
             oldRoot = root
         }
-        var diff = TreeDiff(created: CreatedNodes(commit.treeNodes), summaryDepth: TreeBucket.depth, leafRowDepth: Self.storedPageDepth) { [unowned self] (hash: Hash, depth: Int, page: Hash, path: TreePath) throws(StateError) in
-            try self.treeNode(hash, depth: depth, page: page, path: path)
-        }
-        var newPages: [NewPage] = []
-        var emptied: [(depth: Int, path: TreePath)] = []
-        var written = 0, deleted = 0
-        var shape = (rows: [Int](repeating: 0, count: CommitPhases.pageLevels), bytes: [Int](repeating: 0, count: CommitPhases.pageLevels))
-        let upperDepth = Self.upperPageDepth
-        var walked = ContinuousClock.now
         do throws(StateError) {
-            try diff.walk(old: oldRoot == .zero ? .empty : TreeDiff.OldSide(kind: .stored(oldRoot), page: .zero),
-                          new: commit.stateRoot == .zero ? .empty : .node(commit.stateRoot), depth: 0, position: .root)
-            walked = ContinuousClock.now
-            // A position that held a page and holds none now loses its row; a position that holds a page gets its new
-            // page written over the old one (one put, no delete). Each position is one change of the walk, so no row
-            // is both deleted and written. Above depth 16 nothing is stored (format 7): an upper position only loses
-            // its page in memory.
-            for change in diff.pageChanges where change.removedRow != nil && change.addedRow == nil {
-                if change.depth <= upperDepth {
-                    emptied.append((change.depth, change.path))
-                } else {
-                    batch.delete(nodes, key: Self.pageKey(depth: change.depth, path: change.path))
-                    deleted += 1
-                }
+            if let positions = commit.treePositions, positions.baseRoot == oldRoot, positions.root == commit.stateRoot,
+               positions.halves.count == commit.treeNodes.count {
+                return try pageChanges(commit, positions: positions, into: &batch)
             }
-            // Only the new pages of the upper tree are decoded: every one kept by position (`upperPageDepth`), and for
-            // the rotating cache those at most `cachedNewPageDepth` deep, at most as many as it keeps (`remember` keeps
-            // no more of one commit's): the last ones.
-            let cachable = diff.pageChanges.count { $0.addedRow != nil && $0.depth > upperDepth && $0.depth <= newPageCacheDepth }
-            let skipped = cachable - min(cachable, pageCachePages)
-            var cachableSeen = 0
-            newPages.reserveCapacity(cachable - skipped)
-            var encoder = PageEncoder()
-            var members = diff.pageMembers
-            for change in diff.pageChanges {
-                let removed = change.removedRow
-                guard let added = change.addedRow else { continue }
-                // The members this page keeps unchanged are in the page it replaces (the stored page at its position).
-                if let removed {
-                    guard let stored = try page(removed, depth: change.depth, path: change.path) else { throw TreeDiff.corrupt(removed, "a page the commit replaces is missing") }
-                    members.replacing(stored)
-                } else {
-                    members.replacing(nil)
-                }
-                var decoded = change.depth <= upperDepth
-                if !decoded && change.depth <= newPageCacheDepth {
-                    decoded = cachableSeen >= skipped
-                    cachableSeen += 1
-                }
-                let page = try encoder.encode(rootHash: added.hash, root: added.node, decoded: decoded, members: members)
-                if let page { newPages.append(NewPage(page: page, depth: change.depth, path: change.path)) }
-                // An upper page is kept in memory only (format 7): the rows at depth 16 give it back at open.
-                guard change.depth > upperDepth else { continue }
-                batch.put(nodes, key: Self.pageKey(depth: change.depth, path: change.path), value: encoder.bytesCopy)
-                shape.rows[change.depth / TreePage.levels] += 1
-                shape.bytes[change.depth / TreePage.levels] += encoder.bytes.count
-                written += 1
-            }
+            return try walkedPageChanges(commit, oldRoot: oldRoot, into: &batch)
         } catch {
             throw .corrupt(what: "tree", reason: error.description)
         }
-        return (diff, newPages, emptied, (written, deleted, shape.rows, shape.bytes), walked)
+    }
+
+    /// `treeChanges` from the positions the update recorded: each changed page is encoded from the update's new nodes
+    /// (by reference: a created node, a carried leaf, or a node of the page it replaces at the same position), read in
+    /// place; nothing is walked from the root or searched by hash.
+    private func pageChanges(_ commit: BlockCommit, positions: TreePositionChanges, into batch: inout WriteBatch) throws(StateError) -> TreeChanges {
+        let walked = ContinuousClock.now
+        let upperDepth = Self.upperPageDepth
+        let cachable = newPageCacheDepth > upperDepth ? positions.pages.count { $0.added != TreePositionChanges.Reference.none && $0.depth > upperDepth && $0.depth <= newPageCacheDepth } : 0
+        var rows = PageRows(nodes: nodes, upperDepth: upperDepth, newPageCacheDepth: newPageCacheDepth, cachable: cachable, cachePages: pageCachePages)
+        var summaries: [(bucket: UInt8, summary: BucketSummary)] = []
+        summaries.reserveCapacity(positions.summaries.count)
+        try commit.treeNodes.withUnsafeBufferPointer { (records) throws(StateError) in
+            try positions.halves.withUnsafeBufferPointer { (halves) throws(StateError) in
+                try positions.carried.withUnsafeBufferPointer { (carried) throws(StateError) in
+                    let update = UpdateNodes(records: records, halves: halves, carried: carried)
+                    for summary in positions.summaries { summaries.append((summary.bucket, try update.summary(summary.node))) }
+                    // A position that held a page and holds none loses its row; one that holds a page gets its new page
+                    // written over the old one (one put, no delete). Each position is recorded once.
+                    for change in positions.pages where change.added == TreePositionChanges.Reference.none {
+                        rows.remove(depth: change.depth, path: change.path, into: &batch)
+                    }
+                    var encoder = PageEncoder()
+                    for change in positions.pages where change.added != TreePositionChanges.Reference.none {
+                        // The members this page keeps unchanged are in the page it replaces (the stored page at its position).
+                        var replaced: DecodedPage? = nil
+                        if change.removed != .zero {
+                            guard let stored = try page(change.removed, depth: change.depth, path: change.path) else {
+                                throw TreeDiff.corrupt(change.removed, "a page the commit replaces is missing")
+                            }
+                            replaced = stored
+                        }
+                        let page = try encoder.encode(change.added, of: update, replacing: replaced, decoded: rows.decodes(depth: change.depth))
+                        rows.add(depth: change.depth, path: change.path, encoder: encoder, page: page, into: &batch)
+                    }
+                }
+            }
+        }
+        return (summaries, rows.newPages, rows.emptied, (rows.written, rows.deleted, rows.rowsByLevel, rows.bytesByLevel), walked)
+    }
+
+    /// `treeChanges` from the stored and the committed tree walked side by side (`TreeDiff`): for a commit whose
+    /// update recorded no positions, or recorded them for another tree.
+    private func walkedPageChanges(_ commit: BlockCommit, oldRoot: Hash, into batch: inout WriteBatch) throws(StateError) -> TreeChanges {
+        var diff = TreeDiff(created: CreatedNodes(commit.treeNodes), summaryDepth: TreeBucket.depth, leafRowDepth: Self.storedPageDepth) { [unowned self] (hash: Hash, depth: Int, page: Hash, path: TreePath) throws(StateError) in
+            try self.treeNode(hash, depth: depth, page: page, path: path)
+        }
+        let upperDepth = Self.upperPageDepth
+        try diff.walk(old: oldRoot == .zero ? .empty : TreeDiff.OldSide(kind: .stored(oldRoot), page: .zero),
+                      new: commit.stateRoot == .zero ? .empty : .node(commit.stateRoot), depth: 0, position: .root)
+        let walked = ContinuousClock.now
+        // A position that held a page and holds none now loses its row; a position that holds a page gets its new
+        // page written over the old one (one put, no delete). Each position is one change of the walk, so no row is
+        // both deleted and written.
+        let cachable = diff.pageChanges.count { $0.addedRow != nil && $0.depth > upperDepth && $0.depth <= newPageCacheDepth }
+        var rows = PageRows(nodes: nodes, upperDepth: upperDepth, newPageCacheDepth: newPageCacheDepth, cachable: cachable, cachePages: pageCachePages)
+        for change in diff.pageChanges where change.removedRow != nil && change.addedRow == nil {
+            rows.remove(depth: change.depth, path: change.path, into: &batch)
+        }
+        var encoder = PageEncoder()
+        var members = diff.pageMembers
+        for change in diff.pageChanges {
+            let removed = change.removedRow
+            guard let added = change.addedRow else { continue }
+            // The members this page keeps unchanged are in the page it replaces (the stored page at its position).
+            if let removed {
+                guard let stored = try page(removed, depth: change.depth, path: change.path) else { throw TreeDiff.corrupt(removed, "a page the commit replaces is missing") }
+                members.replacing(stored)
+            } else {
+                members.replacing(nil)
+            }
+            let page = try encoder.encode(rootHash: added.hash, root: added.node, decoded: rows.decodes(depth: change.depth), members: members)
+            rows.add(depth: change.depth, path: change.path, encoder: encoder, page: page, into: &batch)
+        }
+        return (diff.summaries, rows.newPages, rows.emptied, (rows.written, rows.deleted, rows.rowsByLevel, rows.bytesByLevel), walked)
     }
 
     /// The height of the newest stored summary of `bucket`, or nil when it never changed: remembered, else read.
@@ -652,7 +735,8 @@ public struct CommitPhases: Sendable, Equatable {
     public var pruneSeconds = 0.0
     /// The state rows and their value history entries.
     public var valueHistorySeconds = 0.0
-    /// The side-by-side walk of the stored and the new tree (`TreeDiff.walk`), its page reads included.
+    /// Finding the changed positions: the side-by-side walk of the stored and the new tree (`TreeDiff.walk`, its page
+    /// reads included) for a commit without recorded positions; nearly nothing when the update recorded them.
     public var treeWalkSeconds = 0.0
     /// The pages' deletes and their new rows encoded, the replaced pages read when not cached.
     public var pageEncodeSeconds = 0.0

@@ -478,12 +478,7 @@ struct PageEncoder {
         }
         switch node {
         case .leaf(let leaf):
-            precondition(leaf.key.count <= Int(UInt16.max), "a leaf key longer than the commit's check allows")
-            bytes.append(DecodedPage.leafTag)
-            bytes.append(UInt8(truncatingIfNeeded: leaf.key.count >> 8))
-            bytes.append(UInt8(truncatingIfNeeded: leaf.key.count))
-            bytes.append(contentsOf: leaf.key)
-            append(leaf.valueHash)
+            writeLeaf(leaf)
         case .inner(let l, let r):
             precondition(level < TreePage.levels, "an inner page member at the page boundary")
             bytes.append(DecodedPage.innerTag)
@@ -516,5 +511,147 @@ struct PageEncoder {
 
     private mutating func append(_ hash: Hash) {
         hash.withUnsafeBytes { bytes.append(contentsOf: $0) }
+    }
+
+    private mutating func writeLeaf(_ leaf: TreeLeaf) {
+        precondition(leaf.key.count <= Int(UInt16.max), "a leaf key longer than the commit's check allows")
+        bytes.append(DecodedPage.leafTag)
+        bytes.append(UInt8(truncatingIfNeeded: leaf.key.count >> 8))
+        bytes.append(UInt8(truncatingIfNeeded: leaf.key.count))
+        bytes.append(contentsOf: leaf.key)
+        append(leaf.valueHash)
+    }
+
+    // MARK: encoding from an update's positions
+
+    /// Encodes the page whose root is the update's node `root` (a `TreePositionChanges.Reference`: created or carried)
+    /// into `bytes`, replacing `old` (the stored page at its position, nil when it held none): each member is taken by
+    /// reference — a created node and its recorded halves, a carried leaf, or the old page's member at the same
+    /// position — and read where it is. Returns the decoded page when `decoded` (for the cache). The bytes are the ones
+    /// `encode(rootHash:root:decoded:members:)` writes for the same page.
+    mutating func encode(_ root: Int32, of update: UpdateNodes, replacing old: DecodedPage?, decoded: Bool) throws(StateError) -> DecodedPage? {
+        bytes.removeAll(keepingCapacity: true)
+        hashes.removeAll(keepingCapacity: true)
+        nodes.removeAll(keepingCapacity: true)
+        self.decoded = decoded
+        guard root >= 0 ? Int(root) < update.records.count
+                        : root <= TreePositionChanges.Reference.carried(0) && TreePositionChanges.Reference.carriedIndex(root) < update.carried.count else {
+            throw .corruptValue(key: "tree update", reason: "a new page whose root is not a node the update made or moved")
+        }
+        try write(root, update.hash(root), level: 0, position: 1, update: update, old: old)
+        guard decoded else { return nil }
+        return DecodedPage(hashes: Self.exactCopy(hashes), nodes: Self.exactCopy(nodes))
+    }
+
+    private mutating func write(_ reference: Int32, _ hash: Hash, level: Int, position: Int, update: UpdateNodes, old: DecodedPage?) throws(StateError) {
+        if hash == .zero {
+            bytes.append(DecodedPage.emptyTag)
+            return
+        }
+        if reference >= 0 {
+            let index = Int(reference)
+            guard index < update.records.count else { throw .corruptValue(key: "tree update", reason: "a reference to node \(index) of \(update.records.count)") }
+            switch update.records[index].node {
+            case .leaf(let leaf):
+                if decoded {
+                    hashes.append(hash)
+                    nodes.append(.leaf(leaf))
+                }
+                writeLeaf(leaf)
+            case .inner(let l, let r):
+                if level == TreePage.levels {
+                    // The root of the page below, 4 levels down: referenced by its hash.
+                    bytes.append(DecodedPage.pageTag)
+                    append(hash)
+                    return
+                }
+                if decoded {
+                    hashes.append(hash)
+                    nodes.append(.inner(left: l, right: r))
+                }
+                bytes.append(DecodedPage.innerTag)
+                let halves = update.halves[index]
+                try write(halves[0], l, level: level + 1, position: position << 1, update: update, old: old)
+                try write(halves[1], r, level: level + 1, position: position << 1 | 1, update: update, old: old)
+            }
+        } else if reference == TreePositionChanges.Reference.stored {
+            try writeStored(hash, level: level, position: position, old: old)
+        } else if reference != TreePositionChanges.Reference.none {
+            let index = TreePositionChanges.Reference.carriedIndex(reference)
+            guard index < update.carried.count else { throw .corruptValue(key: "tree update", reason: "a reference to carried leaf \(index) of \(update.carried.count)") }
+            if decoded {
+                hashes.append(hash)
+                nodes.append(.leaf(update.carried[index]))
+            }
+            writeLeaf(update.carried[index])
+        } else {
+            throw .corruptValue(key: "tree node \(hash.hex)", reason: "a half of a new node recorded as empty")
+        }
+    }
+
+    /// A node the new page shares with `old` at the same position (an inner node's hash fixes its position), with its
+    /// subtree down to the page's bottom, from `old` itself; 4 levels down, an inner node is the root of the unchanged
+    /// page below, which `old` references from the same place.
+    private mutating func writeStored(_ hash: Hash, level: Int, position: Int, old: DecodedPage?) throws(StateError) {
+        guard let old else {
+            throw .corruptValue(key: "tree node \(hash.hex)", reason: "an unchanged node of a new page (\(level) levels below its root) where no page was")
+        }
+        if let index = old.positions.member(at: position), old.hashes.withUnsafeBufferPointer({ $0[index] == hash }) {
+            let node = old.nodes.withUnsafeBufferPointer { $0[index] }
+            if decoded {
+                hashes.append(hash)
+                nodes.append(node)
+            }
+            switch node {
+            case .leaf(let leaf):
+                writeLeaf(leaf)
+            case .inner(let l, let r):
+                guard level < TreePage.levels else { throw .corruptValue(key: "tree node \(hash.hex)", reason: "an inner member at the page boundary") }
+                bytes.append(DecodedPage.innerTag)
+                for (child, childPosition) in [(l, position << 1), (r, position << 1 | 1)] {
+                    if child == .zero { bytes.append(DecodedPage.emptyTag) } else { try writeStored(child, level: level + 1, position: childPosition, old: old) }
+                }
+            }
+            return
+        }
+        // 4 levels down and not a member: the root of a page below, referenced by the same parent in the old page.
+        guard level == TreePage.levels, let parent = old.positions.member(at: position >> 1),
+              old.nodes.withUnsafeBufferPointer({ nodes in
+                  guard case .inner(let left, let right) = nodes[parent] else { return false }
+                  return (position & 1 == 0 ? left : right) == hash
+              }) else {
+            throw .corruptValue(key: "tree node \(hash.hex)", reason: "an unchanged node of a new page (\(level) levels below its root) that the page it replaces does not hold there")
+        }
+        bytes.append(DecodedPage.pageTag)
+        append(hash)
+    }
+}
+
+/// A tree update's nodes as a commit reads them in place (`PageEncoder.encode(_:of:replacing:decoded:)`): its created
+/// nodes (`TreeUpdate.newNodes`) with their recorded halves, and its carried leaves (`TreePositionChanges`).
+struct UpdateNodes {
+    let records: UnsafeBufferPointer<TreeNodeRecord>
+    let halves: UnsafeBufferPointer<SIMD2<Int32>>
+    let carried: UnsafeBufferPointer<TreeLeaf>
+
+    /// The hash of the node `reference` names (created or carried).
+    func hash(_ reference: Int32) -> Hash {
+        reference >= 0 ? records[Int(reference)].hash : carried[TreePositionChanges.Reference.carriedIndex(reference)].hash
+    }
+
+    /// The bucket summary whose node is `reference` (`TreePositionChanges.Summary`).
+    func summary(_ reference: Int32) throws(StateError) -> BucketSummary {
+        if reference == TreePositionChanges.Reference.none { return .empty }
+        if reference >= 0 {
+            guard Int(reference) < records.count else { throw .corruptValue(key: "tree update", reason: "a summary of node \(reference) of \(records.count)") }
+            switch records[Int(reference)].node {
+            case .leaf(let leaf): return .leaf(leaf)
+            case .inner: return .inner(records[Int(reference)].hash)
+            }
+        }
+        guard reference != TreePositionChanges.Reference.stored, TreePositionChanges.Reference.carriedIndex(reference) < carried.count else {
+            throw .corruptValue(key: "tree update", reason: "a bucket summary that is neither new nor moved")
+        }
+        return .leaf(carried[TreePositionChanges.Reference.carriedIndex(reference)])
     }
 }

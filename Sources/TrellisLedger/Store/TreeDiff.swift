@@ -9,8 +9,9 @@
 // Stored nodes are loaded with their true page (the old tree's node at the page depth), so no load depends on what
 // a cache still holds. New nodes come from the update's created nodes; a node of the new tree that is not new is
 // either the same stored node at the same position (an inner node's hash fixes its position) or a moved leaf, found
-// below. Used by the commit (old = the latest stored tree, new = the committed one) and by `HistoricalTree` (old =
-// the latest bucket, new = the bucket as rebuilt at an older height).
+// below. Used by `HistoricalTree` (old = the latest bucket, new = the bucket as rebuilt at an older height) and by a
+// commit whose tree update recorded no positions (old = the latest stored tree, new = the committed one; an update's
+// recorded positions, TreePositionChanges.swift, give the same changes without this walk: PositionChangesTests).
 import TrellisCrypto
 
 struct TreeDiff {

@@ -94,10 +94,10 @@ extension RocksChainStore {
         var stack: [(depth: Int, path: TreePath, hash: Hash, node: TreeNode)] = []
         switch top {
         case .empty, .existing: break
-        case .leaf(let leaf):
+        case .leaf(let leaf), .createdLeaf(let leaf, _):
             // The whole tree's lone leaf is the root page (as the commit keeps it); below the root it sits higher up.
             if depth == 0 { stack.append((0, .root, leaf.hash, .leaf(leaf))) }
-        case .inner(let h):
+        case .inner(let h), .createdInner(let h, _):
             guard let node = members.created[h] else { preconditionFailure("a combined subtree's root was not created") }
             stack.append((depth, path, h, node))
         }

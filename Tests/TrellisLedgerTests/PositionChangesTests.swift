@@ -1,0 +1,190 @@
+// PositionChangesTests.swift — the positions a tree update records as it builds (TreePositionChanges.swift) are exactly
+// the page changes and bucket summaries that walking the old and the new tree side by side finds (`TreeDiff`), on
+// randomized sequences of inserts, overwrites, deletes, writes of the same value and deletes of absent keys over keys
+// packed under a few prefixes (pages at depths 12–20, lone leaves moving across the depth-16 rows and the depth-8
+// buckets as neighbours come and go), from the empty tree through one key and back; and a store committing from the
+// recorded positions holds, after every height, the very rows (pages, summaries, stale records) of a store committing
+// the same heights by the walk.
+import Foundation
+import Testing
+import TrellisCodec
+import TrellisCrypto
+import TrellisStore
+@testable import TrellisLedger
+
+@Suite struct PositionChangesTests {
+    typealias Change = (key: [UInt8], value: [UInt8]?)
+
+    /// Keys packed under two prefixes (9 and 12 leading bits of their hashes: subtrees reaching depths 16–22) and a few
+    /// spread over the whole tree.
+    static let keyPool: [[UInt8]] = {
+        var dense: [[UInt8]] = [], denser: [[UInt8]] = []
+        for n in 0..<(1 << 17) {
+            let key = Array("pos/\(n)".utf8)
+            let word = TreePath(SHA256.hash(key)).words.0
+            if word >> 55 == 0x0AB { dense.append(key) }
+            if word >> 52 == 0x5C3 { denser.append(key) }
+        }
+        return dense + denser + (0..<120).map { Array("spread/\($0)".utf8) }
+    }()
+
+    /// A batch of distinct changes over `pool`, against the state `live` (key → value), which it updates: new keys,
+    /// overwrites, the same value again, deletes, deletes of absent keys; now and then most keys under one prefix go.
+    static func batch(_ rng: inout SplitMix64, pool: [[UInt8]], live: inout [[UInt8]: [UInt8]], step: Int) -> [Change] {
+        var picked: [[UInt8]: [UInt8]?] = [:]
+        if step % 17 == 9 {
+            // A cluster emptied to a key or two: leaves move up across the rows and buckets.
+            let prefix = rng.below(2) == 0 ? 0x0AB as UInt64 : 0x5C3
+            let shift: UInt64 = prefix == 0x0AB ? 55 : 52
+            let members = live.keys.filter { TreePath(SHA256.hash($0)).words.0 >> shift == prefix }.sorted { ByteOrder.less($0, $1) }
+            for key in members.dropFirst(rng.below(3)) { picked.updateValue(nil, forKey: key) }
+        } else {
+            let size = step < 3 ? step + 1 : rng.chance(10) ? 60 + rng.below(80) : 1 + rng.below(20)
+            for _ in 0..<size {
+                let key = pool[rng.below(pool.count)]
+                switch rng.below(10) {
+                case 0...4: picked.updateValue([UInt8(rng.below(4))], forKey: key)  // small values: some equal to the current one
+                case 5...7: picked.updateValue(nil, forKey: key)  // present or absent
+                default: picked.updateValue(live[key], forKey: key)  // no change at all
+                }
+            }
+        }
+        for (key, value) in picked { live[key] = value }
+        return picked.map { ($0.key, $0.value) }.sorted { ByteOrder.less($0.key, $1.key) }
+    }
+
+    /// A position's first `depth` bits as bytes.
+    static func place(_ path: TreePath, _ depth: Int) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: Hash.byteCount)
+        bytes.withUnsafeMutableBufferPointer { path.writePrefix(depth, into: $0) }
+        return bytes
+    }
+
+    struct PageRow: Equatable, CustomStringConvertible {
+        let depth: Int
+        let place: [UInt8]
+        let removed: Hash
+        let added: TreeNode?
+
+        var description: String { "depth \(depth) at \(Hex.encode(Array(place.prefix(3)))): -\(removed.hex.prefix(8)) +\(added.map { String($0.hash.hex.prefix(8)) } ?? "none")" }
+    }
+
+    @Test func theUpdatesPositionsAreTheWalksPageChanges() throws {
+        let block = try TestChain(net: TestNet()).commitNext([]).block
+        let archive = MemoryChainStore()
+        var rng = SplitMix64(seed: 21)
+        var live: [[UInt8]: [UInt8]] = [:]
+        var root = Hash.zero
+        var seen = (pages: 0, removedOnly: 0, rows: 0, carried: 0, summaries: 0, deep: 0)
+        for step in 0..<260 {
+            let changes = Self.batch(&rng, pool: Self.keyPool, live: &live, step: step)
+            let update = try SparseMerkleTree.update(root: root, changes: changes, source: archive)
+            let positions = try #require(update.positions)
+            #expect(positions.baseRoot == root && positions.root == update.root)
+            var diff = TreeDiff(created: CreatedNodes(update.newNodes), summaryDepth: TreeBucket.depth, leafRowDepth: RocksChainStore.storedPageDepth) { (hash: Hash, _: Int, _: Hash, _: TreePath) throws(StateError) in
+                try archive.treeNode(hash)
+            }
+            try diff.walk(old: root == .zero ? .empty : TreeDiff.OldSide(kind: .stored(root), page: .zero),
+                          new: update.root == .zero ? .empty : .node(update.root), depth: 0, position: .root)
+            let expected = diff.pageChanges.compactMap { change -> PageRow? in
+                guard change.removedRow != nil || change.addedRow != nil else { return nil }
+                return PageRow(depth: change.depth, place: Self.place(change.path, change.depth), removed: change.removedRow ?? .zero, added: change.addedRow?.node)
+            }
+            let recorded = positions.pages.map { page -> PageRow in
+                let added: TreeNode?
+                if page.added >= 0 {
+                    added = update.newNodes[Int(page.added)].node
+                } else if page.added <= TreePositionChanges.Reference.carried(0) {
+                    added = .leaf(positions.carried[TreePositionChanges.Reference.carriedIndex(page.added)])
+                    seen.carried += 1
+                } else {
+                    #expect(page.added == TreePositionChanges.Reference.none, "step \(step): a page recorded with a stored root")
+                    added = nil
+                }
+                return PageRow(depth: page.depth, place: Self.place(page.path, page.depth), removed: page.removed, added: added)
+            }
+            // Every created inner node's halves are referenced as what they are: a created node, a carried leaf, a node
+            // of the old tree (at the same position), or nothing.
+            for (index, record) in update.newNodes.enumerated() {
+                guard case .inner(let left, let right) = record.node else { continue }
+                let halves = positions.halves[index]
+                for (half, reference) in [(left, halves[0]), (right, halves[1])] {
+                    if reference >= 0 {
+                        #expect(Int(reference) < index && update.newNodes[Int(reference)].hash == half, "step \(step): node \(index)'s half")
+                    } else if reference == TreePositionChanges.Reference.none {
+                        #expect(half == .zero, "step \(step): node \(index)'s half")
+                    } else if reference == TreePositionChanges.Reference.stored {
+                        let stored = try archive.treeNode(half)
+                        #expect(half != .zero && stored != nil, "step \(step): node \(index)'s half")
+                    } else {
+                        #expect(positions.carried[TreePositionChanges.Reference.carriedIndex(reference)].hash == half, "step \(step): node \(index)'s half")
+                    }
+                }
+            }
+            let order = { (a: PageRow, b: PageRow) in a.depth != b.depth ? a.depth < b.depth : ByteOrder.less(a.place, b.place) }
+            #expect(recorded.sorted(by: order) == expected.sorted(by: order), "step \(step): \(changes.count) changes")
+            let summaries = try positions.halves.withUnsafeBufferPointer { halves in
+                try positions.carried.withUnsafeBufferPointer { carried in
+                    try update.newNodes.withUnsafeBufferPointer { records in
+                        let nodes = UpdateNodes(records: records, halves: halves, carried: carried)
+                        return try positions.summaries.map { (bucket: $0.bucket, summary: try nodes.summary($0.node)) }
+                    }
+                }
+            }
+            #expect(summaries.map(\.bucket) == diff.summaries.map(\.bucket) && summaries.map(\.summary) == diff.summaries.map(\.summary), "step \(step): summaries")
+            seen.pages += expected.count
+            seen.removedOnly += expected.count { $0.added == nil }
+            seen.rows += expected.count { $0.depth == RocksChainStore.storedPageDepth }
+            seen.summaries += summaries.count
+            seen.deep += expected.count { $0.depth > RocksChainStore.storedPageDepth }
+            try archive.commit(BlockCommit(height: UInt64(step), block: step == 0 ? nil : block, certificate: nil,
+                                           stateChanges: changes.map { StateChange(key: $0.key, value: $0.value) }, treeNodes: update.newNodes,
+                                           stateRoot: update.root, transactions: [], genesisHash: step == 0 ? .zero : nil))
+            root = update.root
+        }
+        // The sequence reaches what it is meant to: rows and deeper pages, positions emptied, leaves carried.
+        #expect(seen.pages > 2_000 && seen.removedOnly > 50 && seen.rows > 500 && seen.deep > 20 && seen.carried > 20 && seen.summaries > 500, "\(seen)")
+    }
+
+    /// Every row of the two stores' `nodes` and `tree` column families, and their upper pages in memory.
+    static func rows(_ store: RocksChainStore) throws -> [[UInt8]] {
+        var out: [[UInt8]] = []
+        for family in ["nodes", "tree"] {
+            let iterator = store.database.iterate(try store.database.columnFamily(family))
+            while let entry = iterator.next() { out.append(Array(family.utf8) + [0] + entry.key + [0] + entry.value) }
+            #expect(iterator.error == nil)
+        }
+        return out
+    }
+
+    @Test func aCommitFromTheUpdatesPositionsStoresTheWalksRows() throws {
+        let block = try TestChain(net: TestNet()).commitNext([]).block
+        let recordedPath = temporaryPath("positions-recorded"), walkedPath = temporaryPath("positions-walked")
+        defer {
+            try? FileManager.default.removeItem(atPath: recordedPath)
+            try? FileManager.default.removeItem(atPath: walkedPath)
+        }
+        let recorded = try RocksChainStore(path: recordedPath, retention: .window(heights: 3))
+        let walked = try RocksChainStore(path: walkedPath, retention: .window(heights: 3))
+        var rng = SplitMix64(seed: 7)
+        var live: [[UInt8]: [UInt8]] = [:]
+        var root = Hash.zero
+        for step in 0..<70 {
+            let changes = Self.batch(&rng, pool: Self.keyPool, live: &live, step: step)
+            let update = try SparseMerkleTree.update(root: root, changes: changes, source: recorded)
+            #expect(try SparseMerkleTree.update(root: root, changes: changes, source: walked).root == update.root, "step \(step)")
+            for (store, positions) in [(recorded, update.positions), (walked, nil)] {
+                try store.commit(BlockCommit(height: UInt64(step), block: step == 0 ? nil : block, certificate: nil,
+                                             stateChanges: changes.map { StateChange(key: $0.key, value: $0.value) }, treeNodes: update.newNodes,
+                                             stateRoot: update.root, transactions: [], genesisHash: step == 0 ? .zero : nil, staleNodes: update.staleNodes,
+                                             treePositions: positions))
+            }
+            let (a, b) = (try Self.rows(recorded), try Self.rows(walked))
+            #expect(a == b, "step \(step): \(a.count) rows from the positions, \(b.count) from the walk")
+            #expect(recorded.upperPageRoots == walked.upperPageRoots, "step \(step): upper pages")
+            root = update.root
+        }
+        let check = try recorded.checkState()
+        #expect(check.heights.count == 3 && check.pages > 100, "\(check.pages) pages")
+    }
+}
