@@ -21,7 +21,7 @@ struct AuditCertificate: ParsableCommand {
     struct Options: ParsableArguments {
         @OptionGroup var source: SourceOptions
 
-        @Option(help: "The height to certify (default: the newest certified height).")
+        @Option(parsing: .unconditional, help: "The height to certify (default: the newest certified height).", transform: NumberArgument.parse)
         var height: UInt64?
 
         @Option(help: "Output file (one JSON line).")

@@ -88,10 +88,10 @@ struct AuditExport: ParsableCommand {
     @Option(help: "Output file.")
     var out: String
 
-    @Option(help: "First height (default 1). A partial export (from > 1) is for reading a range — `audit lineage`, `audit retirements`, proofs — not for `audit verify`, which re-executes from the genesis and needs height 1.")
+    @Option(parsing: .unconditional, help: "First height (default 1). A partial export (from > 1) is for reading a range — `audit lineage`, `audit retirements`, proofs — not for `audit verify`, which re-executes from the genesis and needs height 1.", transform: NumberArgument.parse)
     var from: UInt64?
 
-    @Option(help: "Last height (default: the last committed).")
+    @Option(parsing: .unconditional, help: "Last height (default: the last committed).", transform: NumberArgument.parse)
     var to: UInt64?
 
     @Flag(help: "Print one JSON object (blocks, transactions, file, format, version).")
@@ -184,7 +184,7 @@ struct AuditProve: ParsableCommand {
     @Option(help: "State key (text, e.g. cert/cert-0123…).")
     var state: String?
 
-    @Option(help: "Height of the state (default: latest).")
+    @Option(parsing: .unconditional, help: "Height of the state (default: latest).", transform: NumberArgument.parse)
     var height: UInt64?
 
     @Option(help: "Output file.")

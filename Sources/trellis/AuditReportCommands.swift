@@ -21,14 +21,19 @@ struct ReportSource: ParsableArguments {
     @Option(help: .hidden)
     var node: String?
 
-    /// The state the report reads. `query` is the `trellis query` command line that asks a running node the same
-    /// question, named when --node is given.
+    /// Refuses --node, naming `query`: the `trellis query` command line that asks a running node the same question.
+    /// A report calls this before checking its own arguments, so that `audit retirements --node URL` without
+    /// --beneficiary is told what to run instead, not what else is missing from a command that cannot work.
+    func refuseNode(query: String) throws {
+        guard node != nil else { return }
+        throw badInput("audit reports read a stopped node's home (--home DIR) or a verified export (--export FILE), not a running node: "
+            + "ask the node with `trellis query \(query) --node URL --key KEY --prove` (the answer comes with state proofs), "
+            + "or write an export from it first with `trellis audit export --node URL --key KEY --out FILE`")
+    }
+
+    /// The state the report reads (after `refuseNode(query:)`).
     func state(query: String) throws -> ReportState {
-        if node != nil {
-            throw badInput("audit reports read a stopped node's home (--home DIR) or a verified export (--export FILE), not a running node: "
-                + "ask the node with `trellis query \(query) --node URL --key KEY --prove` (the answer comes with state proofs), "
-                + "or write an export from it first with `trellis audit export --node URL --key KEY --out FILE`")
-        }
+        try refuseNode(query: query)
         switch (home, exportFile) {
         case (let home?, nil): return try auditing { () throws(AuditError) in try ReportState(home: try HomeChainSource(path: home).source) }
         case (nil, let file?): return try auditing { () throws(AuditError) in try ReportState(export: file) }
@@ -67,6 +72,7 @@ struct AuditLineage: ParsableCommand {
     @OptionGroup var source: ReportSource
 
     func run() throws {
+        try source.refuseNode(query: "lineage --cert \(piece ?? cert ?? "CERT")")
         guard let certID = piece ?? cert, piece == nil || cert == nil else {
             throw badInput(piece == nil ? "give the certificate piece id (cert-…), as an argument or with --cert" : "give the certificate piece id once: as an argument or with --cert")
         }
@@ -101,6 +107,7 @@ struct AuditProvenance: ParsableCommand {
     @OptionGroup var source: ReportSource
 
     func run() throws {
+        try source.refuseNode(query: "provenance --serial SERIAL --program PROGRAM")
         guard let serial = serialText ?? serial, serialText == nil || self.serial == nil else {
             throw badInput(serialText == nil ? "give the serial, as an argument or with --serial" : "give the serial once: as an argument or with --serial")
         }
@@ -127,18 +134,21 @@ struct AuditProvenance: ParsableCommand {
 struct AuditRetirements: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "retirements", abstract: "A beneficiary's retirement statement: serial ranges, project, vintage, purpose, tx hashes.")
 
-    @Option(help: "Beneficiary name, exactly as retired for.")
-    var beneficiary: String
+    /// Required, and checked in `run()` rather than by the parser: after --node is refused (see `refuseNode`).
+    @Option(help: "Beneficiary name, exactly as retired for (required).")
+    var beneficiary: String?
 
-    @Option(help: "Earliest retirement time (Unix seconds).")
+    @Option(parsing: .unconditional, help: "Earliest retirement time (Unix seconds).", transform: NumberArgument.parse)
     var from: Int64 = 0
 
-    @Option(help: "Latest retirement time (Unix seconds).")
+    @Option(parsing: .unconditional, help: "Latest retirement time (Unix seconds).", transform: NumberArgument.parse)
     var to: Int64 = Int64.max
 
     @OptionGroup var source: ReportSource
 
     func run() throws {
+        try source.refuseNode(query: "retirements --beneficiary NAME")
+        guard let beneficiary else { throw badInput("give the beneficiary: --beneficiary NAME, exactly as retired for") }
         let state = try source.state(query: "retirements --beneficiary NAME")
         let answer = try auditing { () throws(AuditError) in try Reports.retirements(beneficiary: beneficiary, from: from, to: to, in: state) }
         let rows = answer.result.retirements.flatMap { r in

@@ -30,7 +30,7 @@ struct Light: ParsableCommand {
     @Option(help: "Another node's base URL to cross-check the verified header with (repeatable).")
     var witness: [String] = []
 
-    @Option(help: "The height to verify (default: the primary's newest certified height).")
+    @Option(parsing: .unconditional, help: "The height to verify (default: the primary's newest certified height).", transform: NumberArgument.parse)
     var height: UInt64?
 
     @Flag(help: "Verify every header one by one (adjacent steps only) instead of skipping.")

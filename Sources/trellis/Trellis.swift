@@ -44,11 +44,16 @@ struct Trellis: AsyncParsableCommand {
     /// The parser's message for a command line whose positional argument was given as a negative number
     /// (`trellis query block -1`): the parser reads "-1" as an option and then reports the argument as missing
     /// ("Missing expected argument '<height>'"). This says what happened instead, keeping the parser's help and usage
-    /// lines. Nil for any other refusal, and when the number follows an option or flag (whose value it may be).
+    /// lines. Nil for any other refusal, and when the number follows an option that may take it as its value: one the
+    /// usage line shows with a value (`--node <node>`) or does not show at all. A flag the usage line shows without a
+    /// value (`[--json]`) takes none, so `query block --json -1` is named like `query block -1`.
     static func negativeArgumentMessage(arguments: [String], parserMessage: String) -> String? {
         guard let missing = parserMessage.firstMatch(of: /Missing expected argument '(<[^>]+>)'/) else { return nil }
+        let usage = parserMessage.split(separator: "\n").first { $0.hasPrefix("Usage: ") } ?? ""
+        let flags = Set(usage.matches(of: /(--[a-z0-9-]+)(?![a-z0-9-]| <)/).map { String($0.1) })
+        func mayTakeValue(_ word: String) -> Bool { word.hasPrefix("-") && !word.contains("=") && !flags.contains(word) }
         let negative = arguments.indices.first { i in
-            arguments[i].wholeMatch(of: /-[0-9][0-9.eE+\-]*/) != nil && (i == 0 || !arguments[i - 1].hasPrefix("-"))
+            arguments[i].wholeMatch(of: /-[0-9][0-9.eE+\-]*/) != nil && (i == 0 || !mayTakeValue(arguments[i - 1]))
         }
         guard let negative else { return nil }
         let name = missing.1

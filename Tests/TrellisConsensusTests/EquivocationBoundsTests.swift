@@ -211,20 +211,13 @@ extension ReplicaTests {
 extension ReplicaTests {
     @Test("A block committed through block sync drops the pending evidence it carries, as a decided one does")
     func syncedBlockPrunesEvidence() throws {
-        let h = try Harness()
-        let i = h.nonProposer(height: 1)
-        let equivocator = try #require(h.keys.indices.first { $0 != i })
+        let (h, i, equivocator) = try evidenceCast()
         let host = RecordingHost()
         var r = try replica(h, i, host: host)
-        let block = h.block(height: 1)
-        r.receive(.vote(h.vote(.prevote, height: 1, round: 0, nil, by: equivocator)))
-        r.receive(.vote(h.vote(.prevote, height: 1, round: 0, block.hash, by: equivocator)))
-        let evidence = try #require(r.machine.pendingEvidence.first)
+        let evidence = try equivocate(&r, h, by: equivocator, second: h.block(height: 1).hash)
         // Another proposer's block recorded that pair; this node commits it by sync.
-        let punishing = Block(header: block.header, transactions: [], lastCommit: nil, evidence: [evidence])
-        let certificate = CommitCertificate(height: 1, round: 0, blockID: punishing.hash,
-                                            precommits: h.keys.indices.map { h.vote(.precommit, height: 1, round: 0, punishing.hash, by: $0) })
-        r.receiveSync(.blockResponse(block: punishing, certificate: certificate), from: 1)
+        let punishing = h.block(height: 1, punishing: [evidence])
+        r.receiveSync(.blockResponse(block: punishing, certificate: h.certificate(for: punishing)), from: 1)
         #expect(r.application.committedHeight == 1)
         #expect(r.machine.pendingEvidence.isEmpty)
     }

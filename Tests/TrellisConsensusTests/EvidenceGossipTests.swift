@@ -18,13 +18,11 @@ extension ReplicaTests {
     func evidenceOnlyOneNodeSawReachesAnotherProposer() throws {
         let h = try Harness()
         let proposer = h.proposerIndex(height: 2, round: 0)
-        let equivocator = try #require(h.keys.indices.first { $0 != proposer && $0 != h.proposerIndex(height: 1, round: 0) })
-        let witness = try #require(h.keys.indices.first { $0 != proposer && $0 != equivocator })
+        let equivocator = h.firstValidator(except: proposer, h.proposerIndex(height: 1, round: 0))
+        let witness = h.firstValidator(except: proposer, equivocator)
         let witnessHost = RecordingHost()
         var w = try replica(h, witness, host: witnessHost)
-        w.receive(.vote(h.vote(.prevote, height: 1, round: 0, nil, by: equivocator)))
-        w.receive(.vote(h.vote(.prevote, height: 1, round: 0, h.block(height: 1, variant: 9).hash, by: equivocator)))
-        let pair = try #require(w.machine.pendingEvidence.first)
+        let pair = try equivocate(&w, h, by: equivocator)
         w.tick()
         #expect(gossipedEvidence(witnessHost) == [[pair]])
 
@@ -59,9 +57,7 @@ extension ReplicaTests {
 
     @Test("Forged, unknown-signer, height-0, future, repeated and already punished pairs are refused with their typed reason; a forgery ends its sender's checks for the height; a punished pair is not gossiped again")
     func badEvidenceIsRefused() throws {
-        let h = try Harness()
-        let i = h.nonProposer(height: 1)
-        let equivocator = try #require(h.keys.indices.first { $0 != i })
+        let (h, i, equivocator) = try evidenceCast()
         let host = RecordingHost()
         var r = try replica(h, i, host: host)
         let valid = try pair(h, height: 1, by: h.keys[equivocator])
@@ -94,10 +90,8 @@ extension ReplicaTests {
         // A block punishing the pair commits: the pool drops it, gossip no longer carries it, and a peer sending it again is refused.
         r.tick()
         #expect(gossipedEvidence(host).last == [valid])
-        let punishing = Block(header: h.block(height: 1).header, transactions: [], lastCommit: nil, evidence: [valid])
-        r.receiveSync(.blockResponse(block: punishing, certificate: CommitCertificate(height: 1, round: 0, blockID: punishing.hash,
-                                                                                       precommits: h.keys.indices.map { h.vote(.precommit, height: 1, round: 0, punishing.hash, by: $0) })),
-                      from: 1)
+        let punishing = h.block(height: 1, punishing: [valid])
+        r.receiveSync(.blockResponse(block: punishing, certificate: h.certificate(for: punishing)), from: 1)
         #expect(r.application.committedHeight == 1)
         #expect(r.machine.pendingEvidence.isEmpty)
         #expect(throws: EvidenceRefusal.alreadyPunished(height: 1)) { try r.receiveEvidence(valid, from: 9) }
@@ -109,9 +103,7 @@ extension ReplicaTests {
 
     @Test("Once a peer's allowance is spent, its further pairs reach neither the store nor the validator schedule; an honest peer's repeat of a pending pair costs no read either (REVIEW-18-node-c RISK 1)")
     func noStoreWorkBeyondTheAllowance() throws {
-        let h = try Harness()
-        let i = h.nonProposer(height: 1)
-        let equivocator = try #require(h.keys.indices.first { $0 != i })
+        let (h, i, equivocator) = try evidenceCast()
         let probe = ApplicationProbe()
         var r = try replica(h, i, host: RecordingHost(), app: FakeApplication(harness: h, probe: probe))
         let stranger = try pair(h, height: 1, by: SigningKey.generate())
@@ -155,9 +147,7 @@ extension ReplicaTests {
 
     @Test("A peer's allowance and the node's look-ups and verifications are counted per height: all start again when a height starts")
     func allowancesStartAgainAtEachHeight() throws {
-        let h = try Harness()
-        let i = h.nonProposer(height: 1)
-        let equivocator = try #require(h.keys.indices.first { $0 != i })
+        let (h, i, equivocator) = try evidenceCast()
         var r = try replica(h, i, host: RecordingHost())
         let valid = try pair(h, height: 1, by: h.keys[equivocator])
         let forgery = try forged(h, valid, by: h.keys[(equivocator + 1) % h.keys.count])
@@ -198,9 +188,7 @@ extension ReplicaTests {
 
     @Test("Gossip accepts pairs of the last EvidenceGossip.maxAgeHeights heights only, and sends only those")
     func oldPairsAreNeitherAcceptedNorSent() throws {
-        let h = try Harness()
-        let i = h.nonProposer(height: 1)
-        let equivocator = try #require(h.keys.indices.first { $0 != i })
+        let (h, i, equivocator) = try evidenceCast()
         let host = RecordingHost()
         var r = try replica(h, i, host: host)
         let old = try pair(h, height: 1, by: h.keys[equivocator])
@@ -219,15 +207,12 @@ extension ReplicaTests {
 
     @Test("With evidence gossip off (the default, the node's too, in the release that introduced it), a replica receives pairs but sends none")
     func gossipOffSendsNothing() throws {
-        let h = try Harness()
-        let i = h.nonProposer(height: 1)
-        let equivocator = try #require(h.keys.indices.first { $0 != i })
+        let (h, i, equivocator) = try evidenceCast()
         let host = RecordingHost()
         var r = try replica(h, i, host: host, settings: ReplicaSettings(commitDelayMilliseconds: 0))
-        r.receive(.vote(h.vote(.prevote, height: 1, round: 0, nil, by: equivocator)))
-        r.receive(.vote(h.vote(.prevote, height: 1, round: 0, h.block(height: 1, variant: 9).hash, by: equivocator)))
+        _ = try equivocate(&r, h, by: equivocator)
         #expect(r.machine.pendingEvidence.count == 1)
-        let third = try #require(h.keys.indices.first { $0 != i && $0 != equivocator })
+        let third = h.firstValidator(except: i, equivocator)
         let other = try pair(h, height: 1, by: h.keys[third])
         try r.receiveEvidence(other, from: 7)
         #expect(r.machine.pendingEvidence.count == 2)
@@ -237,23 +222,17 @@ extension ReplicaTests {
 
     @Test("A punished pair still in a stored pool (restored after the punishing block was not the last) is dropped before gossip")
     func punishedPairIsNotGossipedAgain() throws {
-        let h = try Harness()
-        let i = h.nonProposer(height: 1)
-        let equivocator = try #require(h.keys.indices.first { $0 != i })
+        let (h, i, equivocator) = try evidenceCast()
         let host = RecordingHost()
         var r = try replica(h, i, host: host)
-        r.receive(.vote(h.vote(.prevote, height: 1, round: 0, nil, by: equivocator)))
-        r.receive(.vote(h.vote(.prevote, height: 1, round: 0, h.block(height: 1, variant: 9).hash, by: equivocator)))
-        let pair = try #require(r.machine.pendingEvidence.first)
+        let pair = try equivocate(&r, h, by: equivocator)
         try host.wal.sync()
         // Blocks 1 (punishing the pair) and 2 land in the ledger, but the process died before the pool was stored again.
         var app = r.application
-        let punishing = Block(header: h.block(height: 1).header, transactions: [], lastCommit: nil, evidence: [pair])
-        try app.commit(punishing, certificate: CommitCertificate(height: 1, round: 0, blockID: punishing.hash,
-                                                                  precommits: h.keys.indices.map { h.vote(.precommit, height: 1, round: 0, punishing.hash, by: $0) }))
+        let punishing = h.block(height: 1, punishing: [pair])
+        try app.commit(punishing, certificate: h.certificate(for: punishing))
         let next = h.block(height: 2)
-        try app.commit(next, certificate: CommitCertificate(height: 2, round: 0, blockID: next.hash,
-                                                             precommits: h.keys.indices.map { h.vote(.precommit, height: 2, round: 0, next.hash, by: $0) }))
+        try app.commit(next, certificate: h.certificate(for: next))
         host.crash()
         r = try replica(h, i, host: host, app: app)
         #expect(r.machine.pendingEvidence == [pair], "the restart prunes only what the last block punished")

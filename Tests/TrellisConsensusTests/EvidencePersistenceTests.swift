@@ -11,12 +11,10 @@ extension ReplicaTests {
     func pendingEvidenceSurvivesARestart() throws {
         let h = try Harness()
         let i = h.nonProposer(height: 1)
-        let equivocator = try #require(h.keys.indices.first { $0 != i && $0 != h.proposerIndex(height: 1, round: 0) })
+        let equivocator = h.firstValidator(except: i, h.proposerIndex(height: 1, round: 0))
         let host = RecordingHost()
         var r = try replica(h, i, host: host)
-        r.receive(.vote(h.vote(.prevote, height: 1, round: 0, nil, by: equivocator)))
-        r.receive(.vote(h.vote(.prevote, height: 1, round: 0, h.block(height: 1, variant: 9).hash, by: equivocator)))
-        let pair = try #require(r.machine.pendingEvidence.first)
+        let pair = try equivocate(&r, h, by: equivocator)
         // This node's next signature syncs the log, and the stored pool with it.
         r.receive(.proposal(h.proposal(height: 1, round: 0, block: h.block(height: 1))))
         #expect(prevotes(host, height: 1) == [.some(h.block(height: 1).hash)])
@@ -29,10 +27,8 @@ extension ReplicaTests {
         r = try replica(h, i, host: host, app: r.application)
         #expect(r.machine.pendingEvidence == [pair], "the restarted node still offers the pair to the blocks it proposes")
         // A block punishing it commits: the pruned pool is stored at once, so the next restart does not revive it.
-        let punishing = Block(header: h.block(height: 4).header, transactions: [], lastCommit: nil, evidence: [pair])
-        let certificate = CommitCertificate(height: 4, round: 0, blockID: punishing.hash,
-                                            precommits: h.keys.indices.map { h.vote(.precommit, height: 4, round: 0, punishing.hash, by: $0) })
-        r.receiveSync(.blockResponse(block: punishing, certificate: certificate), from: 1)
+        let punishing = h.block(height: 4, punishing: [pair])
+        r.receiveSync(.blockResponse(block: punishing, certificate: h.certificate(for: punishing)), from: 1)
         #expect(r.application.committedHeight == 4)
         #expect(r.machine.pendingEvidence.isEmpty)
         // One more block by sync (nothing this node signs syncs the log meanwhile), then kill -9: the last block no
@@ -47,21 +43,16 @@ extension ReplicaTests {
 
     @Test("A crash between a block's commit and the store of the pool it pruned: the restart drops the pairs that block punished")
     func restartAfterACommitForgetsPunishedEvidence() throws {
-        let h = try Harness()
-        let i = h.nonProposer(height: 1)
-        let equivocator = try #require(h.keys.indices.first { $0 != i })
+        let (h, i, equivocator) = try evidenceCast()
         let host = RecordingHost()
         var r = try replica(h, i, host: host)
-        r.receive(.vote(h.vote(.prevote, height: 1, round: 0, nil, by: equivocator)))
-        r.receive(.vote(h.vote(.prevote, height: 1, round: 0, h.block(height: 1, variant: 9).hash, by: equivocator)))
-        let pair = try #require(r.machine.pendingEvidence.first)
+        let pair = try equivocate(&r, h, by: equivocator)
         try host.wal.sync()
         syncCommit(&r, h, height: 1)
         // The ledger holds block 2, which punished the pair, but the process died before the pool was stored again.
         var app = r.application
-        let punishing = Block(header: h.block(height: 2).header, transactions: [], lastCommit: nil, evidence: [pair])
-        try app.commit(punishing, certificate: CommitCertificate(height: 2, round: 0, blockID: punishing.hash,
-                                                                  precommits: h.keys.indices.map { h.vote(.precommit, height: 2, round: 0, punishing.hash, by: $0) }))
+        let punishing = h.block(height: 2, punishing: [pair])
+        try app.commit(punishing, certificate: h.certificate(for: punishing))
         host.crash()
         #expect(try host.wal.evidence() == [pair])
         r = try replica(h, i, host: host, app: app)

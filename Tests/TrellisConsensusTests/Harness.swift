@@ -44,6 +44,24 @@ struct Harness {
         return Block(header: header, transactions: [], lastCommit: nil)
     }
 
+    /// The block of `block(height:)`'s header that carries `evidence`: a block punishing those pairs.
+    func block(height: UInt64, punishing evidence: [DuplicateVoteEvidence]) -> Block {
+        Block(header: block(height: height).header, transactions: [], lastCommit: nil, evidence: evidence)
+    }
+
+    /// A commit certificate of `block` at round 0: every validator's precommit for it.
+    func certificate(for block: Block) -> CommitCertificate {
+        let height = block.header.height
+        return CommitCertificate(height: height, round: 0, blockID: block.hash,
+                                 precommits: keys.indices.map { vote(.precommit, height: height, round: 0, block.hash, by: $0) })
+    }
+
+    /// The first validator (in set order) that is none of `excluded`.
+    func firstValidator(except excluded: Int...) -> Int {
+        guard let i = keys.indices.first(where: { !excluded.contains($0) }) else { preconditionFailure("invalid state: no validator outside \(excluded)") }
+        return i
+    }
+
     func proposal(height: UInt64, round: UInt32, polRound: UInt32? = nil, block: Block, by i: Int? = nil) -> Proposal {
         let proposer = i ?? proposerIndex(height: height, round: round)
         let body = ProposalBody(height: height, round: round, polRound: polRound, blockID: block.hash, proposer: keys[proposer].publicKey)

@@ -270,17 +270,14 @@ struct ReplicaTests {
         let host = RecordingHost()
         let mine = h.block(height: 1, variant: 1)
         let theirs = h.block(height: 1, variant: 2)
-        func certificate(_ block: Block) -> CommitCertificate {
-            CommitCertificate(height: 1, round: 0, blockID: block.hash, precommits: h.keys.indices.map { h.vote(.precommit, height: 1, round: 0, block.hash, by: $0) })
-        }
         var app = FakeApplication(harness: h)
-        app.blocks = [(mine, certificate(mine))]
+        app.blocks = [(mine, h.certificate(for: mine))]
         var r = try replica(h, 0, host: host, app: app)
         // The same block again is a harmless duplicate; an uncertified different one is refused without halting.
-        r.receiveSync(.blockResponse(block: mine, certificate: certificate(mine)), from: 1)
-        r.receiveSync(.blockResponse(block: theirs, certificate: certificate(mine)), from: 1)
+        r.receiveSync(.blockResponse(block: mine, certificate: h.certificate(for: mine)), from: 1)
+        r.receiveSync(.blockResponse(block: theirs, certificate: h.certificate(for: mine)), from: 1)
         #expect(host.halted == nil)
-        r.receiveSync(.blockResponse(block: theirs, certificate: certificate(theirs)), from: 1)
+        r.receiveSync(.blockResponse(block: theirs, certificate: h.certificate(for: theirs)), from: 1)
         #expect(host.halted == .divergence(height: 1, committed: mine.hash, other: theirs.hash, source: .sync))
         #expect(try #require(host.halted).description.contains(mine.hash.hex))
         #expect(try #require(host.halted).description.contains(theirs.hash.hex))
@@ -295,8 +292,7 @@ struct ReplicaTests {
         let host = RecordingHost()
         let block1 = h.block(height: 1)
         var app = FakeApplication(harness: h)
-        app.blocks = [(block1, CommitCertificate(height: 1, round: 0, blockID: block1.hash,
-                                                 precommits: h.keys.indices.map { h.vote(.precommit, height: 1, round: 0, block1.hash, by: $0) }))]
+        app.blocks = [(block1, h.certificate(for: block1))]
         let early = h.proposal(height: 2, round: 0, block: h.block(height: 2, variant: 1))
         let late = h.proposal(height: 2, round: 0, block: h.block(height: 2, variant: 2))  // the proposer equivocating
         try host.wal.appendUnrefusable(.startHeight(height: 1, validatorSet: h.set))
@@ -323,9 +319,23 @@ struct ReplicaTests {
     /// Commits `height` through block sync (a certificate of every validator); the next height starts at once.
     func syncCommit(_ r: inout TestReplica, _ h: Harness, height: UInt64) {
         let block = h.block(height: height)
-        let certificate = CommitCertificate(height: height, round: 0, blockID: block.hash,
-                                            precommits: h.keys.indices.map { h.vote(.precommit, height: height, round: 0, block.hash, by: $0) })
-        r.receiveSync(.blockResponse(block: block, certificate: certificate), from: 1)
+        r.receiveSync(.blockResponse(block: block, certificate: h.certificate(for: block)), from: 1)
+    }
+
+    /// The cast of most evidence tests: the four-validator harness, the replica `i` (one that does not propose height
+    /// 1) and the first other validator, who equivocates.
+    func evidenceCast() throws -> (h: Harness, i: Int, equivocator: Int) {
+        let h = try Harness()
+        let i = h.nonProposer(height: 1)
+        return (h, i, h.firstValidator(except: i))
+    }
+
+    /// `equivocator` prevotes nil, then `second` (default: variant 9 of block 1), at height 1, round 0: the pair `r`
+    /// records, which it must keep pending.
+    func equivocate(_ r: inout TestReplica, _ h: Harness, by equivocator: Int, second: Hash? = nil) throws -> DuplicateVoteEvidence {
+        r.receive(.vote(h.vote(.prevote, height: 1, round: 0, nil, by: equivocator)))
+        r.receive(.vote(h.vote(.prevote, height: 1, round: 0, second ?? h.block(height: 1, variant: 9).hash, by: equivocator)))
+        return try #require(r.machine.pendingEvidence.first)
     }
 
     /// The block ids of the prevotes `host` broadcast for `height` (nil inside: a nil prevote).
@@ -417,8 +427,7 @@ struct ReplicaTests {
         let host = RecordingHost()
         let block1 = h.block(height: 1)
         var app = FakeApplication(harness: h)
-        app.blocks = [(block1, CommitCertificate(height: 1, round: 0, blockID: block1.hash,
-                                                 precommits: h.keys.indices.map { h.vote(.precommit, height: 1, round: 0, block1.hash, by: $0) }))]
+        app.blocks = [(block1, h.certificate(for: block1))]
         let early = h.proposal(height: 2, round: 0, block: h.block(height: 2, variant: 1))
         let late = h.proposal(height: 2, round: 0, block: h.block(height: 2, variant: 2))
         // The previous life logged these during height 1 and crashed after committing it, before `.startHeight(2)`.
@@ -503,9 +512,7 @@ struct ReplicaTests {
         #expect(host.sent.count == 1)
         if case .blockRequest(let height) = host.sent.first?.0 { #expect(height == 1) } else { Issue.record("expected a block request") }
         let block = h.block(height: 1)
-        let certificate = CommitCertificate(height: 1, round: 0, blockID: block.hash,
-                                            precommits: h.keys.indices.map { h.vote(.precommit, height: 1, round: 0, block.hash, by: $0) })
-        r.receiveSync(.blockResponse(block: block, certificate: certificate), from: 2)
+        r.receiveSync(.blockResponse(block: block, certificate: h.certificate(for: block)), from: 2)
         #expect(r.application.committedHeight == 1)
         #expect(r.machine.height == 2)
         #expect(r.isCatchingUp)

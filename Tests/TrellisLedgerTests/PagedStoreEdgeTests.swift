@@ -50,6 +50,38 @@ import TrellisStore
         root = update.root
     }
 
+    /// Where a named key's leaf is after a step: at exactly this depth (an integer literal), somewhere above depth 16
+    /// (`.aboveSixteen`), or absent (`nil`).
+    enum Depth: ExpressibleByIntegerLiteral, ExpressibleByNilLiteral {
+        case exactly(Int), aboveSixteen, absent
+        init(integerLiteral value: Int) { self = .exactly(value) }
+        init(nilLiteral: ()) { self = .absent }
+    }
+
+    /// One height of a transition test: its changes, and where each named key's leaf is after them.
+    typealias Step = (changes: [Change], depths: [[UInt8]: Depth])
+
+    /// Commits `step` as `height` to the archive and to the store at `path` (opened for it and returned open), then
+    /// checks each named key's depth in the new tree.
+    static func commit(_ step: Step, height: Int, root: inout Hash, archive: MemoryChainStore, path: String, block: Block,
+                       sourceLocation: SourceLocation = #_sourceLocation) throws -> RocksChainStore {
+        let store = try RocksChainStore(path: path, retention: .window(heights: 3))
+        try commit(step.changes, height: height, root: &root, stores: [archive, store], block: block)
+        for (key, depth) in step.depths {
+            let (leaf, proof) = try SparseMerkleTree.prove(key, root: root, source: archive)
+            let name = String(decoding: key, as: UTF8.self)
+            switch depth {
+            case .exactly(let expected):
+                #expect(leaf?.key == key && proof.siblings.count == expected, "height \(height): \(name) at depth \(proof.siblings.count), meant \(expected)", sourceLocation: sourceLocation)
+            case .aboveSixteen:
+                #expect(leaf?.key == key && proof.siblings.count < 16, "height \(height): \(name) at depth \(proof.siblings.count), meant above 16", sourceLocation: sourceLocation)
+            case .absent:
+                #expect(leaf?.key != key, "height \(height): \(name) should be absent", sourceLocation: sourceLocation)
+            }
+        }
+        return store
+    }
+
     /// Every key of `keys` proves the same at every height the store keeps as in the archive, and the store checks.
     static func expectSameAsArchive(_ store: RocksChainStore, _ archive: MemoryChainStore, keys: [[UInt8]], _ what: String) throws {
         let report = try store.checkState()
@@ -88,7 +120,7 @@ import TrellisStore
         let keys = named + filler
 
         // height → (changes, each named key's expected leaf depth after it; nil: absent)
-        let steps: [(changes: [Change], depths: [[UInt8]: Int?])] = [
+        let steps: [Step] = [
             (filler.map { ($0, [0]) } + [x1, x2, y1, y2, z1, z2, w1, w2].map { ($0, [1]) },
              [x1: 4, x2: 4, y1: 8, y2: 8, z1: 12, z2: 12, w1: 5, w2: 5, x3: nil]),
             // Neighbours sharing one bit more than the boundary: x1, y1, z1 go below their page boundary.
@@ -108,16 +140,7 @@ import TrellisStore
         var root = Hash.zero
         for (height, step) in steps.enumerated() {
             do {
-                let store = try RocksChainStore(path: path, retention: .window(heights: 3))
-                try Self.commit(step.changes, height: height, root: &root, stores: [archive, store], block: block)
-                for (key, depth) in step.depths {
-                    let (leaf, proof) = try SparseMerkleTree.prove(key, root: root, source: archive)
-                    if let depth {
-                        #expect(leaf?.key == key && proof.siblings.count == depth, "height \(height): \(String(decoding: key, as: UTF8.self)) at depth \(proof.siblings.count), meant \(depth)")
-                    } else {
-                        #expect(leaf?.key != key, "height \(height): \(String(decoding: key, as: UTF8.self)) should be absent")
-                    }
-                }
+                let store = try Self.commit(step, height: height, root: &root, archive: archive, path: path, block: block)
                 try Self.expectSameAsArchive(store, archive, keys: keys, "height \(height)")
             }
             let reopened = try RocksChainStore(path: path, retention: .window(heights: 3))
@@ -146,35 +169,20 @@ import TrellisStore
         let c3 = Self.sibling(of: c1, sharing: 18, "c3")
         let filler = (0..<300).map { i in Self.grind("g\(i)") { $0.bytes[0] >= 0x80 } }
         let keys = [a1, a2, a3, b1, b2, c1, c2, c3] + filler
-        let steps: [(changes: [Change], depths: [[UInt8]: Int?])] = [
+        let steps: [Step] = [
             (filler.map { ($0, [0]) } + [(a1, [1]), (a2, [1]), (c1, [1])], [a1: 16, a2: 16]),
             ([(a3, [1]), (b1, [1]), (b2, [1])], [a1: 18, a3: 18, a2: 16, b1: 18, b2: 18]),  // a1 below 16; B a page
-            ([(a1, [2])], [a1: 18]),                                                         // changed below 16
-            ([(a3, nil), (b1, nil), (b2, nil)], [a1: 16, a3: nil, b1: nil, b2: nil]),        // pulled back; B emptied
-            ([(c1, nil), (c2, [1])], [c1: nil, c2: 3]),                                      // lone → another lone
-            ([(c2, [2]), (c3, [1]), (c1, [1])], [c1: 19, c3: 19]),                           // C a page
-            ([(c1, nil), (c3, nil), (c2, [3])], [c1: nil, c3: nil, c2: 3]),                  // page → another lone, changed
-            ([(filler[0], [9]), (c2, [4])], [c2: 3]),                                        // lone leaves above 16 changed
+            ([(a1, [2])], [a1: 18]),                                                        // changed below 16
+            ([(a3, nil), (b1, nil), (b2, nil)], [a1: 16, a3: nil, b1: nil, b2: nil]),       // pulled back; B emptied
+            ([(c1, nil), (c2, [1])], [c1: nil, c2: .aboveSixteen]),                         // lone → another lone
+            ([(c2, [2]), (c3, [1]), (c1, [1])], [c1: 19, c3: 19]),                          // C a page
+            ([(c1, nil), (c3, nil), (c2, [3])], [c1: nil, c3: nil, c2: .aboveSixteen]),     // page → another lone, changed
+            ([(filler[0], [9]), (c2, [4])], [c2: .aboveSixteen]),                           // lone leaves above 16 changed
         ]
         let archive = MemoryChainStore()
         var root = Hash.zero
         for (height, step) in steps.enumerated() {
-            do {
-                let store = try RocksChainStore(path: path, retention: .window(heights: 3))
-                try Self.commit(step.changes, height: height, root: &root, stores: [archive, store], block: block)
-                for (key, depth) in step.depths {
-                    let (leaf, proof) = try SparseMerkleTree.prove(key, root: root, source: archive)
-                    if let depth {
-                        if depth == 3 {
-                            #expect(leaf?.key == key && proof.siblings.count < 16, "height \(height): \(String(decoding: key, as: UTF8.self)) at depth \(proof.siblings.count), meant above 16")
-                        } else {
-                            #expect(leaf?.key == key && proof.siblings.count == depth, "height \(height): \(String(decoding: key, as: UTF8.self)) at depth \(proof.siblings.count), meant \(depth)")
-                        }
-                    } else {
-                        #expect(leaf?.key != key, "height \(height): \(String(decoding: key, as: UTF8.self)) should be absent")
-                    }
-                }
-            }
+            _ = try Self.commit(step, height: height, root: &root, archive: archive, path: path, block: block)  // and closed at once
             let reopened = try RocksChainStore(path: path, retention: .window(heights: 3))
             try Self.expectSameAsArchive(reopened, archive, keys: keys, "height \(height), reopened")
             // One row at depth 16 per position holding a key (a leaf or a page: distinct 16-bit prefixes).

@@ -3,7 +3,8 @@
 // a negative time is a time like any other, and an unknown enum value in a payload lists the values there are. A
 // negative height (`query block -1`) is named as such, not as a missing argument; a payload integer written 1e3 is
 // refused naming its field; an unknown payload field gets one message whichever kind it is; and the audit reports
-// refuse --node saying how to ask a running node. An address that answers no HTTP (a p2p port) says which to give.
+// refuse --node saying how to ask a running node (before asking for their subject); the audit commands' heights and
+// times are numbers like any other. An address that answers no HTTP (a p2p port) says which to give.
 import Foundation
 import Testing
 import TrellisSpawn
@@ -51,6 +52,13 @@ import Glibc
         #expect(negative.stderr.contains("Usage: trellis query block <height>"), "\(negative.stderr)")
         let exponent = try CLI.run(["query", "block", "1e3", "--node", "http://127.0.0.1:1"])
         #expect(exponent.status == 2 && exponent.stderr.contains(#"height "1e3" must be a non-negative integer or latest"#), "\(exponent.stderr)")
+        // After a flag (which takes no value) the number is the argument all the same; after an option it may be
+        // the option's value, and the parser's message stands.
+        let afterFlag = try CLI.run(["query", "block", "--json", "-1", "--node", "http://127.0.0.1:1"])
+        #expect(afterFlag.status == 2)
+        #expect(afterFlag.stderr.hasPrefix("error: <height> is never negative: \"-1\" was read as an option"), "\(afterFlag.stderr)")
+        let afterOption = try CLI.run(["query", "block", "--node", "-1"])
+        #expect(afterOption.status == 2 && afterOption.stderr.hasPrefix("Error: Missing value for '--node <node>'"), "\(afterOption.stderr)")
         // Without a number the parser's own message stands.
         let missing = try CLI.run(["query", "block", "--node", "http://127.0.0.1:1"])
         #expect(missing.status == 2 && missing.stderr.contains("Missing expected argument '<height>'"), "\(missing.stderr)")
@@ -102,6 +110,49 @@ import Glibc
             #expect(result.status == 2, "\(arguments): \(result.stderr)")
             #expect(result.stderr.contains("audit reports read a stopped node's home (--home DIR) or a verified export (--export FILE), not a running node"), "\(result.stderr)")
             #expect(result.stderr.contains(query), "\(result.stderr)")
+        }
+    }
+
+    /// A report given --node and not its subject (`audit retirements --node URL` without --beneficiary) is told the
+    /// query to run instead, not first what else to add to a command that cannot work; without --node, the missing
+    /// subject is named.
+    @Test func auditReportsRefuseANodeBeforeAskingForTheirSubject() throws {
+        for report in ["retirements", "lineage", "provenance"] {
+            let result = try CLI.run(["audit", report, "--node", "http://127.0.0.1:1"])
+            #expect(result.status == 2, "\(report): \(result.stderr)")
+            #expect(result.stderr.hasPrefix("error: audit reports read a stopped node's home (--home DIR) or a verified export (--export FILE), not a running node: "
+                                            + "ask the node with `trellis query \(report) --"), "\(report): \(result.stderr)")
+        }
+        let noBeneficiary = try CLI.run(["audit", "retirements", "--home", "/nonexistent/home"])
+        #expect(noBeneficiary.status == 2)
+        #expect(noBeneficiary.stderr == "error: give the beneficiary: --beneficiary NAME, exactly as retired for\n", "\(noBeneficiary.stderr)")
+    }
+
+    /// Heights and times given to the audit and light commands are refused like every other number: a negative
+    /// height or one written 1e3 says why, a negative time is a time (USER-FINDINGS #22's shapes, on every command).
+    @Test func auditNumbersAreRefusedSayingWhy() throws {
+        let node = ["--node", "http://127.0.0.1:1"]
+        let heights: [([String], String)] = [
+            (["audit", "export", "--out", "/nonexistent/x.jsonl", "--from"] , "--from <from>"),
+            (["audit", "export", "--out", "/nonexistent/x.jsonl", "--to"], "--to <to>"),
+            (["audit", "prove", "--out", "/nonexistent/p.json", "--state", "k", "--height"], "--height <height>"),
+            (["audit", "certificate", "retirement", "ret-1", "--out", "/nonexistent/c.json", "--height"], "--height <height>"),
+            (["light", "--trust", "/nonexistent/genesis.json", "--height"], "--height <height>"),
+        ]
+        for (arguments, option) in heights {
+            let negative = try CLI.run(arguments + ["-1"] + node)
+            #expect(negative.status == 2)
+            #expect(negative.stderr.contains("The value '-1' is invalid for '\(option)': the value must not be negative"), "\(arguments): \(negative.stderr)")
+            let exponent = try CLI.run(arguments + ["1e3"] + node)
+            #expect(exponent.status == 2)
+            #expect(exponent.stderr.contains("The value '1e3' is invalid for '\(option)': not a whole number"), "\(arguments): \(exponent.stderr)")
+        }
+        for option in ["--from", "--to"] {
+            let time = try CLI.run(["audit", "retirements", "--beneficiary", "Acme", option, "-5"])
+            #expect(time.status == 2 && time.stderr == "error: give exactly one of --home DIR or --export FILE\n", "\(option): \(time.stderr)")
+            let exponent = try CLI.run(["audit", "retirements", "--beneficiary", "Acme", option, "1e3"])
+            #expect(exponent.status == 2)
+            #expect(exponent.stderr.contains("The value '1e3' is invalid for '\(option) <\(option.dropFirst(2))>': not a whole number"), "\(exponent.stderr)")
         }
     }
 
