@@ -115,7 +115,9 @@ public enum StoreChecksum: Sendable, Equatable {
     /// RocksDB's default. Debian's librocksdb is a portable build that computes it without the CPU's CRC32
     /// instruction, a byte-table loop over every block read, flushed and compacted.
     case crc32c
-    /// XXH3 (RocksDB ≥ 6.27): vectorized with the baseline x86-64 instructions a portable build has.
+    /// XXH3 (RocksDB ≥ 6.27): vectorized with the baseline x86-64 instructions a portable build has. Measured on the
+    /// ledger: no gain — the CRC32C a process computes is its write-ahead log's, whose format fixes it
+    /// (docs/PERFORMANCE.md, "(twenty-first, reads)").
     case xxh3
 
     /// RocksDB's `ChecksumType` value.
