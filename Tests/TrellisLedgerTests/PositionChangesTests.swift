@@ -187,4 +187,39 @@ import TrellisStore
         let check = try recorded.checkState()
         #expect(check.heights.count == 3 && check.pages > 100, "\(check.pages) pages")
     }
+
+    /// Positions recorded on another tree are not used: a commit whose update was applied to an older root (here: that
+    /// root plus this height's changes and the last height's, so its new root, nodes and recorded halves all fit) walks
+    /// the stored tree instead, to the rows a store committing by the walk holds.
+    @Test func positionsRecordedOnAnotherTreeAreNotUsed() throws {
+        let block = try TestChain(net: TestNet()).commitNext([]).block
+        let recordedPath = temporaryPath("positions-other"), walkedPath = temporaryPath("positions-other-walked")
+        defer {
+            try? FileManager.default.removeItem(atPath: recordedPath)
+            try? FileManager.default.removeItem(atPath: walkedPath)
+        }
+        let stores = [try RocksChainStore(path: recordedPath, retention: .window(heights: 3)), try RocksChainStore(path: walkedPath, retention: .window(heights: 3))]
+        let keys = (0..<600).map { Array("other/\($0)".utf8) }
+        func commit(_ height: Int, _ changes: [Change], update: TreeUpdate, positions: TreePositionChanges?, into store: RocksChainStore) throws {
+            try store.commit(BlockCommit(height: UInt64(height), block: height == 0 ? nil : block, certificate: nil,
+                                         stateChanges: changes.map { StateChange(key: $0.key, value: $0.value) }, treeNodes: update.newNodes,
+                                         stateRoot: update.root, transactions: [], genesisHash: height == 0 ? .zero : nil, treePositions: positions))
+        }
+        let genesis: [Change] = keys.prefix(400).map { ($0, [1]) }
+        let first = try SparseMerkleTree.update(root: .zero, changes: genesis, source: stores[0])
+        for store in stores { try commit(0, genesis, update: first, positions: nil, into: store) }
+        // Height 1 changes the keys 0..<40; height 2 the keys 300..<500, applied to height 0's tree together with height 1's.
+        let one: [Change] = keys[0..<40].map { ($0, [2]) }, two: [Change] = keys[300..<500].map { ($0, $0.last! % 3 == 0 ? nil : [3]) }
+        let second = try SparseMerkleTree.update(root: first.root, changes: one, source: stores[0])
+        // Made while the store still holds height 0's tree (its reads follow the tree it holds).
+        let both = (one + two).sorted { ByteOrder.less($0.key, $1.key) }
+        let stale = try SparseMerkleTree.update(root: first.root, changes: both, source: stores[0])
+        for store in stores { try commit(1, one, update: second, positions: second.positions, into: store) }
+        #expect(try SparseMerkleTree.update(root: second.root, changes: two, source: stores[0]).root == stale.root)
+        try commit(2, two, update: stale, positions: stale.positions, into: stores[0])
+        try commit(2, two, update: stale, positions: nil, into: stores[1])
+        #expect(try Self.rows(stores[0]) == Self.rows(stores[1]))
+        #expect(stores[0].upperPageRoots == stores[1].upperPageRoots)
+        #expect(try stores[0].checkState().heights == 0...2)
+    }
 }

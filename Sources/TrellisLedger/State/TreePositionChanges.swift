@@ -22,7 +22,8 @@ public struct TreePositionChanges: Sendable {
     public let baseRoot: Hash
     /// The root it made.
     public let root: Hash
-    /// The changed page positions, each once (children before their parents).
+    /// The changed page positions, each once, in the order the update recorded them (deterministic; not the walk's
+    /// pre-order: only which new pages a store opened with a deeper `newPageCacheDepth` decodes depends on it).
     let pages: [Page]
     /// The buckets whose summary changed, each once, in bucket order.
     let summaries: [Summary]

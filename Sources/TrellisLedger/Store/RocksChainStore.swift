@@ -558,6 +558,14 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
             try positions.halves.withUnsafeBufferPointer { (halves) throws(StateError) in
                 try positions.carried.withUnsafeBufferPointer { (carried) throws(StateError) in
                     let update = UpdateNodes(records: records, halves: halves, carried: carried)
+                    // A changed tree has a new root page (or, emptied, none): the one the commit names.
+                    if commit.stateRoot != positions.baseRoot {
+                        let rootPage = positions.pages.first { $0.depth == 0 }
+                        let rootHash = rootPage.map { $0.added == TreePositionChanges.Reference.none ? Hash.zero : update.hash($0.added) }
+                        guard rootHash == commit.stateRoot else {
+                            throw TreeDiff.corrupt(commit.stateRoot, "the update's recorded root page is not the committed root")
+                        }
+                    }
                     for summary in positions.summaries { summaries.append((summary.bucket, try update.summary(summary.node))) }
                     // A position that held a page and holds none loses its row; one that holds a page gets its new page
                     // written over the old one (one put, no delete). Each position is recorded once.

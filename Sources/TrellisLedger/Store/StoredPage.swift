@@ -550,7 +550,11 @@ struct PageEncoder {
         }
         if reference >= 0 {
             let index = Int(reference)
-            guard index < update.records.count else { throw .corruptValue(key: "tree update", reason: "a reference to node \(index) of \(update.records.count)") }
+            // Each reference is checked against the hash its parent names: a wrong one refuses the commit, never
+            // writes a page that is not the tree's.
+            guard index < update.records.count, update.records[index].hash == hash else {
+                throw .corruptValue(key: "tree node \(hash.hex)", reason: "a new page's member recorded as the update's node \(index), which is another node")
+            }
             switch update.records[index].node {
             case .leaf(let leaf):
                 if decoded {
@@ -578,7 +582,9 @@ struct PageEncoder {
             try writeStored(hash, level: level, position: position, old: old)
         } else if reference != TreePositionChanges.Reference.none {
             let index = TreePositionChanges.Reference.carriedIndex(reference)
-            guard index < update.carried.count else { throw .corruptValue(key: "tree update", reason: "a reference to carried leaf \(index) of \(update.carried.count)") }
+            guard index < update.carried.count, update.carried[index].hash == hash else {
+                throw .corruptValue(key: "tree node \(hash.hex)", reason: "a new page's member recorded as the update's moved leaf \(index), which is another leaf")
+            }
             if decoded {
                 hashes.append(hash)
                 nodes.append(.leaf(update.carried[index]))
