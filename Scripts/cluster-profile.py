@@ -8,8 +8,9 @@ D/cluster.json 2> D/cluster.err` (perf recording with the wall clock, so samples
     perf script -F comm,pid,tid,time,ip,sym,dso -i D/perf.data | swift-demangle --simplified \\
         | python3 Scripts/cluster-profile.py D ["ramp 1500,1x #1,1x #3,sustained"]
 
-Phases come from D/cluster.err (each step's end time and committed rate; a ramp or 1x step lasts --step-seconds,
-an overload step twice that, the sustained phase its windows). The nodes are the four processes with RocksDB
+Phases come from D/steps.tsv and D/blocks.tsv when the run wrote them (--keep, since the twenty-first session: each
+step's exact span and the transactions committed in it), else from D/cluster.err (each step's end time and committed
+rate; a ramp or 1x step lasts --step-seconds, an overload step twice that, the sustained phase its windows). The nodes are the four processes with RocksDB
 threads. Prints, per phase, milliseconds of the four nodes' CPU per committed transaction (samples x 1/499 s /
 committed transactions). Stacks are frame-pointer stacks: libsodium and glibc frames do not unwind to their caller,
 so signature verification is counted by its library and malloc/free whose caller is lost stay a row of their own.
@@ -37,11 +38,24 @@ def stamp(line):
 
 phases = []  # (name, start, end, committed transactions)
 references = 0
-for line in open(os.path.join(out, 'cluster.err')):
+timeline = os.path.join(out, 'steps.tsv')
+if os.path.exists(timeline):
+    # Exact spans (written with --keep since the twenty-first session): each step's wall-clock span, and the
+    # transactions of the blocks node 1 committed within it (blocks.tsv, on the steps' millisecond clock).
+    blocks = [line.rstrip('\n').split('\t') for line in open(os.path.join(out, 'blocks.tsv'))][1:]
+    blocks = [(float(b[1]), int(b[2])) for b in blocks]
+    seen = collections.Counter()
+    for line in list(open(timeline))[1:]:
+        name, _, start_ms, end_ms, start_unix, end_unix = line.rstrip('\n').split('\t')
+        seen[name] += 1
+        name = name if seen[name] == 1 else f'{name} #{seen[name]}'
+        committed = sum(n for at, n in blocks if float(start_ms) <= at < float(end_ms))
+        phases.append((name, float(start_unix), float(end_unix), committed))
+for line in (open(os.path.join(out, 'cluster.err')) if not phases else []):
     t = stamp(line)
     if t is None:
         continue
-    if m := re.search(r'offered\s+(\d+) tx/s → committed\s+(\d+) tx/s \(height', line):
+    if m := re.search(r'offered\s+(\d+) tx/s → committed\s+(\d+) tx/s \((?:height|window)', line):
         phases.append((f'ramp {m.group(1)}', t - step, t, float(m.group(2)) * step))
     elif m := re.search(r'reference 1× .* committed\s+(\d+) tx/s', line):
         references += 1

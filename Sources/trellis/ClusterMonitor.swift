@@ -12,6 +12,9 @@ struct SeenBlock: Sendable {
     let transactions: Int
     let rejected: Int
     let arrivedAt: UInt64
+    /// When each of the load generator's transactions in the block was admitted (its last send, monotonic
+    /// nanoseconds): which step's load a step's window committed (StepCount).
+    var admittedAt: [UInt64] = []
 }
 
 /// Follows `GET /v1/events` of one node and records every block and the latency of every transaction the sender
@@ -104,7 +107,8 @@ final class BlockMonitor: @unchecked Sendable {
         let firstSent = firstSentAt.withLock { m in parsed.map { m.removeValue(forKey: $0) } }
         let sent = zip(firstSent, lastSent).compactMap { $0 ?? $1 }
         latencies.withLock { l in for s in sent where now >= s { l.append((s, now - s, UInt64(heightValue))) } }
-        blocks.withLock { $0.append(SeenBlock(height: UInt64(heightValue), transactions: hashes.count, rejected: rejected, arrivedAt: now)) }
+        let block = SeenBlock(height: UInt64(heightValue), transactions: hashes.count, rejected: rejected, arrivedAt: now, admittedAt: lastSent.compactMap { $0 })
+        blocks.withLock { $0.append(block) }
     }
 
     /// Committed transactions per second between two monotonic instants (blocks that arrived in between).
