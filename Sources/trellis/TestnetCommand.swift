@@ -66,7 +66,7 @@ struct Testnet: AsyncParsableCommand {
     )
 
     struct Up: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create (first time) and start N validators; wait until they commit blocks.")
+        static let configuration = CommandConfiguration(commandName: "up", abstract: "Create (first time) and start N validators; wait until they commit blocks.")
 
         @Option(help: "Number of validators (1…10).") var nodes = 4
         @Option(help: "Directory for the homes, member keys and genesis.") var dir = "testnet"
@@ -263,7 +263,7 @@ struct Testnet: AsyncParsableCommand {
     }
 
     struct Status: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show each node's height, peers and health; exit 0 only when every node is healthy and the chain makes blocks.")
+        static let configuration = CommandConfiguration(commandName: "status", abstract: "Show each node's height, peers and health; exit 0 only when every node is healthy and the chain makes blocks.")
 
         @Option(help: "The testnet directory.") var dir = "testnet"
         @Option(help: "Seconds without a new block after which the chain counts as stalled (empty blocks are on by default, so a live chain makes one every few seconds).")
@@ -326,7 +326,7 @@ struct Testnet: AsyncParsableCommand {
     }
 
     struct Down: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Stop the testnet's nodes (data is kept; `up` restarts them).")
+        static let configuration = CommandConfiguration(commandName: "down", abstract: "Stop the testnet's nodes (data is kept; `up` restarts them).")
 
         @Option(help: "The testnet directory.") var dir = "testnet"
         @Flag(help: "Print one JSON object (dir, stopped).") var json = false
