@@ -312,7 +312,12 @@ struct Testnet: AsyncParsableCommand {
                     let stall = (r["stalled"] as? Bool) == true ? "  stalled (last block \(r["last_block_age_s"] ?? 0) s ago)" : ""
                     print("  \(r["name"]!)  \(r["api_url"]!)  \(health)  height=\(r["height"] ?? "-")  peers=\(r["peers"] ?? "-")\(stall)")
                 }
-                if healthy < rows.count {
+                // Every node stopped cleanly (`testnet down`, Ctrl-C: none runs, none left its node.pid behind) is a
+                // stopped testnet, not a failure to look for in the logs; a node that died keeps its node.pid.
+                let stoppedCleanly = state.nodes.allSatisfy { runningPid($0) == nil && !FileManager.default.fileExists(atPath: $0.home + "/node.pid") }
+                if stoppedCleanly {
+                    print("the testnet is stopped: `trellis testnet up --dir \(dir) --detach` starts it")
+                } else if healthy < rows.count {
                     print("\(rows.count - healthy) of \(rows.count) nodes not healthy: see \(root)/node<i>/node.log; `trellis testnet up --dir \(dir) --detach` starts the stopped ones")
                 }
                 if stalled {
