@@ -80,6 +80,9 @@ public struct StoreOptions: Sendable {
     public var universalCompaction: Set<String> = []
     /// RocksDB's block cache, one LRU cache shared by every column family, in bytes (0: RocksDB's default, 8 MiB).
     public var blockCacheBytes: Int = 0
+    /// The checksum of each block of the table files this open writes (flushes and compactions). Every table file
+    /// records its own type, so files written under another setting are read (and verified) as they were written.
+    public var tableChecksum: StoreChecksum = .crc32c
 
     public init() {}
 }
@@ -103,6 +106,26 @@ public struct PointLookupLayout: Sendable, Equatable {
         precondition(memtableBuckets > 0, "a hash memtable needs buckets, got \(memtableBuckets)")
         self.prefixBytes = prefixBytes
         self.memtableBuckets = memtableBuckets
+    }
+}
+
+/// The checksum RocksDB keeps of each table-file block (verified on every block read). Physical only: rows are the
+/// same under either, and a database holds files of both after a change (each file names its own).
+public enum StoreChecksum: Sendable, Equatable {
+    /// RocksDB's default. Debian's librocksdb is a portable build that computes it without the CPU's CRC32
+    /// instruction, a byte-table loop over every block read, flushed and compacted.
+    case crc32c
+    /// XXH3 (RocksDB ≥ 6.27): vectorized with the baseline x86-64 instructions a portable build has. Measured on the
+    /// ledger: no gain — the CRC32C a process computes is its write-ahead log's, whose format fixes it
+    /// (docs/PERFORMANCE.md, "(twenty-first, reads)").
+    case xxh3
+
+    /// RocksDB's `ChecksumType` value.
+    var rocksdbType: CChar {
+        switch self {
+        case .crc32c: return 1
+        case .xxh3: return 4
+        }
     }
 }
 
@@ -233,6 +256,7 @@ public final class Database: @unchecked Sendable {
         let table = rocksdb_block_based_options_create()!
         // The table options take ownership of the filter policy: never destroy it here.
         rocksdb_block_based_options_set_filter_policy(table, rocksdb_filterpolicy_create_bloom_full(storeOptions.bloomBitsPerKey))
+        rocksdb_block_based_options_set_checksum(table, storeOptions.tableChecksum.rocksdbType)
         if storeOptions.blockCacheBytes > 0 {
             // The table options keep their own reference to the cache.
             let cache = rocksdb_cache_create_lru(storeOptions.blockCacheBytes)!

@@ -34,6 +34,9 @@ struct LedgerBench: ParsableCommand {
     @Option(help: "With --grow-transactions: memtable of the tree's pages: hash (a hash-indexed memtable, sorted at flush) or skiplist (inserted in key order from a hint) (default: the store's own setting).") var nodesMemtable: String?
     @Option(help: "With --grow-transactions: MiB of all memtables together (RocksDB's write buffer manager; 0: the store's own setting).") var totalWriteBufferMb = 0
     @Option(help: "With --grow-transactions: the deepest new pages a commit decodes into the page cache (default: the store's own setting).") var newPageCacheDepth: Int?
+    @Option(help: "With --grow-transactions: the checksum of the table files' blocks: crc32c or xxh3 (default: the store's own setting).") var checksum: String?
+    @Option(help: "With --grow-transactions: compression of the latest values (the state column family): lz4, zstd or none (default: the store's own setting).") var stateCompression: String?
+    @Option(help: "With --grow-transactions: decoded pages in each of the page cache's two generations (0: the store's own setting).") var pageCachePages = 0
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
@@ -146,6 +149,20 @@ extension LedgerBench {
             case "none": options.compression["nodes"] = StoreCompression.none
             case let other?: throw badInput("--nodes-compression \(other): lz4, zstd or none")
             }
+            switch checksum {
+            case nil: break
+            case "crc32c": options.tableChecksum = .crc32c
+            case "xxh3": options.tableChecksum = .xxh3
+            case let other?: throw badInput("--checksum \(other): crc32c or xxh3")
+            }
+            switch stateCompression {
+            case nil: break
+            case "lz4": options.compression["state"] = .lz4
+            case "zstd": options.compression["state"] = .zstd
+            case "none": options.compression["state"] = StoreCompression.none
+            case let other?: throw badInput("--state-compression \(other): lz4, zstd or none")
+            }
+            guard pageCachePages >= 0 else { throw badInput("--page-cache-pages \(pageCachePages): 0 (the store's own) or more") }
             if nodesWriteBufferMb > 0 { options.familyWriteBufferBytes["nodes"] = nodesWriteBufferMb << 20 }
             if blockCacheMb > 0 { options.blockCacheBytes = blockCacheMb << 20 }
             if totalWriteBufferMb > 0 { options.totalWriteBufferBytes = totalWriteBufferMb << 20 }
@@ -177,6 +194,7 @@ extension LedgerBench {
             let retention: StateRetention = archive ? .archive : .window(heights: proofHistoryHeights)
             do {
                 let store = try RocksChainStore(path: path, retention: retention,
+                                                pageCachePages: pageCachePages > 0 ? pageCachePages : RocksChainStore.pageCacheCapacity,
                                                 newPageCacheDepth: newPageCacheDepth ?? RocksChainStore.cachedNewPageDepth, options: options)
                 let total = growTransactions
                 result = try GrownStateBenchmark.run(growTransactions: growTransactions, measureEvery: measureEvery, sizes: sizes, measureBlocks: measureBlocks,

@@ -313,6 +313,38 @@ private func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
 
     /// A family's own memtable size and compaction style (`StoreOptions.familyWriteBufferBytes`,
     /// `universalCompaction`) reach RocksDB for that family only, and `blockCacheBytes` sizes the one block cache.
+    /// The table checksum reaches RocksDB's table options, and a database whose files were written under the other
+    /// one opens and reads them as they are (each file names its own checksum), through a flush and a full
+    /// compaction that rewrites them under the new one.
+    @Test func aDatabaseWrittenUnderOneTableChecksumOpensUnderTheOther() throws {
+        let path = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        func checksumSetting(_ path: String) throws -> [String] {
+            let files = try FileManager.default.contentsOfDirectory(atPath: path).filter { $0.hasPrefix("OPTIONS-") }.sorted()
+            let text = try String(contentsOfFile: path + "/" + files.last!, encoding: .utf8)
+            return text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0.hasPrefix("checksum=") }
+        }
+        let keys = (0..<5_000).map { i in withUnsafeBytes(of: UInt32(i * 7_919).bigEndian) { Array($0) } }
+        for (round, checksum) in [StoreChecksum.crc32c, .xxh3, .crc32c].enumerated() {
+            var options = StoreOptions()
+            options.tableChecksum = checksum
+            let db = try Database(path: path, columnFamilies: ["rows"], format: format, options: options)
+            let settings = try checksumSetting(path), expected = checksum == .xxh3 ? "checksum=kXXH3" : "checksum=kCRC32c"
+            #expect(!settings.isEmpty && settings.allSatisfy { $0 == expected }, "\(settings)")
+            let rows = try db.columnFamily("rows")
+            for (i, key) in keys.enumerated() where round == 0 || i % 3 == round {
+                try db.put(rows, key: key, value: bytes("value \(i) of round \(round)"))
+            }
+            try db.flush()
+            for (i, key) in keys.enumerated() {
+                let written = i % 3 == 1 && round >= 1 ? 1 : i % 3 == 2 && round >= 2 ? 2 : 0
+                #expect(try db.get(rows, key: key) == bytes("value \(i) of round \(written)"))
+            }
+            db.compact(rows)
+            #expect(try db.get(rows, key: keys[4_321]) == bytes("value 4321 of round \(4_321 % 3 == 1 && round >= 1 ? 1 : 4_321 % 3 == 2 && round >= 2 ? 2 : 0)"))
+        }
+    }
+
     @Test func aFamilysMemtableSizeCompactionStyleAndTheBlockCacheReachRocksDB() throws {
         let path = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: path) }
