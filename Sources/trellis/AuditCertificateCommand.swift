@@ -73,14 +73,14 @@ struct AuditCertificate: ParsableCommand {
     }
 
     struct Retirement: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Certify a retirement of credits (retirement/<id>).")
+        static let configuration = CommandConfiguration(commandName: "retirement", abstract: "Certify a retirement of credits (retirement/<id>).")
         @Argument(help: "The retirement id.") var retirementID: String
         @OptionGroup var options: Options
         func run() throws { try options.write(ProofSubject(type: ProofSubject.retirement, id: retirementID)) }
     }
 
     struct Attestation: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Certify the attestation record of a document hash (attest/<hash>).")
+        static let configuration = CommandConfiguration(commandName: "attestation", abstract: "Certify the attestation record of a document hash (attest/<hash>).")
         @Argument(help: "The document's SHA-256 (64 hex digits).") var hash: String
         @OptionGroup var options: Options
         func run() throws {
@@ -91,7 +91,7 @@ struct AuditCertificate: ParsableCommand {
     }
 
     struct Holding: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Certify that a member holds a payable certificate (cert/<id>).")
+        static let configuration = CommandConfiguration(commandName: "holding", abstract: "Certify that a member holds a payable certificate (cert/<id>).")
         @Argument(help: "The holder's member id.") var member: String
         @Argument(help: "The payable certificate id.") var certificateID: String
         @OptionGroup var options: Options

@@ -29,7 +29,7 @@ struct EvidenceCommand: AsyncParsableCommand {
     )
 
     struct Attest: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Hash FILE locally and attest the hash (evidence.attest); only the hash is sent.")
+        static let configuration = CommandConfiguration(commandName: "attest", abstract: "Hash FILE locally and attest the hash (evidence.attest); only the hash is sent.")
         @Argument(help: "The document.") var file: String
         @Option(help: "contract, invoice, bill_of_lading, verification_report, delivery_note or other.") var kind: String
         @Option(help: "A short title (1…256 bytes).") var title: String
@@ -57,7 +57,7 @@ struct EvidenceCommand: AsyncParsableCommand {
     }
 
     struct Revoke: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Withdraw your attestation of FILE's hash (evidence.revoke); the record keeps it as withdrawn.")
+        static let configuration = CommandConfiguration(commandName: "revoke", abstract: "Withdraw your attestation of FILE's hash (evidence.revoke); the record keeps it as withdrawn.")
         @Argument(help: "The document.") var file: String
         @Option(help: "Why (at most 256 bytes).") var reason: String = ""
         @OptionGroup var options: TxSubmitOptions
@@ -81,6 +81,7 @@ struct EvidenceCommand: AsyncParsableCommand {
 
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "verify",
             abstract: "Hash FILE, fetch its attestation record with a state proof and check it offline against the pinned genesis.",
             discussion: "Exit 0: attested (at least one attestation stands); 1: not attested, every attestation withdrawn, or the node's answer does not verify; 2: bad input or node unreachable."
         )

@@ -17,6 +17,7 @@ struct GenesisCommand: ParsableCommand {
 
     struct Validate: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "validate",
             abstract: "Validate a genesis.json strictly (unknown fields, bad hex, duplicates, impossible parameters).",
             discussion: "Exits 0 when valid, 2 when invalid or unreadable."
         )

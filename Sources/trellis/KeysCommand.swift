@@ -11,7 +11,7 @@ struct Keys: ParsableCommand {
     )
 
     struct Generate: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Generate a key pair into a new 0600 key file and print its public key.")
+        static let configuration = CommandConfiguration(commandName: "generate", abstract: "Generate a key pair into a new 0600 key file and print its public key.")
 
         @Option(name: .long, help: "Where to write the private key file (created with mode 0600).")
         var out: String
@@ -38,7 +38,7 @@ struct Keys: ParsableCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print the public key of a key file (never the secret).")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Print the public key of a key file (never the secret).")
 
         @Option(name: .long, help: "The private key file.")
         var key: String
@@ -59,6 +59,7 @@ struct Keys: ParsableCommand {
 
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "verify",
             abstract: "Check a detached Ed25519 signature over raw message bytes.",
             discussion: "Prints 'valid' and exits 0, or 'invalid' and exits 1; exits 2 on malformed input."
         )

@@ -20,6 +20,7 @@ struct NodeCommand: AsyncParsableCommand {
 
     struct Init: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "init",
             abstract: "Create a node home: a new node key (0600), config.toml and join.json. Prints the node's public key.",
             discussion: """
             <home>/join.json (also printed with --json) is the join request to send to the genesis ceremony's \
@@ -84,6 +85,7 @@ struct NodeCommand: AsyncParsableCommand {
 
     struct Start: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "start",
             abstract: "Run the node in the foreground until SIGINT or SIGTERM.",
             discussion: """
             The first SIGTERM or SIGINT (Ctrl-C) shuts down gracefully: the API stops, consensus finishes its step, \

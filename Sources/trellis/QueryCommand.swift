@@ -69,7 +69,7 @@ struct Query: AsyncParsableCommand {
     }
 
     struct Status: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "The node's status: chain id, height, state root, validators, peers (GET /v1/status).")
+        static let configuration = CommandConfiguration(commandName: "status", abstract: "The node's status: chain id, height, state root, validators, peers (GET /v1/status).")
         @Option(help: "The node's API URL.") var node: String
         @Option(help: "Key file that signs the request (docs/ACCESS.md): a member key, or the node's own key.") var key: String?
         @OptionGroup var output: OutputOptions

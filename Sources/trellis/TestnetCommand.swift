@@ -66,7 +66,7 @@ struct Testnet: AsyncParsableCommand {
     )
 
     struct Up: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create (first time) and start N validators; wait until they commit blocks.")
+        static let configuration = CommandConfiguration(commandName: "up", abstract: "Create (first time) and start N validators; wait until they commit blocks.")
 
         @Option(help: "Number of validators (1…10).") var nodes = 4
         @Option(help: "Directory for the homes, member keys and genesis.") var dir = "testnet"
@@ -263,7 +263,7 @@ struct Testnet: AsyncParsableCommand {
     }
 
     struct Status: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show each node's height, peers and health; exit 0 only when every node is healthy and the chain makes blocks.")
+        static let configuration = CommandConfiguration(commandName: "status", abstract: "Show each node's height, peers and health; exit 0 only when every node is healthy and the chain makes blocks.")
 
         @Option(help: "The testnet directory.") var dir = "testnet"
         @Option(help: "Seconds without a new block after which the chain counts as stalled (empty blocks are on by default, so a live chain makes one every few seconds).")
@@ -312,7 +312,12 @@ struct Testnet: AsyncParsableCommand {
                     let stall = (r["stalled"] as? Bool) == true ? "  stalled (last block \(r["last_block_age_s"] ?? 0) s ago)" : ""
                     print("  \(r["name"]!)  \(r["api_url"]!)  \(health)  height=\(r["height"] ?? "-")  peers=\(r["peers"] ?? "-")\(stall)")
                 }
-                if healthy < rows.count {
+                // Every node stopped cleanly (`testnet down`, Ctrl-C: none runs, none left its node.pid behind) is a
+                // stopped testnet, not a failure to look for in the logs; a node that died keeps its node.pid.
+                let stoppedCleanly = state.nodes.allSatisfy { runningPid($0) == nil && !FileManager.default.fileExists(atPath: $0.home + "/node.pid") }
+                if stoppedCleanly {
+                    print("the testnet is stopped: `trellis testnet up --dir \(dir) --detach` starts it")
+                } else if healthy < rows.count {
                     print("\(rows.count - healthy) of \(rows.count) nodes not healthy: see \(root)/node<i>/node.log; `trellis testnet up --dir \(dir) --detach` starts the stopped ones")
                 }
                 if stalled {
@@ -326,7 +331,7 @@ struct Testnet: AsyncParsableCommand {
     }
 
     struct Down: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Stop the testnet's nodes (data is kept; `up` restarts them).")
+        static let configuration = CommandConfiguration(commandName: "down", abstract: "Stop the testnet's nodes (data is kept; `up` restarts them).")
 
         @Option(help: "The testnet directory.") var dir = "testnet"
         @Flag(help: "Print one JSON object (dir, stopped).") var json = false

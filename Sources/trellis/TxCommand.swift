@@ -20,7 +20,7 @@ struct Tx: AsyncParsableCommand {
     )
 
     struct Send: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Sign a transaction with member keys and submit it to a node.")
+        static let configuration = CommandConfiguration(commandName: "send", abstract: "Sign a transaction with member keys and submit it to a node.")
 
         @Option(help: "The transaction kind, e.g. certificate.issue (see `trellis tx kinds`).") var kind: String
         @Option(help: "The payload as JSON (fields as in docs/TRANSACTIONS.md), or @FILE.") var payload: String
@@ -32,7 +32,7 @@ struct Tx: AsyncParsableCommand {
     }
 
     struct Kinds: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List every transaction kind: who signs it, co-signers, what it does.")
+        static let configuration = CommandConfiguration(commandName: "kinds", abstract: "List every transaction kind: who signs it, co-signers, what it does.")
 
         @Flag(help: "Print JSON.") var json = false
 

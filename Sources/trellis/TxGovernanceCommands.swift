@@ -9,7 +9,7 @@ struct MemberCommands: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "member", abstract: "A member's own keys (member.rotate_keys).", subcommands: [RotateKeys.self])
 
     struct RotateKeys: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "The signer adds and/or removes its own public keys (member.rotate_keys).")
+        static let configuration = CommandConfiguration(commandName: "rotate-keys", abstract: "The signer adds and/or removes its own public keys (member.rotate_keys).")
         @Option(help: "A public key (64 hex) to add; repeatable.") var add: [String] = []
         @Option(help: "A public key (64 hex) to remove; repeatable.") var remove: [String] = []
         @OptionGroup var options: TxSubmitOptions
@@ -30,6 +30,7 @@ struct GovernanceCommands: AsyncParsableCommand {
 
     struct Propose: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "propose",
             abstract: "A governor proposes an action; it counts as the proposer's approval (governance.propose).",
             discussion: #"The action is JSON as in docs/TRANSACTIONS.md §M, e.g. --action '{"type":"member.suspend","member_id":"supplier3"}'. The proposal id is in the receipt's "created"."#
         )
@@ -46,7 +47,7 @@ struct GovernanceCommands: AsyncParsableCommand {
     }
 
     struct Approve: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "A governor approves an open proposal; the approval reaching the quorum executes it (governance.approve).")
+        static let configuration = CommandConfiguration(commandName: "approve", abstract: "A governor approves an open proposal; the approval reaching the quorum executes it (governance.approve).")
         @Option(help: "The proposal id (prop-…).") var proposal: String
         @OptionGroup var options: TxSubmitOptions
 

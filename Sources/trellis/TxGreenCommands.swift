@@ -11,7 +11,7 @@ struct ProgramCommands: AsyncParsableCommand {
     enum Unit: String, ExpressibleByArgument, CaseIterable { case tCO2e, MWh }
 
     struct Register: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "A registry operator registers a program (program.register).")
+        static let configuration = CommandConfiguration(commandName: "register", abstract: "A registry operator registers a program (program.register).")
         @Option(help: "The program id, e.g. CCER.") var program: String
         @Option(help: "tCO2e or MWh.") var unit: Unit
         @OptionGroup var options: TxSubmitOptions
@@ -26,7 +26,7 @@ struct MethodologyCommands: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "methodology", abstract: "Methodologies (methodology.register).", subcommands: [Register.self])
 
     struct Register: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "A registry operator registers or replaces a methodology version (methodology.register).")
+        static let configuration = CommandConfiguration(commandName: "register", abstract: "A registry operator registers or replaces a methodology version (methodology.register).")
         @Option(help: "The methodology id, e.g. AM0001.") var methodology: String
         @Option(help: "The version, e.g. 1.2.") var version: String
         @Option(help: "The title.") var title: String
@@ -45,7 +45,7 @@ struct ProjectCommands: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "project", abstract: "Green projects (project.register).", subcommands: [Register.self])
 
     struct Register: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "A proponent registers a project (project.register; --cosign a registry operator's key).")
+        static let configuration = CommandConfiguration(commandName: "register", abstract: "A proponent registers a project (project.register; --cosign a registry operator's key).")
         @Option(help: "The project id.") var project: String
         @Option(help: "The program id.") var program: String
         @Option(help: "The methodology id.") var methodology: String
@@ -75,7 +75,7 @@ struct VerificationCommands: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "verification", abstract: "Verifications (verification.submit).", subcommands: [Submit.self])
 
     struct Submit: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "An accredited verifier attests a monitored quantity for a period (verification.submit).")
+        static let configuration = CommandConfiguration(commandName: "submit", abstract: "An accredited verifier attests a monitored quantity for a period (verification.submit).")
         @Option(help: "The project id.") var project: String
         @Option(parsing: .unconditional, help: "Monitoring period start, Unix seconds.", transform: NumberArgument.parse) var periodStart: Int64
         @Option(parsing: .unconditional, help: "Monitoring period end (exclusive, not in the future), Unix seconds.", transform: NumberArgument.parse) var periodEnd: Int64
@@ -99,7 +99,7 @@ struct CreditCommands: AsyncParsableCommand {
     )
 
     struct Issue: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "A registry operator issues credits from a verification (credits.issue).")
+        static let configuration = CommandConfiguration(commandName: "issue", abstract: "A registry operator issues credits from a verification (credits.issue).")
         @Option(help: "The verification id (ver-…).") var verification: String
         @Option(parsing: .unconditional, help: "Units to issue (at most the verified quantity).", transform: NumberArgument.parse) var quantity: UInt64
         @Option(parsing: .unconditional, help: "Of those, units set aside in a buffer block held by the registry operator (default: 0).", transform: NumberArgument.parse) var buffer: UInt64 = 0
@@ -112,6 +112,7 @@ struct CreditCommands: AsyncParsableCommand {
 
     struct Transfer: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "transfer",
             abstract: "The owner passes a credit block, or part of it, to other members (credits.transfer).",
             discussion: "--quantities gives the outputs in serial order and must sum to the block's count; --to names the recipients of the first outputs, the rest stay with the signer. With only --to and no --quantities, the whole block moves to the single recipient (its count is read from the node)."
         )
@@ -144,7 +145,7 @@ struct CreditCommands: AsyncParsableCommand {
     }
 
     struct Retire: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "The owner retires whole blocks or serial ranges for a beneficiary (credits.retire).")
+        static let configuration = CommandConfiguration(commandName: "retire", abstract: "The owner retires whole blocks or serial ranges for a beneficiary (credits.retire).")
         @Option(help: "BLOCK_ID (the whole block) or BLOCK_ID:START-END (a serial range); repeatable.") var block: [String]
         @Option(help: "Who the claim is for.") var beneficiary: String
         @Option(help: "What the claim is for.") var purpose: String
@@ -174,19 +175,19 @@ struct CreditCommands: AsyncParsableCommand {
 /// The credit kinds whose payload is a block id and a reason.
 enum BlockAction {
     struct Cancel: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "A registry operator cancels a block that governance approved for cancellation (credits.cancel).")
+        static let configuration = CommandConfiguration(commandName: "cancel", abstract: "A registry operator cancels a block that governance approved for cancellation (credits.cancel).")
         @OptionGroup var block: BlockReason
         func run() async throws { try await block.submit("credits.cancel") }
     }
 
     struct Lock: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "A registry operator locks an active block, e.g. for export (credits.lock).")
+        static let configuration = CommandConfiguration(commandName: "lock", abstract: "A registry operator locks an active block, e.g. for export (credits.lock).")
         @OptionGroup var block: BlockReason
         func run() async throws { try await block.submit("credits.lock") }
     }
 
     struct Unlock: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "A registry operator unlocks a locked block (credits.unlock).")
+        static let configuration = CommandConfiguration(commandName: "unlock", abstract: "A registry operator unlocks a locked block (credits.unlock).")
         @OptionGroup var block: BlockReason
         func run() async throws { try await block.submit("credits.unlock") }
     }

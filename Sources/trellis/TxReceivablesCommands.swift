@@ -30,7 +30,7 @@ struct CertificateCommands: AsyncParsableCommand {
     )
 
     struct Issue: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "A core enterprise issues a certificate to a supplier against a credit line (certificate.issue).")
+        static let configuration = CommandConfiguration(commandName: "issue", abstract: "A core enterprise issues a certificate to a supplier against a credit line (certificate.issue).")
         @Option(help: "The credit line id.") var creditLine: String
         @Option(help: "The supplier receiving it (member id).") var holder: String
         @Option(parsing: .unconditional, help: "Face value (分).", transform: NumberArgument.parse) var face: UInt64
@@ -57,7 +57,7 @@ struct CertificateCommands: AsyncParsableCommand {
     }
 
     struct Accept: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "The intended recipient accepts a certificate piece (certificate.accept).")
+        static let configuration = CommandConfiguration(commandName: "accept", abstract: "The intended recipient accepts a certificate piece (certificate.accept).")
         @Option(help: "The certificate piece id.") var certificate: String
         @OptionGroup var options: TxSubmitOptions
 
@@ -67,7 +67,7 @@ struct CertificateCommands: AsyncParsableCommand {
     }
 
     struct Reject: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "The intended recipient refuses a certificate piece; the value returns to the sender (certificate.reject).")
+        static let configuration = CommandConfiguration(commandName: "reject", abstract: "The intended recipient refuses a certificate piece; the value returns to the sender (certificate.reject).")
         @Option(help: "The certificate piece id.") var certificate: String
         @Option(help: "Why (may be empty).") var reason = ""
         @OptionGroup var options: TxSubmitOptions
@@ -78,7 +78,7 @@ struct CertificateCommands: AsyncParsableCommand {
     }
 
     struct Reclaim: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "The sender takes back a piece not accepted before the accept window closed (certificate.reclaim).")
+        static let configuration = CommandConfiguration(commandName: "reclaim", abstract: "The sender takes back a piece not accepted before the accept window closed (certificate.reclaim).")
         @Option(help: "The certificate piece id.") var certificate: String
         @OptionGroup var options: TxSubmitOptions
 
@@ -89,6 +89,7 @@ struct CertificateCommands: AsyncParsableCommand {
 
     struct Split: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "split",
             abstract: "The holder splits a piece into outputs that sum exactly to its face (certificate.split_transfer).",
             discussion: "--to names the recipients of the first outputs, in order; outputs without one stay with the signer. Example: --amounts 600,400 --to supplier2 gives 600 to supplier2 and keeps 400."
         )
@@ -112,6 +113,7 @@ struct CertificateCommands: AsyncParsableCommand {
 
     struct Transfer: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "transfer",
             abstract: "The holder passes a piece, or part of it, to another member (certificate.split_transfer).",
             discussion: "Without --amount the whole piece moves; with it, the rest of the face stays with the signer as a second output. The face is read from the node."
         )
@@ -135,7 +137,7 @@ struct CertificateCommands: AsyncParsableCommand {
     }
 
     struct Settle: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "At maturity, the clearing agent or the debtor pays every live piece of a root (certificate.settle).")
+        static let configuration = CommandConfiguration(commandName: "settle", abstract: "At maturity, the clearing agent or the debtor pays every live piece of a root (certificate.settle).")
         @Option(help: "The root certificate id.") var root: String
         @OptionGroup var options: TxSubmitOptions
 
@@ -145,7 +147,7 @@ struct CertificateCommands: AsyncParsableCommand {
     }
 
     struct MarkOverdue: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Any member marks a root overdue after maturity plus the grace period (certificate.mark_overdue).")
+        static let configuration = CommandConfiguration(commandName: "mark-overdue", abstract: "Any member marks a root overdue after maturity plus the grace period (certificate.mark_overdue).")
         @Option(help: "The root certificate id.") var root: String
         @OptionGroup var options: TxSubmitOptions
 
@@ -165,7 +167,7 @@ struct FinancingCommands: AsyncParsableCommand {
     enum FinancingType: String, ExpressibleByArgument, CaseIterable { case factoring, pledge }
 
     struct Request: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "The holder asks a financier to factor or take a pledge of a piece (financing.request).")
+        static let configuration = CommandConfiguration(commandName: "request", abstract: "The holder asks a financier to factor or take a pledge of a piece (financing.request).")
         @Option(help: "The certificate piece id.") var certificate: String
         @Option(help: "The financier (member id).") var financier: String
         @Option(parsing: .unconditional, help: "The advance (分), at most the face.", transform: NumberArgument.parse) var advance: UInt64
@@ -185,25 +187,25 @@ struct FinancingCommands: AsyncParsableCommand {
 /// The financing kinds whose payload is only the financing id.
 enum FinancingAction {
     struct Approve: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "The named financier approves a requested financing (financing.approve).")
+        static let configuration = CommandConfiguration(commandName: "approve", abstract: "The named financier approves a requested financing (financing.approve).")
         @OptionGroup var financing: FinancingID
         func run() async throws { try await financing.submit("financing.approve") }
     }
 
     struct Cancel: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "The applicant withdraws, or the financier declines, a requested financing (financing.cancel).")
+        static let configuration = CommandConfiguration(commandName: "cancel", abstract: "The applicant withdraws, or the financier declines, a requested financing (financing.cancel).")
         @OptionGroup var financing: FinancingID
         func run() async throws { try await financing.submit("financing.cancel") }
     }
 
     struct Release: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "The pledgee releases a pledge; the piece is active again (financing.release).")
+        static let configuration = CommandConfiguration(commandName: "release", abstract: "The pledgee releases a pledge; the piece is active again (financing.release).")
         @OptionGroup var financing: FinancingID
         func run() async throws { try await financing.submit("financing.release") }
     }
 
     struct Repay: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "The pledgee records a repaid pledge; the piece is active again (financing.repay).")
+        static let configuration = CommandConfiguration(commandName: "repay", abstract: "The pledgee records a repaid pledge; the piece is active again (financing.repay).")
         @OptionGroup var financing: FinancingID
         func run() async throws { try await financing.submit("financing.repay") }
     }
@@ -226,13 +228,13 @@ struct AssetCommands: AsyncParsableCommand {
     )
 
     struct Freeze: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Freeze a certificate piece or credit block (asset.freeze).")
+        static let configuration = CommandConfiguration(commandName: "freeze", abstract: "Freeze a certificate piece or credit block (asset.freeze).")
         @OptionGroup var asset: AssetRef
         func run() async throws { try await asset.submit("asset.freeze") }
     }
 
     struct Unfreeze: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Lift a freeze (asset.unfreeze).")
+        static let configuration = CommandConfiguration(commandName: "unfreeze", abstract: "Lift a freeze (asset.unfreeze).")
         @OptionGroup var asset: AssetRef
         func run() async throws { try await asset.submit("asset.unfreeze") }
     }

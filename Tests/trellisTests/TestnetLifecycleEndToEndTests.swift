@@ -1,7 +1,7 @@
 // TestnetLifecycleEndToEndTests.swift — `trellis testnet up|status|down` as a user drives them: Ctrl-C while the
 // nodes start stops every node started (they run in their own sessions, so the terminal's signal reaches only `up`);
 // `up` on a testnet with one node stopped starts just that one; `status` exits 1 while a node is down and 0 when all
-// answer; `down` says when nothing was running.
+// answer, and calls a testnet stopped by `down` stopped; `down` says when nothing was running.
 import Foundation
 import Testing
 import TrellisSpawn
@@ -130,6 +130,10 @@ import Glibc
         #expect(second.status == 1 && second.stderr.contains("already running"), "\(second.stderr)")
 
         #expect(try CLI.run(["testnet", "down", "--dir", dir]).stdout.contains("stopped 2 nodes"))
+        // A testnet stopped on purpose is called stopped (still exit 1: not every node answers), not sent to the logs.
+        let stopped = try CLI.run(["testnet", "status", "--dir", dir])
+        #expect(stopped.status == 1 && stopped.stdout.contains("the testnet is stopped: `trellis testnet up --dir \(dir) --detach` starts it"), "\(stopped.stdout)")
+        #expect(!stopped.stdout.contains("not healthy"), "\(stopped.stdout)")
         #expect(try CLI.run(["testnet", "down", "--dir", dir]).stdout.contains("no node of the testnet"))
     }
 }
