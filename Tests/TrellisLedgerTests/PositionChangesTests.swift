@@ -2,7 +2,7 @@
 // the page changes and bucket summaries that walking the old and the new tree side by side finds (`TreeDiff`), on
 // randomized sequences of inserts, overwrites, deletes, writes of the same value and deletes of absent keys over keys
 // packed under a few prefixes (pages at depths 12–20, lone leaves moving across the depth-16 rows and the depth-8
-// buckets as neighbours come and go), from the empty tree through one key and back; and a store committing from the
+// buckets as neighbours come and go), from the empty tree through one, two and three keys; and a store committing from the
 // recorded positions holds, after every height, the very rows (pages, summaries, stale records) of a store committing
 // the same heights by the walk.
 import Foundation
