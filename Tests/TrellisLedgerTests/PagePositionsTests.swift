@@ -69,7 +69,44 @@ import TrellisStore
                 return .pageRoot
             }
             #expect(try #require(encoded.page).positions == decoded.positions)
+            #expect(try #require(encoded.page).sameMembers(as: decoded), "the encoder's page holds what its bytes decode to")
         }
+    }
+
+    /// The pages a commit builds for the cache from the tree update (every new page, `newPageCacheDepth` 252) hold
+    /// exactly what their rows decode to — members, positions, leaf keys — for a first commit and for one that
+    /// replaces pages (members kept from the old page, leaves moved, keys deleted); their lookups answer the same.
+    @Test func aCommitsCachedPagesEqualTheirRowsDecoded() throws {
+        let path = temporaryPath("page-built")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let store = try RocksChainStore(path: path, retention: .window(heights: 4), pageCachePages: 8_192, newPageCacheDepth: 252)
+        let keys = (0..<3_000).map { Array("key-\($0)".utf8) }
+        var root = Hash.zero
+        // Height 0 creates every page; height 1 changes 300 values, deletes 200 keys (leaves move up) and adds 300.
+        let heights: [[(key: [UInt8], value: [UInt8]?)]] = [
+            keys.map { ($0, Optional($0 + [1])) },
+            (0..<300).map { (keys[$0 * 7], Optional([2] + keys[$0 * 7])) } + (0..<200).map { (keys[2_100 + $0 * 4], nil) }
+                + (0..<300).map { (Array("new-\($0)".utf8), Optional([3])) },
+        ]
+        let block = try TestChain(net: TestNet()).commitNext([]).block
+        var compared = 0
+        for (height, changes) in heights.enumerated() {
+            try PagedStoreTests.commit(changes, height: height, root: &root, stores: [store], block: block)
+            let iterator = store.database.iterate(try store.database.columnFamily("nodes"))
+            while let (key, value) = iterator.next() {
+                let decoded = try DecodedPage.decode(value, label: .row(key: key, root: nil))
+                let rowPath = TreePath(try #require(Hash(bytes: Array(key[1...]))))
+                let built = try #require(store.cachedPage(decoded.root, depth: Int(key[0]), path: rowPath), "the commit cached its new page")
+                #expect(built.sameMembers(as: decoded))
+                for index in 0..<decoded.count {
+                    #expect(built.node(at: index) == decoded.node(at: index) && built.node(at: index).hash == decoded.hash(at: index))
+                    #expect(built.member(decoded.hash(at: index)) == decoded.node(at: index))
+                }
+                compared += 1
+            }
+            #expect(iterator.error == nil)
+        }
+        #expect(compared > 500, "pages compared: \(compared)")
     }
 
     /// A position that holds another member, or none, does not hide a member: the lookup falls back to the page's scan

@@ -169,7 +169,6 @@ extension RocksChainStore {
     /// from the snapshot's rows reads 256 to 65,536 of them (`recomputedUpperPage`; a depth-12 page reads 16).
     func remember(_ pages: [NewPage], emptied: [(depth: Int, path: TreePath)]) {
         var displaced: [DecodedPage] = []
-        var cached: [DecodedPage] = []
         cacheLock.lock()
         displaced.reserveCapacity(emptied.count + pages.count)
         for position in emptied {
@@ -177,16 +176,23 @@ extension RocksChainStore {
                 if position.depth < Self.upperPageDepth { pageCache.insert(old) } else { displaced.append(old) }
             }
         }
-        for new in pages {
-            if upperPages.holds(depth: new.depth) {
-                if let old = upperPages.set(new.page, depth: new.depth, path: new.path) {
-                    if new.depth < Self.upperPageDepth { pageCache.insert(old) } else { displaced.append(old) }
+        // Read in place (a copy of each page per step retained and released it: its header is a cache miss a page).
+        pages.withUnsafeBufferPointer { pages in
+            var below = 0
+            for i in pages.indices where !upperPages.holds(depth: pages[i].depth) { below += 1 }
+            var skipped = max(0, below - pageCachePages)  // the rotating cache keeps the last ones
+            for i in pages.indices {
+                if upperPages.holds(depth: pages[i].depth) {
+                    if let old = upperPages.set(pages[i].page, depth: pages[i].depth, path: pages[i].path) {
+                        if pages[i].depth < Self.upperPageDepth { pageCache.insert(old) } else { displaced.append(old) }
+                    }
+                } else if skipped > 0 {
+                    skipped -= 1
+                } else {
+                    pageCache.insert(pages[i].page)
                 }
-            } else {
-                cached.append(new.page)
             }
         }
-        for page in cached.suffix(pageCachePages) { pageCache.insert(page) }
         cacheLock.unlock()
         withExtendedLifetime(displaced) {}
     }

@@ -18,50 +18,207 @@ import TrellisCrypto
 /// One decoded page: its member nodes (inner nodes down to 3 levels below the root, leaves down to 4), each with
 /// its hash, in pre-order (the root first). An inner node 4 levels below the root is not a member: it is the root of
 /// another page.
-struct DecodedPage: Sendable {
-    let hashes: [Hash]
-    let nodes: [TreeNode]
-    /// Each member's first 8 bytes (`Hash.prefix64`), in the members' order: `member(_:)` scans these 8-byte words
-    /// (4 cache lines for a full page) instead of the 32-byte hashes.
-    let prefixes: [UInt64]
+///
+/// Held in one allocation (`PageBuffer`), read in place: a page is decoded on every read the caches miss and built
+/// on every commit for each new page the cache keeps, and freed a generation at a time, so its cost is one
+/// allocation, not one per member array and leaf key (docs/PERFORMANCE.md, "(twenty-second, pages)"). A leaf's
+/// `TreeLeaf` (whose key is an array) is made when a lookup returns it. Immutable once built (hence Sendable).
+struct DecodedPage: @unchecked Sendable {
+    private let buffer: PageBuffer
     /// The page root's hash (its key in the page cache), kept inline for the cache's probes.
     let root: Hash
     /// The members by position (`PagePositions`), read off the pre-order once: a walk that knows a node's path finds
     /// it with one hash comparison (`member(_:at:)`).
     let positions: PagePositions
+    /// Members (1…31).
+    let count: Int
 
-    /// `hashes` and `nodes` in pre-order, the root first; not empty.
-    init(hashes: [Hash], nodes: [TreeNode]) {
-        precondition(!hashes.isEmpty && hashes.count == nodes.count, "a decoded page of \(hashes.count) hashes and \(nodes.count) nodes")
-        self.hashes = hashes
-        self.nodes = nodes
-        var prefixes: [UInt64] = []
-        prefixes.reserveCapacity(hashes.count)
-        for hash in hashes { prefixes.append(hash.prefix64) }
-        self.prefixes = prefixes
-        root = hashes[0]
-        positions = PagePositions(hashes: hashes, nodes: nodes)
+    /// A page of the members `builder` holds (not empty), in its pre-order.
+    init(_ builder: Builder) {
+        let n = builder.count
+        precondition(n > 0, "invalid state: a decoded page of no members")
+        count = n
+        let keyBytes = builder.keys.count
+        buffer = PageBuffer.make(count: n, keyBytes: keyBytes) { raw in
+            builder.hashes.withUnsafeBytes { raw.copyMemory(from: $0.baseAddress!, byteCount: 32 * n) }
+            builder.hashes.withUnsafeBufferPointer { hashes in
+                for i in 0..<n { raw.storeBytes(of: hashes[i].prefix64, toByteOffset: Layout.prefixes(n) + 8 * i, as: UInt64.self) }
+            }
+            builder.pairs.withUnsafeBytes { (raw + Layout.pairs(n)).copyMemory(from: $0.baseAddress!, byteCount: 64 * n) }
+            builder.kinds.withUnsafeBytes { (raw + Layout.kinds(n)).copyMemory(from: $0.baseAddress!, byteCount: 8 * n) }
+            if keyBytes > 0 { builder.keys.withUnsafeBytes { (raw + Layout.keys(n)).copyMemory(from: $0.baseAddress!, byteCount: keyBytes) } }
+        }
+        root = builder.hashes[0]
+        positions = builder.positions
     }
 
-    var rootNode: TreeNode { nodes[0] }
+    /// `hashes` and `nodes` in pre-order, the root first; not empty (tests, and pages made of nodes at hand). The
+    /// members' positions are read off the pre-order (`PagePositions(hashes:nodes:)`).
+    init(hashes: [Hash], nodes: [TreeNode]) {
+        precondition(!hashes.isEmpty && hashes.count == nodes.count, "a decoded page of \(hashes.count) hashes and \(nodes.count) nodes")
+        var builder = Builder()
+        for (hash, node) in zip(hashes, nodes) { builder.append(hash, node, position: 0) }
+        builder.positions = PagePositions(hashes: hashes, nodes: nodes)
+        self.init(builder)
+    }
+
+    /// Where each part of a page's buffer starts, for `n` members: their hashes (32 bytes each), the hashes' first 8
+    /// bytes (`Hash.prefix64`: `member(_:)` scans these 8-byte words, 4 cache lines for a full page, instead of the
+    /// 32-byte hashes), each member's pair (an inner node's halves; a leaf's key hash and value hash: 64 bytes), each
+    /// member's kind (8 bytes: 0 for an inner node; for a leaf 1 | key length << 8 | key offset << 32), the leaves'
+    /// keys one after another.
+    enum Layout {
+        @inline(__always) static func prefixes(_ n: Int) -> Int { 32 * n }
+        @inline(__always) static func pairs(_ n: Int) -> Int { 40 * n }
+        @inline(__always) static func kinds(_ n: Int) -> Int { 104 * n }
+        @inline(__always) static func keys(_ n: Int) -> Int { 112 * n }
+        /// A leaf's kind word.
+        @inline(__always) static func leafKind(keyOffset: Int, keyLength: Int) -> UInt64 {
+            1 | UInt64(truncatingIfNeeded: keyLength) << 8 | UInt64(truncatingIfNeeded: keyOffset) << 32
+        }
+    }
+
+    /// The members of a page as an encoder gathers them (in pre-order, with their positions), in arrays of a page's
+    /// most members that it reuses from page to page (written in place, never cleared); `DecodedPage(_:)` copies the
+    /// first `count` into the page's one buffer.
+    struct Builder {
+        private(set) var count = 0
+        private(set) var hashes = [Hash](repeating: .zero, count: DecodedPage.maxMembers)
+        /// Per member: an inner node's halves, or a leaf's key hash and value hash.
+        private(set) var pairs = [(Hash, Hash)](repeating: (.zero, .zero), count: DecodedPage.maxMembers)
+        /// Per member: `Layout`'s kind word.
+        private(set) var kinds = [UInt64](repeating: 0, count: DecodedPage.maxMembers)
+        private(set) var keys: [UInt8] = []
+        var positions = PagePositions()
+
+        init() {
+            keys.reserveCapacity(1_024)
+        }
+
+        /// Starts the next page.
+        mutating func removeAll() {
+            count = 0
+            keys.removeAll(keepingCapacity: true)
+            positions = PagePositions()
+        }
+
+        /// Appends the member `hash` at `position` (0: set no position; the caller sets them).
+        mutating func append(_ hash: Hash, _ node: TreeNode, position: Int) {
+            switch node {
+            case .leaf(let leaf): appendLeaf(hash, keyHash: leaf.keyHash, valueHash: leaf.valueHash, key: leaf.key, position: position)
+            case .inner(let l, let r): appendInner(hash, left: l, right: r, position: position)
+            }
+        }
+
+        mutating func appendInner(_ hash: Hash, left: Hash, right: Hash, position: Int) {
+            append(hash, pair: (left, right), kind: 0, position: position)
+        }
+
+        mutating func appendLeaf<Key: Collection<UInt8>>(_ hash: Hash, keyHash: Hash, valueHash: Hash, key: Key, position: Int) {
+            append(hash, pair: (keyHash, valueHash), kind: Layout.leafKind(keyOffset: keys.count, keyLength: key.count), position: position)
+            keys.append(contentsOf: key)
+        }
+
+        @inline(__always)
+        private mutating func append(_ hash: Hash, pair: (Hash, Hash), kind: UInt64, position: Int) {
+            precondition(count < DecodedPage.maxMembers, "invalid state: more than \(DecodedPage.maxMembers) members in a page")
+            let index = count
+            if position > 0 { positions.set(member: index, at: position) }
+            hashes.withUnsafeMutableBufferPointer { $0[index] = hash }
+            pairs.withUnsafeMutableBufferPointer { $0[index] = pair }
+            kinds.withUnsafeMutableBufferPointer { $0[index] = kind }
+            count = index + 1
+        }
+
+        /// Appends `page`'s member `index` at `position`, copied from its buffer (no `TreeLeaf` made).
+        mutating func appendMember(of page: DecodedPage, at index: Int, position: Int) {
+            page.withMember(at: index) { hash, kind, a, b, key in
+                if kind == 0 { appendInner(hash, left: a, right: b, position: position) } else { appendLeaf(hash, keyHash: a, valueHash: b, key: key, position: position) }
+            }
+        }
+    }
+
+    /// The root member.
+    var rootNode: TreeNode { node(at: 0) }
+
+    /// The hash of member `index` (pre-order).
+    @inline(__always)
+    func hash(at index: Int) -> Hash {
+        precondition(index >= 0 && index < count, "invalid state: member \(index) of a page of \(count)")
+        return buffer.withBytes { $0.load(fromByteOffset: 32 * index, as: Hash.self) }
+    }
+
+    /// Member `index` (pre-order) as a node: a leaf's key is copied into an array of its own.
+    func node(at index: Int) -> TreeNode {
+        precondition(index >= 0 && index < count, "invalid state: member \(index) of a page of \(count)")
+        return withMember(at: index) { hash, kind, a, b, key in
+            kind == 0 ? .inner(left: a, right: b) : .leaf(TreeLeaf(key: Array(key), keyHash: a, valueHash: b, hash: hash))
+        }
+    }
+
+    /// The halves of member `index` when it is an inner node, else nil (no leaf made).
+    @inline(__always)
+    func halves(at index: Int) -> (left: Hash, right: Hash)? {
+        buffer.withBytes { raw in
+            guard raw.load(fromByteOffset: Layout.kinds(count) + 8 * index, as: UInt64.self) == 0 else { return nil }
+            return (raw.load(fromByteOffset: Layout.pairs(count) + 64 * index, as: Hash.self),
+                    raw.load(fromByteOffset: Layout.pairs(count) + 64 * index + 32, as: Hash.self))
+        }
+    }
+
+    /// Calls `body` with member `index`'s hash, kind (0: inner, else leaf), pair (halves, or key hash and value
+    /// hash) and key bytes (empty for an inner node), read in place.
+    @inline(__always)
+    func withMember<R>(at index: Int, _ body: (Hash, UInt64, Hash, Hash, UnsafeRawBufferPointer) -> R) -> R {
+        buffer.withBytes { raw in
+            let n = count
+            let kind = raw.load(fromByteOffset: Layout.kinds(n) + 8 * index, as: UInt64.self)
+            let hash = raw.load(fromByteOffset: 32 * index, as: Hash.self)
+            let a = raw.load(fromByteOffset: Layout.pairs(n) + 64 * index, as: Hash.self)
+            let b = raw.load(fromByteOffset: Layout.pairs(n) + 64 * index + 32, as: Hash.self)
+            if kind == 0 { return body(hash, 0, a, b, UnsafeRawBufferPointer(start: nil, count: 0)) }
+            let key = UnsafeRawBufferPointer(start: raw + Layout.keys(n) + Int(truncatingIfNeeded: kind >> 32), count: Int(truncatingIfNeeded: (kind >> 8) & 0xffff))
+            return body(hash, kind & 0xff, a, b, key)
+        }
+    }
+
+    /// The members' hashes in pre-order (a new array: tests, and the walked commit's fallback).
+    var hashes: [Hash] { (0..<count).map { hash(at: $0) } }
+
+    /// The members in pre-order (a new array, each leaf's key copied: tests and whole-tree checks).
+    var nodes: [TreeNode] { (0..<count).map { node(at: $0) } }
+
+    /// The index of the member `hash`, or nil.
+    @inline(__always)
+    func index(of hash: Hash) -> Int? {
+        let prefix = hash.prefix64
+        let n = count
+        return buffer.withBytes { raw in
+            for i in 0..<n where raw.load(fromByteOffset: Layout.prefixes(n) + 8 * i, as: UInt64.self) == prefix
+                && raw.load(fromByteOffset: 32 * i, as: Hash.self) == hash { return i }
+            return nil
+        }
+    }
 
     /// The member `hash`, or nil.
     func member(_ hash: Hash) -> TreeNode? {
-        let prefix = hash.prefix64
-        return prefixes.withUnsafeBufferPointer { prefixes in
-            for i in 0..<prefixes.count where prefixes[i] == prefix && hashes[i] == hash { return nodes[i] }
-            return nil
+        index(of: hash).map { node(at: $0) }
+    }
+
+    /// The index of the member `hash` looked for at `position` (`PagePositions`) first, else anywhere in the page.
+    @inline(__always)
+    func index(of hash: Hash, at position: Int) -> Int? {
+        if let index = positions.member(at: position), index < count, buffer.withBytes({ $0.load(fromByteOffset: 32 * index, as: Hash.self) == hash }) {
+            return index
         }
+        return index(of: hash)
     }
 
     /// The member `hash`, looked for at `position` (`PagePositions`) first — where a walk down this page finds it —,
     /// else anywhere in the page (`member(_:)`); nil when it is not a member.
     @inline(__always)
     func member(_ hash: Hash, at position: Int) -> TreeNode? {
-        if let index = positions.member(at: position), hashes.withUnsafeBufferPointer({ $0[index] == hash }) {
-            return nodes.withUnsafeBufferPointer { $0[index] }
-        }
-        return member(hash)
+        index(of: hash, at: position).map { node(at: $0) }
     }
 
     /// The member `hash` at `depth` (1…4 below the page's root, which is `pageDepth` deep) on `path`: at the position
@@ -76,12 +233,12 @@ struct DecodedPage: Sendable {
     /// with their paths, for a page at `depth` whose path is `path`, in pre-order.
     func pagesBelow(depth: Int, path: TreePath) -> [(root: Hash, path: TreePath)] {
         var out: [(root: Hash, path: TreePath)] = []
-        var stack = [(node: nodes[0], level: 0, path: path)]
-        while let (node, level, nodePath) = stack.popLast() {
-            guard case .inner(let l, let r) = node else { continue }
+        var stack = [(index: 0, level: 0, path: path)]
+        while let (index, level, nodePath) = stack.popLast() {
+            guard let (l, r) = halves(at: index) else { continue }
             for (bit, child) in [(1, r), (0, l)] where child != .zero {
                 let childPath = nodePath.with(bit: bit, at: depth + level)
-                if let member = member(child) { stack.append((member, level + 1, childPath)) } else { out.append((child, childPath)) }
+                if let member = self.index(of: child) { stack.append((member, level + 1, childPath)) } else { out.append((child, childPath)) }
             }
         }
         return out
@@ -91,10 +248,31 @@ struct DecodedPage: Sendable {
     /// page below (4 levels down).
     func references(_ hash: Hash) -> Bool {
         guard hash != .zero else { return false }
-        for node in nodes {
-            if case .inner(let l, let r) = node, l == hash || r == hash { return member(hash) == nil }
+        for i in 0..<count {
+            if let (l, r) = halves(at: i), l == hash || r == hash { return index(of: hash) == nil }
         }
         return false
+    }
+
+    /// Whether two pages hold the same members at the same positions (tests: a page built from a commit against the
+    /// same page decoded from its bytes).
+    func sameMembers(as other: DecodedPage) -> Bool {
+        guard count == other.count, root == other.root, positions == other.positions else { return false }
+        return buffer.withBytes { a in
+            other.buffer.withBytes { b in
+                guard buffer.keyBytes == other.buffer.keyBytes else { return false }
+                let bytes = Layout.keys(count) + buffer.keyBytes
+                return UnsafeRawBufferPointer(start: a, count: bytes).elementsEqual(UnsafeRawBufferPointer(start: b, count: bytes))
+            }
+        }
+    }
+
+    /// A page of `count` members in `buffer` (the decoder's).
+    fileprivate init(buffer: PageBuffer, root: Hash, positions: PagePositions, count: Int) {
+        self.buffer = buffer
+        self.root = root
+        self.positions = positions
+        self.count = count
     }
 
     static let emptyTag: UInt8 = 0
@@ -189,21 +367,44 @@ struct DecodedPage: Sendable {
             guard offset == bytes.count else { throw corrupt("\(bytes.count - offset) bytes after the page") }
             guard root.member == 0 else { throw corrupt("a page whose root is not a node of it") }
             hashMembers()
-            var hashes: [Hash] = []
-            var nodes: [TreeNode] = []
-            hashes.reserveCapacity(count)
-            nodes.reserveCapacity(count)
-            for i in 0..<count {
-                let member = parsed[i]
-                hashes.append(member.hash)
-                if member.isLeaf {
-                    let key = Array(bytes[member.keyOffset..<(member.keyOffset + member.keyLength)])
-                    nodes.append(.leaf(TreeLeaf(key: key, keyHash: member.keyHash, valueHash: valueHash(of: member), hash: member.hash)))
-                } else {
-                    nodes.append(.inner(left: half(member.left, member.leftHash), right: half(member.right, member.rightHash)))
+            var positions = PagePositions()
+            place(0, at: 1, in: &positions)
+            let n = count
+            var keyBytes = 0
+            for i in 0..<n where parsed[i].isLeaf { keyBytes += parsed[i].keyLength }
+            let buffer = PageBuffer.make(count: n, keyBytes: keyBytes) { raw in
+                var keyOffset = 0
+                for i in 0..<n {
+                    let member = parsed[i]
+                    raw.storeBytes(of: member.hash, toByteOffset: 32 * i, as: Hash.self)
+                    raw.storeBytes(of: member.hash.prefix64, toByteOffset: Layout.prefixes(n) + 8 * i, as: UInt64.self)
+                    let pair = Layout.pairs(n) + 64 * i
+                    if member.isLeaf {
+                        raw.storeBytes(of: member.keyHash, toByteOffset: pair, as: Hash.self)
+                        raw.storeBytes(of: valueHash(of: member), toByteOffset: pair + 32, as: Hash.self)
+                        raw.storeBytes(of: Layout.leafKind(keyOffset: keyOffset, keyLength: member.keyLength), toByteOffset: Layout.kinds(n) + 8 * i, as: UInt64.self)
+                        if member.keyLength > 0 {
+                            (raw + Layout.keys(n) + keyOffset).copyMemory(from: bytes.baseAddress! + member.keyOffset, byteCount: member.keyLength)
+                        }
+                        keyOffset += member.keyLength
+                    } else {
+                        raw.storeBytes(of: half(member.left, member.leftHash), toByteOffset: pair, as: Hash.self)
+                        raw.storeBytes(of: half(member.right, member.rightHash), toByteOffset: pair + 32, as: Hash.self)
+                        raw.storeBytes(of: 0 as UInt64, toByteOffset: Layout.kinds(n) + 8 * i, as: UInt64.self)
+                    }
                 }
             }
-            return DecodedPage(hashes: hashes, nodes: nodes)
+            return DecodedPage(buffer: buffer, root: parsed[0].hash, positions: positions, count: n)
+        }
+
+        /// Gives member `index` and the members below it their positions (`PagePositions`): its halves' are 2p and
+        /// 2p + 1 (a parsed page is at most 4 levels deep, so positions stay below 32).
+        func place(_ index: Int, at position: Int, in positions: inout PagePositions) {
+            positions.set(member: index, at: position)
+            let member = parsed[index]
+            guard !member.isLeaf else { return }
+            if member.left >= 0 { place(member.left, at: position << 1, in: &positions) }
+            if member.right >= 0 { place(member.right, at: position << 1 | 1, in: &positions) }
         }
 
         mutating func byte() throws(StateError) -> UInt8 {
@@ -431,31 +632,28 @@ struct PagePositions: Sendable, Equatable {
 }
 
 /// Encodes pages one after another into buffers it keeps (a commit writes thousands): no page allocates its bytes
-/// or grows its member arrays; a decoded page gets arrays of its exact size.
+/// or grows its member arrays; a decoded page is one allocation (`DecodedPage(_:)` from the members gathered here).
 struct PageEncoder {
     /// The last encoded page's bytes, valid until the next `encode`.
     private(set) var bytes: [UInt8] = []
-    private var hashes: [Hash] = []
-    private var nodes: [TreeNode] = []
+    /// The members of the page being encoded, when it is `decoded`.
+    private var gathered = DecodedPage.Builder()
     private var decoded = false
 
     init() {
         // A page holds at most 15 inner nodes and 16 leaves; its bytes grow with its leaves' keys.
         bytes.reserveCapacity(1_024)
-        hashes.reserveCapacity(31)
-        nodes.reserveCapacity(31)
     }
 
     /// Encodes the page rooted at `root` (hash `rootHash`) into `bytes`, each node below the root from `members`.
     /// Returns the decoded page when `decoded` (for the cache).
     mutating func encode<Members: PageMembers>(rootHash: Hash, root: TreeNode, decoded: Bool, members: Members) throws(StateError) -> DecodedPage? {
         bytes.removeAll(keepingCapacity: true)
-        hashes.removeAll(keepingCapacity: true)
-        nodes.removeAll(keepingCapacity: true)
+        gathered.removeAll()
         self.decoded = decoded
         try write(rootHash, root, level: 0, position: 1, members: members)
         guard decoded else { return nil }
-        return DecodedPage(hashes: Self.exactCopy(hashes), nodes: Self.exactCopy(nodes))
+        return DecodedPage(gathered)
     }
 
     /// A copy of the last encoded page's bytes in an array of their size.
@@ -472,15 +670,12 @@ struct PageEncoder {
     }
 
     private mutating func write<Members: PageMembers>(_ hash: Hash, _ node: TreeNode, level: Int, position: Int, members: Members) throws(StateError) {
-        if decoded {
-            hashes.append(hash)
-            nodes.append(node)
-        }
+        if decoded { gathered.append(hash, node, position: position) }
         switch node {
         case .leaf(let leaf):
             writeLeaf(leaf)
         case .inner(let l, let r):
-            precondition(level < TreePage.levels, "an inner page member at the page boundary")
+            guard level < TreePage.levels else { throw .corruptValue(key: "tree node \(hash.hex)", reason: "an inner member at the page boundary") }
             bytes.append(DecodedPage.innerTag)
             try writeChild(l, level: level + 1, position: position << 1, members: members)
             try writeChild(r, level: level + 1, position: position << 1 | 1, members: members)
@@ -514,12 +709,16 @@ struct PageEncoder {
     }
 
     private mutating func writeLeaf(_ leaf: TreeLeaf) {
-        precondition(leaf.key.count <= Int(UInt16.max), "a leaf key longer than the commit's check allows")
+        leaf.key.withUnsafeBytes { writeLeaf(key: $0, valueHash: leaf.valueHash) }
+    }
+
+    private mutating func writeLeaf(key: UnsafeRawBufferPointer, valueHash: Hash) {
+        precondition(key.count <= Int(UInt16.max), "a leaf key longer than the commit's check allows")
         bytes.append(DecodedPage.leafTag)
-        bytes.append(UInt8(truncatingIfNeeded: leaf.key.count >> 8))
-        bytes.append(UInt8(truncatingIfNeeded: leaf.key.count))
-        bytes.append(contentsOf: leaf.key)
-        append(leaf.valueHash)
+        bytes.append(UInt8(truncatingIfNeeded: key.count >> 8))
+        bytes.append(UInt8(truncatingIfNeeded: key.count))
+        bytes.append(contentsOf: key)
+        append(valueHash)
     }
 
     // MARK: encoding from an update's positions
@@ -531,8 +730,7 @@ struct PageEncoder {
     /// `encode(rootHash:root:decoded:members:)` writes for the same page.
     mutating func encode(_ root: Int32, of update: UpdateNodes, replacing old: DecodedPage?, decoded: Bool) throws(StateError) -> DecodedPage? {
         bytes.removeAll(keepingCapacity: true)
-        hashes.removeAll(keepingCapacity: true)
-        nodes.removeAll(keepingCapacity: true)
+        gathered.removeAll()
         self.decoded = decoded
         guard root >= 0 ? Int(root) < update.records.count
                         : root <= TreePositionChanges.Reference.carried(0) && TreePositionChanges.Reference.carriedIndex(root) < update.carried.count else {
@@ -540,7 +738,7 @@ struct PageEncoder {
         }
         try write(root, update.hash(root), level: 0, position: 1, update: update, old: old)
         guard decoded else { return nil }
-        return DecodedPage(hashes: Self.exactCopy(hashes), nodes: Self.exactCopy(nodes))
+        return DecodedPage(gathered)
     }
 
     private mutating func write(_ reference: Int32, _ hash: Hash, level: Int, position: Int, update: UpdateNodes, old: DecodedPage?) throws(StateError) {
@@ -557,10 +755,7 @@ struct PageEncoder {
             }
             switch update.records[index].node {
             case .leaf(let leaf):
-                if decoded {
-                    hashes.append(hash)
-                    nodes.append(.leaf(leaf))
-                }
+                if decoded { gathered.appendLeaf(hash, keyHash: leaf.keyHash, valueHash: leaf.valueHash, key: leaf.key, position: position) }
                 writeLeaf(leaf)
             case .inner(let l, let r):
                 if level == TreePage.levels {
@@ -569,10 +764,7 @@ struct PageEncoder {
                     append(hash)
                     return
                 }
-                if decoded {
-                    hashes.append(hash)
-                    nodes.append(.inner(left: l, right: r))
-                }
+                if decoded { gathered.appendInner(hash, left: l, right: r, position: position) }
                 bytes.append(DecodedPage.innerTag)
                 let halves = update.halves[index]
                 try write(halves[0], l, level: level + 1, position: position << 1, update: update, old: old)
@@ -585,11 +777,9 @@ struct PageEncoder {
             guard index < update.carried.count, update.carried[index].hash == hash else {
                 throw .corruptValue(key: "tree node \(hash.hex)", reason: "a new page's member recorded as the update's moved leaf \(index), which is another leaf")
             }
-            if decoded {
-                hashes.append(hash)
-                nodes.append(.leaf(update.carried[index]))
-            }
-            writeLeaf(update.carried[index])
+            let leaf = update.carried[index]
+            if decoded { gathered.appendLeaf(hash, keyHash: leaf.keyHash, valueHash: leaf.valueHash, key: leaf.key, position: position) }
+            writeLeaf(leaf)
         } else {
             throw .corruptValue(key: "tree node \(hash.hex)", reason: "a half of a new node recorded as empty")
         }
@@ -602,30 +792,27 @@ struct PageEncoder {
         guard let old else {
             throw .corruptValue(key: "tree node \(hash.hex)", reason: "an unchanged node of a new page (\(level) levels below its root) where no page was")
         }
-        if let index = old.positions.member(at: position), old.hashes.withUnsafeBufferPointer({ $0[index] == hash }) {
-            let node = old.nodes.withUnsafeBufferPointer { $0[index] }
-            if decoded {
-                hashes.append(hash)
-                nodes.append(node)
+        try writeStored(hash, level: level, position: position, from: old)
+    }
+
+    /// `writeStored(_:level:position:old:)` with the old page unwrapped once (the recursion passes it borrowed, not
+    /// copied per member).
+    private mutating func writeStored(_ hash: Hash, level: Int, position: Int, from old: DecodedPage) throws(StateError) {
+        if let index = old.positions.member(at: position), index < old.count, old.hash(at: index) == hash {
+            if decoded { gathered.appendMember(of: old, at: index, position: position) }
+            guard let (l, r) = old.halves(at: index) else {
+                old.withMember(at: index) { _, _, _, valueHash, key in writeLeaf(key: key, valueHash: valueHash) }
+                return
             }
-            switch node {
-            case .leaf(let leaf):
-                writeLeaf(leaf)
-            case .inner(let l, let r):
-                guard level < TreePage.levels else { throw .corruptValue(key: "tree node \(hash.hex)", reason: "an inner member at the page boundary") }
-                bytes.append(DecodedPage.innerTag)
-                for (child, childPosition) in [(l, position << 1), (r, position << 1 | 1)] {
-                    if child == .zero { bytes.append(DecodedPage.emptyTag) } else { try writeStored(child, level: level + 1, position: childPosition, old: old) }
-                }
-            }
+            guard level < TreePage.levels else { throw .corruptValue(key: "tree node \(hash.hex)", reason: "an inner member at the page boundary") }
+            bytes.append(DecodedPage.innerTag)
+            if l == .zero { bytes.append(DecodedPage.emptyTag) } else { try writeStored(l, level: level + 1, position: position << 1, from: old) }
+            if r == .zero { bytes.append(DecodedPage.emptyTag) } else { try writeStored(r, level: level + 1, position: position << 1 | 1, from: old) }
             return
         }
         // 4 levels down and not a member: the root of a page below, referenced by the same parent in the old page.
-        guard level == TreePage.levels, let parent = old.positions.member(at: position >> 1),
-              old.nodes.withUnsafeBufferPointer({ nodes in
-                  guard case .inner(let left, let right) = nodes[parent] else { return false }
-                  return (position & 1 == 0 ? left : right) == hash
-              }) else {
+        guard level == TreePage.levels, let parent = old.positions.member(at: position >> 1), parent < old.count,
+              let (left, right) = old.halves(at: parent), (position & 1 == 0 ? left : right) == hash else {
             throw .corruptValue(key: "tree node \(hash.hex)", reason: "an unchanged node of a new page (\(level) levels below its root) that the page it replaces does not hold there")
         }
         bytes.append(DecodedPage.pageTag)
@@ -659,5 +846,26 @@ struct UpdateNodes {
             throw .corruptValue(key: "tree update", reason: "a bucket summary that is neither new nor moved")
         }
         return .leaf(carried[TreePositionChanges.Reference.carriedIndex(reference)])
+    }
+}
+
+/// The one allocation of a `DecodedPage`: a header (the leaves' key bytes) and the page's parts at the offsets
+/// `DecodedPage.Layout` names, in 8-byte words. Written once, by `make`, then only read.
+final class PageBuffer: ManagedBuffer<Int, UInt64> {
+    /// A buffer for `count` members and `keyBytes` bytes of leaf keys, filled by `fill` (given its first byte).
+    static func make(count: Int, keyBytes: Int, fill: (UnsafeMutableRawPointer) -> Void) -> PageBuffer {
+        let words = (DecodedPage.Layout.keys(count) + keyBytes + 7) / 8
+        let buffer = unsafeDowncast(PageBuffer.create(minimumCapacity: words) { _ in keyBytes }, to: PageBuffer.self)
+        buffer.withUnsafeMutablePointerToElements { fill(UnsafeMutableRawPointer($0)) }
+        return buffer
+    }
+
+    /// Bytes of leaf keys at the buffer's end.
+    var keyBytes: Int { header }
+
+    /// Calls `body` with the buffer's first byte, read in place.
+    @inline(__always)
+    func withBytes<R>(_ body: (UnsafeRawPointer) -> R) -> R {
+        withUnsafeMutablePointerToElements { body(UnsafeRawPointer($0)) }
     }
 }
