@@ -129,6 +129,8 @@ public enum FuzzCorpus {
             """,
             "[mempool]\r\nmax_transactions = 1\r\n",
         ].map { Array($0.utf8) }
+        // Stored pages of the state tree: the root pages and pages below of a few small trees.
+        seeds[.treePage] = try TreePageCheck.samplePages()
         return seeds
     }
 }

@@ -47,6 +47,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case genesisJSON = "genesis_json"
     /// `config.toml` through `NodeConfig.parse`.
     case configTOML = "config_toml"
+    /// A stored page of the state tree (a `nodes` row) through the store's page decoder (`TreePageCheck`).
+    case treePage = "tree_page"
 
     /// Runs the harness on one input.
     public func run(_ data: [UInt8]) throws(FuzzViolation) {
@@ -63,6 +65,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .proofFile: try AuditHarnesses.proofFile(data)
         case .genesisJSON: try GenesisHarness.run(data)
         case .configTOML: try ConfigHarness.run(data)
+        case .treePage: try StoreHarnesses.treePage(data)
         }
     }
 }
