@@ -128,9 +128,14 @@ enum Views {
             if redactingRejections, RejectionRedaction.redacts(record.receipt) {
                 outcome = .rejected(code: RejectionRedaction.code, message: RejectionRedaction.message(kind: tx.body.kind, signer: tx.body.signer))
             }
+            var receiptView = receipt(record.receipt, rejection: outcome)
+            // Which new piece went to whom (a split): derived from the payload, not part of the canonical receipt.
+            if case .ok(let ids) = record.receipt.outcome, let pieces = ReceiptPieces.of(tx, created: ids) {
+                receiptView["pieces"] = pieces
+            }
             var out: [String: Any] = ["hash": hash.hex, "height": record.height, "index": record.index,
                                       "status": record.receipt.isOK ? "committed" : "rejected",
-                                      "receipt": receipt(record.receipt, rejection: outcome), "transaction": transaction(tx, service: service)]
+                                      "receipt": receiptView, "transaction": transaction(tx, service: service)]
             if case .rejected(let code, let message) = outcome { out["error"] = ["code": code, "message": message] }
             return out
         case .pending(let tx):

@@ -30,9 +30,9 @@ struct EvidenceCommand: AsyncParsableCommand {
 
     struct Attest: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "attest", abstract: "Hash FILE locally and attest the hash (evidence.attest); only the hash is sent.")
-        @Argument(help: "The document.") var file: String
+        @Argument(help: "The document's file: hashed here, and only its SHA-256 leaves this machine.") var file: String
         @Option(help: "contract, invoice, bill_of_lading, verification_report, delivery_note or other.") var kind: String
-        @Option(help: "A short title (1…256 bytes).") var title: String
+        @Option(help: "A short title, e.g. \"PO-1 invoice\" (1…256 bytes). Kept in the attestation record, which anyone holding the document's hash can read.") var title: String
         @Option(help: "Metadata entry KEY=VALUE (repeatable).") var meta: [String] = []
         @Option(help: "A reference KIND:ID (repeatable), e.g. certificate:cert-1a2b or attestation:<64 hex>.") var ref: [String] = []
         @OptionGroup var options: TxSubmitOptions
@@ -58,8 +58,8 @@ struct EvidenceCommand: AsyncParsableCommand {
 
     struct Revoke: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "revoke", abstract: "Withdraw your attestation of FILE's hash (evidence.revoke); the record keeps it as withdrawn.")
-        @Argument(help: "The document.") var file: String
-        @Option(help: "Why (at most 256 bytes).") var reason: String = ""
+        @Argument(help: "The document's file: hashed here, and only its SHA-256 leaves this machine.") var file: String
+        @Option(help: "Why you withdraw it, e.g. \"superseded by INV-1b\" (at most 256 bytes; may be left out). Kept beside your attestation in the record, which anyone holding the document's hash can read.") var reason: String = ""
         @OptionGroup var options: TxSubmitOptions
 
         func run() async throws {
@@ -71,7 +71,7 @@ struct EvidenceCommand: AsyncParsableCommand {
 
     struct HashFile: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "hash", abstract: "Print FILE's SHA-256 (what attest sends).")
-        @Argument(help: "The document.") var file: String
+        @Argument(help: "The document's file: hashed here, and only its SHA-256 leaves this machine.") var file: String
         @Flag(help: "Print one JSON object (file, sha256).") var json = false
         func run() throws {
             let hash = try EvidenceFile.hash(file).hex
@@ -85,7 +85,7 @@ struct EvidenceCommand: AsyncParsableCommand {
             abstract: "Hash FILE, fetch its attestation record with a state proof and check it offline against the pinned genesis.",
             discussion: "Exit 0: attested (at least one attestation stands); 1: not attested, every attestation withdrawn, or the node's answer does not verify; 2: bad input or node unreachable."
         )
-        @Argument(help: "The document.") var file: String
+        @Argument(help: "The document's file: hashed here, and only its SHA-256 leaves this machine.") var file: String
         @Option(help: "The node's API URL.") var node: String
         @Option(help: "genesis.json of the chain (the trust anchor: its validators must sign the header).") var genesis: String
         @Option(help: "Also write the proof (format trellis-proof, checkable with `trellis audit check-proof`).") var proofOut: String?

@@ -34,7 +34,7 @@ struct Tx: AsyncParsableCommand {
     struct Kinds: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "kinds", abstract: "List every transaction kind: who signs it, co-signers, what it does.")
 
-        @Flag(help: "Print JSON.") var json = false
+        @Flag(help: "Print the list as one line of JSON, for scripts.") var json = false
 
         func run() {
             let kinds = ContractRegistry.standard.kinds

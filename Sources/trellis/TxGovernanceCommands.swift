@@ -35,7 +35,7 @@ struct GovernanceCommands: AsyncParsableCommand {
             discussion: #"The action is JSON as in docs/TRANSACTIONS.md §M, e.g. --action '{"type":"member.suspend","member_id":"supplier3"}'. The proposal id is in the receipt's "created"."#
         )
         @Option(help: "The action as JSON, or @FILE.") var action: String
-        @Option(help: "Why (shown to the other governors).") var summary = ""
+        @Option(help: "Why you propose it, e.g. \"audit finding 12\" (at most 512 bytes; may be left out). Stored with the proposal for the other governors to read before they approve.") var summary = ""
         @OptionGroup var options: TxSubmitOptions
 
         func run() async throws {

@@ -13,7 +13,7 @@ struct ProgramCommands: AsyncParsableCommand {
     struct Register: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "register", abstract: "A registry operator registers a program (program.register).")
         @Option(help: "The program id, e.g. CCER.") var program: String
-        @Option(help: "tCO2e or MWh.") var unit: Unit
+        @Option(help: "The unit its credits count: tCO2e (tonnes of CO2 equivalent) or MWh; fixed once registered.") var unit: Unit
         @OptionGroup var options: TxSubmitOptions
 
         func run() async throws {
@@ -29,7 +29,7 @@ struct MethodologyCommands: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "register", abstract: "A registry operator registers or replaces a methodology version (methodology.register).")
         @Option(help: "The methodology id, e.g. AM0001.") var methodology: String
         @Option(help: "The version, e.g. 1.2.") var version: String
-        @Option(help: "The title.") var title: String
+        @Option(help: "The methodology's title, e.g. \"Renewable power\" (1–512 bytes; kept in the methodology's record, replaced when the version is registered again).") var title: String
         @Flag(help: "Register it inactive (no new projects may use it).") var inactive = false
         @OptionGroup var options: TxSubmitOptions
 
@@ -51,7 +51,7 @@ struct ProjectCommands: AsyncParsableCommand {
         @Option(help: "The methodology id.") var methodology: String
         @Option(help: "The methodology version.") var methodologyVersion: String
         @Option(help: "Two capital letters, e.g. CN.") var country: String
-        @Option(help: "The location.") var location: String
+        @Option(help: "Where the project is, e.g. a province or site name (1–512 bytes; kept in the project's record).") var location: String
         @Option(help: "The sector, e.g. energy.") var sector: String
         @Option(help: "Device ids, comma-separated.") var devices: String
         @Option(parsing: .unconditional, help: "Crediting period start, Unix seconds.", transform: NumberArgument.parse) var creditingStart: Int64
@@ -147,8 +147,8 @@ struct CreditCommands: AsyncParsableCommand {
     struct Retire: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "retire", abstract: "The owner retires whole blocks or serial ranges for a beneficiary (credits.retire).")
         @Option(help: "BLOCK_ID (the whole block) or BLOCK_ID:START-END (a serial range); repeatable.") var block: [String]
-        @Option(help: "Who the claim is for.") var beneficiary: String
-        @Option(help: "What the claim is for.") var purpose: String
+        @Option(help: "Who the claim is for, e.g. a company name (1–512 bytes; not a member id). Printed on the retirement record and its offline certificate, and `trellis query retirements --beneficiary NAME` finds it by this exact text.") var beneficiary: String
+        @Option(help: "What the claim is for, e.g. \"2026 scope 2 claim\" (1–512 bytes). Printed on the retirement record and its offline certificate.") var purpose: String
         @Option(parsing: .unconditional, help: "Claim period start, Unix seconds.", transform: NumberArgument.parse) var claimStart: Int64
         @Option(parsing: .unconditional, help: "Claim period end, Unix seconds.", transform: NumberArgument.parse) var claimEnd: Int64
         @OptionGroup var options: TxSubmitOptions
@@ -194,7 +194,7 @@ enum BlockAction {
 
     struct BlockReason: ParsableArguments {
         @Option(help: "The credit block id (cblock-…).") var block: String
-        @Option(help: "Why.") var reason: String
+        @Option(help: "Why the registry operator acts on this block, e.g. \"export to registry X\" (lock), \"export cancelled\" (unlock) or \"reversal, proposal prop-…\" (cancel): 1–512 bytes, required. It stays in the transaction on chain for good (the credit block's history names the transaction, not the reason): `trellis query tx HASH` shows it to the signer, the regulator and auditors, and every chain export carries it.") var reason: String
         @OptionGroup var options: TxSubmitOptions
 
         func submit(_ kind: String) async throws {

@@ -12,8 +12,8 @@ struct CreditLineCommands: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "set", abstract: "A financier opens or updates a credit line of a core enterprise (credit_line.set; --cosign the core's key).")
         @Option(help: "The credit line id.") var line: String
         @Option(help: "The core enterprise's member id.") var core: String
-        @Option(parsing: .unconditional, help: "The limit (分).", transform: NumberArgument.parse) var limit: UInt64
-        @Option(parsing: .unconditional, help: "Expiry, Unix seconds.", transform: NumberArgument.parse) var expiry: Int64
+        @Option(parsing: .unconditional, help: "The most the core may have outstanding on this line at once, in 分 (1/100 yuan): each certificate issued uses its face until it is settled or rejected; a limit below what is used only stops new issues.", transform: NumberArgument.parse) var limit: UInt64
+        @Option(parsing: .unconditional, help: "When the line closes to new certificates, Unix seconds; must be after the block time, e.g. $(( $(date +%s) + 180 * 86400 )) for 180 days from now.", transform: NumberArgument.parse) var expiry: Int64
         @OptionGroup var options: TxSubmitOptions
 
         func run() async throws {
@@ -69,7 +69,7 @@ struct CertificateCommands: AsyncParsableCommand {
     struct Reject: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "reject", abstract: "The intended recipient refuses a certificate piece; the value returns to the sender (certificate.reject).")
         @Option(help: "The certificate piece id.") var certificate: String
-        @Option(help: "Why (may be empty).") var reason = ""
+        @Option(help: "Why you refuse the piece, e.g. \"wrong amount\" (at most 512 bytes; may be left out). It stays in the transaction on chain: `trellis query tx HASH` shows it to you, the regulator and auditors — not to the sender, who sees the piece come back but must be told why.") var reason = ""
         @OptionGroup var options: TxSubmitOptions
 
         func run() async throws {
@@ -242,7 +242,7 @@ struct AssetCommands: AsyncParsableCommand {
     struct AssetRef: ParsableArguments {
         @Option(help: "A certificate piece id.") var certificate: String?
         @Option(help: "A credit block id.") var creditBlock: String?
-        @Option(help: "Why (e.g. court order 12).") var reason: String
+        @Option(help: "Why the regulator acts, e.g. \"court order 12\": 1–512 bytes, required. It stays in the transaction on chain for good (the asset's events name the transaction): `trellis query tx HASH` shows it to the regulator and auditors.") var reason: String
         @OptionGroup var options: TxSubmitOptions
 
         func submit(_ kind: String) async throws {

@@ -121,6 +121,11 @@ private struct Step {
         let pieces = created(w5[1]), issued = created(w5[3])
         try #require(pieces.count == 2 && issued.count == 3, "split created \(pieces), credits.issue created \(issued)")
         let (c600, c400, blockA, blockB) = (pieces[0], pieces[1], issued[1], issued[2])
+        // The split's answer says which new piece is whose (receipt.pieces, docs/TRANSACTIONS.md): 600 pending
+        // supplier2's acceptance, 400 kept by supplier1.
+        let split = try #require((w5[1]["receipt"] as? [String: Any])?["pieces"] as? [[String: Any]], "\(w5[1])")
+        #expect(split.map { $0["cert_id"] as? String } == [c600, c400] && split.map { $0["to"] as? String } == ["supplier2", "supplier1"]
+                && split.map { $0["amount"] as? Int } == [600, 400] && split.map { $0["status"] as? String } == ["pending_accept", "active"], "\(split)")
         let w6 = try wave([
             issue("supplier3", face: 100, maturity: later, invoice: "INV-4", extra: ["--green-project", "wind-7"]),
             Step(kind: "certificate.accept", key: net.key("supplier2"), arguments: ["certificate", "accept", "--certificate", c600]),
