@@ -278,6 +278,9 @@ struct ClusterBench: AsyncParsableCommand {
         func seconds(_ from: UInt64, _ to: UInt64) -> Double { round1(Double(to - from) / 1e9) }
         func waitUntilIdle() async -> [String: Double] {
             let drainStart = monotonicNanoseconds()
+            // The lanes' refused leftovers first: transactions the last phase sent and a node refused for capacity are
+            // part of "everything sent so far", and the next phase would send them before its own.
+            let resent = await sender.resendRefused(queues: lanes, seconds: 120)
             let drainDeadline = drainStart + 240_000_000_000
             while sentAt.withLock({ $0.count }) > 0 && monotonicNanoseconds() < drainDeadline { try? await Task.sleep(nanoseconds: 250_000_000) }
             let backlog = sentAt.withLock { $0.count }
@@ -288,12 +291,13 @@ struct ClusterBench: AsyncParsableCommand {
             let idle = monotonicNanoseconds()
             return ["drain_seconds": seconds(drainStart, idle), "backlog_seconds": seconds(drainStart, backlogDrained),
                     "mempools_seconds": seconds(backlogDrained, mempoolsEmpty), "empty_blocks_seconds": seconds(mempoolsEmpty, idle),
-                    "backlog": Double(backlog), "mempool_transactions": Double(mempoolLeft), "empty_blocks_seen": Double(emptyBlocks)]
+                    "backlog": Double(backlog), "mempool_transactions": Double(mempoolLeft), "empty_blocks_seen": Double(emptyBlocks),
+                    "refused_resent": Double(resent.sent), "refused_left": Double(resent.left)]
         }
         report.idleBeforeLatency = await waitUntilIdle()
         report.backlogAfterSustained = Int(report.idleBeforeLatency["backlog"] ?? 0)
-        benchLog(String(format: "idle after %.1f s (backlog committed %.1f s, mempools empty %.1f s, empty blocks %.1f s); backlog %.0f, mempools %.0f, %.0f empty blocks in a row",
-                        report.idleBeforeLatency["drain_seconds"] ?? 0, report.idleBeforeLatency["backlog_seconds"] ?? 0, report.idleBeforeLatency["mempools_seconds"] ?? 0,
+        benchLog(String(format: "idle after %.1f s (refused leftovers sent again: %.0f; backlog committed %.1f s, mempools empty %.1f s, empty blocks %.1f s); backlog %.0f, mempools %.0f, %.0f empty blocks in a row",
+                        report.idleBeforeLatency["drain_seconds"] ?? 0, report.idleBeforeLatency["refused_resent"] ?? 0, report.idleBeforeLatency["backlog_seconds"] ?? 0, report.idleBeforeLatency["mempools_seconds"] ?? 0,
                         report.idleBeforeLatency["empty_blocks_seconds"] ?? 0, report.idleBeforeLatency["backlog"] ?? 0,
                         report.idleBeforeLatency["mempool_transactions"] ?? 0, report.idleBeforeLatency["empty_blocks_seen"] ?? 0))
         expiresAt = UInt64(monitor.lastHeight) + 9_000
@@ -340,14 +344,21 @@ struct ClusterBench: AsyncParsableCommand {
             stepLabel = files ?? String(format: "latency %.0f", rate)
             benchLog(String(format: "latency phase: %.0f tx/s in batches of %d per lane for %.0f s", rate,
                             latencyBatchSize(rate: rate, lanes: lanes.count, intervalMilliseconds: latencyBatchIntervalMs, maxBatch: batch), latencySeconds))
+            let before = refusals.withLock { $0 }
             let phase = await offerLatencyWorkload(rate, seconds: latencySeconds)
+            let refused = refusedSince(before)
             try? await Task.sleep(nanoseconds: 3_000_000_000)
             let skip = phase.start + UInt64(min(3, latencySeconds / 4) * 1e9)
-            let samples = monitor.latencies.withLock { $0.filter { $0.0 >= skip && $0.0 < phase.end }.map { Double($0.1) / 1e6 } }
-            benchLog(String(format: "latency at %.0f tx/s: p50 %.0f ms, p99 %.0f ms (%d samples)", rate, quantile(samples, 0.5), quantile(samples, 0.99), samples.count))
+            let measured = monitor.latencies.withLock { $0.filter { $0.sent >= skip && $0.sent < phase.end } }
+            let samples = measured.map { Double($0.latency) / 1e6 }
+            // Transactions a node refused for capacity and the generator sent again (their wait counts in their latency).
+            let resent = measured.filter { $0.lastSent > $0.sent }.count
+            benchLog(String(format: "latency at %.0f tx/s: p50 %.0f ms, p99 %.0f ms (%d samples; %d sent again after a refusal; %.0f answers 429)", rate,
+                            quantile(samples, 0.5), quantile(samples, 0.99), samples.count, resent, refused["http_429"] ?? 0))
             if let files { writeLatencyPhase(root: root, prefix: files, from: skip, to: phase.end, monitor: monitor) }
             return ["offered": round1(rate), "batch": Double(phase.batch), "committed": round1(phase.committed), "samples": Double(samples.count),
-                    "p50_ms": round1(quantile(samples, 0.5)), "p99_ms": round1(quantile(samples, 0.99)), "max_ms": round1(samples.max() ?? .nan)]
+                    "p50_ms": round1(quantile(samples, 0.5)), "p99_ms": round1(quantile(samples, 0.99)), "max_ms": round1(samples.max() ?? .nan),
+                    "samples_sent_again": Double(resent), "answers_429": refused["http_429"] ?? 0, "refused_transactions": refused["transactions"] ?? 0]
                 .merging(phase.cpu.fields) { $1 }
         }
         report.latency = await latencyPhase(latencyRate, files: keep ? "latency" : nil)
@@ -418,7 +429,7 @@ func round1(_ x: Double) -> Double { x.isFinite ? (x * 10).rounded() / 10 : -1 }
 
 extension ClusterBench {
     /// With `--keep`: a latency phase's transactions (`<prefix>-phase.tsv`: first send in ms from the measured part's
-    /// start, latency in ms, the height of the block that carried it) and node 1's blocks as the event stream delivered
+    /// start, latency in ms, the height of the block that carried it, the last send — after a refusal, the re-send) and node 1's blocks as the event stream delivered
     /// them (`<prefix>-blocks.tsv`: height, arrival in ms on the same clock, transactions), so a transaction's time can
     /// be split at its block's marks in node 1's `height timeline` debug lines (joined by height:
     /// Scripts/latency-phases.py). Prefixes: `latency` (half load), `latency-old-definition` (half of the sustained
@@ -426,8 +437,8 @@ extension ClusterBench {
     func writeLatencyPhase(root: String, prefix: String, from start: UInt64, to end: UInt64, monitor: BlockMonitor) {
         func ms(_ t: UInt64) -> String { String(format: "%.3f", (Double(t) - Double(start)) / 1e6) }
         let samples = monitor.latencies.withLock { $0.filter { $0.sent >= start && $0.sent < end } }
-        var phase = "sent_ms\tlatency_ms\theight\n"
-        for s in samples { phase += "\(ms(s.sent))\t\(String(format: "%.3f", Double(s.latency) / 1e6))\t\(s.height)\n" }
+        var phase = "sent_ms\tlatency_ms\theight\tlast_sent_ms\n"
+        for s in samples { phase += "\(ms(s.sent))\t\(String(format: "%.3f", Double(s.latency) / 1e6))\t\(s.height)\t\(ms(s.lastSent))\n" }
         let first = samples.map(\.height).min() ?? 0
         let blocks = monitor.blocks.withLock { $0.filter { $0.height + 1 >= first } }
         var seen = "height\tarrived_ms\ttxs\n"

@@ -109,6 +109,18 @@ final class LoadQueue: @unchecked Sendable {
 
     var available: Int { refused.count + pending.count - head }
 
+    /// Transactions a node refused for capacity and not yet sent again. A phase that ends on time leaves them here,
+    /// first sent in that phase: the next phase would send them before anything new (`resendRefused` sends them
+    /// while the cluster drains, so that a measured phase sends only its own transactions).
+    var refusedCount: Int { refused.count }
+
+    /// Takes up to `count` of the refused transactions only (in their order), nothing new.
+    func takeRefused(_ count: Int) -> [SignedTx] {
+        let out = Array(refused.prefix(count))
+        refused.removeFirst(out.count)
+        return out
+    }
+
     /// Makes at least `count` transactions available, signing on all cores (one signer per task).
     func fill(to count: Int, expiresAt: UInt64) {
         let missing = count - available
@@ -172,6 +184,27 @@ final class LockedCounter: @unchecked Sendable {
     var value: Int { box.withLock { $0 } }
 }
 
+/// The sender's clock: monotonic nanoseconds, and a blocking sleep until a deadline on it (the lanes' own threads).
+/// Injected so that the pacing can be checked on a clock a test moves (`ClusterLoadTests`).
+struct LoadClock: Sendable {
+    let now: @Sendable () -> UInt64
+    /// Blocks the calling thread (never a task of the cooperative pool) until `now()` reaches the deadline.
+    let sleepUntil: @Sendable (UInt64) -> Void
+
+    static let system = LoadClock(now: { monotonicNanoseconds() }, sleepUntil: { deadline in
+        let now = monotonicNanoseconds()
+        if deadline > now { sleepNanoseconds(deadline - now) }
+    })
+}
+
+/// What a node answered to one batch: how many it admitted, which it refused for capacity (to send again, in order)
+/// and how long it asked the client to wait.
+struct BatchAnswer: Sendable {
+    var admitted: Int
+    var refused: [SignedTx]
+    var pauseNanoseconds: UInt64
+}
+
 /// Sends batches to the nodes at a paced rate and records when each transaction was sent.
 ///
 /// One lane per queue: lane k sends only its own signers' transactions, only to node k mod nodes, one request at a
@@ -201,14 +234,23 @@ struct LoadSender: Sendable {
     /// the next phase.
     func run(queues: [LoadQueue], rate: Double, seconds: Double) async -> Int {
         precondition(queues.count <= connections.count, "one connection per lane")
+        return await run(queues: queues, rate: rate, seconds: seconds, clock: .system) { txs, lane in send(txs, over: connections[lane]) }
+    }
+
+    /// `run` on `clock`, each batch posted by `post` (transactions, lane). The phase lasts `seconds` however early the
+    /// lanes have sent their shares: a lane's last batch is due one batch interval before the end (at 250 tx/s in
+    /// batches of 500 over 4 lanes, at 6 of 8 s), and a step that ended there measured its window and its CPU over 6 s
+    /// (until the twenty-second session).
+    func run(queues: [LoadQueue], rate: Double, seconds: Double, clock: LoadClock,
+             post: @escaping @Sendable ([SignedTx], Int) -> BatchAnswer) async -> Int {
         let laneRate = rate / Double(max(1, queues.count))
         let total = Int(laneRate * seconds)
-        let start = monotonicNanoseconds()
+        let start = clock.now()
         let end = start + UInt64(seconds * 1e9)
         let admitted = LockedCounter()
+        let batchSize = self.batchSize, sentAt = self.sentAt, maxOutstanding = self.maxOutstanding
         await withTaskGroup(of: Void.self) { group in
             for (lane, queue) in queues.enumerated() {
-                let connection = connections[lane]
                 group.addTask {
                     // Blocking sends and sleeps: on a thread of the lane's own, never on the cooperative pool.
                     await onThread {
@@ -217,31 +259,67 @@ struct LoadSender: Sendable {
                             // Lanes take turns: lane k's j-th batch is batch j × lanes + k of the whole phase, as if one
                             // sender sent them all at `rate`.
                             let due = start + UInt64((Double(offered) * Double(queues.count) + Double(lane * batchSize)) / rate * 1e9)
-                            let now = monotonicNanoseconds()
-                            if due > now { sleepNanoseconds(due - now) }
-                            while sentAt.withLock({ $0.count }) > maxOutstanding && monotonicNanoseconds() < end { sleepNanoseconds(100_000_000) }
-                            guard monotonicNanoseconds() < end else { return }
+                            clock.sleepUntil(min(due, end))
+                            while sentAt.withLock({ $0.count }) > maxOutstanding && clock.now() < end { clock.sleepUntil(min(clock.now() + 100_000_000, end)) }
+                            guard clock.now() < end else { return }
                             let txs = queue.take(min(batchSize, total - offered))
                             guard !txs.isEmpty else { return }
-                            let answer = send(txs, over: connection)
+                            let answer = post(txs, lane)
                             admitted.add(answer.admitted)
                             offered += txs.count - answer.refused.count
                             if !answer.refused.isEmpty {
                                 queue.putBack(answer.refused)
-                                let left = end > monotonicNanoseconds() ? end - monotonicNanoseconds() : 0
-                                sleepNanoseconds(min(answer.pauseNanoseconds, left))
+                                clock.sleepUntil(min(clock.now() + answer.pauseNanoseconds, end))
                             }
                         }
                     }
                 }
             }
         }
+        // The phase's length is `seconds`, not the time its last batch took to send.
+        await onThread { clock.sleepUntil(end) }
         return admitted.value
+    }
+
+    /// Sends every lane's refused leftovers (`LoadQueue.refusedCount`) again, in order, each lane over its own
+    /// connection, honouring the pauses the nodes ask for, until none is left or `seconds` have passed; nothing new is
+    /// sent. Returns how many were sent and how many are still left. A phase that ends on time leaves up to a batch per
+    /// lane refused, first sent in it; the next phase used to send those first, at its own rate, so a short phase after
+    /// a saturated one sent nothing of its own (0 latency samples: its samples are the transactions first sent in it).
+    func resendRefused(queues: [LoadQueue], seconds: Double) async -> (sent: Int, left: Int) {
+        precondition(queues.count <= connections.count, "one connection per lane")
+        return await resendRefused(queues: queues, seconds: seconds, clock: .system) { txs, lane in send(txs, over: connections[lane]) }
+    }
+
+    /// `resendRefused` on `clock`, each batch posted by `post` (transactions, lane).
+    func resendRefused(queues: [LoadQueue], seconds: Double, clock: LoadClock,
+                       post: @escaping @Sendable ([SignedTx], Int) -> BatchAnswer) async -> (sent: Int, left: Int) {
+        let end = clock.now() + UInt64(seconds * 1e9)
+        let sent = LockedCounter()
+        let batchSize = self.batchSize
+        await withTaskGroup(of: Void.self) { group in
+            for (lane, queue) in queues.enumerated() {
+                group.addTask {
+                    await onThread {
+                        while queue.refusedCount > 0 && clock.now() < end {
+                            let txs = queue.takeRefused(batchSize)
+                            let answer = post(txs, lane)
+                            sent.add(txs.count - answer.refused.count)
+                            if !answer.refused.isEmpty {
+                                queue.putBack(answer.refused)
+                                clock.sleepUntil(min(clock.now() + answer.pauseNanoseconds, end))
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return (sent.value, queues.reduce(0) { $0 + $1.refusedCount })
     }
 
     /// Posts one batch: how many the node admitted, which it refused for capacity (to send again, in order) and how
     /// long it asked the client to wait.
-    func send(_ txs: [SignedTx], over connection: LoadConnection) -> (admitted: Int, refused: [SignedTx], pauseNanoseconds: UInt64) {
+    func send(_ txs: [SignedTx], over connection: LoadConnection) -> BatchAnswer {
         let now = monotonicNanoseconds()
         sentAt.withLock { m in for tx in txs { m[tx.hash] = now } }
         firstSentAt.withLock { m in for tx in txs where m[tx.hash] == nil { m[tx.hash] = now } }
@@ -293,7 +371,7 @@ struct LoadSender: Sendable {
         }
         // Refused transactions are not outstanding: they are stamped again when they are sent again.
         if !refused.isEmpty { sentAt.withLock { m in for tx in refused { m.removeValue(forKey: tx.hash) } } }
-        return (admitted, refused, pauseNanoseconds)
+        return BatchAnswer(admitted: admitted, refused: refused, pauseNanoseconds: pauseNanoseconds)
     }
 
     /// The leading counts of a `POST /v1/txs` answer, `{"accepted":A,"refused":R,…` as the API writes it

@@ -24,8 +24,9 @@ final class BlockMonitor: @unchecked Sendable {
     /// Transaction → when it was first sent (a refused transaction is sent again later; its latency counts from here).
     let firstSentAt: LockedBox<[Hash: UInt64]>
     let blocks = LockedBox<[SeenBlock]>([])
-    /// (sent at, latency in ns, the block's height) of each committed transaction the sender sent.
-    let latencies = LockedBox<[(sent: UInt64, latency: UInt64, height: UInt64)]>([])
+    /// Each committed transaction of the generator: its first send, latency (from the first send), block height, and
+    /// its last send (later than the first when a node refused it for capacity and it was sent again).
+    let latencies = LockedBox<[(sent: UInt64, latency: UInt64, height: UInt64, lastSent: UInt64)]>([])
     let rejectionCodes = LockedBox<[String: Int]>([:])
     private var buffer = Data()
 
@@ -105,8 +106,8 @@ final class BlockMonitor: @unchecked Sendable {
         let parsed = hashes.compactMap { try? Hash(hex: $0) }
         let lastSent = sentAt.withLock { m in parsed.map { m.removeValue(forKey: $0) } }
         let firstSent = firstSentAt.withLock { m in parsed.map { m.removeValue(forKey: $0) } }
-        let sent = zip(firstSent, lastSent).compactMap { $0 ?? $1 }
-        latencies.withLock { l in for s in sent where now >= s { l.append((s, now - s, UInt64(heightValue))) } }
+        let sent = zip(firstSent, lastSent).compactMap { first, last in (first ?? last).map { ($0, last ?? $0) } }
+        latencies.withLock { l in for (s, last) in sent where now >= s { l.append((s, now - s, UInt64(heightValue), last)) } }
         let block = SeenBlock(height: UInt64(heightValue), transactions: hashes.count, rejected: rejected, arrivedAt: now, admittedAt: lastSent.compactMap { $0 })
         blocks.withLock { $0.append(block) }
     }

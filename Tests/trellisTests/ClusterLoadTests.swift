@@ -56,6 +56,94 @@ import TrellisLedger
         #expect(nonces == [1, 2, 3, 4, 5])
     }
 
+    /// A clock the test moves: a sleep until a deadline moves it there at once (never back), so a phase runs in no
+    /// time. The lanes share it (one lane's sleep moves every lane's clock), so a test keeps every batch due before the
+    /// phase's end.
+    private static func virtualClock(at start: UInt64) -> (clock: LoadClock, time: LockedBox<UInt64>) {
+        let time = LockedBox(start)
+        return (LoadClock(now: { time.withLock { $0 } }, sleepUntil: { deadline in time.withLock { $0 = max($0, deadline) } }), time)
+    }
+
+    private static func sender(batch: Int) -> LoadSender {
+        LoadSender(connections: [], batchSize: batch, sentAt: LockedBox([:]), firstSentAt: LockedBox([:]), errors: LockedBox([:]),
+                   refusals: LockedBox([:]), maxOutstanding: 1_000_000)
+    }
+
+    private static func lane(_ member: String, _ count: Int) -> LoadQueue {
+        let signer = LoadSigner(memberID: member, key: SigningKey.generate(), nextNonce: 1,
+                                assets: [.credits(id: "cblock-\(member)", quantity: 1_000_000, recipients: ["load-c9"])], weight: 1)
+        let queue = LoadQueue(signers: [signer], chainID: "test")
+        queue.fill(to: count, expiresAt: 100)
+        return queue
+    }
+
+    /// Issue 16 T7 (a): a phase that ends on time leaves up to a batch per lane refused, first sent in it. Those are
+    /// sent again while the cluster drains, so the next phase — a short latency phase after a saturated one — sends
+    /// its own transactions, not the leftovers (it measured 0 samples).
+    @Test func refusedLeftoversAreSentAgainBeforeTheNextPhase() async throws {
+        let queues = [Self.lane("load-c1", 40), Self.lane("load-c2", 40)]
+        // The saturated phase: each lane's last batch of 10 was refused for capacity.
+        var leftovers: [[Hash]] = []
+        for queue in queues {
+            _ = queue.take(10)
+            let refused = queue.take(10)
+            queue.putBack(refused)
+            leftovers.append(refused.map(\.hash))
+        }
+        #expect(queues.map(\.refusedCount) == [10, 10])
+        let posted = LockedBox<[Int: [Hash]]>([:])
+        let answers = LockedBox(0)
+        let (clock, time) = Self.virtualClock(at: 1_000)
+        let sender = Self.sender(batch: 4)
+        // The first answer refuses the last two of its batch again (and asks for a pause); the rest are admitted.
+        let result = await sender.resendRefused(queues: queues, seconds: 60, clock: clock) { txs, lane in
+            posted.withLock { $0[lane, default: []] += txs.map(\.hash) }
+            let first = answers.withLock { n in n += 1; return n == 1 }
+            return first ? BatchAnswer(admitted: txs.count - 2, refused: Array(txs.suffix(2)), pauseNanoseconds: 500_000_000)
+                         : BatchAnswer(admitted: txs.count, refused: [], pauseNanoseconds: 0)
+        }
+        #expect(result.sent == 20 && result.left == 0)
+        #expect(posted.withLock { $0.values.reduce(0) { $0 + $1.count } } == 22, "the two refused again were posted twice")
+        #expect(queues.map(\.refusedCount) == [0, 0])
+        #expect(queues.map(\.available) == [20, 20], "nothing new is sent while draining")
+        for lane in 0..<2 {
+            // In order; a refused pair sent again before anything after it.
+            let sent = posted.withLock { $0[lane] ?? [] }
+            var seen: [Hash] = []
+            for h in sent where !seen.contains(h) { seen.append(h) }
+            #expect(seen == leftovers[lane])
+        }
+        #expect(time.withLock { $0 } >= 1_000 + 500_000_000, "the node's pause was honoured")
+        // The next phase (8 tx/s for 5 s over 2 lanes: 20 each, batches due every second up to 4.5 s) sends only
+        // transactions first sent in it.
+        let phase = LockedBox<[Hash]>([])
+        let admitted = await sender.run(queues: queues, rate: 8, seconds: 5, clock: clock) { txs, _ in
+            phase.withLock { $0 += txs.map(\.hash) }
+            return BatchAnswer(admitted: txs.count, refused: [], pauseNanoseconds: 0)
+        }
+        #expect(admitted == 40)
+        #expect(queues.map(\.available) == [0, 0])
+        #expect(Set(phase.withLock { $0 }).isDisjoint(with: leftovers.flatMap { $0 }))
+    }
+
+    /// Issue 16 T7 (b): a phase lasts its seconds. Each lane's last batch is due one batch interval before the end (at
+    /// 250 tx/s in batches of 500 over 4 lanes: at 0, 2, 4 and 6 s), and the step used to end when it was sent —
+    /// a 6-s step whose window and CPU were measured over 6 s.
+    @Test func aStepLastsItsSecondsWhenItsLanesHaveSentTheirShares() async throws {
+        let queues = (1...4).map { Self.lane("load-c\($0)", 500) }
+        let start: UInt64 = 5_000_000_000
+        let (clock, time) = Self.virtualClock(at: start)
+        let dueAt = LockedBox<[Int: UInt64]>([:])
+        let admitted = await Self.sender(batch: 500).run(queues: queues, rate: 250, seconds: 8, clock: clock) { txs, lane in
+            dueAt.withLock { $0[lane] = time.withLock { $0 } }
+            return BatchAnswer(admitted: txs.count, refused: [], pauseNanoseconds: 0)
+        }
+        #expect(admitted == 2_000)
+        #expect(queues.allSatisfy { $0.available == 0 })
+        #expect((dueAt.withLock { $0 }.values.max() ?? 0) >= start + 6_000_000_000, "lane 3's batch is due at 6 s")
+        #expect(time.withLock { $0 } == start + 8_000_000_000, "the step ends at 8 s, not when its last batch was sent")
+    }
+
     /// A block event as node 1's stream sends it.
     private static func event(height: Int, transactions: [Hash]) -> Data {
         let hashes = transactions.map { "\"\($0.hex)\"" }.joined(separator: ",")
@@ -75,6 +163,9 @@ import TrellisLedger
         #expect(latencies.count == 2)
         #expect((latencies.first ?? 0) >= 2_000_000_000 && (latencies.first ?? 0) < 4_000_000_000)
         #expect((latencies.last ?? 0) >= 5_000_000_000, "from the first send, not the re-send after the refusal")
+        // The re-send is kept beside the first send (latency-phase.tsv's last_sent_ms: the wait a refusal cost).
+        let resent = monitor.latencies.withLock { $0 }.filter { $0.lastSent > $0.sent }
+        #expect(resent.count == 1 && resent.first?.sent == now - 5_000_000_000 && resent.first?.lastSent == now - 1_000_000_000)
         #expect(sentAt.withLock { $0.isEmpty } && firstSentAt.withLock { $0.isEmpty })
         #expect(monitor.committedTotal == 2)
     }
