@@ -426,19 +426,21 @@ import TrellisStore
         #expect(store.snapshotUpperPagesRecomputed > before, "no upper page was recomputed from a snapshot")
     }
 
-    /// A commit decodes into the cache only its new pages rooted at most `cachedNewPageDepth` deep (the upper tree,
-    /// which the next blocks cross again), not the deep ones (seldom on the next paths): two keys sharing 18 leading
-    /// bits put pages at depths 0 … 16 on their path, and after the commit those down to 12 answer from the cache and
-    /// the one at 16 does not — it is read from the store when a walk needs it, and every key still proves.
-    @Test func aCommitCachesItsUpperPagesOnly() throws {
+    /// A commit decodes into the cache its new pages rooted at most `newPageCacheDepth` deep — every page by default
+    /// (`cachedNewPageDepth`: the next blocks touch the keys this one changed), the upper tree only in a store opened
+    /// with 12: two keys sharing 18 leading bits put pages at depths 0 … 16 on their path, and after the commit those
+    /// down to the store's depth answer from the cache and a deeper one does not — it is read from the store when a
+    /// walk needs it —, and every key still proves.
+    @Test(arguments: [RocksChainStore.cachedNewPageDepth, 12])
+    func aCommitCachesItsNewPagesDownToItsDepth(newPageCacheDepth: Int) throws {
         let path = temporaryPath("paged-cache-depth")
         defer { try? FileManager.default.removeItem(atPath: path) }
-        #expect(RocksChainStore.cachedNewPageDepth == 12)
+        #expect(RocksChainStore.cachedNewPageDepth == 252)
         let block = try TestChain(net: TestNet()).commitNext([]).block
         let a = Array("deep/a".utf8)
         let b = Self.sibling(of: a, sharing: 18, "deep/b")
         let others = (0..<40).map { Array("wide/\($0)".utf8) }
-        let store = try RocksChainStore(path: path, retention: .window(heights: 4))
+        let store = try RocksChainStore(path: path, retention: .window(heights: 4), newPageCacheDepth: newPageCacheDepth)
         let archive = MemoryChainStore()
         var root = Hash.zero
         try Self.commit(others.map { ($0, [0]) }, height: 0, root: &root, stores: [store, archive], block: block)
@@ -455,12 +457,13 @@ import TrellisStore
         #expect(pageRoots.map(\.depth) == [0, 4, 8, 12, 16])
         for (depth, hash) in pageRoots {
             let cached = store.cachedNode(hash, depth: depth, page: .zero, path: TreePath(pathBits)) != nil
-            #expect(cached == (depth <= RocksChainStore.cachedNewPageDepth), "the new page at depth \(depth) cached: \(cached)")
+            #expect(cached == (depth <= newPageCacheDepth), "the new page at depth \(depth) cached: \(cached)")
         }
-        // The deep page is read from the store by the next walk that needs it, and cached then.
+        // A deep page not cached is read from the store by the next walk that needs it (and cached then); a cached one
+        // is not.
         let reads = store.treePagesRead
         try Self.commit([(a, [2])], height: 2, root: &root, stores: [store, archive], block: block)
-        #expect(store.treePagesRead > reads)
+        #expect(newPageCacheDepth >= 16 ? store.treePagesRead == reads : store.treePagesRead > reads)
         try Self.expectSameAsArchive(store, archive, keys: others + [a, b], "after the deep commits")
     }
 

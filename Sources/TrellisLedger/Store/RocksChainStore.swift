@@ -64,13 +64,15 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     /// 8,192: with 24,576 the four nodes of the cluster benchmark peaked at 778–887 MB each against 411–582 MB with
     /// 8,192 (~190,000 transactions; docs/PERFORMANCE.md, "Run of 2026-12-06 01:36 UTC"), at the same throughput.
     public static let pageCacheCapacity = 8_192
-    /// The deepest new pages a commit decodes into the cache: those rooted at most this deep (the top four levels of
-    /// pages, at most 1 + 16 + 256 + 4,096 = 4,369), which the next blocks' paths cross again. A deeper page — one
-    /// of the ~65,000 at depth 16 of a tree of a million keys — is seldom on the next block's paths: decoding every
-    /// new page (~6,500 for a 500-transaction block on 1.1M keys) cost the commit its copies into the cache and
-    /// rotated a cache generation out each block, the upper tree's read pages with it (docs/PERFORMANCE.md, "The
-    /// commit on a large state (eleventh)"). A deep page read again is read from the store (and then cached).
-    public static let cachedNewPageDepth = 12
+    /// The deepest new pages a commit decodes into the cache: those rooted at most this deep — 252, every page (the
+    /// upper ones go to `UpperPages`, the others, the last `pageCachePages` of a commit, to the rotating cache). The
+    /// keys a block changes are the ones the next blocks touch: at 1M keys, caching a commit's deep pages takes 42 %
+    /// of the next blocks' page reads away (each a RocksDB read, a decode and a re-hash of every member), and since a
+    /// decoded page is one allocation built from the nodes the commit has at hand, caching it costs the commit less
+    /// than the reads it saves (docs/PERFORMANCE.md, "(twenty-second, pages)"; it did not pay at ~20 allocations a
+    /// page: "(twenty-first, reads)", nor when the upper tree shared the rotating cache: "(eleventh)"). A store opened
+    /// with a shallower depth caches only the new pages rooted at most that deep (`bench ledger --new-page-cache-depth`).
+    public static let cachedNewPageDepth = 252
     /// Stale entries (values and summaries) one commit prunes at most, in whole per-height records (at least one);
     /// a longer backlog (e.g. after lowering the window) is pruned over the next commits. Bounds a commit's batch.
     public static let maxPrunedPerCommit = 200_000
