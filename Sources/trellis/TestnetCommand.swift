@@ -140,7 +140,8 @@ struct Testnet: AsyncParsableCommand {
                 printGuide(state, root: root, restarted: restarted)
             }
             if detach {
-                if !json { print("Stop it with: trellis testnet down --dir \(dir)") }
+                // The same program name as the guide's commands above (a checkout's `.build/debug/trellis` unless PATH has it).
+                if !json { print("Stop it with: \(displayedExecutable()) testnet down --dir \(dir)") }
                 return
             }
             if !json { print("Press Ctrl-C to stop the testnet.") }
@@ -192,7 +193,7 @@ struct Testnet: AsyncParsableCommand {
             Then: \(trellis) query status --node \(state.nodes[state.nodes.count > 1 ? 1 : 0].apiURL)
             Reads are signed with a member key (docs/ACCESS.md): the regulator reads everything, a member its own objects:
               \(trellis) query exposure --node \(state.nodes[0].apiURL) --key \(root)/members/regulator.key
-            (a command per kind: trellis tx --help; every kind: trellis tx kinds; docs/TRANSACTIONS.md)
+            (a command per kind: \(trellis) tx --help; every kind: \(trellis) tx kinds; docs/TRANSACTIONS.md)
 
             Explorer: \(state.nodes[0].apiURL)/explorer/ (status and blocks are public; under "Key" paste
             \(root)/members/regulator.key to read everything, or a member's key for its own objects: docs/EXPLORER.md)

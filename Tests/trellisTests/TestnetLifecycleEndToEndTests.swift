@@ -99,6 +99,11 @@ import Glibc
         defer { _ = try? CLI.run(["testnet", "down", "--dir", dir]) }
         try #require(first.status == 0, "\(first.stderr)")
         #expect(!first.stderr.contains("waiting for"), "progress goes to a terminal only, not to 2>file: \(first.stderr)")
+        // Twenty-second first-hour pass: the guide named `.build/debug/trellis` in its commands but said "Stop it with:
+        // trellis testnet down" — one program name for every command a person copies from it.
+        let program = try #require(first.stdout.split(separator: "\n").first { $0.hasSuffix(" \\") && $0.contains(" tx send --node ") }
+            .map { String($0.trimmingCharacters(in: .whitespaces).prefix { $0 != " " }) }, "\(first.stdout)")
+        #expect(first.stdout.contains("Stop it with: \(program) testnet down --dir ") && first.stdout.contains("(a command per kind: \(program) tx --help;"), "\(first.stdout)")
         #expect(try CLI.run(["testnet", "status", "--dir", dir]).status == 0)
 
         let node2 = try #require(LocalTestnet.pid(home: dir + "/node2"))
