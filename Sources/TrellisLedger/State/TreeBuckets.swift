@@ -63,8 +63,10 @@ public enum BucketSummary: Sendable, Hashable, CanonicalCodable {
 }
 
 public enum TreeBucket {
-    /// The depth at which the tree is cut into buckets: 2⁸ = 256 buckets.
-    public static let depth = 8
+    /// The depth at which the tree is cut into buckets: 8, 2⁸ = 256 buckets — a bucket is its keys' hashes' first
+    /// byte (`of`, `path`, the summaries' one-byte bucket in their keys). Its relations to the page depths:
+    /// `RocksChainStore.brokenDepthRelations`.
+    public static let depth = UInt8.bitWidth
     public static let count = 1 << depth
 
     /// The bucket of a key hash: its first byte.
@@ -76,7 +78,7 @@ public enum TreeBucket {
     public static func of(key: [UInt8]) -> UInt8 { of(SHA256.hash(key)) }
 
     /// The path of `bucket`'s position (its 8 bits; `TreePath`).
-    public static func path(_ bucket: UInt8) -> TreePath { TreePath(words: (UInt64(bucket) << 56, 0, 0, 0)) }
+    public static func path(_ bucket: UInt8) -> TreePath { TreePath(words: (UInt64(bucket) << UInt64(64 - depth), 0, 0, 0)) }
 }
 
 /// A node source with no nodes (for rebuilding from summaries, which never needs to load one).

@@ -92,7 +92,9 @@ struct PositionRecorder {
         }
     }
 
-    /// The depth whose positions hold a lone leaf as a row of its own (`RocksChainStore.storedPageDepth`).
+    /// The depth whose positions hold a lone leaf as a row of its own (`RocksChainStore.storedPageDepth`): a page depth
+    /// below the buckets' (`RocksChainStore.brokenDepthRelations`, checked when a store opens), so `note` sees it and
+    /// `stop` records a lone leaf's bucket before its row.
     static let leafRowDepth = RocksChainStore.storedPageDepth
     /// The halves of a created leaf (unused).
     static let noHalves = SIMD2<Int32>(TreePositionChanges.Reference.none, TreePositionChanges.Reference.none)
@@ -132,10 +134,10 @@ struct PositionRecorder {
 
     /// The position at `depth` on `path` held `old` and holds `new`: its page and its bucket's summary, if changed.
     mutating func note(depth: Int, path: TreePath, old: Old, new: SparseMerkleTree.Subtree) {
-        // Pages and summaries sit at page depths only (the buckets' depth is one).
+        // Pages and summaries sit at page depths only (the buckets' depth is one: `RocksChainStore.brokenDepthRelations`).
         guard depth % TreePage.levels == 0, old.hash != new.hash else { return }
         if depth == TreeBucket.depth {
-            summaries.append(.init(bucket: UInt8(truncatingIfNeeded: path.words.0 >> 56), node: reference(new)))
+            summaries.append(.init(bucket: UInt8(truncatingIfNeeded: path.words.0 >> UInt64(64 - TreeBucket.depth)), node: reference(new)))
         }
         // A lone leaf has a page of its own at the leaf-row depth, and at the root (the whole tree's lone leaf).
         let leafRow = depth == 0 || depth == Self.leafRowDepth

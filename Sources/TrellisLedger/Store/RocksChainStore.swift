@@ -183,6 +183,8 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     public init(database: Database, retention: StateRetention = .default, pageCachePages: Int = RocksChainStore.pageCacheCapacity,
                 newPageCacheDepth: Int = RocksChainStore.cachedNewPageDepth, trimsHeap: Bool = false) throws(ChainStoreError) {
         if case .window(let n) = retention { precondition(n >= 1, "a proof window keeps at least the latest height") }
+        let broken = Self.brokenDepthRelations(levels: TreePage.levels, bucketDepth: TreeBucket.depth, rowDepth: Self.storedPageDepth)
+        precondition(broken.isEmpty, "invalid tree layout: \(broken.joined(separator: "; "))")
         precondition(pageCachePages >= 1, "the page cache holds at least one page per generation, got \(pageCachePages)")
         self.pageCachePages = pageCachePages
         pageCache = PageCache(capacity: pageCachePages)

@@ -14,10 +14,31 @@ import TrellisCrypto
 import TrellisStore
 
 extension RocksChainStore {
-    /// The shallowest page depth stored (format 7): the pages rooted above it live in memory only (`UpperPages`).
-    public static let storedPageDepth = 16
+    /// The shallowest page depth stored (format 7): the pages rooted above it live in memory only (`UpperPages`). 16: a
+    /// row's position there is its keys' hashes' first two bytes (`upperTree` indexes the rows by them).
+    public static let storedPageDepth = UInt16.bitWidth
     /// The deepest upper page root (kept by position, never evicted, never stored): 12.
     public static let upperPageDepth = storedPageDepth - TreePage.levels
+
+    /// The relations between the tree's depths that the stored layout and the recorded positions depend on (review N5),
+    /// each one that page levels of `levels`, buckets at `bucketDepth` and rows at `rowDepth` would break, described
+    /// (none for this build's: `TreePage.levels`, `TreeBucket.depth`, `storedPageDepth`; checked at every open):
+    /// - the buckets' depth is a page depth: an update records a bucket's summary where it records pages
+    ///   (`PositionRecorder.note`), and the commit's and the history's walks report them at a page position;
+    /// - the rows' depth is a page depth: a row is a page;
+    /// - the buckets sit above the rows: the upper tree recomputed from the rows (`upperTree`) gives the summaries, a
+    ///   lone leaf's stop records its bucket before its row, and a snapshot's upper page at the buckets' depth or below
+    ///   is recomputed from point reads of the rows under it;
+    /// - the rows are at most 16 deep: `upperTree` indexes them by two bytes of path and `UpperPages` by its first word.
+    static func brokenDepthRelations(levels: Int, bucketDepth: Int, rowDepth: Int) -> [String] {
+        var broken: [String] = []
+        if levels < 1 { broken.append("pages of \(levels) levels") }
+        if levels >= 1 && bucketDepth % levels != 0 { broken.append("the buckets' depth \(bucketDepth) is not a page depth (a multiple of \(levels))") }
+        if levels >= 1 && rowDepth % levels != 0 { broken.append("the rows' depth \(rowDepth) is not a page depth (a multiple of \(levels))") }
+        if bucketDepth >= rowDepth { broken.append("the buckets' depth \(bucketDepth) is not above the rows' \(rowDepth)") }
+        if rowDepth > 16 { broken.append("the rows' depth \(rowDepth) is deeper than 16 (two bytes of path index)") }
+        return broken
+    }
 
     /// The upper tree below one position, recomputed from the rows at depth 16 below it.
     struct UpperTree {
@@ -56,7 +77,7 @@ extension RocksChainStore {
             rows += 1
             switch page.rootNode {
             case .leaf(let leaf):
-                guard Int(truncatingIfNeeded: TreePath(leaf.keyHash).words.0 >> 48) == index else {
+                guard Int(truncatingIfNeeded: TreePath(leaf.keyHash).words.0 >> UInt64(64 - storedPageDepth)) == index else {
                     throw .corruptValue(key: describePage(key), reason: "holds the leaf of \(StateKey.describe(leaf.key)), whose key hash is not at this position")
                 }
                 level.append((index - first, .leaf(leaf)))
