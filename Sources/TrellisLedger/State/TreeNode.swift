@@ -253,6 +253,16 @@ public struct TreePath: Sendable, Equatable {
         return copy
     }
 
+    /// This path's first `depth` bits (0…256), zeros after them: the position's bits alone.
+    public func prefix(_ depth: Int) -> TreePath {
+        precondition(depth >= 0 && depth <= 256, "a tree position at depth \(depth)")
+        func mask(_ word: UInt64, _ index: Int) -> UInt64 {
+            let kept = depth - index * 64  // bits of this word inside the position
+            return kept >= 64 ? word : kept <= 0 ? 0 : word & ~(UInt64.max >> UInt64(kept))
+        }
+        return TreePath(words: (mask(words.0, 0), mask(words.1, 1), mask(words.2, 2), mask(words.3, 3)))
+    }
+
     /// Writes the first `depth` bits (0…256) and zeros after them to the 32 bytes of `out`: the position's bits alone.
     public func writePrefix(_ depth: Int, into out: UnsafeMutableBufferPointer<UInt8>) {
         precondition(depth >= 0 && depth <= 256 && out.count == Hash.byteCount, "a tree position at depth \(depth) into \(out.count) bytes")

@@ -215,3 +215,75 @@ extension SparseMerkleTree.Builder {
                                    halves: recorder.halves, carried: recorder.carried)
     }
 }
+
+extension TreePositionChanges {
+    /// A changed page position as both sides state it: the root that goes (zero: none) and the one that comes (zero:
+    /// none), at a position given by its depth and its first `depth` bits alone.
+    struct PageRow: Equatable, CustomStringConvertible {
+        let depth: Int
+        let place: TreePath
+        let removed: Hash
+        let added: Hash
+
+        init(depth: Int, path: TreePath, removed: Hash, added: Hash) {
+            self.depth = depth
+            place = path.prefix(depth)
+            self.removed = removed
+            self.added = added
+        }
+
+        static func precedes(_ a: PageRow, _ b: PageRow) -> Bool {
+            if a.depth != b.depth { return a.depth < b.depth }
+            return (a.place.words.0, a.place.words.1, a.place.words.2, a.place.words.3) < (b.place.words.0, b.place.words.1, b.place.words.2, b.place.words.3)
+        }
+
+        var description: String {
+            "depth \(depth) at \(String(place.words.0 >> 32, radix: 16)): −\(removed.hex.prefix(8)) +\(added == .zero ? "none" : String(added.hex.prefix(8)))"
+        }
+    }
+
+    /// Where this record and `diff` — the walk of the same two trees (`TreeDiff`, over this update's `newNodes`, with the
+    /// buckets' summaries and the leaf rows) — disagree on a page change or a bucket summary, described; nil when they
+    /// agree. RocksChainStore's debug commits refuse a commit on a mismatch (review N2).
+    func mismatch(with diff: TreeDiff, newNodes: [TreeNodeRecord]) -> String? {
+        func node(_ reference: Int32) -> TreeNode?? {
+            if reference == Reference.none { return .some(nil) }
+            if reference >= 0 { return Int(reference) < newNodes.count ? newNodes[Int(reference)].node : nil }
+            if reference == Reference.stored { return nil }
+            let index = Reference.carriedIndex(reference)
+            return index < carried.count ? TreeNode.leaf(carried[index]) : nil
+        }
+        var recorded: [PageRow] = []
+        recorded.reserveCapacity(pages.count)
+        for page in pages {
+            guard let added = node(page.added) else { return "the page at depth \(page.depth) names reference \(page.added), which is no new node" }
+            recorded.append(PageRow(depth: page.depth, path: page.path, removed: page.removed, added: added?.hash ?? .zero))
+        }
+        let walked = diff.pageChanges.compactMap { change -> PageRow? in
+            guard change.removedRow != nil || change.addedRow != nil else { return nil }
+            return PageRow(depth: change.depth, path: change.path, removed: change.removedRow ?? .zero, added: change.addedRow?.hash ?? .zero)
+        }
+        recorded.sort(by: PageRow.precedes)
+        let expected = walked.sorted(by: PageRow.precedes)
+        if recorded != expected {
+            let first = zip(recorded, expected).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(recorded.count, expected.count)
+            let recordedRow = first < recorded.count ? "\(recorded[first])" : "none", walkedRow = first < expected.count ? "\(expected[first])" : "none"
+            return "\(recorded.count) page changes recorded, \(expected.count) walked; the first that differs: recorded \(recordedRow), walked \(walkedRow)"
+        }
+        var recordedSummaries: [(bucket: UInt8, summary: BucketSummary)] = []
+        for summary in summaries {
+            guard let found = node(summary.node) else { return "the summary of bucket \(summary.bucket) names reference \(summary.node), which is no new node" }
+            let value: BucketSummary
+            switch found {
+            case nil: value = .empty
+            case .leaf(let leaf)?: value = .leaf(leaf)
+            case let inner?: value = .inner(inner.hash)
+            }
+            recordedSummaries.append((summary.bucket, value))
+        }
+        guard recordedSummaries.map(\.bucket) == diff.summaries.map(\.bucket), recordedSummaries.map(\.summary) == diff.summaries.map(\.summary) else {
+            return "summaries of buckets \(recordedSummaries.map(\.bucket)) recorded, of \(diff.summaries.map(\.bucket)) walked, or with other contents"
+        }
+        return nil
+    }
+}

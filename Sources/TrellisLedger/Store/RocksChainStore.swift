@@ -524,7 +524,8 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     /// Adds to `batch` the page rows `commit` removes and adds. The changed positions come from the tree update
     /// (`BlockCommit.treePositions`: recorded as it built the new nodes, TreePositionChanges.swift) when it was applied
     /// to the tree this store holds; otherwise from walking the stored tree (the last committed height's) side by side
-    /// with the committed one (TreeDiff.swift). Both give the same rows.
+    /// with the committed one (TreeDiff.swift). Both give the same rows. A debug build also walks every commit that has
+    /// positions and refuses the commit when the two disagree (`crossCheck`).
     /// (Not inlined: profiles measure the commit's tree work as this function, `--toggle-collect='*treeChanges*'`.)
     @inline(never)
     private func treeChanges(_ commit: BlockCommit, into batch: inout WriteBatch) throws(ChainStoreError) -> TreeChanges {
@@ -540,6 +541,9 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         do throws(StateError) {
             if let positions = commit.treePositions, positions.baseRoot == oldRoot, positions.root == commit.stateRoot,
                positions.halves.count == commit.treeNodes.count {
+                #if DEBUG
+                try crossCheck(commit, positions: positions, oldRoot: oldRoot)
+                #endif
                 return try pageChanges(commit, positions: positions, into: &batch)
             }
             return try walkedPageChanges(commit, oldRoot: oldRoot, into: &batch)
@@ -547,6 +551,23 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
             throw .corrupt(what: "tree", reason: error.description)
         }
     }
+
+    #if DEBUG
+    /// Debug builds: the page changes and bucket summaries `positions` records are the ones the walk of the stored and the
+    /// committed tree finds (`TreeDiff`, the fallback's), else the commit is refused before anything is written — a
+    /// recording fault the reference checks of `pageChanges` cannot see (a page change or summary left out, or one too
+    /// many) stops the tests that commit through RocksDB instead of leaving a row that is not the tree's (review N2).
+    private func crossCheck(_ commit: BlockCommit, positions: TreePositionChanges, oldRoot: Hash) throws(StateError) {
+        var diff = TreeDiff(created: CreatedNodes(commit.treeNodes), summaryDepth: TreeBucket.depth, leafRowDepth: Self.storedPageDepth) { [unowned self] (hash: Hash, depth: Int, page: Hash, path: TreePath) throws(StateError) in
+            try self.treeNode(hash, depth: depth, page: page, path: path)
+        }
+        try diff.walk(old: oldRoot == .zero ? .empty : TreeDiff.OldSide(kind: .stored(oldRoot), page: .zero),
+                      new: commit.stateRoot == .zero ? .empty : .node(commit.stateRoot), depth: 0, position: .root)
+        if let mismatch = positions.mismatch(with: diff, newNodes: commit.treeNodes) {
+            throw .corruptValue(key: "tree update of height \(commit.height)", reason: "its recorded page changes are not the walk's: \(mismatch)")
+        }
+    }
+    #endif
 
     /// `treeChanges` from the positions the update recorded: each changed page is encoded from the update's new nodes
     /// (by reference: a created node, a carried leaf, or a node of the page it replaces at the same position), read in
