@@ -41,6 +41,11 @@ func scenarioBlocks() -> [[Transaction]] {
             }
         }
         #expect(a.engine.currentHeight == 6 && rocks.engine.currentHeight == 6)
+        // Every RocksDB commit, genesis's included, took the positions its update recorded: none fell back to the walk
+        // (review N6); the in-memory chain's updates recorded none.
+        let store = try #require(rocks.store as? RocksChainStore)
+        #expect(store.treeCommitsFromPositions == 7 && store.treeCommitsWalked == 0)
+        #expect(try a.makeBlock(scenarioBlocks()[0]).result.treePositions == nil)
         #expect(try a.engine.reader.member("bob").value?.status == .active)  // the proposal never reached quorum
     }
 

@@ -32,7 +32,7 @@ import TrellisStore
         func commit(_ changes: [(key: [UInt8], value: [UInt8]?)]) throws {
             let next = height.map { $0 + 1 } ?? 0
             let sorted = changes.sorted { ByteOrder.less($0.key, $1.key) }
-            let update = try SparseMerkleTree.update(root: root, changes: sorted, source: archive)
+            let update = try SparseMerkleTree.update(root: root, changes: sorted, source: RecordingPositions(archive))
             let commit = BlockCommit(height: next, block: next == 0 ? nil : block, certificate: nil,
                                      stateChanges: sorted.map { StateChange(key: $0.key, value: $0.value) }, treeNodes: update.newNodes,
                                      stateRoot: update.root, transactions: [], genesisHash: next == 0 ? .zero : nil, staleNodes: update.staleNodes, treePositions: update.positions)

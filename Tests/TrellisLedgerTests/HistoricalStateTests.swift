@@ -50,7 +50,7 @@ import TrellisStore
         var rebuiltBelowDepth8 = false
         for height in 0..<24 {
             let changes = Self.changes(height: height, live: &live, rng: &rng)
-            let update = try SparseMerkleTree.update(root: root, changes: changes, source: archive)
+            let update = try SparseMerkleTree.update(root: root, changes: changes, source: RecordingPositions(archive))
             let commit = BlockCommit(height: UInt64(height), block: height == 0 ? nil : block, certificate: nil,
                                      stateChanges: changes.map { StateChange(key: $0.key, value: $0.value) }, treeNodes: update.newNodes,
                                      stateRoot: update.root, transactions: [], genesisHash: height == 0 ? .zero : nil, staleNodes: update.staleNodes, treePositions: update.positions)

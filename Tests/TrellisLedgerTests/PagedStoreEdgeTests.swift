@@ -348,7 +348,7 @@ import TrellisStore
             var changes: [[UInt8]: [UInt8]?] = [:]
             for _ in 0..<150 { changes[fixture.keys[rng.below(fixture.keys.count)]] = rng.below(3) == 0 ? .some(nil) : [UInt8(height), 9] }
             let sorted = changes.map { (key: $0.key, value: $0.value) }.sorted { ByteOrder.less($0.key, $1.key) }
-            let update = try SparseMerkleTree.update(root: root, changes: sorted, source: planner)
+            let update = try SparseMerkleTree.update(root: root, changes: sorted, source: RecordingPositions(planner))
             let commit = BlockCommit(height: UInt64(height), block: fixture.block, certificate: nil,
                                      stateChanges: sorted.map { StateChange(key: $0.key, value: $0.value) }, treeNodes: update.newNodes,
                                      stateRoot: update.root, transactions: [], genesisHash: nil, staleNodes: update.staleNodes, treePositions: update.positions)
@@ -555,7 +555,7 @@ private struct HistoricalFixture {
             }
             let sorted = changes.map { (key: $0.key, value: $0.value) }.sorted { ByteOrder.less($0.key, $1.key) }
             if height >= 2 { for change in sorted { changedAfterOne.insert(TreeBucket.of(key: change.key)) } }
-            let update = try SparseMerkleTree.update(root: root, changes: sorted, source: archive)
+            let update = try SparseMerkleTree.update(root: root, changes: sorted, source: RecordingPositions(archive))
             let commit = BlockCommit(height: UInt64(height), block: height == 0 ? nil : block, certificate: nil,
                                      stateChanges: sorted.map { StateChange(key: $0.key, value: $0.value) }, treeNodes: update.newNodes,
                                      stateRoot: update.root, transactions: [], genesisHash: height == 0 ? .zero : nil, staleNodes: update.staleNodes, treePositions: update.positions)

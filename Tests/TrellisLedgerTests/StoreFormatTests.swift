@@ -128,7 +128,7 @@ import TrellisStore
         defer { try? FileManager.default.removeItem(atPath: path) }
         let keys = (0..<1_500).map { i in Array("k\(i)-".utf8) + [UInt8](repeating: UInt8(i % 251), count: (i * 7) % 117) }
         let memory = MemoryChainStore()
-        let update = try SparseMerkleTree.update(root: .zero, changes: keys.map { ($0, Optional([UInt8(1)])) }, source: memory)
+        let update = try SparseMerkleTree.update(root: .zero, changes: keys.map { ($0, Optional([UInt8(1)])) }, source: RecordingPositions(memory))
         var all: [NodeKey: TreeNode] = [:]
         for record in update.newNodes { all[NodeKey(record.hash)] = record.node }
         let store = try RocksChainStore(path: path, retention: .window(heights: 4))

@@ -129,3 +129,15 @@ final class TestChain {
         return result.receipts
     }
 }
+
+/// A node source that reads `nodes` and has a tree update record where it changed the tree, as a RocksChainStore source
+/// does (`TreeNodeSource.commitsFromPositions`): for tests whose updates read an in-memory archive and commit to RocksDB
+/// stores, which then commit from the recorded positions as a node's does.
+struct RecordingPositions: TreeNodeSource {
+    let nodes: any TreeNodeSource
+
+    init(_ nodes: any TreeNodeSource) { self.nodes = nodes }
+
+    func treeNode(_ hash: Hash) throws(StateError) -> TreeNode? { try nodes.treeNode(hash) }
+    var commitsFromPositions: Bool { true }
+}

@@ -54,6 +54,10 @@ import TrellisTesting
         #expect((running.value("trellis_rocksdb_memtable_bytes") ?? 0) > 0)
         #expect(running.value("trellis_rocksdb_table_readers_bytes") != nil)
         #expect(running.value("trellis_rocksdb_block_cache_bytes") != nil)
+        // Every commit, genesis's included, took the tree positions its execution recorded: the store walked none.
+        #expect(running.types["trellis_store_tree_commits_walked_total"] == "counter")
+        #expect(running.value("trellis_store_tree_commits_walked_total") == 0)
+        #expect(node.store.treeCommitsFromPositions >= 2 && node.store.treeCommitsWalked == 0)
         node.consensus.injectSigningStateFailure(after: 0)
         #expect(await waitFor(seconds: 15) { node.haltReason != nil }, "no halt after the injected failure")
         let reason = try #require(node.haltReason)

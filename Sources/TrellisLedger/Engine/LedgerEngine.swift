@@ -89,7 +89,9 @@ public final class LedgerEngine {
         do { state = try genesis.initialState() } catch { throw .genesis("\(error)") }
         let changes = state.changes
         let update: TreeUpdate
-        do { update = try SparseMerkleTree.update(root: SparseMerkleTree.emptyRoot, changes: changes, source: MemoryChainStore()) } catch {
+        // The empty tree reads no node: the store is the source only so that the update records the positions a store
+        // that commits from them needs (`TreeNodeSource.commitsFromPositions`), and nothing for one that does not.
+        do { update = try SparseMerkleTree.update(root: SparseMerkleTree.emptyRoot, changes: changes, source: store) } catch {
             throw .execution(.tree(error))
         }
         let commit = BlockCommit(height: 0, block: nil, certificate: nil, stateChanges: changes.map { StateChange(key: $0.key, value: $0.value, previous: .known(nil)) },

@@ -5,9 +5,10 @@
 // inner node over its two halves, split on the next bit of the key hash. Depth is therefore about log2(n), not 256.
 //
 // Updates are batched: one call applies a block's sorted changes and returns the new root, the nodes it created
-// and the nodes it replaced, and where it changed the tree (TreePositionChanges.swift: the RocksDB store keeps the
-// latest tree only, in pages of 4 levels by position, and rebuilds older heights from change sets, docs/LEDGER.md,
-// "Storage of the tree"; the in-memory stores keep every node).
+// and the nodes it replaced, and — for a source that commits from them (`TreeNodeSource.commitsFromPositions`) — where
+// it changed the tree (TreePositionChanges.swift: the RocksDB store keeps the latest tree only, in pages of 4 levels by
+// position, and rebuilds older heights from change sets, docs/LEDGER.md, "Storage of the tree"; the in-memory stores
+// keep every node and are not recorded for).
 // The tree itself is pure: it reads nodes through a `TreeNodeSource` and returns new ones; the caller writes them.
 // Every walk passes the source each node's depth, its path and the node it passed at the page depth above it, so a
 // store of pages by position reads one row per 4 levels (`TreeNodeSource.treeNode(_:depth:page:path:)`).
@@ -38,7 +39,8 @@ public struct TreeUpdate: Sendable {
     public let staleNodes: [Hash]
     /// Where the update changed the tree (its changed page positions and bucket summaries, and each new node's halves),
     /// recorded as it built the new nodes: a store of pages by position commits from this instead of walking the old
-    /// and the new tree side by side (RocksChainStore). Nil when the source computed the update itself.
+    /// and the new tree side by side (RocksChainStore). Nil when the source computed the update itself, or does not
+    /// commit from positions (`TreeNodeSource.commitsFromPositions`: the update then records nothing).
     public let positions: TreePositionChanges?
 
     /// Both lists are empty in an update a source computed on a tree of its own (`TreeNodeSource.stagedTreeUpdate`).
@@ -93,7 +95,8 @@ public enum SparseMerkleTree {
         var builder = Builder(source: source, keys: keys, leafHashes: leafHashes)
         builder.created.reserveCapacity(ops.count * 3)
         builder.replaced.reserveCapacity(ops.count * 2)
-        builder.startRecording(expectedNodes: ops.count * 3)
+        // Only for a source whose store commits from the record (RocksChainStore): it costs the update ~4 %.
+        if source.commitsFromPositions { builder.startRecording(expectedNodes: ops.count * 3) }
         let result = try builder.update(root, depth: 0, page: .zero, ops: ops[...])
         return TreeUpdate(root: result.hash, newNodes: builder.created, staleNodes: builder.replaced,
                           positions: builder.positions(baseRoot: root, root: result.hash))

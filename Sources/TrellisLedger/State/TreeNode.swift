@@ -177,6 +177,11 @@ public protocol TreeNodeSource {
     /// True for a source whose `stagedTreeUpdate` computes updates (default false): execution then leaves the keys'
     /// hashes to it instead of computing them for a walk (`BlockExecutor.netChangesAndKeyHashes`).
     var stagesTreeUpdates: Bool { get }
+    /// True for a source that commits a block's tree from the positions the update records (`TreeUpdate.positions`,
+    /// TreePositionChanges.swift: RocksChainStore); the update records them only then (default false). The record
+    /// costs the update ~4 % of its instructions, which a source that keeps nodes one by one (`MemoryChainStore`: the
+    /// simulator, `bench ledger`'s one-core execution figure) would pay for nothing.
+    var commitsFromPositions: Bool { get }
 }
 
 extension TreeNodeSource {
@@ -184,6 +189,7 @@ extension TreeNodeSource {
     public func treeNode(_ hash: Hash, depth: Int, page: Hash, path: TreePath) throws(StateError) -> TreeNode? { try treeNode(hash, depth: depth, page: page) }
     public func stagedTreeUpdate(root: Hash, changes: [StateChange]) throws(TreeError) -> TreeUpdate? { nil }
     public var stagesTreeUpdates: Bool { false }
+    public var commitsFromPositions: Bool { false }
 }
 
 /// The tree's storage pages (store formats 5 and 6): the binary subtree of a node at a depth that is a multiple of

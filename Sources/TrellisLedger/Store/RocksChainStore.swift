@@ -136,6 +136,8 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     /// Guarded by `cacheLock`.
     private var pageRowsCommitted = CommittedRows()
     /// Guarded by `cacheLock`.
+    private var treeCommitPaths = (fromPositions: 0, walked: 0)
+    /// Guarded by `cacheLock`.
     var latestTreeNodeLookups = 0
     /// Guarded by `cacheLock`.
     var phases = CommitPhases()
@@ -331,6 +333,28 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         return olderHeightTrees
     }
 
+    /// This store commits a block's tree from the positions its update recorded (`TreeNodeSource.commitsFromPositions`):
+    /// every update that reads this store records them.
+    public var commitsFromPositions: Bool { true }
+
+    /// The commits since this store was opened whose page changes came from the update's recorded positions
+    /// (`TreeUpdate.positions`): every commit of a block executed on this store's latest tree.
+    public var treeCommitsFromPositions: Int {
+        cacheLock.lock()
+        defer { cacheLock.unlock() }
+        return treeCommitPaths.fromPositions
+    }
+
+    /// The commits since this store was opened whose page changes came from walking the stored and the new tree side by
+    /// side (`TreeDiff`) instead: the update recorded no positions (it read another source) or recorded them on another
+    /// tree. Same rows, more work (the walk re-reads every changed path); it should never happen on the node's path, which
+    /// exports this as `trellis_store_tree_commits_walked_total` and logs it (docs/OPERATIONS.md §8).
+    public var treeCommitsWalked: Int {
+        cacheLock.lock()
+        defer { cacheLock.unlock() }
+        return treeCommitPaths.walked
+    }
+
     /// RocksDB rows (memtable entries) the commits since this store was opened put and deleted, over every column
     /// family (a range delete counts one): what each commit's synced batch costs RocksDB, for the benchmark.
     public var committedRows: CommittedRows {
@@ -414,7 +438,7 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         // The latest tree only, in pages: the pages this height replaced leave the store now and its new ones are
         // written (history is the change sets above); the buckets whose subtree changed get a summary.
         let historyFiled = clock.now
-        let (summaries, newPages, emptied, pagesWritten, walked) = try treeChanges(commit, into: &batch)
+        let (summaries, newPages, emptied, pagesWritten, walked, fromPositions) = try treeChanges(commit, into: &batch)
         let paged = clock.now
         for (bucket, summary) in summaries {
             if pruning, let previous = try newestSummaryHeight(bucket) { stale.summaries.append(.init(bucket: bucket, height: previous)) }
@@ -440,6 +464,7 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         cacheLock.lock()
         if let pruned { (staleRecordsFrom, rootsFrom) = pruned }
         phases.commits += 1
+        if fromPositions { treeCommitPaths.fromPositions += 1 } else { treeCommitPaths.walked += 1 }
         phases.pruneSeconds += CommitPhases.seconds(prunedAt - start)
         phases.valueHistorySeconds += CommitPhases.seconds(historyFiled - prunedAt)
         phases.treeWalkSeconds += CommitPhases.seconds(walked - historyFiled)
@@ -517,9 +542,11 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     /// What `treeChanges` returns: the buckets whose summary changed (in bucket order) with their new summaries, the new
     /// pages decoded (each upper one, `upperPageDepth`, which is not written; of the other pages at most
     /// `cachedNewPageDepth` deep, the last as many as the cache keeps), the upper positions that lose their page, how
-    /// many pages it writes (with the rows and bytes it puts by page depth), and when the positions were known.
+    /// many pages it writes (with the rows and bytes it puts by page depth), when the positions were known, and whether
+    /// they came from the update's record (false: from the walk).
     private typealias TreeChanges = (summaries: [(bucket: UInt8, summary: BucketSummary)], newPages: [NewPage], emptied: [(depth: Int, path: TreePath)],
-                                     pages: (written: Int, deleted: Int, rowsByLevel: [Int], bytesByLevel: [Int]), walked: ContinuousClock.Instant)
+                                     pages: (written: Int, deleted: Int, rowsByLevel: [Int], bytesByLevel: [Int]), walked: ContinuousClock.Instant,
+                                     fromPositions: Bool)
 
     /// Adds to `batch` the page rows `commit` removes and adds. The changed positions come from the tree update
     /// (`BlockCommit.treePositions`: recorded as it built the new nodes, TreePositionChanges.swift) when it was applied
@@ -613,7 +640,7 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
                 }
             }
         }
-        return (summaries, rows.newPages, rows.emptied, (rows.written, rows.deleted, rows.rowsByLevel, rows.bytesByLevel), walked)
+        return (summaries, rows.newPages, rows.emptied, (rows.written, rows.deleted, rows.rowsByLevel, rows.bytesByLevel), walked, true)
     }
 
     /// `treeChanges` from the stored and the committed tree walked side by side (`TreeDiff`): for a commit whose
@@ -649,7 +676,7 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
             let page = try encoder.encode(rootHash: added.hash, root: added.node, decoded: rows.decodes(depth: change.depth), members: members)
             rows.add(depth: change.depth, path: change.path, encoder: encoder, page: page, into: &batch)
         }
-        return (diff.summaries, rows.newPages, rows.emptied, (rows.written, rows.deleted, rows.rowsByLevel, rows.bytesByLevel), walked)
+        return (diff.summaries, rows.newPages, rows.emptied, (rows.written, rows.deleted, rows.rowsByLevel, rows.bytesByLevel), walked, false)
     }
 
     /// The height of the newest stored summary of `bucket`, or nil when it never changed: remembered, else read.

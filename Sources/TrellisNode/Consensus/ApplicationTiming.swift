@@ -14,6 +14,8 @@ struct TimedLedgerApplication: ConsensusApplication {
     let metrics: NodeMetrics
     /// The per-height timeline of the debug log (shared with the host).
     let timeline: HeightTimelineRecorder
+    /// The store's walked tree commits already logged (`WalkedTreeCommits`).
+    var walkedTreeCommits = WalkedTreeCommits()
 
     var engine: LedgerEngine { ledger.engine }
     var committedHeight: UInt64 { ledger.committedHeight }
@@ -61,8 +63,27 @@ struct TimedLedgerApplication: ConsensusApplication {
             logger.debug("stored block", metadata: ["height": "\(block.header.height)", "ms": "\(elapsed / 1_000_000)"])
         }
         try ledger.commit(block, certificate: certificate)
+        if let store = engine.store as? RocksChainStore, walkedTreeCommits.shouldLog(total: store.treeCommitsWalked) {
+            logger.warning("store: a block's tree was committed by walking the stored tree, not from the positions its execution recorded (the same rows, more work; not expected on a node: trellis_store_tree_commits_walked_total counts them, this line repeats at most every \(WalkedTreeCommits.logEvery))",
+                           metadata: ["height": "\(block.header.height)", "walked_commits": "\(store.treeCommitsWalked)"])
+        }
     }
 
     func committedBlock(at height: UInt64) -> (block: Block, certificate: CommitCertificate)? { ledger.committedBlock(at: height) }
     func hasRecordedEvidence(against validator: PublicKey, height: UInt64) -> Bool { ledger.hasRecordedEvidence(against: validator, height: height) }
+}
+
+/// When to log that the store committed a tree by the walk (`RocksChainStore.treeCommitsWalked`): the first time, then
+/// at most once per `logEvery` more — never a line per block, whatever goes wrong.
+struct WalkedTreeCommits {
+    static let logEvery = 1_000
+    /// The total at the last line logged (0: none yet).
+    private(set) var logged = 0
+
+    /// Whether a line is due now that the store's total is `total` (and records it when it is).
+    mutating func shouldLog(total: Int) -> Bool {
+        guard total > logged, logged == 0 || total >= logged + Self.logEvery else { return false }
+        logged = total
+        return true
+    }
 }

@@ -47,6 +47,9 @@ public struct NodeMetrics: Sendable {
     let blockStoreWrite: CoreMetrics.Timer
     let blockBuild: CoreMetrics.Timer
     let blockValidate: CoreMetrics.Timer
+    /// Commits whose tree pages came from walking the stored and the new tree instead of the update's recorded
+    /// positions (`RocksChainStore.treeCommitsWalked`): should stay 0.
+    let storeTreeCommitsWalked: MirroredCounter
 
     // Admission.
     private let admitted: [AdmissionSource: CoreMetrics.Counter]
@@ -171,6 +174,7 @@ public struct NodeMetrics: Sendable {
         blockStoreWrite = timer("trellis_store_block_write_seconds")
         blockBuild = timer("trellis_block_execution_seconds", [("phase", "build")])
         blockValidate = timer("trellis_block_execution_seconds", [("phase", "validate")])
+        storeTreeCommitsWalked = MirroredCounter(counter("trellis_store_tree_commits_walked_total"))
         var admitted: [AdmissionSource: CoreMetrics.Counter] = [:]
         var refused: [RefusalKey: CoreMetrics.Counter] = [:]
         for source in AdmissionSource.allCases {

@@ -664,6 +664,7 @@ public final class Node: NodeService, Sendable {
         metrics.peerMessagesDropped.update(to: consensus.droppedPeerMessages)
         metrics.p2pUnknownMessagesDropped.update(to: droppedUnknownPeerMessages)
         metrics.record(transport.statistics)
+        metrics.storeTreeCommitsWalked.update(to: store.treeCommitsWalked)
         let memory = store.database.memoryUsage()
         metrics.rocksdbMemtableBytes.record(memory.memtableBytes)
         metrics.rocksdbTableReadersBytes.record(memory.tableReadersBytes)
