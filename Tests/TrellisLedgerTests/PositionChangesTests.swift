@@ -2,9 +2,10 @@
 // the page changes and bucket summaries that walking the old and the new tree side by side finds (`TreeDiff`), on
 // randomized sequences of inserts, overwrites, deletes, writes of the same value and deletes of absent keys over keys
 // packed under a few prefixes (pages at depths 12–20, lone leaves moving across the depth-16 rows and the depth-8
-// buckets as neighbours come and go), from the empty tree through one, two and three keys; and a store committing from the
-// recorded positions holds, after every height, the very rows (pages, summaries, stale records) of a store committing
-// the same heights by the walk.
+// buckets as neighbours come and go), from the empty tree through one, two and three keys, and — every 41 steps — down to
+// the empty tree again (every key deleted) and back (the same keys re-inserted in one batch); and a store committing from
+// the recorded positions holds, after every height, the very rows (pages, summaries, stale records) of a store
+// committing the same heights by the walk. Only a source that commits from positions has them recorded (review N6).
 import Foundation
 import Testing
 import TrellisCodec
@@ -29,10 +30,20 @@ import TrellisStore
     }()
 
     /// A batch of distinct changes over `pool`, against the state `live` (key → value), which it updates: new keys,
-    /// overwrites, the same value again, deletes, deletes of absent keys; now and then most keys under one prefix go.
-    static func batch(_ rng: inout SplitMix64, pool: [[UInt8]], live: inout [[UInt8]: [UInt8]], step: Int) -> [Change] {
+    /// overwrites, the same value again, deletes, deletes of absent keys; now and then most keys under one prefix go;
+    /// every 41 steps every key goes (with a few absent ones: `emptied` keeps the keys that went), and the step after,
+    /// those keys come back in one batch.
+    static func batch(_ rng: inout SplitMix64, pool: [[UInt8]], live: inout [[UInt8]: [UInt8]], emptied: inout [[UInt8]], step: Int) -> [Change] {
         var picked: [[UInt8]: [UInt8]?] = [:]
-        if step % 17 == 9 {
+        if step % 41 == 39 {
+            // The tree emptied: every key deleted, and a few that are not there.
+            emptied = live.keys.sorted { ByteOrder.less($0, $1) }
+            for key in emptied { picked.updateValue(nil, forKey: key) }
+            for _ in 0..<3 { picked.updateValue(nil, forKey: pool[rng.below(pool.count)]) }
+        } else if step % 41 == 40 {
+            // Back from the empty tree: the keys the last step deleted, in one batch, with values of their own.
+            for key in emptied { picked.updateValue([UInt8(rng.below(4)), 7], forKey: key) }
+        } else if step % 17 == 9 {
             // A cluster emptied to a key or two: leaves move up across the rows and buckets.
             let prefix = rng.below(2) == 0 ? 0x0AB as UInt64 : 0x5C3
             let shift: UInt64 = prefix == 0x0AB ? 55 : 52
@@ -73,12 +84,14 @@ import TrellisStore
         let block = try TestChain(net: TestNet()).commitNext([]).block
         let archive = MemoryChainStore()
         var rng = SplitMix64(seed: 21)
-        var live: [[UInt8]: [UInt8]] = [:]
+        var live: [[UInt8]: [UInt8]] = [:], emptied: [[UInt8]] = []
         var root = Hash.zero
-        var seen = (pages: 0, removedOnly: 0, rows: 0, carried: 0, summaries: 0, deep: 0)
+        var seen = (pages: 0, removedOnly: 0, rows: 0, carried: 0, summaries: 0, deep: 0, emptied: 0, refilled: 0)
         for step in 0..<260 {
-            let changes = Self.batch(&rng, pool: Self.keyPool, live: &live, step: step)
-            let update = try SparseMerkleTree.update(root: root, changes: changes, source: archive)
+            let changes = Self.batch(&rng, pool: Self.keyPool, live: &live, emptied: &emptied, step: step)
+            // The in-memory store does not commit from positions: its updates record none (review N6).
+            #expect(try SparseMerkleTree.update(root: root, changes: changes, source: archive).positions == nil)
+            let update = try SparseMerkleTree.update(root: root, changes: changes, source: RecordingPositions(archive))
             let positions = try #require(update.positions)
             #expect(positions.baseRoot == root && positions.root == update.root)
             var diff = TreeDiff(created: CreatedNodes(update.newNodes), summaryDepth: TreeBucket.depth, leafRowDepth: RocksChainStore.storedPageDepth) { (hash: Hash, _: Int, _: Hash, _: TreePath) throws(StateError) in
@@ -137,6 +150,8 @@ import TrellisStore
             seen.rows += expected.count { $0.depth == RocksChainStore.storedPageDepth }
             seen.summaries += summaries.count
             seen.deep += expected.count { $0.depth > RocksChainStore.storedPageDepth }
+            if root != .zero && update.root == .zero { seen.emptied += 1 }
+            if root == .zero && step > 0 && live.count > 1 { seen.refilled += 1 }
             try archive.commit(BlockCommit(height: UInt64(step), block: step == 0 ? nil : block, certificate: nil,
                                            stateChanges: changes.map { StateChange(key: $0.key, value: $0.value) }, treeNodes: update.newNodes,
                                            stateRoot: update.root, transactions: [], genesisHash: step == 0 ? .zero : nil))
@@ -144,6 +159,7 @@ import TrellisStore
         }
         // The sequence reaches what it is meant to: rows and deeper pages, positions emptied, leaves carried.
         #expect(seen.pages > 2_000 && seen.removedOnly > 50 && seen.rows > 500 && seen.deep > 20 && seen.carried > 20 && seen.summaries > 500, "\(seen)")
+        #expect(seen.emptied >= 6 && seen.refilled >= 5, "\(seen)")
     }
 
     /// Every row of the two stores' `nodes` and `tree` column families, and their upper pages in memory.
@@ -167,10 +183,11 @@ import TrellisStore
         let recorded = try RocksChainStore(path: recordedPath, retention: .window(heights: 3))
         let walked = try RocksChainStore(path: walkedPath, retention: .window(heights: 3))
         var rng = SplitMix64(seed: 7)
-        var live: [[UInt8]: [UInt8]] = [:]
+        var live: [[UInt8]: [UInt8]] = [:], emptied: [[UInt8]] = []
         var root = Hash.zero
-        for step in 0..<70 {
-            let changes = Self.batch(&rng, pool: Self.keyPool, live: &live, step: step)
+        var emptiedHeights = 0
+        for step in 0..<84 {
+            let changes = Self.batch(&rng, pool: Self.keyPool, live: &live, emptied: &emptied, step: step)
             let update = try SparseMerkleTree.update(root: root, changes: changes, source: recorded)
             #expect(try SparseMerkleTree.update(root: root, changes: changes, source: walked).root == update.root, "step \(step)")
             for (store, positions) in [(recorded, update.positions), (walked, nil)] {
@@ -182,10 +199,15 @@ import TrellisStore
             let (a, b) = (try Self.rows(recorded), try Self.rows(walked))
             #expect(a == b, "step \(step): \(a.count) rows from the positions, \(b.count) from the walk")
             #expect(recorded.upperPageRoots == walked.upperPageRoots, "step \(step): upper pages")
+            if root != .zero && update.root == .zero { emptiedHeights += 1 }
             root = update.root
         }
         let check = try recorded.checkState()
-        #expect(check.heights.count == 3 && check.pages > 100, "\(check.pages) pages")
+        #expect(check.heights.count == 3 && check.pages > 50, "\(check.pages) pages")  // refilled at step 81
+        #expect(emptiedHeights == 2, "the sequence emptied the tree \(emptiedHeights) times")
+        // Every commit of the first store took the recorded positions, every one of the second walked (review N6).
+        #expect(recorded.treeCommitsFromPositions == 84 && recorded.treeCommitsWalked == 0)
+        #expect(walked.treeCommitsFromPositions == 0 && walked.treeCommitsWalked == 84)
     }
 
     /// Positions recorded on another tree are not used: a commit whose update was applied to an older root (here: that
@@ -221,5 +243,63 @@ import TrellisStore
         #expect(try Self.rows(stores[0]) == Self.rows(stores[1]))
         #expect(stores[0].upperPageRoots == stores[1].upperPageRoots)
         #expect(try stores[0].checkState().heights == 0...2)
+        // The first store took the positions of height 1 only: height 0 had none, height 2's were recorded on another tree.
+        #expect(stores[0].treeCommitsFromPositions == 1 && stores[0].treeCommitsWalked == 2)
     }
+    /// The tree's depths hold the relations the layout and the recording depend on (review N5: checked at every open);
+    /// each relation is seen broken by depths that break it.
+    @Test func theTreesDepthsHoldTheirRelations() {
+        #expect(TreeBucket.depth == 8 && RocksChainStore.storedPageDepth == 16 && RocksChainStore.upperPageDepth == 12)
+        #expect(RocksChainStore.brokenDepthRelations(levels: TreePage.levels, bucketDepth: TreeBucket.depth, rowDepth: RocksChainStore.storedPageDepth) == [])
+        let broken = { (levels: Int, bucket: Int, row: Int) in RocksChainStore.brokenDepthRelations(levels: levels, bucketDepth: bucket, rowDepth: row) }
+        #expect(broken(4, 6, 16).count == 1 && broken(4, 6, 16)[0].contains("buckets' depth 6 is not a page depth"))
+        #expect(broken(4, 8, 14).count == 1 && broken(4, 8, 14)[0].contains("rows' depth 14 is not a page depth"))
+        #expect(broken(4, 16, 16) == ["the buckets' depth 16 is not above the rows' 16"])
+        #expect(broken(4, 8, 20) == ["the rows' depth 20 is deeper than 16 (two bytes of path index)"])
+        #expect(broken(0, 8, 16) == ["pages of 0 levels"])
+    }
+
+    #if DEBUG
+    /// Debug builds check every commit's recorded page changes and summaries against the walk (review N2): a record that
+    /// leaves out a row's removal or a bucket's summary — which the commit's reference checks cannot see: every page it
+    /// does encode is right — is refused with a typed error before anything is written; the true record then commits.
+    @Test func aRecordThatLeavesOutAChangeIsRefusedInDebugBuilds() throws {
+        let block = try TestChain(net: TestNet()).commitNext([]).block
+        let path = temporaryPath("positions-tampered")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let store = try RocksChainStore(path: path, retention: .window(heights: 3))
+        let keys = (0..<300).map { Array("tampered/\($0)".utf8) }
+        func commit(_ height: Int, _ changes: [Change], _ update: TreeUpdate, _ positions: TreePositionChanges?) throws {
+            try store.commit(BlockCommit(height: UInt64(height), block: height == 0 ? nil : block, certificate: nil,
+                                         stateChanges: changes.map { StateChange(key: $0.key, value: $0.value) }, treeNodes: update.newNodes,
+                                         stateRoot: update.root, transactions: [], genesisHash: height == 0 ? .zero : nil, treePositions: positions))
+        }
+        let genesis: [Change] = keys.map { ($0, [1]) }.sorted { ByteOrder.less($0.key, $1.key) }
+        let first = try SparseMerkleTree.update(root: .zero, changes: genesis, source: store)
+        try commit(0, genesis, first, first.positions)
+        // Height 1 deletes every tenth key (their rows at depth 16 go) and changes others.
+        let changes: [Change] = keys.enumerated().compactMap { (i, key) -> Change? in i % 10 == 0 ? (key, nil) : i % 7 == 0 ? (key, [2]) : nil }.sorted { ByteOrder.less($0.key, $1.key) }
+        let update = try SparseMerkleTree.update(root: first.root, changes: changes, source: store)
+        let positions = try #require(update.positions)
+        let removal = try #require(positions.pages.firstIndex { $0.added == TreePositionChanges.Reference.none }, "no row removed")
+        #expect(!positions.summaries.isEmpty)
+        let withoutRemoval = TreePositionChanges(baseRoot: positions.baseRoot, root: positions.root, pages: positions.pages.enumerated().filter { $0.offset != removal }.map(\.element),
+                                                 summaries: positions.summaries, halves: positions.halves, carried: positions.carried)
+        let withoutSummary = TreePositionChanges(baseRoot: positions.baseRoot, root: positions.root, pages: positions.pages,
+                                                 summaries: Array(positions.summaries.dropLast()), halves: positions.halves, carried: positions.carried)
+        for tampered in [withoutRemoval, withoutSummary] {
+            do {
+                try commit(1, changes, update, tampered)
+                Issue.record("a record that leaves out a change was committed")
+            } catch let error as ChainStoreError {
+                guard case .corrupt(let what, let reason) = error else { Issue.record("\(error)"); continue }
+                #expect(what == "tree" && reason.contains("recorded page changes are not the walk's"), "\(reason)")
+            }
+            #expect(try store.lastHeight() == 0)
+        }
+        try commit(1, changes, update, positions)
+        #expect(store.treeCommitsFromPositions == 2 && store.treeCommitsWalked == 0)
+        #expect(try store.checkState().heights == 0...1)
+    }
+    #endif
 }
