@@ -4,7 +4,9 @@
 // seconds to years and finally to the end of Int64, and envelope abuse (expiry 0 / past the lifetime / 2⁶⁴−1,
 // wrong nonces). After every block: no trap (the process is alive), no `internal` receipt (an unanticipated error
 // is a defect), a one-transaction block whose transaction was rejected changed nothing but its nonce and the
-// receipts root, a second engine re-executing the block reaches the same state root and receipts, invariants A1–A4
+// receipts root, a second engine re-executing the block — on a RocksChainStore, the node's store, so its tree updates
+// record their positions and its commits take them (TRELLIS_EXEC_FUZZ_REPLICA=memory: on a MemoryChainStore) —
+// reaches the same state root and receipts, invariants A1–A4
 // and B1–B5 hold (with settlement's bookkeeping), and every domain query answers and adds up.
 //
 // Rules versions: episodes cycle through five schedules (`EpisodeRules`) — version 1 throughout, version 2 from the
@@ -146,7 +148,13 @@ struct ExecutionFuzzer {
         if requireAttestation { stats.attestationRequiredEpisodes += 1 }
         let net = try FuzzWorld.net(requireDocumentAttestation: requireAttestation, minUpgradeLeadBlocks: rules == .version1 ? Parameters.defaultMinUpgradeLeadBlocks : 1)
         let names = FuzzWorld.validatorNames + FuzzWorld.spareValidatorNames
-        let chain = try TestChain(net: net), replica = try TestChain(net: net)
+        // The replica re-executes on RocksDB, the node's store, unless TRELLIS_EXEC_FUZZ_REPLICA=memory: its tree
+        // updates record their positions and its commits take them (debug builds check each against the walk).
+        let replicaPath = ExecutionFuzzTests.replicaOnRocksDB ? temporaryPath("fuzz-replica") : nil
+        defer { if let replicaPath { try? FileManager.default.removeItem(atPath: replicaPath) } }
+        let replicaStore: any ChainStore
+        if let replicaPath { replicaStore = try RocksChainStore(path: replicaPath, retention: .window(heights: 8)) } else { replicaStore = MemoryChainStore() }
+        let chain = try TestChain(net: net), replica = try TestChain(net: net, store: replicaStore)
         chain.validatorNames = names
         replica.validatorNames = names
         var time = FuzzWorld.genesisTime + 10
@@ -280,6 +288,9 @@ struct ExecutionFuzzer {
             try chain.commit(built.block, signatures: .allVerified)
             try replica.commit(built.block, signatures: .allVerified)  // validates by re-executing: the same on every node
             if replica.engine.stateRoot != chain.engine.stateRoot { problems.append("height \(height): replica state root differs") }
+            if let rocks = replica.store as? RocksChainStore, rocks.treeCommitsWalked != 0 {
+                problems.append("height \(height): the RocksDB replica committed \(rocks.treeCommitsWalked) heights by the walk, not from the recorded positions")
+            }
             snapshot = try DomainSnapshot(CommittedState(store: chain.store))
             checkRules(built, version: version, height: height, after: snapshot)
             var created: [String] = []
@@ -441,6 +452,9 @@ extension TestChain {
     static var iterations: Int { environment("TRELLIS_EXEC_FUZZ_ITERATIONS").flatMap(Int.init) ?? 1_500 }
     /// Seeds: TRELLIS_EXEC_FUZZ_SEED alone, or three fixed ones.
     static var seeds: [UInt64] { environment("TRELLIS_EXEC_FUZZ_SEED").flatMap(UInt64.init).map { [$0] } ?? [14, 1_414, 2_026] }
+    /// Whether the replica engine runs on a RocksChainStore (the default) or, with TRELLIS_EXEC_FUZZ_REPLICA=memory, on
+    /// a MemoryChainStore like the chain.
+    static var replicaOnRocksDB: Bool { environment("TRELLIS_EXEC_FUZZ_REPLICA") != "memory" }
 
     @Test func randomSequencesWithBoundaryValuesNeverTrapAndKeepEveryInvariant() throws {
         let perSeed = max(1, Self.iterations / Self.seeds.count)
