@@ -89,7 +89,8 @@ import TrellisStore
                 + (0..<300).map { (Array("new-\($0)".utf8), Optional([3])) },
         ]
         let block = try TestChain(net: TestNet()).commitNext([]).block
-        var compared = 0
+        var compared = 0, withSeveralMembers = 0
+        let readsBefore = store.treePagesRead
         for (height, changes) in heights.enumerated() {
             try PagedStoreTests.commit(changes, height: height, root: &root, stores: [store], block: block)
             let iterator = store.database.iterate(try store.database.columnFamily("nodes"))
@@ -103,10 +104,15 @@ import TrellisStore
                     #expect(built.member(decoded.hash(at: index)) == decoded.node(at: index))
                 }
                 compared += 1
+                if decoded.count > 1 { withSeveralMembers += 1 }
             }
             #expect(iterator.error == nil)
         }
         #expect(compared > 500, "pages compared: \(compared)")
+        // Most depth-16 rows of 3,000 keys are lone leaves; the pages that matter hold several members.
+        #expect(withSeveralMembers >= 40, "pages of several members compared: \(withSeveralMembers)")
+        // Every compared page is the one the commit built: none was read (and decoded) from its row.
+        #expect(store.treePagesRead == readsBefore, "pages read from rows: \(store.treePagesRead - readsBefore)")
     }
 
     /// A position that holds another member, or none, does not hide a member: the lookup falls back to the page's scan

@@ -530,7 +530,15 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         /// The position holds the page `encoder` just encoded (`page`: its decoded form, when decoded). An upper page is
         /// kept in memory only (format 7): the rows at depth 16 give it back at open.
         mutating func add(depth: Int, path: TreePath, encoder: PageEncoder, page: DecodedPage?, into batch: inout WriteBatch) {
-            if let page { newPages.append(NewPage(page: page, depth: depth, path: path)) }
+            if let page {
+                // Debug builds check every page a commit builds for the cache (upper pages included) against its own
+                // bytes decoded: the next blocks read the built page, not its row, and the next commit copies its
+                // unchanged members into new rows, so a builder fault would make this node's tree differ from a
+                // restarted one's (review 22, F1). Release builds skip the decode (it re-hashes every member).
+                assert((try? DecodedPage.decode(encoder.bytes, label: .hash(page.root)))?.sameMembers(as: page) == true,
+                       "the page a commit built at depth \(depth) differs from its bytes decoded")
+                newPages.append(NewPage(page: page, depth: depth, path: path))
+            }
             guard depth > upperDepth else { return }
             batch.put(nodes, key: RocksChainStore.pageKey(depth: depth, path: path), value: encoder.bytesCopy)
             rowsByLevel[depth / TreePage.levels] += 1

@@ -159,7 +159,8 @@ struct DecodedPage: @unchecked Sendable {
     /// The halves of member `index` when it is an inner node, else nil (no leaf made).
     @inline(__always)
     func halves(at index: Int) -> (left: Hash, right: Hash)? {
-        buffer.withBytes { raw in
+        precondition(index >= 0 && index < count, "invalid state: member \(index) of a page of \(count)")
+        return buffer.withBytes { raw in
             guard raw.load(fromByteOffset: Layout.kinds(count) + 8 * index, as: UInt64.self) == 0 else { return nil }
             return (raw.load(fromByteOffset: Layout.pairs(count) + 64 * index, as: Hash.self),
                     raw.load(fromByteOffset: Layout.pairs(count) + 64 * index + 32, as: Hash.self))
@@ -170,7 +171,8 @@ struct DecodedPage: @unchecked Sendable {
     /// hash) and key bytes (empty for an inner node), read in place.
     @inline(__always)
     func withMember<R>(at index: Int, _ body: (Hash, UInt64, Hash, Hash, UnsafeRawBufferPointer) -> R) -> R {
-        buffer.withBytes { raw in
+        precondition(index >= 0 && index < count, "invalid state: member \(index) of a page of \(count)")
+        return buffer.withBytes { raw in
             let n = count
             let kind = raw.load(fromByteOffset: Layout.kinds(n) + 8 * index, as: UInt64.self)
             let hash = raw.load(fromByteOffset: 32 * index, as: Hash.self)
