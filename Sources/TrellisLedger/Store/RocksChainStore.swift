@@ -593,11 +593,7 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     /// recording fault the reference checks of `pageChanges` cannot see (a page change or summary left out, or one too
     /// many) stops the tests that commit through RocksDB instead of leaving a row that is not the tree's (review N2).
     private func crossCheck(_ commit: BlockCommit, positions: TreePositionChanges, oldRoot: Hash) throws(StateError) {
-        var diff = TreeDiff(created: CreatedNodes(commit.treeNodes), summaryDepth: TreeBucket.depth, leafRowDepth: Self.storedPageDepth) { [unowned self] (hash: Hash, depth: Int, page: Hash, path: TreePath) throws(StateError) in
-            try self.treeNode(hash, depth: depth, page: page, path: path)
-        }
-        try diff.walk(old: oldRoot == .zero ? .empty : TreeDiff.OldSide(kind: .stored(oldRoot), page: .zero),
-                      new: commit.stateRoot == .zero ? .empty : .node(commit.stateRoot), depth: 0, position: .root)
+        let diff = try walkedDiff(commit, oldRoot: oldRoot)
         if let mismatch = positions.mismatch(with: diff, newNodes: commit.treeNodes) {
             throw .corruptValue(key: "tree update of height \(commit.height)", reason: "its recorded page changes are not the walk's: \(mismatch)")
         }
@@ -651,15 +647,22 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         return (summaries, rows.newPages, rows.emptied, (rows.written, rows.deleted, rows.rowsByLevel, rows.bytesByLevel), walked, true)
     }
 
-    /// `treeChanges` from the stored and the committed tree walked side by side (`TreeDiff`): for a commit whose
-    /// update recorded no positions, or recorded them for another tree.
-    private func walkedPageChanges(_ commit: BlockCommit, oldRoot: Hash, into batch: inout WriteBatch) throws(StateError) -> TreeChanges {
+    /// The stored tree (`oldRoot`, the last committed height's) and `commit`'s walked side by side (`TreeDiff`): the
+    /// fallback's page changes, and what a debug build's `crossCheck` compares the recorded positions with.
+    private func walkedDiff(_ commit: BlockCommit, oldRoot: Hash) throws(StateError) -> TreeDiff {
         var diff = TreeDiff(created: CreatedNodes(commit.treeNodes), summaryDepth: TreeBucket.depth, leafRowDepth: Self.storedPageDepth) { [unowned self] (hash: Hash, depth: Int, page: Hash, path: TreePath) throws(StateError) in
             try self.treeNode(hash, depth: depth, page: page, path: path)
         }
-        let upperDepth = Self.upperPageDepth
         try diff.walk(old: oldRoot == .zero ? .empty : TreeDiff.OldSide(kind: .stored(oldRoot), page: .zero),
                       new: commit.stateRoot == .zero ? .empty : .node(commit.stateRoot), depth: 0, position: .root)
+        return diff
+    }
+
+    /// `treeChanges` from the stored and the committed tree walked side by side (`TreeDiff`): for a commit whose
+    /// update recorded no positions, or recorded them for another tree.
+    private func walkedPageChanges(_ commit: BlockCommit, oldRoot: Hash, into batch: inout WriteBatch) throws(StateError) -> TreeChanges {
+        let diff = try walkedDiff(commit, oldRoot: oldRoot)
+        let upperDepth = Self.upperPageDepth
         let walked = ContinuousClock.now
         // A position that held a page and holds none now loses its row; a position that holds a page gets its new
         // page written over the old one (one put, no delete). Each position is one change of the walk, so no row is
