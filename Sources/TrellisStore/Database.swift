@@ -220,6 +220,8 @@ public final class Database: @unchecked Sendable {
     private let familyOptions: [OpaquePointer]
     private let tableOptions: OpaquePointer
     let readOptions: OpaquePointer
+    /// `readOptions` without the table blocks' checksum verification (`getWithoutChecksum`).
+    let readOptionsWithoutChecksum: OpaquePointer
     /// The shortest key each column family takes (by index): its `PointLookupLayout.prefixBytes`, else 0. RocksDB's
     /// fixed-prefix extractor asserts on a shorter key, so such a key is refused here with an error instead.
     private let minimumKeyBytes: [Int]
@@ -375,6 +377,7 @@ public final class Database: @unchecked Sendable {
         for (i, n) in all.enumerated() { families[n] = ColumnFamily(name: n, index: i) }
         self.columnFamilies = families
         self.readOptions = Database.makeReadOptions()
+        self.readOptionsWithoutChecksum = Database.makeReadOptions(verifyingChecksums: false)
         self.minimumKeyBytes = all.map { storeOptions.pointLookup[$0]?.prefixBytes ?? 0 }
         self.sortsInserts = all.map { storeOptions.insertHint.contains($0) }
         self.singleDeletes = all.map { storeOptions.singleDelete.contains($0) }
@@ -417,6 +420,7 @@ public final class Database: @unchecked Sendable {
         for h in handles { rocksdb_column_family_handle_destroy(h) }
         rocksdb_close(db)
         rocksdb_readoptions_destroy(readOptions)
+        rocksdb_readoptions_destroy(readOptionsWithoutChecksum)
         rocksdb_writeoptions_destroy(syncWrite)
         rocksdb_writeoptions_destroy(asyncWrite)
         familyOptions.forEach { rocksdb_options_destroy($0) }
@@ -435,6 +439,18 @@ public final class Database: @unchecked Sendable {
     /// The value at `key`, or nil.
     public func get(_ cf: ColumnFamily, key: [UInt8]) throws(StoreError) -> [UInt8]? {
         try get(cf, key: key, readOptions: readOptions)
+    }
+
+    /// The value at `key`, or nil, read without verifying the checksum of the table-file block it comes from (RocksDB
+    /// checks it on every block read from a file: a software CRC32C over the whole block in Debian's librocksdb, 23 %
+    /// of a page read that misses the caches, docs/PERFORMANCE.md "(twenty-third, reads)"). Only for a value the
+    /// caller verifies in full before it uses any of it: a tree page, whose members are hashed when it is decoded and
+    /// whose root must be the hash its parent or the state root names — damage the checksum would have reported is then
+    /// the caller's decode error or hash mismatch instead. Every other read keeps the checksum. A block read this way
+    /// enters the block cache unverified, where a later checked read of the same block finds it (as it finds any
+    /// cached block) without checking it again.
+    public func getWithoutChecksum(_ cf: ColumnFamily, key: [UInt8]) throws(StoreError) -> [UInt8]? {
+        try get(cf, key: key, readOptions: readOptionsWithoutChecksum)
     }
 
     func get(_ cf: ColumnFamily, key: [UInt8], readOptions: OpaquePointer) throws(StoreError) -> [UInt8]? {
@@ -699,10 +715,12 @@ public final class Database: @unchecked Sendable {
     /// Read options for every read and iterator: iterators seek in total key order even in a column family with a
     /// prefix extractor (`PointLookupLayout`; without this a seek there would see only the keys sharing the target's
     /// prefix, and a seek to a key shorter than the prefix aborts in RocksDB). No effect on point reads or on the
-    /// other column families.
-    static func makeReadOptions() -> OpaquePointer {
+    /// other column families. `verifyingChecksums` false: the table blocks read are not checked against their checksums
+    /// (`getWithoutChecksum`: only for values the caller verifies by their hash).
+    static func makeReadOptions(verifyingChecksums: Bool = true) -> OpaquePointer {
         let options = rocksdb_readoptions_create()!
         rocksdb_readoptions_set_total_order_seek(options, 1)
+        if !verifyingChecksums { rocksdb_readoptions_set_verify_checksums(options, 0) }
         return options
     }
 
