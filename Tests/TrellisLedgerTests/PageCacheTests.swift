@@ -47,7 +47,10 @@ import TrellisCrypto
         // A page the current generation holds is not inserted again (no rotation).
         cache.insert(pages[0])
         #expect(cache.count == 3)
-        for p in pages.dropFirst(3) { cache.insert(p) }
+        // Each insert hands back the pages of the generation it dropped, for the caller to free after its lock (review
+        // 22, F5): none at the 4th (the older generation was empty), the first three at the 7th.
+        let dropped = pages.dropFirst(3).map { cache.insert($0).map(\.root) }
+        #expect(dropped == [[], [], [], pages.prefix(3).map(\.root)])
         // Rotations at the 4th and the 7th page: the first three are gone, the previous and current hold 3…6.
         #expect(cache.count == 4)
         for (i, p) in pages.enumerated() { #expect((cache.page(p.root) != nil) == (i >= 3), "page \(i)") }

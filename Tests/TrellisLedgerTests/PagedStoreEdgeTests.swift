@@ -398,12 +398,12 @@ import TrellisStore
 
     /// A reader of the latest height (and one of an older height) whose snapshot was taken before commits replaced
     /// the upper pages it walks (format 7 stores none of them) gets them recomputed from its snapshot's rows at depth
-    /// 16 — with a cache of two pages a generation, which the replaced pages have left — and proves every key exactly
-    /// as the archive does at that height.
+    /// 16 — with a cache of two pages a generation, and one a generation for the displaced upper pages, which the
+    /// replaced pages have left — and proves every key exactly as the archive does at that height.
     @Test func aSnapshotsUpperPagesAreRecomputedFromItsRowsAfterCommits() throws {
         let fixture = try HistoricalFixture(label: "paged-snapshot-upper", heights: 3)
         defer { fixture.remove() }
-        let store = try RocksChainStore(path: fixture.path, retention: .window(heights: 8), pageCachePages: 2)
+        let store = try RocksChainStore(path: fixture.path, retention: .window(heights: 8), pageCachePages: 2, displacedUpperPages: 1)
         let latest = try #require(try store.historicalTree(atHeight: 3))
         let older = try #require(try store.historicalTree(atHeight: 2))
         #expect(latest.isLatest && !older.isLatest)
@@ -424,6 +424,38 @@ import TrellisStore
             }
         }
         #expect(store.snapshotUpperPagesRecomputed > before, "no upper page was recomputed from a snapshot")
+        #expect(store.snapshotUpperRecomputationsByDepth[0..<3].reduce(0, +) > 0, "no upper page rooted above depth 12 was recomputed")
+    }
+
+    /// The same readers with the store's default side cache of displaced upper pages (review 22, F6): the pages at
+    /// depths 0–8 that three commits of 300 changes replaced (~200 each) are all still in memory, so neither reader
+    /// recomputes one from its snapshot's rows (the root page would read every row at depth 16; a page at depth 12,
+    /// not kept, reads 16) although the rotating cache holds two pages — and both prove every key as the archive does.
+    @Test func olderSnapshotsFindTheUpperPagesRecentCommitsDisplaced() throws {
+        let fixture = try HistoricalFixture(label: "paged-displaced-upper", heights: 3)
+        defer { fixture.remove() }
+        let store = try RocksChainStore(path: fixture.path, retention: .window(heights: 8), pageCachePages: 2)
+        let latest = try #require(try store.historicalTree(atHeight: 3))
+        let older = try #require(try store.historicalTree(atHeight: 2))
+        var root = try #require(try fixture.archive.stateRoot(atHeight: 3))
+        var rng = SplitMix64(seed: 31)
+        for height in 4...6 {
+            var changes: [[UInt8]: [UInt8]?] = [:]
+            for _ in 0..<300 { changes[fixture.keys[rng.below(fixture.keys.count)]] = rng.below(3) == 0 ? .some(nil) : [UInt8(height), 7] }
+            try Self.commit(changes.map { ($0.key, $0.value) }, height: height, root: &root, stores: [fixture.archive, store], block: fixture.block)
+        }
+        #expect(store.olderUpperPagesHeld > 273, "\(store.olderUpperPagesHeld) displaced upper pages held after three commits")
+        let before = store.snapshotUpperRecomputationsByDepth
+        for (tree, height) in [(latest, UInt64(3)), (older, UInt64(2))] {
+            let keptRoot = try #require(try fixture.archive.stateRoot(atHeight: height))
+            for key in stride(from: 0, to: fixture.keys.count, by: 13).map({ fixture.keys[$0] }) {
+                let (leaf, proof) = try SparseMerkleTree.prove(key, root: keptRoot, source: tree)
+                let (expectedLeaf, expectedProof) = try SparseMerkleTree.prove(key, root: keptRoot, source: fixture.archive)
+                #expect(leaf == expectedLeaf && proof == expectedProof, "height \(height)")
+            }
+        }
+        let after = store.snapshotUpperRecomputationsByDepth
+        #expect(after[0..<3] == before[0..<3], "upper pages rooted at depths 0, 4, 8 recomputed: \(before) -> \(after)")
     }
 
     /// A commit decodes into the cache its new pages rooted at most `newPageCacheDepth` deep — every page by default

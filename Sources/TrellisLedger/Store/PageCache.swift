@@ -49,14 +49,19 @@ struct PageCache {
     }
 
     /// Caches `page` in the current generation (a full one becomes the previous first); a page the current one holds
-    /// is left as it is (pages are content-addressed: the same root is the same page).
-    mutating func insert(_ page: DecodedPage) {
-        if current.index(of: page.root) != nil { return }
+    /// is left as it is (pages are content-addressed: the same root is the same page). Returns the pages of the
+    /// generation dropped to make room (empty when none was: no allocation), for the caller to release after its lock
+    /// (up to `capacity` buffers freed at once; review 22, F5).
+    @discardableResult
+    mutating func insert(_ page: DecodedPage) -> [DecodedPage] {
+        if current.index(of: page.root) != nil { return [] }
+        var dropped: [DecodedPage] = []
         if current.count >= capacity {
             swap(&current, &previous)
-            current.removeAll()  // the older generation goes
+            dropped = current.removeAll()  // the older generation goes
         }
         current.insert(page)
+        return dropped
     }
 
     /// Pages held, both generations.
@@ -140,9 +145,12 @@ struct PageTable {
         slots[slot] = (prefix & 0xffff_ffff) << 32 | UInt64(pages.count)
     }
 
-    /// Drops every page, keeping the room.
-    mutating func removeAll() {
-        pages.removeAll(keepingCapacity: true)
+    /// Drops every page, keeping the room; returns them (still referenced: released where the caller lets them go).
+    mutating func removeAll() -> [DecodedPage] {
+        var dropped: [DecodedPage] = []
+        dropped.reserveCapacity(pages.capacity)
+        swap(&dropped, &pages)  // `pages` takes the fresh room, `dropped` the old pages
         slots.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+        return dropped
     }
 }

@@ -203,7 +203,7 @@ final class HistoricalTree: TreeNodeSource, TreeValueSource, @unchecked Sendable
         let snapshot = self.snapshot, nodes = store.nodes
         let upper = try RocksChainStore.upperTree(depth: depth, path: path, scan: { snapshot.iterate(nodes, prefix: $0, from: $1) },
                                                   get: { (key: [UInt8]) throws(StoreError) in try snapshot.getWithoutChecksum(nodes, key: key) })
-        store.countRecomputedUpperPages(upper)
+        store.countRecomputedUpperPages(upper, depth: depth)
         snapshotUpper[slot] = .some(nil)
         for page in upper.pages { snapshotUpper[UpperPages.slot(depth: page.depth, path: page.path)] = .some(page.page) }
         return snapshotUpper[slot] ?? nil
@@ -369,8 +369,8 @@ extension RocksChainStore {
                 latestPages += upper.leafRows
                 var pages: [(root: Hash, depth: Int, path: TreePath)] = []
                 for page in upper.pages {
-                    latestNodes += page.page.nodes.count
-                    for node in page.page.nodes {
+                    latestNodes += page.page.count
+                    for node in page.page.nodes {  // built once (each leaf's key copied)
                         if case .leaf(let leaf) = node { latestLeaves.append((leaf.key, try leafValue(leaf))) }
                     }
                     guard page.depth == Self.upperPageDepth else { continue }
@@ -389,7 +389,7 @@ extension RocksChainStore {
                         throw .corrupt(what: "tree", reason: "\(Self.describePage(key)) holds a page hashing to \(page.root.hex), the tree of height \(height) names \(root.hex)")
                     }
                     latestPages += 1
-                    latestNodes += page.nodes.count
+                    latestNodes += page.count
                     for node in page.nodes {
                         if case .leaf(let leaf) = node { latestLeaves.append((leaf.key, try leafValue(leaf))) }
                     }

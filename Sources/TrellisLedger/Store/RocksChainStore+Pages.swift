@@ -4,7 +4,8 @@
 // pages are kept in memory — the upper tree by position (`UpperPages`: all of it, since format 7 stores none of it),
 // the others in the rotating `PageCache` — where a walk finds a node at the position its path names (`PagePositions`)
 // before any search by hash. After a commit's write, its new upper pages take their positions (`remember`), and the
-// upper pages they displace from depths 0–8 go to the rotating cache for the readers of older snapshots. A reader of a
+// upper pages they displace from depths 0–8 go to a small side cache for the readers of older snapshots
+// (`olderUpperPages`). A reader of a
 // snapshot that needs an upper page the live tree no longer has gets it recomputed from that snapshot's rows at depth
 // 16 (`upperTree`). Guarantees: a cached page is content-addressed (right wherever it is asked for); a page on disk
 // that is not the one the tree names is a typed `StateError`, never an answer.
@@ -109,8 +110,9 @@ extension RocksChainStore {
             throw .corruptValue(key: Self.describePage(key), reason: "holds a page hashing to \(page.root.hex), the tree names \(root.hex) there")
         }
         cacheLock.lock()
-        pageCache.insert(page)
+        let dropped = pageCache.insert(page)
         cacheLock.unlock()
+        withExtendedLifetime(dropped) {}  // a generation the insert dropped is freed here, unlocked
         return page
     }
 
@@ -121,10 +123,15 @@ extension RocksChainStore {
     private func recomputedUpperPage(depth: Int, path: TreePath, root: Hash?, strict: Bool, scan: ([UInt8], [UInt8]) -> StoreIterator,
                                      get: ([UInt8]) throws(StoreError) -> [UInt8]?) throws(StateError) -> DecodedPage? {
         let upper = try withoutActuallyEscaping(get) { (get) throws(StateError) in try Self.upperTree(depth: depth, path: path, scan: scan, get: get) }
-        countRecomputedUpperPages(upper)
+        countRecomputedUpperPages(upper, depth: depth)
+        var dropped: [[DecodedPage]] = []
         cacheLock.lock()
-        for page in upper.pages { pageCache.insert(page.page) }
+        for page in upper.pages {
+            let generation = pageCache.insert(page.page)
+            if !generation.isEmpty { dropped.append(generation) }
+        }
         cacheLock.unlock()
+        withExtendedLifetime(dropped) {}
         guard let page = upper.pages.first, page.depth == depth else { return nil }
         if strict, let root, page.page.root != root {
             throw .corruptValue(key: Self.describePage(Self.pageKey(depth: depth, path: path)), reason: "the rows below give a page hashing to \(page.page.root.hex), the tree names \(root.hex) there")
@@ -132,11 +139,13 @@ extension RocksChainStore {
         return page.page
     }
 
-    /// Counts an upper tree recomputed from a snapshot's rows: its rows read, its pages.
-    func countRecomputedUpperPages(_ upper: UpperTree) {
+    /// Counts an upper tree recomputed from a snapshot's rows below the position at `depth`: its rows read, its pages,
+    /// one recomputation at that depth.
+    func countRecomputedUpperPages(_ upper: UpperTree, depth: Int) {
         cacheLock.lock()
         pageRowsRead += upper.rows
         upperPagesRecomputed += upper.pages.count
+        upperRecomputations[depth / TreePage.levels] += 1
         cacheLock.unlock()
     }
 
@@ -167,39 +176,42 @@ extension RocksChainStore {
     }
 
     /// After a commit's write: its decoded new pages go to their positions (upper pages) or into the rotating cache
-    /// (at most as many as it keeps: the last ones), and the upper positions that lost their page are emptied. The
-    /// pages displaced from their slots (up to a few thousand a block, each several arrays) are released after the
-    /// lock is: readers' node lookups take the same lock. Those displaced from depths 0–8 (at most 273) go to the
-    /// rotating cache instead: a reader of a snapshot taken before this commit walks through them, and recomputing one
-    /// from the snapshot's rows reads 256 to 65,536 of them (`recomputedUpperPage`; a depth-12 page reads 16).
+    /// (`PageRows.decodes` gives at most as many as it keeps, the commit's last ones), and the upper positions that
+    /// lost their page are emptied. The pages displaced from their slots (up to a few thousand a block) and any cache
+    /// generation the inserts drop (up to `pageCachePages` pages; review 22, F5) are released after the lock is:
+    /// readers' node lookups take the same lock. Those displaced from depths 0–8 (at most 273) go to the side cache
+    /// `olderUpperPages` instead (review 22, F6): a reader of a snapshot taken before this commit walks through them,
+    /// and recomputing one from the snapshot's rows reads 256 to 65,536 of them (`recomputedUpperPage`; a depth-12 page
+    /// reads 16) — in the rotating cache, beside a commit's up to 8,192 new pages, they lasted a commit or two.
     func remember(_ pages: [NewPage], emptied: [(depth: Int, path: TreePath)]) {
         var displaced: [DecodedPage] = []
+        var dropped: [[DecodedPage]] = []
         cacheLock.lock()
         displaced.reserveCapacity(emptied.count + pages.count)
+        func keep(_ old: DecodedPage) {
+            let generation = olderUpperPages.insert(old)
+            if !generation.isEmpty { dropped.append(generation) }
+        }
         for position in emptied {
             if let old = upperPages.remove(depth: position.depth, path: position.path) {
-                if position.depth < Self.upperPageDepth { pageCache.insert(old) } else { displaced.append(old) }
+                if position.depth < Self.upperPageDepth { keep(old) } else { displaced.append(old) }
             }
         }
         // Read in place (a copy of each page per step retained and released it: its header is a cache miss a page).
         pages.withUnsafeBufferPointer { pages in
-            var below = 0
-            for i in pages.indices where !upperPages.holds(depth: pages[i].depth) { below += 1 }
-            var skipped = max(0, below - pageCachePages)  // the rotating cache keeps the last ones
             for i in pages.indices {
                 if upperPages.holds(depth: pages[i].depth) {
                     if let old = upperPages.set(pages[i].page, depth: pages[i].depth, path: pages[i].path) {
-                        if pages[i].depth < Self.upperPageDepth { pageCache.insert(old) } else { displaced.append(old) }
+                        if pages[i].depth < Self.upperPageDepth { keep(old) } else { displaced.append(old) }
                     }
-                } else if skipped > 0 {
-                    skipped -= 1
                 } else {
-                    pageCache.insert(pages[i].page)
+                    let generation = pageCache.insert(pages[i].page)
+                    if !generation.isEmpty { dropped.append(generation) }
                 }
             }
         }
         cacheLock.unlock()
-        withExtendedLifetime(displaced) {}
+        withExtendedLifetime((displaced, dropped)) {}
     }
 
     /// A page a commit wrote, decoded, at its position.
@@ -234,21 +246,34 @@ extension RocksChainStore {
     }
 
     /// The node `hash` at `depth` below `page` (at `path`, when known) from the pages in memory — the upper pages at
-    /// their positions, then the rotating cache — or nil (counted as a lookup).
+    /// their positions, then the rotating cache, then (a node at most `upperPageDepth` deep: in a page rooted at 0–8)
+    /// the upper pages recent commits displaced — or nil (counted as a lookup). The latest tree's walks find every node
+    /// that deep in `upperPages`: only an older tree's reader gets to the last.
     func cachedNode(_ hash: Hash, depth: Int, page: Hash, path: TreePath? = nil) -> TreeNode? {
         cacheLock.lock()
         defer { cacheLock.unlock() }
         latestTreeNodeLookups += 1
         if let path, let node = upperPages.node(hash, depth: depth, page: page, path: path) { return node }
-        return pageCache.node(hash, depth: depth, page: page, path: path)
+        if let node = pageCache.node(hash, depth: depth, page: page, path: path) { return node }
+        guard depth <= Self.upperPageDepth else { return nil }
+        return olderUpperPages.node(hash, depth: depth, page: page, path: path)
     }
 
-    /// The page rooted at `root` at the position `depth`, `path` from memory: its upper slot, else the rotating cache.
+    /// The page rooted at `root` at the position `depth`, `path` from memory: its upper slot, else the rotating cache,
+    /// else (rooted above depth 12) the displaced upper pages.
     func cachedPage(_ root: Hash, depth: Int, path: TreePath) -> DecodedPage? {
         cacheLock.lock()
         defer { cacheLock.unlock() }
         if let page = upperPages.page(depth: depth, path: path, root: root) { return page }
-        return pageCache.page(root)
+        if let page = pageCache.page(root) { return page }
+        return depth < Self.upperPageDepth ? olderUpperPages.page(root) : nil
+    }
+
+    /// Upper pages displaced by commits and kept for older snapshots' readers (`olderUpperPages`), for tests.
+    var olderUpperPagesHeld: Int {
+        cacheLock.lock()
+        defer { cacheLock.unlock() }
+        return olderUpperPages.count
     }
 
     /// Rows of the `nodes` column family (pages) read from RocksDB since the store was opened (each a point read of
@@ -265,6 +290,14 @@ extension RocksChainStore {
         cacheLock.lock()
         defer { cacheLock.unlock() }
         return upperPagesRecomputed
+    }
+
+    /// Upper trees recomputed from a snapshot's rows since the store was opened, by the depth of the position they were
+    /// recomputed below (0, 4, 8, 12: 65,536, 4,096, 256 or 16 rows each), for tests.
+    public var snapshotUpperRecomputationsByDepth: [Int] {
+        cacheLock.lock()
+        defer { cacheLock.unlock() }
+        return upperRecomputations
     }
 
     /// How long the open took to recompute the upper tree from the rows at depth 16 (seconds), for the benchmark.

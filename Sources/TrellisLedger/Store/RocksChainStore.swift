@@ -74,6 +74,10 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     /// page: "(twenty-first, reads)", nor when the upper tree shared the rotating cache: "(eleventh)"). A store opened
     /// with a shallower depth caches only the new pages rooted at most that deep (`bench ledger --new-page-cache-depth`).
     public static let cachedNewPageDepth = 252
+    /// Upper pages (rooted at depths 0–8) that commits displaced, kept for the readers of older snapshots in two
+    /// generations of at most this many each (`olderUpperPages`): a commit displaces at most 273 (1 + 16 + 256), so the
+    /// last 2–3 commits' at least, ≤ 1,024 pages (≤ ~3.5 MB at a million keys). Only those readers look there.
+    public static let displacedUpperPageCapacity = 512
     /// Stale entries (values and summaries) one commit prunes at most, in whole per-height records (at least one);
     /// a longer backlog (e.g. after lowering the window) is pruned over the next commits. Bounds a commit's batch.
     public static let maxPrunedPerCommit = 200_000
@@ -121,6 +125,9 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     let cacheLock = NSLock()
     /// Guarded by `cacheLock`.
     var pageCache: PageCache
+    /// Upper pages at depths 0–8 that commits replaced, for the readers of snapshots taken before (review 22, F6; each
+    /// generation at most `displacedUpperPages`). Guarded by `cacheLock`.
+    var olderUpperPages: PageCache
     /// The latest tree's pages rooted above depth 16, all of them (format 7 stores none: `loadUpperTree` recomputes them
     /// at open, each commit puts its new ones). Guarded by `cacheLock`.
     var upperPages: UpperPages
@@ -128,6 +135,8 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     var upperTreeLoadSeconds = 0.0
     /// Guarded by `cacheLock`.
     var upperPagesRecomputed = 0
+    /// Upper trees recomputed from a snapshot's rows, by the depth ÷ 4 of their position (0…3). Guarded by `cacheLock`.
+    var upperRecomputations = [Int](repeating: 0, count: RocksChainStore.upperPageDepth / TreePage.levels + 1)
     /// Guarded by `cacheLock`.
     var pageRowsRead = 0
     /// Guarded by `cacheLock`.
@@ -172,25 +181,30 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
     /// `options`: RocksDB's (`storeOptions` unless a benchmark tries others).
     public convenience init(path: String, retention: StateRetention = .default, pageCachePages: Int = RocksChainStore.pageCacheCapacity,
                             newPageCacheDepth: Int = RocksChainStore.cachedNewPageDepth,
-                            trimsHeap: Bool = false, options: StoreOptions = RocksChainStore.storeOptions) throws(ChainStoreError) {
+                            trimsHeap: Bool = false, options: StoreOptions = RocksChainStore.storeOptions,
+                            displacedUpperPages: Int = RocksChainStore.displacedUpperPageCapacity) throws(ChainStoreError) {
         let db: Database
         do { db = try Database(path: path, columnFamilies: Self.columnFamilyNames, format: Self.format, options: options) } catch {
             if case .formatMismatch(let p, let found, let expected) = error { throw .unsupportedFormat(path: p, found: found, expected: expected) }
             throw .storage(error)
         }
-        try self.init(database: db, retention: retention, pageCachePages: pageCachePages, newPageCacheDepth: newPageCacheDepth, trimsHeap: trimsHeap)
+        try self.init(database: db, retention: retention, pageCachePages: pageCachePages, newPageCacheDepth: newPageCacheDepth, trimsHeap: trimsHeap,
+                      displacedUpperPages: displacedUpperPages)
     }
 
     /// Uses an already open database that has the ledger's column families. Recomputes the upper tree from the rows at
     /// depth 16 (`upperTree`, UpperTree.swift) and refuses a store whose rows do not give the last height's root.
     public init(database: Database, retention: StateRetention = .default, pageCachePages: Int = RocksChainStore.pageCacheCapacity,
-                newPageCacheDepth: Int = RocksChainStore.cachedNewPageDepth, trimsHeap: Bool = false) throws(ChainStoreError) {
+                newPageCacheDepth: Int = RocksChainStore.cachedNewPageDepth, trimsHeap: Bool = false,
+                displacedUpperPages: Int = RocksChainStore.displacedUpperPageCapacity) throws(ChainStoreError) {
         if case .window(let n) = retention { precondition(n >= 1, "a proof window keeps at least the latest height") }
         let broken = Self.brokenDepthRelations(levels: TreePage.levels, bucketDepth: TreeBucket.depth, rowDepth: Self.storedPageDepth)
         precondition(broken.isEmpty, "invalid tree layout: \(broken.joined(separator: "; "))")
         precondition(pageCachePages >= 1, "the page cache holds at least one page per generation, got \(pageCachePages)")
         self.pageCachePages = pageCachePages
         pageCache = PageCache(capacity: pageCachePages)
+        precondition(displacedUpperPages >= 1, "the displaced upper pages' cache holds at least one page per generation, got \(displacedUpperPages)")
+        olderUpperPages = PageCache(capacity: displacedUpperPages)
         self.newPageCacheDepth = newPageCacheDepth
         upperPages = UpperPages(maxDepth: Self.upperPageDepth)
         self.trimsHeap = trimsHeap
