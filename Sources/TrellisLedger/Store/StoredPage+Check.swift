@@ -54,9 +54,10 @@ public enum TreePageCheck {
     }
 
     /// The pages (root page and those below, in the stored format) of small trees: one key, two, three, 40 and
-    /// 400 — the fuzz target's seeds.
+    /// 400 — the fuzz target's seeds —, and a full page (15 inner members, 16 leaves 4 levels down) whose leaves'
+    /// keys are 300 bytes or longer (review 22, F2: the small trees' pages hold at most 6 leaves of 12-byte keys).
     public static func samplePages() throws -> [[UInt8]] {
-        var out: [[UInt8]] = []
+        var out: [[UInt8]] = [try fullPage()]
         for count in [1, 2, 3, 40, 400] {
             let changes = (0..<count).map { (key: Array("seed-key-\($0)".utf8), value: Optional([UInt8(truncatingIfNeeded: $0)])) }
             let update = try SparseMerkleTree.update(root: .zero, changes: changes, source: MemoryChainStore())
@@ -80,5 +81,29 @@ public enum TreePageCheck {
             }
         }
         return out
+    }
+
+    /// The root page of a tree of 16 keys whose hashes start with 16 different nibbles: every leaf 4 levels down.
+    /// Keys of 300 bytes and more (a length's high byte set).
+    static func fullPage() throws -> [UInt8] {
+        var byNibble = [[UInt8]?](repeating: nil, count: 16)
+        var n = 0
+        while byNibble.contains(where: { $0 == nil }) {
+            let key = [UInt8](repeating: 0x6b, count: 300 + n) + Array("full-page-\(n)".utf8)
+            let nibble = Int(SHA256.hash(key).bytes[0] >> 4)
+            if byNibble[nibble] == nil { byNibble[nibble] = key }
+            n += 1
+        }
+        let changes = byNibble.enumerated().map { (key: $0.element!, value: Optional([UInt8(truncatingIfNeeded: $0.offset)])) }
+        let update = try SparseMerkleTree.update(root: .zero, changes: changes, source: MemoryChainStore())
+        var nodes: [Hash: TreeNode] = [:]
+        for record in update.newNodes { nodes[record.hash] = record.node }
+        guard let root = nodes[update.root] else { throw StateError.corruptValue(key: "tree page", reason: "the full sample page has no root") }
+        let encoded = try DecodedPage.encode(rootHash: update.root, root: root, decoded: true) { (member: Hash, level: Int) throws(StateError) in
+            if let node = nodes[member] { return .node(node) }
+            return .pageRoot
+        }
+        precondition(encoded.page?.count == DecodedPage.maxMembers, "the full sample page holds \(encoded.page?.count ?? 0) members")
+        return encoded.bytes
     }
 }
