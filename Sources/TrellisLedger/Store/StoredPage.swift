@@ -204,7 +204,10 @@ struct DecodedPage: @unchecked Sendable {
 
     /// The member `hash`, or nil.
     func member(_ hash: Hash) -> TreeNode? {
-        index(of: hash).map { node(at: $0) }
+        // Not `index(of:).map { node(at: $0) }`: a closure capturing `self` retained and released the page's buffer per
+        // lookup (callgrind, docs/PERFORMANCE.md "(twenty-third, reads)").
+        guard let index = index(of: hash) else { return nil }
+        return node(at: index)
     }
 
     /// The index of the member `hash` looked for at `position` (`PagePositions`) first, else anywhere in the page.
@@ -220,7 +223,8 @@ struct DecodedPage: @unchecked Sendable {
     /// else anywhere in the page (`member(_:)`); nil when it is not a member.
     @inline(__always)
     func member(_ hash: Hash, at position: Int) -> TreeNode? {
-        index(of: hash, at: position).map { node(at: $0) }
+        guard let index = index(of: hash, at: position) else { return nil }
+        return node(at: index)
     }
 
     /// The member `hash` at `depth` (1…4 below the page's root, which is `pageDepth` deep) on `path`: at the position
