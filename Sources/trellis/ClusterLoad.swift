@@ -256,13 +256,12 @@ struct LoadSender: Sendable {
                     await onThread {
                         var offered = 0
                         while offered < total {
-                            // Lanes take turns: lane k's j-th batch is batch j × lanes + k of the whole phase, as if one
-                            // sender sent them all at `rate`.
-                            let due = start + UInt64((Double(offered) * Double(queues.count) + Double(lane * batchSize)) / rate * 1e9)
+                            let size = min(batchSize, total - offered)
+                            let due = start + LoadSender.dueOffset(offered: offered, size: size, lane: lane, lanes: queues.count, rate: rate)
                             clock.sleepUntil(min(due, end))
                             while sentAt.withLock({ $0.count }) > maxOutstanding && clock.now() < end { clock.sleepUntil(min(clock.now() + 100_000_000, end)) }
                             guard clock.now() < end else { return }
-                            let txs = queue.take(min(batchSize, total - offered))
+                            let txs = queue.take(size)
                             guard !txs.isEmpty else { return }
                             let answer = post(txs, lane)
                             admitted.add(answer.admitted)
@@ -279,6 +278,15 @@ struct LoadSender: Sendable {
         // The phase's length is `seconds`, not the time its last batch took to send.
         await onThread { clock.sleepUntil(end) }
         return admitted.value
+    }
+
+    /// When a lane's batch is due, in nanoseconds from the phase's start: lanes take turns, as if one sender sent every
+    /// batch of the phase at `rate` — lane k's batch after `offered` of its own transactions follows `offered` of each
+    /// lane's and k batches of this `size` (the last round's batches are all the lanes' remainders). Lane k's last
+    /// batch is due before the phase ends (`offered` + `size` ≤ rate ÷ lanes × seconds); with the full batch size as
+    /// the stagger, a last batch of fewer transactions was due at or after the end, and never sent.
+    static func dueOffset(offered: Int, size: Int, lane: Int, lanes: Int, rate: Double) -> UInt64 {
+        UInt64((Double(offered) * Double(lanes) + Double(lane * size)) / rate * 1e9)
     }
 
     /// Sends every lane's refused leftovers (`LoadQueue.refusedCount`) again, in order, each lane over its own

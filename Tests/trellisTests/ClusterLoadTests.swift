@@ -144,6 +144,35 @@ import TrellisLedger
         #expect(time.withLock { $0 } == start + 8_000_000_000, "the step ends at 8 s, not when its last batch was sent")
     }
 
+    /// A lane's last batch of fewer transactions than a batch is sent: 8 tx/s for 5 s over 4 lanes is 10 per lane, in
+    /// batches of 3 and a last one of 1. Staggered by whole batches, lanes 2 and 3 had theirs due at 5.25 and 5.625 s —
+    /// after the phase's end — and never sent them.
+    @Test func aLanesLastPartialBatchIsDueBeforeThePhaseEnds() async throws {
+        let queues = (1...4).map { Self.lane("load-c\($0)", 10) }
+        let start: UInt64 = 7_000_000_000
+        let (clock, time) = Self.virtualClock(at: start)
+        let sent = LockedBox<[Int: [(at: UInt64, count: Int)]]>([:])
+        let admitted = await Self.sender(batch: 3).run(queues: queues, rate: 8, seconds: 5, clock: clock) { txs, lane in
+            sent.withLock { $0[lane, default: []].append((time.withLock { $0 }, txs.count)) }
+            return BatchAnswer(admitted: txs.count, refused: [], pauseNanoseconds: 0)
+        }
+        #expect(admitted == 40)
+        #expect(queues.allSatisfy { $0.available == 0 })
+        let batches = sent.withLock { $0 }
+        for lane in 0..<4 {
+            #expect(batches[lane]?.map(\.count) == [3, 3, 3, 1])
+            #expect((batches[lane]?.last?.at ?? .max) < start + 5_000_000_000, "lane \(lane)'s last batch within the phase")
+        }
+        // The schedule itself (the lanes share the virtual clock, so a post's time is the latest any lane slept to):
+        // lane k's last 1-tx batch after 9 of each lane's and k of the round's 1-tx batches; full batches as before
+        // (lane 3's second: 3 of each lane's and 3 batches of 3, 21 tx at 8 tx/s).
+        for lane in 0..<4 {
+            #expect(LoadSender.dueOffset(offered: 9, size: 1, lane: lane, lanes: 4, rate: 8) == UInt64(4_500_000_000 + lane * 125_000_000))
+        }
+        #expect(LoadSender.dueOffset(offered: 3, size: 3, lane: 3, lanes: 4, rate: 8) == 2_625_000_000)
+        #expect(time.withLock { $0 } == start + 5_000_000_000)
+    }
+
     /// A block event as node 1's stream sends it.
     private static func event(height: Int, transactions: [Hash]) -> Data {
         let hashes = transactions.map { "\"\($0.hex)\"" }.joined(separator: ",")
