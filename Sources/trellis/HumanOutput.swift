@@ -19,9 +19,15 @@ struct OutputOptions: ParsableArguments {
     var printsJSON: Bool { json || isatty(STDOUT_FILENO) == 0 }
 
     /// Prints `raw` (a JSON document): as it is (trimmed) for scripts, laid out by `HumanFormat` at a terminal.
-    func print(json raw: Data) {
+    func print(json raw: Data) { Self.print(json: raw, asJSON: printsJSON) }
+
+    /// Whether a command without these options prints JSON: when standard output is not a terminal.
+    static var printsJSONByDefault: Bool { isatty(STDOUT_FILENO) == 0 }
+
+    /// Prints `raw` as it is (trimmed) when `asJSON`, else laid out by `HumanFormat`.
+    static func print(json raw: Data, asJSON: Bool) {
         let text = String(decoding: raw, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !printsJSON, let value = try? JSONSerialization.jsonObject(with: raw, options: [.fragmentsAllowed]) else {
+        guard !asJSON, let value = try? JSONSerialization.jsonObject(with: raw, options: [.fragmentsAllowed]) else {
             Swift.print(text)
             return
         }

@@ -27,16 +27,24 @@ struct NodeAPI {
         base = trimmed
     }
 
+    /// How a refusal is printed: the human layout at a terminal, the node's JSON with `--json` or to a pipe (nil:
+    /// the command has no `--json`, so JSON to a pipe only).
+    var output: OutputOptions?
+    /// The option by which the user named the member that signs (`--signer`), nil when it was looked up by the key:
+    /// a refused signature's note names only what the user gave (`APIClientCredentials.refusedKeyNote`).
+    var memberOption: String?
+
     /// GET `path` and return its JSON object. A refusal of the credentials or their scope (401/403 with the API's
-    /// JSON error) prints that error on standard output and exits 1, as a node's refusal of a transaction does
-    /// (e.g. a rotated-out key); anything else but 200 with a JSON object is bad input.
+    /// JSON error) prints that error on standard output as every answer is printed (`OutputOptions`) and exits 1,
+    /// as a node's refusal of a transaction does (e.g. a rotated-out key); anything else but 200 with a JSON object
+    /// is bad input.
     func getJSON(_ path: String) async throws -> [String: Any] {
         let url = base + path
         let result: (Int, [String: Any]?, Data)
         do { result = try await HTTP.get(url, credentials: credentials) } catch { throw badInput("\(error)") }
         if result.0 == 401 || result.0 == 403, result.1?["error"] != nil {
-            print(String(decoding: result.2, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
-            if let note = Self.refusedKeyNote(status: result.0, answer: result.1, credentials: credentials) { printError(note) }
+            OutputOptions.print(json: result.2, asJSON: output?.printsJSON ?? OutputOptions.printsJSONByDefault)
+            if let note = refusedKeyNote(status: result.0, answer: result.1) { printError(note) }
             throw ExitCode(1)
         }
         guard result.0 == 200, let object = result.1 else { throw badInput("\(url) answered \(result.0)") }
@@ -81,8 +89,10 @@ struct NodeAPI {
 
     /// This client, signing every request with `key` (docs/ACCESS.md) as `member`, or — when nil — as the member the
     /// node's state registers the key to, or as the node's operator (`@operator`) when no member holds it.
-    func signing(with key: SigningKey, as member: String? = nil) async throws -> NodeAPI {
+    /// `memberOption` is the option that named `member` when the user gave it (`--signer`).
+    func signing(with key: SigningKey, as member: String? = nil, memberOption: String? = nil) async throws -> NodeAPI {
         var signed = self
+        signed.memberOption = member == nil ? nil : memberOption
         let chainID = try await chainAndHeight().chainID
         var id = member
         if id == nil { id = try await record(String.self, at: LedgerKeys.memberKey(key.publicKey)) ?? APIRequestSignature.operatorMember }
@@ -105,8 +115,8 @@ struct NodeAPI {
 
     /// What the CLI adds (on standard error) to a node's 401 `invalid_signature`: which key signed, as whom
     /// (`APIClientCredentials.refusedKeyNote`, shared with TrellisAudit's node client). Nil for any other answer.
-    static func refusedKeyNote(status: Int, answer: [String: Any]?, credentials: APIClientCredentials?) -> String? {
-        credentials?.refusedKeyNote(status: status, code: (answer?["error"] as? [String: Any])?["code"] as? String)
+    func refusedKeyNote(status: Int, answer: [String: Any]?) -> String? {
+        credentials?.refusedKeyNote(status: status, code: (answer?["error"] as? [String: Any])?["code"] as? String, memberOption: memberOption)
     }
 
     /// Characters left as they are in a state key path segment ('/' is encoded; the API decodes it).

@@ -113,7 +113,7 @@ enum QueryPrint {
         guard object != nil else { throw badInput("\(url) answered \(code) with a non-JSON body: \(String(decoding: raw.prefix(200), as: UTF8.self))") }
         output.print(json: raw)
         if code == 200 { return }
-        if let note = NodeAPI.refusedKeyNote(status: code, answer: object, credentials: api.credentials) { printError(note) }
+        if let note = api.refusedKeyNote(status: code, answer: object) { printError(note) }
         // The caller's mistake (a missing or malformed parameter, a query name the node does not know) is bad input,
         // exit 2 like every other; a refusal or an absent object is the node's answer, exit 1.
         let error = object?["error"] as? [String: Any]

@@ -77,7 +77,8 @@ extension TxSubmitOptions {
     }
 
     private func signAndSend(kind: String, payloadBytes: (TxContext) async throws -> [UInt8]) async throws {
-        let unsignedAPI = try NodeAPI(url: node)
+        var unsignedAPI = try NodeAPI(url: node)
+        unsignedAPI.output = output
         let signerKey: SigningKey
         do { signerKey = try KeyFile.read(from: key) } catch { throw badInput(error.description) }
         var cosigners: [(String, SigningKey)] = []
@@ -89,7 +90,7 @@ extension TxSubmitOptions {
         let signerID: String
         if let signer { signerID = signer } else { signerID = try await unsignedAPI.memberID(of: signerKey.publicKey) }
         // Reads of the signer's nonce and of the objects it moves are signed with its key (docs/ACCESS.md).
-        let api = try await unsignedAPI.signing(with: signerKey, as: signerID)
+        let api = try await unsignedAPI.signing(with: signerKey, as: signerID, memberOption: signer == nil ? nil : "--signer")
         let payload: [UInt8], txNonce: UInt64, chainID: String, height: UInt64
         do {
             payload = try await payloadBytes(TxContext(api: api, signerID: signerID))
@@ -97,7 +98,7 @@ extension TxSubmitOptions {
             if let nonce { txNonce = nonce } else { txNonce = try await api.lastNonce(of: signerID) + 1 }
         } catch let exit as ExitCode where exit.rawValue == 1 {
             // A refused read (printed above): the objects a friendly command moves, or the signer's nonce.
-            printError("nothing was submitted: \(kind) reads what it moves and \(signerID)'s nonce before it is signed, and the node refused that read")
+            printError("nothing was submitted: the node refused a read made before signing (\(signerID)'s nonce, or an object the \(kind) moves)")
             throw exit
         }
         let body = TransactionBody(chainID: chainID, kind: kind, payload: payload, signer: signerID, nonce: txNonce,

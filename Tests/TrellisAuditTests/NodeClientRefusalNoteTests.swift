@@ -41,7 +41,8 @@ import TrellisLedger
             let expected = try #require(client.credentials?.refusedKeyNote(status: 401, code: "invalid_signature"))
             #expect(error.hasSuffix("\n" + expected), "\(error)")
             #expect(error.contains("invalid_signature: the signature does not verify"), "\(error)")
-            #expect(error.contains("public key \(key.publicKey.hex)) is not among auditor1's active keys on chain"), "\(error)")
+            #expect(error.contains("public key \(key.publicKey.hex)) is registered to auditor1 but is not among auditor1's active keys on chain"), "\(error)")
+            #expect(!error.contains("--signer"), "the audit client has no --signer: \(error)")
             // The light provider's signed state read says the same.
             let provider = NodeLightProvider(baseURL: url, credentials: client.credentials)
             let state = message { _ = try provider.provedState(Array("ab".utf8), atHeight: 1) }

@@ -43,8 +43,10 @@ extension APIClientCredentials {
     /// What a client adds to a node's answer `status` with error `code` when the node refused the signature
     /// (401 `invalid_signature`): the node cannot say which key signed — a request carries the member id and a
     /// signature, not the key — but the client knows it, and whether it signed as a member or as `@operator`. Nil
-    /// for any other answer. The CLI prints it on standard error; TrellisAudit's node client adds it to its error.
-    public func refusedKeyNote(status: Int, code: String?) -> String? {
+    /// for any other answer. `memberOption` is the option by which the user named `member` (the CLI's `--signer`),
+    /// nil when the member was looked up by the key: the note names only what the user gave. The CLI prints it on
+    /// standard error; TrellisAudit's node client adds it to its error.
+    public func refusedKeyNote(status: Int, code: String?, memberOption: String? = nil) -> String? {
         guard status == 401, code == "invalid_signature" else { return nil }
         let publicKey = key.publicKey.hex
         if member == APIRequestSignature.operatorMember {
@@ -52,7 +54,11 @@ extension APIClientCredentials {
                 + "so it signed as \(member), and it is not this node's own key either: register it (member.add, or a key rotation "
                 + "of its member) or pass a registered member's key file (docs/ACCESS.md)"
         }
-        return "note: the key given (public key \(publicKey)) is not among \(member)'s active keys on chain \(chainID): "
-            + "pass a key file of \(member) (a rotated-out key no longer signs), or, with `trellis tx`, leave --signer out to sign as the member the key belongs to"
+        if let memberOption {
+            return "note: the key given (public key \(publicKey)) is not among \(member)'s active keys on chain \(chainID) (\(memberOption) \(member) was given): "
+                + "pass a key file of \(member), or leave \(memberOption) out to sign as the member the key belongs to"
+        }
+        return "note: the key given (public key \(publicKey)) is registered to \(member) but is not among \(member)'s active keys on chain \(chainID) "
+            + "(a rotated-out key no longer signs): pass the key file of one of \(member)'s active keys"
     }
 }
