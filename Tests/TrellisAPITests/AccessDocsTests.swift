@@ -38,6 +38,34 @@ private func tableRows(_ text: String, header: String) -> [[String]] {
         }
     }
 
+    /// Every refusal reads once: no parenthesis inside another (the operator's was "needs the scope operator (the
+    /// node operator (the node's own key))"), and every one it opens it closes — for every scope, caller and route.
+    @Test func everyRefusalMessageHasNoNestedParentheses() {
+        let callers = [APICaller.anonymous, .member(id: "supplier2", roles: [.supplier]), .member(id: "aud", roles: [.auditor]), .nodeOperator]
+        let routes: [APIRoute] = [.metrics, .status, .transaction, .block, .events, .state(key: Array("cert/x".utf8)),
+                                  .query(name: "lineage", parameters: ["cert": "cert-1"]), .query(name: "exposure", parameters: [:])]
+        var checked = 0
+        for scope in APIScope.allCases {
+            #expect(!scope.holders.contains("(") && !scope.holders.contains(")"), "\(scope.rawValue): \(scope.holders)")
+            for caller in callers {
+                for route in routes {
+                    let message = Routes.refusal(scope, caller: caller, route: route).message
+                    var depth = 0, deepest = 0
+                    for character in message {
+                        if character == "(" { depth += 1; deepest = max(deepest, depth) }
+                        if character == ")" { depth -= 1; #expect(depth >= 0, "a ')' closes nothing: \(message)") }
+                    }
+                    #expect(depth == 0 && deepest <= 1, "\(scope.rawValue), \(caller): \(message)")
+                    checked += 1
+                }
+            }
+        }
+        #expect(checked == APIScope.allCases.count * callers.count * routes.count)
+        // The message of the finding, as an anonymous GET /metrics gets it now.
+        let metrics = Routes.refusal(.nodeOperator, caller: .anonymous, route: .metrics).message
+        #expect(metrics.contains("needs the scope operator (the node operator, signing with the node's own key): sign the request"), "\(metrics)")
+    }
+
     @Test func everyRoutePolicyStartsWithAScopeName() throws {
         let rows = tableRows(doc, header: "| route | consortium policy |")
         #expect(rows.count >= 15, "the route table of docs/ACCESS.md has \(rows.count) rows")

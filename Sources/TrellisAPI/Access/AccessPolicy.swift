@@ -40,14 +40,15 @@ public enum APIScope: String, Sendable, Equatable, CaseIterable {
     /// The node's own key only.
     case nodeOperator = "operator"
 
-    /// Who holds the scope, for error messages.
+    /// Who holds the scope, for error messages: refusals put it in parentheses after the scope's name, so it has none
+    /// of its own (AccessDocsTests).
     var holders: String {
         switch self {
         case .public: return "anyone"
         case .member: return "any active member"
         case .party: return "a member party to the object, a regulator, an auditor or the node operator"
         case .readAll: return "a regulator, an auditor or the node operator"
-        case .nodeOperator: return "the node operator (the node's own key)"
+        case .nodeOperator: return "the node operator, signing with the node's own key"
         }
     }
 }
