@@ -41,6 +41,8 @@ def main():
     args = parser.parse_args()
     key = lambda member: f"{args.dir}/members/{member}.key"
 
+    hashes = []  # every committed transaction's hash, in order
+
     def tx(signer, *arguments):
         command = [args.trellis, "tx", *arguments, "--node", args.node, "--key", key(signer), "--wait", "--json"]
         result = subprocess.run(command, capture_output=True, text=True, timeout=180)
@@ -50,6 +52,7 @@ def main():
             answer = {}
         if result.returncode != 0 or answer.get("status") != "committed":
             raise DemoFailure(f"{' '.join(arguments[:2])} by {signer}: exit {result.returncode}: {result.stdout.strip()} {result.stderr.strip()}")
+        hashes.append(answer.get("hash"))
         created = (answer.get("receipt") or {}).get("created") or []
         print(f"  {arguments[0]} {arguments[1]} by {signer}: height {answer.get('height')} created {created}", file=sys.stderr)
         return created
@@ -79,12 +82,13 @@ def main():
               "--contract-no", HTML_CONTRACT, "--invoices", f"INV-{run}", "--doc-hash", doc_hash)[0]
     tx("supplier1", "certificate", "accept", "--certificate", root)
     c600, c400 = tx("supplier1", "certificate", "split", "--certificate", root, "--amounts", "600,400", "--to", "supplier2")
+    split_tx = hashes[-1]
     tx("supplier2", "certificate", "accept", "--certificate", c600)
     financing = tx("supplier1", "financing", "request", "--certificate", c400, "--financier", "bank", "--advance", "350", "--rate-bps", "450", "--type", "factoring")[0]
     tx("bank", "financing", "approve", "--financing", financing)
     c100, c500 = tx("supplier2", "certificate", "transfer", "--certificate", c600, "--to", "supplier3", "--amount", "100")
     tx("supplier3", "certificate", "accept", "--certificate", c100)
-    out.update(certificate=root, pieces=[c600, c400, c100, c500], financing=financing, maturity=maturity, contract_no=HTML_CONTRACT)
+    out.update(certificate=root, pieces=[c600, c400, c100, c500], financing=financing, maturity=maturity, contract_no=HTML_CONTRACT, split_tx=split_tx)
 
     print("credits: programme, methodology, project, verification, issuance, transfer, retirement", file=sys.stderr)
     program, methodology, project = f"P{run}", f"M{run}", f"wind-{run}"
@@ -102,10 +106,12 @@ def main():
     tx("verifier", "send", "--kind", "evidence.attest", "--payload", json.dumps(report))
     issued = tx("registry", "credit", "issue", "--verification", verification, "--quantity", "1000", "--buffer", "100")
     main_block = issued[1]
-    to_supplier, _ = tx("proponent", "credit", "transfer", "--block", main_block, "--quantities", "300,600", "--to", "supplier1")
+    to_supplier, kept = tx("proponent", "credit", "transfer", "--block", main_block, "--quantities", "300,600", "--to", "supplier1")
+    credit_transfer_tx = hashes[-1]
     tx("supplier1", "credit", "retire", "--block", f"{to_supplier}:1-100", "--beneficiary", HTML_BENEFICIARY, "--purpose", HTML_PURPOSE,
        "--claim-start", str(now - 30 * day), "--claim-end", str(now))
-    out.update(program=program, serial=42, project=project, verification=verification, credit_block=to_supplier, beneficiary=HTML_BENEFICIARY, purpose=HTML_PURPOSE,
+    out.update(program=program, serial=42, project=project, verification=verification, credit_block=to_supplier, kept_block=kept,
+               credit_transfer_tx=credit_transfer_tx, beneficiary=HTML_BENEFICIARY, purpose=HTML_PURPOSE,
                report_title=HTML_REPORT_TITLE)
 
     print("governance: a member with HTML in its legal name", file=sys.stderr)

@@ -232,6 +232,15 @@ private struct Plan {
         second.steps.append(["wait": "document.getElementById('key-link').textContent === 'Key: regulator'", "timeout": 120])
         second.open(txRoute, as: "transaction")
         second.eval("document.querySelector('#view .payload').innerText", as: "transaction.payload")
+        second.eval("document.querySelector('#view .pieces') === null", as: "transaction.noPieces")
+        // The split and the credit transfer: which new id went to whom, from the checked bytes and receipt.
+        let splitTx = try #require(story["split_tx"] as? String), creditTransferTx = try #require(story["credit_transfer_tx"] as? String)
+        second.open(route("tx", splitTx), as: "split")
+        second.eval("Array.from(document.querySelectorAll('#view .pieces tbody tr')).map(r => Array.from(r.cells).map(c => c.innerText).join('|')).join(';')", as: "split.rows")
+        second.eval("document.querySelector('#view .pieces p').innerText", as: "split.note")
+        second.eval("Array.from(document.querySelectorAll('#view .pieces a')).map(a => a.getAttribute('href')).join(',')", as: "split.links")
+        second.open(route("tx", creditTransferTx), as: "creditTransfer")
+        second.eval("Array.from(document.querySelectorAll('#view .pieces tbody tr')).map(r => Array.from(r.cells).map(c => c.innerText).join('|')).join(';')", as: "creditTransfer.rows")
         let tx = try runBrowser(second).results
         #expect((tx["transaction.proof"] as? String) == "verified", "transaction: \(tx["transaction.text"] ?? "")")
         #expect((tx["transaction.text"] as? String ?? "").contains("Included in the certified block at height "), "transaction: \(tx["transaction.text"] ?? "")")
@@ -239,6 +248,15 @@ private struct Plan {
         #expect((tx["transaction.pwned"] as? String) == "undefined,0")
         #expect((tx["transaction.text"] as? String ?? "").contains("certificate.settle"))
         #expect((tx["transaction.payload"] as? String ?? "").contains(root), "payload: \(tx["transaction.payload"] ?? "")")
+        #expect((tx["transaction.noPieces"] as? Bool) == true, "a settlement has no pieces table")
+        #expect((tx["split.proof"] as? String) == "verified", "split: \(tx["split.text"] ?? "")")
+        #expect((tx["split.rows"] as? String) == "\(pieces[0])|supplier2|600|pending_accept;\(pieces[1])|supplier1|400|active", "split: \(tx["split.rows"] ?? "nil") \(tx["split.text"] ?? "")")
+        #expect((tx["split.note"] as? String ?? "").contains("decoded here from the checked bytes and receipt"), "\(tx["split.note"] ?? "nil")")
+        #expect((tx["split.links"] as? String) == [route("certificate", pieces[0]), route("member", "supplier2"), route("certificate", pieces[1]), route("member", "supplier1")].joined(separator: ","),
+                "\(tx["split.links"] ?? "nil")")
+        let creditBlock = try #require(story["credit_block"] as? String), keptBlock = try #require(story["kept_block"] as? String)
+        #expect((tx["creditTransfer.rows"] as? String) == "\(creditBlock)|supplier1|300;\(keptBlock)|proponent|600", "credit transfer: \(tx["creditTransfer.rows"] ?? "nil") \(tx["creditTransfer.text"] ?? "")")
+        for page in ["split", "creditTransfer"] { #expect((tx["\(page).pwned"] as? String) == "undefined,0") }
 
         // The CLI's JSON answers for the same chain: `audit export --json` and `audit prove --json` (then checked).
         let out = CLI.temporaryDirectory()

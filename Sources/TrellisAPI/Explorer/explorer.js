@@ -265,6 +265,7 @@
     const created = outcome ? outcome.created_ids || [] : (t.receipt && t.receipt.created) || [];
     const error = outcome ? (outcome.type === "rejected" ? `${outcome.code}: ${outcome.message}` : null) : (t.error ? `${t.error.code}: ${t.error.message}` : null);
     const unchecked = (text) => (typeof t.height === "number" && !receipt ? `${text} (the node's word, not checked)` : text);
+    const pieces = piecesOf(d, created, !!decoded && !!receipt);
     return [
       h("h1", {}, `Transaction ${short(hash)}`),
       check,
@@ -276,12 +277,41 @@
         ["nonce", d.nonce !== undefined ? String(d.nonce) : null], ["expires at height", d.expires_at_height !== undefined ? String(d.expires_at_height) : null],
         ["created", created.length ? h("span", {}, created.map((id, i) => [i ? ", " : "", idLink(id)])) : null],
         ["error", error]])),
+      pieces,
       h("h2", {}, "Payload (decoded)"),
       h("div", { class: "card payload" }, d.payload ? value(d.payload) : h("span", { class: "muted" }, decoded && decoded.payloadError ? `not decodable: ${decoded.payloadError}` : "not decoded")),
       h("h2", {}, "Signatures"),
       table(["member", "public key", "signature"], (d.signatures || []).map((s) => [s.member_id, h("span", { class: "mono" }, short(s.public_key)), h("span", { class: "mono" }, short(s.signature))])),
     ];
   };
+
+  /**
+   * Which new id went to whom — a split's (`certificate.split_transfer`) or a credit transfer's (`credits.transfer`)
+   * outputs paired with the ids its receipt created, in output order, as the contracts create them (the API's
+   * `receipt.pieces` pairs them the same way). Paired here from the decoded payload and the receipt's ids; `checked`
+   * says whether both were checked (the bytes hashed, the receipt a leaf of receipts_root). Null for other kinds, or
+   * when the outputs and the ids do not pair.
+   */
+  function piecesOf(d, created, checked) {
+    const outputs = d && d.payload && Array.isArray(d.payload.outputs) ? d.payload.outputs : null;
+    if (!outputs || outputs.length === 0 || outputs.length !== created.length) return null;
+    const to = (o) => (typeof o.to === "string" ? link(["member", o.to], o.to) : "");
+    let headers, rows, what;
+    if (d.kind === "certificate.split_transfer") {
+      // A piece for another member waits for its acceptance; one the signer (the holder) keeps is active at once.
+      headers = ["new certificate", "to", "amount", "status when created"];
+      rows = outputs.map((o, i) => [idLink(created[i]), to(o), String(o.amount), pill(o.to === d.signer ? "active" : "pending_accept")]);
+      what = "new certificate";
+    } else if (d.kind === "credits.transfer") {
+      headers = ["new block", "to", "quantity"];
+      rows = outputs.map((o, i) => [h("span", { class: "mono" }, String(created[i])), to(o), String(o.quantity)]);
+      what = "new block";
+    } else return null;
+    return h("div", { class: "pieces" },
+      h("h2", {}, "Pieces"),
+      h("p", { class: "muted" }, `Each output of the payload made the ${what} at the same place in the receipt's created list${checked ? " (both decoded here from the checked bytes and receipt)" : " (the node's word, not checked)"}.`),
+      table(headers, rows));
+  }
 
   pages.certificate = async (id) => {
     const form = lookupForm("certificate id", "cert-…", (v) => ["certificate", v]);
