@@ -70,7 +70,8 @@ struct Testnet: AsyncParsableCommand {
 
         @Option(help: "Number of validators (1…10).") var nodes = 4
         @Option(help: "Directory for the homes, member keys and genesis.") var dir = "testnet"
-        @Option(help: "First p2p port; APIs listen from base-port + 100.") var basePort = 26600
+        @Option(help: "First p2p port; APIs listen from base-port + 100 (default 26600). A testnet keeps the ports it was created with; one that never started moves to a new --base-port.")
+        var basePort: Int?
         @Option(help: "The genesis template (default: Genesis/example/genesis.template.json of this checkout).") var template: String?
         @Flag(help: "Return once the nodes commit blocks, leaving them running (stop with `testnet down`).") var detach = false
         @Flag(help: "Once up, print one JSON object (chain_id, dir, members, explorer, nodes) instead of the guide.") var json = false
@@ -78,6 +79,7 @@ struct Testnet: AsyncParsableCommand {
 
         func run() async throws {
             guard (1...10).contains(nodes) else { throw badInput("--nodes must be 1…10") }
+            let basePort = self.basePort ?? 26600
             guard (1024...64000).contains(basePort) else { throw badInput("--base-port must be 1024…64000") }
             let root = URL(fileURLWithPath: dir).standardizedFileURL.path
             var state: TestnetState
@@ -90,24 +92,28 @@ struct Testnet: AsyncParsableCommand {
                 state = existing
                 for i in state.nodes.indices { state.nodes[i].pid = runningPid(state.nodes[i]) }
                 toStart = state.nodes.indices.filter { state.nodes[$0].pid == nil }
+                if let asked = self.basePort, let current = Self.createdBasePort(of: state), asked != current {
+                    state = try move(state, root: root, from: current, to: asked)
+                    toStart = Array(state.nodes.indices)
+                }
                 if toStart.isEmpty {
                     guard detach else {
-                        throw failure("the testnet in \(root) is already running; stop it with `trellis testnet down --dir \(dir)`, or leave it running and use `trellis testnet status --dir \(dir)`")
+                        throw failure("the testnet in \(root) is already running; stop it with `\(displayedExecutable()) testnet down --dir \(dir)`, or leave it running and use `\(displayedExecutable()) testnet status --dir \(dir)`")
                     }
                     if json {
                         printJSON(state, root: root)
                     } else {
-                        print("Trellis testnet \"\(state.chainID)\" is already up: \(state.nodes.count) validators (`trellis testnet status --dir \(dir)`)")
+                        print("Trellis testnet \"\(state.chainID)\" is already up: \(state.nodes.count) validators (`\(displayedExecutable()) testnet status --dir \(dir)`)")
                     }
                     return
                 }
-                restarted = true
+                restarted = state.nodes.contains { Self.hasStarted($0) }
                 let running = state.nodes.filter { $0.pid != nil }.map(\.name)
-                printError("restarting the existing testnet in \(root): " + (running.isEmpty
+                printError((restarted ? "restarting the existing testnet in \(root): " : "starting the testnet in \(root) (created before, never started): ") + (running.isEmpty
                     ? "\(state.nodes.count) nodes"
                     : toStart.map { state.nodes[$0].name }.joined(separator: ", ") + " (" + running.joined(separator: ", ") + " already running)"))
             } else {
-                state = try create(root: root)
+                state = try create(root: root, basePort: basePort)
                 toStart = Array(state.nodes.indices)
             }
             let binary = executablePath()
@@ -115,8 +121,9 @@ struct Testnet: AsyncParsableCommand {
                 // A signal while a node starts takes effect once it has written its pid, so that it can be stopped.
                 // Ports are written into the homes when a testnet is created: a port in use is another testnet's (or program's).
                 let busyPortHint = restarted
-                    ? "another program holds this testnet's ports (another testnet? see `trellis testnet status --dir` of it); stop it, or create a testnet in a new --dir with another --base-port"
-                    : "another testnet may be running on these ports: remove \(root) and run again with another --base-port (e.g. --base-port \(basePort + 1000))"
+                    ? "another program holds this testnet's ports (another testnet? see `\(displayedExecutable()) testnet status --dir` of it); stop it, or create a testnet in a new --dir with another --base-port"
+                    : "another program (another testnet?) holds a port of this one; this testnet never started, so it can move: "
+                        + "`\(displayedExecutable()) testnet up --dir \(dir) --base-port \((Self.createdBasePort(of: state) ?? basePort) + 1000)` (or another free base port)"
                 state.nodes[i].pid = try spawn(binary: binary, home: state.nodes[i].home, seconds: timeout, busyPortHint: busyPortHint)
                 // Saved after every node, so when a later node cannot start, `testnet down` still stops the earlier ones.
                 try state.save(root)
@@ -151,6 +158,78 @@ struct Testnet: AsyncParsableCommand {
             if !json { print("stopped \(stopped) node\(stopped == 1 ? "" : "s")") }
         }
 
+        /// The base port a testnet was created with: node1's p2p port.
+        static func createdBasePort(of state: TestnetState) -> Int? {
+            state.nodes.first.flatMap { $0.p2pAddress.split(separator: ":").last.flatMap { Int($0) } }
+        }
+
+        /// Whether a node of the testnet ever listened (its log says "node started"): a node that did may have
+        /// committed blocks, and its chain data belongs to the ports and genesis it ran with.
+        static func hasStarted(_ node: TestnetNode) -> Bool {
+            guard let log = FileManager.default.contents(atPath: node.home + "/node.log") else { return false }
+            return String(decoding: log, as: UTF8.self).contains("] node started")
+        }
+
+        /// The testnet in `root` moved from base port `current` to `asked`: allowed only while no node runs and none
+        /// ever started (a start that failed — a port in use — left a store holding only the genesis state, and
+        /// its signing state, both made from the old genesis: removed). Node keys and member keys are kept; each
+        /// home's config.toml (p2p and API listen addresses, persistent peers), the genesis (validators'
+        /// p2p_address, in the testnet's directory and every home) and testnet.json get the new ports.
+        func move(_ state: TestnetState, root: String, from current: Int, to asked: Int) throws -> TestnetState {
+            let trellis = displayedExecutable()
+            if state.nodes.contains(where: { $0.pid != nil }) {
+                throw badInput("the testnet in \(root) runs on base port \(current) (the ports it was created with): leave --base-port out to use it, "
+                    + "or stop it (`\(trellis) testnet down --dir \(dir)`) and create a new one in another --dir with --base-port \(asked)")
+            }
+            if state.nodes.contains(where: Self.hasStarted) {
+                throw badInput("the testnet in \(root) was created with base port \(current) and its nodes have run (their chain data is for those ports): "
+                    + "leave --base-port out to start it again on its ports, or create a new testnet on base port \(asked) in another --dir "
+                    + "(or remove this one first: rm -rf \(root))")
+            }
+            var moved = state
+            for i in moved.nodes.indices {
+                let p2p = "127.0.0.1:\(asked + i)", api = "127.0.0.1:\(asked + 100 + i)"
+                moved.nodes[i].p2pAddress = p2p
+                moved.nodes[i].apiURL = "http://\(api)"
+            }
+            let addresses = Dictionary(uniqueKeysWithValues: zip(state.nodes.map(\.p2pAddress), moved.nodes.map(\.p2pAddress)))
+            // The genesis first (checked before anything is written), then every home, then testnet.json.
+            let genesisPath = root + "/genesis.json"
+            guard let data = FileManager.default.contents(atPath: genesisPath), var genesis = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
+                  let validators = genesis["validators"] as? [[String: Any]] else {
+                throw failure("cannot move the testnet in \(root): \(genesisPath) is not the genesis it was created with")
+            }
+            genesis["validators"] = validators.map { v -> [String: Any] in
+                var v = v
+                if let address = v["p2p_address"] as? String, let new = addresses[address] { v["p2p_address"] = new }
+                return v
+            }
+            let newGenesis = try JSONSerialization.data(withJSONObject: genesis, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+            do { _ = try GenesisDocument.parse(newGenesis) } catch { throw failure("cannot move the testnet in \(root): its genesis with the new ports is invalid: \(error)") }
+            for (old, n) in zip(state.nodes, moved.nodes) {
+                let home = NodeHome(path: n.home)
+                var config: NodeConfig
+                do { config = try home.loadConfig() } catch { throw failure("cannot move the testnet in \(root): \(error.description)") }
+                guard config.p2p.listen == old.p2pAddress else {
+                    throw failure("cannot move the testnet in \(root): \(home.configPath) listens on \(config.p2p.listen), not on \(old.p2pAddress) as testnet.json says (edited by hand?)")
+                }
+                config.p2p.listen = n.p2pAddress
+                config.api.listen = String(n.apiURL.dropFirst("http://".count))
+                config.p2p.persistentPeers = moved.nodes.filter { $0.name != n.name }.map { "\($0.publicKey)@\($0.p2pAddress)" }
+                do {
+                    try config.toml().write(toFile: home.configPath, atomically: true, encoding: .utf8)
+                    try newGenesis.write(to: URL(fileURLWithPath: home.genesisPath))
+                    for made in [home.dataPath, home.signingStatePath] where FileManager.default.fileExists(atPath: made) {
+                        try FileManager.default.removeItem(atPath: made)
+                    }
+                } catch { throw failure("cannot move the testnet in \(root): \(error.localizedDescription)") }
+            }
+            do { try newGenesis.write(to: URL(fileURLWithPath: genesisPath)) } catch { throw failure("cannot write \(genesisPath): \(error.localizedDescription)") }
+            try moved.save(root)
+            printError("the testnet in \(root) never started: moved from base port \(current) to \(asked) (configs and genesis rewritten; node and member keys kept)")
+            return moved
+        }
+
         /// What `up --json` prints: the testnet's nodes and where its keys are.
         func printJSON(_ state: TestnetState, root: String) {
             print(jsonObject(["chain_id": state.chainID, "dir": root, "members": root + "/members", "explorer": state.nodes[0].apiURL + "/explorer/",
@@ -165,7 +244,7 @@ struct Testnet: AsyncParsableCommand {
                 for n in state.nodes where !reported.contains(n.name) {
                     guard let pid = n.pid, !isRunning(pid) else { continue }
                     reported.insert(n.name)
-                    printError("\(n.name) exited: \(lastErrorLine(ofLog: n.home + "/node.log") ?? "no error line") (see \(n.home)/node.log); the others keep running — `trellis testnet up --dir \(dir)` in another terminal starts it again")
+                    printError("\(n.name) exited: \(lastErrorLine(ofLog: n.home + "/node.log") ?? "no error line") (see \(n.home)/node.log); the others keep running — `\(displayedExecutable()) testnet up --dir \(dir)` in another terminal starts it again")
                 }
                 try? await Task.sleep(nanoseconds: 500_000_000)
             }
@@ -201,7 +280,9 @@ struct Testnet: AsyncParsableCommand {
             """)
         }
 
-        func create(root: String) throws -> TestnetState {
+        /// Writes a new testnet in `root` with p2p ports from `basePort` (default: --base-port, else 26600).
+        func create(root: String, basePort: Int? = nil) throws -> TestnetState {
+            let basePort = basePort ?? self.basePort ?? 26600
             let plans = (1...nodes).map { i in
                 let p2p = "127.0.0.1:\(basePort + i - 1)", api = "127.0.0.1:\(basePort + 100 + i - 1)"
                 return NodePlan(name: "node\(i)", home: "\(root)/node\(i)", p2pListen: p2p, p2pAddress: p2p, apiListen: api, apiURL: "http://\(api)")
@@ -273,7 +354,7 @@ struct Testnet: AsyncParsableCommand {
 
         func run() async throws {
             let root = URL(fileURLWithPath: dir).standardizedFileURL.path
-            guard let state = try? TestnetState.load(root) else { throw badInput("no testnet in \(root) (run `trellis testnet up --dir \(dir)`)") }
+            guard let state = try? TestnetState.load(root) else { throw badInput("no testnet in \(root) (run `\(displayedExecutable()) testnet up --dir \(dir)`)") }
             guard stallSeconds > 0 else { throw badInput("--stall-seconds must be at least 1") }
             var rows: [[String: Any]] = []
             for n in state.nodes {
@@ -317,9 +398,9 @@ struct Testnet: AsyncParsableCommand {
                 // stopped testnet, not a failure to look for in the logs; a node that died keeps its node.pid.
                 let stoppedCleanly = state.nodes.allSatisfy { runningPid($0) == nil && !FileManager.default.fileExists(atPath: $0.home + "/node.pid") }
                 if stoppedCleanly {
-                    print("the testnet is stopped: `trellis testnet up --dir \(dir) --detach` starts it")
+                    print("the testnet is stopped: `\(displayedExecutable()) testnet up --dir \(dir) --detach` starts it")
                 } else if healthy < rows.count {
-                    print("\(rows.count - healthy) of \(rows.count) nodes not healthy: see \(root)/node<i>/node.log; `trellis testnet up --dir \(dir) --detach` starts the stopped ones")
+                    print("\(rows.count - healthy) of \(rows.count) nodes not healthy: see \(root)/node<i>/node.log; `\(displayedExecutable()) testnet up --dir \(dir) --detach` starts the stopped ones")
                 }
                 if stalled {
                     let age = rows.compactMap { $0["last_block_age_s"] as? Int }.min() ?? 0
@@ -339,7 +420,7 @@ struct Testnet: AsyncParsableCommand {
 
         func run() throws {
             let root = URL(fileURLWithPath: dir).standardizedFileURL.path
-            guard let state = try? TestnetState.load(root) else { throw badInput("no testnet in \(root) (start one with `trellis testnet up --dir \(dir)`)") }
+            guard let state = try? TestnetState.load(root) else { throw badInput("no testnet in \(root) (start one with `\(displayedExecutable()) testnet up --dir \(dir)`)") }
             let stopped = stopAll(state, root: root)
             if json {
                 print(jsonObject(["dir": root, "stopped": stopped]))

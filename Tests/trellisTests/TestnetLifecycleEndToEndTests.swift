@@ -112,6 +112,8 @@ import Glibc
         let degraded = try CLI.run(["testnet", "status", "--dir", dir])
         #expect(degraded.status == 1, "status exits 1 while a node is down: \(degraded.stdout)")
         #expect(degraded.stdout.contains("node2") && degraded.stdout.contains("stopped"))
+        // Twenty-third: status names the same program as the guide (it printed a literal `trellis testnet up`).
+        #expect(degraded.stdout.contains("`\(program) testnet up --dir \(dir) --detach` starts the stopped ones"), "\(degraded.stdout)")
         // One of two validators cannot commit: node1 answers, but its chain makes no block — status says so.
         var stalled = degraded
         #expect(waitUntil(60) {
@@ -137,8 +139,52 @@ import Glibc
         #expect(try CLI.run(["testnet", "down", "--dir", dir]).stdout.contains("stopped 2 nodes"))
         // A testnet stopped on purpose is called stopped (still exit 1: not every node answers), not sent to the logs.
         let stopped = try CLI.run(["testnet", "status", "--dir", dir])
-        #expect(stopped.status == 1 && stopped.stdout.contains("the testnet is stopped: `trellis testnet up --dir \(dir) --detach` starts it"), "\(stopped.stdout)")
+        #expect(stopped.status == 1 && stopped.stdout.contains("the testnet is stopped: `\(program) testnet up --dir \(dir) --detach` starts it"), "\(stopped.stdout)")
         #expect(!stopped.stdout.contains("not healthy"), "\(stopped.stdout)")
         #expect(try CLI.run(["testnet", "down", "--dir", dir]).stdout.contains("no node of the testnet"))
+    }
+
+    @Test func aTestnetThatNeverStartedMovesToAnotherBasePort() async throws { try await OwnThread.run { try aTestnetThatNeverStartedMovesToAnotherBasePortBody() } }
+
+    /// Twenty-second first-hour pass, F5: `testnet up --base-port P` with P taken refused and named another base
+    /// port, but the retry with it silently reused the directory's configs (still on P): the user had to `rm -rf` the
+    /// testnet first. A testnet that never started now moves to the new base port (configs, genesis and testnet.json
+    /// rewritten, keys kept); one whose nodes have run is refused with what to do, and never moved.
+    func aTestnetThatNeverStartedMovesToAnotherBasePortBody() throws {
+        let taken = try TestPorts.reserveBase(nodes: 1), free = try TestPorts.reserveBase(nodes: 1)
+        let dir = CLI.temporaryDirectory() + "/net"
+        defer { _ = try? CLI.run(["testnet", "down", "--dir", dir]) }
+        let socket = try #require(TestPorts.listenSocket(port: taken), "port \(taken) could not be taken")
+        let busy = try CLI.run(["testnet", "up", "--dir", dir, "--nodes", "1", "--base-port", "\(taken)", "--detach", "--timeout", "120"])
+        close(socket)
+        #expect(busy.status != 0 && busy.stderr.contains("Address already in use"), "\(busy.stderr)")
+        #expect(busy.stderr.contains("this testnet never started, so it can move: ") && busy.stderr.contains(" testnet up --dir \(dir) --base-port \(taken + 1000)`"), "\(busy.stderr)")
+        let memberKey = try String(contentsOfFile: dir + "/members/regulator.key", encoding: .utf8)
+
+        let moved = try CLI.run(["testnet", "up", "--dir", dir, "--base-port", "\(free)", "--detach", "--timeout", "120", "--json"])
+        try #require(moved.status == 0, "the retry on another base port: \(moved.stderr)")
+        #expect(moved.stderr.contains("never started: moved from base port \(taken) to \(free)"), "\(moved.stderr)")
+        let nodes = json(moved.stdout)["nodes"] as? [[String: Any]] ?? []
+        #expect(nodes.compactMap { $0["api_url"] as? String } == ["http://127.0.0.1:\(free + 100)"], "\(moved.stdout)")
+        let config = try String(contentsOfFile: dir + "/node1/config.toml", encoding: .utf8)
+        #expect(config.contains("127.0.0.1:\(free)") && config.contains("127.0.0.1:\(free + 100)") && !config.contains("127.0.0.1:\(taken)"), "\(config)")
+        for genesis in [dir + "/genesis.json", dir + "/node1/genesis.json"] {
+            let text = try String(contentsOfFile: genesis, encoding: .utf8)
+            #expect(text.contains("127.0.0.1:\(free)") && !text.contains("127.0.0.1:\(taken)"), "\(genesis)")
+        }
+        #expect(try String(contentsOfFile: dir + "/members/regulator.key", encoding: .utf8) == memberKey, "member keys are kept")
+        let status = try CLI.run(["testnet", "status", "--dir", dir])
+        #expect(status.status == 0 && status.stdout.contains("http://127.0.0.1:\(free + 100)"), "\(status.stdout)")
+
+        // Running, or once it has run, it keeps its ports: another --base-port is refused with what to do.
+        let whileRunning = try CLI.run(["testnet", "up", "--dir", dir, "--base-port", "\(taken)", "--detach"])
+        #expect(whileRunning.status == 2 && whileRunning.stderr.contains("runs on base port \(free)") && whileRunning.stderr.contains("leave --base-port out"), "\(whileRunning.stderr)")
+        #expect(try CLI.run(["testnet", "down", "--dir", dir]).status == 0)
+        let afterRun = try CLI.run(["testnet", "up", "--dir", dir, "--base-port", "\(taken)", "--detach"])
+        #expect(afterRun.status == 2 && afterRun.stderr.contains("its nodes have run") && afterRun.stderr.contains("rm -rf \(dir)"), "\(afterRun.stderr)")
+        #expect(try String(contentsOfFile: dir + "/node1/config.toml", encoding: .utf8) == config, "a refused move writes nothing")
+        // The same base port (or none) starts it again where it stopped.
+        let again = try CLI.run(["testnet", "up", "--dir", dir, "--base-port", "\(free)", "--detach", "--timeout", "120"])
+        #expect(again.status == 0 && again.stdout.contains("The chain continues where it stopped"), "\(again.stdout) \(again.stderr)")
     }
 }
