@@ -83,8 +83,24 @@ public struct StoreOptions: Sendable {
     /// The checksum of each block of the table files this open writes (flushes and compactions). Every table file
     /// records its own type, so files written under another setting are read (and verified) as they were written.
     public var tableChecksum: StoreChecksum = .crc32c
+    /// Compactions (the LOW thread pool of RocksDB's default environment, threads named `rocksdb:low`) run at the
+    /// lowest CPU priority, nice 19 (`rocksdb_env_lower_thread_pool_cpu_priority`; a thread takes it at its next
+    /// job), so a compaction takes the cores the process's other threads leave idle instead of competing with them.
+    /// Flushes (the HIGH pool) keep the process's priority: a slow flush stalls writes; a slow compaction only lets
+    /// L0 files pile up towards the slowdown trigger. Process-wide and one-way: the first open that asks lowers the
+    /// pool for every database of the process, for the process's life.
+    public var lowPriorityCompactions: Bool = false
 
     public init() {}
+
+    /// These options with every memtable bound (each family's and all of them together) scaled by `factor`.
+    public func scalingMemtables(by factor: Double) -> StoreOptions {
+        var scaled = self
+        scaled.writeBufferBytes = Int((Double(writeBufferBytes) * factor).rounded())
+        scaled.totalWriteBufferBytes = Int((Double(totalWriteBufferBytes) * factor).rounded())
+        scaled.familyWriteBufferBytes = familyWriteBufferBytes.mapValues { Int((Double($0) * factor).rounded()) }
+        return scaled
+    }
 }
 
 /// The layout of a column family whose keys are uniformly distributed (hashes) and only point-read, written and
@@ -233,6 +249,14 @@ public final class Database: @unchecked Sendable {
     private let syncWrite: OpaquePointer
     private let asyncWrite: OpaquePointer
 
+    /// Once per process: the default environment's LOW thread pool (compactions) at the lowest CPU priority
+    /// (`StoreOptions.lowPriorityCompactions`).
+    private static let compactionThreadsLowered: Void = {
+        guard let env = rocksdb_create_default_env() else { return }
+        rocksdb_env_lower_thread_pool_cpu_priority(env)
+        rocksdb_env_destroy(env)  // frees the C wrapper only: the default environment is RocksDB's, never freed
+    }()
+
     /// Opens (or creates, when `createIfMissing`) the database at `path` with the named column families.
     /// Column families that exist on disk but are not named are opened too (RocksDB requires it).
     public init(path: String, columnFamilies names: [String], format: StoreFormat, createIfMissing: Bool = true, options storeOptions: StoreOptions = StoreOptions()) throws(StoreError) {
@@ -240,6 +264,7 @@ public final class Database: @unchecked Sendable {
         if isNew && !createIfMissing {
             throw .openFailed(path: path, message: "no database there (and creation was not requested)")
         }
+        if storeOptions.lowPriorityCompactions { _ = Database.compactionThreadsLowered }
         let options = rocksdb_options_create()!
         rocksdb_options_set_create_if_missing(options, 1)
         rocksdb_options_set_create_missing_column_families(options, 1)

@@ -233,6 +233,69 @@ private func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
         #expect(plain.contains { $0.trimmingCharacters(in: .whitespaces) == "level0_file_num_compaction_trigger=4" })
     }
 
+    /// `StoreOptions.scalingMemtables(by:)` (a validator's place among others, `StoreSpread` in TrellisNode): every
+    /// memtable bound scaled reaches RocksDB — each family's size and the write buffer manager's total.
+    @Test func scaledMemtablesReachRocksDB() throws {
+        let path = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var options = StoreOptions()
+        options.familyWriteBufferBytes["tuned"] = 48 << 20
+        _ = try Database(path: path, columnFamilies: ["tuned", "plain"], format: format, options: options.scalingMemtables(by: 0.8125))
+        let files = try FileManager.default.contentsOfDirectory(atPath: path).filter { $0.hasPrefix("OPTIONS-") }.sorted()
+        let text = try String(contentsOfFile: path + "/" + files.last!, encoding: .utf8)
+        func section(_ header: String) -> [String] {
+            (text.components(separatedBy: header).dropFirst().first?.components(separatedBy: "\n[").first ?? "").split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        }
+        #expect(section("[DBOptions]").contains("db_write_buffer_size=\(52 << 20)"))
+        #expect(section("[CFOptions \"tuned\"]").contains("write_buffer_size=\(39 << 20)"))
+        #expect(section("[CFOptions \"plain\"]").contains("write_buffer_size=\(13 << 20)"))
+    }
+
+    /// `StoreOptions.lowPriorityCompactions`: RocksDB's compaction threads (its LOW pool, threads named "rocksdb:low")
+    /// take nice 19 once they run a job; its flush threads ("rocksdb:high") keep the process's priority. (In a process
+    /// already at nice 19 the two cannot be told apart: the flush threads' check is then left out.)
+    @Test func compactionThreadsRunAtTheLowestCPUPriority() throws {
+        let path = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var options = StoreOptions()
+        options.lowPriorityCompactions = true
+        let db = try Database(path: path, columnFamilies: ["data"], format: format, options: options)
+        let cf = try db.columnFamily("data")
+        for round in 0..<3 {
+            var batch = WriteBatch()
+            for i in 0..<1_000 { batch.put(cf, key: bytes("key-\(i)"), value: bytes("value-\(round)-\(i)")) }
+            try db.write(batch, sync: false)
+            try db.flush()
+        }
+        db.compact(cf)  // a manual compaction runs on the LOW pool
+        /// Each of this process's threads named `name`: its nice value (/proc/self/task/TID/stat, field 19).
+        func niceValues(_ name: String) -> [Int] {
+            let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+            return tasks.compactMap { tid -> Int? in
+                guard let comm = try? String(contentsOfFile: "/proc/self/task/\(tid)/comm", encoding: .utf8),
+                      comm.trimmingCharacters(in: .whitespacesAndNewlines).hasPrefix(name),
+                      let stat = try? String(contentsOfFile: "/proc/self/task/\(tid)/stat", encoding: .utf8),
+                      let close = stat.lastIndex(of: ")") else { return nil }
+                // Fields after the command's closing parenthesis start at field 3 (state): nice is field 19.
+                let fields = stat[stat.index(after: close)...].split(separator: " ")
+                return fields.count > 16 ? Int(fields[16]) : nil
+            }
+        }
+        // The pool's threads are the process's (RocksDB's default environment): the one that ran the compaction, at
+        // least. `compact` returns once its job is done, so this holds at once; the wait is on the condition only.
+        var low = niceValues("rocksdb:low"), polls = 0
+        while !low.isEmpty && !low.contains(19) && polls < 500 {
+            usleep(10_000)
+            low = niceValues("rocksdb:low")
+            polls += 1
+        }
+        guard !low.isEmpty else { return }  // no thread named rocksdb:low (a RocksDB that names no threads): nothing to read
+        let high = niceValues("rocksdb:high")
+        #expect(low.contains(19), "compaction threads' nice values: \(low)")
+        let own = Int(getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0))
+        if own < 19 { #expect(!high.isEmpty && high.allSatisfy { $0 == own }, "flush threads keep the process's nice \(own): \(high)") }
+    }
+
     /// A family of single deletes (`StoreOptions.singleDelete`): a key put and deleted inside one memtable leaves
     /// nothing at flush (a plain delete leaves its tombstone); a key put again after its delete reads back, also
     /// after the put, the single delete and the new put met in a compaction; a range delete on it is refused.

@@ -100,6 +100,9 @@ public final class RocksChainStore: ChainStore, @unchecked Sendable {
         // The skip-list families a commit writes (none takes a range delete: the tree's roots are pruned one by one):
         // their keys reach RocksDB in order, inserted from a hint (`StoreOptions.insertHint`).
         options.insertHint = ["blocks", "certs", "txs", "state", "tree"]
+        // Compactions keep the process's priority (`lowPriorityCompactions` off): at nice 19 they shortened the cluster's
+        // half-load tail, but a process that keeps the cores busy starved them — `bench ledger`'s L0 of `nodes` at 18–23
+        // files, writes slowed (docs/PERFORMANCE.md, "(twenty-third, compaction)").
         return options
     }
 

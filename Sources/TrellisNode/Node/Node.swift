@@ -91,7 +91,11 @@ public final class Node: NodeService, Sendable {
         let persistentPeers = try PeerList.parse(config.p2p.persistentPeers)
         let descriptorLimits = FileDescriptorBudget.raiseSoftLimit()  // before RocksDB opens its files
         // The heap is trimmed by the consensus runner between heights (`Settings.trimsHeap`), not inside the store's commit.
-        do { store = try RocksChainStore(path: home.dataPath, retention: config.state.retention, trimsHeap: false) } catch {
+        // Each validator's memtables scaled by its place among the genesis validators (`StoreSpread`): validators that
+        // share a host flush and compact at different moments instead of all at once.
+        let memtableScale = StoreSpread.memtableScale(of: nodeKey.publicKey, amongValidators: genesis.validators.map(\.validator.publicKey))
+        let storeOptions = RocksChainStore.storeOptions.scalingMemtables(by: memtableScale)
+        do { store = try RocksChainStore(path: home.dataPath, retention: config.state.retention, trimsHeap: false, options: storeOptions) } catch {
             // RocksDB's LOCK file: another process has this store open.
             if "\(error)".contains("LOCK") {
                 throw NodeStartError("the store \(home.dataPath) is in use: a node of this home is already running (its pid is in \(home.path)/node.pid); stop it first")
@@ -100,6 +104,7 @@ public final class Node: NodeService, Sendable {
             let text = error.description
             throw NodeStartError(text.contains(home.dataPath) ? text : "cannot open \(home.dataPath): \(text)")
         }
+        logger.info("store memtables scaled", metadata: ["scale": "\(memtableScale)", "validators": "\(genesis.validators.count)"])
         descriptorBudget = try FileDescriptorBudget(softLimit: descriptorLimits.soft, hardLimit: descriptorLimits.hard,
                                                     storeMaxOpenFiles: Int(store.database.storeOptions.maxOpenFiles),
                                                     maxP2PInbound: config.p2p.maxInboundConnections, maxAPI: config.api.maxConnections)
