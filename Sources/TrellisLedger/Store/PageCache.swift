@@ -28,7 +28,6 @@ struct PageCache {
     }
 
     /// The cached page rooted at `root`, or nil.
-    @inline(__always)
     func page(_ root: Hash) -> DecodedPage? {
         if let i = current.index(of: root) { return current.page(at: i) }
         if let i = previous.index(of: root) { return previous.page(at: i) }
@@ -37,9 +36,7 @@ struct PageCache {
 
     /// The node `hash` at `depth` below `page` from the cached pages (`TreeNodeSource.treeNode(_:depth:page:)`): the
     /// root of its own page when `depth` is a page depth and that page is cached, else a member of the page `page`
-    /// (looked for at its position on `path` first, when given), else nil. Inlined into the store's lookup, which then
-    /// reads the tables where they are instead of copying the cache (its four arrays retained) per call.
-    @inline(__always)
+    /// (looked for at its position on `path` first, when given), else nil.
     func node(_ hash: Hash, depth: Int, page: Hash, path: TreePath? = nil) -> TreeNode? {
         if depth % TreePage.levels == 0 {
             if let i = current.index(of: hash) { return current.rootNode(at: i) }

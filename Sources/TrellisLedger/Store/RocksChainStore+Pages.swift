@@ -41,10 +41,7 @@ extension RocksChainStore {
     /// reads of the live database require that no commit runs meanwhile (the engine walks and commits in turn);
     /// every other reader reads a snapshot (`stateSource(atHeight:)`), whose pages a commit does not change.
     public func treeNode(_ hash: Hash, depth: Int, page: Hash, path: TreePath) throws(StateError) -> TreeNode? {
-        // The optional returned as it is (`if let cached … { return cached }` copied the node and destroyed the
-        // original, ~1 % of a block's tree work in callgrind: docs/PERFORMANCE.md "(twenty-third, reads)").
-        let cached = cachedNode(hash, depth: depth, page: page, path: path)
-        if cached != nil { return cached }
+        if let cached = cachedNode(hash, depth: depth, page: page, path: path) { return cached }
         return try Self.pagedNode(hash, depth: depth, page: page, path: path, strict: true, latest: true, cache: self, scan: nil) { (key: [UInt8]) throws(StoreError) in try database.getWithoutChecksum(nodes, key: key) }
     }
 
@@ -256,12 +253,9 @@ extension RocksChainStore {
         cacheLock.lock()
         defer { cacheLock.unlock() }
         latestTreeNodeLookups += 1
-        if let path {
-            let node = upperPages.node(hash, depth: depth, page: page, path: path)
-            if node != nil { return node }
-        }
-        let node = pageCache.node(hash, depth: depth, page: page, path: path)
-        guard node == nil, depth <= Self.upperPageDepth else { return node }
+        if let path, let node = upperPages.node(hash, depth: depth, page: page, path: path) { return node }
+        if let node = pageCache.node(hash, depth: depth, page: page, path: path) { return node }
+        guard depth <= Self.upperPageDepth else { return nil }
         return olderUpperPages.node(hash, depth: depth, page: page, path: path)
     }
 

@@ -44,7 +44,6 @@ struct UpperPages {
     }
 
     /// The page rooted at `root` at the position `depth`, `path`, if held.
-    @inline(__always)
     func page(depth: Int, path: TreePath, root: Hash) -> DecodedPage? {
         guard holds(depth: depth) else { return nil }
         let slot = Self.slot(depth: depth, path: path)
@@ -62,9 +61,7 @@ struct UpperPages {
     }
 
     /// The node `hash` at `depth` below `page`, at `path` (`TreeNodeSource.treeNode(_:depth:page:path:)`), from the
-    /// held pages: the root of its own page at a page depth, else a member of the page above, else nil. Read in place
-    /// (inlined into the store's lookup, which then reads `slots` where they are instead of retaining them per call).
-    @inline(__always)
+    /// held pages: the root of its own page at a page depth, else a member of the page above, else nil. Read in place.
     func node(_ hash: Hash, depth: Int, page: Hash, path: TreePath) -> TreeNode? {
         slots.withUnsafeBufferPointer { slots in
             if holds(depth: depth) {
