@@ -32,7 +32,18 @@ import TrellisCrypto
         c.consensus.evidenceGossip = true  // off by default: a writer that leaves it out turns it off (REVIEW-19-node-b BUG 1)
         c.api.maxRequestNoncesPerMember = 77
         c.api.refusalFloorMilliseconds = 0
+        c.storage.lowPriorityCompactions = true
         #expect(try NodeConfig.parse(c.toml()) == c)
+    }
+
+    /// `[storage] low_priority_compactions`: off unless written, read when written (what the node opens its store with:
+    /// StoreSpreadTests).
+    @Test func lowPriorityCompactionsIsOffUnlessTheConfigSaysSo() throws {
+        #expect(NodeConfig().storage.lowPriorityCompactions == false)
+        #expect(try NodeConfig.parse("[storage]\nlow_priority_compactions = true").storage.lowPriorityCompactions)
+        #expect(NodeConfig().toml().contains("[storage]\n") && NodeConfig().toml().contains("low_priority_compactions = false\n"))
+        #expect(throws: NodeConfigError.self) { try NodeConfig.parse("[storage]\nlow_priority_compaction = true") }
+        #expect(throws: NodeConfigError.self) { try NodeConfig.parse("[storage]\nlow_priority_compactions = 1") }
     }
 
     @Test func unknownKeysAreErrorsNamingThem() {

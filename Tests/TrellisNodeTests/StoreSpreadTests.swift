@@ -1,6 +1,7 @@
 // StoreSpreadTests.swift — each validator's memtable scale (`StoreSpread`): distinct for the validators of one
 // genesis, the same on every start whatever order genesis lists them in, 1 for a node that is not a validator.
 import Foundation
+import Logging
 import Testing
 import TrellisCrypto
 import TrellisLedger
@@ -27,6 +28,20 @@ import TrellisStore
         #expect(StoreSpread.memtableScale(of: SigningKey.generate().publicKey, amongValidators: keys) == 1)
         #expect(StoreSpread.memtableScale(of: keys[0], amongValidators: [keys[0]]) == 1)
         #expect(StoreSpread.memtableScale(of: keys[0], amongValidators: []) == 1)
+    }
+
+    /// A node opens its store with its scale (1: the only validator) and `[storage] low_priority_compactions`.
+    @Test func aNodeOpensItsStoreWithItsScaleAndTheConfiguredPriority() throws {
+        for low in [false, true] {
+            let home = try OneValidatorHome.make(label: "spread", chainID: "spread-1", members: [OneValidatorHome.governor]) { config in
+                config.storage.lowPriorityCompactions = low
+            }
+            defer { try? FileManager.default.removeItem(atPath: home.path) }
+            let node = try Node(home: home, logger: Logger(label: "test"))
+            let options = node.store.database.storeOptions
+            #expect(options.lowPriorityCompactions == low)
+            #expect(options.totalWriteBufferBytes == RocksChainStore.storeOptions.totalWriteBufferBytes)
+        }
     }
 
     /// The node's options: its memtables scaled (each family's and the total), everything else the chain store's.

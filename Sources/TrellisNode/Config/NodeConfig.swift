@@ -282,12 +282,34 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         }
     }
 
+    /// `[storage]`: RocksDB settings an operator may change (docs/OPERATIONS.md, "Memory").
+    public struct Storage: Codable, Sendable, Equatable {
+        /// RocksDB's compactions at nice 19 (`StoreOptions.lowPriorityCompactions`): for validators that share a host,
+        /// where a compaction at normal priority takes a core from the others' heights (the cluster benchmark's
+        /// half-load p99 2.2–2.4 s → 0.6–0.8 s). Off: a node that keeps its cores busy starves them — L0 files pile up
+        /// past RocksDB's write slowdown (docs/PERFORMANCE.md, "(twenty-third, compaction)").
+        public var lowPriorityCompactions: Bool = false
+
+        public init() {}
+
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            let defaults = Self()
+            lowPriorityCompactions = try c.value(.lowPriorityCompactions, defaults.lowPriorityCompactions)
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case lowPriorityCompactions = "low_priority_compactions"
+        }
+    }
+
     public var node = Node()
     public var p2p = P2P()
     public var api = API()
     public var consensus = Consensus()
     public var mempool = Mempool()
     public var state = State()
+    public var storage = Storage()
 
     public init() {}
 
@@ -300,10 +322,11 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         consensus = try c.value(.consensus, defaults.consensus)
         mempool = try c.value(.mempool, defaults.mempool)
         state = try c.value(.state, defaults.state)
+        storage = try c.value(.storage, defaults.storage)
     }
 
     enum CodingKeys: String, CodingKey {
-        case node, p2p, api, consensus, mempool, state
+        case node, p2p, api, consensus, mempool, state, storage
     }
 }
 
@@ -516,6 +539,11 @@ extension NodeConfig {
         # archive = true keeps every height (docs/OPERATIONS.md, "State history").
         proof_history_heights = \(state.proofHistoryHeights)
         archive = \(state.archive)
+
+        [storage]
+        # true: RocksDB's compactions at nice 19 — for validators sharing a host only; a node that keeps its cores
+        # busy then starves them and its writes slow down (docs/OPERATIONS.md, "Memory").
+        low_priority_compactions = \(storage.lowPriorityCompactions)
 
         """
     }

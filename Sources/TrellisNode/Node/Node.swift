@@ -94,7 +94,8 @@ public final class Node: NodeService, Sendable {
         // Each validator's memtables scaled by its place among the genesis validators (`StoreSpread`): validators that
         // share a host flush and compact at different moments instead of all at once.
         let memtableScale = StoreSpread.memtableScale(of: nodeKey.publicKey, amongValidators: genesis.validators.map(\.validator.publicKey))
-        let storeOptions = RocksChainStore.storeOptions.scalingMemtables(by: memtableScale)
+        var storeOptions = RocksChainStore.storeOptions.scalingMemtables(by: memtableScale)
+        storeOptions.lowPriorityCompactions = config.storage.lowPriorityCompactions
         do { store = try RocksChainStore(path: home.dataPath, retention: config.state.retention, trimsHeap: false, options: storeOptions) } catch {
             // RocksDB's LOCK file: another process has this store open.
             if "\(error)".contains("LOCK") {
@@ -104,7 +105,8 @@ public final class Node: NodeService, Sendable {
             let text = error.description
             throw NodeStartError(text.contains(home.dataPath) ? text : "cannot open \(home.dataPath): \(text)")
         }
-        logger.info("store memtables scaled", metadata: ["scale": "\(memtableScale)", "validators": "\(genesis.validators.count)"])
+        logger.info("store memtables scaled", metadata: ["scale": "\(memtableScale)", "validators": "\(genesis.validators.count)",
+                                                         "low_priority_compactions": "\(storeOptions.lowPriorityCompactions)"])
         descriptorBudget = try FileDescriptorBudget(softLimit: descriptorLimits.soft, hardLimit: descriptorLimits.hard,
                                                     storeMaxOpenFiles: Int(store.database.storeOptions.maxOpenFiles),
                                                     maxP2PInbound: config.p2p.maxInboundConnections, maxAPI: config.api.maxConnections)
