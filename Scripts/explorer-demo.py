@@ -3,7 +3,7 @@
 
 A payable certificate from issue to settlement: the core enterprise issues it to supplier1, who accepts it and
 splits it (600 to supplier2, 400 kept); the bank factors the 400 piece; supplier2 passes 100 on to supplier3; at
-maturity the clearing agent settles every live piece. A green credit from issuance to retirement: a programme,
+maturity the clearing agent settles every live piece. A second certificate that supplier1 rejects, with a reason. A green credit from issuance to retirement: a programme,
 methodology, project, verification (its report attested by the verifier), issuance, a transfer to supplier1 and a
 retirement for a beneficiary. And a member admitted by governance. Some text fields hold HTML on purpose (a member's
 legal name, a certificate's contract number, the report's title, a retirement's beneficiary and purpose): the explorer
@@ -26,6 +26,7 @@ HTML_CONTRACT = '<script>window.__pwned=2</script>PO-<b>77</b>'
 HTML_BENEFICIARY = '<img src=x onerror="window.__pwned=3">Acme Steel'
 HTML_PURPOSE = '2026 claim <i>scope 2</i>'
 HTML_REPORT_TITLE = 'Monitoring report <b>2025</b>'
+HTML_REJECT_REASON = 'wrong <b>amount</b>: 10, not 12'
 
 
 class DemoFailure(Exception):
@@ -89,6 +90,11 @@ def main():
     c100, c500 = tx("supplier2", "certificate", "transfer", "--certificate", c600, "--to", "supplier3", "--amount", "100")
     tx("supplier3", "certificate", "accept", "--certificate", c100)
     out.update(certificate=root, pieces=[c600, c400, c100, c500], financing=financing, maturity=maturity, contract_no=HTML_CONTRACT, split_tx=split_tx)
+    # A second certificate that its holder refuses, with a reason (the lineage shows it, read from the transaction).
+    refused = tx("core", "certificate", "issue", "--credit-line", line, "--holder", "supplier1", "--face", "10", "--maturity", str(maturity),
+                 "--contract-no", f"PO-{run}-r", "--invoices", f"INV-{run}-r", "--doc-hash", doc_hash)[0]
+    tx("supplier1", "certificate", "reject", "--certificate", refused, "--reason", HTML_REJECT_REASON)
+    out.update(rejected=refused, reject_reason=HTML_REJECT_REASON)
 
     print("credits: programme, methodology, project, verification, issuance, transfer, retirement", file=sys.stderr)
     program, methodology, project = f"P{run}", f"M{run}", f"wind-{run}"

@@ -69,7 +69,7 @@ struct CertificateCommands: AsyncParsableCommand {
     struct Reject: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "reject", abstract: "The intended recipient refuses a certificate piece; the value returns to the sender (certificate.reject).")
         @Option(help: "The certificate piece id.") var certificate: String
-        @Option(help: "Why you refuse the piece, e.g. \"wrong amount\" (at most 512 bytes; may be left out). It stays in the transaction on chain: `trellis query tx HASH` shows it to you, the regulator and auditors — not to the sender, who sees the piece come back but must be told why.") var reason = ""
+        @Option(help: "Why you refuse the piece, e.g. \"wrong amount\" (at most 512 bytes; may be left out). It stays in the transaction on chain; the piece's lineage (`trellis query lineage --cert ID`, its event_reasons) shows it to the sender and to whoever may read the piece.") var reason = ""
         @OptionGroup var options: TxSubmitOptions
 
         func run() async throws {

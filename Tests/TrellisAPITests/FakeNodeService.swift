@@ -175,6 +175,14 @@ final class FakeNodeService: NodeService, @unchecked Sendable {
         return Transaction.signed(body, by: [(signer, key)])
     }
 
+    /// Records `tx` as committed (block 4, the next index) with `outcome`, as `waitForCommit` does for a submission.
+    func commitDirectly(_ tx: Transaction, outcome: ReceiptOutcome = .ok(createdIDs: [])) {
+        lock.withLock {
+            let index = UInt32(committed.values.filter { $0.1.height == 4 }.count)
+            committed[tx.hash] = (tx, TxRecord(height: 4, index: index, receipt: Receipt(txHash: tx.hash, index: index, nonceConsumed: true, outcome: outcome)))
+        }
+    }
+
     /// Registers `member` in state (as the ledger stores it) so signed requests can name it.
     func register(_ member: Member) {
         lock.withLock { records[LedgerKeys.member(member.memberID)] = member.canonicalBytes }

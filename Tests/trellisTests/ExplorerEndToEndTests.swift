@@ -239,6 +239,10 @@ private struct Plan {
         second.eval("Array.from(document.querySelectorAll('#view .pieces tbody tr')).map(r => Array.from(r.cells).map(c => c.innerText).join('|')).join(';')", as: "split.rows")
         second.eval("document.querySelector('#view .pieces p').innerText", as: "split.note")
         second.eval("Array.from(document.querySelectorAll('#view .pieces a')).map(a => a.getAttribute('href')).join(',')", as: "split.links")
+        // A rejected certificate's lineage: the reason of the rejection, read from its transaction, shown as text.
+        let rejected = try #require(story["rejected"] as? String), rejectReason = try #require(story["reject_reason"] as? String)
+        second.open(route("certificate", rejected), as: "rejected")
+        second.eval("Array.from(document.querySelectorAll('#view table')).pop().innerText", as: "rejected.history")
         second.open(route("tx", creditTransferTx), as: "creditTransfer")
         second.eval("Array.from(document.querySelectorAll('#view .pieces tbody tr')).map(r => Array.from(r.cells).map(c => c.innerText).join('|')).join(';')", as: "creditTransfer.rows")
         let tx = try runBrowser(second).results
@@ -256,7 +260,10 @@ private struct Plan {
                 "\(tx["split.links"] ?? "nil")")
         let creditBlock = try #require(story["credit_block"] as? String), keptBlock = try #require(story["kept_block"] as? String)
         #expect((tx["creditTransfer.rows"] as? String) == "\(creditBlock)|supplier1|300;\(keptBlock)|proponent|600", "credit transfer: \(tx["creditTransfer.rows"] ?? "nil") \(tx["creditTransfer.text"] ?? "")")
-        for page in ["split", "creditTransfer"] { #expect((tx["\(page).pwned"] as? String) == "undefined,0") }
+        for page in ["split", "creditTransfer", "rejected"] { #expect((tx["\(page).pwned"] as? String) == "undefined,0") }
+        let history = tx["rejected.history"] as? String ?? ""
+        #expect(history.contains("reason (read from the transaction, not proved)") && history.contains("certificate.reject") && history.contains(rejectReason),
+                "the rejected piece's history: \(history) — \(tx["rejected.text"] ?? "")")
 
         // The CLI's JSON answers for the same chain: `audit export --json` and `audit prove --json` (then checked).
         let out = CLI.temporaryDirectory()

@@ -321,6 +321,10 @@
     // proved records decoded here (the node's JSON only had to match them).
     const checked = await checkedAnswer(answer, Trellis.deriveLineage(id));
     const l = checked.derived || answer.result;
+    // Why a piece was rejected or frozen: beside the answer's result, read by the node from the transactions (the
+    // proofs do not cover it; docs/ACCESS.md), shown as text in its own column.
+    const reasons = new Map((Array.isArray(answer.event_reasons) ? answer.event_reasons : [])
+      .filter((r) => r && typeof r.tx_hash === "string" && typeof r.reason === "string").map((r) => [r.tx_hash, r.reason]));
     const pieces = [l.certificate, ...(l.ancestors || []), ...(l.descendants || [])];
     const topAncestor = (l.ancestors || []).length ? l.ancestors[l.ancestors.length - 1].cert_id : null;
     const root = l.root || {};
@@ -344,10 +348,11 @@
       h("h2", {}, `Financings (${(l.financings || []).length})`),
       (l.financings || []).length ? value(l.financings) : h("p", { class: "muted" }, "none (or none you are party to)"),
       h("h2", {}, `History (${(l.transactions || []).length} events)`),
-      table(["height", "piece", "event", "by", "transaction"], (l.transactions || []).map((e) => {
+      table(["height", "piece", "event", "by", "transaction"].concat(reasons.size ? ["reason (read from the transaction, not proved)"] : []), (l.transactions || []).map((e) => {
         const ev = e.event || {};
         return [ev.height !== undefined ? link(["block", ev.height], String(ev.height)) : "", link(["certificate", e.cert_id], short(e.cert_id)), ev.kind || "",
-          ev.actor ? link(["member", ev.actor], ev.actor) : "", ev.tx_hash ? link(["tx", ev.tx_hash], short(ev.tx_hash), { class: "mono" }) : ""];
+          ev.actor ? link(["member", ev.actor], ev.actor) : "", ev.tx_hash ? link(["tx", ev.tx_hash], short(ev.tx_hash), { class: "mono" }) : ""]
+          .concat(reasons.size ? [reasons.get(ev.tx_hash) || ""] : []);
       })),
     ];
   };
