@@ -131,9 +131,10 @@ public enum StoreChecksum: Sendable, Equatable {
     /// RocksDB's default. Debian's librocksdb is a portable build that computes it without the CPU's CRC32
     /// instruction, a byte-table loop over every block read, flushed and compacted.
     case crc32c
-    /// XXH3 (RocksDB ≥ 6.27): vectorized with the baseline x86-64 instructions a portable build has. Measured on the
-    /// ledger: no gain — the CRC32C a process computes is its write-ahead log's, whose format fixes it
-    /// (docs/PERFORMANCE.md, "(twenty-first, reads)").
+    /// XXH3 (RocksDB ≥ 6.27): vectorized with the baseline x86-64 instructions a portable build has. The chain store's
+    /// setting (`RocksChainStore.storeOptions`): a tree page read that misses the caches spent 23 % of its `Get` in
+    /// CRC32C (docs/PERFORMANCE.md "(twenty-third, reads)"); the process's other CRC32C is the write-ahead log's, whose
+    /// format fixes it ("(twenty-first, reads)").
     case xxh3
 
     /// RocksDB's `ChecksumType` value.
@@ -236,8 +237,6 @@ public final class Database: @unchecked Sendable {
     private let familyOptions: [OpaquePointer]
     private let tableOptions: OpaquePointer
     let readOptions: OpaquePointer
-    /// `readOptions` without the table blocks' checksum verification (`getWithoutChecksum`).
-    let readOptionsWithoutChecksum: OpaquePointer
     /// The shortest key each column family takes (by index): its `PointLookupLayout.prefixBytes`, else 0. RocksDB's
     /// fixed-prefix extractor asserts on a shorter key, so such a key is refused here with an error instead.
     private let minimumKeyBytes: [Int]
@@ -402,7 +401,6 @@ public final class Database: @unchecked Sendable {
         for (i, n) in all.enumerated() { families[n] = ColumnFamily(name: n, index: i) }
         self.columnFamilies = families
         self.readOptions = Database.makeReadOptions()
-        self.readOptionsWithoutChecksum = Database.makeReadOptions(verifyingChecksums: false)
         self.minimumKeyBytes = all.map { storeOptions.pointLookup[$0]?.prefixBytes ?? 0 }
         self.sortsInserts = all.map { storeOptions.insertHint.contains($0) }
         self.singleDeletes = all.map { storeOptions.singleDelete.contains($0) }
@@ -445,7 +443,6 @@ public final class Database: @unchecked Sendable {
         for h in handles { rocksdb_column_family_handle_destroy(h) }
         rocksdb_close(db)
         rocksdb_readoptions_destroy(readOptions)
-        rocksdb_readoptions_destroy(readOptionsWithoutChecksum)
         rocksdb_writeoptions_destroy(syncWrite)
         rocksdb_writeoptions_destroy(asyncWrite)
         familyOptions.forEach { rocksdb_options_destroy($0) }
@@ -464,18 +461,6 @@ public final class Database: @unchecked Sendable {
     /// The value at `key`, or nil.
     public func get(_ cf: ColumnFamily, key: [UInt8]) throws(StoreError) -> [UInt8]? {
         try get(cf, key: key, readOptions: readOptions)
-    }
-
-    /// The value at `key`, or nil, read without verifying the checksum of the table-file block it comes from (RocksDB
-    /// checks it on every block read from a file: a software CRC32C over the whole block in Debian's librocksdb, 23 %
-    /// of a page read that misses the caches, docs/PERFORMANCE.md "(twenty-third, reads)"). Only for a value the
-    /// caller verifies in full before it uses any of it: a tree page, whose members are hashed when it is decoded and
-    /// whose root must be the hash its parent or the state root names — damage the checksum would have reported is then
-    /// the caller's decode error or hash mismatch instead. Every other read keeps the checksum. A block read this way
-    /// enters the block cache unverified, where a later checked read of the same block finds it (as it finds any
-    /// cached block) without checking it again.
-    public func getWithoutChecksum(_ cf: ColumnFamily, key: [UInt8]) throws(StoreError) -> [UInt8]? {
-        try get(cf, key: key, readOptions: readOptionsWithoutChecksum)
     }
 
     func get(_ cf: ColumnFamily, key: [UInt8], readOptions: OpaquePointer) throws(StoreError) -> [UInt8]? {
@@ -740,12 +725,12 @@ public final class Database: @unchecked Sendable {
     /// Read options for every read and iterator: iterators seek in total key order even in a column family with a
     /// prefix extractor (`PointLookupLayout`; without this a seek there would see only the keys sharing the target's
     /// prefix, and a seek to a key shorter than the prefix aborts in RocksDB). No effect on point reads or on the
-    /// other column families. `verifyingChecksums` false: the table blocks read are not checked against their checksums
-    /// (`getWithoutChecksum`: only for values the caller verifies by their hash).
-    static func makeReadOptions(verifyingChecksums: Bool = true) -> OpaquePointer {
+    /// other column families. Every read verifies the checksum of each table-file block it reads from a file (RocksDB's
+    /// default): no byte of a damaged block reaches RocksDB's block parser, whose bounds checks are partly debug-only
+    /// assertions (docs/PERFORMANCE.md "(twenty-third, reads)": reads without it were measured and withdrawn).
+    static func makeReadOptions() -> OpaquePointer {
         let options = rocksdb_readoptions_create()!
         rocksdb_readoptions_set_total_order_seek(options, 1)
-        if !verifyingChecksums { rocksdb_readoptions_set_verify_checksums(options, 0) }
         return options
     }
 

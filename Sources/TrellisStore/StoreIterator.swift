@@ -71,32 +71,21 @@ public final class Snapshot: @unchecked Sendable {
     private let database: Database
     private let snapshot: OpaquePointer
     let readOptions: OpaquePointer
-    /// `readOptions` without the table blocks' checksum verification (`getWithoutChecksum`).
-    private let readOptionsWithoutChecksum: OpaquePointer
 
     init(database: Database) {
         self.database = database
         self.snapshot = rocksdb_create_snapshot(database.db)!
         self.readOptions = Database.makeReadOptions()
         rocksdb_readoptions_set_snapshot(readOptions, snapshot)
-        self.readOptionsWithoutChecksum = Database.makeReadOptions(verifyingChecksums: false)
-        rocksdb_readoptions_set_snapshot(readOptionsWithoutChecksum, snapshot)
     }
 
     deinit {
         rocksdb_readoptions_destroy(readOptions)
-        rocksdb_readoptions_destroy(readOptionsWithoutChecksum)
         rocksdb_release_snapshot(database.db, snapshot)
     }
 
     public func get(_ cf: ColumnFamily, key: [UInt8]) throws(StoreError) -> [UInt8]? {
         try database.get(cf, key: key, readOptions: readOptions)
-    }
-
-    /// The value at `key` in this snapshot, read without verifying its table block's checksum: only for a value the
-    /// caller verifies by its hash before using it (`Database.getWithoutChecksum`).
-    public func getWithoutChecksum(_ cf: ColumnFamily, key: [UInt8]) throws(StoreError) -> [UInt8]? {
-        try database.get(cf, key: key, readOptions: readOptionsWithoutChecksum)
     }
 
     public func iterate(_ cf: ColumnFamily, prefix: [UInt8] = [], from start: [UInt8]? = nil) -> StoreIterator {

@@ -1,10 +1,9 @@
-// PageChecksumTests.swift — the tree's page rows are point-read without RocksDB's table-block checksum
-// (`Database.getWithoutChecksum`, RocksChainStore+Pages.swift): a page is verified by its hash instead. Real damage,
-// not a mock: a byte of a page's bytes flipped inside its table file on disk (pages are stored uncompressed), and
-// every read path that skips the checksum — the latest tree's walk (block build and validation), a proof at the
-// latest height, a proof at an older height through its snapshot, the commit's read of a page it replaces — gives a
-// typed error, never a value, a root or a trap; the paths that keep the checksum (`checkState`) report it too, and a
-// read elsewhere in the tree still answers.
+// PageChecksumTests.swift — a damaged tree page on disk is a typed error on every read path. Real damage, not a
+// mock: a byte of a page's bytes flipped inside its table file on disk (pages are stored uncompressed), and every
+// path that reads page rows — the latest tree's walk (block build and validation), a proof at the latest height, a
+// proof at an older height through its snapshot, the commit's read of a page it replaces, `checkState` — gives a
+// typed error (RocksDB's corruption report of the block's checksum, or the page's hash check), never a value, a root
+// or a trap; a read elsewhere in the tree still answers. The chain store's table files carry XXH3 checksums.
 import Foundation
 import Testing
 import TrellisCodec
@@ -25,19 +24,28 @@ import TrellisStore
         return true
     }
 
-    /// Whether `error` is a page that failed its hash check or its decoding (`StateError.corruptValue` naming a tree
-    /// page), not RocksDB's checksum report (`StateError.storage`).
-    static func isPageHashError(_ error: any Error) -> Bool {
+    /// Whether `error` reports the damage as damage: a page that failed its hash check or its decoding
+    /// (`StateError.corruptValue` naming a tree page) or RocksDB's checksum report (`StateError.storage` of a
+    /// `Corruption` status), wrapped as a tree or chain-store error or not.
+    static func isTypedDamage(_ error: any Error) -> Bool {
         let state: StateError
         switch error {
         case let e as TreeError:
             guard case .state(let s) = e else { return false }
             state = s
         case let e as StateError: state = e
+        case let e as ChainStoreError:
+            switch e {
+            case .corrupt(_, let reason): return reason.contains("tree page") || reason.contains("Corruption")
+            case .storage(let s): return s.description.contains("Corruption")
+            default: return false
+            }
         default: return false
         }
-        guard case .corruptValue(let key, _) = state else { return false }
-        return key.contains("tree page")
+        switch state {
+        case .corruptValue(let key, _): return key.contains("tree page")
+        case .storage(let message): return message.contains("Corruption")
+        }
     }
 
     /// The error `body` throws, or nil.
@@ -46,7 +54,7 @@ import TrellisStore
         return nil
     }
 
-    @Test func aFlippedByteInAPageRowIsATypedErrorOnEveryReadThatSkipsTheChecksum() throws {
+    @Test func aFlippedByteInAPageRowIsATypedErrorOnEveryReadPath() throws {
         let path = temporaryPath("page-checksum")
         defer { try? FileManager.default.removeItem(atPath: path) }
         let block = try TestChain(net: TestNet()).commitNext([]).block
@@ -80,6 +88,10 @@ import TrellisStore
             try PagedStoreEdgeTests.commit(outside.prefix(5).map { ($0, [1]) }, height: 1, root: &root, stores: [store, archive], block: block)
             try store.database.flush()
         }
+        // The chain store's table files are written with XXH3 block checksums (RocksChainStore.storeOptions).
+        let optionsFiles = try FileManager.default.contentsOfDirectory(atPath: path).filter { $0.hasPrefix("OPTIONS-") }.sorted()
+        let optionsText = try String(contentsOfFile: path + "/" + #require(optionsFiles.last), encoding: .utf8)
+        #expect(optionsText.contains("checksum=kXXH3") && !optionsText.contains("checksum=kCRC32c"), "the table files' checksum")
         // Flip one byte in the middle of the target page's bytes, in the one table file that holds them.
         let files = try FileManager.default.contentsOfDirectory(atPath: path).filter { $0.hasSuffix(".sst") }
         var flipped = 0
@@ -101,16 +113,16 @@ import TrellisStore
             let store = try RocksChainStore(path: path, retention: .window(heights: 4))
             #expect(try SparseMerkleTree.get(elsewhere, root: root, source: store)?.key == elsewhere, "a read elsewhere in the tree")
             let read = Self.thrown { _ = try SparseMerkleTree.get(key, root: root, source: store) }
-            #expect(read.map(Self.isPageHashError) == true, "a walk to the key: \(String(describing: read))")
+            #expect(read.map(Self.isTypedDamage) == true, "a walk to the key: \(String(describing: read))")
             let update = Self.thrown { _ = try SparseMerkleTree.update(root: root, changes: [(key, [9])], source: store) }
-            #expect(update.map(Self.isPageHashError) == true, "an update of the key: \(String(describing: update))")
+            #expect(update.map(Self.isTypedDamage) == true, "an update of the key: \(String(describing: update))")
         }
         // A proof at the latest height (a reader's snapshot: a damaged page there is damage).
         do {
             let store = try RocksChainStore(path: path, retention: .window(heights: 4))
             let source = try #require(try store.stateSource(atHeight: 1))
             let proof = Self.thrown { _ = try SparseMerkleTree.prove(key, root: root, source: source) }
-            #expect(proof.map(Self.isPageHashError) == true, "a proof at the latest height: \(String(describing: proof))")
+            #expect(proof.map(Self.isTypedDamage) == true, "a proof at the latest height: \(String(describing: proof))")
         }
         // A proof at an older height: the page at the position is not the one named, so the node is not found there.
         do {
@@ -119,7 +131,7 @@ import TrellisStore
             let proof = Self.thrown { _ = try SparseMerkleTree.prove(key, root: olderRoot, source: source) }
             let typed = proof.map { error in
                 if case TreeError.missingNode = error { return true }
-                return Self.isPageHashError(error)
+                return Self.isTypedDamage(error)
             }
             #expect(typed == true, "a proof at the older height: \(String(describing: proof))")
             let (leaf, _) = try SparseMerkleTree.prove(elsewhere, root: olderRoot, source: source)
@@ -134,14 +146,11 @@ import TrellisStore
             let commit = BlockCommit(height: 2, block: block, certificate: nil, stateChanges: [StateChange(key: key, value: [2])], treeNodes: update.newNodes,
                                      stateRoot: update.root, transactions: [], genesisHash: nil, staleNodes: update.staleNodes, treePositions: update.positions)
             let refused = Self.thrown { try store.commit(commit) }
-            let typed = refused.map { error in
-                guard case ChainStoreError.corrupt(_, let reason) = error else { return false }
-                return reason.contains("tree page")
-            }
+            let typed = refused.map(Self.isTypedDamage)
             #expect(typed == true, "the commit: \(String(describing: refused))")
             #expect(try store.lastHeight() == 1)
         }
-        // The whole-store check reads every row with the checksum on: the damage is reported too.
+        // The whole-store check reads every row: the damage is reported too.
         do {
             let store = try RocksChainStore(path: path, retention: .window(heights: 4))
             #expect(throws: ChainStoreError.self) { _ = try store.checkState() }

@@ -189,7 +189,7 @@ final class HistoricalTree: TreeNodeSource, TreeValueSource, @unchecked Sendable
         let snapshot = self.snapshot, nodes = store.nodes
         return try RocksChainStore.pagedNode(hash, depth: depth, page: page, path: path, strict: isLatest, latest: false, cache: store,
                                              scan: { snapshot.iterate(nodes, prefix: $0, from: $1) }) { (key: [UInt8]) throws(StoreError) in
-            try snapshot.getWithoutChecksum(nodes, key: key)  // a page, verified by its hash (`readPage`)
+            try snapshot.get(nodes, key: key)
         }
     }
 
@@ -202,7 +202,7 @@ final class HistoricalTree: TreeNodeSource, TreeValueSource, @unchecked Sendable
         if let known = snapshotUpper[slot] { return known }
         let snapshot = self.snapshot, nodes = store.nodes
         let upper = try RocksChainStore.upperTree(depth: depth, path: path, scan: { snapshot.iterate(nodes, prefix: $0, from: $1) },
-                                                  get: { (key: [UInt8]) throws(StoreError) in try snapshot.getWithoutChecksum(nodes, key: key) })
+                                                  get: { (key: [UInt8]) throws(StoreError) in try snapshot.get(nodes, key: key) })
         store.countRecomputedUpperPages(upper, depth: depth)
         snapshotUpper[slot] = .some(nil)
         for page in upper.pages { snapshotUpper[UpperPages.slot(depth: page.depth, path: page.path)] = .some(page.page) }

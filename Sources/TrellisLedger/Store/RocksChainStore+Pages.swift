@@ -9,11 +9,9 @@
 // snapshot that needs an upper page the live tree no longer has gets it recomputed from that snapshot's rows at depth
 // 16 (`upperTree`). Guarantees: a cached page is content-addressed (right wherever it is asked for); a page on disk
 // that is not the one the tree names is a typed `StateError`, never an answer.
-// The rows are point-read without RocksDB's table-block checksum (`Database.getWithoutChecksum`; 23 % of a page read
-// that misses the caches): every page read is decoded with each member hashed, and nothing of it is used but as the
-// page whose root the caller compares with the hash the tree names there, or a node found by its hash — so damage the
-// checksum would have caught is a decode error or a hash mismatch (typed; `PageChecksumTests`). The scans of the rows
-// (the open's `loadUpperTree`, `checkState`, `storageStats`) keep the checksum.
+// Every row read keeps RocksDB's table-block checksum (XXH3 in the files this store writes: `storeOptions`), and every
+// page read is also decoded with each member hashed and its root compared with the hash the tree names there: damage
+// is RocksDB's corruption report or a hash mismatch, both typed (`PageChecksumTests`).
 import Foundation
 import TrellisCrypto
 import TrellisStore
@@ -24,7 +22,7 @@ extension RocksChainStore {
     /// `treeNode(_:depth:page:path:)`.
     public func treeNode(_ hash: Hash) throws(StateError) -> TreeNode? {
         if let cached = cachedNode(hash, depth: 0, page: .zero, path: .root) { return cached }
-        return try Self.pagedNode(hash, depth: 0, page: .zero, path: .root, strict: false, latest: true, cache: self, scan: nil) { (key: [UInt8]) throws(StoreError) in try database.getWithoutChecksum(nodes, key: key) }
+        return try Self.pagedNode(hash, depth: 0, page: .zero, path: .root, strict: false, latest: true, cache: self, scan: nil) { (key: [UInt8]) throws(StoreError) in try database.get(nodes, key: key) }
     }
 
     /// A node without its path: from the cached pages only (and the root), since pages are stored by position.
@@ -42,7 +40,7 @@ extension RocksChainStore {
     /// every other reader reads a snapshot (`stateSource(atHeight:)`), whose pages a commit does not change.
     public func treeNode(_ hash: Hash, depth: Int, page: Hash, path: TreePath) throws(StateError) -> TreeNode? {
         if let cached = cachedNode(hash, depth: depth, page: page, path: path) { return cached }
-        return try Self.pagedNode(hash, depth: depth, page: page, path: path, strict: true, latest: true, cache: self, scan: nil) { (key: [UInt8]) throws(StoreError) in try database.getWithoutChecksum(nodes, key: key) }
+        return try Self.pagedNode(hash, depth: depth, page: page, path: path, strict: true, latest: true, cache: self, scan: nil) { (key: [UInt8]) throws(StoreError) in try database.get(nodes, key: key) }
     }
 
     /// The node `hash` at `depth` below `page`, at `path`, read through `read` (the store or a snapshot), its page
@@ -152,7 +150,7 @@ extension RocksChainStore {
     /// The page rooted at `root` at the position `depth`, `path` of the store as it is now (the cache, else one
     /// read), or nil when the position holds no page; a page of another root there is damage.
     func page(_ root: Hash, depth: Int, path: TreePath) throws(StateError) -> DecodedPage? {
-        try readPage(depth: depth, path: path, root: root, strict: true, latest: true, scan: nil) { (key: [UInt8]) throws(StoreError) in try database.getWithoutChecksum(nodes, key: key) }
+        try readPage(depth: depth, path: path, root: root, strict: true, latest: true, scan: nil) { (key: [UInt8]) throws(StoreError) in try database.get(nodes, key: key) }
     }
 
     /// The `nodes` key of the page at depth `depth` (a multiple of `TreePage.levels`, below 256) whose path is `path`:
