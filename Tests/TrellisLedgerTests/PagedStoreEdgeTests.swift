@@ -407,6 +407,15 @@ import TrellisStore
         let latest = try #require(try store.historicalTree(atHeight: 3))
         let older = try #require(try store.historicalTree(atHeight: 2))
         #expect(latest.isLatest && !older.isLatest)
+        try Self.commitThreeHeights(fixture, store)
+        let before = store.snapshotUpperPagesRecomputed
+        try Self.proveEveryThirteenthKey(fixture, readers: [(latest, 3), (older, 2)])
+        #expect(store.snapshotUpperPagesRecomputed > before, "no upper page was recomputed from a snapshot")
+        #expect(store.snapshotUpperRecomputationsByDepth[0..<3].reduce(0, +) > 0, "no upper page rooted above depth 12 was recomputed")
+    }
+
+    /// Heights 4–6 of 300 random changes each (a third of them deletes), committed to the fixture's archive and `store`.
+    private static func commitThreeHeights(_ fixture: HistoricalFixture, _ store: RocksChainStore) throws {
         var root = try #require(try fixture.archive.stateRoot(atHeight: 3))
         var rng = SplitMix64(seed: 31)
         for height in 4...6 {
@@ -414,8 +423,11 @@ import TrellisStore
             for _ in 0..<300 { changes[fixture.keys[rng.below(fixture.keys.count)]] = rng.below(3) == 0 ? .some(nil) : [UInt8(height), 7] }
             try Self.commit(changes.map { ($0.key, $0.value) }, height: height, root: &root, stores: [fixture.archive, store], block: fixture.block)
         }
-        let before = store.snapshotUpperPagesRecomputed
-        for (tree, height) in [(latest, UInt64(3)), (older, UInt64(2))] {
+    }
+
+    /// Each reader proves every 13th key at its height exactly as the archive does.
+    private static func proveEveryThirteenthKey(_ fixture: HistoricalFixture, readers: [(tree: HistoricalTree, height: UInt64)]) throws {
+        for (tree, height) in readers {
             let keptRoot = try #require(try fixture.archive.stateRoot(atHeight: height))
             for key in stride(from: 0, to: fixture.keys.count, by: 13).map({ fixture.keys[$0] }) {
                 let (leaf, proof) = try SparseMerkleTree.prove(key, root: keptRoot, source: tree)
@@ -423,8 +435,6 @@ import TrellisStore
                 #expect(leaf == expectedLeaf && proof == expectedProof, "height \(height)")
             }
         }
-        #expect(store.snapshotUpperPagesRecomputed > before, "no upper page was recomputed from a snapshot")
-        #expect(store.snapshotUpperRecomputationsByDepth[0..<3].reduce(0, +) > 0, "no upper page rooted above depth 12 was recomputed")
     }
 
     /// The same readers with the store's default side cache of displaced upper pages (review 22, F6): the pages at
@@ -437,23 +447,10 @@ import TrellisStore
         let store = try RocksChainStore(path: fixture.path, retention: .window(heights: 8), pageCachePages: 2)
         let latest = try #require(try store.historicalTree(atHeight: 3))
         let older = try #require(try store.historicalTree(atHeight: 2))
-        var root = try #require(try fixture.archive.stateRoot(atHeight: 3))
-        var rng = SplitMix64(seed: 31)
-        for height in 4...6 {
-            var changes: [[UInt8]: [UInt8]?] = [:]
-            for _ in 0..<300 { changes[fixture.keys[rng.below(fixture.keys.count)]] = rng.below(3) == 0 ? .some(nil) : [UInt8(height), 7] }
-            try Self.commit(changes.map { ($0.key, $0.value) }, height: height, root: &root, stores: [fixture.archive, store], block: fixture.block)
-        }
+        try Self.commitThreeHeights(fixture, store)
         #expect(store.olderUpperPagesHeld > 273, "\(store.olderUpperPagesHeld) displaced upper pages held after three commits")
         let before = store.snapshotUpperRecomputationsByDepth
-        for (tree, height) in [(latest, UInt64(3)), (older, UInt64(2))] {
-            let keptRoot = try #require(try fixture.archive.stateRoot(atHeight: height))
-            for key in stride(from: 0, to: fixture.keys.count, by: 13).map({ fixture.keys[$0] }) {
-                let (leaf, proof) = try SparseMerkleTree.prove(key, root: keptRoot, source: tree)
-                let (expectedLeaf, expectedProof) = try SparseMerkleTree.prove(key, root: keptRoot, source: fixture.archive)
-                #expect(leaf == expectedLeaf && proof == expectedProof, "height \(height)")
-            }
-        }
+        try Self.proveEveryThirteenthKey(fixture, readers: [(latest, 3), (older, 2)])
         let after = store.snapshotUpperRecomputationsByDepth
         #expect(after[0..<3] == before[0..<3], "upper pages rooted at depths 0, 4, 8 recomputed: \(before) -> \(after)")
     }
