@@ -726,8 +726,8 @@ public final class Database: @unchecked Sendable {
     /// prefix extractor (`PointLookupLayout`; without this a seek there would see only the keys sharing the target's
     /// prefix, and a seek to a key shorter than the prefix aborts in RocksDB). No effect on point reads or on the
     /// other column families. Every read verifies the checksum of each table-file block it reads from a file (RocksDB's
-    /// default): no byte of a damaged block reaches RocksDB's block parser, whose bounds checks are partly debug-only
-    /// assertions (docs/PERFORMANCE.md "(twenty-third, reads)": reads without it were measured and withdrawn).
+    /// default): no byte of a damaged block reaches RocksDB's block parser, which does not promise to be safe on unverified
+    /// bytes (docs/PERFORMANCE.md "(twenty-third, reads)": reads without it were measured and withdrawn).
     static func makeReadOptions() -> OpaquePointer {
         let options = rocksdb_readoptions_create()!
         rocksdb_readoptions_set_total_order_seek(options, 1)
