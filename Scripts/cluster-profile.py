@@ -6,7 +6,7 @@ D/cluster.json 2> D/cluster.err` (perf recording with the wall clock, so samples
 
     perf record -k CLOCK_REALTIME -F 499 -g -a -o D/perf.data -- sleep 400    # from "testnet up" to the run's end
     perf script -F comm,pid,tid,time,ip,sym,dso -i D/perf.data | swift-demangle --simplified \\
-        | python3 Scripts/cluster-profile.py D ["ramp 1500,1x #1,1x #3,sustained"]
+        | python3 Scripts/cluster-profile.py D ["ramp 1500,reference_1x_before_1_5x,reference_1x_after_3x,sustained"]
 
 Phases come from D/steps.tsv and D/blocks.tsv when the run wrote them (--keep, since the twenty-first session: each
 step's exact span and the transactions committed in it), else from D/cluster.err (each step's end time and committed
@@ -14,6 +14,9 @@ rate; a ramp or 1x step lasts --step-seconds, an overload step twice that, the s
 threads. Prints, per phase, milliseconds of the four nodes' CPU per committed transaction (samples x 1/499 s /
 committed transactions). Stacks are frame-pointer stacks: libsodium and glibc frames do not unwind to their caller,
 so signature verification is counted by its library and malloc/free whose caller is lost stay a row of their own.
+Phase names are steps.tsv's (a run's log names them when asked for one it does not have): ramp N, reference_1x_before_1_5x,
+1_5x, reference_1x_after_1_5x, 3x, reference_1x_after_3x, sustained, latency; a run without steps.tsv: ramp N, 1x #k,
+1.5x, 3.0x, sustained.
 """
 import collections
 import datetime
@@ -139,6 +142,10 @@ for comm, pid, t, frames, libraries in samples:
 
 shown = sys.argv[2].split(',') if len(sys.argv) > 2 else [p[0] for p in phases]
 committed = {p[0]: p[3] for p in phases}
+unknown = [phase for phase in shown if phase not in committed]
+if unknown:
+    sys.exit(f'cluster-profile.py: no phase named {", ".join(map(repr, unknown))} in this run; its phases: '
+             + ', '.join(p[0] for p in phases))
 ms = lambda phase, key: 1000 * counts[phase][key] / HZ / committed[phase]
 order = collections.Counter()
 for phase in shown:
