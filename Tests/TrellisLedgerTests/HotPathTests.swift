@@ -266,7 +266,7 @@ import TrellisCrypto
         block.put(StateKey.make("k", "same"), [])
         block.delete(StateKey.make("k", "gone"))
         block.delete(StateKey.make("k", "never"))
-        let changes = try BlockExecutor.netChanges(block, base: base)
+        let changes = try BlockExecutor.netChanges(block)
         #expect(changes.map { String(decoding: $0.key, as: UTF8.self) } == ["k/gone", "k/index", "k/old", "k/same"])
         for change in changes {
             #expect(change.valueHash == change.value.map { SHA256.hash($0) })
@@ -294,10 +294,10 @@ import TrellisCrypto
         for i in 0..<40 where i % 7 == 0 { block.put(StateKey.make("k", "held-\(i)"), [UInt8(i)]) }     // written back
         for i in 0..<30 { block.put(StateKey.make("k", String(repeating: "n", count: 1 + i % 9) + "\(i)"), i % 2 == 0 ? [] : [UInt8(i)]) }
         block.delete(StateKey.make("k", "never"))  // absent: dropped
-        let (changes, keyHashes) = try BlockExecutor.netChangesAndKeyHashes(block, base: base, hashingKeys: true)
+        let (changes, keyHashes) = try BlockExecutor.netChangesAndKeyHashes(block, hashingKeys: true)
         #expect(changes.count > 40)
         #expect(keyHashes == changes.map { SHA256.hash($0.key) })
-        #expect(try BlockExecutor.netChangesAndKeyHashes(block, base: base, hashingKeys: false).keyHashes == nil)
+        #expect(try BlockExecutor.netChangesAndKeyHashes(block, hashingKeys: false).keyHashes == nil)
 
         let given = try SparseMerkleTree.update(root: baseUpdate.root, changes: changes, keyHashes: try #require(keyHashes), source: nodes)
         let computed = try SparseMerkleTree.update(root: baseUpdate.root, changes: changes.map { ($0.key, $0.value) }, source: nodes)

@@ -227,7 +227,7 @@ func referenceRoot(_ entries: [[UInt8]: [UInt8]]) -> Hash {
         block.put(k("d"), [4]); block.delete(k("d"))  // created and removed in the block
         block.put(k("e"), [6])        // changed
         block.delete(k("x"))          // removed
-        let changes = try BlockExecutor.netChanges(block, base: base)
+        let changes = try BlockExecutor.netChanges(block)
         #expect(changes.map { String(decoding: $0.key, as: UTF8.self) } == ["c", "e", "x"])
         #expect(changes.map(\.previous) == [.known(nil), .known([5]), .known([9])])
         #expect(changes.map(\.value) == [[3], [6], nil])

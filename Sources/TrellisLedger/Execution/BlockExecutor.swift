@@ -43,7 +43,14 @@ public struct BlockExecutor: Sendable {
 
         let hashes = transactions.map(\.hash)
         let signaturesValid = Self.checkSignatures(transactions, hashes: hashes, policy: signatures)
-        let blockState = StateOverlay(base: base)
+        // The block's overlay reads each key from `base` once (`memoizingBaseReads`) when a read of it is dear (RocksDB;
+        // over an in-memory state the memo costs what it saves: `readsAreWorthMemoizing`). Right because `base` holds still for
+        // this whole call. The executor never writes to it (every write goes to the overlay), it reads it only inside
+        // this synchronous call, and its one caller, `LedgerEngine` (one owner, not thread-safe), hands it its store's
+        // committed state (`CommittedState`), which only the engine's `commit` changes — after an execution returned,
+        // never during one. A base that changed mid-block would already make execution wrong without the memo (a key
+        // read twice could differ, and `netChanges` would pair a write with a value execution never saw).
+        let blockState = StateOverlay(base: base, memoizingBaseReads: base.readsAreWorthMemoizing)
         blockState.reserveWrites(transactions.count * Self.expectedWritesPerTransaction + evidence.count)
         var receipts: [Receipt] = []
         receipts.reserveCapacity(transactions.count)
@@ -55,7 +62,7 @@ public struct BlockExecutor: Sendable {
         let receiptsRoot = Receipt.root(receipts)  // committed by the header (chain format 2), not by the state
 
         let changes: [StateChange], keyHashes: [Hash]?
-        do { (changes, keyHashes) = try Self.netChangesAndKeyHashes(blockState, base: base, hashingKeys: !nodes.stagesTreeUpdates) } catch { throw .state(error) }
+        do { (changes, keyHashes) = try Self.netChangesAndKeyHashes(blockState, hashingKeys: !nodes.stagesTreeUpdates) } catch { throw .state(error) }
         let update: TreeUpdate
         do throws(TreeError) {
             // A source that keeps its own latest tree (the audit's replay) updates it itself; others are walked.
@@ -85,12 +92,14 @@ public struct BlockExecutor: Sendable {
     /// back unchanged — is dropped: it cannot change the root (the tree would rebuild the same nodes), and it would
     /// cost a tree walk, a tombstone and a history entry. Reading the replaced value here, once, spares the store
     /// reading it again at commit for the value history; each value is hashed here, once, for its leaf and for
-    /// stores that keep values by hash.
+    /// stores that keep values by hash. The replaced value is the overlay's base's (`StateOverlay.baseValue(of:)`): for
+    /// a block's overlay, which memoizes its base reads, the value execution read there, read again only for a key
+    /// execution wrote without reading it.
     ///
     /// Values are hashed two at a time (`SHA256.hashPair`) when consecutive changed values have one length (keys
     /// come sorted, so one kind's values mostly follow each other: nonces, a block's member records, index ids).
-    static func netChanges(_ overlay: StateOverlay, base: any StateReader) throws(StateError) -> [StateChange] {
-        try netChangesAndKeyHashes(overlay, base: base, hashingKeys: false).changes
+    static func netChanges(_ overlay: StateOverlay) throws(StateError) -> [StateChange] {
+        try netChangesAndKeyHashes(overlay, hashingKeys: false).changes
     }
 
     /// `netChanges`, with SHA-256 of each change's key (`keyHashes[i]` is the hash of `changes[i].key`), for the
@@ -98,7 +107,7 @@ public struct BlockExecutor: Sendable {
     /// consecutive kept keys have one length (sorted keys of one kind mostly do) — the tree update then never reads
     /// a key but to put it in a new leaf. Without `hashingKeys` (a source that stages its own updates hashes them
     /// itself), no key hashes.
-    static func netChangesAndKeyHashes(_ overlay: StateOverlay, base: any StateReader, hashingKeys: Bool) throws(StateError) -> (changes: [StateChange], keyHashes: [Hash]?) {
+    static func netChangesAndKeyHashes(_ overlay: StateOverlay, hashingKeys: Bool) throws(StateError) -> (changes: [StateChange], keyHashes: [Hash]?) {
         let writes = overlay.changes
         var changes: [StateChange] = []
         changes.reserveCapacity(writes.count)
@@ -125,7 +134,7 @@ public struct BlockExecutor: Sendable {
             waiting = nil
         }
         for write in writes {
-            let previous = try base.get(write.key)
+            let previous = try overlay.baseValue(of: write.key)
             if previous == write.value { continue }
             if hashingKeys { hashKey(write.key) }  // kept: changes are appended in this order (the value's hash may wait, never the order)
             guard let value = write.value, !value.isEmpty else {

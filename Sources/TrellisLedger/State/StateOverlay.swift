@@ -3,7 +3,8 @@
 // Execution never writes to the store directly. A block runs over a `StateOverlay` on the committed state; each
 // transaction's contract writes into it as a journaled transaction (`beginTransaction`), kept only if the transaction
 // succeeds and undone otherwise, so a rejected transaction leaves no trace but its receipt and nonce. `changes` lists the net writes sorted by key: the order
-// in which they reach the authenticated tree and the write batch never depends on hashing or insertion order.
+// in which they reach the authenticated tree and the write batch never depends on hashing or insertion order. A block's
+// overlay also keeps what it read from its base (`memoizingBaseReads`), so each key is read from the store once a block.
 import TrellisCodec
 
 /// A failure reading state: the disk or a stored value is bad. Not a transaction rejection: execution stops.
@@ -31,9 +32,15 @@ public protocol StateReader {
     /// bytewise key order: one page of a scan. The default filters `scan(prefix:)`; a reader that records what a
     /// query read (to prove it) records only the page.
     func scan(prefix: [UInt8], after: [UInt8]?, limit: Int) throws(StateError) -> [(key: [UInt8], value: [UInt8])]
+    /// Whether a read costs well more than a hash-table lookup (a RocksDB `Get`: thousands of instructions), so that a
+    /// block's overlay on this reader keeps what it read (`StateOverlay(base:memoizingBaseReads:)`). False by default:
+    /// over an in-memory state the memo cost more than it saved (docs/PERFORMANCE.md "(twenty-fourth, flush)").
+    var readsAreWorthMemoizing: Bool { get }
 }
 
 extension StateReader {
+    public var readsAreWorthMemoizing: Bool { false }
+
     public func scan(prefix: [UInt8], after: [UInt8]?, limit: Int) throws(StateError) -> [(key: [UInt8], value: [UInt8])] {
         precondition(limit >= 0, "invalid state: a scan page of \(limit) entries")
         let all = try scan(prefix: prefix)
@@ -75,9 +82,33 @@ public final class StateOverlay: StateReader {
     private var journal: [(index: Int, replaced: [UInt8]??)] = []
     private var journaling = false
 
-    public init(base: any StateReader) {
+    /// Whether reads that reach `base` are memoized (`baseReads`).
+    private let memoizesBaseReads: Bool
+    /// With `memoizesBaseReads`: every value read from `base`, by key (nil: the base holds none), so a key is read from
+    /// the base once while this overlay lives — the block's hot keys (a signer's member record, a credit program)
+    /// once per block instead of once per transaction, and `BlockExecutor.netChanges`' read of each written key's
+    /// replaced value from here when execution read it first. Dense entries and an open-addressing index, as the
+    /// writes (`OverlayWrites`, its `value(of:)` and `set` only: nothing is ever removed).
+    private var baseReads = OverlayWrites()
+
+    /// An overlay on `base`. With `memoizingBaseReads`, each key is read from `base` at most once while the overlay
+    /// lives (`baseValue(of:)`): right only when `base` does not change while it lives — a block's overlay, which
+    /// lives inside one `BlockExecutor.execute` call (see there why its base holds still).
+    public init(base: any StateReader, memoizingBaseReads: Bool = false) {
         self.base = base
+        self.memoizesBaseReads = memoizingBaseReads
         self.decodedMembers = (base as? StateOverlay)?.decodedMembers ?? DecodedMembers()
+    }
+
+    /// The value `base` holds at `key` (nil: none), whatever this overlay wrote there: read from `base`, or, when this
+    /// overlay memoizes its base reads, the value read there before (read and kept now if not read yet).
+    func baseValue(of key: [UInt8]) throws(StateError) -> [UInt8]? {
+        guard memoizesBaseReads else { return try base.get(key) }
+        if let seen = baseReads.value(of: key) { return seen }
+        let value = try base.get(key)
+        if baseReads.isEmpty { baseReads.reserveCapacity(Self.firstBaseReadCapacity) }
+        baseReads.set(key, value)
+        return value
     }
 
     /// Makes room for `count` written keys at once (a block's overlay: growing from a few entries rehashed every
@@ -133,7 +164,7 @@ public final class StateOverlay: StateReader {
 
     public func get(_ key: [UInt8]) throws(StateError) -> [UInt8]? {
         if let pending = writes.value(of: key) { return pending }
-        return try base.get(key)
+        return try baseValue(of: key)
     }
 
     public func scan(prefix: [UInt8]) throws(StateError) -> [(key: [UInt8], value: [UInt8])] {
@@ -152,6 +183,9 @@ public final class StateOverlay: StateReader {
     /// Room made on an overlay's first write: a transaction writes ~3–10 keys (a key rotation 4, a split transfer
     /// 7–10), and growing from one entry rehashed every key at each doubling (two to four times per transaction).
     static let firstWriteCapacity = 16
+    /// Room made in the base-read memo at its first entry: a block's overlay reads a few keys per transaction (a split
+    /// transfer ~6: signer, nonce, inputs, the counterparty), and a block holds hundreds of transactions.
+    static let firstBaseReadCapacity = 1_024
 
     /// Encodes and stores `value` at `key`.
     public func write<T: CanonicalEncodable>(_ value: T, at key: [UInt8]) { put(key, value.canonicalBytes) }

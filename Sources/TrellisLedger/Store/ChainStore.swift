@@ -197,6 +197,9 @@ public protocol ChainStore: TreeNodeSource, TreeValueSource, AnyObject, Sendable
     func stateValue(_ key: [UInt8]) throws(StateError) -> [UInt8]?
     /// The latest committed entries under `prefix`, in key order.
     func stateScan(prefix: [UInt8]) throws(StateError) -> [(key: [UInt8], value: [UInt8])]
+    /// Whether a read of `stateValue` costs well more than a hash-table lookup, so that a block's overlay keeps what it
+    /// read (`StateReader.readsAreWorthMemoizing`): true for RocksDB, false (the default) for the in-memory stores.
+    var stateReadsAreWorthMemoizing: Bool { get }
     /// Writes one height atomically and durably (synced).
     func commit(_ commit: BlockCommit) throws(ChainStoreError)
     /// A reader of the tree and values of `height` that later commits do not disturb, or nil when the store does
@@ -209,6 +212,8 @@ public protocol ChainStore: TreeNodeSource, TreeValueSource, AnyObject, Sendable
 }
 
 extension ChainStore {
+    public var stateReadsAreWorthMemoizing: Bool { false }
+
     public func stateSource(atHeight height: UInt64) throws(ChainStoreError) -> (any TreeNodeSource & TreeValueSource)? {
         try stateRoot(atHeight: height) == nil ? nil : self
     }
@@ -222,6 +227,7 @@ public struct CommittedState: StateReader {
 
     public func get(_ key: [UInt8]) throws(StateError) -> [UInt8]? { try store.stateValue(key) }
     public func scan(prefix: [UInt8]) throws(StateError) -> [(key: [UInt8], value: [UInt8])] { try store.stateScan(prefix: prefix) }
+    public var readsAreWorthMemoizing: Bool { store.stateReadsAreWorthMemoizing }
 }
 
 /// The state after `height` (possibly historical) under its root, read through the tree; values come from the

@@ -8,6 +8,10 @@ import TrellisCrypto
 import TrellisStore
 
 extension RocksChainStore {
+    /// A state read is a RocksDB `Get` (thousands of instructions): a block's overlay on this store keeps what it read
+    /// (`ChainStore.stateReadsAreWorthMemoizing`).
+    public var stateReadsAreWorthMemoizing: Bool { true }
+
     /// The page rows a commit removes and adds, and what it keeps in memory of them (`treeChanges`).
     struct PageRows {
         let nodes: ColumnFamily
