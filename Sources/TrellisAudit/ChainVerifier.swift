@@ -385,7 +385,7 @@ final class Leftovers: @unchecked Sendable {
     }
 
     func releaseElsewhere() {
-        DispatchQueue.global(qos: .utility).async { withExtendedLifetime(self) {} }
+        DispatchQueue.global(qos: .utility).async(group: Teardown.group) { withExtendedLifetime(self) {} }
     }
 }
 
@@ -399,6 +399,15 @@ final class Discarded<Value>: @unchecked Sendable {
     }
 
     func releaseElsewhere() {
-        DispatchQueue.global(qos: .utility).async { self.value = nil }
+        DispatchQueue.global(qos: .utility).async(group: Teardown.group) { self.value = nil }
     }
+}
+
+/// The releases `Leftovers` and `Discarded` hand to other threads, so that one who times passes back to back
+/// (`AuditBenchmark`) can wait, untimed, for a pass's teardown to end before the next pass starts.
+enum Teardown {
+    static let group = DispatchGroup()
+
+    /// Returns once every release handed elsewhere so far has run.
+    static func wait() { group.wait() }
 }

@@ -27,6 +27,9 @@ struct AuditBench: ParsableCommand {
     @Option(help: "Transactions per block.")
     var perBlock = 1_000
 
+    @Option(help: "Rounds of a raw pass and a verify pass, in alternating order; the median ratio is reported, with every round.")
+    var rounds = AuditBenchmark.defaultRounds
+
     @Option(help: ArgumentHelp("Write the benchmark chain's export to this file and keep it (to profile `trellis audit verify FILE` alone).", valueName: "file"))
     var keepExport: String?
 
@@ -34,7 +37,7 @@ struct AuditBench: ParsableCommand {
     var json = false
 
     func run() throws {
-        guard transactions > 0, perBlock > 0 else { throw badInput("--transactions and --per-block must be positive") }
+        guard transactions > 0, perBlock > 0, rounds > 0 else { throw badInput("--transactions, --per-block and --rounds must be positive") }
         let clock = ContinuousClock()
         let origin = clock.now
         let directory = FileManager.default.temporaryDirectory.path
@@ -42,7 +45,7 @@ struct AuditBench: ParsableCommand {
         // Progress at a terminal only (never with --json's answer on stdout: it goes to stderr anyway).
         let progress: VerifyProgress = { phase, done, total in progressLine("\(phase): \(done)/\(total)") }
         do {
-            result = try AuditBenchmark.run(transactions: transactions, perBlock: perBlock, directory: directory, keepExport: keepExport,
+            result = try AuditBenchmark.run(transactions: transactions, perBlock: perBlock, rounds: rounds, directory: directory, keepExport: keepExport,
                                             now: { seconds(clock.now - origin) }, progress: progress)
         } catch {
             throw failure("\(error)")
@@ -53,8 +56,14 @@ struct AuditBench: ParsableCommand {
             return
         }
         print("audit verify, \(result.transactions) transactions in \(result.blocks) blocks (\(result.signatures) signatures, export \(result.exportBytes / 1_000_000) MB)")
-        print(String(format: "  raw libsodium, all cores       %10.0f tx/s   (%.2f s)", result.rawTransactionsPerSecond, result.rawVerifySeconds))
-        print(String(format: "  trellis audit verify           %10.0f tx/s   (%.2f s)   %.2f× raw (target ≥ 0.75)", result.verifyTransactionsPerSecond, result.verifySeconds, result.ratio))
+        for (i, round) in result.rounds.enumerated() {
+            print(String(format: "  round %d (%@ first): raw %.3f s, verify %.3f s, %.3f× raw", i + 1, round.rawFirst ? "raw" : "verify",
+                         round.rawVerifySeconds, round.verifySeconds, round.ratio))
+        }
+        let medians = result.rounds.count == 1 ? "" : String(format: " (median of %d rounds)", result.rounds.count)
+        print(String(format: "  raw libsodium, all cores       %10.0f tx/s   (%.2f s)", result.rawTransactionsPerSecond, result.rawVerifySeconds) + medians)
+        print(String(format: "  trellis audit verify           %10.0f tx/s   (%.2f s)   %.3f× raw (target ≥ 0.75)", result.verifyTransactionsPerSecond, result.verifySeconds, result.ratio)
+              + (result.rounds.count == 1 ? "" : ", the median of the rounds' ratios"))
     }
 }
 
