@@ -5,7 +5,9 @@
 // validator homes in DIR/node<i>; TestnetBundle writes them), starts one `trellis node start` process per home
 // (logs in DIR/node<i>/node.log), and waits until every node has committed a block; a node that exits first is
 // reported with its own error line, and Ctrl-C/SIGTERM at any point stops the nodes started. Run again on the same
-// DIR, it starts the homes whose node is not running (all of them, or one that was stopped). `down` stops them
+// DIR, it starts the homes whose node is not running (all of them, or one that was stopped); it keeps the number of
+// validators and the ports it was created with (--nodes of another size is refused; another --base-port moves a
+// testnet that never started, and is refused once one has). `down` stops them
 // (SIGTERM, then SIGKILL after 10 s). `status` exits 0 only when every node answers. DIR/testnet.json records what
 // is running.
 import ArgumentParser
@@ -68,7 +70,7 @@ struct Testnet: AsyncParsableCommand {
     struct Up: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "up", abstract: "Create (first time) and start N validators; wait until they commit blocks.")
 
-        @Option(help: "Number of validators (1…10).") var nodes = 4
+        @Option(help: "Number of validators (1…10; default 4). An existing testnet keeps the number it was created with.") var nodes: Int?
         @Option(help: "Directory for the homes, member keys and genesis.") var dir = "testnet"
         @Option(help: "First p2p port; APIs listen from base-port + 100 (default 26600). A testnet keeps the ports it was created with; one that never started moves to a new --base-port.")
         var basePort: Int?
@@ -78,7 +80,7 @@ struct Testnet: AsyncParsableCommand {
         @Option(help: "Seconds to wait for the first commits.") var timeout = 90
 
         func run() async throws {
-            guard (1...10).contains(nodes) else { throw badInput("--nodes must be 1…10") }
+            guard (1...10).contains(size) else { throw badInput("--nodes must be 1…10") }
             let basePort = self.basePort ?? 26600
             guard (1024...64000).contains(basePort) else { throw badInput("--base-port must be 1024…64000") }
             let root = URL(fileURLWithPath: dir).standardizedFileURL.path
@@ -90,6 +92,8 @@ struct Testnet: AsyncParsableCommand {
             var restarted = false
             if let existing = try? TestnetState.load(root) {
                 state = existing
+                // Checked before anything runs or moves: --nodes of another size would otherwise be ignored silently.
+                if let asked = nodes, asked != state.nodes.count { throw badInput(Self.sizeRefusal(root: root, dir: dir, existing: state.nodes.count, asked: asked)) }
                 for i in state.nodes.indices { state.nodes[i].pid = runningPid(state.nodes[i]) }
                 toStart = state.nodes.indices.filter { state.nodes[$0].pid == nil }
                 if let asked = self.basePort, let current = Self.createdBasePort(of: state), asked != current {
@@ -158,6 +162,18 @@ struct Testnet: AsyncParsableCommand {
             if !json { print("stopped \(stopped) node\(stopped == 1 ? "" : "s")") }
         }
 
+        /// The validators a new testnet gets: --nodes, else 4.
+        var size: Int { nodes ?? 4 }
+
+        /// Why `up --nodes asked` is refused on the testnet in `root` of `existing` validators, and the two ways out.
+        static func sizeRefusal(root: String, dir: String, existing: Int, asked: Int) -> String {
+            let trellis = displayedExecutable()
+            return "the testnet in \(root) has \(existing) validator\(existing == 1 ? "" : "s") (a testnet keeps the number it was created with), not \(asked): "
+                + "leave --nodes out (or pass --nodes \(existing)) to start this one, or create a testnet of \(asked) in another directory "
+                + "(`\(trellis) testnet up --dir <new dir> --nodes \(asked) --base-port <free port>`), or remove this one first "
+                + "(`\(trellis) testnet down --dir \(dir)`, then rm -rf \(root))"
+        }
+
         /// The base port a testnet was created with: node1's p2p port.
         static func createdBasePort(of state: TestnetState) -> Int? {
             state.nodes.first.flatMap { $0.p2pAddress.split(separator: ":").last.flatMap { Int($0) } }
@@ -165,9 +181,10 @@ struct Testnet: AsyncParsableCommand {
 
         /// Whether a node of the testnet ever listened (its log says "node started"): a node that did may have
         /// committed blocks, and its chain data belongs to the ports and genesis it ran with.
+        /// The log is read in chunks up to the first match (a node logs it at its first start, near the top), never
+        /// whole: a long debug-logged testnet's log can be gigabytes.
         static func hasStarted(_ node: TestnetNode) -> Bool {
-            guard let log = FileManager.default.contents(atPath: node.home + "/node.log") else { return false }
-            return String(decoding: log, as: UTF8.self).contains("] node started")
+            fileContains(Array("] node started".utf8), path: node.home + "/node.log").found
         }
 
         /// The testnet in `root` moved from base port `current` to `asked`: allowed only while no node runs and none
@@ -283,7 +300,7 @@ struct Testnet: AsyncParsableCommand {
         /// Writes a new testnet in `root` with p2p ports from `basePort` (default: --base-port, else 26600).
         func create(root: String, basePort: Int? = nil) throws -> TestnetState {
             let basePort = basePort ?? self.basePort ?? 26600
-            let plans = (1...nodes).map { i in
+            let plans = (1...size).map { i in
                 let p2p = "127.0.0.1:\(basePort + i - 1)", api = "127.0.0.1:\(basePort + 100 + i - 1)"
                 return NodePlan(name: "node\(i)", home: "\(root)/node\(i)", p2pListen: p2p, p2pAddress: p2p, apiListen: api, apiURL: "http://\(api)")
             }
@@ -482,6 +499,24 @@ func displayedExecutable() -> String {
         return relative
     }
     return executablePath()
+}
+
+/// Whether the file at `path` holds `needle`, read `chunkSize` bytes at a time (at most that plus the needle's length
+/// in memory) and only up to the first match; `bytesRead` is how far it read. No file (or an unreadable one): not found.
+func fileContains(_ needle: [UInt8], path: String, chunkSize: Int = 1 << 20) -> (found: Bool, bytesRead: Int) {
+    precondition(!needle.isEmpty && chunkSize > 0)
+    guard let file = FileHandle(forReadingAtPath: path) else { return (false, 0) }
+    defer { try? file.close() }
+    let pattern = Data(needle)
+    var carry = Data(), read = 0
+    while let data = try? file.read(upToCount: chunkSize), !data.isEmpty {
+        read += data.count
+        // The previous chunk's last needle.count - 1 bytes go first: a match across the boundary is found.
+        let window = carry + data
+        if window.range(of: pattern) != nil { return (true, read) }
+        carry = Data(window.suffix(needle.count - 1))
+    }
+    return (false, read)
 }
 
 /// The last "error: …" line of a node's log (its text after "error: "), read from the log's last 64 KiB.

@@ -160,8 +160,18 @@ import Glibc
         #expect(busy.status != 0 && busy.stderr.contains("Address already in use"), "\(busy.stderr)")
         #expect(busy.stderr.contains("this testnet never started, so it can move: ") && busy.stderr.contains(" testnet up --dir \(dir) --base-port \(taken + 1000)`"), "\(busy.stderr)")
         let memberKey = try String(contentsOfFile: dir + "/members/regulator.key", encoding: .utf8)
+        // Twenty-fourth: --nodes of another size was ignored silently (as --base-port was): refused before anything
+        // starts or moves, naming the testnet's size and the ways out.
+        let unmoved = try String(contentsOfFile: dir + "/node1/config.toml", encoding: .utf8)
+        let resized = try CLI.run(["testnet", "up", "--dir", dir, "--nodes", "2", "--base-port", "\(free)", "--detach", "--timeout", "120"])
+        #expect(resized.status == 2 && resized.stderr.contains("the testnet in \(dir) has 1 validator (a testnet keeps the number it was created with), not 2")
+                && resized.stderr.contains("leave --nodes out (or pass --nodes 1)") && resized.stderr.contains(" testnet up --dir <new dir> --nodes 2 --base-port <free port>`")
+                && resized.stderr.contains("rm -rf \(dir)"), "\(resized.stderr)")
+        #expect(try String(contentsOfFile: dir + "/node1/config.toml", encoding: .utf8) == unmoved && !FileManager.default.fileExists(atPath: dir + "/node2"),
+                "a refused --nodes moves and adds nothing")
 
-        let moved = try CLI.run(["testnet", "up", "--dir", dir, "--base-port", "\(free)", "--detach", "--timeout", "120", "--json"])
+        // --nodes equal to the testnet's size is accepted.
+        let moved = try CLI.run(["testnet", "up", "--dir", dir, "--nodes", "1", "--base-port", "\(free)", "--detach", "--timeout", "120", "--json"])
         try #require(moved.status == 0, "the retry on another base port: \(moved.stderr)")
         #expect(moved.stderr.contains("never started: moved from base port \(taken) to \(free)"), "\(moved.stderr)")
         let nodes = json(moved.stdout)["nodes"] as? [[String: Any]] ?? []
@@ -183,6 +193,8 @@ import Glibc
         let afterRun = try CLI.run(["testnet", "up", "--dir", dir, "--base-port", "\(taken)", "--detach"])
         #expect(afterRun.status == 2 && afterRun.stderr.contains("its nodes have run") && afterRun.stderr.contains("rm -rf \(dir)"), "\(afterRun.stderr)")
         #expect(try String(contentsOfFile: dir + "/node1/config.toml", encoding: .utf8) == config, "a refused move writes nothing")
+        let grown = try CLI.run(["testnet", "up", "--dir", dir, "--nodes", "4", "--detach"])
+        #expect(grown.status == 2 && grown.stderr.contains("has 1 validator") && grown.stderr.contains("not 4"), "\(grown.stderr)")
         // The same base port (or none) starts it again where it stopped.
         let again = try CLI.run(["testnet", "up", "--dir", dir, "--base-port", "\(free)", "--detach", "--timeout", "120"])
         #expect(again.status == 0 && again.stdout.contains("The chain continues where it stopped"), "\(again.stdout) \(again.stderr)")
