@@ -4,8 +4,8 @@
 A payable certificate from issue to settlement: the core enterprise issues it to supplier1, who accepts it and
 splits it (600 to supplier2, 400 kept); the bank factors the 400 piece; supplier2 passes 100 on to supplier3; at
 maturity the clearing agent settles every live piece. A second certificate that supplier1 rejects, with a reason. A green credit from issuance to retirement: a programme,
-methodology, project, verification (its report attested by the verifier), issuance, a transfer to supplier1 and a
-retirement for a beneficiary. And a member admitted by governance. Some text fields hold HTML on purpose (a member's
+methodology, project, verification (its report attested by the verifier), issuance, a transfer to supplier1, a freeze
+and unfreeze of supplier1's block by the regulator, with reasons, and a retirement for a beneficiary. And a member admitted by governance. Some text fields hold HTML on purpose (a member's
 legal name, a certificate's contract number, the report's title, a retirement's beneficiary and purpose): the explorer
 must show them as text.
 
@@ -27,6 +27,7 @@ HTML_BENEFICIARY = '<img src=x onerror="window.__pwned=3">Acme Steel'
 HTML_PURPOSE = '2026 claim <i>scope 2</i>'
 HTML_REPORT_TITLE = 'Monitoring report <b>2025</b>'
 HTML_REJECT_REASON = 'wrong <b>amount</b>: 10, not 12'
+HTML_FREEZE_REASON = 'registry <b>dispute</b> 7'
 
 
 class DemoFailure(Exception):
@@ -114,11 +115,15 @@ def main():
     main_block = issued[1]
     to_supplier, kept = tx("proponent", "credit", "transfer", "--block", main_block, "--quantities", "300,600", "--to", "supplier1")
     credit_transfer_tx = hashes[-1]
+    # The regulator freezes supplier1's block and lifts the freeze, each with a reason (the provenance shows them,
+    # read from the transactions).
+    tx("regulator", "asset", "freeze", "--credit-block", to_supplier, "--reason", HTML_FREEZE_REASON)
+    tx("regulator", "asset", "unfreeze", "--credit-block", to_supplier, "--reason", "dispute settled")
     tx("supplier1", "credit", "retire", "--block", f"{to_supplier}:1-100", "--beneficiary", HTML_BENEFICIARY, "--purpose", HTML_PURPOSE,
        "--claim-start", str(now - 30 * day), "--claim-end", str(now))
     out.update(program=program, serial=42, project=project, verification=verification, credit_block=to_supplier, kept_block=kept,
                credit_transfer_tx=credit_transfer_tx, beneficiary=HTML_BENEFICIARY, purpose=HTML_PURPOSE,
-               report_title=HTML_REPORT_TITLE)
+               report_title=HTML_REPORT_TITLE, freeze_reason=HTML_FREEZE_REASON)
 
     print("governance: a member with HTML in its legal name", file=sys.stderr)
     keygen = subprocess.run([args.trellis, "keys", "generate", "--out", f"{args.dir}/members/html-{run}.key"], capture_output=True, text=True, timeout=60)

@@ -533,10 +533,10 @@ struct Routes: Sendable {
         }
         var out: [String: Any] = ["query": name, "height": answer.height, "state_root": answer.stateRoot.hex, "result": result]
         if prove { out["proofs"] = proofs }
-        if name == "lineage" {
-            // Why a piece was rejected or frozen, read from the transactions its events name (EventReasons).
+        if EventReasons.eventLists[name] != nil {
+            // Why a piece was rejected or a piece or block frozen, read from the transactions its events name (EventReasons).
             var reasons: [[String: Any]] = []
-            for (hashText, kind) in EventReasons.events(inLineage: result) {
+            for (hashText, kind) in EventReasons.events(inAnswerOf: name, result) {
                 guard let hash = try? Hash(hex: hashText) else { continue }
                 let lookup = try await Self.read { () throws(ServiceError) in try service.transaction(hash) }
                 if case .committed(let tx, _) = lookup, tx.body.kind == kind, let reason = EventReasons.reason(of: tx) {

@@ -1,13 +1,14 @@
-// EventReasons.swift — why a piece came back or was frozen: the `reason` a `certificate.reject`, `asset.freeze` or
-// `asset.unfreeze` transaction gives, beside a lineage answer whose events name that transaction.
+// EventReasons.swift — why a piece came back or why a piece or credit block was frozen: the `reason` a
+// `certificate.reject`, `asset.freeze` or `asset.unfreeze` transaction gives, beside a lineage or provenance answer
+// whose events name that transaction.
 //
-// A piece's event records (hashed state) hold kind, height, time, transaction hash and actor — not the reason, which
-// is only in the transaction's payload, and `GET /v1/tx/{hash}` answers a transaction to its signer and co-signers
-// (and read_all) only: the sender of a rejected piece could not read why. The lineage answer therefore carries
-// `event_reasons`, read from those transactions when the answer is built, for whoever may read the answer (a party
-// to the piece, or read_all: docs/ACCESS.md). It sits beside `result`, not in it: the answer's proofs do not cover
-// it (the explorer's re-derivation of `result` from the proved records is unchanged), and no access rule, record or
-// hashed byte changes.
+// An asset's event records (hashed state) hold kind, height, time, transaction hash and actor — not the reason,
+// which is only in the transaction's payload, and `GET /v1/tx/{hash}` answers a transaction to its signer and
+// co-signers (and read_all) only: the sender of a rejected piece, or the holder of a frozen credit block, could not
+// read why. The lineage and provenance answers therefore carry `event_reasons`, read from those transactions when the
+// answer is built, for whoever may read the answer (a party to the piece or block, or read_all: docs/ACCESS.md). It
+// sits beside `result`, not in it: the answer's proofs do not cover it (the explorer's re-derivation of `result` from
+// the proved records is unchanged), and no access rule, record or hashed byte changes.
 import TrellisCodec
 import TrellisLedger
 
@@ -15,10 +16,14 @@ enum EventReasons {
     /// The kinds whose payload carries a reason.
     static let kinds: Set<String> = ["certificate.reject", "asset.freeze", "asset.unfreeze"]
 
-    /// The events of a lineage answer (`transactions[].event`) of those kinds: transaction hash and kind, in the
-    /// answer's order, each hash once.
-    static func events(inLineage result: Any) -> [(hash: String, kind: String)] {
-        guard let events = (result as? [String: Any])?["transactions"] as? [[String: Any]] else { return [] }
+    /// The queries whose answers carry `event_reasons`, and the list of `{…, event: AssetEvent}` entries in each:
+    /// a lineage's `transactions` (its pieces' events), a provenance's `transfers` (its blocks' events).
+    static let eventLists: [String: String] = ["lineage": "transactions", "provenance": "transfers"]
+
+    /// The events of query `name`'s answer (`<list>[].event`) of those kinds: transaction hash and kind, in the
+    /// answer's order, each hash once. Nothing for another query or an answer of another shape.
+    static func events(inAnswerOf name: String, _ result: Any) -> [(hash: String, kind: String)] {
+        guard let list = eventLists[name], let events = (result as? [String: Any])?[list] as? [[String: Any]] else { return [] }
         var seen: Set<String> = []
         var out: [(hash: String, kind: String)] = []
         for entry in events {

@@ -242,7 +242,7 @@ struct AssetCommands: AsyncParsableCommand {
     struct AssetRef: ParsableArguments {
         @Option(help: "A certificate piece id.") var certificate: String?
         @Option(help: "A credit block id.") var creditBlock: String?
-        @Option(help: "Why the regulator acts, e.g. \"court order 12\": 1–512 bytes, required. It stays in the transaction on chain for good (the asset's events name the transaction): `trellis query tx HASH` shows it to the regulator and auditors.") var reason: String
+        @Option(help: "Why the regulator acts, e.g. \"court order 12\": 1–512 bytes, required. It stays in the transaction on chain for good (the asset's events name the transaction): a piece's lineage (`trellis query lineage --cert ID`) or a block's provenance (`trellis query provenance --program P --serial N`) shows it, in its event_reasons, to whoever may read that answer (the holder among them); `trellis query tx HASH` shows the whole transaction to the regulator and auditors.") var reason: String
         @OptionGroup var options: TxSubmitOptions
 
         func submit(_ kind: String) async throws {

@@ -1,8 +1,9 @@
-// EventReasonsTests.swift — a lineage answer carries `event_reasons`: the reason each `certificate.reject`,
-// `asset.freeze` or `asset.unfreeze` event's transaction gives, read from that transaction (first-hour pass F1: the
-// sender of a rejected piece could not read why — GET /v1/tx answers only the signer). Beside `result`, never in it;
-// only for a caller who may read the lineage; a hash named under a kind its transaction does not have, an unknown
-// transaction and an empty reason add nothing.
+// EventReasonsTests.swift — a lineage or provenance answer carries `event_reasons`: the reason each
+// `certificate.reject`, `asset.freeze` or `asset.unfreeze` event's transaction gives, read from that transaction
+// (first-hour pass F1: the sender of a rejected piece could not read why — GET /v1/tx answers only the signer; the
+// provenance of a frozen credit block since the twenty-fourth session). Beside `result`, never in it; only for a
+// caller who may read the answer; a hash named under a kind its transaction does not have, an unknown transaction
+// and an empty reason add nothing.
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -89,8 +90,53 @@ import TrellisNode
             ["cert_id": "c2", "event": ["kind": "asset.unfreeze", "tx_hash": "bb"]],
             ["cert_id": "c1", "event": "not an object"],
         ]]
-        let found = EventReasons.events(inLineage: lineage)
+        let found = EventReasons.events(inAnswerOf: "lineage", lineage)
         #expect(found.map(\.hash) == ["bb"] && found.map(\.kind) == ["asset.unfreeze"])
-        #expect(EventReasons.events(inLineage: "not a lineage").isEmpty)
+        #expect(EventReasons.events(inAnswerOf: "lineage", "not a lineage").isEmpty)
+        // A provenance's events are its `transfers`; another query's answer (even of the same shape) gives none.
+        let provenance: [String: Any] = ["transfers": [
+            ["block_id": "b1", "event": ["kind": "asset.freeze", "tx_hash": "cc"]],
+            ["block_id": "b1", "event": ["kind": "credits.transfer", "tx_hash": "dd"]],
+        ]]
+        #expect(EventReasons.events(inAnswerOf: "provenance", provenance).map(\.hash) == ["cc"])
+        #expect(EventReasons.events(inAnswerOf: "provenance", lineage).isEmpty && EventReasons.events(inAnswerOf: "lineage", provenance).isEmpty)
+        #expect(EventReasons.events(inAnswerOf: "credit_blocks", provenance).isEmpty && EventReasons.events(inAnswerOf: "retirements", lineage).isEmpty)
+    }
+
+    @Test func aProvenanceNamesTheFreezeReasonsOfItsBlocksToWhoeverMayReadIt() async throws {
+        let service = FakeNodeService()
+        let owner = SigningKey.generate(), stranger = SigningKey.generate()
+        service.register(Member(memberID: "buyer1", legalName: "B1", registrationNo: "1", publicKeys: [owner.publicKey], roles: [.supplier]))
+        service.register(Member(memberID: "supplier3", legalName: "S3", registrationNo: "3", publicKeys: [stranger.publicKey], roles: [.supplier]))
+        let freeze = signed(service, kind: "asset.freeze", payload: AssetFreezePayload(assetType: .creditBlock, assetID: "blk-2", reason: "registry dispute 7").canonicalBytes, signer: "regulator")
+        let unfreeze = signed(service, kind: "asset.unfreeze", payload: AssetFreezePayload(assetType: .creditBlock, assetID: "blk-2", reason: "dispute settled").canonicalBytes, signer: "regulator", nonce: 2)
+        for tx in [freeze, unfreeze] { service.commitDirectly(tx) }
+        func transfer(_ block: String, _ kind: String, _ hash: String, _ actor: String) -> String {
+            #"{"block_id":"\#(block)","event":{"kind":"\#(kind)","height":5,"time":1764892800,"tx_hash":"\#(hash)","actor":"\#(actor)"}}"#
+        }
+        let transfers = [transfer("blk-1", "credits.transfer", String(repeating: "cd", count: 32), "proponent1"),
+                         transfer("blk-2", "asset.freeze", freeze.hash.hex, "regulator"), transfer("blk-2", "asset.unfreeze", unfreeze.hash.hex, "regulator")]
+        service.queryAnswers["provenance"] = Data(#"{"program_id":"CCER","serial":7,"block":{"block_id":"blk-2","owner":"buyer1"},"transfers":[\#(transfers.joined(separator: ","))]}"#.utf8)
+        let clock: Int64 = 1_764_892_800
+        let configuration = APIConfiguration(readPolicy: .consortium, requestSkewSeconds: 300, refusalFloorMilliseconds: 0, clock: { clock })
+        let app = Application(router: APIServer.router(service: service, configuration: configuration))
+        let target = "/v1/query/provenance?program=CCER&serial=7"
+        let ownerHeaders = Self.headers(target, owner, "buyer1", chainID: service.chainID, timestamp: clock)
+        let otherHeaders = Self.headers(target, stranger, "supplier3", chainID: service.chainID, timestamp: clock)
+        try await app.test(.router) { client in
+            // buyer1 owns the block: it reads the provenance, and why the block was frozen and unfrozen.
+            let read = try await client.execute(uri: target, method: .get, headers: ownerHeaders)
+            #expect(read.status == .ok, "\(String(buffer: read.body))")
+            let answer = try #require(try JSONSerialization.jsonObject(with: Data(read.body.readableBytesView)) as? [String: Any])
+            let reasons = try #require(answer["event_reasons"] as? [[String: Any]], "\(answer)")
+            #expect(reasons.map { $0["tx_hash"] as? String ?? "" } == [freeze.hash.hex, unfreeze.hash.hex], "\(reasons)")
+            #expect(reasons.map { $0["kind"] as? String ?? "" } == ["asset.freeze", "asset.unfreeze"])
+            #expect(reasons.map { $0["reason"] as? String ?? "" } == ["registry dispute 7", "dispute settled"])
+            let result = try #require(answer["result"] as? [String: Any])
+            #expect(!String(decoding: try JSONSerialization.data(withJSONObject: result), as: UTF8.self).contains("reason"), "\(result)")
+            // supplier3 is no party to the block: refused as before, and no reason leaks.
+            let other = try await client.execute(uri: target, method: .get, headers: otherHeaders)
+            #expect(other.status == .forbidden && !String(buffer: other.body).contains("dispute"), "\(String(buffer: other.body))")
+        }
     }
 }

@@ -177,11 +177,15 @@ private struct Plan {
         #expect((r["tampered-lineage.proof"] as? String) == "failed", "an altered answer loses its badge: \(tamperedLineage.prefix(600))")
         #expect(tamperedLineage.contains("the answer is not what its proved records hold") && tamperedLineage.contains("mallory"), "\(tamperedLineage.prefix(800))")
         #expect((r["tampered-lineage.boxes"] as? Int) == 5, "a cycle or a shared piece is drawn once: \(r["tampered-lineage.boxes"] ?? "nil")")
-        #expect((r["provenance.steps"] as? String) == "serial,methodology,project,verification,verifier_accreditations,report_attestation,batch,history,block,retirement,transfers")
+        // The last card: why supplier1's block was frozen and unfrozen (event_reasons, read from the transactions).
+        #expect((r["provenance.steps"] as? String) == "serial,methodology,project,verification,verifier_accreditations,report_attestation,batch,history,block,retirement,transfers,event_reasons")
         // The retirement of serial 42, proved on its own: the demo's beneficiary and purpose (HTML) shown as text.
         let provenance = r["provenance.text"] as? String ?? ""
         #expect(provenance.contains(beneficiary) && provenance.contains(purpose) && provenance.contains("credits.retire") && provenance.contains(reportTitle),
                 "provenance: \(provenance.prefix(1500))")
+        let freezeReason = try #require(story["freeze_reason"] as? String)
+        #expect(provenance.contains("Reasons (read from the transactions, not proved)") && provenance.contains("asset.freeze\t") && provenance.contains(freezeReason)
+                && provenance.contains("asset.unfreeze\t") && provenance.contains("dispute settled"), "provenance reasons: \(provenance.suffix(800))")
         let tamperedProvenance = r["tampered-provenance.text"] as? String ?? ""
         #expect((r["tampered-provenance.proof"] as? String) == "failed,verified", "an altered provenance loses its badge: \(r["tampered-provenance.proof"] ?? "nil") \(tamperedProvenance.prefix(600))")
         #expect(tamperedProvenance.contains("the answer is not what its proved records hold: block.owner") && tamperedProvenance.contains("mallory"), "\(tamperedProvenance.prefix(800))")

@@ -49,4 +49,18 @@ import Testing
             #expect(entry.help.split(separator: " ").count >= 8, "\(entry.command) --\(entry.option) does not say what it is for or where it shows: \"\(entry.help)\"")
         }
     }
+
+    /// A reason its asset's parties read in an answer's event_reasons (lineage: a piece's reject/freeze/unfreeze;
+    /// provenance: a credit block's freeze/unfreeze) says so, not only `query tx` (which answers the signer alone):
+    /// twenty-third session's F1 (B), and the provenance answer since the twenty-fourth.
+    @Test func reasonsReadInEventReasonsSayWhere() throws {
+        let helps = try Self.optionHelps().filter { $0.option == "reason" }
+        for command in ["trellis tx asset freeze", "trellis tx asset unfreeze"] {
+            let help = try #require(helps.first { $0.command == command }?.help, "\(command) --reason not walked")
+            #expect(help.contains("`trellis query lineage --cert ID`") && help.contains("`trellis query provenance --program P --serial N`")
+                    && help.contains("event_reasons"), "\(command) --reason: \"\(help)\"")
+        }
+        let reject = try #require(helps.first { $0.command == "trellis tx certificate reject" }?.help)
+        #expect(reject.contains("`trellis query lineage --cert ID`") && reject.contains("event_reasons"), "\(reject)")
+    }
 }

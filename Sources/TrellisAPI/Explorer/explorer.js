@@ -459,6 +459,14 @@
       }
       cards.push(h("div", { class: "arrow" }, "↓"), h("div", { class: "card", "data-step": k }, h("h2", {}, title), content));
     }
+    // Why a block was frozen or unfrozen: beside the answer's result, read by the node from the transactions (the
+    // proofs do not cover it; docs/ACCESS.md), shown as text.
+    const reasons = (Array.isArray(answer.event_reasons) ? answer.event_reasons : [])
+      .filter((r) => r && typeof r.tx_hash === "string" && typeof r.reason === "string");
+    if (reasons.length) {
+      cards.push(h("div", { class: "card", "data-step": "event_reasons" }, h("h2", {}, "Reasons (read from the transactions, not proved)"),
+        table(["event", "transaction", "reason"], reasons.map((r) => [String(r.kind || ""), link(["tx", r.tx_hash], short(r.tx_hash), { class: "mono" }), r.reason]))));
+    }
     return [h("h1", {}, `Provenance of serial ${p.serial} (${p.program_id})`), answerPanel(checked, answer.proofs), h("div", { class: "chain" }, cards)];
   };
 
