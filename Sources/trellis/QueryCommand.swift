@@ -22,6 +22,16 @@ struct Query: AsyncParsableCommand {
         defaultSubcommand: Named.self
     )
 
+    /// The node's domain queries (`NodeQueries.catalogue`; QueryNamesTests keeps them equal).
+    static let knownQueries = ["member", "lineage", "holdings", "exposure", "green_backed", "credit_blocks", "provenance", "retirements", "supply", "evidence", "evidence_by"]
+
+    /// A note for a refused (401/403) query whose name this trellis does not know: the node checks the key's scope
+    /// before the name, so a typo (`holding`) read as a refusal of the key. Nil for a known name.
+    static func unknownNameNote(_ name: String) -> String? {
+        knownQueries.contains(name) ? nil
+            : "note: \"\(name)\" is not a query this trellis knows (\(knownQueries.joined(separator: ", "))); the node checks the key before the query's name"
+    }
+
     struct Named: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "run",
@@ -64,7 +74,8 @@ struct Query: AsyncParsableCommand {
                 ("height", height.map(String.init)), ("prove", prove ? "true" : nil),
             ]
             let query = parameters.compactMap { key, value in value.map { "\(key)=\(QueryPrint.encode($0))" } }.joined(separator: "&")
-            try await QueryPrint.get(node: node, path: "/v1/query/\(name)" + (query.isEmpty ? "" : "?" + query), output: output, key: key)
+            try await QueryPrint.get(node: node, path: "/v1/query/\(name)" + (query.isEmpty ? "" : "?" + query), output: output, key: key,
+                                     refusalNote: Query.unknownNameNote(name))
         }
     }
 
@@ -105,7 +116,8 @@ struct Query: AsyncParsableCommand {
 
 /// GET and print, with the exit codes of `trellis query`.
 enum QueryPrint {
-    static func get(node: String, path: String, output: OutputOptions, key: String? = nil) async throws {
+    /// `refusalNote` goes to standard error after a 401/403 answer (beside the key's note).
+    static func get(node: String, path: String, output: OutputOptions, key: String? = nil, refusalNote: String? = nil) async throws {
         let api = try await NodeAPI(url: node).signing(keyFile: key)
         let url = api.base + path
         let (code, object, raw): (Int, [String: Any]?, Data)
@@ -114,6 +126,7 @@ enum QueryPrint {
         output.print(json: raw)
         if code == 200 { return }
         if let note = api.refusedKeyNote(status: code, answer: object) { printError(note) }
+        if code == 401 || code == 403, let refusalNote { printError(refusalNote) }
         // The caller's mistake (a missing or malformed parameter, a query name the node does not know) is bad input,
         // exit 2 like every other; a refusal or an absent object is the node's answer, exit 1.
         let error = object?["error"] as? [String: Any]
