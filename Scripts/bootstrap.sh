@@ -9,7 +9,7 @@ set -euo pipefail
 packages=(librocksdb-dev libsodium-dev pkg-config curl iproute2 chromium python3-cryptography)
 
 missing=()
-for p in "${packages[@]}"; do
+for p in ${packages[@]+"${packages[@]}"}; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
     missing+=("$p")
   fi
@@ -25,6 +25,8 @@ if ! command -v apt-get >/dev/null 2>&1; then
   echo "bootstrap: apt-get not found; install these packages by hand: ${missing[*]}" >&2
   exit 1
 fi
+# Empty when root: expanded as ${sudo_cmd[@]+"${sudo_cmd[@]}"} (an empty "${sudo_cmd[@]}" is an unbound variable
+# under set -u in bash before 4.4).
 sudo_cmd=()
 if [ "$(id -u)" -ne 0 ]; then
   if command -v sudo >/dev/null 2>&1; then
@@ -35,11 +37,11 @@ if [ "$(id -u)" -ne 0 ]; then
   fi
 fi
 export DEBIAN_FRONTEND=noninteractive
-if ! "${sudo_cmd[@]}" apt-get update -qq; then
+if ! ${sudo_cmd[@]+"${sudo_cmd[@]}"} apt-get update -qq; then
   echo "bootstrap: 'apt-get update' failed; check the network or the package sources" >&2
   exit 1
 fi
-if ! "${sudo_cmd[@]}" apt-get install -y -qq "${missing[@]}"; then
+if ! ${sudo_cmd[@]+"${sudo_cmd[@]}"} apt-get install -y -qq ${missing[@]+"${missing[@]}"}; then
   echo "bootstrap: 'apt-get install ${missing[*]}' failed" >&2
   exit 1
 fi

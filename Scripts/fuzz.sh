@@ -39,13 +39,15 @@ run() {
   local status=0
   # A tree page is up to 16 leaves of keys up to 65,535 bytes (~1.05 MB): libFuzzer's default cap (the largest seed,
   # at least 4,096 bytes) would never reach a key length's high bytes.
+  # An empty array is expanded as ${limits[@]+"${limits[@]}"}: "${limits[@]}" of an empty array is an unbound
+  # variable under set -u in bash before 4.4 (macOS's /bin/bash is 3.2).
   local limits=()
   if [ "$target" = tree_page ]; then limits=(-max_len=1100000); fi
   # shellcheck disable=SC2086 # FUZZ_FLAGS is a list of flags
   # SWIFT_BACKTRACE: the Swift runtime's crash handler would take the signal from libFuzzer, which then writes no
   # crash file.
-  SWIFT_BACKTRACE=enable=no TRELLIS_FUZZ_TARGET="$target" "$bin" "${corpora[@]}" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
-    -print_final_stats=1 -artifact_prefix="Tests/Fuzz/Regressions/$target/" "${limits[@]}" ${FUZZ_FLAGS:-} >"$log" 2>&1 || status=$?
+  SWIFT_BACKTRACE=enable=no TRELLIS_FUZZ_TARGET="$target" "$bin" ${corpora[@]+"${corpora[@]}"} -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+    -print_final_stats=1 -artifact_prefix="Tests/Fuzz/Regressions/$target/" ${limits[@]+"${limits[@]}"} ${FUZZ_FLAGS:-} >"$log" 2>&1 || status=$?
   local runs rate
   runs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)"
   rate="$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)"
