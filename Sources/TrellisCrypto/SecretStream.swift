@@ -43,6 +43,19 @@ public final class SecretStreamSender {
         self.header = header
     }
 
+    /// A sender whose header is `header` instead of a random one, for reproducible streams only (the fuzz seeds of
+    /// Sources/TrellisFuzzing, which must be the same bytes every time they are generated). libsodium's init_push is
+    /// a random header followed by the derivation init_pull makes from a header, so this state is the one init_push
+    /// would have reached had it drawn `header`, and any receiver opens the stream. A header must never repeat under
+    /// one key (the random one of `init(key:)` ensures it): never used for a connection.
+    package init(key: [UInt8], header: [UInt8]) throws(SecretStreamError) {
+        guard key.count == 32 else { throw .wrongKeyLength(key.count) }
+        guard header.count == Self.headerByteCount else { throw .wrongHeaderLength(header.count) }
+        Sodium.ensureReady()
+        guard crypto_secretstream_xchacha20poly1305_init_pull(&state, header, key) == 0 else { throw .invalidHeader }
+        self.header = header
+    }
+
     /// Encrypts one message (and authenticates `associatedData`, which is not sent).
     public func seal(_ message: [UInt8], associatedData: [UInt8] = []) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: message.count + Self.overheadByteCount)

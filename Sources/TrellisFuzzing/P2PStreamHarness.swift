@@ -65,9 +65,12 @@ enum P2PStreamHarness {
     }
 
     /// What an honest initiator sends to the fuzz acceptor: its hello, stream header and signed auth, then each
-    /// message sealed (every frame u32-length-prefixed). A corpus seed that reaches the encrypted phase.
+    /// message sealed (every frame u32-length-prefixed). A corpus seed that reaches the encrypted phase. The same
+    /// bytes on every call: fixed keys and a fixed secret-stream header (a random one made `Scripts/fuzz.sh seed`
+    /// rewrite the p2p_stream seeds every time).
     static func initiatorStream(messages: [[UInt8]]) -> [UInt8] {
-        let initiator = Handshake(role: .initiator, identity: identity(initiatorKey), ephemeral: ephemeral("initiator"))
+        let header = Array(SHA256.hash(Array("trellis-fuzz/stream-header/initiator".utf8)).bytes.prefix(SecretStreamSender.headerByteCount))
+        let initiator = Handshake(role: .initiator, identity: identity(initiatorKey), ephemeral: ephemeral("initiator"), fixedStreamHeader: header)
         let acceptor = Handshake(role: .acceptor, identity: identity(acceptorKey), ephemeral: ephemeral("acceptor"))
         var sent = initiator.start()
         do {

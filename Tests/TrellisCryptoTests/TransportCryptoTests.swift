@@ -61,6 +61,24 @@ import Testing
         #expect(throws: SecretStreamError.ciphertextTooShort(3)) { try short.open([1, 2, 3]) }
     }
 
+    /// A sender given its header (reproducible fuzz seeds only) seals the same bytes every time, and a receiver built
+    /// from that header opens them as it opens a random-header sender's stream.
+    @Test func aSenderWithAGivenHeaderIsReproducibleAndOpensLikeAnyOther() throws {
+        let header = [UInt8](repeating: 0x07, count: SecretStreamSender.headerByteCount)
+        let one = try SecretStreamSender(key: key, header: header), two = try SecretStreamSender(key: key, header: header)
+        #expect(one.header == header && two.header == header)
+        let messages: [[UInt8]] = [[1, 2, 3], [], Array(repeating: 9, count: 100)]
+        let sealed = messages.map { one.seal($0) }
+        #expect(sealed == messages.map { two.seal($0) }, "the same header, key and messages give the same bytes")
+        let receiver = try SecretStreamReceiver(key: key, header: header)
+        for (message, frame) in zip(messages, sealed) { #expect(try receiver.open(frame) == message) }
+        // Another header is another stream: its frames do not open under the first header.
+        let other = try SecretStreamSender(key: key, header: [UInt8](repeating: 0x08, count: SecretStreamSender.headerByteCount))
+        #expect(throws: SecretStreamError.authenticationFailed) { try SecretStreamReceiver(key: key, header: header).open(other.seal([1, 2, 3])) }
+        #expect(throws: SecretStreamError.wrongHeaderLength(23)) { _ = try SecretStreamSender(key: key, header: [UInt8](repeating: 0, count: 23)) }
+        #expect(throws: SecretStreamError.wrongKeyLength(31)) { _ = try SecretStreamSender(key: [UInt8](repeating: 0, count: 31), header: header) }
+    }
+
     @Test func badKeysAndHeadersAreTypedErrors() {
         #expect(throws: SecretStreamError.wrongKeyLength(31)) { _ = try SecretStreamSender(key: [UInt8](repeating: 0, count: 31)) }
         #expect(throws: SecretStreamError.wrongHeaderLength(23)) { _ = try SecretStreamReceiver(key: [UInt8](repeating: 0, count: 32), header: [UInt8](repeating: 0, count: 23)) }

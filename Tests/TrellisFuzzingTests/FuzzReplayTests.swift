@@ -45,6 +45,21 @@ func fuzzFiles(_ kind: String, _ target: FuzzTarget) throws -> [URL] {
         if ProcessInfo.processInfo.environment["TRELLIS_FUZZ_WRITE_CORPUS"] != nil { try write(seeds) }
     }
 
+    /// Two generations of the seeds are the same bytes, target by target: `Scripts/fuzz.sh seed` rewrites only what
+    /// changed in the code (twenty-third session: the p2p_stream seeds differed on every run — a random secret-stream
+    /// header — so regenerating one target's seeds dirtied another's).
+    @Test func seedGenerationIsDeterministic() throws {
+        let first = try FuzzCorpus.seeds(), second = try FuzzCorpus.seeds()
+        #expect(Set(first.keys) == Set(FuzzTarget.allCases))
+        for target in FuzzTarget.allCases {
+            #expect(first[target] == second[target], "the \(target.rawValue) seeds differ between two generations")
+        }
+        // The committed p2p_stream seeds are the ones generated now (regenerated once with the fixed header).
+        let committed = try fuzzFiles("Corpus", .p2pStream).filter { $0.lastPathComponent.hasPrefix("seed-") }
+            .sorted { $0.lastPathComponent < $1.lastPathComponent }.map { [UInt8](try Data(contentsOf: $0)) }
+        #expect(committed == first[.p2pStream], "Tests/Fuzz/Corpus/p2p_stream: run Scripts/fuzz.sh seed")
+    }
+
     /// The fuzz targets know every governance action: the samples the seeds come from, and the committed corpus
     /// libFuzzer starts from (regenerate it with `Scripts/fuzz.sh seed` after adding an action).
     @Test func everyGovernanceActionIsSampledAndInTheCommittedCorpus() throws {

@@ -126,10 +126,20 @@ public final class Handshake {
     private var receiveKey: [UInt8] = []
     private(set) var state: State = .awaitingHello
 
-    public init(role: Role, identity: HandshakeIdentity, ephemeral: EphemeralKeyPair = EphemeralKeyPair()) {
+    /// Set only for reproducible streams (fuzz seeds): our secret stream's header, else random (`SecretStreamSender`).
+    private let fixedStreamHeader: [UInt8]?
+
+    public convenience init(role: Role, identity: HandshakeIdentity, ephemeral: EphemeralKeyPair = EphemeralKeyPair()) {
+        self.init(role: role, identity: identity, ephemeral: ephemeral, fixedStreamHeader: nil)
+    }
+
+    /// A handshake whose sent frames are the same bytes every time, given a fixed `ephemeral` key pair too: for the
+    /// fuzz seeds only (`SecretStreamSender.init(key:header:)`), never for a connection.
+    package init(role: Role, identity: HandshakeIdentity, ephemeral: EphemeralKeyPair, fixedStreamHeader: [UInt8]?) {
         self.role = role
         self.identity = identity
         self.ephemeral = ephemeral
+        self.fixedStreamHeader = fixedStreamHeader
         self.ourHello = HandshakeHello(version: p2pProtocolVersion, chainID: identity.chainID, genesisHash: identity.genesisHash,
                                        nodeKey: identity.nodeKey.publicKey, ephemeralKey: ephemeral.publicKey)
     }
@@ -168,7 +178,9 @@ public final class Handshake {
             } catch { throw .malformed("\(error)") }
             receiveKey = keys.receive
             let out: SecretStreamSender
-            do { out = try SecretStreamSender(key: keys.transmit) } catch { throw .malformed("\(error)") }
+            do {
+                if let fixedStreamHeader { out = try SecretStreamSender(key: keys.transmit, header: fixedStreamHeader) } else { out = try SecretStreamSender(key: keys.transmit) }
+            } catch { throw .malformed("\(error)") }
             sender = out
             let auth = out.seal(identity.nodeKey.sign(authBytes(signer: role)).bytes)
             state = .awaitingHeader
