@@ -134,7 +134,7 @@ public struct BlockExecutor: Sendable {
             waiting = nil
         }
         for write in writes {
-            let previous = try overlay.baseValue(of: write.key)
+            let previous = try overlay.baseValue(of: write.key, keeping: false)
             if previous == write.value { continue }
             if hashingKeys { hashKey(write.key) }  // kept: changes are appended in this order (the value's hash may wait, never the order)
             guard let value = write.value, !value.isEmpty else {

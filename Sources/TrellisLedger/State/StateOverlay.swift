@@ -101,11 +101,13 @@ public final class StateOverlay: StateReader {
     }
 
     /// The value `base` holds at `key` (nil: none), whatever this overlay wrote there: read from `base`, or, when this
-    /// overlay memoizes its base reads, the value read there before (read and kept now if not read yet).
-    func baseValue(of key: [UInt8]) throws(StateError) -> [UInt8]? {
+    /// overlay memoizes its base reads, the value read there before (read now if not read yet, and kept unless not
+    /// `keeping`: `BlockExecutor.netChanges`' last look at each written key keeps nothing, since nothing reads after it).
+    func baseValue(of key: [UInt8], keeping: Bool = true) throws(StateError) -> [UInt8]? {
         guard memoizesBaseReads else { return try base.get(key) }
         if let seen = baseReads.value(of: key) { return seen }
         let value = try base.get(key)
+        guard keeping else { return value }
         if baseReads.isEmpty { baseReads.reserveCapacity(Self.firstBaseReadCapacity) }
         baseReads.set(key, value)
         return value
