@@ -136,4 +136,25 @@ import TrellisStore
         #expect(shuffled.positions.member(at: 1) == 0 && shuffled.positions.member(at: 2) == nil && shuffled.positions.member(at: 3) == 1)
         #expect(shuffled.member(inner.hash, at: 2) == inner)
     }
+
+    /// A page key's path bytes (`TreePath.writePrefix`, four word stores) are the path's first `depth` bits, zeros
+    /// after them, bit 0 the top bit of byte 0 — byte for byte what `Hash.bit` reads — at every depth 0…256, on paths
+    /// of all ones (every kept bit shows, every dropped one would) and of 64 key hashes.
+    @Test func aPageKeysPathBytesAreThePositionsBitsAlone() {
+        var paths = [Hash(bytes: [UInt8](repeating: 0xff, count: Hash.byteCount))!]
+        for i in 0..<64 { paths.append(SHA256.hash(Array("position \(i)".utf8))) }
+        for hash in paths {
+            let path = TreePath(hash)
+            for depth in 0...256 {
+                var bytes = [UInt8](repeating: 0xA5, count: Hash.byteCount)
+                bytes.withUnsafeMutableBufferPointer { path.writePrefix(depth, into: $0) }
+                var expected = [UInt8](repeating: 0, count: Hash.byteCount)
+                for bit in 0..<depth where hash.bit(bit) == 1 { expected[bit / 8] |= UInt8(0x80) >> UInt8(bit % 8) }
+                #expect(bytes == expected, "depth \(depth)")
+                if depth % TreePage.levels == 0 && depth < 256 {
+                    #expect(RocksChainStore.pageKey(depth: depth, path: path) == [UInt8(depth)] + expected)
+                }
+            }
+        }
+    }
 }

@@ -272,12 +272,15 @@ public struct TreePath: Sendable, Equatable {
     /// Writes the first `depth` bits (0…256) and zeros after them to the 32 bytes of `out`: the position's bits alone.
     public func writePrefix(_ depth: Int, into out: UnsafeMutableBufferPointer<UInt8>) {
         precondition(depth >= 0 && depth <= 256 && out.count == Hash.byteCount, "a tree position at depth \(depth) into \(out.count) bytes")
-        let all = [words.0, words.1, words.2, words.3]
-        for i in 0..<Hash.byteCount {
-            let byte = UInt8(truncatingIfNeeded: all[i / 8] >> UInt64(56 - (i % 8) * 8))
-            let kept = depth - i * 8  // bits of this byte inside the position
-            out[i] = kept >= 8 ? byte : kept <= 0 ? 0 : byte & UInt8(truncatingIfNeeded: 0xFF << (8 - kept))
-        }
+        // The masked words, big-endian, four stores: a byte at a time, with a bounds check each, `pageKey` was 2 % of the
+        // walk's node-lookup samples on a grown state, and every row a commit writes has a key too (docs/PERFORMANCE.md
+        // "(twenty-fourth, walk)").
+        let kept = prefix(depth)
+        let raw = UnsafeMutableRawBufferPointer(out)
+        raw.storeBytes(of: kept.words.0.bigEndian, toByteOffset: 0, as: UInt64.self)
+        raw.storeBytes(of: kept.words.1.bigEndian, toByteOffset: 8, as: UInt64.self)
+        raw.storeBytes(of: kept.words.2.bigEndian, toByteOffset: 16, as: UInt64.self)
+        raw.storeBytes(of: kept.words.3.bigEndian, toByteOffset: 24, as: UInt64.self)
     }
 
     public static func == (a: TreePath, b: TreePath) -> Bool {
