@@ -127,4 +127,36 @@ final class CountingState: StateReader {
         let committed = try chain.commitNext(Array(transactions.prefix(1)))
         #expect(chain.engine.stateRoot == result.stateRoot && committed.receipts == Array(result.receipts.prefix(1)))
     }
+
+    /// Review 24 F2: a mixed block — transactions that change state, one rejected inside its contract (its nonce kept,
+    /// its writes undone), others rejected by the envelope — gives the same state changes, with the same replaced values
+    /// (`previous`, the value history's entries), the same receipts and the same root with the memo as without it.
+    @Test func aMixedBlockGivesTheSameChangesWithTheMemoAsWithout() throws {
+        let chain = try TestChain(net: TestNet())
+        try chain.commitNext([])
+        let transactions = [TestNet.rotate("alice", add: "alice-1", nonce: 1),
+                            TestNet.rotate("alice", add: "alice-1", nonce: 2),  // key_in_use: rejected by the contract
+                            TestNet.rotate("bob", add: "bob-9", nonce: 1)]
+            + (1...3).map { TestNet.rotate("bob", add: "bob-\($0)", nonce: 5) }  // a nonce ahead: rejected by the envelope
+        func run(memoized: Bool) throws -> ExecutionResult {
+            try chain.engine.executor.execute(chainID: TestNet.chainID, height: chain.engine.currentHeight + 1, time: chain.engine.lastBlockTime + 5,
+                                              transactions: transactions, base: CountingState(CommittedState(store: chain.store), memoized: memoized),
+                                              baseRoot: chain.engine.stateRoot, nodes: chain.store, signatures: .verify)
+        }
+        let with = try run(memoized: true), without = try run(memoized: false)
+        let codes = with.receipts.map { receipt -> String in
+            if case .rejected(let code, _) = receipt.outcome { return code }
+            return "ok"
+        }
+        #expect(codes == ["ok", "key_in_use", "ok"] + [String](repeating: EnvelopeRejection.badNonce, count: 3))
+        #expect(with.stateRoot == without.stateRoot && with.receipts == without.receipts)
+        #expect(with.stateChanges.map(\.key) == without.stateChanges.map(\.key))
+        #expect(with.stateChanges.map(\.value) == without.stateChanges.map(\.value))
+        #expect(with.stateChanges.map(\.previous) == without.stateChanges.map(\.previous))
+        #expect(with.stateChanges.map(\.valueHash) == without.stateChanges.map(\.valueHash))
+        // The replaced values are the committed state's: bob's member record as stored before the block.
+        let bobMember = LedgerKeys.member("bob")
+        let stored = try CommittedState(store: chain.store).get(bobMember)
+        #expect(with.stateChanges.first { $0.key == bobMember }?.previous == .known(stored))
+    }
 }

@@ -91,10 +91,16 @@ public final class StateOverlay: StateReader {
     /// writes (`OverlayWrites`, its `value(of:)` and `set` only: nothing is ever removed).
     private var baseReads = OverlayWrites()
 
+    /// An overlay on `base` that reads through to it.
+    public convenience init(base: any StateReader) {
+        self.init(base: base, memoizingBaseReads: false)
+    }
+
     /// An overlay on `base`. With `memoizingBaseReads`, each key is read from `base` at most once while the overlay
     /// lives (`baseValue(of:)`): right only when `base` does not change while it lives — a block's overlay, which
-    /// lives inside one `BlockExecutor.execute` call (see there why its base holds still).
-    public init(base: any StateReader, memoizingBaseReads: Bool = false) {
+    /// lives inside one `BlockExecutor.execute` call (see there why its base holds still). Internal (review 24 F1): only
+    /// the executor, which can promise that, memoizes.
+    init(base: any StateReader, memoizingBaseReads: Bool) {
         self.base = base
         self.memoizesBaseReads = memoizingBaseReads
         self.decodedMembers = (base as? StateOverlay)?.decodedMembers ?? DecodedMembers()
